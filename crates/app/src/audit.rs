@@ -1,0 +1,336 @@
+//! The audit trail as a use case: signed checkpoints and whole-trail verification (§7, §8).
+//!
+//! Security-sensitive. A checkpoint is a C2SP signed note over the RFC 9162 Merkle root of
+//! every record so far; verification recomputes the chain, every root, every signature, the
+//! consistency between consecutive checkpoints, and that the searchable columns say what the
+//! signed entry says.
+
+use std::time::Instant;
+
+use jiff::Timestamp;
+use querywarden_ledger::Hash;
+use querywarden_ledger::chain::{GENESIS, chain_hash};
+use querywarden_ledger::checkpoint::{Checkpoint, open_checkpoint};
+use querywarden_ledger::merkle::{CompactRange, consistency_proof, leaf_hash, verify_consistency};
+use querywarden_storage::{CheckpointRow, StorageError, Store};
+use serde::Deserialize;
+
+use crate::AppError;
+use crate::config::RawAudit;
+use crate::keys::KeyRing;
+
+/// Writes a checkpoint if `every_records` records have been appended since the last one, or
+/// any record and `every_seconds` have passed. Returns the new checkpoint, if one was written.
+pub async fn checkpoint_if_due(
+    store: &Store,
+    keys: &KeyRing,
+    policy: &RawAudit,
+    now: Timestamp,
+    force: bool,
+) -> Result<Option<CheckpointRow>, AppError> {
+    let (_, max_seq) = store.audit_extent().await?;
+    let last = store.latest_checkpoint().await?;
+    let (last_size, last_at) = match &last {
+        Some(c) => (c.size, c.created_at.parse::<Timestamp>().ok()),
+        None => (0, None),
+    };
+    let pending = max_seq.saturating_sub(last_size);
+    let old_enough = last_at.is_none_or(|at| {
+        now.duration_since(at).as_secs() >= policy.checkpoint_every_seconds as i64
+    });
+    if pending == 0 || !(force || pending >= policy.checkpoint_every_records || old_enough) {
+        return Ok(None);
+    }
+    // Re-read inside the write transaction so the checkpoint covers exactly what is there.
+    let mut tx = store.begin().await?;
+    let last = tx.latest_checkpoint().await?;
+    let mut range = match &last {
+        Some(c) => CompactRange::from_parts(c.size, c.peaks.clone())
+            .map_err(|e| StorageError::Decode(format!("checkpoint peaks: {e}")))?,
+        None => CompactRange::new(),
+    };
+    let entries = tx.audit_entries_after(range.size()).await?;
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    for (_, entry) in &entries {
+        range.push(leaf_hash(entry));
+    }
+    let checkpoint = Checkpoint {
+        origin: policy.origin.clone(),
+        size: range.size(),
+        root: range.root(),
+    };
+    let row = CheckpointRow {
+        number: last.map_or(1, |c| c.number + 1),
+        size: checkpoint.size,
+        root: checkpoint.root,
+        peaks: range.peaks().to_vec(),
+        note: keys.signer().sign_checkpoint(&checkpoint)?,
+        key_name: keys.signer().verifier().name().to_string(),
+        created_at: now.to_string(),
+    };
+    tx.insert_checkpoint(&row).await?;
+    tx.commit().await?;
+    Ok(Some(row))
+}
+
+/// What is wrong at the first bad place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyFailure {
+    /// Sequence numbers jump: records were deleted (or inserted out of order).
+    Gap { expected: u64, found: u64 },
+    /// The stored chain hash does not follow from the previous one and this entry: the entry
+    /// was edited, or records were reordered or removed.
+    ChainMismatch { seq: u64 },
+    /// A searchable column disagrees with the signed entry.
+    ColumnMismatch { seq: u64, column: &'static str },
+    /// A checkpoint's stored root is not the root of the records it claims to cover.
+    RootMismatch { checkpoint: u64, size: u64 },
+    /// A checkpoint's signature is invalid or by an unknown key, or the note disagrees with
+    /// its row.
+    BadSignature { checkpoint: u64, reason: String },
+    /// Checkpoint numbers jump or go backwards in size.
+    CheckpointSequence { checkpoint: u64 },
+    /// A checkpoint covers more records than exist.
+    CheckpointBeyondLog { checkpoint: u64, size: u64, records: u64 },
+    /// Two consecutive checkpoints are not consistent (the later is not an extension).
+    Inconsistent { from: u64, to: u64 },
+}
+
+impl std::fmt::Display for VerifyFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Gap { expected, found } => write!(
+                f,
+                "第 {expected} 筆遺失（下一筆為 {found}）/ record {expected} is missing (next is {found})"
+            ),
+            Self::ChainMismatch { seq } => write!(
+                f,
+                "第 {seq} 筆雜湊鏈不符：內容遭修改、刪除或順序變動 / record {seq}: chain hash mismatch (edited, deleted or reordered)"
+            ),
+            Self::ColumnMismatch { seq, column } => write!(
+                f,
+                "第 {seq} 筆欄位 {column} 與簽章內容不符 / record {seq}: column {column} differs from the signed entry"
+            ),
+            Self::RootMismatch { checkpoint, size } => write!(
+                f,
+                "查核點 #{checkpoint}（{size} 筆）的 Merkle 根不符 / checkpoint #{checkpoint} (size {size}): root mismatch"
+            ),
+            Self::BadSignature { checkpoint, reason } => write!(
+                f,
+                "查核點 #{checkpoint} 簽章無效 / checkpoint #{checkpoint}: bad signature ({reason})"
+            ),
+            Self::CheckpointSequence { checkpoint } => write!(
+                f,
+                "查核點 #{checkpoint} 編號或順序不連續 / checkpoint #{checkpoint}: numbering or order broken"
+            ),
+            Self::CheckpointBeyondLog {
+                checkpoint,
+                size,
+                records,
+            } => write!(
+                f,
+                "查核點 #{checkpoint} 涵蓋 {size} 筆，但只有 {records} 筆紀錄 / checkpoint #{checkpoint} covers {size} records but only {records} exist"
+            ),
+            Self::Inconsistent { from, to } => write!(
+                f,
+                "查核點 #{from} 與 #{to} 不一致 / checkpoints #{from} and #{to} are inconsistent"
+            ),
+        }
+    }
+}
+
+impl VerifyFailure {
+    /// The first bad record's sequence number, where the failure is about a record.
+    pub fn first_bad_seq(&self) -> Option<u64> {
+        match self {
+            Self::Gap { expected, .. } => Some(*expected),
+            Self::ChainMismatch { seq } | Self::ColumnMismatch { seq, .. } => Some(*seq),
+            _ => None,
+        }
+    }
+}
+
+/// The outcome of `querywarden audit verify`.
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    pub records: u64,
+    pub checkpoints: u64,
+    pub seconds: f64,
+    /// Records appended after the newest checkpoint (reported, not an error).
+    pub uncheckpointed: u64,
+    pub failure: Option<VerifyFailure>,
+}
+
+impl VerifyReport {
+    pub fn rate(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.records as f64 / self.seconds
+        } else {
+            self.records as f64
+        }
+    }
+}
+
+/// The fields of an entry that are also kept as searchable columns.
+#[derive(Deserialize)]
+struct EntryColumns<'a> {
+    seq: u64,
+    action: &'a str,
+    actor: Option<i64>,
+    object_type: &'a str,
+    object_id: &'a str,
+    outcome: &'a str,
+    subject: Option<&'a str>,
+}
+
+const BATCH: u32 = 20_000;
+
+/// Recomputes the whole trail. Stops at the first failure and names it.
+pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, StorageError> {
+    let started = Instant::now();
+    let checkpoints = store.checkpoints().await?;
+    let mut report = VerifyReport {
+        records: 0,
+        checkpoints: 0,
+        seconds: 0.0,
+        uncheckpointed: 0,
+        failure: None,
+    };
+    for (i, c) in checkpoints.iter().enumerate() {
+        let expected_number = i as u64 + 1;
+        let prev_size = if i == 0 { 0 } else { checkpoints[i - 1].size };
+        if c.number != expected_number || c.size < prev_size {
+            report.failure = Some(VerifyFailure::CheckpointSequence { checkpoint: c.number });
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+    }
+    let mut next_checkpoint = checkpoints.iter().peekable();
+    let mut leaves: Vec<Hash> = Vec::new();
+    let mut range = CompactRange::new();
+    let mut prev = GENESIS;
+    let mut after = 0u64;
+    let mut previous_checkpoint: Option<(&CheckpointRow, Hash)> = None;
+    'scan: loop {
+        let batch = store.audit_batch(after, BATCH).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for rec in &batch {
+            let expected = after + 1;
+            if rec.seq != expected {
+                report.failure = Some(VerifyFailure::Gap {
+                    expected,
+                    found: rec.seq,
+                });
+                break 'scan;
+            }
+            let h = chain_hash(&prev, &rec.entry);
+            if h != rec.chain_hash {
+                report.failure = Some(VerifyFailure::ChainMismatch { seq: rec.seq });
+                break 'scan;
+            }
+            if let Some(column) = column_mismatch(rec) {
+                report.failure = Some(VerifyFailure::ColumnMismatch {
+                    seq: rec.seq,
+                    column,
+                });
+                break 'scan;
+            }
+            prev = h;
+            after = rec.seq;
+            let leaf = leaf_hash(&rec.entry);
+            leaves.push(leaf);
+            range.push(leaf);
+            report.records += 1;
+            while let Some(c) = next_checkpoint.peek().copied().filter(|c| c.size == range.size()) {
+                next_checkpoint.next();
+                if let Some(f) = check_checkpoint(c, range.root(), keys) {
+                    report.failure = Some(f);
+                    break 'scan;
+                }
+                if let Some((p, p_root)) = previous_checkpoint {
+                    let consistent = consistency_proof(p.size, c.size, &leaves)
+                        .ok()
+                        .is_some_and(|proof| {
+                            verify_consistency(p.size, c.size, &p_root, &c.root, &proof).is_ok()
+                        });
+                    if !consistent {
+                        report.failure = Some(VerifyFailure::Inconsistent {
+                            from: p.number,
+                            to: c.number,
+                        });
+                        break 'scan;
+                    }
+                }
+                previous_checkpoint = Some((c, c.root));
+                report.checkpoints += 1;
+            }
+        }
+    }
+    if report.failure.is_none() {
+        if let Some(c) = next_checkpoint.next() {
+            report.failure = Some(VerifyFailure::CheckpointBeyondLog {
+                checkpoint: c.number,
+                size: c.size,
+                records: report.records,
+            });
+        }
+    }
+    report.uncheckpointed = report
+        .records
+        .saturating_sub(previous_checkpoint.map_or(0, |(c, _)| c.size));
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn column_mismatch(rec: &querywarden_storage::StoredAuditRecord) -> Option<&'static str> {
+    let Ok(cols) = serde_json::from_slice::<EntryColumns<'_>>(&rec.entry) else {
+        return Some("entry");
+    };
+    if cols.seq != rec.seq {
+        return Some("seq");
+    }
+    if cols.action != rec.action {
+        return Some("action");
+    }
+    if cols.actor != rec.actor_person_id {
+        return Some("actor_person_id");
+    }
+    if cols.object_type != rec.object_type {
+        return Some("object_type");
+    }
+    if cols.object_id != rec.object_id {
+        return Some("object_id");
+    }
+    if cols.outcome != rec.outcome {
+        return Some("outcome");
+    }
+    let subject_hex = cols.subject.and_then(|s| s.rsplit(':').next());
+    if subject_hex != rec.subject_hmac.as_deref() {
+        return Some("subject_hmac");
+    }
+    None
+}
+
+fn check_checkpoint(c: &CheckpointRow, computed: Hash, keys: &KeyRing) -> Option<VerifyFailure> {
+    if c.root != computed {
+        return Some(VerifyFailure::RootMismatch {
+            checkpoint: c.number,
+            size: c.size,
+        });
+    }
+    match open_checkpoint(&c.note, keys.verifiers()) {
+        Ok((signed, _)) if signed.size == c.size && signed.root == c.root => None,
+        Ok(_) => Some(VerifyFailure::BadSignature {
+            checkpoint: c.number,
+            reason: "signed note differs from the stored row".into(),
+        }),
+        Err(e) => Some(VerifyFailure::BadSignature {
+            checkpoint: c.number,
+            reason: e.to_string(),
+        }),
+    }
+}

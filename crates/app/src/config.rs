@@ -1,0 +1,402 @@
+//! Configuration: one TOML file plus `QUERYWARDEN_*` environment overrides, read into a raw
+//! type that rejects unknown keys, then validated into [`Config`]. Every error names the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A configuration value that is wrong, with the dotted key that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("設定檔讀取失敗 / cannot read configuration: {0}")]
+    Read(String),
+    #[error("設定值錯誤 `{key}`：{message}")]
+    Invalid { key: String, message: String },
+}
+
+impl ConfigError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Read(_) => "config.read",
+            Self::Invalid { .. } => "config.invalid",
+        }
+    }
+
+    fn invalid(key: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// How queries reach the BLI service (MISSION.md "The external service").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BliMode {
+    /// The querier runs the query on the e-government portal and records it here.
+    Portal,
+    /// querywarden calls the service itself through the connector.
+    Connected,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawServer {
+    pub listen: String,
+    /// Set only by `demo`: allows cookies without `Secure` on loopback.
+    pub demo: bool,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            demo: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawStorage {
+    pub data_dir: PathBuf,
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./querywarden-data"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawKeys {
+    /// Where key files live; default `<data_dir>/keys`. Keep it off the database's disk in
+    /// production so that a stolen database alone does not carry the HMAC key.
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAudit {
+    pub origin: String,
+    pub checkpoint_every_records: u64,
+    pub checkpoint_every_seconds: u64,
+}
+
+impl Default for RawAudit {
+    fn default() -> Self {
+        Self {
+            origin: "socbu.kcg.gov.tw/querywarden/audit".into(),
+            checkpoint_every_records: 256,
+            checkpoint_every_seconds: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawBli {
+    pub mode: BliMode,
+    pub base_url: String,
+    pub connect_timeout_ms: u64,
+    pub read_timeout_ms: u64,
+    pub max_retries: u32,
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub ca_bundle: Option<PathBuf>,
+    pub agency_code: String,
+}
+
+impl Default for RawBli {
+    fn default() -> Self {
+        Self {
+            mode: BliMode::Connected,
+            base_url: "http://127.0.0.1:8081".into(),
+            connect_timeout_ms: 2_000,
+            read_timeout_ms: 10_000,
+            max_retries: 1,
+            client_cert: None,
+            client_key: None,
+            ca_bundle: None,
+            agency_code: "KHH-SOCBU".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSession {
+    pub idle_timeout_minutes: u64,
+    pub absolute_timeout_hours: u64,
+    pub screen_lock_minutes: u64,
+    pub max_failed_logins: u32,
+    pub lockout_minutes: u64,
+}
+
+impl Default for RawSession {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: 15,
+            absolute_timeout_hours: 8,
+            screen_lock_minutes: 5,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLog {
+    /// `pretty` or `json`.
+    pub format: String,
+    pub level: String,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        Self {
+            format: "pretty".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// The file as written, before validation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    pub server: RawServer,
+    pub storage: RawStorage,
+    pub keys: RawKeys,
+    pub audit: RawAudit,
+    pub bli: RawBli,
+    pub session: RawSession,
+    pub log: RawLog,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub demo: bool,
+    pub data_dir: PathBuf,
+    pub key_dir: PathBuf,
+    pub audit: RawAudit,
+    pub bli: RawBli,
+    pub session: RawSession,
+    pub log_json: bool,
+    pub log_level: String,
+}
+
+impl Config {
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("querywarden.sqlite")
+    }
+
+    /// Reads defaults, then `file` (if given), then `QUERYWARDEN_*` variables
+    /// (`QUERYWARDEN_SERVER__LISTEN=0.0.0.0:8443` sets `server.listen`).
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::Read(format!(
+                    "找不到設定檔 / file not found: {}",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("QUERYWARDEN_").split("__"));
+        let raw: RawConfig = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            let message = e.kind.to_string();
+            if key.is_empty() {
+                ConfigError::Read(message)
+            } else {
+                ConfigError::invalid(&key, message)
+            }
+        })?;
+        raw.validate()
+    }
+}
+
+impl RawConfig {
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let listen: SocketAddr = self.server.listen.parse().map_err(|_| {
+            ConfigError::invalid("server.listen", "須為 IP:埠，例如 127.0.0.1:8080")
+        })?;
+        if self.server.demo && !listen.ip().is_loopback() {
+            return Err(ConfigError::invalid(
+                "server.demo",
+                "示範模式只能在本機迴路位址（127.0.0.1）上執行",
+            ));
+        }
+        if self.storage.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::invalid("storage.data_dir", "不可為空白"));
+        }
+        if self.audit.origin.trim().is_empty() || self.audit.origin.contains('\n') {
+            return Err(ConfigError::invalid("audit.origin", "須為單行、非空白的名稱"));
+        }
+        if !(1..=1_000_000).contains(&self.audit.checkpoint_every_records) {
+            return Err(ConfigError::invalid(
+                "audit.checkpoint_every_records",
+                "須介於 1 與 1000000 之間",
+            ));
+        }
+        if !(1..=86_400).contains(&self.audit.checkpoint_every_seconds) {
+            return Err(ConfigError::invalid(
+                "audit.checkpoint_every_seconds",
+                "須介於 1 與 86400 秒之間",
+            ));
+        }
+        if !(self.bli.base_url.starts_with("http://") || self.bli.base_url.starts_with("https://"))
+        {
+            return Err(ConfigError::invalid(
+                "bli.base_url",
+                "須以 http:// 或 https:// 開頭",
+            ));
+        }
+        if !(100..=120_000).contains(&self.bli.connect_timeout_ms) {
+            return Err(ConfigError::invalid(
+                "bli.connect_timeout_ms",
+                "須介於 100 與 120000 毫秒之間",
+            ));
+        }
+        if !(100..=600_000).contains(&self.bli.read_timeout_ms) {
+            return Err(ConfigError::invalid(
+                "bli.read_timeout_ms",
+                "須介於 100 與 600000 毫秒之間",
+            ));
+        }
+        if self.bli.max_retries > 5 {
+            return Err(ConfigError::invalid("bli.max_retries", "最多 5 次"));
+        }
+        if self.bli.client_cert.is_some() != self.bli.client_key.is_some() {
+            return Err(ConfigError::invalid(
+                "bli.client_cert",
+                "用戶端憑證與私鑰（bli.client_key）須同時設定",
+            ));
+        }
+        let s = &self.session;
+        if !(1..=60).contains(&s.idle_timeout_minutes) {
+            return Err(ConfigError::invalid(
+                "session.idle_timeout_minutes",
+                "須介於 1 與 60 分鐘之間",
+            ));
+        }
+        if !(1..=24).contains(&s.absolute_timeout_hours) {
+            return Err(ConfigError::invalid(
+                "session.absolute_timeout_hours",
+                "須介於 1 與 24 小時之間",
+            ));
+        }
+        if s.screen_lock_minutes == 0 || s.screen_lock_minutes > s.idle_timeout_minutes {
+            return Err(ConfigError::invalid(
+                "session.screen_lock_minutes",
+                "須至少 1 分鐘且不超過 session.idle_timeout_minutes",
+            ));
+        }
+        // 資通系統防護基準: lock after at most 5 failures for at least 15 minutes.
+        if !(1..=5).contains(&s.max_failed_logins) {
+            return Err(ConfigError::invalid(
+                "session.max_failed_logins",
+                "須介於 1 與 5 次之間（資通系統防護基準）",
+            ));
+        }
+        if s.lockout_minutes < 15 {
+            return Err(ConfigError::invalid(
+                "session.lockout_minutes",
+                "至少 15 分鐘（資通系統防護基準）",
+            ));
+        }
+        let log_json = match self.log.format.as_str() {
+            "pretty" => false,
+            "json" => true,
+            _ => return Err(ConfigError::invalid("log.format", "須為 pretty 或 json")),
+        };
+        if !["error", "warn", "info", "debug", "trace"].contains(&self.log.level.as_str()) {
+            return Err(ConfigError::invalid(
+                "log.level",
+                "須為 error、warn、info、debug 或 trace",
+            ));
+        }
+        let key_dir = self
+            .keys
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.storage.data_dir.join("keys"));
+        Ok(Config {
+            listen,
+            demo: self.server.demo,
+            data_dir: self.storage.data_dir,
+            key_dir,
+            audit: self.audit,
+            bli: self.bli,
+            session: self.session,
+            log_json,
+            log_level: self.log.level,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(toml: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qw.toml");
+        std::fs::write(&path, toml).unwrap();
+        Config::load(Some(&path))
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = RawConfig::default().validate().unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.key_dir, PathBuf::from("./querywarden-data/keys"));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = load_str("[audit]\ncheckpoint_every_records = 0\n").unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::invalid("audit.checkpoint_every_records", "須介於 1 與 1000000 之間")
+        );
+        let err = load_str("[session]\nlockout_minutes = 5\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { ref key, .. } if key == "session.lockout_minutes"));
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_key() {
+        let err = load_str("[bli]\nread_timeout_ms = \"soon\"\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { ref key, .. } if key == "bli.read_timeout_ms"), "{err:?}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused() {
+        let err = load_str("[server]\nlisten = \"127.0.0.1:1\"\nlistne = 1\n").unwrap_err();
+        assert!(err.to_string().contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn demo_mode_refuses_a_public_address() {
+        let err = load_str("[server]\nlisten = \"0.0.0.0:8080\"\ndemo = true\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { ref key, .. } if key == "server.demo"));
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_not_defaults() {
+        let err = Config::load(Some(Path::new("/nonexistent/qw.toml"))).unwrap_err();
+        assert_eq!(err.code(), "config.read");
+    }
+}

@@ -1,0 +1,136 @@
+//! Use cases: one function, one transaction, one audit record each (STYLE rule 5).
+//!
+//! The web and CLI layers call into [`App`]; nothing here knows HTTP. Time is read here (the
+//! domain never reads a clock) and passed down.
+
+pub mod audit;
+pub mod config;
+pub mod demo;
+pub mod keys;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use querywarden_storage::{Readiness, StorageError, Store};
+
+pub use config::{Config, ConfigError};
+pub use keys::{KeyError, KeyRing};
+
+/// Errors of the application layer. Messages are for operators and logs; the web layer turns
+/// them into safe zh-TW text with an operation id.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("audit ledger: {0}")]
+    Ledger(#[from] querywarden_ledger::LedgerError),
+    #[error("seed data is invalid: {0}")]
+    Seed(String),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Storage(e) => e.code(),
+            Self::Keys(_) => "keys.error",
+            Self::Config(e) => e.code(),
+            Self::Ledger(_) => "audit.ledger",
+            Self::Seed(_) => "seed.invalid",
+        }
+    }
+}
+
+/// The running application: storage, keys and configuration.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    keys: KeyRing,
+    config: Config,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("data_dir", &self.inner.config.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fresh operation id for work the system starts by itself.
+pub fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    // An id that is not random is still an id; failing to get entropy must not stop logging.
+    let _ = getrandom::getrandom(&mut b);
+    hex::encode(b)
+}
+
+impl App {
+    /// Opens (creating on first run) the data directory, database and keys, and seeds the
+    /// bureau's units and catalogues if the database is new.
+    pub async fn open(config: Config) -> Result<App, AppError> {
+        let now = Timestamp::now();
+        let store = Store::open(&config.database_path()).await?;
+        let keys = KeyRing::open_or_create(&config.key_dir, now)?;
+        demo::initialise(&store, now, &new_request_id()).await?;
+        Ok(App {
+            inner: Arc::new(Inner {
+                store,
+                keys,
+                config,
+            }),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn keys(&self) -> &KeyRing {
+        &self.inner.keys
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub async fn readiness(&self) -> Readiness {
+        self.inner.store.readiness().await
+    }
+
+    /// Adds the demo organisation (idempotent).
+    pub async fn seed_demo(&self) -> Result<bool, AppError> {
+        let seeded = demo::seed_demo(self.store(), Timestamp::now(), &new_request_id()).await?;
+        self.checkpoint_if_due(false).await?;
+        Ok(seeded)
+    }
+
+    /// Writes a signed checkpoint if the policy says one is due (or `force`).
+    pub async fn checkpoint_if_due(&self, force: bool) -> Result<(), AppError> {
+        audit::checkpoint_if_due(
+            self.store(),
+            self.keys(),
+            &self.config().audit,
+            Timestamp::now(),
+            force,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `querywarden audit verify`.
+    pub async fn verify_audit_trail(&self) -> Result<audit::VerifyReport, AppError> {
+        Ok(audit::verify(self.store(), self.keys()).await?)
+    }
+
+    pub async fn close(&self) {
+        self.inner.store.close().await;
+    }
+}

@@ -1,0 +1,213 @@
+//! `querywarden audit verify | search | checkpoint`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use querywarden_domain::NationalId;
+use querywarden_domain::audit_event::{AuditAction, AuditEvent};
+use querywarden_domain::org::Account;
+use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
+use querywarden_storage::AuditFilter;
+
+use super::Location;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// 驗證整條稽核軌跡 / verify the whole audit trail (chain, checkpoints, signatures)
+    ///
+    /// 重新計算雜湊鏈、每個查核點的 Merkle 根與簽章，以及相鄰查核點的一致性。
+    /// 有任何不符時印出第一筆錯誤並以結束碼 1 結束。
+    Verify {
+        #[command(flatten)]
+        location: Location,
+    },
+    /// 查詢稽核紀錄 / search audit records (newest first); the search itself is audited
+    Search {
+        #[command(flatten)]
+        location: Location,
+        /// 執行者帳號 / actor's account
+        #[arg(long)]
+        person: Option<String>,
+        /// 動作代碼 / action code, e.g. query.sent
+        #[arg(long)]
+        action: Option<String>,
+        /// 起日（含）/ from date, ROC (114/03/05) or ISO
+        #[arg(long)]
+        from: Option<String>,
+        /// 迄日（含）/ until date (inclusive)
+        #[arg(long)]
+        until: Option<String>,
+        /// 物件 TYPE:ID / object, e.g. registration:115-000012
+        #[arg(long)]
+        object: Option<String>,
+        /// 當事人身分證字號（以 HMAC 比對，不儲存明文）/ subject's national ID (matched by HMAC)
+        #[arg(long)]
+        subject: Option<String>,
+        /// 每頁筆數 / page size
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// 只列出序號小於此值者（下一頁）/ only records below this sequence number (next page)
+        #[arg(long)]
+        before: Option<u64>,
+    },
+    /// 立即寫入簽章查核點 / write a signed checkpoint now
+    Checkpoint {
+        #[command(flatten)]
+        location: Location,
+    },
+}
+
+pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        AuditCommand::Verify { location } => verify(location).await,
+        AuditCommand::Checkpoint { location } => {
+            let app = location.open().await?;
+            app.checkpoint_if_due(true).await?;
+            match app.store().latest_checkpoint().await? {
+                Some(c) => print!("{}", c.note),
+                None => println!("尚無紀錄 / no records yet"),
+            }
+            app.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Search {
+            location,
+            person,
+            action,
+            from,
+            until,
+            object,
+            subject,
+            limit,
+            before,
+        } => {
+            let app = location.open().await?;
+            let mut filter = AuditFilter {
+                limit,
+                before_seq: before,
+                action: action.clone(),
+                ..Default::default()
+            };
+            if let Some(p) = &person {
+                let account = Account::parse(p).map_err(|e| anyhow::anyhow!("--person: {e}"))?;
+                let found = app
+                    .store()
+                    .person_by_account(&account)
+                    .await?
+                    .with_context(|| format!("--person: 查無此帳號 / no such account {p}"))?;
+                filter.actor_person_id = Some(found.id.get());
+            }
+            if let Some(d) = &from {
+                let d = RocDate::parse(d).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
+                filter.from = Some(taipei_day_start_utc(d).to_string());
+            }
+            if let Some(d) = &until {
+                let d = RocDate::parse(d).map_err(|e| anyhow::anyhow!("--until: {e}"))?;
+                let next = d
+                    .civil()
+                    .tomorrow()
+                    .ok()
+                    .and_then(|c| RocDate::from_civil(c).ok())
+                    .context("--until: date out of range")?;
+                filter.until = Some(taipei_day_start_utc(next).to_string());
+            }
+            if let Some(o) = &object {
+                let (t, id) = o
+                    .split_once(':')
+                    .context("--object: 格式為 TYPE:ID / expected TYPE:ID")?;
+                filter.object_type = Some(t.to_string());
+                filter.object_id = Some(id.to_string());
+            }
+            let mut digests = vec![None];
+            if let Some(s) = &subject {
+                let id = NationalId::parse(s).map_err(|e| anyhow::anyhow!("--subject: {e}"))?;
+                digests = app
+                    .keys()
+                    .subject_digests_all(&id)
+                    .into_iter()
+                    .map(|d| Some(d.hex))
+                    .collect();
+            }
+            let mut records = Vec::new();
+            for d in &digests {
+                filter.subject_hmac = d.clone();
+                records.extend(app.store().audit_search(&filter).await?);
+            }
+            records.sort_by(|a, b| b.seq.cmp(&a.seq));
+            records.truncate(limit as usize);
+            // §7: reading the trail is itself recorded; the subject only as its digest.
+            let mut event = AuditEvent::system(
+                jiff::Timestamp::now(),
+                AuditAction::AuditTrailSearched,
+                querywarden_app::new_request_id(),
+            )
+            .on("audit_trail", "cli")
+            .detail("results", records.len());
+            if let Some(a) = &action {
+                event = event.detail("action", a.as_str());
+            }
+            if let Some(p) = &person {
+                event = event.detail("person", p.as_str());
+            }
+            if subject.is_some() {
+                event = event.detail("by_subject", true);
+            }
+            let mut tx = app.store().begin().await?;
+            tx.append_audit(&event).await?;
+            tx.commit().await?;
+            println!("序號 seq\t時間 time (UTC)\t執行者 actor\t動作 action\t物件 object\t結果 outcome");
+            for r in &records {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}:{}\t{}",
+                    r.seq,
+                    r.at,
+                    r.actor_person_id.map_or("-".to_string(), |p| p.to_string()),
+                    r.action,
+                    r.object_type,
+                    r.object_id,
+                    r.outcome
+                );
+            }
+            if let Some(last) = records.last() {
+                if records.len() == limit as usize {
+                    println!("（下一頁 / next page: --before {}）", last.seq);
+                }
+            }
+            app.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn verify(location: Location) -> anyhow::Result<ExitCode> {
+    let app = location.open().await?;
+    let report = app.verify_audit_trail().await?;
+    app.close().await;
+    println!(
+        "已驗證 verified: {} 筆紀錄 records, {} 個查核點 checkpoints, {:.3} 秒 s ({:.0} 筆/秒 records/s)",
+        report.records,
+        report.checkpoints,
+        report.seconds,
+        report.rate()
+    );
+    if report.uncheckpointed > 0 {
+        println!(
+            "注意 note: 最後 {} 筆尚未納入查核點 / {} records are newer than the newest checkpoint",
+            report.uncheckpointed, report.uncheckpointed
+        );
+    }
+    match report.failure {
+        None => {
+            println!("結果 result: 完整 OK");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(f) => {
+            if let Some(seq) = f.first_bad_seq() {
+                println!("第一筆錯誤 first bad record: {seq}");
+            }
+            println!("結果 result: 失敗 FAILED — {f}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `querywarden demo`: everything on one machine with no set-up — embedded SQLite in
+//! `./querywarden-data/`, the BLI simulator in-process, a demo organisation — then serve.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use querywarden_app::App;
+use querywarden_app::config::RawConfig;
+use querywarden_app::demo::DEMO_ACCOUNTS;
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// 資料目錄 / data directory (reused when it exists)
+    #[arg(long, default_value = "./querywarden-data")]
+    pub data: PathBuf,
+    /// 網站位址 / address to serve on (loopback only)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// 模擬器位址 / address for the in-process BLI simulator (port 0 = any free port)
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub simulator_listen: SocketAddr,
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let sim_listener = tokio::net::TcpListener::bind(args.simulator_listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.simulator_listen))?;
+    let sim = super::simulator::spawn_default(sim_listener).await?;
+    let mut raw = RawConfig::default();
+    raw.server.listen = args.listen.to_string();
+    raw.server.demo = true;
+    raw.storage.data_dir = args.data.clone();
+    raw.bli.base_url = format!("http://{}", sim);
+    let config = raw.validate()?;
+    super::init_logging(config.log_json, &config.log_level);
+    let app = App::open(config).await?;
+    app.seed_demo().await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    print_banner(&args, sim);
+    super::serve::run_server(app, listener).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_banner(args: &DemoArgs, sim: SocketAddr) {
+    println!("查調守門員 querywarden 示範模式 / demo");
+    println!("  網址 URL:        http://{}/", args.listen);
+    println!("  資料 data:       {}", args.data.display());
+    println!("  勞保局模擬器 BLI simulator: http://{sim}/");
+    println!("  示範帳號 demo accounts:");
+    for a in DEMO_ACCOUNTS {
+        let roles: Vec<&str> = a.roles.iter().map(|r| r.name_zh()).collect();
+        println!(
+            "    {:<14} {} {}（{}）",
+            a.account,
+            a.name,
+            a.title,
+            roles.join("、")
+        );
+    }
+    println!("  按 Ctrl-C 結束 / press Ctrl-C to stop");
+}

@@ -1,0 +1,79 @@
+//! `querywarden serve --config FILE`: the production start.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use querywarden_app::{App, Config};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// 設定檔 / configuration file (TOML; QUERYWARDEN_* variables override it)
+    #[arg(long)]
+    pub config: PathBuf,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(Some(&args.config))?;
+    if config.demo {
+        anyhow::bail!("server.demo 只能由 `querywarden demo` 使用 / server.demo is for `querywarden demo` only");
+    }
+    super::init_logging(config.log_json, &config.log_level);
+    let app = App::open(config.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    tracing::info!(listen = %config.listen, "querywarden serving");
+    run_server(app, listener).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serves until Ctrl-C or SIGTERM, writing due audit checkpoints in the background, and
+/// a final checkpoint on the way out.
+pub async fn run_server(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let state = querywarden_web::AppState::new(app.clone())?;
+    let ticker = {
+        let app = app.clone();
+        let every = Duration::from_secs(app.config().audit.checkpoint_every_seconds.clamp(1, 60));
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            loop {
+                interval.tick().await;
+                if let Err(e) = app.checkpoint_if_due(false).await {
+                    tracing::error!(code = e.code(), error = %e, "audit checkpoint failed");
+                }
+            }
+        })
+    };
+    querywarden_web::serve(listener, state, shutdown_signal()).await?;
+    ticker.abort();
+    if let Err(e) = app.checkpoint_if_due(true).await {
+        tracing::error!(code = e.code(), error = %e, "final audit checkpoint failed");
+    }
+    app.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

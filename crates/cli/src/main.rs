@@ -1,0 +1,65 @@
+//! `querywarden`: the one binary. One subcommand per file under `commands/`.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// 查調守門員 querywarden — 高雄市政府社會局勞保資料查調管理系統
+/// (labour-insurance data lookups: permissions, registration, approval, custody, audit).
+#[derive(Debug, Parser)]
+#[command(name = "querywarden", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// 示範模式：建立資料目錄、示範組織與模擬器，啟動網站 / run the demo (no set-up needed)
+    Demo(commands::demo::DemoArgs),
+    /// 正式啟動 / run the server with a configuration file
+    Serve(commands::serve::ServeArgs),
+    /// 勞保局資訊中介服務模擬器 / run the BLI service simulator
+    Simulator(commands::simulator::SimulatorArgs),
+    /// 身分證字號／統一證號工具 / national ID tools
+    #[command(subcommand)]
+    Id(commands::id::IdCommand),
+    /// 設定檔工具 / configuration tools
+    #[command(subcommand)]
+    Config(commands::config::ConfigCommand),
+    /// 稽核軌跡：驗證、查詢 / audit trail: verify, search, checkpoint
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// 金鑰管理 / key management
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Id(cmd) => return commands::id::run(cmd),
+        Command::Config(cmd) => return commands::config::run(cmd),
+        other => commands::runtime().and_then(|rt| rt.block_on(dispatch(other))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("錯誤 / error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo(args) => commands::demo::run(args).await,
+        Command::Serve(args) => commands::serve::run(args).await,
+        Command::Simulator(args) => commands::simulator::run(args).await,
+        Command::Audit(cmd) => commands::audit::run(cmd).await,
+        Command::Keys(cmd) => commands::keys::run(cmd).await,
+        Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
+    }
+}

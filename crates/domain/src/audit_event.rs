@@ -1,0 +1,360 @@
+//! What one audit record says (§7, §8): who did what to which object, with what outcome.
+//!
+//! Security-sensitive: this is the content of the tamper-evident trail. A record never holds
+//! personal data in clear; a data subject appears only as a keyed HMAC computed by the layer
+//! that holds the key ([`SubjectDigest`]). The canonical encoding defined here is what the hash
+//! chain and the Merkle tree cover, so changing it breaks verification of existing logs: add
+//! fields, never reorder or rename them.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::org::{PersonId, Role};
+
+/// Every kind of event the trail records, with its stable code. The list is documented in
+/// `docs/audit-actions.md`; codes are never reused or renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AuditAction {
+    // §3: signing in and out.
+    LoginSucceeded,
+    LoginFailed,
+    AccountLocked,
+    AccountUnlocked,
+    SessionLocked,
+    SessionUnlocked,
+    Logout,
+    SessionEnded,
+    // §2: permission applications and grants.
+    ApplicationCreated,
+    ApplicationSubmitted,
+    ApplicationApproved,
+    ApplicationRejected,
+    ApplicationWithdrawn,
+    GrantCreated,
+    GrantEnded,
+    GrantSuspended,
+    // §4, §5: registrations and external requests.
+    RegistrationCreated,
+    RegistrationApproved,
+    RegistrationRejected,
+    RegistrationCancelled,
+    RequestCreated,
+    RequestAccepted,
+    RequestRejected,
+    ExecutionRefused,
+    QuerySent,
+    QueryResultReceived,
+    QueryFailed,
+    // §6: results.
+    ResultViewed,
+    ResultPrinted,
+    ResultDestroyed,
+    NationalIdRevealed,
+    // §7, §8: reviews, audits, findings.
+    AuditCreated,
+    AuditFindingRecorded,
+    AuditSignedOff,
+    ReviewCompleted,
+    ReportGenerated,
+    AuditTrailSearched,
+    AuditTrailExported,
+    // Administration.
+    SystemInitialised,
+    DemoSeeded,
+    ConfigurationChanged,
+    CatalogueChanged,
+    StaffImported,
+    UsageLogImported,
+    KeyRotated,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 45] = [
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::AccountLocked,
+        Self::AccountUnlocked,
+        Self::SessionLocked,
+        Self::SessionUnlocked,
+        Self::Logout,
+        Self::SessionEnded,
+        Self::ApplicationCreated,
+        Self::ApplicationSubmitted,
+        Self::ApplicationApproved,
+        Self::ApplicationRejected,
+        Self::ApplicationWithdrawn,
+        Self::GrantCreated,
+        Self::GrantEnded,
+        Self::GrantSuspended,
+        Self::RegistrationCreated,
+        Self::RegistrationApproved,
+        Self::RegistrationRejected,
+        Self::RegistrationCancelled,
+        Self::RequestCreated,
+        Self::RequestAccepted,
+        Self::RequestRejected,
+        Self::ExecutionRefused,
+        Self::QuerySent,
+        Self::QueryResultReceived,
+        Self::QueryFailed,
+        Self::ResultViewed,
+        Self::ResultPrinted,
+        Self::ResultDestroyed,
+        Self::NationalIdRevealed,
+        Self::AuditCreated,
+        Self::AuditFindingRecorded,
+        Self::AuditSignedOff,
+        Self::ReviewCompleted,
+        Self::ReportGenerated,
+        Self::AuditTrailSearched,
+        Self::AuditTrailExported,
+        Self::SystemInitialised,
+        Self::DemoSeeded,
+        Self::ConfigurationChanged,
+        Self::CatalogueChanged,
+        Self::StaffImported,
+        Self::UsageLogImported,
+        Self::KeyRotated,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::LoginSucceeded => "auth.login.succeeded",
+            Self::LoginFailed => "auth.login.failed",
+            Self::AccountLocked => "auth.account.locked",
+            Self::AccountUnlocked => "auth.account.unlocked",
+            Self::SessionLocked => "auth.session.locked",
+            Self::SessionUnlocked => "auth.session.unlocked",
+            Self::Logout => "auth.logout",
+            Self::SessionEnded => "auth.session.ended",
+            Self::ApplicationCreated => "permission.application.created",
+            Self::ApplicationSubmitted => "permission.application.submitted",
+            Self::ApplicationApproved => "permission.application.approved",
+            Self::ApplicationRejected => "permission.application.rejected",
+            Self::ApplicationWithdrawn => "permission.application.withdrawn",
+            Self::GrantCreated => "permission.grant.created",
+            Self::GrantEnded => "permission.grant.ended",
+            Self::GrantSuspended => "permission.grant.suspended",
+            Self::RegistrationCreated => "query.registration.created",
+            Self::RegistrationApproved => "query.registration.approved",
+            Self::RegistrationRejected => "query.registration.rejected",
+            Self::RegistrationCancelled => "query.registration.cancelled",
+            Self::RequestCreated => "query.request.created",
+            Self::RequestAccepted => "query.request.accepted",
+            Self::RequestRejected => "query.request.rejected",
+            Self::ExecutionRefused => "query.execution.refused",
+            Self::QuerySent => "query.sent",
+            Self::QueryResultReceived => "query.result.received",
+            Self::QueryFailed => "query.failed",
+            Self::ResultViewed => "result.viewed",
+            Self::ResultPrinted => "result.printed",
+            Self::ResultDestroyed => "result.destroyed",
+            Self::NationalIdRevealed => "subject.national_id.revealed",
+            Self::AuditCreated => "oversight.audit.created",
+            Self::AuditFindingRecorded => "oversight.finding.recorded",
+            Self::AuditSignedOff => "oversight.audit.signed_off",
+            Self::ReviewCompleted => "oversight.review.completed",
+            Self::ReportGenerated => "report.generated",
+            Self::AuditTrailSearched => "audit_trail.searched",
+            Self::AuditTrailExported => "audit_trail.exported",
+            Self::SystemInitialised => "system.initialised",
+            Self::DemoSeeded => "system.demo_seeded",
+            Self::ConfigurationChanged => "admin.configuration.changed",
+            Self::CatalogueChanged => "admin.catalogue.changed",
+            Self::StaffImported => "admin.staff.imported",
+            Self::UsageLogImported => "admin.usage_log.imported",
+            Self::KeyRotated => "admin.key.rotated",
+        }
+    }
+
+    pub fn parse_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+}
+
+/// The outcome of the audited action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Refused by a rule; the code names the rule (e.g. `policy.no_grant`).
+    Refused(String),
+    /// Failed for a technical reason; the code names it.
+    Failed(String),
+}
+
+impl Outcome {
+    pub fn code(&self) -> String {
+        match self {
+            Self::Succeeded => "succeeded".to_string(),
+            Self::Refused(reason) => format!("refused:{reason}"),
+            Self::Failed(reason) => format!("failed:{reason}"),
+        }
+    }
+}
+
+/// The person who acted, and the role they acted in (a person can hold several).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub person: PersonId,
+    pub role: Option<Role>,
+}
+
+/// A data subject as the trail knows them: HMAC-SHA256 of the whole national ID under a key
+/// held apart from the database. An auditor who knows the ID can compute it to search; a
+/// stolen database alone cannot be brute-forced back to IDs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectDigest {
+    pub key_id: String,
+    pub hex: String,
+}
+
+/// One event, before it is numbered and chained by storage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    pub actor: Option<Actor>,
+    pub action: AuditAction,
+    pub object_type: String,
+    pub object_id: String,
+    pub outcome: Outcome,
+    pub request_id: String,
+    pub client_addr: Option<String>,
+    pub subject: Option<SubjectDigest>,
+    /// Free details. Must never contain personal data in clear; callers put masked IDs,
+    /// counts, codes and references here.
+    pub details: BTreeMap<String, Value>,
+}
+
+impl AuditEvent {
+    /// An event by nobody in particular (the system itself), succeeded, with no details.
+    pub fn system(at: Timestamp, action: AuditAction, request_id: impl Into<String>) -> Self {
+        Self {
+            at,
+            actor: None,
+            action,
+            object_type: "system".into(),
+            object_id: "-".into(),
+            outcome: Outcome::Succeeded,
+            request_id: request_id.into(),
+            client_addr: None,
+            subject: None,
+            details: BTreeMap::new(),
+        }
+    }
+
+    pub fn by(mut self, actor: Actor) -> Self {
+        self.actor = Some(actor);
+        self
+    }
+
+    pub fn on(mut self, object_type: impl Into<String>, object_id: impl Into<String>) -> Self {
+        self.object_type = object_type.into();
+        self.object_id = object_id.into();
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Outcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    pub fn detail(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.details.insert(key.into(), value.into());
+        self
+    }
+
+    /// The canonical bytes that the chain and the Merkle tree cover: compact JSON with keys in
+    /// byte order and only strings, integers, booleans and nulls (no floats), which makes it
+    /// identical to its RFC 8785 (JCS) form.
+    pub fn canonical_entry(&self, seq: u64) -> Vec<u8> {
+        let mut m = serde_json::Map::new();
+        m.insert("v".into(), Value::from(1));
+        m.insert("seq".into(), Value::from(seq));
+        m.insert(
+            "at".into(),
+            Value::from(self.at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
+        );
+        m.insert(
+            "actor".into(),
+            self.actor
+                .map_or(Value::Null, |a| Value::from(a.person.get())),
+        );
+        m.insert(
+            "role".into(),
+            self.actor
+                .and_then(|a| a.role)
+                .map_or(Value::Null, |r| Value::from(r.code())),
+        );
+        m.insert("action".into(), Value::from(self.action.code()));
+        m.insert("object_type".into(), Value::from(self.object_type.clone()));
+        m.insert("object_id".into(), Value::from(self.object_id.clone()));
+        m.insert("outcome".into(), Value::from(self.outcome.code()));
+        m.insert("request_id".into(), Value::from(self.request_id.clone()));
+        m.insert(
+            "client_addr".into(),
+            self.client_addr.clone().map_or(Value::Null, Value::from),
+        );
+        m.insert(
+            "subject".into(),
+            self.subject.as_ref().map_or(Value::Null, |s| {
+                Value::from(format!("hmac-sha256:{}:{}", s.key_id, s.hex))
+            }),
+        );
+        m.insert(
+            "details".into(),
+            Value::Object(canonicalise_map(&self.details)),
+        );
+        // serde_json's Map is a BTreeMap (the `preserve_order` feature is off), so keys are
+        // written in byte order.
+        serde_json::to_vec(&Value::Object(m)).unwrap_or_default()
+    }
+}
+
+fn canonicalise_map(details: &BTreeMap<String, Value>) -> serde_json::Map<String, Value> {
+    details
+        .iter()
+        .map(|(k, v)| (k.clone(), canonicalise(v)))
+        .collect()
+}
+
+/// Floats have no single canonical text, so they are written as strings.
+fn canonicalise(v: &Value) -> Value {
+    match v {
+        Value::Number(n) if n.is_f64() => Value::from(n.to_string()),
+        Value::Array(a) => Value::Array(a.iter().map(canonicalise).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), canonicalise(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::BTreeSet::new();
+        for a in AuditAction::ALL {
+            assert!(seen.insert(a.code()), "duplicate code {}", a.code());
+            assert_eq!(AuditAction::parse_code(a.code()), Some(a));
+        }
+    }
+
+    #[test]
+    fn canonical_entry_is_sorted_compact_json() {
+        let at = Timestamp::from_second(1_764_000_000).unwrap();
+        let e = AuditEvent::system(at, AuditAction::DemoSeeded, "req-1")
+            .detail("zeta", 1)
+            .detail("alpha", "x");
+        let s = String::from_utf8(e.canonical_entry(7)).unwrap();
+        assert!(s.starts_with(r#"{"action":"system.demo_seeded","actor":null,"at":"2025-11-24T16:00:00.000000Z","client_addr":null,"details":{"alpha":"x","zeta":1}"#), "{s}");
+        assert!(s.contains(r#""seq":7"#));
+        assert!(!s.contains(' '));
+    }
+}

@@ -1,0 +1,13 @@
+//! querywarden's domain: plain types and rules with no I/O.
+//!
+//! Nothing here reads a clock, a file, a database or the network: time, ids and catalogues
+//! come in as arguments, which is what makes every rule exhaustively testable.
+
+pub mod audit_event;
+pub mod catalogue;
+pub mod deadline;
+pub mod national_id;
+pub mod org;
+pub mod roc_date;
+
+pub use national_id::{NationalId, NationalIdError, NationalIdKind};

@@ -1,0 +1,404 @@
+//! The audit trail's rows: append inside a use case's transaction, scan for verification,
+//! search for auditors, and the signed checkpoints.
+//!
+//! Security-sensitive. Appending reads the previous row's chain hash under the same write
+//! transaction, so the chain is correct however many processes or tasks write, and a crash
+//! can never leave a record without its chain hash or a change without its record.
+
+use querywarden_domain::audit_event::AuditEvent;
+use querywarden_ledger::Hash;
+use querywarden_ledger::chain::{GENESIS, chain_hash};
+use sqlx::Row;
+
+use crate::error::{StorageError, classify};
+use crate::sqlite::{Store, WriteTx};
+
+/// What the append returned: the record's number and chain hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditReceipt {
+    pub seq: u64,
+    pub chain_hash: Hash,
+}
+
+/// A record as stored, for verification and search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAuditRecord {
+    pub seq: u64,
+    pub at: String,
+    pub actor_person_id: Option<i64>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub outcome: String,
+    pub request_id: String,
+    pub client_addr: Option<String>,
+    pub subject_hmac: Option<String>,
+    pub entry: Vec<u8>,
+    pub chain_hash: Hash,
+}
+
+/// A signed checkpoint row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRow {
+    /// 1, 2, 3… in order of writing.
+    pub number: u64,
+    pub size: u64,
+    pub root: Hash,
+    pub peaks: Vec<Hash>,
+    pub note: String,
+    pub key_name: String,
+    pub created_at: String,
+}
+
+/// Search filters; all optional, combined with AND. Results are newest first.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_person_id: Option<i64>,
+    pub action: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub subject_hmac: Option<String>,
+    /// Inclusive lower bound, RFC 3339 UTC.
+    pub from: Option<String>,
+    /// Exclusive upper bound, RFC 3339 UTC.
+    pub until: Option<String>,
+    /// Only records with `seq` below this (paging by key).
+    pub before_seq: Option<u64>,
+    pub limit: u32,
+}
+
+fn to_hash(bytes: &[u8]) -> Result<Hash, StorageError> {
+    bytes
+        .try_into()
+        .map_err(|_| StorageError::Decode(format!("hash of {} bytes", bytes.len())))
+}
+
+fn format_at(event: &AuditEvent) -> String {
+    event.at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+impl WriteTx {
+    /// Appends one audit record in this transaction (fail-closed: if this fails, the caller
+    /// must not commit the change it describes — the `?` takes care of that).
+    pub async fn append_audit(&mut self, event: &AuditEvent) -> Result<AuditReceipt, StorageError> {
+        let last: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, chain_hash FROM audit_records ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(classify)?;
+        let (seq, prev) = match last {
+            Some((seq, hash)) => (seq as u64 + 1, to_hash(&hash)?),
+            None => (1, GENESIS),
+        };
+        let entry = event.canonical_entry(seq);
+        let hash = chain_hash(&prev, &entry);
+        sqlx::query(
+            "INSERT INTO audit_records (seq, at, actor_person_id, actor_role, action, object_type, \
+             object_id, outcome, request_id, client_addr, subject_hmac, hmac_key_id, entry, chain_hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(seq as i64)
+        .bind(format_at(event))
+        .bind(event.actor.map(|a| a.person.get()))
+        .bind(event.actor.and_then(|a| a.role).map(|r| r.code()))
+        .bind(event.action.code())
+        .bind(&event.object_type)
+        .bind(&event.object_id)
+        .bind(event.outcome.code())
+        .bind(&event.request_id)
+        .bind(&event.client_addr)
+        .bind(event.subject.as_ref().map(|s| s.hex.clone()))
+        .bind(event.subject.as_ref().map(|s| s.key_id.clone()))
+        .bind(&entry)
+        .bind(hash.as_slice())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(classify)?;
+        Ok(AuditReceipt {
+            seq,
+            chain_hash: hash,
+        })
+    }
+
+    pub async fn insert_checkpoint(&mut self, row: &CheckpointRow) -> Result<(), StorageError> {
+        let peaks: Vec<u8> = row.peaks.iter().flatten().copied().collect();
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (number, size, root, peaks, note, key_name, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(row.number as i64)
+        .bind(row.size as i64)
+        .bind(row.root.as_slice())
+        .bind(peaks)
+        .bind(&row.note)
+        .bind(&row.key_name)
+        .bind(&row.created_at)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Entries after `after_seq`, in order, read inside this transaction (so a checkpoint
+    /// covers exactly what is committed with it).
+    pub async fn audit_entries_after(
+        &mut self,
+        after_seq: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StorageError> {
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, entry FROM audit_records WHERE seq > ? ORDER BY seq")
+                .bind(after_seq as i64)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(classify)?;
+        Ok(rows.into_iter().map(|(s, e)| (s as u64, e)).collect())
+    }
+
+    pub async fn latest_checkpoint(&mut self) -> Result<Option<CheckpointRow>, StorageError> {
+        let row = sqlx::query(CHECKPOINT_SELECT_LATEST)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(classify)?;
+        row.map(|r| checkpoint_from_row(&r)).transpose()
+    }
+}
+
+const CHECKPOINT_SELECT_LATEST: &str = "SELECT number, size, root, peaks, note, key_name, created_at \
+     FROM audit_checkpoints ORDER BY number DESC LIMIT 1";
+
+fn checkpoint_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CheckpointRow, StorageError> {
+    let peaks_raw: Vec<u8> = r.try_get("peaks").map_err(classify)?;
+    if peaks_raw.len() % 32 != 0 {
+        return Err(StorageError::Decode("checkpoint peaks".into()));
+    }
+    let peaks = peaks_raw
+        .chunks(32)
+        .map(to_hash)
+        .collect::<Result<Vec<_>, _>>()?;
+    let root: Vec<u8> = r.try_get("root").map_err(classify)?;
+    Ok(CheckpointRow {
+        number: r.try_get::<i64, _>("number").map_err(classify)? as u64,
+        size: r.try_get::<i64, _>("size").map_err(classify)? as u64,
+        root: to_hash(&root)?,
+        peaks,
+        note: r.try_get("note").map_err(classify)?,
+        key_name: r.try_get("key_name").map_err(classify)?,
+        created_at: r.try_get("created_at").map_err(classify)?,
+    })
+}
+
+fn record_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredAuditRecord, StorageError> {
+    let hash: Vec<u8> = r.try_get("chain_hash").map_err(classify)?;
+    Ok(StoredAuditRecord {
+        seq: r.try_get::<i64, _>("seq").map_err(classify)? as u64,
+        at: r.try_get("at").map_err(classify)?,
+        actor_person_id: r.try_get("actor_person_id").map_err(classify)?,
+        actor_role: r.try_get("actor_role").map_err(classify)?,
+        action: r.try_get("action").map_err(classify)?,
+        object_type: r.try_get("object_type").map_err(classify)?,
+        object_id: r.try_get("object_id").map_err(classify)?,
+        outcome: r.try_get("outcome").map_err(classify)?,
+        request_id: r.try_get("request_id").map_err(classify)?,
+        client_addr: r.try_get("client_addr").map_err(classify)?,
+        subject_hmac: r.try_get("subject_hmac").map_err(classify)?,
+        entry: r.try_get("entry").map_err(classify)?,
+        chain_hash: to_hash(&hash)?,
+    })
+}
+
+const RECORD_COLUMNS: &str = "seq, at, actor_person_id, actor_role, action, object_type, object_id, \
+     outcome, request_id, client_addr, subject_hmac, entry, chain_hash";
+
+impl Store {
+    /// Number of records and the highest sequence number (they differ if rows are missing).
+    pub async fn audit_extent(&self) -> Result<(u64, u64), StorageError> {
+        let (count, max): (i64, Option<i64>) =
+            sqlx::query_as("SELECT count(*), max(seq) FROM audit_records")
+                .fetch_one(&self.reader)
+                .await
+                .map_err(classify)?;
+        Ok((count as u64, max.unwrap_or(0) as u64))
+    }
+
+    /// Reads records with `seq > after` in order, `limit` at a time (for verification of
+    /// the whole trail without holding it all in memory).
+    pub async fn audit_batch(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<StoredAuditRecord>, StorageError> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    /// Leaf entries only, in order, for the verification scan (the fastest path: two columns).
+    pub async fn audit_entries_batch(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>, StorageError> {
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, entry, chain_hash FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after as i64)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows.into_iter().map(|(s, e, h)| (s as u64, e, h)).collect())
+    }
+
+    pub async fn audit_search(
+        &self,
+        filter: &AuditFilter,
+    ) -> Result<Vec<StoredAuditRecord>, StorageError> {
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {RECORD_COLUMNS} FROM audit_records WHERE 1 = 1"
+        ));
+        if let Some(v) = filter.actor_person_id {
+            qb.push(" AND actor_person_id = ").push_bind(v);
+        }
+        if let Some(v) = &filter.action {
+            qb.push(" AND action = ").push_bind(v.clone());
+        }
+        if let Some(v) = &filter.object_type {
+            qb.push(" AND object_type = ").push_bind(v.clone());
+        }
+        if let Some(v) = &filter.object_id {
+            qb.push(" AND object_id = ").push_bind(v.clone());
+        }
+        if let Some(v) = &filter.subject_hmac {
+            qb.push(" AND subject_hmac = ").push_bind(v.clone());
+        }
+        if let Some(v) = &filter.from {
+            qb.push(" AND at >= ").push_bind(v.clone());
+        }
+        if let Some(v) = &filter.until {
+            qb.push(" AND at < ").push_bind(v.clone());
+        }
+        if let Some(v) = filter.before_seq {
+            qb.push(" AND seq < ").push_bind(v as i64);
+        }
+        qb.push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.clamp(1, 1000)));
+        let rows = qb
+            .build()
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(record_from_row).collect()
+    }
+
+    pub async fn checkpoints(&self) -> Result<Vec<CheckpointRow>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT number, size, root, peaks, note, key_name, created_at FROM audit_checkpoints ORDER BY number",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(checkpoint_from_row).collect()
+    }
+
+    pub async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StorageError> {
+        let row = sqlx::query(CHECKPOINT_SELECT_LATEST)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(classify)?;
+        row.map(|r| checkpoint_from_row(&r)).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::Timestamp;
+    use querywarden_domain::audit_event::{AuditAction, AuditEvent};
+
+    fn event(n: i64) -> AuditEvent {
+        AuditEvent::system(
+            Timestamp::from_second(1_764_000_000 + n).unwrap(),
+            AuditAction::ConfigurationChanged,
+            format!("req-{n}"),
+        )
+    }
+
+    #[tokio::test]
+    async fn appends_chain_each_record_to_the_previous() {
+        let store = Store::open_in_memory().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let a = tx.append_audit(&event(1)).await.unwrap();
+        let b = tx.append_audit(&event(2)).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!((a.seq, b.seq), (1, 2));
+        assert_eq!(a.chain_hash, chain_hash(&GENESIS, &event(1).canonical_entry(1)));
+        assert_eq!(b.chain_hash, chain_hash(&a.chain_hash, &event(2).canonical_entry(2)));
+    }
+
+    #[tokio::test]
+    async fn a_rolled_back_use_case_leaves_no_record() {
+        let store = Store::open_in_memory().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(&event(1)).await.unwrap();
+        drop(tx);
+        assert_eq!(store.audit_extent().await.unwrap(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn records_cannot_be_changed_through_the_application_connection() {
+        let store = Store::open_in_memory().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(&event(1)).await.unwrap();
+        tx.commit().await.unwrap();
+        let err = sqlx::query("UPDATE audit_records SET outcome = 'x'")
+            .execute(&store.writer)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"));
+    }
+
+    #[tokio::test]
+    async fn search_filters_and_pages_newest_first() {
+        let store = Store::open_in_memory().await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        for n in 1..=5 {
+            tx.append_audit(&event(n)).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let page = store
+            .audit_search(&AuditFilter {
+                limit: 2,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![5, 4]);
+        let next = store
+            .audit_search(&AuditFilter {
+                limit: 2,
+                before_seq: Some(4),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(next.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 2]);
+        let one = store
+            .audit_search(&AuditFilter {
+                limit: 10,
+                action: Some("admin.configuration.changed".into()),
+                from: Some("2025-11-24T16:00:03".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(one.len(), 3);
+    }
+}

@@ -1,0 +1,18 @@
+//! Storage: the one place that speaks SQL.
+//!
+//! The public surface takes and returns domain types only — no `sqlx` type leaks out — so a
+//! PostgreSQL backend can be added beside SQLite without touching the domain, app or web
+//! crates. Writes happen in a [`WriteTx`]: one per use case, with its audit record appended
+//! inside it (STYLE rule 5), committed together or not at all.
+//!
+//! Security-sensitive: holds the audit trail; see `audit` for its append-only rules.
+
+mod audit;
+mod error;
+mod org;
+mod sqlite;
+
+pub use audit::{AuditFilter, AuditReceipt, CheckpointRow, StoredAuditRecord};
+pub use error::StorageError;
+pub use org::NewPerson;
+pub use sqlite::{Readiness, Store, WriteTx};

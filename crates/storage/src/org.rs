@@ -1,0 +1,282 @@
+//! Organisation and catalogue rows: units, staff and their roles, unit supervisors, service
+//! items and legal bases.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use querywarden_domain::catalogue::{LegalBasis, LegalBasisId, ServiceItem, ServiceItemCode};
+use querywarden_domain::org::{
+    Account, Person, PersonId, Role, StaffStatus, Unit, UnitId, UnitKind,
+};
+
+use crate::error::{StorageError, classify};
+use crate::sqlite::{Store, WriteTx};
+
+/// A staff member to be created; the database assigns the id.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    pub account: Account,
+    pub name: String,
+    pub title: String,
+    pub unit: UnitId,
+    pub roles: BTreeSet<Role>,
+    pub status: StaffStatus,
+}
+
+fn decode<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, StorageError> {
+    r.map_err(|e| StorageError::Decode(format!("{what}: {e}")))
+}
+
+impl WriteTx {
+    pub async fn insert_unit(&mut self, unit: &Unit) -> Result<(), StorageError> {
+        sqlx::query("INSERT INTO units (id, name_zh, kind, parent_id) VALUES (?, ?, ?, ?)")
+            .bind(unit.id.as_str())
+            .bind(&unit.name_zh)
+            .bind(unit.kind.code())
+            .bind(unit.parent.as_ref().map(|p| p.as_str().to_string()))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn insert_person(
+        &mut self,
+        person: &NewPerson,
+        created_at: &str,
+    ) -> Result<PersonId, StorageError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO persons (account, name, title, unit_id, status, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(person.account.as_str())
+        .bind(&person.name)
+        .bind(&person.title)
+        .bind(person.unit.as_str())
+        .bind(person.status.code())
+        .bind(created_at)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(classify)?;
+        for role in &person.roles {
+            sqlx::query("INSERT INTO person_roles (person_id, role) VALUES (?, ?)")
+                .bind(id)
+                .bind(role.code())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(classify)?;
+        }
+        Ok(PersonId::new(id))
+    }
+
+    pub async fn set_unit_supervisor(
+        &mut self,
+        unit: &UnitId,
+        person: PersonId,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO unit_supervisors (unit_id, person_id) VALUES (?, ?) \
+             ON CONFLICT (unit_id) DO UPDATE SET person_id = excluded.person_id",
+        )
+        .bind(unit.as_str())
+        .bind(person.get())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn upsert_service_item(&mut self, item: &ServiceItem) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO service_items (code, name_zh, name_en, active) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, \
+             name_en = excluded.name_en, active = excluded.active",
+        )
+        .bind(item.code.as_str())
+        .bind(&item.name_zh)
+        .bind(&item.name_en)
+        .bind(i64::from(item.active))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn upsert_legal_basis(&mut self, basis: &LegalBasis) -> Result<(), StorageError> {
+        let programmes = serde_json::to_string(&basis.programmes)
+            .map_err(|e| StorageError::Decode(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO legal_bases (id, law, article, article_short, summary_zh, kind, programmes, active) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET law = excluded.law, article = excluded.article, \
+             article_short = excluded.article_short, summary_zh = excluded.summary_zh, \
+             kind = excluded.kind, programmes = excluded.programmes, active = excluded.active",
+        )
+        .bind(basis.id.as_str())
+        .bind(&basis.law)
+        .bind(&basis.article)
+        .bind(&basis.article_short)
+        .bind(&basis.summary_zh)
+        .bind(&basis.kind)
+        .bind(programmes)
+        .bind(i64::from(basis.active))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(classify)?;
+        Ok(())
+    }
+}
+
+type PersonRow = (i64, String, String, String, String, String);
+
+impl Store {
+    pub async fn units(&self) -> Result<Vec<Unit>, StorageError> {
+        let rows: Vec<(String, String, String, Option<String>)> =
+            sqlx::query_as("SELECT id, name_zh, kind, parent_id FROM units ORDER BY rowid")
+                .fetch_all(&self.reader)
+                .await
+                .map_err(classify)?;
+        rows.into_iter()
+            .map(|(id, name_zh, kind, parent)| {
+                Ok(Unit {
+                    id: decode("unit id", UnitId::new(&id))?,
+                    name_zh,
+                    kind: UnitKind::parse_code(&kind)
+                        .ok_or_else(|| StorageError::Decode(format!("unit kind {kind}")))?,
+                    parent: parent
+                        .map(|p| decode("unit parent", UnitId::new(&p)))
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn roles_by_person(&self) -> Result<BTreeMap<i64, BTreeSet<Role>>, StorageError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT person_id, role FROM person_roles")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        let mut map: BTreeMap<i64, BTreeSet<Role>> = BTreeMap::new();
+        for (id, role) in rows {
+            let role = Role::parse_code(&role)
+                .ok_or_else(|| StorageError::Decode(format!("role {role}")))?;
+            map.entry(id).or_default().insert(role);
+        }
+        Ok(map)
+    }
+
+    fn person_from_row(row: PersonRow, roles: BTreeSet<Role>) -> Result<Person, StorageError> {
+        let (id, account, name, title, unit, status) = row;
+        Ok(Person {
+            id: PersonId::new(id),
+            account: decode("account", Account::parse(&account))?,
+            name,
+            title,
+            unit: decode("unit id", UnitId::new(&unit))?,
+            roles,
+            status: StaffStatus::parse_code(&status)
+                .ok_or_else(|| StorageError::Decode(format!("staff status {status}")))?,
+        })
+    }
+
+    pub async fn persons(&self) -> Result<Vec<Person>, StorageError> {
+        let rows: Vec<PersonRow> = sqlx::query_as(
+            "SELECT id, account, name, title, unit_id, status FROM persons ORDER BY id",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let mut roles = self.roles_by_person().await?;
+        rows.into_iter()
+            .map(|row| {
+                let r = roles.remove(&row.0).unwrap_or_default();
+                Self::person_from_row(row, r)
+            })
+            .collect()
+    }
+
+    pub async fn person_by_account(&self, account: &Account) -> Result<Option<Person>, StorageError> {
+        let row: Option<PersonRow> = sqlx::query_as(
+            "SELECT id, account, name, title, unit_id, status FROM persons WHERE account = ?",
+        )
+        .bind(account.as_str())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        let Some(row) = row else { return Ok(None) };
+        let roles: Vec<(String,)> =
+            sqlx::query_as("SELECT role FROM person_roles WHERE person_id = ?")
+                .bind(row.0)
+                .fetch_all(&self.reader)
+                .await
+                .map_err(classify)?;
+        let roles = roles
+            .into_iter()
+            .map(|(r,)| Role::parse_code(&r).ok_or_else(|| StorageError::Decode(format!("role {r}"))))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        Self::person_from_row(row, roles).map(Some)
+    }
+
+    /// 單位主管 of each unit that has one.
+    pub async fn unit_supervisors(&self) -> Result<BTreeMap<UnitId, PersonId>, StorageError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT unit_id, person_id FROM unit_supervisors")
+                .fetch_all(&self.reader)
+                .await
+                .map_err(classify)?;
+        rows.into_iter()
+            .map(|(u, p)| Ok((decode("unit id", UnitId::new(&u))?, PersonId::new(p))))
+            .collect()
+    }
+
+    pub async fn service_items(&self) -> Result<Vec<ServiceItem>, StorageError> {
+        let rows: Vec<(String, String, String, i64)> =
+            sqlx::query_as("SELECT code, name_zh, name_en, active FROM service_items ORDER BY rowid")
+                .fetch_all(&self.reader)
+                .await
+                .map_err(classify)?;
+        rows.into_iter()
+            .map(|(code, name_zh, name_en, active)| {
+                Ok(ServiceItem {
+                    code: decode("service item", ServiceItemCode::parse(&code))?,
+                    name_zh,
+                    name_en,
+                    active: active != 0,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn legal_bases(&self) -> Result<Vec<LegalBasis>, StorageError> {
+        type Row = (String, String, String, String, String, String, String, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, law, article, article_short, summary_zh, kind, programmes, active \
+             FROM legal_bases ORDER BY rowid",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(id, law, article, article_short, summary_zh, kind, programmes, active)| {
+                Ok(LegalBasis {
+                    id: decode("legal basis id", LegalBasisId::new(&id))?,
+                    law,
+                    article,
+                    article_short,
+                    summary_zh,
+                    kind,
+                    programmes: decode("programmes", serde_json::from_str(&programmes))?,
+                    active: active != 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the organisation has been set up (any unit exists).
+    pub async fn is_initialised(&self) -> Result<bool, StorageError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM units")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(classify)?;
+        Ok(n > 0)
+    }
+}

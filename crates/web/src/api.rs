@@ -1,0 +1,282 @@
+//! JSON API handlers under `/api/v1`, health endpoints and the OpenAPI document.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use querywarden_domain::NationalId;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::{API_ROUTES, AppState, OperationId};
+
+/// Liveness: the process answers.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: database reachable, migrations current, file writable.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let r = state.app.readiness().await;
+    let status = if r.ready() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({
+            "status": if r.ready() { "ready" } else { "not_ready" },
+            "database_reachable": r.reachable,
+            "migrations_current": r.migrations_current,
+            "writable": r.writable,
+        })),
+    )
+        .into_response()
+}
+
+#[derive(Serialize)]
+pub struct ServiceItemView {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    active: bool,
+}
+
+pub async fn service_items(
+    State(state): State<AppState>,
+    op: OperationId,
+) -> Result<Json<Vec<ServiceItemView>>, ApiError> {
+    let items = state
+        .app
+        .store()
+        .service_items()
+        .await
+        .map_err(|e| ApiError::internal(&e.into(), &op.0))?;
+    Ok(Json(
+        items
+            .into_iter()
+            .map(|i| ServiceItemView {
+                code: i.code.as_str().to_string(),
+                name_zh: i.name_zh,
+                name_en: i.name_en,
+                active: i.active,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+pub struct LegalBasisView {
+    id: String,
+    law: String,
+    article: String,
+    article_short: String,
+    summary_zh: String,
+    kind: String,
+    programmes: Vec<String>,
+    active: bool,
+}
+
+pub async fn legal_bases(
+    State(state): State<AppState>,
+    op: OperationId,
+) -> Result<Json<Vec<LegalBasisView>>, ApiError> {
+    let bases = state
+        .app
+        .store()
+        .legal_bases()
+        .await
+        .map_err(|e| ApiError::internal(&e.into(), &op.0))?;
+    Ok(Json(
+        bases
+            .into_iter()
+            .map(|b| LegalBasisView {
+                id: b.id.as_str().to_string(),
+                law: b.law,
+                article: b.article,
+                article_short: b.article_short,
+                summary_zh: b.summary_zh,
+                kind: b.kind,
+                programmes: b.programmes,
+                active: b.active,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+pub struct UnitView {
+    id: String,
+    name_zh: String,
+    kind: &'static str,
+    parent: Option<String>,
+}
+
+pub async fn units(
+    State(state): State<AppState>,
+    op: OperationId,
+) -> Result<Json<Vec<UnitView>>, ApiError> {
+    let units = state
+        .app
+        .store()
+        .units()
+        .await
+        .map_err(|e| ApiError::internal(&e.into(), &op.0))?;
+    Ok(Json(
+        units
+            .into_iter()
+            .map(|u| UnitView {
+                id: u.id.as_str().to_string(),
+                name_zh: u.name_zh,
+                kind: u.kind.code(),
+                parent: u.parent.map(|p| p.as_str().to_string()),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckNationalIdRequest {
+    id: String,
+}
+
+#[derive(Serialize)]
+pub struct CheckNationalIdResponse {
+    valid: bool,
+    kind: &'static str,
+    kind_zh: &'static str,
+    masked: String,
+}
+
+/// Validates a number without storing or logging it; answers with the masked form only.
+pub async fn check_national_id(
+    op: OperationId,
+    body: Result<Json<CheckNationalIdRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<CheckNationalIdResponse>, ApiError> {
+    let Json(req) = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "request.malformed",
+            "請求格式錯誤：需要 JSON 物件 {\"id\": \"…\"}",
+            "malformed request: expected a JSON object {\"id\": \"…\"}",
+            &op.0,
+        )
+    })?;
+    let id = NationalId::parse(&req.id).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.code(),
+            e.to_string(),
+            e.message_en(),
+            &op.0,
+        )
+    })?;
+    Ok(Json(CheckNationalIdResponse {
+        valid: true,
+        kind: id.kind().code(),
+        kind_zh: id.kind().name_zh(),
+        masked: id.masked(),
+    }))
+}
+
+/// The latest signed checkpoint (C2SP signed note), for copies held outside the bureau.
+pub async fn latest_checkpoint(
+    State(state): State<AppState>,
+    op: OperationId,
+) -> Result<Response, ApiError> {
+    let latest = state
+        .app
+        .store()
+        .latest_checkpoint()
+        .await
+        .map_err(|e| ApiError::internal(&e.into(), &op.0))?;
+    match latest {
+        Some(c) => Ok((
+            [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            c.note,
+        )
+            .into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "audit.no_checkpoint",
+            "尚無簽章查核點",
+            "no checkpoint yet",
+            &op.0,
+        )),
+    }
+}
+
+fn error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["error"],
+        "properties": { "error": { "type": "object",
+            "required": ["code", "message", "message_en", "operation_id"],
+            "properties": {
+                "code": { "type": "string" },
+                "message": { "type": "string", "description": "zh-TW" },
+                "message_en": { "type": "string" },
+                "operation_id": { "type": "string" } } } }
+    })
+}
+
+/// The OpenAPI 3.1 description of `/api/v1`.
+pub fn openapi_document() -> Value {
+    let mut paths = serde_json::Map::new();
+    for (method, path) in API_ROUTES {
+        let op = match *path {
+            "/api/v1/service-items" => json!({ "summary": "查調項目 service-item catalogue",
+                "responses": { "200": { "description": "items" } } }),
+            "/api/v1/legal-bases" => json!({ "summary": "法令依據 legal-basis catalogue",
+                "responses": { "200": { "description": "legal bases" } } }),
+            "/api/v1/units" => json!({ "summary": "單位 organisation units",
+                "responses": { "200": { "description": "units" } } }),
+            "/api/v1/national-ids/check" => json!({
+                "summary": "檢查身分證字號／統一證號 validate a national ID or resident number",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["id"], "additionalProperties": false,
+                    "properties": { "id": { "type": "string" } } } } } },
+                "responses": {
+                    "200": { "description": "valid; masked form only" },
+                    "422": { "description": "invalid, with the rule that failed",
+                        "content": { "application/json": { "schema": error_schema() } } } } }),
+            "/api/v1/audit/checkpoint" => json!({
+                "summary": "最新簽章查核點 latest signed audit checkpoint (C2SP signed note)",
+                "responses": { "200": { "description": "signed note", "content": { "text/plain": {} } },
+                    "404": { "description": "none yet" } } }),
+            _ => json!({ "responses": { "200": { "description": "ok" } } }),
+        };
+        let entry = paths
+            .entry(path.to_string())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Value::Object(m) = entry {
+            m.insert(method.to_string(), op);
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "querywarden API", "version": env!("CARGO_PKG_VERSION"),
+            "description": "查調守門員 JSON API. Errors carry a stable `code`, a zh-TW `message` and an `operation_id`." },
+        "paths": paths,
+    })
+}
+
+pub async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_lists_every_api_route() {
+        let doc = openapi_document();
+        for (method, path) in API_ROUTES {
+            assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Errors as the web shows them: [`ApiError`] for `/api` (JSON with a stable code) and
+//! [`PageError`] for pages (zh-TW message with the operation id). Internal details are logged
+//! with the operation id and never rendered.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use querywarden_app::AppError;
+use serde::Serialize;
+
+use crate::i18n::Messages;
+use crate::templates::ErrorPage;
+
+/// The body of every API error.
+#[derive(Debug, Serialize)]
+pub struct ApiErrorBody {
+    pub code: String,
+    pub message: String,
+    pub message_en: String,
+    pub operation_id: String,
+}
+
+/// An API error: status, stable code and safe messages.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ApiErrorBody,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        message_en: impl Into<String>,
+        operation_id: &str,
+    ) -> Self {
+        Self {
+            status,
+            body: ApiErrorBody {
+                code: code.into(),
+                message: message.into(),
+                message_en: message_en.into(),
+                operation_id: operation_id.to_string(),
+            },
+        }
+    }
+
+    /// An application failure: logged in full, shown as a generic message with its code.
+    pub fn internal(err: &AppError, operation_id: &str) -> Self {
+        tracing::error!(operation_id, code = err.code(), error = %err, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            err.code(),
+            "系統發生錯誤，您的操作沒有完成，也沒有任何資料被更改。",
+            "The system failed; your action was not completed and nothing was changed.",
+            operation_id,
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(serde_json::json!({ "error": self.body }))).into_response()
+    }
+}
+
+/// A page error, rendered in the request's language.
+pub struct PageError {
+    pub status: StatusCode,
+    pub message: String,
+    pub operation_id: String,
+    pub messages: Messages,
+    pub path: String,
+}
+
+impl PageError {
+    pub fn internal(err: &AppError, operation_id: &str, messages: Messages, path: &str) -> Self {
+        tracing::error!(operation_id, code = err.code(), error = %err, "page failed");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: messages.get("error-internal"),
+            operation_id: operation_id.to_string(),
+            messages,
+            path: path.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let page = ErrorPage::new(self.messages, &self.path, self.message, self.operation_id);
+        match askama::Template::render(&page) {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed to render");
+                (self.status, "error").into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Message catalogue: Fluent files for zh-TW (first) and English, compiled into the binary.
+//! Templates never hold user-facing strings; they ask a [`Messages`] for them by key.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use fluent_bundle::FluentResource;
+use fluent_bundle::concurrent::FluentBundle;
+use unic_langid::LanguageIdentifier;
+
+/// The UI languages. Traditional Chinese is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Locale {
+    #[default]
+    ZhTw,
+    En,
+}
+
+impl Locale {
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::ZhTw => "zh-TW",
+            Self::En => "en",
+        }
+    }
+
+    pub fn parse(tag: &str) -> Option<Self> {
+        match tag {
+            "zh-TW" | "zh-tw" | "zh" => Some(Self::ZhTw),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// The language the switch link leads to.
+    pub fn other(self) -> Self {
+        match self {
+            Self::ZhTw => Self::En,
+            Self::En => Self::ZhTw,
+        }
+    }
+
+    fn source(self) -> &'static str {
+        match self {
+            Self::ZhTw => include_str!("../locales/zh-TW/main.ftl"),
+            Self::En => include_str!("../locales/en/main.ftl"),
+        }
+    }
+}
+
+type Bundle = FluentBundle<FluentResource>;
+
+/// Both bundles, parsed once.
+pub struct Catalogue {
+    zh: Bundle,
+    en: Bundle,
+}
+
+/// Problems with the embedded catalogues; found at start-up (and by a test), never at a
+/// user's request.
+#[derive(Debug, thiserror::Error)]
+#[error("message catalogue {locale} is invalid: {reason}")]
+pub struct CatalogueError {
+    locale: &'static str,
+    reason: String,
+}
+
+fn build(locale: Locale) -> Result<Bundle, CatalogueError> {
+    let err = |reason: String| CatalogueError {
+        locale: locale.tag(),
+        reason,
+    };
+    let lang: LanguageIdentifier = locale.tag().parse().map_err(|e| err(format!("{e:?}")))?;
+    let resource = FluentResource::try_new(locale.source().to_string())
+        .map_err(|(_, errors)| err(format!("{errors:?}")))?;
+    let mut bundle = FluentBundle::new_concurrent(vec![lang]);
+    bundle.set_use_isolating(false);
+    bundle
+        .add_resource(resource)
+        .map_err(|errors| err(format!("{errors:?}")))?;
+    Ok(bundle)
+}
+
+static CATALOGUE: OnceLock<Result<Arc<Catalogue>, String>> = OnceLock::new();
+
+impl Catalogue {
+    /// The process-wide catalogue.
+    pub fn get() -> Result<Arc<Catalogue>, CatalogueError> {
+        CATALOGUE
+            .get_or_init(|| {
+                Ok(Arc::new(Catalogue {
+                    zh: build(Locale::ZhTw).map_err(|e| e.to_string())?,
+                    en: build(Locale::En).map_err(|e| e.to_string())?,
+                }))
+            })
+            .clone()
+            .map_err(|reason| CatalogueError {
+                locale: "*",
+                reason,
+            })
+    }
+
+    fn bundle(&self, locale: Locale) -> &Bundle {
+        match locale {
+            Locale::ZhTw => &self.zh,
+            Locale::En => &self.en,
+        }
+    }
+
+    /// Every message id of a locale, to check both catalogues carry the same keys.
+    pub fn keys(locale: Locale) -> Vec<String> {
+        locale
+            .source()
+            .lines()
+            .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
+            .filter(|k| !k.starts_with('#') && !k.is_empty())
+            .collect()
+    }
+}
+
+/// The messages of one request's locale, handed to templates.
+#[derive(Clone)]
+pub struct Messages {
+    catalogue: Arc<Catalogue>,
+    pub locale: Locale,
+}
+
+impl Messages {
+    pub fn new(catalogue: Arc<Catalogue>, locale: Locale) -> Self {
+        Self { catalogue, locale }
+    }
+
+    /// The message for `key`; a missing key shows as the key itself (and is caught by the
+    /// catalogue test), never as a crash.
+    pub fn get(&self, key: &str) -> String {
+        let bundle = self.catalogue.bundle(self.locale);
+        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
+            return key.to_string();
+        };
+        let mut errors = Vec::new();
+        bundle
+            .format_pattern(pattern, None, &mut errors)
+            .into_owned()
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.tag()
+    }
+
+    pub fn other_lang(&self) -> &'static str {
+        self.locale.other().tag()
+    }
+
+    pub fn is_zh(&self) -> bool {
+        self.locale == Locale::ZhTw
+    }
+}
+
+/// Both locales must define exactly the same message ids.
+pub fn missing_keys() -> BTreeMap<&'static str, Vec<String>> {
+    let zh = Catalogue::keys(Locale::ZhTw);
+    let en = Catalogue::keys(Locale::En);
+    let mut out = BTreeMap::new();
+    out.insert(
+        "en",
+        zh.iter().filter(|k| !en.contains(k)).cloned().collect(),
+    );
+    out.insert(
+        "zh-TW",
+        en.iter().filter(|k| !zh.contains(k)).cloned().collect(),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogues_parse_and_carry_the_same_keys() {
+        let c = Catalogue::get().unwrap();
+        for (locale, missing) in missing_keys() {
+            assert!(missing.is_empty(), "{locale} lacks {missing:?}");
+        }
+        let zh = Messages::new(c.clone(), Locale::ZhTw);
+        let en = Messages::new(c, Locale::En);
+        assert_eq!(zh.get("app-name"), "查調守門員");
+        assert_eq!(en.get("app-name"), "querywarden");
+        assert_eq!(zh.get("no-such-key"), "no-such-key");
+    }
+}

@@ -1,0 +1,184 @@
+//! The HTTP face of querywarden: server-rendered pages (zh-TW first), the JSON API under
+//! `/api/v1`, health endpoints, static assets, and the middleware every request passes:
+//! operation ids, security headers, and request logs that carry no personal data.
+//!
+//! Handlers are thin: they take the parsed input and the operation id, call one function of
+//! `querywarden_app`, and map the result.
+
+pub mod api;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod templates;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::header::{self, HeaderValue};
+use axum::http::request::Parts;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use querywarden_app::App;
+
+use crate::i18n::{Catalogue, CatalogueError, Locale, Messages};
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub catalogue: Arc<Catalogue>,
+}
+
+impl AppState {
+    pub fn new(app: App) -> Result<Self, CatalogueError> {
+        Ok(Self {
+            app,
+            catalogue: Catalogue::get()?,
+        })
+    }
+}
+
+/// The operation id of this request (also sent back as `X-Request-Id` and written to the log
+/// and to audit records), so a user's error page can be matched to the server log.
+#[derive(Debug, Clone)]
+pub struct OperationId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for OperationId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<OperationId>()
+            .cloned()
+            .unwrap_or_else(|| OperationId(querywarden_app::new_request_id())))
+    }
+}
+
+/// The request's UI language: the `qw_lang` cookie, else Traditional Chinese.
+pub struct Lang(pub Messages);
+
+impl FromRequestParts<AppState> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let locale = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().strip_prefix("qw_lang="))
+            .find_map(Locale::parse)
+            .unwrap_or_default();
+        Ok(Lang(Messages::new(state.catalogue.clone(), locale)))
+    }
+}
+
+/// Every API route, with its method: the router and the OpenAPI document are both checked
+/// against this list by a test.
+pub const API_ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/service-items"),
+    ("get", "/api/v1/legal-bases"),
+    ("get", "/api/v1/units"),
+    ("post", "/api/v1/national-ids/check"),
+    ("get", "/api/v1/audit/checkpoint"),
+];
+
+/// Builds the whole router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/catalogue", get(pages::catalogue))
+        .route(
+            "/tools/national-id",
+            get(pages::id_check_form).post(pages::id_check),
+        )
+        .route("/lang/{tag}", get(pages::switch_language))
+        .route("/static/app.css", get(pages::stylesheet))
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/v1/service-items", get(api::service_items))
+        .route("/api/v1/legal-bases", get(api::legal_bases))
+        .route("/api/v1/units", get(api::units))
+        .route("/api/v1/national-ids/check", post(api::check_national_id))
+        .route("/api/v1/audit/checkpoint", get(api::latest_checkpoint))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(operation_id_and_log))
+        .with_state(state)
+}
+
+fn new_operation_id() -> String {
+    querywarden_app::new_request_id()
+}
+
+/// Assigns the operation id and logs method, route, status and latency. Paths never carry
+/// personal data (national IDs travel only in bodies), so logging the path is safe; query
+/// strings are not logged.
+async fn operation_id_and_log(mut req: Request, next: Next) -> Response {
+    let id = new_operation_id();
+    req.extensions_mut().insert(OperationId(id.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let mut res = next.run(req).await;
+    tracing::info!(
+        operation_id = %id,
+        %method,
+        path,
+        status = res.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// Headers that every response carries. No inline scripts or styles are allowed, nothing may
+/// frame the pages, and no page is cached: any page may show personal data.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Serves the router on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
