@@ -93,7 +93,11 @@ pub enum VerifyFailure {
     /// Checkpoint numbers jump or go backwards in size.
     CheckpointSequence { checkpoint: u64 },
     /// A checkpoint covers more records than exist.
-    CheckpointBeyondLog { checkpoint: u64, size: u64, records: u64 },
+    CheckpointBeyondLog {
+        checkpoint: u64,
+        size: u64,
+        records: u64,
+    },
     /// Two consecutive checkpoints are not consistent (the later is not an extension).
     Inconsistent { from: u64, to: u64 },
 }
@@ -202,7 +206,9 @@ pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, Stora
         let expected_number = i as u64 + 1;
         let prev_size = if i == 0 { 0 } else { checkpoints[i - 1].size };
         if c.number != expected_number || c.size < prev_size {
-            report.failure = Some(VerifyFailure::CheckpointSequence { checkpoint: c.number });
+            report.failure = Some(VerifyFailure::CheckpointSequence {
+                checkpoint: c.number,
+            });
             report.seconds = started.elapsed().as_secs_f64();
             return Ok(report);
         }
@@ -245,18 +251,23 @@ pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, Stora
             leaves.push(leaf);
             range.push(leaf);
             report.records += 1;
-            while let Some(c) = next_checkpoint.peek().copied().filter(|c| c.size == range.size()) {
+            while let Some(c) = next_checkpoint
+                .peek()
+                .copied()
+                .filter(|c| c.size == range.size())
+            {
                 next_checkpoint.next();
                 if let Some(f) = check_checkpoint(c, range.root(), keys) {
                     report.failure = Some(f);
                     break 'scan;
                 }
                 if let Some((p, p_root)) = previous_checkpoint {
-                    let consistent = consistency_proof(p.size, c.size, &leaves)
-                        .ok()
-                        .is_some_and(|proof| {
-                            verify_consistency(p.size, c.size, &p_root, &c.root, &proof).is_ok()
-                        });
+                    let consistent =
+                        consistency_proof(p.size, c.size, &leaves)
+                            .ok()
+                            .is_some_and(|proof| {
+                                verify_consistency(p.size, c.size, &p_root, &c.root, &proof).is_ok()
+                            });
                     if !consistent {
                         report.failure = Some(VerifyFailure::Inconsistent {
                             from: p.number,
@@ -270,14 +281,14 @@ pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, Stora
             }
         }
     }
-    if report.failure.is_none() {
-        if let Some(c) = next_checkpoint.next() {
-            report.failure = Some(VerifyFailure::CheckpointBeyondLog {
-                checkpoint: c.number,
-                size: c.size,
-                records: report.records,
-            });
-        }
+    if report.failure.is_none()
+        && let Some(c) = next_checkpoint.next()
+    {
+        report.failure = Some(VerifyFailure::CheckpointBeyondLog {
+            checkpoint: c.number,
+            size: c.size,
+            records: report.records,
+        });
     }
     report.uncheckpointed = report
         .records

@@ -243,7 +243,10 @@ impl RawConfig {
             return Err(ConfigError::invalid("storage.data_dir", "不可為空白"));
         }
         if self.audit.origin.trim().is_empty() || self.audit.origin.contains('\n') {
-            return Err(ConfigError::invalid("audit.origin", "須為單行、非空白的名稱"));
+            return Err(ConfigError::invalid(
+                "audit.origin",
+                "須為單行、非空白的名稱",
+            ));
         }
         if !(1..=1_000_000).contains(&self.audit.checkpoint_every_records) {
             return Err(ConfigError::invalid(
@@ -373,13 +376,18 @@ mod tests {
             ConfigError::invalid("audit.checkpoint_every_records", "須介於 1 與 1000000 之間")
         );
         let err = load_str("[session]\nlockout_minutes = 5\n").unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { ref key, .. } if key == "session.lockout_minutes"));
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "session.lockout_minutes")
+        );
     }
 
     #[test]
     fn a_wrong_type_names_its_key() {
         let err = load_str("[bli]\nread_timeout_ms = \"soon\"\n").unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { ref key, .. } if key == "bli.read_timeout_ms"), "{err:?}");
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "bli.read_timeout_ms"),
+            "{err:?}"
+        );
     }
 
     #[test]

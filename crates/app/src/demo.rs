@@ -64,7 +64,11 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         name: "張淑慧",
         title: "秘書室主任",
         unit: "secretariat",
-        roles: &[Role::PermissionAdminSupervisor, Role::UnitSupervisor, Role::Staff],
+        roles: &[
+            Role::PermissionAdminSupervisor,
+            Role::UnitSupervisor,
+            Role::Staff,
+        ],
         supervises: true,
     },
     DemoAccount {
@@ -195,7 +199,10 @@ mod tests {
         assert_eq!(store.audit_extent().await.unwrap(), (2, 2));
         let units = store.units().await.unwrap();
         assert_eq!(
-            units.iter().filter(|u| u.id.as_str().starts_with("district-")).count(),
+            units
+                .iter()
+                .filter(|u| u.id.as_str().starts_with("district-"))
+                .count(),
             38
         );
         assert_eq!(store.service_items().await.unwrap().len(), 9);

@@ -109,7 +109,8 @@ fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
         options.mode(0o600);
     }
     let mut f = options.open(path).map_err(io(path))?;
-    f.write_all(hex::encode(bytes).as_bytes()).map_err(io(path))?;
+    f.write_all(hex::encode(bytes).as_bytes())
+        .map_err(io(path))?;
     f.sync_all().map_err(io(path))
 }
 
@@ -166,7 +167,9 @@ impl KeyRing {
     fn add_signing_key(dir: &Path, m: &mut Manifest, now: jiff::Timestamp) -> Result<(), KeyError> {
         let name = format!("querywarden-audit-{}", key_suffix(now));
         if m.audit_signing.iter().any(|e| e.name == name) {
-            return Err(KeyError::Key("a key was already created this second".into()));
+            return Err(KeyError::Key(
+                "a key was already created this second".into(),
+            ));
         }
         let secret = random32()?;
         let signer =
@@ -187,7 +190,9 @@ impl KeyRing {
     fn add_hmac_key(dir: &Path, m: &mut Manifest, now: jiff::Timestamp) -> Result<(), KeyError> {
         let id = format!("h{}", key_suffix(now));
         if m.subject_hmac.iter().any(|e| e.id == id) {
-            return Err(KeyError::Key("a key was already created this second".into()));
+            return Err(KeyError::Key(
+                "a key was already created this second".into(),
+            ));
         }
         write_secret(&dir.join(format!("{id}.hmac")), &random32()?)?;
         for e in &mut m.subject_hmac {
@@ -324,7 +329,10 @@ mod tests {
         let keys = dir.path().join("keys");
         let a = KeyRing::open_or_create(&keys, t(0)).unwrap();
         let b = KeyRing::open_or_create(&keys, t(5)).unwrap();
-        assert_eq!(a.signer().verifier().to_vkey(), b.signer().verifier().to_vkey());
+        assert_eq!(
+            a.signer().verifier().to_vkey(),
+            b.signer().verifier().to_vkey()
+        );
         let id = NationalId::parse("A123456789").unwrap();
         assert_eq!(a.subject_digest(&id), b.subject_digest(&id));
         #[cfg(unix)]
@@ -333,7 +341,10 @@ mod tests {
             for entry in fs::read_dir(&keys).unwrap() {
                 let p = entry.unwrap().path();
                 if p.extension().is_some_and(|e| e == "ed25519" || e == "hmac") {
-                    assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+                    assert_eq!(
+                        fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+                        0o600
+                    );
                 }
             }
         }
@@ -364,7 +375,13 @@ mod tests {
         assert!(all.contains(&a.subject_digest(&id)));
         let secrets = fs::read_dir(&keys)
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "ed25519"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "ed25519")
+            })
             .count();
         assert_eq!(secrets, 1);
     }

@@ -92,8 +92,20 @@ impl std::fmt::Debug for HttpConnectorConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpConnectorConfig")
             .field("base_url", &self.base_url)
-            .field("client_cert_pem", &self.client_cert_pem.as_ref().map(|_| "<cert + key redacted>"))
-            .field("ca_bundle_pem", &self.ca_bundle_pem.as_ref().map(|b| format!("<{} bytes>", b.len())))
+            .field(
+                "client_cert_pem",
+                &self
+                    .client_cert_pem
+                    .as_ref()
+                    .map(|_| "<cert + key redacted>"),
+            )
+            .field(
+                "ca_bundle_pem",
+                &self
+                    .ca_bundle_pem
+                    .as_ref()
+                    .map(|b| format!("<{} bytes>", b.len())),
+            )
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("max_retries", &self.max_retries)
@@ -110,7 +122,9 @@ impl std::fmt::Debug for HttpConnectorConfig {
 pub enum ConnectorConfigError {
     #[error("BLI base URL is not a valid http(s) URL")]
     BadUrl,
-    #[error("BLI base URL uses plain http to a non-loopback host; use https or set allow_insecure_http")]
+    #[error(
+        "BLI base URL uses plain http to a non-loopback host; use https or set allow_insecure_http"
+    )]
     InsecureHttp,
     #[error("client certificate or key PEM is unusable: {0}")]
     ClientIdentity(String),
@@ -142,7 +156,10 @@ enum Attempt {
 
 impl HttpConnector {
     pub fn new(config: HttpConnectorConfig) -> Result<Self, ConnectorConfigError> {
-        if config.connect_timeout.is_zero() || config.read_timeout.is_zero() || config.max_body_bytes == 0 {
+        if config.connect_timeout.is_zero()
+            || config.read_timeout.is_zero()
+            || config.max_body_bytes == 0
+        {
             return Err(ConnectorConfigError::ZeroLimit);
         }
         let base = Url::parse(&config.base_url).map_err(|_| ConnectorConfigError::BadUrl)?;
@@ -155,8 +172,12 @@ impl HttpConnector {
         if base.query().is_some() || base.fragment().is_some() || base.cannot_be_a_base() {
             return Err(ConnectorConfigError::BadUrl);
         }
-        let url = Url::parse(&format!("{}{}", base.as_str().trim_end_matches('/'), wire::QUERY_PATH))
-            .map_err(|_| ConnectorConfigError::BadUrl)?;
+        let url = Url::parse(&format!(
+            "{}{}",
+            base.as_str().trim_end_matches('/'),
+            wire::QUERY_PATH
+        ))
+        .map_err(|_| ConnectorConfigError::BadUrl)?;
 
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
@@ -177,14 +198,18 @@ impl HttpConnector {
             let certs = reqwest::Certificate::from_pem_bundle(bundle)
                 .map_err(|e| ConnectorConfigError::CaBundle(e.to_string()))?;
             if certs.is_empty() {
-                return Err(ConnectorConfigError::CaBundle("no certificate in bundle".into()));
+                return Err(ConnectorConfigError::CaBundle(
+                    "no certificate in bundle".into(),
+                ));
             }
             builder = builder.tls_built_in_root_certs(false);
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
         }
-        let client = builder.build().map_err(|e| ConnectorConfigError::Client(e.to_string()))?;
+        let client = builder
+            .build()
+            .map_err(|e| ConnectorConfigError::Client(e.to_string()))?;
         Ok(Self {
             client,
             url,
@@ -256,11 +281,17 @@ impl HttpConnector {
                 return Attempt::Retryable(ConnectorError::Unavailable(UnavailableCause::Connect));
             }
             Err(e) if e.is_timeout() => return Attempt::Done(Err(ConnectorError::Timeout)),
-            Err(_) => return Attempt::Done(Err(ConnectorError::Unavailable(UnavailableCause::Transport))),
+            Err(_) => {
+                return Attempt::Done(Err(ConnectorError::Unavailable(
+                    UnavailableCause::Transport,
+                )));
+            }
         };
         let status = response.status();
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            return Attempt::Retryable(ConnectorError::Unavailable(UnavailableCause::ServiceUnavailable));
+            return Attempt::Retryable(ConnectorError::Unavailable(
+                UnavailableCause::ServiceUnavailable,
+            ));
         }
         if status != StatusCode::OK {
             // Best effort: the error code, from a bounded body; transport trouble here still
@@ -270,7 +301,10 @@ impl HttpConnector {
                 .ok()
                 .and_then(|b| wire::parse_error_code(&b))
                 .unwrap_or_else(|| format!("http_{}", status.as_u16()));
-            return Attempt::Done(Err(ConnectorError::Refused { status: status.as_u16(), code }));
+            return Attempt::Done(Err(ConnectorError::Refused {
+                status: status.as_u16(),
+                code,
+            }));
         }
         if let Err(e) = check_headers(response.headers(), &req.request_id, self.max_body_bytes) {
             return Attempt::Done(Err(e));
@@ -279,7 +313,11 @@ impl HttpConnector {
             Ok(b) => b,
             Err(e) => return Attempt::Done(Err(e)),
         };
-        Attempt::Done(wire::parse_reply_checked(req.item, Some(&req.request_id), &body))
+        Attempt::Done(wire::parse_reply_checked(
+            req.item,
+            Some(&req.request_id),
+            &body,
+        ))
     }
 }
 
@@ -297,10 +335,14 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else { return false };
+    let Some(host) = url.host_str() else {
+        return false;
+    };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Content type exactly `application/json` (a `charset=utf-8` parameter allowed), a declared
@@ -311,18 +353,26 @@ fn check_headers(headers: &HeaderMap, request_id: &str, max: usize) -> Result<()
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ConnectorError::Malformed("missing content type".into()))?;
     if !is_json_content_type(ct) {
-        return Err(ConnectorError::Malformed("content type is not application/json".into()));
+        return Err(ConnectorError::Malformed(
+            "content type is not application/json".into(),
+        ));
     }
     if let Some(len) = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()) {
         match len.parse::<u64>() {
             Ok(n) if n <= max as u64 => {}
-            _ => return Err(ConnectorError::Malformed("declared body larger than allowed".into())),
+            _ => {
+                return Err(ConnectorError::Malformed(
+                    "declared body larger than allowed".into(),
+                ));
+            }
         }
     }
-    if let Some(echo) = headers.get(wire::REQUEST_ID_HEADER) {
-        if echo.as_bytes() != request_id.as_bytes() {
-            return Err(ConnectorError::Malformed("reply header echoes a different request id".into()));
-        }
+    if let Some(echo) = headers.get(wire::REQUEST_ID_HEADER)
+        && echo.as_bytes() != request_id.as_bytes()
+    {
+        return Err(ConnectorError::Malformed(
+            "reply header echoes a different request id".into(),
+        ));
     }
     Ok(())
 }
@@ -346,7 +396,10 @@ pub(crate) fn is_json_content_type(value: &str) -> bool {
 }
 
 /// Streams the body, stopping as soon as it grows past `max` bytes.
-async fn read_bounded(response: &mut reqwest::Response, max: usize) -> Result<Vec<u8>, ConnectorError> {
+async fn read_bounded(
+    response: &mut reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, ConnectorError> {
     let mut body = Vec::new();
     loop {
         match response.chunk().await {

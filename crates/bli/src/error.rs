@@ -72,10 +72,14 @@ impl ConnectorError {
             Self::NotFound => "勞保局查無此人資料。".into(),
             Self::NotInsured => "此人非勞工保險被保險人，勞保局無此項資料。".into(),
             Self::Refused { status, code } if *status >= 500 => {
-                format!("勞保局系統發生錯誤（HTTP {status}，代碼 {code}），請稍後再試；如持續發生請通知資訊小組。")
+                format!(
+                    "勞保局系統發生錯誤（HTTP {status}，代碼 {code}），請稍後再試；如持續發生請通知資訊小組。"
+                )
             }
             Self::Refused { status, code } => {
-                format!("勞保局拒絕此次查詢（HTTP {status}，代碼 {code}），請確認查調權限與申請內容，或通知資訊小組。")
+                format!(
+                    "勞保局拒絕此次查詢（HTTP {status}，代碼 {code}），請確認查調權限與申請內容，或通知資訊小組。"
+                )
             }
             Self::Timeout => "勞保局未在時限內回應，查詢未完成，請稍後再試。".into(),
             Self::Unavailable(UnavailableCause::CircuitOpen) => {

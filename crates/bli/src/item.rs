@@ -30,7 +30,9 @@ pub enum BliItem {
 
 /// The text given is not one of the nine item codes. Carries no input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("不是勞保局查調項目代碼（應為 C0101、B0101、B0201、B0301、P0301、N0101、T0101、B0401 或 P0401）")]
+#[error(
+    "不是勞保局查調項目代碼（應為 C0101、B0101、B0201、B0301、P0301、N0101、T0101、B0401 或 P0401）"
+)]
 pub struct UnknownItem;
 
 impl BliItem {

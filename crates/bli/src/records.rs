@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::item::BliItem;
 
 /// An amount of money in whole New Taiwan dollars, `0..=100_000_000`.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(try_from = "i64", into = "i64")]
 pub struct Amount(i64);
 
@@ -74,7 +76,11 @@ impl RatePct {
         if (bp - pct * 100.0).abs() > 1e-6 {
             return None;
         }
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "bp is checked to be within 0..=10000 above")]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "bp is checked to be within 0..=10000 above"
+        )]
         Self::from_basis_points(bp as u16)
     }
 
@@ -207,7 +213,8 @@ pub mod iso_date {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
         let s = String::deserialize(d)?;
-        super::parse_iso_date(&s).ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
+        super::parse_iso_date(&s)
+            .ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
     }
 
     /// The same for `Option<Date>` (`null` for none).
@@ -530,14 +537,23 @@ mod tests {
         assert!(parse_iso_date("2024-2-29").is_none());
         assert!(parse_iso_date("2024-02-29T00:00").is_none());
         assert!(parse_iso_date("+024-02-29").is_none());
-        assert_eq!(YearMonth::parse("2025-07").map(|m| m.to_string()), Some("2025-07".into()));
+        assert_eq!(
+            YearMonth::parse("2025-07").map(|m| m.to_string()),
+            Some("2025-07".into())
+        );
         assert!(YearMonth::parse("2025-13").is_none());
     }
 
     #[test]
     fn rates_take_hundredths_of_a_percent() {
-        assert_eq!(RatePct::from_percent(6.0).map(RatePct::basis_points), Some(600));
-        assert_eq!(RatePct::from_percent(3.5).map(RatePct::basis_points), Some(350));
+        assert_eq!(
+            RatePct::from_percent(6.0).map(RatePct::basis_points),
+            Some(600)
+        );
+        assert_eq!(
+            RatePct::from_percent(3.5).map(RatePct::basis_points),
+            Some(350)
+        );
         assert!(RatePct::from_percent(6.001).is_none());
         assert!(RatePct::from_percent(f64::NAN).is_none());
         assert!(RatePct::from_percent(101.0).is_none());

@@ -9,7 +9,10 @@ use querywarden_domain::NationalId;
 use crate::item::BliItem;
 
 /// One query to BLI.
+///
+/// `#[non_exhaustive]` forbids struct-literal construction outside this crate.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct QueryRequest {
     /// Correlates our ledger, the `X-Request-Id` header and the platform's usage log.
     pub request_id: String,
@@ -19,8 +22,6 @@ pub struct QueryRequest {
     pub agency_code: String,
     /// The querier's platform account (查詢者帳號).
     pub operator_account: String,
-    /// Forbids struct-literal construction outside this crate.
-    _sealed: (),
 }
 
 /// A field of a [`QueryRequest`] is unusable. Never carries the value.
@@ -44,11 +45,21 @@ impl QueryRequest {
         let request_id = token("request_id", request_id.into(), 128)?;
         let agency_code = token("agency_code", agency_code.into(), 64)?;
         let operator_account = token("operator_account", operator_account.into(), 64)?;
-        Ok(Self { request_id, item, subject, agency_code, operator_account, _sealed: () })
+        Ok(Self {
+            request_id,
+            item,
+            subject,
+            agency_code,
+            operator_account,
+        })
     }
 }
 
 fn token(field: &'static str, value: String, max: usize) -> Result<String, QueryRequestError> {
     let ok = !value.is_empty() && value.len() <= max && value.bytes().all(|b| b.is_ascii_graphic());
-    if ok { Ok(value) } else { Err(QueryRequestError { field, max }) }
+    if ok {
+        Ok(value)
+    } else {
+        Err(QueryRequestError { field, max })
+    }
 }

@@ -145,26 +145,45 @@ impl Drop for SimulatorHandle {
 }
 
 fn validate(config: &SimulatorConfig) -> Result<(), SimulatorError> {
-    let rates = [config.error_rate, config.timeout_rate, config.malformed_rate, config.reset_rate];
+    let rates = [
+        config.error_rate,
+        config.timeout_rate,
+        config.malformed_rate,
+        config.reset_rate,
+    ];
     if rates.iter().any(|r| !(0.0..=1.0).contains(r)) {
-        return Err(SimulatorError::Config("each fault rate must be within 0.0–1.0"));
+        return Err(SimulatorError::Config(
+            "each fault rate must be within 0.0–1.0",
+        ));
     }
     if rates.iter().sum::<f64>() > 1.0 + 1e-9 {
-        return Err(SimulatorError::Config("fault rates add up to more than 1.0"));
+        return Err(SimulatorError::Config(
+            "fault rates add up to more than 1.0",
+        ));
     }
     if config.latency_ms_min > config.latency_ms_max {
-        return Err(SimulatorError::Config("latency_ms_min is above latency_ms_max"));
+        return Err(SimulatorError::Config(
+            "latency_ms_min is above latency_ms_max",
+        ));
     }
     Ok(())
 }
 
 /// Starts the simulator on `listener` (bind `127.0.0.1:0` in tests) and returns at once.
-pub async fn spawn(config: SimulatorConfig, listener: TcpListener) -> Result<SimulatorHandle, SimulatorError> {
+pub async fn spawn(
+    config: SimulatorConfig,
+    listener: TcpListener,
+) -> Result<SimulatorHandle, SimulatorError> {
     validate(&config)?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let usage = UsageLog::new();
-    let state = Arc::new(AppState { config, requests: AtomicU64::new(0), usage: usage.clone(), shutdown: stopped.clone() });
+    let state = Arc::new(AppState {
+        config,
+        requests: AtomicU64::new(0),
+        usage: usage.clone(),
+        shutdown: stopped.clone(),
+    });
     let app = router(state);
     let mut signal = stopped;
     let server = axum::serve(
@@ -175,7 +194,12 @@ pub async fn spawn(config: SimulatorConfig, listener: TcpListener) -> Result<Sim
         let _ = signal.wait_for(|stop| *stop).await;
     });
     let task = tokio::spawn(async move { server.await });
-    Ok(SimulatorHandle { addr, usage, stop, task: Some(task) })
+    Ok(SimulatorHandle {
+        addr,
+        usage,
+        stop,
+        task: Some(task),
+    })
 }
 
 /// Runs the simulator on `listener` until Ctrl-C (SIGINT), then shuts down gracefully. For
@@ -232,7 +256,10 @@ fn draw(config: &SimulatorConfig, n: u64) -> (Fault, Duration) {
 fn json(status: StatusCode, request_id: &str, body: Vec<u8>) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert(wire::REQUEST_ID_HEADER, v);
     }
@@ -250,26 +277,60 @@ async fn query(
     body: Bytes,
 ) -> Response {
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
-    let header_id = headers.get(wire::REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let header_id = headers
+        .get(wire::REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     // Unparseable requests are refused before the log: without a valid subject there is no row.
     let Ok(q) = serde_json::from_slice::<WireQuery>(&body) else {
-        return error(StatusCode::BAD_REQUEST, &header_id, "bad_request", "request body is not a valid query");
+        return error(
+            StatusCode::BAD_REQUEST,
+            &header_id,
+            "bad_request",
+            "request body is not a valid query",
+        );
     };
     let Ok(item) = BliItem::parse(&q.item) else {
-        return error(StatusCode::BAD_REQUEST, &q.request_id, "unknown_item", "unknown service item");
+        return error(
+            StatusCode::BAD_REQUEST,
+            &q.request_id,
+            "unknown_item",
+            "unknown service item",
+        );
     };
     let Ok(subject) = NationalId::parse(&q.subject_id) else {
-        return error(StatusCode::BAD_REQUEST, &q.request_id, "invalid_subject_id", "subject_id is not a valid national ID");
+        return error(
+            StatusCode::BAD_REQUEST,
+            &q.request_id,
+            "invalid_subject_id",
+            "subject_id is not a valid national ID",
+        );
     };
     let log = |outcome: &str| {
-        state.usage.record(&q.agency_code, &q.operator_account, item, subject.expose_whole(), &q.request_id, outcome);
+        state.usage.record(
+            &q.agency_code,
+            &q.operator_account,
+            item,
+            subject.expose_whole(),
+            &q.request_id,
+            outcome,
+        );
     };
     let config = &state.config;
     if !config.accounts.is_empty()
-        && !config.accounts.iter().any(|(a, o)| *a == q.agency_code && *o == q.operator_account)
+        && !config
+            .accounts
+            .iter()
+            .any(|(a, o)| *a == q.agency_code && *o == q.operator_account)
     {
         log("refused");
-        return error(StatusCode::FORBIDDEN, &q.request_id, "account_not_authorised", "account not authorised for this service");
+        return error(
+            StatusCode::FORBIDDEN,
+            &q.request_id,
+            "account_not_authorised",
+            "account not authorised for this service",
+        );
     }
 
     let (fault, latency) = draw(config, n);
@@ -285,7 +346,12 @@ async fn query(
     match fault {
         Fault::Error => {
             log("error");
-            error(StatusCode::INTERNAL_SERVER_ERROR, &q.request_id, "internal_error", "simulated internal error")
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &q.request_id,
+                "internal_error",
+                "simulated internal error",
+            )
         }
         Fault::Hang => {
             log("timeout");
@@ -293,37 +359,66 @@ async fn query(
                 () = tokio::time::sleep(config.hang) => {}
                 _ = shutdown.wait_for(|s| *s) => {}
             }
-            error(StatusCode::GATEWAY_TIMEOUT, &q.request_id, "timeout", "simulated timeout")
+            error(
+                StatusCode::GATEWAY_TIMEOUT,
+                &q.request_id,
+                "timeout",
+                "simulated timeout",
+            )
         }
         Fault::Malformed => {
             log("malformed");
-            let mut body = wire::encode_ok(&q.request_id, &people_records_or_empty(&subject, item, config.as_of));
+            let mut body = wire::encode_ok(
+                &q.request_id,
+                &people_records_or_empty(&subject, item, config.as_of),
+            );
             body.truncate(body.len() / 2);
             json(StatusCode::OK, &q.request_id, body)
         }
         Fault::Reset => {
             log("reset");
             cutter.cut();
-            error(StatusCode::INTERNAL_SERVER_ERROR, &q.request_id, "reset", "connection reset")
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &q.request_id,
+                "reset",
+                "connection reset",
+            )
         }
         Fault::None => match people::answer(&subject, item, config.as_of) {
             Answer::Records(records) => {
                 log("ok");
-                json(StatusCode::OK, &q.request_id, wire::encode_ok(&q.request_id, &records))
+                json(
+                    StatusCode::OK,
+                    &q.request_id,
+                    wire::encode_ok(&q.request_id, &records),
+                )
             }
             Answer::NotFound => {
                 log(wire::STATUS_NOT_FOUND);
-                json(StatusCode::OK, &q.request_id, wire::encode_status(item, &q.request_id, wire::STATUS_NOT_FOUND))
+                json(
+                    StatusCode::OK,
+                    &q.request_id,
+                    wire::encode_status(item, &q.request_id, wire::STATUS_NOT_FOUND),
+                )
             }
             Answer::NotInsured => {
                 log(wire::STATUS_NOT_INSURED);
-                json(StatusCode::OK, &q.request_id, wire::encode_status(item, &q.request_id, wire::STATUS_NOT_INSURED))
+                json(
+                    StatusCode::OK,
+                    &q.request_id,
+                    wire::encode_status(item, &q.request_id, wire::STATUS_NOT_INSURED),
+                )
             }
         },
     }
 }
 
-fn people_records_or_empty(subject: &NationalId, item: BliItem, as_of: Date) -> crate::records::BliRecords {
+fn people_records_or_empty(
+    subject: &NationalId,
+    item: BliItem,
+    as_of: Date,
+) -> crate::records::BliRecords {
     match people::answer(subject, item, as_of) {
         Answer::Records(r) => r,
         _ => crate::records::BliRecords::T0101(Vec::new()),
@@ -337,8 +432,16 @@ struct ExportQuery {
 
 async fn usage_log(State(state): State<Arc<AppState>>, Query(q): Query<ExportQuery>) -> Response {
     match q.format.as_deref().unwrap_or("csv") {
-        "csv" => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], state.usage.to_csv()).into_response(),
-        "jsonl" => ([(header::CONTENT_TYPE, "application/jsonl; charset=utf-8")], state.usage.to_jsonl()).into_response(),
+        "csv" => (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            state.usage.to_csv(),
+        )
+            .into_response(),
+        "jsonl" => (
+            [(header::CONTENT_TYPE, "application/jsonl; charset=utf-8")],
+            state.usage.to_jsonl(),
+        )
+            .into_response(),
         _ => (StatusCode::BAD_REQUEST, "format must be csv or jsonl").into_response(),
     }
 }

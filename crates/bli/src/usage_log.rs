@@ -98,12 +98,24 @@ impl fmt::Display for RowError {
 impl std::error::Error for RowError {}
 
 fn row_error(line: usize, column: Option<&str>, reason: impl Into<String>) -> RowError {
-    RowError { line, column: column.map(str::to_owned), reason: reason.into() }
+    RowError {
+        line,
+        column: column.map(str::to_owned),
+        reason: reason.into(),
+    }
 }
 
 /// The export header of the simulator, in the order of [`ColumnMapping::default`].
-pub(crate) const EXPORT_HEADER: [&str; 8] =
-    ["record_id", "at", "agency_code", "operator_account", "item", "subject_id", "request_id", "outcome"];
+pub(crate) const EXPORT_HEADER: [&str; 8] = [
+    "record_id",
+    "at",
+    "agency_code",
+    "operator_account",
+    "item",
+    "subject_id",
+    "request_id",
+    "outcome",
+];
 
 /// Parses a usage-log CSV (first line = header). Every row is validated; if any row is bad,
 /// returns all the errors and no records. Also refused: duplicate `platform_record_id`s in
@@ -153,7 +165,11 @@ pub fn parse_csv(input: &str, mapping: &ColumnMapping) -> Result<Vec<UsageRecord
             Err(mut row_errors) => errors.append(&mut row_errors),
         }
     }
-    if errors.is_empty() { Ok(records) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
 }
 
 fn csv_reason(reason: &str) -> &'static str {
@@ -196,7 +212,11 @@ impl Columns {
             request_id: mapping.request_id.as_deref().map(&mut find),
             outcome: find(&mapping.outcome),
         };
-        if errors.is_empty() { Ok(columns) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(columns)
+        } else {
+            Err(errors)
+        }
     }
 
     fn record(
@@ -212,7 +232,11 @@ impl Columns {
             if v.is_empty() {
                 errors.push(row_error(row.line, Some(name), "不可空白"));
             } else if v.chars().count() > max || v.chars().any(char::is_control) {
-                errors.push(row_error(row.line, Some(name), format!("應為 1–{max} 個字元且不含控制字元")));
+                errors.push(row_error(
+                    row.line,
+                    Some(name),
+                    format!("應為 1–{max} 個字元且不含控制字元"),
+                ));
             }
             v.to_owned()
         };
@@ -242,7 +266,11 @@ impl Columns {
         }
         let subject = NationalId::parse(cell(self.subject_id));
         if let Err(e) = &subject {
-            errors.push(row_error(row.line, Some(&mapping.subject_id), e.to_string()));
+            errors.push(row_error(
+                row.line,
+                Some(&mapping.subject_id),
+                e.to_string(),
+            ));
         }
         match (at, item, subject) {
             (Some(at), Ok(item), Ok(subject)) if errors.is_empty() => Ok(UsageRecord {
@@ -260,11 +288,18 @@ impl Columns {
     }
 }
 
-fn parse_time(s: &str, format: Option<&str>, tz: Option<&jiff::tz::TimeZone>) -> Option<jiff::Timestamp> {
+fn parse_time(
+    s: &str,
+    format: Option<&str>,
+    tz: Option<&jiff::tz::TimeZone>,
+) -> Option<jiff::Timestamp> {
     match (format, tz) {
         (Some(format), Some(tz)) => {
             let civil = jiff::civil::DateTime::strptime(format, s).ok()?;
-            tz.to_ambiguous_zoned(civil).compatible().ok().map(|z| z.timestamp())
+            tz.to_ambiguous_zoned(civil)
+                .compatible()
+                .ok()
+                .map(|z| z.timestamp())
         }
         _ => s.parse::<jiff::Timestamp>().ok(),
     }
@@ -274,7 +309,8 @@ fn parse_time(s: &str, format: Option<&str>, tz: Option<&jiff::tz::TimeZone>) ->
 mod tests {
     use super::*;
 
-    const HEADER: &str = "record_id,at,agency_code,operator_account,item,subject_id,request_id,outcome\n";
+    const HEADER: &str =
+        "record_id,at,agency_code,operator_account,item,subject_id,request_id,outcome\n";
 
     #[test]
     fn a_good_file_parses_every_row() {
@@ -308,7 +344,10 @@ mod tests {
             "platform_record_id = \"序號\"\nat = \"查詢時間\"\nat_format = \"%Y/%m/%d %H:%M:%S\"\nagency_code = \"機關代碼\"\noperator_account = \"帳號\"\nitem = \"查調項目\"\nsubject_id = \"身分證號\"\noutcome = \"結果\"\nrequest_id = \"\"\n",
         )
         .unwrap();
-        let mapping = ColumnMapping { request_id: None, ..mapping };
+        let mapping = ColumnMapping {
+            request_id: None,
+            ..mapping
+        };
         let input = "序號,查詢時間,機關代碼,帳號,查調項目,身分證號,結果\n9,2026/03/01 09:00:00,KSSA,op01,T0101,A123456789,ok\n";
         let records = parse_csv(input, &mapping).unwrap();
         assert_eq!(records[0].at.to_string(), "2026-03-01T01:00:00Z");
@@ -318,6 +357,10 @@ mod tests {
     fn a_missing_column_is_reported_on_the_header_line() {
         let errors = parse_csv("record_id,at\n", &ColumnMapping::default()).unwrap_err();
         assert!(errors.iter().all(|e| e.line == 1));
-        assert!(errors.iter().any(|e| e.column.as_deref() == Some("subject_id")));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.column.as_deref() == Some("subject_id"))
+        );
     }
 }

@@ -14,7 +14,7 @@ use crate::error::ConnectorError;
 use crate::item::BliItem;
 use crate::records::{
     Amount, BenefitDetail, BenefitSummary, BenefitType, BliRecords, ContributionChange,
-    EnrolmentSpell, InsuranceType, PaymentKind, PaymentStatus, PensionContribution, Payment,
+    EnrolmentSpell, InsuranceType, Payment, PaymentKind, PaymentStatus, PensionContribution,
     RatePct, UnemploymentEligibility, YearMonth, parse_iso_date,
 };
 use crate::request::QueryRequest;
@@ -188,13 +188,15 @@ pub(crate) fn parse_reply_checked(
     if reply.item != item.code() {
         return Err(malformed("reply is for a different item than asked"));
     }
-    if let (Some(asked), Some(echoed)) = (request_id, reply.request_id.as_deref()) {
-        if asked != echoed {
-            return Err(malformed("reply echoes a different request_id"));
-        }
+    if let (Some(asked), Some(echoed)) = (request_id, reply.request_id.as_deref())
+        && asked != echoed
+    {
+        return Err(malformed("reply echoes a different request_id"));
     }
     let records = match reply.status.as_str() {
-        STATUS_OK => reply.records.ok_or_else(|| malformed("status ok without records"))?,
+        STATUS_OK => reply
+            .records
+            .ok_or_else(|| malformed("status ok without records"))?,
         STATUS_NOT_FOUND | STATUS_NOT_INSURED => {
             if reply.records.as_ref().is_some_and(|r| !r.is_null()) {
                 return Err(malformed("records present with a not-found status"));
@@ -211,10 +213,10 @@ pub(crate) fn parse_reply_checked(
 }
 
 fn decode_records(item: BliItem, value: serde_json::Value) -> Result<BliRecords, ConnectorError> {
-    if let serde_json::Value::Array(rows) = &value {
-        if rows.len() > MAX_ROWS {
-            return Err(malformed("too many rows"));
-        }
+    if let serde_json::Value::Array(rows) = &value
+        && rows.len() > MAX_ROWS
+    {
+        return Err(malformed("too many rows"));
     }
     Ok(match item {
         BliItem::C0101 => BliRecords::C0101(rows(value, spell)?),
@@ -273,7 +275,8 @@ fn spell(w: WireSpell) -> Result<EnrolmentSpell, String> {
 
 fn benefit_summary(w: WireBenefitSummary) -> Result<BenefitSummary, String> {
     Ok(BenefitSummary {
-        benefit_type: BenefitType::parse_code(&w.benefit_type).ok_or("benefit_type: unknown code")?,
+        benefit_type: BenefitType::parse_code(&w.benefit_type)
+            .ok_or("benefit_type: unknown code")?,
         claim_date: date("claim_date", &w.claim_date)?,
         paid_date: opt_date("paid_date", w.paid_date.as_deref())?,
         amount: amount("amount", w.amount)?,
@@ -288,7 +291,8 @@ fn benefit_detail(w: WireBenefitDetail) -> Result<BenefitDetail, String> {
         return Err("days: out of range".into());
     }
     Ok(BenefitDetail {
-        benefit_type: BenefitType::parse_code(&w.benefit_type).ok_or("benefit_type: unknown code")?,
+        benefit_type: BenefitType::parse_code(&w.benefit_type)
+            .ok_or("benefit_type: unknown code")?,
         claim_date: date("claim_date", &w.claim_date)?,
         paid_date: opt_date("paid_date", w.paid_date.as_deref())?,
         amount: amount("amount", w.amount)?,
@@ -301,10 +305,10 @@ fn benefit_detail(w: WireBenefitDetail) -> Result<BenefitDetail, String> {
 fn unemployment(w: WireUnemployment) -> Result<UnemploymentEligibility, String> {
     let period_from = opt_date("period_from", w.period_from.as_deref())?;
     let period_to = opt_date("period_to", w.period_to.as_deref())?;
-    if let (Some(from), Some(to)) = (period_from, period_to) {
-        if to < from {
-            return Err("period_to: before period_from".into());
-        }
+    if let (Some(from), Some(to)) = (period_from, period_to)
+        && to < from
+    {
+        return Err("period_to: before period_from".into());
     }
     Ok(UnemploymentEligibility {
         eligible: w.eligible,
@@ -400,7 +404,9 @@ pub(crate) fn parse_error_code(body: &[u8]) -> Option<String> {
     let code = parsed.error.code;
     let ok = !code.is_empty()
         && code.len() <= 64
-        && code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
     ok.then_some(code)
 }
 
@@ -420,7 +426,11 @@ fn records_value(records: &BliRecords) -> serde_json::Value {
                     insured_salary: s.insured_salary.ntd(),
                     enrol_date: iso(s.enrol_date),
                     withdrawal_date: s.withdrawal_date.map(iso),
-                    insurance_types: s.insurance_types.iter().map(|t| t.code().to_owned()).collect(),
+                    insurance_types: s
+                        .insurance_types
+                        .iter()
+                        .map(|t| t.code().to_owned())
+                        .collect(),
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -465,18 +475,19 @@ fn records_value(records: &BliRecords) -> serde_json::Value {
                 })
                 .collect::<Vec<_>>(),
         ),
-        BliRecords::N0101(v) | BliRecords::T0101(v) | BliRecords::B0401(v) | BliRecords::P0401(v) => {
-            serde_json::to_value(
-                v.iter()
-                    .map(|p| WirePayment {
-                        month: p.month.to_string(),
-                        kind: p.kind.code().to_owned(),
-                        amount: p.amount.ntd(),
-                        status: p.status.code().to_owned(),
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        }
+        BliRecords::N0101(v)
+        | BliRecords::T0101(v)
+        | BliRecords::B0401(v)
+        | BliRecords::P0401(v) => serde_json::to_value(
+            v.iter()
+                .map(|p| WirePayment {
+                    month: p.month.to_string(),
+                    kind: p.kind.code().to_owned(),
+                    amount: p.amount.ntd(),
+                    status: p.status.code().to_owned(),
+                })
+                .collect::<Vec<_>>(),
+        ),
     };
     result.unwrap_or(serde_json::Value::Null)
 }
@@ -504,7 +515,10 @@ pub(crate) fn encode_status(item: BliItem, request_id: &str, status: &str) -> Ve
 /// The body of an error reply.
 pub(crate) fn encode_error(code: &str, message: &str) -> Vec<u8> {
     encode(&WireErrorBody {
-        error: WireErrorDetail { code: code.to_owned(), message: Some(message.to_owned()) },
+        error: WireErrorDetail {
+            code: code.to_owned(),
+            message: Some(message.to_owned()),
+        },
     })
 }
 
@@ -527,29 +541,50 @@ mod tests {
     #[test]
     fn a_reply_for_another_item_is_malformed() {
         let body = br#"{"item":"B0101","status":"ok","records":[]}"#;
-        assert!(matches!(parse_reply(BliItem::C0101, body), Err(ConnectorError::Malformed(_))));
-        assert_eq!(parse_reply(BliItem::B0101, body), Ok(BliRecords::B0101(vec![])));
+        assert!(matches!(
+            parse_reply(BliItem::C0101, body),
+            Err(ConnectorError::Malformed(_))
+        ));
+        assert_eq!(
+            parse_reply(BliItem::B0101, body),
+            Ok(BliRecords::B0101(vec![]))
+        );
     }
 
     #[test]
     fn unknown_fields_are_malformed_at_any_level() {
         let top = br#"{"item":"N0101","status":"ok","records":[],"extra":1}"#;
-        assert!(matches!(parse_reply(BliItem::N0101, top), Err(ConnectorError::Malformed(_))));
+        assert!(matches!(
+            parse_reply(BliItem::N0101, top),
+            Err(ConnectorError::Malformed(_))
+        ));
         let row = br#"{"item":"N0101","status":"ok","records":[{"month":"2025-01","kind":"np_old_age_annuity","amount":1,"status":"paid","x":1}]}"#;
-        assert!(matches!(parse_reply(BliItem::N0101, row), Err(ConnectorError::Malformed(_))));
+        assert!(matches!(
+            parse_reply(BliItem::N0101, row),
+            Err(ConnectorError::Malformed(_))
+        ));
     }
 
     #[test]
     fn business_statuses_map_to_their_errors() {
         let nf = br#"{"item":"C0101","status":"not_found"}"#;
-        assert_eq!(parse_reply(BliItem::C0101, nf), Err(ConnectorError::NotFound));
+        assert_eq!(
+            parse_reply(BliItem::C0101, nf),
+            Err(ConnectorError::NotFound)
+        );
         let ni = br#"{"item":"C0101","status":"not_insured","records":null}"#;
-        assert_eq!(parse_reply(BliItem::C0101, ni), Err(ConnectorError::NotInsured));
+        assert_eq!(
+            parse_reply(BliItem::C0101, ni),
+            Err(ConnectorError::NotInsured)
+        );
     }
 
     #[test]
     fn out_of_range_amounts_are_malformed() {
         let body = br#"{"item":"T0101","status":"ok","records":[{"month":"2025-01","kind":"farmer_allowance","amount":-5,"status":"paid"}]}"#;
-        assert!(matches!(parse_reply(BliItem::T0101, body), Err(ConnectorError::Malformed(_))));
+        assert!(matches!(
+            parse_reply(BliItem::T0101, body),
+            Err(ConnectorError::Malformed(_))
+        ));
     }
 }

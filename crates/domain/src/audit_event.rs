@@ -358,3 +358,24 @@ mod tests {
         assert!(!s.contains(' '));
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    use super::AuditAction;
+
+    #[test]
+    fn docs_list_every_action_code() {
+        let doc = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/audit-actions.md"
+        ))
+        .unwrap();
+        for a in AuditAction::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", a.code())),
+                "docs/audit-actions.md lacks {}",
+                a.code()
+            );
+        }
+    }
+}

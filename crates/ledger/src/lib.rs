@@ -23,7 +23,7 @@ pub use error::LedgerError;
 /// A SHA-256 digest: a Merkle node, a leaf hash, a tree root or a chain hash.
 pub type Hash = [u8; 32];
 
-/// Converts wire bytes (for example a base64-decoded proof element) into a [`Hash`].
+/// Converts wire bytes (for example a base64-decoded proof element) into a [`Hash`](type@Hash).
 ///
 /// Anything but exactly 32 bytes is rejected, so a truncated or padded hash can never reach the
 /// verification code as if it were a real node.

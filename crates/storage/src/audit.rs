@@ -169,7 +169,7 @@ const CHECKPOINT_SELECT_LATEST: &str = "SELECT number, size, root, peaks, note, 
 
 fn checkpoint_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CheckpointRow, StorageError> {
     let peaks_raw: Vec<u8> = r.try_get("peaks").map_err(classify)?;
-    if peaks_raw.len() % 32 != 0 {
+    if !peaks_raw.len().is_multiple_of(32) {
         return Err(StorageError::Decode("checkpoint peaks".into()));
     }
     let peaks = peaks_raw
@@ -290,11 +290,7 @@ impl Store {
         }
         qb.push(" ORDER BY seq DESC LIMIT ")
             .push_bind(i64::from(filter.limit.clamp(1, 1000)));
-        let rows = qb
-            .build()
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(classify)?;
         rows.iter().map(record_from_row).collect()
     }
 
@@ -339,8 +335,14 @@ mod tests {
         let b = tx.append_audit(&event(2)).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!((a.seq, b.seq), (1, 2));
-        assert_eq!(a.chain_hash, chain_hash(&GENESIS, &event(1).canonical_entry(1)));
-        assert_eq!(b.chain_hash, chain_hash(&a.chain_hash, &event(2).canonical_entry(2)));
+        assert_eq!(
+            a.chain_hash,
+            chain_hash(&GENESIS, &event(1).canonical_entry(1))
+        );
+        assert_eq!(
+            b.chain_hash,
+            chain_hash(&a.chain_hash, &event(2).canonical_entry(2))
+        );
     }
 
     #[tokio::test]

@@ -10,9 +10,13 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the database file is not a valid SQLite database or is damaged; refusing to start (restore it from a backup; it is never re-created automatically)")]
+    #[error(
+        "the database file is not a valid SQLite database or is damaged; refusing to start (restore it from a backup; it is never re-created automatically)"
+    )]
     Corrupt(#[source] sqlx::Error),
-    #[error("the database was written by a newer querywarden (schema version {found}, this build knows up to {known}); refusing to start")]
+    #[error(
+        "the database was written by a newer querywarden (schema version {found}, this build knows up to {known}); refusing to start"
+    )]
     NewerSchema { found: i64, known: i64 },
     #[error("a schema migration failed: {0}")]
     Migration(#[source] sqlx::migrate::MigrateError),

@@ -194,7 +194,10 @@ impl Store {
             .collect()
     }
 
-    pub async fn person_by_account(&self, account: &Account) -> Result<Option<Person>, StorageError> {
+    pub async fn person_by_account(
+        &self,
+        account: &Account,
+    ) -> Result<Option<Person>, StorageError> {
         let row: Option<PersonRow> = sqlx::query_as(
             "SELECT id, account, name, title, unit_id, status FROM persons WHERE account = ?",
         )
@@ -211,7 +214,9 @@ impl Store {
                 .map_err(classify)?;
         let roles = roles
             .into_iter()
-            .map(|(r,)| Role::parse_code(&r).ok_or_else(|| StorageError::Decode(format!("role {r}"))))
+            .map(|(r,)| {
+                Role::parse_code(&r).ok_or_else(|| StorageError::Decode(format!("role {r}")))
+            })
             .collect::<Result<BTreeSet<_>, _>>()?;
         Self::person_from_row(row, roles).map(Some)
     }
@@ -229,11 +234,12 @@ impl Store {
     }
 
     pub async fn service_items(&self) -> Result<Vec<ServiceItem>, StorageError> {
-        let rows: Vec<(String, String, String, i64)> =
-            sqlx::query_as("SELECT code, name_zh, name_en, active FROM service_items ORDER BY rowid")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(classify)?;
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT code, name_zh, name_en, active FROM service_items ORDER BY rowid",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
         rows.into_iter()
             .map(|(code, name_zh, name_en, active)| {
                 Ok(ServiceItem {
@@ -256,18 +262,20 @@ impl Store {
         .await
         .map_err(classify)?;
         rows.into_iter()
-            .map(|(id, law, article, article_short, summary_zh, kind, programmes, active)| {
-                Ok(LegalBasis {
-                    id: decode("legal basis id", LegalBasisId::new(&id))?,
-                    law,
-                    article,
-                    article_short,
-                    summary_zh,
-                    kind,
-                    programmes: decode("programmes", serde_json::from_str(&programmes))?,
-                    active: active != 0,
-                })
-            })
+            .map(
+                |(id, law, article, article_short, summary_zh, kind, programmes, active)| {
+                    Ok(LegalBasis {
+                        id: decode("legal basis id", LegalBasisId::new(&id))?,
+                        law,
+                        article,
+                        article_short,
+                        summary_zh,
+                        kind,
+                        programmes: decode("programmes", serde_json::from_str(&programmes))?,
+                        active: active != 0,
+                    })
+                },
+            )
             .collect()
     }
 

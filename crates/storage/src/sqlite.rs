@@ -116,10 +116,8 @@ impl Store {
     async fn migrate(&self) -> Result<(), StorageError> {
         let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
         let applied = self.applied_versions().await?;
-        if let Some(&found) = applied.iter().max() {
-            if found > known {
-                return Err(StorageError::NewerSchema { found, known });
-            }
+        if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
+            return Err(StorageError::NewerSchema { found, known });
         }
         MIGRATOR
             .run(&self.writer)

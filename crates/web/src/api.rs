@@ -195,7 +195,10 @@ pub async fn latest_checkpoint(
         .map_err(|e| ApiError::internal(&e.into(), &op.0))?;
     match latest {
         Some(c) => Ok((
-            [(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
             c.note,
         )
             .into_response()),
@@ -276,7 +279,10 @@ mod tests {
     fn the_openapi_document_lists_every_api_route() {
         let doc = openapi_document();
         for (method, path) in API_ROUTES {
-            assert!(doc["paths"][path][method].is_object(), "{method} {path} missing");
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "{method} {path} missing"
+            );
         }
     }
 }

@@ -58,14 +58,21 @@ pub async fn home(
     } else {
         Vec::new()
     };
-    let (records, _) = app.store().audit_extent().await.map_err(|e| fail(e.into()))?;
+    let (records, _) = app
+        .store()
+        .audit_extent()
+        .await
+        .map_err(|e| fail(e.into()))?;
     let checkpoint = app
         .store()
         .latest_checkpoint()
         .await
         .map_err(|e| fail(e.into()))?
         .map(|c| c.note);
-    Ok(render(&HomePage::new(m, demo, people, records, checkpoint), &op))
+    Ok(render(
+        &HomePage::new(m, demo, people, records, checkpoint),
+        &op,
+    ))
 }
 
 pub async fn catalogue(
@@ -74,7 +81,8 @@ pub async fn catalogue(
     op: OperationId,
 ) -> Result<Response, PageError> {
     let store = state.app.store();
-    let fail = |e: querywarden_app::AppError| PageError::internal(&e, &op.0, m.clone(), "/catalogue");
+    let fail =
+        |e: querywarden_app::AppError| PageError::internal(&e, &op.0, m.clone(), "/catalogue");
     let items = store
         .service_items()
         .await
@@ -128,7 +136,11 @@ pub async fn id_check(Lang(m): Lang, op: OperationId, Form(form): Form<CheckIdFo
             valid: false,
             kind: String::new(),
             masked: String::new(),
-            reason: if m.is_zh() { e.to_string() } else { e.message_en() },
+            reason: if m.is_zh() {
+                e.to_string()
+            } else {
+                e.message_en()
+            },
             code: e.code().to_string(),
         },
     };

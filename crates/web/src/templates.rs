@@ -32,8 +32,22 @@ pub struct HomePage {
 }
 
 impl HomePage {
-    pub fn new(m: Messages, demo: bool, people: Vec<PersonRow>, audit_records: u64, checkpoint: Option<String>) -> Self {
-        Self { m, path: "/".into(), today: today(), demo, people, audit_records, checkpoint }
+    pub fn new(
+        m: Messages,
+        demo: bool,
+        people: Vec<PersonRow>,
+        audit_records: u64,
+        checkpoint: Option<String>,
+    ) -> Self {
+        Self {
+            m,
+            path: "/".into(),
+            today: today(),
+            demo,
+            people,
+            audit_records,
+            checkpoint,
+        }
     }
 }
 
@@ -61,7 +75,13 @@ pub struct CataloguePage {
 
 impl CataloguePage {
     pub fn new(m: Messages, items: Vec<ItemRow>, bases: Vec<BasisRow>) -> Self {
-        Self { m, path: "/catalogue".into(), today: today(), items, bases }
+        Self {
+            m,
+            path: "/catalogue".into(),
+            today: today(),
+            items,
+            bases,
+        }
     }
 }
 
@@ -85,7 +105,12 @@ pub struct IdCheckPage {
 
 impl IdCheckPage {
     pub fn new(m: Messages, result: Option<IdCheckResult>) -> Self {
-        Self { m, path: "/tools/national-id".into(), today: today(), result }
+        Self {
+            m,
+            path: "/tools/national-id".into(),
+            today: today(),
+            result,
+        }
     }
 }
 
@@ -101,6 +126,12 @@ pub struct ErrorPage {
 
 impl ErrorPage {
     pub fn new(m: Messages, path: &str, message: String, operation_id: String) -> Self {
-        Self { m, path: path.to_string(), today: today(), message, operation_id }
+        Self {
+            m,
+            path: path.to_string(),
+            today: today(),
+            message,
+            operation_id,
+        }
     }
 }

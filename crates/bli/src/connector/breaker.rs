@@ -32,12 +32,18 @@ pub(crate) struct Admission<'a> {
 
 impl Breaker {
     pub(crate) fn new(threshold: u32, cooldown: Duration) -> Self {
-        Self { threshold, cooldown, state: Mutex::new(State::default()) }
+        Self {
+            threshold,
+            cooldown,
+            state: Mutex::new(State::default()),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A poisoned lock only means another call panicked mid-update; the counters stay usable.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// `None` when the circuit is open (or half-open with its trial already running).
@@ -52,7 +58,11 @@ impl Breaker {
                 true
             }
         };
-        Some(Admission { breaker: self, trial, reported: false })
+        Some(Admission {
+            breaker: self,
+            trial,
+            reported: false,
+        })
     }
 
     /// Whether calls are currently being refused without trying.

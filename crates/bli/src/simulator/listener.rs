@@ -43,7 +43,10 @@ impl axum::serve::Listener for CuttableListener {
                 Ok((stream, addr)) => {
                     // Best effort: lower latency for small replies.
                     let _ = stream.set_nodelay(true);
-                    let io = CuttableStream { inner: stream, cut: Arc::new(AtomicBool::new(false)) };
+                    let io = CuttableStream {
+                        inner: stream,
+                        cut: Arc::new(AtomicBool::new(false)),
+                    };
                     return (io, addr);
                 }
                 // Out of descriptors and the like: wait and try again, as axum does.
@@ -76,7 +79,11 @@ impl CuttableStream {
 }
 
 impl AsyncRead for CuttableStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         if let Err(e) = self.check() {
             return Poll::Ready(Err(e));
         }
@@ -85,7 +92,11 @@ impl AsyncRead for CuttableStream {
 }
 
 impl AsyncWrite for CuttableStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if let Err(e) = self.check() {
             return Poll::Ready(Err(e));
         }

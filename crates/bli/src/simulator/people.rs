@@ -33,13 +33,31 @@ pub(crate) enum Answer {
 
 /// 勞保投保薪資分級表 (a selection of grades, NT$).
 const SALARY_GRADES: [i64; 14] = [
-    27_470, 28_800, 30_300, 31_800, 33_300, 34_800, 36_300, 38_200, 40_100, 42_000, 43_900,
-    45_800, 45_800, 45_800,
+    27_470, 28_800, 30_300, 31_800, 33_300, 34_800, 36_300, 38_200, 40_100, 42_000, 43_900, 45_800,
+    45_800, 45_800,
 ];
-const PLACES: [&str; 10] = ["高雄", "鳳山", "楠梓", "前鎮", "小港", "三民", "苓雅", "左營", "岡山", "路竹"];
-const TRADES: [&str; 10] = ["鋼鐵", "機械", "食品", "電子", "物流", "營造", "紡織", "餐飲", "醫療器材", "塑膠"];
+const PLACES: [&str; 10] = [
+    "高雄", "鳳山", "楠梓", "前鎮", "小港", "三民", "苓雅", "左營", "岡山", "路竹",
+];
+const TRADES: [&str; 10] = [
+    "鋼鐵",
+    "機械",
+    "食品",
+    "電子",
+    "物流",
+    "營造",
+    "紡織",
+    "餐飲",
+    "醫療器材",
+    "塑膠",
+];
 const FORMS: [&str; 4] = ["股份有限公司", "有限公司", "企業社", "工業股份有限公司"];
-const UNIONS: [&str; 4] = ["高雄市機車修理業職業工會", "高雄市美容業職業工會", "高雄市廚師職業工會", "高雄市漁民職業工會"];
+const UNIONS: [&str; 4] = [
+    "高雄市機車修理業職業工會",
+    "高雄市美容業職業工會",
+    "高雄市廚師職業工會",
+    "高雄市漁民職業工會",
+];
 
 /// Labour insurance began on 1950-03-01; employment insurance on 1999-01-01 (as 失業給付),
 /// the new labour pension on 2005-07-01, annuities on 2009-01-01, occupational accident
@@ -49,11 +67,19 @@ fn milestone(y: i16, m: i8) -> Date {
 }
 
 fn add_days(d: Date, n: i64) -> Date {
-    Span::new().try_days(n).ok().and_then(|s| d.checked_add(s).ok()).unwrap_or(d)
+    Span::new()
+        .try_days(n)
+        .ok()
+        .and_then(|s| d.checked_add(s).ok())
+        .unwrap_or(d)
 }
 
 fn add_months(d: Date, n: i64) -> Date {
-    Span::new().try_months(n).ok().and_then(|s| d.checked_add(s).ok()).unwrap_or(d)
+    Span::new()
+        .try_months(n)
+        .ok()
+        .and_then(|s| d.checked_add(s).ok())
+        .unwrap_or(d)
 }
 
 fn age_on(birth: Date, on: Date) -> i64 {
@@ -65,7 +91,8 @@ fn age_on(birth: Date, on: Date) -> i64 {
 }
 
 fn months_between(from: Date, to: Date) -> i64 {
-    (i64::from(to.year()) - i64::from(from.year())) * 12 + i64::from(to.month()) - i64::from(from.month())
+    (i64::from(to.year()) - i64::from(from.year())) * 12 + i64::from(to.month())
+        - i64::from(from.month())
 }
 
 fn amount(v: i64) -> Amount {
@@ -98,7 +125,10 @@ pub(crate) fn answer(id: &NationalId, item: BliItem, as_of: Date) -> Answer {
     let Some(person) = Person::generate(id, as_of) else {
         return Answer::NotFound;
     };
-    let labour_item = matches!(item, BliItem::C0101 | BliItem::B0101 | BliItem::B0201 | BliItem::B0301 | BliItem::B0401);
+    let labour_item = matches!(
+        item,
+        BliItem::C0101 | BliItem::B0101 | BliItem::B0201 | BliItem::B0301 | BliItem::B0401
+    );
     if labour_item && !person.insured {
         return Answer::NotInsured;
     }
@@ -129,7 +159,10 @@ pub(crate) fn answer(id: &NationalId, item: BliItem, as_of: Date) -> Answer {
 
 impl Person {
     fn generate(id: &NationalId, as_of: Date) -> Option<Self> {
-        let mut rng = SplitMix64::from_key("querywarden-simulator/person/v1", id.expose_whole().as_bytes());
+        let mut rng = SplitMix64::from_key(
+            "querywarden-simulator/person/v1",
+            id.expose_whole().as_bytes(),
+        );
         if rng.chance(0.15) {
             return None;
         }
@@ -139,18 +172,36 @@ impl Person {
         let birth = Date::new(year, month, day).unwrap_or(milestone(1970, 1));
         let age = age_on(birth, as_of);
         let insured = !rng.chance(0.10);
-        let death_chance = if age >= 75 { 0.20 } else if age >= 45 { 0.05 } else { 0.0 };
+        let death_chance = if age >= 75 {
+            0.20
+        } else if age >= 45 {
+            0.05
+        } else {
+            0.0
+        };
         let death = rng
             .chance(death_chance)
             .then(|| add_days(as_of, -rng.range(30, 3650)))
             .filter(|d| age_on(birth, *d) >= 40);
-        let farmer = if insured { rng.chance(0.05) } else { rng.chance(0.5) };
+        let farmer = if insured {
+            rng.chance(0.05)
+        } else {
+            rng.chance(0.5)
+        };
         let female = match id.expose_whole().as_bytes().get(1) {
             Some(b'2') => true,
             Some(b'1') => false,
             _ => rng.chance(0.5),
         };
-        let mut person = Self { birth, death, insured, farmer, female, spells: Vec::new(), seed: rng.next_u64() };
+        let mut person = Self {
+            birth,
+            death,
+            insured,
+            farmer,
+            female,
+            spells: Vec::new(),
+            seed: rng.next_u64(),
+        };
         if insured {
             person.spells = person.make_spells(&mut rng, as_of);
             if person.spells.is_empty() {
@@ -176,7 +227,10 @@ impl Person {
             }
             let last = n + 1 == employers;
             let unit = if rng.chance(0.15) {
-                rng.pick(&UNIONS).copied().unwrap_or("高雄市職業工會").to_owned()
+                rng.pick(&UNIONS)
+                    .copied()
+                    .unwrap_or("高雄市職業工會")
+                    .to_owned()
             } else {
                 format!(
                     "{}{}{}",
@@ -185,7 +239,9 @@ impl Person {
                     rng.pick(&FORMS).copied().unwrap_or("有限公司"),
                 )
             };
-            let grade = usize::try_from(rng.range(0, 4) + 2 * n).unwrap_or(0).min(SALARY_GRADES.len() - 1);
+            let grade = usize::try_from(rng.range(0, 4) + 2 * n)
+                .unwrap_or(0)
+                .min(SALARY_GRADES.len() - 1);
             let salary = SALARY_GRADES[grade];
             let length = rng.range(6, 180);
             let mut withdrawal = Some(add_days(add_months(cursor, length), -1));
@@ -216,7 +272,10 @@ impl Person {
     }
 
     fn rng(&self, item: BliItem) -> SplitMix64 {
-        SplitMix64::from_key("querywarden-simulator/item/v1", format!("{}:{}", self.seed, item.code()).as_bytes())
+        SplitMix64::from_key(
+            "querywarden-simulator/item/v1",
+            format!("{}:{}", self.seed, item.code()).as_bytes(),
+        )
     }
 
     fn enrolment(&self) -> Vec<EnrolmentSpell> {
@@ -265,7 +324,13 @@ impl Person {
     fn benefits(&self, as_of: Date) -> Vec<BenefitDetail> {
         let mut rng = self.rng(BliItem::B0201);
         let mut out = Vec::new();
-        let mut push = |t: BenefitType, claim: Date, amt: i64, days: Option<u32>, grade: Option<u8>, remarks: Option<&str>, rng: &mut SplitMix64| {
+        let mut push = |t: BenefitType,
+                        claim: Date,
+                        amt: i64,
+                        days: Option<u32>,
+                        grade: Option<u8>,
+                        remarks: Option<&str>,
+                        rng: &mut SplitMix64| {
             if claim > as_of {
                 return;
             }
@@ -286,40 +351,104 @@ impl Person {
             if rng.chance(0.2) {
                 let days = rng.range(4, 60);
                 let claim = add_days(s.enrol, rng.range(0, span_days));
-                push(BenefitType::Sickness, claim, daily / 2 * (days - 3), u32::try_from(days).ok(), None, Some("普通傷病住院"), &mut rng);
+                push(
+                    BenefitType::Sickness,
+                    claim,
+                    daily / 2 * (days - 3),
+                    u32::try_from(days).ok(),
+                    None,
+                    Some("普通傷病住院"),
+                    &mut rng,
+                );
             }
             if rng.chance(0.08) {
                 let days = rng.range(4, 120);
                 let claim = add_days(s.enrol, rng.range(0, span_days));
-                push(BenefitType::OccupationalInjury, claim, daily * 7 / 10 * days, u32::try_from(days).ok(), None, Some("職業傷害傷病給付"), &mut rng);
+                push(
+                    BenefitType::OccupationalInjury,
+                    claim,
+                    daily * 7 / 10 * days,
+                    u32::try_from(days).ok(),
+                    None,
+                    Some("職業傷害傷病給付"),
+                    &mut rng,
+                );
             }
             if self.female && rng.chance(0.35) {
                 let claim = add_days(s.enrol, rng.range(0, span_days));
                 if (20..45).contains(&age_on(self.birth, claim)) {
-                    push(BenefitType::Maternity, claim, s.salary * 2, Some(60), None, None, &mut rng);
+                    push(
+                        BenefitType::Maternity,
+                        claim,
+                        s.salary * 2,
+                        Some(60),
+                        None,
+                        None,
+                        &mut rng,
+                    );
                 }
             }
             if rng.chance(0.04) {
                 let grade = u8::try_from(rng.range(5, 15)).unwrap_or(15);
                 let days = (16 - i64::from(grade)) * 40;
                 let claim = add_days(s.enrol, rng.range(0, span_days));
-                push(BenefitType::Disability, claim, daily * days, None, Some(grade), Some("失能一次金"), &mut rng);
+                push(
+                    BenefitType::Disability,
+                    claim,
+                    daily * days,
+                    None,
+                    Some(grade),
+                    Some("失能一次金"),
+                    &mut rng,
+                );
             }
             if rng.chance(0.06) {
                 let claim = add_days(s.enrol, rng.range(0, span_days));
-                push(BenefitType::FamilyDeath, claim, s.salary * 3, None, None, Some("父母、配偶死亡喪葬津貼"), &mut rng);
+                push(
+                    BenefitType::FamilyDeath,
+                    claim,
+                    s.salary * 3,
+                    None,
+                    None,
+                    Some("父母、配偶死亡喪葬津貼"),
+                    &mut rng,
+                );
             }
         }
         if let Some(retired) = self.retired_on() {
             if self.birth.year() < 1950 || self.insured_years(as_of) < 15 {
                 let months = (self.insured_years(as_of) * 12).min(60);
-                push(BenefitType::OldAge, add_days(retired, 20), self.average_salary() * months / 12, None, None, Some("老年一次金"), &mut rng);
+                push(
+                    BenefitType::OldAge,
+                    add_days(retired, 20),
+                    self.average_salary() * months / 12,
+                    None,
+                    None,
+                    Some("老年一次金"),
+                    &mut rng,
+                );
             } else {
-                push(BenefitType::OldAge, add_days(retired, 20), self.old_age_annuity(as_of), None, None, Some("老年年金給付（按月發給，另見 B0401）"), &mut rng);
+                push(
+                    BenefitType::OldAge,
+                    add_days(retired, 20),
+                    self.old_age_annuity(as_of),
+                    None,
+                    None,
+                    Some("老年年金給付（按月發給，另見 B0401）"),
+                    &mut rng,
+                );
             }
         }
         if let (Some(death), Some(last)) = (self.death, self.spells.last()) {
-            push(BenefitType::Death, add_days(death, 14), last.salary * 5, None, None, Some("本人死亡，喪葬津貼"), &mut rng);
+            push(
+                BenefitType::Death,
+                add_days(death, 14),
+                last.salary * 5,
+                None,
+                None,
+                Some("本人死亡，喪葬津貼"),
+                &mut rng,
+            );
         }
         out.sort_by_key(|b| b.claim_date);
         out
@@ -392,7 +521,11 @@ impl Person {
             out.push(row(wage, start, ContributionChange::Start));
             let raise = add_months(start, 24);
             if s.withdrawal.is_none_or(|w| raise < w) && rng.chance(0.6) {
-                out.push(row(wage * 105 / 100 / 100 * 100, raise, ContributionChange::Adjust));
+                out.push(row(
+                    wage * 105 / 100 / 100 * 100,
+                    raise,
+                    ContributionChange::Adjust,
+                ));
             }
             if let Some(w) = s.withdrawal {
                 out.push(row(wage, w, ContributionChange::Stop));
@@ -403,7 +536,14 @@ impl Person {
 
     /// Monthly payments of `amt` from `start` to the month before `as_of` (last 12 at most),
     /// stopping at death; the current month is pending; a few are suspended or returned.
-    fn monthly(&self, rng: &mut SplitMix64, kind: PaymentKind, amt: i64, start: Date, as_of: Date) -> Vec<Payment> {
+    fn monthly(
+        &self,
+        rng: &mut SplitMix64,
+        kind: PaymentKind,
+        amt: i64,
+        start: Date,
+        as_of: Date,
+    ) -> Vec<Payment> {
         let first = start.max(add_months(as_of, -12));
         let (Some(mut month), Some(current)) = (YearMonth::of(first), YearMonth::of(as_of)) else {
             return Vec::new();
@@ -423,7 +563,12 @@ impl Person {
             } else {
                 PaymentStatus::Paid
             };
-            out.push(Payment { month, kind, amount: amount(amt), status });
+            out.push(Payment {
+                month,
+                kind,
+                amount: amount(amt),
+                status,
+            });
             match month.next() {
                 Some(n) => month = n,
                 None => break,
@@ -436,11 +581,21 @@ impl Person {
         let mut rng = self.rng(BliItem::N0101);
         let at65 = add_months(self.birth, 65 * 12);
         if at65 <= as_of && (!self.insured || self.insured_years(as_of) < 15) && !self.farmer {
-            let kind = if rng.chance(0.3) { PaymentKind::NpBasicGuarantee } else { PaymentKind::NpOldAgeAnnuity };
+            let kind = if rng.chance(0.3) {
+                PaymentKind::NpBasicGuarantee
+            } else {
+                PaymentKind::NpOldAgeAnnuity
+            };
             return self.monthly(&mut rng, kind, 4_049, at65.max(milestone(2008, 10)), as_of);
         }
         if !self.insured && rng.chance(0.1) {
-            return self.monthly(&mut rng, PaymentKind::NpDisabilityAnnuity, 5_437, add_months(as_of, -30), as_of);
+            return self.monthly(
+                &mut rng,
+                PaymentKind::NpDisabilityAnnuity,
+                5_437,
+                add_months(as_of, -30),
+                as_of,
+            );
         }
         Vec::new()
     }
@@ -457,15 +612,28 @@ impl Person {
     fn annuity(&self, as_of: Date) -> Vec<Payment> {
         let mut rng = self.rng(BliItem::B0401);
         let mut out = Vec::new();
-        if let Some(retired) = self.retired_on() {
-            if self.birth.year() >= 1950 && self.insured_years(as_of) >= 15 {
-                let start = add_months(retired, 1).max(milestone(2009, 1));
-                out = self.monthly(&mut rng, PaymentKind::LiOldAgeAnnuity, self.old_age_annuity(as_of), start, as_of);
-            }
+        if let Some(retired) = self.retired_on()
+            && self.birth.year() >= 1950
+            && self.insured_years(as_of) >= 15
+        {
+            let start = add_months(retired, 1).max(milestone(2009, 1));
+            out = self.monthly(
+                &mut rng,
+                PaymentKind::LiOldAgeAnnuity,
+                self.old_age_annuity(as_of),
+                start,
+                as_of,
+            );
         }
         if out.is_empty() && rng.chance(0.05) {
             let amt = 3_000 + 500 * rng.range(0, 6);
-            out = self.monthly(&mut rng, PaymentKind::LiSurvivorAnnuity, amt, add_months(as_of, -20), as_of);
+            out = self.monthly(
+                &mut rng,
+                PaymentKind::LiSurvivorAnnuity,
+                amt,
+                add_months(as_of, -20),
+                as_of,
+            );
         }
         out
     }
@@ -481,17 +649,32 @@ impl Person {
             .spells
             .iter()
             .filter(|s| s.withdrawal.is_none_or(|w| w >= scheme))
-            .map(|s| months_between(s.enrol.max(scheme), s.withdrawal.unwrap_or(as_of).min(at60)).max(0))
+            .map(|s| {
+                months_between(s.enrol.max(scheme), s.withdrawal.unwrap_or(as_of).min(at60)).max(0)
+            })
             .sum();
         if months == 0 {
             return Vec::new();
         }
         let accumulated = self.average_salary() * 6 / 100 * months * 11 / 10;
         if months >= 180 {
-            self.monthly(&mut rng, PaymentKind::PensionMonthly, accumulated / 240, at60, as_of)
+            self.monthly(
+                &mut rng,
+                PaymentKind::PensionMonthly,
+                accumulated / 240,
+                at60,
+                as_of,
+            )
         } else {
             YearMonth::of(at60)
-                .map(|m| vec![Payment { month: m, kind: PaymentKind::PensionLumpSum, amount: amount(accumulated), status: PaymentStatus::Paid }])
+                .map(|m| {
+                    vec![Payment {
+                        month: m,
+                        kind: PaymentKind::PensionLumpSum,
+                        amount: amount(accumulated),
+                        status: PaymentStatus::Paid,
+                    }]
+                })
                 .unwrap_or_default()
         }
     }
@@ -509,7 +692,10 @@ mod tests {
     fn the_same_id_gives_the_same_answer() {
         let as_of = milestone(2026, 3);
         for item in BliItem::ALL {
-            assert_eq!(answer(&id("A123456789"), item, as_of), answer(&id("A123456789"), item, as_of));
+            assert_eq!(
+                answer(&id("A123456789"), item, as_of),
+                answer(&id("A123456789"), item, as_of)
+            );
         }
     }
 }

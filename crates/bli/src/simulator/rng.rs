@@ -36,7 +36,10 @@ impl SplitMix64 {
 
     /// Uniform in `[0, 1)`.
     pub(crate) fn unit(&mut self) -> f64 {
-        #[allow(clippy::cast_precision_loss, reason = "53 random bits fit an f64 mantissa exactly")]
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "53 random bits fit an f64 mantissa exactly"
+        )]
         let v = (self.next_u64() >> 11) as f64;
         v / (1u64 << 53) as f64
     }
@@ -52,7 +55,10 @@ impl SplitMix64 {
             return lo;
         }
         let span = hi.abs_diff(lo).saturating_add(1);
-        #[allow(clippy::cast_possible_wrap, reason = "the offset is below hi - lo + 1, so lo + offset <= hi")]
+        #[allow(
+            clippy::cast_possible_wrap,
+            reason = "the offset is below hi - lo + 1, so lo + offset <= hi"
+        )]
         let offset = self.below(span) as i64;
         lo.saturating_add(offset)
     }

@@ -73,7 +73,10 @@ impl UsageLog {
     }
 
     fn rows(&self) -> MutexGuard<'_, Vec<UsageEntry>> {
-        self.inner.rows.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .rows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Appends a row and returns its record id.

@@ -30,14 +30,18 @@ pub(crate) fn read(input: &str) -> Result<Vec<CsvRow>, CsvError> {
         let mut fields = Vec::new();
         let mut field = String::new();
         let mut quoted_field = false;
-        let mut ended_line = false;
         while let Some(c) = chars.next() {
             match c {
                 '"' if field.is_empty() && !quoted_field => {
                     quoted_field = true;
                     loop {
                         match chars.next() {
-                            None => return Err(CsvError { line: start_line, reason: "unterminated quoted field" }),
+                            None => {
+                                return Err(CsvError {
+                                    line: start_line,
+                                    reason: "unterminated quoted field",
+                                });
+                            }
                             Some('"') if chars.peek() == Some(&'"') => {
                                 chars.next();
                                 field.push('"');
@@ -53,7 +57,12 @@ pub(crate) fn read(input: &str) -> Result<Vec<CsvRow>, CsvError> {
                     }
                     match chars.peek() {
                         None | Some(',' | '\n' | '\r') => {}
-                        Some(_) => return Err(CsvError { line, reason: "text after a closing quote" }),
+                        Some(_) => {
+                            return Err(CsvError {
+                                line,
+                                reason: "text after a closing quote",
+                            });
+                        }
                     }
                 }
                 ',' => {
@@ -63,18 +72,24 @@ pub(crate) fn read(input: &str) -> Result<Vec<CsvRow>, CsvError> {
                 '\r' if chars.peek() == Some(&'\n') => {}
                 '\n' => {
                     line += 1;
-                    ended_line = true;
                     break;
                 }
-                '"' => return Err(CsvError { line, reason: "quote inside an unquoted field" }),
+                '"' => {
+                    return Err(CsvError {
+                        line,
+                        reason: "quote inside an unquoted field",
+                    });
+                }
                 c => field.push(c),
             }
         }
-        let _ = ended_line;
         fields.push(field);
         let blank = fields.len() == 1 && fields[0].is_empty() && !quoted_field;
         if !blank {
-            rows.push(CsvRow { line: start_line, fields });
+            rows.push(CsvRow {
+                line: start_line,
+                fields,
+            });
         }
     }
     Ok(rows)
@@ -105,17 +120,55 @@ mod tests {
     fn quoted_fields_keep_commas_quotes_and_newlines() {
         let rows = read("a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\n\"multi\nline\",z\n\nlast,").unwrap();
         assert_eq!(rows.len(), 4);
-        assert_eq!(rows[1], CsvRow { line: 2, fields: vec!["x,1".into(), "say \"hi\"".into()] });
-        assert_eq!(rows[2], CsvRow { line: 3, fields: vec!["multi\nline".into(), "z".into()] });
-        assert_eq!(rows[3], CsvRow { line: 6, fields: vec!["last".into(), String::new()] });
+        assert_eq!(
+            rows[1],
+            CsvRow {
+                line: 2,
+                fields: vec!["x,1".into(), "say \"hi\"".into()]
+            }
+        );
+        assert_eq!(
+            rows[2],
+            CsvRow {
+                line: 3,
+                fields: vec!["multi\nline".into(), "z".into()]
+            }
+        );
+        assert_eq!(
+            rows[3],
+            CsvRow {
+                line: 6,
+                fields: vec!["last".into(), String::new()]
+            }
+        );
     }
 
     #[test]
     fn writing_then_reading_gives_the_fields_back() {
         let mut out = String::new();
-        write_row(&mut out, &["plain", "with,comma", "with \"quote\"", " padded ", "line\nbreak", ""]);
+        write_row(
+            &mut out,
+            &[
+                "plain",
+                "with,comma",
+                "with \"quote\"",
+                " padded ",
+                "line\nbreak",
+                "",
+            ],
+        );
         let rows = read(&out).unwrap();
-        assert_eq!(rows[0].fields, ["plain", "with,comma", "with \"quote\"", " padded ", "line\nbreak", ""]);
+        assert_eq!(
+            rows[0].fields,
+            [
+                "plain",
+                "with,comma",
+                "with \"quote\"",
+                " padded ",
+                "line\nbreak",
+                ""
+            ]
+        );
     }
 
     #[test]

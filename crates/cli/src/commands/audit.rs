@@ -134,7 +134,7 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                 filter.subject_hmac = d.clone();
                 records.extend(app.store().audit_search(&filter).await?);
             }
-            records.sort_by(|a, b| b.seq.cmp(&a.seq));
+            records.sort_by_key(|r| std::cmp::Reverse(r.seq));
             records.truncate(limit as usize);
             // §7: reading the trail is itself recorded; the subject only as its digest.
             let mut event = AuditEvent::system(
@@ -156,7 +156,9 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             let mut tx = app.store().begin().await?;
             tx.append_audit(&event).await?;
             tx.commit().await?;
-            println!("序號 seq\t時間 time (UTC)\t執行者 actor\t動作 action\t物件 object\t結果 outcome");
+            println!(
+                "序號 seq\t時間 time (UTC)\t執行者 actor\t動作 action\t物件 object\t結果 outcome"
+            );
             for r in &records {
                 println!(
                     "{}\t{}\t{}\t{}\t{}:{}\t{}",
@@ -169,10 +171,10 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                     r.outcome
                 );
             }
-            if let Some(last) = records.last() {
-                if records.len() == limit as usize {
-                    println!("（下一頁 / next page: --before {}）", last.seq);
-                }
+            if let Some(last) = records.last()
+                && records.len() == limit as usize
+            {
+                println!("（下一頁 / next page: --before {}）", last.seq);
             }
             app.close().await;
             Ok(ExitCode::SUCCESS)

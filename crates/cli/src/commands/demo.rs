@@ -41,14 +41,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    print_banner(&args, sim);
+    let bound = listener.local_addr()?;
+    print_banner(&args, bound, sim);
     super::serve::run_server(app, listener).await?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_banner(args: &DemoArgs, sim: SocketAddr) {
+fn print_banner(args: &DemoArgs, bound: SocketAddr, sim: SocketAddr) {
     println!("查調守門員 querywarden 示範模式 / demo");
-    println!("  網址 URL:        http://{}/", args.listen);
+    println!("  網址 URL:        http://{bound}/");
     println!("  資料 data:       {}", args.data.display());
     println!("  勞保局模擬器 BLI simulator: http://{sim}/");
     println!("  示範帳號 demo accounts:");
@@ -63,4 +64,7 @@ fn print_banner(args: &DemoArgs, sim: SocketAddr) {
         );
     }
     println!("  按 Ctrl-C 結束 / press Ctrl-C to stop");
+    // Tests and scripts read the URL from stdout; make sure it is out before serving.
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
 }

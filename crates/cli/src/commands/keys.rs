@@ -29,14 +29,21 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     let app = querywarden_app::App::open(config).await?;
     let mut tx = app.store().begin().await?;
     tx.append_audit(
-        &AuditEvent::system(now, AuditAction::KeyRotated, querywarden_app::new_request_id())
-            .detail("signing_key", keys.signer().verifier().to_vkey()),
+        &AuditEvent::system(
+            now,
+            AuditAction::KeyRotated,
+            querywarden_app::new_request_id(),
+        )
+        .detail("signing_key", keys.signer().verifier().to_vkey()),
     )
     .await?;
     tx.commit().await?;
     app.checkpoint_if_due(true).await?;
     println!("已更換金鑰 / keys rotated");
-    println!("  新簽章公鑰 new verifier key: {}", keys.signer().verifier().to_vkey());
+    println!(
+        "  新簽章公鑰 new verifier key: {}",
+        keys.signer().verifier().to_vkey()
+    );
     app.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -18,7 +18,9 @@ pub struct ServeArgs {
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(Some(&args.config))?;
     if config.demo {
-        anyhow::bail!("server.demo 只能由 `querywarden demo` 使用 / server.demo is for `querywarden demo` only");
+        anyhow::bail!(
+            "server.demo 只能由 `querywarden demo` 使用 / server.demo is for `querywarden demo` only"
+        );
     }
     super::init_logging(config.log_json, &config.log_level);
     let app = App::open(config.clone()).await?;

@@ -1,0 +1,309 @@
+//! `querywarden audit verify` against a trail edited behind the application's back: every
+//! kind of tampering is found and the first bad record named.
+
+use std::path::Path;
+
+use querywarden_app::App;
+use querywarden_app::config::RawConfig;
+use querywarden_domain::NationalId;
+use querywarden_domain::audit_event::{AuditAction, AuditEvent};
+use sqlx::Connection;
+
+use super::support::{bin, reqwest::rt, stdout};
+
+const RECORDS: i64 = 60;
+
+/// A data directory with an initialised organisation, `RECORDS` more records and checkpoints
+/// every 10 records.
+fn trail(dir: &Path) {
+    rt().block_on(async {
+        let mut raw = RawConfig::default();
+        raw.storage.data_dir = dir.to_path_buf();
+        raw.audit.checkpoint_every_records = 10;
+        let app = App::open(raw.validate().unwrap()).await.unwrap();
+        app.seed_demo().await.unwrap();
+        let subject = NationalId::parse("A123456789").unwrap();
+        for n in 0..RECORDS {
+            let mut tx = app.store().begin().await.unwrap();
+            let mut e = AuditEvent::system(
+                jiff::Timestamp::now(),
+                AuditAction::ResultViewed,
+                format!("op-{n}"),
+            )
+            .on("registration", format!("115-{n:06}"));
+            if n % 3 == 0 {
+                e.subject = Some(app.keys().subject_digest(&subject));
+            }
+            tx.append_audit(&e).await.unwrap();
+            tx.commit().await.unwrap();
+            app.checkpoint_if_due(false).await.unwrap();
+        }
+        app.close().await;
+    });
+}
+
+fn verify(dir: &Path) -> (Option<i32>, String) {
+    let o = bin()
+        .args(["audit", "verify", "--data"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    (o.status.code(), stdout(&o))
+}
+
+/// Runs SQL against the database file directly, as an intruder would (triggers dropped).
+fn tamper(dir: &Path, sql: &[&str]) {
+    let path = dir.join("querywarden.sqlite");
+    rt().block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        for t in [
+            "audit_records_no_update",
+            "audit_records_no_delete",
+            "audit_checkpoints_no_update",
+            "audit_checkpoints_no_delete",
+        ] {
+            sqlx::query(&format!("DROP TRIGGER IF EXISTS {t}"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        for s in sql {
+            sqlx::query(s).execute(&mut c).await.unwrap();
+        }
+        c.close().await.unwrap();
+    });
+}
+
+fn fresh() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    trail(dir.path());
+    dir
+}
+
+#[test]
+fn an_untouched_trail_verifies_with_counts_and_rate() {
+    let dir = fresh();
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(0), "{out}");
+    let total = RECORDS as u64 + 2;
+    assert!(out.contains(&format!("{total} 筆紀錄")), "{out}");
+    assert!(out.contains("個查核點"), "{out}");
+    assert!(out.contains("records/s"), "{out}");
+}
+
+#[test]
+fn an_edited_entry_is_found() {
+    let dir = fresh();
+    tamper(
+        dir.path(),
+        &[
+            "UPDATE audit_records SET entry = CAST(replace(CAST(entry AS TEXT), 'result.viewed', 'result.viewd') AS BLOB) WHERE seq = 17",
+        ],
+    );
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first bad record: 17"), "{out}");
+}
+
+#[test]
+fn an_edited_search_column_is_found() {
+    let dir = fresh();
+    tamper(
+        dir.path(),
+        &["UPDATE audit_records SET actor_person_id = 3 WHERE seq = 23"],
+    );
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first bad record: 23"), "{out}");
+    assert!(out.contains("actor_person_id"), "{out}");
+}
+
+#[test]
+fn a_deleted_record_is_found() {
+    let dir = fresh();
+    tamper(dir.path(), &["DELETE FROM audit_records WHERE seq = 30"]);
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first bad record: 30"), "{out}");
+}
+
+#[test]
+fn a_deleted_and_renumbered_tail_is_found() {
+    let dir = fresh();
+    // Remove record 40 and shift the later ones down so there is no gap.
+    tamper(
+        dir.path(),
+        &[
+            "DELETE FROM audit_records WHERE seq = 40",
+            "UPDATE audit_records SET seq = seq - 1 WHERE seq > 40",
+        ],
+    );
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first bad record: 40"), "{out}");
+}
+
+#[test]
+fn reordered_records_are_found() {
+    let dir = fresh();
+    tamper(
+        dir.path(),
+        &[
+            "UPDATE audit_records SET seq = -1 WHERE seq = 12",
+            "UPDATE audit_records SET seq = 12 WHERE seq = 13",
+            "UPDATE audit_records SET seq = 13 WHERE seq = -1",
+        ],
+    );
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first bad record: 12"), "{out}");
+}
+
+#[test]
+fn a_rewritten_chain_is_caught_by_the_signed_checkpoints() {
+    let dir = fresh();
+    // An intruder who edits record 5 and recomputes every chain hash after it still cannot
+    // re-sign the checkpoints.
+    let path = dir.path().join("querywarden.sqlite");
+    tamper(dir.path(), &[]);
+    rt().block_on(async {
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, entry FROM audit_records ORDER BY seq")
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+        let mut prev = querywarden_ledger::chain::GENESIS;
+        for (seq, mut entry) in rows {
+            if seq == 5 {
+                entry = String::from_utf8(entry)
+                    .unwrap()
+                    .replace("op-2", "op-X")
+                    .into_bytes();
+            }
+            let h = querywarden_ledger::chain::chain_hash(&prev, &entry);
+            sqlx::query("UPDATE audit_records SET entry = ?, chain_hash = ? WHERE seq = ?")
+                .bind(&entry)
+                .bind(h.as_slice())
+                .bind(seq)
+                .execute(&mut c)
+                .await
+                .unwrap();
+            prev = h;
+        }
+        c.close().await.unwrap();
+    });
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    // Checkpoint #1 covers the two set-up records; #2 is the first to cover record 5.
+    assert!(
+        out.contains("checkpoint #2 (size 12): root mismatch"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_edited_checkpoint_root_is_found() {
+    let dir = fresh();
+    tamper(
+        dir.path(),
+        &["UPDATE audit_checkpoints SET root = zeroblob(32) WHERE number = 2"],
+    );
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("#2"), "{out}");
+}
+
+#[test]
+fn an_edited_checkpoint_signature_is_found() {
+    let dir = fresh();
+    tamper(
+        dir.path(),
+        &[
+            "UPDATE audit_checkpoints SET note = replace(note, char(10) || '— ', char(10) || '— x') WHERE number = 3",
+        ],
+    );
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("#3"), "{out}");
+}
+
+#[test]
+fn a_deleted_checkpoint_is_found() {
+    let dir = fresh();
+    tamper(
+        dir.path(),
+        &["DELETE FROM audit_checkpoints WHERE number = 2"],
+    );
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("#3"), "{out}");
+}
+
+#[test]
+fn records_newer_than_the_newest_checkpoint_are_reported_not_failed() {
+    let dir = fresh();
+    rt().block_on(async {
+        let mut raw = RawConfig::default();
+        raw.storage.data_dir = dir.path().to_path_buf();
+        let app = App::open(raw.validate().unwrap()).await.unwrap();
+        let mut tx = app.store().begin().await.unwrap();
+        tx.append_audit(&AuditEvent::system(
+            jiff::Timestamp::now(),
+            AuditAction::ConfigurationChanged,
+            "late",
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        app.close().await;
+    });
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("newer than the newest checkpoint"), "{out}");
+}
+
+#[test]
+fn search_by_subject_finds_exactly_that_persons_records_and_is_itself_audited() {
+    let dir = fresh();
+    let o = bin()
+        .args([
+            "audit",
+            "search",
+            "--subject",
+            "A123456789",
+            "--limit",
+            "100",
+            "--data",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    let hits = out.lines().filter(|l| l.contains("result.viewed")).count();
+    assert_eq!(hits as i64, (RECORDS + 2) / 3);
+    assert!(!out.contains("A123456789"));
+    let o = bin()
+        .args([
+            "audit",
+            "search",
+            "--action",
+            "audit_trail.searched",
+            "--data",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(stdout(&o).contains("audit_trail.searched"));
+    // The search's own record does not hold the ID in clear.
+    let db = std::fs::read(dir.path().join("querywarden.sqlite")).unwrap();
+    let wal = std::fs::read(dir.path().join("querywarden.sqlite-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(10).any(|w| w == b"A123456789"));
+    }
+}

@@ -1,0 +1,170 @@
+//! `querywarden demo` from nothing: health, readiness, pages in zh-TW and English, the API,
+//! and a restart that reuses the data.
+
+use super::support::{reqwest::rt, spawn_demo};
+
+#[test]
+fn demo_starts_from_nothing_serves_and_reuses_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let rt = rt();
+    let records_first;
+    {
+        let demo = spawn_demo(&data);
+        let url = demo.url.clone();
+        records_first = rt.block_on(async move {
+            let c = reqwest::Client::new();
+            let ready: serde_json::Value = c
+                .get(format!("{url}/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(ready["status"], "ready");
+            assert_eq!(ready["migrations_current"], true);
+
+            let home = c.get(format!("{url}/")).send().await.unwrap();
+            assert_eq!(home.headers()["cache-control"], "no-store");
+            assert!(
+                home.headers()["content-security-policy"]
+                    .to_str()
+                    .unwrap()
+                    .contains("frame-ancestors 'none'")
+            );
+            assert!(home.headers().contains_key("x-request-id"));
+            let html = home.text().await.unwrap();
+            assert!(html.contains("<html lang=\"zh-TW\">"));
+            assert!(html.contains("查調守門員"));
+            assert!(html.contains("lin.meiling"), "demo accounts listed");
+            assert!(html.contains("民國 "), "today's date in the ROC calendar");
+
+            let items: serde_json::Value = c
+                .get(format!("{url}/api/v1/service-items"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(items.as_array().unwrap().len(), 9);
+            let units: serde_json::Value = c
+                .get(format!("{url}/api/v1/units"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let districts = units
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|u| u["kind"] == "district_office")
+                .count();
+            assert_eq!(districts, 38);
+
+            let ok = c
+                .post(format!("{url}/api/v1/national-ids/check"))
+                .json(&serde_json::json!({"id": "A123456789"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(ok.status(), 200);
+            let body = ok.text().await.unwrap();
+            assert!(body.contains("A12****789") && !body.contains("A123456789"));
+            let bad = c
+                .post(format!("{url}/api/v1/national-ids/check"))
+                .json(&serde_json::json!({"id": "A123456788"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(bad.status(), 422);
+            let err: serde_json::Value = bad.json().await.unwrap();
+            assert_eq!(err["error"]["code"], "national_id.check_digit");
+            assert!(err["error"]["operation_id"].as_str().unwrap().len() >= 8);
+            let garbage = c
+                .post(format!("{url}/api/v1/national-ids/check"))
+                .body("{nope")
+                .header("content-type", "application/json")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(garbage.status(), 400);
+
+            let page = c
+                .post(format!("{url}/tools/national-id"))
+                .form(&[("id", "a123456789")])
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(page.contains("A12****789") && !page.contains("A123456789"));
+
+            let missing = c.get(format!("{url}/no/such/page")).send().await.unwrap();
+            assert_eq!(missing.status(), 404);
+            assert!(missing.text().await.unwrap().contains("找不到"));
+
+            let en = c
+                .get(format!("{url}/catalogue"))
+                .header("cookie", "qw_lang=en")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(en.contains("<html lang=\"en\">") && en.contains("Service items"));
+            let switch = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .get(format!("{url}/lang/en?next=//evil.example"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(switch.headers()["location"], "/", "no open redirect");
+
+            let openapi: serde_json::Value = c
+                .get(format!("{url}/api/openapi.json"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(openapi["openapi"], "3.1.0");
+            home_records(&html)
+        });
+        assert!(
+            records_first >= 2,
+            "initialisation and demo seeding are audited"
+        );
+    }
+    // Second start: same data, nothing seeded twice.
+    let demo = spawn_demo(&data);
+    let url = demo.url.clone();
+    let html = rt.block_on(async move {
+        reqwest::get(format!("{url}/"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    assert_eq!(home_records(&html), records_first);
+}
+
+/// The record count shown on the home page.
+fn home_records(html: &str) -> u64 {
+    let after = html.split("紀錄筆數：").nth(1).unwrap();
+    after
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}

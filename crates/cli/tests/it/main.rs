@@ -1,0 +1,14 @@
+//! End-to-end tests of the `querywarden` binary: they spawn the real program.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set itself up should fail loudly"
+)]
+
+mod audit_trail;
+mod cli_config;
+mod cli_id;
+mod demo_server;
+mod support;

@@ -1,0 +1,89 @@
+//! Shared helpers: run the binary, spawn a demo server and wait for its URL.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_querywarden"));
+    c.env_remove("QUERYWARDEN_LOG");
+    c
+}
+
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A running `querywarden demo`, killed on drop.
+pub struct Demo {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn spawn_demo(data: &Path) -> Demo {
+    let mut child = bin()
+        .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("URL")
+                && let Some(rest) = line.split("http://").nth(1)
+            {
+                let _ = tx.send(format!("http://{}", rest.trim_end_matches('/')));
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("demo printed no URL");
+    let demo = Demo { child, url };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if reqwest::blocking_get_ok(&format!("{}/healthz", demo.url)) {
+            return demo;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("demo did not become healthy");
+}
+
+/// Tiny blocking helpers over the async client, so tests read top to bottom.
+pub mod reqwest {
+    pub fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    pub fn blocking_get_ok(url: &str) -> bool {
+        rt().block_on(async {
+            ::reqwest::get(url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+    }
+}
