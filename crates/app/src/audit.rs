@@ -5,6 +5,9 @@
 //! consistency between consecutive checkpoints, and that the searchable columns say what the
 //! signed entry says.
 
+pub mod export;
+pub mod levels;
+
 use std::time::Instant;
 
 use jiff::Timestamp;
@@ -214,7 +217,7 @@ pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, Stora
         }
     }
     let mut next_checkpoint = checkpoints.iter().peekable();
-    let mut leaves: Vec<Hash> = Vec::new();
+    let mut leaves = levels::LevelCache::new();
     let mut range = CompactRange::new();
     let mut prev = GENESIS;
     let mut after = 0u64;

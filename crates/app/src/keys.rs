@@ -164,6 +164,11 @@ impl KeyRing {
         Self::load(dir)
     }
 
+    /// Loads an existing key ring; never creates one.
+    pub fn open_existing(dir: &Path) -> Result<KeyRing, KeyError> {
+        Self::load(dir)
+    }
+
     fn add_signing_key(dir: &Path, m: &mut Manifest, now: jiff::Timestamp) -> Result<(), KeyError> {
         let name = format!("querywarden-audit-{}", key_suffix(now));
         if m.audit_signing.iter().any(|e| e.name == name) {

@@ -28,6 +28,8 @@ pub enum AppError {
     Config(#[from] ConfigError),
     #[error("audit ledger: {0}")]
     Ledger(#[from] querywarden_ledger::LedgerError),
+    #[error(transparent)]
+    Export(#[from] audit::export::ExportError),
     #[error("seed data is invalid: {0}")]
     Seed(String),
 }
@@ -39,6 +41,7 @@ impl AppError {
             Self::Keys(_) => "keys.error",
             Self::Config(e) => e.code(),
             Self::Ledger(_) => "audit.ledger",
+            Self::Export(_) => "audit.export",
             Self::Seed(_) => "seed.invalid",
         }
     }
@@ -128,6 +131,27 @@ impl App {
     /// `querywarden audit verify`.
     pub async fn verify_audit_trail(&self) -> Result<audit::VerifyReport, AppError> {
         Ok(audit::verify(self.store(), self.keys()).await?)
+    }
+
+    /// Exports records `from..=to` with proofs against a fresh checkpoint; the export is
+    /// itself audited.
+    pub async fn export_audit_trail(&self, from: u64, to: u64) -> Result<String, AppError> {
+        use querywarden_domain::audit_event::{AuditAction, AuditEvent};
+        let mut tx = self.store().begin().await?;
+        tx.append_audit(
+            &AuditEvent::system(
+                Timestamp::now(),
+                AuditAction::AuditTrailExported,
+                new_request_id(),
+            )
+            .on("audit_trail", format!("{from}-{to}"))
+            .detail("from", from)
+            .detail("to", to),
+        )
+        .await?;
+        tx.commit().await?;
+        self.checkpoint_if_due(true).await?;
+        audit::export::export(self.store(), from, to).await
     }
 
     pub async fn close(&self) {

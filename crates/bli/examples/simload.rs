@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use querywarden_bli::{BliItem, QueryRequest, wire};
+use querywarden_bli::{BliItem, wire};
 use querywarden_domain::NationalId;
 
 fn ids(count: u32) -> Vec<NationalId> {

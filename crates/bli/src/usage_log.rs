@@ -53,7 +53,7 @@ pub struct ColumnMapping {
     pub operator_account: String,
     pub item: String,
     pub subject_id: String,
-    /// Column of the request id, if the export has one.
+    /// Column of the request id; when empty or absent from the header, rows have none.
     pub request_id: Option<String>,
     pub outcome: String,
 }
@@ -209,7 +209,12 @@ impl Columns {
             operator_account: find(&mapping.operator_account),
             item: find(&mapping.item),
             subject_id: find(&mapping.subject_id),
-            request_id: mapping.request_id.as_deref().map(&mut find),
+            // Optional: a file without the column simply has no request ids.
+            request_id: mapping
+                .request_id
+                .as_deref()
+                .filter(|name| !name.is_empty())
+                .and_then(|name| header.fields.iter().position(|h| h.trim() == name)),
             outcome: find(&mapping.outcome),
         };
         if errors.is_empty() {

@@ -1,5 +1,6 @@
 //! `querywarden audit verify | search | checkpoint`.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -8,6 +9,7 @@ use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{AuditAction, AuditEvent};
 use querywarden_domain::org::Account;
 use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
+use querywarden_ledger::checkpoint::NoteVerifier;
 use querywarden_storage::AuditFilter;
 
 use super::Location;
@@ -18,9 +20,36 @@ pub enum AuditCommand {
     ///
     /// 重新計算雜湊鏈、每個查核點的 Merkle 根與簽章，以及相鄰查核點的一致性。
     /// 有任何不符時印出第一筆錯誤並以結束碼 1 結束。
+    ///
+    /// 離線驗證匯出檔：`--export FILE --checkpoint FILE [--vkey KEY]…`，以外部保存的查核點
+    /// （例如送勞工局備查者）檢驗匯出檔的每筆紀錄。
+    /// Offline: verify an export against a checkpoint held elsewhere.
     Verify {
         #[command(flatten)]
         location: Location,
+        /// 匯出檔 / an export written by `audit export`
+        #[arg(long, requires = "checkpoint")]
+        export: Option<PathBuf>,
+        /// 外部保存的查核點 / a signed checkpoint held outside
+        #[arg(long, requires = "export")]
+        checkpoint: Option<PathBuf>,
+        /// 信任的驗證公鑰（可多個；預設讀取資料目錄的金鑰清單）/ trusted verifier key(s)
+        #[arg(long)]
+        vkey: Vec<String>,
+    },
+    /// 匯出一段稽核紀錄（含證明）/ export records with inclusion and consistency proofs
+    Export {
+        #[command(flatten)]
+        location: Location,
+        /// 起始序號 / first sequence number
+        #[arg(long)]
+        from: u64,
+        /// 結束序號（含）/ last sequence number (inclusive)
+        #[arg(long)]
+        to: u64,
+        /// 輸出檔 / output file (JSON Lines)
+        #[arg(long)]
+        out: PathBuf,
     },
     /// 查詢稽核紀錄 / search audit records (newest first); the search itself is audited
     Search {
@@ -60,7 +89,30 @@ pub enum AuditCommand {
 
 pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        AuditCommand::Verify { location } => verify(location).await,
+        AuditCommand::Verify {
+            location,
+            export: Some(export),
+            checkpoint: Some(checkpoint),
+            vkey,
+        } => verify_offline(&location, &export, &checkpoint, &vkey),
+        AuditCommand::Verify { location, .. } => verify(location).await,
+        AuditCommand::Export {
+            location,
+            from,
+            to,
+            out,
+        } => {
+            let app = location.open().await?;
+            let text = app.export_audit_trail(from, to).await?;
+            app.close().await;
+            std::fs::write(&out, &text)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "已匯出 exported: 第 {from}–{to} 筆 records → {}",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         AuditCommand::Checkpoint { location } => {
             let app = location.open().await?;
             app.checkpoint_if_due(true).await?;
@@ -209,6 +261,46 @@ async fn verify(location: Location) -> anyhow::Result<ExitCode> {
                 println!("第一筆錯誤 first bad record: {seq}");
             }
             println!("結果 result: 失敗 FAILED — {f}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn verify_offline(
+    location: &Location,
+    export: &Path,
+    checkpoint: &Path,
+    vkeys: &[String],
+) -> anyhow::Result<ExitCode> {
+    let verifiers = if vkeys.is_empty() {
+        let config = location.load()?;
+        querywarden_app::KeyRing::open_existing(&config.key_dir)?
+            .verifiers()
+            .to_vec()
+    } else {
+        vkeys
+            .iter()
+            .map(|k| NoteVerifier::from_vkey(k).map_err(|e| anyhow::anyhow!("--vkey: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
+    let export_text = std::fs::read_to_string(export)
+        .with_context(|| format!("cannot read {}", export.display()))?;
+    let held = std::fs::read_to_string(checkpoint)
+        .with_context(|| format!("cannot read {}", checkpoint.display()))?;
+    match querywarden_app::audit::export::verify_export(&export_text, &held, &verifiers) {
+        Ok(r) => {
+            println!(
+                "已驗證 verified: 第 {}–{} 筆，共 {} 筆紀錄 records; 匯出查核點 export checkpoint {} ⊇ 持有查核點 held checkpoint {}",
+                r.from, r.to, r.records, r.export_tree_size, r.held_tree_size
+            );
+            println!("結果 result: 完整 OK");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if let querywarden_app::audit::export::ExportError::Record { seq, .. } = &e {
+                println!("第一筆錯誤 first bad record: {seq}");
+            }
+            println!("結果 result: 失敗 FAILED — {e}");
             Ok(ExitCode::from(1))
         }
     }

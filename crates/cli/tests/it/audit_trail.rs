@@ -307,3 +307,106 @@ fn search_by_subject_finds_exactly_that_persons_records_and_is_itself_audited() 
         assert!(!bytes.windows(10).any(|w| w == b"A123456789"));
     }
 }
+
+fn held_checkpoint(dir: &Path) -> String {
+    let o = bin()
+        .args(["audit", "checkpoint", "--data"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    stdout(&o)
+}
+
+fn export(dir: &Path, from: u64, to: u64) -> std::path::PathBuf {
+    let out = dir.join(format!("export-{from}-{to}.jsonl"));
+    let o = bin()
+        .args([
+            "audit",
+            "export",
+            "--from",
+            &from.to_string(),
+            "--to",
+            &to.to_string(),
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--data")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stdout(&o));
+    out
+}
+
+fn verify_offline(
+    dir: &Path,
+    export: &Path,
+    held: &Path,
+    vkey: Option<&str>,
+) -> (Option<i32>, String) {
+    let mut c = bin();
+    c.args(["audit", "verify", "--export"])
+        .arg(export)
+        .arg("--checkpoint")
+        .arg(held);
+    match vkey {
+        Some(k) => c.args(["--vkey", k]),
+        None => c.arg("--data").arg(dir),
+    };
+    let o = c.output().unwrap();
+    (o.status.code(), stdout(&o))
+}
+
+#[test]
+fn an_export_verifies_offline_against_an_older_checkpoint_held_elsewhere() {
+    let dir = fresh();
+    // The Labor Affairs Bureau keeps this checkpoint from a quarterly report…
+    let held = dir.path().join("held.note");
+    let note = held_checkpoint(dir.path());
+    std::fs::write(&held, &note).unwrap();
+    // …the log grows, and later an auditor exports a range and checks it against the copy.
+    trail(dir.path());
+    let file = export(dir.path(), 10, 40);
+    let (code, out) = verify_offline(dir.path(), &file, &held, None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("31 筆紀錄"), "{out}");
+
+    // Only the public key is needed offline.
+    let keyring: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("keys/keyring.json")).unwrap(),
+    )
+    .unwrap();
+    let vkey = keyring["audit_signing"][0]["vkey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, out) = verify_offline(dir.path(), &file, &held, Some(&vkey));
+    assert_eq!(code, Some(0), "{out}");
+
+    // An edited record in the export is named.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replacen("op-15", "op-99", 1);
+    assert_ne!(edited, text);
+    let bad = dir.path().join("edited.jsonl");
+    std::fs::write(&bad, edited).unwrap();
+    let (code, out) = verify_offline(dir.path(), &bad, &held, None);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("first bad record"), "{out}");
+
+    // A key nobody trusts proves nothing.
+    let other = fresh();
+    let other_keyring: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(other.path().join("keys/keyring.json")).unwrap(),
+    )
+    .unwrap();
+    let other_vkey = other_keyring["audit_signing"][0]["vkey"].as_str().unwrap();
+    let (code, out) = verify_offline(dir.path(), &file, &held, Some(other_vkey));
+    assert_eq!(code, Some(1), "{out}");
+
+    // A checkpoint of another log does not vouch for this export.
+    let foreign = dir.path().join("foreign.note");
+    std::fs::write(&foreign, held_checkpoint(other.path())).unwrap();
+    let (code, out) = verify_offline(dir.path(), &file, &foreign, None);
+    assert_eq!(code, Some(1), "{out}");
+}
