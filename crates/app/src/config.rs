@@ -152,6 +152,48 @@ impl Default for RawSession {
     }
 }
 
+/// How a card proves possession of its key at sign-in (§3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateMode {
+    /// The browser has the card component (HiPKI) sign a one-time nonce.
+    SignedChallenge,
+    /// The server terminates TLS and requires a client certificate.
+    MutualTls,
+}
+
+/// Whether a certificate may be accepted when no CRL from its issuer is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationCheck {
+    RequireCrl,
+    BestEffort,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAuth {
+    pub certificate_mode: CertificateMode,
+    /// PEM bundle of the MOICA root and intermediate CA certificates.
+    pub trust_anchors: Option<PathBuf>,
+    /// CRL files (DER or PEM) the administrator loads.
+    pub crl_files: Vec<PathBuf>,
+    pub revocation: RevocationCheck,
+    pub nonce_ttl_seconds: u64,
+}
+
+impl Default for RawAuth {
+    fn default() -> Self {
+        Self {
+            certificate_mode: CertificateMode::SignedChallenge,
+            trust_anchors: None,
+            crl_files: Vec::new(),
+            revocation: RevocationCheck::RequireCrl,
+            nonce_ttl_seconds: 120,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawLog {
@@ -179,6 +221,7 @@ pub struct RawConfig {
     pub audit: RawAudit,
     pub bli: RawBli,
     pub session: RawSession,
+    pub auth: RawAuth,
     pub log: RawLog,
 }
 
@@ -192,6 +235,7 @@ pub struct Config {
     pub audit: RawAudit,
     pub bli: RawBli,
     pub session: RawSession,
+    pub auth: RawAuth,
     pub log_json: bool,
     pub log_level: String,
 }
@@ -320,6 +364,24 @@ impl RawConfig {
                 "至少 15 分鐘（資通系統防護基準）",
             ));
         }
+        if !(10..=600).contains(&self.auth.nonce_ttl_seconds) {
+            return Err(ConfigError::invalid(
+                "auth.nonce_ttl_seconds",
+                "須介於 10 與 600 秒之間",
+            ));
+        }
+        if !self.server.demo && self.auth.trust_anchors.is_none() {
+            return Err(ConfigError::invalid(
+                "auth.trust_anchors",
+                "正式環境須設定自然人憑證信任錨（內政部憑證管理中心根憑證與中繼憑證 PEM 檔）",
+            ));
+        }
+        if self.auth.certificate_mode == CertificateMode::MutualTls {
+            return Err(ConfigError::invalid(
+                "auth.certificate_mode",
+                "mutual_tls 尚未提供，請使用 signed_challenge",
+            ));
+        }
         let log_json = match self.log.format.as_str() {
             "pretty" => false,
             "json" => true,
@@ -344,6 +406,7 @@ impl RawConfig {
             audit: self.audit,
             bli: self.bli,
             session: self.session,
+            auth: self.auth,
             log_json,
             log_level: self.log.level,
         })
@@ -357,13 +420,22 @@ mod tests {
     fn load_str(toml: &str) -> Result<Config, ConfigError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("qw.toml");
+        let toml = if toml.contains("[auth]") {
+            toml.to_string()
+        } else {
+            format!("{toml}\n[auth]\ntrust_anchors = \"moica.pem\"\n")
+        };
         std::fs::write(&path, toml).unwrap();
         Config::load(Some(&path))
     }
 
     #[test]
-    fn defaults_are_valid() {
-        let c = RawConfig::default().validate().unwrap();
+    fn defaults_are_valid_for_the_demo_and_production_needs_trust_anchors() {
+        let err = RawConfig::default().validate().unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { ref key, .. } if key == "auth.trust_anchors"));
+        let mut raw = RawConfig::default();
+        raw.server.demo = true;
+        let c = raw.validate().unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.key_dir, PathBuf::from("./querywarden-data/keys"));
     }

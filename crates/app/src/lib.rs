@@ -4,8 +4,11 @@
 //! domain never reads a clock) and passed down.
 
 pub mod audit;
+pub mod auth;
 pub mod config;
 pub mod demo;
+#[cfg(feature = "demo")]
+pub mod demo_cards;
 pub mod keys;
 
 use std::sync::Arc;
@@ -29,6 +32,8 @@ pub enum AppError {
     #[error("audit ledger: {0}")]
     Ledger(#[from] querywarden_ledger::LedgerError),
     #[error(transparent)]
+    Auth(#[from] auth::AuthFailure),
+    #[error(transparent)]
     Export(#[from] audit::export::ExportError),
     #[error("seed data is invalid: {0}")]
     Seed(String),
@@ -42,6 +47,7 @@ impl AppError {
             Self::Config(e) => e.code(),
             Self::Ledger(_) => "audit.ledger",
             Self::Export(_) => "audit.export",
+            Self::Auth(_) => "auth.failure",
             Self::Seed(_) => "seed.invalid",
         }
     }
@@ -57,6 +63,9 @@ struct Inner {
     store: Store,
     keys: KeyRing,
     config: Config,
+    /// Trust anchors and sign-in policies; absent only when no trust anchors are configured
+    /// (then nobody can sign in).
+    auth: Option<auth::AuthContext>,
 }
 
 impl std::fmt::Debug for App {
@@ -83,11 +92,16 @@ impl App {
         let store = Store::open(&config.database_path()).await?;
         let keys = KeyRing::open_or_create(&config.key_dir, now)?;
         demo::initialise(&store, now, &new_request_id()).await?;
+        let auth = match config.auth.trust_anchors {
+            Some(_) => Some(auth::AuthContext::from_files(&config)?),
+            None => None,
+        };
         Ok(App {
             inner: Arc::new(Inner {
                 store,
                 keys,
                 config,
+                auth,
             }),
         })
     }
@@ -102,6 +116,10 @@ impl App {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    pub fn auth(&self) -> Option<&auth::AuthContext> {
+        self.inner.auth.as_ref()
     }
 
     pub async fn readiness(&self) -> Readiness {

@@ -26,6 +26,8 @@ pub enum AuditAction {
     SessionUnlocked,
     Logout,
     SessionEnded,
+    PasswordChanged,
+    CertificateBound,
     // §2: permission applications and grants.
     ApplicationCreated,
     ApplicationSubmitted,
@@ -71,7 +73,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 47] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -80,6 +82,8 @@ impl AuditAction {
         Self::SessionUnlocked,
         Self::Logout,
         Self::SessionEnded,
+        Self::PasswordChanged,
+        Self::CertificateBound,
         Self::ApplicationCreated,
         Self::ApplicationSubmitted,
         Self::ApplicationApproved,
@@ -129,6 +133,8 @@ impl AuditAction {
             Self::SessionUnlocked => "auth.session.unlocked",
             Self::Logout => "auth.logout",
             Self::SessionEnded => "auth.session.ended",
+            Self::PasswordChanged => "auth.password.changed",
+            Self::CertificateBound => "auth.certificate.bound",
             Self::ApplicationCreated => "permission.application.created",
             Self::ApplicationSubmitted => "permission.application.submitted",
             Self::ApplicationApproved => "permission.application.approved",

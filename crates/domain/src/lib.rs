@@ -4,6 +4,7 @@
 //! come in as arguments, which is what makes every rule exhaustively testable.
 
 pub mod audit_event;
+pub mod auth;
 pub mod catalogue;
 pub mod deadline;
 pub mod national_id;

@@ -86,7 +86,7 @@ impl WriteTx {
             sqlx::query_as("SELECT seq, chain_hash FROM audit_records ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(&mut *self.tx)
                 .await
-                .map_err(classify)?;
+                .map_err(|e| self.noted(classify(e)))?;
         let (seq, prev) = match last {
             Some((seq, hash)) => (seq as u64 + 1, to_hash(&hash)?),
             None => (1, GENESIS),
@@ -114,7 +114,7 @@ impl WriteTx {
         .bind(hash.as_slice())
         .execute(&mut *self.tx)
         .await
-        .map_err(classify)?;
+        .map_err(|e| self.noted(classify(e)))?;
         Ok(AuditReceipt {
             seq,
             chain_hash: hash,
@@ -136,7 +136,7 @@ impl WriteTx {
         .bind(&row.created_at)
         .execute(&mut *self.tx)
         .await
-        .map_err(classify)?;
+        .map_err(|e| self.noted(classify(e)))?;
         Ok(())
     }
 
@@ -151,7 +151,7 @@ impl WriteTx {
                 .bind(after_seq as i64)
                 .fetch_all(&mut *self.tx)
                 .await
-                .map_err(classify)?;
+                .map_err(|e| self.noted(classify(e)))?;
         Ok(rows.into_iter().map(|(s, e)| (s as u64, e)).collect())
     }
 
@@ -159,7 +159,7 @@ impl WriteTx {
         let row = sqlx::query(CHECKPOINT_SELECT_LATEST)
             .fetch_optional(&mut *self.tx)
             .await
-            .map_err(classify)?;
+            .map_err(|e| self.noted(classify(e)))?;
         row.map(|r| checkpoint_from_row(&r)).transpose()
     }
 }

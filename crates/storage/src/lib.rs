@@ -8,11 +8,13 @@
 //! Security-sensitive: holds the audit trail; see `audit` for its append-only rules.
 
 mod audit;
+mod auth;
 mod error;
 mod org;
 mod sqlite;
 
 pub use audit::{AuditFilter, AuditReceipt, CheckpointRow, StoredAuditRecord};
+pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
 pub use error::StorageError;
 pub use org::NewPerson;
 pub use sqlite::{Readiness, Store, WriteTx};

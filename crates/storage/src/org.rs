@@ -35,7 +35,7 @@ impl WriteTx {
             .bind(unit.parent.as_ref().map(|p| p.as_str().to_string()))
             .execute(&mut *self.tx)
             .await
-            .map_err(classify)?;
+            .map_err(|e| self.noted(classify(e)))?;
         Ok(())
     }
 
@@ -56,14 +56,14 @@ impl WriteTx {
         .bind(created_at)
         .fetch_one(&mut *self.tx)
         .await
-        .map_err(classify)?;
+        .map_err(|e| self.noted(classify(e)))?;
         for role in &person.roles {
             sqlx::query("INSERT INTO person_roles (person_id, role) VALUES (?, ?)")
                 .bind(id)
                 .bind(role.code())
                 .execute(&mut *self.tx)
                 .await
-                .map_err(classify)?;
+                .map_err(|e| self.noted(classify(e)))?;
         }
         Ok(PersonId::new(id))
     }
@@ -81,7 +81,7 @@ impl WriteTx {
         .bind(person.get())
         .execute(&mut *self.tx)
         .await
-        .map_err(classify)?;
+        .map_err(|e| self.noted(classify(e)))?;
         Ok(())
     }
 
@@ -97,7 +97,7 @@ impl WriteTx {
         .bind(i64::from(item.active))
         .execute(&mut *self.tx)
         .await
-        .map_err(classify)?;
+        .map_err(|e| self.noted(classify(e)))?;
         Ok(())
     }
 
@@ -121,7 +121,7 @@ impl WriteTx {
         .bind(i64::from(basis.active))
         .execute(&mut *self.tx)
         .await
-        .map_err(classify)?;
+        .map_err(|e| self.noted(classify(e)))?;
         Ok(())
     }
 }
@@ -219,6 +219,19 @@ impl Store {
             })
             .collect::<Result<BTreeSet<_>, _>>()?;
         Self::person_from_row(row, roles).map(Some)
+    }
+
+    pub async fn person(&self, id: PersonId) -> Result<Option<Person>, StorageError> {
+        let row: Option<PersonRow> = sqlx::query_as(
+            "SELECT id, account, name, title, unit_id, status FROM persons WHERE id = ?",
+        )
+        .bind(id.get())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        let Some(row) = row else { return Ok(None) };
+        let account = decode("account", Account::parse(&row.1))?;
+        self.person_by_account(&account).await
     }
 
     /// 單位主管 of each unit that has one.

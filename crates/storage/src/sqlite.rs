@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
@@ -22,6 +23,9 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub struct Store {
     pub(crate) writer: SqlitePool,
     pub(crate) reader: SqlitePool,
+    /// The last write failure caused by a full disk or read-only file, until a write succeeds
+    /// again; readiness reports it.
+    pub(crate) write_failure: Arc<Mutex<Option<&'static str>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -47,6 +51,7 @@ impl Readiness {
 /// One use case's write transaction. Dropping it without [`WriteTx::commit`] rolls back.
 pub struct WriteTx {
     pub(crate) tx: Transaction<'static, Sqlite>,
+    write_failure: Arc<Mutex<Option<&'static str>>>,
 }
 
 impl Store {
@@ -86,6 +91,7 @@ impl Store {
         let store = Store {
             writer: pool.clone(),
             reader: pool,
+            write_failure: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -108,7 +114,11 @@ impl Store {
             .connect_with(options.read_only(true))
             .await
             .map_err(open_error)?;
-        let store = Store { writer, reader };
+        let store = Store {
+            writer,
+            reader,
+            write_failure: Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -150,12 +160,20 @@ impl Store {
             Ok(applied) => MIGRATOR.iter().all(|m| applied.contains(&m.version)),
             Err(_) => false,
         };
-        // A write that changes nothing still needs the write lock and a journal, so it fails
-        // on a read-only file; a full disk shows up on the next real write instead.
-        let writable = sqlx::query("UPDATE settings SET value = value WHERE 0")
-            .execute(&self.writer)
-            .await
-            .is_ok()
+        // A real (tiny) write: it fails on a read-only file or a full disk. A full disk can
+        // still allow rewriting existing pages, so the last failed use case counts too until
+        // a write succeeds again.
+        // (Autocommit, not a use case: it must not clear a use case's failure.)
+        let probe_ok = sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('readiness_probe', 'ok') \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .execute(&self.writer)
+        .await
+        .is_ok();
+        let recent_failure = self.write_failure_code().is_some();
+        let writable = probe_ok
+            && !recent_failure
             && sqlx::query("PRAGMA quick_check(1)")
                 .fetch_one(&self.reader)
                 .await
@@ -169,8 +187,21 @@ impl Store {
 
     /// Starts a use case's write transaction.
     pub async fn begin(&self) -> Result<WriteTx, StorageError> {
-        let tx = self.writer.begin().await.map_err(classify)?;
-        Ok(WriteTx { tx })
+        let tx = self
+            .writer
+            .begin()
+            .await
+            .map_err(|e| note_failure(&self.write_failure, classify(e)))?;
+        Ok(WriteTx {
+            tx,
+            write_failure: self.write_failure.clone(),
+        })
+    }
+
+    /// The code of the last write that failed for lack of space or permission, if no write
+    /// has succeeded since.
+    pub fn write_failure_code(&self) -> Option<&'static str> {
+        self.write_failure.lock().ok().and_then(|g| *g)
     }
 
     /// Closes the pools, waiting for connections to finish (so WAL is checkpointed cleanly).
@@ -193,7 +224,21 @@ impl Store {
 impl WriteTx {
     /// Commits the state change and its audit records together.
     pub async fn commit(self) -> Result<(), StorageError> {
-        self.tx.commit().await.map_err(classify)
+        let failure = self.write_failure.clone();
+        match self.tx.commit().await {
+            Ok(()) => {
+                if let Ok(mut g) = failure.lock() {
+                    *g = None;
+                }
+                Ok(())
+            }
+            Err(e) => Err(note_failure(&failure, classify(e))),
+        }
+    }
+
+    /// Records a disk-full or read-only failure seen inside this transaction.
+    pub(crate) fn noted(&self, e: StorageError) -> StorageError {
+        note_failure(&self.write_failure, e)
     }
 
     pub async fn put_setting(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
@@ -205,9 +250,18 @@ impl WriteTx {
         .bind(value)
         .execute(&mut *self.tx)
         .await
-        .map_err(classify)?;
+        .map_err(|e| self.noted(classify(e)))?;
         Ok(())
     }
+}
+
+fn note_failure(flag: &Mutex<Option<&'static str>>, e: StorageError) -> StorageError {
+    if matches!(e, StorageError::NotWritable(_))
+        && let Ok(mut g) = flag.lock()
+    {
+        *g = Some(e.code());
+    }
+    e
 }
 
 fn open_error(e: sqlx::Error) -> StorageError {
@@ -237,6 +291,72 @@ mod tests {
         store.close().await;
         let again = Store::open(&path).await.unwrap();
         assert!(again.readiness().await.ready());
+    }
+
+    #[tokio::test]
+    async fn a_full_disk_fails_the_use_case_whole_and_readiness_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("qw.sqlite")).await.unwrap();
+        let event = |n: usize| {
+            querywarden_domain::audit_event::AuditEvent::system(
+                jiff::Timestamp::from_second(1_764_000_000).unwrap(),
+                querywarden_domain::audit_event::AuditAction::ConfigurationChanged,
+                format!("req-{n}"),
+            )
+            .detail("padding", "x".repeat(3000))
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(&event(0)).await.unwrap();
+        tx.commit().await.unwrap();
+        // SQLite's page limit gives exactly the error a full disk gives (SQLITE_FULL).
+        let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap();
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        let mut failed = None;
+        for n in 1..50 {
+            let attempt = async {
+                let mut tx = store.begin().await?;
+                tx.put_setting("marker", &n.to_string()).await?;
+                tx.append_audit(&event(n)).await?;
+                tx.commit().await
+            };
+            if let Err(e) = attempt.await {
+                failed = Some((n, e));
+                break;
+            }
+        }
+        let (n, err) = failed.expect("the page limit was never reached");
+        assert_eq!(err.code(), "storage.not_writable", "{err}");
+        // Nothing of the failed use case is there: neither its change nor its record.
+        let (count, max) = store.audit_extent().await.unwrap();
+        assert_eq!((count, max), (n as u64, n as u64));
+        assert_eq!(
+            store.setting("marker").await.unwrap(),
+            Some((n - 1).to_string()).filter(|_| n > 1)
+        );
+        assert!(!store.readiness().await.ready());
+        assert_eq!(store.write_failure_code(), Some("storage.not_writable"));
+    }
+
+    #[tokio::test]
+    async fn a_read_only_database_refuses_writes_and_readiness_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("qw.sqlite")).await.unwrap();
+        sqlx::query("PRAGMA query_only = 1")
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let err = tx.put_setting("k", "v").await.unwrap_err();
+        assert_eq!(err.code(), "storage.not_writable", "{err}");
+        drop(tx);
+        let r = store.readiness().await;
+        assert!(r.reachable && !r.writable && !r.ready());
     }
 
     #[tokio::test]

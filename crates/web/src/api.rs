@@ -182,6 +182,17 @@ pub async fn check_national_id(
     }))
 }
 
+/// Who is signed in: account, name, roles, and the CSRF token for API calls.
+pub async fn me(crate::session::ApiSession(who): crate::session::ApiSession) -> Json<Value> {
+    Json(json!({
+        "account": who.person.account.as_str(),
+        "name": who.person.name,
+        "unit": who.person.unit.as_str(),
+        "roles": who.person.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
+        "csrf_token": who.session.csrf_token,
+    }))
+}
+
 /// The latest signed checkpoint (C2SP signed note), for copies held outside the bureau.
 pub async fn latest_checkpoint(
     State(state): State<AppState>,
@@ -246,6 +257,15 @@ pub fn openapi_document() -> Value {
                     "200": { "description": "valid; masked form only" },
                     "422": { "description": "invalid, with the rule that failed",
                         "content": { "application/json": { "schema": error_schema() } } } } }),
+            "/api/v1/me" => {
+                json!({ "summary": "目前登入者 the signed-in person (and the CSRF token for API calls)",
+                "responses": { "200": { "description": "person" }, "401": { "description": "not signed in" },
+                    "423": { "description": "screen locked" } } })
+            }
+            "/api/v1/session/lock" => {
+                json!({ "summary": "鎖定螢幕 lock the session (needs X-CSRF-Token)",
+                "responses": { "204": { "description": "locked" }, "403": { "description": "CSRF token missing or wrong" } } })
+            }
             "/api/v1/audit/checkpoint" => json!({
                 "summary": "最新簽章查核點 latest signed audit checkpoint (C2SP signed note)",
                 "responses": { "200": { "description": "signed note", "content": { "text/plain": {} } },

@@ -6,9 +6,11 @@
 //! `querywarden_app`, and map the result.
 
 pub mod api;
+pub mod auth_pages;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod session;
 pub mod templates;
 
 use std::sync::Arc;
@@ -89,6 +91,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/units"),
     ("post", "/api/v1/national-ids/check"),
     ("get", "/api/v1/audit/checkpoint"),
+    ("get", "/api/v1/me"),
+    ("post", "/api/v1/session/lock"),
 ];
 
 /// Builds the whole router.
@@ -101,6 +105,22 @@ pub fn router(state: AppState) -> Router {
             get(pages::id_check_form).post(pages::id_check),
         )
         .route("/lang/{tag}", get(pages::switch_language))
+        .route(
+            "/login",
+            get(auth_pages::login_form).post(auth_pages::login),
+        )
+        .route("/auth/nonce", post(auth_pages::nonce))
+        .route("/session/lock", post(auth_pages::lock))
+        .route("/session/locked", get(auth_pages::locked_page))
+        .route("/session/unlock", post(auth_pages::unlock))
+        .route("/logout", post(auth_pages::logout))
+        .route(
+            "/account/password",
+            get(auth_pages::password_form).post(auth_pages::password_submit),
+        )
+        .route("/api/v1/session/lock", post(auth_pages::api_lock))
+        .route("/api/v1/me", get(api::me))
+        .route("/static/app.js", get(pages::script))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
@@ -110,10 +130,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/units", get(api::units))
         .route("/api/v1/national-ids/check", post(api::check_national_id))
         .route("/api/v1/audit/checkpoint", get(api::latest_checkpoint))
+        .merge(demo_routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(operation_id_and_log))
         .with_state(state)
+}
+
+#[cfg(feature = "demo")]
+fn demo_routes() -> Router<AppState> {
+    Router::new().route("/demo/card/sign", post(auth_pages::demo_sign))
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo_routes() -> Router<AppState> {
+    Router::new()
 }
 
 fn new_operation_id() -> String {

@@ -9,12 +9,14 @@ use querywarden_domain::NationalId;
 use serde::Deserialize;
 
 use crate::error::PageError;
+use crate::session::MaybeSession;
 use crate::templates::{
     BasisRow, CataloguePage, ErrorPage, HomePage, IdCheckPage, IdCheckResult, ItemRow, PersonRow,
+    UserBar,
 };
 use crate::{AppState, Lang, OperationId};
 
-fn render(page: &impl Template, op: &OperationId) -> Response {
+pub fn render(page: &impl Template, op: &OperationId) -> Response {
     match page.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -24,10 +26,20 @@ fn render(page: &impl Template, op: &OperationId) -> Response {
     }
 }
 
+/// The idle-lock delay the page enforces (§3).
+pub fn lock_after_ms(state: &AppState) -> i64 {
+    state.app.config().session.screen_lock_minutes as i64 * 60_000
+}
+
+fn bar(state: &AppState, s: &MaybeSession) -> Option<UserBar> {
+    s.0.as_ref().map(|s| UserBar::of(s, lock_after_ms(state)))
+}
+
 pub async fn home(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
+    session: MaybeSession,
 ) -> Result<Response, PageError> {
     let app = &state.app;
     let fail = |e: querywarden_app::AppError| PageError::internal(&e, &op.0, m.clone(), "/");
@@ -70,7 +82,7 @@ pub async fn home(
         .map_err(|e| fail(e.into()))?
         .map(|c| c.note);
     Ok(render(
-        &HomePage::new(m, demo, people, records, checkpoint),
+        &HomePage::new(m, bar(&state, &session), demo, people, records, checkpoint),
         &op,
     ))
 }
@@ -79,6 +91,7 @@ pub async fn catalogue(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
+    session: MaybeSession,
 ) -> Result<Response, PageError> {
     let store = state.app.store();
     let fail =
@@ -105,11 +118,20 @@ pub async fn catalogue(
             summary_zh: b.summary_zh,
         })
         .collect();
-    Ok(render(&CataloguePage::new(m, items, bases), &op))
+    let mut page = CataloguePage::new(m, items, bases);
+    page.user = bar(&state, &session);
+    Ok(render(&page, &op))
 }
 
-pub async fn id_check_form(Lang(m): Lang, op: OperationId) -> Response {
-    render(&IdCheckPage::new(m, None), &op)
+pub async fn id_check_form(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    session: MaybeSession,
+) -> Response {
+    let mut page = IdCheckPage::new(m, None);
+    page.user = bar(&state, &session);
+    render(&page, &op)
 }
 
 #[derive(Deserialize)]
@@ -181,6 +203,17 @@ pub async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/app.css"),
+    )
+        .into_response()
+}
+
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../static/app.js"),
     )
         .into_response()
 }

@@ -5,6 +5,32 @@ use askama::Template;
 use querywarden_domain::roc_date::taipei_date;
 
 use crate::i18n::Messages;
+use querywarden_app::auth::SignedIn;
+
+/// The signed-in person's bar in the page header, and what the idle lock needs.
+pub struct UserBar {
+    pub name: String,
+    pub account: String,
+    pub csrf: String,
+    pub lock_after_ms: i64,
+}
+
+impl UserBar {
+    pub fn of(s: &SignedIn, lock_after_ms: i64) -> Self {
+        Self {
+            name: s.person.name.clone(),
+            account: s.person.account.as_str().to_string(),
+            csrf: s.session.csrf_token.clone(),
+            lock_after_ms,
+        }
+    }
+}
+
+/// A refusal shown on a form.
+pub struct FormError {
+    pub code: String,
+    pub message: String,
+}
 
 fn today() -> String {
     taipei_date(jiff::Timestamp::now()).format_long()
@@ -23,6 +49,7 @@ pub struct PersonRow {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub m: Messages,
+    pub user: Option<UserBar>,
     pub path: String,
     pub today: String,
     pub demo: bool,
@@ -34,6 +61,7 @@ pub struct HomePage {
 impl HomePage {
     pub fn new(
         m: Messages,
+        user: Option<UserBar>,
         demo: bool,
         people: Vec<PersonRow>,
         audit_records: u64,
@@ -41,6 +69,7 @@ impl HomePage {
     ) -> Self {
         Self {
             m,
+            user,
             path: "/".into(),
             today: today(),
             demo,
@@ -67,6 +96,7 @@ pub struct BasisRow {
 #[template(path = "catalogue.html")]
 pub struct CataloguePage {
     pub m: Messages,
+    pub user: Option<UserBar>,
     pub path: String,
     pub today: String,
     pub items: Vec<ItemRow>,
@@ -77,6 +107,7 @@ impl CataloguePage {
     pub fn new(m: Messages, items: Vec<ItemRow>, bases: Vec<BasisRow>) -> Self {
         Self {
             m,
+            user: None,
             path: "/catalogue".into(),
             today: today(),
             items,
@@ -98,6 +129,7 @@ pub struct IdCheckResult {
 #[template(path = "idcheck.html")]
 pub struct IdCheckPage {
     pub m: Messages,
+    pub user: Option<UserBar>,
     pub path: String,
     pub today: String,
     pub result: Option<IdCheckResult>,
@@ -107,6 +139,7 @@ impl IdCheckPage {
     pub fn new(m: Messages, result: Option<IdCheckResult>) -> Self {
         Self {
             m,
+            user: None,
             path: "/tools/national-id".into(),
             today: today(),
             result,
@@ -118,6 +151,7 @@ impl IdCheckPage {
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub m: Messages,
+    pub user: Option<UserBar>,
     pub path: String,
     pub today: String,
     pub message: String,
@@ -128,10 +162,97 @@ impl ErrorPage {
     pub fn new(m: Messages, path: &str, message: String, operation_id: String) -> Self {
         Self {
             m,
+            user: None,
             path: path.to_string(),
             today: today(),
             message,
             operation_id,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub demo: bool,
+    pub account: String,
+    pub error: Option<FormError>,
+}
+
+impl LoginPage {
+    pub fn new(m: Messages, demo: bool, account: String, error: Option<FormError>) -> Self {
+        Self {
+            m,
+            user: None,
+            path: "/login".into(),
+            today: today(),
+            demo,
+            account,
+            error,
+        }
+    }
+}
+
+/// The lock screen: no data at all, only the unlock form.
+#[derive(Template)]
+#[template(path = "locked.html")]
+pub struct LockedPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub error: Option<FormError>,
+}
+
+impl LockedPage {
+    pub fn new(m: Messages, csrf: String, error: Option<FormError>) -> Self {
+        Self {
+            m,
+            user: None,
+            path: "/session/locked".into(),
+            today: today(),
+            csrf,
+            error,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub must_change: bool,
+    pub done: bool,
+    pub error: Option<FormError>,
+}
+
+impl PasswordPage {
+    pub fn new(
+        m: Messages,
+        user: UserBar,
+        must_change: bool,
+        done: bool,
+        error: Option<FormError>,
+    ) -> Self {
+        let csrf = user.csrf.clone();
+        Self {
+            m,
+            user: Some(user),
+            path: "/account/password".into(),
+            today: today(),
+            csrf,
+            must_change,
+            done,
+            error,
         }
     }
 }

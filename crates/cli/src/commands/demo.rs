@@ -28,16 +28,28 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let sim_listener = tokio::net::TcpListener::bind(args.simulator_listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.simulator_listen))?;
-    let sim = super::simulator::spawn_default(sim_listener).await?;
+    let simulator = super::simulator::spawn_default(sim_listener).await?;
+    let sim = simulator.addr();
     let mut raw = RawConfig::default();
     raw.server.listen = args.listen.to_string();
     raw.server.demo = true;
     raw.storage.data_dir = args.data.clone();
     raw.bli.base_url = format!("http://{}", sim);
+    // The demo CA and a card per demo person, made once and reused (RSA keys take a moment).
+    let trust = querywarden_app::demo_cards::ensure_demo_ca(&args.data, jiff::Timestamp::now())?;
+    raw.auth.trust_anchors = Some(trust.anchors);
+    raw.auth.crl_files = vec![trust.crl];
     let config = raw.validate()?;
     super::init_logging(config.log_json, &config.log_level);
     let app = App::open(config).await?;
     app.seed_demo().await?;
+    querywarden_app::demo_cards::set_up_demo_sign_in(
+        app.store(),
+        &args.data,
+        jiff::Timestamp::now(),
+        &querywarden_app::new_request_id(),
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -52,7 +64,10 @@ fn print_banner(args: &DemoArgs, bound: SocketAddr, sim: SocketAddr) {
     println!("  網址 URL:        http://{bound}/");
     println!("  資料 data:       {}", args.data.display());
     println!("  勞保局模擬器 BLI simulator: http://{sim}/");
-    println!("  示範帳號 demo accounts:");
+    println!(
+        "  示範帳號 demo accounts（密碼 password: {}；登入頁勾選「示範憑證」代替讀卡機 / tick the DEMO signer on the sign-in page）:",
+        querywarden_app::demo_cards::DEMO_PASSWORD
+    );
     for a in DEMO_ACCOUNTS {
         let roles: Vec<&str> = a.roles.iter().map(|r| r.name_zh()).collect();
         println!(

@@ -19,6 +19,7 @@ fn trail(dir: &Path) {
     rt().block_on(async {
         let mut raw = RawConfig::default();
         raw.storage.data_dir = dir.to_path_buf();
+        raw.server.demo = true;
         raw.audit.checkpoint_every_records = 10;
         let app = App::open(raw.validate().unwrap()).await.unwrap();
         app.seed_demo().await.unwrap();
@@ -250,6 +251,7 @@ fn records_newer_than_the_newest_checkpoint_are_reported_not_failed() {
     rt().block_on(async {
         let mut raw = RawConfig::default();
         raw.storage.data_dir = dir.path().to_path_buf();
+        raw.server.demo = true;
         let app = App::open(raw.validate().unwrap()).await.unwrap();
         let mut tx = app.store().begin().await.unwrap();
         tx.append_audit(&AuditEvent::system(

@@ -5,7 +5,11 @@ use super::support::{bin, stderr, stdout};
 
 fn write(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
     let p = dir.path().join("qw.toml");
-    std::fs::write(&p, text).unwrap();
+    std::fs::write(
+        &p,
+        format!("{text}\n[auth]\ntrust_anchors = \"moica.pem\"\n"),
+    )
+    .unwrap();
     p
 }
 
@@ -70,4 +74,14 @@ fn an_unknown_key_is_refused() {
     let o = bin().args(["config", "check"]).arg(&p).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("datadir"), "{}", stderr(&o));
+}
+
+#[test]
+fn production_without_trust_anchors_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("qw.toml");
+    std::fs::write(&p, "[server]\nlisten = \"127.0.0.1:9000\"\n").unwrap();
+    let o = bin().args(["config", "check"]).arg(&p).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("auth.trust_anchors"), "{}", stderr(&o));
 }

@@ -1,0 +1,783 @@
+//! Sign-in use cases (§3): a one-time nonce signed by the person's own citizen certificate,
+//! plus their password; one live session per person; screen lock; sign-out; password change.
+//!
+//! Security-sensitive. Every refusal is audited with its reason and leaves no session behind.
+//! Session tokens and nonces live in the database only as SHA-256 digests.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use jiff::{SignedDuration, Timestamp};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::auth::{
+    FailureOutcome, LockoutPolicy, PasswordRejection, SessionPolicy, SessionStatus, SessionTimes,
+    check_password_policy,
+};
+use querywarden_domain::org::{Account, Person, StaffStatus};
+use querywarden_pki::{
+    CitizenCertificate, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,
+    verify_signed_challenge,
+};
+use querywarden_storage::{NonceCheck, SessionRow, Store};
+use sha2::{Digest, Sha256};
+
+use crate::AppError;
+use crate::config::{Config, RevocationCheck};
+
+/// The trust material and policies sign-in needs, loaded once at start.
+pub struct AuthContext {
+    pub anchors: TrustAnchors,
+    pub crls: Vec<RevocationList>,
+    pub revocation: RevocationPolicy,
+    pub lockout: LockoutPolicy,
+    pub sessions: SessionPolicy,
+    pub nonce_ttl: SignedDuration,
+}
+
+impl AuthContext {
+    pub fn new(
+        config: &Config,
+        anchors: TrustAnchors,
+        crls: Vec<RevocationList>,
+    ) -> Result<Self, AppError> {
+        let s = &config.session;
+        Ok(Self {
+            anchors,
+            crls,
+            revocation: match config.auth.revocation {
+                RevocationCheck::RequireCrl => RevocationPolicy::RequireCrl,
+                RevocationCheck::BestEffort => RevocationPolicy::BestEffort,
+            },
+            lockout: LockoutPolicy {
+                max_failures: s.max_failed_logins,
+                lockout: SignedDuration::from_mins(s.lockout_minutes as i64),
+            },
+            sessions: SessionPolicy {
+                idle_timeout: SignedDuration::from_mins(s.idle_timeout_minutes as i64),
+                absolute_timeout: SignedDuration::from_hours(s.absolute_timeout_hours as i64),
+                screen_lock_after: SignedDuration::from_mins(s.screen_lock_minutes as i64),
+            },
+            nonce_ttl: SignedDuration::from_secs(config.auth.nonce_ttl_seconds as i64),
+        })
+    }
+
+    /// Loads the configured trust anchors and CRL files.
+    pub fn from_files(config: &Config) -> Result<Self, AppError> {
+        let path = config.auth.trust_anchors.as_ref().ok_or_else(|| {
+            AppError::Auth(AuthFailure::new(
+                "auth.no_trust_anchors",
+                "未設定自然人憑證信任錨（auth.trust_anchors）",
+            ))
+        })?;
+        let pem = std::fs::read(path)
+            .map_err(|e| AppError::Seed(format!("auth.trust_anchors {}: {e}", path.display())))?;
+        let anchors = TrustAnchors::from_pem_bundle(&pem)
+            .map_err(|e| AppError::Seed(format!("auth.trust_anchors: {e}")))?;
+        let mut crls = Vec::new();
+        for f in &config.auth.crl_files {
+            let bytes = std::fs::read(f)
+                .map_err(|e| AppError::Seed(format!("auth.crl_files {}: {e}", f.display())))?;
+            crls.push(
+                RevocationList::from_der_or_pem(&bytes)
+                    .map_err(|e| AppError::Seed(format!("auth.crl_files {}: {e}", f.display())))?,
+            );
+        }
+        Self::new(config, anchors, crls)
+    }
+}
+
+/// A refusal: a stable code for machines and a zh-TW message for the person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} [{code}]")]
+pub struct AuthFailure {
+    pub code: String,
+    pub message: String,
+}
+
+impl AuthFailure {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<PasswordRejection> for AuthFailure {
+    fn from(r: PasswordRejection) -> Self {
+        Self::new(r.code(), r.to_string())
+    }
+}
+
+/// What the login form posts.
+#[derive(Debug, Clone)]
+pub struct LoginRequest {
+    pub account: String,
+    pub password: String,
+    /// Base64 nonce as issued.
+    pub nonce: String,
+    /// Base64 signature from the card component.
+    pub signature: String,
+    /// Base64 DER certificate (needed for PKCS#1; PKCS#7 carries its own).
+    pub certificate: Option<String>,
+    pub format: SignatureFormat,
+    /// The login-flow cookie the nonce was issued to.
+    pub flow_token: String,
+    pub client_addr: Option<String>,
+    pub request_id: String,
+}
+
+/// A new session: the cookie value (shown once, never stored) and its CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub person: Person,
+    pub must_change_password: bool,
+}
+
+/// The person behind a live, unlocked session.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub person: Person,
+    pub session: SessionRow,
+}
+
+impl SignedIn {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            person: self.person.id,
+            role: None,
+        }
+    }
+
+    /// Constant-time comparison of the submitted CSRF token.
+    pub fn csrf_ok(&self, submitted: &str) -> bool {
+        let a = self.session.csrf_token.as_bytes();
+        let b = submitted.as_bytes();
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// Why a request's session is not usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRefusal {
+    /// No cookie, or a token that matches no session.
+    None,
+    /// §3: locked screen; only unlock and sign-out.
+    Locked,
+    Expired(SessionStatus),
+    /// The account was disabled after sign-in.
+    Disabled,
+}
+
+pub fn random_token() -> Result<String, AppError> {
+    let mut b = [0u8; 32];
+    getrandom::getrandom(&mut b).map_err(|e| AppError::Seed(format!("randomness: {e}")))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
+}
+
+pub fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Argon2id with the crate's recommended parameters (19 MiB, 2 passes).
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|e| AppError::Seed(format!("randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Seed(e.to_string()))?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Seed(format!("argon2: {e}")))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// Runs password hashing off the async workers: it takes tens of milliseconds by design.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Seed(format!("worker: {e}")))
+}
+
+fn refusal(code: &str, zh: &str) -> AuthFailure {
+    AuthFailure::new(code, zh)
+}
+
+/// Issues a single-use nonce to the browser holding `flow_token`.
+pub async fn issue_nonce(
+    store: &Store,
+    ctx: &AuthContext,
+    flow_token: &str,
+    now: Timestamp,
+) -> Result<(String, Timestamp), AppError> {
+    let mut raw = [0u8; 32];
+    getrandom::getrandom(&mut raw).map_err(|e| AppError::Seed(format!("randomness: {e}")))?;
+    let nonce = B64.encode(raw);
+    let expires = now.saturating_add(ctx.nonce_ttl).unwrap_or(now);
+    let mut tx = store.begin().await?;
+    tx.insert_nonce(&digest(&nonce), &digest(flow_token), now, expires)
+        .await?;
+    tx.commit().await?;
+    Ok((nonce, expires))
+}
+
+/// Appends a refused sign-in to the trail, in its own transaction, and returns the refusal.
+async fn refuse(
+    store: &Store,
+    req: &LoginRequest,
+    person: Option<&Person>,
+    failure: AuthFailure,
+    now: Timestamp,
+) -> Result<Result<NewSession, AuthFailure>, AppError> {
+    let mut tx = store.begin().await?;
+    tx.append_audit(&login_event(req, person, now).outcome(Outcome::Refused(failure.code.clone())))
+        .await?;
+    tx.commit().await?;
+    Ok(Err(failure))
+}
+
+fn login_event(req: &LoginRequest, person: Option<&Person>, now: Timestamp) -> AuditEvent {
+    let mut e = AuditEvent::system(now, AuditAction::LoginFailed, req.request_id.clone()).on(
+        "account",
+        person.map_or("-".to_string(), |p| p.account.as_str().to_string()),
+    );
+    e.client_addr = req.client_addr.clone();
+    if let Some(p) = person {
+        e = e.by(Actor {
+            person: p.id,
+            role: None,
+        });
+    }
+    e
+}
+
+fn decode_b64(field: &str, value: &str) -> Result<Vec<u8>, AuthFailure> {
+    B64.decode(value.trim()).map_err(|_| {
+        AuthFailure::new(
+            format!("login.malformed_{field}"),
+            "登入資料格式錯誤，請重新整理頁面後再試一次",
+        )
+    })
+}
+
+/// Signs a person in. The outer `Result` is a system failure; the inner one a refusal the
+/// person sees (already audited).
+pub async fn login(
+    store: &Store,
+    ctx: &AuthContext,
+    req: LoginRequest,
+    now: Timestamp,
+) -> Result<Result<NewSession, AuthFailure>, AppError> {
+    // 1. The nonce: issued to this browser, unexpired, never used. Spent whatever follows.
+    let nonce_check = {
+        let mut tx = store.begin().await?;
+        let c = tx
+            .consume_nonce(&digest(&req.nonce), &digest(&req.flow_token), now)
+            .await?;
+        tx.commit().await?;
+        c
+    };
+    let nonce_refusal = match nonce_check {
+        NonceCheck::Fresh => None,
+        NonceCheck::Unknown => Some(refusal(
+            "login.nonce_unknown",
+            "登入挑戰碼無效，請重新整理頁面",
+        )),
+        NonceCheck::OtherFlow => Some(refusal(
+            "login.nonce_other_session",
+            "登入挑戰碼不屬於此瀏覽器，請重新整理頁面",
+        )),
+        NonceCheck::Expired => Some(refusal(
+            "login.nonce_expired",
+            "登入挑戰碼已逾時（2 分鐘），請重新整理頁面",
+        )),
+        NonceCheck::AlreadyUsed => Some(refusal(
+            "login.nonce_reused",
+            "登入挑戰碼已使用過，請重新整理頁面",
+        )),
+    };
+    if let Some(f) = nonce_refusal {
+        return refuse(store, &req, None, f, now).await;
+    }
+    // 2. The card: a valid signature over this nonce by a certificate we trust.
+    let decoded = decode_b64("signature", &req.signature).and_then(|sig| {
+        let cert = req
+            .certificate
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| decode_b64("certificate", c))
+            .transpose()?;
+        Ok((sig, cert))
+    });
+    let (signature, certificate) = match decoded {
+        Ok(v) => v,
+        Err(f) => return refuse(store, &req, None, f, now).await,
+    };
+    let cert: CitizenCertificate = match verify_signed_challenge(
+        req.nonce.as_bytes(),
+        &signature,
+        req.format,
+        certificate.as_deref(),
+        &ctx.anchors,
+        &ctx.crls,
+        ctx.revocation,
+        now,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            return refuse(
+                store,
+                &req,
+                None,
+                AuthFailure::new(e.code(), e.message_zh()),
+                now,
+            )
+            .await;
+        }
+    };
+    // 3. The binding: this card belongs to this account, and still names this person.
+    let issuer_key = cert.issuer_key_id.clone().unwrap_or_default();
+    let Some((bound_person, binding)) = store
+        .binding_by_certificate(&issuer_key, &cert.serial_hex)
+        .await?
+    else {
+        return refuse(
+            store,
+            &req,
+            None,
+            refusal(
+                "login.certificate_unbound",
+                "此憑證尚未綁定任何帳號，請洽權限管理者",
+            ),
+            now,
+        )
+        .await;
+    };
+    let Some(person) = store.person(bound_person).await? else {
+        return refuse(
+            store,
+            &req,
+            None,
+            refusal(
+                "login.certificate_unbound",
+                "此憑證尚未綁定任何帳號，請洽權限管理者",
+            ),
+            now,
+        )
+        .await;
+    };
+    let typed = Account::parse(&req.account).ok();
+    if typed.as_ref() != Some(&person.account) {
+        return refuse(
+            store,
+            &req,
+            Some(&person),
+            refusal(
+                "login.certificate_other_account",
+                "此憑證綁定的不是您輸入的帳號",
+            ),
+            now,
+        )
+        .await;
+    }
+    let last4 = store.person_id_last4(person.id).await?;
+    if cert.subject_cn != person.name
+        || cert.id_last4.is_none()
+        || cert.id_last4 != last4
+        || binding.fingerprint_sha256 != cert.fingerprint_sha256
+    {
+        return refuse(
+            store,
+            &req,
+            Some(&person),
+            refusal(
+                "login.certificate_identity_mismatch",
+                "憑證上的姓名或身分證末四碼與人事資料不符，請洽權限管理者",
+            ),
+            now,
+        )
+        .await;
+    }
+    if person.status != StaffStatus::Active {
+        return refuse(
+            store,
+            &req,
+            Some(&person),
+            refusal("login.account_disabled", "此帳號已停用"),
+            now,
+        )
+        .await;
+    }
+    // 4. The password, unless the account is locked out.
+    let Some(creds) = store.credentials(person.id).await? else {
+        return refuse(
+            store,
+            &req,
+            Some(&person),
+            refusal("login.no_password", "此帳號尚未設定密碼，請洽權限管理者"),
+            now,
+        )
+        .await;
+    };
+    if ctx.lockout.is_locked(creds.locked_until, now) {
+        return refuse(
+            store,
+            &req,
+            Some(&person),
+            refusal(
+                "login.account_locked",
+                "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
+            ),
+            now,
+        )
+        .await;
+    }
+    let password = req.password.clone();
+    let hash = creds.password_hash.clone();
+    if !blocking(move || verify_password(&password, &hash)).await? {
+        let outcome = ctx.lockout.on_failure(creds.failed_count, now);
+        let mut tx = store.begin().await?;
+        let failure = match outcome {
+            FailureOutcome::Counted {
+                failures,
+                remaining,
+            } => {
+                tx.set_login_failures(person.id, failures, None).await?;
+                refusal(
+                    "login.wrong_password",
+                    &format!("密碼錯誤（再錯 {remaining} 次將鎖定帳號）"),
+                )
+            }
+            FailureOutcome::LockedUntil(until) => {
+                tx.set_login_failures(person.id, creds.failed_count + 1, Some(until))
+                    .await?;
+                let mut e =
+                    AuditEvent::system(now, AuditAction::AccountLocked, req.request_id.clone())
+                        .on("account", person.account.as_str())
+                        .by(Actor {
+                            person: person.id,
+                            role: None,
+                        })
+                        .detail("locked_until", until.to_string());
+                e.client_addr = req.client_addr.clone();
+                tx.append_audit(&e).await?;
+                refusal(
+                    "login.account_locked",
+                    "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
+                )
+            }
+        };
+        tx.append_audit(
+            &login_event(&req, Some(&person), now)
+                .outcome(Outcome::Refused("login.wrong_password".into())),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Err(failure));
+    }
+    // 5. In: end any other live session (§3: one person, one session), start this one.
+    let token = random_token()?;
+    let csrf = random_token()?;
+    let mut tx = store.begin().await?;
+    tx.set_login_failures(person.id, 0, None).await?;
+    let ended = tx
+        .end_live_sessions(person.id, "replaced_by_new_login", now)
+        .await?;
+    for old in &ended {
+        let mut e = AuditEvent::system(now, AuditAction::SessionEnded, req.request_id.clone())
+            .on("session", &old[..16])
+            .by(Actor {
+                person: person.id,
+                role: None,
+            })
+            .detail("reason", "replaced_by_new_login");
+        e.client_addr = req.client_addr.clone();
+        tx.append_audit(&e).await?;
+    }
+    let row = SessionRow {
+        token_hash: digest(&token),
+        person: person.id,
+        csrf_token: csrf.clone(),
+        created_at: now,
+        last_seen_at: now,
+        locked: false,
+        ended: false,
+        cert_fingerprint: cert.fingerprint_sha256.clone(),
+        client_addr: req.client_addr.clone(),
+    };
+    tx.insert_session(&row).await?;
+    let mut e = AuditEvent::system(now, AuditAction::LoginSucceeded, req.request_id.clone())
+        .on("session", &row.token_hash[..16])
+        .by(Actor {
+            person: person.id,
+            role: None,
+        })
+        .detail("certificate", &cert.fingerprint_sha256[..16])
+        .detail("ended_sessions", ended.len());
+    e.client_addr = req.client_addr.clone();
+    tx.append_audit(&e).await?;
+    tx.commit().await?;
+    Ok(Ok(NewSession {
+        token,
+        csrf_token: csrf,
+        person,
+        must_change_password: creds.must_change,
+    }))
+}
+
+/// Finds the live session behind a cookie value. Touches it at most once a minute, so that
+/// reading pages does not turn every request into a write.
+pub async fn authenticate(
+    store: &Store,
+    ctx: &AuthContext,
+    token: &str,
+    now: Timestamp,
+) -> Result<Result<SignedIn, SessionRefusal>, AppError> {
+    let Some(session) = store.session(&digest(token)).await? else {
+        return Ok(Err(SessionRefusal::None));
+    };
+    let status = ctx.sessions.status(
+        &SessionTimes {
+            created_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+            locked: session.locked,
+            ended: session.ended,
+        },
+        now,
+    );
+    let Some(person) = store.person(session.person).await? else {
+        return Ok(Err(SessionRefusal::None));
+    };
+    match status {
+        SessionStatus::Active | SessionStatus::Locked => {}
+        SessionStatus::Ended => return Ok(Err(SessionRefusal::Expired(status))),
+        SessionStatus::IdleExpired | SessionStatus::AbsoluteExpired => {
+            let mut tx = store.begin().await?;
+            if tx
+                .end_session(&session.token_hash, status.code(), now)
+                .await?
+            {
+                tx.append_audit(
+                    &AuditEvent::system(now, AuditAction::SessionEnded, crate::new_request_id())
+                        .on("session", &session.token_hash[..16])
+                        .by(Actor {
+                            person: person.id,
+                            role: None,
+                        })
+                        .detail("reason", status.code()),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            return Ok(Err(SessionRefusal::Expired(status)));
+        }
+    }
+    if person.status != StaffStatus::Active {
+        return Ok(Err(SessionRefusal::Disabled));
+    }
+    if status == SessionStatus::Locked {
+        return Ok(Err(SessionRefusal::Locked));
+    }
+    if now.duration_since(session.last_seen_at) >= SignedDuration::from_mins(1) {
+        let mut tx = store.begin().await?;
+        tx.touch_session(&session.token_hash, now).await?;
+        tx.commit().await?;
+    }
+    Ok(Ok(SignedIn { person, session }))
+}
+
+/// The session behind a token even when locked (for the unlock page and sign-out).
+pub async fn session_even_if_locked(
+    store: &Store,
+    ctx: &AuthContext,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<SignedIn>, AppError> {
+    let Some(session) = store.session(&digest(token)).await? else {
+        return Ok(None);
+    };
+    let status = ctx.sessions.status(
+        &SessionTimes {
+            created_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+            locked: session.locked,
+            ended: session.ended,
+        },
+        now,
+    );
+    if !matches!(status, SessionStatus::Active | SessionStatus::Locked) {
+        return Ok(None);
+    }
+    Ok(store
+        .person(session.person)
+        .await?
+        .map(|person| SignedIn { person, session }))
+}
+
+fn session_event(
+    who: &SignedIn,
+    action: AuditAction,
+    now: Timestamp,
+    request_id: &str,
+) -> AuditEvent {
+    AuditEvent::system(now, action, request_id)
+        .on("session", &who.session.token_hash[..16])
+        .by(who.actor())
+}
+
+/// §3: lock the screen (the page asks after inactivity, or the person clicks "lock now").
+pub async fn lock(
+    store: &Store,
+    who: &SignedIn,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<(), AppError> {
+    let mut tx = store.begin().await?;
+    tx.set_session_locked(&who.session.token_hash, true, now)
+        .await?;
+    tx.append_audit(&session_event(
+        who,
+        AuditAction::SessionLocked,
+        now,
+        request_id,
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Unlocks with the password; wrong passwords count towards the account lockout.
+pub async fn unlock(
+    store: &Store,
+    ctx: &AuthContext,
+    who: &SignedIn,
+    password: String,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Result<(), AuthFailure>, AppError> {
+    let Some(creds) = store.credentials(who.person.id).await? else {
+        return Ok(Err(refusal("login.no_password", "此帳號尚未設定密碼")));
+    };
+    if ctx.lockout.is_locked(creds.locked_until, now) {
+        return Ok(Err(refusal(
+            "login.account_locked",
+            "帳號暫時鎖定，請稍後再試",
+        )));
+    }
+    let hash = creds.password_hash.clone();
+    let ok = blocking(move || verify_password(&password, &hash)).await?;
+    let mut tx = store.begin().await?;
+    if ok {
+        tx.set_login_failures(who.person.id, 0, None).await?;
+        tx.set_session_locked(&who.session.token_hash, false, now)
+            .await?;
+        tx.append_audit(&session_event(
+            who,
+            AuditAction::SessionUnlocked,
+            now,
+            request_id,
+        ))
+        .await?;
+        tx.commit().await?;
+        return Ok(Ok(()));
+    }
+    let failure = match ctx.lockout.on_failure(creds.failed_count, now) {
+        FailureOutcome::Counted { failures, .. } => {
+            tx.set_login_failures(who.person.id, failures, None).await?;
+            refusal("login.wrong_password", "密碼錯誤")
+        }
+        FailureOutcome::LockedUntil(until) => {
+            tx.set_login_failures(who.person.id, creds.failed_count + 1, Some(until))
+                .await?;
+            tx.end_session(&who.session.token_hash, "locked_out", now)
+                .await?;
+            tx.append_audit(
+                &session_event(who, AuditAction::AccountLocked, now, request_id)
+                    .detail("locked_until", until.to_string()),
+            )
+            .await?;
+            refusal(
+                "login.account_locked",
+                "密碼錯誤次數過多，帳號暫時鎖定並已登出",
+            )
+        }
+    };
+    tx.append_audit(
+        &session_event(who, AuditAction::SessionUnlocked, now, request_id)
+            .outcome(Outcome::Refused(failure.code.clone())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Err(failure))
+}
+
+pub async fn logout(
+    store: &Store,
+    who: &SignedIn,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<(), AppError> {
+    let mut tx = store.begin().await?;
+    tx.end_session(&who.session.token_hash, "logout", now)
+        .await?;
+    tx.append_audit(&session_event(who, AuditAction::Logout, now, request_id))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes the password (first sign-in, or by choice): policy, history of the last 3.
+pub async fn change_password(
+    store: &Store,
+    who: &SignedIn,
+    current: String,
+    new: String,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Result<(), AuthFailure>, AppError> {
+    if let Err(r) = check_password_policy(who.person.account.as_str(), &new) {
+        return Ok(Err(r.into()));
+    }
+    if current == new {
+        return Ok(Err(PasswordRejection::SameAsCurrent.into()));
+    }
+    let Some(creds) = store.credentials(who.person.id).await? else {
+        return Ok(Err(refusal("login.no_password", "此帳號尚未設定密碼")));
+    };
+    let history = store.password_history(who.person.id, 3).await?;
+    let hash = creds.password_hash.clone();
+    let (current_ok, reused, new_hash) = blocking(move || {
+        let current_ok = verify_password(&current, &hash);
+        let reused = history.iter().any(|h| verify_password(&new, h));
+        (current_ok, reused, hash_password(&new))
+    })
+    .await?;
+    if !current_ok {
+        return Ok(Err(refusal("password.current_wrong", "目前密碼不正確")));
+    }
+    if reused {
+        return Ok(Err(PasswordRejection::Reused.into()));
+    }
+    let mut tx = store.begin().await?;
+    tx.set_password(who.person.id, &new_hash?, false, now)
+        .await?;
+    tx.append_audit(
+        &AuditEvent::system(now, AuditAction::PasswordChanged, request_id)
+            .on("account", who.person.account.as_str())
+            .by(who.actor()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}

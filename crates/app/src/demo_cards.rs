@@ -1,0 +1,156 @@
+//! DEMO only (compiled with the `demo` feature): a test certificate authority and a card
+//! (certificate + key) for every demo person, kept in `<data_dir>/demo-ca/`, so that a
+//! newcomer can sign in from a plain browser. Nothing here is used with a production
+//! configuration: the web layer's demo signer refuses to run unless `server.demo` is set,
+//! and `server.demo` is only accepted on a loopback address.
+//!
+//! Security-sensitive in the sense that it must never leak into production; the keys it
+//! makes protect nothing real.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use querywarden_domain::audit_event::{AuditAction, AuditEvent};
+use querywarden_domain::org::Account;
+use querywarden_pki::demo_ca::{DemoCa, DemoCard};
+use querywarden_storage::{CertificateBinding, Store};
+
+use crate::demo::DEMO_ACCOUNTS;
+use crate::{AppError, auth};
+
+/// The password of every demo account (meets the password policy).
+pub const DEMO_PASSWORD: &str = "demo-password-115";
+
+/// Where `ensure_demo_ca` put the trust material.
+#[derive(Debug, Clone)]
+pub struct DemoTrust {
+    pub anchors: PathBuf,
+    pub crl: PathBuf,
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> AppError {
+    AppError::Seed(format!("demo CA {what}: {e}"))
+}
+
+/// The last four digits of the invented national ID of demo person `index`.
+pub fn demo_last4(index: usize) -> String {
+    format!("{:04}", (1234 + index * 1111) % 10_000)
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), AppError> {
+    fs::write(path, text).map_err(|e| err("write", e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(|e| err("chmod", e))?;
+    }
+    Ok(())
+}
+
+fn card_path(data_dir: &Path, account: &Account) -> PathBuf {
+    data_dir
+        .join("demo-ca")
+        .join("cards")
+        .join(format!("{}.pem", account.as_str()))
+}
+
+/// Creates (first run) or reuses the demo CA and cards; writes a fresh CRL each start so it
+/// never goes stale.
+pub fn ensure_demo_ca(data_dir: &Path, now: Timestamp) -> Result<DemoTrust, AppError> {
+    let dir = data_dir.join("demo-ca");
+    fs::create_dir_all(dir.join("cards")).map_err(|e| err("directory", e))?;
+    let ca_path = dir.join("ca.pem");
+    let ca = if ca_path.exists() {
+        let text = fs::read_to_string(&ca_path).map_err(|e| err("read", e))?;
+        DemoCa::from_pem_bundle(&text).map_err(|e| err("parse", e))?
+    } else {
+        let ca = DemoCa::generate(now).map_err(|e| err("generate", e))?;
+        write_private(&ca_path, &ca.to_pem_bundle().map_err(|e| err("encode", e))?)?;
+        ca
+    };
+    for (i, a) in DEMO_ACCOUNTS.iter().enumerate() {
+        let account = Account::parse(a.account).map_err(|e| err("account", e))?;
+        let path = card_path(data_dir, &account);
+        if !path.exists() {
+            let card = ca
+                .issue_citizen(a.name, &demo_last4(i), now)
+                .map_err(|e| err("issue", e))?;
+            write_private(&path, &card.to_pem_bundle().map_err(|e| err("encode", e))?)?;
+        }
+    }
+    let anchors = dir.join("anchors.pem");
+    fs::write(&anchors, ca.anchors_pem().map_err(|e| err("anchors", e))?)
+        .map_err(|e| err("write", e))?;
+    let crl = dir.join("crl.der");
+    fs::write(&crl, ca.crl(&[], now).map_err(|e| err("crl", e))?).map_err(|e| err("write", e))?;
+    Ok(DemoTrust { anchors, crl })
+}
+
+/// The demo card of `account`, if there is one.
+pub fn load_card(data_dir: &Path, account: &str) -> Result<Option<DemoCard>, AppError> {
+    // Parsing the account first keeps the file name to `[a-z0-9._-]`: no path tricks.
+    let Ok(account) = Account::parse(account) else {
+        return Ok(None);
+    };
+    let path = card_path(data_dir, &account);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(&path).map_err(|e| err("read", e))?;
+    DemoCard::from_pem_bundle(&text)
+        .map(Some)
+        .map_err(|e| err("parse", e))
+}
+
+/// Binds each demo person's card, records their last four ID digits and sets the demo
+/// password — once; later starts change nothing.
+pub async fn set_up_demo_sign_in(
+    store: &Store,
+    data_dir: &Path,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<(), AppError> {
+    for (i, a) in DEMO_ACCOUNTS.iter().enumerate() {
+        let account = Account::parse(a.account).map_err(|e| err("account", e))?;
+        let Some(person) = store.person_by_account(&account).await? else {
+            continue;
+        };
+        if store.binding_of(person.id).await?.is_some() {
+            continue;
+        }
+        let Some(card) = load_card(data_dir, a.account)? else {
+            continue;
+        };
+        let cert = card.citizen().map_err(|e| err("certificate", e))?;
+        let hash = auth::hash_password(DEMO_PASSWORD)?;
+        let mut tx = store.begin().await?;
+        tx.set_person_id_last4(person.id, &demo_last4(i)).await?;
+        tx.bind_certificate(person.id, &binding_of(&cert), None, now)
+            .await?;
+        tx.set_password(person.id, &hash, false, now).await?;
+        tx.append_audit(
+            &AuditEvent::system(now, AuditAction::CertificateBound, request_id)
+                .on("account", a.account)
+                .detail("certificate", &cert.fingerprint_sha256[..16])
+                .detail("demo", true),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// The stored form of a verified certificate's identity.
+pub fn binding_of(cert: &querywarden_pki::CitizenCertificate) -> CertificateBinding {
+    CertificateBinding {
+        issuer_dn: cert.issuer_dn.clone(),
+        issuer_key_id: cert.issuer_key_id.clone().unwrap_or_default(),
+        serial_hex: cert.serial_hex.clone(),
+        subject_cn: cert.subject_cn.clone(),
+        id_last4: cert.id_last4.clone(),
+        fingerprint_sha256: cert.fingerprint_sha256.clone(),
+        not_after: cert.not_after,
+    }
+}

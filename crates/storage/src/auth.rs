@@ -1,0 +1,491 @@
+//! Sign-in rows: password credentials and history, certificate bindings, login nonces and
+//! server-side sessions.
+//!
+//! Security-sensitive. Session tokens and nonces are stored only as SHA-256 digests, so a
+//! copy of the database does not let anyone take over a session.
+
+use jiff::Timestamp;
+use querywarden_domain::org::PersonId;
+
+use crate::error::{StorageError, classify};
+use crate::sqlite::{Store, WriteTx};
+
+/// A person's password state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub password_hash: String,
+    pub must_change: bool,
+    pub failed_count: u32,
+    pub locked_until: Option<Timestamp>,
+}
+
+/// The card an account is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateBinding {
+    pub issuer_dn: String,
+    pub issuer_key_id: String,
+    pub serial_hex: String,
+    pub subject_cn: String,
+    pub id_last4: Option<String>,
+    pub fingerprint_sha256: String,
+    pub not_after: Timestamp,
+}
+
+/// A stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub token_hash: String,
+    pub person: PersonId,
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub locked: bool,
+    pub ended: bool,
+    pub cert_fingerprint: String,
+    pub client_addr: Option<String>,
+}
+
+/// What consuming a nonce found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceCheck {
+    /// Valid: now marked used.
+    Fresh,
+    Unknown,
+    /// Issued to another browser's login flow.
+    OtherFlow,
+    Expired,
+    AlreadyUsed,
+}
+
+fn ts(s: &str) -> Result<Timestamp, StorageError> {
+    s.parse()
+        .map_err(|e| StorageError::Decode(format!("timestamp: {e}")))
+}
+
+type SessionTuple = (
+    String,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+fn session_from(t: SessionTuple) -> Result<SessionRow, StorageError> {
+    let (token_hash, person, csrf, created, seen, locked, ended, fp, addr) = t;
+    Ok(SessionRow {
+        token_hash,
+        person: PersonId::new(person),
+        csrf_token: csrf,
+        created_at: ts(&created)?,
+        last_seen_at: ts(&seen)?,
+        locked: locked != 0,
+        ended: ended.is_some(),
+        cert_fingerprint: fp,
+        client_addr: addr,
+    })
+}
+
+impl Store {
+    pub async fn credentials(&self, person: PersonId) -> Result<Option<Credentials>, StorageError> {
+        let row: Option<(String, i64, i64, Option<String>)> = sqlx::query_as(
+            "SELECT password_hash, must_change, failed_count, locked_until FROM credentials WHERE person_id = ?",
+        )
+        .bind(person.get())
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        row.map(|(hash, must, failed, locked)| {
+            Ok(Credentials {
+                password_hash: hash,
+                must_change: must != 0,
+                failed_count: u32::try_from(failed).unwrap_or(u32::MAX),
+                locked_until: locked.as_deref().map(ts).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The most recent password hashes, newest first (the current one included).
+    pub async fn password_history(
+        &self,
+        person: PersonId,
+        limit: u32,
+    ) -> Result<Vec<String>, StorageError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT password_hash FROM password_history WHERE person_id = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(person.get())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows.into_iter().map(|(h,)| h).collect())
+    }
+
+    pub async fn person_id_last4(&self, person: PersonId) -> Result<Option<String>, StorageError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT id_last4 FROM persons WHERE id = ?")
+                .bind(person.get())
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(classify)?;
+        Ok(row.and_then(|(l,)| l))
+    }
+
+    /// Who the card with this issuer key and serial is bound to.
+    pub async fn binding_by_certificate(
+        &self,
+        issuer_key_id: &str,
+        serial_hex: &str,
+    ) -> Result<Option<(PersonId, CertificateBinding)>, StorageError> {
+        self.binding_where(
+            "issuer_key_id = ? AND serial_hex = ?",
+            &[issuer_key_id, serial_hex],
+        )
+        .await
+    }
+
+    pub async fn binding_of(
+        &self,
+        person: PersonId,
+    ) -> Result<Option<CertificateBinding>, StorageError> {
+        let id = person.get().to_string();
+        Ok(self
+            .binding_where("person_id = ?", &[&id])
+            .await?
+            .map(|(_, b)| b))
+    }
+
+    async fn binding_where(
+        &self,
+        condition: &str,
+        args: &[&str],
+    ) -> Result<Option<(PersonId, CertificateBinding)>, StorageError> {
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            String,
+        );
+        let sql = format!(
+            "SELECT person_id, issuer_dn, issuer_key_id, serial_hex, subject_cn, id_last4, \
+             fingerprint_sha256, not_after FROM certificate_bindings WHERE {condition}"
+        );
+        let mut q = sqlx::query_as::<_, Row>(&sql);
+        for a in args {
+            q = q.bind(*a);
+        }
+        let row = q.fetch_optional(&self.reader).await.map_err(classify)?;
+        row.map(|(p, dn, aki, serial, cn, last4, fp, not_after)| {
+            Ok((
+                PersonId::new(p),
+                CertificateBinding {
+                    issuer_dn: dn,
+                    issuer_key_id: aki,
+                    serial_hex: serial,
+                    subject_cn: cn,
+                    id_last4: last4,
+                    fingerprint_sha256: fp,
+                    not_after: ts(&not_after)?,
+                },
+            ))
+        })
+        .transpose()
+    }
+
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StorageError> {
+        let row: Option<SessionTuple> = sqlx::query_as(
+            "SELECT token_hash, person_id, csrf_token, created_at, last_seen_at, locked, ended_at, \
+             cert_fingerprint, client_addr FROM sessions WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        row.map(session_from).transpose()
+    }
+
+    /// Live (not ended) sessions of a person.
+    pub async fn live_sessions(&self, person: PersonId) -> Result<Vec<SessionRow>, StorageError> {
+        let rows: Vec<SessionTuple> = sqlx::query_as(
+            "SELECT token_hash, person_id, csrf_token, created_at, last_seen_at, locked, ended_at, \
+             cert_fingerprint, client_addr FROM sessions WHERE person_id = ? AND ended_at IS NULL",
+        )
+        .bind(person.get())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(session_from).collect()
+    }
+}
+
+impl WriteTx {
+    pub async fn set_person_id_last4(
+        &mut self,
+        person: PersonId,
+        last4: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query("UPDATE persons SET id_last4 = ? WHERE id = ?")
+            .bind(last4)
+            .bind(person.get())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    /// Sets a new password (hash) and remembers it in the history, keeping the last 3.
+    pub async fn set_password(
+        &mut self,
+        person: PersonId,
+        password_hash: &str,
+        must_change: bool,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO credentials (person_id, password_hash, must_change, failed_count, locked_until, updated_at) \
+             VALUES (?, ?, ?, 0, NULL, ?) ON CONFLICT (person_id) DO UPDATE SET \
+             password_hash = excluded.password_hash, must_change = excluded.must_change, \
+             failed_count = 0, locked_until = NULL, updated_at = excluded.updated_at",
+        )
+        .bind(person.get())
+        .bind(password_hash)
+        .bind(i64::from(must_change))
+        .bind(now.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        sqlx::query(
+            "INSERT INTO password_history (person_id, password_hash, created_at) VALUES (?, ?, ?)",
+        )
+        .bind(person.get())
+        .bind(password_hash)
+        .bind(now.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        sqlx::query(
+            "DELETE FROM password_history WHERE person_id = ? AND id NOT IN \
+             (SELECT id FROM password_history WHERE person_id = ? ORDER BY id DESC LIMIT 3)",
+        )
+        .bind(person.get())
+        .bind(person.get())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    pub async fn set_login_failures(
+        &mut self,
+        person: PersonId,
+        failed_count: u32,
+        locked_until: Option<Timestamp>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE credentials SET failed_count = ?, locked_until = ? WHERE person_id = ?",
+        )
+        .bind(i64::from(failed_count))
+        .bind(locked_until.map(|t| t.to_string()))
+        .bind(person.get())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    /// Binds (or re-binds, on card renewal) a person's certificate.
+    pub async fn bind_certificate(
+        &mut self,
+        person: PersonId,
+        b: &CertificateBinding,
+        bound_by: Option<PersonId>,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM certificate_bindings WHERE person_id = ?")
+            .bind(person.get())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        sqlx::query(
+            "INSERT INTO certificate_bindings (person_id, issuer_dn, issuer_key_id, serial_hex, \
+             subject_cn, id_last4, fingerprint_sha256, not_after, bound_at, bound_by) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(person.get())
+        .bind(&b.issuer_dn)
+        .bind(&b.issuer_key_id)
+        .bind(&b.serial_hex)
+        .bind(&b.subject_cn)
+        .bind(&b.id_last4)
+        .bind(&b.fingerprint_sha256)
+        .bind(b.not_after.to_string())
+        .bind(now.to_string())
+        .bind(bound_by.map(PersonId::get))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    pub async fn insert_nonce(
+        &mut self,
+        nonce_hash: &str,
+        flow_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StorageError> {
+        // Old nonces are of no use to anyone; clear them as we go.
+        sqlx::query("DELETE FROM login_nonces WHERE expires_at < ?")
+            .bind(now.to_string())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        sqlx::query(
+            "INSERT INTO login_nonces (nonce_hash, flow_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(nonce_hash)
+        .bind(flow_hash)
+        .bind(now.to_string())
+        .bind(expires_at.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    /// Checks a nonce and, if it is fresh, marks it used (so it works once).
+    pub async fn consume_nonce(
+        &mut self,
+        nonce_hash: &str,
+        flow_hash: &str,
+        now: Timestamp,
+    ) -> Result<NonceCheck, StorageError> {
+        let row: Option<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT flow_hash, expires_at, used_at FROM login_nonces WHERE nonce_hash = ?",
+        )
+        .bind(nonce_hash)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        let Some((flow, expires, used)) = row else {
+            return Ok(NonceCheck::Unknown);
+        };
+        if used.is_some() {
+            return Ok(NonceCheck::AlreadyUsed);
+        }
+        // Whatever else is wrong, a nonce that was presented is spent.
+        sqlx::query("UPDATE login_nonces SET used_at = ? WHERE nonce_hash = ?")
+            .bind(now.to_string())
+            .bind(nonce_hash)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        if flow != flow_hash {
+            return Ok(NonceCheck::OtherFlow);
+        }
+        if now >= ts(&expires)? {
+            return Ok(NonceCheck::Expired);
+        }
+        Ok(NonceCheck::Fresh)
+    }
+
+    pub async fn insert_session(&mut self, s: &SessionRow) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, person_id, csrf_token, created_at, last_seen_at, \
+             locked, client_addr, cert_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.person.get())
+        .bind(&s.csrf_token)
+        .bind(s.created_at.to_string())
+        .bind(s.last_seen_at.to_string())
+        .bind(i64::from(s.locked))
+        .bind(&s.client_addr)
+        .bind(&s.cert_fingerprint)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    /// Ends every live session of a person; returns their token hashes.
+    pub async fn end_live_sessions(
+        &mut self,
+        person: PersonId,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Vec<String>, StorageError> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE person_id = ? AND ended_at IS NULL \
+             RETURNING token_hash",
+        )
+        .bind(now.to_string())
+        .bind(reason)
+        .bind(person.get())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(rows.into_iter().map(|(h,)| h).collect())
+    }
+
+    pub async fn end_session(
+        &mut self,
+        token_hash: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE token_hash = ? AND ended_at IS NULL",
+        )
+        .bind(now.to_string())
+        .bind(reason)
+        .bind(token_hash)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn set_session_locked(
+        &mut self,
+        token_hash: &str,
+        locked: bool,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE sessions SET locked = ?, last_seen_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+        )
+        .bind(i64::from(locked))
+        .bind(now.to_string())
+        .bind(token_hash)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    pub async fn touch_session(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+        )
+        .bind(now.to_string())
+        .bind(token_hash)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+}

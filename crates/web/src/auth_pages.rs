@@ -1,0 +1,411 @@
+//! Sign-in, screen lock, sign-out and password pages (§3), and the DEMO card signer.
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use jiff::Timestamp;
+use querywarden_app::auth::{self, AuthFailure, LoginRequest};
+use querywarden_pki::SignatureFormat;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::error::{ApiError, PageError};
+use crate::pages::{lock_after_ms, render};
+use crate::session::{
+    ApiSession, FLOW_COOKIE, LockedOrNot, PageSession, SESSION_COOKIE, clear_cookie, cookie,
+    csrf_refused, set_cookie,
+};
+use crate::templates::{FormError, LockedPage, LoginPage, PasswordPage, UserBar};
+use crate::{AppState, Lang, OperationId};
+
+fn form_error(f: AuthFailure) -> Option<FormError> {
+    Some(FormError {
+        code: f.code,
+        message: f.message,
+    })
+}
+
+fn no_auth(op: &OperationId) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "auth.not_configured",
+        "尚未設定自然人憑證信任錨，無法登入",
+        "no certificate trust anchors are configured; nobody can sign in",
+        &op.0,
+    )
+}
+
+pub async fn login_form(State(state): State<AppState>, Lang(m): Lang, op: OperationId) -> Response {
+    render(
+        &LoginPage::new(m, state.app.config().demo, String::new(), None),
+        &op,
+    )
+}
+
+/// Issues a nonce to this browser's login flow (a cookie that ties the nonce to it).
+pub async fn nonce(
+    State(state): State<AppState>,
+    op: OperationId,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let ctx = state.app.auth().ok_or_else(|| no_auth(&op))?;
+    let (flow, set) = match cookie(&headers, FLOW_COOKIE).filter(|f| f.len() >= 32) {
+        Some(f) => (f, None),
+        None => {
+            let f = auth::random_token().map_err(|e| ApiError::internal(&e, &op.0))?;
+            let c = set_cookie(&state, FLOW_COOKIE, &f, 600);
+            (f, Some(c))
+        }
+    };
+    let (nonce, expires) = auth::issue_nonce(state.app.store(), ctx, &flow, Timestamp::now())
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?;
+    let body = Json(json!({ "nonce": nonce, "expires_at": expires.to_string() }));
+    Ok(match set {
+        Some(c) => ([(header::SET_COOKIE, c)], body).into_response(),
+        None => body.into_response(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    nonce: String,
+    #[serde(default)]
+    signature: String,
+    #[serde(default)]
+    certificate: String,
+    #[serde(default)]
+    format: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let page_error =
+        |status: StatusCode, account: String, f: AuthFailure, m: crate::i18n::Messages| {
+            let page = LoginPage::new(m, state.app.config().demo, account, form_error(f));
+            (status, render(&page, &op)).into_response()
+        };
+    let Some(ctx) = state.app.auth() else {
+        let f = AuthFailure::new("auth.not_configured", "尚未設定自然人憑證信任錨，無法登入");
+        return Ok(page_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            form.account,
+            f,
+            m,
+        ));
+    };
+    let format = match form.format.as_str() {
+        "PKCS7" | "pkcs7" => SignatureFormat::Pkcs7,
+        "PKCS1" | "pkcs1" => SignatureFormat::Pkcs1,
+        _ => {
+            let f = AuthFailure::new(
+                "login.malformed_format",
+                "登入資料格式錯誤，請重新整理頁面後再試一次",
+            );
+            return Ok(page_error(StatusCode::BAD_REQUEST, form.account, f, m));
+        }
+    };
+    let account = form.account.chars().take(64).collect::<String>();
+    let req = LoginRequest {
+        account: account.clone(),
+        password: form.password,
+        nonce: form.nonce,
+        signature: form.signature,
+        certificate: Some(form.certificate),
+        format,
+        flow_token: cookie(&headers, FLOW_COOKIE).unwrap_or_default(),
+        client_addr: Some(addr.ip().to_string()),
+        request_id: op.0.clone(),
+    };
+    let outcome = auth::login(state.app.store(), ctx, req, Timestamp::now())
+        .await
+        .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/login"))?;
+    match outcome {
+        Ok(session) => {
+            // A fresh token every time: whatever session cookie the browser had before is
+            // never reused (session fixation).
+            let max_age = state.app.config().session.absolute_timeout_hours as i64 * 3600;
+            let next = if session.must_change_password {
+                "/account/password"
+            } else {
+                "/"
+            };
+            let mut res = Redirect::to(next).into_response();
+            let h = res.headers_mut();
+            if let Ok(v) = set_cookie(&state, SESSION_COOKIE, &session.token, max_age).parse() {
+                h.append(header::SET_COOKIE, v);
+            }
+            if let Ok(v) = clear_cookie(&state, FLOW_COOKIE).parse() {
+                h.append(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        Err(f) => {
+            let status = if f.code == "login.account_locked" {
+                StatusCode::LOCKED
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            Ok(page_error(status, account, f, m))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// "Lock now" (the button) — works from any page of a signed-in person.
+pub async fn lock(
+    State(state): State<AppState>,
+    op: OperationId,
+    LockedOrNot(who): LockedOrNot,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Err(csrf_refused(&op.0));
+    }
+    auth::lock(state.app.store(), &who, Timestamp::now(), &op.0)
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?;
+    Ok(Redirect::to("/session/locked").into_response())
+}
+
+/// The page's idle timer calls this before it shows the lock screen.
+pub async fn api_lock(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+) -> Result<Response, ApiError> {
+    auth::lock(state.app.store(), &who, Timestamp::now(), &op.0)
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn locked_page(
+    Lang(m): Lang,
+    op: OperationId,
+    LockedOrNot(who): LockedOrNot,
+) -> Response {
+    render(
+        &LockedPage::new(m, who.session.csrf_token.clone(), None),
+        &op,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct UnlockForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn unlock(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    LockedOrNot(who): LockedOrNot,
+    Form(form): Form<UnlockForm>,
+) -> Result<Response, ApiError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Err(csrf_refused(&op.0));
+    }
+    let ctx = state.app.auth().ok_or_else(|| no_auth(&op))?;
+    let outcome = auth::unlock(
+        state.app.store(),
+        ctx,
+        &who,
+        form.password,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e, &op.0))?;
+    Ok(match outcome {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(f) if f.code == "login.account_locked" => {
+            let mut res = Redirect::to("/login").into_response();
+            if let Ok(v) = clear_cookie(&state, SESSION_COOKIE).parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(f) => (
+            StatusCode::UNAUTHORIZED,
+            render(
+                &LockedPage::new(m, who.session.csrf_token.clone(), form_error(f)),
+                &op,
+            ),
+        )
+            .into_response(),
+    })
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    op: OperationId,
+    LockedOrNot(who): LockedOrNot,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Err(csrf_refused(&op.0));
+    }
+    auth::logout(state.app.store(), &who, Timestamp::now(), &op.0)
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?;
+    let mut res = Redirect::to("/login").into_response();
+    if let Ok(v) = clear_cookie(&state, SESSION_COOKIE).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+pub async fn password_form(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+) -> Result<Response, PageError> {
+    let must = state
+        .app
+        .store()
+        .credentials(who.person.id)
+        .await
+        .map_err(|e| PageError::internal(&e.into(), &op.0, m.clone(), "/account/password"))?
+        .is_some_and(|c| c.must_change);
+    let bar = UserBar::of(&who, lock_after_ms(&state));
+    Ok(render(&PasswordPage::new(m, bar, must, false, None), &op))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+}
+
+pub async fn password_submit(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, ApiError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Err(csrf_refused(&op.0));
+    }
+    let outcome = auth::change_password(
+        state.app.store(),
+        &who,
+        form.current,
+        form.new,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e, &op.0))?;
+    let bar = UserBar::of(&who, lock_after_ms(&state));
+    Ok(match outcome {
+        Ok(()) => render(&PasswordPage::new(m, bar, false, true, None), &op),
+        Err(f) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&PasswordPage::new(m, bar, true, false, form_error(f)), &op),
+        )
+            .into_response(),
+    })
+}
+
+#[cfg(feature = "demo")]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSignRequest {
+    account: String,
+    nonce: String,
+}
+
+/// DEMO only: signs a nonce with the demo card of `account`, standing in for the HiPKI card
+/// component so that a newcomer can sign in from a plain browser. Refused unless the server
+/// runs as `querywarden demo` (loopback only; see the configuration checks).
+#[cfg(feature = "demo")]
+pub async fn demo_sign(
+    State(state): State<AppState>,
+    op: OperationId,
+    body: Result<Json<DemoSignRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    if !state.app.config().demo {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "demo.disabled",
+            "正式環境沒有示範簽章器",
+            "there is no demo signer in production",
+            &op.0,
+        ));
+    }
+    let Json(req) = body.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "request.malformed",
+            "請求格式錯誤",
+            "malformed request",
+            &op.0,
+        )
+    })?;
+    let card = querywarden_app::demo_cards::load_card(&state.app.config().data_dir, &req.account)
+        .map_err(|e| ApiError::internal(&e, &op.0))?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "demo.no_card",
+                "此帳號沒有示範憑證",
+                "no demo card for this account",
+                &op.0,
+            )
+        })?;
+    use base64::Engine;
+    let signature = card
+        .sign(req.nonce.as_bytes(), SignatureFormat::Pkcs7)
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.code(),
+                e.message_zh(),
+                "demo signing failed",
+                &op.0,
+            )
+        })?;
+    let certificate = card.certificate_der().map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            e.code(),
+            e.message_zh(),
+            "demo card unreadable",
+            &op.0,
+        )
+    })?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Ok(Json(json!({
+        "signature": b64.encode(signature),
+        "certificate": b64.encode(certificate),
+        "format": "PKCS7",
+    }))
+    .into_response())
+}

@@ -1,0 +1,185 @@
+//! Cookies and the extractors that turn a request into a signed-in person (§3).
+//!
+//! Security-sensitive. `qw_session` is `HttpOnly; SameSite=Strict; Secure` (Secure is left
+//! off only by `querywarden demo`, which listens on loopback only); its value is never
+//! stored, only its SHA-256. A locked session is refused everything except the lock page,
+//! unlock and sign-out.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use querywarden_app::auth::{self, SessionRefusal, SignedIn};
+
+use crate::error::ApiError;
+use crate::{AppState, OperationId};
+
+pub const SESSION_COOKIE: &str = "qw_session";
+pub const FLOW_COOKIE: &str = "qw_login";
+
+/// A cookie's value from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value with the project's attributes.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> String {
+    let secure = if state.app.config().demo {
+        ""
+    } else {
+        "; Secure"
+    };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+}
+
+pub fn clear_cookie(state: &AppState, name: &str) -> String {
+    set_cookie(state, name, "", 0)
+}
+
+async fn resolve(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Result<SignedIn, SessionRefusal>, querywarden_app::AppError> {
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(Err(SessionRefusal::None));
+    };
+    let Some(ctx) = state.app.auth() else {
+        return Ok(Err(SessionRefusal::None));
+    };
+    auth::authenticate(state.app.store(), ctx, &token, jiff::Timestamp::now()).await
+}
+
+/// A signed-in, unlocked person, for pages: anyone else is sent to sign in, a locked
+/// session to the lock page.
+pub struct PageSession(pub SignedIn);
+
+impl FromRequestParts<AppState> for PageSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match resolve(parts, state).await {
+            Ok(Ok(s)) => Ok(PageSession(s)),
+            Ok(Err(SessionRefusal::Locked)) => Err(Redirect::to("/session/locked").into_response()),
+            Ok(Err(_)) => Err(Redirect::to("/login").into_response()),
+            Err(e) => {
+                let op = OperationId::from_request_parts(parts, state)
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                Err(ApiError::internal(&e, &op.0).into_response())
+            }
+        }
+    }
+}
+
+/// A signed-in person for pages that show whether someone is signed in, without requiring it.
+pub struct MaybeSession(pub Option<SignedIn>);
+
+impl FromRequestParts<AppState> for MaybeSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match resolve(parts, state).await {
+            Ok(Ok(s)) => Ok(MaybeSession(Some(s))),
+            Ok(Err(SessionRefusal::Locked)) => Err(Redirect::to("/session/locked").into_response()),
+            Ok(Err(_)) => Ok(MaybeSession(None)),
+            Err(e) => {
+                let op = OperationId::from_request_parts(parts, state)
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                Err(ApiError::internal(&e, &op.0).into_response())
+            }
+        }
+    }
+}
+
+/// A signed-in, unlocked person for the JSON API; state-changing methods must also carry
+/// the session's CSRF token in `X-CSRF-Token`.
+pub struct ApiSession(pub SignedIn);
+
+impl FromRequestParts<AppState> for ApiSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let op = OperationId::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {});
+        let s = match resolve(parts, state).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(SessionRefusal::Locked)) => {
+                return Err(ApiError::new(
+                    StatusCode::LOCKED,
+                    "session.locked",
+                    "螢幕已鎖定，請先輸入密碼解除鎖定",
+                    "the screen is locked; unlock with your password first",
+                    &op.0,
+                ));
+            }
+            Ok(Err(_)) => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "session.required",
+                    "請先以自然人憑證登入",
+                    "sign in with your citizen certificate first",
+                    &op.0,
+                ));
+            }
+            Err(e) => return Err(ApiError::internal(&e, &op.0)),
+        };
+        if !parts.method.is_safe() {
+            let token = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !s.csrf_ok(token) {
+                return Err(csrf_refused(&op.0));
+            }
+        }
+        Ok(ApiSession(s))
+    }
+}
+
+pub fn csrf_refused(op: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "session.csrf",
+        "表單已失效，請重新整理頁面後再試",
+        "the form has expired; reload the page and try again",
+        op,
+    )
+}
+
+/// The session even while locked: for the lock page, unlock and sign-out only.
+pub struct LockedOrNot(pub SignedIn);
+
+impl FromRequestParts<AppState> for LockedOrNot {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let token = cookie(&parts.headers, SESSION_COOKIE);
+        let found = match (token, state.app.auth()) {
+            (Some(t), Some(ctx)) => {
+                auth::session_even_if_locked(state.app.store(), ctx, &t, jiff::Timestamp::now())
+                    .await
+            }
+            _ => Ok(None),
+        };
+        match found {
+            Ok(Some(s)) => Ok(LockedOrNot(s)),
+            Ok(None) => Err(Redirect::to("/login").into_response()),
+            Err(e) => {
+                let op = OperationId::from_request_parts(parts, state)
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                Err(ApiError::internal(&e, &op.0).into_response())
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+// querywarden's only script: the card signature at sign-in and the idle screen lock (§3).
+// No inline scripts (the CSP forbids them); settings come from data- attributes.
+(function () {
+  "use strict";
+
+  function post(url, body, headers) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: Object.assign({ "Content-Type": "application/json" }, headers || {}),
+      body: JSON.stringify(body || {}),
+    });
+  }
+
+  // --- Sign-in: nonce → card signature → form post --------------------------------------
+  // The real card component is the HiPKI local service. It sends no CORS headers, so the
+  // page talks to it through its pop-up page and postMessage. Request/response field names
+  // follow the component's published web API (MakeSignature with SHA-256, PKCS7 or PKCS1);
+  // check them against the manual of the installed component version.
+  var HIPKI = "http://localhost:61161";
+
+  function signWithHiPKI(nonce, pin) {
+    return new Promise(function (resolve, reject) {
+      var popup = window.open(HIPKI + "/popupForm", "hipki", "height=200,width=200,left=100,top=20");
+      if (!popup) { reject(new Error("card component pop-up was blocked")); return; }
+      var timer = setTimeout(function () { cleanup(); reject(new Error("card component did not answer")); }, 60000);
+      function cleanup() { clearTimeout(timer); window.removeEventListener("message", onMessage); try { popup.close(); } catch (e) {} }
+      function onMessage(ev) {
+        if (ev.origin !== HIPKI) { return; }
+        var data;
+        try { data = typeof ev.data === "string" ? JSON.parse(ev.data) : ev.data; } catch (e) { return; }
+        if (data && data.func === "getTbs") {
+          popup.postMessage(JSON.stringify({
+            func: "MakeSignature", signatureType: "PKCS7", tbs: nonce, tbsEncoding: "NONE",
+            hashAlgorithm: "SHA256", withCardSN: "false", pin: pin, nonce: nonce
+          }), HIPKI);
+          return;
+        }
+        if (data && data.func === "sign") {
+          cleanup();
+          if (data.ret_code === 0) { resolve({ signature: data.signature, certificate: data.certb64 || "", format: "PKCS7" }); }
+          else { reject(new Error("card component error " + data.ret_code)); }
+        }
+      }
+      window.addEventListener("message", onMessage);
+    });
+  }
+
+  function signWithDemoCard(account, nonce) {
+    return post("/demo/card/sign", { account: account, nonce: nonce }).then(function (r) {
+      if (!r.ok) { return r.json().then(function (e) { throw new Error(e.error ? e.error.message : "demo signer failed"); }); }
+      return r.json();
+    });
+  }
+
+  var form = document.getElementById("login-form");
+  if (form) {
+    var status = document.getElementById("login-status");
+    var signing = false;
+    form.addEventListener("submit", function (ev) {
+      if (signing) { return; }
+      ev.preventDefault();
+      var account = document.getElementById("account").value.trim();
+      var demo = document.getElementById("use-demo-signer");
+      var pin = document.getElementById("card-pin");
+      status.textContent = "…";
+      post("/auth/nonce").then(function (r) { return r.json(); }).then(function (n) {
+        document.getElementById("nonce").value = n.nonce;
+        return demo && demo.checked ? signWithDemoCard(account, n.nonce) : signWithHiPKI(n.nonce, pin ? pin.value : "");
+      }).then(function (s) {
+        document.getElementById("signature").value = s.signature;
+        document.getElementById("certificate").value = s.certificate || "";
+        document.getElementById("format").value = s.format;
+        if (pin) { pin.value = ""; }  // the PIN never goes to our server
+        signing = true;
+        form.submit();
+      }).catch(function (e) { status.textContent = e.message; });
+    });
+  }
+
+  // --- Idle screen lock ------------------------------------------------------------------
+  var body = document.body;
+  var lockAfter = parseInt(body.getAttribute("data-lock-after-ms") || "0", 10);
+  var csrf = body.getAttribute("data-csrf");
+  function lockNow() {
+    // Hide everything at once, then tell the server, then show the lock page.
+    var cover = document.getElementById("lock-cover");
+    if (cover) { cover.hidden = false; }
+    var main = document.querySelector("main");
+    if (main) { main.style.visibility = "hidden"; }
+    post("/api/v1/session/lock", {}, { "X-CSRF-Token": csrf }).finally(function () {
+      window.location.assign("/session/locked");
+    });
+  }
+  if (lockAfter > 0 && csrf) {
+    var timer = setTimeout(lockNow, lockAfter);
+    ["mousemove", "mousedown", "keydown", "scroll", "touchstart"].forEach(function (t) {
+      window.addEventListener(t, function () { clearTimeout(timer); timer = setTimeout(lockNow, lockAfter); }, { passive: true });
+    });
+  }
+})();
