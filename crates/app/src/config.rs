@@ -241,6 +241,17 @@ pub struct Config {
 }
 
 impl Config {
+    /// What `serve` needs beyond a valid file: people must be able to sign in (§3).
+    pub fn require_sign_in(&self) -> Result<(), ConfigError> {
+        if self.auth.trust_anchors.is_none() {
+            return Err(ConfigError::invalid(
+                "auth.trust_anchors",
+                "正式環境須設定自然人憑證信任錨（內政部憑證管理中心根憑證與中繼憑證 PEM 檔）",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("querywarden.sqlite")
     }
@@ -370,12 +381,6 @@ impl RawConfig {
                 "須介於 10 與 600 秒之間",
             ));
         }
-        if !self.server.demo && self.auth.trust_anchors.is_none() {
-            return Err(ConfigError::invalid(
-                "auth.trust_anchors",
-                "正式環境須設定自然人憑證信任錨（內政部憑證管理中心根憑證與中繼憑證 PEM 檔）",
-            ));
-        }
         if self.auth.certificate_mode == CertificateMode::MutualTls {
             return Err(ConfigError::invalid(
                 "auth.certificate_mode",
@@ -431,7 +436,11 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_for_the_demo_and_production_needs_trust_anchors() {
-        let err = RawConfig::default().validate().unwrap_err();
+        let err = RawConfig::default()
+            .validate()
+            .unwrap()
+            .require_sign_in()
+            .unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { ref key, .. } if key == "auth.trust_anchors"));
         let mut raw = RawConfig::default();
         raw.server.demo = true;

@@ -81,8 +81,7 @@ pub fn ensure_demo_ca(data_dir: &Path, now: Timestamp) -> Result<DemoTrust, AppE
         }
     }
     let anchors = dir.join("anchors.pem");
-    fs::write(&anchors, ca.anchors_pem().map_err(|e| err("anchors", e))?)
-        .map_err(|e| err("write", e))?;
+    fs::write(&anchors, ca.anchors_pem()).map_err(|e| err("write", e))?;
     let crl = dir.join("crl.der");
     fs::write(&crl, ca.crl(&[], now).map_err(|e| err("crl", e))?).map_err(|e| err("write", e))?;
     Ok(DemoTrust { anchors, crl })

@@ -341,6 +341,7 @@ pub struct DemoCa {
     root_key: DemoKey,
     intermediate: Certificate,
     intermediate_key: DemoKey,
+    anchors_pem: String,
 }
 
 impl fmt::Debug for DemoCa {
@@ -411,11 +412,22 @@ impl DemoCa {
             key_usage: KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
             extra: Vec::new(),
         })?;
+        Self::assemble(root, root_key, intermediate, intermediate_key)
+    }
+
+    fn assemble(
+        root: Certificate,
+        root_key: DemoKey,
+        intermediate: Certificate,
+        intermediate_key: DemoKey,
+    ) -> Result<Self, PkiError> {
+        let anchors_pem = format!("{}{}", cert_pem(&root)?, cert_pem(&intermediate)?);
         Ok(Self {
             root,
             root_key,
             intermediate,
             intermediate_key,
+            anchors_pem,
         })
     }
 
@@ -437,21 +449,17 @@ impl DemoCa {
             key_usage: KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
             extra: Vec::new(),
         })?;
-        Ok(Self {
-            root: self.root.clone(),
-            root_key: DemoKey(self.root_key.0.clone()),
+        Self::assemble(
+            self.root.clone(),
+            DemoKey(self.root_key.0.clone()),
             intermediate,
             intermediate_key,
-        })
+        )
     }
 
     /// The trust bundle for the configuration: root and intermediate certificates as PEM.
-    pub fn anchors_pem(&self) -> Result<String, PkiError> {
-        Ok(format!(
-            "{}{}",
-            cert_pem(&self.root)?,
-            cert_pem(&self.intermediate)?
-        ))
+    pub fn anchors_pem(&self) -> String {
+        self.anchors_pem.clone()
     }
 
     /// Root certificate DER.
@@ -599,15 +607,11 @@ impl DemoCa {
                 "demo CA bundle must hold four PEM blocks",
             ));
         };
-        let ca = Self {
-            root: cert_from_block(l0, d0)?,
-            root_key: key_from_block(l1, d1)?,
-            intermediate: cert_from_block(l2, d2)?,
-            intermediate_key: key_from_block(l3, d3)?,
-        };
-        check_pair(&ca.root, &ca.root_key)?;
-        check_pair(&ca.intermediate, &ca.intermediate_key)?;
-        Ok(ca)
+        let (root, root_key) = (cert_from_block(l0, d0)?, key_from_block(l1, d1)?);
+        let (intermediate, intermediate_key) = (cert_from_block(l2, d2)?, key_from_block(l3, d3)?);
+        check_pair(&root, &root_key)?;
+        check_pair(&intermediate, &intermediate_key)?;
+        Self::assemble(root, root_key, intermediate, intermediate_key)
     }
 }
 

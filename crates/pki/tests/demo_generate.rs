@@ -32,7 +32,7 @@ fn a_generated_demo_ca_issues_cards_that_survive_a_restart_and_sign_in() {
     let ca = DemoCa::from_pem_bundle(&ca.to_pem_bundle().unwrap()).unwrap();
     let card = DemoCard::from_pem_bundle(&card.to_pem_bundle().unwrap()).unwrap();
 
-    let anchors = TrustAnchors::from_pem_bundle(ca.anchors_pem().unwrap().as_bytes()).unwrap();
+    let anchors = TrustAnchors::from_pem_bundle(ca.anchors_pem().as_bytes()).unwrap();
     let crl = RevocationList::from_der_or_pem(&ca.crl(&[], now()).unwrap()).unwrap();
     for format in [SignatureFormat::Pkcs1, SignatureFormat::Pkcs7] {
         let nonce = b"demo-nonce-1";

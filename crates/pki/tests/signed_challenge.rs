@@ -436,7 +436,7 @@ fn g2_and_g3_with_the_same_dn_are_told_apart_by_authority_key_identifier() {
     );
 
     // With only G3 configured, a G2 card has no issuer.
-    let only_g3 = TrustAnchors::from_pem_bundle(w.ca.anchors_pem().unwrap().as_bytes()).unwrap();
+    let only_g3 = TrustAnchors::from_pem_bundle(w.ca.anchors_pem().as_bytes()).unwrap();
     let got = verify_signed_challenge(
         NONCE,
         &sig,
@@ -532,6 +532,69 @@ fn an_unknown_critical_extension_is_refused() {
         verify(&der, &sig, SignatureFormat::Pkcs1, NONCE, &[fresh_crl()]),
         Err(PkiError::UnsupportedCriticalExtension)
     );
+}
+
+#[test]
+fn a_ca_below_an_intermediate_with_path_length_zero_is_refused() {
+    use x509_cert::ext::pkix::{AuthorityKeyIdentifier, KeyUsage, KeyUsages, SubjectKeyIdentifier};
+    let w = world();
+    let sub_name: x509_cert::name::Name = "CN=DEMO 子憑證機構,C=TW".parse().unwrap();
+    // A CA certificate issued by G3 (pathLenConstraint 0), for the card-b key.
+    let flagged = card_with(
+        CardProfile {
+            digital_signature: true,
+            ca: true,
+        },
+        now(),
+    );
+    let sub = resign_certificate(&flagged.certificate_der().unwrap(), &key("g3"), |tbs| {
+        tbs.subject = sub_name.clone();
+        for e in tbs.extensions.as_mut().unwrap() {
+            if e.extn_id == const_oid::db::rfc5280::ID_CE_KEY_USAGE {
+                let ku = KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign);
+                e.extn_value = der::asn1::OctetString::new(ku.to_der().unwrap()).unwrap();
+            }
+        }
+    });
+    let sub_cert = <x509_cert::Certificate as der::Decode>::from_der(&sub).unwrap();
+    let sub_ski = sub_cert
+        .tbs_certificate
+        .get::<SubjectKeyIdentifier>()
+        .unwrap()
+        .unwrap()
+        .1;
+    // A card issued by that sub-CA (signed with the card-b key).
+    let leaf = resign_certificate(&w.card.certificate_der().unwrap(), &key("card-b"), |tbs| {
+        tbs.issuer = sub_name.clone();
+        for e in tbs.extensions.as_mut().unwrap() {
+            if e.extn_id == const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER {
+                let aki = AuthorityKeyIdentifier {
+                    key_identifier: Some(sub_ski.0.clone()),
+                    authority_cert_issuer: None,
+                    authority_cert_serial_number: None,
+                };
+                e.extn_value = der::asn1::OctetString::new(aki.to_der().unwrap()).unwrap();
+            }
+        }
+    });
+    let anchors = TrustAnchors::from_der_certificates(vec![
+        w.ca.root_der().unwrap(),
+        w.ca.intermediate_der().unwrap(),
+        sub,
+    ])
+    .unwrap();
+    let sig = w.card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
+    let got = verify_signed_challenge(
+        NONCE,
+        &sig,
+        SignatureFormat::Pkcs1,
+        Some(&leaf),
+        &anchors,
+        &[],
+        RevocationPolicy::BestEffort,
+        now(),
+    );
+    assert_eq!(got, Err(PkiError::PathLength));
 }
 
 // --- dates -------------------------------------------------------------------------------
@@ -778,7 +841,7 @@ fn a_certificate_without_the_last4_attribute_parses_with_none() {
 #[test]
 fn the_trust_bundle_accepts_comments_and_refuses_leaves_junk_and_emptiness() {
     let w = world();
-    let pem = w.ca.anchors_pem().unwrap();
+    let pem = w.ca.anchors_pem();
     let commented = format!("# DEMO MOICA bundle\nsubject=whatever\n{pem}\n# end\n");
     let anchors = TrustAnchors::from_pem_bundle(commented.as_bytes()).unwrap();
     assert_eq!(anchors.len(), 2);

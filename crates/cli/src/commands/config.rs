@@ -18,7 +18,7 @@ pub enum ConfigCommand {
 
 pub fn run(cmd: ConfigCommand) -> ExitCode {
     let ConfigCommand::Check { file } = cmd;
-    match Config::load(Some(&file)) {
+    match Config::load(Some(&file)).and_then(|c| c.require_sign_in().map(|()| c)) {
         Ok(c) => {
             println!("設定正確 / configuration is valid: {}", file.display());
             println!("  listen      {}", c.listen);

@@ -17,6 +17,7 @@ pub struct ServeArgs {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(Some(&args.config))?;
+    config.require_sign_in()?;
     if config.demo {
         anyhow::bail!(
             "server.demo 只能由 `querywarden demo` 使用 / server.demo is for `querywarden demo` only"

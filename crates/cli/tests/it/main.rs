@@ -11,4 +11,5 @@ mod audit_trail;
 mod cli_config;
 mod cli_id;
 mod demo_server;
+mod sign_in_http;
 mod support;

@@ -36,6 +36,39 @@ impl Drop for Demo {
     }
 }
 
+/// A data directory that already holds the demo CA and cards (RSA key generation takes
+/// seconds in debug builds, so it is done once per test binary and copied).
+pub fn demo_template() -> &'static Path {
+    static TEMPLATE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let demo = spawn_demo(&dir.path().join("data"));
+            drop(demo);
+            dir
+        })
+        .path()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A demo on a fresh database whose demo CA comes from the shared template.
+pub fn spawn_demo_fast(data: &Path) -> Demo {
+    copy_dir(&demo_template().join("data/demo-ca"), &data.join("demo-ca"));
+    spawn_demo(data)
+}
+
 pub fn spawn_demo(data: &Path) -> Demo {
     let mut child = bin()
         .args(["demo", "--listen", "127.0.0.1:0", "--data"])

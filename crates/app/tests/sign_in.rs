@@ -1,0 +1,616 @@
+//! Sign-in (§3), attack by attack: every refusal is refused, audited, and leaves no session.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set itself up should fail loudly"
+)]
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use jiff::{SignedDuration, Timestamp};
+use querywarden_app::auth::{self, AuthContext, LoginRequest, SessionRefusal};
+use querywarden_app::config::RawConfig;
+use querywarden_app::demo;
+use querywarden_app::demo_cards::binding_of;
+use querywarden_domain::auth::SessionStatus;
+use querywarden_domain::org::{Account, PersonId};
+use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
+use querywarden_pki::{RevocationList, SignatureFormat, TrustAnchors};
+use querywarden_storage::{AuditFilter, Store};
+
+const PASSWORD: &str = "a-long-passphrase-2026";
+
+fn key(name: &str) -> DemoKey {
+    let path = format!(
+        "{}/../pki/tests/data/{name}.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    DemoKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+struct World {
+    store: Store,
+    ctx: AuthContext,
+    ca: DemoCa,
+    lin_card: DemoCard,
+    lin: PersonId,
+    chen: PersonId,
+}
+
+async fn world() -> World {
+    let store = Store::open_in_memory().await.unwrap();
+    demo::initialise(&store, now(), "t").await.unwrap();
+    demo::seed_demo(&store, now(), "t").await.unwrap();
+    let ca = DemoCa::from_keys(key("root-key"), key("g3-key"), now()).unwrap();
+    let lin_card = ca
+        .issue_citizen_with(
+            key("card-a-key"),
+            "林美玲",
+            "1234",
+            now(),
+            Default::default(),
+        )
+        .unwrap();
+    let chen_card = ca
+        .issue_citizen_with(
+            key("card-b-key"),
+            "陳建宏",
+            "5678",
+            now(),
+            Default::default(),
+        )
+        .unwrap();
+    let lin = person(&store, "lin.meiling").await;
+    let chen = person(&store, "chen.jianhong").await;
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    let mut tx = store.begin().await.unwrap();
+    for (p, card, last4) in [(lin, &lin_card, "1234"), (chen, &chen_card, "5678")] {
+        tx.set_person_id_last4(p, last4).await.unwrap();
+        tx.bind_certificate(p, &binding_of(&card.citizen().unwrap()), None, now())
+            .await
+            .unwrap();
+        tx.set_password(p, &hash, false, now()).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut raw = RawConfig::default();
+    raw.server.demo = true;
+    let config = raw.validate().unwrap();
+    let anchors = TrustAnchors::from_pem_bundle(ca.anchors_pem().as_bytes()).unwrap();
+    let crl = RevocationList::from_der_or_pem(&ca.crl(&[], now()).unwrap()).unwrap();
+    let ctx = AuthContext::new(&config, anchors, vec![crl]).unwrap();
+    World {
+        store,
+        ctx,
+        ca,
+        lin_card,
+        lin,
+        chen,
+    }
+}
+
+async fn person(store: &Store, account: &str) -> PersonId {
+    store
+        .person_by_account(&Account::parse(account).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// A login request signed by `card` over a nonce issued to `flow`.
+async fn request(
+    w: &World,
+    card: &DemoCard,
+    account: &str,
+    password: &str,
+    flow: &str,
+) -> LoginRequest {
+    let (nonce, _) = auth::issue_nonce(&w.store, &w.ctx, flow, now())
+        .await
+        .unwrap();
+    signed(card, account, password, flow, &nonce)
+}
+
+fn signed(card: &DemoCard, account: &str, password: &str, flow: &str, nonce: &str) -> LoginRequest {
+    let sig = card.sign(nonce.as_bytes(), SignatureFormat::Pkcs7).unwrap();
+    LoginRequest {
+        account: account.into(),
+        password: password.into(),
+        nonce: nonce.into(),
+        signature: B64.encode(sig),
+        certificate: None,
+        format: SignatureFormat::Pkcs7,
+        flow_token: flow.into(),
+        client_addr: Some("127.0.0.1".into()),
+        request_id: "op-test".into(),
+    }
+}
+
+async fn refused_code(w: &World, req: LoginRequest) -> String {
+    auth::login(&w.store, &w.ctx, req, now())
+        .await
+        .unwrap()
+        .expect_err("should be refused")
+        .code
+}
+
+async fn live_sessions(w: &World, p: PersonId) -> usize {
+    w.store.live_sessions(p).await.unwrap().len()
+}
+
+/// The newest `auth.login.failed` record's outcome.
+async fn last_failure_outcome(w: &World) -> String {
+    w.store
+        .audit_search(&AuditFilter {
+            action: Some("auth.login.failed".into()),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .first()
+        .map(|r| r.outcome.clone())
+        .unwrap_or_default()
+}
+
+async fn assert_refused_audited_no_session(w: &World, req: LoginRequest, code: &str) {
+    let got = refused_code(w, req).await;
+    assert_eq!(got, code);
+    assert_eq!(last_failure_outcome(w).await, format!("refused:{code}"));
+    assert_eq!(live_sessions(w, w.lin).await, 0);
+    assert_eq!(live_sessions(w, w.chen).await, 0);
+}
+
+#[tokio::test]
+async fn the_right_card_and_password_sign_in_and_the_session_authenticates() {
+    let w = world().await;
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
+    let s = auth::login(&w.store, &w.ctx, req, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.person.name, "林美玲");
+    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(who.person.id, w.lin);
+    assert!(who.csrf_ok(&s.csrf_token));
+    assert!(!who.csrf_ok("forged"));
+    let ok = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("auth.login.succeeded".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ok.len(), 1);
+    assert_eq!(ok[0].actor_person_id, Some(w.lin.get()));
+}
+
+#[tokio::test]
+async fn a_reused_nonce_is_refused() {
+    let w = world().await;
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
+    auth::login(&w.store, &w.ctx, req.clone(), now())
+        .await
+        .unwrap()
+        .unwrap();
+    let sessions_before = live_sessions(&w, w.lin).await;
+    assert_eq!(refused_code(&w, req).await, "login.nonce_reused");
+    assert_eq!(last_failure_outcome(&w).await, "refused:login.nonce_reused");
+    assert_eq!(live_sessions(&w, w.lin).await, sessions_before);
+}
+
+#[tokio::test]
+async fn a_nonce_issued_to_another_browser_is_refused() {
+    let w = world().await;
+    let mut req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-victim").await;
+    req.flow_token = "flow-attacker".into();
+    assert_refused_audited_no_session(&w, req, "login.nonce_other_session").await;
+}
+
+#[tokio::test]
+async fn an_expired_nonce_is_refused() {
+    let w = world().await;
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
+    let late = now() + SignedDuration::from_secs(121);
+    let code = auth::login(&w.store, &w.ctx, req, late)
+        .await
+        .unwrap()
+        .unwrap_err()
+        .code;
+    assert_eq!(code, "login.nonce_expired");
+    assert_eq!(live_sessions(&w, w.lin).await, 0);
+}
+
+#[tokio::test]
+async fn an_unknown_nonce_is_refused() {
+    let w = world().await;
+    let req = signed(
+        &w.lin_card,
+        "lin.meiling",
+        PASSWORD,
+        "flow-1",
+        "bm90LWlzc3VlZA==",
+    );
+    assert_refused_audited_no_session(&w, req, "login.nonce_unknown").await;
+}
+
+#[tokio::test]
+async fn a_certificate_from_another_ca_is_refused() {
+    let w = world().await;
+    let other = DemoCa::from_keys(key("other-root-key"), key("other-g3-key"), now()).unwrap();
+    let card = other
+        .issue_citizen_with(
+            key("card-a-key"),
+            "林美玲",
+            "1234",
+            now(),
+            Default::default(),
+        )
+        .unwrap();
+    let req = request(&w, &card, "lin.meiling", PASSWORD, "flow-1").await;
+    assert_refused_audited_no_session(&w, req, "pki.unknown_issuer").await;
+}
+
+#[tokio::test]
+async fn an_expired_certificate_is_refused() {
+    let w = world().await;
+    let three_years_ago = now() - SignedDuration::from_hours(3 * 365 * 24);
+    let card =
+        w.ca.issue_citizen_with(
+            key("card-a-key"),
+            "林美玲",
+            "1234",
+            three_years_ago,
+            Default::default(),
+        )
+        .unwrap();
+    let req = request(&w, &card, "lin.meiling", PASSWORD, "flow-1").await;
+    assert_refused_audited_no_session(&w, req, "pki.expired").await;
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_is_refused() {
+    let w = world().await;
+    let serial = w.lin_card.citizen().unwrap().serial_hex;
+    let crl = RevocationList::from_der_or_pem(&w.ca.crl(&[&serial], now()).unwrap()).unwrap();
+    let mut raw = RawConfig::default();
+    raw.server.demo = true;
+    let anchors = TrustAnchors::from_pem_bundle(w.ca.anchors_pem().as_bytes()).unwrap();
+    let w = World {
+        ctx: AuthContext::new(&raw.validate().unwrap(), anchors, vec![crl]).unwrap(),
+        ..w
+    };
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
+    assert_refused_audited_no_session(&w, req, "pki.revoked").await;
+}
+
+#[tokio::test]
+async fn a_certificate_bound_to_someone_else_is_refused() {
+    let w = world().await;
+    // chen's card, typed as lin's account.
+    let chen_binding = w.store.binding_of(w.chen).await.unwrap().unwrap();
+    assert_ne!(chen_binding.subject_cn, "林美玲");
+    let chen_card =
+        w.ca.issue_citizen_with(
+            key("card-b-key"),
+            "陳建宏",
+            "5678",
+            now(),
+            Default::default(),
+        )
+        .unwrap();
+    // Re-bind chen to this exact card so that only the account differs.
+    let mut tx = w.store.begin().await.unwrap();
+    tx.bind_certificate(
+        w.chen,
+        &binding_of(&chen_card.citizen().unwrap()),
+        None,
+        now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let req = request(&w, &chen_card, "lin.meiling", PASSWORD, "flow-1").await;
+    assert_refused_audited_no_session(&w, req, "login.certificate_other_account").await;
+}
+
+#[tokio::test]
+async fn a_valid_certificate_bound_to_nobody_is_refused() {
+    let w = world().await;
+    let stranger =
+        w.ca.issue_citizen_with(
+            key("card-b-key"),
+            "王大明",
+            "9999",
+            now(),
+            Default::default(),
+        )
+        .unwrap();
+    let req = request(&w, &stranger, "lin.meiling", PASSWORD, "flow-1").await;
+    assert_refused_audited_no_session(&w, req, "login.certificate_unbound").await;
+}
+
+#[tokio::test]
+async fn a_tampered_signature_is_refused() {
+    let w = world().await;
+    let mut req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
+    let mut sig = B64.decode(&req.signature).unwrap();
+    let n = sig.len();
+    sig[n - 10] ^= 0x01;
+    req.signature = B64.encode(sig);
+    let code = refused_code(&w, req).await;
+    assert!(code.starts_with("pki."), "{code}");
+    assert_eq!(last_failure_outcome(&w).await, format!("refused:{code}"));
+    assert_eq!(live_sessions(&w, w.lin).await, 0);
+}
+
+#[tokio::test]
+async fn garbage_in_every_field_is_refused_without_a_session() {
+    let w = world().await;
+    let base = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-g").await;
+    let garbage = [
+        "",
+        "!!!",
+        "\u{0}\u{7f}",
+        "A",
+        &"x".repeat(10_000),
+        "'; DROP TABLE sessions; --",
+    ];
+    for g in garbage {
+        for field in 0..5 {
+            let (nonce, _) = auth::issue_nonce(&w.store, &w.ctx, "flow-g", now())
+                .await
+                .unwrap();
+            let mut req = signed(&w.lin_card, "lin.meiling", PASSWORD, "flow-g", &nonce);
+            match field {
+                0 => req.account = g.into(),
+                1 => req.password = g.into(),
+                2 => req.nonce = g.into(),
+                3 => req.signature = g.into(),
+                _ => req.certificate = Some(g.into()),
+            }
+            if field == 4 && g.is_empty() {
+                continue; // an empty certificate field is how PKCS#7 logins arrive
+            }
+            let outcome = auth::login(&w.store, &w.ctx, req, now()).await.unwrap();
+            assert!(
+                outcome.is_err(),
+                "garbage {g:?} in field {field} was accepted"
+            );
+        }
+    }
+    let _ = base;
+    assert_eq!(live_sessions(&w, w.lin).await, 0);
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
+    let w = world().await;
+    let mut codes = Vec::new();
+    for _ in 0..5 {
+        let req = request(
+            &w,
+            &w.lin_card,
+            "lin.meiling",
+            "wrong-password-0000",
+            "flow-1",
+        )
+        .await;
+        codes.push(refused_code(&w, req).await);
+    }
+    assert_eq!(codes[..4], ["login.wrong_password"; 4]);
+    assert_eq!(codes[4], "login.account_locked");
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
+    assert_refused_audited_no_session(&w, req, "login.account_locked").await;
+    let locks = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("auth.account.locked".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(locks.len(), 1);
+    // After fifteen minutes the right password works again.
+    let later = now() + SignedDuration::from_mins(16);
+    let (nonce, _) = auth::issue_nonce(&w.store, &w.ctx, "flow-1", later)
+        .await
+        .unwrap();
+    let req = signed(&w.lin_card, "lin.meiling", PASSWORD, "flow-1", &nonce);
+    assert!(
+        auth::login(&w.store, &w.ctx, req, later)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_second_login_ends_the_first_session() {
+    let w = world().await;
+    let first = auth::login(
+        &w.store,
+        &w.ctx,
+        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-a").await,
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let second = auth::login(
+        &w.store,
+        &w.ctx,
+        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-b").await,
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_ne!(first.token, second.token);
+    assert_eq!(
+        auth::authenticate(&w.store, &w.ctx, &first.token, now())
+            .await
+            .unwrap()
+            .unwrap_err(),
+        SessionRefusal::Expired(SessionStatus::Ended)
+    );
+    assert!(
+        auth::authenticate(&w.store, &w.ctx, &second.token, now())
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    assert_eq!(live_sessions(&w, w.lin).await, 1);
+    let ended = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("auth.session.ended".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(ended.len(), 1);
+}
+
+#[tokio::test]
+async fn a_locked_session_is_refused_until_unlocked_with_the_password() {
+    let w = world().await;
+    let s = auth::login(
+        &w.store,
+        &w.ctx,
+        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    auth::lock(&w.store, &who, now(), "op").await.unwrap();
+    assert_eq!(
+        auth::authenticate(&w.store, &w.ctx, &s.token, now())
+            .await
+            .unwrap()
+            .unwrap_err(),
+        SessionRefusal::Locked
+    );
+    let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let wrong = auth::unlock(
+        &w.store,
+        &w.ctx,
+        &locked,
+        "nope-nope-nope".into(),
+        now(),
+        "op",
+    )
+    .await
+    .unwrap();
+    assert_eq!(wrong.unwrap_err().code, "login.wrong_password");
+    auth::unlock(&w.store, &w.ctx, &locked, PASSWORD.into(), now(), "op")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        auth::authenticate(&w.store, &w.ctx, &s.token, now())
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_and_is_audited() {
+    let w = world().await;
+    let s = auth::login(
+        &w.store,
+        &w.ctx,
+        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let later = now() + SignedDuration::from_mins(16);
+    assert_eq!(
+        auth::authenticate(&w.store, &w.ctx, &s.token, later)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        SessionRefusal::Expired(SessionStatus::IdleExpired)
+    );
+    assert_eq!(live_sessions(&w, w.lin).await, 0);
+}
+
+#[tokio::test]
+async fn password_changes_follow_the_policy_and_the_history() {
+    let w = world().await;
+    let s = auth::login(
+        &w.store,
+        &w.ctx,
+        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let change = |cur: &str, new: &str| {
+        let (store, who, cur, new) = (&w.store, &who, cur.to_string(), new.to_string());
+        async move {
+            auth::change_password(store, who, cur, new, now(), "op")
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        change(PASSWORD, "short").await.unwrap_err().code,
+        "password.too_short"
+    );
+    assert_eq!(
+        change(PASSWORD, "meiling-forever-2026")
+            .await
+            .unwrap_err()
+            .code,
+        "password.contains_account"
+    );
+    assert_eq!(
+        change("not-the-current-one", "a-new-passphrase-77")
+            .await
+            .unwrap_err()
+            .code,
+        "password.current_wrong"
+    );
+    change(PASSWORD, "second-passphrase-2026").await.unwrap();
+    change("second-passphrase-2026", "third-passphrase-2026")
+        .await
+        .unwrap();
+    // The first one is still among the last three.
+    assert_eq!(
+        change("third-passphrase-2026", PASSWORD)
+            .await
+            .unwrap_err()
+            .code,
+        "password.reused"
+    );
+}

@@ -1,0 +1,329 @@
+//! Sign-in over HTTP against the real binary: cookies, session fixation, CSRF, the locked
+//! screen, sign-out — and the audit trail surviving SIGKILL under load.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+
+use super::support::{bin, reqwest::rt, spawn_demo_fast, stdout};
+
+/// Cookie values from `Set-Cookie` headers.
+fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect()
+}
+
+fn cookie_value(set: &[String], name: &str) -> Option<String> {
+    set.iter().find_map(|c| {
+        c.split(';')
+            .next()
+            .and_then(|kv| kv.strip_prefix(&format!("{name}=")))
+            .map(str::to_string)
+    })
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The whole card dance with the DEMO signer; returns the login response.
+async fn login(url: &str, account: &str, password: &str, extra_cookie: &str) -> reqwest::Response {
+    let c = client();
+    let r = c.post(format!("{url}/auth/nonce")).send().await.unwrap();
+    let flow = cookie_value(&set_cookies(&r), "qw_login").unwrap();
+    let nonce = r.json::<serde_json::Value>().await.unwrap()["nonce"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let signed: serde_json::Value = c
+        .post(format!("{url}/demo/card/sign"))
+        .json(&serde_json::json!({ "account": account, "nonce": nonce }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    c.post(format!("{url}/login"))
+        .header("cookie", format!("qw_login={flow}; {extra_cookie}"))
+        .form(&[
+            ("account", account),
+            ("password", password),
+            ("nonce", &nonce),
+            ("signature", signed["signature"].as_str().unwrap()),
+            ("certificate", signed["certificate"].as_str().unwrap()),
+            ("format", "PKCS7"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[test]
+fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let c = client();
+        // Session fixation: a cookie planted before sign-in is never adopted.
+        let planted = "attacker-chosen-session-token-0000000000000";
+        let r = login(
+            &url,
+            "lin.meiling",
+            "demo-password-115",
+            &format!("qw_session={planted}"),
+        )
+        .await;
+        assert_eq!(r.status(), 303);
+        let set = set_cookies(&r);
+        let session = cookie_value(&set, "qw_session").unwrap();
+        assert_ne!(session, planted);
+        let attrs = set.iter().find(|c| c.starts_with("qw_session=")).unwrap();
+        assert!(
+            attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"),
+            "{attrs}"
+        );
+        let planted_me = c
+            .get(format!("{url}/api/v1/me"))
+            .header("cookie", format!("qw_session={planted}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(planted_me.status(), 401);
+
+        let cookie = format!("qw_session={session}");
+        let me: serde_json::Value = c
+            .get(format!("{url}/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["name"], "林美玲");
+        let csrf = me["csrf_token"].as_str().unwrap().to_string();
+
+        // CSRF: a state change without the token is refused and changes nothing.
+        let r = c
+            .post(format!("{url}/api/v1/session/lock"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "session.csrf"
+        );
+        let r = c
+            .post(format!("{url}/logout"))
+            .header("cookie", &cookie)
+            .form(&[("csrf", "wrong")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        let still = c
+            .get(format!("{url}/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(still.status(), 200);
+
+        // The locked screen: the API refuses everything, pages go to the lock page.
+        let r = c
+            .post(format!("{url}/api/v1/session/lock"))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        let locked = c
+            .get(format!("{url}/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(locked.status(), 423);
+        assert_eq!(
+            locked.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "session.locked"
+        );
+        let page = c
+            .get(format!("{url}/account/password"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 303);
+        assert_eq!(page.headers()["location"], "/session/locked");
+        let lock_page = c
+            .get(format!("{url}/session/locked"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(lock_page.contains("螢幕已鎖定"));
+        assert!(
+            !lock_page.contains("林美玲"),
+            "the lock page shows no personal data"
+        );
+        let r = c
+            .post(format!("{url}/session/unlock"))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str()), ("password", "demo-password-115")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let back = c
+            .get(format!("{url}/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(back.status(), 200);
+
+        // Sign-out ends the session for good.
+        let r = c
+            .post(format!("{url}/logout"))
+            .header("cookie", &cookie)
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let gone = c
+            .get(format!("{url}/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gone.status(), 401);
+    });
+}
+
+#[test]
+fn a_wrong_password_shows_the_reason_and_sets_no_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let r = login(&url, "lin.meiling", "not-the-password", "").await;
+        assert_eq!(r.status(), 401);
+        assert!(cookie_value(&set_cookies(&r), "qw_session").is_none());
+        let page = r.text().await.unwrap();
+        assert!(page.contains("login.wrong_password"), "{page}");
+        assert!(page.contains("密碼錯誤"));
+    });
+}
+
+/// Kills the server with SIGKILL while clients hammer an audited action; after a restart the
+/// trail verifies and every response a client received has its audit record.
+#[test]
+fn every_acknowledged_action_survives_sigkill_and_the_trail_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut demo = spawn_demo_fast(&data);
+    let url = demo.url.clone();
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let (url, acknowledged, stop) = (url.clone(), acknowledged.clone(), stop.clone());
+        workers.push(std::thread::spawn(move || {
+            rt().block_on(async move {
+                let c = client();
+                let deadline = Instant::now() + Duration::from_secs(20);
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline
+                {
+                    n += 1;
+                    // A refused sign-in (unknown nonce) is an audited action.
+                    let r = c
+                        .post(format!("{url}/login"))
+                        .form(&[
+                            ("account", "lin.meiling"),
+                            ("password", "x"),
+                            ("nonce", &format!("w{w}-{n}")),
+                            ("signature", "AAAA"),
+                            ("certificate", ""),
+                            ("format", "PKCS7"),
+                        ])
+                        .send()
+                        .await;
+                    match r {
+                        Ok(r) if r.status() == 401 => {
+                            let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+                            // Acknowledged only once the whole body has arrived.
+                            if r.text().await.is_ok() {
+                                acknowledged.lock().unwrap().push(id);
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+            })
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    demo.child.kill().unwrap(); // SIGKILL
+    demo.child.wait().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let acked: HashSet<String> = acknowledged.lock().unwrap().iter().cloned().collect();
+    assert!(
+        acked.len() > 20,
+        "only {} actions acknowledged",
+        acked.len()
+    );
+
+    let o = bin()
+        .args(["audit", "verify", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&o),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let recorded: HashSet<String> = rt().block_on(async {
+        let path = data.join("querywarden.sqlite");
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT request_id FROM audit_records WHERE action = 'auth.login.failed'",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        rows.into_iter().map(|(r,)| r).collect()
+    });
+    let missing: Vec<_> = acked.difference(&recorded).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged actions have no record",
+        missing.len()
+    );
+}
