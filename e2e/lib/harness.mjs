@@ -16,12 +16,12 @@ export function useDemo() {
     const demoCa = await sharedDemoCa();
     env.server = await startDemo({ demoCa });
     env.browser = await launchBrowser();
-  });
+  }, { timeout: 180_000 });
 
   after(async () => {
     await env.browser?.close();
     await env.server?.stop();
-  });
+  }, { timeout: 30_000 });
 
   /** A new context and page on the file's server. */
   env.open = async () => {

@@ -8,7 +8,7 @@ import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
 
-test('demo sign-in as lin.meiling lands on the zh-TW home page with her name', async () => {
+test('demo sign-in as lin.meiling lands on the zh-TW home page with her name', { timeout: 120_000 }, async () => {
   await demo.run('signin', async ({ context, page }) => {
     const before = rocToday();
     await page.goto('/login');
@@ -50,7 +50,7 @@ test('demo sign-in as lin.meiling lands on the zh-TW home page with her name', a
   });
 });
 
-test('a wrong password shows the error and its code and sets no session', async () => {
+test('a wrong password shows the error and its code and sets no session', { timeout: 120_000 }, async () => {
   await demo.run('wrong-password', async ({ context, page }) => {
     await page.goto('/login');
     await shot(page, 'wrong-password', '01-login');
@@ -73,7 +73,7 @@ test('a wrong password shows the error and its code and sets no session', async 
   });
 });
 
-test('the language link switches the pages to English and back', async () => {
+test('the language link switches the pages to English and back', { timeout: 120_000 }, async () => {
   await demo.run('english', async ({ page }) => {
     await page.goto('/login');
     assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');

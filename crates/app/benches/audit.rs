@@ -113,6 +113,21 @@ fn verify(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(10));
     g.throughput(criterion::Throughput::Elements(records + 2));
+    g.bench_function("scan_only_200k", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut after = 0;
+                let mut n = 0;
+                loop {
+                    let batch = app.store().audit_batch(after, 20_000).await.unwrap();
+                    let Some(last) = batch.last() else { break };
+                    after = last.seq;
+                    n += batch.len();
+                }
+                n
+            })
+        })
+    });
     g.bench_function("whole_trail_200k", |b| {
         b.iter(|| {
             let report = rt.block_on(audit::verify(app.store(), app.keys())).unwrap();

@@ -12,10 +12,10 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use querywarden_ledger::Hash;
-use querywarden_ledger::chain::{GENESIS, chain_hash};
+use querywarden_ledger::chain::{GENESIS, chain_hash_from_leaf};
 use querywarden_ledger::checkpoint::{Checkpoint, open_checkpoint};
 use querywarden_ledger::merkle::{CompactRange, consistency_proof, leaf_hash, verify_consistency};
-use querywarden_storage::{CheckpointRow, StorageError, Store};
+use querywarden_storage::{AuditVisitor, CheckpointRow, ScanRecord, StorageError, Store};
 use serde::Deserialize;
 
 use crate::AppError;
@@ -192,7 +192,82 @@ struct EntryColumns<'a> {
     subject: Option<&'a str>,
 }
 
-const BATCH: u32 = 20_000;
+/// The verification state, fed one record at a time in sequence order.
+struct Verifier {
+    checkpoints: Vec<CheckpointRow>,
+    next_checkpoint: usize,
+    verifiers: Vec<querywarden_ledger::checkpoint::NoteVerifier>,
+    leaves: levels::LevelCache,
+    range: CompactRange,
+    prev: Hash,
+    after: u64,
+    previous_checkpoint: Option<usize>,
+    report: VerifyReport,
+}
+
+impl AuditVisitor for Verifier {
+    /// Checks one record; false stops the scan at the first failure.
+    fn visit(&mut self, rec: ScanRecord<'_>) -> bool {
+        let expected = self.after + 1;
+        if rec.seq != expected {
+            return self.fail(VerifyFailure::Gap {
+                expected,
+                found: rec.seq,
+            });
+        }
+        let leaf = leaf_hash(rec.entry);
+        let h = chain_hash_from_leaf(&self.prev, &leaf);
+        if h.as_slice() != rec.chain_hash {
+            return self.fail(VerifyFailure::ChainMismatch { seq: rec.seq });
+        }
+        if let Some(column) = column_mismatch(&rec) {
+            return self.fail(VerifyFailure::ColumnMismatch {
+                seq: rec.seq,
+                column,
+            });
+        }
+        self.prev = h;
+        self.after = rec.seq;
+        self.leaves.push(leaf);
+        self.range.push(leaf);
+        self.report.records += 1;
+        while let Some(i) = Some(self.next_checkpoint).filter(|&i| {
+            self.checkpoints
+                .get(i)
+                .is_some_and(|c| c.size == self.range.size())
+        }) {
+            self.next_checkpoint += 1;
+            let c = &self.checkpoints[i];
+            if let Some(f) = check_checkpoint(c, self.range.root(), &self.verifiers) {
+                return self.fail(f);
+            }
+            if let Some(p) = self.previous_checkpoint.map(|p| &self.checkpoints[p]) {
+                let consistent = consistency_proof(p.size, c.size, &self.leaves)
+                    .ok()
+                    .is_some_and(|proof| {
+                        verify_consistency(p.size, c.size, &p.root, &c.root, &proof).is_ok()
+                    });
+                if !consistent {
+                    let f = VerifyFailure::Inconsistent {
+                        from: p.number,
+                        to: c.number,
+                    };
+                    return self.fail(f);
+                }
+            }
+            self.previous_checkpoint = Some(i);
+            self.report.checkpoints += 1;
+        }
+        true
+    }
+}
+
+impl Verifier {
+    fn fail(&mut self, f: VerifyFailure) -> bool {
+        self.report.failure = Some(f);
+        false
+    }
+}
 
 /// Recomputes the whole trail. Stops at the first failure and names it.
 pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, StorageError> {
@@ -206,9 +281,8 @@ pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, Stora
         failure: None,
     };
     for (i, c) in checkpoints.iter().enumerate() {
-        let expected_number = i as u64 + 1;
         let prev_size = if i == 0 { 0 } else { checkpoints[i - 1].size };
-        if c.number != expected_number || c.size < prev_size {
+        if c.number != i as u64 + 1 || c.size < prev_size {
             report.failure = Some(VerifyFailure::CheckpointSequence {
                 checkpoint: c.number,
             });
@@ -216,76 +290,21 @@ pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, Stora
             return Ok(report);
         }
     }
-    let mut next_checkpoint = checkpoints.iter().peekable();
-    let mut leaves = levels::LevelCache::new();
-    let mut range = CompactRange::new();
-    let mut prev = GENESIS;
-    let mut after = 0u64;
-    let mut previous_checkpoint: Option<(&CheckpointRow, Hash)> = None;
-    'scan: loop {
-        let batch = store.audit_batch(after, BATCH).await?;
-        if batch.is_empty() {
-            break;
-        }
-        for rec in &batch {
-            let expected = after + 1;
-            if rec.seq != expected {
-                report.failure = Some(VerifyFailure::Gap {
-                    expected,
-                    found: rec.seq,
-                });
-                break 'scan;
-            }
-            let h = chain_hash(&prev, &rec.entry);
-            if h != rec.chain_hash {
-                report.failure = Some(VerifyFailure::ChainMismatch { seq: rec.seq });
-                break 'scan;
-            }
-            if let Some(column) = column_mismatch(rec) {
-                report.failure = Some(VerifyFailure::ColumnMismatch {
-                    seq: rec.seq,
-                    column,
-                });
-                break 'scan;
-            }
-            prev = h;
-            after = rec.seq;
-            let leaf = leaf_hash(&rec.entry);
-            leaves.push(leaf);
-            range.push(leaf);
-            report.records += 1;
-            while let Some(c) = next_checkpoint
-                .peek()
-                .copied()
-                .filter(|c| c.size == range.size())
-            {
-                next_checkpoint.next();
-                if let Some(f) = check_checkpoint(c, range.root(), keys) {
-                    report.failure = Some(f);
-                    break 'scan;
-                }
-                if let Some((p, p_root)) = previous_checkpoint {
-                    let consistent =
-                        consistency_proof(p.size, c.size, &leaves)
-                            .ok()
-                            .is_some_and(|proof| {
-                                verify_consistency(p.size, c.size, &p_root, &c.root, &proof).is_ok()
-                            });
-                    if !consistent {
-                        report.failure = Some(VerifyFailure::Inconsistent {
-                            from: p.number,
-                            to: c.number,
-                        });
-                        break 'scan;
-                    }
-                }
-                previous_checkpoint = Some((c, c.root));
-                report.checkpoints += 1;
-            }
-        }
-    }
+    let verifier = Verifier {
+        checkpoints,
+        next_checkpoint: 0,
+        verifiers: keys.verifiers().to_vec(),
+        leaves: levels::LevelCache::new(),
+        range: CompactRange::new(),
+        prev: GENESIS,
+        after: 0,
+        previous_checkpoint: None,
+        report,
+    };
+    let v = store.scan_audit(verifier).await?;
+    let mut report = v.report;
     if report.failure.is_none()
-        && let Some(c) = next_checkpoint.next()
+        && let Some(c) = v.checkpoints.get(v.next_checkpoint)
     {
         report.failure = Some(VerifyFailure::CheckpointBeyondLog {
             checkpoint: c.number,
@@ -295,12 +314,12 @@ pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, Stora
     }
     report.uncheckpointed = report
         .records
-        .saturating_sub(previous_checkpoint.map_or(0, |(c, _)| c.size));
+        .saturating_sub(v.previous_checkpoint.map_or(0, |i| v.checkpoints[i].size));
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
-fn column_mismatch(rec: &querywarden_storage::StoredAuditRecord) -> Option<&'static str> {
+fn column_mismatch(rec: &ScanRecord<'_>) -> Option<&'static str> {
     let Ok(cols) = serde_json::from_slice::<EntryColumns<'_>>(&rec.entry) else {
         return Some("entry");
     };
@@ -323,20 +342,24 @@ fn column_mismatch(rec: &querywarden_storage::StoredAuditRecord) -> Option<&'sta
         return Some("outcome");
     }
     let subject_hex = cols.subject.and_then(|s| s.rsplit(':').next());
-    if subject_hex != rec.subject_hmac.as_deref() {
+    if subject_hex != rec.subject_hmac {
         return Some("subject_hmac");
     }
     None
 }
 
-fn check_checkpoint(c: &CheckpointRow, computed: Hash, keys: &KeyRing) -> Option<VerifyFailure> {
+fn check_checkpoint(
+    c: &CheckpointRow,
+    computed: Hash,
+    verifiers: &[querywarden_ledger::checkpoint::NoteVerifier],
+) -> Option<VerifyFailure> {
     if c.root != computed {
         return Some(VerifyFailure::RootMismatch {
             checkpoint: c.number,
             size: c.size,
         });
     }
-    match open_checkpoint(&c.note, keys.verifiers()) {
+    match open_checkpoint(&c.note, verifiers) {
         Ok((signed, _)) if signed.size == c.size && signed.root == c.root => None,
         Ok(_) => Some(VerifyFailure::BadSignature {
             checkpoint: c.number,

@@ -112,6 +112,9 @@ pub struct RawBli {
     pub client_key: Option<PathBuf>,
     pub ca_bundle: Option<PathBuf>,
     pub agency_code: String,
+    /// Which column of the platform's usage-log export holds which field (default: the
+    /// simulator's format); another real format needs only this table, no code.
+    pub usage_log_columns: querywarden_bli::usage_log::ColumnMapping,
 }
 
 impl Default for RawBli {
@@ -126,6 +129,7 @@ impl Default for RawBli {
             client_key: None,
             ca_bundle: None,
             agency_code: "KHH-SOCBU".into(),
+            usage_log_columns: Default::default(),
         }
     }
 }

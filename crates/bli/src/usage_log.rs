@@ -39,7 +39,7 @@ pub struct UsageRecord {
 
 /// Which column (by header name) holds which field. `Default` is the simulator's export;
 /// deserializable from TOML (`[usage_log.columns]` in the config) to read another layout.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ColumnMapping {
     pub platform_record_id: String,

@@ -8,6 +8,7 @@ pub mod id;
 pub mod keys;
 pub mod serve;
 pub mod simulator;
+pub mod usage_log;
 
 use std::path::PathBuf;
 

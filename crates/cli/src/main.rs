@@ -35,6 +35,9 @@ enum Command {
     /// 金鑰管理 / key management
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
+    /// 勞保局平臺使用紀錄 / the BLI platform's usage records
+    #[command(subcommand)]
+    UsageLog(commands::usage_log::UsageLogCommand),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Simulator(args) => commands::simulator::run(args).await,
         Command::Audit(cmd) => commands::audit::run(cmd).await,
         Command::Keys(cmd) => commands::keys::run(cmd).await,
+        Command::UsageLog(cmd) => commands::usage_log::run(cmd).await,
         Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -21,9 +21,15 @@ pub const GENESIS: Hash = [0u8; 32];
 /// ties the chain to the very value that is appended to the Merkle tree, and gives every input
 /// a fixed length, so no two (prev, entry) pairs can be confused.
 pub fn chain_hash(prev: &Hash, entry: &[u8]) -> Hash {
+    chain_hash_from_leaf(prev, &leaf_hash(entry))
+}
+
+/// [`chain_hash`] for a caller that already holds the entry's leaf hash (verification hashes
+/// each entry once for both the chain and the Merkle tree).
+pub fn chain_hash_from_leaf(prev: &Hash, leaf: &Hash) -> Hash {
     let mut h = Sha256::new();
     h.update(prev);
-    h.update(leaf_hash(entry));
+    h.update(leaf);
     h.finalize().into()
 }
 

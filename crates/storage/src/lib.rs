@@ -12,9 +12,13 @@ mod auth;
 mod error;
 mod org;
 mod sqlite;
+mod usage;
 
-pub use audit::{AuditFilter, AuditReceipt, CheckpointRow, StoredAuditRecord};
+pub use audit::{
+    AuditFilter, AuditReceipt, AuditVisitor, CheckpointRow, ScanRecord, StoredAuditRecord,
+};
 pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
 pub use error::StorageError;
 pub use org::NewPerson;
 pub use sqlite::{Readiness, Store, WriteTx};
+pub use usage::PlatformUsageRow;

@@ -26,6 +26,8 @@ pub struct Store {
     /// The last write failure caused by a full disk or read-only file, until a write succeeds
     /// again; readiness reports it.
     pub(crate) write_failure: Arc<Mutex<Option<&'static str>>>,
+    /// The database file, for the bulk read-only scan (`None` in memory).
+    pub(crate) path: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Store {
@@ -72,7 +74,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        Self::open_with(options).await
+        let mut store = Self::open_with(options).await?;
+        store.path = Some(path.to_path_buf());
+        Ok(store)
     }
 
     /// An in-memory database, for tests of code above storage.
@@ -92,6 +96,7 @@ impl Store {
             writer: pool.clone(),
             reader: pool,
             write_failure: Arc::default(),
+            path: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -118,6 +123,7 @@ impl Store {
             writer,
             reader,
             write_failure: Arc::default(),
+            path: None,
         };
         store.migrate().await?;
         Ok(store)

@@ -1,0 +1,218 @@
+//! Import of the BLI platform's usage records (§7): validated row by row, all or nothing,
+//! idempotent by the platform's record id. Subjects are stored as HMACs only.
+
+use jiff::Timestamp;
+use querywarden_bli::usage_log::{ColumnMapping, RowError, parse_csv};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_storage::{PlatformUsageRow, Store};
+use sha2::{Digest, Sha256};
+
+use crate::AppError;
+use crate::keys::KeyRing;
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageImportReport {
+    pub rows: u64,
+    pub added: u64,
+    /// Rows already imported before (same platform record id).
+    pub already_present: u64,
+}
+
+/// Imports a usage-log export. The inner `Err` lists every bad row (nothing was imported).
+pub async fn import(
+    store: &Store,
+    keys: &KeyRing,
+    mapping: &ColumnMapping,
+    actor: Option<Actor>,
+    text: &str,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Result<UsageImportReport, Vec<RowError>>, AppError> {
+    let file_sha256 = hex::encode(Sha256::digest(text.as_bytes()));
+    let mut event = AuditEvent::system(now, AuditAction::UsageLogImported, request_id)
+        .on("usage_log", &file_sha256[..16]);
+    event.actor = actor;
+    let records = match parse_csv(text, mapping) {
+        Ok(r) => r,
+        Err(errors) => {
+            let mut tx = store.begin().await?;
+            tx.append_audit(
+                &event
+                    .outcome(Outcome::Refused("usage_log.bad_rows".into()))
+                    .detail("bad_rows", errors.len()),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Err(errors));
+        }
+    };
+    let rows: Vec<PlatformUsageRow> = records
+        .iter()
+        .map(|r| {
+            let d = keys.subject_digest(&r.subject);
+            PlatformUsageRow {
+                platform_record_id: r.platform_record_id.clone(),
+                at: r.at.to_string(),
+                agency_code: r.agency_code.clone(),
+                operator_account: r.operator_account.clone(),
+                item: r.item.code().to_string(),
+                subject_hmac: d.hex,
+                hmac_key_id: d.key_id,
+                subject_masked: r.subject.masked(),
+                request_id: r.request_id.clone(),
+                outcome: r.outcome.clone(),
+            }
+        })
+        .collect();
+    let total = rows.len() as u64;
+    let mut tx = store.begin().await?;
+    let import_id = tx
+        .insert_usage_import(
+            &now.to_string(),
+            actor.map(|a| a.person.get()),
+            &file_sha256,
+            total,
+        )
+        .await?;
+    let added = tx.insert_usage_rows(import_id, &rows).await?;
+    if added == 0 {
+        // Nothing new: leave no import row behind, only the audit record of the attempt.
+        drop(tx);
+        tx = store.begin().await?;
+    }
+    tx.append_audit(
+        &event
+            .detail("rows", total)
+            .detail("added", added)
+            .detail("already_present", total - added),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(UsageImportReport {
+        rows: total,
+        added,
+        already_present: total - added,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use querywarden_bli::Connector;
+    use querywarden_bli::simulator::{self, SimulatorConfig};
+    use querywarden_bli::{BliItem, HttpConnector, HttpConnectorConfig, QueryRequest};
+    use querywarden_domain::NationalId;
+
+    async fn simulator_export(n: usize) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = simulator::spawn(SimulatorConfig::default(), listener)
+            .await
+            .unwrap();
+        let connector = HttpConnector::new(HttpConnectorConfig::new(sim.base_url())).unwrap();
+        for (i, id) in ["A123456789", "F131104093", "E123456783"]
+            .iter()
+            .cycle()
+            .take(n)
+            .enumerate()
+        {
+            let req = QueryRequest::new(
+                format!("req-{i}"),
+                BliItem::ALL[i % BliItem::ALL.len()],
+                NationalId::parse(id).unwrap(),
+                "KHH-SOCBU",
+                "lin.meiling",
+            )
+            .unwrap();
+            let _ = connector.query(&req).await;
+        }
+        sim.usage_log().to_csv()
+    }
+
+    fn keys(dir: &std::path::Path) -> KeyRing {
+        KeyRing::open_or_create(dir, Timestamp::now()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_simulators_export_imports_once_and_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_memory().await.unwrap();
+        let keys = keys(dir.path());
+        let csv = simulator_export(7).await;
+        let first = import(
+            &store,
+            &keys,
+            &ColumnMapping::default(),
+            None,
+            &csv,
+            Timestamp::now(),
+            "r1",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            first,
+            UsageImportReport {
+                rows: 7,
+                added: 7,
+                already_present: 0
+            }
+        );
+        let again = import(
+            &store,
+            &keys,
+            &ColumnMapping::default(),
+            None,
+            &csv,
+            Timestamp::now(),
+            "r2",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            again,
+            UsageImportReport {
+                rows: 7,
+                added: 0,
+                already_present: 7
+            }
+        );
+        assert_eq!(store.usage_record_count().await.unwrap(), 7);
+        // Stored by HMAC: the auditor finds a subject's platform records by computing it.
+        let a = keys.subject_digest(&NationalId::parse("A123456789").unwrap());
+        let rows = store.usage_records_for_subject(&a.hex).await.unwrap();
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r.subject_masked == "A12****789"));
+    }
+
+    #[tokio::test]
+    async fn one_bad_row_imports_nothing_and_names_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_memory().await.unwrap();
+        let keys = keys(dir.path());
+        let csv = simulator_export(3).await;
+        let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+        lines[2] = lines[2].replace("F131104093", "F131104094");
+        let bad = lines.join("\n") + "\n";
+        let errors = import(
+            &store,
+            &keys,
+            &ColumnMapping::default(),
+            None,
+            &bad,
+            Timestamp::now(),
+            "r",
+        )
+        .await
+        .unwrap()
+        .unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 3);
+        assert!(!errors[0].reason.contains("F131104094"));
+        assert_eq!(store.usage_record_count().await.unwrap(), 0);
+        let (records, _) = store.audit_extent().await.unwrap();
+        assert_eq!(records, 1, "the refused import is audited");
+    }
+}

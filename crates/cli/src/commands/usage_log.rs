@@ -1,0 +1,69 @@
+//! `querywarden usage-log import FILE`: the BLI platform's usage records (§7).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use super::Location;
+
+#[derive(Debug, Subcommand)]
+pub enum UsageLogCommand {
+    /// 匯入勞保局平臺使用紀錄（CSV）/ import the platform's usage records (CSV)
+    ///
+    /// 每一列都會檢查；任一列有誤時列出所有錯誤列（含行號）且完全不匯入。
+    /// 重複匯入同一檔案不會新增任何紀錄。欄位對應見設定 `bli.usage_log_columns`。
+    /// Every row is validated; if any is bad, all bad rows are listed by line and nothing is
+    /// imported. Importing the same file again adds nothing.
+    Import {
+        /// CSV 檔 / CSV file
+        file: PathBuf,
+        #[command(flatten)]
+        location: Location,
+    },
+}
+
+pub async fn run(cmd: UsageLogCommand) -> anyhow::Result<ExitCode> {
+    let UsageLogCommand::Import { file, location } = cmd;
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let app = location.open().await?;
+    let outcome = querywarden_app::usage_log::import(
+        app.store(),
+        app.keys(),
+        &app.config().bli.usage_log_columns,
+        None,
+        &text,
+        jiff::Timestamp::now(),
+        &querywarden_app::new_request_id(),
+    )
+    .await?;
+    app.checkpoint_if_due(false).await?;
+    app.close().await;
+    match outcome {
+        Ok(r) => {
+            println!(
+                "已匯入 imported: {} 列 rows, 新增 added {}, 先前已匯入 already present {}",
+                r.rows, r.added, r.already_present
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            println!(
+                "未匯入任何資料 / nothing imported: {} 列有誤 bad rows",
+                errors.len()
+            );
+            for e in &errors {
+                match &e.column {
+                    Some(c) => println!(
+                        "  第 {} 行 line {}, 欄位 column {c}: {}",
+                        e.line, e.line, e.reason
+                    ),
+                    None => println!("  第 {} 行 line {}: {}", e.line, e.line, e.reason),
+                }
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
