@@ -113,7 +113,7 @@ fn verify(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(10));
     g.throughput(criterion::Throughput::Elements(records + 2));
-    g.bench_function("scan_only_200k", |b| {
+    g.bench_function("sqlx_paged_scan_200k_for_comparison", |b| {
         b.iter(|| {
             rt.block_on(async {
                 let mut after = 0;

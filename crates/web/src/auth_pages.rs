@@ -36,9 +36,27 @@ fn no_auth(op: &OperationId) -> ApiError {
     )
 }
 
-pub async fn login_form(State(state): State<AppState>, Lang(m): Lang, op: OperationId) -> Response {
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    notice: Option<String>,
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Response {
+    // Only known notices: the query string must not become a way to put text on our page.
+    let notice = match q.notice.as_deref() {
+        Some(n @ ("idle" | "absolute" | "ended" | "disabled" | "required")) => Some(FormError {
+            code: format!("session.{n}"),
+            message: m.get(&format!("notice-{n}")),
+        }),
+        _ => None,
+    };
     render(
-        &LoginPage::new(m, state.app.config().demo, String::new(), None),
+        &LoginPage::new(m, state.app.config().demo, String::new(), notice),
         &op,
     )
 }

@@ -62,7 +62,7 @@ pub async fn home(
                     .iter()
                     .map(|r| if m.is_zh() { r.name_zh() } else { r.name_en() })
                     .collect::<Vec<_>>()
-                    .join("、"),
+                    .join(if m.is_zh() { "、" } else { ", " }),
                 name: p.name,
                 title: p.title,
             })
@@ -141,7 +141,13 @@ pub struct CheckIdForm {
 
 /// Checks a number typed by a person. It arrives in the POST body (never the URL) and is not
 /// logged; only its masked form is shown back.
-pub async fn id_check(Lang(m): Lang, op: OperationId, Form(form): Form<CheckIdForm>) -> Response {
+pub async fn id_check(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    session: MaybeSession,
+    Form(form): Form<CheckIdForm>,
+) -> Response {
     let result = match NationalId::parse(&form.id) {
         Ok(id) => IdCheckResult {
             valid: true,
@@ -171,7 +177,9 @@ pub async fn id_check(Lang(m): Lang, op: OperationId, Form(form): Form<CheckIdFo
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    (status, render(&IdCheckPage::new(m, Some(result)), &op)).into_response()
+    let mut page = IdCheckPage::new(m, Some(result));
+    page.user = bar(&state, &session);
+    (status, render(&page, &op)).into_response()
 }
 
 #[derive(Deserialize)]

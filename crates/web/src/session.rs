@@ -56,6 +56,25 @@ async fn resolve(
     auth::authenticate(state.app.store(), ctx, &token, jiff::Timestamp::now()).await
 }
 
+/// Where a page request goes when its session is over: the sign-in page, saying why, with
+/// the dead cookie cleared.
+fn to_login(state: &AppState, refusal: SessionRefusal) -> Response {
+    let notice = match refusal {
+        SessionRefusal::Expired(querywarden_domain::auth::SessionStatus::IdleExpired) => "idle",
+        SessionRefusal::Expired(querywarden_domain::auth::SessionStatus::AbsoluteExpired) => {
+            "absolute"
+        }
+        SessionRefusal::Expired(_) => "ended",
+        SessionRefusal::Disabled => "disabled",
+        SessionRefusal::None | SessionRefusal::Locked => "required",
+    };
+    let mut res = Redirect::to(&format!("/login?notice={notice}")).into_response();
+    if let Ok(v) = clear_cookie(state, SESSION_COOKIE).parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
 /// A signed-in, unlocked person, for pages: anyone else is sent to sign in, a locked
 /// session to the lock page.
 pub struct PageSession(pub SignedIn);
@@ -67,7 +86,7 @@ impl FromRequestParts<AppState> for PageSession {
         match resolve(parts, state).await {
             Ok(Ok(s)) => Ok(PageSession(s)),
             Ok(Err(SessionRefusal::Locked)) => Err(Redirect::to("/session/locked").into_response()),
-            Ok(Err(_)) => Err(Redirect::to("/login").into_response()),
+            Ok(Err(r)) => Err(to_login(state, r)),
             Err(e) => {
                 let op = OperationId::from_request_parts(parts, state)
                     .await
@@ -88,7 +107,12 @@ impl FromRequestParts<AppState> for MaybeSession {
         match resolve(parts, state).await {
             Ok(Ok(s)) => Ok(MaybeSession(Some(s))),
             Ok(Err(SessionRefusal::Locked)) => Err(Redirect::to("/session/locked").into_response()),
-            Ok(Err(_)) => Ok(MaybeSession(None)),
+            // A cookie of a session that has ended: say so rather than quietly showing the
+            // page as if nobody had signed in.
+            Ok(Err(r @ (SessionRefusal::Expired(_) | SessionRefusal::Disabled))) => {
+                Err(to_login(state, r))
+            }
+            Ok(Err(SessionRefusal::None)) => Ok(MaybeSession(None)),
             Err(e) => {
                 let op = OperationId::from_request_parts(parts, state)
                     .await

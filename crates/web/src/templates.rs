@@ -32,8 +32,10 @@ pub struct FormError {
     pub message: String,
 }
 
-fn today() -> String {
-    taipei_date(jiff::Timestamp::now()).format_long()
+/// Today in Asia/Taipei: the ROC form in Chinese, ISO with the ROC year in English.
+fn today_in(m: &Messages) -> String {
+    let d = taipei_date(jiff::Timestamp::now());
+    if m.is_zh() { d.format_long() } else { d.format_en() }
 }
 
 /// A row of the demo-account table.
@@ -67,11 +69,12 @@ impl HomePage {
         audit_records: u64,
         checkpoint: Option<String>,
     ) -> Self {
+        let today = today_in(&m);
         Self {
             m,
             user,
             path: "/".into(),
-            today: today(),
+            today,
             demo,
             people,
             audit_records,
@@ -105,11 +108,12 @@ pub struct CataloguePage {
 
 impl CataloguePage {
     pub fn new(m: Messages, items: Vec<ItemRow>, bases: Vec<BasisRow>) -> Self {
+        let today = today_in(&m);
         Self {
             m,
             user: None,
             path: "/catalogue".into(),
-            today: today(),
+            today,
             items,
             bases,
         }
@@ -137,11 +141,12 @@ pub struct IdCheckPage {
 
 impl IdCheckPage {
     pub fn new(m: Messages, result: Option<IdCheckResult>) -> Self {
+        let today = today_in(&m);
         Self {
             m,
             user: None,
             path: "/tools/national-id".into(),
-            today: today(),
+            today,
             result,
         }
     }
@@ -160,11 +165,12 @@ pub struct ErrorPage {
 
 impl ErrorPage {
     pub fn new(m: Messages, path: &str, message: String, operation_id: String) -> Self {
+        let today = today_in(&m);
         Self {
             m,
             user: None,
             path: path.to_string(),
-            today: today(),
+            today,
             message,
             operation_id,
         }
@@ -185,11 +191,12 @@ pub struct LoginPage {
 
 impl LoginPage {
     pub fn new(m: Messages, demo: bool, account: String, error: Option<FormError>) -> Self {
+        let today = today_in(&m);
         Self {
             m,
             user: None,
             path: "/login".into(),
-            today: today(),
+            today,
             demo,
             account,
             error,
@@ -211,11 +218,12 @@ pub struct LockedPage {
 
 impl LockedPage {
     pub fn new(m: Messages, csrf: String, error: Option<FormError>) -> Self {
+        let today = today_in(&m);
         Self {
             m,
             user: None,
             path: "/session/locked".into(),
-            today: today(),
+            today,
             csrf,
             error,
         }
@@ -244,11 +252,12 @@ impl PasswordPage {
         error: Option<FormError>,
     ) -> Self {
         let csrf = user.csrf.clone();
+        let today = today_in(&m);
         Self {
             m,
             user: Some(user),
             path: "/account/password".into(),
-            today: today(),
+            today,
             csrf,
             must_change,
             done,

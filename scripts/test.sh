@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md names it: the Rust tests (unit, property, integration
+# against the real binary, the BLI simulator and SQLite), then the real-browser tests.
+# Works on a fresh machine: scripts/e2e.sh installs Chromium and the npm packages it needs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/querywarden-target}"
+
+echo "== cargo test --workspace"
+cargo test --workspace --locked
+
+echo "== browser tests"
+scripts/e2e.sh
