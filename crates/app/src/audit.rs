@@ -7,6 +7,7 @@
 
 pub mod export;
 pub mod levels;
+pub mod search;
 
 use std::time::Instant;
 
@@ -320,7 +321,7 @@ pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, Stora
 }
 
 fn column_mismatch(rec: &ScanRecord<'_>) -> Option<&'static str> {
-    let Ok(cols) = serde_json::from_slice::<EntryColumns<'_>>(&rec.entry) else {
+    let Ok(cols) = serde_json::from_slice::<EntryColumns<'_>>(rec.entry) else {
         return Some("entry");
     };
     if cols.seq != rec.seq {

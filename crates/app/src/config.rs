@@ -49,6 +49,11 @@ pub struct RawServer {
     pub listen: String,
     /// Set only by `demo`: allows cookies without `Secure` on loopback.
     pub demo: bool,
+    /// PEM certificate chain (leaf first) the server presents when it terminates TLS
+    /// itself; required with `auth.certificate_mode = "mutual_tls"`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for RawServer {
@@ -56,6 +61,8 @@ impl Default for RawServer {
         Self {
             listen: "127.0.0.1:8080".into(),
             demo: false,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -229,11 +236,20 @@ pub struct RawConfig {
     pub log: RawLog,
 }
 
+/// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub demo: bool,
+    /// Present exactly when the server terminates TLS itself (mutual-TLS sign-in).
+    pub tls: Option<ServerTls>,
     pub data_dir: PathBuf,
     pub key_dir: PathBuf,
     pub audit: RawAudit,
@@ -288,6 +304,50 @@ impl Config {
 }
 
 impl RawConfig {
+    /// §3 mutual TLS: the server terminates TLS, so it needs its own certificate and key,
+    /// and the card trust anchors to ask browsers for. TLS files without mutual TLS are
+    /// refused rather than silently ignored.
+    fn server_tls(&self) -> Result<Option<ServerTls>, ConfigError> {
+        let (cert, key) = (&self.server.tls_cert, &self.server.tls_key);
+        if self.auth.certificate_mode != CertificateMode::MutualTls {
+            if cert.is_some() || key.is_some() {
+                let k = if cert.is_some() {
+                    "server.tls_cert"
+                } else {
+                    "server.tls_key"
+                };
+                return Err(ConfigError::invalid(
+                    k,
+                    "只在 auth.certificate_mode = \"mutual_tls\" 時使用",
+                ));
+            }
+            return Ok(None);
+        }
+        if self.server.demo {
+            return Err(ConfigError::invalid(
+                "auth.certificate_mode",
+                "示範模式使用 signed_challenge（示範簽章器），不提供 mutual_tls",
+            ));
+        }
+        let non_empty = |p: &Option<PathBuf>| p.clone().filter(|p| !p.as_os_str().is_empty());
+        let cert = non_empty(cert).ok_or_else(|| {
+            ConfigError::invalid(
+                "server.tls_cert",
+                "mutual_tls 模式須設定伺服器憑證（PEM，葉憑證在前）",
+            )
+        })?;
+        let key = non_empty(key).ok_or_else(|| {
+            ConfigError::invalid("server.tls_key", "mutual_tls 模式須設定伺服器私鑰（PEM）")
+        })?;
+        if self.auth.trust_anchors.is_none() {
+            return Err(ConfigError::invalid(
+                "auth.trust_anchors",
+                "mutual_tls 模式須設定自然人憑證信任錨，以要求並驗證用戶端憑證",
+            ));
+        }
+        Ok(Some(ServerTls { cert, key }))
+    }
+
     pub fn validate(self) -> Result<Config, ConfigError> {
         let listen: SocketAddr = self.server.listen.parse().map_err(|_| {
             ConfigError::invalid("server.listen", "須為 IP:埠，例如 127.0.0.1:8080")
@@ -385,12 +445,7 @@ impl RawConfig {
                 "須介於 10 與 600 秒之間",
             ));
         }
-        if self.auth.certificate_mode == CertificateMode::MutualTls {
-            return Err(ConfigError::invalid(
-                "auth.certificate_mode",
-                "mutual_tls 尚未提供，請使用 signed_challenge",
-            ));
-        }
+        let tls = self.server_tls()?;
         let log_json = match self.log.format.as_str() {
             "pretty" => false,
             "json" => true,
@@ -410,6 +465,7 @@ impl RawConfig {
         Ok(Config {
             listen,
             demo: self.server.demo,
+            tls,
             data_dir: self.storage.data_dir,
             key_dir,
             audit: self.audit,
@@ -485,6 +541,51 @@ mod tests {
     fn demo_mode_refuses_a_public_address() {
         let err = load_str("[server]\nlisten = \"0.0.0.0:8080\"\ndemo = true\n").unwrap_err();
         assert!(matches!(err, ConfigError::Invalid { ref key, .. } if key == "server.demo"));
+    }
+
+    #[test]
+    fn mutual_tls_needs_the_server_certificate_and_key_and_names_the_missing_one() {
+        let mode = "[auth]\ntrust_anchors = \"moica.pem\"\ncertificate_mode = \"mutual_tls\"\n";
+        let err = load_str(mode).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "server.tls_cert"),
+            "{err:?}"
+        );
+        let err = load_str(&format!("[server]\ntls_cert = \"s.pem\"\n{mode}")).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "server.tls_key"),
+            "{err:?}"
+        );
+        let c = load_str(&format!(
+            "[server]\ntls_cert = \"s.pem\"\ntls_key = \"s.key\"\n{mode}"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.tls,
+            Some(ServerTls {
+                cert: PathBuf::from("s.pem"),
+                key: PathBuf::from("s.key"),
+            })
+        );
+        let no_anchors = "[auth]\ncertificate_mode = \"mutual_tls\"\n";
+        let err = load_str(&format!(
+            "[server]\ntls_cert = \"s.pem\"\ntls_key = \"s.key\"\n{no_anchors}"
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "auth.trust_anchors"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn tls_files_without_mutual_tls_are_refused_not_ignored() {
+        let err = load_str("[server]\ntls_cert = \"s.pem\"\ntls_key = \"s.key\"\n").unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "server.tls_cert"),
+            "{err:?}"
+        );
+        assert_eq!(RawConfig::default().validate().unwrap().tls, None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Handlers are thin: they take the parsed input and the operation id, call one function of
 //! `querywarden_app`, and map the result.
 
+pub mod admin_pages;
 pub mod api;
 pub mod auth_pages;
 pub mod error;
@@ -117,6 +118,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/account/password",
             get(auth_pages::password_form).post(auth_pages::password_submit),
+        )
+        .route("/audit", get(admin_pages::audit_form))
+        .route("/audit/search", post(admin_pages::audit_search))
+        .route(
+            "/admin/usage-log",
+            get(admin_pages::usage_form)
+                .post(admin_pages::usage_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(21 * 1024 * 1024)),
         )
         .route("/api/v1/session/lock", post(auth_pages::api_lock))
         .route("/api/v1/me", get(api::me))

@@ -13,6 +13,10 @@ pub struct UserBar {
     pub account: String,
     pub csrf: String,
     pub lock_after_ms: i64,
+    /// May read the audit trail (ethics auditor, permission administrator).
+    pub can_audit: bool,
+    /// Permission administrator (權限管理者).
+    pub can_admin: bool,
 }
 
 impl UserBar {
@@ -22,6 +26,10 @@ impl UserBar {
             account: s.person.account.as_str().to_string(),
             csrf: s.session.csrf_token.clone(),
             lock_after_ms,
+            can_audit: querywarden_app::audit::search::AuditReader::for_person(&s.person).is_some(),
+            can_admin: s
+                .person
+                .has_role(querywarden_domain::org::Role::PermissionAdministrator),
         }
     }
 }
@@ -35,7 +43,11 @@ pub struct FormError {
 /// Today in Asia/Taipei: the ROC form in Chinese, ISO with the ROC year in English.
 fn today_in(m: &Messages) -> String {
     let d = taipei_date(jiff::Timestamp::now());
-    if m.is_zh() { d.format_long() } else { d.format_en() }
+    if m.is_zh() {
+        d.format_long()
+    } else {
+        d.format_en()
+    }
 }
 
 /// A row of the demo-account table.
@@ -262,6 +274,98 @@ impl PasswordPage {
             must_change,
             done,
             error,
+        }
+    }
+}
+
+/// The search form's values, echoed back.
+#[derive(Default, Clone, serde::Deserialize)]
+pub struct AuditForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub person: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub until: String,
+    #[serde(default)]
+    pub object: String,
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub before: String,
+}
+
+pub struct AuditRow {
+    pub seq: u64,
+    pub time: String,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub outcome: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub form: AuditForm,
+    pub searched: bool,
+    pub rows: Vec<AuditRow>,
+    pub next_before: Option<u64>,
+    pub error: Option<FormError>,
+}
+
+impl AuditPage {
+    pub fn new(m: Messages, user: UserBar, form: AuditForm) -> Self {
+        let today = today_in(&m);
+        let csrf = user.csrf.clone();
+        Self {
+            m,
+            user: Some(user),
+            path: "/audit".into(),
+            today,
+            csrf,
+            form,
+            searched: false,
+            rows: Vec::new(),
+            next_before: None,
+            error: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "usage_log.html")]
+pub struct UsageLogPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub result: Option<String>,
+    pub row_errors: Vec<String>,
+}
+
+impl UsageLogPage {
+    pub fn new(m: Messages, user: UserBar) -> Self {
+        let today = today_in(&m);
+        let csrf = user.csrf.clone();
+        Self {
+            m,
+            user: Some(user),
+            path: "/admin/usage-log".into(),
+            today,
+            csrf,
+            result: None,
+            row_errors: Vec::new(),
         }
     }
 }

@@ -36,7 +36,7 @@ impl LevelCache {
             let level = &mut self.levels[h];
             level.push(node);
             let n = level.len();
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 break;
             }
             node = node_hash(&level[n - 2], &level[n - 1]);
@@ -56,7 +56,7 @@ impl LeafHashes for LevelCache {
 
     fn subtree_root(&self, start: u64, end: u64) -> Option<Hash> {
         let n = end.checked_sub(start)?;
-        if n == 0 || !n.is_power_of_two() || start % n != 0 {
+        if n == 0 || !n.is_power_of_two() || !start.is_multiple_of(n) {
             return None;
         }
         let h = n.trailing_zeros() as usize;

@@ -5,12 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
+use querywarden_app::audit::search::{AuditQuery, AuditReader, search};
 use querywarden_domain::NationalId;
-use querywarden_domain::audit_event::{AuditAction, AuditEvent};
 use querywarden_domain::org::Account;
-use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
+use querywarden_domain::roc_date::RocDate;
 use querywarden_ledger::checkpoint::NoteVerifier;
-use querywarden_storage::AuditFilter;
 
 use super::Location;
 
@@ -135,79 +134,43 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             before,
         } => {
             let app = location.open().await?;
-            let mut filter = AuditFilter {
+            let mut query = AuditQuery {
+                action,
                 limit,
-                before_seq: before,
-                action: action.clone(),
+                before,
                 ..Default::default()
             };
             if let Some(p) = &person {
-                let account = Account::parse(p).map_err(|e| anyhow::anyhow!("--person: {e}"))?;
-                let found = app
-                    .store()
-                    .person_by_account(&account)
-                    .await?
-                    .with_context(|| format!("--person: 查無此帳號 / no such account {p}"))?;
-                filter.actor_person_id = Some(found.id.get());
+                query.person =
+                    Some(Account::parse(p).map_err(|e| anyhow::anyhow!("--person: {e}"))?);
             }
             if let Some(d) = &from {
-                let d = RocDate::parse(d).map_err(|e| anyhow::anyhow!("--from: {e}"))?;
-                filter.from = Some(taipei_day_start_utc(d).to_string());
+                query.from = Some(RocDate::parse(d).map_err(|e| anyhow::anyhow!("--from: {e}"))?);
             }
             if let Some(d) = &until {
-                let d = RocDate::parse(d).map_err(|e| anyhow::anyhow!("--until: {e}"))?;
-                let next = d
-                    .civil()
-                    .tomorrow()
-                    .ok()
-                    .and_then(|c| RocDate::from_civil(c).ok())
-                    .context("--until: date out of range")?;
-                filter.until = Some(taipei_day_start_utc(next).to_string());
+                query.until = Some(RocDate::parse(d).map_err(|e| anyhow::anyhow!("--until: {e}"))?);
             }
             if let Some(o) = &object {
                 let (t, id) = o
                     .split_once(':')
                     .context("--object: 格式為 TYPE:ID / expected TYPE:ID")?;
-                filter.object_type = Some(t.to_string());
-                filter.object_id = Some(id.to_string());
+                query.object = Some((t.to_string(), id.to_string()));
             }
-            let mut digests = vec![None];
             if let Some(s) = &subject {
-                let id = NationalId::parse(s).map_err(|e| anyhow::anyhow!("--subject: {e}"))?;
-                digests = app
-                    .keys()
-                    .subject_digests_all(&id)
-                    .into_iter()
-                    .map(|d| Some(d.hex))
-                    .collect();
+                query.subject =
+                    Some(NationalId::parse(s).map_err(|e| anyhow::anyhow!("--subject: {e}"))?);
             }
-            let mut records = Vec::new();
-            for d in &digests {
-                filter.subject_hmac = d.clone();
-                records.extend(app.store().audit_search(&filter).await?);
-            }
-            records.sort_by_key(|r| std::cmp::Reverse(r.seq));
-            records.truncate(limit as usize);
             // §7: reading the trail is itself recorded; the subject only as its digest.
-            let mut event = AuditEvent::system(
+            let records = search(
+                app.store(),
+                app.keys(),
+                &AuditReader::operator(),
+                &query,
                 jiff::Timestamp::now(),
-                AuditAction::AuditTrailSearched,
-                querywarden_app::new_request_id(),
+                &querywarden_app::new_request_id(),
             )
-            .on("audit_trail", "cli")
-            .detail("results", records.len());
-            if let Some(a) = &action {
-                event = event.detail("action", a.as_str());
-            }
-            if let Some(p) = &person {
-                event = event.detail("person", p.as_str());
-            }
-            if subject.is_some() {
-                event = event.detail("by_subject", true);
-            }
-            let mut tx = app.store().begin().await?;
-            tx.append_audit(&event).await?;
-            tx.commit().await?;
+            .await?
+            .map_err(|f| anyhow::anyhow!("{f}"))?;
             println!(
                 "序號 seq\t時間 time (UTC)\t執行者 actor\t動作 action\t物件 object\t結果 outcome"
             );

@@ -7,6 +7,7 @@
     reason = "a test that cannot set itself up should fail loudly"
 )]
 
+mod admin_http;
 mod audit_trail;
 mod cli_config;
 mod cli_id;

@@ -10,7 +10,7 @@ use sqlx::Connection;
 use super::support::{bin, reqwest::rt, spawn_demo_fast, stdout};
 
 /// Cookie values from `Set-Cookie` headers.
-fn set_cookies(r: &reqwest::Response) -> Vec<String> {
+pub fn set_cookies(r: &reqwest::Response) -> Vec<String> {
     r.headers()
         .get_all("set-cookie")
         .iter()
@@ -18,7 +18,7 @@ fn set_cookies(r: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-fn cookie_value(set: &[String], name: &str) -> Option<String> {
+pub fn cookie_value(set: &[String], name: &str) -> Option<String> {
     set.iter().find_map(|c| {
         c.split(';')
             .next()
@@ -27,7 +27,7 @@ fn cookie_value(set: &[String], name: &str) -> Option<String> {
     })
 }
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -35,7 +35,12 @@ fn client() -> reqwest::Client {
 }
 
 /// The whole card dance with the DEMO signer; returns the login response.
-async fn login(url: &str, account: &str, password: &str, extra_cookie: &str) -> reqwest::Response {
+pub async fn login(
+    url: &str,
+    account: &str,
+    password: &str,
+    extra_cookie: &str,
+) -> reqwest::Response {
     let c = client();
     let r = c.post(format!("{url}/auth/nonce")).send().await.unwrap();
     let flow = cookie_value(&set_cookies(&r), "qw_login").unwrap();

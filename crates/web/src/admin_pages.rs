@@ -1,0 +1,287 @@
+//! Pages for the permission administrator and the ethics office: audit-trail search (§7, §8)
+//! and the BLI platform usage-log import (§7). Each checks the role first and gets a
+//! capability from the app layer; everyone else gets a 403 page.
+
+use axum::Form;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use querywarden_app::audit::search::{self, AuditQuery, AuditReader};
+use querywarden_domain::NationalId;
+use querywarden_domain::audit_event::Actor;
+use querywarden_domain::org::{Account, Role};
+use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
+
+use crate::error::{ApiError, PageError};
+use crate::pages::{lock_after_ms, render};
+use crate::session::{PageSession, csrf_refused};
+use crate::templates::{
+    AuditForm, AuditPage, AuditRow, ErrorPage, FormError, UsageLogPage, UserBar,
+};
+use crate::{AppState, Lang, OperationId};
+
+fn forbidden(m: crate::i18n::Messages, op: &OperationId, path: &str) -> Response {
+    let message = m.get("forbidden");
+    let page = ErrorPage::new(m, path, message, op.0.clone());
+    (StatusCode::FORBIDDEN, render(&page, op)).into_response()
+}
+
+pub async fn audit_form(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+) -> Response {
+    if AuditReader::for_person(&who.person).is_none() {
+        return forbidden(m, &op, "/audit");
+    }
+    let bar = UserBar::of(&who, lock_after_ms(&state));
+    render(&AuditPage::new(m, bar, AuditForm::default()), &op)
+}
+
+fn field_error(code: &str, message: String) -> Option<FormError> {
+    Some(FormError {
+        code: code.to_string(),
+        message,
+    })
+}
+
+/// Turns the form into a query, or says which field is wrong.
+fn parse_form(form: &AuditForm, m: &crate::i18n::Messages) -> Result<AuditQuery, FormError> {
+    let bad = |code: &str, msg: String| FormError {
+        code: code.to_string(),
+        message: msg,
+    };
+    fn text(s: &str) -> Option<&str> {
+        Some(s.trim()).filter(|s| !s.is_empty())
+    }
+    let mut q = AuditQuery {
+        limit: 50,
+        action: text(&form.action).map(str::to_string),
+        ..Default::default()
+    };
+    if let Some(p) = text(&form.person) {
+        q.person = Some(Account::parse(p).map_err(|e| bad("audit.person", e.to_string()))?);
+    }
+    let date = |s: &str, code: &str| {
+        RocDate::parse(s).map_err(|e| {
+            bad(
+                code,
+                if m.is_zh() {
+                    e.to_string()
+                } else {
+                    e.message_en()
+                },
+            )
+        })
+    };
+    if let Some(d) = text(&form.from) {
+        q.from = Some(date(d, "audit.from")?);
+    }
+    if let Some(d) = text(&form.until) {
+        q.until = Some(date(d, "audit.until")?);
+    }
+    if let Some(o) = text(&form.object) {
+        let (t, id) = o.split_once(':').ok_or_else(|| {
+            bad(
+                "audit.object",
+                "物件格式為 類型:編號，例如 registration:115-000012".into(),
+            )
+        })?;
+        q.object = Some((t.to_string(), id.to_string()));
+    }
+    if let Some(s) = text(&form.subject) {
+        q.subject = Some(NationalId::parse(s).map_err(|e| {
+            bad(
+                e.code(),
+                if m.is_zh() {
+                    e.to_string()
+                } else {
+                    e.message_en()
+                },
+            )
+        })?);
+    }
+    if let Some(b) = text(&form.before) {
+        q.before = Some(
+            b.parse()
+                .map_err(|_| bad("audit.before", "分頁參數錯誤".into()))?,
+        );
+    }
+    Ok(q)
+}
+
+/// The search arrives by POST: a subject's national ID must never travel in a URL.
+pub async fn audit_search(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Form(form): Form<AuditForm>,
+) -> Result<Response, PageError> {
+    let Some(reader) = AuditReader::for_person(&who.person) else {
+        return Ok(forbidden(m, &op, "/audit"));
+    };
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&op.0).into_response());
+    }
+    let bar = UserBar::of(&who, lock_after_ms(&state));
+    let mut page = AuditPage::new(m.clone(), bar, form.clone());
+    let query = match parse_form(&form, &m) {
+        Ok(q) => q,
+        Err(e) => {
+            page.error = Some(e);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
+        }
+    };
+    let outcome = search::search(
+        state.app.store(),
+        state.app.keys(),
+        &reader,
+        &query,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/audit"))?;
+    match outcome {
+        Ok(records) => {
+            let people = state
+                .app
+                .store()
+                .persons()
+                .await
+                .map_err(|e| PageError::internal(&e.into(), &op.0, m.clone(), "/audit"))?;
+            page.searched = true;
+            page.next_before = (records.len() as u32 == query.limit)
+                .then(|| records.last().map(|r| r.seq))
+                .flatten();
+            page.rows = records
+                .into_iter()
+                .map(|r| AuditRow {
+                    seq: r.seq,
+                    time: r
+                        .at
+                        .parse::<Timestamp>()
+                        .map(format_taipei_datetime)
+                        .unwrap_or(r.at),
+                    actor: r
+                        .actor_person_id
+                        .and_then(|id| people.iter().find(|p| p.id.get() == id))
+                        .map_or("—".to_string(), |p| {
+                            format!("{}（{}）", p.name, p.account.as_str())
+                        }),
+                    action: r.action,
+                    object: format!("{}:{}", r.object_type, r.object_id),
+                    outcome: r.outcome,
+                })
+                .collect();
+        }
+        Err(f) => page.error = field_error(&f.code, f.message),
+    }
+    Ok(render(&page, &op))
+}
+
+pub async fn usage_form(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+) -> Response {
+    if !who.person.has_role(Role::PermissionAdministrator) {
+        return forbidden(m, &op, "/admin/usage-log");
+    }
+    let bar = UserBar::of(&who, lock_after_ms(&state));
+    render(&UsageLogPage::new(m, bar), &op)
+}
+
+/// The largest usage-log file accepted (a quarter of a busy bureau fits many times over).
+const MAX_UPLOAD: usize = 20 * 1024 * 1024;
+
+pub async fn usage_upload(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    if !who.person.has_role(Role::PermissionAdministrator) {
+        return Ok(forbidden(m, &op, "/admin/usage-log"));
+    }
+    let malformed = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "request.malformed",
+            "上傳格式錯誤",
+            "malformed upload",
+            &op.0,
+        )
+    };
+    let mut csrf = String::new();
+    let mut file: Option<Vec<u8>> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|_| malformed())?,
+            Some("file") => {
+                let bytes = field.bytes().await.map_err(|_| malformed())?;
+                if bytes.len() > MAX_UPLOAD {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "usage_log.too_large",
+                        "檔案過大（上限 20 MB）",
+                        "file too large (20 MB at most)",
+                        &op.0,
+                    ));
+                }
+                file = Some(bytes.to_vec());
+            }
+            _ => {}
+        }
+    }
+    if !who.csrf_ok(&csrf) {
+        return Err(csrf_refused(&op.0));
+    }
+    let bar = UserBar::of(&who, lock_after_ms(&state));
+    let mut page = UsageLogPage::new(m, bar);
+    let text = match file.map(String::from_utf8) {
+        Some(Ok(t)) => t,
+        _ => {
+            page.row_errors = vec!["檔案須為 UTF-8 編碼的 CSV / the file must be UTF-8 CSV".into()];
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
+        }
+    };
+    let outcome = querywarden_app::usage_log::import(
+        state.app.store(),
+        state.app.keys(),
+        &state.app.config().bli.usage_log_columns,
+        Some(Actor {
+            person: who.person.id,
+            role: Some(Role::PermissionAdministrator),
+        }),
+        &text,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e, &op.0))?;
+    Ok(match outcome {
+        Ok(r) => {
+            page.result = Some(format!(
+                "已匯入 {} 列，新增 {} 筆，先前已匯入 {} 筆 / {} rows, {} added, {} already present",
+                r.rows, r.added, r.already_present, r.rows, r.added, r.already_present
+            ));
+            render(&page, &op)
+        }
+        Err(errors) => {
+            page.row_errors = errors
+                .iter()
+                .map(|e| match &e.column {
+                    Some(c) => format!("第 {} 行（{c}）：{}", e.line, e.reason),
+                    None => format!("第 {} 行：{}", e.line, e.reason),
+                })
+                .collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response()
+        }
+    })
+}
