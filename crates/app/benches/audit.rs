@@ -87,6 +87,30 @@ fn append(c: &mut Criterion) {
             })
         })
     });
+    // Group commit: 16 concurrent durable actions (each its own use case, savepoint and audit
+    // record) share fsyncs instead of queueing for one each.
+    g.throughput(criterion::Throughput::Elements(16));
+    g.bench_function("16_concurrent_durable_actions_with_audit", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut tasks = Vec::new();
+                for _ in 0..16 {
+                    n += 1;
+                    let app = app.clone();
+                    let k = n;
+                    tasks.push(tokio::spawn(async move {
+                        let mut tx = app.store().begin().await.unwrap();
+                        tx.put_setting("bench", &k.to_string()).await.unwrap();
+                        tx.append_audit(&event(k)).await.unwrap();
+                        tx.commit().await.unwrap();
+                    }));
+                }
+                for t in tasks {
+                    t.await.unwrap();
+                }
+            })
+        })
+    });
     g.throughput(criterion::Throughput::Elements(100));
     g.bench_function("batch_of_100_in_one_transaction", |b| {
         b.iter(|| {

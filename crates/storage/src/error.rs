@@ -22,6 +22,8 @@ pub enum StorageError {
     Migration(#[source] sqlx::migrate::MigrateError),
     #[error("the database is read-only or the disk is full; nothing was written")]
     NotWritable(#[source] sqlx::Error),
+    #[error("the group commit failed; this change was not saved: {message}")]
+    CommitFailed { not_writable: bool, message: String },
     #[error("the database rejected the change: {0}")]
     Constraint(String),
     #[error("stored data could not be decoded: {0}")]
@@ -39,6 +41,10 @@ impl StorageError {
             Self::NewerSchema { .. } => "storage.newer_schema",
             Self::Migration(_) => "storage.migration",
             Self::NotWritable(_) => "storage.not_writable",
+            Self::CommitFailed {
+                not_writable: true, ..
+            } => "storage.not_writable",
+            Self::CommitFailed { .. } => "storage.commit_failed",
             Self::Constraint(_) => "storage.constraint",
             Self::Decode(_) => "storage.decode",
             Self::Database(_) => "storage.database",

@@ -1,18 +1,24 @@
 //! The embedded SQLite backend: opening, migrations, readiness, transactions.
 //!
-//! One writer connection (SQLite allows one writer at a time; queuing in the pool is cheaper
-//! than `SQLITE_BUSY` retries) and a small pool of readers, all in WAL mode with foreign keys
-//! on and `synchronous=FULL`, because whatever the system acknowledges must survive a crash.
+//! All in WAL mode with foreign keys on and `synchronous=FULL`, because whatever the system
+//! acknowledges must survive a crash. Use cases write through one connection (SQLite has one
+//! writer at a time) with **group commit**: each use case runs as a savepoint inside a shared
+//! outer transaction, and whoever commits next commits everything released so far with one
+//! fsync. A use case is acknowledged only after that commit; if it fails, every use case in
+//! the group fails and none is half-written. Readers use their own pool.
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, SqlitePool};
+use tokio::sync::{OwnedMutexGuard, oneshot};
 
 use crate::error::{StorageError, classify};
 
@@ -26,8 +32,66 @@ pub struct Store {
     /// The last write failure caused by a full disk or read-only file, until a write succeeds
     /// again; readiness reports it.
     pub(crate) write_failure: Arc<Mutex<Option<&'static str>>>,
-    /// The database file, for the bulk read-only scan (`None` in memory).
+    /// The database file, for the bulk read-only scan.
     pub(crate) path: Option<std::path::PathBuf>,
+    /// The use cases' write connection and its group-commit state.
+    pub(crate) group: Arc<tokio::sync::Mutex<GroupConn>>,
+    /// Keeps a temporary database's directory alive as long as the store.
+    _temp: Option<Arc<tempfile::TempDir>>,
+}
+
+/// How a group commit failed, told to every use case of the group.
+#[derive(Debug, Clone)]
+struct SharedFailure {
+    not_writable: bool,
+    message: String,
+}
+
+/// The write connection with its open outer transaction and the use cases waiting for it
+/// to commit.
+pub(crate) struct GroupConn {
+    conn: Option<PoolConnection<Sqlite>>,
+    open: bool,
+    pending: Vec<oneshot::Sender<Result<(), SharedFailure>>>,
+}
+
+impl GroupConn {
+    fn conn(&mut self) -> Result<&mut SqliteConnection, StorageError> {
+        self.conn
+            .as_deref_mut()
+            .ok_or_else(|| StorageError::Decode("the store is closed".into()))
+    }
+}
+
+/// A use case's hold on the write connection (derefs to it, so statements run inside the
+/// use case's savepoint).
+pub(crate) struct GroupGuard(Option<OwnedMutexGuard<GroupConn>>);
+
+impl std::ops::Deref for GroupGuard {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        #[allow(
+            clippy::expect_used,
+            reason = "the guard and its connection exist until commit or drop, which consume them"
+        )]
+        self.0
+            .as_ref()
+            .and_then(|g| g.conn.as_deref())
+            .expect("write connection held")
+    }
+}
+
+impl std::ops::DerefMut for GroupGuard {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        #[allow(
+            clippy::expect_used,
+            reason = "the guard and its connection exist until commit or drop, which consume them"
+        )]
+        self.0
+            .as_mut()
+            .and_then(|g| g.conn.as_deref_mut())
+            .expect("write connection held")
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -50,10 +114,35 @@ impl Readiness {
     }
 }
 
-/// One use case's write transaction. Dropping it without [`WriteTx::commit`] rolls back.
+/// One use case's write transaction (a savepoint in the group's transaction). Dropping it
+/// without [`WriteTx::commit`] rolls it back.
 pub struct WriteTx {
-    pub(crate) tx: Transaction<'static, Sqlite>,
+    pub(crate) tx: GroupGuard,
+    group: Arc<tokio::sync::Mutex<GroupConn>>,
     write_failure: Arc<Mutex<Option<&'static str>>>,
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(mut guard) = self.tx.0.take() else {
+            return;
+        };
+        // Undo this use case only; the connection is released once that is done.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Ok(conn) = guard.conn() {
+                    let _ = sqlx::query("ROLLBACK TO uc").execute(&mut *conn).await;
+                    let _ = sqlx::query("RELEASE uc").execute(&mut *conn).await;
+                }
+                if guard.pending.is_empty() && guard.open {
+                    if let Ok(conn) = guard.conn() {
+                        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    }
+                    guard.open = false;
+                }
+            });
+        }
+    }
 }
 
 impl Store {
@@ -79,33 +168,28 @@ impl Store {
         Ok(store)
     }
 
-    /// An in-memory database, for tests of code above storage.
-    pub async fn open_in_memory() -> Result<Store, StorageError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")
-            .map_err(StorageError::Database)?
-            .foreign_keys(true)
-            .shared_cache(true);
-        // One connection serves both roles: separate in-memory connections would be
-        // separate databases.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .map_err(classify)?;
-        let store = Store {
-            writer: pool.clone(),
-            reader: pool,
-            write_failure: Arc::default(),
-            path: None,
-        };
-        store.migrate().await?;
+    /// A private database in a temporary directory, removed when the last clone of the store
+    /// is dropped (tests of the layers above).
+    pub async fn open_temporary() -> Result<Store, StorageError> {
+        let dir = tempfile::tempdir().map_err(|source| StorageError::DataDir {
+            path: std::env::temp_dir().display().to_string(),
+            source,
+        })?;
+        let mut store = Self::open(&dir.path().join("querywarden.sqlite")).await?;
+        store._temp = Some(Arc::new(dir));
         Ok(store)
     }
 
+    /// Same as [`Store::open_temporary`] (kept for the tests written against it).
+    pub async fn open_in_memory() -> Result<Store, StorageError> {
+        Self::open_temporary().await
+    }
+
     async fn open_with(options: SqliteConnectOptions) -> Result<Store, StorageError> {
+        // Two connections: one held by the group committer for use cases, one for
+        // migrations and administrative statements.
         let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
+            .max_connections(2)
             .connect_with(options.clone())
             .await
             .map_err(open_error)?;
@@ -119,13 +203,25 @@ impl Store {
             .connect_with(options.read_only(true))
             .await
             .map_err(open_error)?;
-        let store = Store {
+        let mut store = Store {
             writer,
             reader,
             write_failure: Arc::default(),
             path: None,
+            group: Arc::new(tokio::sync::Mutex::new(GroupConn {
+                conn: None,
+                open: false,
+                pending: Vec::new(),
+            })),
+            _temp: None,
         };
         store.migrate().await?;
+        let conn = store.writer.acquire().await.map_err(classify)?;
+        store.group = Arc::new(tokio::sync::Mutex::new(GroupConn {
+            conn: Some(conn),
+            open: false,
+            pending: Vec::new(),
+        }));
         Ok(store)
     }
 
@@ -169,14 +265,25 @@ impl Store {
         // A real (tiny) write: it fails on a read-only file or a full disk. A full disk can
         // still allow rewriting existing pages, so the last failed use case counts too until
         // a write succeeds again.
-        // (Autocommit, not a use case: it must not clear a use case's failure.)
-        let probe_ok = sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ('readiness_probe', 'ok') \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .execute(&self.writer)
-        .await
-        .is_ok();
+        // (Autocommit on the use cases' own connection, outside any use case: it must not
+        // clear a use case's failure. While a group is committing, that commit tells.)
+        let probe_ok = {
+            let mut g = self.group.lock().await;
+            if g.open {
+                true
+            } else {
+                match g.conn() {
+                    Ok(conn) => sqlx::query(
+                        "INSERT INTO settings (key, value) VALUES ('readiness_probe', 'ok') \
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    )
+                    .execute(&mut *conn)
+                    .await
+                    .is_ok(),
+                    Err(_) => false,
+                }
+            }
+        };
         let recent_failure = self.write_failure_code().is_some();
         let writable = probe_ok
             && !recent_failure
@@ -191,15 +298,28 @@ impl Store {
         }
     }
 
-    /// Starts a use case's write transaction.
+    /// Starts a use case's write transaction: waits for the write connection, joins (or
+    /// opens) the group's transaction, and sets a savepoint for this use case.
     pub async fn begin(&self) -> Result<WriteTx, StorageError> {
-        let tx = self
-            .writer
-            .begin()
-            .await
-            .map_err(|e| note_failure(&self.write_failure, classify(e)))?;
+        let mut guard = self.group.clone().lock_owned().await;
+        let noted = |e: sqlx::Error| note_failure(&self.write_failure, classify(e));
+        if !guard.open {
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(guard.conn()?)
+                .await
+                .map_err(noted)?;
+            guard.open = true;
+        }
+        if let Err(e) = sqlx::query("SAVEPOINT uc").execute(guard.conn()?).await {
+            if guard.pending.is_empty() {
+                let _ = sqlx::query("ROLLBACK").execute(guard.conn()?).await;
+                guard.open = false;
+            }
+            return Err(noted(e));
+        }
         Ok(WriteTx {
-            tx,
+            tx: GroupGuard(Some(guard)),
+            group: self.group.clone(),
             write_failure: self.write_failure.clone(),
         })
     }
@@ -212,6 +332,16 @@ impl Store {
 
     /// Closes the pools, waiting for connections to finish (so WAL is checkpointed cleanly).
     pub async fn close(&self) {
+        {
+            let mut g = self.group.lock().await;
+            if g.open && g.pending.is_empty() {
+                if let Ok(conn) = g.conn() {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                }
+                g.open = false;
+            }
+            g.conn = None;
+        }
         self.writer.close().await;
         self.reader.close().await;
     }
@@ -228,17 +358,70 @@ impl Store {
 }
 
 impl WriteTx {
-    /// Commits the state change and its audit records together.
-    pub async fn commit(self) -> Result<(), StorageError> {
+    /// Commits the state change and its audit records together. Returns once they are
+    /// durable: either this call commits the group, or an earlier committer did.
+    pub async fn commit(mut self) -> Result<(), StorageError> {
         let failure = self.write_failure.clone();
-        match self.tx.commit().await {
-            Ok(()) => {
+        let group = self.group.clone();
+        let (done, acknowledged) = oneshot::channel();
+        {
+            let Some(guard) = self.tx.0.as_mut() else {
+                return Err(StorageError::Decode("transaction already finished".into()));
+            };
+            let released = sqlx::query("RELEASE uc").execute(guard.conn()?).await;
+            if let Err(e) = released {
+                // Drop rolls the savepoint back.
+                return Err(note_failure(&failure, classify(e)));
+            }
+            guard.pending.push(done);
+        }
+        // Let use cases queued behind this one add their savepoints, then commit them all.
+        drop(self.tx.0.take());
+        drop(self);
+        {
+            let mut g = group.lock_owned().await;
+            if g.open && !g.pending.is_empty() {
+                let result = match g.conn() {
+                    Ok(conn) => sqlx::query("COMMIT").execute(&mut *conn).await,
+                    Err(_) => Err(sqlx::Error::PoolClosed),
+                };
+                let outcome = match result {
+                    Ok(_) => Ok(()),
+                    Err(e) => {
+                        if let Ok(conn) = g.conn() {
+                            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                        }
+                        let e = classify(e);
+                        Err(SharedFailure {
+                            not_writable: matches!(e, StorageError::NotWritable(_)),
+                            message: e.to_string(),
+                        })
+                    }
+                };
+                g.open = false;
+                for waiter in g.pending.drain(..) {
+                    let _ = waiter.send(outcome.clone());
+                }
+            }
+        }
+        match acknowledged.await {
+            Ok(Ok(())) => {
                 if let Ok(mut g) = failure.lock() {
                     *g = None;
                 }
                 Ok(())
             }
-            Err(e) => Err(note_failure(&failure, classify(e))),
+            Ok(Err(f)) => Err(note_failure(
+                &failure,
+                StorageError::CommitFailed {
+                    not_writable: f.not_writable,
+                    message: f.message,
+                },
+            )),
+            Err(_) => Err(StorageError::CommitFailed {
+                not_writable: false,
+                message: "the commit was abandoned".into(),
+            }),
         }
     }
 
@@ -262,8 +445,14 @@ impl WriteTx {
 }
 
 fn note_failure(flag: &Mutex<Option<&'static str>>, e: StorageError) -> StorageError {
-    if matches!(e, StorageError::NotWritable(_))
-        && let Ok(mut g) = flag.lock()
+    if matches!(
+        e,
+        StorageError::NotWritable(_)
+            | StorageError::CommitFailed {
+                not_writable: true,
+                ..
+            }
+    ) && let Ok(mut g) = flag.lock()
     {
         *g = Some(e.code());
     }
@@ -319,10 +508,13 @@ mod tests {
             .fetch_one(&store.writer)
             .await
             .unwrap();
-        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
-            .execute(&store.writer)
-            .await
-            .unwrap();
+        {
+            let mut g = store.group.lock().await;
+            sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                .execute(g.conn().unwrap())
+                .await
+                .unwrap();
+        }
         let mut failed = None;
         for n in 1..50 {
             let attempt = async {
@@ -353,14 +545,19 @@ mod tests {
     async fn a_read_only_database_refuses_writes_and_readiness_says_so() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("qw.sqlite")).await.unwrap();
-        sqlx::query("PRAGMA query_only = 1")
-            .execute(&store.writer)
-            .await
-            .unwrap();
-        let mut tx = store.begin().await.unwrap();
-        let err = tx.put_setting("k", "v").await.unwrap_err();
+        {
+            let mut g = store.group.lock().await;
+            sqlx::query("PRAGMA query_only = 1")
+                .execute(g.conn().unwrap())
+                .await
+                .unwrap();
+        }
+        // Refused when the use case starts (BEGIN IMMEDIATE needs the write lock).
+        let err = match store.begin().await {
+            Err(e) => e,
+            Ok(mut tx) => tx.put_setting("k", "v").await.unwrap_err(),
+        };
         assert_eq!(err.code(), "storage.not_writable", "{err}");
-        drop(tx);
         let r = store.readiness().await;
         assert!(r.reachable && !r.writable && !r.ready());
     }
@@ -391,5 +588,60 @@ mod tests {
         store.close().await;
         let err = Store::open(&path).await.unwrap_err();
         assert_eq!(err.code(), "storage.newer_schema", "{err}");
+    }
+}
+
+#[cfg(test)]
+mod group_commit_tests {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_use_cases_all_land_and_a_dropped_one_leaves_nothing() {
+        let store = Store::open_temporary().await.unwrap();
+        let mut tasks = Vec::new();
+        for n in 0..40 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                tx.put_setting(&format!("k{n}"), "v").await.unwrap();
+                if n % 10 == 3 {
+                    drop(tx); // abandoned: must not land
+                    return false;
+                }
+                tx.commit().await.unwrap();
+                true
+            }));
+        }
+        let mut committed = 0;
+        for t in tasks {
+            if t.await.unwrap() {
+                committed += 1;
+            }
+        }
+        assert_eq!(committed, 36);
+        for n in 0..40 {
+            let v = store.setting(&format!("k{n}")).await.unwrap();
+            assert_eq!(v.is_some(), n % 10 != 3, "k{n}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_acknowledged_commit_is_visible_to_readers_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qw.sqlite");
+        let store = Store::open(&path).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.put_setting("durable", "yes").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store.setting("durable").await.unwrap().as_deref(),
+            Some("yes")
+        );
+        store.close().await;
+        let again = Store::open(&path).await.unwrap();
+        assert_eq!(
+            again.setting("durable").await.unwrap().as_deref(),
+            Some("yes")
+        );
     }
 }
