@@ -12,12 +12,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, SqlitePool};
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
 use crate::error::{StorageError, classify};
@@ -50,7 +49,9 @@ struct SharedFailure {
 /// The write connection with its open outer transaction and the use cases waiting for it
 /// to commit.
 pub(crate) struct GroupConn {
-    conn: Option<PoolConnection<Sqlite>>,
+    // A connection of its own, not a pooled one: a pooled connection needs a Tokio runtime
+    // to be returned when dropped, and a store may be dropped after its runtime is gone.
+    conn: Option<SqliteConnection>,
     open: bool,
     pending: Vec<oneshot::Sender<Result<(), SharedFailure>>>,
 }
@@ -58,7 +59,7 @@ pub(crate) struct GroupConn {
 impl GroupConn {
     fn conn(&mut self) -> Result<&mut SqliteConnection, StorageError> {
         self.conn
-            .as_deref_mut()
+            .as_mut()
             .ok_or_else(|| StorageError::Decode("the store is closed".into()))
     }
 }
@@ -76,7 +77,7 @@ impl std::ops::Deref for GroupGuard {
         )]
         self.0
             .as_ref()
-            .and_then(|g| g.conn.as_deref())
+            .and_then(|g| g.conn.as_ref())
             .expect("write connection held")
     }
 }
@@ -89,7 +90,7 @@ impl std::ops::DerefMut for GroupGuard {
         )]
         self.0
             .as_mut()
-            .and_then(|g| g.conn.as_deref_mut())
+            .and_then(|g| g.conn.as_mut())
             .expect("write connection held")
     }
 }
@@ -186,10 +187,9 @@ impl Store {
     }
 
     async fn open_with(options: SqliteConnectOptions) -> Result<Store, StorageError> {
-        // Two connections: one held by the group committer for use cases, one for
-        // migrations and administrative statements.
+        // Migrations and administrative statements; use cases have the group connection.
         let writer = SqlitePoolOptions::new()
-            .max_connections(2)
+            .max_connections(1)
             .connect_with(options.clone())
             .await
             .map_err(open_error)?;
@@ -200,7 +200,7 @@ impl Store {
             .map_err(open_error)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await
             .map_err(open_error)?;
         let mut store = Store {
@@ -216,7 +216,9 @@ impl Store {
             _temp: None,
         };
         store.migrate().await?;
-        let conn = store.writer.acquire().await.map_err(classify)?;
+        let conn = sqlx::ConnectOptions::connect(&options)
+            .await
+            .map_err(open_error)?;
         store.group = Arc::new(tokio::sync::Mutex::new(GroupConn {
             conn: Some(conn),
             open: false,
@@ -340,7 +342,9 @@ impl Store {
                 }
                 g.open = false;
             }
-            g.conn = None;
+            if let Some(conn) = g.conn.take() {
+                let _ = sqlx::Connection::close(conn).await;
+            }
         }
         self.writer.close().await;
         self.reader.close().await;
