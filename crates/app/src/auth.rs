@@ -1,5 +1,6 @@
-//! Sign-in use cases (§3): a one-time nonce signed by the person's own citizen certificate,
-//! plus their password; one live session per person; screen lock; sign-out; password change.
+//! Sign-in use cases (§3): the person's own citizen certificate — proved either by a signed
+//! one-time nonce or by the TLS client certificate of a mutual-TLS connection — plus their
+//! password; one live session per person; screen lock; sign-out; password change.
 //!
 //! Security-sensitive. Every refusal is audited with its reason and leaves no session behind.
 //! Session tokens and nonces live in the database only as SHA-256 digests.
@@ -15,7 +16,7 @@ use querywarden_domain::auth::{
 use querywarden_domain::org::{Account, Person, StaffStatus};
 use querywarden_pki::{
     CitizenCertificate, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,
-    verify_signed_challenge,
+    verify_client_certificate, verify_signed_challenge,
 };
 use querywarden_storage::{NonceCheck, SessionRow, Store};
 use sha2::{Digest, Sha256};
@@ -124,6 +125,40 @@ pub struct LoginRequest {
     pub flow_token: String,
     pub client_addr: Option<String>,
     pub request_id: String,
+}
+
+/// What the login form posts when the server runs in mutual-TLS mode: account and password
+/// from the form, the certificate chain from the TLS connection the form came on.
+#[derive(Clone)]
+pub struct MutualTlsLoginRequest {
+    pub account: String,
+    pub password: String,
+    /// The chain the client presented in the handshake, leaf first, DER. The handshake
+    /// proved possession of the leaf's key; whether we trust it is decided here.
+    pub chain_der: Vec<Vec<u8>>,
+    pub client_addr: Option<String>,
+    pub request_id: String,
+}
+
+impl std::fmt::Debug for MutualTlsLoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MutualTlsLoginRequest")
+            .field("account", &self.account)
+            .field("password", &"<redacted>")
+            .field("certificates", &self.chain_der.len())
+            .field("client_addr", &self.client_addr)
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+/// What every sign-in attempt carries, however the card was proved: what the shared steps
+/// after the certificate check (binding, password, session) and their audit records need.
+struct Attempt {
+    account: String,
+    password: String,
+    client_addr: Option<String>,
+    request_id: String,
 }
 
 /// A new session: the cookie value (shown once, never stored) and its CSRF token.
@@ -235,7 +270,7 @@ pub async fn issue_nonce(
 /// Appends a refused sign-in to the trail, in its own transaction, and returns the refusal.
 async fn refuse(
     store: &Store,
-    req: &LoginRequest,
+    req: &Attempt,
     person: Option<&Person>,
     failure: AuthFailure,
     now: Timestamp,
@@ -247,7 +282,7 @@ async fn refuse(
     Ok(Err(failure))
 }
 
-fn login_event(req: &LoginRequest, person: Option<&Person>, now: Timestamp) -> AuditEvent {
+fn login_event(req: &Attempt, person: Option<&Person>, now: Timestamp) -> AuditEvent {
     let mut e = AuditEvent::system(now, AuditAction::LoginFailed, req.request_id.clone()).on(
         "account",
         person.map_or("-".to_string(), |p| p.account.as_str().to_string()),
@@ -279,6 +314,12 @@ pub async fn login(
     req: LoginRequest,
     now: Timestamp,
 ) -> Result<Result<NewSession, AuthFailure>, AppError> {
+    let attempt = Attempt {
+        account: req.account.clone(),
+        password: req.password.clone(),
+        client_addr: req.client_addr.clone(),
+        request_id: req.request_id.clone(),
+    };
     // 1. The nonce: issued to this browser, unexpired, never used. Spent whatever follows.
     let nonce_check = {
         let mut tx = store.begin().await?;
@@ -308,7 +349,7 @@ pub async fn login(
         )),
     };
     if let Some(f) = nonce_refusal {
-        return refuse(store, &req, None, f, now).await;
+        return refuse(store, &attempt, None, f, now).await;
     }
     // 2. The card: a valid signature over this nonce by a certificate we trust.
     let decoded = decode_b64("signature", &req.signature).and_then(|sig| {
@@ -322,7 +363,7 @@ pub async fn login(
     });
     let (signature, certificate) = match decoded {
         Ok(v) => v,
-        Err(f) => return refuse(store, &req, None, f, now).await,
+        Err(f) => return refuse(store, &attempt, None, f, now).await,
     };
     let cert: CitizenCertificate = match verify_signed_challenge(
         req.nonce.as_bytes(),
@@ -338,7 +379,7 @@ pub async fn login(
         Err(e) => {
             return refuse(
                 store,
-                &req,
+                &attempt,
                 None,
                 AuthFailure::new(e.code(), e.message_zh()),
                 now,
@@ -346,6 +387,56 @@ pub async fn login(
             .await;
         }
     };
+    finish_login(store, ctx, &attempt, cert, now).await
+}
+
+/// Signs a person in by the client certificate of their mutual-TLS connection (§3, issue 6
+/// part 1) plus their password. The handshake proved possession of the card's key; this
+/// makes the trust decision with the same verifier as the signed challenge, then runs the
+/// same binding, password and session steps. Refusals are audited like [`login`]'s.
+pub async fn login_with_client_certificate(
+    store: &Store,
+    ctx: &AuthContext,
+    req: MutualTlsLoginRequest,
+    now: Timestamp,
+) -> Result<Result<NewSession, AuthFailure>, AppError> {
+    let attempt = Attempt {
+        account: req.account,
+        password: req.password,
+        client_addr: req.client_addr,
+        request_id: req.request_id,
+    };
+    let cert = match verify_client_certificate(
+        &req.chain_der,
+        &ctx.anchors,
+        &ctx.crls,
+        ctx.revocation,
+        now,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            return refuse(
+                store,
+                &attempt,
+                None,
+                AuthFailure::new(e.code(), e.message_zh()),
+                now,
+            )
+            .await;
+        }
+    };
+    finish_login(store, ctx, &attempt, cert, now).await
+}
+
+/// The steps every sign-in shares once the certificate is trusted: binding, identity,
+/// account status, lockout, password, then the one live session.
+async fn finish_login(
+    store: &Store,
+    ctx: &AuthContext,
+    req: &Attempt,
+    cert: CitizenCertificate,
+    now: Timestamp,
+) -> Result<Result<NewSession, AuthFailure>, AppError> {
     // 3. The binding: this card belongs to this account, and still names this person.
     let issuer_key = cert.issuer_key_id.clone().unwrap_or_default();
     let Some((bound_person, binding)) = store
@@ -354,7 +445,7 @@ pub async fn login(
     else {
         return refuse(
             store,
-            &req,
+            req,
             None,
             refusal(
                 "login.certificate_unbound",
@@ -367,7 +458,7 @@ pub async fn login(
     let Some(person) = store.person(bound_person).await? else {
         return refuse(
             store,
-            &req,
+            req,
             None,
             refusal(
                 "login.certificate_unbound",
@@ -381,7 +472,7 @@ pub async fn login(
     if typed.as_ref() != Some(&person.account) {
         return refuse(
             store,
-            &req,
+            req,
             Some(&person),
             refusal(
                 "login.certificate_other_account",
@@ -399,7 +490,7 @@ pub async fn login(
     {
         return refuse(
             store,
-            &req,
+            req,
             Some(&person),
             refusal(
                 "login.certificate_identity_mismatch",
@@ -412,7 +503,7 @@ pub async fn login(
     if person.status != StaffStatus::Active {
         return refuse(
             store,
-            &req,
+            req,
             Some(&person),
             refusal("login.account_disabled", "此帳號已停用"),
             now,
@@ -423,7 +514,7 @@ pub async fn login(
     let Some(creds) = store.credentials(person.id).await? else {
         return refuse(
             store,
-            &req,
+            req,
             Some(&person),
             refusal("login.no_password", "此帳號尚未設定密碼，請洽權限管理者"),
             now,
@@ -433,7 +524,7 @@ pub async fn login(
     if ctx.lockout.is_locked(creds.locked_until, now) {
         return refuse(
             store,
-            &req,
+            req,
             Some(&person),
             refusal(
                 "login.account_locked",
@@ -479,7 +570,7 @@ pub async fn login(
             }
         };
         tx.append_audit(
-            &login_event(&req, Some(&person), now)
+            &login_event(req, Some(&person), now)
                 .outcome(Outcome::Refused("login.wrong_password".into())),
         )
         .await?;

@@ -10,7 +10,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::{SignedDuration, Timestamp};
-use querywarden_app::auth::{self, AuthContext, LoginRequest, SessionRefusal};
+use querywarden_app::auth::{
+    self, AuthContext, LoginRequest, MutualTlsLoginRequest, SessionRefusal,
+};
 use querywarden_app::config::RawConfig;
 use querywarden_app::demo;
 use querywarden_app::demo_cards::binding_of;
@@ -613,4 +615,122 @@ async fn password_changes_follow_the_policy_and_the_history() {
             .code,
         "password.reused"
     );
+}
+
+// --- Mutual TLS: the card comes from the TLS connection (issue 6 part 1) -----------------
+
+fn tls_request(card: &DemoCard, account: &str, password: &str) -> MutualTlsLoginRequest {
+    MutualTlsLoginRequest {
+        account: account.into(),
+        password: password.into(),
+        chain_der: vec![card.certificate_der().unwrap()],
+        client_addr: Some("127.0.0.1".into()),
+        request_id: "op-tls".into(),
+    }
+}
+
+async fn tls_refused(w: &World, req: MutualTlsLoginRequest, code: &str) {
+    let got = auth::login_with_client_certificate(&w.store, &w.ctx, req, now())
+        .await
+        .unwrap()
+        .expect_err("should be refused")
+        .code;
+    assert_eq!(got, code);
+    assert_eq!(last_failure_outcome(w).await, format!("refused:{code}"));
+    assert_eq!(live_sessions(w, w.lin).await, 0);
+    assert_eq!(live_sessions(w, w.chen).await, 0);
+}
+
+#[tokio::test]
+async fn a_tls_client_certificate_and_the_password_sign_in_and_end_the_old_session() {
+    let w = world().await;
+    let first = auth::login(
+        &w.store,
+        &w.ctx,
+        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let s = auth::login_with_client_certificate(
+        &w.store,
+        &w.ctx,
+        tls_request(&w.lin_card, "lin.meiling", PASSWORD),
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(s.person.id, w.lin);
+    assert_eq!(live_sessions(&w, w.lin).await, 1);
+    assert!(matches!(
+        auth::authenticate(&w.store, &w.ctx, &first.token, now())
+            .await
+            .unwrap(),
+        Err(SessionRefusal::Expired(SessionStatus::Ended))
+    ));
+}
+
+#[tokio::test]
+async fn mutual_tls_refuses_no_certificate_another_ca_revocation_and_wrong_passwords() {
+    let w = world().await;
+    let mut none = tls_request(&w.lin_card, "lin.meiling", PASSWORD);
+    none.chain_der.clear();
+    tls_refused(&w, none, "pki.missing_certificate").await;
+    let mut garbage = tls_request(&w.lin_card, "lin.meiling", PASSWORD);
+    garbage.chain_der = vec![b"not a certificate".to_vec()];
+    tls_refused(&w, garbage, "pki.malformed").await;
+
+    let other_ca = DemoCa::from_keys_named(
+        "DEMO 其他根憑證",
+        "DEMO 其他中繼",
+        key("root-key"),
+        key("g3-key"),
+        now(),
+    )
+    .unwrap();
+    let foreign = other_ca
+        .issue_citizen_with(
+            key("card-a-key"),
+            "林美玲",
+            "1234",
+            now(),
+            Default::default(),
+        )
+        .unwrap();
+    tls_refused(
+        &w,
+        tls_request(&foreign, "lin.meiling", PASSWORD),
+        "pki.unknown_issuer",
+    )
+    .await;
+    tls_refused(
+        &w,
+        tls_request(&w.lin_card, "chen.jianhong", PASSWORD),
+        "login.certificate_other_account",
+    )
+    .await;
+    tls_refused(
+        &w,
+        tls_request(&w.lin_card, "lin.meiling", "a-wrong-passphrase-1"),
+        "login.wrong_password",
+    )
+    .await;
+
+    let serial = w.lin_card.citizen().unwrap().serial_hex;
+    let crl = RevocationList::from_der_or_pem(&w.ca.crl(&[&serial], now()).unwrap()).unwrap();
+    let mut raw = RawConfig::default();
+    raw.server.demo = true;
+    let anchors = TrustAnchors::from_pem_bundle(w.ca.anchors_pem().as_bytes()).unwrap();
+    let w = World {
+        ctx: AuthContext::new(&raw.validate().unwrap(), anchors, vec![crl]).unwrap(),
+        ..w
+    };
+    tls_refused(
+        &w,
+        tls_request(&w.lin_card, "lin.meiling", PASSWORD),
+        "pki.revoked",
+    )
+    .await;
 }

@@ -1,11 +1,14 @@
 //! Sign-in, screen lock, sign-out and password pages (§3), and the DEMO card signer.
+//! Sign-in takes the card either as a signed nonce or, in mutual-TLS mode, from the TLS
+//! connection ([`crate::tls::PeerCertificates`]).
 
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use jiff::Timestamp;
-use querywarden_app::auth::{self, AuthFailure, LoginRequest};
+use querywarden_app::auth::{self, AuthFailure, LoginRequest, MutualTlsLoginRequest};
+use querywarden_app::config::CertificateMode;
 use querywarden_pki::SignatureFormat;
 use serde::Deserialize;
 use serde_json::json;
@@ -17,7 +20,13 @@ use crate::session::{
     csrf_refused, set_cookie,
 };
 use crate::templates::{FormError, LockedPage, LoginPage, PasswordPage, UserBar};
+use crate::tls::PeerCertificates;
 use crate::{AppState, Lang, OperationId};
+
+/// Whether the card comes with the TLS connection rather than as a signed nonce.
+fn mutual_tls(state: &AppState) -> bool {
+    state.app.config().auth.certificate_mode == CertificateMode::MutualTls
+}
 
 fn form_error(f: AuthFailure) -> Option<FormError> {
     Some(FormError {
@@ -56,7 +65,8 @@ pub async fn login_form(
         _ => None,
     };
     render(
-        &LoginPage::new(m, state.app.config().demo, String::new(), notice),
+        &LoginPage::new(m, state.app.config().demo, String::new(), notice)
+            .with_mutual_tls(mutual_tls(&state)),
         &op,
     )
 }
@@ -107,12 +117,14 @@ pub async fn login(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    peer: PeerCertificates,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let page_error =
         |status: StatusCode, account: String, f: AuthFailure, m: crate::i18n::Messages| {
-            let page = LoginPage::new(m, state.app.config().demo, account, form_error(f));
+            let page = LoginPage::new(m, state.app.config().demo, account, form_error(f))
+                .with_mutual_tls(mutual_tls(&state));
             (status, render(&page, &op)).into_response()
         };
     let Some(ctx) = state.app.auth() else {
@@ -124,32 +136,43 @@ pub async fn login(
             m,
         ));
     };
-    let format = match form.format.as_str() {
-        "PKCS7" | "pkcs7" => SignatureFormat::Pkcs7,
-        "PKCS1" | "pkcs1" => SignatureFormat::Pkcs1,
-        _ => {
-            let f = AuthFailure::new(
-                "login.malformed_format",
-                "登入資料格式錯誤，請重新整理頁面後再試一次",
-            );
-            return Ok(page_error(StatusCode::BAD_REQUEST, form.account, f, m));
-        }
-    };
     let account = form.account.chars().take(64).collect::<String>();
-    let req = LoginRequest {
-        account: account.clone(),
-        password: form.password,
-        nonce: form.nonce,
-        signature: form.signature,
-        certificate: Some(form.certificate),
-        format,
-        flow_token: cookie(&headers, FLOW_COOKIE).unwrap_or_default(),
-        client_addr: Some(addr.ip().to_string()),
-        request_id: op.0.clone(),
+    let outcome = if mutual_tls(&state) {
+        // The card is the one this connection's handshake proved; nonce fields are ignored.
+        let req = MutualTlsLoginRequest {
+            account: account.clone(),
+            password: form.password,
+            chain_der: peer.0.as_ref().clone(),
+            client_addr: Some(addr.ip().to_string()),
+            request_id: op.0.clone(),
+        };
+        auth::login_with_client_certificate(state.app.store(), ctx, req, Timestamp::now()).await
+    } else {
+        let format = match form.format.as_str() {
+            "PKCS7" | "pkcs7" => SignatureFormat::Pkcs7,
+            "PKCS1" | "pkcs1" => SignatureFormat::Pkcs1,
+            _ => {
+                let f = AuthFailure::new(
+                    "login.malformed_format",
+                    "登入資料格式錯誤，請重新整理頁面後再試一次",
+                );
+                return Ok(page_error(StatusCode::BAD_REQUEST, form.account, f, m));
+            }
+        };
+        let req = LoginRequest {
+            account: account.clone(),
+            password: form.password,
+            nonce: form.nonce,
+            signature: form.signature,
+            certificate: Some(form.certificate),
+            format,
+            flow_token: cookie(&headers, FLOW_COOKIE).unwrap_or_default(),
+            client_addr: Some(addr.ip().to_string()),
+            request_id: op.0.clone(),
+        };
+        auth::login(state.app.store(), ctx, req, Timestamp::now()).await
     };
-    let outcome = auth::login(state.app.store(), ctx, req, Timestamp::now())
-        .await
-        .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/login"))?;
+    let outcome = outcome.map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/login"))?;
     match outcome {
         Ok(session) => {
             // A fresh token every time: whatever session cookie the browser had before is

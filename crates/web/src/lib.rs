@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod pages;
 pub mod session;
 pub mod templates;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -197,6 +197,9 @@ pub struct LoginPage {
     pub path: String,
     pub today: String,
     pub demo: bool,
+    /// Mutual-TLS sign-in: the card comes with the connection, so the page asks only for
+    /// account and password (no card signer, no nonce).
+    pub mutual_tls: bool,
     pub account: String,
     pub error: Option<FormError>,
 }
@@ -210,9 +213,19 @@ impl LoginPage {
             path: "/login".into(),
             today,
             demo,
+            mutual_tls: false,
             account,
             error,
         }
+    }
+
+    /// The page for the mutual-TLS mode (see [`LoginPage::mutual_tls`]).
+    pub fn with_mutual_tls(mut self, on: bool) -> Self {
+        self.mutual_tls = on;
+        if on {
+            self.demo = false;
+        }
+        self
     }
 }
 

@@ -409,8 +409,7 @@ async fn not_found_answers_do_not_trip_the_breaker() {
 
 #[test]
 fn mutual_tls_material_is_accepted_and_garbage_is_refused() {
-    // A real handshake needs a TLS server (tokio-rustls) and certificate generation (rcgen),
-    // neither a dependency here; this checks the configuration path with openssl-made PEMs.
+    // The configuration path with openssl-made PEMs; real handshakes are in mutual_tls.rs.
     let dir = tempfile::tempdir().unwrap();
     let ok = std::process::Command::new("openssl")
         .args([

@@ -11,4 +11,5 @@
 mod connector;
 mod faults;
 mod helpers;
+mod mutual_tls;
 mod usage;

@@ -28,15 +28,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    tracing::info!(listen = %config.listen, "querywarden serving");
+    let bound = listener.local_addr().unwrap_or(config.listen);
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(listen = %bound, scheme, "querywarden serving");
     run_server(app, listener).await?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Serves until Ctrl-C or SIGTERM, writing due audit checkpoints in the background, and
-/// a final checkpoint on the way out.
+/// a final checkpoint on the way out. With `server.tls_cert` (mutual-TLS sign-in) the
+/// server terminates TLS itself and requires a client certificate.
 pub async fn run_server(app: App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let state = querywarden_web::AppState::new(app.clone())?;
+    let tls = match (&app.config().tls, &app.config().auth.trust_anchors) {
+        (Some(tls), Some(anchors)) => Some(querywarden_web::tls::server_config_from_files(
+            tls, anchors,
+        )?),
+        (Some(_), None) => anyhow::bail!("mutual_tls 模式須設定 auth.trust_anchors"),
+        (None, _) => None,
+    };
     let ticker = {
         let app = app.clone();
         let every = Duration::from_secs(app.config().audit.checkpoint_every_seconds.clamp(1, 60));
@@ -50,7 +64,10 @@ pub async fn run_server(app: App, listener: tokio::net::TcpListener) -> anyhow::
             }
         })
     };
-    querywarden_web::serve(listener, state, shutdown_signal()).await?;
+    match tls {
+        Some(tls) => querywarden_web::tls::serve(listener, state, tls, shutdown_signal()).await?,
+        None => querywarden_web::serve(listener, state, shutdown_signal()).await?,
+    }
     ticker.abort();
     if let Err(e) = app.checkpoint_if_due(true).await {
         tracing::error!(code = e.code(), error = %e, "final audit checkpoint failed");

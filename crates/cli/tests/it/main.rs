@@ -12,5 +12,6 @@ mod audit_trail;
 mod cli_config;
 mod cli_id;
 mod demo_server;
+mod mutual_tls;
 mod sign_in_http;
 mod support;
