@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::{self, SessionRefusal, SignedIn};
+use sha2::Digest;
 
 use crate::error::ApiError;
 use crate::{AppState, OperationId};
@@ -53,7 +54,19 @@ async fn resolve(
     let Some(ctx) = state.app.auth() else {
         return Ok(Err(SessionRefusal::None));
     };
-    auth::authenticate(state.app.store(), ctx, &token, jiff::Timestamp::now()).await
+    let found = auth::authenticate(state.app.store(), ctx, &token, jiff::Timestamp::now()).await?;
+    // Over mutual TLS a session belongs to the card it signed in with: a cookie replayed on
+    // a connection with another certificate is no session.
+    if let Ok(s) = &found
+        && let Some(leaf) = parts
+            .extensions
+            .get::<crate::tls::PeerCertificates>()
+            .and_then(|p| p.0.first())
+        && hex::encode(sha2::Sha256::digest(leaf)) != s.session.cert_fingerprint
+    {
+        return Ok(Err(SessionRefusal::None));
+    }
+    Ok(found)
 }
 
 /// Where a page request goes when its session is over: the sign-in page, saying why, with

@@ -331,6 +331,15 @@ fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
             .await
             .unwrap();
         assert_eq!(me["name"], "林美玲");
+        // The session is tied to the card it signed in with: the same cookie over a
+        // connection with another certificate is no session at all.
+        let stolen = impostor
+            .get(format!("{url}/api/v1/me"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stolen.status(), 401);
     });
     drop(server);
 }
