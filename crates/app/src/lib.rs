@@ -10,6 +10,7 @@ pub mod demo;
 #[cfg(feature = "demo")]
 pub mod demo_cards;
 pub mod keys;
+pub mod permission;
 pub mod usage_log;
 
 use std::sync::Arc;

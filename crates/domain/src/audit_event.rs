@@ -70,10 +70,19 @@ pub enum AuditAction {
     StaffImported,
     UsageLogImported,
     KeyRotated,
+    // §2 and 資通系統防護基準: permission chain steps, recertification, account hygiene.
+    ApplicationStepApproved,
+    ApplicationReturned,
+    StaffStatusChanged,
+    RecertificationOpened,
+    RecertificationDecided,
+    RecertificationClosed,
+    AccountDisabled,
+    AccountEnabled,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 47] = [
+    pub const ALL: [AuditAction; 55] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -121,6 +130,14 @@ impl AuditAction {
         Self::StaffImported,
         Self::UsageLogImported,
         Self::KeyRotated,
+        Self::ApplicationStepApproved,
+        Self::ApplicationReturned,
+        Self::StaffStatusChanged,
+        Self::RecertificationOpened,
+        Self::RecertificationDecided,
+        Self::RecertificationClosed,
+        Self::AccountDisabled,
+        Self::AccountEnabled,
     ];
 
     pub fn code(self) -> &'static str {
@@ -172,6 +189,14 @@ impl AuditAction {
             Self::StaffImported => "admin.staff.imported",
             Self::UsageLogImported => "admin.usage_log.imported",
             Self::KeyRotated => "admin.key.rotated",
+            Self::ApplicationStepApproved => "permission.application.step_approved",
+            Self::ApplicationReturned => "permission.application.returned",
+            Self::StaffStatusChanged => "admin.staff.status_changed",
+            Self::RecertificationOpened => "permission.recertification.opened",
+            Self::RecertificationDecided => "permission.recertification.decided",
+            Self::RecertificationClosed => "permission.recertification.closed",
+            Self::AccountDisabled => "admin.account.disabled",
+            Self::AccountEnabled => "admin.account.enabled",
         }
     }
 

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod deadline;
 pub mod national_id;
 pub mod org;
+pub mod permission;
 pub mod roc_date;
 
 pub use national_id::{NationalId, NationalIdError, NationalIdKind};

@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod error;
 mod org;
+mod permission;
 mod sqlite;
 mod usage;
 
@@ -20,5 +21,6 @@ pub use audit::{
 pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
 pub use error::StorageError;
 pub use org::NewPerson;
+pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource, UsageSighting};
 pub use sqlite::{Readiness, Store, WriteTx};
 pub use usage::PlatformUsageRow;

@@ -1,0 +1,843 @@
+//! Permission use cases (§2, Form 1 資料查詢者權限申請表): applications and their approval
+//! chain, grants, the approver's inbox and the administrator's overview. Personnel changes
+//! (CSV, SCIM) are in [`staff`], quarterly recertification and idle accounts in
+//! [`recertification`].
+//!
+//! Security-sensitive. Each use case is one transaction with its audit record(s) inside; each
+//! refusal is audited with its rule code (STYLE rules 3 and 5). The rules themselves live in
+//! `querywarden_domain::permission`; this module loads what they need, asks them, and stores the
+//! answer. Acting on a step needs an [`ApproverAtStep`], which only [`approver_at_step`] hands
+//! out; the administrator's overview needs an [`AdministratorDesk`]; supervisors' views need a
+//! [`SupervisorDesk`].
+//!
+//! # For the web layer
+//!
+//! Every function takes the [`Store`], the acting person's id (from the session), an [`Op`]
+//! (clock reading, operation id, client address) and parsed domain input, and returns
+//! `Result<_, PermissionError>`: [`PermissionError::Refused`] carries a stable code and a zh-TW
+//! message safe to show; the others are internal (log, show the operation id).
+
+pub mod recertification;
+pub mod staff;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::catalogue::ServiceItemCode;
+use querywarden_domain::deadline::HolidayCalendar;
+use querywarden_domain::org::{Account, Person, PersonId, Role, UnitId};
+use querywarden_domain::permission::recertification::{RecertificationPolicy, reminder_date};
+use querywarden_domain::permission::{
+    self as rules, AdministratorDesk, ApplicationForm, ApplicationId, ApplicationState,
+    ApproverAtStep, GrantStatus, Participant, PermissionApplication, PermissionGrant,
+    PermissionRefusal, Roster, Step, StepDecision, SupervisorDesk,
+};
+use querywarden_domain::roc_date::{RocDate, taipei_date};
+use querywarden_storage::{NewGrant, StorageError, Store};
+
+use crate::keys::KeyRing;
+use crate::{AppError, new_request_id};
+
+/// The settings of this area. Defaults: no deputy, reminders after 3 working days, the
+/// recertification defaults (6 months unused, 90 days idle, 10 working days to answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionPolicy {
+    /// 代理人: handles the permission administrator's own applications (MISSION.md "Roles").
+    pub deputy_administrator: Option<Account>,
+    /// A pending step is flagged for a reminder after this many working days.
+    pub reminder_working_days: i32,
+    pub recertification: RecertificationPolicy,
+}
+
+impl Default for PermissionPolicy {
+    fn default() -> Self {
+        Self {
+            deputy_administrator: None,
+            reminder_working_days: 3,
+            recertification: RecertificationPolicy::default(),
+        }
+    }
+}
+
+/// One operation: when it happens, its id (shown to the user, in the log and the audit record)
+/// and the client's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Op {
+    pub now: Timestamp,
+    pub request_id: String,
+    pub client_addr: Option<String>,
+}
+
+impl Op {
+    pub fn new(now: Timestamp, request_id: impl Into<String>) -> Op {
+        Op {
+            now,
+            request_id: request_id.into(),
+            client_addr: None,
+        }
+    }
+
+    /// An operation the system starts by itself, now.
+    pub fn system() -> Op {
+        Op::new(Timestamp::now(), new_request_id())
+    }
+
+    /// Today in Asia/Taipei: the date rules are judged on.
+    pub fn today(&self) -> RocDate {
+        taipei_date(self.now)
+    }
+
+    fn event(&self, action: AuditAction, actor: Option<Actor>) -> AuditEvent {
+        let mut e = AuditEvent::system(self.now, action, self.request_id.clone());
+        e.actor = actor;
+        e.client_addr = self.client_addr.clone();
+        e
+    }
+}
+
+/// Why a permission use case did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum PermissionError {
+    /// A rule refused it; code and zh-TW message are safe to show. Audited.
+    #[error(transparent)]
+    Refused(#[from] PermissionRefusal),
+    #[error("找不到{0}")]
+    NotFound(&'static str),
+    /// Someone changed the application between reading and writing (e.g. two approvers, or a
+    /// double click); nothing was written.
+    #[error("資料已被他人變更，請重新整理後再試")]
+    Conflict,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<StorageError> for PermissionError {
+    fn from(e: StorageError) -> Self {
+        Self::App(AppError::Storage(e))
+    }
+}
+
+impl PermissionError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Refused(r) => r.code(),
+            Self::NotFound(_) => "permission.not_found",
+            Self::Conflict => "permission.conflict",
+            Self::App(e) => e.code(),
+        }
+    }
+
+    /// The refusal, if a rule refused.
+    pub fn refusal(&self) -> Option<&PermissionRefusal> {
+        match self {
+            Self::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// The organisation as loaded for one decision.
+pub(crate) struct World {
+    pub persons: BTreeMap<PersonId, Person>,
+    pub disabled: BTreeSet<PersonId>,
+    pub roster: Roster,
+}
+
+impl World {
+    pub(crate) async fn load(
+        store: &Store,
+        policy: &PermissionPolicy,
+    ) -> Result<World, PermissionError> {
+        let persons: BTreeMap<PersonId, Person> = store
+            .persons()
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let disabled: BTreeSet<PersonId> = store.disabled_accounts().await?.into_keys().collect();
+        let inactive = persons
+            .values()
+            .filter(|p| !rules::in_service(p.status) || disabled.contains(&p.id))
+            .map(|p| p.id)
+            .collect();
+        let with_role =
+            |r: Role| -> Vec<&Person> { persons.values().filter(|p| p.has_role(r)).collect() };
+        // §7: one permission administrator; prefer one who can act.
+        let admins = with_role(Role::PermissionAdministrator);
+        let admin = admins
+            .iter()
+            .find(|p| rules::in_service(p.status) && !disabled.contains(&p.id))
+            .or(admins.first())
+            .copied();
+        let deputy = policy
+            .deputy_administrator
+            .as_ref()
+            .and_then(|a| persons.values().find(|p| &p.account == a))
+            .map(|p| p.id);
+        let roster = Roster {
+            parents: store
+                .units()
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.parent))
+                .collect(),
+            supervisors: store.unit_supervisors().await?,
+            administrator: admin.map(|p| p.id),
+            administrator_unit: admin.map(|p| p.unit.clone()),
+            deputy,
+            admin_supervisors: with_role(Role::PermissionAdminSupervisor)
+                .iter()
+                .map(|p| p.id)
+                .collect(),
+            director: with_role(Role::Director).first().map(|p| p.id),
+            inactive,
+        };
+        Ok(World {
+            persons,
+            disabled,
+            roster,
+        })
+    }
+
+    pub(crate) fn participant(&self, id: PersonId) -> Result<Participant, PermissionError> {
+        let p = self
+            .persons
+            .get(&id)
+            .ok_or(PermissionError::NotFound("人員"))?;
+        Ok(Participant::from_person(p, self.disabled.contains(&id)))
+    }
+}
+
+/// Audits a refusal in its own transaction and returns it as the error.
+pub(crate) async fn refused<T>(
+    store: &Store,
+    event: AuditEvent,
+    refusal: PermissionRefusal,
+) -> Result<T, PermissionError> {
+    let mut tx = store.begin().await?;
+    tx.append_audit(
+        &event
+            .outcome(Outcome::Refused(refusal.code().into()))
+            .detail("rule", refusal.code()),
+    )
+    .await?;
+    tx.commit().await?;
+    Err(PermissionError::Refused(refusal))
+}
+
+fn actor(person: PersonId, role: Option<Role>) -> Option<Actor> {
+    Some(Actor { person, role })
+}
+
+async fn load_application(
+    store: &Store,
+    id: ApplicationId,
+) -> Result<PermissionApplication, PermissionError> {
+    store
+        .application(id)
+        .await?
+        .ok_or(PermissionError::NotFound("申請表"))
+}
+
+fn application_event(
+    op: &Op,
+    action: AuditAction,
+    by: PersonId,
+    role: Option<Role>,
+    app_id: ApplicationId,
+) -> AuditEvent {
+    op.event(action, actor(by, role))
+        .on("permission_application", app_id.to_string())
+}
+
+/// Writes a new Form 1 as a draft (草稿), numbered `民國年-序號` by application date. Unit,
+/// title and name are taken from the staff record; the national ID is kept only as HMAC and
+/// masked form. Refused: disabled account, missing fields, unknown item, ID not matching the
+/// staff record.
+pub async fn create_application(
+    store: &Store,
+    keys: &KeyRing,
+    applicant: PersonId,
+    form: ApplicationForm,
+    op: &Op,
+) -> Result<PermissionApplication, PermissionError> {
+    let person = store
+        .person(applicant)
+        .await?
+        .ok_or(PermissionError::NotFound("人員"))?;
+    let disabled = store.account_disabled(applicant).await?;
+    let who = Participant::from_person(&person, disabled);
+    let catalogue = store.service_items().await?;
+    let last4 = store.person_id_last4(applicant).await?;
+    let event = op
+        .event(
+            AuditAction::ApplicationCreated,
+            actor(applicant, Some(Role::Querier)),
+        )
+        .on("permission_application", "-")
+        .detail("kind", form.kind.code());
+    if let Err(r) = rules::check_form(&form, &who, &catalogue, last4.as_deref()) {
+        return refused(store, event, r).await;
+    }
+    let digest = keys.subject_digest(&form.national_id);
+    let today = op.today();
+    let mut app = PermissionApplication {
+        id: ApplicationId::new(0),
+        form_number: rules::FormNumber::new(today.roc_year(), 1)
+            .map_err(|_| PermissionError::NotFound("表單編號"))?,
+        application_date: today,
+        applicant,
+        kind: form.kind,
+        unit: person.unit.clone(),
+        title: person.title.clone(),
+        name: person.name.clone(),
+        reason: form.reason,
+        national_id_masked: form.national_id.masked(),
+        national_id_digest: digest.clone(),
+        phone: form.phone,
+        email: form.email,
+        egov_account: form.egov_account,
+        items: form.items,
+        confirmations: form.confirmations,
+        state: ApplicationState::Draft,
+        round: 0,
+        step_since: None,
+        steps: vec![],
+    };
+    let mut tx = store.begin().await?;
+    app.form_number = tx.next_form_number(today.roc_year()).await?;
+    app.id = tx.insert_application(&app, op.now).await?;
+    let mut event = event
+        .on("permission_application", app.id.to_string())
+        .detail("form_number", app.form_number.to_string())
+        .detail("items", items_json(&app.items));
+    event.subject = Some(digest);
+    tx.append_audit(&event).await?;
+    tx.commit().await?;
+    Ok(app)
+}
+
+fn items_json(items: &BTreeSet<ServiceItemCode>) -> serde_json::Value {
+    serde_json::Value::from(
+        items
+            .iter()
+            .map(|i| i.as_str().to_string())
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Amends a draft, or an application returned with the administrator's note (退回補正), before
+/// (re)submission. Audited as `permission.application.created` with `amended: true`.
+pub async fn amend_application(
+    store: &Store,
+    keys: &KeyRing,
+    applicant: PersonId,
+    id: ApplicationId,
+    form: ApplicationForm,
+    op: &Op,
+) -> Result<PermissionApplication, PermissionError> {
+    let mut app = load_application(store, id).await?;
+    let person = store
+        .person(applicant)
+        .await?
+        .ok_or(PermissionError::NotFound("人員"))?;
+    let who = Participant::from_person(&person, store.account_disabled(applicant).await?);
+    let catalogue = store.service_items().await?;
+    let last4 = store.person_id_last4(applicant).await?;
+    let event = application_event(
+        op,
+        AuditAction::ApplicationCreated,
+        applicant,
+        Some(Role::Querier),
+        id,
+    )
+    .detail("amended", true);
+    let check = rules::may_amend(&app, &who)
+        .and_then(|()| rules::check_form(&form, &who, &catalogue, last4.as_deref()));
+    if let Err(r) = check {
+        return refused(store, event, r).await;
+    }
+    let digest = keys.subject_digest(&form.national_id);
+    app.kind = form.kind;
+    app.reason = form.reason;
+    app.national_id_masked = form.national_id.masked();
+    app.national_id_digest = digest.clone();
+    app.phone = form.phone;
+    app.email = form.email;
+    app.egov_account = form.egov_account;
+    app.items = form.items;
+    app.confirmations = form.confirmations;
+    let mut tx = store.begin().await?;
+    if !tx.update_application_form(&app, op.now).await? {
+        return Err(PermissionError::Conflict);
+    }
+    let mut event = event.detail("items", items_json(&app.items));
+    event.subject = Some(digest);
+    tx.append_audit(&event).await?;
+    tx.commit().await?;
+    Ok(app)
+}
+
+/// The applicant signs and sends the Form 1 to their unit supervisor (also a resubmission of
+/// a returned application, which starts a new round). Refused: not the applicant, disabled,
+/// double submission, confirmations missing, no items, unknown item.
+pub async fn submit_application(
+    store: &Store,
+    applicant: PersonId,
+    id: ApplicationId,
+    op: &Op,
+) -> Result<PermissionApplication, PermissionError> {
+    let mut app = load_application(store, id).await?;
+    let person = store
+        .person(applicant)
+        .await?
+        .ok_or(PermissionError::NotFound("人員"))?;
+    let who = Participant::from_person(&person, store.account_disabled(applicant).await?);
+    let catalogue = store.service_items().await?;
+    let event = application_event(
+        op,
+        AuditAction::ApplicationSubmitted,
+        applicant,
+        Some(Role::Querier),
+        id,
+    )
+    .detail("form_number", app.form_number.to_string());
+    let state = match rules::submit(&app, &who, &catalogue) {
+        Ok(s) => s,
+        Err(r) => return refused(store, event, r).await,
+    };
+    let mut tx = store.begin().await?;
+    let round = app.round + 1;
+    if !tx
+        .set_application_state(
+            id,
+            &app.state,
+            app.round,
+            &state,
+            round,
+            Some(op.now),
+            op.now,
+        )
+        .await?
+    {
+        // §2 / issue 7: a double submission that raced past the check.
+        return Err(PermissionError::Conflict);
+    }
+    tx.append_audit(&event.detail("round", round)).await?;
+    tx.commit().await?;
+    app.state = state;
+    app.round = round;
+    app.step_since = Some(op.now);
+    Ok(app)
+}
+
+/// The check that hands out the capability to decide an application's pending step: only the
+/// person designated for it, and never against separation of duties (MISSION.md "Roles").
+/// A refusal is audited.
+pub async fn approver_at_step(
+    store: &Store,
+    policy: &PermissionPolicy,
+    person: PersonId,
+    id: ApplicationId,
+    op: &Op,
+) -> Result<ApproverAtStep, PermissionError> {
+    let app = load_application(store, id).await?;
+    let world = World::load(store, policy).await?;
+    let who = world.participant(person)?;
+    match rules::check_approver(&app, &who, &world.roster) {
+        Ok(cap) => Ok(cap),
+        Err(r) => {
+            let role = app.state.pending_step().map(Step::role);
+            let event = application_event(op, AuditAction::ApplicationApproved, person, role, id)
+                .detail("step", app.state.pending_step().map_or("-", Step::code));
+            refused(store, event, r).await
+        }
+    }
+}
+
+/// What happened to the applicant's grants when an application was finally approved.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GrantChanges {
+    pub created: Vec<querywarden_domain::permission::GrantId>,
+    pub ended: Vec<querywarden_domain::permission::GrantId>,
+}
+
+/// Decides the step the capability is for: approve (the administrator with an effective date;
+/// the countersigner may replace a date that has passed), refuse with a reason, or — the
+/// administrator only — "other" with a note (returned to the applicant). The countersign
+/// approves the application and creates/ends grants per its kind, all in one transaction.
+pub async fn decide_step(
+    store: &Store,
+    approver: &ApproverAtStep,
+    decision: StepDecision,
+    op: &Op,
+) -> Result<(PermissionApplication, GrantChanges), PermissionError> {
+    let mut app = load_application(store, approver.application()).await?;
+    let step = approver.step();
+    let transition = match rules::decide(&app, approver, decision, op.today(), op.now) {
+        Ok(t) => t,
+        Err(r) => {
+            let event = application_event(
+                op,
+                AuditAction::ApplicationApproved,
+                approver.person(),
+                Some(step.role()),
+                app.id,
+            )
+            .detail("step", step.code());
+            return refused(store, event, r).await;
+        }
+    };
+    let action = match &transition.state {
+        ApplicationState::Approved { .. } => AuditAction::ApplicationApproved,
+        ApplicationState::Refused { .. } => AuditAction::ApplicationRejected,
+        ApplicationState::Returned { .. } => AuditAction::ApplicationReturned,
+        _ => AuditAction::ApplicationStepApproved,
+    };
+    let current = store.grants_of(app.applicant).await?;
+    let mut changes = GrantChanges::default();
+    let mut tx = store.begin().await?;
+    let step_since = transition.state.pending_step().map(|_| op.now);
+    if !tx
+        .set_application_state(
+            app.id,
+            &app.state,
+            app.round,
+            &transition.state,
+            app.round,
+            step_since,
+            op.now,
+        )
+        .await?
+    {
+        return Err(PermissionError::Conflict);
+    }
+    tx.insert_application_step(app.id, &transition.record)
+        .await?;
+    let mut event = application_event(op, action, approver.person(), Some(step.role()), app.id)
+        .detail("step", step.code())
+        .detail("outcome", transition.record.outcome.code())
+        .detail("round", app.round)
+        .detail("form_number", app.form_number.to_string());
+    if let Some(d) = transition.record.effective_from {
+        event = event.detail("effective_from", d.civil().to_string());
+    }
+    tx.append_audit(&event).await?;
+    if let ApplicationState::Approved { effective_from } = transition.state {
+        // §2: the approved Form 1 becomes grants, one per item, from the effective date.
+        let plan = rules::plan_for_approval(app.kind, &app.items, &current);
+        for g in &plan.end {
+            if tx.end_grant(*g, effective_from, op.now).await? {
+                changes.ended.push(*g);
+                tx.append_audit(
+                    &op.event(
+                        AuditAction::GrantEnded,
+                        actor(approver.person(), Some(step.role())),
+                    )
+                    .on("permission_grant", g.to_string())
+                    .detail("application", app.id.get())
+                    .detail("person", app.applicant.get())
+                    .detail("effective_to", effective_from.civil().to_string()),
+                )
+                .await?;
+            }
+        }
+        for item in &plan.create {
+            let id = tx
+                .insert_grant(
+                    &NewGrant {
+                        person: app.applicant,
+                        item: item.clone(),
+                        effective_from,
+                        application: app.id,
+                    },
+                    op.now,
+                )
+                .await?;
+            changes.created.push(id);
+            tx.append_audit(
+                &op.event(
+                    AuditAction::GrantCreated,
+                    actor(approver.person(), Some(step.role())),
+                )
+                .on("permission_grant", id.to_string())
+                .detail("application", app.id.get())
+                .detail("person", app.applicant.get())
+                .detail("item", item.as_str())
+                .detail("effective_from", effective_from.civil().to_string()),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    app.steps.push(transition.record);
+    app.state = transition.state;
+    app.step_since = step_since;
+    Ok((app, changes))
+}
+
+/// The applicant withdraws (撤回) a draft, a returned application, or one pending before the
+/// last step.
+pub async fn withdraw_application(
+    store: &Store,
+    applicant: PersonId,
+    id: ApplicationId,
+    op: &Op,
+) -> Result<PermissionApplication, PermissionError> {
+    let mut app = load_application(store, id).await?;
+    let person = store
+        .person(applicant)
+        .await?
+        .ok_or(PermissionError::NotFound("人員"))?;
+    // Withdrawing is allowed even for a disabled account: it only gives something up.
+    let who = Participant::from_person(&person, false);
+    let event = application_event(
+        op,
+        AuditAction::ApplicationWithdrawn,
+        applicant,
+        Some(Role::Querier),
+        id,
+    )
+    .detail("from_state", app.state.code());
+    let state = match rules::withdraw(&app, &who) {
+        Ok(s) => s,
+        Err(r) => return refused(store, event, r).await,
+    };
+    let mut tx = store.begin().await?;
+    if !tx
+        .set_application_state(id, &app.state, app.round, &state, app.round, None, op.now)
+        .await?
+    {
+        return Err(PermissionError::Conflict);
+    }
+    tx.append_audit(&event).await?;
+    tx.commit().await?;
+    app.state = state;
+    app.step_since = None;
+    Ok(app)
+}
+
+/// One line of an approver's inbox (待簽核).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxEntry {
+    pub application: PermissionApplication,
+    pub step: Step,
+    /// When the step started waiting.
+    pub waiting_since: Option<Timestamp>,
+    /// The day the reminder is due ([`PermissionPolicy::reminder_working_days`] working days).
+    pub reminder_on: Option<RocDate>,
+    pub reminder_due: bool,
+}
+
+/// The applications waiting for `person` to decide, oldest first, with reminder flags.
+pub async fn inbox(
+    store: &Store,
+    policy: &PermissionPolicy,
+    person: PersonId,
+    today: RocDate,
+) -> Result<Vec<InboxEntry>, PermissionError> {
+    let world = World::load(store, policy).await?;
+    let calendar = HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))?;
+    let mut out = Vec::new();
+    for app in store.pending_applications().await? {
+        if rules::designated_approver(&app, &world.roster) != Ok(person) {
+            continue;
+        }
+        let Some(step) = app.state.pending_step() else {
+            continue;
+        };
+        let reminder_on = app
+            .step_since
+            .map(|t| reminder_date(taipei_date(t), policy.reminder_working_days, &calendar));
+        out.push(InboxEntry {
+            step,
+            waiting_since: app.step_since,
+            reminder_due: reminder_on.is_some_and(|d| today >= d),
+            reminder_on,
+            application: app,
+        });
+    }
+    Ok(out)
+}
+
+/// Every pending step whose reminder is due, with the person it waits for (for a daily
+/// reminder job). Steps nobody can act on are listed with `None`.
+pub async fn due_reminders(
+    store: &Store,
+    policy: &PermissionPolicy,
+    today: RocDate,
+) -> Result<Vec<(Option<PersonId>, InboxEntry)>, PermissionError> {
+    let world = World::load(store, policy).await?;
+    let calendar = HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))?;
+    let mut out = Vec::new();
+    for app in store.pending_applications().await? {
+        let (Some(step), Some(since)) = (app.state.pending_step(), app.step_since) else {
+            continue;
+        };
+        let on = reminder_date(taipei_date(since), policy.reminder_working_days, &calendar);
+        if today >= on {
+            let who = rules::designated_approver(&app, &world.roster).ok();
+            out.push((
+                who,
+                InboxEntry {
+                    step,
+                    waiting_since: Some(since),
+                    reminder_on: Some(on),
+                    reminder_due: true,
+                    application: app,
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// A person's own applications, oldest first.
+pub async fn applications_of(
+    store: &Store,
+    person: PersonId,
+) -> Result<Vec<PermissionApplication>, PermissionError> {
+    Ok(store.applications_of(person).await?)
+}
+
+/// One application, for someone entitled to see it: the applicant, anyone who signed it, the
+/// person its pending step waits for, or the administrator's desk.
+pub async fn application_for_viewer(
+    store: &Store,
+    policy: &PermissionPolicy,
+    viewer: PersonId,
+    id: ApplicationId,
+) -> Result<PermissionApplication, PermissionError> {
+    let app = load_application(store, id).await?;
+    if app.applicant == viewer || app.steps.iter().any(|s| s.by == viewer) {
+        return Ok(app);
+    }
+    let world = World::load(store, policy).await?;
+    let designated = rules::designated_approver(&app, &world.roster).ok();
+    if designated == Some(viewer)
+        || rules::administrator_desk(&world.participant(viewer)?, &world.roster).is_ok()
+    {
+        return Ok(app);
+    }
+    // Not theirs to see: answer as if it did not exist.
+    Err(PermissionError::NotFound("申請表"))
+}
+
+/// The capability for the administrator's overview, staff imports and account re-enabling.
+pub async fn administrator_desk(
+    store: &Store,
+    policy: &PermissionPolicy,
+    person: PersonId,
+) -> Result<AdministratorDesk, PermissionError> {
+    let world = World::load(store, policy).await?;
+    Ok(rules::administrator_desk(
+        &world.participant(person)?,
+        &world.roster,
+    )?)
+}
+
+/// The capability for a supervisor's views of their staff (upcoming changes, recertification).
+pub async fn supervisor_desk(
+    store: &Store,
+    policy: &PermissionPolicy,
+    person: PersonId,
+) -> Result<SupervisorDesk, PermissionError> {
+    let world = World::load(store, policy).await?;
+    Ok(rules::supervisor_desk(
+        &world.participant(person)?,
+        &world.roster,
+    )?)
+}
+
+/// A grant with its holder, for lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantView {
+    pub grant: PermissionGrant,
+    pub account: Account,
+    pub name: String,
+    pub unit: UnitId,
+    /// In force on the day the list was made.
+    pub in_force: bool,
+}
+
+/// Filters of the administrator's overview; `None` = any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantFilter {
+    pub unit: Option<UnitId>,
+    pub item: Option<ServiceItemCode>,
+    pub status: Option<GrantStatus>,
+}
+
+fn view(
+    g: PermissionGrant,
+    persons: &BTreeMap<PersonId, Person>,
+    today: RocDate,
+) -> Option<GrantView> {
+    let p = persons.get(&g.person)?;
+    Some(GrantView {
+        in_force: g.in_force_on(today),
+        account: p.account.clone(),
+        name: p.name.clone(),
+        unit: p.unit.clone(),
+        grant: g,
+    })
+}
+
+/// A person's own grants (all statuses), with whether each is in force `today`.
+pub async fn my_grants(
+    store: &Store,
+    person: PersonId,
+    today: RocDate,
+) -> Result<Vec<GrantView>, PermissionError> {
+    let p = store
+        .person(person)
+        .await?
+        .ok_or(PermissionError::NotFound("人員"))?;
+    let persons = BTreeMap::from([(p.id, p)]);
+    Ok(store
+        .grants_of(person)
+        .await?
+        .into_iter()
+        .filter_map(|g| view(g, &persons, today))
+        .collect())
+}
+
+/// The administrator's overview of all grants, filtered by unit (the holder's current unit),
+/// item and status.
+pub async fn grant_overview(
+    store: &Store,
+    _desk: &AdministratorDesk,
+    filter: &GrantFilter,
+    today: RocDate,
+) -> Result<Vec<GrantView>, PermissionError> {
+    let persons: BTreeMap<PersonId, Person> = store
+        .persons()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    Ok(store
+        .all_grants()
+        .await?
+        .into_iter()
+        .filter(|g| filter.item.as_ref().is_none_or(|i| &g.item == i))
+        .filter(|g| filter.status.is_none_or(|s| g.status == s))
+        .filter_map(|g| view(g, &persons, today))
+        .filter(|v| filter.unit.as_ref().is_none_or(|u| &v.unit == u))
+        .collect())
+}
+
+/// §2, §5: does `person` hold an active grant for `item` on `date`? (For the query check.)
+pub async fn holds_grant(
+    store: &Store,
+    person: PersonId,
+    item: &ServiceItemCode,
+    date: RocDate,
+) -> Result<bool, PermissionError> {
+    Ok(rules::holds_grant(
+        &store.grants_of(person).await?,
+        item,
+        date,
+    ))
+}

@@ -1,0 +1,880 @@
+//! Personnel changes from HR (§2): the staff CSV import (format in
+//! `docs/staff-import-format.md`), the SCIM 2.0 User validation and mapping for
+//! `/scim/v2/Users`, applying due changes, and supervisors' view of upcoming changes.
+//!
+//! Security-sensitive: a change suspends or ends query grants, removes certificate bindings and
+//! disables accounts. All or nothing: a CSV with any bad row imports nothing, and every bad row
+//! is reported with its line number. National IDs in the CSV are checked and only their last
+//! four digits kept (what sign-in compares with the card).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use querywarden_domain::NationalId;
+use querywarden_domain::audit_event::{Actor, AuditAction, Outcome};
+use querywarden_domain::org::{Account, Person, PersonId, Role, StaffStatus, Unit, UnitId};
+use querywarden_domain::permission::personnel::{
+    PersonnelEffect, StaffChange, classify, effects_of,
+};
+use querywarden_domain::permission::{AdministratorDesk, PermissionRefusal, SupervisorDesk};
+use querywarden_domain::roc_date::RocDate;
+use querywarden_storage::{
+    DisableReason, NewPerson, StaffChangeRow, StaffChangeSource, Store, WriteTx,
+};
+use serde_json::Value;
+
+use super::{Op, PermissionError};
+
+/// One person's record as HR sends it, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub account: Account,
+    /// Needed only for a new account.
+    pub name: Option<String>,
+    pub unit: UnitId,
+    pub title: Option<String>,
+    pub status: StaffStatus,
+    pub effective: RocDate,
+    /// Last four digits of the national ID, when HR sent it.
+    pub id_last4: Option<String>,
+}
+
+/// What importing did for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffOutcome {
+    /// A new account (status active), role 一般同仁.
+    Created(PersonId),
+    /// A change recorded; the effects (see `PersonnelEffect`) applied or scheduled.
+    Changed {
+        person: PersonId,
+        change_id: i64,
+        effects: Vec<PersonnelEffect>,
+        /// Whether the staff record already took the new status (effective today or earlier).
+        applied_now: bool,
+    },
+    /// Same status and unit as on record.
+    Unchanged(PersonId),
+}
+
+/// The result of a CSV import that went through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffImportReport {
+    pub rows: usize,
+    pub created: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    pub outcomes: Vec<(Account, StaffOutcome)>,
+}
+
+/// A bad CSV row: its line number (1 = the header) and why, in zh-TW, without the bad value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRowError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Why a CSV import imported nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffImportError {
+    #[error("人事資料有 {} 列錯誤，未匯入任何資料", .0.len())]
+    BadRows(Vec<StaffRowError>),
+    #[error(transparent)]
+    Failed(#[from] PermissionError),
+}
+
+const HEADER: [&str; 7] = [
+    "account",
+    "national_id",
+    "name",
+    "unit",
+    "title",
+    "status",
+    "effective_date",
+];
+
+/// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
+fn split_csv(line: &str) -> Result<Vec<String>, &'static str> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    let mut at_start = true;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (false, '"') if at_start => {
+                quoted = true;
+                at_start = false;
+            }
+            (true, '"') => {
+                if chars.peek() == Some(&'"') {
+                    cur.push('"');
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            }
+            (false, ',') => {
+                out.push(std::mem::take(&mut cur));
+                at_start = true;
+            }
+            (_, c) => {
+                cur.push(c);
+                at_start = false;
+            }
+        }
+    }
+    if quoted {
+        return Err("引號未成對");
+    }
+    out.push(cur);
+    Ok(out)
+}
+
+fn find_unit<'a>(units: &'a [Unit], s: &str) -> Option<&'a Unit> {
+    let s = s.trim();
+    units.iter().find(|u| u.id.as_str() == s || u.name_zh == s)
+}
+
+/// Parses and checks the whole file; every bad row is reported.
+fn parse_staff_csv(
+    text: &str,
+    units: &[Unit],
+    persons: &BTreeMap<Account, Person>,
+    last4s: &BTreeMap<PersonId, String>,
+) -> Result<Vec<StaffRecord>, Vec<StaffRowError>> {
+    let mut errors = Vec::new();
+    let mut records = Vec::new();
+    let mut seen = BTreeSet::new();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.lines().enumerate();
+    let bad = |line: usize, reason: &str| StaffRowError {
+        line,
+        reason: reason.to_string(),
+    };
+    match lines.next() {
+        Some((_, h))
+            if split_csv(h.trim_end_matches('\r'))
+                .is_ok_and(|f| f.iter().map(|x| x.trim()).collect::<Vec<_>>() == HEADER) => {}
+        _ => {
+            return Err(vec![bad(
+                1,
+                "第一列須為欄位名稱：account,national_id,name,unit,title,status,effective_date",
+            )]);
+        }
+    }
+    for (i, raw) in lines {
+        let line = i + 1;
+        let raw = raw.trim_end_matches('\r');
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let fields = match split_csv(raw) {
+            Ok(f) if f.len() == HEADER.len() => f,
+            Ok(_) => {
+                errors.push(bad(line, "欄位數應為 7"));
+                continue;
+            }
+            Err(e) => {
+                errors.push(bad(line, e));
+                continue;
+            }
+        };
+        let f: Vec<&str> = fields.iter().map(|x| x.trim()).collect();
+        let mut problems: Vec<String> = Vec::new();
+        let account = Account::parse(f[0]).map_err(|_| "帳號格式不正確").ok();
+        if account.is_none() {
+            problems.push("帳號格式不正確".into());
+        }
+        let id = if f[1].is_empty() {
+            None
+        } else {
+            match NationalId::parse(f[1]) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    problems.push("身分證統一編號不正確".into());
+                    None
+                }
+            }
+        };
+        let unit = find_unit(units, f[3]);
+        if unit.is_none() {
+            problems.push("單位不存在".into());
+        }
+        let status = StaffStatus::parse_code(f[5]);
+        if status.is_none() {
+            problems.push("狀態應為 active、transferred、on_leave 或 left".into());
+        }
+        let effective = RocDate::parse(f[6]).ok();
+        if effective.is_none() {
+            problems.push("生效日期不正確".into());
+        }
+        if let Some(a) = &account {
+            if !seen.insert(a.clone()) {
+                problems.push("同一帳號在檔案中出現兩次".into());
+            }
+            match persons.get(a) {
+                Some(p) => {
+                    if let (Some(id), Some(l4)) = (&id, last4s.get(&p.id))
+                        && id.last4() != l4
+                    {
+                        problems.push("身分證統一編號與帳號不符".into());
+                    }
+                    if let (Some(u), Some(s)) = (unit, status) {
+                        let change = StaffChange {
+                            person: p.id,
+                            from_status: p.status,
+                            to_status: s,
+                            from_unit: p.unit.clone(),
+                            to_unit: u.id.clone(),
+                            effective: effective.unwrap_or(RocDate::MIN),
+                        };
+                        if let Err(r @ PermissionRefusal::InvalidTransition { .. }) =
+                            classify(&change)
+                        {
+                            problems.push(r.to_string());
+                        }
+                    }
+                }
+                None => {
+                    if status.is_some() && status != Some(StaffStatus::Active) {
+                        problems.push("新帳號的狀態須為 active".into());
+                    }
+                    if f[2].is_empty() {
+                        problems.push("新帳號須填姓名".into());
+                    }
+                    if id.is_none() {
+                        problems.push("新帳號須填身分證統一編號".into());
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            errors.push(StaffRowError {
+                line,
+                reason: problems.join("；"),
+            });
+            continue;
+        }
+        if let (Some(account), Some(unit), Some(status), Some(effective)) =
+            (account, unit, status, effective)
+        {
+            records.push(StaffRecord {
+                account,
+                name: Some(f[2].to_string()).filter(|s| !s.is_empty()),
+                unit: unit.id.clone(),
+                title: Some(f[4].to_string()).filter(|s| !s.is_empty()),
+                status,
+                effective,
+                id_last4: id.map(|i| i.last4().to_string()),
+            });
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What one transaction needs to apply staff records.
+struct StaffContext {
+    persons: BTreeMap<Account, Person>,
+    grants: BTreeMap<PersonId, Vec<querywarden_domain::permission::PermissionGrant>>,
+}
+
+async fn staff_context(store: &Store) -> Result<StaffContext, PermissionError> {
+    let persons: BTreeMap<Account, Person> = store
+        .persons()
+        .await?
+        .into_iter()
+        .map(|p| (p.account.clone(), p))
+        .collect();
+    let mut grants: BTreeMap<PersonId, Vec<_>> = BTreeMap::new();
+    for g in store.all_grants().await? {
+        grants.entry(g.person).or_default().push(g);
+    }
+    Ok(StaffContext { persons, grants })
+}
+
+/// Applies one record inside `tx`: creates the person, or records the change and carries out
+/// its effects (date-bound ones now if due, otherwise by [`apply_due_staff_changes`]).
+async fn apply_record(
+    tx: &mut WriteTx,
+    ctx: &StaffContext,
+    rec: &StaffRecord,
+    source: StaffChangeSource,
+    by: Option<Actor>,
+    op: &Op,
+) -> Result<StaffOutcome, PermissionError> {
+    let Some(person) = ctx.persons.get(&rec.account) else {
+        let id = tx
+            .insert_person(
+                &NewPerson {
+                    account: rec.account.clone(),
+                    name: rec.name.clone().unwrap_or_default(),
+                    title: rec.title.clone().unwrap_or_default(),
+                    unit: rec.unit.clone(),
+                    roles: [Role::Staff].into(),
+                    status: StaffStatus::Active,
+                },
+                &op.now.to_string(),
+            )
+            .await?;
+        if let Some(l4) = &rec.id_last4 {
+            tx.set_person_id_last4(id, l4).await?;
+        }
+        tx.append_audit(
+            &op.event(AuditAction::StaffStatusChanged, by)
+                .on("person", id.to_string())
+                .detail("source", source.code())
+                .detail("created", true)
+                .detail("unit", rec.unit.as_str()),
+        )
+        .await?;
+        return Ok(StaffOutcome::Created(id));
+    };
+    let change = StaffChange {
+        person: person.id,
+        from_status: person.status,
+        to_status: rec.status,
+        from_unit: person.unit.clone(),
+        to_unit: rec.unit.clone(),
+        effective: rec.effective,
+    };
+    let grants = ctx.grants.get(&person.id).map(Vec::as_slice).unwrap_or(&[]);
+    let effects = match effects_of(&change, grants) {
+        Ok(e) => e,
+        Err(PermissionRefusal::NoChange) => return Ok(StaffOutcome::Unchanged(person.id)),
+        Err(r) => return Err(PermissionError::Refused(r)),
+    };
+    let title = rec.title.clone().unwrap_or_else(|| person.title.clone());
+    let change_id = tx
+        .insert_staff_change(&change, &title, source, by.map(|a| a.person), op.now)
+        .await?;
+    if let Some(l4) = &rec.id_last4 {
+        tx.set_person_id_last4(person.id, l4).await?;
+    }
+    // Grants: suspension and ending carry their own dates, so they are recorded now.
+    for e in &effects {
+        match e {
+            PersonnelEffect::SuspendGrants {
+                grants,
+                from,
+                cause,
+            } => {
+                for g in grants {
+                    if tx.suspend_grant(*g, *from, *cause, op.now).await? {
+                        tx.append_audit(
+                            &op.event(AuditAction::GrantSuspended, by)
+                                .on("permission_grant", g.to_string())
+                                .detail("person", person.id.get())
+                                .detail("cause", cause.code())
+                                .detail("suspended_from", from.civil().to_string())
+                                .detail("staff_change", change_id),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            PersonnelEffect::EndGrants { grants, on } => {
+                for g in grants {
+                    if tx.end_grant(*g, *on, op.now).await? {
+                        tx.append_audit(
+                            &op.event(AuditAction::GrantEnded, by)
+                                .on("permission_grant", g.to_string())
+                                .detail("person", person.id.get())
+                                .detail("effective_to", on.civil().to_string())
+                                .detail("staff_change", change_id),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let applied_now = rec.effective <= op.today();
+    tx.append_audit(
+        &op.event(AuditAction::StaffStatusChanged, by)
+            .on("person", person.id.to_string())
+            .detail("source", source.code())
+            .detail("staff_change", change_id)
+            .detail("from_status", change.from_status.code())
+            .detail("to_status", change.to_status.code())
+            .detail("from_unit", change.from_unit.as_str())
+            .detail("to_unit", change.to_unit.as_str())
+            .detail("effective", change.effective.civil().to_string())
+            .detail(
+                "effects",
+                Value::from(effects.iter().map(|e| e.code()).collect::<Vec<_>>()),
+            ),
+    )
+    .await?;
+    if applied_now {
+        apply_on_effective_date(tx, change_id, &change, &title, &effects, by, op).await?;
+    }
+    Ok(StaffOutcome::Changed {
+        person: person.id,
+        change_id,
+        effects,
+        applied_now,
+    })
+}
+
+/// The effects bound to the effective date itself: the staff record, and on leaving the
+/// certificate binding, the account and live sessions.
+async fn apply_on_effective_date(
+    tx: &mut WriteTx,
+    change_id: i64,
+    change: &StaffChange,
+    title: &str,
+    effects: &[PersonnelEffect],
+    by: Option<Actor>,
+    op: &Op,
+) -> Result<(), PermissionError> {
+    tx.update_person_job(change.person, change.to_status, &change.to_unit, title)
+        .await?;
+    for e in effects {
+        match e {
+            PersonnelEffect::RemoveCertificateBinding => {
+                tx.remove_certificate_binding(change.person).await?;
+            }
+            PersonnelEffect::DisableAccount => {
+                let newly = tx
+                    .disable_account(
+                        change.person,
+                        DisableReason::Left,
+                        by.map(|a| a.person),
+                        op.now,
+                    )
+                    .await?;
+                // Already disabled (e.g. idle): its sessions were ended then.
+                if !newly {
+                    continue;
+                }
+                tx.end_live_sessions(change.person, "account_disabled", op.now)
+                    .await?;
+                tx.append_audit(
+                    &op.event(AuditAction::AccountDisabled, by)
+                        .on("person", change.person.to_string())
+                        .detail("reason", DisableReason::Left.code())
+                        .detail("staff_change", change_id),
+                )
+                .await?;
+            }
+            _ => {}
+        }
+    }
+    tx.mark_staff_change_applied(change_id, op.now).await?;
+    Ok(())
+}
+
+/// Imports the staff CSV (format: `docs/staff-import-format.md`). Any bad row: nothing is
+/// imported and every bad row is reported with its line number (the refusal is audited).
+/// Otherwise one transaction applies every row, with one `admin.staff.imported` record and
+/// one record per change and per grant touched.
+pub async fn import_staff_csv(
+    store: &Store,
+    desk: &AdministratorDesk,
+    text: &str,
+    op: &Op,
+) -> Result<StaffImportReport, StaffImportError> {
+    let units = store.units().await.map_err(PermissionError::from)?;
+    let ctx = staff_context(store).await?;
+    let mut last4s = BTreeMap::new();
+    for p in ctx.persons.values() {
+        if let Some(l) = store
+            .person_id_last4(p.id)
+            .await
+            .map_err(PermissionError::from)?
+        {
+            last4s.insert(p.id, l);
+        }
+    }
+    let by = Some(Actor {
+        person: desk.person(),
+        role: Some(Role::PermissionAdministrator),
+    });
+    let event = op
+        .event(AuditAction::StaffImported, by)
+        .on("staff_import", "csv");
+    let records = match parse_staff_csv(text, &units, &ctx.persons, &last4s) {
+        Ok(r) => r,
+        Err(errors) => {
+            let mut tx = store.begin().await.map_err(PermissionError::from)?;
+            tx.append_audit(
+                &event
+                    .outcome(Outcome::Refused("staff_import.bad_rows".into()))
+                    .detail("bad_rows", errors.len()),
+            )
+            .await
+            .map_err(PermissionError::from)?;
+            tx.commit().await.map_err(PermissionError::from)?;
+            return Err(StaffImportError::BadRows(errors));
+        }
+    };
+    let mut tx = store.begin().await.map_err(PermissionError::from)?;
+    let mut outcomes = Vec::new();
+    for rec in &records {
+        let o = apply_record(&mut tx, &ctx, rec, StaffChangeSource::Csv, by, op).await?;
+        outcomes.push((rec.account.clone(), o));
+    }
+    let count = |f: fn(&StaffOutcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
+    let report = StaffImportReport {
+        rows: records.len(),
+        created: count(|o| matches!(o, StaffOutcome::Created(_))),
+        changed: count(|o| matches!(o, StaffOutcome::Changed { .. })),
+        unchanged: count(|o| matches!(o, StaffOutcome::Unchanged(_))),
+        outcomes,
+    };
+    tx.append_audit(
+        &event
+            .detail("rows", report.rows)
+            .detail("created", report.created)
+            .detail("changed", report.changed)
+            .detail("unchanged", report.unchanged),
+    )
+    .await
+    .map_err(PermissionError::from)?;
+    tx.commit().await.map_err(PermissionError::from)?;
+    Ok(report)
+}
+
+/// Applies, on or after their effective date, the changes recorded earlier for a future date
+/// (staff record; on leaving, the certificate binding and the account). For a daily job.
+pub async fn apply_due_staff_changes(store: &Store, op: &Op) -> Result<usize, PermissionError> {
+    let due = store.due_staff_changes(op.today()).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = store.begin().await?;
+    for row in &due {
+        // The effects are recomputed from the change itself; grants were handled when it was
+        // recorded, so they are not passed again.
+        let effects = effects_of(&row.change, &[]).unwrap_or_default();
+        apply_on_effective_date(
+            &mut tx,
+            row.id,
+            &row.change,
+            &row.to_title,
+            &effects,
+            None,
+            op,
+        )
+        .await?;
+    }
+    tx.append_audit(
+        &op.event(AuditAction::StaffStatusChanged, None)
+            .on("staff_changes", "due")
+            .detail("applied", due.len()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(due.len())
+}
+
+/// §2 "apply before the change": the recorded changes of a supervisor's staff effective today
+/// or later, by date.
+pub async fn upcoming_staff_changes(
+    store: &Store,
+    desk: &SupervisorDesk,
+    today: RocDate,
+) -> Result<Vec<(Person, StaffChangeRow)>, PermissionError> {
+    let persons: BTreeMap<PersonId, Person> = store
+        .persons()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    Ok(store
+        .staff_changes_from(today)
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.change.person != desk.person()
+                && (desk.units().contains(&r.change.from_unit)
+                    || desk.units().contains(&r.change.to_unit))
+        })
+        .filter_map(|r| persons.get(&r.change.person).cloned().map(|p| (p, r)))
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// SCIM 2.0 (RFC 7643 / RFC 7644) Users.
+
+/// The core User schema.
+pub const SCIM_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// The enterprise extension: `department` carries the unit (its id or its Chinese name).
+pub const SCIM_ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// querywarden's extension: `status` (active, transferred, on_leave, left) and
+/// `effectiveDate` (ISO or ROC date). Without it: `active: true` → active, `false` → left,
+/// effective today.
+pub const SCIM_STAFF: &str = "urn:querywarden:params:scim:schemas:extension:staff:1.0:User";
+
+/// A SCIM error (RFC 7644 §3.12): HTTP status, `scimType` and a detail safe to return.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("SCIM {status} {scim_type}: {detail}")]
+pub struct ScimError {
+    pub status: u16,
+    /// `invalidSyntax`, `invalidValue`, `noTarget`, …
+    pub scim_type: &'static str,
+    pub detail: String,
+}
+
+impl ScimError {
+    fn invalid(detail: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            scim_type: "invalidValue",
+            detail: detail.into(),
+        }
+    }
+
+    fn syntax(detail: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            scim_type: "invalidSyntax",
+            detail: detail.into(),
+        }
+    }
+
+    /// The response body (`application/scim+json`).
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": self.status.to_string(),
+            "scimType": self.scim_type,
+            "detail": self.detail,
+        })
+    }
+}
+
+/// Validates a SCIM User resource and maps it to a [`StaffRecord`]. `today` is the default
+/// effective date. Nothing in the payload is echoed back in errors.
+pub fn validate_scim_user(
+    payload: &Value,
+    units: &[Unit],
+    existing_unit: impl Fn(&Account) -> Option<UnitId>,
+    today: RocDate,
+) -> Result<StaffRecord, ScimError> {
+    let obj = payload
+        .as_object()
+        .ok_or_else(|| ScimError::syntax("body must be a JSON object (a SCIM User)"))?;
+    let schemas: Vec<&str> = obj
+        .get("schemas")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ScimError::syntax("schemas is required"))?
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .ok_or_else(|| ScimError::syntax("schemas must be strings"))
+        })
+        .collect::<Result<_, _>>()?;
+    if !schemas.contains(&SCIM_USER) {
+        return Err(ScimError::invalid(format!(
+            "schemas must include {SCIM_USER}"
+        )));
+    }
+    for s in &schemas {
+        if *s != SCIM_USER && *s != SCIM_ENTERPRISE && *s != SCIM_STAFF {
+            return Err(ScimError::invalid("schemas lists an unsupported schema"));
+        }
+    }
+    for key in obj.keys() {
+        if key.starts_with("urn:") && !schemas.contains(&key.as_str()) {
+            return Err(ScimError::invalid(
+                "an extension attribute is present but its schema is not listed in schemas",
+            ));
+        }
+    }
+    let account = obj
+        .get("userName")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ScimError::invalid("userName is required"))
+        .and_then(|s| {
+            Account::parse(s).map_err(|_| ScimError::invalid("userName is not a valid account"))
+        })?;
+    let active = obj
+        .get("active")
+        .ok_or_else(|| ScimError::invalid("active is required"))?
+        .as_bool()
+        .ok_or_else(|| ScimError::invalid("active must be a boolean"))?;
+    let string_at = |v: Option<&Value>, what: &str| -> Result<Option<String>, ScimError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+            Some(_) => Err(ScimError::invalid(format!(
+                "{what} must be a non-empty string"
+            ))),
+        }
+    };
+    let name = match string_at(
+        obj.get("name").and_then(|n| n.get("formatted")),
+        "name.formatted",
+    )? {
+        Some(n) => Some(n),
+        None => string_at(obj.get("displayName"), "displayName")?,
+    };
+    let title = string_at(obj.get("title"), "title")?;
+    let department = match obj.get(SCIM_ENTERPRISE) {
+        Some(ext) => {
+            if !ext.is_object() {
+                return Err(ScimError::invalid(
+                    "the enterprise extension must be an object",
+                ));
+            }
+            string_at(ext.get("department"), "department")?
+        }
+        None => None,
+    };
+    let unit = match department {
+        Some(d) => find_unit(units, &d)
+            .map(|u| u.id.clone())
+            .ok_or_else(|| ScimError::invalid("department is not a known unit"))?,
+        None => existing_unit(&account).ok_or_else(|| {
+            ScimError::invalid("department (enterprise extension) is required for a new user")
+        })?,
+    };
+    let (status, effective) = match obj.get(SCIM_STAFF) {
+        Some(ext) => {
+            let ext = ext
+                .as_object()
+                .ok_or_else(|| ScimError::invalid("the staff extension must be an object"))?;
+            let status = match string_at(ext.get("status"), "status")? {
+                Some(s) => StaffStatus::parse_code(&s).ok_or_else(|| {
+                    ScimError::invalid("status must be active, transferred, on_leave or left")
+                })?,
+                None if active => StaffStatus::Active,
+                None => StaffStatus::Left,
+            };
+            let effective = match string_at(ext.get("effectiveDate"), "effectiveDate")? {
+                Some(d) => RocDate::parse(&d)
+                    .map_err(|_| ScimError::invalid("effectiveDate is not a date"))?,
+                None => today,
+            };
+            (status, effective)
+        }
+        None if active => (StaffStatus::Active, today),
+        None => (StaffStatus::Left, today),
+    };
+    // An account that may sign in is active; every other status is not.
+    if active != (status == StaffStatus::Active) {
+        return Err(ScimError::invalid("active contradicts status"));
+    }
+    Ok(StaffRecord {
+        account,
+        name,
+        unit,
+        title,
+        status,
+        effective,
+        id_last4: None,
+    })
+}
+
+/// What the SCIM endpoint should answer after a successful push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScimUserResult {
+    pub person: PersonId,
+    /// True when the user was created (HTTP 201), false when updated (200).
+    pub created: bool,
+    pub outcome: StaffOutcome,
+    /// The SCIM representation to return.
+    pub resource: Value,
+}
+
+/// `POST`/`PUT /scim/v2/Users`: validates the payload and applies it as the same status change
+/// a CSV row makes, in one transaction. The caller authenticates the HR system (bearer token)
+/// before calling; the change is audited as done by the system with `source: scim`.
+pub async fn scim_put_user(
+    store: &Store,
+    payload: &Value,
+    op: &Op,
+) -> Result<ScimUserResult, ScimError> {
+    let internal = |e: PermissionError| ScimError {
+        status: 500,
+        scim_type: "internal",
+        detail: format!(
+            "internal error; operation id {} ({})",
+            op.request_id,
+            e.code()
+        ),
+    };
+    let units = store
+        .units()
+        .await
+        .map_err(|e| internal(PermissionError::from(e)))?;
+    let ctx = staff_context(store).await.map_err(internal)?;
+    let rec = validate_scim_user(
+        payload,
+        &units,
+        |a| ctx.persons.get(a).map(|p| p.unit.clone()),
+        op.today(),
+    )?;
+    if !ctx.persons.contains_key(&rec.account) {
+        if rec.status != StaffStatus::Active {
+            return Err(ScimError::invalid("a new user must be active"));
+        }
+        if rec.name.is_none() {
+            return Err(ScimError::invalid(
+                "name.formatted or displayName is required for a new user",
+            ));
+        }
+    }
+    let mut tx = store
+        .begin()
+        .await
+        .map_err(|e| internal(PermissionError::from(e)))?;
+    let outcome = match apply_record(&mut tx, &ctx, &rec, StaffChangeSource::Scim, None, op).await {
+        Ok(o) => o,
+        Err(PermissionError::Refused(r)) => {
+            drop(tx);
+            let event = op
+                .event(AuditAction::StaffStatusChanged, None)
+                .on("scim_user", rec.account.as_str())
+                .detail("source", "scim");
+            return match super::refused::<()>(store, event, r.clone()).await {
+                Err(PermissionError::Refused(_)) => Err(ScimError::invalid(r.to_string())),
+                Err(e) => Err(internal(e)),
+                Ok(()) => Err(ScimError::invalid(r.to_string())),
+            };
+        }
+        Err(e) => return Err(internal(e)),
+    };
+    tx.commit()
+        .await
+        .map_err(|e| internal(PermissionError::from(e)))?;
+    let (person, created) = match &outcome {
+        StaffOutcome::Created(p) => (*p, true),
+        StaffOutcome::Changed { person, .. } | StaffOutcome::Unchanged(person) => (*person, false),
+    };
+    let resource = serde_json::json!({
+        "schemas": [SCIM_USER, SCIM_ENTERPRISE, SCIM_STAFF],
+        "id": person.get().to_string(),
+        "userName": rec.account.as_str(),
+        "active": rec.status == StaffStatus::Active,
+        "title": rec.title,
+        SCIM_ENTERPRISE: { "department": rec.unit.as_str() },
+        SCIM_STAFF: { "status": rec.status.code(), "effectiveDate": rec.effective.civil().to_string() },
+        "meta": { "resourceType": "User", "location": format!("/scim/v2/Users/{}", person.get()) },
+    });
+    Ok(ScimUserResult {
+        person,
+        created,
+        outcome,
+        resource,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_honour_quotes() {
+        assert_eq!(split_csv("a,b,c").unwrap(), ["a", "b", "c"]);
+        assert_eq!(split_csv("\"a,b\",c").unwrap(), ["a,b", "c"]);
+        assert_eq!(split_csv("\"a\"\"b\",").unwrap(), ["a\"b", ""]);
+        assert!(split_csv("\"a,b").is_err());
+    }
+}

@@ -1,0 +1,187 @@
+//! Personnel changes (人事異動) and what they do to query rights (§2).
+//!
+//! Owns [`StaffChange`] (a status/unit change with its effective date, from HR: CSV or SCIM)
+//! and [`effects_of`], which turns it into the list of [`PersonnelEffect`]s the application
+//! layer carries out in one transaction. Pure: nothing is applied here.
+//!
+//! §2: a job change or leaving must be applied for before it happens, so a transfer or leave
+//! suspends every grant from its effective date until a new application is approved; leaving
+//! ends them, removes the certificate binding and disables the account (never deletes it).
+
+use serde::{Deserialize, Serialize};
+
+use super::PermissionRefusal;
+use super::grant::{GrantId, PermissionGrant, SuspensionCause};
+use crate::org::{PersonId, StaffStatus, UnitId};
+use crate::roc_date::RocDate;
+
+/// One change of a person's employment, effective on a date (which may be in the future: the
+/// system shows supervisors their staff's upcoming changes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffChange {
+    pub person: PersonId,
+    pub from_status: StaffStatus,
+    pub to_status: StaffStatus,
+    pub from_unit: UnitId,
+    pub to_unit: UnitId,
+    /// First day of the new status.
+    pub effective: RocDate,
+}
+
+/// What kind of change this is, once classified.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// To another unit or job (職務異動), including "active" in a different unit.
+    Transfer,
+    /// 留職停薪或長期請假.
+    Leave,
+    /// Back to active in the same unit after a leave or transfer; grants stay suspended.
+    Return,
+    /// 離職.
+    Departure,
+}
+
+impl ChangeKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Transfer => "transfer",
+            Self::Leave => "leave",
+            Self::Return => "return",
+            Self::Departure => "departure",
+        }
+    }
+}
+
+/// One thing to do because of a personnel change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum PersonnelEffect {
+    /// Update the staff record (status and unit) — on the effective date.
+    UpdateStaffRecord { status: StaffStatus, unit: UnitId },
+    /// Suspend these grants from `from`.
+    SuspendGrants {
+        grants: Vec<GrantId>,
+        from: RocDate,
+        cause: SuspensionCause,
+    },
+    /// End these grants on `on` (exclusive end date).
+    EndGrants { grants: Vec<GrantId>, on: RocDate },
+    /// §5: open query registrations of the person are cancelled from `from`.
+    CancelOpenRegistrations { from: RocDate },
+    /// Tell the permission administrator (§2, §7).
+    NotifyAdministrator,
+    /// Tell the supervisor of this (the old) unit.
+    NotifySupervisor { unit: UnitId },
+    /// §2: rights come back only through a new Form 1 (職務異動 or 新增權限).
+    RequireNewApplication,
+    /// §3: the card no longer opens this account.
+    RemoveCertificateBinding,
+    /// The account is disabled (never deleted: history stays).
+    DisableAccount,
+}
+
+impl PersonnelEffect {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UpdateStaffRecord { .. } => "update_staff_record",
+            Self::SuspendGrants { .. } => "suspend_grants",
+            Self::EndGrants { .. } => "end_grants",
+            Self::CancelOpenRegistrations { .. } => "cancel_open_registrations",
+            Self::NotifyAdministrator => "notify_administrator",
+            Self::NotifySupervisor { .. } => "notify_supervisor",
+            Self::RequireNewApplication => "require_new_application",
+            Self::RemoveCertificateBinding => "remove_certificate_binding",
+            Self::DisableAccount => "disable_account",
+        }
+    }
+}
+
+/// Classifies a change. `Left` is final (a rehire is a new record set up by the
+/// administrator); a change of nothing is [`PermissionRefusal::NoChange`] (an import skips it).
+pub fn classify(change: &StaffChange) -> Result<ChangeKind, PermissionRefusal> {
+    use StaffStatus::*;
+    let moved = change.from_unit != change.to_unit;
+    match (change.from_status, change.to_status) {
+        (Left, Left) => Err(PermissionRefusal::NoChange),
+        (Left, to) => Err(PermissionRefusal::InvalidTransition {
+            from: Left.name_zh(),
+            to: to.name_zh(),
+        }),
+        (_, Left) => Ok(ChangeKind::Departure),
+        (from, to) if from == to && !moved => Err(PermissionRefusal::NoChange),
+        (_, Transferred) => Ok(ChangeKind::Transfer),
+        (_, OnLeave) => Ok(ChangeKind::Leave),
+        (_, Active) if moved => Ok(ChangeKind::Transfer),
+        (_, Active) => Ok(ChangeKind::Return),
+    }
+}
+
+/// The effects of `change` on a person whose grants are `grants` (that person's).
+pub fn effects_of(
+    change: &StaffChange,
+    grants: &[PermissionGrant],
+) -> Result<Vec<PersonnelEffect>, PermissionRefusal> {
+    let kind = classify(change)?;
+    let mut out = vec![PersonnelEffect::UpdateStaffRecord {
+        status: change.to_status,
+        unit: change.to_unit.clone(),
+    }];
+    let current: Vec<&PermissionGrant> = grants
+        .iter()
+        .filter(|g| g.person == change.person && g.is_current())
+        .collect();
+    match kind {
+        ChangeKind::Departure => {
+            let ending: Vec<GrantId> = current.iter().map(|g| g.id).collect();
+            if !ending.is_empty() {
+                out.push(PersonnelEffect::EndGrants {
+                    grants: ending,
+                    on: change.effective,
+                });
+            }
+            out.push(PersonnelEffect::CancelOpenRegistrations {
+                from: change.effective,
+            });
+            out.push(PersonnelEffect::RemoveCertificateBinding);
+            out.push(PersonnelEffect::DisableAccount);
+            out.push(PersonnelEffect::NotifyAdministrator);
+            out.push(PersonnelEffect::NotifySupervisor {
+                unit: change.from_unit.clone(),
+            });
+        }
+        ChangeKind::Transfer | ChangeKind::Leave => {
+            let cause = if kind == ChangeKind::Leave {
+                SuspensionCause::OnLeave
+            } else {
+                SuspensionCause::Transferred
+            };
+            // Grants already suspended earlier stay as they are.
+            let suspending: Vec<GrantId> = current
+                .iter()
+                .filter(|g| g.suspended_from.is_none_or(|s| s > change.effective))
+                .map(|g| g.id)
+                .collect();
+            if !suspending.is_empty() {
+                out.push(PersonnelEffect::SuspendGrants {
+                    grants: suspending,
+                    from: change.effective,
+                    cause,
+                });
+            }
+            out.push(PersonnelEffect::CancelOpenRegistrations {
+                from: change.effective,
+            });
+            out.push(PersonnelEffect::NotifyAdministrator);
+            out.push(PersonnelEffect::NotifySupervisor {
+                unit: change.from_unit.clone(),
+            });
+            out.push(PersonnelEffect::RequireNewApplication);
+        }
+        ChangeKind::Return => {
+            out.push(PersonnelEffect::NotifyAdministrator);
+            out.push(PersonnelEffect::RequireNewApplication);
+        }
+    }
+    Ok(out)
+}

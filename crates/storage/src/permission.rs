@@ -1,0 +1,1199 @@
+//! Permission rows (§2, Form 1): applications and their sign-offs, form-number counters,
+//! grants, personnel changes, recertification rounds, and disabled accounts.
+//!
+//! Security-sensitive: grants decide who may query. The applicant's national ID is kept only as
+//! a keyed HMAC and a masked form (no encryption facility exists yet; see the migration).
+//! State changes of an application are conditional on the state the caller read, so two
+//! approvers (or a double submission) racing cannot both win.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use querywarden_domain::audit_event::SubjectDigest;
+use querywarden_domain::catalogue::ServiceItemCode;
+use querywarden_domain::org::{PersonId, StaffStatus, UnitId};
+use querywarden_domain::permission::personnel::StaffChange;
+use querywarden_domain::permission::recertification::{
+    Quarter, RecertificationDecision, RecertificationItem, RecertificationRound, RoundId,
+};
+use querywarden_domain::permission::{
+    ApplicationId, ApplicationKind, ApplicationState, Confirmations, FormNumber, GrantId,
+    GrantStatus, PermissionApplication, PermissionGrant, Step, StepOutcome, StepRecord,
+    SuspensionCause,
+};
+use querywarden_domain::roc_date::RocDate;
+
+use crate::error::{StorageError, classify};
+use crate::sqlite::{Store, WriteTx};
+
+fn decode<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, StorageError> {
+    r.map_err(|e| StorageError::Decode(format!("{what}: {e}")))
+}
+
+fn date_str(d: RocDate) -> String {
+    d.civil().to_string()
+}
+
+fn date(s: &str) -> Result<RocDate, StorageError> {
+    decode("date", RocDate::parse(s))
+}
+
+fn opt_date(s: Option<String>) -> Result<Option<RocDate>, StorageError> {
+    s.as_deref().map(date).transpose()
+}
+
+fn ts(s: &str) -> Result<Timestamp, StorageError> {
+    decode("timestamp", s.parse::<Timestamp>())
+}
+
+fn step(s: &str) -> Result<Step, StorageError> {
+    Step::parse_code(s).ok_or_else(|| StorageError::Decode(format!("step {s}")))
+}
+
+/// A grant to create; the database assigns the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGrant {
+    pub person: PersonId,
+    pub item: ServiceItemCode,
+    pub effective_from: RocDate,
+    pub application: ApplicationId,
+}
+
+/// Where a personnel change came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffChangeSource {
+    Csv,
+    Scim,
+}
+
+impl StaffChangeSource {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Scim => "scim",
+        }
+    }
+}
+
+/// A personnel change as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffChangeRow {
+    pub id: i64,
+    pub change: StaffChange,
+    pub to_title: String,
+    pub source: String,
+    pub recorded_at: Timestamp,
+    pub applied: bool,
+}
+
+/// Why an account is disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisableReason {
+    /// Not used for N days (資通系統防護基準 1-1-3).
+    Idle,
+    /// The person left (§2).
+    Left,
+}
+
+impl DisableReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Left => "left",
+        }
+    }
+}
+
+/// One platform usage record reduced to what recertification needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageSighting {
+    pub operator_account: String,
+    pub item: String,
+    pub at: Timestamp,
+}
+
+impl WriteTx {
+    /// The next form number of `roc_year` (`115-0001`, `115-0002`, …).
+    pub async fn next_form_number(&mut self, roc_year: i16) -> Result<FormNumber, StorageError> {
+        let (seq,): (i64,) = sqlx::query_as(
+            "INSERT INTO form_number_counters (roc_year, last_seq) VALUES (?, 1) \
+             ON CONFLICT (roc_year) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+        )
+        .bind(i64::from(roc_year))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        decode(
+            "form number",
+            FormNumber::new(roc_year, u32::try_from(seq).unwrap_or(0)),
+        )
+    }
+
+    /// Stores a new application (its `id` is ignored) with its items; returns the id.
+    pub async fn insert_application(
+        &mut self,
+        app: &PermissionApplication,
+        now: Timestamp,
+    ) -> Result<ApplicationId, StorageError> {
+        let (step, text, eff) = state_columns(&app.state);
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO permission_applications (roc_year, seq, application_date, applicant_id, kind, \
+             unit_id, title, name, reason, national_id_hmac, hmac_key_id, national_id_masked, phone, \
+             email, egov_account, read_pdpa_and_rules, has_certificate_and_reader, state, state_step, \
+             state_text, effective_from, round, step_since, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(i64::from(app.form_number.roc_year()))
+        .bind(i64::from(app.form_number.seq()))
+        .bind(date_str(app.application_date))
+        .bind(app.applicant.get())
+        .bind(app.kind.code())
+        .bind(app.unit.as_str())
+        .bind(&app.title)
+        .bind(&app.name)
+        .bind(&app.reason)
+        .bind(&app.national_id_digest.hex)
+        .bind(&app.national_id_digest.key_id)
+        .bind(&app.national_id_masked)
+        .bind(&app.phone)
+        .bind(&app.email)
+        .bind(&app.egov_account)
+        .bind(i64::from(app.confirmations.read_pdpa_and_rules))
+        .bind(i64::from(app.confirmations.has_certificate_and_reader))
+        .bind(app.state.code())
+        .bind(step)
+        .bind(text)
+        .bind(eff)
+        .bind(i64::from(app.round))
+        .bind(app.step_since.map(|t| t.to_string()))
+        .bind(now.to_string())
+        .bind(now.to_string())
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        let id = ApplicationId::new(id);
+        self.replace_items(id, &app.items).await?;
+        Ok(id)
+    }
+
+    async fn replace_items(
+        &mut self,
+        id: ApplicationId,
+        items: &BTreeSet<ServiceItemCode>,
+    ) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM permission_application_items WHERE application_id = ?")
+            .bind(id.get())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        for item in items {
+            sqlx::query(
+                "INSERT INTO permission_application_items (application_id, item) VALUES (?, ?)",
+            )
+            .bind(id.get())
+            .bind(item.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the applicant-written fields of a draft or returned application. Returns false
+    /// (and changes nothing) if it is no longer a draft or returned.
+    pub async fn update_application_form(
+        &mut self,
+        app: &PermissionApplication,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE permission_applications SET kind = ?, reason = ?, national_id_hmac = ?, \
+             hmac_key_id = ?, national_id_masked = ?, phone = ?, email = ?, egov_account = ?, \
+             read_pdpa_and_rules = ?, has_certificate_and_reader = ?, updated_at = ? \
+             WHERE id = ? AND state IN ('draft', 'returned')",
+        )
+        .bind(app.kind.code())
+        .bind(&app.reason)
+        .bind(&app.national_id_digest.hex)
+        .bind(&app.national_id_digest.key_id)
+        .bind(&app.national_id_masked)
+        .bind(&app.phone)
+        .bind(&app.email)
+        .bind(&app.egov_account)
+        .bind(i64::from(app.confirmations.read_pdpa_and_rules))
+        .bind(i64::from(app.confirmations.has_certificate_and_reader))
+        .bind(now.to_string())
+        .bind(app.id.get())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.replace_items(app.id, &app.items).await?;
+        Ok(true)
+    }
+
+    /// Moves an application from the state (and round) the caller read to `new`. Returns false
+    /// and changes nothing if someone else changed it first.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "an optimistic state change needs both the old and the new state"
+    )]
+    pub async fn set_application_state(
+        &mut self,
+        id: ApplicationId,
+        expected: &ApplicationState,
+        expected_round: u32,
+        new: &ApplicationState,
+        new_round: u32,
+        step_since: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let (old_step, _, _) = state_columns(expected);
+        let (step, text, eff) = state_columns(new);
+        let r = sqlx::query(
+            "UPDATE permission_applications SET state = ?, state_step = ?, state_text = ?, \
+             effective_from = ?, round = ?, step_since = ?, updated_at = ? \
+             WHERE id = ? AND state = ? AND round = ? AND state_step IS ?",
+        )
+        .bind(new.code())
+        .bind(step)
+        .bind(text)
+        .bind(eff)
+        .bind(i64::from(new_round))
+        .bind(step_since.map(|t| t.to_string()))
+        .bind(now.to_string())
+        .bind(id.get())
+        .bind(expected.code())
+        .bind(i64::from(expected_round))
+        .bind(old_step)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Records one sign-off (append-only; a second sign-off of the same step and round fails).
+    pub async fn insert_application_step(
+        &mut self,
+        id: ApplicationId,
+        rec: &StepRecord,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO permission_application_steps (application_id, round, step, decided_by, \
+             decided_at, outcome, effective_from, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.get())
+        .bind(i64::from(rec.round))
+        .bind(rec.step.code())
+        .bind(rec.by.get())
+        .bind(rec.at.to_string())
+        .bind(rec.outcome.code())
+        .bind(rec.effective_from.map(date_str))
+        .bind(&rec.comment)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    pub async fn insert_grant(
+        &mut self,
+        g: &NewGrant,
+        now: Timestamp,
+    ) -> Result<GrantId, StorageError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO permission_grants (person_id, item, effective_from, application_id, status, \
+             created_at, updated_at) VALUES (?, ?, ?, ?, 'active', ?, ?) RETURNING id",
+        )
+        .bind(g.person.get())
+        .bind(g.item.as_str())
+        .bind(date_str(g.effective_from))
+        .bind(g.application.get())
+        .bind(now.to_string())
+        .bind(now.to_string())
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(GrantId::new(id))
+    }
+
+    /// Ends a grant from `on` (exclusive), keeping an earlier end if it has one.
+    pub async fn end_grant(
+        &mut self,
+        id: GrantId,
+        on: RocDate,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE permission_grants SET status = 'ended', \
+             effective_to = CASE WHEN effective_to IS NOT NULL AND effective_to < ?1 THEN effective_to ELSE ?1 END, \
+             updated_at = ?2 WHERE id = ?3 AND status <> 'ended'",
+        )
+        .bind(date_str(on))
+        .bind(now.to_string())
+        .bind(id.get())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Suspends a current grant from `from` (keeping an earlier suspension date).
+    pub async fn suspend_grant(
+        &mut self,
+        id: GrantId,
+        from: RocDate,
+        cause: SuspensionCause,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE permission_grants SET status = 'suspended', \
+             suspended_from = CASE WHEN suspended_from IS NOT NULL AND suspended_from < ?1 THEN suspended_from ELSE ?1 END, \
+             suspension_cause = CASE WHEN suspended_from IS NOT NULL AND suspended_from < ?1 THEN suspension_cause ELSE ?2 END, \
+             updated_at = ?3 WHERE id = ?4 AND status <> 'ended'",
+        )
+        .bind(date_str(from))
+        .bind(cause.code())
+        .bind(now.to_string())
+        .bind(id.get())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn insert_staff_change(
+        &mut self,
+        change: &StaffChange,
+        to_title: &str,
+        source: StaffChangeSource,
+        recorded_by: Option<PersonId>,
+        now: Timestamp,
+    ) -> Result<i64, StorageError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO staff_status_changes (person_id, from_status, to_status, from_unit, to_unit, \
+             to_title, effective_date, source, recorded_at, recorded_by) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(change.person.get())
+        .bind(change.from_status.code())
+        .bind(change.to_status.code())
+        .bind(change.from_unit.as_str())
+        .bind(change.to_unit.as_str())
+        .bind(to_title)
+        .bind(date_str(change.effective))
+        .bind(source.code())
+        .bind(now.to_string())
+        .bind(recorded_by.map(PersonId::get))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(id)
+    }
+
+    pub async fn mark_staff_change_applied(
+        &mut self,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<(), StorageError> {
+        sqlx::query("UPDATE staff_status_changes SET applied_at = ? WHERE id = ?")
+            .bind(now.to_string())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    /// Sets a person's status, unit and title (the staff record).
+    pub async fn update_person_job(
+        &mut self,
+        person: PersonId,
+        status: StaffStatus,
+        unit: &UnitId,
+        title: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query("UPDATE persons SET status = ?, unit_id = ?, title = ? WHERE id = ?")
+            .bind(status.code())
+            .bind(unit.as_str())
+            .bind(title)
+            .bind(person.get())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    /// §2 on leaving: the card no longer opens the account. Returns whether one was bound.
+    pub async fn remove_certificate_binding(
+        &mut self,
+        person: PersonId,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query("DELETE FROM certificate_bindings WHERE person_id = ?")
+            .bind(person.get())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Disables an account (idempotent: an existing disablement is kept).
+    pub async fn disable_account(
+        &mut self,
+        person: PersonId,
+        reason: DisableReason,
+        by: Option<PersonId>,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "INSERT INTO account_disablements (person_id, reason, disabled_at, disabled_by) \
+             VALUES (?, ?, ?, ?) ON CONFLICT (person_id) DO NOTHING",
+        )
+        .bind(person.get())
+        .bind(reason.code())
+        .bind(now.to_string())
+        .bind(by.map(PersonId::get))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Re-enables an account; returns whether it was disabled.
+    pub async fn enable_account(&mut self, person: PersonId) -> Result<bool, StorageError> {
+        let r = sqlx::query("DELETE FROM account_disablements WHERE person_id = ?")
+            .bind(person.get())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn insert_recertification_round(
+        &mut self,
+        supervisor: PersonId,
+        quarter: Quarter,
+        opened_on: RocDate,
+        deadline: RocDate,
+    ) -> Result<RoundId, StorageError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO recertification_rounds (supervisor_id, quarter, opened_on, deadline) \
+             VALUES (?, ?, ?, ?) RETURNING id",
+        )
+        .bind(supervisor.get())
+        .bind(quarter.to_string())
+        .bind(date_str(opened_on))
+        .bind(date_str(deadline))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(RoundId::new(id))
+    }
+
+    pub async fn insert_recertification_item(
+        &mut self,
+        round: RoundId,
+        item: &RecertificationItem,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO recertification_items (round_id, grant_id, person_id, item, uses_last_quarter, \
+             last_used, propose_removal, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(round.get())
+        .bind(item.grant.get())
+        .bind(item.person.get())
+        .bind(item.item.as_str())
+        .bind(i64::from(item.uses_last_quarter))
+        .bind(item.last_used.map(date_str))
+        .bind(i64::from(item.propose_removal))
+        .bind(item.decision.map(|d| d.code()))
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    /// Records a decision on an open round's line; false if the round is closed.
+    pub async fn set_recertification_decision(
+        &mut self,
+        round: RoundId,
+        grant: GrantId,
+        decision: RecertificationDecision,
+        now: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE recertification_items SET decision = ?, decided_at = ? \
+             WHERE round_id = ? AND grant_id = ? AND EXISTS \
+             (SELECT 1 FROM recertification_rounds r WHERE r.id = round_id AND r.closed_on IS NULL)",
+        )
+        .bind(decision.code())
+        .bind(now.to_string())
+        .bind(round.get())
+        .bind(grant.get())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Closes an open round; false if it was already closed.
+    pub async fn close_recertification_round(
+        &mut self,
+        round: RoundId,
+        on: RocDate,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE recertification_rounds SET closed_on = ? WHERE id = ? AND closed_on IS NULL",
+        )
+        .bind(date_str(on))
+        .bind(round.get())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+}
+
+/// (state_step, state_text, effective_from) of a state.
+fn state_columns(s: &ApplicationState) -> (Option<String>, Option<String>, Option<String>) {
+    match s {
+        ApplicationState::Draft | ApplicationState::Withdrawn => (None, None, None),
+        ApplicationState::Pending { step } => (Some(step.code().into()), None, None),
+        ApplicationState::Returned { note } => (None, Some(note.clone()), None),
+        ApplicationState::Approved { effective_from } => {
+            (None, None, Some(date_str(*effective_from)))
+        }
+        ApplicationState::Refused { step, reason } => {
+            (Some(step.code().into()), Some(reason.clone()), None)
+        }
+    }
+}
+
+fn state_from(
+    code: &str,
+    step_col: Option<String>,
+    text: Option<String>,
+    eff: Option<String>,
+) -> Result<ApplicationState, StorageError> {
+    let missing = |what: &str| StorageError::Decode(format!("application state {code}: no {what}"));
+    Ok(match code {
+        "draft" => ApplicationState::Draft,
+        "withdrawn" => ApplicationState::Withdrawn,
+        "pending" => ApplicationState::Pending {
+            step: step(&step_col.ok_or_else(|| missing("step"))?)?,
+        },
+        "returned" => ApplicationState::Returned {
+            note: text.unwrap_or_default(),
+        },
+        "approved" => ApplicationState::Approved {
+            effective_from: date(&eff.ok_or_else(|| missing("effective date"))?)?,
+        },
+        "refused" => ApplicationState::Refused {
+            step: step(&step_col.ok_or_else(|| missing("step"))?)?,
+            reason: text.unwrap_or_default(),
+        },
+        other => return Err(StorageError::Decode(format!("application state {other}"))),
+    })
+}
+
+const APPLICATION_COLUMNS: &str = "id, roc_year, seq, application_date, applicant_id, kind, unit_id, \
+     title, name, reason, national_id_hmac, hmac_key_id, national_id_masked, phone, email, \
+     egov_account, read_pdpa_and_rules, has_certificate_and_reader, state, state_step, state_text, \
+     effective_from, round, step_since";
+
+const GRANT_COLUMNS: &str = "id, person_id, item, effective_from, effective_to, application_id, \
+     status, suspended_from, suspension_cause";
+
+type GrantRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn grant_from(r: GrantRow) -> Result<PermissionGrant, StorageError> {
+    let (id, person, item, from, to, app, status, susp, cause) = r;
+    Ok(PermissionGrant {
+        id: GrantId::new(id),
+        person: PersonId::new(person),
+        item: decode("item", ServiceItemCode::parse(&item))?,
+        effective_from: date(&from)?,
+        effective_to: opt_date(to)?,
+        application: ApplicationId::new(app),
+        status: GrantStatus::parse_code(&status)
+            .ok_or_else(|| StorageError::Decode(format!("grant status {status}")))?,
+        suspended_from: opt_date(susp)?,
+        suspension_cause: cause
+            .map(|c| {
+                SuspensionCause::parse_code(&c)
+                    .ok_or_else(|| StorageError::Decode(format!("suspension cause {c}")))
+            })
+            .transpose()?,
+    })
+}
+
+type ChangeRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+
+const CHANGE_COLUMNS: &str = "id, person_id, from_status, to_status, from_unit, to_unit, to_title, \
+     effective_date, source, recorded_at, applied_at";
+
+fn change_from(r: ChangeRow) -> Result<StaffChangeRow, StorageError> {
+    let (id, person, from_s, to_s, from_u, to_u, title, eff, source, at, applied) = r;
+    let status = |s: &str| {
+        StaffStatus::parse_code(s).ok_or_else(|| StorageError::Decode(format!("staff status {s}")))
+    };
+    Ok(StaffChangeRow {
+        id,
+        change: StaffChange {
+            person: PersonId::new(person),
+            from_status: status(&from_s)?,
+            to_status: status(&to_s)?,
+            from_unit: decode("unit", UnitId::new(from_u))?,
+            to_unit: decode("unit", UnitId::new(to_u))?,
+            effective: date(&eff)?,
+        },
+        to_title: title,
+        source,
+        recorded_at: ts(&at)?,
+        applied: applied.is_some(),
+    })
+}
+
+impl Store {
+    async fn application_where(
+        &self,
+        condition: &str,
+        arg: Option<i64>,
+    ) -> Result<Vec<PermissionApplication>, StorageError> {
+        let sql = format!(
+            "SELECT {APPLICATION_COLUMNS} FROM permission_applications WHERE {condition} ORDER BY id"
+        );
+        let mut q = sqlx::query(&sql);
+        if let Some(a) = arg {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(&self.reader).await.map_err(classify)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.application_from_row(&r).await?);
+        }
+        Ok(out)
+    }
+
+    async fn application_from_row(
+        &self,
+        r: &sqlx::sqlite::SqliteRow,
+    ) -> Result<PermissionApplication, StorageError> {
+        use sqlx::Row;
+        let get_s = |c: &str| r.try_get::<String, _>(c).map_err(classify);
+        let get_os = |c: &str| r.try_get::<Option<String>, _>(c).map_err(classify);
+        let get_i = |c: &str| r.try_get::<i64, _>(c).map_err(classify);
+        let id = ApplicationId::new(get_i("id")?);
+        let items: Vec<(String,)> = sqlx::query_as(
+            "SELECT item FROM permission_application_items WHERE application_id = ? ORDER BY item",
+        )
+        .bind(id.get())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let items = items
+            .into_iter()
+            .map(|(i,)| decode("item", ServiceItemCode::parse(&i)))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        type StepRow = (i64, String, i64, String, String, Option<String>, String);
+        let steps: Vec<StepRow> = sqlx::query_as(
+            "SELECT round, step, decided_by, decided_at, outcome, effective_from, comment \
+             FROM permission_application_steps WHERE application_id = ? ORDER BY id",
+        )
+        .bind(id.get())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let steps = steps
+            .into_iter()
+            .map(|(round, s, by, at, outcome, eff, comment)| {
+                Ok(StepRecord {
+                    round: u32::try_from(round).unwrap_or(0),
+                    step: step(&s)?,
+                    by: PersonId::new(by),
+                    at: ts(&at)?,
+                    outcome: StepOutcome::parse_code(&outcome)
+                        .ok_or_else(|| StorageError::Decode(format!("outcome {outcome}")))?,
+                    effective_from: opt_date(eff)?,
+                    comment,
+                })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        let kind = get_s("kind")?;
+        let year = i16::try_from(get_i("roc_year")?).unwrap_or(0);
+        let seq = u32::try_from(get_i("seq")?).unwrap_or(0);
+        Ok(PermissionApplication {
+            id,
+            form_number: decode("form number", FormNumber::new(year, seq))?,
+            application_date: date(&get_s("application_date")?)?,
+            applicant: PersonId::new(get_i("applicant_id")?),
+            kind: ApplicationKind::parse_code(&kind)
+                .ok_or_else(|| StorageError::Decode(format!("application kind {kind}")))?,
+            unit: decode("unit", UnitId::new(get_s("unit_id")?))?,
+            title: get_s("title")?,
+            name: get_s("name")?,
+            reason: get_s("reason")?,
+            national_id_masked: get_s("national_id_masked")?,
+            national_id_digest: SubjectDigest {
+                key_id: get_s("hmac_key_id")?,
+                hex: get_s("national_id_hmac")?,
+            },
+            phone: get_s("phone")?,
+            email: get_s("email")?,
+            egov_account: get_s("egov_account")?,
+            items,
+            confirmations: Confirmations {
+                read_pdpa_and_rules: get_i("read_pdpa_and_rules")? != 0,
+                has_certificate_and_reader: get_i("has_certificate_and_reader")? != 0,
+            },
+            state: state_from(
+                &get_s("state")?,
+                get_os("state_step")?,
+                get_os("state_text")?,
+                get_os("effective_from")?,
+            )?,
+            round: u32::try_from(get_i("round")?).unwrap_or(0),
+            step_since: get_os("step_since")?.as_deref().map(ts).transpose()?,
+            steps,
+        })
+    }
+
+    pub async fn application(
+        &self,
+        id: ApplicationId,
+    ) -> Result<Option<PermissionApplication>, StorageError> {
+        Ok(self
+            .application_where("id = ?", Some(id.get()))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// A person's applications, oldest first.
+    pub async fn applications_of(
+        &self,
+        applicant: PersonId,
+    ) -> Result<Vec<PermissionApplication>, StorageError> {
+        self.application_where("applicant_id = ?", Some(applicant.get()))
+            .await
+    }
+
+    /// Every application waiting at a step.
+    pub async fn pending_applications(&self) -> Result<Vec<PermissionApplication>, StorageError> {
+        self.application_where("state = 'pending'", None).await
+    }
+
+    /// A person's grants, all statuses, oldest first.
+    pub async fn grants_of(&self, person: PersonId) -> Result<Vec<PermissionGrant>, StorageError> {
+        let rows: Vec<GrantRow> = sqlx::query_as(&format!(
+            "SELECT {GRANT_COLUMNS} FROM permission_grants WHERE person_id = ? ORDER BY id"
+        ))
+        .bind(person.get())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(grant_from).collect()
+    }
+
+    /// Every grant, oldest first (the administrator's overview filters these).
+    pub async fn all_grants(&self) -> Result<Vec<PermissionGrant>, StorageError> {
+        let rows: Vec<GrantRow> = sqlx::query_as(&format!(
+            "SELECT {GRANT_COLUMNS} FROM permission_grants ORDER BY id"
+        ))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(grant_from).collect()
+    }
+
+    /// Recorded personnel changes with an effective date on or after `from`, by date.
+    pub async fn staff_changes_from(
+        &self,
+        from: RocDate,
+    ) -> Result<Vec<StaffChangeRow>, StorageError> {
+        let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+            "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE effective_date >= ? \
+             ORDER BY effective_date, id"
+        ))
+        .bind(date_str(from))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(change_from).collect()
+    }
+
+    /// Changes not yet applied to the staff record whose effective date is on or before `on`.
+    pub async fn due_staff_changes(
+        &self,
+        on: RocDate,
+    ) -> Result<Vec<StaffChangeRow>, StorageError> {
+        let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+            "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE applied_at IS NULL \
+             AND effective_date <= ? ORDER BY effective_date, id"
+        ))
+        .bind(date_str(on))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(change_from).collect()
+    }
+
+    /// Changes of one person, oldest first.
+    pub async fn staff_changes_of(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<StaffChangeRow>, StorageError> {
+        let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+            "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE person_id = ? ORDER BY id"
+        ))
+        .bind(person.get())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(change_from).collect()
+    }
+
+    /// Disabled accounts and why.
+    pub async fn disabled_accounts(&self) -> Result<BTreeMap<PersonId, String>, StorageError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT person_id, reason FROM account_disablements")
+                .fetch_all(&self.reader)
+                .await
+                .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(p, r)| (PersonId::new(p), r))
+            .collect())
+    }
+
+    /// Whether a person's account is disabled (sign-in must refuse it).
+    pub async fn account_disabled(&self, person: PersonId) -> Result<bool, StorageError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM account_disablements WHERE person_id = ?")
+                .bind(person.get())
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(classify)?;
+        Ok(row.is_some())
+    }
+
+    /// Each person's account creation and last sign-in (newest session start), for idle
+    /// accounts.
+    pub async fn account_activity(
+        &self,
+    ) -> Result<Vec<(PersonId, Timestamp, Option<Timestamp>)>, StorageError> {
+        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT p.id, p.created_at, (SELECT max(s.created_at) FROM sessions s WHERE s.person_id = p.id) \
+             FROM persons p ORDER BY p.id",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(p, created, last)| {
+                Ok((
+                    PersonId::new(p),
+                    ts(&created)?,
+                    last.as_deref().map(ts).transpose()?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Platform usage records (imported, §7) by operator and item, for recertification.
+    pub async fn usage_sightings(&self) -> Result<Vec<UsageSighting>, StorageError> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT operator_account, item, at FROM platform_usage_records")
+                .fetch_all(&self.reader)
+                .await
+                .map_err(classify)?;
+        rows.into_iter()
+            .map(|(operator_account, item, at)| {
+                Ok(UsageSighting {
+                    operator_account,
+                    item,
+                    at: ts(&at)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn rounds_where(
+        &self,
+        condition: &str,
+        args: &[String],
+    ) -> Result<Vec<RecertificationRound>, StorageError> {
+        let sql = format!(
+            "SELECT id, supervisor_id, quarter, opened_on, deadline, closed_on \
+             FROM recertification_rounds WHERE {condition} ORDER BY id"
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, String, String, String, Option<String>)>(&sql);
+        for a in args {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(&self.reader).await.map_err(classify)?;
+        rows.into_iter()
+            .map(|(id, sup, quarter, opened, deadline, closed)| {
+                Ok(RecertificationRound {
+                    id: RoundId::new(id),
+                    supervisor: PersonId::new(sup),
+                    quarter: decode("quarter", Quarter::parse(&quarter))?,
+                    opened_on: date(&opened)?,
+                    deadline: date(&deadline)?,
+                    closed_on: opt_date(closed)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn recertification_round(
+        &self,
+        id: RoundId,
+    ) -> Result<Option<RecertificationRound>, StorageError> {
+        Ok(self
+            .rounds_where("id = ?", &[id.get().to_string()])
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// A supervisor's rounds, oldest first.
+    pub async fn recertification_rounds_of(
+        &self,
+        supervisor: PersonId,
+    ) -> Result<Vec<RecertificationRound>, StorageError> {
+        self.rounds_where("supervisor_id = ?", &[supervisor.get().to_string()])
+            .await
+    }
+
+    pub async fn recertification_items(
+        &self,
+        round: RoundId,
+    ) -> Result<Vec<RecertificationItem>, StorageError> {
+        type Row = (i64, i64, String, i64, Option<String>, i64, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT grant_id, person_id, item, uses_last_quarter, last_used, propose_removal, decision \
+             FROM recertification_items WHERE round_id = ? ORDER BY person_id, item",
+        )
+        .bind(round.get())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(grant, person, item, uses, last, propose, decision)| {
+                Ok(RecertificationItem {
+                    grant: GrantId::new(grant),
+                    person: PersonId::new(person),
+                    item: decode("item", ServiceItemCode::parse(&item))?,
+                    uses_last_quarter: u32::try_from(uses).unwrap_or(0),
+                    last_used: opt_date(last)?,
+                    propose_removal: propose != 0,
+                    decision: decision
+                        .map(|d| {
+                            RecertificationDecision::parse_code(&d)
+                                .ok_or_else(|| StorageError::Decode(format!("decision {d}")))
+                        })
+                        .transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Person ids by account, for matching usage records to grants.
+    pub async fn person_ids_by_account(&self) -> Result<BTreeMap<String, PersonId>, StorageError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT account, id FROM persons")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(a, p)| (a, PersonId::new(p)))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use querywarden_domain::org::{Account, Role};
+
+    async fn store_with_person() -> (Store, PersonId) {
+        let store = Store::open_in_memory().await.unwrap();
+        let now = Timestamp::from_second(1_772_000_000).unwrap();
+        let mut tx = store.begin().await.unwrap();
+        for u in querywarden_domain::org::seed_units().unwrap() {
+            tx.insert_unit(&u).await.unwrap();
+        }
+        for i in querywarden_domain::catalogue::seed_service_items() {
+            tx.upsert_service_item(&i).await.unwrap();
+        }
+        let p = tx
+            .insert_person(
+                &crate::NewPerson {
+                    account: Account::parse("lin.meiling").unwrap(),
+                    name: "林美玲".into(),
+                    title: "社會工作師".into(),
+                    unit: UnitId::new("social-assistance").unwrap(),
+                    roles: [Role::Querier].into(),
+                    status: StaffStatus::Active,
+                },
+                &now.to_string(),
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        (store, p)
+    }
+
+    fn app(applicant: PersonId, n: FormNumber) -> PermissionApplication {
+        PermissionApplication {
+            id: ApplicationId::new(0),
+            form_number: n,
+            application_date: RocDate::new(115, 3, 2).unwrap(),
+            applicant,
+            kind: ApplicationKind::New,
+            unit: UnitId::new("social-assistance").unwrap(),
+            title: "社會工作師".into(),
+            name: "林美玲".into(),
+            reason: "r".into(),
+            national_id_masked: "A12****789".into(),
+            national_id_digest: SubjectDigest {
+                key_id: "k".into(),
+                hex: "ab".into(),
+            },
+            phone: "1".into(),
+            email: "a@b".into(),
+            egov_account: "e".into(),
+            items: [ServiceItemCode::parse("C0101").unwrap()].into(),
+            confirmations: Confirmations::default(),
+            state: ApplicationState::Draft,
+            round: 0,
+            step_since: None,
+            steps: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn applications_round_trip_and_state_changes_are_conditional() {
+        let (store, lin) = store_with_person().await;
+        let now = Timestamp::from_second(1_772_000_000).unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let n1 = tx.next_form_number(115).await.unwrap();
+        let n2 = tx.next_form_number(115).await.unwrap();
+        let n3 = tx.next_form_number(116).await.unwrap();
+        assert_eq!(
+            (n1.to_string(), n2.to_string(), n3.to_string()),
+            ("115-0001".into(), "115-0002".into(), "116-0001".into())
+        );
+        let id = tx.insert_application(&app(lin, n1), now).await.unwrap();
+        let pending = ApplicationState::Pending {
+            step: Step::UnitSupervisor,
+        };
+        assert!(
+            tx.set_application_state(id, &ApplicationState::Draft, 0, &pending, 1, Some(now), now)
+                .await
+                .unwrap()
+        );
+        // A second submission from the same read loses.
+        assert!(
+            !tx.set_application_state(id, &ApplicationState::Draft, 0, &pending, 1, Some(now), now)
+                .await
+                .unwrap()
+        );
+        tx.insert_application_step(
+            id,
+            &StepRecord {
+                round: 1,
+                step: Step::UnitSupervisor,
+                by: lin,
+                at: now,
+                outcome: StepOutcome::Approved,
+                effective_from: None,
+                comment: "ok".into(),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let back = store.application(id).await.unwrap().unwrap();
+        assert_eq!(back.form_number, n1);
+        assert_eq!(back.state, pending);
+        assert_eq!(back.round, 1);
+        assert_eq!(back.steps.len(), 1);
+        assert_eq!(back.items.len(), 1);
+        assert_eq!(store.pending_applications().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn grants_end_and_suspend_keep_the_earliest_date() {
+        let (store, lin) = store_with_person().await;
+        let now = Timestamp::from_second(1_772_000_000).unwrap();
+        let d = |m, day| RocDate::new(115, m, day).unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let n = tx.next_form_number(115).await.unwrap();
+        let app_id = tx.insert_application(&app(lin, n), now).await.unwrap();
+        let g = tx
+            .insert_grant(
+                &NewGrant {
+                    person: lin,
+                    item: ServiceItemCode::parse("C0101").unwrap(),
+                    effective_from: d(3, 5),
+                    application: app_id,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(
+            tx.suspend_grant(g, d(5, 1), SuspensionCause::Transferred, now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            tx.suspend_grant(g, d(6, 1), SuspensionCause::OnLeave, now)
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        let got = &store.grants_of(lin).await.unwrap()[0];
+        assert_eq!(got.suspended_from, Some(d(5, 1)));
+        assert_eq!(got.suspension_cause, Some(SuspensionCause::Transferred));
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.end_grant(g, d(7, 1), now).await.unwrap());
+        assert!(!tx.end_grant(g, d(8, 1), now).await.unwrap());
+        // Grants are never deleted.
+        assert!(
+            sqlx::query("DELETE FROM permission_grants")
+                .execute(&mut *tx.tx)
+                .await
+                .is_err()
+        );
+        drop(tx);
+        let got = &store.grants_of(lin).await.unwrap()[0];
+        assert_eq!(got.status, GrantStatus::Suspended, "rolled back");
+    }
+}
