@@ -40,10 +40,19 @@ impl Locale {
         }
     }
 
-    fn source(self) -> &'static str {
+    /// The locale's message files: one per area, so that areas can grow independently.
+    fn sources(self) -> [&'static str; 3] {
         match self {
-            Self::ZhTw => include_str!("../locales/zh-TW/main.ftl"),
-            Self::En => include_str!("../locales/en/main.ftl"),
+            Self::ZhTw => [
+                include_str!("../locales/zh-TW/main.ftl"),
+                include_str!("../locales/zh-TW/permissions.ftl"),
+                include_str!("../locales/zh-TW/registrations.ftl"),
+            ],
+            Self::En => [
+                include_str!("../locales/en/main.ftl"),
+                include_str!("../locales/en/permissions.ftl"),
+                include_str!("../locales/en/registrations.ftl"),
+            ],
         }
     }
 }
@@ -71,13 +80,16 @@ fn build(locale: Locale) -> Result<Bundle, CatalogueError> {
         reason,
     };
     let lang: LanguageIdentifier = locale.tag().parse().map_err(|e| err(format!("{e:?}")))?;
-    let resource = FluentResource::try_new(locale.source().to_string())
-        .map_err(|(_, errors)| err(format!("{errors:?}")))?;
     let mut bundle = FluentBundle::new_concurrent(vec![lang]);
     bundle.set_use_isolating(false);
-    bundle
-        .add_resource(resource)
-        .map_err(|errors| err(format!("{errors:?}")))?;
+    for source in locale.sources() {
+        let resource = FluentResource::try_new(source.to_string())
+            .map_err(|(_, errors)| err(format!("{errors:?}")))?;
+        // A message defined twice is an error: the files must not overlap.
+        bundle
+            .add_resource(resource)
+            .map_err(|errors| err(format!("{errors:?}")))?;
+    }
     Ok(bundle)
 }
 
@@ -110,8 +122,9 @@ impl Catalogue {
     /// Every message id of a locale, to check both catalogues carry the same keys.
     pub fn keys(locale: Locale) -> Vec<String> {
         locale
-            .source()
-            .lines()
+            .sources()
+            .iter()
+            .flat_map(|s| s.lines())
             .filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string()))
             .filter(|k| !k.starts_with('#') && !k.is_empty())
             .collect()
