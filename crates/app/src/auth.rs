@@ -245,6 +245,13 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| AppError::Seed(format!("worker: {e}")))
 }
 
+/// Who may sign in: active staff, and transferred staff — §2 asks them to file the
+/// job-change application themselves (their grants stay suspended meanwhile). Staff on leave
+/// or gone may not, nor an account the administrator disabled (e.g. idle for 90 days).
+fn may_sign_in(status: StaffStatus) -> bool {
+    matches!(status, StaffStatus::Active | StaffStatus::Transferred)
+}
+
 fn refusal(code: &str, zh: &str) -> AuthFailure {
     AuthFailure::new(code, zh)
 }
@@ -500,12 +507,12 @@ async fn finish_login(
         )
         .await;
     }
-    if person.status != StaffStatus::Active {
+    if !may_sign_in(person.status) || store.account_disabled(person.id).await? {
         return refuse(
             store,
             req,
             Some(&person),
-            refusal("login.account_disabled", "此帳號已停用"),
+            refusal("login.account_disabled", "此帳號已停用，請洽權限管理者"),
             now,
         )
         .await;
@@ -674,7 +681,7 @@ pub async fn authenticate(
             return Ok(Err(SessionRefusal::Expired(status)));
         }
     }
-    if person.status != StaffStatus::Active {
+    if !may_sign_in(person.status) || store.account_disabled(person.id).await? {
         return Ok(Err(SessionRefusal::Disabled));
     }
     if status == SessionStatus::Locked {

@@ -734,3 +734,31 @@ async fn mutual_tls_refuses_no_certificate_another_ca_revocation_and_wrong_passw
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_disabled_account_cannot_sign_in_and_its_session_stops_working() {
+    let w = world().await;
+    let s = auth::login(
+        &w.store,
+        &w.ctx,
+        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let mut tx = w.store.begin().await.unwrap();
+    tx.disable_account(w.lin, querywarden_storage::DisableReason::Idle, None, now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        auth::authenticate(&w.store, &w.ctx, &s.token, now())
+            .await
+            .unwrap()
+            .unwrap_err(),
+        SessionRefusal::Disabled
+    );
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
+    assert_eq!(refused_code(&w, req).await, "login.account_disabled");
+}
