@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 #[cfg(feature = "demo")]
 pub mod demo_cards;
+pub mod jobs;
 pub mod keys;
 pub mod permission;
 pub mod usage_log;

@@ -64,10 +64,31 @@ pub async fn run_server(app: App, listener: tokio::net::TcpListener) -> anyhow::
             }
         })
     };
+    // Personnel changes, recertification deadlines, idle accounts: at start, then hourly.
+    let jobs = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                interval.tick().await;
+                let policy = querywarden_app::permission::PermissionPolicy::default();
+                for (job, outcome) in
+                    querywarden_app::jobs::run_due(&app, &policy, jiff::Timestamp::now()).await
+                {
+                    match outcome {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(job, changed = n, "scheduled job"),
+                        Err(e) => tracing::error!(job, error = %e, "scheduled job failed"),
+                    }
+                }
+            }
+        })
+    };
     match tls {
         Some(tls) => querywarden_web::tls::serve(listener, state, tls, shutdown_signal()).await?,
         None => querywarden_web::serve(listener, state, shutdown_signal()).await?,
     }
+    jobs.abort();
     ticker.abort();
     if let Err(e) = app.checkpoint_if_due(true).await {
         tracing::error!(code = e.code(), error = %e, "final audit checkpoint failed");
