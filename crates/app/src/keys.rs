@@ -6,6 +6,10 @@
 //! id; rotation makes a new current key, keeps the old signing key's *public* half for
 //! verification (its secret is deleted: a retired key must not sign again) and keeps old HMAC
 //! keys so that searches over old records still work.
+//!
+//! Also the custody master keys (`custody-<id>.key`) that wrap the data keys of sealed
+//! subjects and results (§6, see `custody`). Rotation adds a new current master key and keeps
+//! the old ones, which are still needed to unwrap data sealed before.
 
 use std::fs;
 use std::io::Write;
@@ -60,6 +64,9 @@ struct HmacEntry {
 struct Manifest {
     audit_signing: Vec<SigningEntry>,
     subject_hmac: Vec<HmacEntry>,
+    /// Custody master keys; absent in key rings made before custody existed (one is added).
+    #[serde(default)]
+    custody: Vec<HmacEntry>,
 }
 
 struct HmacKey {
@@ -74,6 +81,8 @@ pub struct KeyRing {
     verifiers: Vec<NoteVerifier>,
     hmac_current: HmacKey,
     hmac_all: Vec<HmacKey>,
+    /// Custody master keys: (id, secret), the current one first.
+    custody: Vec<HmacKey>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -159,7 +168,14 @@ impl KeyRing {
             let mut m = Manifest::default();
             Self::add_signing_key(dir, &mut m, now)?;
             Self::add_hmac_key(dir, &mut m, now)?;
+            Self::add_custody_key(dir, &mut m, now)?;
             write_manifest(dir, &m)?;
+        } else {
+            let mut m = Self::read_manifest(dir)?;
+            if m.custody.is_empty() {
+                Self::add_custody_key(dir, &mut m, now)?;
+                write_manifest(dir, &m)?;
+            }
         }
         Self::load(dir)
     }
@@ -211,6 +227,25 @@ impl KeyRing {
         Ok(())
     }
 
+    fn add_custody_key(dir: &Path, m: &mut Manifest, now: jiff::Timestamp) -> Result<(), KeyError> {
+        let id = format!("c{}", key_suffix(now));
+        if m.custody.iter().any(|e| e.id == id) {
+            return Err(KeyError::Key(
+                "a key was already created this second".into(),
+            ));
+        }
+        write_secret(&dir.join(format!("custody-{id}.key")), &random32()?)?;
+        for e in &mut m.custody {
+            e.status = KeyStatus::Retired;
+        }
+        m.custody.push(HmacEntry {
+            id,
+            status: KeyStatus::Current,
+            created_at: now.to_string(),
+        });
+        Ok(())
+    }
+
     fn read_manifest(dir: &Path) -> Result<Manifest, KeyError> {
         let path = dir.join("keyring.json");
         let text = fs::read_to_string(&path).map_err(io(&path))?;
@@ -255,12 +290,26 @@ impl KeyRing {
         }
         let hmac_current =
             hmac_current.ok_or_else(|| KeyError::Manifest("no current subject HMAC key".into()))?;
+        let mut custody = Vec::new();
+        for e in &m.custody {
+            let secret = read_secret(&dir.join(format!("custody-{}.key", e.id)))?;
+            let key = HmacKey {
+                id: e.id.clone(),
+                secret,
+            };
+            if e.status == KeyStatus::Current {
+                custody.insert(0, key);
+            } else {
+                custody.push(key);
+            }
+        }
         Ok(KeyRing {
             dir: dir.to_path_buf(),
             signer,
             verifiers,
             hmac_current,
             hmac_all,
+            custody,
         })
     }
 
@@ -276,6 +325,7 @@ impl KeyRing {
             .collect();
         Self::add_signing_key(dir, &mut m, now)?;
         Self::add_hmac_key(dir, &mut m, now)?;
+        Self::add_custody_key(dir, &mut m, now)?;
         write_manifest(dir, &m)?;
         for name in retired {
             let path = dir.join(format!("{name}.ed25519"));
@@ -296,6 +346,26 @@ impl KeyRing {
     /// The subject as the audit trail records it, under the current key.
     pub fn subject_digest(&self, id: &NationalId) -> SubjectDigest {
         digest(&self.hmac_current, id)
+    }
+
+    /// The current custody master key (id, secret), for wrapping new data keys. `None` only
+    /// for a key ring opened read-only from before custody existed.
+    pub(crate) fn custody_current(&self) -> Option<(&str, &[u8; 32])> {
+        self.custody.first().map(|k| (k.id.as_str(), &k.secret))
+    }
+
+    /// The custody master key `id` (current or retired), for unwrapping.
+    pub(crate) fn custody_key(&self, id: &str) -> Option<&[u8; 32]> {
+        self.custody.iter().find(|k| k.id == id).map(|k| &k.secret)
+    }
+
+    /// The subject's digest under the HMAC key `key_id` (current or retired), to compare with
+    /// a digest recorded under that key.
+    pub fn subject_digest_under(&self, id: &NationalId, key_id: &str) -> Option<SubjectDigest> {
+        self.hmac_all
+            .iter()
+            .find(|k| k.id == key_id)
+            .map(|k| digest(k, id))
     }
 
     /// The subject under every key ever used, for searching records of any age.

@@ -6,12 +6,16 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod custody;
 pub mod demo;
 #[cfg(feature = "demo")]
 pub mod demo_cards;
+pub mod execution;
 pub mod jobs;
 pub mod keys;
 pub mod permission;
+pub mod registration;
+pub mod request;
 pub mod usage_log;
 
 use std::sync::Arc;

@@ -79,10 +79,13 @@ pub enum AuditAction {
     RecertificationClosed,
     AccountDisabled,
     AccountEnabled,
+    // §5, Form 3: results returned to the requesting agency (in the system or by official
+    // document number, never by e-mail or fax).
+    ResultDelivered,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 55] = [
+    pub const ALL: [AuditAction; 56] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -138,6 +141,7 @@ impl AuditAction {
         Self::RecertificationClosed,
         Self::AccountDisabled,
         Self::AccountEnabled,
+        Self::ResultDelivered,
     ];
 
     pub fn code(self) -> &'static str {
@@ -197,6 +201,7 @@ impl AuditAction {
             Self::RecertificationClosed => "permission.recertification.closed",
             Self::AccountDisabled => "admin.account.disabled",
             Self::AccountEnabled => "admin.account.enabled",
+            Self::ResultDelivered => "result.delivered",
         }
     }
 

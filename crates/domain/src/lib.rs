@@ -10,6 +10,10 @@ pub mod deadline;
 pub mod national_id;
 pub mod org;
 pub mod permission;
+pub mod policy;
+pub mod registration;
+pub mod retention;
 pub mod roc_date;
+pub mod snooping;
 
 pub use national_id::{NationalId, NationalIdError, NationalIdKind};

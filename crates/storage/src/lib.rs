@@ -12,6 +12,7 @@ mod auth;
 mod error;
 mod org;
 mod permission;
+mod registration;
 mod sqlite;
 mod usage;
 
@@ -22,5 +23,10 @@ pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
 pub use error::StorageError;
 pub use org::NewPerson;
 pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource, UsageSighting};
+pub use registration::{
+    DecisionKind, DestructionRow, ExecutionMode, ExecutionOutcome, ExecutionRow, NewDecision,
+    NewExecution, NewQueryRequest, NewRegistration, NewResult, PrintRow, QueryRequestRow,
+    RegistrationFilter, RequestState, RequestSubjectRow, ResultRow, SealedBlob,
+};
 pub use sqlite::{Readiness, Store, WriteTx};
 pub use usage::PlatformUsageRow;

@@ -1,0 +1,1422 @@
+//! Query registration use cases (§4, §5, Form 2): register (one subject, or a batch from
+//! CSV), approve or reject (with the [`ApproverOf`] capability), cancel, reveal the whole
+//! national ID, look at a registration, and the per-role inboxes. Execution, results and
+//! Form 3 live in `execution` and `request`.
+//!
+//! Security-sensitive. Every use case is one transaction with its audit record inside (STYLE
+//! rule 5); refusals are audited with their reason code. Subjects are sealed by `custody`
+//! before they reach storage and appear in audit records only as the keyed HMAC
+//! (`KeyRing::subject_digest`). Nothing here logs personal data.
+//!
+//! # Wiring
+//! A [`Desk`] bundles what the use cases need: the store, the key ring, the
+//! [`RegistrationSettings`], a [`GrantSource`] (the querier's active grants, from issue 7) and
+//! a [`SubjectScreen`] (staff and restricted-list lookups for the snooping checks).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::future::Future;
+
+use jiff::{SignedDuration, Timestamp};
+use querywarden_domain::NationalId;
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome, SubjectDigest};
+use querywarden_domain::catalogue::{LegalBasisId, ServiceItemCode};
+use querywarden_domain::org::{Person, PersonId, Role, UnitId};
+use querywarden_domain::policy::Refusal;
+use querywarden_domain::registration::{
+    self as reg, ApprovalStep, Origin, Parties, Registration, RegistrationError, RegistrationId,
+    RegistrationNo, RegistrationState, Relevance, Subject,
+};
+use querywarden_domain::retention::RetentionPolicy;
+use querywarden_domain::roc_date::{RocDate, taipei_date};
+use querywarden_domain::snooping::{self, SnoopingFacts, SnoopingPolicy};
+use querywarden_storage::{
+    DecisionKind, ExecutionRow, NewDecision, NewRegistration, RegistrationFilter, ResultRow,
+    SealedBlob, Store, WriteTx,
+};
+
+use crate::AppError;
+use crate::custody::{self, CustodyError};
+use crate::keys::KeyRing;
+
+// ---------------------------------------------------------------------------------------
+// Settings and injected sources
+
+/// Settings of the registration desk. Defaults follow issue 8; a deployment may load them
+/// from configuration (not wired into `Config` yet).
+#[derive(Debug, Clone)]
+pub struct RegistrationSettings {
+    /// §5: an approval is valid this many days from the moment of approval.
+    pub approval_validity_days: u32,
+    /// The relevance text may not equal any of the querier's last this-many registrations'.
+    pub relevance_history: u32,
+    pub snooping: SnoopingPolicy,
+    pub retention: RetentionPolicy,
+    /// The bureau's agency code on the BLI platform.
+    pub agency_code: String,
+    /// Results whose keeping ends within this many days show in the "expiring" inbox.
+    pub expiring_within_days: u32,
+    /// Most rows a batch CSV may hold.
+    pub max_batch_rows: usize,
+}
+
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        Self {
+            approval_validity_days: 7,
+            relevance_history: 5,
+            snooping: SnoopingPolicy::default(),
+            retention: RetentionPolicy::default(),
+            agency_code: "KHH-SOCBU".into(),
+            expiring_within_days: 14,
+            max_batch_rows: 2000,
+        }
+    }
+}
+
+impl RegistrationSettings {
+    pub fn approval_validity(&self) -> SignedDuration {
+        SignedDuration::from_hours(24 * i64::from(self.approval_validity_days))
+    }
+}
+
+/// Where the app reads a person's active query grants (§2). Issue 7 provides the real one
+/// (grants in storage, `holds_grant(grants, item, date)`); [`FixedGrants`] serves tests.
+///
+/// Contract: return the service items for which `person` holds a grant that is active on
+/// `date` (Asia/Taipei civil date), i.e. not ended, not suspended by a personnel change, and
+/// effective on or before `date`. An empty set means "no rights".
+pub trait GrantSource: Send + Sync {
+    fn active_items(
+        &self,
+        person: PersonId,
+        date: RocDate,
+    ) -> impl Future<Output = Result<BTreeSet<ServiceItemCode>, AppError>> + Send;
+}
+
+/// Grants fixed in memory (tests, demo).
+#[derive(Debug, Clone, Default)]
+pub struct FixedGrants(pub BTreeMap<PersonId, BTreeSet<ServiceItemCode>>);
+
+impl GrantSource for FixedGrants {
+    fn active_items(
+        &self,
+        person: PersonId,
+        _date: RocDate,
+    ) -> impl Future<Output = Result<BTreeSet<ServiceItemCode>, AppError>> + Send {
+        let items = self.0.get(&person).cloned().unwrap_or_default();
+        async move { Ok(items) }
+    }
+}
+
+/// Who a subject is, for the snooping checks, looked up by the subject's keyed HMAC (hex,
+/// under the current key): never by the ID in clear.
+pub trait SubjectScreen: Send + Sync {
+    /// The member of staff whose national ID has this digest, if known.
+    fn staff_member(&self, subject_digest: &str) -> Option<PersonId>;
+    /// Whether the subject is on the restricted list (VIPs and others).
+    fn restricted(&self, subject_digest: &str) -> bool;
+}
+
+/// A screen built from lists: staff national IDs and the restricted list, kept only as
+/// digests. Staff whole IDs are not in the database today (only the last four digits for
+/// sign-in), so a deployment loads them here from the personnel office's file.
+#[derive(Debug, Clone, Default)]
+pub struct ScreenList {
+    staff: HashMap<String, PersonId>,
+    restricted: HashSet<String>,
+}
+
+impl ScreenList {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_staff(mut self, keys: &KeyRing, id: &NationalId, person: PersonId) -> Self {
+        self.staff.insert(keys.subject_digest(id).hex, person);
+        self
+    }
+
+    pub fn with_restricted(mut self, keys: &KeyRing, id: &NationalId) -> Self {
+        self.restricted.insert(keys.subject_digest(id).hex);
+        self
+    }
+}
+
+impl SubjectScreen for ScreenList {
+    fn staff_member(&self, subject_digest: &str) -> Option<PersonId> {
+        self.staff.get(subject_digest).copied()
+    }
+
+    fn restricted(&self, subject_digest: &str) -> bool {
+        self.restricted.contains(subject_digest)
+    }
+}
+
+/// What the use cases need. Cheap to build per request.
+pub struct Desk<'a, G: GrantSource> {
+    pub store: &'a Store,
+    pub keys: &'a KeyRing,
+    pub settings: &'a RegistrationSettings,
+    pub grants: &'a G,
+    pub screen: &'a dyn SubjectScreen,
+}
+
+// ---------------------------------------------------------------------------------------
+// Refusals
+
+/// One line of a batch that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number in the uploaded file.
+    pub line: usize,
+    pub error: RegistrationError,
+}
+
+/// Why a use case refused. `code()` is stable (API bodies, audit records); `message_zh()` is
+/// safe to show (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("{0}")]
+    Registration(#[from] RegistrationError),
+    #[error("{0}")]
+    Policy(#[from] Refusal),
+    #[error("找不到此登記或申請")]
+    NotFound,
+    #[error("此查調結果已依保存期限銷毀，無法再檢視")]
+    ResultDestroyed,
+    #[error("此項目尚無查調結果")]
+    NoResult,
+    #[error("查調項目 {0} 無法由系統直接連線查詢，請改用入口網站模式")]
+    NotConnectable(ServiceItemCode),
+    #[error("批次檔有 {} 列錯誤，全部未登記", .0.len())]
+    Batch(Vec<LineError>),
+    #[error("批次檔格式不正確：{0}")]
+    BatchFormat(&'static str),
+}
+
+impl Denied {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Registration(e) => e.code(),
+            Self::Policy(r) => r.code(),
+            Self::NotFound => "registration.not_found",
+            Self::ResultDestroyed => "result.destroyed",
+            Self::NoResult => "result.none",
+            Self::NotConnectable(_) => "execution.not_connectable",
+            Self::Batch(_) => "registration.batch_rows",
+            Self::BatchFormat(_) => "registration.batch_format",
+        }
+    }
+
+    pub fn message_zh(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// A use case's answer: `Ok(Err(denied))` is a refusal (already audited), `Err` a technical
+/// failure.
+pub type Decided<T> = Result<Result<T, Denied>, AppError>;
+
+// ---------------------------------------------------------------------------------------
+// Helpers shared with `execution` and `request`
+
+pub(crate) fn actor(person: PersonId, role: Role) -> Actor {
+    Actor {
+        person,
+        role: Some(role),
+    }
+}
+
+pub(crate) fn event(
+    now: Timestamp,
+    action: AuditAction,
+    request_id: &str,
+    by: Actor,
+    object_type: &str,
+    object_id: impl Into<String>,
+) -> AuditEvent {
+    AuditEvent::system(now, action, request_id)
+        .by(by)
+        .on(object_type, object_id)
+}
+
+pub(crate) fn stored_digest(r: &Registration) -> SubjectDigest {
+    SubjectDigest {
+        key_id: r.subject_key_id.clone(),
+        hex: r.subject_digest.clone(),
+    }
+}
+
+pub(crate) fn subject_aad(no: RegistrationNo) -> String {
+    format!("subject:{no}")
+}
+
+pub(crate) fn seal_subject(
+    keys: &KeyRing,
+    subject: &Subject,
+    aad: &str,
+) -> Result<SealedBlob, AppError> {
+    let json = serde_json::json!({
+        "name": subject.name(),
+        "id": subject.id().expose_whole(),
+        "linked": subject.linked_id().map(NationalId::expose_whole),
+    });
+    let bytes = serde_json::to_vec(&json).map_err(|e| AppError::Seed(e.to_string()))?;
+    Ok(custody::seal(keys, &bytes, aad)?)
+}
+
+pub(crate) fn open_subject(
+    keys: &KeyRing,
+    blob: &SealedBlob,
+    aad: &str,
+) -> Result<Subject, AppError> {
+    let bytes = custody::open(keys, blob, aad)?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| AppError::from(CustodyError::Open))?;
+    let field = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+    Subject::parse(
+        field("name").unwrap_or_default(),
+        field("id").unwrap_or_default(),
+        field("linked"),
+    )
+    .map_err(|_| AppError::from(CustodyError::Open))
+}
+
+/// The registration's subject, decrypted.
+pub(crate) async fn subject_of(
+    store: &Store,
+    keys: &KeyRing,
+    r: &Registration,
+) -> Result<Subject, AppError> {
+    let blob = store
+        .registration_subject(r.id)
+        .await?
+        .ok_or_else(|| AppError::from(CustodyError::Open))?;
+    open_subject(keys, &blob, &subject_aad(r.no))
+}
+
+pub(crate) async fn person(store: &Store, id: PersonId) -> Result<Option<Person>, AppError> {
+    Ok(store.person(id).await?)
+}
+
+async fn supervisor_of(store: &Store, unit: &UnitId) -> Result<Option<PersonId>, AppError> {
+    Ok(store.unit_supervisors().await?.get(unit).copied())
+}
+
+/// Appends a refusal record and commits it alone.
+pub(crate) async fn audit_refusal(
+    store: &Store,
+    e: AuditEvent,
+    code: &str,
+) -> Result<(), AppError> {
+    let mut tx = store.begin().await?;
+    tx.append_audit(&e.outcome(Outcome::Refused(code.to_string())))
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn parse_items(raw: &[String]) -> Result<BTreeSet<ServiceItemCode>, RegistrationError> {
+    raw.iter()
+        .map(|s| ServiceItemCode::parse(s).map_err(|_| RegistrationError::ItemCode))
+        .collect()
+}
+
+pub(crate) async fn legal_basis(
+    store: &Store,
+    raw: &str,
+) -> Result<Result<LegalBasisId, RegistrationError>, AppError> {
+    let Ok(id) = LegalBasisId::new(raw.trim()) else {
+        return Ok(Err(RegistrationError::LegalBasis));
+    };
+    let known = store
+        .legal_bases()
+        .await?
+        .into_iter()
+        .any(|b| b.id == id && b.active);
+    Ok(if known {
+        Ok(id)
+    } else {
+        Err(RegistrationError::LegalBasis)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Register
+
+/// A Form 2 row as typed in (web form or JSON). Everything is parsed here.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RegisterQueryRequest {
+    pub subject_name: String,
+    pub subject_id: String,
+    /// The other resident number of the same person (2021 change), if any.
+    #[serde(default)]
+    pub linked_id: Option<String>,
+    pub items: Vec<String>,
+    pub legal_basis: String,
+    pub relevance: String,
+    #[serde(default)]
+    pub case_no: Option<String>,
+    /// 需要資料者; default: the person filing.
+    #[serde(default)]
+    pub needer: Option<PersonId>,
+    /// 資料查詢者.
+    pub querier: PersonId,
+}
+
+/// What a registration looked like when filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub no: RegistrationNo,
+    pub id: RegistrationId,
+    /// Snooping findings the approver will see (rule codes).
+    pub findings: Vec<String>,
+    pub second_approval_required: bool,
+}
+
+/// The parts of a registration common to every subject of one filing.
+pub(crate) struct Filing {
+    pub parties: Parties,
+    pub approving_unit: UnitId,
+    pub approver: Option<PersonId>,
+    pub querier_name: String,
+    pub items: BTreeSet<ServiceItemCode>,
+    pub legal_basis: LegalBasisId,
+    pub relevance: String,
+    pub case_no: Option<String>,
+    pub origin: Origin,
+    pub batch: Option<String>,
+}
+
+/// Snooping checks for one subject (issue 8 item 6), by HMAC.
+pub(crate) fn screen_subject(
+    desk_keys: &KeyRing,
+    screen: &dyn SubjectScreen,
+    policy: &SnoopingPolicy,
+    filing: &Filing,
+    subject: &Subject,
+) -> snooping::SnoopingAssessment {
+    let mut digests = vec![desk_keys.subject_digest(subject.id()).hex];
+    if let Some(l) = subject.linked_id() {
+        digests.push(desk_keys.subject_digest(l).hex);
+    }
+    let staff: Vec<PersonId> = digests
+        .iter()
+        .filter_map(|d| screen.staff_member(d))
+        .collect();
+    let parties = [
+        Some(filing.parties.querier),
+        Some(filing.parties.needer),
+        filing.approver,
+    ];
+    let subject_is_party = staff.iter().any(|s| parties.contains(&Some(*s)));
+    let facts = SnoopingFacts {
+        subject_is_party,
+        subject_is_staff: !staff.is_empty(),
+        subject_name: subject.name(),
+        querier_name: &filing.querier_name,
+        on_restricted_list: digests.iter().any(|d| screen.restricted(d)),
+    };
+    snooping::assess(&facts, policy)
+}
+
+/// When, in which request, and by whom a use case acts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp<'a> {
+    pub now: Timestamp,
+    pub request_id: &'a str,
+    pub by: Actor,
+}
+
+/// Numbers, seals and inserts one registration with its audit record, inside `tx`.
+pub(crate) async fn insert_one(
+    tx: &mut WriteTx,
+    keys: &KeyRing,
+    filing: &Filing,
+    subject: &Subject,
+    assessment: &snooping::SnoopingAssessment,
+    stamp: Stamp<'_>,
+) -> Result<Registered, AppError> {
+    let Stamp {
+        now,
+        request_id,
+        by,
+    } = stamp;
+    let today = taipei_date(now);
+    let seq = tx.next_number("registration", today.roc_year()).await?;
+    let no = RegistrationNo::new(today.roc_year(), seq)
+        .map_err(|_| AppError::Seed("registration counter out of range".into()))?;
+    let digest = keys.subject_digest(subject.id());
+    let sealed = seal_subject(keys, subject, &subject_aad(no))?;
+    let findings = assessment.codes();
+    let second = assessment.second_approver_required();
+    let id = tx
+        .insert_registration(&NewRegistration {
+            no,
+            date: today,
+            created_at: now,
+            subject_digest: digest.hex.clone(),
+            subject_key_id: digest.key_id.clone(),
+            linked_subject_digest: subject.linked_id().map(|l| keys.subject_digest(l).hex),
+            subject: sealed,
+            items: filing.items.clone(),
+            legal_basis: filing.legal_basis.clone(),
+            relevance: filing.relevance.clone(),
+            case_no: filing.case_no.clone(),
+            parties: filing.parties,
+            approving_unit: filing.approving_unit.clone(),
+            origin: filing.origin,
+            batch: filing.batch.clone(),
+            second_approval_required: second,
+            findings: findings.clone(),
+        })
+        .await?;
+    let items: Vec<&str> = filing.items.iter().map(ServiceItemCode::as_str).collect();
+    let mut e = event(
+        now,
+        AuditAction::RegistrationCreated,
+        request_id,
+        by,
+        "registration",
+        no.to_string(),
+    )
+    .detail("items", items)
+    .detail("legal_basis", filing.legal_basis.as_str())
+    .detail("querier", filing.parties.querier.get())
+    .detail("needer", filing.parties.needer.get())
+    .detail("findings", findings.clone())
+    .detail("second_approval_required", second)
+    // §5 ¶2 and Form 3: delegated registrations keep all three parties.
+    .detail(
+        "delegated",
+        filing.parties.applicant != filing.parties.querier,
+    );
+    if assessment.alert_ethics() {
+        // The ethics office (政風室) finds these by searching the trail for the flag.
+        e = e.detail("ethics_alert", true);
+    }
+    if let Some(b) = &filing.batch {
+        e = e.detail("batch", b.as_str());
+    }
+    e.subject = Some(digest);
+    tx.append_audit(&e).await?;
+    Ok(Registered {
+        no,
+        id,
+        findings,
+        second_approval_required: second,
+    })
+}
+
+/// Builds the filing for an internal registration: parties, items against today's grants,
+/// legal basis, case number. The relevance is checked in the transaction.
+struct FilingInput<'a> {
+    needer: Option<PersonId>,
+    querier: PersonId,
+    items: &'a [String],
+    legal_basis: &'a str,
+    case_no: Option<&'a str>,
+}
+
+async fn internal_filing<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    applicant: &Person,
+    input: FilingInput<'_>,
+    now: Timestamp,
+) -> Result<Result<Filing, RegistrationError>, AppError> {
+    let FilingInput {
+        needer,
+        querier,
+        items,
+        legal_basis: legal_basis_raw,
+        case_no,
+    } = input;
+    let needer = match needer {
+        None => applicant.clone(),
+        Some(id) if id == applicant.id => applicant.clone(),
+        Some(id) => match person(desk.store, id).await? {
+            Some(p) => p,
+            None => return Ok(Err(RegistrationError::NotAllowed)),
+        },
+    };
+    let Some(querier) = person(desk.store, querier).await? else {
+        return Ok(Err(RegistrationError::QuerierNotQuerier));
+    };
+    let approving_unit = match reg::check_parties(applicant, &needer, &querier, Origin::Internal) {
+        Ok(u) => u,
+        Err(e) => return Ok(Err(e)),
+    };
+    let items = match parse_items(items) {
+        Ok(i) => i,
+        Err(e) => return Ok(Err(e)),
+    };
+    // §2: the items must be within the querier's active grants today.
+    let active = desk
+        .grants
+        .active_items(querier.id, taipei_date(now))
+        .await?;
+    if let Err(e) = reg::check_items(&items, &active) {
+        return Ok(Err(e));
+    }
+    let legal_basis = match legal_basis(desk.store, legal_basis_raw).await? {
+        Ok(b) => b,
+        Err(e) => return Ok(Err(e)),
+    };
+    let case_no = match reg::parse_case_no(case_no) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    let approver = supervisor_of(desk.store, &approving_unit).await?;
+    if approver.is_none() {
+        return Ok(Err(RegistrationError::NoSupervisor));
+    }
+    Ok(Ok(Filing {
+        parties: Parties {
+            applicant: applicant.id,
+            needer: needer.id,
+            querier: querier.id,
+        },
+        approving_unit,
+        approver,
+        querier_name: querier.name.clone(),
+        items,
+        legal_basis,
+        relevance: String::new(),
+        case_no,
+        origin: Origin::Internal,
+        batch: None,
+    }))
+}
+
+fn registration_refused_event(
+    now: Timestamp,
+    request_id: &str,
+    applicant: PersonId,
+    object_id: &str,
+) -> AuditEvent {
+    event(
+        now,
+        AuditAction::RegistrationCreated,
+        request_id,
+        actor(applicant, Role::Staff),
+        "registration",
+        object_id,
+    )
+}
+
+/// §5: files one Form 2 row. `applicant` is the signed-in person; they must be the querier or
+/// a colleague of the querier's unit (delegation, §5 ¶2), with the needer in that unit too.
+/// Refusals (validation, relevance, snooping block) are audited with their code.
+pub async fn register<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    applicant: &Person,
+    input: &RegisterQueryRequest,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<Registered> {
+    let refused = |_code: &str| registration_refused_event(now, request_id, applicant.id, "-");
+    let subject = match Subject::parse(
+        &input.subject_name,
+        &input.subject_id,
+        input.linked_id.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(e) => {
+            audit_refusal(desk.store, refused(e.code()), e.code()).await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    let mut filing = match internal_filing(
+        desk,
+        applicant,
+        FilingInput {
+            needer: input.needer,
+            querier: input.querier,
+            items: &input.items,
+            legal_basis: &input.legal_basis,
+            case_no: input.case_no.as_deref(),
+        },
+        now,
+    )
+    .await?
+    {
+        Ok(f) => f,
+        Err(e) => {
+            audit_refusal(desk.store, refused(e.code()), e.code()).await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    let assessment = screen_subject(
+        desk.keys,
+        desk.screen,
+        &desk.settings.snooping,
+        &filing,
+        &subject,
+    );
+    let mut tx = desk.store.begin().await?;
+    let previous = tx
+        .recent_relevance(
+            filing.parties.querier,
+            desk.settings.relevance_history,
+            None,
+        )
+        .await?;
+    let relevance = Relevance::parse(&input.relevance, &previous).and_then(|r| {
+        if assessment.blocked_by().is_some() {
+            Err(RegistrationError::SubjectIsParty)
+        } else {
+            Ok(r)
+        }
+    });
+    let relevance = match relevance {
+        Ok(r) => r,
+        Err(e) => {
+            let mut ev = refused(e.code());
+            if assessment.blocked_by().is_some() {
+                ev.subject = Some(desk.keys.subject_digest(subject.id()));
+                ev = ev.detail("findings", assessment.codes());
+            }
+            tx.append_audit(&ev.outcome(Outcome::Refused(e.code().into())))
+                .await?;
+            tx.commit().await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    filing.relevance = relevance.as_str().to_string();
+    let done = insert_one(
+        &mut tx,
+        desk.keys,
+        &filing,
+        &subject,
+        &assessment,
+        Stamp {
+            now,
+            request_id,
+            by: actor(applicant.id, Role::Staff),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(done))
+}
+
+/// The shared part of a batch (one reason for many subjects, e.g. the annual low-income
+/// household review).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RegisterBatchRequest {
+    pub items: Vec<String>,
+    pub legal_basis: String,
+    pub relevance: String,
+    #[serde(default)]
+    pub case_no: Option<String>,
+    #[serde(default)]
+    pub needer: Option<PersonId>,
+    pub querier: PersonId,
+    /// CSV, UTF-8: `name,national_id[,linked_id]` per line; a first line naming the columns
+    /// (`姓名`/`name`) is skipped; blank lines are ignored.
+    pub csv: String,
+}
+
+/// Splits one CSV line (commas; fields may be double-quoted with `""` for a quote).
+fn csv_fields(line: &str) -> Result<Vec<String>, &'static str> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cur.push('"');
+            }
+            (true, '"') => quoted = false,
+            (false, '"') if cur.trim().is_empty() => {
+                cur.clear();
+                quoted = true;
+            }
+            (false, ',') => out.push(std::mem::take(&mut cur)),
+            (_, c) => cur.push(c),
+        }
+    }
+    if quoted {
+        return Err("引號未結束");
+    }
+    out.push(cur);
+    Ok(out.into_iter().map(|f| f.trim().to_string()).collect())
+}
+
+/// Batch registration from CSV: every row validated (subject, duplicates, snooping block);
+/// errors reported by line; nothing registered if any row is bad. All rows share items,
+/// legal basis and relevance; each becomes its own Form 2 row with its own number, in one
+/// transaction, each with its audit record.
+pub async fn register_batch<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    applicant: &Person,
+    input: &RegisterBatchRequest,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<Vec<Registered>> {
+    let refused = |code: &str| {
+        registration_refused_event(now, request_id, applicant.id, "batch").detail("code", code)
+    };
+    let mut filing = match internal_filing(
+        desk,
+        applicant,
+        FilingInput {
+            needer: input.needer,
+            querier: input.querier,
+            items: &input.items,
+            legal_basis: &input.legal_basis,
+            case_no: input.case_no.as_deref(),
+        },
+        now,
+    )
+    .await?
+    {
+        Ok(f) => f,
+        Err(e) => {
+            audit_refusal(desk.store, refused(e.code()), e.code()).await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    let text = input.csv.trim_start_matches('\u{feff}');
+    let mut subjects = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields = match csv_fields(line) {
+            Ok(f) => f,
+            Err(why) => {
+                let d = Denied::BatchFormat(why);
+                audit_refusal(desk.store, refused(d.code()), d.code()).await?;
+                return Ok(Err(d));
+            }
+        };
+        let first = fields.first().map(String::as_str).unwrap_or("");
+        if n == 1 && (first == "姓名" || first.eq_ignore_ascii_case("name")) {
+            continue;
+        }
+        if fields.len() < 2 || fields.len() > 3 {
+            errors.push(LineError {
+                line: n,
+                error: RegistrationError::SubjectId(querywarden_domain::NationalIdError::Empty),
+            });
+            continue;
+        }
+        match Subject::parse(&fields[0], &fields[1], fields.get(2).map(String::as_str)) {
+            Ok(s) => {
+                if !seen.insert(s.id().clone()) {
+                    // The same person twice in one batch is a copy-paste error.
+                    errors.push(LineError {
+                        line: n,
+                        error: RegistrationError::RelevanceCopied,
+                    });
+                    continue;
+                }
+                let a =
+                    screen_subject(desk.keys, desk.screen, &desk.settings.snooping, &filing, &s);
+                if a.blocked_by().is_some() {
+                    errors.push(LineError {
+                        line: n,
+                        error: RegistrationError::SubjectIsParty,
+                    });
+                    continue;
+                }
+                subjects.push((s, a));
+            }
+            Err(e) => errors.push(LineError { line: n, error: e }),
+        }
+    }
+    if subjects.len() + errors.len() > desk.settings.max_batch_rows {
+        let d = Denied::BatchFormat("筆數超過上限");
+        audit_refusal(desk.store, refused(d.code()), d.code()).await?;
+        return Ok(Err(d));
+    }
+    if subjects.is_empty() && errors.is_empty() {
+        let d = Denied::BatchFormat("沒有資料列");
+        audit_refusal(desk.store, refused(d.code()), d.code()).await?;
+        return Ok(Err(d));
+    }
+    if !errors.is_empty() {
+        let d = Denied::Batch(errors);
+        let lines: Vec<usize> = match &d {
+            Denied::Batch(es) => es.iter().map(|e| e.line).collect(),
+            _ => Vec::new(),
+        };
+        audit_refusal(
+            desk.store,
+            refused(d.code()).detail("bad_lines", lines),
+            d.code(),
+        )
+        .await?;
+        return Ok(Err(d));
+    }
+    let batch = format!("batch-{}", crate::new_request_id());
+    let mut tx = desk.store.begin().await?;
+    let previous = tx
+        .recent_relevance(
+            filing.parties.querier,
+            desk.settings.relevance_history,
+            Some(&batch),
+        )
+        .await?;
+    let relevance = match Relevance::parse(&input.relevance, &previous) {
+        Ok(r) => r,
+        Err(e) => {
+            tx.append_audit(&refused(e.code()).outcome(Outcome::Refused(e.code().into())))
+                .await?;
+            tx.commit().await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    filing.relevance = relevance.as_str().to_string();
+    filing.batch = Some(batch);
+    let mut out = Vec::with_capacity(subjects.len());
+    for (s, a) in &subjects {
+        out.push(
+            insert_one(
+                &mut tx,
+                desk.keys,
+                &filing,
+                s,
+                a,
+                Stamp {
+                    now,
+                    request_id,
+                    by: actor(applicant.id, Role::Staff),
+                },
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(Ok(out))
+}
+
+// ---------------------------------------------------------------------------------------
+// Approve, reject, cancel
+
+/// The capability to decide one registration: obtainable only through [`approver_of`], i.e.
+/// only by the approving unit's supervisor (or, for a second approval, another supervisor or
+/// the director), never by a party of the registration.
+#[derive(Debug)]
+pub struct ApproverOf {
+    registration: RegistrationId,
+    no: RegistrationNo,
+    approver: PersonId,
+    step: ApprovalStep,
+}
+
+impl ApproverOf {
+    pub fn registration_no(&self) -> RegistrationNo {
+        self.no
+    }
+
+    pub fn step(&self) -> ApprovalStep {
+        self.step
+    }
+}
+
+/// May `person` decide registration `no` now? Not audited (pages call it to decide what to
+/// show); the decision itself re-checks and is audited.
+pub async fn approver_of<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    person: &Person,
+    no: RegistrationNo,
+) -> Decided<ApproverOf> {
+    let Some(r) = desk.store.registration_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let sup = supervisor_of(desk.store, &r.approving_unit).await?;
+    Ok(reg::check_approver(&r, person, sup)
+        .map(|step| ApproverOf {
+            registration: r.id,
+            no: r.no,
+            approver: person.id,
+            step,
+        })
+        .map_err(Denied::from))
+}
+
+/// Re-checks the capability in the transaction (the registration may have moved on).
+async fn recheck(
+    tx: &mut WriteTx,
+    store_supervisor: Option<PersonId>,
+    approver: &Person,
+    cap: &ApproverOf,
+) -> Result<Result<Registration, RegistrationError>, AppError> {
+    let Some(r) = tx.registration(cap.registration).await? else {
+        return Ok(Err(RegistrationError::NotAllowed));
+    };
+    match reg::check_approver(&r, approver, store_supervisor) {
+        Ok(step) if step == cap.step => Ok(Ok(r)),
+        Ok(_) => Ok(Err(RegistrationError::WrongState(r.state.code()))),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// §5: approves. The approval records the subject digest it approved (execution re-checks
+/// it) and is valid for `approval_validity_days` from now. With a second approval required,
+/// the supervisor's approval waits for the second approver.
+pub async fn approve<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    cap: ApproverOf,
+    comment: Option<&str>,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<RegistrationState> {
+    let Some(approver) = person(desk.store, cap.approver).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let Some(r0) = desk.store.registration(cap.registration).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let sup = supervisor_of(desk.store, &r0.approving_unit).await?;
+    // What the approver approves is the subject as stored now.
+    let subject = subject_of(desk.store, desk.keys, &r0).await?;
+    let digest_now = desk
+        .keys
+        .subject_digest_under(subject.id(), &r0.subject_key_id)
+        .map(|d| d.hex);
+    let mut tx = desk.store.begin().await?;
+    let role = match cap.step {
+        ApprovalStep::Supervisor => Role::UnitSupervisor,
+        ApprovalStep::Second => Role::UnitSupervisor,
+    };
+    let base = event(
+        now,
+        AuditAction::RegistrationApproved,
+        request_id,
+        actor(approver.id, role),
+        "registration",
+        cap.no.to_string(),
+    );
+    let r = match recheck(&mut tx, sup, &approver, &cap).await? {
+        Ok(r) => r,
+        Err(e) => {
+            let mut ev = base.outcome(Outcome::Refused(e.code().into()));
+            ev.subject = Some(stored_digest(&r0));
+            tx.append_audit(&ev).await?;
+            tx.commit().await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    let state = reg::approve(
+        &r,
+        cap.step,
+        approver.id,
+        now,
+        desk.settings.approval_validity(),
+    );
+    let (kind, valid_until) = match &state {
+        RegistrationState::Approved { valid_until, .. } => {
+            (DecisionKind::Approve, Some(*valid_until))
+        }
+        _ => (DecisionKind::ApproveFirst, None),
+    };
+    tx.record_decision(&NewDecision {
+        registration: r.id,
+        person: approver.id,
+        at: now,
+        kind,
+        comment: comment
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(String::from),
+        valid_until,
+        subject_digest: digest_now,
+    })
+    .await?;
+    let mut ev = base
+        .detail(
+            "step",
+            match cap.step {
+                ApprovalStep::Supervisor => "supervisor",
+                ApprovalStep::Second => "second",
+            },
+        )
+        .detail("state", state.code());
+    if let Some(v) = valid_until {
+        ev = ev.detail("valid_until", v.to_string());
+    }
+    ev.subject = Some(stored_digest(&r));
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok(state))
+}
+
+/// Rejects with a comment (required).
+pub async fn reject<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    cap: ApproverOf,
+    comment: &str,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<RegistrationState> {
+    let Some(approver) = person(desk.store, cap.approver).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let Some(r0) = desk.store.registration(cap.registration).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let sup = supervisor_of(desk.store, &r0.approving_unit).await?;
+    let mut tx = desk.store.begin().await?;
+    let mut base = event(
+        now,
+        AuditAction::RegistrationRejected,
+        request_id,
+        actor(approver.id, Role::UnitSupervisor),
+        "registration",
+        cap.no.to_string(),
+    );
+    base.subject = Some(stored_digest(&r0));
+    let comment = comment.trim();
+    let checked = match recheck(&mut tx, sup, &approver, &cap).await? {
+        Ok(_) if comment.is_empty() => Err(RegistrationError::CommentRequired),
+        other => other,
+    };
+    let r = match checked {
+        Ok(r) => r,
+        Err(e) => {
+            tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
+                .await?;
+            tx.commit().await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    tx.record_decision(&NewDecision {
+        registration: r.id,
+        person: approver.id,
+        at: now,
+        kind: DecisionKind::Reject,
+        comment: Some(comment.to_string()),
+        valid_until: None,
+        subject_digest: None,
+    })
+    .await?;
+    tx.append_audit(&base).await?;
+    tx.commit().await?;
+    Ok(Ok(RegistrationState::Rejected {
+        by: approver.id,
+        at: now,
+        comment: comment.to_string(),
+    }))
+}
+
+/// A party withdraws a registration before anything was executed.
+pub async fn cancel<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    who: &Person,
+    no: RegistrationNo,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<()> {
+    let mut tx = desk.store.begin().await?;
+    let Some(r) = tx.registration_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let mut ev = event(
+        now,
+        AuditAction::RegistrationCancelled,
+        request_id,
+        actor(who.id, Role::Staff),
+        "registration",
+        no.to_string(),
+    );
+    ev.subject = Some(stored_digest(&r));
+    if let Err(e) = reg::check_cancel(&r, who.id) {
+        tx.append_audit(&ev.outcome(Outcome::Refused(e.code().into())))
+            .await?;
+        tx.commit().await?;
+        return Ok(Err(e.into()));
+    }
+    tx.record_decision(&NewDecision {
+        registration: r.id,
+        person: who.id,
+        at: now,
+        kind: DecisionKind::Cancel,
+        comment: None,
+        valid_until: None,
+        subject_digest: None,
+    })
+    .await?;
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+// ---------------------------------------------------------------------------------------
+// Looking at a registration
+
+/// Who may see a registration's row: its parties, the approving unit's supervisor, anyone
+/// holding a second-approval role while it awaits one, and ethics auditors (§8).
+async fn may_see(store: &Store, r: &Registration, p: &Person) -> Result<bool, AppError> {
+    if r.is_party(p.id) || p.has_role(Role::EthicsAuditor) {
+        return Ok(true);
+    }
+    if supervisor_of(store, &r.approving_unit).await? == Some(p.id) {
+        return Ok(true);
+    }
+    if let RegistrationState::Registered {
+        first_approval: Some(_),
+    } = r.state
+    {
+        return Ok(p.has_role(Role::UnitSupervisor) || p.has_role(Role::Director));
+    }
+    Ok(false)
+}
+
+/// A Form 2 row as shown to someone entitled to it. The national ID is masked; see
+/// [`reveal_national_id`].
+#[derive(Debug, Clone)]
+pub struct RegistrationView {
+    pub registration: Registration,
+    pub subject_name: String,
+    pub subject_id_masked: String,
+    pub linked_id_masked: Option<String>,
+    /// zh-TW names of the snooping findings, for the approver.
+    pub findings_zh: Vec<&'static str>,
+    pub executions: Vec<ExecutionRow>,
+    /// Result metadata (never content) per item.
+    pub results: Vec<ResultRow>,
+}
+
+/// One registration, for its parties, approvers and ethics auditors.
+pub async fn registration_view<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    viewer: &Person,
+    no: RegistrationNo,
+) -> Decided<RegistrationView> {
+    let Some(r) = desk.store.registration_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    if !may_see(desk.store, &r, viewer).await? {
+        return Ok(Err(RegistrationError::NotAllowed.into()));
+    }
+    let subject = subject_of(desk.store, desk.keys, &r).await?;
+    let executions = desk.store.executions_of(r.id).await?;
+    let mut results = desk.store.results_of(r.id).await?;
+    for res in &mut results {
+        res.sealed = None; // metadata only
+    }
+    Ok(Ok(RegistrationView {
+        findings_zh: r
+            .findings
+            .iter()
+            .filter_map(|c| snooping::SnoopingRule::parse_code(c))
+            .map(snooping::SnoopingRule::name_zh)
+            .collect(),
+        subject_name: subject.name().to_string(),
+        subject_id_masked: subject.id().masked(),
+        linked_id_masked: subject.linked_id().map(NationalId::masked),
+        registration: r,
+        executions,
+        results,
+    }))
+}
+
+/// The whole national ID (and linked ID) for someone entitled to the row. Audited
+/// (`subject.national_id.revealed`), every time.
+pub async fn reveal_national_id<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    viewer: &Person,
+    no: RegistrationNo,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<(NationalId, Option<NationalId>)> {
+    let Some(r) = desk.store.registration_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let mut ev = event(
+        now,
+        AuditAction::NationalIdRevealed,
+        request_id,
+        actor(viewer.id, Role::Staff),
+        "registration",
+        no.to_string(),
+    );
+    ev.subject = Some(stored_digest(&r));
+    if !may_see(desk.store, &r, viewer).await? {
+        let e = RegistrationError::NotAllowed;
+        audit_refusal(desk.store, ev, e.code()).await?;
+        return Ok(Err(e.into()));
+    }
+    let subject = subject_of(desk.store, desk.keys, &r).await?;
+    let mut tx = desk.store.begin().await?;
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok((subject.id().clone(), subject.linked_id().cloned())))
+}
+
+// ---------------------------------------------------------------------------------------
+// Inboxes
+
+/// A line of an inbox: no personal data (open the registration to see the subject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationSummary {
+    pub no: RegistrationNo,
+    pub date: RocDate,
+    pub state: &'static str,
+    pub items: BTreeSet<ServiceItemCode>,
+    pub legal_basis: LegalBasisId,
+    pub parties: Parties,
+    pub findings: Vec<String>,
+    pub valid_until: Option<Timestamp>,
+    /// Items not yet executed.
+    pub remaining_items: BTreeSet<ServiceItemCode>,
+}
+
+fn summary(r: &Registration) -> RegistrationSummary {
+    RegistrationSummary {
+        no: r.no,
+        date: r.date,
+        state: r.state.code(),
+        items: r.items.clone(),
+        legal_basis: r.legal_basis.clone(),
+        parties: r.parties,
+        findings: r.findings.clone(),
+        valid_until: match r.state {
+            RegistrationState::Approved { valid_until, .. } => Some(valid_until),
+            _ => None,
+        },
+        remaining_items: r.items.difference(&r.executed_items).cloned().collect(),
+    }
+}
+
+/// A result whose keeping period ends soon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiringResult {
+    pub no: RegistrationNo,
+    pub item: ServiceItemCode,
+    pub destroy_after: RocDate,
+}
+
+/// An execution sent with no result (a crash between the two transactions, or a failure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnfinishedExecution {
+    pub no: RegistrationNo,
+    pub item: ServiceItemCode,
+    pub sent_at: Timestamp,
+}
+
+/// What waits for a person.
+#[derive(Debug, Clone, Default)]
+pub struct Inbox {
+    /// Registrations this person may approve now.
+    pub to_approve: Vec<RegistrationSummary>,
+    /// Approved, unexpired registrations this person queries, with items left.
+    pub to_execute: Vec<RegistrationSummary>,
+    /// Results (of registrations they query or need) whose keeping period ends soon.
+    pub results_expiring: Vec<ExpiringResult>,
+    /// Their executions marked sent with no result.
+    pub sent_without_result: Vec<UnfinishedExecution>,
+    /// Form 3 requests awaiting review by their unit (responsible-unit reviewers).
+    pub requests_to_review: Vec<querywarden_storage::QueryRequestRow>,
+}
+
+/// Every inbox of `person`.
+pub async fn inbox<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    person: &Person,
+    now: Timestamp,
+) -> Result<Inbox, AppError> {
+    let mut out = Inbox::default();
+    let supervisors = desk.store.unit_supervisors().await?;
+    let pending = desk
+        .store
+        .registrations(&RegistrationFilter {
+            state: Some("registered"),
+            ..Default::default()
+        })
+        .await?;
+    for r in &pending {
+        let sup = supervisors.get(&r.approving_unit).copied();
+        if reg::check_approver(r, person, sup).is_ok() {
+            out.to_approve.push(summary(r));
+        }
+    }
+    let mine = desk
+        .store
+        .registrations(&RegistrationFilter {
+            party: Some(person.id),
+            ..Default::default()
+        })
+        .await?;
+    for r in &mine {
+        let live =
+            matches!(r.state, RegistrationState::Approved { valid_until, .. } if now < valid_until);
+        if live
+            && r.parties.querier == person.id
+            && r.items.difference(&r.executed_items).next().is_some()
+        {
+            out.to_execute.push(summary(r));
+        }
+        if r.parties.querier == person.id {
+            for e in desk.store.executions_of(r.id).await? {
+                if e.outcome == querywarden_storage::ExecutionOutcome::Sent {
+                    out.sent_without_result.push(UnfinishedExecution {
+                        no: r.no,
+                        item: e.item,
+                        sent_at: e.sent_at,
+                    });
+                }
+            }
+        }
+    }
+    let horizon = taipei_date(
+        now.checked_add(SignedDuration::from_hours(
+            24 * i64::from(desk.settings.expiring_within_days),
+        ))
+        .unwrap_or(now),
+    );
+    let by_id: HashMap<RegistrationId, &Registration> = mine
+        .iter()
+        .filter(|r| r.parties.querier == person.id || r.parties.needer == person.id)
+        .map(|r| (r.id, r))
+        .collect();
+    for res in desk.store.results_held().await? {
+        if let Some(r) = by_id.get(&res.registration)
+            && res.destroy_after <= horizon
+        {
+            out.results_expiring.push(ExpiringResult {
+                no: r.no,
+                item: res.item,
+                destroy_after: res.destroy_after,
+            });
+        }
+    }
+    if person.has_role(Role::ResponsibleUnitReviewer) {
+        out.requests_to_review = desk
+            .store
+            .requests(
+                Some(&person.unit),
+                None,
+                Some(querywarden_storage::RequestState::Submitted),
+            )
+            .await?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_handle_quotes() {
+        assert_eq!(
+            csv_fields("王小明, A123456789").unwrap(),
+            vec!["王小明", "A123456789"]
+        );
+        assert_eq!(
+            csv_fields("\"Smith, John\",AC01234567,").unwrap(),
+            vec!["Smith, John", "AC01234567", ""]
+        );
+        assert_eq!(csv_fields("\"a\"\"b\",x").unwrap(), vec!["a\"b", "x"]);
+        assert!(csv_fields("\"open,x").is_err());
+    }
+}

@@ -1,0 +1,454 @@
+//! Requests from other agencies (查調資料申請表, Form 3, §5): a district office (區公所) or
+//! subordinate agency files a request with its subjects; the responsible business unit
+//! (業務權責單位) reviews it — rejects with an opinion (no legal basis or relevance: not
+//! accepted) or accepts and assigns a querier, which creates one Form 2 registration per
+//! subject — and records how the results went back (in the system, view-only, or by official
+//! document number; never by e-mail or fax).
+//!
+//! Security-sensitive: subjects are sealed per request (custody) and known to storage and the
+//! audit trail only by HMAC. Each use case is one transaction with its audit record(s).
+
+use jiff::Timestamp;
+use querywarden_domain::audit_event::{AuditAction, Outcome};
+use querywarden_domain::org::{Person, PersonId, Role, UnitKind};
+use querywarden_domain::registration::{
+    self as reg, Origin, Parties, RegistrationError, Relevance, RequestNo, Subject,
+};
+use querywarden_domain::roc_date::taipei_date;
+use querywarden_storage::{NewQueryRequest, QueryRequestRow, RequestState};
+
+use crate::AppError;
+use crate::registration::{
+    Decided, Denied, Desk, Filing, GrantSource, LineError, Registered, Stamp, actor, audit_refusal,
+    event, insert_one, legal_basis, open_subject, screen_subject, seal_subject,
+};
+
+/// One subject as listed on Form 3.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct RequestSubjectInput {
+    pub name: String,
+    pub national_id: String,
+    #[serde(default)]
+    pub linked_id: Option<String>,
+}
+
+/// Form 3 as typed in by the requester.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct FileRequestInput {
+    /// 職稱.
+    pub applicant_title: String,
+    pub phone: String,
+    #[serde(default)]
+    pub fax: Option<String>,
+    /// The unit asked to query (業務權責單位), e.g. `social-assistance`.
+    pub responsible_unit: String,
+    pub legal_basis: String,
+    pub relevance: String,
+    pub items: Vec<String>,
+    /// 查調人數 as written on the form; must equal the number of subjects listed.
+    pub declared_subject_count: usize,
+    pub subjects: Vec<RequestSubjectInput>,
+}
+
+fn contact(s: &str, max: usize, what: &'static str) -> Result<String, RegistrationError> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > max || s.chars().any(char::is_control) {
+        return Err(RegistrationError::Contact(what));
+    }
+    Ok(s.to_string())
+}
+
+fn subject_aad(no: RequestNo, position: i64) -> String {
+    format!("request-subject:{no}:{position}")
+}
+
+/// §5: a district office or subordinate agency files Form 3. The subject count must match
+/// the list; every subject is validated (errors by position, 1-based); nothing is filed if
+/// any is wrong. Audited as `query.request.created` (no subject data).
+pub async fn file_request<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    requester: &Person,
+    input: &FileRequestInput,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<RequestNo> {
+    let base = event(
+        now,
+        AuditAction::RequestCreated,
+        request_id,
+        actor(requester.id, Role::ExternalRequester),
+        "request",
+        "-",
+    );
+    let units = desk.store.units().await?;
+    let kind_of = |id: &str| units.iter().find(|u| u.id.as_str() == id).map(|u| u.kind);
+    let checked = (|| {
+        if !requester.has_role(Role::ExternalRequester)
+            || !kind_of(requester.unit.as_str()).is_some_and(UnitKind::is_external)
+        {
+            return Err(RegistrationError::NotExternalUnit);
+        }
+        if kind_of(input.responsible_unit.trim()) != Some(UnitKind::BureauSection) {
+            return Err(RegistrationError::ResponsibleUnit);
+        }
+        let title = contact(&input.applicant_title, 40, "職稱")?;
+        let phone = contact(&input.phone, 30, "電話")?;
+        let fax = match input
+            .fax
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
+            Some(f) => Some(contact(f, 30, "傳真")?),
+            None => None,
+        };
+        let items = input
+            .items
+            .iter()
+            .map(|s| {
+                querywarden_domain::catalogue::ServiceItemCode::parse(s)
+                    .map_err(|_| RegistrationError::ItemCode)
+            })
+            .collect::<Result<std::collections::BTreeSet<_>, _>>()?;
+        if items.is_empty() {
+            return Err(RegistrationError::NoItems);
+        }
+        // Form 3's note: without relevance the request is not accepted.
+        let relevance = Relevance::parse(&input.relevance, &[])?;
+        if input.declared_subject_count != input.subjects.len() || input.subjects.is_empty() {
+            return Err(RegistrationError::SubjectCount {
+                declared: input.declared_subject_count,
+                listed: input.subjects.len(),
+            });
+        }
+        Ok((title, phone, fax, items, relevance))
+    })();
+    let (title, phone, fax, items, relevance) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            audit_refusal(desk.store, base, e.code()).await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    let basis = match legal_basis(desk.store, &input.legal_basis).await? {
+        Ok(b) => b,
+        Err(e) => {
+            audit_refusal(desk.store, base, e.code()).await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    let mut subjects = Vec::new();
+    let mut errors = Vec::new();
+    for (i, s) in input.subjects.iter().enumerate() {
+        match Subject::parse(&s.name, &s.national_id, s.linked_id.as_deref()) {
+            Ok(s) => subjects.push(s),
+            Err(error) => errors.push(LineError { line: i + 1, error }),
+        }
+    }
+    if !errors.is_empty() {
+        let d = Denied::Batch(errors);
+        audit_refusal(desk.store, base, d.code()).await?;
+        return Ok(Err(d));
+    }
+    let responsible = querywarden_domain::org::UnitId::new(input.responsible_unit.trim())
+        .map_err(|e| AppError::Seed(e.to_string()))?;
+    let today = taipei_date(now);
+    let mut tx = desk.store.begin().await?;
+    let seq = tx.next_number("request", today.roc_year()).await?;
+    let no = RequestNo::new(today.roc_year(), seq)
+        .map_err(|_| AppError::Seed("request counter out of range".into()))?;
+    let id = tx
+        .insert_request(&NewQueryRequest {
+            no,
+            created_at: now,
+            date: today,
+            requesting_unit: requester.unit.clone(),
+            applicant: requester.id,
+            applicant_title: title,
+            phone,
+            fax,
+            responsible_unit: responsible,
+            legal_basis: basis,
+            relevance: relevance.as_str().to_string(),
+            items,
+            subject_count: subjects.len(),
+        })
+        .await?;
+    for (i, s) in subjects.iter().enumerate() {
+        let pos = i64::try_from(i + 1).unwrap_or(i64::MAX);
+        let d = desk.keys.subject_digest(s.id());
+        let sealed = seal_subject(desk.keys, s, &subject_aad(no, pos))?;
+        tx.insert_request_subject(id, pos, &d.hex, &d.key_id, &sealed)
+            .await?;
+    }
+    let mut ev = base.on("request", no.to_string());
+    ev = ev.detail("subjects", subjects.len());
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok(no))
+}
+
+/// The reviewer must be a responsible-unit reviewer of the unit the request went to.
+fn check_reviewer(reviewer: &Person, r: &QueryRequestRow) -> Result<(), RegistrationError> {
+    if !reviewer.has_role(Role::ResponsibleUnitReviewer) || reviewer.unit != r.responsible_unit {
+        return Err(RegistrationError::NotAllowed);
+    }
+    if r.state != RequestState::Submitted {
+        return Err(RegistrationError::WrongState(r.state.code()));
+    }
+    Ok(())
+}
+
+/// Rejects a request with an opinion (required).
+pub async fn reject_request<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    reviewer: &Person,
+    no: RequestNo,
+    opinion: &str,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<()> {
+    let base = event(
+        now,
+        AuditAction::RequestRejected,
+        request_id,
+        actor(reviewer.id, Role::ResponsibleUnitReviewer),
+        "request",
+        no.to_string(),
+    );
+    let mut tx = desk.store.begin().await?;
+    let Some(r) = tx.request_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let opinion = opinion.trim();
+    let checked = check_reviewer(reviewer, &r).and(if opinion.is_empty() {
+        Err(RegistrationError::CommentRequired)
+    } else {
+        Ok(())
+    });
+    if let Err(e) = checked {
+        tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
+            .await?;
+        tx.commit().await?;
+        return Ok(Err(e.into()));
+    }
+    tx.review_request(
+        r.id,
+        RequestState::Rejected,
+        reviewer.id,
+        now,
+        opinion,
+        None,
+    )
+    .await?;
+    tx.append_audit(&base).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Accepts a request and assigns a querier of the responsible unit: creates one registration
+/// per subject (applicant: the reviewer; needer: the requester; querier: the assignee),
+/// approved afterwards by the responsible unit's supervisor like any Form 2 row. Snooping
+/// checks run per subject; a blocked subject refuses the whole acceptance (by position).
+pub async fn accept_request<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    reviewer: &Person,
+    no: RequestNo,
+    querier: PersonId,
+    opinion: &str,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<Vec<Registered>> {
+    let base = event(
+        now,
+        AuditAction::RequestAccepted,
+        request_id,
+        actor(reviewer.id, Role::ResponsibleUnitReviewer),
+        "request",
+        no.to_string(),
+    );
+    let Some(r) = desk.store.request_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let (Some(requester), Some(querier)) = (
+        desk.store.person(r.applicant).await?,
+        desk.store.person(querier).await?,
+    ) else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let active = desk
+        .grants
+        .active_items(querier.id, taipei_date(now))
+        .await?;
+    let checked = check_reviewer(reviewer, &r)
+        .and_then(|()| reg::check_parties(reviewer, &requester, &querier, Origin::Form3(r.id)))
+        .and_then(|unit| {
+            if unit != r.responsible_unit {
+                return Err(RegistrationError::NotSameUnit);
+            }
+            reg::check_items(&r.items, &active)?;
+            Ok(unit)
+        });
+    let approving_unit = match checked {
+        Ok(u) => u,
+        Err(e) => {
+            audit_refusal(desk.store, base, e.code()).await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    let approver = desk
+        .store
+        .unit_supervisors()
+        .await?
+        .get(&approving_unit)
+        .copied();
+    let filing = Filing {
+        parties: Parties {
+            applicant: reviewer.id,
+            needer: requester.id,
+            querier: querier.id,
+        },
+        approving_unit,
+        approver,
+        querier_name: querier.name.clone(),
+        items: r.items.clone(),
+        legal_basis: r.legal_basis.clone(),
+        relevance: r.relevance.clone(),
+        case_no: Some(no.to_string()),
+        origin: Origin::Form3(r.id),
+        batch: Some(no.to_string()),
+    };
+    let mut tx = desk.store.begin().await?;
+    let rows = tx.request_subjects(r.id).await?;
+    let mut prepared = Vec::new();
+    let mut errors = Vec::new();
+    for row in &rows {
+        let subject = open_subject(desk.keys, &row.sealed, &subject_aad(no, row.position))?;
+        let a = screen_subject(
+            desk.keys,
+            desk.screen,
+            &desk.settings.snooping,
+            &filing,
+            &subject,
+        );
+        if a.blocked_by().is_some() {
+            errors.push(LineError {
+                line: usize::try_from(row.position).unwrap_or(0),
+                error: RegistrationError::SubjectIsParty,
+            });
+        }
+        prepared.push((row.id, subject, a));
+    }
+    if !errors.is_empty() {
+        let d = Denied::Batch(errors);
+        tx.append_audit(&base.outcome(Outcome::Refused(d.code().into())))
+            .await?;
+        tx.commit().await?;
+        return Ok(Err(d));
+    }
+    if !tx
+        .review_request(
+            r.id,
+            RequestState::Accepted,
+            reviewer.id,
+            now,
+            opinion.trim(),
+            Some(querier.id),
+        )
+        .await?
+    {
+        return Ok(Err(RegistrationError::WrongState(r.state.code()).into()));
+    }
+    let mut out = Vec::new();
+    for (row_id, subject, a) in &prepared {
+        let done = insert_one(
+            &mut tx,
+            desk.keys,
+            &filing,
+            subject,
+            a,
+            Stamp {
+                now,
+                request_id,
+                by: actor(reviewer.id, Role::ResponsibleUnitReviewer),
+            },
+        )
+        .await?;
+        tx.link_request_subject(*row_id, done.id).await?;
+        out.push(done);
+    }
+    let regs: Vec<String> = out.iter().map(|d| d.no.to_string()).collect();
+    tx.append_audit(
+        &base
+            .detail("querier", querier.id.get())
+            .detail("registrations", regs),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(out))
+}
+
+/// How the results of an accepted request go back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The requester views them in querywarden (view-only, audited).
+    InSystem,
+    /// Sent by official document (公文); the document number.
+    OfficialDocument(String),
+}
+
+/// Records how the results went back to the requester; by the assigned querier or a reviewer
+/// of the responsible unit. Audited as `result.delivered`.
+pub async fn record_delivery<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    who: &Person,
+    no: RequestNo,
+    delivery: &Delivery,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<()> {
+    let base = event(
+        now,
+        AuditAction::ResultDelivered,
+        request_id,
+        actor(who.id, Role::Querier),
+        "request",
+        no.to_string(),
+    );
+    let mut tx = desk.store.begin().await?;
+    let Some(r) = tx.request_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let allowed = r.assigned_querier == Some(who.id)
+        || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.responsible_unit);
+    let checked = if !allowed {
+        Err(RegistrationError::NotAllowed)
+    } else if r.state != RequestState::Accepted {
+        Err(RegistrationError::WrongState(r.state.code()))
+    } else {
+        match delivery {
+            Delivery::InSystem => Ok(("in_system", None)),
+            Delivery::OfficialDocument(d) => {
+                contact(d, 60, "公文文號").map(|d| ("official_document", Some(d)))
+            }
+        }
+    };
+    let (kind, doc) = match checked {
+        Ok(v) => v,
+        Err(e) => {
+            tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
+                .await?;
+            tx.commit().await?;
+            return Ok(Err(e.into()));
+        }
+    };
+    tx.set_request_delivery(r.id, kind, doc.as_deref(), now)
+        .await?;
+    let mut ev = base.detail("delivery", kind);
+    if let Some(d) = &doc {
+        ev = ev.detail("document_no", d.as_str());
+    }
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}

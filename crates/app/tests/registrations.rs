@@ -1,0 +1,1924 @@
+//! Query registration, approval, execution and custody (§4–§6, Forms 2 and 3), path by path
+//! and refusal by refusal, against a real database file and the BLI simulator on a real
+//! socket.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set itself up should fail loudly"
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use jiff::{SignedDuration, Timestamp};
+use querywarden_app::KeyRing;
+use querywarden_app::auth::SignedIn;
+use querywarden_app::demo;
+use querywarden_app::execution::{self, ItemOutcome, PortalDocument, PortalReport, ResultContent};
+use querywarden_app::registration::{
+    self, Denied, Desk, FixedGrants, RegisterBatchRequest, RegisterQueryRequest,
+    RegistrationSettings, ScreenList,
+};
+use querywarden_app::request;
+use querywarden_bli::simulator::{self, SimulatorConfig, SimulatorHandle};
+use querywarden_bli::{
+    BliRecords, Connector, ConnectorError, HttpConnector, HttpConnectorConfig, QueryRequest,
+};
+use querywarden_domain::NationalId;
+use querywarden_domain::catalogue::ServiceItemCode;
+use querywarden_domain::org::{Account, Person, PersonId};
+use querywarden_domain::registration::{RegistrationNo, RegistrationState};
+use querywarden_storage::{AuditFilter, ExecutionOutcome, SessionRow, Store};
+
+const BASIS: &str = "social-assistance-44-3-1";
+
+fn t0() -> Timestamp {
+    // 2026-03-02 10:00 Asia/Taipei: 民國 115 年.
+    "2026-03-02T02:00:00Z".parse().unwrap()
+}
+
+fn item(s: &str) -> ServiceItemCode {
+    ServiceItemCode::parse(s).unwrap()
+}
+
+fn items(list: &[&str]) -> BTreeSet<ServiceItemCode> {
+    list.iter().map(|s| item(s)).collect()
+}
+
+/// A valid citizen ID `A1nnnnnnnC`.
+fn nid(n: u32) -> String {
+    (0..10)
+        .map(|c| format!("A1{n:07}{c}"))
+        .find(|s| NationalId::parse(s).is_ok())
+        .unwrap()
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    db_dir: std::path::PathBuf,
+    store: Store,
+    keys: KeyRing,
+    settings: RegistrationSettings,
+    grants: FixedGrants,
+    screen: ScreenList,
+    people: BTreeMap<&'static str, Person>,
+    sim: SimulatorHandle,
+    bli: HttpConnector,
+}
+
+const ACCOUNTS: [&str; 8] = [
+    "lin.meiling",
+    "chen.jianhong",
+    "huang.yating",
+    "li.guowei",
+    "xu.wenjie",
+    "cai.peiling",
+    "zheng.zhihao",
+    "wu.zhiming",
+];
+
+impl World {
+    async fn new() -> World {
+        Self::with_sim(SimulatorConfig::default()).await
+    }
+
+    async fn with_sim(config: SimulatorConfig) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let db_dir = dir.path().join("data");
+        let store = Store::open(&db_dir.join("qw.sqlite")).await.unwrap();
+        let keys = KeyRing::open_or_create(&dir.path().join("keys"), t0()).unwrap();
+        demo::initialise(&store, t0(), "t").await.unwrap();
+        demo::seed_demo(&store, t0(), "t").await.unwrap();
+        let mut people = BTreeMap::new();
+        let mut tx = store.begin().await.unwrap();
+        for a in ACCOUNTS {
+            let p = store
+                .person_by_account(&Account::parse(a).unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            tx.insert_session(&session_row(&p, "fp-card", false))
+                .await
+                .unwrap();
+            people.insert(a, p);
+        }
+        tx.commit().await.unwrap();
+        let mut grants = BTreeMap::new();
+        grants.insert(
+            people["lin.meiling"].id,
+            items(&["C0101", "B0101", "B0201", "N0101"]),
+        );
+        grants.insert(
+            people["li.guowei"].id,
+            querywarden_domain::catalogue::seed_service_items()
+                .into_iter()
+                .map(|i| i.code)
+                .collect(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = simulator::spawn(config, listener).await.unwrap();
+        let mut cfg = HttpConnectorConfig::new(sim.base_url());
+        cfg.max_retries = 0;
+        cfg.breaker_threshold = 0;
+        let bli = HttpConnector::new(cfg).unwrap();
+        World {
+            _dir: dir,
+            db_dir,
+            store,
+            keys,
+            settings: RegistrationSettings::default(),
+            grants: FixedGrants(grants),
+            screen: ScreenList::new(),
+            people,
+            sim,
+            bli,
+        }
+    }
+
+    fn desk(&self) -> Desk<'_, FixedGrants> {
+        Desk {
+            store: &self.store,
+            keys: &self.keys,
+            settings: &self.settings,
+            grants: &self.grants,
+            screen: &self.screen,
+        }
+    }
+
+    fn p(&self, account: &str) -> &Person {
+        &self.people[account]
+    }
+
+    fn signed_in(&self, account: &str) -> SignedIn {
+        let p = self.p(account).clone();
+        SignedIn {
+            session: session_row(&p, "fp-card", false),
+            person: p,
+        }
+    }
+
+    fn form(
+        &self,
+        subject: &str,
+        querier: &str,
+        its: &[&str],
+        relevance: &str,
+    ) -> RegisterQueryRequest {
+        RegisterQueryRequest {
+            subject_name: "王大同".into(),
+            subject_id: subject.into(),
+            linked_id: None,
+            items: its.iter().map(|s| s.to_string()).collect(),
+            legal_basis: BASIS.into(),
+            relevance: relevance.into(),
+            case_no: Some("115社助字第12號".into()),
+            needer: None,
+            querier: self.p(querier).id,
+        }
+    }
+
+    async fn register(
+        &self,
+        applicant: &str,
+        form: &RegisterQueryRequest,
+    ) -> Result<RegistrationNo, Denied> {
+        registration::register(&self.desk(), self.p(applicant), form, t0(), "req-reg")
+            .await
+            .unwrap()
+            .map(|r| r.no)
+    }
+
+    async fn approve(&self, who: &str, no: RegistrationNo) -> Result<RegistrationState, Denied> {
+        let cap = registration::approver_of(&self.desk(), self.p(who), no)
+            .await
+            .unwrap()?;
+        registration::approve(&self.desk(), cap, Some("同意"), t0(), "req-ok")
+            .await
+            .unwrap()
+    }
+
+    /// lin registers (for herself) and chen approves.
+    async fn approved(&self, subject: &str, its: &[&str], relevance: &str) -> RegistrationNo {
+        let no = self
+            .register(
+                "lin.meiling",
+                &self.form(subject, "lin.meiling", its, relevance),
+            )
+            .await
+            .unwrap();
+        self.approve("chen.jianhong", no).await.unwrap();
+        no
+    }
+
+    async fn execute(
+        &self,
+        account: &str,
+        no: RegistrationNo,
+        at: Timestamp,
+    ) -> Result<execution::ExecutionReport, Denied> {
+        execution::execute_connected(
+            &self.desk(),
+            &self.bli,
+            &self.signed_in(account),
+            no,
+            None,
+            at,
+            "req-exec",
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn audit(&self, action: &str) -> Vec<querywarden_storage::StoredAuditRecord> {
+        self.store
+            .audit_search(&AuditFilter {
+                action: Some(action.into()),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Every byte of the database files, for "nothing in clear" checks.
+    fn db_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for e in std::fs::read_dir(&self.db_dir).unwrap() {
+            all.extend(std::fs::read(e.unwrap().path()).unwrap());
+        }
+        all
+    }
+
+    fn sql(&self, sql: &str) {
+        let c = rusqlite::Connection::open(self.db_dir.join("qw.sqlite")).unwrap();
+        c.execute_batch(sql).unwrap();
+    }
+}
+
+fn session_row(p: &Person, fingerprint: &str, locked: bool) -> SessionRow {
+    SessionRow {
+        token_hash: format!("tok-{}", p.account),
+        person: p.id,
+        csrf_token: "csrf".into(),
+        created_at: t0(),
+        last_seen_at: t0(),
+        locked,
+        ended: false,
+        cert_fingerprint: fingerprint.into(),
+        client_addr: None,
+    }
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T, Denied>) -> &'static str {
+    r.unwrap_err().code()
+}
+
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn register_approve_execute_connected_view_and_print_with_the_result_sealed_at_rest() {
+    let w = World::new().await;
+    let subject = nid(1_234_567);
+    let no = w
+        .approved(
+            &subject,
+            &["C0101", "B0101", "N0101"],
+            "低收入戶資格審查，需核對申請人投保薪資與給付紀錄",
+        )
+        .await;
+    assert_eq!(no.to_string(), "115-000001");
+    let report = w
+        .execute("lin.meiling", no, t0() + SignedDuration::from_hours(1))
+        .await
+        .unwrap();
+    assert_eq!(report.items.len(), 3);
+    for r in &report.items {
+        assert!(
+            matches!(
+                r.outcome,
+                ItemOutcome::Received { .. } | ItemOutcome::NoData { .. }
+            ),
+            "{r:?}"
+        );
+    }
+    // The simulator saw exactly three queries, for exactly this subject.
+    let log = w.sim.usage_log().entries();
+    assert_eq!(log.len(), 3);
+    assert!(log.iter().all(|e| e.subject_id == subject));
+
+    let view = execution::view_result(
+        &w.desk(),
+        w.p("lin.meiling"),
+        no,
+        &item("C0101"),
+        t0(),
+        "req-v",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let expected = simulator::expected_records(
+        &NationalId::parse(&subject).unwrap(),
+        querywarden_bli::BliItem::C0101,
+        SimulatorConfig::default().as_of,
+    );
+    match (&view.content, expected) {
+        (ResultContent::Records(r), Ok(e)) => assert_eq!(r, &e),
+        (ResultContent::NoData { .. }, Err(_)) => {}
+        (c, e) => panic!("{c:?} vs {e:?}"),
+    }
+    assert!(view.watermark.contains("林美玲"), "{}", view.watermark);
+    assert!(view.watermark.contains("民國 115 年 3 月 2 日"));
+    assert!(view.watermark.contains("115-000001"));
+    assert_eq!(
+        view.subject_id_masked,
+        NationalId::parse(&subject).unwrap().masked()
+    );
+
+    let print = execution::print_result(
+        &w.desk(),
+        w.p("lin.meiling"),
+        no,
+        &item("C0101"),
+        t0(),
+        "req-p",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(print.print_no, Some(1));
+    assert!(print.watermark.contains("列印第 1 份"));
+    let again = execution::print_result(
+        &w.desk(),
+        w.p("lin.meiling"),
+        no,
+        &item("C0101"),
+        t0(),
+        "req-p",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(again.print_no, Some(2));
+
+    // At rest: no clear ID or name anywhere in the database files, and the audit trail has
+    // the subject only as its HMAC.
+    let bytes = w.db_bytes();
+    assert!(
+        !contains(&bytes, &subject),
+        "national ID in clear in the database"
+    );
+    assert!(!contains(&bytes, "王大同"), "name in clear in the database");
+    let digest = w
+        .keys
+        .subject_digest(&NationalId::parse(&subject).unwrap())
+        .hex;
+    let sent = w.audit("query.sent").await;
+    assert_eq!(sent.len(), 3);
+    assert!(
+        sent.iter()
+            .all(|r| r.subject_hmac.as_deref() == Some(digest.as_str()))
+    );
+    assert_eq!(w.audit("query.result.received").await.len(), 3);
+    assert_eq!(w.audit("result.viewed").await.len(), 1);
+    assert_eq!(w.audit("result.printed").await.len(), 2);
+    querywarden_app::audit::verify(&w.store, &w.keys)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn registration_numbers_run_per_roc_year() {
+    let w = World::new().await;
+    let a = w
+        .approved(&nid(1), &["C0101"], "第一案：低收入戶資格審查")
+        .await;
+    let b = w
+        .approved(&nid(2), &["C0101"], "第二案：中低收入戶年度複查")
+        .await;
+    assert_eq!(
+        (a.to_string().as_str(), b.to_string().as_str()),
+        ("115-000001", "115-000002")
+    );
+}
+
+#[tokio::test]
+async fn a_colleague_registers_for_a_querier_of_the_same_unit_and_all_three_parties_are_kept() {
+    let w = World::new().await;
+    // §5 ¶2: huang (no query rights) needs data; lin queries; chen approves.
+    let mut form = w.form(
+        &nid(77),
+        "lin.meiling",
+        &["C0101"],
+        "急難救助申請案，需確認申請人目前投保狀況",
+    );
+    form.needer = None;
+    let no = w.register("huang.yating", &form).await.unwrap();
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    assert_eq!(r.parties.applicant, w.p("huang.yating").id);
+    assert_eq!(r.parties.needer, w.p("huang.yating").id);
+    assert_eq!(r.parties.querier, w.p("lin.meiling").id);
+    // The colleague cannot execute; the querier can, after approval.
+    assert_eq!(
+        code(w.execute("lin.meiling", no, t0()).await),
+        "policy.not_approved"
+    );
+    w.approve("chen.jianhong", no).await.unwrap();
+    assert_eq!(
+        code(w.execute("huang.yating", no, t0()).await),
+        "policy.not_querier"
+    );
+    w.execute("lin.meiling", no, t0()).await.unwrap();
+    // The needer sees the result; the supervisor does not.
+    assert!(
+        execution::view_result(
+            &w.desk(),
+            w.p("huang.yating"),
+            no,
+            &item("C0101"),
+            t0(),
+            "v"
+        )
+        .await
+        .unwrap()
+        .is_ok()
+    );
+    assert_eq!(
+        code(
+            execution::view_result(
+                &w.desk(),
+                w.p("chen.jianhong"),
+                no,
+                &item("C0101"),
+                t0(),
+                "v"
+            )
+            .await
+            .unwrap()
+        ),
+        "registration.not_allowed"
+    );
+    let created = w.audit("query.registration.created").await;
+    let e = String::from_utf8(created[0].entry.clone()).unwrap();
+    assert!(e.contains("\"delegated\":true"), "{e}");
+}
+
+#[tokio::test]
+async fn every_registration_refusal_names_its_rule_and_is_audited() {
+    let w = World::new().await;
+    let ok = "低收入戶資格審查，需核對申請人投保薪資";
+    w.approved(&nid(5), &["C0101"], "前一案的關聯性說明：身障補助複查")
+        .await;
+    let cases: Vec<(&str, RegisterQueryRequest, &str)> = vec![
+        (
+            "lin.meiling",
+            RegisterQueryRequest {
+                subject_id: "A123456788".into(),
+                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            },
+            "registration.subject_id",
+        ),
+        (
+            "lin.meiling",
+            RegisterQueryRequest {
+                subject_name: " ".into(),
+                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            },
+            "registration.subject_name",
+        ),
+        (
+            "lin.meiling",
+            w.form(&nid(1), "lin.meiling", &[], ok),
+            "registration.no_items",
+        ),
+        (
+            "lin.meiling",
+            w.form(&nid(1), "lin.meiling", &["X1"], ok),
+            "registration.item_code",
+        ),
+        (
+            "lin.meiling",
+            w.form(&nid(1), "lin.meiling", &["T0101"], ok),
+            "registration.item_not_granted",
+        ),
+        (
+            "lin.meiling",
+            RegisterQueryRequest {
+                legal_basis: "no-such-law-1".into(),
+                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            },
+            "registration.legal_basis",
+        ),
+        (
+            "lin.meiling",
+            w.form(&nid(1), "lin.meiling", &["C0101"], ""),
+            "registration.relevance.empty",
+        ),
+        (
+            "lin.meiling",
+            w.form(&nid(1), "lin.meiling", &["C0101"], "同上"),
+            "registration.relevance.placeholder",
+        ),
+        (
+            "lin.meiling",
+            w.form(&nid(1), "lin.meiling", &["C0101"], "test"),
+            "registration.relevance.placeholder",
+        ),
+        (
+            "lin.meiling",
+            w.form(&nid(1), "lin.meiling", &["C0101"], "..."),
+            "registration.relevance.placeholder",
+        ),
+        (
+            "lin.meiling",
+            w.form(
+                &nid(1),
+                "lin.meiling",
+                &["C0101"],
+                "前一案的關聯性說明：身障補助複查",
+            ),
+            "registration.relevance.copied",
+        ),
+        (
+            "xu.wenjie",
+            w.form(&nid(1), "lin.meiling", &["C0101"], ok),
+            "registration.delegation_unit",
+        ),
+        (
+            "cai.peiling",
+            w.form(&nid(1), "lin.meiling", &["C0101"], ok),
+            "registration.external_use_form3",
+        ),
+        (
+            "huang.yating",
+            w.form(&nid(1), "huang.yating", &["C0101"], ok),
+            "registration.querier_role",
+        ),
+        (
+            "lin.meiling",
+            RegisterQueryRequest {
+                needer: Some(w.p("xu.wenjie").id),
+                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            },
+            "registration.delegation_unit",
+        ),
+        (
+            "lin.meiling",
+            RegisterQueryRequest {
+                case_no: Some("x".repeat(41)),
+                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            },
+            "registration.case_no",
+        ),
+        (
+            "lin.meiling",
+            RegisterQueryRequest {
+                linked_id: Some(nid(9)),
+                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            },
+            "registration.linked_id",
+        ),
+    ];
+    let n = cases.len();
+    for (who, form, want) in cases {
+        assert_eq!(code(w.register(who, &form).await), want, "{who}");
+    }
+    let refused = w
+        .audit("query.registration.created")
+        .await
+        .into_iter()
+        .filter(|r| r.outcome.starts_with("refused:"))
+        .count();
+    assert_eq!(refused, n);
+    // None was registered.
+    assert_eq!(
+        w.store
+            .registrations(&Default::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_resident_may_be_registered_with_old_and_new_numbers_linked() {
+    let w = World::new().await;
+    let new = (0..10)
+        .map(|c| format!("A80000001{c}"))
+        .find(|s| NationalId::parse(s).is_ok())
+        .unwrap();
+    let mut form = w.form(
+        "AC01234567",
+        "lin.meiling",
+        &["C0101"],
+        "外籍配偶生活扶助申請，確認就業情形",
+    );
+    form.linked_id = Some(new);
+    let no = w.register("lin.meiling", &form).await.unwrap();
+    let (id, linked) =
+        registration::reveal_national_id(&w.desk(), w.p("lin.meiling"), no, t0(), "r")
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(id.expose_whole(), "AC01234567");
+    assert!(linked.is_some());
+}
+
+#[tokio::test]
+async fn only_the_needers_supervisor_approves_and_never_a_party() {
+    let w = World::new().await;
+    let no = w
+        .register(
+            "lin.meiling",
+            &w.form(
+                &nid(3),
+                "lin.meiling",
+                &["C0101"],
+                "老人福利申請，查核家庭成員收入",
+            ),
+        )
+        .await
+        .unwrap();
+    for (who, want) in [
+        ("lin.meiling", "approval.separation_of_duties"),
+        ("xu.wenjie", "approval.not_supervisor"),
+        ("huang.yating", "approval.not_supervisor"),
+        ("zheng.zhihao", "approval.not_supervisor"),
+    ] {
+        let r = registration::approver_of(&w.desk(), w.p(who), no)
+            .await
+            .unwrap();
+        assert_eq!(code(r), want, "{who}");
+    }
+    // A supervisor who filed for himself cannot approve his own registration.
+    let own = w
+        .register(
+            "chen.jianhong",
+            &w.form(
+                &nid(4),
+                "lin.meiling",
+                &["C0101"],
+                "科長交辦之急難救助案，確認投保",
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            registration::approver_of(&w.desk(), w.p("chen.jianhong"), own)
+                .await
+                .unwrap()
+        ),
+        "approval.separation_of_duties"
+    );
+    // Rejection needs a comment; then the registration is closed to execution.
+    let cap = registration::approver_of(&w.desk(), w.p("chen.jianhong"), no)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        code(
+            registration::reject(&w.desk(), cap, "  ", t0(), "r")
+                .await
+                .unwrap()
+        ),
+        "approval.comment_required"
+    );
+    let cap = registration::approver_of(&w.desk(), w.p("chen.jianhong"), no)
+        .await
+        .unwrap()
+        .unwrap();
+    registration::reject(&w.desk(), cap, "關聯性說明不足", t0(), "r")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        code(w.execute("lin.meiling", no, t0()).await),
+        "policy.not_approved"
+    );
+    assert_eq!(
+        code(w.approve("chen.jianhong", no).await),
+        "registration.wrong_state"
+    );
+    assert_eq!(w.audit("query.registration.rejected").await.len(), 2);
+}
+
+#[tokio::test]
+async fn each_execution_condition_false_alone_is_refused_audited_and_sends_nothing() {
+    let w = World::new().await;
+    let rel = |n: u32| format!("第 {n} 案：中低收入戶資格審查，核對投保資料");
+    // Not approved.
+    let pending = w
+        .register(
+            "lin.meiling",
+            &w.form(&nid(10), "lin.meiling", &["C0101"], &rel(1)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        code(w.execute("lin.meiling", pending, t0()).await),
+        "policy.not_approved"
+    );
+    // Not the querier.
+    let no = w.approved(&nid(11), &["C0101", "B0101"], &rel(2)).await;
+    assert_eq!(
+        code(w.execute("chen.jianhong", no, t0()).await),
+        "policy.not_querier"
+    );
+    // Expired (7 days by default).
+    assert_eq!(
+        code(
+            w.execute("lin.meiling", no, t0() + SignedDuration::from_hours(24 * 7))
+                .await
+        ),
+        "policy.approval_expired"
+    );
+    // Item not registered.
+    let other = execution::execute_connected(
+        &w.desk(),
+        &w.bli,
+        &w.signed_in("lin.meiling"),
+        no,
+        Some(&items(&["N0101"])),
+        t0(),
+        "x",
+    )
+    .await
+    .unwrap();
+    assert_eq!(code(other), "policy.item_not_registered");
+    // Locked session, and a session without a certificate.
+    let mut tx = w.store.begin().await.unwrap();
+    tx.set_session_locked("tok-lin.meiling", true, t0())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        code(w.execute("lin.meiling", no, t0()).await),
+        "policy.session_not_usable"
+    );
+    let mut tx = w.store.begin().await.unwrap();
+    tx.set_session_locked("tok-lin.meiling", false, t0())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    w.sql("UPDATE sessions SET cert_fingerprint = '' WHERE token_hash = 'tok-lin.meiling'");
+    assert_eq!(
+        code(w.execute("lin.meiling", no, t0()).await),
+        "policy.session_not_certificate"
+    );
+    w.sql("UPDATE sessions SET cert_fingerprint = 'fp-card' WHERE token_hash = 'tok-lin.meiling'");
+    // No active grant today.
+    let no_grants = FixedGrants::default();
+    let desk = Desk {
+        grants: &no_grants,
+        ..w.desk()
+    };
+    let r = execution::execute_connected(
+        &desk,
+        &w.bli,
+        &w.signed_in("lin.meiling"),
+        no,
+        None,
+        t0(),
+        "x",
+    )
+    .await
+    .unwrap();
+    assert_eq!(code(r), "policy.no_grant");
+    // Subject swapped after approval: another registration's sealed subject copied over.
+    let third = w.approved(&nid(12), &["C0101"], &rel(3)).await;
+    w.sql(&format!(
+        "UPDATE registrations SET subject_sealed = (SELECT subject_sealed FROM registrations WHERE reg_no = '{no}'), \
+         subject_nonce = (SELECT subject_nonce FROM registrations WHERE reg_no = '{no}'), \
+         wrapped_key = (SELECT wrapped_key FROM registrations WHERE reg_no = '{no}'), \
+         wrap_nonce = (SELECT wrap_nonce FROM registrations WHERE reg_no = '{no}') WHERE reg_no = '{third}'"
+    ));
+    assert_eq!(
+        code(w.execute("lin.meiling", third, t0()).await),
+        "policy.subject_changed"
+    );
+    w.sql(&format!(
+        "UPDATE registrations SET subject_hmac = 'ff' WHERE reg_no = '{no}'"
+    ));
+    assert_eq!(
+        code(w.execute("lin.meiling", no, t0()).await),
+        "policy.subject_changed"
+    );
+
+    // Nothing reached BLI, and every refusal is in the trail with its reason.
+    assert!(w.sim.usage_log().entries().is_empty());
+    let refused = w.audit("query.execution.refused").await;
+    assert_eq!(refused.len(), 9);
+    assert!(
+        refused
+            .iter()
+            .all(|r| r.outcome.starts_with("refused:policy."))
+    );
+}
+
+#[tokio::test]
+async fn an_item_runs_once_and_a_second_run_is_refused() {
+    let w = World::new().await;
+    let no = w
+        .approved(
+            &nid(20),
+            &["C0101", "B0101"],
+            "特殊境遇家庭扶助申請，查核就業",
+        )
+        .await;
+    let first = execution::execute_connected(
+        &w.desk(),
+        &w.bli,
+        &w.signed_in("lin.meiling"),
+        no,
+        Some(&items(&["C0101"])),
+        t0(),
+        "a",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert_eq!(
+        code(
+            execution::execute_connected(
+                &w.desk(),
+                &w.bli,
+                &w.signed_in("lin.meiling"),
+                no,
+                Some(&items(&["C0101"])),
+                t0(),
+                "b"
+            )
+            .await
+            .unwrap()
+        ),
+        "policy.already_executed"
+    );
+    // The other item is still open, once.
+    let rest = w.execute("lin.meiling", no, t0()).await.unwrap();
+    assert_eq!(
+        rest.items
+            .iter()
+            .map(|i| i.item.as_str())
+            .collect::<Vec<_>>(),
+        vec!["B0101"]
+    );
+    assert_eq!(
+        code(w.execute("lin.meiling", no, t0()).await),
+        "policy.no_items"
+    );
+    assert_eq!(w.sim.usage_log().entries().len(), 2);
+    // Cancelling after execution is refused.
+    assert_eq!(
+        code(
+            registration::cancel(&w.desk(), w.p("lin.meiling"), no, t0(), "c")
+                .await
+                .unwrap()
+        ),
+        "registration.wrong_state"
+    );
+}
+
+/// Never answers: stands for a crash while the query is out.
+struct Hanging;
+
+impl Connector for Hanging {
+    fn query(
+        &self,
+        _req: &QueryRequest,
+    ) -> impl Future<Output = Result<BliRecords, ConnectorError>> + Send {
+        std::future::pending()
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_sending_and_storing_leaves_the_execution_sent_with_no_result() {
+    let w = World::new().await;
+    let no = w
+        .approved(&nid(30), &["C0101"], "身心障礙者生活補助複查，核對收入")
+        .await;
+    let who = w.signed_in("lin.meiling");
+    let desk = w.desk();
+    let run = execution::execute_connected(&desk, &Hanging, &who, no, None, t0(), "crash");
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), run)
+            .await
+            .is_err()
+    );
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    let execs = w.store.executions_of(r.id).await.unwrap();
+    assert_eq!(execs.len(), 1);
+    assert_eq!(execs[0].outcome, ExecutionOutcome::Sent);
+    assert!(execs[0].result_at.is_none());
+    assert_eq!(w.audit("query.sent").await.len(), 1);
+    assert!(w.audit("query.result.received").await.is_empty());
+    // Visible to the querier; not runnable again; nothing to view.
+    let inbox = registration::inbox(&w.desk(), w.p("lin.meiling"), t0())
+        .await
+        .unwrap();
+    assert_eq!(inbox.sent_without_result.len(), 1);
+    let again = execution::execute_connected(
+        &w.desk(),
+        &w.bli,
+        &who,
+        no,
+        Some(&items(&["C0101"])),
+        t0(),
+        "again",
+    )
+    .await
+    .unwrap();
+    assert_eq!(code(again), "policy.already_executed");
+    assert_eq!(
+        code(
+            execution::view_result(&w.desk(), w.p("lin.meiling"), no, &item("C0101"), t0(), "v")
+                .await
+                .unwrap()
+        ),
+        "result.none"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_service_is_recorded_as_failed_and_uses_up_the_item() {
+    let w = World::with_sim(SimulatorConfig {
+        error_rate: 1.0,
+        ..Default::default()
+    })
+    .await;
+    let no = w
+        .approved(&nid(31), &["C0101"], "兒少保護個案，確認家長就業狀況")
+        .await;
+    let report = w.execute("lin.meiling", no, t0()).await.unwrap();
+    assert!(
+        matches!(report.items[0].outcome, ItemOutcome::Failed { .. }),
+        "{report:?}"
+    );
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    assert_eq!(
+        w.store.executions_of(r.id).await.unwrap()[0].outcome,
+        ExecutionOutcome::Failed
+    );
+    assert_eq!(w.audit("query.failed").await.len(), 1);
+}
+
+#[tokio::test]
+async fn portal_mode_records_the_reported_execution_and_keeps_the_document_in_custody() {
+    let w = World::new().await;
+    let no = w
+        .approved(
+            &nid(40),
+            &["C0101", "B0101"],
+            "國民年金給付查核，入口網站查詢",
+        )
+        .await;
+    let pdf = b"%PDF-1.7 portal result for the case".to_vec();
+    let report = PortalReport {
+        items: Some(items(&["C0101"])),
+        queried_at: Some(t0() + SignedDuration::from_mins(5)),
+        note: Some("入口網站查詢".into()),
+        paper_case_no: None,
+        documents: vec![PortalDocument {
+            item: item("C0101"),
+            content_type: "application/pdf".into(),
+            bytes: pdf.clone(),
+        }],
+    };
+    let who = w.signed_in("lin.meiling");
+    let at = t0() + SignedDuration::from_mins(10);
+    let done = execution::record_portal_execution(&w.desk(), &who, no, &report, at, "p")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.items[0].outcome, ItemOutcome::Recorded);
+    assert_eq!(
+        code(
+            execution::record_portal_execution(&w.desk(), &who, no, &report, at, "p")
+                .await
+                .unwrap()
+        ),
+        "policy.already_executed"
+    );
+    // Same permit rules: another person cannot record it.
+    let other = PortalReport {
+        items: Some(items(&["B0101"])),
+        ..Default::default()
+    };
+    assert_eq!(
+        code(
+            execution::record_portal_execution(
+                &w.desk(),
+                &w.signed_in("huang.yating"),
+                no,
+                &other,
+                at,
+                "p"
+            )
+            .await
+            .unwrap()
+        ),
+        "policy.not_querier"
+    );
+    let view = execution::view_result(&w.desk(), w.p("lin.meiling"), no, &item("C0101"), at, "v")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        view.content,
+        ResultContent::Document {
+            content_type: "application/pdf".into(),
+            bytes: pdf
+        }
+    );
+    assert!(!contains(&w.db_bytes(), "portal result for the case"));
+    assert!(
+        w.sim.usage_log().entries().is_empty(),
+        "portal mode never calls the connector"
+    );
+}
+
+#[tokio::test]
+async fn every_view_is_audited_including_refused_ones() {
+    let w = World::new().await;
+    let no = w
+        .approved(&nid(50), &["C0101"], "低收入戶新申請案，查核家庭成員")
+        .await;
+    w.execute("lin.meiling", no, t0()).await.unwrap();
+    for _ in 0..3 {
+        execution::view_result(&w.desk(), w.p("lin.meiling"), no, &item("C0101"), t0(), "v")
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    for who in [
+        "chen.jianhong",
+        "li.guowei",
+        "wu.zhiming",
+        "zheng.zhihao",
+        "cai.peiling",
+    ] {
+        let r = execution::view_result(&w.desk(), w.p(who), no, &item("C0101"), t0(), "v")
+            .await
+            .unwrap();
+        assert_eq!(code(r), "registration.not_allowed", "{who}");
+    }
+    let viewed = w.audit("result.viewed").await;
+    assert_eq!(viewed.len(), 8);
+    assert_eq!(
+        viewed.iter().filter(|r| r.outcome == "succeeded").count(),
+        3
+    );
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    let res = w
+        .store
+        .result_of(r.id, &item("C0101"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(w.store.views_of(res.id).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_destroyed_result_can_never_be_shown_again_and_its_record_stays() {
+    let mut w = World::new().await;
+    w.settings.retention.default_days = 30;
+    let no = w
+        .approved(&nid(60), &["C0101"], "急難救助個案，確認最近投保")
+        .await;
+    w.execute("lin.meiling", no, t0()).await.unwrap();
+    execution::print_result(&w.desk(), w.p("lin.meiling"), no, &item("C0101"), t0(), "p")
+        .await
+        .unwrap()
+        .unwrap();
+    // Expiring inbox within 14 days of the end.
+    let near = t0() + SignedDuration::from_hours(24 * 20);
+    let inbox = registration::inbox(&w.desk(), w.p("lin.meiling"), near)
+        .await
+        .unwrap();
+    assert_eq!(inbox.results_expiring.len(), 1);
+    // Not due on its last day.
+    let last_day = t0() + SignedDuration::from_hours(24 * 30);
+    assert!(
+        execution::destroy_due(&w.store, last_day, "job")
+            .await
+            .unwrap()
+            .destroyed
+            .is_empty()
+    );
+    let after = t0() + SignedDuration::from_hours(24 * 31);
+    let report = execution::destroy_due(&w.store, after, "job")
+        .await
+        .unwrap();
+    assert_eq!(report.destroyed, vec![(no, item("C0101"))]);
+    assert_eq!(report.prints_outstanding, 1);
+    assert!(
+        execution::destroy_due(&w.store, after, "job")
+            .await
+            .unwrap()
+            .destroyed
+            .is_empty()
+    );
+    for who in ["lin.meiling"] {
+        let r = execution::view_result(&w.desk(), w.p(who), no, &item("C0101"), after, "v")
+            .await
+            .unwrap();
+        assert_eq!(code(r), "result.destroyed");
+        let r = execution::print_result(&w.desk(), w.p(who), no, &item("C0101"), after, "v")
+            .await
+            .unwrap();
+        assert_eq!(code(r), "result.destroyed");
+    }
+    let reg = w.store.registration_by_no(no).await.unwrap().unwrap();
+    let row = w
+        .store
+        .result_of(reg.id, &item("C0101"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.sealed.is_none() && row.destroyed_at.is_some());
+    let record = w.store.destruction_of(row.id).await.unwrap().unwrap();
+    assert_eq!(record.rule, "retention:default");
+    assert_eq!(record.prints_outstanding, 1);
+    assert_eq!(w.audit("result.destroyed").await.len(), 1);
+    // The querier confirms the printed copy destroyed.
+    execution::confirm_print_destroyed(
+        &w.desk(),
+        w.p("lin.meiling"),
+        no,
+        &item("C0101"),
+        1,
+        after,
+        "c",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        w.store.prints_of(row.id).await.unwrap()[0]
+            .copy_destroyed_at
+            .is_some()
+    );
+    // The registration itself stays (kept ≥ 5 years), subject still readable to its parties.
+    assert!(
+        registration::registration_view(&w.desk(), w.p("lin.meiling"), no)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_batch_is_all_or_nothing_with_errors_by_line() {
+    let w = World::new().await;
+    let base = RegisterBatchRequest {
+        items: vec!["C0101".into()],
+        legal_basis: BASIS.into(),
+        relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
+        case_no: None,
+        needer: None,
+        querier: w.p("lin.meiling").id,
+        csv: String::new(),
+    };
+    let bad = RegisterBatchRequest {
+        csv: format!(
+            "姓名,身分證字號\n王一,{}\n王二,A123456788\n\n王三,{}\n,{}\n",
+            nid(101),
+            nid(101),
+            nid(103)
+        ),
+        ..base.clone()
+    };
+    match registration::register_batch(&w.desk(), w.p("huang.yating"), &bad, t0(), "b")
+        .await
+        .unwrap()
+    {
+        Err(Denied::Batch(errors)) => {
+            let lines: Vec<(usize, &str)> =
+                errors.iter().map(|e| (e.line, e.error.code())).collect();
+            assert_eq!(
+                lines,
+                vec![
+                    (3, "registration.subject_id"),
+                    (5, "registration.relevance.copied"),
+                    (6, "registration.subject_name")
+                ]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        w.store
+            .registrations(&Default::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let good = RegisterBatchRequest {
+        csv: format!(
+            "王一,{}\n\"王, 二\",{}\n王三,{}\n",
+            nid(101),
+            nid(102),
+            nid(103)
+        ),
+        ..base.clone()
+    };
+    let done = registration::register_batch(&w.desk(), w.p("huang.yating"), &good, t0(), "b")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.len(), 3);
+    assert_eq!(done[2].no.to_string(), "115-000003");
+    // The same reason in a new batch is a copy of the last one.
+    let again = RegisterBatchRequest {
+        csv: format!("王四,{}\n", nid(104)),
+        ..base
+    };
+    assert_eq!(
+        code(
+            registration::register_batch(&w.desk(), w.p("huang.yating"), &again, t0(), "b")
+                .await
+                .unwrap()
+        ),
+        "registration.relevance.copied"
+    );
+}
+
+#[tokio::test]
+async fn snooping_checks_block_ask_for_a_second_approver_warn_and_alert() {
+    let mut w = World::new().await;
+    let lin_id = NationalId::parse(&nid(900)).unwrap();
+    let huang_id = NationalId::parse(&nid(901)).unwrap();
+    let vip = NationalId::parse(&nid(902)).unwrap();
+    w.screen = ScreenList::new()
+        .with_staff(&w.keys, &lin_id, w.p("lin.meiling").id)
+        .with_staff(&w.keys, &huang_id, w.p("huang.yating").id)
+        .with_restricted(&w.keys, &vip);
+    // The querier herself: blocked.
+    let r = w
+        .register(
+            "lin.meiling",
+            &w.form(
+                lin_id.expose_whole(),
+                "lin.meiling",
+                &["C0101"],
+                "查詢自己的投保資料以便比對",
+            ),
+        )
+        .await;
+    assert_eq!(code(r), "snooping.subject_is_party");
+    // A colleague: a second approver is needed.
+    let no = w
+        .register(
+            "lin.meiling",
+            &w.form(
+                huang_id.expose_whole(),
+                "lin.meiling",
+                &["C0101"],
+                "同仁家屬申請急難救助，需查核",
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        w.approve("chen.jianhong", no).await.unwrap().code(),
+        "awaiting_second_approval"
+    );
+    assert_eq!(
+        code(w.execute("lin.meiling", no, t0()).await),
+        "policy.not_approved"
+    );
+    assert_eq!(
+        code(w.approve("chen.jianhong", no).await),
+        "approval.second_approver"
+    );
+    assert_eq!(w.approve("xu.wenjie", no).await.unwrap().code(), "approved");
+    w.execute("lin.meiling", no, t0()).await.unwrap();
+    // Same surname as the querier: a warning the approver sees.
+    let mut form = w.form(
+        &nid(903),
+        "lin.meiling",
+        &["C0101"],
+        "低收入戶申請，與承辦人同姓之個案",
+    );
+    form.subject_name = "林小華".into();
+    let same = w.register("lin.meiling", &form).await.unwrap();
+    let view = registration::registration_view(&w.desk(), w.p("chen.jianhong"), same)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        view.registration.findings,
+        vec!["snooping.same_surname".to_string()]
+    );
+    assert_eq!(view.findings_zh.len(), 1);
+    // Restricted list: allowed, flagged for the ethics office.
+    w.register(
+        "lin.meiling",
+        &w.form(
+            vip.expose_whole(),
+            "lin.meiling",
+            &["C0101"],
+            "特別注意名單個案之補助審查",
+        ),
+    )
+    .await
+    .unwrap();
+    let created = w.audit("query.registration.created").await;
+    assert!(
+        created
+            .iter()
+            .any(|r| String::from_utf8_lossy(&r.entry).contains("\"ethics_alert\":true"))
+    );
+}
+
+#[tokio::test]
+async fn revealing_the_whole_id_is_for_entitled_people_and_audited() {
+    let w = World::new().await;
+    let subject = nid(70);
+    let no = w
+        .approved(&subject, &["C0101"], "老人保護個案，確認子女就業")
+        .await;
+    let view = registration::registration_view(&w.desk(), w.p("chen.jianhong"), no)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        view.subject_id_masked,
+        NationalId::parse(&subject).unwrap().masked()
+    );
+    let (id, _) = registration::reveal_national_id(&w.desk(), w.p("chen.jianhong"), no, t0(), "r")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(id.expose_whole(), subject);
+    assert_eq!(
+        code(
+            registration::reveal_national_id(&w.desk(), w.p("xu.wenjie"), no, t0(), "r")
+                .await
+                .unwrap()
+        ),
+        "registration.not_allowed"
+    );
+    let revealed = w.audit("subject.national_id.revealed").await;
+    assert_eq!(revealed.len(), 2);
+    assert!(
+        revealed
+            .iter()
+            .all(|r| !String::from_utf8_lossy(&r.entry).contains(&subject))
+    );
+}
+
+#[tokio::test]
+async fn inboxes_show_what_waits_for_each_role() {
+    let w = World::new().await;
+    let pending = w
+        .register(
+            "lin.meiling",
+            &w.form(
+                &nid(80),
+                "lin.meiling",
+                &["C0101"],
+                "待核准案：低收入戶申請",
+            ),
+        )
+        .await
+        .unwrap();
+    let ready = w
+        .approved(&nid(81), &["C0101"], "已核准案：中低收入戶申請")
+        .await;
+    let chen = registration::inbox(&w.desk(), w.p("chen.jianhong"), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        chen.to_approve.iter().map(|s| s.no).collect::<Vec<_>>(),
+        vec![pending]
+    );
+    let xu = registration::inbox(&w.desk(), w.p("xu.wenjie"), t0())
+        .await
+        .unwrap();
+    assert!(xu.to_approve.is_empty());
+    let lin = registration::inbox(&w.desk(), w.p("lin.meiling"), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        lin.to_execute.iter().map(|s| s.no).collect::<Vec<_>>(),
+        vec![ready]
+    );
+    let later = registration::inbox(
+        &w.desk(),
+        w.p("lin.meiling"),
+        t0() + SignedDuration::from_hours(24 * 8),
+    )
+    .await
+    .unwrap();
+    assert!(
+        later.to_execute.is_empty(),
+        "expired approvals leave the inbox"
+    );
+}
+
+fn form3(_w: &World, subjects: &[(&str, String)], declared: usize) -> request::FileRequestInput {
+    request::FileRequestInput {
+        applicant_title: "課員".into(),
+        phone: "07-5511111".into(),
+        fax: None,
+        responsible_unit: "elderly-welfare".into(),
+        legal_basis: "senior-citizens-welfare-12-1-2".into(),
+        relevance: "中低收入老人生活津貼申請，需確認申請人及配偶就業收入".into(),
+        items: vec!["C0101".into(), "B0101".into()],
+        declared_subject_count: declared,
+        subjects: subjects
+            .iter()
+            .map(|(n, id)| request::RequestSubjectInput {
+                name: (*n).into(),
+                national_id: id.clone(),
+                linked_id: None,
+            })
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() {
+    let w = World::new().await;
+    let cai = w.p("cai.peiling").clone();
+    let subjects = [("張三", nid(3001)), ("李四", nid(3002))];
+    // Count checked against the list; bad rows named by position; staff may not file.
+    assert_eq!(
+        code(
+            request::file_request(&w.desk(), &cai, &form3(&w, &subjects, 3), t0(), "f")
+                .await
+                .unwrap()
+        ),
+        "request.subject_count"
+    );
+    let bad = [("張三", nid(3001)), ("李四", "A123456788".to_string())];
+    match request::file_request(&w.desk(), &cai, &form3(&w, &bad, 2), t0(), "f")
+        .await
+        .unwrap()
+    {
+        Err(Denied::Batch(e)) => assert_eq!(e[0].line, 2),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        code(
+            request::file_request(
+                &w.desk(),
+                w.p("huang.yating"),
+                &form3(&w, &subjects, 2),
+                t0(),
+                "f"
+            )
+            .await
+            .unwrap()
+        ),
+        "request.not_external"
+    );
+    let mut no_reason = form3(&w, &subjects, 2);
+    no_reason.relevance = "無".into();
+    assert_eq!(
+        code(
+            request::file_request(&w.desk(), &cai, &no_reason, t0(), "f")
+                .await
+                .unwrap()
+        ),
+        "registration.relevance.placeholder"
+    );
+    let rno = request::file_request(&w.desk(), &cai, &form3(&w, &subjects, 2), t0(), "f")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rno.to_string(), "R115-000001");
+    assert!(!contains(&w.db_bytes(), &nid(3001)));
+    // The reviewer of the responsible unit sees it in the inbox; others cannot decide it.
+    let li = w.p("li.guowei").clone();
+    let inbox = registration::inbox(&w.desk(), &li, t0()).await.unwrap();
+    assert_eq!(inbox.requests_to_review.len(), 1);
+    assert_eq!(
+        code(
+            request::reject_request(&w.desk(), w.p("lin.meiling"), rno, "不受理", t0(), "r")
+                .await
+                .unwrap()
+        ),
+        "registration.not_allowed"
+    );
+    assert_eq!(
+        code(
+            request::reject_request(&w.desk(), &li, rno, " ", t0(), "r")
+                .await
+                .unwrap()
+        ),
+        "approval.comment_required"
+    );
+    let regs = request::accept_request(
+        &w.desk(),
+        &li,
+        rno,
+        li.id,
+        "符合老人福利法規定，受理",
+        t0(),
+        "a",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(regs.len(), 2);
+    assert_eq!(
+        code(
+            request::reject_request(&w.desk(), &li, rno, "x", t0(), "r")
+                .await
+                .unwrap()
+        ),
+        "registration.wrong_state"
+    );
+    // Each registration: applicant the reviewer, needer the requester, approved by xu.
+    for r in &regs {
+        let row = w.store.registration_by_no(r.no).await.unwrap().unwrap();
+        assert_eq!(row.parties.needer, cai.id);
+        assert_eq!(row.approving_unit.as_str(), "elderly-welfare");
+        assert_eq!(
+            code(w.approve("li.guowei", r.no).await),
+            "approval.separation_of_duties"
+        );
+        w.approve("xu.wenjie", r.no).await.unwrap();
+        w.execute("li.guowei", r.no, t0()).await.unwrap();
+    }
+    // Back to the requester, view-only and audited; the district office sees its result.
+    let view = execution::view_result(&w.desk(), &cai, regs[0].no, &item("C0101"), t0(), "v")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(view.watermark.contains("蔡佩玲"));
+    request::record_delivery(&w.desk(), &li, rno, &request::Delivery::InSystem, t0(), "d")
+        .await
+        .unwrap()
+        .unwrap();
+    request::record_delivery(
+        &w.desk(),
+        &li,
+        rno,
+        &request::Delivery::OfficialDocument("高市社老字第1150000123號".into()),
+        t0(),
+        "d",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        code(
+            request::record_delivery(
+                &w.desk(),
+                &cai,
+                rno,
+                &request::Delivery::InSystem,
+                t0(),
+                "d"
+            )
+            .await
+            .unwrap()
+        ),
+        "registration.not_allowed"
+    );
+    let stored = w.store.request_by_no(rno).await.unwrap().unwrap();
+    assert_eq!(
+        stored.document_no.as_deref(),
+        Some("高市社老字第1150000123號")
+    );
+    assert_eq!(w.audit("result.delivered").await.len(), 3);
+    assert_eq!(w.audit("query.request.accepted").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_rejected_request_creates_nothing() {
+    let w = World::new().await;
+    let rno = request::file_request(
+        &w.desk(),
+        w.p("cai.peiling"),
+        &form3(&w, &[("王五", nid(3003))], 1),
+        t0(),
+        "f",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    request::reject_request(
+        &w.desk(),
+        w.p("li.guowei"),
+        rno,
+        "未敘明法令依據與關聯性，不予受理",
+        t0(),
+        "r",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        w.store
+            .registrations(&Default::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let stored = w.store.request_by_no(rno).await.unwrap().unwrap();
+    assert_eq!(stored.state, querywarden_storage::RequestState::Rejected);
+    assert!(stored.opinion.unwrap().contains("不予受理"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Model test: no sequence of calls by any mix of the demo roles gets data out without an
+// approved, unexpired, unexecuted registration for that subject and item.
+
+/// Records what reaches the "service".
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<(String, String, String)>>>);
+
+impl Connector for Recorder {
+    fn query(
+        &self,
+        req: &QueryRequest,
+    ) -> impl Future<Output = Result<BliRecords, ConnectorError>> + Send {
+        self.0.lock().unwrap().push((
+            req.request_id.clone(),
+            req.subject.expose_whole().to_string(),
+            req.item.code().to_string(),
+        ));
+        let answer =
+            simulator::expected_records(&req.subject, req.item, SimulatorConfig::default().as_of);
+        async move { answer }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Register {
+        applicant: usize,
+        querier: usize,
+        subject: usize,
+        items: usize,
+    },
+    Approve {
+        who: usize,
+        reg: usize,
+    },
+    Reject {
+        who: usize,
+        reg: usize,
+    },
+    Cancel {
+        who: usize,
+        reg: usize,
+    },
+    Execute {
+        who: usize,
+        reg: usize,
+        item: Option<usize>,
+    },
+    Portal {
+        who: usize,
+        reg: usize,
+    },
+    View {
+        who: usize,
+        reg: usize,
+        item: usize,
+    },
+    Wait {
+        days: i64,
+    },
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        // Queriers are lin (index 0) or li (3) most of the time, so that registrations succeed.
+        5 => (0..8usize, prop_oneof![4 => Just(0usize), 4 => Just(3usize), 1 => 0..8usize], 0..2usize, 0..3usize)
+            .prop_map(|(applicant, querier, subject, items)| Op::Register { applicant, querier, subject, items }),
+        3 => (0..8usize, 0..6usize).prop_map(|(who, reg)| Op::Approve { who, reg }),
+        1 => (0..8usize, 0..6usize).prop_map(|(who, reg)| Op::Reject { who, reg }),
+        1 => (0..8usize, 0..6usize).prop_map(|(who, reg)| Op::Cancel { who, reg }),
+        4 => (0..8usize, 0..6usize, proptest::option::of(0..2usize)).prop_map(|(who, reg, item)| Op::Execute { who, reg, item }),
+        1 => (0..8usize, 0..6usize).prop_map(|(who, reg)| Op::Portal { who, reg }),
+        2 => (0..8usize, 0..6usize, 0..2usize).prop_map(|(who, reg, item)| Op::View { who, reg, item }),
+        1 => (0..5i64).prop_map(|days| Op::Wait { days }),
+    ]
+}
+
+/// The model's view of a registration the app accepted.
+struct ModelReg {
+    no: RegistrationNo,
+    subject: String,
+    items: BTreeSet<String>,
+    querier: PersonId,
+    needer: PersonId,
+    applicant: PersonId,
+    supervisor: Option<PersonId>,
+    approved_at: Option<Timestamp>,
+    closed: bool,
+    executed: BTreeSet<String>,
+    with_result: BTreeSet<String>,
+}
+
+async fn run_model(ops: Vec<Op>) {
+    let w = World::new().await;
+    let rec = Recorder::default();
+    let subjects = [nid(5001), nid(5002)];
+    let item_sets: [&[&str]; 3] = [&["C0101"], &["B0101"], &["C0101", "B0101"]];
+    let item_codes = ["C0101", "B0101"];
+    let supervisors = w.store.unit_supervisors().await.unwrap();
+    let mut regs: Vec<ModelReg> = Vec::new();
+    let mut now = t0();
+    let mut seen_calls = 0;
+    for (k, op) in ops.into_iter().enumerate() {
+        let rid = format!("op{k}");
+        match op {
+            Op::Register {
+                applicant,
+                querier,
+                subject,
+                items: set,
+            } => {
+                let a = w.p(ACCOUNTS[applicant]).clone();
+                let q = w.p(ACCOUNTS[querier]).clone();
+                let mut form = w.form(
+                    &subjects[subject],
+                    ACCOUNTS[querier],
+                    item_sets[set],
+                    &format!("模型測試第 {k} 案：低收入戶資格審查"),
+                );
+                form.subject_name = "王大同".into();
+                let r = registration::register(&w.desk(), &a, &form, now, &rid)
+                    .await
+                    .unwrap();
+                if let Ok(done) = r {
+                    // Soundness of registration: a querier, same unit, granted items.
+                    assert!(q.has_role(querywarden_domain::org::Role::Querier));
+                    assert_eq!(a.unit, q.unit);
+                    let granted = &w.grants.0[&q.id];
+                    assert!(item_sets[set].iter().all(|i| granted.contains(&item(i))));
+                    regs.push(ModelReg {
+                        no: done.no,
+                        subject: subjects[subject].clone(),
+                        items: item_sets[set].iter().map(|s| s.to_string()).collect(),
+                        querier: q.id,
+                        needer: a.id,
+                        applicant: a.id,
+                        supervisor: supervisors.get(&a.unit).copied(),
+                        approved_at: None,
+                        closed: false,
+                        executed: BTreeSet::new(),
+                        with_result: BTreeSet::new(),
+                    });
+                }
+            }
+            Op::Approve { who, reg } | Op::Reject { who, reg } if reg < regs.len() => {
+                let p = w.p(ACCOUNTS[who]).clone();
+                let m = &mut regs[reg];
+                let cap = registration::approver_of(&w.desk(), &p, m.no)
+                    .await
+                    .unwrap();
+                let Ok(cap) = cap else { continue };
+                // Soundness: only the needer's supervisor, never a party, only while open.
+                assert_eq!(Some(p.id), m.supervisor);
+                assert!(p.id != m.querier && p.id != m.needer && p.id != m.applicant);
+                assert!(m.approved_at.is_none() && !m.closed);
+                if matches!(op, Op::Approve { .. }) {
+                    registration::approve(&w.desk(), cap, None, now, &rid)
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    m.approved_at = Some(now);
+                } else {
+                    registration::reject(&w.desk(), cap, "不同意", now, &rid)
+                        .await
+                        .unwrap()
+                        .unwrap();
+                    m.closed = true;
+                }
+            }
+            Op::Cancel { who, reg } if reg < regs.len() => {
+                let p = w.p(ACCOUNTS[who]).clone();
+                let m = &mut regs[reg];
+                if registration::cancel(&w.desk(), &p, m.no, now, &rid)
+                    .await
+                    .unwrap()
+                    .is_ok()
+                {
+                    assert!(p.id == m.querier || p.id == m.needer || p.id == m.applicant);
+                    assert!(m.executed.is_empty());
+                    m.closed = true;
+                    m.approved_at = None;
+                }
+            }
+            Op::Execute { who, reg, item: it } if reg < regs.len() => {
+                let s = w.signed_in(ACCOUNTS[who]);
+                let m = &mut regs[reg];
+                let wanted = it.map(|i| items(&[item_codes[i]]));
+                let r = execution::execute_connected(
+                    &w.desk(),
+                    &rec,
+                    &s,
+                    m.no,
+                    wanted.as_ref(),
+                    now,
+                    &rid,
+                )
+                .await
+                .unwrap();
+                let calls = rec.0.lock().unwrap().clone();
+                let new_calls = &calls[seen_calls..];
+                seen_calls = calls.len();
+                match r {
+                    Ok(report) => {
+                        let approved = m.approved_at.expect("executed without approval");
+                        assert!(
+                            now < approved + SignedDuration::from_hours(24 * 7),
+                            "executed after expiry"
+                        );
+                        assert_eq!(s.person.id, m.querier);
+                        assert!(!m.closed);
+                        assert_eq!(new_calls.len(), report.items.len());
+                        for i in &report.items {
+                            assert!(m.items.contains(i.item.as_str()));
+                            assert!(m.executed.insert(i.item.to_string()), "executed twice");
+                            m.with_result.insert(i.item.to_string());
+                        }
+                        for (req, subj, code) in new_calls {
+                            assert_eq!(subj, &m.subject, "wrong subject sent");
+                            assert!(req.starts_with(&rid) && m.items.contains(code));
+                        }
+                    }
+                    Err(_) => assert!(
+                        new_calls.is_empty(),
+                        "a refused execution reached the service"
+                    ),
+                }
+            }
+            Op::Portal { who, reg } if reg < regs.len() => {
+                let s = w.signed_in(ACCOUNTS[who]);
+                let m = &mut regs[reg];
+                let r = execution::record_portal_execution(
+                    &w.desk(),
+                    &s,
+                    m.no,
+                    &PortalReport::default(),
+                    now,
+                    &rid,
+                )
+                .await
+                .unwrap();
+                if let Ok(report) = r {
+                    let approved = m.approved_at.expect("recorded without approval");
+                    assert!(now < approved + SignedDuration::from_hours(24 * 7));
+                    assert_eq!(s.person.id, m.querier);
+                    for i in &report.items {
+                        assert!(m.executed.insert(i.item.to_string()), "recorded twice");
+                    }
+                }
+            }
+            Op::View { who, reg, item: i } if reg < regs.len() => {
+                let p = w.p(ACCOUNTS[who]).clone();
+                let m = &regs[reg];
+                let r =
+                    execution::view_result(&w.desk(), &p, m.no, &item(item_codes[i]), now, &rid)
+                        .await
+                        .unwrap();
+                if r.is_ok() {
+                    assert!(
+                        p.id == m.querier || p.id == m.needer,
+                        "result shown to a third party"
+                    );
+                    assert!(
+                        m.with_result.contains(item_codes[i]),
+                        "a result with no execution"
+                    );
+                }
+            }
+            Op::Wait { days } => now += SignedDuration::from_hours(24 * days),
+            _ => {}
+        }
+    }
+    // Every call that reached the service belongs to a registration the model approved.
+    let calls = rec.0.lock().unwrap().clone();
+    let executed: usize = regs.iter().map(|m| m.with_result.len()).sum();
+    assert_eq!(calls.len(), executed);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..Default::default() })]
+    #[test]
+    fn no_sequence_of_calls_gets_data_out_without_an_approved_unexpired_unexecuted_registration(
+        ops in proptest::collection::vec(op(), 1..50)
+    ) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(run_model(ops));
+    }
+}
