@@ -17,6 +17,7 @@ use querywarden_pki::demo_ca::{DemoCa, DemoCard};
 use querywarden_storage::{CertificateBinding, Store};
 
 use crate::demo::DEMO_ACCOUNTS;
+pub use crate::binding::binding_of;
 use crate::{AppError, auth};
 
 /// The password of every demo account (meets the password policy).
@@ -139,17 +140,4 @@ pub async fn set_up_demo_sign_in(
         tx.commit().await?;
     }
     Ok(())
-}
-
-/// The stored form of a verified certificate's identity.
-pub fn binding_of(cert: &querywarden_pki::CitizenCertificate) -> CertificateBinding {
-    CertificateBinding {
-        issuer_dn: cert.issuer_dn.clone(),
-        issuer_key_id: cert.issuer_key_id.clone().unwrap_or_default(),
-        serial_hex: cert.serial_hex.clone(),
-        subject_cn: cert.subject_cn.clone(),
-        id_last4: cert.id_last4.clone(),
-        fingerprint_sha256: cert.fingerprint_sha256.clone(),
-        not_after: cert.not_after,
-    }
 }

@@ -15,7 +15,7 @@ use querywarden_app::auth::{
 };
 use querywarden_app::config::RawConfig;
 use querywarden_app::demo;
-use querywarden_app::demo_cards::binding_of;
+use querywarden_app::binding::binding_of;
 use querywarden_domain::auth::SessionStatus;
 use querywarden_domain::org::{Account, PersonId};
 use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
@@ -761,4 +761,99 @@ async fn a_disabled_account_cannot_sign_in_and_its_session_stops_working() {
     );
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
     assert_eq!(refused_code(&w, req).await, "login.account_disabled");
+}
+
+/// The administrator's desk, as issue 7's rules hand it out.
+async fn admin_desk(w: &World) -> querywarden_domain::permission::AdministratorDesk {
+    let admin = person(&w.store, "wu.zhiming").await;
+    querywarden_app::permission::administrator_desk(
+        &w.store,
+        &querywarden_app::permission::PermissionPolicy::default(),
+        admin,
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_administrator_binds_a_renewed_card_and_the_old_one_stops_working() {
+    let w = world().await;
+    let desk = admin_desk(&w).await;
+    let old = auth::login(
+        &w.store,
+        &w.ctx,
+        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
+        now(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let renewed = w
+        .ca
+        .issue_citizen_with(key("card-b-key"), "林美玲", "1234", now(), Default::default())
+        .unwrap();
+    let lin = Account::parse("lin.meiling").unwrap();
+    let bound = querywarden_app::binding::bind_card(
+        &w.store,
+        &w.ctx,
+        &desk,
+        &lin,
+        &renewed.certificate_der().unwrap(),
+        now(),
+        "op",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(bound.subject_cn, "林美玲");
+    // Binding the new card ended the session of the old one, and the old card is refused.
+    assert!(
+        auth::authenticate(&w.store, &w.ctx, &old.token, now())
+            .await
+            .unwrap()
+            .is_err()
+    );
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
+    assert_eq!(refused_code(&w, req).await, "login.certificate_unbound");
+    let req = request(&w, &renewed, "lin.meiling", PASSWORD, "flow-3").await;
+    assert!(auth::login(&w.store, &w.ctx, req, now()).await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn a_card_that_does_not_name_the_person_or_comes_from_elsewhere_is_not_bound() {
+    let w = world().await;
+    let desk = admin_desk(&w).await;
+    let lin = Account::parse("lin.meiling").unwrap();
+    let bind = |cert: Vec<u8>| {
+        let (w, desk, lin) = (&w, &desk, &lin);
+        async move {
+            querywarden_app::binding::bind_card(&w.store, &w.ctx, desk, lin, &cert, now(), "op")
+                .await
+                .unwrap()
+                .unwrap_err()
+                .code
+        }
+    };
+    let someone_else = w
+        .ca
+        .issue_citizen_with(key("card-b-key"), "王大明", "1234", now(), Default::default())
+        .unwrap();
+    assert_eq!(bind(someone_else.certificate_der().unwrap()).await, "binding.name_mismatch");
+    let wrong_digits = w
+        .ca
+        .issue_citizen_with(key("card-b-key"), "林美玲", "9999", now(), Default::default())
+        .unwrap();
+    assert_eq!(
+        bind(wrong_digits.certificate_der().unwrap()).await,
+        "binding.id_digits_mismatch"
+    );
+    let other = DemoCa::from_keys(key("other-root-key"), key("other-g3-key"), now()).unwrap();
+    let foreign = other
+        .issue_citizen_with(key("card-b-key"), "林美玲", "1234", now(), Default::default())
+        .unwrap();
+    assert_eq!(bind(foreign.certificate_der().unwrap()).await, "pki.unknown_issuer");
+    // chen's card is bound to chen.
+    let chen_binding = w.store.binding_of(w.chen).await.unwrap().unwrap();
+    assert_ne!(chen_binding.subject_cn, "林美玲");
+    assert_eq!(bind(b"garbage".to_vec()).await, "pki.malformed");
 }

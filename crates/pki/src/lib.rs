@@ -101,3 +101,13 @@ pub fn parse_certificate(der_or_pem: &[u8]) -> Result<CitizenCertificate, PkiErr
     let cert = cert::ParsedCert::from_der_or_pem(der_or_pem)?;
     CitizenCertificate::from_parsed(&cert)
 }
+
+/// The DER of a certificate given as DER or as one PEM `CERTIFICATE` block.
+pub fn certificate_der(der_or_pem: &[u8]) -> Result<Vec<u8>, PkiError> {
+    if pem::looks_like_pem(der_or_pem) {
+        pem::single_der(der_or_pem, &["CERTIFICATE"])
+    } else {
+        Ok(der_or_pem.to_vec())
+    }
+}
+

@@ -17,7 +17,7 @@ use crate::error::{ApiError, PageError};
 use crate::pages::{lock_after_ms, render};
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{
-    AuditForm, AuditPage, AuditRow, ErrorPage, FormError, UsageLogPage, UserBar,
+    AuditForm, AuditPage, AuditRow, BindCardPage, ErrorPage, FormError, UsageLogPage, UserBar,
 };
 use crate::{AppState, Lang, OperationId};
 
@@ -281,6 +281,104 @@ pub async fn usage_upload(
                     None => format!("第 {} 行：{}", e.line, e.reason),
                 })
                 .collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response()
+        }
+    })
+}
+
+/// The administrator's capability for binding cards, from issue 7's rules.
+async fn administrator_desk(
+    state: &AppState,
+    who: &querywarden_app::auth::SignedIn,
+) -> Option<querywarden_domain::permission::AdministratorDesk> {
+    querywarden_app::permission::administrator_desk(
+        state.app.store(),
+        &querywarden_app::permission::PermissionPolicy::default(),
+        who.person.id,
+    )
+    .await
+    .ok()
+}
+
+pub async fn bind_form(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+) -> Response {
+    if administrator_desk(&state, &who).await.is_none() {
+        return forbidden(m, &op, "/admin/bind-card");
+    }
+    let bar = UserBar::of(&who, lock_after_ms(&state));
+    render(&BindCardPage::new(m, bar), &op)
+}
+
+pub async fn bind_upload(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let Some(desk) = administrator_desk(&state, &who).await else {
+        return Ok(forbidden(m, &op, "/admin/bind-card"));
+    };
+    let malformed = || {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "request.malformed",
+            "上傳格式錯誤",
+            "malformed upload",
+            &op.0,
+        )
+    };
+    let (mut csrf, mut account, mut certificate) = (String::new(), String::new(), Vec::new());
+    while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(|_| malformed())?,
+            Some("account") => account = field.text().await.map_err(|_| malformed())?,
+            Some("certificate") => {
+                certificate = field.bytes().await.map_err(|_| malformed())?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    if !who.csrf_ok(&csrf) {
+        return Err(csrf_refused(&op.0));
+    }
+    let bar = UserBar::of(&who, lock_after_ms(&state));
+    let mut page = BindCardPage::new(m, bar);
+    let Ok(account) = Account::parse(&account) else {
+        page.error = field_error("binding.unknown_account", "帳號格式錯誤".into());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
+    };
+    let Some(ctx) = state.app.auth() else {
+        page.error = field_error("auth.not_configured", "尚未設定自然人憑證信任錨".into());
+        return Ok((StatusCode::SERVICE_UNAVAILABLE, render(&page, &op)).into_response());
+    };
+    let outcome = querywarden_app::binding::bind_card(
+        state.app.store(),
+        ctx,
+        &desk,
+        &account,
+        &certificate,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e, &op.0))?;
+    Ok(match outcome {
+        Ok(b) => {
+            page.result = Some(format!(
+                "已綁定 {}（憑證序號 {}，有效至 {}）/ bound",
+                account.as_str(),
+                b.serial_hex,
+                querywarden_domain::roc_date::taipei_date(b.not_after).format_long()
+            ));
+            render(&page, &op)
+        }
+        Err(f) => {
+            page.error = field_error(&f.code, f.message);
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response()
         }
     })

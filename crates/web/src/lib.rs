@@ -120,6 +120,10 @@ pub fn router(state: AppState) -> Router {
             "/account/password",
             get(auth_pages::password_form).post(auth_pages::password_submit),
         )
+        .route(
+            "/admin/bind-card",
+            get(admin_pages::bind_form).post(admin_pages::bind_upload),
+        )
         .route("/audit", get(admin_pages::audit_form))
         .route("/audit/search", post(admin_pages::audit_search))
         .route(

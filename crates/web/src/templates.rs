@@ -382,3 +382,31 @@ impl UsageLogPage {
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "bind_card.html")]
+pub struct BindCardPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub result: Option<String>,
+    pub error: Option<FormError>,
+}
+
+impl BindCardPage {
+    pub fn new(m: Messages, user: UserBar) -> Self {
+        let today = today_in(&m);
+        let csrf = user.csrf.clone();
+        Self {
+            m,
+            user: Some(user),
+            path: "/admin/bind-card".into(),
+            today,
+            csrf,
+            result: None,
+            error: None,
+        }
+    }
+}

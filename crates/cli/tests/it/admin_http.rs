@@ -71,13 +71,14 @@ async fn upload(url: &str, cookie: &str, csrf: &str, csv: String) -> reqwest::Re
 #[test]
 fn the_administrator_imports_usage_logs_and_the_auditor_searches_by_subject() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let data = dir.path().join("data");
+    let demo = spawn_demo_fast(&data);
     let url = demo.url.clone();
     rt().block_on(async move {
         let c = client();
-        // A querier may do neither.
+        // A querier may do none of it.
         let (lin, _) = session(&url, "lin.meiling").await;
-        for page in ["/audit", "/admin/usage-log"] {
+        for page in ["/audit", "/admin/usage-log", "/admin/bind-card"] {
             let r = c
                 .get(format!("{url}{page}"))
                 .header("cookie", &lin)
@@ -107,6 +108,32 @@ fn the_administrator_imports_usage_logs_and_the_auditor_searches_by_subject() {
         assert!(!page.contains("A123456788"), "the bad value is not echoed");
         let r = upload(&url, &admin, "forged", csv).await;
         assert_eq!(r.status(), 403);
+
+        // Card renewal: the administrator binds lin's card again (the certificate only).
+        let bundle = std::fs::read_to_string(data.join("demo-ca/cards/lin.meiling.pem")).unwrap();
+        let start = bundle.find("-----BEGIN CERTIFICATE-----").unwrap();
+        let end = bundle.find("-----END CERTIFICATE-----").unwrap() + 25;
+        let cert = bundle[start..end].to_string();
+        let bind = |account: &str, cert: String| {
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", csrf.clone())
+                .text("account", account.to_string())
+                .part(
+                    "certificate",
+                    reqwest::multipart::Part::bytes(cert.into_bytes()).file_name("card.pem"),
+                );
+            c.post(format!("{url}/admin/bind-card"))
+                .header("cookie", &admin)
+                .multipart(form)
+                .send()
+        };
+        let r = bind("lin.meiling", cert.clone()).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("已綁定 lin.meiling"));
+        // The same card for someone else: refused with the reason.
+        let r = bind("chen.jianhong", cert).await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("binding.name_mismatch"));
 
         // The ethics auditor searches by subject: POST only, the ID never in a URL.
         let (auditor, csrf) = session(&url, "zheng.zhihao").await;
