@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use querywarden_domain::audit_event::{AuditAction, AuditEvent};
 use querywarden_domain::org::Account;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard};
-use querywarden_storage::{CertificateBinding, Store};
+use querywarden_storage::Store;
 
 use crate::demo::DEMO_ACCOUNTS;
 pub use crate::binding::binding_of;
