@@ -53,8 +53,12 @@ pub async fn bind_card(
         .by(actor);
     let refuse = |failure: AuthFailure| async {
         let mut tx = store.begin().await?;
-        tx.append_audit(&event.clone().outcome(Outcome::Refused(failure.code.clone())))
-            .await?;
+        tx.append_audit(
+            &event
+                .clone()
+                .outcome(Outcome::Refused(failure.code.clone())),
+        )
+        .await?;
         tx.commit().await?;
         Ok::<_, AppError>(Err(failure))
     };
@@ -65,13 +69,8 @@ pub async fn bind_card(
         Ok(der) => der,
         Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,
     };
-    let cert = match verify_client_certificate(
-        &[der],
-        &ctx.anchors,
-        &ctx.crls,
-        ctx.revocation,
-        now,
-    ) {
+    let cert = match verify_client_certificate(&[der], &ctx.anchors, &ctx.crls, ctx.revocation, now)
+    {
         Ok(c) => c,
         Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,
     };
@@ -98,7 +97,10 @@ pub async fn bind_card(
         .await;
     }
     if let Some((owner, _)) = store
-        .binding_by_certificate(&cert.issuer_key_id.clone().unwrap_or_default(), &cert.serial_hex)
+        .binding_by_certificate(
+            &cert.issuer_key_id.clone().unwrap_or_default(),
+            &cert.serial_hex,
+        )
         .await?
         && owner != person.id
     {

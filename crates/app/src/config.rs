@@ -6,7 +6,12 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use querywarden_domain::org::Account;
+use querywarden_domain::permission::recertification::RecertificationPolicy;
 use serde::{Deserialize, Serialize};
+
+use crate::permission::PermissionPolicy;
+use crate::registration::RegistrationSettings;
 
 /// A configuration value that is wrong, with the dotted key that holds it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -222,6 +227,102 @@ impl Default for RawLog {
     }
 }
 
+/// `[permission]`: who deputises for the permission administrator and the numbers of
+/// reminders, recertification and idle accounts (maps to [`PermissionPolicy`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawPermission {
+    /// 代理人: the account that handles the permission administrator's own applications.
+    pub deputy_administrator: Option<String>,
+    /// A pending step is flagged for a reminder after this many working days.
+    pub reminder_working_days: i32,
+    /// Accounts not used for this many days are disabled (資通系統防護基準 1-1-3).
+    pub idle_account_days: i32,
+    /// Grants not used for this many months are proposed for removal at recertification.
+    pub unused_months: i32,
+    /// Working days a supervisor has to answer a recertification round.
+    pub recertification_working_days: i32,
+}
+
+impl Default for RawPermission {
+    fn default() -> Self {
+        let p = PermissionPolicy::default();
+        Self {
+            deputy_administrator: None,
+            reminder_working_days: p.reminder_working_days,
+            idle_account_days: p.recertification.idle_account_days,
+            unused_months: p.recertification.unused_months,
+            recertification_working_days: p.recertification.response_working_days,
+        }
+    }
+}
+
+/// `[scim]`: the HR system's bearer token for `/scim/v2/Users`, stored only as its SHA-256.
+/// Without it the SCIM endpoint does not exist (404).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawScim {
+    /// Lower- or upper-case hex of SHA-256(token), 64 characters.
+    pub token_sha256: Option<String>,
+}
+
+/// `[registration.snooping]`: the action of each snooping rule (issue 8 item 6): `block`,
+/// `second_approver`, `warn` or `alert_ethics`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSnooping {
+    pub subject_is_party: String,
+    pub subject_is_staff: String,
+    pub same_surname: String,
+    pub restricted_list: String,
+}
+
+impl Default for RawSnooping {
+    fn default() -> Self {
+        use querywarden_domain::snooping::{SnoopingPolicy, SnoopingRule};
+        let p = SnoopingPolicy::default();
+        let code = |r: SnoopingRule| p.actions.get(&r).map_or("warn", |a| a.code()).to_string();
+        Self {
+            subject_is_party: code(SnoopingRule::SubjectIsParty),
+            subject_is_staff: code(SnoopingRule::SubjectIsStaff),
+            same_surname: code(SnoopingRule::SameSurname),
+            restricted_list: code(SnoopingRule::RestrictedList),
+        }
+    }
+}
+
+/// `[registration]`: query registration, approval and result keeping (§4–§6; maps to
+/// [`RegistrationSettings`]). The agency code sent to BLI is `bli.agency_code`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawRegistration {
+    /// §5: an approval is valid this many days from the moment of approval.
+    pub approval_validity_days: u32,
+    /// §6: results are kept this many days unless a legal basis says otherwise.
+    pub retention_days: u32,
+    /// Retention in days per legal-basis id (e.g. `social-assistance-44-3-1 = 730`).
+    pub retention_by_legal_basis: std::collections::BTreeMap<String, u32>,
+    /// Results whose keeping ends within this many days show as expiring.
+    pub expiring_within_days: u32,
+    /// Most rows a batch CSV may hold.
+    pub max_batch_rows: usize,
+    pub snooping: RawSnooping,
+}
+
+impl Default for RawRegistration {
+    fn default() -> Self {
+        let s = RegistrationSettings::default();
+        Self {
+            approval_validity_days: s.approval_validity_days,
+            retention_days: s.retention.default_days,
+            retention_by_legal_basis: Default::default(),
+            expiring_within_days: s.expiring_within_days,
+            max_batch_rows: s.max_batch_rows,
+            snooping: RawSnooping::default(),
+        }
+    }
+}
+
 /// The file as written, before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -234,6 +335,9 @@ pub struct RawConfig {
     pub session: RawSession,
     pub auth: RawAuth,
     pub log: RawLog,
+    pub permission: RawPermission,
+    pub scim: RawScim,
+    pub registration: RawRegistration,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -258,6 +362,12 @@ pub struct Config {
     pub auth: RawAuth,
     pub log_json: bool,
     pub log_level: String,
+    /// `[permission]`.
+    pub permission: PermissionPolicy,
+    /// `[scim] token_sha256`: SHA-256 of the HR system's bearer token.
+    pub scim_token_sha256: Option<[u8; 32]>,
+    /// `[registration]` (with `bli.agency_code`).
+    pub registration: RegistrationSettings,
 }
 
 impl Config {
@@ -303,6 +413,37 @@ impl Config {
     }
 }
 
+/// Builds the connected-mode connector from `[bli]`: base URL, timeouts, retries, optional
+/// client certificate and key (mutual TLS) and CA bundle, each file read now so that a bad
+/// file stops start-up with its key named.
+pub fn bli_connector(bli: &RawBli) -> Result<querywarden_bli::HttpConnector, ConfigError> {
+    use querywarden_bli::{ConnectorConfigError, HttpConnector, HttpConnectorConfig};
+    let read = |key: &str, p: &Path| {
+        std::fs::read(p)
+            .map_err(|e| ConfigError::invalid(key, format!("無法讀取 {}：{e}", p.display())))
+    };
+    let mut c = HttpConnectorConfig::new(bli.base_url.clone());
+    c.connect_timeout = std::time::Duration::from_millis(bli.connect_timeout_ms);
+    c.read_timeout = std::time::Duration::from_millis(bli.read_timeout_ms);
+    c.max_retries = bli.max_retries;
+    if let (Some(cert), Some(key)) = (&bli.client_cert, &bli.client_key) {
+        c.client_cert_pem = Some((read("bli.client_cert", cert)?, read("bli.client_key", key)?));
+    }
+    if let Some(ca) = &bli.ca_bundle {
+        c.ca_bundle_pem = Some(read("bli.ca_bundle", ca)?);
+    }
+    HttpConnector::new(c).map_err(|e| {
+        let key = match e {
+            ConnectorConfigError::BadUrl | ConnectorConfigError::InsecureHttp => "bli.base_url",
+            ConnectorConfigError::ClientIdentity(_) => "bli.client_cert",
+            ConnectorConfigError::CaBundle(_) => "bli.ca_bundle",
+            ConnectorConfigError::ZeroLimit => "bli.read_timeout_ms",
+            ConnectorConfigError::Client(_) => "bli",
+        };
+        ConfigError::invalid(key, e.to_string())
+    })
+}
+
 impl RawConfig {
     /// §3 mutual TLS: the server terminates TLS, so it needs its own certificate and key,
     /// and the card trust anchors to ask browsers for. TLS files without mutual TLS are
@@ -346,6 +487,154 @@ impl RawConfig {
             ));
         }
         Ok(Some(ServerTls { cert, key }))
+    }
+
+    fn permission_policy(&self) -> Result<PermissionPolicy, ConfigError> {
+        let p = &self.permission;
+        let deputy = match p.deputy_administrator.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(a) => Some(Account::parse(a).map_err(|_| {
+                ConfigError::invalid(
+                    "permission.deputy_administrator",
+                    "須為帳號名稱，例如 li.guowei",
+                )
+            })?),
+        };
+        let range = |key: &str, v: i32, lo: i32, hi: i32| {
+            if (lo..=hi).contains(&v) {
+                Ok(v)
+            } else {
+                Err(ConfigError::invalid(
+                    key,
+                    format!("須介於 {lo} 與 {hi} 之間"),
+                ))
+            }
+        };
+        Ok(PermissionPolicy {
+            deputy_administrator: deputy,
+            reminder_working_days: range(
+                "permission.reminder_working_days",
+                p.reminder_working_days,
+                1,
+                30,
+            )?,
+            recertification: RecertificationPolicy {
+                unused_months: range("permission.unused_months", p.unused_months, 1, 24)?,
+                idle_account_days: range(
+                    "permission.idle_account_days",
+                    p.idle_account_days,
+                    1,
+                    365,
+                )?,
+                response_working_days: range(
+                    "permission.recertification_working_days",
+                    p.recertification_working_days,
+                    1,
+                    60,
+                )?,
+            },
+        })
+    }
+
+    fn registration_settings(&self) -> Result<RegistrationSettings, ConfigError> {
+        use querywarden_domain::catalogue::LegalBasisId;
+        use querywarden_domain::snooping::{SnoopingAction, SnoopingRule};
+        let r = &self.registration;
+        let mut s = RegistrationSettings::default();
+        let range = |key: &str, v: u32, lo: u32, hi: u32| {
+            if (lo..=hi).contains(&v) {
+                Ok(v)
+            } else {
+                Err(ConfigError::invalid(
+                    key,
+                    format!("須介於 {lo} 與 {hi} 之間"),
+                ))
+            }
+        };
+        s.approval_validity_days = range(
+            "registration.approval_validity_days",
+            r.approval_validity_days,
+            1,
+            30,
+        )?;
+        s.retention.default_days = range("registration.retention_days", r.retention_days, 1, 3650)?;
+        for (basis, days) in &r.retention_by_legal_basis {
+            let key = format!("registration.retention_by_legal_basis.{basis}");
+            let id = LegalBasisId::new(basis.trim())
+                .map_err(|_| ConfigError::invalid(&key, "法令依據代碼格式錯誤"))?;
+            s.retention
+                .by_legal_basis
+                .insert(id, range(&key, *days, 1, 3650)?);
+        }
+        s.expiring_within_days = range(
+            "registration.expiring_within_days",
+            r.expiring_within_days,
+            1,
+            365,
+        )?;
+        if !(1..=100_000).contains(&r.max_batch_rows) {
+            return Err(ConfigError::invalid(
+                "registration.max_batch_rows",
+                "須介於 1 與 100000 之間",
+            ));
+        }
+        s.max_batch_rows = r.max_batch_rows;
+        let sn = &r.snooping;
+        for (rule, key, code) in [
+            (
+                SnoopingRule::SubjectIsParty,
+                "registration.snooping.subject_is_party",
+                &sn.subject_is_party,
+            ),
+            (
+                SnoopingRule::SubjectIsStaff,
+                "registration.snooping.subject_is_staff",
+                &sn.subject_is_staff,
+            ),
+            (
+                SnoopingRule::SameSurname,
+                "registration.snooping.same_surname",
+                &sn.same_surname,
+            ),
+            (
+                SnoopingRule::RestrictedList,
+                "registration.snooping.restricted_list",
+                &sn.restricted_list,
+            ),
+        ] {
+            let action = SnoopingAction::parse_code(code.trim()).ok_or_else(|| {
+                ConfigError::invalid(key, "須為 block、second_approver、warn 或 alert_ethics")
+            })?;
+            s.snooping.actions.insert(rule, action);
+        }
+        let agency = self.bli.agency_code.trim();
+        if agency.is_empty()
+            || agency.len() > 40
+            || !agency
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(ConfigError::invalid(
+                "bli.agency_code",
+                "須為 1 至 40 個英數字、- 或 _",
+            ));
+        }
+        s.agency_code = agency.to_string();
+        Ok(s)
+    }
+
+    fn scim_token(&self) -> Result<Option<[u8; 32]>, ConfigError> {
+        let Some(hex_text) = self.scim.token_sha256.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(hex_text, &mut out).map_err(|_| {
+            ConfigError::invalid(
+                "scim.token_sha256",
+                "須為權杖 SHA-256 雜湊的 64 個十六進位字元",
+            )
+        })?;
+        Ok(Some(out))
     }
 
     pub fn validate(self) -> Result<Config, ConfigError> {
@@ -457,6 +746,9 @@ impl RawConfig {
                 "須為 error、warn、info、debug 或 trace",
             ));
         }
+        let permission = self.permission_policy()?;
+        let scim_token_sha256 = self.scim_token()?;
+        let registration = self.registration_settings()?;
         let key_dir = self
             .keys
             .dir
@@ -474,6 +766,9 @@ impl RawConfig {
             auth: self.auth,
             log_json,
             log_level: self.log.level,
+            permission,
+            scim_token_sha256,
+            registration,
         })
     }
 }
@@ -586,6 +881,87 @@ mod tests {
             "{err:?}"
         );
         assert_eq!(RawConfig::default().validate().unwrap().tls, None);
+    }
+
+    #[test]
+    fn the_permission_and_scim_sections_are_validated_by_key() {
+        let c = load_str(
+            "[permission]\ndeputy_administrator = \"li.guowei\"\nreminder_working_days = 5\nidle_account_days = 60\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.permission.deputy_administrator,
+            Some(Account::parse("li.guowei").unwrap())
+        );
+        assert_eq!(c.permission.reminder_working_days, 5);
+        assert_eq!(c.permission.recertification.idle_account_days, 60);
+        assert_eq!(c.scim_token_sha256, None);
+        for (toml, key) in [
+            (
+                "[permission]\ndeputy_administrator = \"Not An Account!\"\n",
+                "permission.deputy_administrator",
+            ),
+            (
+                "[permission]\nreminder_working_days = 0\n",
+                "permission.reminder_working_days",
+            ),
+            (
+                "[permission]\nidle_account_days = 0\n",
+                "permission.idle_account_days",
+            ),
+            ("[scim]\ntoken_sha256 = \"abc\"\n", "scim.token_sha256"),
+        ] {
+            let err = load_str(toml).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { key: ref k, .. } if k == key),
+                "{toml}: {err:?}"
+            );
+        }
+        let hex64 = "ab".repeat(32);
+        let c = load_str(&format!("[scim]\ntoken_sha256 = \"{hex64}\"\n")).unwrap();
+        assert_eq!(c.scim_token_sha256, Some([0xab; 32]));
+    }
+
+    #[test]
+    fn the_registration_section_is_validated_by_key() {
+        use querywarden_domain::snooping::{SnoopingAction, SnoopingRule};
+        let c = load_str("").unwrap();
+        assert_eq!(c.registration.approval_validity_days, 7);
+        assert_eq!(c.registration.agency_code, "KHH-SOCBU");
+        let c = load_str(
+            "[registration]\napproval_validity_days = 3\nretention_days = 730\n\
+             [registration.retention_by_legal_basis]\nsocial-assistance-44-3-1 = 90\n\
+             [registration.snooping]\nsame_surname = \"alert_ethics\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.registration.approval_validity_days, 3);
+        assert_eq!(c.registration.retention.default_days, 730);
+        assert_eq!(c.registration.retention.by_legal_basis.len(), 1);
+        assert_eq!(
+            c.registration.snooping.actions[&SnoopingRule::SameSurname],
+            SnoopingAction::AlertEthics
+        );
+        for (toml, key) in [
+            (
+                "[registration]\napproval_validity_days = 0\n",
+                "registration.approval_validity_days",
+            ),
+            (
+                "[registration]\nretention_days = 99999\n",
+                "registration.retention_days",
+            ),
+            (
+                "[registration.snooping]\nsubject_is_party = \"ignore\"\n",
+                "registration.snooping.subject_is_party",
+            ),
+            ("[bli]\nagency_code = \"a b\"\n", "bli.agency_code"),
+        ] {
+            let err = load_str(toml).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { key: ref k, .. } if k == key),
+                "{toml}: {err:?}"
+            );
+        }
     }
 
     #[test]

@@ -16,8 +16,8 @@ use querywarden_domain::org::Account;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard};
 use querywarden_storage::Store;
 
-use crate::demo::DEMO_ACCOUNTS;
 pub use crate::binding::binding_of;
+use crate::demo::DEMO_ACCOUNTS;
 use crate::{AppError, auth};
 
 /// The password of every demo account (meets the password policy).

@@ -1,6 +1,7 @@
 //! Scheduled work the rules ask for without anyone pressing a button: personnel changes that
 //! reach their effective date (§2), recertification rounds past their deadline, idle accounts
-//! (資通系統防護基準 1-1-3). Each job is its own use case with its own audit records; a failing
+//! (資通系統防護基準 1-1-3), query results past their keeping period (§6, crypto-shredding).
+//! Each job is its own use case with its own audit records; a failing
 //! job is reported and the others still run.
 
 use jiff::Timestamp;
@@ -35,6 +36,13 @@ pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Ve
                 .map(|v| v.len())
                 .map_err(|e| e.to_string()),
         ),
+        (
+            "result_destruction",
+            crate::execution::destroy_due(store, now, &op.request_id)
+                .await
+                .map(|r| r.destroyed.len())
+                .map_err(|e| e.to_string()),
+        ),
     ]
 }
 
@@ -52,7 +60,7 @@ mod tests {
         let app = App::open(raw.validate().unwrap()).await.unwrap();
         app.seed_demo().await.unwrap();
         let outcomes = run_due(&app, &PermissionPolicy::default(), Timestamp::now()).await;
-        assert_eq!(outcomes.len(), 3);
+        assert_eq!(outcomes.len(), 4);
         for (name, r) in outcomes {
             assert_eq!(r, Ok(0), "{name}");
         }
@@ -64,6 +72,121 @@ mod tests {
             .find(|(n, _)| *n == "idle_accounts")
             .unwrap();
         assert!(matches!(idle.1, Ok(n) if n > 0), "{outcomes:?}");
+        app.close().await;
+    }
+
+    #[tokio::test]
+    async fn the_destruction_job_shreds_a_result_once_its_keeping_period_is_over() {
+        use crate::auth::SignedIn;
+        use crate::registration::{self, RegisterQueryRequest};
+        use querywarden_domain::org::Account;
+        use querywarden_storage::SessionRow;
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sim = querywarden_bli::simulator::spawn(Default::default(), listener)
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut raw = RawConfig::default();
+        raw.server.demo = true;
+        raw.storage.data_dir = dir.path().to_path_buf();
+        raw.bli.base_url = sim.base_url();
+        let app = App::open(raw.validate().unwrap()).await.unwrap();
+        app.seed_demo().await.unwrap();
+        let now = Timestamp::now();
+        crate::demo_grants::grant_demo_queriers(
+            app.store(),
+            app.keys(),
+            &PermissionPolicy::default(),
+            now,
+            "t",
+        )
+        .await
+        .unwrap();
+        let person = |a: &str| {
+            let app = app.clone();
+            let a = a.to_string();
+            async move {
+                app.store()
+                    .person_by_account(&Account::parse(&a).unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        };
+        let lin = person("lin.meiling").await;
+        let chen = person("chen.jianhong").await;
+        let session = SessionRow {
+            token_hash: "tok-lin".into(),
+            person: lin.id,
+            csrf_token: "csrf".into(),
+            created_at: now,
+            last_seen_at: now,
+            locked: false,
+            ended: false,
+            cert_fingerprint: "fp".into(),
+            client_addr: None,
+        };
+        let mut tx = app.store().begin().await.unwrap();
+        tx.insert_session(&session).await.unwrap();
+        tx.commit().await.unwrap();
+        let desk = app.desk();
+        let form = RegisterQueryRequest {
+            subject_name: "王大同".into(),
+            subject_id: "F131104093".into(),
+            linked_id: None,
+            items: vec!["C0101".into()],
+            legal_basis: "social-assistance-44-3-1".into(),
+            relevance: "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入".into(),
+            case_no: None,
+            needer: None,
+            querier: lin.id,
+        };
+        let no = registration::register(&desk, &lin, &form, now, "r")
+            .await
+            .unwrap()
+            .unwrap()
+            .no;
+        let cap = registration::approver_of(&desk, &chen, no)
+            .await
+            .unwrap()
+            .unwrap();
+        registration::approve(&desk, cap, None, now, "r")
+            .await
+            .unwrap()
+            .unwrap();
+        let who = SignedIn {
+            session,
+            person: lin.clone(),
+        };
+        crate::execution::execute_connected(
+            &desk,
+            app.connector().unwrap(),
+            &who,
+            no,
+            None,
+            now,
+            "r",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let outcome = |o: Vec<JobOutcome>| {
+            o.into_iter()
+                .find(|(n, _)| *n == "result_destruction")
+                .unwrap()
+                .1
+        };
+        let policy = PermissionPolicy::default();
+        assert_eq!(outcome(run_due(&app, &policy, now).await), Ok(0));
+        let later = now + jiff::SignedDuration::from_hours(24 * 400);
+        assert_eq!(outcome(run_due(&app, &policy, later).await), Ok(1));
+        assert_eq!(outcome(run_due(&app, &policy, later).await), Ok(0));
+        let c = querywarden_domain::catalogue::ServiceItemCode::parse("C0101").unwrap();
+        let seen = crate::execution::view_result(&desk, &lin, no, &c, later, "r")
+            .await
+            .unwrap();
+        assert_eq!(seen.unwrap_err().code(), "result.destroyed");
         app.close().await;
     }
 }

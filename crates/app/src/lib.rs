@@ -11,7 +11,10 @@ pub mod custody;
 pub mod demo;
 #[cfg(feature = "demo")]
 pub mod demo_cards;
+#[cfg(feature = "demo")]
+pub mod demo_grants;
 pub mod execution;
+pub mod grants;
 pub mod jobs;
 pub mod keys;
 pub mod permission;
@@ -74,6 +77,13 @@ struct Inner {
     /// Trust anchors and sign-in policies; absent only when no trust anchors are configured
     /// (then nobody can sign in).
     auth: Option<auth::AuthContext>,
+    /// Issue 7's grants, as the registration desk reads them.
+    grants: grants::StoreGrants,
+    /// Staff and restricted-list digests for the snooping checks (empty until a deployment
+    /// loads them).
+    screen: registration::ScreenList,
+    /// The BLI connector of connected mode (`bli.mode = "connected"`), shared by requests.
+    connector: Option<querywarden_bli::HttpConnector>,
 }
 
 impl std::fmt::Debug for App {
@@ -104,12 +114,19 @@ impl App {
             Some(_) => Some(auth::AuthContext::from_files(&config)?),
             None => None,
         };
+        let connector = match config.bli.mode {
+            config::BliMode::Connected => Some(config::bli_connector(&config.bli)?),
+            config::BliMode::Portal => None,
+        };
         Ok(App {
             inner: Arc::new(Inner {
+                grants: grants::StoreGrants::new(store.clone()),
+                screen: registration::ScreenList::new(),
                 store,
                 keys,
                 config,
                 auth,
+                connector,
             }),
         })
     }
@@ -128,6 +145,23 @@ impl App {
 
     pub fn auth(&self) -> Option<&auth::AuthContext> {
         self.inner.auth.as_ref()
+    }
+
+    /// The registration desk (issue 8) for one request: store, keys, `[registration]`
+    /// settings, issue 7's grants and the snooping screen.
+    pub fn desk(&self) -> registration::Desk<'_, grants::StoreGrants> {
+        registration::Desk {
+            store: &self.inner.store,
+            keys: &self.inner.keys,
+            settings: &self.inner.config.registration,
+            grants: &self.inner.grants,
+            screen: &self.inner.screen,
+        }
+    }
+
+    /// The BLI connector, in connected mode only.
+    pub fn connector(&self) -> Option<&querywarden_bli::HttpConnector> {
+        self.inner.connector.as_ref()
     }
 
     pub async fn readiness(&self) -> Readiness {

@@ -30,13 +30,16 @@ use querywarden_domain::retention::RetentionPolicy;
 use querywarden_domain::roc_date::{RocDate, taipei_date};
 use querywarden_domain::snooping::{self, SnoopingFacts, SnoopingPolicy};
 use querywarden_storage::{
-    DecisionKind, ExecutionRow, NewDecision, NewRegistration, RegistrationFilter, ResultRow,
-    SealedBlob, Store, WriteTx,
+    DecisionKind, NewDecision, NewRegistration, RegistrationFilter, SealedBlob, Store, WriteTx,
 };
 
 use crate::AppError;
 use crate::custody::{self, CustodyError};
+
 use crate::keys::KeyRing;
+pub use querywarden_storage::{ExecutionMode, ExecutionOutcome, QueryRequestRow, RequestState};
+/// Storage rows the desk's answers carry (for the web layer, which does not use storage).
+pub use querywarden_storage::{ExecutionRow, ResultRow};
 
 // ---------------------------------------------------------------------------------------
 // Settings and injected sources
@@ -1270,7 +1273,7 @@ pub struct RegistrationSummary {
     pub remaining_items: BTreeSet<ServiceItemCode>,
 }
 
-fn summary(r: &Registration) -> RegistrationSummary {
+pub(crate) fn summary(r: &Registration) -> RegistrationSummary {
     RegistrationSummary {
         no: r.no,
         date: r.date,

@@ -452,3 +452,93 @@ pub async fn record_delivery<G: GrantSource>(
     tx.commit().await?;
     Ok(Ok(()))
 }
+
+// ---------------------------------------------------------------------------------------
+// Looking at requests
+
+/// A Form 3 request as shown to its requester, the responsible unit's reviewers, the
+/// assigned querier and ethics auditors: the form, its subjects (ID masked) and the
+/// registrations it became, with their results' metadata (never content).
+#[derive(Debug, Clone)]
+pub struct RequestView {
+    pub request: QueryRequestRow,
+    /// (name, masked ID) per subject, in the order filed.
+    pub subjects: Vec<(String, String)>,
+    pub registrations: Vec<crate::registration::RegistrationSummary>,
+    /// Result metadata per registration: (registration, item, destroyed).
+    pub results: Vec<(
+        querywarden_domain::registration::RegistrationNo,
+        querywarden_domain::catalogue::ServiceItemCode,
+        bool,
+    )>,
+}
+
+fn may_see_request(viewer: &Person, r: &QueryRequestRow) -> bool {
+    r.applicant == viewer.id
+        || r.assigned_querier == Some(viewer.id)
+        || (viewer.has_role(Role::ResponsibleUnitReviewer) && viewer.unit == r.responsible_unit)
+        || viewer.has_role(Role::EthicsAuditor)
+}
+
+/// One request, for those entitled to it (see [`RequestView`]). Not audited: it shows the
+/// names and masked IDs the requester typed in; results are opened (and audited) one by one.
+pub async fn request_view<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    viewer: &Person,
+    no: RequestNo,
+) -> Decided<RequestView> {
+    let Some(r) = desk.store.request_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    if !may_see_request(viewer, &r) {
+        return Ok(Err(RegistrationError::NotAllowed.into()));
+    }
+    let rows = {
+        let mut tx = desk.store.begin().await?;
+        let rows = tx.request_subjects(r.id).await?;
+        drop(tx);
+        rows
+    };
+    let mut subjects = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let s = open_subject(desk.keys, &row.sealed, &subject_aad(no, row.position))?;
+        subjects.push((s.name().to_string(), s.id().masked()));
+    }
+    let regs = desk
+        .store
+        .registrations(&querywarden_storage::RegistrationFilter {
+            request: Some(r.id),
+            ..Default::default()
+        })
+        .await?;
+    let mut results = Vec::new();
+    for g in &regs {
+        for res in desk.store.results_of(g.id).await? {
+            results.push((g.no, res.item, res.destroyed_at.is_some()));
+        }
+    }
+    Ok(Ok(RequestView {
+        request: r,
+        subjects,
+        registrations: regs.iter().map(crate::registration::summary).collect(),
+        results,
+    }))
+}
+
+/// The requests a person filed, and (for responsible-unit reviewers) those addressed to
+/// their unit, newest first.
+pub async fn requests_of<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    person: &Person,
+) -> Result<Vec<QueryRequestRow>, AppError> {
+    let mut out = desk.store.requests(None, Some(person.id), None).await?;
+    if person.has_role(Role::ResponsibleUnitReviewer) {
+        for r in desk.store.requests(Some(&person.unit), None, None).await? {
+            if !out.iter().any(|o| o.id == r.id) {
+                out.push(r);
+            }
+        }
+    }
+    out.sort_by_key(|r| std::cmp::Reverse(r.id));
+    Ok(out)
+}

@@ -13,9 +13,9 @@ use jiff::{SignedDuration, Timestamp};
 use querywarden_app::auth::{
     self, AuthContext, LoginRequest, MutualTlsLoginRequest, SessionRefusal,
 };
+use querywarden_app::binding::binding_of;
 use querywarden_app::config::RawConfig;
 use querywarden_app::demo;
-use querywarden_app::binding::binding_of;
 use querywarden_domain::auth::SessionStatus;
 use querywarden_domain::org::{Account, PersonId};
 use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
@@ -788,9 +788,14 @@ async fn the_administrator_binds_a_renewed_card_and_the_old_one_stops_working() 
     .await
     .unwrap()
     .unwrap();
-    let renewed = w
-        .ca
-        .issue_citizen_with(key("card-b-key"), "林美玲", "1234", now(), Default::default())
+    let renewed =
+        w.ca.issue_citizen_with(
+            key("card-b-key"),
+            "林美玲",
+            "1234",
+            now(),
+            Default::default(),
+        )
         .unwrap();
     let lin = Account::parse("lin.meiling").unwrap();
     let bound = querywarden_app::binding::bind_card(
@@ -816,7 +821,12 @@ async fn the_administrator_binds_a_renewed_card_and_the_old_one_stops_working() 
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
     assert_eq!(refused_code(&w, req).await, "login.certificate_unbound");
     let req = request(&w, &renewed, "lin.meiling", PASSWORD, "flow-3").await;
-    assert!(auth::login(&w.store, &w.ctx, req, now()).await.unwrap().is_ok());
+    assert!(
+        auth::login(&w.store, &w.ctx, req, now())
+            .await
+            .unwrap()
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -834,14 +844,27 @@ async fn a_card_that_does_not_name_the_person_or_comes_from_elsewhere_is_not_bou
                 .code
         }
     };
-    let someone_else = w
-        .ca
-        .issue_citizen_with(key("card-b-key"), "王大明", "1234", now(), Default::default())
+    let someone_else =
+        w.ca.issue_citizen_with(
+            key("card-b-key"),
+            "王大明",
+            "1234",
+            now(),
+            Default::default(),
+        )
         .unwrap();
-    assert_eq!(bind(someone_else.certificate_der().unwrap()).await, "binding.name_mismatch");
-    let wrong_digits = w
-        .ca
-        .issue_citizen_with(key("card-b-key"), "林美玲", "9999", now(), Default::default())
+    assert_eq!(
+        bind(someone_else.certificate_der().unwrap()).await,
+        "binding.name_mismatch"
+    );
+    let wrong_digits =
+        w.ca.issue_citizen_with(
+            key("card-b-key"),
+            "林美玲",
+            "9999",
+            now(),
+            Default::default(),
+        )
         .unwrap();
     assert_eq!(
         bind(wrong_digits.certificate_der().unwrap()).await,
@@ -849,9 +872,18 @@ async fn a_card_that_does_not_name_the_person_or_comes_from_elsewhere_is_not_bou
     );
     let other = DemoCa::from_keys(key("other-root-key"), key("other-g3-key"), now()).unwrap();
     let foreign = other
-        .issue_citizen_with(key("card-b-key"), "林美玲", "1234", now(), Default::default())
+        .issue_citizen_with(
+            key("card-b-key"),
+            "林美玲",
+            "1234",
+            now(),
+            Default::default(),
+        )
         .unwrap();
-    assert_eq!(bind(foreign.certificate_der().unwrap()).await, "pki.unknown_issuer");
+    assert_eq!(
+        bind(foreign.certificate_der().unwrap()).await,
+        "pki.unknown_issuer"
+    );
     // chen's card is bound to chen.
     let chen_binding = w.store.binding_of(w.chen).await.unwrap().unwrap();
     assert_ne!(chen_binding.subject_cn, "林美玲");

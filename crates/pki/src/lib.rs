@@ -110,4 +110,3 @@ pub fn certificate_der(der_or_pem: &[u8]) -> Result<Vec<u8>, PkiError> {
         Ok(der_or_pem.to_vec())
     }
 }
-

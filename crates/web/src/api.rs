@@ -270,6 +270,13 @@ pub fn openapi_document() -> Value {
                 "summary": "最新簽章查核點 latest signed audit checkpoint (C2SP signed note)",
                 "responses": { "200": { "description": "signed note", "content": { "text/plain": {} } },
                     "404": { "description": "none yet" } } }),
+            p if p.starts_with("/api/v1/permissions/") => {
+                crate::permission_api::openapi_operation(method, p)
+            }
+            p if p.starts_with("/api/v1/registrations") || p.starts_with("/api/v1/requests") => {
+                crate::registration_api::openapi_operation(method, p)
+                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
+            }
             _ => json!({ "responses": { "200": { "description": "ok" } } }),
         };
         let entry = paths

@@ -11,6 +11,12 @@ pub mod auth_pages;
 pub mod error;
 pub mod i18n;
 pub mod pages;
+pub mod permission_api;
+pub mod permission_pages;
+pub mod permission_templates;
+pub mod registration_api;
+pub mod registration_pages;
+pub mod registration_templates;
 pub mod session;
 pub mod templates;
 pub mod tls;
@@ -95,6 +101,42 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/audit/checkpoint"),
     ("get", "/api/v1/me"),
     ("post", "/api/v1/session/lock"),
+    ("get", "/api/v1/permissions/applications"),
+    ("post", "/api/v1/permissions/applications"),
+    ("get", "/api/v1/permissions/applications/{id}"),
+    ("put", "/api/v1/permissions/applications/{id}"),
+    ("post", "/api/v1/permissions/applications/{id}/submit"),
+    ("post", "/api/v1/permissions/applications/{id}/withdraw"),
+    ("post", "/api/v1/permissions/applications/{id}/decision"),
+    ("get", "/api/v1/permissions/inbox"),
+    ("get", "/api/v1/permissions/grants"),
+    ("get", "/api/v1/permissions/admin/grants"),
+    ("post", "/api/v1/permissions/admin/staff-import"),
+    ("post", "/api/v1/permissions/admin/accounts/enable"),
+    ("get", "/api/v1/permissions/staff-changes"),
+    ("get", "/api/v1/permissions/recertifications"),
+    ("post", "/api/v1/permissions/recertifications"),
+    ("get", "/api/v1/permissions/recertifications/{id}"),
+    (
+        "post",
+        "/api/v1/permissions/recertifications/{id}/decisions",
+    ),
+    ("post", "/api/v1/permissions/recertifications/{id}/close"),
+    ("post", "/api/v1/registrations"),
+    ("post", "/api/v1/registrations/batch"),
+    ("get", "/api/v1/registrations/inbox"),
+    ("get", "/api/v1/registrations/{no}"),
+    ("post", "/api/v1/registrations/{no}/reveal"),
+    ("post", "/api/v1/registrations/{no}/decision"),
+    ("post", "/api/v1/registrations/{no}/cancel"),
+    ("post", "/api/v1/registrations/{no}/execution"),
+    ("get", "/api/v1/registrations/{no}/results/{item}"),
+    ("post", "/api/v1/registrations/{no}/results/{item}/print"),
+    ("get", "/api/v1/requests"),
+    ("post", "/api/v1/requests"),
+    ("get", "/api/v1/requests/{no}"),
+    ("post", "/api/v1/requests/{no}/review"),
+    ("post", "/api/v1/requests/{no}/delivery"),
 ];
 
 /// Builds the whole router.
@@ -144,6 +186,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/units", get(api::units))
         .route("/api/v1/national-ids/check", post(api::check_national_id))
         .route("/api/v1/audit/checkpoint", get(api::latest_checkpoint))
+        .merge(permission_pages::routes())
+        .merge(registration_pages::routes())
         .merge(demo_routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))

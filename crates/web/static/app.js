@@ -78,6 +78,10 @@
     });
   }
 
+  // --- Print for the case file (§6): the numbered print view's button -------------------
+  var printButton = document.querySelector("[data-print]");
+  if (printButton) { printButton.addEventListener("click", function () { window.print(); }); }
+
   // --- Idle screen lock ------------------------------------------------------------------
   var body = document.body;
   var lockAfter = parseInt(body.getAttribute("data-lock-after-ms") || "0", 10);

@@ -11,6 +11,11 @@ use querywarden_app::App;
 use querywarden_app::config::RawConfig;
 use querywarden_app::demo::DEMO_ACCOUNTS;
 
+/// The DEMO bearer token of `/scim/v2/Users` (loopback only, like the whole demo).
+pub const DEMO_SCIM_TOKEN: &str = "demo-scim-token-115";
+const DEMO_SCIM_TOKEN_SHA256: &str =
+    "653b99626db5a8586eceeb202edaf719e11d9bc316dde96a38cdae6eb4d11afa";
+
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// 資料目錄 / data directory (reused when it exists)
@@ -35,6 +40,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     raw.server.demo = true;
     raw.storage.data_dir = args.data.clone();
     raw.bli.base_url = format!("http://{}", sim);
+    // Issue 7: li.guowei deputises for the permission administrator; the HR system's SCIM
+    // bearer token is DEMO_SCIM_TOKEN (its SHA-256 below).
+    raw.permission.deputy_administrator = Some("li.guowei".into());
+    raw.scim.token_sha256 = Some(DEMO_SCIM_TOKEN_SHA256.into());
     // The demo CA and a card per demo person, made once and reused (RSA keys take a moment).
     let trust = querywarden_app::demo_cards::ensure_demo_ca(&args.data, jiff::Timestamp::now())?;
     raw.auth.trust_anchors = Some(trust.anchors);
@@ -46,6 +55,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     querywarden_app::demo_cards::set_up_demo_sign_in(
         app.store(),
         &args.data,
+        jiff::Timestamp::now(),
+        &querywarden_app::new_request_id(),
+    )
+    .await?;
+    // Issue 8: lin.meiling and li.guowei get grants for all nine items (a Form 1 approved at
+    // every step, once), so registrations can be tried at once.
+    querywarden_app::demo_grants::grant_demo_queriers(
+        app.store(),
+        app.keys(),
+        &app.config().permission,
         jiff::Timestamp::now(),
         &querywarden_app::new_request_id(),
     )
@@ -64,6 +83,7 @@ fn print_banner(args: &DemoArgs, bound: SocketAddr, sim: SocketAddr) {
     println!("  網址 URL:        http://{bound}/");
     println!("  資料 data:       {}", args.data.display());
     println!("  勞保局模擬器 BLI simulator: http://{sim}/");
+    println!("  SCIM 權杖 token:  {DEMO_SCIM_TOKEN}（代理人 deputy administrator: li.guowei）");
     println!(
         "  示範帳號 demo accounts（密碼 password: {}；登入頁勾選「示範憑證」代替讀卡機 / tick the DEMO signer on the sign-in page）:",
         querywarden_app::demo_cards::DEMO_PASSWORD

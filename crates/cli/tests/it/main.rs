@@ -13,5 +13,7 @@ mod cli_config;
 mod cli_id;
 mod demo_server;
 mod mutual_tls;
+mod permissions_http;
+mod registrations_http;
 mod sign_in_http;
 mod support;

@@ -1,0 +1,360 @@
+//! Query registration over HTTP against the real binary (issue 8): register → approve →
+//! execute (connected, against the demo's in-process BLI simulator) → view (watermark,
+//! `no-store`) → print; the refusals a browser can meet (a second execution of the same item,
+//! a non-party viewing, a missing CSRF token); and a Form 3 request from the district office
+//! to the result it sees — through the pages and the JSON API.
+
+use super::sign_in_http::{client, cookie_value, login, set_cookies};
+use super::support::{reqwest::rt, spawn_demo_fast};
+
+const PASSWORD: &str = "demo-password-115";
+
+/// A signed-in browser: its session cookie and CSRF token.
+struct Browser {
+    url: String,
+    cookie: String,
+    csrf: String,
+    c: reqwest::Client,
+}
+
+impl Browser {
+    async fn sign_in(url: &str, account: &str) -> Browser {
+        let r = login(url, account, PASSWORD, "").await;
+        assert_eq!(r.status(), 303, "{account} signs in");
+        let session = cookie_value(&set_cookies(&r), "qw_session").unwrap();
+        let cookie = format!("qw_session={session}");
+        let c = client();
+        let me: serde_json::Value = c
+            .get(format!("{url}/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Browser {
+            url: url.to_string(),
+            csrf: me["csrf_token"].as_str().unwrap().to_string(),
+            cookie,
+            c,
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.c
+            .get(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A form POST; the CSRF token is added unless `csrf` is false.
+    async fn post(&self, path: &str, fields: &[(&str, &str)], csrf: bool) -> reqwest::Response {
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        if csrf {
+            body.push(("csrf", &self.csrf));
+        }
+        self.c
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .form(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn api_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.c
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// `/registrations/115-000001?notice=…` → `115-000001`.
+fn number_in(location: &str, prefix: &str) -> String {
+    location
+        .strip_prefix(prefix)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn register_approve_execute_view_print_and_the_refusals_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+        let huang = Browser::sign_in(&url, "huang.yating").await;
+
+        // The form offers lin's grants (demo: all nine items).
+        let form = lin.get("/registrations/new").await.text().await.unwrap();
+        assert!(form.contains("value=\"C0101\"") && form.contains("value=\"P0401\""));
+
+        // A placeholder relevance is refused with its rule, and the ID is not echoed back.
+        let fields = |relevance: &'static str| {
+            vec![
+                ("subject_name", "王大同"),
+                ("subject_id", "F131104093"),
+                ("items", "C0101"),
+                ("items", "B0101"),
+                ("legal_basis", "social-assistance-44-3-1"),
+                ("relevance", relevance),
+                ("case_no", "115社助字第12號"),
+                ("needer", ""),
+                ("querier", ""),
+            ]
+        };
+        let r = lin.post("/registrations", &fields("同上"), true).await;
+        assert_eq!(r.status(), 422);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("registration.relevance"), "{page}");
+        assert!(!page.contains("F131104093"));
+
+        // Register (lin for herself).
+        let r = lin
+            .post(
+                "/registrations",
+                &fields("申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入"),
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let no = number_in(&location(&r), "/registrations/");
+        let page = lin
+            .get(&format!("/registrations/{no}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("data-state=\"registered\""));
+        assert!(page.contains("F13******3") || !page.contains("F131104093"));
+
+        // CSRF missing: refused, nothing approved.
+        let r = chen
+            .post(
+                &format!("/registrations/{no}/approve"),
+                &[("comment", "")],
+                false,
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+
+        // The supervisor sees it in the inbox and approves.
+        let inbox = chen.get("/registrations").await.text().await.unwrap();
+        assert!(inbox.contains(&no));
+        let r = chen
+            .post(
+                &format!("/registrations/{no}/approve"),
+                &[("comment", "同意")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+
+        // Execute in connected mode against the simulator.
+        let r = lin
+            .post(&format!("/registrations/{no}/execute"), &[], true)
+            .await;
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        let page = lin
+            .get(&format!("/registrations/{no}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"result-open-C0101\""), "{page}");
+
+        // A second execution of the same item is refused by the policy.
+        let r = lin
+            .post(
+                &format!("/registrations/{no}/execute"),
+                &[("items", "C0101")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("policy.already_executed"));
+
+        // View: watermark naming the viewer, no-store.
+        let r = lin.get(&format!("/registrations/{no}/results/C0101")).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("檢視者 林美玲（lin.meiling）"), "{page}");
+        assert!(page.contains(&format!("登記編號 {no}")));
+        assert!(page.contains("class=\"watermark\""));
+        assert!(!page.contains("F131104093"));
+
+        // Print for the case file: numbered.
+        let r = lin
+            .post(
+                &format!("/registrations/{no}/results/C0101/print"),
+                &[],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("列印第 1 份"), "{page}");
+        let r = lin
+            .post(
+                &format!("/registrations/{no}/results/C0101/print"),
+                &[],
+                false,
+            )
+            .await;
+        assert_eq!(r.status(), 403, "print without CSRF");
+
+        // A colleague who is no party may not view it.
+        let r = huang
+            .get(&format!("/registrations/{no}/results/C0101"))
+            .await;
+        assert_eq!(r.status(), 403);
+        let r = huang.get(&format!("/registrations/{no}")).await;
+        assert_eq!(r.status(), 403);
+
+        // The JSON API tells the same story.
+        let j: serde_json::Value = lin
+            .get(&format!("/api/v1/registrations/{no}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(j["state"], "approved");
+        assert_eq!(j["executed_items"], serde_json::json!(["B0101", "C0101"]));
+        let r = lin
+            .api_post(
+                &format!("/api/v1/registrations/{no}/execution"),
+                serde_json::json!({ "items": ["B0101"] }),
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "policy.already_executed"
+        );
+        let r = huang
+            .get(&format!("/api/v1/registrations/{no}/results/C0101"))
+            .await;
+        assert_eq!(r.status(), 403);
+    });
+}
+
+#[test]
+fn a_form3_request_from_the_district_office_reaches_its_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let cai = Browser::sign_in(&url, "cai.peiling").await;
+        let li = Browser::sign_in(&url, "li.guowei").await;
+        let xu = Browser::sign_in(&url, "xu.wenjie").await;
+
+        // Declared count that does not match the list: refused, subjects not echoed.
+        let mut fields = vec![
+            ("applicant_title", "課員"),
+            ("phone", "07-5511111"),
+            ("fax", ""),
+            ("responsible_unit", "elderly-welfare"),
+            ("legal_basis", "senior-citizens-welfare-12-1-2"),
+            (
+                "relevance",
+                "中低收入老人生活津貼申請，需確認申請人就業收入",
+            ),
+            ("items", "C0101"),
+            ("subjects", "陳阿明,E123456783"),
+        ];
+        let mut wrong = fields.clone();
+        wrong.push(("declared_subject_count", "2"));
+        let r = cai.post("/requests", &wrong, true).await;
+        assert_eq!(r.status(), 422);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("request.subject_count"));
+        assert!(!page.contains("E123456783"));
+
+        fields.push(("declared_subject_count", "1"));
+        let r = cai.post("/requests", &fields, true).await;
+        assert_eq!(r.status(), 303);
+        let rno = number_in(&location(&r), "/requests/");
+
+        // The responsible unit reviews: accepts, assigning li.guowei as querier.
+        let inbox = li.get("/registrations").await.text().await.unwrap();
+        assert!(inbox.contains(&rno), "{inbox}");
+        let r = li
+            .post(
+                &format!("/requests/{rno}/accept"),
+                &[("querier", ""), ("opinion", "符合老人福利法規定，受理")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let view: serde_json::Value = li
+            .get(&format!("/api/v1/requests/{rno}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["state"], "accepted");
+        let no = view["registrations"][0]["no"].as_str().unwrap().to_string();
+
+        // Its supervisor approves, li executes and records delivery inside the system.
+        let r = xu
+            .post(
+                &format!("/registrations/{no}/approve"),
+                &[("comment", "")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = li
+            .post(&format!("/registrations/{no}/execute"), &[], true)
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = li
+            .post(
+                &format!("/requests/{rno}/deliver"),
+                &[("delivery", "in_system"), ("document_no", "")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+
+        // The requester sees the delivered result, watermarked with her name.
+        let page = cai
+            .get(&format!("/requests/{rno}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("/registrations/{no}/results/C0101")),
+            "{page}"
+        );
+        let r = cai.get(&format!("/registrations/{no}/results/C0101")).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("檢視者 蔡佩玲（cai.peiling）")
+        );
+    });
+}
