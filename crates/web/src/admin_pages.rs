@@ -293,7 +293,7 @@ async fn administrator_desk(
 ) -> Option<querywarden_domain::permission::AdministratorDesk> {
     querywarden_app::permission::administrator_desk(
         state.app.store(),
-        &querywarden_app::permission::PermissionPolicy::default(),
+        &state.app.config().permission,
         who.person.id,
     )
     .await

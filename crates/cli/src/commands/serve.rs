@@ -71,9 +71,9 @@ pub async fn run_server(app: App, listener: tokio::net::TcpListener) -> anyhow::
             let mut interval = tokio::time::interval(Duration::from_secs(3600));
             loop {
                 interval.tick().await;
-                let policy = querywarden_app::permission::PermissionPolicy::default();
+                let policy = &app.config().permission;
                 for (job, outcome) in
-                    querywarden_app::jobs::run_due(&app, &policy, jiff::Timestamp::now()).await
+                    querywarden_app::jobs::run_due(&app, policy, jiff::Timestamp::now()).await
                 {
                     match outcome {
                         Ok(0) => {}
