@@ -1137,9 +1137,63 @@ pub async fn execute(
 // ---------------------------------------------------------------------------------------
 // Results: view-only, watermarked, printed for the case file
 
-fn cell(v: &serde_json::Value) -> String {
+/// A message if the catalogue has one, else the raw text (codes the catalogue does not know
+/// are shown as they came).
+fn translated(m: &Messages, key: &str, raw: &str) -> String {
+    let t = m.get(key);
+    if t == key { raw.to_string() } else { t }
+}
+
+/// NT$ amounts with thousands separators.
+fn with_separators(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// One value of a record as a caseworker reads it: civil dates in the ROC calendar, months as
+/// ROC year and month, codes by their Chinese names, yes/no, amounts with separators.
+fn cell(m: &Messages, field: &str, v: &serde_json::Value) -> String {
     match v {
-        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::String(s) => {
+            if s.len() == 10
+                && let Ok(d) = RocDate::parse(s)
+            {
+                return if m.is_zh() {
+                    d.format_short()
+                } else {
+                    d.format_en()
+                };
+            }
+            if s.len() == 7
+                && let Ok(d) = RocDate::parse(&format!("{s}-01"))
+            {
+                return if m.is_zh() {
+                    format!("{} 年 {} 月", d.roc_year(), d.month())
+                } else {
+                    s.clone()
+                };
+            }
+            translated(m, &format!("code-{s}"), s)
+        }
+        serde_json::Value::Bool(b) => m.get(if *b { "value-yes" } else { "value-no" }),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) if matches!(field, "amount" | "insured_salary" | "monthly_wage") => {
+                with_separators(i)
+            }
+            _ => n.to_string(),
+        },
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| cell(m, field, x))
+            .collect::<Vec<_>>()
+            .join(if m.is_zh() { "、" } else { ", " }),
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
     }
@@ -1168,14 +1222,17 @@ pub(crate) fn content_table(content: &ResultContent, m: &Messages) -> ContentTab
             ContentTable {
                 rows: rows
                     .iter()
-                    .map(|r| columns.iter().map(|c| cell(&r[c.as_str()])).collect())
+                    .map(|r| columns.iter().map(|c| cell(m, c, &r[c.as_str()])).collect())
                     .collect(),
                 note: if rows.is_empty() {
                     m.get("result-no-rows")
                 } else {
                     String::new()
                 },
-                columns,
+                columns: columns
+                    .iter()
+                    .map(|c| translated(m, &format!("field-{c}"), c))
+                    .collect(),
             }
         }
         ResultContent::NoData { kind } => ContentTable {

@@ -200,6 +200,16 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         assert!(page.contains(&format!("登記編號 {no}")));
         assert!(page.contains("class=\"watermark\""));
         assert!(!page.contains("F131104093"));
+        // The records read as a caseworker reads them: Chinese headings, ROC dates.
+        if page.contains("id=\"result-records\"") {
+            assert!(
+                page.contains("投保單位名稱") && page.contains("加保日期"),
+                "{page}"
+            );
+            assert!(!page.contains("insuring_unit_name") && !page.contains(">enrol_date<"));
+            let iso_date = regex_like_iso_date(&page);
+            assert!(iso_date.is_none(), "an ISO date is shown: {iso_date:?}");
+        }
 
         // Print for the case file: numbered.
         let r = lin
@@ -357,4 +367,19 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
                 .contains("檢視者 蔡佩玲（cai.peiling）")
         );
     });
+}
+
+/// The first `YYYY-MM-DD` inside a table cell of the page, if any.
+fn regex_like_iso_date(page: &str) -> Option<String> {
+    page.split("<td>").skip(1).find_map(|cell| {
+        let text = cell.split('<').next().unwrap_or_default();
+        let b = text.as_bytes();
+        (b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()))
+        .then(|| text.to_string())
+    })
 }
