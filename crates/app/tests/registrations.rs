@@ -1922,3 +1922,56 @@ proptest::proptest! {
         rt.block_on(run_model(ops));
     }
 }
+
+/// §2 with issue 7: a transfer cancels the person's open lookups, audited, and leaves
+/// executed ones alone.
+#[tokio::test]
+async fn a_transfer_cancels_the_open_registrations_of_the_person_who_moves() {
+    let w = World::new().await;
+    let open = w
+        .approved(
+            &nid(7),
+            &["C0101"],
+            "調職前尚未執行之查調：低收入戶資格審查",
+        )
+        .await;
+    let now = Timestamp::now();
+    let today = querywarden_domain::roc_date::taipei_date(now).format_short();
+    let admin = w.people["wu.zhiming"].id;
+    let desk = querywarden_app::permission::administrator_desk(
+        &w.store,
+        &querywarden_app::permission::PermissionPolicy::default(),
+        admin,
+    )
+    .await
+    .unwrap();
+    let csv = format!(
+        "account,national_id,name,unit,title,status,effective_date\n\
+         lin.meiling,,林美玲,elderly-welfare,社會工作師,transferred,{today}\n"
+    );
+    let op = querywarden_app::permission::Op::new(now, "staff-import");
+    querywarden_app::permission::staff::import_staff_csv(&w.store, &desk, &csv, &op)
+        .await
+        .unwrap();
+    let r = w.store.registration_by_no(open).await.unwrap().unwrap();
+    assert!(
+        matches!(r.state, RegistrationState::Cancelled { .. }),
+        "{:?}",
+        r.state
+    );
+    let cancelled = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("query.registration.cancelled".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!(cancelled[0].object_id, open.to_string());
+    assert!(
+        cancelled[0].subject_hmac.is_some(),
+        "the subject as its digest only"
+    );
+}

@@ -758,6 +758,32 @@ impl WriteTx {
         registration_where(&mut self.tx, "reg_no = ?", RegKey::No(&no)).await
     }
 
+    /// Open registrations — filed or approved, nothing executed yet — in which `person` is a
+    /// party (applicant, needer or querier). §2: a transfer or leave cancels them.
+    pub async fn open_registrations_of(
+        &mut self,
+        person: PersonId,
+    ) -> Result<Vec<Registration>, StorageError> {
+        let ids: Vec<(i64,)> = sqlx::query_as(
+            "SELECT id FROM registrations r WHERE \
+             (applicant_id = ?1 OR needer_id = ?1 OR querier_id = ?1) \
+             AND state IN ('registered', 'approved') \
+             AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.registration_id = r.id) \
+             ORDER BY id",
+        )
+        .bind(person.get())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        let mut out = Vec::new();
+        for (id,) in ids {
+            if let Some(r) = registration_where(&mut self.tx, "id = ?", RegKey::Id(id)).await? {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn registration(
         &mut self,
         id: RegistrationId,

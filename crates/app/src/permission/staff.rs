@@ -436,6 +436,31 @@ async fn apply_on_effective_date(
         .await?;
     for e in effects {
         match e {
+            // §2: whoever moves or leaves no longer needs the data their open lookups were for.
+            PersonnelEffect::CancelOpenRegistrations { .. } => {
+                for r in tx.open_registrations_of(change.person).await? {
+                    tx.record_decision(&querywarden_storage::NewDecision {
+                        registration: r.id,
+                        person: change.person,
+                        at: op.now,
+                        kind: querywarden_storage::DecisionKind::Cancel,
+                        comment: Some("人事異動自動註銷 / cancelled by a personnel change".into()),
+                        valid_until: None,
+                        subject_digest: None,
+                    })
+                    .await?;
+                    let mut ev = op
+                        .event(AuditAction::RegistrationCancelled, by)
+                        .on("registration", r.no.to_string())
+                        .detail("reason", "staff_change")
+                        .detail("staff_change", change_id);
+                    ev.subject = Some(querywarden_domain::audit_event::SubjectDigest {
+                        key_id: r.subject_key_id.clone(),
+                        hex: r.subject_digest.clone(),
+                    });
+                    tx.append_audit(&ev).await?;
+                }
+            }
             PersonnelEffect::RemoveCertificateBinding => {
                 tx.remove_certificate_binding(change.person).await?;
             }
