@@ -24,8 +24,8 @@ use querywarden_app::permission::recertification::{
     open_recertification,
 };
 use querywarden_app::permission::staff::{
-    StaffImportError, StaffOutcome, apply_due_staff_changes, import_staff_csv, scim_put_user,
-    upcoming_staff_changes,
+    StaffImportError, StaffOutcome, apply_due_staff_changes, import_staff_csv, mark_notice_read,
+    scim_put_user, unread_notices, upcoming_staff_changes,
 };
 use querywarden_app::permission::{
     self, GrantFilter, Op, PermissionError, PermissionPolicy, approver_at_step, decide_step,
@@ -1204,4 +1204,99 @@ async fn a_recertification_round_suspends_what_the_supervisor_did_not_confirm() 
             .iter()
             .any(|a| a == "admin.account.enabled")
     );
+}
+
+#[tokio::test]
+async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its_transaction() {
+    let w = World::new().await;
+    let lin = w.id("lin.meiling").await;
+    let wu = w.id("wu.zhiming").await;
+    let chen = w.id("chen.jianhong").await;
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+        .await
+        .unwrap();
+    for p in [lin, wu, chen] {
+        assert!(unread_notices(&w.store, p).await.unwrap().is_empty());
+    }
+    // A file with a bad row imports nothing, so nobody is told anything.
+    let bad = "account,national_id,name,unit,title,status,effective_date\n\
+               lin.meiling,,林美玲,elderly-welfare,社會工作師,transferred,115/03/10\n\
+               huang.yating,,黃雅婷,no-such-unit,社會工作員,active,115/03/10\n";
+    assert!(matches!(
+        import_staff_csv(&w.store, &desk, bad, &op()).await,
+        Err(StaffImportError::BadRows(_))
+    ));
+    assert!(unread_notices(&w.store, wu).await.unwrap().is_empty());
+
+    // §2: lin moves to another unit; the administrator and her old supervisor are told, she
+    // and her new unit's supervisor are not.
+    let csv = "account,national_id,name,unit,title,status,effective_date\n\
+               lin.meiling,,林美玲,elderly-welfare,社會工作師,transferred,115/03/10\n";
+    import_staff_csv(&w.store, &desk, csv, &op()).await.unwrap();
+    let object = format!("person:{}", lin.get());
+    for p in [wu, chen] {
+        let n = unread_notices(&w.store, p).await.unwrap();
+        assert_eq!(n.len(), 1, "{p:?}");
+        assert_eq!(n[0].kind, "staff_change.transfer");
+        assert_eq!(n[0].object, object);
+        assert_eq!(n[0].person, p);
+    }
+    assert!(unread_notices(&w.store, lin).await.unwrap().is_empty());
+    // The audit record of the change names who was told.
+    let records = w
+        .store
+        .audit_search(&AuditFilter {
+            limit: 500,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let entry = records
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.entry).into_owned())
+        .find(|e| e.contains("admin.staff.status_changed") && e.contains("notified"))
+        .unwrap();
+    let mut told = [wu.get(), chen.get()];
+    told.sort_unstable();
+    assert!(
+        entry.contains(&format!("\"notified\":[{},{}]", told[0], told[1])),
+        "{entry}"
+    );
+
+    // Each recipient marks only their own notice read, once.
+    let id = unread_notices(&w.store, chen).await.unwrap()[0].id;
+    assert!(matches!(
+        mark_notice_read(&w.store, lin, id, &op()).await,
+        Err(PermissionError::NotFound(_))
+    ));
+    mark_notice_read(&w.store, chen, id, &op()).await.unwrap();
+    assert!(unread_notices(&w.store, chen).await.unwrap().is_empty());
+    assert!(matches!(
+        mark_notice_read(&w.store, chen, id, &op()).await,
+        Err(PermissionError::NotFound(_))
+    ));
+    assert_eq!(unread_notices(&w.store, wu).await.unwrap().len(), 1);
+
+    // Leaving (via SCIM) tells the administrator again and the supervisor of the unit she
+    // left (now elderly-welfare's); the administrator's own change is not notified to himself.
+    let leave = json!({
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:querywarden:params:scim:schemas:extension:staff:1.0:User",
+        ],
+        "userName": "lin.meiling", "active": false,
+        "urn:querywarden:params:scim:schemas:extension:staff:1.0:User": { "status": "left" },
+    });
+    scim_put_user(&w.store, &leave, &days_later(10))
+        .await
+        .unwrap();
+    let n = unread_notices(&w.store, wu).await.unwrap();
+    assert_eq!(n.len(), 2);
+    assert_eq!(n[1].kind, "staff_change.departure");
+    let wu_leave = "account,national_id,name,unit,title,status,effective_date\n\
+               wu.zhiming,,吳志明,it-group,資訊管理師,on_leave,115/03/20\n";
+    import_staff_csv(&w.store, &desk, wu_leave, &op())
+        .await
+        .unwrap();
+    assert_eq!(unread_notices(&w.store, wu).await.unwrap().len(), 2);
 }

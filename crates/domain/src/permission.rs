@@ -176,9 +176,129 @@ impl PermissionRefusal {
         }
     }
 
+    /// The same message in English, for the English UI and the JSON API's `message_en` (the
+    /// zh-TW one is [`Display`](fmt::Display)). Like it, never carries personal data.
+    pub fn message_en(&self) -> String {
+        match self {
+            Self::UnknownItem(i) => {
+                format!("Service item {i} is not in the catalogue or is no longer offered")
+            }
+            Self::ItemsRequired => {
+                "A new permission or an item change must name at least one service item".into()
+            }
+            Self::ConfirmationsMissing => "Confirm that you have read the Personal Data \
+                 Protection Act and these rules, and that you have a working citizen \
+                 certificate and card reader, before submitting"
+                .into(),
+            Self::MissingField(f) => format!("\"{}\" is not filled in", term_en(f)),
+            Self::TextTooLong(f) => format!(
+                "\"{}\" is longer than {MAX_TEXT_CHARS} characters",
+                term_en(f)
+            ),
+            Self::NationalIdMismatch => {
+                "The national ID on the form does not match the staff record".into()
+            }
+            Self::ApplicantDisabled => {
+                "A disabled or out-of-service account cannot apply for permissions".into()
+            }
+            Self::NotApplicant => {
+                "Only the applicant may submit, amend or withdraw the application".into()
+            }
+            Self::AlreadySubmitted => "The application has already been submitted".into(),
+            Self::NotPending => "The application is not awaiting a decision".into(),
+            Self::StaleStep => {
+                "The application has moved to another step; reopen it before deciding".into()
+            }
+            Self::WrongApprover(s) => {
+                format!("You are not the approver of this step ({})", step_en(*s))
+            }
+            Self::ApproverDisabled => "The approver's account is disabled or out of service".into(),
+            Self::NoEligibleApprover(s) => format!(
+                "Nobody can decide this step ({}); ask the permission administrator to set up \
+                 the unit supervisor",
+                step_en(*s)
+            ),
+            Self::NoDeputy => "The permission administrator's own application goes to a \
+                 deputy, but no deputy is configured"
+                .into(),
+            Self::OwnApplication => {
+                "Separation of duties: you may not decide your own application".into()
+            }
+            Self::AdministratorOwnApplication => "Separation of duties: the permission \
+                 administrator may not process their own application; the deputy does"
+                .into(),
+            Self::SupervisorCountersigns => "Separation of duties: the unit supervisor and the \
+                 permission administrator's supervisor must be different people"
+                .into(),
+            Self::TwoSteps => {
+                "Separation of duties: one person may not decide two steps of the same \
+                 application"
+                    .into()
+            }
+            Self::EffectiveDateRequired => "Approval needs an effective date".into(),
+            Self::EffectiveDateInPast => "The effective date may not be before today".into(),
+            Self::EffectiveDateBeforeApproval => {
+                "The effective date is before the approval date; set a new effective date".into()
+            }
+            Self::DecisionNotAllowed(s) => {
+                format!("This step ({}) does not allow that decision", step_en(*s))
+            }
+            Self::ReasonRequired => "Refusing or \"other\" needs a reason or a note".into(),
+            Self::WithdrawTooLate => "The application is at its last step (the permission \
+                 administrator's supervisor) and can no longer be withdrawn"
+                .into(),
+            Self::NotAdministrator => {
+                "Only the permission administrator or their supervisor may do this".into()
+            }
+            Self::NotSupervisor => "Only a unit supervisor may do this".into(),
+            Self::InvalidTransition { from, to } => format!(
+                "A person's status cannot change from \"{}\" to \"{}\"",
+                term_en(from),
+                term_en(to)
+            ),
+            Self::NoChange => "Neither the status nor the unit changed".into(),
+            Self::RoundAlreadyOpen => "This quarter's recertification is already open".into(),
+            Self::RoundClosed => "The recertification is closed; no more decisions".into(),
+            Self::NotInRound => "This grant is not part of this recertification".into(),
+            Self::NotRoundOwner => {
+                "Only the supervisor who owns this recertification may decide it".into()
+            }
+            Self::RoundDeadlineNotReached(d) => format!(
+                "The recertification deadline ({d}) has not passed yet; it cannot be closed"
+            ),
+        }
+    }
+
     /// Whether the rule broken is a separation-of-duties rule (MISSION.md "Roles").
     pub fn is_separation_of_duties(&self) -> bool {
         self.code().starts_with("sod.")
+    }
+}
+
+/// A step's name in English (the zh-TW one is its `Display`).
+fn step_en(s: Step) -> &'static str {
+    match s {
+        Step::UnitSupervisor => "applicant's unit supervisor",
+        Step::PermissionAdministrator => "permission administrator",
+        Step::Countersign => "permission administrator's supervisor",
+    }
+}
+
+/// The English for a zh-TW field or status name a refusal carries; unknown ones are kept.
+fn term_en(zh: &str) -> &str {
+    match zh {
+        "申請事由" => "reason",
+        "聯絡電話" => "phone",
+        "電子郵件" => "e-mail",
+        "電子化政府帳號" => "e-government account",
+        "說明" => "note",
+        "意見" => "comment",
+        "理由" => "reason",
+        "在職" => "active",
+        "職務異動" => "transferred",
+        "留職停薪或長期請假" => "on leave",
+        "離職" => "left",
+        other => other,
     }
 }
 

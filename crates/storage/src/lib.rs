@@ -10,6 +10,7 @@
 mod audit;
 mod auth;
 mod error;
+mod notice;
 mod org;
 mod permission;
 mod registration;
@@ -21,6 +22,7 @@ pub use audit::{
 };
 pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
 pub use error::StorageError;
+pub use notice::NoticeRow;
 pub use org::NewPerson;
 pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource, UsageSighting};
 pub use registration::{

@@ -45,7 +45,7 @@ fn api_error(e: PermissionError, op: &str) -> ApiError {
             refusal_status(&r),
             r.code(),
             r.to_string(),
-            format!("refused by rule {}", r.code()),
+            r.message_en(),
             op,
         ),
         PermissionError::NotFound(what) => ApiError::new(

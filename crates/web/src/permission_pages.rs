@@ -1,5 +1,6 @@
 //! The permission pages (§2, Form 1 資料查詢者權限申請表), zh-TW first: applying and amending,
-//! one's applications, the approver's inbox and decision, the application with every sign-off,
+//! one's applications, the approver's inbox (with the personnel-change notices §2 sends the
+//! administrator and the old supervisor) and decision, the application with every sign-off,
 //! one's grants, the administrator's overview, the supervisor's staff changes and
 //! recertification rounds, the staff CSV import and account re-enabling. Also owns the router
 //! of all permission routes (pages, `/api/v1/permissions/…` and `/scim/v2/Users`).
@@ -42,7 +43,8 @@ use crate::permission_api as api;
 use crate::permission_templates::{
     AccountsPage, ApplicationPage, ApplicationRow, ApplyPage, ApplyValues, ChangeRow, Choice,
     DecideForm, DisabledRow, GrantRow, GrantsPage, InboxPage, InboxRow, ItemLabel, LineRow,
-    PermissionHomePage, RoundPage, RoundRow, StaffImportPage, StaffPage, StepRow, today_in,
+    NoticeLine, PermissionHomePage, RoundPage, RoundRow, StaffImportPage, StaffPage, StepRow,
+    today_in,
 };
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
@@ -62,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/permissions/applications/{id}/withdraw", post(withdraw))
         .route("/permissions/applications/{id}/decide", post(decide))
         .route("/permissions/inbox", get(inbox))
+        .route("/permissions/notices/{id}/read", post(notice_read))
         .route("/permissions/grants", get(my_grants))
         .route("/permissions/admin/grants", get(overview))
         .route(
@@ -293,7 +296,11 @@ fn shown(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Show
             refusal_status(&r),
             FormError {
                 code: r.code().to_string(),
-                message: r.to_string(),
+                message: if m.is_zh() {
+                    r.to_string()
+                } else {
+                    r.message_en()
+                },
             },
         ),
         PermissionError::Conflict => Shown::Form(
@@ -418,7 +425,7 @@ pub struct DoneQuery {
 
 /// The notice for a `?done=` code (a fixed list; anything else shows nothing).
 fn notice(m: &Messages, done: Option<&str>) -> Option<String> {
-    const KNOWN: [&str; 9] = [
+    const KNOWN: [&str; 10] = [
         "created",
         "amended",
         "submitted",
@@ -428,6 +435,7 @@ fn notice(m: &Messages, done: Option<&str>) -> Option<String> {
         "recertified",
         "closed",
         "enabled",
+        "notice_read",
     ];
     done.filter(|d| KNOWN.contains(d))
         .map(|d| m.get(&format!("perm-done-{d}")))
@@ -995,11 +1003,20 @@ pub async fn inbox(
     Lang(m): Lang,
     op: OperationId,
     PageSession(who): PageSession,
+    Query(q): Query<DoneQuery>,
 ) -> Response {
     let path = "/permissions/inbox";
     let today = taipei_date(Timestamp::now());
-    let entries = match perm::inbox(state.app.store(), policy(&state), who.person.id, today).await {
-        Ok(e) => e,
+    let store = state.app.store();
+    let loaded = async {
+        let entries = perm::inbox(store, policy(&state), who.person.id, today).await?;
+        // §2: personnel changes the administrator and the old supervisor are told of.
+        let notices = staff::unread_notices(store, who.person.id).await?;
+        Ok::<_, PermissionError>((entries, notices))
+    }
+    .await;
+    let (entries, notices) = match loaded {
+        Ok(x) => x,
         Err(e) => return internal(e, &m, &op, path),
     };
     let names = match Names::load(&state).await {
@@ -1026,14 +1043,51 @@ pub async fn inbox(
             }
         })
         .collect();
+    let notices = notices
+        .iter()
+        .map(|n| NoticeLine {
+            id: n.id,
+            what: label(&m, "notice", &n.kind.replace('.', "-")),
+            about: n
+                .object
+                .strip_prefix("person:")
+                .and_then(|p| p.parse().ok())
+                .map(|p| names.person(PersonId::new(p)))
+                .unwrap_or_default(),
+            at: format_taipei_datetime(n.created_at),
+        })
+        .collect();
     let page = InboxPage {
         today: today_in(&m),
         user: Some(bar(&state, &who)),
         path: path.into(),
+        csrf: who.session.csrf_token.clone(),
         rows,
+        notices,
+        notice: notice(&m, q.done.as_deref()),
         m,
     };
     render(&page, &op)
+}
+
+/// The recipient marks one notice read (CSRF-checked); back to the inbox.
+pub async fn notice_read(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    PageSession(who): PageSession,
+    Path(IdPath { id }): Path<IdPath>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !who.csrf_ok(&f.csrf) {
+        return csrf_refused(&op.0).into_response();
+    }
+    let path = "/permissions/inbox";
+    match staff::mark_notice_read(state.app.store(), who.person.id, id, &op_of(&op, addr)).await {
+        Ok(()) => Redirect::to(&format!("{path}?done=notice_read")).into_response(),
+        Err(e) => internal(e, &m, &op, path),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -160,6 +160,16 @@ pub struct InboxRow {
     pub reminder_due: bool,
 }
 
+/// One unread notice of a personnel change (§2), in the inbox.
+pub struct NoticeLine {
+    pub id: i64,
+    /// What happened, in the page's language.
+    pub what: String,
+    /// Who it is about (name and account).
+    pub about: String,
+    pub at: String,
+}
+
 #[derive(Template)]
 #[template(path = "permissions/inbox.html")]
 pub struct InboxPage {
@@ -167,7 +177,10 @@ pub struct InboxPage {
     pub user: Option<UserBar>,
     pub path: String,
     pub today: String,
+    pub csrf: String,
     pub rows: Vec<InboxRow>,
+    pub notices: Vec<NoticeLine>,
+    pub notice: Option<String>,
 }
 
 /// One grant in a list.

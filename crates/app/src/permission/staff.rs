@@ -1,6 +1,7 @@
 //! Personnel changes from HR (§2): the staff CSV import (format in
 //! `docs/staff-import-format.md`), the SCIM 2.0 User validation and mapping for
-//! `/scim/v2/Users`, applying due changes, and supervisors' view of upcoming changes.
+//! `/scim/v2/Users`, applying due changes, supervisors' view of upcoming changes, and the
+//! notices a change sends to the permission administrator and the old unit's supervisor (§2).
 //!
 //! Security-sensitive: a change suspends or ends query grants, removes certificate bindings and
 //! disables accounts. All or nothing: a CSV with any bad row imports nothing, and every bad row
@@ -18,7 +19,7 @@ use querywarden_domain::permission::personnel::{
 use querywarden_domain::permission::{AdministratorDesk, PermissionRefusal, SupervisorDesk};
 use querywarden_domain::roc_date::RocDate;
 use querywarden_storage::{
-    DisableReason, NewPerson, StaffChangeRow, StaffChangeSource, Store, WriteTx,
+    DisableReason, NewPerson, NoticeRow, StaffChangeRow, StaffChangeSource, Store, WriteTx,
 };
 use serde_json::Value;
 
@@ -280,6 +281,41 @@ fn parse_staff_csv(
 struct StaffContext {
     persons: BTreeMap<Account, Person>,
     grants: BTreeMap<PersonId, Vec<querywarden_domain::permission::PermissionGrant>>,
+    /// §2, §7: who is told of a change — the permission administrator(s)…
+    administrators: Vec<PersonId>,
+    /// …and the supervisor of the old unit (or of the nearest unit above it that has one).
+    supervisors: BTreeMap<UnitId, PersonId>,
+    parents: BTreeMap<UnitId, Option<UnitId>>,
+}
+
+impl StaffContext {
+    /// The supervisor of `unit`, or of the nearest parent unit that has one.
+    fn supervisor_of(&self, unit: &UnitId) -> Option<PersonId> {
+        let mut at = Some(unit.clone());
+        // The depth bound keeps a (mis-configured) cycle of parents from looping.
+        for _ in 0..16 {
+            let u = at?;
+            if let Some(p) = self.supervisors.get(&u) {
+                return Some(*p);
+            }
+            at = self.parents.get(&u).cloned().flatten();
+        }
+        None
+    }
+
+    /// Who the effects say must be told of `change` (never the person who changed).
+    fn recipients(&self, change: &StaffChange, effects: &[PersonnelEffect]) -> BTreeSet<PersonId> {
+        let mut out = BTreeSet::new();
+        for e in effects {
+            match e {
+                PersonnelEffect::NotifyAdministrator => out.extend(self.administrators.iter()),
+                PersonnelEffect::NotifySupervisor { unit } => out.extend(self.supervisor_of(unit)),
+                _ => {}
+            }
+        }
+        out.remove(&change.person);
+        out
+    }
 }
 
 async fn staff_context(store: &Store) -> Result<StaffContext, PermissionError> {
@@ -293,7 +329,24 @@ async fn staff_context(store: &Store) -> Result<StaffContext, PermissionError> {
     for g in store.all_grants().await? {
         grants.entry(g.person).or_default().push(g);
     }
-    Ok(StaffContext { persons, grants })
+    let administrators = persons
+        .values()
+        .filter(|p| p.has_role(Role::PermissionAdministrator))
+        .map(|p| p.id)
+        .collect();
+    let parents = store
+        .units()
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.parent))
+        .collect();
+    Ok(StaffContext {
+        persons,
+        grants,
+        administrators,
+        supervisors: store.unit_supervisors().await?,
+        parents,
+    })
 }
 
 /// Applies one record inside `tx`: creates the person, or records the change and carries out
@@ -393,6 +446,17 @@ async fn apply_record(
             _ => {}
         }
     }
+    // §2: the permission administrator and the old unit's supervisor are told, in this same
+    // transaction, so a recorded change always has its notices (see `unread_notices`).
+    let kind = format!(
+        "staff_change.{}",
+        classify(&change).map(|k| k.code()).unwrap_or("change")
+    );
+    let object = format!("person:{}", person.id.get());
+    let notified = ctx.recipients(&change, &effects);
+    for to in &notified {
+        tx.insert_notice(*to, &kind, &object, op.now).await?;
+    }
     let applied_now = rec.effective <= op.today();
     tx.append_audit(
         &op.event(AuditAction::StaffStatusChanged, by)
@@ -407,6 +471,10 @@ async fn apply_record(
             .detail(
                 "effects",
                 Value::from(effects.iter().map(|e| e.code()).collect::<Vec<_>>()),
+            )
+            .detail(
+                "notified",
+                Value::from(notified.iter().map(|p| p.get()).collect::<Vec<_>>()),
             ),
     )
     .await?;
@@ -622,6 +690,32 @@ pub async fn upcoming_staff_changes(
         })
         .filter_map(|r| persons.get(&r.change.person).cloned().map(|p| (p, r)))
         .collect())
+}
+
+/// §2: `person`'s unread notices of personnel changes (the administrator's and the old
+/// supervisor's), oldest first.
+pub async fn unread_notices(
+    store: &Store,
+    person: PersonId,
+) -> Result<Vec<NoticeRow>, PermissionError> {
+    Ok(store.unread_notices(person).await?)
+}
+
+/// `person` marks one of their notices read. Someone else's notice, or one already read, is
+/// [`PermissionError::NotFound`] (nothing is changed). Not audited: reading a notice changes
+/// nobody's rights, and the change it reports was audited when it was recorded.
+pub async fn mark_notice_read(
+    store: &Store,
+    person: PersonId,
+    notice: i64,
+    op: &Op,
+) -> Result<(), PermissionError> {
+    let mut tx = store.begin().await?;
+    if !tx.mark_notice_read(notice, person, op.now).await? {
+        return Err(PermissionError::NotFound("通知"));
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -432,6 +432,11 @@ fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api()
             (s, e["error"]["code"].as_str()),
             (422, Some("permission.reason_required"))
         );
+        assert_eq!(e["error"]["message"], "不同意或其他時須填寫理由或說明");
+        assert_eq!(
+            e["error"]["message_en"],
+            "Refusing or \"other\" needs a reason or a note"
+        );
         let (s, done) = api(
             &url,
             &chen,
@@ -648,5 +653,418 @@ fn scim_needs_the_token_and_a_valid_user() {
             .await
             .unwrap();
         assert_eq!(r.status(), 400);
+    });
+}
+
+/// Uploads a staff CSV on the administrator's import page; answers status and body.
+async fn upload_staff(url: &str, who: &Who, csv: &str) -> (u16, String) {
+    let part = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+        .file_name("staff.csv")
+        .mime_str("text/csv")
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", who.csrf.clone())
+        .part("file", part);
+    let r = client()
+        .post(format!("{url}/permissions/admin/staff-import"))
+        .header("cookie", &who.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The items of `who`'s grants that are in force today, sorted.
+async fn in_force(url: &str, who: &Who) -> Vec<String> {
+    let (s, json) = api(
+        url,
+        who,
+        reqwest::Method::GET,
+        "/api/v1/permissions/grants",
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{json}");
+    let mut v: Vec<String> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["in_force"] == true)
+        .map(|g| g["item"].as_str().unwrap().to_string())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+const STAFF_HEADER: &str = "account,national_id,name,unit,title,status,effective_date";
+
+#[test]
+fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let wu = session(&url, "wu.zhiming").await;
+        let lin = session(&url, "lin.meiling").await;
+        let (s, page) = get(&url, &wu, "/permissions/admin/staff-import").await;
+        assert_eq!(s, 200);
+        assert!(page.contains("import-upload"), "{page}");
+        // Only the administrator may import.
+        let (s, _) = get(&url, &lin, "/permissions/admin/staff-import").await;
+        assert_eq!(s, 403);
+        let (s, _) = upload_staff(&url, &lin, STAFF_HEADER).await;
+        assert_eq!(s, 403);
+        let before = in_force(&url, &lin).await;
+        assert!(!before.is_empty(), "the demo grants lin every item");
+        let today = today_short();
+
+        // One good row and one with an unknown unit on line 3: nothing is imported, and the
+        // page names the line.
+        let bad = format!(
+            "{STAFF_HEADER}\nlin.meiling,{LIN_ID},林美玲,social-assistance,社會工作師,on_leave,{today}\n\
+             huang.yating,,黃雅婷,no-such-unit,社會工作員,active,{today}\n"
+        );
+        let (s, body) = upload_staff(&url, &wu, &bad).await;
+        assert_eq!(s, 422, "{body}");
+        assert!(body.contains("import-errors"), "{body}");
+        assert!(body.contains("第 3 行"), "the bad line is named: {body}");
+        assert!(!body.contains("第 2 行"), "the good line is not blamed");
+        assert_eq!(in_force(&url, &lin).await, before, "nothing was imported");
+
+        // Without the CSRF field nothing happens.
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bad.clone().into_bytes()).file_name("staff.csv"),
+        );
+        let r = client()
+            .post(format!("{url}/permissions/admin/staff-import"))
+            .header("cookie", &wu.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+
+        // A good file: lin goes on leave today, so every grant of hers is suspended.
+        let good = format!(
+            "{STAFF_HEADER}\nlin.meiling,{LIN_ID},林美玲,social-assistance,社會工作師,on_leave,{today}\n"
+        );
+        let (s, body) = upload_staff(&url, &wu, &good).await;
+        assert_eq!(s, 200, "{body}");
+        assert!(body.contains("import-result"), "{body}");
+        // Someone on leave no longer works in the system; the administrator's overview shows
+        // her grants suspended with the cause, and none of them in force.
+        let (s, _) = get(&url, &lin, "/permissions/grants").await;
+        assert_eq!(s, 303, "lin's session no longer opens pages");
+        let (s, json) = api(
+            &url,
+            &wu,
+            reqwest::Method::GET,
+            "/api/v1/permissions/admin/grants?unit=social-assistance",
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{json}");
+        let hers: Vec<&serde_json::Value> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["account"] == "lin.meiling" && g["status"] != "ended")
+            .collect();
+        assert!(!hers.is_empty(), "{json}");
+        assert!(
+            hers.iter()
+                .all(|g| g["in_force"] == false && g["suspension_cause"] == "on_leave"),
+            "{json}"
+        );
+        // The old supervisor sees the change on the staff page.
+        let chen = session(&url, "chen.jianhong").await;
+        let (s, staff) = get(&url, &chen, "/permissions/staff").await;
+        assert_eq!(s, 200);
+        assert!(staff.contains("林美玲"), "{staff}");
+
+        // §2: the administrator and the old supervisor find a notice in their inbox; each marks
+        // it read (CSRF-checked) and it is gone.
+        for who in [&wu, &chen] {
+            let (s, inbox) = get(&url, who, "/permissions/inbox").await;
+            assert_eq!(s, 200);
+            assert!(inbox.contains("id=\"notices\""), "{inbox}");
+            assert!(
+                inbox.contains("留職停薪或長期請假：林美玲（lin.meiling）"),
+                "{inbox}"
+            );
+            let id = inbox
+                .split("data-notice=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .unwrap()
+                .to_string();
+            let read = format!("/permissions/notices/{id}/read");
+            let r = client()
+                .post(format!("{url}{read}"))
+                .header("cookie", &who.cookie)
+                .form(&[("csrf", "wrong")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 403);
+            let (s, location, _) = post(&url, who, &read, &[]).await;
+            assert_eq!(s, 303);
+            assert!(location.ends_with("done=notice_read"), "{location}");
+            let (_, inbox) = get(&url, who, &location).await;
+            assert!(!inbox.contains("id=\"notices\""), "{inbox}");
+            assert!(inbox.contains("perm-notice"), "{inbox}");
+            // Read once; a second time (or someone else's) is not found.
+            let (s, _, _) = post(&url, who, &read, &[]).await;
+            assert_eq!(s, 404);
+        }
+    });
+}
+
+#[test]
+fn the_administrator_re_enables_an_idle_account_on_the_accounts_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = spawn_demo_fast(&data);
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        use querywarden_app::permission::recertification::{disable_idle_accounts, enable_account};
+        use querywarden_app::permission::{Op, PermissionPolicy, administrator_desk};
+
+        let wu = session(&url, "wu.zhiming").await;
+        let (_, page) = get(&url, &wu, "/permissions/admin/accounts").await;
+        assert!(page.contains("accounts-empty"), "{page}");
+
+        // The idle-account job, run by the app layer on the demo's own database as if 91 days
+        // had passed: every account is disabled. The administrator's own account is re-enabled
+        // by the app layer (his supervisor's desk) so that he can work the page.
+        let db = data.join("querywarden.sqlite");
+        assert!(db.exists(), "{}", db.display());
+        let store = querywarden_storage::Store::open(&db).await.unwrap();
+        let later = jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_hours(24 * 91))
+            .unwrap();
+        let policy = PermissionPolicy::default();
+        let op = Op::new(later, "test-idle");
+        let idle = disable_idle_accounts(&store, &policy, &op).await.unwrap();
+        let person = |account: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .person_by_account(&querywarden_domain::org::Account::parse(account).unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id
+            }
+        };
+        let (lin_id, wu_id, zhang_id) = (
+            person("lin.meiling").await,
+            person("wu.zhiming").await,
+            person("zhang.shuhui").await,
+        );
+        assert!(idle.contains(&lin_id) && idle.contains(&wu_id), "{idle:?}");
+        let mut tx = store.begin().await.unwrap();
+        tx.enable_account(zhang_id).await.unwrap();
+        tx.commit().await.unwrap();
+        let zhang_desk = administrator_desk(&store, &policy, zhang_id).await.unwrap();
+        assert!(
+            enable_account(&store, &zhang_desk, wu_id, &op)
+                .await
+                .unwrap()
+        );
+
+        // lin cannot sign in; wu (whose session the job ended) signs in again.
+        let r = login(&url, "lin.meiling", "demo-password-115", "").await;
+        assert_ne!(r.status(), 303, "a disabled account cannot sign in");
+        let (s, _) = get(&url, &wu, "/permissions/admin/accounts").await;
+        assert_ne!(s, 200, "the disabled session ended");
+        let wu = session(&url, "wu.zhiming").await;
+        let (s, page) = get(&url, &wu, "/permissions/admin/accounts").await;
+        assert_eq!(s, 200);
+        assert!(
+            page.contains("disabled-accounts") && page.contains("lin.meiling"),
+            "{page}"
+        );
+
+        // Enabling needs CSRF; an unknown account is refused; then lin is enabled.
+        let r = client()
+            .post(format!("{url}/permissions/admin/accounts/enable"))
+            .header("cookie", &wu.cookie)
+            .form(&[("account", "lin.meiling")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        let (s, _, _) = post(
+            &url,
+            &wu,
+            "/permissions/admin/accounts/enable",
+            &[("account", "no.such.person")],
+        )
+        .await;
+        assert!(s >= 400, "{s}");
+        let (s, location, _) = post(
+            &url,
+            &wu,
+            "/permissions/admin/accounts/enable",
+            &[("account", "lin.meiling")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        assert!(location.ends_with("done=enabled"), "{location}");
+        let (_, page) = get(&url, &wu, &location).await;
+        assert!(page.contains("perm-notice"), "{page}");
+        assert!(!page.contains("lin.meiling"), "{page}");
+        let r = login(&url, "lin.meiling", "demo-password-115", "").await;
+        assert_eq!(r.status(), 303, "lin signs in again");
+        // Nobody but the administrator may enable accounts.
+        let lin = session(&url, "lin.meiling").await;
+        let (s, _, _) = post(
+            &url,
+            &lin,
+            "/permissions/admin/accounts/enable",
+            &[("account", "huang.yating")],
+        )
+        .await;
+        assert_eq!(s, 403);
+    });
+}
+
+#[test]
+fn a_supervisor_works_a_recertification_round_on_the_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let chen = session(&url, "chen.jianhong").await;
+        let lin = session(&url, "lin.meiling").await;
+        let before = in_force(&url, &lin).await;
+        assert!(before.len() >= 2, "{before:?}");
+        // Only a supervisor opens a round.
+        let (s, _, _) = post(&url, &lin, "/permissions/recertification", &[]).await;
+        assert_eq!(s, 403);
+        let (s, location, _) = post(&url, &chen, "/permissions/recertification", &[]).await;
+        assert_eq!(s, 303);
+        let id = location
+            .strip_prefix("/permissions/recertification/")
+            .and_then(|r| r.split('?').next())
+            .unwrap()
+            .to_string();
+        let view = format!("/permissions/recertification/{id}");
+        let (s, page) = get(&url, &chen, &location).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("round-lines"), "{page}");
+        let (s, round) = api(
+            &url,
+            &chen,
+            reqwest::Method::GET,
+            &format!("/api/v1/permissions/recertifications/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{round}");
+        let lines: Vec<(String, String)> = round["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["grant"].as_i64().unwrap().to_string(),
+                    l["item"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert!(lines.len() >= 2, "{round}");
+        // Closing early needs every line answered.
+        let (s, _, body) = post(&url, &chen, &format!("{view}/close"), &[]).await;
+        assert_eq!(s, 422, "{body}");
+        assert!(body.contains("尚未屆至"), "zh-TW by default: {body}");
+        // The English UI shows the same refusal in English.
+        let chen_en = Who {
+            cookie: format!("{}; qw_lang=en", chen.cookie),
+            csrf: chen.csrf.clone(),
+        };
+        let (s, _, body) = post(&url, &chen_en, &format!("{view}/close"), &[]).await;
+        assert_eq!(s, 422, "{body}");
+        assert!(
+            body.contains("has not passed yet")
+                && body.contains("recertification.deadline_not_reached"),
+            "{body}"
+        );
+        assert!(!body.contains("尚未屆至"), "{body}");
+
+        // The first line is confirmed, the second denied, the rest left unanswered until the
+        // supervisor answers them too (closing early needs every line) — all but the first
+        // are denied.
+        let (kept_grant, kept_item) = &lines[0];
+        let (s, _, _) = post(
+            &url,
+            &chen,
+            &format!("{view}/decide"),
+            &[("grant", kept_grant), ("decision", "confirmed")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, _, body) = post(
+            &url,
+            &chen,
+            &format!("{view}/decide"),
+            &[("grant", &lines[1].0), ("decision", "maybe")],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(body.contains("recertification.bad_decision"), "{body}");
+        // lin is not the round's owner (nor a supervisor).
+        let (s, _, _) = post(
+            &url,
+            &lin,
+            &format!("{view}/decide"),
+            &[("grant", &lines[1].0), ("decision", "confirmed")],
+        )
+        .await;
+        assert_eq!(s, 403);
+        for (grant, _) in &lines[1..] {
+            let (s, location, _) = post(
+                &url,
+                &chen,
+                &format!("{view}/decide"),
+                &[("grant", grant), ("decision", "not_needed")],
+            )
+            .await;
+            assert_eq!(s, 303);
+            assert!(location.ends_with("done=recertified"));
+        }
+        let (_, page) = get(&url, &chen, &view).await;
+        assert!(page.contains("data-decision=\"confirmed\""));
+        assert!(page.contains("data-decision=\"not_needed\""));
+        let (s, location, _) = post(&url, &chen, &format!("{view}/close"), &[]).await;
+        assert_eq!(s, 303);
+        assert!(location.ends_with("done=closed"), "{location}");
+        let (_, page) = get(&url, &chen, &view).await;
+        assert!(
+            !page.contains("round-close"),
+            "a closed round has no buttons"
+        );
+
+        // Only the confirmed grant is still in force; the denied ones are suspended.
+        assert_eq!(in_force(&url, &lin).await, std::slice::from_ref(kept_item));
+        let (_, json) = api(
+            &url,
+            &lin,
+            reqwest::Method::GET,
+            "/api/v1/permissions/grants",
+            None,
+        )
+        .await;
+        let denied = &lines[1].1;
+        assert!(
+            json.as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["item"] == denied.as_str() && g["status"] == "suspended"),
+            "{json}"
+        );
     });
 }

@@ -1062,4 +1062,55 @@ fn refusal_codes_are_stable_and_distinct() {
     let sod: Vec<_> = all.iter().filter(|r| r.is_separation_of_duties()).collect();
     assert_eq!(sod.len(), 4);
     assert!(all.iter().all(|r| !r.to_string().is_empty()));
+    // Every refusal has an English message too, in English (no CJK left in it), distinct from
+    // the zh-TW one.
+    for r in all.iter().filter(|r| {
+        !matches!(
+            r,
+            PermissionRefusal::MissingField("x") | PermissionRefusal::TextTooLong("x")
+        )
+    }) {
+        let en = r.message_en();
+        assert!(!en.is_empty() && en != r.to_string(), "{}", r.code());
+        assert!(
+            en.chars().all(|c| !('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{en}"
+        );
+    }
+}
+
+#[test]
+fn english_refusal_messages_name_fields_steps_and_statuses_in_english() {
+    assert_eq!(
+        PermissionRefusal::MissingField("申請事由").message_en(),
+        "\"reason\" is not filled in"
+    );
+    assert!(
+        PermissionRefusal::TextTooLong("電子化政府帳號")
+            .message_en()
+            .contains("e-government account")
+    );
+    assert!(
+        PermissionRefusal::WrongApprover(Step::Countersign)
+            .message_en()
+            .contains("permission administrator's supervisor")
+    );
+    let t = PermissionRefusal::InvalidTransition {
+        from: StaffStatus::Left.name_zh(),
+        to: StaffStatus::Active.name_zh(),
+    };
+    assert_eq!(
+        t.message_en(),
+        "A person's status cannot change from \"left\" to \"active\""
+    );
+    assert!(
+        PermissionRefusal::UnknownItem(item("Z9999"))
+            .message_en()
+            .contains("Z9999")
+    );
+    assert!(
+        PermissionRefusal::RoundDeadlineNotReached("2026-06-30".into())
+            .message_en()
+            .contains("2026-06-30")
+    );
 }
