@@ -306,6 +306,11 @@ pub struct RawRegistration {
     pub expiring_within_days: u32,
     /// Most rows a batch CSV may hold.
     pub max_batch_rows: usize,
+    /// File of national IDs on the restricted list (VIPs and others), one per line, `#`
+    /// comments allowed; read at start-up and kept only as keyed digests.
+    pub restricted_list: Option<PathBuf>,
+    /// File of staff national IDs from the personnel office, same format.
+    pub staff_ids: Option<PathBuf>,
     pub snooping: RawSnooping,
 }
 
@@ -318,6 +323,8 @@ impl Default for RawRegistration {
             retention_by_legal_basis: Default::default(),
             expiring_within_days: s.expiring_within_days,
             max_batch_rows: s.max_batch_rows,
+            restricted_list: None,
+            staff_ids: None,
             snooping: RawSnooping::default(),
         }
     }
@@ -368,6 +375,41 @@ pub struct Config {
     pub scim_token_sha256: Option<[u8; 32]>,
     /// `[registration]` (with `bli.agency_code`).
     pub registration: RegistrationSettings,
+    /// `registration.restricted_list` and `registration.staff_ids`.
+    pub screen_files: ScreenFiles,
+}
+
+/// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
+/// [`read_id_list`] into the screen as keyed digests; the IDs in clear are never kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScreenFiles {
+    pub restricted_list: Option<PathBuf>,
+    pub staff_ids: Option<PathBuf>,
+}
+
+/// Reads a file of national IDs (one a line; blank lines and `#` comments ignored), calling
+/// `each` with every ID in turn so the caller can digest it and drop it. Any bad line stops
+/// the start-up with `key` and the line number named; the line itself is never echoed (it
+/// is personal data). Returns how many IDs were read.
+pub fn read_id_list(
+    key: &str,
+    path: &Path,
+    mut each: impl FnMut(&querywarden_domain::NationalId),
+) -> Result<usize, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::invalid(key, format!("無法讀取 {}：{e}", path.display())))?;
+    let mut count = 0;
+    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let id = line.split('#').next().unwrap_or_default().trim();
+        if id.is_empty() {
+            continue;
+        }
+        let id = querywarden_domain::NationalId::parse(id)
+            .map_err(|e| ConfigError::invalid(key, format!("第 {} 行：{e}", i + 1)))?;
+        each(&id);
+        count += 1;
+    }
+    Ok(count)
 }
 
 impl Config {
@@ -749,6 +791,10 @@ impl RawConfig {
         let permission = self.permission_policy()?;
         let scim_token_sha256 = self.scim_token()?;
         let registration = self.registration_settings()?;
+        let screen_files = ScreenFiles {
+            restricted_list: self.registration.restricted_list.clone(),
+            staff_ids: self.registration.staff_ids.clone(),
+        };
         let key_dir = self
             .keys
             .dir
@@ -769,6 +815,7 @@ impl RawConfig {
             permission,
             scim_token_sha256,
             registration,
+            screen_files,
         })
     }
 }
@@ -962,6 +1009,47 @@ mod tests {
                 "{toml}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn id_lists_skip_comments_and_name_a_bad_line_without_echoing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = load_str(&format!(
+            "[registration]\nrestricted_list = \"{0}/vip.txt\"\nstaff_ids = \"{0}/staff.txt\"\n",
+            dir.path().display()
+        ))
+        .unwrap();
+        assert_eq!(
+            c.screen_files.restricted_list,
+            Some(dir.path().join("vip.txt"))
+        );
+        let path = dir.path().join("vip.txt");
+        std::fs::write(
+            &path,
+            "\u{feff}# 特別注意名單\nF131104093  # 議員\n\n  E123456783\n",
+        )
+        .unwrap();
+        let mut seen = Vec::new();
+        let n = read_id_list("registration.restricted_list", &path, |id| {
+            seen.push(id.masked())
+        })
+        .unwrap();
+        assert_eq!((n, seen.len()), (2, 2));
+        // Line 3 has a wrong check digit.
+        std::fs::write(&path, "F131104093\n# ok\nE123456784\n").unwrap();
+        let err = read_id_list("registration.restricted_list", &path, |_| {}).unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "registration.restricted_list"),
+            "{err:?}"
+        );
+        assert!(shown.contains("第 3 行"), "{shown}");
+        assert!(!shown.contains("E123456784") && !shown.contains("F131104093"));
+        let err =
+            read_id_list("registration.staff_ids", &dir.path().join("no.txt"), |_| {}).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "registration.staff_ids")
+        );
     }
 
     #[test]

@@ -79,8 +79,8 @@ struct Inner {
     auth: Option<auth::AuthContext>,
     /// Issue 7's grants, as the registration desk reads them.
     grants: grants::StoreGrants,
-    /// Staff and restricted-list digests for the snooping checks (empty until a deployment
-    /// loads them).
+    /// Staff and restricted-list digests for the snooping checks (issue 8 item 6), from
+    /// `registration.staff_ids` and `registration.restricted_list`.
     screen: registration::ScreenList,
     /// The BLI connector of connected mode (`bli.mode = "connected"`), shared by requests.
     connector: Option<querywarden_bli::HttpConnector>,
@@ -102,6 +102,28 @@ pub fn new_request_id() -> String {
     hex::encode(b)
 }
 
+/// Reads the snooping lists into a screen of keyed digests (current HMAC key); each ID in
+/// clear lives only for the moment it is digested.
+fn screen_list(
+    files: &config::ScreenFiles,
+    keys: &KeyRing,
+) -> Result<registration::ScreenList, ConfigError> {
+    let mut screen = registration::ScreenList::new();
+    if let Some(path) = &files.restricted_list {
+        config::read_id_list("registration.restricted_list", path, |id| {
+            screen.add_restricted(keys, id)
+        })?;
+    }
+    if let Some(path) = &files.staff_ids {
+        config::read_id_list("registration.staff_ids", path, |id| {
+            screen.add_staff_id(keys, id)
+        })?;
+    }
+    let (staff, restricted) = screen.counts();
+    tracing::info!(staff, restricted, "snooping lists loaded");
+    Ok(screen)
+}
+
 impl App {
     /// Opens (creating on first run) the data directory, database and keys, and seeds the
     /// bureau's units and catalogues if the database is new.
@@ -114,6 +136,7 @@ impl App {
             Some(_) => Some(auth::AuthContext::from_files(&config)?),
             None => None,
         };
+        let screen = screen_list(&config.screen_files, &keys)?;
         let connector = match config.bli.mode {
             config::BliMode::Connected => Some(config::bli_connector(&config.bli)?),
             config::BliMode::Portal => None,
@@ -121,7 +144,7 @@ impl App {
         Ok(App {
             inner: Arc::new(Inner {
                 grants: grants::StoreGrants::new(store.clone()),
-                screen: registration::ScreenList::new(),
+                screen,
                 store,
                 keys,
                 config,

@@ -118,14 +118,21 @@ pub trait SubjectScreen: Send + Sync {
     fn staff_member(&self, subject_digest: &str) -> Option<PersonId>;
     /// Whether the subject is on the restricted list (VIPs and others).
     fn restricted(&self, subject_digest: &str) -> bool;
+    /// Whether the subject is a member of staff, known by account or only by national ID
+    /// (the personnel office's `registration.staff_ids` file).
+    fn is_staff(&self, subject_digest: &str) -> bool {
+        self.staff_member(subject_digest).is_some()
+    }
 }
 
 /// A screen built from lists: staff national IDs and the restricted list, kept only as
 /// digests. Staff whole IDs are not in the database today (only the last four digits for
-/// sign-in), so a deployment loads them here from the personnel office's file.
+/// sign-in), so a deployment loads them here from the personnel office's file
+/// (`registration.staff_ids`, read at `App::open`); a staff ID known only from that file has
+/// no account, so it triggers "subject is staff" but not "subject is a party".
 #[derive(Debug, Clone, Default)]
 pub struct ScreenList {
-    staff: HashMap<String, PersonId>,
+    staff: HashMap<String, Option<PersonId>>,
     restricted: HashSet<String>,
 }
 
@@ -135,23 +142,44 @@ impl ScreenList {
     }
 
     pub fn with_staff(mut self, keys: &KeyRing, id: &NationalId, person: PersonId) -> Self {
-        self.staff.insert(keys.subject_digest(id).hex, person);
+        self.staff.insert(keys.subject_digest(id).hex, Some(person));
         self
     }
 
+    /// A member of staff known only by national ID (kept as its digest).
+    pub fn add_staff_id(&mut self, keys: &KeyRing, id: &NationalId) {
+        self.staff
+            .entry(keys.subject_digest(id).hex)
+            .or_insert(None);
+    }
+
     pub fn with_restricted(mut self, keys: &KeyRing, id: &NationalId) -> Self {
-        self.restricted.insert(keys.subject_digest(id).hex);
+        self.add_restricted(keys, id);
         self
+    }
+
+    /// A national ID on the restricted list (kept as its digest).
+    pub fn add_restricted(&mut self, keys: &KeyRing, id: &NationalId) {
+        self.restricted.insert(keys.subject_digest(id).hex);
+    }
+
+    /// How many staff and restricted-list digests the screen holds.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.staff.len(), self.restricted.len())
     }
 }
 
 impl SubjectScreen for ScreenList {
     fn staff_member(&self, subject_digest: &str) -> Option<PersonId> {
-        self.staff.get(subject_digest).copied()
+        self.staff.get(subject_digest).copied().flatten()
     }
 
     fn restricted(&self, subject_digest: &str) -> bool {
         self.restricted.contains(subject_digest)
+    }
+
+    fn is_staff(&self, subject_digest: &str) -> bool {
+        self.staff.contains_key(subject_digest)
     }
 }
 
@@ -415,7 +443,7 @@ pub(crate) fn screen_subject(
     let subject_is_party = staff.iter().any(|s| parties.contains(&Some(*s)));
     let facts = SnoopingFacts {
         subject_is_party,
-        subject_is_staff: !staff.is_empty(),
+        subject_is_staff: digests.iter().any(|d| screen.is_staff(d)),
         subject_name: subject.name(),
         querier_name: &filing.querier_name,
         on_restricted_list: digests.iter().any(|d| screen.restricted(d)),
@@ -495,8 +523,15 @@ pub(crate) async fn insert_one(
         filing.parties.applicant != filing.parties.querier,
     );
     if assessment.alert_ethics() {
-        // The ethics office (政風室) finds these by searching the trail for the flag.
-        e = e.detail("ethics_alert", true);
+        // The ethics office (政風室) finds these by searching the trail for the flag (its
+        // inbox: [`ethics_alerts`]), with the rules that raised it.
+        let rules: Vec<&str> = assessment
+            .findings
+            .iter()
+            .filter(|(_, a)| *a == snooping::SnoopingAction::AlertEthics)
+            .map(|(r, _)| r.code())
+            .collect();
+        e = e.detail("ethics_alert", true).detail("ethics_rules", rules);
     }
     if let Some(b) = &filing.batch {
         e = e.detail("batch", b.as_str());
@@ -1319,6 +1354,99 @@ pub struct Inbox {
     pub sent_without_result: Vec<UnfinishedExecution>,
     /// Form 3 requests awaiting review by their unit (responsible-unit reviewers).
     pub requests_to_review: Vec<querywarden_storage::QueryRequestRow>,
+    /// Registrations that alerted the ethics office, newest first (ethics auditors only).
+    pub ethics_alerts: Vec<EthicsAlert>,
+}
+
+/// A registration whose snooping check alerted the ethics office (政風室; issue 8 item 6,
+/// action `alert_ethics`). Only the masked ID: the auditor opens the registration (which any
+/// ethics auditor may see, §8) for the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EthicsAlert {
+    pub no: RegistrationNo,
+    /// The rules whose action is to alert the ethics office.
+    pub rules: Vec<snooping::SnoopingRule>,
+    /// When the registration was made.
+    pub at: Timestamp,
+    pub subject_id_masked: String,
+}
+
+/// How far back, and how many, alerts the ethics inbox shows.
+const ETHICS_ALERT_WINDOW_DAYS: i64 = 90;
+const ETHICS_ALERTS_SHOWN: usize = 100;
+const AUDIT_PAGE: u32 = 500;
+
+/// The ethics office's alerts, derived from the audit trail (the `ethics_alert` flag of
+/// `query.registration.created` records) rather than a table of their own, so they cannot
+/// disagree with the trail the office audits (§8).
+pub async fn ethics_alerts(
+    store: &Store,
+    keys: &KeyRing,
+    now: Timestamp,
+) -> Result<Vec<EthicsAlert>, AppError> {
+    let from = now
+        .checked_sub(SignedDuration::from_hours(24 * ETHICS_ALERT_WINDOW_DAYS))
+        .unwrap_or(now);
+    let mut filter = querywarden_storage::AuditFilter {
+        action: Some(AuditAction::RegistrationCreated.code().to_string()),
+        object_type: Some("registration".into()),
+        from: Some(from.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
+        limit: AUDIT_PAGE,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = store.audit_search(&filter).await?;
+        for rec in &page {
+            if out.len() >= ETHICS_ALERTS_SHOWN {
+                return Ok(out);
+            }
+            let Some(rules) = alert_rules(&rec.entry) else {
+                continue;
+            };
+            let (Ok(no), Ok(at)) = (
+                RegistrationNo::parse(&rec.object_id),
+                rec.at.parse::<Timestamp>(),
+            ) else {
+                continue;
+            };
+            let Some(r) = store.registration_by_no(no).await? else {
+                continue;
+            };
+            out.push(EthicsAlert {
+                no,
+                rules,
+                at,
+                subject_id_masked: subject_of(store, keys, &r).await?.id().masked(),
+            });
+        }
+        match page.last() {
+            Some(last) if page.len() == AUDIT_PAGE as usize => filter.before_seq = Some(last.seq),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The alerting rules of a registration record, if it alerted the ethics office (records
+/// from before `ethics_rules` existed name all their findings).
+fn alert_rules(entry: &[u8]) -> Option<Vec<snooping::SnoopingRule>> {
+    let v: serde_json::Value = serde_json::from_slice(entry).ok()?;
+    let d = v.get("details")?;
+    if v.get("outcome")?.as_str()? != Outcome::Succeeded.code()
+        || d.get("ethics_alert")?.as_bool() != Some(true)
+    {
+        return None;
+    }
+    let codes = d
+        .get("ethics_rules")
+        .or_else(|| d.get("findings"))?
+        .as_array()?;
+    Some(
+        codes
+            .iter()
+            .filter_map(|c| c.as_str().and_then(snooping::SnoopingRule::parse_code))
+            .collect(),
+    )
 }
 
 /// Every inbox of `person`.
@@ -1401,6 +1529,9 @@ pub async fn inbox<G: GrantSource>(
                 Some(querywarden_storage::RequestState::Submitted),
             )
             .await?;
+    }
+    if person.has_role(Role::EthicsAuditor) {
+        out.ethics_alerts = ethics_alerts(desk.store, desk.keys, now).await?;
     }
     Ok(out)
 }

@@ -1975,3 +1975,159 @@ async fn a_transfer_cancels_the_open_registrations_of_the_person_who_moves() {
         "the subject as its digest only"
     );
 }
+
+/// Issue 8 item 6 from configuration: `registration.restricted_list` and
+/// `registration.staff_ids` are read by `App::open` into the screen the desk uses.
+#[tokio::test]
+async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a_second_approver() {
+    let dir = tempfile::tempdir().unwrap();
+    let vip = nid(910);
+    let staff = nid(911);
+    let vip_file = dir.path().join("restricted.txt");
+    let staff_file = dir.path().join("staff.txt");
+    std::fs::write(&vip_file, format!("# 特別注意名單\n{vip}  # 議員\n")).unwrap();
+    std::fs::write(&staff_file, format!("# 人事室提供\n\n{staff}\n")).unwrap();
+    let mut raw = querywarden_app::config::RawConfig::default();
+    raw.storage.data_dir = dir.path().join("data");
+    raw.bli.mode = querywarden_app::config::BliMode::Portal;
+    raw.registration.restricted_list = Some(vip_file.clone());
+    raw.registration.staff_ids = Some(staff_file);
+    let app = querywarden_app::App::open(raw.clone().validate().unwrap())
+        .await
+        .unwrap();
+    app.seed_demo().await.unwrap();
+    let now = Timestamp::now();
+    querywarden_app::demo_grants::grant_demo_queriers(
+        app.store(),
+        app.keys(),
+        &app.config().permission,
+        now,
+        "t",
+    )
+    .await
+    .unwrap();
+    let person = |a: &str| {
+        let store = app.store().clone();
+        let a = Account::parse(a).unwrap();
+        async move { store.person_by_account(&a).await.unwrap().unwrap() }
+    };
+    let lin = person("lin.meiling").await;
+    let chen = person("chen.jianhong").await;
+    let form = |subject: &str, relevance: &str| RegisterQueryRequest {
+        subject_name: "王大同".into(),
+        subject_id: subject.into(),
+        linked_id: None,
+        items: vec!["C0101".into()],
+        legal_basis: BASIS.into(),
+        relevance: relevance.into(),
+        case_no: None,
+        needer: None,
+        querier: lin.id,
+    };
+    let desk = app.desk();
+
+    // On the restricted list: allowed, and the ethics office is flagged in the audit record.
+    let r = registration::register(
+        &desk,
+        &lin,
+        &form(&vip, "特別注意名單個案之低收入戶資格審查"),
+        now,
+        "r1",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(r.findings, vec!["snooping.restricted_list".to_string()]);
+    assert!(!r.second_approval_required);
+    let vip_no = r.no;
+    let created = app
+        .store()
+        .audit_search(&AuditFilter {
+            action: Some("query.registration.created".into()),
+            object_id: Some(r.no.to_string()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 1);
+    let entry = String::from_utf8_lossy(&created[0].entry).into_owned();
+    assert!(entry.contains("\"ethics_alert\":true"), "{entry}");
+    assert!(!entry.contains(&vip));
+
+    // A member of staff (known only from the personnel file): a second approver is needed.
+    let r = registration::register(
+        &desk,
+        &lin,
+        &form(&staff, "同仁家屬申請急難救助，需查核其投保狀況"),
+        now,
+        "r2",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(r.second_approval_required);
+    assert_eq!(r.findings, vec!["snooping.subject_is_staff".to_string()]);
+    let cap = registration::approver_of(&desk, &chen, r.no)
+        .await
+        .unwrap()
+        .unwrap();
+    let state = registration::approve(&desk, cap, Some("同意"), now, "a1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.code(), "awaiting_second_approval");
+
+    // Anyone else: no findings.
+    let r = registration::register(
+        &desk,
+        &lin,
+        &form(&nid(912), "低收入戶申請，須查核申請人投保薪資"),
+        now,
+        "r3",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(r.findings.is_empty() && !r.second_approval_required);
+
+    // The ethics office sees the alert in its inbox: number, rule, time, masked ID only.
+    let zheng = person("zheng.zhihao").await;
+    let inbox = registration::inbox(&desk, &zheng, Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(inbox.ethics_alerts.len(), 1, "{:?}", inbox.ethics_alerts);
+    let alert = &inbox.ethics_alerts[0];
+    assert_eq!(alert.no, vip_no);
+    assert_eq!(
+        alert.rules,
+        vec![querywarden_domain::snooping::SnoopingRule::RestrictedList]
+    );
+    assert_eq!(
+        alert.at.as_microsecond(),
+        now.as_microsecond(),
+        "the registration time"
+    );
+    assert_eq!(
+        alert.subject_id_masked,
+        NationalId::parse(&vip).unwrap().masked()
+    );
+    // Nobody else has the alerts list.
+    let inbox = registration::inbox(&desk, &chen, Timestamp::now())
+        .await
+        .unwrap();
+    assert!(inbox.ethics_alerts.is_empty());
+    app.close().await;
+
+    // A bad line stops start-up, naming the key and the line, never the line itself.
+    std::fs::write(&vip_file, format!("{vip}\nA12345678X\n")).unwrap();
+    let err = querywarden_app::App::open(raw.validate().unwrap())
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(
+        shown.contains("registration.restricted_list") && shown.contains("第 2 行"),
+        "{shown}"
+    );
+    assert!(!shown.contains("A12345678X") && !shown.contains(&vip));
+}

@@ -252,6 +252,10 @@ pub async fn inbox(
             "no": s.no.to_string(), "item": s.item.as_str(),
             "sent_at": s.sent_at.to_string() })).collect::<Vec<_>>(),
         "requests_to_review": i.requests_to_review.iter().map(request_json).collect::<Vec<_>>(),
+        "ethics_alerts": i.ethics_alerts.iter().map(|a| json!({
+            "no": a.no.to_string(),
+            "rules": a.rules.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            "at": a.at.to_string(), "subject_id_masked": a.subject_id_masked })).collect::<Vec<_>>(),
     }))
     .into_response())
 }

@@ -41,9 +41,9 @@ use crate::i18n::Messages;
 use crate::pages::{lock_after_ms, render};
 use crate::registration_api as api;
 use crate::registration_templates::{
-    Choice, ContentTable, ExecutionLine, ExpiringRow, PortalForm, RegInboxPage, RegisterPage,
-    RegistrationPage, RequestListPage, RequestNewPage, RequestPage, RequestRow, ResultLine,
-    ResultPage, SentRow, SubjectLine, SummaryRow, today_in,
+    AlertRow, Choice, ContentTable, ExecutionLine, ExpiringRow, PortalForm, RegInboxPage,
+    RegisterPage, RegistrationPage, RequestListPage, RequestNewPage, RequestPage, RequestRow,
+    ResultLine, ResultPage, SentRow, SubjectLine, SummaryRow, today_in,
 };
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
@@ -376,9 +376,25 @@ pub async fn inbox(
             .iter()
             .map(|r| request_row(r, &names, &m))
             .collect(),
+        is_ethics_auditor: who.person.has_role(Role::EthicsAuditor),
+        ethics_alerts: inbox.ethics_alerts.iter().map(alert_row).collect(),
         m,
     };
     Ok(render(&page, &op))
+}
+
+fn alert_row(a: &reg::EthicsAlert) -> AlertRow {
+    AlertRow {
+        no: a.no.to_string(),
+        rules: a
+            .rules
+            .iter()
+            .map(|r| format!("{}（{}）", r.name_zh(), r.code()))
+            .collect::<Vec<_>>()
+            .join("、"),
+        at: format_taipei_datetime(a.at),
+        subject_id_masked: a.subject_id_masked.clone(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -53,6 +53,14 @@ pub struct SentRow {
     pub sent_at: String,
 }
 
+/// One ethics-office alert (issue 8 item 6): number, rule, time and the masked ID only.
+pub struct AlertRow {
+    pub no: String,
+    pub rules: String,
+    pub at: String,
+    pub subject_id_masked: String,
+}
+
 /// One Form 3 request in a list.
 pub struct RequestRow {
     pub no: String,
@@ -79,6 +87,9 @@ pub struct RegInboxPage {
     pub expiring: Vec<ExpiringRow>,
     pub sent_without_result: Vec<SentRow>,
     pub requests_to_review: Vec<RequestRow>,
+    /// Shown only to ethics auditors (政風室).
+    pub is_ethics_auditor: bool,
+    pub ethics_alerts: Vec<AlertRow>,
 }
 
 /// What the registration form echoes back after a refusal (never the national ID).

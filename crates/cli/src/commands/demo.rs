@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use querywarden_app::App;
-use querywarden_app::config::RawConfig;
+use querywarden_app::config::{BliMode, RawConfig};
 use querywarden_app::demo::DEMO_ACCOUNTS;
 
 /// The DEMO bearer token of `/scim/v2/Users` (loopback only, like the whole demo).
@@ -27,6 +27,17 @@ pub struct DemoArgs {
     /// 模擬器位址 / address for the in-process BLI simulator (port 0 = any free port)
     #[arg(long, default_value = "127.0.0.1:0")]
     pub simulator_listen: SocketAddr,
+    /// 勞保局查詢方式 / how queries reach BLI: `connected` (through the simulator) or
+    /// `portal` (the querier runs them on the portal and records them here)
+    #[arg(long, value_enum, default_value_t = DemoBliMode::Connected)]
+    pub bli_mode: DemoBliMode,
+}
+
+/// `--bli-mode`: the two execution modes of issue 8 item 5 (`bli.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoBliMode {
+    Connected,
+    Portal,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
@@ -40,6 +51,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     raw.server.demo = true;
     raw.storage.data_dir = args.data.clone();
     raw.bli.base_url = format!("http://{}", sim);
+    raw.bli.mode = match args.bli_mode {
+        DemoBliMode::Connected => BliMode::Connected,
+        DemoBliMode::Portal => BliMode::Portal,
+    };
     // Issue 7: li.guowei deputises for the permission administrator; the HR system's SCIM
     // bearer token is DEMO_SCIM_TOKEN (its SHA-256 below).
     raw.permission.deputy_administrator = Some("li.guowei".into());

@@ -2,10 +2,12 @@
 //! execute (connected, against the demo's in-process BLI simulator) → view (watermark,
 //! `no-store`) → print; the refusals a browser can meet (a second execution of the same item,
 //! a non-party viewing, a missing CSRF token); and a Form 3 request from the district office
-//! to the result it sees — through the pages and the JSON API.
+//! to the result it sees — through the pages and the JSON API. Also batch registration from
+//! a CSV (all rows or none, errors by line) and portal mode (`demo --bli-mode portal`: the
+//! querier records the execution and where the paper result is filed).
 
 use super::sign_in_http::{client, cookie_value, login, set_cookies};
-use super::support::{reqwest::rt, spawn_demo_fast};
+use super::support::{reqwest::rt, spawn_demo_fast, spawn_demo_fast_with};
 
 const PASSWORD: &str = "demo-password-115";
 
@@ -63,6 +65,29 @@ impl Browser {
             .send()
             .await
             .unwrap()
+    }
+
+    /// A multipart POST (the batch page): the fields, the CSRF token and `file` as a CSV.
+    async fn post_csv(&self, path: &str, fields: &[(&str, &str)], csv: &str) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new().text("csrf", self.csrf.clone());
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let file = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+            .file_name("subjects.csv")
+            .mime_str("text/csv")
+            .unwrap();
+        self.c
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .multipart(form.part("file", file))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn api_get(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.unwrap()
     }
 
     async fn api_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
@@ -158,6 +183,13 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         // The supervisor sees it in the inbox and approves.
         let inbox = chen.get("/registrations").await.text().await.unwrap();
         assert!(inbox.contains(&no));
+        // Only the ethics office has an alerts section (empty: the demo has no restricted list).
+        assert!(!inbox.contains("ethics-alerts"));
+        let zheng = Browser::sign_in(&url, "zheng.zhihao").await;
+        let page = zheng.get("/registrations").await.text().await.unwrap();
+        assert!(page.contains("id=\"ethics-alerts-empty\""), "{page}");
+        let j = zheng.api_get("/api/v1/registrations/inbox").await;
+        assert_eq!(j["ethics_alerts"], serde_json::json!([]));
         let r = chen
             .post(
                 &format!("/registrations/{no}/approve"),
@@ -366,6 +398,185 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
                 .unwrap()
                 .contains("檢視者 蔡佩玲（cai.peiling）")
         );
+    });
+}
+
+/// Registration numbers waiting for `b`'s approval.
+async fn to_approve(b: &Browser) -> Vec<String> {
+    let inbox = b.api_get("/api/v1/registrations/inbox").await;
+    inbox["to_approve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["no"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_batch_csv_registers_every_row_or_none_and_names_the_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+        assert!(to_approve(&chen).await.is_empty());
+
+        let page = lin.get("/registrations/batch").await.text().await.unwrap();
+        assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
+
+        let fields = |relevance: &'static str| {
+            vec![
+                ("items", "C0101"),
+                ("legal_basis", "social-assistance-44-3-1"),
+                ("relevance", relevance),
+                ("case_no", "115社助字第88號"),
+                ("needer", ""),
+                ("querier", ""),
+            ]
+        };
+        // One good batch (header line, three subjects): every row registered.
+        let good = "姓名,身分證統一編號\n王小明,F120000011\n李小華,F220000022\n張大山,E223456785\n";
+        let r = lin
+            .post_csv(
+                "/registrations/batch",
+                &fields("115 年度低收入戶總清查，須查核各戶成員投保薪資以核算家庭總收入"),
+                good,
+            )
+            .await;
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        assert_eq!(location(&r), "/registrations?notice=batch");
+        let pending = to_approve(&chen).await;
+        assert_eq!(pending.len(), 3, "{pending:?}");
+
+        // A batch with one bad line (line 3: check digit wrong): nothing registered, the line
+        // named, the bad value not echoed.
+        let bad = "姓名,身分證統一編號\n陳一,A123450009\n陳二,B200000772\n";
+        let r = lin
+            .post_csv(
+                "/registrations/batch",
+                &fields("115 年度中低收入戶複查，須查核各戶成員之就業收入與投保狀況"),
+                bad,
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("registration.batch_rows"), "{page}");
+        assert!(page.contains("第 3 行"), "{page}");
+        assert!(!page.contains("第 2 行"), "{page}");
+        assert!(!page.contains("B200000772") && !page.contains("A123450009"));
+        assert_eq!(to_approve(&chen).await, pending, "nothing more registered");
+
+        // Without the CSRF token the batch page registers nothing.
+        let r = lin
+            .c
+            .post(format!("{}/registrations/batch", lin.url))
+            .header("cookie", &lin.cookie)
+            .multipart(reqwest::multipart::Form::new().text("items", "C0101").part(
+                "file",
+                reqwest::multipart::Part::bytes(good.as_bytes().to_vec()).file_name("subjects.csv"),
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(to_approve(&chen).await.len(), 3);
+    });
+}
+
+#[test]
+fn portal_mode_records_an_execution_with_its_paper_case_number_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast_with(&dir.path().join("data"), &["--bli-mode", "portal"]);
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+        let r = lin
+            .post(
+                "/registrations",
+                &[
+                    ("subject_name", "王大同"),
+                    ("subject_id", "F131104093"),
+                    ("items", "C0101"),
+                    ("legal_basis", "social-assistance-44-3-1"),
+                    (
+                        "relevance",
+                        "急難救助申請，須查核申請人目前投保狀況以判斷是否失業",
+                    ),
+                    ("case_no", ""),
+                    ("needer", ""),
+                    ("querier", ""),
+                ],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let no = number_in(&location(&r), "/registrations/");
+        let r = chen
+            .post(
+                &format!("/registrations/{no}/approve"),
+                &[("comment", "同意")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+
+        // Portal mode: the page links to the portal and asks for the querier's report.
+        let page = lin
+            .get(&format!("/registrations/{no}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"reg-portal-link\""), "{page}");
+        assert!(page.contains("name=\"paper_case_no\""));
+
+        let record = [
+            ("items", "C0101"),
+            ("note", "已於我的E政府查詢"),
+            ("paper_case_no", "115社助字第34號"),
+        ];
+        let r = lin
+            .post(&format!("/registrations/{no}/execute"), &record, true)
+            .await;
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+
+        // The registration shows it executed, in portal mode, with where the paper is filed.
+        let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
+        assert_eq!(j["executed_items"], serde_json::json!(["C0101"]));
+        let page = lin
+            .get(&format!("/registrations/{no}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"reg-executions\""), "{page}");
+        assert!(page.contains("115社助字第34號"), "{page}");
+        assert!(
+            !page.contains("id=\"execute-form\""),
+            "nothing left to execute"
+        );
+        assert!(
+            lin.api_get("/api/v1/registrations/inbox").await["to_execute"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+
+        // A second record for the same item is refused by the policy.
+        let r = lin
+            .post(&format!("/registrations/{no}/execute"), &record, true)
+            .await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("policy.already_executed"));
+        let r = lin
+            .api_post(
+                &format!("/api/v1/registrations/{no}/execution"),
+                serde_json::json!({ "items": ["C0101"] }),
+            )
+            .await;
+        assert_eq!(r.status(), 409);
     });
 }
 

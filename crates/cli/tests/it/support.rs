@@ -65,14 +65,24 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// A demo on a fresh database whose demo CA comes from the shared template.
 pub fn spawn_demo_fast(data: &Path) -> Demo {
+    spawn_demo_fast_with(data, &[])
+}
+
+/// [`spawn_demo_fast`] with extra `demo` arguments (e.g. `--bli-mode portal`).
+pub fn spawn_demo_fast_with(data: &Path, extra: &[&str]) -> Demo {
     copy_dir(&demo_template().join("data/demo-ca"), &data.join("demo-ca"));
-    spawn_demo(data)
+    spawn_demo_with(data, extra)
 }
 
 pub fn spawn_demo(data: &Path) -> Demo {
+    spawn_demo_with(data, &[])
+}
+
+fn spawn_demo_with(data: &Path, extra: &[&str]) -> Demo {
     let mut child = bin()
         .args(["demo", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
