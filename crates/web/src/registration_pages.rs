@@ -1293,6 +1293,7 @@ fn result_page(
         tiles: (0..40).collect(),
         print_no: v.print_no,
         content: content_table(&v.content, &m),
+        checkpoint: None,
         m,
     }
 }
@@ -1322,7 +1323,19 @@ async fn open_result(
     match decided {
         Ok(v) => {
             let names = Names::load(&state).await.map_err(&fail)?;
-            Ok(render(&result_page(&state, m, &who, &v, &names), &op))
+            let mut page = result_page(&state, m, &who, &v, &names);
+            if print {
+                // Seal the trail up to and including this print, and print the checkpoint.
+                state.app.checkpoint_if_due(true).await.map_err(&fail)?;
+                page.checkpoint = state
+                    .app
+                    .store()
+                    .latest_checkpoint()
+                    .await
+                    .map_err(|e| fail(e.into()))?
+                    .map(|c| c.note);
+            }
+            Ok(render(&page, &op))
         }
         Err(d) => Ok(refused_page(m, &op, &path, &d)),
     }

@@ -228,6 +228,9 @@ pub struct ResultPage {
     pub tiles: Vec<u8>,
     pub print_no: Option<i64>,
     pub content: ContentTable,
+    /// On prints: the latest signed audit checkpoint (§7, issue 4), so a copy held outside
+    /// can later prove the trail that recorded this print was not rewritten.
+    pub checkpoint: Option<String>,
 }
 
 pub struct SubjectLine {

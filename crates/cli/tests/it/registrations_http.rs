@@ -255,6 +255,9 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         assert_eq!(r.headers()["cache-control"], "no-store");
         let page = r.text().await.unwrap();
         assert!(page.contains("列印第 1 份"), "{page}");
+        // The print carries the signed checkpoint that covers its own audit record.
+        assert!(page.contains("id=\"print-checkpoint\""), "{page}");
+        assert!(page.contains("— querywarden-audit-"), "{page}");
         let r = lin
             .post(
                 &format!("/registrations/{no}/results/C0101/print"),

@@ -208,3 +208,4 @@ code-suspended = Suspended
 code-returned = Returned
 value-yes = yes
 value-no = no
+result-checkpoint = Signed audit checkpoint (at printing)

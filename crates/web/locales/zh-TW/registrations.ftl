@@ -208,3 +208,4 @@ code-suspended = 停發
 code-returned = 退匯
 value-yes = 是
 value-no = 否
+result-checkpoint = 稽核軌跡簽章查核點（列印時）
