@@ -140,7 +140,7 @@ fn serve(config: &Path) -> Served {
     });
     let mut seen = Vec::new();
     loop {
-        match rx.recv_timeout(Duration::from_secs(60)) {
+        match rx.recv_timeout(Duration::from_secs(180)) {
             Ok(Ok((scheme, addr))) => {
                 return Served {
                     child,

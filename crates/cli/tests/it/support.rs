@@ -100,10 +100,10 @@ fn spawn_demo_with(data: &Path, extra: &[&str]) -> Demo {
         }
     });
     let url = rx
-        .recv_timeout(Duration::from_secs(60))
+        .recv_timeout(Duration::from_secs(180))
         .expect("demo printed no URL");
     let demo = Demo { child, url };
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(90);
     while Instant::now() < deadline {
         if reqwest::blocking_get_ok(&format!("{}/healthz", demo.url)) {
             return demo;
