@@ -1271,6 +1271,19 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
     ));
     mark_notice_read(&w.store, chen, id, &op()).await.unwrap();
     assert!(unread_notices(&w.store, chen).await.unwrap().is_empty());
+    // Acknowledging is recorded, by whom and which notice.
+    let read = w
+        .store
+        .audit_search(&querywarden_storage::AuditFilter {
+            action: Some("permission.notice.read".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].actor_person_id, Some(chen.get()));
+    assert_eq!(read[0].object_id, id.to_string());
     assert!(matches!(
         mark_notice_read(&w.store, chen, id, &op()).await,
         Err(PermissionError::NotFound(_))

@@ -82,10 +82,12 @@ pub enum AuditAction {
     // §5, Form 3: results returned to the requesting agency (in the system or by official
     // document number, never by e-mail or fax).
     ResultDelivered,
+    // §2: the administrator or supervisor acknowledged a personnel-change notice.
+    NoticeRead,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 56] = [
+    pub const ALL: [AuditAction; 57] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -142,6 +144,7 @@ impl AuditAction {
         Self::AccountDisabled,
         Self::AccountEnabled,
         Self::ResultDelivered,
+        Self::NoticeRead,
     ];
 
     pub fn code(self) -> &'static str {
@@ -202,6 +205,7 @@ impl AuditAction {
             Self::AccountDisabled => "admin.account.disabled",
             Self::AccountEnabled => "admin.account.enabled",
             Self::ResultDelivered => "result.delivered",
+            Self::NoticeRead => "permission.notice.read",
         }
     }
 

@@ -714,6 +714,11 @@ pub async fn mark_notice_read(
     if !tx.mark_notice_read(notice, person, op.now).await? {
         return Err(PermissionError::NotFound("通知"));
     }
+    tx.append_audit(
+        &op.event(AuditAction::NoticeRead, Some(Actor { person, role: None }))
+            .on("notice", notice.to_string()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -953,9 +958,13 @@ pub async fn scim_put_user(
                 .on("scim_user", rec.account.as_str())
                 .detail("source", "scim");
             return match super::refused::<()>(store, event, r.clone()).await {
-                Err(PermissionError::Refused(_)) => Err(ScimError::invalid(r.to_string())),
+                // An HR system reads the detail: English first, the zh-TW text after it.
+                Err(PermissionError::Refused(_)) | Ok(()) => Err(ScimError::invalid(format!(
+                    "{} ({}) / {r}",
+                    r.message_en(),
+                    r.code()
+                ))),
                 Err(e) => Err(internal(e)),
-                Ok(()) => Err(ScimError::invalid(r.to_string())),
             };
         }
         Err(e) => return Err(internal(e)),
