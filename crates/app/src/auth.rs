@@ -634,6 +634,19 @@ async fn finish_login(
     }))
 }
 
+/// Where a stored session stands now under the configured timeouts.
+fn session_status(ctx: &AuthContext, session: &SessionRow, now: Timestamp) -> SessionStatus {
+    ctx.sessions.status(
+        &SessionTimes {
+            created_at: session.created_at,
+            last_seen_at: session.last_seen_at,
+            locked: session.locked,
+            ended: session.ended,
+        },
+        now,
+    )
+}
+
 /// Finds the live session behind a cookie value. Touches it at most once a minute, so that
 /// reading pages does not turn every request into a write.
 pub async fn authenticate(
@@ -645,15 +658,7 @@ pub async fn authenticate(
     let Some(session) = store.session(&digest(token)).await? else {
         return Ok(Err(SessionRefusal::None));
     };
-    let status = ctx.sessions.status(
-        &SessionTimes {
-            created_at: session.created_at,
-            last_seen_at: session.last_seen_at,
-            locked: session.locked,
-            ended: session.ended,
-        },
-        now,
-    );
+    let status = session_status(ctx, &session, now);
     let Some(person) = store.person(session.person).await? else {
         return Ok(Err(SessionRefusal::None));
     };
@@ -705,15 +710,7 @@ pub async fn session_even_if_locked(
     let Some(session) = store.session(&digest(token)).await? else {
         return Ok(None);
     };
-    let status = ctx.sessions.status(
-        &SessionTimes {
-            created_at: session.created_at,
-            last_seen_at: session.last_seen_at,
-            locked: session.locked,
-            ended: session.ended,
-        },
-        now,
-    );
+    let status = session_status(ctx, &session, now);
     if !matches!(status, SessionStatus::Active | SessionStatus::Locked) {
         return Ok(None);
     }

@@ -1390,7 +1390,7 @@ pub async fn ethics_alerts(
     let mut filter = querywarden_storage::AuditFilter {
         action: Some(AuditAction::RegistrationCreated.code().to_string()),
         object_type: Some("registration".into()),
-        from: Some(from.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
+        from: Some(querywarden_domain::audit_event::format_instant(from)),
         limit: AUDIT_PAGE,
         ..Default::default()
     };

@@ -134,6 +134,15 @@ fn signed(card: &DemoCard, account: &str, password: &str, flow: &str, nonce: &st
     }
 }
 
+/// lin.meiling signs in with her card and the right password.
+async fn sign_in_lin(w: &World, flow: &str) -> auth::NewSession {
+    let req = request(w, &w.lin_card, "lin.meiling", PASSWORD, flow).await;
+    auth::login(&w.store, &w.ctx, req, now())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 async fn refused_code(w: &World, req: LoginRequest) -> String {
     auth::login(&w.store, &w.ctx, req, now())
         .await
@@ -442,24 +451,8 @@ async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
 #[tokio::test]
 async fn a_second_login_ends_the_first_session() {
     let w = world().await;
-    let first = auth::login(
-        &w.store,
-        &w.ctx,
-        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-a").await,
-        now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let second = auth::login(
-        &w.store,
-        &w.ctx,
-        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-b").await,
-        now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let first = sign_in_lin(&w, "flow-a").await;
+    let second = sign_in_lin(&w, "flow-b").await;
     assert_ne!(first.token, second.token);
     assert_eq!(
         auth::authenticate(&w.store, &w.ctx, &first.token, now())
@@ -490,15 +483,7 @@ async fn a_second_login_ends_the_first_session() {
 #[tokio::test]
 async fn a_locked_session_is_refused_until_unlocked_with_the_password() {
     let w = world().await;
-    let s = auth::login(
-        &w.store,
-        &w.ctx,
-        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
-        now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let s = sign_in_lin(&w, "flow-1").await;
     let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
         .await
         .unwrap()
@@ -541,15 +526,7 @@ async fn a_locked_session_is_refused_until_unlocked_with_the_password() {
 #[tokio::test]
 async fn an_idle_session_expires_and_is_audited() {
     let w = world().await;
-    let s = auth::login(
-        &w.store,
-        &w.ctx,
-        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
-        now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let s = sign_in_lin(&w, "flow-1").await;
     let later = now() + SignedDuration::from_mins(16);
     assert_eq!(
         auth::authenticate(&w.store, &w.ctx, &s.token, later)
@@ -564,15 +541,7 @@ async fn an_idle_session_expires_and_is_audited() {
 #[tokio::test]
 async fn password_changes_follow_the_policy_and_the_history() {
     let w = world().await;
-    let s = auth::login(
-        &w.store,
-        &w.ctx,
-        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
-        now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let s = sign_in_lin(&w, "flow-1").await;
     let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
         .await
         .unwrap()
@@ -644,15 +613,7 @@ async fn tls_refused(w: &World, req: MutualTlsLoginRequest, code: &str) {
 #[tokio::test]
 async fn a_tls_client_certificate_and_the_password_sign_in_and_end_the_old_session() {
     let w = world().await;
-    let first = auth::login(
-        &w.store,
-        &w.ctx,
-        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
-        now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let first = sign_in_lin(&w, "flow-1").await;
     let s = auth::login_with_client_certificate(
         &w.store,
         &w.ctx,
@@ -738,15 +699,7 @@ async fn mutual_tls_refuses_no_certificate_another_ca_revocation_and_wrong_passw
 #[tokio::test]
 async fn a_disabled_account_cannot_sign_in_and_its_session_stops_working() {
     let w = world().await;
-    let s = auth::login(
-        &w.store,
-        &w.ctx,
-        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
-        now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let s = sign_in_lin(&w, "flow-1").await;
     let mut tx = w.store.begin().await.unwrap();
     tx.disable_account(w.lin, querywarden_storage::DisableReason::Idle, None, now())
         .await
@@ -779,15 +732,7 @@ async fn admin_desk(w: &World) -> querywarden_domain::permission::AdministratorD
 async fn the_administrator_binds_a_renewed_card_and_the_old_one_stops_working() {
     let w = world().await;
     let desk = admin_desk(&w).await;
-    let old = auth::login(
-        &w.store,
-        &w.ctx,
-        request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await,
-        now(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let old = sign_in_lin(&w, "flow-1").await;
     let renewed =
         w.ca.issue_citizen_with(
             key("card-b-key"),

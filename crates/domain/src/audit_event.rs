@@ -214,6 +214,12 @@ impl AuditAction {
     }
 }
 
+/// How the trail writes an instant: UTC, microseconds, `Z`. The same text is in the signed
+/// entry and in the searchable `at` column, so that range searches compare like with like.
+pub fn format_instant(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
 /// The outcome of the audited action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -312,10 +318,7 @@ impl AuditEvent {
         let mut m = serde_json::Map::new();
         m.insert("v".into(), Value::from(1));
         m.insert("seq".into(), Value::from(seq));
-        m.insert(
-            "at".into(),
-            Value::from(self.at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
-        );
+        m.insert("at".into(), Value::from(format_instant(self.at)));
         m.insert(
             "actor".into(),
             self.actor

@@ -5,7 +5,7 @@
 //! transaction, so the chain is correct however many processes or tasks write, and a crash
 //! can never leave a record without its chain hash or a change without its record.
 
-use querywarden_domain::audit_event::AuditEvent;
+use querywarden_domain::audit_event::{AuditEvent, format_instant};
 use querywarden_ledger::Hash;
 use querywarden_ledger::chain::{GENESIS, chain_hash};
 use sqlx::Row;
@@ -69,13 +69,7 @@ pub struct AuditFilter {
 }
 
 fn to_hash(bytes: &[u8]) -> Result<Hash, StorageError> {
-    bytes
-        .try_into()
-        .map_err(|_| StorageError::Decode(format!("hash of {} bytes", bytes.len())))
-}
-
-fn format_at(event: &AuditEvent) -> String {
-    event.at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    querywarden_ledger::hash_from_slice(bytes).map_err(|e| StorageError::Decode(e.to_string()))
 }
 
 impl WriteTx {
@@ -99,7 +93,7 @@ impl WriteTx {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(seq as i64)
-        .bind(format_at(event))
+        .bind(format_instant(event.at))
         .bind(event.actor.map(|a| a.person.get()))
         .bind(event.actor.and_then(|a| a.role).map(|r| r.code()))
         .bind(event.action.code())

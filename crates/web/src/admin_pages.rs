@@ -19,6 +19,7 @@ use crate::session::{PageSession, csrf_refused};
 use crate::templates::{
     AuditForm, AuditPage, AuditRow, BindCardPage, ErrorPage, FormError, UsageLogPage, UserBar,
 };
+use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId};
 
 fn forbidden(m: crate::i18n::Messages, op: &OperationId, path: &str) -> Response {
@@ -218,27 +219,20 @@ pub async fn usage_upload(
             &op.0,
         )
     };
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|_| malformed())?,
-            Some("file") => {
-                let bytes = field.bytes().await.map_err(|_| malformed())?;
-                if bytes.len() > MAX_UPLOAD {
-                    return Err(ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "usage_log.too_large",
-                        "檔案過大（上限 20 MB）",
-                        "file too large (20 MB at most)",
-                        &op.0,
-                    ));
-                }
-                file = Some(bytes.to_vec());
-            }
-            _ => {}
+    let upload = match read_upload(&mut multipart, "file", MAX_UPLOAD).await {
+        Ok(u) => u,
+        Err(UploadError::Malformed) => return Err(malformed()),
+        Err(UploadError::TooLarge) => {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "usage_log.too_large",
+                "檔案過大（上限 20 MB）",
+                "file too large (20 MB at most)",
+                &op.0,
+            ));
         }
-    }
+    };
+    let (csrf, file) = (upload.field("csrf"), upload.file);
     if !who.csrf_ok(&csrf) {
         return Err(csrf_refused(&op.0));
     }
@@ -332,17 +326,11 @@ pub async fn bind_upload(
             &op.0,
         )
     };
-    let (mut csrf, mut account, mut certificate) = (String::new(), String::new(), Vec::new());
-    while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|_| malformed())?,
-            Some("account") => account = field.text().await.map_err(|_| malformed())?,
-            Some("certificate") => {
-                certificate = field.bytes().await.map_err(|_| malformed())?.to_vec();
-            }
-            _ => {}
-        }
-    }
+    let upload = read_upload(&mut multipart, "certificate", usize::MAX)
+        .await
+        .map_err(|_| malformed())?;
+    let (csrf, account) = (upload.field("csrf"), upload.field("account"));
+    let certificate = upload.file.unwrap_or_default();
     if !who.csrf_ok(&csrf) {
         return Err(csrf_refused(&op.0));
     }

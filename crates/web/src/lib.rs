@@ -20,6 +20,7 @@ pub mod registration_templates;
 pub mod session;
 pub mod templates;
 pub mod tls;
+pub mod upload;
 
 use std::sync::Arc;
 use std::time::Instant;

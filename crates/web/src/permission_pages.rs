@@ -48,6 +48,7 @@ use crate::permission_templates::{
 };
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId};
 
 /// Every permission route: pages, JSON API and SCIM.
@@ -1629,27 +1630,20 @@ pub async fn import_upload(
             &op.0,
         )
     };
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|_| malformed())? {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.map_err(|_| malformed())?,
-            Some("file") => {
-                let bytes = field.bytes().await.map_err(|_| malformed())?;
-                if bytes.len() > MAX_STAFF_FILE {
-                    return Err(ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "staff_import.too_large",
-                        "檔案過大（上限 5 MB）",
-                        "file too large (5 MB at most)",
-                        &op.0,
-                    ));
-                }
-                file = Some(bytes.to_vec());
-            }
-            _ => {}
+    let upload = match read_upload(&mut multipart, "file", MAX_STAFF_FILE).await {
+        Ok(u) => u,
+        Err(UploadError::Malformed) => return Err(malformed()),
+        Err(UploadError::TooLarge) => {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "staff_import.too_large",
+                "檔案過大（上限 5 MB）",
+                "file too large (5 MB at most)",
+                &op.0,
+            ));
         }
-    }
+    };
+    let (csrf, file) = (upload.field("csrf"), upload.file);
     if !who.csrf_ok(&csrf) {
         return Err(csrf_refused(&op.0));
     }

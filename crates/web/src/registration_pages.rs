@@ -47,6 +47,7 @@ use crate::registration_templates::{
 };
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::upload::read_upload;
 use crate::{AppState, Lang, OperationId};
 
 /// The e-government portal (我的E政府) where portal-mode queries are run.
@@ -651,8 +652,6 @@ pub async fn batch_upload(
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {
     let fail = internal(&m, &op, "/registrations/batch");
-    let mut pairs = Vec::new();
-    let mut csv: Option<Vec<u8>> = None;
     let malformed = |m: &Messages| PageError {
         status: StatusCode::BAD_REQUEST,
         message: m.get("reg-batch-malformed"),
@@ -660,19 +659,10 @@ pub async fn batch_upload(
         messages: m.clone(),
         path: "/registrations/batch".into(),
     };
-    while let Some(field) = multipart.next_field().await.map_err(|_| malformed(&m))? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            let bytes = field.bytes().await.map_err(|_| malformed(&m))?;
-            if bytes.len() > MAX_BATCH_BYTES {
-                return Err(malformed(&m));
-            }
-            csv = Some(bytes.to_vec());
-        } else {
-            let v = field.text().await.map_err(|_| malformed(&m))?;
-            pairs.push((name, v));
-        }
-    }
+    let upload = read_upload(&mut multipart, "file", MAX_BATCH_BYTES)
+        .await
+        .map_err(|_| malformed(&m))?;
+    let (pairs, csv) = (upload.fields, upload.file);
     let posted = PostedRegistration::from_pairs(pairs);
     if !who.csrf_ok(&posted.csrf) {
         return Ok(csrf_refused(&op.0).into_response());
