@@ -17,6 +17,7 @@ pub mod execution;
 pub mod grants;
 pub mod jobs;
 pub mod keys;
+pub mod oversight;
 pub mod permission;
 pub mod registration;
 pub mod request;

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod deadline;
 pub mod national_id;
 pub mod org;
+pub mod oversight;
 pub mod permission;
 pub mod policy;
 pub mod registration;

@@ -9,12 +9,15 @@
 
 mod audit;
 mod auth;
+mod enrolment;
 mod error;
 mod notice;
 mod org;
+mod oversight;
 mod permission;
 mod registration;
 mod sqlite;
+mod unannounced_audit;
 mod usage;
 
 pub use audit::{

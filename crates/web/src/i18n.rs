@@ -41,17 +41,23 @@ impl Locale {
     }
 
     /// The locale's message files: one per area, so that areas can grow independently.
-    fn sources(self) -> [&'static str; 3] {
+    fn sources(self) -> [&'static str; 6] {
         match self {
             Self::ZhTw => [
                 include_str!("../locales/zh-TW/main.ftl"),
                 include_str!("../locales/zh-TW/permissions.ftl"),
                 include_str!("../locales/zh-TW/registrations.ftl"),
+                include_str!("../locales/zh-TW/oversight.ftl"),
+                include_str!("../locales/zh-TW/audits.ftl"),
+                include_str!("../locales/zh-TW/enrolment.ftl"),
             ],
             Self::En => [
                 include_str!("../locales/en/main.ftl"),
                 include_str!("../locales/en/permissions.ftl"),
                 include_str!("../locales/en/registrations.ftl"),
+                include_str!("../locales/en/oversight.ftl"),
+                include_str!("../locales/en/audits.ftl"),
+                include_str!("../locales/en/enrolment.ftl"),
             ],
         }
     }

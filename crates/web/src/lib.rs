@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth_pages;
 pub mod error;
 pub mod i18n;
+pub mod oversight;
 pub mod pages;
 pub mod permission_api;
 pub mod permission_pages;
@@ -189,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/audit/checkpoint", get(api::latest_checkpoint))
         .merge(permission_pages::routes())
         .merge(registration_pages::routes())
+        .merge(oversight::routes())
         .merge(demo_routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))

@@ -1,0 +1,1 @@
+//! Reconciling imported platform usage records with executions (§7).

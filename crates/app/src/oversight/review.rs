@@ -1,0 +1,1 @@
+//! The quarterly usage review use cases (§7).

@@ -1,0 +1,1 @@
+//! Unannounced audit use cases, Form 4 (§8).

@@ -1,0 +1,1 @@
+//! Violation cases and corrective reports (§8 ¶2).

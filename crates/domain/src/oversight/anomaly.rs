@@ -1,0 +1,1 @@
+//! Anomaly rules over executions and platform usage records (§7).

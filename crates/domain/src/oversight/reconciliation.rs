@@ -1,0 +1,1 @@
+//! Record-by-record reconciliation of platform usage records with executions (§7).

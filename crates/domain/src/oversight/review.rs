@@ -1,0 +1,1 @@
+//! The quarterly usage review (§7, 每三個月檢核使用紀錄).

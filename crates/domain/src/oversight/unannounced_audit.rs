@@ -1,0 +1,1 @@
+//! Unannounced audits and their record, Form 4 (§8, 稽核紀錄表).

@@ -1,0 +1,1 @@
+//! Storage of enrolment codes and the first installation (§3).

@@ -1,0 +1,1 @@
+//! Storage of unannounced audits and their records, Form 4 (§8).

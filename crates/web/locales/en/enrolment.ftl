@@ -1,0 +1,1 @@
+# installation, enrolment with one's own card, resets

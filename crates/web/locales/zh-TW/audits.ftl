@@ -1,0 +1,1 @@
+# unannounced audits, Form 4

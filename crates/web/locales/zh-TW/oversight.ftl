@@ -1,0 +1,1 @@
+# quarterly review, findings, violations, dashboard

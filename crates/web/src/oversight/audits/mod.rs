@@ -1,0 +1,3 @@
+//! Unannounced audits, Form 4 (§8).
+
+pub mod routes;
