@@ -49,6 +49,13 @@ pub enum RocDateError {
     YearOutOfRange,
     #[error("月份應為 1 到 12，收到 {0}")]
     InvalidMonth(u32),
+    /// `民國2026年3月5日`: a Western year written after 民國 would be read as AD 3937.
+    #[error("「民國 {year} 年」是西元年份；民國年＝西元年－1911，請寫成 民國 {roc} 年", roc = year.saturating_sub(1911))]
+    WesternYearAsRoc { year: u32 },
+    /// A date the field cannot plausibly hold, such as `26/03/05` (民國 26 年, 1937) typed for
+    /// this year's application date.
+    #[error("日期須在 {} 到 {} 之間；若輸入的是西元年，請改用民國年（西元年－1911）", earliest.format_long(), latest.format_long())]
+    OutsideWindow { earliest: RocDate, latest: RocDate },
     #[error("民國 {roc_year} 年 {month} 月沒有 {day} 日（該月共 {days_in_month} 天）")]
     InvalidDay {
         roc_year: i16,
@@ -68,6 +75,8 @@ impl RocDateError {
             Self::BeforeRoc => "roc_date.before_roc",
             Self::YearOutOfRange => "roc_date.year_range",
             Self::InvalidMonth(_) => "roc_date.invalid_month",
+            Self::WesternYearAsRoc { .. } => "roc_date.western_year_as_roc",
+            Self::OutsideWindow { .. } => "roc_date.outside_window",
             Self::InvalidDay { .. } => "roc_date.invalid_day",
         }
     }
@@ -86,6 +95,14 @@ impl RocDateError {
             }
             Self::YearOutOfRange => format!("year out of range (at most ROC {MAX_ROC_YEAR})"),
             Self::InvalidMonth(m) => format!("month must be 1 to 12, got {m}"),
+            Self::WesternYearAsRoc { year } => format!(
+                "\"ROC {year}\" is a Western year; the ROC year is the Western year minus 1911 (ROC {})",
+                year.saturating_sub(1911)
+            ),
+            Self::OutsideWindow { earliest, latest } => format!(
+                "the date must be between {} and {}; for a Western year, subtract 1911 to get the ROC year",
+                earliest.0, latest.0
+            ),
             Self::InvalidDay {
                 roc_year,
                 month,
@@ -147,7 +164,10 @@ impl RocDate {
     /// - `民國114年3月5日`, `民國 114 年 3 月 5 日`, `114年3月5日` (also `中華民國…`);
     /// - a 4-digit year without `民國` is Gregorian: `2025-03-05`, `2025/3/5`, `2025年3月5日`.
     ///
-    /// Because of the last rule, ROC years of 1000 or more (AD 2911 on) must carry `民國`.
+    /// Because of the last rule, ROC years of 1000 or more (AD 2911 on) must carry `民國`; and
+    /// `民國` before a year of 1912 or more is a Western year typed by mistake, refused with
+    /// [`RocDateError::WesternYearAsRoc`]. A field that knows which dates it can hold uses
+    /// [`RocDate::parse_within`].
     pub fn parse(s: &str) -> Result<RocDate, RocDateError> {
         if s.chars().count() > MAX_INPUT_CHARS {
             return Err(RocDateError::TooLong);
@@ -178,9 +198,39 @@ impl RocDate {
         let d: u32 = parse_number(day, 2)?;
         if year.len() == 4 && !explicit_roc {
             Self::from_gregorian_parts(y, m, d)
+        } else if explicit_roc && y >= 1912 {
+            // Nobody means AD 3823 or later: this is a Western year with 民國 in front.
+            Err(RocDateError::WesternYearAsRoc { year: y })
         } else {
             Self::from_roc_parts(i32::try_from(y).unwrap_or(i32::MAX), m, d)
         }
+    }
+
+    /// Parses as [`RocDate::parse`] does, then refuses a date outside what the field can
+    /// plausibly hold, so that `26/03/05` typed for this year's date (民國 26 年 = 1937) is
+    /// refused instead of being kept as 1937.
+    pub fn parse_within(s: &str, window: DateWindow) -> Result<RocDate, RocDateError> {
+        let date = Self::parse(s)?;
+        if date < window.earliest || date > window.latest {
+            return Err(RocDateError::OutsideWindow {
+                earliest: window.earliest,
+                latest: window.latest,
+            });
+        }
+        Ok(date)
+    }
+
+    /// The same day `years` years later (or earlier, when negative); 2/29 becomes 2/28.
+    pub fn add_years(self, years: i16) -> RocDate {
+        let year = self.0.year().saturating_add(years).clamp(1912, 9999);
+        let day = self.0.day().min(
+            Date::new(year, self.0.month(), 1)
+                .map(|d| d.days_in_month())
+                .unwrap_or(28),
+        );
+        Date::new(year, self.0.month(), day)
+            .map(RocDate)
+            .unwrap_or(if years < 0 { Self::MIN } else { Self::MAX })
     }
 
     fn from_roc_parts(roc_year: i32, month: u32, day: u32) -> Result<RocDate, RocDateError> {
@@ -243,6 +293,32 @@ impl RocDate {
     /// `2025-03-05 (ROC 114)`: for the English UI.
     pub fn format_en(self) -> String {
         format!("{} (ROC {})", self.0, self.roc_year())
+    }
+}
+
+/// The dates a field can plausibly hold, inclusive at both ends (for instance an application
+/// date: from a year ago to today).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub struct DateWindow {
+    earliest: RocDate,
+    latest: RocDate,
+}
+
+impl DateWindow {
+    /// `years_back` years before `today` to `years_ahead` years after it.
+    pub fn around(today: RocDate, years_back: i16, years_ahead: i16) -> DateWindow {
+        DateWindow {
+            earliest: today.add_years(-years_back),
+            latest: today.add_years(years_ahead),
+        }
+    }
+
+    pub fn earliest(self) -> RocDate {
+        self.earliest
+    }
+
+    pub fn latest(self) -> RocDate {
+        self.latest
     }
 }
 
@@ -373,6 +449,64 @@ mod tests {
     }
 
     #[test]
+    fn a_western_year_after_min_guo_is_refused_rather_than_read_as_the_year_3937() {
+        for input in [
+            "民國2026年3月5日",
+            "民國 2026 年 3 月 5 日",
+            "中華民國2026/03/05",
+        ] {
+            let err = RocDate::parse(input).unwrap_err();
+            assert_eq!(
+                err,
+                RocDateError::WesternYearAsRoc { year: 2026 },
+                "{input}"
+            );
+            assert_eq!(err.code(), "roc_date.western_year_as_roc");
+            assert!(err.to_string().contains("民國 115 年"), "{err}");
+            assert!(err.message_en().contains("ROC 115"), "{}", err.message_en());
+        }
+        // A real four-digit ROC year below 1912 is still a date (if an absurd one), and the
+        // field's window is what refuses it.
+        assert_eq!(RocDate::parse("民國1911年1月1日").unwrap().roc_year(), 1911);
+    }
+
+    #[test]
+    fn a_window_refuses_a_two_digit_year_that_meant_this_century() {
+        let today = d(115, 11, 30);
+        let window = DateWindow::around(today, 1, 1);
+        assert_eq!(window.earliest(), d(114, 11, 30));
+        assert_eq!(window.latest(), d(116, 11, 30));
+        // 26/03/05 is 民國 26 年 (1937), far outside this year's window.
+        let err = RocDate::parse_within("26/03/05", window).unwrap_err();
+        assert_eq!(err.code(), "roc_date.outside_window");
+        assert!(err.to_string().contains("民國 114 年 11 月 30 日"), "{err}");
+        assert_eq!(RocDate::parse_within("115/03/05", window), Ok(d(115, 3, 5)));
+        assert_eq!(
+            RocDate::parse_within("2026-03-05", window),
+            Ok(d(115, 3, 5))
+        );
+        // Both ends are inside.
+        assert!(RocDate::parse_within("114/11/30", window).is_ok());
+        assert!(RocDate::parse_within("116/11/30", window).is_ok());
+        assert!(RocDate::parse_within("114/11/29", window).is_err());
+        assert!(RocDate::parse_within("116/12/01", window).is_err());
+        // A format error stays a format error.
+        assert_eq!(
+            RocDate::parse_within("soon", window),
+            Err(RocDateError::Format)
+        );
+    }
+
+    #[test]
+    fn adding_years_keeps_the_day_and_turns_a_leap_day_into_february_28() {
+        assert_eq!(d(113, 2, 29).add_years(1), d(114, 2, 28));
+        assert_eq!(d(113, 2, 29).add_years(4), d(117, 2, 29));
+        assert_eq!(d(115, 3, 5).add_years(-5), d(110, 3, 5));
+        // No ROC year before 1: the year stops at 民國 1.
+        assert_eq!(d(1, 6, 1).add_years(-5), d(1, 6, 1));
+    }
+
+    #[test]
     fn every_accepted_format_reads_as_the_same_day() {
         let want = d(114, 3, 5);
         for input in [
@@ -423,7 +557,8 @@ mod tests {
             ("民國-5年1月1日", "roc_date.before_roc"),
             ("1911-12-31", "roc_date.before_roc"),
             ("0000-01-01", "roc_date.before_roc"),
-            ("民國9000年1月1日", "roc_date.year_range"),
+            ("民國9000年1月1日", "roc_date.western_year_as_roc"),
+            ("民國2026年3月5日", "roc_date.western_year_as_roc"),
             ("114/03", "roc_date.format"),
             ("114/03/05/01", "roc_date.format"),
             ("114/03-05", "roc_date.format"),
