@@ -168,7 +168,9 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
             .await
             .unwrap();
         assert!(page.contains("data-state=\"registered\""));
-        assert!(page.contains("F13******3") || !page.contains("F131104093"));
+        // The register page shows the subject's ID masked, never whole.
+        assert!(page.contains("F13****093"), "masked ID missing");
+        assert!(!page.contains("F131104093"), "whole ID on the page");
 
         // CSRF missing: refused, nothing approved.
         let r = chen
