@@ -490,7 +490,7 @@ async fn finish_login(
         .await;
     }
     let last4 = store.person_id_last4(person.id).await?;
-    if cert.subject_cn != person.name
+    if !querywarden_domain::person_name::same_person_name(&cert.subject_cn, &person.name)
         || cert.id_last4.is_none()
         || cert.id_last4 != last4
         || binding.fingerprint_sha256 != cert.fingerprint_sha256

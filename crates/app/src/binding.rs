@@ -74,7 +74,7 @@ pub async fn bind_card(
         Ok(c) => c,
         Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,
     };
-    if cert.subject_cn != person.name {
+    if !querywarden_domain::person_name::same_person_name(&cert.subject_cn, &person.name) {
         return refuse(refused(
             "binding.name_mismatch",
             "憑證上的姓名與人事資料不符",

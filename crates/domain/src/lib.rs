@@ -11,6 +11,7 @@ pub mod national_id;
 pub mod org;
 pub mod oversight;
 pub mod permission;
+pub mod person_name;
 pub mod policy;
 pub mod registration;
 pub mod retention;
