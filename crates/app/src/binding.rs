@@ -69,7 +69,7 @@ pub async fn bind_card(
         Ok(der) => der,
         Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,
     };
-    let cert = match verify_client_certificate(&[der], &ctx.anchors, &ctx.crls, ctx.revocation, now)
+    let cert = match verify_client_certificate(&[der], &ctx.anchors, &ctx.crls(), ctx.revocation, now)
     {
         Ok(c) => c,
         Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,

@@ -16,5 +16,6 @@ pub mod registration;
 pub mod retention;
 pub mod roc_date;
 pub mod snooping;
+pub mod enrolment;
 
 pub use national_id::{NationalId, NationalIdError, NationalIdKind};

@@ -35,3 +35,6 @@ pub use registration::{
 };
 pub use sqlite::{Readiness, Store, WriteTx};
 pub use usage::PlatformUsageRow;
+pub use enrolment::{
+    CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdentity, StoredCrl,
+};
