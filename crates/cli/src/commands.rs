@@ -9,6 +9,10 @@ pub mod keys;
 pub mod serve;
 pub mod simulator;
 pub mod usage_log;
+pub mod init;
+pub mod units;
+pub mod staff;
+pub mod crl;
 
 use std::path::PathBuf;
 
