@@ -22,6 +22,7 @@ pub mod session;
 pub mod templates;
 pub mod tls;
 pub mod upload;
+pub mod enrolment;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -192,6 +193,7 @@ pub fn router(state: AppState) -> Router {
         .merge(registration_pages::routes())
         .merge(oversight::routes())
         .merge(demo_routes())
+        .merge(enrolment::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(operation_id_and_log))

@@ -1,0 +1,14 @@
+//! The enrolment area's routes.
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use super::pages;
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/enrol", get(pages::enrol_form).post(pages::enrol_submit))
+        .route("/admin/enrolment", get(pages::admin_page))
+        .route("/admin/enrolment/codes", post(pages::issue_code))
+}
