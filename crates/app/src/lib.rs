@@ -13,6 +13,7 @@ pub mod demo;
 pub mod demo_cards;
 #[cfg(feature = "demo")]
 pub mod demo_grants;
+pub mod enrolment;
 pub mod execution;
 pub mod grants;
 pub mod jobs;
@@ -22,7 +23,6 @@ pub mod permission;
 pub mod registration;
 pub mod request;
 pub mod usage_log;
-pub mod enrolment;
 
 use std::sync::Arc;
 

@@ -372,9 +372,8 @@ pub fn plan_units(
     };
     match lines.next() {
         Some((_, h))
-            if split_csv(h.trim_end_matches('\r')).is_ok_and(|f| {
-                f.iter().map(|x| x.trim()).collect::<Vec<_>>() == UNITS_HEADER
-            }) => {}
+            if split_csv(h.trim_end_matches('\r'))
+                .is_ok_and(|f| f.iter().map(|x| x.trim()).collect::<Vec<_>>() == UNITS_HEADER) => {}
         _ => {
             return Err(vec![bad(
                 1,
@@ -435,8 +434,8 @@ pub fn plan_units(
             if f[col].is_empty() {
                 return Ok(None);
             }
-            let a = Account::parse(f[col])
-                .map_err(|_| bad(line, &format!("{what}帳號格式錯誤")))?;
+            let a =
+                Account::parse(f[col]).map_err(|_| bad(line, &format!("{what}帳號格式錯誤")))?;
             match staff.get(&a) {
                 None => Err(bad(line, &format!("{what}不是本局人員（查無此帳號）"))),
                 Some((_, s)) if !matches!(s, StaffStatus::Active) => {
@@ -576,7 +575,13 @@ mod tests {
 
     #[test]
     fn codes_of_the_wrong_length_or_alphabet_are_malformed() {
-        for bad in ["", "ABCD", "ABCD-EFGH-JKMN-PQRS-T", "ABCD-EFGH-JKMN-PQR!", "合ABC"] {
+        for bad in [
+            "",
+            "ABCD",
+            "ABCD-EFGH-JKMN-PQRS-T",
+            "ABCD-EFGH-JKMN-PQR!",
+            "合ABC",
+        ] {
             assert_eq!(
                 EnrolmentCode::parse(bad),
                 Err(EnrolmentRefusal::MalformedCode),
@@ -677,14 +682,8 @@ mod tests {
     #[test]
     fn a_units_file_adds_units_and_sets_supervisors_and_deputies() {
         let existing = vec![unit("social-assistance", None)];
-        let changes = plan_units(
-            CSV,
-            &existing,
-            &staff(),
-            &BTreeMap::new(),
-            &BTreeMap::new(),
-        )
-        .unwrap();
+        let changes =
+            plan_units(CSV, &existing, &staff(), &BTreeMap::new(), &BTreeMap::new()).unwrap();
         let codes: Vec<_> = changes.iter().map(UnitChange::code).collect();
         assert_eq!(
             codes,
@@ -713,8 +712,8 @@ mod tests {
             d,丁,bureau_section,c,,\n\
             e,戊,bureau_section,,gone.person,\n\
             f,己,no_such_kind,,,\n";
-        let errors = plan_units(csv, &[], &staff(), &BTreeMap::new(), &BTreeMap::new())
-            .unwrap_err();
+        let errors =
+            plan_units(csv, &[], &staff(), &BTreeMap::new(), &BTreeMap::new()).unwrap_err();
         let lines: Vec<_> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [2, 3, 4, 5, 6, 7]);
         assert!(errors[1].reason.contains("不是本局人員"));
@@ -723,8 +722,14 @@ mod tests {
 
     #[test]
     fn a_wrong_header_is_refused() {
-        let errors =
-            plan_units("id,name\n", &[], &staff(), &BTreeMap::new(), &BTreeMap::new()).unwrap_err();
+        let errors = plan_units(
+            "id,name\n",
+            &[],
+            &staff(),
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
         assert_eq!(errors[0].line, 1);
     }
 

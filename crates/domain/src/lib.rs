@@ -7,6 +7,7 @@ pub mod audit_event;
 pub mod auth;
 pub mod catalogue;
 pub mod deadline;
+pub mod enrolment;
 pub mod national_id;
 pub mod org;
 pub mod oversight;
@@ -16,6 +17,5 @@ pub mod registration;
 pub mod retention;
 pub mod roc_date;
 pub mod snooping;
-pub mod enrolment;
 
 pub use national_id::{NationalId, NationalIdError, NationalIdKind};

@@ -114,8 +114,7 @@ fn code_from(t: CodeTuple) -> Result<EnrolmentCodeRow, StorageError> {
     })
 }
 
-const CODE_COLUMNS: &str =
-    "id, person_id, purpose, issued_at, expires_at, used_at, superseded_at";
+const CODE_COLUMNS: &str = "id, person_id, purpose, issued_at, expires_at, used_at, superseded_at";
 
 impl Store {
     /// Whether any permission administrator is on record (then `init` is refused).

@@ -8,6 +8,7 @@
 pub mod admin_pages;
 pub mod api;
 pub mod auth_pages;
+pub mod enrolment;
 pub mod error;
 pub mod i18n;
 pub mod oversight;
@@ -22,7 +23,6 @@ pub mod session;
 pub mod templates;
 pub mod tls;
 pub mod upload;
-pub mod enrolment;
 
 use std::sync::Arc;
 use std::time::Instant;

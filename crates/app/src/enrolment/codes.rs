@@ -59,7 +59,10 @@ pub async fn issue_code(
 ) -> Result<Result<IssuedCode, AuthFailure>, AppError> {
     let reason: String = reason.trim().chars().take(MAX_REASON).collect();
     let mut event = AuditEvent::system(now, AuditAction::EnrolmentCodeIssued, request_id)
-        .on("account", account.trim().chars().take(32).collect::<String>())
+        .on(
+            "account",
+            account.trim().chars().take(32).collect::<String>(),
+        )
         .by(Actor {
             person: desk.person(),
             role: Some(Role::PermissionAdministrator),
@@ -175,8 +178,8 @@ pub async fn enrol(
     now: Timestamp,
 ) -> Result<Result<Enrolled, AuthFailure>, AppError> {
     let addr = req.client_addr.clone().unwrap_or_else(|| "-".into());
-    let mut event = AuditEvent::system(now, AuditAction::Enrolled, req.request_id.clone())
-        .on("account", "-");
+    let mut event =
+        AuditEvent::system(now, AuditAction::Enrolled, req.request_id.clone()).on("account", "-");
     event.client_addr = req.client_addr.clone();
     let refuse = |f: AuthFailure, event: AuditEvent| {
         let addr = addr.clone();
@@ -241,10 +244,9 @@ pub async fn enrol(
             "登入挑戰碼不屬於此瀏覽器，請重新整理頁面",
         )),
         NonceCheck::Expired => Some(("login.nonce_expired", "登入挑戰碼已逾時，請重新整理頁面")),
-        NonceCheck::AlreadyUsed => Some((
-            "login.nonce_reused",
-            "登入挑戰碼已使用過，請重新整理頁面",
-        )),
+        NonceCheck::AlreadyUsed => {
+            Some(("login.nonce_reused", "登入挑戰碼已使用過，請重新整理頁面"))
+        }
     };
     if let Some((code, zh)) = nonce_refusal {
         return refuse(AuthFailure::new(code, zh), event).await;

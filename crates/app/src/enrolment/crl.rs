@@ -58,14 +58,18 @@ pub async fn load_set(config: &Config, store: &Store) -> Result<Vec<RevocationLi
     for f in &config.auth.crl_files {
         match std::fs::read(f).map(|b| RevocationList::from_der_or_pem(&b)) {
             Ok(Ok(c)) => out.push(c),
-            Ok(Err(e)) => tracing::error!(file = %f.display(), code = e.code(), "CRL file unusable"),
+            Ok(Err(e)) => {
+                tracing::error!(file = %f.display(), code = e.code(), "CRL file unusable")
+            }
             Err(e) => tracing::error!(file = %f.display(), error = %e, "CRL file unreadable"),
         }
     }
     for row in store.revocation_lists().await? {
         match RevocationList::from_der_or_pem(&row.der) {
             Ok(c) => out.push(c),
-            Err(e) => tracing::error!(issuer = %row.issuer_dn, code = e.code(), "stored CRL unusable"),
+            Err(e) => {
+                tracing::error!(issuer = %row.issuer_dn, code = e.code(), "stored CRL unusable")
+            }
         }
     }
     Ok(out)
@@ -201,8 +205,16 @@ pub async fn refresh(app: &App, now: Timestamp, request_id: &str) -> Result<usiz
         for url in urls {
             let outcome = match download(&client, url).await {
                 Ok(bytes) => {
-                    match import(app.store(), &ctx.anchors, &bytes, url, None, now, request_id)
-                        .await?
+                    match import(
+                        app.store(),
+                        &ctx.anchors,
+                        &bytes,
+                        url,
+                        None,
+                        now,
+                        request_id,
+                    )
+                    .await?
                     {
                         Ok(i) => {
                             replaced += usize::from(i.replaced);

@@ -4,7 +4,9 @@
 //! ends every supervisor and deputy role the person held, on its effective date.
 
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
-use querywarden_domain::enrolment::{RowError, Staff, UnitChange, plan_units, roles_ended_by_change};
+use querywarden_domain::enrolment::{
+    RowError, Staff, UnitChange, plan_units, roles_ended_by_change,
+};
 use querywarden_domain::org::{PersonId, Role, StaffStatus, UnitId};
 use querywarden_domain::permission::AdministratorDesk;
 use querywarden_storage::{Store, WriteTx};
@@ -131,12 +133,15 @@ pub async fn end_roles_on_change(
     for (units, deputy) in [(supervised, false), (deputised, true)] {
         for unit in roles_ended_by_change(to_status, to_unit, &units) {
             tx.end_supervisor_role(&unit, person, deputy).await?;
-            let mut e =
-                AuditEvent::system(op.now, AuditAction::SupervisorRoleEnded, op.request_id.clone())
-                    .on("unit", unit.as_str())
-                    .detail("person", person.get())
-                    .detail("role", if deputy { "deputy" } else { "supervisor" })
-                    .detail("to_status", to_status.code());
+            let mut e = AuditEvent::system(
+                op.now,
+                AuditAction::SupervisorRoleEnded,
+                op.request_id.clone(),
+            )
+            .on("unit", unit.as_str())
+            .detail("person", person.get())
+            .detail("role", if deputy { "deputy" } else { "supervisor" })
+            .detail("to_status", to_status.code());
             e.actor = by;
             e.client_addr = op.client_addr.clone();
             tx.append_audit(&e).await?;

@@ -77,11 +77,7 @@ pub async fn run(cmd: CrlCommand) -> anyhow::Result<ExitCode> {
             )
             .await?;
             for f in app.store().crl_fetches().await? {
-                println!(
-                    "{}  {}",
-                    f.url,
-                    f.error.unwrap_or_else(|| "ok".to_string())
-                );
+                println!("{}  {}", f.url, f.error.unwrap_or_else(|| "ok".to_string()));
             }
             println!("更新 replaced: {n}");
             app.checkpoint_if_due(false).await?;

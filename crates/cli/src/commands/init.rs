@@ -87,7 +87,9 @@ pub async fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
     match outcome {
         Ok(o) => {
             println!("系統已初始化 / initialised.");
-            println!("以下開通碼只顯示這一次，請當面交付或密封交付 / shown once; hand over in person or sealed:");
+            println!(
+                "以下開通碼只顯示這一次，請當面交付或密封交付 / shown once; hand over in person or sealed:"
+            );
             println!(
                 "  權限管理者 administrator  {}  {}",
                 o.administrator.0.as_str(),

@@ -63,10 +63,7 @@ impl EnrolPage {
 }
 
 pub async fn enrol_form(State(state): State<AppState>, Lang(m): Lang, op: OperationId) -> Response {
-    render(
-        &EnrolPage::new(m, state.app.config().demo, None, None),
-        &op,
-    )
+    render(&EnrolPage::new(m, state.app.config().demo, None, None), &op)
 }
 
 pub async fn enrol_submit(
@@ -79,14 +76,21 @@ pub async fn enrol_submit(
 ) -> Result<Response, PageError> {
     let demo = state.app.config().demo;
     let refused = |status: StatusCode, f: AuthFailure, m: Messages| {
-        (status, render(&EnrolPage::new(m, demo, form_error(f), None), &op)).into_response()
+        (
+            status,
+            render(&EnrolPage::new(m, demo, form_error(f), None), &op),
+        )
+            .into_response()
     };
     let Some(ctx) = state.app.auth() else {
         let f = AuthFailure::new("auth.not_configured", "尚未設定自然人憑證信任錨，無法開通");
         return Ok(refused(StatusCode::SERVICE_UNAVAILABLE, f, m));
     };
     if form.password != form.password_again {
-        let f = AuthFailure::new("enrolment.passwords_differ", m.get("enrol-passwords-differ"));
+        let f = AuthFailure::new(
+            "enrolment.passwords_differ",
+            m.get("enrol-passwords-differ"),
+        );
         return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, f, m));
     }
     let Some(format) = form.format() else {
@@ -199,7 +203,10 @@ async fn admin_view(
         .map(|c| CrlRow {
             issuer: c.issuer,
             this_update: format_taipei_datetime(c.this_update),
-            next_update: c.next_update.map(format_taipei_datetime).unwrap_or_default(),
+            next_update: c
+                .next_update
+                .map(format_taipei_datetime)
+                .unwrap_or_default(),
             age_hours: c.age_seconds / 3600,
             stale: c.stale,
             revoked: c.revoked,
