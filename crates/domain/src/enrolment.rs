@@ -739,10 +739,8 @@ mod tests {
         let ew = UnitId::new("elderly-welfare").unwrap();
         let held = [sa.clone()];
         assert!(roles_ended_by_change(StaffStatus::Active, &sa, &held).is_empty());
-        assert_eq!(
-            roles_ended_by_change(StaffStatus::Transferred, &ew, &held),
-            [sa.clone()]
-        );
+        let ended = roles_ended_by_change(StaffStatus::Transferred, &ew, &held);
+        assert_eq!(ended, held);
         assert_eq!(roles_ended_by_change(StaffStatus::Left, &sa, &held), [sa]);
     }
 }
