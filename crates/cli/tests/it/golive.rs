@@ -258,6 +258,24 @@ impl Who {
         (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// A file upload on the administrator's enrolment desk.
+    async fn upload(&self, path: &str, name: &str, bytes: Vec<u8>) -> (u16, String) {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", self.csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        let r = client()
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
     /// Issues a code on the administrator's page and reads it off the page (shown once).
     async fn issue_code(&self, account: &str) -> String {
         let (s, _, page) = self
@@ -302,7 +320,8 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
     let now = jiff::Timestamp::now();
     let ca = DemoCa::from_keys(fixture_key("root-key"), fixture_key("g3-key"), now).unwrap();
     let anchors = write(dir.path(), "moica-anchors.pem", &ca.anchors_pem());
-    let crl_url = crl_server(ca.crl(&[], now).unwrap());
+    let crl_der = ca.crl(&[], now).unwrap();
+    let crl_url = crl_server(crl_der.clone());
 
     // The BLI simulator, on its own runtime for the whole test.
     let sim_rt = tokio::runtime::Runtime::new().unwrap();
@@ -463,8 +482,42 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
     );
 
     rt().block_on(async {
-        // 4. The administrator issues codes; the querier and the supervisors enrol.
+        // 4. The administrator's desk: the same units file uploaded again changes nothing, a
+        //    bad one is refused line by line; a revocation list file is taken offline too.
         let admin = Who::sign_in(&url, "wu.zhiming", &admin_card).await;
+        let (s, page) = admin
+            .upload(
+                "/admin/enrolment/units",
+                "units.csv",
+                std::fs::read(&units).unwrap(),
+            )
+            .await;
+        assert_eq!(s, 200, "{page}");
+        assert!(
+            page.contains("id=\"upload-done\"") && page.contains("/ +0 / ~0 / 0 / 0"),
+            "{page}"
+        );
+        let (s, page) = admin
+            .upload(
+                "/admin/enrolment/units",
+                "bad.csv",
+                std::fs::read(&bad_units).unwrap(),
+            )
+            .await;
+        assert_eq!(s, 422, "{page}");
+        assert!(page.contains("第 2") && page.contains("第 3"), "{page}");
+        let (s, page) = admin
+            .upload("/admin/enrolment/crl", "moica.crl", crl_der.clone())
+            .await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains("id=\"upload-done\""), "{page}");
+        let (s, page) = admin
+            .upload("/admin/enrolment/crl", "junk.crl", b"junk".to_vec())
+            .await;
+        assert_eq!(s, 422, "{page}");
+        assert!(page.contains("pki.malformed"), "{page}");
+
+        // The administrator issues codes; the querier and the supervisors enrol.
         let (s, _, page) = admin
             .post(
                 "/admin/enrolment/codes",

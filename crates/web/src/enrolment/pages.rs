@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -16,6 +16,7 @@ use crate::i18n::Messages;
 use crate::pages::{lock_after_ms, render};
 use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId};
 
 fn today(m: &Messages) -> String {
@@ -178,6 +179,9 @@ pub struct AdminPage {
     pub error: Option<FormError>,
     pub crls: Vec<CrlRow>,
     pub fetches: Vec<FetchRow>,
+    /// What the last units or CRL upload did, or why it did nothing (one line per bad row).
+    pub upload_done: Option<String>,
+    pub upload_errors: Vec<String>,
 }
 
 fn forbidden(m: Messages, op: &OperationId) -> Response {
@@ -235,6 +239,8 @@ async fn admin_view(
         error,
         crls,
         fetches,
+        upload_done: None,
+        upload_errors: Vec::new(),
     })
 }
 
@@ -317,5 +323,144 @@ pub async fn issue_code(
     let page = admin_view(&state, m.clone(), &who, issued, error)
         .await
         .map_err(|e| internal(e, m))?;
+    Ok((status, render(&page, &op)).into_response())
+}
+
+/// Largest units CSV or CRL file accepted on the page.
+const MAX_UPLOAD: usize = 16 * 1024 * 1024;
+
+/// What an upload on the desk resolved to: who, with which desk, and the file.
+async fn desk_upload(
+    state: &AppState,
+    m: &Messages,
+    op: &OperationId,
+    who: &querywarden_app::auth::SignedIn,
+    multipart: &mut Multipart,
+) -> Result<(querywarden_domain::permission::AdministratorDesk, Vec<u8>), Response> {
+    let Some(desk) = desk(state, who).await else {
+        return Err(forbidden(m.clone(), op));
+    };
+    let upload = match read_upload(multipart, "file", MAX_UPLOAD).await {
+        Ok(u) => u,
+        Err(UploadError::Malformed) => {
+            return Err(crate::error::ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.malformed",
+                "上傳格式錯誤",
+                "malformed upload",
+                &op.0,
+            )
+            .into_response());
+        }
+        Err(UploadError::TooLarge) => {
+            return Err(crate::error::ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload.too_large",
+                "檔案過大（上限 16 MB）",
+                "file too large (16 MB at most)",
+                &op.0,
+            )
+            .into_response());
+        }
+    };
+    if !who.csrf_ok(&upload.field("csrf")) {
+        return Err(csrf_refused(&op.0).into_response());
+    }
+    Ok((desk, upload.file.unwrap_or_default()))
+}
+
+/// §2: the organisation CSV uploaded on the desk (same use case as `querywarden units import`).
+pub async fn units_upload(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    mut multipart: Multipart,
+) -> Result<Response, Response> {
+    let (desk, file) = desk_upload(&state, &m, &op, &who, &mut multipart).await?;
+    let internal = |e: querywarden_app::AppError, m: Messages| {
+        PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
+    };
+    let mut page = admin_view(&state, m.clone(), &who, None, None)
+        .await
+        .map_err(|e| internal(e, m.clone()))?;
+    let Ok(text) = String::from_utf8(file) else {
+        page.upload_errors = vec![m.get("enrol-units-not-utf8")];
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
+    };
+    let run = querywarden_app::permission::Op::new(Timestamp::now(), op.0.clone());
+    let outcome =
+        querywarden_app::enrolment::units::import_units(state.app.store(), &desk, &text, &run)
+            .await
+            .map_err(|e| internal(e, m.clone()))?;
+    Ok(match outcome {
+        Ok(r) => {
+            page.upload_done = Some(format!(
+                "{}：{} / +{} / ~{} / {} / {}",
+                m.get("enrol-units-done"),
+                r.rows,
+                r.units_added,
+                r.units_updated,
+                r.supervisors_set,
+                r.deputies_set
+            ));
+            render(&page, &op)
+        }
+        Err(errors) => {
+            page.upload_errors = errors
+                .iter()
+                .map(|e| format!("{} {}：{}", m.get("enrol-line"), e.line, e.reason))
+                .collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response()
+        }
+    })
+}
+
+/// §3: a revocation list file uploaded on the desk (the offline path), put in force at once.
+pub async fn crl_upload(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    mut multipart: Multipart,
+) -> Result<Response, Response> {
+    let (desk, file) = desk_upload(&state, &m, &op, &who, &mut multipart).await?;
+    let internal = |e: querywarden_app::AppError, m: Messages| {
+        PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
+    };
+    let Some(ctx) = state.app.auth() else {
+        return Ok(forbidden(m, &op));
+    };
+    let outcome = crl::import(
+        state.app.store(),
+        &ctx.anchors,
+        &file,
+        "file",
+        Some(querywarden_domain::audit_event::Actor {
+            person: desk.person(),
+            role: Some(querywarden_domain::org::Role::PermissionAdministrator),
+        }),
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| internal(e, m.clone()))?;
+    let (status, error, done) = match outcome {
+        Ok(i) => {
+            crl::reload(&state.app)
+                .await
+                .map_err(|e| internal(e, m.clone()))?;
+            (
+                StatusCode::OK,
+                None,
+                Some(format!("{}：{}", m.get("enrol-crl-done"), i.issuer)),
+            )
+        }
+        Err(f) => (StatusCode::UNPROCESSABLE_ENTITY, form_error(f), None),
+    };
+    let mut page = admin_view(&state, m.clone(), &who, None, error)
+        .await
+        .map_err(|e| internal(e, m))?;
+    page.upload_done = done;
     Ok((status, render(&page, &op)).into_response())
 }

@@ -11,4 +11,10 @@ pub fn routes() -> Router<AppState> {
         .route("/enrol", get(pages::enrol_form).post(pages::enrol_submit))
         .route("/admin/enrolment", get(pages::admin_page))
         .route("/admin/enrolment/codes", post(pages::issue_code))
+        .route("/admin/enrolment/units", post(pages::units_upload))
+        .route(
+            "/admin/enrolment/crl",
+            // MOICA's complete lists run to a few megabytes.
+            post(pages::crl_upload).layer(axum::extract::DefaultBodyLimit::max(17 * 1024 * 1024)),
+        )
 }
