@@ -259,7 +259,7 @@ async fn a_newer_code_supersedes_the_older_and_a_reset_needs_a_reason() {
     .await
     .unwrap()
     .unwrap_err();
-    assert_eq!(refused.code, "enrolment.reason_required");
+    assert_eq!(refused.code(), "enrolment.reason_required");
     // chen has no last four digits on record: no code could be checked against a card.
     let refused = codes::issue_code(
         &w.store,
@@ -274,7 +274,7 @@ async fn a_newer_code_supersedes_the_older_and_a_reset_needs_a_reason() {
     .await
     .unwrap()
     .unwrap_err();
-    assert_eq!(refused.code, "enrolment.no_digits_on_record");
+    assert_eq!(refused.code(), "enrolment.no_digits_on_record");
     assert_eq!(
         outcomes(&w, "auth.enrolment.code_issued").await,
         [
@@ -549,5 +549,44 @@ async fn only_a_list_signed_by_a_trust_anchor_is_kept_and_never_an_older_one() {
         crl::status(&w.ctx, now() + SignedDuration::from_hours(24 * 8))
             .iter()
             .all(|s| s.stale)
+    );
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused_and_the_attempt_audited() {
+    let w = world().await;
+    let code = issue(&w, "lin.meiling", CodePurpose::Enrol, "").await;
+    let flow = "flow-token-of-this-browser-0000000000";
+    let (nonce, _) = auth::issue_nonce(&w.store, &w.ctx, flow, now())
+        .await
+        .unwrap();
+    let sig = lin_card(&w)
+        .sign(nonce.as_bytes(), SignatureFormat::Pkcs7)
+        .unwrap();
+    let req = EnrolRequest {
+        code,
+        nonce,
+        signature: B64.encode(sig),
+        certificate: None,
+        format: SignatureFormat::Pkcs7,
+        flow_token: flow.into(),
+        password: PASSWORD.into(),
+        client_addr: Some("192.0.2.8".into()),
+        request_id: "op-late".into(),
+    };
+    let three_days_later = now() + SignedDuration::from_hours(73);
+    let refused = codes::enrol(&w.store, &w.ctx, &settings(), req, three_days_later)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(refused.code, "enrolment.code_expired");
+    assert_eq!(
+        outcomes(&w, "auth.enrolment.completed").await,
+        ["refused:enrolment.code_expired"]
+    );
+    let lin = person(&w.store, "lin.meiling").await;
+    assert!(
+        w.store.credentials(lin).await.unwrap().is_none(),
+        "nothing changed"
     );
 }

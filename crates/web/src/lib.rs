@@ -140,6 +140,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/requests/{no}"),
     ("post", "/api/v1/requests/{no}/review"),
     ("post", "/api/v1/requests/{no}/delivery"),
+    ("post", "/api/v1/enrolment/codes"),
+    ("get", "/api/v1/enrolment/crls"),
 ];
 
 /// Builds the whole router.

@@ -56,7 +56,7 @@ pub async fn issue_code(
     reason: &str,
     now: Timestamp,
     request_id: &str,
-) -> Result<Result<IssuedCode, AuthFailure>, AppError> {
+) -> Result<Result<IssuedCode, EnrolmentRefusal>, AppError> {
     let reason: String = reason.trim().chars().take(MAX_REASON).collect();
     let mut event = AuditEvent::system(now, AuditAction::EnrolmentCodeIssued, request_id)
         .on(
@@ -73,7 +73,7 @@ pub async fn issue_code(
         tx.append_audit(&event.outcome(Outcome::Refused(r.code().into())))
             .await?;
         tx.commit().await?;
-        Ok::<_, AppError>(Err(AuthFailure::from(r)))
+        Ok::<_, AppError>(Err(r))
     };
     let person = match Account::parse(account.trim()) {
         Ok(a) => store.person_by_account(&a).await?,

@@ -552,6 +552,26 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
         assert!(page.contains("enrolment.rate_limited"), "{page}");
         let lin = Who::sign_in(&url, "lin.meiling", &lin_card).await;
         let chen = Who::sign_in(&url, "chen.jianhong", &chen_card).await;
+        // The JSON API refuses what the page refuses, with the same code; only the desk may.
+        let (s, e) = admin
+            .api(
+                "/api/v1/enrolment/codes",
+                serde_json::json!({ "account": "nobody.here", "purpose": "enrol" }),
+            )
+            .await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("enrolment.unknown_account")));
+        let (s, e) = lin
+            .api(
+                "/api/v1/enrolment/codes",
+                serde_json::json!({ "account": "chen.jianhong", "purpose": "reset", "reason": "x" }),
+            )
+            .await;
+        assert_eq!((s, e["error"]["code"].as_str()), (403, Some("permission.not_administrator")));
+        let (s, body) = admin.get("/api/v1/enrolment/crls").await;
+        assert_eq!(s, 200, "{body}");
+        let crls: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(crls["lists"][0]["stale"], false, "{crls}");
+        assert!(crls["fetches"][0]["error"].is_null(), "{crls}");
         let zhang = Who::sign_in(&url, "zhang.shuhui", &zhang_card).await;
 
         // 5. Form 1: lin applies; her supervisor, the administrator and the administrator's

@@ -304,7 +304,8 @@ pub async fn issue_code(
             &op.0,
         )
         .await
-        .map_err(|e| internal(e, m.clone()))?,
+        .map_err(|e| internal(e, m.clone()))?
+        .map_err(AuthFailure::from),
     };
     let (status, issued, error) = match outcome {
         Ok(i) => (

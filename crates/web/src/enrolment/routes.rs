@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::pages;
+use super::{api, pages};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -12,6 +12,8 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/enrolment", get(pages::admin_page))
         .route("/admin/enrolment/codes", post(pages::issue_code))
         .route("/admin/enrolment/units", post(pages::units_upload))
+        .route("/api/v1/enrolment/codes", post(api::issue_code))
+        .route("/api/v1/enrolment/crls", get(api::crls))
         .route(
             "/admin/enrolment/crl",
             // MOICA's complete lists run to a few megabytes.
