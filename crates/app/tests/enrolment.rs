@@ -590,3 +590,46 @@ async fn an_expired_code_is_refused_and_the_attempt_audited() {
         "nothing changed"
     );
 }
+
+#[tokio::test]
+async fn a_future_transfer_keeps_the_role_until_its_date_and_ends_it_then() {
+    let w = world().await;
+    let sa = UnitId::new("social-assistance").unwrap();
+    let chen = person(&w.store, "chen.jianhong").await;
+    let op = Op::new(now(), "op-staff");
+    let next_week = now() + SignedDuration::from_hours(24 * 7);
+    let date = querywarden_domain::roc_date::taipei_date(next_week).format_short();
+    let staff = format!(
+        "account,national_id,name,unit,title,status,effective_date\n\
+         chen.jianhong,,陳建宏,elderly-welfare,科長,transferred,{date}\n"
+    );
+    permission::staff::import_staff_csv(&w.store, &w.desk, &staff, &op)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.store.unit_supervisors().await.unwrap().get(&sa),
+        Some(&chen),
+        "still the supervisor before the date"
+    );
+    let then = Op::new(next_week + SignedDuration::from_hours(1), "op-job");
+    permission::staff::apply_due_staff_changes(&w.store, &then)
+        .await
+        .unwrap();
+    assert_eq!(w.store.unit_supervisors().await.unwrap().get(&sa), None);
+}
+
+#[tokio::test]
+async fn a_stale_revocation_list_refuses_enrolment_under_require_crl() {
+    let w = world().await;
+    let ten_days_ago = now() - SignedDuration::from_hours(24 * 10);
+    let stale = RevocationList::from_der_or_pem(&w.ca.crl(&[], ten_days_ago).unwrap()).unwrap();
+    w.ctx.replace_crls(vec![stale]);
+    let code = issue(&w, "lin.meiling", CodePurpose::Enrol, "").await;
+    assert_eq!(
+        enrol_with(&w, &code, &lin_card(&w), PASSWORD)
+            .await
+            .unwrap_err(),
+        "pki.crl_stale"
+    );
+    assert!(crl::status(&w.ctx, now()).iter().all(|s| s.stale));
+}

@@ -78,6 +78,18 @@ pub async fn import_units(
         ..UnitsReport::default()
     };
     let mut tx = store.begin().await?;
+    // Each change by name in the one record: unit ids and person ids, no personal data.
+    let listed: Vec<String> = changes
+        .iter()
+        .map(|c| match c {
+            UnitChange::AddUnit(u) | UnitChange::UpdateUnit(u) => {
+                format!("{}:{}", c.code(), u.id)
+            }
+            UnitChange::SetSupervisor(u, p) | UnitChange::SetDeputy(u, p) => {
+                format!("{}:{}:{}", c.code(), u, p.get())
+            }
+        })
+        .collect();
     for c in &changes {
         match c {
             UnitChange::AddUnit(u) => {
@@ -105,7 +117,8 @@ pub async fn import_units(
             .detail("units_added", report.units_added)
             .detail("units_updated", report.units_updated)
             .detail("supervisors_set", report.supervisors_set)
-            .detail("deputies_set", report.deputies_set),
+            .detail("deputies_set", report.deputies_set)
+            .detail("changes", serde_json::Value::from(listed)),
     )
     .await?;
     tx.commit().await?;
