@@ -27,7 +27,9 @@ use crate::config::{Config, RevocationCheck};
 /// The trust material and policies sign-in needs, loaded once at start.
 pub struct AuthContext {
     pub anchors: TrustAnchors,
-    pub crls: Vec<RevocationList>,
+    /// The revocation lists in force; replaced as a whole when a newer list is fetched or
+    /// imported (see `enrolment::crl`), so a sign-in always sees one consistent set.
+    crls: std::sync::RwLock<std::sync::Arc<Vec<RevocationList>>>,
     pub revocation: RevocationPolicy,
     pub lockout: LockoutPolicy,
     pub sessions: SessionPolicy,
@@ -43,7 +45,7 @@ impl AuthContext {
         let s = &config.session;
         Ok(Self {
             anchors,
-            crls,
+            crls: std::sync::RwLock::new(std::sync::Arc::new(crls)),
             revocation: match config.auth.revocation {
                 RevocationCheck::RequireCrl => RevocationPolicy::RequireCrl,
                 RevocationCheck::BestEffort => RevocationPolicy::BestEffort,
@@ -59,6 +61,23 @@ impl AuthContext {
             },
             nonce_ttl: SignedDuration::from_secs(config.auth.nonce_ttl_seconds as i64),
         })
+    }
+
+    /// The revocation lists in force now.
+    pub fn crls(&self) -> std::sync::Arc<Vec<RevocationList>> {
+        match self.crls.read() {
+            Ok(g) => g.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts a new set of revocation lists in force.
+    pub fn replace_crls(&self, crls: Vec<RevocationList>) {
+        let new = std::sync::Arc::new(crls);
+        match self.crls.write() {
+            Ok(mut g) => *g = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
     }
 
     /// Loads the configured trust anchors and CRL files.
@@ -378,7 +397,7 @@ pub async fn login(
         req.format,
         certificate.as_deref(),
         &ctx.anchors,
-        &ctx.crls,
+        &ctx.crls(),
         ctx.revocation,
         now,
     ) {
@@ -416,7 +435,7 @@ pub async fn login_with_client_certificate(
     let cert = match verify_client_certificate(
         &req.chain_der,
         &ctx.anchors,
-        &ctx.crls,
+        &ctx.crls(),
         ctx.revocation,
         now,
     ) {

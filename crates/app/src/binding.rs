@@ -69,11 +69,11 @@ pub async fn bind_card(
         Ok(der) => der,
         Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,
     };
-    let cert = match verify_client_certificate(&[der], &ctx.anchors, &ctx.crls, ctx.revocation, now)
-    {
-        Ok(c) => c,
-        Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,
-    };
+    let cert =
+        match verify_client_certificate(&[der], &ctx.anchors, &ctx.crls(), ctx.revocation, now) {
+            Ok(c) => c,
+            Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,
+        };
     if !querywarden_domain::person_name::same_person_name(&cert.subject_cn, &person.name) {
         return refuse(refused(
             "binding.name_mismatch",

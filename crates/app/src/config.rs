@@ -330,6 +330,48 @@ impl Default for RawRegistration {
     }
 }
 
+/// `[enrolment]`: one-time enrolment codes (§3): how long a code lives and how many failed
+/// attempts one address may make before it must wait.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawEnrolment {
+    /// Hours a code stays valid after it is issued.
+    pub code_valid_hours: u64,
+    /// Failed attempts from one address within the window before further attempts are refused.
+    pub max_failures: u32,
+    pub failure_window_minutes: u64,
+}
+
+impl Default for RawEnrolment {
+    fn default() -> Self {
+        Self {
+            code_valid_hours: 72,
+            max_failures: 5,
+            failure_window_minutes: 15,
+        }
+    }
+}
+
+/// `[crl]`: where the certificate revocation lists are published (MOICA, over HTTP) and how
+/// often they are fetched. `auth.crl_files` and `querywarden crl import` stay the offline path.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCrl {
+    pub urls: Vec<String>,
+    pub refresh_minutes: u64,
+    pub fetch_timeout_seconds: u64,
+}
+
+impl Default for RawCrl {
+    fn default() -> Self {
+        Self {
+            urls: Vec::new(),
+            refresh_minutes: 60,
+            fetch_timeout_seconds: 30,
+        }
+    }
+}
+
 /// The file as written, before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -345,6 +387,8 @@ pub struct RawConfig {
     pub permission: RawPermission,
     pub scim: RawScim,
     pub registration: RawRegistration,
+    pub enrolment: RawEnrolment,
+    pub crl: RawCrl,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -377,6 +421,10 @@ pub struct Config {
     pub registration: RegistrationSettings,
     /// `registration.restricted_list` and `registration.staff_ids`.
     pub screen_files: ScreenFiles,
+    /// `[enrolment]`.
+    pub enrolment: RawEnrolment,
+    /// `[crl]`.
+    pub crl: RawCrl,
 }
 
 /// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
@@ -679,6 +727,49 @@ impl RawConfig {
         Ok(Some(out))
     }
 
+    fn check_enrolment_and_crl(&self) -> Result<(), ConfigError> {
+        let e = &self.enrolment;
+        if !(1..=24 * 30).contains(&e.code_valid_hours) {
+            return Err(ConfigError::invalid(
+                "enrolment.code_valid_hours",
+                "須介於 1 與 720 小時之間",
+            ));
+        }
+        if !(1..=20).contains(&e.max_failures) {
+            return Err(ConfigError::invalid(
+                "enrolment.max_failures",
+                "須介於 1 與 20 次之間",
+            ));
+        }
+        if !(1..=1440).contains(&e.failure_window_minutes) {
+            return Err(ConfigError::invalid(
+                "enrolment.failure_window_minutes",
+                "須介於 1 與 1440 分鐘之間",
+            ));
+        }
+        for url in &self.crl.urls {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::invalid(
+                    "crl.urls",
+                    "須以 http:// 或 https:// 開頭",
+                ));
+            }
+        }
+        if !(1..=1440).contains(&self.crl.refresh_minutes) {
+            return Err(ConfigError::invalid(
+                "crl.refresh_minutes",
+                "須介於 1 與 1440 分鐘之間",
+            ));
+        }
+        if !(1..=300).contains(&self.crl.fetch_timeout_seconds) {
+            return Err(ConfigError::invalid(
+                "crl.fetch_timeout_seconds",
+                "須介於 1 與 300 秒之間",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn validate(self) -> Result<Config, ConfigError> {
         let listen: SocketAddr = self.server.listen.parse().map_err(|_| {
             ConfigError::invalid("server.listen", "須為 IP:埠，例如 127.0.0.1:8080")
@@ -795,6 +886,7 @@ impl RawConfig {
             restricted_list: self.registration.restricted_list.clone(),
             staff_ids: self.registration.staff_ids.clone(),
         };
+        self.check_enrolment_and_crl()?;
         let key_dir = self
             .keys
             .dir
@@ -816,6 +908,8 @@ impl RawConfig {
             scim_token_sha256,
             registration,
             screen_files,
+            enrolment: self.enrolment,
+            crl: self.crl,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Scheduled work the rules ask for without anyone pressing a button: personnel changes that
 //! reach their effective date (§2), recertification rounds past their deadline, idle accounts
-//! (資通系統防護基準 1-1-3), query results past their keeping period (§6, crypto-shredding).
+//! (資通系統防護基準 1-1-3), query results past their keeping period (§6, crypto-shredding),
+//! certificate revocation lists (§3).
 //! Each job is its own use case with its own audit records; a failing
 //! job is reported and the others still run.
 
@@ -43,6 +44,14 @@ pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Ve
                 .map(|r| r.destroyed.len())
                 .map_err(|e| e.to_string()),
         ),
+        (
+            // §3: revocation lists from the configured addresses, and those imported by
+            // `querywarden crl import` meanwhile, put in force.
+            "crl_refresh",
+            crate::enrolment::crl::refresh(app, now, &op.request_id)
+                .await
+                .map_err(|e| e.to_string()),
+        ),
     ]
 }
 
@@ -60,7 +69,7 @@ mod tests {
         let app = App::open(raw.validate().unwrap()).await.unwrap();
         app.seed_demo().await.unwrap();
         let outcomes = run_due(&app, &PermissionPolicy::default(), Timestamp::now()).await;
-        assert_eq!(outcomes.len(), 4);
+        assert_eq!(outcomes.len(), 5);
         for (name, r) in outcomes {
             assert_eq!(r, Ok(0), "{name}");
         }

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod demo_cards;
 #[cfg(feature = "demo")]
 pub mod demo_grants;
+pub mod enrolment;
 pub mod execution;
 pub mod grants;
 pub mod jobs;
@@ -137,6 +138,10 @@ impl App {
             Some(_) => Some(auth::AuthContext::from_files(&config)?),
             None => None,
         };
+        // §3: the lists fetched or imported earlier are in force from the start.
+        if let Some(ctx) = &auth {
+            ctx.replace_crls(enrolment::crl::load_set(&config, &store).await?);
+        }
         let screen = screen_list(&config.screen_files, &keys)?;
         let connector = match config.bli.mode {
             config::BliMode::Connected => Some(config::bli_connector(&config.bli)?),
@@ -169,6 +174,11 @@ impl App {
 
     pub fn auth(&self) -> Option<&auth::AuthContext> {
         self.inner.auth.as_ref()
+    }
+
+    /// `[enrolment]`: how long codes live and how guessing is limited.
+    pub fn enrolment_settings(&self) -> enrolment::CodeSettings {
+        enrolment::CodeSettings::from_config(&self.inner.config.enrolment)
     }
 
     /// The registration desk (issue 8) for one request: store, keys, `[registration]`

@@ -543,6 +543,12 @@ pub async fn decide_step(
                 .await?;
             }
         }
+        // §2: whoever holds a query grant is a 資料查詢者 (the registration desk asks for the
+        // role); without this an installation that starts empty never has a querier.
+        if !plan.create.is_empty() {
+            tx.add_person_role(app.applicant, querywarden_domain::org::Role::Querier)
+                .await?;
+        }
         for item in &plan.create {
             let id = tx
                 .insert_grant(

@@ -3,11 +3,15 @@
 
 pub mod audit;
 pub mod config;
+pub mod crl;
 pub mod demo;
 pub mod id;
+pub mod init;
 pub mod keys;
 pub mod serve;
 pub mod simulator;
+pub mod staff;
+pub mod units;
 pub mod usage_log;
 
 use std::path::PathBuf;

@@ -38,6 +38,17 @@ enum Command {
     /// 勞保局平臺使用紀錄 / the BLI platform's usage records
     #[command(subcommand)]
     UsageLog(commands::usage_log::UsageLogCommand),
+    /// 初始化：權限管理者與代理人 / initialise: the first administrator and deputy
+    Init(commands::init::InitArgs),
+    /// 單位、主管與代理人 / units, supervisors and deputies
+    #[command(subcommand)]
+    Units(commands::units::UnitsCommand),
+    /// 人事資料 / staff records
+    #[command(subcommand)]
+    Staff(commands::staff::StaffCommand),
+    /// 憑證廢止清冊 / certificate revocation lists
+    #[command(subcommand)]
+    Crl(commands::crl::CrlCommand),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +75,10 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => commands::audit::run(cmd).await,
         Command::Keys(cmd) => commands::keys::run(cmd).await,
         Command::UsageLog(cmd) => commands::usage_log::run(cmd).await,
+        Command::Init(args) => commands::init::run(args).await,
+        Command::Units(cmd) => commands::units::run(cmd).await,
+        Command::Staff(cmd) => commands::staff::run(cmd).await,
+        Command::Crl(cmd) => commands::crl::run(cmd).await,
         Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -84,10 +84,17 @@ pub enum AuditAction {
     ResultDelivered,
     // §2: the administrator or supervisor acknowledged a personnel-change notice.
     NoticeRead,
+    // §3 go-live: enrolment codes, enrolment with one's own card, the organisation file,
+    // revocation lists, supervisor roles ended by a personnel change (§2).
+    EnrolmentCodeIssued,
+    Enrolled,
+    UnitsImported,
+    CrlLoaded,
+    SupervisorRoleEnded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 62] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -145,6 +152,11 @@ impl AuditAction {
         Self::AccountEnabled,
         Self::ResultDelivered,
         Self::NoticeRead,
+        Self::EnrolmentCodeIssued,
+        Self::Enrolled,
+        Self::UnitsImported,
+        Self::CrlLoaded,
+        Self::SupervisorRoleEnded,
     ];
 
     pub fn code(self) -> &'static str {
@@ -206,6 +218,11 @@ impl AuditAction {
             Self::AccountEnabled => "admin.account.enabled",
             Self::ResultDelivered => "result.delivered",
             Self::NoticeRead => "permission.notice.read",
+            Self::EnrolmentCodeIssued => "auth.enrolment.code_issued",
+            Self::Enrolled => "auth.enrolment.completed",
+            Self::UnitsImported => "admin.units.imported",
+            Self::CrlLoaded => "admin.crl.loaded",
+            Self::SupervisorRoleEnded => "admin.supervisor_role.ended",
         }
     }
 

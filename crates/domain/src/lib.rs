@@ -7,6 +7,7 @@ pub mod audit_event;
 pub mod auth;
 pub mod catalogue;
 pub mod deadline;
+pub mod enrolment;
 pub mod national_id;
 pub mod org;
 pub mod oversight;

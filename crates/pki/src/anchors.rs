@@ -96,6 +96,24 @@ impl TrustAnchors {
             .collect()
     }
 
+    /// Checks that `crl` was signed by one of the anchors (by name, key identifier and
+    /// signature), so a list fetched over plain HTTP or copied by hand cannot be forged or
+    /// swapped for another CA's before it is stored.
+    pub fn verify_crl(&self, crl: &crate::crl::RevocationList) -> Result<(), PkiError> {
+        let mut named = false;
+        for ca in self.certs.iter().filter(|ca| crl.names_issuer(ca)) {
+            named = true;
+            if crl.signed_by(ca)? {
+                return Ok(());
+            }
+        }
+        Err(if named {
+            PkiError::CrlBadSignature
+        } else {
+            PkiError::UnknownIssuer
+        })
+    }
+
     /// Anchors that may have issued `child`: same subject DN as the child's issuer DN and,
     /// when the child names its issuer's key (AKI), that key. MOICA G2 and G3 share one
     /// DN, so the AKI is what tells them apart; exact key-id matches come first.

@@ -24,6 +24,7 @@ pub use audit::{
     AuditFilter, AuditReceipt, AuditVisitor, CheckpointRow, ScanRecord, StoredAuditRecord,
 };
 pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
+pub use enrolment::{CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdentity, StoredCrl};
 pub use error::StorageError;
 pub use notice::NoticeRow;
 pub use org::NewPerson;

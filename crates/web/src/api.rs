@@ -31,9 +31,31 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             "database_reachable": r.reachable,
             "migrations_current": r.migrations_current,
             "writable": r.writable,
+            // §3: each revocation list in force, its age and next update.
+            "crls": crl_status(&state),
         })),
     )
         .into_response()
+}
+
+fn crl_status(state: &AppState) -> Vec<serde_json::Value> {
+    let now = jiff::Timestamp::now();
+    state
+        .app
+        .auth()
+        .map(|ctx| querywarden_app::enrolment::crl::status(ctx, now))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| {
+            json!({
+                "issuer": c.issuer,
+                "this_update": c.this_update.to_string(),
+                "next_update": c.next_update.map(|t| t.to_string()),
+                "age_seconds": c.age_seconds,
+                "stale": c.stale,
+            })
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -275,6 +297,10 @@ pub fn openapi_document() -> Value {
             }
             p if p.starts_with("/api/v1/registrations") || p.starts_with("/api/v1/requests") => {
                 crate::registration_api::openapi_operation(method, p)
+                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
+            }
+            p if p.starts_with("/api/v1/enrolment/") => {
+                crate::enrolment::api::openapi_operation(method, p)
                     .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
             }
             _ => json!({ "responses": { "200": { "description": "ok" } } }),

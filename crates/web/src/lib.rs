@@ -8,6 +8,7 @@
 pub mod admin_pages;
 pub mod api;
 pub mod auth_pages;
+pub mod enrolment;
 pub mod error;
 pub mod i18n;
 pub mod oversight;
@@ -139,6 +140,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/requests/{no}"),
     ("post", "/api/v1/requests/{no}/review"),
     ("post", "/api/v1/requests/{no}/delivery"),
+    ("post", "/api/v1/enrolment/codes"),
+    ("get", "/api/v1/enrolment/crls"),
 ];
 
 /// Builds the whole router.
@@ -192,6 +195,7 @@ pub fn router(state: AppState) -> Router {
         .merge(registration_pages::routes())
         .merge(oversight::routes())
         .merge(demo_routes())
+        .merge(enrolment::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(operation_id_and_log))

@@ -53,14 +53,16 @@
     });
   }
 
-  var form = document.getElementById("login-form");
+  // Enrolment (/enrol) proves the card the same way as sign-in.
+  var form = document.getElementById("login-form") || document.getElementById("enrol-form");
   if (form) {
     var status = document.getElementById("login-status");
     var signing = false;
     form.addEventListener("submit", function (ev) {
       if (signing) { return; }
       ev.preventDefault();
-      var account = document.getElementById("account").value.trim();
+      var accountField = document.getElementById("account");
+      var account = accountField ? accountField.value.trim() : "";
       var demo = document.getElementById("use-demo-signer");
       var pin = document.getElementById("card-pin");
       status.textContent = "…";

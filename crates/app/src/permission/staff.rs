@@ -502,6 +502,15 @@ async fn apply_on_effective_date(
 ) -> Result<(), PermissionError> {
     tx.update_person_job(change.person, change.to_status, &change.to_unit, title)
         .await?;
+    crate::enrolment::units::end_roles_on_change(
+        tx,
+        change.person,
+        change.to_status,
+        &change.to_unit,
+        by,
+        op,
+    )
+    .await?;
     for e in effects {
         match e {
             // §2: whoever moves or leaves no longer needs the data their open lookups were for.

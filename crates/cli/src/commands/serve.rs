@@ -84,11 +84,31 @@ pub async fn run_server(app: App, listener: tokio::net::TcpListener) -> anyhow::
             }
         })
     };
+    // §3: revocation lists every `crl.refresh_minutes` (the hourly jobs fetch them too).
+    let crl_ticker = {
+        let app = app.clone();
+        let every = Duration::from_secs(app.config().crl.refresh_minutes.max(1) * 60);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(every);
+            interval.tick().await; // the jobs above just ran it
+            loop {
+                interval.tick().await;
+                let id = querywarden_app::new_request_id();
+                if let Err(e) =
+                    querywarden_app::enrolment::crl::refresh(&app, jiff::Timestamp::now(), &id)
+                        .await
+                {
+                    tracing::error!(code = e.code(), error = %e, "CRL refresh failed");
+                }
+            }
+        })
+    };
     match tls {
         Some(tls) => querywarden_web::tls::serve(listener, state, tls, shutdown_signal()).await?,
         None => querywarden_web::serve(listener, state, shutdown_signal()).await?,
     }
     jobs.abort();
+    crl_ticker.abort();
     ticker.abort();
     if let Err(e) = app.checkpoint_if_due(true).await {
         tracing::error!(code = e.code(), error = %e, "final audit checkpoint failed");

@@ -12,6 +12,7 @@ mod audit_trail;
 mod cli_config;
 mod cli_id;
 mod demo_server;
+mod golive;
 mod mutual_tls;
 mod permissions_http;
 mod registrations_http;

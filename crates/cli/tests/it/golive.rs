@@ -1,0 +1,661 @@
+//! Go-live, as the bureau's IT group would do it (§2, §3, §5): a real `querywarden serve` on
+//! an empty data directory; `init` records the administrator and deputy; the administrator
+//! enrols through the web with a card; the organisation and staff come from CSV files; a
+//! querier and two supervisors enrol with codes the administrator issues; Form 1 grants the
+//! querier; and register → approve → execute → view runs against the BLI simulator. The
+//! revocation list comes from a configured address, fetched by the server itself. At the
+//! end the audit trail verifies.
+//!
+//! The cards are issued by the demo CA's card signer with fixed test keys — a test fixture
+//! only; the server runs in production mode and knows nothing of the demo.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use querywarden_domain::roc_date::taipei_date;
+use querywarden_pki::SignatureFormat;
+use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
+
+use super::sign_in_http::{client, cookie_value, set_cookies};
+use super::support::{bin, reqwest::rt, stderr, stdout};
+
+const ADMIN_ID: &str = "E100201002";
+const DEPUTY_ID: &str = "E200301009";
+const LIN_ID: &str = "A100131234";
+const CHEN_ID: &str = "F100401003";
+const ZHANG_ID: &str = "E200501009";
+const PASSWORD: &str = "a-card-and-a-long-secret-115";
+
+fn fixture_key(name: &str) -> DemoKey {
+    let path = format!(
+        "{}/../pki/tests/data/{name}.pem",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    DemoKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn card(ca: &DemoCa, key: &str, name: &str, id: &str) -> DemoCard {
+    ca.issue_citizen_with(
+        fixture_key(key),
+        name,
+        &id[id.len() - 4..],
+        jiff::Timestamp::now(),
+        Default::default(),
+    )
+    .unwrap()
+}
+
+/// A running `serve`, killed on drop.
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(config: &Path) -> Served {
+    let mut child = bin()
+        .args(["serve", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            let fields = v.get("fields").unwrap_or(&v);
+            if fields["message"] == "querywarden serving" {
+                let _ = tx.send(fields["listen"].as_str().unwrap_or_default().to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(180))
+        .expect("serve did not start");
+    Served {
+        child,
+        url: format!("http://{addr}"),
+    }
+}
+
+/// A one-file HTTP server standing in for MOICA's CRL distribution point.
+fn crl_server(der: Vec<u8>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    der.len()
+                )
+                .as_bytes(),
+            );
+            let _ = s.write_all(&der);
+        }
+    });
+    format!("http://{addr}/moica-g3.crl")
+}
+
+fn cli(args: &[&str], config: &Path) -> (i32, String) {
+    let o = bin()
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        format!("{}{}", stdout(&o), stderr(&o)),
+    )
+}
+
+/// The card dance of the sign-in and enrolment forms: a nonce for this browser's flow
+/// cookie, signed by `card`.
+async fn signed_nonce(url: &str, card: &DemoCard) -> (String, String, String, String) {
+    let r = client()
+        .post(format!("{url}/auth/nonce"))
+        .send()
+        .await
+        .unwrap();
+    let flow = cookie_value(&set_cookies(&r), "qw_login").unwrap();
+    let nonce = r.json::<serde_json::Value>().await.unwrap()["nonce"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let signature = b64.encode(card.sign(nonce.as_bytes(), SignatureFormat::Pkcs7).unwrap());
+    let certificate = b64.encode(card.certificate_der().unwrap());
+    (flow, nonce, signature, certificate)
+}
+
+async fn enrol(url: &str, code: &str, card: &DemoCard) -> (u16, String) {
+    let (flow, nonce, signature, certificate) = signed_nonce(url, card).await;
+    let r = client()
+        .post(format!("{url}/enrol"))
+        .header("cookie", format!("qw_login={flow}"))
+        .form(&[
+            ("code", code),
+            ("password", PASSWORD),
+            ("password_again", PASSWORD),
+            ("nonce", &nonce),
+            ("signature", &signature),
+            ("certificate", &certificate),
+            ("format", "PKCS7"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// A signed-in browser.
+struct Who {
+    url: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Who {
+    async fn sign_in(url: &str, account: &str, card: &DemoCard) -> Who {
+        let (flow, nonce, signature, certificate) = signed_nonce(url, card).await;
+        let r = client()
+            .post(format!("{url}/login"))
+            .header("cookie", format!("qw_login={flow}"))
+            .form(&[
+                ("account", account),
+                ("password", PASSWORD),
+                ("nonce", &nonce),
+                ("signature", &signature),
+                ("certificate", &certificate),
+                ("format", "PKCS7"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let set = set_cookies(&r);
+        assert_eq!(
+            status,
+            303,
+            "{account} signs in: {}",
+            r.text().await.unwrap()
+        );
+        let cookie = format!("qw_session={}", cookie_value(&set, "qw_session").unwrap());
+        let me: serde_json::Value = client()
+            .get(format!("{url}/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Who {
+            url: url.to_string(),
+            csrf: me["csrf_token"].as_str().unwrap().to_string(),
+            cookie,
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = client()
+            .get(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf", &self.csrf));
+        let r = client()
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .form(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        (status, location, r.text().await.unwrap())
+    }
+
+    async fn api(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        let r = client()
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// A file upload on the administrator's enrolment desk.
+    async fn upload(&self, path: &str, name: &str, bytes: Vec<u8>) -> (u16, String) {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", self.csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+            );
+        let r = client()
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Issues a code on the administrator's page and reads it off the page (shown once).
+    async fn issue_code(&self, account: &str) -> String {
+        let (s, _, page) = self
+            .post(
+                "/admin/enrolment/codes",
+                &[
+                    ("account", account),
+                    ("purpose", "enrol"),
+                    ("reason", "新進"),
+                ],
+            )
+            .await;
+        assert_eq!(s, 200, "{page}");
+        code_on(&page)
+    }
+}
+
+fn code_on(text: &str) -> String {
+    let start = text.find("id=\"the-code\">").expect("a code is shown") + 14;
+    text[start..start + 19].to_string()
+}
+
+/// The first code printed by `init` for `account`.
+fn init_code(out: &str, account: &str) -> String {
+    let line = out
+        .lines()
+        .find(|l| l.contains(account) && l.matches('-').count() >= 3)
+        .unwrap_or_else(|| panic!("no code for {account} in {out}"));
+    line.split_whitespace().last().unwrap().to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let now = jiff::Timestamp::now();
+    let ca = DemoCa::from_keys(fixture_key("root-key"), fixture_key("g3-key"), now).unwrap();
+    let anchors = write(dir.path(), "moica-anchors.pem", &ca.anchors_pem());
+    let crl_der = ca.crl(&[], now).unwrap();
+    let crl_url = crl_server(crl_der.clone());
+
+    // The BLI simulator, on its own runtime for the whole test.
+    let sim_rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = sim_rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        querywarden_bli::simulator::spawn(Default::default(), listener)
+            .await
+            .unwrap()
+    });
+
+    let config = write(
+        dir.path(),
+        "querywarden.toml",
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n\
+             [storage]\ndata_dir = \"{data}\"\n\
+             [auth]\ntrust_anchors = \"{anchors}\"\nrevocation = \"require_crl\"\n\
+             [crl]\nurls = [\"{crl_url}\"]\n\
+             [bli]\nmode = \"connected\"\nbase_url = \"{sim}\"\n\
+             [permission]\ndeputy_administrator = \"li.jiarong\"\n\
+             [enrolment]\nmax_failures = 8\n\
+             [log]\nformat = \"json\"\n",
+            data = data.display(),
+            anchors = anchors.display(),
+            sim = sim.base_url(),
+        ),
+    );
+    let server = serve(&config);
+    let url = server.url.clone();
+
+    let admin_card = card(&ca, "card-a-key", "吳志明", ADMIN_ID);
+    let lin_card = card(&ca, "card-b-key", "林美玲", LIN_ID);
+    let chen_card = card(&ca, "other-g3-key", "陳建宏", CHEN_ID);
+    let zhang_card = card(&ca, "other-root-key", "張淑慧", ZHANG_ID);
+    // Someone else's card: right CA, wrong person.
+    let stranger_card = card(&ca, "g2-key", "王小明", "A123456789");
+
+    // 1. `init` on the server: the administrator and the deputy, a code each, printed once.
+    let officers = write(
+        dir.path(),
+        "officers.toml",
+        &format!(
+            "[administrator]\naccount = \"wu.zhiming\"\nname = \"吳志明\"\ntitle = \"資訊管理師\"\n\
+             unit = \"it-group\"\nnational_id = \"{ADMIN_ID}\"\negov_account = \"egov-wu\"\n\
+             [deputy]\naccount = \"li.jiarong\"\nname = \"李佳蓉\"\ntitle = \"專員\"\n\
+             unit = \"it-group\"\nnational_id = \"{DEPUTY_ID}\"\negov_account = \"egov-li\"\n"
+        ),
+    );
+    let officers_arg = officers.to_str().unwrap();
+    let (code, out) = cli(&["init", "--officers", officers_arg], &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains(ADMIN_ID) && !out.contains(DEPUTY_ID), "{out}");
+    let admin_code = init_code(&out, "wu.zhiming");
+    // Run twice: refused, nothing changed.
+    let (code, out) = cli(&["init", "--officers", officers_arg], &config);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("init.already_initialised"), "{out}");
+
+    rt().block_on(async {
+        // The server fetched the revocation list itself; /readyz shows its age.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ready: serde_json::Value = client()
+                .get(format!("{url}/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if ready["crls"].as_array().is_some_and(|c| !c.is_empty()) {
+                assert_eq!(ready["crls"][0]["stale"], false, "{ready}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no CRL in force: {ready}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+
+        // 2. The administrator enrols through the web. A card that is not theirs is refused
+        //    and the code still works; after use it is spent.
+        let page = client()
+            .get(format!("{url}/enrol"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("id=\"enrol-form\""), "{page}");
+        let (s, page) = enrol(&url, &admin_code, &stranger_card).await;
+        assert_eq!(s, 422);
+        assert!(page.contains("enrolment.name_mismatch"), "{page}");
+        let (s, page) = enrol(&url, "ABCD-EFGH-JKMN-PQRS", &admin_card).await;
+        assert_eq!(s, 422);
+        assert!(page.contains("enrolment.unknown_code"), "{page}");
+        let (s, page) = enrol(&url, &admin_code, &admin_card).await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains("id=\"enrol-done\""), "{page}");
+        let (s, page) = enrol(&url, &admin_code, &admin_card).await;
+        assert_eq!(s, 422);
+        assert!(page.contains("enrolment.code_used"), "{page}");
+        let admin = Who::sign_in(&url, "wu.zhiming", &admin_card).await;
+        let (s, page) = admin.get("/admin/enrolment").await;
+        assert_eq!(s, 200);
+        assert!(
+            page.contains("id=\"crl-table\"") && page.contains("DEMO"),
+            "{page}"
+        );
+    });
+
+    // 3. The organisation and the staff from CSV files, on the command line.
+    let staff = write(
+        dir.path(),
+        "staff.csv",
+        &format!(
+            "account,national_id,name,unit,title,status,effective_date\n\
+             lin.meiling,{LIN_ID},林美玲,social-assistance,社會工作師,active,2026-01-02\n\
+             chen.jianhong,{CHEN_ID},陳建宏,social-assistance,科長,active,2026-01-02\n\
+             zhang.shuhui,{ZHANG_ID},張淑慧,secretariat,秘書室主任,active,2026-01-02\n"
+        ),
+    );
+    let (code, out) = cli(&["staff", "import", staff.to_str().unwrap()], &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("created 3"), "{out}");
+    let bad_units = write(
+        dir.path(),
+        "bad-units.csv",
+        "unit_id,name,kind,parent,supervisor,deputy\n\
+         sa-team-1,救助一股,bureau_section,no-such-unit,,\n\
+         social-assistance,社會救助科,bureau_section,,not.staff,\n",
+    );
+    let (code, out) = cli(&["units", "import", bad_units.to_str().unwrap()], &config);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("line 2") && out.contains("line 3"), "{out}");
+    let units = write(
+        dir.path(),
+        "units.csv",
+        "unit_id,name,kind,parent,supervisor,deputy\n\
+         social-assistance,社會救助科,bureau_section,,chen.jianhong,lin.meiling\n\
+         sa-team-1,救助一股,bureau_section,social-assistance,,\n\
+         secretariat,秘書室,bureau_section,,zhang.shuhui,\n",
+    );
+    let (code, out) = cli(&["units", "import", units.to_str().unwrap()], &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("units added 1") && out.contains("supervisors 2"),
+        "{out}"
+    );
+    // Re-importing the same file changes nothing.
+    let (code, out) = cli(&["units", "import", units.to_str().unwrap()], &config);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("units added 0")
+            && out.contains("updated 0")
+            && out.contains("supervisors 0")
+            && out.contains("deputies 0"),
+        "{out}"
+    );
+
+    rt().block_on(async {
+        // 4. The administrator's desk: the same units file uploaded again changes nothing, a
+        //    bad one is refused line by line; a revocation list file is taken offline too.
+        let admin = Who::sign_in(&url, "wu.zhiming", &admin_card).await;
+        let (s, page) = admin
+            .upload(
+                "/admin/enrolment/units",
+                "units.csv",
+                std::fs::read(&units).unwrap(),
+            )
+            .await;
+        assert_eq!(s, 200, "{page}");
+        assert!(
+            page.contains("id=\"upload-done\"") && page.contains("/ +0 / ~0 / 0 / 0"),
+            "{page}"
+        );
+        let (s, page) = admin
+            .upload(
+                "/admin/enrolment/units",
+                "bad.csv",
+                std::fs::read(&bad_units).unwrap(),
+            )
+            .await;
+        assert_eq!(s, 422, "{page}");
+        assert!(page.contains("第 2") && page.contains("第 3"), "{page}");
+        let (s, page) = admin
+            .upload("/admin/enrolment/crl", "moica.crl", crl_der.clone())
+            .await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains("id=\"upload-done\""), "{page}");
+        let (s, page) = admin
+            .upload("/admin/enrolment/crl", "junk.crl", b"junk".to_vec())
+            .await;
+        assert_eq!(s, 422, "{page}");
+        assert!(page.contains("pki.malformed"), "{page}");
+
+        // The administrator issues codes; the querier and the supervisors enrol.
+        let (s, _, page) = admin
+            .post(
+                "/admin/enrolment/codes",
+                &[
+                    ("account", "nobody.here"),
+                    ("purpose", "enrol"),
+                    ("reason", ""),
+                ],
+            )
+            .await;
+        assert_eq!(s, 422);
+        assert!(page.contains("enrolment.unknown_account"), "{page}");
+        for (account, card) in [
+            ("lin.meiling", &lin_card),
+            ("chen.jianhong", &chen_card),
+            ("zhang.shuhui", &zhang_card),
+        ] {
+            let code = admin.issue_code(account).await;
+            // Another person's card with this code: refused.
+            let (s, page) = enrol(&url, &code, &admin_card).await;
+            assert_eq!(s, 422, "{page}");
+            let (s, page) = enrol(&url, &code, card).await;
+            assert_eq!(s, 200, "{account}: {page}");
+        }
+        // Guessing is limited: after 8 failures from one address, even a try is refused.
+        for _ in 0..2 {
+            let (s, _) = enrol(&url, "ZZZZ-ZZZZ-ZZZZ-ZZZZ", &lin_card).await;
+            assert_eq!(s, 422);
+        }
+        let (s, page) = enrol(&url, "ZZZZ-ZZZZ-ZZZZ-ZZZZ", &lin_card).await;
+        assert_eq!(s, 429);
+        assert!(page.contains("enrolment.rate_limited"), "{page}");
+        let lin = Who::sign_in(&url, "lin.meiling", &lin_card).await;
+        let chen = Who::sign_in(&url, "chen.jianhong", &chen_card).await;
+        // The JSON API refuses what the page refuses, with the same code; only the desk may.
+        let (s, e) = admin
+            .api(
+                "/api/v1/enrolment/codes",
+                serde_json::json!({ "account": "nobody.here", "purpose": "enrol" }),
+            )
+            .await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("enrolment.unknown_account")));
+        let (s, e) = lin
+            .api(
+                "/api/v1/enrolment/codes",
+                serde_json::json!({ "account": "chen.jianhong", "purpose": "reset", "reason": "x" }),
+            )
+            .await;
+        assert_eq!((s, e["error"]["code"].as_str()), (403, Some("permission.not_administrator")));
+        let (s, body) = admin.get("/api/v1/enrolment/crls").await;
+        assert_eq!(s, 200, "{body}");
+        let crls: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(crls["lists"][0]["stale"], false, "{crls}");
+        assert!(crls["fetches"][0]["error"].is_null(), "{crls}");
+        let zhang = Who::sign_in(&url, "zhang.shuhui", &zhang_card).await;
+
+        // 5. Form 1: lin applies; her supervisor, the administrator and the administrator's
+        //    supervisor sign; grants follow.
+        let (s, created) = lin
+            .api(
+                "/api/v1/permissions/applications",
+                serde_json::json!({
+                    "kind": "new", "reason": "辦理低收入戶資格審查", "national_id": LIN_ID,
+                    "phone": "07-7344800", "email": "lin@example.org", "egov_account": "egov-lin",
+                    "items": ["C0101"], "read_pdpa_and_rules": true,
+                    "has_certificate_and_reader": true,
+                }),
+            )
+            .await;
+        assert_eq!(s, 201, "{created}");
+        let base = format!("/api/v1/permissions/applications/{}", created["id"]);
+        let (s, j) = lin
+            .api(&format!("{base}/submit"), serde_json::Value::Null)
+            .await;
+        assert_eq!(s, 200, "{j}");
+        let today = taipei_date(jiff::Timestamp::now()).format_short();
+        for (who, body) in [
+            (&chen, serde_json::json!({ "decision": "approve" })),
+            (
+                &admin,
+                serde_json::json!({ "decision": "approve", "effective_from": today }),
+            ),
+            (&zhang, serde_json::json!({ "decision": "approve" })),
+        ] {
+            let (s, j) = who.api(&format!("{base}/decision"), body).await;
+            assert_eq!(s, 200, "{j}");
+        }
+
+        // 6. register → approve → execute → view, against the simulator.
+        let (s, location, page) = lin
+            .post(
+                "/registrations",
+                &[
+                    ("subject_name", "王大同"),
+                    ("subject_id", "F131104093"),
+                    ("items", "C0101"),
+                    ("legal_basis", "social-assistance-44-3-1"),
+                    (
+                        "relevance",
+                        "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
+                    ),
+                    ("case_no", "115社助字第12號"),
+                    ("needer", ""),
+                    ("querier", ""),
+                ],
+            )
+            .await;
+        assert_eq!(s, 303, "{page}");
+        let no = location
+            .strip_prefix("/registrations/")
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let (s, _, page) = chen
+            .post(
+                &format!("/registrations/{no}/approve"),
+                &[("comment", "同意")],
+            )
+            .await;
+        assert_eq!(s, 303, "{page}");
+        let (s, _, page) = lin.post(&format!("/registrations/{no}/execute"), &[]).await;
+        assert_eq!(s, 303, "{page}");
+        let (s, page) = lin.get(&format!("/registrations/{no}/results/C0101")).await;
+        assert_eq!(s, 200, "{page}");
+        assert!(page.contains("class=\"watermark\""), "{page}");
+        assert!(!page.contains("F131104093"));
+    });
+
+    drop(server);
+    // 7. The trail verifies, and it holds the refusals as well as the successes.
+    let o = bin()
+        .args(["audit", "verify", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    drop(sim);
+    drop(sim_rt);
+}

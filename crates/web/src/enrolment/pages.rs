@@ -1,0 +1,467 @@
+//! Handlers and view models of the enrolment pages.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Multipart, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use querywarden_app::auth::AuthFailure;
+use querywarden_app::enrolment::{codes, crl};
+use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
+
+use super::input::{EnrolForm, IssueCodeForm};
+use crate::error::PageError;
+use crate::i18n::Messages;
+use crate::pages::{lock_after_ms, render};
+use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refused};
+use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::upload::{UploadError, read_upload};
+use crate::{AppState, Lang, OperationId};
+
+fn today(m: &Messages) -> String {
+    let d = taipei_date(Timestamp::now());
+    if m.is_zh() {
+        d.format_long()
+    } else {
+        d.format_en()
+    }
+}
+
+fn form_error(f: AuthFailure) -> Option<FormError> {
+    Some(FormError {
+        code: f.code,
+        message: f.message,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "enrolment/enrol.html")]
+pub struct EnrolPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub demo: bool,
+    pub error: Option<FormError>,
+    /// Set once enrolment succeeded: the account, to sign in with.
+    pub done: Option<String>,
+}
+
+impl EnrolPage {
+    fn new(m: Messages, demo: bool, error: Option<FormError>, done: Option<String>) -> Self {
+        let today = today(&m);
+        Self {
+            m,
+            user: None,
+            path: "/enrol".into(),
+            today,
+            demo,
+            error,
+            done,
+        }
+    }
+}
+
+pub async fn enrol_form(State(state): State<AppState>, Lang(m): Lang, op: OperationId) -> Response {
+    render(&EnrolPage::new(m, state.app.config().demo, None, None), &op)
+}
+
+pub async fn enrol_submit(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<EnrolForm>,
+) -> Result<Response, PageError> {
+    let demo = state.app.config().demo;
+    let refused = |status: StatusCode, f: AuthFailure, m: Messages| {
+        (
+            status,
+            render(&EnrolPage::new(m, demo, form_error(f), None), &op),
+        )
+            .into_response()
+    };
+    let Some(ctx) = state.app.auth() else {
+        let f = AuthFailure::new("auth.not_configured", "尚未設定自然人憑證信任錨，無法開通");
+        return Ok(refused(StatusCode::SERVICE_UNAVAILABLE, f, m));
+    };
+    if form.password != form.password_again {
+        let f = AuthFailure::new(
+            "enrolment.passwords_differ",
+            m.get("enrol-passwords-differ"),
+        );
+        return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, f, m));
+    }
+    let Some(format) = form.format() else {
+        let f = AuthFailure::new(
+            "login.malformed_format",
+            "登入資料格式錯誤，請重新整理頁面後再試一次",
+        );
+        return Ok(refused(StatusCode::BAD_REQUEST, f, m));
+    };
+    let req = codes::EnrolRequest {
+        code: form.code.chars().take(64).collect(),
+        nonce: form.nonce,
+        signature: form.signature,
+        certificate: Some(form.certificate),
+        format,
+        flow_token: cookie(&headers, FLOW_COOKIE).unwrap_or_default(),
+        password: form.password,
+        client_addr: Some(addr.ip().to_string()),
+        request_id: op.0.clone(),
+    };
+    let outcome = codes::enrol(
+        state.app.store(),
+        ctx,
+        &state.app.enrolment_settings(),
+        req,
+        Timestamp::now(),
+    )
+    .await
+    .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/enrol"))?;
+    match outcome {
+        Ok(done) => {
+            let page = EnrolPage::new(m, demo, None, Some(done.account.as_str().to_string()));
+            let mut res = render(&page, &op);
+            if let Ok(v) = clear_cookie(&state, FLOW_COOKIE).parse() {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(res)
+        }
+        Err(f) => {
+            let status = if f.code == "enrolment.rate_limited" {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok(refused(status, f, m))
+        }
+    }
+}
+
+/// One revocation list in force, as shown.
+pub struct CrlRow {
+    pub issuer: String,
+    pub this_update: String,
+    pub next_update: String,
+    pub age_hours: i64,
+    pub stale: bool,
+    pub revoked: usize,
+}
+
+/// One configured address and its last fetch.
+pub struct FetchRow {
+    pub url: String,
+    pub attempted_at: String,
+    pub outcome: String,
+}
+
+/// A code just issued, shown once.
+pub struct IssuedRow {
+    pub account: String,
+    pub name: String,
+    pub code: String,
+    pub purpose: String,
+    pub expires_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "enrolment/admin.html")]
+pub struct AdminPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub issued: Option<IssuedRow>,
+    pub error: Option<FormError>,
+    pub crls: Vec<CrlRow>,
+    pub fetches: Vec<FetchRow>,
+    /// What the last units or CRL upload did, or why it did nothing (one line per bad row).
+    pub upload_done: Option<String>,
+    pub upload_errors: Vec<String>,
+}
+
+fn forbidden(m: Messages, op: &OperationId) -> Response {
+    let message = m.get("forbidden");
+    let page = ErrorPage::new(m, "/admin/enrolment", message, op.0.clone());
+    (StatusCode::FORBIDDEN, render(&page, op)).into_response()
+}
+
+async fn admin_view(
+    state: &AppState,
+    m: Messages,
+    who: &querywarden_app::auth::SignedIn,
+    issued: Option<IssuedRow>,
+    error: Option<FormError>,
+) -> Result<AdminPage, querywarden_app::AppError> {
+    let now = Timestamp::now();
+    let crls = state
+        .app
+        .auth()
+        .map(|ctx| crl::status(ctx, now))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| CrlRow {
+            issuer: c.issuer,
+            this_update: format_taipei_datetime(c.this_update),
+            next_update: c
+                .next_update
+                .map(format_taipei_datetime)
+                .unwrap_or_default(),
+            age_hours: c.age_seconds / 3600,
+            stale: c.stale,
+            revoked: c.revoked,
+        })
+        .collect();
+    let fetches = state
+        .app
+        .store()
+        .crl_fetches()
+        .await?
+        .into_iter()
+        .map(|f| FetchRow {
+            url: f.url,
+            attempted_at: format_taipei_datetime(f.attempted_at),
+            outcome: f.error.unwrap_or_else(|| "ok".into()),
+        })
+        .collect();
+    let today = today(&m);
+    Ok(AdminPage {
+        m,
+        user: Some(UserBar::of(who, lock_after_ms(state))),
+        path: "/admin/enrolment".into(),
+        today,
+        csrf: who.session.csrf_token.clone(),
+        issued,
+        error,
+        crls,
+        fetches,
+        upload_done: None,
+        upload_errors: Vec::new(),
+    })
+}
+
+async fn desk(
+    state: &AppState,
+    who: &querywarden_app::auth::SignedIn,
+) -> Option<querywarden_domain::permission::AdministratorDesk> {
+    querywarden_app::permission::administrator_desk(
+        state.app.store(),
+        &state.app.config().permission,
+        who.person.id,
+    )
+    .await
+    .ok()
+}
+
+pub async fn admin_page(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+) -> Result<Response, PageError> {
+    if desk(&state, &who).await.is_none() {
+        return Ok(forbidden(m, &op));
+    }
+    let page = admin_view(&state, m.clone(), &who, None, None)
+        .await
+        .map_err(|e| PageError::internal(&e, &op.0, m, "/admin/enrolment"))?;
+    Ok(render(&page, &op))
+}
+
+pub async fn issue_code(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Form(form): Form<IssueCodeForm>,
+) -> Result<Response, Response> {
+    if !who.csrf_ok(&form.csrf) {
+        return Err(csrf_refused(&op.0).into_response());
+    }
+    let Some(desk) = desk(&state, &who).await else {
+        return Ok(forbidden(m, &op));
+    };
+    let internal = |e: querywarden_app::AppError, m: Messages| {
+        PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
+    };
+    let outcome = match form.purpose() {
+        None => Err(AuthFailure::new(
+            "enrolment.purpose",
+            m.get("enrol-purpose-unknown"),
+        )),
+        Some(purpose) => codes::issue_code(
+            state.app.store(),
+            &desk,
+            &state.app.enrolment_settings(),
+            &form.account,
+            purpose,
+            &form.reason,
+            Timestamp::now(),
+            &op.0,
+        )
+        .await
+        .map_err(|e| internal(e, m.clone()))?
+        .map_err(AuthFailure::from),
+    };
+    let (status, issued, error) = match outcome {
+        Ok(i) => (
+            StatusCode::OK,
+            Some(IssuedRow {
+                account: i.account.as_str().to_string(),
+                name: i.name,
+                code: i.code.display_once(),
+                purpose: m.get(&format!("enrol-purpose-{}", i.purpose.code())),
+                expires_at: format_taipei_datetime(i.expires_at),
+            }),
+            None,
+        ),
+        Err(f) => (StatusCode::UNPROCESSABLE_ENTITY, None, form_error(f)),
+    };
+    let page = admin_view(&state, m.clone(), &who, issued, error)
+        .await
+        .map_err(|e| internal(e, m))?;
+    Ok((status, render(&page, &op)).into_response())
+}
+
+/// Largest units CSV or CRL file accepted on the page.
+const MAX_UPLOAD: usize = 16 * 1024 * 1024;
+
+/// What an upload on the desk resolved to: who, with which desk, and the file.
+async fn desk_upload(
+    state: &AppState,
+    m: &Messages,
+    op: &OperationId,
+    who: &querywarden_app::auth::SignedIn,
+    multipart: &mut Multipart,
+) -> Result<(querywarden_domain::permission::AdministratorDesk, Vec<u8>), Response> {
+    let Some(desk) = desk(state, who).await else {
+        return Err(forbidden(m.clone(), op));
+    };
+    let upload = match read_upload(multipart, "file", MAX_UPLOAD).await {
+        Ok(u) => u,
+        Err(UploadError::Malformed) => {
+            return Err(crate::error::ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.malformed",
+                "上傳格式錯誤",
+                "malformed upload",
+                &op.0,
+            )
+            .into_response());
+        }
+        Err(UploadError::TooLarge) => {
+            return Err(crate::error::ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload.too_large",
+                "檔案過大（上限 16 MB）",
+                "file too large (16 MB at most)",
+                &op.0,
+            )
+            .into_response());
+        }
+    };
+    if !who.csrf_ok(&upload.field("csrf")) {
+        return Err(csrf_refused(&op.0).into_response());
+    }
+    Ok((desk, upload.file.unwrap_or_default()))
+}
+
+/// §2: the organisation CSV uploaded on the desk (same use case as `querywarden units import`).
+pub async fn units_upload(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    mut multipart: Multipart,
+) -> Result<Response, Response> {
+    let (desk, file) = desk_upload(&state, &m, &op, &who, &mut multipart).await?;
+    let internal = |e: querywarden_app::AppError, m: Messages| {
+        PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
+    };
+    let mut page = admin_view(&state, m.clone(), &who, None, None)
+        .await
+        .map_err(|e| internal(e, m.clone()))?;
+    let Ok(text) = String::from_utf8(file) else {
+        page.upload_errors = vec![m.get("enrol-units-not-utf8")];
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
+    };
+    let run = querywarden_app::permission::Op::new(Timestamp::now(), op.0.clone());
+    let outcome =
+        querywarden_app::enrolment::units::import_units(state.app.store(), &desk, &text, &run)
+            .await
+            .map_err(|e| internal(e, m.clone()))?;
+    Ok(match outcome {
+        Ok(r) => {
+            page.upload_done = Some(format!(
+                "{}：{} / +{} / ~{} / {} / {}",
+                m.get("enrol-units-done"),
+                r.rows,
+                r.units_added,
+                r.units_updated,
+                r.supervisors_set,
+                r.deputies_set
+            ));
+            render(&page, &op)
+        }
+        Err(errors) => {
+            page.upload_errors = errors
+                .iter()
+                .map(|e| format!("{} {}：{}", m.get("enrol-line"), e.line, e.reason))
+                .collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response()
+        }
+    })
+}
+
+/// §3: a revocation list file uploaded on the desk (the offline path), put in force at once.
+pub async fn crl_upload(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    mut multipart: Multipart,
+) -> Result<Response, Response> {
+    let (desk, file) = desk_upload(&state, &m, &op, &who, &mut multipart).await?;
+    let internal = |e: querywarden_app::AppError, m: Messages| {
+        PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
+    };
+    let Some(ctx) = state.app.auth() else {
+        return Ok(forbidden(m, &op));
+    };
+    let outcome = crl::import(
+        state.app.store(),
+        &ctx.anchors,
+        &file,
+        "file",
+        Some(querywarden_domain::audit_event::Actor {
+            person: desk.person(),
+            role: Some(querywarden_domain::org::Role::PermissionAdministrator),
+        }),
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| internal(e, m.clone()))?;
+    let (status, error, done) = match outcome {
+        Ok(i) => {
+            crl::reload(&state.app)
+                .await
+                .map_err(|e| internal(e, m.clone()))?;
+            (
+                StatusCode::OK,
+                None,
+                Some(format!("{}：{}", m.get("enrol-crl-done"), i.issuer)),
+            )
+        }
+        Err(f) => (StatusCode::UNPROCESSABLE_ENTITY, form_error(f), None),
+    };
+    let mut page = admin_view(&state, m.clone(), &who, None, error)
+        .await
+        .map_err(|e| internal(e, m))?;
+    page.upload_done = done;
+    Ok((status, render(&page, &op)).into_response())
+}
