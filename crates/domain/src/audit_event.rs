@@ -84,10 +84,15 @@ pub enum AuditAction {
     ResultDelivered,
     // §2: the administrator or supervisor acknowledged a personnel-change notice.
     NoticeRead,
+    // §8, Form 4: the querier attached a supporting document to an audit, said the documents
+    // are complete, and someone read an audit record or a document (refusals of any read too).
+    AuditDocumentAttached,
+    AuditDocumentsSubmitted,
+    AuditViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 60] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -145,6 +150,9 @@ impl AuditAction {
         Self::AccountEnabled,
         Self::ResultDelivered,
         Self::NoticeRead,
+        Self::AuditDocumentAttached,
+        Self::AuditDocumentsSubmitted,
+        Self::AuditViewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -206,6 +214,9 @@ impl AuditAction {
             Self::AccountEnabled => "admin.account.enabled",
             Self::ResultDelivered => "result.delivered",
             Self::NoticeRead => "permission.notice.read",
+            Self::AuditDocumentAttached => "oversight.audit.document_attached",
+            Self::AuditDocumentsSubmitted => "oversight.audit.documents_submitted",
+            Self::AuditViewed => "oversight.audit.viewed",
         }
     }
 

@@ -46,6 +46,12 @@ pub enum AuditRefusal {
     MissingField(&'static str),
     #[error("「{0}」超過 {MAX_TEXT_CHARS} 字")]
     TextTooLong(&'static str),
+    #[error("「{0}」不是有效的日期")]
+    BadDate(&'static str),
+    #[error("找不到「{0}」所填的人員")]
+    UnknownPerson(&'static str),
+    #[error("抽樣方式須為隨機（uniform）或依權重（weighted）")]
+    Sampling,
     #[error("稽核期間起日不得晚於迄日，迄日不得晚於稽核日期")]
     Period,
     #[error("資料繳交期限不得早於稽核日期")]
@@ -110,6 +116,9 @@ impl AuditRefusal {
             Self::AuditingUnit => "audit.auditing_unit",
             Self::MissingField(_) => "audit.missing_field",
             Self::TextTooLong(_) => "audit.text_too_long",
+            Self::BadDate(_) => "audit.date",
+            Self::UnknownPerson(_) => "audit.unknown_person",
+            Self::Sampling => "audit.sampling",
             Self::Period => "audit.period",
             Self::Deadline => "audit.deadline",
             Self::CaseCount => "audit.case_count",
@@ -148,6 +157,9 @@ impl AuditRefusal {
             Self::AuditingUnit => "the auditing unit must be the IT group or the ethics office".into(),
             Self::MissingField(f) => format!("field \"{f}\" is required"),
             Self::TextTooLong(f) => format!("field \"{f}\" is longer than {MAX_TEXT_CHARS} characters"),
+            Self::BadDate(f) => format!("field \"{f}\" is not a valid date"),
+            Self::UnknownPerson(f) => format!("no person matches field \"{f}\""),
+            Self::Sampling => "the sampling method must be uniform or weighted".into(),
             Self::Period => "the audit period must start no later than it ends, and end no later than the audit date".into(),
             Self::Deadline => "the deadline for documents cannot be before the audit date".into(),
             Self::CaseCount => format!("the number of cases must be between 1 and {MAX_CASES}"),
