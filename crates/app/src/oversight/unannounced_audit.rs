@@ -803,6 +803,22 @@ pub async fn awaiting_review(
         .await?)
 }
 
+/// The director's review queue for `reader`: refused (and audited) for anyone but the director.
+pub async fn review_queue(
+    store: &Store,
+    reader: &Person,
+    op: &Op,
+) -> Result<Vec<UnannouncedAudit>, AuditError> {
+    match rules::director_chair(reader) {
+        Ok(chair) => awaiting_review(store, &chair).await,
+        Err(r) => {
+            let ev = event(op, AuditAction::AuditViewed, reader, acting_role(reader))
+                .on("unannounced_audit", "review_queue");
+            refused(store, ev, r).await
+        }
+    }
+}
+
 /// One attached document, opened for `reader` (who must be allowed to read the audit). Each
 /// read is audited: the document may carry personal data.
 pub async fn document_for(
