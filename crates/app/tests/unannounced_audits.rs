@@ -696,6 +696,22 @@ async fn attachments_of_the_wrong_type_too_large_with_a_path_late_or_by_another_
         assert_eq!(w.refusals(want).await, 1, "{name} is audited once");
     }
     assert!(w.store.audit_documents(id).await.unwrap().is_empty());
+    // Whatever is typed as the case, the trail only ever names a registration number.
+    let typed = nid(4_242_424);
+    let got = audits::attach_document(
+        &w.store,
+        &w.keys,
+        &w.settings,
+        w.p("lin.meiling"),
+        id,
+        &typed,
+        "a.pdf",
+        PDF,
+        &op(april(2)),
+    )
+    .await;
+    assert_eq!(code(got), "audit.case_not_sampled");
+    assert!(!contains(&w.db_bytes(), typed.as_bytes()));
     // An upload too large for the web layer to read is refused and audited the same way.
     assert_eq!(
         code(

@@ -218,26 +218,49 @@ fn upwards(
     out
 }
 
-/// Who may sign the supervisors' steps of `audit`, from today's organisation.
+/// The organisation as the sign-off steps need it: units' parents, their supervisors, and
+/// the director.
+struct Org {
+    parents: BTreeMap<UnitId, Option<UnitId>>,
+    supervisors: BTreeMap<UnitId, PersonId>,
+    director: Option<PersonId>,
+}
+
+impl Org {
+    async fn load(store: &Store) -> Result<Org, AuditError> {
+        Ok(Org {
+            parents: store
+                .units()
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.parent))
+                .collect(),
+            supervisors: store.unit_supervisors().await?,
+            director: store
+                .persons()
+                .await?
+                .into_iter()
+                .find(|p| p.has_role(Role::Director))
+                .map(|p| p.id),
+        })
+    }
+
+    /// Who may sign the supervisors' steps of `audit`, from today's organisation.
+    fn signers(&self, audit: &UnannouncedAudit) -> Signers {
+        Signers {
+            querier_supervisors: upwards(&self.parents, &self.supervisors, &audit.querier_unit),
+            auditing_supervisors: upwards(
+                &self.parents,
+                &self.supervisors,
+                &audit.plan.auditing_unit,
+            ),
+            director: self.director,
+        }
+    }
+}
+
 async fn signers(store: &Store, audit: &UnannouncedAudit) -> Result<Signers, AuditError> {
-    let parents: BTreeMap<UnitId, Option<UnitId>> = store
-        .units()
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.parent))
-        .collect();
-    let supervisors = store.unit_supervisors().await?;
-    let director = store
-        .persons()
-        .await?
-        .into_iter()
-        .find(|p| p.has_role(Role::Director))
-        .map(|p| p.id);
-    Ok(Signers {
-        querier_supervisors: upwards(&parents, &supervisors, &audit.querier_unit),
-        auditing_supervisors: upwards(&parents, &supervisors, &audit.plan.auditing_unit),
-        director,
-    })
+    Ok(Org::load(store).await?.signers(audit))
 }
 
 fn date(field: &'static str, s: &str) -> Result<RocDate, AuditRefusal> {
@@ -430,6 +453,14 @@ fn case_of(
         .map(|c| c.registration)
 }
 
+/// The case as the trail names it: a registration number, or `invalid` — typed input that is
+/// not a number is never written to the trail (it could be anything, even a national ID).
+fn case_detail(no: &str) -> String {
+    RegistrationNo::parse(no.trim())
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "invalid".into())
+}
+
 fn document_aad(audit: AuditId, case: RegistrationNo, sha256: &str, what: &str) -> String {
     format!("audit-document-{what}:{}:{case}:{sha256}", audit.0)
 }
@@ -461,7 +492,7 @@ pub async fn attach_document(
         acting_role(actor),
     )
     .on("unannounced_audit", object(id))
-    .detail("case", case_no.trim().chars().take(20).collect::<String>())
+    .detail("case", case_detail(case_no))
     .detail("size", bytes.len());
     let Some(case) = case_of(&audit, case_no) else {
         return refused(store, ev, AuditRefusal::CaseNotSampled).await;
@@ -587,7 +618,7 @@ pub async fn record_case_opinion(
         acting_role(actor),
     )
     .on("unannounced_audit", object(id))
-    .detail("case", case_no.trim().chars().take(20).collect::<String>())
+    .detail("case", case_detail(case_no))
     .detail("conforms", conforms);
     let Some(case) = case_of(&audit, case_no) else {
         return refused(store, ev, AuditRefusal::CaseNotSampled).await;
@@ -783,10 +814,10 @@ pub async fn audits_for(
     store: &Store,
     reader: &Person,
 ) -> Result<Vec<UnannouncedAudit>, AuditError> {
+    let org = Org::load(store).await?;
     let mut out = Vec::new();
     for a in store.unannounced_audits(None).await? {
-        let who = signers(store, &a).await?;
-        if rules::may_read(&a, reader, &who).is_ok() {
+        if rules::may_read(&a, reader, &org.signers(&a)).is_ok() {
             out.push(a);
         }
     }
