@@ -741,3 +741,30 @@ fn every_refusal_has_a_distinct_stable_code_and_both_messages() {
         assert_eq!(AuditState::parse_code(state.code()), Some(state));
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, ..Default::default() })]
+
+    /// Whatever the candidates, weights, size and seed: the sample is distinct cases drawn from
+    /// the candidates, as many as asked (or all), and the same again from the same seed.
+    #[test]
+    fn a_sample_is_distinct_candidates_of_the_right_size_and_repeats_from_its_seed(
+        weights in proptest::collection::vec(0u32..5, 0..30),
+        count in 0usize..40,
+        seed in proptest::prelude::any::<u64>(),
+        weighted in proptest::prelude::any::<bool>(),
+    ) {
+        let candidates: Vec<Candidate> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| candidate(i as i64 + 1, *w))
+            .collect();
+        let method = if weighted { SamplingMethod::Weighted } else { SamplingMethod::Uniform };
+        let s = draw_sample(&candidates, count, method, seed);
+        proptest::prop_assert_eq!(s.len(), count.min(candidates.len()));
+        let distinct: BTreeSet<_> = s.iter().collect();
+        proptest::prop_assert_eq!(distinct.len(), s.len());
+        proptest::prop_assert!(s.iter().all(|r| candidates.iter().any(|c| c.registration == *r)));
+        proptest::prop_assert_eq!(s, draw_sample(&candidates, count, method, seed));
+    }
+}
