@@ -496,6 +496,23 @@ async fn a_weighted_draw_takes_the_weighted_cases_first() {
         entry.contains(&format!("\"seed\":\"{}\"", audit.seed)),
         "the seed is in the trail"
     );
+    assert!(entry.contains("\"seed_source\":\"system\""));
+    // Anyone can repeat the draw from what the audit recorded; a tampered order fails.
+    let zheng = w.p("zheng.zhihao").clone();
+    let repeats = async || {
+        audits::audit_for(&w.store, &w.keys, &zheng, audit.id, &op(april(1)))
+            .await
+            .unwrap()
+            .draw_repeats
+    };
+    assert!(repeats().await);
+    w.sql(&format!(
+        "UPDATE unannounced_audit_cases SET position = 100 WHERE audit_id = {0} AND position = 1;
+         UPDATE unannounced_audit_cases SET position = 1 WHERE audit_id = {0} AND position = 2;
+         UPDATE unannounced_audit_cases SET position = 2 WHERE audit_id = {0} AND position = 100;",
+        audit.id
+    ));
+    assert!(!repeats().await);
 }
 
 #[tokio::test]

@@ -55,6 +55,8 @@ pub struct NewAudit {
     pub opened_by: PersonId,
     pub opened_at: Timestamp,
     pub seed: u64,
+    /// Every case the sample was drawn from, with its weight.
+    pub candidates: Vec<(RegistrationId, u32)>,
     /// In draw order, with the weight each was drawn with.
     pub cases: Vec<(RegistrationId, u32)>,
 }
@@ -85,6 +87,19 @@ pub struct AuditDocumentRow {
     pub uploaded_by: PersonId,
     pub uploaded_at: Timestamp,
     pub name: SealedBlob,
+}
+
+fn candidates_json(c: &[(RegistrationId, u32)]) -> String {
+    let pairs: Vec<(i64, u32)> = c.iter().map(|(r, w)| (r.0, *w)).collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into())
+}
+
+fn candidates_from(s: &str) -> Result<Vec<(RegistrationId, u32)>, StorageError> {
+    let pairs: Vec<(i64, u32)> = decode("candidates", serde_json::from_str(s))?;
+    Ok(pairs
+        .into_iter()
+        .map(|(r, w)| (RegistrationId(r), w))
+        .collect())
 }
 
 fn blob(row: &SqliteRow, prefix: &str) -> Result<SealedBlob, StorageError> {
@@ -127,8 +142,8 @@ impl WriteTx {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO unannounced_audits (period_from, period_to, audit_date, querier_id, \
              querier_unit, auditing_unit, auditing_unit_phone, documents_deadline, \
-             cases_requested, sampling, seed, opened_by, opened_at, state) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             cases_requested, sampling, seed, candidates, opened_by, opened_at, state) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(iso(p.period_from))
         .bind(iso(p.period_to))
@@ -141,6 +156,7 @@ impl WriteTx {
         .bind(i64::from(p.cases))
         .bind(p.method.code())
         .bind(a.seed.to_string())
+        .bind(candidates_json(&a.candidates))
         .bind(a.opened_by.get())
         .bind(a.opened_at.to_string())
         .bind(AuditState::Documents.code())
@@ -323,6 +339,7 @@ impl WriteTx {
 
 const AUDIT_COLUMNS: &str = "id, period_from, period_to, audit_date, querier_id, querier_unit, \
      auditing_unit, auditing_unit_phone, documents_deadline, cases_requested, sampling, seed, \
+     candidates, \
      opened_by, opened_at, state, overall_violation, overall_text, overall_by, overall_at, \
      reviewed_by, reviewed_at, review_comment";
 
@@ -416,6 +433,7 @@ impl Store {
             opened_by: PersonId::new(get(row, "opened_by")?),
             opened_at: ts(&get::<String>(row, "opened_at")?)?,
             seed: decode("seed", seed.parse::<u64>())?,
+            candidates: candidates_from(&get::<String>(row, "candidates")?)?,
             cases,
             state: AuditState::parse_code(&state)
                 .ok_or_else(|| StorageError::Decode(format!("audit state {state}")))?,

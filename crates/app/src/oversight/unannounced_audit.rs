@@ -109,7 +109,9 @@ pub struct OpenAuditRequest {
     pub method: String,
     /// Weighted draws: weight per registration number (`115-000012`); absent cases weigh 0.
     pub weights: BTreeMap<String, u32>,
-    /// Repeat a draw with this seed; otherwise a fresh random one is drawn (and recorded).
+    /// A given seed (tests, and re-running a recorded draw); otherwise a fresh random one is
+    /// drawn and recorded. The web never passes one: an auditor who chose the seed could
+    /// choose the sample. The trail says which it was (`seed_source`).
     pub seed: Option<u64>,
 }
 
@@ -129,6 +131,8 @@ pub struct DocumentLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditView {
     pub audit: UnannouncedAudit,
+    /// The draw repeated from the recorded candidates, weights and seed gives these cases.
+    pub draw_repeats: bool,
     pub documents: Vec<DocumentLine>,
     /// The person who signs each supervisor step as the organisation stands today (the
     /// querier's and auditors' steps are theirs).
@@ -389,9 +393,9 @@ pub async fn open_audit(
             rules::with_weights(candidates, &by_id)
         }
     };
-    let seed = match req.seed {
-        Some(s) => s,
-        None => random_seed()?,
+    let (seed, seed_source) = match req.seed {
+        Some(s) => (s, "given"),
+        None => (random_seed()?, "system"),
     };
     let drawn = rules::draw_sample(&candidates, plan.cases as usize, plan.method, seed);
     let cases: Vec<_> = drawn
@@ -412,6 +416,10 @@ pub async fn open_audit(
             opened_by: actor.id,
             opened_at: op.now,
             seed,
+            candidates: candidates
+                .iter()
+                .map(|c| (c.registration, c.weight))
+                .collect(),
             cases,
         })
         .await?;
@@ -428,6 +436,7 @@ pub async fn open_audit(
             .detail("method", plan.method.code())
             // As text: the trail's canonical form has no numbers beyond i64.
             .detail("seed", seed.to_string())
+            .detail("seed_source", seed_source)
             .detail("candidates", candidates.len())
             .detail("cases_requested", plan.cases)
             .detail("cases", numbers)
@@ -798,6 +807,7 @@ pub async fn audit_for(
         });
     }
     Ok(AuditView {
+        draw_repeats: rules::draw_repeats(&audit),
         querier_supervisor: rules::designated_signer(&audit, SignOffStep::QuerierSupervisor, &who),
         auditing_supervisor: rules::designated_signer(
             &audit,

@@ -181,6 +181,7 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
         assert_eq!(a["querier"], "lin.meiling");
         assert_eq!(a["cases"][0]["case"], no.as_str());
         assert!(a["seed"].as_str().unwrap().parse::<u64>().is_ok());
+        assert_eq!(a["draw_repeats"], true);
 
         // Attachments refused: wrong type (page), a path in the name and too large (API).
         let docs = format!("/oversight/audits/{id}/documents");

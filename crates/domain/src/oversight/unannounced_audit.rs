@@ -450,6 +450,9 @@ pub struct UnannouncedAudit {
     pub opened_at: jiff::Timestamp,
     /// The seed the sample was drawn with; [`draw_sample`] with it gives the same cases.
     pub seed: u64,
+    /// Every case the sample was drawn from, with its weight ([`draw_repeats`] checks the
+    /// draw against them).
+    pub candidates: Vec<(RegistrationId, u32)>,
     pub cases: Vec<AuditCase>,
     pub state: AuditState,
     pub overall: Option<OverallOpinion>,
@@ -643,16 +646,30 @@ pub fn draw_sample(
     method: SamplingMethod,
     seed: u64,
 ) -> Vec<RegistrationId> {
-    let mut pool: Vec<&Candidate> = candidates.iter().collect();
-    pool.sort_by_key(|c| c.registration);
-    pool.dedup_by_key(|c| c.registration);
+    let pool: Vec<(RegistrationId, u32)> = candidates
+        .iter()
+        .map(|c| (c.registration, c.weight))
+        .collect();
+    draw(&pool, count, method, seed)
+}
+
+/// [`draw_sample`] over (registration, weight) pairs: what an audit records of its candidates.
+pub fn draw(
+    candidates: &[(RegistrationId, u32)],
+    count: usize,
+    method: SamplingMethod,
+    seed: u64,
+) -> Vec<RegistrationId> {
+    let mut pool: Vec<(RegistrationId, u32)> = candidates.to_vec();
+    pool.sort_by_key(|c| c.0);
+    pool.dedup_by_key(|c| c.0);
     let take = count.min(pool.len());
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut out = Vec::with_capacity(take);
     for _ in 0..take {
         let total: u64 = match method {
             SamplingMethod::Uniform => 0,
-            SamplingMethod::Weighted => pool.iter().map(|c| u64::from(c.weight)).sum(),
+            SamplingMethod::Weighted => pool.iter().map(|c| u64::from(c.1)).sum(),
         };
         let index = if total == 0 {
             below(&mut rng, pool.len() as u64) as usize
@@ -660,7 +677,7 @@ pub fn draw_sample(
             let mut r = below(&mut rng, total);
             let mut i = 0;
             for (j, c) in pool.iter().enumerate() {
-                let w = u64::from(c.weight);
+                let w = u64::from(c.1);
                 if r < w {
                     i = j;
                     break;
@@ -669,9 +686,23 @@ pub fn draw_sample(
             }
             i
         };
-        out.push(pool.remove(index).registration);
+        out.push(pool.remove(index).0);
     }
     out
+}
+
+/// §8: anyone can check the sample: the draw repeated from the audit's recorded candidates,
+/// weights and seed gives exactly its cases, in order.
+pub fn draw_repeats(audit: &UnannouncedAudit) -> bool {
+    let mut drawn: Vec<&AuditCase> = audit.cases.iter().collect();
+    drawn.sort_by_key(|c| c.position);
+    let cases: Vec<RegistrationId> = drawn.iter().map(|c| c.registration).collect();
+    draw(
+        &audit.candidates,
+        audit.plan.cases as usize,
+        audit.plan.method,
+        audit.seed,
+    ) == cases
 }
 
 /// What kind of document an attachment is, by its first bytes (never by its name).

@@ -1,8 +1,8 @@
 -- §8, Form 4 (稽核紀錄表): unannounced audits, their sampled cases with the auditors'
 -- opinions, the four sign-offs, the director's review, and the documents the querier attaches.
 --
--- The seed of the draw is kept (as decimal text: it is an unsigned 64-bit number) so anyone
--- can repeat the draw. Attached documents and their file names are sealed (AES-256-GCM under
+-- The seed of the draw is kept (as decimal text: it is an unsigned 64-bit number) with the
+-- candidates and their weights, so anyone can repeat the draw and check the sample. Attached documents and their file names are sealed (AES-256-GCM under
 -- a data key wrapped by the custody master key) exactly like query results; only their SHA-256
 -- digest, type and size are in clear. Once the director has reviewed an audit its record is
 -- read-only: the triggers below refuse any change to it or to its rows.
@@ -20,6 +20,7 @@ CREATE TABLE unannounced_audits (
     cases_requested     INTEGER NOT NULL CHECK (cases_requested > 0),
     sampling            TEXT NOT NULL CHECK (sampling IN ('uniform', 'weighted')),
     seed                TEXT NOT NULL,
+    candidates          TEXT NOT NULL,           -- JSON [[registration_id, weight], …] drawn from
     opened_by           INTEGER NOT NULL REFERENCES persons(id),
     opened_at           TEXT NOT NULL,
     state               TEXT NOT NULL,

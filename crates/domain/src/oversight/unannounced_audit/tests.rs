@@ -66,6 +66,7 @@ fn audit(state: AuditState) -> UnannouncedAudit {
         opened_by: IT_ADMIN,
         opened_at: jiff::Timestamp::UNIX_EPOCH,
         seed: 7,
+        candidates: vec![(RegistrationId(10), 1), (RegistrationId(11), 1)],
         cases: vec![
             AuditCase {
                 registration: RegistrationId(10),
@@ -302,6 +303,31 @@ fn the_same_seed_draws_the_same_sample_whatever_order_the_candidates_come_in() {
         draw_sample(&candidates, 5, SamplingMethod::Uniform, 2),
         "another seed, another sample"
     );
+}
+
+#[test]
+fn a_recorded_draw_repeats_from_its_candidates_and_seed_and_a_changed_one_does_not() {
+    let candidates: Vec<(RegistrationId, u32)> = (1..=20).map(|i| (RegistrationId(i), 1)).collect();
+    let mut a = audit(AuditState::Documents);
+    a.candidates = candidates.clone();
+    a.seed = 99;
+    let drawn = draw(&candidates, 2, SamplingMethod::Uniform, 99);
+    for (i, r) in drawn.iter().enumerate() {
+        a.cases[i].registration = *r;
+    }
+    assert!(draw_repeats(&a));
+    // A case swapped for another, or another seed claimed: the check fails.
+    let mut swapped = a.clone();
+    swapped.cases[0].registration = RegistrationId(
+        (1..=20)
+            .find(|i| !drawn.contains(&RegistrationId(*i)))
+            .unwrap(),
+    );
+    assert!(!draw_repeats(&swapped));
+    let mut reseeded = a.clone();
+    reseeded.seed = 100;
+    assert_ne!(draw(&candidates, 2, SamplingMethod::Uniform, 100), drawn);
+    assert!(!draw_repeats(&reseeded));
 }
 
 #[test]

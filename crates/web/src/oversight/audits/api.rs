@@ -167,6 +167,7 @@ pub(crate) fn audit_json(
             "by": account(people, r.by), "at": r.at.to_string(), "comment": r.comment })),
     });
     if let (Some(view), Value::Object(m)) = (view, &mut v) {
+        m.insert("draw_repeats".into(), view.draw_repeats.into());
         m.insert(
             "documents".into(),
             view.documents.iter().map(document_json).collect(),
@@ -491,7 +492,7 @@ pub fn openapi_operation(method: &str, path: &str) -> Value {
     let summary = match (method, path) {
         ("get", "/api/v1/oversight/audits") => "不定期稽核 the audits the signed-in person may see",
         ("post", "/api/v1/oversight/audits") => {
-            "發起稽核（附表4）open an audit: period_from, period_to, audit_date, querier, auditing_unit, auditing_unit_phone, auditors[], documents_deadline, cases, method (uniform|weighted), weights {reg no: weight}, seed; the querier is told now"
+            "發起稽核（附表4）open an audit: period_from, period_to, audit_date, querier, auditing_unit, auditing_unit_phone, auditors[], documents_deadline, cases, method (uniform|weighted), weights {reg no: weight}; the system draws the seed and records it; the querier is told now"
         }
         ("get", "/api/v1/oversight/audits/review-queue") => {
             "局長待核閱 audits waiting for the director's review (director only)"

@@ -26,12 +26,10 @@ pub struct OpenAuditInput {
     /// `uniform` (default) or `weighted`.
     #[serde(default)]
     pub method: Option<String>,
-    /// Weighted draws: weight per registration number.
+    /// Weighted draws: weight per registration number. (No seed: the system draws it, so
+    /// nobody chooses the sample.)
     #[serde(default)]
     pub weights: BTreeMap<String, u32>,
-    /// Repeat a draw with a recorded seed.
-    #[serde(default)]
-    pub seed: Option<u64>,
 }
 
 impl From<OpenAuditInput> for OpenAuditRequest {
@@ -48,7 +46,7 @@ impl From<OpenAuditInput> for OpenAuditRequest {
             cases: i.cases,
             method: i.method.unwrap_or_else(|| "uniform".into()),
             weights: i.weights,
-            seed: i.seed,
+            seed: None,
         }
     }
 }

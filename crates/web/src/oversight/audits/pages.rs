@@ -435,6 +435,7 @@ pub struct ViewPage {
     pub cases_requested: u32,
     pub method: String,
     pub seed: String,
+    pub draw_repeats: bool,
     pub opened: String,
     pub cases: Vec<CaseRow>,
     pub has_overall: bool,
@@ -569,6 +570,7 @@ fn view_model(
         cases_requested: p.cases,
         method: m.get(&format!("audits-method-{}", p.method.code())),
         seed: a.seed.to_string(),
+        draw_repeats: v.draw_repeats,
         opened: format!(
             "{} {}",
             format_taipei_datetime(a.opened_at),
