@@ -10,6 +10,7 @@ use querywarden_domain::org::Account;
 use querywarden_domain::permission::recertification::RecertificationPolicy;
 use serde::{Deserialize, Serialize};
 
+use crate::oversight::unannounced_audit::AuditSettings;
 use crate::permission::PermissionPolicy;
 use crate::registration::RegistrationSettings;
 
@@ -372,6 +373,22 @@ impl Default for RawCrl {
     }
 }
 
+/// `[unannounced_audits]`: Form 4 audits (§8), maps to [`AuditSettings`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawUnannouncedAudits {
+    /// Largest supporting document a querier may attach, in bytes (1 KiB to 50 MiB).
+    pub max_attachment_bytes: u64,
+}
+
+impl Default for RawUnannouncedAudits {
+    fn default() -> Self {
+        Self {
+            max_attachment_bytes: AuditSettings::default().max_attachment_bytes,
+        }
+    }
+}
+
 /// The file as written, before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -389,6 +406,7 @@ pub struct RawConfig {
     pub registration: RawRegistration,
     pub enrolment: RawEnrolment,
     pub crl: RawCrl,
+    pub unannounced_audits: RawUnannouncedAudits,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -425,6 +443,8 @@ pub struct Config {
     pub enrolment: RawEnrolment,
     /// `[crl]`.
     pub crl: RawCrl,
+    /// `[unannounced_audits]`.
+    pub unannounced_audits: AuditSettings,
 }
 
 /// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
@@ -879,6 +899,15 @@ impl RawConfig {
                 "須為 error、warn、info、debug 或 trace",
             ));
         }
+        if !(1024..=50 * 1024 * 1024).contains(&self.unannounced_audits.max_attachment_bytes) {
+            return Err(ConfigError::invalid(
+                "unannounced_audits.max_attachment_bytes",
+                "須介於 1024 與 52428800 位元組（50 MiB）之間",
+            ));
+        }
+        let unannounced_audits = AuditSettings {
+            max_attachment_bytes: self.unannounced_audits.max_attachment_bytes,
+        };
         let permission = self.permission_policy()?;
         let scim_token_sha256 = self.scim_token()?;
         let registration = self.registration_settings()?;
@@ -910,6 +939,7 @@ impl RawConfig {
             screen_files,
             enrolment: self.enrolment,
             crl: self.crl,
+            unannounced_audits,
         })
     }
 }

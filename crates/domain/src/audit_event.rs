@@ -91,10 +91,15 @@ pub enum AuditAction {
     UnitsImported,
     CrlLoaded,
     SupervisorRoleEnded,
+    // §8, Form 4: the querier attached a supporting document to an audit, said the documents
+    // are complete, and someone read an audit record or a document (refusals of any read too).
+    AuditDocumentAttached,
+    AuditDocumentsSubmitted,
+    AuditViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 62] = [
+    pub const ALL: [AuditAction; 65] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -157,6 +162,9 @@ impl AuditAction {
         Self::UnitsImported,
         Self::CrlLoaded,
         Self::SupervisorRoleEnded,
+        Self::AuditDocumentAttached,
+        Self::AuditDocumentsSubmitted,
+        Self::AuditViewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -223,6 +231,9 @@ impl AuditAction {
             Self::UnitsImported => "admin.units.imported",
             Self::CrlLoaded => "admin.crl.loaded",
             Self::SupervisorRoleEnded => "admin.supervisor_role.ended",
+            Self::AuditDocumentAttached => "oversight.audit.document_attached",
+            Self::AuditDocumentsSubmitted => "oversight.audit.documents_submitted",
+            Self::AuditViewed => "oversight.audit.viewed",
         }
     }
 

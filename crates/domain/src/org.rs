@@ -291,7 +291,7 @@ impl fmt::Display for Role {
 pub struct PersonId(i64);
 
 impl PersonId {
-    pub fn new(id: i64) -> PersonId {
+    pub const fn new(id: i64) -> PersonId {
         PersonId(id)
     }
 

@@ -35,4 +35,5 @@ pub use registration::{
     RegistrationFilter, RequestState, RequestSubjectRow, ResultRow, SealedBlob,
 };
 pub use sqlite::{Readiness, Store, WriteTx};
+pub use unannounced_audit::{AuditDocumentRow, NewAudit, NewAuditDocument};
 pub use usage::PlatformUsageRow;

@@ -1,1 +1,587 @@
-//! Storage of unannounced audits and their records, Form 4 (§8).
+//! Storage of unannounced audits and their records, Form 4 (§8). Migration
+//! `0008_unannounced_audits.sql`.
+//!
+//! Security-sensitive. Attached documents and their names arrive already sealed
+//! ([`SealedBlob`]); this module never sees them in clear. State changes are conditional on
+//! the state read before (`WHERE state = ?`), so two people acting at once cannot both move
+//! the record; a reviewed record is read-only (triggers in the migration refuse changes).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use querywarden_domain::org::{PersonId, UnitId};
+use querywarden_domain::oversight::unannounced_audit::{
+    AuditCase, AuditId, AuditPlan, AuditState, Candidate, CaseOpinion, DirectorReview,
+    OverallOpinion, SamplingMethod, SignOff, SignOffStep, UnannouncedAudit,
+};
+use querywarden_domain::registration::{RegistrationId, RegistrationNo};
+use querywarden_domain::roc_date::RocDate;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::SealedBlob;
+use crate::error::{StorageError, classify};
+use crate::sqlite::{Store, WriteTx};
+
+fn decode<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, StorageError> {
+    r.map_err(|e| StorageError::Decode(format!("{what}: {e}")))
+}
+
+fn ts(s: &str) -> Result<Timestamp, StorageError> {
+    decode("timestamp", s.parse::<Timestamp>())
+}
+
+fn date(s: &str) -> Result<RocDate, StorageError> {
+    let d = decode("date", s.parse::<jiff::civil::Date>())?;
+    decode("date", RocDate::from_civil(d))
+}
+
+fn iso(d: RocDate) -> String {
+    d.civil().to_string()
+}
+
+fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T, StorageError>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(col).map_err(classify)
+}
+
+/// A new audit: the checked plan, who opened it, the seed and the drawn cases.
+#[derive(Debug, Clone)]
+pub struct NewAudit {
+    pub plan: AuditPlan,
+    pub querier_unit: UnitId,
+    pub opened_by: PersonId,
+    pub opened_at: Timestamp,
+    pub seed: u64,
+    /// Every case the sample was drawn from, with its weight.
+    pub candidates: Vec<(RegistrationId, u32)>,
+    /// In draw order, with the weight each was drawn with.
+    pub cases: Vec<(RegistrationId, u32)>,
+}
+
+/// A document to attach, sealed: name and content each under their own data key.
+#[derive(Debug, Clone)]
+pub struct NewAuditDocument {
+    pub audit: AuditId,
+    pub registration: RegistrationId,
+    pub content_type: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub uploaded_by: PersonId,
+    pub uploaded_at: Timestamp,
+    pub name: SealedBlob,
+    pub content: SealedBlob,
+}
+
+/// An attached document as listed (its content is read separately).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditDocumentRow {
+    pub id: i64,
+    pub audit: AuditId,
+    pub registration: RegistrationId,
+    pub content_type: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub uploaded_by: PersonId,
+    pub uploaded_at: Timestamp,
+    pub name: SealedBlob,
+}
+
+fn candidates_json(c: &[(RegistrationId, u32)]) -> String {
+    let pairs: Vec<(i64, u32)> = c.iter().map(|(r, w)| (r.0, *w)).collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into())
+}
+
+fn candidates_from(s: &str) -> Result<Vec<(RegistrationId, u32)>, StorageError> {
+    let pairs: Vec<(i64, u32)> = decode("candidates", serde_json::from_str(s))?;
+    Ok(pairs
+        .into_iter()
+        .map(|(r, w)| (RegistrationId(r), w))
+        .collect())
+}
+
+fn blob(row: &SqliteRow, prefix: &str) -> Result<SealedBlob, StorageError> {
+    let col = |c: &str| format!("{prefix}{c}");
+    Ok(SealedBlob {
+        sealed: get(row, &col("sealed"))?,
+        nonce: get(row, &col("nonce"))?,
+        wrapped_key: get(row, &col("wrapped_key"))?,
+        wrap_nonce: get(row, &col("wrap_nonce"))?,
+        master_key_id: get(row, &col("master_key_id"))?,
+    })
+}
+
+fn document_from(row: &SqliteRow) -> Result<AuditDocumentRow, StorageError> {
+    let size: i64 = get(row, "size_bytes")?;
+    Ok(AuditDocumentRow {
+        id: get(row, "id")?,
+        audit: AuditId(get(row, "audit_id")?),
+        registration: RegistrationId(get(row, "registration_id")?),
+        content_type: get(row, "content_type")?,
+        size_bytes: decode("size", u64::try_from(size))?,
+        sha256: get(row, "sha256")?,
+        uploaded_by: PersonId::new(get(row, "uploaded_by")?),
+        uploaded_at: ts(&get::<String>(row, "uploaded_at")?)?,
+        name: blob(row, "name_")?,
+    })
+}
+
+const DOCUMENT_COLUMNS: &str = "id, audit_id, registration_id, content_type, size_bytes, sha256, \
+     uploaded_by, uploaded_at, name_sealed, name_nonce, name_wrapped_key, name_wrap_nonce, \
+     name_master_key_id";
+
+impl WriteTx {
+    /// Inserts an audit, its auditors and its drawn cases, in state `documents`.
+    pub async fn insert_unannounced_audit(
+        &mut self,
+        a: &NewAudit,
+    ) -> Result<AuditId, StorageError> {
+        let p = &a.plan;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO unannounced_audits (period_from, period_to, audit_date, querier_id, \
+             querier_unit, auditing_unit, auditing_unit_phone, documents_deadline, \
+             cases_requested, sampling, seed, candidates, opened_by, opened_at, state) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(iso(p.period_from))
+        .bind(iso(p.period_to))
+        .bind(iso(p.audit_date))
+        .bind(p.querier.get())
+        .bind(a.querier_unit.as_str())
+        .bind(p.auditing_unit.as_str())
+        .bind(&p.auditing_unit_phone)
+        .bind(iso(p.documents_deadline))
+        .bind(i64::from(p.cases))
+        .bind(p.method.code())
+        .bind(a.seed.to_string())
+        .bind(candidates_json(&a.candidates))
+        .bind(a.opened_by.get())
+        .bind(a.opened_at.to_string())
+        .bind(AuditState::Documents.code())
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        for auditor in &p.auditors {
+            sqlx::query(
+                "INSERT INTO unannounced_audit_auditors (audit_id, person_id) VALUES (?, ?)",
+            )
+            .bind(id)
+            .bind(auditor.get())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        }
+        for (i, (reg, weight)) in a.cases.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO unannounced_audit_cases (audit_id, registration_id, position, weight) \
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(reg.0)
+            .bind(i as i64 + 1)
+            .bind(i64::from(*weight))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        }
+        Ok(AuditId(id))
+    }
+
+    /// Moves the audit from `from` to `to`; false if it was no longer in `from`.
+    pub async fn set_audit_state(
+        &mut self,
+        id: AuditId,
+        from: AuditState,
+        to: AuditState,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query("UPDATE unannounced_audits SET state = ? WHERE id = ? AND state = ?")
+            .bind(to.code())
+            .bind(id.0)
+            .bind(from.code())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Records (or replaces) the opinion on one sampled case.
+    pub async fn set_case_opinion(
+        &mut self,
+        id: AuditId,
+        registration: RegistrationId,
+        opinion: &CaseOpinion,
+        at: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE unannounced_audit_cases SET opinion_conforms = ?, opinion_text = ?, \
+             opinion_by = ?, opinion_at = ? WHERE audit_id = ? AND registration_id = ?",
+        )
+        .bind(i64::from(opinion.conforms))
+        .bind(&opinion.text)
+        .bind(opinion.by.get())
+        .bind(at.to_string())
+        .bind(id.0)
+        .bind(registration.0)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Records the overall opinion and moves the audit from `from` to `to` in one statement.
+    pub async fn set_overall_opinion(
+        &mut self,
+        id: AuditId,
+        opinion: &OverallOpinion,
+        at: Timestamp,
+        from: AuditState,
+        to: AuditState,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE unannounced_audits SET overall_violation = ?, overall_text = ?, \
+             overall_by = ?, overall_at = ?, state = ? WHERE id = ? AND state = ?",
+        )
+        .bind(i64::from(opinion.violation_found))
+        .bind(&opinion.text)
+        .bind(opinion.by.get())
+        .bind(at.to_string())
+        .bind(to.code())
+        .bind(id.0)
+        .bind(from.code())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Records a sign-off.
+    pub async fn insert_audit_sign_off(
+        &mut self,
+        id: AuditId,
+        s: &SignOff,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO unannounced_audit_sign_offs (audit_id, step, person_id, at) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(id.0)
+        .bind(s.step.code())
+        .bind(s.by.get())
+        .bind(s.at.to_string())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    /// Records the director's review; the audit becomes read-only. False if it was not
+    /// awaiting review.
+    pub async fn set_audit_review(
+        &mut self,
+        id: AuditId,
+        review: &DirectorReview,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE unannounced_audits SET reviewed_by = ?, reviewed_at = ?, review_comment = ?, \
+             state = ? WHERE id = ? AND state = ?",
+        )
+        .bind(review.by.get())
+        .bind(review.at.to_string())
+        .bind(review.comment.as_deref())
+        .bind(AuditState::Reviewed.code())
+        .bind(id.0)
+        .bind(AuditState::AwaitingReview.code())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Stores an attached document; returns its id.
+    pub async fn insert_audit_document(
+        &mut self,
+        d: &NewAuditDocument,
+    ) -> Result<i64, StorageError> {
+        let size = i64::try_from(d.size_bytes)
+            .map_err(|_| StorageError::Constraint("document too large".into()))?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO unannounced_audit_documents (audit_id, registration_id, content_type, \
+             size_bytes, sha256, uploaded_by, uploaded_at, name_sealed, name_nonce, \
+             name_wrapped_key, name_wrap_nonce, name_master_key_id, sealed, nonce, wrapped_key, \
+             wrap_nonce, master_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             RETURNING id",
+        )
+        .bind(d.audit.0)
+        .bind(d.registration.0)
+        .bind(&d.content_type)
+        .bind(size)
+        .bind(&d.sha256)
+        .bind(d.uploaded_by.get())
+        .bind(d.uploaded_at.to_string())
+        .bind(&d.name.sealed)
+        .bind(&d.name.nonce)
+        .bind(&d.name.wrapped_key)
+        .bind(&d.name.wrap_nonce)
+        .bind(&d.name.master_key_id)
+        .bind(&d.content.sealed)
+        .bind(&d.content.nonce)
+        .bind(&d.content.wrapped_key)
+        .bind(&d.content.wrap_nonce)
+        .bind(&d.content.master_key_id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(id)
+    }
+}
+
+const AUDIT_COLUMNS: &str = "id, period_from, period_to, audit_date, querier_id, querier_unit, \
+     auditing_unit, auditing_unit_phone, documents_deadline, cases_requested, sampling, seed, \
+     candidates, \
+     opened_by, opened_at, state, overall_violation, overall_text, overall_by, overall_at, \
+     reviewed_by, reviewed_at, review_comment";
+
+impl Store {
+    async fn load_audit(&self, row: &SqliteRow) -> Result<UnannouncedAudit, StorageError> {
+        let id: i64 = get(row, "id")?;
+        let auditors: Vec<(i64,)> = sqlx::query_as(
+            "SELECT person_id FROM unannounced_audit_auditors WHERE audit_id = ? ORDER BY person_id",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let case_rows = sqlx::query(
+            "SELECT c.registration_id, r.reg_no, c.position, c.weight, c.opinion_conforms, \
+             c.opinion_text, c.opinion_by FROM unannounced_audit_cases c \
+             JOIN registrations r ON r.id = c.registration_id \
+             WHERE c.audit_id = ? ORDER BY c.position",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let mut cases = Vec::with_capacity(case_rows.len());
+        for c in &case_rows {
+            let conforms: Option<i64> = get(c, "opinion_conforms")?;
+            let text: Option<String> = get(c, "opinion_text")?;
+            let by: Option<i64> = get(c, "opinion_by")?;
+            let position: i64 = get(c, "position")?;
+            let weight: i64 = get(c, "weight")?;
+            cases.push(AuditCase {
+                registration: RegistrationId(get(c, "registration_id")?),
+                no: decode(
+                    "reg_no",
+                    RegistrationNo::parse(&get::<String>(c, "reg_no")?),
+                )?,
+                position: decode("position", u32::try_from(position))?,
+                weight: decode("weight", u32::try_from(weight))?,
+                opinion: match (conforms, text, by) {
+                    (Some(c), Some(text), Some(by)) => Some(CaseOpinion {
+                        conforms: c == 1,
+                        text,
+                        by: PersonId::new(by),
+                    }),
+                    _ => None,
+                },
+            });
+        }
+        let sign_rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT step, person_id, at FROM unannounced_audit_sign_offs WHERE audit_id = ?",
+        )
+        .bind(id)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let mut sign_offs = Vec::with_capacity(sign_rows.len());
+        for (step, by, at) in sign_rows {
+            sign_offs.push(SignOff {
+                step: SignOffStep::parse_code(&step)
+                    .ok_or_else(|| StorageError::Decode(format!("sign-off step {step}")))?,
+                by: PersonId::new(by),
+                at: ts(&at)?,
+            });
+        }
+        sign_offs.sort_by_key(|s| s.step);
+        let state: String = get(row, "state")?;
+        let sampling: String = get(row, "sampling")?;
+        let seed: String = get(row, "seed")?;
+        let cases_requested: i64 = get(row, "cases_requested")?;
+        let overall_violation: Option<i64> = get(row, "overall_violation")?;
+        let overall_text: Option<String> = get(row, "overall_text")?;
+        let overall_by: Option<i64> = get(row, "overall_by")?;
+        let reviewed_by: Option<i64> = get(row, "reviewed_by")?;
+        let reviewed_at: Option<String> = get(row, "reviewed_at")?;
+        Ok(UnannouncedAudit {
+            id: AuditId(id),
+            plan: AuditPlan {
+                period_from: date(&get::<String>(row, "period_from")?)?,
+                period_to: date(&get::<String>(row, "period_to")?)?,
+                audit_date: date(&get::<String>(row, "audit_date")?)?,
+                querier: PersonId::new(get(row, "querier_id")?),
+                auditing_unit: decode("unit", UnitId::new(get::<String>(row, "auditing_unit")?))?,
+                auditing_unit_phone: get(row, "auditing_unit_phone")?,
+                auditors: auditors.into_iter().map(|(p,)| PersonId::new(p)).collect(),
+                documents_deadline: date(&get::<String>(row, "documents_deadline")?)?,
+                cases: decode("cases", u32::try_from(cases_requested))?,
+                method: SamplingMethod::parse_code(&sampling)
+                    .ok_or_else(|| StorageError::Decode(format!("sampling {sampling}")))?,
+            },
+            querier_unit: decode("unit", UnitId::new(get::<String>(row, "querier_unit")?))?,
+            opened_by: PersonId::new(get(row, "opened_by")?),
+            opened_at: ts(&get::<String>(row, "opened_at")?)?,
+            seed: decode("seed", seed.parse::<u64>())?,
+            candidates: candidates_from(&get::<String>(row, "candidates")?)?,
+            cases,
+            state: AuditState::parse_code(&state)
+                .ok_or_else(|| StorageError::Decode(format!("audit state {state}")))?,
+            overall: match (overall_violation, overall_text, overall_by) {
+                (Some(v), Some(text), Some(by)) => Some(OverallOpinion {
+                    violation_found: v == 1,
+                    text,
+                    by: PersonId::new(by),
+                }),
+                _ => None,
+            },
+            sign_offs,
+            review: match (reviewed_by, reviewed_at) {
+                (Some(by), Some(at)) => Some(DirectorReview {
+                    by: PersonId::new(by),
+                    at: ts(&at)?,
+                    comment: get(row, "review_comment")?,
+                }),
+                _ => None,
+            },
+        })
+    }
+
+    /// One audit with its cases, opinions, sign-offs and review.
+    pub async fn unannounced_audit(
+        &self,
+        id: AuditId,
+    ) -> Result<Option<UnannouncedAudit>, StorageError> {
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM unannounced_audits WHERE id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(classify)?;
+        match row {
+            Some(r) => Ok(Some(self.load_audit(&r).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every audit, newest first (`state`: only those in it).
+    pub async fn unannounced_audits(
+        &self,
+        state: Option<AuditState>,
+    ) -> Result<Vec<UnannouncedAudit>, StorageError> {
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM unannounced_audits WHERE (?1 IS NULL OR state = ?1) \
+             ORDER BY id DESC"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(state.map(AuditState::code))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push(self.load_audit(r).await?);
+        }
+        Ok(out)
+    }
+
+    /// The documents attached to an audit, in the order attached (names sealed).
+    pub async fn audit_documents(
+        &self,
+        id: AuditId,
+    ) -> Result<Vec<AuditDocumentRow>, StorageError> {
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM unannounced_audit_documents WHERE audit_id = ? \
+             ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        rows.iter().map(document_from).collect()
+    }
+
+    /// One attached document of `audit` with its sealed content.
+    pub async fn audit_document(
+        &self,
+        audit: AuditId,
+        document: i64,
+    ) -> Result<Option<(AuditDocumentRow, SealedBlob)>, StorageError> {
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS}, sealed, nonce, wrapped_key, wrap_nonce, master_key_id \
+             FROM unannounced_audit_documents WHERE audit_id = ? AND id = ?"
+        );
+        let row = sqlx::query(&sql)
+            .bind(audit.0)
+            .bind(document)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(classify)?;
+        match row {
+            Some(r) => Ok(Some((document_from(&r)?, blob(&r, "")?))),
+            None => Ok(None),
+        }
+    }
+
+    /// §8: the cases an audit of `querier` may sample: every registration with an execution
+    /// by them sent in `[from, until)`, with its approving unit and approvers (weight 1).
+    pub async fn audit_candidates(
+        &self,
+        querier: PersonId,
+        from: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<Candidate>, StorageError> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT r.id, r.reg_no, r.approving_unit, e.sent_at FROM executions e \
+             JOIN registrations r ON r.id = e.registration_id WHERE e.querier_id = ? \
+             ORDER BY r.id",
+        )
+        .bind(querier.get())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let mut out: BTreeMap<i64, Candidate> = BTreeMap::new();
+        for (id, no, unit, sent) in rows {
+            let at = ts(&sent)?;
+            if at < from || at >= until || out.contains_key(&id) {
+                continue;
+            }
+            out.insert(
+                id,
+                Candidate {
+                    registration: RegistrationId(id),
+                    no: decode("reg_no", RegistrationNo::parse(&no))?,
+                    approving_unit: decode("unit", UnitId::new(unit))?,
+                    approvers: Vec::new(),
+                    weight: 1,
+                },
+            );
+        }
+        let approvals: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT d.registration_id, d.person_id FROM registration_decisions d \
+             JOIN registrations r ON r.id = d.registration_id \
+             WHERE r.querier_id = ? AND d.kind IN ('approve_first', 'approve') ORDER BY d.id",
+        )
+        .bind(querier.get())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        for (reg, person) in approvals {
+            if let Some(c) = out.get_mut(&reg) {
+                c.approvers.push(PersonId::new(person));
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+}

@@ -142,6 +142,17 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/requests/{no}/delivery"),
     ("post", "/api/v1/enrolment/codes"),
     ("get", "/api/v1/enrolment/crls"),
+    ("get", "/api/v1/oversight/audits"),
+    ("post", "/api/v1/oversight/audits"),
+    ("get", "/api/v1/oversight/audits/review-queue"),
+    ("get", "/api/v1/oversight/audits/{id}"),
+    ("post", "/api/v1/oversight/audits/{id}/documents"),
+    ("get", "/api/v1/oversight/audits/{id}/documents/{doc}"),
+    ("post", "/api/v1/oversight/audits/{id}/documents/submit"),
+    ("post", "/api/v1/oversight/audits/{id}/opinions"),
+    ("post", "/api/v1/oversight/audits/{id}/overall"),
+    ("post", "/api/v1/oversight/audits/{id}/sign-off"),
+    ("post", "/api/v1/oversight/audits/{id}/review"),
 ];
 
 /// Builds the whole router.

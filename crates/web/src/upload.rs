@@ -8,6 +8,9 @@ use axum::extract::Multipart;
 pub struct UploadedForm {
     pub fields: Vec<(String, String)>,
     pub file: Option<Vec<u8>>,
+    /// The file's name as the browser sent it (unchecked: callers that keep it must refuse
+    /// paths and control characters).
+    pub file_name: Option<String>,
 }
 
 impl UploadedForm {
@@ -46,6 +49,7 @@ pub async fn read_upload(
     {
         let name = field.name().unwrap_or_default().to_string();
         if name == file_field {
+            form.file_name = field.file_name().map(str::to_string);
             let bytes = field.bytes().await.map_err(|_| UploadError::Malformed)?;
             if bytes.len() > max_file {
                 return Err(UploadError::TooLarge);

@@ -18,3 +18,4 @@ mod permissions_http;
 mod registrations_http;
 mod sign_in_http;
 mod support;
+mod unannounced_audits_http;

@@ -5,7 +5,7 @@ use axum::Router;
 
 use crate::AppState;
 
-mod audits;
+pub mod audits;
 mod reviews;
 
 /// The oversight area's routes.

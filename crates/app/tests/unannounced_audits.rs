@@ -1,0 +1,952 @@
+//! Unannounced audits, Form 4 (§8), against a real database file: an audit from opening to
+//! the director's review, and every refusal — refused, audited, nothing changed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set itself up should fail loudly"
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::{SignedDuration, Timestamp};
+use querywarden_app::KeyRing;
+use querywarden_app::auth::SignedIn;
+use querywarden_app::demo;
+use querywarden_app::execution::{self, PortalReport};
+use querywarden_app::oversight::unannounced_audit::{
+    self as audits, AuditError, AuditSettings, OpenAuditRequest,
+};
+use querywarden_app::permission::Op;
+use querywarden_app::registration::{
+    self, Desk, FixedGrants, RegisterQueryRequest, RegistrationSettings, ScreenList,
+};
+use querywarden_domain::NationalId;
+use querywarden_domain::catalogue::ServiceItemCode;
+use querywarden_domain::org::Person;
+use querywarden_domain::oversight::unannounced_audit::{
+    AuditId, AuditState, SamplingMethod, SignOffStep, director_chair, draw_sample,
+};
+use querywarden_domain::registration::RegistrationNo;
+use querywarden_domain::roc_date::taipei_day_start_utc;
+use querywarden_storage::{AuditFilter, SessionRow, Store};
+
+const BASIS: &str = "social-assistance-44-3-1";
+const PDF: &[u8] = b"%PDF-1.7\n%supporting document: case file 115-social-12\n%%EOF";
+
+fn t0() -> Timestamp {
+    // 2026-03-02 10:00 Asia/Taipei (民國 115 年 3 月 2 日).
+    "2026-03-02T02:00:00Z".parse().unwrap()
+}
+
+/// 10:00 Asia/Taipei on day `d` of April 2026 (民國 115 年 4 月).
+fn april(d: i8) -> Timestamp {
+    jiff::civil::date(2026, 4, d)
+        .at(2, 0, 0, 0)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .unwrap()
+        .timestamp()
+}
+
+fn op(at: Timestamp) -> Op {
+    Op::new(at, "req-audit")
+}
+
+fn nid(n: u32) -> String {
+    (0..10)
+        .map(|c| format!("A1{n:07}{c}"))
+        .find(|s| NationalId::parse(s).is_ok())
+        .unwrap()
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    db: std::path::PathBuf,
+    store: Store,
+    keys: KeyRing,
+    settings: AuditSettings,
+    people: BTreeMap<String, Person>,
+    /// lin.meiling's executed registrations, in order.
+    cases: Vec<RegistrationNo>,
+}
+
+impl World {
+    /// The demo organisation; lin.meiling (社會救助科) registers, chen.jianhong approves, and
+    /// lin records four portal executions in March 2026.
+    async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("data").join("qw.sqlite");
+        let store = Store::open(&db).await.unwrap();
+        let keys = KeyRing::open_or_create(&dir.path().join("keys"), t0()).unwrap();
+        demo::initialise(&store, t0(), "t").await.unwrap();
+        demo::seed_demo(&store, t0(), "t").await.unwrap();
+        let mut people = BTreeMap::new();
+        for p in store.persons().await.unwrap() {
+            people.insert(p.account.as_str().to_string(), p);
+        }
+        let lin = people["lin.meiling"].clone();
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_session(&session(&lin)).await.unwrap();
+        tx.commit().await.unwrap();
+        let item = ServiceItemCode::parse("C0101").unwrap();
+        let grants = FixedGrants([(lin.id, BTreeSet::from([item.clone()]))].into());
+        let reg_settings = RegistrationSettings::default();
+        let screen = ScreenList::new();
+        let desk = Desk {
+            store: &store,
+            keys: &keys,
+            settings: &reg_settings,
+            grants: &grants,
+            screen: &screen,
+        };
+        let mut cases = Vec::new();
+        for n in 0..4u32 {
+            let form = RegisterQueryRequest {
+                subject_name: "王大同".into(),
+                subject_id: nid(1_000 + n),
+                linked_id: None,
+                items: vec!["C0101".into()],
+                legal_basis: BASIS.into(),
+                relevance: format!("低收入戶資格審查第 {n} 案，需核對申請人之投保資料與薪資"),
+                case_no: Some(format!("115社助字第{n}號")),
+                needer: None,
+                querier: lin.id,
+            };
+            let at = t0() + SignedDuration::from_hours(i64::from(n) * 24);
+            let reg = registration::register(&desk, &lin, &form, at, "r")
+                .await
+                .unwrap()
+                .unwrap();
+            let cap = registration::approver_of(&desk, &people["chen.jianhong"], reg.no)
+                .await
+                .unwrap()
+                .unwrap();
+            registration::approve(&desk, cap, Some("同意"), at, "a")
+                .await
+                .unwrap()
+                .unwrap();
+            let who = SignedIn {
+                person: lin.clone(),
+                session: session(&lin),
+            };
+            let report = PortalReport {
+                items: Some(BTreeSet::from([item.clone()])),
+                queried_at: Some(at),
+                ..Default::default()
+            };
+            execution::record_portal_execution(&desk, &who, reg.no, &report, at, "x")
+                .await
+                .unwrap()
+                .unwrap();
+            cases.push(reg.no);
+        }
+        World {
+            _dir: dir,
+            db,
+            store,
+            keys,
+            settings: AuditSettings {
+                max_attachment_bytes: 1024,
+            },
+            people,
+            cases,
+        }
+    }
+
+    fn p(&self, account: &str) -> &Person {
+        &self.people[account]
+    }
+
+    /// Form 4 for lin.meiling's March, audited by the IT group's wu.zhiming.
+    fn form(&self) -> OpenAuditRequest {
+        OpenAuditRequest {
+            period_from: "115/3/1".into(),
+            period_to: "115/3/31".into(),
+            audit_date: "115/4/1".into(),
+            querier: "lin.meiling".into(),
+            auditing_unit: "it-group".into(),
+            auditing_unit_phone: "07-3368333#2101".into(),
+            auditors: vec!["wu.zhiming".into()],
+            documents_deadline: "115/4/10".into(),
+            cases: 2,
+            method: "uniform".into(),
+            weights: BTreeMap::new(),
+            seed: Some(42),
+        }
+    }
+
+    async fn open(&self) -> AuditId {
+        audits::open_audit(
+            &self.store,
+            self.p("wu.zhiming"),
+            &self.form(),
+            &op(april(1)),
+        )
+        .await
+        .unwrap()
+        .id
+    }
+
+    async fn attach(
+        &self,
+        who: &str,
+        id: AuditId,
+        case: RegistrationNo,
+        name: &str,
+        bytes: &[u8],
+        at: Timestamp,
+    ) -> Result<audits::DocumentLine, AuditError> {
+        audits::attach_document(
+            &self.store,
+            &self.keys,
+            &self.settings,
+            self.p(who),
+            id,
+            &case.to_string(),
+            name,
+            bytes,
+            &op(at),
+        )
+        .await
+    }
+
+    async fn records(&self, action: &str) -> Vec<querywarden_storage::StoredAuditRecord> {
+        self.store
+            .audit_search(&AuditFilter {
+                action: Some(action.into()),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn refusals(&self, code: &str) -> usize {
+        let mut n = 0;
+        for action in [
+            "oversight.audit.created",
+            "oversight.audit.document_attached",
+            "oversight.audit.documents_submitted",
+            "oversight.finding.recorded",
+            "oversight.audit.signed_off",
+            "oversight.audit.viewed",
+        ] {
+            n += self
+                .records(action)
+                .await
+                .iter()
+                .filter(|r| r.outcome == format!("refused:{code}"))
+                .count();
+        }
+        n
+    }
+
+    fn db_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for e in std::fs::read_dir(self.db.parent().unwrap()).unwrap() {
+            all.extend(std::fs::read(e.unwrap().path()).unwrap());
+        }
+        all
+    }
+
+    fn sql(&self, sql: &str) {
+        let c = rusqlite::Connection::open(&self.db).unwrap();
+        c.execute_batch(sql).unwrap();
+    }
+}
+
+fn session(p: &Person) -> SessionRow {
+    SessionRow {
+        token_hash: format!("tok-{}", p.account),
+        person: p.id,
+        csrf_token: "csrf".into(),
+        created_at: t0(),
+        last_seen_at: t0(),
+        locked: false,
+        ended: false,
+        cert_fingerprint: "fp-card".into(),
+        client_addr: None,
+    }
+}
+
+fn code<T: std::fmt::Debug>(r: Result<T, AuditError>) -> &'static str {
+    r.unwrap_err().code()
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_only() {
+    let w = World::new().await;
+    let lin = w.p("lin.meiling").id;
+    assert!(
+        w.store.unread_notices(lin).await.unwrap().is_empty(),
+        "nobody tells the querier before the audit opens"
+    );
+
+    let audit = audits::open_audit(&w.store, w.p("wu.zhiming"), &w.form(), &op(april(1)))
+        .await
+        .unwrap();
+    assert_eq!(audit.state, AuditState::Documents);
+    assert_eq!(audit.seed, 42);
+    assert_eq!(audit.cases.len(), 2);
+    // Anyone holding the seed repeats the draw from the same candidates.
+    let candidates = w
+        .store
+        .audit_candidates(lin, taipei_day_start_utc(audit.plan.period_from), april(1))
+        .await
+        .unwrap();
+    assert_eq!(candidates.len(), 4);
+    let again = draw_sample(&candidates, 2, SamplingMethod::Uniform, 42);
+    let drawn: Vec<_> = audit.cases.iter().map(|c| c.registration).collect();
+    assert_eq!(drawn, again);
+
+    // §8: the querier is told now, exactly once.
+    let notices = w.store.unread_notices(lin).await.unwrap();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].kind, "audit.opened");
+    assert_eq!(notices[0].object, format!("unannounced_audit:{}", audit.id));
+    for other in ["chen.jianhong", "huang.yating"] {
+        assert!(
+            w.store
+                .unread_notices(w.p(other).id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    let case = audit.cases[0].no;
+    let doc = w
+        .attach("lin.meiling", audit.id, case, "公文掃描.pdf", PDF, april(3))
+        .await
+        .unwrap();
+    assert_eq!(doc.content_type, "application/pdf");
+    assert!(
+        !contains(&w.db_bytes(), b"supporting document: case file"),
+        "the document is sealed at rest"
+    );
+    assert!(
+        !contains(&w.db_bytes(), "公文掃描".as_bytes()),
+        "so is its name"
+    );
+    let view = audits::audit_for(
+        &w.store,
+        &w.keys,
+        w.p("wu.zhiming"),
+        audit.id,
+        &op(april(3)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(view.documents.len(), 1);
+    assert_eq!(view.documents[0].file_name, "公文掃描.pdf");
+    assert_eq!(view.querier_supervisor, Some(w.p("chen.jianhong").id));
+    assert_eq!(view.auditing_supervisor, Some(w.p("zhang.shuhui").id));
+    let opened = audits::document_for(
+        &w.store,
+        &w.keys,
+        w.p("wu.zhiming"),
+        audit.id,
+        doc.id,
+        &op(april(3)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(opened.bytes, PDF);
+
+    audits::submit_documents(&w.store, w.p("lin.meiling"), audit.id, &op(april(4)))
+        .await
+        .unwrap();
+    for c in &audit.cases {
+        audits::record_case_opinion(
+            &w.store,
+            w.p("wu.zhiming"),
+            audit.id,
+            &c.no.to_string(),
+            true,
+            "登記、核准在查調之前，用途相符",
+            &op(april(5)),
+        )
+        .await
+        .unwrap();
+    }
+    let a = audits::record_overall_opinion(
+        &w.store,
+        w.p("wu.zhiming"),
+        audit.id,
+        false,
+        "抽查案件均符合規定",
+        &op(april(5)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.state, AuditState::SigningOff(SignOffStep::Querier));
+    assert_eq!(a.overall.as_ref().map(|o| o.violation_found), Some(false));
+
+    for (step, who) in [
+        (SignOffStep::Querier, "lin.meiling"),
+        (SignOffStep::Auditor, "wu.zhiming"),
+        (SignOffStep::QuerierSupervisor, "chen.jianhong"),
+        (SignOffStep::AuditingSupervisor, "zhang.shuhui"),
+    ] {
+        audits::sign_off(&w.store, w.p(who), audit.id, step, &op(april(6)))
+            .await
+            .unwrap();
+    }
+    // The director has something to do: this audit waits for his review.
+    let chair = director_chair(w.p("zhou.wenhua")).unwrap();
+    let waiting = audits::awaiting_review(&w.store, &chair).await.unwrap();
+    assert_eq!(
+        waiting.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![audit.id]
+    );
+    let reviewed = audits::review(
+        &w.store,
+        w.p("zhou.wenhua"),
+        audit.id,
+        "准予備查",
+        &op(april(7)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reviewed.state, AuditState::Reviewed);
+    assert_eq!(
+        reviewed.review.as_ref().and_then(|r| r.comment.clone()),
+        Some("准予備查".into())
+    );
+    assert!(
+        audits::awaiting_review(&w.store, &chair)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(reviewed.sign_offs.len(), 4);
+
+    // Read-only now, whoever tries.
+    let before = w.store.unannounced_audit(audit.id).await.unwrap();
+    assert_eq!(
+        code(
+            audits::sign_off(
+                &w.store,
+                w.p("lin.meiling"),
+                audit.id,
+                SignOffStep::Querier,
+                &op(april(8))
+            )
+            .await
+        ),
+        "audit.read_only"
+    );
+    assert_eq!(
+        code(
+            w.attach("lin.meiling", audit.id, case, "b.pdf", PDF, april(8))
+                .await
+        ),
+        "audit.read_only"
+    );
+    assert_eq!(
+        code(audits::review(&w.store, w.p("zhou.wenhua"), audit.id, "", &op(april(8))).await),
+        "audit.read_only"
+    );
+    assert_eq!(w.store.unannounced_audit(audit.id).await.unwrap(), before);
+    assert_eq!(w.refusals("audit.read_only").await, 3);
+
+    // Each step left its record.
+    let succeeded = |rs: Vec<querywarden_storage::StoredAuditRecord>| {
+        rs.iter().filter(|r| r.outcome == "succeeded").count()
+    };
+    assert_eq!(succeeded(w.records("oversight.audit.created").await), 1);
+    assert_eq!(
+        succeeded(w.records("oversight.audit.document_attached").await),
+        1
+    );
+    assert_eq!(succeeded(w.records("oversight.finding.recorded").await), 3);
+    assert_eq!(succeeded(w.records("oversight.audit.signed_off").await), 5);
+    assert_eq!(succeeded(w.records("oversight.audit.viewed").await), 1);
+    // The database refuses a change to a reviewed record even behind the application's back.
+    let c = rusqlite::Connection::open(&w.db).unwrap();
+    assert!(
+        c.execute(
+            "UPDATE unannounced_audits SET overall_text = 'x' WHERE id = ?1",
+            [audit.id.0]
+        )
+        .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_weighted_draw_takes_the_weighted_cases_first() {
+    let w = World::new().await;
+    let mut form = w.form();
+    form.method = "weighted".into();
+    form.seed = None;
+    form.weights = [(w.cases[1].to_string(), 3), (w.cases[3].to_string(), 1)].into();
+    let audit = audits::open_audit(&w.store, w.p("zheng.zhihao"), &form, &op(april(1)))
+        .await
+        .unwrap();
+    let drawn: BTreeSet<_> = audit.cases.iter().map(|c| c.no).collect();
+    assert_eq!(drawn, BTreeSet::from([w.cases[1], w.cases[3]]));
+    let record = &w.records("oversight.audit.created").await[0];
+    let entry = String::from_utf8(record.entry.clone()).unwrap();
+    assert!(
+        entry.contains(&format!("\"seed\":\"{}\"", audit.seed)),
+        "the seed is in the trail"
+    );
+    assert!(entry.contains("\"seed_source\":\"system\""));
+    // Anyone can repeat the draw from what the audit recorded; a tampered order fails.
+    let zheng = w.p("zheng.zhihao").clone();
+    let repeats = async || {
+        audits::audit_for(&w.store, &w.keys, &zheng, audit.id, &op(april(1)))
+            .await
+            .unwrap()
+            .draw_repeats
+    };
+    assert!(repeats().await);
+    w.sql(&format!(
+        "UPDATE unannounced_audit_cases SET position = 100 WHERE audit_id = {0} AND position = 1;
+         UPDATE unannounced_audit_cases SET position = 1 WHERE audit_id = {0} AND position = 2;
+         UPDATE unannounced_audit_cases SET position = 2 WHERE audit_id = {0} AND position = 100;",
+        audit.id
+    ));
+    assert!(!repeats().await);
+}
+
+#[tokio::test]
+async fn opening_is_refused_and_audited_for_outsiders_bad_fields_and_auditors_who_are_parties() {
+    let w = World::new().await;
+    let zheng = w.p("zheng.zhihao").id;
+    // chen.jianhong (the querier's own supervisor) also made an ethics auditor.
+    w.sql(&format!(
+        "INSERT INTO person_roles (person_id, role) VALUES ({}, 'ethics_auditor')",
+        w.p("chen.jianhong").id
+    ));
+    type Row = (
+        &'static str,
+        &'static str,
+        fn(&mut OpenAuditRequest),
+        &'static str,
+    );
+    let table: Vec<Row> = vec![
+        ("a querier", "lin.meiling", |_| {}, "audit.not_audit_office"),
+        (
+            "the director",
+            "zhou.wenhua",
+            |_| {},
+            "audit.not_audit_office",
+        ),
+        (
+            "a bad date",
+            "wu.zhiming",
+            |f| f.audit_date = "115/13/1".into(),
+            "audit.date",
+        ),
+        (
+            "an unknown auditor",
+            "wu.zhiming",
+            |f| f.auditors = vec!["nobody.here".into()],
+            "audit.unknown_person",
+        ),
+        (
+            "an auditor without an auditing role",
+            "wu.zhiming",
+            |f| f.auditors = vec!["huang.yating".into()],
+            "audit.auditor_role",
+        ),
+        (
+            "a business section as the auditing unit",
+            "wu.zhiming",
+            |f| f.auditing_unit = "social-work".into(),
+            "audit.auditing_unit",
+        ),
+        (
+            "the period after the audit date",
+            "wu.zhiming",
+            |f| f.period_to = "115/4/30".into(),
+            "audit.period",
+        ),
+        (
+            "the administrator auditing himself",
+            "wu.zhiming",
+            |f| f.querier = "wu.zhiming".into(),
+            "audit.party.self",
+        ),
+        (
+            "an auditor of the querier's own unit",
+            "wu.zhiming",
+            |f| f.auditors = vec!["chen.jianhong".into()],
+            "audit.party.own_unit",
+        ),
+        (
+            "a querier with nothing in the period",
+            "wu.zhiming",
+            |f| {
+                f.period_from = "115/1/1".into();
+                f.period_to = "115/1/31".into();
+            },
+            "audit.no_cases",
+        ),
+        (
+            "an unknown sampling method",
+            "wu.zhiming",
+            |f| f.method = "favourites".into(),
+            "audit.sampling",
+        ),
+    ];
+    for (name, opener, edit, want) in table {
+        let mut form = w.form();
+        edit(&mut form);
+        let got = audits::open_audit(&w.store, w.p(opener), &form, &op(april(1))).await;
+        assert_eq!(code(got), want, "{name}");
+        assert!(w.refusals(want).await >= 1, "{name} is audited");
+    }
+    // An auditor who approved one of the cases (the approval moved to zheng.zhihao).
+    w.sql(&format!(
+        "UPDATE registration_decisions SET person_id = {} WHERE id = (SELECT min(id) FROM registration_decisions)",
+        zheng.get()
+    ));
+    let mut form = w.form();
+    form.auditing_unit = "ethics".into();
+    form.auditors = vec!["zheng.zhihao".into()];
+    assert_eq!(
+        code(audits::open_audit(&w.store, w.p("zheng.zhihao"), &form, &op(april(1))).await),
+        "audit.party.approver"
+    );
+    assert_eq!(w.refusals("audit.party.approver").await, 1);
+    // Nothing was opened, nobody was told.
+    assert!(w.store.unannounced_audits(None).await.unwrap().is_empty());
+    assert!(
+        w.store
+            .unread_notices(w.p("lin.meiling").id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn attachments_of_the_wrong_type_too_large_with_a_path_late_or_by_another_are_refused() {
+    let w = World::new().await;
+    let id = w.open().await;
+    let audit = w.store.unannounced_audit(id).await.unwrap().unwrap();
+    let case = audit.cases[0].no;
+    let not_sampled = *w
+        .cases
+        .iter()
+        .find(|c| audit.cases.iter().all(|s| s.no != **c))
+        .unwrap();
+    let big = [PDF, &[b' '; 1024]].concat();
+    type Row<'a> = (
+        &'a str,
+        &'a str,
+        RegistrationNo,
+        &'a str,
+        Vec<u8>,
+        Timestamp,
+        &'a str,
+    );
+    let table: Vec<Row> = vec![
+        (
+            "wrong type",
+            "lin.meiling",
+            case,
+            "notes.pdf",
+            b"just text".to_vec(),
+            april(2),
+            "audit.attachment.type",
+        ),
+        (
+            "too large",
+            "lin.meiling",
+            case,
+            "a.pdf",
+            big,
+            april(2),
+            "audit.attachment.too_large",
+        ),
+        (
+            "a path in the name",
+            "lin.meiling",
+            case,
+            "../../etc/a.pdf",
+            PDF.to_vec(),
+            april(2),
+            "audit.attachment.path",
+        ),
+        (
+            "after the deadline",
+            "lin.meiling",
+            case,
+            "a.pdf",
+            PDF.to_vec(),
+            april(11),
+            "audit.deadline_passed",
+        ),
+        (
+            "by the auditor",
+            "wu.zhiming",
+            case,
+            "a.pdf",
+            PDF.to_vec(),
+            april(2),
+            "audit.not_querier",
+        ),
+        (
+            "a case not sampled",
+            "lin.meiling",
+            not_sampled,
+            "a.pdf",
+            PDF.to_vec(),
+            april(2),
+            "audit.case_not_sampled",
+        ),
+    ];
+    for (name, who, c, file, bytes, at, want) in table {
+        assert_eq!(
+            code(w.attach(who, id, c, file, &bytes, at).await),
+            want,
+            "{name}"
+        );
+        assert_eq!(w.refusals(want).await, 1, "{name} is audited once");
+    }
+    assert!(w.store.audit_documents(id).await.unwrap().is_empty());
+    // Whatever is typed as the case, the trail only ever names a registration number.
+    let typed = nid(4_242_424);
+    let got = audits::attach_document(
+        &w.store,
+        &w.keys,
+        &w.settings,
+        w.p("lin.meiling"),
+        id,
+        &typed,
+        "a.pdf",
+        PDF,
+        &op(april(2)),
+    )
+    .await;
+    assert_eq!(code(got), "audit.case_not_sampled");
+    assert!(!contains(&w.db_bytes(), typed.as_bytes()));
+    // An upload too large for the web layer to read is refused and audited the same way.
+    assert_eq!(
+        code(
+            audits::refuse_oversized_document(
+                &w.store,
+                &w.settings,
+                w.p("lin.meiling"),
+                id,
+                &op(april(2))
+            )
+            .await
+        ),
+        "audit.attachment.too_large"
+    );
+    assert_eq!(w.refusals("audit.attachment.too_large").await, 2);
+    // After the querier closes the documents, nothing more is attached.
+    audits::submit_documents(&w.store, w.p("lin.meiling"), id, &op(april(3)))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            w.attach("lin.meiling", id, case, "a.pdf", PDF, april(3))
+                .await
+        ),
+        "audit.documents_closed"
+    );
+    assert!(w.store.audit_documents(id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn opinions_sign_offs_and_the_review_out_of_turn_are_refused_audited_and_change_nothing() {
+    let w = World::new().await;
+    let id = w.open().await;
+    let audit = w.store.unannounced_audit(id).await.unwrap().unwrap();
+    let case = audit.cases[0].no.to_string();
+    let s = &w.store;
+
+    // Opinions wait for the documents (deadline 115/4/10, not submitted).
+    assert_eq!(
+        code(
+            audits::record_case_opinion(
+                s,
+                w.p("wu.zhiming"),
+                id,
+                &case,
+                true,
+                "符合",
+                &op(april(5))
+            )
+            .await
+        ),
+        "audit.opinions_not_open"
+    );
+    // After the deadline they open, but only for this audit's auditors.
+    assert_eq!(
+        code(
+            audits::record_case_opinion(
+                s,
+                w.p("zheng.zhihao"),
+                id,
+                &case,
+                true,
+                "符合",
+                &op(april(11))
+            )
+            .await
+        ),
+        "audit.not_assigned_auditor"
+    );
+    assert_eq!(
+        code(
+            audits::record_overall_opinion(s, w.p("wu.zhiming"), id, false, "符合", &op(april(11)))
+                .await
+        ),
+        "audit.opinions_not_open"
+    );
+    assert_eq!(
+        code(
+            audits::sign_off(
+                s,
+                w.p("lin.meiling"),
+                id,
+                SignOffStep::Querier,
+                &op(april(11))
+            )
+            .await
+        ),
+        "audit.sign_off.not_open"
+    );
+    assert_eq!(
+        code(audits::review(s, w.p("zhou.wenhua"), id, "", &op(april(11))).await),
+        "audit.not_awaiting_review"
+    );
+    assert_eq!(
+        code(audits::audit_for(s, &w.keys, w.p("huang.yating"), id, &op(april(11))).await),
+        "audit.not_visible"
+    );
+    assert_eq!(s.unannounced_audit(id).await.unwrap().unwrap(), audit);
+
+    audits::record_case_opinion(
+        s,
+        w.p("wu.zhiming"),
+        id,
+        &case,
+        true,
+        "符合",
+        &op(april(11)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        code(
+            audits::record_overall_opinion(s, w.p("wu.zhiming"), id, true, "違規", &op(april(11)))
+                .await
+        ),
+        "audit.cases_without_opinion"
+    );
+    let second = audit.cases[1].no.to_string();
+    audits::record_case_opinion(
+        s,
+        w.p("wu.zhiming"),
+        id,
+        &second,
+        false,
+        "查調後未歸檔",
+        &op(april(11)),
+    )
+    .await
+    .unwrap();
+    let a = audits::record_overall_opinion(
+        s,
+        w.p("wu.zhiming"),
+        id,
+        true,
+        "一件違反第六點",
+        &op(april(11)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.overall.as_ref().map(|o| o.violation_found), Some(true));
+
+    // Sign-offs out of order or by the wrong person.
+    let before = s.unannounced_audit(id).await.unwrap().unwrap();
+    let tries = [
+        (
+            SignOffStep::Auditor,
+            "wu.zhiming",
+            "audit.sign_off.out_of_order",
+        ),
+        (
+            SignOffStep::QuerierSupervisor,
+            "chen.jianhong",
+            "audit.sign_off.out_of_order",
+        ),
+        (
+            SignOffStep::Querier,
+            "huang.yating",
+            "audit.sign_off.not_signer",
+        ),
+        (
+            SignOffStep::Querier,
+            "wu.zhiming",
+            "audit.sign_off.not_signer",
+        ),
+    ];
+    for (step, who, want) in tries {
+        assert_eq!(
+            code(audits::sign_off(s, w.p(who), id, step, &op(april(12))).await),
+            want,
+            "{step:?} by {who}"
+        );
+    }
+    assert_eq!(w.refusals("audit.sign_off.out_of_order").await, 2);
+    assert_eq!(w.refusals("audit.sign_off.not_signer").await, 2);
+    assert_eq!(s.unannounced_audit(id).await.unwrap().unwrap(), before);
+    assert!(
+        s.unannounced_audit(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .sign_offs
+            .is_empty()
+    );
+    // The director cannot review before the four sign-offs; a supervisor cannot review at all.
+    audits::sign_off(
+        s,
+        w.p("lin.meiling"),
+        id,
+        SignOffStep::Querier,
+        &op(april(12)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        code(audits::review(s, w.p("zhou.wenhua"), id, "", &op(april(12))).await),
+        "audit.not_awaiting_review"
+    );
+    assert_eq!(
+        code(audits::review(s, w.p("chen.jianhong"), id, "", &op(april(12))).await),
+        "audit.not_director"
+    );
+    assert_eq!(w.refusals("audit.not_director").await, 1);
+}
+
+#[tokio::test]
+async fn the_audit_list_shows_each_reader_only_what_they_may_see() {
+    let w = World::new().await;
+    let id = w.open().await;
+    for (who, sees) in [
+        ("lin.meiling", true),
+        ("wu.zhiming", true),
+        ("zheng.zhihao", true),
+        ("zhou.wenhua", true),
+        ("chen.jianhong", true),
+        ("huang.yating", false),
+        ("li.guowei", false),
+    ] {
+        let list = audits::audits_for(&w.store, w.p(who)).await.unwrap();
+        assert_eq!(list.iter().any(|a| a.id == id), sees, "{who}");
+    }
+}

@@ -1,0 +1,343 @@
+//! Unannounced audits over HTTP against the real binary (§8, Form 4): the IT group opens an
+//! audit of lin.meiling's queries, she is told only then, attaches a document (refused when of
+//! the wrong type, too large or with a path in its name), the auditor records the opinions,
+//! the four sign-offs go in order (out of order refused), the director finds it waiting and
+//! reviews it, and it is read-only afterwards — through the pages and the JSON API.
+
+use serde_json::{Value, json};
+
+use super::registrations_http::{Browser, location};
+use super::support::{reqwest::rt, spawn_demo_fast};
+
+const PDF: &[u8] = b"%PDF-1.7\n%audit evidence for the case file\n%%EOF";
+
+impl Browser {
+    /// A multipart upload of `file` named `name`, with the form's fields and (for pages) the
+    /// CSRF token as a field, or (for the API) as the header.
+    async fn upload(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        name: &str,
+        bytes: Vec<u8>,
+        api: bool,
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        if !api {
+            form = form.text("csrf", self.csrf.clone());
+        }
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_string())
+            .mime_str("application/pdf")
+            .unwrap();
+        let mut req = self
+            .c
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie);
+        if api {
+            req = req.header("x-csrf-token", &self.csrf);
+        }
+        req.multipart(form.part("file", part)).send().await.unwrap()
+    }
+}
+
+async fn sign(b: &Browser, id: &str, step: &str) -> reqwest::Response {
+    b.api_post(
+        &format!("/api/v1/oversight/audits/{id}/sign-off"),
+        json!({ "step": step }),
+    )
+    .await
+}
+
+async fn code(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let j: Value = r.json().await.unwrap();
+    (
+        status,
+        j["error"]["code"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// Today in Asia/Taipei as `民國年/月/日`, and `days` later.
+fn roc(days: i64) -> String {
+    let d = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Taipei").unwrap())
+        .date()
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap();
+    format!("{}/{}/{}", d.year() - 1911, d.month(), d.day())
+}
+
+#[test]
+fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+        let wu = Browser::sign_in(&url, "wu.zhiming").await;
+        let zhang = Browser::sign_in(&url, "zhang.shuhui").await;
+        let zhou = Browser::sign_in(&url, "zhou.wenhua").await;
+        let huang = Browser::sign_in(&url, "huang.yating").await;
+
+        // lin queries once today (registered, approved by chen, executed).
+        let r = lin
+            .post(
+                "/registrations",
+                &[
+                    ("subject_name", "王大同"),
+                    ("subject_id", "F131104093"),
+                    ("items", "C0101"),
+                    ("legal_basis", "social-assistance-44-3-1"),
+                    (
+                        "relevance",
+                        "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
+                    ),
+                    ("case_no", "115社助字第12號"),
+                    ("needer", ""),
+                    ("querier", ""),
+                ],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let no = location(&r)
+            .strip_prefix("/registrations/")
+            .and_then(|s| s.split('?').next())
+            .unwrap()
+            .to_string();
+        let r = chen
+            .post(
+                &format!("/registrations/{no}/approve"),
+                &[("comment", "同意")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = lin
+            .post(&format!("/registrations/{no}/execute"), &[], true)
+            .await;
+        assert_eq!(r.status(), 303);
+
+        // The form is the audit offices'; the querier is refused it.
+        assert_eq!(wu.get("/oversight/audits/new").await.status(), 200);
+        assert_eq!(lin.get("/oversight/audits/new").await.status(), 403);
+        let inbox = lin.get("/permissions/inbox").await.text().await.unwrap();
+        assert!(
+            !inbox.contains("您已被列為不定期稽核的受稽核者"),
+            "not told before it opens"
+        );
+
+        // A bad field is refused on the page with its code; nothing opened.
+        let mut fields = vec![
+            ("period_from", roc(-30)),
+            ("period_to", roc(0)),
+            ("audit_date", roc(0)),
+            ("querier", "lin.meiling".to_string()),
+            ("auditing_unit", "it-group".to_string()),
+            ("auditing_unit_phone", "07-3368333#2101".to_string()),
+            ("auditors", "wu.zhiming".to_string()),
+            ("documents_deadline", roc(-1)),
+            ("cases", "1".to_string()),
+            ("method", "uniform".to_string()),
+        ];
+        let as_refs =
+            |f: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { f.clone() };
+        let send = |f: Vec<(&'static str, String)>| {
+            let wu = &wu;
+            async move {
+                let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                wu.post("/oversight/audits", &refs, true).await
+            }
+        };
+        let r = send(as_refs(&fields)).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("audit.deadline"));
+        assert_eq!(wu.api_get("/api/v1/oversight/audits").await, json!([]));
+
+        // Opened: lin is told now.
+        fields[7].1 = roc(10);
+        let r = send(fields).await;
+        assert_eq!(r.status(), 303);
+        let loc = location(&r);
+        let id = loc
+            .strip_prefix("/oversight/audits/")
+            .and_then(|s| s.split('?').next())
+            .unwrap()
+            .to_string();
+        let page = wu.get(&loc).await.text().await.unwrap();
+        assert!(page.contains("data-state=\"documents\""), "{page}");
+        assert!(page.contains(&format!("data-case=\"{no}\"")));
+        let inbox = lin.get("/permissions/inbox").await.text().await.unwrap();
+        assert!(
+            inbox.contains("您已被列為不定期稽核的受稽核者"),
+            "told when it opens"
+        );
+        let a = lin.api_get(&format!("/api/v1/oversight/audits/{id}")).await;
+        assert_eq!(a["querier"], "lin.meiling");
+        assert_eq!(a["cases"][0]["case"], no.as_str());
+        assert!(a["seed"].as_str().unwrap().parse::<u64>().is_ok());
+        assert_eq!(a["draw_repeats"], true);
+
+        // Attachments refused: wrong type (page), a path in the name and too large (API).
+        let docs = format!("/oversight/audits/{id}/documents");
+        let api_docs = format!("/api/v1/oversight/audits/{id}/documents");
+        let r = lin
+            .upload(
+                &docs,
+                &[("case", &no)],
+                "a.pdf",
+                b"plain text".to_vec(),
+                false,
+            )
+            .await;
+        assert_eq!(r.status(), 415);
+        assert!(r.text().await.unwrap().contains("audit.attachment.type"));
+        let r = lin
+            .upload(
+                &api_docs,
+                &[("case", &no)],
+                "../../etc/a.pdf",
+                PDF.to_vec(),
+                true,
+            )
+            .await;
+        assert_eq!(code(r).await, (422, "audit.attachment.path".into()));
+        let big = [PDF, &vec![b' '; 10 * 1024 * 1024]].concat();
+        let r = lin
+            .upload(&api_docs, &[("case", &no)], "big.pdf", big, true)
+            .await;
+        assert_eq!(code(r).await, (413, "audit.attachment.too_large".into()));
+        let r = wu
+            .upload(&api_docs, &[("case", &no)], "a.pdf", PDF.to_vec(), true)
+            .await;
+        assert_eq!(code(r).await, (403, "audit.not_querier".into()));
+        assert_eq!(
+            wu.api_get(&format!("/api/v1/oversight/audits/{id}")).await["documents"],
+            json!([])
+        );
+
+        // Attached (page), then read back by the auditor (API) as it was sent.
+        let r = lin
+            .upload(&docs, &[("case", &no)], "公文.pdf", PDF.to_vec(), false)
+            .await;
+        assert_eq!(r.status(), 303);
+        let a = wu.api_get(&format!("/api/v1/oversight/audits/{id}")).await;
+        assert_eq!(a["documents"][0]["file_name"], "公文.pdf");
+        let doc = a["documents"][0]["id"].as_i64().unwrap();
+        let r = wu
+            .get(&format!("/api/v1/oversight/audits/{id}/documents/{doc}"))
+            .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
+        assert_eq!(
+            huang
+                .get(&format!("/api/v1/oversight/audits/{id}/documents/{doc}"))
+                .await
+                .status(),
+            403
+        );
+
+        // Documents submitted; opinions; the overall opinion on the page.
+        let r = lin
+            .api_post(
+                &format!("/api/v1/oversight/audits/{id}/documents/submit"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = wu
+            .api_post(
+                &format!("/api/v1/oversight/audits/{id}/opinions"),
+                json!({ "case": no, "conforms": true, "text": "核准在查調之前，用途相符" }),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = wu
+            .post(
+                &format!("/oversight/audits/{id}/overall"),
+                &[("text", "抽查案件符合規定")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+
+        // Sign-offs: out of order refused, then in Form 4's order.
+        assert_eq!(
+            code(sign(&wu, &id, "auditor").await).await,
+            (409, "audit.sign_off.out_of_order".into())
+        );
+        assert_eq!(
+            code(sign(&huang, &id, "querier").await).await,
+            (403, "audit.sign_off.not_signer".into())
+        );
+        let r = lin
+            .post(
+                &format!("/oversight/audits/{id}/sign-off"),
+                &[("step", "querier")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        for (b, step) in [
+            (&wu, "auditor"),
+            (&chen, "querier_supervisor"),
+            (&zhang, "auditing_supervisor"),
+        ] {
+            assert_eq!(sign(b, &id, step).await.status(), 200, "{step}");
+        }
+
+        // The director has something to do: the audit waits for his review.
+        let page = zhou.get("/oversight/audits").await.text().await.unwrap();
+        assert!(page.contains("id=\"review-queue\""), "{page}");
+        assert!(page.contains(&format!("data-audit=\"{id}\"")));
+        let q = zhou.api_get("/api/v1/oversight/audits/review-queue").await;
+        assert_eq!(q[0]["id"].to_string(), id);
+        let r = huang.get("/api/v1/oversight/audits/review-queue").await;
+        assert_eq!(code(r).await, (403, "audit.not_director".into()));
+        let r = zhou
+            .post(
+                &format!("/oversight/audits/{id}/review"),
+                &[("comment", "准予備查")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let a = zhou
+            .api_get(&format!("/api/v1/oversight/audits/{id}"))
+            .await;
+        assert_eq!(a["state"], "reviewed");
+        assert_eq!(a["review"]["comment"], "准予備查");
+        assert!(
+            zhou.api_get("/api/v1/oversight/audits/review-queue")
+                .await
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+
+        // Read-only now; and a colleague who is no party never sees it.
+        assert_eq!(
+            code(sign(&lin, &id, "querier").await).await,
+            (409, "audit.read_only".into())
+        );
+        assert_eq!(
+            huang.get(&format!("/oversight/audits/{id}")).await.status(),
+            403
+        );
+        let r = huang.get(&format!("/api/v1/oversight/audits/{id}")).await;
+        assert_eq!(code(r).await, (403, "audit.not_visible".into()));
+        let list = huang.api_get("/api/v1/oversight/audits").await;
+        assert_eq!(list, json!([]));
+
+        // Every route is documented.
+        let doc: Value = wu.api_get("/api/openapi.json").await;
+        assert!(doc["paths"]["/api/v1/oversight/audits/{id}/sign-off"]["post"].is_object());
+    });
+}

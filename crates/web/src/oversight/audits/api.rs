@@ -1,0 +1,537 @@
+//! The audit JSON API under `/api/v1/oversight/audits…` (the same actions as the pages).
+//!
+//! Calls need a session ([`ApiSession`]: 401/423, and the `X-CSRF-Token` header on unsafe
+//! methods); JSON bodies refuse unknown fields; refusals answer with the rule's stable code.
+//! Attachments are `multipart/form-data` with the fields `case` and `file`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Multipart, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use querywarden_app::oversight::unannounced_audit::{
+    self as audits, AuditError, AuditView, DocumentLine,
+};
+use querywarden_app::permission::Op;
+use querywarden_domain::org::{Person, PersonId};
+use querywarden_domain::oversight::unannounced_audit::{AuditId, AuditState, UnannouncedAudit};
+use querywarden_domain::roc_date::RocDate;
+use serde_json::{Value, json};
+
+use super::input::{
+    CaseOpinionInput, OpenAuditInput, OverallOpinionInput, ReviewInput, SignOffInput,
+};
+use super::{op_of, refusal_status};
+use crate::error::ApiError;
+use crate::session::ApiSession;
+use crate::upload::{UploadError, UploadedForm, read_upload};
+use crate::{AppState, OperationId};
+
+pub(crate) fn api_error(e: AuditError, op: &str) -> ApiError {
+    match e {
+        AuditError::Refused(r) => ApiError::new(
+            refusal_status(&r),
+            r.code(),
+            r.to_string(),
+            r.message_en(),
+            op,
+        ),
+        AuditError::NotFound(what) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "audit.not_found",
+            format!("找不到{what}"),
+            "not found",
+            op,
+        ),
+        AuditError::Conflict => ApiError::new(
+            StatusCode::CONFLICT,
+            "audit.conflict",
+            "資料已被他人變更，請重新整理後再試",
+            "changed by someone else meanwhile; reload and try again",
+            op,
+        ),
+        AuditError::App(e) => ApiError::internal(&e, op),
+    }
+}
+
+pub(crate) fn malformed(op: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "request.malformed",
+        "請求格式錯誤：需要符合說明文件的 JSON 物件或上傳表單",
+        "malformed request: expected the documented JSON object or upload form",
+        op,
+    )
+}
+
+fn bad_step(op: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "audit.sign_off.step",
+        "簽核欄須為 querier、auditor、querier_supervisor 或 auditing_supervisor",
+        "step must be querier, auditor, querier_supervisor or auditing_supervisor",
+        op,
+    )
+}
+
+fn body<T>(b: Result<Json<T>, JsonRejection>, op: &str) -> Result<T, ApiError> {
+    b.map(|Json(t)| t).map_err(|_| malformed(op))
+}
+
+fn iso(d: RocDate) -> String {
+    d.civil().to_string()
+}
+
+/// Accounts by person id, for naming people in the JSON.
+pub(crate) async fn people(
+    state: &AppState,
+    op: &str,
+) -> Result<BTreeMap<PersonId, Person>, ApiError> {
+    Ok(state
+        .app
+        .store()
+        .persons()
+        .await
+        .map_err(|e| ApiError::internal(&e.into(), op))?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
+
+fn account(people: &BTreeMap<PersonId, Person>, p: PersonId) -> String {
+    people
+        .get(&p)
+        .map(|p| p.account.as_str().to_string())
+        .unwrap_or_else(|| p.to_string())
+}
+
+fn document_json(d: &DocumentLine) -> Value {
+    json!({
+        "id": d.id,
+        "case": d.case.to_string(),
+        "file_name": d.file_name,
+        "content_type": d.content_type,
+        "size_bytes": d.size_bytes,
+        "sha256": d.sha256,
+        "uploaded_at": d.uploaded_at.to_string(),
+    })
+}
+
+/// An audit as JSON: every Form 4 field, the cases with their opinions, the sign-offs and the
+/// review. People appear by account.
+pub(crate) fn audit_json(
+    a: &UnannouncedAudit,
+    view: Option<&AuditView>,
+    people: &BTreeMap<PersonId, Person>,
+) -> Value {
+    let p = &a.plan;
+    let next = match a.state {
+        AuditState::SigningOff(s) => Some(s.code()),
+        _ => None,
+    };
+    let mut v = json!({
+        "id": a.id.0,
+        "state": a.state.code(),
+        "period_from": iso(p.period_from),
+        "period_to": iso(p.period_to),
+        "audit_date": iso(p.audit_date),
+        "querier": account(people, p.querier),
+        "querier_unit": a.querier_unit.as_str(),
+        "auditing_unit": p.auditing_unit.as_str(),
+        "auditing_unit_phone": p.auditing_unit_phone,
+        "auditors": p.auditors.iter().map(|x| account(people, *x)).collect::<Vec<_>>(),
+        "documents_deadline": iso(p.documents_deadline),
+        "cases_requested": p.cases,
+        "method": p.method.code(),
+        // As text: JSON numbers are not safe beyond 2^53.
+        "seed": a.seed.to_string(),
+        "opened_by": account(people, a.opened_by),
+        "opened_at": a.opened_at.to_string(),
+        "cases": a.cases.iter().map(|c| json!({
+            "case": c.no.to_string(),
+            "position": c.position,
+            "weight": c.weight,
+            "opinion": c.opinion.as_ref().map(|o| json!({
+                "conforms": o.conforms, "text": o.text, "by": account(people, o.by) })),
+        })).collect::<Vec<_>>(),
+        "overall": a.overall.as_ref().map(|o| json!({
+            "violation_found": o.violation_found, "text": o.text, "by": account(people, o.by) })),
+        "sign_offs": a.sign_offs.iter().map(|s| json!({
+            "step": s.step.code(), "by": account(people, s.by), "at": s.at.to_string() }))
+            .collect::<Vec<_>>(),
+        "next_sign_off": next,
+        "review": a.review.as_ref().map(|r| json!({
+            "by": account(people, r.by), "at": r.at.to_string(), "comment": r.comment })),
+    });
+    if let (Some(view), Value::Object(m)) = (view, &mut v) {
+        m.insert("draw_repeats".into(), view.draw_repeats.into());
+        m.insert(
+            "documents".into(),
+            view.documents.iter().map(document_json).collect(),
+        );
+        m.insert(
+            "querier_supervisor".into(),
+            view.querier_supervisor.map(|x| account(people, x)).into(),
+        );
+        m.insert(
+            "auditing_supervisor".into(),
+            view.auditing_supervisor.map(|x| account(people, x)).into(),
+        );
+    }
+    v
+}
+
+async fn one(state: &AppState, who: &Person, id: AuditId, op: &Op) -> Result<Value, ApiError> {
+    let view = audits::audit_for(state.app.store(), state.app.keys(), who, id, op)
+        .await
+        .map_err(|e| api_error(e, &op.request_id))?;
+    let people = people(state, &op.request_id).await?;
+    Ok(audit_json(&view.audit, Some(&view), &people))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+) -> Result<Json<Value>, ApiError> {
+    let list = audits::audits_for(state.app.store(), &who.person)
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
+    let people = people(&state, &op.0).await?;
+    Ok(Json(Value::from(
+        list.iter()
+            .map(|a| audit_json(a, None, &people))
+            .collect::<Vec<_>>(),
+    )))
+}
+
+pub async fn review_queue(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+) -> Result<Json<Value>, ApiError> {
+    let list = audits::review_queue(state.app.store(), &who.person, &op_of(&op, addr))
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
+    let people = people(&state, &op.0).await?;
+    Ok(Json(Value::from(
+        list.iter()
+            .map(|a| audit_json(a, None, &people))
+            .collect::<Vec<_>>(),
+    )))
+}
+
+pub async fn open(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+    input: Result<Json<OpenAuditInput>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let input = body(input, &op.0)?;
+    let o = op_of(&op, addr);
+    let a = audits::open_audit(state.app.store(), &who.person, &input.into(), &o)
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(one(&state, &who.person, a.id, &o).await?),
+    )
+        .into_response())
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        one(&state, &who.person, AuditId(id), &op_of(&op, addr)).await?,
+    ))
+}
+
+/// What came of reading an attachment upload.
+pub(crate) enum Received {
+    Form(UploadedForm),
+    /// Larger than allowed: already refused and audited by the app.
+    TooLarge(AuditError),
+    Malformed,
+}
+
+/// Reads an attachment upload with the configured limit. A file over the limit (or a body
+/// announced as larger than that) is refused through the app, so it is audited like any
+/// other refusal and nothing is stored.
+pub(crate) async fn receive(
+    state: &AppState,
+    who: &Person,
+    id: AuditId,
+    headers: &HeaderMap,
+    multipart: &mut Multipart,
+    op: &Op,
+) -> Received {
+    let settings = &state.app.config().unannounced_audits;
+    let max = usize::try_from(settings.max_attachment_bytes).unwrap_or(usize::MAX);
+    let too_large =
+        async || match audits::refuse_oversized_document(state.app.store(), settings, who, id, op)
+            .await
+        {
+            Ok(()) => Received::Malformed,
+            Err(e) => Received::TooLarge(e),
+        };
+    match read_upload(multipart, "file", max).await {
+        Ok(f) => Received::Form(f),
+        Err(UploadError::TooLarge) => too_large().await,
+        Err(UploadError::Malformed) => {
+            let announced = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if announced > max {
+                too_large().await
+            } else {
+                Received::Malformed
+            }
+        }
+    }
+}
+
+pub async fn attach(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let o = op_of(&op, addr);
+    let id = AuditId(id);
+    let form = match receive(&state, &who.person, id, &headers, &mut multipart, &o).await {
+        Received::Form(f) => f,
+        Received::TooLarge(e) => return Err(api_error(e, &op.0)),
+        Received::Malformed => return Err(malformed(&op.0)),
+    };
+    let Some(bytes) = form.file.as_deref() else {
+        return Err(malformed(&op.0));
+    };
+    let d = audits::attach_document(
+        state.app.store(),
+        state.app.keys(),
+        &state.app.config().unannounced_audits,
+        &who.person,
+        id,
+        &form.field("case"),
+        form.file_name.as_deref().unwrap_or_default(),
+        bytes,
+        &o,
+    )
+    .await
+    .map_err(|e| api_error(e, &op.0))?;
+    Ok((StatusCode::CREATED, Json(document_json(&d))).into_response())
+}
+
+/// `filename*` of RFC 6266/8187: UTF-8, every byte outside the unreserved set escaped.
+fn disposition(name: &str) -> String {
+    let mut out = String::from("attachment; filename*=UTF-8''");
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A document as a download (also used by the page).
+pub(crate) async fn document_response(
+    state: &AppState,
+    who: &Person,
+    id: AuditId,
+    doc: i64,
+    op: &Op,
+) -> Result<Response, AuditError> {
+    let d = audits::document_for(state.app.store(), state.app.keys(), who, id, doc, op).await?;
+    let mut res = d.bytes.into_response();
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&d.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition(&d.file_name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+pub async fn document(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+    Path((id, doc)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    document_response(&state, &who.person, AuditId(id), doc, &op_of(&op, addr))
+        .await
+        .map_err(|e| api_error(e, &op.0))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let o = op_of(&op, addr);
+    audits::submit_documents(state.app.store(), &who.person, AuditId(id), &o)
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
+    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+}
+
+pub async fn opinion(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+    input: Result<Json<CaseOpinionInput>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let i = body(input, &op.0)?;
+    let o = op_of(&op, addr);
+    audits::record_case_opinion(
+        state.app.store(),
+        &who.person,
+        AuditId(id),
+        &i.case,
+        i.conforms,
+        &i.text,
+        &o,
+    )
+    .await
+    .map_err(|e| api_error(e, &op.0))?;
+    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+}
+
+pub async fn overall(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+    input: Result<Json<OverallOpinionInput>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let i = body(input, &op.0)?;
+    let o = op_of(&op, addr);
+    audits::record_overall_opinion(
+        state.app.store(),
+        &who.person,
+        AuditId(id),
+        i.violation_found,
+        &i.text,
+        &o,
+    )
+    .await
+    .map_err(|e| api_error(e, &op.0))?;
+    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+}
+
+pub async fn sign_off(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+    input: Result<Json<SignOffInput>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let i = body(input, &op.0)?;
+    let step = i.step().ok_or_else(|| bad_step(&op.0))?;
+    let o = op_of(&op, addr);
+    audits::sign_off(state.app.store(), &who.person, AuditId(id), step, &o)
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
+    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    op: OperationId,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+    input: Result<Json<ReviewInput>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let i = body(input, &op.0)?;
+    let o = op_of(&op, addr);
+    audits::review(state.app.store(), &who.person, AuditId(id), &i.comment, &o)
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
+    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+}
+
+/// The OpenAPI operation of a `/api/v1/oversight/audits…` route (see `api::openapi_document`).
+pub fn openapi_operation(method: &str, path: &str) -> Value {
+    let d = |s: &str| json!({ "description": s });
+    let mut responses = json!({
+        "400": d("malformed JSON, unknown field or malformed upload (request.malformed)"),
+        "401": d("not signed in"),
+        "403": d("CSRF token missing (session.csrf), not yours to do, or separation of duties (audit.party.*)"),
+        "404": d("no such audit or document (audit.not_found)"),
+        "409": d("not now: the record's state, order or a deadline (audit.*); or changed meanwhile (audit.conflict)"),
+        "413": d("attachment too large (audit.attachment.too_large)"),
+        "415": d("attachment neither PDF nor PNG/JPEG by its content (audit.attachment.type)"),
+        "422": d("refused by a rule; `code` names it (audit.*)"),
+    });
+    let summary = match (method, path) {
+        ("get", "/api/v1/oversight/audits") => "不定期稽核 the audits the signed-in person may see",
+        ("post", "/api/v1/oversight/audits") => {
+            "發起稽核（附表4）open an audit: period_from, period_to, audit_date, querier, auditing_unit, auditing_unit_phone, auditors[], documents_deadline, cases, method (uniform|weighted), weights {reg no: weight}; the system draws the seed and records it; the querier is told now"
+        }
+        ("get", "/api/v1/oversight/audits/review-queue") => {
+            "局長待核閱 audits waiting for the director's review (director only)"
+        }
+        ("get", "/api/v1/oversight/audits/{id}") => {
+            "稽核紀錄表 one audit: Form 4 fields, cases, opinions, documents, sign-offs, review"
+        }
+        ("post", "/api/v1/oversight/audits/{id}/documents") => {
+            "附送佐證資料 attach a document (multipart: case, file; PDF/PNG/JPEG by content, size capped, no path in the name); sealed at rest"
+        }
+        ("get", "/api/v1/oversight/audits/{id}/documents/{doc}") => {
+            "下載佐證資料 download an attached document (audited)"
+        }
+        ("post", "/api/v1/oversight/audits/{id}/documents/submit") => {
+            "送出佐證資料 the querier says the documents are complete"
+        }
+        ("post", "/api/v1/oversight/audits/{id}/opinions") => {
+            "個案稽核意見 opinion on a sampled case: {case, conforms, text}"
+        }
+        ("post", "/api/v1/oversight/audits/{id}/overall") => {
+            "整體稽核意見 overall opinion: {violation_found, text}"
+        }
+        ("post", "/api/v1/oversight/audits/{id}/sign-off") => {
+            "簽章 sign off, in order: {step: querier|auditor|querier_supervisor|auditing_supervisor}"
+        }
+        ("post", "/api/v1/oversight/audits/{id}/review") => {
+            "局長核閱 the director's review: {comment}; the record is read-only afterwards"
+        }
+        _ => "稽核 audits",
+    };
+    if let Value::Object(m) = &mut responses {
+        m.insert(
+            if method == "post" && !path.contains("{id}") || path.ends_with("/documents") {
+                "201".into()
+            } else {
+                "200".into()
+            },
+            d("ok"),
+        );
+    }
+    json!({ "summary": summary, "responses": responses })
+}

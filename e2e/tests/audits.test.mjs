@@ -1,0 +1,123 @@
+// Unannounced audits (§8, Form 4) in the browser: the IT group opens an audit of lin.meiling's
+// queries, she attaches a document and submits, the auditor records the opinions, the four
+// sign-offs follow in order, and the director finds the record waiting and reviews it.
+// A screenshot of every page on the way.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
+import { useDemo } from '../lib/harness.mjs';
+import { DEMO_PASSWORD } from '../lib/server.mjs';
+
+const demo = useDemo();
+
+const PDF = Buffer.from('%PDF-1.7\n%audit evidence\n%%EOF');
+
+/** A fresh context signed in as `account`. */
+async function as(open, account) {
+  const { page } = await open();
+  const r = await signIn(page, account, DEMO_PASSWORD);
+  assert.equal(r.status(), 303, `${account} signs in`);
+  return page;
+}
+
+/** Today in Taipei plus `days`, as `民國年/月/日`. */
+function roc(days) {
+  const d = new Date(Date.now() + days * 86_400_000);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Taipei', year: 'numeric', month: 'numeric', day: 'numeric' })
+      .formatToParts(d)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${Number(parts.year) - 1911}/${parts.month}/${parts.day}`;
+}
+
+test('an audit goes from opening to the director’s review', { timeout: 240_000 }, async () => {
+  await demo.run('audits', async ({ page, open }) => {
+    // lin.meiling queries once (registered, approved, executed).
+    assert.equal((await signIn(page, 'lin.meiling', DEMO_PASSWORD)).status(), 303);
+    await page.goto('/registrations/new');
+    await page.fill('#subject_name', '王大同');
+    await page.fill('#subject_id', 'F131104093');
+    await page.check('input[name=items][value=C0101]');
+    await page.selectOption('#legal_basis', 'social-assistance-44-3-1');
+    await page.fill('#relevance', '申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入');
+    await page.fill('#case_no', '115社助字第12號');
+    await clickAndLoad(page, page.locator('#reg-submit'));
+    const no = await page.locator('#reg-no').innerText();
+    const chen = await as(open, 'chen.jianhong');
+    await chen.goto(`/registrations/${no}`);
+    await clickAndLoad(chen, chen.locator('#reg-approve'));
+    await page.goto(`/registrations/${no}`);
+    await clickAndLoad(page, page.locator('#reg-execute'));
+
+    // The IT group opens the audit (Form 4).
+    const wu = await as(open, 'wu.zhiming');
+    await clickAndLoad(wu, wu.locator('#nav-audits'));
+    await shot(wu, 'audits', '01-list-wu');
+    await clickAndLoad(wu, wu.locator('#audit-new'));
+    await wu.fill('input[name=period_from]', roc(-30));
+    await wu.fill('input[name=period_to]', roc(0));
+    await wu.fill('input[name=audit_date]', roc(0));
+    await wu.selectOption('select[name=querier]', 'lin.meiling');
+    await wu.selectOption('select[name=auditing_unit]', 'it-group');
+    await wu.fill('input[name=auditing_unit_phone]', '07-3368333#2101');
+    await wu.fill('input[name=documents_deadline]', roc(10));
+    await wu.fill('input[name=cases]', '1');
+    await shot(wu, 'audits', '02-new');
+    await clickAndLoad(wu, wu.locator('#audit-open-submit'));
+    assert.match(pathOf(wu), /^\/oversight\/audits\/\d+$/);
+    const url = pathOf(wu);
+    assert.equal(await wu.getAttribute('#audit-state', 'data-state'), 'documents');
+    assert.equal(await wu.locator(`#audit-cases tr[data-case="${no}"]`).count(), 1);
+    await shot(wu, 'audits', '03-opened');
+
+    // lin is told now; she attaches the document and submits.
+    await page.goto('/permissions/inbox');
+    assert.match(await page.locator('#notices').innerText(), /不定期稽核/);
+    await page.goto(url);
+    const row = page.locator(`#audit-cases tr[data-case="${no}"]`);
+    await row.locator('input[type=file]').setInputFiles({ name: '公文.pdf', mimeType: 'application/pdf', buffer: PDF });
+    await clickAndLoad(page, row.locator('form.attach button'));
+    assert.match(await page.locator('#audit-notice').innerText(), /已附送/);
+    assert.match(await row.locator('.doc').innerText(), /公文\.pdf/);
+    await shot(page, 'audits', '04-attached');
+    await clickAndLoad(page, page.locator('#audit-submit-documents'));
+    assert.equal(await page.getAttribute('#audit-state', 'data-state'), 'opinions');
+
+    // The auditor records the case's opinion and the overall opinion.
+    await wu.goto(url);
+    const case_ = wu.locator(`#audit-cases tr[data-case="${no}"]`);
+    await case_.locator('input[name=text]').fill('核准在查調之前，用途相符');
+    await clickAndLoad(wu, case_.locator('form.opinion button'));
+    await wu.fill('#audit-overall-form textarea[name=text]', '抽查案件符合規定');
+    await clickAndLoad(wu, wu.locator('#audit-overall-form button'));
+    assert.equal(await wu.getAttribute('#audit-state', 'data-state'), 'sign_off.querier');
+    await shot(wu, 'audits', '05-opinions');
+
+    // The sign-offs, in Form 4's order; each signer sees the button only at their turn.
+    assert.equal(await wu.locator('#audit-sign').count(), 0, 'not the auditor’s turn yet');
+    const zhang = await as(open, 'zhang.shuhui');
+    for (const [who, p] of [['lin', page], ['wu', wu], ['chen', chen], ['zhang', zhang]]) {
+      await p.goto(url);
+      await clickAndLoad(p, p.locator('#audit-sign button'));
+      assert.match(await p.locator('#audit-notice').innerText(), /已簽章/, `${who} signed`);
+    }
+    await shot(zhang, 'audits', '06-signed');
+
+    // The director finds it waiting for his review and reviews it.
+    const zhou = await as(open, 'zhou.wenhua');
+    await clickAndLoad(zhou, zhou.locator('#nav-audits'));
+    await shot(zhou, 'audits', '07-director-queue');
+    await clickAndLoad(zhou, zhou.locator('#review-queue a').first());
+    assert.equal(pathOf(zhou), url);
+    await zhou.fill('#audit-review-form input[name=comment]', '准予備查');
+    await clickAndLoad(zhou, zhou.locator('#audit-review-form button'));
+    assert.equal(await zhou.getAttribute('#audit-state', 'data-state'), 'reviewed');
+    assert.match(await zhou.locator('#audit-review').innerText(), /准予備查/);
+    assert.equal(await zhou.locator('#audit-review-form').count(), 0, 'read-only');
+    await shot(zhou, 'audits', '08-reviewed');
+    await zhou.goto('/oversight/audits');
+    assert.equal(await zhou.locator('#review-queue-empty').count(), 1);
+  });
+});
