@@ -121,9 +121,10 @@ async fn enrol_with(
         nonce,
         signature: B64.encode(sig),
         certificate: None,
-        format: SignatureFormat::Pkcs7,
+        format: Some(SignatureFormat::Pkcs7),
         flow_token: flow.into(),
         password: password.into(),
+        password_again: password.into(),
         client_addr: Some("192.0.2.7".into()),
         request_id: "op-enrol".into(),
     };
@@ -568,9 +569,10 @@ async fn an_expired_code_is_refused_and_the_attempt_audited() {
         nonce,
         signature: B64.encode(sig),
         certificate: None,
-        format: SignatureFormat::Pkcs7,
+        format: Some(SignatureFormat::Pkcs7),
         flow_token: flow.into(),
         password: PASSWORD.into(),
+        password_again: PASSWORD.into(),
         client_addr: Some("192.0.2.8".into()),
         request_id: "op-late".into(),
     };
@@ -632,4 +634,51 @@ async fn a_stale_revocation_list_refuses_enrolment_under_require_crl() {
         "pki.crl_stale"
     );
     assert!(crl::status(&w.ctx, now()).iter().all(|s| s.stale));
+}
+
+#[tokio::test]
+async fn two_different_passwords_or_an_unknown_format_are_refused_and_audited() {
+    let w = world().await;
+    let code = issue(&w, "lin.meiling", CodePurpose::Enrol, "").await;
+    let flow = "flow-token-of-this-browser-0000000000";
+    let (nonce, _) = auth::issue_nonce(&w.store, &w.ctx, flow, now())
+        .await
+        .unwrap();
+    let sig = lin_card(&w)
+        .sign(nonce.as_bytes(), SignatureFormat::Pkcs7)
+        .unwrap();
+    let base = EnrolRequest {
+        code,
+        nonce,
+        signature: B64.encode(sig),
+        certificate: None,
+        format: Some(SignatureFormat::Pkcs7),
+        flow_token: flow.into(),
+        password: PASSWORD.into(),
+        password_again: "something-else-entirely-115".into(),
+        client_addr: Some("192.0.2.9".into()),
+        request_id: "op-typo".into(),
+    };
+    let unknown_format = EnrolRequest {
+        format: None,
+        password_again: PASSWORD.into(),
+        ..base.clone()
+    };
+    for (req, code) in [
+        (base, "enrolment.passwords_differ"),
+        (unknown_format, "login.malformed_format"),
+    ] {
+        let refused = codes::enrol(&w.store, &w.ctx, &settings(), req, now())
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(refused.code, code);
+    }
+    assert_eq!(
+        outcomes(&w, "auth.enrolment.completed").await,
+        [
+            "refused:login.malformed_format",
+            "refused:enrolment.passwords_differ"
+        ]
+    );
 }

@@ -222,6 +222,8 @@ pub enum EnrolmentRefusal {
     UnknownAccount,
     #[error("須填寫原因")]
     ReasonRequired,
+    #[error("兩次輸入的密碼不一致")]
+    PasswordsDiffer,
 }
 
 impl EnrolmentRefusal {
@@ -244,6 +246,7 @@ impl EnrolmentRefusal {
             Self::AccountExists => "init.account_exists",
             Self::UnknownAccount => "enrolment.unknown_account",
             Self::ReasonRequired => "enrolment.reason_required",
+            Self::PasswordsDiffer => "enrolment.passwords_differ",
         }
     }
 
@@ -270,6 +273,7 @@ impl EnrolmentRefusal {
             Self::AccountExists => "The account exists already",
             Self::UnknownAccount => "No such account",
             Self::ReasonRequired => "A reason is required",
+            Self::PasswordsDiffer => "The two passwords differ",
         }
     }
 }

@@ -134,10 +134,13 @@ pub struct EnrolRequest {
     pub nonce: String,
     pub signature: String,
     pub certificate: Option<String>,
-    pub format: SignatureFormat,
+    /// `None` when the form named no format we know (refused, audited).
+    pub format: Option<SignatureFormat>,
     /// The login-flow cookie the nonce was issued to.
     pub flow_token: String,
     pub password: String,
+    /// The password typed a second time.
+    pub password_again: String,
     pub client_addr: Option<String>,
     pub request_id: String,
 }
@@ -226,6 +229,13 @@ pub async fn enrol(
     if store.account_disabled(person.id).await? {
         return refuse(EnrolmentRefusal::NotInService.into(), event).await;
     }
+    // Malformed input is refused (and audited) before the nonce is spent.
+    let Some(format) = req.format else {
+        return refuse(malformed("format"), event).await;
+    };
+    if req.password != req.password_again {
+        return refuse(EnrolmentRefusal::PasswordsDiffer.into(), event).await;
+    }
     // 3. The card, exactly as at sign-in: a fresh nonce of this browser, signed by a card
     //    that chains to the trust anchors and is not revoked.
     let nonce_check = {
@@ -264,7 +274,7 @@ pub async fn enrol(
     let cert = match verify_signed_challenge(
         req.nonce.as_bytes(),
         &signature,
-        req.format,
+        format,
         certificate.as_deref(),
         &ctx.anchors,
         &ctx.crls(),

@@ -8,7 +8,6 @@ enrol-password-note = At least 12 characters, not containing the account name, n
 enrol-demo-account = Demo card account (demo signer only)
 enrol-submit = Enrol with my card
 enrol-done = Enrolment complete. Sign in with your account, password and card.
-enrol-passwords-differ = The two passwords differ
 enrol-admin-title = Enrolment and resets
 enrol-admin-intro = Issue one-time codes: to enrol a new colleague, or to reset after a lost password or a new card. A code is shown once; hand it over in person or sealed. The person signs with their own card and sets their own password; a reset ends their sessions and old password.
 enrol-issued = Code issued

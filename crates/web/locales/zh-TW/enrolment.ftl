@@ -8,7 +8,6 @@ enrol-password-note = 密碼至少 12 個字元，不可包含帳號名稱，不
 enrol-demo-account = 示範憑證帳號（僅示範簽章器使用）
 enrol-submit = 以自然人憑證開通
 enrol-done = 開通完成。請以帳號、密碼與自然人憑證登入。
-enrol-passwords-differ = 兩次輸入的密碼不一致
 enrol-admin-title = 帳號開通與重設
 enrol-admin-intro = 核發一次性開通碼：新進人員開通帳號，或遺失密碼、換發憑證時重設。開通碼只顯示一次，請當面或密封交付；使用時本人須以自己的自然人憑證簽章並自設密碼。重設將結束其所有連線並作廢舊密碼。
 enrol-issued = 已核發開通碼

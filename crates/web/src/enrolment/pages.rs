@@ -87,20 +87,7 @@ pub async fn enrol_submit(
         let f = AuthFailure::new("auth.not_configured", "尚未設定自然人憑證信任錨，無法開通");
         return Ok(refused(StatusCode::SERVICE_UNAVAILABLE, f, m));
     };
-    if form.password != form.password_again {
-        let f = AuthFailure::new(
-            "enrolment.passwords_differ",
-            m.get("enrol-passwords-differ"),
-        );
-        return Ok(refused(StatusCode::UNPROCESSABLE_ENTITY, f, m));
-    }
-    let Some(format) = form.format() else {
-        let f = AuthFailure::new(
-            "login.malformed_format",
-            "登入資料格式錯誤，請重新整理頁面後再試一次",
-        );
-        return Ok(refused(StatusCode::BAD_REQUEST, f, m));
-    };
+    let format = form.format();
     let req = codes::EnrolRequest {
         code: form.code.chars().take(64).collect(),
         nonce: form.nonce,
@@ -109,6 +96,7 @@ pub async fn enrol_submit(
         format,
         flow_token: cookie(&headers, FLOW_COOKIE).unwrap_or_default(),
         password: form.password,
+        password_again: form.password_again,
         client_addr: Some(addr.ip().to_string()),
         request_id: op.0.clone(),
     };
@@ -131,10 +119,10 @@ pub async fn enrol_submit(
             Ok(res)
         }
         Err(f) => {
-            let status = if f.code == "enrolment.rate_limited" {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
+            let status = match f.code.as_str() {
+                "enrolment.rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+                "login.malformed_format" => StatusCode::BAD_REQUEST,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             Ok(refused(status, f, m))
         }
