@@ -48,9 +48,12 @@ pub async fn bind_card(
         person: desk.person(),
         role: Some(Role::PermissionAdministrator),
     };
-    let event = AuditEvent::system(now, AuditAction::CertificateBound, request_id)
-        .on("account", account.as_str())
-        .by(actor);
+    let event = crate::permission::as_desk(
+        desk,
+        AuditEvent::system(now, AuditAction::CertificateBound, request_id)
+            .on("account", account.as_str())
+            .by(actor),
+    );
     let refuse = |failure: AuthFailure| async {
         let mut tx = store.begin().await?;
         tx.append_audit(

@@ -313,7 +313,7 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
 
     // The administrator's overview, filtered.
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     let filter = |unit: Option<&str>, it: Option<&str>, status| GrantFilter {
@@ -343,7 +343,7 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
     assert_eq!(count(filter(Some("elderly-welfare"), None, None)).await, 0);
     assert_eq!(count(filter(None, None, Some(GrantStatus::Ended))).await, 0);
     // Only the administrator's desk sees it.
-    let lin_desk = permission::administrator_desk(&w.store, &w.policy, lin).await;
+    let lin_desk = permission::administrator_desk(&w.store, &w.policy, lin, &op()).await;
     assert_eq!(refusal_code(lin_desk), "permission.not_administrator");
 
     let actions = w.actions().await;
@@ -756,7 +756,7 @@ async fn a_transfer_suspends_grants_from_its_effective_date_and_supervisors_see_
     w.granted("lin.meiling", &["C0101", "B0101"], day(115, 3, 2))
         .await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
@@ -786,7 +786,7 @@ async fn a_transfer_suspends_grants_from_its_effective_date_and_supervisors_see_
         && g.suspension_cause == Some(SuspensionCause::Transferred)));
     // §2: the old supervisor sees the upcoming change.
     let chen = w.id("chen.jianhong").await;
-    let chen_desk = permission::supervisor_desk(&w.store, &w.policy, chen)
+    let chen_desk = permission::supervisor_desk(&w.store, &w.policy, chen, &op())
         .await
         .unwrap();
     let upcoming = upcoming_staff_changes(&w.store, &chen_desk, day(115, 3, 2))
@@ -857,7 +857,7 @@ async fn leaving_ends_grants_and_disables_the_account() {
     let lin = w.id("lin.meiling").await;
     w.granted("lin.meiling", &["C0101"], day(115, 3, 2)).await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
@@ -891,7 +891,7 @@ async fn leaving_ends_grants_and_disables_the_account() {
 async fn a_csv_with_bad_rows_imports_nothing_and_names_every_bad_line() {
     let w = World::new().await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
@@ -1078,7 +1078,7 @@ async fn a_recertification_round_suspends_what_the_supervisor_did_not_confirm() 
     w.granted("lin.meiling", &["C0101", "B0101", "P0301"], day(115, 3, 2))
         .await;
     let chen = w.id("chen.jianhong").await;
-    let desk = permission::supervisor_desk(&w.store, &w.policy, chen)
+    let desk = permission::supervisor_desk(&w.store, &w.policy, chen, &op())
         .await
         .unwrap();
     let (round, items) = open_recertification(&w.store, &w.policy, &desk, &op())
@@ -1098,7 +1098,7 @@ async fn a_recertification_round_suspends_what_the_supervisor_did_not_confirm() 
     );
     // Only the owner decides.
     let xu = w.id("xu.wenjie").await;
-    let xu_desk = permission::supervisor_desk(&w.store, &w.policy, xu)
+    let xu_desk = permission::supervisor_desk(&w.store, &w.policy, xu, &op())
         .await
         .unwrap();
     assert_eq!(
@@ -1182,14 +1182,14 @@ async fn a_recertification_round_suspends_what_the_supervisor_did_not_confirm() 
     let wu = w.id("wu.zhiming").await;
     // wu is disabled too; his supervisor (權限管理單位主管) holds the desk as well.
     assert_eq!(
-        refusal_code(permission::administrator_desk(&w.store, &w.policy, wu).await),
+        refusal_code(permission::administrator_desk(&w.store, &w.policy, wu, &op()).await),
         "permission.approver_disabled"
     );
     let mut tx = w.store.begin().await.unwrap();
     tx.enable_account(w.id("zhang.shuhui").await).await.unwrap();
     tx.commit().await.unwrap();
     let zhang_desk =
-        permission::administrator_desk(&w.store, &w.policy, w.id("zhang.shuhui").await)
+        permission::administrator_desk(&w.store, &w.policy, w.id("zhang.shuhui").await, &op())
             .await
             .unwrap();
     assert!(
@@ -1212,7 +1212,7 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
     let lin = w.id("lin.meiling").await;
     let wu = w.id("wu.zhiming").await;
     let chen = w.id("chen.jianhong").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     for p in [lin, wu, chen] {

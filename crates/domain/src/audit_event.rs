@@ -84,10 +84,16 @@ pub enum AuditAction {
     ResultDelivered,
     // §2: the administrator or supervisor acknowledged a personnel-change notice.
     NoticeRead,
+    // §3, §9: a request refused before it reached a use case's rule (a form whose CSRF token
+    // does not match, a request on a locked screen, a page of another role).
+    AccessRefused,
+    // §9: reading personal data (a Form 2 row, a Form 3 request) is recorded like changing it.
+    RegistrationViewed,
+    RequestViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 60] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -145,6 +151,9 @@ impl AuditAction {
         Self::AccountEnabled,
         Self::ResultDelivered,
         Self::NoticeRead,
+        Self::AccessRefused,
+        Self::RegistrationViewed,
+        Self::RequestViewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -206,6 +215,9 @@ impl AuditAction {
             Self::AccountEnabled => "admin.account.enabled",
             Self::ResultDelivered => "result.delivered",
             Self::NoticeRead => "permission.notice.read",
+            Self::AccessRefused => "access.refused",
+            Self::RegistrationViewed => "query.registration.viewed",
+            Self::RequestViewed => "query.request.viewed",
         }
     }
 

@@ -133,6 +133,10 @@ pub enum PermissionRefusal {
     NotRoundOwner,
     #[error("複核期限 {0} 尚未屆至，不得結束")]
     RoundDeadlineNotReached(String),
+    #[error("權限管理單位主管只能在原生效日期已過時，改為較晚的生效日期")]
+    EffectiveDateNotReplaceable,
+    #[error("代理人只能處理權限管理者本人的申請，或在權限管理者登記請假期間代理")]
+    DeputyOutOfScope,
 }
 
 impl PermissionRefusal {
@@ -173,6 +177,8 @@ impl PermissionRefusal {
             Self::NotInRound => "recertification.not_in_round",
             Self::NotRoundOwner => "recertification.not_owner",
             Self::RoundDeadlineNotReached(_) => "recertification.deadline_not_reached",
+            Self::EffectiveDateNotReplaceable => "permission.effective_date_not_replaceable",
+            Self::DeputyOutOfScope => "permission.deputy_out_of_scope",
         }
     }
 
@@ -266,6 +272,12 @@ impl PermissionRefusal {
             Self::RoundDeadlineNotReached(d) => format!(
                 "The recertification deadline ({d}) has not passed yet; it cannot be closed"
             ),
+            Self::EffectiveDateNotReplaceable => "The countersigner may replace the effective \
+                 date only once it has passed, and only by a later one"
+                .into(),
+            Self::DeputyOutOfScope => "The deputy acts only on the permission administrator's \
+                 own applications, or while the administrator's absence is registered"
+                .into(),
         }
     }
 
@@ -1063,7 +1075,14 @@ pub fn decide(
                     let given = app.administrator_effective_from();
                     let date = match effective_from {
                         Some(d) if d < today => return Err(PermissionRefusal::EffectiveDateInPast),
-                        Some(d) => d,
+                        Some(d) if Some(d) == given => d,
+                        // Form 1: the date is the administrator's. The countersigner replaces
+                        // it only when it has passed while the application waited, and only by
+                        // a later one — never moving rights earlier than the administrator set.
+                        Some(d) => match given {
+                            Some(g) if g < today && d > g => d,
+                            _ => return Err(PermissionRefusal::EffectiveDateNotReplaceable),
+                        },
                         None => given.ok_or(PermissionRefusal::EffectiveDateRequired)?,
                     };
                     // Rights never start before the day they are finally approved.
@@ -1119,16 +1138,25 @@ pub fn may_amend(app: &PermissionApplication, by: &Participant) -> Result<(), Pe
 }
 
 /// The capability to use the administrator's desk: the overview of all grants, staff
-/// imports, idle-account disabling and re-enabling. Held by the 權限管理者, the configured
-/// deputy, and the 權限管理單位主管.
+/// imports, idle-account disabling and re-enabling. Held by the 權限管理者 and the
+/// 權限管理單位主管; the configured deputy (代理人) holds it only while the administrator's
+/// absence is registered (not in service, or the account disabled), and acts as 代理.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdministratorDesk {
     person: PersonId,
+    /// The administrator the holder stands in for, when the holder is the deputy.
+    acting_for: Option<PersonId>,
 }
 
 impl AdministratorDesk {
     pub fn person(&self) -> PersonId {
         self.person
+    }
+
+    /// §7: the absent administrator this desk's holder acts for (代理), if they are the deputy;
+    /// every record of their acts says so.
+    pub fn acting_for(&self) -> Option<PersonId> {
+        self.acting_for
     }
 }
 
@@ -1140,14 +1168,26 @@ pub fn administrator_desk(
     if !actor.active {
         return Err(PermissionRefusal::ApproverDisabled);
     }
-    let allowed = actor.roles.contains(&Role::PermissionAdministrator)
+    if actor.roles.contains(&Role::PermissionAdministrator)
         || actor.roles.contains(&Role::PermissionAdminSupervisor)
-        || roster.deputy == Some(actor.id);
-    if allowed {
-        Ok(AdministratorDesk { person: actor.id })
-    } else {
-        Err(PermissionRefusal::NotAdministrator)
+    {
+        return Ok(AdministratorDesk {
+            person: actor.id,
+            acting_for: None,
+        });
     }
+    if roster.deputy == Some(actor.id) {
+        // The deputy handles the administrator's own applications (through the chain, not
+        // this desk) and stands in at the desk only during a registered absence.
+        return match roster.administrator {
+            Some(admin) if roster.inactive.contains(&admin) => Ok(AdministratorDesk {
+                person: actor.id,
+                acting_for: Some(admin),
+            }),
+            _ => Err(PermissionRefusal::DeputyOutOfScope),
+        };
+    }
+    Err(PermissionRefusal::NotAdministrator)
 }
 
 /// The capability of a unit supervisor over their staff: upcoming personnel changes and the

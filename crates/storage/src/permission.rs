@@ -679,6 +679,28 @@ fn change_from(r: ChangeRow) -> Result<StaffChangeRow, StorageError> {
 }
 
 impl Store {
+    /// §5: the members of staff whose national ID has this keyed HMAC (`hex` under HMAC key
+    /// `key_id`): from their Form 1 applications and from the staff import.
+    pub async fn staff_with_national_id(
+        &self,
+        key_id: &str,
+        hex: &str,
+    ) -> Result<Vec<PersonId>, StorageError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT applicant_id FROM permission_applications \
+             WHERE national_id_hmac = ? AND hmac_key_id = ? \
+             UNION SELECT id FROM persons WHERE national_id_hmac = ? AND national_id_key_id = ?",
+        )
+        .bind(hex)
+        .bind(key_id)
+        .bind(hex)
+        .bind(key_id)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows.into_iter().map(|(id,)| PersonId::new(id)).collect())
+    }
+
     async fn application_where(
         &self,
         condition: &str,

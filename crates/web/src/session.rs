@@ -54,7 +54,18 @@ async fn resolve(
     let Some(ctx) = state.app.auth() else {
         return Ok(Err(SessionRefusal::None));
     };
-    let found = auth::authenticate(state.app.store(), ctx, &token, jiff::Timestamp::now()).await?;
+    let now = jiff::Timestamp::now();
+    let found = auth::authenticate(state.app.store(), ctx, &token, now).await?;
+    if let Err(SessionRefusal::Locked) = &found
+        && let Some(who) = auth::session_even_if_locked(state.app.store(), ctx, &token, now).await?
+    {
+        // §3: a request on a locked screen is refused, and the refusal recorded.
+        let op = parts
+            .extensions
+            .get::<OperationId>()
+            .map_or_else(querywarden_app::new_request_id, |o| o.0.clone());
+        auth::refuse_request(state.app.store(), &who, "session.locked", None, now, &op).await?;
+    }
     // Over mutual TLS a session belongs to the card it signed in with: a cookie replayed on
     // a connection with another certificate is no session.
     if let Ok(s) = &found
@@ -176,14 +187,28 @@ impl FromRequestParts<AppState> for ApiSession {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             if !s.csrf_ok(token) {
-                return Err(csrf_refused(&op.0));
+                return Err(csrf_refused(state, &s, &op.0).await);
             }
         }
         Ok(ApiSession(s))
     }
 }
 
-pub fn csrf_refused(op: &str) -> ApiError {
+/// A form or API call whose CSRF token does not match the session's: refused, and the
+/// refusal recorded through the app (§3) before the answer goes out.
+pub async fn csrf_refused(state: &AppState, who: &SignedIn, op: &str) -> ApiError {
+    if let Err(e) = auth::refuse_request(
+        state.app.store(),
+        who,
+        "session.csrf",
+        None,
+        jiff::Timestamp::now(),
+        op,
+    )
+    .await
+    {
+        return ApiError::internal(&e, op);
+    }
     ApiError::new(
         StatusCode::FORBIDDEN,
         "session.csrf",
@@ -219,4 +244,25 @@ impl FromRequestParts<AppState> for LockedOrNot {
             }
         }
     }
+}
+
+/// An upload refused for its bytes (too large, not UTF-8 text), recorded through the app
+/// before the answer goes out (§9: every refusal is on the trail).
+pub async fn upload_refused(
+    state: &AppState,
+    who: &SignedIn,
+    code: &str,
+    op: &str,
+) -> Option<ApiError> {
+    auth::refuse_request(
+        state.app.store(),
+        who,
+        code,
+        None,
+        jiff::Timestamp::now(),
+        op,
+    )
+    .await
+    .err()
+    .map(|e| ApiError::internal(&e, op))
 }

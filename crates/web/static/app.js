@@ -46,8 +46,8 @@
     });
   }
 
-  function signWithDemoCard(account, nonce) {
-    return post("/demo/card/sign", { account: account, nonce: nonce }).then(function (r) {
+  function signWithDemoCard(account, nonce, password) {
+    return post("/demo/card/sign", { account: account, nonce: nonce, password: password }).then(function (r) {
       if (!r.ok) { return r.json().then(function (e) { throw new Error(e.error ? e.error.message : "demo signer failed"); }); }
       return r.json();
     });
@@ -66,7 +66,7 @@
       status.textContent = "…";
       post("/auth/nonce").then(function (r) { return r.json(); }).then(function (n) {
         document.getElementById("nonce").value = n.nonce;
-        return demo && demo.checked ? signWithDemoCard(account, n.nonce) : signWithHiPKI(n.nonce, pin ? pin.value : "");
+        return demo && demo.checked ? signWithDemoCard(account, n.nonce, document.getElementById("password").value) : signWithHiPKI(n.nonce, pin ? pin.value : "");
       }).then(function (s) {
         document.getElementById("signature").value = s.signature;
         document.getElementById("certificate").value = s.certificate || "";

@@ -588,9 +588,11 @@ pub async fn import_staff_csv(
         person: desk.person(),
         role: Some(Role::PermissionAdministrator),
     });
-    let event = op
-        .event(AuditAction::StaffImported, by)
-        .on("staff_import", "csv");
+    let event = super::as_desk(
+        desk,
+        op.event(AuditAction::StaffImported, by)
+            .on("staff_import", "csv"),
+    );
     let records = match parse_staff_csv(text, &units, &ctx.persons, &last4s) {
         Ok(r) => r,
         Err(errors) => {
@@ -631,6 +633,26 @@ pub async fn import_staff_csv(
     .map_err(PermissionError::from)?;
     tx.commit().await.map_err(PermissionError::from)?;
     Ok(report)
+}
+
+/// §2: a SCIM request refused before it changed anything — no or a wrong bearer token, a
+/// wrong media type, an unreadable or oversize body, a user that fails validation — is
+/// audited with its code like every other refusal.
+pub async fn scim_refused(
+    store: &Store,
+    code: &str,
+    account: Option<&str>,
+    op: &Op,
+) -> Result<(), PermissionError> {
+    let event = op
+        .event(AuditAction::StaffStatusChanged, None)
+        .on("scim_user", account.unwrap_or("-"))
+        .detail("source", "scim")
+        .outcome(Outcome::Refused(code.to_string()));
+    let mut tx = store.begin().await?;
+    tx.append_audit(&event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Applies, on or after their effective date, the changes recorded earlier for a future date
@@ -929,22 +951,42 @@ pub async fn scim_put_user(
         .await
         .map_err(|e| internal(PermissionError::from(e)))?;
     let ctx = staff_context(store).await.map_err(internal)?;
-    let rec = validate_scim_user(
+    let checked = validate_scim_user(
         payload,
         &units,
         |a| ctx.persons.get(a).map(|p| p.unit.clone()),
         op.today(),
-    )?;
-    if !ctx.persons.contains_key(&rec.account) {
-        if rec.status != StaffStatus::Active {
-            return Err(ScimError::invalid("a new user must be active"));
+    )
+    .and_then(|rec| {
+        if !ctx.persons.contains_key(&rec.account) {
+            if rec.status != StaffStatus::Active {
+                return Err(ScimError::invalid("a new user must be active"));
+            }
+            if rec.name.is_none() {
+                return Err(ScimError::invalid(
+                    "name.formatted or displayName is required for a new user",
+                ));
+            }
         }
-        if rec.name.is_none() {
-            return Err(ScimError::invalid(
-                "name.formatted or displayName is required for a new user",
-            ));
+        Ok(rec)
+    });
+    let rec = match checked {
+        Ok(rec) => rec,
+        Err(e) => {
+            let account = payload["userName"]
+                .as_str()
+                .and_then(|a| Account::parse(a).ok());
+            scim_refused(
+                store,
+                &format!("scim.{}", e.scim_type),
+                account.as_ref().map(Account::as_str),
+                op,
+            )
+            .await
+            .map_err(internal)?;
+            return Err(e);
         }
-    }
+    };
     let mut tx = store
         .begin()
         .await

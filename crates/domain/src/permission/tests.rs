@@ -660,9 +660,20 @@ fn effective_dates_are_required_and_never_in_the_past() {
 fn desks_are_capabilities() {
     assert!(administrator_desk(&who(wu()), &roster()).is_ok());
     assert!(administrator_desk(&who(zhang()), &roster()).is_ok());
+    // The deputy holds the desk only while the administrator is registered absent.
     assert_eq!(
-        administrator_desk(&who(li()), &roster()).unwrap().person(),
-        li()
+        administrator_desk(&who(li()), &roster()),
+        Err(PermissionRefusal::DeputyOutOfScope)
+    );
+    let mut absent = roster();
+    absent.inactive.insert(wu());
+    let deputy = administrator_desk(&who(li()), &absent).unwrap();
+    assert_eq!((deputy.person(), deputy.acting_for()), (li(), Some(wu())));
+    assert_eq!(
+        administrator_desk(&who(wu()), &roster())
+            .unwrap()
+            .acting_for(),
+        None
     );
     assert_eq!(
         administrator_desk(&who(lin()), &roster()),
@@ -1112,5 +1123,30 @@ fn english_refusal_messages_name_fields_steps_and_statuses_in_english() {
         PermissionRefusal::RoundDeadlineNotReached("2026-06-30".into())
             .message_en()
             .contains("2026-06-30")
+    );
+}
+
+#[test]
+fn the_countersigner_may_not_move_a_future_effective_date_at_all() {
+    let mut app = submitted(draft(lin()));
+    act(&mut app, chen(), approve()).unwrap();
+    let set = day(115, 3, 20);
+    act(&mut app, wu(), approve_from(set)).unwrap();
+    let cap = check_approver(&app, &who(zhang()), &roster()).unwrap();
+    // Earlier (even today), or later while the administrator's date has not passed: refused.
+    for d in [today(), day(115, 3, 10), day(115, 3, 25)] {
+        assert_eq!(
+            decide(&app, &cap, approve_from(d), today(), now()),
+            Err(PermissionRefusal::EffectiveDateNotReplaceable),
+            "{d:?}"
+        );
+    }
+    // The administrator's own date stands.
+    let t = decide(&app, &cap, approve_from(set), today(), now()).unwrap();
+    assert_eq!(
+        t.state,
+        ApplicationState::Approved {
+            effective_from: set
+        }
     );
 }
