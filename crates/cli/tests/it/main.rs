@@ -8,6 +8,7 @@
 )]
 
 mod admin_http;
+mod attacks_http;
 mod audit_trail;
 mod cli_config;
 mod cli_id;

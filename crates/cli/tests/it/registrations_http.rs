@@ -12,15 +12,15 @@ use super::support::{reqwest::rt, spawn_demo_fast, spawn_demo_fast_with};
 const PASSWORD: &str = "demo-password-115";
 
 /// A signed-in browser: its session cookie and CSRF token.
-struct Browser {
-    url: String,
-    cookie: String,
-    csrf: String,
-    c: reqwest::Client,
+pub(crate) struct Browser {
+    pub(crate) url: String,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
+    pub(crate) c: reqwest::Client,
 }
 
 impl Browser {
-    async fn sign_in(url: &str, account: &str) -> Browser {
+    pub(crate) async fn sign_in(url: &str, account: &str) -> Browser {
         let r = login(url, account, PASSWORD, "").await;
         assert_eq!(r.status(), 303, "{account} signs in");
         let session = cookie_value(&set_cookies(&r), "qw_session").unwrap();
@@ -43,7 +43,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.c
             .get(format!("{}{path}", self.url))
             .header("cookie", &self.cookie)
@@ -53,7 +53,12 @@ impl Browser {
     }
 
     /// A form POST; the CSRF token is added unless `csrf` is false.
-    async fn post(&self, path: &str, fields: &[(&str, &str)], csrf: bool) -> reqwest::Response {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        csrf: bool,
+    ) -> reqwest::Response {
         let mut body: Vec<(&str, &str)> = fields.to_vec();
         if csrf {
             body.push(("csrf", &self.csrf));
@@ -68,7 +73,12 @@ impl Browser {
     }
 
     /// A multipart POST (the batch page): the fields, the CSRF token and `file` as a CSV.
-    async fn post_csv(&self, path: &str, fields: &[(&str, &str)], csv: &str) -> reqwest::Response {
+    pub(crate) async fn post_csv(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        csv: &str,
+    ) -> reqwest::Response {
         let mut form = reqwest::multipart::Form::new().text("csrf", self.csrf.clone());
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
@@ -86,11 +96,11 @@ impl Browser {
             .unwrap()
     }
 
-    async fn api_get(&self, path: &str) -> serde_json::Value {
+    pub(crate) async fn api_get(&self, path: &str) -> serde_json::Value {
         self.get(path).await.json().await.unwrap()
     }
 
-    async fn api_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+    pub(crate) async fn api_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.c
             .post(format!("{}{path}", self.url))
             .header("cookie", &self.cookie)
