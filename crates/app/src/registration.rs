@@ -223,6 +223,8 @@ pub enum Denied {
     Batch(Vec<LineError>),
     #[error("批次檔格式不正確：{0}")]
     BatchFormat(&'static str),
+    #[error("批次檔第 {line} 列格式不正確：{why}")]
+    BatchLineFormat { line: usize, why: &'static str },
 }
 
 impl Denied {
@@ -235,7 +237,7 @@ impl Denied {
             Self::NoResult => "result.none",
             Self::NotConnectable(_) => "execution.not_connectable",
             Self::Batch(_) => "registration.batch_rows",
-            Self::BatchFormat(_) => "registration.batch_format",
+            Self::BatchFormat(_) | Self::BatchLineFormat { .. } => "registration.batch_format",
         }
     }
 
@@ -420,7 +422,7 @@ pub(crate) struct Filing {
 }
 
 /// The configured screen, plus the members of staff the database itself knows by national ID
-/// (their Form 1 and the staff import), for one subject's digests.
+/// (from their Form 1), for one subject's digests.
 struct KnownStaff<'a> {
     configured: &'a dyn SubjectScreen,
     staff: HashMap<String, PersonId>,
@@ -445,8 +447,8 @@ impl SubjectScreen for KnownStaff<'_> {
 
 /// Snooping checks for one subject (issue 8 item 6), by HMAC. §5: whether the subject is a
 /// member of staff — and so whether it is a party looking themselves up — comes from the
-/// national IDs the system already holds as digests (Form 1, staff import), not only from
-/// the optional staff-ID file.
+/// national IDs the system already holds as digests (every Form 1), not only from the
+/// optional staff-ID file.
 pub(crate) async fn screen_subject(
     store: &Store,
     desk_keys: &KeyRing,
@@ -880,8 +882,9 @@ pub async fn register_batch<G: GrantSource>(
         let fields = match csv_fields(line) {
             Ok(f) => f,
             Err(why) => {
-                let d = Denied::BatchFormat(why);
-                audit_refusal(desk.store, refused(d.code()), d.code()).await?;
+                // The line is named, so that the person can find the broken quote.
+                let d = Denied::BatchLineFormat { line: n, why };
+                audit_refusal(desk.store, refused(d.code()).detail("line", n), d.code()).await?;
                 return Ok(Err(d));
             }
         };

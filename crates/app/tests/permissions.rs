@@ -1313,3 +1313,45 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
         .unwrap();
     assert_eq!(unread_notices(&w.store, wu).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn staff_rows_keep_one_id_per_person_bounded_names_and_each_future_change_once() {
+    let w = World::new().await;
+    let wu = w.id("wu.zhiming").await;
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
+        .await
+        .unwrap();
+    let long_title = "長".repeat(51);
+    let csv = format!(
+        "account,national_id,name,unit,title,status,effective_date\n\
+         a.one,F131104093,甲同仁,elderly-welfare,科員,active,115/03/02\n\
+         a.two,F131104093,乙同仁,elderly-welfare,科員,active,115/03/02\n\
+         a.three,A123456789,丙\u{0}同仁,elderly-welfare,科員,active,115/03/02\n\
+         a.four,B123456780,丁同仁,elderly-welfare,{long_title},active,115/03/02\n"
+    );
+    let Err(StaffImportError::BadRows(errors)) =
+        import_staff_csv(&w.store, &desk, &csv, &op()).await
+    else {
+        panic!("expected bad rows");
+    };
+    let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [3, 4, 5], "{errors:?}");
+    assert!(errors[0].reason.contains("兩個帳號"));
+    assert!(errors[1].reason.contains("控制字元"));
+    assert!(errors[2].reason.contains("超過"));
+    // A future transfer imported three times is recorded (and notified) once.
+    let csv = "account,national_id,name,unit,title,status,effective_date\n\
+               lin.meiling,,林美玲,elderly-welfare,社會工作師,transferred,115/03/10\n";
+    let mut changed = Vec::new();
+    for _ in 0..3 {
+        changed.push(
+            import_staff_csv(&w.store, &desk, csv, &op())
+                .await
+                .unwrap()
+                .changed,
+        );
+    }
+    assert_eq!(changed, [1, 0, 0]);
+    let lin = w.id("lin.meiling").await;
+    assert_eq!(w.store.staff_changes_of(lin).await.unwrap().len(), 1);
+}

@@ -2370,3 +2370,33 @@ async fn every_read_of_a_registration_is_audited_and_strangers_cannot_tell_it_ex
         "the subject appears only as its digest"
     );
 }
+
+#[tokio::test]
+async fn a_broken_quote_in_a_batch_names_its_line_and_registers_nothing() {
+    let w = World::new().await;
+    let batch = RegisterBatchRequest {
+        items: vec!["C0101".into()],
+        legal_basis: BASIS.into(),
+        relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
+        case_no: None,
+        needer: None,
+        querier: w.p("lin.meiling").id,
+        csv: format!("王一,{}\n\"王二,{}\n", nid(111), nid(112)),
+    };
+    let r = registration::register_batch(&w.desk(), w.p("huang.yating"), &batch, t0(), "b")
+        .await
+        .unwrap();
+    match r {
+        Err(d @ Denied::BatchLineFormat { line: 2, .. }) => {
+            assert_eq!(d.code(), "registration.batch_format");
+            assert!(d.message_zh().contains("第 2 列"));
+        }
+        other => panic!("expected a format error on line 2, got {other:?}"),
+    }
+    assert!(
+        w.audit("query.registration.created")
+            .await
+            .iter()
+            .all(|r| r.outcome != "succeeded")
+    );
+}

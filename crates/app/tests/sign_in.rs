@@ -1070,3 +1070,37 @@ async fn the_demo_card_signs_only_for_someone_who_knows_the_password() {
     .unwrap();
     assert!(nobody.is_err());
 }
+
+#[tokio::test]
+async fn a_card_is_not_bound_to_an_account_whose_id_digits_are_not_on_record() {
+    let w = world().await;
+    let desk = admin_desk(&w).await;
+    // huang.yating's staff record carries no ID digits (as for an account SCIM created).
+    let huang = person(&w.store, "huang.yating").await;
+    assert_eq!(w.store.person_id_last4(huang).await.unwrap(), None);
+    let card =
+        w.ca.issue_citizen_with(
+            key("card-b-key"),
+            "黃雅婷",
+            "4321",
+            now(),
+            Default::default(),
+        )
+        .unwrap();
+    let refused = querywarden_app::binding::bind_card(
+        &w.store,
+        &w.ctx,
+        &desk,
+        &Account::parse("huang.yating").unwrap(),
+        &card.certificate_der().unwrap(),
+        now(),
+        "op",
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(refused.code, "binding.no_id_on_record");
+    // The card did not supply the digits it is checked against, and nothing was bound.
+    assert_eq!(w.store.person_id_last4(huang).await.unwrap(), None);
+    assert!(w.store.binding_of(huang).await.unwrap().is_none());
+}

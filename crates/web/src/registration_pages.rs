@@ -47,7 +47,7 @@ use crate::registration_templates::{
 };
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
-use crate::upload::read_upload;
+use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId};
 
 /// The e-government portal (我的E政府) where portal-mode queries are run.
@@ -659,9 +659,24 @@ pub async fn batch_upload(
         messages: m.clone(),
         path: "/registrations/batch".into(),
     };
-    let upload = read_upload(&mut multipart, "file", MAX_BATCH_BYTES)
-        .await
-        .map_err(|_| malformed(&m))?;
+    let upload = match read_upload(&mut multipart, "file", MAX_BATCH_BYTES).await {
+        Ok(u) => u,
+        // Too large is 413, not "malformed".
+        Err(UploadError::TooLarge) => {
+            return Err(PageError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: if m.is_zh() {
+                    "檔案過大，請分批上傳".into()
+                } else {
+                    "The file is too large; upload it in parts".into()
+                },
+                operation_id: op.0.clone(),
+                messages: m.clone(),
+                path: "/registrations/batch".into(),
+            });
+        }
+        Err(UploadError::Malformed) => return Err(malformed(&m)),
+    };
     let (pairs, csv) = (upload.fields, upload.file);
     let posted = PostedRegistration::from_pairs(pairs);
     if !who.csrf_ok(&posted.csrf) {

@@ -14,7 +14,8 @@ use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{Actor, AuditAction, Outcome};
 use querywarden_domain::org::{Account, Person, PersonId, Role, StaffStatus, Unit, UnitId};
 use querywarden_domain::permission::personnel::{
-    PersonnelEffect, StaffChange, classify, effects_of,
+    MAX_STAFF_NAME_CHARS, MAX_STAFF_TITLE_CHARS, PersonnelEffect, StaffChange, classify,
+    effects_of, staff_text_problem,
 };
 use querywarden_domain::permission::{AdministratorDesk, PermissionRefusal, SupervisorDesk};
 use querywarden_domain::roc_date::RocDate;
@@ -145,6 +146,7 @@ fn parse_staff_csv(
     let mut errors = Vec::new();
     let mut records = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut ids: BTreeMap<NationalId, Account> = BTreeMap::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate();
     let bad = |line: usize, reason: &str| StaffRowError {
@@ -207,6 +209,21 @@ fn parse_staff_csv(
         let effective = RocDate::parse(f[6]).ok();
         if effective.is_none() {
             problems.push("生效日期不正確".into());
+        }
+        for (what, value, max) in [
+            ("姓名", f[2], MAX_STAFF_NAME_CHARS),
+            ("職稱", f[4], MAX_STAFF_TITLE_CHARS),
+        ] {
+            if let Some(p) = staff_text_problem(value, max) {
+                problems.push(format!("{what}{}", p.message_zh()));
+            }
+        }
+        // §2: one national ID, one member of staff.
+        if let (Some(id), Some(a)) = (&id, &account)
+            && let Some(other) = ids.insert(id.clone(), a.clone())
+            && other != *a
+        {
+            problems.push("同一身分證統一編號出現在兩個帳號".into());
         }
         if let Some(a) = &account {
             if !seen.insert(a.clone()) {
@@ -394,19 +411,26 @@ async fn apply_record(
         to_unit: rec.unit.clone(),
         effective: rec.effective,
     };
+    // HR's last four ID digits are kept whatever else the row says (an "unchanged" row too):
+    // card binding checks the card against them.
+    if let Some(l4) = &rec.id_last4 {
+        tx.set_person_id_last4(person.id, l4).await?;
+    }
     let grants = ctx.grants.get(&person.id).map(Vec::as_slice).unwrap_or(&[]);
     let effects = match effects_of(&change, grants) {
         Ok(e) => e,
         Err(PermissionRefusal::NoChange) => return Ok(StaffOutcome::Unchanged(person.id)),
         Err(r) => return Err(PermissionError::Refused(r)),
     };
+    // The same future change sent again (a re-imported file, a repeated SCIM push) is already
+    // recorded with its notices: once is enough.
+    if tx.pending_staff_change_exists(&change).await? {
+        return Ok(StaffOutcome::Unchanged(person.id));
+    }
     let title = rec.title.clone().unwrap_or_else(|| person.title.clone());
     let change_id = tx
         .insert_staff_change(&change, &title, source, by.map(|a| a.person), op.now)
         .await?;
-    if let Some(l4) = &rec.id_last4 {
-        tx.set_person_id_last4(person.id, l4).await?;
-    }
     // Grants: suspension and ending carry their own dates, so they are recorded now.
     for e in &effects {
         match e {
@@ -862,6 +886,14 @@ pub fn validate_scim_user(
         None => string_at(obj.get("displayName"), "displayName")?,
     };
     let title = string_at(obj.get("title"), "title")?;
+    for (what, value, max) in [
+        ("name", &name, MAX_STAFF_NAME_CHARS),
+        ("title", &title, MAX_STAFF_TITLE_CHARS),
+    ] {
+        if let Some(p) = value.as_deref().and_then(|v| staff_text_problem(v, max)) {
+            return Err(ScimError::invalid(format!("{what} {}", p.message_en())));
+        }
+    }
     let department = match obj.get(SCIM_ENTERPRISE) {
         Some(ext) => {
             if !ext.is_object() {

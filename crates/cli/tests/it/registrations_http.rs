@@ -282,8 +282,9 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
             .get(&format!("/registrations/{no}/results/C0101"))
             .await;
         assert_eq!(r.status(), 403);
+        // The row answers as a number that does not exist would (no probing of numbers).
         let r = huang.get(&format!("/registrations/{no}")).await;
-        assert_eq!(r.status(), 403);
+        assert_eq!(r.status(), 404);
 
         // The JSON API tells the same story.
         let j: serde_json::Value = lin
