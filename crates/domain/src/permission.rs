@@ -894,6 +894,7 @@ pub fn designated_approver(
         .find(|p| *p != app.applicant && !signed.contains(p) && !roster.inactive.contains(p));
     match found {
         Some(p) => Ok(p),
+        None if let Some(d) = director_countersigns_own(app, roster) => Ok(d),
         // The administrator's own application with no deputy set: say so precisely.
         None if step == Step::PermissionAdministrator
             && roster.administrator == Some(app.applicant) =>
@@ -902,6 +903,31 @@ pub fn designated_approver(
         }
         None => Err(PermissionRefusal::NoEligibleApprover(step)),
     }
+}
+
+/// §2, Form 1: the application of the administrator's supervisor — who would countersign it
+/// themselves — goes to the next level up at the countersign, as the administrator's own goes
+/// to the deputy: the director, even though the director also consented as the applicant's
+/// supervisor because nobody else stands above the applicant. Only then; whenever anyone
+/// else could countersign, the two signatures stay two people.
+fn director_countersigns_own(app: &PermissionApplication, roster: &Roster) -> Option<PersonId> {
+    if app.state.pending_step() != Some(Step::Countersign) {
+        return None;
+    }
+    let director = roster.director?;
+    if director == app.applicant || roster.inactive.contains(&director) {
+        return None;
+    }
+    let someone_else = roster
+        .candidates(app, Step::Countersign)
+        .into_iter()
+        .any(|p| p != director && p != app.applicant && !roster.inactive.contains(&p));
+    let director_steps: Vec<Step> = app
+        .current_round_steps()
+        .filter(|s| s.by == director)
+        .map(|s| s.step)
+        .collect();
+    (!someone_else && director_steps == [Step::UnitSupervisor]).then_some(director)
 }
 
 /// The capability to decide one step of one application (one round), held by the person
@@ -955,11 +981,17 @@ pub fn check_approver(
             PermissionRefusal::OwnApplication
         });
     }
-    // Form 1: the applicant's supervisor and the administrator's supervisor are two signatures.
-    if step == Step::Countersign && app.signed_in_round(Step::UnitSupervisor) == Some(actor.id) {
+    // Form 1: the applicant's supervisor and the administrator's supervisor are two
+    // signatures — except for the countersigner's own application (see
+    // `director_countersigns_own`).
+    let own_countersigner = director_countersigns_own(app, roster) == Some(actor.id);
+    if step == Step::Countersign
+        && !own_countersigner
+        && app.signed_in_round(Step::UnitSupervisor) == Some(actor.id)
+    {
         return Err(PermissionRefusal::SupervisorCountersigns);
     }
-    if app.current_round_steps().any(|s| s.by == actor.id) {
+    if !own_countersigner && app.current_round_steps().any(|s| s.by == actor.id) {
         return Err(PermissionRefusal::TwoSteps);
     }
     let designated = designated_approver(app, roster)?;

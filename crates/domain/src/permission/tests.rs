@@ -501,10 +501,31 @@ fn nobody_approves_their_own_application_at_any_step() {
         act(&mut app, zhang(), approve()),
         Err(PermissionRefusal::OwnApplication)
     );
-    // 秘書室 → none above; zhang() is excluded and zhou() already signed: nobody is left.
+    // 秘書室 → none above; zhang() is excluded: the countersign goes to the next level up,
+    // the director, who also consented because nobody else stands above zhang().
+    assert_eq!(designated_approver(&app, &roster()), Ok(zhou()));
+    act(&mut app, zhou(), approve()).unwrap();
+    assert!(matches!(app.state, ApplicationState::Approved { .. }));
+}
+
+#[test]
+fn the_director_signs_twice_only_when_nobody_else_can_countersign() {
+    // With another holder of the countersigner's role, the two signatures stay two people.
+    let mut r = roster();
+    r.admin_supervisors.push(xu());
+    let mut app = submitted(draft(zhang()));
+    let cap = check_approver(&app, &who(zhou()), &r).unwrap();
+    let t = decide(&app, &cap, approve(), today(), now()).unwrap();
+    app.steps.push(t.record);
+    app.state = t.state;
+    let cap = check_approver(&app, &who(wu()), &r).unwrap();
+    let t = decide(&app, &cap, approve_from(effective()), today(), now()).unwrap();
+    app.steps.push(t.record);
+    app.state = t.state;
+    assert_eq!(designated_approver(&app, &r), Ok(xu()));
     assert_eq!(
-        designated_approver(&app, &roster()),
-        Err(PermissionRefusal::NoEligibleApprover(Step::Countersign))
+        check_approver(&app, &who(zhou()), &r),
+        Err(PermissionRefusal::SupervisorCountersigns)
     );
 }
 
