@@ -2,10 +2,12 @@
 //! the configuration.
 
 pub mod audit;
+pub mod backup;
 pub mod config;
 pub mod demo;
 pub mod id;
 pub mod keys;
+pub mod restore;
 pub mod serve;
 pub mod simulator;
 pub mod usage_log;

@@ -38,6 +38,10 @@ enum Command {
     /// 勞保局平臺使用紀錄 / the BLI platform's usage records
     #[command(subcommand)]
     UsageLog(commands::usage_log::UsageLogCommand),
+    /// 線上備份資料庫（不含金鑰）/ back up the database online (keys not included)
+    Backup(commands::backup::BackupArgs),
+    /// 由備份還原並驗證稽核軌跡 / restore from a backup and verify the audit trail
+    Restore(commands::restore::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +68,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Audit(cmd) => commands::audit::run(cmd).await,
         Command::Keys(cmd) => commands::keys::run(cmd).await,
         Command::UsageLog(cmd) => commands::usage_log::run(cmd).await,
+        Command::Backup(args) => commands::backup::run(args).await,
+        Command::Restore(args) => commands::restore::run(args).await,
         Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
     }
 }
