@@ -23,6 +23,8 @@ use sha2::{Digest, Sha256};
 
 use crate::AppError;
 use crate::config::{Config, RevocationCheck};
+use crate::limits::{Limited, Limits};
+use querywarden_domain::rate_limit::Admission;
 
 /// The trust material and policies sign-in needs, loaded once at start.
 pub struct AuthContext {
@@ -32,6 +34,8 @@ pub struct AuthContext {
     pub lockout: LockoutPolicy,
     pub sessions: SessionPolicy,
     pub nonce_ttl: SignedDuration,
+    /// §3: attempts per account and per address (sign-in, unlock, password change, execution).
+    pub limits: Limits,
 }
 
 impl AuthContext {
@@ -58,6 +62,7 @@ impl AuthContext {
                 screen_lock_after: SignedDuration::from_mins(s.screen_lock_minutes as i64),
             },
             nonce_ttl: SignedDuration::from_secs(config.auth.nonce_ttl_seconds as i64),
+            limits: Limits::default(),
         })
     }
 
@@ -311,6 +316,25 @@ fn decode_b64(field: &str, value: &str) -> Result<Vec<u8>, AuthFailure> {
             "登入資料格式錯誤，請重新整理頁面後再試一次",
         )
     })
+}
+
+/// §3: counts one password attempt against the limits of its keys; the refusal, if any.
+fn over_limit(
+    ctx: &AuthContext,
+    checks: &[(Limited, String)],
+    now: Timestamp,
+) -> Option<AuthFailure> {
+    let mut refused = None;
+    for (what, key) in checks {
+        if let Admission::Refused { retry_after, .. } = ctx.limits.admit(*what, key, now) {
+            let secs = retry_after.as_secs().max(1);
+            refused = Some(refusal(
+                "rate.limited",
+                &format!("嘗試次數過多，請 {secs} 秒後再試"),
+            ));
+        }
+    }
+    refused
 }
 
 /// §3: counts one failed password inside `tx` — one statement that increments and returns
@@ -624,6 +648,15 @@ async fn finish_login(
         )
         .await;
     }
+    // §3: password attempts per account and per address are bounded, beyond the lockout
+    // (one address trying many accounts with a stolen card is stopped here too).
+    let mut checks = vec![(Limited::SignInAccount, person.id.to_string())];
+    if let Some(addr) = &req.client_addr {
+        checks.push((Limited::SignInAddress, addr.clone()));
+    }
+    if let Some(f) = over_limit(ctx, &checks, now) {
+        return refuse(store, req, Some(&person), f, now).await;
+    }
     // 4. The password, unless the account is locked out.
     let Some(creds) = store.credentials(person.id).await? else {
         return refuse(
@@ -864,16 +897,29 @@ pub async fn refuse_malformed_login(
     now: Timestamp,
     request_id: &str,
 ) -> Result<AuthFailure, AppError> {
+    let failure = AuthFailure::new(
+        "login.malformed_format",
+        "登入資料格式錯誤，請重新整理頁面後再試一次",
+    );
+    refuse_sign_in(store, account, client_addr, failure, now, request_id).await
+}
+
+/// A sign-in attempt refused before any check ran (a malformed field, too many attempts):
+/// audited like every sign-in refusal.
+pub async fn refuse_sign_in(
+    store: &Store,
+    account: &str,
+    client_addr: Option<String>,
+    failure: AuthFailure,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<AuthFailure, AppError> {
     let attempt = Attempt {
         account: account.to_string(),
         password: String::new(),
         client_addr,
         request_id: request_id.to_string(),
     };
-    let failure = AuthFailure::new(
-        "login.malformed_format",
-        "登入資料格式錯誤，請重新整理頁面後再試一次",
-    );
     let mut tx = store.begin().await?;
     tx.append_audit(
         &login_event(&attempt, None, now).outcome(Outcome::Refused(failure.code.clone())),
@@ -921,6 +967,16 @@ pub async fn unlock(
             "login.account_locked",
             "帳號暫時鎖定，請稍後再試",
         )));
+    }
+    if let Some(f) = over_limit(ctx, &[(Limited::Unlock, who.person.id.to_string())], now) {
+        let mut tx = store.begin().await?;
+        tx.append_audit(
+            &session_event(who, AuditAction::SessionUnlocked, now, request_id)
+                .outcome(Outcome::Refused(f.code.clone())),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Err(f));
     }
     let hash = creds.password_hash.clone();
     let ok = blocking(move || verify_password(&password, &hash)).await?;
@@ -1017,6 +1073,10 @@ pub async fn change_password(
             "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
         ))
         .await;
+    }
+    let checks = [(Limited::PasswordChange, who.person.id.to_string())];
+    if let Some(f) = over_limit(ctx, &checks, now) {
+        return refused(f).await;
     }
     if let Err(r) = check_password_policy(who.person.account.as_str(), &new) {
         return refused(r.into()).await;

@@ -18,6 +18,7 @@ pub mod execution;
 pub mod grants;
 pub mod jobs;
 pub mod keys;
+pub mod limits;
 pub mod oversight;
 pub mod permission;
 pub mod registration;
@@ -154,6 +155,20 @@ impl App {
                 connector,
             }),
         })
+    }
+
+    /// Counts one attempt against its rate limit (§3).
+    pub fn admit(
+        &self,
+        what: limits::Limited,
+        key: &str,
+        now: Timestamp,
+    ) -> querywarden_domain::rate_limit::Admission {
+        match &self.inner.auth {
+            Some(ctx) => ctx.limits.admit(what, key, now),
+            // Nobody can sign in, so nobody reaches a limited action.
+            None => querywarden_domain::rate_limit::Admission::Admitted,
+        }
     }
 
     pub fn store(&self) -> &Store {

@@ -1104,3 +1104,27 @@ async fn a_card_is_not_bound_to_an_account_whose_id_digits_are_not_on_record() {
     assert_eq!(w.store.person_id_last4(huang).await.unwrap(), None);
     assert!(w.store.binding_of(huang).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn password_attempts_per_account_are_rate_limited_beyond_the_lockout() {
+    let w = world().await;
+    let limit = querywarden_app::limits::Limited::SignInAccount.limit().max;
+    // The lockout stops wrong passwords after five; the limit bounds every attempt that
+    // reaches the password check, right ones included.
+    let mut codes = Vec::new();
+    for i in 0..=limit {
+        let req = request(
+            &w,
+            &w.lin_card,
+            "lin.meiling",
+            "wrong-password-0000",
+            &format!("f{i}"),
+        )
+        .await;
+        codes.push(refused_code(&w, req).await);
+    }
+    assert_eq!(codes.last().map(String::as_str), Some("rate.limited"));
+    assert_eq!(last_failure_outcome(&w).await, "refused:rate.limited");
+    // Only the five wrong passwords before the lock were counted as guesses.
+    assert_eq!(failed_count(&w, w.lin).await, 5);
+}

@@ -12,6 +12,7 @@ pub mod org;
 pub mod oversight;
 pub mod permission;
 pub mod policy;
+pub mod rate_limit;
 pub mod registration;
 pub mod retention;
 pub mod roc_date;

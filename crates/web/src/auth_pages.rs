@@ -199,10 +199,10 @@ pub async fn login(
             Ok(res)
         }
         Err(f) => {
-            let status = if f.code == "login.account_locked" {
-                StatusCode::LOCKED
-            } else {
-                StatusCode::UNAUTHORIZED
+            let status = match f.code.as_str() {
+                "login.account_locked" => StatusCode::LOCKED,
+                "rate.limited" => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
             };
             Ok(page_error(status, account, f, m))
         }

@@ -396,6 +396,13 @@ pub async fn execute(
     Path(no): Path<String>,
     Json(body): Json<ExecutionBody>,
 ) -> Result<Response, ApiError> {
+    let checks = [(
+        querywarden_app::limits::Limited::Execution,
+        who.person.id.to_string(),
+    )];
+    if let Some(e) = crate::session::over_limit(&state, &who, &checks, &op.0).await {
+        return Err(e);
+    }
     let no = no_of(&no, &op)?;
     let items = match &body.items {
         None => None,

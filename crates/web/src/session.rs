@@ -266,3 +266,43 @@ pub async fn upload_refused(
     .err()
     .map(|e| ApiError::internal(&e, op))
 }
+
+/// §3: counts this attempt against each of its rate limits (`(what, key)`); over a limit, the
+/// answer is 429 in the project's error, and the first refusal of the window is recorded
+/// through the app (the rest of a flood would only flood the trail).
+pub async fn over_limit(
+    state: &AppState,
+    who: &SignedIn,
+    checks: &[(querywarden_app::limits::Limited, String)],
+    op: &str,
+) -> Option<ApiError> {
+    let now = jiff::Timestamp::now();
+    let mut refused = None;
+    for (what, key) in checks {
+        if let querywarden_domain::rate_limit::Admission::Refused { retry_after, first } =
+            state.app.admit(*what, key, now)
+        {
+            refused = Some((retry_after, first));
+        }
+    }
+    let (retry_after, first) = refused?;
+    if first
+        && let Err(e) =
+            auth::refuse_request(state.app.store(), who, "rate.limited", None, now, op).await
+    {
+        return Some(ApiError::internal(&e, op));
+    }
+    Some(too_many(retry_after, op))
+}
+
+/// 429 with the seconds to wait.
+pub fn too_many(retry_after: jiff::SignedDuration, op: &str) -> ApiError {
+    let secs = retry_after.as_secs().max(1);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate.limited",
+        format!("嘗試次數過多，請 {secs} 秒後再試"),
+        format!("too many attempts; try again in {secs} seconds"),
+        op,
+    )
+}
