@@ -45,7 +45,7 @@ use crate::registration_templates::{
     RegisterPage, RegistrationPage, RequestListPage, RequestNewPage, RequestPage, RequestRow,
     ResultLine, ResultPage, SentRow, SubjectLine, SummaryRow, today_in,
 };
-use crate::session::{PageSession, csrf_refused};
+use crate::session::{PageSession, csrf_refused, upload_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
 use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId};
@@ -549,6 +549,9 @@ pub async fn register_form(
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     if !may_register(&who.person) {
+        if let Some(e) = upload_refused(&state, &who, "registration.not_allowed", &op.0).await {
+            return Ok(e.into_response());
+        }
         return Ok(forbidden(m, &op, "/registrations/new"));
     }
     let fail = internal(&m, &op, "/registrations/new");
@@ -630,6 +633,9 @@ pub async fn batch_form(
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     if !may_register(&who.person) {
+        if let Some(e) = upload_refused(&state, &who, "registration.not_allowed", &op.0).await {
+            return Ok(e.into_response());
+        }
         return Ok(forbidden(m, &op, "/registrations/batch"));
     }
     let fail = internal(&m, &op, "/registrations/batch");
@@ -683,6 +689,9 @@ pub async fn batch_upload(
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     if !may_register(&who.person) {
+        if let Some(e) = upload_refused(&state, &who, "registration.not_allowed", &op.0).await {
+            return Ok(e.into_response());
+        }
         return Ok(forbidden(m, &op, "/registrations/batch"));
     }
     let text = csv.and_then(|b| String::from_utf8(b).ok());

@@ -246,8 +246,9 @@ impl FromRequestParts<AppState> for LockedOrNot {
     }
 }
 
-/// An upload refused for its bytes (too large, not UTF-8 text), recorded through the app
-/// before the answer goes out (§9: every refusal is on the trail).
+/// A request refused at the web edge for something the app never saw (an upload too large or
+/// not UTF-8 text, a form of another role), recorded through the app before the answer goes
+/// out (§9: every refusal is on the trail). `Some` only if recording it failed.
 pub async fn upload_refused(
     state: &AppState,
     who: &SignedIn,

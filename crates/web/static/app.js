@@ -46,9 +46,36 @@
     });
   }
 
+  // The DEMO card signs only for someone who knows the account's password (§3: two
+  // factors, in the demo too); its refusal is shown like the server's sign-in refusal.
+  function showLoginError(message, code) {
+    var old = document.getElementById("login-error");
+    if (old) { old.parentNode.removeChild(old); }
+    var box = document.createElement("div");
+    box.className = "error";
+    box.id = "login-error";
+    box.setAttribute("role", "alert");
+    var p = document.createElement("p");
+    p.textContent = message;
+    var c = document.createElement("code");
+    c.textContent = code;
+    var p2 = document.createElement("p");
+    p2.appendChild(c);
+    box.appendChild(p);
+    box.appendChild(p2);
+    var form = document.getElementById("login-form");
+    form.parentNode.insertBefore(box, form);
+  }
+
   function signWithDemoCard(account, nonce, password) {
     return post("/demo/card/sign", { account: account, nonce: nonce, password: password }).then(function (r) {
-      if (!r.ok) { return r.json().then(function (e) { throw new Error(e.error ? e.error.message : "demo signer failed"); }); }
+      if (!r.ok) {
+        return r.json().then(function (e) {
+          var err = e.error || { message: "demo signer failed", code: "demo.failed" };
+          showLoginError(err.message, err.code);
+          throw new Error(err.message);
+        });
+      }
       return r.json();
     });
   }
