@@ -65,6 +65,9 @@
     box.appendChild(p2);
     var form = document.getElementById("login-form");
     form.parentNode.insertBefore(box, form);
+    // As after the server's refusal: the password is not kept in the form.
+    var password = document.getElementById("password");
+    if (password) { password.value = ""; }
   }
 
   function signWithDemoCard(account, nonce, password) {
