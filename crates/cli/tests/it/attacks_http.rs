@@ -146,3 +146,96 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
         }
     });
 }
+
+/// Every outcome of the trail's records, read from the stopped demo's database.
+async fn outcomes(db: &std::path::Path) -> Vec<(String, String)> {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display()))
+        .await
+        .unwrap();
+    sqlx::query_as("SELECT action, outcome FROM audit_records ORDER BY seq")
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+}
+
+#[test]
+fn refusals_at_the_edges_are_on_the_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = spawn_demo_fast(&data);
+    let url = demo.url.clone();
+    rt().block_on(async {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let no = registered(&lin).await;
+        // A form without its CSRF token.
+        let r = lin
+            .post(&format!("/registrations/{no}/cancel"), &[], false)
+            .await;
+        assert_eq!(r.status(), 403);
+        // Pages of another role.
+        assert_eq!(lin.get("/audit").await.status(), 403);
+        assert_eq!(lin.get("/admin/usage-log").await.status(), 403);
+        assert_eq!(lin.get("/admin/bind-card").await.status(), 403);
+        // SCIM: no token, the wrong media type, an invalid user, an oversize body.
+        let c = client();
+        let scim = |token: Option<&'static str>, media: &'static str, body: String| {
+            let mut r = c
+                .post(format!("{url}/scim/v2/Users"))
+                .header("content-type", media)
+                .body(body);
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            r.send()
+        };
+        let token = Some(super::permissions_http::SCIM_TOKEN);
+        let cases = [
+            (None, "application/scim+json", "{}".to_string(), 401),
+            (token, "text/plain", "{}".to_string(), 415),
+            (
+                token,
+                "application/scim+json",
+                "{\"userName\": 5}".to_string(),
+                400,
+            ),
+            (
+                token,
+                "application/scim+json",
+                "x".repeat(3 * 1024 * 1024),
+                413,
+            ),
+        ];
+        for (token, media, body, status) in cases {
+            assert_eq!(scim(token, media, body).await.unwrap().status(), status);
+        }
+        // A request on a locked screen.
+        let r = lin
+            .api_post("/api/v1/session/lock", serde_json::json!({}))
+            .await;
+        assert!(r.status().is_success());
+        assert_eq!(lin.get("/api/v1/me").await.status(), 423);
+    });
+    drop(demo);
+    let got = rt().block_on(outcomes(&data.join("querywarden.sqlite")));
+    let has = |action: &str, outcome: &str| {
+        got.iter()
+            .any(|(a, o)| a == action && o == &format!("refused:{outcome}"))
+    };
+    for (action, outcome) in [
+        ("access.refused", "session.csrf"),
+        ("access.refused", "audit.not_reader"),
+        ("access.refused", "usage_log.not_administrator"),
+        ("access.refused", "permission.not_administrator"),
+        ("access.refused", "session.locked"),
+        ("admin.staff.status_changed", "scim.unauthorized"),
+        ("admin.staff.status_changed", "scim.media_type"),
+        ("admin.staff.status_changed", "scim.invalidSyntax"),
+        ("admin.staff.status_changed", "scim.too_large"),
+    ] {
+        assert!(
+            has(action, outcome),
+            "{action} refused:{outcome} in {got:?}"
+        );
+    }
+}

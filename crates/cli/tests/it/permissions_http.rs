@@ -14,7 +14,7 @@ const LIN_ID: &str = "A100131234";
 /// wu.zhiming's.
 const WU_ID: &str = "F100144567";
 /// The demo's SCIM bearer token.
-const SCIM_TOKEN: &str = "demo-scim-token-115";
+pub(crate) const SCIM_TOKEN: &str = "demo-scim-token-115";
 
 struct Who {
     cookie: String,
