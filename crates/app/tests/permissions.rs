@@ -1355,3 +1355,55 @@ async fn staff_rows_keep_one_id_per_person_bounded_names_and_each_future_change_
     let lin = w.id("lin.meiling").await;
     assert_eq!(w.store.staff_changes_of(lin).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_deputy_holds_the_administrators_desk_only_during_a_registered_absence_and_is_recorded_as_standing_in() {
+    let w = World::new().await;
+    let li = w.id("li.guowei").await;
+    let wu = w.id("wu.zhiming").await;
+    let lin = w.id("lin.meiling").await;
+    // The administrator is at work: the deputy has no desk, and the refusal is audited.
+    assert_eq!(
+        refusal_code(permission::administrator_desk(&w.store, &w.policy, li, &op()).await),
+        "permission.deputy_out_of_scope"
+    );
+    assert!(
+        w.refusals()
+            .await
+            .contains(&"refused:permission.deputy_out_of_scope".to_string())
+    );
+    // The administrator's absence is registered (account disabled): the deputy stands in.
+    let mut tx = w.store.begin().await.unwrap();
+    tx.disable_account(wu, querywarden_storage::DisableReason::Idle, None, monday())
+        .await
+        .unwrap();
+    tx.disable_account(
+        lin,
+        querywarden_storage::DisableReason::Idle,
+        None,
+        monday(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let desk = permission::administrator_desk(&w.store, &w.policy, li, &op())
+        .await
+        .unwrap();
+    assert_eq!(desk.acting_for(), Some(wu));
+    assert!(enable_account(&w.store, &desk, lin, &op()).await.unwrap());
+    let enabled = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("admin.account.enabled".into()),
+            limit: 5,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let entry = String::from_utf8_lossy(&enabled[0].entry).into_owned();
+    assert!(entry.contains("代理"), "{entry}");
+    assert!(
+        entry.contains(&format!("\"acting_for\":{}", wu.get())),
+        "{entry}"
+    );
+}
