@@ -1357,7 +1357,7 @@ async fn staff_rows_keep_one_id_per_person_bounded_names_and_each_future_change_
 }
 
 #[tokio::test]
-async fn the_deputy_holds_the_administrators_desk_only_during_a_registered_absence_and_is_recorded_as_standing_in() {
+async fn the_deputy_holds_the_desk_only_while_the_administrator_is_absent_and_as_deputy() {
     let w = World::new().await;
     let li = w.id("li.guowei").await;
     let wu = w.id("wu.zhiming").await;

@@ -39,6 +39,11 @@ fn describe(status: StatusCode) -> (&'static str, &'static str, &'static str) {
             "this address does not accept this method",
         ),
         StatusCode::NOT_FOUND => ("request.not_found", "找不到這個頁面", "not found"),
+        s if s.is_server_error() => (
+            "request.failed",
+            "系統發生錯誤，您的操作沒有完成，也沒有任何資料被更改。",
+            "The system failed; your action was not completed and nothing was changed.",
+        ),
         _ => (
             "request.malformed",
             "送出的資料格式不正確，請檢查後再試",
