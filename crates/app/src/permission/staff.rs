@@ -598,16 +598,10 @@ pub async fn import_staff_csv(
 ) -> Result<StaffImportReport, StaffImportError> {
     let units = store.units().await.map_err(PermissionError::from)?;
     let ctx = staff_context(store).await?;
-    let mut last4s = BTreeMap::new();
-    for p in ctx.persons.values() {
-        if let Some(l) = store
-            .person_id_last4(p.id)
-            .await
-            .map_err(PermissionError::from)?
-        {
-            last4s.insert(p.id, l);
-        }
-    }
+    let last4s = store
+        .person_id_last4s()
+        .await
+        .map_err(PermissionError::from)?;
     let by = Some(Actor {
         person: desk.person(),
         role: Some(Role::PermissionAdministrator),
