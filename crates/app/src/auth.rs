@@ -23,6 +23,8 @@ use sha2::{Digest, Sha256};
 
 use crate::AppError;
 use crate::config::{Config, RevocationCheck};
+use crate::limits::{Limited, Limits};
+use querywarden_domain::rate_limit::Admission;
 
 /// The trust material and policies sign-in needs, loaded once at start.
 pub struct AuthContext {
@@ -34,6 +36,8 @@ pub struct AuthContext {
     pub lockout: LockoutPolicy,
     pub sessions: SessionPolicy,
     pub nonce_ttl: SignedDuration,
+    /// §3: attempts per account and per address (sign-in, unlock, password change, execution).
+    pub limits: Limits,
 }
 
 impl AuthContext {
@@ -60,6 +64,7 @@ impl AuthContext {
                 screen_lock_after: SignedDuration::from_mins(s.screen_lock_minutes as i64),
             },
             nonce_ttl: SignedDuration::from_secs(config.auth.nonce_ttl_seconds as i64),
+            limits: Limits::default(),
         })
     }
 
@@ -332,6 +337,132 @@ fn decode_b64(field: &str, value: &str) -> Result<Vec<u8>, AuthFailure> {
     })
 }
 
+/// §3: counts one password attempt against the limits of its keys; the refusal, if any.
+fn over_limit(
+    ctx: &AuthContext,
+    checks: &[(Limited, String)],
+    now: Timestamp,
+) -> Option<AuthFailure> {
+    let mut refused = None;
+    for (what, key) in checks {
+        if let Admission::Refused { retry_after, .. } = ctx.limits.admit(*what, key, now) {
+            let secs = retry_after.as_secs().max(1);
+            refused = Some(refusal(
+                "rate.limited",
+                &format!("嘗試次數過多，請 {secs} 秒後再試"),
+            ));
+        }
+    }
+    refused
+}
+
+/// §3: counts one failed password inside `tx` — one statement that increments and returns
+/// the count, so parallel failures each count — and says what it did to the account.
+async fn count_failure(
+    tx: &mut querywarden_storage::WriteTx,
+    ctx: &AuthContext,
+    person: &Person,
+    now: Timestamp,
+) -> Result<FailureOutcome, AppError> {
+    let until = now.saturating_add(ctx.lockout.lockout).unwrap_or(now);
+    let failures = tx
+        .count_login_failure(person.id, ctx.lockout.max_failures, until)
+        .await?;
+    Ok(ctx.lockout.on_failure(failures.saturating_sub(1), now))
+}
+
+/// A wrong password at sign-in (or at the demo signer): counted towards the lockout in the
+/// same transaction as its audit record; the failure that reaches the lockout locks.
+async fn wrong_password(
+    store: &Store,
+    ctx: &AuthContext,
+    req: &Attempt,
+    person: &Person,
+    now: Timestamp,
+) -> Result<AuthFailure, AppError> {
+    let mut tx = store.begin().await?;
+    let failure = match count_failure(&mut tx, ctx, person, now).await? {
+        FailureOutcome::Counted { remaining, .. } => refusal(
+            "login.wrong_password",
+            &format!("密碼錯誤（再錯 {remaining} 次將鎖定帳號）"),
+        ),
+        FailureOutcome::LockedUntil(until) => {
+            let mut e = AuditEvent::system(now, AuditAction::AccountLocked, req.request_id.clone())
+                .on("account", person.account.as_str())
+                .by(Actor {
+                    person: person.id,
+                    role: None,
+                })
+                .detail("locked_until", until.to_string());
+            e.client_addr = req.client_addr.clone();
+            tx.append_audit(&e).await?;
+            refusal(
+                "login.account_locked",
+                "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
+            )
+        }
+    };
+    tx.append_audit(
+        &login_event(req, Some(person), now)
+            .outcome(Outcome::Refused("login.wrong_password".into())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(failure)
+}
+
+/// DEMO only (§3 as the demo shows it): the demo card signs for an account only for someone
+/// who knows its password, so the demo keeps the real two factors and its signer cannot be
+/// used to sign anything for anyone. A wrong password counts and is audited like a sign-in
+/// failure.
+pub async fn demo_card_holder(
+    store: &Store,
+    ctx: &AuthContext,
+    account: &str,
+    password: String,
+    client_addr: Option<String>,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Result<(), AuthFailure>, AppError> {
+    let attempt = Attempt {
+        account: account.to_string(),
+        password: String::new(),
+        client_addr,
+        request_id: request_id.to_string(),
+    };
+    let wrong = || refusal("login.wrong_password", "密碼錯誤");
+    let person = match Account::parse(account) {
+        Ok(a) => store.person_by_account(&a).await?,
+        Err(_) => None,
+    };
+    let Some(person) = person else {
+        return Ok(refuse(store, &attempt, None, wrong(), now)
+            .await?
+            .map(|_| ()));
+    };
+    let Some(creds) = store.credentials(person.id).await? else {
+        return Ok(refuse(store, &attempt, Some(&person), wrong(), now)
+            .await?
+            .map(|_| ()));
+    };
+    if ctx.lockout.is_locked(creds.locked_until, now) {
+        let locked = refusal(
+            "login.account_locked",
+            "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
+        );
+        return Ok(refuse(store, &attempt, Some(&person), locked, now)
+            .await?
+            .map(|_| ()));
+    }
+    let hash = creds.password_hash;
+    if blocking(move || verify_password(&password, &hash)).await? {
+        return Ok(Ok(()));
+    }
+    Ok(Err(
+        wrong_password(store, ctx, &attempt, &person, now).await?
+    ))
+}
+
 /// Signs a person in. The outer `Result` is a system failure; the inner one a refusal the
 /// person sees (already audited).
 pub async fn login(
@@ -536,6 +667,15 @@ async fn finish_login(
         )
         .await;
     }
+    // §3: password attempts per account and per address are bounded, beyond the lockout
+    // (one address trying many accounts with a stolen card is stopped here too).
+    let mut checks = vec![(Limited::SignInAccount, person.id.to_string())];
+    if let Some(addr) = &req.client_addr {
+        checks.push((Limited::SignInAddress, addr.clone()));
+    }
+    if let Some(f) = over_limit(ctx, &checks, now) {
+        return refuse(store, req, Some(&person), f, now).await;
+    }
     // 4. The password, unless the account is locked out.
     let Some(creds) = store.credentials(person.id).await? else {
         return refuse(
@@ -563,50 +703,29 @@ async fn finish_login(
     let password = req.password.clone();
     let hash = creds.password_hash.clone();
     if !blocking(move || verify_password(&password, &hash)).await? {
-        let outcome = ctx.lockout.on_failure(creds.failed_count, now);
-        let mut tx = store.begin().await?;
-        let failure = match outcome {
-            FailureOutcome::Counted {
-                failures,
-                remaining,
-            } => {
-                tx.set_login_failures(person.id, failures, None).await?;
-                refusal(
-                    "login.wrong_password",
-                    &format!("密碼錯誤（再錯 {remaining} 次將鎖定帳號）"),
-                )
-            }
-            FailureOutcome::LockedUntil(until) => {
-                tx.set_login_failures(person.id, creds.failed_count + 1, Some(until))
-                    .await?;
-                let mut e =
-                    AuditEvent::system(now, AuditAction::AccountLocked, req.request_id.clone())
-                        .on("account", person.account.as_str())
-                        .by(Actor {
-                            person: person.id,
-                            role: None,
-                        })
-                        .detail("locked_until", until.to_string());
-                e.client_addr = req.client_addr.clone();
-                tx.append_audit(&e).await?;
-                refusal(
-                    "login.account_locked",
-                    "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
-                )
-            }
-        };
-        tx.append_audit(
-            &login_event(req, Some(&person), now)
-                .outcome(Outcome::Refused("login.wrong_password".into())),
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(Err(failure));
+        return Ok(Err(wrong_password(store, ctx, req, &person, now).await?));
     }
     // 5. In: end any other live session (§3: one person, one session), start this one.
     let token = random_token()?;
     let csrf = random_token()?;
     let mut tx = store.begin().await?;
+    // §3: failures counted in parallel while this password was being checked may have
+    // locked the account; the lock wins.
+    if ctx
+        .lockout
+        .is_locked(tx.login_locked_until(person.id).await?, now)
+    {
+        let failure = refusal(
+            "login.account_locked",
+            "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
+        );
+        tx.append_audit(
+            &login_event(req, Some(&person), now).outcome(Outcome::Refused(failure.code.clone())),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Err(failure));
+    }
     tx.set_login_failures(person.id, 0, None).await?;
     let ended = tx
         .end_live_sessions(person.id, "replaced_by_new_login", now)
@@ -709,9 +828,27 @@ pub async fn authenticate(
         return Ok(Err(SessionRefusal::Disabled));
     }
     if status == SessionStatus::Locked {
+        if !session.locked {
+            // §3: idle past the screen-lock time; the server locks it (the data stays hidden
+            // until the password unlocks it), whether or not the page's script ran.
+            let mut tx = store.begin().await?;
+            tx.set_session_locked_idle(&session.token_hash).await?;
+            tx.append_audit(
+                &AuditEvent::system(now, AuditAction::SessionLocked, crate::new_request_id())
+                    .on("session", &session.token_hash[..16])
+                    .by(Actor {
+                        person: person.id,
+                        role: None,
+                    })
+                    .detail("reason", "idle"),
+            )
+            .await?;
+            tx.commit().await?;
+        }
         return Ok(Err(SessionRefusal::Locked));
     }
-    if now.duration_since(session.last_seen_at) >= SignedDuration::from_mins(1) {
+    // Touched often enough that the server's idle lock never comes much before the page's.
+    if now.duration_since(session.last_seen_at) >= SignedDuration::from_secs(15) {
         let mut tx = store.begin().await?;
         tx.touch_session(&session.token_hash, now).await?;
         tx.commit().await?;
@@ -748,6 +885,67 @@ fn session_event(
     AuditEvent::system(now, action, request_id)
         .on("session", &who.session.token_hash[..16])
         .by(who.actor())
+}
+
+/// §3, §9: a request refused before it reached a use case — a form whose CSRF token does not
+/// match its session's, or a request on a locked screen — recorded with its code like every
+/// other refusal. The web layer calls this; it never writes storage itself.
+pub async fn refuse_request(
+    store: &Store,
+    who: &SignedIn,
+    code: &str,
+    client_addr: Option<String>,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<(), AppError> {
+    let mut e = session_event(who, AuditAction::AccessRefused, now, request_id)
+        .outcome(Outcome::Refused(code.to_string()));
+    e.client_addr = client_addr;
+    let mut tx = store.begin().await?;
+    tx.append_audit(&e).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A sign-in form whose signature format is neither PKCS#7 nor PKCS#1: refused and audited
+/// like every other malformed sign-in field.
+pub async fn refuse_malformed_login(
+    store: &Store,
+    account: &str,
+    client_addr: Option<String>,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<AuthFailure, AppError> {
+    let failure = AuthFailure::new(
+        "login.malformed_format",
+        "登入資料格式錯誤，請重新整理頁面後再試一次",
+    );
+    refuse_sign_in(store, account, client_addr, failure, now, request_id).await
+}
+
+/// A sign-in attempt refused before any check ran (a malformed field, too many attempts):
+/// audited like every sign-in refusal.
+pub async fn refuse_sign_in(
+    store: &Store,
+    account: &str,
+    client_addr: Option<String>,
+    failure: AuthFailure,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<AuthFailure, AppError> {
+    let attempt = Attempt {
+        account: account.to_string(),
+        password: String::new(),
+        client_addr,
+        request_id: request_id.to_string(),
+    };
+    let mut tx = store.begin().await?;
+    tx.append_audit(
+        &login_event(&attempt, None, now).outcome(Outcome::Refused(failure.code.clone())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(failure)
 }
 
 /// §3: lock the screen (the page asks after inactivity, or the person clicks "lock now").
@@ -789,9 +987,24 @@ pub async fn unlock(
             "帳號暫時鎖定，請稍後再試",
         )));
     }
+    if let Some(f) = over_limit(ctx, &[(Limited::Unlock, who.person.id.to_string())], now) {
+        let mut tx = store.begin().await?;
+        tx.append_audit(
+            &session_event(who, AuditAction::SessionUnlocked, now, request_id)
+                .outcome(Outcome::Refused(f.code.clone())),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Err(f));
+    }
     let hash = creds.password_hash.clone();
     let ok = blocking(move || verify_password(&password, &hash)).await?;
     let mut tx = store.begin().await?;
+    // §3: a lock counted in parallel while this password was checked wins.
+    let ok = ok
+        && !ctx
+            .lockout
+            .is_locked(tx.login_locked_until(who.person.id).await?, now);
     if ok {
         tx.set_login_failures(who.person.id, 0, None).await?;
         tx.set_session_locked(&who.session.token_hash, false, now)
@@ -806,14 +1019,9 @@ pub async fn unlock(
         tx.commit().await?;
         return Ok(Ok(()));
     }
-    let failure = match ctx.lockout.on_failure(creds.failed_count, now) {
-        FailureOutcome::Counted { failures, .. } => {
-            tx.set_login_failures(who.person.id, failures, None).await?;
-            refusal("login.wrong_password", "密碼錯誤")
-        }
+    let failure = match count_failure(&mut tx, ctx, &who.person, now).await? {
+        FailureOutcome::Counted { .. } => refusal("login.wrong_password", "密碼錯誤"),
         FailureOutcome::LockedUntil(until) => {
-            tx.set_login_failures(who.person.id, creds.failed_count + 1, Some(until))
-                .await?;
             tx.end_session(&who.session.token_hash, "locked_out", now)
                 .await?;
             tx.append_audit(
@@ -852,23 +1060,49 @@ pub async fn logout(
 }
 
 /// Changes the password (first sign-in, or by choice): policy, history of the last 3.
+/// §3: a wrong current password counts towards the lockout like a wrong sign-in (it is the
+/// same secret, guessed from an open session), and every refusal is audited.
 pub async fn change_password(
     store: &Store,
+    ctx: &AuthContext,
     who: &SignedIn,
     current: String,
     new: String,
     now: Timestamp,
     request_id: &str,
 ) -> Result<Result<(), AuthFailure>, AppError> {
+    let event = || {
+        AuditEvent::system(now, AuditAction::PasswordChanged, request_id)
+            .on("account", who.person.account.as_str())
+            .by(who.actor())
+    };
+    let refused = |failure: AuthFailure| async move {
+        let mut tx = store.begin().await?;
+        tx.append_audit(&event().outcome(Outcome::Refused(failure.code.clone())))
+            .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(Err(failure))
+    };
+    let Some(creds) = store.credentials(who.person.id).await? else {
+        return refused(refusal("login.no_password", "此帳號尚未設定密碼")).await;
+    };
+    if ctx.lockout.is_locked(creds.locked_until, now) {
+        return refused(refusal(
+            "login.account_locked",
+            "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
+        ))
+        .await;
+    }
+    let checks = [(Limited::PasswordChange, who.person.id.to_string())];
+    if let Some(f) = over_limit(ctx, &checks, now) {
+        return refused(f).await;
+    }
     if let Err(r) = check_password_policy(who.person.account.as_str(), &new) {
-        return Ok(Err(r.into()));
+        return refused(r.into()).await;
     }
     if current == new {
-        return Ok(Err(PasswordRejection::SameAsCurrent.into()));
+        return refused(PasswordRejection::SameAsCurrent.into()).await;
     }
-    let Some(creds) = store.credentials(who.person.id).await? else {
-        return Ok(Err(refusal("login.no_password", "此帳號尚未設定密碼")));
-    };
     let history = store.password_history(who.person.id, 3).await?;
     let hash = creds.password_hash.clone();
     let (current_ok, reused, new_hash) = blocking(move || {
@@ -878,20 +1112,39 @@ pub async fn change_password(
     })
     .await?;
     if !current_ok {
-        return Ok(Err(refusal("password.current_wrong", "目前密碼不正確")));
+        let mut tx = store.begin().await?;
+        let failure = match count_failure(&mut tx, ctx, &who.person, now).await? {
+            FailureOutcome::Counted { remaining, .. } => refusal(
+                "password.current_wrong",
+                &format!("目前密碼不正確（再錯 {remaining} 次將鎖定帳號）"),
+            ),
+            FailureOutcome::LockedUntil(until) => {
+                tx.end_session(&who.session.token_hash, "locked_out", now)
+                    .await?;
+                tx.append_audit(
+                    &session_event(who, AuditAction::AccountLocked, now, request_id)
+                        .detail("locked_until", until.to_string()),
+                )
+                .await?;
+                refusal(
+                    "login.account_locked",
+                    "密碼錯誤次數過多，帳號暫時鎖定並已登出",
+                )
+            }
+        };
+        tx.append_audit(&event().outcome(Outcome::Refused(failure.code.clone())))
+            .await?;
+        tx.commit().await?;
+        return Ok(Err(failure));
     }
     if reused {
-        return Ok(Err(PasswordRejection::Reused.into()));
+        return refused(PasswordRejection::Reused.into()).await;
     }
     let mut tx = store.begin().await?;
     tx.set_password(who.person.id, &new_hash?, false, now)
         .await?;
-    tx.append_audit(
-        &AuditEvent::system(now, AuditAction::PasswordChanged, request_id)
-            .on("account", who.person.account.as_str())
-            .by(who.actor()),
-    )
-    .await?;
+    tx.set_login_failures(who.person.id, 0, None).await?;
+    tx.append_audit(&event()).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

@@ -48,9 +48,12 @@ pub async fn bind_card(
         person: desk.person(),
         role: Some(Role::PermissionAdministrator),
     };
-    let event = AuditEvent::system(now, AuditAction::CertificateBound, request_id)
-        .on("account", account.as_str())
-        .by(actor);
+    let event = crate::permission::as_desk(
+        desk,
+        AuditEvent::system(now, AuditAction::CertificateBound, request_id)
+            .on("account", account.as_str())
+            .by(actor),
+    );
     let refuse = |failure: AuthFailure| async {
         let mut tx = store.begin().await?;
         tx.append_audit(
@@ -88,8 +91,17 @@ pub async fn bind_card(
         ))
         .await;
     };
-    let known = store.person_id_last4(person.id).await?;
-    if known.as_ref().is_some_and(|k| *k != last4) {
+    // §3: the card's last four ID digits are checked against HR's record; an account whose
+    // digits are not on record (created by SCIM, or by a CSV row without the ID) is not bound
+    // until HR sends them — the card must never supply the digits it is checked against.
+    let Some(known) = store.person_id_last4(person.id).await? else {
+        return refuse(refused(
+            "binding.no_id_on_record",
+            "人事資料沒有此人的身分證末四碼，請先由人事資料補上後再綁定",
+        ))
+        .await;
+    };
+    if known != last4 {
         return refuse(refused(
             "binding.id_digits_mismatch",
             "憑證上的身分證末四碼與人事資料不符",
@@ -113,9 +125,6 @@ pub async fn bind_card(
     let binding = binding_of(&cert);
     let renewal = store.binding_of(person.id).await?.is_some();
     let mut tx = store.begin().await?;
-    if known.is_none() {
-        tx.set_person_id_last4(person.id, &last4).await?;
-    }
     tx.bind_certificate(person.id, &binding, Some(desk.person()), now)
         .await?;
     // A new card starts new sessions: the old card's sessions end.

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod binding;
 pub mod config;
 pub mod custody;
@@ -18,6 +19,7 @@ pub mod execution;
 pub mod grants;
 pub mod jobs;
 pub mod keys;
+pub mod limits;
 pub mod oversight;
 pub mod permission;
 pub mod registration;
@@ -158,6 +160,20 @@ impl App {
                 connector,
             }),
         })
+    }
+
+    /// Counts one attempt against its rate limit (§3).
+    pub fn admit(
+        &self,
+        what: limits::Limited,
+        key: &str,
+        now: Timestamp,
+    ) -> querywarden_domain::rate_limit::Admission {
+        match &self.inner.auth {
+            Some(ctx) => ctx.limits.admit(what, key, now),
+            // Nobody can sign in, so nobody reaches a limited action.
+            None => querywarden_domain::rate_limit::Admission::Admitted,
+        }
     }
 
     pub fn store(&self) -> &Store {

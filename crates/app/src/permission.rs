@@ -730,30 +730,50 @@ pub async fn application_for_viewer(
     Err(PermissionError::NotFound("申請表"))
 }
 
+/// §7: an act at the administrator's desk by the deputy is recorded as 代理, naming the absent
+/// administrator acted for.
+pub(crate) fn as_desk(desk: &AdministratorDesk, event: AuditEvent) -> AuditEvent {
+    match desk.acting_for() {
+        Some(admin) => event
+            .detail("acting_as", "代理")
+            .detail("acting_for", admin.get()),
+        None => event,
+    }
+}
+
 /// The capability for the administrator's overview, staff imports and account re-enabling.
+/// A refusal (`permission.not_administrator`, a deputy out of scope) is audited.
 pub async fn administrator_desk(
     store: &Store,
     policy: &PermissionPolicy,
     person: PersonId,
+    op: &Op,
 ) -> Result<AdministratorDesk, PermissionError> {
     let world = World::load(store, policy).await?;
-    Ok(rules::administrator_desk(
-        &world.participant(person)?,
-        &world.roster,
-    )?)
+    match rules::administrator_desk(&world.participant(person)?, &world.roster) {
+        Ok(desk) => Ok(desk),
+        Err(r) => refused(store, desk_refused(op, person, "administrator"), r).await,
+    }
 }
 
 /// The capability for a supervisor's views of their staff (upcoming changes, recertification).
+/// A refusal (`permission.not_supervisor`) is audited.
 pub async fn supervisor_desk(
     store: &Store,
     policy: &PermissionPolicy,
     person: PersonId,
+    op: &Op,
 ) -> Result<SupervisorDesk, PermissionError> {
     let world = World::load(store, policy).await?;
-    Ok(rules::supervisor_desk(
-        &world.participant(person)?,
-        &world.roster,
-    )?)
+    match rules::supervisor_desk(&world.participant(person)?, &world.roster) {
+        Ok(desk) => Ok(desk),
+        Err(r) => refused(store, desk_refused(op, person, "supervisor"), r).await,
+    }
+}
+
+fn desk_refused(op: &Op, person: PersonId, desk: &str) -> AuditEvent {
+    op.event(AuditAction::AccessRefused, actor(person, None))
+        .on("desk", desk)
 }
 
 /// A grant with its holder, for lists.

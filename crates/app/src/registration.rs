@@ -223,6 +223,8 @@ pub enum Denied {
     Batch(Vec<LineError>),
     #[error("批次檔格式不正確：{0}")]
     BatchFormat(&'static str),
+    #[error("批次檔第 {line} 列格式不正確：{why}")]
+    BatchLineFormat { line: usize, why: &'static str },
 }
 
 impl Denied {
@@ -235,7 +237,7 @@ impl Denied {
             Self::NoResult => "result.none",
             Self::NotConnectable(_) => "execution.not_connectable",
             Self::Batch(_) => "registration.batch_rows",
-            Self::BatchFormat(_) => "registration.batch_format",
+            Self::BatchFormat(_) | Self::BatchLineFormat { .. } => "registration.batch_format",
         }
     }
 
@@ -419,18 +421,67 @@ pub(crate) struct Filing {
     pub batch: Option<String>,
 }
 
-/// Snooping checks for one subject (issue 8 item 6), by HMAC.
-pub(crate) fn screen_subject(
+/// The configured screen, plus the members of staff the database itself knows by national ID
+/// (from their Form 1), for one subject's digests.
+struct KnownStaff<'a> {
+    configured: &'a dyn SubjectScreen,
+    staff: HashMap<String, PersonId>,
+}
+
+impl SubjectScreen for KnownStaff<'_> {
+    fn staff_member(&self, subject_digest: &str) -> Option<PersonId> {
+        self.staff
+            .get(subject_digest)
+            .copied()
+            .or_else(|| self.configured.staff_member(subject_digest))
+    }
+
+    fn restricted(&self, subject_digest: &str) -> bool {
+        self.configured.restricted(subject_digest)
+    }
+
+    fn is_staff(&self, subject_digest: &str) -> bool {
+        self.staff.contains_key(subject_digest) || self.configured.is_staff(subject_digest)
+    }
+}
+
+/// Snooping checks for one subject (issue 8 item 6), by HMAC. §5: whether the subject is a
+/// member of staff — and so whether it is a party looking themselves up — comes from the
+/// national IDs the system already holds as digests (every Form 1), not only from the
+/// optional staff-ID file.
+pub(crate) async fn screen_subject(
+    store: &Store,
     desk_keys: &KeyRing,
     screen: &dyn SubjectScreen,
     policy: &SnoopingPolicy,
     filing: &Filing,
     subject: &Subject,
-) -> snooping::SnoopingAssessment {
-    let mut digests = vec![desk_keys.subject_digest(subject.id()).hex];
-    if let Some(l) = subject.linked_id() {
-        digests.push(desk_keys.subject_digest(l).hex);
+) -> Result<snooping::SnoopingAssessment, AppError> {
+    let ids: Vec<&NationalId> = std::iter::once(subject.id())
+        .chain(subject.linked_id())
+        .collect();
+    let mut known = KnownStaff {
+        configured: screen,
+        staff: HashMap::new(),
+    };
+    for id in &ids {
+        let current = desk_keys.subject_digest(id).hex;
+        for d in desk_keys.subject_digests_all(id) {
+            if let Some(p) = store
+                .staff_with_national_id(&d.key_id, &d.hex)
+                .await?
+                .into_iter()
+                .next()
+            {
+                known.staff.entry(current.clone()).or_insert(p);
+            }
+        }
     }
+    let screen: &dyn SubjectScreen = &known;
+    let digests: Vec<String> = ids
+        .iter()
+        .map(|id| desk_keys.subject_digest(id).hex)
+        .collect();
     let staff: Vec<PersonId> = digests
         .iter()
         .filter_map(|d| screen.staff_member(d))
@@ -448,7 +499,7 @@ pub(crate) fn screen_subject(
         querier_name: &filing.querier_name,
         on_restricted_list: digests.iter().any(|d| screen.restricted(d)),
     };
-    snooping::assess(&facts, policy)
+    Ok(snooping::assess(&facts, policy))
 }
 
 /// When, in which request, and by whom a use case acts.
@@ -685,12 +736,14 @@ pub async fn register<G: GrantSource>(
         }
     };
     let assessment = screen_subject(
+        desk.store,
         desk.keys,
         desk.screen,
         &desk.settings.snooping,
         &filing,
         &subject,
-    );
+    )
+    .await?;
     let mut tx = desk.store.begin().await?;
     let previous = tx
         .recent_relevance(
@@ -829,8 +882,9 @@ pub async fn register_batch<G: GrantSource>(
         let fields = match csv_fields(line) {
             Ok(f) => f,
             Err(why) => {
-                let d = Denied::BatchFormat(why);
-                audit_refusal(desk.store, refused(d.code()), d.code()).await?;
+                // The line is named, so that the person can find the broken quote.
+                let d = Denied::BatchLineFormat { line: n, why };
+                audit_refusal(desk.store, refused(d.code()).detail("line", n), d.code()).await?;
                 return Ok(Err(d));
             }
         };
@@ -855,8 +909,15 @@ pub async fn register_batch<G: GrantSource>(
                     });
                     continue;
                 }
-                let a =
-                    screen_subject(desk.keys, desk.screen, &desk.settings.snooping, &filing, &s);
+                let a = screen_subject(
+                    desk.store,
+                    desk.keys,
+                    desk.screen,
+                    &desk.settings.snooping,
+                    &filing,
+                    &s,
+                )
+                .await?;
                 if a.blocked_by().is_some() {
                     errors.push(LineError {
                         line: n,
@@ -978,6 +1039,55 @@ pub async fn approver_of<G: GrantSource>(
             step,
         })
         .map_err(Denied::from))
+}
+
+/// What an approver decides on a registration (§5).
+#[derive(Debug, Clone, Copy)]
+pub enum Decision<'a> {
+    /// Approve, with an optional comment.
+    Approve(Option<&'a str>),
+    /// Reject; the comment is required.
+    Reject(&'a str),
+}
+
+/// §5: `person` decides registration `no`. The capability check is part of the use case, so
+/// a refusal (self-approval, another unit's supervisor, a non-supervisor, a second approval,
+/// approval after cancel, a number that does not exist) is audited with its rule code like
+/// the decision itself.
+pub async fn decide<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    person: &Person,
+    no: RegistrationNo,
+    decision: Decision<'_>,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<RegistrationState> {
+    let cap = match approver_of(desk, person, no).await? {
+        Ok(cap) => cap,
+        Err(d) => {
+            let action = match decision {
+                Decision::Approve(_) => AuditAction::RegistrationApproved,
+                Decision::Reject(_) => AuditAction::RegistrationRejected,
+            };
+            let mut ev = event(
+                now,
+                action,
+                request_id,
+                actor(person.id, Role::Staff),
+                "registration",
+                no.to_string(),
+            );
+            if let Some(r) = desk.store.registration_by_no(no).await? {
+                ev.subject = Some(stored_digest(&r));
+            }
+            audit_refusal(desk.store, ev, d.code()).await?;
+            return Ok(Err(d));
+        }
+    };
+    match decision {
+        Decision::Approve(comment) => approve(desk, cap, comment, now, request_id).await,
+        Decision::Reject(comment) => reject(desk, cap, comment, now, request_id).await,
+    }
 }
 
 /// Re-checks the capability in the transaction (the registration may have moved on).
@@ -1223,19 +1333,38 @@ pub struct RegistrationView {
     pub results: Vec<ResultRow>,
 }
 
-/// One registration, for its parties, approvers and ethics auditors.
+/// One registration, for its parties, approvers and ethics auditors. §9: the row holds
+/// personal data (the subject's name, masked ID, relevance), so every read is audited, and
+/// so is every refusal. Someone not entitled gets the answer a number that does not exist
+/// gets (the audit record keeps the real reason), so numbers cannot be probed.
 pub async fn registration_view<G: GrantSource>(
     desk: &Desk<'_, G>,
     viewer: &Person,
     no: RegistrationNo,
+    now: Timestamp,
+    request_id: &str,
 ) -> Decided<RegistrationView> {
+    let mut ev = event(
+        now,
+        AuditAction::RegistrationViewed,
+        request_id,
+        actor(viewer.id, Role::Staff),
+        "registration",
+        no.to_string(),
+    );
     let Some(r) = desk.store.registration_by_no(no).await? else {
+        audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     };
+    ev.subject = Some(stored_digest(&r));
     if !may_see(desk.store, &r, viewer).await? {
-        return Ok(Err(RegistrationError::NotAllowed.into()));
+        audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
+        return Ok(Err(Denied::NotFound));
     }
     let subject = subject_of(desk.store, desk.keys, &r).await?;
+    let mut tx = desk.store.begin().await?;
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
     let executions = desk.store.executions_of(r.id).await?;
     let mut results = desk.store.results_of(r.id).await?;
     for res in &mut results {
@@ -1279,9 +1408,9 @@ pub async fn reveal_national_id<G: GrantSource>(
     );
     ev.subject = Some(stored_digest(&r));
     if !may_see(desk.store, &r, viewer).await? {
-        let e = RegistrationError::NotAllowed;
-        audit_refusal(desk.store, ev, e.code()).await?;
-        return Ok(Err(e.into()));
+        // Answered like a number that does not exist; the record keeps the real reason.
+        audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
+        return Ok(Err(Denied::NotFound));
     }
     let subject = subject_of(desk.store, desk.keys, &r).await?;
     let mut tx = desk.store.begin().await?;

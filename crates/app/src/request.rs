@@ -325,12 +325,14 @@ pub async fn accept_request<G: GrantSource>(
     for row in &rows {
         let subject = open_subject(desk.keys, &row.sealed, &subject_aad(no, row.position))?;
         let a = screen_subject(
+            desk.store,
             desk.keys,
             desk.screen,
             &desk.settings.snooping,
             &filing,
             &subject,
-        );
+        )
+        .await?;
         if a.blocked_by().is_some() {
             errors.push(LineError {
                 line: usize::try_from(row.position).unwrap_or(0),
@@ -480,23 +482,39 @@ fn may_see_request(viewer: &Person, r: &QueryRequestRow) -> bool {
         || viewer.has_role(Role::EthicsAuditor)
 }
 
-/// One request, for those entitled to it (see [`RequestView`]). Not audited: it shows the
-/// names and masked IDs the requester typed in; results are opened (and audited) one by one.
+/// One request, for those entitled to it (see [`RequestView`]). §9: it shows the names and
+/// masked IDs of every subject, so each read is audited (one record for the whole list of
+/// subjects), and so is each refusal; someone not entitled gets the answer a number that does
+/// not exist gets. Results are opened (and audited) one by one.
 pub async fn request_view<G: GrantSource>(
     desk: &Desk<'_, G>,
     viewer: &Person,
     no: RequestNo,
+    now: Timestamp,
+    request_id: &str,
 ) -> Decided<RequestView> {
+    let ev = event(
+        now,
+        AuditAction::RequestViewed,
+        request_id,
+        actor(viewer.id, Role::Staff),
+        "request",
+        no.to_string(),
+    );
     let Some(r) = desk.store.request_by_no(no).await? else {
+        crate::registration::audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     };
     if !may_see_request(viewer, &r) {
-        return Ok(Err(RegistrationError::NotAllowed.into()));
+        crate::registration::audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code())
+            .await?;
+        return Ok(Err(Denied::NotFound));
     }
     let rows = {
         let mut tx = desk.store.begin().await?;
         let rows = tx.request_subjects(r.id).await?;
-        drop(tx);
+        tx.append_audit(&ev.detail("subjects", rows.len())).await?;
+        tx.commit().await?;
         rows
     };
     let mut subjects = Vec::with_capacity(rows.len());

@@ -83,7 +83,8 @@ async fn world() -> World {
     let crl = RevocationList::from_der_or_pem(&ca.crl(&[], now()).unwrap()).unwrap();
     let ctx = AuthContext::new(&raw.validate().unwrap(), anchors, vec![crl]).unwrap();
     let wu = person(&store, "wu.zhiming").await;
-    let desk = permission::administrator_desk(&store, &PermissionPolicy::default(), wu)
+    let op = permission::Op::new(now(), "enrolment-test");
+    let desk = permission::administrator_desk(&store, &PermissionPolicy::default(), wu, &op)
         .await
         .unwrap();
     World {

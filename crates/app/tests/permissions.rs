@@ -313,7 +313,7 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
 
     // The administrator's overview, filtered.
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     let filter = |unit: Option<&str>, it: Option<&str>, status| GrantFilter {
@@ -343,7 +343,7 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
     assert_eq!(count(filter(Some("elderly-welfare"), None, None)).await, 0);
     assert_eq!(count(filter(None, None, Some(GrantStatus::Ended))).await, 0);
     // Only the administrator's desk sees it.
-    let lin_desk = permission::administrator_desk(&w.store, &w.policy, lin).await;
+    let lin_desk = permission::administrator_desk(&w.store, &w.policy, lin, &op()).await;
     assert_eq!(refusal_code(lin_desk), "permission.not_administrator");
 
     let actions = w.actions().await;
@@ -756,7 +756,7 @@ async fn a_transfer_suspends_grants_from_its_effective_date_and_supervisors_see_
     w.granted("lin.meiling", &["C0101", "B0101"], day(115, 3, 2))
         .await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
@@ -786,7 +786,7 @@ async fn a_transfer_suspends_grants_from_its_effective_date_and_supervisors_see_
         && g.suspension_cause == Some(SuspensionCause::Transferred)));
     // §2: the old supervisor sees the upcoming change.
     let chen = w.id("chen.jianhong").await;
-    let chen_desk = permission::supervisor_desk(&w.store, &w.policy, chen)
+    let chen_desk = permission::supervisor_desk(&w.store, &w.policy, chen, &op())
         .await
         .unwrap();
     let upcoming = upcoming_staff_changes(&w.store, &chen_desk, day(115, 3, 2))
@@ -857,7 +857,7 @@ async fn leaving_ends_grants_and_disables_the_account() {
     let lin = w.id("lin.meiling").await;
     w.granted("lin.meiling", &["C0101"], day(115, 3, 2)).await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
@@ -891,7 +891,7 @@ async fn leaving_ends_grants_and_disables_the_account() {
 async fn a_csv_with_bad_rows_imports_nothing_and_names_every_bad_line() {
     let w = World::new().await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
@@ -1078,7 +1078,7 @@ async fn a_recertification_round_suspends_what_the_supervisor_did_not_confirm() 
     w.granted("lin.meiling", &["C0101", "B0101", "P0301"], day(115, 3, 2))
         .await;
     let chen = w.id("chen.jianhong").await;
-    let desk = permission::supervisor_desk(&w.store, &w.policy, chen)
+    let desk = permission::supervisor_desk(&w.store, &w.policy, chen, &op())
         .await
         .unwrap();
     let (round, items) = open_recertification(&w.store, &w.policy, &desk, &op())
@@ -1098,7 +1098,7 @@ async fn a_recertification_round_suspends_what_the_supervisor_did_not_confirm() 
     );
     // Only the owner decides.
     let xu = w.id("xu.wenjie").await;
-    let xu_desk = permission::supervisor_desk(&w.store, &w.policy, xu)
+    let xu_desk = permission::supervisor_desk(&w.store, &w.policy, xu, &op())
         .await
         .unwrap();
     assert_eq!(
@@ -1182,14 +1182,14 @@ async fn a_recertification_round_suspends_what_the_supervisor_did_not_confirm() 
     let wu = w.id("wu.zhiming").await;
     // wu is disabled too; his supervisor (權限管理單位主管) holds the desk as well.
     assert_eq!(
-        refusal_code(permission::administrator_desk(&w.store, &w.policy, wu).await),
+        refusal_code(permission::administrator_desk(&w.store, &w.policy, wu, &op()).await),
         "permission.approver_disabled"
     );
     let mut tx = w.store.begin().await.unwrap();
     tx.enable_account(w.id("zhang.shuhui").await).await.unwrap();
     tx.commit().await.unwrap();
     let zhang_desk =
-        permission::administrator_desk(&w.store, &w.policy, w.id("zhang.shuhui").await)
+        permission::administrator_desk(&w.store, &w.policy, w.id("zhang.shuhui").await, &op())
             .await
             .unwrap();
     assert!(
@@ -1212,7 +1212,7 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
     let lin = w.id("lin.meiling").await;
     let wu = w.id("wu.zhiming").await;
     let chen = w.id("chen.jianhong").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu)
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
         .unwrap();
     for p in [lin, wu, chen] {
@@ -1312,4 +1312,98 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
         .await
         .unwrap();
     assert_eq!(unread_notices(&w.store, wu).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn staff_rows_keep_one_id_per_person_bounded_names_and_each_future_change_once() {
+    let w = World::new().await;
+    let wu = w.id("wu.zhiming").await;
+    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
+        .await
+        .unwrap();
+    let long_title = "長".repeat(51);
+    let csv = format!(
+        "account,national_id,name,unit,title,status,effective_date\n\
+         a.one,F131104093,甲同仁,elderly-welfare,科員,active,115/03/02\n\
+         a.two,F131104093,乙同仁,elderly-welfare,科員,active,115/03/02\n\
+         a.three,A123456789,丙\u{0}同仁,elderly-welfare,科員,active,115/03/02\n\
+         a.four,B123456780,丁同仁,elderly-welfare,{long_title},active,115/03/02\n"
+    );
+    let Err(StaffImportError::BadRows(errors)) =
+        import_staff_csv(&w.store, &desk, &csv, &op()).await
+    else {
+        panic!("expected bad rows");
+    };
+    let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [3, 4, 5], "{errors:?}");
+    assert!(errors[0].reason.contains("兩個帳號"));
+    assert!(errors[1].reason.contains("控制字元"));
+    assert!(errors[2].reason.contains("超過"));
+    // A future transfer imported three times is recorded (and notified) once.
+    let csv = "account,national_id,name,unit,title,status,effective_date\n\
+               lin.meiling,,林美玲,elderly-welfare,社會工作師,transferred,115/03/10\n";
+    let mut changed = Vec::new();
+    for _ in 0..3 {
+        changed.push(
+            import_staff_csv(&w.store, &desk, csv, &op())
+                .await
+                .unwrap()
+                .changed,
+        );
+    }
+    assert_eq!(changed, [1, 0, 0]);
+    let lin = w.id("lin.meiling").await;
+    assert_eq!(w.store.staff_changes_of(lin).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_deputy_holds_the_desk_only_while_the_administrator_is_absent_and_as_deputy() {
+    let w = World::new().await;
+    let li = w.id("li.guowei").await;
+    let wu = w.id("wu.zhiming").await;
+    let lin = w.id("lin.meiling").await;
+    // The administrator is at work: the deputy has no desk, and the refusal is audited.
+    assert_eq!(
+        refusal_code(permission::administrator_desk(&w.store, &w.policy, li, &op()).await),
+        "permission.deputy_out_of_scope"
+    );
+    assert!(
+        w.refusals()
+            .await
+            .contains(&"refused:permission.deputy_out_of_scope".to_string())
+    );
+    // The administrator's absence is registered (account disabled): the deputy stands in.
+    let mut tx = w.store.begin().await.unwrap();
+    tx.disable_account(wu, querywarden_storage::DisableReason::Idle, None, monday())
+        .await
+        .unwrap();
+    tx.disable_account(
+        lin,
+        querywarden_storage::DisableReason::Idle,
+        None,
+        monday(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let desk = permission::administrator_desk(&w.store, &w.policy, li, &op())
+        .await
+        .unwrap();
+    assert_eq!(desk.acting_for(), Some(wu));
+    assert!(enable_account(&w.store, &desk, lin, &op()).await.unwrap());
+    let enabled = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("admin.account.enabled".into()),
+            limit: 5,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let entry = String::from_utf8_lossy(&enabled[0].entry).into_owned();
+    assert!(entry.contains("代理"), "{entry}");
+    assert!(
+        entry.contains(&format!("\"acting_for\":{}", wu.get())),
+        "{entry}"
+    );
 }

@@ -1169,7 +1169,7 @@ async fn a_destroyed_result_can_never_be_shown_again_and_its_record_stays() {
     );
     // The registration itself stays (kept ≥ 5 years), subject still readable to its parties.
     assert!(
-        registration::registration_view(&w.desk(), w.p("lin.meiling"), no)
+        registration::registration_view(&w.desk(), w.p("lin.meiling"), no, t0(), "req-view")
             .await
             .unwrap()
             .is_ok()
@@ -1311,10 +1311,11 @@ async fn snooping_checks_block_ask_for_a_second_approver_warn_and_alert() {
     );
     form.subject_name = "林小華".into();
     let same = w.register("lin.meiling", &form).await.unwrap();
-    let view = registration::registration_view(&w.desk(), w.p("chen.jianhong"), same)
-        .await
-        .unwrap()
-        .unwrap();
+    let view =
+        registration::registration_view(&w.desk(), w.p("chen.jianhong"), same, t0(), "req-view")
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(
         view.registration.findings,
         vec!["snooping.same_surname".to_string()]
@@ -1347,10 +1348,11 @@ async fn revealing_the_whole_id_is_for_entitled_people_and_audited() {
     let no = w
         .approved(&subject, &["C0101"], "老人保護個案，確認子女就業")
         .await;
-    let view = registration::registration_view(&w.desk(), w.p("chen.jianhong"), no)
-        .await
-        .unwrap()
-        .unwrap();
+    let view =
+        registration::registration_view(&w.desk(), w.p("chen.jianhong"), no, t0(), "req-view")
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(
         view.subject_id_masked,
         NationalId::parse(&subject).unwrap().masked()
@@ -1366,7 +1368,8 @@ async fn revealing_the_whole_id_is_for_entitled_people_and_audited() {
                 .await
                 .unwrap()
         ),
-        "registration.not_allowed"
+        // Answered like a number that does not exist (no probing); audited as not allowed.
+        "registration.not_found"
     );
     let revealed = w.audit("subject.national_id.revealed").await;
     assert_eq!(revealed.len(), 2);
@@ -1942,6 +1945,7 @@ async fn a_transfer_cancels_the_open_registrations_of_the_person_who_moves() {
         &w.store,
         &querywarden_app::permission::PermissionPolicy::default(),
         admin,
+        &querywarden_app::permission::Op::new(now, "t"),
     )
     .await
     .unwrap();
@@ -2130,4 +2134,269 @@ async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a
         "{shown}"
     );
     assert!(!shown.contains("A12345678X") && !shown.contains(&vip));
+}
+
+// --- Holes found by attacking the running demo -------------------------------------------
+
+async fn outcomes(w: &World, action: &str) -> Vec<String> {
+    w.audit(action)
+        .await
+        .into_iter()
+        .map(|r| r.outcome)
+        .collect()
+}
+
+#[tokio::test]
+async fn every_refused_decision_is_audited_with_its_rule() {
+    let w = World::new().await;
+    let no = w
+        .register(
+            "lin.meiling",
+            &w.form(
+                &nid(3),
+                "lin.meiling",
+                &["C0101"],
+                "老人福利申請，查核家庭成員收入",
+            ),
+        )
+        .await
+        .unwrap();
+    let decide = |who: &'static str, no: RegistrationNo| {
+        let w = &w;
+        async move {
+            registration::decide(
+                &w.desk(),
+                w.p(who),
+                no,
+                registration::Decision::Approve(Some("同意")),
+                t0(),
+                "req-decide",
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // Self-approval, a supervisor of another unit, a non-supervisor.
+    assert_eq!(
+        code(decide("lin.meiling", no).await),
+        "approval.separation_of_duties"
+    );
+    assert_eq!(
+        code(decide("xu.wenjie", no).await),
+        "approval.not_supervisor"
+    );
+    assert_eq!(
+        code(decide("huang.yating", no).await),
+        "approval.not_supervisor"
+    );
+    // The right supervisor approves; a second approval is refused.
+    decide("chen.jianhong", no).await.unwrap();
+    assert_eq!(
+        code(decide("chen.jianhong", no).await),
+        "registration.wrong_state"
+    );
+    // Approval after cancel.
+    let cancelled = w
+        .register(
+            "lin.meiling",
+            &w.form(
+                &nid(4),
+                "lin.meiling",
+                &["C0101"],
+                "身心障礙補助，確認就業狀況",
+            ),
+        )
+        .await
+        .unwrap();
+    registration::cancel(&w.desk(), w.p("lin.meiling"), cancelled, t0(), "req-cancel")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        code(decide("chen.jianhong", cancelled).await),
+        "registration.wrong_state"
+    );
+    // A rejection without a comment, and a number that does not exist.
+    let reject = registration::decide(
+        &w.desk(),
+        w.p("chen.jianhong"),
+        cancelled,
+        registration::Decision::Reject(" "),
+        t0(),
+        "req-reject",
+    )
+    .await
+    .unwrap();
+    assert!(reject.is_err());
+    let missing = "115-999999".parse::<RegistrationNo>().unwrap();
+    assert_eq!(
+        code(decide("chen.jianhong", missing).await),
+        "registration.not_found"
+    );
+    let approved = outcomes(&w, "query.registration.approved").await;
+    let refused: Vec<&String> = approved
+        .iter()
+        .filter(|o| o.starts_with("refused:"))
+        .collect();
+    assert_eq!(refused.len(), 6, "{approved:?}");
+    for want in [
+        "refused:approval.separation_of_duties",
+        "refused:approval.not_supervisor",
+        "refused:registration.wrong_state",
+        "refused:registration.not_found",
+    ] {
+        assert!(approved.iter().any(|o| o == want), "{want} in {approved:?}");
+    }
+    assert_eq!(approved.iter().filter(|o| *o == "succeeded").count(), 1);
+    let rejected = outcomes(&w, "query.registration.rejected").await;
+    assert_eq!(rejected.len(), 1);
+    assert!(rejected[0].starts_with("refused:"));
+}
+
+/// A valid national ID ending in `last4` (a Form 1 must carry the digits on record).
+fn nid_ending(last4: &str) -> String {
+    (0..10_000)
+        .map(|n| format!("A1{n:04}{last4}"))
+        .find(|s| NationalId::parse(s).is_ok())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn looking_up_your_own_record_is_refused_from_the_national_id_on_your_form_1() {
+    let mut w = World::new().await;
+    // A deployment that only warns about parties still refuses a self-lookup.
+    w.settings.snooping.actions.insert(
+        querywarden_domain::snooping::SnoopingRule::SubjectIsParty,
+        querywarden_domain::snooping::SnoopingAction::Warn,
+    );
+    let lin = w.p("lin.meiling").id;
+    let last4 = w
+        .store
+        .person_id_last4(lin)
+        .await
+        .unwrap()
+        .unwrap_or("6789".into());
+    let own = nid_ending(&last4);
+    let form = querywarden_domain::permission::ApplicationForm {
+        kind: querywarden_domain::permission::ApplicationKind::New,
+        reason: "辦理社會救助業務查調".into(),
+        national_id: NationalId::parse(&own).unwrap(),
+        phone: "07-3373000".into(),
+        email: "lin@example.invalid".into(),
+        egov_account: "lin-egov".into(),
+        items: items(&["C0101"]),
+        confirmations: querywarden_domain::permission::Confirmations {
+            read_pdpa_and_rules: true,
+            has_certificate_and_reader: true,
+        },
+    };
+    querywarden_app::permission::create_application(
+        &w.store,
+        &w.keys,
+        lin,
+        form,
+        &querywarden_app::permission::Op::new(t0(), "req-form1"),
+    )
+    .await
+    .unwrap();
+    // No staff-ID file is configured (the screen is empty): the Form 1 is enough.
+    let r = w
+        .register(
+            "lin.meiling",
+            &w.form(
+                &own,
+                "lin.meiling",
+                &["C0101"],
+                "查核本人投保資料以便申請補助",
+            ),
+        )
+        .await;
+    assert_eq!(code(r), "snooping.subject_is_party");
+    // A colleague looking her up is told she is staff (a second approver is needed).
+    let other = w
+        .register(
+            "li.guowei",
+            &w.form(&own, "li.guowei", &["C0101"], "急難救助個案，確認家屬投保"),
+        )
+        .await
+        .unwrap();
+    let view = registration::registration_view(&w.desk(), w.p("li.guowei"), other, t0(), "v")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        view.registration
+            .findings
+            .contains(&"snooping.subject_is_staff".to_string()),
+        "{:?}",
+        view.registration.findings
+    );
+    let refused = outcomes(&w, "query.registration.created").await;
+    assert!(refused.contains(&"refused:snooping.subject_is_party".to_string()));
+}
+
+#[tokio::test]
+async fn every_read_of_a_registration_is_audited_and_strangers_cannot_tell_it_exists() {
+    let w = World::new().await;
+    let subject = nid(71);
+    let no = w
+        .approved(&subject, &["C0101"], "老人保護個案，確認子女就業")
+        .await;
+    for _ in 0..3 {
+        registration::registration_view(&w.desk(), w.p("lin.meiling"), no, t0(), "req-v")
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let stranger = registration::registration_view(&w.desk(), w.p("xu.wenjie"), no, t0(), "v")
+        .await
+        .unwrap();
+    let missing = "115-999999".parse::<RegistrationNo>().unwrap();
+    let nothing = registration::registration_view(&w.desk(), w.p("xu.wenjie"), missing, t0(), "v")
+        .await
+        .unwrap();
+    // The same answer for a number that exists and one that does not.
+    assert_eq!(code(stranger), "registration.not_found");
+    assert_eq!(code(nothing), "registration.not_found");
+    let viewed = w.audit("query.registration.viewed").await;
+    let got: Vec<&str> = viewed.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(got.iter().filter(|o| **o == "succeeded").count(), 3);
+    assert!(got.contains(&"refused:registration.not_allowed"));
+    assert!(got.contains(&"refused:registration.not_found"));
+    assert!(
+        viewed
+            .iter()
+            .all(|r| !String::from_utf8_lossy(&r.entry).contains(&subject)),
+        "the subject appears only as its digest"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_quote_in_a_batch_names_its_line_and_registers_nothing() {
+    let w = World::new().await;
+    let batch = RegisterBatchRequest {
+        items: vec!["C0101".into()],
+        legal_basis: BASIS.into(),
+        relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
+        case_no: None,
+        needer: None,
+        querier: w.p("lin.meiling").id,
+        csv: format!("王一,{}\n\"王二,{}\n", nid(111), nid(112)),
+    };
+    let r = registration::register_batch(&w.desk(), w.p("huang.yating"), &batch, t0(), "b")
+        .await
+        .unwrap();
+    match r {
+        Err(d @ Denied::BatchLineFormat { line: 2, .. }) => {
+            assert_eq!(d.code(), "registration.batch_format");
+            assert!(d.message_zh().contains("第 2 列"));
+        }
+        other => panic!("expected a format error on line 2, got {other:?}"),
+    }
+    assert!(
+        w.audit("query.registration.created")
+            .await
+            .iter()
+            .all(|r| r.outcome != "succeeded")
+    );
 }

@@ -547,9 +547,10 @@ async fn password_changes_follow_the_policy_and_the_history() {
         .unwrap()
         .unwrap();
     let change = |cur: &str, new: &str| {
-        let (store, who, cur, new) = (&w.store, &who, cur.to_string(), new.to_string());
+        let (store, ctx, who, cur, new) =
+            (&w.store, &w.ctx, &who, cur.to_string(), new.to_string());
         async move {
-            auth::change_password(store, who, cur, new, now(), "op")
+            auth::change_password(store, ctx, who, cur, new, now(), "op")
                 .await
                 .unwrap()
         }
@@ -723,6 +724,7 @@ async fn admin_desk(w: &World) -> querywarden_domain::permission::AdministratorD
         &w.store,
         &querywarden_app::permission::PermissionPolicy::default(),
         admin,
+        &querywarden_app::permission::Op::new(now(), "t"),
     )
     .await
     .unwrap()
@@ -833,4 +835,296 @@ async fn a_card_that_does_not_name_the_person_or_comes_from_elsewhere_is_not_bou
     let chen_binding = w.store.binding_of(w.chen).await.unwrap().unwrap();
     assert_ne!(chen_binding.subject_cn, "林美玲");
     assert_eq!(bind(b"garbage".to_vec()).await, "pki.malformed");
+}
+
+// --- Holes found by attacking the running demo -------------------------------------------
+
+async fn failed_count(w: &World, p: PersonId) -> u32 {
+    w.store.credentials(p).await.unwrap().unwrap().failed_count
+}
+
+async fn outcomes_of(w: &World, action: &str) -> Vec<String> {
+    w.store
+        .audit_search(&AuditFilter {
+            action: Some(action.into()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.outcome)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_parallel_wrong_passwords_count_twelve_and_the_right_one_stays_locked_out() {
+    let w = std::sync::Arc::new(world().await);
+    let mut requests = Vec::new();
+    for i in 0..12 {
+        let flow = format!("flow-{i}");
+        requests.push(request(&w, &w.lin_card, "lin.meiling", "wrong-password-0000", &flow).await);
+    }
+    let mut set = tokio::task::JoinSet::new();
+    for req in requests {
+        let w = w.clone();
+        set.spawn(async move { auth::login(&w.store, &w.ctx, req, now()).await.unwrap() });
+    }
+    while let Some(r) = set.join_next().await {
+        assert!(r.unwrap().is_err(), "a wrong password never signs in");
+    }
+    assert_eq!(failed_count(&w, w.lin).await, 12);
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-right").await;
+    assert_refused_audited_no_session(&w, req, "login.account_locked").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_parallel_wrong_unlocks_count_twelve_and_the_password_then_cannot_unlock() {
+    let w = std::sync::Arc::new(world().await);
+    let s = sign_in_lin(&w, "flow-1").await;
+    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    auth::lock(&w.store, &who, now(), "op").await.unwrap();
+    let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let (w, locked) = (w.clone(), locked.clone());
+        set.spawn(async move {
+            auth::unlock(
+                &w.store,
+                &w.ctx,
+                &locked,
+                "nope-nope-nope".into(),
+                now(),
+                "op",
+            )
+            .await
+            .unwrap()
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        assert!(r.unwrap().is_err());
+    }
+    assert_eq!(failed_count(&w, w.lin).await, 12);
+    let right = auth::unlock(&w.store, &w.ctx, &locked, PASSWORD.into(), now(), "op")
+        .await
+        .unwrap();
+    assert_eq!(right.unwrap_err().code, "login.account_locked");
+    assert!(
+        auth::authenticate(&w.store, &w.ctx, &s.token, now())
+            .await
+            .unwrap()
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_current_password_counts_towards_the_lockout_and_is_audited() {
+    let w = world().await;
+    let s = sign_in_lin(&w, "flow-1").await;
+    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut codes = Vec::new();
+    for _ in 0..5 {
+        let r = auth::change_password(
+            &w.store,
+            &w.ctx,
+            &who,
+            "guess-guess-guess".into(),
+            "a-new-passphrase-77".into(),
+            now(),
+            "op",
+        )
+        .await
+        .unwrap();
+        codes.push(r.unwrap_err().code);
+    }
+    assert_eq!(codes[..4], ["password.current_wrong"; 4]);
+    assert_eq!(codes[4], "login.account_locked");
+    let refused = outcomes_of(&w, "auth.password.changed").await;
+    assert_eq!(refused.len(), 5, "every wrong guess is audited");
+    assert!(refused.contains(&"refused:password.current_wrong".to_string()));
+    assert_eq!(outcomes_of(&w, "auth.account.locked").await.len(), 1);
+    // The lock ends the session, and the right password no longer signs in.
+    assert!(
+        auth::authenticate(&w.store, &w.ctx, &s.token, now())
+            .await
+            .unwrap()
+            .is_err()
+    );
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
+    assert_eq!(refused_code(&w, req).await, "login.account_locked");
+}
+
+#[tokio::test]
+async fn a_session_idle_past_the_screen_lock_is_locked_by_the_server_and_audited() {
+    let w = world().await;
+    let s = sign_in_lin(&w, "flow-1").await;
+    // 6.5 minutes without a request: past the five-minute lock, before the idle end.
+    let later = now() + SignedDuration::from_secs(390);
+    assert_eq!(
+        auth::authenticate(&w.store, &w.ctx, &s.token, later)
+            .await
+            .unwrap()
+            .unwrap_err(),
+        SessionRefusal::Locked
+    );
+    let locks = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("auth.session.locked".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(locks.len(), 1);
+    assert!(String::from_utf8_lossy(&locks[0].entry).contains("idle"));
+    // Still locked a moment later (the lock is stored, not recomputed), until the password.
+    let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(locked.session.locked);
+    auth::unlock(&w.store, &w.ctx, &locked, PASSWORD.into(), later, "op")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        auth::authenticate(&w.store, &w.ctx, &s.token, later)
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn csrf_refusals_locked_requests_and_malformed_sign_ins_are_audited() {
+    let w = world().await;
+    let s = sign_in_lin(&w, "flow-1").await;
+    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    auth::refuse_request(&w.store, &who, "session.csrf", None, now(), "op-csrf")
+        .await
+        .unwrap();
+    auth::refuse_request(&w.store, &who, "session.locked", None, now(), "op-locked")
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes_of(&w, "access.refused").await,
+        ["refused:session.locked", "refused:session.csrf"]
+    );
+    let f = auth::refuse_malformed_login(&w.store, "lin.meiling", None, now(), "op-fmt")
+        .await
+        .unwrap();
+    assert_eq!(f.code, "login.malformed_format");
+    assert_eq!(
+        last_failure_outcome(&w).await,
+        "refused:login.malformed_format"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_card_signs_only_for_someone_who_knows_the_password() {
+    let w = world().await;
+    let holder = |password: &str| {
+        auth::demo_card_holder(
+            &w.store,
+            &w.ctx,
+            "lin.meiling",
+            password.to_string(),
+            None,
+            now(),
+            "op",
+        )
+    };
+    assert_eq!(
+        holder("not-the-password").await.unwrap().unwrap_err().code,
+        "login.wrong_password"
+    );
+    assert_eq!(failed_count(&w, w.lin).await, 1);
+    assert_eq!(
+        last_failure_outcome(&w).await,
+        "refused:login.wrong_password"
+    );
+    assert!(holder(PASSWORD).await.unwrap().is_ok());
+    let nobody = auth::demo_card_holder(
+        &w.store,
+        &w.ctx,
+        "no.such.person",
+        PASSWORD.into(),
+        None,
+        now(),
+        "op",
+    )
+    .await
+    .unwrap();
+    assert!(nobody.is_err());
+}
+
+#[tokio::test]
+async fn a_card_is_not_bound_to_an_account_whose_id_digits_are_not_on_record() {
+    let w = world().await;
+    let desk = admin_desk(&w).await;
+    // huang.yating's staff record carries no ID digits (as for an account SCIM created).
+    let huang = person(&w.store, "huang.yating").await;
+    assert_eq!(w.store.person_id_last4(huang).await.unwrap(), None);
+    let card =
+        w.ca.issue_citizen_with(
+            key("card-b-key"),
+            "黃雅婷",
+            "4321",
+            now(),
+            Default::default(),
+        )
+        .unwrap();
+    let refused = querywarden_app::binding::bind_card(
+        &w.store,
+        &w.ctx,
+        &desk,
+        &Account::parse("huang.yating").unwrap(),
+        &card.certificate_der().unwrap(),
+        now(),
+        "op",
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(refused.code, "binding.no_id_on_record");
+    // The card did not supply the digits it is checked against, and nothing was bound.
+    assert_eq!(w.store.person_id_last4(huang).await.unwrap(), None);
+    assert!(w.store.binding_of(huang).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn password_attempts_per_account_are_rate_limited_beyond_the_lockout() {
+    let w = world().await;
+    let limit = querywarden_app::limits::Limited::SignInAccount.limit().max;
+    // The lockout stops wrong passwords after five; the limit bounds every attempt that
+    // reaches the password check, right ones included.
+    let mut codes = Vec::new();
+    for i in 0..=limit {
+        let req = request(
+            &w,
+            &w.lin_card,
+            "lin.meiling",
+            "wrong-password-0000",
+            &format!("f{i}"),
+        )
+        .await;
+        codes.push(refused_code(&w, req).await);
+    }
+    assert_eq!(codes.last().map(String::as_str), Some("rate.limited"));
+    assert_eq!(last_failure_outcome(&w).await, "refused:rate.limited");
+    // Only the five wrong passwords before the lock were counted as guesses.
+    assert_eq!(failed_count(&w, w.lin).await, 5);
 }

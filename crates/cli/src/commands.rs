@@ -2,12 +2,14 @@
 //! the configuration.
 
 pub mod audit;
+pub mod backup;
 pub mod config;
 pub mod crl;
 pub mod demo;
 pub mod id;
 pub mod init;
 pub mod keys;
+pub mod restore;
 pub mod serve;
 pub mod simulator;
 pub mod staff;

@@ -49,6 +49,10 @@ enum Command {
     /// 憑證廢止清冊 / certificate revocation lists
     #[command(subcommand)]
     Crl(commands::crl::CrlCommand),
+    /// 線上備份資料庫（不含金鑰）/ back up the database online (keys not included)
+    Backup(commands::backup::BackupArgs),
+    /// 由備份還原並驗證稽核軌跡 / restore from a backup and verify the audit trail
+    Restore(commands::restore::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Units(cmd) => commands::units::run(cmd).await,
         Command::Staff(cmd) => commands::staff::run(cmd).await,
         Command::Crl(cmd) => commands::crl::run(cmd).await,
+        Command::Backup(args) => commands::backup::run(args).await,
+        Command::Restore(args) => commands::restore::run(args).await,
         Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -96,10 +96,16 @@ pub enum AuditAction {
     AuditDocumentAttached,
     AuditDocumentsSubmitted,
     AuditViewed,
+    // §3, §9: a request refused before it reached a use case's rule (a form whose CSRF token
+    // does not match, a request on a locked screen, a page of another role).
+    AccessRefused,
+    // §9: reading personal data (a Form 2 row, a Form 3 request) is recorded like changing it.
+    RegistrationViewed,
+    RequestViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 65] = [
+    pub const ALL: [AuditAction; 68] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -165,6 +171,9 @@ impl AuditAction {
         Self::AuditDocumentAttached,
         Self::AuditDocumentsSubmitted,
         Self::AuditViewed,
+        Self::AccessRefused,
+        Self::RegistrationViewed,
+        Self::RequestViewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -234,6 +243,9 @@ impl AuditAction {
             Self::AuditDocumentAttached => "oversight.audit.document_attached",
             Self::AuditDocumentsSubmitted => "oversight.audit.documents_submitted",
             Self::AuditViewed => "oversight.audit.viewed",
+            Self::AccessRefused => "access.refused",
+            Self::RegistrationViewed => "query.registration.viewed",
+            Self::RequestViewed => "query.request.viewed",
         }
     }
 

@@ -122,8 +122,9 @@ pub struct SessionPolicy {
     pub idle_timeout: SignedDuration,
     /// Ended this long after sign-in, whatever happens.
     pub absolute_timeout: SignedDuration,
-    /// The page covers itself after this long without input (enforced by the page, which
-    /// then tells the server; the server refuses a locked session's requests).
+    /// §3: locked after this long without a request. The page covers itself after this long
+    /// without input; the server locks a session idle this long by itself too, so a client
+    /// that never runs the page's script cannot keep reading an unattended session.
     pub screen_lock_after: SignedDuration,
 }
 
@@ -170,7 +171,7 @@ impl SessionPolicy {
         if now.duration_since(s.last_seen_at) >= self.idle_timeout {
             return SessionStatus::IdleExpired;
         }
-        if s.locked {
+        if s.locked || now.duration_since(s.last_seen_at) >= self.screen_lock_after {
             return SessionStatus::Locked;
         }
         SessionStatus::Active
@@ -245,7 +246,10 @@ mod tests {
             locked: false,
             ended: false,
         };
-        assert_eq!(p.status(&s, t(899)), SessionStatus::Active);
+        assert_eq!(p.status(&s, t(299)), SessionStatus::Active);
+        // §3: idle past the screen-lock time locks on the server, whatever the page did.
+        assert_eq!(p.status(&s, t(300)), SessionStatus::Locked);
+        assert_eq!(p.status(&s, t(899)), SessionStatus::Locked);
         assert_eq!(p.status(&s, t(900)), SessionStatus::IdleExpired);
         let busy = SessionTimes {
             last_seen_at: t(8 * 3600 - 10),

@@ -14,6 +14,7 @@ pub mod oversight;
 pub mod permission;
 pub mod person_name;
 pub mod policy;
+pub mod rate_limit;
 pub mod registration;
 pub mod retention;
 pub mod roc_date;

@@ -133,6 +133,10 @@ pub enum PermissionRefusal {
     NotRoundOwner,
     #[error("複核期限 {0} 尚未屆至，不得結束")]
     RoundDeadlineNotReached(String),
+    #[error("權限管理單位主管只能在原生效日期已過時，改為較晚的生效日期")]
+    EffectiveDateNotReplaceable,
+    #[error("代理人只能處理權限管理者本人的申請，或在權限管理者登記請假期間代理")]
+    DeputyOutOfScope,
 }
 
 impl PermissionRefusal {
@@ -173,6 +177,8 @@ impl PermissionRefusal {
             Self::NotInRound => "recertification.not_in_round",
             Self::NotRoundOwner => "recertification.not_owner",
             Self::RoundDeadlineNotReached(_) => "recertification.deadline_not_reached",
+            Self::EffectiveDateNotReplaceable => "permission.effective_date_not_replaceable",
+            Self::DeputyOutOfScope => "permission.deputy_out_of_scope",
         }
     }
 
@@ -266,6 +272,12 @@ impl PermissionRefusal {
             Self::RoundDeadlineNotReached(d) => format!(
                 "The recertification deadline ({d}) has not passed yet; it cannot be closed"
             ),
+            Self::EffectiveDateNotReplaceable => "The countersigner may replace the effective \
+                 date only once it has passed, and only by a later one"
+                .into(),
+            Self::DeputyOutOfScope => "The deputy acts only on the permission administrator's \
+                 own applications, or while the administrator's absence is registered"
+                .into(),
         }
     }
 
@@ -882,6 +894,7 @@ pub fn designated_approver(
         .find(|p| *p != app.applicant && !signed.contains(p) && !roster.inactive.contains(p));
     match found {
         Some(p) => Ok(p),
+        None if let Some(d) = director_countersigns_own(app, roster) => Ok(d),
         // The administrator's own application with no deputy set: say so precisely.
         None if step == Step::PermissionAdministrator
             && roster.administrator == Some(app.applicant) =>
@@ -890,6 +903,31 @@ pub fn designated_approver(
         }
         None => Err(PermissionRefusal::NoEligibleApprover(step)),
     }
+}
+
+/// §2, Form 1: the application of the administrator's supervisor — who would countersign it
+/// themselves — goes to the next level up at the countersign, as the administrator's own goes
+/// to the deputy: the director, even though the director also consented as the applicant's
+/// supervisor because nobody else stands above the applicant. Only then; whenever anyone
+/// else could countersign, the two signatures stay two people.
+fn director_countersigns_own(app: &PermissionApplication, roster: &Roster) -> Option<PersonId> {
+    if app.state.pending_step() != Some(Step::Countersign) {
+        return None;
+    }
+    let director = roster.director?;
+    if director == app.applicant || roster.inactive.contains(&director) {
+        return None;
+    }
+    let someone_else = roster
+        .candidates(app, Step::Countersign)
+        .into_iter()
+        .any(|p| p != director && p != app.applicant && !roster.inactive.contains(&p));
+    let director_steps: Vec<Step> = app
+        .current_round_steps()
+        .filter(|s| s.by == director)
+        .map(|s| s.step)
+        .collect();
+    (!someone_else && director_steps == [Step::UnitSupervisor]).then_some(director)
 }
 
 /// The capability to decide one step of one application (one round), held by the person
@@ -943,11 +981,17 @@ pub fn check_approver(
             PermissionRefusal::OwnApplication
         });
     }
-    // Form 1: the applicant's supervisor and the administrator's supervisor are two signatures.
-    if step == Step::Countersign && app.signed_in_round(Step::UnitSupervisor) == Some(actor.id) {
+    // Form 1: the applicant's supervisor and the administrator's supervisor are two
+    // signatures — except for the countersigner's own application (see
+    // `director_countersigns_own`).
+    let own_countersigner = director_countersigns_own(app, roster) == Some(actor.id);
+    if step == Step::Countersign
+        && !own_countersigner
+        && app.signed_in_round(Step::UnitSupervisor) == Some(actor.id)
+    {
         return Err(PermissionRefusal::SupervisorCountersigns);
     }
-    if app.current_round_steps().any(|s| s.by == actor.id) {
+    if !own_countersigner && app.current_round_steps().any(|s| s.by == actor.id) {
         return Err(PermissionRefusal::TwoSteps);
     }
     let designated = designated_approver(app, roster)?;
@@ -1063,7 +1107,14 @@ pub fn decide(
                     let given = app.administrator_effective_from();
                     let date = match effective_from {
                         Some(d) if d < today => return Err(PermissionRefusal::EffectiveDateInPast),
-                        Some(d) => d,
+                        Some(d) if Some(d) == given => d,
+                        // Form 1: the date is the administrator's. The countersigner replaces
+                        // it only when it has passed while the application waited, and only by
+                        // a later one — never moving rights earlier than the administrator set.
+                        Some(d) => match given {
+                            Some(g) if g < today && d > g => d,
+                            _ => return Err(PermissionRefusal::EffectiveDateNotReplaceable),
+                        },
                         None => given.ok_or(PermissionRefusal::EffectiveDateRequired)?,
                     };
                     // Rights never start before the day they are finally approved.
@@ -1119,16 +1170,25 @@ pub fn may_amend(app: &PermissionApplication, by: &Participant) -> Result<(), Pe
 }
 
 /// The capability to use the administrator's desk: the overview of all grants, staff
-/// imports, idle-account disabling and re-enabling. Held by the 權限管理者, the configured
-/// deputy, and the 權限管理單位主管.
+/// imports, idle-account disabling and re-enabling. Held by the 權限管理者 and the
+/// 權限管理單位主管; the configured deputy (代理人) holds it only while the administrator's
+/// absence is registered (not in service, or the account disabled), and acts as 代理.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AdministratorDesk {
     person: PersonId,
+    /// The administrator the holder stands in for, when the holder is the deputy.
+    acting_for: Option<PersonId>,
 }
 
 impl AdministratorDesk {
     pub fn person(&self) -> PersonId {
         self.person
+    }
+
+    /// §7: the absent administrator this desk's holder acts for (代理), if they are the deputy;
+    /// every record of their acts says so.
+    pub fn acting_for(&self) -> Option<PersonId> {
+        self.acting_for
     }
 }
 
@@ -1140,14 +1200,26 @@ pub fn administrator_desk(
     if !actor.active {
         return Err(PermissionRefusal::ApproverDisabled);
     }
-    let allowed = actor.roles.contains(&Role::PermissionAdministrator)
+    if actor.roles.contains(&Role::PermissionAdministrator)
         || actor.roles.contains(&Role::PermissionAdminSupervisor)
-        || roster.deputy == Some(actor.id);
-    if allowed {
-        Ok(AdministratorDesk { person: actor.id })
-    } else {
-        Err(PermissionRefusal::NotAdministrator)
+    {
+        return Ok(AdministratorDesk {
+            person: actor.id,
+            acting_for: None,
+        });
     }
+    if roster.deputy == Some(actor.id) {
+        // The deputy handles the administrator's own applications (through the chain, not
+        // this desk) and stands in at the desk only during a registered absence.
+        return match roster.administrator {
+            Some(admin) if roster.inactive.contains(&admin) => Ok(AdministratorDesk {
+                person: actor.id,
+                acting_for: Some(admin),
+            }),
+            _ => Err(PermissionRefusal::DeputyOutOfScope),
+        };
+    }
+    Err(PermissionRefusal::NotAdministrator)
 }
 
 /// The capability of a unit supervisor over their staff: upcoming personnel changes and the

@@ -173,7 +173,12 @@ pub fn assess(facts: &SnoopingFacts<'_>, policy: &SnoopingPolicy) -> SnoopingAss
     let findings = matched
         .into_iter()
         .filter(|(_, m)| *m)
-        .filter_map(|(r, _)| policy.actions.get(&r).map(|a| (r, *a)))
+        .filter_map(|(r, _)| match r {
+            // §5, separation of duties: a party looking up themselves is refused, whatever
+            // the deployment configured for the rule.
+            SnoopingRule::SubjectIsParty => Some((r, SnoopingAction::Block)),
+            _ => policy.actions.get(&r).map(|a| (r, *a)),
+        })
         .collect();
     SnoopingAssessment { findings }
 }

@@ -280,7 +280,9 @@ impl Store {
             qb.push(" AND at < ").push_bind(v.clone());
         }
         if let Some(v) = filter.before_seq {
-            qb.push(" AND seq < ").push_bind(v as i64);
+            // Past every sequence number there is: the whole trail is before it.
+            qb.push(" AND seq < ")
+                .push_bind(i64::try_from(v).unwrap_or(i64::MAX));
         }
         qb.push(" ORDER BY seq DESC LIMIT ")
             .push_bind(i64::from(filter.limit.clamp(1, 1000)));

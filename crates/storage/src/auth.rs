@@ -136,6 +136,22 @@ impl Store {
         Ok(row.and_then(|(l,)| l))
     }
 
+    /// Every person's last four ID digits on record, in one query (a large staff import
+    /// checks them all; one query per person made it slow).
+    pub async fn person_id_last4s(
+        &self,
+    ) -> Result<std::collections::BTreeMap<PersonId, String>, StorageError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, id_last4 FROM persons WHERE id_last4 IS NOT NULL")
+                .fetch_all(&self.reader)
+                .await
+                .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, l4)| (PersonId::new(id), l4))
+            .collect())
+    }
+
     /// Who the card with this issuer key and serial is bound to.
     pub async fn binding_by_certificate(
         &self,
@@ -282,6 +298,46 @@ impl WriteTx {
         .await
         .map_err(|e| self.noted(classify(e)))?;
         Ok(())
+    }
+
+    /// §3: counts one more failed password and, from the `max_failures`-th on, locks the
+    /// account until `lock_until`. One statement increments and returns the count inside the
+    /// attempt's transaction, so N parallel wrong passwords count N (a read-then-write would
+    /// let them overwrite each other). Returns the new count (0 for a person without
+    /// credentials).
+    pub async fn count_login_failure(
+        &mut self,
+        person: PersonId,
+        max_failures: u32,
+        lock_until: Timestamp,
+    ) -> Result<u32, StorageError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "UPDATE credentials SET failed_count = failed_count + 1, \
+             locked_until = CASE WHEN failed_count + 1 >= ? THEN ? ELSE locked_until END \
+             WHERE person_id = ? RETURNING failed_count",
+        )
+        .bind(i64::from(max_failures))
+        .bind(lock_until.to_string())
+        .bind(person.get())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(row.map_or(0, |(n,)| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    /// Until when the account is locked out, read inside the write transaction (so a
+    /// sign-in that checked the password meanwhile sees failures counted in parallel).
+    pub async fn login_locked_until(
+        &mut self,
+        person: PersonId,
+    ) -> Result<Option<Timestamp>, StorageError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT locked_until FROM credentials WHERE person_id = ?")
+                .bind(person.get())
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(|e| self.noted(classify(e)))?;
+        row.and_then(|(l,)| l).as_deref().map(ts).transpose()
     }
 
     pub async fn set_login_failures(
@@ -470,6 +526,17 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+
+    /// Locks a session without touching its last-seen time (§3: the server's idle lock), so
+    /// that the idle timeout still counts from the last request.
+    pub async fn set_session_locked_idle(&mut self, token_hash: &str) -> Result<(), StorageError> {
+        sqlx::query("UPDATE sessions SET locked = 1 WHERE token_hash = ? AND ended_at IS NULL")
+            .bind(token_hash)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@
 
 mod audit;
 mod auth;
+mod backup;
 mod enrolment;
 mod error;
 mod notice;
@@ -24,6 +25,7 @@ pub use audit::{
     AuditFilter, AuditReceipt, AuditVisitor, CheckpointRow, ScanRecord, StoredAuditRecord,
 };
 pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
+pub use backup::{FileCounts, backup_database, check_database_file};
 pub use enrolment::{CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdentity, StoredCrl};
 pub use error::StorageError;
 pub use notice::NoticeRow;

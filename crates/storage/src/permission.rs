@@ -393,6 +393,29 @@ impl WriteTx {
         Ok(id)
     }
 
+    /// Whether the same change (person, from and to status and unit, effective date) is
+    /// already recorded and not yet applied: re-importing a file must not record it twice.
+    pub async fn pending_staff_change_exists(
+        &mut self,
+        change: &StaffChange,
+    ) -> Result<bool, StorageError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM staff_status_changes WHERE person_id = ? AND from_status = ? \
+             AND to_status = ? AND from_unit = ? AND to_unit = ? AND effective_date = ? \
+             AND applied_at IS NULL LIMIT 1",
+        )
+        .bind(change.person.get())
+        .bind(change.from_status.code())
+        .bind(change.to_status.code())
+        .bind(change.from_unit.as_str())
+        .bind(change.to_unit.as_str())
+        .bind(date_str(change.effective))
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(row.is_some())
+    }
+
     pub async fn mark_staff_change_applied(
         &mut self,
         id: i64,
@@ -679,6 +702,25 @@ fn change_from(r: ChangeRow) -> Result<StaffChangeRow, StorageError> {
 }
 
 impl Store {
+    /// §5: the members of staff whose national ID has this keyed HMAC (`hex` under HMAC key
+    /// `key_id`), from the national IDs on their Form 1 applications.
+    pub async fn staff_with_national_id(
+        &self,
+        key_id: &str,
+        hex: &str,
+    ) -> Result<Vec<PersonId>, StorageError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT DISTINCT applicant_id FROM permission_applications \
+             WHERE national_id_hmac = ? AND hmac_key_id = ?",
+        )
+        .bind(hex)
+        .bind(key_id)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows.into_iter().map(|(id,)| PersonId::new(id)).collect())
+    }
+
     async fn application_where(
         &self,
         condition: &str,

@@ -15,12 +15,37 @@ use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
 
 use crate::error::{ApiError, PageError};
 use crate::pages::{lock_after_ms, render};
-use crate::session::{PageSession, csrf_refused};
+use crate::session::{PageSession, csrf_refused, upload_refused};
 use crate::templates::{
     AuditForm, AuditPage, AuditRow, BindCardPage, ErrorPage, FormError, UsageLogPage, UserBar,
 };
 use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId};
+
+/// A page of another role, refused; the refusal recorded through the app (§9: every refusal
+/// is on the trail).
+async fn forbidden_audited(
+    state: &AppState,
+    who: &querywarden_app::auth::SignedIn,
+    code: &str,
+    m: crate::i18n::Messages,
+    op: &OperationId,
+    path: &str,
+) -> Response {
+    if let Err(e) = querywarden_app::auth::refuse_request(
+        state.app.store(),
+        who,
+        code,
+        None,
+        jiff::Timestamp::now(),
+        &op.0,
+    )
+    .await
+    {
+        return ApiError::internal(&e, &op.0).into_response();
+    }
+    forbidden(m, op, path)
+}
 
 fn forbidden(m: crate::i18n::Messages, op: &OperationId, path: &str) -> Response {
     let message = m.get("forbidden");
@@ -35,7 +60,7 @@ pub async fn audit_form(
     PageSession(who): PageSession,
 ) -> Response {
     if AuditReader::for_person(&who.person).is_none() {
-        return forbidden(m, &op, "/audit");
+        return forbidden_audited(&state, &who, "audit.not_reader", m, &op, "/audit").await;
     }
     let bar = UserBar::of(&who, lock_after_ms(&state));
     render(&AuditPage::new(m, bar, AuditForm::default()), &op)
@@ -122,10 +147,10 @@ pub async fn audit_search(
     Form(form): Form<AuditForm>,
 ) -> Result<Response, PageError> {
     let Some(reader) = AuditReader::for_person(&who.person) else {
-        return Ok(forbidden(m, &op, "/audit"));
+        return Ok(forbidden_audited(&state, &who, "audit.not_reader", m, &op, "/audit").await);
     };
     if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let bar = UserBar::of(&who, lock_after_ms(&state));
     let mut page = AuditPage::new(m.clone(), bar, form.clone());
@@ -191,7 +216,15 @@ pub async fn usage_form(
     PageSession(who): PageSession,
 ) -> Response {
     if !who.person.has_role(Role::PermissionAdministrator) {
-        return forbidden(m, &op, "/admin/usage-log");
+        return forbidden_audited(
+            &state,
+            &who,
+            "usage_log.not_administrator",
+            m,
+            &op,
+            "/admin/usage-log",
+        )
+        .await;
     }
     let bar = UserBar::of(&who, lock_after_ms(&state));
     render(&UsageLogPage::new(m, bar), &op)
@@ -208,7 +241,15 @@ pub async fn usage_upload(
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     if !who.person.has_role(Role::PermissionAdministrator) {
-        return Ok(forbidden(m, &op, "/admin/usage-log"));
+        return Ok(forbidden_audited(
+            &state,
+            &who,
+            "usage_log.not_administrator",
+            m,
+            &op,
+            "/admin/usage-log",
+        )
+        .await);
     }
     let malformed = || {
         ApiError::new(
@@ -223,6 +264,9 @@ pub async fn usage_upload(
         Ok(u) => u,
         Err(UploadError::Malformed) => return Err(malformed()),
         Err(UploadError::TooLarge) => {
+            if let Some(e) = upload_refused(&state, &who, "usage_log.too_large", &op.0).await {
+                return Err(e);
+            }
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "usage_log.too_large",
@@ -234,13 +278,16 @@ pub async fn usage_upload(
     };
     let (csrf, file) = (upload.field("csrf"), upload.file);
     if !who.csrf_ok(&csrf) {
-        return Err(csrf_refused(&op.0));
+        return Err(csrf_refused(&state, &who, &op.0).await);
     }
     let bar = UserBar::of(&who, lock_after_ms(&state));
     let mut page = UsageLogPage::new(m, bar);
     let text = match file.map(String::from_utf8) {
         Some(Ok(t)) => t,
         _ => {
+            if let Some(e) = upload_refused(&state, &who, "usage_log.not_utf8", &op.0).await {
+                return Err(e);
+            }
             page.row_errors = vec!["檔案須為 UTF-8 編碼的 CSV / the file must be UTF-8 CSV".into()];
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
         }
@@ -284,11 +331,13 @@ pub async fn usage_upload(
 async fn administrator_desk(
     state: &AppState,
     who: &querywarden_app::auth::SignedIn,
+    op: &OperationId,
 ) -> Option<querywarden_domain::permission::AdministratorDesk> {
     querywarden_app::permission::administrator_desk(
         state.app.store(),
         &state.app.config().permission,
         who.person.id,
+        &crate::permission_pages::now_op(op),
     )
     .await
     .ok()
@@ -300,7 +349,7 @@ pub async fn bind_form(
     op: OperationId,
     PageSession(who): PageSession,
 ) -> Response {
-    if administrator_desk(&state, &who).await.is_none() {
+    if administrator_desk(&state, &who, &op).await.is_none() {
         return forbidden(m, &op, "/admin/bind-card");
     }
     let bar = UserBar::of(&who, lock_after_ms(&state));
@@ -314,7 +363,7 @@ pub async fn bind_upload(
     PageSession(who): PageSession,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let Some(desk) = administrator_desk(&state, &who).await else {
+    let Some(desk) = administrator_desk(&state, &who, &op).await else {
         return Ok(forbidden(m, &op, "/admin/bind-card"));
     };
     let malformed = || {
@@ -332,7 +381,7 @@ pub async fn bind_upload(
     let (csrf, account) = (upload.field("csrf"), upload.field("account"));
     let certificate = upload.file.unwrap_or_default();
     if !who.csrf_ok(&csrf) {
-        return Err(csrf_refused(&op.0));
+        return Err(csrf_refused(&state, &who, &op.0).await);
     }
     let bar = UserBar::of(&who, lock_after_ms(&state));
     let mut page = BindCardPage::new(m, bar);

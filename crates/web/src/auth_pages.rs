@@ -152,10 +152,15 @@ pub async fn login(
             "PKCS7" | "pkcs7" => SignatureFormat::Pkcs7,
             "PKCS1" | "pkcs1" => SignatureFormat::Pkcs1,
             _ => {
-                let f = AuthFailure::new(
-                    "login.malformed_format",
-                    "登入資料格式錯誤，請重新整理頁面後再試一次",
-                );
+                let f = auth::refuse_malformed_login(
+                    state.app.store(),
+                    &account,
+                    Some(addr.ip().to_string()),
+                    Timestamp::now(),
+                    &op.0,
+                )
+                .await
+                .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/login"))?;
                 return Ok(page_error(StatusCode::BAD_REQUEST, form.account, f, m));
             }
         };
@@ -194,10 +199,10 @@ pub async fn login(
             Ok(res)
         }
         Err(f) => {
-            let status = if f.code == "login.account_locked" {
-                StatusCode::LOCKED
-            } else {
-                StatusCode::UNAUTHORIZED
+            let status = match f.code.as_str() {
+                "login.account_locked" => StatusCode::LOCKED,
+                "rate.limited" => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
             };
             Ok(page_error(status, account, f, m))
         }
@@ -218,7 +223,7 @@ pub async fn lock(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
     if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(&op.0));
+        return Err(csrf_refused(&state, &who, &op.0).await);
     }
     auth::lock(state.app.store(), &who, Timestamp::now(), &op.0)
         .await
@@ -265,7 +270,7 @@ pub async fn unlock(
     Form(form): Form<UnlockForm>,
 ) -> Result<Response, ApiError> {
     if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(&op.0));
+        return Err(csrf_refused(&state, &who, &op.0).await);
     }
     let ctx = state.app.auth().ok_or_else(|| no_auth(&op))?;
     let outcome = auth::unlock(
@@ -305,7 +310,7 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
     if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(&op.0));
+        return Err(csrf_refused(&state, &who, &op.0).await);
     }
     auth::logout(state.app.store(), &who, Timestamp::now(), &op.0)
         .await
@@ -352,10 +357,20 @@ pub async fn password_submit(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, ApiError> {
     if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(&op.0));
+        return Err(csrf_refused(&state, &who, &op.0).await);
     }
+    let Some(ctx) = state.app.auth() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "auth.not_configured",
+            "尚未設定自然人憑證信任錨",
+            "no trust anchors are configured",
+            &op.0,
+        ));
+    };
     let outcome = auth::change_password(
         state.app.store(),
+        ctx,
         &who,
         form.current,
         form.new,
@@ -381,6 +396,9 @@ pub async fn password_submit(
 pub struct DemoSignRequest {
     account: String,
     nonce: String,
+    /// §3 in the demo: the card signs only for someone who knows the account's password.
+    #[serde(default)]
+    password: String,
 }
 
 /// DEMO only: signs a nonce with the demo card of `account`, standing in for the HiPKI card
@@ -390,6 +408,7 @@ pub struct DemoSignRequest {
 pub async fn demo_sign(
     State(state): State<AppState>,
     op: OperationId,
+    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     body: Result<Json<DemoSignRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     if !state.app.config().demo {
@@ -410,6 +429,40 @@ pub async fn demo_sign(
             &op.0,
         )
     })?;
+    let Some(ctx) = state.app.auth() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "auth.not_configured",
+            "尚未設定自然人憑證信任錨",
+            "no trust anchors are configured",
+            &op.0,
+        ));
+    };
+    let holder = auth::demo_card_holder(
+        state.app.store(),
+        ctx,
+        &req.account,
+        req.password.clone(),
+        Some(addr.ip().to_string()),
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e, &op.0))?;
+    if let Err(f) = holder {
+        let status = if f.code == "login.account_locked" {
+            StatusCode::LOCKED
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        return Err(ApiError::new(
+            status,
+            f.code,
+            f.message,
+            "the demo card signs only with the account's password",
+            &op.0,
+        ));
+    }
     let card = querywarden_app::demo_cards::load_card(&state.app.config().data_dir, &req.account)
         .map_err(|e| ApiError::internal(&e, &op.0))?
         .ok_or_else(|| {

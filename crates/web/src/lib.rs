@@ -19,6 +19,7 @@ pub mod permission_templates;
 pub mod registration_api;
 pub mod registration_pages;
 pub mod registration_templates;
+pub mod rejection;
 pub mod session;
 pub mod templates;
 pub mod tls;
@@ -208,6 +209,14 @@ pub fn router(state: AppState) -> Router {
         .merge(demo_routes())
         .merge(enrolment::routes())
         .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rejection::refuse_invalid_form_bytes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rejection::one_envelope,
+        ))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(operation_id_and_log))
         .with_state(state)

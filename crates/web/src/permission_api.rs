@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,8 +30,8 @@ use sha2::Digest;
 
 use crate::error::ApiError;
 use crate::permission_pages::{
-    BadField, FilterQuery, RawApplication, op_of, parse_application, parse_decision, parse_filter,
-    policy, refusal_status,
+    BadField, FilterQuery, RawApplication, now_op, op_of, parse_application, parse_decision,
+    parse_filter, policy, refusal_status,
 };
 use crate::session::ApiSession;
 use crate::{AppState, OperationId};
@@ -495,7 +495,7 @@ pub async fn overview(
     Query(q): Query<FilterQuery>,
 ) -> Result<Json<Vec<GrantJson>>, ApiError> {
     let store = state.app.store();
-    let desk = perm::administrator_desk(store, policy(&state), who.person.id)
+    let desk = perm::administrator_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let filter = parse_filter(&q).map_err(|e| bad_field(e, &op.0))?;
@@ -523,7 +523,7 @@ pub async fn staff_import(
     b: Result<Json<StaffImportBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let store = state.app.store();
-    let desk = perm::administrator_desk(store, policy(&state), who.person.id)
+    let desk = perm::administrator_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let b = body(b, &op.0)?;
@@ -564,7 +564,7 @@ pub async fn enable(
     b: Result<Json<EnableBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let store = state.app.store();
-    let desk = perm::administrator_desk(store, policy(&state), who.person.id)
+    let desk = perm::administrator_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let b = body(b, &op.0)?;
@@ -592,7 +592,7 @@ pub async fn staff_changes(
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
     let store = state.app.store();
-    let desk = perm::supervisor_desk(store, policy(&state), who.person.id)
+    let desk = perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let changes = staff::upcoming_staff_changes(store, &desk, today())
@@ -655,7 +655,7 @@ pub async fn rounds(
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
     let store = state.app.store();
-    let desk = perm::supervisor_desk(store, policy(&state), who.person.id)
+    let desk = perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let rounds = recert::recertification_rounds(store, &desk)
@@ -676,7 +676,7 @@ pub async fn open_round(
     ApiSession(who): ApiSession,
 ) -> Result<Response, ApiError> {
     let store = state.app.store();
-    let desk = perm::supervisor_desk(store, policy(&state), who.person.id)
+    let desk = perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let (r, items) = recert::open_recertification(store, policy(&state), &desk, &op_of(&op, addr))
@@ -692,7 +692,7 @@ pub async fn round(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let store = state.app.store();
-    let desk = perm::supervisor_desk(store, policy(&state), who.person.id)
+    let desk = perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let (r, items) = recert::recertification_round(store, &desk, RoundId::new(id))
@@ -728,7 +728,7 @@ pub async fn round_decide(
         )
     })?;
     let store = state.app.store();
-    let desk = perm::supervisor_desk(store, policy(&state), who.person.id)
+    let desk = perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     recert::decide_recertification(
@@ -752,7 +752,7 @@ pub async fn round_close(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let store = state.app.store();
-    let desk = perm::supervisor_desk(store, policy(&state), who.person.id)
+    let desk = perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let suspended =
@@ -814,9 +814,46 @@ struct ScimReject {
 }
 
 impl ScimReject {
-    fn respond(self) -> Response {
+    /// The refusal, audited through the app first (§2: every refusal is on the trail) — all
+    /// but "no SCIM endpoint configured", which is no request to this system at all.
+    async fn respond(self, state: &AppState, op: &OperationId, addr: SocketAddr) -> Response {
+        if self.status != StatusCode::NOT_FOUND || self.scim_type.is_some() {
+            let code = match self.status {
+                StatusCode::UNAUTHORIZED => "scim.unauthorized",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "scim.media_type",
+                StatusCode::PAYLOAD_TOO_LARGE => "scim.too_large",
+                StatusCode::NOT_FOUND => "scim.noTarget",
+                _ => match self.scim_type {
+                    Some("invalidValue") => "scim.invalidValue",
+                    _ => "scim.invalidSyntax",
+                },
+            };
+            if let Err(e) =
+                staff::scim_refused(state.app.store(), code, None, &op_of(op, addr)).await
+            {
+                tracing::error!(operation_id = %op.0, code = e.code(), "scim refusal not audited");
+                return scim_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    "internal error; nothing was changed",
+                );
+            }
+        }
         scim_error(self.status, self.scim_type, self.detail)
     }
+}
+
+/// The body, or the refusal of one that could not be read (too large above all: 413).
+fn scim_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ScimReject> {
+    body.map_err(|r| ScimReject {
+        status: r.status(),
+        scim_type: None,
+        detail: if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "the body is too large"
+        } else {
+            "the body could not be read"
+        },
+    })
 }
 
 /// The HR system's bearer token checked against the configured digest; the payload parsed.
@@ -906,11 +943,11 @@ pub async fn scim_post(
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    bytes: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    match scim_request(&state, &headers, &bytes) {
+    match scim_body(body).and_then(|bytes| scim_request(&state, &headers, &bytes)) {
         Ok(payload) => scim_apply(&state, &op, addr, payload).await,
-        Err(r) => r.respond(),
+        Err(r) => r.respond(&state, &op, addr).await,
     }
 }
 
@@ -922,14 +959,21 @@ pub async fn scim_put(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    bytes: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let mut payload = match scim_request(&state, &headers, &bytes) {
+    let mut payload = match scim_body(body).and_then(|bytes| scim_request(&state, &headers, &bytes))
+    {
         Ok(p) => p,
-        Err(r) => return r.respond(),
+        Err(r) => return r.respond(&state, &op, addr).await,
     };
     let Ok(account) = Account::parse(&id) else {
-        return scim_error(StatusCode::NOT_FOUND, Some("noTarget"), "no such user");
+        return ScimReject {
+            status: StatusCode::NOT_FOUND,
+            scim_type: Some("noTarget"),
+            detail: "no such user",
+        }
+        .respond(&state, &op, addr)
+        .await;
     };
     if let Value::Object(m) = &mut payload {
         match m
@@ -942,11 +986,13 @@ pub async fn scim_put(
             }
             Some(Ok(a)) if a == account => {}
             Some(_) => {
-                return scim_error(
-                    StatusCode::BAD_REQUEST,
-                    Some("invalidValue"),
-                    "userName does not match the user in the path",
-                );
+                return ScimReject {
+                    status: StatusCode::BAD_REQUEST,
+                    scim_type: Some("invalidValue"),
+                    detail: "userName does not match the user in the path",
+                }
+                .respond(&state, &op, addr)
+                .await;
             }
         }
     }

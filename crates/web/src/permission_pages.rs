@@ -46,7 +46,7 @@ use crate::permission_templates::{
     NoticeLine, PermissionHomePage, RoundPage, RoundRow, StaffImportPage, StaffPage, StepRow,
     today_in,
 };
-use crate::session::{PageSession, csrf_refused};
+use crate::session::{PageSession, csrf_refused, upload_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
 use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId};
@@ -137,6 +137,11 @@ pub fn routes() -> Router<AppState> {
 // Shared by pages and the API.
 
 /// One operation of the app layer for this request.
+/// The app's operation context for a request whose client address is not at hand.
+pub(crate) fn now_op(op: &OperationId) -> Op {
+    Op::new(Timestamp::now(), op.0.clone())
+}
+
 pub(crate) fn op_of(op: &OperationId, addr: SocketAddr) -> Op {
     Op {
         now: Timestamp::now(),
@@ -620,7 +625,7 @@ async fn save_application(
 ) -> Response {
     let posted = PostedApplication::from_pairs(pairs);
     if !who.csrf_ok(&posted.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let action = match amend {
         Some(id) => format!("/permissions/applications/{id}/amend"),
@@ -911,7 +916,7 @@ pub async fn submit(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let o = op_of(&op, addr);
     let r = perm::submit_application(state.app.store(), who.person.id, ApplicationId::new(id), &o)
@@ -930,7 +935,7 @@ pub async fn withdraw(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let o = op_of(&op, addr);
     let r =
@@ -963,7 +968,7 @@ pub async fn decide(
     Form(f): Form<DecidePosted>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let decision = match parse_decision(&f.decision, Some(&f.effective_from), &f.comment) {
         Ok(d) => d,
@@ -1082,7 +1087,7 @@ pub async fn notice_read(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let path = "/permissions/inbox";
     match staff::mark_notice_read(state.app.store(), who.person.id, id, &op_of(&op, addr)).await {
@@ -1206,11 +1211,12 @@ pub async fn overview(
 ) -> Response {
     let path = "/permissions/admin/grants";
     let store = state.app.store();
-    let desk = match perm::administrator_desk(store, policy(&state), who.person.id).await {
-        Ok(d) => d,
-        Err(PermissionError::Refused(_)) => return forbidden(m, &op, path),
-        Err(e) => return internal(e, &m, &op, path),
-    };
+    let desk =
+        match perm::administrator_desk(store, policy(&state), who.person.id, &now_op(&op)).await {
+            Ok(d) => d,
+            Err(PermissionError::Refused(_)) => return forbidden(m, &op, path),
+            Err(e) => return internal(e, &m, &op, path),
+        };
     let names = match Names::load(&state).await {
         Ok(n) => n,
         Err(e) => return internal(e, &m, &op, path),
@@ -1282,7 +1288,7 @@ async fn staff_view(
 ) -> Response {
     let path = "/permissions/staff";
     let store = state.app.store();
-    let desk = match perm::supervisor_desk(store, policy(state), who.person.id).await {
+    let desk = match perm::supervisor_desk(store, policy(state), who.person.id, &now_op(op)).await {
         Ok(d) => d,
         Err(PermissionError::Refused(_)) => return forbidden(m, op, path),
         Err(e) => return internal(e, &m, op, path),
@@ -1363,12 +1369,13 @@ pub async fn open_round(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let store = state.app.store();
     let o = op_of(&op, addr);
     let opened = async {
-        let desk = perm::supervisor_desk(store, policy(&state), who.person.id).await?;
+        let desk =
+            perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op)).await?;
         recert::open_recertification(store, policy(&state), &desk, &o).await
     }
     .await;
@@ -1396,7 +1403,7 @@ async fn round_view(
 ) -> Response {
     let path = format!("/permissions/recertification/{id}");
     let store = state.app.store();
-    let desk = match perm::supervisor_desk(store, policy(state), who.person.id).await {
+    let desk = match perm::supervisor_desk(store, policy(state), who.person.id, &now_op(op)).await {
         Ok(d) => d,
         Err(PermissionError::Refused(_)) => return forbidden(m, op, &path),
         Err(e) => return internal(e, &m, op, &path),
@@ -1499,7 +1506,7 @@ pub async fn round_decide(
     Form(f): Form<RoundDecisionPosted>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let Some(decision) = RecertificationDecision::parse_code(&f.decision) else {
         let e = FormError {
@@ -1520,7 +1527,8 @@ pub async fn round_decide(
     let store = state.app.store();
     let o = op_of(&op, addr);
     let r = async {
-        let desk = perm::supervisor_desk(store, policy(&state), who.person.id).await?;
+        let desk =
+            perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op)).await?;
         recert::decide_recertification(
             store,
             &desk,
@@ -1546,12 +1554,13 @@ pub async fn round_close(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let store = state.app.store();
     let o = op_of(&op, addr);
     let r = async {
-        let desk = perm::supervisor_desk(store, policy(&state), who.person.id).await?;
+        let desk =
+            perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op)).await?;
         recert::close_recertification(store, &desk, RoundId::new(id), &o).await
     }
     .await
@@ -1569,7 +1578,9 @@ async fn admin_desk_or_403(
     who: &querywarden_app::auth::SignedIn,
     path: &str,
 ) -> Result<querywarden_domain::permission::AdministratorDesk, Response> {
-    match perm::administrator_desk(state.app.store(), policy(state), who.person.id).await {
+    match perm::administrator_desk(state.app.store(), policy(state), who.person.id, &now_op(op))
+        .await
+    {
         Ok(d) => Ok(d),
         Err(PermissionError::Refused(_)) => Err(forbidden(m.clone(), op, path)),
         Err(e) => Err(internal(e, m, op, path)),
@@ -1634,6 +1645,9 @@ pub async fn import_upload(
         Ok(u) => u,
         Err(UploadError::Malformed) => return Err(malformed()),
         Err(UploadError::TooLarge) => {
+            if let Some(e) = upload_refused(&state, &who, "staff_import.too_large", &op.0).await {
+                return Err(e);
+            }
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "staff_import.too_large",
@@ -1645,10 +1659,13 @@ pub async fn import_upload(
     };
     let (csrf, file) = (upload.field("csrf"), upload.file);
     if !who.csrf_ok(&csrf) {
-        return Err(csrf_refused(&op.0));
+        return Err(csrf_refused(&state, &who, &op.0).await);
     }
     let mut page = import_page(&state, m.clone(), &who);
     let Some(Ok(text)) = file.map(String::from_utf8) else {
+        if let Some(e) = upload_refused(&state, &who, "staff_import.not_utf8", &op.0).await {
+            return Err(e);
+        }
         page.row_errors = vec![m.get("perm-import-not-utf8")];
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
     };
@@ -1764,13 +1781,14 @@ pub async fn enable(
     Form(f): Form<EnablePosted>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let path = "/permissions/admin/accounts";
     let store = state.app.store();
     let o = op_of(&op, addr);
     let r = async {
-        let desk = perm::administrator_desk(store, policy(&state), who.person.id).await?;
+        let desk =
+            perm::administrator_desk(store, policy(&state), who.person.id, &now_op(&op)).await?;
         let account =
             Account::parse(f.account.trim()).map_err(|_| PermissionError::NotFound("帳號"))?;
         let person = store

@@ -271,7 +271,7 @@ pub async fn registration(
     Path(no): Path<String>,
 ) -> Result<Response, ApiError> {
     let no = no_of(&no, &op)?;
-    let d = reg::registration_view(&state.app.desk(), &who.person, no)
+    let d = reg::registration_view(&state.app.desk(), &who.person, no, Timestamp::now(), &op.0)
         .await
         .map_err(failed(&op))?;
     answer(d, &op, |v| {
@@ -340,18 +340,9 @@ pub async fn decide(
     Json(body): Json<DecisionBody>,
 ) -> Result<Response, ApiError> {
     let no = no_of(&no, &op)?;
-    let desk = state.app.desk();
-    let cap = match reg::approver_of(&desk, &who.person, no)
-        .await
-        .map_err(failed(&op))?
-    {
-        Ok(c) => c,
-        Err(d) => return Err(refused(&d, &op)),
-    };
-    let now = Timestamp::now();
-    let d = match body.decision.as_str() {
-        "approve" => reg::approve(&desk, cap, Some(&body.comment), now, &op.0).await,
-        "reject" => reg::reject(&desk, cap, &body.comment, now, &op.0).await,
+    let decision = match body.decision.as_str() {
+        "approve" => reg::Decision::Approve(Some(&body.comment)),
+        "reject" => reg::Decision::Reject(&body.comment),
         _ => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -361,7 +352,16 @@ pub async fn decide(
                 &op.0,
             ));
         }
-    }
+    };
+    let d = reg::decide(
+        &state.app.desk(),
+        &who.person,
+        no,
+        decision,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
     .map_err(failed(&op))?;
     answer(d, &op, |s| json!({ "state": s.code() }))
 }
@@ -396,6 +396,13 @@ pub async fn execute(
     Path(no): Path<String>,
     Json(body): Json<ExecutionBody>,
 ) -> Result<Response, ApiError> {
+    let checks = [(
+        querywarden_app::limits::Limited::Execution,
+        who.person.id.to_string(),
+    )];
+    if let Some(e) = crate::session::over_limit(&state, &who, &checks, &op.0).await {
+        return Err(e);
+    }
     let no = no_of(&no, &op)?;
     let items = match &body.items {
         None => None,
@@ -551,7 +558,7 @@ pub async fn request_view(
     Path(no): Path<String>,
 ) -> Result<Response, ApiError> {
     let no = request_no(&no, &op)?;
-    let d = request::request_view(&state.app.desk(), &who.person, no)
+    let d = request::request_view(&state.app.desk(), &who.person, no, Timestamp::now(), &op.0)
         .await
         .map_err(failed(&op))?;
     answer(d, &op, |v| {

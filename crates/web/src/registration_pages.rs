@@ -45,9 +45,9 @@ use crate::registration_templates::{
     RegisterPage, RegistrationPage, RequestListPage, RequestNewPage, RequestPage, RequestRow,
     ResultLine, ResultPage, SentRow, SubjectLine, SummaryRow, today_in,
 };
-use crate::session::{PageSession, csrf_refused};
+use crate::session::{PageSession, csrf_refused, upload_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
-use crate::upload::read_upload;
+use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId};
 
 /// The e-government portal (我的E政府) where portal-mode queries are run.
@@ -549,6 +549,9 @@ pub async fn register_form(
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     if !may_register(&who.person) {
+        if let Some(e) = upload_refused(&state, &who, "registration.not_allowed", &op.0).await {
+            return Ok(e.into_response());
+        }
         return Ok(forbidden(m, &op, "/registrations/new"));
     }
     let fail = internal(&m, &op, "/registrations/new");
@@ -568,7 +571,7 @@ pub async fn register_submit(
 ) -> Result<Response, PageError> {
     let posted = PostedRegistration::from_pairs(pairs);
     if !who.csrf_ok(&posted.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     if !may_register(&who.person) {
         return Ok(forbidden(m, &op, "/registrations/new"));
@@ -630,6 +633,9 @@ pub async fn batch_form(
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     if !may_register(&who.person) {
+        if let Some(e) = upload_refused(&state, &who, "registration.not_allowed", &op.0).await {
+            return Ok(e.into_response());
+        }
         return Ok(forbidden(m, &op, "/registrations/batch"));
     }
     let fail = internal(&m, &op, "/registrations/batch");
@@ -659,15 +665,33 @@ pub async fn batch_upload(
         messages: m.clone(),
         path: "/registrations/batch".into(),
     };
-    let upload = read_upload(&mut multipart, "file", MAX_BATCH_BYTES)
-        .await
-        .map_err(|_| malformed(&m))?;
+    let upload = match read_upload(&mut multipart, "file", MAX_BATCH_BYTES).await {
+        Ok(u) => u,
+        // Too large is 413, not "malformed".
+        Err(UploadError::TooLarge) => {
+            return Err(PageError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: if m.is_zh() {
+                    "檔案過大，請分批上傳".into()
+                } else {
+                    "The file is too large; upload it in parts".into()
+                },
+                operation_id: op.0.clone(),
+                messages: m.clone(),
+                path: "/registrations/batch".into(),
+            });
+        }
+        Err(UploadError::Malformed) => return Err(malformed(&m)),
+    };
     let (pairs, csv) = (upload.fields, upload.file);
     let posted = PostedRegistration::from_pairs(pairs);
     if !who.csrf_ok(&posted.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     if !may_register(&who.person) {
+        if let Some(e) = upload_refused(&state, &who, "registration.not_allowed", &op.0).await {
+            return Ok(e.into_response());
+        }
         return Ok(forbidden(m, &op, "/registrations/batch"));
     }
     let text = csv.and_then(|b| String::from_utf8(b).ok());
@@ -745,7 +769,7 @@ async fn registration_response(
     let path = format!("/registrations/{no}");
     let fail = internal(&m, op, &path);
     let desk = state.app.desk();
-    let view = match reg::registration_view(&desk, &who.person, no)
+    let view = match reg::registration_view(&desk, &who.person, no, Timestamp::now(), &op.0)
         .await
         .map_err(&fail)?
     {
@@ -933,7 +957,7 @@ pub async fn reveal(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let Some(no) = parse_no(&no) else {
         return Ok(not_found(m, &op, "/registrations"));
@@ -975,28 +999,26 @@ async fn decide(
     approve: bool,
 ) -> Result<Response, PageError> {
     if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let Some(no) = parse_no(&no) else {
         return Ok(not_found(m, &op, "/registrations"));
     };
     let fail = internal(&m, &op, "/registrations");
-    let desk = state.app.desk();
-    let cap = match reg::approver_of(&desk, &who.person, no)
-        .await
-        .map_err(&fail)?
-    {
-        Ok(c) => c,
-        Err(d) => {
-            return registration_response(&state, m, &op, &who, no, None, Some(&d), None).await;
-        }
-    };
-    let now = Timestamp::now();
-    let decided = if approve {
-        reg::approve(&desk, cap, Some(&form.comment), now, &op.0).await
+    let decision = if approve {
+        reg::Decision::Approve(Some(&form.comment))
     } else {
-        reg::reject(&desk, cap, &form.comment, now, &op.0).await
-    }
+        reg::Decision::Reject(&form.comment)
+    };
+    let decided = reg::decide(
+        &state.app.desk(),
+        &who.person,
+        no,
+        decision,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
     .map_err(&fail)?;
     match decided {
         Ok(_) => Ok(Redirect::to(&format!(
@@ -1039,7 +1061,7 @@ pub async fn cancel(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let Some(no) = parse_no(&no) else {
         return Ok(not_found(m, &op, "/registrations"));
@@ -1105,7 +1127,14 @@ pub async fn execute(
 ) -> Result<Response, PageError> {
     let posted = PostedExecution::from_pairs(pairs);
     if !who.csrf_ok(&posted.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let checks = [(
+        querywarden_app::limits::Limited::Execution,
+        who.person.id.to_string(),
+    )];
+    if let Some(e) = crate::session::over_limit(&state, &who, &checks, &op.0).await {
+        return Ok(e.into_response());
     }
     let Some(no) = parse_no(&no) else {
         return Ok(not_found(m, &op, "/registrations"));
@@ -1354,7 +1383,7 @@ pub async fn print_result(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, PageError> {
     if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     open_result(state, m, op, who, no, item, true).await
 }
@@ -1377,7 +1406,7 @@ pub async fn confirm_prints(
     Form(form): Form<PrintsForm>,
 ) -> Result<Response, PageError> {
     if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let (Some(no), Some(item)) = (parse_no(&no), parse_item(&item)) else {
         return Ok(not_found(m, &op, "/registrations"));
@@ -1579,7 +1608,7 @@ pub async fn request_submit(
 ) -> Result<Response, PageError> {
     let posted = PostedRequest::from_pairs(pairs);
     if !who.csrf_ok(&posted.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let fail = internal(&m, &op, "/requests/new");
     let subjects = posted.subjects();
@@ -1636,13 +1665,14 @@ async fn request_response(
 ) -> Result<Response, PageError> {
     let path = format!("/requests/{no}");
     let fail = internal(&m, op, &path);
-    let view = match request::request_view(&state.app.desk(), &who.person, no)
-        .await
-        .map_err(&fail)?
-    {
-        Ok(v) => v,
-        Err(d) => return Ok(refused_page(m, op, &path, &d)),
-    };
+    let view =
+        match request::request_view(&state.app.desk(), &who.person, no, Timestamp::now(), &op.0)
+            .await
+            .map_err(&fail)?
+        {
+            Ok(v) => v,
+            Err(d) => return Ok(refused_page(m, op, &path, &d)),
+        };
     let names = Names::load(state).await.map_err(&fail)?;
     let r = &view.request;
     let reviewer_here =
@@ -1758,7 +1788,7 @@ pub async fn request_accept(
     Form(form): Form<ReviewForm>,
 ) -> Result<Response, PageError> {
     if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let Some(no) = parse_request_no(&no) else {
         return Ok(not_found(m, &op, "/requests"));
@@ -1796,7 +1826,7 @@ pub async fn request_reject(
     Form(form): Form<ReviewForm>,
 ) -> Result<Response, PageError> {
     if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let Some(no) = parse_request_no(&no) else {
         return Ok(not_found(m, &op, "/requests"));
@@ -1839,7 +1869,7 @@ pub async fn request_deliver(
     Form(form): Form<DeliverForm>,
 ) -> Result<Response, PageError> {
     if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&op.0).into_response());
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let Some(no) = parse_request_no(&no) else {
         return Ok(not_found(m, &op, "/requests"));

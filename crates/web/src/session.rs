@@ -54,7 +54,18 @@ async fn resolve(
     let Some(ctx) = state.app.auth() else {
         return Ok(Err(SessionRefusal::None));
     };
-    let found = auth::authenticate(state.app.store(), ctx, &token, jiff::Timestamp::now()).await?;
+    let now = jiff::Timestamp::now();
+    let found = auth::authenticate(state.app.store(), ctx, &token, now).await?;
+    if let Err(SessionRefusal::Locked) = &found
+        && let Some(who) = auth::session_even_if_locked(state.app.store(), ctx, &token, now).await?
+    {
+        // §3: a request on a locked screen is refused, and the refusal recorded.
+        let op = parts
+            .extensions
+            .get::<OperationId>()
+            .map_or_else(querywarden_app::new_request_id, |o| o.0.clone());
+        auth::refuse_request(state.app.store(), &who, "session.locked", None, now, &op).await?;
+    }
     // Over mutual TLS a session belongs to the card it signed in with: a cookie replayed on
     // a connection with another certificate is no session.
     if let Ok(s) = &found
@@ -176,14 +187,28 @@ impl FromRequestParts<AppState> for ApiSession {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             if !s.csrf_ok(token) {
-                return Err(csrf_refused(&op.0));
+                return Err(csrf_refused(state, &s, &op.0).await);
             }
         }
         Ok(ApiSession(s))
     }
 }
 
-pub fn csrf_refused(op: &str) -> ApiError {
+/// A form or API call whose CSRF token does not match the session's: refused, and the
+/// refusal recorded through the app (§3) before the answer goes out.
+pub async fn csrf_refused(state: &AppState, who: &SignedIn, op: &str) -> ApiError {
+    if let Err(e) = auth::refuse_request(
+        state.app.store(),
+        who,
+        "session.csrf",
+        None,
+        jiff::Timestamp::now(),
+        op,
+    )
+    .await
+    {
+        return ApiError::internal(&e, op);
+    }
     ApiError::new(
         StatusCode::FORBIDDEN,
         "session.csrf",
@@ -219,4 +244,66 @@ impl FromRequestParts<AppState> for LockedOrNot {
             }
         }
     }
+}
+
+/// A request refused at the web edge for something the app never saw (an upload too large or
+/// not UTF-8 text, a form of another role), recorded through the app before the answer goes
+/// out (§9: every refusal is on the trail). `Some` only if recording it failed.
+pub async fn upload_refused(
+    state: &AppState,
+    who: &SignedIn,
+    code: &str,
+    op: &str,
+) -> Option<ApiError> {
+    auth::refuse_request(
+        state.app.store(),
+        who,
+        code,
+        None,
+        jiff::Timestamp::now(),
+        op,
+    )
+    .await
+    .err()
+    .map(|e| ApiError::internal(&e, op))
+}
+
+/// §3: counts this attempt against each of its rate limits (`(what, key)`); over a limit, the
+/// answer is 429 in the project's error, and the first refusal of the window is recorded
+/// through the app (the rest of a flood would only flood the trail).
+pub async fn over_limit(
+    state: &AppState,
+    who: &SignedIn,
+    checks: &[(querywarden_app::limits::Limited, String)],
+    op: &str,
+) -> Option<ApiError> {
+    let now = jiff::Timestamp::now();
+    let mut refused = None;
+    for (what, key) in checks {
+        if let querywarden_domain::rate_limit::Admission::Refused { retry_after, first } =
+            state.app.admit(*what, key, now)
+        {
+            refused = Some((retry_after, first));
+        }
+    }
+    let (retry_after, first) = refused?;
+    if first
+        && let Err(e) =
+            auth::refuse_request(state.app.store(), who, "rate.limited", None, now, op).await
+    {
+        return Some(ApiError::internal(&e, op));
+    }
+    Some(too_many(retry_after, op))
+}
+
+/// 429 with the seconds to wait.
+pub fn too_many(retry_after: jiff::SignedDuration, op: &str) -> ApiError {
+    let secs = retry_after.as_secs().max(1);
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate.limited",
+        format!("嘗試次數過多，請 {secs} 秒後再試"),
+        format!("too many attempts; try again in {secs} seconds"),
+        op,
+    )
 }

@@ -46,9 +46,39 @@
     });
   }
 
-  function signWithDemoCard(account, nonce) {
-    return post("/demo/card/sign", { account: account, nonce: nonce }).then(function (r) {
-      if (!r.ok) { return r.json().then(function (e) { throw new Error(e.error ? e.error.message : "demo signer failed"); }); }
+  // The DEMO card signs only for someone who knows the account's password (§3: two
+  // factors, in the demo too); its refusal is shown like the server's sign-in refusal.
+  function showLoginError(message, code) {
+    var old = document.getElementById("login-error");
+    if (old) { old.parentNode.removeChild(old); }
+    var box = document.createElement("div");
+    box.className = "error";
+    box.id = "login-error";
+    box.setAttribute("role", "alert");
+    var p = document.createElement("p");
+    p.textContent = message;
+    var c = document.createElement("code");
+    c.textContent = code;
+    var p2 = document.createElement("p");
+    p2.appendChild(c);
+    box.appendChild(p);
+    box.appendChild(p2);
+    var form = document.getElementById("login-form");
+    form.parentNode.insertBefore(box, form);
+    // As after the server's refusal: the password is not kept in the form.
+    var password = document.getElementById("password");
+    if (password) { password.value = ""; }
+  }
+
+  function signWithDemoCard(account, nonce, password) {
+    return post("/demo/card/sign", { account: account, nonce: nonce, password: password }).then(function (r) {
+      if (!r.ok) {
+        return r.json().then(function (e) {
+          var err = e.error || { message: "demo signer failed", code: "demo.failed" };
+          showLoginError(err.message, err.code);
+          throw new Error(err.message);
+        });
+      }
       return r.json();
     });
   }
@@ -68,7 +98,7 @@
       status.textContent = "…";
       post("/auth/nonce").then(function (r) { return r.json(); }).then(function (n) {
         document.getElementById("nonce").value = n.nonce;
-        return demo && demo.checked ? signWithDemoCard(account, n.nonce) : signWithHiPKI(n.nonce, pin ? pin.value : "");
+        return demo && demo.checked ? signWithDemoCard(account, n.nonce, document.getElementById("password").value) : signWithHiPKI(n.nonce, pin ? pin.value : "");
       }).then(function (s) {
         document.getElementById("signature").value = s.signature;
         document.getElementById("certificate").value = s.certificate || "";

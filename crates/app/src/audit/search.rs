@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use querywarden_domain::NationalId;
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::org::{Account, Person, Role};
 use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
 use querywarden_storage::{AuditFilter, Store, StoredAuditRecord};
@@ -72,6 +72,21 @@ pub async fn search(
     request_id: &str,
 ) -> Result<Result<Vec<StoredAuditRecord>, AuthFailure>, AppError> {
     let limit = q.limit.clamp(1, 500);
+    let refuse = |f: AuthFailure| async move {
+        let mut event = AuditEvent::system(now, AuditAction::AuditTrailSearched, request_id)
+            .on("audit_trail", "search")
+            .outcome(Outcome::Refused(f.code.clone()));
+        event.actor = reader.actor();
+        let mut tx = store.begin().await?;
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(Err(f))
+    };
+    // A page cursor past the trail's sequence range is refused, never wrapped into a
+    // negative number that would silently return nothing (or everything).
+    if q.before.is_some_and(|b| i64::try_from(b).is_err()) {
+        return refuse(AuthFailure::new("audit.before", "分頁參數超出範圍")).await;
+    }
     let mut filter = AuditFilter {
         limit,
         before_seq: q.before,
@@ -80,7 +95,7 @@ pub async fn search(
     };
     if let Some(account) = &q.person {
         let Some(p) = store.person_by_account(account).await? else {
-            return Ok(Err(AuthFailure::new("audit.unknown_person", "查無此帳號")));
+            return refuse(AuthFailure::new("audit.unknown_person", "查無此帳號")).await;
         };
         filter.actor_person_id = Some(p.id.get());
     }
@@ -94,7 +109,7 @@ pub async fn search(
             .ok_or_else(|| AuthFailure::new("audit.date_range", "日期超出範圍"));
         match next {
             Ok(n) => filter.until = Some(taipei_day_start_utc(n).to_string()),
-            Err(f) => return Ok(Err(f)),
+            Err(f) => return refuse(f).await,
         }
     }
     if let Some((t, id)) = &q.object {

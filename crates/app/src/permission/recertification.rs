@@ -333,8 +333,9 @@ pub async fn enable_account(
     let mut tx = store.begin().await?;
     let was = tx.enable_account(person).await?;
     if was {
-        tx.append_audit(
-            &op.event(
+        tx.append_audit(&crate::permission::as_desk(
+            desk,
+            op.event(
                 AuditAction::AccountEnabled,
                 Some(Actor {
                     person: desk.person(),
@@ -342,7 +343,7 @@ pub async fn enable_account(
                 }),
             )
             .on("person", person.to_string()),
-        )
+        ))
         .await?;
     }
     tx.commit().await?;

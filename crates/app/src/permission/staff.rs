@@ -14,7 +14,8 @@ use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{Actor, AuditAction, Outcome};
 use querywarden_domain::org::{Account, Person, PersonId, Role, StaffStatus, Unit, UnitId};
 use querywarden_domain::permission::personnel::{
-    PersonnelEffect, StaffChange, classify, effects_of,
+    MAX_STAFF_NAME_CHARS, MAX_STAFF_TITLE_CHARS, PersonnelEffect, StaffChange, classify,
+    effects_of, staff_text_problem,
 };
 use querywarden_domain::permission::{AdministratorDesk, PermissionRefusal, SupervisorDesk};
 use querywarden_domain::roc_date::RocDate;
@@ -145,6 +146,7 @@ fn parse_staff_csv(
     let mut errors = Vec::new();
     let mut records = Vec::new();
     let mut seen = BTreeSet::new();
+    let mut ids: BTreeMap<NationalId, Account> = BTreeMap::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate();
     let bad = |line: usize, reason: &str| StaffRowError {
@@ -207,6 +209,21 @@ fn parse_staff_csv(
         let effective = RocDate::parse(f[6]).ok();
         if effective.is_none() {
             problems.push("生效日期不正確".into());
+        }
+        for (what, value, max) in [
+            ("姓名", f[2], MAX_STAFF_NAME_CHARS),
+            ("職稱", f[4], MAX_STAFF_TITLE_CHARS),
+        ] {
+            if let Some(p) = staff_text_problem(value, max) {
+                problems.push(format!("{what}{}", p.message_zh()));
+            }
+        }
+        // §2: one national ID, one member of staff.
+        if let (Some(id), Some(a)) = (&id, &account)
+            && let Some(other) = ids.insert(id.clone(), a.clone())
+            && other != *a
+        {
+            problems.push("同一身分證統一編號出現在兩個帳號".into());
         }
         if let Some(a) = &account {
             if !seen.insert(a.clone()) {
@@ -394,19 +411,26 @@ async fn apply_record(
         to_unit: rec.unit.clone(),
         effective: rec.effective,
     };
+    // HR's last four ID digits are kept whatever else the row says (an "unchanged" row too):
+    // card binding checks the card against them.
+    if let Some(l4) = &rec.id_last4 {
+        tx.set_person_id_last4(person.id, l4).await?;
+    }
     let grants = ctx.grants.get(&person.id).map(Vec::as_slice).unwrap_or(&[]);
     let effects = match effects_of(&change, grants) {
         Ok(e) => e,
         Err(PermissionRefusal::NoChange) => return Ok(StaffOutcome::Unchanged(person.id)),
         Err(r) => return Err(PermissionError::Refused(r)),
     };
+    // The same future change sent again (a re-imported file, a repeated SCIM push) is already
+    // recorded with its notices: once is enough.
+    if tx.pending_staff_change_exists(&change).await? {
+        return Ok(StaffOutcome::Unchanged(person.id));
+    }
     let title = rec.title.clone().unwrap_or_else(|| person.title.clone());
     let change_id = tx
         .insert_staff_change(&change, &title, source, by.map(|a| a.person), op.now)
         .await?;
-    if let Some(l4) = &rec.id_last4 {
-        tx.set_person_id_last4(person.id, l4).await?;
-    }
     // Grants: suspension and ending carry their own dates, so they are recorded now.
     for e in &effects {
         match e {
@@ -583,23 +607,19 @@ pub async fn import_staff_csv(
 ) -> Result<StaffImportReport, StaffImportError> {
     let units = store.units().await.map_err(PermissionError::from)?;
     let ctx = staff_context(store).await?;
-    let mut last4s = BTreeMap::new();
-    for p in ctx.persons.values() {
-        if let Some(l) = store
-            .person_id_last4(p.id)
-            .await
-            .map_err(PermissionError::from)?
-        {
-            last4s.insert(p.id, l);
-        }
-    }
+    let last4s = store
+        .person_id_last4s()
+        .await
+        .map_err(PermissionError::from)?;
     let by = Some(Actor {
         person: desk.person(),
         role: Some(Role::PermissionAdministrator),
     });
-    let event = op
-        .event(AuditAction::StaffImported, by)
-        .on("staff_import", "csv");
+    let event = super::as_desk(
+        desk,
+        op.event(AuditAction::StaffImported, by)
+            .on("staff_import", "csv"),
+    );
     let records = match parse_staff_csv(text, &units, &ctx.persons, &last4s) {
         Ok(r) => r,
         Err(errors) => {
@@ -640,6 +660,26 @@ pub async fn import_staff_csv(
     .map_err(PermissionError::from)?;
     tx.commit().await.map_err(PermissionError::from)?;
     Ok(report)
+}
+
+/// §2: a SCIM request refused before it changed anything — no or a wrong bearer token, a
+/// wrong media type, an unreadable or oversize body, a user that fails validation — is
+/// audited with its code like every other refusal.
+pub async fn scim_refused(
+    store: &Store,
+    code: &str,
+    account: Option<&str>,
+    op: &Op,
+) -> Result<(), PermissionError> {
+    let event = op
+        .event(AuditAction::StaffStatusChanged, None)
+        .on("scim_user", account.unwrap_or("-"))
+        .detail("source", "scim")
+        .outcome(Outcome::Refused(code.to_string()));
+    let mut tx = store.begin().await?;
+    tx.append_audit(&event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Applies, on or after their effective date, the changes recorded earlier for a future date
@@ -849,6 +889,14 @@ pub fn validate_scim_user(
         None => string_at(obj.get("displayName"), "displayName")?,
     };
     let title = string_at(obj.get("title"), "title")?;
+    for (what, value, max) in [
+        ("name", &name, MAX_STAFF_NAME_CHARS),
+        ("title", &title, MAX_STAFF_TITLE_CHARS),
+    ] {
+        if let Some(p) = value.as_deref().and_then(|v| staff_text_problem(v, max)) {
+            return Err(ScimError::invalid(format!("{what} {}", p.message_en())));
+        }
+    }
     let department = match obj.get(SCIM_ENTERPRISE) {
         Some(ext) => {
             if !ext.is_object() {
@@ -938,22 +986,42 @@ pub async fn scim_put_user(
         .await
         .map_err(|e| internal(PermissionError::from(e)))?;
     let ctx = staff_context(store).await.map_err(internal)?;
-    let rec = validate_scim_user(
+    let checked = validate_scim_user(
         payload,
         &units,
         |a| ctx.persons.get(a).map(|p| p.unit.clone()),
         op.today(),
-    )?;
-    if !ctx.persons.contains_key(&rec.account) {
-        if rec.status != StaffStatus::Active {
-            return Err(ScimError::invalid("a new user must be active"));
+    )
+    .and_then(|rec| {
+        if !ctx.persons.contains_key(&rec.account) {
+            if rec.status != StaffStatus::Active {
+                return Err(ScimError::invalid("a new user must be active"));
+            }
+            if rec.name.is_none() {
+                return Err(ScimError::invalid(
+                    "name.formatted or displayName is required for a new user",
+                ));
+            }
         }
-        if rec.name.is_none() {
-            return Err(ScimError::invalid(
-                "name.formatted or displayName is required for a new user",
-            ));
+        Ok(rec)
+    });
+    let rec = match checked {
+        Ok(rec) => rec,
+        Err(e) => {
+            let account = payload["userName"]
+                .as_str()
+                .and_then(|a| Account::parse(a).ok());
+            scim_refused(
+                store,
+                &format!("scim.{}", e.scim_type),
+                account.as_ref().map(Account::as_str),
+                op,
+            )
+            .await
+            .map_err(internal)?;
+            return Err(e);
         }
-    }
+    };
     let mut tx = store
         .begin()
         .await

@@ -53,6 +53,10 @@ impl ActingAdministrator {
             app.store(),
             &app.config().permission,
             person.id,
+            &querywarden_app::permission::Op::new(
+                jiff::Timestamp::now(),
+                querywarden_app::new_request_id(),
+            ),
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e} [{}]", e.code()))

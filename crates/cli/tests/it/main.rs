@@ -8,7 +8,9 @@
 )]
 
 mod admin_http;
+mod attacks_http;
 mod audit_trail;
+mod backup_restore;
 mod cli_config;
 mod cli_id;
 mod demo_server;

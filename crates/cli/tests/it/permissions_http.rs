@@ -14,7 +14,7 @@ const LIN_ID: &str = "A100131234";
 /// wu.zhiming's.
 const WU_ID: &str = "F100144567";
 /// The demo's SCIM bearer token.
-const SCIM_TOKEN: &str = "demo-scim-token-115";
+pub(crate) const SCIM_TOKEN: &str = "demo-scim-token-115";
 
 struct Who {
     cookie: String,
@@ -868,7 +868,9 @@ fn the_administrator_re_enables_an_idle_account_on_the_accounts_page() {
         let mut tx = store.begin().await.unwrap();
         tx.enable_account(zhang_id).await.unwrap();
         tx.commit().await.unwrap();
-        let zhang_desk = administrator_desk(&store, &policy, zhang_id).await.unwrap();
+        let zhang_desk = administrator_desk(&store, &policy, zhang_id, &op)
+            .await
+            .unwrap();
         assert!(
             enable_account(&store, &zhang_desk, wu_id, &op)
                 .await

@@ -48,15 +48,17 @@ pub async fn login(
         .as_str()
         .unwrap()
         .to_string();
-    let signed: serde_json::Value = c
+    let signer = c
         .post(format!("{url}/demo/card/sign"))
-        .json(&serde_json::json!({ "account": account, "nonce": nonce }))
+        .json(&serde_json::json!({ "account": account, "nonce": nonce, "password": password }))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    if !signer.status().is_success() {
+        // The demo card signs only with the account's password: its refusal is the answer.
+        return signer;
+    }
+    let signed: serde_json::Value = signer.json().await.unwrap();
     c.post(format!("{url}/login"))
         .header("cookie", format!("qw_login={flow}; {extra_cookie}"))
         .form(&[

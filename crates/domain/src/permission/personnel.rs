@@ -185,3 +185,62 @@ pub fn effects_of(
     }
     Ok(out)
 }
+
+/// Longest staff name HR may send (a Chinese name is 2–4 characters; a foreign resident's
+/// romanised name is longer, but never this long).
+pub const MAX_STAFF_NAME_CHARS: usize = 50;
+/// Longest job title (職稱).
+pub const MAX_STAFF_TITLE_CHARS: usize = 50;
+
+/// Why a staff name or title from HR is refused, if it is: too long, or carrying a control
+/// character (a NUL or a line break would end up on Form 1 and in every list).
+pub fn staff_text_problem(value: &str, max_chars: usize) -> Option<StaffTextProblem> {
+    if value.chars().count() > max_chars {
+        return Some(StaffTextProblem::TooLong(max_chars));
+    }
+    if value.chars().any(char::is_control) {
+        return Some(StaffTextProblem::ControlCharacter);
+    }
+    None
+}
+
+/// See [`staff_text_problem`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffTextProblem {
+    TooLong(usize),
+    ControlCharacter,
+}
+
+impl StaffTextProblem {
+    pub fn message_zh(self) -> String {
+        match self {
+            Self::TooLong(n) => format!("超過 {n} 字"),
+            Self::ControlCharacter => "含有控制字元".into(),
+        }
+    }
+
+    pub fn message_en(self) -> String {
+        match self {
+            Self::TooLong(n) => format!("is longer than {n} characters"),
+            Self::ControlCharacter => "contains a control character".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod staff_text_tests {
+    use super::*;
+
+    #[test]
+    fn staff_names_and_titles_have_a_length_limit_and_no_control_characters() {
+        assert_eq!(staff_text_problem("林美玲", MAX_STAFF_NAME_CHARS), None);
+        assert_eq!(
+            staff_text_problem(&"林".repeat(51), MAX_STAFF_NAME_CHARS),
+            Some(StaffTextProblem::TooLong(50))
+        );
+        assert_eq!(
+            staff_text_problem("林\0美玲", MAX_STAFF_NAME_CHARS),
+            Some(StaffTextProblem::ControlCharacter)
+        );
+    }
+}

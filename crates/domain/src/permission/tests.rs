@@ -501,10 +501,31 @@ fn nobody_approves_their_own_application_at_any_step() {
         act(&mut app, zhang(), approve()),
         Err(PermissionRefusal::OwnApplication)
     );
-    // 秘書室 → none above; zhang() is excluded and zhou() already signed: nobody is left.
+    // 秘書室 → none above; zhang() is excluded: the countersign goes to the next level up,
+    // the director, who also consented because nobody else stands above zhang().
+    assert_eq!(designated_approver(&app, &roster()), Ok(zhou()));
+    act(&mut app, zhou(), approve()).unwrap();
+    assert!(matches!(app.state, ApplicationState::Approved { .. }));
+}
+
+#[test]
+fn the_director_signs_twice_only_when_nobody_else_can_countersign() {
+    // With another holder of the countersigner's role, the two signatures stay two people.
+    let mut r = roster();
+    r.admin_supervisors.push(xu());
+    let mut app = submitted(draft(zhang()));
+    let cap = check_approver(&app, &who(zhou()), &r).unwrap();
+    let t = decide(&app, &cap, approve(), today(), now()).unwrap();
+    app.steps.push(t.record);
+    app.state = t.state;
+    let cap = check_approver(&app, &who(wu()), &r).unwrap();
+    let t = decide(&app, &cap, approve_from(effective()), today(), now()).unwrap();
+    app.steps.push(t.record);
+    app.state = t.state;
+    assert_eq!(designated_approver(&app, &r), Ok(xu()));
     assert_eq!(
-        designated_approver(&app, &roster()),
-        Err(PermissionRefusal::NoEligibleApprover(Step::Countersign))
+        check_approver(&app, &who(zhou()), &r),
+        Err(PermissionRefusal::SupervisorCountersigns)
     );
 }
 
@@ -660,9 +681,20 @@ fn effective_dates_are_required_and_never_in_the_past() {
 fn desks_are_capabilities() {
     assert!(administrator_desk(&who(wu()), &roster()).is_ok());
     assert!(administrator_desk(&who(zhang()), &roster()).is_ok());
+    // The deputy holds the desk only while the administrator is registered absent.
     assert_eq!(
-        administrator_desk(&who(li()), &roster()).unwrap().person(),
-        li()
+        administrator_desk(&who(li()), &roster()),
+        Err(PermissionRefusal::DeputyOutOfScope)
+    );
+    let mut absent = roster();
+    absent.inactive.insert(wu());
+    let deputy = administrator_desk(&who(li()), &absent).unwrap();
+    assert_eq!((deputy.person(), deputy.acting_for()), (li(), Some(wu())));
+    assert_eq!(
+        administrator_desk(&who(wu()), &roster())
+            .unwrap()
+            .acting_for(),
+        None
     );
     assert_eq!(
         administrator_desk(&who(lin()), &roster()),
@@ -1112,5 +1144,30 @@ fn english_refusal_messages_name_fields_steps_and_statuses_in_english() {
         PermissionRefusal::RoundDeadlineNotReached("2026-06-30".into())
             .message_en()
             .contains("2026-06-30")
+    );
+}
+
+#[test]
+fn the_countersigner_may_not_move_a_future_effective_date_at_all() {
+    let mut app = submitted(draft(lin()));
+    act(&mut app, chen(), approve()).unwrap();
+    let set = day(115, 3, 20);
+    act(&mut app, wu(), approve_from(set)).unwrap();
+    let cap = check_approver(&app, &who(zhang()), &roster()).unwrap();
+    // Earlier (even today), or later while the administrator's date has not passed: refused.
+    for d in [today(), day(115, 3, 10), day(115, 3, 25)] {
+        assert_eq!(
+            decide(&app, &cap, approve_from(d), today(), now()),
+            Err(PermissionRefusal::EffectiveDateNotReplaceable),
+            "{d:?}"
+        );
+    }
+    // The administrator's own date stands.
+    let t = decide(&app, &cap, approve_from(set), today(), now()).unwrap();
+    assert_eq!(
+        t.state,
+        ApplicationState::Approved {
+            effective_from: set
+        }
     );
 }

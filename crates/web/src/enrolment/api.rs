@@ -45,6 +45,7 @@ async fn desk(
         state.app.store(),
         &state.app.config().permission,
         who.person.id,
+        &crate::permission_pages::now_op(op),
     )
     .await
     .map_err(|e| {

@@ -235,11 +235,13 @@ async fn admin_view(
 async fn desk(
     state: &AppState,
     who: &querywarden_app::auth::SignedIn,
+    op: &OperationId,
 ) -> Option<querywarden_domain::permission::AdministratorDesk> {
     querywarden_app::permission::administrator_desk(
         state.app.store(),
         &state.app.config().permission,
         who.person.id,
+        &crate::permission_pages::now_op(op),
     )
     .await
     .ok()
@@ -251,7 +253,7 @@ pub async fn admin_page(
     op: OperationId,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
-    if desk(&state, &who).await.is_none() {
+    if desk(&state, &who, &op).await.is_none() {
         return Ok(forbidden(m, &op));
     }
     let page = admin_view(&state, m.clone(), &who, None, None)
@@ -268,9 +270,9 @@ pub async fn issue_code(
     Form(form): Form<IssueCodeForm>,
 ) -> Result<Response, Response> {
     if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(&op.0).into_response());
+        return Err(csrf_refused(&state, &who, &op.0).await.into_response());
     }
-    let Some(desk) = desk(&state, &who).await else {
+    let Some(desk) = desk(&state, &who, &op).await else {
         return Ok(forbidden(m, &op));
     };
     let internal = |e: querywarden_app::AppError, m: Messages| {
@@ -326,7 +328,7 @@ async fn desk_upload(
     who: &querywarden_app::auth::SignedIn,
     multipart: &mut Multipart,
 ) -> Result<(querywarden_domain::permission::AdministratorDesk, Vec<u8>), Response> {
-    let Some(desk) = desk(state, who).await else {
+    let Some(desk) = desk(state, who, op).await else {
         return Err(forbidden(m.clone(), op));
     };
     let upload = match read_upload(multipart, "file", MAX_UPLOAD).await {
@@ -353,7 +355,7 @@ async fn desk_upload(
         }
     };
     if !who.csrf_ok(&upload.field("csrf")) {
-        return Err(csrf_refused(&op.0).into_response());
+        return Err(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     Ok((desk, upload.file.unwrap_or_default()))
 }

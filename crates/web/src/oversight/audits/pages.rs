@@ -362,7 +362,7 @@ pub async fn open(
     Form(form): Form<OpenAuditForm>,
 ) -> Response {
     if !who.csrf_ok(&form.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let path = "/oversight/audits/new";
     match audits::open_audit(
@@ -748,7 +748,7 @@ pub async fn attach(
         }
     };
     if !who.csrf_ok(&form.field("csrf")) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let result = audits::attach_document(
         state.app.store(),
@@ -794,7 +794,7 @@ pub async fn submit(
     Form(f): Form<SimpleForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let o = op_of(&op, addr);
     let id = AuditId(id);
@@ -814,7 +814,7 @@ pub async fn opinion(
     Form(f): Form<CaseOpinionForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let o = op_of(&op, addr);
     let id = AuditId(id);
@@ -842,7 +842,7 @@ pub async fn overall(
     Form(f): Form<OverallOpinionForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let o = op_of(&op, addr);
     let id = AuditId(id);
@@ -869,7 +869,7 @@ pub async fn sign_off(
     Form(f): Form<SimpleForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let o = op_of(&op, addr);
     let id = AuditId(id);
@@ -898,7 +898,7 @@ pub async fn review(
     Form(f): Form<SimpleForm>,
 ) -> Response {
     if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&op.0).into_response();
+        return csrf_refused(&state, &who, &op.0).await.into_response();
     }
     let o = op_of(&op, addr);
     let id = AuditId(id);
