@@ -84,10 +84,24 @@ pub enum AuditAction {
     ResultDelivered,
     // §2: the administrator or supervisor acknowledged a personnel-change notice.
     NoticeRead,
+    /// §7: the quarter's usage review opened with its findings.
+    ReviewOpened,
+    /// §8 ¶2: a violation case opened (from a review, an audit or the administrator).
+    ViolationOpened,
+    /// §8 ¶2: the person submitted the review report (檢討報告).
+    CorrectiveReportSubmitted,
+    /// §8 ¶2: the administrator accepted the review report; the case is closed.
+    CorrectiveReportAccepted,
+    /// §8 ¶2: the administrator returned the review report with a note.
+    CorrectiveReportReturned,
+    /// §8 ¶2: the person was reminded that the report is due.
+    CorrectiveReportReminded,
+    /// §8 ¶2: the deadline passed; the supervisor and administrator were told.
+    CorrectiveReportEscalated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 64] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -145,6 +159,13 @@ impl AuditAction {
         Self::AccountEnabled,
         Self::ResultDelivered,
         Self::NoticeRead,
+        Self::ReviewOpened,
+        Self::ViolationOpened,
+        Self::CorrectiveReportSubmitted,
+        Self::CorrectiveReportAccepted,
+        Self::CorrectiveReportReturned,
+        Self::CorrectiveReportReminded,
+        Self::CorrectiveReportEscalated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -206,6 +227,13 @@ impl AuditAction {
             Self::AccountEnabled => "admin.account.enabled",
             Self::ResultDelivered => "result.delivered",
             Self::NoticeRead => "permission.notice.read",
+            Self::ReviewOpened => "oversight.review.opened",
+            Self::ViolationOpened => "oversight.violation.opened",
+            Self::CorrectiveReportSubmitted => "oversight.corrective_report.submitted",
+            Self::CorrectiveReportAccepted => "oversight.corrective_report.accepted",
+            Self::CorrectiveReportReturned => "oversight.corrective_report.returned",
+            Self::CorrectiveReportReminded => "oversight.corrective_report.reminded",
+            Self::CorrectiveReportEscalated => "oversight.corrective_report.escalated",
         }
     }
 

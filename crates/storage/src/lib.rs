@@ -27,6 +27,10 @@ pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
 pub use error::StorageError;
 pub use notice::NoticeRow;
 pub use org::NewPerson;
+pub use oversight::{
+    ApprovalRow, ExecutionFactRow, FindingRow, NewFinding, NewViolation, ReviewRow, UsageFactRow,
+    ViolationRow,
+};
 pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource, UsageSighting};
 pub use registration::{
     DecisionKind, DestructionRow, ExecutionMode, ExecutionOutcome, ExecutionRow, NewDecision,

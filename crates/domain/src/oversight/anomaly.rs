@@ -90,8 +90,9 @@ pub struct AnomalyInput<'a> {
     pub baselines: &'a BTreeMap<PersonId, f64>,
     /// A person's unit threshold where the unit has its own (else the default).
     pub unit_thresholds: &'a BTreeMap<PersonId, u32>,
-    /// Subjects (by position) who are members of staff, with the person they are.
-    pub staff_subjects: &'a HashMap<usize, PersonId>,
+    /// Subjects (by position) who are members of staff, with the person(s) who gave that ID on
+    /// their Form 1 (one, unless the records are wrong).
+    pub staff_subjects: &'a HashMap<usize, Vec<PersonId>>,
     /// The last day each (person, item) was used, over all time.
     pub last_used: &'a BTreeMap<(PersonId, String), RocDate>,
     /// The period's last day: grants in force then are checked for disuse.
@@ -235,7 +236,11 @@ fn subjects(input: &AnomalyInput<'_>, t: &AnomalyThresholds, out: &mut Vec<Findi
 
 fn self_lookups(input: &AnomalyInput<'_>, out: &mut Vec<Finding>) {
     for q in input.queries {
-        if input.staff_subjects.get(&q.subject) == Some(&q.person) {
+        if input
+            .staff_subjects
+            .get(&q.subject)
+            .is_some_and(|who| who.contains(&q.person))
+        {
             out.push(Finding {
                 rule: FindingRule::SelfLookup,
                 person: Some(q.person),
@@ -375,7 +380,7 @@ mod tests {
         grants: BTreeMap<PersonId, Vec<PermissionGrant>>,
         baselines: BTreeMap<PersonId, f64>,
         unit_thresholds: BTreeMap<PersonId, u32>,
-        staff: HashMap<usize, PersonId>,
+        staff: HashMap<usize, Vec<PersonId>>,
         last_used: BTreeMap<(PersonId, String), RocDate>,
     }
 
@@ -479,9 +484,9 @@ mod tests {
     #[test]
     fn a_querier_looking_up_themselves_is_flagged() {
         let mut d = Data::new(vec![q(4, 9, "2026-03-03T02:00:00Z", 1)]);
-        d.staff.insert(9, PersonId::new(4));
+        d.staff.insert(9, vec![PersonId::new(4)]);
         assert_eq!(d.run(), vec![FindingRule::SelfLookup]);
-        d.staff.insert(9, PersonId::new(5));
+        d.staff.insert(9, vec![PersonId::new(5)]);
         assert!(
             d.run().is_empty(),
             "looking up a colleague is not a self-lookup"
