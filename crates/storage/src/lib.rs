@@ -28,8 +28,8 @@ pub use error::StorageError;
 pub use notice::NoticeRow;
 pub use org::NewPerson;
 pub use oversight::{
-    ApprovalRow, ExecutionFactRow, FindingRow, NewFinding, NewViolation, ReviewRow, UsageFactRow,
-    ViolationRow,
+    ApprovalRow, ExecutionFactRow, FindingRow, NewFinding, NewViolation, ReviewRow,
+    UnitActivityRow, UsageFactRow, ViolationRow,
 };
 pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource, UsageSighting};
 pub use registration::{

@@ -698,4 +698,96 @@ impl Store {
             .map(|(k, h, p)| (k, h, PersonId::new(p)))
             .collect())
     }
+
+    /// Executions in `[from, to)` per month (Asia/Taipei, `YYYY-MM`), approving unit and item,
+    /// for the director's charts.
+    pub async fn execution_counts_by_month(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(String, String, String, u32)>, StorageError> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT strftime('%Y-%m', coalesce(e.portal_queried_at, e.sent_at), '+8 hours'), \
+             r.approving_unit, e.item, count(*) FROM executions e \
+             JOIN registrations r ON r.id = e.registration_id \
+             WHERE e.sent_at >= ? AND e.sent_at < ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(m, u, i, n)| (m, u, i, u32::try_from(n).unwrap_or(u32::MAX)))
+            .collect())
+    }
+
+    /// §4 ¶2 主管督導: a unit's latest executions with how often each result was viewed and
+    /// printed (no personal data: registration number, querier, item, time, counts).
+    pub async fn unit_activity(
+        &self,
+        unit: &str,
+        limit: u32,
+    ) -> Result<Vec<UnitActivityRow>, StorageError> {
+        type Row = (String, String, i64, String, String, String, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT r.reg_no, r.state, e.querier_id, e.item, coalesce(e.portal_queried_at, e.sent_at), \
+             e.outcome, \
+             (SELECT count(*) FROM result_views v JOIN results x ON x.id = v.result_id WHERE x.execution_id = e.id), \
+             (SELECT count(*) FROM result_prints p JOIN results x ON x.id = p.result_id WHERE x.execution_id = e.id) \
+             FROM executions e JOIN registrations r ON r.id = e.registration_id \
+             WHERE r.approving_unit = ? ORDER BY e.id DESC LIMIT ?",
+        )
+        .bind(unit)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(no, state, querier, item, at, outcome, views, prints)| {
+                Ok(UnitActivityRow {
+                    reg_no: no,
+                    reg_state: state,
+                    querier: PersonId::new(querier),
+                    item,
+                    at: ts(&at)?,
+                    outcome,
+                    views: u32::try_from(views).unwrap_or(0),
+                    prints: u32::try_from(prints).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// A unit's registrations by state (registered, approved, rejected, cancelled).
+    pub async fn unit_registration_counts(
+        &self,
+        unit: &str,
+    ) -> Result<Vec<(String, u32)>, StorageError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT state, count(*) FROM registrations WHERE approving_unit = ? GROUP BY state ORDER BY state",
+        )
+        .bind(unit)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, n)| (s, u32::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+}
+
+/// One execution of a unit, as its supervisor oversees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitActivityRow {
+    pub reg_no: String,
+    pub reg_state: String,
+    pub querier: PersonId,
+    pub item: String,
+    pub at: Timestamp,
+    pub outcome: String,
+    pub views: u32,
+    pub prints: u32,
 }

@@ -277,6 +277,10 @@ pub fn openapi_document() -> Value {
                 crate::registration_api::openapi_operation(method, p)
                     .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
             }
+            p if p.starts_with("/api/v1/oversight/") => {
+                crate::oversight::reviews::api::openapi_operation(method, p)
+                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
+            }
             _ => json!({ "responses": { "200": { "description": "ok" } } }),
         };
         let entry = paths

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::{PersonId, Role};
 use querywarden_domain::oversight::anomaly::{
@@ -16,7 +16,7 @@ use querywarden_domain::oversight::anomaly::{
 use querywarden_domain::oversight::reconciliation::{
     ExecutionFact, ReconcileWindow, SubjectRef, Symbols, UsageFact, reconcile as join,
 };
-use querywarden_domain::oversight::review::{Finding, FindingObject, FindingRule};
+use querywarden_domain::oversight::review::{Finding, FindingObject, FindingRule, ReviewRefusal};
 use querywarden_domain::permission::grant::PermissionGrant;
 use querywarden_domain::registration::RegistrationNo;
 use querywarden_domain::roc_date::{RocDate, taipei_date};
@@ -401,32 +401,43 @@ pub struct ReconcileReport {
     pub analysis: Analysis,
 }
 
-/// Reconciles `[from, to)` on demand (§7 "any day"); nothing is stored but the audit record
-/// of the report, which carries the counts.
+/// Reconciles `[from, to)` on demand (§7 "any day"), for the permission administrator;
+/// nothing is stored but the audit record of the report, which carries the counts. Anyone
+/// else is refused (audited).
 pub async fn reconcile(
     store: &Store,
     keys: &KeyRing,
     settings: &OversightSettings,
-    by: Option<PersonId>,
+    by: &querywarden_domain::org::Person,
     from: Timestamp,
     to: Timestamp,
     op: &crate::permission::Op,
-) -> Result<ReconcileReport, AppError> {
-    let analysis = analyse(store, keys, settings, from, to).await?;
+) -> Result<Result<ReconcileReport, ReviewRefusal>, AppError> {
     let mut ev = AuditEvent::system(op.now, AuditAction::ReportGenerated, op.request_id.clone())
-        .on("reconciliation", format!("{from}/{to}"))
+        .on("reconciliation", format!("{from}/{to}"));
+    ev.actor = Some(Actor {
+        person: by.id,
+        role: Some(Role::PermissionAdministrator),
+    });
+    ev.client_addr = op.client_addr.clone();
+    if !by.has_role(Role::PermissionAdministrator) {
+        let r = ReviewRefusal::NotAdministrator;
+        let mut tx = store.begin().await?;
+        tx.append_audit(&ev.outcome(Outcome::Refused(r.code().to_string())))
+            .await?;
+        tx.commit().await?;
+        return Ok(Err(r));
+    }
+    let analysis = analyse(store, keys, settings, from, to).await?;
+    let ev = ev
         .detail("usage_records", analysis.statistics.usage_records)
         .detail("executions", analysis.statistics.executions)
         .detail("matched", analysis.statistics.matched)
         .detail("findings", analysis.findings.len());
-    ev.actor = by.map(|p| Actor {
-        person: p,
-        role: Some(Role::PermissionAdministrator),
-    });
     let mut tx = store.begin().await?;
     tx.append_audit(&ev).await?;
     tx.commit().await?;
-    Ok(ReconcileReport { from, to, analysis })
+    Ok(Ok(ReconcileReport { from, to, analysis }))
 }
 
 /// Which rules raised the findings, for display.

@@ -12,7 +12,8 @@ use querywarden_domain::oversight::review::{
     check_conclusion,
 };
 use querywarden_domain::oversight::violation::ViolationSource;
-use querywarden_storage::{FindingRow, ReviewRow, Store};
+use querywarden_storage::Store;
+pub use querywarden_storage::{FindingRow, ReviewRow};
 
 use super::reconciliation::{Statistics, analyse};
 use super::violation::{FileViolationRequest, acting, event, insert_case};

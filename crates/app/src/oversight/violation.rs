@@ -8,12 +8,14 @@ use jiff::Timestamp;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::{Person, PersonId, Role};
+pub use querywarden_domain::oversight::violation::ViolationSource;
 use querywarden_domain::oversight::violation::{
-    CaseFacts, CaseNotice, CaseState, ViolationRefusal, ViolationSource, check_decision,
-    check_filing, check_submission, notice_due, report_due,
+    CaseFacts, CaseNotice, CaseState, ViolationRefusal, check_decision, check_filing,
+    check_submission, notice_due, report_due,
 };
 use querywarden_domain::roc_date::taipei_date;
-use querywarden_storage::{NewViolation, Store, ViolationRow, WriteTx};
+pub use querywarden_storage::ViolationRow;
+use querywarden_storage::{NewViolation, Store, WriteTx};
 
 use crate::AppError;
 use crate::permission::Op;
@@ -308,6 +310,15 @@ pub async fn cases(store: &Store, viewer: &Person) -> Result<Vec<ViolationRow>, 
         Some(viewer.id)
     };
     Ok(store.violations(who).await?)
+}
+
+/// Who may read a case: the person it names, the permission administrator, the director and
+/// the ethics office.
+pub fn may_view_case(viewer: &Person, v: &ViolationRow) -> bool {
+    viewer.id == v.case.person
+        || viewer.has_role(Role::PermissionAdministrator)
+        || viewer.has_role(Role::Director)
+        || viewer.has_role(Role::EthicsAuditor)
 }
 
 /// Whether `today` is past the case's deadline with no report in.
