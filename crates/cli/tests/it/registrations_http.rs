@@ -11,8 +11,8 @@ use super::support::{reqwest::rt, spawn_demo_fast, spawn_demo_fast_with};
 
 const PASSWORD: &str = "demo-password-115";
 
-/// A signed-in browser: its session cookie and CSRF token.
-struct Browser {
+/// A signed-in browser: its session cookie and CSRF token (also used by the oversight tests).
+pub(super) struct Browser {
     url: String,
     cookie: String,
     csrf: String,
@@ -20,7 +20,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn sign_in(url: &str, account: &str) -> Browser {
+    pub(super) async fn sign_in(url: &str, account: &str) -> Browser {
         let r = login(url, account, PASSWORD, "").await;
         assert_eq!(r.status(), 303, "{account} signs in");
         let session = cookie_value(&set_cookies(&r), "qw_session").unwrap();
@@ -43,7 +43,7 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(super) async fn get(&self, path: &str) -> reqwest::Response {
         self.c
             .get(format!("{}{path}", self.url))
             .header("cookie", &self.cookie)
@@ -53,7 +53,12 @@ impl Browser {
     }
 
     /// A form POST; the CSRF token is added unless `csrf` is false.
-    async fn post(&self, path: &str, fields: &[(&str, &str)], csrf: bool) -> reqwest::Response {
+    pub(super) async fn post(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        csrf: bool,
+    ) -> reqwest::Response {
         let mut body: Vec<(&str, &str)> = fields.to_vec();
         if csrf {
             body.push(("csrf", &self.csrf));
@@ -86,11 +91,11 @@ impl Browser {
             .unwrap()
     }
 
-    async fn api_get(&self, path: &str) -> serde_json::Value {
+    pub(super) async fn api_get(&self, path: &str) -> serde_json::Value {
         self.get(path).await.json().await.unwrap()
     }
 
-    async fn api_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+    pub(super) async fn api_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.c
             .post(format!("{}{path}", self.url))
             .header("cookie", &self.cookie)
@@ -102,7 +107,7 @@ impl Browser {
     }
 }
 
-fn location(r: &reqwest::Response) -> String {
+pub(super) fn location(r: &reqwest::Response) -> String {
     r.headers()["location"].to_str().unwrap().to_string()
 }
 
