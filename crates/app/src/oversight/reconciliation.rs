@@ -131,7 +131,7 @@ pub async fn analyse(
         let Some(own) = SubjectRef::from_hex(own_key, &e.subject_hmac) else {
             continue;
         };
-        let mut subjects = vec![own];
+        let mut other_keys: Vec<SubjectRef> = Vec::new();
         if usage_keys.iter().any(|(k, _)| *k != own_key) {
             if let std::collections::hash_map::Entry::Vacant(slot) = rekeyed.entry(e.registration) {
                 let extra = rekey(store, keys, e.registration, &e.reg_no, &usage_keys, own_key)
@@ -145,16 +145,16 @@ pub async fn analyse(
                 );
             }
             if let Some(extra) = rekeyed.get(&e.registration) {
-                subjects.extend(extra.iter().copied());
+                other_keys.extend(extra.iter().copied());
             }
         }
         executions.push(ExecutionFact {
             id: e.id,
-            registration: e.registration,
             querier: e.querier,
             item: symbols.item(&e.item),
             at: e.at,
-            subjects,
+            subject: own,
+            other_keys: other_keys.into_boxed_slice(),
         });
     }
     let window = ReconcileWindow {
@@ -170,23 +170,26 @@ pub async fn analyse(
     // point to the same entry.
     let mut subject_index: HashMap<SubjectRef, usize> = HashMap::new();
     let mut subjects: Vec<SubjectRef> = Vec::new();
-    let mut index_of = |all: &[SubjectRef]| -> usize {
+    let mut index_of = |all: Vec<SubjectRef>| -> usize {
         let i = all
             .iter()
             .find_map(|s| subject_index.get(s).copied())
             .unwrap_or_else(|| {
-                subjects.push(all[0]);
+                subjects.push(all.first().copied().unwrap_or(SubjectRef {
+                    key: 0,
+                    hmac: [0; 32],
+                }));
                 subjects.len() - 1
             });
         for s in all {
-            subject_index.insert(*s, i);
+            subject_index.insert(s, i);
         }
         i
     };
     let in_period = |t: Timestamp| t >= from && t < to;
     let mut queries = Vec::new();
     for e in &executions {
-        let subject = index_of(&e.subjects);
+        let subject = index_of(e.subjects().copied().collect());
         if !in_period(e.at) {
             continue;
         }
@@ -206,7 +209,7 @@ pub async fn analyse(
             queries.push(QueryFact {
                 person: p,
                 item: symbols.item_code(u.item).to_string(),
-                subject: index_of(std::slice::from_ref(&u.subject)),
+                subject: index_of(vec![u.subject]),
                 at: u.at,
                 object: FindingObject::Usage(i),
             });
@@ -308,7 +311,7 @@ pub async fn analyse(
     }
 
     let exec_subject: HashMap<i64, SubjectRef> =
-        executions.iter().map(|e| (e.id, e.subjects[0])).collect();
+        executions.iter().map(|e| (e.id, e.subject)).collect();
     let to_row = |f: &Finding| -> NewFinding {
         let (object, subject) = match &f.object {
             FindingObject::Usage(i) => (

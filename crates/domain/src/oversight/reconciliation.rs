@@ -102,20 +102,40 @@ pub struct UsageFact {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExecutionFact {
     pub id: i64,
-    pub registration: i64,
     pub querier: PersonId,
     pub item: u16,
     /// When it ran (portal mode: the time the querier reported).
     pub at: Timestamp,
-    /// The subject under each key the usage records use (at least its own).
-    pub subjects: Vec<SubjectRef>,
+    /// The subject under the key it was registered under.
+    pub subject: SubjectRef,
+    /// The same subject under the other keys the usage records use (empty without a key
+    /// rotation, so a million executions cost no extra allocation).
+    pub other_keys: Box<[SubjectRef]>,
+}
+
+impl ExecutionFact {
+    /// The subject under every key known for it, its own first.
+    pub fn subjects(&self) -> impl Iterator<Item = &SubjectRef> {
+        std::iter::once(&self.subject).chain(self.other_keys.iter())
+    }
+
+    fn subject_at(&self, slot: u8) -> SubjectRef {
+        match slot {
+            0 => self.subject,
+            n => self
+                .other_keys
+                .get(usize::from(n) - 1)
+                .copied()
+                .unwrap_or(self.subject),
+        }
+    }
 }
 
 /// What reconciliation found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reconciliation {
     /// For each usage record (by position), the execution (by position) it matched.
-    pub matched_usage: Vec<Option<usize>>,
+    pub matched_usage: Vec<Option<u32>>,
     /// For each execution (by position), whether a usage record matched it.
     pub matched_execution: Vec<bool>,
     pub findings: Vec<Finding>,
@@ -160,61 +180,85 @@ pub fn reconcile(
     symbols: &Symbols,
     window: ReconcileWindow,
 ) -> Reconciliation {
-    // Sort-merge join: both sides as (key, time, position), sorted; then walk the groups.
-    let mut left: Vec<(JoinKey, Timestamp, u32)> = usage
+    // Sort-merge join: both sides as positions sorted by (key, time) — positions, not copies,
+    // so a million rows cost 4 bytes each here; then walk the groups side by side.
+    let ukey = |i: u32| {
+        let u = &usage[i as usize];
+        (
+            JoinKey {
+                person: u.operator.unwrap_or(PersonId::new(i64::MIN)),
+                item: u.item,
+                subject: u.subject,
+            },
+            u.at,
+        )
+    };
+    let ekey = |(i, slot): (u32, u8)| {
+        let e = &executions[i as usize];
+        (
+            JoinKey {
+                person: e.querier,
+                item: e.item,
+                subject: e.subject_at(slot),
+            },
+            e.at,
+        )
+    };
+    // Each position carries the first 8 bytes of its subject digest, so that most comparisons
+    // of the sort are decided without looking at the facts; equal keys have equal prefixes, so
+    // the order is (prefix, key, time) on both sides and groups stay contiguous.
+    let prefix = |s: &SubjectRef| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&s.hmac[..8]);
+        u64::from_be_bytes(b)
+    };
+    let mut left: Vec<(u64, u32)> = usage
         .iter()
         .enumerate()
-        .filter_map(|(i, u)| {
-            u.operator.map(|person| {
-                (
-                    JoinKey {
-                        person,
-                        item: u.item,
-                        subject: u.subject,
-                    },
-                    u.at,
-                    u32::try_from(i).unwrap_or(u32::MAX),
-                )
-            })
-        })
+        .filter(|(_, u)| u.operator.is_some())
+        .filter_map(|(i, u)| u32::try_from(i).ok().map(|i| (prefix(&u.subject), i)))
         .collect();
-    left.sort_unstable();
-    let mut right: Vec<(JoinKey, Timestamp, u32)> = executions
+    left.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ukey(a.1).cmp(&ukey(b.1))));
+    let mut right: Vec<(u64, (u32, u8))> = executions
         .iter()
         .enumerate()
+        .filter_map(|(i, e)| u32::try_from(i).ok().map(|i| (i, e)))
         .flat_map(|(i, e)| {
-            e.subjects.iter().map(move |s| {
-                (
-                    JoinKey {
-                        person: e.querier,
-                        item: e.item,
-                        subject: *s,
-                    },
-                    e.at,
-                    u32::try_from(i).unwrap_or(u32::MAX),
-                )
-            })
+            e.subjects()
+                .enumerate()
+                .filter_map(move |(k, s)| u8::try_from(k).ok().map(|k| (prefix(s), (i, k))))
         })
         .collect();
-    right.sort_unstable();
+    right.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ekey(a.1).cmp(&ekey(b.1))));
+    let left: Vec<u32> = left.into_iter().map(|(_, i)| i).collect();
+    let right: Vec<(u32, u8)> = right.into_iter().map(|(_, r)| r).collect();
+    let lkey = |i: u32| {
+        let k = ukey(i);
+        (prefix(&k.0.subject), k.0)
+    };
+    let rkey = |r: (u32, u8)| {
+        let k = ekey(r);
+        (prefix(&k.0.subject), k.0)
+    };
 
-    let mut matched_usage: Vec<Option<usize>> = vec![None; usage.len()];
+    let mut matched_usage: Vec<Option<u32>> = vec![None; usage.len()];
     let mut matched_execution = vec![false; executions.len()];
     let tol = window.tolerance.abs();
     let (mut i, mut j) = (0usize, 0usize);
     while i < left.len() && j < right.len() {
-        match left[i].0.cmp(&right[j].0) {
+        let key = lkey(left[i]);
+        match key.cmp(&rkey(right[j])) {
             Ordering::Less => i += 1,
             Ordering::Greater => j += 1,
             Ordering::Equal => {
-                let key = left[i].0;
-                let li_end = left[i..].partition_point(|x| x.0 == key) + i;
-                let rj_end = right[j..].partition_point(|x| x.0 == key) + j;
+                let li_end = left[i..].partition_point(|x| lkey(*x) == key) + i;
+                let rj_end = right[j..].partition_point(|x| rkey(*x) == key) + j;
                 // Within one key both sides are in time order: pair greedily, oldest first.
                 let (mut a, mut b) = (i, j);
                 while a < li_end && b < rj_end {
-                    let (ua, ui) = (left[a].1, left[a].2 as usize);
-                    let (eb, ei) = (right[b].1, right[b].2 as usize);
+                    let ua = ukey(left[a]).1;
+                    let eb = ekey(right[b]).1;
+                    let ei = right[b].0 as usize;
                     // An execution already matched (under another key) or too old for
                     // this record is passed over.
                     if matched_execution[ei] || eb < ua - tol {
@@ -222,7 +266,7 @@ pub fn reconcile(
                     } else if eb > ua + tol {
                         a += 1;
                     } else {
-                        matched_usage[ui] = Some(ei);
+                        matched_usage[left[a] as usize] = Some(right[b].0);
                         matched_execution[ei] = true;
                         a += 1;
                         b += 1;
@@ -369,11 +413,11 @@ mod tests {
     fn execution(id: i64, at: &str, person: i64, item: u16, s: Vec<SubjectRef>) -> ExecutionFact {
         ExecutionFact {
             id,
-            registration: id,
             querier: PersonId::new(person),
             item,
             at: ts(at),
-            subjects: s,
+            subject: s[0],
+            other_keys: s[1..].into(),
         }
     }
 
