@@ -113,7 +113,11 @@ fn main() {
         .map(|j| {
             let i = (j * 7_919 + 13) % n; // a permutation when n is not a multiple of 7 919
             let planted = i % 1000 == 999;
-            let key = if i.is_multiple_of(2) { new_key } else { old_key };
+            let key = if i.is_multiple_of(2) {
+                new_key
+            } else {
+                old_key
+            };
             UsageFact {
                 at: start + SignedDuration::from_secs((i * 7 + i % 300) as i64),
                 operator: Some(PersonId::new((i % PEOPLE) as i64 + 1)),
