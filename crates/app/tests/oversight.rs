@@ -769,3 +769,47 @@ async fn the_recertification_round_counts_a_query_executed_minutes_before() {
         Some(RocDate::from_civil(date(2026, 3, 3)).unwrap())
     );
 }
+
+#[tokio::test]
+async fn grants_suspended_with_a_case_are_in_force_again_once_its_report_is_accepted() {
+    let (w, admin, lin, _) = case_world().await;
+    let cal = HolidayCalendar::seeded().unwrap();
+    let t = at(date(2026, 3, 3), 10, 0);
+    let today = RocDate::from_civil(date(2026, 3, 3)).unwrap();
+    let in_force = |store: Store, p: PersonId| async move {
+        store
+            .grants_of(p)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|g| g.in_force_on(today))
+            .count()
+    };
+    let before = in_force(w.store.clone(), lin.id).await;
+    assert!(before > 0);
+    let mut req = case_request(lin.id, ViolationSource::Administrator);
+    req.suspend_grants = true;
+    let id = file_violation(&w.store, &cal, &admin, &req, &op(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        in_force(w.store.clone(), lin.id).await,
+        0,
+        "§8 ¶2: suspended at once"
+    );
+    submit_report(&w.store, &lin, id, "已改正", &op(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        in_force(w.store.clone(), lin.id).await,
+        0,
+        "still suspended while reviewed"
+    );
+    decide_report(&w.store, &admin, id, None, &op(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(in_force(w.store.clone(), lin.id).await, before);
+}

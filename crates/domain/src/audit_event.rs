@@ -98,10 +98,12 @@ pub enum AuditAction {
     CorrectiveReportReminded,
     /// §8 ¶2: the deadline passed; the supervisor and administrator were told.
     CorrectiveReportEscalated,
+    /// §8 ¶2: grants suspended for a violation case are in force again (report accepted).
+    GrantReinstated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 64] = [
+    pub const ALL: [AuditAction; 65] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -166,6 +168,7 @@ impl AuditAction {
         Self::CorrectiveReportReturned,
         Self::CorrectiveReportReminded,
         Self::CorrectiveReportEscalated,
+        Self::GrantReinstated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -234,6 +237,7 @@ impl AuditAction {
             Self::CorrectiveReportReturned => "oversight.corrective_report.returned",
             Self::CorrectiveReportReminded => "oversight.corrective_report.reminded",
             Self::CorrectiveReportEscalated => "oversight.corrective_report.escalated",
+            Self::GrantReinstated => "permission.grant.reinstated",
         }
     }
 

@@ -441,6 +441,29 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// §8 ¶2: lifts the suspensions a violation case put on `person`'s grants (and only
+    /// those); returns the grant ids made active again.
+    pub async fn lift_violation_suspensions(
+        &mut self,
+        person: PersonId,
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StorageError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "UPDATE permission_grants SET status = 'active', suspended_from = NULL, \
+             suspension_cause = NULL, updated_at = ? \
+             WHERE person_id = ? AND status = 'suspended' AND suspension_cause = 'violation_pending' \
+             RETURNING id",
+        )
+        .bind(now.to_string())
+        .bind(person.get())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+}
+
 impl Store {
     pub async fn reviews(&self) -> Result<Vec<ReviewRow>, StorageError> {
         let rows: Vec<ReviewTuple> = sqlx::query_as(&format!(

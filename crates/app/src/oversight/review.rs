@@ -225,7 +225,8 @@ pub async fn conclude_finding(
                 return refused(store, ev, ReviewRefusal::NoteRequired).await;
             }
             let calendar = super::reconciliation::calendar()?;
-            let (id, _) = insert_case(&mut tx, admin, &filing, &calendar, op).await?;
+            let grants = store.grants_of(person).await?;
+            let (id, _) = insert_case(&mut tx, admin, &filing, &grants, &calendar, op).await?;
             (None, Some(id))
         }
     };

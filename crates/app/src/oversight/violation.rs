@@ -13,6 +13,8 @@ use querywarden_domain::oversight::violation::{
     CaseFacts, CaseNotice, CaseState, ViolationRefusal, check_decision, check_filing,
     check_submission, notice_due, report_due,
 };
+use querywarden_domain::permission::SuspensionCause;
+use querywarden_domain::permission::grant::PermissionGrant;
 use querywarden_domain::roc_date::taipei_date;
 pub use querywarden_storage::ViolationRow;
 use querywarden_storage::{NewViolation, Store, WriteTx};
@@ -82,6 +84,7 @@ pub(crate) async fn insert_case(
     tx: &mut WriteTx,
     filer: &Person,
     req: &FileViolationRequest,
+    grants: &[PermissionGrant],
     calendar: &HolidayCalendar,
     op: &Op,
 ) -> Result<(i64, jiff::civil::Date), AppError> {
@@ -99,6 +102,30 @@ pub(crate) async fn insert_case(
             suspend_grants: req.suspend_grants,
         })
         .await?;
+    if req.suspend_grants {
+        // §8 ¶2: the person corrects at once; the administrator may stop their queries until
+        // the review report is accepted.
+        let today = op.today();
+        for g in grants.iter().filter(|g| g.in_force_on(today)) {
+            if tx
+                .suspend_grant(g.id, today, SuspensionCause::ViolationPending, op.now)
+                .await?
+            {
+                tx.append_audit(
+                    &event(
+                        op,
+                        AuditAction::GrantSuspended,
+                        acting(filer, Role::PermissionAdministrator),
+                    )
+                    .on("permission_grant", g.id.get().to_string())
+                    .detail("cause", SuspensionCause::ViolationPending.code())
+                    .detail("suspended_from", today.civil().to_string())
+                    .detail("violation", id),
+                )
+                .await?;
+            }
+        }
+    }
     tx.insert_notice(
         req.person,
         "oversight.violation_opened",
@@ -147,8 +174,9 @@ pub async fn file_violation(
     if store.person(req.person).await?.is_none() {
         return refused(store, ev, ViolationRefusal::NotFound).await;
     }
+    let grants = store.grants_of(req.person).await?;
     let mut tx = store.begin().await?;
-    let (id, _) = insert_case(&mut tx, filer, req, calendar, op).await?;
+    let (id, _) = insert_case(&mut tx, filer, req, &grants, calendar, op).await?;
     tx.commit().await?;
     Ok(Ok(id))
 }
@@ -226,6 +254,27 @@ pub async fn decide_report(
     {
         drop(tx);
         return refused(store, ev, ViolationRefusal::NoReportPending).await;
+    }
+    // §8 ¶2: accepted, the grants this case suspended are in force again — unless another
+    // open case of the person still asks for the suspension.
+    let other_suspending = store
+        .violations(Some(v.case.person))
+        .await?
+        .iter()
+        .any(|o| o.id != case && o.case.suspend_grants && o.state != CaseState::Accepted.code());
+    if return_note.is_none() && v.case.suspend_grants && !other_suspending {
+        for g in tx.lift_violation_suspensions(v.case.person, op.now).await? {
+            tx.append_audit(
+                &event(
+                    op,
+                    AuditAction::GrantReinstated,
+                    acting(admin, Role::PermissionAdministrator),
+                )
+                .on("permission_grant", g.to_string())
+                .detail("violation", case),
+            )
+            .await?;
+        }
     }
     let kind = if return_note.is_some() {
         "oversight.report_returned"
