@@ -545,8 +545,9 @@ impl Store {
         row.as_ref().map(violation_from).transpose()
     }
 
-    /// Executions whose time falls in `[from, to)` (text comparison on the stored instants,
-    /// widened by the caller; the app filters exactly).
+    /// Executions sent, or (portal mode) reported run, in `[from, to)` — a portal execution
+    /// recorded days after it ran belongs to the day it ran (text comparison on the stored
+    /// instants, widened by the caller; the app filters exactly).
     pub async fn execution_facts(
         &self,
         from: Timestamp,
@@ -569,7 +570,8 @@ impl Store {
              (SELECT d.valid_until FROM registration_decisions d WHERE d.registration_id = r.id \
               AND d.kind = 'approve' ORDER BY d.id DESC LIMIT 1) \
              FROM executions e JOIN registrations r ON r.id = e.registration_id \
-             WHERE e.sent_at >= ? AND e.sent_at < ? ORDER BY e.id",
+             WHERE (e.sent_at >= ?1 AND e.sent_at < ?2) \
+             OR (e.portal_queried_at >= ?1 AND e.portal_queried_at < ?2) ORDER BY e.id",
         )
         .bind(from.to_string())
         .bind(to.to_string())
