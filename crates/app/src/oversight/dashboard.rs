@@ -126,3 +126,17 @@ pub async fn unit_view(store: &Store, supervisor: &Person) -> Result<Option<Unit
         unit,
     }))
 }
+
+/// `person`'s unread oversight notices (review opened, case opened, report due, overdue,
+/// submitted, decided), oldest first. Marked read with `permission::staff::mark_notice_read`.
+pub async fn notices(
+    store: &Store,
+    person: &Person,
+) -> Result<Vec<querywarden_storage::NoticeRow>, AppError> {
+    Ok(store
+        .unread_notices(person.id)
+        .await?
+        .into_iter()
+        .filter(|n| n.kind.starts_with("oversight."))
+        .collect())
+}

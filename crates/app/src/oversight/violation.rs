@@ -351,9 +351,13 @@ pub async fn remind_and_escalate(
     Ok(sent)
 }
 
-/// Cases of one person (their own view) or all (the administrator's); newest first.
+/// Cases of one person (their own view) or all (the administrator's, the director's and the
+/// ethics office's, as [`may_view_case`] allows); newest first.
 pub async fn cases(store: &Store, viewer: &Person) -> Result<Vec<ViolationRow>, AppError> {
-    let who = if viewer.has_role(Role::PermissionAdministrator) || viewer.has_role(Role::Director) {
+    let who = if viewer.has_role(Role::PermissionAdministrator)
+        || viewer.has_role(Role::Director)
+        || viewer.has_role(Role::EthicsAuditor)
+    {
         None
     } else {
         Some(viewer.id)

@@ -133,7 +133,11 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
             )
             .await;
         assert_eq!(r.status(), 403);
-        // lin sees it and reports on the page; the administrator accepts over the API.
+        // lin is told in her oversight notices, sees the case and reports on the page; the
+        // administrator accepts over the API.
+        let page = lin.get("/oversight").await.text().await.unwrap();
+        assert!(page.contains("id=\"ov-notices\""), "{page}");
+        assert!(page.contains(&format!("/oversight/violations/{case}")));
         let page = lin.get("/oversight/violations").await.text().await.unwrap();
         assert!(page.contains(&format!("/oversight/violations/{case}")));
         let r = lin

@@ -98,6 +98,14 @@ fn rule_text(code: &str, m: &Messages) -> String {
 // ---------------------------------------------------------------------------------------
 // Overview: the director's dashboard, the unit view link, one's own cases
 
+/// An unread oversight notice, with the page it is about.
+pub struct NoticeLine {
+    pub id: i64,
+    pub what: String,
+    pub link: String,
+    pub at: String,
+}
+
 pub struct ReviewLine {
     pub id: i64,
     pub quarter: String,
@@ -124,6 +132,7 @@ pub struct DashboardPage {
     pub matched: usize,
     pub reviews: Vec<ReviewLine>,
     pub charts: Vec<String>,
+    pub notices: Vec<NoticeLine>,
 }
 
 pub async fn overview(
@@ -149,6 +158,24 @@ pub async fn overview(
         matched: 0,
         reviews: vec![],
         charts: vec![],
+        notices: dashboard::notices(state.app.store(), &who.person)
+            .await
+            .map_err(&fail)?
+            .iter()
+            .map(|n| NoticeLine {
+                id: n.id,
+                what: m.get(&format!(
+                    "ov-notice-{}",
+                    n.kind.trim_start_matches("oversight.").replace('_', "-")
+                )),
+                link: match n.object.split_once(':') {
+                    Some(("review", id)) => format!("/oversight/reviews/{id}"),
+                    Some(("violation", id)) => format!("/oversight/violations/{id}"),
+                    _ => "/oversight".into(),
+                },
+                at: format_taipei_datetime(n.created_at),
+            })
+            .collect(),
         m,
     };
     if can_dashboard {
@@ -836,5 +863,36 @@ pub async fn decide(
             let e = refusal(&m, r.code(), r.to_string(), r.message_en());
             violation_response(&state, m, &op, &who, id, e).await
         }
+    }
+}
+
+/// The recipient marks one of their notices read (CSRF-checked); back to the overview.
+pub async fn notice_read(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&op.0).into_response());
+    }
+    match querywarden_app::permission::staff::mark_notice_read(
+        state.app.store(),
+        who.person.id,
+        id,
+        &op_of(&op),
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to("/oversight").into_response()),
+        Err(_) => Ok(plain(
+            m,
+            &op,
+            "/oversight",
+            StatusCode::NOT_FOUND,
+            "error-not-found",
+        )),
     }
 }

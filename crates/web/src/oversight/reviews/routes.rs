@@ -11,6 +11,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/oversight", get(pages::overview))
         .route("/oversight/unit", get(pages::unit))
+        .route("/oversight/notices/{id}/read", post(pages::notice_read))
         .route("/oversight/reviews/{id}", get(pages::review_page))
         .route("/oversight/reviews/{id}/close", post(pages::close))
         .route("/oversight/findings/{id}/conclude", post(pages::conclude))
