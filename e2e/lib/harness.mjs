@@ -9,12 +9,12 @@ import { sharedDemoCa, startDemo } from './server.mjs';
  * Registers before/after hooks for the file and returns an object whose `run(name, fn)`
  * gives `fn` a fresh context and page.
  */
-export function useDemo() {
+export function useDemo({ args = [] } = {}) {
   const env = { server: null, browser: null };
 
   before(async () => {
     const demoCa = await sharedDemoCa();
-    env.server = await startDemo({ demoCa });
+    env.server = await startDemo({ demoCa, args });
     env.browser = await launchBrowser();
   }, { timeout: 180_000 });
 

@@ -47,10 +47,11 @@ function checkBinary() {
 
 /**
  * Starts a demo server in a new temporary data directory.
- * @param {{ demoCa?: string }} [options] a `demo-ca/` folder to copy in (skips key generation)
+ * @param {{ demoCa?: string, args?: string[] }} [options] a `demo-ca/` folder to copy in (skips key
+ *   generation); extra `demo` arguments (e.g. `--restricted-list <file>`)
  * @returns {Promise<{ url: string, dataDir: string, log: () => string, stop: () => Promise<void> }>}
  */
-export async function startDemo({ demoCa } = {}) {
+export async function startDemo({ demoCa, args = [] } = {}) {
   checkBinary();
   const dataDir = await mkdtemp(join(tmpdir(), 'querywarden-e2e-data-'));
   if (demoCa) {
@@ -58,7 +59,7 @@ export async function startDemo({ demoCa } = {}) {
   }
   const child = spawn(
     QUERYWARDEN_BIN,
-    ['demo', '--data', dataDir, '--listen', '127.0.0.1:0'],
+    ['demo', '--data', dataDir, '--listen', '127.0.0.1:0', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
   );
   running.add(child);

@@ -353,6 +353,50 @@ impl Default for RawEnrolment {
     }
 }
 
+/// `[oversight]`: the thresholds of reconciliation and the anomaly rules (§7) and the quarterly
+/// review's due date (maps to [`OversightSettings`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawOversight {
+    /// Office hours in Asia/Taipei, `HH:MM`; queries outside them (or on days off) are flagged.
+    pub office_hours_start: String,
+    pub office_hours_end: String,
+    /// A person's queries in a quarter above this multiple of their own baseline are flagged.
+    pub volume_baseline_factor: f64,
+    /// A person's queries in a quarter above this are flagged (default for every unit).
+    pub unit_threshold: u32,
+    /// Per-unit thresholds by unit id, overriding `unit_threshold`.
+    pub unit_thresholds: std::collections::BTreeMap<String, u32>,
+    /// One subject queried by this many people, or by one person on this many days.
+    pub repeat_subject_count: u32,
+    /// Approvals within this many seconds of submission are flagged.
+    pub fast_approval_seconds: i64,
+    /// Grants unused for this many months are flagged.
+    pub unused_grant_months: i32,
+    /// A platform record and its execution may be this many minutes apart.
+    pub time_tolerance_minutes: i64,
+    /// §7: the review is due this many days after it opens (行政程序法 §48 counting).
+    pub review_due_days: i32,
+}
+
+impl Default for RawOversight {
+    fn default() -> Self {
+        let t = querywarden_domain::oversight::anomaly::AnomalyThresholds::default();
+        Self {
+            office_hours_start: "08:00".into(),
+            office_hours_end: "18:00".into(),
+            volume_baseline_factor: t.volume_baseline_factor,
+            unit_threshold: t.unit_threshold,
+            unit_thresholds: Default::default(),
+            repeat_subject_count: t.repeat_subject_count,
+            fast_approval_seconds: t.fast_approval_seconds,
+            unused_grant_months: t.unused_grant_months,
+            time_tolerance_minutes: 10,
+            review_due_days: 30,
+        }
+    }
+}
+
 /// `[crl]`: where the certificate revocation lists are published (MOICA, over HTTP) and how
 /// often they are fetched. `auth.crl_files` and `querywarden crl import` stay the offline path.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -389,6 +433,102 @@ impl Default for RawUnannouncedAudits {
     }
 }
 
+/// Validated `[oversight]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OversightSettings {
+    pub thresholds: querywarden_domain::oversight::anomaly::AnomalyThresholds,
+    pub unit_thresholds: std::collections::BTreeMap<String, u32>,
+    pub time_tolerance: jiff::SignedDuration,
+    pub review_due_days: i32,
+}
+
+impl Default for OversightSettings {
+    fn default() -> Self {
+        // The defaults are valid by construction; fall back to the domain's if not.
+        RawOversight::default()
+            .validate()
+            .unwrap_or_else(|_| OversightSettings {
+                thresholds: Default::default(),
+                unit_thresholds: Default::default(),
+                time_tolerance: jiff::SignedDuration::from_mins(10),
+                review_due_days: 30,
+            })
+    }
+}
+
+fn minute_of_day(key: &str, s: &str) -> Result<u16, ConfigError> {
+    let bad = || ConfigError::invalid(key, "須為 HH:MM，例如 08:00");
+    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 24 || m > 59 || h * 60 + m > 24 * 60 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+impl RawOversight {
+    pub fn validate(&self) -> Result<OversightSettings, ConfigError> {
+        let start = minute_of_day("oversight.office_hours_start", &self.office_hours_start)?;
+        let end = minute_of_day("oversight.office_hours_end", &self.office_hours_end)?;
+        if start >= end {
+            return Err(ConfigError::invalid(
+                "oversight.office_hours_end",
+                "須晚於 office_hours_start",
+            ));
+        }
+        if !(self.volume_baseline_factor.is_finite() && self.volume_baseline_factor >= 1.0) {
+            return Err(ConfigError::invalid(
+                "oversight.volume_baseline_factor",
+                "須為 1 以上的數字",
+            ));
+        }
+        if self.repeat_subject_count < 2 {
+            return Err(ConfigError::invalid(
+                "oversight.repeat_subject_count",
+                "須為 2 以上",
+            ));
+        }
+        if !(0..=3600).contains(&self.fast_approval_seconds) {
+            return Err(ConfigError::invalid(
+                "oversight.fast_approval_seconds",
+                "須介於 0 到 3600 秒",
+            ));
+        }
+        if !(1..=60).contains(&self.unused_grant_months) {
+            return Err(ConfigError::invalid(
+                "oversight.unused_grant_months",
+                "須介於 1 到 60 個月",
+            ));
+        }
+        if !(0..=24 * 60).contains(&self.time_tolerance_minutes) {
+            return Err(ConfigError::invalid(
+                "oversight.time_tolerance_minutes",
+                "須介於 0 到 1440 分鐘",
+            ));
+        }
+        if !(1..=366).contains(&self.review_due_days) {
+            return Err(ConfigError::invalid(
+                "oversight.review_due_days",
+                "須介於 1 到 366 天",
+            ));
+        }
+        Ok(OversightSettings {
+            thresholds: querywarden_domain::oversight::anomaly::AnomalyThresholds {
+                office_start_minute: start,
+                office_end_minute: end,
+                volume_baseline_factor: self.volume_baseline_factor,
+                unit_threshold: self.unit_threshold,
+                repeat_subject_count: self.repeat_subject_count,
+                fast_approval_seconds: self.fast_approval_seconds,
+                unused_grant_months: self.unused_grant_months,
+            },
+            unit_thresholds: self.unit_thresholds.clone(),
+            time_tolerance: jiff::SignedDuration::from_mins(self.time_tolerance_minutes),
+            review_due_days: self.review_due_days,
+        })
+    }
+}
+
 /// The file as written, before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -407,6 +547,7 @@ pub struct RawConfig {
     pub enrolment: RawEnrolment,
     pub crl: RawCrl,
     pub unannounced_audits: RawUnannouncedAudits,
+    pub oversight: RawOversight,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -445,6 +586,8 @@ pub struct Config {
     pub crl: RawCrl,
     /// `[unannounced_audits]`.
     pub unannounced_audits: AuditSettings,
+    /// `[oversight]`.
+    pub oversight: OversightSettings,
 }
 
 /// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
@@ -911,6 +1054,7 @@ impl RawConfig {
         let permission = self.permission_policy()?;
         let scim_token_sha256 = self.scim_token()?;
         let registration = self.registration_settings()?;
+        let oversight = self.oversight.validate()?;
         let screen_files = ScreenFiles {
             restricted_list: self.registration.restricted_list.clone(),
             staff_ids: self.registration.staff_ids.clone(),
@@ -940,6 +1084,7 @@ impl RawConfig {
             enrolment: self.enrolment,
             crl: self.crl,
             unannounced_audits,
+            oversight,
         })
     }
 }
@@ -1001,6 +1146,45 @@ mod tests {
     fn an_unknown_key_is_refused() {
         let err = load_str("[server]\nlisten = \"127.0.0.1:1\"\nlistne = 1\n").unwrap_err();
         assert!(err.to_string().contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn oversight_thresholds_are_read_checked_and_unknown_keys_refused() {
+        let c = load_str(
+            "[oversight]\noffice_hours_start = \"08:30\"\noffice_hours_end = \"17:30\"\n\
+             time_tolerance_minutes = 5\n[oversight.unit_thresholds]\nsocial-assistance = 500\n",
+        )
+        .unwrap();
+        assert_eq!(c.oversight.thresholds.office_start_minute, 8 * 60 + 30);
+        assert_eq!(c.oversight.thresholds.office_end_minute, 17 * 60 + 30);
+        assert_eq!(
+            c.oversight.time_tolerance,
+            jiff::SignedDuration::from_mins(5)
+        );
+        assert_eq!(
+            c.oversight.unit_thresholds.get("social-assistance"),
+            Some(&500)
+        );
+        for (toml, key) in [
+            (
+                "office_hours_start = \"18:00\"",
+                "oversight.office_hours_end",
+            ),
+            ("office_hours_end = \"25:00\"", "oversight.office_hours_end"),
+            (
+                "volume_baseline_factor = 0.5",
+                "oversight.volume_baseline_factor",
+            ),
+            ("repeat_subject_count = 1", "oversight.repeat_subject_count"),
+        ] {
+            let err = load_str(&format!("[oversight]\n{toml}\n")).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { key: ref k, .. } if k == key),
+                "{toml}: {err}"
+            );
+        }
+        let err = load_str("[oversight]\noffice_hour_start = \"08:00\"\n").unwrap_err();
+        assert!(err.to_string().contains("office_hour_start"), "{err}");
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Scheduled work the rules ask for without anyone pressing a button: personnel changes that
 //! reach their effective date (§2), recertification rounds past their deadline, idle accounts
 //! (資通系統防護基準 1-1-3), query results past their keeping period (§6, crypto-shredding),
-//! certificate revocation lists (§3).
-//! Each job is its own use case with its own audit records; a failing
+//! certificate revocation lists (§3), the quarterly usage review (§7, opened once per
+//! quarter: the quarter is unique in storage, so a restart never opens it twice) and
+//! corrective-report reminders (§8 ¶2). Each job is its own use case with its own audit
+//! records; a failing
 //! job is reported and the others still run.
 
 use jiff::Timestamp;
@@ -52,7 +54,33 @@ pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Ve
                 .await
                 .map_err(|e| e.to_string()),
         ),
+        (
+            "quarterly_review",
+            crate::oversight::review::open_due_review(
+                store,
+                app.keys(),
+                &app.config().oversight,
+                &op,
+            )
+            .await
+            .map_err(|e| e.to_string()),
+        ),
+        (
+            "corrective_reports",
+            corrective_reports(store, &op)
+                .await
+                .map_err(|e| e.to_string()),
+        ),
     ]
+}
+
+/// §8 ¶2: reminders and escalations of corrective reports.
+async fn corrective_reports(
+    store: &querywarden_storage::Store,
+    op: &Op,
+) -> Result<usize, crate::AppError> {
+    let calendar = crate::oversight::reconciliation::calendar()?;
+    crate::oversight::violation::remind_and_escalate(store, &calendar, op).await
 }
 
 #[cfg(test)]
@@ -69,10 +97,16 @@ mod tests {
         let app = App::open(raw.validate().unwrap()).await.unwrap();
         app.seed_demo().await.unwrap();
         let outcomes = run_due(&app, &PermissionPolicy::default(), Timestamp::now()).await;
-        assert_eq!(outcomes.len(), 5);
+        assert_eq!(outcomes.len(), 7);
         for (name, r) in outcomes {
-            assert_eq!(r, Ok(0), "{name}");
+            // §7: the quarter just ended is due its review, once.
+            let expected = usize::from(name == "quarterly_review");
+            assert_eq!(r, Ok(expected), "{name}");
         }
+        // Run again, as after a restart: the review is not opened twice.
+        let again = run_due(&app, &PermissionPolicy::default(), Timestamp::now()).await;
+        assert!(again.iter().all(|(_, r)| *r == Ok(0)), "{again:?}");
+        assert_eq!(app.store().reviews().await.unwrap().len(), 1);
         // A year later every demo account has been idle for longer than 90 days.
         let later = Timestamp::now() + jiff::SignedDuration::from_hours(24 * 365);
         let outcomes = run_due(&app, &PermissionPolicy::default(), later).await;

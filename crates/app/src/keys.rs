@@ -343,6 +343,11 @@ impl KeyRing {
         &self.verifiers
     }
 
+    /// The id of the current HMAC key (what new digests are made under).
+    pub fn current_hmac_key_id(&self) -> &str {
+        &self.hmac_current.id
+    }
+
     /// The subject as the audit trail records it, under the current key.
     pub fn subject_digest(&self, id: &NationalId) -> SubjectDigest {
         digest(&self.hmac_current, id)

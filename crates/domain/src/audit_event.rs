@@ -102,10 +102,26 @@ pub enum AuditAction {
     // §9: reading personal data (a Form 2 row, a Form 3 request) is recorded like changing it.
     RegistrationViewed,
     RequestViewed,
+    /// §7: the quarter's usage review opened with its findings.
+    ReviewOpened,
+    /// §8 ¶2: a violation case opened (from a review, an audit or the administrator).
+    ViolationOpened,
+    /// §8 ¶2: the person submitted the review report (檢討報告).
+    CorrectiveReportSubmitted,
+    /// §8 ¶2: the administrator accepted the review report; the case is closed.
+    CorrectiveReportAccepted,
+    /// §8 ¶2: the administrator returned the review report with a note.
+    CorrectiveReportReturned,
+    /// §8 ¶2: the person was reminded that the report is due.
+    CorrectiveReportReminded,
+    /// §8 ¶2: the deadline passed; the supervisor and administrator were told.
+    CorrectiveReportEscalated,
+    /// §8 ¶2: grants suspended for a violation case are in force again (report accepted).
+    GrantReinstated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 68] = [
+    pub const ALL: [AuditAction; 76] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -174,6 +190,14 @@ impl AuditAction {
         Self::AccessRefused,
         Self::RegistrationViewed,
         Self::RequestViewed,
+        Self::ReviewOpened,
+        Self::ViolationOpened,
+        Self::CorrectiveReportSubmitted,
+        Self::CorrectiveReportAccepted,
+        Self::CorrectiveReportReturned,
+        Self::CorrectiveReportReminded,
+        Self::CorrectiveReportEscalated,
+        Self::GrantReinstated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -246,6 +270,14 @@ impl AuditAction {
             Self::AccessRefused => "access.refused",
             Self::RegistrationViewed => "query.registration.viewed",
             Self::RequestViewed => "query.request.viewed",
+            Self::ReviewOpened => "oversight.review.opened",
+            Self::ViolationOpened => "oversight.violation.opened",
+            Self::CorrectiveReportSubmitted => "oversight.corrective_report.submitted",
+            Self::CorrectiveReportAccepted => "oversight.corrective_report.accepted",
+            Self::CorrectiveReportReturned => "oversight.corrective_report.returned",
+            Self::CorrectiveReportReminded => "oversight.corrective_report.reminded",
+            Self::CorrectiveReportEscalated => "oversight.corrective_report.escalated",
+            Self::GrantReinstated => "permission.grant.reinstated",
         }
     }
 

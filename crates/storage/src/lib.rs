@@ -30,6 +30,10 @@ pub use enrolment::{CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdent
 pub use error::StorageError;
 pub use notice::NoticeRow;
 pub use org::NewPerson;
+pub use oversight::{
+    ApprovalRow, ExecutionFactRow, FindingRow, NewFinding, NewViolation, ReviewRow,
+    UnitActivityRow, UsageFactRow, ViolationRow,
+};
 pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource, UsageSighting};
 pub use registration::{
     DecisionKind, DestructionRow, ExecutionMode, ExecutionOutcome, ExecutionRow, NewDecision,

@@ -1,1 +1,818 @@
-//! Storage of reconciliation findings, quarterly reviews and violations (§7, §8 ¶2).
+//! Storage of reconciliation findings, quarterly reviews and violations (§7, §8 ¶2), and the
+//! bulk reads reconciliation needs: executions, platform usage records, approvals and the
+//! operator accounts of a period, as plain rows (subjects as HMAC only).
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use querywarden_domain::org::PersonId;
+
+use crate::error::{StorageError, classify};
+use crate::sqlite::{Store, WriteTx};
+
+fn ts(s: &str) -> Result<Timestamp, StorageError> {
+    s.parse::<Timestamp>()
+        .map_err(|e| StorageError::Decode(format!("timestamp {s}: {e}")))
+}
+
+fn day(s: &str) -> Result<Date, StorageError> {
+    s.parse::<Date>()
+        .map_err(|e| StorageError::Decode(format!("date {s}: {e}")))
+}
+
+fn opt_day(s: Option<String>) -> Result<Option<Date>, StorageError> {
+    s.as_deref().map(day).transpose()
+}
+
+fn opt_ts(s: Option<String>) -> Result<Option<Timestamp>, StorageError> {
+    s.as_deref().map(ts).transpose()
+}
+
+/// One quarterly review as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRow {
+    pub id: i64,
+    pub quarter: String,
+    pub period_from: Date,
+    pub period_to: Date,
+    pub opened_at: Timestamp,
+    pub due_on: Date,
+    pub state: String,
+    pub closed_at: Option<Timestamp>,
+    pub closed_by: Option<PersonId>,
+    /// The report to 勞工局 (JSON), once closed.
+    pub report: Option<String>,
+}
+
+/// A finding to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFinding {
+    pub rule: String,
+    pub person: Option<PersonId>,
+    pub at: Option<Timestamp>,
+    pub object: String,
+    pub subject_hmac: Option<String>,
+    pub hmac_key_id: Option<String>,
+    pub detail: String,
+}
+
+/// A stored finding with its conclusion, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingRow {
+    pub id: i64,
+    pub review_id: i64,
+    pub finding: NewFinding,
+    pub conclusion: Option<String>,
+    pub note: Option<String>,
+    pub violation_id: Option<i64>,
+    pub concluded_by: Option<PersonId>,
+    pub concluded_at: Option<Timestamp>,
+}
+
+/// A violation case to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewViolation {
+    pub person: PersonId,
+    pub rule: String,
+    pub evidence: String,
+    pub source: String,
+    pub source_ref: Option<i64>,
+    pub opened_by: PersonId,
+    pub opened_at: Timestamp,
+    pub due_on: Date,
+    pub suspend_grants: bool,
+}
+
+/// A stored violation case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViolationRow {
+    pub id: i64,
+    pub case: NewViolation,
+    pub state: String,
+    pub report: Option<String>,
+    pub report_at: Option<Timestamp>,
+    pub decided_by: Option<PersonId>,
+    pub decided_at: Option<Timestamp>,
+    pub return_note: Option<String>,
+    pub reminded_on: Option<Date>,
+    pub escalated_on: Option<Date>,
+}
+
+/// An execution with its registration's subject digest and approval, for reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionFactRow {
+    pub id: i64,
+    pub registration: i64,
+    pub reg_no: String,
+    pub querier: PersonId,
+    pub item: String,
+    /// Portal mode: when the querier says they ran it; otherwise when it was sent.
+    pub at: Timestamp,
+    pub subject_hmac: String,
+    pub hmac_key_id: String,
+    pub approval_valid_until: Option<Timestamp>,
+}
+
+/// A platform usage record, for reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageFactRow {
+    pub platform_record_id: String,
+    pub at: Timestamp,
+    pub operator_account: String,
+    pub item: String,
+    pub subject_hmac: String,
+    pub hmac_key_id: String,
+}
+
+/// A registration's submission and approval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRow {
+    pub registration: i64,
+    pub submitted_at: Timestamp,
+    pub approver: PersonId,
+    pub approved_at: Timestamp,
+}
+
+type ReviewTuple = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
+fn review_from(r: ReviewTuple) -> Result<ReviewRow, StorageError> {
+    let (id, quarter, from, to, opened, due, state, closed_at, closed_by, report) = r;
+    Ok(ReviewRow {
+        id,
+        quarter,
+        period_from: day(&from)?,
+        period_to: day(&to)?,
+        opened_at: ts(&opened)?,
+        due_on: day(&due)?,
+        state,
+        closed_at: opt_ts(closed_at)?,
+        closed_by: closed_by.map(PersonId::new),
+        report,
+    })
+}
+
+const REVIEW_COLUMNS: &str = "id, quarter, period_from, period_to, opened_at, due_on, state, \
+     closed_at, closed_by, report";
+
+const FINDING_COLUMNS: &str = "id, review_id, rule, person_id, at, object, subject_hmac, \
+     hmac_key_id, detail, conclusion, note, violation_id, concluded_by, concluded_at";
+
+fn finding_from(r: &sqlx::sqlite::SqliteRow) -> Result<FindingRow, StorageError> {
+    use sqlx::Row;
+    let g = |e: sqlx::Error| StorageError::Decode(e.to_string());
+    Ok(FindingRow {
+        id: r.try_get("id").map_err(g)?,
+        review_id: r.try_get("review_id").map_err(g)?,
+        finding: NewFinding {
+            rule: r.try_get("rule").map_err(g)?,
+            person: r
+                .try_get::<Option<i64>, _>("person_id")
+                .map_err(g)?
+                .map(PersonId::new),
+            at: opt_ts(r.try_get("at").map_err(g)?)?,
+            object: r.try_get("object").map_err(g)?,
+            subject_hmac: r.try_get("subject_hmac").map_err(g)?,
+            hmac_key_id: r.try_get("hmac_key_id").map_err(g)?,
+            detail: r.try_get("detail").map_err(g)?,
+        },
+        conclusion: r.try_get("conclusion").map_err(g)?,
+        note: r.try_get("note").map_err(g)?,
+        violation_id: r.try_get("violation_id").map_err(g)?,
+        concluded_by: r
+            .try_get::<Option<i64>, _>("concluded_by")
+            .map_err(g)?
+            .map(PersonId::new),
+        concluded_at: opt_ts(r.try_get("concluded_at").map_err(g)?)?,
+    })
+}
+
+const VIOLATION_COLUMNS: &str = "id, person_id, rule, evidence, source, source_ref, opened_by, \
+     opened_at, due_on, suspend_grants, state, report, report_at, decided_by, decided_at, \
+     return_note, reminded_on, escalated_on";
+
+fn violation_from(r: &sqlx::sqlite::SqliteRow) -> Result<ViolationRow, StorageError> {
+    use sqlx::Row;
+    let g = |e: sqlx::Error| StorageError::Decode(e.to_string());
+    let person = |c: &str| -> Result<Option<PersonId>, StorageError> {
+        Ok(r.try_get::<Option<i64>, _>(c)
+            .map_err(g)?
+            .map(PersonId::new))
+    };
+    Ok(ViolationRow {
+        id: r.try_get("id").map_err(g)?,
+        case: NewViolation {
+            person: PersonId::new(r.try_get("person_id").map_err(g)?),
+            rule: r.try_get("rule").map_err(g)?,
+            evidence: r.try_get("evidence").map_err(g)?,
+            source: r.try_get("source").map_err(g)?,
+            source_ref: r.try_get("source_ref").map_err(g)?,
+            opened_by: PersonId::new(r.try_get("opened_by").map_err(g)?),
+            opened_at: ts(&r.try_get::<String, _>("opened_at").map_err(g)?)?,
+            due_on: day(&r.try_get::<String, _>("due_on").map_err(g)?)?,
+            suspend_grants: r.try_get::<i64, _>("suspend_grants").map_err(g)? != 0,
+        },
+        state: r.try_get("state").map_err(g)?,
+        report: r.try_get("report").map_err(g)?,
+        report_at: opt_ts(r.try_get("report_at").map_err(g)?)?,
+        decided_by: person("decided_by")?,
+        decided_at: opt_ts(r.try_get("decided_at").map_err(g)?)?,
+        return_note: r.try_get("return_note").map_err(g)?,
+        reminded_on: opt_day(r.try_get("reminded_on").map_err(g)?)?,
+        escalated_on: opt_day(r.try_get("escalated_on").map_err(g)?)?,
+    })
+}
+
+impl WriteTx {
+    /// Opens the review of `quarter`; `None` if it exists already (the scheduler's guard
+    /// against opening it twice).
+    pub async fn insert_review(
+        &mut self,
+        quarter: &str,
+        period_from: Date,
+        period_to: Date,
+        opened_at: Timestamp,
+        due_on: Date,
+    ) -> Result<Option<i64>, StorageError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO oversight_reviews (quarter, period_from, period_to, opened_at, due_on, state) \
+             VALUES (?, ?, ?, ?, ?, 'open') ON CONFLICT (quarter) DO NOTHING RETURNING id",
+        )
+        .bind(quarter)
+        .bind(period_from.to_string())
+        .bind(period_to.to_string())
+        .bind(opened_at.to_string())
+        .bind(due_on.to_string())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    pub async fn insert_finding(
+        &mut self,
+        review: i64,
+        f: &NewFinding,
+    ) -> Result<Option<i64>, StorageError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO oversight_findings (review_id, rule, person_id, at, object, subject_hmac, \
+             hmac_key_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(review)
+        .bind(&f.rule)
+        .bind(f.person.map(PersonId::get))
+        .bind(f.at.map(|t| t.to_string()))
+        .bind(&f.object)
+        .bind(&f.subject_hmac)
+        .bind(&f.hmac_key_id)
+        .bind(&f.detail)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    /// Records a conclusion if the finding has none yet; returns whether it did.
+    pub async fn conclude_finding(
+        &mut self,
+        id: i64,
+        conclusion: &str,
+        note: Option<&str>,
+        violation: Option<i64>,
+        by: PersonId,
+        at: Timestamp,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE oversight_findings SET conclusion = ?, note = ?, violation_id = ?, \
+             concluded_by = ?, concluded_at = ? WHERE id = ? AND conclusion IS NULL",
+        )
+        .bind(conclusion)
+        .bind(note)
+        .bind(violation)
+        .bind(by.get())
+        .bind(at.to_string())
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Closes an open review with its report; returns whether it was open.
+    pub async fn close_review(
+        &mut self,
+        id: i64,
+        by: PersonId,
+        at: Timestamp,
+        report: &str,
+    ) -> Result<bool, StorageError> {
+        let r = sqlx::query(
+            "UPDATE oversight_reviews SET state = 'closed', closed_at = ?, closed_by = ?, report = ? \
+             WHERE id = ? AND state = 'open'",
+        )
+        .bind(at.to_string())
+        .bind(by.get())
+        .bind(report)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn insert_violation(&mut self, v: &NewViolation) -> Result<i64, StorageError> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO violations (person_id, rule, evidence, source, source_ref, opened_by, \
+             opened_at, due_on, suspend_grants, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, \
+             'awaiting_report') RETURNING id",
+        )
+        .bind(v.person.get())
+        .bind(&v.rule)
+        .bind(&v.evidence)
+        .bind(&v.source)
+        .bind(v.source_ref)
+        .bind(v.opened_by.get())
+        .bind(v.opened_at.to_string())
+        .bind(v.due_on.to_string())
+        .bind(i64::from(v.suspend_grants))
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(id)
+    }
+
+    /// Moves a case from `from_state` to `to_state`, setting the given text columns; returns
+    /// whether the case was in `from_state` (so a race changes nothing).
+    async fn violation_step(
+        &mut self,
+        id: i64,
+        from_state: &str,
+        to_state: &str,
+        sets: &[(&str, Option<String>)],
+    ) -> Result<bool, StorageError> {
+        let assignments: String = sets.iter().map(|(c, _)| format!(", {c} = ?")).collect();
+        let sql =
+            format!("UPDATE violations SET state = ?{assignments} WHERE id = ? AND state = ?");
+        let mut q = sqlx::query(&sql).bind(to_state);
+        for (_, v) in sets {
+            q = q.bind(v.clone());
+        }
+        let r = q
+            .bind(id)
+            .bind(from_state)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn submit_violation_report(
+        &mut self,
+        id: i64,
+        report: &str,
+        at: Timestamp,
+    ) -> Result<bool, StorageError> {
+        self.violation_step(
+            id,
+            "awaiting_report",
+            "report_submitted",
+            &[
+                ("report", Some(report.to_string())),
+                ("report_at", Some(at.to_string())),
+            ],
+        )
+        .await
+    }
+
+    /// Accepts (`return_note` = None) or returns a submitted report.
+    pub async fn decide_violation_report(
+        &mut self,
+        id: i64,
+        by: PersonId,
+        at: Timestamp,
+        return_note: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        let to = if return_note.is_some() {
+            "awaiting_report"
+        } else {
+            "accepted"
+        };
+        self.violation_step(
+            id,
+            "report_submitted",
+            to,
+            &[
+                ("decided_by", Some(by.get().to_string())),
+                ("decided_at", Some(at.to_string())),
+                ("return_note", return_note.map(str::to_string)),
+            ],
+        )
+        .await
+    }
+
+    /// Notes that the reminder (`escalated = false`) or escalation went out on `on`.
+    pub async fn mark_violation_notice(
+        &mut self,
+        id: i64,
+        escalated: bool,
+        on: Date,
+    ) -> Result<(), StorageError> {
+        let sql = if escalated {
+            "UPDATE violations SET escalated_on = ? WHERE id = ?"
+        } else {
+            "UPDATE violations SET reminded_on = ? WHERE id = ?"
+        };
+        sqlx::query(sql)
+            .bind(on.to_string())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+}
+
+impl WriteTx {
+    /// §8 ¶2: lifts the suspensions a violation case put on `person`'s grants (and only
+    /// those); returns the grant ids made active again.
+    pub async fn lift_violation_suspensions(
+        &mut self,
+        person: PersonId,
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StorageError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "UPDATE permission_grants SET status = 'active', suspended_from = NULL, \
+             suspension_cause = NULL, updated_at = ? \
+             WHERE person_id = ? AND status = 'suspended' AND suspension_cause = 'violation_pending' \
+             RETURNING id",
+        )
+        .bind(now.to_string())
+        .bind(person.get())
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+}
+
+impl Store {
+    pub async fn reviews(&self) -> Result<Vec<ReviewRow>, StorageError> {
+        let rows: Vec<ReviewTuple> = sqlx::query_as(&format!(
+            "SELECT {REVIEW_COLUMNS} FROM oversight_reviews ORDER BY id DESC"
+        ))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(review_from).collect()
+    }
+
+    pub async fn review(&self, id: i64) -> Result<Option<ReviewRow>, StorageError> {
+        let row: Option<ReviewTuple> = sqlx::query_as(&format!(
+            "SELECT {REVIEW_COLUMNS} FROM oversight_reviews WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        row.map(review_from).transpose()
+    }
+
+    pub async fn findings_of(&self, review: i64) -> Result<Vec<FindingRow>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {FINDING_COLUMNS} FROM oversight_findings WHERE review_id = ? ORDER BY id"
+        ))
+        .bind(review)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(finding_from).collect()
+    }
+
+    pub async fn finding(&self, id: i64) -> Result<Option<FindingRow>, StorageError> {
+        let row = sqlx::query(&format!(
+            "SELECT {FINDING_COLUMNS} FROM oversight_findings WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        row.as_ref().map(finding_from).transpose()
+    }
+
+    /// Findings without a conclusion, in every open review.
+    pub async fn open_finding_count(&self) -> Result<u64, StorageError> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM oversight_findings WHERE conclusion IS NULL")
+                .fetch_one(&self.reader)
+                .await
+                .map_err(classify)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Violation cases, newest first; of one person if given.
+    pub async fn violations(
+        &self,
+        person: Option<PersonId>,
+    ) -> Result<Vec<ViolationRow>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VIOLATION_COLUMNS} FROM violations WHERE (?1 IS NULL OR person_id = ?1) \
+             ORDER BY id DESC"
+        ))
+        .bind(person.map(PersonId::get))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(violation_from).collect()
+    }
+
+    pub async fn violation(&self, id: i64) -> Result<Option<ViolationRow>, StorageError> {
+        let row = sqlx::query(&format!(
+            "SELECT {VIOLATION_COLUMNS} FROM violations WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        row.as_ref().map(violation_from).transpose()
+    }
+
+    /// Executions sent, or (portal mode) reported run, in `[from, to)` — a portal execution
+    /// recorded days after it ran belongs to the day it ran (text comparison on the stored
+    /// instants, widened by the caller; the app filters exactly).
+    pub async fn execution_facts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<ExecutionFactRow>, StorageError> {
+        type Row = (
+            i64,
+            i64,
+            String,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT e.id, e.registration_id, r.reg_no, e.querier_id, e.item, \
+             coalesce(e.portal_queried_at, e.sent_at), r.subject_hmac, r.hmac_key_id, \
+             (SELECT d.valid_until FROM registration_decisions d WHERE d.registration_id = r.id \
+              AND d.kind = 'approve' ORDER BY d.id DESC LIMIT 1) \
+             FROM executions e JOIN registrations r ON r.id = e.registration_id \
+             WHERE (e.sent_at >= ?1 AND e.sent_at < ?2) \
+             OR (e.portal_queried_at >= ?1 AND e.portal_queried_at < ?2) ORDER BY e.id",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(
+                |(id, reg, no, querier, item, at, hmac, key, until)| -> Result<_, StorageError> {
+                    Ok(ExecutionFactRow {
+                        id,
+                        registration: reg,
+                        reg_no: no,
+                        querier: PersonId::new(querier),
+                        item,
+                        at: ts(&at)?,
+                        subject_hmac: hmac,
+                        hmac_key_id: key,
+                        approval_valid_until: opt_ts(until)?,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// Platform usage records whose time falls in `[from, to)` (text comparison; widened by
+    /// the caller).
+    pub async fn usage_facts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<UsageFactRow>, StorageError> {
+        let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT platform_record_id, at, operator_account, item, subject_hmac, hmac_key_id \
+             FROM platform_usage_records WHERE at >= ? AND at < ? ORDER BY at",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(id, at, op, item, hmac, key)| {
+                Ok(UsageFactRow {
+                    platform_record_id: id,
+                    at: ts(&at)?,
+                    operator_account: op,
+                    item,
+                    subject_hmac: hmac,
+                    hmac_key_id: key,
+                })
+            })
+            .collect()
+    }
+
+    /// Approvals given in `[from, to)` with their registration's submission time.
+    pub async fn approval_facts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<ApprovalRow>, StorageError> {
+        let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
+            "SELECT r.id, r.created_at, d.person_id, d.at FROM registration_decisions d \
+             JOIN registrations r ON r.id = d.registration_id \
+             WHERE d.kind IN ('approve', 'approve_first') AND d.at >= ? AND d.at < ? ORDER BY d.id",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(reg, created, by, at)| {
+                Ok(ApprovalRow {
+                    registration: reg,
+                    submitted_at: ts(&created)?,
+                    approver: PersonId::new(by),
+                    approved_at: ts(&at)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Platform operator accounts (the e-government account on approved Form 1s, and each
+    /// person's own account) mapped to persons. A Form 1 account wins over a sign-in account.
+    pub async fn operator_accounts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, PersonId>, StorageError> {
+        let mut out = std::collections::HashMap::new();
+        let own: Vec<(String, i64)> = sqlx::query_as("SELECT account, id FROM persons")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        for (a, p) in own {
+            out.insert(a, PersonId::new(p));
+        }
+        let egov: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT egov_account, applicant_id FROM permission_applications \
+             WHERE state = 'approved' AND egov_account <> '' ORDER BY id",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        for (a, p) in egov {
+            out.insert(a, PersonId::new(p));
+        }
+        Ok(out)
+    }
+
+    /// Executions per (querier, item) in `[from, to)`, with the last one's time, for the
+    /// supervisors' recertification (§2) and the review's statistics.
+    pub async fn execution_counts(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(PersonId, String, u32, Timestamp)>, StorageError> {
+        let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
+            "SELECT querier_id, item, count(*), max(coalesce(portal_queried_at, sent_at)) \
+             FROM executions WHERE sent_at >= ? AND sent_at < ? GROUP BY querier_id, item",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(p, item, n, last)| {
+                Ok((
+                    PersonId::new(p),
+                    item,
+                    u32::try_from(n).unwrap_or(u32::MAX),
+                    ts(&last)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// §4: the national IDs (as keyed digests: key id, hex) people gave on their Form 1,
+    /// with the person — what a self-lookup is recognised by.
+    pub async fn applicant_digests(&self) -> Result<Vec<(String, String, PersonId)>, StorageError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT DISTINCT hmac_key_id, national_id_hmac, applicant_id FROM permission_applications",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(k, h, p)| (k, h, PersonId::new(p)))
+            .collect())
+    }
+
+    /// Executions in `[from, to)` per month (Asia/Taipei, `YYYY-MM`), approving unit and item,
+    /// for the director's charts.
+    pub async fn execution_counts_by_month(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(String, String, String, u32)>, StorageError> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT strftime('%Y-%m', coalesce(e.portal_queried_at, e.sent_at), '+8 hours'), \
+             r.approving_unit, e.item, count(*) FROM executions e \
+             JOIN registrations r ON r.id = e.registration_id \
+             WHERE e.sent_at >= ? AND e.sent_at < ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(m, u, i, n)| (m, u, i, u32::try_from(n).unwrap_or(u32::MAX)))
+            .collect())
+    }
+
+    /// §4 ¶2 主管督導: a unit's latest executions with how often each result was viewed and
+    /// printed (no personal data: registration number, querier, item, time, counts).
+    pub async fn unit_activity(
+        &self,
+        unit: &str,
+        limit: u32,
+    ) -> Result<Vec<UnitActivityRow>, StorageError> {
+        type Row = (String, String, i64, String, String, String, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT r.reg_no, r.state, e.querier_id, e.item, coalesce(e.portal_queried_at, e.sent_at), \
+             e.outcome, \
+             (SELECT count(*) FROM result_views v JOIN results x ON x.id = v.result_id WHERE x.execution_id = e.id), \
+             (SELECT count(*) FROM result_prints p JOIN results x ON x.id = p.result_id WHERE x.execution_id = e.id) \
+             FROM executions e JOIN registrations r ON r.id = e.registration_id \
+             WHERE r.approving_unit = ? ORDER BY e.id DESC LIMIT ?",
+        )
+        .bind(unit)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(no, state, querier, item, at, outcome, views, prints)| {
+                Ok(UnitActivityRow {
+                    reg_no: no,
+                    reg_state: state,
+                    querier: PersonId::new(querier),
+                    item,
+                    at: ts(&at)?,
+                    outcome,
+                    views: u32::try_from(views).unwrap_or(0),
+                    prints: u32::try_from(prints).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// A unit's registrations by state (registered, approved, rejected, cancelled).
+    pub async fn unit_registration_counts(
+        &self,
+        unit: &str,
+    ) -> Result<Vec<(String, u32)>, StorageError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT state, count(*) FROM registrations WHERE approving_unit = ? GROUP BY state ORDER BY state",
+        )
+        .bind(unit)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, n)| (s, u32::try_from(n).unwrap_or(0)))
+            .collect())
+    }
+}
+
+/// One execution of a unit, as its supervisor oversees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitActivityRow {
+    pub reg_no: String,
+    pub reg_state: String,
+    pub querier: PersonId,
+    pub item: String,
+    pub at: Timestamp,
+    pub outcome: String,
+    pub views: u32,
+    pub prints: u32,
+}

@@ -307,6 +307,10 @@ pub fn openapi_document() -> Value {
             p if p.starts_with("/api/v1/oversight/audits") => {
                 crate::oversight::audits::api::openapi_operation(method, p)
             }
+            p if p.starts_with("/api/v1/oversight/") => {
+                crate::oversight::reviews::api::openapi_operation(method, p)
+                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
+            }
             _ => json!({ "responses": { "200": { "description": "ok" } } }),
         };
         let entry = paths

@@ -154,6 +154,17 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/oversight/audits/{id}/overall"),
     ("post", "/api/v1/oversight/audits/{id}/sign-off"),
     ("post", "/api/v1/oversight/audits/{id}/review"),
+    ("get", "/api/v1/oversight/reviews"),
+    ("get", "/api/v1/oversight/reviews/{id}"),
+    ("post", "/api/v1/oversight/reviews/{id}/close"),
+    ("post", "/api/v1/oversight/findings/{id}/conclusion"),
+    ("post", "/api/v1/oversight/reconciliation"),
+    ("get", "/api/v1/oversight/violations"),
+    ("post", "/api/v1/oversight/violations"),
+    ("get", "/api/v1/oversight/violations/{id}"),
+    ("post", "/api/v1/oversight/violations/{id}/report"),
+    ("post", "/api/v1/oversight/violations/{id}/decision"),
+    ("get", "/api/v1/oversight/dashboard"),
 ];
 
 /// Builds the whole router.

@@ -1,1 +1,449 @@
-//! Reconciling imported platform usage records with executions (§7).
+//! Reconciling imported platform usage records with executions (§7), any day, and the anomaly
+//! rules over the same period: [`analyse`] reads the period's facts, computes subject digests
+//! across HMAC key rotation, runs the domain's join and rules, and returns findings ready to
+//! store (subjects as digests, never in clear) with per-person and per-item statistics.
+//! [`reconcile`] is the administrator's "run it now", audited as a generated report.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::{SignedDuration, Timestamp};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::deadline::HolidayCalendar;
+use querywarden_domain::org::{PersonId, Role};
+use querywarden_domain::oversight::anomaly::{
+    AnomalyInput, ApprovalTiming, ExecutionTiming, QueryFact, detect,
+};
+use querywarden_domain::oversight::reconciliation::{
+    ExecutionFact, ReconcileWindow, SubjectRef, Symbols, UsageFact, reconcile as join,
+};
+use querywarden_domain::oversight::review::{Finding, FindingObject, FindingRule, ReviewRefusal};
+use querywarden_domain::permission::grant::PermissionGrant;
+use querywarden_domain::registration::RegistrationNo;
+use querywarden_domain::roc_date::{RocDate, taipei_date};
+use querywarden_storage::{NewFinding, Store};
+
+use crate::AppError;
+use crate::config::OversightSettings;
+use crate::keys::KeyRing;
+
+/// Counts per person and per item over the period (executions here plus platform records
+/// that matched none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Statistics {
+    pub usage_records: usize,
+    pub executions: usize,
+    pub matched: usize,
+    pub per_person: BTreeMap<i64, u32>,
+    pub per_item: BTreeMap<String, u32>,
+}
+
+/// What a period's analysis found.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub findings: Vec<NewFinding>,
+    pub statistics: Statistics,
+}
+
+impl Analysis {
+    /// Findings per rule code.
+    pub fn counts_by_rule(&self) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for f in &self.findings {
+            *m.entry(f.rule.clone()).or_default() += 1;
+        }
+        m
+    }
+}
+
+/// The holiday calendar the rules count with.
+pub fn calendar() -> Result<HolidayCalendar, AppError> {
+    HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))
+}
+
+fn hex(bytes: &[u8; 32]) -> String {
+    hex::encode(bytes)
+}
+
+/// Reconciles and runs the anomaly rules over `[from, to)`.
+pub async fn analyse(
+    store: &Store,
+    keys: &KeyRing,
+    settings: &OversightSettings,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Analysis, AppError> {
+    let calendar = calendar()?;
+    let tol = settings.time_tolerance.abs();
+    let (wide_from, wide_to) = (
+        from.checked_sub(tol + SignedDuration::from_mins(1))
+            .unwrap_or(from),
+        to.checked_add(tol + SignedDuration::from_mins(1))
+            .unwrap_or(to),
+    );
+    let in_wide = |t: Timestamp| t >= from - tol && t < to + tol;
+    let usage_rows: Vec<_> = store
+        .usage_facts(wide_from, wide_to)
+        .await?
+        .into_iter()
+        .filter(|u| in_wide(u.at))
+        .collect();
+    let exec_rows: Vec<_> = store
+        .execution_facts(wide_from, wide_to)
+        .await?
+        .into_iter()
+        .filter(|e| in_wide(e.at))
+        .collect();
+    let accounts = store.operator_accounts().await?;
+    let mut grants: BTreeMap<PersonId, Vec<PermissionGrant>> = BTreeMap::new();
+    for g in store.all_grants().await? {
+        grants.entry(g.person).or_default().push(g);
+    }
+
+    let mut symbols = Symbols::default();
+    symbols.key(keys.current_hmac_key_id());
+    let usage: Vec<UsageFact> = usage_rows
+        .iter()
+        .filter_map(|u| {
+            let key = symbols.key(&u.hmac_key_id);
+            Some(UsageFact {
+                at: u.at,
+                operator: accounts.get(&u.operator_account).copied(),
+                item: symbols.item(&u.item),
+                subject: SubjectRef::from_hex(key, &u.subject_hmac)?,
+            })
+        })
+        .collect();
+    // Keys the usage records were digested under: each execution's subject is needed under
+    // each of them. Registrations digested under another key are opened (custody) once each
+    // and digested again; the ID in clear lives only for that moment.
+    let usage_keys: Vec<(u16, String)> = {
+        let mut ks: Vec<u16> = usage.iter().map(|u| u.subject.key).collect();
+        ks.sort_unstable();
+        ks.dedup();
+        ks.into_iter()
+            .map(|k| (k, symbols.key_id(k).to_string()))
+            .collect()
+    };
+    let mut rekeyed: HashMap<i64, Vec<SubjectRef>> = HashMap::new();
+    let mut executions = Vec::with_capacity(exec_rows.len());
+    for e in &exec_rows {
+        let own_key = symbols.key(&e.hmac_key_id);
+        let Some(own) = SubjectRef::from_hex(own_key, &e.subject_hmac) else {
+            continue;
+        };
+        let mut other_keys: Vec<SubjectRef> = Vec::new();
+        if usage_keys.iter().any(|(k, _)| *k != own_key) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = rekeyed.entry(e.registration) {
+                let extra = rekey(store, keys, e.registration, &e.reg_no, &usage_keys, own_key)
+                    .await
+                    .unwrap_or_default();
+                slot.insert(
+                    extra
+                        .into_iter()
+                        .filter_map(|(k, h)| SubjectRef::from_hex(k, &h))
+                        .collect(),
+                );
+            }
+            if let Some(extra) = rekeyed.get(&e.registration) {
+                other_keys.extend(extra.iter().copied());
+            }
+        }
+        executions.push(ExecutionFact {
+            id: e.id,
+            querier: e.querier,
+            item: symbols.item(&e.item),
+            at: e.at,
+            subject: own,
+            other_keys: other_keys.into_boxed_slice(),
+        });
+    }
+    let window = ReconcileWindow {
+        from,
+        to,
+        tolerance: tol,
+    };
+    let rec = join(&usage, &executions, &grants, &symbols, window);
+
+    // The period's queries: every execution, and every platform record that matched none
+    // and names a person. One subject is one entry whichever keys its digests were made
+    // under: an execution's digests (its own and those under the usage records' keys) all
+    // point to the same entry.
+    let mut subject_index: HashMap<SubjectRef, usize> = HashMap::new();
+    let mut subjects: Vec<SubjectRef> = Vec::new();
+    let mut index_of = |all: Vec<SubjectRef>| -> usize {
+        let i = all
+            .iter()
+            .find_map(|s| subject_index.get(s).copied())
+            .unwrap_or_else(|| {
+                subjects.push(all.first().copied().unwrap_or(SubjectRef {
+                    key: 0,
+                    hmac: [0; 32],
+                }));
+                subjects.len() - 1
+            });
+        for s in all {
+            subject_index.insert(s, i);
+        }
+        i
+    };
+    let in_period = |t: Timestamp| t >= from && t < to;
+    let mut queries = Vec::new();
+    for e in &executions {
+        let subject = index_of(e.subjects().copied().collect());
+        if !in_period(e.at) {
+            continue;
+        }
+        queries.push(QueryFact {
+            person: e.querier,
+            item: symbols.item_code(e.item).to_string(),
+            subject,
+            at: e.at,
+            object: FindingObject::Execution(e.id),
+        });
+    }
+    for (i, u) in usage.iter().enumerate() {
+        if rec.matched_usage[i].is_some() || !in_period(u.at) {
+            continue;
+        }
+        if let Some(p) = u.operator {
+            queries.push(QueryFact {
+                person: p,
+                item: symbols.item_code(u.item).to_string(),
+                subject: index_of(vec![u.subject]),
+                at: u.at,
+                object: FindingObject::Usage(i),
+            });
+        }
+    }
+    let staff_subjects: HashMap<usize, Vec<PersonId>> = {
+        let mut m = HashMap::new();
+        for (key_id, h, person) in store.applicant_digests().await? {
+            let k = symbols.key(&key_id);
+            if let Some(s) = SubjectRef::from_hex(k, &h)
+                && let Some(i) = subject_index.get(&s)
+            {
+                m.entry(*i).or_insert_with(Vec::new).push(person);
+            }
+        }
+        m
+    };
+    let timings: Vec<ExecutionTiming> = exec_rows
+        .iter()
+        .filter(|e| in_period(e.at))
+        .map(|e| ExecutionTiming {
+            execution: e.id,
+            querier: e.querier,
+            at: e.at,
+            approval_valid_until: e.approval_valid_until,
+        })
+        .collect();
+    let approvals: Vec<ApprovalTiming> = store
+        .approval_facts(from, to)
+        .await?
+        .into_iter()
+        .map(|a| ApprovalTiming {
+            registration: a.registration,
+            approver: a.approver,
+            submitted_at: a.submitted_at,
+            approved_at: a.approved_at,
+        })
+        .collect();
+    // A person's baseline: their average per quarter over the year before the period.
+    let year_before = from
+        .checked_sub(SignedDuration::from_hours(24 * 365))
+        .unwrap_or(from);
+    let mut baselines: BTreeMap<PersonId, f64> = BTreeMap::new();
+    for (p, _, n, _) in store.execution_counts(year_before, from).await? {
+        *baselines.entry(p).or_default() += f64::from(n) / 4.0;
+    }
+    let mut unit_thresholds = BTreeMap::new();
+    if !settings.unit_thresholds.is_empty() {
+        for p in store.persons().await? {
+            if let Some(t) = settings.unit_thresholds.get(p.unit.as_str()) {
+                unit_thresholds.insert(p.id, *t);
+            }
+        }
+    }
+    let mut last_used: BTreeMap<(PersonId, String), RocDate> = BTreeMap::new();
+    let mut saw = |p: PersonId, item: String, at: Timestamp| {
+        let d = taipei_date(at);
+        let e = last_used.entry((p, item)).or_insert(d);
+        if *e < d {
+            *e = d;
+        }
+    };
+    for (p, item, _, last) in store.execution_counts(Timestamp::MIN, to).await? {
+        saw(p, item, last);
+    }
+    for s in store.usage_sightings().await? {
+        if s.at < to
+            && let Some(p) = accounts.get(&s.operator_account)
+        {
+            saw(*p, s.item, s.at);
+        }
+    }
+    let period_last_day = taipei_date(to - SignedDuration::from_secs(1));
+    let anomalies = detect(
+        &AnomalyInput {
+            queries: &queries,
+            executions: &timings,
+            approvals: &approvals,
+            grants: &grants,
+            baselines: &baselines,
+            unit_thresholds: &unit_thresholds,
+            staff_subjects: &staff_subjects,
+            last_used: &last_used,
+            period_last_day,
+        },
+        &settings.thresholds,
+        &calendar,
+    );
+
+    let mut statistics = Statistics {
+        usage_records: usage_rows.iter().filter(|u| in_period(u.at)).count(),
+        executions: timings.len(),
+        matched: rec.matched(),
+        ..Statistics::default()
+    };
+    for q in &queries {
+        *statistics.per_person.entry(q.person.get()).or_default() += 1;
+        *statistics.per_item.entry(q.item.clone()).or_default() += 1;
+    }
+
+    let exec_subject: HashMap<i64, SubjectRef> =
+        executions.iter().map(|e| (e.id, e.subject)).collect();
+    let to_row = |f: &Finding| -> NewFinding {
+        let (object, subject) = match &f.object {
+            FindingObject::Usage(i) => (
+                format!(
+                    "usage:{}",
+                    usage_rows
+                        .get(*i)
+                        .map_or("", |u| u.platform_record_id.as_str())
+                ),
+                usage.get(*i).map(|u| u.subject),
+            ),
+            FindingObject::Execution(id) => {
+                (format!("execution:{id}"), exec_subject.get(id).copied())
+            }
+            FindingObject::Registration(id) => (format!("registration:{id}"), None),
+            FindingObject::Grant(id) => (format!("grant:{id}"), None),
+            FindingObject::Person(p) => (format!("person:{}", p.get()), None),
+            FindingObject::Subject(i) => {
+                let s = subjects.get(*i).copied();
+                (
+                    format!(
+                        "subject:{}",
+                        s.map(|s| hex(&s.hmac)[..16].to_string())
+                            .unwrap_or_default()
+                    ),
+                    s,
+                )
+            }
+        };
+        NewFinding {
+            rule: f.rule.code().to_string(),
+            person: f.person,
+            at: f.at,
+            object,
+            subject_hmac: subject.map(|s| hex(&s.hmac)),
+            hmac_key_id: subject.map(|s| symbols.key_id(s.key).to_string()),
+            detail: f.detail.clone(),
+        }
+    };
+    let findings = rec
+        .findings
+        .iter()
+        .chain(anomalies.iter())
+        .map(to_row)
+        .collect();
+    Ok(Analysis {
+        findings,
+        statistics,
+    })
+}
+
+/// The registration's subject digested under each of `wanted` other than `own`; empty if the
+/// subject cannot be opened (then only its own digest matches).
+async fn rekey(
+    store: &Store,
+    keys: &KeyRing,
+    registration: i64,
+    reg_no: &str,
+    wanted: &[(u16, String)],
+    own: u16,
+) -> Result<Vec<(u16, String)>, AppError> {
+    let Ok(no) = RegistrationNo::parse(reg_no) else {
+        return Ok(vec![]);
+    };
+    let Some(blob) = store
+        .registration_subject(querywarden_domain::registration::RegistrationId(
+            registration,
+        ))
+        .await?
+    else {
+        return Ok(vec![]);
+    };
+    let subject =
+        crate::registration::open_subject(keys, &blob, &crate::registration::subject_aad(no))?;
+    Ok(wanted
+        .iter()
+        .filter(|(k, _)| *k != own)
+        .filter_map(|(k, key_id)| {
+            keys.subject_digest_under(subject.id(), key_id)
+                .map(|d| (*k, d.hex))
+        })
+        .collect())
+}
+
+/// What the administrator sees after "reconcile now".
+#[derive(Debug, Clone)]
+pub struct ReconcileReport {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub analysis: Analysis,
+}
+
+/// Reconciles `[from, to)` on demand (§7 "any day"), for the permission administrator;
+/// nothing is stored but the audit record of the report, which carries the counts. Anyone
+/// else is refused (audited).
+pub async fn reconcile(
+    store: &Store,
+    keys: &KeyRing,
+    settings: &OversightSettings,
+    by: &querywarden_domain::org::Person,
+    from: Timestamp,
+    to: Timestamp,
+    op: &crate::permission::Op,
+) -> Result<Result<ReconcileReport, ReviewRefusal>, AppError> {
+    let mut ev = AuditEvent::system(op.now, AuditAction::ReportGenerated, op.request_id.clone())
+        .on("reconciliation", format!("{from}/{to}"));
+    ev.actor = Some(Actor {
+        person: by.id,
+        role: Some(Role::PermissionAdministrator),
+    });
+    ev.client_addr = op.client_addr.clone();
+    if !by.has_role(Role::PermissionAdministrator) {
+        let r = ReviewRefusal::NotAdministrator;
+        let mut tx = store.begin().await?;
+        tx.append_audit(&ev.outcome(Outcome::Refused(r.code().to_string())))
+            .await?;
+        tx.commit().await?;
+        return Ok(Err(r));
+    }
+    let analysis = analyse(store, keys, settings, from, to).await?;
+    let ev = ev
+        .detail("usage_records", analysis.statistics.usage_records)
+        .detail("executions", analysis.statistics.executions)
+        .detail("matched", analysis.statistics.matched)
+        .detail("findings", analysis.findings.len());
+    let mut tx = store.begin().await?;
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok(ReconcileReport { from, to, analysis }))
+}
+
+/// Which rules raised the findings, for display.
+pub fn rule_of(code: &str) -> Option<FindingRule> {
+    FindingRule::parse_code(code)
+}

@@ -2,7 +2,8 @@
 //! disabling (資通系統防護基準 1-1-3) with the administrator's re-enabling.
 //!
 //! Security-sensitive: closing a round suspends every grant not confirmed; disabling an account
-//! ends its live sessions. Usage counts come from the imported platform usage records (§7).
+//! ends its live sessions. Usage counts come from the executions recorded here and the imported
+//! platform usage records (§7), whichever saw more.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +19,7 @@ use querywarden_domain::permission::recertification::{
 use querywarden_domain::permission::{
     AdministratorDesk, GrantId, PermissionRefusal, SupervisorDesk, SuspensionCause,
 };
-use querywarden_domain::roc_date::{RocDate, taipei_date};
+use querywarden_domain::roc_date::{RocDate, taipei_date, taipei_day_start_utc};
 use querywarden_storage::{DisableReason, Store};
 
 use super::{Op, PermissionError, PermissionPolicy, refused};
@@ -56,6 +57,31 @@ async fn usage(
         if u.last_used.is_none_or(|l| l < day) {
             u.last_used = Some(day);
         }
+    }
+    // The platform's log arrives only when the administrator imports it; executions recorded
+    // here are known at once (a query run minutes ago counts now). Both logs record the same
+    // queries, so a grant's use is the larger of the two counts and the later last use.
+    let tomorrow = today
+        .civil()
+        .tomorrow()
+        .ok()
+        .and_then(|d| RocDate::from_civil(d).ok())
+        .unwrap_or(today);
+    let (from, to) = (
+        taipei_day_start_utc(quarter_ago),
+        taipei_day_start_utc(tomorrow),
+    );
+    let mut executed: BTreeMap<(PersonId, String), GrantUsage> = BTreeMap::new();
+    for (p, item, _, last) in store.execution_counts(jiff::Timestamp::MIN, to).await? {
+        executed.entry((p, item)).or_default().last_used = Some(taipei_date(last));
+    }
+    for (p, item, n, _) in store.execution_counts(from, to).await? {
+        executed.entry((p, item)).or_default().uses_last_quarter = n;
+    }
+    for (key, e) in executed {
+        let u = out.entry(key).or_default();
+        u.uses_last_quarter = u.uses_last_quarter.max(e.uses_last_quarter);
+        u.last_used = u.last_used.max(e.last_used);
     }
     Ok(out)
 }

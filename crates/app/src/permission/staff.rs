@@ -747,7 +747,14 @@ pub async fn unread_notices(
     store: &Store,
     person: PersonId,
 ) -> Result<Vec<NoticeRow>, PermissionError> {
-    Ok(store.unread_notices(person).await?)
+    // The personnel-change notices only: oversight's notices (reviews, violation cases) are
+    // shown on the oversight page.
+    Ok(store
+        .unread_notices(person)
+        .await?
+        .into_iter()
+        .filter(|n| n.kind.starts_with("staff_change."))
+        .collect())
 }
 
 /// `person` marks one of their notices read. Someone else's notice, or one already read, is

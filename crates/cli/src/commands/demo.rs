@@ -31,6 +31,10 @@ pub struct DemoArgs {
     /// `portal` (the querier runs them on the portal and records them here)
     #[arg(long, value_enum, default_value_t = DemoBliMode::Connected)]
     pub bli_mode: DemoBliMode,
+    /// 限制名單檔 / file of national IDs on the restricted list (`registration.restricted_list`),
+    /// so the ethics office's alerts can be tried
+    #[arg(long)]
+    pub restricted_list: Option<PathBuf>,
 }
 
 /// `--bli-mode`: the two execution modes of issue 8 item 5 (`bli.mode`).
@@ -59,6 +63,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // bearer token is DEMO_SCIM_TOKEN (its SHA-256 below).
     raw.permission.deputy_administrator = Some("li.guowei".into());
     raw.scim.token_sha256 = Some(DEMO_SCIM_TOKEN_SHA256.into());
+    raw.registration.restricted_list = args.restricted_list.clone();
     // The demo CA and a card per demo person, made once and reused (RSA keys take a moment).
     let trust = querywarden_app::demo_cards::ensure_demo_ca(&args.data, jiff::Timestamp::now())?;
     raw.auth.trust_anchors = Some(trust.anchors);

@@ -64,23 +64,18 @@ pub async fn run_server(app: App, listener: tokio::net::TcpListener) -> anyhow::
             }
         })
     };
-    // Personnel changes, recertification deadlines, idle accounts: at start, then hourly.
+    // Personnel changes, recertification deadlines, idle accounts, the quarter's usage review,
+    // corrective-report reminders: once before serving (so the first page already shows what
+    // they did), then hourly.
+    run_jobs(&app).await;
     let jobs = {
         let app = app.clone();
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(Duration::from_secs(3600));
+            interval.tick().await;
             loop {
                 interval.tick().await;
-                let policy = &app.config().permission;
-                for (job, outcome) in
-                    querywarden_app::jobs::run_due(&app, policy, jiff::Timestamp::now()).await
-                {
-                    match outcome {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(job, changed = n, "scheduled job"),
-                        Err(e) => tracing::error!(job, error = %e, "scheduled job failed"),
-                    }
-                }
+                run_jobs(&app).await;
             }
         })
     };
@@ -137,4 +132,17 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Runs the due scheduled jobs once, logging what each changed.
+async fn run_jobs(app: &App) {
+    let policy = &app.config().permission;
+    for (job, outcome) in querywarden_app::jobs::run_due(app, policy, jiff::Timestamp::now()).await
+    {
+        match outcome {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(job, changed = n, "scheduled job"),
+            Err(e) => tracing::error!(job, error = %e, "scheduled job failed"),
+        }
+    }
 }

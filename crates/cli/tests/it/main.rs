@@ -16,6 +16,7 @@ mod cli_id;
 mod demo_server;
 mod golive;
 mod mutual_tls;
+mod oversight_http;
 mod permissions_http;
 mod registrations_http;
 mod sign_in_http;

@@ -83,16 +83,24 @@ pub enum SuspensionCause {
     OnLeave,
     /// Not confirmed by the supervisor in the quarterly recertification.
     NotRecertified,
+    /// §8 ¶2: a violation case, until its review report (檢討報告) is accepted.
+    ViolationPending,
 }
 
 impl SuspensionCause {
-    pub const ALL: [SuspensionCause; 3] = [Self::Transferred, Self::OnLeave, Self::NotRecertified];
+    pub const ALL: [SuspensionCause; 4] = [
+        Self::Transferred,
+        Self::OnLeave,
+        Self::NotRecertified,
+        Self::ViolationPending,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
             Self::Transferred => "transferred",
             Self::OnLeave => "on_leave",
             Self::NotRecertified => "not_recertified",
+            Self::ViolationPending => "violation_pending",
         }
     }
 
@@ -101,6 +109,7 @@ impl SuspensionCause {
             Self::Transferred => "職務異動",
             Self::OnLeave => "留職停薪或長期請假",
             Self::NotRecertified => "未於期限內複核確認",
+            Self::ViolationPending => "違規案件檢討報告核定前停權",
         }
     }
 

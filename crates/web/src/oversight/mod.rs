@@ -6,7 +6,7 @@ use axum::Router;
 use crate::AppState;
 
 pub mod audits;
-mod reviews;
+pub mod reviews;
 
 /// The oversight area's routes.
 pub fn routes() -> Router<AppState> {

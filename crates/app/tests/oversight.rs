@@ -1,0 +1,815 @@
+//! Oversight end to end (§7, §8 ¶2): a simulated quarter of registrations, portal executions
+//! and the platform's usage log with planted irregularities, reconciled across an HMAC key
+//! rotation into exactly the planted findings; the quarterly review concluded and closed with
+//! its report to 勞工局; violation cases with the ten-day corrective report; refusals audited
+//! with nothing changed; and the recertification usage count that must see today's queries.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set itself up should fail loudly"
+)]
+
+use std::collections::BTreeMap;
+
+use jiff::civil::{Date, date};
+use jiff::{SignedDuration, Timestamp};
+use querywarden_app::KeyRing;
+use querywarden_app::auth::SignedIn;
+use querywarden_app::config::OversightSettings;
+use querywarden_app::demo;
+use querywarden_app::execution::{self, PortalReport};
+use querywarden_app::grants::StoreGrants;
+use querywarden_app::oversight::review::{
+    ConcludeFindingRequest, close_review, conclude_finding, open_due_review, review_view,
+};
+use querywarden_app::oversight::violation::{
+    FileViolationRequest, decide_report, file_violation, remind_and_escalate, submit_report,
+};
+use querywarden_app::permission::{Op, PermissionPolicy};
+use querywarden_app::registration::{
+    self, Desk, RegisterQueryRequest, RegistrationSettings, ScreenList,
+};
+use querywarden_bli::usage_log::ColumnMapping;
+use querywarden_domain::NationalId;
+use querywarden_domain::deadline::HolidayCalendar;
+use querywarden_domain::org::{Person, PersonId};
+use querywarden_domain::oversight::review::{FindingRule, ReviewRefusal};
+use querywarden_domain::oversight::violation::{ViolationRefusal, ViolationSource};
+use querywarden_domain::permission::SuspensionCause;
+use querywarden_domain::registration::RegistrationNo;
+use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
+use querywarden_storage::{SessionRow, Store};
+
+const BASIS: &str = "social-assistance-44-3-1";
+
+/// 10:00 Asia/Taipei on `d` plus `mins`.
+fn at(d: Date, hour: i64, mins: i64) -> Timestamp {
+    taipei_day_start_utc(RocDate::from_civil(d).unwrap())
+        + SignedDuration::from_hours(hour)
+        + SignedDuration::from_mins(mins)
+}
+
+/// A valid citizen ID `A2nnnnnnnC`.
+fn nid(n: u32) -> String {
+    (0..10)
+        .map(|c| format!("A2{n:07}{c}"))
+        .find(|s| NationalId::parse(s).is_ok())
+        .unwrap()
+}
+
+fn session_row(p: &Person) -> SessionRow {
+    SessionRow {
+        token_hash: format!("tok-{}", p.account),
+        person: p.id,
+        csrf_token: "csrf".into(),
+        created_at: at(date(2026, 1, 2), 8, 0),
+        last_seen_at: at(date(2026, 1, 2), 8, 0),
+        locked: false,
+        ended: false,
+        cert_fingerprint: "fp-card".into(),
+        client_addr: None,
+    }
+}
+
+struct World {
+    dir: tempfile::TempDir,
+    store: Store,
+    keys: KeyRing,
+    settings: RegistrationSettings,
+    grants: StoreGrants,
+    screen: ScreenList,
+    people: BTreeMap<String, Person>,
+    /// Platform usage-log rows, CSV, in the simulator's layout.
+    usage: Vec<String>,
+    seq: u32,
+}
+
+impl World {
+    /// The demo organisation; lin.meiling (社會救助科) and li.guowei (長青科) hold every item
+    /// from 2026-01-02 through a real Form 1.
+    async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_memory().await.unwrap();
+        let t = at(date(2026, 1, 2), 9, 0);
+        let keys = KeyRing::open_or_create(&dir.path().join("keys"), t).unwrap();
+        demo::initialise(&store, t, "t").await.unwrap();
+        demo::seed_demo(&store, t, "t").await.unwrap();
+        querywarden_app::demo_grants::grant_demo_queriers(
+            &store,
+            &keys,
+            &PermissionPolicy::default(),
+            t,
+            "t",
+        )
+        .await
+        .unwrap();
+        let mut people = BTreeMap::new();
+        let mut tx = store.begin().await.unwrap();
+        for p in store.persons().await.unwrap() {
+            tx.insert_session(&session_row(&p)).await.unwrap();
+            people.insert(p.account.as_str().to_string(), p);
+        }
+        tx.commit().await.unwrap();
+        World {
+            dir,
+            grants: StoreGrants::new(store.clone()),
+            store,
+            keys,
+            settings: RegistrationSettings::default(),
+            screen: ScreenList::new(),
+            people,
+            usage: Vec::new(),
+            seq: 0,
+        }
+    }
+
+    fn desk(&self) -> Desk<'_, StoreGrants> {
+        Desk {
+            store: &self.store,
+            keys: &self.keys,
+            settings: &self.settings,
+            grants: &self.grants,
+            screen: &self.screen,
+        }
+    }
+
+    fn p(&self, account: &str) -> &Person {
+        &self.people[account]
+    }
+
+    fn supervisor_of(querier: &str) -> &'static str {
+        if querier == "lin.meiling" {
+            "chen.jianhong"
+        } else {
+            "xu.wenjie"
+        }
+    }
+
+    /// Registered at `t`, approved five minutes later by the querier's supervisor, run on the
+    /// portal ten minutes after `t`.
+    async fn query(
+        &mut self,
+        querier: &str,
+        subject: &str,
+        item: &str,
+        t: Timestamp,
+    ) -> RegistrationNo {
+        self.seq += 1;
+        let form = RegisterQueryRequest {
+            subject_name: "王大同".into(),
+            subject_id: subject.into(),
+            linked_id: None,
+            items: vec![item.into()],
+            legal_basis: BASIS.into(),
+            relevance: format!(
+                "第 {} 號低收入戶申請案，須查核投保資料以核算家庭總收入",
+                self.seq
+            ),
+            case_no: None,
+            needer: None,
+            querier: self.p(querier).id,
+        };
+        let no = registration::register(&self.desk(), self.p(querier), &form, t, "r")
+            .await
+            .unwrap()
+            .unwrap()
+            .no;
+        let approver = self.p(Self::supervisor_of(querier)).clone();
+        let cap = registration::approver_of(&self.desk(), &approver, no)
+            .await
+            .unwrap()
+            .unwrap();
+        registration::approve(
+            &self.desk(),
+            cap,
+            None,
+            t + SignedDuration::from_mins(5),
+            "r",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let who = SignedIn {
+            session: session_row(self.p(querier)),
+            person: self.p(querier).clone(),
+        };
+        let ran = t + SignedDuration::from_mins(10);
+        let report = PortalReport {
+            queried_at: Some(ran),
+            ..PortalReport::default()
+        };
+        execution::record_portal_execution(&self.desk(), &who, no, &report, ran, "r")
+            .await
+            .unwrap()
+            .unwrap();
+        no
+    }
+
+    /// A row of the platform's usage log.
+    fn platform(&mut self, operator: &str, subject: &str, item: &str, t: Timestamp) {
+        self.seq += 1;
+        self.usage.push(format!(
+            "PLAT-{:06},{},KSSA0001,{operator},{item},{subject},,ok",
+            self.seq, t
+        ));
+    }
+
+    /// A registered query and its platform row two minutes after it ran (the operator
+    /// account alternates between the Form 1 e-government account and the sign-in account).
+    async fn query_seen(&mut self, querier: &str, subject: &str, item: &str, t: Timestamp) {
+        self.query(querier, subject, item, t).await;
+        let operator = if self.seq.is_multiple_of(2) {
+            format!("demo-{querier}")
+        } else {
+            querier.to_string()
+        };
+        self.platform(&operator, subject, item, t + SignedDuration::from_mins(12));
+    }
+
+    async fn import_usage(&self, now: Timestamp) {
+        let csv = format!(
+            "record_id,at,agency_code,operator_account,item,subject_id,request_id,outcome\n{}\n",
+            self.usage.join("\n")
+        );
+        querywarden_app::usage_log::import(
+            &self.store,
+            &self.keys,
+            &ColumnMapping::default(),
+            None,
+            &csv,
+            now,
+            "import",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    }
+
+    async fn audit_records(&self) -> u64 {
+        self.store.audit_extent().await.unwrap().0
+    }
+}
+
+fn op(t: Timestamp) -> Op {
+    Op::new(t, "op")
+}
+
+/// lin.meiling's own national ID as her Form 1 carries it (the demo invents it from the last
+/// four digits on record).
+async fn own_id(w: &World, account: &str) -> String {
+    let last4 = w
+        .store
+        .person_id_last4(w.p(account).id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| "6789".into());
+    (0..10_000)
+        .map(|n| format!("A1{n:04}{last4}"))
+        .find(|s| NationalId::parse(s).is_ok())
+        .unwrap()
+}
+
+fn working_days(from: Date, to: Date) -> Vec<Date> {
+    let cal = HolidayCalendar::seeded().unwrap();
+    let mut d = from;
+    let mut out = Vec::new();
+    while d < to {
+        if cal.is_working_day(d) {
+            out.push(d);
+        }
+        d = d.tomorrow().unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_rotation() {
+    let mut w = World::new().await;
+    let days = working_days(date(2026, 1, 5), date(2026, 2, 27));
+    let its = ["C0101", "B0101", "N0101"];
+    // Hundreds of ordinary queries in two units, each seen on the platform.
+    for i in 0..220u32 {
+        let querier = if i.is_multiple_of(2) {
+            "lin.meiling"
+        } else {
+            "li.guowei"
+        };
+        let d = days[(i as usize) % days.len()];
+        let t = at(d, 9, i64::from(i % 30) * 5);
+        w.query_seen(querier, &nid(1000 + i), its[(i % 3) as usize], t)
+            .await;
+    }
+    // Planted: a query at 20:00 (registered, executed, seen).
+    w.query_seen(
+        "lin.meiling",
+        &nid(5000),
+        "C0101",
+        at(date(2026, 2, 10), 20, 0),
+    )
+    .await;
+    // Planted: lin looks herself up (registered, executed, seen).
+    let me = own_id(&w, "lin.meiling").await;
+    w.query_seen("lin.meiling", &me, "C0101", at(date(2026, 2, 11), 9, 30))
+        .await;
+    // Planted: li queries one subject on three days.
+    for d in [date(2026, 2, 2), date(2026, 2, 9), date(2026, 2, 24)] {
+        w.query_seen("li.guowei", &nid(6000), "B0101", at(d, 10, 0))
+            .await;
+    }
+    // Planted: two queries on the portal with no registration.
+    w.platform(
+        "demo-lin.meiling",
+        &nid(9001),
+        "C0101",
+        at(date(2026, 2, 11), 10, 0),
+    );
+    w.platform(
+        "demo-lin.meiling",
+        &nid(9002),
+        "N0101",
+        at(date(2026, 2, 12), 10, 30),
+    );
+    // Planted: li's grants suspended from 3/2; on 3/10 he queries on the portal anyway.
+    let li = w.p("li.guowei").id;
+    let mut tx = w.store.begin().await.unwrap();
+    for g in w.store.grants_of(li).await.unwrap() {
+        tx.suspend_grant(
+            g.id,
+            RocDate::from_civil(date(2026, 3, 2)).unwrap(),
+            SuspensionCause::NotRecertified,
+            at(date(2026, 3, 2), 8, 0),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    w.platform(
+        "demo-li.guowei",
+        &nid(9003),
+        "C0101",
+        at(date(2026, 3, 10), 10, 0),
+    );
+
+    // The HMAC key rotates before the usage log is imported: registrations were digested
+    // under the old key, the platform's rows under the new one.
+    w.keys = KeyRing::rotate(&w.dir.path().join("keys"), at(date(2026, 3, 31), 9, 0)).unwrap();
+    w.import_usage(at(date(2026, 4, 1), 9, 0)).await;
+
+    let settings = OversightSettings::default();
+    let opened = open_due_review(
+        &w.store,
+        &w.keys,
+        &settings,
+        &op(at(date(2026, 4, 1), 10, 0)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(opened, 1);
+    let review = w.store.reviews().await.unwrap()[0].clone();
+    assert_eq!(review.quarter, "2026-Q1");
+    let view = review_view(&w.store, review.id).await.unwrap().unwrap();
+    let lin = w.p("lin.meiling").id;
+    let mut got: Vec<(String, Option<PersonId>)> = view
+        .findings
+        .iter()
+        .map(|f| (f.finding.rule.clone(), f.finding.person))
+        .collect();
+    got.sort();
+    let mut expected: Vec<(String, Option<PersonId>)> = [
+        (FindingRule::UnregisteredQuery, lin),
+        (FindingRule::UnregisteredQuery, lin),
+        (FindingRule::OffHours, lin),
+        (FindingRule::SelfLookup, lin),
+        (FindingRule::SubjectRepeated, li),
+        (FindingRule::WithoutGrant, li),
+        (FindingRule::SuspendedUse, li),
+    ]
+    .into_iter()
+    .map(|(r, p)| (r.code().to_string(), Some(p)))
+    .collect();
+    expected.sort();
+    assert_eq!(got, expected);
+    // No national ID in clear in a finding; subjects as digests under the key they match.
+    for f in &view.findings {
+        assert!(!f.finding.object.contains("A2") && !f.finding.detail.contains("A2"));
+    }
+    // A second run (a restart) opens nothing more.
+    assert_eq!(
+        open_due_review(
+            &w.store,
+            &w.keys,
+            &settings,
+            &op(at(date(2026, 4, 1), 11, 0))
+        )
+        .await
+        .unwrap(),
+        0
+    );
+
+    // The review: closing with findings open is refused, audited, and changes nothing.
+    let admin = w.p("wu.zhiming").clone();
+    let t = at(date(2026, 4, 7), 10, 0);
+    let before = w.audit_records().await;
+    let r = close_review(&w.store, &w.keys, &settings, &admin, review.id, &op(t))
+        .await
+        .unwrap();
+    assert_eq!(r.unwrap_err(), ReviewRefusal::FindingsOpen(7));
+    assert_eq!(w.audit_records().await, before + 1);
+    assert_eq!(
+        w.store.review(review.id).await.unwrap().unwrap().state,
+        "open"
+    );
+    // Someone other than the administrator may not conclude.
+    let chen = w.p("chen.jianhong").clone();
+    let first = view.findings[0].id;
+    let r = conclude_finding(
+        &w.store,
+        &chen,
+        first,
+        &ConcludeFindingRequest::Explain {
+            note: "說明".into(),
+        },
+        &op(t),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.unwrap_err(), ReviewRefusal::NotAdministrator);
+    let mut cases = 0;
+    for f in &view.findings {
+        let req = if f.finding.rule == FindingRule::UnregisteredQuery.code() {
+            ConcludeFindingRequest::Violation {
+                rule: "§5 未經登記及主管核准即查調".into(),
+                evidence: format!("平臺使用紀錄 {}", f.finding.object),
+                suspend_grants: false,
+            }
+        } else {
+            ConcludeFindingRequest::Explain {
+                note: "經查證屬實務需要，已說明".into(),
+            }
+        };
+        if conclude_finding(&w.store, &admin, f.id, &req, &op(t))
+            .await
+            .unwrap()
+            .unwrap()
+            .is_some()
+        {
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 2);
+    // Concluding twice is refused.
+    let r = conclude_finding(
+        &w.store,
+        &admin,
+        first,
+        &ConcludeFindingRequest::Explain {
+            note: "再說明".into(),
+        },
+        &op(t),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.unwrap_err(), ReviewRefusal::AlreadyConcluded);
+    querywarden_app::audit::checkpoint_if_due(
+        &w.store,
+        &w.keys,
+        &querywarden_app::config::RawAudit::default(),
+        t,
+        true,
+    )
+    .await
+    .unwrap();
+    let report = close_review(&w.store, &w.keys, &settings, &admin, review.id, &op(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.findings, 7);
+    assert_eq!(report.violations, 2);
+    assert_eq!(report.explained, 5);
+    assert!(report.statistics.executions >= 225);
+    assert!(report.checkpoint.as_ref().is_some_and(|c| c.size > 0));
+    assert_eq!(w.store.violations(Some(lin)).await.unwrap().len(), 2);
+    // After closing: nothing more may change, and each refusal is audited.
+    let before = w.audit_records().await;
+    let r = close_review(&w.store, &w.keys, &settings, &admin, review.id, &op(t))
+        .await
+        .unwrap();
+    assert_eq!(r.unwrap_err(), ReviewRefusal::Closed);
+    assert_eq!(w.audit_records().await, before + 1);
+}
+
+/// A small world for violation cases: no queries needed.
+async fn case_world() -> (World, Person, Person, Person) {
+    let w = World::new().await;
+    let admin = w.p("wu.zhiming").clone();
+    let lin = w.p("lin.meiling").clone();
+    let chen = w.p("chen.jianhong").clone();
+    (w, admin, lin, chen)
+}
+
+fn case_request(person: PersonId, source: ViolationSource) -> FileViolationRequest {
+    FileViolationRequest {
+        person,
+        rule: "§6 查調結果以電子郵件傳送".into(),
+        evidence: "稽核發現 2026-03-02 之寄件紀錄".into(),
+        suspend_grants: false,
+        source,
+    }
+}
+
+#[tokio::test]
+async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_and_accepted() {
+    let (w, admin, lin, chen) = case_world().await;
+    let cal = HolidayCalendar::seeded().unwrap();
+    // Filed on Tuesday 2026-03-24: day 10 is Friday 4/3, the 兒童節 long weekend → 4/7.
+    let filed = at(date(2026, 3, 24), 10, 0);
+    let id = file_violation(
+        &w.store,
+        &cal,
+        &admin,
+        &case_request(lin.id, ViolationSource::Administrator),
+        &op(filed),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let case = w.store.violation(id).await.unwrap().unwrap();
+    assert_eq!(case.case.due_on, date(2026, 4, 7));
+    assert_eq!(case.state, "awaiting_report");
+    assert!(
+        w.store
+            .unread_notices(lin.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|n| n.kind == "oversight.violation_opened")
+    );
+    // Refusals: the wrong person submits; the administrator decides before any report.
+    let before = w.audit_records().await;
+    let t = at(date(2026, 3, 30), 10, 0);
+    assert_eq!(
+        submit_report(&w.store, &chen, id, "檢討報告", &op(t))
+            .await
+            .unwrap()
+            .unwrap_err(),
+        ViolationRefusal::NotThePerson
+    );
+    assert_eq!(
+        decide_report(&w.store, &admin, id, None, &op(t))
+            .await
+            .unwrap()
+            .unwrap_err(),
+        ViolationRefusal::NoReportPending
+    );
+    assert_eq!(w.audit_records().await, before + 2);
+    assert_eq!(
+        w.store.violation(id).await.unwrap().unwrap().state,
+        "awaiting_report"
+    );
+    // Reported, returned with a note, reported again, accepted.
+    submit_report(
+        &w.store,
+        &lin,
+        id,
+        "已刪除郵件並重新接受個資保護訓練",
+        &op(t),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        submit_report(&w.store, &lin, id, "再送一次", &op(t))
+            .await
+            .unwrap()
+            .unwrap_err(),
+        ViolationRefusal::ReportPending
+    );
+    decide_report(
+        &w.store,
+        &admin,
+        id,
+        Some("請補充改正措施與完成日期"),
+        &op(t),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    submit_report(&w.store, &lin, id, "已於 3/31 完成改正並補充說明", &op(t))
+        .await
+        .unwrap()
+        .unwrap();
+    decide_report(&w.store, &admin, id, None, &op(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        w.store.violation(id).await.unwrap().unwrap().state,
+        "accepted"
+    );
+    // A report after closing is refused, audited, nothing changed.
+    let before = w.audit_records().await;
+    assert_eq!(
+        submit_report(&w.store, &lin, id, "補件", &op(t))
+            .await
+            .unwrap()
+            .unwrap_err(),
+        ViolationRefusal::Closed
+    );
+    assert_eq!(w.audit_records().await, before + 1);
+    let after = w.store.violation(id).await.unwrap().unwrap();
+    assert_eq!(
+        after.report.as_deref(),
+        Some("已於 3/31 完成改正並補充說明")
+    );
+}
+
+#[tokio::test]
+async fn cases_come_from_a_review_an_audit_or_the_administrator_and_nobody_else_files_them() {
+    let (w, admin, lin, chen) = case_world().await;
+    let cal = HolidayCalendar::seeded().unwrap();
+    let t = at(date(2026, 3, 3), 10, 0);
+    // The ethics office may file from its audit; a supervisor may not file at all.
+    let ethics = w.p("zheng.zhihao").clone();
+    let audit = file_violation(
+        &w.store,
+        &cal,
+        &ethics,
+        &case_request(lin.id, ViolationSource::Audit(42)),
+        &op(t),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let row = w.store.violation(audit).await.unwrap().unwrap();
+    assert_eq!(
+        (row.case.source.as_str(), row.case.source_ref),
+        ("audit", Some(42))
+    );
+    assert_eq!(row.case.due_on, date(2026, 3, 13));
+    assert_eq!(
+        file_violation(
+            &w.store,
+            &cal,
+            &chen,
+            &case_request(lin.id, ViolationSource::Administrator),
+            &op(t)
+        )
+        .await
+        .unwrap()
+        .unwrap_err(),
+        ViolationRefusal::NotAdministrator
+    );
+    assert_eq!(
+        file_violation(
+            &w.store,
+            &cal,
+            &admin,
+            &case_request(admin.id, ViolationSource::Administrator),
+            &op(t)
+        )
+        .await
+        .unwrap()
+        .unwrap_err(),
+        ViolationRefusal::SelfCase
+    );
+    assert_eq!(w.store.violations(None).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unanswered_case_is_reminded_before_its_deadline_and_escalated_after_it_once_each() {
+    let (w, admin, lin, chen) = case_world().await;
+    let cal = HolidayCalendar::seeded().unwrap();
+    // Filed Wednesday 3/4: due Monday 3/16; reminder from Wednesday 3/11.
+    let id = file_violation(
+        &w.store,
+        &cal,
+        &admin,
+        &case_request(lin.id, ViolationSource::Administrator),
+        &op(at(date(2026, 3, 4), 10, 0)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let run = |d: Date| {
+        let store = w.store.clone();
+        let cal = cal.clone();
+        async move {
+            remind_and_escalate(&store, &cal, &op(at(d, 7, 0)))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(run(date(2026, 3, 10)).await, 0);
+    assert_eq!(run(date(2026, 3, 11)).await, 1);
+    assert_eq!(run(date(2026, 3, 12)).await, 0, "reminded once");
+    // Escalation: the person, the unit's supervisor and the administrator.
+    assert_eq!(run(date(2026, 3, 17)).await, 3);
+    assert_eq!(run(date(2026, 3, 18)).await, 0, "escalated once");
+    let kinds = |p: PersonId| {
+        let store = w.store.clone();
+        async move {
+            store
+                .unread_notices(p)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|n| n.kind)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert!(
+        kinds(chen.id)
+            .await
+            .contains(&"oversight.report_overdue".to_string())
+    );
+    assert!(
+        kinds(admin.id)
+            .await
+            .contains(&"oversight.report_overdue".to_string())
+    );
+    let row = w.store.violation(id).await.unwrap().unwrap();
+    assert_eq!(row.reminded_on, Some(date(2026, 3, 11)));
+    assert_eq!(row.escalated_on, Some(date(2026, 3, 17)));
+}
+
+#[tokio::test]
+async fn the_recertification_round_counts_a_query_executed_minutes_before() {
+    let mut w = World::new().await;
+    let t = at(date(2026, 3, 3), 9, 0);
+    w.query("lin.meiling", &nid(77), "B0101", t).await;
+    let policy = PermissionPolicy::default();
+    let chen = w.p("chen.jianhong").id;
+    let desk = querywarden_app::permission::supervisor_desk(&w.store, &policy, chen, &op(t))
+        .await
+        .unwrap();
+    let (_, lines) = querywarden_app::permission::recertification::open_recertification(
+        &w.store,
+        &policy,
+        &desk,
+        &op(t + SignedDuration::from_mins(20)),
+    )
+    .await
+    .unwrap();
+    let lin = w.p("lin.meiling").id;
+    let used: BTreeMap<String, u32> = lines
+        .iter()
+        .filter(|l| l.person == lin)
+        .map(|l| (l.item.as_str().to_string(), l.uses_last_quarter))
+        .collect();
+    assert_eq!(used.get("B0101"), Some(&1));
+    assert_eq!(used.get("C0101"), Some(&0));
+    let b = lines
+        .iter()
+        .find(|l| l.person == lin && l.item.as_str() == "B0101")
+        .unwrap();
+    assert_eq!(
+        b.last_used,
+        Some(RocDate::from_civil(date(2026, 3, 3)).unwrap())
+    );
+}
+
+#[tokio::test]
+async fn grants_suspended_with_a_case_are_in_force_again_once_its_report_is_accepted() {
+    let (w, admin, lin, _) = case_world().await;
+    let cal = HolidayCalendar::seeded().unwrap();
+    let t = at(date(2026, 3, 3), 10, 0);
+    let today = RocDate::from_civil(date(2026, 3, 3)).unwrap();
+    let in_force = |store: Store, p: PersonId| async move {
+        store
+            .grants_of(p)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|g| g.in_force_on(today))
+            .count()
+    };
+    let before = in_force(w.store.clone(), lin.id).await;
+    assert!(before > 0);
+    let mut req = case_request(lin.id, ViolationSource::Administrator);
+    req.suspend_grants = true;
+    let id = file_violation(&w.store, &cal, &admin, &req, &op(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        in_force(w.store.clone(), lin.id).await,
+        0,
+        "§8 ¶2: suspended at once"
+    );
+    submit_report(&w.store, &lin, id, "已改正", &op(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        in_force(w.store.clone(), lin.id).await,
+        0,
+        "still suspended while reviewed"
+    );
+    decide_report(&w.store, &admin, id, None, &op(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(in_force(w.store.clone(), lin.id).await, before);
+}

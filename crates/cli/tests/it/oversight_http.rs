@@ -1,0 +1,211 @@
+//! Oversight over HTTP against the real binary (§4 ¶2, §7, §8 ¶2): the scheduler opens the
+//! quarter's review at start; the director reads the dashboard with its SVG charts; the
+//! permission administrator closes the review (page) and gets the report with the signed
+//! checkpoint; a violation case is filed (API), reported (page) and accepted (API); and the
+//! refusals — wrong person, after closing, missing CSRF token — answer with the same codes on
+//! page and API and change nothing.
+
+use std::time::Duration;
+
+use super::registrations_http::{Browser, location};
+use super::support::{reqwest::rt, spawn_demo_fast};
+
+async fn first_review(admin: &Browser) -> serde_json::Value {
+    // The scheduler runs at start; give it a moment on a loaded machine.
+    for _ in 0..100 {
+        let j = admin.api_get("/api/v1/oversight/reviews").await;
+        if let Some(r) = j["reviews"].as_array().and_then(|a| a.first()) {
+            return r.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the scheduler opened no review");
+}
+
+#[test]
+fn the_review_the_dashboard_and_a_corrective_report_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let admin = Browser::sign_in(&url, "wu.zhiming").await;
+        let director = Browser::sign_in(&url, "zhou.wenhua").await;
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+
+        // The quarter just ended has its review, opened once by the scheduler.
+        let review = first_review(&admin).await;
+        assert_eq!(review["state"], "open");
+        let id = review["id"].as_i64().unwrap();
+        let all = admin.api_get("/api/v1/oversight/reviews").await;
+        assert_eq!(all["reviews"].as_array().unwrap().len(), 1);
+
+        // The director's dashboard: figures, the review, four charts drawn as SVG.
+        let r = director.get("/oversight").await;
+        assert_eq!(r.status(), 200);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("id=\"ov-dashboard\""), "{page}");
+        assert_eq!(page.matches("<svg").count(), 4);
+        assert!(page.contains(&format!("/oversight/reviews/{id}")));
+        assert!(!page.contains("<script>"), "charts need no JavaScript");
+        let j = director.api_get("/api/v1/oversight/dashboard").await;
+        assert!(
+            j["open_findings"].is_u64() && j["overdue_reports"].is_u64(),
+            "{j}"
+        );
+        // A querier has no dashboard: the page leaves it out, the API refuses.
+        let page = lin.get("/oversight").await.text().await.unwrap();
+        assert!(!page.contains("id=\"ov-dashboard\""));
+        let r = lin.get("/api/v1/oversight/dashboard").await;
+        assert_eq!(r.status(), 403);
+        // The supervisor sees the unit's activity.
+        let r = chen.get("/oversight/unit").await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(lin.get("/oversight/unit").await.status(), 403);
+
+        // Closing: without the CSRF token refused; by a querier refused (audited, code in
+        // the body); by the administrator done, with the report and the checkpoint.
+        let r = admin
+            .post(&format!("/oversight/reviews/{id}/close"), &[], false)
+            .await;
+        assert_eq!(r.status(), 403);
+        let r = lin
+            .api_post(
+                &format!("/api/v1/oversight/reviews/{id}/close"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        let e: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "review.not_administrator");
+        let r = admin
+            .post(&format!("/oversight/reviews/{id}/close"), &[], true)
+            .await;
+        assert_eq!(r.status(), 303);
+        let j = admin
+            .api_get(&format!("/api/v1/oversight/reviews/{id}"))
+            .await;
+        assert_eq!(j["state"], "closed");
+        assert!(j["report"]["quarter"].is_string(), "{j}");
+        let r = admin
+            .api_post(
+                &format!("/api/v1/oversight/reviews/{id}/close"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        let e: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "review.closed");
+        // The page shows the same refusal with the same code.
+        let r = admin
+            .post(&format!("/oversight/reviews/{id}/close"), &[], true)
+            .await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("review.closed"));
+
+        // A case filed by the administrator (API), due in ten days.
+        let r = admin
+            .api_post(
+                "/api/v1/oversight/violations",
+                serde_json::json!({
+                    "account": "lin.meiling",
+                    "rule": "§6 查調結果以電子郵件傳送",
+                    "evidence": "資訊小組郵件紀錄",
+                    "suspend_grants": false,
+                }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let case = r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        // Someone else may neither read nor answer it.
+        assert_eq!(
+            chen.get(&format!("/api/v1/oversight/violations/{case}"))
+                .await
+                .status(),
+            403
+        );
+        let r = chen
+            .api_post(
+                &format!("/api/v1/oversight/violations/{case}/report"),
+                serde_json::json!({ "report": "x" }),
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        // lin is told in her oversight notices, sees the case and reports on the page; the
+        // administrator accepts over the API.
+        let page = lin.get("/oversight").await.text().await.unwrap();
+        assert!(page.contains("id=\"ov-notices\""), "{page}");
+        assert!(page.contains(&format!("/oversight/violations/{case}")));
+        let page = lin.get("/oversight/violations").await.text().await.unwrap();
+        assert!(page.contains(&format!("/oversight/violations/{case}")));
+        let r = lin
+            .post(
+                &format!("/oversight/violations/{case}/report"),
+                &[("report", "已刪除寄出的郵件並完成個資保護教育訓練")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        assert!(location(&r).starts_with(&format!("/oversight/violations/{case}")));
+        let r = admin
+            .api_post(
+                &format!("/api/v1/oversight/violations/{case}/decision"),
+                serde_json::json!({ "decision": "accept" }),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let j = lin
+            .api_get(&format!("/api/v1/oversight/violations/{case}"))
+            .await;
+        assert_eq!(j["state"], "accepted");
+        // A report after closing: refused with the same code on API and page.
+        let r = lin
+            .api_post(
+                &format!("/api/v1/oversight/violations/{case}/report"),
+                serde_json::json!({ "report": "補充" }),
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        let e: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "violation.closed");
+        let r = lin
+            .post(
+                &format!("/oversight/violations/{case}/report"),
+                &[("report", "補充")],
+                true,
+            )
+            .await;
+        assert!(r.text().await.unwrap().contains("violation.closed"));
+
+        // Reconcile any day (administrator only); bad dates are bad input.
+        let r = admin
+            .api_post(
+                "/api/v1/oversight/reconciliation",
+                serde_json::json!({ "from": "2026-01-01", "to": "2026-04-01" }),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let j: serde_json::Value = r.json().await.unwrap();
+        assert!(j["statistics"]["executions"].is_u64(), "{j}");
+        let r = admin
+            .api_post(
+                "/api/v1/oversight/reconciliation",
+                serde_json::json!({ "from": "2026-04-01", "to": "115-01-01" }),
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        let r = lin
+            .api_post(
+                "/api/v1/oversight/reconciliation",
+                serde_json::json!({ "from": "2026-01-01", "to": "2026-04-01" }),
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+
+        // Every oversight API route is in the OpenAPI document.
+        let doc: serde_json::Value = lin.api_get("/api/openapi.json").await;
+        assert!(doc["paths"]["/api/v1/oversight/violations/{id}/decision"]["post"].is_object());
+    });
+}

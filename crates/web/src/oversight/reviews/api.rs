@@ -1,0 +1,509 @@
+//! JSON API of the review, violations and the dashboard under `/api/v1/oversight/…`. Thin:
+//! each handler parses its input, calls one use case and maps the answer; refusals carry the
+//! same stable codes as the pages.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use querywarden_app::oversight::review::{FindingRow, ReviewRow};
+use querywarden_app::oversight::violation::ViolationRow;
+use querywarden_app::oversight::{dashboard, reconciliation, review, violation};
+use querywarden_app::permission::Op;
+use querywarden_domain::oversight::review::ReviewRefusal;
+use querywarden_domain::oversight::violation::ViolationRefusal;
+use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
+use serde_json::{Value, json};
+
+use super::input::{
+    ConcludeFindingRequest, DecideReportRequest, FileViolationRequest, ReconcileRequest,
+    SubmitReportRequest,
+};
+use crate::error::ApiError;
+use crate::session::ApiSession;
+use crate::{AppState, OperationId};
+
+pub(crate) fn op_of(op: &OperationId) -> Op {
+    Op::new(Timestamp::now(), op.0.clone())
+}
+
+fn failed(op: &OperationId) -> impl Fn(querywarden_app::AppError) -> ApiError + use<> {
+    let op = op.clone();
+    move |e| ApiError::internal(&e, &op.0)
+}
+
+pub(crate) fn review_status(r: &ReviewRefusal) -> StatusCode {
+    match r {
+        ReviewRefusal::NotAdministrator => StatusCode::FORBIDDEN,
+        ReviewRefusal::NotFound => StatusCode::NOT_FOUND,
+        ReviewRefusal::NoteRequired => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+pub(crate) fn violation_status(r: &ViolationRefusal) -> StatusCode {
+    match r {
+        ViolationRefusal::NotAdministrator | ViolationRefusal::NotThePerson => {
+            StatusCode::FORBIDDEN
+        }
+        ViolationRefusal::NotFound => StatusCode::NOT_FOUND,
+        ViolationRefusal::TextRequired(_) | ViolationRefusal::SelfCase => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+fn review_refused(r: &ReviewRefusal, op: &OperationId) -> ApiError {
+    ApiError::new(
+        review_status(r),
+        r.code(),
+        r.to_string(),
+        r.message_en(),
+        &op.0,
+    )
+}
+
+fn violation_refused(r: &ViolationRefusal, op: &OperationId) -> ApiError {
+    ApiError::new(
+        violation_status(r),
+        r.code(),
+        r.to_string(),
+        r.message_en(),
+        &op.0,
+    )
+}
+
+fn forbidden(op: &OperationId) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "oversight.not_allowed",
+        "您沒有檢視此項資料的權限",
+        "you may not read this",
+        &op.0,
+    )
+}
+
+fn not_found(op: &OperationId) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "oversight.not_found",
+        "查無此項資料",
+        "not found",
+        &op.0,
+    )
+}
+
+fn bad_input(op: &OperationId, code: &str, zh: &str, en: &str) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en, &op.0)
+}
+
+pub(crate) fn review_json(r: &ReviewRow) -> Value {
+    json!({
+        "id": r.id,
+        "quarter": r.quarter,
+        "period_from": r.period_from.to_string(),
+        "period_to": r.period_to.to_string(),
+        "opened_at": r.opened_at.to_string(),
+        "due_on": r.due_on.to_string(),
+        "state": r.state,
+        "closed_at": r.closed_at.map(|t| t.to_string()),
+        "closed_by": r.closed_by.map(|p| p.get()),
+        "report": r.report.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok()),
+    })
+}
+
+fn finding_json(f: &FindingRow) -> Value {
+    let rule = querywarden_domain::oversight::review::FindingRule::parse_code(&f.finding.rule);
+    json!({
+        "id": f.id,
+        "rule": f.finding.rule,
+        "rule_zh": rule.map(|r| r.name_zh()),
+        "rule_en": rule.map(|r| r.name_en()),
+        "person": f.finding.person.map(|p| p.get()),
+        "at": f.finding.at.map(|t| t.to_string()),
+        "object": f.finding.object,
+        "subject": f.finding.subject_hmac.as_ref().map(|h| format!(
+            "hmac-sha256:{}:{h}", f.finding.hmac_key_id.as_deref().unwrap_or_default())),
+        "detail": f.finding.detail,
+        "conclusion": f.conclusion,
+        "note": f.note,
+        "violation": f.violation_id,
+    })
+}
+
+pub(crate) fn violation_json(v: &ViolationRow, now: Timestamp) -> Value {
+    json!({
+        "id": v.id,
+        "person": v.case.person.get(),
+        "rule": v.case.rule,
+        "evidence": v.case.evidence,
+        "source": v.case.source,
+        "source_ref": v.case.source_ref,
+        "opened_by": v.case.opened_by.get(),
+        "opened_at": v.case.opened_at.to_string(),
+        "due_on": v.case.due_on.to_string(),
+        "overdue": violation::overdue(v, now),
+        "suspend_grants": v.case.suspend_grants,
+        "state": v.state,
+        "report": v.report,
+        "report_at": v.report_at.map(|t| t.to_string()),
+        "return_note": v.return_note,
+        "decided_at": v.decided_at.map(|t| t.to_string()),
+    })
+}
+
+pub async fn reviews(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+) -> Result<Response, ApiError> {
+    if !dashboard::may_read_dashboard(&who.person) {
+        return Err(forbidden(&op));
+    }
+    let rows = state
+        .app
+        .store()
+        .reviews()
+        .await
+        .map_err(|e| ApiError::internal(&querywarden_app::AppError::from(e), &op.0))?;
+    Ok(
+        Json(json!({ "reviews": rows.iter().map(review_json).collect::<Vec<_>>() }))
+            .into_response(),
+    )
+}
+
+pub async fn review_one(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    if !dashboard::may_read_dashboard(&who.person) {
+        return Err(forbidden(&op));
+    }
+    let Some(v) = review::review_view(state.app.store(), id)
+        .await
+        .map_err(failed(&op))?
+    else {
+        return Err(not_found(&op));
+    };
+    let mut j = review_json(&v.review);
+    j["findings"] = Value::Array(v.findings.iter().map(finding_json).collect());
+    Ok(Json(j).into_response())
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let app = &state.app;
+    match review::close_review(
+        app.store(),
+        app.keys(),
+        &app.config().oversight,
+        &who.person,
+        id,
+        &op_of(&op),
+    )
+    .await
+    .map_err(failed(&op))?
+    {
+        Ok(report) => Ok(Json(json!({ "closed": true, "report": report })).into_response()),
+        Err(r) => Err(review_refused(&r, &op)),
+    }
+}
+
+/// Turns the typed input into the use case's request, or says what is wrong with it.
+pub(crate) fn conclusion_of(
+    input: &ConcludeFindingRequest,
+) -> Result<review::ConcludeFindingRequest, (&'static str, &'static str, &'static str)> {
+    match input.conclusion.as_str() {
+        "explained" => Ok(review::ConcludeFindingRequest::Explain {
+            note: input.note.clone(),
+        }),
+        "violation" => Ok(review::ConcludeFindingRequest::Violation {
+            rule: input.rule.clone(),
+            evidence: input.evidence.clone(),
+            suspend_grants: input.suspend_grants,
+        }),
+        _ => Err((
+            "review.conclusion",
+            "結論須為「已說明」或「違規」",
+            "the conclusion must be explained or violation",
+        )),
+    }
+}
+
+pub async fn conclude(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+    Json(input): Json<ConcludeFindingRequest>,
+) -> Result<Response, ApiError> {
+    let req = conclusion_of(&input).map_err(|(c, zh, en)| bad_input(&op, c, zh, en))?;
+    match review::conclude_finding(state.app.store(), &who.person, id, &req, &op_of(&op))
+        .await
+        .map_err(failed(&op))?
+    {
+        Ok(case) => Ok(Json(json!({ "concluded": true, "violation": case })).into_response()),
+        Err(r) => Err(review_refused(&r, &op)),
+    }
+}
+
+fn instant_of(date: &str) -> Option<Timestamp> {
+    let d: jiff::civil::Date = date.trim().parse().ok()?;
+    Some(taipei_day_start_utc(RocDate::from_civil(d).ok()?))
+}
+
+pub async fn reconcile(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Json(input): Json<ReconcileRequest>,
+) -> Result<Response, ApiError> {
+    let (Some(from), Some(to)) = (instant_of(&input.from), instant_of(&input.to)) else {
+        return Err(bad_input(
+            &op,
+            "reconciliation.period",
+            "期間須為 YYYY-MM-DD 日期，且起日早於迄日",
+            "the period must be two YYYY-MM-DD dates, from before to",
+        ));
+    };
+    if from >= to {
+        return Err(bad_input(
+            &op,
+            "reconciliation.period",
+            "期間須為 YYYY-MM-DD 日期，且起日早於迄日",
+            "the period must be two YYYY-MM-DD dates, from before to",
+        ));
+    }
+    let app = &state.app;
+    match reconciliation::reconcile(
+        app.store(),
+        app.keys(),
+        &app.config().oversight,
+        &who.person,
+        from,
+        to,
+        &op_of(&op),
+    )
+    .await
+    .map_err(failed(&op))?
+    {
+        Ok(r) => Ok(Json(json!({
+            "from": r.from.to_string(),
+            "to": r.to.to_string(),
+            "statistics": r.analysis.statistics,
+            "findings": r.analysis.findings.iter().map(|f| json!({
+                "rule": f.rule, "person": f.person.map(|p| p.get()),
+                "at": f.at.map(|t| t.to_string()), "object": f.object, "detail": f.detail,
+            })).collect::<Vec<_>>(),
+        }))
+        .into_response()),
+        Err(r) => Err(review_refused(&r, &op)),
+    }
+}
+
+pub async fn violations(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+) -> Result<Response, ApiError> {
+    let rows = violation::cases(state.app.store(), &who.person)
+        .await
+        .map_err(failed(&op))?;
+    let now = Timestamp::now();
+    Ok(Json(json!({
+        "violations": rows.iter().map(|v| violation_json(v, now)).collect::<Vec<_>>()
+    }))
+    .into_response())
+}
+
+pub async fn violation_one(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let Some(v) = state
+        .app
+        .store()
+        .violation(id)
+        .await
+        .map_err(|e| ApiError::internal(&querywarden_app::AppError::from(e), &op.0))?
+    else {
+        return Err(not_found(&op));
+    };
+    if !violation::may_view_case(&who.person, &v) {
+        return Err(forbidden(&op));
+    }
+    Ok(Json(violation_json(&v, Timestamp::now())).into_response())
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Json(input): Json<FileViolationRequest>,
+) -> Result<Response, ApiError> {
+    let store = state.app.store();
+    let person = match querywarden_domain::org::Account::parse(input.account.trim()) {
+        Ok(a) => store
+            .person_by_account(&a)
+            .await
+            .map_err(|e| ApiError::internal(&querywarden_app::AppError::from(e), &op.0))?,
+        Err(_) => None,
+    };
+    let Some(person) = person else {
+        return Err(bad_input(
+            &op,
+            "violation.no_such_person",
+            "查無此帳號的人員",
+            "no person has this account",
+        ));
+    };
+    let calendar = reconciliation::calendar().map_err(failed(&op))?;
+    let req = violation::FileViolationRequest {
+        person: person.id,
+        rule: input.rule,
+        evidence: input.evidence,
+        suspend_grants: input.suspend_grants,
+        source: violation::ViolationSource::Administrator,
+    };
+    match violation::file_violation(store, &calendar, &who.person, &req, &op_of(&op))
+        .await
+        .map_err(failed(&op))?
+    {
+        Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
+        Err(r) => Err(violation_refused(&r, &op)),
+    }
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+    Json(input): Json<SubmitReportRequest>,
+) -> Result<Response, ApiError> {
+    match violation::submit_report(
+        state.app.store(),
+        &who.person,
+        id,
+        &input.report,
+        &op_of(&op),
+    )
+    .await
+    .map_err(failed(&op))?
+    {
+        Ok(()) => Ok(Json(json!({ "submitted": true })).into_response()),
+        Err(r) => Err(violation_refused(&r, &op)),
+    }
+}
+
+/// `accept` → `None`; `return` → the note; anything else is bad input.
+pub(crate) fn return_note_of(input: &DecideReportRequest) -> Option<Option<&str>> {
+    match input.decision.as_str() {
+        "accept" => Some(None),
+        "return" => Some(Some(input.note.as_str())),
+        _ => None,
+    }
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path(id): Path<i64>,
+    Json(input): Json<DecideReportRequest>,
+) -> Result<Response, ApiError> {
+    let Some(note) = return_note_of(&input) else {
+        return Err(bad_input(
+            &op,
+            "violation.decision",
+            "審查結果須為「接受」或「退回」",
+            "the decision must be accept or return",
+        ));
+    };
+    match violation::decide_report(state.app.store(), &who.person, id, note, &op_of(&op))
+        .await
+        .map_err(failed(&op))?
+    {
+        Ok(()) => Ok(Json(json!({ "decided": input.decision })).into_response()),
+        Err(r) => Err(violation_refused(&r, &op)),
+    }
+}
+
+pub async fn dashboard_data(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+) -> Result<Response, ApiError> {
+    if !dashboard::may_read_dashboard(&who.person) {
+        return Err(forbidden(&op));
+    }
+    let app = &state.app;
+    let d = dashboard::dashboard(
+        app.store(),
+        app.keys(),
+        &app.config().oversight,
+        Timestamp::now(),
+    )
+    .await
+    .map_err(failed(&op))?;
+    let mut j = serde_json::to_value(&d).unwrap_or(Value::Null);
+    j["reviews"] = Value::Array(d.reviews.iter().map(review_json).collect());
+    Ok(Json(j).into_response())
+}
+
+/// The OpenAPI operation of one of this module's routes (listed in `API_ROUTES`).
+pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
+    let summary = match (method, path) {
+        ("get", "/api/v1/oversight/reviews") => "每季使用紀錄檢核列表 quarterly usage reviews (§7)",
+        ("get", "/api/v1/oversight/reviews/{id}") => {
+            "檢核內容與發現 one review with its findings (rule in zh-TW and English, subjects as HMAC)"
+        }
+        ("post", "/api/v1/oversight/reviews/{id}/close") => {
+            "結案並產出送勞工局報告 close the review: every finding concluded; returns the report with the latest signed checkpoint"
+        }
+        ("post", "/api/v1/oversight/findings/{id}/conclusion") => {
+            "發現之結論 conclude a finding: {conclusion: explained|violation, note | rule, evidence, suspend_grants}"
+        }
+        ("post", "/api/v1/oversight/reconciliation") => {
+            "即時比對 reconcile usage records with executions now: {from, to} ISO dates (to exclusive)"
+        }
+        ("get", "/api/v1/oversight/violations") => {
+            "違規案件 violation cases (mine, or all for the administrator and director)"
+        }
+        ("post", "/api/v1/oversight/violations") => {
+            "開立違規案件 file a case: {account, rule, evidence, suspend_grants}; the report is due in ten days (行政程序法 §48)"
+        }
+        ("get", "/api/v1/oversight/violations/{id}") => "違規案件內容 one case",
+        ("post", "/api/v1/oversight/violations/{id}/report") => {
+            "提出檢討報告 submit the review report: {report}"
+        }
+        ("post", "/api/v1/oversight/violations/{id}/decision") => {
+            "審查檢討報告 accept or return the report: {decision: accept|return, note}"
+        }
+        ("get", "/api/v1/oversight/dashboard") => {
+            "局長儀表板 the director's dashboard: open findings, overdue reports, the quarter's figures"
+        }
+        _ => return None,
+    };
+    Some(json!({
+        "summary": summary,
+        "responses": {
+            "200": { "description": "ok" },
+            "401": { "description": "not signed in" },
+            "403": { "description": "not allowed or CSRF token missing" },
+            "404": { "description": "no such review, finding or case" },
+            "409": { "description": "refused by the review's or the case's state" },
+            "422": { "description": "invalid input, with the rule's code" },
+        }
+    }))
+}
