@@ -620,7 +620,7 @@ mod tests {
         assert_eq!(Role::parse_code("admin"), None);
         assert_eq!(Role::PermissionAdministrator.code(), "permission_admin");
         let codes: HashSet<_> = Role::ALL.iter().map(|r| r.code()).collect();
-        assert_eq!(codes.len(), 9);
+        assert_eq!(codes.len(), 10);
     }
 
     #[test]
