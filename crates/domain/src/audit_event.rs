@@ -96,10 +96,17 @@ pub enum AuditAction {
     AuditDocumentAttached,
     AuditDocumentsSubmitted,
     AuditViewed,
+    // 個人資料保護法 §10, §13: a citizen's access request, its report and withheld entries.
+    CitizenRequestRecorded,
+    CitizenRequestExtended,
+    CitizenReportProduced,
+    CitizenRequestAnswered,
+    RegistrationWithheld,
+    WithholdingsListed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 65] = [
+    pub const ALL: [AuditAction; 71] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -165,6 +172,12 @@ impl AuditAction {
         Self::AuditDocumentAttached,
         Self::AuditDocumentsSubmitted,
         Self::AuditViewed,
+        Self::CitizenRequestRecorded,
+        Self::CitizenRequestExtended,
+        Self::CitizenReportProduced,
+        Self::CitizenRequestAnswered,
+        Self::RegistrationWithheld,
+        Self::WithholdingsListed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -234,6 +247,12 @@ impl AuditAction {
             Self::AuditDocumentAttached => "oversight.audit.document_attached",
             Self::AuditDocumentsSubmitted => "oversight.audit.documents_submitted",
             Self::AuditViewed => "oversight.audit.viewed",
+            Self::CitizenRequestRecorded => "citizen_report.request.recorded",
+            Self::CitizenRequestExtended => "citizen_report.request.extended",
+            Self::CitizenReportProduced => "citizen_report.produced",
+            Self::CitizenRequestAnswered => "citizen_report.request.answered",
+            Self::RegistrationWithheld => "citizen_report.withholding.marked",
+            Self::WithholdingsListed => "citizen_report.withholdings.listed",
         }
     }
 

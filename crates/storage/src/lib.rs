@@ -19,6 +19,7 @@ mod registration;
 mod sqlite;
 mod unannounced_audit;
 mod usage;
+mod citizen_report;
 
 pub use audit::{
     AuditFilter, AuditReceipt, AuditVisitor, CheckpointRow, ScanRecord, StoredAuditRecord,
@@ -37,3 +38,4 @@ pub use registration::{
 pub use sqlite::{Readiness, Store, WriteTx};
 pub use unannounced_audit::{AuditDocumentRow, NewAudit, NewAuditDocument};
 pub use usage::PlatformUsageRow;
+pub use citizen_report::{CitizenRequestRow, NewCitizenRequest, WithholdingRow};
