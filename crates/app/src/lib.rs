@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod auth;
 pub mod binding;
+pub mod citizen_report;
 pub mod config;
 pub mod custody;
 pub mod demo;

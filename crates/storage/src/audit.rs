@@ -182,7 +182,9 @@ fn checkpoint_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CheckpointRow, Sto
     })
 }
 
-pub(crate) fn record_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredAuditRecord, StorageError> {
+pub(crate) fn record_from_row(
+    r: &sqlx::sqlite::SqliteRow,
+) -> Result<StoredAuditRecord, StorageError> {
     let hash: Vec<u8> = r.try_get("chain_hash").map_err(classify)?;
     Ok(StoredAuditRecord {
         seq: r.try_get::<i64, _>("seq").map_err(classify)? as u64,

@@ -9,6 +9,7 @@
 
 mod audit;
 mod auth;
+mod citizen_report;
 mod enrolment;
 mod error;
 mod notice;
@@ -19,12 +20,12 @@ mod registration;
 mod sqlite;
 mod unannounced_audit;
 mod usage;
-mod citizen_report;
 
 pub use audit::{
     AuditFilter, AuditReceipt, AuditVisitor, CheckpointRow, ScanRecord, StoredAuditRecord,
 };
 pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
+pub use citizen_report::{CitizenRequestRow, NewCitizenRequest, WithholdingRow};
 pub use enrolment::{CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdentity, StoredCrl};
 pub use error::StorageError;
 pub use notice::NoticeRow;
@@ -38,4 +39,3 @@ pub use registration::{
 pub use sqlite::{Readiness, Store, WriteTx};
 pub use unannounced_audit::{AuditDocumentRow, NewAudit, NewAuditDocument};
 pub use usage::PlatformUsageRow;
-pub use citizen_report::{CitizenRequestRow, NewCitizenRequest, WithholdingRow};
