@@ -2,6 +2,7 @@
 //! the configuration.
 
 pub mod audit;
+pub mod citizen;
 pub mod config;
 pub mod crl;
 pub mod demo;

@@ -49,6 +49,9 @@ enum Command {
     /// 憑證廢止清冊 / certificate revocation lists
     #[command(subcommand)]
     Crl(commands::crl::CrlCommand),
+    /// 個資當事人查詢報告 / citizen access reports (個人資料保護法 §10)
+    #[command(subcommand)]
+    Citizen(commands::citizen::CitizenCommand),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +82,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Units(cmd) => commands::units::run(cmd).await,
         Command::Staff(cmd) => commands::staff::run(cmd).await,
         Command::Crl(cmd) => commands::crl::run(cmd).await,
+        Command::Citizen(cmd) => commands::citizen::run(cmd).await,
         Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
     }
 }
