@@ -9,6 +9,7 @@
 
 mod admin_http;
 mod audit_trail;
+mod citizen_report;
 mod cli_config;
 mod cli_id;
 mod demo_server;
