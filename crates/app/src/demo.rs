@@ -68,6 +68,7 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
             Role::PermissionAdminSupervisor,
             Role::UnitSupervisor,
             Role::Staff,
+            Role::PersonalDataContact,
         ],
         supervises: true,
     },

@@ -53,6 +53,9 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// 由備份還原並驗證稽核軌跡 / restore from a backup and verify the audit trail
     Restore(commands::restore::RestoreArgs),
+    /// 個資當事人查詢報告 / citizen access reports (個人資料保護法 §10)
+    #[command(subcommand)]
+    Citizen(commands::citizen::CitizenCommand),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +88,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Crl(cmd) => commands::crl::run(cmd).await,
         Command::Backup(args) => commands::backup::run(args).await,
         Command::Restore(args) => commands::restore::run(args).await,
+        Command::Citizen(cmd) => commands::citizen::run(cmd).await,
         Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -118,10 +118,17 @@ pub enum AuditAction {
     CorrectiveReportEscalated,
     /// §8 ¶2: grants suspended for a violation case are in force again (report accepted).
     GrantReinstated,
+    // 個人資料保護法 §10, §13: a citizen's access request, its report and withheld entries.
+    CitizenRequestRecorded,
+    CitizenRequestExtended,
+    CitizenReportProduced,
+    CitizenRequestAnswered,
+    RegistrationWithheld,
+    WithholdingsListed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 76] = [
+    pub const ALL: [AuditAction; 82] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -198,6 +205,12 @@ impl AuditAction {
         Self::CorrectiveReportReminded,
         Self::CorrectiveReportEscalated,
         Self::GrantReinstated,
+        Self::CitizenRequestRecorded,
+        Self::CitizenRequestExtended,
+        Self::CitizenReportProduced,
+        Self::CitizenRequestAnswered,
+        Self::RegistrationWithheld,
+        Self::WithholdingsListed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -278,6 +291,12 @@ impl AuditAction {
             Self::CorrectiveReportReminded => "oversight.corrective_report.reminded",
             Self::CorrectiveReportEscalated => "oversight.corrective_report.escalated",
             Self::GrantReinstated => "permission.grant.reinstated",
+            Self::CitizenRequestRecorded => "citizen_report.request.recorded",
+            Self::CitizenRequestExtended => "citizen_report.request.extended",
+            Self::CitizenReportProduced => "citizen_report.produced",
+            Self::CitizenRequestAnswered => "citizen_report.request.answered",
+            Self::RegistrationWithheld => "citizen_report.withholding.marked",
+            Self::WithholdingsListed => "citizen_report.withholdings.listed",
         }
     }
 

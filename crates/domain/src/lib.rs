@@ -6,6 +6,7 @@
 pub mod audit_event;
 pub mod auth;
 pub mod catalogue;
+pub mod citizen_report;
 pub mod deadline;
 pub mod enrolment;
 pub mod national_id;

@@ -216,10 +216,14 @@ pub enum Role {
     /// 局長: reviews and files audit records (§8).
     #[serde(rename = "director")]
     Director,
+    /// 個人資料保護聯絡窗口: records citizens' access requests and produces their reports
+    /// (個人資料保護法 §10, §13).
+    #[serde(rename = "personal_data_contact")]
+    PersonalDataContact,
 }
 
 impl Role {
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Self::Querier,
         Self::Staff,
         Self::UnitSupervisor,
@@ -229,6 +233,7 @@ impl Role {
         Self::ExternalRequester,
         Self::EthicsAuditor,
         Self::Director,
+        Self::PersonalDataContact,
     ];
 
     /// Stable snake_case code (also the serde form and what storage keeps).
@@ -243,6 +248,7 @@ impl Role {
             Self::ExternalRequester => "external_requester",
             Self::EthicsAuditor => "ethics_auditor",
             Self::Director => "director",
+            Self::PersonalDataContact => "personal_data_contact",
         }
     }
 
@@ -257,6 +263,7 @@ impl Role {
             Self::ExternalRequester => "區公所／所屬機關申請人",
             Self::EthicsAuditor => "政風室稽核人員",
             Self::Director => "局長",
+            Self::PersonalDataContact => "個人資料保護聯絡窗口",
         }
     }
 
@@ -271,6 +278,7 @@ impl Role {
             Self::ExternalRequester => "external requester (district office / agency)",
             Self::EthicsAuditor => "ethics auditor",
             Self::Director => "director",
+            Self::PersonalDataContact => "personal data contact",
         }
     }
 
@@ -612,7 +620,7 @@ mod tests {
         assert_eq!(Role::parse_code("admin"), None);
         assert_eq!(Role::PermissionAdministrator.code(), "permission_admin");
         let codes: HashSet<_> = Role::ALL.iter().map(|r| r.code()).collect();
-        assert_eq!(codes.len(), 9);
+        assert_eq!(codes.len(), 10);
     }
 
     #[test]

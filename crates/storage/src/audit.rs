@@ -182,7 +182,9 @@ fn checkpoint_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CheckpointRow, Sto
     })
 }
 
-fn record_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredAuditRecord, StorageError> {
+pub(crate) fn record_from_row(
+    r: &sqlx::sqlite::SqliteRow,
+) -> Result<StoredAuditRecord, StorageError> {
     let hash: Vec<u8> = r.try_get("chain_hash").map_err(classify)?;
     Ok(StoredAuditRecord {
         seq: r.try_get::<i64, _>("seq").map_err(classify)? as u64,
@@ -201,7 +203,7 @@ fn record_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredAuditRecord, Sto
     })
 }
 
-const RECORD_COLUMNS: &str = "seq, at, actor_person_id, actor_role, action, object_type, object_id, \
+pub(crate) const RECORD_COLUMNS: &str = "seq, at, actor_person_id, actor_role, action, object_type, object_id, \
      outcome, request_id, client_addr, subject_hmac, entry, chain_hash";
 
 impl Store {

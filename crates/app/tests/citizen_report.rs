@@ -1,0 +1,559 @@
+//! A citizen's access report (個人資料保護法 §10, §13): the trail a subject left across units,
+//! Form 3 and key rotations is reported exactly, §10 withholding hides a registration until its
+//! date, and each entry's proof verifies offline against the signed checkpoint.
+//!
+//! The trail is written the way the registration and execution use cases write it (rows plus
+//! audit records carrying the subject digest), so the report is tested on what it reads.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set itself up should fail loudly"
+)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use jiff::{SignedDuration, Timestamp};
+use querywarden_app::audit::export::verify_export;
+use querywarden_app::citizen_report::{self, RequestInput, Stamp};
+use querywarden_app::config::RawAudit;
+use querywarden_app::{KeyRing, custody, demo};
+use querywarden_domain::NationalId;
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
+use querywarden_domain::catalogue::{LegalBasisId, ServiceItemCode};
+use querywarden_domain::citizen_report::{EntryKind, StaffShown};
+use querywarden_domain::deadline::HolidayCalendar;
+use querywarden_domain::org::{Account, Person};
+use querywarden_domain::registration::{Origin, Parties, RegistrationNo, RequestNo};
+use querywarden_domain::roc_date::{RocDate, taipei_date};
+use querywarden_storage::{AuditFilter, NewQueryRequest, NewRegistration, Store};
+
+const BASIS: &str = "social-assistance-44-3-1";
+
+fn t0() -> Timestamp {
+    // 2026-03-02 10:00 Asia/Taipei: 民國 115 年.
+    "2026-03-02T02:00:00Z".parse().unwrap()
+}
+
+fn at(hours: i64) -> Timestamp {
+    t0() + SignedDuration::from_hours(hours)
+}
+
+/// A valid citizen ID `A1nnnnnnnC`.
+fn nid(n: u32) -> NationalId {
+    (0..10)
+        .find_map(|c| NationalId::parse(&format!("A1{n:07}{c}")).ok())
+        .unwrap()
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    key_dir: PathBuf,
+    store: Store,
+    keys: KeyRing,
+    cal: HolidayCalendar,
+    people: BTreeMap<&'static str, Person>,
+    regs: u32,
+}
+
+impl World {
+    async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let key_dir = dir.path().join("keys");
+        let store = Store::open(&dir.path().join("data/qw.sqlite"))
+            .await
+            .unwrap();
+        let keys = KeyRing::open_or_create(&key_dir, t0()).unwrap();
+        demo::initialise(&store, t0(), "t").await.unwrap();
+        demo::seed_demo(&store, t0(), "t").await.unwrap();
+        let mut people = BTreeMap::new();
+        for a in [
+            "lin.meiling",
+            "chen.jianhong",
+            "li.guowei",
+            "wu.zhiming",
+            "cai.peiling",
+            "zhang.shuhui",
+            "zheng.zhihao",
+        ] {
+            let p = store
+                .person_by_account(&Account::parse(a).unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            people.insert(a, p);
+        }
+        World {
+            _dir: dir,
+            key_dir,
+            store,
+            keys,
+            cal: HolidayCalendar::seeded().unwrap(),
+            people,
+            regs: 0,
+        }
+    }
+
+    fn p(&self, a: &str) -> &Person {
+        &self.people[a]
+    }
+
+    fn by(&self, a: &str) -> Actor {
+        Actor {
+            person: self.p(a).id,
+            role: None,
+        }
+    }
+
+    /// A registration filed by `account` in their unit, with its creation record, as
+    /// `registration::insert_one` writes it.
+    async fn register(&mut self, account: &str, subject: &NationalId, when: Timestamp) -> String {
+        self.regs += 1;
+        let no = RegistrationNo::new(115, self.regs).unwrap();
+        let p = self.p(account).clone();
+        let digest = self.keys.subject_digest(subject);
+        let sealed = custody::seal(&self.keys, b"{}", &format!("subject:{no}")).unwrap();
+        let mut tx = self.store.begin().await.unwrap();
+        tx.insert_registration(&NewRegistration {
+            no,
+            date: taipei_date(when),
+            created_at: when,
+            subject_digest: digest.hex.clone(),
+            subject_key_id: digest.key_id.clone(),
+            linked_subject_digest: None,
+            subject: sealed,
+            items: [ServiceItemCode::parse("C0101").unwrap()].into(),
+            legal_basis: LegalBasisId::new(BASIS).unwrap(),
+            relevance: "低收入戶資格審查".into(),
+            case_no: Some("115社助字第12號".into()),
+            parties: Parties {
+                applicant: p.id,
+                needer: p.id,
+                querier: p.id,
+            },
+            approving_unit: p.unit.clone(),
+            origin: Origin::Internal,
+            batch: None,
+            second_approval_required: false,
+            findings: vec![],
+        })
+        .await
+        .unwrap();
+        let mut e = AuditEvent::system(when, AuditAction::RegistrationCreated, "r")
+            .by(self.by(account))
+            .on("registration", no.to_string());
+        e.subject = Some(digest);
+        tx.append_audit(&e).await.unwrap();
+        tx.commit().await.unwrap();
+        no.to_string()
+    }
+
+    /// A record on a registration carrying the subject, as execution and custody write them.
+    async fn touch(&self, account: &str, action: AuditAction, no: &str, s: &NationalId, h: i64) {
+        let mut e = AuditEvent::system(at(h), action, "r")
+            .by(self.by(account))
+            .on("registration", no)
+            .detail("result", 1);
+        e.subject = Some(self.keys.subject_digest(s));
+        let mut tx = self.store.begin().await.unwrap();
+        tx.append_audit(&e).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// A Form 3 request from 鹽埕區公所 listing `subjects`; its record carries no subject (it
+    /// lists several), as `request::file` writes it.
+    async fn form3(&self, subjects: &[&NationalId]) -> String {
+        let no = RequestNo::new(115, 1).unwrap();
+        let p = self.p("cai.peiling");
+        let mut tx = self.store.begin().await.unwrap();
+        let id = tx
+            .insert_request(&NewQueryRequest {
+                no,
+                created_at: at(5),
+                date: taipei_date(at(5)),
+                requesting_unit: p.unit.clone(),
+                applicant: p.id,
+                applicant_title: "課員".into(),
+                phone: "07-5512345".into(),
+                fax: None,
+                responsible_unit: self.p("li.guowei").unit.clone(),
+                legal_basis: LegalBasisId::new(BASIS).unwrap(),
+                relevance: "急難救助審核".into(),
+                items: [ServiceItemCode::parse("C0101").unwrap()].into(),
+                subject_count: subjects.len(),
+            })
+            .await
+            .unwrap();
+        for (i, s) in subjects.iter().enumerate() {
+            let d = self.keys.subject_digest(s);
+            let sealed = custody::seal(&self.keys, b"{}", &format!("rs:{i}")).unwrap();
+            tx.insert_request_subject(id, i as i64 + 1, &d.hex, &d.key_id, &sealed)
+                .await
+                .unwrap();
+        }
+        let e = AuditEvent::system(at(5), AuditAction::RequestCreated, "r")
+            .by(self.by("cai.peiling"))
+            .on("request", no.to_string())
+            .detail("subjects", subjects.len());
+        tx.append_audit(&e).await.unwrap();
+        tx.commit().await.unwrap();
+        no.to_string()
+    }
+
+    async fn refused(&self, action: &str) -> Vec<String> {
+        self.store
+            .audit_search(&AuditFilter {
+                action: Some(action.into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.outcome)
+            .filter(|o| o.starts_with("refused:"))
+            .collect()
+    }
+}
+
+fn stamp(now: Timestamp) -> Stamp<'static> {
+    Stamp {
+        now,
+        request_id: "req-cr",
+    }
+}
+
+fn roc(y: i16, m: i8, d: i8) -> RocDate {
+    RocDate::from_civil(jiff::civil::date(y, m, d)).unwrap()
+}
+
+#[tokio::test]
+async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration_only_after_its_date()
+ {
+    let mut w = World::new().await;
+    let subject = nid(1_234_567);
+    let other = nid(7_654_321);
+    // Three units: 社會救助科, 老人福利科, and (after a key rotation) 資訊小組.
+    let r1 = w.register("lin.meiling", &subject, at(0)).await;
+    w.touch("lin.meiling", AuditAction::QuerySent, &r1, &subject, 1)
+        .await;
+    w.touch("lin.meiling", AuditAction::ResultPrinted, &r1, &subject, 2)
+        .await;
+    w.touch("lin.meiling", AuditAction::ResultPrinted, &r1, &subject, 3)
+        .await;
+    let r2 = w.register("li.guowei", &subject, at(4)).await;
+    w.touch("li.guowei", AuditAction::ResultViewed, &r2, &subject, 4)
+        .await;
+    let req = w.form3(&[&other, &subject]).await;
+    let noise = w.register("lin.meiling", &other, at(6)).await;
+    w.touch("lin.meiling", AuditAction::ResultPrinted, &noise, &other, 6)
+        .await;
+    w.keys = KeyRing::rotate(&w.key_dir, at(7)).unwrap();
+    let r3 = w.register("wu.zhiming", &subject, at(8)).await;
+    let withheld = w.register("lin.meiling", &subject, at(9)).await;
+    w.touch(
+        "lin.meiling",
+        AuditAction::ResultPrinted,
+        &withheld,
+        &subject,
+        9,
+    )
+    .await;
+
+    // §10: the approving unit's supervisor marks it; a date and a reason are both required.
+    let chen = w.p("chen.jianhong").clone();
+    let no_reason = citizen_report::withhold(
+        &w.store,
+        &chen,
+        &withheld,
+        Some(roc(2026, 6, 1)),
+        " ",
+        stamp(at(10)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        no_reason.unwrap_err().code(),
+        "citizen_report.withholding_without_reason"
+    );
+    let not_theirs = citizen_report::withhold(
+        &w.store,
+        w.p("li.guowei"),
+        &withheld,
+        Some(roc(2026, 6, 1)),
+        "家暴案件",
+        stamp(at(10)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(not_theirs.unwrap_err().code(), "citizen_report.not_allowed");
+    citizen_report::withhold(
+        &w.store,
+        &chen,
+        &withheld,
+        Some(roc(2026, 6, 1)),
+        "家暴案件偵辦中",
+        stamp(at(10)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        w.refused("citizen_report.withholding.marked").await.len(),
+        2,
+        "both refusals are audited"
+    );
+    // The ethics office sees every mark; nobody else does.
+    let marks = citizen_report::withholdings(&w.store, w.p("zheng.zhihao"), stamp(at(10)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(marks.len(), 1);
+    assert_eq!(marks[0].registration_no, withheld);
+    assert_eq!(marks[0].reason, "家暴案件偵辦中");
+    let denied = citizen_report::withholdings(&w.store, w.p("lin.meiling"), stamp(at(10)))
+        .await
+        .unwrap();
+    assert_eq!(denied.unwrap_err().code(), "citizen_report.not_allowed");
+
+    let contact = w.p("zhang.shuhui").clone();
+    let no = citizen_report::record_request(
+        &w.store,
+        &w.keys,
+        &w.cal,
+        &contact,
+        &RequestInput {
+            national_id: subject.expose_whole().to_string(),
+            identity_check: Some("in_person_id_card".into()),
+            asked: "本人勞保資料被查詢之紀錄".into(),
+            received: roc(2026, 3, 3),
+        },
+        stamp(at(24)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+
+    let policy = RawAudit::default();
+    let report = citizen_report::produce_report(
+        &w.store,
+        &w.keys,
+        &policy,
+        &contact,
+        &no,
+        StaffShown::UnitOnly,
+        stamp(at(25)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(report.due_on, roc(2026, 3, 18));
+    let got: Vec<(EntryKind, String, String)> = report
+        .entries
+        .iter()
+        .map(|e| (e.kind, e.object.clone(), e.unit.clone()))
+        .collect();
+    let reg = |n: &str| format!("registration {n}");
+    let expected = vec![
+        (EntryKind::Registration, reg(&r1), "社會救助科".to_string()),
+        (EntryKind::Execution, reg(&r1), "社會救助科".to_string()),
+        (EntryKind::Print, reg(&r1), "社會救助科".to_string()),
+        (EntryKind::Print, reg(&r1), "社會救助科".to_string()),
+        (EntryKind::Registration, reg(&r2), "老人福利科".to_string()),
+        (EntryKind::View, reg(&r2), "老人福利科".to_string()),
+        (
+            EntryKind::Form3Request,
+            format!("request {req}"),
+            "高雄市鹽埕區公所".to_string(),
+        ),
+        (EntryKind::Registration, reg(&r3), "資訊小組".to_string()),
+    ];
+    assert_eq!(got, expected);
+    assert_eq!(
+        report.withheld, 2,
+        "the withheld registration and its print"
+    );
+    assert!(
+        report.entries.iter().all(|e| e.staff.is_none()),
+        "unit only by default"
+    );
+    assert_eq!(report.entries[0].legal_basis.as_deref(), Some(BASIS));
+    assert_eq!(report.entries[0].items, vec!["C0101".to_string()]);
+    assert!(
+        report.entries[0]
+            .at
+            .starts_with("民國 115 年 3 月 2 日 10:00"),
+        "{}",
+        report.entries[0].at
+    );
+
+    // The proofs: one export per entry, each verifies against the appendix's checkpoint…
+    assert_eq!(report.appendix.entries.len(), report.entries.len());
+    for (e, p) in report.entries.iter().zip(&report.appendix.entries) {
+        assert_eq!(e.seq, p.seq);
+        let ok = verify_export(&p.export, &report.appendix.checkpoint, w.keys.verifiers()).unwrap();
+        assert_eq!(ok.records, 1);
+    }
+    // …and fails when an entry is altered.
+    let altered = report.appendix.entries[2]
+        .export
+        .replace("result.printed", "result.viewed");
+    assert_ne!(altered, report.appendix.entries[2].export);
+    assert!(verify_export(&altered, &report.appendix.checkpoint, w.keys.verifiers()).is_err());
+
+    // On the disclosure date the withheld registration is listed again.
+    let later = "2026-06-01T01:00:00Z".parse().unwrap();
+    let report = citizen_report::produce_report(
+        &w.store,
+        &w.keys,
+        &policy,
+        &contact,
+        &no,
+        StaffShown::NameAndUnit,
+        stamp(later),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(report.withheld, 0);
+    assert_eq!(report.entries.len(), 10);
+    let tail: Vec<_> = report.entries[8..]
+        .iter()
+        .map(|e| (e.kind, e.object.clone()))
+        .collect();
+    assert_eq!(
+        tail,
+        vec![
+            (EntryKind::Registration, reg(&withheld)),
+            (EntryKind::Print, reg(&withheld))
+        ]
+    );
+    assert_eq!(
+        report.entries[0].staff.as_deref(),
+        Some(w.p("lin.meiling").name.as_str())
+    );
+    let produced = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("citizen_report.produced".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(produced.len(), 2, "producing a report is audited each time");
+
+    // Answering is recorded once, with the date.
+    let answered = citizen_report::answer(&w.store, &contact, &no, stamp(at(26)))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(answered, roc(2026, 3, 3));
+    let again = citizen_report::answer(&w.store, &contact, &no, stamp(at(27)))
+        .await
+        .unwrap();
+    assert_eq!(again.unwrap_err().code(), "citizen_report.already_answered");
+}
+
+#[tokio::test]
+async fn bad_requests_and_a_second_extension_are_refused_audited_and_change_nothing() {
+    let w = World::new().await;
+    let contact = w.p("zhang.shuhui").clone();
+    let input = |id: &str, check: Option<&str>| RequestInput {
+        national_id: id.into(),
+        identity_check: check.map(str::to_string),
+        asked: "查詢紀錄".into(),
+        received: roc(2026, 3, 4),
+    };
+    let good = nid(1_111_111);
+    let cases = [
+        (
+            input("A123456788", Some("moica_signed")),
+            "national_id.check_digit",
+        ),
+        (
+            input(good.expose_whole(), None),
+            "citizen_report.no_identity_check",
+        ),
+    ];
+    for (i, want) in cases {
+        let r =
+            citizen_report::record_request(&w.store, &w.keys, &w.cal, &contact, &i, stamp(t0()))
+                .await
+                .unwrap();
+        assert_eq!(r.unwrap_err().code(), want);
+    }
+    let not_contact = citizen_report::record_request(
+        &w.store,
+        &w.keys,
+        &w.cal,
+        w.p("lin.meiling"),
+        &input(good.expose_whole(), Some("moica_signed")),
+        stamp(t0()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        not_contact.unwrap_err().code(),
+        "citizen_report.not_allowed"
+    );
+    assert_eq!(w.refused("citizen_report.request.recorded").await.len(), 3);
+
+    let no = citizen_report::record_request(
+        &w.store,
+        &w.keys,
+        &w.cal,
+        &contact,
+        &input(good.expose_whole(), Some("moica_signed")),
+        stamp(t0()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let blank = citizen_report::extend(&w.store, &w.cal, &contact, &no, "", stamp(t0()))
+        .await
+        .unwrap();
+    assert_eq!(
+        blank.unwrap_err().code(),
+        "citizen_report.extension_without_reason"
+    );
+    // Wednesday 3/4 + 15 = Thursday 3/19; + 15 = Friday 4/3, a holiday → Tuesday 4/7.
+    let due = citizen_report::extend(
+        &w.store,
+        &w.cal,
+        &contact,
+        &no,
+        "須調閱多個單位紀錄",
+        stamp(t0()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(due, roc(2026, 4, 7));
+    let second = citizen_report::extend(&w.store, &w.cal, &contact, &no, "再延", stamp(t0()))
+        .await
+        .unwrap();
+    assert_eq!(
+        second.unwrap_err().code(),
+        "citizen_report.second_extension"
+    );
+    let row = w.store.citizen_request(&no).await.unwrap().unwrap();
+    assert_eq!(row.due_on, roc(2026, 4, 7));
+    assert_eq!(row.previous_due_on, Some(roc(2026, 3, 19)));
+    assert_eq!(w.refused("citizen_report.request.extended").await.len(), 2);
+    // The national ID is never in the trail in clear.
+    let all = w
+        .store
+        .audit_search(&AuditFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        all.iter()
+            .all(|r| !String::from_utf8_lossy(&r.entry).contains(good.expose_whole()))
+    );
+}
