@@ -15,6 +15,7 @@ mod demo_server;
 mod golive;
 mod mutual_tls;
 mod permissions_http;
+mod registration_rules_http;
 mod registrations_http;
 mod sign_in_http;
 mod support;
