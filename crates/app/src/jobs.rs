@@ -182,6 +182,8 @@ mod tests {
             legal_basis: "social-assistance-44-3-1".into(),
             relevance: "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入".into(),
             case_no: None,
+            companion_basis: None,
+            no_case_reason: Some("尚未立案，先行查核資格".into()),
             needer: None,
             querier: lin.id,
         };

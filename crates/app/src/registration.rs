@@ -19,7 +19,7 @@ use std::future::Future;
 use jiff::{SignedDuration, Timestamp};
 use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome, SubjectDigest};
-use querywarden_domain::catalogue::{LegalBasisId, ServiceItemCode};
+use querywarden_domain::catalogue::{LegalBasis, LegalBasisId, ServiceItemCode};
 use querywarden_domain::org::{Person, PersonId, Role, UnitId};
 use querywarden_domain::policy::Refusal;
 use querywarden_domain::registration::{
@@ -359,19 +359,23 @@ pub(crate) async fn legal_basis(
     store: &Store,
     raw: &str,
 ) -> Result<Result<LegalBasisId, RegistrationError>, AppError> {
+    Ok(catalogue_basis(store, raw).await?.map(|b| b.id))
+}
+
+/// The active catalogue entry `raw` names.
+async fn catalogue_basis(
+    store: &Store,
+    raw: &str,
+) -> Result<Result<LegalBasis, RegistrationError>, AppError> {
     let Ok(id) = LegalBasisId::new(raw.trim()) else {
         return Ok(Err(RegistrationError::LegalBasis));
     };
-    let known = store
+    Ok(store
         .legal_bases()
         .await?
         .into_iter()
-        .any(|b| b.id == id && b.active);
-    Ok(if known {
-        Ok(id)
-    } else {
-        Err(RegistrationError::LegalBasis)
-    })
+        .find(|b| b.id == id && b.active)
+        .ok_or(RegistrationError::LegalBasis))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -390,6 +394,12 @@ pub struct RegisterQueryRequest {
     pub relevance: String,
     #[serde(default)]
     pub case_no: Option<String>,
+    /// §4 ¶1: the social-welfare law cited beside a general-privacy basis.
+    #[serde(default)]
+    pub companion_basis: Option<String>,
+    /// §4 ¶1: why there is no case number (required when `case_no` is empty).
+    #[serde(default)]
+    pub no_case_reason: Option<String>,
     /// 需要資料者; default: the person filing.
     #[serde(default)]
     pub needer: Option<PersonId>,
@@ -419,6 +429,8 @@ pub(crate) struct Filing {
     pub case_no: Option<String>,
     pub origin: Origin,
     pub batch: Option<String>,
+    pub companion_basis: Option<LegalBasisId>,
+    pub no_case_reason: Option<String>,
 }
 
 /// The configured screen, plus the members of staff the database itself knows by national ID
@@ -545,6 +557,8 @@ pub(crate) async fn insert_one(
             legal_basis: filing.legal_basis.clone(),
             relevance: filing.relevance.clone(),
             case_no: filing.case_no.clone(),
+            companion_basis: filing.companion_basis.clone(),
+            no_case_reason: filing.no_case_reason.clone(),
             parties: filing.parties,
             approving_unit: filing.approving_unit.clone(),
             origin: filing.origin,
@@ -564,6 +578,11 @@ pub(crate) async fn insert_one(
     )
     .detail("items", items)
     .detail("legal_basis", filing.legal_basis.as_str())
+    .detail(
+        "companion_basis",
+        filing.companion_basis.as_ref().map(LegalBasisId::as_str),
+    )
+    .detail("no_case_reason", filing.no_case_reason.is_some())
     .detail("querier", filing.parties.querier.get())
     .detail("needer", filing.parties.needer.get())
     .detail("findings", findings.clone())
@@ -605,6 +624,8 @@ struct FilingInput<'a> {
     items: &'a [String],
     legal_basis: &'a str,
     case_no: Option<&'a str>,
+    companion_basis: Option<&'a str>,
+    no_case_reason: Option<&'a str>,
 }
 
 async fn internal_filing<G: GrantSource>(
@@ -619,7 +640,13 @@ async fn internal_filing<G: GrantSource>(
         items,
         legal_basis: legal_basis_raw,
         case_no,
+        companion_basis,
+        no_case_reason,
     } = input;
+    // §5: who may file Form 2 at all is decided here, so the page and the API refuse alike.
+    if let Err(e) = reg::check_applicant(applicant) {
+        return Ok(Err(e));
+    }
     let needer = match needer {
         None => applicant.clone(),
         Some(id) if id == applicant.id => applicant.clone(),
@@ -647,12 +674,28 @@ async fn internal_filing<G: GrantSource>(
     if let Err(e) = reg::check_items(&items, &active) {
         return Ok(Err(e));
     }
-    let legal_basis = match legal_basis(desk.store, legal_basis_raw).await? {
+    let legal_basis = match catalogue_basis(desk.store, legal_basis_raw).await? {
         Ok(b) => b,
         Err(e) => return Ok(Err(e)),
     };
+    let companion = match companion_basis.map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => match catalogue_basis(desk.store, raw).await? {
+            Ok(b) => Some(b),
+            Err(e) => return Ok(Err(e)),
+        },
+    };
+    // §4 ¶1: a general-privacy basis only beside a social-welfare law.
+    let cited: Vec<&LegalBasis> = std::iter::once(&legal_basis).chain(&companion).collect();
+    if let Err(e) = reg::check_legal_bases(&cited) {
+        return Ok(Err(e));
+    }
     let case_no = match reg::parse_case_no(case_no) {
         Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    let no_case_reason = match reg::check_case_reason(case_no.as_deref(), no_case_reason) {
+        Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
     let approver = supervisor_of(desk.store, &approving_unit).await?;
@@ -669,11 +712,13 @@ async fn internal_filing<G: GrantSource>(
         approver,
         querier_name: querier.name.clone(),
         items,
-        legal_basis,
+        legal_basis: legal_basis.id,
         relevance: String::new(),
         case_no,
         origin: Origin::Internal,
         batch: None,
+        companion_basis: companion.map(|b| b.id),
+        no_case_reason,
     }))
 }
 
@@ -724,6 +769,8 @@ pub async fn register<G: GrantSource>(
             items: &input.items,
             legal_basis: &input.legal_basis,
             case_no: input.case_no.as_deref(),
+            companion_basis: input.companion_basis.as_deref(),
+            no_case_reason: input.no_case_reason.as_deref(),
         },
         now,
     )
@@ -800,6 +847,12 @@ pub struct RegisterBatchRequest {
     pub relevance: String,
     #[serde(default)]
     pub case_no: Option<String>,
+    /// §4 ¶1: the social-welfare law cited beside a general-privacy basis.
+    #[serde(default)]
+    pub companion_basis: Option<String>,
+    /// §4 ¶1: why there is no case number (required when `case_no` is empty).
+    #[serde(default)]
+    pub no_case_reason: Option<String>,
     #[serde(default)]
     pub needer: Option<PersonId>,
     pub querier: PersonId,
@@ -859,6 +912,8 @@ pub async fn register_batch<G: GrantSource>(
             items: &input.items,
             legal_basis: &input.legal_basis,
             case_no: input.case_no.as_deref(),
+            companion_basis: input.companion_basis.as_deref(),
+            no_case_reason: input.no_case_reason.as_deref(),
         },
         now,
     )

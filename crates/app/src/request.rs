@@ -317,6 +317,8 @@ pub async fn accept_request<G: GrantSource>(
         case_no: Some(no.to_string()),
         origin: Origin::Form3(r.id),
         batch: Some(no.to_string()),
+        companion_basis: None,
+        no_case_reason: None,
     };
     let mut tx = desk.store.begin().await?;
     let rows = tx.request_subjects(r.id).await?;

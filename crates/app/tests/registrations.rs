@@ -175,6 +175,8 @@ impl World {
             legal_basis: BASIS.into(),
             relevance: relevance.into(),
             case_no: Some("115社助字第12號".into()),
+            companion_basis: None,
+            no_case_reason: None,
             needer: None,
             querier: self.p(querier).id,
         }
@@ -606,6 +608,85 @@ async fn every_registration_refusal_names_its_rule_and_is_audited() {
             .len(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_privacy_law_basis_needs_a_welfare_law_beside_it_and_no_case_number_needs_a_reason() {
+    let w = World::new().await;
+    let ok = "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入";
+    let form = |basis: &str, companion: Option<&str>| RegisterQueryRequest {
+        legal_basis: basis.into(),
+        companion_basis: companion.map(Into::into),
+        ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+    };
+    let refusals = [
+        form("personal-data-protection-15", None),
+        form(
+            "personal-data-protection-16",
+            Some("personal-data-protection-15"),
+        ),
+    ];
+    for f in &refusals {
+        assert_eq!(
+            code(w.register("lin.meiling", f).await),
+            "registration.legal_basis.privacy_alone"
+        );
+    }
+    let no_case = |reason: Option<&str>| RegisterQueryRequest {
+        case_no: None,
+        no_case_reason: reason.map(Into::into),
+        ..w.form(
+            &nid(2),
+            "lin.meiling",
+            &["C0101"],
+            "急難救助申請，須查核申請人目前投保狀況以判斷是否失業",
+        )
+    };
+    for reason in [None, Some("   "), Some("無")] {
+        assert_eq!(
+            code(w.register("lin.meiling", &no_case(reason)).await),
+            "registration.case_no.reason_required",
+            "{reason:?}"
+        );
+    }
+    // Each refusal is audited with its rule; nothing was registered.
+    let refused: Vec<String> = w
+        .audit("query.registration.created")
+        .await
+        .into_iter()
+        .map(|r| r.outcome)
+        .filter(|o| o.starts_with("refused:"))
+        .collect();
+    assert_eq!(refused.len(), 5, "{refused:?}");
+    assert!(refused.iter().any(|o| o.ends_with("privacy_alone")));
+    assert!(refused.iter().any(|o| o.ends_with("reason_required")));
+    assert!(
+        w.store
+            .registrations(&Default::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // With a welfare law beside it, and with a stated reason, both are registered.
+    let with_companion = form(
+        "personal-data-protection-16",
+        Some("social-assistance-44-3-1"),
+    );
+    assert!(w.register("lin.meiling", &with_companion).await.is_ok());
+    let created = w.audit("query.registration.created").await;
+    let last = created.iter().rfind(|r| !r.outcome.starts_with("refused:"));
+    assert!(
+        last.is_some_and(|r| String::from_utf8_lossy(&r.entry).contains("social-assistance-44-3-1")),
+        "the companion basis is in the audit record"
+    );
+    let stated = w
+        .register(
+            "lin.meiling",
+            &no_case(Some("急難救助當日受理，尚未編案號")),
+        )
+        .await;
+    assert!(stated.is_ok(), "{stated:?}");
 }
 
 #[tokio::test]
@@ -1184,6 +1265,8 @@ async fn a_batch_is_all_or_nothing_with_errors_by_line() {
         legal_basis: BASIS.into(),
         relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
         case_no: None,
+        companion_basis: None,
+        no_case_reason: Some("尚未立案，先行查核資格".into()),
         needer: None,
         querier: w.p("lin.meiling").id,
         csv: String::new(),
@@ -2025,6 +2108,8 @@ async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a
         legal_basis: BASIS.into(),
         relevance: relevance.into(),
         case_no: None,
+        companion_basis: None,
+        no_case_reason: Some("尚未立案，先行查核資格".into()),
         needer: None,
         querier: lin.id,
     };

@@ -110,6 +110,8 @@ impl World {
                 legal_basis: BASIS.into(),
                 relevance: format!("低收入戶資格審查第 {n} 案，需核對申請人之投保資料與薪資"),
                 case_no: Some(format!("115社助字第{n}號")),
+                companion_basis: None,
+                no_case_reason: None,
                 needer: None,
                 querier: lin.id,
             };

@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::catalogue::{LegalBasisId, ServiceItemCode};
+use crate::catalogue::{LegalBasis, LegalBasisId, ServiceItemCode};
 use crate::national_id::{NationalId, NationalIdKind};
 use crate::org::{Person, PersonId, Role, StaffStatus, UnitId};
 use crate::roc_date::RocDate;
@@ -81,6 +81,14 @@ pub enum RegistrationError {
     NotAllowed,
     #[error("聯絡資料格式不正確（{0}）")]
     Contact(&'static str),
+    #[error("您的職務不能登記查調（附表 2）；請由資料查詢者、需要資料者或單位主管登記")]
+    ApplicantRole,
+    #[error(
+        "個人資料保護法之依據不能單獨引用，須併列目錄中的社會福利法規（例如社會救助法第44條之3）"
+    )]
+    PrivacyBasisAlone,
+    #[error("未填案號時，須說明無案號的理由（至少 4 字）")]
+    NoCaseReason,
 }
 
 impl RegistrationError {
@@ -115,6 +123,9 @@ impl RegistrationError {
             Self::ResponsibleUnit => "request.responsible_unit",
             Self::NotAllowed => "registration.not_allowed",
             Self::Contact(_) => "request.contact",
+            Self::ApplicantRole => "registration.applicant_role",
+            Self::PrivacyBasisAlone => "registration.legal_basis.privacy_alone",
+            Self::NoCaseReason => "registration.case_no.reason_required",
         }
     }
 }
@@ -385,6 +396,37 @@ pub fn parse_case_no(s: Option<&str>) -> Result<Option<String>, RegistrationErro
     }
 }
 
+/// The catalogue's kind for the general privacy group (個人資料保護法 §15/§16).
+pub const GENERAL_PRIVACY: &str = "general_privacy";
+
+/// §4 ¶1: the general privacy law permits use only for a duty some other law gives, so a basis
+/// from that group must be cited with a social-welfare law of the catalogue, never alone.
+/// `cited` are the catalogue entries the registration cites (the basis and any companion).
+pub fn check_legal_bases(cited: &[&LegalBasis]) -> Result<(), RegistrationError> {
+    if cited.iter().any(|b| b.kind != GENERAL_PRIVACY) {
+        Ok(())
+    } else {
+        Err(RegistrationError::PrivacyBasisAlone)
+    }
+}
+
+/// §4 ¶1: a registration without a case number (案號) says why it has none; the reason is
+/// returned trimmed (`None` when a case number is given: no reason is needed).
+pub fn check_case_reason(
+    case_no: Option<&str>,
+    reason: Option<&str>,
+) -> Result<Option<String>, RegistrationError> {
+    if case_no.is_some() {
+        return Ok(None);
+    }
+    match reason.map(str::trim) {
+        Some(r) if (4..=200).contains(&r.chars().count()) && !r.chars().any(char::is_control) => {
+            Ok(Some(r.to_string()))
+        }
+        _ => Err(RegistrationError::NoCaseReason),
+    }
+}
+
 /// Checks the items: at least one, each among the querier's active grants today.
 pub fn check_items(
     items: &BTreeSet<ServiceItemCode>,
@@ -422,6 +464,25 @@ pub struct Parties {
     pub querier: PersonId,
 }
 
+/// §5: who may file a Form 2 row at all — bureau staff (queriers, colleagues who need data,
+/// supervisors); people outside the bureau use Form 3. Pages use it to decide what to offer;
+/// the use cases refuse with [`check_applicant`], so the page and the API refuse alike.
+pub fn may_register(p: &Person) -> bool {
+    check_applicant(p).is_ok()
+}
+
+/// §5: refuses an applicant who may not file Form 2, with the rule's code.
+pub fn check_applicant(p: &Person) -> Result<(), RegistrationError> {
+    if p.has_role(Role::ExternalRequester) {
+        return Err(RegistrationError::ExternalMustUseForm3);
+    }
+    if p.has_role(Role::Querier) || p.has_role(Role::Staff) || p.has_role(Role::UnitSupervisor) {
+        Ok(())
+    } else {
+        Err(RegistrationError::ApplicantRole)
+    }
+}
+
 /// §5: who may file for whom, and whose supervisor approves. For an internal registration the
 /// applicant is the querier or the needer, the needer works in the querier's unit (¶2:
 /// colleagues of the same unit may have a querier run a query for them), and the approving
@@ -437,9 +498,7 @@ pub fn check_parties(
     }
     match origin {
         Origin::Internal => {
-            if applicant.has_role(Role::ExternalRequester) {
-                return Err(RegistrationError::ExternalMustUseForm3);
-            }
+            check_applicant(applicant)?;
             if applicant.id != needer.id && applicant.id != querier.id {
                 return Err(RegistrationError::ApplicantNotParty);
             }
@@ -664,6 +723,73 @@ mod tests {
             roles: roles.iter().copied().collect(),
             status: StaffStatus::Active,
         }
+    }
+
+    #[test]
+    fn only_bureau_staff_may_file_form_2_and_each_refusal_has_its_code() {
+        for roles in [
+            &[Role::Querier][..],
+            &[Role::Staff],
+            &[Role::UnitSupervisor],
+        ] {
+            assert_eq!(check_applicant(&person(1, "u", roles)), Ok(()));
+        }
+        let director = person(2, "u", &[Role::Director]);
+        assert_eq!(
+            check_applicant(&director).map_err(|e| e.code()),
+            Err("registration.applicant_role")
+        );
+        assert!(!may_register(&director));
+        let district = person(3, "d", &[Role::ExternalRequester, Role::Staff]);
+        assert_eq!(
+            check_applicant(&district).map_err(|e| e.code()),
+            Err("registration.external_use_form3")
+        );
+    }
+
+    fn basis(kind: &str) -> LegalBasis {
+        LegalBasis {
+            id: LegalBasisId::new(format!("law-{}", kind.replace('_', "-"))).unwrap(),
+            law: "法".into(),
+            article: "第1條".into(),
+            article_short: "§1".into(),
+            summary_zh: String::new(),
+            kind: kind.into(),
+            programmes: vec![],
+            active: true,
+        }
+    }
+
+    #[test]
+    fn a_privacy_law_basis_stands_only_beside_a_welfare_law() {
+        let privacy = basis(GENERAL_PRIVACY);
+        let welfare = basis("explicit_data_request");
+        assert_eq!(
+            check_legal_bases(&[&privacy]).map_err(|e| e.code()),
+            Err("registration.legal_basis.privacy_alone")
+        );
+        assert_eq!(
+            check_legal_bases(&[&privacy, &privacy]),
+            Err(RegistrationError::PrivacyBasisAlone)
+        );
+        assert_eq!(check_legal_bases(&[&privacy, &welfare]), Ok(()));
+        assert_eq!(check_legal_bases(&[&welfare]), Ok(()));
+    }
+
+    #[test]
+    fn a_registration_without_a_case_number_needs_a_stated_reason() {
+        assert_eq!(check_case_reason(Some("115社助字第12號"), None), Ok(None));
+        for bad in [None, Some(""), Some("  無 "), Some("a\u{7}bcd")] {
+            assert_eq!(
+                check_case_reason(None, bad).map_err(|e| e.code()),
+                Err("registration.case_no.reason_required"),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            check_case_reason(None, Some(" 初次來電諮詢，尚未立案 ")),
+            Ok(Some("初次來電諮詢，尚未立案".into()))
+        );
     }
 
     #[test]

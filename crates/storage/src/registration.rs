@@ -118,6 +118,10 @@ pub struct NewRegistration {
     pub legal_basis: LegalBasisId,
     pub relevance: String,
     pub case_no: Option<String>,
+    /// §4 ¶1: the social-welfare law cited beside a general-privacy basis.
+    pub companion_basis: Option<LegalBasisId>,
+    /// §4 ¶1: why the row has no case number.
+    pub no_case_reason: Option<String>,
     pub parties: Parties,
     pub approving_unit: UnitId,
     pub origin: Origin,
@@ -717,8 +721,8 @@ impl WriteTx {
              linked_subject_hmac, subject_sealed, subject_nonce, wrapped_key, wrap_nonce, \
              master_key_id, items, legal_basis_id, relevance, case_no, applicant_id, needer_id, \
              querier_id, approving_unit, request_id, batch_id, state, second_approval_required, \
-             findings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-             'registered', ?, ?) RETURNING id",
+             findings, companion_legal_basis_id, no_case_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, \
+             ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?, ?) RETURNING id",
         )
         .bind(r.no.to_string())
         .bind(r.date.civil().to_string())
@@ -743,6 +747,8 @@ impl WriteTx {
         .bind(&r.batch)
         .bind(i64::from(r.second_approval_required))
         .bind(findings)
+        .bind(r.companion_basis.as_ref().map(LegalBasisId::as_str))
+        .bind(&r.no_case_reason)
         .fetch_one(&mut *self.tx)
         .await
         .map_err(|e| self.noted(classify(e)))?;

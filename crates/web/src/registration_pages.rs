@@ -32,7 +32,9 @@ use querywarden_app::registration::{
 use querywarden_app::request::{self, Delivery, FileRequestInput, RequestSubjectInput};
 use querywarden_domain::catalogue::{LegalBasis, LegalBasisId, ServiceItem, ServiceItemCode};
 use querywarden_domain::org::{Person, PersonId, Role, Unit, UnitId, UnitKind};
-use querywarden_domain::registration::{Origin, RegistrationNo, RegistrationState, RequestNo};
+use querywarden_domain::registration::{
+    Origin, RegistrationNo, RegistrationState, RequestNo, may_register,
+};
 use querywarden_domain::roc_date::{RocDate, format_taipei_datetime, taipei_date};
 use serde::Deserialize;
 
@@ -244,7 +246,9 @@ pub(crate) fn denied_status(d: &Denied) -> StatusCode {
             | "approval.not_supervisor"
             | "approval.separation_of_duties"
             | "approval.second_approver"
-            | "request.not_external" => StatusCode::FORBIDDEN,
+            | "request.not_external"
+            | "registration.applicant_role"
+            | "registration.external_use_form3" => StatusCode::FORBIDDEN,
             "registration.wrong_state" => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         },
@@ -282,14 +286,6 @@ fn bar(state: &AppState, who: &querywarden_app::auth::SignedIn) -> UserBar {
 fn internal(m: &Messages, op: &OperationId, path: &str) -> impl Fn(AppError) -> PageError + use<> {
     let (m, op, path) = (m.clone(), op.0.clone(), path.to_string());
     move |e| PageError::internal(&e, &op, m.clone(), &path)
-}
-
-/// May file registrations (Form 2): bureau staff, not external requesters.
-fn may_register(p: &Person) -> bool {
-    !p.has_role(Role::ExternalRequester)
-        && (p.has_role(Role::Querier)
-            || p.has_role(Role::Staff)
-            || p.has_role(Role::UnitSupervisor))
 }
 
 #[derive(Deserialize)]
@@ -412,6 +408,8 @@ struct PostedRegistration {
     legal_basis: String,
     relevance: String,
     case_no: String,
+    companion_basis: String,
+    no_case_reason: String,
     needer: String,
     querier: String,
 }
@@ -429,6 +427,8 @@ impl PostedRegistration {
                 "legal_basis" => p.legal_basis = v,
                 "relevance" => p.relevance = v,
                 "case_no" => p.case_no = v,
+                "companion_basis" => p.companion_basis = v,
+                "no_case_reason" => p.no_case_reason = v,
                 "needer" => p.needer = v,
                 "querier" => p.querier = v,
                 _ => {}
@@ -497,6 +497,17 @@ async fn register_page(
         subject_name: posted.map(|p| p.subject_name.clone()).unwrap_or_default(),
         relevance: posted.map(|p| p.relevance.clone()).unwrap_or_default(),
         case_no: posted.map(|p| p.case_no.clone()).unwrap_or_default(),
+        no_case_reason: posted.map(|p| p.no_case_reason.clone()).unwrap_or_default(),
+        companion_bases: names
+            .bases
+            .iter()
+            .filter(|b| b.active)
+            .map(|b| Choice {
+                value: b.id.as_str().to_string(),
+                label: format!("{} {}", b.law, b.article),
+                selected: posted.is_some_and(|p| p.companion_basis == b.id.as_str()),
+            })
+            .collect(),
         items: held
             .iter()
             .map(|c| Choice {
@@ -573,9 +584,6 @@ pub async fn register_submit(
     if !who.csrf_ok(&posted.csrf) {
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
-    if !may_register(&who.person) {
-        return Ok(forbidden(m, &op, "/registrations/new"));
-    }
     let fail = internal(&m, &op, "/registrations/new");
     let input = match (
         person_field(&posted.querier, who.person.id),
@@ -589,6 +597,8 @@ pub async fn register_submit(
             legal_basis: posted.legal_basis.clone(),
             relevance: posted.relevance.clone(),
             case_no: opt(&posted.case_no),
+            companion_basis: opt(&posted.companion_basis),
+            no_case_reason: opt(&posted.no_case_reason),
             needer: Some(needer),
             querier,
         },
@@ -616,6 +626,8 @@ pub async fn register_submit(
         Ok(r) => {
             Ok(Redirect::to(&format!("/registrations/{}?notice=registered", r.no)).into_response())
         }
+        // §5: one who may not file Form 2 gets the refusal, not the form again.
+        Err(d) if !may_register(&who.person) => Ok(refused_page(m, &op, "/registrations/new", &d)),
         Err(d) => {
             let mut page = register_page(&state, m, &who, Some(&posted), false)
                 .await
@@ -688,12 +700,6 @@ pub async fn batch_upload(
     if !who.csrf_ok(&posted.csrf) {
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
-    if !may_register(&who.person) {
-        if let Some(e) = upload_refused(&state, &who, "registration.not_allowed", &op.0).await {
-            return Ok(e.into_response());
-        }
-        return Ok(forbidden(m, &op, "/registrations/batch"));
-    }
     let text = csv.and_then(|b| String::from_utf8(b).ok());
     let (Some(text), Some(querier), Some(needer)) = (
         text,
@@ -714,6 +720,8 @@ pub async fn batch_upload(
         legal_basis: posted.legal_basis.clone(),
         relevance: posted.relevance.clone(),
         case_no: opt(&posted.case_no),
+        companion_basis: opt(&posted.companion_basis),
+        no_case_reason: opt(&posted.no_case_reason),
         needer: Some(needer),
         querier,
         csv: text,
@@ -729,6 +737,9 @@ pub async fn batch_upload(
     .map_err(&fail)?;
     match decided {
         Ok(_) => Ok(Redirect::to("/registrations?notice=batch").into_response()),
+        Err(d) if !may_register(&who.person) => {
+            Ok(refused_page(m, &op, "/registrations/batch", &d))
+        }
         Err(d) => {
             let mut page = register_page(&state, m, &who, Some(&posted), true)
                 .await

@@ -131,6 +131,8 @@ pub struct RegisterPage {
     pub subject_name: String,
     pub relevance: String,
     pub case_no: String,
+    pub no_case_reason: String,
+    pub companion_bases: Vec<Choice>,
     pub items: Vec<Choice>,
     pub bases: Vec<Choice>,
     pub queriers: Vec<Choice>,

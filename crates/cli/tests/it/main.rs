@@ -19,6 +19,7 @@ mod golive;
 mod mutual_tls;
 mod oversight_http;
 mod permissions_http;
+mod registration_rules_http;
 mod registrations_http;
 mod sign_in_http;
 mod support;

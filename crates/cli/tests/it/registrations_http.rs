@@ -521,6 +521,7 @@ fn portal_mode_records_an_execution_with_its_paper_case_number_once() {
                         "急難救助申請，須查核申請人目前投保狀況以判斷是否失業",
                     ),
                     ("case_no", ""),
+                    ("no_case_reason", "急難救助當日受理，尚未編案號"),
                     ("needer", ""),
                     ("querier", ""),
                 ],

@@ -209,3 +209,6 @@ code-returned = Returned
 value-yes = yes
 value-no = no
 result-checkpoint = Signed audit checkpoint (at printing)
+reg-companion-basis = Welfare law cited with it (when the basis is the Personal Data Protection Act)
+reg-companion-basis-note = The Personal Data Protection Act cannot stand alone: cite the social-welfare law it serves.
+reg-no-case-reason = Why there is no case number (required without one)

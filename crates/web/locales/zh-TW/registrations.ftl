@@ -209,3 +209,6 @@ code-returned = 退匯
 value-yes = 是
 value-no = 否
 result-checkpoint = 稽核軌跡簽章查核點（列印時）
+reg-companion-basis = 併列之社會福利法規（法令依據為個人資料保護法時）
+reg-companion-basis-note = 個人資料保護法不能單獨作為依據，須併列所執行的社會福利法規。
+reg-no-case-reason = 無案號理由（未填案號時必填）

@@ -1,0 +1,130 @@
+//! One rule set for Form 2 (§5): the registration page and the JSON API refuse the same
+//! things with the same stable code, because the rules live in the use case, not the handler:
+//! who may file Form 2, and the purpose rules of §4 ¶1 (a privacy-law basis beside a welfare
+//! law; a stated reason when there is no case number).
+
+use super::registrations_http::Browser;
+use super::support::{reqwest::rt, spawn_demo_fast};
+
+/// The Form 2 fields a page would post, lin's demo grants and a catalogue legal basis.
+const FIELDS: &[(&str, &str)] = &[
+    ("subject_name", "王大同"),
+    ("subject_id", "F131104093"),
+    ("items", "C0101"),
+    ("legal_basis", "social-assistance-44-3-1"),
+    (
+        "relevance",
+        "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
+    ),
+    ("case_no", "115社助字第12號"),
+    ("needer", ""),
+    ("querier", ""),
+];
+
+fn api_body() -> serde_json::Value {
+    serde_json::json!({
+        "subject_name": "王大同",
+        "subject_id": "F131104093",
+        "items": ["C0101"],
+        "legal_basis": "social-assistance-44-3-1",
+        "relevance": "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
+        "case_no": "115社助字第12號",
+        "querier": 1,
+    })
+}
+
+/// Posts the same registration through the page and the API; returns (status, page, code).
+async fn both(b: &Browser) -> ((u16, String), (u16, String)) {
+    let r = b.post("/registrations", FIELDS, true).await;
+    let page = (r.status().as_u16(), r.text().await.unwrap());
+    let r = b.api_post("/api/v1/registrations", api_body()).await;
+    let status = r.status().as_u16();
+    let j: serde_json::Value = r.json().await.unwrap();
+    let code = j["error"]["code"].as_str().unwrap_or_default().to_string();
+    (page, (status, code))
+}
+
+#[test]
+fn the_page_and_the_api_refuse_one_who_may_not_file_form_2_with_the_same_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        // The director holds no Form 2 role; the district office files Form 3 instead.
+        for (account, code) in [
+            ("zhou.wenhua", "registration.applicant_role"),
+            ("cai.peiling", "registration.external_use_form3"),
+        ] {
+            let b = Browser::sign_in(&url, account).await;
+            let ((page_status, page), (api_status, api_code)) = both(&b).await;
+            assert_eq!(api_code, code, "{account}: API code");
+            assert_eq!(api_status, 403, "{account}: API status");
+            assert_eq!(page_status, 403, "{account}: page status");
+            assert!(page.contains(code), "{account}: page names the rule {code}");
+            assert!(!page.contains("F131104093"), "{account}: ID echoed");
+        }
+    });
+}
+
+/// The querier the form offers first as selected (the signed-in querier's own id).
+async fn own_id(b: &Browser) -> i64 {
+    let form = b.get("/registrations/new").await.text().await.unwrap();
+    let select = &form[form.find("name=\"querier\"").unwrap()..];
+    let selected = &select[..select.find(" selected").unwrap()];
+    let value = &selected[selected.rfind("value=\"").unwrap() + 7..];
+    value[..value.find('"').unwrap()].parse().unwrap()
+}
+
+#[test]
+fn the_page_and_the_api_refuse_a_privacy_basis_alone_and_a_missing_case_reason_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let me = own_id(&lin).await;
+        for (change, value, code) in [
+            (
+                "legal_basis",
+                "personal-data-protection-15",
+                "registration.legal_basis.privacy_alone",
+            ),
+            ("case_no", "", "registration.case_no.reason_required"),
+        ] {
+            let fields: Vec<(&str, &str)> = FIELDS
+                .iter()
+                .map(|&(k, v)| (k, if k == change { value } else { v }))
+                .collect();
+            let r = lin.post("/registrations", &fields, true).await;
+            assert_eq!(r.status(), 422, "page: {code}");
+            let page = r.text().await.unwrap();
+            assert!(page.contains(code), "page names {code}");
+            assert!(!page.contains("F131104093"), "ID echoed");
+
+            let mut body = api_body();
+            body["querier"] = me.into();
+            body[change] = value.into();
+            let r = lin.api_post("/api/v1/registrations", body).await;
+            assert_eq!(r.status(), 422, "API: {code}");
+            let j: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(j["error"]["code"], code);
+        }
+        // A welfare law beside the privacy basis is accepted through both.
+        let mut fields = FIELDS.to_vec();
+        fields.retain(|&(k, _)| k != "legal_basis");
+        fields.push(("legal_basis", "personal-data-protection-16"));
+        fields.push(("companion_basis", "social-assistance-44-3-1"));
+        assert_eq!(
+            lin.post("/registrations", &fields, true).await.status(),
+            303
+        );
+        let mut body = api_body();
+        body["querier"] = me.into();
+        body["legal_basis"] = "personal-data-protection-16".into();
+        body["companion_basis"] = "social-assistance-44-3-1".into();
+        // A relevance of its own: one copied from the querier's last registration is refused.
+        body["relevance"] = "急難救助申請，須查核申請人目前投保狀況以判斷是否失業".into();
+        let r = lin.api_post("/api/v1/registrations", body).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    });
+}
