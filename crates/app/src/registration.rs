@@ -1737,4 +1737,19 @@ mod tests {
         assert_eq!(csv_fields("\"a\"\"b\",x").unwrap(), vec!["a\"b", "x"]);
         assert!(csv_fields("\"open,x").is_err());
     }
+
+    // Fuzz stand-in (run in CI): a batch CSV line is pasted by staff, so any text gives fields
+    // or a named format error, never a panic; a line without quotes always splits.
+    proptest::proptest! {
+        #[test]
+        fn the_batch_csv_line_reader_never_panics_on_arbitrary_text(
+            line in "[\"',\r\u{feff} a-zA-Z0-9王小明]{0,200}",
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        ) {
+            let _ = csv_fields(&line);
+            let _ = csv_fields(&String::from_utf8_lossy(&bytes));
+            let unquoted = line.replace('"', "");
+            proptest::prop_assert!(csv_fields(&unquoted).is_ok());
+        }
+    }
 }

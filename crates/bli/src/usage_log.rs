@@ -314,6 +314,28 @@ fn parse_time(
 mod tests {
     use super::*;
 
+    // Fuzz stand-in (run in CI): the usage log is a file from the platform operator, so any
+    // text — with the default layout or a `strftime` time column — gives records or
+    // line-numbered errors, never a panic.
+    proptest::proptest! {
+        #[test]
+        fn the_usage_log_parser_never_panics_on_arbitrary_text(
+            body in "[\"',\r\n\u{feff} a-zA-Z0-9:+/T%-]{0,300}",
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let header = EXPORT_HEADER.join(",");
+            let strftime = ColumnMapping {
+                at_format: Some("%Y/%m/%d %H:%M:%S".into()),
+                ..ColumnMapping::default()
+            };
+            let junk = String::from_utf8_lossy(&bytes);
+            for text in [body.clone(), format!("{header}\n{body}"), format!("{header}\n{junk}")] {
+                let _ = parse_csv(&text, &ColumnMapping::default());
+                let _ = parse_csv(&text, &strftime);
+            }
+        }
+    }
+
     const HEADER: &str =
         "record_id,at,agency_code,operator_account,item,subject_id,request_id,outcome\n";
 

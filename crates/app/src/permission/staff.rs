@@ -1089,4 +1089,24 @@ mod tests {
         assert_eq!(split_csv("\"a\"\"b\",").unwrap(), ["a\"b", ""]);
         assert!(split_csv("\"a,b").is_err());
     }
+
+    // Fuzz stand-in (run in CI): the staff CSV comes from HR, so any text — broken quotes, stray
+    // BOMs and CRs, multibyte names, a valid header followed by junk rows — gives records or
+    // line-numbered errors, never a panic.
+    proptest::proptest! {
+        #[test]
+        fn the_staff_csv_parser_never_panics_on_arbitrary_text(
+            body in "[\"',\r\n\u{feff} a-zA-Z0-9王小明/\\-]{0,300}",
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let units = Vec::new();
+            let persons = BTreeMap::new();
+            let last4s = BTreeMap::new();
+            let header = HEADER.join(",");
+            let junk = String::from_utf8_lossy(&bytes);
+            for text in [body.clone(), format!("{header}\n{body}"), format!("{header}\r\n{junk}"), junk.to_string()] {
+                let _ = parse_staff_csv(&text, &units, &persons, &last4s);
+            }
+        }
+    }
 }
