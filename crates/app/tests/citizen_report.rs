@@ -128,6 +128,8 @@ impl World {
             legal_basis: LegalBasisId::new(BASIS).unwrap(),
             relevance: "低收入戶資格審查".into(),
             case_no: Some("115社助字第12號".into()),
+            companion_basis: None,
+            no_case_reason: None,
             parties: Parties {
                 applicant: p.id,
                 needer: p.id,

@@ -168,6 +168,8 @@ impl World {
                 self.seq
             ),
             case_no: None,
+            companion_basis: None,
+            no_case_reason: Some("受理初審階段，尚未分案編號".into()),
             needer: None,
             querier: self.p(querier).id,
         };

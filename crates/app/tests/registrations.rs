@@ -2464,6 +2464,8 @@ async fn a_broken_quote_in_a_batch_names_its_line_and_registers_nothing() {
         legal_basis: BASIS.into(),
         relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
         case_no: None,
+        companion_basis: None,
+        no_case_reason: Some("年度總清查，不另分案".into()),
         needer: None,
         querier: w.p("lin.meiling").id,
         csv: format!("王一,{}\n\"王二,{}\n", nid(111), nid(112)),
