@@ -311,10 +311,21 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
         at(date(2026, 2, 10), 20, 0),
     )
     .await;
-    // Planted: lin looks herself up (registered, executed, seen).
+    // Planted: lin looks herself up. The registration desk refuses a self-lookup (§4), so it
+    // can only happen on the portal, outside the system: unregistered and a self-lookup.
     let me = own_id(&w, "lin.meiling").await;
-    w.query_seen("lin.meiling", &me, "C0101", at(date(2026, 2, 11), 9, 30))
-        .await;
+    w.platform(
+        "demo-lin.meiling",
+        &me,
+        "C0101",
+        at(date(2026, 2, 11), 9, 30),
+    );
+    // The platform log so far is imported now, before the key rotation below: Form 1 keeps the
+    // applicant's ID only as a digest under the key of its day, so a self-lookup imported after
+    // a rotation cannot be recognised yet (a known gap, see the review notes). The rows planted
+    // from here on are imported after the rotation.
+    w.import_usage(at(date(2026, 2, 11), 18, 0)).await;
+    w.usage.clear();
     // Planted: li queries one subject on three days.
     for d in [date(2026, 2, 2), date(2026, 2, 9), date(2026, 2, 24)] {
         w.query_seen("li.guowei", &nid(6000), "B0101", at(d, 10, 0))
@@ -382,6 +393,7 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
     let mut expected: Vec<(String, Option<PersonId>)> = [
         (FindingRule::UnregisteredQuery, lin),
         (FindingRule::UnregisteredQuery, lin),
+        (FindingRule::UnregisteredQuery, lin),
         (FindingRule::OffHours, lin),
         (FindingRule::SelfLookup, lin),
         (FindingRule::SubjectRepeated, li),
@@ -417,7 +429,7 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
     let r = close_review(&w.store, &w.keys, &settings, &admin, review.id, &op(t))
         .await
         .unwrap();
-    assert_eq!(r.unwrap_err(), ReviewRefusal::FindingsOpen(7));
+    assert_eq!(r.unwrap_err(), ReviewRefusal::FindingsOpen(8));
     assert_eq!(w.audit_records().await, before + 1);
     assert_eq!(
         w.store.review(review.id).await.unwrap().unwrap().state,
@@ -460,7 +472,7 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
             cases += 1;
         }
     }
-    assert_eq!(cases, 2);
+    assert_eq!(cases, 3);
     // Concluding twice is refused.
     let r = conclude_finding(
         &w.store,
@@ -487,12 +499,13 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(report.findings, 7);
-    assert_eq!(report.violations, 2);
+    assert_eq!(report.findings, 8);
+    assert_eq!(report.violations, 3);
     assert_eq!(report.explained, 5);
-    assert!(report.statistics.executions >= 225);
+    // 220 + the off-hours query + three of the repeated subject (the self-lookup ran on the portal only).
+    assert!(report.statistics.executions >= 224);
     assert!(report.checkpoint.as_ref().is_some_and(|c| c.size > 0));
-    assert_eq!(w.store.violations(Some(lin)).await.unwrap().len(), 2);
+    assert_eq!(w.store.violations(Some(lin)).await.unwrap().len(), 3);
     // After closing: nothing more may change, and each refusal is audited.
     let before = w.audit_records().await;
     let r = close_review(&w.store, &w.keys, &settings, &admin, review.id, &op(t))

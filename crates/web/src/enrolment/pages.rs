@@ -270,7 +270,7 @@ pub async fn issue_code(
     Form(form): Form<IssueCodeForm>,
 ) -> Result<Response, Response> {
     if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(&state, &who, &op.0).await.into_response());
+        return Err(csrf_refused(state, who, &op.0).await.into_response());
     }
     let Some(desk) = desk(&state, &who, &op).await else {
         return Ok(forbidden(m, &op));
@@ -355,7 +355,7 @@ async fn desk_upload(
         }
     };
     if !who.csrf_ok(&upload.field("csrf")) {
-        return Err(csrf_refused(&state, &who, &op.0).await.into_response());
+        return Err(csrf_refused(state, who, &op.0).await.into_response());
     }
     Ok((desk, upload.file.unwrap_or_default()))
 }
