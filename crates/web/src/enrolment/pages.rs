@@ -270,7 +270,7 @@ pub async fn issue_code(
     Form(form): Form<IssueCodeForm>,
 ) -> Result<Response, Response> {
     if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(state, who, &op.0).await.into_response());
+        return Err(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let Some(desk) = desk(&state, &who, &op).await else {
         return Ok(forbidden(m, &op));
