@@ -73,8 +73,8 @@ test('an audit goes from opening to the director’s review', { timeout: 240_000
     await shot(wu, 'audits', '03-opened');
 
     // lin is told now; she attaches the document and submits.
-    await page.goto('/permissions/inbox');
-    assert.match(await page.locator('#notices').innerText(), /不定期稽核/);
+    await page.goto('/oversight');
+    assert.match(await page.locator('#ov-notices').innerText(), /不定期稽核/);
     await page.goto(url);
     const row = page.locator(`#audit-cases tr[data-case="${no}"]`);
     await row.locator('input[type=file]').setInputFiles({ name: '公文.pdf', mimeType: 'application/pdf', buffer: PDF });

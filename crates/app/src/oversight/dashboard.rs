@@ -137,6 +137,7 @@ pub async fn notices(
         .unread_notices(person.id)
         .await?
         .into_iter()
-        .filter(|n| n.kind.starts_with("oversight."))
+        // §8: an unannounced audit's notice to its querier belongs here too.
+        .filter(|n| n.kind.starts_with("oversight.") || n.kind.starts_with("audit."))
         .collect())
 }

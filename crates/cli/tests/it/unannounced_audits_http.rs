@@ -126,7 +126,7 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
         // The form is the audit offices'; the querier is refused it.
         assert_eq!(wu.get("/oversight/audits/new").await.status(), 200);
         assert_eq!(lin.get("/oversight/audits/new").await.status(), 403);
-        let inbox = lin.get("/permissions/inbox").await.text().await.unwrap();
+        let inbox = lin.get("/oversight").await.text().await.unwrap();
         assert!(
             !inbox.contains("您已被列為不定期稽核的受稽核者"),
             "not told before it opens"
@@ -172,7 +172,7 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
         let page = wu.get(&loc).await.text().await.unwrap();
         assert!(page.contains("data-state=\"documents\""), "{page}");
         assert!(page.contains(&format!("data-case=\"{no}\"")));
-        let inbox = lin.get("/permissions/inbox").await.text().await.unwrap();
+        let inbox = lin.get("/oversight").await.text().await.unwrap();
         assert!(
             inbox.contains("您已被列為不定期稽核的受稽核者"),
             "told when it opens"

@@ -164,13 +164,18 @@ pub async fn overview(
             .iter()
             .map(|n| NoticeLine {
                 id: n.id,
-                what: m.get(&format!(
-                    "ov-notice-{}",
-                    n.kind.trim_start_matches("oversight.").replace('_', "-")
-                )),
+                what: if n.kind == "audit.opened" {
+                    m.get("perm-notice-audit-opened")
+                } else {
+                    m.get(&format!(
+                        "ov-notice-{}",
+                        n.kind.trim_start_matches("oversight.").replace('_', "-")
+                    ))
+                },
                 link: match n.object.split_once(':') {
                     Some(("review", id)) => format!("/oversight/reviews/{id}"),
                     Some(("violation", id)) => format!("/oversight/violations/{id}"),
+                    Some(("unannounced_audit", id)) => format!("/oversight/audits/{id}"),
                     _ => "/oversight".into(),
                 },
                 at: format_taipei_datetime(n.created_at),
