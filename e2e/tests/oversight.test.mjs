@@ -36,6 +36,7 @@ test('the ethics alert shows on the inbox page, not only in the title', { timeou
     await page.check('input[name=items][value=C0101]');
     await page.selectOption('#legal_basis', 'social-assistance-44-3-1');
     await page.fill('#relevance', '申請人申請中低收入老人生活津貼，須查核其投保資料');
+    await page.fill('#case_no', '115社助字第88號');
     await clickAndLoad(page, page.locator('#reg-submit'));
     const no = await page.locator('#reg-no').innerText();
 
