@@ -457,7 +457,7 @@ impl SubjectScreen for KnownStaff<'_> {
     }
 }
 
-/// Snooping checks for one subject (issue 8 item 6), by HMAC. §5: whether the subject is a
+/// Snooping checks for one subject, by HMAC. §5: whether the subject is a
 /// member of staff — and so whether it is a party looking themselves up — comes from the
 /// national IDs the system already holds as digests (every Form 1), not only from the
 /// optional staff-ID file.
