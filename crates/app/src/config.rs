@@ -303,6 +303,16 @@ pub struct RawRegistration {
     pub retention_days: u32,
     /// Retention in days per legal-basis id (e.g. `social-assistance-44-3-1 = 730`).
     pub retention_by_legal_basis: std::collections::BTreeMap<String, u32>,
+    /// §6: retention in days per case type — the kind of case the legal basis serves, as the
+    /// catalogue classes it (`periodic_review = 400`, `explicit_data_request = 730`, …); it
+    /// wins over the legal basis and the default.
+    pub retention_by_case_type: std::collections::BTreeMap<String, u32>,
+    /// §6 ¶2: prints of one result allowed without a stated reason (more need one).
+    pub print_limit: u32,
+    /// §6 ¶2: whether the JSON API hands out whole result records (each call audited as a
+    /// view). Off by default: the page is view-only, and a program could copy what the page
+    /// forbids copying.
+    pub results_api: bool,
     /// Results whose keeping ends within this many days show as expiring.
     pub expiring_within_days: u32,
     /// Most rows a batch CSV may hold.
@@ -322,6 +332,9 @@ impl Default for RawRegistration {
             approval_validity_days: s.approval_validity_days,
             retention_days: s.retention.default_days,
             retention_by_legal_basis: Default::default(),
+            retention_by_case_type: Default::default(),
+            print_limit: s.print_limit,
+            results_api: s.results_api,
             expiring_within_days: s.expiring_within_days,
             max_batch_rows: s.max_batch_rows,
             restricted_list: None,
@@ -819,6 +832,25 @@ impl RawConfig {
                 .by_legal_basis
                 .insert(id, range(&key, *days, 1, 3650)?);
         }
+        for (case_type, days) in &r.retention_by_case_type {
+            let key = format!("registration.retention_by_case_type.{case_type}");
+            let t = case_type.trim();
+            let slug = !t.is_empty()
+                && t.len() <= 60
+                && t.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !slug {
+                return Err(ConfigError::invalid(
+                    &key,
+                    "案件類型代碼須為小寫英文字母、數字或底線（例如 periodic_review）",
+                ));
+            }
+            s.retention
+                .by_case_type
+                .insert(t.to_string(), range(&key, *days, 1, 3650)?);
+        }
+        s.print_limit = range("registration.print_limit", r.print_limit, 1, 20)?;
+        s.results_api = r.results_api;
         s.expiring_within_days = range(
             "registration.expiring_within_days",
             r.expiring_within_days,
@@ -1310,6 +1342,45 @@ mod tests {
                 "registration.snooping.subject_is_party",
             ),
             ("[bli]\nagency_code = \"a b\"\n", "bli.agency_code"),
+        ] {
+            let err = load_str(toml).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { key: ref k, .. } if k == key),
+                "{toml}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retention_by_case_type_prints_and_the_results_api_are_configured_by_key() {
+        let c = load_str("").unwrap();
+        assert_eq!(c.registration.print_limit, 1);
+        assert!(!c.registration.results_api);
+        assert!(c.registration.retention.by_case_type.is_empty());
+        let c = load_str(
+            "[registration]\nprint_limit = 2\nresults_api = true\n\
+             [registration.retention_by_case_type]\nperiodic_review = 400\n",
+        )
+        .unwrap();
+        assert_eq!(c.registration.print_limit, 2);
+        assert!(c.registration.results_api);
+        assert_eq!(
+            c.registration.retention.by_case_type.get("periodic_review"),
+            Some(&400)
+        );
+        for (toml, key) in [
+            (
+                "[registration]\nprint_limit = 0\n",
+                "registration.print_limit",
+            ),
+            (
+                "[registration.retention_by_case_type]\n\"Periodic Review\" = 30\n",
+                "registration.retention_by_case_type.Periodic Review",
+            ),
+            (
+                "[registration.retention_by_case_type]\nperiodic_review = 0\n",
+                "registration.retention_by_case_type.periodic_review",
+            ),
         ] {
             let err = load_str(toml).unwrap_err();
             assert!(

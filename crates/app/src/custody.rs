@@ -18,6 +18,8 @@ use querywarden_storage::SealedBlob;
 
 use crate::keys::KeyRing;
 
+pub mod subjects;
+
 /// Why sealing or opening failed. Never carries the data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CustodyError {

@@ -28,6 +28,8 @@ use querywarden_storage::{
     ExecutionMode, ExecutionOutcome, NewExecution, NewResult, SealedBlob, Store, WriteTx,
 };
 
+pub mod outcome;
+
 use crate::AppError;
 use crate::auth::SignedIn;
 use crate::custody;
@@ -89,9 +91,15 @@ pub enum ItemOutcome {
     /// BLI answered that it has no such data (`bli.not_found`, `bli.not_insured`); the
     /// answer is kept like a result.
     NoData { code: &'static str },
-    /// The call failed; nothing was stored. The item's approval is used up (the request may
-    /// have reached BLI): register again if needed.
+    /// The call definitely failed upstream (nothing was processed): nothing was stored and
+    /// the item stays open for another attempt within the approval's validity (§5).
     Failed {
+        code: &'static str,
+        message_zh: String,
+    },
+    /// Sent and no answer came (timed out after sending): BLI may have processed it. The item
+    /// waits until the usage log or the querier's statement resolves it.
+    Unknown {
         code: &'static str,
         message_zh: String,
     },
@@ -179,7 +187,7 @@ async fn check_in_tx<G: GrantSource>(
     };
     let wanted: BTreeSet<ServiceItemCode> = match items {
         Some(i) => i.clone(),
-        None => reg.items.difference(&reg.executed_items).cloned().collect(),
+        None => crate::registration::runnable_items(&reg),
     };
     let decision = match &subject {
         Some(s) => {
@@ -400,12 +408,20 @@ async fn store_answer<G: GrantSource>(
             )
         }
         Err(e) => {
+            // §5: only a query that certainly was not processed leaves the item open; one
+            // that may have reached BLI waits for its outcome to be resolved.
+            let definite = e.nothing_processed();
+            let (state, action) = if definite {
+                (ExecutionOutcome::Failed, AuditAction::QueryFailed)
+            } else {
+                (ExecutionOutcome::Unknown, AuditAction::QueryOutcomeUnknown)
+            };
             let mut tx = desk.store.begin().await?;
-            tx.finish_execution(execution, at, ExecutionOutcome::Failed, Some(e.code()))
+            tx.finish_execution(execution, at, state, Some(e.code()))
                 .await?;
             let mut ev = event(
                 at,
-                AuditAction::QueryFailed,
+                action,
                 request_id,
                 by,
                 "registration",
@@ -413,13 +429,21 @@ async fn store_answer<G: GrantSource>(
             )
             .outcome(Outcome::Failed(e.code().into()))
             .detail("item", item.as_str())
-            .detail("execution", execution);
+            .detail("execution", execution)
+            .detail("item_open", definite);
             ev.subject = Some(stored_digest(reg));
             tx.append_audit(&ev).await?;
             tx.commit().await?;
-            return Ok(ItemOutcome::Failed {
-                code: e.code(),
-                message_zh: e.message_zh(),
+            return Ok(if definite {
+                ItemOutcome::Failed {
+                    code: e.code(),
+                    message_zh: e.message_zh(),
+                }
+            } else {
+                ItemOutcome::Unknown {
+                    code: e.code(),
+                    message_zh: e.message_zh(),
+                }
             });
         }
     };
@@ -454,11 +478,20 @@ async fn store_result<G: GrantSource>(
 ) -> Result<i64, AppError> {
     let (kind, content_type, sealed) = content;
     let (at, request_id, by) = stamp;
-    // §6: kept for the period of its legal basis (or case type), then destroyed.
+    // §6: kept for the period of its case type (the kind of case its legal basis serves,
+    // as the catalogue classes it), else of its legal basis, else the default; then
+    // destroyed.
+    let case_type = desk
+        .store
+        .legal_bases()
+        .await?
+        .into_iter()
+        .find(|b| b.id == reg.legal_basis)
+        .map(|b| b.kind);
     let keep = retention::retention_for(
         &desk.settings.retention,
         &reg.legal_basis,
-        None,
+        case_type.as_deref(),
         taipei_date(at),
     );
     let id = tx
@@ -680,15 +713,28 @@ fn watermark(viewer: &Person, now: Timestamp, no: RegistrationNo, print: Option<
     w
 }
 
+/// How a result is opened: viewed or printed (with the reason for a print beyond the limit),
+/// through a page or through the JSON API.
+#[derive(Debug, Clone, Copy)]
+struct Access<'a> {
+    print: bool,
+    reason: Option<&'a str>,
+    api: bool,
+}
+
+/// The longest reason kept for a print beyond the limit.
+pub const PRINT_REASON_MAX_CHARS: usize = 500;
+
 async fn open_result<G: GrantSource>(
     desk: &Desk<'_, G>,
     viewer: &Person,
     no: RegistrationNo,
     item: &ServiceItemCode,
-    print: bool,
+    access: Access<'_>,
     now: Timestamp,
     request_id: &str,
 ) -> Decided<ResultView> {
+    let Access { print, reason, api } = access;
     let action = if print {
         AuditAction::ResultPrinted
     } else {
@@ -702,7 +748,8 @@ async fn open_result<G: GrantSource>(
         "registration",
         no.to_string(),
     )
-    .detail("item", item.as_str());
+    .detail("item", item.as_str())
+    .detail("channel", if api { "api" } else { "page" });
     let Some(reg) = desk.store.registration_by_no(no).await? else {
         return Ok(Err(Denied::NotFound));
     };
@@ -714,6 +761,12 @@ async fn open_result<G: GrantSource>(
     if !may_view(&reg, viewer) {
         return refuse(RegistrationError::NotAllowed.into()).await;
     }
+    // §6 ¶2: whole records through the API let a program copy what the page forbids
+    // copying; off unless the deployment turns it on.
+    if api && !desk.settings.results_api {
+        return refuse(Denied::ResultsApiOff).await;
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let Some(row) = desk.store.result_of(reg.id, item).await? else {
         return refuse(Denied::NoResult).await;
     };
@@ -741,15 +794,33 @@ async fn open_result<G: GrantSource>(
     };
     let subject = subject_of(desk.store, desk.keys, &reg).await?;
     let mut tx = desk.store.begin().await?;
+    let mut over_limit = false;
     let print_no = if print {
-        Some(tx.insert_print(row.id, viewer.id, now).await?)
+        // §6 ¶2: prints are numbered and limited; one beyond the limit records why.
+        let made = tx.prints_made(row.id).await?;
+        over_limit = made >= i64::from(desk.settings.print_limit);
+        let too_long = reason.is_some_and(|r| r.chars().count() > PRINT_REASON_MAX_CHARS);
+        if (over_limit && reason.is_none()) || too_long {
+            drop(tx);
+            return refuse(Denied::PrintLimit {
+                made,
+                limit: desk.settings.print_limit,
+            })
+            .await;
+        }
+        let kept = if over_limit { reason } else { None };
+        Some(tx.insert_print(row.id, viewer.id, now, kept).await?)
     } else {
         tx.insert_view(row.id, viewer.id, now).await?;
         None
     };
     let mut ev = ev.detail("result", row.id);
     if let Some(n) = print_no {
-        ev = ev.detail("print_no", n);
+        // The reason stays with the print; the trail records that one was given.
+        ev = ev.detail("print_no", n).detail("over_limit", over_limit);
+        if over_limit {
+            ev = ev.detail("reason_chars", reason.map_or(0, |r| r.chars().count()));
+        }
     }
     tx.append_audit(&ev).await?;
     tx.commit().await?;
@@ -775,7 +846,31 @@ pub async fn view_result<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<ResultView> {
-    open_result(desk, viewer, no, item, false, now, request_id).await
+    let access = Access {
+        print: false,
+        reason: None,
+        api: false,
+    };
+    open_result(desk, viewer, no, item, access, now, request_id).await
+}
+
+/// §6 ¶2: the same view through the JSON API, which hands out whole records: refused
+/// (`result.api_disabled`, audited) unless `registration.results_api` is on; each call is
+/// audited as a view (`channel: api`).
+pub async fn view_result_via_api<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    viewer: &Person,
+    no: RegistrationNo,
+    item: &ServiceItemCode,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<ResultView> {
+    let access = Access {
+        print: false,
+        reason: None,
+        api: true,
+    };
+    open_result(desk, viewer, no, item, access, now, request_id).await
 }
 
 /// §6: a print for the case file (隨文歸檔), numbered per result and audited
@@ -788,7 +883,45 @@ pub async fn print_result<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<ResultView> {
-    open_result(desk, viewer, no, item, true, now, request_id).await
+    print_result_with_reason(desk, viewer, no, item, None, now, request_id).await
+}
+
+/// §6 ¶2: a print beyond `registration.print_limit` needs `reason`, kept with the print
+/// (refused `result.print_limit` without one). `api`: asked through the JSON API (which
+/// hands out the records, so `registration.results_api` must be on).
+pub async fn print_result_with_reason<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    viewer: &Person,
+    no: RegistrationNo,
+    item: &ServiceItemCode,
+    reason: Option<&str>,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<ResultView> {
+    let access = Access {
+        print: true,
+        reason,
+        api: false,
+    };
+    open_result(desk, viewer, no, item, access, now, request_id).await
+}
+
+/// [`print_result_with_reason`] through the JSON API.
+pub async fn print_result_via_api<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    viewer: &Person,
+    no: RegistrationNo,
+    item: &ServiceItemCode,
+    reason: Option<&str>,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<ResultView> {
+    let access = Access {
+        print: true,
+        reason,
+        api: true,
+    };
+    open_result(desk, viewer, no, item, access, now, request_id).await
 }
 
 /// The querier confirms that printed copy `print_no` was destroyed (asked for after the

@@ -41,7 +41,20 @@ impl GrantSource for StoreGrants {
         date: RocDate,
     ) -> Result<BTreeSet<ServiceItemCode>, AppError> {
         let grants = self.store.grants_of(person).await?;
-        Ok(active_items(&grants, date))
+        // A retired catalogue item keeps its grants on display but no longer counts: new
+        // registrations and executions cannot use it.
+        let retired: BTreeSet<ServiceItemCode> = self
+            .store
+            .service_items()
+            .await?
+            .into_iter()
+            .filter(|i| !i.active)
+            .map(|i| i.code)
+            .collect();
+        Ok(active_items(&grants, date)
+            .into_iter()
+            .filter(|i| !retired.contains(i))
+            .collect())
     }
 }
 

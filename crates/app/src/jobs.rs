@@ -3,7 +3,8 @@
 //! (資通系統防護基準 1-1-3), query results past their keeping period (§6, crypto-shredding),
 //! certificate revocation lists (§3), the quarterly usage review (§7, opened once per
 //! quarter: the quarter is unique in storage, so a restart never opens it twice) and
-//! corrective-report reminders (§8 ¶2). Each job is its own use case with its own audit
+//! corrective-report reminders (§8 ¶2), and the subjects of Forms 2 and 3 past the record's
+//! keeping period (§6). Each job is its own use case with its own audit
 //! records; a failing
 //! job is reported and the others still run.
 
@@ -45,6 +46,19 @@ pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Ve
                 .await
                 .map(|r| r.destroyed.len())
                 .map_err(|e| e.to_string()),
+        ),
+        (
+            // §6: subjects kept for Forms 2 and 3 past the record's own keeping period.
+            "subject_destruction",
+            crate::custody::subjects::destroy_expired_subjects(
+                store,
+                app.keys(),
+                now,
+                &op.request_id,
+            )
+            .await
+            .map(|r| r.count())
+            .map_err(|e| e.to_string()),
         ),
         (
             // §3: revocation lists from the configured addresses, and those imported by
@@ -97,7 +111,7 @@ mod tests {
         let app = App::open(raw.validate().unwrap()).await.unwrap();
         app.seed_demo().await.unwrap();
         let outcomes = run_due(&app, &PermissionPolicy::default(), Timestamp::now()).await;
-        assert_eq!(outcomes.len(), 7);
+        assert_eq!(outcomes.len(), 8);
         for (name, r) in outcomes {
             // §7: the quarter just ended is due its review, once.
             let expected = usize::from(name == "quarterly_review");

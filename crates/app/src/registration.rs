@@ -60,6 +60,10 @@ pub struct RegistrationSettings {
     pub expiring_within_days: u32,
     /// Most rows a batch CSV may hold.
     pub max_batch_rows: usize,
+    /// §6 ¶2: prints of one result allowed without a stated reason.
+    pub print_limit: u32,
+    /// §6 ¶2: whether the JSON API hands out whole result records.
+    pub results_api: bool,
 }
 
 impl Default for RegistrationSettings {
@@ -72,6 +76,9 @@ impl Default for RegistrationSettings {
             agency_code: "KHH-SOCBU".into(),
             expiring_within_days: 14,
             max_batch_rows: 2000,
+            // §6 ¶2: one copy for the case file; more only with a reason.
+            print_limit: 1,
+            results_api: false,
         }
     }
 }
@@ -225,6 +232,16 @@ pub enum Denied {
     BatchFormat(&'static str),
     #[error("批次檔第 {line} 列格式不正確：{why}")]
     BatchLineFormat { line: usize, why: &'static str },
+    #[error("查調項目 {0} 沒有結果不明、待說明的查詢")]
+    NothingAwaiting(ServiceItemCode),
+    #[error("請說明此次查詢的情形（1 至 {max} 個字），例如未收到結果、入口網站查無紀錄")]
+    Statement { max: usize },
+    #[error("已列印 {made} 份，達列印上限 {limit} 份；如須再印，請填寫理由（至多 500 字）")]
+    PrintLimit { made: i64, limit: u32 },
+    #[error("查調結果不經由 API 提供（設定 registration.results_api 未開啟），請於網頁檢視")]
+    ResultsApiOff,
+    #[error("此登記已逾保存年限，受查詢人姓名與完整身分證統一編號已銷毀，僅留遮蔽後資料")]
+    SubjectDestroyed,
 }
 
 impl Denied {
@@ -238,6 +255,11 @@ impl Denied {
             Self::NotConnectable(_) => "execution.not_connectable",
             Self::Batch(_) => "registration.batch_rows",
             Self::BatchFormat(_) | Self::BatchLineFormat { .. } => "registration.batch_format",
+            Self::NothingAwaiting(_) => "execution.nothing_awaiting",
+            Self::Statement { .. } => "execution.statement",
+            Self::PrintLimit { .. } => "result.print_limit",
+            Self::ResultsApiOff => "result.api_disabled",
+            Self::SubjectDestroyed => "registration.subject_destroyed",
         }
     }
 
@@ -326,6 +348,35 @@ pub(crate) async fn subject_of(
         .await?
         .ok_or_else(|| AppError::from(CustodyError::Open))?;
     open_subject(keys, &blob, &subject_aad(r.no))
+}
+
+/// The subject as shown on a page: name, masked ID and masked linked ID. After the
+/// record's keeping period the sealed subject is destroyed (§6) and the masked forms kept
+/// then are shown instead.
+pub(crate) struct ShownSubject {
+    pub name: String,
+    pub id_masked: String,
+    pub linked_masked: Option<String>,
+}
+
+pub(crate) async fn shown_subject(
+    store: &Store,
+    keys: &KeyRing,
+    r: &Registration,
+) -> Result<ShownSubject, AppError> {
+    if let Some(m) = store.destroyed_subject(r.id).await? {
+        return Ok(ShownSubject {
+            name: m.name,
+            id_masked: m.id,
+            linked_masked: m.linked_id,
+        });
+    }
+    let s = subject_of(store, keys, r).await?;
+    Ok(ShownSubject {
+        name: s.name().to_string(),
+        id_masked: s.id().masked(),
+        linked_masked: s.linked_id().map(NationalId::masked),
+    })
 }
 
 pub(crate) async fn person(store: &Store, id: PersonId) -> Result<Option<Person>, AppError> {
@@ -1416,7 +1467,7 @@ pub async fn registration_view<G: GrantSource>(
         audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
         return Ok(Err(Denied::NotFound));
     }
-    let subject = subject_of(desk.store, desk.keys, &r).await?;
+    let subject = shown_subject(desk.store, desk.keys, &r).await?;
     let mut tx = desk.store.begin().await?;
     tx.append_audit(&ev).await?;
     tx.commit().await?;
@@ -1432,9 +1483,9 @@ pub async fn registration_view<G: GrantSource>(
             .filter_map(|c| snooping::SnoopingRule::parse_code(c))
             .map(snooping::SnoopingRule::name_zh)
             .collect(),
-        subject_name: subject.name().to_string(),
-        subject_id_masked: subject.id().masked(),
-        linked_id_masked: subject.linked_id().map(NationalId::masked),
+        subject_name: subject.name,
+        subject_id_masked: subject.id_masked,
+        linked_id_masked: subject.linked_masked,
         registration: r,
         executions,
         results,
@@ -1467,6 +1518,11 @@ pub async fn reveal_national_id<G: GrantSource>(
         audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
         return Ok(Err(Denied::NotFound));
     }
+    // §6: past the record's keeping period the whole ID no longer exists.
+    if desk.store.destroyed_subject(r.id).await?.is_some() {
+        audit_refusal(desk.store, ev, Denied::SubjectDestroyed.code()).await?;
+        return Ok(Err(Denied::SubjectDestroyed));
+    }
     let subject = subject_of(desk.store, desk.keys, &r).await?;
     let mut tx = desk.store.begin().await?;
     tx.append_audit(&ev).await?;
@@ -1492,6 +1548,15 @@ pub struct RegistrationSummary {
     pub remaining_items: BTreeSet<ServiceItemCode>,
 }
 
+/// Items that may run now: not executed and not awaiting an earlier attempt's outcome (§5).
+pub(crate) fn runnable_items(r: &Registration) -> BTreeSet<ServiceItemCode> {
+    r.items
+        .iter()
+        .filter(|i| !r.executed_items.contains(*i) && !r.awaiting_outcome.contains(*i))
+        .cloned()
+        .collect()
+}
+
 pub(crate) fn summary(r: &Registration) -> RegistrationSummary {
     RegistrationSummary {
         no: r.no,
@@ -1505,7 +1570,7 @@ pub(crate) fn summary(r: &Registration) -> RegistrationSummary {
             RegistrationState::Approved { valid_until, .. } => Some(valid_until),
             _ => None,
         },
-        remaining_items: r.items.difference(&r.executed_items).cloned().collect(),
+        remaining_items: runnable_items(r),
     }
 }
 
@@ -1601,7 +1666,7 @@ pub async fn ethics_alerts(
                 no,
                 rules,
                 at,
-                subject_id_masked: subject_of(store, keys, &r).await?.id().masked(),
+                subject_id_masked: shown_subject(store, keys, &r).await?.id_masked,
             });
         }
         match page.last() {
@@ -1666,13 +1731,14 @@ pub async fn inbox<G: GrantSource>(
             matches!(r.state, RegistrationState::Approved { valid_until, .. } if now < valid_until);
         if live
             && r.parties.querier == person.id
-            && r.items.difference(&r.executed_items).next().is_some()
+            && !runnable_items(r).is_empty()
         {
             out.to_execute.push(summary(r));
         }
         if r.parties.querier == person.id {
             for e in desk.store.executions_of(r.id).await? {
-                if e.outcome == querywarden_storage::ExecutionOutcome::Sent {
+                // Sent with no answer, or timed out: awaiting its outcome (§5).
+                if e.awaits_outcome() {
                     out.sent_without_result.push(UnfinishedExecution {
                         no: r.no,
                         item: e.item,

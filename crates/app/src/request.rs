@@ -58,7 +58,7 @@ fn contact(s: &str, max: usize, what: &'static str) -> Result<String, Registrati
     Ok(s.to_string())
 }
 
-fn subject_aad(no: RequestNo, position: i64) -> String {
+pub(crate) fn subject_aad(no: RequestNo, position: i64) -> String {
     format!("request-subject:{no}:{position}")
 }
 
@@ -521,6 +521,11 @@ pub async fn request_view<G: GrantSource>(
     };
     let mut subjects = Vec::with_capacity(rows.len());
     for row in &rows {
+        // §6: past the record's keeping period only the masked forms remain.
+        if let Some((name, id)) = &row.destroyed {
+            subjects.push((name.clone(), id.clone()));
+            continue;
+        }
         let s = open_subject(desk.keys, &row.sealed, &subject_aad(no, row.position))?;
         subjects.push((s.name().to_string(), s.id().masked()));
     }

@@ -17,6 +17,8 @@ pub struct UsageImportReport {
     pub added: u64,
     /// Rows already imported before (same platform record id).
     pub already_present: u64,
+    /// Queries whose outcome was unknown (timed out) that the imported rows resolved (§5).
+    pub resolved: u64,
 }
 
 /// Imports a usage-log export. The inner `Err` lists every bad row (nothing was imported).
@@ -89,10 +91,17 @@ pub async fn import(
     )
     .await?;
     tx.commit().await?;
+    // §5: the platform saw these attempts, so their outcome is no longer unknown.
+    let resolved = if added > 0 {
+        crate::execution::outcome::resolve_from_usage_log(store, now, request_id).await? as u64
+    } else {
+        0
+    };
     Ok(Ok(UsageImportReport {
         rows: total,
         added,
         already_present: total - added,
+        resolved,
     }))
 }
 
@@ -156,7 +165,8 @@ mod tests {
             UsageImportReport {
                 rows: 7,
                 added: 7,
-                already_present: 0
+                already_present: 0,
+                resolved: 0
             }
         );
         let again = import(
@@ -176,7 +186,8 @@ mod tests {
             UsageImportReport {
                 rows: 7,
                 added: 0,
-                already_present: 7
+                already_present: 7,
+                resolved: 0
             }
         );
         assert_eq!(store.usage_record_count().await.unwrap(), 7);

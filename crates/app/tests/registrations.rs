@@ -357,11 +357,13 @@ async fn register_approve_execute_connected_view_and_print_with_the_result_seale
     .unwrap();
     assert_eq!(print.print_no, Some(1));
     assert!(print.watermark.contains("列印第 1 份"));
-    let again = execution::print_result(
+    // §6 ¶2: one copy by default; the second needs a reason.
+    let again = execution::print_result_with_reason(
         &w.desk(),
         w.p("lin.meiling"),
         no,
         &item("C0101"),
+        Some("會辦單位另需一份歸檔"),
         t0(),
         "req-p",
     )
@@ -1018,7 +1020,8 @@ async fn a_crash_between_sending_and_storing_leaves_the_execution_sent_with_no_r
     )
     .await
     .unwrap();
-    assert_eq!(code(again), "policy.already_executed");
+    // §5: it may have reached BLI, so it is not sent again until its outcome is known.
+    assert_eq!(code(again), "policy.outcome_unknown");
     assert_eq!(
         code(
             execution::view_result(&w.desk(), w.p("lin.meiling"), no, &item("C0101"), t0(), "v")
@@ -1030,7 +1033,7 @@ async fn a_crash_between_sending_and_storing_leaves_the_execution_sent_with_no_r
 }
 
 #[tokio::test]
-async fn a_failing_service_is_recorded_as_failed_and_uses_up_the_item() {
+async fn an_error_answer_is_recorded_as_failed_and_leaves_the_item_open() {
     let w = World::with_sim(SimulatorConfig {
         error_rate: 1.0,
         ..Default::default()
@@ -1039,17 +1042,356 @@ async fn a_failing_service_is_recorded_as_failed_and_uses_up_the_item() {
     let no = w
         .approved(&nid(31), &["C0101"], "兒少保護個案，確認家長就業狀況")
         .await;
-    let report = w.execute("lin.meiling", no, t0()).await.unwrap();
+    for attempt in 1..=2 {
+        let report = w.execute("lin.meiling", no, t0()).await.unwrap();
+        assert!(
+            matches!(report.items[0].outcome, ItemOutcome::Failed { code: "bli.refused", .. }),
+            "{report:?}"
+        );
+        let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+        let execs = w.store.executions_of(r.id).await.unwrap();
+        assert_eq!(execs.len(), attempt);
+        assert!(execs.iter().all(|e| e.outcome == ExecutionOutcome::Failed));
+        // §5: nothing was processed, so the approval is not used up.
+        assert!(r.executed_items.is_empty() && r.awaiting_outcome.is_empty());
+        // Each attempt is on the trail.
+        assert_eq!(w.audit("query.sent").await.len(), attempt);
+        assert_eq!(w.audit("query.failed").await.len(), attempt);
+    }
+}
+
+/// Fails the way it is told to, once per entry, then asks the real connector: `Before` fails
+/// without sending anything, `After` sends (the simulator logs it) and then loses the answer.
+enum Step {
+    Before(ConnectorError),
+    After(ConnectorError),
+}
+
+struct Scripted<'a> {
+    inner: &'a HttpConnector,
+    steps: Mutex<Vec<Step>>,
+}
+
+impl<'a> Scripted<'a> {
+    fn new(inner: &'a HttpConnector, mut steps: Vec<Step>) -> Self {
+        steps.reverse();
+        Scripted {
+            inner,
+            steps: Mutex::new(steps),
+        }
+    }
+}
+
+impl Connector for Scripted<'_> {
+    fn query(
+        &self,
+        req: &QueryRequest,
+    ) -> impl Future<Output = Result<BliRecords, ConnectorError>> + Send {
+        let step = self.steps.lock().unwrap().pop();
+        let inner = self.inner;
+        let req = req.clone();
+        async move {
+            match step {
+                Some(Step::Before(e)) => Err(e),
+                Some(Step::After(e)) => {
+                    let _ = inner.query(&req).await;
+                    Err(e)
+                }
+                None => inner.query(&req).await,
+            }
+        }
+    }
+}
+
+async fn run_with(
+    w: &World,
+    c: &impl Connector,
+    no: RegistrationNo,
+    at: Timestamp,
+) -> Result<execution::ExecutionReport, Denied> {
+    execution::execute_connected(
+        &w.desk(),
+        c,
+        &w.signed_in("lin.meiling"),
+        no,
+        None,
+        at,
+        "req-run",
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_connection_then_a_retry_within_the_approval_gets_the_result() {
+    let w = World::new().await;
+    let no = w
+        .approved(&nid(32), &["C0101"], "低收入戶資格審查，核對投保薪資")
+        .await;
+    let c = Scripted::new(
+        &w.bli,
+        vec![Step::Before(ConnectorError::Unavailable(
+            querywarden_bli::UnavailableCause::Connect,
+        ))],
+    );
+    let first = run_with(&w, &c, no, t0()).await.unwrap();
     assert!(
-        matches!(report.items[0].outcome, ItemOutcome::Failed { .. }),
-        "{report:?}"
+        matches!(first.items[0].outcome, ItemOutcome::Failed { code: "bli.unavailable", .. }),
+        "{first:?}"
+    );
+    assert!(w.sim.usage_log().entries().is_empty());
+    let second = run_with(&w, &c, no, t0() + SignedDuration::from_mins(5))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            second.items[0].outcome,
+            ItemOutcome::Received { .. } | ItemOutcome::NoData { .. }
+        ),
+        "{second:?}"
+    );
+    // Now it is used up: exactly one successful execution.
+    assert_eq!(
+        code(run_with(&w, &c, no, t0() + SignedDuration::from_mins(6)).await),
+        "policy.no_items"
     );
     let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    let outcomes: Vec<_> = w
+        .store
+        .executions_of(r.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.outcome)
+        .collect();
     assert_eq!(
-        w.store.executions_of(r.id).await.unwrap()[0].outcome,
-        ExecutionOutcome::Failed
+        outcomes,
+        vec![ExecutionOutcome::Failed, ExecutionOutcome::Received]
     );
-    assert_eq!(w.audit("query.failed").await.len(), 1);
+    assert_eq!(w.audit("query.sent").await.len(), 2);
+    // Past the approval's validity a failed item cannot be retried either.
+    let no2 = w
+        .approved(&nid(33), &["C0101"], "中低收入戶資格複查，確認就業狀況")
+        .await;
+    let c = Scripted::new(
+        &w.bli,
+        vec![Step::Before(ConnectorError::Refused {
+            status: 500,
+            code: "internal_error".into(),
+        })],
+    );
+    run_with(&w, &c, no2, t0()).await.unwrap();
+    let late = t0() + SignedDuration::from_hours(24 * 365);
+    assert_eq!(code(run_with(&w, &c, no2, late).await), "policy.approval_expired");
+}
+
+#[tokio::test]
+async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_again() {
+    let w = World::new().await;
+    let no = w
+        .approved(&nid(34), &["C0101", "B0101"], "身心障礙者生活補助，核對收入")
+        .await;
+    let c = Scripted::new(&w.bli, vec![Step::After(ConnectorError::Timeout)]);
+    let only = |its: &[&str]| items(its);
+    let first = execution::execute_connected(
+        &w.desk(),
+        &c,
+        &w.signed_in("lin.meiling"),
+        no,
+        Some(&only(&["C0101"])),
+        t0(),
+        "t1",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        matches!(first.items[0].outcome, ItemOutcome::Unknown { code: "bli.timeout", .. }),
+        "{first:?}"
+    );
+    assert_eq!(w.audit("query.outcome.unknown").await.len(), 1);
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    assert_eq!(r.awaiting_outcome, only(&["C0101"]));
+    // Retry refused, audited; the other item still runs (default = what may run now).
+    assert_eq!(
+        code(
+            execution::execute_connected(
+                &w.desk(),
+                &c,
+                &w.signed_in("lin.meiling"),
+                no,
+                Some(&only(&["C0101"])),
+                t0(),
+                "t2",
+            )
+            .await
+            .unwrap()
+        ),
+        "policy.outcome_unknown"
+    );
+    assert!(
+        outcomes(&w, "query.execution.refused")
+            .await
+            .contains(&"refused:policy.outcome_unknown".to_string())
+    );
+    let rest = run_with(&w, &c, no, t0()).await.unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items[0].item, item("B0101"));
+    // Only the querier states, with words, for an item that waits.
+    let state = |who: &'static str, it: &'static str, text: &'static str| {
+        let w = &w;
+        async move {
+            execution::outcome::record_statement(
+                &w.desk(),
+                w.p(who),
+                no,
+                &item(it),
+                text,
+                t0() + SignedDuration::from_mins(30),
+                "s",
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        code(state("chen.jianhong", "C0101", "未收到結果").await),
+        "registration.not_allowed"
+    );
+    assert_eq!(
+        code(state("lin.meiling", "C0101", "   ").await),
+        "execution.statement"
+    );
+    assert_eq!(
+        code(state("lin.meiling", "B0101", "未收到結果").await),
+        "execution.nothing_awaiting"
+    );
+    assert_eq!(
+        outcomes(&w, "query.outcome.resolved")
+            .await
+            .iter()
+            .filter(|o| o.starts_with("refused:"))
+            .count(),
+        3
+    );
+    state("lin.meiling", "C0101", "畫面逾時，入口網站查無此次結果")
+        .await
+        .unwrap();
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    assert!(r.awaiting_outcome.is_empty());
+    let resolved = w.audit("query.outcome.resolved").await;
+    let ok = resolved.iter().find(|e| e.outcome == "succeeded").unwrap();
+    // The statement itself stays out of the trail.
+    assert!(!format!("{ok:?}").contains("查無此次結果"));
+    // Then the item may run again, once.
+    let again = run_with(&w, &c, no, t0() + SignedDuration::from_hours(1))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            again.items[0].outcome,
+            ItemOutcome::Received { .. } | ItemOutcome::NoData { .. }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(
+        code(state("lin.meiling", "C0101", "再說明一次").await),
+        "execution.nothing_awaiting"
+    );
+}
+
+#[tokio::test]
+async fn the_platform_usage_log_resolves_a_timed_out_query() {
+    let w = World::new().await;
+    let no = w
+        .approved(&nid(35), &["C0101"], "中低收入老人生活津貼，核對年金")
+        .await;
+    let c = Scripted::new(&w.bli, vec![Step::After(ConnectorError::Timeout)]);
+    run_with(&w, &c, no, t0()).await.unwrap();
+    let retry = execution::execute_connected(
+        &w.desk(),
+        &c,
+        &w.signed_in("lin.meiling"),
+        no,
+        Some(&items(&["C0101"])),
+        t0(),
+        "retry",
+    )
+    .await
+    .unwrap();
+    assert_eq!(code(retry), "policy.outcome_unknown");
+    // The simulator logged the query it received; the administrator imports the log.
+    let csv = w.sim.usage_log().to_csv();
+    let report = querywarden_app::usage_log::import(
+        &w.store,
+        &w.keys,
+        &querywarden_bli::usage_log::ColumnMapping::default(),
+        None,
+        &csv,
+        t0() + SignedDuration::from_hours(2),
+        "imp",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(report.resolved, 1);
+    let resolved = w.audit("query.outcome.resolved").await;
+    assert_eq!(resolved.len(), 1);
+    assert!(resolved[0].actor_person_id.is_none(), "{:?}", resolved[0]);
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    let execs = w.store.executions_of(r.id).await.unwrap();
+    // The platform's own outcome for that request (the simulator answers this subject with
+    // "no data").
+    assert_eq!(execs[0].resolution.as_deref(), Some("usage_log:not_found"));
+    assert!(r.awaiting_outcome.is_empty());
+    let again = run_with(&w, &c, no, t0() + SignedDuration::from_hours(3))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            again.items[0].outcome,
+            ItemOutcome::Received { .. } | ItemOutcome::NoData { .. }
+        ),
+        "{again:?}"
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_executions_of_one_item_give_exactly_one_success() {
+    let w = Arc::new(World::new().await);
+    let no = w
+        .approved(&nid(36), &["C0101"], "急難救助個案，確認最近投保")
+        .await;
+    let mut runs = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let w = Arc::clone(&w);
+        runs.spawn(async move {
+            execution::execute_connected(
+                &w.desk(),
+                &w.bli,
+                &w.signed_in("lin.meiling"),
+                no,
+                Some(&items(&["C0101"])),
+                t0(),
+                &format!("c{i}"),
+            )
+            .await
+            .unwrap()
+            .map_err(|d| d.code())
+        });
+    }
+    let results = runs.join_all().await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    for r in &results {
+        // Refused while the winner is out (sent) or after it came back (executed).
+        if let Err(code) = r {
+            assert!(
+                ["policy.already_executed", "policy.outcome_unknown"].contains(code),
+                "{code}"
+            );
+        }
+    }
+    assert_eq!(w.sim.usage_log().entries().len(), 1);
 }
 
 #[tokio::test]
@@ -2485,5 +2827,167 @@ async fn a_broken_quote_in_a_batch_names_its_line_and_registers_nothing() {
             .await
             .iter()
             .all(|r| r.outcome != "succeeded")
+    );
+}
+
+#[tokio::test]
+async fn a_results_keeping_period_follows_its_case_type_from_the_configuration() {
+    let mut w = World::new().await;
+    // BASIS (社會救助法第44條之3第1項) serves explicit data requests.
+    w.settings
+        .retention
+        .by_legal_basis
+        .insert(BASIS.parse().unwrap(), 90);
+    w.settings
+        .retention
+        .by_case_type
+        .insert("explicit_data_request".into(), 10);
+    let no = w
+        .approved(&nid(70), &["C0101"], "低收入戶資格審查，核對投保薪資")
+        .await;
+    w.execute("lin.meiling", no, t0()).await.unwrap();
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    let res = w.store.result_of(r.id, &item("C0101")).await.unwrap().unwrap();
+    assert_eq!(res.retention_rule, "case_type:explicit_data_request");
+    let received = querywarden_domain::roc_date::taipei_date(t0());
+    assert_eq!(
+        res.destroy_after.civil(),
+        received.civil().checked_add(jiff::Span::new().days(10)).unwrap()
+    );
+    // Without a case-type rule the legal basis decides.
+    w.settings.retention.by_case_type.clear();
+    let no = w
+        .approved(&nid(71), &["C0101"], "急難救助申請，確認家庭成員工作收入")
+        .await;
+    w.execute("lin.meiling", no, t0()).await.unwrap();
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    let res = w.store.result_of(r.id, &item("C0101")).await.unwrap().unwrap();
+    assert_eq!(res.retention_rule, format!("legal_basis:{BASIS}"));
+}
+
+#[tokio::test]
+async fn the_subject_of_a_row_is_destroyed_when_the_records_keeping_period_ends() {
+    let w = World::new().await;
+    let subject = nid(72);
+    let no = w
+        .approved(&subject, &["C0101"], "急難救助個案，確認最近投保")
+        .await;
+    w.execute("lin.meiling", no, t0()).await.unwrap();
+    let days = |n: i64| t0() + SignedDuration::from_hours(24 * n);
+    let destroy = |at: Timestamp| {
+        let w = &w;
+        async move {
+            querywarden_app::custody::subjects::destroy_expired_subjects(&w.store, &w.keys, at, "job")
+                .await
+                .unwrap()
+        }
+    };
+    // Five years are not over on the last day of the fifth year (115-03-02 → 120-03-02,
+    // 1,826 days with 29 February 2028).
+    assert_eq!(destroy(days(1826)).await.count(), 0);
+    // Past it, a row whose result is still held waits for the result.
+    let later = days(1827);
+    assert_eq!(destroy(later).await.count(), 0, "result still held");
+    execution::destroy_due(&w.store, later, "job").await.unwrap();
+    let report = destroy(later).await;
+    assert_eq!(report.registrations, vec![no]);
+    assert_eq!(destroy(later).await.count(), 0, "once only");
+    // What remains: the digest (the row is still found), and the masked forms.
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    assert!(!r.subject_digest.is_empty());
+    let view = registration::registration_view(&w.desk(), w.p("lin.meiling"), no, later, "v")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.subject_name, "王○同");
+    assert_eq!(
+        view.subject_id_masked,
+        NationalId::parse(&subject).unwrap().masked()
+    );
+    assert_eq!(
+        code(
+            registration::reveal_national_id(&w.desk(), w.p("lin.meiling"), no, later, "r")
+                .await
+                .unwrap()
+        ),
+        "registration.subject_destroyed"
+    );
+    // The sealed bytes and their key are gone from the row.
+    assert!(w.store.registration_subject(r.id).await.unwrap().is_none());
+    let records = w.audit("query.subject.destroyed").await;
+    assert_eq!(records.len(), 1);
+    assert!(records[0].subject_hmac.is_some());
+}
+
+#[tokio::test]
+async fn prints_are_numbered_and_limited_and_one_more_needs_a_reason() {
+    let w = World::new().await;
+    let no = w
+        .approved(&nid(73), &["C0101"], "身心障礙者生活補助，核對收入")
+        .await;
+    w.execute("lin.meiling", no, t0()).await.unwrap();
+    let print = |reason: Option<&'static str>| {
+        let w = &w;
+        async move {
+            execution::print_result_with_reason(
+                &w.desk(),
+                w.p("lin.meiling"),
+                no,
+                &item("C0101"),
+                reason,
+                t0(),
+                "p",
+            )
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(print(None).await.unwrap().print_no, Some(1));
+    assert_eq!(code(print(None).await), "result.print_limit");
+    assert_eq!(code(print(Some("  ")).await), "result.print_limit");
+    let second = print(Some("原本遺失，補印歸檔")).await.unwrap();
+    assert_eq!(second.print_no, Some(2));
+    assert!(second.watermark.contains("列印第 2 份"));
+    let printed = outcomes(&w, "result.printed").await;
+    assert_eq!(
+        printed.iter().filter(|o| *o == "succeeded").count(),
+        2,
+        "{printed:?}"
+    );
+    assert_eq!(
+        printed
+            .iter()
+            .filter(|o| *o == "refused:result.print_limit")
+            .count(),
+        2
+    );
+    // The reason is kept with the print, not in the trail.
+    let trail = format!("{:?}", w.audit("result.printed").await);
+    assert!(!trail.contains("補印歸檔"));
+}
+
+#[tokio::test]
+async fn whole_records_through_the_api_are_off_unless_configured_and_each_call_is_a_view() {
+    let mut w = World::new().await;
+    let no = w
+        .approved(&nid(74), &["C0101"], "中低收入老人生活津貼，核對年金")
+        .await;
+    w.execute("lin.meiling", no, t0()).await.unwrap();
+    async fn api(w: &World, no: RegistrationNo) -> Result<execution::ResultView, Denied> {
+        execution::view_result_via_api(&w.desk(), w.p("lin.meiling"), no, &item("C0101"), t0(), "a")
+            .await
+            .unwrap()
+    }
+    assert_eq!(code(api(&w, no).await), "result.api_disabled");
+    w.settings.results_api = true;
+    assert!(api(&w, no).await.is_ok());
+    let viewed = w.audit("result.viewed").await;
+    assert_eq!(viewed.len(), 2);
+    assert_eq!(viewed[0].outcome, "succeeded");
+    assert_eq!(viewed[1].outcome, "refused:result.api_disabled");
+    assert!(
+        String::from_utf8_lossy(&viewed[0].entry).contains("\"channel\":\"api\""),
+        "{:?}",
+        viewed[0]
     );
 }

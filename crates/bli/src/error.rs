@@ -81,7 +81,9 @@ impl ConnectorError {
                     "勞保局拒絕此次查詢（HTTP {status}，代碼 {code}），請確認查調權限與申請內容，或通知資訊小組。"
                 )
             }
-            Self::Timeout => "勞保局未在時限內回應，查詢未完成，請稍後再試。".into(),
+            Self::Timeout => {
+                "勞保局未在時限內回應，無法確定查詢是否已送達；須待平臺使用紀錄勾稽或查詢者說明後，才能再查此項。".into()
+            }
             Self::Unavailable(UnavailableCause::CircuitOpen) => {
                 "勞保局服務近期連續失敗，系統暫停送出查詢，請稍候數分鐘再試。".into()
             }
@@ -92,6 +94,28 @@ impl ConnectorError {
         }
     }
 
+    /// Whether the query certainly was not processed upstream, so it may be sent again
+    /// (§5: an outage must not use up the approval): the connection or TLS handshake failed,
+    /// the circuit breaker kept it back, or BLI answered with an error status (its answer says
+    /// it did not serve the query). A timeout, a connection broken during the exchange or an
+    /// unreadable answer leaves the outcome unknown: BLI may have processed it. The business
+    /// answers (`NotFound`, `NotInsured`) are not failures at all.
+    pub fn nothing_processed(&self) -> bool {
+        match self {
+            Self::Unavailable(
+                UnavailableCause::Connect
+                | UnavailableCause::CircuitOpen
+                | UnavailableCause::ServiceUnavailable,
+            )
+            | Self::Refused { .. } => true,
+            Self::NotFound
+            | Self::NotInsured
+            | Self::Timeout
+            | Self::Unavailable(UnavailableCause::Transport)
+            | Self::Malformed(_) => false,
+        }
+    }
+
     /// Whether this outcome means the upstream service is unhealthy (counts toward the
     /// circuit breaker). Business answers and 4xx refusals mean it is working.
     pub fn is_service_failure(&self) -> bool {
@@ -99,6 +123,41 @@ impl ConnectorError {
             Self::NotFound | Self::NotInsured => false,
             Self::Refused { status, .. } => *status >= 500,
             Self::Timeout | Self::Unavailable(_) | Self::Malformed(_) => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_answers_that_prove_nothing_was_processed_free_the_item_again() {
+        let definite = [
+            ConnectorError::Unavailable(UnavailableCause::Connect),
+            ConnectorError::Unavailable(UnavailableCause::CircuitOpen),
+            ConnectorError::Unavailable(UnavailableCause::ServiceUnavailable),
+            ConnectorError::Refused {
+                status: 500,
+                code: "internal_error".into(),
+            },
+            ConnectorError::Refused {
+                status: 403,
+                code: "account_not_authorised".into(),
+            },
+        ];
+        for e in definite {
+            assert!(e.nothing_processed(), "{e:?}");
+        }
+        let unknown = [
+            ConnectorError::Timeout,
+            ConnectorError::Unavailable(UnavailableCause::Transport),
+            ConnectorError::Malformed("x".into()),
+            ConnectorError::NotFound,
+            ConnectorError::NotInsured,
+        ];
+        for e in unknown {
+            assert!(!e.nothing_processed(), "{e:?}");
         }
     }
 }

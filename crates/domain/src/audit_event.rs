@@ -125,10 +125,19 @@ pub enum AuditAction {
     CitizenRequestAnswered,
     RegistrationWithheld,
     WithholdingsListed,
+    /// §5: a query was sent and no answer came (timed out after sending): its outcome is
+    /// unknown and the item waits.
+    QueryOutcomeUnknown,
+    /// §5: an unknown outcome resolved by the platform's usage log or the querier's
+    /// statement; the item may run again.
+    QueryOutcomeResolved,
+    /// §6: a Form 2/3 row's sealed subject name and national ID destroyed at the end of the
+    /// record's keeping period; the digest and the masked form stay.
+    SubjectDestroyed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 82] = [
+    pub const ALL: [AuditAction; 85] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -211,6 +220,9 @@ impl AuditAction {
         Self::CitizenRequestAnswered,
         Self::RegistrationWithheld,
         Self::WithholdingsListed,
+        Self::QueryOutcomeUnknown,
+        Self::QueryOutcomeResolved,
+        Self::SubjectDestroyed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -297,6 +309,9 @@ impl AuditAction {
             Self::CitizenRequestAnswered => "citizen_report.request.answered",
             Self::RegistrationWithheld => "citizen_report.withholding.marked",
             Self::WithholdingsListed => "citizen_report.withholdings.listed",
+            Self::QueryOutcomeUnknown => "query.outcome.unknown",
+            Self::QueryOutcomeResolved => "query.outcome.resolved",
+            Self::SubjectDestroyed => "query.subject.destroyed",
         }
     }
 

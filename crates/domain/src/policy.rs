@@ -13,9 +13,12 @@
 //! 3. the registration is approved (§5: approval before the query runs);
 //! 4. the approval has not expired;
 //! 5. at least one item is asked for, every one registered on the row;
-//! 6. none of them has been executed before (one execution per item);
-//! 7. the querier holds an active grant for each item today (§2);
-//! 8. the subject is the one approved (its keyed digest equals the approved digest).
+//! 6. none of them has been executed before (one execution per item; an attempt that
+//!    definitely failed upstream does not count);
+//! 7. none of them awaits the outcome of an earlier attempt (sent, outcome unknown, until the
+//!    usage log or the querier's statement resolves it);
+//! 8. the querier holds an active grant for each item today (§2);
+//! 9. the subject is the one approved (its keyed digest equals the approved digest).
 
 use std::collections::BTreeSet;
 
@@ -73,6 +76,10 @@ pub enum Refusal {
     ItemNotRegistered(ServiceItemCode),
     #[error("查調項目 {0} 已執行過；每項核准僅能執行一次")]
     AlreadyExecuted(ServiceItemCode),
+    #[error(
+        "查調項目 {0} 前次查詢已送出、結果尚未確認（執行中或逾時）；須待結果確認、平臺使用紀錄勾稽或查詢者說明後才能再查"
+    )]
+    OutcomeUnknown(ServiceItemCode),
     #[error("資料查詢者今日沒有查調項目 {0} 的有效權限（§2）")]
     NoActiveGrant(ServiceItemCode),
     #[error("受查詢人資料與核准時不一致，已拒絕執行並通報")]
@@ -91,6 +98,7 @@ impl Refusal {
             Self::NoItems => "policy.no_items",
             Self::ItemNotRegistered(_) => "policy.item_not_registered",
             Self::AlreadyExecuted(_) => "policy.already_executed",
+            Self::OutcomeUnknown(_) => "policy.outcome_unknown",
             Self::NoActiveGrant(_) => "policy.no_grant",
             Self::SubjectChanged => "policy.subject_changed",
         }
@@ -176,6 +184,10 @@ pub fn may_execute(req: &ExecutionRequest<'_>) -> Result<ExecutionPermit, Refusa
     if let Some(i) = req.items.iter().find(|i| reg.executed_items.contains(*i)) {
         return Err(Refusal::AlreadyExecuted(i.clone()));
     }
+    // §5: a query that may have reached BLI is not sent twice until its outcome is known.
+    if let Some(i) = req.items.iter().find(|i| reg.awaiting_outcome.contains(*i)) {
+        return Err(Refusal::OutcomeUnknown(i.clone()));
+    }
     // §2: grants are re-checked at the moment of execution, not only at registration.
     if let Some(i) = req.items.iter().find(|i| !req.active_items.contains(*i)) {
         return Err(Refusal::NoActiveGrant(i.clone()));
@@ -252,6 +264,7 @@ mod tests {
             second_approval_required: false,
             findings: vec![],
             executed_items: BTreeSet::new(),
+            awaiting_outcome: BTreeSet::new(),
             approved_subject_digest: Some("abc".into()),
             batch: None,
         };
@@ -345,6 +358,9 @@ mod tests {
             ("policy.already_executed", |w| {
                 w.reg.executed_items.insert(item("C0101"));
             }),
+            ("policy.outcome_unknown", |w| {
+                w.reg.awaiting_outcome.insert(item("C0101"));
+            }),
             ("policy.no_grant", |w| {
                 w.grants.remove(&item("C0101"));
             }),
@@ -366,6 +382,7 @@ mod tests {
         // Executing another item of the same registration stays possible.
         let mut w = world();
         w.reg.executed_items.insert(item("B0101"));
+        w.reg.awaiting_outcome.insert(item("B0101"));
         assert!(decide(&w).is_ok());
     }
 

@@ -293,6 +293,20 @@ impl Subject {
         &self.name
     }
 
+    /// The name with all but its first and last characters hidden (`王○明`, `林○`), the form
+    /// kept once the sealed subject is destroyed (§6).
+    pub fn masked_name(&self) -> String {
+        let chars: Vec<char> = self.name.chars().collect();
+        match chars.as_slice() {
+            [] => String::new(),
+            [_] => "○".to_string(),
+            [first, _] => format!("{first}○"),
+            [first, middle @ .., last] => {
+                format!("{first}{}{last}", "○".repeat(middle.len()))
+            }
+        }
+    }
+
     pub fn id(&self) -> &NationalId {
         &self.id
     }
@@ -603,8 +617,13 @@ pub struct Registration {
     pub second_approval_required: bool,
     /// Codes of the snooping findings (shown to the approver).
     pub findings: Vec<String>,
-    /// Items already executed (sent or recorded): §5, one execution per item.
+    /// Items executed (an answer received, or recorded from the portal): §5, one execution
+    /// per item. A definitely failed attempt does not count.
     pub executed_items: BTreeSet<ServiceItemCode>,
+    /// Items whose last attempt was sent with its outcome unknown (timed out after sending,
+    /// or a crash before the answer was stored), not yet resolved: they may not run again
+    /// until the usage log or the querier's statement resolves them.
+    pub awaiting_outcome: BTreeSet<ServiceItemCode>,
     /// The subject digest the approver approved (set on approval).
     pub approved_subject_digest: Option<String>,
     /// Batch id when registered together with others (CSV or Form 3).
@@ -701,7 +720,8 @@ pub fn check_cancel(reg: &Registration, person: PersonId) -> Result<(), Registra
     }
     match reg.state {
         RegistrationState::Registered { .. } | RegistrationState::Approved { .. }
-            if reg.executed_items.is_empty() =>
+            // A query that may have reached BLI counts as executed for cancelling.
+            if reg.executed_items.is_empty() && reg.awaiting_outcome.is_empty() =>
         {
             Ok(())
         }
@@ -711,6 +731,16 @@ pub fn check_cancel(reg: &Registration, person: PersonId) -> Result<(), Registra
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_masked_name_keeps_only_its_first_and_last_characters() {
+        let id = "A123456789";
+        let m = |n: &str| Subject::parse(n, id, None).unwrap().masked_name();
+        assert_eq!(m("王大明"), "王○明");
+        assert_eq!(m("林美"), "林○");
+        assert_eq!(m("歐陽小小明"), "歐○○○明");
+        assert_eq!(m("X"), "○");
+    }
+
     use super::*;
 
     fn person(id: i64, unit: &str, roles: &[Role]) -> Person {
@@ -941,6 +971,7 @@ mod tests {
             second_approval_required: second,
             findings: vec![],
             executed_items: BTreeSet::new(),
+            awaiting_outcome: BTreeSet::new(),
             approved_subject_digest: None,
             batch: None,
         }

@@ -93,6 +93,45 @@ pub fn due_for_destruction(results: &[HeldResult], today: RocDate) -> Vec<i64> {
         .collect()
 }
 
+/// The last day a record dated `date` (a Form 2 row, a Form 3 request) must be kept: the
+/// same day [`RECORDS_KEPT_YEARS`] years later (29 February → 28 February).
+pub fn record_kept_through(date: RocDate) -> RocDate {
+    date.civil()
+        .checked_add(Span::new().years(i64::from(RECORDS_KEPT_YEARS)))
+        .ok()
+        .and_then(|d| RocDate::from_civil(d).ok())
+        .unwrap_or(RocDate::MAX)
+}
+
+/// §6: records dated before the returned day have outlived their keeping period on `today`
+/// (their [`record_kept_through`] is before `today`), so the sealed subject name and national
+/// ID kept for them are due for destruction. The digest and masked form stay.
+pub fn subject_destruction_cutoff(today: RocDate) -> RocDate {
+    let step = |d: RocDate, forward: bool| {
+        let c = d.civil();
+        let next = if forward { c.tomorrow() } else { c.yesterday() };
+        next.ok().and_then(|n| RocDate::from_civil(n).ok())
+    };
+    // Start near the answer, then settle on the first date whose keeping runs through today
+    // or later (`record_kept_through` never decreases; 29 February makes it skip a day).
+    let mut cutoff = today
+        .civil()
+        .checked_sub(Span::new().years(i64::from(RECORDS_KEPT_YEARS)))
+        .ok()
+        .and_then(|d| RocDate::from_civil(d).ok())
+        .unwrap_or(RocDate::MIN);
+    while record_kept_through(cutoff) < today {
+        match step(cutoff, true) {
+            Some(n) => cutoff = n,
+            None => break,
+        }
+    }
+    while let Some(prev) = step(cutoff, false).filter(|p| record_kept_through(*p) >= today) {
+        cutoff = prev;
+    }
+    cutoff
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +157,34 @@ mod tests {
         let r = retention_for(&p, &basis, Some("x"), d(115, 1, 1));
         assert_eq!((r.rule.as_str(), r.days), ("case_type:x", 10));
         assert_eq!(r.destroy_after, d(115, 1, 11));
+    }
+
+    #[test]
+    fn a_record_is_kept_five_years_and_its_subject_is_due_the_day_after() {
+        assert_eq!(record_kept_through(d(110, 3, 5)), d(115, 3, 5));
+        assert_eq!(record_kept_through(d(109, 2, 29)), d(114, 2, 28));
+        // On 115-03-05 a row of 110-03-05 is still kept; on 115-03-06 it is not.
+        let cutoff = subject_destruction_cutoff(d(115, 3, 5));
+        assert!(d(110, 3, 5) >= cutoff && d(110, 3, 4) < cutoff, "{cutoff:?}");
+        let cutoff = subject_destruction_cutoff(d(115, 3, 6));
+        assert_eq!(cutoff, d(110, 3, 6));
+        // The cutoff agrees with the keeping rule on every day around a leap day.
+        let mut day = d(113, 2, 20).civil();
+        for _ in 0..20 {
+            let today = RocDate::from_civil(day).unwrap();
+            let cutoff = subject_destruction_cutoff(today);
+            let mut r = d(108, 2, 1).civil();
+            for _ in 0..60 {
+                let rec = RocDate::from_civil(r).unwrap();
+                assert_eq!(
+                    rec < cutoff,
+                    record_kept_through(rec) < today,
+                    "record {rec:?} today {today:?}"
+                );
+                r = r.tomorrow().unwrap();
+            }
+            day = day.tomorrow().unwrap();
+        }
     }
 
     #[test]

@@ -38,7 +38,8 @@ pub use oversight::{
 };
 pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource, UsageSighting};
 pub use registration::{
-    DecisionKind, DestructionRow, ExecutionMode, ExecutionOutcome, ExecutionRow, NewDecision,
+    DecisionKind, DestructionRow, ExecutionMode, ExecutionOutcome, ExecutionRow, HeldSubject,
+    MaskedSubject, NewDecision,
     NewExecution, NewQueryRequest, NewRegistration, NewResult, PrintRow, QueryRequestRow,
     RegistrationFilter, RequestState, RequestSubjectRow, ResultRow, SealedBlob,
 };

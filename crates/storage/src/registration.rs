@@ -200,6 +200,9 @@ pub enum ExecutionOutcome {
     Failed,
     /// Portal mode: the querier recorded running it on the portal.
     Recorded,
+    /// Sent, and the answer never came (timed out after sending, the connection broke, or an
+    /// unreadable answer): BLI may have processed it. Blocks the item until resolved.
+    Unknown,
 }
 
 impl ExecutionOutcome {
@@ -209,6 +212,7 @@ impl ExecutionOutcome {
             Self::Received => "received",
             Self::Failed => "failed",
             Self::Recorded => "recorded",
+            Self::Unknown => "unknown",
         }
     }
 
@@ -218,6 +222,7 @@ impl ExecutionOutcome {
             "received" => Self::Received,
             "failed" => Self::Failed,
             "recorded" => Self::Recorded,
+            "unknown" => Self::Unknown,
             other => return Err(StorageError::Decode(format!("execution outcome {other}"))),
         })
     }
@@ -254,6 +259,18 @@ pub struct ExecutionRow {
     pub portal_queried_at: Option<Timestamp>,
     pub portal_note: Option<String>,
     pub paper_case_no: Option<String>,
+    /// When an unknown (or stale sent) attempt was resolved, and how:
+    /// `usage_log:<platform outcome>` or `querier_statement`.
+    pub resolved_at: Option<Timestamp>,
+    pub resolution: Option<String>,
+}
+
+impl ExecutionRow {
+    /// Sent with no answer and not resolved: the item waits (§5).
+    pub fn awaits_outcome(&self) -> bool {
+        self.resolved_at.is_none()
+            && matches!(self.outcome, ExecutionOutcome::Sent | ExecutionOutcome::Unknown)
+    }
 }
 
 /// A result to store.
@@ -403,6 +420,29 @@ pub struct RequestSubjectRow {
     pub subject_key_id: String,
     pub sealed: SealedBlob,
     pub registration: Option<RegistrationId>,
+    /// §6: once the record's keeping period ended the sealed subject is destroyed and only
+    /// the masked name and ID remain: `(name, national ID)`.
+    pub destroyed: Option<(String, String)>,
+}
+
+/// A subject the destruction job looks at (§6): a Form 2 row or a Form 3 subject whose
+/// sealed name and ID are still held, with the record's date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldSubject {
+    /// The registration's or the request subject row's id.
+    pub id: i64,
+    /// `registration:<no>` or `request:<no>:<position>` (the custody AAD's object).
+    pub reg_no: String,
+    pub date: RocDate,
+    pub sealed: SealedBlob,
+}
+
+/// The masked forms kept after a subject is destroyed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaskedSubject {
+    pub name: String,
+    pub id: String,
+    pub linked_id: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -439,12 +479,26 @@ async fn load_registration(
     .fetch_all(&mut *conn)
     .await
     .map_err(classify)?;
-    let executed: Vec<(String,)> =
-        sqlx::query_as("SELECT item FROM executions WHERE registration_id = ?")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(classify)?;
+    // The live attempts (at most one per item, by the partial unique index of 0015): done
+    // ones count as executed; a sent or unknown one awaits its outcome.
+    let executed: Vec<(String, String)> = sqlx::query_as(
+        "SELECT item, outcome FROM executions WHERE registration_id = ? AND resolved_at IS NULL \
+         AND outcome IN ('sent', 'received', 'recorded', 'unknown')",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(classify)?;
+    let mut executed_items = BTreeSet::new();
+    let mut awaiting_outcome = BTreeSet::new();
+    for (item, outcome) in executed {
+        let item = decode("item", ServiceItemCode::parse(&item))?;
+        if matches!(outcome.as_str(), "received" | "recorded") {
+            executed_items.insert(item);
+        } else {
+            awaiting_outcome.insert(item);
+        }
+    }
     let mut first_approval = None;
     let mut last: Option<DecisionTuple> = None;
     for d in &decisions {
@@ -514,10 +568,8 @@ async fn load_registration(
         state,
         second_approval_required: get::<i64>(&row, "second_approval_required")? != 0,
         findings: decode("findings", serde_json::from_str(&findings))?,
-        executed_items: executed
-            .into_iter()
-            .map(|(c,)| decode("item", ServiceItemCode::parse(&c)))
-            .collect::<Result<_, _>>()?,
+        executed_items,
+        awaiting_outcome,
         approved_subject_digest,
         batch: get(&row, "batch_id")?,
     })
@@ -552,7 +604,7 @@ async fn subject_of(
 ) -> Result<Option<SealedBlob>, StorageError> {
     let row = sqlx::query(
         "SELECT subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, wrap_nonce, \
-         master_key_id FROM registrations WHERE id = ?",
+         master_key_id FROM registrations WHERE id = ? AND subject_destroyed_at IS NULL",
     )
     .bind(id.0)
     .fetch_optional(&mut *conn)
@@ -585,6 +637,8 @@ fn execution_from(row: &SqliteRow) -> Result<ExecutionRow, StorageError> {
         portal_queried_at: opt_ts("portal_queried_at")?,
         portal_note: get(row, "portal_note")?,
         paper_case_no: get(row, "paper_case_no")?,
+        resolved_at: opt_ts("resolved_at")?,
+        resolution: get(row, "resolution")?,
     })
 }
 
@@ -664,6 +718,14 @@ fn request_subject_from(row: &SqliteRow) -> Result<RequestSubjectRow, StorageErr
         sealed: sealed_from(row, "")?
             .ok_or_else(|| StorageError::Decode("request subject without content".into()))?,
         registration: get::<Option<i64>>(row, "registration_id")?.map(RegistrationId),
+        destroyed: match (
+            get::<Option<String>>(row, "destroyed_at")?,
+            get::<Option<String>>(row, "name_masked")?,
+            get::<Option<String>>(row, "id_masked")?,
+        ) {
+            (Some(_), Some(name), Some(id)) => Some((name, id)),
+            _ => None,
+        },
     })
 }
 
@@ -774,7 +836,8 @@ impl WriteTx {
             "SELECT id FROM registrations r WHERE \
              (applicant_id = ?1 OR needer_id = ?1 OR querier_id = ?1) \
              AND state IN ('registered', 'approved') \
-             AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.registration_id = r.id) \
+             AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.registration_id = r.id \
+             AND e.outcome <> 'failed') \
              ORDER BY id",
         )
         .bind(person.get())
@@ -840,8 +903,10 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Inserts an execution. A second execution of the same item of the same registration is
-    /// refused by the database (`StorageError::Constraint`): §5, one execution per item.
+    /// Inserts an execution attempt. A second live attempt of the same item of the same
+    /// registration (sent, received, recorded, or unknown and unresolved) is refused by the
+    /// database (`StorageError::Constraint`): §5, one execution per item; failed and resolved
+    /// attempts do not count.
     pub async fn insert_execution(&mut self, e: &NewExecution) -> Result<i64, StorageError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO executions (registration_id, item, querier_id, mode, request_id, sent_at, \
@@ -880,6 +945,80 @@ impl WriteTx {
         .bind(at.to_string())
         .bind(outcome.code())
         .bind(failure_code)
+        .bind(execution)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// §6: destroys a Form 2 row's sealed subject (ciphertext and wrapped data key emptied),
+    /// keeping the digest and the masked forms. False if already destroyed.
+    pub async fn destroy_registration_subject(
+        &mut self,
+        id: RegistrationId,
+        at: Timestamp,
+        masked: &MaskedSubject,
+    ) -> Result<bool, StorageError> {
+        let res = sqlx::query(
+            "UPDATE registrations SET subject_sealed = x'', subject_nonce = x'', \
+             wrapped_key = x'', wrap_nonce = x'', subject_destroyed_at = ?, \
+             subject_name_masked = ?, subject_id_masked = ?, linked_id_masked = ? \
+             WHERE id = ? AND subject_destroyed_at IS NULL",
+        )
+        .bind(at.to_string())
+        .bind(&masked.name)
+        .bind(&masked.id)
+        .bind(&masked.linked_id)
+        .bind(id.0)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// §6: the same for one subject of a Form 3 request.
+    pub async fn destroy_request_subject(
+        &mut self,
+        row: i64,
+        at: Timestamp,
+        masked: &MaskedSubject,
+    ) -> Result<bool, StorageError> {
+        let res = sqlx::query(
+            "UPDATE query_request_subjects SET sealed = x'', nonce = x'', wrapped_key = x'', \
+             wrap_nonce = x'', destroyed_at = ?, name_masked = ?, id_masked = ? \
+             WHERE id = ? AND destroyed_at IS NULL",
+        )
+        .bind(at.to_string())
+        .bind(&masked.name)
+        .bind(&masked.id)
+        .bind(row)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Resolves an attempt whose outcome is unknown (or a sent one left without answer):
+    /// the item may run again. `by` is `None` when the reconciliation resolved it. False if
+    /// the attempt was not awaiting its outcome.
+    pub async fn resolve_execution(
+        &mut self,
+        execution: i64,
+        at: Timestamp,
+        by: Option<PersonId>,
+        resolution: &str,
+        note: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        let res = sqlx::query(
+            "UPDATE executions SET resolved_at = ?, resolved_by = ?, resolution = ?, \
+             resolution_note = ? WHERE id = ? AND resolved_at IS NULL \
+             AND outcome IN ('sent', 'unknown')",
+        )
+        .bind(at.to_string())
+        .bind(by.map(PersonId::get))
+        .bind(resolution)
+        .bind(note)
         .bind(execution)
         .execute(&mut *self.tx)
         .await
@@ -940,21 +1079,35 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Records a print; returns its number (1, 2, 3… per result).
+    /// How many prints of `result` were made, read inside this transaction.
+    pub async fn prints_made(&mut self, result: i64) -> Result<i64, StorageError> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM result_prints WHERE result_id = ?")
+                .bind(result)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(|e| self.noted(classify(e)))?;
+        Ok(n)
+    }
+
+    /// Records a print, with the reason given for one beyond the limit; returns its number
+    /// (1, 2, 3… per result).
     pub async fn insert_print(
         &mut self,
         result: i64,
         by: PersonId,
         at: Timestamp,
+        reason: Option<&str>,
     ) -> Result<i64, StorageError> {
         let (n,): (i64,) = sqlx::query_as(
-            "INSERT INTO result_prints (result_id, print_no, printed_by, printed_at) \
+            "INSERT INTO result_prints (result_id, print_no, printed_by, printed_at, reason) \
              VALUES (?1, (SELECT coalesce(max(print_no), 0) + 1 FROM result_prints \
-             WHERE result_id = ?1), ?2, ?3) RETURNING print_no",
+             WHERE result_id = ?1), ?2, ?3, ?4) RETURNING print_no",
         )
         .bind(result)
         .bind(by.get())
         .bind(at.to_string())
+        .bind(reason)
         .fetch_one(&mut *self.tx)
         .await
         .map_err(|e| self.noted(classify(e)))?;
@@ -1094,7 +1247,8 @@ impl WriteTx {
     ) -> Result<Vec<RequestSubjectRow>, StorageError> {
         let rows = sqlx::query(
             "SELECT id, request_id, position, subject_hmac, hmac_key_id, sealed, nonce, \
-             wrapped_key, wrap_nonce, master_key_id, registration_id \
+             wrapped_key, wrap_nonce, master_key_id, registration_id, destroyed_at, \
+             name_masked, id_masked \
              FROM query_request_subjects WHERE request_id = ? ORDER BY position",
         )
         .bind(request)
@@ -1245,14 +1399,132 @@ impl Store {
     ) -> Result<Vec<ExecutionRow>, StorageError> {
         let rows = sqlx::query(
             "SELECT id, registration_id, item, querier_id, mode, request_id, sent_at, result_at, \
-             outcome, failure_code, portal_queried_at, portal_note, paper_case_no \
-             FROM executions WHERE registration_id = ? ORDER BY id",
+             outcome, failure_code, portal_queried_at, portal_note, paper_case_no, resolved_at, \
+             resolution FROM executions WHERE registration_id = ? ORDER BY id",
         )
         .bind(registration.0)
         .fetch_all(&self.reader)
         .await
         .map_err(classify)?;
         rows.iter().map(execution_from).collect()
+    }
+
+    /// The masked forms kept for a Form 2 row whose subject was destroyed (§6), if it was.
+    pub async fn destroyed_subject(
+        &self,
+        id: RegistrationId,
+    ) -> Result<Option<MaskedSubject>, StorageError> {
+        let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT subject_name_masked, subject_id_masked, linked_id_masked FROM registrations \
+             WHERE id = ? AND subject_destroyed_at IS NOT NULL",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(row.map(|(name, nid, linked)| MaskedSubject {
+            name: name.unwrap_or_default(),
+            id: nid.unwrap_or_default(),
+            linked_id: linked,
+        }))
+    }
+
+    /// Form 2 rows dated before `before` whose sealed subject is still held and none of
+    /// whose results is still held (§6: a result keeps its subject readable to its end).
+    pub async fn registration_subjects_held_before(
+        &self,
+        before: RocDate,
+    ) -> Result<Vec<HeldSubject>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.reg_no, r.reg_date, r.subject_sealed AS sealed, \
+             r.subject_nonce AS nonce, r.wrapped_key, r.wrap_nonce, r.master_key_id \
+             FROM registrations r WHERE r.subject_destroyed_at IS NULL AND r.reg_date < ? \
+             AND NOT EXISTS (SELECT 1 FROM results x WHERE x.registration_id = r.id \
+             AND x.destroyed_at IS NULL) ORDER BY r.id",
+        )
+        .bind(before.civil().to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(sealed) = sealed_from(row, "")? else {
+                continue;
+            };
+            out.push(HeldSubject {
+                id: get(row, "id")?,
+                reg_no: get(row, "reg_no")?,
+                date: date(&get::<String>(row, "reg_date")?)?,
+                sealed,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Subjects of Form 3 requests dated before `before`, reviewed (not still waiting), whose
+    /// sealed subject is still held. `reg_no` carries the request number; `id` the row.
+    pub async fn request_subjects_held_before(
+        &self,
+        before: RocDate,
+    ) -> Result<Vec<(HeldSubject, i64)>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT s.id, q.request_no AS reg_no, q.request_date AS reg_date, s.position, \
+             s.sealed, s.nonce, s.wrapped_key, s.wrap_nonce, s.master_key_id \
+             FROM query_request_subjects s JOIN query_requests q ON q.id = s.request_id \
+             WHERE s.destroyed_at IS NULL AND q.state <> 'submitted' AND q.request_date < ? \
+             ORDER BY s.id",
+        )
+        .bind(before.civil().to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(sealed) = sealed_from(row, "")? else {
+                continue;
+            };
+            out.push((
+                HeldSubject {
+                    id: get(row, "id")?,
+                    reg_no: get(row, "reg_no")?,
+                    date: date(&get::<String>(row, "reg_date")?)?,
+                    sealed,
+                },
+                get(row, "position")?,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Every attempt awaiting its outcome (sent or unknown, unresolved), oldest first: what
+    /// the usage-log reconciliation tries to resolve.
+    pub async fn executions_awaiting_outcome(&self) -> Result<Vec<ExecutionRow>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, registration_id, item, querier_id, mode, request_id, sent_at, result_at, \
+             outcome, failure_code, portal_queried_at, portal_note, paper_case_no, resolved_at, \
+             resolution FROM executions WHERE resolved_at IS NULL \
+             AND outcome IN ('sent', 'unknown') ORDER BY id",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(execution_from).collect()
+    }
+
+    /// The platform's outcome for a request id, if its usage log (as imported) has it.
+    pub async fn platform_outcome_of_request(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<String>, StorageError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT outcome FROM platform_usage_records WHERE request_id = ? \
+             ORDER BY at LIMIT 1",
+        )
+        .bind(request_id)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(row.map(|(o,)| o))
     }
 
     /// The result of one item of a registration, if any (sealed content unless destroyed).

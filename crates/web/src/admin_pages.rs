@@ -309,8 +309,15 @@ pub async fn usage_upload(
     Ok(match outcome {
         Ok(r) => {
             page.result = Some(format!(
-                "已匯入 {} 列，新增 {} 筆，先前已匯入 {} 筆 / {} rows, {} added, {} already present",
-                r.rows, r.added, r.already_present, r.rows, r.added, r.already_present
+                "已匯入 {} 列，新增 {} 筆，先前已匯入 {} 筆，釐清結果不明的查詢 {} 筆 / {} rows, {} added, {} already present, {} unknown query outcomes resolved",
+                r.rows,
+                r.added,
+                r.already_present,
+                r.resolved,
+                r.rows,
+                r.added,
+                r.already_present,
+                r.resolved
             ));
             render(&page, &op)
         }

@@ -8,6 +8,7 @@
 pub mod admin_pages;
 pub mod api;
 pub mod auth_pages;
+pub mod catalogue_admin;
 pub mod enrolment;
 pub mod error;
 pub mod i18n;
@@ -100,6 +101,7 @@ impl FromRequestParts<AppState> for Lang {
 pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/service-items"),
     ("get", "/api/v1/legal-bases"),
+    ("post", "/api/v1/catalogue/changes"),
     ("get", "/api/v1/units"),
     ("post", "/api/v1/national-ids/check"),
     ("get", "/api/v1/audit/checkpoint"),
@@ -134,6 +136,10 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/registrations/{no}/decision"),
     ("post", "/api/v1/registrations/{no}/cancel"),
     ("post", "/api/v1/registrations/{no}/execution"),
+    (
+        "post",
+        "/api/v1/registrations/{no}/executions/{item}/statement",
+    ),
     ("get", "/api/v1/registrations/{no}/results/{item}"),
     ("post", "/api/v1/registrations/{no}/results/{item}/print"),
     ("get", "/api/v1/requests"),
@@ -216,6 +222,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/audit/checkpoint", get(api::latest_checkpoint))
         .merge(permission_pages::routes())
         .merge(registration_pages::routes())
+        .merge(catalogue_admin::routes())
         .merge(oversight::routes())
         .merge(demo_routes())
         .merge(enrolment::routes())

@@ -41,6 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/registrations/{no}/decision", post(decide))
         .route("/api/v1/registrations/{no}/cancel", post(cancel))
         .route("/api/v1/registrations/{no}/execution", post(execute))
+        .route(
+            "/api/v1/registrations/{no}/executions/{item}/statement",
+            post(state_outcome),
+        )
         .route("/api/v1/registrations/{no}/results/{item}", get(result))
         .route(
             "/api/v1/registrations/{no}/results/{item}/print",
@@ -75,11 +79,14 @@ pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
         ("post", "/api/v1/registrations/{no}/execution") => {
             "執行查調 execute (connected mode) or record the portal execution (portal mode): {items?, note?, paper_case_no?}"
         }
+        ("post", "/api/v1/registrations/{no}/executions/{item}/statement") => {
+            "查詢者說明結果不明的查詢 the querier's statement on a query whose outcome is unknown (timed out): {statement}; the item may then run again (audited)"
+        }
         ("get", "/api/v1/registrations/{no}/results/{item}") => {
-            "檢視查調結果 view a result (audited, no-store, watermark text included)"
+            "檢視查調結果 view a result (only when `registration.results_api` is on, else 403 `result.api_disabled`; audited as a view, no-store, watermark text included)"
         }
         ("post", "/api/v1/registrations/{no}/results/{item}/print") => {
-            "列印隨文歸檔 numbered print for the case file (audited)"
+            "列印隨文歸檔 numbered print for the case file (audited; `registration.results_api` must be on): {reason?} — beyond `registration.print_limit` prints a reason is required (409 `result.print_limit`)"
         }
         ("get", "/api/v1/requests") => "查調申請（附表3）list: filed by me or addressed to my unit",
         ("post", "/api/v1/requests") => {
@@ -291,6 +298,7 @@ pub async fn registration(
             "linked_id_masked": v.linked_id_masked,
             "items": r.items.iter().map(ServiceItemCode::as_str).collect::<Vec<_>>(),
             "executed_items": r.executed_items.iter().map(ServiceItemCode::as_str).collect::<Vec<_>>(),
+            "awaiting_outcome": r.awaiting_outcome.iter().map(ServiceItemCode::as_str).collect::<Vec<_>>(),
             "legal_basis": r.legal_basis.as_str(),
             "relevance": r.relevance,
             "case_no": r.case_no,
@@ -445,10 +453,44 @@ pub async fn execute(
                 ItemOutcome::NoData { code } => ("no_data", json!({ "code": code })),
                 ItemOutcome::Failed { code, message_zh } =>
                     ("failed", json!({ "code": code, "message": message_zh })),
+                ItemOutcome::Unknown { code, message_zh } =>
+                    ("unknown", json!({ "code": code, "message": message_zh })),
                 ItemOutcome::Recorded => ("recorded", json!({})),
             };
             json!({ "item": i.item.as_str(), "outcome": outcome, "detail": detail })
         }).collect::<Vec<_>>() })
+    })
+}
+
+#[derive(Deserialize)]
+pub struct StatementBody {
+    #[serde(default)]
+    statement: String,
+}
+
+/// §5: the querier's statement resolves an attempt whose outcome is unknown.
+pub async fn state_outcome(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path((no, item)): Path<(String, String)>,
+    Json(body): Json<StatementBody>,
+) -> Result<Response, ApiError> {
+    let no = no_of(&no, &op)?;
+    let item = ServiceItemCode::parse(&item).map_err(|_| bad_no(&op))?;
+    let d = execution::outcome::record_statement(
+        &state.app.desk(),
+        &who.person,
+        no,
+        &item,
+        &body.statement,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(failed(&op))?;
+    answer(d, &op, |()| {
+        json!({ "no": no.to_string(), "item": item.as_str(), "resolved": true })
     })
 }
 
@@ -482,16 +524,19 @@ async fn open(
     who: querywarden_app::auth::SignedIn,
     no: String,
     item: String,
-    print: bool,
+    print: Option<Option<String>>,
 ) -> Result<Response, ApiError> {
     let no = no_of(&no, &op)?;
     let item = ServiceItemCode::parse(&item).map_err(|_| bad_no(&op))?;
     let desk = state.app.desk();
     let now = Timestamp::now();
-    let d = if print {
-        execution::print_result(&desk, &who.person, no, &item, now, &op.0).await
+    // §6 ¶2: whole records through the API only where the deployment allows it (the use
+    // case checks `registration.results_api` and audits every call).
+    let d = if let Some(reason) = &print {
+        execution::print_result_via_api(&desk, &who.person, no, &item, reason.as_deref(), now, &op.0)
+            .await
     } else {
-        execution::view_result(&desk, &who.person, no, &item, now, &op.0).await
+        execution::view_result_via_api(&desk, &who.person, no, &item, now, &op.0).await
     }
     .map_err(failed(&op))?;
     answer(d, &op, |v| result_json(&v))
@@ -503,7 +548,7 @@ pub async fn result(
     ApiSession(who): ApiSession,
     Path((no, item)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    open(state, op, who, no, item, false).await
+    open(state, op, who, no, item, None).await
 }
 
 pub async fn print(
@@ -511,8 +556,17 @@ pub async fn print(
     op: OperationId,
     ApiSession(who): ApiSession,
     Path((no, item)): Path<(String, String)>,
+    body: Option<Json<PrintBody>>,
 ) -> Result<Response, ApiError> {
-    open(state, op, who, no, item, true).await
+    let reason = body.and_then(|Json(b)| b.reason);
+    open(state, op, who, no, item, Some(reason)).await
+}
+
+/// A print beyond the limit says why (§6 ¶2).
+#[derive(Deserialize, Default)]
+pub struct PrintBody {
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 pub async fn requests(

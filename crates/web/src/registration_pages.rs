@@ -81,6 +81,10 @@ pub fn routes() -> Router<AppState> {
             "/registrations/{no}/results/{item}/prints-destroyed",
             post(confirm_prints),
         )
+        .route(
+            "/registrations/{no}/executions/{item}/statement",
+            post(state_outcome),
+        )
         .route("/requests", get(requests).post(request_submit))
         .route("/requests/new", get(request_form))
         .route("/requests/{no}", get(request_page))
@@ -240,7 +244,11 @@ pub(crate) fn denied_status(d: &Denied) -> StatusCode {
     match d {
         Denied::NotFound => StatusCode::NOT_FOUND,
         Denied::ResultDestroyed => StatusCode::GONE,
+        Denied::SubjectDestroyed => StatusCode::GONE,
+        Denied::ResultsApiOff => StatusCode::FORBIDDEN,
+        Denied::PrintLimit { .. } => StatusCode::CONFLICT,
         Denied::Policy(_) => StatusCode::CONFLICT,
+        Denied::NothingAwaiting(_) => StatusCode::CONFLICT,
         Denied::Registration(e) => match e.code() {
             "registration.not_allowed"
             | "approval.not_supervisor"
@@ -301,6 +309,9 @@ fn notice_text(q: &NoticeQuery, m: &Messages) -> Option<String> {
         "rejected" => "reg-notice-rejected",
         "cancelled" => "reg-notice-cancelled",
         "executed" => "reg-notice-executed",
+        "execution_failed" => "reg-notice-execution-failed",
+        "outcome_unknown" => "reg-notice-outcome-unknown",
+        "stated" => "reg-notice-stated",
         "prints" => "reg-notice-prints",
         "filed" => "req-notice-filed",
         "accepted" => "req-notice-accepted",
@@ -796,8 +807,13 @@ async fn registration_response(
         .is_ok();
     let approved_live =
         matches!(r.state, RegistrationState::Approved { valid_until, .. } if now < valid_until);
-    let remaining: BTreeSet<ServiceItemCode> =
-        r.items.difference(&r.executed_items).cloned().collect();
+    // Items that may run now: not executed, and not awaiting an earlier attempt's outcome.
+    let remaining: BTreeSet<ServiceItemCode> = r
+        .items
+        .iter()
+        .filter(|i| !r.executed_items.contains(*i) && !r.awaiting_outcome.contains(*i))
+        .cloned()
+        .collect();
     let is_querier = r.parties.querier == who.person.id;
     let connected = state.app.config().bli.mode == BliMode::Connected;
     let (state_detail, approver) = match &r.state {
@@ -892,14 +908,23 @@ async fn registration_response(
                     ExecutionMode::Portal => "reg-mode-portal",
                 }),
                 sent_at: format_taipei_datetime(e.sent_at),
-                outcome: m.get(match e.outcome {
-                    ExecutionOutcome::Sent => "reg-exec-sent",
-                    ExecutionOutcome::Received => "reg-exec-received",
-                    ExecutionOutcome::Failed => "reg-exec-failed",
-                    ExecutionOutcome::Recorded => "reg-exec-recorded",
+                outcome: m.get(match (e.outcome, e.resolved_at.is_some()) {
+                    (ExecutionOutcome::Sent | ExecutionOutcome::Unknown, true) => {
+                        "reg-exec-resolved"
+                    }
+                    (ExecutionOutcome::Sent, false) => "reg-exec-sent",
+                    (ExecutionOutcome::Received, _) => "reg-exec-received",
+                    (ExecutionOutcome::Failed, _) => "reg-exec-failed",
+                    (ExecutionOutcome::Recorded, _) => "reg-exec-recorded",
+                    (ExecutionOutcome::Unknown, false) => "reg-exec-unknown",
                 }),
+                item_code: e.item.as_str().to_string(),
+                // §5: the querier's statement resolves an attempt whose outcome is unknown.
+                can_state: is_querier
+                    && execution::outcome::awaits_resolution(e, now),
                 note: [
                     e.failure_code.clone(),
+                    e.resolution.clone(),
                     e.portal_note.clone(),
                     e.paper_case_no.clone(),
                 ]
@@ -1175,7 +1200,67 @@ pub async fn execute(
     }
     .map_err(&fail)?;
     match decided {
-        Ok(_) => Ok(Redirect::to(&format!("/registrations/{no}?notice=executed")).into_response()),
+        Ok(report) => {
+            // A failed or unknown item is said so, not announced as executed.
+            let notice = if report
+                .items
+                .iter()
+                .any(|i| matches!(i.outcome, execution::ItemOutcome::Unknown { .. }))
+            {
+                "outcome_unknown"
+            } else if report
+                .items
+                .iter()
+                .any(|i| matches!(i.outcome, execution::ItemOutcome::Failed { .. }))
+            {
+                "execution_failed"
+            } else {
+                "executed"
+            };
+            Ok(Redirect::to(&format!("/registrations/{no}?notice={notice}")).into_response())
+        }
+        Err(d) => registration_response(&state, m, &op, &who, no, None, Some(&d), None).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StatementForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    statement: String,
+}
+
+/// §5: the querier's statement on an attempt whose outcome is unknown; the item may then run
+/// again.
+pub async fn state_outcome(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path((no, item)): Path<(String, String)>,
+    Form(form): Form<StatementForm>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let (Some(no), Some(item)) = (parse_no(&no), parse_item(&item)) else {
+        return Ok(not_found(m, &op, "/registrations"));
+    };
+    let fail = internal(&m, &op, "/registrations");
+    match execution::outcome::record_statement(
+        &state.app.desk(),
+        &who.person,
+        no,
+        &item,
+        &form.statement,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(fail)?
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/registrations/{no}?notice=stated")).into_response()),
         Err(d) => registration_response(&state, m, &op, &who, no, None, Some(&d), None).await,
     }
 }
@@ -1335,7 +1420,7 @@ async fn open_result(
     who: querywarden_app::auth::SignedIn,
     no: String,
     item: String,
-    print: bool,
+    print: Option<Option<String>>,
 ) -> Result<Response, PageError> {
     let (Some(no), Some(item)) = (parse_no(&no), parse_item(&item)) else {
         return Ok(not_found(m, &op, "/registrations"));
@@ -1344,8 +1429,17 @@ async fn open_result(
     let fail = internal(&m, &op, &path);
     let desk = state.app.desk();
     let now = Timestamp::now();
-    let decided = if print {
-        execution::print_result(&desk, &who.person, no, &item, now, &op.0).await
+    let decided = if let Some(reason) = &print {
+        execution::print_result_with_reason(
+            &desk,
+            &who.person,
+            no,
+            &item,
+            reason.as_deref(),
+            now,
+            &op.0,
+        )
+        .await
     } else {
         execution::view_result(&desk, &who.person, no, &item, now, &op.0).await
     }
@@ -1354,7 +1448,7 @@ async fn open_result(
         Ok(v) => {
             let names = Names::load(&state).await.map_err(&fail)?;
             let mut page = result_page(&state, m, &who, &v, &names);
-            if print {
+            if print.is_some() {
                 // Seal the trail up to and including this print, and print the checkpoint.
                 state.app.checkpoint_if_due(true).await.map_err(&fail)?;
                 page.checkpoint = state
@@ -1380,7 +1474,7 @@ pub async fn view_result(
     PageSession(who): PageSession,
     Path((no, item)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    open_result(state, m, op, who, no, item, false).await
+    open_result(state, m, op, who, no, item, None).await
 }
 
 /// §6: a numbered print for the case file (audited), shown with the print number in the
@@ -1391,12 +1485,21 @@ pub async fn print_result(
     op: OperationId,
     PageSession(who): PageSession,
     Path((no, item)): Path<(String, String)>,
-    Form(form): Form<CsrfForm>,
+    Form(form): Form<PrintForm>,
 ) -> Result<Response, PageError> {
     if !who.csrf_ok(&form.csrf) {
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
-    open_result(state, m, op, who, no, item, true).await
+    open_result(state, m, op, who, no, item, Some(opt(&form.reason))).await
+}
+
+/// The print button's form: the CSRF token and, beyond the print limit, the reason (§6 ¶2).
+#[derive(Deserialize)]
+pub struct PrintForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
 }
 
 #[derive(Deserialize)]

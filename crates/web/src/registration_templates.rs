@@ -146,6 +146,10 @@ pub struct ExecutionLine {
     pub sent_at: String,
     pub outcome: String,
     pub note: String,
+    /// The item's code, for the statement form's address.
+    pub item_code: String,
+    /// The viewer is the querier and the attempt awaits its outcome (§5).
+    pub can_state: bool,
 }
 
 /// A result's metadata on the registration page.

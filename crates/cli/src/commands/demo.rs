@@ -35,6 +35,24 @@ pub struct DemoArgs {
     /// so the ethics office's alerts can be tried
     #[arg(long)]
     pub restricted_list: Option<PathBuf>,
+    /// 模擬器回應 500 的比例 / share of simulator queries answered with HTTP 500 (a definite
+    /// failure: the item stays open for another attempt)
+    #[arg(long, default_value_t = 0.0)]
+    pub simulator_error_rate: f64,
+    /// 模擬器不回應的比例 / share of simulator queries that hang (a timeout: outcome unknown
+    /// until stated or reconciled)
+    #[arg(long, default_value_t = 0.0)]
+    pub simulator_timeout_rate: f64,
+    /// 模擬器每次查詢的延遲（毫秒）/ simulator latency per query in ms
+    #[arg(long, default_value_t = 0)]
+    pub simulator_latency_ms: u64,
+    /// 故障注入的亂數種子 / seed of the simulator's fault draws
+    #[arg(long, default_value_t = 0)]
+    pub simulator_seed: u64,
+    /// 等候勞保局回應的時限（毫秒）/ how long to wait for BLI's answer (`bli.read_timeout_ms`),
+    /// so a timeout can be seen without waiting long
+    #[arg(long)]
+    pub bli_read_timeout_ms: Option<u64>,
 }
 
 /// `--bli-mode`: the two execution modes of issue 8 item 5 (`bli.mode`).
@@ -48,7 +66,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let sim_listener = tokio::net::TcpListener::bind(args.simulator_listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.simulator_listen))?;
-    let simulator = super::simulator::spawn_default(sim_listener).await?;
+    for (name, rate) in [
+        ("--simulator-error-rate", args.simulator_error_rate),
+        ("--simulator-timeout-rate", args.simulator_timeout_rate),
+    ] {
+        if !(0.0..=1.0).contains(&rate) {
+            anyhow::bail!("{name}: 須介於 0 與 1 之間 / must be between 0 and 1");
+        }
+    }
+    let sim_config = querywarden_bli::simulator::SimulatorConfig {
+        error_rate: args.simulator_error_rate,
+        timeout_rate: args.simulator_timeout_rate,
+        latency_ms_min: args.simulator_latency_ms,
+        latency_ms_max: args.simulator_latency_ms,
+        seed: args.simulator_seed,
+        ..Default::default()
+    };
+    let simulator = querywarden_bli::simulator::spawn(sim_config, sim_listener).await?;
     let sim = simulator.addr();
     let mut raw = RawConfig::default();
     raw.server.listen = args.listen.to_string();
@@ -64,6 +98,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     raw.permission.deputy_administrator = Some("li.guowei".into());
     raw.scim.token_sha256 = Some(DEMO_SCIM_TOKEN_SHA256.into());
     raw.registration.restricted_list = args.restricted_list.clone();
+    if let Some(ms) = args.bli_read_timeout_ms {
+        raw.bli.read_timeout_ms = ms;
+    }
     // The demo CA and a card per demo person, made once and reused (RSA keys take a moment).
     let trust = querywarden_app::demo_cards::ensure_demo_ca(&args.data, jiff::Timestamp::now())?;
     raw.auth.trust_anchors = Some(trust.anchors);

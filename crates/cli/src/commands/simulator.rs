@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
-use querywarden_bli::simulator::{self, SimulatorConfig, SimulatorHandle};
+use querywarden_bli::simulator::{self, SimulatorConfig};
 
 #[derive(Debug, Args)]
 pub struct SimulatorArgs {
@@ -62,12 +62,6 @@ impl SimulatorArgs {
             ..SimulatorConfig::default()
         })
     }
-}
-
-/// Starts the simulator with default settings on `listener` in the background (the demo's
-/// in-process upstream). Dropping the handle stops it.
-pub async fn spawn_default(listener: tokio::net::TcpListener) -> anyhow::Result<SimulatorHandle> {
-    Ok(simulator::spawn(SimulatorConfig::default(), listener).await?)
 }
 
 pub async fn run(args: SimulatorArgs) -> anyhow::Result<ExitCode> {

@@ -94,3 +94,21 @@ bind-title = Citizen certificate binding
 bind-intro = Once a Form 1 application is approved, the permission administrator binds the applicant's citizen certificate to their account; on card renewal the new card is bound, the old one stops working and its sessions end. The certificate must come from a trusted CA, be valid, and carry the staff member's name and last four ID digits.
 bind-file = Certificate file (PEM or DER)
 bind-submit = Bind
+
+# The catalogue maintained by the permission administrator (§7; Form 1 "other")
+nav-catalogue-admin = Catalogue upkeep
+catalogue-admin-title = Service items and legal bases: upkeep
+catalogue-admin-intro = The permission administrator adds, renames or retires service items and legal bases. A retired entry stays in the catalogue: existing grants and registrations still show it, but new applications and registrations cannot use it. Every change is on the audit trail.
+catalogue-admin-changed = Catalogue updated.
+catalogue-admin-bad-op = Unknown catalogue operation
+catalogue-admin-state = State
+catalogue-admin-active = In use
+catalogue-admin-retired = Retired
+catalogue-admin-retire = Retire
+catalogue-admin-op = Operation
+catalogue-admin-add = Add
+catalogue-admin-rename = Rename
+catalogue-admin-name-zh = Name (Chinese)
+catalogue-admin-name-en = Name (English)
+catalogue-admin-kind = Case type
+catalogue-admin-submit = Submit

@@ -212,3 +212,14 @@ result-checkpoint = Signed audit checkpoint (at printing)
 reg-companion-basis = Welfare law cited with it (when the basis is the Personal Data Protection Act)
 reg-companion-basis-note = The Personal Data Protection Act cannot stand alone: cite the social-welfare law it serves.
 reg-no-case-reason = Why there is no case number (required without one)
+
+# §5 when the upstream fails; §6 custody (retention, prints)
+reg-exec-unknown = Sent, outcome unknown (timed out); awaiting a statement
+reg-exec-resolved = Outcome unknown, resolved; may run again
+reg-notice-execution-failed = BLI did not process the query (connection failed or an error answer); the item may be run again while the approval is valid.
+reg-notice-outcome-unknown = BLI did not answer in time, so whether the query arrived is unknown; state what happened below, or wait for the usage-log reconciliation, before running it again.
+reg-notice-stated = Statement recorded; the item may be run again.
+reg-statement = Statement
+reg-statement-hint = If neither the portal nor BLI shows a result for this query, say what happened; once recorded the item may be run again while the approval is valid.
+reg-statement-submit = Record the statement
+result-print-reason = Reason for another copy (required beyond the print limit)

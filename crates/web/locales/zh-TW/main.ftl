@@ -94,3 +94,21 @@ bind-title = 自然人憑證綁定
 bind-intro = 權限申請（附表 1）核准後，由權限管理者將申請人的自然人憑證綁定至其帳號；換發新卡時重新綁定，舊卡即失效並結束其登入中的工作階段。憑證須由信任的憑證機構簽發、在有效期間內，且姓名與身分證末四碼須與人事資料相符。
 bind-file = 憑證檔（PEM 或 DER）
 bind-submit = 綁定
+
+# The catalogue maintained by the permission administrator (§7; Form 1 其他)
+nav-catalogue-admin = 目錄維護
+catalogue-admin-title = 查調項目與法令依據目錄維護
+catalogue-admin-intro = 權限管理者可新增、更名或停用查調項目與法令依據；停用的項目保留於目錄，既有的權限與登記仍顯示，但不能再用於新的申請或登記。每次變更都記入稽核軌跡。
+catalogue-admin-changed = 目錄已更新。
+catalogue-admin-bad-op = 不明的目錄操作
+catalogue-admin-state = 狀態
+catalogue-admin-active = 使用中
+catalogue-admin-retired = 已停用
+catalogue-admin-retire = 停用
+catalogue-admin-op = 操作
+catalogue-admin-add = 新增
+catalogue-admin-rename = 更名
+catalogue-admin-name-zh = 中文名稱
+catalogue-admin-name-en = 英文名稱
+catalogue-admin-kind = 案件類型
+catalogue-admin-submit = 送出

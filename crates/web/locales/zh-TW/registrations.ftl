@@ -212,3 +212,14 @@ result-checkpoint = 稽核軌跡簽章查核點（列印時）
 reg-companion-basis = 併列之社會福利法規（法令依據為個人資料保護法時）
 reg-companion-basis-note = 個人資料保護法不能單獨作為依據，須併列所執行的社會福利法規。
 reg-no-case-reason = 無案號理由（未填案號時必填）
+
+# §5 when the upstream fails; §6 custody (retention, prints)
+reg-exec-unknown = 已送出，結果不明（逾時），待說明
+reg-exec-resolved = 結果不明，已說明，可再查
+reg-notice-execution-failed = 勞保局未處理此次查詢（連線失敗或錯誤回應），項目仍可於核准有效期間內再查。
+reg-notice-outcome-unknown = 勞保局未在時限內回應，無法確定查詢是否已送達；請於下方說明情形，或待平臺使用紀錄勾稽後再查。
+reg-notice-stated = 已記錄說明，此項目可再查。
+reg-statement = 說明
+reg-statement-hint = 若入口網站或勞保局未有此次查詢的結果，請說明情形；記錄後此項目可於核准有效期間內再查。
+reg-statement-submit = 記錄說明
+result-print-reason = 再印理由（超過列印份數上限時必填）

@@ -1,0 +1,229 @@
+//! When BLI fails (§5), over HTTP against the real binary with the demo's simulator injecting
+//! faults (`demo --simulator-error-rate`, `--simulator-timeout-rate`, `--simulator-seed`): a
+//! definite failure (an error answer) leaves the item open and a retry within the approval
+//! gets the result; a timeout leaves the outcome unknown, a retry is refused until the
+//! querier's statement resolves it, and then the item runs again.
+//!
+//! The simulator's fault draws are deterministic per seed and query order: with seed 5 the
+//! first query draws 0.387 and the second 0.842, so at a rate of 0.5 the first fails and the
+//! second is answered.
+
+use super::registrations_http::{Browser, location};
+use super::support::{reqwest::rt, spawn_demo_fast_with};
+
+/// lin registers one item for herself and chen approves; returns the number.
+async fn approved(lin: &Browser, chen: &Browser, subject: &str) -> String {
+    let r = lin
+        .post(
+            "/registrations",
+            &[
+                ("subject_name", "王大同"),
+                ("subject_id", subject),
+                ("items", "C0101"),
+                ("legal_basis", "social-assistance-44-3-1"),
+                (
+                    "relevance",
+                    "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
+                ),
+                ("case_no", "115社助字第12號"),
+                ("needer", ""),
+                ("querier", ""),
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let no = location(&r)
+        .trim_start_matches("/registrations/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = chen
+        .post(
+            &format!("/registrations/{no}/approve"),
+            &[("comment", "同意")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    no
+}
+
+#[test]
+fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast_with(
+        &dir.path().join("data"),
+        &["--simulator-error-rate", "0.5", "--simulator-seed", "5"],
+    );
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+        let no = approved(&lin, &chen, "F131104093").await;
+        // The page says the query was not processed and may be run again.
+        let r = lin
+            .post(&format!("/registrations/{no}/execute"), &[], true)
+            .await;
+        assert_eq!(r.status(), 303);
+        assert!(
+            location(&r).ends_with("notice=execution_failed"),
+            "{}",
+            location(&r)
+        );
+        let page = lin
+            .get(&format!("/registrations/{no}?notice=execution_failed"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("項目仍可於核准有效期間內再查"), "{page}");
+        assert!(page.contains("查詢失敗") && page.contains("bli.refused"));
+        let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
+        assert_eq!(j["executed_items"], serde_json::json!([]));
+        assert_eq!(j["awaiting_outcome"], serde_json::json!([]));
+        // The retry, through the API, is answered.
+        let r = lin
+            .api_post(
+                &format!("/api/v1/registrations/{no}/execution"),
+                serde_json::json!({ "items": ["C0101"] }),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let j: serde_json::Value = r.json().await.unwrap();
+        let outcome = j["items"][0]["outcome"].as_str().unwrap();
+        assert!(["received", "no_data"].contains(&outcome), "{j}");
+        // And now it is used up, by the page and the API alike.
+        let r = lin
+            .api_post(
+                &format!("/api/v1/registrations/{no}/execution"),
+                serde_json::json!({ "items": ["C0101"] }),
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "policy.already_executed"
+        );
+        let r = lin
+            .post(
+                &format!("/registrations/{no}/execute"),
+                &[("items", "C0101")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("policy.already_executed"));
+    });
+}
+
+#[test]
+fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast_with(
+        &dir.path().join("data"),
+        &[
+            "--simulator-timeout-rate",
+            "0.5",
+            "--simulator-seed",
+            "5",
+            "--bli-read-timeout-ms",
+            "1500",
+        ],
+    );
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+        let no = approved(&lin, &chen, "F131104093").await;
+        let r = lin
+            .post(&format!("/registrations/{no}/execute"), &[], true)
+            .await;
+        assert_eq!(r.status(), 303);
+        assert!(location(&r).ends_with("notice=outcome_unknown"));
+        let page = lin
+            .get(&format!("/registrations/{no}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("已送出，結果不明"), "{page}");
+        assert!(page.contains("id=\"statement-C0101\""), "{page}");
+        let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
+        assert_eq!(j["awaiting_outcome"], serde_json::json!(["C0101"]));
+        // The retry is refused, page and API alike, with the same code.
+        let r = lin
+            .post(
+                &format!("/registrations/{no}/execute"),
+                &[("items", "C0101")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("policy.outcome_unknown"));
+        let r = lin
+            .api_post(
+                &format!("/api/v1/registrations/{no}/execution"),
+                serde_json::json!({ "items": ["C0101"] }),
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "policy.outcome_unknown"
+        );
+        // The supervisor cannot state for the querier; an empty statement is refused.
+        let r = chen
+            .api_post(
+                &format!("/api/v1/registrations/{no}/executions/C0101/statement"),
+                serde_json::json!({ "statement": "未收到結果" }),
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        let r = lin
+            .post(
+                &format!("/registrations/{no}/executions/C0101/statement"),
+                &[("statement", "  ")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("execution.statement"));
+        // The querier's statement on the page resolves it.
+        let r = lin
+            .post(
+                &format!("/registrations/{no}/executions/C0101/statement"),
+                &[("statement", "畫面逾時，入口網站查無此次查詢結果")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        assert!(location(&r).ends_with("notice=stated"));
+        let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
+        assert_eq!(j["awaiting_outcome"], serde_json::json!([]));
+        // A second statement finds nothing waiting.
+        let r = lin
+            .api_post(
+                &format!("/api/v1/registrations/{no}/executions/C0101/statement"),
+                serde_json::json!({ "statement": "再次說明" }),
+            )
+            .await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "execution.nothing_awaiting"
+        );
+        // The item runs again and is answered.
+        let r = lin
+            .api_post(
+                &format!("/api/v1/registrations/{no}/execution"),
+                serde_json::json!({ "items": ["C0101"] }),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let j: serde_json::Value = r.json().await.unwrap();
+        let outcome = j["items"][0]["outcome"].as_str().unwrap();
+        assert!(["received", "no_data"].contains(&outcome), "{j}");
+    });
+}
