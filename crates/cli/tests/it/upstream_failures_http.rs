@@ -115,6 +115,46 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
             .await;
         assert_eq!(r.status(), 409);
         assert!(r.text().await.unwrap().contains("policy.already_executed"));
+
+        // §6 ¶2 on the same result: whole records are not handed out by the API unless the
+        // deployment turns it on (`registration.results_api`), by view or by print.
+        let r = lin
+            .get(&format!("/api/v1/registrations/{no}/results/C0101"))
+            .await;
+        assert_eq!(r.status(), 403);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "result.api_disabled"
+        );
+        let r = lin
+            .api_post(
+                &format!("/api/v1/registrations/{no}/results/C0101/print"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        // The page prints once; a second copy needs a reason, then carries its number.
+        let print = |reason: &'static str| {
+            let lin = &lin;
+            let no = no.clone();
+            async move {
+                lin.post(
+                    &format!("/registrations/{no}/results/C0101/print"),
+                    &[("reason", reason)],
+                    true,
+                )
+                .await
+            }
+        };
+        let r = print("").await;
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("列印第 1 份"));
+        let r = print("").await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("result.print_limit"));
+        let r = print("原件併案送會計室，另印一份歸檔").await;
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("列印第 2 份"));
     });
 }
 

@@ -1,0 +1,72 @@
+//! The catalogue maintained in the app (MISSION.md "the catalogue is data"; Form 1 其他), over
+//! HTTP against the real binary: the permission administrator adds and retires an item through
+//! the page and the API; anyone else is refused by both with the same code; a retired item
+//! stays listed but is no longer offered for new registrations.
+
+use super::registrations_http::{Browser, location};
+use super::support::{reqwest::rt, spawn_demo_fast};
+
+#[test]
+fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let wu = Browser::sign_in(&url, "wu.zhiming").await;
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        // The administrator adds an item on the page.
+        let r = wu
+            .post(
+                "/admin/catalogue",
+                &[
+                    ("op", "add_item"),
+                    ("code", "X0901"),
+                    ("name_zh", "其他：就業保險給付"),
+                    ("name_en", "other: employment insurance benefits"),
+                ],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(location(&r), "/admin/catalogue?notice=changed");
+        let page = wu.get("/admin/catalogue").await.text().await.unwrap();
+        assert!(page.contains("X0901") && page.contains("其他：就業保險給付"));
+        // Someone else: refused by the page and the API with the same code.
+        let r = lin
+            .post(
+                "/admin/catalogue",
+                &[("op", "retire_item"), ("code", "C0101")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        assert!(r.text().await.unwrap().contains("catalogue.not_administrator"));
+        let r = lin
+            .api_post(
+                "/api/v1/catalogue/changes",
+                serde_json::json!({ "op": "retire_item", "code": "C0101" }),
+            )
+            .await;
+        assert_eq!(r.status(), 403);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "catalogue.not_administrator"
+        );
+        // The administrator retires it through the API; twice is refused.
+        let retire = serde_json::json!({ "op": "retire_item", "code": "B0401" });
+        let r = wu.api_post("/api/v1/catalogue/changes", retire.clone()).await;
+        assert_eq!(r.status(), 200);
+        let r = wu.api_post("/api/v1/catalogue/changes", retire).await;
+        assert_eq!(r.status(), 409);
+        assert_eq!(
+            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+            "catalogue.retired"
+        );
+        // Still listed (old records name it), no longer offered to lin for a new registration.
+        let items = wu.api_get("/api/v1/service-items").await;
+        assert!(items.to_string().contains("B0401"), "{items}");
+        let form = lin.get("/registrations/new").await.text().await.unwrap();
+        assert!(form.contains("value=\"C0101\""), "{form}");
+        assert!(!form.contains("value=\"B0401\""), "a retired item is offered");
+    });
+}
