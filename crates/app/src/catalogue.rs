@@ -72,9 +72,9 @@ impl CatalogueChange {
 
     fn key(&self) -> &str {
         match self {
-            Self::AddItem { code, .. } | Self::RenameItem { code, .. } | Self::RetireItem { code } => {
-                code
-            }
+            Self::AddItem { code, .. }
+            | Self::RenameItem { code, .. }
+            | Self::RetireItem { code } => code,
             Self::AddBasis { id, .. } | Self::RenameBasis { id, .. } | Self::RetireBasis { id } => {
                 id
             }
@@ -117,10 +117,14 @@ impl CatalogueRefusal {
                 "only the permission administrator maintains the catalogue (§7)".into()
             }
             Self::Invalid(e) => e.message_en(),
-            Self::Text => "names and texts must be 1 to 200 characters, no control characters".into(),
+            Self::Text => {
+                "names and texts must be 1 to 200 characters, no control characters".into()
+            }
             Self::Exists => "the catalogue already has this code; rename it instead".into(),
             Self::NotFound => "the catalogue has no such code".into(),
-            Self::Retired => "this entry is retired; it stays only so old records can name it".into(),
+            Self::Retired => {
+                "this entry is retired; it stays only so old records can name it".into()
+            }
         }
     }
 }
@@ -294,7 +298,11 @@ pub async fn change(
         )
         .detail("op", change.op());
     let decided = if who.has_role(Role::PermissionAdministrator) {
-        plan(change, &store.service_items().await?, &store.legal_bases().await?)
+        plan(
+            change,
+            &store.service_items().await?,
+            &store.legal_bases().await?,
+        )
     } else {
         Err(CatalogueRefusal::NotAdministrator)
     };
@@ -375,7 +383,10 @@ mod tests {
             Err(CatalogueRefusal::NotAdministrator)
         );
         assert!(store.service_items().await.unwrap().len() == 9);
-        change(&store, &admin, &add, now, "r").await.unwrap().unwrap();
+        change(&store, &admin, &add, now, "r")
+            .await
+            .unwrap()
+            .unwrap();
         let items = store.service_items().await.unwrap();
         let x = items.iter().find(|i| i.code.as_str() == "X0901").unwrap();
         assert!(x.active && x.name_zh == "其他：就業保險給付");
@@ -408,11 +419,17 @@ mod tests {
             name_zh: "其他：就業保險給付資料".into(),
             name_en: "other: employment insurance benefit records".into(),
         };
-        change(&store, &admin, &rename, now, "r").await.unwrap().unwrap();
+        change(&store, &admin, &rename, now, "r")
+            .await
+            .unwrap()
+            .unwrap();
         let retire = CatalogueChange::RetireItem {
             code: "X0901".into(),
         };
-        change(&store, &admin, &retire, now, "r").await.unwrap().unwrap();
+        change(&store, &admin, &retire, now, "r")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             codes(change(&store, &admin, &retire, now, "r").await.unwrap()),
             "catalogue.retired"
@@ -429,13 +446,22 @@ mod tests {
             summary_zh: "市府得洽請相關機關提供資料".into(),
             kind: "explicit_data_request".into(),
         };
-        change(&store, &admin, &basis, now, "r").await.unwrap().unwrap();
+        change(&store, &admin, &basis, now, "r")
+            .await
+            .unwrap()
+            .unwrap();
         let retire = CatalogueChange::RetireBasis {
             id: "kaohsiung-welfare-9-1".into(),
         };
-        change(&store, &admin, &retire, now, "r").await.unwrap().unwrap();
+        change(&store, &admin, &retire, now, "r")
+            .await
+            .unwrap()
+            .unwrap();
         let b = store.legal_bases().await.unwrap();
-        let b = b.iter().find(|b| b.id.as_str() == "kaohsiung-welfare-9-1").unwrap();
+        let b = b
+            .iter()
+            .find(|b| b.id.as_str() == "kaohsiung-welfare-9-1")
+            .unwrap();
         assert!(!b.active && b.kind == "explicit_data_request");
         let outcomes = changed(&store).await;
         assert_eq!(outcomes.iter().filter(|o| *o == "succeeded").count(), 5);
@@ -473,11 +499,20 @@ mod tests {
         let grants = StoreGrants::new(store.clone());
         let c0101 = ServiceItemCode::parse("C0101").unwrap();
         let today = taipei_date(now);
-        assert!(grants.active_items(lin.id, today).await.unwrap().contains(&c0101));
+        assert!(
+            grants
+                .active_items(lin.id, today)
+                .await
+                .unwrap()
+                .contains(&c0101)
+        );
         let retire = CatalogueChange::RetireItem {
             code: "C0101".into(),
         };
-        change(&store, &admin, &retire, now, "r").await.unwrap().unwrap();
+        change(&store, &admin, &retire, now, "r")
+            .await
+            .unwrap()
+            .unwrap();
         let active = grants.active_items(lin.id, today).await.unwrap();
         assert!(!active.contains(&c0101) && !active.is_empty());
         // The grant itself is still on record (and displayed).

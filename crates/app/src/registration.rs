@@ -1729,10 +1729,7 @@ pub async fn inbox<G: GrantSource>(
     for r in &mine {
         let live =
             matches!(r.state, RegistrationState::Approved { valid_until, .. } if now < valid_until);
-        if live
-            && r.parties.querier == person.id
-            && !runnable_items(r).is_empty()
-        {
+        if live && r.parties.querier == person.id && !runnable_items(r).is_empty() {
             out.to_execute.push(summary(r));
         }
         if r.parties.querier == person.id {

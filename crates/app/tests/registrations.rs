@@ -1045,7 +1045,13 @@ async fn an_error_answer_is_recorded_as_failed_and_leaves_the_item_open() {
     for attempt in 1..=2 {
         let report = w.execute("lin.meiling", no, t0()).await.unwrap();
         assert!(
-            matches!(report.items[0].outcome, ItemOutcome::Failed { code: "bli.refused", .. }),
+            matches!(
+                report.items[0].outcome,
+                ItemOutcome::Failed {
+                    code: "bli.refused",
+                    ..
+                }
+            ),
             "{report:?}"
         );
         let r = w.store.registration_by_no(no).await.unwrap().unwrap();
@@ -1136,7 +1142,13 @@ async fn a_refused_connection_then_a_retry_within_the_approval_gets_the_result()
     );
     let first = run_with(&w, &c, no, t0()).await.unwrap();
     assert!(
-        matches!(first.items[0].outcome, ItemOutcome::Failed { code: "bli.unavailable", .. }),
+        matches!(
+            first.items[0].outcome,
+            ItemOutcome::Failed {
+                code: "bli.unavailable",
+                ..
+            }
+        ),
         "{first:?}"
     );
     assert!(w.sim.usage_log().entries().is_empty());
@@ -1182,14 +1194,21 @@ async fn a_refused_connection_then_a_retry_within_the_approval_gets_the_result()
     );
     run_with(&w, &c, no2, t0()).await.unwrap();
     let late = t0() + SignedDuration::from_hours(24 * 365);
-    assert_eq!(code(run_with(&w, &c, no2, late).await), "policy.approval_expired");
+    assert_eq!(
+        code(run_with(&w, &c, no2, late).await),
+        "policy.approval_expired"
+    );
 }
 
 #[tokio::test]
 async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_again() {
     let w = World::new().await;
     let no = w
-        .approved(&nid(34), &["C0101", "B0101"], "身心障礙者生活補助，核對收入")
+        .approved(
+            &nid(34),
+            &["C0101", "B0101"],
+            "身心障礙者生活補助，核對收入",
+        )
         .await;
     let c = Scripted::new(&w.bli, vec![Step::After(ConnectorError::Timeout)]);
     let only = |its: &[&str]| items(its);
@@ -1206,7 +1225,13 @@ async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_aga
     .unwrap()
     .unwrap();
     assert!(
-        matches!(first.items[0].outcome, ItemOutcome::Unknown { code: "bli.timeout", .. }),
+        matches!(
+            first.items[0].outcome,
+            ItemOutcome::Unknown {
+                code: "bli.timeout",
+                ..
+            }
+        ),
         "{first:?}"
     );
     assert_eq!(w.audit("query.outcome.unknown").await.len(), 1);
@@ -1381,7 +1406,11 @@ async fn twenty_concurrent_executions_of_one_item_give_exactly_one_success() {
         });
     }
     let results = runs.join_all().await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
     for r in &results {
         // Refused while the winner is out (sent) or after it came back (executed).
         if let Err(code) = r {
@@ -2847,12 +2876,20 @@ async fn a_results_keeping_period_follows_its_case_type_from_the_configuration()
         .await;
     w.execute("lin.meiling", no, t0()).await.unwrap();
     let r = w.store.registration_by_no(no).await.unwrap().unwrap();
-    let res = w.store.result_of(r.id, &item("C0101")).await.unwrap().unwrap();
+    let res = w
+        .store
+        .result_of(r.id, &item("C0101"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(res.retention_rule, "case_type:explicit_data_request");
     let received = querywarden_domain::roc_date::taipei_date(t0());
     assert_eq!(
         res.destroy_after.civil(),
-        received.civil().checked_add(jiff::Span::new().days(10)).unwrap()
+        received
+            .civil()
+            .checked_add(jiff::Span::new().days(10))
+            .unwrap()
     );
     // Without a case-type rule the legal basis decides.
     w.settings.retention.by_case_type.clear();
@@ -2861,7 +2898,12 @@ async fn a_results_keeping_period_follows_its_case_type_from_the_configuration()
         .await;
     w.execute("lin.meiling", no, t0()).await.unwrap();
     let r = w.store.registration_by_no(no).await.unwrap().unwrap();
-    let res = w.store.result_of(r.id, &item("C0101")).await.unwrap().unwrap();
+    let res = w
+        .store
+        .result_of(r.id, &item("C0101"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(res.retention_rule, format!("legal_basis:{BASIS}"));
 }
 
@@ -2877,9 +2919,11 @@ async fn the_subject_of_a_row_is_destroyed_when_the_records_keeping_period_ends(
     let destroy = |at: Timestamp| {
         let w = &w;
         async move {
-            querywarden_app::custody::subjects::destroy_expired_subjects(&w.store, &w.keys, at, "job")
-                .await
-                .unwrap()
+            querywarden_app::custody::subjects::destroy_expired_subjects(
+                &w.store, &w.keys, at, "job",
+            )
+            .await
+            .unwrap()
         }
     };
     // Five years are not over on the last day of the fifth year (115-03-02 → 120-03-02,
@@ -2888,7 +2932,9 @@ async fn the_subject_of_a_row_is_destroyed_when_the_records_keeping_period_ends(
     // Past it, a row whose result is still held waits for the result.
     let later = days(1827);
     assert_eq!(destroy(later).await.count(), 0, "result still held");
-    execution::destroy_due(&w.store, later, "job").await.unwrap();
+    execution::destroy_due(&w.store, later, "job")
+        .await
+        .unwrap();
     let report = destroy(later).await;
     assert_eq!(report.registrations, vec![no]);
     assert_eq!(destroy(later).await.count(), 0, "once only");

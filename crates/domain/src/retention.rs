@@ -165,7 +165,10 @@ mod tests {
         assert_eq!(record_kept_through(d(109, 2, 29)), d(114, 2, 28));
         // On 115-03-05 a row of 110-03-05 is still kept; on 115-03-06 it is not.
         let cutoff = subject_destruction_cutoff(d(115, 3, 5));
-        assert!(d(110, 3, 5) >= cutoff && d(110, 3, 4) < cutoff, "{cutoff:?}");
+        assert!(
+            d(110, 3, 5) >= cutoff && d(110, 3, 4) < cutoff,
+            "{cutoff:?}"
+        );
         let cutoff = subject_destruction_cutoff(d(115, 3, 6));
         assert_eq!(cutoff, d(110, 3, 6));
         // The cutoff agrees with the keeping rule on every day around a leap day.

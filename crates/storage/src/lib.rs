@@ -39,9 +39,9 @@ pub use oversight::{
 pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource, UsageSighting};
 pub use registration::{
     DecisionKind, DestructionRow, ExecutionMode, ExecutionOutcome, ExecutionRow, HeldSubject,
-    MaskedSubject, NewDecision,
-    NewExecution, NewQueryRequest, NewRegistration, NewResult, PrintRow, QueryRequestRow,
-    RegistrationFilter, RequestState, RequestSubjectRow, ResultRow, SealedBlob,
+    MaskedSubject, NewDecision, NewExecution, NewQueryRequest, NewRegistration, NewResult,
+    PrintRow, QueryRequestRow, RegistrationFilter, RequestState, RequestSubjectRow, ResultRow,
+    SealedBlob,
 };
 pub use sqlite::{Readiness, Store, WriteTx};
 pub use unannounced_audit::{AuditDocumentRow, NewAudit, NewAuditDocument};

@@ -547,7 +547,9 @@ impl Store {
 
     /// Executions sent, or (portal mode) reported run, in `[from, to)` — a portal execution
     /// recorded days after it ran belongs to the day it ran (text comparison on the stored
-    /// instants, widened by the caller; the app filters exactly).
+    /// instants, widened by the caller; the app filters exactly). An attempt that failed
+    /// because BLI could not be reached (§5: nothing was sent) is no query and is left out; an
+    /// attempt BLI answered with an error stays, to match the platform's record of it.
     pub async fn execution_facts(
         &self,
         from: Timestamp,
@@ -570,8 +572,10 @@ impl Store {
              (SELECT d.valid_until FROM registration_decisions d WHERE d.registration_id = r.id \
               AND d.kind = 'approve' ORDER BY d.id DESC LIMIT 1) \
              FROM executions e JOIN registrations r ON r.id = e.registration_id \
-             WHERE (e.sent_at >= ?1 AND e.sent_at < ?2) \
-             OR (e.portal_queried_at >= ?1 AND e.portal_queried_at < ?2) ORDER BY e.id",
+             WHERE ((e.sent_at >= ?1 AND e.sent_at < ?2) \
+             OR (e.portal_queried_at >= ?1 AND e.portal_queried_at < ?2)) \
+             AND NOT (e.outcome = 'failed' AND e.failure_code = 'bli.unavailable') \
+             ORDER BY e.id",
         )
         .bind(from.to_string())
         .bind(to.to_string())

@@ -269,7 +269,10 @@ impl ExecutionRow {
     /// Sent with no answer and not resolved: the item waits (§5).
     pub fn awaits_outcome(&self) -> bool {
         self.resolved_at.is_none()
-            && matches!(self.outcome, ExecutionOutcome::Sent | ExecutionOutcome::Unknown)
+            && matches!(
+                self.outcome,
+                ExecutionOutcome::Sent | ExecutionOutcome::Unknown
+            )
     }
 }
 
@@ -1081,12 +1084,11 @@ impl WriteTx {
 
     /// How many prints of `result` were made, read inside this transaction.
     pub async fn prints_made(&mut self, result: i64) -> Result<i64, StorageError> {
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT count(*) FROM result_prints WHERE result_id = ?")
-                .bind(result)
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM result_prints WHERE result_id = ?")
+            .bind(result)
+            .fetch_one(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
         Ok(n)
     }
 

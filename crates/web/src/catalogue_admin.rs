@@ -18,8 +18,8 @@ use serde_json::json;
 use crate::error::{ApiError, PageError};
 use crate::i18n::Messages;
 use crate::pages::{lock_after_ms, render};
-use crate::session::{ApiSession, PageSession, csrf_refused};
 use crate::registration_templates::today_in;
+use crate::session::{ApiSession, PageSession, csrf_refused};
 use crate::templates::{FormError, UserBar};
 use crate::{AppState, Lang, OperationId};
 
@@ -219,9 +219,15 @@ pub async fn submit(
     let Some(change) = form.change() else {
         return Ok((StatusCode::BAD_REQUEST, m.get("catalogue-admin-bad-op")).into_response());
     };
-    let decided = catalogue::change(state.app.store(), &who.person, &change, Timestamp::now(), &op.0)
-        .await
-        .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/admin/catalogue"))?;
+    let decided = catalogue::change(
+        state.app.store(),
+        &who.person,
+        &change,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/admin/catalogue"))?;
     match decided {
         Ok(()) => Ok(Redirect::to("/admin/catalogue?notice=changed").into_response()),
         Err(r) => render_page(&state, m, &op, &who, None, Some(&r)).await,
@@ -235,9 +241,15 @@ pub async fn api_change(
     ApiSession(who): ApiSession,
     Json(change): Json<CatalogueChange>,
 ) -> Result<Response, ApiError> {
-    let decided = catalogue::change(state.app.store(), &who.person, &change, Timestamp::now(), &op.0)
-        .await
-        .map_err(|e| ApiError::internal(&e, &op.0))?;
+    let decided = catalogue::change(
+        state.app.store(),
+        &who.person,
+        &change,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(|e| ApiError::internal(&e, &op.0))?;
     match decided {
         Ok(()) => Ok(Json(json!({ "op": change.op(), "changed": true })).into_response()),
         Err(r) => Err(ApiError::new(

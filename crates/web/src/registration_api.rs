@@ -489,9 +489,11 @@ pub async fn state_outcome(
     )
     .await
     .map_err(failed(&op))?;
-    answer(d, &op, |()| {
-        json!({ "no": no.to_string(), "item": item.as_str(), "resolved": true })
-    })
+    answer(
+        d,
+        &op,
+        |()| json!({ "no": no.to_string(), "item": item.as_str(), "resolved": true }),
+    )
 }
 
 fn result_json(v: &execution::ResultView) -> Value {
@@ -533,8 +535,16 @@ async fn open(
     // §6 ¶2: whole records through the API only where the deployment allows it (the use
     // case checks `registration.results_api` and audits every call).
     let d = if let Some(reason) = &print {
-        execution::print_result_via_api(&desk, &who.person, no, &item, reason.as_deref(), now, &op.0)
-            .await
+        execution::print_result_via_api(
+            &desk,
+            &who.person,
+            no,
+            &item,
+            reason.as_deref(),
+            now,
+            &op.0,
+        )
+        .await
     } else {
         execution::view_result_via_api(&desk, &who.person, no, &item, now, &op.0).await
     }

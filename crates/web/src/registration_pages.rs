@@ -920,8 +920,7 @@ async fn registration_response(
                 }),
                 item_code: e.item.as_str().to_string(),
                 // §5: the querier's statement resolves an attempt whose outcome is unknown.
-                can_state: is_querier
-                    && execution::outcome::awaits_resolution(e, now),
+                can_state: is_querier && execution::outcome::awaits_resolution(e, now),
                 note: [
                     e.failure_code.clone(),
                     e.resolution.clone(),

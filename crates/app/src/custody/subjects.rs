@@ -70,10 +70,7 @@ pub async fn destroy_expired_subjects(
         };
         let mask = masked(open_subject(keys, &held.sealed, &subject_aad(no)));
         let mut tx = store.begin().await?;
-        if !tx
-            .destroy_registration_subject(reg.id, now, &mask)
-            .await?
-        {
+        if !tx.destroy_registration_subject(reg.id, now, &mask).await? {
             continue;
         }
         let mut ev = AuditEvent::system(now, AuditAction::SubjectDestroyed, request_id)
@@ -81,7 +78,9 @@ pub async fn destroy_expired_subjects(
             .detail("record_date", held.date.civil().to_string())
             .detail(
                 "kept_through",
-                retention::record_kept_through(held.date).civil().to_string(),
+                retention::record_kept_through(held.date)
+                    .civil()
+                    .to_string(),
             )
             .detail("rule", format!("records_kept_years:{RECORDS_KEPT_YEARS}"));
         ev.subject = Some(stored_digest(&reg));

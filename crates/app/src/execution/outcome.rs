@@ -124,7 +124,9 @@ pub async fn resolve_from_usage_log(
         if !awaits_resolution(&attempt, now) {
             continue;
         }
-        let Some(platform) = store.platform_outcome_of_request(&attempt.request_id).await?
+        let Some(platform) = store
+            .platform_outcome_of_request(&attempt.request_id)
+            .await?
         else {
             continue;
         };

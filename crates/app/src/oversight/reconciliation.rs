@@ -431,8 +431,13 @@ pub async fn reconcile(
         tx.commit().await?;
         return Ok(Err(r));
     }
+    // §5: queries whose outcome was unknown and that the platform's records now show are
+    // resolved first (each with its own audit record), so their items may run again.
+    let resolved =
+        crate::execution::outcome::resolve_from_usage_log(store, op.now, &op.request_id).await?;
     let analysis = analyse(store, keys, settings, from, to).await?;
     let ev = ev
+        .detail("unknown_outcomes_resolved", resolved)
         .detail("usage_records", analysis.statistics.usage_records)
         .detail("executions", analysis.statistics.executions)
         .detail("matched", analysis.statistics.matched)

@@ -40,7 +40,12 @@ fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alik
             )
             .await;
         assert_eq!(r.status(), 403);
-        assert!(r.text().await.unwrap().contains("catalogue.not_administrator"));
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("catalogue.not_administrator")
+        );
         let r = lin
             .api_post(
                 "/api/v1/catalogue/changes",
@@ -54,7 +59,9 @@ fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alik
         );
         // The administrator retires it through the API; twice is refused.
         let retire = serde_json::json!({ "op": "retire_item", "code": "B0401" });
-        let r = wu.api_post("/api/v1/catalogue/changes", retire.clone()).await;
+        let r = wu
+            .api_post("/api/v1/catalogue/changes", retire.clone())
+            .await;
         assert_eq!(r.status(), 200);
         let r = wu.api_post("/api/v1/catalogue/changes", retire).await;
         assert_eq!(r.status(), 409);
@@ -67,6 +74,9 @@ fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alik
         assert!(items.to_string().contains("B0401"), "{items}");
         let form = lin.get("/registrations/new").await.text().await.unwrap();
         assert!(form.contains("value=\"C0101\""), "{form}");
-        assert!(!form.contains("value=\"B0401\""), "a retired item is offered");
+        assert!(
+            !form.contains("value=\"B0401\""),
+            "a retired item is offered"
+        );
     });
 }
