@@ -1230,6 +1230,19 @@ pub async fn approve<G: GrantSource>(
         return Ok(Err(Denied::NotFound));
     };
     let sup = supervisor_of(desk.store, &r0.approving_unit).await?;
+    // §6: past the record's keeping period no subject is left to approve.
+    if desk.store.destroyed_subject(r0.id).await?.is_some() {
+        let ev = event(
+            now,
+            AuditAction::RegistrationApproved,
+            request_id,
+            actor(approver.id, Role::UnitSupervisor),
+            "registration",
+            cap.no.to_string(),
+        );
+        audit_refusal(desk.store, ev, Denied::SubjectDestroyed.code()).await?;
+        return Ok(Err(Denied::SubjectDestroyed));
+    }
     // What the approver approves is the subject as stored now.
     let subject = subject_of(desk.store, desk.keys, &r0).await?;
     let digest_now = desk

@@ -49,6 +49,9 @@ pub struct CatalogueAdminPage {
     pub error: Option<FormError>,
     pub items: Vec<EntryRow>,
     pub bases: Vec<EntryRow>,
+    /// The viewer is the permission administrator: the forms are shown (the use case decides
+    /// all the same).
+    pub can_change: bool,
 }
 
 fn status(r: &CatalogueRefusal) -> StatusCode {
@@ -113,6 +116,9 @@ async fn render_page(
         }),
         items,
         bases,
+        can_change: who
+            .person
+            .has_role(querywarden_domain::org::Role::PermissionAdministrator),
         m,
     };
     let code = refusal.map_or(StatusCode::OK, status);

@@ -31,6 +31,10 @@ fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alik
         assert_eq!(location(&r), "/admin/catalogue?notice=changed");
         let page = wu.get("/admin/catalogue").await.text().await.unwrap();
         assert!(page.contains("X0901") && page.contains("其他：就業保險給付"));
+        assert!(page.contains("id=\"catalogue-item-form\""));
+        // Others see the catalogue without the forms.
+        let page = lin.get("/admin/catalogue").await.text().await.unwrap();
+        assert!(page.contains("X0901") && !page.contains("id=\"catalogue-item-form\""));
         // Someone else: refused by the page and the API with the same code.
         let r = lin
             .post(
