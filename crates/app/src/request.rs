@@ -296,18 +296,16 @@ pub async fn accept_request<G: GrantSource>(
             return Ok(Err(e.into()));
         }
     };
-    let approver = desk
-        .store
-        .unit_supervisors()
-        .await?
-        .get(&approving_unit)
-        .copied();
+    let parties = Parties {
+        applicant: reviewer.id,
+        needer: requester.id,
+        querier: querier.id,
+    };
+    // §5 ¶1: the responsible unit's supervisor, their deputy, or one above approves.
+    let roster = crate::registration::roster_on(desk.store, now).await?;
+    let approver = reg::approver_for(&approving_unit, &parties, &roster).map(|s| s.person);
     let filing = Filing {
-        parties: Parties {
-            applicant: reviewer.id,
-            needer: requester.id,
-            querier: querier.id,
-        },
+        parties,
         approving_unit,
         approver,
         querier_name: querier.name.clone(),

@@ -125,10 +125,20 @@ pub enum AuditAction {
     CitizenRequestAnswered,
     RegistrationWithheld,
     WithholdingsListed,
+    /// §5 ¶1: a 代理人 registered for a unit's supervisor, with the period (or refused).
+    ActingSupervisorRegistered,
+    /// A page of "my registrations" read (one record per page).
+    RegistrationsListed,
+    /// §5 ¶3, Form 3: the requesting office's supervisor consented (申請人單位主管核章).
+    RequestConsented,
+    /// §5 ¶3, Form 3: the assigned querier or the using unit's supervisor signed the request.
+    RequestSigned,
+    /// §5 ¶3: one subject of a Form 3 request closed without a query, with the reason.
+    RequestSubjectClosed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 82] = [
+    pub const ALL: [AuditAction; 87] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -211,6 +221,11 @@ impl AuditAction {
         Self::CitizenRequestAnswered,
         Self::RegistrationWithheld,
         Self::WithholdingsListed,
+        Self::ActingSupervisorRegistered,
+        Self::RegistrationsListed,
+        Self::RequestConsented,
+        Self::RequestSigned,
+        Self::RequestSubjectClosed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -297,6 +312,11 @@ impl AuditAction {
             Self::CitizenRequestAnswered => "citizen_report.request.answered",
             Self::RegistrationWithheld => "citizen_report.withholding.marked",
             Self::WithholdingsListed => "citizen_report.withholdings.listed",
+            Self::ActingSupervisorRegistered => "admin.unit.deputy_registered",
+            Self::RegistrationsListed => "query.registration.listed",
+            Self::RequestConsented => "query.request.consented",
+            Self::RequestSigned => "query.request.signed",
+            Self::RequestSubjectClosed => "query.request.subject_closed",
         }
     }
 

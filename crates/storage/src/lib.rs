@@ -7,6 +7,7 @@
 //!
 //! Security-sensitive: holds the audit trail; see `audit` for its append-only rules.
 
+mod acting;
 mod audit;
 mod auth;
 mod backup;
