@@ -24,9 +24,11 @@ use crate::registration::{Desk, GrantSource, actor, audit_refusal, event};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MyRegistrationsQuery {
     pub state: Option<String>,
-    pub from: Option<RocDate>,
-    pub until: Option<RocDate>,
-    pub page: Option<usize>,
+    /// First filing date, as typed (ROC calendar).
+    pub from: Option<String>,
+    /// Last filing date, as typed.
+    pub until: Option<String>,
+    pub page: Option<String>,
 }
 
 /// Which form an entry is.
@@ -100,14 +102,18 @@ pub async fn my_registrations<G: GrantSource>(
         "registrations",
         "mine",
     );
-    let filter =
-        match MineFilter::parse(query.state.as_deref(), query.from, query.until, query.page) {
-            Ok(f) => f,
-            Err(e) => {
-                audit_refusal(desk.store, ev, e.code()).await?;
-                return Ok(Err(e));
-            }
-        };
+    let filter = match MineFilter::parse(
+        query.state.as_deref(),
+        query.from.as_deref(),
+        query.until.as_deref(),
+        query.page.as_deref(),
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            audit_refusal(desk.store, ev, e.code()).await?;
+            return Ok(Err(e));
+        }
+    };
     let mut entries = Vec::new();
     let regs = desk
         .store

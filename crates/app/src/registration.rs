@@ -1111,6 +1111,16 @@ pub async fn approver_of<G: GrantSource>(
         .map_err(Denied::from))
 }
 
+/// §5 ¶1: who gives `r` its first approval now (see `reg::first_approver`), for pages that
+/// name the person a registration waits for.
+pub async fn pending_approver(
+    store: &Store,
+    r: &Registration,
+    now: Timestamp,
+) -> Result<Option<Signer>, AppError> {
+    Ok(reg::first_approver(r, &roster_on(store, now).await?))
+}
+
 /// What an approver decides on a registration (§5).
 #[derive(Debug, Clone, Copy)]
 pub enum Decision<'a> {

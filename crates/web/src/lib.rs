@@ -11,6 +11,7 @@ pub mod auth_pages;
 pub mod enrolment;
 pub mod error;
 pub mod i18n;
+pub mod mine;
 pub mod oversight;
 pub mod pages;
 pub mod permission_api;
@@ -165,6 +166,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/oversight/violations/{id}/report"),
     ("post", "/api/v1/oversight/violations/{id}/decision"),
     ("get", "/api/v1/oversight/dashboard"),
+    ("get", "/api/v1/registrations/mine"),
+    ("post", "/api/v1/units/{unit}/deputy"),
 ];
 
 /// Builds the whole router.
@@ -216,6 +219,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/audit/checkpoint", get(api::latest_checkpoint))
         .merge(permission_pages::routes())
         .merge(registration_pages::routes())
+        .merge(mine::routes())
         .merge(oversight::routes())
         .merge(demo_routes())
         .merge(enrolment::routes())

@@ -256,6 +256,9 @@ pub async fn inbox(
             "no": a.no.to_string(),
             "rules": a.rules.iter().map(|r| r.code()).collect::<Vec<_>>(),
             "at": a.at.to_string(), "subject_id_masked": a.subject_id_masked })).collect::<Vec<_>>(),
+        "refusals": i.refusals.iter().map(|n| json!({
+            "notice": n.id, "kind": n.kind, "object": n.object,
+            "at": n.created_at.to_string() })).collect::<Vec<_>>(),
     }))
     .into_response())
 }
@@ -301,6 +304,9 @@ pub async fn registration(
             "valid_until": valid_until,
             "findings": v.findings_zh,
             "second_approval_required": r.second_approval_required,
+            // §5 ¶1: decisions given as 代理, in the supervisor's place.
+            "acting": v.acting.iter().map(|(by, for_)| json!({
+                "by": by.get(), "acting_for": for_.map(|f| f.get()) })).collect::<Vec<_>>(),
             "results": v.results.iter().map(|x| json!({
                 "item": x.item.as_str(), "received_at": x.received_at.to_string(),
                 "kind": x.kind, "destroy_after": x.destroy_after.civil().to_string(),

@@ -43,9 +43,9 @@ use crate::i18n::Messages;
 use crate::pages::{lock_after_ms, render};
 use crate::registration_api as api;
 use crate::registration_templates::{
-    AlertRow, Choice, ContentTable, ExecutionLine, ExpiringRow, PortalForm, RegInboxPage,
-    RegisterPage, RegistrationPage, RequestListPage, RequestNewPage, RequestPage, RequestRow,
-    ResultLine, ResultPage, SentRow, SubjectLine, SummaryRow, today_in,
+    AlertRow, Choice, ContentTable, ExecutionLine, ExpiringRow, PortalForm, RefusalRow,
+    RegInboxPage, RegisterPage, RegistrationPage, RequestListPage, RequestNewPage, RequestPage,
+    RequestRow, ResultLine, ResultPage, SentRow, SubjectLine, SummaryRow, today_in,
 };
 use crate::session::{PageSession, csrf_refused, upload_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
@@ -375,6 +375,24 @@ pub async fn inbox(
             .collect(),
         is_ethics_auditor: who.person.has_role(Role::EthicsAuditor),
         ethics_alerts: inbox.ethics_alerts.iter().map(alert_row).collect(),
+        refusals: inbox
+            .refusals
+            .iter()
+            .filter_map(|n| {
+                let (href, no) = match n.object.split_once(':')? {
+                    ("registration", no) => (format!("/registrations/{no}"), no),
+                    ("request", no) => (format!("/requests/{no}"), no),
+                    _ => return None,
+                };
+                Some(RefusalRow {
+                    id: n.id,
+                    href,
+                    no: no.to_string(),
+                    at: format_taipei_datetime(n.created_at),
+                })
+            })
+            .collect(),
+        csrf: who.session.csrf_token.clone(),
         m,
     };
     Ok(render(&page, &op))
@@ -831,18 +849,27 @@ async fn registration_response(
                     )
                 })
                 .unwrap_or_default(),
-            names.person(
-                state
-                    .app
-                    .store()
-                    .unit_supervisors()
-                    .await
-                    .map_err(|e| fail(e.into()))?
-                    .get(&r.approving_unit)
-                    .copied()
-                    .unwrap_or(r.parties.querier),
-            ),
+            // §5 ¶1: who approves it now — the supervisor, their deputy (代理) or one above.
+            match reg::pending_approver(state.app.store(), r, now)
+                .await
+                .map_err(&fail)?
+            {
+                Some(s) if s.acting => {
+                    format!("{}（{}）", names.person(s.person), m.get("reg-acting"))
+                }
+                Some(s) => names.person(s.person),
+                None => String::new(),
+            },
         ),
+    };
+    // §5 ¶1: a decision given as 代理 says so.
+    let approver = match &r.state {
+        RegistrationState::Approved { by, .. } | RegistrationState::Rejected { by, .. }
+            if view.acting.iter().any(|(p, _)| p == by) =>
+        {
+            format!("{approver}（{}）", m.get("reg-acting"))
+        }
+        _ => approver,
     };
     let (subject_id, linked_id) = match revealed {
         Some(ids) => ids,

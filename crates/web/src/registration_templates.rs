@@ -90,6 +90,17 @@ pub struct RegInboxPage {
     /// Shown only to ethics auditors (政風室).
     pub is_ethics_auditor: bool,
     pub ethics_alerts: Vec<AlertRow>,
+    /// Their refused registrations and requests, not yet marked read.
+    pub refusals: Vec<RefusalRow>,
+    pub csrf: String,
+}
+
+/// A refusal notice in the applicant's inbox: the form's number and when.
+pub struct RefusalRow {
+    pub id: i64,
+    pub href: String,
+    pub no: String,
+    pub at: String,
 }
 
 /// What the registration form echoes back after a refusal (never the national ID).

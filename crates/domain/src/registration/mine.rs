@@ -98,6 +98,8 @@ pub enum MineFilterError {
     Range,
     #[error("頁碼須為 1 以上的整數")]
     Page,
+    #[error("日期格式不正確，請以民國年填寫，例如 115/3/5")]
+    Date,
 }
 
 impl MineFilterError {
@@ -106,6 +108,7 @@ impl MineFilterError {
             Self::State => "mine.state",
             Self::Range => "mine.range",
             Self::Page => "mine.page",
+            Self::Date => "mine.date",
         }
     }
 
@@ -114,6 +117,7 @@ impl MineFilterError {
             Self::State => "unknown state filter",
             Self::Range => "the date range ends before it starts",
             Self::Page => "the page must be a whole number from 1",
+            Self::Date => "the date is not valid; write it in the ROC calendar, e.g. 115/3/5",
         }
     }
 }
@@ -128,23 +132,35 @@ pub struct MineFilter {
 }
 
 impl MineFilter {
-    /// Parses the filters as given (an empty state means any).
+    /// Parses the filters as typed (an empty field means any; the first page by default).
     pub fn parse(
         state: Option<&str>,
-        from: Option<RocDate>,
-        until: Option<RocDate>,
-        page: Option<usize>,
+        from: Option<&str>,
+        until: Option<&str>,
+        page: Option<&str>,
     ) -> Result<MineFilter, MineFilterError> {
-        let state = match state.map(str::trim).filter(|s| !s.is_empty()) {
+        fn given(s: Option<&str>) -> Option<&str> {
+            s.map(str::trim).filter(|s| !s.is_empty())
+        }
+        let state = match given(state) {
             None => None,
             Some(s) => Some(Standing::parse_code(s).ok_or(MineFilterError::State)?),
         };
+        let date = |s: Option<&str>| -> Result<Option<RocDate>, MineFilterError> {
+            given(s)
+                .map(|d| RocDate::parse(d).map_err(|_| MineFilterError::Date))
+                .transpose()
+        };
+        let (from, until) = (date(from)?, date(until)?);
         if let (Some(f), Some(u)) = (from, until)
             && u < f
         {
             return Err(MineFilterError::Range);
         }
-        let page = page.unwrap_or(1);
+        let page = match given(page) {
+            None => 1,
+            Some(p) => p.parse::<usize>().map_err(|_| MineFilterError::Page)?,
+        };
         if page == 0 {
             return Err(MineFilterError::Page);
         }
@@ -273,11 +289,12 @@ mod tests {
         assert_eq!(total, 45);
         assert_eq!(page1.len(), PAGE_SIZE);
         assert_eq!(page1[0].2, at(1_044), "newest first");
-        let third = MineFilter::parse(None, None, None, Some(3)).unwrap();
+        let third = MineFilter::parse(None, None, None, Some("3")).unwrap();
         let (page3, _) = third.page_of(entries.clone(), |e| *e);
         assert_eq!(page3.len(), 5);
         assert_eq!(page3[4].2, at(1_000));
-        let refused = MineFilter::parse(Some("refused"), Some(d(2)), Some(d(4)), None).unwrap();
+        let refused =
+            MineFilter::parse(Some("refused"), Some("115/3/2"), Some("115/3/4"), None).unwrap();
         let (rows, total) = refused.page_of(entries, |e| *e);
         assert_eq!(total, 3);
         assert!(rows.iter().all(|r| r.0 == Standing::Refused));
@@ -286,19 +303,31 @@ mod tests {
 
     #[test]
     fn bad_filters_are_refused_with_their_codes() {
-        let d = |day| RocDate::new(115, 3, day).unwrap();
         let code = |r: Result<MineFilter, MineFilterError>| r.map(|_| ()).map_err(|e| e.code());
         assert_eq!(
             code(MineFilter::parse(Some("lost"), None, None, None)),
             Err("mine.state")
         );
         assert_eq!(
-            code(MineFilter::parse(None, Some(d(5)), Some(d(4)), None)),
+            code(MineFilter::parse(
+                None,
+                Some("115/3/5"),
+                Some("115/3/4"),
+                None
+            )),
             Err("mine.range")
         );
         assert_eq!(
-            code(MineFilter::parse(None, None, None, Some(0))),
+            code(MineFilter::parse(None, None, None, Some("0"))),
             Err("mine.page")
+        );
+        assert_eq!(
+            code(MineFilter::parse(None, None, None, Some("two"))),
+            Err("mine.page")
+        );
+        assert_eq!(
+            code(MineFilter::parse(None, Some("115/13/40"), None, None)),
+            Err("mine.date")
         );
         assert_eq!(code(MineFilter::parse(Some(""), None, None, None)), Ok(()));
     }
