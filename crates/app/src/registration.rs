@@ -1602,6 +1602,8 @@ pub struct Inbox {
     pub sent_without_result: Vec<UnfinishedExecution>,
     /// Form 3 requests awaiting review by their unit (responsible-unit reviewers).
     pub requests_to_review: Vec<querywarden_storage::QueryRequestRow>,
+    /// §5 ¶3: Form 3 requests waiting for their consent or signature.
+    pub requests_to_sign: Vec<querywarden_storage::QueryRequestRow>,
     /// Registrations that alerted the ethics office, newest first (ethics auditors only).
     pub ethics_alerts: Vec<EthicsAlert>,
     /// Their registrations and Form 3 requests refused, not yet marked read (notices
@@ -1771,15 +1773,23 @@ pub async fn inbox<G: GrantSource>(
         }
     }
     if person.has_role(Role::ResponsibleUnitReviewer) {
-        out.requests_to_review = desk
+        // §5 ¶3: only those the requesting office's supervisor consented to.
+        for r in desk
             .store
             .requests(
                 Some(&person.unit),
                 None,
                 Some(querywarden_storage::RequestState::Submitted),
             )
-            .await?;
+            .await?
+        {
+            let facts = crate::request::facts_of(&r, &desk.store.request_sign_offs(r.id).await?);
+            if facts.stage() == querywarden_domain::registration::form3::Stage::AwaitingReview {
+                out.requests_to_review.push(r);
+            }
+        }
     }
+    out.requests_to_sign = crate::request::requests_to_sign(desk.store, person, now).await?;
     if person.has_role(Role::EthicsAuditor) {
         out.ethics_alerts = ethics_alerts(desk.store, desk.keys, now).await?;
     }

@@ -10,6 +10,7 @@
 //! Security-sensitive: a [`Subject`] is personal data. Its `Debug` is masked; storage only ever
 //! sees it encrypted (see `querywarden_app::custody`). Nothing here reads a clock.
 
+pub mod form3;
 pub mod mine;
 
 use std::collections::BTreeSet;
@@ -93,6 +94,16 @@ pub enum RegistrationError {
     PrivacyBasisAlone,
     #[error("未填案號時，須說明無案號的理由（至少 4 字）")]
     NoCaseReason,
+    #[error("您已在此申請表核章")]
+    AlreadySigned,
+    #[error("此受查詢人已查調或已結案，不能再結案")]
+    SubjectNotOpen,
+    #[error("結案須說明理由（至少 4 字）")]
+    CloseReasonRequired,
+    #[error("尚有 {0} 位受查詢人未查調也未結案，請先查調或填寫理由結案後再登錄送達")]
+    SubjectsOpen(usize),
+    #[error("資料查詢者與使用單位主管尚未在申請表核章，不能登錄送達")]
+    SignaturesMissing,
 }
 
 impl RegistrationError {
@@ -130,6 +141,11 @@ impl RegistrationError {
             Self::ApplicantRole => "registration.applicant_role",
             Self::PrivacyBasisAlone => "registration.legal_basis.privacy_alone",
             Self::NoCaseReason => "registration.case_no.reason_required",
+            Self::AlreadySigned => "request.already_signed",
+            Self::SubjectNotOpen => "request.subject_not_open",
+            Self::CloseReasonRequired => "request.close_reason",
+            Self::SubjectsOpen(_) => "request.subjects_open",
+            Self::SignaturesMissing => "request.signatures_missing",
         }
     }
 }

@@ -168,6 +168,9 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/oversight/dashboard"),
     ("get", "/api/v1/registrations/mine"),
     ("post", "/api/v1/units/{unit}/deputy"),
+    ("post", "/api/v1/requests/{no}/consent"),
+    ("post", "/api/v1/requests/{no}/sign"),
+    ("post", "/api/v1/requests/{no}/subjects/{position}/close"),
 ];
 
 /// Builds the whole router.

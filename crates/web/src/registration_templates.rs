@@ -87,6 +87,8 @@ pub struct RegInboxPage {
     pub expiring: Vec<ExpiringRow>,
     pub sent_without_result: Vec<SentRow>,
     pub requests_to_review: Vec<RequestRow>,
+    /// §5 ¶3: Form 3 requests waiting for their consent or signature.
+    pub requests_to_sign: Vec<RequestRow>,
     /// Shown only to ethics auditors (政風室).
     pub is_ethics_auditor: bool,
     pub ethics_alerts: Vec<AlertRow>,
@@ -250,6 +252,8 @@ pub struct SubjectLine {
     pub position: usize,
     pub name: String,
     pub id_masked: String,
+    /// §5 ¶3: the reason it was closed without a query (empty while open or run).
+    pub closed: String,
 }
 
 #[derive(Template)]
@@ -345,5 +349,10 @@ pub struct RequestPage {
     pub can_review: bool,
     pub can_deliver: bool,
     pub can_view_results: bool,
+    /// §5 ¶3: (which sign-off, who, when).
+    pub sign_offs: Vec<(String, String, String)>,
+    pub can_consent: bool,
+    pub can_sign: bool,
+    pub can_close: bool,
     pub queriers: Vec<Choice>,
 }

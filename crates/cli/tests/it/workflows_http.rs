@@ -153,7 +153,10 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
             .text()
             .await
             .unwrap();
-        assert!(page.contains("黃雅婷（代理）"), "the page says 代理");
+        assert!(
+            page.contains("黃雅婷（huang.yating）（代理）"),
+            "the page says 代理"
+        );
 
         // The deputy refuses another through the page; the refusal reaches lin's inbox.
         let second = register(&lin, body(LIN, None, "A123456789")).await;
@@ -314,4 +317,193 @@ fn my_registrations_lists_every_state_newest_first_with_filters_pages_and_one_au
         .filter(|l| l.contains("query.registration.listed"))
         .count();
     assert_eq!(records, 8, "{out}");
+}
+
+/// Posts `body` to `path` as `b`; answers the status and the error code (if any).
+async fn post_code(b: &Browser, path: &str, body: serde_json::Value) -> (u16, String) {
+    let r = b.api_post(path, body).await;
+    let status = r.status().as_u16();
+    let j: serde_json::Value = r.json().await.unwrap_or(serde_json::Value::Null);
+    (
+        status,
+        j["error"]["code"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+async fn request_of(b: &Browser, rno: &str) -> serde_json::Value {
+    b.api_get(&format!("/api/v1/requests/{rno}")).await
+}
+
+fn form3(subjects: &[(&str, &str)]) -> serde_json::Value {
+    serde_json::json!({
+        "applicant_title": "課員",
+        "phone": "07-5511111",
+        "responsible_unit": "elderly-welfare",
+        "legal_basis": "senior-citizens-welfare-12-1-2",
+        "relevance": "中低收入老人生活津貼申請，需確認申請人就業收入",
+        "items": ["C0101"],
+        "declared_subject_count": subjects.len(),
+        "subjects": subjects.iter().map(|(n, id)| serde_json::json!({ "name": n, "national_id": id })).collect::<Vec<_>>(),
+    })
+}
+
+#[test]
+fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject_done_before_delivery()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let cai = Browser::sign_in(&url, "cai.peiling").await;
+        let yang = Browser::sign_in(&url, "yang.shuling").await;
+        let li = Browser::sign_in(&url, "li.guowei").await;
+        let xu = Browser::sign_in(&url, "xu.wenjie").await;
+        let r = cai
+            .api_post(
+                "/api/v1/requests",
+                form3(&[("陳阿明", "E123456783"), ("王大同", "F131104093")]),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let rno = r.json::<serde_json::Value>().await.unwrap()["no"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let path = |p: &str| format!("/api/v1/requests/{rno}/{p}");
+        assert_eq!(request_of(&cai, &rno).await["stage"], "awaiting_consent");
+
+        // Not reviewed before the office's consent; only the office's supervisor consents.
+        let accept = |opinion: &str| {
+            serde_json::json!({ "decision": "accept", "querier": LI, "opinion": opinion })
+        };
+        assert_eq!(
+            post_code(&li, &path("review"), accept("受理")).await,
+            (409, "registration.wrong_state".into())
+        );
+        let consent = serde_json::json!({ "decision": "consent" });
+        assert_eq!(
+            post_code(&cai, &path("consent"), consent.clone()).await,
+            (403, "approval.separation_of_duties".into())
+        );
+        assert_eq!(
+            post_code(&xu, &path("consent"), consent.clone()).await,
+            (403, "approval.not_supervisor".into())
+        );
+        assert_eq!(post_code(&yang, &path("consent"), consent.clone()).await.0, 200);
+        assert_eq!(request_of(&cai, &rno).await["stage"], "submitted");
+
+        // The review's opinion is required, accepting as refusing.
+        assert_eq!(
+            post_code(&li, &path("review"), accept("  ")).await,
+            (422, "approval.comment_required".into())
+        );
+        let r = li.api_post(&path("review"), accept("符合老人福利法規定，受理")).await;
+        assert_eq!(r.status(), 200);
+        let regs: Vec<String> = r.json::<serde_json::Value>().await.unwrap()["registrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(regs.len(), 2);
+        for no in &regs {
+            assert_eq!(decide(&xu, no, "approve", "").await.0, 200);
+        }
+        let r = li
+            .api_post(
+                &format!("/api/v1/registrations/{}/execution", regs[0]),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+        // Delivery waits for the second subject, then for both signatures.
+        let deliver = serde_json::json!({ "delivery": "in_system" });
+        assert_eq!(
+            post_code(&li, &path("delivery"), deliver.clone()).await,
+            (409, "request.subjects_open".into())
+        );
+        assert_eq!(
+            post_code(&li, &path("subjects/2/close"), serde_json::json!({ "reason": "無" })).await,
+            (422, "request.close_reason".into())
+        );
+        assert_eq!(
+            post_code(&li, &path("subjects/1/close"), serde_json::json!({ "reason": "已查調完畢" })).await,
+            (409, "request.subject_not_open".into())
+        );
+        // The page closes the second subject with its reason.
+        let r = li
+            .post(
+                &format!("/requests/{rno}/subjects/2/close"),
+                &[("reason", "當事人已於他案查調，免查")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(
+            post_code(&li, &path("delivery"), deliver.clone()).await,
+            (409, "request.signatures_missing".into())
+        );
+        assert_eq!(post_code(&li, &path("sign"), serde_json::json!({})).await.0, 200);
+        assert_eq!(
+            post_code(&li, &path("sign"), serde_json::json!({})).await,
+            (409, "request.already_signed".into())
+        );
+        assert_eq!(
+            post_code(&cai, &path("sign"), serde_json::json!({})).await,
+            (403, "registration.not_allowed".into())
+        );
+        let page = xu.get(&format!("/requests/{rno}")).await.text().await.unwrap();
+        assert!(page.contains("id=\"req-sign\""), "the supervisor is offered the sign-off");
+        assert_eq!(post_code(&xu, &path("sign"), serde_json::json!({})).await.0, 200);
+        assert_eq!(post_code(&li, &path("delivery"), deliver.clone()).await.0, 200);
+        let v = request_of(&cai, &rno).await;
+        assert_eq!(v["stage"], "closed");
+        assert_eq!(v["sign_offs"].as_array().unwrap().len(), 3);
+        assert_eq!(v["closed_subjects"][0]["position"], 2);
+        assert_eq!(
+            post_code(&li, &path("delivery"), deliver).await,
+            (409, "registration.wrong_state".into())
+        );
+        // cai lists her request (and, as the one who needs the data, its two rows).
+        let mine = cai.api_get("/api/v1/registrations/mine").await;
+        let forms: Vec<(&str, &str)> = mine["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["form"] == "request")
+            .map(|e| (e["no"].as_str().unwrap(), e["state"].as_str().unwrap()))
+            .collect();
+        assert_eq!(forms, vec![(rno.as_str(), "executed")]);
+        assert_eq!(mine["total"], 3);
+
+        // The office's supervisor refuses another, with a reason that reaches the applicant.
+        let r = cai
+            .api_post("/api/v1/requests", form3(&[("陳阿明", "E123456783")]))
+            .await;
+        let other = r.json::<serde_json::Value>().await.unwrap()["no"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let refuse = serde_json::json!({ "decision": "refuse", "reason": "與本所業務無關" });
+        assert_eq!(
+            post_code(&yang, &format!("/api/v1/requests/{other}/consent"), refuse).await.0,
+            200
+        );
+        let inbox = cai.api_get("/api/v1/registrations/inbox").await;
+        assert_eq!(inbox["refusals"][0]["object"], format!("request:{other}"));
+        let refused = cai
+            .api_get("/api/v1/registrations/mine?state=refused")
+            .await;
+        assert_eq!(refused["entries"][0]["reason"], "與本所業務無關");
+
+        // The district office's applicant sees only the menus that apply to her.
+        let home = cai.get("/registrations/mine").await.text().await.unwrap();
+        assert!(home.contains("id=\"nav-requests\"") && home.contains("id=\"nav-mine\""));
+        for hidden in ["nav-permissions", "nav-oversight", "nav-audits"] {
+            assert!(!home.contains(&format!("id=\"{hidden}\"")), "{hidden} shown");
+        }
+        let staff = li.get("/registrations/mine").await.text().await.unwrap();
+        assert!(staff.contains("id=\"nav-permissions\""));
+    });
 }

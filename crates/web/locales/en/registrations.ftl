@@ -240,3 +240,19 @@ reg-inbox-refusals = Refused registrations and requests
 reg-inbox-refusal-read = Mark read
 reg-acting = acting
 reg-acting-for = Acting for
+
+# Form 3 sign-offs and delivery (§5 ¶3)
+req-state-awaiting_consent = Awaiting the office supervisor's consent
+req-state-closed = Delivered and closed
+req-signoffs = Sign-offs
+req-signoff-applicant_supervisor = Requesting office's supervisor
+req-signoff-querier = Querier
+req-signoff-using_unit_supervisor = Using unit's supervisor
+req-consent = Consent and sign
+req-consent-refuse = Refuse
+req-consent-refuse-reason = Reason for refusing
+req-sign = Sign the request
+req-subject-closed = Closed with reason
+req-close = Close without a query
+req-close-reason = Reason (at least 4 characters)
+reg-inbox-to-sign = Query requests waiting for your sign-off

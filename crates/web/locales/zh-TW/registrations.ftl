@@ -240,3 +240,19 @@ reg-inbox-refusals = 未核准的登記與申請
 reg-inbox-refusal-read = 已讀
 reg-acting = 代理
 reg-acting-for = 代理主管
+
+# 附表 3 核章與送達（§5 第 3 項）
+req-state-awaiting_consent = 待申請單位主管核章
+req-state-closed = 已送達結案
+req-signoffs = 核章
+req-signoff-applicant_supervisor = 申請人單位主管核章
+req-signoff-querier = 資料查詢者核章
+req-signoff-using_unit_supervisor = 使用單位主管核章
+req-consent = 同意並核章
+req-consent-refuse = 不同意
+req-consent-refuse-reason = 不同意的理由
+req-sign = 在申請表核章
+req-subject-closed = 結案理由
+req-close = 免查結案
+req-close-reason = 結案理由（至少 4 字）
+reg-inbox-to-sign = 待核章的查調資料申請表
