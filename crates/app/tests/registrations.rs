@@ -69,7 +69,7 @@ struct World {
     bli: HttpConnector,
 }
 
-const ACCOUNTS: [&str; 8] = [
+const ACCOUNTS: [&str; 9] = [
     "lin.meiling",
     "chen.jianhong",
     "huang.yating",
@@ -78,6 +78,7 @@ const ACCOUNTS: [&str; 8] = [
     "cai.peiling",
     "zheng.zhihao",
     "wu.zhiming",
+    "yang.shuling",
 ];
 
 impl World {
