@@ -1058,13 +1058,8 @@ mod tests {
         let sup = person(9, "social-assistance", &[Role::UnitSupervisor]);
         let parent = person(5, "bureau", &[Role::UnitSupervisor]);
         // (what, needer, absent, who approves, expected)
-        let cases: [(
-            &str,
-            i64,
-            &[i64],
-            &Person,
-            Result<(ApprovalStep, bool), RegistrationError>,
-        ); 6] = [
+        type Expected = Result<(ApprovalStep, bool), RegistrationError>;
+        let cases: [(&str, i64, &[i64], &Person, Expected); 6] = [
             (
                 "present supervisor",
                 2,
