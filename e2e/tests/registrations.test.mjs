@@ -104,8 +104,20 @@ test('a Form 3 request from the district office reaches its delivered result', {
     await clickAndLoad(page, page.locator('#req-submit'));
     assert.match(pathOf(page), /^\/requests\/R\d+-\d+$/);
     const rno = await page.locator('#req-no').innerText();
-    assert.equal(await page.getAttribute('#req-state', 'data-state'), 'submitted');
+    assert.equal(await page.getAttribute('#req-state', 'data-state'), 'awaiting_consent');
     await shot(page, 'form3', '02-filed');
+    // §5 ¶3: a district-office applicant sees only the menus that apply to her.
+    assert.equal(await page.locator('#nav-permissions').count(), 0);
+    assert.equal(await page.locator('#nav-oversight').count(), 0);
+    assert.equal(await page.locator('#nav-mine').count(), 1);
+
+    // Her office's supervisor consents (申請人單位主管核章) before the bureau sees it.
+    const yang = await as(open, 'yang.shuling');
+    await yang.goto('/registrations');
+    await clickAndLoad(yang, yang.locator(`#requests-to-sign a.req-open:text("${rno}")`));
+    await clickAndLoad(yang, yang.locator('#req-consent'));
+    assert.equal(await yang.getAttribute('#req-state', 'data-state'), 'submitted');
+    await shot(yang, 'form3', '02b-consented');
 
     // The responsible unit (li.guowei, elderly welfare) accepts and assigns himself.
     const li = await as(open, 'li.guowei');
@@ -125,12 +137,18 @@ test('a Form 3 request from the district office reaches its delivered result', {
     assert.equal(await xu.getAttribute('#reg-state', 'data-state'), 'approved');
     await shot(xu, 'form3', '05-approved');
 
-    // The querier executes and records delivery inside the system.
+    // The querier executes; he and the unit supervisor sign the request; he records delivery
+    // inside the system, which closes it.
     await li.goto(`/registrations/${no}`);
     await clickAndLoad(li, li.locator('#reg-execute'));
     await li.locator('#result-open-C0101').waitFor();
     await li.goto(`/requests/${rno}`);
+    await clickAndLoad(li, li.locator('#req-sign'));
+    await xu.goto(`/requests/${rno}`);
+    await clickAndLoad(xu, xu.locator('#req-sign'));
+    await li.goto(`/requests/${rno}`);
     await clickAndLoad(li, li.locator('#req-deliver'));
+    assert.equal(await li.getAttribute('#req-state', 'data-state'), 'closed');
     await shot(li, 'form3', '06-delivered');
 
     // The district office sees the result, watermarked with her name.

@@ -112,6 +112,15 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         roles: &[Role::Director],
         supervises: true,
     },
+    // §5 ¶3: the district office's own supervisor consents to its Form 3 requests.
+    DemoAccount {
+        account: "yang.shuling",
+        name: "楊淑玲",
+        title: "課長",
+        unit: "district-yancheng",
+        roles: &[Role::ExternalRequester, Role::UnitSupervisor],
+        supervises: true,
+    },
 ];
 
 fn seed_error(what: &str, e: impl std::fmt::Display) -> AppError {

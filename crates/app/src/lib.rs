@@ -3,6 +3,7 @@
 //! The web and CLI layers call into [`App`]; nothing here knows HTTP. Time is read here (the
 //! domain never reads a clock) and passed down.
 
+pub mod acting;
 pub mod audit;
 pub mod auth;
 pub mod backup;
@@ -22,6 +23,7 @@ pub mod grants;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
+pub mod mine;
 pub mod oversight;
 pub mod permission;
 pub mod registration;

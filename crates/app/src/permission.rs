@@ -137,6 +137,54 @@ impl PermissionError {
     }
 }
 
+/// Staff records by id.
+pub(crate) type PersonsById = BTreeMap<PersonId, Person>;
+
+/// The organisation as the walk up the units needs it on `today` (§2 Form 1, §5 ¶1 Form 2):
+/// units and parents, supervisors, the deputies whose period covers `today`, the director,
+/// and who is absent (not in service, or the account disabled). Also the staff records and
+/// the disabled accounts it was made from.
+pub(crate) async fn unit_roster(
+    store: &Store,
+    today: RocDate,
+) -> Result<(Roster, PersonsById, BTreeSet<PersonId>), StorageError> {
+    let persons: PersonsById = store
+        .persons()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let disabled: BTreeSet<PersonId> = store.disabled_accounts().await?.into_keys().collect();
+    let inactive = persons
+        .values()
+        .filter(|p| !rules::in_service(p.status) || disabled.contains(&p.id))
+        .map(|p| p.id)
+        .collect();
+    let roster = Roster {
+        parents: store
+            .units()
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.parent))
+            .collect(),
+        supervisors: store.unit_supervisors().await?,
+        director: persons
+            .values()
+            .find(|p| p.has_role(Role::Director))
+            .map(|p| p.id),
+        inactive,
+        unit_deputies: store
+            .unit_deputy_terms()
+            .await?
+            .into_iter()
+            .filter(|(_, t)| t.in_force(today))
+            .map(|(u, t)| (u, t.person))
+            .collect(),
+        ..Roster::default()
+    };
+    Ok((roster, persons, disabled))
+}
+
 /// The organisation as loaded for one decision.
 pub(crate) struct World {
     pub persons: BTreeMap<PersonId, Person>,
@@ -145,22 +193,13 @@ pub(crate) struct World {
 }
 
 impl World {
+    /// The organisation on `today` (the day decides which deputy terms are in force).
     pub(crate) async fn load(
         store: &Store,
         policy: &PermissionPolicy,
+        today: RocDate,
     ) -> Result<World, PermissionError> {
-        let persons: BTreeMap<PersonId, Person> = store
-            .persons()
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
-        let disabled: BTreeSet<PersonId> = store.disabled_accounts().await?.into_keys().collect();
-        let inactive = persons
-            .values()
-            .filter(|p| !rules::in_service(p.status) || disabled.contains(&p.id))
-            .map(|p| p.id)
-            .collect();
+        let (mut roster, persons, disabled) = unit_roster(store, today).await?;
         let with_role =
             |r: Role| -> Vec<&Person> { persons.values().filter(|p| p.has_role(r)).collect() };
         // §7: one permission administrator; prefer one who can act.
@@ -175,24 +214,13 @@ impl World {
             .as_ref()
             .and_then(|a| persons.values().find(|p| &p.account == a))
             .map(|p| p.id);
-        let roster = Roster {
-            parents: store
-                .units()
-                .await?
-                .into_iter()
-                .map(|u| (u.id, u.parent))
-                .collect(),
-            supervisors: store.unit_supervisors().await?,
-            administrator: admin.map(|p| p.id),
-            administrator_unit: admin.map(|p| p.unit.clone()),
-            deputy,
-            admin_supervisors: with_role(Role::PermissionAdminSupervisor)
-                .iter()
-                .map(|p| p.id)
-                .collect(),
-            director: with_role(Role::Director).first().map(|p| p.id),
-            inactive,
-        };
+        roster.administrator = admin.map(|p| p.id);
+        roster.administrator_unit = admin.map(|p| p.unit.clone());
+        roster.deputy = deputy;
+        roster.admin_supervisors = with_role(Role::PermissionAdminSupervisor)
+            .iter()
+            .map(|p| p.id)
+            .collect();
         Ok(World {
             persons,
             disabled,
@@ -443,7 +471,7 @@ pub async fn approver_at_step(
     op: &Op,
 ) -> Result<ApproverAtStep, PermissionError> {
     let app = load_application(store, id).await?;
-    let world = World::load(store, policy).await?;
+    let world = World::load(store, policy, op.today()).await?;
     let who = world.participant(person)?;
     match rules::check_approver(&app, &who, &world.roster) {
         Ok(cap) => Ok(cap),
@@ -643,7 +671,7 @@ pub async fn inbox(
     person: PersonId,
     today: RocDate,
 ) -> Result<Vec<InboxEntry>, PermissionError> {
-    let world = World::load(store, policy).await?;
+    let world = World::load(store, policy, today).await?;
     let calendar = HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))?;
     let mut out = Vec::new();
     for app in store.pending_applications().await? {
@@ -674,7 +702,7 @@ pub async fn due_reminders(
     policy: &PermissionPolicy,
     today: RocDate,
 ) -> Result<Vec<(Option<PersonId>, InboxEntry)>, PermissionError> {
-    let world = World::load(store, policy).await?;
+    let world = World::load(store, policy, today).await?;
     let calendar = HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))?;
     let mut out = Vec::new();
     for app in store.pending_applications().await? {
@@ -719,7 +747,7 @@ pub async fn application_for_viewer(
     if app.applicant == viewer || app.steps.iter().any(|s| s.by == viewer) {
         return Ok(app);
     }
-    let world = World::load(store, policy).await?;
+    let world = World::load(store, policy, taipei_date(Timestamp::now())).await?;
     let designated = rules::designated_approver(&app, &world.roster).ok();
     if designated == Some(viewer)
         || rules::administrator_desk(&world.participant(viewer)?, &world.roster).is_ok()
@@ -749,7 +777,7 @@ pub async fn administrator_desk(
     person: PersonId,
     op: &Op,
 ) -> Result<AdministratorDesk, PermissionError> {
-    let world = World::load(store, policy).await?;
+    let world = World::load(store, policy, op.today()).await?;
     match rules::administrator_desk(&world.participant(person)?, &world.roster) {
         Ok(desk) => Ok(desk),
         Err(r) => refused(store, desk_refused(op, person, "administrator"), r).await,
@@ -764,7 +792,7 @@ pub async fn supervisor_desk(
     person: PersonId,
     op: &Op,
 ) -> Result<SupervisorDesk, PermissionError> {
-    let world = World::load(store, policy).await?;
+    let world = World::load(store, policy, op.today()).await?;
     match rules::supervisor_desk(&world.participant(person)?, &world.roster) {
         Ok(desk) => Ok(desk),
         Err(r) => refused(store, desk_refused(op, person, "supervisor"), r).await,

@@ -21,6 +21,8 @@ use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome, SubjectDigest};
 use querywarden_domain::catalogue::{LegalBasis, LegalBasisId, ServiceItemCode};
 use querywarden_domain::org::{Person, PersonId, Role, UnitId};
+use querywarden_domain::permission::Roster;
+use querywarden_domain::permission::acting::Signer;
 use querywarden_domain::policy::Refusal;
 use querywarden_domain::registration::{
     self as reg, ApprovalStep, Origin, Parties, Registration, RegistrationError, RegistrationId,
@@ -383,8 +385,11 @@ pub(crate) async fn person(store: &Store, id: PersonId) -> Result<Option<Person>
     Ok(store.person(id).await?)
 }
 
-async fn supervisor_of(store: &Store, unit: &UnitId) -> Result<Option<PersonId>, AppError> {
-    Ok(store.unit_supervisors().await?.get(unit).copied())
+/// The organisation for the walk up the units on the day of `now` (§5 ¶1: who approves).
+pub(crate) async fn roster_on(store: &Store, now: Timestamp) -> Result<Roster, AppError> {
+    Ok(crate::permission::unit_roster(store, taipei_date(now))
+        .await?
+        .0)
 }
 
 /// Appends a refusal record and commits it alone.
@@ -749,18 +754,20 @@ async fn internal_filing<G: GrantSource>(
         Ok(r) => r,
         Err(e) => return Ok(Err(e)),
     };
-    let approver = supervisor_of(desk.store, &approving_unit).await?;
-    if approver.is_none() {
+    let parties = Parties {
+        applicant: applicant.id,
+        needer: needer.id,
+        querier: querier.id,
+    };
+    // §5 ¶1: someone must be able to approve: the supervisor, their deputy, or one above.
+    let roster = roster_on(desk.store, now).await?;
+    let Some(approver) = reg::approver_for(&approving_unit, &parties, &roster) else {
         return Ok(Err(RegistrationError::NoSupervisor));
-    }
+    };
     Ok(Ok(Filing {
-        parties: Parties {
-            applicant: applicant.id,
-            needer: needer.id,
-            querier: querier.id,
-        },
+        parties,
         approving_unit,
-        approver,
+        approver: Some(approver.person),
         querier_name: querier.name.clone(),
         items,
         legal_basis: legal_basis.id,
@@ -1114,9 +1121,16 @@ pub struct ApproverOf {
     no: RegistrationNo,
     approver: PersonId,
     step: ApprovalStep,
+    /// §5 ¶1: approving as 代理 in the supervisor's place.
+    signer: Signer,
 }
 
 impl ApproverOf {
+    /// Whether the approver acts as 代理 (in the supervisor's place).
+    pub fn acting(&self) -> bool {
+        self.signer.acting
+    }
+
     pub fn registration_no(&self) -> RegistrationNo {
         self.no
     }
@@ -1136,15 +1150,26 @@ pub async fn approver_of<G: GrantSource>(
     let Some(r) = desk.store.registration_by_no(no).await? else {
         return Ok(Err(Denied::NotFound));
     };
-    let sup = supervisor_of(desk.store, &r.approving_unit).await?;
-    Ok(reg::check_approver(&r, person, sup)
-        .map(|step| ApproverOf {
+    let roster = roster_on(desk.store, Timestamp::now()).await?;
+    Ok(reg::check_approver(&r, person, &roster)
+        .map(|(step, signer)| ApproverOf {
             registration: r.id,
             no: r.no,
             approver: person.id,
             step,
+            signer,
         })
         .map_err(Denied::from))
+}
+
+/// §5 ¶1: who gives `r` its first approval now (see `reg::first_approver`), for pages that
+/// name the person a registration waits for.
+pub async fn pending_approver(
+    store: &Store,
+    r: &Registration,
+    now: Timestamp,
+) -> Result<Option<Signer>, AppError> {
+    Ok(reg::first_approver(r, &roster_on(store, now).await?))
 }
 
 /// What an approver decides on a registration (§5).
@@ -1199,15 +1224,15 @@ pub async fn decide<G: GrantSource>(
 /// Re-checks the capability in the transaction (the registration may have moved on).
 async fn recheck(
     tx: &mut WriteTx,
-    store_supervisor: Option<PersonId>,
+    roster: &Roster,
     approver: &Person,
     cap: &ApproverOf,
-) -> Result<Result<Registration, RegistrationError>, AppError> {
+) -> Result<Result<(Registration, Signer), RegistrationError>, AppError> {
     let Some(r) = tx.registration(cap.registration).await? else {
         return Ok(Err(RegistrationError::NotAllowed));
     };
-    match reg::check_approver(&r, approver, store_supervisor) {
-        Ok(step) if step == cap.step => Ok(Ok(r)),
+    match reg::check_approver(&r, approver, roster) {
+        Ok((step, signer)) if step == cap.step => Ok(Ok((r, signer))),
         Ok(_) => Ok(Err(RegistrationError::WrongState(r.state.code()))),
         Err(e) => Ok(Err(e)),
     }
@@ -1229,7 +1254,7 @@ pub async fn approve<G: GrantSource>(
     let Some(r0) = desk.store.registration(cap.registration).await? else {
         return Ok(Err(Denied::NotFound));
     };
-    let sup = supervisor_of(desk.store, &r0.approving_unit).await?;
+    let roster = roster_on(desk.store, now).await?;
     // §6: past the record's keeping period no subject is left to approve.
     if desk.store.destroyed_subject(r0.id).await?.is_some() {
         let ev = event(
@@ -1262,8 +1287,8 @@ pub async fn approve<G: GrantSource>(
         "registration",
         cap.no.to_string(),
     );
-    let r = match recheck(&mut tx, sup, &approver, &cap).await? {
-        Ok(r) => r,
+    let (r, signer) = match recheck(&mut tx, &roster, &approver, &cap).await? {
+        Ok(x) => x,
         Err(e) => {
             let mut ev = base.outcome(Outcome::Refused(e.code().into()));
             ev.subject = Some(stored_digest(&r0));
@@ -1296,6 +1321,8 @@ pub async fn approve<G: GrantSource>(
             .map(String::from),
         valid_until,
         subject_digest: digest_now,
+        acting: signer.acting,
+        acting_for: signer.acting_for,
     })
     .await?;
     let mut ev = base
@@ -1307,6 +1334,13 @@ pub async fn approve<G: GrantSource>(
             },
         )
         .detail("state", state.code());
+    // §5 ¶1: an approval in the supervisor's place is recorded as 代理.
+    if signer.acting {
+        ev = ev.detail("acting", true);
+        if let Some(s) = signer.acting_for {
+            ev = ev.detail("acting_for", s.get());
+        }
+    }
     if let Some(v) = valid_until {
         ev = ev.detail("valid_until", v.to_string());
     }
@@ -1330,7 +1364,7 @@ pub async fn reject<G: GrantSource>(
     let Some(r0) = desk.store.registration(cap.registration).await? else {
         return Ok(Err(Denied::NotFound));
     };
-    let sup = supervisor_of(desk.store, &r0.approving_unit).await?;
+    let roster = roster_on(desk.store, now).await?;
     let mut tx = desk.store.begin().await?;
     let mut base = event(
         now,
@@ -1342,12 +1376,12 @@ pub async fn reject<G: GrantSource>(
     );
     base.subject = Some(stored_digest(&r0));
     let comment = comment.trim();
-    let checked = match recheck(&mut tx, sup, &approver, &cap).await? {
+    let checked = match recheck(&mut tx, &roster, &approver, &cap).await? {
         Ok(_) if comment.is_empty() => Err(RegistrationError::CommentRequired),
         other => other,
     };
-    let r = match checked {
-        Ok(r) => r,
+    let (r, signer) = match checked {
+        Ok(x) => x,
         Err(e) => {
             tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
                 .await?;
@@ -1363,8 +1397,28 @@ pub async fn reject<G: GrantSource>(
         comment: Some(comment.to_string()),
         valid_until: None,
         subject_digest: None,
+        acting: signer.acting,
+        acting_for: signer.acting_for,
     })
     .await?;
+    if signer.acting {
+        base = base.detail("acting", true);
+        if let Some(s) = signer.acting_for {
+            base = base.detail("acting_for", s.get());
+        }
+    }
+    // A refusal reaches the applicant's inbox (and the needer's, when another person), in
+    // the transaction that records it.
+    let told: BTreeSet<PersonId> = [r.parties.applicant, r.parties.needer].into();
+    for p in &told {
+        tx.insert_notice(
+            *p,
+            "registration.rejected",
+            &format!("registration:{}", r.no),
+            now,
+        )
+        .await?;
+    }
     tx.append_audit(&base).await?;
     tx.commit().await?;
     Ok(Ok(RegistrationState::Rejected {
@@ -1409,6 +1463,8 @@ pub async fn cancel<G: GrantSource>(
         comment: None,
         valid_until: None,
         subject_digest: None,
+        acting: false,
+        acting_for: None,
     })
     .await?;
     tx.append_audit(&ev).await?;
@@ -1425,7 +1481,12 @@ async fn may_see(store: &Store, r: &Registration, p: &Person) -> Result<bool, Ap
     if r.is_party(p.id) || p.has_role(Role::EthicsAuditor) {
         return Ok(true);
     }
-    if supervisor_of(store, &r.approving_unit).await? == Some(p.id) {
+    // §5 ¶1: whoever approves it now (the supervisor, a deputy acting for them, or one above),
+    // and the unit's supervisor themself.
+    let roster = roster_on(store, Timestamp::now()).await?;
+    if reg::first_approver(r, &roster).is_some_and(|s| s.person == p.id)
+        || roster.supervisors.get(&r.approving_unit) == Some(&p.id)
+    {
         return Ok(true);
     }
     if let RegistrationState::Registered {
@@ -1450,6 +1511,8 @@ pub struct RegistrationView {
     pub executions: Vec<ExecutionRow>,
     /// Result metadata (never content) per item.
     pub results: Vec<ResultRow>,
+    /// §5 ¶1: decisions given as 代理: (who, the supervisor acted for).
+    pub acting: Vec<(PersonId, Option<PersonId>)>,
 }
 
 /// One registration, for its parties, approvers and ethics auditors. §9: the row holds
@@ -1499,6 +1562,7 @@ pub async fn registration_view<G: GrantSource>(
         subject_name: subject.name,
         subject_id_masked: subject.id_masked,
         linked_id_masked: subject.linked_masked,
+        acting: desk.store.acting_approvals(r.id).await?,
         registration: r,
         executions,
         results,
@@ -1616,8 +1680,13 @@ pub struct Inbox {
     pub sent_without_result: Vec<UnfinishedExecution>,
     /// Form 3 requests awaiting review by their unit (responsible-unit reviewers).
     pub requests_to_review: Vec<querywarden_storage::QueryRequestRow>,
+    /// §5 ¶3: Form 3 requests waiting for their consent or signature.
+    pub requests_to_sign: Vec<querywarden_storage::QueryRequestRow>,
     /// Registrations that alerted the ethics office, newest first (ethics auditors only).
     pub ethics_alerts: Vec<EthicsAlert>,
+    /// Their registrations and Form 3 requests refused, not yet marked read (notices
+    /// `registration.rejected`, `request.rejected`), oldest first.
+    pub refusals: Vec<querywarden_storage::NoticeRow>,
 }
 
 /// A registration whose snooping check alerted the ethics office (政風室; issue 8 item 6,
@@ -1718,7 +1787,7 @@ pub async fn inbox<G: GrantSource>(
     now: Timestamp,
 ) -> Result<Inbox, AppError> {
     let mut out = Inbox::default();
-    let supervisors = desk.store.unit_supervisors().await?;
+    let roster = roster_on(desk.store, now).await?;
     let pending = desk
         .store
         .registrations(&RegistrationFilter {
@@ -1727,8 +1796,7 @@ pub async fn inbox<G: GrantSource>(
         })
         .await?;
     for r in &pending {
-        let sup = supervisors.get(&r.approving_unit).copied();
-        if reg::check_approver(r, person, sup).is_ok() {
+        if reg::check_approver(r, person, &roster).is_ok() {
             out.to_approve.push(summary(r));
         }
     }
@@ -1781,18 +1849,33 @@ pub async fn inbox<G: GrantSource>(
         }
     }
     if person.has_role(Role::ResponsibleUnitReviewer) {
-        out.requests_to_review = desk
+        // §5 ¶3: only those the requesting office's supervisor consented to.
+        for r in desk
             .store
             .requests(
                 Some(&person.unit),
                 None,
                 Some(querywarden_storage::RequestState::Submitted),
             )
-            .await?;
+            .await?
+        {
+            let facts = crate::request::facts_of(&r, &desk.store.request_sign_offs(r.id).await?);
+            if facts.stage() == querywarden_domain::registration::form3::Stage::AwaitingReview {
+                out.requests_to_review.push(r);
+            }
+        }
     }
+    out.requests_to_sign = crate::request::requests_to_sign(desk.store, person, now).await?;
     if person.has_role(Role::EthicsAuditor) {
         out.ethics_alerts = ethics_alerts(desk.store, desk.keys, now).await?;
     }
+    out.refusals = desk
+        .store
+        .unread_notices(person.id)
+        .await?
+        .into_iter()
+        .filter(|n| n.kind == "registration.rejected" || n.kind == "request.rejected")
+        .collect();
     Ok(out)
 }
 

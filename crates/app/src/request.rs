@@ -11,17 +11,21 @@
 use jiff::Timestamp;
 use querywarden_domain::audit_event::{AuditAction, Outcome};
 use querywarden_domain::org::{Person, PersonId, Role, UnitKind};
+use querywarden_domain::registration::form3::{
+    self, Form3Facts, Review, SignOff, Stage, SubjectProgress,
+};
 use querywarden_domain::registration::{
     self as reg, Origin, Parties, RegistrationError, Relevance, RequestNo, Subject,
 };
 use querywarden_domain::roc_date::taipei_date;
-use querywarden_storage::{NewQueryRequest, QueryRequestRow, RequestState};
+use querywarden_storage::{NewQueryRequest, QueryRequestRow, RequestState, SignOffRow};
 
 use crate::AppError;
 use crate::registration::{
     Decided, Denied, Desk, Filing, GrantSource, LineError, Registered, Stamp, actor, audit_refusal,
-    event, insert_one, legal_basis, open_subject, screen_subject, seal_subject,
+    event, insert_one, legal_basis, open_subject, roster_on, screen_subject, seal_subject,
 };
+use querywarden_domain::permission::Roster;
 
 /// One subject as listed on Form 3.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -188,15 +192,68 @@ pub async fn file_request<G: GrantSource>(
     Ok(Ok(no))
 }
 
-/// The reviewer must be a responsible-unit reviewer of the unit the request went to.
-fn check_reviewer(reviewer: &Person, r: &QueryRequestRow) -> Result<(), RegistrationError> {
+/// The reviewer must be a responsible-unit reviewer of the unit the request went to; §5 ¶3:
+/// the request must carry its office supervisor's consent, and the opinion is required
+/// whether the unit accepts or refuses.
+fn check_reviewer(
+    reviewer: &Person,
+    r: &QueryRequestRow,
+    facts: &Form3Facts,
+    opinion: &str,
+) -> Result<(), RegistrationError> {
     if !reviewer.has_role(Role::ResponsibleUnitReviewer) || reviewer.unit != r.responsible_unit {
         return Err(RegistrationError::NotAllowed);
     }
-    if r.state != RequestState::Submitted {
-        return Err(RegistrationError::WrongState(r.state.code()));
+    form3::check_review(facts, opinion)
+}
+
+/// The facts of request `r` the Form 3 rules judge (§5 ¶3).
+pub(crate) fn facts_of(r: &QueryRequestRow, sign_offs: &[SignOffRow]) -> Form3Facts {
+    Form3Facts {
+        applicant: r.applicant,
+        requesting_unit: r.requesting_unit.clone(),
+        responsible_unit: r.responsible_unit.clone(),
+        review: match r.state {
+            RequestState::Submitted => Review::Pending,
+            RequestState::Accepted => Review::Accepted,
+            RequestState::Rejected => Review::Rejected,
+        },
+        assigned_querier: r.assigned_querier,
+        signed: sign_offs.iter().map(|s| (s.which, s.person)).collect(),
+        delivered: r.delivered_at.is_some(),
     }
-    Ok(())
+}
+
+/// How far each subject of request `r` got, in filing order: run (every item of its
+/// registration executed), closed with a reason, or open.
+async fn progress_of(
+    tx: &mut querywarden_storage::WriteTx,
+    r: &QueryRequestRow,
+) -> Result<Vec<SubjectProgress>, AppError> {
+    let closed: Vec<i64> = tx
+        .closed_request_subjects(r.id)
+        .await?
+        .iter()
+        .map(|c| c.position)
+        .collect();
+    let mut out = Vec::new();
+    for row in tx.request_subjects(r.id).await? {
+        let run = match row.registration {
+            Some(id) => tx
+                .registration(id)
+                .await?
+                .is_some_and(|g| g.items.iter().all(|i| g.executed_items.contains(i))),
+            None => false,
+        };
+        out.push(if run {
+            SubjectProgress::Run
+        } else if closed.contains(&row.position) {
+            SubjectProgress::Closed
+        } else {
+            SubjectProgress::Open
+        });
+    }
+    Ok(out)
 }
 
 /// Rejects a request with an opinion (required).
@@ -221,11 +278,8 @@ pub async fn reject_request<G: GrantSource>(
         return Ok(Err(Denied::NotFound));
     };
     let opinion = opinion.trim();
-    let checked = check_reviewer(reviewer, &r).and(if opinion.is_empty() {
-        Err(RegistrationError::CommentRequired)
-    } else {
-        Ok(())
-    });
+    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
+    let checked = check_reviewer(reviewer, &r, &facts, opinion);
     if let Err(e) = checked {
         tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
             .await?;
@@ -239,6 +293,14 @@ pub async fn reject_request<G: GrantSource>(
         now,
         opinion,
         None,
+    )
+    .await?;
+    // The refusal reaches the applicant's inbox.
+    tx.insert_notice(
+        r.applicant,
+        "request.rejected",
+        &format!("request:{no}"),
+        now,
     )
     .await?;
     tx.append_audit(&base).await?;
@@ -280,7 +342,8 @@ pub async fn accept_request<G: GrantSource>(
         .grants
         .active_items(querier.id, taipei_date(now))
         .await?;
-    let checked = check_reviewer(reviewer, &r)
+    let facts = facts_of(&r, &desk.store.request_sign_offs(r.id).await?);
+    let checked = check_reviewer(reviewer, &r, &facts, opinion)
         .and_then(|()| reg::check_parties(reviewer, &requester, &querier, Origin::Form3(r.id)))
         .and_then(|unit| {
             if unit != r.responsible_unit {
@@ -296,18 +359,16 @@ pub async fn accept_request<G: GrantSource>(
             return Ok(Err(e.into()));
         }
     };
-    let approver = desk
-        .store
-        .unit_supervisors()
-        .await?
-        .get(&approving_unit)
-        .copied();
+    let parties = Parties {
+        applicant: reviewer.id,
+        needer: requester.id,
+        querier: querier.id,
+    };
+    // §5 ¶1: the responsible unit's supervisor, their deputy, or one above approves.
+    let roster = crate::registration::roster_on(desk.store, now).await?;
+    let approver = reg::approver_for(&approving_unit, &parties, &roster).map(|s| s.person);
     let filing = Filing {
-        parties: Parties {
-            applicant: reviewer.id,
-            needer: requester.id,
-            querier: querier.id,
-        },
+        parties,
         approving_unit,
         approver,
         querier_name: querier.name.clone(),
@@ -425,10 +486,13 @@ pub async fn record_delivery<G: GrantSource>(
     };
     let allowed = r.assigned_querier == Some(who.id)
         || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.responsible_unit);
+    // §5 ¶3: not before every subject has run or been closed, and the request is signed.
+    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
+    let progress = progress_of(&mut tx, &r).await?;
     let checked = if !allowed {
         Err(RegistrationError::NotAllowed)
-    } else if r.state != RequestState::Accepted {
-        Err(RegistrationError::WrongState(r.state.code()))
+    } else if let Err(e) = form3::check_delivery(&facts, &progress) {
+        Err(e)
     } else {
         match delivery {
             Delivery::InSystem => Ok(("in_system", None)),
@@ -475,13 +539,33 @@ pub struct RequestView {
         querywarden_domain::catalogue::ServiceItemCode,
         bool,
     )>,
+    /// §5 ¶3: where it stands, who signed, and which subjects were closed with what reason.
+    pub stage: Stage,
+    pub sign_offs: Vec<SignOffRow>,
+    pub closed: Vec<querywarden_storage::ClosedSubjectRow>,
+    /// What the viewer may do now: consent (the office's supervisor), sign (the querier or
+    /// the using unit's supervisor).
+    pub may_consent: bool,
+    pub may_sign: bool,
 }
 
-fn may_see_request(viewer: &Person, r: &QueryRequestRow) -> bool {
+fn may_see_request(
+    viewer: &Person,
+    r: &QueryRequestRow,
+    facts: &Form3Facts,
+    roster: &Roster,
+) -> bool {
     r.applicant == viewer.id
         || r.assigned_querier == Some(viewer.id)
         || (viewer.has_role(Role::ResponsibleUnitReviewer) && viewer.unit == r.responsible_unit)
         || viewer.has_role(Role::EthicsAuditor)
+        || facts.signed.iter().any(|(_, p)| *p == viewer.id)
+        || facts
+            .applicant_supervisor(roster)
+            .is_some_and(|s| s.person == viewer.id)
+        || facts
+            .using_unit_supervisor(roster)
+            .is_some_and(|s| s.person == viewer.id)
 }
 
 /// One request, for those entitled to it (see [`RequestView`]). §9: it shows the names and
@@ -507,7 +591,10 @@ pub async fn request_view<G: GrantSource>(
         crate::registration::audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     };
-    if !may_see_request(viewer, &r) {
+    let sign_offs = desk.store.request_sign_offs(r.id).await?;
+    let facts = facts_of(&r, &sign_offs);
+    let roster = roster_on(desk.store, now).await?;
+    if !may_see_request(viewer, &r, &facts, &roster) {
         crate::registration::audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code())
             .await?;
         return Ok(Err(Denied::NotFound));
@@ -543,6 +630,11 @@ pub async fn request_view<G: GrantSource>(
         }
     }
     Ok(Ok(RequestView {
+        stage: facts.stage(),
+        may_consent: form3::check_consent(&facts, viewer.id, &roster).is_ok(),
+        may_sign: form3::check_sign(&facts, viewer.id, &roster).is_ok(),
+        closed: desk.store.closed_request_subjects(r.id).await?,
+        sign_offs,
         request: r,
         subjects,
         registrations: regs.iter().map(crate::registration::summary).collect(),
@@ -560,6 +652,220 @@ pub async fn requests_of<G: GrantSource>(
     if person.has_role(Role::ResponsibleUnitReviewer) {
         for r in desk.store.requests(Some(&person.unit), None, None).await? {
             if !out.iter().any(|o| o.id == r.id) {
+                out.push(r);
+            }
+        }
+    }
+    out.sort_by_key(|r| std::cmp::Reverse(r.id));
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign-offs and closing subjects (§5 ¶3)
+
+/// The office supervisor's decision on a request (申請人單位主管核章).
+#[derive(Debug, Clone, Copy)]
+pub enum Consent<'a> {
+    /// 同意: the request goes on to the responsible unit.
+    Give,
+    /// 不同意, with the reason shown to the applicant; the request ends.
+    Refuse(&'a str),
+}
+
+/// Audits a refused sign-off in the transaction and answers the refusal.
+async fn refuse_in(
+    mut tx: querywarden_storage::WriteTx,
+    ev: querywarden_domain::audit_event::AuditEvent,
+    e: RegistrationError,
+) -> Decided<Stage> {
+    tx.append_audit(&ev.outcome(Outcome::Refused(e.code().into())))
+        .await?;
+    tx.commit().await?;
+    Ok(Err(e.into()))
+}
+
+/// §5 ¶3: the requesting office's supervisor (or their deputy, 代理) consents before the
+/// request reaches the bureau, or refuses it with a reason (which reaches the applicant's
+/// inbox). Audited as `query.request.consented`, refusals too.
+pub async fn consent_request<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    who: &Person,
+    no: RequestNo,
+    consent: Consent<'_>,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<Stage> {
+    let ev = event(
+        now,
+        AuditAction::RequestConsented,
+        request_id,
+        actor(who.id, Role::UnitSupervisor),
+        "request",
+        no.to_string(),
+    );
+    let roster = roster_on(desk.store, now).await?;
+    let mut tx = desk.store.begin().await?;
+    let Some(r) = tx.request_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
+    let signer = match form3::check_consent(&facts, who.id, &roster) {
+        Ok(s) => s,
+        Err(e) => return refuse_in(tx, ev, e).await,
+    };
+    let ev = ev.detail("acting", signer.acting);
+    match consent {
+        Consent::Give => {
+            tx.insert_request_sign_off(
+                r.id,
+                &SignOffRow {
+                    which: SignOff::ApplicantSupervisor,
+                    person: who.id,
+                    at: now,
+                    acting: signer.acting,
+                    acting_for: signer.acting_for,
+                },
+            )
+            .await?;
+            tx.append_audit(&ev.detail("decision", "consent")).await?;
+            tx.commit().await?;
+            Ok(Ok(Stage::AwaitingReview))
+        }
+        Consent::Refuse(reason) => {
+            let reason = reason.trim();
+            if reason.is_empty() {
+                return refuse_in(tx, ev, RegistrationError::CommentRequired).await;
+            }
+            tx.review_request(r.id, RequestState::Rejected, who.id, now, reason, None)
+                .await?;
+            tx.insert_notice(
+                r.applicant,
+                "request.rejected",
+                &format!("request:{no}"),
+                now,
+            )
+            .await?;
+            tx.append_audit(&ev.detail("decision", "refuse")).await?;
+            tx.commit().await?;
+            Ok(Ok(Stage::Rejected))
+        }
+    }
+}
+
+/// §5 ¶3: the assigned querier, or the using unit's supervisor (or their deputy, 代理), signs
+/// the request itself once it is accepted. Audited as `query.request.signed`, refusals too.
+pub async fn sign_request<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    who: &Person,
+    no: RequestNo,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<Stage> {
+    let ev = event(
+        now,
+        AuditAction::RequestSigned,
+        request_id,
+        actor(who.id, Role::Staff),
+        "request",
+        no.to_string(),
+    );
+    let roster = roster_on(desk.store, now).await?;
+    let mut tx = desk.store.begin().await?;
+    let Some(r) = tx.request_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
+    let (which, signer) = match form3::check_sign(&facts, who.id, &roster) {
+        Ok(x) => x,
+        Err(e) => return refuse_in(tx, ev, e).await,
+    };
+    tx.insert_request_sign_off(
+        r.id,
+        &SignOffRow {
+            which,
+            person: who.id,
+            at: now,
+            acting: signer.acting,
+            acting_for: signer.acting_for,
+        },
+    )
+    .await?;
+    tx.append_audit(
+        &ev.detail("as", which.code())
+            .detail("acting", signer.acting),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(Stage::InProgress))
+}
+
+/// §5 ¶3: the assigned querier or a reviewer of the responsible unit closes one subject
+/// (by its position on the form, from 1) without a query, with a reason, so the request can
+/// be delivered. Audited as `query.request.subject_closed`, refusals too.
+pub async fn close_subject<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    who: &Person,
+    no: RequestNo,
+    position: i64,
+    reason: &str,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<Stage> {
+    let ev = event(
+        now,
+        AuditAction::RequestSubjectClosed,
+        request_id,
+        actor(who.id, Role::Querier),
+        "request",
+        no.to_string(),
+    )
+    .detail("position", position);
+    let mut tx = desk.store.begin().await?;
+    let Some(r) = tx.request_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    let allowed = r.assigned_querier == Some(who.id)
+        || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.responsible_unit);
+    if !allowed {
+        return refuse_in(tx, ev, RegistrationError::NotAllowed).await;
+    }
+    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
+    let progress = progress_of(&mut tx, &r).await?;
+    let at = usize::try_from(position)
+        .ok()
+        .and_then(|p| p.checked_sub(1))
+        .and_then(|i| progress.get(i).copied());
+    let Some(this) = at else {
+        return Ok(Err(Denied::NotFound));
+    };
+    if let Err(e) = form3::check_close_subject(&facts, this, reason) {
+        return refuse_in(tx, ev, e).await;
+    }
+    if !tx
+        .close_request_subject(r.id, position, who.id, now, reason.trim())
+        .await?
+    {
+        return refuse_in(tx, ev, RegistrationError::SubjectNotOpen).await;
+    }
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok(Stage::InProgress))
+}
+
+/// Form 3 requests waiting for `person`'s consent or signature (§5 ¶3), newest first.
+pub async fn requests_to_sign(
+    store: &querywarden_storage::Store,
+    person: &Person,
+    now: Timestamp,
+) -> Result<Vec<QueryRequestRow>, AppError> {
+    let roster = roster_on(store, now).await?;
+    let mut out = Vec::new();
+    for state in [RequestState::Submitted, RequestState::Accepted] {
+        for r in store.requests(None, None, Some(state)).await? {
+            let facts = facts_of(&r, &store.request_sign_offs(r.id).await?);
+            if form3::check_consent(&facts, person.id, &roster).is_ok()
+                || form3::check_sign(&facts, person.id, &roster).is_ok()
+            {
                 out.push(r);
             }
         }

@@ -1228,8 +1228,8 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
     ));
     assert!(unread_notices(&w.store, wu).await.unwrap().is_empty());
 
-    // §2: lin moves to another unit; the administrator and her old supervisor are told, she
-    // and her new unit's supervisor are not.
+    // §2: lin moves to another unit; the administrator and her old supervisor are told, her
+    // new unit's supervisor is not; she is asked (§2 ¶2) to file her Form 1 before the date.
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
                lin.meiling,,林美玲,elderly-welfare,社會工作師,transferred,115/03/10\n";
     import_staff_csv(&w.store, &desk, csv, &op()).await.unwrap();
@@ -1241,7 +1241,10 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
         assert_eq!(n[0].object, object);
         assert_eq!(n[0].person, p);
     }
-    assert!(unread_notices(&w.store, lin).await.unwrap().is_empty());
+    let own = unread_notices(&w.store, lin).await.unwrap();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0].kind, "staff_change.file_form1_job_change");
+    assert_eq!(own[0].object, "form1_before:2026-03-10");
     // The audit record of the change names who was told.
     let records = w
         .store

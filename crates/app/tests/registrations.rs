@@ -69,7 +69,7 @@ struct World {
     bli: HttpConnector,
 }
 
-const ACCOUNTS: [&str; 8] = [
+const ACCOUNTS: [&str; 9] = [
     "lin.meiling",
     "chen.jianhong",
     "huang.yating",
@@ -78,6 +78,7 @@ const ACCOUNTS: [&str; 8] = [
     "cai.peiling",
     "zheng.zhihao",
     "wu.zhiming",
+    "yang.shuling",
 ];
 
 impl World {
@@ -1956,8 +1957,22 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
         .unwrap();
     assert_eq!(rno.to_string(), "R115-000001");
     assert!(!contains(&w.db_bytes(), &nid(3001)));
-    // The reviewer of the responsible unit sees it in the inbox; others cannot decide it.
+    // §5 ¶3: the bureau sees it only once the district office's supervisor consented.
     let li = w.p("li.guowei").clone();
+    let inbox = registration::inbox(&w.desk(), &li, t0()).await.unwrap();
+    assert!(inbox.requests_to_review.is_empty());
+    request::consent_request(
+        &w.desk(),
+        w.p("yang.shuling"),
+        rno,
+        request::Consent::Give,
+        t0(),
+        "c",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // The reviewer of the responsible unit sees it in the inbox; others cannot decide it.
     let inbox = registration::inbox(&w.desk(), &li, t0()).await.unwrap();
     assert_eq!(inbox.requests_to_review.len(), 1);
     assert_eq!(
@@ -2015,10 +2030,21 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
         .unwrap()
         .unwrap();
     assert!(view.watermark.contains("蔡佩玲"));
-    request::record_delivery(&w.desk(), &li, rno, &request::Delivery::InSystem, t0(), "d")
-        .await
-        .unwrap()
-        .unwrap();
+    // §5 ¶3: the querier and the using unit's supervisor sign the request before delivery.
+    assert_eq!(
+        code(
+            request::record_delivery(&w.desk(), &li, rno, &request::Delivery::InSystem, t0(), "d")
+                .await
+                .unwrap()
+        ),
+        "request.signatures_missing"
+    );
+    for who in ["li.guowei", "xu.wenjie"] {
+        request::sign_request(&w.desk(), w.p(who), rno, t0(), "s")
+            .await
+            .unwrap()
+            .unwrap();
+    }
     request::record_delivery(
         &w.desk(),
         &li,
@@ -2030,6 +2056,15 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
     .await
     .unwrap()
     .unwrap();
+    // Delivered is closed: no second delivery.
+    assert_eq!(
+        code(
+            request::record_delivery(&w.desk(), &li, rno, &request::Delivery::InSystem, t0(), "d")
+                .await
+                .unwrap()
+        ),
+        "registration.wrong_state"
+    );
     assert_eq!(
         code(
             request::record_delivery(
@@ -2050,7 +2085,9 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
         stored.document_no.as_deref(),
         Some("高市社老字第1150000123號")
     );
-    assert_eq!(w.audit("result.delivered").await.len(), 3);
+    assert_eq!(w.audit("result.delivered").await.len(), 4);
+    assert_eq!(w.audit("query.request.signed").await.len(), 2);
+    assert_eq!(w.audit("query.request.consented").await.len(), 1);
     assert_eq!(w.audit("query.request.accepted").await.len(), 1);
 }
 
@@ -2063,6 +2100,17 @@ async fn a_rejected_request_creates_nothing() {
         &form3(&w, &[("王五", nid(3003))], 1),
         t0(),
         "f",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    request::consent_request(
+        &w.desk(),
+        w.p("yang.shuling"),
+        rno,
+        request::Consent::Give,
+        t0(),
+        "c",
     )
     .await
     .unwrap()

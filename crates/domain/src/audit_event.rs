@@ -134,10 +134,20 @@ pub enum AuditAction {
     /// §6: a Form 2/3 row's sealed subject name and national ID destroyed at the end of the
     /// record's keeping period; the digest and the masked form stay.
     SubjectDestroyed,
+    /// §5 ¶1: a 代理人 registered for a unit's supervisor, with the period (or refused).
+    ActingSupervisorRegistered,
+    /// A page of "my registrations" read (one record per page).
+    RegistrationsListed,
+    /// §5 ¶3, Form 3: the requesting office's supervisor consented (申請人單位主管核章).
+    RequestConsented,
+    /// §5 ¶3, Form 3: the assigned querier or the using unit's supervisor signed the request.
+    RequestSigned,
+    /// §5 ¶3: one subject of a Form 3 request closed without a query, with the reason.
+    RequestSubjectClosed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 85] = [
+    pub const ALL: [AuditAction; 90] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -223,6 +233,11 @@ impl AuditAction {
         Self::QueryOutcomeUnknown,
         Self::QueryOutcomeResolved,
         Self::SubjectDestroyed,
+        Self::ActingSupervisorRegistered,
+        Self::RegistrationsListed,
+        Self::RequestConsented,
+        Self::RequestSigned,
+        Self::RequestSubjectClosed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -312,6 +327,11 @@ impl AuditAction {
             Self::QueryOutcomeUnknown => "query.outcome.unknown",
             Self::QueryOutcomeResolved => "query.outcome.resolved",
             Self::SubjectDestroyed => "query.subject.destroyed",
+            Self::ActingSupervisorRegistered => "admin.unit.deputy_registered",
+            Self::RegistrationsListed => "query.registration.listed",
+            Self::RequestConsented => "query.request.consented",
+            Self::RequestSigned => "query.request.signed",
+            Self::RequestSubjectClosed => "query.request.subject_closed",
         }
     }
 

@@ -413,6 +413,20 @@ impl Person {
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    /// §5 ¶3: someone outside the bureau proper who only files Form 3 (a district office's
+    /// or subordinate agency's applicant, or that office's supervisor who consents to it,
+    /// holding no bureau role): Forms 1 and 2, the oversight pages and the audits do not
+    /// apply to them.
+    pub fn is_external_applicant(&self) -> bool {
+        self.has_role(Role::ExternalRequester)
+            && self.roles.iter().all(|r| {
+                matches!(
+                    r,
+                    Role::ExternalRequester | Role::Staff | Role::UnitSupervisor
+                )
+            })
+    }
 }
 
 /// The two parties of an act (applicant and approver, querier and auditor, administrator and

@@ -22,8 +22,10 @@
 //! Who acts at each step is not stored but resolved from the [`Roster`] when needed, so a new
 //! supervisor takes over an open inbox at once:
 //!
-//! - 單位主管: the supervisor of the applicant's unit; if that unit has none (or it is the
-//!   applicant), the supervisor of its parent unit, and so on up; finally the director.
+//! - 單位主管: the supervisor of the applicant's unit — or, while the supervisor is absent,
+//!   the unit's 代理人 in force; if that unit has neither (or the supervisor is the
+//!   applicant), the supervisor of its parent unit, and so on up; finally the director. The
+//!   same walk ([`Roster::supervisor_signers`]) chooses the approver of a Form 2 row (§5 ¶1).
 //! - 權限管理者: the permission administrator; for the administrator's own application, the
 //!   configured deputy (代理人).
 //! - 權限管理單位主管 (countersign): the supervisor of the administrator's unit, walking up
@@ -34,6 +36,7 @@
 //! how "supervisor and countersigner must be different people" is kept even when one person
 //! supervises both units.
 
+pub mod acting;
 pub mod grant;
 pub mod personnel;
 pub mod recertification;
@@ -822,6 +825,9 @@ pub struct Roster {
     pub director: Option<PersonId>,
     /// People who cannot act (not in service, or account disabled).
     pub inactive: BTreeSet<PersonId>,
+    /// 代理人 of each unit's supervisor whose registered period covers the day this roster
+    /// was loaded for (see [`acting::DeputyTerm::in_force`]).
+    pub unit_deputies: BTreeMap<UnitId, PersonId>,
 }
 
 impl Roster {
@@ -858,8 +864,13 @@ impl Roster {
         let mut out = Vec::new();
         match step {
             Step::UnitSupervisor => {
-                out.extend(self.supervisors_upwards(&app.unit));
-                out.extend(self.director);
+                // §2 and §5 ¶1 share one walk: supervisor, deputy in force, parent, director.
+                let applicant = app.applicant;
+                out.extend(
+                    self.supervisor_signers(&app.unit, |p| p == applicant)
+                        .into_iter()
+                        .map(|s| s.person),
+                );
             }
             Step::PermissionAdministrator => {
                 out.extend(self.administrator);

@@ -10,6 +10,9 @@
 //! Security-sensitive: a [`Subject`] is personal data. Its `Debug` is masked; storage only ever
 //! sees it encrypted (see `querywarden_app::custody`). Nothing here reads a clock.
 
+pub mod form3;
+pub mod mine;
+
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
@@ -19,6 +22,8 @@ use jiff::{SignedDuration, Timestamp};
 use crate::catalogue::{LegalBasis, LegalBasisId, ServiceItemCode};
 use crate::national_id::{NationalId, NationalIdKind};
 use crate::org::{Person, PersonId, Role, StaffStatus, UnitId};
+use crate::permission::Roster;
+use crate::permission::acting::Signer;
 use crate::roc_date::RocDate;
 
 /// Why a registration (or request) cannot be made or decided as asked. Messages never carry
@@ -89,6 +94,16 @@ pub enum RegistrationError {
     PrivacyBasisAlone,
     #[error("未填案號時，須說明無案號的理由（至少 4 字）")]
     NoCaseReason,
+    #[error("您已在此申請表核章")]
+    AlreadySigned,
+    #[error("此受查詢人已查調或已結案，不能再結案")]
+    SubjectNotOpen,
+    #[error("結案須說明理由（至少 4 字）")]
+    CloseReasonRequired,
+    #[error("尚有 {0} 位受查詢人未查調也未結案，請先查調或填寫理由結案後再登錄送達")]
+    SubjectsOpen(usize),
+    #[error("資料查詢者與使用單位主管尚未在申請表核章，不能登錄送達")]
+    SignaturesMissing,
 }
 
 impl RegistrationError {
@@ -126,6 +141,11 @@ impl RegistrationError {
             Self::ApplicantRole => "registration.applicant_role",
             Self::PrivacyBasisAlone => "registration.legal_basis.privacy_alone",
             Self::NoCaseReason => "registration.case_no.reason_required",
+            Self::AlreadySigned => "request.already_signed",
+            Self::SubjectNotOpen => "request.subject_not_open",
+            Self::CloseReasonRequired => "request.close_reason",
+            Self::SubjectsOpen(_) => "request.subjects_open",
+            Self::SignaturesMissing => "request.signatures_missing",
         }
     }
 }
@@ -647,42 +667,65 @@ pub enum ApprovalStep {
     Second,
 }
 
-/// Who may decide a registration now. `supervisor_of_unit` is the approving unit's
-/// supervisor. The supervisor gives the first approval; when a second is required, another
-/// unit supervisor or the director gives it. Nobody decides a registration in which they are
-/// applicant, needer or querier (MISSION.md "separation of duties").
+/// §5 ¶1: who gives a registration its first approval — the approving unit's supervisor; while
+/// they are absent, the unit's deputy in force (代理); with neither available, or when the
+/// supervisor is a party (say, the one who needs the data), the parent unit's supervisor, up to
+/// the director. Never a party. The one walk Form 1 uses too ([`Roster::supervisor_signers`]).
+pub fn first_approver(reg: &Registration, roster: &Roster) -> Option<Signer> {
+    approver_for(&reg.approving_unit, &reg.parties, roster)
+}
+
+/// [`first_approver`] for a filing not yet stored: its approving unit and parties.
+pub fn approver_for(unit: &UnitId, parties: &Parties, roster: &Roster) -> Option<Signer> {
+    roster.acting_supervisor(unit, |p| {
+        p == parties.applicant || p == parties.needer || p == parties.querier
+    })
+}
+
+/// Who may decide a registration now, and in what capacity. The first approval is
+/// [`first_approver`]'s; when a second is required, another unit supervisor or the director
+/// gives it. Nobody decides a registration in which they are applicant, needer or querier
+/// (MISSION.md "separation of duties").
 pub fn check_approver(
     reg: &Registration,
     approver: &Person,
-    supervisor_of_unit: Option<PersonId>,
-) -> Result<ApprovalStep, RegistrationError> {
+    roster: &Roster,
+) -> Result<(ApprovalStep, Signer), RegistrationError> {
     if reg.is_party(approver.id) {
         return Err(RegistrationError::ApproverIsParty);
     }
     if approver.status != StaffStatus::Active {
         return Err(RegistrationError::NotTheSupervisor);
     }
+    let first = first_approver(reg, roster);
     match &reg.state {
         RegistrationState::Registered {
             first_approval: None,
         } => {
-            let Some(sup) = supervisor_of_unit else {
+            let Some(signer) = first else {
                 return Err(RegistrationError::NoSupervisor);
             };
-            if sup != approver.id {
+            if signer.person != approver.id {
                 return Err(RegistrationError::NotTheSupervisor);
             }
-            Ok(ApprovalStep::Supervisor)
+            Ok((ApprovalStep::Supervisor, signer))
         }
         RegistrationState::Registered {
-            first_approval: Some((first, _)),
+            first_approval: Some((by, _)),
         } => {
             let eligible =
                 approver.has_role(Role::UnitSupervisor) || approver.has_role(Role::Director);
-            if *first == approver.id || !eligible || supervisor_of_unit == Some(approver.id) {
+            if *by == approver.id || !eligible || first.is_some_and(|s| s.person == approver.id) {
                 return Err(RegistrationError::SecondApprover);
             }
-            Ok(ApprovalStep::Second)
+            Ok((
+                ApprovalStep::Second,
+                Signer {
+                    person: approver.id,
+                    acting: false,
+                    acting_for: None,
+                },
+            ))
         }
         other => Err(RegistrationError::WrongState(other.code())),
     }
@@ -946,7 +989,7 @@ mod tests {
         );
     }
 
-    fn registration(second: bool) -> Registration {
+    pub(super) fn registration(second: bool) -> Registration {
         Registration {
             id: RegistrationId(1),
             no: RegistrationNo::new(115, 1).unwrap(),
@@ -977,26 +1020,48 @@ mod tests {
         }
     }
 
+    // 社會救助科: supervisor 9, deputy 6; the bureau above it: supervisor 5; director 10.
+    fn roster() -> Roster {
+        let sa = UnitId::new("social-assistance").unwrap();
+        let bureau = UnitId::new("bureau").unwrap();
+        Roster {
+            parents: [(sa.clone(), Some(bureau.clone())), (bureau.clone(), None)].into(),
+            supervisors: [(sa.clone(), PersonId::new(9)), (bureau, PersonId::new(5))].into(),
+            unit_deputies: [(sa, PersonId::new(6))].into(),
+            director: Some(PersonId::new(10)),
+            ..Roster::default()
+        }
+    }
+
+    fn step_of(
+        reg: &Registration,
+        who: &Person,
+        roster: &Roster,
+    ) -> Result<(ApprovalStep, bool), RegistrationError> {
+        check_approver(reg, who, roster).map(|(step, s)| (step, s.acting))
+    }
+
     #[test]
     fn only_the_supervisor_approves_and_never_a_party() {
         let reg = registration(false);
         let sup = person(9, "social-assistance", &[Role::UnitSupervisor]);
         let other_sup = person(8, "elderly-welfare", &[Role::UnitSupervisor]);
         let querier = person(1, "social-assistance", &[Role::Querier]);
+        let r = roster();
         assert_eq!(
-            check_approver(&reg, &sup, Some(sup.id)),
-            Ok(ApprovalStep::Supervisor)
+            step_of(&reg, &sup, &r),
+            Ok((ApprovalStep::Supervisor, false))
         );
         assert_eq!(
-            check_approver(&reg, &other_sup, Some(sup.id)),
+            step_of(&reg, &other_sup, &r),
             Err(RegistrationError::NotTheSupervisor)
         );
         assert_eq!(
-            check_approver(&reg, &querier, Some(querier.id)),
+            step_of(&reg, &querier, &r),
             Err(RegistrationError::ApproverIsParty)
         );
         assert_eq!(
-            check_approver(&reg, &sup, None),
+            step_of(&reg, &sup, &Roster::default()),
             Err(RegistrationError::NoSupervisor)
         );
         let at = Timestamp::from_second(1_000_000).unwrap();
@@ -1019,11 +1084,83 @@ mod tests {
     }
 
     #[test]
+    fn an_acting_supervisor_approves_in_the_absent_supervisors_place_and_never_their_own() {
+        let deputy = person(6, "social-assistance", &[Role::Staff]);
+        let sup = person(9, "social-assistance", &[Role::UnitSupervisor]);
+        let parent = person(5, "bureau", &[Role::UnitSupervisor]);
+        // (what, needer, absent, who approves, expected)
+        type Expected = Result<(ApprovalStep, bool), RegistrationError>;
+        let cases: [(&str, i64, &[i64], &Person, Expected); 6] = [
+            (
+                "present supervisor",
+                2,
+                &[],
+                &sup,
+                Ok((ApprovalStep::Supervisor, false)),
+            ),
+            (
+                "deputy while the supervisor is present",
+                2,
+                &[],
+                &deputy,
+                Err(RegistrationError::NotTheSupervisor),
+            ),
+            (
+                "deputy while the supervisor is absent: 代理",
+                2,
+                &[9],
+                &deputy,
+                Ok((ApprovalStep::Supervisor, true)),
+            ),
+            (
+                "parent when supervisor and deputy are absent",
+                2,
+                &[9, 6],
+                &parent,
+                Ok((ApprovalStep::Supervisor, false)),
+            ),
+            (
+                "the supervisor needs the data: the parent",
+                9,
+                &[],
+                &parent,
+                Ok((ApprovalStep::Supervisor, false)),
+            ),
+            (
+                "the supervisor needs the data: never their deputy",
+                9,
+                &[],
+                &deputy,
+                Err(RegistrationError::NotTheSupervisor),
+            ),
+        ];
+        for (what, needer, absent, who, expected) in cases {
+            let mut reg = registration(false);
+            reg.parties.needer = PersonId::new(needer);
+            let mut r = roster();
+            r.inactive = absent.iter().map(|n| PersonId::new(*n)).collect();
+            assert_eq!(step_of(&reg, who, &r), expected, "{what}");
+        }
+        // The supervisor who needs the data never approves it themself.
+        let mut reg = registration(false);
+        reg.parties.needer = sup.id;
+        assert_eq!(
+            step_of(&reg, &sup, &roster()),
+            Err(RegistrationError::ApproverIsParty)
+        );
+        assert_eq!(
+            first_approver(&reg, &roster()).map(|s| s.person),
+            Some(parent.id)
+        );
+    }
+
+    #[test]
     fn a_second_approval_comes_from_another_supervisor() {
         let mut reg = registration(true);
         let sup = person(9, "social-assistance", &[Role::UnitSupervisor]);
         let other_sup = person(8, "elderly-welfare", &[Role::UnitSupervisor]);
         let staff = person(7, "elderly-welfare", &[Role::Staff]);
+        let r = roster();
         let at = Timestamp::from_second(1_000_000).unwrap();
         reg.state = approve(
             &reg,
@@ -1034,16 +1171,16 @@ mod tests {
         );
         assert_eq!(reg.state.code(), "awaiting_second_approval");
         assert_eq!(
-            check_approver(&reg, &sup, Some(sup.id)),
+            step_of(&reg, &sup, &r),
             Err(RegistrationError::SecondApprover)
         );
         assert_eq!(
-            check_approver(&reg, &staff, Some(sup.id)),
+            step_of(&reg, &staff, &r),
             Err(RegistrationError::SecondApprover)
         );
         assert_eq!(
-            check_approver(&reg, &other_sup, Some(sup.id)),
-            Ok(ApprovalStep::Second)
+            step_of(&reg, &other_sup, &r),
+            Ok((ApprovalStep::Second, false))
         );
         reg.state = approve(
             &reg,
@@ -1054,7 +1191,7 @@ mod tests {
         );
         assert_eq!(reg.state.code(), "approved");
         assert_eq!(
-            check_approver(&reg, &other_sup, Some(sup.id)),
+            step_of(&reg, &other_sup, &r),
             Err(RegistrationError::WrongState("approved"))
         );
     }

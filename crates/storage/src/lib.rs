@@ -7,12 +7,14 @@
 //!
 //! Security-sensitive: holds the audit trail; see `audit` for its append-only rules.
 
+mod acting;
 mod audit;
 mod auth;
 mod backup;
 mod citizen_report;
 mod enrolment;
 mod error;
+mod form3;
 mod notice;
 mod org;
 mod oversight;
@@ -30,6 +32,7 @@ pub use backup::{FileCounts, backup_database, check_database_file};
 pub use citizen_report::{CitizenRequestRow, NewCitizenRequest, WithholdingRow};
 pub use enrolment::{CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdentity, StoredCrl};
 pub use error::StorageError;
+pub use form3::{ClosedSubjectRow, SignOffRow};
 pub use notice::NoticeRow;
 pub use org::NewPerson;
 pub use oversight::{

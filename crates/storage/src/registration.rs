@@ -171,6 +171,10 @@ pub struct NewDecision {
     pub valid_until: Option<Timestamp>,
     /// The subject digest approved (approvals only).
     pub subject_digest: Option<String>,
+    /// §5 ¶1: given as 代理, in the supervisor's place…
+    pub acting: bool,
+    /// …of this supervisor (when the unit had one).
+    pub acting_for: Option<PersonId>,
 }
 
 /// How an execution was made (MISSION.md "The external service").
@@ -885,7 +889,7 @@ impl WriteTx {
     pub async fn record_decision(&mut self, d: &NewDecision) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO registration_decisions (registration_id, person_id, at, kind, comment, \
-             valid_until, subject_hmac) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             valid_until, subject_hmac, acting, acting_for) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(d.registration.0)
         .bind(d.person.get())
@@ -894,6 +898,8 @@ impl WriteTx {
         .bind(&d.comment)
         .bind(d.valid_until.map(|t| t.to_string()))
         .bind(&d.subject_digest)
+        .bind(i64::from(d.acting))
+        .bind(d.acting_for.map(PersonId::get))
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.noted(classify(e)))?;

@@ -12,6 +12,7 @@ pub mod catalogue_admin;
 pub mod enrolment;
 pub mod error;
 pub mod i18n;
+pub mod mine;
 pub mod oversight;
 pub mod pages;
 pub mod permission_api;
@@ -171,6 +172,11 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/oversight/violations/{id}/report"),
     ("post", "/api/v1/oversight/violations/{id}/decision"),
     ("get", "/api/v1/oversight/dashboard"),
+    ("get", "/api/v1/registrations/mine"),
+    ("post", "/api/v1/units/{unit}/deputy"),
+    ("post", "/api/v1/requests/{no}/consent"),
+    ("post", "/api/v1/requests/{no}/sign"),
+    ("post", "/api/v1/requests/{no}/subjects/{position}/close"),
 ];
 
 /// Builds the whole router.
@@ -223,6 +229,7 @@ pub fn router(state: AppState) -> Router {
         .merge(permission_pages::routes())
         .merge(registration_pages::routes())
         .merge(catalogue_admin::routes())
+        .merge(mine::routes())
         .merge(oversight::routes())
         .merge(demo_routes())
         .merge(enrolment::routes())

@@ -1059,6 +1059,16 @@ pub async fn inbox(
                 .strip_prefix("person:")
                 .and_then(|p| p.parse().ok())
                 .map(|p| names.person(PersonId::new(p)))
+                // §2 ¶2: the person's own reminder names the day to file before.
+                .or_else(|| {
+                    let day = n.object.strip_prefix("form1_before:")?;
+                    let d = RocDate::from_civil(day.parse().ok()?).ok()?;
+                    Some(format!(
+                        "{} {}",
+                        m.get("perm-notice-form1-before"),
+                        date(&m, d)
+                    ))
+                })
                 .unwrap_or_default(),
             at: format_taipei_datetime(n.created_at),
         })

@@ -54,6 +54,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/requests/{no}", get(request_view))
         .route("/api/v1/requests/{no}/review", post(review))
         .route("/api/v1/requests/{no}/delivery", post(deliver))
+        .route("/api/v1/requests/{no}/consent", post(consent))
+        .route("/api/v1/requests/{no}/sign", post(sign))
+        .route(
+            "/api/v1/requests/{no}/subjects/{position}/close",
+            post(close_subject),
+        )
 }
 
 /// The OpenAPI operation of one of this module's routes (listed in `API_ROUTES`).
@@ -95,6 +101,15 @@ pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
         ("get", "/api/v1/requests/{no}") => "查調申請內容 one Form 3 request",
         ("post", "/api/v1/requests/{no}/review") => {
             "業務權責單位審查 review: {decision: accept|reject, querier?, opinion}"
+        }
+        ("post", "/api/v1/requests/{no}/consent") => {
+            "申請人單位主管核章 the requesting office's supervisor: {decision: consent|refuse, reason?}"
+        }
+        ("post", "/api/v1/requests/{no}/sign") => {
+            "資料查詢者／使用單位主管核章 the assigned querier or the using unit's supervisor signs the request"
+        }
+        ("post", "/api/v1/requests/{no}/subjects/{position}/close") => {
+            "免查結案 close one subject without a query: {reason} (delivery waits for every subject)"
         }
         ("post", "/api/v1/requests/{no}/delivery") => {
             "結果送達方式 record delivery: {delivery: in_system|official_document, document_no?}"
@@ -259,10 +274,14 @@ pub async fn inbox(
             "no": s.no.to_string(), "item": s.item.as_str(),
             "sent_at": s.sent_at.to_string() })).collect::<Vec<_>>(),
         "requests_to_review": i.requests_to_review.iter().map(request_json).collect::<Vec<_>>(),
+        "requests_to_sign": i.requests_to_sign.iter().map(request_json).collect::<Vec<_>>(),
         "ethics_alerts": i.ethics_alerts.iter().map(|a| json!({
             "no": a.no.to_string(),
             "rules": a.rules.iter().map(|r| r.code()).collect::<Vec<_>>(),
             "at": a.at.to_string(), "subject_id_masked": a.subject_id_masked })).collect::<Vec<_>>(),
+        "refusals": i.refusals.iter().map(|n| json!({
+            "notice": n.id, "kind": n.kind, "object": n.object,
+            "at": n.created_at.to_string() })).collect::<Vec<_>>(),
     }))
     .into_response())
 }
@@ -309,6 +328,9 @@ pub async fn registration(
             "valid_until": valid_until,
             "findings": v.findings_zh,
             "second_approval_required": r.second_approval_required,
+            // §5 ¶1: decisions given as 代理, in the supervisor's place.
+            "acting": v.acting.iter().map(|(by, for_)| json!({
+                "by": by.get(), "acting_for": for_.map(|f| f.get()) })).collect::<Vec<_>>(),
             "results": v.results.iter().map(|x| json!({
                 "item": x.item.as_str(), "received_at": x.received_at.to_string(),
                 "kind": x.kind, "destroy_after": x.destroy_after.civil().to_string(),
@@ -641,8 +663,109 @@ pub async fn request_view(
             "no": no.to_string(), "item": item.as_str(), "destroyed": destroyed }))
                 .collect::<Vec<_>>()
         );
+        // §5 ¶3: where it stands, its sign-offs and the subjects closed without a query.
+        j["stage"] = json!(v.stage.code());
+        j["sign_offs"] = json!(
+            v.sign_offs
+                .iter()
+                .map(|s| json!({ "as": s.which.code(), "by": s.person.get(),
+                    "at": s.at.to_string(), "acting": s.acting }))
+                .collect::<Vec<_>>()
+        );
+        j["closed_subjects"] = json!(
+            v.closed
+                .iter()
+                .map(|c| json!({ "position": c.position, "reason": c.reason }))
+                .collect::<Vec<_>>()
+        );
         j
     })
+}
+
+#[derive(Deserialize)]
+pub struct ConsentBody {
+    /// `consent` or `refuse`.
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /api/v1/requests/{no}/consent` (§5 ¶3).
+pub async fn consent(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path(no): Path<String>,
+    Json(body): Json<ConsentBody>,
+) -> Result<Response, ApiError> {
+    let no = request_no(&no, &op)?;
+    let consent = match body.decision.as_str() {
+        "consent" => request::Consent::Give,
+        "refuse" => request::Consent::Refuse(&body.reason),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "request.malformed",
+                "decision 須為 consent 或 refuse",
+                "decision must be consent or refuse",
+                &op.0,
+            ));
+        }
+    };
+    let d = request::consent_request(
+        &state.app.desk(),
+        &who.person,
+        no,
+        consent,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(failed(&op))?;
+    answer(d, &op, |s| json!({ "stage": s.code() }))
+}
+
+/// `POST /api/v1/requests/{no}/sign` (§5 ¶3).
+pub async fn sign(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path(no): Path<String>,
+) -> Result<Response, ApiError> {
+    let no = request_no(&no, &op)?;
+    let d = request::sign_request(&state.app.desk(), &who.person, no, Timestamp::now(), &op.0)
+        .await
+        .map_err(failed(&op))?;
+    answer(d, &op, |s| json!({ "stage": s.code() }))
+}
+
+#[derive(Deserialize)]
+pub struct CloseBody {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /api/v1/requests/{no}/subjects/{position}/close` (§5 ¶3).
+pub async fn close_subject(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Path((no, position)): Path<(String, i64)>,
+    Json(body): Json<CloseBody>,
+) -> Result<Response, ApiError> {
+    let no = request_no(&no, &op)?;
+    let d = request::close_subject(
+        &state.app.desk(),
+        &who.person,
+        no,
+        position,
+        &body.reason,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(failed(&op))?;
+    answer(d, &op, |s| json!({ "stage": s.code() }))
 }
 
 #[derive(Deserialize)]

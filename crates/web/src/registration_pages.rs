@@ -26,12 +26,11 @@ use querywarden_app::execution::{self, PortalReport, ResultContent, ResultView};
 use querywarden_app::registration::{
     self as reg, Denied, RegisterBatchRequest, RegisterQueryRequest, RegistrationSummary,
 };
-use querywarden_app::registration::{
-    ExecutionMode, ExecutionOutcome, QueryRequestRow, RequestState,
-};
+use querywarden_app::registration::{ExecutionMode, ExecutionOutcome, QueryRequestRow};
 use querywarden_app::request::{self, Delivery, FileRequestInput, RequestSubjectInput};
 use querywarden_domain::catalogue::{LegalBasis, LegalBasisId, ServiceItem, ServiceItemCode};
 use querywarden_domain::org::{Person, PersonId, Role, Unit, UnitId, UnitKind};
+use querywarden_domain::registration::form3::Stage;
 use querywarden_domain::registration::{
     Origin, RegistrationNo, RegistrationState, RequestNo, may_register,
 };
@@ -43,9 +42,9 @@ use crate::i18n::Messages;
 use crate::pages::{lock_after_ms, render};
 use crate::registration_api as api;
 use crate::registration_templates::{
-    AlertRow, Choice, ContentTable, ExecutionLine, ExpiringRow, PortalForm, RegInboxPage,
-    RegisterPage, RegistrationPage, RequestListPage, RequestNewPage, RequestPage, RequestRow,
-    ResultLine, ResultPage, SentRow, SubjectLine, SummaryRow, today_in,
+    AlertRow, Choice, ContentTable, ExecutionLine, ExpiringRow, PortalForm, RefusalRow,
+    RegInboxPage, RegisterPage, RegistrationPage, RequestListPage, RequestNewPage, RequestPage,
+    RequestRow, ResultLine, ResultPage, SentRow, SubjectLine, SummaryRow, today_in,
 };
 use crate::session::{PageSession, csrf_refused, upload_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
@@ -91,6 +90,12 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{no}/accept", post(request_accept))
         .route("/requests/{no}/reject", post(request_reject))
         .route("/requests/{no}/deliver", post(request_deliver))
+        .route("/requests/{no}/consent", post(request_consent))
+        .route("/requests/{no}/sign", post(request_sign))
+        .route(
+            "/requests/{no}/subjects/{position}/close",
+            post(request_close_subject),
+        )
         .merge(api::routes())
 }
 
@@ -257,7 +262,11 @@ pub(crate) fn denied_status(d: &Denied) -> StatusCode {
             | "request.not_external"
             | "registration.applicant_role"
             | "registration.external_use_form3" => StatusCode::FORBIDDEN,
-            "registration.wrong_state" => StatusCode::CONFLICT,
+            "registration.wrong_state"
+            | "request.subjects_open"
+            | "request.signatures_missing"
+            | "request.already_signed"
+            | "request.subject_not_open" => StatusCode::CONFLICT,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         },
         _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -384,8 +393,31 @@ pub async fn inbox(
             .iter()
             .map(|r| request_row(r, &names, &m))
             .collect(),
+        requests_to_sign: inbox
+            .requests_to_sign
+            .iter()
+            .map(|r| request_row(r, &names, &m))
+            .collect(),
         is_ethics_auditor: who.person.has_role(Role::EthicsAuditor),
         ethics_alerts: inbox.ethics_alerts.iter().map(alert_row).collect(),
+        refusals: inbox
+            .refusals
+            .iter()
+            .filter_map(|n| {
+                let (href, no) = match n.object.split_once(':')? {
+                    ("registration", no) => (format!("/registrations/{no}"), no),
+                    ("request", no) => (format!("/requests/{no}"), no),
+                    _ => return None,
+                };
+                Some(RefusalRow {
+                    id: n.id,
+                    href,
+                    no: no.to_string(),
+                    at: format_taipei_datetime(n.created_at),
+                })
+            })
+            .collect(),
+        csrf: who.session.csrf_token.clone(),
         m,
     };
     Ok(render(&page, &op))
@@ -847,18 +879,27 @@ async fn registration_response(
                     )
                 })
                 .unwrap_or_default(),
-            names.person(
-                state
-                    .app
-                    .store()
-                    .unit_supervisors()
-                    .await
-                    .map_err(|e| fail(e.into()))?
-                    .get(&r.approving_unit)
-                    .copied()
-                    .unwrap_or(r.parties.querier),
-            ),
+            // §5 ¶1: who approves it now — the supervisor, their deputy (代理) or one above.
+            match reg::pending_approver(state.app.store(), r, now)
+                .await
+                .map_err(&fail)?
+            {
+                Some(s) if s.acting => {
+                    format!("{}（{}）", names.person(s.person), m.get("reg-acting"))
+                }
+                Some(s) => names.person(s.person),
+                None => String::new(),
+            },
         ),
+    };
+    // §5 ¶1: a decision given as 代理 says so.
+    let approver = match &r.state {
+        RegistrationState::Approved { by, .. } | RegistrationState::Rejected { by, .. }
+            if view.acting.iter().any(|(p, _)| p == by) =>
+        {
+            format!("{approver}（{}）", m.get("reg-acting"))
+        }
+        _ => approver,
     };
     let (subject_id, linked_id) = match revealed {
         Some(ids) => ids,
@@ -1799,8 +1840,9 @@ async fn request_response(
         error: outcome.map(form_error),
         no: r.no.to_string(),
         date: date(r.date, &m),
-        state_code: r.state.code().to_string(),
-        state: m.get(&format!("req-state-{}", r.state.code())),
+        // §5 ¶3: the stage, with the office supervisor's consent and the closed state.
+        state_code: view.stage.code().to_string(),
+        state: m.get(&format!("req-state-{}", view.stage.code())),
         requesting_unit: names.unit(&r.requesting_unit),
         applicant: names.person(r.applicant),
         applicant_title: r.applicant_title.clone(),
@@ -1824,8 +1866,34 @@ async fn request_response(
                 position: i + 1,
                 name: name.clone(),
                 id_masked: id.clone(),
+                closed: view
+                    .closed
+                    .iter()
+                    .find(|c| usize::try_from(c.position).ok() == Some(i + 1))
+                    .map(|c| c.reason.clone())
+                    .unwrap_or_default(),
             })
             .collect(),
+        sign_offs: view
+            .sign_offs
+            .iter()
+            .map(|s| {
+                let who = names.person(s.person);
+                (
+                    m.get(&format!("req-signoff-{}", s.which.code())),
+                    if s.acting {
+                        format!("{who}（{}）", m.get("reg-acting"))
+                    } else {
+                        who
+                    },
+                    format_taipei_datetime(s.at),
+                )
+            })
+            .collect(),
+        can_consent: view.may_consent,
+        can_sign: view.may_sign,
+        can_close: (reviewer_here || r.assigned_querier == Some(who.person.id))
+            && view.stage == Stage::InProgress,
         opinion: r.opinion.clone().unwrap_or_default(),
         reviewer: r.reviewed_by.map(|p| names.person(p)).unwrap_or_default(),
         querier: r
@@ -1843,10 +1911,9 @@ async fn request_response(
             .iter()
             .map(|(no, item, destroyed)| (no.to_string(), item.as_str().to_string(), *destroyed))
             .collect(),
-        can_review: reviewer_here && r.state == RequestState::Submitted,
+        can_review: reviewer_here && view.stage == Stage::AwaitingReview,
         can_deliver: (reviewer_here || r.assigned_querier == Some(who.person.id))
-            && r.state == RequestState::Accepted
-            && r.delivery.is_none(),
+            && view.stage == Stage::InProgress,
         // The requester sees results once they are delivered inside the system.
         can_view_results: (r.applicant == who.person.id
             && r.delivery.as_deref() == Some("in_system"))
@@ -2005,6 +2072,129 @@ pub async fn request_deliver(
     .map_err(fail)?
     {
         Ok(()) => Ok(Redirect::to(&format!("/requests/{no}?notice=delivered")).into_response()),
+        Err(d) => request_response(&state, m, &op, &who, no, None, Some(&d)).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Form 3 sign-offs (§5 ¶3)
+
+#[derive(Deserialize)]
+pub struct ConsentForm {
+    #[serde(default)]
+    csrf: String,
+    /// `consent` or `refuse`.
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The requesting office's supervisor consents (or refuses with a reason).
+pub async fn request_consent(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path(no): Path<String>,
+    Form(form): Form<ConsentForm>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let Some(no) = parse_request_no(&no) else {
+        return Ok(not_found(m, &op, "/requests"));
+    };
+    let fail = internal(&m, &op, "/requests");
+    let consent = if form.decision == "refuse" {
+        request::Consent::Refuse(&form.reason)
+    } else {
+        request::Consent::Give
+    };
+    match request::consent_request(
+        &state.app.desk(),
+        &who.person,
+        no,
+        consent,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(fail)?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/requests/{no}")).into_response()),
+        Err(d) => request_response(&state, m, &op, &who, no, None, Some(&d)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The assigned querier or the using unit's supervisor signs the request.
+pub async fn request_sign(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path(no): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let Some(no) = parse_request_no(&no) else {
+        return Ok(not_found(m, &op, "/requests"));
+    };
+    let fail = internal(&m, &op, "/requests");
+    match request::sign_request(&state.app.desk(), &who.person, no, Timestamp::now(), &op.0)
+        .await
+        .map_err(fail)?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/requests/{no}")).into_response()),
+        Err(d) => request_response(&state, m, &op, &who, no, None, Some(&d)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// One subject closed without a query, with a reason.
+pub async fn request_close_subject(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path((no, position)): Path<(String, i64)>,
+    Form(form): Form<CloseForm>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let Some(no) = parse_request_no(&no) else {
+        return Ok(not_found(m, &op, "/requests"));
+    };
+    let fail = internal(&m, &op, "/requests");
+    match request::close_subject(
+        &state.app.desk(),
+        &who.person,
+        no,
+        position,
+        &form.reason,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(fail)?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/requests/{no}")).into_response()),
         Err(d) => request_response(&state, m, &op, &who, no, None, Some(&d)).await,
     }
 }

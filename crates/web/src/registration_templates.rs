@@ -87,9 +87,22 @@ pub struct RegInboxPage {
     pub expiring: Vec<ExpiringRow>,
     pub sent_without_result: Vec<SentRow>,
     pub requests_to_review: Vec<RequestRow>,
+    /// §5 ¶3: Form 3 requests waiting for their consent or signature.
+    pub requests_to_sign: Vec<RequestRow>,
     /// Shown only to ethics auditors (政風室).
     pub is_ethics_auditor: bool,
     pub ethics_alerts: Vec<AlertRow>,
+    /// Their refused registrations and requests, not yet marked read.
+    pub refusals: Vec<RefusalRow>,
+    pub csrf: String,
+}
+
+/// A refusal notice in the applicant's inbox: the form's number and when.
+pub struct RefusalRow {
+    pub id: i64,
+    pub href: String,
+    pub no: String,
+    pub at: String,
 }
 
 /// What the registration form echoes back after a refusal (never the national ID).
@@ -243,6 +256,8 @@ pub struct SubjectLine {
     pub position: usize,
     pub name: String,
     pub id_masked: String,
+    /// §5 ¶3: the reason it was closed without a query (empty while open or run).
+    pub closed: String,
 }
 
 #[derive(Template)]
@@ -338,5 +353,10 @@ pub struct RequestPage {
     pub can_review: bool,
     pub can_deliver: bool,
     pub can_view_results: bool,
+    /// §5 ¶3: (which sign-off, who, when).
+    pub sign_offs: Vec<(String, String, String)>,
+    pub can_consent: bool,
+    pub can_sign: bool,
+    pub can_close: bool,
     pub queriers: Vec<Choice>,
 }

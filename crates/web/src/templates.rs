@@ -17,6 +17,9 @@ pub struct UserBar {
     pub can_audit: bool,
     /// Permission administrator (權限管理者).
     pub can_admin: bool,
+    /// §5 ¶3: a district office's or subordinate agency's applicant, who files Form 3 and
+    /// sees only the menus that apply to her (see `querywarden_domain::org::Person::is_external_applicant`).
+    pub external: bool,
 }
 
 impl UserBar {
@@ -30,6 +33,7 @@ impl UserBar {
             can_admin: s
                 .person
                 .has_role(querywarden_domain::org::Role::PermissionAdministrator),
+            external: s.person.is_external_applicant(),
         }
     }
 }

@@ -15,7 +15,7 @@ use querywarden_domain::audit_event::{Actor, AuditAction, Outcome};
 use querywarden_domain::org::{Account, Person, PersonId, Role, StaffStatus, Unit, UnitId};
 use querywarden_domain::permission::personnel::{
     MAX_STAFF_NAME_CHARS, MAX_STAFF_TITLE_CHARS, PersonnelEffect, StaffChange, classify,
-    effects_of, staff_text_problem,
+    effects_of, form1_due_before, staff_text_problem,
 };
 use querywarden_domain::permission::{AdministratorDesk, PermissionRefusal, SupervisorDesk};
 use querywarden_domain::roc_date::RocDate;
@@ -481,6 +481,19 @@ async fn apply_record(
     for to in &notified {
         tx.insert_notice(*to, &kind, &object, op.now).await?;
     }
+    // §2 ¶2: a transfer or departure announced ahead is applied for before it happens: the
+    // person is asked for the Form 1 that fits, due before the day it takes effect. A repeated
+    // import never reaches here (`pending_staff_change_exists` above), so it is asked once.
+    let form1_due = form1_due_before(&change, op.today());
+    if let Some((form1_kind, before)) = form1_due {
+        tx.insert_notice(
+            person.id,
+            &format!("staff_change.file_form1_{}", form1_kind.code()),
+            &format!("form1_before:{}", before.civil()),
+            op.now,
+        )
+        .await?;
+    }
     let applied_now = rec.effective <= op.today();
     tx.append_audit(
         &op.event(AuditAction::StaffStatusChanged, by)
@@ -499,7 +512,8 @@ async fn apply_record(
             .detail(
                 "notified",
                 Value::from(notified.iter().map(|p| p.get()).collect::<Vec<_>>()),
-            ),
+            )
+            .detail("form1_requested", form1_due.map(|(k, _)| k.code())),
     )
     .await?;
     if applied_now {
@@ -548,6 +562,8 @@ async fn apply_on_effective_date(
                         comment: Some("人事異動自動註銷 / cancelled by a personnel change".into()),
                         valid_until: None,
                         subject_digest: None,
+                        acting: false,
+                        acting_for: None,
                     })
                     .await?;
                     let mut ev = op

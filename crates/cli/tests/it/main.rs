@@ -26,3 +26,4 @@ mod sign_in_http;
 mod support;
 mod unannounced_audits_http;
 mod upstream_failures_http;
+mod workflows_http;

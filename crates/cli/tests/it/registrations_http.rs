@@ -352,6 +352,19 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
         assert_eq!(r.status(), 303);
         let rno = number_in(&location(&r), "/requests/");
 
+        // §5 ¶3: the district office's supervisor consents before the bureau sees it.
+        let inbox = li.get("/registrations").await.text().await.unwrap();
+        assert!(!inbox.contains(&rno), "not before the office's consent");
+        let yang = Browser::sign_in(&url, "yang.shuling").await;
+        let r = yang
+            .post(
+                &format!("/requests/{rno}/consent"),
+                &[("decision", "consent"), ("reason", "")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+
         // The responsible unit reviews: accepts, assigning li.guowei as querier.
         let inbox = li.get("/registrations").await.text().await.unwrap();
         assert!(inbox.contains(&rno), "{inbox}");
@@ -385,6 +398,11 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
             .post(&format!("/registrations/{no}/execute"), &[], true)
             .await;
         assert_eq!(r.status(), 303);
+        // §5 ¶3: the querier and the using unit's supervisor sign the request itself.
+        for who in [&li, &xu] {
+            let r = who.post(&format!("/requests/{rno}/sign"), &[], true).await;
+            assert_eq!(r.status(), 303);
+        }
         let r = li
             .post(
                 &format!("/requests/{rno}/deliver"),

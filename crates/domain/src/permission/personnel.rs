@@ -186,6 +186,24 @@ pub fn effects_of(
     Ok(out)
 }
 
+/// §2 ¶2: a transfer or departure announced for a later day must be applied for **before**
+/// it happens, so the person is asked to file the Form 1 that fits — 職務異動 for a transfer,
+/// 註銷權限 for leaving — before `change.effective`. Nothing for a change already in effect,
+/// a leave or a return (those need no Form 1 of their own before the date).
+pub fn form1_due_before(
+    change: &StaffChange,
+    today: RocDate,
+) -> Option<(super::ApplicationKind, RocDate)> {
+    if change.effective <= today {
+        return None;
+    }
+    match classify(change).ok()? {
+        ChangeKind::Transfer => Some((super::ApplicationKind::JobChange, change.effective)),
+        ChangeKind::Departure => Some((super::ApplicationKind::Revoke, change.effective)),
+        ChangeKind::Leave | ChangeKind::Return => None,
+    }
+}
+
 /// Longest staff name HR may send (a Chinese name is 2–4 characters; a foreign resident's
 /// romanised name is longer, but never this long).
 pub const MAX_STAFF_NAME_CHARS: usize = 50;
@@ -230,6 +248,54 @@ impl StaffTextProblem {
 #[cfg(test)]
 mod staff_text_tests {
     use super::*;
+
+    #[test]
+    fn a_scheduled_transfer_or_departure_asks_for_the_form_1_before_the_date() {
+        use super::super::ApplicationKind;
+        let day = |m, d| RocDate::new(115, m, d).unwrap();
+        let unit = |s: &str| UnitId::new(s).unwrap();
+        let change = |to_status, to_unit: &str, effective| StaffChange {
+            person: PersonId::new(1),
+            from_status: StaffStatus::Active,
+            to_status,
+            from_unit: unit("social-assistance"),
+            to_unit: unit(to_unit),
+            effective,
+        };
+        let today = day(3, 5);
+        let cases = [
+            (
+                StaffStatus::Active,
+                "elderly-welfare",
+                day(3, 20),
+                Some((ApplicationKind::JobChange, day(3, 20))),
+            ),
+            (
+                StaffStatus::Transferred,
+                "social-assistance",
+                day(3, 6),
+                Some((ApplicationKind::JobChange, day(3, 6))),
+            ),
+            (
+                StaffStatus::Left,
+                "social-assistance",
+                day(4, 1),
+                Some((ApplicationKind::Revoke, day(4, 1))),
+            ),
+            // Already in effect: too late to file before it.
+            (StaffStatus::Left, "social-assistance", day(3, 5), None),
+            (StaffStatus::Active, "elderly-welfare", day(3, 1), None),
+            // A leave needs no Form 1 of its own.
+            (StaffStatus::OnLeave, "social-assistance", day(3, 20), None),
+        ];
+        for (to, to_unit, eff, expected) in cases {
+            assert_eq!(
+                form1_due_before(&change(to, to_unit, eff), today),
+                expected,
+                "{to:?} {to_unit} {eff:?}"
+            );
+        }
+    }
 
     #[test]
     fn staff_names_and_titles_have_a_length_limit_and_no_control_characters() {

@@ -94,6 +94,7 @@ fn roster() -> Roster {
         admin_supervisors: vec![zhang()],
         director: Some(zhou()),
         inactive: BTreeSet::new(),
+        unit_deputies: BTreeMap::new(),
     }
 }
 
