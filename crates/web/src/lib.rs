@@ -196,6 +196,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/audit", get(admin_pages::audit_form))
         .route("/audit/search", post(admin_pages::audit_search))
+        .route("/audit/export", post(admin_pages::audit_export))
         .route(
             "/admin/usage-log",
             get(admin_pages::usage_form)

@@ -915,7 +915,7 @@ async fn registration_response(
             .map(|res| ResultLine {
                 item: res.item.as_str().to_string(),
                 received_at: format_taipei_datetime(res.received_at),
-                kind: res.kind.clone(),
+                kind: result_kind(&res.kind, &m),
                 destroy_after: date(res.destroy_after, &m),
                 destroyed: res.destroyed_at.is_some(),
             })
@@ -1245,6 +1245,11 @@ fn cell(m: &Messages, field: &str, v: &serde_json::Value) -> String {
     }
 }
 
+/// What a result holds, in words: 有資料, 查無資料, 查無投保資料, 入口網站文件.
+pub(crate) fn result_kind(kind: &str, m: &Messages) -> String {
+    translated(m, &format!("result-kind-{kind}"), kind)
+}
+
 /// The records as a table: one row per record, one column per field.
 pub(crate) fn content_table(content: &ResultContent, m: &Messages) -> ContentTable {
     match content {
@@ -1284,7 +1289,7 @@ pub(crate) fn content_table(content: &ResultContent, m: &Messages) -> ContentTab
         ResultContent::NoData { kind } => ContentTable {
             columns: Vec::new(),
             rows: Vec::new(),
-            note: format!("{}（{kind}）", m.get("result-no-data")),
+            note: m.with("result-answer", &[("kind", result_kind(kind, m))]),
         },
         ResultContent::Document {
             content_type,
@@ -1322,6 +1327,13 @@ fn result_page(
         watermark: v.watermark.clone(),
         tiles: (0..40).collect(),
         print_no: v.print_no,
+        print_line: v
+            .print_no
+            .map(|n| m.with("result-print-line", &[("n", n.to_string())]))
+            .unwrap_or_default(),
+        basis: names.basis(&v.legal_basis),
+        case_no: v.case_no.clone().unwrap_or_default(),
+        approver: v.approved_by.map(|p| names.person(p)).unwrap_or_default(),
         content: content_table(&v.content, &m),
         checkpoint: None,
         m,

@@ -152,6 +152,7 @@ pub struct ExecutionLine {
 pub struct ResultLine {
     pub item: String,
     pub received_at: String,
+    /// 有資料 / 查無資料… in words (the stored code never reaches the page).
     pub kind: String,
     pub destroy_after: String,
     pub destroyed: bool,
@@ -229,6 +230,12 @@ pub struct ResultPage {
     /// Copies of the watermark text across the page.
     pub tiles: Vec<u8>,
     pub print_no: Option<i64>,
+    /// 列印第 N 份 / Print no. N, on prints.
+    pub print_line: String,
+    /// §6 ¶2: the print names the legal basis, the case number and the approver.
+    pub basis: String,
+    pub case_no: String,
+    pub approver: String,
     pub content: ContentTable,
     /// On prints: the latest signed audit checkpoint (§7, issue 4), so a copy held outside
     /// can later prove the trail that recorded this print was not rewritten.

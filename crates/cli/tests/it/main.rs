@@ -24,3 +24,4 @@ mod registrations_http;
 mod sign_in_http;
 mod support;
 mod unannounced_audits_http;
+mod words_http;
