@@ -16,6 +16,7 @@ pub mod pages;
 pub mod permission_api;
 pub mod permission_pages;
 pub mod permission_templates;
+mod refusals;
 pub mod registration_api;
 pub mod registration_pages;
 pub mod registration_templates;

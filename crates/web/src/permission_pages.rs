@@ -330,12 +330,7 @@ fn internal(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> R
     match shown(e, m, op, path) {
         Shown::Page(r) => r,
         Shown::Form(status, f) => {
-            let page = ErrorPage::new(
-                m.clone(),
-                path,
-                format!("{}（{}）", f.message, f.code),
-                op.0.clone(),
-            );
+            let page = ErrorPage::new(m.clone(), path, f.message, op.0.clone()).with_code(&f.code);
             (status, render(&page, op)).into_response()
         }
     }

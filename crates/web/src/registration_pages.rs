@@ -220,18 +220,12 @@ fn delivery_label(r: &QueryRequestRow, m: &Messages) -> String {
 }
 
 /// A refusal as a form error: the rule's zh-TW message and its code.
-pub(crate) fn form_error(d: &Denied) -> FormError {
-    let mut message = d.message_zh();
-    if let Denied::Batch(lines) = d {
-        let detail: Vec<String> = lines
-            .iter()
-            .map(|l| format!("第 {} 行：{}", l.line, l.error))
-            .collect();
-        message = format!("{message}（{}）", detail.join("；"));
-    }
+/// A refusal on a page: the sentence in the page's language saying what to do next; the code
+/// stays in an attribute for machines (and in the log and the audit record).
+pub(crate) fn form_error(d: &Denied, m: &Messages) -> FormError {
     FormError {
         code: d.code().to_string(),
-        message,
+        message: crate::refusals::denied(d, m),
     }
 }
 
@@ -263,13 +257,8 @@ fn forbidden(m: Messages, op: &OperationId, path: &str) -> Response {
 }
 
 fn refused_page(m: Messages, op: &OperationId, path: &str, d: &Denied) -> Response {
-    let e = form_error(d);
-    let page = ErrorPage::new(
-        m,
-        path,
-        format!("{}（{}）", e.message, e.code),
-        op.0.clone(),
-    );
+    let e = form_error(d, &m);
+    let page = ErrorPage::new(m, path, e.message, op.0.clone()).with_code(&e.code);
     (denied_status(d), render(&page, op)).into_response()
 }
 
@@ -632,7 +621,7 @@ pub async fn register_submit(
             let mut page = register_page(&state, m, &who, Some(&posted), false)
                 .await
                 .map_err(&fail)?;
-            page.error = Some(form_error(&d));
+            page.error = Some(form_error(&d, &page.m));
             Ok((denied_status(&d), render(&page, &op)).into_response())
         }
     }
@@ -744,16 +733,33 @@ pub async fn batch_upload(
             let mut page = register_page(&state, m, &who, Some(&posted), true)
                 .await
                 .map_err(&fail)?;
+            // The batch file's errors, line by line, without the codes (they stay in the
+            // attribute, the log and the audit record).
             if let Denied::Batch(lines) = &d {
                 page.line_errors = lines
                     .iter()
-                    .map(|l| format!("第 {} 行：{}（{}）", l.line, l.error, l.error.code()))
+                    .map(|l| {
+                        page.m.with(
+                            "refusal-batch-line",
+                            &[
+                                ("line", l.line.to_string()),
+                                (
+                                    "error",
+                                    crate::refusals::registration_error(&l.error, &page.m),
+                                ),
+                            ],
+                        )
+                    })
                     .collect();
+                page.error = Some(FormError {
+                    code: d.code().into(),
+                    message: page
+                        .m
+                        .with("refusal-batch-rows", &[("count", lines.len().to_string())]),
+                });
+            } else {
+                page.error = Some(form_error(&d, &page.m));
             }
-            page.error = Some(FormError {
-                code: d.code().into(),
-                message: d.message_zh(),
-            });
             Ok((denied_status(&d), render(&page, &op)).into_response())
         }
     }
@@ -857,7 +863,7 @@ async fn registration_response(
         today: today_in(&m),
         csrf: who.session.csrf_token.clone(),
         notice,
-        error: outcome.map(form_error),
+        error: outcome.map(|d| form_error(d, &m)),
         no: r.no.to_string(),
         date: date(r.date, &m),
         state_code: r.state.code().to_string(),
@@ -1571,6 +1577,7 @@ async fn request_new_page(
         fax: posted.map(|p| p.fax.clone()).unwrap_or_default(),
         relevance: posted.map(|p| p.relevance.clone()).unwrap_or_default(),
         declared: posted.map(|p| p.declared.clone()).unwrap_or_default(),
+        subjects: posted.map(|p| p.subjects.clone()).unwrap_or_default(),
         units: names
             .units
             .iter()
@@ -1621,7 +1628,8 @@ pub async fn request_form(
     Ok(render(&page, &op))
 }
 
-/// Files a Form 3 request. Subjects arrive in the POST body and are never echoed back.
+/// Files a Form 3 request. Subjects arrive in the POST body; a refused form shows them again
+/// (on the `no-store` page only) so that nothing typed is lost.
 pub async fn request_submit(
     State(state): State<AppState>,
     Lang(m): Lang,
@@ -1662,16 +1670,34 @@ pub async fn request_submit(
             let mut page = request_new_page(&state, m, &who, Some(&posted))
                 .await
                 .map_err(&fail)?;
+            // The list is typed into the form, not a file: its errors name the subject's
+            // place in the list.
             if let Denied::Batch(lines) = &d {
                 page.line_errors = lines
                     .iter()
-                    .map(|l| format!("第 {} 位：{}（{}）", l.line, l.error, l.error.code()))
+                    .map(|l| {
+                        page.m.with(
+                            "refusal-subject-line",
+                            &[
+                                ("line", l.line.to_string()),
+                                (
+                                    "error",
+                                    crate::refusals::registration_error(&l.error, &page.m),
+                                ),
+                            ],
+                        )
+                    })
                     .collect();
+                page.error = Some(FormError {
+                    code: d.code().into(),
+                    message: page.m.with(
+                        "refusal-subject-rows",
+                        &[("count", lines.len().to_string())],
+                    ),
+                });
+            } else {
+                page.error = Some(form_error(&d, &page.m));
             }
-            page.error = Some(FormError {
-                code: d.code().into(),
-                message: d.message_zh(),
-            });
             Ok((denied_status(&d), render(&page, &op)).into_response())
         }
     }
@@ -1706,7 +1732,7 @@ async fn request_response(
         today: today_in(&m),
         csrf: who.session.csrf_token.clone(),
         notice,
-        error: outcome.map(form_error),
+        error: outcome.map(|d| form_error(d, &m)),
         no: r.no.to_string(),
         date: date(r.date, &m),
         state_code: r.state.code().to_string(),

@@ -301,6 +301,9 @@ pub struct RequestNewPage {
     pub fax: String,
     pub relevance: String,
     pub declared: String,
+    /// The subject list as typed, kept when the form is refused (sent back over the same
+    /// `no-store` page; never logged or put in a URL).
+    pub subjects: String,
     pub units: Vec<Choice>,
     pub bases: Vec<Choice>,
     pub items: Vec<Choice>,

@@ -173,6 +173,8 @@ pub struct ErrorPage {
     pub today: String,
     pub message: String,
     pub operation_id: String,
+    /// The refusal's stable code, for machines (an attribute, not text under the message).
+    pub code: String,
 }
 
 impl ErrorPage {
@@ -185,7 +187,14 @@ impl ErrorPage {
             today,
             message,
             operation_id,
+            code: String::new(),
         }
+    }
+
+    /// The same page carrying the refusal's code in its `data-code` attribute.
+    pub fn with_code(mut self, code: &str) -> Self {
+        self.code = code.to_string();
+        self
     }
 }
 
@@ -239,6 +248,8 @@ pub struct LockedPage {
     pub today: String,
     pub csrf: String,
     pub error: Option<FormError>,
+    /// The page that was locked, where unlocking returns (empty: home).
+    pub return_to: String,
 }
 
 impl LockedPage {
@@ -251,7 +262,16 @@ impl LockedPage {
             today,
             csrf,
             error,
+            return_to: String::new(),
         }
+    }
+
+    /// Unlocking returns to `path` when it is a page of this site.
+    pub fn returning_to(mut self, path: &str) -> Self {
+        self.return_to = crate::session::return_path(path)
+            .unwrap_or_default()
+            .to_string();
+        self
     }
 }
 

@@ -125,7 +125,8 @@
     var main = document.querySelector("main");
     if (main) { main.style.visibility = "hidden"; }
     post("/api/v1/session/lock", {}, { "X-CSRF-Token": csrf }).finally(function () {
-      window.location.assign("/session/locked");
+      // Unlocking returns to this page (the server checks the path).
+      window.location.assign("/session/locked?return=" + encodeURIComponent(window.location.pathname));
     });
   }
   if (lockAfter > 0 && csrf) {

@@ -8,15 +8,18 @@ use super::support::{reqwest::rt, spawn_demo_fast};
 
 /// Registers `items` for a subject (lin for herself), has chen approve and lin execute;
 /// returns the registration number.
-async fn executed(lin: &Browser, chen: &Browser, subject_id: &str, items: &[&str]) -> String {
+async fn executed(
+    lin: &Browser,
+    chen: &Browser,
+    subject_id: &str,
+    relevance: &str,
+    items: &[&str],
+) -> String {
     let mut fields = vec![
         ("subject_name", "王大同"),
         ("subject_id", subject_id),
         ("legal_basis", "social-assistance-44-3-1"),
-        (
-            "relevance",
-            "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
-        ),
+        ("relevance", relevance),
         ("case_no", "115社助字第12號"),
         ("needer", ""),
         ("querier", ""),
@@ -85,8 +88,17 @@ fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
         let chen = Browser::sign_in(&url, "chen.jianhong").await;
         // Two subjects, so that the simulator's population gives both answers.
         let mut seen = Vec::new();
-        for id in ["F131104093", "A123456789"] {
-            let no = executed(&lin, &chen, id, &["C0101", "B0101", "P0401"]).await;
+        for (id, relevance) in [
+            (
+                "F131104093",
+                "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
+            ),
+            (
+                "A123456789",
+                "申請人之配偶為家庭成員，須查核其就業收入以核算家庭總收入",
+            ),
+        ] {
+            let no = executed(&lin, &chen, id, relevance, &["C0101", "B0101", "P0401"]).await;
             let page = lin
                 .get(&format!("/registrations/{no}"))
                 .await
