@@ -28,7 +28,7 @@ test('no page scrolls sideways at a 1,280 px window', { timeout: 180_000 }, asyn
       'lin.meiling': ['/', '/registrations', '/registrations/new', '/registrations/batch', '/permissions', '/permissions/apply', '/catalogue'],
       'cai.peiling': ['/requests', '/requests/new'],
       'zheng.zhihao': ['/audit', '/oversight'],
-      'wu.zhiming': ['/permissions/staff', '/permissions/admin/grants', '/admin/usage-log'],
+      'wu.zhiming': ['/permissions/inbox', '/permissions/admin/grants', '/permissions/admin/accounts', '/admin/usage-log', '/admin/enrolment'],
     };
     for (const [account, paths] of Object.entries(pages)) {
       const page = await as(open, account);
@@ -100,5 +100,43 @@ test('the audit search reads in words, counts, pages both ways and exports', { t
     await page.selectOption('#audit-action', 'audit_trail.exported');
     await clickAndLoad(page, page.locator('#audit-search'));
     assert.match(await page.locator('#audit-total').innerText(), /符合 1 筆/);
+  });
+});
+
+test('a refused form keeps what was typed; unlocking returns to the locked page', { timeout: 180_000 }, async () => {
+  await demo.run('words-kept', async ({ open }) => {
+    // Form 3 with a count that does not match the list: refused, everything typed kept.
+    const cai = await as(open, 'cai.peiling');
+    await cai.goto('/requests/new');
+    await cai.fill('#applicant_title', '課員');
+    await cai.fill('#phone', '07-5511111');
+    await cai.selectOption('#responsible_unit', 'elderly-welfare');
+    await cai.selectOption('#legal_basis', 'senior-citizens-welfare-12-1-2');
+    await cai.fill('#relevance', '中低收入老人生活津貼申請，需確認申請人就業收入');
+    await cai.check('input[name=items][value=C0101]');
+    await cai.fill('#declared_subject_count', '2');
+    const list = '陳阿明,E123456783';
+    await cai.fill('#subjects', list);
+    await clickAndLoad(cai, cai.locator('#req-submit'));
+    await shot(cai, 'words-kept', '01-form3-refused');
+    assert.equal(await cai.getAttribute('#req-error', 'data-code'), 'request.subject_count');
+    assert.doesNotMatch(await cai.locator('#req-error').innerText(), /request\.subject_count|批次檔/);
+    assert.equal(await cai.inputValue('#subjects'), list);
+    assert.equal(await cai.inputValue('#relevance'), '中低收入老人生活津貼申請，需確認申請人就業收入');
+    assert.equal(await cai.inputValue('#declared_subject_count'), '2');
+    assert.equal(await cai.isChecked('input[name=items][value=C0101]'), true);
+
+    // Lock on a page, a wrong password says how many attempts are left, unlock returns there.
+    const lin = await as(open, 'lin.meiling');
+    await lin.goto('/registrations/new');
+    await clickAndLoad(lin, lin.locator('#lock-now'));
+    assert.equal(new URL(lin.url()).pathname, '/session/locked');
+    await lin.fill('#unlock-password', 'not-my-password');
+    await clickAndLoad(lin, lin.locator('#unlock-submit'));
+    assert.match(await lin.locator('#locked-screen [role=alert]').innerText(), /再錯 \d+ 次將鎖定帳號/);
+    await lin.fill('#unlock-password', DEMO_PASSWORD);
+    await clickAndLoad(lin, lin.locator('#unlock-submit'));
+    assert.equal(new URL(lin.url()).pathname, '/registrations/new');
+    await shot(lin, 'words-kept', '02-unlocked-back');
   });
 });
