@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod binding;
+pub mod calendar;
 pub mod citizen_report;
 pub mod config;
 pub mod custody;

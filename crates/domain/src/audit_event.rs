@@ -125,10 +125,12 @@ pub enum AuditAction {
     CitizenRequestAnswered,
     RegistrationWithheld,
     WithholdingsListed,
+    /// 行政程序法 §48: the administrator loaded a year's official office calendar (辦公日曆表).
+    CalendarImported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 82] = [
+    pub const ALL: [AuditAction; 83] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -211,6 +213,7 @@ impl AuditAction {
         Self::CitizenRequestAnswered,
         Self::RegistrationWithheld,
         Self::WithholdingsListed,
+        Self::CalendarImported,
     ];
 
     pub fn code(self) -> &'static str {
@@ -297,6 +300,7 @@ impl AuditAction {
             Self::CitizenRequestAnswered => "citizen_report.request.answered",
             Self::RegistrationWithheld => "citizen_report.withholding.marked",
             Self::WithholdingsListed => "citizen_report.withholdings.listed",
+            Self::CalendarImported => "admin.calendar.imported",
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod admin_pages;
 pub mod api;
 pub mod auth_pages;
+pub mod calendar_pages;
 pub mod enrolment;
 pub mod error;
 pub mod i18n;
@@ -198,6 +199,10 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(admin_pages::audit_form))
         .route("/audit/search", post(admin_pages::audit_search))
         .route("/audit/export", post(admin_pages::audit_export))
+        .route(
+            "/admin/calendar",
+            get(calendar_pages::calendar_form).post(calendar_pages::calendar_upload),
+        )
         .route(
             "/admin/usage-log",
             get(admin_pages::usage_form)

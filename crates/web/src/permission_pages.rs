@@ -1058,6 +1058,11 @@ pub async fn inbox(
                 .strip_prefix("person:")
                 .and_then(|p| p.parse().ok())
                 .map(|p| names.person(PersonId::new(p)))
+                .or_else(|| {
+                    n.object
+                        .strip_prefix("calendar:")
+                        .map(|y| format!("{y} → /admin/calendar"))
+                })
                 .unwrap_or_default(),
             at: format_taipei_datetime(n.created_at),
         })

@@ -758,7 +758,8 @@ pub async fn unread_notices(
         .unread_notices(person)
         .await?
         .into_iter()
-        .filter(|n| n.kind.starts_with("staff_change."))
+        // …and the October reminder that next year's office calendar is missing.
+        .filter(|n| n.kind.starts_with("staff_change.") || n.kind.starts_with("calendar."))
         .collect())
 }
 

@@ -162,3 +162,17 @@ refusal-batch-line = line { $line }: { $error }
 refusal-subject-line = subject { $line }: { $error }
 refusal-item = Item { $item }: { $message }
 refusal-subject-rows = { $count } subjects in the list are not valid; nothing was filed. Correct them below and submit again.
+
+## The official office calendar (Administrative Procedure Act art. 48)
+calendar-title = Office calendar
+calendar-intro = Periods are counted with the government office calendar (Administrative Procedure Act art. 48: a period ending on a day off ends on the next office day). Once the Directorate-General of Personnel Administration publishes it, upload the whole year's calendar (CSV: date, weekday, day off, note); a file with any wrong row loads nothing, and every load is recorded in the audit trail.
+calendar-missing = The office calendar of { $year } is not loaded; periods are counted with computed days off until it is.
+calendar-loaded = Loaded the office calendar of { $year }: { $holidays } weekday days off, { $makeup } make-up working days.
+calendar-loaded-years = Years loaded
+calendar-none = No year loaded yet; the built-in calendar is used.
+calendar-year = Year
+calendar-loaded-at = Loaded at
+calendar-file = Office calendar CSV file
+calendar-upload = Load
+nav-calendar = Office calendar
+perm-notice-calendar-next_year_missing = Next year's office calendar is not loaded

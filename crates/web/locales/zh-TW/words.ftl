@@ -162,3 +162,17 @@ refusal-batch-line = 第 { $line } 行：{ $error }
 refusal-subject-line = 第 { $line } 位：{ $error }
 refusal-item = 查調項目 { $item }：{ $message }
 refusal-subject-rows = 受查詢人名單有 { $count } 位資料不正確，申請未送出；請更正下列各位後重新送出。
+
+## 政府行政機關辦公日曆表（行政程序法第48條）
+calendar-title = 辦公日曆表
+calendar-intro = 期間的計算以政府行政機關辦公日曆表為準（行政程序法第48條：期間末日為放假日者，以其次日為末日）。請於人事行政總處公布後，上傳整年的辦公日曆表（CSV：西元日期,星期,是否放假,備註）；檔案有任何一列錯誤即全部不匯入，每次匯入都記入稽核軌跡。
+calendar-missing = { $year }的辦公日曆表尚未匯入；目前以推算的放假日計算期間，請於公布後匯入。
+calendar-loaded = 已匯入{ $year }的辦公日曆表：平日放假 { $holidays } 天，補行上班 { $makeup } 天。
+calendar-loaded-years = 已匯入的年度
+calendar-none = 尚未匯入任何年度；目前使用系統內建的日曆。
+calendar-year = 年度
+calendar-loaded-at = 匯入時間
+calendar-file = 辦公日曆表 CSV 檔
+calendar-upload = 匯入
+nav-calendar = 辦公日曆表
+perm-notice-calendar-next_year_missing = 明年的辦公日曆表尚未匯入
