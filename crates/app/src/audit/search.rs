@@ -218,8 +218,7 @@ fn searched_event(
     object_id: &str,
     q: &AuditQuery,
     rows: usize,
-    now: Timestamp,
-    request_id: &str,
+    (now, request_id): (Timestamp, &str),
 ) -> AuditEvent {
     let mut event = AuditEvent::system(now, action, request_id)
         .on("audit_trail", object_id)
@@ -299,8 +298,7 @@ pub async fn search_page(
         "search",
         q,
         records.len(),
-        now,
-        request_id,
+        (now, request_id),
     );
     let mut tx = store.begin().await?;
     tx.append_audit(&event).await?;
@@ -374,8 +372,7 @@ pub async fn export(
         "export",
         &whole,
         records.len(),
-        now,
-        request_id,
+        (now, request_id),
     )
     .detail("format", "csv");
     let mut tx = store.begin().await?;

@@ -260,3 +260,124 @@ fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
         assert!(page.contains("符合 1 筆"), "{page}");
     });
 }
+
+/// `key = value` lines of one language's catalogues (single-line messages without
+/// placeholders: the text a page shows verbatim).
+fn catalogue(lang: &str) -> std::collections::BTreeMap<String, String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../web/locales")
+        .join(lang);
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines() {
+            if let Some((k, v)) = line.split_once(" = ")
+                && !k.starts_with('#')
+                && !k.starts_with(' ')
+                && !v.contains('{')
+            {
+                out.insert(k.trim().to_string(), v.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The page's text with tags and attribute values dropped (what a reader sees).
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn every_page_speaks_one_language() {
+    let zh = catalogue("zh-TW");
+    let en = catalogue("en");
+    // Both catalogues carry every key (the page would show the bare key otherwise).
+    let zh_keys: Vec<&String> = zh.keys().collect();
+    let en_keys: Vec<&String> = en.keys().collect();
+    assert_eq!(zh_keys, en_keys, "the catalogues differ in their keys");
+    // The sentences that differ between the two, long enough not to be a name or a number.
+    let only = |mine: &std::collections::BTreeMap<String, String>,
+                other: &std::collections::BTreeMap<String, String>,
+                min: usize| {
+        mine.iter()
+            .filter(|(k, v)| {
+                k.as_str() != "lang-switch"
+                    && v.chars().count() >= min
+                    && other.get(*k) != Some(v)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<Vec<_>>()
+    };
+    let zh_only = only(&zh, &en, 4);
+    let en_only = only(&en, &zh, 16);
+
+    let dir = tempfile::tempdir().unwrap();
+    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let pages: &[(&str, &[&str])] = &[
+            (
+                "lin.meiling",
+                &[
+                    "/",
+                    "/catalogue",
+                    "/registrations",
+                    "/registrations/new",
+                    "/registrations/batch",
+                    "/permissions",
+                    "/permissions/apply",
+                    "/permissions/grants",
+                    "/account/password",
+                ],
+            ),
+            ("cai.peiling", &["/requests", "/requests/new"]),
+            ("zheng.zhihao", &["/audit", "/oversight", "/oversight/audits"]),
+            (
+                "wu.zhiming",
+                &[
+                    "/permissions/inbox",
+                    "/permissions/admin/grants",
+                    "/admin/usage-log",
+                    "/admin/calendar",
+                ],
+            ),
+        ];
+        let mut problems = Vec::new();
+        for (account, paths) in pages {
+            let b = Browser::sign_in(&url, account).await;
+            for path in *paths {
+                for (lang, other) in [("en", &zh_only), ("zh-TW", &en_only)] {
+                    let r = b
+                        .c
+                        .get(format!("{url}{path}"))
+                        .header("cookie", format!("{}; qw_lang={lang}", b.cookie))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200, "{account} {path}");
+                    let text = visible_text(&r.text().await.unwrap());
+                    for (k, v) in other.iter() {
+                        if text.contains(v.as_str()) {
+                            problems.push(format!("{lang} {path}: {k} = {v}"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    });
+}
