@@ -60,7 +60,19 @@ pub async fn login_form(
     let notice = match q.notice.as_deref() {
         Some(n @ ("idle" | "absolute" | "ended" | "disabled" | "required")) => Some(FormError {
             code: format!("session.{n}"),
-            message: m.get(&format!("notice-{n}")),
+            // The figure comes from the configuration, not the sentence.
+            message: m.with(
+                &format!("notice-{n}"),
+                &[(
+                    "hours",
+                    state
+                        .app
+                        .config()
+                        .session
+                        .absolute_timeout_hours
+                        .to_string(),
+                )],
+            ),
         }),
         _ => None,
     };

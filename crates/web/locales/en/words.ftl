@@ -176,3 +176,8 @@ calendar-file = Office calendar CSV file
 calendar-upload = Load
 nav-calendar = Office calendar
 perm-notice-calendar-next_year_missing = Next year's office calendar is not loaded
+
+## Sign-in with the card (section 3)
+login-waiting-card = Waiting for the card component to sign with your certificate…
+login-no-card-reader = The card component did not answer: check that the reader is connected, your citizen certificate is inserted and the HiPKI component is running, then sign in again.
+login-popup-blocked = The browser blocked the card component's window: allow pop-ups for this site, then sign in again.

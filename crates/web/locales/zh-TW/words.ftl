@@ -176,3 +176,8 @@ calendar-file = 辦公日曆表 CSV 檔
 calendar-upload = 匯入
 nav-calendar = 辦公日曆表
 perm-notice-calendar-next_year_missing = 明年的辦公日曆表尚未匯入
+
+## 以憑證登入（第3點）
+login-waiting-card = 正在等待讀卡元件以您的憑證簽章…
+login-no-card-reader = 讀卡元件沒有回應：請確認讀卡機已連接、自然人憑證已插入，且 HiPKI 元件已啟動後再按一次登入。
+login-popup-blocked = 讀卡元件的視窗被瀏覽器封鎖：請允許本網站的彈出視窗後再按一次登入。
