@@ -140,3 +140,24 @@ test('a refused form keeps what was typed; unlocking returns to the locked page'
     await shot(lin, 'words-kept', '02-unlocked-back');
   });
 });
+
+test('sign-in without a card reader ends with a message, not an endless wait', { timeout: 120_000 }, async () => {
+  await demo.run('words-no-reader', async ({ page }) => {
+    await page.clock.install();
+    await page.goto('/login');
+    await page.fill('#account', 'lin.meiling');
+    await page.fill('#password', DEMO_PASSWORD);
+    await page.uncheck('#use-demo-signer');
+    await page.click('#login-submit');
+    const status = page.locator('#login-status');
+    await page.waitForFunction(() => document.getElementById('login-status').textContent !== '');
+    // Nothing answers on the card component's port: after the timeout the page says what to
+    // check (or, if the browser blocked the component's window, says that at once).
+    await page.clock.fastForward(25_000);
+    await page.waitForFunction(() => /讀卡元件/.test(document.getElementById('login-status').textContent)
+      && !/正在等待/.test(document.getElementById('login-status').textContent));
+    assert.match(await status.innerText(), /讀卡元件(沒有回應|的視窗被瀏覽器封鎖)/);
+    await shot(page, 'words-no-reader', '01-message');
+    assert.equal(new URL(page.url()).pathname, '/login');
+  });
+});

@@ -131,7 +131,8 @@
     if (main) { main.style.visibility = "hidden"; }
     post("/api/v1/session/lock", {}, { "X-CSRF-Token": csrf }).finally(function () {
       // Unlocking returns to this page (the server checks the path).
-      window.location.assign("/session/locked?return=" + encodeURIComponent(window.location.pathname));
+      var here = window.location.pathname;
+      window.location.assign(here === "/" ? "/session/locked" : "/session/locked?return=" + encodeURIComponent(here));
     });
   }
   if (lockAfter > 0 && csrf) {
