@@ -139,14 +139,16 @@ test('idle lock covers the page, hides the data, is enforced by the server; the 
     // A wrong password keeps the screen locked.
     await unlock(page, 'not-my-password');
     assert.equal(pathOf(page), '/session/unlock');
-    assert.equal(await page.locator('#locked-screen code').innerText(), 'login.wrong_password');
+    assert.equal(await page.getAttribute('#locked-screen [role=alert]', 'data-code'), 'login.wrong_password');
+    assert.match(await page.locator('#locked-screen [role=alert]').innerText(), /再錯 \d+ 次/);
     await shot(page, 'idle-lock', '05-wrong-unlock');
     // (the answer to the unlock form's post, still the lock screen)
     await assertLockScreen(page, secrets, who, '/session/unlock');
     assert.equal((await apiMe(page)).status, 423);
 
+    // Unlocking returns to the last page asked for while locked.
     await unlock(page, DEMO_PASSWORD);
-    assert.equal(pathOf(page), '/');
+    assert.equal(pathOf(page), '/account/password');
     assert.match(await page.locator('.userbar .who').innerText(), /林美玲/);
     assert.equal(await page.isVisible('#lock-cover'), false);
     assert.equal((await apiMe(page)).status, 200);
@@ -168,7 +170,7 @@ test('"lock now" locks in one click; the password unlocks', { timeout: 120_000 }
     await assertServerRefuses(page);
 
     await unlock(page, DEMO_PASSWORD);
-    assert.equal(pathOf(page), '/');
+    assert.equal(pathOf(page), '/account/password');
     assert.match(await page.locator('.userbar .who').innerText(), /陳建宏/);
     assert.equal((await apiMe(page)).status, 200);
     await shot(page, 'lock-now', '03-unlocked');

@@ -1020,7 +1020,11 @@ pub async fn unlock(
         return Ok(Ok(()));
     }
     let failure = match count_failure(&mut tx, ctx, &who.person, now).await? {
-        FailureOutcome::Counted { .. } => refusal("login.wrong_password", "密碼錯誤"),
+        // §3: the person unlocking learns, as at sign-in, how many attempts are left.
+        FailureOutcome::Counted { remaining, .. } => refusal(
+            "login.wrong_password",
+            &format!("密碼錯誤（再錯 {remaining} 次將鎖定帳號）"),
+        ),
         FailureOutcome::LockedUntil(until) => {
             tx.end_session(&who.session.token_hash, "locked_out", now)
                 .await?;

@@ -390,6 +390,13 @@ async fn store_answer<G: GrantSource>(
     let (at, request_id) = stamp;
     let by = actor(querier.id, Role::Querier);
     let (kind, json, outcome) = match answer {
+        // §6: an answer that lists no record is kept as "no data", so the result is never
+        // labelled 有資料 while its page shows no rows.
+        Ok(records) if records.is_empty() => (
+            "not_found",
+            serde_json::json!({"status": "not_found"}),
+            ItemOutcome::Received { rows: 0 },
+        ),
         Ok(records) => {
             let rows = records.len();
             let json = serde_json::json!({"status": "records", "records": records});
@@ -692,6 +699,11 @@ pub struct ResultView {
     pub watermark: String,
     /// Set on prints: 1, 2, 3… per result.
     pub print_no: Option<i64>,
+    /// §6 ¶2: a print for the case file names the legal basis, the case number and who
+    /// approved the query.
+    pub legal_basis: querywarden_domain::catalogue::LegalBasisId,
+    pub case_no: Option<String>,
+    pub approved_by: Option<querywarden_domain::org::PersonId>,
 }
 
 /// §6: only the querier and the needer (for a Form 3 registration the needer is the
@@ -833,6 +845,12 @@ async fn open_result<G: GrantSource>(
         content,
         watermark: watermark(viewer, now, no, print_no),
         print_no,
+        legal_basis: reg.legal_basis.clone(),
+        case_no: reg.case_no.clone(),
+        approved_by: match reg.state {
+            querywarden_domain::registration::RegistrationState::Approved { by, .. } => Some(by),
+            _ => None,
+        },
     }))
 }
 

@@ -85,6 +85,12 @@ pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Ve
                 .await
                 .map_err(|e| e.to_string()),
         ),
+        (
+            "calendar_reminder",
+            crate::calendar::remind_missing_year(store, now)
+                .await
+                .map_err(|e| e.to_string()),
+        ),
     ]
 }
 
@@ -110,11 +116,21 @@ mod tests {
         raw.storage.data_dir = dir.path().to_path_buf();
         let app = App::open(raw.validate().unwrap()).await.unwrap();
         app.seed_demo().await.unwrap();
-        let outcomes = run_due(&app, &PermissionPolicy::default(), Timestamp::now()).await;
-        assert_eq!(outcomes.len(), 8);
+        let now = Timestamp::now();
+        let outcomes = run_due(&app, &PermissionPolicy::default(), now).await;
+        assert_eq!(outcomes.len(), 9);
+        // 行政程序法 §48: from October the demo's one administrator is told, once, that next
+        // year's official calendar is missing.
+        let calendar_due = crate::calendar::missing_next_year(
+            &querywarden_domain::deadline::HolidayCalendar::seeded().unwrap(),
+            querywarden_domain::roc_date::taipei_date(now),
+        )
+        .is_some();
         for (name, r) in outcomes {
             // §7: the quarter just ended is due its review, once.
-            let expected = usize::from(name == "quarterly_review");
+            let expected = usize::from(
+                name == "quarterly_review" || (name == "calendar_reminder" && calendar_due),
+            );
             assert_eq!(r, Ok(expected), "{name}");
         }
         // Run again, as after a restart: the review is not opened twice.

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod backup;
 pub mod binding;
 pub mod catalogue;
+pub mod calendar;
 pub mod citizen_report;
 pub mod config;
 pub mod custody;

@@ -25,7 +25,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::catalogue::ServiceItemCode;
-use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::{Account, Person, PersonId, Role, UnitId};
 use querywarden_domain::permission::recertification::{RecertificationPolicy, reminder_date};
 use querywarden_domain::permission::{
@@ -672,7 +671,7 @@ pub async fn inbox(
     today: RocDate,
 ) -> Result<Vec<InboxEntry>, PermissionError> {
     let world = World::load(store, policy, today).await?;
-    let calendar = HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))?;
+    let calendar = crate::calendar::current(store).await?;
     let mut out = Vec::new();
     for app in store.pending_applications().await? {
         if rules::designated_approver(&app, &world.roster) != Ok(person) {
@@ -703,7 +702,7 @@ pub async fn due_reminders(
     today: RocDate,
 ) -> Result<Vec<(Option<PersonId>, InboxEntry)>, PermissionError> {
     let world = World::load(store, policy, today).await?;
-    let calendar = HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))?;
+    let calendar = crate::calendar::current(store).await?;
     let mut out = Vec::new();
     for app in store.pending_applications().await? {
         let (Some(step), Some(since)) = (app.state.pending_step(), app.step_since) else {

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod calendar;
 pub mod citizen;
 pub mod config;
 pub mod crl;

@@ -56,6 +56,9 @@ enum Command {
     /// 個資當事人查詢報告 / citizen access reports (個人資料保護法 §10)
     #[command(subcommand)]
     Citizen(commands::citizen::CitizenCommand),
+    /// 政府行政機關辦公日曆表 / the official office calendar (行政程序法 §48 deadlines)
+    #[command(subcommand)]
+    Calendar(commands::calendar::CalendarCommand),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +92,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Backup(args) => commands::backup::run(args).await,
         Command::Restore(args) => commands::restore::run(args).await,
         Command::Citizen(cmd) => commands::citizen::run(cmd).await,
+        Command::Calendar(cmd) => commands::calendar::run(cmd).await,
         Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -144,10 +144,12 @@ pub enum AuditAction {
     RequestSigned,
     /// §5 ¶3: one subject of a Form 3 request closed without a query, with the reason.
     RequestSubjectClosed,
+    /// 行政程序法 §48: the administrator loaded a year's official office calendar (辦公日曆表).
+    CalendarImported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 90] = [
+    pub const ALL: [AuditAction; 91] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -238,6 +240,7 @@ impl AuditAction {
         Self::RequestConsented,
         Self::RequestSigned,
         Self::RequestSubjectClosed,
+        Self::CalendarImported,
     ];
 
     pub fn code(self) -> &'static str {
@@ -332,6 +335,7 @@ impl AuditAction {
             Self::RequestConsented => "query.request.consented",
             Self::RequestSigned => "query.request.signed",
             Self::RequestSubjectClosed => "query.request.subject_closed",
+            Self::CalendarImported => "admin.calendar.imported",
         }
     }
 

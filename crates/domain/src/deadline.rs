@@ -45,11 +45,17 @@ pub struct HolidayCalendar {
     makeup_workdays: BTreeSet<Date>,
     /// Years the source lists; outside them only weekends count as days off.
     years: BTreeSet<i16>,
+    /// Years taken from the official 辦公日曆表 (loaded by the administrator, or a seed year
+    /// marked confirmed); the others were computed from the rules.
+    official: BTreeSet<i16>,
 }
 
 #[derive(Deserialize)]
 struct YearSeed {
     year: i16,
+    /// `C`: taken from the official table; anything else was computed.
+    #[serde(default)]
+    confidence: String,
     holidays: Vec<DaySeed>,
     #[serde(default)]
     makeup_workdays: Vec<DaySeed>,
@@ -97,6 +103,9 @@ impl HolidayCalendar {
         let mut cal = HolidayCalendar::default();
         for y in years {
             cal.years.insert(y.year);
+            if y.confidence == "C" {
+                cal.official.insert(y.year);
+            }
             for h in y.holidays {
                 let (date, name) = h.into_parts()?;
                 cal.holidays.insert(date, name);
@@ -133,6 +142,156 @@ impl HolidayCalendar {
     /// Whether the calendar lists `year`; outside it, only weekends are known days off.
     pub fn covers(&self, year: i16) -> bool {
         self.years.contains(&year)
+    }
+
+    /// Whether `year` comes from the official 辦公日曆表 rather than from a computation.
+    pub fn is_official(&self, year: i16) -> bool {
+        self.official.contains(&year)
+    }
+
+    /// The calendar with `year` replaced by the official table: its days off and make-up
+    /// working days are the table's, whatever the seed computed.
+    pub fn with_official(mut self, table: &OfficialYear) -> Self {
+        self.holidays.retain(|d, _| d.year() != table.year);
+        self.makeup_workdays.retain(|d| d.year() != table.year);
+        self.holidays
+            .extend(table.holidays.iter().map(|(d, n)| (*d, n.clone())));
+        self.makeup_workdays
+            .extend(table.makeup_workdays.iter().copied());
+        self.years.insert(table.year);
+        self.official.insert(table.year);
+        self
+    }
+
+    /// 行政程序法 §48: a deadline counted past the years the calendar lists is counted with
+    /// weekends only; the year it falls in, so that the page can say so.
+    pub fn uncovered_year(&self, d: Date) -> Option<i16> {
+        (!self.covers(d.year())).then_some(d.year())
+    }
+}
+
+/// One day of the official 辦公日曆表 as the 人事行政總處 publishes it (CSV: 西元日期, 星期,
+/// 是否放假, 備註): the date, the weekday as printed, whether offices are closed, the note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficialDay {
+    pub date: Date,
+    pub weekday: String,
+    pub day_off: bool,
+    pub note: String,
+}
+
+/// A whole year of the official office calendar, checked: every day of one year once, each
+/// weekday as printed agreeing with the date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficialYear {
+    pub year: i16,
+    /// Weekdays (Monday–Friday) offices are closed, with the table's note.
+    pub holidays: BTreeMap<Date, String>,
+    /// Saturdays and Sundays offices are open (補行上班).
+    pub makeup_workdays: BTreeSet<Date>,
+}
+
+const WEEKDAYS_ZH: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+
+impl OfficialYear {
+    /// Checks the table's days. The whole year or nothing: a missing, repeated or foreign
+    /// day, or a weekday that does not match its date, refuses the table.
+    pub fn from_days(days: &[OfficialDay]) -> Result<OfficialYear, DeadlineError> {
+        let first = days
+            .first()
+            .ok_or_else(|| DeadlineError::Calendar("the table has no days".into()))?;
+        let year = first.date.year();
+        let mut seen = BTreeSet::new();
+        let mut holidays = BTreeMap::new();
+        let mut makeup_workdays = BTreeSet::new();
+        for (i, d) in days.iter().enumerate() {
+            let row = i + 2;
+            if d.date.year() != year {
+                return Err(DeadlineError::Calendar(format!(
+                    "row {row}: {} is not in {year}",
+                    d.date
+                )));
+            }
+            if !seen.insert(d.date) {
+                return Err(DeadlineError::Calendar(format!(
+                    "row {row}: {} is listed twice",
+                    d.date
+                )));
+            }
+            let expected =
+                WEEKDAYS_ZH[usize::from(d.date.weekday().to_monday_zero_offset().unsigned_abs())];
+            if d.weekday.trim() != expected {
+                return Err(DeadlineError::Calendar(format!(
+                    "row {row}: {} is a 星期{expected}, the table says 星期{}",
+                    d.date,
+                    d.weekday.trim()
+                )));
+            }
+            let weekend = matches!(d.date.weekday(), Weekday::Saturday | Weekday::Sunday);
+            match (weekend, d.day_off) {
+                (false, true) => {
+                    let name = if d.note.trim().is_empty() {
+                        "放假".to_string()
+                    } else {
+                        d.note.trim().to_string()
+                    };
+                    holidays.insert(d.date, name);
+                }
+                (true, false) => {
+                    makeup_workdays.insert(d.date);
+                }
+                _ => {}
+            }
+        }
+        let days_in_year = first.date.days_in_year();
+        if seen.len() != usize::try_from(days_in_year).unwrap_or(0) {
+            return Err(DeadlineError::Calendar(format!(
+                "the table lists {} days of {year}, which has {days_in_year}",
+                seen.len()
+            )));
+        }
+        Ok(OfficialYear {
+            year,
+            holidays,
+            makeup_workdays,
+        })
+    }
+
+    /// The year in the format of `seed/tw-gov-holidays.json` (what storage keeps).
+    pub fn to_json(&self) -> String {
+        let holidays: Vec<serde_json::Value> = self
+            .holidays
+            .iter()
+            .map(|(d, n)| serde_json::json!({"date": d.to_string(), "name": n}))
+            .collect();
+        let makeup: Vec<String> = self.makeup_workdays.iter().map(|d| d.to_string()).collect();
+        serde_json::json!({
+            "year": self.year,
+            "confidence": "C",
+            "holidays": holidays,
+            "makeup_workdays": makeup,
+        })
+        .to_string()
+    }
+
+    /// Reads back [`OfficialYear::to_json`].
+    pub fn from_json(json: &str) -> Result<OfficialYear, DeadlineError> {
+        let y: YearSeed =
+            serde_json::from_str(json).map_err(|e| DeadlineError::Calendar(e.to_string()))?;
+        let mut holidays = BTreeMap::new();
+        for h in y.holidays {
+            let (date, name) = h.into_parts()?;
+            holidays.insert(date, name);
+        }
+        let mut makeup_workdays = BTreeSet::new();
+        for m in y.makeup_workdays {
+            makeup_workdays.insert(m.into_parts()?.0);
+        }
+        Ok(OfficialYear {
+            year: y.year,
+            holidays,
+            makeup_workdays,
+        })
     }
 }
 
@@ -181,6 +340,74 @@ pub fn add_working_days(start: Date, n: i32, cal: &HolidayCalendar) -> Date {
         }
     }
     d
+}
+
+#[cfg(test)]
+mod official_tests {
+    use super::*;
+
+    /// The days of `year` as the official table lists them: weekends off, plus `off`
+    /// weekdays, minus `open` weekend days.
+    fn table(year: i16, off: &[(i8, i8)], open: &[(i8, i8)]) -> Vec<OfficialDay> {
+        let mut d = Date::new(year, 1, 1).unwrap();
+        let mut out = Vec::new();
+        while d.year() == year {
+            let weekend = matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday);
+            let md = (d.month(), d.day());
+            let day_off = (weekend && !open.contains(&md)) || off.contains(&md);
+            out.push(OfficialDay {
+                date: d,
+                weekday: WEEKDAYS_ZH
+                    [usize::from(d.weekday().to_monday_zero_offset().unsigned_abs())]
+                .to_string(),
+                day_off,
+                note: if off.contains(&md) {
+                    "節日".into()
+                } else {
+                    String::new()
+                },
+            });
+            d = d.tomorrow().unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn an_official_table_replaces_the_computed_year() {
+        let seeded = HolidayCalendar::seeded().unwrap();
+        assert!(seeded.is_official(2026) && !seeded.is_official(2027));
+        // 2027-02-08 (Monday) off, 2027-02-20 (Saturday) a make-up working day.
+        let y = OfficialYear::from_days(&table(2027, &[(2, 8)], &[(2, 20)])).unwrap();
+        assert_eq!(y.holidays.len(), 1);
+        let cal = seeded.with_official(&OfficialYear::from_json(&y.to_json()).unwrap());
+        assert!(cal.is_official(2027));
+        let d = |m, day| Date::new(2027, m, day).unwrap();
+        assert!(!cal.is_working_day(d(2, 8)));
+        assert!(cal.is_working_day(d(2, 20)));
+        // The computed 春節 days are gone: the official table is the only source for 2027.
+        assert!(cal.is_working_day(d(2, 9)));
+        assert_eq!(cal.uncovered_year(d(3, 1)), None);
+        assert_eq!(
+            cal.uncovered_year(Date::new(2030, 1, 2).unwrap()),
+            Some(2030)
+        );
+    }
+
+    #[test]
+    fn an_incomplete_or_wrong_table_is_refused_whole() {
+        let mut days = table(2027, &[], &[]);
+        assert!(
+            OfficialYear::from_days(&days[..364]).is_err(),
+            "a day missing"
+        );
+        let mut twice = days.clone();
+        twice[1] = twice[0].clone();
+        assert!(OfficialYear::from_days(&twice).is_err(), "a day twice");
+        days[3].weekday = "日".into();
+        let e = OfficialYear::from_days(&days).unwrap_err();
+        assert!(e.to_string().contains("row 5"), "{e}");
+        assert!(OfficialYear::from_days(&[]).is_err());
+    }
 }
 
 #[cfg(test)]

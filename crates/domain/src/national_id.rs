@@ -44,7 +44,7 @@ impl NationalIdKind {
 /// Why a string is not a valid number. Never carries the input itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NationalIdError {
-    #[error("未輸入身分證字號或統一證號")]
+    #[error("未輸入身分證統一編號或統一證號")]
     Empty,
     #[error("長度應為 10 碼，收到 {0} 碼")]
     WrongLength(usize),

@@ -75,7 +75,7 @@ pub enum PermissionRefusal {
     MissingField(&'static str),
     #[error("「{0}」超過 {MAX_TEXT_CHARS} 字")]
     TextTooLong(&'static str),
-    #[error("申請表上的身分證字號與人事資料不符")]
+    #[error("申請表上的身分證統一編號與人事資料不符")]
     NationalIdMismatch,
     #[error("帳號已停用或非在職狀態，不得申請權限")]
     ApplicantDisabled,

@@ -32,7 +32,7 @@ use crate::roc_date::RocDate;
 pub enum RegistrationError {
     #[error("受查詢人姓名未填寫或格式不正確（1 到 40 字，不可含控制字元）")]
     SubjectName,
-    #[error("受查詢人身分證字號／統一證號不正確：{0}")]
+    #[error("受查詢人身分證統一編號／統一證號不正確：{0}")]
     SubjectId(crate::national_id::NationalIdError),
     #[error("關聯證號不正確：須為同一外籍人士的另一個居留證統一證號（新舊式各一）")]
     LinkedId,

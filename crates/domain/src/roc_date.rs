@@ -439,10 +439,79 @@ pub fn taipei_day_start_utc(d: RocDate) -> Timestamp {
         .unwrap_or(Timestamp::MAX)
 }
 
+/// What a date typed into a form stands for, and so which dates it can plausibly hold. One
+/// table for every form and command (Form 1's effective date, the staff import, Form 4's plan,
+/// the audit-trail search…), so that a Western year typed where an ROC date is expected —
+/// `26/03/05` meant as 2026, read as 民國 26 年 = 1937 — is refused the same way everywhere
+/// (MISSION.md "The forms": dates are ROC dates).
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum DateField {
+    /// When a grant, a personnel change or a role takes effect (§2): at most a year back (a
+    /// change filed late) and a year ahead (a transfer announced early).
+    Effective,
+    /// A date of an audit plan (§8, Form 4: the period audited, the audit date, the deadline
+    /// for documents): two years either side.
+    AuditPlan,
+    /// A bound of a search over what the system holds (§7, §8): records are kept for years
+    /// (§6 `RECORDS_KEPT_YEARS`), so twenty years back; a year ahead at most.
+    SearchBound,
+}
+
+impl DateField {
+    /// The dates the field can hold, seen from `today` (Asia/Taipei).
+    pub fn window(self, today: RocDate) -> DateWindow {
+        match self {
+            Self::Effective => DateWindow::around(today, 1, 1),
+            Self::AuditPlan => DateWindow::around(today, 2, 2),
+            Self::SearchBound => DateWindow::around(today, 20, 1),
+        }
+    }
+}
+
+impl RocDate {
+    /// [`RocDate::parse_within`] the window of `field` seen from `today`.
+    pub fn parse_field(s: &str, field: DateField, today: RocDate) -> Result<RocDate, RocDateError> {
+        Self::parse_within(s, field.window(today))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_field_reads_an_roc_date_and_refuses_the_western_year_read_as_roc() {
+        let today = RocDate::new(115, 11, 30).unwrap();
+        for field in [
+            DateField::Effective,
+            DateField::AuditPlan,
+            DateField::SearchBound,
+        ] {
+            // The ROC forms and the Gregorian form of the same day agree.
+            for typed in ["115/12/01", "1151201", "民國115年12月1日", "2026-12-01"] {
+                assert_eq!(
+                    RocDate::parse_field(typed, field, today),
+                    Ok(RocDate::new(115, 12, 1).unwrap()),
+                    "{field:?} {typed}"
+                );
+            }
+            // 26/03/05 meant as 2026: 民國 26 年 is 1937, outside every field's window.
+            assert!(matches!(
+                RocDate::parse_field("26/03/05", field, today),
+                Err(RocDateError::OutsideWindow { .. })
+            ));
+            assert!(matches!(
+                RocDate::parse_field("民國2026年3月5日", field, today),
+                Err(RocDateError::WesternYearAsRoc { year: 2026 })
+            ));
+        }
+        // The windows differ by what the field holds.
+        assert!(RocDate::parse_field("113/01/01", DateField::Effective, today).is_err());
+        assert!(RocDate::parse_field("113/12/01", DateField::AuditPlan, today).is_ok());
+        assert!(RocDate::parse_field("100/01/01", DateField::SearchBound, today).is_ok());
+        assert!(RocDate::parse_field("117/01/01", DateField::SearchBound, today).is_err());
+    }
 
     fn d(y: i16, m: i8, day: i8) -> RocDate {
         RocDate::new(y, m, day).unwrap()

@@ -65,7 +65,37 @@ pub struct AuditFilter {
     pub until: Option<String>,
     /// Only records with `seq` below this (paging by key).
     pub before_seq: Option<u64>,
+    /// Only records with `seq` above this (paging back towards the newest): the nearest
+    /// `limit` of them, still returned newest first.
+    pub after_seq: Option<u64>,
     pub limit: u32,
+}
+
+impl AuditFilter {
+    /// The `WHERE` conditions shared by the search and the count (never the cursors).
+    fn push_conditions(&self, qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>) {
+        if let Some(v) = self.actor_person_id {
+            qb.push(" AND actor_person_id = ").push_bind(v);
+        }
+        if let Some(v) = &self.action {
+            qb.push(" AND action = ").push_bind(v.clone());
+        }
+        if let Some(v) = &self.object_type {
+            qb.push(" AND object_type = ").push_bind(v.clone());
+        }
+        if let Some(v) = &self.object_id {
+            qb.push(" AND object_id = ").push_bind(v.clone());
+        }
+        if let Some(v) = &self.subject_hmac {
+            qb.push(" AND subject_hmac = ").push_bind(v.clone());
+        }
+        if let Some(v) = &self.from {
+            qb.push(" AND at >= ").push_bind(v.clone());
+        }
+        if let Some(v) = &self.until {
+            qb.push(" AND at < ").push_bind(v.clone());
+        }
+    }
 }
 
 fn to_hash(bytes: &[u8]) -> Result<Hash, StorageError> {
@@ -260,36 +290,49 @@ impl Store {
         let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
             "SELECT {RECORD_COLUMNS} FROM audit_records WHERE 1 = 1"
         ));
-        if let Some(v) = filter.actor_person_id {
-            qb.push(" AND actor_person_id = ").push_bind(v);
-        }
-        if let Some(v) = &filter.action {
-            qb.push(" AND action = ").push_bind(v.clone());
-        }
-        if let Some(v) = &filter.object_type {
-            qb.push(" AND object_type = ").push_bind(v.clone());
-        }
-        if let Some(v) = &filter.object_id {
-            qb.push(" AND object_id = ").push_bind(v.clone());
-        }
-        if let Some(v) = &filter.subject_hmac {
-            qb.push(" AND subject_hmac = ").push_bind(v.clone());
-        }
-        if let Some(v) = &filter.from {
-            qb.push(" AND at >= ").push_bind(v.clone());
-        }
-        if let Some(v) = &filter.until {
-            qb.push(" AND at < ").push_bind(v.clone());
-        }
+        filter.push_conditions(&mut qb);
         if let Some(v) = filter.before_seq {
             // Past every sequence number there is: the whole trail is before it.
             qb.push(" AND seq < ")
                 .push_bind(i64::try_from(v).unwrap_or(i64::MAX));
         }
-        qb.push(" ORDER BY seq DESC LIMIT ")
+        if let Some(v) = filter.after_seq {
+            qb.push(" AND seq > ")
+                .push_bind(i64::try_from(v).unwrap_or(i64::MAX));
+        }
+        // Paging back takes the nearest records above the cursor, oldest first, then turns
+        // them round so that every page reads newest first.
+        let order = if filter.after_seq.is_some() {
+            "ASC"
+        } else {
+            "DESC"
+        };
+        qb.push(format!(" ORDER BY seq {order} LIMIT "))
             .push_bind(i64::from(filter.limit.clamp(1, 1000)));
         let rows = qb.build().fetch_all(&self.reader).await.map_err(classify)?;
-        rows.iter().map(record_from_row).collect()
+        let mut records = rows
+            .iter()
+            .map(record_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        if filter.after_seq.is_some() {
+            records.reverse();
+        }
+        Ok(records)
+    }
+
+    /// How many records match the filter's conditions (cursors and limit aside): the total a
+    /// search page shows.
+    pub async fn audit_count(&self, filter: &AuditFilter) -> Result<u64, StorageError> {
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT COUNT(*) FROM audit_records WHERE 1 = 1",
+        );
+        filter.push_conditions(&mut qb);
+        let (n,): (i64,) = qb
+            .build_query_as()
+            .fetch_one(&self.reader)
+            .await
+            .map_err(classify)?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     pub async fn checkpoints(&self) -> Result<Vec<CheckpointRow>, StorageError> {
@@ -390,6 +433,25 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(next.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 2]);
+        // Back towards the newest: the two just above the cursor, still newest first.
+        let back = store
+            .audit_search(&AuditFilter {
+                limit: 2,
+                after_seq: Some(1),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(back.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 2]);
+        let total = store
+            .audit_count(&AuditFilter {
+                limit: 2,
+                before_seq: Some(2),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(total, 5, "the count ignores the cursor and the limit");
         let one = store
             .audit_search(&AuditFilter {
                 limit: 10,

@@ -11,6 +11,7 @@ mod acting;
 mod audit;
 mod auth;
 mod backup;
+mod calendar;
 mod citizen_report;
 mod enrolment;
 mod error;
@@ -29,6 +30,7 @@ pub use audit::{
 };
 pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
 pub use backup::{FileCounts, backup_database, check_database_file};
+pub use calendar::CalendarYearRow;
 pub use citizen_report::{CitizenRequestRow, NewCitizenRequest, WithholdingRow};
 pub use enrolment::{CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdentity, StoredCrl};
 pub use error::StorageError;

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use querywarden_app::audit::search::{self, AuditQuery, AuditReader};
 use querywarden_domain::NationalId;
-use querywarden_domain::audit_event::Actor;
+use querywarden_domain::audit_event::{Actor, AuditAction};
 use querywarden_domain::org::{Account, Role};
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
+use querywarden_domain::roc_date::{DateField, RocDate, format_taipei_datetime};
 
 use crate::error::{ApiError, PageError};
 use crate::pages::{lock_after_ms, render};
@@ -84,14 +84,27 @@ fn parse_form(form: &AuditForm, m: &crate::i18n::Messages) -> Result<AuditQuery,
     }
     let mut q = AuditQuery {
         limit: 50,
-        action: text(&form.action).map(str::to_string),
         ..Default::default()
     };
+    if let Some(a) = text(&form.action) {
+        let action = AuditAction::parse_code(a).ok_or_else(|| {
+            bad(
+                "audit.action",
+                if m.is_zh() {
+                    "請從清單選擇動作".into()
+                } else {
+                    "choose an action from the list".into()
+                },
+            )
+        })?;
+        q.action = Some(action.code().to_string());
+    }
     if let Some(p) = text(&form.person) {
         q.person = Some(Account::parse(p).map_err(|e| bad("audit.person", e.to_string()))?);
     }
+    let today = querywarden_domain::roc_date::taipei_date(Timestamp::now());
     let date = |s: &str, code: &str| {
-        RocDate::parse(s).map_err(|e| {
+        RocDate::parse_field(s, DateField::SearchBound, today).map_err(|e| {
             bad(
                 code,
                 if m.is_zh() {
@@ -135,7 +148,98 @@ fn parse_form(form: &AuditForm, m: &crate::i18n::Messages) -> Result<AuditQuery,
                 .map_err(|_| bad("audit.before", "分頁參數錯誤".into()))?,
         );
     }
+    if let Some(a) = text(&form.after) {
+        q.after = Some(
+            a.parse()
+                .map_err(|_| bad("audit.before", "分頁參數錯誤".into()))?,
+        );
+    }
     Ok(q)
+}
+
+/// An action's name in the page's language; an action the catalogue does not name yet shows
+/// as its code.
+pub(crate) fn action_label(m: &crate::i18n::Messages, code: &str) -> String {
+    let key = format!("audit-action-{}", code.replace(['.', '_'], "-"));
+    let label = m.get(&key);
+    if label == key {
+        code.to_string()
+    } else {
+        label
+    }
+}
+
+/// `succeeded`, `refused:<rule>`, `failed:<reason>` in words (the rule's code kept beside a
+/// refusal or failure: it is what the auditor searches the rules for).
+fn outcome_words(m: &crate::i18n::Messages, outcome: &str) -> (String, &'static str) {
+    match outcome.split_once(':') {
+        Some(("refused", why)) => (
+            format!("{}（{why}）", m.get("audit-outcome-refused")),
+            "refused",
+        ),
+        Some(("failed", why)) => (
+            format!("{}（{why}）", m.get("audit-outcome-failed")),
+            "failed",
+        ),
+        _ if outcome == "succeeded" => (m.get("audit-outcome-succeeded"), "ok"),
+        _ => (outcome.to_string(), "ok"),
+    }
+}
+
+/// The page an object of the trail is shown on, where it has one.
+fn object_href(object_type: &str, object_id: &str) -> Option<String> {
+    let id_ok = !object_id.is_empty()
+        && object_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !id_ok {
+        return None;
+    }
+    let base = match object_type {
+        "registration" => "/registrations",
+        "request" => "/requests",
+        "unannounced_audit" => "/oversight/audits",
+        "violation" => "/oversight/violations",
+        "review" => "/oversight/reviews",
+        "permission_application" => "/permissions/applications",
+        "recertification_round" => "/permissions/recertification",
+        _ => return None,
+    };
+    Some(format!("{base}/{object_id}"))
+}
+
+fn audit_rows(
+    m: &crate::i18n::Messages,
+    records: Vec<search::StoredAuditRecord>,
+    people: &[querywarden_domain::org::Person],
+) -> Vec<AuditRow> {
+    records
+        .into_iter()
+        .map(|r| {
+            let (outcome, outcome_class) = outcome_words(m, &r.outcome);
+            AuditRow {
+                seq: r.seq,
+                time: r
+                    .at
+                    .parse::<Timestamp>()
+                    .map(format_taipei_datetime)
+                    .unwrap_or(r.at),
+                actor: r
+                    .actor_person_id
+                    .and_then(|id| people.iter().find(|p| p.id.get() == id))
+                    .map_or("—".to_string(), |p| {
+                        format!("{}（{}）", p.name, p.account.as_str())
+                    }),
+                action: action_label(m, &r.action),
+                object_href: object_href(&r.object_type, &r.object_id),
+                object: format!("{}:{}", r.object_type, r.object_id),
+                action_code: r.action,
+                outcome,
+                outcome_code: r.outcome,
+                outcome_class,
+            }
+        })
+        .collect()
 }
 
 /// The search arrives by POST: a subject's national ID must never travel in a URL.
@@ -161,7 +265,7 @@ pub async fn audit_search(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
         }
     };
-    let outcome = search::search(
+    let outcome = search::search_page(
         state.app.store(),
         state.app.keys(),
         &reader,
@@ -172,7 +276,7 @@ pub async fn audit_search(
     .await
     .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/audit"))?;
     match outcome {
-        Ok(records) => {
+        Ok(found) => {
             let people = state
                 .app
                 .store()
@@ -180,33 +284,151 @@ pub async fn audit_search(
                 .await
                 .map_err(|e| PageError::internal(&e.into(), &op.0, m.clone(), "/audit"))?;
             page.searched = true;
-            page.next_before = (records.len() as u32 == query.limit)
-                .then(|| records.last().map(|r| r.seq))
-                .flatten();
-            page.rows = records
-                .into_iter()
-                .map(|r| AuditRow {
-                    seq: r.seq,
-                    time: r
-                        .at
-                        .parse::<Timestamp>()
-                        .map(format_taipei_datetime)
-                        .unwrap_or(r.at),
-                    actor: r
-                        .actor_person_id
-                        .and_then(|id| people.iter().find(|p| p.id.get() == id))
-                        .map_or("—".to_string(), |p| {
-                            format!("{}（{}）", p.name, p.account.as_str())
-                        }),
-                    action: r.action,
-                    object: format!("{}:{}", r.object_type, r.object_id),
-                    outcome: r.outcome,
-                })
-                .collect();
+            page.total = m.with(
+                "audit-total",
+                &[
+                    ("total", found.total.to_string()),
+                    ("shown", found.records.len().to_string()),
+                ],
+            );
+            page.newer = found.newer;
+            page.older = found.older;
+            page.rows = audit_rows(&m, found.records, &people);
         }
         Err(f) => page.error = field_error(&f.code, f.message),
     }
     Ok(render(&page, &op))
+}
+
+/// §7, §8: every record the search matches, as a CSV file (UTF-8 with a byte-order mark, so
+/// that a spreadsheet opens the Chinese correctly). The export is recorded by the use case;
+/// the trail holds no personal data in clear, and neither does the file (actors by account).
+pub async fn audit_export(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Form(form): Form<AuditForm>,
+) -> Result<Response, PageError> {
+    let Some(reader) = AuditReader::for_person(&who.person) else {
+        return Ok(forbidden_audited(&state, &who, "audit.not_reader", m, &op, "/audit").await);
+    };
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let bar = UserBar::of(&who, lock_after_ms(&state));
+    let mut page = AuditPage::new(m.clone(), bar, form.clone());
+    let query = match parse_form(&form, &m) {
+        Ok(q) => q,
+        Err(e) => {
+            page.error = Some(e);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
+        }
+    };
+    let fail = |e| PageError::internal(&e, &op.0, m.clone(), "/audit");
+    let records = match search::export(
+        state.app.store(),
+        state.app.keys(),
+        &reader,
+        &query,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    .map_err(fail)?
+    {
+        Ok(r) => r,
+        Err(f) => {
+            page.error = field_error(&f.code, f.message);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
+        }
+    };
+    let people = state
+        .app
+        .store()
+        .persons()
+        .await
+        .map_err(|e| fail(e.into()))?;
+    let csv = match audit_csv(&m, &records, &people) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(operation_id = %op.0, error = %e, "audit export failed");
+            return Ok(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "audit.export_failed",
+                "匯出檔無法產生，請稍後再試。",
+                "the export could not be written; try again later.",
+                &op.0,
+            )
+            .into_response());
+        }
+    };
+    let name = format!(
+        "audit-trail-{}.csv",
+        jiff::Zoned::now()
+            .with_time_zone(
+                jiff::tz::TimeZone::get("Asia/Taipei").unwrap_or(jiff::tz::TimeZone::UTC)
+            )
+            .strftime("%Y%m%d-%H%M%S")
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+fn audit_csv(
+    m: &crate::i18n::Messages,
+    records: &[search::StoredAuditRecord],
+    people: &[querywarden_domain::org::Person],
+) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    out.write_record(
+        [
+            "audit-csv-seq",
+            "audit-csv-time",
+            "audit-csv-actor",
+            "audit-csv-action",
+            "audit-csv-action-code",
+            "audit-csv-object-type",
+            "audit-csv-object-id",
+            "audit-csv-outcome",
+            "audit-csv-outcome-code",
+        ]
+        .map(|k| m.get(k)),
+    )?;
+    for r in records {
+        let time =
+            r.at.parse::<Timestamp>()
+                .map(format_taipei_datetime)
+                .unwrap_or_else(|_| r.at.clone());
+        let actor = r
+            .actor_person_id
+            .and_then(|id| people.iter().find(|p| p.id.get() == id))
+            .map_or(String::new(), |p| p.account.as_str().to_string());
+        out.write_record([
+            r.seq.to_string(),
+            time,
+            actor,
+            action_label(m, &r.action),
+            r.action.clone(),
+            r.object_type.clone(),
+            r.object_id.clone(),
+            outcome_words(m, &r.outcome).0,
+            r.outcome.clone(),
+        ])?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
 }
 
 pub async fn usage_form(

@@ -60,7 +60,19 @@ pub async fn login_form(
     let notice = match q.notice.as_deref() {
         Some(n @ ("idle" | "absolute" | "ended" | "disabled" | "required")) => Some(FormError {
             code: format!("session.{n}"),
-            message: m.get(&format!("notice-{n}")),
+            // The figure comes from the configuration, not the sentence.
+            message: m.with(
+                &format!("notice-{n}"),
+                &[(
+                    "hours",
+                    state
+                        .app
+                        .config()
+                        .session
+                        .absolute_timeout_hours
+                        .to_string(),
+                )],
+            ),
         }),
         _ => None,
     };
@@ -213,6 +225,9 @@ pub async fn login(
 pub struct CsrfForm {
     #[serde(default)]
     csrf: String,
+    /// "Lock now": the page the button was pressed on.
+    #[serde(default, rename = "return")]
+    return_to: String,
 }
 
 /// "Lock now" (the button) — works from any page of a signed-in person.
@@ -228,7 +243,7 @@ pub async fn lock(
     auth::lock(state.app.store(), &who, Timestamp::now(), &op.0)
         .await
         .map_err(|e| ApiError::internal(&e, &op.0))?;
-    Ok(Redirect::to("/session/locked").into_response())
+    Ok(Redirect::to(&crate::session::locked_url(&form.return_to)).into_response())
 }
 
 /// The page's idle timer calls this before it shows the lock screen.
@@ -247,9 +262,10 @@ pub async fn locked_page(
     Lang(m): Lang,
     op: OperationId,
     LockedOrNot(who): LockedOrNot,
+    axum::extract::Query(q): axum::extract::Query<LockedQuery>,
 ) -> Response {
     render(
-        &LockedPage::new(m, who.session.csrf_token.clone(), None),
+        &LockedPage::new(m, who.session.csrf_token.clone(), None).returning_to(&q.return_to),
         &op,
     )
 }
@@ -260,6 +276,15 @@ pub struct UnlockForm {
     csrf: String,
     #[serde(default)]
     password: String,
+    /// The page that was locked (checked by [`crate::session::return_path`]).
+    #[serde(default, rename = "return")]
+    return_to: String,
+}
+
+#[derive(Deserialize)]
+pub struct LockedQuery {
+    #[serde(default, rename = "return")]
+    return_to: String,
 }
 
 pub async fn unlock(
@@ -284,7 +309,8 @@ pub async fn unlock(
     .await
     .map_err(|e| ApiError::internal(&e, &op.0))?;
     Ok(match outcome {
-        Ok(()) => Redirect::to("/").into_response(),
+        Ok(()) => Redirect::to(crate::session::return_path(&form.return_to).unwrap_or("/"))
+            .into_response(),
         Err(f) if f.code == "login.account_locked" => {
             let mut res = Redirect::to("/login").into_response();
             if let Ok(v) = clear_cookie(&state, SESSION_COOKIE).parse() {
@@ -295,7 +321,8 @@ pub async fn unlock(
         Err(f) => (
             StatusCode::UNAUTHORIZED,
             render(
-                &LockedPage::new(m, who.session.csrf_token.clone(), form_error(f)),
+                &LockedPage::new(m, who.session.csrf_token.clone(), form_error(f))
+                    .returning_to(&form.return_to),
                 &op,
             ),
         )

@@ -41,7 +41,7 @@ impl Locale {
     }
 
     /// The locale's message files: one per area, so that areas can grow independently.
-    fn sources(self) -> [&'static str; 6] {
+    fn sources(self) -> [&'static str; 7] {
         match self {
             Self::ZhTw => [
                 include_str!("../locales/zh-TW/main.ftl"),
@@ -50,6 +50,7 @@ impl Locale {
                 include_str!("../locales/zh-TW/oversight.ftl"),
                 include_str!("../locales/zh-TW/audits.ftl"),
                 include_str!("../locales/zh-TW/enrolment.ftl"),
+                include_str!("../locales/zh-TW/words.ftl"),
             ],
             Self::En => [
                 include_str!("../locales/en/main.ftl"),
@@ -58,6 +59,7 @@ impl Locale {
                 include_str!("../locales/en/oversight.ftl"),
                 include_str!("../locales/en/audits.ftl"),
                 include_str!("../locales/en/enrolment.ftl"),
+                include_str!("../locales/en/words.ftl"),
             ],
         }
     }
@@ -159,6 +161,23 @@ impl Messages {
         let mut errors = Vec::new();
         bundle
             .format_pattern(pattern, None, &mut errors)
+            .into_owned()
+    }
+
+    /// The message for `key` with its `{ $name }` placeholders filled in (a figure from the
+    /// configuration, a print number), so the sentence around the figure stays translatable.
+    pub fn with(&self, key: &str, args: &[(&str, String)]) -> String {
+        let bundle = self.catalogue.bundle(self.locale);
+        let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {
+            return key.to_string();
+        };
+        let mut fluent_args = fluent_bundle::FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(*name, value.clone());
+        }
+        let mut errors = Vec::new();
+        bundle
+            .format_pattern(pattern, Some(&fluent_args), &mut errors)
             .into_owned()
     }
 

@@ -9,6 +9,7 @@ pub mod admin_pages;
 pub mod api;
 pub mod auth_pages;
 pub mod catalogue_admin;
+pub mod calendar_pages;
 pub mod enrolment;
 pub mod error;
 pub mod i18n;
@@ -18,6 +19,7 @@ pub mod pages;
 pub mod permission_api;
 pub mod permission_pages;
 pub mod permission_templates;
+mod refusals;
 pub mod registration_api;
 pub mod registration_pages;
 pub mod registration_templates;
@@ -208,6 +210,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/audit", get(admin_pages::audit_form))
         .route("/audit/search", post(admin_pages::audit_search))
+        .route("/audit/export", post(admin_pages::audit_export))
+        .route(
+            "/admin/calendar",
+            get(calendar_pages::calendar_form).post(calendar_pages::calendar_upload),
+        )
         .route(
             "/admin/usage-log",
             get(admin_pages::usage_form)

@@ -417,7 +417,8 @@ pub async fn decide(
     b: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let b = body(b, &op.0)?;
-    let decision = parse_decision(&b.decision, b.effective_from.as_deref(), &b.comment)
+    let today = taipei_date(jiff::Timestamp::now());
+    let decision = parse_decision(&b.decision, b.effective_from.as_deref(), &b.comment, today)
         .map_err(|e| bad_field(e, &op.0))?;
     let store = state.app.store();
     let o = op_of(&op, addr);

@@ -33,7 +33,7 @@ use querywarden_domain::permission::{
     ApplicationForm, ApplicationId, ApplicationKind, ApplicationState, Confirmations, GrantId,
     GrantStatus, PermissionApplication, PermissionRefusal, Step, StepDecision,
 };
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime, taipei_date};
+use querywarden_domain::roc_date::{DateField, RocDate, format_taipei_datetime, taipei_date};
 use serde::Deserialize;
 
 use crate::error::{ApiError, PageError};
@@ -236,17 +236,20 @@ pub(crate) fn parse_decision(
     decision: &str,
     effective_from: Option<&str>,
     comment: &str,
+    today: RocDate,
 ) -> Result<StepDecision, BadField> {
     let comment = comment.trim().to_string();
     match decision {
         "approve" => {
             let effective_from = match effective_from.map(str::trim).filter(|s| !s.is_empty()) {
                 None => None,
-                Some(s) => Some(RocDate::parse(s).map_err(|e| BadField {
-                    code: e.code().into(),
-                    zh: e.to_string(),
-                    en: e.message_en(),
-                })?),
+                Some(s) => Some(
+                    RocDate::parse_field(s, DateField::Effective, today).map_err(|e| BadField {
+                        code: e.code().into(),
+                        zh: e.to_string(),
+                        en: e.message_en(),
+                    })?,
+                ),
             };
             Ok(StepDecision::Approve {
                 effective_from,
@@ -327,12 +330,7 @@ fn internal(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> R
     match shown(e, m, op, path) {
         Shown::Page(r) => r,
         Shown::Form(status, f) => {
-            let page = ErrorPage::new(
-                m.clone(),
-                path,
-                format!("{}（{}）", f.message, f.code),
-                op.0.clone(),
-            );
+            let page = ErrorPage::new(m.clone(), path, f.message, op.0.clone()).with_code(&f.code);
             (status, render(&page, op)).into_response()
         }
     }
@@ -970,7 +968,8 @@ pub async fn decide(
     if !who.csrf_ok(&f.csrf) {
         return csrf_refused(&state, &who, &op.0).await.into_response();
     }
-    let decision = match parse_decision(&f.decision, Some(&f.effective_from), &f.comment) {
+    let today = taipei_date(Timestamp::now());
+    let decision = match parse_decision(&f.decision, Some(&f.effective_from), &f.comment, today) {
         Ok(d) => d,
         Err(b) => {
             let e = bad_field(&m, b);
@@ -1068,6 +1067,11 @@ pub async fn inbox(
                         m.get("perm-notice-form1-before"),
                         date(&m, d)
                     ))
+                })
+                .or_else(|| {
+                    n.object
+                        .strip_prefix("calendar:")
+                        .map(|y| format!("{y} → /admin/calendar"))
                 })
                 .unwrap_or_default(),
             at: format_taipei_datetime(n.created_at),

@@ -135,13 +135,8 @@ fn failed(op: &OperationId) -> impl Fn(querywarden_app::AppError) -> ApiError + 
 }
 
 fn refused(d: &Denied, op: &OperationId) -> ApiError {
-    ApiError::new(
-        denied_status(d),
-        d.code(),
-        d.message_zh(),
-        d.code().replace(['.', '_'], " "),
-        &op.0,
-    )
+    let (zh, en) = crate::refusals::denied_both(d);
+    ApiError::new(denied_status(d), d.code(), zh, en, &op.0)
 }
 
 fn bad_no(op: &OperationId) -> ApiError {

@@ -229,18 +229,12 @@ fn delivery_label(r: &QueryRequestRow, m: &Messages) -> String {
 }
 
 /// A refusal as a form error: the rule's zh-TW message and its code.
-pub(crate) fn form_error(d: &Denied) -> FormError {
-    let mut message = d.message_zh();
-    if let Denied::Batch(lines) = d {
-        let detail: Vec<String> = lines
-            .iter()
-            .map(|l| format!("第 {} 行：{}", l.line, l.error))
-            .collect();
-        message = format!("{message}（{}）", detail.join("；"));
-    }
+/// A refusal on a page: the sentence in the page's language saying what to do next; the code
+/// stays in an attribute for machines (and in the log and the audit record).
+pub(crate) fn form_error(d: &Denied, m: &Messages) -> FormError {
     FormError {
         code: d.code().to_string(),
-        message,
+        message: crate::refusals::denied(d, m),
     }
 }
 
@@ -280,13 +274,8 @@ fn forbidden(m: Messages, op: &OperationId, path: &str) -> Response {
 }
 
 fn refused_page(m: Messages, op: &OperationId, path: &str, d: &Denied) -> Response {
-    let e = form_error(d);
-    let page = ErrorPage::new(
-        m,
-        path,
-        format!("{}（{}）", e.message, e.code),
-        op.0.clone(),
-    );
+    let e = form_error(d, &m);
+    let page = ErrorPage::new(m, path, e.message, op.0.clone()).with_code(&e.code);
     (denied_status(d), render(&page, op)).into_response()
 }
 
@@ -675,7 +664,7 @@ pub async fn register_submit(
             let mut page = register_page(&state, m, &who, Some(&posted), false)
                 .await
                 .map_err(&fail)?;
-            page.error = Some(form_error(&d));
+            page.error = Some(form_error(&d, &page.m));
             Ok((denied_status(&d), render(&page, &op)).into_response())
         }
     }
@@ -787,16 +776,33 @@ pub async fn batch_upload(
             let mut page = register_page(&state, m, &who, Some(&posted), true)
                 .await
                 .map_err(&fail)?;
+            // The batch file's errors, line by line, without the codes (they stay in the
+            // attribute, the log and the audit record).
             if let Denied::Batch(lines) = &d {
                 page.line_errors = lines
                     .iter()
-                    .map(|l| format!("第 {} 行：{}（{}）", l.line, l.error, l.error.code()))
+                    .map(|l| {
+                        page.m.with(
+                            "refusal-batch-line",
+                            &[
+                                ("line", l.line.to_string()),
+                                (
+                                    "error",
+                                    crate::refusals::registration_error(&l.error, &page.m),
+                                ),
+                            ],
+                        )
+                    })
                     .collect();
+                page.error = Some(FormError {
+                    code: d.code().into(),
+                    message: page
+                        .m
+                        .with("refusal-batch-rows", &[("count", lines.len().to_string())]),
+                });
+            } else {
+                page.error = Some(form_error(&d, &page.m));
             }
-            page.error = Some(FormError {
-                code: d.code().into(),
-                message: d.message_zh(),
-            });
             Ok((denied_status(&d), render(&page, &op)).into_response())
         }
     }
@@ -914,7 +920,7 @@ async fn registration_response(
         today: today_in(&m),
         csrf: who.session.csrf_token.clone(),
         notice,
-        error: outcome.map(form_error),
+        error: outcome.map(|d| form_error(d, &m)),
         no: r.no.to_string(),
         date: date(r.date, &m),
         state_code: r.state.code().to_string(),
@@ -980,7 +986,7 @@ async fn registration_response(
             .map(|res| ResultLine {
                 item: res.item.as_str().to_string(),
                 received_at: format_taipei_datetime(res.received_at),
-                kind: res.kind.clone(),
+                kind: result_kind(&res.kind, &m),
                 destroy_after: date(res.destroy_after, &m),
                 destroyed: res.destroyed_at.is_some(),
             })
@@ -1370,6 +1376,11 @@ fn cell(m: &Messages, field: &str, v: &serde_json::Value) -> String {
     }
 }
 
+/// What a result holds, in words: 有資料, 查無資料, 查無投保資料, 入口網站文件.
+pub(crate) fn result_kind(kind: &str, m: &Messages) -> String {
+    translated(m, &format!("result-kind-{kind}"), kind)
+}
+
 /// The records as a table: one row per record, one column per field.
 pub(crate) fn content_table(content: &ResultContent, m: &Messages) -> ContentTable {
     match content {
@@ -1409,7 +1420,7 @@ pub(crate) fn content_table(content: &ResultContent, m: &Messages) -> ContentTab
         ResultContent::NoData { kind } => ContentTable {
             columns: Vec::new(),
             rows: Vec::new(),
-            note: format!("{}（{kind}）", m.get("result-no-data")),
+            note: m.with("result-answer", &[("kind", result_kind(kind, m))]),
         },
         ResultContent::Document {
             content_type,
@@ -1447,6 +1458,13 @@ fn result_page(
         watermark: v.watermark.clone(),
         tiles: (0..40).collect(),
         print_no: v.print_no,
+        print_line: v
+            .print_no
+            .map(|n| m.with("result-print-line", &[("n", n.to_string())]))
+            .unwrap_or_default(),
+        basis: names.basis(&v.legal_basis),
+        case_no: v.case_no.clone().unwrap_or_default(),
+        approver: v.approved_by.map(|p| names.person(p)).unwrap_or_default(),
         content: content_table(&v.content, &m),
         checkpoint: None,
         m,
@@ -1702,6 +1720,7 @@ async fn request_new_page(
         fax: posted.map(|p| p.fax.clone()).unwrap_or_default(),
         relevance: posted.map(|p| p.relevance.clone()).unwrap_or_default(),
         declared: posted.map(|p| p.declared.clone()).unwrap_or_default(),
+        subjects: posted.map(|p| p.subjects.clone()).unwrap_or_default(),
         units: names
             .units
             .iter()
@@ -1752,7 +1771,8 @@ pub async fn request_form(
     Ok(render(&page, &op))
 }
 
-/// Files a Form 3 request. Subjects arrive in the POST body and are never echoed back.
+/// Files a Form 3 request. Subjects arrive in the POST body; a refused form shows them again
+/// (on the `no-store` page only) so that nothing typed is lost.
 pub async fn request_submit(
     State(state): State<AppState>,
     Lang(m): Lang,
@@ -1793,16 +1813,34 @@ pub async fn request_submit(
             let mut page = request_new_page(&state, m, &who, Some(&posted))
                 .await
                 .map_err(&fail)?;
+            // The list is typed into the form, not a file: its errors name the subject's
+            // place in the list.
             if let Denied::Batch(lines) = &d {
                 page.line_errors = lines
                     .iter()
-                    .map(|l| format!("第 {} 位：{}（{}）", l.line, l.error, l.error.code()))
+                    .map(|l| {
+                        page.m.with(
+                            "refusal-subject-line",
+                            &[
+                                ("line", l.line.to_string()),
+                                (
+                                    "error",
+                                    crate::refusals::registration_error(&l.error, &page.m),
+                                ),
+                            ],
+                        )
+                    })
                     .collect();
+                page.error = Some(FormError {
+                    code: d.code().into(),
+                    message: page.m.with(
+                        "refusal-subject-rows",
+                        &[("count", lines.len().to_string())],
+                    ),
+                });
+            } else {
+                page.error = Some(form_error(&d, &page.m));
             }
-            page.error = Some(FormError {
-                code: d.code().into(),
-                message: d.message_zh(),
-            });
             Ok((denied_status(&d), render(&page, &op)).into_response())
         }
     }
@@ -1837,7 +1875,7 @@ async fn request_response(
         today: today_in(&m),
         csrf: who.session.csrf_token.clone(),
         notice,
-        error: outcome.map(form_error),
+        error: outcome.map(|d| form_error(d, &m)),
         no: r.no.to_string(),
         date: date(r.date, &m),
         // §5 ¶3: the stage, with the office supervisor's consent and the closed state.

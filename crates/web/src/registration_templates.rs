@@ -169,6 +169,7 @@ pub struct ExecutionLine {
 pub struct ResultLine {
     pub item: String,
     pub received_at: String,
+    /// 有資料 / 查無資料… in words (the stored code never reaches the page).
     pub kind: String,
     pub destroy_after: String,
     pub destroyed: bool,
@@ -246,6 +247,12 @@ pub struct ResultPage {
     /// Copies of the watermark text across the page.
     pub tiles: Vec<u8>,
     pub print_no: Option<i64>,
+    /// 列印第 N 份 / Print no. N, on prints.
+    pub print_line: String,
+    /// §6 ¶2: the print names the legal basis, the case number and the approver.
+    pub basis: String,
+    pub case_no: String,
+    pub approver: String,
     pub content: ContentTable,
     /// On prints: the latest signed audit checkpoint (§7, issue 4), so a copy held outside
     /// can later prove the trail that recorded this print was not rewritten.
@@ -313,6 +320,9 @@ pub struct RequestNewPage {
     pub fax: String,
     pub relevance: String,
     pub declared: String,
+    /// The subject list as typed, kept when the form is refused (sent back over the same
+    /// `no-store` page; never logged or put in a URL).
+    pub subjects: String,
     pub units: Vec<Choice>,
     pub bases: Vec<Choice>,
     pub items: Vec<Choice>,

@@ -109,7 +109,9 @@ impl FromRequestParts<AppState> for PageSession {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match resolve(parts, state).await {
             Ok(Ok(s)) => Ok(PageSession(s)),
-            Ok(Err(SessionRefusal::Locked)) => Err(Redirect::to("/session/locked").into_response()),
+            Ok(Err(SessionRefusal::Locked)) => {
+                Err(Redirect::to(&locked_url(parts.uri.path())).into_response())
+            }
             Ok(Err(r)) => Err(to_login(state, r)),
             Err(e) => {
                 let op = OperationId::from_request_parts(parts, state)
@@ -306,4 +308,29 @@ pub fn too_many(retry_after: jiff::SignedDuration, op: &str) -> ApiError {
         format!("too many attempts; try again in {secs} seconds"),
         op,
     )
+}
+
+/// A path the lock page may send the person back to after unlocking: a page of this site
+/// (`/…`, never `//host` or a scheme), in the plain characters the routes use, and not the
+/// lock or sign-in pages themselves.
+pub fn return_path(raw: &str) -> Option<&str> {
+    let ok = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && raw.len() <= 200
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'))
+        && !raw.starts_with("/session/")
+        && !raw.starts_with("/login")
+        && !raw.starts_with("/logout")
+        && !raw.starts_with("/api/");
+    ok.then_some(raw)
+}
+
+/// The lock page, remembering the page that was locked so that unlocking returns to it.
+pub fn locked_url(path: &str) -> String {
+    match return_path(path) {
+        Some(p) if p != "/" => format!("/session/locked?return={p}"),
+        _ => "/session/locked".to_string(),
+    }
 }

@@ -177,6 +177,8 @@ pub struct ErrorPage {
     pub today: String,
     pub message: String,
     pub operation_id: String,
+    /// The refusal's stable code, for machines (an attribute, not text under the message).
+    pub code: String,
 }
 
 impl ErrorPage {
@@ -189,7 +191,14 @@ impl ErrorPage {
             today,
             message,
             operation_id,
+            code: String::new(),
         }
+    }
+
+    /// The same page carrying the refusal's code in its `data-code` attribute.
+    pub fn with_code(mut self, code: &str) -> Self {
+        self.code = code.to_string();
+        self
     }
 }
 
@@ -243,6 +252,8 @@ pub struct LockedPage {
     pub today: String,
     pub csrf: String,
     pub error: Option<FormError>,
+    /// The page that was locked, where unlocking returns (empty: home).
+    pub return_to: String,
 }
 
 impl LockedPage {
@@ -255,7 +266,16 @@ impl LockedPage {
             today,
             csrf,
             error,
+            return_to: String::new(),
         }
+    }
+
+    /// Unlocking returns to `path` when it is a page of this site.
+    pub fn returning_to(mut self, path: &str) -> Self {
+        self.return_to = crate::session::return_path(path)
+            .unwrap_or_default()
+            .to_string();
+        self
     }
 }
 
@@ -314,15 +334,32 @@ pub struct AuditForm {
     pub subject: String,
     #[serde(default)]
     pub before: String,
+    /// Paging back towards the newest.
+    #[serde(default)]
+    pub after: String,
 }
 
+/// One record of the trail as the auditor reads it: the action and the outcome in words (the
+/// codes in the `title`), the object linked to its page where it has one.
 pub struct AuditRow {
     pub seq: u64,
     pub time: String,
     pub actor: String,
     pub action: String,
+    pub action_code: String,
     pub object: String,
+    pub object_href: Option<String>,
     pub outcome: String,
+    pub outcome_code: String,
+    /// `ok`, `refused` or `failed`, for the row's style.
+    pub outcome_class: &'static str,
+}
+
+/// An entry of the action list.
+pub struct ActionOption {
+    pub code: &'static str,
+    pub label: String,
+    pub selected: bool,
 }
 
 #[derive(Template)]
@@ -336,7 +373,14 @@ pub struct AuditPage {
     pub form: AuditForm,
     pub searched: bool,
     pub rows: Vec<AuditRow>,
-    pub next_before: Option<u64>,
+    pub actions: Vec<ActionOption>,
+    /// 符合 N 筆，本頁 M 筆.
+    pub total: String,
+    /// Cursor of the newer page (`after`), if there is one.
+    pub newer: Option<u64>,
+    /// Cursor of the older page (`before`), if there is one.
+    pub older: Option<u64>,
+    pub export_note: String,
     pub error: Option<FormError>,
 }
 
@@ -344,6 +388,21 @@ impl AuditPage {
     pub fn new(m: Messages, user: UserBar, form: AuditForm) -> Self {
         let today = today_in(&m);
         let csrf = user.csrf.clone();
+        let actions = querywarden_domain::audit_event::AuditAction::ALL
+            .iter()
+            .map(|a| ActionOption {
+                code: a.code(),
+                label: crate::admin_pages::action_label(&m, a.code()),
+                selected: form.action == a.code(),
+            })
+            .collect();
+        let export_note = m.with(
+            "audit-export-note",
+            &[(
+                "max",
+                querywarden_app::audit::search::EXPORT_MAX.to_string(),
+            )],
+        );
         Self {
             m,
             user: Some(user),
@@ -353,7 +412,11 @@ impl AuditPage {
             form,
             searched: false,
             rows: Vec::new(),
-            next_before: None,
+            actions,
+            total: String::new(),
+            newer: None,
+            older: None,
+            export_note,
             error: None,
         }
     }

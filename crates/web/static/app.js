@@ -19,11 +19,19 @@
   // check them against the manual of the installed component version.
   var HIPKI = "http://localhost:61161";
 
-  function signWithHiPKI(nonce, pin) {
+  // Without a card reader (or with the component not running) nothing ever answers: after
+  // this long the person is told what to check instead of watching "…" forever.
+  var CARD_TIMEOUT_MS = 20000;
+
+  function say(form, name, fallback) {
+    return (form && form.getAttribute("data-msg-" + name)) || fallback;
+  }
+
+  function signWithHiPKI(nonce, pin, form) {
     return new Promise(function (resolve, reject) {
       var popup = window.open(HIPKI + "/popupForm", "hipki", "height=200,width=200,left=100,top=20");
-      if (!popup) { reject(new Error("card component pop-up was blocked")); return; }
-      var timer = setTimeout(function () { cleanup(); reject(new Error("card component did not answer")); }, 60000);
+      if (!popup) { reject(new Error(say(form, "popup-blocked", "card component pop-up was blocked"))); return; }
+      var timer = setTimeout(function () { cleanup(); reject(new Error(say(form, "no-reader", "card component did not answer"))); }, CARD_TIMEOUT_MS);
       function cleanup() { clearTimeout(timer); window.removeEventListener("message", onMessage); try { popup.close(); } catch (e) {} }
       function onMessage(ev) {
         if (ev.origin !== HIPKI) { return; }
@@ -57,12 +65,9 @@
     box.setAttribute("role", "alert");
     var p = document.createElement("p");
     p.textContent = message;
-    var c = document.createElement("code");
-    c.textContent = code;
-    var p2 = document.createElement("p");
-    p2.appendChild(c);
+    // The code for machines, as on the server's pages: an attribute, not text.
+    box.setAttribute("data-code", code);
     box.appendChild(p);
-    box.appendChild(p2);
     var form = document.getElementById("login-form");
     form.parentNode.insertBefore(box, form);
     // As after the server's refusal: the password is not kept in the form.
@@ -95,10 +100,10 @@
       var account = accountField ? accountField.value.trim() : "";
       var demo = document.getElementById("use-demo-signer");
       var pin = document.getElementById("card-pin");
-      status.textContent = "…";
+      status.textContent = say(form, "waiting", "…");
       post("/auth/nonce").then(function (r) { return r.json(); }).then(function (n) {
         document.getElementById("nonce").value = n.nonce;
-        return demo && demo.checked ? signWithDemoCard(account, n.nonce, document.getElementById("password").value) : signWithHiPKI(n.nonce, pin ? pin.value : "");
+        return demo && demo.checked ? signWithDemoCard(account, n.nonce, document.getElementById("password").value) : signWithHiPKI(n.nonce, pin ? pin.value : "", form);
       }).then(function (s) {
         document.getElementById("signature").value = s.signature;
         document.getElementById("certificate").value = s.certificate || "";
@@ -125,7 +130,9 @@
     var main = document.querySelector("main");
     if (main) { main.style.visibility = "hidden"; }
     post("/api/v1/session/lock", {}, { "X-CSRF-Token": csrf }).finally(function () {
-      window.location.assign("/session/locked");
+      // Unlocking returns to this page (the server checks the path).
+      var here = window.location.pathname;
+      window.location.assign(here === "/" ? "/session/locked" : "/session/locked?return=" + encodeURIComponent(here));
     });
   }
   if (lockAfter > 0 && csrf) {

@@ -20,7 +20,7 @@ use querywarden_domain::oversight::unannounced_audit::{
     UnannouncedAudit,
 };
 use querywarden_domain::registration::RegistrationNo;
-use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
+use querywarden_domain::roc_date::{DateField, RocDate, taipei_date, taipei_day_start_utc};
 use querywarden_storage::{NewAudit, NewAuditDocument, StorageError, Store};
 use sha2::{Digest, Sha256};
 
@@ -267,8 +267,10 @@ async fn signers(store: &Store, audit: &UnannouncedAudit) -> Result<Signers, Aud
     Ok(Org::load(store).await?.signers(audit))
 }
 
-fn date(field: &'static str, s: &str) -> Result<RocDate, AuditRefusal> {
-    RocDate::parse(s).map_err(|_| AuditRefusal::BadDate(field))
+/// A date of Form 4's plan, in the window every plan date shares (two years either side of
+/// today), so that a Western year typed as an ROC one is refused as on every other form.
+fn date(field: &'static str, s: &str, today: RocDate) -> Result<RocDate, AuditRefusal> {
+    RocDate::parse_field(s, DateField::AuditPlan, today).map_err(|_| AuditRefusal::BadDate(field))
 }
 
 async fn person(store: &Store, field: &'static str, account: &str) -> Result<Person, AuditError> {
@@ -285,6 +287,7 @@ async fn person(store: &Store, field: &'static str, account: &str) -> Result<Per
 async fn plan_of(
     store: &Store,
     req: &OpenAuditRequest,
+    today: RocDate,
 ) -> Result<(AuditPlan, Person, Vec<Person>), AuditError> {
     let querier = person(store, "受稽核者", &req.querier).await?;
     let mut auditors = Vec::new();
@@ -295,14 +298,14 @@ async fn plan_of(
     let auditing_unit =
         UnitId::new(req.auditing_unit.trim()).map_err(|_| AuditRefusal::AuditingUnit)?;
     let plan = AuditPlan {
-        period_from: date("稽核期間起日", &req.period_from)?,
-        period_to: date("稽核期間迄日", &req.period_to)?,
-        audit_date: date("稽核日期", &req.audit_date)?,
+        period_from: date("稽核期間起日", &req.period_from, today)?,
+        period_to: date("稽核期間迄日", &req.period_to, today)?,
+        audit_date: date("稽核日期", &req.audit_date, today)?,
         querier: querier.id,
         auditing_unit,
         auditing_unit_phone: req.auditing_unit_phone.trim().to_string(),
         auditors: auditors.iter().map(|p| p.id).collect(),
-        documents_deadline: date("資料繳交期限", &req.documents_deadline)?,
+        documents_deadline: date("資料繳交期限", &req.documents_deadline, today)?,
         cases: req.cases,
         method,
     };
@@ -339,7 +342,7 @@ pub async fn open_audit(
         Ok(o) => o,
         Err(r) => return refused(store, ev, r).await,
     };
-    let (plan, querier, auditors) = match plan_of(store, req).await {
+    let (plan, querier, auditors) = match plan_of(store, req, taipei_date(op.now)).await {
         Ok(x) => x,
         Err(AuditError::Refused(r)) => return refused(store, ev, r).await,
         Err(e) => return Err(e),

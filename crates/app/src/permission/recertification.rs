@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use jiff::Span;
 use querywarden_domain::audit_event::{Actor, AuditAction};
-use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::{PersonId, Role, StaffStatus};
 use querywarden_domain::permission::recertification::{
     AccountActivity, GrantUsage, Quarter, RecertificationDecision, RecertificationItem,
@@ -23,7 +22,6 @@ use querywarden_domain::roc_date::{RocDate, taipei_date, taipei_day_start_utc};
 use querywarden_storage::{DisableReason, Store};
 
 use super::{Op, PermissionError, PermissionPolicy, refused};
-use crate::AppError;
 
 fn supervisor(desk: &SupervisorDesk) -> Option<Actor> {
     Some(Actor {
@@ -125,7 +123,7 @@ pub async fn open_recertification(
         })
         .collect();
     let items = items_for_round(&grants, &per_grant, today, &policy.recertification);
-    let calendar = HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))?;
+    let calendar = crate::calendar::current(store).await?;
     let deadline = round_deadline(today, &policy.recertification, &calendar);
     let mut tx = store.begin().await?;
     let id = tx

@@ -18,7 +18,7 @@ use querywarden_domain::permission::personnel::{
     effects_of, form1_due_before, staff_text_problem,
 };
 use querywarden_domain::permission::{AdministratorDesk, PermissionRefusal, SupervisorDesk};
-use querywarden_domain::roc_date::RocDate;
+use querywarden_domain::roc_date::{DateField, RocDate};
 use querywarden_storage::{
     DisableReason, NewPerson, NoticeRow, StaffChangeRow, StaffChangeSource, Store, WriteTx,
 };
@@ -142,6 +142,7 @@ fn parse_staff_csv(
     units: &[Unit],
     persons: &BTreeMap<Account, Person>,
     last4s: &BTreeMap<PersonId, String>,
+    today: RocDate,
 ) -> Result<Vec<StaffRecord>, Vec<StaffRowError>> {
     let mut errors = Vec::new();
     let mut records = Vec::new();
@@ -206,10 +207,14 @@ fn parse_staff_csv(
         if status.is_none() {
             problems.push("狀態應為 active、transferred、on_leave 或 left".into());
         }
-        let effective = RocDate::parse(f[6]).ok();
-        if effective.is_none() {
-            problems.push("生效日期不正確".into());
-        }
+        // The same window as Form 1's effective date: a year either side of today.
+        let effective = match RocDate::parse_field(f[6], DateField::Effective, today) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                problems.push(format!("生效日期：{e}"));
+                None
+            }
+        };
         for (what, value, max) in [
             ("姓名", f[2], MAX_STAFF_NAME_CHARS),
             ("職稱", f[4], MAX_STAFF_TITLE_CHARS),
@@ -636,7 +641,7 @@ pub async fn import_staff_csv(
         op.event(AuditAction::StaffImported, by)
             .on("staff_import", "csv"),
     );
-    let records = match parse_staff_csv(text, &units, &ctx.persons, &last4s) {
+    let records = match parse_staff_csv(text, &units, &ctx.persons, &last4s, op.today()) {
         Ok(r) => r,
         Err(errors) => {
             let mut tx = store.begin().await.map_err(PermissionError::from)?;
@@ -769,7 +774,8 @@ pub async fn unread_notices(
         .unread_notices(person)
         .await?
         .into_iter()
-        .filter(|n| n.kind.starts_with("staff_change."))
+        // …and the October reminder that next year's office calendar is missing.
+        .filter(|n| n.kind.starts_with("staff_change.") || n.kind.starts_with("calendar."))
         .collect())
 }
 
@@ -952,8 +958,9 @@ pub fn validate_scim_user(
                 None => StaffStatus::Left,
             };
             let effective = match string_at(ext.get("effectiveDate"), "effectiveDate")? {
-                Some(d) => RocDate::parse(&d)
-                    .map_err(|_| ScimError::invalid("effectiveDate is not a date"))?,
+                Some(d) => RocDate::parse_field(&d, DateField::Effective, today).map_err(|e| {
+                    ScimError::invalid(format!("effectiveDate: {}", e.message_en()))
+                })?,
                 None => today,
             };
             (status, effective)
@@ -1121,7 +1128,7 @@ mod tests {
             let header = HEADER.join(",");
             let junk = String::from_utf8_lossy(&bytes);
             for text in [body.clone(), format!("{header}\n{body}"), format!("{header}\r\n{junk}"), junk.to_string()] {
-                let _ = parse_staff_csv(&text, &units, &persons, &last4s);
+                let _ = parse_staff_csv(&text, &units, &persons, &last4s, RocDate::new(115, 3, 5).unwrap());
             }
         }
     }

@@ -144,11 +144,20 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                 query.person =
                     Some(Account::parse(p).map_err(|e| anyhow::anyhow!("--person: {e}"))?);
             }
+            // The same window as the search page (one rule for every date field).
+            let today = querywarden_domain::roc_date::taipei_date(jiff::Timestamp::now());
+            let bound = |d: &str| {
+                RocDate::parse_field(
+                    d,
+                    querywarden_domain::roc_date::DateField::SearchBound,
+                    today,
+                )
+            };
             if let Some(d) = &from {
-                query.from = Some(RocDate::parse(d).map_err(|e| anyhow::anyhow!("--from: {e}"))?);
+                query.from = Some(bound(d).map_err(|e| anyhow::anyhow!("--from: {e}"))?);
             }
             if let Some(d) = &until {
-                query.until = Some(RocDate::parse(d).map_err(|e| anyhow::anyhow!("--until: {e}"))?);
+                query.until = Some(bound(d).map_err(|e| anyhow::anyhow!("--until: {e}"))?);
             }
             if let Some(o) = &object {
                 let (t, id) = o

@@ -27,3 +27,4 @@ mod support;
 mod unannounced_audits_http;
 mod upstream_failures_http;
 mod workflows_http;
+mod words_http;

@@ -325,7 +325,8 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
         let li = Browser::sign_in(&url, "li.guowei").await;
         let xu = Browser::sign_in(&url, "xu.wenjie").await;
 
-        // Declared count that does not match the list: refused, subjects not echoed.
+        // Declared count that does not match the list: refused, and the list typed is kept
+        // on the (no-store) page so that nothing has to be typed again.
         let mut fields = vec![
             ("applicant_title", "課員"),
             ("phone", "07-5511111"),
@@ -344,8 +345,8 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
         let r = cai.post("/requests", &wrong, true).await;
         assert_eq!(r.status(), 422);
         let page = r.text().await.unwrap();
-        assert!(page.contains("request.subject_count"));
-        assert!(!page.contains("E123456783"));
+        assert!(page.contains("data-code=\"request.subject_count\""));
+        assert!(page.contains(">陳阿明,E123456783</textarea>"), "{page}");
 
         fields.push(("declared_subject_count", "1"));
         let r = cai.post("/requests", &fields, true).await;

@@ -175,7 +175,11 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
             .await
             .unwrap();
         assert_eq!(page.status(), 303);
-        assert_eq!(page.headers()["location"], "/session/locked");
+        // The lock page remembers the page that was asked for, to return there.
+        assert_eq!(
+            page.headers()["location"],
+            "/session/locked?return=/account/password"
+        );
         let lock_page = c
             .get(format!("{url}/session/locked"))
             .header("cookie", &cookie)

@@ -46,7 +46,9 @@ pub enum AuditRefusal {
     MissingField(&'static str),
     #[error("「{0}」超過 {MAX_TEXT_CHARS} 字")]
     TextTooLong(&'static str),
-    #[error("「{0}」不是有效的日期")]
+    #[error(
+        "「{0}」不是有效的日期，或不在稽核計畫可填的期間（前後二年）內；請以民國年填寫，例如 115/03/05"
+    )]
     BadDate(&'static str),
     #[error("找不到「{0}」所填的人員")]
     UnknownPerson(&'static str),
@@ -157,7 +159,9 @@ impl AuditRefusal {
             Self::AuditingUnit => "the auditing unit must be the IT group or the ethics office".into(),
             Self::MissingField(f) => format!("field \"{f}\" is required"),
             Self::TextTooLong(f) => format!("field \"{f}\" is longer than {MAX_TEXT_CHARS} characters"),
-            Self::BadDate(f) => format!("field \"{f}\" is not a valid date"),
+            Self::BadDate(f) => format!(
+                "field \"{f}\" is not a valid date, or is more than two years from today; write an ROC date such as 115/03/05"
+            ),
             Self::UnknownPerson(f) => format!("no person matches field \"{f}\""),
             Self::Sampling => "the sampling method must be uniform or weighted".into(),
             Self::Period => "the audit period must start no later than it ends, and end no later than the audit date".into(),

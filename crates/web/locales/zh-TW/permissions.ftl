@@ -1,19 +1,19 @@
 # 權限申請（附表1 資料查詢者權限申請表）、簽核、授權、人事異動與定期複核
 nav-permissions = 權限申請
 perm-home-title = 查調權限
-perm-home-intro = 依管理要點第 2 點，查調勞保資料須先以「資料查詢者權限申請表」（附表1）申請，經單位主管同意、權限管理者核定生效日期，並由權限管理單位主管會簽後始得查調。
+perm-home-intro = 依管理要點第 2 點，查調勞保資料須先以「資料查詢者權限申請表」（附表1）申請，經單位主管同意、權限管理者核定生效日期，並由權限管理單位主管核章後始得查調。
 perm-mine-title = 我的申請
 perm-mine-empty = 您尚無權限申請。
 perm-apply-title = 申請查調權限（附表1）
 perm-amend-title = 修改申請表
-perm-apply-intro = 單位、職稱與姓名依人事資料自動帶入。身分證字號只保存遮蔽後的形式與金鑰雜湊。先儲存為草稿，確認內容後再送出簽核。
+perm-apply-intro = 單位、職稱與姓名依人事資料自動帶入。身分證統一編號只保存遮蔽後的形式與金鑰雜湊。先儲存為草稿，確認內容後再送出簽核。
 perm-kind = 申請類別
 perm-kind-new = 新增權限
 perm-kind-revoke = 註銷權限
 perm-kind-change_items = 異動查調項目
 perm-kind-job_change = 職務異動
 perm-reason = 申請事由
-perm-national-id = 身分證字號
+perm-national-id = 身分證統一編號
 perm-national-id-note = 須與人事資料相符；不會顯示於網址或紀錄中
 perm-phone = 聯絡電話
 perm-email = 電子郵件

@@ -255,9 +255,17 @@ pub async fn conclude(
     }
 }
 
+/// A bound of the reconciliation period: any date form the pages read, in the window every
+/// search bound shares.
 fn instant_of(date: &str) -> Option<Timestamp> {
-    let d: jiff::civil::Date = date.trim().parse().ok()?;
-    Some(taipei_day_start_utc(RocDate::from_civil(d).ok()?))
+    let today = querywarden_domain::roc_date::taipei_date(Timestamp::now());
+    let d = RocDate::parse_field(
+        date,
+        querywarden_domain::roc_date::DateField::SearchBound,
+        today,
+    )
+    .ok()?;
+    Some(taipei_day_start_utc(d))
 }
 
 pub async fn reconcile(
