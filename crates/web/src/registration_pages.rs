@@ -1140,10 +1140,7 @@ pub async fn execute(
     if !who.csrf_ok(&posted.csrf) {
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
-    let checks = [(
-        querywarden_app::limits::Limited::Execution,
-        who.person.id.to_string(),
-    )];
+    let checks = querywarden_app::limits::execution_checks(&who);
     if let Some(e) = crate::session::over_limit(&state, &who, &checks, &op.0).await {
         return Ok(e.into_response());
     }
