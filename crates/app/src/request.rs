@@ -9,7 +9,7 @@
 //! audit trail only by HMAC. Each use case is one transaction with its audit record(s).
 
 use jiff::Timestamp;
-use querywarden_domain::audit_event::{AuditAction, Outcome};
+use querywarden_domain::audit_event::{AuditAction, AuditEvent, Outcome};
 use querywarden_domain::org::{Person, PersonId, Role, UnitKind};
 use querywarden_domain::registration::{
     self as reg, Origin, Parties, RegistrationError, Relevance, RequestNo, Subject,
@@ -218,7 +218,8 @@ pub async fn reject_request<G: GrantSource>(
     );
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
+        drop(tx);
+        return not_found(desk.store, base).await;
     };
     let opinion = opinion.trim();
     let checked = check_reviewer(reviewer, &r).and(if opinion.is_empty() {
@@ -230,7 +231,7 @@ pub async fn reject_request<G: GrantSource>(
         tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
             .await?;
         tx.commit().await?;
-        return Ok(Err(e.into()));
+        return Ok(Err(hidden(reviewer, &r, e.into())));
     }
     tx.review_request(
         r.id,
@@ -268,8 +269,12 @@ pub async fn accept_request<G: GrantSource>(
         no.to_string(),
     );
     let Some(r) = desk.store.request_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
+        return not_found(desk.store, base).await;
     };
+    if !may_see_request(reviewer, &r) {
+        audit_refusal(desk.store, base, RegistrationError::NotAllowed.code()).await?;
+        return Ok(Err(Denied::NotFound));
+    }
     let (Some(requester), Some(querier)) = (
         desk.store.person(r.applicant).await?,
         desk.store.person(querier).await?,
@@ -421,7 +426,8 @@ pub async fn record_delivery<G: GrantSource>(
     );
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
+        drop(tx);
+        return not_found(desk.store, base).await;
     };
     let allowed = r.assigned_querier == Some(who.id)
         || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.responsible_unit);
@@ -443,7 +449,7 @@ pub async fn record_delivery<G: GrantSource>(
             tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
                 .await?;
             tx.commit().await?;
-            return Ok(Err(e.into()));
+            return Ok(Err(hidden(who, &r, e.into())));
         }
     };
     tx.set_request_delivery(r.id, kind, doc.as_deref(), now)
@@ -475,6 +481,22 @@ pub struct RequestView {
         querywarden_domain::catalogue::ServiceItemCode,
         bool,
     )>,
+}
+
+/// A refusal of a number that does not exist, audited like any other.
+async fn not_found<T>(store: &querywarden_storage::Store, ev: AuditEvent) -> Decided<T> {
+    audit_refusal(store, ev, Denied::NotFound.code()).await?;
+    Ok(Err(Denied::NotFound))
+}
+
+/// §9: someone who may not see request `r` is answered as for a number that does not exist
+/// (the audit record keeps the real reason), so numbers cannot be probed.
+fn hidden(viewer: &Person, r: &QueryRequestRow, d: Denied) -> Denied {
+    if may_see_request(viewer, r) {
+        d
+    } else {
+        Denied::NotFound
+    }
 }
 
 fn may_see_request(viewer: &Person, r: &QueryRequestRow) -> bool {

@@ -125,10 +125,13 @@ pub enum AuditAction {
     CitizenRequestAnswered,
     RegistrationWithheld,
     WithholdingsListed,
+    /// §8 ¶2, §9: a violation case was read (it names a staff member and the rule broken),
+    /// or reading it was refused.
+    ViolationViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 82] = [
+    pub const ALL: [AuditAction; 83] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -211,6 +214,7 @@ impl AuditAction {
         Self::CitizenRequestAnswered,
         Self::RegistrationWithheld,
         Self::WithholdingsListed,
+        Self::ViolationViewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -297,6 +301,7 @@ impl AuditAction {
             Self::CitizenRequestAnswered => "citizen_report.request.answered",
             Self::RegistrationWithheld => "citizen_report.withholding.marked",
             Self::WithholdingsListed => "citizen_report.withholdings.listed",
+            Self::ViolationViewed => "oversight.violation.viewed",
         }
     }
 

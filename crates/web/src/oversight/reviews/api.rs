@@ -330,19 +330,13 @@ pub async fn violation_one(
     ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let Some(v) = state
-        .app
-        .store()
-        .violation(id)
+    match violation::case_for(state.app.store(), &who.person, id, &op_of(&op))
         .await
-        .map_err(|e| ApiError::internal(&querywarden_app::AppError::from(e), &op.0))?
-    else {
-        return Err(not_found(&op));
-    };
-    if !violation::may_view_case(&who.person, &v) {
-        return Err(forbidden(&op));
+        .map_err(failed(&op))?
+    {
+        Ok(v) => Ok(Json(violation_json(&v, Timestamp::now())).into_response()),
+        Err(r) => Err(violation_refused(&r, &op)),
     }
-    Ok(Json(violation_json(&v, Timestamp::now())).into_response())
 }
 
 pub async fn file(

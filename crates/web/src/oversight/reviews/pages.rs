@@ -744,12 +744,9 @@ async fn violation_response(
     error: Option<FormError>,
 ) -> Result<Response, PageError> {
     let path = format!("/oversight/violations/{id}");
-    let Some(v) = state
-        .app
-        .store()
-        .violation(id)
+    let Ok(v) = violation::case_for(state.app.store(), &who.person, id, &op_of(op))
         .await
-        .map_err(storage(&m, op, &path))?
+        .map_err(internal(&m, op, &path))?
     else {
         return Ok(plain(
             m,
@@ -759,9 +756,6 @@ async fn violation_response(
             "error-not-found",
         ));
     };
-    if !violation::may_view_case(&who.person, &v) {
-        return Ok(plain(m, op, &path, StatusCode::FORBIDDEN, "ov-not-allowed"));
-    }
     let names = names(state).await.map_err(storage(&m, op, &path))?;
     let status = if error.is_some() {
         StatusCode::CONFLICT
