@@ -178,14 +178,16 @@ pub async fn check_national_id(
     op: OperationId,
     body: Result<Json<CheckNationalIdRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<CheckNationalIdResponse>, ApiError> {
-    let Json(req) = body.map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "request.malformed",
-            "請求格式錯誤：需要 JSON 物件 {\"id\": \"…\"}",
-            "malformed request: expected a JSON object {\"id\": \"…\"}",
-            &op.0,
-        )
+    let Json(req) = body.map_err(|r| {
+        crate::rejection::json_body_refused(&r, &op.0, || {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.malformed",
+                "請求格式錯誤：需要 JSON 物件 {\"id\": \"…\"}",
+                "malformed request: expected a JSON object {\"id\": \"…\"}",
+                &op.0,
+            )
+        })
     })?;
     let id = NationalId::parse(&req.id).map_err(|e| {
         ApiError::new(

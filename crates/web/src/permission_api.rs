@@ -81,7 +81,8 @@ fn malformed(op: &str) -> ApiError {
 }
 
 fn body<T>(b: Result<Json<T>, JsonRejection>, op: &str) -> Result<T, ApiError> {
-    b.map(|Json(t)| t).map_err(|_| malformed(op))
+    b.map(|Json(t)| t)
+        .map_err(|r| crate::rejection::json_body_refused(&r, op, || malformed(op)))
 }
 
 /// `2026-03-05`: dates in the API are ISO; inputs also accept the ROC form (`115/03/05`).

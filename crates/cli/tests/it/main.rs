@@ -17,6 +17,7 @@ mod cli_id;
 mod demo_server;
 mod existence_http;
 mod golive;
+mod limits_http;
 mod mutual_tls;
 mod oversight_http;
 mod permissions_http;
