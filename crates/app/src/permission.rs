@@ -812,8 +812,9 @@ pub async fn application_for_viewer(
     policy: &PermissionPolicy,
     viewer: PersonId,
     id: ApplicationId,
+    op: &Op,
 ) -> Result<PermissionApplication, PermissionError> {
-    let app = load_application(store, id).await?;
+    let app = load_for_action(store, op, AuditAction::AccessRefused, viewer, None, id).await?;
     if app.applicant == viewer || app.steps.iter().any(|s| s.by == viewer) {
         return Ok(app);
     }
@@ -821,7 +822,15 @@ pub async fn application_for_viewer(
     if sees_application(&world, &app, viewer)? {
         return Ok(app);
     }
-    // Not theirs to see: answer as if it did not exist.
+    // §9: not theirs to see: answered as if it did not exist; the trail keeps the reason.
+    let ev = application_event(op, AuditAction::AccessRefused, viewer, None, id);
+    let mut tx = store.begin().await?;
+    tx.append_audit(
+        &ev.outcome(Outcome::Refused("permission.not_visible".into()))
+            .detail("rule", "permission.not_visible"),
+    )
+    .await?;
+    tx.commit().await?;
     Err(PermissionError::NotFound("申請表"))
 }
 

@@ -326,6 +326,7 @@ pub async fn application(
         policy(&state),
         who.person.id,
         ApplicationId::new(id),
+        &now_op(&op),
     )
     .await
     .map_err(|e| api_error(e, &op.0))?;
@@ -696,7 +697,7 @@ pub async fn round(
     let desk = perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
-    let (r, items) = recert::recertification_round(store, &desk, RoundId::new(id))
+    let (r, items) = recert::recertification_round(store, &desk, RoundId::new(id), &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(round_json(&r, Some(&items))))

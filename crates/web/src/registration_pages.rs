@@ -1597,6 +1597,7 @@ pub async fn request_form(
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     if !who.person.has_role(Role::ExternalRequester) {
+        crate::session::role_refused(&state, &who, "request.not_external", &op.0).await;
         return Ok(forbidden(m, &op, "/requests/new"));
     }
     let fail = internal(&m, &op, "/requests/new");

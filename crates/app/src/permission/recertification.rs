@@ -191,12 +191,12 @@ pub async fn recertification_round(
     store: &Store,
     desk: &SupervisorDesk,
     round: RoundId,
+    op: &Op,
 ) -> Result<(RecertificationRound, Vec<RecertificationItem>), PermissionError> {
-    let r = store
-        .recertification_round(round)
-        .await?
-        .filter(|r| r.supervisor == desk.person())
-        .ok_or(PermissionError::NotFound("複核"))?;
+    let event = op
+        .event(AuditAction::AccessRefused, supervisor(desk))
+        .on("recertification_round", round.get().to_string());
+    let r = own_round(store, desk, round, &event).await?;
     let items = store.recertification_items(round).await?;
     Ok((r, items))
 }

@@ -10,6 +10,7 @@
 mod admin_http;
 mod attacks_http;
 mod audit_trail;
+mod authorisation_matrix;
 mod backup_restore;
 mod citizen_report;
 mod cli_config;

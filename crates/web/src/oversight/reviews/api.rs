@@ -85,6 +85,28 @@ fn forbidden(op: &OperationId) -> ApiError {
     )
 }
 
+/// §7: the review and the dashboard are the administrator's, the director's and the ethics
+/// office's; anyone else is refused, and the refusal is on the trail like every other.
+async fn refused_reader(
+    state: &AppState,
+    who: &querywarden_app::auth::SignedIn,
+    op: &OperationId,
+) -> ApiError {
+    if let Err(e) = querywarden_app::auth::refuse_request(
+        state.app.store(),
+        who,
+        "oversight.not_allowed",
+        None,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    {
+        return ApiError::internal(&e, &op.0);
+    }
+    forbidden(op)
+}
+
 fn not_found(op: &OperationId) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -160,7 +182,7 @@ pub async fn reviews(
     ApiSession(who): ApiSession,
 ) -> Result<Response, ApiError> {
     if !dashboard::may_read_dashboard(&who.person) {
-        return Err(forbidden(&op));
+        return Err(refused_reader(&state, &who, &op).await);
     }
     let rows = state
         .app
@@ -181,7 +203,7 @@ pub async fn review_one(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     if !dashboard::may_read_dashboard(&who.person) {
-        return Err(forbidden(&op));
+        return Err(refused_reader(&state, &who, &op).await);
     }
     let Some(v) = review::review_view(state.app.store(), id)
         .await
@@ -439,7 +461,7 @@ pub async fn dashboard_data(
     ApiSession(who): ApiSession,
 ) -> Result<Response, ApiError> {
     if !dashboard::may_read_dashboard(&who.person) {
-        return Err(forbidden(&op));
+        return Err(refused_reader(&state, &who, &op).await);
     }
     let app = &state.app;
     let d = dashboard::dashboard(

@@ -325,6 +325,7 @@ pub async fn unit(
         .await
         .map_err(&fail)?
     else {
+        crate::session::role_refused(&state, &who, "oversight.not_allowed", &op.0).await;
         return Ok(plain(
             m,
             &op,
@@ -405,6 +406,17 @@ async fn review_response(
 ) -> Result<Response, PageError> {
     let path = format!("/oversight/reviews/{id}");
     if !dashboard::may_read_dashboard(&who.person) {
+        // §7: refused, and on the trail like every refusal.
+        querywarden_app::auth::refuse_request(
+            state.app.store(),
+            who,
+            "oversight.not_allowed",
+            None,
+            Timestamp::now(),
+            &op.0,
+        )
+        .await
+        .map_err(internal(&m, op, &path))?;
         return Ok(plain(m, op, &path, StatusCode::FORBIDDEN, "ov-not-allowed"));
     }
     let Some(v) = review::review_view(state.app.store(), id)
