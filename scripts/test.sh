@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md names it: the Rust tests (unit, property, integration
-# against the real binary, the BLI simulator and SQLite), then the real-browser tests.
+# against the real binary, the BLI simulator and SQLite), then the real-browser tests, then
+# schemathesis against the OpenAPI document for a bounded time (no 5xx, answers as documented).
 # Works on a fresh machine: scripts/e2e.sh installs Chromium and the npm packages it needs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -11,3 +12,6 @@ cargo test --workspace --locked
 
 echo "== browser tests"
 scripts/e2e.sh
+
+echo "== schemathesis against /api/openapi.json (bounded)"
+QUERYWARDEN_BIN="$CARGO_TARGET_DIR/debug/querywarden" scripts/schemathesis.sh

@@ -64,7 +64,7 @@ impl AuthContext {
                 screen_lock_after: SignedDuration::from_mins(s.screen_lock_minutes as i64),
             },
             nonce_ttl: SignedDuration::from_secs(config.auth.nonce_ttl_seconds as i64),
-            limits: Limits::default(),
+            limits: Limits::new(config.limits.clone()),
         })
     }
 
@@ -987,7 +987,13 @@ pub async fn unlock(
             "帳號暫時鎖定，請稍後再試",
         )));
     }
-    if let Some(f) = over_limit(ctx, &[(Limited::Unlock, who.person.id.to_string())], now) {
+    let checks = crate::limits::checks(
+        Limited::Unlock,
+        who.person.id,
+        Limited::UnlockAddress,
+        who.session.client_addr.as_deref(),
+    );
+    if let Some(f) = over_limit(ctx, &checks, now) {
         let mut tx = store.begin().await?;
         tx.append_audit(
             &session_event(who, AuditAction::SessionUnlocked, now, request_id)
@@ -1097,7 +1103,12 @@ pub async fn change_password(
         ))
         .await;
     }
-    let checks = [(Limited::PasswordChange, who.person.id.to_string())];
+    let checks = crate::limits::checks(
+        Limited::PasswordChange,
+        who.person.id,
+        Limited::PasswordChangeAddress,
+        who.session.client_addr.as_deref(),
+    );
     if let Some(f) = over_limit(ctx, &checks, now) {
         return refused(f).await;
     }

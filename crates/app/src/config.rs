@@ -77,13 +77,79 @@ impl Default for RawServer {
 #[serde(deny_unknown_fields, default)]
 pub struct RawStorage {
     pub data_dir: PathBuf,
+    /// Read connections the database pool may hold at most (1–64), beside the one writer:
+    /// a bounded pool, so a flood of requests waits for a connection instead of opening
+    /// files without end (資通系統防護基準, resource limits).
+    pub max_read_connections: u32,
 }
 
 impl Default for RawStorage {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("./querywarden-data"),
+            max_read_connections: 4,
         }
+    }
+}
+
+/// `[limits]`: attempts per minute per account and per client address (§3, 資通系統防護基準).
+/// Beyond the limit the attempt is refused with `rate.limited` (HTTP 429) and audited once
+/// per window. Generous for people, tight for scripts; an office whose staff reach the
+/// server through one proxy address raises the `*_per_address` ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLimits {
+    pub sign_in_per_account: u32,
+    pub sign_in_per_address: u32,
+    pub unlock_per_account: u32,
+    pub unlock_per_address: u32,
+    pub password_change_per_account: u32,
+    pub password_change_per_address: u32,
+    pub execution_per_account: u32,
+    pub execution_per_address: u32,
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        Self {
+            sign_in_per_account: 20,
+            sign_in_per_address: 60,
+            unlock_per_account: 20,
+            unlock_per_address: 60,
+            password_change_per_account: 10,
+            password_change_per_address: 30,
+            execution_per_account: 60,
+            execution_per_address: 600,
+        }
+    }
+}
+
+impl RawLimits {
+    fn check(&self) -> Result<(), ConfigError> {
+        for (key, v) in [
+            ("limits.sign_in_per_account", self.sign_in_per_account),
+            ("limits.sign_in_per_address", self.sign_in_per_address),
+            ("limits.unlock_per_account", self.unlock_per_account),
+            ("limits.unlock_per_address", self.unlock_per_address),
+            (
+                "limits.password_change_per_account",
+                self.password_change_per_account,
+            ),
+            (
+                "limits.password_change_per_address",
+                self.password_change_per_address,
+            ),
+            ("limits.execution_per_account", self.execution_per_account),
+            ("limits.execution_per_address", self.execution_per_address),
+        ] {
+            if !(1..=1_000_000).contains(&v) {
+                return Err(ConfigError::invalid(
+                    key,
+                    "須介於每分鐘 1 與 1000000 次之間",
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -561,6 +627,7 @@ pub struct RawConfig {
     pub crl: RawCrl,
     pub unannounced_audits: RawUnannouncedAudits,
     pub oversight: RawOversight,
+    pub limits: RawLimits,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -601,6 +668,10 @@ pub struct Config {
     pub unannounced_audits: AuditSettings,
     /// `[oversight]`.
     pub oversight: OversightSettings,
+    /// `storage.max_read_connections`.
+    pub max_read_connections: u32,
+    /// `[limits]`.
+    pub limits: RawLimits,
 }
 
 /// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
@@ -978,6 +1049,13 @@ impl RawConfig {
         if self.storage.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("storage.data_dir", "不可為空白"));
         }
+        if !(1..=64).contains(&self.storage.max_read_connections) {
+            return Err(ConfigError::invalid(
+                "storage.max_read_connections",
+                "須介於 1 與 64 之間",
+            ));
+        }
+        self.limits.check()?;
         if self.audit.origin.trim().is_empty() || self.audit.origin.contains('\n') {
             return Err(ConfigError::invalid(
                 "audit.origin",
@@ -1117,6 +1195,8 @@ impl RawConfig {
             crl: self.crl,
             unannounced_audits,
             oversight,
+            max_read_connections: self.storage.max_read_connections,
+            limits: self.limits,
         })
     }
 }
@@ -1163,6 +1243,42 @@ mod tests {
         assert!(
             matches!(err, ConfigError::Invalid { ref key, .. } if key == "session.lockout_minutes")
         );
+    }
+
+    #[test]
+    fn the_pool_bound_and_the_rate_limits_are_read_and_checked() {
+        let c = load_str(
+            "[storage]\nmax_read_connections = 8\n[limits]\nexecution_per_address = 1200\n",
+        )
+        .unwrap();
+        assert_eq!(c.max_read_connections, 8);
+        assert_eq!(c.limits.execution_per_address, 1200);
+        assert_eq!(
+            c.limits.execution_per_account, 60,
+            "the rest keep their defaults"
+        );
+        for (toml, key) in [
+            (
+                "[storage]\nmax_read_connections = 0\n",
+                "storage.max_read_connections",
+            ),
+            (
+                "[storage]\nmax_read_connections = 65\n",
+                "storage.max_read_connections",
+            ),
+            (
+                "[limits]\nunlock_per_address = 0\n",
+                "limits.unlock_per_address",
+            ),
+        ] {
+            let err = load_str(toml).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { key: ref k, .. } if k == key),
+                "{toml}: {err:?}"
+            );
+        }
+        let err = load_str("[limits]\nexecutions = 5\n").unwrap_err();
+        assert!(err.to_string().contains("executions"), "{err}");
     }
 
     #[test]

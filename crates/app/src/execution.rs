@@ -223,6 +223,24 @@ async fn check_in_tx<G: GrantSource>(
     }
 }
 
+/// Someone who may not even see registration `no` is answered as for a number that does not
+/// exist, whatever the refusal (already audited with its real reason), so numbers cannot be
+/// probed (§9).
+async fn hidden_from(
+    store: &Store,
+    who: &Person,
+    no: RegistrationNo,
+    d: Denied,
+) -> Result<Denied, AppError> {
+    if d == Denied::NotFound {
+        return Ok(d);
+    }
+    match store.registration_by_no(no).await? {
+        Some(r) if !crate::registration::may_see(store, &r, who).await? => Ok(Denied::NotFound),
+        _ => Ok(d),
+    }
+}
+
 /// Connected mode (STYLE "One query, walked through the layers"): policy check in a
 /// transaction (a refusal is audited and committed); then one short transaction recording
 /// every permitted item as sent with `query.sent` (committed before the network); then, per
@@ -287,7 +305,7 @@ pub async fn execute_connected<G: GrantSource, C: Connector>(
         Ok(ok) => ok,
         Err(d) => {
             tx.commit().await?;
-            return Ok(Err(d));
+            return Ok(Err(hidden_from(desk.store, &who.person, no, d).await?));
         }
     };
     if let Some(i) = permit
@@ -602,7 +620,7 @@ pub async fn record_portal_execution<G: GrantSource>(
         Ok(ok) => ok,
         Err(d) => {
             tx.commit().await?;
-            return Ok(Err(d));
+            return Ok(Err(hidden_from(desk.store, &who.person, no, d).await?));
         }
     };
     let queried_at = report.queried_at.unwrap_or(now).min(now);
@@ -763,6 +781,7 @@ async fn open_result<G: GrantSource>(
     .detail("item", item.as_str())
     .detail("channel", if api { "api" } else { "page" });
     let Some(reg) = desk.store.registration_by_no(no).await? else {
+        crate::registration::audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     };
     ev.subject = Some(stored_digest(&reg));
@@ -771,7 +790,13 @@ async fn open_result<G: GrantSource>(
         Ok::<_, AppError>(Err(d))
     };
     if !may_view(&reg, viewer) {
-        return refuse(RegistrationError::NotAllowed.into()).await;
+        let e = RegistrationError::NotAllowed;
+        if !crate::registration::may_see(desk.store, &reg, viewer).await? {
+            // §9: answered as for a number that does not exist; the record keeps the reason.
+            crate::registration::audit_refusal(desk.store, ev, e.code()).await?;
+            return Ok(Err(Denied::NotFound));
+        }
+        return refuse(e.into()).await;
     }
     // §6 ¶2: whole records through the API let a program copy what the page forbids
     // copying; off unless the deployment turns it on.
@@ -953,12 +978,6 @@ pub async fn confirm_print_destroyed<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<()> {
-    let Some(reg) = desk.store.registration_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
-    };
-    let Some(row) = desk.store.result_of(reg.id, item).await? else {
-        return Ok(Err(Denied::NoResult));
-    };
     let mut ev = event(
         now,
         AuditAction::ResultDestroyed,
@@ -967,12 +986,24 @@ pub async fn confirm_print_destroyed<G: GrantSource>(
         "print",
         format!("{no}:{item}:{print_no}"),
     );
+    let Some(reg) = desk.store.registration_by_no(no).await? else {
+        crate::registration::audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
+        return Ok(Err(Denied::NotFound));
+    };
     ev.subject = Some(stored_digest(&reg));
     if reg.parties.querier != who.id {
         let e = RegistrationError::NotAllowed;
         crate::registration::audit_refusal(desk.store, ev, e.code()).await?;
+        // §9: someone who may not see the row cannot learn that it exists.
+        if !crate::registration::may_see(desk.store, &reg, who).await? {
+            return Ok(Err(Denied::NotFound));
+        }
         return Ok(Err(e.into()));
     }
+    let Some(row) = desk.store.result_of(reg.id, item).await? else {
+        crate::registration::audit_refusal(desk.store, ev, Denied::NoResult.code()).await?;
+        return Ok(Err(Denied::NoResult));
+    };
     let mut tx = desk.store.begin().await?;
     if !tx
         .confirm_print_destroyed(row.id, print_no, who.id, now)

@@ -138,7 +138,8 @@ impl App {
     /// bureau's units and catalogues if the database is new.
     pub async fn open(config: Config) -> Result<App, AppError> {
         let now = Timestamp::now();
-        let store = Store::open(&config.database_path()).await?;
+        let store =
+            Store::open_bounded(&config.database_path(), config.max_read_connections).await?;
         let keys = KeyRing::open_or_create(&config.key_dir, now)?;
         demo::initialise(&store, now, &new_request_id()).await?;
         let auth = match config.auth.trust_anchors {

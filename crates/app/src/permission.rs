@@ -267,6 +267,64 @@ async fn load_application(
         .ok_or(PermissionError::NotFound("申請表"))
 }
 
+/// Loads application `id` for a use case acting on it; a missing one is refused and audited
+/// like any other refusal (`permission.not_found`) under `action`.
+async fn load_for_action(
+    store: &Store,
+    op: &Op,
+    action: AuditAction,
+    by: PersonId,
+    role: Option<Role>,
+    id: ApplicationId,
+) -> Result<PermissionApplication, PermissionError> {
+    match store.application(id).await? {
+        Some(app) => Ok(app),
+        None => {
+            let ev = application_event(op, action, by, role, id);
+            let mut tx = store.begin().await?;
+            tx.append_audit(
+                &ev.outcome(Outcome::Refused("permission.not_found".into()))
+                    .detail("rule", "permission.not_found"),
+            )
+            .await?;
+            tx.commit().await?;
+            Err(PermissionError::NotFound("申請表"))
+        }
+    }
+}
+
+/// Audits refusal `r` of an applicant's act, then answers it. §9: someone who is not the
+/// applicant and never signed the form is answered as if it did not exist, so form ids
+/// cannot be probed; the record keeps the real reason.
+async fn refused_to_applicant<T>(
+    store: &Store,
+    event: AuditEvent,
+    r: PermissionRefusal,
+    app: &PermissionApplication,
+    by: PersonId,
+) -> Result<T, PermissionError> {
+    let stranger = r == PermissionRefusal::NotApplicant && !app.steps.iter().any(|s| s.by == by);
+    match refused(store, event, r).await {
+        Err(PermissionError::Refused(_)) if stranger => Err(PermissionError::NotFound("申請表")),
+        other => other,
+    }
+}
+
+/// Whether `viewer` may see application `app`: the applicant, anyone who signed it, the person
+/// its pending step waits for, or the administrator's desk.
+fn sees_application(
+    world: &World,
+    app: &PermissionApplication,
+    viewer: PersonId,
+) -> Result<bool, PermissionError> {
+    if app.applicant == viewer || app.steps.iter().any(|s| s.by == viewer) {
+        return Ok(true);
+    }
+    let designated = rules::designated_approver(app, &world.roster).ok();
+    Ok(designated == Some(viewer)
+        || rules::administrator_desk(&world.participant(viewer)?, &world.roster).is_ok())
+}
+
 fn application_event(
     op: &Op,
     action: AuditAction,
@@ -364,7 +422,15 @@ pub async fn amend_application(
     form: ApplicationForm,
     op: &Op,
 ) -> Result<PermissionApplication, PermissionError> {
-    let mut app = load_application(store, id).await?;
+    let mut app = load_for_action(
+        store,
+        op,
+        AuditAction::ApplicationCreated,
+        applicant,
+        Some(Role::Querier),
+        id,
+    )
+    .await?;
     let person = store
         .person(applicant)
         .await?
@@ -383,7 +449,7 @@ pub async fn amend_application(
     let check = rules::may_amend(&app, &who)
         .and_then(|()| rules::check_form(&form, &who, &catalogue, last4.as_deref()));
     if let Err(r) = check {
-        return refused(store, event, r).await;
+        return refused_to_applicant(store, event, r, &app, applicant).await;
     }
     let digest = keys.subject_digest(&form.national_id);
     app.kind = form.kind;
@@ -415,7 +481,15 @@ pub async fn submit_application(
     id: ApplicationId,
     op: &Op,
 ) -> Result<PermissionApplication, PermissionError> {
-    let mut app = load_application(store, id).await?;
+    let mut app = load_for_action(
+        store,
+        op,
+        AuditAction::ApplicationSubmitted,
+        applicant,
+        Some(Role::Querier),
+        id,
+    )
+    .await?;
     let person = store
         .person(applicant)
         .await?
@@ -432,7 +506,7 @@ pub async fn submit_application(
     .detail("form_number", app.form_number.to_string());
     let state = match rules::submit(&app, &who, &catalogue) {
         Ok(s) => s,
-        Err(r) => return refused(store, event, r).await,
+        Err(r) => return refused_to_applicant(store, event, r, &app, applicant).await,
     };
     let mut tx = store.begin().await?;
     let round = app.round + 1;
@@ -469,7 +543,15 @@ pub async fn approver_at_step(
     id: ApplicationId,
     op: &Op,
 ) -> Result<ApproverAtStep, PermissionError> {
-    let app = load_application(store, id).await?;
+    let app = load_for_action(
+        store,
+        op,
+        AuditAction::ApplicationApproved,
+        person,
+        None,
+        id,
+    )
+    .await?;
     let world = World::load(store, policy, op.today()).await?;
     let who = world.participant(person)?;
     match rules::check_approver(&app, &who, &world.roster) {
@@ -478,7 +560,15 @@ pub async fn approver_at_step(
             let role = app.state.pending_step().map(Step::role);
             let event = application_event(op, AuditAction::ApplicationApproved, person, role, id)
                 .detail("step", app.state.pending_step().map_or("-", Step::code));
-            refused(store, event, r).await
+            let hidden = !sees_application(&world, &app, person)?;
+            match refused(store, event, r).await {
+                // §9: not theirs to see: answered as if it did not exist (the record keeps
+                // the real reason).
+                Err(PermissionError::Refused(_)) if hidden => {
+                    Err(PermissionError::NotFound("申請表"))
+                }
+                other => other,
+            }
         }
     }
 }
@@ -618,7 +708,15 @@ pub async fn withdraw_application(
     id: ApplicationId,
     op: &Op,
 ) -> Result<PermissionApplication, PermissionError> {
-    let mut app = load_application(store, id).await?;
+    let mut app = load_for_action(
+        store,
+        op,
+        AuditAction::ApplicationWithdrawn,
+        applicant,
+        Some(Role::Querier),
+        id,
+    )
+    .await?;
     let person = store
         .person(applicant)
         .await?
@@ -635,7 +733,7 @@ pub async fn withdraw_application(
     .detail("from_state", app.state.code());
     let state = match rules::withdraw(&app, &who) {
         Ok(s) => s,
-        Err(r) => return refused(store, event, r).await,
+        Err(r) => return refused_to_applicant(store, event, r, &app, applicant).await,
     };
     let mut tx = store.begin().await?;
     if !tx
@@ -741,19 +839,25 @@ pub async fn application_for_viewer(
     policy: &PermissionPolicy,
     viewer: PersonId,
     id: ApplicationId,
+    op: &Op,
 ) -> Result<PermissionApplication, PermissionError> {
-    let app = load_application(store, id).await?;
+    let app = load_for_action(store, op, AuditAction::AccessRefused, viewer, None, id).await?;
     if app.applicant == viewer || app.steps.iter().any(|s| s.by == viewer) {
         return Ok(app);
     }
     let world = World::load(store, policy, taipei_date(Timestamp::now())).await?;
-    let designated = rules::designated_approver(&app, &world.roster).ok();
-    if designated == Some(viewer)
-        || rules::administrator_desk(&world.participant(viewer)?, &world.roster).is_ok()
-    {
+    if sees_application(&world, &app, viewer)? {
         return Ok(app);
     }
-    // Not theirs to see: answer as if it did not exist.
+    // §9: not theirs to see: answered as if it did not exist; the trail keeps the reason.
+    let ev = application_event(op, AuditAction::AccessRefused, viewer, None, id);
+    let mut tx = store.begin().await?;
+    tx.append_audit(
+        &ev.outcome(Outcome::Refused("permission.not_visible".into()))
+            .detail("rule", "permission.not_visible"),
+    )
+    .await?;
+    tx.commit().await?;
     Err(PermissionError::NotFound("申請表"))
 }
 

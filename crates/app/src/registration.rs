@@ -1208,11 +1208,15 @@ pub async fn decide<G: GrantSource>(
                 "registration",
                 no.to_string(),
             );
+            let mut hidden = false;
             if let Some(r) = desk.store.registration_by_no(no).await? {
                 ev.subject = Some(stored_digest(&r));
+                hidden = !may_see(desk.store, &r, person).await?;
             }
             audit_refusal(desk.store, ev, d.code()).await?;
-            return Ok(Err(d));
+            // Someone who may not see the row is answered as for a number that does not
+            // exist, so numbers cannot be probed; the record keeps the real reason.
+            return Ok(Err(if hidden { Denied::NotFound } else { d }));
         }
     };
     match decision {
@@ -1436,10 +1440,6 @@ pub async fn cancel<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<()> {
-    let mut tx = desk.store.begin().await?;
-    let Some(r) = tx.registration_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
-    };
     let mut ev = event(
         now,
         AuditAction::RegistrationCancelled,
@@ -1448,6 +1448,19 @@ pub async fn cancel<G: GrantSource>(
         "registration",
         no.to_string(),
     );
+    let Some(seen) = desk.store.registration_by_no(no).await? else {
+        audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
+        return Ok(Err(Denied::NotFound));
+    };
+    if !may_see(desk.store, &seen, who).await? {
+        ev.subject = Some(stored_digest(&seen));
+        audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
+        return Ok(Err(Denied::NotFound));
+    }
+    let mut tx = desk.store.begin().await?;
+    let Some(r) = tx.registration_by_no(no).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
     ev.subject = Some(stored_digest(&r));
     if let Err(e) = reg::check_cancel(&r, who.id) {
         tx.append_audit(&ev.outcome(Outcome::Refused(e.code().into())))
@@ -1477,7 +1490,7 @@ pub async fn cancel<G: GrantSource>(
 
 /// Who may see a registration's row: its parties, the approving unit's supervisor, anyone
 /// holding a second-approval role while it awaits one, and ethics auditors (§8).
-async fn may_see(store: &Store, r: &Registration, p: &Person) -> Result<bool, AppError> {
+pub(crate) async fn may_see(store: &Store, r: &Registration, p: &Person) -> Result<bool, AppError> {
     if r.is_party(p.id) || p.has_role(Role::EthicsAuditor) {
         return Ok(true);
     }
@@ -1578,9 +1591,6 @@ pub async fn reveal_national_id<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<(NationalId, Option<NationalId>)> {
-    let Some(r) = desk.store.registration_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
-    };
     let mut ev = event(
         now,
         AuditAction::NationalIdRevealed,
@@ -1589,6 +1599,10 @@ pub async fn reveal_national_id<G: GrantSource>(
         "registration",
         no.to_string(),
     );
+    let Some(r) = desk.store.registration_by_no(no).await? else {
+        audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
+        return Ok(Err(Denied::NotFound));
+    };
     ev.subject = Some(stored_digest(&r));
     if !may_see(desk.store, &r, viewer).await? {
         // Answered like a number that does not exist; the record keeps the real reason.

@@ -9,7 +9,7 @@
 //! audit trail only by HMAC. Each use case is one transaction with its audit record(s).
 
 use jiff::Timestamp;
-use querywarden_domain::audit_event::{AuditAction, Outcome};
+use querywarden_domain::audit_event::{AuditAction, AuditEvent, Outcome};
 use querywarden_domain::org::{Person, PersonId, Role, UnitKind};
 use querywarden_domain::registration::form3::{
     self, Form3Facts, Review, SignOff, Stage, SubjectProgress,
@@ -275,7 +275,8 @@ pub async fn reject_request<G: GrantSource>(
     );
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
+        drop(tx);
+        return not_found(desk.store, base).await;
     };
     let opinion = opinion.trim();
     let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
@@ -284,7 +285,7 @@ pub async fn reject_request<G: GrantSource>(
         tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
             .await?;
         tx.commit().await?;
-        return Ok(Err(e.into()));
+        return Ok(Err(hidden(desk.store, now, reviewer, &r, &facts, e.into()).await?));
     }
     tx.review_request(
         r.id,
@@ -330,8 +331,14 @@ pub async fn accept_request<G: GrantSource>(
         no.to_string(),
     );
     let Some(r) = desk.store.request_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
+        return not_found(desk.store, base).await;
     };
+    let facts = facts_of(&r, &desk.store.request_sign_offs(r.id).await?);
+    let roster = roster_on(desk.store, now).await?;
+    if !may_see_request(reviewer, &r, &facts, &roster) {
+        audit_refusal(desk.store, base, RegistrationError::NotAllowed.code()).await?;
+        return Ok(Err(Denied::NotFound));
+    }
     let (Some(requester), Some(querier)) = (
         desk.store.person(r.applicant).await?,
         desk.store.person(querier).await?,
@@ -482,7 +489,8 @@ pub async fn record_delivery<G: GrantSource>(
     );
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
+        drop(tx);
+        return not_found(desk.store, base).await;
     };
     let allowed = r.assigned_querier == Some(who.id)
         || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.responsible_unit);
@@ -507,7 +515,7 @@ pub async fn record_delivery<G: GrantSource>(
             tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
                 .await?;
             tx.commit().await?;
-            return Ok(Err(e.into()));
+            return Ok(Err(hidden(desk.store, now, who, &r, &facts, e.into()).await?));
         }
     };
     tx.set_request_delivery(r.id, kind, doc.as_deref(), now)
@@ -547,6 +555,30 @@ pub struct RequestView {
     /// the using unit's supervisor).
     pub may_consent: bool,
     pub may_sign: bool,
+}
+
+/// A refusal of a number that does not exist, audited like any other.
+async fn not_found<T>(store: &querywarden_storage::Store, ev: AuditEvent) -> Decided<T> {
+    audit_refusal(store, ev, Denied::NotFound.code()).await?;
+    Ok(Err(Denied::NotFound))
+}
+
+/// §9: someone who may not see request `r` is answered as for a number that does not exist
+/// (the audit record keeps the real reason), so numbers cannot be probed.
+async fn hidden(
+    store: &querywarden_storage::Store,
+    now: Timestamp,
+    viewer: &Person,
+    r: &QueryRequestRow,
+    facts: &Form3Facts,
+    d: Denied,
+) -> Result<Denied, AppError> {
+    let roster = roster_on(store, now).await?;
+    Ok(if may_see_request(viewer, r, facts, &roster) {
+        d
+    } else {
+        Denied::NotFound
+    })
 }
 
 fn may_see_request(

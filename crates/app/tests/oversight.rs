@@ -561,7 +561,8 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
             .iter()
             .any(|n| n.kind == "oversight.violation_opened")
     );
-    // Refusals: the wrong person submits; the administrator decides before any report.
+    // Refusals: the wrong person submits (who may not even read the case, so it answers
+    // as one that does not exist); the administrator decides before any report.
     let before = w.audit_records().await;
     let t = at(date(2026, 3, 30), 10, 0);
     assert_eq!(
@@ -569,7 +570,7 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
             .await
             .unwrap()
             .unwrap_err(),
-        ViolationRefusal::NotThePerson
+        ViolationRefusal::NotFound
     );
     assert_eq!(
         decide_report(&w.store, &admin, id, None, &op(t))

@@ -1479,7 +1479,15 @@ async fn portal_mode_records_the_reported_execution_and_keeps_the_document_in_cu
             .await
             .unwrap()
         ),
-        "policy.not_querier"
+        // §9: huang may not even see the row: answered as a number that does not exist
+        // (the trail keeps `policy.not_querier`).
+        "registration.not_found"
+    );
+    assert!(
+        outcomes(&w, "query.execution.refused")
+            .await
+            .iter()
+            .any(|o| o == "refused:policy.not_querier")
     );
     let view = execution::view_result(&w.desk(), w.p("lin.meiling"), no, &item("C0101"), at, "v")
         .await
@@ -1522,8 +1530,23 @@ async fn every_view_is_audited_including_refused_ones() {
         let r = execution::view_result(&w.desk(), w.p(who), no, &item("C0101"), t0(), "v")
             .await
             .unwrap();
-        assert_eq!(code(r), "registration.not_allowed", "{who}");
+        // Those who see the row (its approver, the ethics office) are refused the result;
+        // the others cannot learn that it exists (§9). The trail keeps the reason for all.
+        let want = if matches!(who, "chen.jianhong" | "zheng.zhihao") {
+            "registration.not_allowed"
+        } else {
+            "registration.not_found"
+        };
+        assert_eq!(code(r), want, "{who}");
     }
+    assert_eq!(
+        outcomes(&w, "result.viewed")
+            .await
+            .iter()
+            .filter(|o| *o == "refused:registration.not_allowed")
+            .count(),
+        5
+    );
     let viewed = w.audit("result.viewed").await;
     assert_eq!(viewed.len(), 8);
     assert_eq!(
@@ -1981,7 +2004,8 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
                 .await
                 .unwrap()
         ),
-        "registration.not_allowed"
+        // §9: not hers to see: answered as a number that does not exist.
+        "registration.not_found"
     );
     assert_eq!(
         code(
@@ -2685,13 +2709,15 @@ async fn every_refused_decision_is_audited_with_its_rule() {
         code(decide("lin.meiling", no).await),
         "approval.separation_of_duties"
     );
+    // Those two may not even see the row (§9): answered as a number that does not exist;
+    // the trail keeps the rule.
     assert_eq!(
         code(decide("xu.wenjie", no).await),
-        "approval.not_supervisor"
+        "registration.not_found"
     );
     assert_eq!(
         code(decide("huang.yating", no).await),
-        "approval.not_supervisor"
+        "registration.not_found"
     );
     // The right supervisor approves; a second approval is refused.
     decide("chen.jianhong", no).await.unwrap();

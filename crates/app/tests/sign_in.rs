@@ -1128,3 +1128,71 @@ async fn password_attempts_per_account_are_rate_limited_beyond_the_lockout() {
     // Only the five wrong passwords before the lock were counted as guesses.
     assert_eq!(failed_count(&w, w.lin).await, 5);
 }
+
+/// Uses up `what`'s minute for `key`, as other accounts' attempts from one address would.
+fn use_up(w: &World, what: querywarden_app::limits::Limited, key: &str) {
+    for _ in 0..what.limit().max {
+        w.ctx.limits.admit(what, key, now());
+    }
+}
+
+#[tokio::test]
+async fn attempts_from_one_address_are_limited_on_sign_in_unlock_and_password_change() {
+    use querywarden_app::limits::Limited;
+    let w = world().await;
+    let addr = "127.0.0.1";
+    let s = sign_in_lin(&w, "flow-0").await;
+    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(who.session.client_addr.as_deref(), Some(addr));
+
+    // Sign-in: lin's own counter is far from its limit, the address's is spent.
+    use_up(&w, Limited::SignInAddress, addr);
+    let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
+    assert_eq!(refused_code(&w, req).await, "rate.limited");
+    assert_eq!(last_failure_outcome(&w).await, "refused:rate.limited");
+
+    // Password change: the right current password, a good new one; refused at the address,
+    // and the old password still holds.
+    use_up(&w, Limited::PasswordChangeAddress, addr);
+    let r = auth::change_password(
+        &w.store,
+        &w.ctx,
+        &who,
+        PASSWORD.into(),
+        "another-long-passphrase-2027".into(),
+        now(),
+        "op",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.unwrap_err().code, "rate.limited");
+
+    // Unlock: the right password, refused at the address; the screen stays locked.
+    auth::lock(&w.store, &who, now(), "op").await.unwrap();
+    let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, now())
+        .await
+        .unwrap()
+        .unwrap();
+    use_up(&w, Limited::UnlockAddress, addr);
+    let r = auth::unlock(&w.store, &w.ctx, &locked, PASSWORD.into(), now(), "op")
+        .await
+        .unwrap();
+    assert_eq!(r.unwrap_err().code, "rate.limited");
+    assert_eq!(
+        auth::authenticate(&w.store, &w.ctx, &s.token, now())
+            .await
+            .unwrap()
+            .unwrap_err(),
+        SessionRefusal::Locked
+    );
+    // Another address is not held up by this one.
+    assert_eq!(
+        w.ctx
+            .limits
+            .admit(Limited::UnlockAddress, "10.0.0.9", now()),
+        querywarden_domain::rate_limit::Admission::Admitted
+    );
+}

@@ -824,10 +824,27 @@ async fn opinions_sign_offs_and_the_review_out_of_turn_are_refused_audited_and_c
         code(audits::review(s, w.p("zhou.wenhua"), id, "", &op(april(11))).await),
         "audit.not_awaiting_review"
     );
+    // §9: someone who may not read the audit cannot learn that it exists; the trail keeps
+    // the reason.
+    let hidden_before = w.refusals("audit.not_visible").await;
     assert_eq!(
         code(audits::audit_for(s, &w.keys, w.p("huang.yating"), id, &op(april(11))).await),
-        "audit.not_visible"
+        "audit.not_found"
     );
+    assert_eq!(
+        code(
+            audits::sign_off(
+                s,
+                w.p("huang.yating"),
+                id,
+                SignOffStep::Querier,
+                &op(april(11))
+            )
+            .await
+        ),
+        "audit.not_found"
+    );
+    assert_eq!(w.refusals("audit.not_visible").await, hidden_before + 2);
     assert_eq!(s.unannounced_audit(id).await.unwrap().unwrap(), audit);
 
     audits::record_case_opinion(
@@ -885,14 +902,16 @@ async fn opinions_sign_offs_and_the_review_out_of_turn_are_refused_audited_and_c
             "chen.jianhong",
             "audit.sign_off.out_of_order",
         ),
+        // huang may not even read it: answered as an audit that does not exist (§9).
+        (SignOffStep::Querier, "huang.yating", "audit.not_found"),
         (
             SignOffStep::Querier,
-            "huang.yating",
+            "wu.zhiming",
             "audit.sign_off.not_signer",
         ),
         (
             SignOffStep::Querier,
-            "wu.zhiming",
+            "zhang.shuhui",
             "audit.sign_off.not_signer",
         ),
     ];

@@ -146,10 +146,13 @@ pub enum AuditAction {
     RequestSubjectClosed,
     /// 行政程序法 §48: the administrator loaded a year's official office calendar (辦公日曆表).
     CalendarImported,
+    /// §8 ¶2, §9: a violation case was read (it names a staff member and the rule broken),
+    /// or reading it was refused.
+    ViolationViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 91] = [
+    pub const ALL: [AuditAction; 92] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -241,6 +244,7 @@ impl AuditAction {
         Self::RequestSigned,
         Self::RequestSubjectClosed,
         Self::CalendarImported,
+        Self::ViolationViewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -336,6 +340,7 @@ impl AuditAction {
             Self::RequestSigned => "query.request.signed",
             Self::RequestSubjectClosed => "query.request.subject_closed",
             Self::CalendarImported => "admin.calendar.imported",
+            Self::ViolationViewed => "oversight.violation.viewed",
         }
     }
 

@@ -23,6 +23,9 @@ use crate::error::{StorageError, classify};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// Read connections when the configuration says nothing (`storage.max_read_connections`).
+pub const DEFAULT_READ_CONNECTIONS: u32 = 4;
+
 /// The database, opened and migrated.
 #[derive(Clone)]
 pub struct Store {
@@ -151,6 +154,12 @@ impl Store {
     /// exist, and applies pending migrations. A damaged file or one from a newer build is
     /// refused, never re-created.
     pub async fn open(path: &Path) -> Result<Store, StorageError> {
+        Self::open_bounded(path, DEFAULT_READ_CONNECTIONS).await
+    }
+
+    /// [`Store::open`] with at most `read_connections` read connections (at least one) beside
+    /// the writer: the pool is bounded, so a flood of requests waits for a connection.
+    pub async fn open_bounded(path: &Path, read_connections: u32) -> Result<Store, StorageError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StorageError::DataDir {
                 path: dir.display().to_string(),
@@ -164,7 +173,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let mut store = Self::open_with(options).await?;
+        let mut store = Self::open_with(options, read_connections.max(1)).await?;
         store.path = Some(path.to_path_buf());
         Ok(store)
     }
@@ -186,7 +195,15 @@ impl Store {
         Self::open_temporary().await
     }
 
-    async fn open_with(options: SqliteConnectOptions) -> Result<Store, StorageError> {
+    /// The most read connections the pool holds at once.
+    pub fn read_connections_limit(&self) -> u32 {
+        self.reader.options().get_max_connections()
+    }
+
+    async fn open_with(
+        options: SqliteConnectOptions,
+        read_connections: u32,
+    ) -> Result<Store, StorageError> {
         // Migrations and administrative statements; use cases have the group connection.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -199,7 +216,7 @@ impl Store {
             .await
             .map_err(open_error)?;
         let reader = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(read_connections)
             .connect_with(options.clone().read_only(true))
             .await
             .map_err(open_error)?;
@@ -490,6 +507,38 @@ mod tests {
         store.close().await;
         let again = Store::open(&path).await.unwrap();
         assert!(again.readiness().await.ready());
+    }
+
+    #[tokio::test]
+    async fn the_read_pool_never_holds_more_connections_than_configured() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_bounded(&dir.path().join("qw.sqlite"), 2)
+            .await
+            .unwrap();
+        assert_eq!(store.read_connections_limit(), 2);
+        // Sixteen reads at once: all answered, through at most two connections.
+        let reads: Vec<_> = (0..16)
+            .map(|_| {
+                let pool = store.reader.clone();
+                tokio::spawn(async move {
+                    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM sqlite_master")
+                        .fetch_one(&pool)
+                        .await
+                        .unwrap();
+                    n
+                })
+            })
+            .collect();
+        for r in reads {
+            assert!(r.await.unwrap() > 0);
+            assert!(store.reader.size() <= 2, "{}", store.reader.size());
+        }
+        assert!(store.reader.size() <= 2);
+        // Zero is no pool at all: it opens one connection.
+        let one = Store::open_bounded(&dir.path().join("qw1.sqlite"), 0)
+            .await
+            .unwrap();
+        assert_eq!(one.read_connections_limit(), 1);
     }
 
     #[tokio::test]

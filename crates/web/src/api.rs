@@ -178,14 +178,16 @@ pub async fn check_national_id(
     op: OperationId,
     body: Result<Json<CheckNationalIdRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<CheckNationalIdResponse>, ApiError> {
-    let Json(req) = body.map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "request.malformed",
-            "請求格式錯誤：需要 JSON 物件 {\"id\": \"…\"}",
-            "malformed request: expected a JSON object {\"id\": \"…\"}",
-            &op.0,
-        )
+    let Json(req) = body.map_err(|r| {
+        crate::rejection::json_body_refused(&r, &op.0, || {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.malformed",
+                "請求格式錯誤：需要 JSON 物件 {\"id\": \"…\"}",
+                "malformed request: expected a JSON object {\"id\": \"…\"}",
+                &op.0,
+            )
+        })
     })?;
     let id = NationalId::parse(&req.id).map_err(|e| {
         ApiError::new(
@@ -259,6 +261,81 @@ fn error_schema() -> Value {
     })
 }
 
+/// Declares each `{name}` of `path` as a required path parameter (ids are integers; numbers
+/// such as `115-000012` and item codes are strings), unless the operation already does.
+fn with_path_parameters(mut op: Value, path: &str) -> Value {
+    if op.get("parameters").is_some() {
+        return op;
+    }
+    let params: Vec<Value> = path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            let schema = if matches!(name, "id" | "doc") {
+                json!({ "type": "integer", "format": "int64" })
+            } else {
+                json!({ "type": "string" })
+            };
+            json!({ "name": name, "in": "path", "required": true, "schema": schema })
+        })
+        .collect();
+    if !params.is_empty()
+        && let Value::Object(m) = &mut op
+    {
+        m.insert("parameters".into(), Value::Array(params));
+    }
+    op
+}
+
+/// The answers any route of its kind can give besides its own, in the one error envelope:
+/// input that does not parse (400, 422), a body too large (413) or not JSON (415); for routes behind a session
+/// also not signed in (401), refused or CSRF token wrong (403), not found or not the caller's
+/// to see (404), screen locked (423) and too many attempts (429); any route may fail (500).
+fn with_common_answers(mut op: Value, method: &str, path: &str) -> Value {
+    let public = matches!(
+        path,
+        "/api/v1/service-items"
+            | "/api/v1/legal-bases"
+            | "/api/v1/units"
+            | "/api/v1/national-ids/check"
+            | "/api/v1/audit/checkpoint"
+    );
+    let mut common: Vec<(&str, &str)> = vec![
+        ("400", "malformed input"),
+        ("413", "body too large"),
+        ("422", "refused: the input breaks a rule"),
+        ("500", "the system failed; nothing was changed"),
+    ];
+    if !public {
+        common.extend([
+            ("401", "not signed in"),
+            (
+                "403",
+                "refused by a rule, or the CSRF token is missing or wrong",
+            ),
+            ("404", "not found, or not the caller's to see"),
+            ("409", "refused: the object's state does not allow it"),
+            ("423", "screen locked"),
+            ("429", "too many attempts; try again later"),
+        ]);
+    }
+    if method == "get" && public {
+        common.retain(|(c, _)| *c != "413");
+    }
+    if method != "get" {
+        common.push(("415", "the body is not of the documented media type (JSON)"));
+    }
+    if let Some(Value::Object(responses)) = op.get_mut("responses") {
+        for (code, what) in common {
+            responses.entry(code.to_string()).or_insert_with(|| {
+                json!({ "description": what,
+                        "content": { "application/json": { "schema": error_schema() } } })
+            });
+        }
+    }
+    op
+}
+
 /// The OpenAPI 3.1 description of `/api/v1`.
 pub fn openapi_document() -> Value {
     let mut paths = serde_json::Map::new();
@@ -318,6 +395,7 @@ pub fn openapi_document() -> Value {
             }
             _ => json!({ "responses": { "200": { "description": "ok" } } }),
         };
+        let op = with_common_answers(with_path_parameters(op, path), method, path);
         let entry = paths
             .entry(path.to_string())
             .or_insert_with(|| Value::Object(serde_json::Map::new()));
@@ -340,6 +418,43 @@ pub async fn openapi() -> Json<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_path_parameter_is_declared_and_every_answer_in_the_envelope_documented() {
+        let doc = openapi_document();
+        for (method, path) in API_ROUTES {
+            let op = &doc["paths"][path][method];
+            let declared: Vec<&str> = op["parameters"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect())
+                .unwrap_or_default();
+            for name in path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            {
+                assert!(declared.contains(&name), "{method} {path}: {name}");
+            }
+            for code in ["400", "422", "500"] {
+                assert!(op["responses"][code].is_object(), "{method} {path}: {code}");
+            }
+            if *path != "/api/v1/audit/checkpoint" && !path.starts_with("/api/v1/service") {
+                let public = matches!(
+                    *path,
+                    "/api/v1/legal-bases" | "/api/v1/units" | "/api/v1/national-ids/check"
+                );
+                for code in ["401", "403", "404", "423"] {
+                    assert_eq!(
+                        op["responses"][code].is_object(),
+                        !public,
+                        "{method} {path}: {code}"
+                    );
+                }
+            }
+            if *method != "get" {
+                assert!(op["responses"]["415"].is_object(), "{method} {path}: 415");
+            }
+        }
+    }
 
     #[test]
     fn the_openapi_document_lists_every_api_route() {

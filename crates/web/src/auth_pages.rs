@@ -447,14 +447,16 @@ pub async fn demo_sign(
             &op.0,
         ));
     }
-    let Json(req) = body.map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "request.malformed",
-            "請求格式錯誤",
-            "malformed request",
-            &op.0,
-        )
+    let Json(req) = body.map_err(|r| {
+        crate::rejection::json_body_refused(&r, &op.0, || {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.malformed",
+                "請求格式錯誤",
+                "malformed request",
+                &op.0,
+            )
+        })
     })?;
     let Some(ctx) = state.app.auth() else {
         return Err(ApiError::new(

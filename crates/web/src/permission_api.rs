@@ -81,7 +81,8 @@ fn malformed(op: &str) -> ApiError {
 }
 
 fn body<T>(b: Result<Json<T>, JsonRejection>, op: &str) -> Result<T, ApiError> {
-    b.map(|Json(t)| t).map_err(|_| malformed(op))
+    b.map(|Json(t)| t)
+        .map_err(|r| crate::rejection::json_body_refused(&r, op, || malformed(op)))
 }
 
 /// `2026-03-05`: dates in the API are ISO; inputs also accept the ROC form (`115/03/05`).
@@ -325,6 +326,7 @@ pub async fn application(
         policy(&state),
         who.person.id,
         ApplicationId::new(id),
+        &now_op(&op),
     )
     .await
     .map_err(|e| api_error(e, &op.0))?;
@@ -696,7 +698,7 @@ pub async fn round(
     let desk = perm::supervisor_desk(store, policy(&state), who.person.id, &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
-    let (r, items) = recert::recertification_round(store, &desk, RoundId::new(id))
+    let (r, items) = recert::recertification_round(store, &desk, RoundId::new(id), &now_op(&op))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(round_json(&r, Some(&items))))

@@ -698,11 +698,15 @@ pub async fn amend_form(
         policy(&state),
         who.person.id,
         ApplicationId::new(id),
+        &now_op(&op),
     )
     .await
     {
         Ok(a) if a.applicant == who.person.id => a,
-        Ok(_) => return forbidden(m, &op, &path),
+        Ok(_) => {
+            crate::session::role_refused(&state, &who, "permission.not_applicant", &op.0).await;
+            return forbidden(m, &op, &path);
+        }
         Err(e) => return internal(e, &m, &op, &path),
     };
     let values = ApplyValues {
@@ -751,6 +755,7 @@ async fn application_page(
         policy(state),
         me,
         ApplicationId::new(id),
+        &now_op(op),
     )
     .await
     {
@@ -1423,7 +1428,7 @@ async fn round_view(
         Err(e) => return internal(e, &m, op, &path),
     };
     let loaded = async {
-        let r = recert::recertification_round(store, &desk, RoundId::new(id)).await?;
+        let r = recert::recertification_round(store, &desk, RoundId::new(id), &now_op(op)).await?;
         Ok::<_, PermissionError>((r, Names::load(state).await?))
     }
     .await;

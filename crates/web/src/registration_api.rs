@@ -421,10 +421,7 @@ pub async fn execute(
     Path(no): Path<String>,
     Json(body): Json<ExecutionBody>,
 ) -> Result<Response, ApiError> {
-    let checks = [(
-        querywarden_app::limits::Limited::Execution,
-        who.person.id.to_string(),
-    )];
+    let checks = querywarden_app::limits::execution_checks(&who);
     if let Some(e) = crate::session::over_limit(&state, &who, &checks, &op.0).await {
         return Err(e);
     }

@@ -1211,10 +1211,7 @@ pub async fn execute(
     if !who.csrf_ok(&posted.csrf) {
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
-    let checks = [(
-        querywarden_app::limits::Limited::Execution,
-        who.person.id.to_string(),
-    )];
+    let checks = querywarden_app::limits::execution_checks(&who);
     if let Some(e) = crate::session::over_limit(&state, &who, &checks, &op.0).await {
         return Ok(e.into_response());
     }
@@ -1762,6 +1759,7 @@ pub async fn request_form(
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     if !who.person.has_role(Role::ExternalRequester) {
+        crate::session::role_refused(&state, &who, "request.not_external", &op.0).await;
         return Ok(forbidden(m, &op, "/requests/new"));
     }
     let fail = internal(&m, &op, "/requests/new");

@@ -92,6 +92,21 @@ pub fn refusal(
     .into_response()
 }
 
+/// A JSON body the handler could not read: too large (413 `request.too_large`) or not the
+/// documented object (`malformed`, the handler's own answer), so an oversize body is never
+/// reported as a malformed one.
+pub fn json_body_refused(
+    r: &axum::extract::rejection::JsonRejection,
+    op: &str,
+    malformed: impl FnOnce() -> ApiError,
+) -> ApiError {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let (code, zh, en) = describe(StatusCode::PAYLOAD_TOO_LARGE);
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, zh, en, op);
+    }
+    malformed()
+}
+
 /// Replaces a plain-text error (an extractor's rejection: bad JSON, a number out of range, a
 /// body too large, a wrong content type) by the project's envelope. Handlers' own answers are
 /// JSON or HTML and pass unchanged.

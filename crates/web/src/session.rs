@@ -220,6 +220,24 @@ pub async fn csrf_refused(state: &AppState, who: &SignedIn, op: &str) -> ApiErro
     )
 }
 
+/// §3, §9: a page of another role was asked for: the refusal goes on the trail with `code`
+/// (`access.refused`) before the page says no. Failing to record it is logged, and the
+/// refusal stands.
+pub async fn role_refused(state: &AppState, who: &SignedIn, code: &str, op: &str) {
+    if let Err(e) = auth::refuse_request(
+        state.app.store(),
+        who,
+        code,
+        None,
+        jiff::Timestamp::now(),
+        op,
+    )
+    .await
+    {
+        tracing::error!(operation_id = %op, error = %e, "refusal not recorded");
+    }
+}
+
 /// The session even while locked: for the lock page, unlock and sign-out only.
 pub struct LockedOrNot(pub SignedIn);
 

@@ -34,6 +34,17 @@ pub enum UploadError {
     TooLarge,
 }
 
+impl UploadError {
+    /// A body cut off at the route's size limit is too large, not malformed.
+    fn of(e: axum::extract::multipart::MultipartError) -> Self {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            Self::TooLarge
+        } else {
+            Self::Malformed
+        }
+    }
+}
+
 /// Reads every field; `file_field` is kept as bytes (at most `max_file` of them), every other
 /// field as text.
 pub async fn read_upload(
@@ -42,21 +53,17 @@ pub async fn read_upload(
     max_file: usize,
 ) -> Result<UploadedForm, UploadError> {
     let mut form = UploadedForm::default();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|_| UploadError::Malformed)?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(UploadError::of)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == file_field {
             form.file_name = field.file_name().map(str::to_string);
-            let bytes = field.bytes().await.map_err(|_| UploadError::Malformed)?;
+            let bytes = field.bytes().await.map_err(UploadError::of)?;
             if bytes.len() > max_file {
                 return Err(UploadError::TooLarge);
             }
             form.file = Some(bytes.to_vec());
         } else {
-            let value = field.text().await.map_err(|_| UploadError::Malformed)?;
+            let value = field.text().await.map_err(UploadError::of)?;
             form.fields.push((name, value));
         }
     }

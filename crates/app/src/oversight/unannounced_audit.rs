@@ -200,6 +200,36 @@ async fn load(store: &Store, id: AuditId) -> Result<UnannouncedAudit, AuditError
 }
 
 /// Supervisors from `unit` upwards (its own first), without repeats.
+/// Loads audit `id` for `actor`, who must at least be allowed to read it. A missing audit
+/// and one `actor` may not read get the same answer (`audit.not_found`), so ids cannot be
+/// probed (§9); both refusals are audited, the record keeping the real reason.
+async fn load_visible(
+    store: &Store,
+    actor: &Person,
+    id: AuditId,
+    ev: &AuditEvent,
+) -> Result<(UnannouncedAudit, Signers), AuditError> {
+    let hide = |code: &'static str| async move {
+        let mut tx = store.begin().await?;
+        tx.append_audit(
+            &ev.clone()
+                .outcome(Outcome::Refused(code.into()))
+                .detail("rule", code),
+        )
+        .await?;
+        tx.commit().await?;
+        Err::<(UnannouncedAudit, Signers), _>(AuditError::NotFound("稽核紀錄"))
+    };
+    let Some(audit) = store.unannounced_audit(id).await? else {
+        return hide("audit.not_found").await;
+    };
+    let who = signers(store, &audit).await?;
+    if let Err(r) = rules::may_read(&audit, actor, &who) {
+        return hide(r.code()).await;
+    }
+    Ok((audit, who))
+}
+
 fn upwards(
     parents: &BTreeMap<UnitId, Option<UnitId>>,
     supervisors: &BTreeMap<UnitId, PersonId>,
@@ -496,7 +526,6 @@ pub async fn attach_document(
     bytes: &[u8],
     op: &Op,
 ) -> Result<DocumentLine, AuditError> {
-    let audit = load(store, id).await?;
     let ev = event(
         op,
         AuditAction::AuditDocumentAttached,
@@ -506,6 +535,7 @@ pub async fn attach_document(
     .on("unannounced_audit", object(id))
     .detail("case", case_detail(case_no))
     .detail("size", bytes.len());
+    let (audit, _) = load_visible(store, actor, id, &ev).await?;
     let Some(case) = case_of(&audit, case_no) else {
         return refused(store, ev, AuditRefusal::CaseNotSampled).await;
     };
@@ -591,7 +621,6 @@ pub async fn submit_documents(
     id: AuditId,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let audit = load(store, id).await?;
     let ev = event(
         op,
         AuditAction::AuditDocumentsSubmitted,
@@ -599,6 +628,7 @@ pub async fn submit_documents(
         acting_role(actor),
     )
     .on("unannounced_audit", object(id));
+    let (audit, _) = load_visible(store, actor, id, &ev).await?;
     let next = match rules::submit_documents(&audit, actor.id) {
         Ok(s) => s,
         Err(r) => return refused(store, ev, r).await,
@@ -622,7 +652,6 @@ pub async fn record_case_opinion(
     text: &str,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let audit = load(store, id).await?;
     let ev = event(
         op,
         AuditAction::AuditFindingRecorded,
@@ -632,6 +661,7 @@ pub async fn record_case_opinion(
     .on("unannounced_audit", object(id))
     .detail("case", case_detail(case_no))
     .detail("conforms", conforms);
+    let (audit, _) = load_visible(store, actor, id, &ev).await?;
     let Some(case) = case_of(&audit, case_no) else {
         return refused(store, ev, AuditRefusal::CaseNotSampled).await;
     };
@@ -668,7 +698,6 @@ pub async fn record_overall_opinion(
     text: &str,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let audit = load(store, id).await?;
     let ev = event(
         op,
         AuditAction::AuditFindingRecorded,
@@ -678,6 +707,7 @@ pub async fn record_overall_opinion(
     .on("unannounced_audit", object(id))
     .detail("scope", "overall")
     .detail("violation_found", violation_found);
+    let (audit, _) = load_visible(store, actor, id, &ev).await?;
     let checked = rules::may_record_overall(&audit, actor.id)
         .and_then(|next| rules::opinion_text(text).map(|t| (next, t)));
     let (next, text) = match checked {
@@ -710,11 +740,10 @@ pub async fn sign_off(
     step: SignOffStep,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let audit = load(store, id).await?;
     let ev = event(op, AuditAction::AuditSignedOff, actor, acting_role(actor))
         .on("unannounced_audit", object(id))
         .detail("step", step.code());
-    let who = signers(store, &audit).await?;
+    let (audit, who) = load_visible(store, actor, id, &ev).await?;
     let next = match rules::sign_off(&audit, step, actor.id, &who) {
         Ok(s) => s,
         Err(r) => return refused(store, ev, r).await,
@@ -745,10 +774,10 @@ pub async fn review(
     comment: &str,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let audit = load(store, id).await?;
     let ev = event(op, AuditAction::AuditSignedOff, actor, acting_role(actor))
         .on("unannounced_audit", object(id))
         .detail("step", "director_review");
+    let (audit, _) = load_visible(store, actor, id, &ev).await?;
     let checked = rules::director_chair(actor).and_then(|chair| {
         rules::review(&audit, &chair)?;
         rules::optional_text("核閱意見", comment)
@@ -786,13 +815,9 @@ pub async fn audit_for(
     id: AuditId,
     op: &Op,
 ) -> Result<AuditView, AuditError> {
-    let audit = load(store, id).await?;
-    let who = signers(store, &audit).await?;
-    if let Err(r) = rules::may_read(&audit, reader, &who) {
-        let ev = event(op, AuditAction::AuditViewed, reader, acting_role(reader))
-            .on("unannounced_audit", object(id));
-        return refused(store, ev, r).await;
-    }
+    let ev = event(op, AuditAction::AuditViewed, reader, acting_role(reader))
+        .on("unannounced_audit", object(id));
+    let (audit, who) = load_visible(store, reader, id, &ev).await?;
     let mut documents = Vec::new();
     for d in store.audit_documents(id).await? {
         let Some(case) = audit.case(d.registration).map(|c| c.no) else {
@@ -873,18 +898,20 @@ pub async fn document_for(
     document: i64,
     op: &Op,
 ) -> Result<OpenedDocument, AuditError> {
-    let audit = load(store, id).await?;
-    let who = signers(store, &audit).await?;
     let ev = event(op, AuditAction::AuditViewed, reader, acting_role(reader))
         .on("unannounced_audit", object(id))
         .detail("document", document);
-    if let Err(r) = rules::may_read(&audit, reader, &who) {
-        return refused(store, ev, r).await;
-    }
-    let (row, content) = store
-        .audit_document(id, document)
-        .await?
-        .ok_or(AuditError::NotFound("附件"))?;
+    let (audit, _) = load_visible(store, reader, id, &ev).await?;
+    let Some((row, content)) = store.audit_document(id, document).await? else {
+        let mut tx = store.begin().await?;
+        tx.append_audit(
+            &ev.outcome(Outcome::Refused("audit.not_found".into()))
+                .detail("rule", "audit.not_found"),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(AuditError::NotFound("附件"));
+    };
     let case = audit
         .case(row.registration)
         .map(|c| c.no)

@@ -199,6 +199,15 @@ pub async fn submit_report(
         return refused(store, ev, ViolationRefusal::NotFound).await;
     };
     if let Err(r) = check_submission(&facts(&v)?, person.id, report) {
+        if !may_view_case(person, &v) {
+            // §9: a case one may not read is answered like one that does not exist; the
+            // record keeps the real reason.
+            let mut tx = store.begin().await?;
+            tx.append_audit(&ev.outcome(Outcome::Refused(r.code().to_string())))
+                .await?;
+            tx.commit().await?;
+            return Ok(Err(ViolationRefusal::NotFound));
+        }
         return refused(store, ev, r).await;
     }
     let late = op.today().civil() > v.case.due_on;
@@ -363,6 +372,32 @@ pub async fn cases(store: &Store, viewer: &Person) -> Result<Vec<ViolationRow>, 
         Some(viewer.id)
     };
     Ok(store.violations(who).await?)
+}
+
+/// One case for `viewer`. §9: it names a staff member and the rule broken, so each read is
+/// audited (`oversight.violation.viewed`), and so is each refusal; a case `viewer` may not
+/// read is answered like one that does not exist, so case numbers cannot be probed.
+pub async fn case_for(store: &Store, viewer: &Person, case: i64, op: &Op) -> Decided<ViolationRow> {
+    let ev = event(
+        op,
+        AuditAction::ViolationViewed,
+        acting(viewer, Role::Staff),
+    )
+    .on("violation", case.to_string());
+    let Some(v) = store.violation(case).await? else {
+        return refused(store, ev, ViolationRefusal::NotFound).await;
+    };
+    if !may_view_case(viewer, &v) {
+        let mut tx = store.begin().await?;
+        tx.append_audit(&ev.outcome(Outcome::Refused("violation.not_visible".into())))
+            .await?;
+        tx.commit().await?;
+        return Ok(Err(ViolationRefusal::NotFound));
+    }
+    let mut tx = store.begin().await?;
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok(v))
 }
 
 /// Who may read a case: the person it names, the permission administrator, the director and

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use jiff::Span;
-use querywarden_domain::audit_event::{Actor, AuditAction};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::org::{PersonId, Role, StaffStatus};
 use querywarden_domain::permission::recertification::{
     AccountActivity, GrantUsage, Quarter, RecertificationDecision, RecertificationItem,
@@ -158,17 +158,43 @@ pub async fn open_recertification(
     ))
 }
 
+/// The supervisor's own round `round`. §9: another supervisor's round is answered like one
+/// that does not exist, so round ids cannot be probed; both refusals are audited under
+/// `event`, the record keeping the real reason.
+async fn own_round(
+    store: &Store,
+    desk: &SupervisorDesk,
+    round: RoundId,
+    event: &AuditEvent,
+) -> Result<RecertificationRound, PermissionError> {
+    let refusal = match store.recertification_round(round).await? {
+        Some(r) if r.supervisor == desk.person() => return Ok(r),
+        Some(_) => PermissionRefusal::NotRoundOwner.code(),
+        None => "permission.not_found",
+    };
+    let mut tx = store.begin().await?;
+    tx.append_audit(
+        &event
+            .clone()
+            .outcome(Outcome::Refused(refusal.into()))
+            .detail("rule", refusal),
+    )
+    .await?;
+    tx.commit().await?;
+    Err(PermissionError::NotFound("複核"))
+}
+
 /// A round with its lines (the supervisor's own rounds only).
 pub async fn recertification_round(
     store: &Store,
     desk: &SupervisorDesk,
     round: RoundId,
+    op: &Op,
 ) -> Result<(RecertificationRound, Vec<RecertificationItem>), PermissionError> {
-    let r = store
-        .recertification_round(round)
-        .await?
-        .filter(|r| r.supervisor == desk.person())
-        .ok_or(PermissionError::NotFound("複核"))?;
+    let event = op
+        .event(AuditAction::AccessRefused, supervisor(desk))
+        .on("recertification_round", round.get().to_string());
+    let r = own_round(store, desk, round, &event).await?;
     let items = store.recertification_items(round).await?;
     Ok((r, items))
 }
@@ -190,16 +216,13 @@ pub async fn decide_recertification(
     decision: RecertificationDecision,
     op: &Op,
 ) -> Result<(), PermissionError> {
-    let r = store
-        .recertification_round(round)
-        .await?
-        .ok_or(PermissionError::NotFound("複核"))?;
-    let items = store.recertification_items(round).await?;
     let event = op
         .event(AuditAction::RecertificationDecided, supervisor(desk))
         .on("recertification_round", round.get().to_string())
         .detail("grant", grant.get())
         .detail("decision", decision.code());
+    let r = own_round(store, desk, round, &event).await?;
+    let items = store.recertification_items(round).await?;
     if let Err(refusal) = check_decision(&r, &items, desk.person(), grant) {
         return refused(store, event, refusal).await;
     }
@@ -269,16 +292,10 @@ pub async fn close_recertification(
     round: RoundId,
     op: &Op,
 ) -> Result<Vec<GrantId>, PermissionError> {
-    let r = store
-        .recertification_round(round)
-        .await?
-        .ok_or(PermissionError::NotFound("複核"))?;
-    if r.supervisor != desk.person() {
-        let event = op
-            .event(AuditAction::RecertificationClosed, supervisor(desk))
-            .on("recertification_round", round.get().to_string());
-        return refused(store, event, PermissionRefusal::NotRoundOwner).await;
-    }
+    let event = op
+        .event(AuditAction::RecertificationClosed, supervisor(desk))
+        .on("recertification_round", round.get().to_string());
+    let r = own_round(store, desk, round, &event).await?;
     close(store, &r, supervisor(desk), op).await
 }
 

@@ -788,15 +788,20 @@ pub async fn mark_notice_read(
     notice: i64,
     op: &Op,
 ) -> Result<(), PermissionError> {
+    let event = op
+        .event(AuditAction::NoticeRead, Some(Actor { person, role: None }))
+        .on("notice", notice.to_string());
     let mut tx = store.begin().await?;
     if !tx.mark_notice_read(notice, person, op.now).await? {
+        // Someone else's notice and one that does not exist read alike (§9); audited.
+        drop(tx);
+        let mut tx = store.begin().await?;
+        tx.append_audit(&event.outcome(Outcome::Refused("permission.not_found".into())))
+            .await?;
+        tx.commit().await?;
         return Err(PermissionError::NotFound("通知"));
     }
-    tx.append_audit(
-        &op.event(AuditAction::NoticeRead, Some(Actor { person, role: None }))
-            .on("notice", notice.to_string()),
-    )
-    .await?;
+    tx.append_audit(&event).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use super::sign_in_http::client;
 use super::support::{reqwest::rt, spawn_demo_fast};
 
 /// A registration by lin.meiling for herself, approved by nobody yet; its number.
-async fn registered(lin: &Browser) -> String {
+pub(crate) async fn registered(lin: &Browser) -> String {
     let fields = [
         ("subject_name", "王大同"),
         ("subject_id", "F131104093"),
@@ -148,7 +148,7 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
 }
 
 /// Every outcome of the trail's records, read from the stopped demo's database.
-async fn outcomes(db: &std::path::Path) -> Vec<(String, String)> {
+pub(crate) async fn outcomes(db: &std::path::Path) -> Vec<(String, String)> {
     use sqlx::Connection;
     let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display()))
         .await

@@ -10,13 +10,16 @@
 mod admin_http;
 mod attacks_http;
 mod audit_trail;
+mod authorisation_matrix;
 mod backup_restore;
 mod catalogue_http;
 mod citizen_report;
 mod cli_config;
 mod cli_id;
 mod demo_server;
+mod existence_http;
 mod golive;
+mod limits_http;
 mod mutual_tls;
 mod oversight_http;
 mod permissions_http;

@@ -119,12 +119,12 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
         let case = r.json::<serde_json::Value>().await.unwrap()["id"]
             .as_i64()
             .unwrap();
-        // Someone else may neither read nor answer it.
+        // Someone else may neither read nor answer it, nor learn that it exists.
         assert_eq!(
             chen.get(&format!("/api/v1/oversight/violations/{case}"))
                 .await
                 .status(),
-            403
+            404
         );
         let r = chen
             .api_post(
@@ -132,7 +132,7 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
                 serde_json::json!({ "report": "x" }),
             )
             .await;
-        assert_eq!(r.status(), 403);
+        assert_eq!(r.status(), 404);
         // lin is told in her oversight notices, sees the case and reports on the page; the
         // administrator accepts over the API.
         let page = lin.get("/oversight").await.text().await.unwrap();

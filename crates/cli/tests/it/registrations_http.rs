@@ -279,11 +279,11 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
             .await;
         assert_eq!(r.status(), 403, "print without CSRF");
 
-        // A colleague who is no party may not view it.
+        // A colleague who is no party may not view it, nor learn that it exists.
         let r = huang
             .get(&format!("/registrations/{no}/results/C0101"))
             .await;
-        assert_eq!(r.status(), 403);
+        assert_eq!(r.status(), 404);
         // The row answers as a number that does not exist would (no probing of numbers).
         let r = huang.get(&format!("/registrations/{no}")).await;
         assert_eq!(r.status(), 404);
@@ -311,7 +311,7 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         let r = huang
             .get(&format!("/api/v1/registrations/{no}/results/C0101"))
             .await;
-        assert_eq!(r.status(), 403);
+        assert_eq!(r.status(), 404);
     });
 }
 

@@ -241,7 +241,7 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
                 .get(&format!("/api/v1/oversight/audits/{id}/documents/{doc}"))
                 .await
                 .status(),
-            403
+            404
         );
 
         // Documents submitted; opinions; the overall opinion on the page.
@@ -274,8 +274,13 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
             (409, "audit.sign_off.out_of_order".into())
         );
         assert_eq!(
-            code(sign(&huang, &id, "querier").await).await,
+            code(sign(&wu, &id, "querier").await).await,
             (403, "audit.sign_off.not_signer".into())
+        );
+        // Someone who may not even read the audit cannot learn that it exists.
+        assert_eq!(
+            code(sign(&huang, &id, "querier").await).await,
+            (404, "audit.not_found".into())
         );
         let r = lin
             .post(
@@ -329,10 +334,10 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
         );
         assert_eq!(
             huang.get(&format!("/oversight/audits/{id}")).await.status(),
-            403
+            404
         );
         let r = huang.get(&format!("/api/v1/oversight/audits/{id}")).await;
-        assert_eq!(code(r).await, (403, "audit.not_visible".into()));
+        assert_eq!(code(r).await, (404, "audit.not_found".into()));
         let list = huang.api_get("/api/v1/oversight/audits").await;
         assert_eq!(list, json!([]));
 

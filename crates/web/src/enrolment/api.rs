@@ -66,14 +66,16 @@ pub async fn issue_code(
     body: Result<Json<IssueCodeRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let desk = desk(&state, &who, &op).await?;
-    let Json(req) = body.map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "request.malformed",
-            "請求格式錯誤",
-            "malformed request",
-            &op.0,
-        )
+    let Json(req) = body.map_err(|r| {
+        crate::rejection::json_body_refused(&r, &op.0, || {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "request.malformed",
+                "請求格式錯誤",
+                "malformed request",
+                &op.0,
+            )
+        })
     })?;
     let Some(purpose) = CodePurpose::parse_code(req.purpose.trim()) else {
         return Err(ApiError::new(

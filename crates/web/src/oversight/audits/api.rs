@@ -78,7 +78,8 @@ fn bad_step(op: &str) -> ApiError {
 }
 
 fn body<T>(b: Result<Json<T>, JsonRejection>, op: &str) -> Result<T, ApiError> {
-    b.map(|Json(t)| t).map_err(|_| malformed(op))
+    b.map(|Json(t)| t)
+        .map_err(|r| crate::rejection::json_body_refused(&r, op, || malformed(op)))
 }
 
 fn iso(d: RocDate) -> String {

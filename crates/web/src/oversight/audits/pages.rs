@@ -334,7 +334,8 @@ pub async fn new_form(
     op: OperationId,
     PageSession(who): PageSession,
 ) -> Response {
-    if audit_office(&who.person).is_err() {
+    if let Err(r) = audit_office(&who.person) {
+        crate::session::role_refused(&state, &who, r.code(), &op.0).await;
         return error_page(
             m,
             &op,

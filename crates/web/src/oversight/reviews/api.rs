@@ -85,6 +85,28 @@ fn forbidden(op: &OperationId) -> ApiError {
     )
 }
 
+/// §7: the review and the dashboard are the administrator's, the director's and the ethics
+/// office's; anyone else is refused, and the refusal is on the trail like every other.
+async fn refused_reader(
+    state: &AppState,
+    who: &querywarden_app::auth::SignedIn,
+    op: &OperationId,
+) -> ApiError {
+    if let Err(e) = querywarden_app::auth::refuse_request(
+        state.app.store(),
+        who,
+        "oversight.not_allowed",
+        None,
+        Timestamp::now(),
+        &op.0,
+    )
+    .await
+    {
+        return ApiError::internal(&e, &op.0);
+    }
+    forbidden(op)
+}
+
 fn not_found(op: &OperationId) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -160,7 +182,7 @@ pub async fn reviews(
     ApiSession(who): ApiSession,
 ) -> Result<Response, ApiError> {
     if !dashboard::may_read_dashboard(&who.person) {
-        return Err(forbidden(&op));
+        return Err(refused_reader(&state, &who, &op).await);
     }
     let rows = state
         .app
@@ -181,7 +203,7 @@ pub async fn review_one(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     if !dashboard::may_read_dashboard(&who.person) {
-        return Err(forbidden(&op));
+        return Err(refused_reader(&state, &who, &op).await);
     }
     let Some(v) = review::review_view(state.app.store(), id)
         .await
@@ -338,19 +360,13 @@ pub async fn violation_one(
     ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let Some(v) = state
-        .app
-        .store()
-        .violation(id)
+    match violation::case_for(state.app.store(), &who.person, id, &op_of(&op))
         .await
-        .map_err(|e| ApiError::internal(&querywarden_app::AppError::from(e), &op.0))?
-    else {
-        return Err(not_found(&op));
-    };
-    if !violation::may_view_case(&who.person, &v) {
-        return Err(forbidden(&op));
+        .map_err(failed(&op))?
+    {
+        Ok(v) => Ok(Json(violation_json(&v, Timestamp::now())).into_response()),
+        Err(r) => Err(violation_refused(&r, &op)),
     }
-    Ok(Json(violation_json(&v, Timestamp::now())).into_response())
 }
 
 pub async fn file(
@@ -453,7 +469,7 @@ pub async fn dashboard_data(
     ApiSession(who): ApiSession,
 ) -> Result<Response, ApiError> {
     if !dashboard::may_read_dashboard(&who.person) {
-        return Err(forbidden(&op));
+        return Err(refused_reader(&state, &who, &op).await);
     }
     let app = &state.app;
     let d = dashboard::dashboard(

@@ -325,6 +325,7 @@ pub async fn unit(
         .await
         .map_err(&fail)?
     else {
+        crate::session::role_refused(&state, &who, "oversight.not_allowed", &op.0).await;
         return Ok(plain(
             m,
             &op,
@@ -405,6 +406,17 @@ async fn review_response(
 ) -> Result<Response, PageError> {
     let path = format!("/oversight/reviews/{id}");
     if !dashboard::may_read_dashboard(&who.person) {
+        // §7: refused, and on the trail like every refusal.
+        querywarden_app::auth::refuse_request(
+            state.app.store(),
+            who,
+            "oversight.not_allowed",
+            None,
+            Timestamp::now(),
+            &op.0,
+        )
+        .await
+        .map_err(internal(&m, op, &path))?;
         return Ok(plain(m, op, &path, StatusCode::FORBIDDEN, "ov-not-allowed"));
     }
     let Some(v) = review::review_view(state.app.store(), id)
@@ -744,12 +756,9 @@ async fn violation_response(
     error: Option<FormError>,
 ) -> Result<Response, PageError> {
     let path = format!("/oversight/violations/{id}");
-    let Some(v) = state
-        .app
-        .store()
-        .violation(id)
+    let Ok(v) = violation::case_for(state.app.store(), &who.person, id, &op_of(op))
         .await
-        .map_err(storage(&m, op, &path))?
+        .map_err(internal(&m, op, &path))?
     else {
         return Ok(plain(
             m,
@@ -759,9 +768,6 @@ async fn violation_response(
             "error-not-found",
         ));
     };
-    if !violation::may_view_case(&who.person, &v) {
-        return Ok(plain(m, op, &path, StatusCode::FORBIDDEN, "ov-not-allowed"));
-    }
     let names = names(state).await.map_err(storage(&m, op, &path))?;
     let status = if error.is_some() {
         StatusCode::CONFLICT

@@ -1,0 +1,432 @@
+//! §9: ids cannot be probed. Someone who may not see a registration, its results and prints,
+//! a Form 3 request, an unannounced audit and its documents, a violation case, a Form 1
+//! application or a notice gets, for one that exists, exactly the answer one that does not
+//! exist gets — same status, same code — on every route that takes an id, page or API, read or
+//! write. The refusals are still on the trail, with their real reasons.
+
+use serde_json::{Value, json};
+
+use super::attacks_http::{outcomes, registered};
+use super::registrations_http::{Browser, location};
+use super::support::{reqwest::rt, spawn_demo_fast};
+
+/// Status and error code of an API answer (the code is empty for a success).
+async fn answer(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let j: Value = r.json().await.unwrap_or(Value::Null);
+    (
+        status,
+        j["error"]["code"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// Today in Asia/Taipei as `民國年/月/日`, and `days` later.
+fn roc(days: i64) -> String {
+    let d = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Taipei").unwrap())
+        .date()
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap();
+    format!("{}/{}/{}", d.year() - 1911, d.month(), d.day())
+}
+
+/// A page form's fields.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
+fn id_after(loc: &str, prefix: &str) -> String {
+    loc.strip_prefix(prefix)
+        .and_then(|s| s.split(['?', '/']).next())
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_stranger_gets_the_same_answer_for_every_id_that_exists_and_every_one_that_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = spawn_demo_fast(&data);
+    let url = demo.url.clone();
+    rt().block_on(async {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+        let wu = Browser::sign_in(&url, "wu.zhiming").await;
+        let cai = Browser::sign_in(&url, "cai.peiling").await;
+        // A colleague of lin's unit with no part in anything below, and a supervisor of
+        // another unit.
+        let huang = Browser::sign_in(&url, "huang.yating").await;
+        let xu = Browser::sign_in(&url, "xu.wenjie").await;
+
+        // lin registers, chen approves, lin executes and prints: a registration, a result and
+        // a print exist.
+        let no = registered(&lin).await;
+        let r = chen
+            .post(
+                &format!("/registrations/{no}/approve"),
+                &[("comment", "同意")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = lin
+            .post(&format!("/registrations/{no}/execute"), &[], true)
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = lin
+            .api_post(
+                &format!("/api/v1/registrations/{no}/results/C0101/print"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+
+        // A Form 3 request from cai to the elderly-welfare unit.
+        let r = cai
+            .post(
+                "/requests",
+                &[
+                    ("applicant_title", "課員"),
+                    ("phone", "07-5511111"),
+                    ("fax", ""),
+                    ("responsible_unit", "elderly-welfare"),
+                    ("legal_basis", "senior-citizens-welfare-12-1-2"),
+                    (
+                        "relevance",
+                        "中低收入老人生活津貼申請，需確認申請人就業收入",
+                    ),
+                    ("items", "C0101"),
+                    ("subjects", "陳阿明,E123456783"),
+                    ("declared_subject_count", "1"),
+                ],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let rno = id_after(&location(&r), "/requests/");
+
+        // An unannounced audit of lin's queries, opened by the IT group.
+        let fields = [
+            ("period_from", roc(-30)),
+            ("period_to", roc(0)),
+            ("audit_date", roc(0)),
+            ("querier", "lin.meiling".to_string()),
+            ("auditing_unit", "it-group".to_string()),
+            ("auditing_unit_phone", "07-3368333#2101".to_string()),
+            ("auditors", "wu.zhiming".to_string()),
+            ("documents_deadline", roc(10)),
+            ("cases", "1".to_string()),
+            ("method", "uniform".to_string()),
+        ];
+        let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = wu.post("/oversight/audits", &refs, true).await;
+        assert_eq!(r.status(), 303);
+        let audit = id_after(&location(&r), "/oversight/audits/");
+
+        // A violation case against lin.
+        let r = wu
+            .api_post(
+                "/api/v1/oversight/violations",
+                json!({ "account": "lin.meiling", "rule": "§6 查調結果以電子郵件傳送",
+                        "evidence": "資訊小組郵件紀錄", "suspend_grants": false }),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        let case = r.json::<Value>().await.unwrap()["id"].to_string();
+
+        // lin's Form 1 draft.
+        let form_one = json!({
+            "kind": "new", "reason": "辦理急難救助", "national_id": "A100131234",
+            "phone": "07-7344800", "email": "lin@example.org", "egov_account": "egov-lin",
+            "items": ["C0101"], "read_pdpa_and_rules": true, "has_certificate_and_reader": true,
+        });
+        let r = lin
+            .api_post("/api/v1/permissions/applications", form_one.clone())
+            .await;
+        assert_eq!(r.status(), 201);
+        let app = r.json::<Value>().await.unwrap()["id"].to_string();
+
+        // chen's recertification round.
+        let r = chen
+            .api_post("/api/v1/permissions/recertifications", json!({}))
+            .await;
+        assert_eq!(r.status(), 201);
+        let round = r.json::<Value>().await.unwrap()["id"].to_string();
+
+        let missing_no = "115-999999";
+        let missing_rno = "R115-999999";
+        let missing = "999999";
+        let paired = |path: &str| -> (String, String) {
+            let real = path
+                .replace("{no}", &no)
+                .replace("{rno}", &rno)
+                .replace("{audit}", &audit)
+                .replace("{case}", &case)
+                .replace("{app}", &app)
+                .replace("{round}", &round);
+            let none = path
+                .replace("{no}", missing_no)
+                .replace("{rno}", missing_rno)
+                .replace("{audit}", missing)
+                .replace("{case}", missing)
+                .replace("{app}", missing)
+                .replace("{round}", missing);
+            (real, none)
+        };
+
+        // The JSON API: reads, then writes with harmless bodies.
+        let api: Vec<(&str, &str, Value)> = vec![
+            ("GET", "/api/v1/registrations/{no}", Value::Null),
+            ("POST", "/api/v1/registrations/{no}/reveal", json!({})),
+            (
+                "POST",
+                "/api/v1/registrations/{no}/decision",
+                json!({ "decision": "approve" }),
+            ),
+            ("POST", "/api/v1/registrations/{no}/cancel", json!({})),
+            ("POST", "/api/v1/registrations/{no}/execution", json!({})),
+            (
+                "GET",
+                "/api/v1/registrations/{no}/results/C0101",
+                Value::Null,
+            ),
+            (
+                "POST",
+                "/api/v1/registrations/{no}/results/C0101/print",
+                json!({}),
+            ),
+            ("GET", "/api/v1/requests/{rno}", Value::Null),
+            (
+                "POST",
+                "/api/v1/requests/{rno}/review",
+                json!({ "decision": "reject", "opinion": "不符規定" }),
+            ),
+            (
+                "POST",
+                "/api/v1/requests/{rno}/delivery",
+                json!({ "delivery": "in_system" }),
+            ),
+            ("GET", "/api/v1/oversight/audits/{audit}", Value::Null),
+            (
+                "GET",
+                "/api/v1/oversight/audits/{audit}/documents/1",
+                Value::Null,
+            ),
+            (
+                "POST",
+                "/api/v1/oversight/audits/{audit}/documents/submit",
+                json!({}),
+            ),
+            (
+                "POST",
+                "/api/v1/oversight/audits/{audit}/opinions",
+                json!({ "case": no, "conforms": true, "text": "相符" }),
+            ),
+            (
+                "POST",
+                "/api/v1/oversight/audits/{audit}/overall",
+                json!({ "violation_found": false, "text": "相符" }),
+            ),
+            (
+                "POST",
+                "/api/v1/oversight/audits/{audit}/sign-off",
+                json!({ "step": "querier" }),
+            ),
+            (
+                "POST",
+                "/api/v1/oversight/audits/{audit}/review",
+                json!({ "comment": "" }),
+            ),
+            ("GET", "/api/v1/oversight/violations/{case}", Value::Null),
+            (
+                "POST",
+                "/api/v1/oversight/violations/{case}/report",
+                json!({ "report": "已檢討" }),
+            ),
+            ("GET", "/api/v1/permissions/applications/{app}", Value::Null),
+            ("PUT", "/api/v1/permissions/applications/{app}", form_one),
+            (
+                "POST",
+                "/api/v1/permissions/applications/{app}/submit",
+                json!({}),
+            ),
+            (
+                "POST",
+                "/api/v1/permissions/applications/{app}/withdraw",
+                json!({}),
+            ),
+            (
+                "POST",
+                "/api/v1/permissions/applications/{app}/decision",
+                json!({ "decision": "refuse", "comment": "不符" }),
+            ),
+            (
+                "GET",
+                "/api/v1/permissions/recertifications/{round}",
+                Value::Null,
+            ),
+            (
+                "POST",
+                "/api/v1/permissions/recertifications/{round}/decisions",
+                json!({ "grant": 1, "decision": "confirmed" }),
+            ),
+            (
+                "POST",
+                "/api/v1/permissions/recertifications/{round}/close",
+                json!({}),
+            ),
+        ];
+        for stranger in [&huang, &xu] {
+            for (method, path, body) in &api {
+                let (real, none) = paired(path);
+                let send = |p: String| {
+                    let mut req = stranger
+                        .c
+                        .request(method.parse().unwrap(), format!("{url}{p}"))
+                        .header("cookie", &stranger.cookie)
+                        .header("x-csrf-token", &stranger.csrf);
+                    if !body.is_null() {
+                        req = req.json(body);
+                    }
+                    req.send()
+                };
+                let a = answer(send(real).await.unwrap()).await;
+                let b = answer(send(none).await.unwrap()).await;
+                assert_eq!(a, b, "{method} {path}: exists {a:?}, missing {b:?}");
+                // A round is a supervisor's desk: one who holds none is refused the desk
+                // before any id is looked at.
+                let expected = if path.contains("{round}") && stranger.cookie == huang.cookie {
+                    403
+                } else {
+                    404
+                };
+                assert_eq!(a.0, expected, "{method} {path}: {a:?}");
+            }
+        }
+
+        // The pages: reads and form posts, each with its form's fields.
+        let pages: Vec<(&str, &str, Fields)> = vec![
+            ("GET", "/registrations/{no}", &[]),
+            ("POST", "/registrations/{no}/reveal", &[]),
+            (
+                "POST",
+                "/registrations/{no}/approve",
+                &[("comment", "同意")],
+            ),
+            ("POST", "/registrations/{no}/cancel", &[]),
+            ("POST", "/registrations/{no}/execute", &[]),
+            ("GET", "/registrations/{no}/results/C0101", &[]),
+            ("POST", "/registrations/{no}/results/C0101/print", &[]),
+            ("GET", "/requests/{rno}", &[]),
+            ("POST", "/requests/{rno}/reject", &[("opinion", "不符規定")]),
+            (
+                "POST",
+                "/requests/{rno}/deliver",
+                &[("delivery", "in_system"), ("document_no", "")],
+            ),
+            ("GET", "/oversight/audits/{audit}", &[]),
+            ("GET", "/oversight/audits/{audit}/documents/1", &[]),
+            ("POST", "/oversight/audits/{audit}/documents/submit", &[]),
+            (
+                "POST",
+                "/oversight/audits/{audit}/sign-off",
+                &[("step", "querier")],
+            ),
+            (
+                "POST",
+                "/oversight/audits/{audit}/review",
+                &[("comment", "")],
+            ),
+            ("GET", "/oversight/violations/{case}", &[]),
+            (
+                "POST",
+                "/oversight/violations/{case}/report",
+                &[("report", "已檢討")],
+            ),
+            ("GET", "/permissions/applications/{app}", &[]),
+            ("POST", "/permissions/applications/{app}/submit", &[]),
+            ("POST", "/permissions/applications/{app}/withdraw", &[]),
+        ];
+        for stranger in [&huang, &xu] {
+            for (method, path, fields) in &pages {
+                let (real, none) = paired(path);
+                let (a, b) = if *method == "GET" {
+                    (stranger.get(&real).await, stranger.get(&none).await)
+                } else {
+                    (
+                        stranger.post(&real, fields, true).await,
+                        stranger.post(&none, fields, true).await,
+                    )
+                };
+                let (a, b) = (a.status().as_u16(), b.status().as_u16());
+                assert_eq!(a, b, "{method} {path}: exists {a}, missing {b}");
+                assert_eq!(a, 404, "{method} {path}");
+            }
+        }
+
+        // The parties still reach what is theirs.
+        assert_eq!(lin.get(&format!("/registrations/{no}")).await.status(), 200);
+        assert_eq!(
+            lin.get(&format!("/api/v1/oversight/violations/{case}"))
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            lin.get(&format!("/api/v1/oversight/audits/{audit}"))
+                .await
+                .status(),
+            200
+        );
+        // chen sees the registration he approved but not lin's result: a plain refusal,
+        // since he knows the number.
+        let (s, code) = answer(
+            chen.get(&format!("/api/v1/registrations/{no}/results/C0101"))
+                .await,
+        )
+        .await;
+        assert_eq!((s, code.as_str()), (403, "registration.not_allowed"));
+    });
+    drop(demo);
+
+    // Every refusal is on the trail, the hidden ones with their real reason.
+    let got = rt().block_on(outcomes(&data.join("querywarden.sqlite")));
+    let has = |action: &str, outcome: &str| {
+        got.iter()
+            .any(|(a, o)| a == action && o == &format!("refused:{outcome}"))
+    };
+    for (action, outcome) in [
+        ("query.registration.approved", "registration.not_found"),
+        ("query.registration.cancelled", "registration.not_allowed"),
+        ("query.registration.cancelled", "registration.not_found"),
+        ("query.execution.refused", "registration.not_found"),
+        ("result.viewed", "registration.not_allowed"),
+        ("result.viewed", "registration.not_found"),
+        ("result.printed", "registration.not_allowed"),
+        ("query.request.rejected", "registration.not_allowed"),
+        ("query.request.rejected", "registration.not_found"),
+        ("result.delivered", "registration.not_allowed"),
+        ("oversight.audit.viewed", "audit.not_visible"),
+        ("oversight.audit.viewed", "audit.not_found"),
+        ("oversight.audit.signed_off", "audit.not_visible"),
+        ("oversight.violation.viewed", "violation.not_visible"),
+        ("oversight.violation.viewed", "violation.not_found"),
+        (
+            "oversight.corrective_report.submitted",
+            "violation.not_the_person",
+        ),
+        (
+            "permission.application.submitted",
+            "permission.not_applicant",
+        ),
+        ("permission.application.submitted", "permission.not_found"),
+        (
+            "permission.recertification.closed",
+            "recertification.not_owner",
+        ),
+        ("permission.recertification.closed", "permission.not_found"),
+    ] {
+        assert!(
+            has(action, outcome),
+            "{action} refused:{outcome} not in the trail"
+        );
+    }
+}
