@@ -529,6 +529,26 @@ impl RawOversight {
     }
 }
 
+/// `[citizen_report]` (個人資料保護法 §10): how a citizen's access report shows staff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCitizenReport {
+    /// Show the officers' names next to their unit; by default only the unit is shown, so the
+    /// citizen learns which office acted without individual officers being exposed.
+    pub show_staff_names: bool,
+}
+
+impl RawCitizenReport {
+    pub fn staff_shown(&self) -> querywarden_domain::citizen_report::StaffShown {
+        use querywarden_domain::citizen_report::StaffShown;
+        if self.show_staff_names {
+            StaffShown::NameAndUnit
+        } else {
+            StaffShown::UnitOnly
+        }
+    }
+}
+
 /// The file as written, before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -548,6 +568,7 @@ pub struct RawConfig {
     pub crl: RawCrl,
     pub unannounced_audits: RawUnannouncedAudits,
     pub oversight: RawOversight,
+    pub citizen_report: RawCitizenReport,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -588,6 +609,8 @@ pub struct Config {
     pub unannounced_audits: AuditSettings,
     /// `[oversight]`.
     pub oversight: OversightSettings,
+    /// `[citizen_report]`.
+    pub citizen_report: RawCitizenReport,
 }
 
 /// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
@@ -1085,6 +1108,7 @@ impl RawConfig {
             crl: self.crl,
             unannounced_audits,
             oversight,
+            citizen_report: self.citizen_report,
         })
     }
 }

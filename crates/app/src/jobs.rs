@@ -71,7 +71,23 @@ pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Ve
                 .await
                 .map_err(|e| e.to_string()),
         ),
+        (
+            // 個人資料保護法 §13 I: citizens' requests near or past their deadline.
+            "citizen_request_deadlines",
+            citizen_request_deadlines(store, &op)
+                .await
+                .map_err(|e| e.to_string()),
+        ),
     ]
+}
+
+/// 個人資料保護法 §13 I: reminders and escalations of citizens' access requests.
+async fn citizen_request_deadlines(
+    store: &querywarden_storage::Store,
+    op: &Op,
+) -> Result<usize, crate::AppError> {
+    let calendar = crate::oversight::reconciliation::calendar()?;
+    crate::citizen_report::deadlines::remind_and_escalate(store, &calendar, op).await
 }
 
 /// §8 ¶2: reminders and escalations of corrective reports.
@@ -97,7 +113,7 @@ mod tests {
         let app = App::open(raw.validate().unwrap()).await.unwrap();
         app.seed_demo().await.unwrap();
         let outcomes = run_due(&app, &PermissionPolicy::default(), Timestamp::now()).await;
-        assert_eq!(outcomes.len(), 7);
+        assert_eq!(outcomes.len(), 8);
         for (name, r) in outcomes {
             // §7: the quarter just ended is due its review, once.
             let expected = usize::from(name == "quarterly_review");

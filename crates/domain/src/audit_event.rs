@@ -125,10 +125,16 @@ pub enum AuditAction {
     CitizenRequestAnswered,
     RegistrationWithheld,
     WithholdingsListed,
+    /// 個人資料保護法 §10, §13: the contact officer read the list of requests or one request.
+    CitizenRequestViewed,
+    /// §13: the contact officer was reminded that a request's deadline is near.
+    CitizenRequestReminded,
+    /// §13: a request's deadline passed unanswered; the officer's supervisor was told.
+    CitizenRequestEscalated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 82] = [
+    pub const ALL: [AuditAction; 85] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -211,6 +217,9 @@ impl AuditAction {
         Self::CitizenRequestAnswered,
         Self::RegistrationWithheld,
         Self::WithholdingsListed,
+        Self::CitizenRequestViewed,
+        Self::CitizenRequestReminded,
+        Self::CitizenRequestEscalated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -297,6 +306,9 @@ impl AuditAction {
             Self::CitizenRequestAnswered => "citizen_report.request.answered",
             Self::RegistrationWithheld => "citizen_report.withholding.marked",
             Self::WithholdingsListed => "citizen_report.withholdings.listed",
+            Self::CitizenRequestViewed => "citizen_report.request.viewed",
+            Self::CitizenRequestReminded => "citizen_report.request.reminded",
+            Self::CitizenRequestEscalated => "citizen_report.request.escalated",
         }
     }
 

@@ -293,6 +293,13 @@ pub fn openapi_document() -> Value {
                 "description": "公開查核點：刻意不需登入。任何人（勞工局、政風室、外部稽核）可取得並保存查核點，日後以 `querywarden audit verify --checkpoint` 證明軌跡未被改寫；查核點只有樹大小與根雜湊，不含個人資料。 The public verification point: deliberately needs no sign-in, so anyone can hold a checkpoint and later prove the trail was not rewritten; it carries only the tree size and root hash, no personal data.",
                 "responses": { "200": { "description": "signed note", "content": { "text/plain": {} } },
                     "404": { "description": "none yet" } } }),
+            p if p.starts_with("/api/v1/citizen-requests")
+                || p == "/api/v1/withholdings"
+                || p.ends_with("/withholding") =>
+            {
+                crate::citizen_report::api::openapi_operation(method, p)
+                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
+            }
             p if p.starts_with("/api/v1/permissions/") => {
                 crate::permission_api::openapi_operation(method, p)
             }

@@ -17,6 +17,10 @@ pub struct UserBar {
     pub can_audit: bool,
     /// Permission administrator (權限管理者).
     pub can_admin: bool,
+    /// 個人資料保護聯絡窗口: the citizen access desk.
+    pub is_contact: bool,
+    /// A unit supervisor (marks §10 withholding) or the ethics office (sees every mark).
+    pub sees_withholdings: bool,
 }
 
 impl UserBar {
@@ -30,6 +34,14 @@ impl UserBar {
             can_admin: s
                 .person
                 .has_role(querywarden_domain::org::Role::PermissionAdministrator),
+            is_contact: s
+                .person
+                .has_role(querywarden_domain::org::Role::PersonalDataContact),
+            sees_withholdings: s
+                .person
+                .has_role(querywarden_domain::org::Role::UnitSupervisor)
+                || s.person
+                    .has_role(querywarden_domain::org::Role::EthicsAuditor),
         }
     }
 }

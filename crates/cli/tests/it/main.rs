@@ -11,6 +11,7 @@ mod admin_http;
 mod attacks_http;
 mod audit_trail;
 mod backup_restore;
+mod citizen_http;
 mod citizen_report;
 mod cli_config;
 mod cli_id;
