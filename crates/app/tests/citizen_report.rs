@@ -736,18 +736,16 @@ async fn the_deadline_job_reminds_the_officer_once_and_escalates_once_when_misse
         .into_iter()
         .find(|p| p.account.as_str() == "zhou.wenhua")
         .unwrap();
-    let kinds = |id| {
-        let store = w.store.clone();
-        async move {
-            store
-                .notices_of(id)
-                .await
-                .unwrap()
-                .into_iter()
-                .filter(|n| n.object == format!("citizen_request:{no}"))
-                .map(|n| n.kind)
-                .collect::<Vec<_>>()
-        }
+    let object = format!("citizen_request:{no}");
+    let kinds = async |id| {
+        w.store
+            .notices_of(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.object == object)
+            .map(|n| n.kind)
+            .collect::<Vec<_>>()
     };
     // Friday 3/13: four working days left (3/16–3/19), nothing yet.
     assert_eq!(remind_and_escalate(&w.store, &w.cal, &on(3, 13)).await.unwrap(), 0);
@@ -762,7 +760,7 @@ async fn the_deadline_job_reminds_the_officer_once_and_escalates_once_when_misse
     assert_eq!(remind_and_escalate(&w.store, &w.cal, &on(3, 23)).await.unwrap(), 0);
     let mut got = kinds(contact.id).await;
     got.sort();
-    assert_eq!(got, vec![ESCALATION.to_string(), REMINDER.to_string()]);
+    assert_eq!(got, vec![REMINDER.to_string(), ESCALATION.to_string()]);
     assert_eq!(kinds(director.id).await, vec![ESCALATION.to_string()]);
     for action in [
         "citizen_report.request.reminded",
