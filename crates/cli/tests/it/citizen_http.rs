@@ -15,7 +15,7 @@ use super::support::{reqwest::rt, spawn_demo_fast};
 
 const SUBJECT: &str = "F131104093";
 
-async fn register(lin: &Browser, chen: &Browser) -> String {
+async fn register(lin: &Browser, chen: &Browser, relevance: &str) -> String {
     let r = lin
         .post(
             "/registrations",
@@ -24,10 +24,7 @@ async fn register(lin: &Browser, chen: &Browser) -> String {
                 ("subject_id", SUBJECT),
                 ("items", "C0101"),
                 ("legal_basis", "social-assistance-44-3-1"),
-                (
-                    "relevance",
-                    "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
-                ),
+                ("relevance", relevance),
                 ("case_no", "115社助字第12號"),
                 ("needer", ""),
                 ("querier", ""),
@@ -35,7 +32,11 @@ async fn register(lin: &Browser, chen: &Browser) -> String {
             true,
         )
         .await;
-    assert_eq!(r.status(), 303);
+    if r.status() != 303 {
+        let page = r.text().await.unwrap();
+        let code = page.split("<code>").nth(1).unwrap_or(&page[..page.len().min(2000)]);
+        panic!("registration refused: {code}");
+    }
     let no = location(&r)
         .trim_start_matches("/registrations/")
         .split('?')
@@ -73,8 +74,18 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         let chen = Browser::sign_in(&url, "chen.jianhong").await;
         let zheng = Browser::sign_in(&url, "zheng.zhihao").await;
 
-        let shown = register(&lin, &chen).await;
-        let hidden = register(&lin, &chen).await;
+        let shown = register(
+            &lin,
+            &chen,
+            "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
+        )
+        .await;
+        let hidden = register(
+            &lin,
+            &chen,
+            "兒少保護個案評估，須查核主要照顧者之就業狀況以擬定安置計畫",
+        )
+        .await;
 
         // §10: the approving unit's supervisor withholds one; a mark without a reason is
         // refused with the same code on the page and the API.
