@@ -382,7 +382,10 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
     // §10: what the citizen receives does not say that anything was withheld.
     let sent = serde_json::to_value(&report).unwrap();
     assert!(sent.get("withheld").is_none(), "{sent}");
-    assert!(!sent.to_string().contains(&withheld), "the withheld number is not in it");
+    assert!(
+        !sent.to_string().contains(&withheld),
+        "the withheld number is not in it"
+    );
     assert!(
         report.entries.iter().all(|e| e.staff.is_none()),
         "unit only by default"
@@ -488,10 +491,17 @@ async fn bad_requests_and_a_second_extension_are_refused_audited_and_change_noth
         ),
     ];
     for (i, want) in cases {
-        let r =
-            citizen_report::record_request(&w.store, &w.keys, None, &w.cal, &contact, &i, stamp(t0()))
-                .await
-                .unwrap();
+        let r = citizen_report::record_request(
+            &w.store,
+            &w.keys,
+            None,
+            &w.cal,
+            &contact,
+            &i,
+            stamp(t0()),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.unwrap_err().code(), want);
     }
     let not_contact = citizen_report::record_request(
@@ -593,9 +603,7 @@ async fn a_request_signed_with_the_subjects_own_card_is_accepted_and_any_other_i
     let (ca, ctx) = demo_trust();
     let contact = w.p("zhang.shuhui").clone();
     let subject = nid(2_345_678);
-    let own = ca
-        .issue_citizen("王小明", subject.last4(), t0())
-        .unwrap();
+    let own = ca.issue_citizen("王小明", subject.last4(), t0()).unwrap();
     let someone_else = ca.issue_citizen("李大同", "0001", t0()).unwrap();
     let text = "本人王小明請求查詢本人勞保資料被查調之紀錄。";
     let sign = |card: &querywarden_pki::demo_ca::DemoCard, what: &str| {
@@ -748,16 +756,46 @@ async fn the_deadline_job_reminds_the_officer_once_and_escalates_once_when_misse
             .collect::<Vec<_>>()
     };
     // Friday 3/13: four working days left (3/16–3/19), nothing yet.
-    assert_eq!(remind_and_escalate(&w.store, &w.cal, &on(3, 13)).await.unwrap(), 0);
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 13))
+            .await
+            .unwrap(),
+        0
+    );
     // Monday 3/16: three left, the officer is reminded — once.
-    assert_eq!(remind_and_escalate(&w.store, &w.cal, &on(3, 16)).await.unwrap(), 1);
-    assert_eq!(remind_and_escalate(&w.store, &w.cal, &on(3, 17)).await.unwrap(), 0);
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 16))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 17))
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(kinds(contact.id).await, vec![REMINDER.to_string()]);
     // The last day itself is not late.
-    assert_eq!(remind_and_escalate(&w.store, &w.cal, &on(3, 19)).await.unwrap(), 0);
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 19))
+            .await
+            .unwrap(),
+        0
+    );
     // Friday 3/20, unanswered: the officer, who heads 秘書室 herself, and the director.
-    assert_eq!(remind_and_escalate(&w.store, &w.cal, &on(3, 20)).await.unwrap(), 2);
-    assert_eq!(remind_and_escalate(&w.store, &w.cal, &on(3, 23)).await.unwrap(), 0);
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 20))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 23))
+            .await
+            .unwrap(),
+        0
+    );
     let mut got = kinds(contact.id).await;
     got.sort();
     assert_eq!(got, vec![REMINDER.to_string(), ESCALATION.to_string()]);

@@ -101,10 +101,7 @@ pub async fn run(cmd: CitizenCommand) -> anyhow::Result<ExitCode> {
         report.entries.len()
     );
     // §10: for the officer only; the JSON written for the citizen does not carry it.
-    println!(
-        "暫不揭露 withheld (officer only): {}",
-        report.withheld
-    );
+    println!("暫不揭露 withheld (officer only): {}", report.withheld);
     for e in &report.entries {
         println!(
             "#{seq}\t{at}\t{kind}\t{unit}{staff}\t{object}\t{basis}\t{items}\t{outcome}",

@@ -6,9 +6,9 @@
 //! and the national ID never comes back in a page or an answer.
 
 use base64::Engine;
+use querywarden_domain::roc_date::taipei_date;
 use querywarden_pki::SignatureFormat;
 use querywarden_pki::demo_ca::DemoCa;
-use querywarden_domain::roc_date::taipei_date;
 
 use super::registrations_http::{Browser, location};
 use super::support::{reqwest::rt, spawn_demo_fast};
@@ -34,7 +34,10 @@ async fn register(lin: &Browser, chen: &Browser, relevance: &str) -> String {
         .await;
     if r.status() != 303 {
         let page = r.text().await.unwrap();
-        let code = page.split("<code>").nth(1).unwrap_or(&page[..page.len().min(2000)]);
+        let code = page
+            .split("<code>")
+            .nth(1)
+            .unwrap_or(&page[..page.len().min(2000)]);
         panic!("registration refused: {code}");
     }
     let no = location(&r)
@@ -57,7 +60,10 @@ async fn register(lin: &Browser, chen: &Browser, relevance: &str) -> String {
 async fn code_of(r: reqwest::Response) -> (u16, String) {
     let status = r.status().as_u16();
     let j: serde_json::Value = r.json().await.unwrap();
-    (status, j["error"]["code"].as_str().unwrap_or_default().to_string())
+    (
+        status,
+        j["error"]["code"].as_str().unwrap_or_default().to_string(),
+    )
 }
 
 #[test]
@@ -92,12 +98,21 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         let r = chen
             .post(
                 "/withholdings",
-                &[("registration", &hidden), ("disclose_on", "130/01/01"), ("reason", "")],
+                &[
+                    ("registration", &hidden),
+                    ("disclose_on", "130/01/01"),
+                    ("reason", ""),
+                ],
                 true,
             )
             .await;
         assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("citizen_report.withholding_without_reason"));
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("citizen_report.withholding_without_reason")
+        );
         let r = chen
             .api_post(
                 &format!("/api/v1/registrations/{hidden}/withholding"),
@@ -130,7 +145,10 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         assert!(r.text().await.unwrap().contains("id=\"cr-notice\""));
         // The ethics office sees the mark; a querier is refused on both faces.
         let page = zheng.get("/withholdings").await.text().await.unwrap();
-        assert!(page.contains(&hidden) && page.contains("家暴案件偵辦中"), "{page}");
+        assert!(
+            page.contains(&hidden) && page.contains("家暴案件偵辦中"),
+            "{page}"
+        );
         let j = zheng.api_get("/api/v1/withholdings").await;
         assert_eq!(j["withholdings"][0]["registration_no"], hidden.as_str());
         assert_eq!(lin.get("/withholdings").await.status(), 403);
@@ -142,10 +160,30 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         // Recording: bad input refused with the same codes on page and API, nothing kept.
         let today = taipei_date(jiff::Timestamp::now()).format_short();
         let bad = [
-            ("F131104094", "in_person_id_card", today.as_str(), "national_id.check_digit"),
-            (SUBJECT, "", today.as_str(), "citizen_report.no_identity_check"),
-            (SUBJECT, "in_person_id_card", "115/02/30", "roc_date.invalid_day"),
-            (SUBJECT, "moica_signed", today.as_str(), "citizen_report.signature_missing"),
+            (
+                "F131104094",
+                "in_person_id_card",
+                today.as_str(),
+                "national_id.check_digit",
+            ),
+            (
+                SUBJECT,
+                "",
+                today.as_str(),
+                "citizen_report.no_identity_check",
+            ),
+            (
+                SUBJECT,
+                "in_person_id_card",
+                "115/02/30",
+                "roc_date.invalid_day",
+            ),
+            (
+                SUBJECT,
+                "moica_signed",
+                today.as_str(),
+                "citizen_report.signature_missing",
+            ),
         ];
         for (id, check, received, code) in bad {
             let r = zhang
@@ -163,7 +201,10 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
             assert_eq!(r.status(), 422, "{code}");
             let page = r.text().await.unwrap();
             assert!(page.contains(code), "{code}: {page}");
-            assert!(!page.contains(SUBJECT), "the ID is typed again, never echoed");
+            assert!(
+                !page.contains(SUBJECT),
+                "the ID is typed again, never echoed"
+            );
             let r = zhang
                 .api_post(
                     "/api/v1/citizen-requests",
@@ -200,7 +241,9 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
             )
             .await;
         assert_eq!(r.status(), 303);
-        let no = location(&r).trim_start_matches("/citizen-requests/").to_string();
+        let no = location(&r)
+            .trim_start_matches("/citizen-requests/")
+            .to_string();
         let page = zhang
             .get(&format!("/citizen-requests/{no}"))
             .await
@@ -211,17 +254,31 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         assert!(!page.contains(SUBJECT));
         let list = zhang.get("/citizen-requests").await.text().await.unwrap();
         assert!(list.contains(&no) && list.contains("cr-days-left"));
-        let j = zhang.api_get(&format!("/api/v1/citizen-requests/{no}")).await;
+        let j = zhang
+            .api_get(&format!("/api/v1/citizen-requests/{no}"))
+            .await;
         let left = j["working_days_left"].as_i64().unwrap();
-        assert!((9..=15).contains(&left), "fifteen days hold 9 to 11 working days: {j}");
+        assert!(
+            (9..=15).contains(&left),
+            "fifteen days hold 9 to 11 working days: {j}"
+        );
         assert!(j["due_on"]["roc"].as_str().unwrap().starts_with("民國 "));
 
         // Extension: a reason is needed (page), then once (page), never twice (API).
         let r = zhang
-            .post(&format!("/citizen-requests/{no}/extend"), &[("reason", " ")], true)
+            .post(
+                &format!("/citizen-requests/{no}/extend"),
+                &[("reason", " ")],
+                true,
+            )
             .await;
         assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("citizen_report.extension_without_reason"));
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("citizen_report.extension_without_reason")
+        );
         let r = zhang
             .post(
                 &format!("/citizen-requests/{no}/extend"),
@@ -237,7 +294,10 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
                 serde_json::json!({ "reason": "再延" }),
             )
             .await;
-        assert_eq!(code_of(r).await, (422, "citizen_report.second_extension".into()));
+        assert_eq!(
+            code_of(r).await,
+            (422, "citizen_report.second_extension".into())
+        );
 
         // The report: the shown registration is there, the withheld one is not; the officer
         // sees how many were left out, the citizen's part does not say.
@@ -248,11 +308,17 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         let page = r.text().await.unwrap();
         assert!(page.contains(&format!("registration {shown}")), "{page}");
         assert!(!page.contains(&format!("registration {hidden}")));
-        assert!(page.contains("id=\"cr-withheld\">2<"), "created and approved: {page}");
+        assert!(
+            page.contains("id=\"cr-withheld\">2<"),
+            "created and approved: {page}"
+        );
         assert!(page.contains("民國 ") && page.contains("社會救助科"));
         assert!(!page.contains(SUBJECT));
         let r = zhang
-            .api_post(&format!("/api/v1/citizen-requests/{no}/report"), serde_json::json!({}))
+            .api_post(
+                &format!("/api/v1/citizen-requests/{no}/report"),
+                serde_json::json!({}),
+            )
             .await;
         assert_eq!(r.status(), 200);
         let j: serde_json::Value = r.json().await.unwrap();
@@ -263,20 +329,31 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         assert!(!citizen.contains(SUBJECT));
         assert!(j["report"]["appendix"]["checkpoint"].is_string());
         let r = lin
-            .api_post(&format!("/api/v1/citizen-requests/{no}/report"), serde_json::json!({}))
+            .api_post(
+                &format!("/api/v1/citizen-requests/{no}/report"),
+                serde_json::json!({}),
+            )
             .await;
         assert_eq!(code_of(r).await, (403, "citizen_report.not_allowed".into()));
 
         // Answered once (API), a second time refused on the page.
         let r = zhang
-            .api_post(&format!("/api/v1/citizen-requests/{no}/answer"), serde_json::json!({}))
+            .api_post(
+                &format!("/api/v1/citizen-requests/{no}/answer"),
+                serde_json::json!({}),
+            )
             .await;
         assert_eq!(r.status(), 200);
         let r = zhang
             .post(&format!("/citizen-requests/{no}/answer"), &[], true)
             .await;
         assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("citizen_report.already_answered"));
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("citizen_report.already_answered")
+        );
 
         // §10 identity by the citizen's own card (the demo CA stands in for MOICA): the
         // subject's card is accepted, another person's is refused.
@@ -297,7 +374,10 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
             )
         };
         let r = post(sign("1234")).await;
-        assert_eq!(code_of(r).await, (422, "citizen_report.card_not_subjects".into()));
+        assert_eq!(
+            code_of(r).await,
+            (422, "citizen_report.card_not_subjects".into())
+        );
         let r = post(sign(&SUBJECT[6..])).await;
         assert_eq!(r.status(), 201);
         let j: serde_json::Value = r.json().await.unwrap();

@@ -78,3 +78,6 @@ cr-kind-print = Result printed
 cr-kind-reveal = National ID shown in full
 cr-kind-delivery = Result delivered
 cr-kind-destruction = Result destroyed
+cr-outcome-succeeded = done
+cr-outcome-refused = refused
+cr-outcome-failed = failed

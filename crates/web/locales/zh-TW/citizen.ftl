@@ -78,3 +78,6 @@ cr-kind-print = 列印結果
 cr-kind-reveal = 顯示完整身分證號
 cr-kind-delivery = 結果送交
 cr-kind-destruction = 結果銷毀
+cr-outcome-succeeded = 完成
+cr-outcome-refused = 拒絕
+cr-outcome-failed = 失敗

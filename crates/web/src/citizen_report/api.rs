@@ -222,14 +222,11 @@ pub async fn withholdings(
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    let marks = citizen_report::withholdings(
-        state.app.store(),
-        &who.person,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+    let marks =
+        citizen_report::withholdings(state.app.store(), &who.person, stamp(Timestamp::now(), &op))
+            .await
+            .map_err(internal(&op))?
+            .map_err(|r| refused(r, &op))?;
     let list: Vec<Value> = marks
         .iter()
         .map(|w| {

@@ -36,12 +36,13 @@ impl RecordForm {
         let today = taipei_date(now);
         let received = RocDate::parse_within(&self.received, DateWindow::around(today, 1, 0))
             .map_err(Refusal::Date)?;
-        let signed = (!self.signed_text.is_empty() || !self.signature.trim().is_empty()).then(
-            || SignedRequest {
-                text: self.signed_text.clone(),
-                signature: self.signature.clone(),
-            },
-        );
+        let signed =
+            (!self.signed_text.is_empty() || !self.signature.trim().is_empty()).then(|| {
+                SignedRequest {
+                    text: self.signed_text.clone(),
+                    signature: self.signature.clone(),
+                }
+            });
         Ok(RequestInput {
             national_id: self.national_id.clone(),
             identity_check: self.identity_check.clone().filter(|s| !s.is_empty()),

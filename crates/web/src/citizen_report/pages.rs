@@ -63,7 +63,12 @@ fn refused_page(m: Messages, op: &OperationId, path: &str, r: &Refusal) -> Respo
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let e = form_error(r, &m);
-    let page = ErrorPage::new(m, path, format!("{}（{}）", e.message, e.code), op.0.clone());
+    let page = ErrorPage::new(
+        m,
+        path,
+        format!("{}（{}）", e.message, e.code),
+        op.0.clone(),
+    );
     (status, render(&page, op)).into_response()
 }
 
@@ -529,16 +534,11 @@ pub async fn withhold(
     let store = state.app.store();
     let no = form.registration.trim().to_string();
     let outcome = match form.disclose_on() {
-        Ok(date) => citizen_report::withhold(
-            store,
-            &who.person,
-            &no,
-            date,
-            &form.reason,
-            stamp(now, &op),
-        )
-        .await
-        .map_err(internal(&m, &op, WITHHOLDINGS))?,
+        Ok(date) => {
+            citizen_report::withhold(store, &who.person, &no, date, &form.reason, stamp(now, &op))
+                .await
+                .map_err(internal(&m, &op, WITHHOLDINGS))?
+        }
         Err(r) => Err(citizen_report::refuse_input(
             store,
             &who.person,

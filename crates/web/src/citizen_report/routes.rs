@@ -18,15 +18,9 @@ pub fn routes() -> Router<AppState> {
             "/withholdings",
             get(pages::withholdings).post(pages::withhold),
         )
-        .route(
-            "/api/v1/citizen-requests",
-            get(api::list).post(api::record),
-        )
+        .route("/api/v1/citizen-requests", get(api::list).post(api::record))
         .route("/api/v1/citizen-requests/{no}", get(api::one))
-        .route(
-            "/api/v1/citizen-requests/{no}/extension",
-            post(api::extend),
-        )
+        .route("/api/v1/citizen-requests/{no}/extension", post(api::extend))
         .route("/api/v1/citizen-requests/{no}/report", post(api::report))
         .route("/api/v1/citizen-requests/{no}/answer", post(api::answer))
         .route("/api/v1/withholdings", get(api::withholdings))

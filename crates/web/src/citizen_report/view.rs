@@ -136,9 +136,17 @@ pub fn entry_rows(r: &CitizenReport, m: &Messages) -> Vec<EntryRow> {
             legal_basis: e.legal_basis.clone().unwrap_or_default(),
             case_no: e.case_no.clone().unwrap_or_default(),
             items: e.items.join(", "),
-            outcome: e.outcome.clone(),
+            outcome: outcome_text(&e.outcome, m),
         })
         .collect()
+}
+
+/// `succeeded`, `refused:<rule>`, `failed:<code>` in words, keeping the code.
+fn outcome_text(outcome: &str, m: &Messages) -> String {
+    match outcome.split_once(':') {
+        Some((kind, code)) => format!("{}（{code}）", m.get(&format!("cr-outcome-{kind}"))),
+        None => m.get(&format!("cr-outcome-{outcome}")),
+    }
 }
 
 /// The report in the API: what the citizen receives under `report` (no withheld count, §10),
