@@ -31,6 +31,7 @@ use crate::keys::KeyRing;
 pub mod deadlines;
 pub mod desk;
 pub mod identity;
+pub mod self_service;
 
 pub use identity::SignedRequest;
 
@@ -51,6 +52,10 @@ pub enum Refusal {
     AlreadyWithheld,
     #[error("{0}")]
     Date(querywarden_domain::roc_date::RocDateError),
+    #[error("嘗試次數過多，請稍後再試")]
+    RateLimited,
+    #[error("簽章挑戰已失效或已使用，請重新整理頁面後再試")]
+    Challenge,
 }
 
 impl Refusal {
@@ -63,6 +68,8 @@ impl Refusal {
             Self::UnknownRegistration => "citizen_report.unknown_registration",
             Self::AlreadyWithheld => "citizen_report.already_withheld",
             Self::Date(e) => e.code(),
+            Self::RateLimited => "citizen_report.rate_limited",
+            Self::Challenge => "citizen_report.challenge",
         }
     }
 
@@ -75,6 +82,10 @@ impl Refusal {
             Self::UnknownRegistration => "no such registration".into(),
             Self::AlreadyWithheld => "this registration is already withheld".into(),
             Self::Date(e) => e.message_en(),
+            Self::RateLimited => "too many attempts; try again later".into(),
+            Self::Challenge => {
+                "the signing challenge has expired or was used; reload the page and try again".into()
+            }
         }
     }
 }
@@ -465,12 +476,46 @@ pub async fn produce_report(
         serde_json::from_slice(&bytes).map_err(|_| AppError::from(custody::CustodyError::Open))?;
     let id = NationalId::parse(v.get("id").and_then(|x| x.as_str()).unwrap_or_default())
         .map_err(|_| AppError::from(custody::CustodyError::Open))?;
+    let today = taipei_date(stamp.now);
+    let (entries, withheld, appendix) =
+        gather(store, keys, audit_policy, &id, staff_shown, stamp.now).await?;
+    let mut tx = store.begin().await?;
+    let mut ev = base
+        .detail("entries", entries.len())
+        .detail("withheld", withheld)
+        .detail("tree_size", appendix.tree_size);
+    ev.subject = Some(SubjectDigest {
+        key_id: row.subject_key_id.clone(),
+        hex: row.subject_digest.clone(),
+    });
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok(CitizenReport {
+        request_no: row.request_no,
+        produced_on: today,
+        due_on: row.due_on,
+        entries,
+        withheld,
+        appendix,
+    }))
+}
+
+/// What a report lists about `id` today: the entries, how many §10 withholding left out, and
+/// the proof appendix (a checkpoint is written first if the newest does not cover every entry).
+pub(crate) async fn gather(
+    store: &Store,
+    keys: &KeyRing,
+    audit_policy: &RawAudit,
+    id: &NationalId,
+    staff_shown: StaffShown,
+    now: Timestamp,
+) -> Result<(Vec<ReportEntry>, usize, ProofAppendix), AppError> {
     let digests: Vec<String> = keys
-        .subject_digests_all(&id)
+        .subject_digests_all(id)
         .into_iter()
         .map(|d| d.hex)
         .collect();
-    let today = taipei_date(stamp.now);
+    let today = taipei_date(now);
     let records = store.audit_records_of_subject(&digests).await?;
     let marks: HashMap<String, Withholding> = store
         .withholdings()
@@ -565,7 +610,7 @@ pub async fn produce_report(
         .await?
         .is_some_and(|c| c.size >= last);
     if !covered {
-        crate::audit::checkpoint_if_due(store, keys, audit_policy, stamp.now, true).await?;
+        crate::audit::checkpoint_if_due(store, keys, audit_policy, now, true).await?;
     }
     let checkpoint = store
         .latest_checkpoint()
@@ -579,29 +624,15 @@ pub async fn produce_report(
             export: export(store, e.seq, e.seq).await?,
         });
     }
-    let mut tx = store.begin().await?;
-    let mut ev = base
-        .detail("entries", entries.len())
-        .detail("withheld", withheld)
-        .detail("tree_size", checkpoint.size);
-    ev.subject = Some(SubjectDigest {
-        key_id: row.subject_key_id.clone(),
-        hex: row.subject_digest.clone(),
-    });
-    tx.append_audit(&ev).await?;
-    tx.commit().await?;
-    Ok(Ok(CitizenReport {
-        request_no: row.request_no,
-        produced_on: today,
-        due_on: row.due_on,
+    Ok((
         entries,
         withheld,
-        appendix: ProofAppendix {
+        ProofAppendix {
             checkpoint: checkpoint.note,
             tree_size: checkpoint.size,
             entries: proofs,
         },
-    }))
+    ))
 }
 
 /// Records that the bureau answered the citizen, with the date.

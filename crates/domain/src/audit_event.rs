@@ -131,10 +131,13 @@ pub enum AuditAction {
     CitizenRequestReminded,
     /// §13: a request's deadline passed unanswered; the officer's supervisor was told.
     CitizenRequestEscalated,
+    /// §10: a citizen signed in with their own card on the self-service listener and saw their
+    /// report (or was refused).
+    CitizenSelfServiceReport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 85] = [
+    pub const ALL: [AuditAction; 86] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -220,6 +223,7 @@ impl AuditAction {
         Self::CitizenRequestViewed,
         Self::CitizenRequestReminded,
         Self::CitizenRequestEscalated,
+        Self::CitizenSelfServiceReport,
     ];
 
     pub fn code(self) -> &'static str {
@@ -309,6 +313,7 @@ impl AuditAction {
             Self::CitizenRequestViewed => "citizen_report.request.viewed",
             Self::CitizenRequestReminded => "citizen_report.request.reminded",
             Self::CitizenRequestEscalated => "citizen_report.request.escalated",
+            Self::CitizenSelfServiceReport => "citizen_report.self_service.viewed",
         }
     }
 

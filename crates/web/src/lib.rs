@@ -260,7 +260,7 @@ fn new_operation_id() -> String {
 /// Assigns the operation id and logs method, route, status and latency. Paths never carry
 /// personal data (national IDs travel only in bodies), so logging the path is safe; query
 /// strings are not logged.
-async fn operation_id_and_log(mut req: Request, next: Next) -> Response {
+pub(crate) async fn operation_id_and_log(mut req: Request, next: Next) -> Response {
     let id = new_operation_id();
     req.extensions_mut().insert(OperationId(id.clone()));
     let method = req.method().clone();
@@ -283,7 +283,7 @@ async fn operation_id_and_log(mut req: Request, next: Next) -> Response {
 
 /// Headers that every response carries. No inline scripts or styles are allowed, nothing may
 /// frame the pages, and no page is cached: any page may show personal data.
-async fn security_headers(req: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(

@@ -35,6 +35,10 @@ pub struct DemoArgs {
     /// so the ethics office's alerts can be tried
     #[arg(long)]
     pub restricted_list: Option<PathBuf>,
+    /// 民眾自助查詢位址 / serve the citizen self-service (個資法 §10) on this address too
+    /// (`[citizen_self_service]`; off unless given)
+    #[arg(long)]
+    pub citizen_self_service: Option<SocketAddr>,
 }
 
 /// `--bli-mode`: the two execution modes of issue 8 item 5 (`bli.mode`).
@@ -64,6 +68,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     raw.permission.deputy_administrator = Some("li.guowei".into());
     raw.scim.token_sha256 = Some(DEMO_SCIM_TOKEN_SHA256.into());
     raw.registration.restricted_list = args.restricted_list.clone();
+    if let Some(addr) = args.citizen_self_service {
+        raw.citizen_self_service.enabled = true;
+        raw.citizen_self_service.listen = addr.to_string();
+    }
     // The demo CA and a card per demo person, made once and reused (RSA keys take a moment).
     let trust = querywarden_app::demo_cards::ensure_demo_ca(&args.data, jiff::Timestamp::now())?;
     raw.auth.trust_anchors = Some(trust.anchors);

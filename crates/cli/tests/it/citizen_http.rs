@@ -385,3 +385,132 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         assert!(j["signed_by_certificate"].is_string());
     });
 }
+
+/// A free loopback address for the self-service listener.
+fn free_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+#[test]
+fn the_self_service_listener_serves_only_its_own_routes_and_shows_a_citizen_their_report() {
+    use super::support::spawn_demo_fast_with;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let addr = free_addr();
+    let demo = spawn_demo_fast_with(&data, &["--citizen-self-service", &addr]);
+    let url = demo.url.clone();
+    let ss = format!("http://{addr}");
+    let ca_pem = std::fs::read_to_string(data.join("demo-ca/ca.pem")).unwrap();
+    rt().block_on(async move {
+        let lin = Browser::sign_in(&url, "lin.meiling").await;
+        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+        let reg = register(
+            &lin,
+            &chen,
+            "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
+        )
+        .await;
+        let c = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        // The listener may take a moment after the staff site.
+        let mut page = None;
+        for _ in 0..100 {
+            if let Ok(r) = c.get(format!("{ss}/")).send().await {
+                page = Some(r);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let r = page.expect("the self-service listener answers");
+        assert_eq!(r.status(), 200);
+        // No staff page or API is reachable on this listener.
+        for path in [
+            "/login",
+            "/registrations",
+            "/citizen-requests",
+            "/withholdings",
+            "/api/v1/me",
+            "/api/v1/citizen-requests",
+            "/api/openapi.json",
+            "/demo/card/sign",
+        ] {
+            let r = c.get(format!("{ss}{path}")).send().await.unwrap();
+            assert_eq!(r.status(), 404, "{path} on the self-service listener");
+        }
+        // …and its page is not on the staff listener.
+        assert_eq!(lin.get("/report").await.status(), 404);
+
+        // A challenge, tied to this browser by its cookie.
+        let challenge = async || {
+            let r = c.get(format!("{ss}/")).send().await.unwrap();
+            let flow = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|v| v.strip_prefix("qw_citizen="))
+                .map(|v| v.split(';').next().unwrap().to_string())
+                .unwrap();
+            let page = r.text().await.unwrap();
+            let nonce = page
+                .split("name=\"nonce\" value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string();
+            (flow, nonce)
+        };
+        let ca = DemoCa::from_pem_bundle(&ca_pem).unwrap();
+        let now = jiff::Timestamp::now();
+        let sign = |last4: &str, nonce: &str| {
+            let card = ca.issue_citizen("王大同", last4, now).unwrap();
+            base64::engine::general_purpose::STANDARD
+                .encode(card.sign(nonce.as_bytes(), SignatureFormat::Pkcs7).unwrap())
+        };
+        let post = async |flow: &str, nonce: &str, signature: &str| {
+            c.post(format!("{ss}/report"))
+                .header("cookie", format!("qw_citizen={flow}"))
+                .form(&[
+                    ("national_id", SUBJECT),
+                    ("nonce", nonce),
+                    ("signature", signature),
+                ])
+                .send()
+                .await
+                .unwrap()
+        };
+
+        // The subject's own card: the report, without the ID or a withheld count.
+        let (flow, nonce) = challenge().await;
+        let signature = sign(&SUBJECT[6..], &nonce);
+        let r = post(&flow, &nonce, &signature).await;
+        assert_eq!(r.status(), 200);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("id=\"css-entries\""), "{page}");
+        assert!(page.contains(&format!("registration {reg}")));
+        assert!(!page.contains(SUBJECT));
+        assert!(!page.contains("withheld"));
+        // The same challenge again: spent.
+        let r = post(&flow, &nonce, &signature).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("citizen_report.challenge"));
+        // Another person's card.
+        let (flow, nonce) = challenge().await;
+        let r = post(&flow, &nonce, &sign("1234", &nonce)).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("citizen_report.card_not_subjects"));
+        // Ten attempts an hour from one address; the eleventh is refused before any check.
+        let mut statuses = Vec::new();
+        for _ in 0..8 {
+            let r = post("x", "y", "z").await;
+            statuses.push(r.status().as_u16());
+        }
+        assert_eq!(statuses[..7], [422; 7]);
+        assert_eq!(statuses[7], 429);
+    });
+}

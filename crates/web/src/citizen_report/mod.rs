@@ -6,6 +6,7 @@
 //! refusal; handlers only parse input and render.
 
 pub mod api;
+pub mod self_service;
 mod input;
 mod pages;
 mod routes;
