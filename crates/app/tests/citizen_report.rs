@@ -817,3 +817,88 @@ async fn the_deadline_job_reminds_the_officer_once_and_escalates_once_when_misse
         assert_eq!(n, 1, "{action}");
     }
 }
+
+#[tokio::test]
+async fn self_service_shows_the_subjects_report_and_audits_every_attempt_with_the_address() {
+    use base64::Engine;
+    use querywarden_app::citizen_report::self_service::{
+        SelfServiceInput, SelfServiceLimiter, report,
+    };
+    use querywarden_pki::SignatureFormat;
+    let mut w = World::new().await;
+    let (ca, ctx) = demo_trust();
+    let subject = nid(4_567_890);
+    let reg = w.register("lin.meiling", &subject, at(0)).await;
+    let limiter = SelfServiceLimiter::per_hour(3);
+    let policy = RawAudit::default();
+    let card = ca.issue_citizen("王小明", subject.last4(), t0()).unwrap();
+    let flow = "f".repeat(40);
+    let attempt = async |nonce: String, signature: String| {
+        report(
+            &w.store,
+            &w.keys,
+            Some(&ctx),
+            &policy,
+            &limiter,
+            &SelfServiceInput {
+                national_id: subject.expose_whole().into(),
+                nonce,
+                signature,
+                flow_token: flow.clone(),
+                client_addr: Some("192.0.2.7".into()),
+            },
+            at(1),
+            "ss",
+        )
+        .await
+        .unwrap()
+    };
+    let (nonce, _) = querywarden_app::auth::issue_nonce(&w.store, &ctx, &flow, at(1))
+        .await
+        .unwrap();
+    let sig = base64::engine::general_purpose::STANDARD
+        .encode(card.sign(nonce.as_bytes(), SignatureFormat::Pkcs7).unwrap());
+    let shown = attempt(nonce.clone(), sig.clone()).await.unwrap();
+    assert_eq!(shown.entries.len(), 1);
+    assert_eq!(shown.entries[0].object, format!("registration {reg}"));
+    assert!(serde_json::to_value(&shown).unwrap().get("withheld").is_none());
+    // Replayed: the challenge is spent.
+    let replay = attempt(nonce, sig).await.unwrap_err();
+    assert_eq!(replay.code(), "citizen_report.challenge");
+    // A signature over another challenge than the one presented.
+    let (nonce2, _) = querywarden_app::auth::issue_nonce(&w.store, &ctx, &flow, at(1))
+        .await
+        .unwrap();
+    let wrong = base64::engine::general_purpose::STANDARD
+        .encode(card.sign(b"another text", SignatureFormat::Pkcs7).unwrap());
+    assert_eq!(
+        attempt(nonce2.clone(), wrong).await.unwrap_err().code(),
+        "citizen_report.signature_invalid"
+    );
+    // The fourth attempt within the hour from this address is refused before any check.
+    assert_eq!(
+        attempt(nonce2, String::new()).await.unwrap_err().code(),
+        "citizen_report.rate_limited"
+    );
+    let records = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("citizen_report.self_service.viewed".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 4, "shown and refused alike");
+    let outcomes: Vec<&str> = records.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| o.starts_with("refused:")).count(),
+        3,
+        "{outcomes:?}"
+    );
+    for r in &records {
+        let entry = String::from_utf8_lossy(&r.entry);
+        assert!(entry.contains("192.0.2.7"), "the address is recorded");
+        assert!(!entry.contains(subject.expose_whole()), "never the ID in clear");
+    }
+}
