@@ -84,7 +84,8 @@ impl Refusal {
             Self::Date(e) => e.message_en(),
             Self::RateLimited => "too many attempts; try again later".into(),
             Self::Challenge => {
-                "the signing challenge has expired or was used; reload the page and try again".into()
+                "the signing challenge has expired or was used; reload the page and try again"
+                    .into()
             }
         }
     }

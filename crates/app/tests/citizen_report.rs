@@ -861,7 +861,12 @@ async fn self_service_shows_the_subjects_report_and_audits_every_attempt_with_th
     let shown = attempt(nonce.clone(), sig.clone()).await.unwrap();
     assert_eq!(shown.entries.len(), 1);
     assert_eq!(shown.entries[0].object, format!("registration {reg}"));
-    assert!(serde_json::to_value(&shown).unwrap().get("withheld").is_none());
+    assert!(
+        serde_json::to_value(&shown)
+            .unwrap()
+            .get("withheld")
+            .is_none()
+    );
     // Replayed: the challenge is spent.
     let replay = attempt(nonce, sig).await.unwrap_err();
     assert_eq!(replay.code(), "citizen_report.challenge");
@@ -892,13 +897,19 @@ async fn self_service_shows_the_subjects_report_and_audits_every_attempt_with_th
     assert_eq!(records.len(), 4, "shown and refused alike");
     let outcomes: Vec<&str> = records.iter().map(|r| r.outcome.as_str()).collect();
     assert_eq!(
-        outcomes.iter().filter(|o| o.starts_with("refused:")).count(),
+        outcomes
+            .iter()
+            .filter(|o| o.starts_with("refused:"))
+            .count(),
         3,
         "{outcomes:?}"
     );
     for r in &records {
         let entry = String::from_utf8_lossy(&r.entry);
         assert!(entry.contains("192.0.2.7"), "the address is recorded");
-        assert!(!entry.contains(subject.expose_whole()), "never the ID in clear");
+        assert!(
+            !entry.contains(subject.expose_whole()),
+            "never the ID in clear"
+        );
     }
 }

@@ -503,7 +503,12 @@ fn the_self_service_listener_serves_only_its_own_routes_and_shows_a_citizen_thei
         let (flow, nonce) = challenge().await;
         let r = post(&flow, &nonce, &sign("1234", &nonce)).await;
         assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("citizen_report.card_not_subjects"));
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("citizen_report.card_not_subjects")
+        );
         // Ten attempts an hour from one address; the eleventh is refused before any check.
         let mut statuses = Vec::new();
         for _ in 0..8 {

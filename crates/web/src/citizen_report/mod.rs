@@ -6,10 +6,10 @@
 //! refusal; handlers only parse input and render.
 
 pub mod api;
-pub mod self_service;
 mod input;
 mod pages;
 mod routes;
+pub mod self_service;
 mod view;
 
 pub use routes::routes;
