@@ -800,6 +800,15 @@ async fn the_deadline_job_reminds_the_officer_once_and_escalates_once_when_misse
     got.sort();
     assert_eq!(got, vec![REMINDER.to_string(), ESCALATION.to_string()]);
     assert_eq!(kinds(director.id).await, vec![ESCALATION.to_string()]);
+    // Shown in the notices of the oversight page, where both already look.
+    let shown = querywarden_app::oversight::dashboard::notices(&w.store, &director)
+        .await
+        .unwrap();
+    assert!(
+        shown
+            .iter()
+            .any(|n| n.kind == ESCALATION && n.object == object)
+    );
     for action in [
         "citizen_report.request.reminded",
         "citizen_report.request.escalated",

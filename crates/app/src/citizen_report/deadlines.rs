@@ -15,10 +15,11 @@ use querywarden_storage::Store;
 use crate::AppError;
 use crate::permission::Op;
 
-/// Notice kind of the reminder (the deadline is near).
-pub const REMINDER: &str = "citizen_report.due_soon";
+/// Notice kind of the reminder (the deadline is near). Under `oversight.` so the notice shows
+/// in the inbox of the oversight page, where the officer and the supervisor already look.
+pub const REMINDER: &str = "oversight.citizen_request_due_soon";
 /// Notice kind of the escalation (the deadline passed unanswered).
-pub const ESCALATION: &str = "citizen_report.overdue";
+pub const ESCALATION: &str = "oversight.citizen_request_overdue";
 
 /// Sends the reminders and escalations due today; returns how many notices went out.
 pub async fn remind_and_escalate(

@@ -86,3 +86,5 @@ css-intro = Sign the one-time challenge below with your own MOICA card and type 
 css-challenge = One-time challenge (sign it with your card; valid for two minutes):
 css-submit = Show my record
 css-unavailable = This service is unavailable (no MOICA trust anchors configured).
+ov-notice-citizen-request-due-soon = A citizen access request is due within three working days
+ov-notice-citizen-request-overdue = A citizen access request is past its deadline, unanswered

@@ -86,3 +86,5 @@ css-intro = 請以您本人的自然人憑證簽署下列一次性挑戰碼，�
 css-challenge = 一次性挑戰碼（以自然人憑證簽章，兩分鐘內有效）：
 css-submit = 查看我的紀錄
 css-unavailable = 本服務暫停提供（尚未設定自然人憑證信任錨）。
+ov-notice-citizen-request-due-soon = 當事人查詢申請的決定期限將屆（剩三個工作日內）
+ov-notice-citizen-request-overdue = 當事人查詢申請已逾決定期限未答復
