@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome, SubjectDigest};
 use querywarden_domain::citizen_report::{
-    CitizenReportError, CitizenRequest, EntryKind, StaffShown, Withholding,
+    CitizenReportError, CitizenRequest, EntryKind, IdentityCheck, StaffShown, Withholding,
 };
 use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::{Person, Role};
@@ -27,6 +27,13 @@ use crate::audit::export::export;
 use crate::config::RawAudit;
 use crate::custody;
 use crate::keys::KeyRing;
+
+pub mod deadlines;
+pub mod desk;
+pub mod identity;
+pub mod self_service;
+
+pub use identity::SignedRequest;
 
 /// Why a citizen-report use case was refused. Messages never carry the subject's data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,6 +50,12 @@ pub enum Refusal {
     UnknownRegistration,
     #[error("此查調登記已標記暫不揭露")]
     AlreadyWithheld,
+    #[error("{0}")]
+    Date(querywarden_domain::roc_date::RocDateError),
+    #[error("嘗試次數過多，請稍後再試")]
+    RateLimited,
+    #[error("簽章挑戰已失效或已使用，請重新整理頁面後再試")]
+    Challenge,
 }
 
 impl Refusal {
@@ -54,6 +67,9 @@ impl Refusal {
             Self::UnknownRequest => "citizen_report.unknown_request",
             Self::UnknownRegistration => "citizen_report.unknown_registration",
             Self::AlreadyWithheld => "citizen_report.already_withheld",
+            Self::Date(e) => e.code(),
+            Self::RateLimited => "citizen_report.rate_limited",
+            Self::Challenge => "citizen_report.challenge",
         }
     }
 
@@ -65,6 +81,12 @@ impl Refusal {
             Self::UnknownRequest => "no such request".into(),
             Self::UnknownRegistration => "no such registration".into(),
             Self::AlreadyWithheld => "this registration is already withheld".into(),
+            Self::Date(e) => e.message_en(),
+            Self::RateLimited => "too many attempts; try again later".into(),
+            Self::Challenge => {
+                "the signing challenge has expired or was used; reload the page and try again"
+                    .into()
+            }
         }
     }
 }
@@ -101,6 +123,25 @@ async fn refuse<T>(
     Ok(Err(r))
 }
 
+/// Input the web could not turn into the use case's types (a date that is no date): refused
+/// and audited as a refusal of `action` by `person` in `role`, like every other refusal.
+#[allow(clippy::too_many_arguments)]
+pub async fn refuse_input(
+    store: &Store,
+    person: &Person,
+    role: Role,
+    action: AuditAction,
+    object: (&str, &str),
+    refusal: Refusal,
+    stamp: Stamp<'_>,
+) -> Result<Refusal, AppError> {
+    let base = event(stamp, action, actor(person, role), object.0, object.1);
+    Ok(refuse::<()>(store, base, refusal)
+        .await?
+        .err()
+        .unwrap_or(Refusal::NotAllowed))
+}
+
 fn subject_aad(no: &str) -> String {
     format!("citizen-request-subject:{no}")
 }
@@ -113,12 +154,17 @@ pub struct RequestInput {
     pub identity_check: Option<String>,
     pub asked: String,
     pub received: RocDate,
+    /// With `moica_signed`: the request text and the citizen's card signature over it.
+    pub signed: Option<SignedRequest>,
 }
 
 /// Records a request (role: 個人資料保護聯絡窗口). Returns its number, e.g. `115-000001`.
+/// `auth` holds the trust anchors a MOICA-signed request is verified against.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_request(
     store: &Store,
     keys: &KeyRing,
+    auth: Option<&crate::auth::AuthContext>,
     cal: &HolidayCalendar,
     contact: &Person,
     input: &RequestInput,
@@ -150,6 +196,16 @@ pub async fn record_request(
         Ok(r) => r,
         Err(e) => return refuse(store, base, e.into()).await,
     };
+    // §10: a signed request proves identity only if it verifies and the card is the subject's.
+    let signer = match request.identity {
+        IdentityCheck::MoicaSigned => {
+            match identity::verify(auth, input.signed.as_ref(), &id, stamp.now) {
+                Ok(fp) => Some(fp),
+                Err(e) => return refuse(store, base, e.into()).await,
+            }
+        }
+        IdentityCheck::InPersonIdCard => None,
+    };
     let today = taipei_date(stamp.now);
     let mut tx = store.begin().await?;
     let seq = tx.next_number("citizen_request", today.roc_year()).await?;
@@ -169,13 +225,18 @@ pub async fn record_request(
         identity_check: request.identity.code().to_string(),
         asked: request.asked.clone(),
         due_on: request.deadline.due,
+        signer_sha256: signer.clone(),
     })
     .await?;
-    let ev = base
+    let mut ev = base
         .on("citizen_request", no.clone())
         .detail("identity_check", request.identity.code())
         .detail("received_on", request.received.civil().to_string())
         .detail("due_on", request.deadline.due.civil().to_string());
+    if let Some(fp) = &signer {
+        // The certificate's fingerprint identifies the card, not the person's data.
+        ev = ev.detail("signer_certificate", &fp[..16]);
+    }
     tx.append_audit(&ev).await?;
     tx.commit().await?;
     Ok(Ok(no))
@@ -371,7 +432,12 @@ pub struct CitizenReport {
     pub produced_on: RocDate,
     pub due_on: RocDate,
     pub entries: Vec<ReportEntry>,
-    /// How many entries §10 withholding left out today (the citizen is not told which).
+    /// How many entries §10 withholding left out today: for the contact officer only, never
+    /// serialised into what the citizen receives. Telling the citizen "n entries are withheld"
+    /// would tell a person under a child-protection or domestic-violence inquiry that one is
+    /// running, which is exactly what the §10 exception protects (see
+    /// docs/citizen-report.md, "Withheld entries").
+    #[serde(skip)]
     pub withheld: usize,
     pub appendix: ProofAppendix,
 }
@@ -411,12 +477,46 @@ pub async fn produce_report(
         serde_json::from_slice(&bytes).map_err(|_| AppError::from(custody::CustodyError::Open))?;
     let id = NationalId::parse(v.get("id").and_then(|x| x.as_str()).unwrap_or_default())
         .map_err(|_| AppError::from(custody::CustodyError::Open))?;
+    let today = taipei_date(stamp.now);
+    let (entries, withheld, appendix) =
+        gather(store, keys, audit_policy, &id, staff_shown, stamp.now).await?;
+    let mut tx = store.begin().await?;
+    let mut ev = base
+        .detail("entries", entries.len())
+        .detail("withheld", withheld)
+        .detail("tree_size", appendix.tree_size);
+    ev.subject = Some(SubjectDigest {
+        key_id: row.subject_key_id.clone(),
+        hex: row.subject_digest.clone(),
+    });
+    tx.append_audit(&ev).await?;
+    tx.commit().await?;
+    Ok(Ok(CitizenReport {
+        request_no: row.request_no,
+        produced_on: today,
+        due_on: row.due_on,
+        entries,
+        withheld,
+        appendix,
+    }))
+}
+
+/// What a report lists about `id` today: the entries, how many §10 withholding left out, and
+/// the proof appendix (a checkpoint is written first if the newest does not cover every entry).
+pub(crate) async fn gather(
+    store: &Store,
+    keys: &KeyRing,
+    audit_policy: &RawAudit,
+    id: &NationalId,
+    staff_shown: StaffShown,
+    now: Timestamp,
+) -> Result<(Vec<ReportEntry>, usize, ProofAppendix), AppError> {
     let digests: Vec<String> = keys
-        .subject_digests_all(&id)
+        .subject_digests_all(id)
         .into_iter()
         .map(|d| d.hex)
         .collect();
-    let today = taipei_date(stamp.now);
+    let today = taipei_date(now);
     let records = store.audit_records_of_subject(&digests).await?;
     let marks: HashMap<String, Withholding> = store
         .withholdings()
@@ -511,7 +611,7 @@ pub async fn produce_report(
         .await?
         .is_some_and(|c| c.size >= last);
     if !covered {
-        crate::audit::checkpoint_if_due(store, keys, audit_policy, stamp.now, true).await?;
+        crate::audit::checkpoint_if_due(store, keys, audit_policy, now, true).await?;
     }
     let checkpoint = store
         .latest_checkpoint()
@@ -525,29 +625,15 @@ pub async fn produce_report(
             export: export(store, e.seq, e.seq).await?,
         });
     }
-    let mut tx = store.begin().await?;
-    let mut ev = base
-        .detail("entries", entries.len())
-        .detail("withheld", withheld)
-        .detail("tree_size", checkpoint.size);
-    ev.subject = Some(SubjectDigest {
-        key_id: row.subject_key_id.clone(),
-        hex: row.subject_digest.clone(),
-    });
-    tx.append_audit(&ev).await?;
-    tx.commit().await?;
-    Ok(Ok(CitizenReport {
-        request_no: row.request_no,
-        produced_on: today,
-        due_on: row.due_on,
+    Ok((
         entries,
         withheld,
-        appendix: ProofAppendix {
+        ProofAppendix {
             checkpoint: checkpoint.note,
             tree_size: checkpoint.size,
             entries: proofs,
         },
-    }))
+    ))
 }
 
 /// Records that the bureau answered the citizen, with the date.

@@ -608,6 +608,77 @@ impl RawOversight {
     }
 }
 
+/// `[citizen_report]` (個人資料保護法 §10): how a citizen's access report shows staff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCitizenReport {
+    /// Show the officers' names next to their unit; by default only the unit is shown, so the
+    /// citizen learns which office acted without individual officers being exposed.
+    pub show_staff_names: bool,
+}
+
+impl RawCitizenReport {
+    pub fn staff_shown(&self) -> querywarden_domain::citizen_report::StaffShown {
+        use querywarden_domain::citizen_report::StaffShown;
+        if self.show_staff_names {
+            StaffShown::NameAndUnit
+        } else {
+            StaffShown::UnitOnly
+        }
+    }
+}
+
+/// `[citizen_self_service]` (個人資料保護法 §10): citizens see their own report after signing
+/// in with their own MOICA card, on a listener of its own that serves nothing else. Off by
+/// default; see docs/citizen-self-service.md for the trade-offs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCitizenSelfService {
+    pub enabled: bool,
+    /// Its own address (never the staff listener's).
+    pub listen: String,
+    /// Attempts (shown or refused) per client address and hour.
+    pub max_attempts_per_hour: u32,
+}
+
+impl Default for RawCitizenSelfService {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            listen: "127.0.0.1:8444".into(),
+            max_attempts_per_hour: 10,
+        }
+    }
+}
+
+impl RawCitizenSelfService {
+    /// The listener's address when enabled; a bad address or limit stops start-up.
+    pub fn address(&self, staff: SocketAddr) -> Result<Option<SocketAddr>, ConfigError> {
+        if !self.enabled {
+            return Ok(None);
+        }
+        let addr: SocketAddr = self.listen.parse().map_err(|_| {
+            ConfigError::invalid(
+                "citizen_self_service.listen",
+                "須為 IP:埠，例如 0.0.0.0:8444",
+            )
+        })?;
+        if addr == staff && addr.port() != 0 {
+            return Err(ConfigError::invalid(
+                "citizen_self_service.listen",
+                "須與員工網站（server.listen）不同的位址",
+            ));
+        }
+        if !(1..=1000).contains(&self.max_attempts_per_hour) {
+            return Err(ConfigError::invalid(
+                "citizen_self_service.max_attempts_per_hour",
+                "須介於 1 與 1000 之間",
+            ));
+        }
+        Ok(Some(addr))
+    }
+}
+
 /// The file as written, before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -628,6 +699,8 @@ pub struct RawConfig {
     pub unannounced_audits: RawUnannouncedAudits,
     pub oversight: RawOversight,
     pub limits: RawLimits,
+    pub citizen_report: RawCitizenReport,
+    pub citizen_self_service: RawCitizenSelfService,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -672,6 +745,11 @@ pub struct Config {
     pub max_read_connections: u32,
     /// `[limits]`.
     pub limits: RawLimits,
+    /// `[citizen_report]`.
+    pub citizen_report: RawCitizenReport,
+    /// `[citizen_self_service]`: its listener's address when enabled.
+    pub citizen_self_service: Option<SocketAddr>,
+    pub citizen_self_service_attempts_per_hour: u32,
 }
 
 /// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
@@ -1197,6 +1275,9 @@ impl RawConfig {
             oversight,
             max_read_connections: self.storage.max_read_connections,
             limits: self.limits,
+            citizen_report: self.citizen_report,
+            citizen_self_service: self.citizen_self_service.address(listen)?,
+            citizen_self_service_attempts_per_hour: self.citizen_self_service.max_attempts_per_hour,
         })
     }
 }

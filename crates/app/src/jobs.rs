@@ -91,7 +91,23 @@ pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Ve
                 .await
                 .map_err(|e| e.to_string()),
         ),
+        (
+            // 個人資料保護法 §13 I: citizens' requests near or past their deadline.
+            "citizen_request_deadlines",
+            citizen_request_deadlines(store, &op)
+                .await
+                .map_err(|e| e.to_string()),
+        ),
     ]
+}
+
+/// 個人資料保護法 §13 I: reminders and escalations of citizens' access requests.
+async fn citizen_request_deadlines(
+    store: &querywarden_storage::Store,
+    op: &Op,
+) -> Result<usize, crate::AppError> {
+    let calendar = crate::oversight::reconciliation::calendar()?;
+    crate::citizen_report::deadlines::remind_and_escalate(store, &calendar, op).await
 }
 
 /// §8 ¶2: reminders and escalations of corrective reports.
@@ -118,7 +134,7 @@ mod tests {
         app.seed_demo().await.unwrap();
         let now = Timestamp::now();
         let outcomes = run_due(&app, &PermissionPolicy::default(), now).await;
-        assert_eq!(outcomes.len(), 9);
+        assert_eq!(outcomes.len(), 10);
         // 行政程序法 §48: from October the demo's one administrator is told, once, that next
         // year's official calendar is missing.
         let calendar_due = crate::calendar::missing_next_year(

@@ -324,6 +324,7 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
     let no = citizen_report::record_request(
         &w.store,
         &w.keys,
+        None,
         &w.cal,
         &contact,
         &RequestInput {
@@ -331,6 +332,7 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
             identity_check: Some("in_person_id_card".into()),
             asked: "本人勞保資料被查詢之紀錄".into(),
             received: roc(2026, 3, 3),
+            signed: None,
         },
         stamp(at(24)),
     )
@@ -376,6 +378,13 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
     assert_eq!(
         report.withheld, 2,
         "the withheld registration and its print"
+    );
+    // §10: what the citizen receives does not say that anything was withheld.
+    let sent = serde_json::to_value(&report).unwrap();
+    assert!(sent.get("withheld").is_none(), "{sent}");
+    assert!(
+        !sent.to_string().contains(&withheld),
+        "the withheld number is not in it"
     );
     assert!(
         report.entries.iter().all(|e| e.staff.is_none()),
@@ -468,6 +477,7 @@ async fn bad_requests_and_a_second_extension_are_refused_audited_and_change_noth
         identity_check: check.map(str::to_string),
         asked: "查詢紀錄".into(),
         received: roc(2026, 3, 4),
+        signed: None,
     };
     let good = nid(1_111_111);
     let cases = [
@@ -481,18 +491,26 @@ async fn bad_requests_and_a_second_extension_are_refused_audited_and_change_noth
         ),
     ];
     for (i, want) in cases {
-        let r =
-            citizen_report::record_request(&w.store, &w.keys, &w.cal, &contact, &i, stamp(t0()))
-                .await
-                .unwrap();
+        let r = citizen_report::record_request(
+            &w.store,
+            &w.keys,
+            None,
+            &w.cal,
+            &contact,
+            &i,
+            stamp(t0()),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.unwrap_err().code(), want);
     }
     let not_contact = citizen_report::record_request(
         &w.store,
         &w.keys,
+        None,
         &w.cal,
         w.p("lin.meiling"),
-        &input(good.expose_whole(), Some("moica_signed")),
+        &input(good.expose_whole(), Some("in_person_id_card")),
         stamp(t0()),
     )
     .await
@@ -506,9 +524,10 @@ async fn bad_requests_and_a_second_extension_are_refused_audited_and_change_noth
     let no = citizen_report::record_request(
         &w.store,
         &w.keys,
+        None,
         &w.cal,
         &contact,
-        &input(good.expose_whole(), Some("moica_signed")),
+        &input(good.expose_whole(), Some("in_person_id_card")),
         stamp(t0()),
     )
     .await
@@ -558,4 +577,348 @@ async fn bad_requests_and_a_second_extension_are_refused_audited_and_change_noth
         all.iter()
             .all(|r| !String::from_utf8_lossy(&r.entry).contains(good.expose_whole()))
     );
+}
+
+/// Trust material of a demo CA, as a deployment's MOICA anchors and CRL would be.
+fn demo_trust() -> (
+    querywarden_pki::demo_ca::DemoCa,
+    querywarden_app::auth::AuthContext,
+) {
+    use querywarden_pki::{RevocationList, TrustAnchors};
+    let ca = querywarden_pki::demo_ca::DemoCa::generate(t0()).unwrap();
+    let anchors = TrustAnchors::from_pem_bundle(ca.anchors_pem().as_bytes()).unwrap();
+    let crl = RevocationList::from_der_or_pem(&ca.crl(&[], t0()).unwrap()).unwrap();
+    let config = querywarden_app::config::RawConfig::default()
+        .validate()
+        .unwrap();
+    let ctx = querywarden_app::auth::AuthContext::new(&config, anchors, vec![crl]).unwrap();
+    (ca, ctx)
+}
+
+#[tokio::test]
+async fn a_request_signed_with_the_subjects_own_card_is_accepted_and_any_other_is_refused() {
+    use base64::Engine;
+    use querywarden_pki::SignatureFormat;
+    let w = World::new().await;
+    let (ca, ctx) = demo_trust();
+    let contact = w.p("zhang.shuhui").clone();
+    let subject = nid(2_345_678);
+    let own = ca.issue_citizen("王小明", subject.last4(), t0()).unwrap();
+    let someone_else = ca.issue_citizen("李大同", "0001", t0()).unwrap();
+    let text = "本人王小明請求查詢本人勞保資料被查調之紀錄。";
+    let sign = |card: &querywarden_pki::demo_ca::DemoCard, what: &str| {
+        base64::engine::general_purpose::STANDARD
+            .encode(card.sign(what.as_bytes(), SignatureFormat::Pkcs7).unwrap())
+    };
+    let input = |signed: Option<citizen_report::SignedRequest>| RequestInput {
+        national_id: subject.expose_whole().into(),
+        identity_check: Some("moica_signed".into()),
+        asked: "查詢紀錄".into(),
+        received: roc(2026, 3, 2),
+        signed,
+    };
+    let signed = |text: &str, signature: String| {
+        Some(citizen_report::SignedRequest {
+            text: text.into(),
+            signature,
+        })
+    };
+    let mut tampered = base64::engine::general_purpose::STANDARD
+        .decode(sign(&own, text))
+        .unwrap();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0x01;
+    let cases = [
+        (input(None), "citizen_report.signature_missing"),
+        (
+            input(signed(text, sign(&someone_else, text))),
+            "citizen_report.card_not_subjects",
+        ),
+        (
+            // Signed text altered after signing.
+            input(signed(&text.replace("王小明", "王大明"), sign(&own, text))),
+            "citizen_report.signature_invalid",
+        ),
+        (
+            input(signed(
+                text,
+                base64::engine::general_purpose::STANDARD.encode(&tampered),
+            )),
+            "citizen_report.signature_invalid",
+        ),
+        (
+            input(signed(text, "not base64 at all!".into())),
+            "citizen_report.signature_invalid",
+        ),
+    ];
+    for (i, want) in cases {
+        let r = citizen_report::record_request(
+            &w.store,
+            &w.keys,
+            Some(&ctx),
+            &w.cal,
+            &contact,
+            &i,
+            stamp(t0()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.unwrap_err().code(), want);
+    }
+    // Without trust anchors a signature cannot be checked, so it is not taken on trust.
+    let unverifiable = citizen_report::record_request(
+        &w.store,
+        &w.keys,
+        None,
+        &w.cal,
+        &contact,
+        &input(signed(text, sign(&own, text))),
+        stamp(t0()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        unverifiable.unwrap_err().code(),
+        "citizen_report.signature_invalid"
+    );
+    assert_eq!(w.refused("citizen_report.request.recorded").await.len(), 6);
+    assert!(w.store.citizen_requests().await.unwrap().is_empty());
+
+    let no = citizen_report::record_request(
+        &w.store,
+        &w.keys,
+        Some(&ctx),
+        &w.cal,
+        &contact,
+        &input(signed(text, sign(&own, text))),
+        stamp(t0()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let row = w.store.citizen_request(&no).await.unwrap().unwrap();
+    assert_eq!(row.identity_check, "moica_signed");
+    assert_eq!(
+        row.signer_sha256.as_deref(),
+        Some(own.citizen().unwrap().fingerprint_sha256.as_str())
+    );
+}
+
+#[tokio::test]
+async fn the_deadline_job_reminds_the_officer_once_and_escalates_once_when_missed() {
+    use querywarden_app::citizen_report::deadlines::{ESCALATION, REMINDER, remind_and_escalate};
+    use querywarden_app::permission::Op;
+    let w = World::new().await;
+    let contact = w.p("zhang.shuhui").clone();
+    let no = citizen_report::record_request(
+        &w.store,
+        &w.keys,
+        None,
+        &w.cal,
+        &contact,
+        &RequestInput {
+            national_id: nid(3_456_789).expose_whole().into(),
+            identity_check: Some("in_person_id_card".into()),
+            asked: "查詢紀錄".into(),
+            // Wednesday 3/4 + 15 = Thursday 3/19.
+            received: roc(2026, 3, 4),
+            signed: None,
+        },
+        stamp(t0()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // 10:00 Asia/Taipei on the given day.
+    let on = |m: i8, d: i8| {
+        Op::new(
+            format!("2026-{m:02}-{d:02}T02:00:00Z").parse().unwrap(),
+            "job",
+        )
+    };
+    let director = w
+        .store
+        .persons()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.account.as_str() == "zhou.wenhua")
+        .unwrap();
+    let object = format!("citizen_request:{no}");
+    let kinds = async |id| {
+        w.store
+            .notices_of(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.object == object)
+            .map(|n| n.kind)
+            .collect::<Vec<_>>()
+    };
+    // Friday 3/13: four working days left (3/16–3/19), nothing yet.
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 13))
+            .await
+            .unwrap(),
+        0
+    );
+    // Monday 3/16: three left, the officer is reminded — once.
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 16))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 17))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(kinds(contact.id).await, vec![REMINDER.to_string()]);
+    // The last day itself is not late.
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 19))
+            .await
+            .unwrap(),
+        0
+    );
+    // Friday 3/20, unanswered: the officer, who heads 秘書室 herself, and the director.
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 20))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        remind_and_escalate(&w.store, &w.cal, &on(3, 23))
+            .await
+            .unwrap(),
+        0
+    );
+    let mut got = kinds(contact.id).await;
+    got.sort();
+    assert_eq!(got, vec![REMINDER.to_string(), ESCALATION.to_string()]);
+    assert_eq!(kinds(director.id).await, vec![ESCALATION.to_string()]);
+    // Shown in the notices of the oversight page, where both already look.
+    let shown = querywarden_app::oversight::dashboard::notices(&w.store, &director)
+        .await
+        .unwrap();
+    assert!(
+        shown
+            .iter()
+            .any(|n| n.kind == ESCALATION && n.object == object)
+    );
+    for action in [
+        "citizen_report.request.reminded",
+        "citizen_report.request.escalated",
+    ] {
+        let n = w
+            .store
+            .audit_search(&AuditFilter {
+                action: Some(action.into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(n, 1, "{action}");
+    }
+}
+
+#[tokio::test]
+async fn self_service_shows_the_subjects_report_and_audits_every_attempt_with_the_address() {
+    use base64::Engine;
+    use querywarden_app::citizen_report::self_service::{
+        SelfServiceInput, SelfServiceLimiter, report,
+    };
+    use querywarden_pki::SignatureFormat;
+    let mut w = World::new().await;
+    let (ca, ctx) = demo_trust();
+    let subject = nid(4_567_890);
+    let reg = w.register("lin.meiling", &subject, at(0)).await;
+    let limiter = SelfServiceLimiter::per_hour(3);
+    let policy = RawAudit::default();
+    let card = ca.issue_citizen("王小明", subject.last4(), t0()).unwrap();
+    let flow = "f".repeat(40);
+    let attempt = async |nonce: String, signature: String| {
+        report(
+            &w.store,
+            &w.keys,
+            Some(&ctx),
+            &policy,
+            &limiter,
+            &SelfServiceInput {
+                national_id: subject.expose_whole().into(),
+                nonce,
+                signature,
+                flow_token: flow.clone(),
+                client_addr: Some("192.0.2.7".into()),
+            },
+            at(1),
+            "ss",
+        )
+        .await
+        .unwrap()
+    };
+    let (nonce, _) = querywarden_app::auth::issue_nonce(&w.store, &ctx, &flow, at(1))
+        .await
+        .unwrap();
+    let sig = base64::engine::general_purpose::STANDARD
+        .encode(card.sign(nonce.as_bytes(), SignatureFormat::Pkcs7).unwrap());
+    let shown = attempt(nonce.clone(), sig.clone()).await.unwrap();
+    assert_eq!(shown.entries.len(), 1);
+    assert_eq!(shown.entries[0].object, format!("registration {reg}"));
+    assert!(
+        serde_json::to_value(&shown)
+            .unwrap()
+            .get("withheld")
+            .is_none()
+    );
+    // Replayed: the challenge is spent.
+    let replay = attempt(nonce, sig).await.unwrap_err();
+    assert_eq!(replay.code(), "citizen_report.challenge");
+    // A signature over another challenge than the one presented.
+    let (nonce2, _) = querywarden_app::auth::issue_nonce(&w.store, &ctx, &flow, at(1))
+        .await
+        .unwrap();
+    let wrong = base64::engine::general_purpose::STANDARD
+        .encode(card.sign(b"another text", SignatureFormat::Pkcs7).unwrap());
+    assert_eq!(
+        attempt(nonce2.clone(), wrong).await.unwrap_err().code(),
+        "citizen_report.signature_invalid"
+    );
+    // The fourth attempt within the hour from this address is refused before any check.
+    assert_eq!(
+        attempt(nonce2, String::new()).await.unwrap_err().code(),
+        "citizen_report.rate_limited"
+    );
+    let records = w
+        .store
+        .audit_search(&AuditFilter {
+            action: Some("citizen_report.self_service.viewed".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 4, "shown and refused alike");
+    let outcomes: Vec<&str> = records.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| o.starts_with("refused:"))
+            .count(),
+        3,
+        "{outcomes:?}"
+    );
+    for r in &records {
+        let entry = String::from_utf8_lossy(&r.entry);
+        assert!(entry.contains("192.0.2.7"), "the address is recorded");
+        assert!(
+            !entry.contains(subject.expose_whole()),
+            "never the ID in clear"
+        );
+    }
 }

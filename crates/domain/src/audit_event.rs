@@ -149,10 +149,19 @@ pub enum AuditAction {
     /// §8 ¶2, §9: a violation case was read (it names a staff member and the rule broken),
     /// or reading it was refused.
     ViolationViewed,
+    /// 個人資料保護法 §10, §13: the contact officer read the list of requests or one request.
+    CitizenRequestViewed,
+    /// §13: the contact officer was reminded that a request's deadline is near.
+    CitizenRequestReminded,
+    /// §13: a request's deadline passed unanswered; the officer's supervisor was told.
+    CitizenRequestEscalated,
+    /// §10: a citizen signed in with their own card on the self-service listener and saw their
+    /// report (or was refused).
+    CitizenSelfServiceReport,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 92] = [
+    pub const ALL: [AuditAction; 96] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -245,6 +254,10 @@ impl AuditAction {
         Self::RequestSubjectClosed,
         Self::CalendarImported,
         Self::ViolationViewed,
+        Self::CitizenRequestViewed,
+        Self::CitizenRequestReminded,
+        Self::CitizenRequestEscalated,
+        Self::CitizenSelfServiceReport,
     ];
 
     pub fn code(self) -> &'static str {
@@ -341,6 +354,10 @@ impl AuditAction {
             Self::RequestSubjectClosed => "query.request.subject_closed",
             Self::CalendarImported => "admin.calendar.imported",
             Self::ViolationViewed => "oversight.violation.viewed",
+            Self::CitizenRequestViewed => "citizen_report.request.viewed",
+            Self::CitizenRequestReminded => "citizen_report.request.reminded",
+            Self::CitizenRequestEscalated => "citizen_report.request.escalated",
+            Self::CitizenSelfServiceReport => "citizen_report.self_service.viewed",
         }
     }
 

@@ -12,7 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::audit_event::AuditAction;
-use crate::deadline::{HolidayCalendar, period_end};
+use crate::deadline::{HolidayCalendar, add_working_days, period_end};
 use crate::roc_date::RocDate;
 
 /// 個人資料保護法 §13 I: the agency decides within fifteen days.
@@ -43,6 +43,12 @@ pub enum CitizenReportError {
     WithholdingDateNotFuture,
     #[error("此申請已答復")]
     AlreadyAnswered,
+    #[error("以自然人憑證簽章之申請，須附申請書原文及其簽章（PKCS#7）")]
+    SignatureMissing,
+    #[error("申請書簽章驗證失敗，無法確認申請人身分")]
+    SignatureInvalid,
+    #[error("簽章之自然人憑證非當事人本人所有")]
+    CardNotSubjects,
 }
 
 impl CitizenReportError {
@@ -58,6 +64,9 @@ impl CitizenReportError {
             Self::WithholdingWithoutDate => "citizen_report.withholding_without_date",
             Self::WithholdingDateNotFuture => "citizen_report.withholding_date_not_future",
             Self::AlreadyAnswered => "citizen_report.already_answered",
+            Self::SignatureMissing => "citizen_report.signature_missing",
+            Self::SignatureInvalid => "citizen_report.signature_invalid",
+            Self::CardNotSubjects => "citizen_report.card_not_subjects",
         }
     }
 
@@ -73,6 +82,9 @@ impl CitizenReportError {
             Self::WithholdingWithoutDate => "withholding an entry needs the date it is disclosed",
             Self::WithholdingDateNotFuture => "the disclosure date must be after today",
             Self::AlreadyAnswered => "this request has already been answered",
+            Self::SignatureMissing => "a request signed with a MOICA certificate needs the signed text and its PKCS#7 signature",
+            Self::SignatureInvalid => "the request's signature does not verify, so the requester's identity is not established",
+            Self::CardNotSubjects => "the signing certificate is not the data subject's own",
         }
         .into()
     }
@@ -217,6 +229,86 @@ impl Deadline {
     pub fn overdue(&self, today: RocDate) -> bool {
         today > self.due
     }
+}
+
+/// §10: a request signed with a MOICA card proves the requester is the subject only if the
+/// card is the subject's own. The card carries the last four digits of the national ID
+/// (MOICA's Subject Directory Attributes), so those must equal the subject's; a card that
+/// states none cannot prove anything and is refused the same way.
+pub fn card_is_subjects(
+    subject: &crate::NationalId,
+    card_last4: Option<&str>,
+) -> Result<(), CitizenReportError> {
+    match card_last4 {
+        Some(l4) if l4 == subject.last4() => Ok(()),
+        _ => Err(CitizenReportError::CardNotSubjects),
+    }
+}
+
+/// Working days left before the §13 deadline: the working days after `today` up to and
+/// including `due` (0 on the last day itself); once past it, minus the working days since.
+pub fn working_days_left(today: RocDate, due: RocDate, cal: &HolidayCalendar) -> i32 {
+    let count = |from: jiff::civil::Date, to: jiff::civil::Date| {
+        let mut n = 0;
+        let mut d = from;
+        while d < to {
+            let next = add_working_days(d, 1, cal);
+            if next == d || next > to {
+                break;
+            }
+            n += 1;
+            d = next;
+        }
+        n
+    };
+    if today <= due {
+        count(today.civil(), due.civil())
+    } else {
+        -count(due.civil(), today.civil())
+    }
+}
+
+/// Working days before the §13 deadline when the contact officer is reminded.
+pub const REMINDER_WORKING_DAYS_BEFORE: i32 = 3;
+
+/// Which deadline notice an open request is due today.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum DeadlineNotice {
+    /// To the contact officer: the deadline is at most three working days away.
+    Reminder,
+    /// To the officer and their unit's supervisor: the deadline passed unanswered.
+    Escalation,
+}
+
+/// What the scheduler knows of a request to decide on a notice.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub struct DeadlineFacts {
+    pub due: RocDate,
+    pub answered: bool,
+    pub reminded: bool,
+    pub escalated: bool,
+}
+
+/// §13 I: a reminder from three working days before the deadline, an escalation from the
+/// day after it, each once; nothing once the citizen is answered. An extension moves the
+/// deadline, so a request reminded before its extension is reminded again before the new
+/// one only if the caller clears `reminded` (the extension does).
+pub fn notice_due(
+    f: DeadlineFacts,
+    today: RocDate,
+    cal: &HolidayCalendar,
+) -> Option<DeadlineNotice> {
+    if f.answered {
+        return None;
+    }
+    if today > f.due {
+        return (!f.escalated).then_some(DeadlineNotice::Escalation);
+    }
+    if f.reminded {
+        return None;
+    }
+    (working_days_left(today, f.due, cal) <= REMINDER_WORKING_DAYS_BEFORE)
+        .then_some(DeadlineNotice::Reminder)
 }
 
 /// §10 exception (e.g. a child-protection or domestic-violence case where telling the subject

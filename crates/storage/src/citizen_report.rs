@@ -27,6 +27,8 @@ pub struct NewCitizenRequest {
     pub identity_check: String,
     pub asked: String,
     pub due_on: RocDate,
+    /// §10: SHA-256 of the citizen's own certificate that signed the request, if signed.
+    pub signer_sha256: Option<String>,
 }
 
 /// A request as stored (the sealed subject is read separately when needed).
@@ -44,6 +46,10 @@ pub struct CitizenRequestRow {
     pub extension_reason: Option<String>,
     pub previous_due_on: Option<RocDate>,
     pub answered_on: Option<RocDate>,
+    /// §13: when the deadline reminder and the escalation went out (each once).
+    pub reminded_on: Option<RocDate>,
+    pub escalated_on: Option<RocDate>,
+    pub signer_sha256: Option<String>,
 }
 
 /// A §10 withholding mark, with the registration's number.
@@ -69,7 +75,8 @@ fn roc(s: &str) -> Result<RocDate, StorageError> {
 }
 
 const REQUEST_COLUMNS: &str = "id, request_no, received_on, recorded_by, subject_hmac, \
-     hmac_key_id, identity_check, asked, due_on, extension_reason, previous_due_on, answered_on";
+     hmac_key_id, identity_check, asked, due_on, extension_reason, previous_due_on, answered_on, reminded_on, escalated_on, \
+     signer_sha256";
 
 fn request_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CitizenRequestRow, StorageError> {
     let opt_date = |col: &str| -> Result<Option<RocDate>, StorageError> {
@@ -89,6 +96,9 @@ fn request_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CitizenRequestRow, St
         extension_reason: r.try_get("extension_reason").map_err(classify)?,
         previous_due_on: opt_date("previous_due_on")?,
         answered_on: opt_date("answered_on")?,
+        reminded_on: opt_date("reminded_on")?,
+        escalated_on: opt_date("escalated_on")?,
+        signer_sha256: r.try_get("signer_sha256").map_err(classify)?,
     })
 }
 
@@ -114,8 +124,8 @@ impl WriteTx {
         let row = sqlx::query(
             "INSERT INTO citizen_requests (request_no, received_on, created_at, recorded_by, \
              subject_hmac, hmac_key_id, subject_sealed, subject_nonce, wrapped_key, wrap_nonce, \
-             master_key_id, identity_check, asked, due_on) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             master_key_id, identity_check, asked, due_on, signer_sha256) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&r.request_no)
         .bind(iso(r.received_on))
@@ -131,6 +141,7 @@ impl WriteTx {
         .bind(&r.identity_check)
         .bind(&r.asked)
         .bind(iso(r.due_on))
+        .bind(&r.signer_sha256)
         .fetch_one(&mut *self.tx)
         .await
         .map_err(|e| self.noted(classify(e)))?;
@@ -161,8 +172,8 @@ impl WriteTx {
         reason: &str,
     ) -> Result<bool, StorageError> {
         let done = sqlx::query(
-            "UPDATE citizen_requests SET due_on = ?, previous_due_on = ?, extension_reason = ? \
-             WHERE id = ? AND extension_reason IS NULL",
+            "UPDATE citizen_requests SET due_on = ?, previous_due_on = ?, extension_reason = ?, \
+             reminded_on = NULL WHERE id = ? AND extension_reason IS NULL",
         )
         .bind(iso(due_on))
         .bind(iso(previous_due_on))
@@ -191,6 +202,27 @@ impl WriteTx {
         .await
         .map_err(|e| self.noted(classify(e)))?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// §13: records that the deadline reminder (or the escalation) went out today.
+    pub async fn mark_citizen_request_notice(
+        &mut self,
+        id: i64,
+        escalated: bool,
+        on: RocDate,
+    ) -> Result<(), StorageError> {
+        let sql = if escalated {
+            "UPDATE citizen_requests SET escalated_on = ? WHERE id = ?"
+        } else {
+            "UPDATE citizen_requests SET reminded_on = ? WHERE id = ?"
+        };
+        sqlx::query(sql)
+            .bind(iso(on))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
     }
 
     pub async fn insert_withholding(
@@ -242,6 +274,17 @@ impl Store {
         .await
         .map_err(classify)?;
         row.as_ref().map(request_from_row).transpose()
+    }
+
+    /// Every request, newest first (the contact officer's list).
+    pub async fn citizen_requests(&self) -> Result<Vec<CitizenRequestRow>, StorageError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM citizen_requests ORDER BY id DESC"
+        ))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(request_from_row).collect()
     }
 
     /// The request's subject, sealed (opened by the custody layer).

@@ -371,6 +371,13 @@ pub fn openapi_document() -> Value {
                 "responses": { "200": { "description": "signed note", "content": { "text/plain": {} } },
                     "404": { "description": "none yet" } } }),
             "/api/v1/catalogue/changes" => crate::catalogue_admin::openapi_operation(),
+            p if p.starts_with("/api/v1/citizen-requests")
+                || p == "/api/v1/withholdings"
+                || p.ends_with("/withholding") =>
+            {
+                crate::citizen_report::api::openapi_operation(method, p)
+                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
+            }
             p if p.starts_with("/api/v1/permissions/") => {
                 crate::permission_api::openapi_operation(method, p)
             }

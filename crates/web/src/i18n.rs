@@ -41,7 +41,7 @@ impl Locale {
     }
 
     /// The locale's message files: one per area, so that areas can grow independently.
-    fn sources(self) -> [&'static str; 7] {
+    fn sources(self) -> [&'static str; 8] {
         match self {
             Self::ZhTw => [
                 include_str!("../locales/zh-TW/main.ftl"),
@@ -51,6 +51,7 @@ impl Locale {
                 include_str!("../locales/zh-TW/audits.ftl"),
                 include_str!("../locales/zh-TW/enrolment.ftl"),
                 include_str!("../locales/zh-TW/words.ftl"),
+                include_str!("../locales/zh-TW/citizen.ftl"),
             ],
             Self::En => [
                 include_str!("../locales/en/main.ftl"),
@@ -60,6 +61,7 @@ impl Locale {
                 include_str!("../locales/en/audits.ftl"),
                 include_str!("../locales/en/enrolment.ftl"),
                 include_str!("../locales/en/words.ftl"),
+                include_str!("../locales/en/citizen.ftl"),
             ],
         }
     }

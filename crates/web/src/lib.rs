@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth_pages;
 pub mod catalogue_admin;
 pub mod calendar_pages;
+pub mod citizen_report;
 pub mod enrolment;
 pub mod error;
 pub mod i18n;
@@ -179,6 +180,14 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/requests/{no}/consent"),
     ("post", "/api/v1/requests/{no}/sign"),
     ("post", "/api/v1/requests/{no}/subjects/{position}/close"),
+    ("get", "/api/v1/citizen-requests"),
+    ("post", "/api/v1/citizen-requests"),
+    ("get", "/api/v1/citizen-requests/{no}"),
+    ("post", "/api/v1/citizen-requests/{no}/extension"),
+    ("post", "/api/v1/citizen-requests/{no}/report"),
+    ("post", "/api/v1/citizen-requests/{no}/answer"),
+    ("get", "/api/v1/withholdings"),
+    ("post", "/api/v1/registrations/{no}/withholding"),
 ];
 
 /// Builds the whole router.
@@ -240,6 +249,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oversight::routes())
         .merge(demo_routes())
         .merge(enrolment::routes())
+        .merge(citizen_report::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -271,7 +281,7 @@ fn new_operation_id() -> String {
 /// Assigns the operation id and logs method, route, status and latency. Paths never carry
 /// personal data (national IDs travel only in bodies), so logging the path is safe; query
 /// strings are not logged.
-async fn operation_id_and_log(mut req: Request, next: Next) -> Response {
+pub(crate) async fn operation_id_and_log(mut req: Request, next: Next) -> Response {
     let id = new_operation_id();
     req.extensions_mut().insert(OperationId(id.clone()));
     let method = req.method().clone();
@@ -294,7 +304,7 @@ async fn operation_id_and_log(mut req: Request, next: Next) -> Response {
 
 /// Headers that every response carries. No inline scripts or styles are allowed, nothing may
 /// frame the pages, and no page is cached: any page may show personal data.
-async fn security_headers(req: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(

@@ -20,6 +20,10 @@ pub struct UserBar {
     /// §5 ¶3: a district office's or subordinate agency's applicant, who files Form 3 and
     /// sees only the menus that apply to her (see `querywarden_domain::org::Person::is_external_applicant`).
     pub external: bool,
+    /// 個人資料保護聯絡窗口: the citizen access desk.
+    pub is_contact: bool,
+    /// A unit supervisor (marks §10 withholding) or the ethics office (sees every mark).
+    pub sees_withholdings: bool,
 }
 
 impl UserBar {
@@ -34,6 +38,14 @@ impl UserBar {
                 .person
                 .has_role(querywarden_domain::org::Role::PermissionAdministrator),
             external: s.person.is_external_applicant(),
+            is_contact: s
+                .person
+                .has_role(querywarden_domain::org::Role::PersonalDataContact),
+            sees_withholdings: s
+                .person
+                .has_role(querywarden_domain::org::Role::UnitSupervisor)
+                || s.person
+                    .has_role(querywarden_domain::org::Role::EthicsAuditor),
         }
     }
 }

@@ -65,7 +65,7 @@ pub async fn run(cmd: CitizenCommand) -> anyhow::Result<ExitCode> {
     let shown = if staff_names {
         StaffShown::NameAndUnit
     } else {
-        StaffShown::UnitOnly
+        app.config().citizen_report.staff_shown()
     };
     let request_id = querywarden_app::new_request_id();
     let stamp = Stamp {
@@ -100,6 +100,8 @@ pub async fn run(cmd: CitizenCommand) -> anyhow::Result<ExitCode> {
         report.due_on.format_long(),
         report.entries.len()
     );
+    // §10: for the officer only; the JSON written for the citizen does not carry it.
+    println!("暫不揭露 withheld (officer only): {}", report.withheld);
     for e in &report.entries {
         println!(
             "#{seq}\t{at}\t{kind}\t{unit}{staff}\t{object}\t{basis}\t{items}\t{outcome}",

@@ -53,6 +53,10 @@ pub struct DemoArgs {
     /// so a timeout can be seen without waiting long
     #[arg(long)]
     pub bli_read_timeout_ms: Option<u64>,
+    /// 民眾自助查詢位址 / serve the citizen self-service (個資法 §10) on this address too
+    /// (`[citizen_self_service]`; off unless given)
+    #[arg(long)]
+    pub citizen_self_service: Option<SocketAddr>,
 }
 
 /// `--bli-mode`: the two execution modes of issue 8 item 5 (`bli.mode`).
@@ -100,6 +104,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     raw.registration.restricted_list = args.restricted_list.clone();
     if let Some(ms) = args.bli_read_timeout_ms {
         raw.bli.read_timeout_ms = ms;
+    }
+    if let Some(addr) = args.citizen_self_service {
+        raw.citizen_self_service.enabled = true;
+        raw.citizen_self_service.listen = addr.to_string();
     }
     // The demo CA and a card per demo person, made once and reused (RSA keys take a moment).
     let trust = querywarden_app::demo_cards::ensure_demo_ca(&args.data, jiff::Timestamp::now())?;

@@ -98,12 +98,42 @@ pub async fn run_server(app: App, listener: tokio::net::TcpListener) -> anyhow::
             }
         })
     };
+    // 個人資料保護法 §10: the optional citizen self-service, on a listener of its own that
+    // serves only its router (no staff page is reachable there).
+    let self_service = match app.config().citizen_self_service {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let bound = l.local_addr().unwrap_or(addr);
+            tracing::info!(listen = %bound, "citizen self-service serving");
+            println!("  民眾自助查詢 citizen self-service: http://{bound}/");
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            let state = state.clone();
+            Some(tokio::spawn(async move {
+                if let Err(e) = querywarden_web::citizen_report::self_service::serve(
+                    l,
+                    state,
+                    shutdown_signal(),
+                )
+                .await
+                {
+                    tracing::error!(error = %e, "citizen self-service stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     match tls {
         Some(tls) => querywarden_web::tls::serve(listener, state, tls, shutdown_signal()).await?,
         None => querywarden_web::serve(listener, state, shutdown_signal()).await?,
     }
     jobs.abort();
     crl_ticker.abort();
+    if let Some(s) = self_service {
+        s.abort();
+    }
     ticker.abort();
     if let Err(e) = app.checkpoint_if_due(true).await {
         tracing::error!(code = e.code(), error = %e, "final audit checkpoint failed");

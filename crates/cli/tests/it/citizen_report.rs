@@ -43,13 +43,15 @@ fn the_report_lists_the_subjects_entries_and_each_proof_verifies_offline() {
         let no = citizen_report::record_request(
             app.store(),
             app.keys(),
+            app.auth(),
             &HolidayCalendar::seeded().unwrap(),
             &contact,
             &RequestInput {
                 national_id: subject.expose_whole().into(),
-                identity_check: Some("moica_signed".into()),
+                identity_check: Some("in_person_id_card".into()),
                 asked: "查詢紀錄".into(),
                 received: taipei_date(now),
+                signed: None,
             },
             Stamp {
                 now,

@@ -13,6 +13,7 @@ mod audit_trail;
 mod authorisation_matrix;
 mod backup_restore;
 mod catalogue_http;
+mod citizen_http;
 mod citizen_report;
 mod cli_config;
 mod cli_id;

@@ -181,3 +181,65 @@ fn only_actions_on_the_subjects_data_are_report_entries() {
         assert_eq!(EntryKind::from_action(a), None, "{a:?}");
     }
 }
+
+#[test]
+fn working_days_left_skip_days_off_and_count_down_past_the_deadline() {
+    let c = cal();
+    // Due Monday 2/23 (after 春節 2/14–2/22): from Thursday 2/12 only 2/13 and 2/23 count.
+    let due = roc(2026, 2, 23);
+    assert_eq!(working_days_left(roc(2026, 2, 12), due, &c), 2);
+    assert_eq!(working_days_left(roc(2026, 2, 13), due, &c), 1);
+    assert_eq!(working_days_left(roc(2026, 2, 20), due, &c), 1);
+    assert_eq!(working_days_left(due, due, &c), 0);
+    // Tuesday 2/24 and Wednesday 2/25: one and two working days late.
+    assert_eq!(working_days_left(roc(2026, 2, 24), due, &c), -1);
+    assert_eq!(working_days_left(roc(2026, 2, 25), due, &c), -2);
+}
+
+#[test]
+fn the_reminder_comes_three_working_days_before_and_the_escalation_after_the_deadline() {
+    let c = cal();
+    // Due Wednesday 3/18: 3 working days before is Friday 3/13.
+    let open = DeadlineFacts {
+        due: roc(2026, 3, 18),
+        answered: false,
+        reminded: false,
+        escalated: false,
+    };
+    assert_eq!(notice_due(open, roc(2026, 3, 12), &c), None);
+    assert_eq!(
+        notice_due(open, roc(2026, 3, 13), &c),
+        Some(DeadlineNotice::Reminder)
+    );
+    let reminded = DeadlineFacts {
+        reminded: true,
+        ..open
+    };
+    assert_eq!(notice_due(reminded, roc(2026, 3, 18), &c), None);
+    assert_eq!(
+        notice_due(reminded, roc(2026, 3, 19), &c),
+        Some(DeadlineNotice::Escalation)
+    );
+    let escalated = DeadlineFacts {
+        escalated: true,
+        ..reminded
+    };
+    assert_eq!(notice_due(escalated, roc(2026, 3, 30), &c), None);
+    let answered = DeadlineFacts {
+        answered: true,
+        ..open
+    };
+    assert_eq!(notice_due(answered, roc(2026, 3, 30), &c), None);
+}
+
+#[test]
+fn only_the_subjects_own_card_proves_identity() {
+    let subject = crate::NationalId::parse("A123456789").unwrap();
+    assert_eq!(card_is_subjects(&subject, Some("6789")), Ok(()));
+    for other in [Some("6780"), Some(""), None] {
+        assert_eq!(
+            card_is_subjects(&subject, other).unwrap_err().code(),
+            "citizen_report.card_not_subjects"
+        );
+    }
+}

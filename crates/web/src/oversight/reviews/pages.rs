@@ -176,6 +176,7 @@ pub async fn overview(
                     Some(("review", id)) => format!("/oversight/reviews/{id}"),
                     Some(("violation", id)) => format!("/oversight/violations/{id}"),
                     Some(("unannounced_audit", id)) => format!("/oversight/audits/{id}"),
+                    Some(("citizen_request", no)) => format!("/citizen-requests/{no}"),
                     _ => "/oversight".into(),
                 },
                 at: format_taipei_datetime(n.created_at),

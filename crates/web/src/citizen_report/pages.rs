@@ -1,0 +1,573 @@
+//! Pages of the contact officer's desk and of §10 withholding. Thin: check the CSRF token,
+//! parse the form, call one use case, render; a refusal is shown on the page it came from
+//! with its stable code (the use case has already audited it).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use querywarden_app::auth::SignedIn;
+use querywarden_app::citizen_report::{self, Refusal, Stamp, desk};
+use querywarden_domain::audit_event::AuditAction;
+use querywarden_domain::deadline::HolidayCalendar;
+use querywarden_domain::org::Role;
+use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
+
+use super::input::{CsrfOnly, ExtendForm, RecordForm, WithholdForm, WithholdQuery};
+use super::view::{EntryRow, RequestRow, day, entry_rows, form_error, request_row};
+use crate::error::PageError;
+use crate::i18n::Messages;
+use crate::pages::{lock_after_ms, render};
+use crate::session::{PageSession, csrf_refused};
+use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::{AppState, Lang, OperationId};
+
+const DESK: &str = "/citizen-requests";
+
+fn stamp(now: Timestamp, op: &OperationId) -> Stamp<'_> {
+    Stamp {
+        now,
+        request_id: &op.0,
+    }
+}
+
+fn today_in(m: &Messages) -> String {
+    day(taipei_date(Timestamp::now()), m)
+}
+
+fn bar(state: &AppState, who: &SignedIn) -> Option<UserBar> {
+    Some(UserBar::of(who, lock_after_ms(state)))
+}
+
+fn internal(
+    m: &Messages,
+    op: &OperationId,
+    path: &str,
+) -> impl Fn(querywarden_app::AppError) -> PageError + use<> {
+    let (m, op, path) = (m.clone(), op.0.clone(), path.to_string());
+    move |e| PageError::internal(&e, &op, m.clone(), &path)
+}
+
+fn calendar(m: &Messages, op: &OperationId) -> Result<HolidayCalendar, PageError> {
+    querywarden_app::oversight::reconciliation::calendar().map_err(internal(m, op, DESK))
+}
+
+/// A refusal that is not about the form (no such request, not the contact officer): an
+/// error page with the message and the code.
+fn refused_page(m: Messages, op: &OperationId, path: &str, r: &Refusal) -> Response {
+    let status = match r {
+        Refusal::NotAllowed => StatusCode::FORBIDDEN,
+        Refusal::UnknownRequest | Refusal::UnknownRegistration => StatusCode::NOT_FOUND,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let e = form_error(r, &m);
+    let page = ErrorPage::new(
+        m,
+        path,
+        format!("{}（{}）", e.message, e.code),
+        op.0.clone(),
+    );
+    (status, render(&page, op)).into_response()
+}
+
+// ---------------------------------------------------------------------------------------
+// The desk: list and record
+
+#[derive(Template)]
+#[template(path = "citizen/list.html")]
+pub struct ListPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub requests: Vec<RequestRow>,
+    pub error: Option<FormError>,
+    /// What was typed, kept after a refusal (never the national ID: it is typed again).
+    pub asked: String,
+    pub received: String,
+    pub identity_check: String,
+    pub signed_text: String,
+}
+
+async fn list_response(
+    state: &AppState,
+    m: Messages,
+    op: &OperationId,
+    who: &SignedIn,
+    refused: Option<(&Refusal, &RecordForm)>,
+) -> Result<Response, PageError> {
+    let cal = calendar(&m, op)?;
+    let lines = match desk::requests(
+        state.app.store(),
+        &cal,
+        &who.person,
+        stamp(Timestamp::now(), op),
+    )
+    .await
+    .map_err(internal(&m, op, DESK))?
+    {
+        Ok(l) => l,
+        Err(r) => return Ok(refused_page(m, op, DESK, &r)),
+    };
+    let form = refused.map(|(_, f)| f);
+    let page = ListPage {
+        user: bar(state, who),
+        path: DESK.into(),
+        today: today_in(&m),
+        csrf: who.session.csrf_token.clone(),
+        requests: lines.iter().map(|l| request_row(l, &m)).collect(),
+        error: refused.map(|(r, _)| form_error(r, &m)),
+        asked: form.map(|f| f.asked.clone()).unwrap_or_default(),
+        received: form
+            .map(|f| f.received.clone())
+            .unwrap_or_else(|| taipei_date(Timestamp::now()).format_short()),
+        identity_check: form
+            .and_then(|f| f.identity_check.clone())
+            .unwrap_or_default(),
+        signed_text: form.map(|f| f.signed_text.clone()).unwrap_or_default(),
+        m,
+    };
+    let status = if page.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, render(&page, op)).into_response())
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+) -> Result<Response, PageError> {
+    list_response(&state, m, &op, &who, None).await
+}
+
+pub async fn record(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Form(form): Form<RecordForm>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let now = Timestamp::now();
+    let app = &state.app;
+    let outcome = match form.parse(now) {
+        Ok(input) => {
+            let cal = calendar(&m, &op)?;
+            citizen_report::record_request(
+                app.store(),
+                app.keys(),
+                app.auth(),
+                &cal,
+                &who.person,
+                &input,
+                stamp(now, &op),
+            )
+            .await
+            .map_err(internal(&m, &op, DESK))?
+        }
+        Err(r) => Err(citizen_report::refuse_input(
+            app.store(),
+            &who.person,
+            Role::PersonalDataContact,
+            AuditAction::CitizenRequestRecorded,
+            ("citizen_request", "-"),
+            r,
+            stamp(now, &op),
+        )
+        .await
+        .map_err(internal(&m, &op, DESK))?),
+    };
+    match outcome {
+        Ok(no) => Ok(Redirect::to(&format!("{DESK}/{no}")).into_response()),
+        Err(Refusal::NotAllowed) => Ok(refused_page(m, &op, DESK, &Refusal::NotAllowed)),
+        Err(r) => list_response(&state, m, &op, &who, Some((&r, &form))).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// One request: extend, answer
+
+#[derive(Template)]
+#[template(path = "citizen/view.html")]
+pub struct ViewPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub r: RequestRow,
+    pub error: Option<FormError>,
+    pub notice: Option<String>,
+}
+
+async fn view_response(
+    state: &AppState,
+    m: Messages,
+    op: &OperationId,
+    who: &SignedIn,
+    no: &str,
+    error: Option<FormError>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let path = format!("{DESK}/{no}");
+    let cal = calendar(&m, op)?;
+    let line = match desk::request(
+        state.app.store(),
+        &cal,
+        &who.person,
+        no,
+        stamp(Timestamp::now(), op),
+    )
+    .await
+    .map_err(internal(&m, op, &path))?
+    {
+        Ok(l) => l,
+        Err(r) => return Ok(refused_page(m, op, &path, &r)),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ViewPage {
+        user: bar(state, who),
+        today: today_in(&m),
+        csrf: who.session.csrf_token.clone(),
+        r: request_row(&line, &m),
+        path,
+        error,
+        notice,
+        m,
+    };
+    Ok((status, render(&page, op)).into_response())
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path(no): Path<String>,
+) -> Result<Response, PageError> {
+    view_response(&state, m, &op, &who, &no, None, None).await
+}
+
+pub async fn extend(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path(no): Path<String>,
+    Form(form): Form<ExtendForm>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let cal = calendar(&m, &op)?;
+    let outcome = citizen_report::extend(
+        state.app.store(),
+        &cal,
+        &who.person,
+        &no,
+        &form.reason,
+        stamp(Timestamp::now(), &op),
+    )
+    .await
+    .map_err(internal(&m, &op, DESK))?;
+    match outcome {
+        Ok(due) => {
+            let notice = format!("{}{}", m.get("cr-extended"), day(due, &m));
+            view_response(&state, m, &op, &who, &no, None, Some(notice)).await
+        }
+        Err(r @ (Refusal::NotAllowed | Refusal::UnknownRequest)) => {
+            Ok(refused_page(m, &op, DESK, &r))
+        }
+        Err(r) => {
+            let e = form_error(&r, &m);
+            view_response(&state, m, &op, &who, &no, Some(e), None).await
+        }
+    }
+}
+
+pub async fn answer(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path(no): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let outcome = citizen_report::answer(
+        state.app.store(),
+        &who.person,
+        &no,
+        stamp(Timestamp::now(), &op),
+    )
+    .await
+    .map_err(internal(&m, &op, DESK))?;
+    match outcome {
+        Ok(on) => {
+            let notice = format!("{}{}", m.get("cr-answered-on"), day(on, &m));
+            view_response(&state, m, &op, &who, &no, None, Some(notice)).await
+        }
+        Err(r @ (Refusal::NotAllowed | Refusal::UnknownRequest)) => {
+            Ok(refused_page(m, &op, DESK, &r))
+        }
+        Err(r) => {
+            let e = form_error(&r, &m);
+            view_response(&state, m, &op, &who, &no, Some(e), None).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The report
+
+#[derive(Template)]
+#[template(path = "citizen/report.html")]
+pub struct ReportPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub no: String,
+    pub produced_on: String,
+    pub due_on: String,
+    pub entries: Vec<EntryRow>,
+    pub staff_names: bool,
+    /// §10: for the officer only; not in what the citizen receives.
+    pub withheld: usize,
+    pub tree_size: u64,
+    pub checkpoint: String,
+    /// The report with its proof appendix, exactly as the citizen receives it (JSON).
+    pub appendix: String,
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path(no): Path<String>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let path = format!("{DESK}/{no}/report");
+    let app = &state.app;
+    let shown = app.config().citizen_report.staff_shown();
+    let outcome = citizen_report::produce_report(
+        app.store(),
+        app.keys(),
+        &app.config().audit,
+        &who.person,
+        &no,
+        shown,
+        stamp(Timestamp::now(), &op),
+    )
+    .await
+    .map_err(internal(&m, &op, &path))?;
+    let report = match outcome {
+        Ok(r) => r,
+        Err(r) => return Ok(refused_page(m, &op, &path, &r)),
+    };
+    let appendix = serde_json::to_string_pretty(&report).unwrap_or_default();
+    let page = ReportPage {
+        user: bar(&state, &who),
+        today: today_in(&m),
+        no: report.request_no.clone(),
+        produced_on: day(report.produced_on, &m),
+        due_on: day(report.due_on, &m),
+        entries: entry_rows(&report, &m),
+        staff_names: shown == querywarden_domain::citizen_report::StaffShown::NameAndUnit,
+        withheld: report.withheld,
+        tree_size: report.appendix.tree_size,
+        checkpoint: report.appendix.checkpoint.clone(),
+        appendix,
+        path,
+        m,
+    };
+    Ok(render(&page, &op))
+}
+
+// ---------------------------------------------------------------------------------------
+// §10 withholding: the supervisor's mark, the ethics office's list
+
+pub struct MarkRow {
+    pub registration: String,
+    pub disclose_on: String,
+    pub reason: String,
+    pub marked_by: String,
+    pub marked_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "citizen/withholdings.html")]
+pub struct WithholdingsPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub can_mark: bool,
+    pub can_list: bool,
+    pub registration: String,
+    pub disclose_on: String,
+    pub reason: String,
+    pub marks: Vec<MarkRow>,
+    pub error: Option<FormError>,
+    pub notice: Option<String>,
+}
+
+const WITHHOLDINGS: &str = "/withholdings";
+
+async fn withholdings_response(
+    state: &AppState,
+    m: Messages,
+    op: &OperationId,
+    who: &SignedIn,
+    form: WithholdForm,
+    error: Option<FormError>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let can_mark = who.person.has_role(Role::UnitSupervisor);
+    let can_list = who.person.has_role(Role::EthicsAuditor);
+    let mut marks = Vec::new();
+    if can_list || !can_mark {
+        // The ethics office's list; anyone else is refused here, and the refusal audited.
+        let rows = match citizen_report::withholdings(
+            state.app.store(),
+            &who.person,
+            stamp(Timestamp::now(), op),
+        )
+        .await
+        .map_err(internal(&m, op, WITHHOLDINGS))?
+        {
+            Ok(rows) => rows,
+            Err(r) => return Ok(refused_page(m, op, WITHHOLDINGS, &r)),
+        };
+        let names: std::collections::HashMap<_, _> = state
+            .app
+            .store()
+            .persons()
+            .await
+            .map_err(|e| internal(&m, op, WITHHOLDINGS)(e.into()))?
+            .into_iter()
+            .map(|p| (p.id, format!("{}（{}）", p.name, p.account.as_str())))
+            .collect();
+        marks = rows
+            .into_iter()
+            .map(|w| MarkRow {
+                registration: w.registration_no,
+                disclose_on: day(w.disclose_on, &m),
+                reason: w.reason,
+                marked_by: names.get(&w.marked_by).cloned().unwrap_or_default(),
+                marked_at: w
+                    .marked_at
+                    .parse::<Timestamp>()
+                    .map(format_taipei_datetime)
+                    .unwrap_or(w.marked_at),
+            })
+            .collect();
+    }
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = WithholdingsPage {
+        user: bar(state, who),
+        path: WITHHOLDINGS.into(),
+        today: today_in(&m),
+        csrf: who.session.csrf_token.clone(),
+        can_mark,
+        can_list,
+        registration: form.registration,
+        disclose_on: form.disclose_on,
+        reason: form.reason,
+        marks,
+        error,
+        notice,
+        m,
+    };
+    Ok((status, render(&page, op)).into_response())
+}
+
+pub async fn withholdings(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Query(q): Query<WithholdQuery>,
+) -> Result<Response, PageError> {
+    let form = WithholdForm {
+        registration: q.registration,
+        ..WithholdForm::default()
+    };
+    withholdings_response(&state, m, &op, &who, form, None, None).await
+}
+
+pub async fn withhold(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Form(form): Form<WithholdForm>,
+) -> Result<Response, PageError> {
+    if !who.csrf_ok(&form.csrf) {
+        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
+    }
+    let now = Timestamp::now();
+    let store = state.app.store();
+    let no = form.registration.trim().to_string();
+    let outcome = match form.disclose_on() {
+        Ok(date) => {
+            citizen_report::withhold(store, &who.person, &no, date, &form.reason, stamp(now, &op))
+                .await
+                .map_err(internal(&m, &op, WITHHOLDINGS))?
+        }
+        Err(r) => Err(citizen_report::refuse_input(
+            store,
+            &who.person,
+            Role::UnitSupervisor,
+            AuditAction::RegistrationWithheld,
+            ("registration", &no),
+            r,
+            stamp(now, &op),
+        )
+        .await
+        .map_err(internal(&m, &op, WITHHOLDINGS))?),
+    };
+    match outcome {
+        Ok(()) => {
+            let notice = format!("{}{no}", m.get("cr-withheld-done"));
+            withholdings_response(
+                &state,
+                m,
+                &op,
+                &who,
+                WithholdForm::default(),
+                None,
+                Some(notice),
+            )
+            .await
+        }
+        Err(r) => {
+            let e = form_error(&r, &m);
+            withholdings_response(&state, m, &op, &who, form, Some(e), None).await
+        }
+    }
+}
