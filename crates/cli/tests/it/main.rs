@@ -12,6 +12,7 @@ mod attacks_http;
 mod audit_trail;
 mod backup_restore;
 mod citizen_report;
+mod crash_rounds;
 mod cli_config;
 mod cli_id;
 mod demo_server;
