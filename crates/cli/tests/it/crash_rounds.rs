@@ -154,10 +154,7 @@ async fn drive(
             Ok(None) => continue,
             Ok(Some((op, j))) => {
                 let no = j["no"].as_str().unwrap().to_string();
-                ack(Ack::Registered {
-                    op,
-                    no: no.clone(),
-                });
+                ack(Ack::Registered { op, no: no.clone() });
                 no
             }
         };
@@ -171,23 +168,20 @@ async fn drive(
         {
             Err(_) => return,
             Ok(None) => continue,
-            Ok(Some((op, _))) => ack(Ack::Approved {
-                op,
-                no: no.clone(),
-            }),
+            Ok(Some((op, _))) => ack(Ack::Approved { op, no: no.clone() }),
         }
         let items = serde_json::json!({ "items": [ITEM] });
         match querier
-            .call(Some(items), &format!("/api/v1/registrations/{no}/execution"))
+            .call(
+                Some(items),
+                &format!("/api/v1/registrations/{no}/execution"),
+            )
             .await
         {
             Err(_) => return,
             // e.g. the per-account execution limit (§3): refused, nothing sent.
             Ok(None) => continue,
-            Ok(Some((op, _))) => ack(Ack::Executed {
-                op,
-                no: no.clone(),
-            }),
+            Ok(Some((op, _))) => ack(Ack::Executed { op, no: no.clone() }),
         }
         match querier
             .call(None, &format!("/api/v1/registrations/{no}/results/{ITEM}"))
@@ -349,10 +343,7 @@ fn crash_rounds_keep_every_acknowledged_action_once_and_nothing_half_done() {
 }
 
 /// Succeeded audit records of `action`, by operation id, with their object ids.
-async fn records(
-    db: &mut sqlx::SqliteConnection,
-    action: &str,
-) -> HashMap<String, Vec<String>> {
+async fn records(db: &mut sqlx::SqliteConnection, action: &str) -> HashMap<String, Vec<String>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT request_id, object_id FROM audit_records \
          WHERE action = ? AND outcome = 'succeeded'",
@@ -377,11 +368,7 @@ fn per_object(records: &HashMap<String, Vec<String>>) -> HashMap<String, usize> 
     out
 }
 
-async fn check_invariants(
-    data: &Path,
-    acks: &[Ack],
-    inbox_sent: &BTreeSet<(String, String)>,
-) {
+async fn check_invariants(data: &Path, acks: &[Ack], inbox_sent: &BTreeSet<(String, String)>) {
     let mut db = connect(data).await;
     let created = records(&mut db, "query.registration.created").await;
     let approved = records(&mut db, "query.registration.approved").await;
@@ -464,7 +451,11 @@ async fn check_invariants(
     // Nothing half-exists: rows and their records pair up one to one.
     let created_per = per_object(&created);
     for no in registrations.keys() {
-        assert_eq!(created_per.get(no), Some(&1), "registration {no}: its record");
+        assert_eq!(
+            created_per.get(no),
+            Some(&1),
+            "registration {no}: its record"
+        );
     }
     assert_eq!(
         created_per.len(),
