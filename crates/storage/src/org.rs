@@ -198,40 +198,40 @@ impl Store {
         &self,
         account: &Account,
     ) -> Result<Option<Person>, StorageError> {
-        let row: Option<PersonRow> = sqlx::query_as(
-            "SELECT id, account, name, title, unit_id, status FROM persons WHERE account = ?",
-        )
-        .bind(account.as_str())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(classify)?;
-        let Some(row) = row else { return Ok(None) };
-        let roles: Vec<(String,)> =
-            sqlx::query_as("SELECT role FROM person_roles WHERE person_id = ?")
-                .bind(row.0)
-                .fetch_all(&self.reader)
-                .await
-                .map_err(classify)?;
-        let roles = roles
-            .into_iter()
-            .map(|(r,)| {
-                Role::parse_code(&r).ok_or_else(|| StorageError::Decode(format!("role {r}")))
-            })
-            .collect::<Result<BTreeSet<_>, _>>()?;
-        Self::person_from_row(row, roles).map(Some)
+        self.person_where("account = ?", account.as_str().to_string())
+            .await
     }
 
     pub async fn person(&self, id: PersonId) -> Result<Option<Person>, StorageError> {
-        let row: Option<PersonRow> = sqlx::query_as(
-            "SELECT id, account, name, title, unit_id, status FROM persons WHERE id = ?",
-        )
-        .bind(id.get())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(classify)?;
-        let Some(row) = row else { return Ok(None) };
-        let account = decode("account", Account::parse(&row.1))?;
-        self.person_by_account(&account).await
+        self.person_where("id = ?", id.get()).await
+    }
+
+    /// One person with their roles, in one statement (every request's authentication loads
+    /// one; each statement is a round trip to a connection's worker thread).
+    async fn person_where<T>(&self, clause: &str, key: T) -> Result<Option<Person>, StorageError>
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send,
+    {
+        let sql = format!(
+            "SELECT id, account, name, title, unit_id, status, \
+             (SELECT json_group_array(role) FROM person_roles WHERE person_id = persons.id) \
+             FROM persons WHERE {clause}"
+        );
+        let row: Option<(i64, String, String, String, String, String, String)> =
+            sqlx::query_as(&sql)
+                .bind(key)
+                .fetch_optional(&self.reader)
+                .await
+                .map_err(classify)?;
+        let Some((id, account, name, title, unit, status, roles)) = row else {
+            return Ok(None);
+        };
+        let roles: Vec<String> = decode("roles", serde_json::from_str(&roles))?;
+        let roles = roles
+            .into_iter()
+            .map(|r| Role::parse_code(&r).ok_or_else(|| StorageError::Decode(format!("role {r}"))))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        Self::person_from_row((id, account, name, title, unit, status), roles).map(Some)
     }
 
     /// 單位主管 of each unit that has one.

@@ -455,9 +455,29 @@ pub struct MaskedSubject {
 // ---------------------------------------------------------------------------------------
 // Loading (shared by Store reads and reads inside a WriteTx)
 
+/// A registration's row with its decisions and executed items folded in as JSON, so loading
+/// one is one statement, not three (every statement is a round trip to the connection's
+/// worker thread; the execution use case loads one under the write lock).
 const REG_COLUMNS: &str = "id, reg_no, reg_date, created_at, subject_hmac, hmac_key_id, items, \
      legal_basis_id, relevance, case_no, applicant_id, needer_id, querier_id, approving_unit, \
-     request_id, batch_id, state, second_approval_required, findings";
+     request_id, batch_id, state, second_approval_required, findings, \
+     (SELECT json_group_array(json_array(d.person_id, d.at, d.kind, d.comment, d.valid_until, \
+        d.subject_hmac) ORDER BY d.id) \
+      FROM registration_decisions d WHERE d.registration_id = registrations.id) AS decisions, \
+     (SELECT json_group_array(json_array(e.item, e.outcome)) FROM executions e \
+      WHERE e.registration_id = registrations.id AND e.resolved_at IS NULL \
+        AND e.outcome IN ('sent', 'received', 'recorded', 'unknown')) AS executed";
+
+/// A decision as folded into [`REG_COLUMNS`]: person, at, kind, comment, valid until,
+/// subject digest.
+type DecisionJson = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// (person, at, kind, comment, valid_until, subject digest) of a decision row.
 type DecisionTuple = (
@@ -469,33 +489,22 @@ type DecisionTuple = (
     Option<String>,
 );
 
-async fn load_registration(
-    conn: &mut SqliteConnection,
-    row: SqliteRow,
-) -> Result<Registration, StorageError> {
+fn load_registration(row: SqliteRow) -> Result<Registration, StorageError> {
     let id: i64 = get(&row, "id")?;
     let no: String = get(&row, "reg_no")?;
     let state_code: String = get(&row, "state")?;
     let request: Option<i64> = get(&row, "request_id")?;
     let findings: String = get(&row, "findings")?;
-    let decisions = sqlx::query(
-        "SELECT person_id, at, kind, comment, valid_until, subject_hmac \
-         FROM registration_decisions WHERE registration_id = ? ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(classify)?;
+    let decisions: Vec<DecisionJson> = decode(
+        "decisions",
+        serde_json::from_str(&get::<String>(&row, "decisions")?),
+    )?;
     // The live attempts (at most one per item, by the partial unique index of 0015): done
     // ones count as executed; a sent or unknown one awaits its outcome.
-    let executed: Vec<(String, String)> = sqlx::query_as(
-        "SELECT item, outcome FROM executions WHERE registration_id = ? AND resolved_at IS NULL \
-         AND outcome IN ('sent', 'received', 'recorded', 'unknown')",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(classify)?;
+    let executed: Vec<(String, String)> = decode(
+        "executed items",
+        serde_json::from_str(&get::<String>(&row, "executed")?),
+    )?;
     let mut executed_items = BTreeSet::new();
     let mut awaiting_outcome = BTreeSet::new();
     for (item, outcome) in executed {
@@ -508,21 +517,13 @@ async fn load_registration(
     }
     let mut first_approval = None;
     let mut last: Option<DecisionTuple> = None;
-    for d in &decisions {
-        let person = PersonId::new(get(d, "person_id")?);
-        let at = ts(&get::<String>(d, "at")?)?;
-        let kind: String = get(d, "kind")?;
+    for (person, at, kind, comment, valid_until, digest) in decisions {
+        let person = PersonId::new(person);
+        let at = ts(&at)?;
         if kind == "approve_first" {
             first_approval = Some((person, at));
         }
-        last = Some((
-            person,
-            at,
-            kind,
-            get(d, "comment")?,
-            get(d, "valid_until")?,
-            get(d, "subject_hmac")?,
-        ));
+        last = Some((person, at, kind, comment, valid_until, digest));
     }
     let mut approved_subject_digest = None;
     let state = match (state_code.as_str(), last) {
@@ -595,7 +596,7 @@ async fn registration_where(
     };
     let row = q.fetch_optional(&mut *conn).await.map_err(classify)?;
     match row {
-        Some(row) => load_registration(conn, row).await.map(Some),
+        Some(row) => load_registration(row).map(Some),
         None => Ok(None),
     }
 }
@@ -1396,7 +1397,7 @@ impl Store {
             .map_err(classify)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            out.push(load_registration(&mut c, row).await?);
+            out.push(load_registration(row)?);
         }
         Ok(out)
     }

@@ -17,6 +17,7 @@ mod citizen_http;
 mod citizen_report;
 mod cli_config;
 mod cli_id;
+mod crash_rounds;
 mod demo_server;
 mod existence_http;
 mod golive;

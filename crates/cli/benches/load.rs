@@ -1,0 +1,736 @@
+//! Load benchmark: the real `querywarden demo` binary (its BLI simulator in-process, zero
+//! latency, no faults) driven through the JSON API by K concurrent clients acting for N
+//! queriers, each walking register → approve → execute → view; throughput and p50/p95/p99
+//! per step, and the server's RSS from `/proc/<pid>/status`. In the same run, on the same
+//! disk: a bare SQLite one-row commit loop (WAL, `synchronous=FULL`, as the store) and the
+//! simulator alone under the same K clients — the two ceilings the figures are read against.
+//!
+//! `cargo bench -p querywarden-cli --bench load` with, optionally,
+//! `QW_LOAD_QUERIERS` (N, default 1000), `QW_LOAD_CLIENTS` (K, default 50), `QW_LOAD_SECS`
+//! (default 10), `QW_LOAD_SEED_REGISTRATIONS` (M, default 0: after the load, M registrations
+//! are copied into the database directly and the RSS is read again after a restart and a
+//! short load), `QW_LOAD_DIR` (where the data goes; default the system's temp dir).
+//!
+//! Fixture, not under test: the N queriers, their grants (copies of the demo querier's
+//! Form 1 grants) and the sessions of the queriers and of their supervisor are written into
+//! the database directly before the server starts, because the per-account rate limits of
+//! §3 (60 executions and 20 sign-ins a minute) would otherwise cap the run, and a sign-in
+//! needs a card. Everything measured goes through the HTTP API.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a benchmark harness that cannot set itself up should stop loudly"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use querywarden_app::auth::{digest, random_token};
+use querywarden_bli::simulator::{self, SimulatorConfig};
+use querywarden_bli::{BliItem, wire};
+use querywarden_domain::national_id::letter_value;
+
+const ITEM: &str = "C0101";
+
+struct Settings {
+    queriers: usize,
+    clients: usize,
+    secs: u64,
+    seed_registrations: u64,
+    dir: PathBuf,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        Settings {
+            queriers: env_or("QW_LOAD_QUERIERS", 1000),
+            clients: env_or("QW_LOAD_CLIENTS", 50),
+            secs: env_or("QW_LOAD_SECS", 10),
+            seed_registrations: env_or("QW_LOAD_SEED_REGISTRATIONS", 0),
+            dir: std::env::var_os("QW_LOAD_DIR").map_or_else(std::env::temp_dir, PathBuf::from),
+        }
+    }
+}
+
+/// Latencies in microseconds, summarised once.
+#[derive(Default, Clone)]
+struct Latencies(Vec<u32>);
+
+impl Latencies {
+    fn push(&mut self, d: Duration) {
+        self.0
+            .push(u32::try_from(d.as_micros()).unwrap_or(u32::MAX));
+    }
+
+    fn extend(&mut self, other: &Latencies) {
+        self.0.extend_from_slice(&other.0);
+    }
+
+    fn summary(&self, secs: f64) -> String {
+        let mut v = self.0.clone();
+        if v.is_empty() {
+            return "none".into();
+        }
+        v.sort_unstable();
+        let at = |p: f64| {
+            let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+            f64::from(v[i]) / 1000.0
+        };
+        format!(
+            "{:>7} done, {:>8.0}/s, p50 {:>6.2} ms, p95 {:>6.2} ms, p99 {:>6.2} ms",
+            v.len(),
+            v.len() as f64 / secs,
+            at(0.50),
+            at(0.95),
+            at(0.99)
+        )
+    }
+}
+
+/// `VmRSS` and `VmHWM` of a process, in MiB.
+fn rss(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A valid national ID, distinct for every `n` below 10⁷.
+fn national_id(n: u64) -> String {
+    let body = format!("2{:07}", n % 10_000_000);
+    let v = letter_value(b'Q').unwrap();
+    let mut sum = v / 10 + (v % 10) * 9;
+    for (d, w) in body.bytes().zip((1..=8).rev()) {
+        sum += u32::from(d - b'0') * w;
+    }
+    format!("Q{body}{}", (10 - sum % 10) % 10)
+}
+
+// ---------------------------------------------------------------------------------------
+// Baseline 1: the bare one-row commit loop.
+
+fn fsync_loop(dir: &Path, secs: u64) {
+    let path = dir.join("fsync-loop.sqlite");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.pragma_update(None, "journal_mode", "WAL").unwrap();
+    c.pragma_update(None, "synchronous", "FULL").unwrap();
+    c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)")
+        .unwrap();
+    let mut lat = Latencies::default();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        let t = Instant::now();
+        c.execute_batch("BEGIN").unwrap();
+        c.execute("INSERT INTO t (v) VALUES (zeroblob(200))", [])
+            .unwrap();
+        c.execute_batch("COMMIT").unwrap();
+        lat.push(t.elapsed());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "bare SQLite commit loop (WAL, synchronous=FULL, one 200-byte row per commit): {}",
+        lat.summary(elapsed)
+    );
+    drop(c);
+    let _ = std::fs::remove_file(&path);
+}
+
+// ---------------------------------------------------------------------------------------
+// Baseline 2: the simulator alone, same clients.
+
+async fn simulator_alone(clients: usize, secs: u64) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = simulator::spawn(SimulatorConfig::default(), listener)
+        .await
+        .unwrap();
+    let endpoint = format!("{}{}", sim.base_url(), wire::QUERY_PATH);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let tasks: Vec<_> = (0..clients)
+        .map(|w| {
+            let (client, endpoint) = (client.clone(), endpoint.clone());
+            tokio::spawn(async move {
+                let mut lat = Latencies::default();
+                let mut n = w as u64;
+                while Instant::now() < deadline {
+                    n += clients as u64;
+                    let body = serde_json::json!({
+                        "request_id": format!("load-{n}"),
+                        "item": BliItem::ALL[(n % 9) as usize].code(),
+                        "subject_id": national_id(n),
+                        "agency_code": "LOAD",
+                        "operator_account": "load",
+                    });
+                    let t = Instant::now();
+                    let r = client.post(&endpoint).json(&body).send().await.unwrap();
+                    assert!(r.status().is_success());
+                    r.bytes().await.unwrap();
+                    lat.push(t.elapsed());
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Latencies::default();
+    for t in tasks {
+        all.extend(&t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "simulator alone ({clients} clients, zero latency): {}",
+        all.summary(elapsed)
+    );
+    sim.shutdown().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// The server.
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(data: &Path, log: Option<(&str, &Path)>) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_querywarden"));
+        cmd.args(["demo", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .env_remove("QUERYWARDEN_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some((filter, file)) = log {
+            cmd.env("QUERYWARDEN_LOG", filter)
+                .stderr(std::fs::File::create(file).unwrap());
+        }
+        let mut child = cmd.spawn().unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("URL")
+                    && let Some(rest) = line.split("http://").nth(1)
+                {
+                    let _ = tx.send(format!("http://{}", rest.trim_end_matches('/')));
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(300))
+            .expect("demo printed no URL");
+        Server { child, url }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+/// A session cookie and CSRF token written straight into the store (the fixture).
+#[derive(Clone)]
+struct Credentials {
+    cookie: String,
+    csrf: String,
+    person: i64,
+}
+
+fn now_text() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+/// Adds `n` queriers like the demo's lin.meiling (same unit, roles and grants) and a
+/// session for each and for their supervisor chen.jianhong. Returns (queriers, supervisor).
+fn seed_people(db: &Path, n: usize) -> (Vec<Credentials>, Credentials) {
+    let mut c = rusqlite::Connection::open(db).unwrap();
+    c.busy_timeout(Duration::from_secs(30)).unwrap();
+    let tx = c.transaction().unwrap();
+    let person = |account: &str| -> i64 {
+        tx.query_row(
+            "SELECT id FROM persons WHERE account = ?1",
+            [account],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let lin = person("lin.meiling");
+    let chen = person("chen.jianhong");
+    let session = |person: i64| -> Credentials {
+        let token = random_token().unwrap();
+        let csrf = random_token().unwrap();
+        let now = now_text();
+        tx.execute(
+            "INSERT INTO sessions (token_hash, person_id, csrf_token, created_at, last_seen_at, \
+             locked, client_addr, cert_fingerprint) VALUES (?1, ?2, ?3, ?4, ?4, 0, '127.0.0.1', \
+             'load-benchmark-fixture')",
+            rusqlite::params![digest(&token), person, csrf, now],
+        )
+        .unwrap();
+        Credentials {
+            cookie: format!("qw_session={token}"),
+            csrf,
+            person,
+        }
+    };
+    let mut queriers = Vec::with_capacity(n);
+    for i in 0..n {
+        tx.execute(
+            "INSERT INTO persons (account, name, title, unit_id, status, created_at) \
+             SELECT ?1, '負載' || ?2, title, unit_id, status, created_at FROM persons WHERE id = ?3",
+            rusqlite::params![format!("load.q{i}"), i.to_string(), lin],
+        )
+        .unwrap();
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO person_roles (person_id, role) SELECT ?1, role FROM person_roles \
+             WHERE person_id = ?2",
+            rusqlite::params![id, lin],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO permission_grants (person_id, item, effective_from, effective_to, \
+             application_id, status, suspended_from, suspension_cause, created_at, updated_at) \
+             SELECT ?1, item, effective_from, effective_to, application_id, status, \
+             suspended_from, suspension_cause, created_at, updated_at FROM permission_grants \
+             WHERE person_id = ?2",
+            rusqlite::params![id, lin],
+        )
+        .unwrap();
+        queriers.push(session(id));
+    }
+    let supervisor = session(chen);
+    tx.commit().unwrap();
+    (queriers, supervisor)
+}
+
+/// Copies the newest registration `m` times under fresh numbers (years 100–114, so they
+/// never meet the numbers of this year), for the memory figure at scale.
+fn seed_registrations(db: &Path, m: u64) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.busy_timeout(Duration::from_secs(30)).unwrap();
+    let columns: Vec<String> = c
+        .prepare("SELECT name FROM pragma_table_info('registrations')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|n: &String| n != "id" && n != "reg_no")
+        .collect();
+    let list = columns.join(", ");
+    c.execute(
+        &format!(
+            "WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n + 1 < ?1) \
+             INSERT INTO registrations (reg_no, {list}) \
+             SELECT printf('%03d-%06d', 100 + n / 999999, 1 + n % 999999), {list} \
+             FROM k, (SELECT * FROM registrations ORDER BY id DESC LIMIT 1)"
+        ),
+        [i64::try_from(m).unwrap()],
+    )
+    .unwrap();
+}
+
+#[derive(Default)]
+struct Steps {
+    register: Latencies,
+    approve: Latencies,
+    execute: Latencies,
+    view: Latencies,
+    refused: u64,
+    rate_limited: u64,
+}
+
+impl Steps {
+    fn absorb(&mut self, o: &Steps) {
+        self.register.extend(&o.register);
+        self.approve.extend(&o.approve);
+        self.execute.extend(&o.execute);
+        self.view.extend(&o.view);
+        self.refused += o.refused;
+        self.rate_limited += o.rate_limited;
+    }
+}
+
+/// One request; `Some(body)` for a 2xx received whole.
+async fn call(
+    c: &reqwest::Client,
+    url: String,
+    who: &Credentials,
+    body: Option<serde_json::Value>,
+    steps: &mut Steps,
+) -> Option<serde_json::Value> {
+    let req = match body {
+        Some(b) => c.post(url).header("x-csrf-token", &who.csrf).json(&b),
+        None => c.get(url),
+    };
+    let r = req.header("cookie", &who.cookie).send().await.unwrap();
+    let status = r.status();
+    let bytes = r.bytes().await.unwrap();
+    if status.is_success() {
+        serde_json::from_slice(&bytes).ok()
+    } else {
+        if status.as_u16() == 429 {
+            steps.rate_limited += 1;
+        } else {
+            steps.refused += 1;
+        }
+        None
+    }
+}
+
+/// Drives the walk with `clients` clients for `secs` seconds, printing the server's RSS and
+/// the registrations so far every `sample` seconds.
+async fn load(
+    url: &str,
+    pid: u32,
+    queriers: &[Credentials],
+    supervisor: &Credentials,
+    clients: usize,
+    secs: u64,
+    first_subject: u64,
+) -> (Steps, f64) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
+    let registered = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    let queriers = Arc::new(queriers.to_vec());
+    let tasks: Vec<_> = (0..clients)
+        .map(|w| {
+            let (client, url, queriers, supervisor, registered) = (
+                client.clone(),
+                url.to_string(),
+                queriers.clone(),
+                supervisor.clone(),
+                registered.clone(),
+            );
+            tokio::spawn(async move {
+                let mut steps = Steps::default();
+                let mut i = w;
+                while Instant::now() < deadline {
+                    let who = &queriers[i % queriers.len()];
+                    let n = first_subject + i as u64;
+                    i += clients;
+                    let body = serde_json::json!({
+                        "subject_name": "測試甲",
+                        "subject_id": national_id(n),
+                        "items": [ITEM],
+                        "legal_basis": "social-assistance-44-3-1",
+                        "relevance": format!("第 {n} 號申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入"),
+                        "case_no": format!("115社助字第{n}號"),
+                        "querier": who.person,
+                    });
+                    let t = Instant::now();
+                    let Some(j) =
+                        call(&client, format!("{url}/api/v1/registrations"), who, Some(body), &mut steps).await
+                    else {
+                        continue;
+                    };
+                    steps.register.push(t.elapsed());
+                    registered.fetch_add(1, Ordering::Relaxed);
+                    let no = j["no"].as_str().unwrap().to_string();
+                    let t = Instant::now();
+                    let decision = serde_json::json!({ "decision": "approve", "comment": "" });
+                    let path = format!("{url}/api/v1/registrations/{no}/decision");
+                    if call(&client, path, &supervisor, Some(decision), &mut steps)
+                        .await
+                        .is_none()
+                    {
+                        continue;
+                    }
+                    steps.approve.push(t.elapsed());
+                    let t = Instant::now();
+                    let items = serde_json::json!({ "items": [ITEM] });
+                    let path = format!("{url}/api/v1/registrations/{no}/execution");
+                    if call(&client, path, who, Some(items), &mut steps).await.is_none() {
+                        continue;
+                    }
+                    steps.execute.push(t.elapsed());
+                    let t = Instant::now();
+                    let path = format!("{url}/api/v1/registrations/{no}/results/{ITEM}");
+                    if call(&client, path, who, None, &mut steps).await.is_none() {
+                        continue;
+                    }
+                    steps.view.push(t.elapsed());
+                }
+                steps
+            })
+        })
+        .collect();
+    let sampler = {
+        let registered = registered.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let (now, peak) = rss(pid);
+                println!(
+                    "  t={:>4.0} s  registrations this run {:>8}  server RSS {now:.1} MiB (peak {peak:.1})",
+                    started.elapsed().as_secs_f64(),
+                    registered.load(Ordering::Relaxed)
+                );
+            }
+        })
+    };
+    let mut all = Steps::default();
+    for t in tasks {
+        all.absorb(&t.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    sampler.abort();
+    (all, elapsed)
+}
+
+fn report(steps: &Steps, elapsed: f64, clients: usize) {
+    println!("HTTP API, {clients} clients, {elapsed:.1} s:");
+    println!("  register  {}", steps.register.summary(elapsed));
+    println!("  approve   {}", steps.approve.summary(elapsed));
+    println!("  execute   {}", steps.execute.summary(elapsed));
+    println!("  view      {}", steps.view.summary(elapsed));
+    println!(
+        "  refused {} (other than rate limits), rate-limited (429) {}",
+        steps.refused, steps.rate_limited
+    );
+}
+
+/// Counts the SQL statements each request of one sequential walk runs, from the server's
+/// `sqlx::query` debug log (one line per statement; each request ends with its own log
+/// line naming its path).
+async fn count_statements(data: &Path, querier: &Credentials, supervisor: &Credentials) {
+    let log = data.join("statements.log");
+    let server = Server::start(
+        data,
+        Some(("warn,sqlx::query=debug,querywarden_web=info", &log)),
+    );
+    let url = server.url.clone();
+    let c = reqwest::Client::new();
+    let mut steps = Steps::default();
+    let body = serde_json::json!({
+        "subject_name": "測試甲",
+        "subject_id": national_id(9_999_999),
+        "items": [ITEM],
+        "legal_basis": "social-assistance-44-3-1",
+        "relevance": "",
+        "case_no": "115社助字第1號",
+        "querier": querier.person,
+    });
+    // A first walk warms the caches; the second is counted.
+    for round in 0..2 {
+        let start_mark = std::fs::metadata(&log).map_or(0, |m| m.len());
+        let mut b = body.clone();
+        b["subject_id"] = national_id(9_999_990 + round).into();
+        b["relevance"] =
+            format!("計數第 {round} 回：申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入")
+                .into();
+        let j = call(
+            &c,
+            format!("{url}/api/v1/registrations"),
+            querier,
+            Some(b),
+            &mut steps,
+        )
+        .await
+        .expect("register");
+        let no = j["no"].as_str().unwrap().to_string();
+        let decision = serde_json::json!({ "decision": "approve", "comment": "" });
+        call(
+            &c,
+            format!("{url}/api/v1/registrations/{no}/decision"),
+            supervisor,
+            Some(decision),
+            &mut steps,
+        )
+        .await
+        .expect("approve");
+        call(
+            &c,
+            format!("{url}/api/v1/registrations/{no}/execution"),
+            querier,
+            Some(serde_json::json!({ "items": [ITEM] })),
+            &mut steps,
+        )
+        .await
+        .expect("execute");
+        call(
+            &c,
+            format!("{url}/api/v1/registrations/{no}/results/{ITEM}"),
+            querier,
+            None,
+            &mut steps,
+        )
+        .await
+        .expect("view");
+        if round == 0 {
+            continue;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let text = std::fs::read_to_string(&log).unwrap();
+        let text = &text[usize::try_from(start_mark).unwrap()..];
+        println!("SQL statements per request (sqlx::query log, second walk):");
+        let show = std::env::var_os("QW_LOAD_SHOW_STATEMENTS").is_some();
+        let mut statements = Vec::new();
+        for line in text.lines() {
+            if line.contains("sqlx::query") {
+                statements.push(field(line, "summary"));
+            } else if line.contains("request") && line.contains("path") {
+                println!("  {:>3}  {}", statements.len(), field(line, "path"));
+                if show {
+                    for st in &statements {
+                        println!("         {st}");
+                    }
+                }
+                statements.clear();
+            }
+        }
+    }
+    drop(server);
+}
+
+/// A field of a log line, JSON (`"name":"value"`) or text (`name=value`).
+fn field(line: &str, name: &str) -> String {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+        let f = v.get("fields").unwrap_or(&v);
+        return match &f[name] {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+    }
+    // The text format colours its fields (ANSI escapes) even into a file.
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let Some(rest) = plain.split(&format!("{name}=")).nth(1) else {
+        return "?".into();
+    };
+    match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next().unwrap_or_default().to_string(),
+        None => rest
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+fn main() {
+    let s = Settings::from_env();
+    let work = tempfile::Builder::new()
+        .prefix("qw-load-")
+        .tempdir_in(&s.dir)
+        .unwrap();
+    let data = work.path().join("data");
+    println!(
+        "querywarden load benchmark: {} queriers, {} clients, {} s; {} cores; data in {}",
+        s.queriers,
+        s.clients,
+        s.secs,
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        work.path().display()
+    );
+
+    fsync_loop(work.path(), 3);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(simulator_alone(s.clients, 3));
+
+    // First start creates the data (demo organisation, CA, grants); then the fixture.
+    drop(Server::start(&data, None));
+    let db = data.join("querywarden.sqlite");
+    let (queriers, supervisor) = seed_people(&db, s.queriers);
+
+    let server = Server::start(&data, None);
+    std::thread::sleep(Duration::from_secs(1));
+    let (idle, _) = rss(server.pid());
+    println!("server RSS idle after start: {idle:.1} MiB");
+    let (steps, elapsed) = rt.block_on(load(
+        &server.url,
+        server.pid(),
+        &queriers,
+        &supervisor,
+        s.clients,
+        s.secs,
+        0,
+    ));
+    report(&steps, elapsed, s.clients);
+    let (now, peak) = rss(server.pid());
+    println!("server RSS after the load: {now:.1} MiB (peak {peak:.1})");
+    drop(server);
+
+    rt.block_on(count_statements(&data, &queriers[0], &supervisor));
+
+    if s.seed_registrations > 0 {
+        let t = Instant::now();
+        seed_registrations(&db, s.seed_registrations);
+        let total: i64 = rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM registrations", [], |r| r.get(0))
+            .unwrap();
+        println!(
+            "copied {} registrations into the database in {:.1} s ({total} in all)",
+            s.seed_registrations,
+            t.elapsed().as_secs_f64()
+        );
+        let server = Server::start(&data, None);
+        std::thread::sleep(Duration::from_secs(1));
+        let (idle, _) = rss(server.pid());
+        println!("server RSS idle with {total} registrations: {idle:.1} MiB");
+        let (steps, elapsed) = rt.block_on(load(
+            &server.url,
+            server.pid(),
+            &queriers,
+            &supervisor,
+            s.clients,
+            s.secs.min(10),
+            5_000_000,
+        ));
+        report(&steps, elapsed, s.clients);
+        let (now, peak) = rss(server.pid());
+        println!("server RSS after that load: {now:.1} MiB (peak {peak:.1})");
+    }
+}
