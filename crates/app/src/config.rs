@@ -353,6 +353,15 @@ impl Default for RawEnrolment {
     }
 }
 
+/// `[documents]`: where the Traditional Chinese font for the printed forms is (default:
+/// Debian's fonts-noto-cjk, found by `querywarden_documents::font`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDocuments {
+    /// A .ttc/.otf/.ttf with Traditional Chinese glyphs; unset: the system's Noto CJK.
+    pub font_path: Option<PathBuf>,
+}
+
 /// `[oversight]`: the thresholds of reconciliation and the anomaly rules (§7) and the quarterly
 /// review's due date (maps to [`OversightSettings`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -548,6 +557,7 @@ pub struct RawConfig {
     pub crl: RawCrl,
     pub unannounced_audits: RawUnannouncedAudits,
     pub oversight: RawOversight,
+    pub documents: RawDocuments,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -588,6 +598,8 @@ pub struct Config {
     pub unannounced_audits: AuditSettings,
     /// `[oversight]`.
     pub oversight: OversightSettings,
+    /// `[documents]`.
+    pub documents: RawDocuments,
 }
 
 /// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
@@ -1085,6 +1097,7 @@ impl RawConfig {
             crl: self.crl,
             unannounced_audits,
             oversight,
+            documents: self.documents,
         })
     }
 }

@@ -10,6 +10,7 @@ pub mod binding;
 pub mod citizen_report;
 pub mod config;
 pub mod custody;
+pub mod documents;
 pub mod demo;
 #[cfg(feature = "demo")]
 pub mod demo_cards;
