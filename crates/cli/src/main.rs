@@ -56,6 +56,12 @@ enum Command {
     /// 個資當事人查詢報告 / citizen access reports (個人資料保護法 §10)
     #[command(subcommand)]
     Citizen(commands::citizen::CitizenCommand),
+    /// 附表 1–4 之 PDF / the printed forms (Forms 1-4) as PDF
+    #[command(subcommand)]
+    Forms(commands::forms::FormsCommand),
+    /// 報告：每季使用紀錄檢查結果 / reports: the quarterly review report to 勞工局
+    #[command(subcommand)]
+    Report(commands::forms::ReportCommand),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +95,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Backup(args) => commands::backup::run(args).await,
         Command::Restore(args) => commands::restore::run(args).await,
         Command::Citizen(cmd) => commands::citizen::run(cmd).await,
+        Command::Forms(cmd) => commands::forms::run_forms(cmd).await,
+        Command::Report(cmd) => commands::forms::run_report(cmd).await,
         Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -41,7 +41,7 @@ impl Locale {
     }
 
     /// The locale's message files: one per area, so that areas can grow independently.
-    fn sources(self) -> [&'static str; 6] {
+    fn sources(self) -> [&'static str; 7] {
         match self {
             Self::ZhTw => [
                 include_str!("../locales/zh-TW/main.ftl"),
@@ -50,6 +50,7 @@ impl Locale {
                 include_str!("../locales/zh-TW/oversight.ftl"),
                 include_str!("../locales/zh-TW/audits.ftl"),
                 include_str!("../locales/zh-TW/enrolment.ftl"),
+                include_str!("../locales/zh-TW/documents.ftl"),
             ],
             Self::En => [
                 include_str!("../locales/en/main.ftl"),
@@ -58,6 +59,7 @@ impl Locale {
                 include_str!("../locales/en/oversight.ftl"),
                 include_str!("../locales/en/audits.ftl"),
                 include_str!("../locales/en/enrolment.ftl"),
+                include_str!("../locales/en/documents.ftl"),
             ],
         }
     }

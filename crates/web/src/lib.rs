@@ -8,6 +8,7 @@
 pub mod admin_pages;
 pub mod api;
 pub mod auth_pages;
+pub mod documents;
 pub mod enrolment;
 pub mod error;
 pub mod i18n;
@@ -165,6 +166,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/oversight/violations/{id}/report"),
     ("post", "/api/v1/oversight/violations/{id}/decision"),
     ("get", "/api/v1/oversight/dashboard"),
+    ("get", "/api/v1/documents/{form}/{id}"),
 ];
 
 /// Builds the whole router.
@@ -219,6 +221,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oversight::routes())
         .merge(demo_routes())
         .merge(enrolment::routes())
+        .merge(documents::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
