@@ -16,14 +16,14 @@ use std::sync::Arc;
 
 use querywarden_documents::{self as docs, DocumentKind, DocumentModel, Footer, Seal};
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::org::{Person, PersonId, Role, Unit, UnitId};
 use querywarden_domain::oversight::review::{FindingRule, ReviewerDesk};
 use querywarden_domain::oversight::unannounced_audit::{AuditId, SignOffStep};
 use querywarden_domain::oversight::violation::CaseState;
-use querywarden_domain::org::{Person, PersonId, Role, Unit, UnitId};
+use querywarden_domain::permission::recertification::Quarter;
 use querywarden_domain::permission::{
     ApplicationId, ApplicationKind, ApplicationState, Step, StepOutcome,
 };
-use querywarden_domain::permission::recertification::Quarter;
 use querywarden_domain::registration::{
     Registration, RegistrationNo, RegistrationState, RequestNo,
 };
@@ -422,21 +422,23 @@ async fn form1(app: &App, viewer: &Person, id: ApplicationId) -> Result<Document
     };
     let admin = step(Step::PermissionAdministrator);
     let decision = match (&admin, &a.state) {
-        (Some(r), _) if r.outcome == StepOutcome::Approved => docs::AdministratorDecision::Approved {
-            effective: r
-                .effective_from
-                .map(RocDate::format_long)
-                .unwrap_or_default(),
-        },
+        (Some(r), _) if r.outcome == StepOutcome::Approved => {
+            docs::AdministratorDecision::Approved {
+                effective: r
+                    .effective_from
+                    .map(RocDate::format_long)
+                    .unwrap_or_default(),
+            }
+        }
         (Some(r), _) if r.outcome == StepOutcome::Refused => docs::AdministratorDecision::Refused {
             reason: r.comment.clone(),
         },
         (Some(r), _) => docs::AdministratorDecision::Other {
             text: r.comment.clone(),
         },
-        (None, ApplicationState::Returned { note }) => docs::AdministratorDecision::Other {
-            text: note.clone(),
-        },
+        (None, ApplicationState::Returned { note }) => {
+            docs::AdministratorDecision::Other { text: note.clone() }
+        }
         _ => docs::AdministratorDecision::Pending,
     };
     let submitted = a
@@ -473,9 +475,7 @@ async fn form1(app: &App, viewer: &Person, id: ApplicationId) -> Result<Document
         }),
         applicant_supervisor: signed(Step::UnitSupervisor, Step::UnitSupervisor.name_zh()),
         decision,
-        administrator: admin.map(|r| {
-            org.seal(r.by, Step::PermissionAdministrator.name_zh(), r.at)
-        }),
+        administrator: admin.map(|r| org.seal(r.by, Step::PermissionAdministrator.name_zh(), r.at)),
         administrator_supervisor: signed(Step::Countersign, Step::Countersign.name_zh()),
     }))
 }
@@ -539,7 +539,11 @@ async fn register_row(
 
 /// Who may have a unit's register: its supervisor, the ethics office (§8), the permission
 /// administrator who checks usage (§7) and the director.
-async fn may_have_register(store: &Store, viewer: &Person, unit: &UnitId) -> Result<bool, AppError> {
+async fn may_have_register(
+    store: &Store,
+    viewer: &Person,
+    unit: &UnitId,
+) -> Result<bool, AppError> {
     if viewer.has_role(Role::EthicsAuditor)
         || viewer.has_role(Role::PermissionAdministrator)
         || viewer.has_role(Role::Director)
@@ -677,7 +681,10 @@ async fn form4(app: &App, viewer: &Person, id: AuditId, op: &Op) -> Result<Docum
             .collect();
         cases.push(docs::AuditCase {
             reference: format!("登記 {}", c.no),
-            date: reg.as_ref().map(|r| r.date.format_short()).unwrap_or_default(),
+            date: reg
+                .as_ref()
+                .map(|r| r.date.format_short())
+                .unwrap_or_default(),
             items: reg
                 .as_ref()
                 .map(|r| {
@@ -692,7 +699,11 @@ async fn form4(app: &App, viewer: &Person, id: AuditId, op: &Op) -> Result<Docum
                 (Some(o), _) => format!(
                     "{}{}",
                     if o.conforms { "符合" } else { "不符合" },
-                    if o.text.is_empty() { String::new() } else { format!("：{}", o.text) }
+                    if o.text.is_empty() {
+                        String::new()
+                    } else {
+                        format!("：{}", o.text)
+                    }
                 ),
                 (None, false) => format!("附件 {} 件", docs_for.len()),
                 (None, true) => "尚未附件".into(),
@@ -704,7 +715,11 @@ async fn form4(app: &App, viewer: &Person, id: AuditId, op: &Op) -> Result<Docum
         period_from: a.plan.period_from.format_long(),
         period_to: a.plan.period_to.format_long(),
         audit_date: a.plan.audit_date.format_long(),
-        querier: format!("{}（{}）", org.name(a.plan.querier), org.unit(&a.querier_unit)),
+        querier: format!(
+            "{}（{}）",
+            org.name(a.plan.querier),
+            org.unit(&a.querier_unit)
+        ),
         auditing_unit: org.unit(&a.plan.auditing_unit),
         auditing_phone: a.plan.auditing_unit_phone.clone(),
         auditor: a
@@ -716,7 +731,11 @@ async fn form4(app: &App, viewer: &Person, id: AuditId, op: &Op) -> Result<Docum
             .join("、"),
         documents_deadline: a.plan.documents_deadline.format_long(),
         cases,
-        opinion: a.overall.as_ref().map(|o| o.text.clone()).unwrap_or_default(),
+        opinion: a
+            .overall
+            .as_ref()
+            .map(|o| o.text.clone())
+            .unwrap_or_default(),
         querier_seal: signed(SignOffStep::Querier, "資料查詢者"),
         auditor_seal: signed(SignOffStep::Auditor, "稽核人員"),
         using_unit_supervisor_seal: signed(SignOffStep::QuerierSupervisor, "使用單位主管"),
@@ -738,10 +757,16 @@ async fn quarterly(app: &App, viewer: &Person, q: Quarter) -> Result<DocumentMod
         .into_iter()
         .find(|r| r.quarter == quarter)
     else {
-        return Err(refusal("documents.quarter_not_closed", DocumentError::QuarterNotClosed));
+        return Err(refusal(
+            "documents.quarter_not_closed",
+            DocumentError::QuarterNotClosed,
+        ));
     };
     let (Some(report), Some(closed_at)) = (&review.report, review.closed_at) else {
-        return Err(refusal("documents.quarter_not_closed", DocumentError::QuarterNotClosed));
+        return Err(refusal(
+            "documents.quarter_not_closed",
+            DocumentError::QuarterNotClosed,
+        ));
     };
     let report: serde_json::Value =
         serde_json::from_str(report).map_err(|e| AppError::Seed(e.to_string()))?;
@@ -795,8 +820,16 @@ async fn quarterly(app: &App, viewer: &Person, q: Quarter) -> Result<DocumentMod
     for f in &findings_rows {
         let rule = FindingRule::parse_code(&f.finding.rule)
             .map_or_else(|| f.finding.rule.clone(), |r| r.name_zh().to_string());
-        let who = f.finding.person.map(|p| format!("（{}）", org.name(p))).unwrap_or_default();
-        let at = f.finding.at.map(|t| format!(" {}", taipei_date(t).format_short())).unwrap_or_default();
+        let who = f
+            .finding
+            .person
+            .map(|p| format!("（{}）", org.name(p)))
+            .unwrap_or_default();
+        let at = f
+            .finding
+            .at
+            .map(|t| format!(" {}", taipei_date(t).format_short()))
+            .unwrap_or_default();
         let conclusion = match (f.conclusion.as_deref(), f.violation_id) {
             (Some("violation"), Some(v)) => format!("違規，已立案（案件 {v}）"),
             (Some(_), _) => format!("已說明：{}", f.note.clone().unwrap_or_default()),
@@ -810,7 +843,11 @@ async fn quarterly(app: &App, viewer: &Person, q: Quarter) -> Result<DocumentMod
             && let Some(case) = store.violation(v).await?
         {
             violations.push(docs::ReportViolation {
-                case: format!("案件 {v}：{}（{}）", org.name(case.case.person), case.case.rule),
+                case: format!(
+                    "案件 {v}：{}（{}）",
+                    org.name(case.case.person),
+                    case.case.rule
+                ),
                 status: CaseState::parse_code(&case.state)
                     .map_or_else(|| case.state.clone(), |s| s.name_zh().to_string()),
             });
@@ -836,12 +873,17 @@ async fn quarterly(app: &App, viewer: &Person, q: Quarter) -> Result<DocumentMod
         docs::CheckpointInfo {
             tree_size: c.size,
             root_hash: hex::encode(c.root),
-            key_id: if key.is_empty() { c.key_name.clone() } else { key },
+            key_id: if key.is_empty() {
+                c.key_name.clone()
+            } else {
+                key
+            },
             signature: sig,
             signed_at: c.created_at.clone(),
         }
     });
-    let from = RocDate::from_civil(review.period_from).map_err(|e| AppError::Seed(e.to_string()))?;
+    let from =
+        RocDate::from_civil(review.period_from).map_err(|e| AppError::Seed(e.to_string()))?;
     let to = RocDate::from_civil(review.period_to).map_err(|e| AppError::Seed(e.to_string()))?;
     Ok(DocumentModel::Quarterly(docs::QuarterlyReport {
         quarter: format!("民國 {}", q.name_zh()),
@@ -879,7 +921,10 @@ mod tests {
     fn quarters_read_in_either_calendar() {
         assert_eq!(parse_quarter("115Q3").ok(), Quarter::parse("2026-Q3").ok());
         assert_eq!(parse_quarter("2026Q3").ok(), Quarter::parse("2026-Q3").ok());
-        assert_eq!(parse_quarter("2026-q1").ok(), Quarter::parse("2026-Q1").ok());
+        assert_eq!(
+            parse_quarter("2026-q1").ok(),
+            Quarter::parse("2026-Q1").ok()
+        );
         assert!(parse_quarter("115Q5").is_err());
         assert!(parse_quarter("Q3").is_err());
     }

@@ -10,12 +10,12 @@ pub mod binding;
 pub mod citizen_report;
 pub mod config;
 pub mod custody;
-pub mod documents;
 pub mod demo;
 #[cfg(feature = "demo")]
 pub mod demo_cards;
 #[cfg(feature = "demo")]
 pub mod demo_grants;
+pub mod documents;
 pub mod enrolment;
 pub mod execution;
 pub mod grants;

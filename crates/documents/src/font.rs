@@ -56,7 +56,9 @@ impl FontError {
                 "no Traditional Chinese font found; install the {FONT_PACKAGE} package or set [documents] font_path"
             ),
             Self::Unreadable(p) => format!("the configured font file cannot be read: {p}"),
-            Self::Unusable(p) => format!("the font file is not a usable OpenType font with TC glyphs: {p}"),
+            Self::Unusable(p) => {
+                format!("the font file is not a usable OpenType font with TC glyphs: {p}")
+            }
         }
     }
 }
@@ -138,7 +140,8 @@ impl DocumentFont {
         let data = std::fs::read(path).map_err(|_| FontError::Unreadable(shown.clone()))?;
         let index = tc_face_index(&data).ok_or_else(|| FontError::Unusable(shown.clone()))?;
         let (units_per_em, ascent, descent) = {
-            let f = FontRef::from_index(&data, index).map_err(|_| FontError::Unusable(shown.clone()))?;
+            let f = FontRef::from_index(&data, index)
+                .map_err(|_| FontError::Unusable(shown.clone()))?;
             let m = f.metrics(Size::unscaled(), LocationRef::default());
             (f32::from(m.units_per_em), m.ascent, m.descent)
         };

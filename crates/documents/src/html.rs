@@ -33,10 +33,17 @@ fn align(a: Align) -> &'static str {
     }
 }
 
-fn cell(out: &mut String, c: &Cell, fields: &Fields, outer: Option<&Fields>) -> Result<(), RenderError> {
+fn cell(
+    out: &mut String,
+    c: &Cell,
+    fields: &Fields,
+    outer: Option<&Fields>,
+) -> Result<(), RenderError> {
     let text = cell_text(c, fields, outer)?;
     let tag = if c.label { "th" } else { "td" };
-    let a = c.align.unwrap_or(if c.label { Align::Center } else { Align::Left });
+    let a = c
+        .align
+        .unwrap_or(if c.label { Align::Center } else { Align::Left });
     let _ = write!(
         out,
         "<{tag} colspan=\"{}\" rowspan=\"{}\" style=\"text-align:{}\">{}</{tag}>",
@@ -48,7 +55,12 @@ fn cell(out: &mut String, c: &Cell, fields: &Fields, outer: Option<&Fields>) -> 
     Ok(())
 }
 
-fn row(out: &mut String, r: &Row, fields: &Fields, outer: Option<&Fields>) -> Result<(), RenderError> {
+fn row(
+    out: &mut String,
+    r: &Row,
+    fields: &Fields,
+    outer: Option<&Fields>,
+) -> Result<(), RenderError> {
     out.push_str("<tr>");
     for c in &r.cells {
         cell(out, c, fields, outer)?;
@@ -67,13 +79,21 @@ fn colgroup(out: &mut String, widths: &[f32]) {
 }
 
 /// The document as an HTML fragment (`<section class="document">…</section>`).
-pub(crate) fn render(template: &Template, fields: &Fields, footer: &Footer) -> Result<String, RenderError> {
+pub(crate) fn render(
+    template: &Template,
+    fields: &Fields,
+    footer: &Footer,
+) -> Result<String, RenderError> {
     let mut out = String::from("<section class=\"document\">");
     for t in &template.title {
         let _ = write!(out, "<h2 class=\"document-title\">{}</h2>", esc(t));
     }
     for s in &template.subtitle {
-        let _ = write!(out, "<p class=\"document-subtitle\">{}</p>", esc(&fields.fill(s, None)?));
+        let _ = write!(
+            out,
+            "<p class=\"document-subtitle\">{}</p>",
+            esc(&fields.fill(s, None)?)
+        );
     }
     for b in &template.blocks {
         match b {
@@ -93,7 +113,14 @@ pub(crate) fn render(template: &Template, fields: &Fields, footer: &Footer) -> R
                 }
                 out.push_str("</table>");
             }
-            Block::Table { source, widths, header, row: r, empty, .. } => {
+            Block::Table {
+                source,
+                widths,
+                header,
+                row: r,
+                empty,
+                ..
+            } => {
                 out.push_str("<table class=\"form-grid\">");
                 colgroup(&mut out, widths);
                 out.push_str("<thead>");

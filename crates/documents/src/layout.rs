@@ -344,13 +344,7 @@ impl<'a> Layout<'a> {
             } => {
                 self.y += gap.unwrap_or(0.0);
                 let edges = self.columns(widths);
-                let m = self.measure(
-                    rows,
-                    &edges,
-                    size.unwrap_or(BODY_SIZE),
-                    self.fields,
-                    None,
-                )?;
+                let m = self.measure(rows, &edges, size.unwrap_or(BODY_SIZE), self.fields, None)?;
                 self.draw_rows(&m, &edges, &mut |_| Ok(()))
             }
             Block::Table {
@@ -575,8 +569,8 @@ pub(crate) fn render(
     }
     let total = layout.pages.len();
     let mut doc = Document::new();
-    let settings = PageSettings::from_wh(width, height)
-        .ok_or_else(|| RenderError::Pdf("page size".into()))?;
+    let settings =
+        PageSettings::from_wh(width, height).ok_or_else(|| RenderError::Pdf("page size".into()))?;
     let pdf_font = font.pdf();
     for (n, page) in layout.pages.iter().enumerate() {
         let mut p = doc.start_page_with(settings.clone());

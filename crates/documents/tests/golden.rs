@@ -35,7 +35,8 @@ fn form1() -> DocumentModel {
         unit: "社會救助科".into(),
         title_and_name: "科員 王小明".into(),
         kind: ApplicationKind::New,
-        reason: "辦理低收入戶資格審查，需查調申請人之勞保投保資料（社會救助法第 5 條之 1）。".into(),
+        reason: "辦理低收入戶資格審查，需查調申請人之勞保投保資料（社會救助法第 5 條之 1）。"
+            .into(),
         national_id: "A12****789".into(),
         phone: "07-3373000 分機 1234".into(),
         email: "wang@example.gov.tw".into(),
@@ -101,7 +102,11 @@ fn form3() -> DocumentModel {
         review_opinion: "法令依據及關聯性已釋明，同意受理，由本科資料查詢者協助查調。".into(),
         applicant_seal: seal("黃承辦", "申請人", "民國 115 年 10 月 14 日 09:00"),
         querier_seal: seal("王小明", "資料查詢者", "民國 115 年 10 月 15 日 11:30"),
-        applicant_supervisor_seal: seal("鄭課長", "申請人單位主管", "民國 115 年 10 月 14 日 10:10"),
+        applicant_supervisor_seal: seal(
+            "鄭課長",
+            "申請人單位主管",
+            "民國 115 年 10 月 14 日 10:10",
+        ),
         using_unit_supervisor_seal: None,
     })
 }
@@ -131,7 +136,8 @@ fn form4() -> DocumentModel {
                 documents: "未附".into(),
             },
         ],
-        opinion: "抽查案件均有登記及主管核可；一案查調文件逾期未附，請於十日內提具檢討報告。".into(),
+        opinion: "抽查案件均有登記及主管核可；一案查調文件逾期未附，請於十日內提具檢討報告。"
+            .into(),
         querier_seal: seal("王小明", "資料查詢者", "民國 115 年 10 月 21 日 09:30"),
         auditor_seal: seal("林資訊", "稽核人員", "民國 115 年 10 月 20 日 16:00"),
         using_unit_supervisor_seal: None,
@@ -195,10 +201,15 @@ fn root() -> PathBuf {
 }
 
 fn tool(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
-        panic!("{name} is required (apt-get install poppler-utils): {e}")
-    });
-    assert!(out.status.success(), "{name} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} is required (apt-get install poppler-utils): {e}"));
+    assert!(
+        out.status.success(),
+        "{name} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -215,7 +226,11 @@ fn golden(name: &str, doc: &DocumentModel) -> usize {
 
     // pdffonts: a header of two lines, then one line per font with "emb" yes/no.
     let fonts = tool("pdffonts", &[&p]);
-    let rows: Vec<&str> = fonts.lines().skip(2).filter(|l| !l.trim().is_empty()).collect();
+    let rows: Vec<&str> = fonts
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert!(!rows.is_empty(), "{name}: no fonts listed:\n{fonts}");
     for row in &rows {
         let cols: Vec<&str> = row.split_whitespace().collect();
@@ -229,8 +244,12 @@ fn golden(name: &str, doc: &DocumentModel) -> usize {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&expected_path, &text).unwrap_or_else(|e| panic!("{e}"));
     }
-    let expected = std::fs::read_to_string(&expected_path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1 once)", expected_path.display()));
+    let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 once)",
+            expected_path.display()
+        )
+    });
     assert!(
         text == expected,
         "{name}: pdftotext output differs from {}\n--- got ---\n{text}",
@@ -280,7 +299,13 @@ fn chinese_labels_come_back_as_text() {
     let p = dir.path().join("f.pdf");
     std::fs::write(&p, pdf).unwrap_or_else(|e| panic!("{e}"));
     let text = tool("pdftotext", &[&p.to_string_lossy(), "-"]);
-    for label in ["資料查詢者權限申請表", "申請使用單位主管核章", "電子簽核", "第 1 頁／共 1 頁", "■ 新增權限"] {
+    for label in [
+        "資料查詢者權限申請表",
+        "申請使用單位主管核章",
+        "電子簽核",
+        "第 1 頁／共 1 頁",
+        "■ 新增權限",
+    ] {
         assert!(text.contains(label), "missing {label} in:\n{text}");
     }
     // The masked ID is printed as given: the renderer never sees a whole one it was not given.
@@ -308,5 +333,9 @@ fn a_missing_configured_font_is_a_clear_error_naming_the_package() {
         .err()
         .unwrap_or_else(|| panic!("a missing font must fail"));
     assert_eq!(e.code(), "documents.font_unreadable");
-    assert!(font::FontError::NotFound.to_string().contains("fonts-noto-cjk"));
+    assert!(
+        font::FontError::NotFound
+            .to_string()
+            .contains("fonts-noto-cjk")
+    );
 }

@@ -19,8 +19,8 @@ use querywarden_app::documents::{
     Body, DocumentError, DocumentTarget, Format, Produced, font_status, parse_quarter, produce,
 };
 use querywarden_app::permission::Op;
-use querywarden_domain::oversight::unannounced_audit::AuditId;
 use querywarden_domain::org::UnitId;
+use querywarden_domain::oversight::unannounced_audit::AuditId;
 use querywarden_domain::permission::ApplicationId;
 use querywarden_domain::registration::RequestNo;
 use querywarden_domain::roc_date::RocDate;
@@ -123,7 +123,10 @@ fn pdf_response(p: Produced) -> Response {
     };
     let mut res = bytes.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
     // The file name names the record only (form2-115-000012.pdf), never a person.
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", p.file_name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
@@ -137,7 +140,11 @@ fn op_of(op: &OperationId) -> Op {
 
 fn today(m: &Messages) -> String {
     let d = querywarden_domain::roc_date::taipei_date(Timestamp::now());
-    if m.is_zh() { d.format_long() } else { d.format_en() }
+    if m.is_zh() {
+        d.format_long()
+    } else {
+        d.format_en()
+    }
 }
 
 #[derive(Deserialize)]
@@ -204,10 +211,17 @@ pub async fn pdf_download(
         return Err(page_error(DocumentError::NotFound, m, &op, &path));
     };
     let reveal = q.reveal.as_deref() == Some("1");
-    produce(&state.app, &who.person, &t, Format::Pdf, reveal, &op_of(&op))
-        .await
-        .map(pdf_response)
-        .map_err(|e| page_error(e, m, &op, &path))
+    produce(
+        &state.app,
+        &who.person,
+        &t,
+        Format::Pdf,
+        reveal,
+        &op_of(&op),
+    )
+    .await
+    .map(pdf_response)
+    .map_err(|e| page_error(e, m, &op, &path))
 }
 
 /// `GET /api/v1/documents/{form}/{id}`: the PDF, or the JSON error with the same code.

@@ -13,8 +13,8 @@ use anyhow::Context;
 use clap::Subcommand;
 use querywarden_app::documents::{Body, DocumentTarget, Format, parse_quarter, produce};
 use querywarden_app::permission::Op;
-use querywarden_domain::oversight::unannounced_audit::AuditId;
 use querywarden_domain::org::{Account, Person, Role, UnitId};
+use querywarden_domain::oversight::unannounced_audit::AuditId;
 use querywarden_domain::permission::ApplicationId;
 use querywarden_domain::roc_date::RocDate;
 
@@ -94,13 +94,8 @@ pub async fn run_forms(cmd: FormsCommand) -> anyhow::Result<ExitCode> {
     } = cmd;
     let target = match (form, id.as_deref(), unit) {
         (2, None, Some(unit)) => {
-            let date = |s: &Option<String>| {
-                s.as_deref()
-                    .map(RocDate::parse)
-                    .transpose()
-                    .ok()
-                    .flatten()
-            };
+            let date =
+                |s: &Option<String>| s.as_deref().map(RocDate::parse).transpose().ok().flatten();
             let (Some(from), Some(to)) = (date(&from), date(&to)) else {
                 return Ok(refused(
                     "起迄日期格式不正確（例：115/11/01）",
@@ -109,7 +104,11 @@ pub async fn run_forms(cmd: FormsCommand) -> anyhow::Result<ExitCode> {
                 ));
             };
             let Ok(unit) = UnitId::new(unit) else {
-                return Ok(refused("單位代碼不正確", "not a unit code", "documents.not_found"));
+                return Ok(refused(
+                    "單位代碼不正確",
+                    "not a unit code",
+                    "documents.not_found",
+                ));
             };
             DocumentTarget::Register { unit, from, to }
         }
@@ -135,7 +134,15 @@ pub async fn run_forms(cmd: FormsCommand) -> anyhow::Result<ExitCode> {
         2 | 3 => Role::EthicsAuditor,
         _ => Role::PermissionAdministrator,
     };
-    render(&location, account.as_deref(), default_role, &target, reveal_ids, &out).await
+    render(
+        &location,
+        account.as_deref(),
+        default_role,
+        &target,
+        reveal_ids,
+        &out,
+    )
+    .await
 }
 
 pub async fn run_report(cmd: ReportCommand) -> anyhow::Result<ExitCode> {
@@ -164,7 +171,9 @@ fn parse_target(form: u8, id: &str) -> Option<DocumentTarget> {
     Some(match form {
         1 => DocumentTarget::Form1(ApplicationId::new(id.trim().parse().ok()?)),
         2 => DocumentTarget::Form2(id.trim().parse().ok()?),
-        3 => DocumentTarget::Form3(querywarden_domain::registration::RequestNo::parse(id.trim()).ok()?),
+        3 => DocumentTarget::Form3(
+            querywarden_domain::registration::RequestNo::parse(id.trim()).ok()?,
+        ),
         _ => DocumentTarget::Form4(AuditId(id.trim().parse().ok()?)),
     })
 }
