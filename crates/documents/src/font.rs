@@ -90,6 +90,18 @@ impl DocumentFont {
         &self.path
     }
 
+    pub(crate) fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub(crate) fn index(&self) -> u32 {
+        self.index
+    }
+
+    pub(crate) fn units_per_em(&self) -> f32 {
+        self.units_per_em
+    }
+
     pub(crate) fn pdf(&self) -> krilla::text::Font {
         self.pdf.clone()
     }

@@ -11,7 +11,7 @@ use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
-use krilla::text::TextDirection;
+use krilla::text::{GlyphId, KrillaGlyph};
 
 use crate::RenderError;
 use crate::fields::Fields;
@@ -543,6 +543,53 @@ fn tokens(s: &str) -> Vec<&str> {
     out
 }
 
+/// Shapes text with rustybuzz (CJK and Latin, left to right) with one parsed face for the
+/// whole document.
+struct Shaper<'f> {
+    face: rustybuzz::Face<'f>,
+    upem: f32,
+}
+
+impl<'f> Shaper<'f> {
+    fn new(font: &'f DocumentFont) -> Result<Self, RenderError> {
+        let face = rustybuzz::Face::from_slice(font.data(), font.index())
+            .ok_or_else(|| RenderError::Pdf("the font cannot be shaped with".into()))?;
+        Ok(Shaper {
+            face,
+            upem: font.units_per_em(),
+        })
+    }
+
+    fn shape(&self, text: &str) -> Vec<KrillaGlyph> {
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(text);
+        buffer.guess_segment_properties();
+        let out = rustybuzz::shape(&self.face, &[], buffer);
+        let infos = out.glyph_infos();
+        let positions = out.glyph_positions();
+        let mut glyphs = Vec::with_capacity(infos.len());
+        for (i, (info, pos)) in infos.iter().zip(positions).enumerate() {
+            let start = info.cluster as usize;
+            // Left to right: a cluster ends where the next one starts.
+            let end = infos[i + 1..]
+                .iter()
+                .map(|n| n.cluster as usize)
+                .find(|&c| c != start)
+                .unwrap_or(text.len());
+            glyphs.push(KrillaGlyph::new(
+                GlyphId::new(info.glyph_id),
+                pos.x_advance as f32 / self.upem,
+                pos.x_offset as f32 / self.upem,
+                pos.y_offset as f32 / self.upem,
+                pos.y_advance as f32 / self.upem,
+                start..end,
+                None,
+            ));
+        }
+        glyphs
+    }
+}
+
 /// Lays out `template` with `fields` and writes the PDF.
 pub(crate) fn render(
     font: &DocumentFont,
@@ -572,6 +619,7 @@ pub(crate) fn render(
     let settings =
         PageSettings::from_wh(width, height).ok_or_else(|| RenderError::Pdf("page size".into()))?;
     let pdf_font = font.pdf();
+    let shaper = Shaper::new(font)?;
     for (n, page) in layout.pages.iter().enumerate() {
         let mut p = doc.start_page_with(settings.clone());
         let mut s = p.surface();
@@ -608,13 +656,13 @@ pub(crate) fn render(
                         continue;
                     }
                     s.set_fill(Some(black.clone()));
-                    s.draw_text(
+                    s.draw_glyphs(
                         Point::from_xy(*x, *baseline),
+                        &shaper.shape(text),
                         pdf_font.clone(),
-                        *size,
                         text,
+                        *size,
                         false,
-                        TextDirection::Auto,
                     );
                 }
             }
@@ -641,22 +689,22 @@ pub(crate) fn render(
         );
         let right = format!("第 {} 頁／共 {} 頁", n + 1, total);
         let baseline = fy + 4.0 + font.ascent_em() * FOOTER_SIZE;
-        s.draw_text(
+        s.draw_glyphs(
             Point::from_xy(MARGIN, baseline),
+            &shaper.shape(&left),
             pdf_font.clone(),
-            FOOTER_SIZE,
             &left,
+            FOOTER_SIZE,
             false,
-            TextDirection::Auto,
         );
         let rw = font.measure(&right, FOOTER_SIZE);
-        s.draw_text(
+        s.draw_glyphs(
             Point::from_xy(width - MARGIN - rw, baseline),
+            &shaper.shape(&right),
             pdf_font.clone(),
-            FOOTER_SIZE,
             &right,
+            FOOTER_SIZE,
             false,
-            TextDirection::Auto,
         );
         s.finish();
         p.finish();
