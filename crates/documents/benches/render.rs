@@ -2,6 +2,11 @@
 //! 2 s, and the first document after start-up — reading the font file, then Form 1 — under
 //! 1 s. Needs fonts-noto-cjk (or QUERYWARDEN_DOCUMENTS_FONT naming a font file).
 
+#![allow(
+    clippy::panic,
+    reason = "a benchmark that cannot set itself up should stop"
+)]
+
 use std::hint::black_box;
 use std::path::PathBuf;
 

@@ -6,6 +6,11 @@
 //! tool fails the test rather than skipping it. `UPDATE_GOLDEN=1` rewrites the expected text
 //! after a deliberate layout change (review the diff and the PNGs).
 
+#![allow(
+    clippy::panic,
+    reason = "helpers outside #[test] functions fail the test loudly when a tool is missing"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
