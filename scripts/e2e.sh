@@ -38,6 +38,8 @@ deb_installed() {
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 deb_installed fonts-noto-cjk || missing+=(fonts-noto-cjk)
+# poppler-utils: the documents test reads the downloaded PDFs back as text.
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then

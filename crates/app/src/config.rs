@@ -432,6 +432,15 @@ impl Default for RawEnrolment {
     }
 }
 
+/// `[documents]`: where the Traditional Chinese font for the printed forms is (default:
+/// Debian's fonts-noto-cjk, found by `querywarden_documents::font`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDocuments {
+    /// A .ttc/.otf/.ttf with Traditional Chinese glyphs; unset: the system's Noto CJK.
+    pub font_path: Option<PathBuf>,
+}
+
 /// `[oversight]`: the thresholds of reconciliation and the anomaly rules (§7) and the quarterly
 /// review's due date (maps to [`OversightSettings`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -701,6 +710,7 @@ pub struct RawConfig {
     pub limits: RawLimits,
     pub citizen_report: RawCitizenReport,
     pub citizen_self_service: RawCitizenSelfService,
+    pub documents: RawDocuments,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -750,6 +760,8 @@ pub struct Config {
     /// `[citizen_self_service]`: its listener's address when enabled.
     pub citizen_self_service: Option<SocketAddr>,
     pub citizen_self_service_attempts_per_hour: u32,
+    /// `[documents]`.
+    pub documents: RawDocuments,
 }
 
 /// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
@@ -1278,6 +1290,7 @@ impl RawConfig {
             citizen_report: self.citizen_report,
             citizen_self_service: self.citizen_self_service.address(listen)?,
             citizen_self_service_attempts_per_hour: self.citizen_self_service.max_attempts_per_hour,
+            documents: self.documents,
         })
     }
 }

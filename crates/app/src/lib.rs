@@ -18,6 +18,7 @@ pub mod demo;
 pub mod demo_cards;
 #[cfg(feature = "demo")]
 pub mod demo_grants;
+pub mod documents;
 pub mod enrolment;
 pub mod execution;
 pub mod grants;

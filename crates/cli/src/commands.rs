@@ -8,6 +8,7 @@ pub mod citizen;
 pub mod config;
 pub mod crl;
 pub mod demo;
+pub mod forms;
 pub mod id;
 pub mod init;
 pub mod keys;

@@ -59,6 +59,12 @@ enum Command {
     /// 政府行政機關辦公日曆表 / the official office calendar (行政程序法 §48 deadlines)
     #[command(subcommand)]
     Calendar(commands::calendar::CalendarCommand),
+    /// 附表 1–4 之 PDF / the printed forms (Forms 1-4) as PDF
+    #[command(subcommand)]
+    Forms(commands::forms::FormsCommand),
+    /// 報告：每季使用紀錄檢查結果 / reports: the quarterly review report to 勞工局
+    #[command(subcommand)]
+    Report(commands::forms::ReportCommand),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +99,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Restore(args) => commands::restore::run(args).await,
         Command::Citizen(cmd) => commands::citizen::run(cmd).await,
         Command::Calendar(cmd) => commands::calendar::run(cmd).await,
+        Command::Forms(cmd) => commands::forms::run_forms(cmd).await,
+        Command::Report(cmd) => commands::forms::run_report(cmd).await,
         Command::Id(_) | Command::Config(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -393,6 +393,7 @@ pub fn openapi_document() -> Value {
                 crate::enrolment::api::openapi_operation(method, p)
                     .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
             }
+            p if p.starts_with("/api/v1/documents/") => crate::documents::openapi_operation(),
             p if p.starts_with("/api/v1/oversight/audits") => {
                 crate::oversight::audits::api::openapi_operation(method, p)
             }

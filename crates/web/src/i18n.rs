@@ -41,7 +41,7 @@ impl Locale {
     }
 
     /// The locale's message files: one per area, so that areas can grow independently.
-    fn sources(self) -> [&'static str; 8] {
+    fn sources(self) -> [&'static str; 9] {
         match self {
             Self::ZhTw => [
                 include_str!("../locales/zh-TW/main.ftl"),
@@ -52,6 +52,7 @@ impl Locale {
                 include_str!("../locales/zh-TW/enrolment.ftl"),
                 include_str!("../locales/zh-TW/words.ftl"),
                 include_str!("../locales/zh-TW/citizen.ftl"),
+                include_str!("../locales/zh-TW/documents.ftl"),
             ],
             Self::En => [
                 include_str!("../locales/en/main.ftl"),
@@ -62,6 +63,7 @@ impl Locale {
                 include_str!("../locales/en/enrolment.ftl"),
                 include_str!("../locales/en/words.ftl"),
                 include_str!("../locales/en/citizen.ftl"),
+                include_str!("../locales/en/documents.ftl"),
             ],
         }
     }

@@ -11,6 +11,7 @@ pub mod auth_pages;
 pub mod catalogue_admin;
 pub mod calendar_pages;
 pub mod citizen_report;
+pub mod documents;
 pub mod enrolment;
 pub mod error;
 pub mod i18n;
@@ -188,6 +189,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/citizen-requests/{no}/answer"),
     ("get", "/api/v1/withholdings"),
     ("post", "/api/v1/registrations/{no}/withholding"),
+    ("get", "/api/v1/documents/{form}/{id}"),
 ];
 
 /// Builds the whole router.
@@ -250,6 +252,7 @@ pub fn router(state: AppState) -> Router {
         .merge(demo_routes())
         .merge(enrolment::routes())
         .merge(citizen_report::routes())
+        .merge(documents::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -138,6 +138,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let bound = listener.local_addr()?;
+    // The printed forms need a Traditional Chinese font; say at start which package to
+    // install (the forms' HTML views work without it).
+    if let Err(e) =
+        querywarden_app::documents::font_status(app.config().documents.font_path.as_deref())
+    {
+        println!(
+            "注意 note: {e}｜{}; forms still open as HTML（表單仍可以網頁檢視）",
+            e.message_en()
+        );
+    }
     print_banner(&args, bound, sim);
     super::serve::run_server(app, listener).await?;
     Ok(ExitCode::SUCCESS)

@@ -20,6 +20,7 @@ mod cli_id;
 mod crash_rounds;
 mod demo_server;
 mod existence_http;
+mod documents;
 mod golive;
 mod limits_http;
 mod mutual_tls;

@@ -1,0 +1,174 @@
+//! `querywarden forms render` and `report quarterly`: a form is written whole and audited; an
+//! unknown id, an unclosed quarter or a missing font exits 1 with a zh-TW message, writes
+//! nothing and leaves only a refusal in the audit trail.
+
+use querywarden_app::App;
+use querywarden_app::config::RawConfig;
+
+use super::support::{bin, reqwest::rt, stderr, stdout};
+
+fn seeded(data: &std::path::Path) {
+    rt().block_on(async {
+        let mut raw = RawConfig::default();
+        raw.storage.data_dir = data.to_path_buf();
+        raw.server.demo = true;
+        let app = App::open(raw.validate().unwrap()).await.unwrap();
+        app.seed_demo().await.unwrap();
+        // lin.meiling's and li.guowei's Form 1, approved at every step.
+        querywarden_app::demo_grants::grant_demo_queriers(
+            app.store(),
+            app.keys(),
+            &app.config().permission,
+            jiff::Timestamp::now(),
+            "op",
+        )
+        .await
+        .unwrap();
+        app.close().await;
+    });
+}
+
+fn documents_in_trail(data: &std::path::Path) -> String {
+    let o = bin()
+        .args(["audit", "search", "--action", "report.generated", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    stdout(&o)
+}
+
+#[test]
+fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    seeded(&data);
+
+    let out = dir.path().join("form1.pdf");
+    let o = bin()
+        .args([
+            "forms",
+            "render",
+            "--form",
+            "1",
+            "--id",
+            "1",
+            "--as",
+            "wu.zhiming",
+        ])
+        .args(["--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let pdf = std::fs::read(&out).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    // No temporary file is left beside it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    let trail = documents_in_trail(&data);
+    assert!(trail.contains("document:form1-1\tsucceeded"), "{trail}");
+
+    // An unknown id: exit 1, a zh-TW message, no file, a refusal in the trail.
+    let missing = dir.path().join("missing.pdf");
+    let o = bin()
+        .args(["forms", "render", "--form", "1", "--id", "999", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("找不到此文件所屬的紀錄"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("documents.not_found"));
+    assert!(!missing.exists());
+    let trail = documents_in_trail(&data);
+    assert!(trail.contains("document:form1-999\trefused:"), "{trail}");
+    assert!(!trail.contains("document:form1-999\tsucceeded"), "{trail}");
+
+    // Someone not entitled to the application is answered like an unknown id.
+    let o = bin()
+        .args([
+            "forms",
+            "render",
+            "--form",
+            "1",
+            "--id",
+            "1",
+            "--as",
+            "cai.peiling",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("documents.not_found"), "{}", stderr(&o));
+    assert!(!missing.exists());
+
+    // A quarter whose review is not closed.
+    let o = bin()
+        .args(["report", "quarterly", "--quarter", "115Q3", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("尚未結案"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("documents.quarter_not_closed"));
+    assert!(!missing.exists());
+}
+
+#[test]
+fn a_missing_font_exits_1_naming_the_package_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    seeded(&data);
+    let config = dir.path().join("qw.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\ndemo = true\n[storage]\ndata_dir = {:?}\n[documents]\nfont_path = \"/nonexistent/NotoSansCJK.ttc\"\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("form1.pdf");
+    let o = bin()
+        .args([
+            "forms",
+            "render",
+            "--form",
+            "1",
+            "--id",
+            "1",
+            "--as",
+            "wu.zhiming",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("documents.font_unreadable"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    let trail = documents_in_trail(&data);
+    assert!(
+        trail.contains("refused:documents.font_unreadable"),
+        "{trail}"
+    );
+    assert!(!trail.contains("succeeded"), "{trail}");
+}

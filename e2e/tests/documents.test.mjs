@@ -1,0 +1,129 @@
+// Printed documents (Forms 1–4) in the browser: each record's page links its form; the link
+// downloads a PDF whose text (pdftotext) carries the form's title and labels, and the HTML
+// view of the same form opens. A screenshot of each HTML view on the way.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
+import { useDemo } from '../lib/harness.mjs';
+import { DEMO_PASSWORD } from '../lib/server.mjs';
+
+const demo = useDemo();
+
+async function as(open, account) {
+  const { page } = await open();
+  const r = await signIn(page, account, DEMO_PASSWORD);
+  assert.equal(r.status(), 303, `${account} signs in`);
+  return page;
+}
+
+function roc(days) {
+  const d = new Date(Date.now() + days * 86_400_000);
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Taipei', year: 'numeric', month: 'numeric', day: 'numeric' })
+      .formatToParts(d)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${Number(parts.year) - 1911}/${parts.month}/${parts.day}`;
+}
+
+/** Clicks the PDF link in `#linkId` and returns the downloaded PDF's text. */
+async function downloadForm(page, linkId, name) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator(`#${linkId} a[download]`).click(),
+  ]);
+  assert.match(download.suggestedFilename(), /^form\d-.+\.pdf$/, 'the file names the record');
+  const path = await download.path();
+  const bytes = readFileSync(path);
+  assert.equal(bytes.subarray(0, 5).toString(), '%PDF-', `${name} is a PDF`);
+  return execFileSync('pdftotext', ['-layout', path, '-'], { encoding: 'utf8' });
+}
+
+async function htmlView(page, linkId, name) {
+  await clickAndLoad(page, page.locator(`#${linkId} a:not([download])`));
+  assert.match(pathOf(page), /^\/documents\/form\d\//);
+  await shot(page, 'documents', name);
+  return page.locator('section.document').innerText();
+}
+
+test('each form downloads from its record’s page', { timeout: 300_000 }, async () => {
+  await demo.run('documents', async ({ page, open }) => {
+    // Form 1: lin.meiling's demo application (approved at every step).
+    assert.equal((await signIn(page, 'lin.meiling', DEMO_PASSWORD)).status(), 303);
+    await page.goto('/permissions');
+    await clickAndLoad(page, page.locator('a[href^="/permissions/applications/"]').first());
+    const f1 = await downloadForm(page, 'doc-form1', 'Form 1');
+    assert.match(f1, /資料查詢者權限申請表/);
+    assert.match(f1, /申請使用單位主管核章/);
+    assert.match(f1, /電子簽核/);
+    assert.match(await htmlView(page, 'doc-form1', '01-form1'), /權限管理者核章/);
+
+    // Form 2: a registration, approved and executed.
+    await page.goto('/registrations/new');
+    await page.fill('#subject_name', '王大同');
+    await page.fill('#subject_id', 'F131104093');
+    await page.check('input[name=items][value=C0101]');
+    await page.selectOption('#legal_basis', 'social-assistance-44-3-1');
+    await page.fill('#relevance', '申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入');
+    await page.fill('#case_no', '115社助字第12號');
+    await clickAndLoad(page, page.locator('#reg-submit'));
+    const no = await page.locator('#reg-no').innerText();
+    const chen = await as(open, 'chen.jianhong');
+    await chen.goto(`/registrations/${no}`);
+    await clickAndLoad(chen, chen.locator('#reg-approve'));
+    await page.goto(`/registrations/${no}`);
+    await clickAndLoad(page, page.locator('#reg-execute'));
+    await page.goto(`/registrations/${no}`);
+    const f2 = await downloadForm(page, 'doc-form2', 'Form 2');
+    assert.match(f2, /查調資料登記表/);
+    assert.match(f2, /王大同/);
+    assert.doesNotMatch(f2, /F131104093/, 'the ID is masked');
+    assert.match(f2, /電子簽核/, 'the supervisor’s approval is in its seal box');
+    assert.match(await htmlView(page, 'doc-form2', '02-form2'), /單位主管核章/);
+
+    // Form 3: a request from the district office.
+    const cai = await as(open, 'cai.peiling');
+    await cai.goto('/requests/new');
+    await cai.fill('#phone', '07-5511111');
+    await cai.selectOption('#responsible_unit', 'elderly-welfare');
+    await cai.selectOption('#legal_basis', 'senior-citizens-welfare-12-1-2');
+    await cai.fill('#relevance', '中低收入老人生活津貼申請，需確認申請人就業收入');
+    await cai.check('input[name=items][value=C0101]');
+    await cai.fill('#declared_subject_count', '1');
+    await cai.fill('#subjects', '陳阿明,E123456783');
+    await clickAndLoad(cai, cai.locator('#req-submit'));
+    const f3 = await downloadForm(cai, 'doc-form3', 'Form 3');
+    assert.match(f3, /查調資料申請表/);
+    assert.match(f3, /陳阿明/);
+    assert.doesNotMatch(f3, /E123456783/, 'the ID is masked');
+    assert.match(await htmlView(cai, 'doc-form3', '03-form3'), /業務權責單位/);
+
+    // Form 4: the IT group audits lin.meiling's queries.
+    const wu = await as(open, 'wu.zhiming');
+    await wu.goto('/oversight/audits');
+    await clickAndLoad(wu, wu.locator('#audit-new'));
+    await wu.fill('input[name=period_from]', roc(-30));
+    await wu.fill('input[name=period_to]', roc(0));
+    await wu.fill('input[name=audit_date]', roc(0));
+    await wu.selectOption('select[name=querier]', 'lin.meiling');
+    await wu.selectOption('select[name=auditing_unit]', 'it-group');
+    await wu.fill('input[name=auditing_unit_phone]', '07-3368333#2101');
+    await wu.fill('input[name=documents_deadline]', roc(10));
+    await wu.fill('input[name=cases]', '1');
+    await clickAndLoad(wu, wu.locator('#audit-open-submit'));
+    assert.match(pathOf(wu), /^\/oversight\/audits\/\d+$/);
+    const f4 = await downloadForm(wu, 'doc-form4', 'Form 4');
+    assert.match(f4, /稽核紀錄表/);
+    assert.match(f4, new RegExp(`登記 ${no}`), 'the sampled case is listed');
+    assert.match(await htmlView(wu, 'doc-form4', '04-form4'), /稽核單位主管/);
+
+    // Someone not entitled gets the same refusal as a number that does not exist.
+    const other = await as(open, 'cai.peiling');
+    const res = await other.request.get(`/api/v1/documents/form2/${no}`);
+    assert.equal(res.status(), 404);
+    assert.equal((await res.json()).error.code, 'documents.not_found');
+  });
+});
