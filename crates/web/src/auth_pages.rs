@@ -260,6 +260,10 @@ pub struct UnlockForm {
     csrf: String,
     #[serde(default)]
     password: String,
+    /// §3 on the enrolment page: instead of a password, which the person does not have yet
+    /// (or is replacing), the enrolment code issued for this account.
+    #[serde(default)]
+    enrolment_code: Option<String>,
 }
 
 pub async fn unlock(
@@ -438,11 +442,18 @@ pub async fn demo_sign(
             &op.0,
         ));
     };
+    let proof = match req.enrolment_code.as_deref().map(str::trim) {
+        Some(code) if !code.is_empty() => auth::DemoCardProof::EnrolmentCode {
+            code: code.to_string(),
+            settings: state.app.enrolment_settings(),
+        },
+        _ => auth::DemoCardProof::Password(req.password.clone()),
+    };
     let holder = auth::demo_card_holder(
         state.app.store(),
         ctx,
         &req.account,
-        req.password.clone(),
+        proof,
         Some(addr.ip().to_string()),
         Timestamp::now(),
         &op.0,
@@ -452,6 +463,8 @@ pub async fn demo_sign(
     if let Err(f) = holder {
         let status = if f.code == "login.account_locked" {
             StatusCode::LOCKED
+        } else if f.code == "enrolment.rate_limited" {
+            StatusCode::TOO_MANY_REQUESTS
         } else {
             StatusCode::UNAUTHORIZED
         };
@@ -459,7 +472,7 @@ pub async fn demo_sign(
             status,
             f.code,
             f.message,
-            "the demo card signs only with the account's password",
+            "the demo card signs only with the account's password or its enrolment code",
             &op.0,
         ));
     }

@@ -15,6 +15,7 @@ mod citizen_report;
 mod cli_config;
 mod cli_id;
 mod demo_server;
+mod enrolment_http;
 mod golive;
 mod mutual_tls;
 mod oversight_http;
