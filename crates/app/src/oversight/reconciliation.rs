@@ -217,7 +217,11 @@ pub async fn analyse(
     }
     let staff_subjects: HashMap<usize, Vec<PersonId>> = {
         let mut m = HashMap::new();
-        for (key_id, h, person) in store.applicant_digests().await? {
+        // Form 1's digests, and those of usage records recognised at import as a member of
+        // staff under an older key (§4: a self-lookup is seen across a key rotation).
+        let mut digests = store.applicant_digests().await?;
+        digests.extend(store.usage_staff_digests().await?);
+        for (key_id, h, person) in digests {
             let k = symbols.key(&key_id);
             if let Some(s) = SubjectRef::from_hex(k, &h)
                 && let Some(i) = subject_index.get(&s)
