@@ -260,10 +260,6 @@ pub struct UnlockForm {
     csrf: String,
     #[serde(default)]
     password: String,
-    /// §3 on the enrolment page: instead of a password, which the person does not have yet
-    /// (or is replacing), the enrolment code issued for this account.
-    #[serde(default)]
-    enrolment_code: Option<String>,
 }
 
 pub async fn unlock(
@@ -403,6 +399,10 @@ pub struct DemoSignRequest {
     /// §3 in the demo: the card signs only for someone who knows the account's password.
     #[serde(default)]
     password: String,
+    /// §3 on the enrolment page: instead of a password, which the person does not have yet
+    /// (or is replacing), the enrolment code issued for this account.
+    #[serde(default)]
+    enrolment_code: Option<String>,
 }
 
 /// DEMO only: signs a nonce with the demo card of `account`, standing in for the HiPKI card
