@@ -325,10 +325,7 @@ pub async fn analyse(
     let to_row = |f: &Finding| -> NewFinding {
         let (object, subject) = match &f.object {
             FindingObject::Usage(i) => (
-                format!(
-                    "usage:{}",
-                    usage_ids.get(*i).map_or("", |id| &**id)
-                ),
+                format!("usage:{}", usage_ids.get(*i).map_or("", |id| &**id)),
                 usage.get(*i).map(|u| u.subject),
             ),
             FindingObject::Execution(id) => {

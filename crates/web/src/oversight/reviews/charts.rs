@@ -107,13 +107,12 @@ fn draw(
             Text::new(
                 label.clone(),
                 (gi as f64 + 0.5, 0.0),
-                ("sans-serif", 10)
-                    .into_font()
-                    .into_text_style(&plot)
-                    .pos(plotters::style::text_anchor::Pos::new(
+                ("sans-serif", 10).into_font().into_text_style(&plot).pos(
+                    plotters::style::text_anchor::Pos::new(
                         plotters::style::text_anchor::HPos::Center,
                         plotters::style::text_anchor::VPos::Top,
-                    )),
+                    ),
+                ),
             )
         }))
         .map_err(e)?;
@@ -151,7 +150,10 @@ pub fn bars(id: &str, title: &str, series: &[String], groups: &[(String, Vec<f64
         esc(title),
         esc(&desc.join("; "))
     );
-    let svg = match svg.strip_prefix("<svg ").and_then(|rest| rest.split_once('>')) {
+    let svg = match svg
+        .strip_prefix("<svg ")
+        .and_then(|rest| rest.split_once('>'))
+    {
         Some((attributes, body)) => format!("{head}{attributes}>{inner}{body}"),
         _ => format!(
             r#"{head}xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}">{inner}</svg>"#
@@ -198,7 +200,10 @@ mod tests {
             ],
         );
         let svg = svg_of(&html);
-        assert!(svg.starts_with(r#"<svg id="c" class="chart" role="img""#), "{svg}");
+        assert!(
+            svg.starts_with(r#"<svg id="c" class="chart" role="img""#),
+            "{svg}"
+        );
         assert_eq!(svg.matches("<svg").count(), 1);
         // Four bars and two legend keys on a white background (plotters draws each as a
         // <rect>), and no bar anywhere else.
@@ -231,7 +236,10 @@ mod tests {
         assert_eq!(heights.len(), 3, "{html}");
         assert_eq!(heights[0], 10.0);
         assert!((heights[2] / heights[1] - 2.0).abs() < 0.05, "{heights:?}");
-        assert!(heights[2] > 150.0, "the tallest bar fills the plot: {heights:?}");
+        assert!(
+            heights[2] > 150.0,
+            "the tallest bar fills the plot: {heights:?}"
+        );
     }
 
     #[test]
