@@ -105,9 +105,16 @@ test('an audit goes from opening to the director’s review', { timeout: 240_000
     }
     await shot(zhang, 'audits', '06-signed');
 
-    // The director finds it waiting for his review and reviews it.
+    // The director finds it waiting for his review — counted on his dashboard, whose link
+    // leads to the queue — and reviews it.
     const zhou = await as(open, 'zhou.wenhua');
-    await clickAndLoad(zhou, zhou.locator('#nav-audits'));
+    await clickAndLoad(zhou, zhou.locator('#nav-oversight'));
+    const waiting = zhou.locator('#ov-audits-awaiting-review');
+    assert.equal(await waiting.innerText(), '1');
+    await shot(zhou, 'audits', '07-director-dashboard');
+    await clickAndLoad(zhou, waiting);
+    assert.equal(pathOf(zhou), '/oversight/audits');
+    assert.equal(await zhou.locator('#review-queue a').count(), 1);
     await shot(zhou, 'audits', '07-director-queue');
     await clickAndLoad(zhou, zhou.locator('#review-queue a').first());
     assert.equal(pathOf(zhou), url);
@@ -119,5 +126,7 @@ test('an audit goes from opening to the director’s review', { timeout: 240_000
     await shot(zhou, 'audits', '08-reviewed');
     await zhou.goto('/oversight/audits');
     assert.equal(await zhou.locator('#review-queue-empty').count(), 1);
+    await zhou.goto('/oversight');
+    assert.equal(await zhou.locator('#ov-audits-awaiting-review').innerText(), '0');
   });
 });

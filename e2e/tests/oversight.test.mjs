@@ -61,6 +61,10 @@ test("the director's dashboard draws its charts", { timeout: 120_000 }, async ()
     assert.equal(await page.locator('#ov-charts svg.chart').count(), 4);
     assert.equal(await page.locator('#chart-items').isVisible(), true);
     assert.match(await page.locator('#ov-open-findings').innerText(), /^\d+$/);
+    // §8: the audits waiting for his review, counted, with the way to them.
+    const waiting = page.locator('#ov-audits-awaiting-review');
+    assert.match(await waiting.innerText(), /^\d+$/);
+    assert.equal(await waiting.getAttribute('href'), '/oversight/audits#review-queue');
     await shot(page, 'dashboard', '01-director');
   });
 });

@@ -411,15 +411,38 @@ async fn wrong_password(
     Ok(failure)
 }
 
+/// What the person at the demo signer proves they are entitled to the account's card with.
+pub enum DemoCardProof {
+    /// Every day: the account's password.
+    Password(String),
+    /// At enrolment or a reset (§3), when there is no password yet, or it is the one being
+    /// replaced: the one-time code the administrator issued for this very account.
+    EnrolmentCode {
+        code: String,
+        settings: crate::enrolment::CodeSettings,
+    },
+}
+
+impl std::fmt::Debug for DemoCardProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Password(_) => "Password(<redacted>)",
+            Self::EnrolmentCode { .. } => "EnrolmentCode(<redacted>)",
+        })
+    }
+}
+
 /// DEMO only (§3 as the demo shows it): the demo card signs for an account only for someone
-/// who knows its password, so the demo keeps the real two factors and its signer cannot be
-/// used to sign anything for anyone. A wrong password counts and is audited like a sign-in
-/// failure.
+/// who knows its password — or, on the enrolment page, holds a valid, unused, unexpired
+/// enrolment code issued for that account — so the demo keeps the real two factors and its
+/// signer cannot be used to sign anything for anyone. A wrong password counts and is audited
+/// like a sign-in failure; a wrong code is audited and counts towards the enrolment guessing
+/// limit of the address, as at `/enrol`.
 pub async fn demo_card_holder(
     store: &Store,
     ctx: &AuthContext,
     account: &str,
-    password: String,
+    proof: DemoCardProof,
     client_addr: Option<String>,
     now: Timestamp,
     request_id: &str,
@@ -430,11 +453,18 @@ pub async fn demo_card_holder(
         client_addr,
         request_id: request_id.to_string(),
     };
-    let wrong = || refusal("login.wrong_password", "密碼錯誤");
     let person = match Account::parse(account) {
         Ok(a) => store.person_by_account(&a).await?,
         Err(_) => None,
     };
+    let password = match proof {
+        DemoCardProof::Password(p) => p,
+        DemoCardProof::EnrolmentCode { code, settings } => {
+            return demo_card_by_code(store, &settings, &attempt, person.as_ref(), &code, now)
+                .await;
+        }
+    };
+    let wrong = || refusal("login.wrong_password", "密碼錯誤");
     let Some(person) = person else {
         return Ok(refuse(store, &attempt, None, wrong(), now)
             .await?
@@ -461,6 +491,56 @@ pub async fn demo_card_holder(
     Ok(Err(
         wrong_password(store, ctx, &attempt, &person, now).await?
     ))
+}
+
+/// The demo signer on the enrolment page (§3): the code must be one issued for this very
+/// account and still usable. A code for another account is refused as unknown, so the
+/// signer tells a guesser nothing. The code is not spent here: `/enrol` spends it.
+async fn demo_card_by_code(
+    store: &Store,
+    settings: &crate::enrolment::CodeSettings,
+    attempt: &Attempt,
+    person: Option<&Person>,
+    code: &str,
+    now: Timestamp,
+) -> Result<Result<(), AuthFailure>, AppError> {
+    use querywarden_domain::enrolment::{EnrolmentCode, EnrolmentRefusal};
+    let addr = attempt.client_addr.clone().unwrap_or_else(|| "-".into());
+    let refuse = |r: EnrolmentRefusal| {
+        let addr = addr.clone();
+        async move {
+            let mut tx = store.begin().await?;
+            tx.record_enrolment_failure(&addr, now).await?;
+            tx.append_audit(
+                &login_event(attempt, person, now)
+                    .detail("demo_signer", "enrolment_code")
+                    .outcome(Outcome::Refused(r.code().into())),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(Err(AuthFailure::from(r)))
+        }
+    };
+    let failures = store
+        .enrolment_failures_since(&addr, settings.rate_limit.window_start(now))
+        .await?;
+    if let Err(r) = settings.rate_limit.check(failures) {
+        return refuse(r).await;
+    }
+    let code = match EnrolmentCode::parse(code) {
+        Ok(c) => c,
+        Err(r) => return refuse(r).await,
+    };
+    let row = store
+        .enrolment_code_by_hash(&crate::enrolment::code_digest(&code))
+        .await?;
+    let Some(row) = row.filter(|r| person.is_some_and(|p| p.id == r.person)) else {
+        return refuse(EnrolmentRefusal::UnknownCode).await;
+    };
+    if let Err(r) = row.life.usable(now) {
+        return refuse(r).await;
+    }
+    Ok(Ok(()))
 }
 
 /// Signs a person in. The outer `Result` is a system failure; the inner one a refusal the

@@ -1,9 +1,12 @@
 //! Import of the BLI platform's usage records (§7): validated row by row, all or nothing,
 //! idempotent by the platform's record id. Subjects are stored as HMACs only.
 
+use std::collections::HashMap;
+
 use jiff::Timestamp;
 use querywarden_bli::usage_log::{ColumnMapping, RowError, parse_csv};
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::org::PersonId;
 use querywarden_storage::{PlatformUsageRow, Store};
 use sha2::{Digest, Sha256};
 
@@ -67,6 +70,31 @@ pub async fn import(
             }
         })
         .collect();
+    // §4 with §7: a subject who is a member of staff is recognised here, while the ID is in
+    // hand, under every HMAC key the keyring holds — Form 1 keeps the applicant's ID only as
+    // a digest under the key of its day, and these rows are digested under today's key, so
+    // after a key rotation the two digests never meet again.
+    let staff: HashMap<(String, String), Vec<PersonId>> = {
+        let mut m: HashMap<(String, String), Vec<PersonId>> = HashMap::new();
+        for (key_id, hex, person) in store.applicant_digests().await? {
+            m.entry((key_id, hex)).or_default().push(person);
+        }
+        m
+    };
+    let mut staff_links: Vec<(&str, PersonId)> = Vec::new();
+    if !staff.is_empty() {
+        for r in &records {
+            for d in keys.subject_digests_all(&r.subject) {
+                if let Some(people) = staff.get(&(d.key_id, d.hex)) {
+                    for p in people {
+                        if !staff_links.contains(&(r.platform_record_id.as_str(), *p)) {
+                            staff_links.push((r.platform_record_id.as_str(), *p));
+                        }
+                    }
+                }
+            }
+        }
+    }
     let total = rows.len() as u64;
     let mut tx = store.begin().await?;
     let import_id = tx
@@ -78,6 +106,9 @@ pub async fn import(
         )
         .await?;
     let added = tx.insert_usage_rows(import_id, &rows).await?;
+    for (record, person) in &staff_links {
+        tx.link_usage_staff_subject(record, *person).await?;
+    }
     if added == 0 {
         // Nothing new: leave no import row behind, only the audit record of the attempt.
         drop(tx);

@@ -311,19 +311,8 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
         at(date(2026, 2, 10), 20, 0),
     )
     .await;
-    // Planted: lin looks herself up. The registration desk refuses a self-lookup (§4), so it
-    // can only happen on the portal, outside the system: unregistered and a self-lookup.
-    let me = own_id(&w, "lin.meiling").await;
-    w.platform(
-        "demo-lin.meiling",
-        &me,
-        "C0101",
-        at(date(2026, 2, 11), 9, 30),
-    );
-    // The platform log so far is imported now, before the key rotation below: Form 1 keeps the
-    // applicant's ID only as a digest under the key of its day, so a self-lookup imported after
-    // a rotation cannot be recognised yet (a known gap, see the review notes). The rows planted
-    // from here on are imported after the rotation.
+    // The platform log so far is imported now, before the key rotation below; the rows
+    // planted from here on are imported after it.
     w.import_usage(at(date(2026, 2, 11), 18, 0)).await;
     w.usage.clear();
     // Planted: li queries one subject on three days.
@@ -331,6 +320,17 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
         w.query_seen("li.guowei", &nid(6000), "B0101", at(d, 10, 0))
             .await;
     }
+    // Planted: lin looks herself up. The registration desk refuses a self-lookup (§4), so it
+    // can only happen on the portal, outside the system: unregistered and a self-lookup. It
+    // is imported after the key rotation: her Form 1 keeps her ID only as a digest under the
+    // old key, the platform's row is digested under the new one.
+    let me = own_id(&w, "lin.meiling").await;
+    w.platform(
+        "demo-lin.meiling",
+        &me,
+        "C0101",
+        at(date(2026, 2, 11), 9, 30),
+    );
     // Planted: two queries on the portal with no registration.
     w.platform(
         "demo-lin.meiling",

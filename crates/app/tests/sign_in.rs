@@ -1041,7 +1041,7 @@ async fn the_demo_card_signs_only_for_someone_who_knows_the_password() {
             &w.store,
             &w.ctx,
             "lin.meiling",
-            password.to_string(),
+            auth::DemoCardProof::Password(password.to_string()),
             None,
             now(),
             "op",
@@ -1061,7 +1061,7 @@ async fn the_demo_card_signs_only_for_someone_who_knows_the_password() {
         &w.store,
         &w.ctx,
         "no.such.person",
-        PASSWORD.into(),
+        auth::DemoCardProof::Password(PASSWORD.into()),
         None,
         now(),
         "op",
@@ -1069,6 +1069,117 @@ async fn the_demo_card_signs_only_for_someone_who_knows_the_password() {
     .await
     .unwrap();
     assert!(nobody.is_err());
+}
+
+#[tokio::test]
+async fn on_the_enrolment_page_the_demo_card_signs_for_the_holder_of_the_accounts_own_usable_code()
+{
+    use querywarden_app::enrolment::{CodeSettings, codes};
+    use querywarden_domain::enrolment::{CodePurpose, RateLimit};
+    let w = world().await;
+    let desk = admin_desk(&w).await;
+    let settings = CodeSettings {
+        valid_for: SignedDuration::from_hours(24),
+        rate_limit: RateLimit {
+            max_failures: 4,
+            window: SignedDuration::from_mins(15),
+        },
+    };
+    let issue = |account: &'static str| {
+        let (store, desk) = (&w.store, &desk);
+        async move {
+            codes::issue_code(
+                store,
+                desk,
+                &settings,
+                account,
+                CodePurpose::Reset,
+                "遺失密碼",
+                now(),
+                "op",
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .code
+            .display_once()
+        }
+    };
+    let lin_code = issue("lin.meiling").await;
+    let chen_code = issue("chen.jianhong").await;
+    let holder = |account: &'static str, code: String, addr: &'static str| {
+        auth::demo_card_holder(
+            &w.store,
+            &w.ctx,
+            account,
+            auth::DemoCardProof::EnrolmentCode { code, settings },
+            Some(addr.into()),
+            now(),
+            "op",
+        )
+    };
+    // Her own code: the card signs (and the code is not spent by signing).
+    assert!(
+        holder("lin.meiling", lin_code.clone(), "10.0.0.1")
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    assert!(
+        holder("lin.meiling", lin_code.clone(), "10.0.0.1")
+            .await
+            .unwrap()
+            .is_ok()
+    );
+    // Someone else's code, a made-up one and a malformed one: refused and audited, and no
+    // password failure is counted against the account.
+    let refused = holder("lin.meiling", chen_code.clone(), "10.0.0.2")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(refused.code, "enrolment.unknown_code");
+    assert_eq!(
+        last_failure_outcome(&w).await,
+        "refused:enrolment.unknown_code"
+    );
+    let made_up = holder("lin.meiling", "ABCD-EFGH-JKMN-PQRS".into(), "10.0.0.2")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(made_up.code, "enrolment.unknown_code");
+    let malformed = holder("lin.meiling", "1234".into(), "10.0.0.2")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(malformed.code, "enrolment.malformed_code");
+    assert_eq!(failed_count(&w, w.lin).await, 0);
+    // A code superseded by a newer one stops working at the signer too.
+    let newer = issue("lin.meiling").await;
+    assert_eq!(
+        holder("lin.meiling", lin_code, "10.0.0.3")
+            .await
+            .unwrap()
+            .unwrap_err()
+            .code,
+        "enrolment.code_superseded"
+    );
+    // The guessing limit of the address applies, as at /enrol: three failures from
+    // 10.0.0.2, one more makes four, and then even a good code is refused from there.
+    let _ = holder("lin.meiling", "ZZZZ-ZZZZ-ZZZZ-ZZZZ".into(), "10.0.0.2").await;
+    assert_eq!(
+        holder("lin.meiling", newer.clone(), "10.0.0.2")
+            .await
+            .unwrap()
+            .unwrap_err()
+            .code,
+        "enrolment.rate_limited"
+    );
+    assert!(
+        holder("lin.meiling", newer, "10.0.0.4")
+            .await
+            .unwrap()
+            .is_ok()
+    );
 }
 
 #[tokio::test]

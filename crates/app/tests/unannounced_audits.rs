@@ -888,6 +888,34 @@ async fn opinions_sign_offs_and_the_review_out_of_turn_are_refused_audited_and_c
     .await
     .unwrap();
     assert_eq!(a.overall.as_ref().map(|o| o.violation_found), Some(true));
+    // §8 ¶2: the finding opened its violation case itself — one, against the querier
+    // audited, from this audit, with the ten days counted from the day it was written down
+    // (2026-04-11, a Saturday: 行政程序法 §48 moves the tenth day, 04-21, to no later day).
+    // The refused attempt above opened none.
+    let lin = w.p("lin.meiling").id;
+    let cases = s.violations(Some(lin)).await.unwrap();
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    let case = &cases[0];
+    assert_eq!(case.case.source, "audit");
+    assert_eq!(case.case.source_ref, Some(id.0));
+    assert_eq!(case.case.opened_by, w.p("wu.zhiming").id);
+    assert_eq!(case.state, "awaiting_report");
+    assert!(case.case.due_on > jiff::civil::date(2026, 4, 11));
+    assert!(!case.case.evidence.contains("查調後未歸檔"));
+    let opened = w.records("oversight.violation.opened").await;
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].outcome, "succeeded");
+    assert_eq!(opened[0].object_id, case.id.to_string());
+    // Recorded again (a retried request): refused, since the sign-offs have begun, and no
+    // second case opens.
+    assert_eq!(
+        code(
+            audits::record_overall_opinion(s, w.p("wu.zhiming"), id, true, "違規", &op(april(11)))
+                .await
+        ),
+        "audit.opinions_not_open"
+    );
+    assert_eq!(s.violations(Some(lin)).await.unwrap().len(), 1);
 
     // Sign-offs out of order or by the wrong person.
     let before = s.unannounced_audit(id).await.unwrap().unwrap();

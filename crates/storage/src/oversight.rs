@@ -329,6 +329,19 @@ impl WriteTx {
         Ok(r.rows_affected() > 0)
     }
 
+    /// The case opened from unannounced audit `audit` by its finding, if any (read inside the
+    /// write transaction, so that the finding opens one case however often it is recorded).
+    pub async fn violation_of_audit(&mut self, audit: i64) -> Result<Option<i64>, StorageError> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM violations WHERE source = 'audit' AND source_ref = ? ORDER BY id LIMIT 1",
+        )
+        .bind(audit)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(row.map(|(id,)| id))
+    }
+
     pub async fn insert_violation(&mut self, v: &NewViolation) -> Result<i64, StorageError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO violations (person_id, rule, evidence, source, source_ref, opened_by, \

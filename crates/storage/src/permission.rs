@@ -966,6 +966,25 @@ impl Store {
             .collect()
     }
 
+    /// The last platform usage record before `before` of each operator account and item (§7:
+    /// grants unused for six months).
+    pub async fn usage_last_seen(
+        &self,
+        before: Timestamp,
+    ) -> Result<Vec<(String, String, Timestamp)>, StorageError> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT operator_account, item, max(at) FROM platform_usage_records WHERE at < ? \
+             GROUP BY operator_account, item",
+        )
+        .bind(before.to_string())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.into_iter()
+            .map(|(account, item, at)| Ok((account, item, ts(&at)?)))
+            .collect()
+    }
+
     /// Platform usage records (imported, §7) by operator and item, for recertification.
     pub async fn usage_sightings(&self) -> Result<Vec<UsageSighting>, StorageError> {
         let rows: Vec<(String, String, String)> =

@@ -1,6 +1,8 @@
 //! The BLI platform's usage records as imported (§7 reconciliation). No personal data in
 //! clear: the subject is an HMAC plus its masked form.
 
+use querywarden_domain::org::PersonId;
+
 use crate::error::{StorageError, classify};
 use crate::sqlite::{Store, WriteTx};
 
@@ -80,7 +82,48 @@ impl WriteTx {
     }
 }
 
+impl WriteTx {
+    /// §7 with §4: records that the subject of platform record `platform_record_id` is the
+    /// member of staff `person` (recognised at import). Recording it twice changes nothing.
+    pub async fn link_usage_staff_subject(
+        &mut self,
+        platform_record_id: &str,
+        person: PersonId,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO usage_staff_subjects (platform_record_id, person_id) VALUES (?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(platform_record_id)
+        .bind(person.get())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
+        Ok(())
+    }
+}
+
 impl Store {
+    /// The digests (key id, hex) of usage records whose subject is a member of staff, with
+    /// the person: with [`Store::applicant_digests`], what a self-lookup is recognised by
+    /// whichever key each side was digested under.
+    pub async fn usage_staff_digests(
+        &self,
+    ) -> Result<Vec<(String, String, PersonId)>, StorageError> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT DISTINCT u.hmac_key_id, u.subject_hmac, s.person_id \
+             FROM usage_staff_subjects s \
+             JOIN platform_usage_records u ON u.platform_record_id = s.platform_record_id",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(k, h, p)| (k, h, PersonId::new(p)))
+            .collect())
+    }
+
     pub async fn usage_record_count(&self) -> Result<u64, StorageError> {
         let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM platform_usage_records")
             .fetch_one(&self.reader)

@@ -426,6 +426,10 @@ pub struct DemoSignRequest {
     /// §3 in the demo: the card signs only for someone who knows the account's password.
     #[serde(default)]
     password: String,
+    /// §3 on the enrolment page: instead of a password, which the person does not have yet
+    /// (or is replacing), the enrolment code issued for this account.
+    #[serde(default)]
+    enrolment_code: Option<String>,
 }
 
 /// DEMO only: signs a nonce with the demo card of `account`, standing in for the HiPKI card
@@ -467,11 +471,18 @@ pub async fn demo_sign(
             &op.0,
         ));
     };
+    let proof = match req.enrolment_code.as_deref().map(str::trim) {
+        Some(code) if !code.is_empty() => auth::DemoCardProof::EnrolmentCode {
+            code: code.to_string(),
+            settings: state.app.enrolment_settings(),
+        },
+        _ => auth::DemoCardProof::Password(req.password.clone()),
+    };
     let holder = auth::demo_card_holder(
         state.app.store(),
         ctx,
         &req.account,
-        req.password.clone(),
+        proof,
         Some(addr.ip().to_string()),
         Timestamp::now(),
         &op.0,
@@ -481,6 +492,8 @@ pub async fn demo_sign(
     if let Err(f) = holder {
         let status = if f.code == "login.account_locked" {
             StatusCode::LOCKED
+        } else if f.code == "enrolment.rate_limited" {
+            StatusCode::TOO_MANY_REQUESTS
         } else {
             StatusCode::UNAUTHORIZED
         };
@@ -488,7 +501,7 @@ pub async fn demo_sign(
             status,
             f.code,
             f.message,
-            "the demo card signs only with the account's password",
+            "the demo card signs only with the account's password or its enrolment code",
             &op.0,
         ));
     }

@@ -68,15 +68,20 @@
     // The code for machines, as on the server's pages: an attribute, not text.
     box.setAttribute("data-code", code);
     box.appendChild(p);
-    var form = document.getElementById("login-form");
+    var form = document.getElementById("login-form") || document.getElementById("enrol-form");
     form.parentNode.insertBefore(box, form);
     // As after the server's refusal: the password is not kept in the form.
     var password = document.getElementById("password");
     if (password) { password.value = ""; }
   }
 
-  function signWithDemoCard(account, nonce, password) {
-    return post("/demo/card/sign", { account: account, nonce: nonce, password: password }).then(function (r) {
+  // On the enrolment page the person has no password yet (or is replacing it): the demo card
+  // signs there for the holder of the account's enrolment code instead (§3).
+  function signWithDemoCard(account, nonce, password, enrolmentCode) {
+    var body = enrolmentCode
+      ? { account: account, nonce: nonce, enrolment_code: enrolmentCode }
+      : { account: account, nonce: nonce, password: password };
+    return post("/demo/card/sign", body).then(function (r) {
       if (!r.ok) {
         return r.json().then(function (e) {
           var err = e.error || { message: "demo signer failed", code: "demo.failed" };
@@ -103,7 +108,10 @@
       status.textContent = say(form, "waiting", "…");
       post("/auth/nonce").then(function (r) { return r.json(); }).then(function (n) {
         document.getElementById("nonce").value = n.nonce;
-        return demo && demo.checked ? signWithDemoCard(account, n.nonce, document.getElementById("password").value) : signWithHiPKI(n.nonce, pin ? pin.value : "", form);
+        var codeField = document.getElementById("code");
+        return demo && demo.checked
+          ? signWithDemoCard(account, n.nonce, document.getElementById("password").value, codeField ? codeField.value.trim() : "")
+          : signWithHiPKI(n.nonce, pin ? pin.value : "", form);
       }).then(function (s) {
         document.getElementById("signature").value = s.signature;
         document.getElementById("certificate").value = s.certificate || "";

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use querywarden_domain::org::{Person, Role};
 use querywarden_domain::oversight::review::ReviewPeriod;
+use querywarden_domain::oversight::unannounced_audit::AuditState;
 use querywarden_domain::roc_date::taipei_date;
 use querywarden_storage::{ReviewRow, Store, UnitActivityRow};
 
@@ -32,6 +33,8 @@ pub struct Dashboard {
     pub open_findings: u64,
     pub open_cases: usize,
     pub overdue_reports: usize,
+    /// §8: unannounced audits fully signed and waiting for the director's review (核閱).
+    pub audits_awaiting_review: usize,
     #[serde(skip)]
     pub reviews: Vec<ReviewRow>,
     /// The quarter so far.
@@ -96,6 +99,10 @@ pub async fn dashboard(
         open_findings: store.open_finding_count().await?,
         open_cases: cases.iter().filter(|c| c.state != "accepted").count(),
         overdue_reports: cases.iter().filter(|c| overdue(c, now)).count(),
+        audits_awaiting_review: store
+            .unannounced_audits(Some(AuditState::AwaitingReview))
+            .await?
+            .len(),
         reviews,
         figures,
         per_month_item,

@@ -81,18 +81,7 @@ pub async fn analyse(
             .unwrap_or(to),
     );
     let in_wide = |t: Timestamp| t >= from - tol && t < to + tol;
-    let usage_rows: Vec<_> = store
-        .usage_facts(wide_from, wide_to)
-        .await?
-        .into_iter()
-        .filter(|u| in_wide(u.at))
-        .collect();
-    let exec_rows: Vec<_> = store
-        .execution_facts(wide_from, wide_to)
-        .await?
-        .into_iter()
-        .filter(|e| in_wide(e.at))
-        .collect();
+    let in_period = |t: Timestamp| t >= from && t < to;
     let accounts = store.operator_accounts().await?;
     let mut grants: BTreeMap<PersonId, Vec<PermissionGrant>> = BTreeMap::new();
     for g in store.all_grants().await? {
@@ -101,17 +90,36 @@ pub async fn analyse(
 
     let mut symbols = Symbols::default();
     symbols.key(keys.current_hmac_key_id());
+    // The rows as read are turned into compact facts at once and dropped, the usage records
+    // before the executions are read, so that a quarter of a million-odd rows of each fits
+    // in memory (BENCHMARKS.md); only the platform's record ids are kept, for the findings.
+    let usage_rows: Vec<_> = store
+        .usage_facts(wide_from, wide_to)
+        .await?
+        .into_iter()
+        .filter(|u| in_wide(u.at))
+        .collect();
+    let usage_in_period = usage_rows.iter().filter(|u| in_period(u.at)).count();
+    let mut usage_ids: Vec<Box<str>> = Vec::with_capacity(usage_rows.len());
     let usage: Vec<UsageFact> = usage_rows
-        .iter()
+        .into_iter()
         .filter_map(|u| {
             let key = symbols.key(&u.hmac_key_id);
-            Some(UsageFact {
+            let fact = UsageFact {
                 at: u.at,
                 operator: accounts.get(&u.operator_account).copied(),
                 item: symbols.item(&u.item),
                 subject: SubjectRef::from_hex(key, &u.subject_hmac)?,
-            })
+            };
+            usage_ids.push(u.platform_record_id.into_boxed_str());
+            Some(fact)
         })
+        .collect();
+    let exec_rows: Vec<_> = store
+        .execution_facts(wide_from, wide_to)
+        .await?
+        .into_iter()
+        .filter(|e| in_wide(e.at))
         .collect();
     // Keys the usage records were digested under: each execution's subject is needed under
     // each of them. Registrations digested under another key are opened (custody) once each
@@ -126,7 +134,16 @@ pub async fn analyse(
     };
     let mut rekeyed: HashMap<i64, Vec<SubjectRef>> = HashMap::new();
     let mut executions = Vec::with_capacity(exec_rows.len());
-    for e in &exec_rows {
+    let mut timings: Vec<ExecutionTiming> = Vec::new();
+    for e in exec_rows {
+        if in_period(e.at) {
+            timings.push(ExecutionTiming {
+                execution: e.id,
+                querier: e.querier,
+                at: e.at,
+                approval_valid_until: e.approval_valid_until,
+            });
+        }
         let own_key = symbols.key(&e.hmac_key_id);
         let Some(own) = SubjectRef::from_hex(own_key, &e.subject_hmac) else {
             continue;
@@ -186,7 +203,6 @@ pub async fn analyse(
         }
         i
     };
-    let in_period = |t: Timestamp| t >= from && t < to;
     let mut queries = Vec::new();
     for e in &executions {
         let subject = index_of(e.subjects().copied().collect());
@@ -217,7 +233,11 @@ pub async fn analyse(
     }
     let staff_subjects: HashMap<usize, Vec<PersonId>> = {
         let mut m = HashMap::new();
-        for (key_id, h, person) in store.applicant_digests().await? {
+        // Form 1's digests, and those of usage records recognised at import as a member of
+        // staff under an older key (§4: a self-lookup is seen across a key rotation).
+        let mut digests = store.applicant_digests().await?;
+        digests.extend(store.usage_staff_digests().await?);
+        for (key_id, h, person) in digests {
             let k = symbols.key(&key_id);
             if let Some(s) = SubjectRef::from_hex(k, &h)
                 && let Some(i) = subject_index.get(&s)
@@ -227,16 +247,6 @@ pub async fn analyse(
         }
         m
     };
-    let timings: Vec<ExecutionTiming> = exec_rows
-        .iter()
-        .filter(|e| in_period(e.at))
-        .map(|e| ExecutionTiming {
-            execution: e.id,
-            querier: e.querier,
-            at: e.at,
-            approval_valid_until: e.approval_valid_until,
-        })
-        .collect();
     let approvals: Vec<ApprovalTiming> = store
         .approval_facts(from, to)
         .await?
@@ -275,11 +285,11 @@ pub async fn analyse(
     for (p, item, _, last) in store.execution_counts(Timestamp::MIN, to).await? {
         saw(p, item, last);
     }
-    for s in store.usage_sightings().await? {
-        if s.at < to
-            && let Some(p) = accounts.get(&s.operator_account)
-        {
-            saw(*p, s.item, s.at);
+    // Per account and item only the last sighting matters: SQL says which, rather than every
+    // usage record ever imported being read.
+    for (account, item, at) in store.usage_last_seen(to).await? {
+        if let Some(p) = accounts.get(&account) {
+            saw(*p, item, at);
         }
     }
     let period_last_day = taipei_date(to - SignedDuration::from_secs(1));
@@ -300,7 +310,7 @@ pub async fn analyse(
     );
 
     let mut statistics = Statistics {
-        usage_records: usage_rows.iter().filter(|u| in_period(u.at)).count(),
+        usage_records: usage_in_period,
         executions: timings.len(),
         matched: rec.matched(),
         ..Statistics::default()
@@ -315,12 +325,7 @@ pub async fn analyse(
     let to_row = |f: &Finding| -> NewFinding {
         let (object, subject) = match &f.object {
             FindingObject::Usage(i) => (
-                format!(
-                    "usage:{}",
-                    usage_rows
-                        .get(*i)
-                        .map_or("", |u| u.platform_record_id.as_str())
-                ),
+                format!("usage:{}", usage_ids.get(*i).map_or("", |id| &**id)),
                 usage.get(*i).map(|u| u.subject),
             ),
             FindingObject::Execution(id) => {

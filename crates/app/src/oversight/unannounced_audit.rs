@@ -24,6 +24,7 @@ use querywarden_domain::roc_date::{DateField, RocDate, taipei_date, taipei_day_s
 use querywarden_storage::{NewAudit, NewAuditDocument, StorageError, Store};
 use sha2::{Digest, Sha256};
 
+use super::violation::{FileViolationRequest, ViolationSource, insert_case};
 use crate::AppError;
 use crate::custody;
 use crate::keys::KeyRing;
@@ -719,12 +720,41 @@ pub async fn record_overall_opinion(
         text,
         by: actor.id,
     };
+    // §8 ¶2: a violation found opens its case at once, against the querier audited, so the
+    // ten days for the review report start the day the finding is written down.
+    let case = if violation_found {
+        let calendar = querywarden_domain::deadline::HolidayCalendar::seeded()
+            .map_err(|e| AppError::Seed(e.to_string()))?;
+        Some((calendar, store.grants_of(audit.plan.querier).await?))
+    } else {
+        None
+    };
     let mut tx = store.begin().await?;
     if !tx
         .set_overall_opinion(id, &opinion, op.now, audit.state, next)
         .await?
     {
         return Err(AuditError::Conflict);
+    }
+    let mut ev = ev;
+    if let Some((calendar, grants)) = case {
+        let violation = match tx.violation_of_audit(id.0).await? {
+            // One case per finding: recorded again (a retried request), nothing new opens.
+            Some(existing) => existing,
+            None => {
+                let req = FileViolationRequest {
+                    person: audit.plan.querier,
+                    rule: "§8 不預警稽核發現違規（稽核紀錄表）".into(),
+                    evidence: format!("不預警稽核第 {} 號之稽核意見", id.0),
+                    suspend_grants: false,
+                    source: ViolationSource::Audit(id.0),
+                };
+                insert_case(&mut tx, actor, &req, &grants, &calendar, op)
+                    .await?
+                    .0
+            }
+        };
+        ev = ev.detail("violation", violation);
     }
     tx.append_audit(&ev).await?;
     tx.commit().await?;

@@ -78,6 +78,15 @@ fn may_file(filer: &Person, source: ViolationSource) -> bool {
         || (matches!(source, ViolationSource::Audit(_)) && filer.has_role(Role::EthicsAuditor))
 }
 
+/// The role a case is filed in: the administrator's, or (§8, from an unannounced audit) the
+/// auditor's own.
+fn filer_role(filer: &Person) -> Role {
+    [Role::PermissionAdministrator, Role::EthicsAuditor]
+        .into_iter()
+        .find(|r| filer.has_role(*r))
+        .unwrap_or(Role::PermissionAdministrator)
+}
+
 /// Files a case inside an open transaction (the review's conclusion uses it too): the case,
 /// its notice to the person, its audit record. Checks are the caller's.
 pub(crate) async fn insert_case(
@@ -115,7 +124,7 @@ pub(crate) async fn insert_case(
                     &event(
                         op,
                         AuditAction::GrantSuspended,
-                        acting(filer, Role::PermissionAdministrator),
+                        acting(filer, filer_role(filer)),
                     )
                     .on("permission_grant", g.id.get().to_string())
                     .detail("cause", SuspensionCause::ViolationPending.code())
@@ -137,7 +146,7 @@ pub(crate) async fn insert_case(
         &event(
             op,
             AuditAction::ViolationOpened,
-            acting(filer, Role::PermissionAdministrator),
+            acting(filer, filer_role(filer)),
         )
         .on("violation", id.to_string())
         .detail("person", req.person.get())

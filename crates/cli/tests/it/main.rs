@@ -21,6 +21,7 @@ mod crash_rounds;
 mod demo_server;
 mod existence_http;
 mod documents;
+mod enrolment_http;
 mod golive;
 mod limits_http;
 mod mutual_tls;

@@ -298,7 +298,17 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
             assert_eq!(sign(b, &id, step).await.status(), 200, "{step}");
         }
 
-        // The director has something to do: the audit waits for his review.
+        // The director has something to do: the audit waits for his review. His dashboard
+        // counts it, linking to the queue; the JSON says the same.
+        let page = zhou.get("/oversight").await.text().await.unwrap();
+        assert!(
+            page.contains(
+                "<a href=\"/oversight/audits#review-queue\" id=\"ov-audits-awaiting-review\">1</a>"
+            ),
+            "{page}"
+        );
+        let d = zhou.api_get("/api/v1/oversight/dashboard").await;
+        assert_eq!(d["audits_awaiting_review"], 1);
         let page = zhou.get("/oversight/audits").await.text().await.unwrap();
         assert!(page.contains("id=\"review-queue\""), "{page}");
         assert!(page.contains(&format!("data-audit=\"{id}\"")));
@@ -319,6 +329,8 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
             .await;
         assert_eq!(a["state"], "reviewed");
         assert_eq!(a["review"]["comment"], "准予備查");
+        let d = zhou.api_get("/api/v1/oversight/dashboard").await;
+        assert_eq!(d["audits_awaiting_review"], 0);
         assert!(
             zhou.api_get("/api/v1/oversight/audits/review-queue")
                 .await

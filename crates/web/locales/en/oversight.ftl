@@ -5,6 +5,7 @@ ov-dashboard = Director's dashboard
 ov-open-findings = Findings without a conclusion
 ov-open-cases = Open violation cases
 ov-overdue-reports = Review reports overdue
+ov-audits-awaiting-review = Unannounced audits waiting for the director's review
 ov-executions = Executions this quarter
 ov-usage-records = Platform usage records this quarter
 ov-matched = Matched record by record

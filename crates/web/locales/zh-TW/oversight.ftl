@@ -5,6 +5,7 @@ ov-dashboard = 局長儀表板
 ov-open-findings = 未作成結論的發現
 ov-open-cases = 未結違規案件
 ov-overdue-reports = 逾期未提出檢討報告
+ov-audits-awaiting-review = 待機關首長核閱之不預警稽核
 ov-executions = 本季查調執行筆數
 ov-usage-records = 本季平臺使用紀錄筆數
 ov-matched = 已逐筆比對相符

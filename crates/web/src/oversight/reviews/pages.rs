@@ -127,6 +127,7 @@ pub struct DashboardPage {
     pub open_findings: u64,
     pub open_cases: usize,
     pub overdue_reports: usize,
+    pub audits_awaiting_review: usize,
     pub executions: usize,
     pub usage_records: usize,
     pub matched: usize,
@@ -153,6 +154,7 @@ pub async fn overview(
         open_findings: 0,
         open_cases: 0,
         overdue_reports: 0,
+        audits_awaiting_review: 0,
         executions: 0,
         usage_records: 0,
         matched: 0,
@@ -199,6 +201,7 @@ pub async fn overview(
         page.open_findings = d.open_findings;
         page.open_cases = d.open_cases;
         page.overdue_reports = d.overdue_reports;
+        page.audits_awaiting_review = d.audits_awaiting_review;
         page.executions = d.figures.executions;
         page.usage_records = d.figures.usage_records;
         page.matched = d.figures.matched;

@@ -1,0 +1,161 @@
+//! The demo card signer on the enrolment page over HTTP (§3): a person being reset has no
+//! password to give it, so it signs for the holder of the account's own enrolment code — and
+//! refuses a wrong, someone else's or spent code.
+
+use super::sign_in_http::{client, cookie_value, login, set_cookies};
+use super::support::{reqwest::rt, spawn_demo_fast};
+
+const NEW_PASSWORD: &str = "only-she-knows-this-115";
+
+async fn session(url: &str, account: &str) -> (String, String) {
+    let r = login(url, account, "demo-password-115", "").await;
+    assert_eq!(r.status(), 303, "{account} could not sign in");
+    let cookie = format!(
+        "qw_session={}",
+        cookie_value(&set_cookies(&r), "qw_session").unwrap()
+    );
+    let me: serde_json::Value = client()
+        .get(format!("{url}/api/v1/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (cookie, me["csrf_token"].as_str().unwrap().to_string())
+}
+
+/// A nonce for a fresh browser flow: (flow cookie, nonce).
+async fn nonce(url: &str) -> (String, String) {
+    let r = client()
+        .post(format!("{url}/auth/nonce"))
+        .send()
+        .await
+        .unwrap();
+    let flow = cookie_value(&set_cookies(&r), "qw_login").unwrap();
+    let nonce = r.json::<serde_json::Value>().await.unwrap()["nonce"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (flow, nonce)
+}
+
+/// The demo signer asked with an enrolment code: (status, body).
+async fn sign_with_code(
+    url: &str,
+    account: &str,
+    nonce: &str,
+    code: &str,
+) -> (u16, serde_json::Value) {
+    let r = client()
+        .post(format!("{url}/demo/card/sign"))
+        .json(&serde_json::json!({ "account": account, "nonce": nonce, "enrolment_code": code }))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// The outcomes of the refused sign-ins (the demo signer audits as a sign-in) on record.
+async fn login_refusals(data: &std::path::Path) -> Vec<String> {
+    use sqlx::Connection;
+    let path = data.join("querywarden.sqlite");
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT outcome FROM audit_records WHERE action = 'auth.login.failed'")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+    rows.into_iter().map(|(o,)| o).collect()
+}
+
+#[test]
+fn the_demo_signer_takes_the_accounts_own_enrolment_code_once_and_refuses_a_wrong_or_spent_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let demo = spawn_demo_fast(&data);
+    let url = demo.url.clone();
+    rt().block_on(async move {
+        let (admin, csrf) = session(&url, "wu.zhiming").await;
+        let issue = |account: &'static str| {
+            let (url, admin, csrf) = (url.clone(), admin.clone(), csrf.clone());
+            async move {
+                let r = client()
+                    .post(format!("{url}/api/v1/enrolment/codes"))
+                    .header("cookie", &admin)
+                    .header("x-csrf-token", &csrf)
+                    .json(&serde_json::json!({
+                        "account": account, "purpose": "reset", "reason": "遺失密碼"
+                    }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+                let v: serde_json::Value = r.json().await.unwrap();
+                v["code"].as_str().unwrap().to_string()
+            }
+        };
+        let lin_code = issue("lin.meiling").await;
+        let chen_code = issue("chen.jianhong").await;
+
+        // Without a password and without a code: the old refusal.
+        let (_, n) = nonce(&url).await;
+        let (s, body) = sign_with_code(&url, "lin.meiling", &n, "").await;
+        assert_eq!(s, 401, "{body}");
+        assert_eq!(body["error"]["code"], "login.wrong_password");
+        // A made-up code, and a colleague's real one: refused as unknown (nothing told).
+        let (s, body) = sign_with_code(&url, "lin.meiling", &n, "ABCD-EFGH-JKMN-PQRS").await;
+        assert_eq!(s, 401, "{body}");
+        assert_eq!(body["error"]["code"], "enrolment.unknown_code");
+        let (s, body) = sign_with_code(&url, "lin.meiling", &n, &chen_code).await;
+        assert_eq!(s, 401, "{body}");
+        assert_eq!(body["error"]["code"], "enrolment.unknown_code");
+        assert!(body.get("signature").is_none());
+
+        // Her own code: the card signs, and /enrol takes the signature.
+        let (flow, n) = nonce(&url).await;
+        let (s, signed) = sign_with_code(&url, "lin.meiling", &n, &lin_code).await;
+        assert_eq!(s, 200, "{signed}");
+        let r = client()
+            .post(format!("{url}/enrol"))
+            .header("cookie", format!("qw_login={flow}"))
+            .form(&[
+                ("code", lin_code.as_str()),
+                ("password", NEW_PASSWORD),
+                ("password_again", NEW_PASSWORD),
+                ("nonce", &n),
+                ("signature", signed["signature"].as_str().unwrap()),
+                ("certificate", signed["certificate"].as_str().unwrap()),
+                ("format", "PKCS7"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("id=\"enrol-done\""));
+
+        // The code is spent: the signer refuses it now.
+        let (_, n) = nonce(&url).await;
+        let (s, body) = sign_with_code(&url, "lin.meiling", &n, &lin_code).await;
+        assert_eq!(s, 401, "{body}");
+        assert_eq!(body["error"]["code"], "enrolment.code_used");
+
+        // Every refusal is in the audit trail, with its rule code.
+        let outcomes = login_refusals(&data).await;
+        for code in [
+            "refused:enrolment.unknown_code",
+            "refused:enrolment.code_used",
+        ] {
+            assert!(outcomes.iter().any(|o| o == code), "{code} in {outcomes:?}");
+        }
+
+        // The old password no longer signs in; the new one does, with the card.
+        let old = login(&url, "lin.meiling", "demo-password-115", "").await;
+        assert_eq!(old.status(), 401);
+        let fresh = login(&url, "lin.meiling", NEW_PASSWORD, "").await;
+        assert_eq!(fresh.status(), 303);
+    });
+}
