@@ -285,7 +285,9 @@ pub async fn reject_request<G: GrantSource>(
         tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
             .await?;
         tx.commit().await?;
-        return Ok(Err(hidden(desk.store, now, reviewer, &r, &facts, e.into()).await?));
+        return Ok(Err(
+            hidden(desk.store, now, reviewer, &r, &facts, e.into()).await?
+        ));
     }
     tx.review_request(
         r.id,
@@ -515,7 +517,9 @@ pub async fn record_delivery<G: GrantSource>(
             tx.append_audit(&base.outcome(Outcome::Refused(e.code().into())))
                 .await?;
             tx.commit().await?;
-            return Ok(Err(hidden(desk.store, now, who, &r, &facts, e.into()).await?));
+            return Ok(Err(
+                hidden(desk.store, now, who, &r, &facts, e.into()).await?
+            ));
         }
     };
     tx.set_request_delivery(r.id, kind, doc.as_deref(), now)

@@ -8,8 +8,8 @@
 pub mod admin_pages;
 pub mod api;
 pub mod auth_pages;
-pub mod catalogue_admin;
 pub mod calendar_pages;
+pub mod catalogue_admin;
 pub mod citizen_report;
 pub mod documents;
 pub mod enrolment;
