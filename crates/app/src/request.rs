@@ -720,6 +720,31 @@ async fn refuse_in(
     Ok(Err(e.into()))
 }
 
+/// §9: a refusal of someone who may not see the request is answered as for a number that
+/// does not exist (the trail keeps the real reason), so numbers cannot be probed.
+async fn refuse_hidden(
+    tx: querywarden_storage::WriteTx,
+    ev: querywarden_domain::audit_event::AuditEvent,
+    e: RegistrationError,
+    visible: bool,
+) -> Decided<Stage> {
+    match refuse_in(tx, ev, e).await? {
+        Err(_) if !visible => Ok(Err(Denied::NotFound)),
+        other => Ok(other),
+    }
+}
+
+/// A number that does not exist (or a position past the list), audited like any refusal.
+async fn missing_in(
+    mut tx: querywarden_storage::WriteTx,
+    ev: querywarden_domain::audit_event::AuditEvent,
+) -> Decided<Stage> {
+    tx.append_audit(&ev.outcome(Outcome::Refused(Denied::NotFound.code().into())))
+        .await?;
+    tx.commit().await?;
+    Ok(Err(Denied::NotFound))
+}
+
 /// §5 ¶3: the requesting office's supervisor (or their deputy, 代理) consents before the
 /// request reaches the bureau, or refuses it with a reason (which reaches the applicant's
 /// inbox). Audited as `query.request.consented`, refusals too.
@@ -742,12 +767,13 @@ pub async fn consent_request<G: GrantSource>(
     let roster = roster_on(desk.store, now).await?;
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
+        return missing_in(tx, ev).await;
     };
     let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
+    let visible = may_see_request(who, &r, &facts, &roster);
     let signer = match form3::check_consent(&facts, who.id, &roster) {
         Ok(s) => s,
-        Err(e) => return refuse_in(tx, ev, e).await,
+        Err(e) => return refuse_hidden(tx, ev, e, visible).await,
     };
     let ev = ev.detail("acting", signer.acting);
     match consent {
@@ -808,12 +834,13 @@ pub async fn sign_request<G: GrantSource>(
     let roster = roster_on(desk.store, now).await?;
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
+        return missing_in(tx, ev).await;
     };
     let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
+    let visible = may_see_request(who, &r, &facts, &roster);
     let (which, signer) = match form3::check_sign(&facts, who.id, &roster) {
         Ok(x) => x,
-        Err(e) => return refuse_in(tx, ev, e).await,
+        Err(e) => return refuse_hidden(tx, ev, e, visible).await,
     };
     tx.insert_request_sign_off(
         r.id,
@@ -856,23 +883,25 @@ pub async fn close_subject<G: GrantSource>(
         no.to_string(),
     )
     .detail("position", position);
+    let roster = roster_on(desk.store, now).await?;
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
-        return Ok(Err(Denied::NotFound));
+        return missing_in(tx, ev).await;
     };
+    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
     let allowed = r.assigned_querier == Some(who.id)
         || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.responsible_unit);
     if !allowed {
-        return refuse_in(tx, ev, RegistrationError::NotAllowed).await;
+        let visible = may_see_request(who, &r, &facts, &roster);
+        return refuse_hidden(tx, ev, RegistrationError::NotAllowed, visible).await;
     }
-    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
     let progress = progress_of(&mut tx, &r).await?;
     let at = usize::try_from(position)
         .ok()
         .and_then(|p| p.checked_sub(1))
         .and_then(|i| progress.get(i).copied());
     let Some(this) = at else {
-        return Ok(Err(Denied::NotFound));
+        return missing_in(tx, ev).await;
     };
     if let Err(e) = form3::check_close_subject(&facts, this, reason) {
         return refuse_in(tx, ev, e).await;

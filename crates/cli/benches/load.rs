@@ -225,7 +225,7 @@ impl Drop for Server {
 impl Server {
     fn start(data: &Path, log: Option<(&str, &Path)>) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_querywarden"));
-        cmd.args(["demo", "--listen", "127.0.0.1:0", "--data"])
+        cmd.args(["demo", "--results-api", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .env_remove("QUERYWARDEN_LOG")
             .stdout(Stdio::piped())

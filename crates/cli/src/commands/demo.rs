@@ -57,6 +57,11 @@ pub struct DemoArgs {
     /// (`[citizen_self_service]`; off unless given)
     #[arg(long)]
     pub citizen_self_service: Option<SocketAddr>,
+    /// 以 JSON API 提供完整查調結果 / serve whole result records through the JSON API
+    /// (`registration.results_api`; off by default, §6 ¶2: view only) — for programs such as
+    /// the load benchmark and the crash rounds
+    #[arg(long)]
+    pub results_api: bool,
 }
 
 /// `--bli-mode`: the two execution modes of issue 8 item 5 (`bli.mode`).
@@ -102,6 +107,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     raw.permission.deputy_administrator = Some("li.guowei".into());
     raw.scim.token_sha256 = Some(DEMO_SCIM_TOKEN_SHA256.into());
     raw.registration.restricted_list = args.restricted_list.clone();
+    raw.registration.results_api = args.results_api;
     if let Some(ms) = args.bli_read_timeout_ms {
         raw.bli.read_timeout_ms = ms;
     }

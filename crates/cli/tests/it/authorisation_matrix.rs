@@ -126,6 +126,9 @@ impl Ids {
             &self.case
         } else if path.contains("/reviews/") {
             &self.review
+        } else if path.contains("/documents/") {
+            // The registration's own Form 2: a document is seen by who sees its record.
+            &self.no
         } else {
             "999999"
         };
@@ -138,6 +141,8 @@ impl Ids {
             .replace("{rno}", &self.rno)
             .replace("{item}", "C0101")
             .replace("{doc}", "1")
+            .replace("{form}", "form2")
+            .replace("{position}", "1")
             .replace("{app}", &self.app)
             .replace("{round}", &self.round)
             .replace("{audit}", &self.audit)

@@ -26,7 +26,7 @@ use querywarden_domain::national_id::letter_value;
 use sqlx::Connection;
 
 use super::registrations_http::Browser;
-use super::support::{bin, reqwest::rt, spawn_demo, spawn_demo_fast, stderr, stdout};
+use super::support::{bin, reqwest::rt, spawn_demo_args, spawn_demo_fast_with, stderr, stdout};
 
 const ROUNDS: u64 = 3;
 const WORKERS: u64 = 4;
@@ -125,6 +125,9 @@ impl Session {
         Ok(serde_json::from_slice(&body).ok().map(|j| (op, j)))
     }
 }
+
+/// The walk reads each result through the JSON API, which `demo` serves only when asked (§6 ¶2).
+const RESULTS_API: &[&str] = &["--results-api"];
 
 /// One worker's loop: the whole walk for fresh subjects until the server dies or `stop`.
 async fn drive(
@@ -239,9 +242,9 @@ fn crash_rounds_keep_every_acknowledged_action_once_and_nothing_half_done() {
 
     for round in 0..ROUNDS {
         let mut demo = if round == 0 {
-            spawn_demo_fast(&data)
+            spawn_demo_fast_with(&data, RESULTS_API)
         } else {
-            spawn_demo(&data)
+            spawn_demo_args(&data, RESULTS_API)
         };
         let url = demo.url.clone();
         let (pairs, ids) = rt().block_on(async {
@@ -316,7 +319,7 @@ fn crash_rounds_keep_every_acknowledged_action_once_and_nothing_half_done() {
 
     // A last start on the same data: it serves, and every "sent, no result" execution is in
     // its querier's inbox (§5: visible to the querier).
-    let demo = spawn_demo(&data);
+    let demo = spawn_demo_args(&data, RESULTS_API);
     let url = demo.url.clone();
     let inbox_sent: BTreeSet<(String, String)> = rt().block_on(async {
         let mut out = BTreeSet::new();

@@ -78,6 +78,11 @@ pub fn spawn_demo(data: &Path) -> Demo {
     spawn_demo_with(data, &[])
 }
 
+/// [`spawn_demo`] with extra `demo` arguments.
+pub fn spawn_demo_args(data: &Path, extra: &[&str]) -> Demo {
+    spawn_demo_with(data, extra)
+}
+
 fn spawn_demo_with(data: &Path, extra: &[&str]) -> Demo {
     let mut child = bin()
         .args(["demo", "--listen", "127.0.0.1:0", "--data"])

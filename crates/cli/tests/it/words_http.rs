@@ -148,10 +148,16 @@ fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
 
             // The print: legal basis, case number, approver, 列印第 N 份.
             for n in 1..=2 {
+                // §6 ¶2: the copy beyond the print limit (one) carries its reason.
+                let reason: &[(&str, &str)] = if n == 1 {
+                    &[]
+                } else {
+                    &[("reason", "正本送簽後補印一份存查")]
+                };
                 let r = lin
                     .post(
                         &format!("/registrations/{no}/results/C0101/print"),
-                        &[],
+                        reason,
                         true,
                     )
                     .await;

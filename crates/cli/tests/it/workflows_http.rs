@@ -115,13 +115,14 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
         let r = chen.api_post(path, deputy(day_in(0), day_in(7))).await;
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 
-        // With the supervisor present, the deputy neither sees nor decides lin's registration.
+        // With the supervisor present, the deputy neither sees nor decides lin's registration:
+        // he is answered as for a number that does not exist (§9), the trail keeps the reason.
         let first = register(&lin, body(LIN, None, "F131104093")).await;
         assert!(to_approve(&huang.api_get("/api/v1/registrations/inbox").await).is_empty());
         let (s, j) = decide(&huang, &first, "approve", "").await;
         assert_eq!(
             (s, j["error"]["code"].as_str()),
-            (403, Some("approval.not_supervisor"))
+            (404, Some("registration.not_found"))
         );
         assert_eq!(
             to_approve(&chen.api_get("/api/v1/registrations/inbox").await),
