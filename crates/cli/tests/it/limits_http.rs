@@ -75,10 +75,15 @@ fn executions_past_the_minutes_limit_are_refused_429_on_page_and_api_and_audited
             "subject_name,subject_id,legal_basis,relevance,case_no\n{}",
             "王大同,F131104093,social-assistance-44-3-1,x,115社助字第12號\n".repeat(46_000)
         );
-        let r = lin
-            .post_csv("/registrations/batch", &[("items", "C0101")], &csv)
-            .await;
-        assert_eq!(r.status(), 413);
+        // The server answers 413 at its cap without reading the rest, so the client may
+        // instead see the connection closed under its write; either way nothing is registered.
+        match lin
+            .try_post_csv("/registrations/batch", &[("items", "C0101")], &csv)
+            .await
+        {
+            Ok(r) => assert_eq!(r.status(), 413),
+            Err(e) => assert!(e.is_request() && !e.is_timeout(), "{e}"),
+        }
         assert_eq!(lin.api_get("/api/v1/registrations/inbox").await, before);
     });
     drop(demo);

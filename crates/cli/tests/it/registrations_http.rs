@@ -79,6 +79,17 @@ impl Browser {
         fields: &[(&str, &str)],
         csv: &str,
     ) -> reqwest::Response {
+        self.try_post_csv(path, fields, csv).await.unwrap()
+    }
+
+    /// [`Self::post_csv`] that hands back a transport error: a server that refuses an
+    /// oversize upload at its cap may close the connection while the client is still writing.
+    pub(crate) async fn try_post_csv(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        csv: &str,
+    ) -> Result<reqwest::Response, reqwest::Error> {
         let mut form = reqwest::multipart::Form::new().text("csrf", self.csrf.clone());
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
@@ -93,7 +104,6 @@ impl Browser {
             .multipart(form.part("file", file))
             .send()
             .await
-            .unwrap()
     }
 
     pub(crate) async fn api_get(&self, path: &str) -> serde_json::Value {
