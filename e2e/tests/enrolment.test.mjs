@@ -70,7 +70,7 @@ test('a reset code, the own card and an own password replace the old password', 
     let answer = await enrol(lin, 'ZZZZ-ZZZZ-ZZZZ-ZZZZ', 'lin.meiling', NEW_PASSWORD);
     assert.equal(new URL(answer.url()).pathname, '/demo/card/sign');
     assert.equal(answer.status(), 401);
-    assert.equal(await lin.locator('#login-error code').innerText(), 'enrolment.unknown_code');
+    assert.equal(await lin.locator('#login-error').getAttribute('data-code'), 'enrolment.unknown_code');
     assert.equal(pathOf(lin), '/enrol');
     await shot(lin, 'enrolment', '03-wrong-code');
     answer = await enrol(lin, code, 'lin.meiling', NEW_PASSWORD);
@@ -82,7 +82,7 @@ test('a reset code, the own card and an own password replace the old password', 
     // The old password is gone; the new one signs in with the card.
     const old = await signIn(lin, 'lin.meiling', DEMO_PASSWORD);
     assert.equal(old.status(), 401);
-    assert.equal(await lin.locator('#login-error code').innerText(), 'login.wrong_password');
+    assert.equal(await lin.locator('#login-error').getAttribute('data-code'), 'login.wrong_password');
     const fresh = await signIn(lin, 'lin.meiling', NEW_PASSWORD);
     assert.equal(fresh.status(), 303);
     assert.match(await lin.locator('.userbar .who').innerText(), /林美玲/);
