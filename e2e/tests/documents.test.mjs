@@ -95,8 +95,15 @@ test('each form downloads from its record’s page', { timeout: 300_000 }, async
     await cai.fill('#declared_subject_count', '1');
     await cai.fill('#subjects', '陳阿明,E123456783');
     await clickAndLoad(cai, cai.locator('#req-submit'));
+    // Her office's supervisor consents (申請人單位主管核章, §5 ¶3): the form's box shows it.
+    const rno = await cai.locator('#req-no').innerText();
+    const yang = await as(open, 'yang.shuling');
+    await yang.goto(`/requests/${rno}`);
+    await clickAndLoad(yang, yang.locator('#req-consent'));
+    await cai.goto(`/requests/${rno}`);
     const f3 = await downloadForm(cai, 'doc-form3', 'Form 3');
     assert.match(f3, /查調資料申請表/);
+    assert.match(f3, /楊淑玲/, 'the office supervisor’s consent is in its seal box');
     assert.match(f3, /陳阿明/);
     assert.doesNotMatch(f3, /E123456783/, 'the ID is masked');
     assert.match(await htmlView(cai, 'doc-form3', '03-form3'), /業務權責單位/);

@@ -24,6 +24,7 @@ use querywarden_domain::permission::recertification::Quarter;
 use querywarden_domain::permission::{
     ApplicationId, ApplicationKind, ApplicationState, Step, StepOutcome,
 };
+use querywarden_domain::registration::form3::SignOff;
 use querywarden_domain::registration::{
     Registration, RegistrationNo, RegistrationState, RequestNo,
 };
@@ -624,6 +625,20 @@ async fn form3(
         (Some(by), Some(at)) => Some(org.seal(by, "使用單位主管", at)),
         _ => None,
     };
+    // §5 ¶3: each 核章 recorded on the request itself fills its box (代理 when a deputy signed).
+    let signed = |which: SignOff, role: &str| {
+        view.sign_offs.iter().find(|s| s.which == which).map(|s| {
+            let role = if s.acting {
+                format!("{role}（代理）")
+            } else {
+                role.to_string()
+            };
+            org.seal(s.person, &role, s.at)
+        })
+    };
+    let applicant_supervisor_seal = signed(SignOff::ApplicantSupervisor, "申請人單位主管");
+    let querier_seal = signed(SignOff::Querier, "資料查詢者").or(querier_seal);
+    let reviewed = signed(SignOff::UsingUnitSupervisor, "使用單位主管").or(reviewed);
     Ok(DocumentModel::Form3(docs::ExternalRequestForm {
         request_no: r.no.to_string(),
         requesting_unit: org.unit(&r.requesting_unit),
@@ -654,9 +669,7 @@ async fn form3(
             at: format_taipei_datetime(r.created_at),
         }),
         querier_seal,
-        // The requester's supervisor signs on the paper original the district office keeps;
-        // the system records only the filing.
-        applicant_supervisor_seal: None,
+        applicant_supervisor_seal,
         using_unit_supervisor_seal: reviewed,
     }))
 }
