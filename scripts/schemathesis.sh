@@ -3,7 +3,7 @@
 # `querywarden demo`, signed in as a querier, for a bounded time. It fails on any 5xx answer
 # and on any answer that does not match what the document says of it.
 #
-# Installs schemathesis into a virtualenv under /var/tmp when missing (needs python3 with
+# Installs schemathesis into a virtualenv in the repository's ignored .schemathesis/ when missing (needs python3 with
 # venv and pip, and the network once), builds the CLI, starts the demo on a free port with a
 # throw-away data directory, signs in through the demo card signer, and runs `st run`.
 #
@@ -20,7 +20,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 log() { printf '==> %s\n' "$*" >&2; }
 
-venv="${ST_VENV:-/var/tmp/qw-schemathesis-venv}"
+venv="${ST_VENV:-$repo/.schemathesis/venv}"
 max_examples="${ST_MAX_EXAMPLES:-40}"
 time_limit="${ST_TIME_LIMIT:-300}"
 account="${ST_ACCOUNT:-lin.meiling}"
@@ -31,7 +31,7 @@ if [ ! -x "$venv/bin/st" ]; then
   command -v python3 >/dev/null 2>&1 || { log "python3 is needed"; exit 1; }
   log "installing schemathesis into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check schemathesis
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==4.32.5"
 fi
 
 # --- the server -------------------------------------------------------------------------
