@@ -720,6 +720,41 @@ async fn refuse_in(
     Ok(Err(e.into()))
 }
 
+/// A Form 3 request opened for a sign-off (§5 ¶3) inside its write transaction: its facts,
+/// the day's roster and whether the person may see it at all (§9: if not, any refusal is
+/// answered as for a missing number).
+struct Opened {
+    tx: querywarden_storage::WriteTx,
+    r: QueryRequestRow,
+    facts: Form3Facts,
+    roster: Roster,
+    visible: bool,
+}
+
+/// Opens request `no` for `who`; a number that does not exist hands the transaction back so
+/// the refusal is audited in it.
+async fn open_request(
+    store: &querywarden_storage::Store,
+    who: &Person,
+    no: RequestNo,
+    now: Timestamp,
+) -> Result<Result<Opened, querywarden_storage::WriteTx>, AppError> {
+    let roster = roster_on(store, now).await?;
+    let mut tx = store.begin().await?;
+    let Some(r) = tx.request_by_no(no).await? else {
+        return Ok(Err(tx));
+    };
+    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
+    let visible = may_see_request(who, &r, &facts, &roster);
+    Ok(Ok(Opened {
+        tx,
+        r,
+        facts,
+        roster,
+        visible,
+    }))
+}
+
 /// §9: a refusal of someone who may not see the request is answered as for a number that
 /// does not exist (the trail keeps the real reason), so numbers cannot be probed.
 async fn refuse_hidden(
@@ -764,13 +799,16 @@ pub async fn consent_request<G: GrantSource>(
         "request",
         no.to_string(),
     );
-    let roster = roster_on(desk.store, now).await?;
-    let mut tx = desk.store.begin().await?;
-    let Some(r) = tx.request_by_no(no).await? else {
-        return missing_in(tx, ev).await;
+    let Opened {
+        mut tx,
+        r,
+        facts,
+        roster,
+        visible,
+    } = match open_request(desk.store, who, no, now).await? {
+        Ok(o) => o,
+        Err(tx) => return missing_in(tx, ev).await,
     };
-    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
-    let visible = may_see_request(who, &r, &facts, &roster);
     let signer = match form3::check_consent(&facts, who.id, &roster) {
         Ok(s) => s,
         Err(e) => return refuse_hidden(tx, ev, e, visible).await,
@@ -831,13 +869,16 @@ pub async fn sign_request<G: GrantSource>(
         "request",
         no.to_string(),
     );
-    let roster = roster_on(desk.store, now).await?;
-    let mut tx = desk.store.begin().await?;
-    let Some(r) = tx.request_by_no(no).await? else {
-        return missing_in(tx, ev).await;
+    let Opened {
+        mut tx,
+        r,
+        facts,
+        roster,
+        visible,
+    } = match open_request(desk.store, who, no, now).await? {
+        Ok(o) => o,
+        Err(tx) => return missing_in(tx, ev).await,
     };
-    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
-    let visible = may_see_request(who, &r, &facts, &roster);
     let (which, signer) = match form3::check_sign(&facts, who.id, &roster) {
         Ok(x) => x,
         Err(e) => return refuse_hidden(tx, ev, e, visible).await,
