@@ -1,4 +1,4 @@
-// Query registration in the browser (issue 8): register → approve → execute → view → print,
+// Query registration in the browser: register → approve → execute → view → print,
 // and a Form 3 request from the district office to the delivered result.
 
 import assert from 'node:assert/strict';

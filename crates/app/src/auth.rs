@@ -627,8 +627,8 @@ pub async fn login(
     finish_login(store, ctx, &attempt, cert, now).await
 }
 
-/// Signs a person in by the client certificate of their mutual-TLS connection (§3, issue 6
-/// part 1) plus their password. The handshake proved possession of the card's key; this
+/// Signs a person in by the client certificate of their mutual-TLS connection (§3)
+/// plus their password. The handshake proved possession of the card's key; this
 /// makes the trust decision with the same verifier as the signed challenge, then runs the
 /// same binding, password and session steps. Refusals are audited like [`login`]'s.
 pub async fn login_with_client_certificate(

@@ -333,7 +333,7 @@ pub struct RawScim {
     pub token_sha256: Option<String>,
 }
 
-/// `[registration.snooping]`: the action of each snooping rule (issue 8 item 6): `block`,
+/// `[registration.snooping]`: the action of each snooping rule: `block`,
 /// `second_approver`, `warn` or `alert_ethics`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -764,7 +764,7 @@ pub struct Config {
     pub documents: RawDocuments,
 }
 
-/// The national-ID files of the snooping checks (issue 8 item 6), read by `App::open` with
+/// The national-ID files of the snooping checks, read by `App::open` with
 /// [`read_id_list`] into the screen as keyed digests; the IDs in clear are never kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScreenFiles {

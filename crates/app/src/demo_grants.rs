@@ -1,6 +1,6 @@
 //! DEMO only (compiled with the `demo` feature): gives the demo queriers (lin.meiling and
 //! li.guowei) grants for every service item, so that the registration pages can be tried at
-//! once. The grants are made the real way — a Form 1 through issue 7's use cases, signed off
+//! once. The grants are made the real way — a Form 1 through the use cases, signed off
 //! by the supervisor, the permission administrator and the countersigner — so the audit trail
 //! shows exactly how they came to be. Runs once: a person who holds any grant is skipped.
 

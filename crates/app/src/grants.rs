@@ -1,4 +1,4 @@
-//! The registration desk's [`GrantSource`] over issue 7's grants (§2): the service items a
+//! The registration desk's [`GrantSource`] over the grants (§2): the service items a
 //! person may query on a date are those of their grants in force that day — not ended, not
 //! suspended by a personnel change, effective on or before the date.
 //!

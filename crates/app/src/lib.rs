@@ -87,9 +87,9 @@ struct Inner {
     /// Trust anchors and sign-in policies; absent only when no trust anchors are configured
     /// (then nobody can sign in).
     auth: Option<auth::AuthContext>,
-    /// Issue 7's grants, as the registration desk reads them.
+    /// The grants, as the registration desk reads them.
     grants: grants::StoreGrants,
-    /// Staff and restricted-list digests for the snooping checks (issue 8 item 6), from
+    /// Staff and restricted-list digests for the snooping checks, from
     /// `registration.staff_ids` and `registration.restricted_list`.
     screen: registration::ScreenList,
     /// The BLI connector of connected mode (`bli.mode = "connected"`), shared by requests.
@@ -204,8 +204,8 @@ impl App {
         enrolment::CodeSettings::from_config(&self.inner.config.enrolment)
     }
 
-    /// The registration desk (issue 8) for one request: store, keys, `[registration]`
-    /// settings, issue 7's grants and the snooping screen.
+    /// The registration desk for one request: store, keys, `[registration]`
+    /// settings, the grants and the snooping screen.
     pub fn desk(&self) -> registration::Desk<'_, grants::StoreGrants> {
         registration::Desk {
             store: &self.inner.store,

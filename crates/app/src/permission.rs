@@ -522,7 +522,7 @@ pub async fn submit_application(
         )
         .await?
     {
-        // §2 / issue 7: a double submission that raced past the check.
+        // §2: a double submission that raced past the check.
         return Err(PermissionError::Conflict);
     }
     tx.append_audit(&event.detail("round", round)).await?;

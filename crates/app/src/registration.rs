@@ -10,7 +10,7 @@
 //!
 //! # Wiring
 //! A [`Desk`] bundles what the use cases need: the store, the key ring, the
-//! [`RegistrationSettings`], a [`GrantSource`] (the querier's active grants, from issue 7) and
+//! [`RegistrationSettings`], a [`GrantSource`] (the querier's active grants, §2) and
 //! a [`SubjectScreen`] (staff and restricted-list lookups for the snooping checks).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -46,7 +46,7 @@ pub use querywarden_storage::{ExecutionRow, ResultRow};
 // ---------------------------------------------------------------------------------------
 // Settings and injected sources
 
-/// Settings of the registration desk. Defaults follow issue 8; a deployment may load them
+/// Settings of the registration desk. Defaults follow §4–§6; a deployment may load them
 /// from configuration (not wired into `Config` yet).
 #[derive(Debug, Clone)]
 pub struct RegistrationSettings {
@@ -91,7 +91,7 @@ impl RegistrationSettings {
     }
 }
 
-/// Where the app reads a person's active query grants (§2). Issue 7 provides the real one
+/// Where the app reads a person's active query grants (§2). The grants in storage are the real one
 /// (grants in storage, `holds_grant(grants, item, date)`); [`FixedGrants`] serves tests.
 ///
 /// Contract: return the service items for which `person` holds a grant that is active on
@@ -1703,7 +1703,7 @@ pub struct Inbox {
     pub refusals: Vec<querywarden_storage::NoticeRow>,
 }
 
-/// A registration whose snooping check alerted the ethics office (政風室; issue 8 item 6,
+/// A registration whose snooping check alerted the ethics office (政風室,
 /// action `alert_ethics`). Only the masked ID: the auditor opens the registration (which any
 /// ethics auditor may see, §8) for the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2452,7 +2452,7 @@ proptest::proptest! {
     }
 }
 
-/// §2 with issue 7: a transfer cancels the person's open lookups, audited, and leaves
+/// §2: a transfer cancels the person's open lookups, audited, and leaves
 /// executed ones alone.
 #[tokio::test]
 async fn a_transfer_cancels_the_open_registrations_of_the_person_who_moves() {
@@ -2506,7 +2506,7 @@ async fn a_transfer_cancels_the_open_registrations_of_the_person_who_moves() {
     );
 }
 
-/// Issue 8 item 6 from configuration: `registration.restricted_list` and
+/// The snooping screen from configuration: `registration.restricted_list` and
 /// `registration.staff_ids` are read by `App::open` into the screen the desk uses.
 #[tokio::test]
 async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a_second_approver() {

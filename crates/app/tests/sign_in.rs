@@ -587,7 +587,7 @@ async fn password_changes_follow_the_policy_and_the_history() {
     );
 }
 
-// --- Mutual TLS: the card comes from the TLS connection (issue 6 part 1) -----------------
+// --- Mutual TLS: the card comes from the TLS connection -----------------
 
 fn tls_request(card: &DemoCard, account: &str, password: &str) -> MutualTlsLoginRequest {
     MutualTlsLoginRequest {
@@ -717,7 +717,7 @@ async fn a_disabled_account_cannot_sign_in_and_its_session_stops_working() {
     assert_eq!(refused_code(&w, req).await, "login.account_disabled");
 }
 
-/// The administrator's desk, as issue 7's rules hand it out.
+/// The administrator's desk, as the rules hand it out.
 async fn admin_desk(w: &World) -> querywarden_domain::permission::AdministratorDesk {
     let admin = person(&w.store, "wu.zhiming").await;
     querywarden_app::permission::administrator_desk(

@@ -745,7 +745,7 @@ pub fn check_form(
     catalogue: &[ServiceItem],
     id_last4_on_record: Option<&str>,
 ) -> Result<(), PermissionRefusal> {
-    // MISSION.md "Roles" / §3: a disabled account cannot apply (issue 7, bad input).
+    // MISSION.md "Roles" / §3: a disabled account cannot apply (bad input).
     if !applicant.active {
         return Err(PermissionRefusal::ApplicantDisabled);
     }

@@ -46,7 +46,7 @@ pub struct ExecutionRequest<'a> {
     pub now: Timestamp,
     pub executor: PersonId,
     pub session: SessionFacts,
-    /// Items for which the executor holds an active grant today (issue 7's grants).
+    /// Items for which the executor holds an active grant today (the grants).
     pub active_items: &'a BTreeSet<ServiceItemCode>,
     pub registration: &'a Registration,
     /// The items to execute now.

@@ -87,7 +87,7 @@ impl SnoopingAction {
     }
 }
 
-/// The action of each rule. Default (issue 8): party → block, staff → second approver, same
+/// The action of each rule. Default: party → block, staff → second approver, same
 /// surname → warn, restricted list → alert ethics.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct SnoopingPolicy {

@@ -2,7 +2,7 @@
 //!
 //! Security-sensitive: every trust decision ends here. Only CA certificates are accepted
 //! into the set, and a chain is trusted only when it ends at a self-signed root from this
-//! set (issue 6: "the chain to the configured trust anchors"). Certificates a signer sends
+//! set ("the chain to the configured trust anchors"). Certificates a signer sends
 //! along (in a PKCS#7 or a TLS handshake) are never added to it.
 
 use jiff::Timestamp;

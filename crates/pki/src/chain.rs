@@ -1,7 +1,7 @@
 //! Certificate path validation: from the signer's certificate up to a configured root.
 //!
 //! Security-sensitive: this is the trust decision behind login (MISSION.md §3: each querier
-//! logs in with their **own** certificate; issue 6: chain, validity dates, key usage,
+//! logs in with their **own** certificate: chain, validity dates, key usage,
 //! revocation). The path is built only from the configured anchors; each issuer is chosen
 //! by Authority Key Identifier = Subject Key Identifier (MOICA G2 and G3 share one DN) and
 //! falls back to the DN only when the child has no AKI or the anchor no SKI.

@@ -61,7 +61,7 @@ pub struct CitizenCertificate {
 
 impl CitizenCertificate {
     /// True for certificates from the demo CA (issuer name contains "DEMO"), which a
-    /// production configuration must refuse (issue 6, part 6).
+    /// production configuration must refuse.
     #[must_use]
     pub fn is_demo(&self) -> bool {
         self.issuer_dn.contains("DEMO")

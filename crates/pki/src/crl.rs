@@ -1,6 +1,6 @@
 //! Certificate revocation lists (憑證廢止清冊) loaded by the administrator.
 //!
-//! Security-sensitive: a revoked or suspended card must not sign in (issue 6, §3). Only
+//! Security-sensitive: a revoked or suspended card must not sign in (§3). Only
 //! complete CRLs are supported: delta CRLs, indirect CRLs and CRLs limited to some
 //! revocation reasons are refused at load time, because treating a partial list as
 //! complete would let a revoked card through. A CRL partitioned by distribution point

@@ -2,7 +2,7 @@
 //!
 //! Security-sensitive: it creates private keys and certificates that this crate's verifier
 //! accepts when the demo anchors are configured. It is compiled only with the `demo-ca`
-//! feature (issue 6, part 6), every name it issues under contains "DEMO" (enforced), and
+//! feature, every name it issues under contains "DEMO" (enforced), and
 //! [`crate::CitizenCertificate::is_demo`] recognises its certificates so a production
 //! configuration can refuse them. Keys are stored as unencrypted PKCS#8 PEM: they protect
 //! nothing real.

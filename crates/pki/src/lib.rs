@@ -3,7 +3,7 @@
 //! `demo-ca` feature, a clearly marked test CA for `querywarden demo`.
 //!
 //! Security-sensitive: this crate makes the certificate half of the login decision
-//! (MISSION.md §3: a querier logs in with their **own** certificate; issue 6 parts 1, 2, 6).
+//! (MISSION.md §3: a querier logs in with their **own** certificate, 2, 6).
 //! It is pure: no files, no network, no clock — the trust bundle, CRLs and the time come in
 //! as arguments, so every refusal is testable. ASN.1 and cryptography are the RustCrypto
 //! crates' (`der`, `x509-cert`, `cms`, `rsa`, `sha2`); nothing is hand-parsed here.

@@ -5,7 +5,7 @@
     reason = "tests fail by panicking"
 )]
 //! The demo CA as `querywarden demo` uses it: fresh keys, a card per demo person, storage
-//! as PEM in the data directory and reuse on the next start (issue 6, part 6).
+//! as PEM in the data directory and reuse on the next start.
 
 mod common;
 

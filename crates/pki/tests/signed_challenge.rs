@@ -5,7 +5,7 @@
     reason = "tests fail by panicking"
 )]
 //! Login by signed nonce and by client certificate, against a DEMO CA world: every
-//! acceptance and every refusal of issue 6 parts 1–2 as its own test.
+//! acceptance and every refusal of the card sign-in (§3) as its own test.
 
 mod common;
 

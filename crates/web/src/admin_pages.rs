@@ -556,7 +556,7 @@ pub async fn usage_upload(
     })
 }
 
-/// The administrator's capability for binding cards, from issue 7's rules.
+/// The administrator's capability for binding cards, from the rules.
 async fn administrator_desk(
     state: &AppState,
     who: &querywarden_app::auth::SignedIn,

@@ -1,4 +1,4 @@
-//! JSON API of query registration and Form 3 (issue 8) under `/api/v1/registrations/…` and
+//! JSON API of query registration and Form 3 under `/api/v1/registrations/…` and
 //! `/api/v1/requests/…`: the same use cases as the pages, same checks, same audit records.
 //!
 //! Security-sensitive: state changes need `X-CSRF-Token` (the `ApiSession` extractor checks

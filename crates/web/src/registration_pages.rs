@@ -1,4 +1,4 @@
-//! The query-registration pages (issue 8, §4–§6, Forms 2 and 3), zh-TW first: register a
+//! The query-registration pages (§4–§6, Forms 2 and 3), zh-TW first: register a
 //! lookup (one subject, or a batch CSV), the registration with approve / reject / reveal /
 //! cancel / execute, the view-only result with its watermark and the numbered print for the
 //! case file, the per-role inboxes, and Form 3 (the district office's request, the

@@ -1,4 +1,4 @@
-//! View models of the registration pages (issue 8, Forms 2 and 3) for the askama templates in
+//! View models of the registration pages (Forms 2 and 3) for the askama templates in
 //! `templates/registrations/`. They hold display strings only: national IDs arrive masked
 //! (or whole, on the audited reveal), dates in the ROC calendar.
 
@@ -53,7 +53,7 @@ pub struct SentRow {
     pub sent_at: String,
 }
 
-/// One ethics-office alert (issue 8 item 6): number, rule, time and the masked ID only.
+/// One ethics-office alert: number, rule, time and the masked ID only.
 pub struct AlertRow {
     pub no: String,
     pub rules: String,
@@ -254,7 +254,7 @@ pub struct ResultPage {
     pub case_no: String,
     pub approver: String,
     pub content: ContentTable,
-    /// On prints: the latest signed audit checkpoint (§7, issue 4), so a copy held outside
+    /// On prints: the latest signed audit checkpoint (§7), so a copy held outside
     /// can later prove the trail that recorded this print was not rewritten.
     pub checkpoint: Option<String>,
 }

@@ -1,5 +1,5 @@
 //! TLS termination for the mutual-TLS sign-in mode (`auth.certificate_mode = "mutual_tls"`,
-//! §3, issue 6 part 1): the rustls server configuration, the accept loop that serves the
+//! §3): the rustls server configuration, the accept loop that serves the
 //! router over hyper, and the request extension that carries the client's certificate
 //! chain to the login handler.
 //!
@@ -12,7 +12,7 @@
 //!   CRL revocation — is made at sign-in by `querywarden_pki::verify_client_certificate`,
 //!   the same verifier as the signed-challenge mode. So there is one implementation of
 //!   "do we trust this card", and an expired, revoked or foreign certificate gets a page
-//!   saying which and an audit record (issue 6: "refused with a message saying which",
+//!   saying which and an audit record ("refused with a message saying which",
 //!   "every one is refused, audited"), instead of an anonymous handshake alert. A connection
 //!   whose certificate is not trusted can fetch public pages and the login form but can never
 //!   get a session.
@@ -48,7 +48,7 @@ use tower::ServiceExt;
 
 use crate::AppState;
 
-/// `Strict-Transport-Security` on every response served over TLS (issue 6 part 4).
+/// `Strict-Transport-Security` on every response served over TLS.
 pub const HSTS: &str = "max-age=31536000";
 
 /// A handshake that takes longer than this is dropped, so idle sockets cannot pile up.

@@ -1,4 +1,4 @@
-//! The connector's mutual TLS (issue 5: "agency client certificate (mTLS) and CA bundle")
+//! The connector's mutual TLS ("agency client certificate (mTLS) and CA bundle")
 //! through a real handshake: a small tokio-rustls front that requires a client certificate
 //! from a test CA and passes the decrypted bytes to the real simulator.
 //!

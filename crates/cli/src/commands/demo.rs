@@ -64,7 +64,7 @@ pub struct DemoArgs {
     pub results_api: bool,
 }
 
-/// `--bli-mode`: the two execution modes of issue 8 item 5 (`bli.mode`).
+/// `--bli-mode`: the two execution modes (`bli.mode`: connector or portal).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DemoBliMode {
     Connected,
@@ -102,7 +102,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         DemoBliMode::Connected => BliMode::Connected,
         DemoBliMode::Portal => BliMode::Portal,
     };
-    // Issue 7: li.guowei deputises for the permission administrator; the HR system's SCIM
+    // li.guowei deputises for the permission administrator; the HR system's SCIM
     // bearer token is DEMO_SCIM_TOKEN (its SHA-256 below).
     raw.permission.deputy_administrator = Some("li.guowei".into());
     raw.scim.token_sha256 = Some(DEMO_SCIM_TOKEN_SHA256.into());
@@ -130,7 +130,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         &querywarden_app::new_request_id(),
     )
     .await?;
-    // Issue 8: lin.meiling and li.guowei get grants for all nine items (a Form 1 approved at
+    // lin.meiling and li.guowei get grants for all nine items (a Form 1 approved at
     // every step, once), so registrations can be tried at once.
     querywarden_app::demo_grants::grant_demo_queriers(
         app.store(),

@@ -1,4 +1,4 @@
-//! Mutual-TLS sign-in (`auth.certificate_mode = "mutual_tls"`, issue 6 part 1) against the
+//! Mutual-TLS sign-in (`auth.certificate_mode = "mutual_tls"`) against the
 //! real `querywarden serve`: the server terminates TLS, requires a client certificate, and
 //! signs in the holder of a bound demo card who types the right password — nobody else.
 //!

@@ -1,4 +1,4 @@
-//! Query registration over HTTP against the real binary (issue 8): register → approve →
+//! Query registration over HTTP against the real binary: register → approve →
 //! execute (connected, against the demo's in-process BLI simulator) → view (watermark,
 //! `no-store`) → print; the refusals a browser can meet (a second execution of the same item,
 //! a non-party viewing, a missing CSRF token); and a Form 3 request from the district office

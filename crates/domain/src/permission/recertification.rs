@@ -303,7 +303,7 @@ pub fn idle_accounts(
 }
 
 /// The day a pending step's reminder is due: `working_days` working days after it started
-/// waiting (issue 7: "each step has a reminder after N working days").
+/// waiting ("each step has a reminder after N working days").
 pub fn reminder_date(
     waiting_since: RocDate,
     working_days: i32,
