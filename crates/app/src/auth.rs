@@ -93,17 +93,14 @@ impl AuthContext {
                 "未設定自然人憑證信任錨（auth.trust_anchors）",
             ))
         })?;
-        let pem = std::fs::read(path)
-            .map_err(|e| AppError::Seed(format!("auth.trust_anchors {}: {e}", path.display())))?;
+        let pem = std::fs::read(path).map_err(unloadable("auth.trust_anchors", path))?;
         let anchors = TrustAnchors::from_pem_bundle(&pem)
-            .map_err(|e| AppError::Seed(format!("auth.trust_anchors: {e}")))?;
+            .map_err(unloadable("auth.trust_anchors", path))?;
         let mut crls = Vec::new();
         for f in &config.auth.crl_files {
-            let bytes = std::fs::read(f)
-                .map_err(|e| AppError::Seed(format!("auth.crl_files {}: {e}", f.display())))?;
+            let bytes = std::fs::read(f).map_err(unloadable("auth.crl_files", f))?;
             crls.push(
-                RevocationList::from_der_or_pem(&bytes)
-                    .map_err(|e| AppError::Seed(format!("auth.crl_files {}: {e}", f.display())))?,
+                RevocationList::from_der_or_pem(&bytes).map_err(unloadable("auth.crl_files", f))?,
             );
         }
         Self::new(config, anchors, crls)
@@ -209,11 +206,13 @@ impl SignedIn {
         }
     }
 
-    /// Constant-time comparison of the submitted CSRF token.
+    /// Constant-time comparison of the submitted CSRF token (`subtle`, so the time taken does
+    /// not tell a forger how many leading bytes were right). The length is not secret.
     pub fn csrf_ok(&self, submitted: &str) -> bool {
+        use subtle::ConstantTimeEq;
         let a = self.session.csrf_token.as_bytes();
         let b = submitted.as_bytes();
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        bool::from(a.ct_eq(b))
     }
 }
 
@@ -229,9 +228,22 @@ pub enum SessionRefusal {
     Disabled,
 }
 
+/// `setting`'s file at `path` could not be read or parsed at start.
+fn unloadable<E: Into<crate::BoxError>>(
+    setting: &'static str,
+    path: &std::path::Path,
+) -> impl FnOnce(E) -> AppError {
+    let path = path.to_path_buf();
+    move |e| AppError::AuthFiles {
+        setting,
+        path,
+        source: e.into(),
+    }
+}
+
 pub fn random_token() -> Result<String, AppError> {
     let mut b = [0u8; 32];
-    getrandom::getrandom(&mut b).map_err(|e| AppError::Seed(format!("randomness: {e}")))?;
+    getrandom::getrandom(&mut b).map_err(AppError::Randomness)?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
 }
 
@@ -243,12 +255,12 @@ pub fn digest(token: &str) -> String {
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|e| AppError::Seed(format!("randomness: {e}")))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| AppError::Seed(e.to_string()))?;
+    getrandom::getrandom(&mut salt).map_err(AppError::Randomness)?;
+    let salt = SaltString::encode_b64(&salt).map_err(AppError::PasswordHash)?;
     argon2::Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AppError::Seed(format!("argon2: {e}")))
+        .map_err(AppError::PasswordHash)
 }
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
@@ -264,9 +276,7 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Seed(format!("worker: {e}")))
+    Ok(tokio::task::spawn_blocking(f).await?)
 }
 
 /// Who may sign in: active staff, and transferred staff — §2 asks them to file the
@@ -288,7 +298,7 @@ pub async fn issue_nonce(
     now: Timestamp,
 ) -> Result<(String, Timestamp), AppError> {
     let mut raw = [0u8; 32];
-    getrandom::getrandom(&mut raw).map_err(|e| AppError::Seed(format!("randomness: {e}")))?;
+    getrandom::getrandom(&mut raw).map_err(AppError::Randomness)?;
     let nonce = B64.encode(raw);
     let expires = now.saturating_add(ctx.nonce_ttl).unwrap_or(now);
     let mut tx = store.begin().await?;

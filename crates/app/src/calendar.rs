@@ -25,9 +25,10 @@ const REMIND_FROM_MONTH: i8 = 10;
 
 /// The calendar in force: the seed, with every loaded official year in its place.
 pub async fn current(store: &Store) -> Result<HolidayCalendar, AppError> {
-    let mut cal = HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))?;
+    let mut cal = HolidayCalendar::seeded().map_err(|e| AppError::seed("holiday calendar", e))?;
     for row in store.calendar_years().await? {
-        let year = OfficialYear::from_json(&row.days).map_err(|e| AppError::Seed(e.to_string()))?;
+        let year = OfficialYear::from_json(&row.days)
+            .map_err(|e| AppError::unreadable("official calendar year", e))?;
         cal = cal.with_official(&year);
     }
     Ok(cal)

@@ -212,7 +212,7 @@ pub async fn record_request(
     let no = format!("{}-{seq:06}", today.roc_year());
     let digest = keys.subject_digest(&id);
     let json = serde_json::json!({ "id": id.expose_whole() });
-    let bytes = serde_json::to_vec(&json).map_err(|e| AppError::Seed(e.to_string()))?;
+    let bytes = serde_json::to_vec(&json).map_err(AppError::encode("sealed subject"))?;
     let sealed = custody::seal(keys, &bytes, &subject_aad(&no))?;
     tx.insert_citizen_request(&NewCitizenRequest {
         request_no: no.clone(),
@@ -287,7 +287,9 @@ pub async fn extend(
         }
     };
     let Some(ext) = &extended.extension else {
-        return Err(AppError::Seed("extension without record".into()));
+        return Err(AppError::Inconsistent {
+            what: "extension without record",
+        });
     };
     if !tx
         .extend_citizen_request(row.id, extended.due, ext.previous_due, &ext.reason)
@@ -471,7 +473,9 @@ pub async fn produce_report(
     let blob = store
         .citizen_request_subject(row.id)
         .await?
-        .ok_or_else(|| AppError::Seed("citizen request without subject".into()))?;
+        .ok_or(AppError::Inconsistent {
+            what: "citizen request without subject",
+        })?;
     let bytes = custody::open(keys, &blob, &subject_aad(request_no))?;
     let v: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|_| AppError::from(custody::CustodyError::Open))?;
@@ -616,7 +620,9 @@ pub(crate) async fn gather(
     let checkpoint = store
         .latest_checkpoint()
         .await?
-        .ok_or_else(|| AppError::Seed("no audit checkpoint".into()))?;
+        .ok_or(AppError::Inconsistent {
+            what: "no audit checkpoint",
+        })?;
     let mut proofs = Vec::with_capacity(entries.len());
     for e in &entries {
         // One-record exports reuse the audit export's proofs and its offline verifier.

@@ -124,7 +124,10 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
 ];
 
 fn seed_error(what: &str, e: impl std::fmt::Display) -> AppError {
-    AppError::Seed(format!("{what}: {e}"))
+    AppError::Seed {
+        what: format!("{what}: {e}"),
+        source: None,
+    }
 }
 
 /// Seeds units, service items and legal bases if the database is empty. Idempotent: a second

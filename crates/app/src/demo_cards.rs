@@ -31,7 +31,10 @@ pub struct DemoTrust {
 }
 
 fn err(what: &str, e: impl std::fmt::Display) -> AppError {
-    AppError::Seed(format!("demo CA {what}: {e}"))
+    AppError::Seed {
+        what: format!("demo CA {what}: {e}"),
+        source: None,
+    }
 }
 
 /// The last four digits of the invented national ID of demo person `index`.

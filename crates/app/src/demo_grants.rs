@@ -25,13 +25,16 @@ const COUNTERSIGNER: &str = "zhang.shuhui";
 fn seed_err(e: PermissionError) -> AppError {
     match e {
         PermissionError::App(e) => e,
-        other => AppError::Seed(format!("demo grants: {other} ({})", other.code())),
+        other => AppError::Seed {
+            what: format!("demo grants: {other} ({})", other.code()),
+            source: None,
+        },
     }
 }
 
 async fn person_id(store: &Store, account: &str) -> Result<Option<PersonId>, AppError> {
     let account =
-        Account::parse(account).map_err(|e| AppError::Seed(format!("demo grants: {e}")))?;
+        Account::parse(account).map_err(|e| AppError::seed("demo grants account", e))?;
     Ok(store.person_by_account(&account).await?.map(|p| p.id))
 }
 
@@ -98,7 +101,10 @@ pub async fn grant_demo_queriers(
             (COUNTERSIGNER, None),
         ] {
             let Some(signer) = person_id(store, signer).await? else {
-                return Err(AppError::Seed(format!("demo grants: no {signer}")));
+                return Err(AppError::Seed {
+                    what: format!("demo grants: no {signer}"),
+                    source: None,
+                });
             };
             let cap = permission::approver_at_step(store, policy, signer, app.id, &op)
                 .await

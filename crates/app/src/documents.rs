@@ -788,7 +788,7 @@ async fn quarterly(app: &App, viewer: &Person, q: Quarter) -> Result<DocumentMod
         ));
     };
     let report: serde_json::Value =
-        serde_json::from_str(report).map_err(|e| AppError::Seed(e.to_string()))?;
+        serde_json::from_str(report).map_err(|e| AppError::unreadable("review report", e))?;
     let org = Org::load(store).await?;
     let stats = &report["statistics"];
     let items = store.service_items().await?;
@@ -901,9 +901,10 @@ async fn quarterly(app: &App, viewer: &Person, q: Quarter) -> Result<DocumentMod
             signed_at: c.created_at.clone(),
         }
     });
-    let from =
-        RocDate::from_civil(review.period_from).map_err(|e| AppError::Seed(e.to_string()))?;
-    let to = RocDate::from_civil(review.period_to).map_err(|e| AppError::Seed(e.to_string()))?;
+    let from = RocDate::from_civil(review.period_from)
+        .map_err(|e| AppError::unreadable("review period", e))?;
+    let to = RocDate::from_civil(review.period_to)
+        .map_err(|e| AppError::unreadable("review period", e))?;
     Ok(DocumentModel::Quarterly(docs::QuarterlyReport {
         quarter: format!("民國 {}", q.name_zh()),
         period: format!("{}至{}", from.format_long(), to.format_long()),

@@ -57,7 +57,7 @@ impl CodeSettings {
 /// A fresh code from the operating system's randomness.
 pub fn new_code() -> Result<EnrolmentCode, AppError> {
     let mut b = [0u8; 10];
-    getrandom::getrandom(&mut b).map_err(|e| AppError::Seed(format!("randomness: {e}")))?;
+    getrandom::getrandom(&mut b).map_err(AppError::Randomness)?;
     Ok(EnrolmentCode::from_random(b))
 }
 

@@ -3,10 +3,11 @@
 //! and printing a result (watermarked, audited), confirming printed copies destroyed, and the
 //! scheduled destruction job.
 //!
-//! Security-sensitive. The only way to build a [`QueryRequest`] for BLI in this crate is
-//! [`permitted_request`], which takes an [`ExecutionPermit`] from
+//! Security-sensitive. The only way to build a [`QueryRequest`] for BLI outside tests is
+//! [`QueryRequest::under_permit`], which takes an [`ExecutionPermit`] from
 //! `querywarden_domain::policy::may_execute`; the connector is called only through
-//! [`query_under_permit`]. No database transaction is open during a network call: the
+//! [`query_under_permit`]. Portal-mode recording writes its executions through
+//! [`permitted_execution`], which takes the same permit. No database transaction is open during a network call: the
 //! execution is recorded as sent and committed first, so nothing leaves without its record;
 //! the result is sealed (custody) and stored with its record in a second transaction. A crash
 //! between leaves the execution "sent, no result", visible in the querier's inbox and to
@@ -42,35 +43,9 @@ fn result_aad(no: RegistrationNo, item: &ServiceItemCode) -> String {
     format!("result:{no}:{item}")
 }
 
-/// Builds the BLI request for `item` under `permit`: the only place in this crate that calls
-/// `QueryRequest::new`. The subject comes from the permit, i.e. exactly the approved one.
-pub fn permitted_request(
-    permit: &ExecutionPermit,
-    item: &ServiceItemCode,
-    agency_code: &str,
-    operator_account: &str,
-    request_id: &str,
-) -> Result<QueryRequest, AppError> {
-    if !permit.covers(item) {
-        return Err(AppError::Seed(format!(
-            "permit for {} does not cover {item}",
-            permit.registration_no()
-        )));
-    }
-    let bli_item = BliItem::parse(item.as_str())
-        .map_err(|_| AppError::Seed(format!("{item} is not a BLI item")))?;
-    QueryRequest::new(
-        request_id,
-        bli_item,
-        permit.subject().clone(),
-        agency_code,
-        operator_account,
-    )
-    .map_err(|e| AppError::Seed(e.to_string()))
-}
-
-/// Calls the connector for one item under a permit (the permit is required by the signature,
-/// so no code path can query without one).
+/// Calls the connector for one item under a permit. The request is built by
+/// [`QueryRequest::under_permit`], the only constructor of a request outside tests, so no code
+/// path can reach the connector without the permit `policy::may_execute` hands out (§5).
 pub async fn query_under_permit<C: Connector>(
     connector: &C,
     permit: &ExecutionPermit,
@@ -79,8 +54,38 @@ pub async fn query_under_permit<C: Connector>(
     operator_account: &str,
     request_id: &str,
 ) -> Result<Result<BliRecords, ConnectorError>, AppError> {
-    let req = permitted_request(permit, item, agency_code, operator_account, request_id)?;
+    let req = QueryRequest::under_permit(permit, item, request_id, agency_code, operator_account)?;
     Ok(connector.query(&req).await)
+}
+
+/// The execution row for `item` under `permit`, as sent (connected) or recorded (portal): the
+/// registration and querier are the permit's, and an item the permit does not cover is
+/// refused, so neither mode can record an execution `policy::may_execute` did not allow (§5).
+pub fn permitted_execution(
+    permit: &ExecutionPermit,
+    item: &ServiceItemCode,
+    mode: ExecutionMode,
+    request_id: String,
+    sent_at: Timestamp,
+) -> Result<NewExecution, AppError> {
+    if !permit.covers(item) {
+        return Err(querywarden_bli::QueryRequestError::NotPermitted(item.clone()).into());
+    }
+    Ok(NewExecution {
+        registration: permit.registration(),
+        item: item.clone(),
+        querier: permit.querier(),
+        outcome: match mode {
+            ExecutionMode::Connected => ExecutionOutcome::Sent,
+            ExecutionMode::Portal => ExecutionOutcome::Recorded,
+        },
+        mode,
+        request_id,
+        sent_at,
+        portal_queried_at: None,
+        portal_note: None,
+        paper_case_no: None,
+    })
 }
 
 /// What happened to one item.
@@ -336,18 +341,13 @@ pub async fn execute_connected<G: GrantSource, C: Connector>(
     for item in permit.items() {
         let item_request = format!("{request_id}-{item}");
         let id = tx
-            .insert_execution(&NewExecution {
-                registration: reg.id,
-                item: item.clone(),
-                querier: who.person.id,
-                mode: ExecutionMode::Connected,
-                request_id: item_request.clone(),
-                sent_at: now,
-                outcome: ExecutionOutcome::Sent,
-                portal_queried_at: None,
-                portal_note: None,
-                paper_case_no: None,
-            })
+            .insert_execution(&permitted_execution(
+                &permit,
+                item,
+                ExecutionMode::Connected,
+                item_request.clone(),
+                now,
+            )?)
             .await?;
         let mut ev = event(
             now,
@@ -472,7 +472,7 @@ async fn store_answer<G: GrantSource>(
             });
         }
     };
-    let bytes = serde_json::to_vec(&json).map_err(|e| AppError::Seed(e.to_string()))?;
+    let bytes = serde_json::to_vec(&json).map_err(AppError::encode("BLI answer"))?;
     let sealed = custody::seal(desk.keys, &bytes, &result_aad(reg.no, item))?;
     let mut tx = desk.store.begin().await?;
     store_result(
@@ -634,16 +634,16 @@ pub async fn record_portal_execution<G: GrantSource>(
         let item_request = format!("{request_id}-{item}");
         let execution = tx
             .insert_execution(&NewExecution {
-                registration: reg.id,
-                item: item.clone(),
-                querier: who.person.id,
-                mode: ExecutionMode::Portal,
-                request_id: item_request.clone(),
-                sent_at: now,
-                outcome: ExecutionOutcome::Recorded,
                 portal_queried_at: Some(queried_at),
                 portal_note: report.note.clone(),
                 paper_case_no: report.paper_case_no.clone(),
+                ..permitted_execution(
+                    &permit,
+                    item,
+                    ExecutionMode::Portal,
+                    item_request.clone(),
+                    now,
+                )?
             })
             .await?;
         let mut ev = event(
@@ -819,10 +819,12 @@ async fn open_result<G: GrantSource>(
         }
     } else {
         let v: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| AppError::Seed(e.to_string()))?;
+            serde_json::from_slice(&bytes)
+                .map_err(|e| AppError::unreadable("result", e))?;
         match v.get("records") {
             Some(r) => ResultContent::Records(
-                serde_json::from_value(r.clone()).map_err(|e| AppError::Seed(e.to_string()))?,
+                serde_json::from_value(r.clone())
+                    .map_err(|e| AppError::unreadable("result records", e))?,
             ),
             None => ResultContent::NoData {
                 kind: row.kind.clone(),

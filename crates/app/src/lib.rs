@@ -20,12 +20,14 @@ pub mod demo_cards;
 pub mod demo_grants;
 pub mod documents;
 pub mod enrolment;
+mod error;
 pub mod execution;
 pub mod grants;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
 pub mod mine;
+pub mod operator;
 pub mod oversight;
 pub mod permission;
 pub mod registration;
@@ -35,44 +37,11 @@ pub mod usage_log;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use querywarden_storage::{Readiness, StorageError, Store};
+use querywarden_storage::{Readiness, Store};
 
 pub use config::{Config, ConfigError};
+pub use error::{AppError, BoxError};
 pub use keys::{KeyError, KeyRing};
-
-/// Errors of the application layer. Messages are for operators and logs; the web layer turns
-/// them into safe zh-TW text with an operation id.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error(transparent)]
-    Keys(#[from] KeyError),
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("audit ledger: {0}")]
-    Ledger(#[from] querywarden_ledger::LedgerError),
-    #[error(transparent)]
-    Auth(#[from] auth::AuthFailure),
-    #[error(transparent)]
-    Export(#[from] audit::export::ExportError),
-    #[error("seed data is invalid: {0}")]
-    Seed(String),
-}
-
-impl AppError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Storage(e) => e.code(),
-            Self::Keys(_) => "keys.error",
-            Self::Config(e) => e.code(),
-            Self::Ledger(_) => "audit.ledger",
-            Self::Export(_) => "audit.export",
-            Self::Auth(_) => "auth.failure",
-            Self::Seed(_) => "seed.invalid",
-        }
-    }
-}
 
 /// The running application: storage, keys and configuration.
 #[derive(Clone)]

@@ -155,12 +155,12 @@ pub async fn file_request<G: GrantSource>(
         return Ok(Err(d));
     }
     let responsible = querywarden_domain::org::UnitId::new(input.responsible_unit.trim())
-        .map_err(|e| AppError::Seed(e.to_string()))?;
+        .map_err(|e| AppError::unreadable("responsible unit", e))?;
     let today = taipei_date(now);
     let mut tx = desk.store.begin().await?;
     let seq = tx.next_number("request", today.roc_year()).await?;
     let no = RequestNo::new(today.roc_year(), seq)
-        .map_err(|_| AppError::Seed("request counter out of range".into()))?;
+        .map_err(|_| AppError::NumberingExhausted { series: "request" })?;
     let id = tx
         .insert_request(&NewQueryRequest {
             no,

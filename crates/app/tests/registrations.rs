@@ -2902,6 +2902,43 @@ async fn every_read_of_a_registration_is_audited_and_strangers_cannot_tell_it_ex
 }
 
 #[tokio::test]
+async fn a_batch_saved_by_excel_with_bom_crlf_and_quoted_commas_reads_and_a_short_row_names_its_line()
+ {
+    let w = World::new().await;
+    let good = RegisterBatchRequest {
+        items: vec!["C0101".into()],
+        legal_basis: BASIS.into(),
+        relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
+        case_no: None,
+        companion_basis: None,
+        no_case_reason: Some("年度總清查，不另分案".into()),
+        needer: None,
+        querier: w.p("lin.meiling").id,
+        csv: format!("\u{feff}姓名,身分證字號\r\n\"王, 一\",{}\r\n", nid(121)),
+    };
+    let short = RegisterBatchRequest {
+        csv: format!("{}王二\r\n", good.csv),
+        ..good.clone()
+    };
+    match registration::register_batch(&w.desk(), w.p("huang.yating"), &short, t0(), "b")
+        .await
+        .unwrap()
+    {
+        Err(Denied::Batch(errors)) => {
+            let lines: Vec<(usize, &str)> =
+                errors.iter().map(|e| (e.line, e.error.code())).collect();
+            assert_eq!(lines, vec![(3, "registration.subject_id")]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let done = registration::register_batch(&w.desk(), w.p("huang.yating"), &good, t0(), "b")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.len(), 1);
+}
+
+#[tokio::test]
 async fn a_broken_quote_in_a_batch_names_its_line_and_registers_nothing() {
     let w = World::new().await;
     let batch = RegisterBatchRequest {

@@ -6,6 +6,7 @@
 //! is read (see [`usage_log`]). Nothing here logs or formats a whole ID.
 
 pub mod connector;
+pub mod csv_reader;
 pub mod error;
 pub mod item;
 pub mod records;

@@ -14,6 +14,7 @@ use std::fmt;
 use querywarden_domain::NationalId;
 use serde::Deserialize;
 
+use crate::csv_reader::{CsvRow, read_rows};
 use crate::item::BliItem;
 
 pub(crate) use csv::write_row as write_csv_row;
@@ -129,7 +130,7 @@ pub fn parse_csv(input: &str, mapping: &ColumnMapping) -> Result<Vec<UsageRecord
     } else {
         None
     };
-    let rows = csv::read(input).map_err(|e| vec![row_error(e.line, None, csv_reason(e.reason))])?;
+    let rows = read_rows(input).map_err(|e| vec![row_error(e.line, None, e.fault.message_zh())])?;
     let mut rows = rows.into_iter();
     let Some(header) = rows.next() else {
         return Err(vec![row_error(1, None, "檔案是空的，缺少標題列")]);
@@ -172,14 +173,6 @@ pub fn parse_csv(input: &str, mapping: &ColumnMapping) -> Result<Vec<UsageRecord
     }
 }
 
-fn csv_reason(reason: &str) -> &'static str {
-    match reason {
-        "unterminated quoted field" => "引號未結束（CSV 格式錯誤），無法繼續讀取",
-        "text after a closing quote" => "結束引號後還有文字（CSV 格式錯誤）",
-        _ => "未加引號的欄位中有引號（CSV 格式錯誤）",
-    }
-}
-
 /// Column positions resolved from the header.
 struct Columns {
     record_id: usize,
@@ -193,7 +186,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn locate(header: &csv::CsvRow, mapping: &ColumnMapping) -> Result<Self, Vec<RowError>> {
+    fn locate(header: &CsvRow, mapping: &ColumnMapping) -> Result<Self, Vec<RowError>> {
         let mut errors = Vec::new();
         let mut find = |name: &str| {
             let found = header.fields.iter().position(|h| h.trim() == name);
@@ -226,7 +219,7 @@ impl Columns {
 
     fn record(
         &self,
-        row: &csv::CsvRow,
+        row: &CsvRow,
         mapping: &ColumnMapping,
         time_zone: Option<&jiff::tz::TimeZone>,
     ) -> Result<UsageRecord, Vec<RowError>> {
@@ -363,6 +356,31 @@ mod tests {
         for e in &errors {
             assert!(!e.to_string().contains("A123456788"), "{e}");
         }
+    }
+
+    #[test]
+    fn an_excel_export_with_bom_and_crlf_reads_and_a_short_row_names_its_line() {
+        let good = format!(
+            "\u{feff}{}\r\nR1,2026-03-01T01:00:00Z,KSSA,\"op,01\",C0101,A123456789,req-1,ok\r\n",
+            HEADER.trim_end()
+        );
+        let records = parse_csv(&good, &ColumnMapping::default()).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].operator_account, "op,01");
+        assert_eq!(records[0].outcome, "ok");
+        let short = format!("{good}\r\nR2,2026-03-01T01:00:00Z\r\n");
+        let errors = parse_csv(&short, &ColumnMapping::default()).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 4);
+    }
+
+    #[test]
+    fn a_broken_quote_stops_the_import_at_its_line() {
+        let input = format!("{HEADER}R1,2026-03-01T01:00:00Z,KSSA,\"op01,C0101\nR2,x\n");
+        let errors = parse_csv(&input, &ColumnMapping::default()).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 2);
+        assert!(errors[0].reason.contains("引號未結束"));
     }
 
     #[test]

@@ -106,7 +106,26 @@ impl Refusal {
 }
 
 /// Permission to execute one registration's query for some items, now. Only [`may_execute`]
-/// makes one; it cannot be cloned, so it is used once.
+/// makes one; it cannot be cloned, so it is used once. `querywarden_bli::QueryRequest` is built
+/// only from a permit, so this value is the one way to reach BLI (§5).
+///
+/// Its fields are private, so no other crate can forge one from another:
+///
+/// ```compile_fail
+/// use querywarden_domain::policy::ExecutionPermit;
+/// fn forge(p: &ExecutionPermit) -> ExecutionPermit {
+///     ExecutionPermit { ..*p }
+/// }
+/// ```
+///
+/// nor copy one:
+///
+/// ```compile_fail
+/// use querywarden_domain::policy::ExecutionPermit;
+/// fn copy(p: &ExecutionPermit) -> ExecutionPermit {
+///     p.clone()
+/// }
+/// ```
 #[derive(Debug)]
 pub struct ExecutionPermit {
     registration: RegistrationId,

@@ -130,7 +130,7 @@ pub async fn export(store: &Store, from: u64, to: u64) -> Result<String, AppErro
         checkpoint: latest.note.clone(),
         consistency,
     };
-    let mut out = serde_json::to_string(&header).map_err(|e| AppError::Seed(e.to_string()))?;
+    let mut out = serde_json::to_string(&header).map_err(AppError::encode("export header"))?;
     out.push('\n');
     for (seq, entry, prev, hash) in records {
         let line = RecordLine {
@@ -141,7 +141,7 @@ pub async fn export(store: &Store, from: u64, to: u64) -> Result<String, AppErro
             chain_hash: hex::encode(hash),
             inclusion: hexes(&inclusion_proof(seq - 1, n, &cache)?),
         };
-        out.push_str(&serde_json::to_string(&line).map_err(|e| AppError::Seed(e.to_string()))?);
+        out.push_str(&serde_json::to_string(&line).map_err(AppError::encode("export record"))?);
         out.push('\n');
     }
     Ok(out)

@@ -314,8 +314,7 @@ pub async fn enrol(
         let reused = history.iter().any(|h| verify_password(&password, h));
         (reused, hash_password(&password))
     })
-    .await
-    .map_err(|e| AppError::Seed(format!("worker: {e}")))?;
+    .await?;
     if reused {
         return refuse(PasswordRejection::Reused.into(), event).await;
     }

@@ -201,7 +201,7 @@ pub async fn refresh(app: &App, now: Timestamp, request_id: &str) -> Result<usiz
                 app.config().crl.fetch_timeout_seconds,
             ))
             .build()
-            .map_err(|e| AppError::Seed(format!("http client: {e}")))?;
+            .map_err(AppError::HttpClient)?;
         for url in urls {
             let outcome = match download(&client, url).await {
                 Ok(bytes) => {

@@ -199,7 +199,9 @@ pub async fn init(
     }
     let mut codes = codes.into_iter();
     let (Some(a), Some(d)) = (codes.next(), codes.next()) else {
-        return Err(AppError::Seed("init made no codes".into()));
+        return Err(AppError::Inconsistent {
+            what: "init made no codes",
+        });
     };
     tx.append_audit(
         &event

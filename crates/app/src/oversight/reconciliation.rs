@@ -57,7 +57,7 @@ impl Analysis {
 
 /// The holiday calendar the rules count with.
 pub fn calendar() -> Result<HolidayCalendar, AppError> {
-    HolidayCalendar::seeded().map_err(|e| AppError::Seed(e.to_string()))
+    HolidayCalendar::seeded().map_err(|e| AppError::seed("holiday calendar", e))
 }
 
 fn hex(bytes: &[u8; 32]) -> String {

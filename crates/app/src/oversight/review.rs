@@ -304,11 +304,11 @@ pub async fn close_review(
     }
     let from = querywarden_domain::roc_date::taipei_day_start_utc(
         querywarden_domain::roc_date::RocDate::from_civil(view.review.period_from)
-            .map_err(|e| AppError::Seed(e.to_string()))?,
+            .map_err(|e| AppError::unreadable("review period", e))?,
     );
     let to = querywarden_domain::roc_date::taipei_day_start_utc(
         querywarden_domain::roc_date::RocDate::from_civil(view.review.period_to)
-            .map_err(|e| AppError::Seed(e.to_string()))?,
+            .map_err(|e| AppError::unreadable("review period", e))?,
     );
     let statistics = analyse(store, keys, settings, from, to).await?.statistics;
     let checkpoint = store.latest_checkpoint().await?.map(|c| CheckpointRef {
@@ -339,7 +339,7 @@ pub async fn close_review(
         statistics,
         checkpoint,
     };
-    let json = serde_json::to_string(&report).map_err(|e| AppError::Seed(e.to_string()))?;
+    let json = serde_json::to_string(&report).map_err(AppError::encode("review report"))?;
     let mut tx = store.begin().await?;
     if !tx.close_review(review, admin.id, op.now, &json).await? {
         drop(tx);

@@ -724,7 +724,7 @@ pub async fn record_overall_opinion(
     // ten days for the review report start the day the finding is written down.
     let case = if violation_found {
         let calendar = querywarden_domain::deadline::HolidayCalendar::seeded()
-            .map_err(|e| AppError::Seed(e.to_string()))?;
+            .map_err(|e| AppError::seed("holiday calendar", e))?;
         Some((calendar, store.grants_of(audit.plan.querier).await?))
     } else {
         None

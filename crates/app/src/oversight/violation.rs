@@ -64,7 +64,9 @@ fn facts(v: &ViolationRow) -> Result<CaseFacts, AppError> {
     Ok(CaseFacts {
         person: v.case.person,
         state: CaseState::parse_code(&v.state)
-            .ok_or_else(|| AppError::Seed(format!("violation state {}", v.state)))?,
+            .ok_or(AppError::Inconsistent {
+                what: "unknown violation state",
+            })?,
         due_on: v.case.due_on,
         reminded_on: v.reminded_on,
         escalated_on: v.escalated_on,

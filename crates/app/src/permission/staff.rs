@@ -93,44 +93,6 @@ const HEADER: [&str; 7] = [
     "effective_date",
 ];
 
-/// Splits one CSV line (RFC 4180 quoting, no embedded newlines).
-fn split_csv(line: &str) -> Result<Vec<String>, &'static str> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    let mut at_start = true;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (false, '"') if at_start => {
-                quoted = true;
-                at_start = false;
-            }
-            (true, '"') => {
-                if chars.peek() == Some(&'"') {
-                    cur.push('"');
-                    chars.next();
-                } else {
-                    quoted = false;
-                }
-            }
-            (false, ',') => {
-                out.push(std::mem::take(&mut cur));
-                at_start = true;
-            }
-            (_, c) => {
-                cur.push(c);
-                at_start = false;
-            }
-        }
-    }
-    if quoted {
-        return Err("引號未成對");
-    }
-    out.push(cur);
-    Ok(out)
-}
-
 fn find_unit<'a>(units: &'a [Unit], s: &str) -> Option<&'a Unit> {
     let s = s.trim();
     units.iter().find(|u| u.id.as_str() == s || u.name_zh == s)
@@ -148,16 +110,18 @@ fn parse_staff_csv(
     let mut records = Vec::new();
     let mut seen = BTreeSet::new();
     let mut ids: BTreeMap<NationalId, Account> = BTreeMap::new();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().enumerate();
     let bad = |line: usize, reason: &str| StaffRowError {
         line,
         reason: reason.to_string(),
     };
-    match lines.next() {
-        Some((_, h))
-            if split_csv(h.trim_end_matches('\r'))
-                .is_ok_and(|f| f.iter().map(|x| x.trim()).collect::<Vec<_>>() == HEADER) => {}
+    // A broken quote stops the reading: after it, no row is where it seems.
+    let rows = querywarden_bli::csv_reader::read_rows(text)
+        .map_err(|e| vec![bad(e.line, e.fault.message_zh())])?;
+    let mut rows = rows.into_iter();
+    match rows.next() {
+        Some(h)
+            if h.line == 1
+                && h.fields.iter().map(|x| x.trim()).collect::<Vec<_>>() == HEADER => {}
         _ => {
             return Err(vec![bad(
                 1,
@@ -165,22 +129,18 @@ fn parse_staff_csv(
             )]);
         }
     }
-    for (i, raw) in lines {
-        let line = i + 1;
-        let raw = raw.trim_end_matches('\r');
-        if raw.trim().is_empty() {
+    for row in rows {
+        let line = row.line;
+        if let [only] = row.fields.as_slice()
+            && only.trim().is_empty()
+        {
             continue;
         }
-        let fields = match split_csv(raw) {
-            Ok(f) if f.len() == HEADER.len() => f,
-            Ok(_) => {
-                errors.push(bad(line, "欄位數應為 7"));
-                continue;
-            }
-            Err(e) => {
-                errors.push(bad(line, e));
-                continue;
-            }
+        let fields = if row.fields.len() == HEADER.len() {
+            row.fields
+        } else {
+            errors.push(bad(line, "欄位數應為 7"));
+            continue;
         };
         let f: Vec<&str> = fields.iter().map(|x| x.trim()).collect();
         let mut problems: Vec<String> = Vec::new();
@@ -1112,10 +1072,61 @@ mod tests {
 
     #[test]
     fn csv_fields_honour_quotes() {
-        assert_eq!(split_csv("a,b,c").unwrap(), ["a", "b", "c"]);
-        assert_eq!(split_csv("\"a,b\",c").unwrap(), ["a,b", "c"]);
-        assert_eq!(split_csv("\"a\"\"b\",").unwrap(), ["a\"b", ""]);
-        assert!(split_csv("\"a,b").is_err());
+        let split = |line: &str| {
+            querywarden_bli::csv_reader::read_rows(line)
+                .map(|rows| rows.into_iter().flat_map(|r| r.fields).collect::<Vec<_>>())
+        };
+        assert_eq!(split("a,b,c").unwrap(), ["a", "b", "c"]);
+        assert_eq!(split("\"a,b\",c").unwrap(), ["a,b", "c"]);
+        assert_eq!(split("\"a\"\"b\",").unwrap(), ["a\"b", ""]);
+        assert!(split("\"a,b").is_err());
+    }
+
+    fn staff_file(text: &str) -> Result<Vec<StaffRecord>, Vec<StaffRowError>> {
+        let units = vec![Unit {
+            id: UnitId::new("social-affairs").unwrap(),
+            name_zh: "社會救助科".into(),
+            kind: querywarden_domain::org::UnitKind::BureauSection,
+            parent: None,
+        }];
+        parse_staff_csv(
+            text,
+            &units,
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            RocDate::new(115, 3, 5).unwrap(),
+        )
+    }
+
+    const STAFF_FILE: &str = "\u{feff}account,national_id,name,unit,title,status,effective_date\r\n\
+        chen.dawen,A123456789,\"陳, 大文\",social-affairs,\"科員, 約聘\",active,115/03/01\r\n";
+
+    #[test]
+    fn a_staff_file_from_excel_with_bom_crlf_and_quoted_commas_reads() {
+        let records = staff_file(STAFF_FILE).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].name.as_deref(), Some("陳, 大文"));
+        assert_eq!(records[0].title.as_deref(), Some("科員, 約聘"));
+    }
+
+    #[test]
+    fn a_short_staff_row_is_refused_by_its_line() {
+        let errors = staff_file(&format!("{STAFF_FILE}\r\nlin.meiling,B123456780\r\n")).unwrap_err();
+        assert_eq!(
+            errors,
+            [StaffRowError {
+                line: 4,
+                reason: "欄位數應為 7".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_broken_quote_in_a_staff_file_names_its_line() {
+        let errors = staff_file(&format!("{STAFF_FILE}lin.meiling,,\"林美玲,x\n")).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 3);
+        assert!(errors[0].reason.contains("引號未結束"));
     }
 
     // Fuzz stand-in (run in CI): the staff CSV comes from HR, so any text — broken quotes, stray
