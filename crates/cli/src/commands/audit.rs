@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use querywarden_app::audit::search::{AuditQuery, AuditReader, search};
+use querywarden_app::audit::search::AuditQuery;
 use querywarden_domain::NationalId;
 use querywarden_domain::org::Account;
 use querywarden_domain::roc_date::RocDate;
@@ -115,8 +115,8 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
         AuditCommand::Checkpoint { location } => {
             let app = location.open().await?;
             app.checkpoint_if_due(true).await?;
-            match app.store().latest_checkpoint().await? {
-                Some(c) => print!("{}", c.note),
+            match app.latest_checkpoint_note().await? {
+                Some(note) => print!("{note}"),
                 None => println!("尚無紀錄 / no records yet"),
             }
             app.close().await;
@@ -170,15 +170,9 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                     Some(NationalId::parse(s).map_err(|e| anyhow::anyhow!("--subject: {e}"))?);
             }
             // §7: reading the trail is itself recorded; the subject only as its digest.
-            let records = search(
-                app.store(),
-                app.keys(),
-                &AuditReader::operator(),
-                &query,
-                jiff::Timestamp::now(),
-                &querywarden_app::new_request_id(),
-            )
-            .await?
+            let records = app
+                .search_audit_as_operator(&query)
+                .await?
             .map_err(|f| anyhow::anyhow!("{f}"))?;
             println!(
                 "序號 seq\t時間 time (UTC)\t執行者 actor\t動作 action\t物件 object\t結果 outcome"

@@ -33,14 +33,7 @@ pub async fn run(cmd: CalendarCommand) -> anyhow::Result<ExitCode> {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let app = location.open().await?;
-            let outcome = querywarden_app::calendar::import_csv(
-                app.store(),
-                None,
-                &text,
-                jiff::Timestamp::now(),
-                &querywarden_app::new_request_id(),
-            )
-            .await?;
+            let outcome = app.import_calendar(&text).await?;
             app.checkpoint_if_due(false).await?;
             app.close().await;
             match outcome {
@@ -64,7 +57,7 @@ pub async fn run(cmd: CalendarCommand) -> anyhow::Result<ExitCode> {
         }
         CalendarCommand::List { location } => {
             let app = location.open().await?;
-            let years = querywarden_app::calendar::loaded_years(app.store()).await?;
+            let years = app.calendar_years().await?;
             app.close().await;
             for y in years {
                 println!("{}\t{}", y.year, y.loaded_at);

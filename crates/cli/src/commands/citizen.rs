@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use querywarden_app::citizen_report::{Stamp, produce_report};
 use querywarden_domain::citizen_report::StaffShown;
 use querywarden_domain::org::{Account, Role};
 
@@ -49,39 +48,21 @@ pub async fn run(cmd: CitizenCommand) -> anyhow::Result<ExitCode> {
         location,
     } = cmd;
     let app = location.open().await?;
-    let person = match &account {
-        Some(a) => {
-            let a = Account::parse(a).map_err(|e| anyhow::anyhow!("--as: {e}"))?;
-            app.store().person_by_account(&a).await?
-        }
-        None => app
-            .store()
-            .persons()
-            .await?
-            .into_iter()
-            .find(|p| p.has_role(Role::PersonalDataContact)),
-    }
-    .context("找不到個人資料保護聯絡窗口 / no personal-data contact account")?;
+    let account = account
+        .as_deref()
+        .map(Account::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--as: {e}"))?;
+    let person = app
+        .person_acting_as(account.as_ref(), Role::PersonalDataContact)
+        .await?
+        .context("找不到個人資料保護聯絡窗口 / no personal-data contact account")?;
     let shown = if staff_names {
         StaffShown::NameAndUnit
     } else {
         app.config().citizen_report.staff_shown()
     };
-    let request_id = querywarden_app::new_request_id();
-    let stamp = Stamp {
-        now: jiff::Timestamp::now(),
-        request_id: &request_id,
-    };
-    let outcome = produce_report(
-        app.store(),
-        app.keys(),
-        &app.config().audit,
-        &person,
-        &id,
-        shown,
-        stamp,
-    )
-    .await;
+    let outcome = app.produce_citizen_report(&person, &id, shown).await;
     app.close().await;
     let report = match outcome? {
         Ok(r) => r,

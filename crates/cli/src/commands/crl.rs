@@ -31,19 +31,10 @@ pub async fn run(cmd: CrlCommand) -> anyhow::Result<ExitCode> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let app = location.open().await?;
-            let ctx = app
-                .auth()
+            let outcome = app
+                .import_crl_file(&bytes)
+                .await?
                 .context("未設定 auth.trust_anchors / no trust anchors configured")?;
-            let outcome = querywarden_app::enrolment::crl::import(
-                app.store(),
-                &ctx.anchors,
-                &bytes,
-                "file",
-                None,
-                jiff::Timestamp::now(),
-                &querywarden_app::new_request_id(),
-            )
-            .await?;
             app.checkpoint_if_due(false).await?;
             app.close().await;
             match outcome {
@@ -70,13 +61,8 @@ pub async fn run(cmd: CrlCommand) -> anyhow::Result<ExitCode> {
         }
         CrlCommand::Refresh { location } => {
             let app = location.open().await?;
-            let n = querywarden_app::enrolment::crl::refresh(
-                &app,
-                jiff::Timestamp::now(),
-                &querywarden_app::new_request_id(),
-            )
-            .await?;
-            for f in app.store().crl_fetches().await? {
+            let (n, fetches) = app.refresh_crls().await?;
+            for f in fetches {
                 println!("{}  {}", f.url, f.error.unwrap_or_else(|| "ok".to_string()));
             }
             println!("更新 replaced: {n}");

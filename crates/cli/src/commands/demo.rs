@@ -123,23 +123,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     super::init_logging(config.log_json, &config.log_level);
     let app = App::open(config).await?;
     app.seed_demo().await?;
-    querywarden_app::demo_cards::set_up_demo_sign_in(
-        app.store(),
-        &args.data,
-        jiff::Timestamp::now(),
-        &querywarden_app::new_request_id(),
-    )
-    .await?;
-    // lin.meiling and li.guowei get grants for all nine items (a Form 1 approved at
-    // every step, once), so registrations can be tried at once.
-    querywarden_app::demo_grants::grant_demo_queriers(
-        app.store(),
-        app.keys(),
-        &app.config().permission,
-        jiff::Timestamp::now(),
-        &querywarden_app::new_request_id(),
-    )
-    .await?;
+    // Demo cards for sign-in; lin.meiling and li.guowei get grants for all nine items (a
+    // Form 1 approved at every step, once), so registrations can be tried at once.
+    app.set_up_demo(&args.data).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

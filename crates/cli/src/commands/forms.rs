@@ -183,18 +183,11 @@ async fn whom(
     account: Option<&str>,
     role: Role,
 ) -> anyhow::Result<Option<Person>> {
-    Ok(match account {
-        Some(a) => {
-            let a = Account::parse(a).map_err(|e| anyhow::anyhow!("--as: {e}"))?;
-            app.store().person_by_account(&a).await?
-        }
-        None => app
-            .store()
-            .persons()
-            .await?
-            .into_iter()
-            .find(|p| p.has_role(role)),
-    })
+    let account = account
+        .map(Account::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--as: {e}"))?;
+    Ok(app.person_acting_as(account.as_ref(), role).await?)
 }
 
 async fn render(

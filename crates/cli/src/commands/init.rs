@@ -73,15 +73,7 @@ pub async fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
         administrator: officers.administrator.into(),
         deputy: officers.deputy.into(),
     };
-    let outcome = querywarden_app::enrolment::init::init(
-        app.store(),
-        app.keys(),
-        &app.enrolment_settings(),
-        &request,
-        jiff::Timestamp::now(),
-        &querywarden_app::new_request_id(),
-    )
-    .await?;
+    let outcome = app.initialise(&request).await?;
     app.checkpoint_if_due(true).await?;
     app.close().await;
     match outcome {

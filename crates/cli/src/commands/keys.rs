@@ -3,8 +3,6 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use querywarden_app::KeyRing;
-use querywarden_domain::audit_event::{AuditAction, AuditEvent};
 
 use super::Location;
 
@@ -20,25 +18,9 @@ pub enum KeysCommand {
 pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     let KeysCommand::Rotate { location } = cmd;
     let app = location.open().await?;
-    // Seal what was signed with the old key before it is retired.
-    app.checkpoint_if_due(true).await?;
-    let config = app.config().clone();
-    app.close().await;
-    let now = jiff::Timestamp::now();
-    let keys = KeyRing::rotate(&config.key_dir, now)?;
-    let app = querywarden_app::App::open(config).await?;
-    let mut tx = app.store().begin().await?;
-    tx.append_audit(
-        &AuditEvent::system(
-            now,
-            AuditAction::KeyRotated,
-            querywarden_app::new_request_id(),
-        )
-        .detail("signing_key", keys.signer().verifier().to_vkey()),
-    )
-    .await?;
-    tx.commit().await?;
-    app.checkpoint_if_due(true).await?;
+    // §7: what the old key signed is sealed by a checkpoint before it is retired; the
+    // rotation is recorded and sealed under the new key.
+    let (app, keys) = app.rotate_keys().await?;
     println!("已更換金鑰 / keys rotated");
     println!(
         "  新簽章公鑰 new verifier key: {}",

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use querywarden_app::permission::staff::{StaffImportError, import_staff_csv};
+use querywarden_app::permission::staff::StaffImportError;
 
 use super::Location;
 use super::units::ActingAdministrator;
@@ -35,7 +35,7 @@ pub async fn run(cmd: StaffCommand) -> anyhow::Result<ExitCode> {
     let app = location.open().await?;
     let desk = actor.desk(&app).await?;
     let op = querywarden_app::permission::Op::system();
-    let outcome = import_staff_csv(app.store(), &desk, &text, &op).await;
+    let outcome = app.import_staff(&desk, &text, &op).await;
     app.checkpoint_if_due(false).await?;
     app.close().await;
     match outcome {

@@ -36,29 +36,18 @@ pub struct ActingAdministrator {
 
 impl ActingAdministrator {
     pub async fn desk(&self, app: &querywarden_app::App) -> anyhow::Result<AdministratorDesk> {
-        let person = match &self.account {
-            Some(a) => {
-                let a = Account::parse(a).map_err(|e| anyhow::anyhow!("--as: {e}"))?;
-                app.store().person_by_account(&a).await?
-            }
-            None => app
-                .store()
-                .persons()
-                .await?
-                .into_iter()
-                .find(|p| p.has_role(Role::PermissionAdministrator)),
-        }
-        .context("找不到權限管理者；請先執行 `querywarden init` / no administrator: run `querywarden init` first")?;
-        querywarden_app::permission::administrator_desk(
-            app.store(),
-            &app.config().permission,
-            person.id,
-            &querywarden_app::permission::Op::new(
-                jiff::Timestamp::now(),
-                querywarden_app::new_request_id(),
-            ),
-        )
-        .await
+        let account = self
+            .account
+            .as_deref()
+            .map(Account::parse)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--as: {e}"))?;
+        let person = app
+            .person_acting_as(account.as_ref(), Role::PermissionAdministrator)
+            .await?
+            .context("找不到權限管理者；請先執行 `querywarden init` / no administrator: run `querywarden init` first")?;
+        app.administrator_desk(person.id)
+            .await
         .map_err(|e| anyhow::anyhow!("{e} [{}]", e.code()))
     }
 }
@@ -75,7 +64,7 @@ pub async fn run(cmd: UnitsCommand) -> anyhow::Result<ExitCode> {
     let desk = actor.desk(&app).await?;
     let op = querywarden_app::permission::Op::system();
     let outcome =
-        querywarden_app::enrolment::units::import_units(app.store(), &desk, &text, &op).await?;
+        app.import_units(&desk, &text, &op).await?;
     app.checkpoint_if_due(false).await?;
     app.close().await;
     match outcome {

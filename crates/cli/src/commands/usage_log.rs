@@ -29,15 +29,7 @@ pub async fn run(cmd: UsageLogCommand) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?;
     let app = location.open().await?;
-    let outcome = querywarden_app::usage_log::import(
-        app.store(),
-        app.keys(),
-        &app.config().bli.usage_log_columns,
-        None,
-        &text,
-        jiff::Timestamp::now(),
-        &querywarden_app::new_request_id(),
-    )
+    let outcome = app.import_usage_log(&text)
     .await?;
     app.checkpoint_if_due(false).await?;
     app.close().await;
