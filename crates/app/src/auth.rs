@@ -94,8 +94,8 @@ impl AuthContext {
             ))
         })?;
         let pem = std::fs::read(path).map_err(unloadable("auth.trust_anchors", path))?;
-        let anchors = TrustAnchors::from_pem_bundle(&pem)
-            .map_err(unloadable("auth.trust_anchors", path))?;
+        let anchors =
+            TrustAnchors::from_pem_bundle(&pem).map_err(unloadable("auth.trust_anchors", path))?;
         let mut crls = Vec::new();
         for f in &config.auth.crl_files {
             let bytes = std::fs::read(f).map_err(unloadable("auth.crl_files", f))?;

@@ -33,8 +33,7 @@ fn seed_err(e: PermissionError) -> AppError {
 }
 
 async fn person_id(store: &Store, account: &str) -> Result<Option<PersonId>, AppError> {
-    let account =
-        Account::parse(account).map_err(|e| AppError::seed("demo grants account", e))?;
+    let account = Account::parse(account).map_err(|e| AppError::seed("demo grants account", e))?;
     Ok(store.person_by_account(&account).await?.map(|p| p.id))
 }
 

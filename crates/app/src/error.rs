@@ -158,17 +158,26 @@ mod tests {
 
     #[test]
     fn a_seed_failure_is_seed_invalid() {
-        assert_eq!(AppError::seed("holiday calendar", json_error()).code(), "seed.invalid");
+        assert_eq!(
+            AppError::seed("holiday calendar", json_error()).code(),
+            "seed.invalid"
+        );
     }
 
     #[test]
     fn an_encoding_failure_is_data_encode() {
-        assert_eq!(AppError::encode("review report")(json_error()).code(), "data.encode");
+        assert_eq!(
+            AppError::encode("review report")(json_error()).code(),
+            "data.encode"
+        );
     }
 
     #[test]
     fn an_unreadable_stored_value_is_data_unreadable() {
-        assert_eq!(AppError::unreadable("result", json_error()).code(), "data.unreadable");
+        assert_eq!(
+            AppError::unreadable("result", json_error()).code(),
+            "data.unreadable"
+        );
     }
 
     #[test]
@@ -238,11 +247,17 @@ mod tests {
         let e = AppError::AuthFiles {
             setting: "auth.crl_files",
             path: "/etc/querywarden/moica.crl".into(),
-            source: std::io::Error::other(AppError::Inconsistent { what: "inner cause" }).into(),
+            source: std::io::Error::other(AppError::Inconsistent {
+                what: "inner cause",
+            })
+            .into(),
         };
         let shown = format!("{e:?}");
         assert!(shown.starts_with("cannot load auth.crl_files from /etc/querywarden/moica.crl"));
         assert!(shown.contains("Caused by:"), "{shown}");
-        assert!(shown.contains("stored data is inconsistent: inner cause"), "{shown}");
+        assert!(
+            shown.contains("stored data is inconsistent: inner cause"),
+            "{shown}"
+        );
     }
 }

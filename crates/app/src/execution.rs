@@ -819,8 +819,7 @@ async fn open_result<G: GrantSource>(
         }
     } else {
         let v: serde_json::Value =
-            serde_json::from_slice(&bytes)
-                .map_err(|e| AppError::unreadable("result", e))?;
+            serde_json::from_slice(&bytes).map_err(|e| AppError::unreadable("result", e))?;
         match v.get("records") {
             Some(r) => ResultContent::Records(
                 serde_json::from_value(r.clone())

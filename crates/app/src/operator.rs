@@ -148,8 +148,14 @@ impl App {
         &self,
         text: &str,
     ) -> Result<Result<CalendarLoaded, CalendarRefusal>, AppError> {
-        crate::calendar::import_csv(self.store(), None, text, Timestamp::now(), &new_request_id())
-            .await
+        crate::calendar::import_csv(
+            self.store(),
+            None,
+            text,
+            Timestamp::now(),
+            &new_request_id(),
+        )
+        .await
     }
 
     /// The official calendar years loaded so far.

@@ -594,8 +594,8 @@ pub(crate) async fn insert_one(
     } = stamp;
     let today = taipei_date(now);
     let seq = tx.next_number("registration", today.roc_year()).await?;
-    let no = RegistrationNo::new(today.roc_year(), seq)
-        .map_err(|_| AppError::NumberingExhausted {
+    let no =
+        RegistrationNo::new(today.roc_year(), seq).map_err(|_| AppError::NumberingExhausted {
             series: "registration",
         })?;
     let digest = keys.subject_digest(subject.id());

@@ -188,7 +188,8 @@ mod tests {
 
     #[test]
     fn quoted_fields_keep_commas_quotes_and_newlines() {
-        let rows = read_rows("a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\n\"multi\nline\",z\n\nlast,").unwrap();
+        let rows =
+            read_rows("a,b\r\n\"x,1\",\"say \"\"hi\"\"\"\n\"multi\nline\",z\n\nlast,").unwrap();
         assert_eq!(rows.len(), 4);
         assert_eq!(
             rows[1],
@@ -245,7 +246,10 @@ mod tests {
 
     #[test]
     fn fields_keep_their_spaces_for_the_importer_to_trim() {
-        assert_eq!(fields("王小明, A123456789"), [vec!["王小明", " A123456789"]]);
+        assert_eq!(
+            fields("王小明, A123456789"),
+            [vec!["王小明", " A123456789"]]
+        );
         assert_eq!(
             fields("\"Smith, John\",AC01234567,"),
             [vec!["Smith, John", "AC01234567", ""]]

@@ -171,6 +171,82 @@ mod tests {
         );
     }
 
+    /// A permit as `may_execute` hands it out: every §5 condition true, for C0101 only of a
+    /// registration of C0101 and B0101.
+    fn permit_for_c0101() -> ExecutionPermit {
+        use jiff::{SignedDuration, Timestamp};
+        use querywarden_domain::catalogue::LegalBasisId;
+        use querywarden_domain::org::{PersonId, UnitId};
+        use querywarden_domain::policy::{ExecutionRequest, SessionFacts, may_execute};
+        use querywarden_domain::registration::{
+            Origin, Parties, Registration, RegistrationId, RegistrationNo, RegistrationState,
+        };
+        use querywarden_domain::roc_date::RocDate;
+        let item = |s: &str| ServiceItemCode::parse(s).unwrap();
+        let t0 = Timestamp::from_second(1_772_000_000).unwrap();
+        let reg = Registration {
+            id: RegistrationId(7),
+            no: RegistrationNo::new(115, 7).unwrap(),
+            date: RocDate::new(115, 3, 1).unwrap(),
+            created_at: t0,
+            subject_digest: "abc".into(),
+            subject_key_id: "h1".into(),
+            items: [item("C0101"), item("B0101")].into(),
+            legal_basis: LegalBasisId::new("social-assistance-44-3-1").unwrap(),
+            relevance: "低收入戶資格審查".into(),
+            case_no: None,
+            parties: Parties {
+                applicant: PersonId::new(3),
+                needer: PersonId::new(3),
+                querier: PersonId::new(1),
+            },
+            approving_unit: UnitId::new("social-assistance").unwrap(),
+            origin: Origin::Internal,
+            state: RegistrationState::Approved {
+                by: PersonId::new(2),
+                at: t0,
+                valid_until: t0 + SignedDuration::from_hours(24 * 7),
+            },
+            second_approval_required: false,
+            findings: vec![],
+            executed_items: Default::default(),
+            awaiting_outcome: Default::default(),
+            approved_subject_digest: Some("abc".into()),
+            batch: None,
+        };
+        may_execute(&ExecutionRequest {
+            now: t0 + SignedDuration::from_hours(1),
+            executor: PersonId::new(1),
+            session: SessionFacts {
+                certificate_authenticated: true,
+                live: true,
+                locked: false,
+            },
+            active_items: &[item("C0101"), item("B0101")].into(),
+            registration: &reg,
+            items: &[item("C0101")].into(),
+            subject: &NationalId::parse("A123456789").unwrap(),
+            subject_digest_now: "abc",
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_request_under_a_permit_asks_about_the_approved_subject_for_a_permitted_item_only() {
+        let permit = permit_for_c0101();
+        let c0101 = ServiceItemCode::parse("C0101").unwrap();
+        let req = QueryRequest::under_permit(&permit, &c0101, "req-1", "KHH-SOCBU", "lin.meiling")
+            .unwrap();
+        assert_eq!(req.item, BliItem::C0101);
+        assert_eq!(req.subject.expose_whole(), "A123456789");
+        // Registered, but not in this permit: §5 refuses it before anything is built.
+        let b0101 = ServiceItemCode::parse("B0101").unwrap();
+        assert_eq!(
+            QueryRequest::under_permit(&permit, &b0101, "req-2", "KHH-SOCBU", "lin.meiling"),
+            Err(QueryRequestError::NotPermitted(b0101))
+        );
+    }
+
     #[test]
     fn a_field_unsafe_in_a_header_is_refused_by_name() {
         let err = QueryRequest::new(

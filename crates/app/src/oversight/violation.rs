@@ -63,10 +63,9 @@ async fn refused<T>(store: &Store, ev: AuditEvent, r: ViolationRefusal) -> Decid
 fn facts(v: &ViolationRow) -> Result<CaseFacts, AppError> {
     Ok(CaseFacts {
         person: v.case.person,
-        state: CaseState::parse_code(&v.state)
-            .ok_or(AppError::Inconsistent {
-                what: "unknown violation state",
-            })?,
+        state: CaseState::parse_code(&v.state).ok_or(AppError::Inconsistent {
+            what: "unknown violation state",
+        })?,
         due_on: v.case.due_on,
         reminded_on: v.reminded_on,
         escalated_on: v.escalated_on,

@@ -120,8 +120,7 @@ fn parse_staff_csv(
     let mut rows = rows.into_iter();
     match rows.next() {
         Some(h)
-            if h.line == 1
-                && h.fields.iter().map(|x| x.trim()).collect::<Vec<_>>() == HEADER => {}
+            if h.line == 1 && h.fields.iter().map(|x| x.trim()).collect::<Vec<_>>() == HEADER => {}
         _ => {
             return Err(vec![bad(
                 1,
@@ -1111,7 +1110,8 @@ mod tests {
 
     #[test]
     fn a_short_staff_row_is_refused_by_its_line() {
-        let errors = staff_file(&format!("{STAFF_FILE}\r\nlin.meiling,B123456780\r\n")).unwrap_err();
+        let errors =
+            staff_file(&format!("{STAFF_FILE}\r\nlin.meiling,B123456780\r\n")).unwrap_err();
         assert_eq!(
             errors,
             [StaffRowError {

@@ -173,7 +173,7 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             let records = app
                 .search_audit_as_operator(&query)
                 .await?
-            .map_err(|f| anyhow::anyhow!("{f}"))?;
+                .map_err(|f| anyhow::anyhow!("{f}"))?;
             println!(
                 "序號 seq\t時間 time (UTC)\t執行者 actor\t動作 action\t物件 object\t結果 outcome"
             );

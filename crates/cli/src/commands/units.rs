@@ -48,7 +48,7 @@ impl ActingAdministrator {
             .context("找不到權限管理者；請先執行 `querywarden init` / no administrator: run `querywarden init` first")?;
         app.administrator_desk(person.id)
             .await
-        .map_err(|e| anyhow::anyhow!("{e} [{}]", e.code()))
+            .map_err(|e| anyhow::anyhow!("{e} [{}]", e.code()))
     }
 }
 
@@ -63,8 +63,7 @@ pub async fn run(cmd: UnitsCommand) -> anyhow::Result<ExitCode> {
     let app = location.open().await?;
     let desk = actor.desk(&app).await?;
     let op = querywarden_app::permission::Op::system();
-    let outcome =
-        app.import_units(&desk, &text, &op).await?;
+    let outcome = app.import_units(&desk, &text, &op).await?;
     app.checkpoint_if_due(false).await?;
     app.close().await;
     match outcome {

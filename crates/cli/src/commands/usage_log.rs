@@ -29,8 +29,7 @@ pub async fn run(cmd: UsageLogCommand) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?;
     let app = location.open().await?;
-    let outcome = app.import_usage_log(&text)
-    .await?;
+    let outcome = app.import_usage_log(&text).await?;
     app.checkpoint_if_due(false).await?;
     app.close().await;
     match outcome {
