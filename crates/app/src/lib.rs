@@ -33,6 +33,10 @@ pub mod permission;
 pub mod registration;
 pub mod request;
 pub mod usage_log;
+// The web's doors: sign-in and session, public reads, the administrator's pages.
+pub mod administration;
+pub mod public_reads;
+pub mod session;
 
 use std::sync::Arc;
 

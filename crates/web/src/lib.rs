@@ -5,15 +5,14 @@
 //! Handlers are thin: they take the parsed input and the operation id, call one function of
 //! `querywarden_app`, and map the result.
 
-pub mod admin_pages;
-pub mod api;
-pub mod auth_pages;
-pub mod calendar_pages;
-pub mod catalogue_admin;
+pub mod admin;
+pub mod auth;
 pub mod citizen_report;
+pub mod common_api;
 pub mod documents;
 pub mod enrolment;
 pub mod error;
+pub mod home;
 pub mod i18n;
 pub mod input;
 pub mod mine;
@@ -27,7 +26,7 @@ pub mod registration_api;
 pub mod registration_pages;
 pub mod registration_templates;
 pub mod rejection;
-pub mod session;
+pub use auth::session;
 pub mod templates;
 pub mod tls;
 pub mod upload;
@@ -41,7 +40,7 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum_extra::extract::cookie::CookieJar;
 use querywarden_app::App;
 
 use crate::i18n::{Catalogue, CatalogueError, Locale, Messages};
@@ -79,6 +78,17 @@ impl<S: Send + Sync> FromRequestParts<S> for OperationId {
     }
 }
 
+/// The cookie that holds the UI language (set by `/lang/{tag}`).
+pub const LANG_COOKIE: &str = "qw_lang";
+
+/// The language the request's `qw_lang` cookie names, else Traditional Chinese.
+pub fn locale_of(headers: &axum::http::HeaderMap) -> Locale {
+    CookieJar::from_headers(headers)
+        .get(LANG_COOKIE)
+        .and_then(|c| Locale::parse(c.value()))
+        .unwrap_or_default()
+}
+
 /// The request's UI language: the `qw_lang` cookie, else Traditional Chinese.
 pub struct Lang(pub Messages);
 
@@ -89,15 +99,7 @@ impl FromRequestParts<AppState> for Lang {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let locale = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().strip_prefix("qw_lang="))
-            .find_map(Locale::parse)
-            .unwrap_or_default();
+        let locale = locale_of(&parts.headers);
         Ok(Lang(Messages::new(state.catalogue.clone(), locale)))
     }
 }
@@ -196,65 +198,18 @@ pub const API_ROUTES: &[(&str, &str)] = &[
 /// Builds the whole router.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::home))
-        .route("/catalogue", get(pages::catalogue))
-        .route(
-            "/tools/national-id",
-            get(pages::id_check_form).post(pages::id_check),
-        )
-        .route("/lang/{tag}", get(pages::switch_language))
-        .route(
-            "/login",
-            get(auth_pages::login_form).post(auth_pages::login),
-        )
-        .route("/auth/nonce", post(auth_pages::nonce))
-        .route("/session/lock", post(auth_pages::lock))
-        .route("/session/locked", get(auth_pages::locked_page))
-        .route("/session/unlock", post(auth_pages::unlock))
-        .route("/logout", post(auth_pages::logout))
-        .route(
-            "/account/password",
-            get(auth_pages::password_form).post(auth_pages::password_submit),
-        )
-        .route(
-            "/admin/bind-card",
-            get(admin_pages::bind_form).post(admin_pages::bind_upload),
-        )
-        .route("/audit", get(admin_pages::audit_form))
-        .route("/audit/search", post(admin_pages::audit_search))
-        .route("/audit/export", post(admin_pages::audit_export))
-        .route(
-            "/admin/calendar",
-            get(calendar_pages::calendar_form).post(calendar_pages::calendar_upload),
-        )
-        .route(
-            "/admin/usage-log",
-            get(admin_pages::usage_form)
-                .post(admin_pages::usage_upload)
-                .layer(axum::extract::DefaultBodyLimit::max(21 * 1024 * 1024)),
-        )
-        .route("/api/v1/session/lock", post(auth_pages::api_lock))
-        .route("/api/v1/me", get(api::me))
-        .route("/static/app.js", get(pages::script))
-        .route("/static/app.css", get(pages::stylesheet))
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/api/openapi.json", get(api::openapi))
-        .route("/api/v1/service-items", get(api::service_items))
-        .route("/api/v1/legal-bases", get(api::legal_bases))
-        .route("/api/v1/units", get(api::units))
-        .route("/api/v1/national-ids/check", post(api::check_national_id))
-        .route("/api/v1/audit/checkpoint", get(api::latest_checkpoint))
+        .merge(home::routes())
+        .merge(auth::routes())
+        .merge(admin::routes())
+        .merge(common_api::routes())
         .merge(permission_pages::routes())
         .merge(registration_pages::routes())
-        .merge(catalogue_admin::routes())
         .merge(mine::routes())
         .merge(oversight::routes())
-        .merge(demo_routes())
         .merge(enrolment::routes())
         .merge(citizen_report::routes())
         .merge(documents::routes())
-        .fallback(pages::not_found)
+        .fallback(home::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             rejection::refuse_invalid_form_bytes,
@@ -266,16 +221,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(operation_id_and_log))
         .with_state(state)
-}
-
-#[cfg(feature = "demo")]
-fn demo_routes() -> Router<AppState> {
-    Router::new().route("/demo/card/sign", post(auth_pages::demo_sign))
-}
-
-#[cfg(not(feature = "demo"))]
-fn demo_routes() -> Router<AppState> {
-    Router::new()
 }
 
 fn new_operation_id() -> String {

@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, PageError};
-use crate::i18n::{Locale, Messages};
+use crate::i18n::Messages;
 use crate::{AppState, OperationId};
 
 /// Largest form body (`application/x-www-form-urlencoded`) read for the UTF-8 check; the same
@@ -57,15 +57,7 @@ fn wants_json(path: &str) -> bool {
 }
 
 fn messages(state: &AppState, headers: &axum::http::HeaderMap) -> Messages {
-    let locale = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().strip_prefix("qw_lang="))
-        .find_map(Locale::parse)
-        .unwrap_or_default();
-    Messages::new(state.catalogue.clone(), locale)
+    Messages::new(state.catalogue.clone(), crate::locale_of(headers))
 }
 
 /// The project's refusal for `status` on `path`: JSON for the API, the error page otherwise.

@@ -7,10 +7,12 @@
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use querywarden_app::auth::{self, SessionRefusal, SignedIn};
-use sha2::Digest;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use cookie::time::Duration;
+use querywarden_app::auth::{SessionRefusal, SignedIn};
+use querywarden_app::session;
 
 use crate::error::ApiError;
 use crate::{AppState, OperationId};
@@ -20,28 +22,34 @@ pub const FLOW_COOKIE: &str = "qw_login";
 
 /// A cookie's value from the request headers.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+    CookieJar::from_headers(headers)
+        .get(name)
+        .map(|c| c.value().to_string())
 }
 
-/// A `Set-Cookie` value with the project's attributes.
+/// A `Set-Cookie` value with the project's attributes: `HttpOnly; SameSite=Strict; Path=/`,
+/// and `Secure` unless the server runs as `querywarden demo` (loopback only).
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> String {
-    let secure = if state.app.config().demo {
-        ""
-    } else {
-        "; Secure"
-    };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+    Cookie::build((name.to_string(), value.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(Duration::seconds(max_age_secs))
+        .secure(!state.app.config().demo)
+        .build()
+        .to_string()
 }
 
 pub fn clear_cookie(state: &AppState, name: &str) -> String {
     set_cookie(state, name, "", 0)
+}
+
+/// The operation id of a request whose extractor is refusing it.
+fn operation_id(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<OperationId>()
+        .map_or_else(querywarden_app::new_request_id, |o| o.0.clone())
 }
 
 async fn resolve(
@@ -51,33 +59,20 @@ async fn resolve(
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Ok(Err(SessionRefusal::None));
     };
-    let Some(ctx) = state.app.auth() else {
+    let Some(desk) = state.app.sign_in_desk() else {
         return Ok(Err(SessionRefusal::None));
     };
-    let now = jiff::Timestamp::now();
-    let found = auth::authenticate(state.app.store(), ctx, &token, now).await?;
-    if let Err(SessionRefusal::Locked) = &found
-        && let Some(who) = auth::session_even_if_locked(state.app.store(), ctx, &token, now).await?
-    {
-        // §3: a request on a locked screen is refused, and the refusal recorded.
-        let op = parts
-            .extensions
-            .get::<OperationId>()
-            .map_or_else(querywarden_app::new_request_id, |o| o.0.clone());
-        auth::refuse_request(state.app.store(), &who, "session.locked", None, now, &op).await?;
-    }
-    // Over mutual TLS a session belongs to the card it signed in with: a cookie replayed on
-    // a connection with another certificate is no session.
-    if let Ok(s) = &found
-        && let Some(leaf) = parts
-            .extensions
-            .get::<crate::tls::PeerCertificates>()
-            .and_then(|p| p.0.first())
-        && hex::encode(sha2::Sha256::digest(leaf)) != s.session.cert_fingerprint
-    {
-        return Ok(Err(SessionRefusal::None));
-    }
-    Ok(found)
+    let leaf = parts
+        .extensions
+        .get::<crate::tls::PeerCertificates>()
+        .and_then(|p| p.0.first());
+    desk.session(
+        &token,
+        leaf.map(Vec::as_slice),
+        jiff::Timestamp::now(),
+        &operation_id(parts),
+    )
+    .await
 }
 
 /// Where a page request goes when its session is over: the sign-in page, saying why, with
@@ -92,11 +87,7 @@ fn to_login(state: &AppState, refusal: SessionRefusal) -> Response {
         SessionRefusal::Disabled => "disabled",
         SessionRefusal::None | SessionRefusal::Locked => "required",
     };
-    let mut res = Redirect::to(&format!("/login?notice={notice}")).into_response();
-    if let Ok(v) = clear_cookie(state, SESSION_COOKIE).parse() {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
+    super::redirect_signed_out(state, &format!("/login?notice={notice}"))
 }
 
 /// A signed-in, unlocked person, for pages: anyone else is sent to sign in, a locked
@@ -113,12 +104,7 @@ impl FromRequestParts<AppState> for PageSession {
                 Err(Redirect::to(&locked_url(parts.uri.path())).into_response())
             }
             Ok(Err(r)) => Err(to_login(state, r)),
-            Err(e) => {
-                let op = OperationId::from_request_parts(parts, state)
-                    .await
-                    .unwrap_or_else(|never| match never {});
-                Err(ApiError::internal(&e, &op.0).into_response())
-            }
+            Err(e) => Err(ApiError::internal(&e, &operation_id(parts)).into_response()),
         }
     }
 }
@@ -139,12 +125,7 @@ impl FromRequestParts<AppState> for MaybeSession {
                 Err(to_login(state, r))
             }
             Ok(Err(SessionRefusal::None)) => Ok(MaybeSession(None)),
-            Err(e) => {
-                let op = OperationId::from_request_parts(parts, state)
-                    .await
-                    .unwrap_or_else(|never| match never {});
-                Err(ApiError::internal(&e, &op.0).into_response())
-            }
+            Err(e) => Err(ApiError::internal(&e, &operation_id(parts)).into_response()),
         }
     }
 }
@@ -157,9 +138,7 @@ impl FromRequestParts<AppState> for ApiSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let op = OperationId::from_request_parts(parts, state)
-            .await
-            .unwrap_or_else(|never| match never {});
+        let op = operation_id(parts);
         let s = match resolve(parts, state).await {
             Ok(Ok(s)) => s,
             Ok(Err(SessionRefusal::Locked)) => {
@@ -168,7 +147,7 @@ impl FromRequestParts<AppState> for ApiSession {
                     "session.locked",
                     "螢幕已鎖定，請先輸入密碼解除鎖定",
                     "the screen is locked; unlock with your password first",
-                    &op.0,
+                    &op,
                 ));
             }
             Ok(Err(_)) => {
@@ -177,10 +156,10 @@ impl FromRequestParts<AppState> for ApiSession {
                     "session.required",
                     "請先以自然人憑證登入",
                     "sign in with your citizen certificate first",
-                    &op.0,
+                    &op,
                 ));
             }
-            Err(e) => return Err(ApiError::internal(&e, &op.0)),
+            Err(e) => return Err(ApiError::internal(&e, &op)),
         };
         if !parts.method.is_safe() {
             let token = parts
@@ -189,7 +168,7 @@ impl FromRequestParts<AppState> for ApiSession {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             if !s.csrf_ok(token) {
-                return Err(csrf_refused(state, &s, &op.0).await);
+                return Err(csrf_refused(state, &s, &op).await);
             }
         }
         Ok(ApiSession(s))
@@ -199,15 +178,8 @@ impl FromRequestParts<AppState> for ApiSession {
 /// A form or API call whose CSRF token does not match the session's: refused, and the
 /// refusal recorded through the app (§3) before the answer goes out.
 pub async fn csrf_refused(state: &AppState, who: &SignedIn, op: &str) -> ApiError {
-    if let Err(e) = auth::refuse_request(
-        state.app.store(),
-        who,
-        "session.csrf",
-        None,
-        jiff::Timestamp::now(),
-        op,
-    )
-    .await
+    if let Err(e) =
+        session::refuse(&state.app, who, "session.csrf", jiff::Timestamp::now(), op).await
     {
         return ApiError::internal(&e, op);
     }
@@ -224,16 +196,7 @@ pub async fn csrf_refused(state: &AppState, who: &SignedIn, op: &str) -> ApiErro
 /// (`access.refused`) before the page says no. Failing to record it is logged, and the
 /// refusal stands.
 pub async fn role_refused(state: &AppState, who: &SignedIn, code: &str, op: &str) {
-    if let Err(e) = auth::refuse_request(
-        state.app.store(),
-        who,
-        code,
-        None,
-        jiff::Timestamp::now(),
-        op,
-    )
-    .await
-    {
+    if let Err(e) = session::refuse(&state.app, who, code, jiff::Timestamp::now(), op).await {
         tracing::error!(operation_id = %op, error = %e, "refusal not recorded");
     }
 }
@@ -246,9 +209,9 @@ impl FromRequestParts<AppState> for LockedOrNot {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let token = cookie(&parts.headers, SESSION_COOKIE);
-        let found = match (token, state.app.auth()) {
-            (Some(t), Some(ctx)) => {
-                auth::session_even_if_locked(state.app.store(), ctx, &t, jiff::Timestamp::now())
+        let found = match (token, state.app.sign_in_desk()) {
+            (Some(t), Some(desk)) => {
+                desk.session_even_if_locked(&t, jiff::Timestamp::now())
                     .await
             }
             _ => Ok(None),
@@ -256,12 +219,7 @@ impl FromRequestParts<AppState> for LockedOrNot {
         match found {
             Ok(Some(s)) => Ok(LockedOrNot(s)),
             Ok(None) => Err(Redirect::to("/login").into_response()),
-            Err(e) => {
-                let op = OperationId::from_request_parts(parts, state)
-                    .await
-                    .unwrap_or_else(|never| match never {});
-                Err(ApiError::internal(&e, &op.0).into_response())
-            }
+            Err(e) => Err(ApiError::internal(&e, &operation_id(parts)).into_response()),
         }
     }
 }
@@ -275,17 +233,10 @@ pub async fn upload_refused(
     code: &str,
     op: &str,
 ) -> Option<ApiError> {
-    auth::refuse_request(
-        state.app.store(),
-        who,
-        code,
-        None,
-        jiff::Timestamp::now(),
-        op,
-    )
-    .await
-    .err()
-    .map(|e| ApiError::internal(&e, op))
+    session::refuse(&state.app, who, code, jiff::Timestamp::now(), op)
+        .await
+        .err()
+        .map(|e| ApiError::internal(&e, op))
 }
 
 /// §3: counts this attempt against each of its rate limits (`(what, key)`); over a limit, the
@@ -297,23 +248,11 @@ pub async fn over_limit(
     checks: &[(querywarden_app::limits::Limited, String)],
     op: &str,
 ) -> Option<ApiError> {
-    let now = jiff::Timestamp::now();
-    let mut refused = None;
-    for (what, key) in checks {
-        if let querywarden_domain::rate_limit::Admission::Refused { retry_after, first } =
-            state.app.admit(*what, key, now)
-        {
-            refused = Some((retry_after, first));
-        }
+    match session::over_limit(&state.app, who, checks, jiff::Timestamp::now(), op).await {
+        Ok(None) => None,
+        Ok(Some(retry_after)) => Some(too_many(retry_after, op)),
+        Err(e) => Some(ApiError::internal(&e, op)),
     }
-    let (retry_after, first) = refused?;
-    if first
-        && let Err(e) =
-            auth::refuse_request(state.app.store(), who, "rate.limited", None, now, op).await
-    {
-        return Some(ApiError::internal(&e, op));
-    }
-    Some(too_many(retry_after, op))
 }
 
 /// 429 with the seconds to wait.

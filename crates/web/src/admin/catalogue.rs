@@ -4,55 +4,26 @@
 //! `querywarden_app::catalogue`; these handlers parse, call it once and map the answer. The
 //! page and the API refuse the same things with the same codes.
 
-use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Form, Json};
 use jiff::Timestamp;
-use querywarden_app::catalogue::{self, CatalogueChange, CatalogueRefusal};
-use serde::Deserialize;
+use querywarden_app::catalogue::{CatalogueChange, CatalogueRefusal};
+use querywarden_app::{administration, public_reads};
+use querywarden_domain::org::Role;
 use serde_json::json;
 
+use super::input::{ChangeForm, NoticeQuery};
+use super::templates::{CatalogueAdminPage, EntryRow};
+use crate::auth::session::{ApiSession, PageSession, csrf_refused};
 use crate::error::{ApiError, PageError};
 use crate::i18n::Messages;
-use crate::pages::{lock_after_ms, render};
-use crate::registration_templates::today_in;
-use crate::session::{ApiSession, PageSession, csrf_refused};
-use crate::templates::{FormError, UserBar};
+use crate::pages::render;
+use crate::templates::{FormError, UserBar, today_in};
 use crate::{AppState, Lang, OperationId};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/catalogue", get(page).post(submit))
-        .route("/api/v1/catalogue/changes", post(api_change))
-}
-
-/// One catalogue entry as listed.
-pub struct EntryRow {
-    pub code: String,
-    pub name: String,
-    pub detail: String,
-    pub active: bool,
-}
-
-#[derive(Template)]
-#[template(path = "catalogue_admin.html")]
-pub struct CatalogueAdminPage {
-    pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
-    pub notice: Option<String>,
-    pub error: Option<FormError>,
-    pub items: Vec<EntryRow>,
-    pub bases: Vec<EntryRow>,
-    /// The viewer is the permission administrator: the forms are shown (the use case decides
-    /// all the same).
-    pub can_change: bool,
-}
+const PATH: &str = "/admin/catalogue";
 
 fn status(r: &CatalogueRefusal) -> StatusCode {
     match r {
@@ -71,14 +42,10 @@ async fn render_page(
     notice: Option<String>,
     refusal: Option<&CatalogueRefusal>,
 ) -> Result<Response, PageError> {
-    let fail = |e: querywarden_app::AppError| {
-        PageError::internal(&e, &op.0, m.clone(), "/admin/catalogue")
-    };
-    let store = state.app.store();
-    let items = store
-        .service_items()
+    let fail = |e| PageError::internal(&e, &op.0, m.clone(), PATH);
+    let items = public_reads::service_items(&state.app)
         .await
-        .map_err(|e| fail(e.into()))?
+        .map_err(fail)?
         .into_iter()
         .map(|i| EntryRow {
             code: i.code.as_str().to_string(),
@@ -87,10 +54,9 @@ async fn render_page(
             active: i.active,
         })
         .collect();
-    let bases = store
-        .legal_bases()
+    let bases = public_reads::legal_bases(&state.app)
         .await
-        .map_err(|e| fail(e.into()))?
+        .map_err(fail)?
         .into_iter()
         .map(|b| EntryRow {
             code: b.id.as_str().to_string(),
@@ -99,12 +65,12 @@ async fn render_page(
             active: b.active,
         })
         .collect();
-    let user = UserBar::of(who, lock_after_ms(state));
+    let user = UserBar::for_page(state, who);
     let page = CatalogueAdminPage {
         today: today_in(&m),
         csrf: user.csrf.clone(),
         user: Some(user),
-        path: "/admin/catalogue".into(),
+        path: PATH.into(),
         notice,
         error: refusal.map(|r| FormError {
             code: r.code().to_string(),
@@ -116,19 +82,11 @@ async fn render_page(
         }),
         items,
         bases,
-        can_change: who
-            .person
-            .has_role(querywarden_domain::org::Role::PermissionAdministrator),
+        can_change: who.person.has_role(Role::PermissionAdministrator),
         m,
     };
     let code = refusal.map_or(StatusCode::OK, status);
     Ok((code, render(&page, op)).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    #[serde(default)]
-    notice: Option<String>,
 }
 
 pub async fn page(
@@ -136,80 +94,13 @@ pub async fn page(
     Lang(m): Lang,
     op: OperationId,
     PageSession(who): PageSession,
-    axum::extract::Query(q): axum::extract::Query<NoticeQuery>,
+    Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
     let notice = q
         .notice
         .filter(|n| n == "changed")
         .map(|_| m.get("catalogue-admin-changed"));
     render_page(&state, m, &op, &who, notice, None).await
-}
-
-/// The page's form: the operation and its fields, as in [`CatalogueChange`].
-#[derive(Deserialize)]
-pub struct ChangeForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    op: String,
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    name_zh: String,
-    #[serde(default)]
-    name_en: String,
-    #[serde(default)]
-    law: String,
-    #[serde(default)]
-    article: String,
-    #[serde(default)]
-    summary_zh: String,
-    #[serde(default)]
-    kind: String,
-}
-
-impl ChangeForm {
-    fn change(self) -> Option<CatalogueChange> {
-        let Self {
-            op,
-            code,
-            name_zh,
-            name_en,
-            law,
-            article,
-            summary_zh,
-            kind,
-            ..
-        } = self;
-        Some(match op.as_str() {
-            "add_item" => CatalogueChange::AddItem {
-                code,
-                name_zh,
-                name_en,
-            },
-            "rename_item" => CatalogueChange::RenameItem {
-                code,
-                name_zh,
-                name_en,
-            },
-            "retire_item" => CatalogueChange::RetireItem { code },
-            "add_basis" => CatalogueChange::AddBasis {
-                id: code,
-                law,
-                article,
-                summary_zh,
-                kind,
-            },
-            "rename_basis" => CatalogueChange::RenameBasis {
-                id: code,
-                law,
-                article,
-                summary_zh,
-            },
-            "retire_basis" => CatalogueChange::RetireBasis { id: code },
-            _ => return None,
-        })
-    }
 }
 
 pub async fn submit(
@@ -225,15 +116,10 @@ pub async fn submit(
     let Some(change) = form.change() else {
         return Ok((StatusCode::BAD_REQUEST, m.get("catalogue-admin-bad-op")).into_response());
     };
-    let decided = catalogue::change(
-        state.app.store(),
-        &who.person,
-        &change,
-        Timestamp::now(),
-        &op.0,
-    )
-    .await
-    .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/admin/catalogue"))?;
+    let decided =
+        administration::change_catalogue(&state.app, &who.person, &change, Timestamp::now(), &op.0)
+            .await
+            .map_err(|e| PageError::internal(&e, &op.0, m.clone(), PATH))?;
     match decided {
         Ok(()) => Ok(Redirect::to("/admin/catalogue?notice=changed").into_response()),
         Err(r) => render_page(&state, m, &op, &who, None, Some(&r)).await,
@@ -247,15 +133,10 @@ pub async fn api_change(
     ApiSession(who): ApiSession,
     Json(change): Json<CatalogueChange>,
 ) -> Result<Response, ApiError> {
-    let decided = catalogue::change(
-        state.app.store(),
-        &who.person,
-        &change,
-        Timestamp::now(),
-        &op.0,
-    )
-    .await
-    .map_err(|e| ApiError::internal(&e, &op.0))?;
+    let decided =
+        administration::change_catalogue(&state.app, &who.person, &change, Timestamp::now(), &op.0)
+            .await
+            .map_err(|e| ApiError::internal(&e, &op.0))?;
     match decided {
         Ok(()) => Ok(Json(json!({ "op": change.op(), "changed": true })).into_response()),
         Err(r) => Err(ApiError::new(

@@ -1,0 +1,165 @@
+//! The doors of the administrator's and the auditor's pages, and the reads anyone may make:
+//! a person without the role is refused and the refusal is on the trail (§9) before the page
+//! says no; a failure of the system is an error, never "not an administrator"; the home page
+//! names the staff only in the demo.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test that cannot set itself up should fail loudly"
+)]
+
+use jiff::Timestamp;
+use querywarden_app::auth::SignedIn;
+use querywarden_app::config::{BliMode, RawConfig};
+use querywarden_app::{App, administration, public_reads};
+use querywarden_domain::org::Account;
+use querywarden_storage::{AuditFilter, SessionRow};
+
+async fn app(dir: &tempfile::TempDir) -> App {
+    let mut raw = RawConfig::default();
+    raw.storage.data_dir = dir.path().join("data");
+    raw.bli.mode = BliMode::Portal;
+    let app = App::open(raw.validate().unwrap()).await.unwrap();
+    app.seed_demo().await.unwrap();
+    app
+}
+
+async fn signed_in(app: &App, account: &str) -> SignedIn {
+    let person = app
+        .store()
+        .person_by_account(&Account::parse(account).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    SignedIn {
+        session: SessionRow {
+            token_hash: format!("tok-{account}-0123456789abcdef"),
+            person: person.id,
+            csrf_token: "csrf".into(),
+            created_at: Timestamp::now(),
+            last_seen_at: Timestamp::now(),
+            locked: false,
+            ended: false,
+            cert_fingerprint: "fp".into(),
+            client_addr: None,
+        },
+        person,
+    }
+}
+
+/// The outcomes of the `access.refused` records of `request_id`.
+async fn refusals(app: &App, request_id: &str) -> Vec<String> {
+    app.store()
+        .audit_search(&AuditFilter {
+            action: Some("access.refused".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.request_id == request_id)
+        .map(|r| r.outcome)
+        .collect()
+}
+
+#[tokio::test]
+async fn only_the_permission_administrator_opens_the_calendar_and_a_refusal_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let now = Timestamp::now();
+    let querier = signed_in(&app, "lin.meiling").await;
+    let refused =
+        administration::administrator(&app, &querier, "calendar.not_administrator", now, "op-q")
+            .await
+            .unwrap();
+    assert!(refused.is_none());
+    assert_eq!(
+        refusals(&app, "op-q").await,
+        ["refused:calendar.not_administrator"]
+    );
+    let admin = signed_in(&app, "wu.zhiming").await;
+    let admitted =
+        administration::administrator(&app, &admin, "calendar.not_administrator", now, "op-a")
+            .await
+            .unwrap();
+    let admin_cap = admitted.expect("the administrator is admitted");
+    assert!(refusals(&app, "op-a").await.is_empty());
+    let overview = administration::calendar_overview(
+        &app,
+        &admin_cap,
+        querywarden_domain::roc_date::taipei_date(now),
+    )
+    .await
+    .unwrap();
+    assert!(overview.years.is_empty(), "no official year loaded yet");
+}
+
+#[tokio::test]
+async fn only_auditors_and_the_administrator_read_the_trail_and_others_are_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let now = Timestamp::now();
+    for (account, reads) in [
+        ("zheng.zhihao", true),
+        ("wu.zhiming", true),
+        ("lin.meiling", false),
+        ("chen.jianhong", false),
+    ] {
+        let who = signed_in(&app, account).await;
+        let op = format!("op-{account}");
+        let reader = administration::audit_reader(&app, &who, now, &op)
+            .await
+            .unwrap();
+        assert_eq!(reader.is_some(), reads, "{account}");
+        let expected: Vec<String> = if reads {
+            Vec::new()
+        } else {
+            vec!["refused:audit.not_reader".into()]
+        };
+        assert_eq!(refusals(&app, &op).await, expected, "{account}");
+    }
+}
+
+#[tokio::test]
+async fn a_database_that_fails_is_an_error_for_the_card_binding_desk_not_a_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let admin = signed_in(&app, "wu.zhiming").await;
+    let querier = signed_in(&app, "lin.meiling").await;
+    let now = Timestamp::now();
+    assert!(
+        administration::card_binding_desk(&app, &admin, now, "op-1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        administration::card_binding_desk(&app, &querier, now, "op-2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    app.close().await;
+    assert!(
+        administration::card_binding_desk(&app, &admin, now, "op-3")
+            .await
+            .is_err(),
+        "a closed database is a failure, not 'not an administrator'"
+    );
+}
+
+#[tokio::test]
+async fn the_home_page_names_the_staff_only_in_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let figures = public_reads::home_figures(&app).await.unwrap();
+    assert!(!app.config().demo);
+    assert!(figures.demo_accounts.is_empty());
+    assert!(figures.audit_records > 0, "seeding is on the trail");
+    assert!(!public_reads::service_items(&app).await.unwrap().is_empty());
+    assert!(!public_reads::legal_bases(&app).await.unwrap().is_empty());
+    assert!(!public_reads::units(&app).await.unwrap().is_empty());
+}

@@ -1,0 +1,120 @@
+//! The sign-in, lock and password pages' view models (templates `login.html`, `locked.html`,
+//! `password.html`).
+
+use askama::Template;
+
+use crate::i18n::Messages;
+use crate::templates::{FormError, UserBar, today_in};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub demo: bool,
+    /// Mutual-TLS sign-in: the card comes with the connection, so the page asks only for
+    /// account and password (no card signer, no nonce).
+    pub mutual_tls: bool,
+    pub account: String,
+    pub error: Option<FormError>,
+}
+
+impl LoginPage {
+    pub fn new(m: Messages, demo: bool, account: String, error: Option<FormError>) -> Self {
+        let today = today_in(&m);
+        Self {
+            m,
+            user: None,
+            path: "/login".into(),
+            today,
+            demo,
+            mutual_tls: false,
+            account,
+            error,
+        }
+    }
+
+    /// The page for the mutual-TLS mode (see [`LoginPage::mutual_tls`]).
+    pub fn with_mutual_tls(mut self, on: bool) -> Self {
+        self.mutual_tls = on;
+        if on {
+            self.demo = false;
+        }
+        self
+    }
+}
+
+/// The lock screen: no data at all, only the unlock form.
+#[derive(Template)]
+#[template(path = "locked.html")]
+pub struct LockedPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub error: Option<FormError>,
+    /// The page that was locked, where unlocking returns (empty: home).
+    pub return_to: String,
+}
+
+impl LockedPage {
+    pub fn new(m: Messages, csrf: String, error: Option<FormError>) -> Self {
+        let today = today_in(&m);
+        Self {
+            m,
+            user: None,
+            path: "/session/locked".into(),
+            today,
+            csrf,
+            error,
+            return_to: String::new(),
+        }
+    }
+
+    /// Unlocking returns to `path` when it is a page of this site.
+    pub fn returning_to(mut self, path: &str) -> Self {
+        self.return_to = super::session::return_path(path)
+            .unwrap_or_default()
+            .to_string();
+        self
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub struct PasswordPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub must_change: bool,
+    pub done: bool,
+    pub error: Option<FormError>,
+}
+
+impl PasswordPage {
+    pub fn new(
+        m: Messages,
+        user: UserBar,
+        must_change: bool,
+        done: bool,
+        error: Option<FormError>,
+    ) -> Self {
+        let csrf = user.csrf.clone();
+        let today = today_in(&m);
+        Self {
+            m,
+            user: Some(user),
+            path: "/account/password".into(),
+            today,
+            csrf,
+            must_change,
+            done,
+            error,
+        }
+    }
+}

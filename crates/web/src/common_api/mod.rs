@@ -1,0 +1,16 @@
+//! The JSON API every role shares, and the endpoints for machines: who is signed in
+//! (`/api/v1/me`), health (`/healthz`, `/readyz`), the catalogue and units, the national-ID
+//! check, the latest audit checkpoint, and the OpenAPI document of the whole `/api/v1`.
+//!
+//! Nothing here changes data. The national-ID check answers with the masked form only and
+//! logs nothing of the number.
+
+mod catalogue;
+mod health;
+mod input;
+mod me;
+mod national_id;
+pub mod openapi;
+mod routes;
+
+pub use routes::routes;

@@ -1,0 +1,67 @@
+//! The national-ID check tool: a number typed by a person is checked against the rules of
+//! 身分證字號 and 統一證號. It arrives in the POST body (never the URL) and is not logged;
+//! only its masked form is shown back.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::bar;
+use super::input::CheckIdForm;
+use super::templates::{IdCheckPage, IdCheckResult};
+use crate::auth::session::MaybeSession;
+use crate::pages::render;
+use crate::{AppState, Lang, OperationId};
+
+pub async fn id_check_form(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    MaybeSession(who): MaybeSession,
+) -> Response {
+    let mut page = IdCheckPage::new(m, None);
+    page.user = bar(&state, &who);
+    render(&page, &op)
+}
+
+pub async fn id_check(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    MaybeSession(who): MaybeSession,
+    Form(form): Form<CheckIdForm>,
+) -> Response {
+    let result = match form.national_id() {
+        Ok(id) => IdCheckResult {
+            valid: true,
+            kind: if m.is_zh() {
+                id.kind().name_zh().to_string()
+            } else {
+                id.kind().code().to_string()
+            },
+            masked: id.masked(),
+            reason: String::new(),
+            code: String::new(),
+        },
+        Err(e) => IdCheckResult {
+            valid: false,
+            kind: String::new(),
+            masked: String::new(),
+            reason: if m.is_zh() {
+                e.to_string()
+            } else {
+                e.message_en()
+            },
+            code: e.code().to_string(),
+        },
+    };
+    let status = if result.valid {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut page = IdCheckPage::new(m, Some(result));
+    page.user = bar(&state, &who);
+    (status, render(&page, &op)).into_response()
+}

@@ -1,0 +1,20 @@
+//! The routes of the pages anyone may open.
+
+use axum::Router;
+use axum::routing::get;
+
+use super::{assets, id_check, language, pages};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/catalogue", get(pages::catalogue))
+        .route(
+            "/tools/national-id",
+            get(id_check::id_check_form).post(id_check::id_check),
+        )
+        .route("/lang/{tag}", get(language::switch_language))
+        .route("/static/app.js", get(assets::script))
+        .route("/static/app.css", get(assets::stylesheet))
+}
