@@ -31,8 +31,11 @@ use querywarden_domain::registration::{
 use querywarden_domain::roc_date::{RocDate, format_taipei_datetime, taipei_date};
 use querywarden_storage::{RegistrationFilter, Store};
 
+use crate::citizen_report::CitizenRequestNo;
 use crate::permission::{Op, PermissionPolicy};
 use crate::{App, AppError};
+
+mod citizen_letter;
 
 /// The system's name in every footer.
 pub const SYSTEM_NAME: &str = "查調守門員 querywarden";
@@ -56,6 +59,8 @@ pub enum DocumentTarget {
     Form4(AuditId),
     /// §7 quarterly report of a closed review.
     Quarterly(Quarter),
+    /// The reply letter to a citizen's access request (個人資料保護法 §13).
+    CitizenLetter(CitizenRequestNo),
 }
 
 impl DocumentTarget {
@@ -66,6 +71,7 @@ impl DocumentTarget {
             Self::Form3(_) => DocumentKind::Form3,
             Self::Form4(_) => DocumentKind::Form4,
             Self::Quarterly(_) => DocumentKind::QuarterlyReport,
+            Self::CitizenLetter(_) => DocumentKind::CitizenLetter,
         }
     }
 
@@ -83,6 +89,8 @@ impl DocumentTarget {
             Self::Form3(no) => format!("form3-{no}"),
             Self::Form4(id) => format!("form4-{id}"),
             Self::Quarterly(q) => format!("quarterly-{q}"),
+            // The request's number only: the letter's file name never names the citizen.
+            Self::CitizenLetter(no) => format!("citizen-letter-{no}"),
         }
     }
 }
@@ -268,6 +276,28 @@ async fn refuse<T>(
     Err(err)
 }
 
+/// Input that names no document (an unknown form, an id that is no id, a register period
+/// that is no period): refused with `err` and audited like every refusal. What was typed is
+/// not recorded: a URL can hold anything, personal data included (§9).
+pub async fn refuse_unparsed(
+    app: &App,
+    viewer: &Person,
+    format: Format,
+    err: DocumentError,
+    op: &Op,
+) -> DocumentError {
+    let mut e = AuditEvent::system(op.now, AuditAction::ReportGenerated, op.request_id.clone())
+        .by(actor(viewer))
+        .on("document", "-")
+        .detail("format", format.code());
+    e.client_addr = op.client_addr.clone();
+    let why = err.code();
+    match refuse::<()>(app.store(), e, why, err).await {
+        Err(e) => e,
+        Ok(()) => DocumentError::NotFound,
+    }
+}
+
 /// Produces the document of `target` for `viewer`, audited once the bytes exist. With
 /// `reveal_ids`, Form 2 prints whole national IDs the viewer may see, each recorded as a
 /// reveal.
@@ -388,6 +418,7 @@ async fn build(
         DocumentTarget::Form3(no) => form3(app, viewer, *no, op).await,
         DocumentTarget::Form4(id) => form4(app, viewer, *id, op).await,
         DocumentTarget::Quarterly(q) => quarterly(app, viewer, *q).await,
+        DocumentTarget::CitizenLetter(no) => citizen_letter::build(app, viewer, no, op).await,
     }
 }
 

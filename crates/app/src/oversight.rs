@@ -7,3 +7,4 @@ pub mod reconciliation;
 pub mod review;
 pub mod unannounced_audit;
 pub mod violation;
+pub mod door;

@@ -51,24 +51,17 @@ fn body<T>(b: Result<Json<T>, JsonRejection>, op: &OperationId) -> Result<T, Api
     })
 }
 
-fn calendar(op: &OperationId) -> Result<HolidayCalendar, ApiError> {
-    querywarden_app::oversight::reconciliation::calendar().map_err(internal(op))
-}
-
 /// `GET /api/v1/citizen-requests`.
 pub async fn list(
     State(state): State<AppState>,
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    let cal = calendar(&op)?;
-    let lines = desk::requests(
-        state.app.store(),
-        &cal,
-        &who.person,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
+    let lines = state
+        .app
+        .citizen_reports()
+        .requests(&who.person, stamp(Timestamp::now(), &op))
+        .await
     .map_err(internal(&op))?
     .map_err(|r| refused(r, &op))?;
     let list: Vec<Value> = lines.iter().map(request_json).collect();
@@ -84,12 +77,12 @@ pub async fn record(
 ) -> Result<Response, ApiError> {
     let form = body(b, &op)?;
     let now = Timestamp::now();
-    let app = &state.app;
+    let door = state.app.citizen_reports();
     let input = match form.parse(now) {
         Ok(i) => i,
         Err(r) => {
-            let r = citizen_report::refuse_input(
-                app.store(),
+            let r = door
+                .refuse_input(
                 &who.person,
                 Role::PersonalDataContact,
                 AuditAction::CitizenRequestRecorded,
@@ -102,21 +95,14 @@ pub async fn record(
             return Err(refused(r, &op));
         }
     };
-    let cal = calendar(&op)?;
-    let no = citizen_report::record_request(
-        app.store(),
-        app.keys(),
-        app.auth(),
-        &cal,
-        &who.person,
-        &input,
-        stamp(now, &op),
-    )
-    .await
+    let no = door
+        .record_request(&who.person, &input, stamp(now, &op))
+        .await
     .map_err(internal(&op))?
     .map_err(|r| refused(r, &op))?;
     // Read back through the desk so the answer carries the deadline as the list shows it.
-    let line = desk::request(app.store(), &cal, &who.person, &no, stamp(now, &op))
+    let line = door
+        .request(&who.person, &no, stamp(now, &op))
         .await
         .map_err(internal(&op))?
         .map_err(|r| refused(r, &op))?;
@@ -130,15 +116,11 @@ pub async fn one(
     ApiSession(who): ApiSession,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let cal = calendar(&op)?;
-    let line = desk::request(
-        state.app.store(),
-        &cal,
-        &who.person,
-        &no,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
+    let line = state
+        .app
+        .citizen_reports()
+        .request(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
     .map_err(internal(&op))?
     .map_err(|r| refused(r, &op))?;
     Ok(Json(request_json(&line)))
@@ -153,16 +135,11 @@ pub async fn extend(
     b: Result<Json<ExtendForm>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let form = body(b, &op)?;
-    let cal = calendar(&op)?;
-    let due = citizen_report::extend(
-        state.app.store(),
-        &cal,
-        &who.person,
-        &no,
-        &form.reason,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
+    let due = state
+        .app
+        .citizen_reports()
+        .extend(&who.person, &no, &form.reason, stamp(Timestamp::now(), &op))
+        .await
     .map_err(internal(&op))?
     .map_err(|r| refused(r, &op))?;
     Ok(Json(json!({
@@ -178,17 +155,11 @@ pub async fn report(
     ApiSession(who): ApiSession,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let app = &state.app;
-    let report = citizen_report::produce_report(
-        app.store(),
-        app.keys(),
-        &app.config().audit,
-        &who.person,
-        &no,
-        app.config().citizen_report.staff_shown(),
-        stamp(Timestamp::now(), &op),
-    )
-    .await
+    let report = state
+        .app
+        .citizen_reports()
+        .produce_report(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
     .map_err(internal(&op))?
     .map_err(|r| refused(r, &op))?;
     Ok(Json(report_json(&report)))
@@ -201,13 +172,11 @@ pub async fn answer(
     ApiSession(who): ApiSession,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let on = citizen_report::answer(
-        state.app.store(),
-        &who.person,
-        &no,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
+    let on = state
+        .app
+        .citizen_reports()
+        .answer(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
     .map_err(internal(&op))?
     .map_err(|r| refused(r, &op))?;
     Ok(Json(json!({
@@ -222,13 +191,16 @@ pub async fn withholdings(
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    let marks =
-        citizen_report::withholdings(state.app.store(), &who.person, stamp(Timestamp::now(), &op))
-            .await
-            .map_err(internal(&op))?
-            .map_err(|r| refused(r, &op))?;
+    let marks = state
+        .app
+        .citizen_reports()
+        .withholdings(&who.person, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     let list: Vec<Value> = marks
         .iter()
+        .map(|l| &l.mark)
         .map(|w| {
             json!({
                 "registration_no": w.registration_no,
@@ -252,12 +224,12 @@ pub async fn withhold(
 ) -> Result<Response, ApiError> {
     let form = body(b, &op)?;
     let now = Timestamp::now();
-    let store = state.app.store();
+    let door = state.app.citizen_reports();
     let date = match form.disclose_on() {
         Ok(d) => d,
         Err(r) => {
-            let r = citizen_report::refuse_input(
-                store,
+            let r = door
+                .refuse_input(
                 &who.person,
                 Role::UnitSupervisor,
                 AuditAction::RegistrationWithheld,
@@ -270,7 +242,7 @@ pub async fn withhold(
             return Err(refused(r, &op));
         }
     };
-    citizen_report::withhold(store, &who.person, &no, date, &form.reason, stamp(now, &op))
+    door.withhold(&who.person, &no, date, &form.reason, stamp(now, &op))
         .await
         .map_err(internal(&op))?
         .map_err(|r| refused(r, &op))?;

@@ -50,10 +50,6 @@ fn internal(
     move |e| PageError::internal(&e, &op, m.clone(), &path)
 }
 
-fn calendar(m: &Messages, op: &OperationId) -> Result<HolidayCalendar, PageError> {
-    querywarden_app::oversight::reconciliation::calendar().map_err(internal(m, op, DESK))
-}
-
 /// A refusal that is not about the form (no such request, not the contact officer): an
 /// error page with the message and the code.
 fn refused_page(m: Messages, op: &OperationId, path: &str, r: &Refusal) -> Response {
@@ -99,14 +95,11 @@ async fn list_response(
     who: &SignedIn,
     refused: Option<(&Refusal, &RecordForm)>,
 ) -> Result<Response, PageError> {
-    let cal = calendar(&m, op)?;
-    let lines = match desk::requests(
-        state.app.store(),
-        &cal,
-        &who.person,
-        stamp(Timestamp::now(), op),
-    )
-    .await
+    let lines = match state
+        .app
+        .citizen_reports()
+        .requests(&who.person, stamp(Timestamp::now(), op))
+        .await
     .map_err(internal(&m, op, DESK))?
     {
         Ok(l) => l,
@@ -158,24 +151,14 @@ pub async fn record(
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let now = Timestamp::now();
-    let app = &state.app;
+    let door = state.app.citizen_reports();
     let outcome = match form.parse(now) {
-        Ok(input) => {
-            let cal = calendar(&m, &op)?;
-            citizen_report::record_request(
-                app.store(),
-                app.keys(),
-                app.auth(),
-                &cal,
-                &who.person,
-                &input,
-                stamp(now, &op),
-            )
+        Ok(input) => door
+            .record_request(&who.person, &input, stamp(now, &op))
             .await
-            .map_err(internal(&m, &op, DESK))?
-        }
-        Err(r) => Err(citizen_report::refuse_input(
-            app.store(),
+            .map_err(internal(&m, &op, DESK))?,
+        Err(r) => Err(door
+            .refuse_input(
             &who.person,
             Role::PersonalDataContact,
             AuditAction::CitizenRequestRecorded,
@@ -219,15 +202,11 @@ async fn view_response(
     notice: Option<String>,
 ) -> Result<Response, PageError> {
     let path = format!("{DESK}/{no}");
-    let cal = calendar(&m, op)?;
-    let line = match desk::request(
-        state.app.store(),
-        &cal,
-        &who.person,
-        no,
-        stamp(Timestamp::now(), op),
-    )
-    .await
+    let line = match state
+        .app
+        .citizen_reports()
+        .request(&who.person, no, stamp(Timestamp::now(), op))
+        .await
     .map_err(internal(&m, op, &path))?
     {
         Ok(l) => l,
@@ -272,28 +251,34 @@ pub async fn extend(
     if !who.csrf_ok(&form.csrf) {
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
-    let cal = calendar(&m, &op)?;
-    let outcome = citizen_report::extend(
-        state.app.store(),
-        &cal,
-        &who.person,
-        &no,
-        &form.reason,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
+    let outcome = state
+        .app
+        .citizen_reports()
+        .extend(&who.person, &no, &form.reason, stamp(Timestamp::now(), &op))
+        .await
     .map_err(internal(&m, &op, DESK))?;
+    let outcome = outcome.map(|due| format!("{}{}", m.get("cr-extended"), day(due, &m)));
+    decided(&state, m, &op, &who, &no, outcome).await
+}
+
+/// The request's page after a decision on it: with the notice, or with the refusal (the
+/// refusals that are not about the form as an error page).
+async fn decided(
+    state: &AppState,
+    m: Messages,
+    op: &OperationId,
+    who: &SignedIn,
+    no: &str,
+    outcome: Result<String, Refusal>,
+) -> Result<Response, PageError> {
     match outcome {
-        Ok(due) => {
-            let notice = format!("{}{}", m.get("cr-extended"), day(due, &m));
-            view_response(&state, m, &op, &who, &no, None, Some(notice)).await
-        }
+        Ok(notice) => view_response(state, m, op, who, no, None, Some(notice)).await,
         Err(r @ (Refusal::NotAllowed | Refusal::UnknownRequest)) => {
-            Ok(refused_page(m, &op, DESK, &r))
+            Ok(refused_page(m, op, DESK, &r))
         }
         Err(r) => {
             let e = form_error(&r, &m);
-            view_response(&state, m, &op, &who, &no, Some(e), None).await
+            view_response(state, m, op, who, no, Some(e), None).await
         }
     }
 }
@@ -309,27 +294,14 @@ pub async fn answer(
     if !who.csrf_ok(&form.csrf) {
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
-    let outcome = citizen_report::answer(
-        state.app.store(),
-        &who.person,
-        &no,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
+    let outcome = state
+        .app
+        .citizen_reports()
+        .answer(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
     .map_err(internal(&m, &op, DESK))?;
-    match outcome {
-        Ok(on) => {
-            let notice = format!("{}{}", m.get("cr-answered-on"), day(on, &m));
-            view_response(&state, m, &op, &who, &no, None, Some(notice)).await
-        }
-        Err(r @ (Refusal::NotAllowed | Refusal::UnknownRequest)) => {
-            Ok(refused_page(m, &op, DESK, &r))
-        }
-        Err(r) => {
-            let e = form_error(&r, &m);
-            view_response(&state, m, &op, &who, &no, Some(e), None).await
-        }
-    }
+    let outcome = outcome.map(|on| format!("{}{}", m.get("cr-answered-on"), day(on, &m)));
+    decided(&state, m, &op, &who, &no, outcome).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -367,18 +339,11 @@ pub async fn report(
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let path = format!("{DESK}/{no}/report");
-    let app = &state.app;
-    let shown = app.config().citizen_report.staff_shown();
-    let outcome = citizen_report::produce_report(
-        app.store(),
-        app.keys(),
-        &app.config().audit,
-        &who.person,
-        &no,
-        shown,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
+    let door = state.app.citizen_reports();
+    let shown = door.staff_shown();
+    let outcome = door
+        .produce_report(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
     .map_err(internal(&m, &op, &path))?;
     let report = match outcome {
         Ok(r) => r,
@@ -448,38 +413,29 @@ async fn withholdings_response(
     let mut marks = Vec::new();
     if can_list || !can_mark {
         // The ethics office's list; anyone else is refused here, and the refusal audited.
-        let rows = match citizen_report::withholdings(
-            state.app.store(),
-            &who.person,
-            stamp(Timestamp::now(), op),
-        )
-        .await
-        .map_err(internal(&m, op, WITHHOLDINGS))?
+        let rows = match state
+            .app
+            .citizen_reports()
+            .withholdings(&who.person, stamp(Timestamp::now(), op))
+            .await
+            .map_err(internal(&m, op, WITHHOLDINGS))?
         {
             Ok(rows) => rows,
             Err(r) => return Ok(refused_page(m, op, WITHHOLDINGS, &r)),
         };
-        let names: std::collections::HashMap<_, _> = state
-            .app
-            .store()
-            .persons()
-            .await
-            .map_err(|e| internal(&m, op, WITHHOLDINGS)(e.into()))?
-            .into_iter()
-            .map(|p| (p.id, format!("{}（{}）", p.name, p.account.as_str())))
-            .collect();
         marks = rows
             .into_iter()
-            .map(|w| MarkRow {
-                registration: w.registration_no,
-                disclose_on: day(w.disclose_on, &m),
-                reason: w.reason,
-                marked_by: names.get(&w.marked_by).cloned().unwrap_or_default(),
-                marked_at: w
+            .map(|l| MarkRow {
+                registration: l.mark.registration_no,
+                disclose_on: day(l.mark.disclose_on, &m),
+                reason: l.mark.reason,
+                marked_by: l.marked_by,
+                marked_at: l
+                    .mark
                     .marked_at
                     .parse::<Timestamp>()
                     .map(format_taipei_datetime)
-                    .unwrap_or(w.marked_at),
+                    .unwrap_or(l.mark.marked_at),
             })
             .collect();
     }
@@ -531,16 +487,15 @@ pub async fn withhold(
         return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
     }
     let now = Timestamp::now();
-    let store = state.app.store();
+    let door = state.app.citizen_reports();
     let no = form.registration.trim().to_string();
     let outcome = match form.disclose_on() {
-        Ok(date) => {
-            citizen_report::withhold(store, &who.person, &no, date, &form.reason, stamp(now, &op))
-                .await
-                .map_err(internal(&m, &op, WITHHOLDINGS))?
-        }
-        Err(r) => Err(citizen_report::refuse_input(
-            store,
+        Ok(date) => door
+            .withhold(&who.person, &no, date, &form.reason, stamp(now, &op))
+            .await
+            .map_err(internal(&m, &op, WITHHOLDINGS))?,
+        Err(r) => Err(door
+            .refuse_input(
             &who.person,
             Role::UnitSupervisor,
             AuditAction::RegistrationWithheld,
