@@ -29,8 +29,8 @@ use crate::custody;
 use crate::keys::KeyRing;
 
 pub mod deadlines;
-pub mod door;
 pub mod desk;
+pub mod door;
 pub mod identity;
 pub mod self_service;
 

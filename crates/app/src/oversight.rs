@@ -3,8 +3,8 @@
 //! views supervisors and the director read.
 
 pub mod dashboard;
+pub mod door;
 pub mod reconciliation;
 pub mod review;
 pub mod unannounced_audit;
 pub mod violation;
-pub mod door;

@@ -56,7 +56,12 @@ impl<'a> CitizenReports<'a> {
     }
 
     /// One request (the contact officer only).
-    pub async fn request(&self, contact: &Person, no: &str, stamp: Stamp<'_>) -> Decided<RequestLine> {
+    pub async fn request(
+        &self,
+        contact: &Person,
+        no: &str,
+        stamp: Stamp<'_>,
+    ) -> Decided<RequestLine> {
         desk::request(self.app.store(), &self.calendar()?, contact, no, stamp).await
     }
 
@@ -90,7 +95,16 @@ impl<'a> CitizenReports<'a> {
         refusal: Refusal,
         stamp: Stamp<'_>,
     ) -> Result<Refusal, AppError> {
-        super::refuse_input(self.app.store(), person, role, action, object, refusal, stamp).await
+        super::refuse_input(
+            self.app.store(),
+            person,
+            role,
+            action,
+            object,
+            refusal,
+            stamp,
+        )
+        .await
     }
 
     /// §13 I: the one extension, with its reason.
@@ -101,7 +115,15 @@ impl<'a> CitizenReports<'a> {
         reason: &str,
         stamp: Stamp<'_>,
     ) -> Decided<RocDate> {
-        super::extend(self.app.store(), &self.calendar()?, contact, no, reason, stamp).await
+        super::extend(
+            self.app.store(),
+            &self.calendar()?,
+            contact,
+            no,
+            reason,
+            stamp,
+        )
+        .await
     }
 
     /// The report for a recorded request, with its proof appendix.
@@ -138,8 +160,15 @@ impl<'a> CitizenReports<'a> {
         reason: &str,
         stamp: Stamp<'_>,
     ) -> Decided<()> {
-        super::withhold(self.app.store(), supervisor, registration_no, disclose_on, reason, stamp)
-            .await
+        super::withhold(
+            self.app.store(),
+            supervisor,
+            registration_no,
+            disclose_on,
+            reason,
+            stamp,
+        )
+        .await
     }
 
     /// Every §10 mark with who set it (the ethics office only; the listing is audited).
@@ -166,7 +195,11 @@ impl<'a> CitizenReports<'a> {
 
     /// A fresh sign-in challenge for the self-service listener's browser flow, or `None`
     /// when no trust anchors are configured (then nobody can sign).
-    pub async fn self_service_nonce(&self, flow: &str, now: Timestamp) -> Result<Option<String>, AppError> {
+    pub async fn self_service_nonce(
+        &self,
+        flow: &str,
+        now: Timestamp,
+    ) -> Result<Option<String>, AppError> {
         let Some(ctx) = self.app.auth() else {
             return Ok(None);
         };

@@ -18,13 +18,15 @@ use crate::permission::Op;
 
 /// `succeeded`, `refused:<rule>`, `failed:<code>` in the letter's words, keeping the code.
 fn outcome_zh(outcome: &str) -> String {
-    let word = |k: &str| match k {
-        "succeeded" => "完成",
-        "refused" => "拒絕",
-        "failed" => "失敗",
-        other => other,
-    }
-    .to_string();
+    let word = |k: &str| {
+        match k {
+            "succeeded" => "完成",
+            "refused" => "拒絕",
+            "failed" => "失敗",
+            other => other,
+        }
+        .to_string()
+    };
     match outcome.split_once(':') {
         Some((kind, code)) => format!("{}（{code}）", word(kind)),
         None => word(outcome),

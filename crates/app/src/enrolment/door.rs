@@ -86,9 +86,15 @@ impl Enrolment<'_> {
         let Some(ctx) = self.app.auth() else {
             return Ok(None);
         };
-        codes::enrol(self.app.store(), ctx, &self.app.enrolment_settings(), req, now)
-            .await
-            .map(Some)
+        codes::enrol(
+            self.app.store(),
+            ctx,
+            &self.app.enrolment_settings(),
+            req,
+            now,
+        )
+        .await
+        .map(Some)
     }
 
     /// The revocation lists in force and the recent fetches, for the desk.
@@ -131,9 +137,16 @@ impl Enrolment<'_> {
             person: desk.person(),
             role: Some(Role::PermissionAdministrator),
         };
-        let outcome =
-            crl::import(self.app.store(), &ctx.anchors, bytes, "file", Some(by), now, request_id)
-                .await?;
+        let outcome = crl::import(
+            self.app.store(),
+            &ctx.anchors,
+            bytes,
+            "file",
+            Some(by),
+            now,
+            request_id,
+        )
+        .await?;
         if outcome.is_ok() {
             crl::reload(self.app).await?;
         }

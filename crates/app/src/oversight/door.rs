@@ -155,7 +155,12 @@ impl<'a> Oversight<'a> {
     }
 
     /// One review with its findings (§7).
-    pub async fn review(&self, who: &SignedIn, id: i64, op: &Op) -> Decided<ReviewView, ReadRefusal> {
+    pub async fn review(
+        &self,
+        who: &SignedIn,
+        id: i64,
+        op: &Op,
+    ) -> Decided<ReviewView, ReadRefusal> {
         if let Err(r) = self.reader(who, op).await? {
             return Ok(Err(r));
         }
@@ -232,7 +237,11 @@ impl<'a> Oversight<'a> {
     }
 
     /// The director's dashboard for this quarter, or `None` for someone who may not read it.
-    pub async fn dashboard(&self, who: &Person, now: Timestamp) -> Result<Option<Dashboard>, AppError> {
+    pub async fn dashboard(
+        &self,
+        who: &Person,
+        now: Timestamp,
+    ) -> Result<Option<Dashboard>, AppError> {
         if !dashboard::may_read_dashboard(who) {
             return Ok(None);
         }
@@ -282,7 +291,12 @@ impl<'a> Oversight<'a> {
         violation::cases(self.store(), viewer).await
     }
 
-    pub async fn case_for(&self, viewer: &Person, case: i64, op: &Op) -> Decided<ViolationRow, ViolationRefusal> {
+    pub async fn case_for(
+        &self,
+        viewer: &Person,
+        case: i64,
+        op: &Op,
+    ) -> Decided<ViolationRow, ViolationRefusal> {
         violation::case_for(self.store(), viewer, case, op).await
     }
 
@@ -354,11 +368,20 @@ impl<'a> Oversight<'a> {
     }
 
     /// The director's queue of audits awaiting review (empty for anyone else is refused).
-    pub async fn review_queue(&self, reader: &Person, op: &Op) -> Result<Vec<UnannouncedAudit>, AuditError> {
+    pub async fn review_queue(
+        &self,
+        reader: &Person,
+        op: &Op,
+    ) -> Result<Vec<UnannouncedAudit>, AuditError> {
         audits::review_queue(self.store(), reader, op).await
     }
 
-    pub async fn audit_for(&self, reader: &Person, id: AuditId, op: &Op) -> Result<AuditView, AuditError> {
+    pub async fn audit_for(
+        &self,
+        reader: &Person,
+        id: AuditId,
+        op: &Op,
+    ) -> Result<AuditView, AuditError> {
         audits::audit_for(self.store(), self.app.keys(), reader, id, op).await
     }
 
@@ -404,10 +427,21 @@ impl<'a> Oversight<'a> {
         .await
     }
 
-    pub async fn refuse_oversized_document(&self, actor: &Person, id: AuditId, op: &Op) -> Result<(), AuditError> {
+    pub async fn refuse_oversized_document(
+        &self,
+        actor: &Person,
+        id: AuditId,
+        op: &Op,
+    ) -> Result<(), AuditError> {
         let app = self.app;
-        audits::refuse_oversized_document(app.store(), &app.config().unannounced_audits, actor, id, op)
-            .await
+        audits::refuse_oversized_document(
+            app.store(),
+            &app.config().unannounced_audits,
+            actor,
+            id,
+            op,
+        )
+        .await
     }
 
     pub async fn document_for(
@@ -420,7 +454,12 @@ impl<'a> Oversight<'a> {
         audits::document_for(self.store(), self.app.keys(), reader, id, document, op).await
     }
 
-    pub async fn submit_documents(&self, actor: &Person, id: AuditId, op: &Op) -> Result<UnannouncedAudit, AuditError> {
+    pub async fn submit_documents(
+        &self,
+        actor: &Person,
+        id: AuditId,
+        op: &Op,
+    ) -> Result<UnannouncedAudit, AuditError> {
         audits::submit_documents(self.store(), actor, id, op).await
     }
 

@@ -344,7 +344,10 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         assert_eq!(r.status(), 200);
         let letter = r.text().await.unwrap();
         assert!(letter.contains("當事人查詢個人資料答復書"), "{letter}");
-        assert!(letter.contains(&shown) && !letter.contains(&hidden), "{letter}");
+        assert!(
+            letter.contains(&shown) && !letter.contains(&hidden),
+            "{letter}"
+        );
         assert!(letter.contains("F13****093") && !letter.contains(SUBJECT));
         let r = zhang
             .get(&format!("/api/v1/documents/citizen-letter/{no}"))

@@ -67,7 +67,10 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
         assert_eq!(r.status(), 200);
         let page = r.text().await.unwrap();
         assert!(page.contains("action=\"/documents/register\""), "{page}");
-        assert!(page.contains("name=\"unit\" value=\"social-assistance\""), "{page}");
+        assert!(
+            page.contains("name=\"unit\" value=\"social-assistance\""),
+            "{page}"
+        );
         assert_eq!(lin.get("/oversight/unit").await.status(), 403);
         let page = director.get("/oversight").await.text().await.unwrap();
         assert!(page.contains("action=\"/documents/register\""));
@@ -133,7 +136,10 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
         assert_eq!(r.status(), 200);
         let page = r.text().await.unwrap();
         assert!(page.contains("使用紀錄檢查結果報告"), "{page}");
-        assert!(page.contains("（權限管理者）"), "the reviewer is named: {page}");
+        assert!(
+            page.contains("（權限管理者）"),
+            "the reviewer is named: {page}"
+        );
         assert!(page.contains("稽核紀錄查核點"), "{page}");
         assert!(page.contains("id=\"document-pdf\""), "{page}");
         let r = admin

@@ -7,9 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use querywarden_app::citizen_report::{self, Refusal, Stamp, desk};
+use querywarden_app::citizen_report::{Refusal, Stamp};
 use querywarden_domain::audit_event::AuditAction;
-use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::Role;
 use serde_json::{Value, json};
 
@@ -62,8 +61,8 @@ pub async fn list(
         .citizen_reports()
         .requests(&who.person, stamp(Timestamp::now(), &op))
         .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     let list: Vec<Value> = lines.iter().map(request_json).collect();
     Ok(Json(json!({ "requests": list })))
 }
@@ -83,23 +82,23 @@ pub async fn record(
         Err(r) => {
             let r = door
                 .refuse_input(
-                &who.person,
-                Role::PersonalDataContact,
-                AuditAction::CitizenRequestRecorded,
-                ("citizen_request", "-"),
-                r,
-                stamp(now, &op),
-            )
-            .await
-            .map_err(internal(&op))?;
+                    &who.person,
+                    Role::PersonalDataContact,
+                    AuditAction::CitizenRequestRecorded,
+                    ("citizen_request", "-"),
+                    r,
+                    stamp(now, &op),
+                )
+                .await
+                .map_err(internal(&op))?;
             return Err(refused(r, &op));
         }
     };
     let no = door
         .record_request(&who.person, &input, stamp(now, &op))
         .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     // Read back through the desk so the answer carries the deadline as the list shows it.
     let line = door
         .request(&who.person, &no, stamp(now, &op))
@@ -121,8 +120,8 @@ pub async fn one(
         .citizen_reports()
         .request(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     Ok(Json(request_json(&line)))
 }
 
@@ -140,8 +139,8 @@ pub async fn extend(
         .citizen_reports()
         .extend(&who.person, &no, &form.reason, stamp(Timestamp::now(), &op))
         .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     Ok(Json(json!({
         "request_no": no,
         "due_on": { "date": due.civil().to_string(), "roc": due.format_long() },
@@ -160,8 +159,8 @@ pub async fn report(
         .citizen_reports()
         .produce_report(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     Ok(Json(report_json(&report)))
 }
 
@@ -177,8 +176,8 @@ pub async fn answer(
         .citizen_reports()
         .answer(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     Ok(Json(json!({
         "request_no": no,
         "answered_on": { "date": on.civil().to_string(), "roc": on.format_long() },
@@ -230,15 +229,15 @@ pub async fn withhold(
         Err(r) => {
             let r = door
                 .refuse_input(
-                &who.person,
-                Role::UnitSupervisor,
-                AuditAction::RegistrationWithheld,
-                ("registration", &no),
-                r,
-                stamp(now, &op),
-            )
-            .await
-            .map_err(internal(&op))?;
+                    &who.person,
+                    Role::UnitSupervisor,
+                    AuditAction::RegistrationWithheld,
+                    ("registration", &no),
+                    r,
+                    stamp(now, &op),
+                )
+                .await
+                .map_err(internal(&op))?;
             return Err(refused(r, &op));
         }
     };

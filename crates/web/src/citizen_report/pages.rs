@@ -3,24 +3,23 @@
 //! with its stable code (the use case has already audited it).
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use querywarden_app::auth::SignedIn;
-use querywarden_app::citizen_report::{self, Refusal, Stamp, desk};
+use querywarden_app::citizen_report::{Refusal, Stamp};
 use querywarden_domain::audit_event::AuditAction;
-use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::Role;
 use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
 
-use super::input::{CsrfOnly, ExtendForm, RecordForm, WithholdForm, WithholdQuery};
+use super::input::{ExtendForm, RecordForm, WithholdForm, WithholdQuery};
 use super::view::{EntryRow, RequestRow, day, entry_rows, form_error, request_row};
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::{lock_after_ms, render};
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, UserBar};
 use crate::{AppState, Lang, OperationId};
 
@@ -100,7 +99,7 @@ async fn list_response(
         .citizen_reports()
         .requests(&who.person, stamp(Timestamp::now(), op))
         .await
-    .map_err(internal(&m, op, DESK))?
+        .map_err(internal(&m, op, DESK))?
     {
         Ok(l) => l,
         Err(r) => return Ok(refused_page(m, op, DESK, &r)),
@@ -144,12 +143,8 @@ pub async fn record(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<RecordForm>,
+    CsrfForm(who, form): CsrfForm<RecordForm>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let now = Timestamp::now();
     let door = state.app.citizen_reports();
     let outcome = match form.parse(now) {
@@ -159,15 +154,15 @@ pub async fn record(
             .map_err(internal(&m, &op, DESK))?,
         Err(r) => Err(door
             .refuse_input(
-            &who.person,
-            Role::PersonalDataContact,
-            AuditAction::CitizenRequestRecorded,
-            ("citizen_request", "-"),
-            r,
-            stamp(now, &op),
-        )
-        .await
-        .map_err(internal(&m, &op, DESK))?),
+                &who.person,
+                Role::PersonalDataContact,
+                AuditAction::CitizenRequestRecorded,
+                ("citizen_request", "-"),
+                r,
+                stamp(now, &op),
+            )
+            .await
+            .map_err(internal(&m, &op, DESK))?),
     };
     match outcome {
         Ok(no) => Ok(Redirect::to(&format!("{DESK}/{no}")).into_response()),
@@ -207,7 +202,7 @@ async fn view_response(
         .citizen_reports()
         .request(&who.person, no, stamp(Timestamp::now(), op))
         .await
-    .map_err(internal(&m, op, &path))?
+        .map_err(internal(&m, op, &path))?
     {
         Ok(l) => l,
         Err(r) => return Ok(refused_page(m, op, &path, &r)),
@@ -244,19 +239,15 @@ pub async fn extend(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(no): Path<String>,
-    Form(form): Form<ExtendForm>,
+    CsrfForm(who, form): CsrfForm<ExtendForm>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let outcome = state
         .app
         .citizen_reports()
         .extend(&who.person, &no, &form.reason, stamp(Timestamp::now(), &op))
         .await
-    .map_err(internal(&m, &op, DESK))?;
+        .map_err(internal(&m, &op, DESK))?;
     let outcome = outcome.map(|due| format!("{}{}", m.get("cr-extended"), day(due, &m)));
     decided(&state, m, &op, &who, &no, outcome).await
 }
@@ -287,19 +278,15 @@ pub async fn answer(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(no): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let outcome = state
         .app
         .citizen_reports()
         .answer(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-    .map_err(internal(&m, &op, DESK))?;
+        .map_err(internal(&m, &op, DESK))?;
     let outcome = outcome.map(|on| format!("{}{}", m.get("cr-answered-on"), day(on, &m)));
     decided(&state, m, &op, &who, &no, outcome).await
 }
@@ -331,20 +318,16 @@ pub async fn report(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(no): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let path = format!("{DESK}/{no}/report");
     let door = state.app.citizen_reports();
     let shown = door.staff_shown();
     let outcome = door
         .produce_report(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-    .map_err(internal(&m, &op, &path))?;
+        .map_err(internal(&m, &op, &path))?;
     let report = match outcome {
         Ok(r) => r,
         Err(r) => return Ok(refused_page(m, &op, &path, &r)),
@@ -480,12 +463,8 @@ pub async fn withhold(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<WithholdForm>,
+    CsrfForm(who, form): CsrfForm<WithholdForm>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let now = Timestamp::now();
     let door = state.app.citizen_reports();
     let no = form.registration.trim().to_string();
@@ -496,15 +475,15 @@ pub async fn withhold(
             .map_err(internal(&m, &op, WITHHOLDINGS))?,
         Err(r) => Err(door
             .refuse_input(
-            &who.person,
-            Role::UnitSupervisor,
-            AuditAction::RegistrationWithheld,
-            ("registration", &no),
-            r,
-            stamp(now, &op),
-        )
-        .await
-        .map_err(internal(&m, &op, WITHHOLDINGS))?),
+                &who.person,
+                Role::UnitSupervisor,
+                AuditAction::RegistrationWithheld,
+                ("registration", &no),
+                r,
+                stamp(now, &op),
+            )
+            .await
+            .map_err(internal(&m, &op, WITHHOLDINGS))?),
     };
     match outcome {
         Ok(()) => {

@@ -16,9 +16,7 @@ use axum::{Form, Router, middleware};
 use jiff::Timestamp;
 use querywarden_app::auth;
 use querywarden_app::citizen_report::Refusal;
-use querywarden_app::citizen_report::self_service::{
-    self as use_case, SelfServiceInput, SelfServiceLimiter,
-};
+use querywarden_app::citizen_report::self_service::{SelfServiceInput, SelfServiceLimiter};
 use serde::Deserialize;
 
 use super::view::{EntryRow, entry_rows, form_error};

@@ -4,9 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use querywarden_app::documents::{
-    Body, DocumentError, Format, Produced, produce, refuse_unparsed,
-};
+use querywarden_app::documents::{Body, DocumentError, Format, Produced, produce, refuse_unparsed};
 
 use super::input::DocumentPath;
 use super::pages::op_of;
@@ -58,7 +56,13 @@ pub async fn api_pdf(
 ) -> Result<Response, ApiError> {
     let o = op_of(&op);
     let Some(t) = p.target() else {
-        let e = refuse_unparsed(&state.app, &who.person, Format::Pdf, DocumentError::NotFound, &o);
+        let e = refuse_unparsed(
+            &state.app,
+            &who.person,
+            Format::Pdf,
+            DocumentError::NotFound,
+            &o,
+        );
         return Err(api_error(e.await, &op));
     };
     produce(&state.app, &who.person, &t, Format::Pdf, false, &o)

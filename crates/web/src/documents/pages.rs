@@ -121,7 +121,16 @@ pub async fn view_page(
 ) -> Response {
     let path = p.path();
     let Some(t) = p.target() else {
-        return unparsed(&state, &who, Format::Html, DocumentError::NotFound, m, &op, &path).await;
+        return unparsed(
+            &state,
+            &who,
+            Format::Html,
+            DocumentError::NotFound,
+            m,
+            &op,
+            &path,
+        )
+        .await;
     };
     let pdf_href = pdf_link(&state, || format!("{path}/pdf"));
     html_page(&state, m, &op, &who, &t, path, pdf_href).await
@@ -138,9 +147,27 @@ pub async fn pdf_download(
 ) -> Response {
     let path = p.path();
     let Some(t) = p.target() else {
-        return unparsed(&state, &who, Format::Pdf, DocumentError::NotFound, m, &op, &path).await;
+        return unparsed(
+            &state,
+            &who,
+            Format::Pdf,
+            DocumentError::NotFound,
+            m,
+            &op,
+            &path,
+        )
+        .await;
     };
-    match produce(&state.app, &who.person, &t, Format::Pdf, q.reveal(), &op_of(&op)).await {
+    match produce(
+        &state.app,
+        &who.person,
+        &t,
+        Format::Pdf,
+        q.reveal(),
+        &op_of(&op),
+    )
+    .await
+    {
         Ok(p) => pdf_response(p),
         Err(e) => error_page(e, m, &op, &path),
     }
@@ -157,7 +184,16 @@ pub async fn register_page(
     let path = "/documents/register".to_string();
     let format = if q.pdf() { Format::Pdf } else { Format::Html };
     let Some(t) = q.target() else {
-        return unparsed(&state, &who, format, DocumentError::BadPeriod, m, &op, &path).await;
+        return unparsed(
+            &state,
+            &who,
+            format,
+            DocumentError::BadPeriod,
+            m,
+            &op,
+            &path,
+        )
+        .await;
     };
     if q.pdf() {
         return match produce(&state.app, &who.person, &t, Format::Pdf, false, &op_of(&op)).await {
@@ -184,9 +220,7 @@ pub struct RegisterLink {
 impl RegisterLink {
     pub fn for_person(p: &querywarden_domain::org::Person) -> RegisterLink {
         let today = querywarden_domain::roc_date::taipei_date(Timestamp::now());
-        let first = today
-            .civil()
-            .first_of_month();
+        let first = today.civil().first_of_month();
         let from = querywarden_domain::roc_date::RocDate::from_civil(first).unwrap_or(today);
         RegisterLink {
             unit: p.unit.as_str().to_string(),

@@ -48,14 +48,14 @@ async fn desk(
         .await
         .map_err(|e| ApiError::internal(&e, &op.0))?
         .map_err(|e| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            e.code(),
-            e.to_string(),
-            "only the permission administrator's desk may do this",
-            &op.0,
-        )
-    })
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                e.code(),
+                e.to_string(),
+                "only the permission administrator's desk may do this",
+                &op.0,
+            )
+        })
 }
 
 pub async fn issue_code(
@@ -89,16 +89,16 @@ pub async fn issue_code(
         .app
         .enrolment()
         .issue_code(
-        &desk,
-        &req.account,
-        purpose,
-        &req.reason,
-        Timestamp::now(),
-        &op.0,
-    )
-    .await
-    .map_err(|e| ApiError::internal(&e, &op.0))?
-    .map_err(|r| refused(r, &op))?;
+            &desk,
+            &req.account,
+            purpose,
+            &req.reason,
+            Timestamp::now(),
+            &op.0,
+        )
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?
+        .map_err(|r| refused(r, &op))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

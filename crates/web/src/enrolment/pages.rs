@@ -14,6 +14,7 @@ use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
 use super::input::{EnrolForm, IssueCodeForm};
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::CsrfForm;
 use crate::pages::{lock_after_ms, render};
 use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
@@ -84,11 +85,14 @@ pub async fn enrol_submit(
         )
             .into_response()
     };
-    let not_configured = || {
-        AuthFailure::new("auth.not_configured", "尚未設定自然人憑證信任錨，無法開通")
-    };
+    let not_configured =
+        || AuthFailure::new("auth.not_configured", "尚未設定自然人憑證信任錨，無法開通");
     if state.app.auth().is_none() {
-        return Ok(refused(StatusCode::SERVICE_UNAVAILABLE, not_configured(), m));
+        return Ok(refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            not_configured(),
+            m,
+        ));
     }
     let format = form.format();
     let req = codes::EnrolRequest {
@@ -110,7 +114,11 @@ pub async fn enrol_submit(
         .await
         .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/enrol"))?
     else {
-        return Ok(refused(StatusCode::SERVICE_UNAVAILABLE, not_configured(), m));
+        return Ok(refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            not_configured(),
+            m,
+        ));
     };
     match outcome {
         Ok(done) => {
@@ -268,12 +276,8 @@ pub async fn issue_code(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<IssueCodeForm>,
+    CsrfForm(who, form): CsrfForm<IssueCodeForm>,
 ) -> Result<Response, Response> {
-    if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let internal = |e: querywarden_app::AppError, m: Messages| {
         PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
     };
@@ -292,16 +296,16 @@ pub async fn issue_code(
             .app
             .enrolment()
             .issue_code(
-            &desk,
-            &form.account,
-            purpose,
-            &form.reason,
-            Timestamp::now(),
-            &op.0,
-        )
-        .await
-        .map_err(|e| internal(e, m.clone()))?
-        .map_err(AuthFailure::from),
+                &desk,
+                &form.account,
+                purpose,
+                &form.reason,
+                Timestamp::now(),
+                &op.0,
+            )
+            .await
+            .map_err(|e| internal(e, m.clone()))?
+            .map_err(AuthFailure::from),
     };
     let (status, issued, error) = match outcome {
         Ok(i) => (
@@ -441,10 +445,10 @@ pub async fn crl_upload(
     };
     let (status, error, done) = match outcome {
         Ok(i) => (
-                StatusCode::OK,
-                None,
-                Some(format!("{}：{}", m.get("enrol-crl-done"), i.issuer)),
-            ),
+            StatusCode::OK,
+            None,
+            Some(format!("{}：{}", m.get("enrol-crl-done"), i.issuer)),
+        ),
         Err(f) => (StatusCode::UNPROCESSABLE_ENTITY, form_error(f), None),
     };
     let mut page = admin_view(&state, m.clone(), &who, &desk, None, error)

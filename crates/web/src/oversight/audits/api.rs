@@ -12,9 +12,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use querywarden_app::oversight::unannounced_audit::{
-    self as audits, AuditError, AuditView, DocumentLine,
-};
+use querywarden_app::oversight::unannounced_audit::{AuditError, AuditView, DocumentLine};
 use querywarden_app::permission::Op;
 use querywarden_domain::org::{Person, PersonId};
 use querywarden_domain::oversight::unannounced_audit::{AuditId, AuditState, UnannouncedAudit};
@@ -184,7 +182,10 @@ pub(crate) fn audit_json(
 }
 
 async fn one(state: &AppState, who: &Person, id: AuditId, op: &Op) -> Result<Value, ApiError> {
-    let view = state.app.oversight().audit_for(who, id, op)
+    let view = state
+        .app
+        .oversight()
+        .audit_for(who, id, op)
         .await
         .map_err(|e| api_error(e, &op.request_id))?;
     let people = people(state, &op.request_id).await?;
@@ -196,7 +197,10 @@ pub async fn list(
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    let list = state.app.oversight().audits_for(&who.person)
+    let list = state
+        .app
+        .oversight()
+        .audits_for(&who.person)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let people = people(&state, &op.0).await?;
@@ -213,7 +217,10 @@ pub async fn review_queue(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    let list = state.app.oversight().review_queue(&who.person, &op_of(&op, addr))
+    let list = state
+        .app
+        .oversight()
+        .review_queue(&who.person, &op_of(&op, addr))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let people = people(&state, &op.0).await?;
@@ -233,7 +240,10 @@ pub async fn open(
 ) -> Result<Response, ApiError> {
     let input = body(input, &op.0)?;
     let o = op_of(&op, addr);
-    let a = state.app.oversight().open_audit(&who.person, &input.into(), &o)
+    let a = state
+        .app
+        .oversight()
+        .open_audit(&who.person, &input.into(), &o)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok((
@@ -276,12 +286,10 @@ pub(crate) async fn receive(
 ) -> Received {
     let door = state.app.oversight();
     let max = usize::try_from(door.max_attachment_bytes()).unwrap_or(usize::MAX);
-    let too_large =
-        async || match door.refuse_oversized_document(who, id, op).await
-        {
-            Ok(()) => Received::Malformed,
-            Err(e) => Received::TooLarge(e),
-        };
+    let too_large = async || match door.refuse_oversized_document(who, id, op).await {
+        Ok(()) => Received::Malformed,
+        Err(e) => Received::TooLarge(e),
+    };
     match read_upload(multipart, "file", max).await {
         Ok(f) => Received::Form(f),
         Err(UploadError::TooLarge) => too_large().await,
@@ -319,15 +327,19 @@ pub async fn attach(
     let Some(bytes) = form.file.as_deref() else {
         return Err(malformed(&op.0));
     };
-    let d = state.app.oversight().attach_document(&who.person,
-        id,
-        &form.field("case"),
-        form.file_name.as_deref().unwrap_or_default(),
-        bytes,
-        &o,
-    )
-    .await
-    .map_err(|e| api_error(e, &op.0))?;
+    let d = state
+        .app
+        .oversight()
+        .attach_document(
+            &who.person,
+            id,
+            &form.field("case"),
+            form.file_name.as_deref().unwrap_or_default(),
+            bytes,
+            &o,
+        )
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
     Ok((StatusCode::CREATED, Json(document_json(&d))).into_response())
 }
 
@@ -384,7 +396,10 @@ pub async fn submit(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let o = op_of(&op, addr);
-    state.app.oversight().submit_documents(&who.person, AuditId(id), &o)
+    state
+        .app
+        .oversight()
+        .submit_documents(&who.person, AuditId(id), &o)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
@@ -400,15 +415,12 @@ pub async fn opinion(
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let o = op_of(&op, addr);
-    state.app.oversight().record_case_opinion(&who.person,
-        AuditId(id),
-        &i.case,
-        i.conforms,
-        &i.text,
-        &o,
-    )
-    .await
-    .map_err(|e| api_error(e, &op.0))?;
+    state
+        .app
+        .oversight()
+        .record_case_opinion(&who.person, AuditId(id), &i.case, i.conforms, &i.text, &o)
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
 }
 
@@ -422,14 +434,12 @@ pub async fn overall(
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let o = op_of(&op, addr);
-    state.app.oversight().record_overall_opinion(&who.person,
-        AuditId(id),
-        i.violation_found,
-        &i.text,
-        &o,
-    )
-    .await
-    .map_err(|e| api_error(e, &op.0))?;
+    state
+        .app
+        .oversight()
+        .record_overall_opinion(&who.person, AuditId(id), i.violation_found, &i.text, &o)
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
 }
 
@@ -444,7 +454,10 @@ pub async fn sign_off(
     let i = body(input, &op.0)?;
     let step = i.step().ok_or_else(|| bad_step(&op.0))?;
     let o = op_of(&op, addr);
-    state.app.oversight().sign_off(&who.person, AuditId(id), step, &o)
+    state
+        .app
+        .oversight()
+        .sign_off(&who.person, AuditId(id), step, &o)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
@@ -460,7 +473,10 @@ pub async fn review(
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let o = op_of(&op, addr);
-    state.app.oversight().director_review(&who.person, AuditId(id), &i.comment, &o)
+    state
+        .app
+        .oversight()
+        .director_review(&who.person, AuditId(id), &i.comment, &o)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))

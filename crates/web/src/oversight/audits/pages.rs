@@ -9,26 +9,25 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
-use querywarden_app::oversight::unannounced_audit::{self as audits, AuditError, AuditView};
-use querywarden_app::permission::Op;
+use querywarden_app::oversight::unannounced_audit::AuditError;
 use querywarden_domain::org::{Person, PersonId, Role, UnitId, UnitKind};
 use querywarden_domain::oversight::unannounced_audit::{
-    AuditId, AuditState, SignOffStep, UnannouncedAudit, audit_office,
+    AuditState, UnannouncedAudit, audit_office,
 };
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime, taipei_date};
+use querywarden_domain::roc_date::{RocDate, taipei_date};
 use serde::Deserialize;
 
-use super::api::{Received, document_response, receive};
-use super::input::{CaseOpinionForm, OpenAuditForm, OverallOpinionForm, SimpleForm};
+use super::input::OpenAuditForm;
 use super::{op_of, refusal_status};
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::CsrfForm;
 use crate::pages::{lock_after_ms, render};
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, UserBar};
 use crate::{AppState, Lang, OperationId};
 
@@ -357,18 +356,14 @@ pub async fn open(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
-    Form(form): Form<OpenAuditForm>,
+    CsrfForm(who, form): CsrfForm<OpenAuditForm>,
 ) -> Response {
-    if !who.csrf_ok(&form.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let path = "/oversight/audits/new";
-    match state.app.oversight().open_audit(&who.person,
-        &form.request(),
-        &op_of(&op, addr),
-    )
-    .await
+    match state
+        .app
+        .oversight()
+        .open_audit(&who.person, &form.request(), &op_of(&op, addr))
+        .await
     {
         Ok(a) => Redirect::to(&format!("/oversight/audits/{}?done=opened", a.id)).into_response(),
         Err(e) => match shown(e, &m, &op, path) {
@@ -379,4 +374,3 @@ pub async fn open(
         },
     }
 }
-

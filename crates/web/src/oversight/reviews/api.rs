@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
+use querywarden_app::oversight::door::{FileByAccount, FileRefusal, ReadRefusal};
 use querywarden_app::oversight::review::{FindingRow, ReviewRow};
 use querywarden_app::oversight::violation::ViolationRow;
-use querywarden_app::oversight::door::{FileByAccount, FileRefusal, ReadRefusal};
 use querywarden_app::oversight::{review, violation};
 use querywarden_app::permission::Op;
 use querywarden_domain::oversight::review::ReviewRefusal;
@@ -210,7 +210,7 @@ pub async fn close(
         .oversight()
         .close_review(&who.person, id, &op_of(&op))
         .await
-    .map_err(failed(&op))?
+        .map_err(failed(&op))?
     {
         Ok(report) => Ok(Json(json!({ "closed": true, "report": report })).into_response()),
         Err(r) => Err(review_refused(&r, &op)),
@@ -298,7 +298,7 @@ pub async fn reconcile(
         .oversight()
         .reconcile(&who.person, from, to, &op_of(&op))
         .await
-    .map_err(failed(&op))?
+        .map_err(failed(&op))?
     {
         Ok(r) => Ok(Json(json!({
             "from": r.from.to_string(),
@@ -392,7 +392,7 @@ pub async fn report(
         .oversight()
         .submit_report(&who.person, id, &input.report, &op_of(&op))
         .await
-    .map_err(failed(&op))?
+        .map_err(failed(&op))?
     {
         Ok(()) => Ok(Json(json!({ "submitted": true })).into_response()),
         Err(r) => Err(violation_refused(&r, &op)),

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -19,11 +18,11 @@ use querywarden_domain::roc_date::{RocDate, format_taipei_datetime, taipei_date}
 
 use super::api::op_of;
 use super::charts;
-use super::input::CsrfOnly;
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::{lock_after_ms, render};
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, UserBar};
 use crate::{AppState, Lang, OperationId};
 
@@ -61,6 +60,18 @@ pub(super) fn internal(
 ) -> impl Fn(querywarden_app::AppError) -> PageError + use<> {
     let (m, op, path) = (m.clone(), op.0.clone(), path.to_string());
     move |e| PageError::internal(&e, &op, m.clone(), &path)
+}
+
+pub(super) fn plain(
+    m: Messages,
+    op: &OperationId,
+    path: &str,
+    status: StatusCode,
+    key: &str,
+) -> Response {
+    let message = m.get(key);
+    let page = ErrorPage::new(m, path, message, op.0.clone());
+    (status, render(&page, op)).into_response()
 }
 
 /// People's names by id, through the oversight door (shown to those who may see the page).
@@ -223,7 +234,9 @@ pub async fn overview(
         page.charts = charts_of(
             &d,
             m,
-            &names(&state).await.map_err(internal(m, &op, "/oversight"))?,
+            &names(&state)
+                .await
+                .map_err(internal(m, &op, "/oversight"))?,
         );
     }
     Ok(render(&page, &op))
@@ -371,17 +384,14 @@ pub async fn unit(
     Ok(render(&page, &op))
 }
 
+/// The recipient marks one of their notices read (CSRF-checked); back to the overview.
 pub async fn notice_read(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     match state
         .app
         .oversight()

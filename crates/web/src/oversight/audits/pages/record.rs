@@ -4,24 +4,23 @@
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, Multipart, Path, Query, State};
+use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::unannounced_audit::{AuditError, AuditView};
 use querywarden_app::permission::Op;
 use querywarden_domain::org::{Person, Role};
-use querywarden_domain::oversight::unannounced_audit::{
-    AuditId, AuditState, SignOffStep, audit_office,
-};
+use querywarden_domain::oversight::unannounced_audit::{AuditId, AuditState, SignOffStep};
 use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
 
 use super::super::api::{Received, document_response, receive};
 use super::super::input::{CaseOpinionForm, OverallOpinionForm, SimpleForm};
 use super::super::op_of;
-use super::{DoneQuery, Names, Shown, bar, date, error_page, notice, shown, state_name};
+use super::{DoneQuery, Names, Shown, bar, date, error_page, notice, shown, state_name, today_in};
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{FormError, UserBar};
@@ -42,7 +41,6 @@ pub struct DocRow {
 pub struct CaseRow {
     pub no: String,
     pub position: u32,
-    pub weight: u32,
     pub has_opinion: bool,
     pub conforms: bool,
     pub opinion: String,
@@ -117,7 +115,6 @@ fn view_model(
         .map(|c| CaseRow {
             no: c.no.to_string(),
             position: c.position,
-            weight: c.weight,
             has_opinion: c.opinion.is_some(),
             conforms: c.opinion.as_ref().is_some_and(|o| o.conforms),
             opinion: c
@@ -278,16 +275,15 @@ async fn view_page(
     error: Option<(StatusCode, FormError)>,
 ) -> Response {
     let path = format!("/oversight/audits/{}", id.0);
-    let view =
-        match state.app.oversight().audit_for(&who.person, id, o).await {
-            Ok(v) => v,
-            Err(e) => {
-                return match shown(e, &m, op, &path) {
-                    Shown::Page(r) => r,
-                    Shown::Form(status, _) => error_page(m, op, &path, status, "forbidden"),
-                };
-            }
-        };
+    let view = match state.app.oversight().audit_for(&who.person, id, o).await {
+        Ok(v) => v,
+        Err(e) => {
+            return match shown(e, &m, op, &path) {
+                Shown::Page(r) => r,
+                Shown::Form(status, _) => error_page(m, op, &path, status, "forbidden"),
+            };
+        }
+    };
     let names = match Names::load(state).await {
         Ok(n) => n,
         Err(e) => return PageError::internal(&e, &op.0, m, &path).into_response(),
@@ -394,15 +390,19 @@ pub async fn attach(
     if !who.csrf_ok(&form.field("csrf")) {
         return csrf_refused(&state, &who, &op.0).await.into_response();
     }
-    let result = state.app.oversight().attach_document(&who.person,
-        id,
-        &form.field("case"),
-        form.file_name.as_deref().unwrap_or_default(),
-        form.file.as_deref().unwrap_or_default(),
-        &o,
-    )
-    .await
-    .map(|_| ());
+    let result = state
+        .app
+        .oversight()
+        .attach_document(
+            &who.person,
+            id,
+            &form.field("case"),
+            form.file_name.as_deref().unwrap_or_default(),
+            form.file.as_deref().unwrap_or_default(),
+            &o,
+        )
+        .await
+        .map(|_| ());
     after(&state, m, &op, &o, &who, id, "attached", result).await
 }
 
@@ -429,16 +429,15 @@ pub async fn submit(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(f): Form<SimpleForm>,
+    CsrfForm(who, _): CsrfForm<SimpleForm>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let o = op_of(&op, addr);
     let id = AuditId(id);
-    let r = state.app.oversight().submit_documents(&who.person, id, &o)
+    let r = state
+        .app
+        .oversight()
+        .submit_documents(&who.person, id, &o)
         .await
         .map(|_| ());
     after(&state, m, &op, &o, &who, id, "submitted", r).await
@@ -449,24 +448,17 @@ pub async fn opinion(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(f): Form<CaseOpinionForm>,
+    CsrfForm(who, f): CsrfForm<CaseOpinionForm>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let o = op_of(&op, addr);
     let id = AuditId(id);
-    let r = state.app.oversight().record_case_opinion(&who.person,
-        id,
-        &f.case,
-        f.conforms == "yes",
-        &f.text,
-        &o,
-    )
-    .await
-    .map(|_| ());
+    let r = state
+        .app
+        .oversight()
+        .record_case_opinion(&who.person, id, &f.case, f.conforms == "yes", &f.text, &o)
+        .await
+        .map(|_| ());
     after(&state, m, &op, &o, &who, id, "opinion", r).await
 }
 
@@ -475,23 +467,17 @@ pub async fn overall(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(f): Form<OverallOpinionForm>,
+    CsrfForm(who, f): CsrfForm<OverallOpinionForm>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let o = op_of(&op, addr);
     let id = AuditId(id);
-    let r = state.app.oversight().record_overall_opinion(&who.person,
-        id,
-        f.violation_found == "yes",
-        &f.text,
-        &o,
-    )
-    .await
-    .map(|_| ());
+    let r = state
+        .app
+        .oversight()
+        .record_overall_opinion(&who.person, id, f.violation_found == "yes", &f.text, &o)
+        .await
+        .map(|_| ());
     after(&state, m, &op, &o, &who, id, "overall", r).await
 }
 
@@ -500,13 +486,9 @@ pub async fn sign_off(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(f): Form<SimpleForm>,
+    CsrfForm(who, f): CsrfForm<SimpleForm>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let o = op_of(&op, addr);
     let id = AuditId(id);
     let Some(step) = SignOffStep::parse_code(f.step.trim()) else {
@@ -518,7 +500,10 @@ pub async fn sign_off(
             "audits-bad-step",
         );
     };
-    let r = state.app.oversight().sign_off(&who.person, id, step, &o)
+    let r = state
+        .app
+        .oversight()
+        .sign_off(&who.person, id, step, &o)
         .await
         .map(|_| ());
     after(&state, m, &op, &o, &who, id, "signed", r).await
@@ -529,16 +514,15 @@ pub async fn review(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(f): Form<SimpleForm>,
+    CsrfForm(who, f): CsrfForm<SimpleForm>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let o = op_of(&op, addr);
     let id = AuditId(id);
-    let r = state.app.oversight().director_review(&who.person, id, &f.comment, &o)
+    let r = state
+        .app
+        .oversight()
+        .director_review(&who.person, id, &f.comment, &o)
         .await
         .map(|_| ());
     after(&state, m, &op, &o, &who, id, "reviewed", r).await

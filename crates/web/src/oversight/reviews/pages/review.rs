@@ -1,7 +1,6 @@
 //! The quarterly review's page (§7): its findings, concluding one, closing the review.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,12 +10,13 @@ use querywarden_domain::org::Role;
 use querywarden_domain::roc_date::format_taipei_datetime;
 
 use super::super::api::{conclusion_of, op_of};
-use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest, CsrfOnly};
+use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
 use super::{bar, day, form_error, internal, names, plain, refusal, rule_text, today_in};
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::templates::{FormError, UserBar};
 use crate::{AppState, Lang, OperationId};
 
@@ -74,7 +74,13 @@ async fn review_response(
             return Ok(plain(m, op, &path, StatusCode::FORBIDDEN, "ov-not-allowed"));
         }
         Err(ReadRefusal::NotFound) => {
-            return Ok(plain(m, op, &path, StatusCode::NOT_FOUND, "error-not-found"));
+            return Ok(plain(
+                m,
+                op,
+                &path,
+                StatusCode::NOT_FOUND,
+                "error-not-found",
+            ));
         }
     };
     let names = names(state).await.map_err(internal(&m, op, &path))?;
@@ -145,20 +151,16 @@ pub async fn close(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let path = format!("/oversight/reviews/{id}");
     match state
         .app
         .oversight()
         .close_review(&who.person, id, &op_of(&op))
         .await
-    .map_err(internal(&m, &op, &path))?
+        .map_err(internal(&m, &op, &path))?
     {
         Ok(_) => Ok(Redirect::to(&format!("{path}?notice=closed")).into_response()),
         Err(r) => {
@@ -172,14 +174,10 @@ pub async fn conclude(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(form): Form<ConcludeFindingForm>,
+    CsrfForm(who, form): CsrfForm<ConcludeFindingForm>,
 ) -> Result<Response, PageError> {
     let input: ConcludeFindingRequest = form.into();
-    if !who.csrf_ok(&input.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let path = "/oversight";
     let door = state.app.oversight();
     let review_id = match door
@@ -192,7 +190,13 @@ pub async fn conclude(
             return Ok(plain(m, &op, path, StatusCode::FORBIDDEN, "ov-not-allowed"));
         }
         Err(ReadRefusal::NotFound) => {
-            return Ok(plain(m, &op, path, StatusCode::NOT_FOUND, "error-not-found"));
+            return Ok(plain(
+                m,
+                &op,
+                path,
+                StatusCode::NOT_FOUND,
+                "error-not-found",
+            ));
         }
     };
     let req = match conclusion_of(&input) {
@@ -216,8 +220,7 @@ pub async fn conclude(
         .map_err(internal(&m, &op, path))?
     {
         Ok(_) => Ok(
-            Redirect::to(&format!("/oversight/reviews/{}#finding-{id}", review_id))
-                .into_response(),
+            Redirect::to(&format!("/oversight/reviews/{}#finding-{id}", review_id)).into_response(),
         ),
         Err(r) => {
             let e = refusal(&m, r.code(), r.to_string(), r.message_en());

@@ -2,7 +2,6 @@
 //! the person's report and the administrator's decision.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -20,8 +19,9 @@ use super::super::input::{
 use super::{bar, day, form_error, internal, names, plain, refusal, today_in};
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::templates::{FormError, UserBar};
 use crate::{AppState, Lang, OperationId};
 
@@ -113,13 +113,9 @@ pub async fn file(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<FileViolationForm>,
+    CsrfForm(who, form): CsrfForm<FileViolationForm>,
 ) -> Result<Response, PageError> {
     let input: FileViolationRequest = form.into();
-    if !who.csrf_ok(&input.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let path = "/oversight/violations";
     let req = FileByAccount {
         account: &input.account,
@@ -243,20 +239,16 @@ pub async fn report(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(form): Form<SubmitReportRequest>,
+    CsrfForm(who, form): CsrfForm<SubmitReportRequest>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let path = format!("/oversight/violations/{id}");
     match state
         .app
         .oversight()
         .submit_report(&who.person, id, &form.report, &op_of(&op))
         .await
-    .map_err(internal(&m, &op, &path))?
+        .map_err(internal(&m, &op, &path))?
     {
         Ok(()) => Ok(Redirect::to(&format!("{path}?notice=submitted")).into_response()),
         Err(r) => {
@@ -270,13 +262,9 @@ pub async fn decide(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(form): Form<DecideReportRequest>,
+    CsrfForm(who, form): CsrfForm<DecideReportRequest>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let path = format!("/oversight/violations/{id}");
     let Some(note) = return_note_of(&form) else {
         let msg = m.get("ov-bad-decision");
@@ -304,5 +292,3 @@ pub async fn decide(
         }
     }
 }
-
-/// The recipient marks one of their notices read (CSRF-checked); back to the overview.
