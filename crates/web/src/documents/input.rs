@@ -90,3 +90,35 @@ impl RegisterQuery {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(form: &str, id: &str) -> DocumentPath {
+        DocumentPath {
+            form: form.into(),
+            id: id.into(),
+        }
+    }
+
+    #[test]
+    fn a_path_names_a_document_only_with_a_known_form_and_a_well_formed_id() {
+        assert!(path("form9", "1").target().is_none());
+        assert!(path("form1", "abc").target().is_none());
+        assert!(path("quarterly", "115Q5").target().is_none());
+        assert_eq!(
+            path("quarterly", "115Q3").target().map(|t| t.reference()),
+            Some("quarterly-2026-Q3".to_string())
+        );
+        assert_eq!(
+            path("citizen-letter", "115-000007")
+                .target()
+                .map(|t| t.reference()),
+            Some("citizen-letter-115-000007".to_string())
+        );
+        // A citizen request is named by its number, never by anything else typed there.
+        assert!(path("citizen-letter", "F131104093").target().is_none());
+        assert!(path("citizen-letter", "115-00007").target().is_none());
+    }
+}

@@ -145,8 +145,6 @@ pub async fn review_page(
     review_response(&state, m, &op, &who, id, None).await
 }
 
-/// A refusal in the page's language, with its stable code.
-
 pub async fn close(
     State(state): State<AppState>,
     Lang(m): Lang,
