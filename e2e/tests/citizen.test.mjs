@@ -5,6 +5,8 @@
 // on the page) and records the answer.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { clickAndLoad, pathOf, rocToday, shot, signIn } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
@@ -90,6 +92,30 @@ test('from recording a request to the report and the answer', { timeout: 240_000
     assert.equal(await desk.locator('#cr-answered').innerText(), rocToday());
     assert.equal(await desk.getAttribute('#cr-state', 'data-state'), 'answered');
     await shot(desk, 'citizen', '05-answered');
+
+    // The reply letter: its HTML view, then the PDF from the request's page.
+    await clickAndLoad(desk, desk.locator('#doc-citizen-letter a:not([download])'));
+    assert.equal(pathOf(desk), `/documents/citizen-letter/${no}`);
+    const letter = await desk.locator('section.document').innerText();
+    assert.match(letter, /當事人查詢個人資料答復書/);
+    assert.match(letter, /准予提供/);
+    assert.ok(letter.includes(reg), `the registration is in the letter: ${letter}`);
+    assert.ok(letter.includes('F13****093'), 'the ID is printed masked');
+    assert.ok(!(await desk.content()).includes(SUBJECT), 'the whole ID is not in the letter');
+    await shot(desk, 'citizen', '06-letter');
+    await desk.goto(`/citizen-requests/${no}`);
+    const [download] = await Promise.all([
+      desk.waitForEvent('download'),
+      desk.locator('#doc-citizen-letter a[download]').click(),
+    ]);
+    assert.equal(download.suggestedFilename(), `citizen-letter-${no}.pdf`, 'the file names the request only');
+    const bytes = readFileSync(await download.path());
+    assert.equal(bytes.subarray(0, 5).toString(), '%PDF-');
+    const text = execFileSync('pdftotext', ['-layout', await download.path(), '-'], { encoding: 'utf8' });
+    assert.match(text, /當事人查詢個人資料答復書/);
+    assert.match(text, /准予提供/);
+    assert.ok(text.includes(reg), 'the registration is listed in the PDF');
+    assert.ok(!text.includes(SUBJECT), 'the whole ID is not in the PDF');
 
     // The querier has no desk.
     assert.equal(await page.locator('#nav-citizen').count(), 0);

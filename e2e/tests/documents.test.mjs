@@ -84,6 +84,16 @@ test('each form downloads from its record’s page', { timeout: 300_000 }, async
     assert.match(f2, /電子簽核/, 'the supervisor’s approval is in its seal box');
     assert.match(await htmlView(page, 'doc-form2', '02-form2'), /單位主管核章/);
 
+    // The unit's Form 2 register, from the supervisor's unit page (prefilled: his unit, this
+    // month so far): the registration is on its sheet.
+    await chen.goto('/oversight/unit');
+    await clickAndLoad(chen, chen.locator('#doc-register-show'));
+    assert.equal(pathOf(chen), '/documents/register');
+    const sheet = await chen.locator('section.document').innerText();
+    assert.match(sheet, /查調資料登記表/);
+    assert.ok(sheet.includes(no), `the registration is on the register: ${sheet}`);
+    await shot(chen, 'documents', '02-register');
+
     // Form 3: a request from the district office.
     const cai = await as(open, 'cai.peiling');
     await cai.goto('/requests/new');

@@ -30,6 +30,7 @@ use crate::keys::KeyRing;
 
 pub mod deadlines;
 pub mod desk;
+pub mod door;
 pub mod identity;
 pub mod self_service;
 
@@ -140,6 +141,38 @@ pub async fn refuse_input(
         .await?
         .err()
         .unwrap_or(Refusal::NotAllowed))
+}
+
+/// A citizen request's number as the desk gives it (`115-000001`: ROC year, dash, six
+/// digits). Parsed at the edge so a path segment that is no number never reaches storage or a
+/// file name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CitizenRequestNo(String);
+
+impl CitizenRequestNo {
+    pub fn parse(s: &str) -> Result<Self, Refusal> {
+        let s = s.trim();
+        let ok = s.split_once('-').is_some_and(|(y, n)| {
+            (2..=4).contains(&y.len())
+                && n.len() == 6
+                && y.bytes().chain(n.bytes()).all(|b| b.is_ascii_digit())
+        });
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(Refusal::UnknownRequest)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CitizenRequestNo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 fn subject_aad(no: &str) -> String {
@@ -442,6 +475,10 @@ pub struct CitizenReport {
     #[serde(skip)]
     pub withheld: usize,
     pub appendix: ProofAppendix,
+    /// The subject's national ID, masked, for the reply letter's addressee line; not in the
+    /// JSON (the ID never travels where it is not needed).
+    #[serde(skip)]
+    pub subject_masked: String,
 }
 
 /// Produces the report for a recorded request (role: 個人資料保護聯絡窗口). Writes a checkpoint
@@ -502,6 +539,7 @@ pub async fn produce_report(
         entries,
         withheld,
         appendix,
+        subject_masked: id.masked(),
     }))
 }
 

@@ -17,9 +17,7 @@ use std::sync::Arc;
 use querywarden_documents::{self as docs, DocumentKind, DocumentModel, Footer, Seal};
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::org::{Person, PersonId, Role, Unit, UnitId};
-use querywarden_domain::oversight::review::{FindingRule, ReviewerDesk};
 use querywarden_domain::oversight::unannounced_audit::{AuditId, SignOffStep};
-use querywarden_domain::oversight::violation::CaseState;
 use querywarden_domain::permission::recertification::Quarter;
 use querywarden_domain::permission::{
     ApplicationId, ApplicationKind, ApplicationState, Step, StepOutcome,
@@ -28,11 +26,15 @@ use querywarden_domain::registration::form3::SignOff;
 use querywarden_domain::registration::{
     Registration, RegistrationNo, RegistrationState, RequestNo,
 };
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime, taipei_date};
+use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
 use querywarden_storage::{RegistrationFilter, Store};
 
+use crate::citizen_report::CitizenRequestNo;
 use crate::permission::{Op, PermissionPolicy};
 use crate::{App, AppError};
+
+mod citizen_letter;
+mod quarterly;
 
 /// The system's name in every footer.
 pub const SYSTEM_NAME: &str = "查調守門員 querywarden";
@@ -56,6 +58,8 @@ pub enum DocumentTarget {
     Form4(AuditId),
     /// §7 quarterly report of a closed review.
     Quarterly(Quarter),
+    /// The reply letter to a citizen's access request (個人資料保護法 §13).
+    CitizenLetter(CitizenRequestNo),
 }
 
 impl DocumentTarget {
@@ -66,6 +70,7 @@ impl DocumentTarget {
             Self::Form3(_) => DocumentKind::Form3,
             Self::Form4(_) => DocumentKind::Form4,
             Self::Quarterly(_) => DocumentKind::QuarterlyReport,
+            Self::CitizenLetter(_) => DocumentKind::CitizenLetter,
         }
     }
 
@@ -83,6 +88,8 @@ impl DocumentTarget {
             Self::Form3(no) => format!("form3-{no}"),
             Self::Form4(id) => format!("form4-{id}"),
             Self::Quarterly(q) => format!("quarterly-{q}"),
+            // The request's number only: the letter's file name never names the citizen.
+            Self::CitizenLetter(no) => format!("citizen-letter-{no}"),
         }
     }
 }
@@ -268,6 +275,28 @@ async fn refuse<T>(
     Err(err)
 }
 
+/// Input that names no document (an unknown form, an id that is no id, a register period
+/// that is no period): refused with `err` and audited like every refusal. What was typed is
+/// not recorded: a URL can hold anything, personal data included (§9).
+pub async fn refuse_unparsed(
+    app: &App,
+    viewer: &Person,
+    format: Format,
+    err: DocumentError,
+    op: &Op,
+) -> DocumentError {
+    let mut e = AuditEvent::system(op.now, AuditAction::ReportGenerated, op.request_id.clone())
+        .by(actor(viewer))
+        .on("document", "-")
+        .detail("format", format.code());
+    e.client_addr = op.client_addr.clone();
+    let why = err.code();
+    match refuse::<()>(app.store(), e, why, err).await {
+        Err(e) => e,
+        Ok(()) => DocumentError::NotFound,
+    }
+}
+
 /// Produces the document of `target` for `viewer`, audited once the bytes exist. With
 /// `reveal_ids`, Form 2 prints whole national IDs the viewer may see, each recorded as a
 /// reveal.
@@ -387,7 +416,8 @@ async fn build(
         }
         DocumentTarget::Form3(no) => form3(app, viewer, *no, op).await,
         DocumentTarget::Form4(id) => form4(app, viewer, *id, op).await,
-        DocumentTarget::Quarterly(q) => quarterly(app, viewer, *q).await,
+        DocumentTarget::Quarterly(q) => quarterly::build(app, viewer, *q).await,
+        DocumentTarget::CitizenLetter(no) => citizen_letter::build(app, viewer, no, op).await,
     }
 }
 
@@ -763,176 +793,6 @@ async fn form4(app: &App, viewer: &Person, id: AuditId, op: &Op) -> Result<Docum
     }))
 }
 
-async fn quarterly(app: &App, viewer: &Person, q: Quarter) -> Result<DocumentModel, Refusal> {
-    let store = app.store();
-    let roles: Vec<Role> = viewer.roles.iter().copied().collect();
-    if ReviewerDesk::for_person(viewer.id, &roles).is_err() && !viewer.has_role(Role::Director) {
-        return Err(refusal("review.not_reviewer", DocumentError::NotFound));
-    }
-    let quarter = q.to_string();
-    let Some(review) = store
-        .reviews()
-        .await?
-        .into_iter()
-        .find(|r| r.quarter == quarter)
-    else {
-        return Err(refusal(
-            "documents.quarter_not_closed",
-            DocumentError::QuarterNotClosed,
-        ));
-    };
-    let (Some(report), Some(closed_at)) = (&review.report, review.closed_at) else {
-        return Err(refusal(
-            "documents.quarter_not_closed",
-            DocumentError::QuarterNotClosed,
-        ));
-    };
-    let report: serde_json::Value =
-        serde_json::from_str(report).map_err(|e| AppError::unreadable("review report", e))?;
-    let org = Org::load(store).await?;
-    let stats = &report["statistics"];
-    let items = store.service_items().await?;
-    let item_name = |code: &str| {
-        items
-            .iter()
-            .find(|i| i.code.as_str() == code)
-            .map_or_else(|| code.to_string(), |i| format!("{code} {}", i.name_zh))
-    };
-    let mut item_counts: Vec<docs::CountRow> = stats["per_item"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| docs::CountRow {
-                    name: item_name(k),
-                    count: v.as_u64().unwrap_or(0),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    item_counts.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
-    let mut per_unit: BTreeMap<String, u64> = BTreeMap::new();
-    if let Some(m) = stats["per_person"].as_object() {
-        for (k, v) in m {
-            let unit = k
-                .parse::<i64>()
-                .ok()
-                .and_then(|id| org.persons.get(&PersonId::new(id)))
-                .map_or_else(|| "（不明）".to_string(), |p| org.unit(&p.unit));
-            *per_unit.entry(unit).or_default() += v.as_u64().unwrap_or(0);
-        }
-    }
-    let mut unit_counts: Vec<docs::CountRow> = per_unit
-        .into_iter()
-        .map(|(name, count)| docs::CountRow { name, count })
-        .collect();
-    unit_counts.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
-    let n = |k: &str| stats[k].as_u64().unwrap_or(0);
-    let reconciliation = format!(
-        "勞保局使用紀錄 {} 筆，本系統查調執行 {} 筆，逐筆相符 {} 筆；未能對應者列為檢查發現（見第四點）。",
-        n("usage_records"),
-        n("executions"),
-        n("matched")
-    );
-    let findings_rows = store.findings_of(review.id).await?;
-    let mut findings = Vec::new();
-    let mut violations = Vec::new();
-    for f in &findings_rows {
-        let rule = FindingRule::parse_code(&f.finding.rule)
-            .map_or_else(|| f.finding.rule.clone(), |r| r.name_zh().to_string());
-        let who = f
-            .finding
-            .person
-            .map(|p| format!("（{}）", org.name(p)))
-            .unwrap_or_default();
-        let at = f
-            .finding
-            .at
-            .map(|t| format!(" {}", taipei_date(t).format_short()))
-            .unwrap_or_default();
-        let conclusion = match (f.conclusion.as_deref(), f.violation_id) {
-            (Some("violation"), Some(v)) => format!("違規，已立案（案件 {v}）"),
-            (Some(_), _) => format!("已說明：{}", f.note.clone().unwrap_or_default()),
-            (None, _) => "未結".to_string(),
-        };
-        findings.push(docs::ReportFinding {
-            finding: format!("{rule}{who}{at}"),
-            conclusion,
-        });
-        if let Some(v) = f.violation_id
-            && let Some(case) = store.violation(v).await?
-        {
-            violations.push(docs::ReportViolation {
-                case: format!(
-                    "案件 {v}：{}（{}）",
-                    org.name(case.case.person),
-                    case.case.rule
-                ),
-                status: CaseState::parse_code(&case.state)
-                    .map_or_else(|| case.state.clone(), |s| s.name_zh().to_string()),
-            });
-        }
-    }
-    let explained = report["explained"].as_u64().unwrap_or(0);
-    let violation_count = report["violations"].as_u64().unwrap_or(0);
-    let conclusion = if violation_count == 0 {
-        format!(
-            "本季檢查發現 {} 件，均已說明結案，未發現違反本要點之情事。",
-            findings_rows.len()
-        )
-    } else {
-        format!(
-            "本季檢查發現 {} 件，其中 {} 件已說明，{} 件認定違規並依要點第八點要求改正及提具檢討報告。",
-            findings_rows.len(),
-            explained,
-            violation_count
-        )
-    };
-    let checkpoint = store.latest_checkpoint().await?.map(|c| {
-        let (key, sig) = signature_of(&c.note);
-        docs::CheckpointInfo {
-            tree_size: c.size,
-            root_hash: hex::encode(c.root),
-            key_id: if key.is_empty() {
-                c.key_name.clone()
-            } else {
-                key
-            },
-            signature: sig,
-            signed_at: c.created_at.clone(),
-        }
-    });
-    let from = RocDate::from_civil(review.period_from)
-        .map_err(|e| AppError::unreadable("review period", e))?;
-    let to = RocDate::from_civil(review.period_to)
-        .map_err(|e| AppError::unreadable("review period", e))?;
-    Ok(DocumentModel::Quarterly(docs::QuarterlyReport {
-        quarter: format!("民國 {}", q.name_zh()),
-        period: format!("{}至{}", from.format_long(), to.format_long()),
-        reviewer: review
-            .closed_by
-            .map(|p| format!("{}（權限管理者）", org.name(p)))
-            .unwrap_or_default(),
-        reviewed_at: format_taipei_datetime(closed_at),
-        item_counts,
-        unit_counts,
-        reconciliation,
-        findings,
-        violations,
-        conclusion,
-        checkpoint,
-    }))
-}
-
-/// The key name and base64 signature of a signed note's first signature line
-/// (`— <name> <base64>`).
-fn signature_of(note: &str) -> (String, String) {
-    note.lines()
-        .find_map(|l| l.strip_prefix("— "))
-        .and_then(|l| l.split_once(' '))
-        .map(|(k, s)| (k.to_string(), s.to_string()))
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -947,15 +807,5 @@ mod tests {
         );
         assert!(parse_quarter("115Q5").is_err());
         assert!(parse_quarter("Q3").is_err());
-    }
-
-    #[test]
-    fn the_signature_line_of_a_note_is_found() {
-        let note = "origin\n5\nabc=\n\n— qw-2026 AAAAsig==\n";
-        assert_eq!(
-            signature_of(note),
-            ("qw-2026".to_string(), "AAAAsig==".to_string())
-        );
-        assert_eq!(signature_of("no signature"), (String::new(), String::new()));
     }
 }

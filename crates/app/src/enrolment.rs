@@ -14,6 +14,7 @@
 
 pub mod codes;
 pub mod crl;
+pub mod door;
 pub mod init;
 pub mod units;
 

@@ -3,6 +3,7 @@
 //! views supervisors and the director read.
 
 pub mod dashboard;
+pub mod door;
 pub mod reconciliation;
 pub mod review;
 pub mod unannounced_audit;

@@ -197,6 +197,45 @@ pub struct QuarterlyReport {
     pub checkpoint: Option<CheckpointInfo>,
 }
 
+/// One line of the citizen's reply: what the bureau did with the citizen's data. Never result
+/// data (§6); the staff name only where the configuration shows names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterEntry {
+    /// The audit record's sequence number, whose inclusion proof is in the JSON appendix.
+    pub seq: u64,
+    /// 民國 年 月 日 時:分.
+    pub at: String,
+    /// 查調登記, 查調執行, 檢視結果…
+    pub what: String,
+    /// The unit, and the staff member's name where shown.
+    pub by: String,
+    /// Legal basis and case number, when the entry belongs to a registration.
+    pub basis: String,
+    pub items: String,
+    pub outcome: String,
+}
+
+/// 當事人查詢個人資料答復書: the bureau's reply to a citizen's access request
+/// (個人資料保護法 §3, §10, §13) — the decision and the list of who looked up the citizen's
+/// labour-insurance data, when and why. §10 withheld entries are simply not in `entries`
+/// (the letter does not count them: telling would defeat the withholding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitizenReplyLetter {
+    pub request_no: String,
+    pub letter_date: String,
+    pub received_on: String,
+    pub due_on: String,
+    /// The citizen's national ID, masked (the letter goes to a known address; the whole ID
+    /// is not needed to recognise it).
+    pub subject_id: String,
+    pub asked: String,
+    pub entries: Vec<LetterEntry>,
+    pub tree_size: u64,
+    pub root_hash: String,
+    /// 個人資料保護聯絡窗口: the officer who produced the reply.
+    pub officer: Option<Seal>,
+}
+
 /// Any document, ready to lay out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DocumentModel {
@@ -205,6 +244,7 @@ pub enum DocumentModel {
     Form3(ExternalRequestForm),
     Form4(AuditRecordForm),
     Quarterly(QuarterlyReport),
+    CitizenLetter(CitizenReplyLetter),
 }
 
 impl DocumentModel {
@@ -215,6 +255,7 @@ impl DocumentModel {
             Self::Form3(_) => DocumentKind::Form3,
             Self::Form4(_) => DocumentKind::Form4,
             Self::Quarterly(_) => DocumentKind::QuarterlyReport,
+            Self::CitizenLetter(_) => DocumentKind::CitizenLetter,
         }
     }
 
@@ -225,6 +266,7 @@ impl DocumentModel {
             Self::Form3(f) => form3(f),
             Self::Form4(f) => form4(f),
             Self::Quarterly(r) => quarterly(r),
+            Self::CitizenLetter(l) => citizen_letter(l),
         }
     }
 }
@@ -460,4 +502,43 @@ fn quarterly(r: &QuarterlyReport) -> Fields {
         .text("key_id", key)
         .text("signature", sig)
         .text("signed_at", at)
+}
+
+fn citizen_letter(l: &CitizenReplyLetter) -> Fields {
+    let entries = l
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            Fields::new()
+                .text("n", (i + 1).to_string())
+                .text("seq", e.seq.to_string())
+                .text("at", &e.at)
+                .text("what", &e.what)
+                .text("by", &e.by)
+                .text("basis", &e.basis)
+                .text("items", &e.items)
+                .text("outcome", &e.outcome)
+        })
+        .collect();
+    let decision = if l.entries.is_empty() {
+        "准予提供。經查本局無查調台端勞保資料之紀錄。".to_string()
+    } else {
+        format!(
+            "准予提供。本局查調台端勞保資料之紀錄計 {} 筆，詳如下表。",
+            l.entries.len()
+        )
+    };
+    Fields::new()
+        .text("request_no", &l.request_no)
+        .text("letter_date", &l.letter_date)
+        .text("received_on", &l.received_on)
+        .text("due_on", &l.due_on)
+        .text("subject_id", &l.subject_id)
+        .text("asked", &l.asked)
+        .text("decision", decision)
+        .list("entries", entries)
+        .text("tree_size", l.tree_size.to_string())
+        .text("root_hash", &l.root_hash)
+        .text("officer_seal", seal(&l.officer))
 }

@@ -23,15 +23,18 @@ pub enum DocumentKind {
     Form4,
     /// §7 每三個月檢查結果 (to 勞工局)
     QuarterlyReport,
+    /// 當事人查詢個人資料答復書 (個人資料保護法 §3, §10, §13)
+    CitizenLetter,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 5] = [
+    pub const ALL: [DocumentKind; 6] = [
         Self::Form1,
         Self::Form2,
         Self::Form3,
         Self::Form4,
         Self::QuarterlyReport,
+        Self::CitizenLetter,
     ];
 
     /// Stable name (audit details, file names).
@@ -42,6 +45,7 @@ impl DocumentKind {
             Self::Form3 => "form3",
             Self::Form4 => "form4",
             Self::QuarterlyReport => "quarterly_report",
+            Self::CitizenLetter => "citizen_letter",
         }
     }
 
@@ -52,6 +56,7 @@ impl DocumentKind {
             Self::Form3 => include_str!("../templates/form3.toml"),
             Self::Form4 => include_str!("../templates/form4.toml"),
             Self::QuarterlyReport => include_str!("../templates/quarterly_report.toml"),
+            Self::CitizenLetter => include_str!("../templates/citizen_letter.toml"),
         }
     }
 

@@ -201,6 +201,38 @@ fn quarterly() -> DocumentModel {
     })
 }
 
+fn citizen_letter() -> DocumentModel {
+    let entry = |seq: u64, at: &str, what: &str, outcome: &str| LetterEntry {
+        seq,
+        at: at.into(),
+        what: format!("{what}\n115-000012"),
+        by: "社會救助科".into(),
+        basis: "social-assistance-44-3-1（115社助字第88號）".into(),
+        items: "C0101".into(),
+        outcome: outcome.into(),
+    };
+    DocumentModel::CitizenLetter(CitizenReplyLetter {
+        request_no: "115-000007".into(),
+        letter_date: "民國 115 年 11 月 26 日".into(),
+        received_on: "民國 115 年 11 月 20 日".into(),
+        due_on: "民國 115 年 12 月 11 日".into(),
+        subject_id: "F13****093".into(),
+        asked: "本人勞保資料被查調之紀錄".into(),
+        entries: vec![
+            entry(412, "民國 115 年 11 月 3 日 09:12", "查調登記", "完成"),
+            entry(415, "民國 115 年 11 月 3 日 10:40", "查調登記", "完成"),
+            entry(420, "民國 115 年 11 月 3 日 14:05", "查調執行", "完成"),
+        ],
+        tree_size: 5120,
+        root_hash: "3f9a2c41d07e5b8a9c0d1e2f3a4b5c6d7e8f90112233445566778899aabbccdd".into(),
+        officer: seal(
+            "張淑惠",
+            "個人資料保護聯絡窗口",
+            "民國 115 年 11 月 26 日 15:30",
+        ),
+    })
+}
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -294,6 +326,22 @@ fn form4_prints_the_sampled_cases_in_order() {
 #[test]
 fn quarterly_report_prints_counts_findings_and_the_checkpoint() {
     assert!(golden("quarterly_report", &quarterly()) >= 1);
+}
+
+#[test]
+fn citizen_letter_prints_the_decision_the_entries_and_the_checkpoint() {
+    assert_eq!(golden("citizen_letter", &citizen_letter()), 1);
+}
+
+#[test]
+fn citizen_letter_without_entries_says_so() {
+    let mut letter = citizen_letter();
+    if let DocumentModel::CitizenLetter(l) = &mut letter {
+        l.entries.clear();
+    }
+    let html = render_html(&letter, &footer()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(html.contains("經查本局無查調台端勞保資料之紀錄"));
+    assert!(html.contains("本局無查調台端勞保資料之紀錄"));
 }
 
 #[test]

@@ -119,6 +119,7 @@ pub async fn report(
                 entries,
                 withheld,
                 appendix,
+                subject_masked: id.masked(),
             })
         }
         Err(r) => {

@@ -2,8 +2,9 @@
 //! contact officer records a request (in person, and signed with the citizen's own demo
 //! MOICA card), sees its ROC deadline and working days left, extends it once, produces the
 //! report and records the answer; a supervisor withholds one registration (§10) and the
-//! ethics office lists the mark. Page and API refuse the same things with the same codes,
-//! and the national ID never comes back in a page or an answer.
+//! ethics office lists the mark; the reply letter lists what the report lists, the ID masked.
+//! Page and API refuse the same things with the same codes, and the national ID never comes
+//! back in a page or an answer.
 
 use base64::Engine;
 use querywarden_domain::roc_date::taipei_date;
@@ -335,6 +336,33 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
             )
             .await;
         assert_eq!(code_of(r).await, (403, "citizen_report.not_allowed".into()));
+
+        // The reply letter (個資法 §13): the same entries as the report, the withheld one
+        // absent and not counted, the ID masked; as a page and as the API's PDF, named by the
+        // request's number. Anyone but the contact officer is answered "not found".
+        let r = zhang.get(&format!("/documents/citizen-letter/{no}")).await;
+        assert_eq!(r.status(), 200);
+        let letter = r.text().await.unwrap();
+        assert!(letter.contains("當事人查詢個人資料答復書"), "{letter}");
+        assert!(
+            letter.contains(&shown) && !letter.contains(&hidden),
+            "{letter}"
+        );
+        assert!(letter.contains("F13****093") && !letter.contains(SUBJECT));
+        let r = zhang
+            .get(&format!("/api/v1/documents/citizen-letter/{no}"))
+            .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        assert_eq!(
+            r.headers()["content-disposition"],
+            format!("attachment; filename=\"citizen-letter-{no}.pdf\"").as_str()
+        );
+        assert!(r.bytes().await.unwrap().starts_with(b"%PDF-"));
+        let r = lin
+            .get(&format!("/api/v1/documents/citizen-letter/{no}"))
+            .await;
+        assert_eq!(code_of(r).await, (404, "documents.not_found".into()));
 
         // Answered once (API), a second time refused on the page.
         let r = zhang

@@ -3,12 +3,14 @@
 //! permission administrator closes the review (page) and gets the report with the signed
 //! checkpoint; a violation case is filed (API), reported (page) and accepted (API); and the
 //! refusals — wrong person, after closing, missing CSRF token — answer with the same codes on
-//! page and API and change nothing.
+//! page and API and change nothing. The quarterly report to 勞工局 is rendered from the review
+//! just closed (refused while it is open); the Form 2 register's form is on the supervisor's
+//! and the director's pages; a document path naming no form is 404 on page and API, audited.
 
 use std::time::Duration;
 
 use super::registrations_http::{Browser, location};
-use super::support::{reqwest::rt, spawn_demo_fast};
+use super::support::{bin, reqwest::rt, spawn_demo_fast, stdout};
 
 async fn first_review(admin: &Browser) -> serde_json::Value {
     // The scheduler runs at start; give it a moment on a loaded machine.
@@ -25,7 +27,8 @@ async fn first_review(admin: &Browser) -> serde_json::Value {
 #[test]
 fn the_review_the_dashboard_and_a_corrective_report_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let data = dir.path().join("data");
+    let demo = spawn_demo_fast(&data);
     let url = demo.url.clone();
     rt().block_on(async move {
         let admin = Browser::sign_in(&url, "wu.zhiming").await;
@@ -58,10 +61,49 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
         assert!(!page.contains("id=\"ov-dashboard\""));
         let r = lin.get("/api/v1/oversight/dashboard").await;
         assert_eq!(r.status(), 403);
-        // The supervisor sees the unit's activity.
+        // The supervisor sees the unit's activity, with the form for the unit's Form 2
+        // register; the director's overview has it too, a querier's does not.
         let r = chen.get("/oversight/unit").await;
         assert_eq!(r.status(), 200);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("action=\"/documents/register\""), "{page}");
+        assert!(
+            page.contains("name=\"unit\" value=\"social-assistance\""),
+            "{page}"
+        );
         assert_eq!(lin.get("/oversight/unit").await.status(), 403);
+        let page = director.get("/oversight").await.text().await.unwrap();
+        assert!(page.contains("action=\"/documents/register\""));
+        let page = lin.get("/oversight").await.text().await.unwrap();
+        assert!(!page.contains("action=\"/documents/register\""));
+
+        // The quarterly report is refused while its review is open, page and API alike.
+        let quarter = review["quarter"].as_str().unwrap().to_string();
+        let r = admin
+            .get(&format!("/api/v1/documents/quarterly/{quarter}"))
+            .await;
+        assert_eq!(r.status(), 409);
+        let e: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "documents.quarter_not_closed");
+        let r = admin.get(&format!("/documents/quarterly/{quarter}")).await;
+        assert_eq!(r.status(), 409);
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("data-code=\"documents.quarter_not_closed\"")
+        );
+
+        // A document path that names no form: 404 with the same code on page and API.
+        let r = admin.get("/documents/form9/1").await;
+        assert_eq!(r.status(), 404);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("data-code=\"documents.not_found\""), "{page}");
+        assert!(page.contains("找不到此文件所屬的紀錄"), "{page}");
+        let r = admin.get("/api/v1/documents/form9/1").await;
+        assert_eq!(r.status(), 404);
+        let e: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "documents.not_found");
 
         // Closing: without the CSRF token refused; by a querier refused (audited, code in
         // the body); by the administrator done, with the report and the checkpoint.
@@ -87,6 +129,26 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
             .await;
         assert_eq!(j["state"], "closed");
         assert!(j["report"]["quarter"].is_string(), "{j}");
+
+        // §7: the report to 勞工局 from the review just closed — its period, its reviewer and
+        // the signed checkpoint — as a web page and as PDF.
+        let r = admin.get(&format!("/documents/quarterly/{quarter}")).await;
+        assert_eq!(r.status(), 200);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("使用紀錄檢查結果報告"), "{page}");
+        assert!(
+            page.contains("（權限管理者）"),
+            "the reviewer is named: {page}"
+        );
+        assert!(page.contains("稽核紀錄查核點"), "{page}");
+        assert!(page.contains("id=\"document-pdf\""), "{page}");
+        let r = admin
+            .get(&format!("/api/v1/documents/quarterly/{quarter}"))
+            .await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
         let r = admin
             .api_post(
                 &format!("/api/v1/oversight/reviews/{id}/close"),
@@ -102,6 +164,24 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
             .await;
         assert_eq!(r.status(), 409);
         assert!(r.text().await.unwrap().contains("review.closed"));
+
+        // The document refusals are on the trail: the unknown form (nothing typed kept) and
+        // the unclosed quarter; the report produced once closed.
+        let o = bin()
+            .args(["audit", "search", "--action", "report.generated", "--data"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        let trail = stdout(&o);
+        assert!(
+            trail.contains("document:-\trefused:documents.not_found"),
+            "{trail}"
+        );
+        assert!(!trail.contains("form9"), "{trail}");
+        assert!(
+            trail.contains("refused:documents.quarter_not_closed"),
+            "{trail}"
+        );
 
         // A case filed by the administrator (API), due in ten days.
         let r = admin

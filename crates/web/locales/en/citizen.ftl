@@ -88,3 +88,5 @@ css-submit = Show my record
 css-unavailable = This service is unavailable (no MOICA trust anchors configured).
 ov-notice-citizen-request-due-soon = A citizen access request is due within three working days
 ov-notice-citizen-request-overdue = A citizen access request is past its deadline, unanswered
+cr-letter-title = Reply letter
+cr-letter-intro = The written reply to the citizen (the decision and the list of records, without withheld entries); producing it is audited.

@@ -12,3 +12,6 @@ documents-register = Unit register
 documents-register-unit = Unit code
 documents-register-from = From
 documents-register-to = To
+documents-print-citizen-letter = Reply letter to the citizen
+documents-register-title = Form 2 register of a unit
+documents-register-show = Produce the register

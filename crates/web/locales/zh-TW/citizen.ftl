@@ -88,3 +88,5 @@ css-submit = 查看我的紀錄
 css-unavailable = 本服務暫停提供（尚未設定自然人憑證信任錨）。
 ov-notice-citizen-request-due-soon = 當事人查詢申請的決定期限將屆（剩三個工作日內）
 ov-notice-citizen-request-overdue = 當事人查詢申請已逾決定期限未答復
+cr-letter-title = 答復書
+cr-letter-intro = 答復當事人之書面（准予提供之決定及查調紀錄清單，不含暫不揭露之紀錄）；產製即記錄於稽核軌跡。

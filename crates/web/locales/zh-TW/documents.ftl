@@ -12,3 +12,6 @@ documents-register = 單位登記表
 documents-register-unit = 單位代碼
 documents-register-from = 起日
 documents-register-to = 迄日
+documents-print-citizen-letter = 當事人查詢個人資料答復書
+documents-register-title = 附表 2 單位查調資料登記表
+documents-register-show = 產製登記表

@@ -7,9 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use querywarden_app::citizen_report::{self, Refusal, Stamp, desk};
+use querywarden_app::citizen_report::{Refusal, Stamp};
 use querywarden_domain::audit_event::AuditAction;
-use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::Role;
 use serde_json::{Value, json};
 
@@ -51,26 +50,19 @@ fn body<T>(b: Result<Json<T>, JsonRejection>, op: &OperationId) -> Result<T, Api
     })
 }
 
-fn calendar(op: &OperationId) -> Result<HolidayCalendar, ApiError> {
-    querywarden_app::oversight::reconciliation::calendar().map_err(internal(op))
-}
-
 /// `GET /api/v1/citizen-requests`.
 pub async fn list(
     State(state): State<AppState>,
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    let cal = calendar(&op)?;
-    let lines = desk::requests(
-        state.app.store(),
-        &cal,
-        &who.person,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+    let lines = state
+        .app
+        .citizen_reports()
+        .requests(&who.person, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     let list: Vec<Value> = lines.iter().map(request_json).collect();
     Ok(Json(json!({ "requests": list })))
 }
@@ -84,39 +76,32 @@ pub async fn record(
 ) -> Result<Response, ApiError> {
     let form = body(b, &op)?;
     let now = Timestamp::now();
-    let app = &state.app;
+    let door = state.app.citizen_reports();
     let input = match form.parse(now) {
         Ok(i) => i,
         Err(r) => {
-            let r = citizen_report::refuse_input(
-                app.store(),
-                &who.person,
-                Role::PersonalDataContact,
-                AuditAction::CitizenRequestRecorded,
-                ("citizen_request", "-"),
-                r,
-                stamp(now, &op),
-            )
-            .await
-            .map_err(internal(&op))?;
+            let r = door
+                .refuse_input(
+                    &who.person,
+                    Role::PersonalDataContact,
+                    AuditAction::CitizenRequestRecorded,
+                    ("citizen_request", "-"),
+                    r,
+                    stamp(now, &op),
+                )
+                .await
+                .map_err(internal(&op))?;
             return Err(refused(r, &op));
         }
     };
-    let cal = calendar(&op)?;
-    let no = citizen_report::record_request(
-        app.store(),
-        app.keys(),
-        app.auth(),
-        &cal,
-        &who.person,
-        &input,
-        stamp(now, &op),
-    )
-    .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+    let no = door
+        .record_request(&who.person, &input, stamp(now, &op))
+        .await
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     // Read back through the desk so the answer carries the deadline as the list shows it.
-    let line = desk::request(app.store(), &cal, &who.person, &no, stamp(now, &op))
+    let line = door
+        .request(&who.person, &no, stamp(now, &op))
         .await
         .map_err(internal(&op))?
         .map_err(|r| refused(r, &op))?;
@@ -130,17 +115,13 @@ pub async fn one(
     ApiSession(who): ApiSession,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let cal = calendar(&op)?;
-    let line = desk::request(
-        state.app.store(),
-        &cal,
-        &who.person,
-        &no,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+    let line = state
+        .app
+        .citizen_reports()
+        .request(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     Ok(Json(request_json(&line)))
 }
 
@@ -153,18 +134,13 @@ pub async fn extend(
     b: Result<Json<ExtendForm>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let form = body(b, &op)?;
-    let cal = calendar(&op)?;
-    let due = citizen_report::extend(
-        state.app.store(),
-        &cal,
-        &who.person,
-        &no,
-        &form.reason,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+    let due = state
+        .app
+        .citizen_reports()
+        .extend(&who.person, &no, &form.reason, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     Ok(Json(json!({
         "request_no": no,
         "due_on": { "date": due.civil().to_string(), "roc": due.format_long() },
@@ -178,19 +154,13 @@ pub async fn report(
     ApiSession(who): ApiSession,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let app = &state.app;
-    let report = citizen_report::produce_report(
-        app.store(),
-        app.keys(),
-        &app.config().audit,
-        &who.person,
-        &no,
-        app.config().citizen_report.staff_shown(),
-        stamp(Timestamp::now(), &op),
-    )
-    .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+    let report = state
+        .app
+        .citizen_reports()
+        .produce_report(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     Ok(Json(report_json(&report)))
 }
 
@@ -201,15 +171,13 @@ pub async fn answer(
     ApiSession(who): ApiSession,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let on = citizen_report::answer(
-        state.app.store(),
-        &who.person,
-        &no,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
-    .map_err(internal(&op))?
-    .map_err(|r| refused(r, &op))?;
+    let on = state
+        .app
+        .citizen_reports()
+        .answer(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     Ok(Json(json!({
         "request_no": no,
         "answered_on": { "date": on.civil().to_string(), "roc": on.format_long() },
@@ -222,13 +190,16 @@ pub async fn withholdings(
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    let marks =
-        citizen_report::withholdings(state.app.store(), &who.person, stamp(Timestamp::now(), &op))
-            .await
-            .map_err(internal(&op))?
-            .map_err(|r| refused(r, &op))?;
+    let marks = state
+        .app
+        .citizen_reports()
+        .withholdings(&who.person, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&op))?
+        .map_err(|r| refused(r, &op))?;
     let list: Vec<Value> = marks
         .iter()
+        .map(|l| &l.mark)
         .map(|w| {
             json!({
                 "registration_no": w.registration_no,
@@ -252,25 +223,25 @@ pub async fn withhold(
 ) -> Result<Response, ApiError> {
     let form = body(b, &op)?;
     let now = Timestamp::now();
-    let store = state.app.store();
+    let door = state.app.citizen_reports();
     let date = match form.disclose_on() {
         Ok(d) => d,
         Err(r) => {
-            let r = citizen_report::refuse_input(
-                store,
-                &who.person,
-                Role::UnitSupervisor,
-                AuditAction::RegistrationWithheld,
-                ("registration", &no),
-                r,
-                stamp(now, &op),
-            )
-            .await
-            .map_err(internal(&op))?;
+            let r = door
+                .refuse_input(
+                    &who.person,
+                    Role::UnitSupervisor,
+                    AuditAction::RegistrationWithheld,
+                    ("registration", &no),
+                    r,
+                    stamp(now, &op),
+                )
+                .await
+                .map_err(internal(&op))?;
             return Err(refused(r, &op));
         }
     };
-    citizen_report::withhold(store, &who.person, &no, date, &form.reason, stamp(now, &op))
+    door.withhold(&who.person, &no, date, &form.reason, stamp(now, &op))
         .await
         .map_err(internal(&op))?
         .map_err(|r| refused(r, &op))?;

@@ -62,13 +62,6 @@ pub struct ExtendForm {
     pub reason: String,
 }
 
-/// A form with only the CSRF token (produce the report, record the answer).
-#[derive(Deserialize, Default)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    pub csrf: String,
-}
-
 /// `POST /withholdings` (form; the registration is a field) and
 /// `POST /api/v1/registrations/{no}/withholding` (JSON; the registration is in the path).
 #[derive(Deserialize, Default)]
@@ -101,4 +94,22 @@ impl WithholdForm {
 pub struct WithholdQuery {
     #[serde(default)]
     pub registration: String,
+}
+
+impl crate::input::CarriesCsrf for RecordForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl crate::input::CarriesCsrf for ExtendForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl crate::input::CarriesCsrf for WithholdForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }

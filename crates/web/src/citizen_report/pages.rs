@@ -3,24 +3,23 @@
 //! with its stable code (the use case has already audited it).
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use querywarden_app::auth::SignedIn;
-use querywarden_app::citizen_report::{self, Refusal, Stamp, desk};
+use querywarden_app::citizen_report::{Refusal, Stamp};
 use querywarden_domain::audit_event::AuditAction;
-use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::Role;
 use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
 
-use super::input::{CsrfOnly, ExtendForm, RecordForm, WithholdForm, WithholdQuery};
+use super::input::{ExtendForm, RecordForm, WithholdForm, WithholdQuery};
 use super::view::{EntryRow, RequestRow, day, entry_rows, form_error, request_row};
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::{lock_after_ms, render};
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, UserBar};
 use crate::{AppState, Lang, OperationId};
 
@@ -48,10 +47,6 @@ fn internal(
 ) -> impl Fn(querywarden_app::AppError) -> PageError + use<> {
     let (m, op, path) = (m.clone(), op.0.clone(), path.to_string());
     move |e| PageError::internal(&e, &op, m.clone(), &path)
-}
-
-fn calendar(m: &Messages, op: &OperationId) -> Result<HolidayCalendar, PageError> {
-    querywarden_app::oversight::reconciliation::calendar().map_err(internal(m, op, DESK))
 }
 
 /// A refusal that is not about the form (no such request, not the contact officer): an
@@ -99,15 +94,12 @@ async fn list_response(
     who: &SignedIn,
     refused: Option<(&Refusal, &RecordForm)>,
 ) -> Result<Response, PageError> {
-    let cal = calendar(&m, op)?;
-    let lines = match desk::requests(
-        state.app.store(),
-        &cal,
-        &who.person,
-        stamp(Timestamp::now(), op),
-    )
-    .await
-    .map_err(internal(&m, op, DESK))?
+    let lines = match state
+        .app
+        .citizen_reports()
+        .requests(&who.person, stamp(Timestamp::now(), op))
+        .await
+        .map_err(internal(&m, op, DESK))?
     {
         Ok(l) => l,
         Err(r) => return Ok(refused_page(m, op, DESK, &r)),
@@ -151,40 +143,26 @@ pub async fn record(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<RecordForm>,
+    CsrfForm(who, form): CsrfForm<RecordForm>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let now = Timestamp::now();
-    let app = &state.app;
+    let door = state.app.citizen_reports();
     let outcome = match form.parse(now) {
-        Ok(input) => {
-            let cal = calendar(&m, &op)?;
-            citizen_report::record_request(
-                app.store(),
-                app.keys(),
-                app.auth(),
-                &cal,
+        Ok(input) => door
+            .record_request(&who.person, &input, stamp(now, &op))
+            .await
+            .map_err(internal(&m, &op, DESK))?,
+        Err(r) => Err(door
+            .refuse_input(
                 &who.person,
-                &input,
+                Role::PersonalDataContact,
+                AuditAction::CitizenRequestRecorded,
+                ("citizen_request", "-"),
+                r,
                 stamp(now, &op),
             )
             .await
-            .map_err(internal(&m, &op, DESK))?
-        }
-        Err(r) => Err(citizen_report::refuse_input(
-            app.store(),
-            &who.person,
-            Role::PersonalDataContact,
-            AuditAction::CitizenRequestRecorded,
-            ("citizen_request", "-"),
-            r,
-            stamp(now, &op),
-        )
-        .await
-        .map_err(internal(&m, &op, DESK))?),
+            .map_err(internal(&m, &op, DESK))?),
     };
     match outcome {
         Ok(no) => Ok(Redirect::to(&format!("{DESK}/{no}")).into_response()),
@@ -219,16 +197,12 @@ async fn view_response(
     notice: Option<String>,
 ) -> Result<Response, PageError> {
     let path = format!("{DESK}/{no}");
-    let cal = calendar(&m, op)?;
-    let line = match desk::request(
-        state.app.store(),
-        &cal,
-        &who.person,
-        no,
-        stamp(Timestamp::now(), op),
-    )
-    .await
-    .map_err(internal(&m, op, &path))?
+    let line = match state
+        .app
+        .citizen_reports()
+        .request(&who.person, no, stamp(Timestamp::now(), op))
+        .await
+        .map_err(internal(&m, op, &path))?
     {
         Ok(l) => l,
         Err(r) => return Ok(refused_page(m, op, &path, &r)),
@@ -265,35 +239,37 @@ pub async fn extend(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(no): Path<String>,
-    Form(form): Form<ExtendForm>,
+    CsrfForm(who, form): CsrfForm<ExtendForm>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
-    let cal = calendar(&m, &op)?;
-    let outcome = citizen_report::extend(
-        state.app.store(),
-        &cal,
-        &who.person,
-        &no,
-        &form.reason,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
-    .map_err(internal(&m, &op, DESK))?;
+    let outcome = state
+        .app
+        .citizen_reports()
+        .extend(&who.person, &no, &form.reason, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&m, &op, DESK))?;
+    let outcome = outcome.map(|due| format!("{}{}", m.get("cr-extended"), day(due, &m)));
+    decided(&state, m, &op, &who, &no, outcome).await
+}
+
+/// The request's page after a decision on it: with the notice, or with the refusal (the
+/// refusals that are not about the form as an error page).
+async fn decided(
+    state: &AppState,
+    m: Messages,
+    op: &OperationId,
+    who: &SignedIn,
+    no: &str,
+    outcome: Result<String, Refusal>,
+) -> Result<Response, PageError> {
     match outcome {
-        Ok(due) => {
-            let notice = format!("{}{}", m.get("cr-extended"), day(due, &m));
-            view_response(&state, m, &op, &who, &no, None, Some(notice)).await
-        }
+        Ok(notice) => view_response(state, m, op, who, no, None, Some(notice)).await,
         Err(r @ (Refusal::NotAllowed | Refusal::UnknownRequest)) => {
-            Ok(refused_page(m, &op, DESK, &r))
+            Ok(refused_page(m, op, DESK, &r))
         }
         Err(r) => {
             let e = form_error(&r, &m);
-            view_response(&state, m, &op, &who, &no, Some(e), None).await
+            view_response(state, m, op, who, no, Some(e), None).await
         }
     }
 }
@@ -302,34 +278,17 @@ pub async fn answer(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(no): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
-    let outcome = citizen_report::answer(
-        state.app.store(),
-        &who.person,
-        &no,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
-    .map_err(internal(&m, &op, DESK))?;
-    match outcome {
-        Ok(on) => {
-            let notice = format!("{}{}", m.get("cr-answered-on"), day(on, &m));
-            view_response(&state, m, &op, &who, &no, None, Some(notice)).await
-        }
-        Err(r @ (Refusal::NotAllowed | Refusal::UnknownRequest)) => {
-            Ok(refused_page(m, &op, DESK, &r))
-        }
-        Err(r) => {
-            let e = form_error(&r, &m);
-            view_response(&state, m, &op, &who, &no, Some(e), None).await
-        }
-    }
+    let outcome = state
+        .app
+        .citizen_reports()
+        .answer(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&m, &op, DESK))?;
+    let outcome = outcome.map(|on| format!("{}{}", m.get("cr-answered-on"), day(on, &m)));
+    decided(&state, m, &op, &who, &no, outcome).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -359,27 +318,16 @@ pub async fn report(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(no): Path<String>,
-    Form(form): Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let path = format!("{DESK}/{no}/report");
-    let app = &state.app;
-    let shown = app.config().citizen_report.staff_shown();
-    let outcome = citizen_report::produce_report(
-        app.store(),
-        app.keys(),
-        &app.config().audit,
-        &who.person,
-        &no,
-        shown,
-        stamp(Timestamp::now(), &op),
-    )
-    .await
-    .map_err(internal(&m, &op, &path))?;
+    let door = state.app.citizen_reports();
+    let shown = door.staff_shown();
+    let outcome = door
+        .produce_report(&who.person, &no, stamp(Timestamp::now(), &op))
+        .await
+        .map_err(internal(&m, &op, &path))?;
     let report = match outcome {
         Ok(r) => r,
         Err(r) => return Ok(refused_page(m, &op, &path, &r)),
@@ -448,38 +396,29 @@ async fn withholdings_response(
     let mut marks = Vec::new();
     if can_list || !can_mark {
         // The ethics office's list; anyone else is refused here, and the refusal audited.
-        let rows = match citizen_report::withholdings(
-            state.app.store(),
-            &who.person,
-            stamp(Timestamp::now(), op),
-        )
-        .await
-        .map_err(internal(&m, op, WITHHOLDINGS))?
+        let rows = match state
+            .app
+            .citizen_reports()
+            .withholdings(&who.person, stamp(Timestamp::now(), op))
+            .await
+            .map_err(internal(&m, op, WITHHOLDINGS))?
         {
             Ok(rows) => rows,
             Err(r) => return Ok(refused_page(m, op, WITHHOLDINGS, &r)),
         };
-        let names: std::collections::HashMap<_, _> = state
-            .app
-            .store()
-            .persons()
-            .await
-            .map_err(|e| internal(&m, op, WITHHOLDINGS)(e.into()))?
-            .into_iter()
-            .map(|p| (p.id, format!("{}（{}）", p.name, p.account.as_str())))
-            .collect();
         marks = rows
             .into_iter()
-            .map(|w| MarkRow {
-                registration: w.registration_no,
-                disclose_on: day(w.disclose_on, &m),
-                reason: w.reason,
-                marked_by: names.get(&w.marked_by).cloned().unwrap_or_default(),
-                marked_at: w
+            .map(|l| MarkRow {
+                registration: l.mark.registration_no,
+                disclose_on: day(l.mark.disclose_on, &m),
+                reason: l.mark.reason,
+                marked_by: l.marked_by,
+                marked_at: l
+                    .mark
                     .marked_at
                     .parse::<Timestamp>()
                     .map(format_taipei_datetime)
-                    .unwrap_or(w.marked_at),
+                    .unwrap_or(l.mark.marked_at),
             })
             .collect();
     }
@@ -524,32 +463,27 @@ pub async fn withhold(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<WithholdForm>,
+    CsrfForm(who, form): CsrfForm<WithholdForm>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let now = Timestamp::now();
-    let store = state.app.store();
+    let door = state.app.citizen_reports();
     let no = form.registration.trim().to_string();
     let outcome = match form.disclose_on() {
-        Ok(date) => {
-            citizen_report::withhold(store, &who.person, &no, date, &form.reason, stamp(now, &op))
-                .await
-                .map_err(internal(&m, &op, WITHHOLDINGS))?
-        }
-        Err(r) => Err(citizen_report::refuse_input(
-            store,
-            &who.person,
-            Role::UnitSupervisor,
-            AuditAction::RegistrationWithheld,
-            ("registration", &no),
-            r,
-            stamp(now, &op),
-        )
-        .await
-        .map_err(internal(&m, &op, WITHHOLDINGS))?),
+        Ok(date) => door
+            .withhold(&who.person, &no, date, &form.reason, stamp(now, &op))
+            .await
+            .map_err(internal(&m, &op, WITHHOLDINGS))?,
+        Err(r) => Err(door
+            .refuse_input(
+                &who.person,
+                Role::UnitSupervisor,
+                AuditAction::RegistrationWithheld,
+                ("registration", &no),
+                r,
+                stamp(now, &op),
+            )
+            .await
+            .map_err(internal(&m, &op, WITHHOLDINGS))?),
     };
     match outcome {
         Ok(()) => {

@@ -16,9 +16,7 @@ use axum::{Form, Router, middleware};
 use jiff::Timestamp;
 use querywarden_app::auth;
 use querywarden_app::citizen_report::Refusal;
-use querywarden_app::citizen_report::self_service::{
-    self as use_case, SelfServiceInput, SelfServiceLimiter,
-};
+use querywarden_app::citizen_report::self_service::{SelfServiceInput, SelfServiceLimiter};
 use serde::Deserialize;
 
 use super::view::{EntryRow, entry_rows, form_error};
@@ -104,9 +102,9 @@ async fn challenge(
     state: &SelfServiceState,
     headers: &HeaderMap,
 ) -> Result<(String, Option<String>), querywarden_app::AppError> {
-    let Some(ctx) = state.web.app.auth() else {
+    if state.web.app.auth().is_none() {
         return Ok((String::new(), None));
-    };
+    }
     let (flow, set) = match cookie(headers, FLOW).filter(|f| f.len() >= 32) {
         Some(f) => (f, None),
         None => {
@@ -115,7 +113,13 @@ async fn challenge(
             (f, Some(c))
         }
     };
-    let (nonce, _) = auth::issue_nonce(state.web.app.store(), ctx, &flow, Timestamp::now()).await?;
+    let nonce = state
+        .web
+        .app
+        .citizen_reports()
+        .self_service_nonce(&flow, Timestamp::now())
+        .await?
+        .unwrap_or_default();
     Ok((nonce, set))
 }
 
@@ -181,7 +185,6 @@ async fn report(
     Form(f): Form<SelfServiceForm>,
 ) -> Response {
     let m = messages(&state, &headers);
-    let app = &state.web.app;
     let input = SelfServiceInput {
         national_id: f.national_id,
         nonce: f.nonce,
@@ -189,17 +192,12 @@ async fn report(
         flow_token: cookie(&headers, FLOW).unwrap_or_default(),
         client_addr: Some(addr.ip().to_string()),
     };
-    let outcome = match use_case::report(
-        app.store(),
-        app.keys(),
-        app.auth(),
-        &app.config().audit,
-        &state.limiter,
-        &input,
-        Timestamp::now(),
-        &op.0,
-    )
-    .await
+    let outcome = match state
+        .web
+        .app
+        .citizen_reports()
+        .self_service_report(&state.limiter, &input, Timestamp::now(), &op.0)
+        .await
     {
         Ok(o) => o,
         Err(e) => return internal(&e, &op),

@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use querywarden_app::enrolment::{codes, crl};
 use querywarden_domain::enrolment::{CodePurpose, EnrolmentRefusal};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,22 +40,22 @@ async fn desk(
     who: &querywarden_app::auth::SignedIn,
     op: &OperationId,
 ) -> Result<querywarden_domain::permission::AdministratorDesk, ApiError> {
-    querywarden_app::permission::administrator_desk(
-        state.app.store(),
-        &state.app.config().permission,
-        who.person.id,
-        &crate::permission_pages::now_op(op),
-    )
-    .await
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            e.code(),
-            e.to_string(),
-            "only the permission administrator's desk may do this",
-            &op.0,
-        )
-    })
+    let op_now = querywarden_app::permission::Op::new(Timestamp::now(), op.0.clone());
+    state
+        .app
+        .enrolment()
+        .administrator_desk(who, &op_now)
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                e.code(),
+                e.to_string(),
+                "only the permission administrator's desk may do this",
+                &op.0,
+            )
+        })
 }
 
 pub async fn issue_code(
@@ -86,19 +85,20 @@ pub async fn issue_code(
             &op.0,
         ));
     };
-    let issued = codes::issue_code(
-        state.app.store(),
-        &desk,
-        &state.app.enrolment_settings(),
-        &req.account,
-        purpose,
-        &req.reason,
-        Timestamp::now(),
-        &op.0,
-    )
-    .await
-    .map_err(|e| ApiError::internal(&e, &op.0))?
-    .map_err(|r| refused(r, &op))?;
+    let issued = state
+        .app
+        .enrolment()
+        .issue_code(
+            &desk,
+            &req.account,
+            purpose,
+            &req.reason,
+            Timestamp::now(),
+            &op.0,
+        )
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?
+        .map_err(|r| refused(r, &op))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -117,13 +117,14 @@ pub async fn crls(
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    desk(&state, &who, &op).await?;
-    let now = Timestamp::now();
-    let lists: Vec<Value> = state
+    let desk = desk(&state, &who, &op).await?;
+    let (lists, fetches) = state
         .app
-        .auth()
-        .map(|ctx| crl::status(ctx, now))
-        .unwrap_or_default()
+        .enrolment()
+        .crl_status(&desk, Timestamp::now())
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?;
+    let lists: Vec<Value> = lists
         .into_iter()
         .map(|c| {
             json!({
@@ -136,12 +137,7 @@ pub async fn crls(
             })
         })
         .collect();
-    let fetches: Vec<Value> = state
-        .app
-        .store()
-        .crl_fetches()
-        .await
-        .map_err(|e| ApiError::internal(&e.into(), &op.0))?
+    let fetches: Vec<Value> = fetches
         .into_iter()
         .map(|f| {
             json!({

@@ -56,3 +56,9 @@ impl IssueCodeForm {
         CodePurpose::parse_code(self.purpose.trim())
     }
 }
+
+impl crate::input::CarriesCsrf for IssueCodeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}

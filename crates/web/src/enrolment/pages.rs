@@ -7,12 +7,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use querywarden_app::auth::AuthFailure;
-use querywarden_app::enrolment::{codes, crl};
+use querywarden_app::enrolment::codes;
+use querywarden_domain::permission::AdministratorDesk;
 use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
 
 use super::input::{EnrolForm, IssueCodeForm};
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::CsrfForm;
 use crate::pages::{lock_after_ms, render};
 use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
@@ -83,10 +85,15 @@ pub async fn enrol_submit(
         )
             .into_response()
     };
-    let Some(ctx) = state.app.auth() else {
-        let f = AuthFailure::new("auth.not_configured", "尚未設定自然人憑證信任錨，無法開通");
-        return Ok(refused(StatusCode::SERVICE_UNAVAILABLE, f, m));
-    };
+    let not_configured =
+        || AuthFailure::new("auth.not_configured", "尚未設定自然人憑證信任錨，無法開通");
+    if state.app.auth().is_none() {
+        return Ok(refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            not_configured(),
+            m,
+        ));
+    }
     let format = form.format();
     let req = codes::EnrolRequest {
         code: form.code.chars().take(64).collect(),
@@ -100,15 +107,19 @@ pub async fn enrol_submit(
         client_addr: Some(addr.ip().to_string()),
         request_id: op.0.clone(),
     };
-    let outcome = codes::enrol(
-        state.app.store(),
-        ctx,
-        &state.app.enrolment_settings(),
-        req,
-        Timestamp::now(),
-    )
-    .await
-    .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/enrol"))?;
+    let Some(outcome) = state
+        .app
+        .enrolment()
+        .enrol(req, Timestamp::now())
+        .await
+        .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/enrol"))?
+    else {
+        return Ok(refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            not_configured(),
+            m,
+        ));
+    };
     match outcome {
         Ok(done) => {
             let page = EnrolPage::new(m, demo, None, Some(done.account.as_str().to_string()));
@@ -182,15 +193,16 @@ async fn admin_view(
     state: &AppState,
     m: Messages,
     who: &querywarden_app::auth::SignedIn,
+    desk: &AdministratorDesk,
     issued: Option<IssuedRow>,
     error: Option<FormError>,
 ) -> Result<AdminPage, querywarden_app::AppError> {
-    let now = Timestamp::now();
-    let crls = state
+    let (lists, fetches) = state
         .app
-        .auth()
-        .map(|ctx| crl::status(ctx, now))
-        .unwrap_or_default()
+        .enrolment()
+        .crl_status(desk, Timestamp::now())
+        .await?;
+    let crls = lists
         .into_iter()
         .map(|c| CrlRow {
             issuer: c.issuer,
@@ -204,11 +216,7 @@ async fn admin_view(
             revoked: c.revoked,
         })
         .collect();
-    let fetches = state
-        .app
-        .store()
-        .crl_fetches()
-        .await?
+    let fetches = fetches
         .into_iter()
         .map(|f| FetchRow {
             url: f.url,
@@ -232,19 +240,20 @@ async fn admin_view(
     })
 }
 
+/// The administrator's desk, `Ok(None)` for anyone else; a storage failure is an error, never
+/// "not the administrator".
 async fn desk(
     state: &AppState,
     who: &querywarden_app::auth::SignedIn,
     op: &OperationId,
-) -> Option<querywarden_domain::permission::AdministratorDesk> {
-    querywarden_app::permission::administrator_desk(
-        state.app.store(),
-        &state.app.config().permission,
-        who.person.id,
-        &crate::permission_pages::now_op(op),
-    )
-    .await
-    .ok()
+) -> Result<Option<AdministratorDesk>, querywarden_app::AppError> {
+    let now = querywarden_app::permission::Op::new(Timestamp::now(), op.0.clone());
+    Ok(state
+        .app
+        .enrolment()
+        .administrator_desk(who, &now)
+        .await?
+        .ok())
 }
 
 pub async fn admin_page(
@@ -253,10 +262,11 @@ pub async fn admin_page(
     op: OperationId,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
-    if desk(&state, &who, &op).await.is_none() {
+    let fail = |e| PageError::internal(&e, &op.0, m.clone(), "/admin/enrolment");
+    let Some(desk) = desk(&state, &who, &op).await.map_err(fail)? else {
         return Ok(forbidden(m, &op));
-    }
-    let page = admin_view(&state, m.clone(), &who, None, None)
+    };
+    let page = admin_view(&state, m.clone(), &who, &desk, None, None)
         .await
         .map_err(|e| PageError::internal(&e, &op.0, m, "/admin/enrolment"))?;
     Ok(render(&page, &op))
@@ -266,36 +276,36 @@ pub async fn issue_code(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<IssueCodeForm>,
+    CsrfForm(who, form): CsrfForm<IssueCodeForm>,
 ) -> Result<Response, Response> {
-    if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
-    let Some(desk) = desk(&state, &who, &op).await else {
-        return Ok(forbidden(m, &op));
-    };
     let internal = |e: querywarden_app::AppError, m: Messages| {
         PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
+    };
+    let Some(desk) = desk(&state, &who, &op)
+        .await
+        .map_err(|e| internal(e, m.clone()))?
+    else {
+        return Ok(forbidden(m, &op));
     };
     let outcome = match form.purpose() {
         None => Err(AuthFailure::new(
             "enrolment.purpose",
             m.get("enrol-purpose-unknown"),
         )),
-        Some(purpose) => codes::issue_code(
-            state.app.store(),
-            &desk,
-            &state.app.enrolment_settings(),
-            &form.account,
-            purpose,
-            &form.reason,
-            Timestamp::now(),
-            &op.0,
-        )
-        .await
-        .map_err(|e| internal(e, m.clone()))?
-        .map_err(AuthFailure::from),
+        Some(purpose) => state
+            .app
+            .enrolment()
+            .issue_code(
+                &desk,
+                &form.account,
+                purpose,
+                &form.reason,
+                Timestamp::now(),
+                &op.0,
+            )
+            .await
+            .map_err(|e| internal(e, m.clone()))?
+            .map_err(AuthFailure::from),
     };
     let (status, issued, error) = match outcome {
         Ok(i) => (
@@ -311,7 +321,7 @@ pub async fn issue_code(
         ),
         Err(f) => (StatusCode::UNPROCESSABLE_ENTITY, None, form_error(f)),
     };
-    let page = admin_view(&state, m.clone(), &who, issued, error)
+    let page = admin_view(&state, m.clone(), &who, &desk, issued, error)
         .await
         .map_err(|e| internal(e, m))?;
     Ok((status, render(&page, &op)).into_response())
@@ -328,7 +338,10 @@ async fn desk_upload(
     who: &querywarden_app::auth::SignedIn,
     multipart: &mut Multipart,
 ) -> Result<(querywarden_domain::permission::AdministratorDesk, Vec<u8>), Response> {
-    let Some(desk) = desk(state, who, op).await else {
+    let Some(desk) = desk(state, who, op).await.map_err(|e| {
+        PageError::internal(&e, &op.0, m.clone(), "/admin/enrolment").into_response()
+    })?
+    else {
         return Err(forbidden(m.clone(), op));
     };
     let upload = match read_upload(multipart, "file", MAX_UPLOAD).await {
@@ -372,7 +385,7 @@ pub async fn units_upload(
     let internal = |e: querywarden_app::AppError, m: Messages| {
         PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
     };
-    let mut page = admin_view(&state, m.clone(), &who, None, None)
+    let mut page = admin_view(&state, m.clone(), &who, &desk, None, None)
         .await
         .map_err(|e| internal(e, m.clone()))?;
     let Ok(text) = String::from_utf8(file) else {
@@ -380,10 +393,12 @@ pub async fn units_upload(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
     };
     let run = querywarden_app::permission::Op::new(Timestamp::now(), op.0.clone());
-    let outcome =
-        querywarden_app::enrolment::units::import_units(state.app.store(), &desk, &text, &run)
-            .await
-            .map_err(|e| internal(e, m.clone()))?;
+    let outcome = state
+        .app
+        .enrolment()
+        .import_units(&desk, &text, &run)
+        .await
+        .map_err(|e| internal(e, m.clone()))?;
     Ok(match outcome {
         Ok(r) => {
             page.upload_done = Some(format!(
@@ -419,37 +434,24 @@ pub async fn crl_upload(
     let internal = |e: querywarden_app::AppError, m: Messages| {
         PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
     };
-    let Some(ctx) = state.app.auth() else {
+    let Some(outcome) = state
+        .app
+        .enrolment()
+        .import_crl(&desk, &file, Timestamp::now(), &op.0)
+        .await
+        .map_err(|e| internal(e, m.clone()))?
+    else {
         return Ok(forbidden(m, &op));
     };
-    let outcome = crl::import(
-        state.app.store(),
-        &ctx.anchors,
-        &file,
-        "file",
-        Some(querywarden_domain::audit_event::Actor {
-            person: desk.person(),
-            role: Some(querywarden_domain::org::Role::PermissionAdministrator),
-        }),
-        Timestamp::now(),
-        &op.0,
-    )
-    .await
-    .map_err(|e| internal(e, m.clone()))?;
     let (status, error, done) = match outcome {
-        Ok(i) => {
-            crl::reload(&state.app)
-                .await
-                .map_err(|e| internal(e, m.clone()))?;
-            (
-                StatusCode::OK,
-                None,
-                Some(format!("{}：{}", m.get("enrol-crl-done"), i.issuer)),
-            )
-        }
+        Ok(i) => (
+            StatusCode::OK,
+            None,
+            Some(format!("{}：{}", m.get("enrol-crl-done"), i.issuer)),
+        ),
         Err(f) => (StatusCode::UNPROCESSABLE_ENTITY, form_error(f), None),
     };
-    let mut page = admin_view(&state, m.clone(), &who, None, error)
+    let mut page = admin_view(&state, m.clone(), &who, &desk, None, error)
         .await
         .map_err(|e| internal(e, m))?;
     page.upload_done = done;

@@ -12,9 +12,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use querywarden_app::oversight::unannounced_audit::{
-    self as audits, AuditError, AuditView, DocumentLine,
-};
+use querywarden_app::oversight::unannounced_audit::{AuditError, AuditView, DocumentLine};
 use querywarden_app::permission::Op;
 use querywarden_domain::org::{Person, PersonId};
 use querywarden_domain::oversight::unannounced_audit::{AuditId, AuditState, UnannouncedAudit};
@@ -93,13 +91,11 @@ pub(crate) async fn people(
 ) -> Result<BTreeMap<PersonId, Person>, ApiError> {
     Ok(state
         .app
-        .store()
-        .persons()
+        .oversight()
+        .directory()
         .await
-        .map_err(|e| ApiError::internal(&e.into(), op))?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect())
+        .map_err(|e| ApiError::internal(&e, op))?
+        .people)
 }
 
 fn account(people: &BTreeMap<PersonId, Person>, p: PersonId) -> String {
@@ -186,7 +182,10 @@ pub(crate) fn audit_json(
 }
 
 async fn one(state: &AppState, who: &Person, id: AuditId, op: &Op) -> Result<Value, ApiError> {
-    let view = audits::audit_for(state.app.store(), state.app.keys(), who, id, op)
+    let view = state
+        .app
+        .oversight()
+        .audit_for(who, id, op)
         .await
         .map_err(|e| api_error(e, &op.request_id))?;
     let people = people(state, &op.request_id).await?;
@@ -198,7 +197,10 @@ pub async fn list(
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    let list = audits::audits_for(state.app.store(), &who.person)
+    let list = state
+        .app
+        .oversight()
+        .audits_for(&who.person)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let people = people(&state, &op.0).await?;
@@ -215,7 +217,10 @@ pub async fn review_queue(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
-    let list = audits::review_queue(state.app.store(), &who.person, &op_of(&op, addr))
+    let list = state
+        .app
+        .oversight()
+        .review_queue(&who.person, &op_of(&op, addr))
         .await
         .map_err(|e| api_error(e, &op.0))?;
     let people = people(&state, &op.0).await?;
@@ -235,7 +240,10 @@ pub async fn open(
 ) -> Result<Response, ApiError> {
     let input = body(input, &op.0)?;
     let o = op_of(&op, addr);
-    let a = audits::open_audit(state.app.store(), &who.person, &input.into(), &o)
+    let a = state
+        .app
+        .oversight()
+        .open_audit(&who.person, &input.into(), &o)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok((
@@ -276,15 +284,12 @@ pub(crate) async fn receive(
     multipart: &mut Multipart,
     op: &Op,
 ) -> Received {
-    let settings = &state.app.config().unannounced_audits;
-    let max = usize::try_from(settings.max_attachment_bytes).unwrap_or(usize::MAX);
-    let too_large =
-        async || match audits::refuse_oversized_document(state.app.store(), settings, who, id, op)
-            .await
-        {
-            Ok(()) => Received::Malformed,
-            Err(e) => Received::TooLarge(e),
-        };
+    let door = state.app.oversight();
+    let max = usize::try_from(door.max_attachment_bytes()).unwrap_or(usize::MAX);
+    let too_large = async || match door.refuse_oversized_document(who, id, op).await {
+        Ok(()) => Received::Malformed,
+        Err(e) => Received::TooLarge(e),
+    };
     match read_upload(multipart, "file", max).await {
         Ok(f) => Received::Form(f),
         Err(UploadError::TooLarge) => too_large().await,
@@ -322,19 +327,19 @@ pub async fn attach(
     let Some(bytes) = form.file.as_deref() else {
         return Err(malformed(&op.0));
     };
-    let d = audits::attach_document(
-        state.app.store(),
-        state.app.keys(),
-        &state.app.config().unannounced_audits,
-        &who.person,
-        id,
-        &form.field("case"),
-        form.file_name.as_deref().unwrap_or_default(),
-        bytes,
-        &o,
-    )
-    .await
-    .map_err(|e| api_error(e, &op.0))?;
+    let d = state
+        .app
+        .oversight()
+        .attach_document(
+            &who.person,
+            id,
+            &form.field("case"),
+            form.file_name.as_deref().unwrap_or_default(),
+            bytes,
+            &o,
+        )
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
     Ok((StatusCode::CREATED, Json(document_json(&d))).into_response())
 }
 
@@ -359,7 +364,7 @@ pub(crate) async fn document_response(
     doc: i64,
     op: &Op,
 ) -> Result<Response, AuditError> {
-    let d = audits::document_for(state.app.store(), state.app.keys(), who, id, doc, op).await?;
+    let d = state.app.oversight().document_for(who, id, doc, op).await?;
     let mut res = d.bytes.into_response();
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&d.content_type) {
@@ -391,7 +396,10 @@ pub async fn submit(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let o = op_of(&op, addr);
-    audits::submit_documents(state.app.store(), &who.person, AuditId(id), &o)
+    state
+        .app
+        .oversight()
+        .submit_documents(&who.person, AuditId(id), &o)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
@@ -407,17 +415,12 @@ pub async fn opinion(
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let o = op_of(&op, addr);
-    audits::record_case_opinion(
-        state.app.store(),
-        &who.person,
-        AuditId(id),
-        &i.case,
-        i.conforms,
-        &i.text,
-        &o,
-    )
-    .await
-    .map_err(|e| api_error(e, &op.0))?;
+    state
+        .app
+        .oversight()
+        .record_case_opinion(&who.person, AuditId(id), &i.case, i.conforms, &i.text, &o)
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
 }
 
@@ -431,16 +434,12 @@ pub async fn overall(
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let o = op_of(&op, addr);
-    audits::record_overall_opinion(
-        state.app.store(),
-        &who.person,
-        AuditId(id),
-        i.violation_found,
-        &i.text,
-        &o,
-    )
-    .await
-    .map_err(|e| api_error(e, &op.0))?;
+    state
+        .app
+        .oversight()
+        .record_overall_opinion(&who.person, AuditId(id), i.violation_found, &i.text, &o)
+        .await
+        .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
 }
 
@@ -455,7 +454,10 @@ pub async fn sign_off(
     let i = body(input, &op.0)?;
     let step = i.step().ok_or_else(|| bad_step(&op.0))?;
     let o = op_of(&op, addr);
-    audits::sign_off(state.app.store(), &who.person, AuditId(id), step, &o)
+    state
+        .app
+        .oversight()
+        .sign_off(&who.person, AuditId(id), step, &o)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
@@ -471,7 +473,10 @@ pub async fn review(
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let o = op_of(&op, addr);
-    audits::review(state.app.store(), &who.person, AuditId(id), &i.comment, &o)
+    state
+        .app
+        .oversight()
+        .director_review(&who.person, AuditId(id), &i.comment, &o)
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))

@@ -163,3 +163,27 @@ pub struct SimpleForm {
     pub step: String,
     pub comment: String,
 }
+
+impl crate::input::CarriesCsrf for OpenAuditForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl crate::input::CarriesCsrf for CaseOpinionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl crate::input::CarriesCsrf for OverallOpinionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl crate::input::CarriesCsrf for SimpleForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}

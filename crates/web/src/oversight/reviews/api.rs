@@ -7,9 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
+use querywarden_app::oversight::door::{FileByAccount, FileRefusal, ReadRefusal};
 use querywarden_app::oversight::review::{FindingRow, ReviewRow};
 use querywarden_app::oversight::violation::ViolationRow;
-use querywarden_app::oversight::{dashboard, reconciliation, review, violation};
+use querywarden_app::oversight::{review, violation};
 use querywarden_app::permission::Op;
 use querywarden_domain::oversight::review::ReviewRefusal;
 use querywarden_domain::oversight::violation::ViolationRefusal;
@@ -85,26 +86,12 @@ fn forbidden(op: &OperationId) -> ApiError {
     )
 }
 
-/// §7: the review and the dashboard are the administrator's, the director's and the ethics
-/// office's; anyone else is refused, and the refusal is on the trail like every other.
-async fn refused_reader(
-    state: &AppState,
-    who: &querywarden_app::auth::SignedIn,
-    op: &OperationId,
-) -> ApiError {
-    if let Err(e) = querywarden_app::auth::refuse_request(
-        state.app.store(),
-        who,
-        "oversight.not_allowed",
-        None,
-        Timestamp::now(),
-        &op.0,
-    )
-    .await
-    {
-        return ApiError::internal(&e, &op.0);
+/// A refused read of the review pages (the door has audited a `NotAllowed`).
+fn read_refused(r: ReadRefusal, op: &OperationId) -> ApiError {
+    match r {
+        ReadRefusal::NotAllowed => forbidden(op),
+        ReadRefusal::NotFound => not_found(op),
     }
-    forbidden(op)
 }
 
 fn not_found(op: &OperationId) -> ApiError {
@@ -181,15 +168,13 @@ pub async fn reviews(
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Response, ApiError> {
-    if !dashboard::may_read_dashboard(&who.person) {
-        return Err(refused_reader(&state, &who, &op).await);
-    }
     let rows = state
         .app
-        .store()
-        .reviews()
+        .oversight()
+        .reviews(&who, &op_of(&op))
         .await
-        .map_err(|e| ApiError::internal(&querywarden_app::AppError::from(e), &op.0))?;
+        .map_err(failed(&op))?
+        .map_err(|r| read_refused(r, &op))?;
     Ok(
         Json(json!({ "reviews": rows.iter().map(review_json).collect::<Vec<_>>() }))
             .into_response(),
@@ -202,15 +187,13 @@ pub async fn review_one(
     ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    if !dashboard::may_read_dashboard(&who.person) {
-        return Err(refused_reader(&state, &who, &op).await);
-    }
-    let Some(v) = review::review_view(state.app.store(), id)
+    let v = state
+        .app
+        .oversight()
+        .review(&who, id, &op_of(&op))
         .await
         .map_err(failed(&op))?
-    else {
-        return Err(not_found(&op));
-    };
+        .map_err(|r| read_refused(r, &op))?;
     let mut j = review_json(&v.review);
     j["findings"] = Value::Array(v.findings.iter().map(finding_json).collect());
     Ok(Json(j).into_response())
@@ -222,17 +205,12 @@ pub async fn close(
     ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let app = &state.app;
-    match review::close_review(
-        app.store(),
-        app.keys(),
-        &app.config().oversight,
-        &who.person,
-        id,
-        &op_of(&op),
-    )
-    .await
-    .map_err(failed(&op))?
+    match state
+        .app
+        .oversight()
+        .close_review(&who.person, id, &op_of(&op))
+        .await
+        .map_err(failed(&op))?
     {
         Ok(report) => Ok(Json(json!({ "closed": true, "report": report })).into_response()),
         Err(r) => Err(review_refused(&r, &op)),
@@ -268,7 +246,10 @@ pub async fn conclude(
     Json(input): Json<ConcludeFindingRequest>,
 ) -> Result<Response, ApiError> {
     let req = conclusion_of(&input).map_err(|(c, zh, en)| bad_input(&op, c, zh, en))?;
-    match review::conclude_finding(state.app.store(), &who.person, id, &req, &op_of(&op))
+    match state
+        .app
+        .oversight()
+        .conclude_finding(&who.person, id, &req, &op_of(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -312,18 +293,12 @@ pub async fn reconcile(
             "the period must be two YYYY-MM-DD dates, from before to",
         ));
     }
-    let app = &state.app;
-    match reconciliation::reconcile(
-        app.store(),
-        app.keys(),
-        &app.config().oversight,
-        &who.person,
-        from,
-        to,
-        &op_of(&op),
-    )
-    .await
-    .map_err(failed(&op))?
+    match state
+        .app
+        .oversight()
+        .reconcile(&who.person, from, to, &op_of(&op))
+        .await
+        .map_err(failed(&op))?
     {
         Ok(r) => Ok(Json(json!({
             "from": r.from.to_string(),
@@ -344,7 +319,10 @@ pub async fn violations(
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Response, ApiError> {
-    let rows = violation::cases(state.app.store(), &who.person)
+    let rows = state
+        .app
+        .oversight()
+        .cases(&who.person)
         .await
         .map_err(failed(&op))?;
     let now = Timestamp::now();
@@ -360,7 +338,10 @@ pub async fn violation_one(
     ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    match violation::case_for(state.app.store(), &who.person, id, &op_of(&op))
+    match state
+        .app
+        .oversight()
+        .case_for(&who.person, id, &op_of(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -375,36 +356,27 @@ pub async fn file(
     ApiSession(who): ApiSession,
     Json(input): Json<FileViolationRequest>,
 ) -> Result<Response, ApiError> {
-    let store = state.app.store();
-    let person = match querywarden_domain::org::Account::parse(input.account.trim()) {
-        Ok(a) => store
-            .person_by_account(&a)
-            .await
-            .map_err(|e| ApiError::internal(&querywarden_app::AppError::from(e), &op.0))?,
-        Err(_) => None,
-    };
-    let Some(person) = person else {
-        return Err(bad_input(
-            &op,
-            "violation.no_such_person",
-            "查無此帳號的人員",
-            "no person has this account",
-        ));
-    };
-    let calendar = reconciliation::calendar().map_err(failed(&op))?;
-    let req = violation::FileViolationRequest {
-        person: person.id,
+    let req = FileByAccount {
+        account: &input.account,
         rule: input.rule,
         evidence: input.evidence,
         suspend_grants: input.suspend_grants,
-        source: violation::ViolationSource::Administrator,
     };
-    match violation::file_violation(store, &calendar, &who.person, &req, &op_of(&op))
+    match state
+        .app
+        .oversight()
+        .file_violation(&who, req, &op_of(&op))
         .await
         .map_err(failed(&op))?
     {
         Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
-        Err(r) => Err(violation_refused(&r, &op)),
+        Err(FileRefusal::NoSuchPerson) => Err(bad_input(
+            &op,
+            "violation.no_such_person",
+            "查無此帳號的人員",
+            "no person has this account",
+        )),
+        Err(FileRefusal::Rule(r)) => Err(violation_refused(&r, &op)),
     }
 }
 
@@ -415,15 +387,12 @@ pub async fn report(
     Path(id): Path<i64>,
     Json(input): Json<SubmitReportRequest>,
 ) -> Result<Response, ApiError> {
-    match violation::submit_report(
-        state.app.store(),
-        &who.person,
-        id,
-        &input.report,
-        &op_of(&op),
-    )
-    .await
-    .map_err(failed(&op))?
+    match state
+        .app
+        .oversight()
+        .submit_report(&who.person, id, &input.report, &op_of(&op))
+        .await
+        .map_err(failed(&op))?
     {
         Ok(()) => Ok(Json(json!({ "submitted": true })).into_response()),
         Err(r) => Err(violation_refused(&r, &op)),
@@ -454,7 +423,10 @@ pub async fn decide(
             "the decision must be accept or return",
         ));
     };
-    match violation::decide_report(state.app.store(), &who.person, id, note, &op_of(&op))
+    match state
+        .app
+        .oversight()
+        .decide_report(&who.person, id, note, &op_of(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -468,18 +440,13 @@ pub async fn dashboard_data(
     op: OperationId,
     ApiSession(who): ApiSession,
 ) -> Result<Response, ApiError> {
-    if !dashboard::may_read_dashboard(&who.person) {
-        return Err(refused_reader(&state, &who, &op).await);
-    }
-    let app = &state.app;
-    let d = dashboard::dashboard(
-        app.store(),
-        app.keys(),
-        &app.config().oversight,
-        Timestamp::now(),
-    )
-    .await
-    .map_err(failed(&op))?;
+    let d = state
+        .app
+        .oversight()
+        .dashboard_data(&who, &op_of(&op))
+        .await
+        .map_err(failed(&op))?
+        .map_err(|r| read_refused(r, &op))?;
     let mut j = serde_json::to_value(&d).unwrap_or(Value::Null);
     j["reviews"] = Value::Array(d.reviews.iter().map(review_json).collect());
     Ok(Json(j).into_response())

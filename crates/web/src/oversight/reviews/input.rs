@@ -52,13 +52,6 @@ impl From<ConcludeFindingForm> for ConcludeFindingRequest {
     }
 }
 
-/// A form that only carries the CSRF token (closing a review).
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    pub csrf: String,
-}
-
 /// The administrator files a case directly (§8 ¶2).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -126,4 +119,28 @@ pub struct DecideReportRequest {
 pub struct ReconcileRequest {
     pub from: String,
     pub to: String,
+}
+
+impl crate::input::CarriesCsrf for ConcludeFindingForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl crate::input::CarriesCsrf for FileViolationForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl crate::input::CarriesCsrf for SubmitReportRequest {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+impl crate::input::CarriesCsrf for DecideReportRequest {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }

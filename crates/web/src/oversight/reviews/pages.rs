@@ -1,35 +1,38 @@
-//! Pages of the review, violations, the director's dashboard and the supervisors' unit view.
-//! Thin: each handler checks the CSRF token, calls one use case and renders; a refusal is
-//! shown on the page it came from with its stable code.
+//! Pages of the director's dashboard, the supervisors' unit view and the notices, with the
+//! helpers the review and violation pages share ([`review`], [`violations`]). Thin: each
+//! handler checks the CSRF token, calls one use case through the oversight door and renders;
+//! a refusal is shown on the page it came from with its stable code.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use querywarden_app::auth::SignedIn;
-use querywarden_app::oversight::{dashboard, reconciliation, review, violation};
+use querywarden_app::oversight::dashboard;
 use querywarden_domain::org::Role;
 use querywarden_domain::oversight::review::FindingRule;
 use querywarden_domain::roc_date::{RocDate, format_taipei_datetime, taipei_date};
 
-use super::api::{conclusion_of, op_of, return_note_of};
+use super::api::op_of;
 use super::charts;
-use super::input::{
-    ConcludeFindingForm, ConcludeFindingRequest, CsrfOnly, DecideReportRequest, FileViolationForm,
-    FileViolationRequest, SubmitReportRequest,
-};
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::{lock_after_ms, render};
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, UserBar};
 use crate::{AppState, Lang, OperationId};
 
-fn today_in(m: &Messages) -> String {
+mod review;
+mod violations;
+
+pub use review::{close, conclude, review_page};
+pub use violations::{decide, file, report, violation_page, violations};
+
+pub(super) fn today_in(m: &Messages) -> String {
     let d = taipei_date(Timestamp::now());
     if m.is_zh() {
         d.format_long()
@@ -38,7 +41,7 @@ fn today_in(m: &Messages) -> String {
     }
 }
 
-fn day(d: jiff::civil::Date, m: &Messages) -> String {
+pub(super) fn day(d: jiff::civil::Date, m: &Messages) -> String {
     match RocDate::from_civil(d) {
         Ok(r) if m.is_zh() => r.format_long(),
         Ok(r) => r.format_en(),
@@ -46,11 +49,11 @@ fn day(d: jiff::civil::Date, m: &Messages) -> String {
     }
 }
 
-fn bar(state: &AppState, who: &SignedIn) -> Option<UserBar> {
+pub(super) fn bar(state: &AppState, who: &SignedIn) -> Option<UserBar> {
     Some(UserBar::of(who, lock_after_ms(state)))
 }
 
-fn internal(
+pub(super) fn internal(
     m: &Messages,
     op: &OperationId,
     path: &str,
@@ -59,40 +62,43 @@ fn internal(
     move |e| PageError::internal(&e, &op, m.clone(), &path)
 }
 
-fn storage<E: Into<querywarden_app::AppError>>(
-    m: &Messages,
+pub(super) fn plain(
+    m: Messages,
     op: &OperationId,
     path: &str,
-) -> impl Fn(E) -> PageError + use<E> {
-    let f = internal(m, op, path);
-    move |e| f(e.into())
-}
-
-fn plain(m: Messages, op: &OperationId, path: &str, status: StatusCode, key: &str) -> Response {
+    status: StatusCode,
+    key: &str,
+) -> Response {
     let message = m.get(key);
     let page = ErrorPage::new(m, path, message, op.0.clone());
     (status, render(&page, op)).into_response()
 }
 
-/// People's names by id (people are shown by name to those who may see the page).
-async fn names(state: &AppState) -> Result<BTreeMap<i64, String>, querywarden_app::AppError> {
-    Ok(state
-        .app
-        .store()
-        .persons()
-        .await
-        .map_err(querywarden_app::AppError::from)?
-        .into_iter()
-        .map(|p| (p.id.get(), format!("{}（{}）", p.name, p.account.as_str())))
-        .collect())
+/// People's names by id, through the oversight door (shown to those who may see the page).
+pub(super) async fn names(
+    state: &AppState,
+) -> Result<BTreeMap<i64, String>, querywarden_app::AppError> {
+    let d = state.app.oversight().directory().await?;
+    Ok(d.people.keys().map(|p| (p.get(), d.person(*p))).collect())
 }
 
-fn rule_text(code: &str, m: &Messages) -> String {
+pub(super) fn rule_text(code: &str, m: &Messages) -> String {
     match FindingRule::parse_code(code) {
         Some(r) if m.is_zh() => r.name_zh().to_string(),
         Some(r) => r.name_en().to_string(),
         None => code.to_string(),
     }
+}
+
+pub(super) fn refusal(m: &Messages, code: &str, zh: String, en: String) -> Option<FormError> {
+    form_error(code, if m.is_zh() { zh } else { en })
+}
+
+pub(super) fn form_error(code: &str, message: String) -> Option<FormError> {
+    Some(FormError {
+        code: code.to_string(),
+        message,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -134,6 +140,9 @@ pub struct DashboardPage {
     pub reviews: Vec<ReviewLine>,
     pub charts: Vec<String>,
     pub notices: Vec<NoticeLine>,
+    /// The Form 2 register's form, for the supervisors and the oversight roles.
+    pub show_register: bool,
+    pub register: crate::documents::RegisterLink,
 }
 
 pub async fn overview(
@@ -160,7 +169,12 @@ pub async fn overview(
         matched: 0,
         reviews: vec![],
         charts: vec![],
-        notices: dashboard::notices(state.app.store(), &who.person)
+        show_register: can_dashboard || who.person.has_role(Role::UnitSupervisor),
+        register: crate::documents::RegisterLink::for_person(&who.person),
+        notices: state
+            .app
+            .oversight()
+            .notices(&who.person)
             .await
             .map_err(&fail)?
             .iter()
@@ -186,16 +200,13 @@ pub async fn overview(
             .collect(),
         m,
     };
-    if can_dashboard {
-        let app = &state.app;
-        let d = dashboard::dashboard(
-            app.store(),
-            app.keys(),
-            &app.config().oversight,
-            Timestamp::now(),
-        )
+    let d = state
+        .app
+        .oversight()
+        .dashboard(&who.person, Timestamp::now())
         .await
         .map_err(&fail)?;
+    if let Some(d) = d {
         let m = &page.m;
         page.quarter = d.quarter.clone();
         page.open_findings = d.open_findings;
@@ -223,7 +234,9 @@ pub async fn overview(
         page.charts = charts_of(
             &d,
             m,
-            &names(&state).await.map_err(storage(m, &op, "/oversight"))?,
+            &names(&state)
+                .await
+                .map_err(internal(m, &op, "/oversight"))?,
         );
     }
     Ok(render(&page, &op))
@@ -316,6 +329,8 @@ pub struct UnitPage {
     pub unit: String,
     pub by_state: Vec<(String, u32)>,
     pub activity: Vec<ActivityLine>,
+    /// §5: the unit's Form 2 register, for the supervisor to print and file.
+    pub register: crate::documents::RegisterLink,
 }
 
 pub async fn unit(
@@ -325,7 +340,10 @@ pub async fn unit(
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     let fail = internal(&m, &op, "/oversight/unit");
-    let Some(v) = dashboard::unit_view(state.app.store(), &who.person)
+    let Some(v) = state
+        .app
+        .oversight()
+        .unit_view(&who.person)
         .await
         .map_err(&fail)?
     else {
@@ -340,12 +358,13 @@ pub async fn unit(
     };
     let names = names(&state)
         .await
-        .map_err(storage(&m, &op, "/oversight/unit"))?;
+        .map_err(internal(&m, &op, "/oversight/unit"))?;
     let page = UnitPage {
         user: bar(&state, &who),
         path: "/oversight/unit".into(),
         today: today_in(&m),
         unit: v.unit,
+        register: crate::documents::RegisterLink::for_person(&who.person),
         by_state: v.registrations_by_state,
         activity: v
             .activity
@@ -365,541 +384,19 @@ pub async fn unit(
     Ok(render(&page, &op))
 }
 
-// ---------------------------------------------------------------------------------------
-// One review
-
-pub struct FindingLine {
-    pub id: i64,
-    pub rule_code: String,
-    pub rule: String,
-    pub person: String,
-    pub at: String,
-    pub object: String,
-    pub detail: String,
-    pub conclusion: String,
-    pub note: String,
-    pub violation: Option<i64>,
-    pub open: bool,
-}
-
-#[derive(Template)]
-#[template(path = "oversight/review.html")]
-pub struct ReviewPage {
-    pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub id: i64,
-    pub quarter: String,
-    pub period: String,
-    pub due_on: String,
-    pub open: bool,
-    pub is_admin: bool,
-    pub findings: Vec<FindingLine>,
-    pub report: String,
-    pub error: Option<FormError>,
-}
-
-async fn review_response(
-    state: &AppState,
-    m: Messages,
-    op: &OperationId,
-    who: &SignedIn,
-    id: i64,
-    error: Option<FormError>,
-) -> Result<Response, PageError> {
-    let path = format!("/oversight/reviews/{id}");
-    if !dashboard::may_read_dashboard(&who.person) {
-        // §7: refused, and on the trail like every refusal.
-        querywarden_app::auth::refuse_request(
-            state.app.store(),
-            who,
-            "oversight.not_allowed",
-            None,
-            Timestamp::now(),
-            &op.0,
-        )
-        .await
-        .map_err(internal(&m, op, &path))?;
-        return Ok(plain(m, op, &path, StatusCode::FORBIDDEN, "ov-not-allowed"));
-    }
-    let Some(v) = review::review_view(state.app.store(), id)
-        .await
-        .map_err(internal(&m, op, &path))?
-    else {
-        return Ok(plain(
-            m,
-            op,
-            &path,
-            StatusCode::NOT_FOUND,
-            "error-not-found",
-        ));
-    };
-    let names = names(state).await.map_err(storage(&m, op, &path))?;
-    let status = if error.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
-    };
-    let page = ReviewPage {
-        user: bar(state, who),
-        path: path.clone(),
-        today: today_in(&m),
-        id,
-        quarter: v.review.quarter.clone(),
-        period: format!(
-            "{} – {}",
-            day(v.review.period_from, &m),
-            day(v.review.period_to, &m)
-        ),
-        due_on: day(v.review.due_on, &m),
-        open: v.review.state == "open",
-        is_admin: who.person.has_role(Role::PermissionAdministrator),
-        findings: v
-            .findings
-            .iter()
-            .map(|f| FindingLine {
-                id: f.id,
-                rule_code: f.finding.rule.clone(),
-                rule: rule_text(&f.finding.rule, &m),
-                person: f
-                    .finding
-                    .person
-                    .and_then(|p| names.get(&p.get()).cloned())
-                    .unwrap_or_default(),
-                at: f.finding.at.map(format_taipei_datetime).unwrap_or_default(),
-                object: f.finding.object.clone(),
-                detail: f.finding.detail.clone(),
-                conclusion: match f.conclusion.as_deref() {
-                    Some("explained") => m.get("ov-explained"),
-                    Some("violation") => m.get("ov-violation"),
-                    _ => String::new(),
-                },
-                note: f.note.clone().unwrap_or_default(),
-                violation: f.violation_id,
-                open: f.conclusion.is_none(),
-            })
-            .collect(),
-        report: v.review.report.clone().unwrap_or_default(),
-        error,
-        m,
-    };
-    Ok((status, render(&page, op)).into_response())
-}
-
-pub async fn review_page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
-    PageSession(who): PageSession,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    review_response(&state, m, &op, &who, id, None).await
-}
-
-/// A refusal in the page's language, with its stable code.
-fn refusal(m: &Messages, code: &str, zh: String, en: String) -> Option<FormError> {
-    form_error(code, if m.is_zh() { zh } else { en })
-}
-
-fn form_error(code: &str, message: String) -> Option<FormError> {
-    Some(FormError {
-        code: code.to_string(),
-        message,
-    })
-}
-
-pub async fn close(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
-    PageSession(who): PageSession,
-    Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
-) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
-    let app = &state.app;
-    let path = format!("/oversight/reviews/{id}");
-    match review::close_review(
-        app.store(),
-        app.keys(),
-        &app.config().oversight,
-        &who.person,
-        id,
-        &op_of(&op),
-    )
-    .await
-    .map_err(internal(&m, &op, &path))?
-    {
-        Ok(_) => Ok(Redirect::to(&format!("{path}?notice=closed")).into_response()),
-        Err(r) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
-            review_response(&state, m, &op, &who, id, e).await
-        }
-    }
-}
-
-pub async fn conclude(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
-    PageSession(who): PageSession,
-    Path(id): Path<i64>,
-    Form(form): Form<ConcludeFindingForm>,
-) -> Result<Response, PageError> {
-    let input: ConcludeFindingRequest = form.into();
-    if !who.csrf_ok(&input.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
-    let path = "/oversight";
-    let store = state.app.store();
-    let Some(f) = store.finding(id).await.map_err(storage(&m, &op, path))? else {
-        return Ok(plain(
-            m,
-            &op,
-            path,
-            StatusCode::NOT_FOUND,
-            "error-not-found",
-        ));
-    };
-    let req = match conclusion_of(&input) {
-        Ok(r) => r,
-        Err((code, zh, en)) => {
-            let msg = if m.is_zh() { zh } else { en };
-            return review_response(
-                &state,
-                m,
-                &op,
-                &who,
-                f.review_id,
-                form_error(code, msg.into()),
-            )
-            .await;
-        }
-    };
-    match review::conclude_finding(store, &who.person, id, &req, &op_of(&op))
-        .await
-        .map_err(internal(&m, &op, path))?
-    {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/oversight/reviews/{}#finding-{id}", f.review_id))
-                .into_response(),
-        ),
-        Err(r) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
-            review_response(&state, m, &op, &who, f.review_id, e).await
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Violations
-
-pub struct CaseLine {
-    pub id: i64,
-    pub person: String,
-    pub rule: String,
-    pub source: String,
-    pub due_on: String,
-    pub state: String,
-    pub state_code: String,
-    pub overdue: bool,
-}
-
-#[derive(Template)]
-#[template(path = "oversight/violations.html")]
-pub struct ViolationsPage {
-    pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub is_admin: bool,
-    pub cases: Vec<CaseLine>,
-    pub error: Option<FormError>,
-}
-
-fn state_name(code: &str, m: &Messages) -> String {
-    m.get(&format!("ov-case-{}", code.replace('_', "-")))
-}
-
-async fn violations_response(
-    state: &AppState,
-    m: Messages,
-    op: &OperationId,
-    who: &SignedIn,
-    error: Option<FormError>,
-) -> Result<Response, PageError> {
-    let path = "/oversight/violations";
-    let rows = violation::cases(state.app.store(), &who.person)
-        .await
-        .map_err(internal(&m, op, path))?;
-    let names = names(state).await.map_err(storage(&m, op, path))?;
-    let now = Timestamp::now();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let page = ViolationsPage {
-        user: bar(state, who),
-        path: path.into(),
-        today: today_in(&m),
-        is_admin: who.person.has_role(Role::PermissionAdministrator),
-        cases: rows
-            .iter()
-            .map(|v| CaseLine {
-                id: v.id,
-                person: names.get(&v.case.person.get()).cloned().unwrap_or_default(),
-                rule: v.case.rule.clone(),
-                source: v.case.source.clone(),
-                due_on: day(v.case.due_on, &m),
-                state: state_name(&v.state, &m),
-                state_code: v.state.clone(),
-                overdue: violation::overdue(v, now),
-            })
-            .collect(),
-        error,
-        m,
-    };
-    Ok((status, render(&page, op)).into_response())
-}
-
-pub async fn violations(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
-    PageSession(who): PageSession,
-) -> Result<Response, PageError> {
-    violations_response(&state, m, &op, &who, None).await
-}
-
-pub async fn file(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<FileViolationForm>,
-) -> Result<Response, PageError> {
-    let input: FileViolationRequest = form.into();
-    if !who.csrf_ok(&input.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
-    let path = "/oversight/violations";
-    let store = state.app.store();
-    let person = match querywarden_domain::org::Account::parse(input.account.trim()) {
-        Ok(a) => store
-            .person_by_account(&a)
-            .await
-            .map_err(storage(&m, &op, path))?,
-        Err(_) => None,
-    };
-    let Some(person) = person else {
-        let msg = m.get("ov-no-such-person");
-        return violations_response(
-            &state,
-            m,
-            &op,
-            &who,
-            form_error("violation.no_such_person", msg),
-        )
-        .await;
-    };
-    let calendar = reconciliation::calendar().map_err(internal(&m, &op, path))?;
-    let req = violation::FileViolationRequest {
-        person: person.id,
-        rule: input.rule,
-        evidence: input.evidence,
-        suspend_grants: input.suspend_grants,
-        source: violation::ViolationSource::Administrator,
-    };
-    match violation::file_violation(store, &calendar, &who.person, &req, &op_of(&op))
-        .await
-        .map_err(internal(&m, &op, path))?
-    {
-        Ok(id) => Ok(Redirect::to(&format!("/oversight/violations/{id}")).into_response()),
-        Err(r) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
-            violations_response(&state, m, &op, &who, e).await
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "oversight/violation.html")]
-pub struct ViolationPage {
-    pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub id: i64,
-    pub person: String,
-    pub rule: String,
-    pub evidence: String,
-    pub source: String,
-    pub opened_at: String,
-    pub due_on: String,
-    pub overdue: bool,
-    pub state: String,
-    pub state_code: String,
-    pub report: String,
-    pub return_note: String,
-    pub suspend_grants: bool,
-    pub may_report: bool,
-    pub may_decide: bool,
-    pub error: Option<FormError>,
-}
-
-async fn violation_response(
-    state: &AppState,
-    m: Messages,
-    op: &OperationId,
-    who: &SignedIn,
-    id: i64,
-    error: Option<FormError>,
-) -> Result<Response, PageError> {
-    let path = format!("/oversight/violations/{id}");
-    let Ok(v) = violation::case_for(state.app.store(), &who.person, id, &op_of(op))
-        .await
-        .map_err(internal(&m, op, &path))?
-    else {
-        return Ok(plain(
-            m,
-            op,
-            &path,
-            StatusCode::NOT_FOUND,
-            "error-not-found",
-        ));
-    };
-    let names = names(state).await.map_err(storage(&m, op, &path))?;
-    let status = if error.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
-    };
-    let page = ViolationPage {
-        user: bar(state, who),
-        path: path.clone(),
-        today: today_in(&m),
-        id,
-        person: names.get(&v.case.person.get()).cloned().unwrap_or_default(),
-        rule: v.case.rule.clone(),
-        evidence: v.case.evidence.clone(),
-        source: v.case.source.clone(),
-        opened_at: format_taipei_datetime(v.case.opened_at),
-        due_on: day(v.case.due_on, &m),
-        overdue: violation::overdue(&v, Timestamp::now()),
-        state: state_name(&v.state, &m),
-        state_code: v.state.clone(),
-        report: v.report.clone().unwrap_or_default(),
-        return_note: v.return_note.clone().unwrap_or_default(),
-        suspend_grants: v.case.suspend_grants,
-        may_report: who.person.id == v.case.person && v.state == "awaiting_report",
-        may_decide: who.person.has_role(Role::PermissionAdministrator)
-            && who.person.id != v.case.person
-            && v.state == "report_submitted",
-        error,
-        m,
-    };
-    Ok((status, render(&page, op)).into_response())
-}
-
-pub async fn violation_page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
-    PageSession(who): PageSession,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    violation_response(&state, m, &op, &who, id, None).await
-}
-
-pub async fn report(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
-    PageSession(who): PageSession,
-    Path(id): Path<i64>,
-    Form(form): Form<SubmitReportRequest>,
-) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
-    let path = format!("/oversight/violations/{id}");
-    match violation::submit_report(
-        state.app.store(),
-        &who.person,
-        id,
-        &form.report,
-        &op_of(&op),
-    )
-    .await
-    .map_err(internal(&m, &op, &path))?
-    {
-        Ok(()) => Ok(Redirect::to(&format!("{path}?notice=submitted")).into_response()),
-        Err(r) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
-            violation_response(&state, m, &op, &who, id, e).await
-        }
-    }
-}
-
-pub async fn decide(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
-    PageSession(who): PageSession,
-    Path(id): Path<i64>,
-    Form(form): Form<DecideReportRequest>,
-) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
-    let path = format!("/oversight/violations/{id}");
-    let Some(note) = return_note_of(&form) else {
-        let msg = m.get("ov-bad-decision");
-        return violation_response(
-            &state,
-            m,
-            &op,
-            &who,
-            id,
-            form_error("violation.decision", msg),
-        )
-        .await;
-    };
-    match violation::decide_report(state.app.store(), &who.person, id, note, &op_of(&op))
-        .await
-        .map_err(internal(&m, &op, &path))?
-    {
-        Ok(()) => Ok(Redirect::to(&format!("{path}?notice=decided")).into_response()),
-        Err(r) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
-            violation_response(&state, m, &op, &who, id, e).await
-        }
-    }
-}
-
 /// The recipient marks one of their notices read (CSRF-checked); back to the overview.
 pub async fn notice_read(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
     Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
-    match querywarden_app::permission::staff::mark_notice_read(
-        state.app.store(),
-        who.person.id,
-        id,
-        &op_of(&op),
-    )
-    .await
+    match state
+        .app
+        .oversight()
+        .mark_notice_read(&who.person, id, &op_of(&op))
+        .await
     {
         Ok(()) => Ok(Redirect::to("/oversight").into_response()),
         Err(_) => Ok(plain(

@@ -1,0 +1,228 @@
+//! The quarterly review's page (§7): its findings, concluding one, closing the review.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use querywarden_app::auth::SignedIn;
+use querywarden_app::oversight::door::ReadRefusal;
+use querywarden_domain::org::Role;
+use querywarden_domain::roc_date::format_taipei_datetime;
+
+use super::super::api::{conclusion_of, op_of};
+use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
+use super::{bar, day, form_error, internal, names, plain, refusal, rule_text, today_in};
+use crate::error::PageError;
+use crate::i18n::Messages;
+use crate::input::{CsrfForm, TokenOnly};
+use crate::pages::render;
+use crate::session::PageSession;
+use crate::templates::{FormError, UserBar};
+use crate::{AppState, Lang, OperationId};
+
+pub struct FindingLine {
+    pub id: i64,
+    pub rule_code: String,
+    pub rule: String,
+    pub person: String,
+    pub at: String,
+    pub object: String,
+    pub detail: String,
+    pub conclusion: String,
+    pub note: String,
+    pub violation: Option<i64>,
+    pub open: bool,
+}
+
+#[derive(Template)]
+#[template(path = "oversight/review.html")]
+pub struct ReviewPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub id: i64,
+    pub quarter: String,
+    pub period: String,
+    pub due_on: String,
+    pub open: bool,
+    pub is_admin: bool,
+    pub findings: Vec<FindingLine>,
+    pub report: String,
+    pub error: Option<FormError>,
+}
+
+async fn review_response(
+    state: &AppState,
+    m: Messages,
+    op: &OperationId,
+    who: &SignedIn,
+    id: i64,
+    error: Option<FormError>,
+) -> Result<Response, PageError> {
+    let path = format!("/oversight/reviews/{id}");
+    let v = match state
+        .app
+        .oversight()
+        .review(who, id, &op_of(op))
+        .await
+        .map_err(internal(&m, op, &path))?
+    {
+        Ok(v) => v,
+        // §7: a refused read is on the trail (the door audited it).
+        Err(ReadRefusal::NotAllowed) => {
+            return Ok(plain(m, op, &path, StatusCode::FORBIDDEN, "ov-not-allowed"));
+        }
+        Err(ReadRefusal::NotFound) => {
+            return Ok(plain(
+                m,
+                op,
+                &path,
+                StatusCode::NOT_FOUND,
+                "error-not-found",
+            ));
+        }
+    };
+    let names = names(state).await.map_err(internal(&m, op, &path))?;
+    let status = if error.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    let page = ReviewPage {
+        user: bar(state, who),
+        path: path.clone(),
+        today: today_in(&m),
+        id,
+        quarter: v.review.quarter.clone(),
+        period: format!(
+            "{} – {}",
+            day(v.review.period_from, &m),
+            day(v.review.period_to, &m)
+        ),
+        due_on: day(v.review.due_on, &m),
+        open: v.review.state == "open",
+        is_admin: who.person.has_role(Role::PermissionAdministrator),
+        findings: v
+            .findings
+            .iter()
+            .map(|f| FindingLine {
+                id: f.id,
+                rule_code: f.finding.rule.clone(),
+                rule: rule_text(&f.finding.rule, &m),
+                person: f
+                    .finding
+                    .person
+                    .and_then(|p| names.get(&p.get()).cloned())
+                    .unwrap_or_default(),
+                at: f.finding.at.map(format_taipei_datetime).unwrap_or_default(),
+                object: f.finding.object.clone(),
+                detail: f.finding.detail.clone(),
+                conclusion: match f.conclusion.as_deref() {
+                    Some("explained") => m.get("ov-explained"),
+                    Some("violation") => m.get("ov-violation"),
+                    _ => String::new(),
+                },
+                note: f.note.clone().unwrap_or_default(),
+                violation: f.violation_id,
+                open: f.conclusion.is_none(),
+            })
+            .collect(),
+        report: v.review.report.clone().unwrap_or_default(),
+        error,
+        m,
+    };
+    Ok((status, render(&page, op)).into_response())
+}
+
+pub async fn review_page(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    review_response(&state, m, &op, &who, id, None).await
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    Path(id): Path<i64>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
+) -> Result<Response, PageError> {
+    let path = format!("/oversight/reviews/{id}");
+    match state
+        .app
+        .oversight()
+        .close_review(&who.person, id, &op_of(&op))
+        .await
+        .map_err(internal(&m, &op, &path))?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("{path}?notice=closed")).into_response()),
+        Err(r) => {
+            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
+            review_response(&state, m, &op, &who, id, e).await
+        }
+    }
+}
+
+pub async fn conclude(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    Path(id): Path<i64>,
+    CsrfForm(who, form): CsrfForm<ConcludeFindingForm>,
+) -> Result<Response, PageError> {
+    let input: ConcludeFindingRequest = form.into();
+    let path = "/oversight";
+    let door = state.app.oversight();
+    let review_id = match door
+        .review_of_finding(&who, id, &op_of(&op))
+        .await
+        .map_err(internal(&m, &op, path))?
+    {
+        Ok(r) => r,
+        Err(ReadRefusal::NotAllowed) => {
+            return Ok(plain(m, &op, path, StatusCode::FORBIDDEN, "ov-not-allowed"));
+        }
+        Err(ReadRefusal::NotFound) => {
+            return Ok(plain(
+                m,
+                &op,
+                path,
+                StatusCode::NOT_FOUND,
+                "error-not-found",
+            ));
+        }
+    };
+    let req = match conclusion_of(&input) {
+        Ok(r) => r,
+        Err((code, zh, en)) => {
+            let msg = if m.is_zh() { zh } else { en };
+            return review_response(
+                &state,
+                m,
+                &op,
+                &who,
+                review_id,
+                form_error(code, msg.into()),
+            )
+            .await;
+        }
+    };
+    match door
+        .conclude_finding(&who.person, id, &req, &op_of(&op))
+        .await
+        .map_err(internal(&m, &op, path))?
+    {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/oversight/reviews/{}#finding-{id}", review_id)).into_response(),
+        ),
+        Err(r) => {
+            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
+            review_response(&state, m, &op, &who, review_id, e).await
+        }
+    }
+}
