@@ -18,8 +18,8 @@ use serde_json::json;
 use crate::error::{ApiError, PageError};
 use crate::i18n::Messages;
 use crate::pages::{lock_after_ms, render};
-use crate::registration_templates::today_in;
 use crate::session::{ApiSession, PageSession, csrf_refused};
+use crate::templates::today_in;
 use crate::templates::{FormError, UserBar};
 use crate::{AppState, Lang, OperationId};
 

@@ -9,6 +9,7 @@ pub mod admin_pages;
 pub mod api;
 pub mod auth_pages;
 pub mod calendar_pages;
+mod casework;
 pub mod catalogue_admin;
 pub mod citizen_report;
 pub mod documents;
@@ -16,17 +17,15 @@ pub mod enrolment;
 pub mod error;
 pub mod i18n;
 pub mod input;
-pub mod mine;
 pub mod oversight;
 pub mod pages;
 pub mod permission_api;
 pub mod permission_pages;
 pub mod permission_templates;
 mod refusals;
-pub mod registration_api;
-pub mod registration_pages;
-pub mod registration_templates;
+pub mod registrations;
 pub mod rejection;
+pub mod requests;
 pub mod session;
 pub mod templates;
 pub mod tls;
@@ -246,9 +245,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/national-ids/check", post(api::check_national_id))
         .route("/api/v1/audit/checkpoint", get(api::latest_checkpoint))
         .merge(permission_pages::routes())
-        .merge(registration_pages::routes())
+        .merge(registrations::routes())
         .merge(catalogue_admin::routes())
-        .merge(mine::routes())
+        .merge(requests::routes())
         .merge(oversight::routes())
         .merge(demo_routes())
         .merge(enrolment::routes())

@@ -57,7 +57,7 @@ pub struct FormError {
 }
 
 /// Today in Asia/Taipei: the ROC form in Chinese, ISO with the ROC year in English.
-fn today_in(m: &Messages) -> String {
+pub fn today_in(m: &Messages) -> String {
     let d = taipei_date(jiff::Timestamp::now());
     if m.is_zh() {
         d.format_long()

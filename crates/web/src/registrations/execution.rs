@@ -1,0 +1,94 @@
+//! Running an approved registration (§5): in connected mode through the connector, in
+//! portal mode by recording the querier's report of the portal query; and the querier's
+//! statement on an attempt whose outcome is unknown, after which the item may run again.
+
+use axum::extract::Path;
+use axum::response::{IntoResponse, Redirect};
+use jiff::Timestamp;
+use querywarden_app::execution::{self, ExecutionReport, ItemOutcome, PortalReport};
+use querywarden_app::registration::Denied;
+
+use super::input::{ExecuteForm, StatementForm, result_path};
+use super::record::{Shown, after, path_no, show};
+use crate::casework::{Answer, PageCall, opt};
+use crate::input::CsrfForm;
+
+/// Which notice an execution earns: a failed or unknown item is said so, not announced as
+/// executed.
+fn notice(report: &ExecutionReport) -> &'static str {
+    let any = |f: fn(&ItemOutcome) -> bool| report.items.iter().any(|i| f(&i.outcome));
+    if any(|o| matches!(o, ItemOutcome::Unknown { .. })) {
+        "outcome_unknown"
+    } else if any(|o| matches!(o, ItemOutcome::Failed { .. })) {
+        "execution_failed"
+    } else {
+        "executed"
+    }
+}
+
+/// Runs the approved query (connected mode, through the connector) or records the querier's
+/// portal execution (portal mode), as `bli.mode` says.
+pub async fn execute(
+    p: PageCall,
+    Path(no): Path<String>,
+    CsrfForm(who, posted): CsrfForm<ExecuteForm>,
+) -> Answer {
+    let c = p.by(who);
+    // §3: executions are rate-limited per person.
+    let checks = querywarden_app::limits::execution_checks(&c.who);
+    if let Some(e) = crate::session::over_limit(&c.state, &c.who, &checks, &c.op.0).await {
+        return Err(e.into_response());
+    }
+    let no = path_no(&c, &no)?;
+    let items = match posted.items() {
+        Ok(items) => items,
+        Err(e) => return show(&c, no, Shown::refusal(&Denied::Registration(e))).await,
+    };
+    let desk = c.state.app.desk();
+    let now = Timestamp::now();
+    let decided = match c.state.app.connector() {
+        Some(connector) => {
+            execution::execute_connected(&desk, connector, &c.who, no, items.as_ref(), now, &c.op.0)
+                .await
+        }
+        None => {
+            let report = PortalReport {
+                items,
+                queried_at: Some(now),
+                note: opt(&posted.note),
+                paper_case_no: opt(&posted.paper_case_no),
+                documents: Vec::new(),
+            };
+            execution::record_portal_execution(&desk, &c.who, no, &report, now, &c.op.0).await
+        }
+    };
+    match decided.map_err(c.fail("/registrations"))? {
+        Ok(report) => Ok(
+            Redirect::to(&format!("/registrations/{no}?notice={}", notice(&report)))
+                .into_response(),
+        ),
+        Err(d) => show(&c, no, Shown::refusal(&d)).await,
+    }
+}
+
+/// §5: the querier's statement on an attempt whose outcome is unknown; the item may then run
+/// again.
+pub async fn state_outcome(
+    p: PageCall,
+    Path((no, item)): Path<(String, String)>,
+    CsrfForm(who, form): CsrfForm<StatementForm>,
+) -> Answer {
+    let c = p.by(who);
+    let (no, item) = result_path(&no, &item).ok_or_else(|| c.not_found("/registrations"))?;
+    let decided = execution::outcome::record_statement(
+        &c.state.app.desk(),
+        &c.who.person,
+        no,
+        &item,
+        &form.statement,
+        Timestamp::now(),
+        &c.op.0,
+    )
+    .await;
+    after(&c, no, decided, "stated").await
+}
