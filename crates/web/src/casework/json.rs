@@ -9,8 +9,11 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::AppError;
 use querywarden_app::auth::SignedIn;
+use querywarden_app::grants::StoreGrants;
+use querywarden_app::registration::Desk;
 use querywarden_app::registration::{Denied, QueryRequestRow, RegistrationSummary};
 use querywarden_domain::catalogue::ServiceItemCode;
+use querywarden_domain::org::Person;
 use querywarden_domain::org::PersonId;
 use querywarden_domain::registration::{RegistrationNo, RequestNo};
 use serde_json::{Value, json};
@@ -43,6 +46,21 @@ impl FromRequestParts<AppState> for ApiCall {
 }
 
 impl ApiCall {
+    /// The registration desk, as every use case of this area takes it.
+    pub fn desk(&self) -> Desk<'_, StoreGrants> {
+        self.state.app.desk()
+    }
+
+    /// The signed-in person.
+    pub fn me(&self) -> &Person {
+        &self.who.person
+    }
+
+    /// The operation id, for the audit record.
+    pub fn op_id(&self) -> &str {
+        &self.op.0
+    }
+
     /// A technical failure: logged with the operation id, answered with a generic message.
     pub fn fail(&self) -> impl Fn(AppError) -> ApiError + use<> {
         let op = self.op.0.clone();

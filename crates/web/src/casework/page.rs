@@ -9,7 +9,10 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::AppError;
 use querywarden_app::auth::SignedIn;
+use querywarden_app::grants::StoreGrants;
+use querywarden_app::registration::Desk;
 use querywarden_app::registration::{Denied, LineError};
+use querywarden_domain::org::Person;
 use querywarden_domain::org::PersonId;
 use serde::Deserialize;
 
@@ -86,6 +89,21 @@ impl PageCall {
 }
 
 impl Caseworker {
+    /// The registration desk, as every use case of this area takes it.
+    pub fn desk(&self) -> Desk<'_, StoreGrants> {
+        self.state.app.desk()
+    }
+
+    /// The signed-in person.
+    pub fn me(&self) -> &Person {
+        &self.who.person
+    }
+
+    /// The operation id, for the audit record.
+    pub fn op_id(&self) -> &str {
+        &self.op.0
+    }
+
     pub fn bar(&self) -> Option<UserBar> {
         Some(UserBar::of(&self.who, lock_after_ms(&self.state)))
     }

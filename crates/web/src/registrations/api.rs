@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::Path;
 use axum::response::Response;
 use jiff::Timestamp;
-use querywarden_app::execution::{self, ItemOutcome, PortalReport, ResultContent};
+use querywarden_app::execution::{self, ItemOutcome, ResultContent};
 use querywarden_app::registration::{
     self as reg, Denied, RegisterBatchRequest, RegisterQueryRequest,
 };
@@ -61,14 +61,7 @@ pub async fn register(
     c: ApiCall,
     Json(input): Json<RegisterQueryRequest>,
 ) -> Result<Response, ApiError> {
-    let d = reg::register(
-        &c.state.app.desk(),
-        &c.who.person,
-        &input,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d = reg::register(&c.desk(), c.me(), &input, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |r| {
         json!({ "no": r.no.to_string(), "findings": r.findings,
                 "second_approval_required": r.second_approval_required })
@@ -79,14 +72,7 @@ pub async fn register_batch(
     c: ApiCall,
     Json(input): Json<RegisterBatchRequest>,
 ) -> Result<Response, ApiError> {
-    let d = reg::register_batch(
-        &c.state.app.desk(),
-        &c.who.person,
-        &input,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d = reg::register_batch(&c.desk(), c.me(), &input, Timestamp::now(), c.op_id()).await;
     answer(
         &c,
         d,
@@ -95,7 +81,7 @@ pub async fn register_batch(
 }
 
 pub async fn inbox(c: ApiCall) -> Result<Response, ApiError> {
-    let i = reg::inbox(&c.state.app.desk(), &c.who.person, Timestamp::now()).await;
+    let i = reg::inbox(&c.desk(), c.me(), Timestamp::now()).await;
     answer(&c, i.map(Ok), |i| {
         json!({
             "to_approve": i.to_approve.iter().map(summary_json).collect::<Vec<_>>(),
@@ -163,27 +149,13 @@ fn registration_json(v: &reg::RegistrationView) -> Value {
 
 pub async fn registration(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = registration_no(&c, &no)?;
-    let d = reg::registration_view(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d = reg::registration_view(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |v| registration_json(&v))
 }
 
 pub async fn reveal(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = registration_no(&c, &no)?;
-    let d = reg::reveal_national_id(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d = reg::reveal_national_id(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |(id, linked)| {
         json!({ "subject_id": id.expose_whole(),
                 "linked_id": linked.as_ref().map(|l| l.expose_whole().to_string()) })
@@ -206,28 +178,13 @@ pub async fn decide(
             ));
         }
     };
-    let d = reg::decide(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        decision,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d = reg::decide(&c.desk(), c.me(), no, decision, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |s| json!({ "state": s.code() }))
 }
 
 pub async fn cancel(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = registration_no(&c, &no)?;
-    let d = reg::cancel(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d = reg::cancel(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |()| json!({ "state": "cancelled" }))
 }
 
@@ -253,30 +210,22 @@ pub async fn execute(
 ) -> Result<Response, ApiError> {
     // §3: executions are rate-limited per person.
     let checks = querywarden_app::limits::execution_checks(&c.who);
-    if let Some(e) = crate::session::over_limit(&c.state, &c.who, &checks, &c.op.0).await {
+    if let Some(e) = crate::session::over_limit(&c.state, &c.who, &checks, c.op_id()).await {
         return Err(e);
     }
     let no = registration_no(&c, &no)?;
     let items =
         chosen_items(body.items.as_ref()).map_err(|e| c.refused(&Denied::Registration(e)))?;
-    let desk = c.state.app.desk();
-    let now = Timestamp::now();
-    let d = match c.state.app.connector() {
-        Some(connector) => {
-            execution::execute_connected(&desk, connector, &c.who, no, items.as_ref(), now, &c.op.0)
-                .await
-        }
-        None => {
-            let report = PortalReport {
-                items,
-                queried_at: Some(now),
-                note: body.note.clone(),
-                paper_case_no: body.paper_case_no.clone(),
-                documents: Vec::new(),
-            };
-            execution::record_portal_execution(&desk, &c.who, no, &report, now, &c.op.0).await
-        }
-    };
+    let d = super::execution::run(
+        &c.state,
+        &c.who,
+        no,
+        items,
+        body.note.clone(),
+        body.paper_case_no.clone(),
+        c.op_id(),
+    )
+    .await;
     answer(&c, d, |r| execution_json(&r))
 }
 
@@ -289,13 +238,13 @@ pub async fn state_outcome(
     let no = registration_no(&c, &no)?;
     let item = c.item(&item)?;
     let d = execution::outcome::record_statement(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         no,
         &item,
         &body.statement,
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await;
     answer(
@@ -343,18 +292,10 @@ async fn open(
     // §6 ¶2: whole records through the API only where the deployment allows it (the use
     // case checks `registration.results_api` and audits every call).
     let d = if let Some(reason) = &print {
-        execution::print_result_via_api(
-            &desk,
-            &c.who.person,
-            no,
-            &item,
-            reason.as_deref(),
-            now,
-            &c.op.0,
-        )
-        .await
+        execution::print_result_via_api(&desk, c.me(), no, &item, reason.as_deref(), now, c.op_id())
+            .await
     } else {
-        execution::view_result_via_api(&desk, &c.who.person, no, &item, now, &c.op.0).await
+        execution::view_result_via_api(&desk, c.me(), no, &item, now, c.op_id()).await
     };
     answer(&c, d, |v| result_json(&v))
 }

@@ -67,22 +67,16 @@ fn entry_json(e: &MyEntry) -> Value {
 
 /// `GET /api/v1/registrations/mine`.
 pub async fn mine_api(c: ApiCall, Query(p): Query<MineParams>) -> Result<Response, ApiError> {
-    let listed = mine::my_registrations(
-        &c.state.app.desk(),
-        &c.who.person,
-        &p.query(),
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await
-    .map_err(c.fail())?;
+    let listed = mine::my_registrations(&c.desk(), c.me(), &p.query(), Timestamp::now(), c.op_id())
+        .await
+        .map_err(c.fail())?;
     let l = listed.map_err(|e: MineFilterError| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             e.code(),
             e.to_string(),
             e.message_en(),
-            &c.op.0,
+            c.op_id(),
         )
     })?;
     Ok(Json(json!({
@@ -115,15 +109,9 @@ fn mine_row(e: &MyEntry, c: &Caseworker) -> MineRow {
 pub async fn mine_page(c: Caseworker, Query(p): Query<MineParams>) -> Answer {
     let path = "/registrations/mine";
     let m = &c.m;
-    let listed = mine::my_registrations(
-        &c.state.app.desk(),
-        &c.who.person,
-        &p.query(),
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await
-    .map_err(c.fail(path))?;
+    let listed = mine::my_registrations(&c.desk(), c.me(), &p.query(), Timestamp::now(), c.op_id())
+        .await
+        .map_err(c.fail(path))?;
     let chosen = p.state.as_deref().unwrap_or("");
     let states = Standing::ALL
         .into_iter()
@@ -187,7 +175,7 @@ pub async fn mine_page(c: Caseworker, Query(p): Query<MineParams>) -> Answer {
 }
 
 fn bad_field(code: &str, zh: &str, en: &str, c: &ApiCall) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en, &c.op.0)
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en, c.op_id())
 }
 
 /// The deputy's term from the body: the unit, the deputy's account and the ROC dates,
@@ -227,7 +215,7 @@ fn not_found(c: &ApiCall) -> ApiError {
         "acting.not_found",
         "找不到此單位或人員",
         "no such unit or person",
-        &c.op.0,
+        c.op_id(),
     )
 }
 
@@ -247,7 +235,7 @@ pub async fn deputy_api(
     match c
         .state
         .app
-        .register_deputy(&c.who.person, &req, &o)
+        .register_deputy(c.me(), &req, &o)
         .await
         .map_err(c.fail())?
     {
@@ -271,7 +259,7 @@ pub async fn deputy_api(
                 r.code(),
                 r.to_string(),
                 r.message_en(),
-                &c.op.0,
+                c.op_id(),
             ))
         }
     }

@@ -27,10 +27,10 @@ use crate::upload::{UploadError, read_upload};
 
 pub async fn inbox(c: Caseworker) -> Answer {
     let fail = c.fail("/registrations");
-    let inbox = reg::inbox(&c.state.app.desk(), &c.who.person, Timestamp::now())
+    let inbox = reg::inbox(&c.desk(), c.me(), Timestamp::now())
         .await
         .map_err(&fail)?;
-    let names = Names::load(&c.state, &c.who.person).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
     let m = &c.m;
     let summaries = |list: &[reg::RegistrationSummary]| {
         list.iter().map(|s| summary_row(s, &names, m)).collect()
@@ -41,7 +41,7 @@ pub async fn inbox(c: Caseworker) -> Answer {
         user: c.bar(),
         path: "/registrations".into(),
         today: today_in(m),
-        can_register: may_register(&c.who.person),
+        can_register: may_register(c.me()),
         can_request: c.who.person.has_role(Role::ExternalRequester),
         to_approve: summaries(&inbox.to_approve),
         to_execute: summaries(&inbox.to_execute),
@@ -116,9 +116,9 @@ async fn register_page(
         "/registrations/new"
     };
     let fail = c.fail(path);
-    let me = &c.who.person;
+    let me = c.me();
     let names = Names::load(&c.state, me).await.map_err(&fail)?;
-    let choices = reg::register_choices(&c.state.app.desk(), me, taipei_date(Timestamp::now()))
+    let choices = reg::register_choices(&c.desk(), me, taipei_date(Timestamp::now()))
         .await
         .map_err(&fail)?;
     let m = &c.m;
@@ -208,8 +208,9 @@ async fn form_or_refusal(c: Caseworker, batch: bool) -> Answer {
     } else {
         "/registrations/new"
     };
-    if !may_register(&c.who.person) {
-        if let Some(e) = upload_refused(&c.state, &c.who, "registration.not_allowed", &c.op.0).await
+    if !may_register(c.me()) {
+        if let Some(e) =
+            upload_refused(&c.state, &c.who, "registration.not_allowed", c.op_id()).await
         {
             return Err(e.into_response());
         }
@@ -230,7 +231,7 @@ pub async fn batch_form(c: Caseworker) -> Answer {
 /// A refused registration: the refusal page for one who may not file Form 2 (§5), else the
 /// form again with the refusal (and a batch's errors by line).
 async fn refused(c: &Caseworker, posted: &RegisterForm, batch: bool, d: &Denied) -> Answer {
-    if !may_register(&c.who.person) {
+    if !may_register(c.me()) {
         let path = if batch {
             "/registrations/batch"
         } else {
@@ -260,11 +261,11 @@ pub async fn register_submit(p: PageCall, CsrfForm(who, posted): CsrfForm<Regist
         .await;
     };
     let decided = reg::register(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         &posted.request(parties),
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await
     .map_err(c.fail("/registrations/new"))?;
@@ -329,11 +330,11 @@ pub async fn batch_upload(c: Caseworker, mut multipart: Multipart) -> Answer {
         .await;
     };
     let decided = reg::register_batch(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         &posted.batch(parties, text),
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await
     .map_err(c.fail(path))?;

@@ -50,6 +50,10 @@ impl<'a> Shown<'a> {
 }
 
 /// A registration number from the path; one that cannot be one names nothing.
+#[allow(
+    clippy::result_large_err,
+    reason = "the Err is the rendered not-found page, handed straight back as the handler's answer"
+)]
 pub(super) fn path_no(
     c: &Caseworker,
     raw: &str,
@@ -77,15 +81,15 @@ pub(super) async fn show(c: &Caseworker, no: RegistrationNo, shown: Shown<'_>) -
     let fail = c.fail(&path);
     let desk = c.state.app.desk();
     let now = Timestamp::now();
-    let view = match reg::registration_view(&desk, &c.who.person, no, now, &c.op.0)
+    let view = match reg::registration_view(&desk, c.me(), no, now, c.op_id())
         .await
         .map_err(&fail)?
     {
         Ok(v) => v,
         Err(d) => return Err(c.refused(&path, &d)),
     };
-    let names = Names::load(&c.state, &c.who.person).await.map_err(&fail)?;
-    let can_decide = reg::approver_of(&desk, &c.who.person, no)
+    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let can_decide = reg::approver_of(&desk, c.me(), no)
         .await
         .map_err(&fail)?
         .is_ok();
@@ -320,15 +324,9 @@ pub async fn reveal(
 ) -> Answer {
     let c = p.by(who);
     let no = path_no(&c, &no)?;
-    let revealed = reg::reveal_national_id(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await
-    .map_err(c.fail("/registrations"))?;
+    let revealed = reg::reveal_national_id(&c.desk(), c.me(), no, Timestamp::now(), c.op_id())
+        .await
+        .map_err(c.fail("/registrations"))?;
     let shown = match &revealed {
         Ok((id, linked)) => Shown {
             revealed: Some((
@@ -352,15 +350,7 @@ async fn decide(c: Caseworker, no: String, form: DecideForm, approve: bool) -> A
     } else {
         reg::Decision::Reject(&form.comment)
     };
-    let decided = reg::decide(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        decision,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let decided = reg::decide(&c.desk(), c.me(), no, decision, Timestamp::now(), c.op_id()).await;
     after(
         &c,
         no,
@@ -393,13 +383,6 @@ pub async fn cancel(
 ) -> Answer {
     let c = p.by(who);
     let no = path_no(&c, &no)?;
-    let decided = reg::cancel(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let decided = reg::cancel(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     after(&c, no, decided, "cancelled").await
 }

@@ -185,22 +185,22 @@ async fn open_result(
     let decided = if let Some(reason) = &print {
         execution::print_result_with_reason(
             &desk,
-            &c.who.person,
+            c.me(),
             no,
             &item,
             reason.as_deref(),
             now,
-            &c.op.0,
+            c.op_id(),
         )
         .await
     } else {
-        execution::view_result(&desk, &c.who.person, no, &item, now, &c.op.0).await
+        execution::view_result(&desk, c.me(), no, &item, now, c.op_id()).await
     };
     let v = match decided.map_err(&fail)? {
         Ok(v) => v,
         Err(d) => return Err(c.refused(&path, &d)),
     };
-    let names = Names::load(&c.state, &c.who.person).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
     let mut page = result_page(&c, &v, &names);
     if print.is_some() {
         // Seal the trail up to and including this print, and print the checkpoint.
@@ -238,13 +238,13 @@ pub async fn confirm_prints(
         return show(&c, no, Shown::refusal(&Denied::NotFound)).await;
     };
     let decided = execution::confirm_print_destroyed(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         no,
         &item,
         print_no,
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await;
     after(&c, no, decided, "prints").await

@@ -43,7 +43,7 @@ pub(super) fn summary(method: &str, path: &str) -> Option<&'static str> {
 }
 
 pub async fn requests(c: ApiCall) -> Result<Response, ApiError> {
-    let rows = request::requests_of(&c.state.app.desk(), &c.who.person)
+    let rows = request::requests_of(&c.desk(), c.me())
         .await
         .map_err(c.fail())?;
     Ok(
@@ -56,14 +56,7 @@ pub async fn file_request(
     c: ApiCall,
     Json(input): Json<FileRequestInput>,
 ) -> Result<Response, ApiError> {
-    let d = request::file_request(
-        &c.state.app.desk(),
-        &c.who.person,
-        &input,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d = request::file_request(&c.desk(), c.me(), &input, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |no| json!({ "no": no.to_string() }))
 }
 
@@ -103,14 +96,7 @@ fn request_view_json(v: &RequestView) -> Value {
 
 pub async fn request_view(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = request_no(&c, &no)?;
-    let d = request::request_view(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d = request::request_view(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |v| request_view_json(&v))
 }
 
@@ -131,29 +117,15 @@ pub async fn consent(
             ));
         }
     };
-    let d = request::consent_request(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        consent,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d =
+        request::consent_request(&c.desk(), c.me(), no, consent, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |s| json!({ "stage": s.code() }))
 }
 
 /// `POST /api/v1/requests/{no}/sign` (§5 ¶3).
 pub async fn sign(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = request_no(&c, &no)?;
-    let d = request::sign_request(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let d = request::sign_request(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |s| json!({ "stage": s.code() }))
 }
 
@@ -165,13 +137,13 @@ pub async fn close_subject(
 ) -> Result<Response, ApiError> {
     let no = request_no(&c, &no)?;
     let d = request::close_subject(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         no,
         position,
         &body.reason,
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await;
     answer(&c, d, |s| json!({ "stage": s.code() }))
@@ -185,19 +157,19 @@ pub async fn review(
     let no = request_no(&c, &no)?;
     let desk = c.state.app.desk();
     let now = Timestamp::now();
-    let me = &c.who.person;
+    let me = c.me();
     match body.decision.as_str() {
         "accept" => {
             let querier = body.querier.unwrap_or(me.id);
-            let d =
-                request::accept_request(&desk, me, no, querier, &body.opinion, now, &c.op.0).await;
+            let d = request::accept_request(&desk, me, no, querier, &body.opinion, now, c.op_id())
+                .await;
             answer(&c, d, |rs| {
                 json!({ "state": "accepted",
                         "registrations": rs.iter().map(|r| r.no.to_string()).collect::<Vec<_>>() })
             })
         }
         "reject" => {
-            let d = request::reject_request(&desk, me, no, &body.opinion, now, &c.op.0).await;
+            let d = request::reject_request(&desk, me, no, &body.opinion, now, c.op_id()).await;
             answer(&c, d, |()| json!({ "state": "rejected" }))
         }
         _ => Err(c.malformed(
@@ -226,12 +198,12 @@ pub async fn deliver(
         }
     };
     let d = request::record_delivery(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         no,
         &delivery,
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await;
     answer(&c, d, |()| json!({ "delivery": body.delivery }))

@@ -21,10 +21,10 @@ use crate::templates::today_in;
 
 pub async fn requests(c: Caseworker) -> Answer {
     let fail = c.fail("/requests");
-    let rows = request::requests_of(&c.state.app.desk(), &c.who.person)
+    let rows = request::requests_of(&c.desk(), c.me())
         .await
         .map_err(&fail)?;
-    let names = Names::load(&c.state, &c.who.person).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
     let page = RequestListPage {
         user: c.bar(),
         path: "/requests".into(),
@@ -40,7 +40,7 @@ async fn request_new_page(
     c: &Caseworker,
     posted: Option<&FileRequestForm>,
 ) -> Result<RequestNewPage, Response> {
-    let names = Names::load(&c.state, &c.who.person)
+    let names = Names::load(&c.state, c.me())
         .await
         .map_err(c.fail("/requests/new"))?;
     let m = &c.m;
@@ -56,7 +56,7 @@ async fn request_new_page(
         csrf: c.csrf_token(),
         error: None,
         line_errors: Vec::new(),
-        unit_name: names.unit(&c.who.person.unit),
+        unit_name: names.unit(&c.me().unit),
         applicant_title: posted
             .map(|p| p.applicant_title.clone())
             .unwrap_or_else(|| c.who.person.title.clone()),
@@ -94,7 +94,7 @@ pub async fn request_form(c: Caseworker) -> Answer {
     // §5 ¶3: Form 3 is for district offices and subordinate agencies; another role's visit
     // is refused on the trail.
     if !c.who.person.has_role(Role::ExternalRequester) {
-        crate::session::role_refused(&c.state, &c.who, "request.not_external", &c.op.0).await;
+        crate::session::role_refused(&c.state, &c.who, "request.not_external", c.op_id()).await;
         return Err(c.forbidden("/requests/new"));
     }
     let page = request_new_page(&c, None).await?;
@@ -109,11 +109,11 @@ pub async fn request_submit(
 ) -> Answer {
     let c = p.by(who);
     let decided = request::file_request(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         &posted.request(),
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await
     .map_err(c.fail("/requests/new"))?;

@@ -27,6 +27,10 @@ use crate::pages::render;
 use crate::templates::today_in;
 
 /// A request number from the path; one that cannot be one names nothing.
+#[allow(
+    clippy::result_large_err,
+    reason = "the Err is the rendered not-found page, handed straight back as the handler's answer"
+)]
 fn path_no(c: &Caseworker, raw: &str) -> Result<RequestNo, Response> {
     RequestNo::parse(raw).map_err(|_| c.not_found("/requests"))
 }
@@ -96,20 +100,14 @@ async fn show(
 ) -> Answer {
     let path = format!("/requests/{no}");
     let fail = c.fail(&path);
-    let view = match request::request_view(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await
-    .map_err(&fail)?
+    let view = match request::request_view(&c.desk(), c.me(), no, Timestamp::now(), c.op_id())
+        .await
+        .map_err(&fail)?
     {
         Ok(v) => v,
         Err(d) => return Err(c.refused(&path, &d)),
     };
-    let names = Names::load(&c.state, &c.who.person).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
     let mut page = page(c, &names, &view);
     page.path = path;
     page.notice = notice;
@@ -119,7 +117,7 @@ async fn show(
 }
 
 fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
-    let (m, me) = (&c.m, &c.who.person);
+    let (m, me) = (&c.m, c.me());
     let r = &view.request;
     let reviewer_here = me.has_role(Role::ResponsibleUnitReviewer) && me.unit == r.responsible_unit;
     let in_progress = view.stage == Stage::InProgress;
@@ -214,13 +212,13 @@ pub async fn request_accept(
         return show(&c, no, None, Some(&d)).await;
     };
     let decided = request::accept_request(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         no,
         querier,
         &form.opinion,
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await;
     after(&c, no, decided, Some("accepted")).await
@@ -234,12 +232,12 @@ pub async fn request_reject(
     let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::reject_request(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         no,
         &form.opinion,
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await;
     after(&c, no, decided, Some("refused")).await
@@ -255,12 +253,12 @@ pub async fn request_deliver(
     let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::record_delivery(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         no,
         &form.delivery(),
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await;
     after(&c, no, decided, Some("delivered")).await
@@ -279,15 +277,8 @@ pub async fn request_consent(
     } else {
         request::Consent::Give
     };
-    let decided = request::consent_request(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        consent,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let decided =
+        request::consent_request(&c.desk(), c.me(), no, consent, Timestamp::now(), c.op_id()).await;
     after(&c, no, decided, None).await
 }
 
@@ -299,14 +290,7 @@ pub async fn request_sign(
 ) -> Answer {
     let c = p.by(who);
     let no = path_no(&c, &no)?;
-    let decided = request::sign_request(
-        &c.state.app.desk(),
-        &c.who.person,
-        no,
-        Timestamp::now(),
-        &c.op.0,
-    )
-    .await;
+    let decided = request::sign_request(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     after(&c, no, decided, None).await
 }
 
@@ -319,13 +303,13 @@ pub async fn request_close_subject(
     let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::close_subject(
-        &c.state.app.desk(),
-        &c.who.person,
+        &c.desk(),
+        c.me(),
         no,
         position,
         &form.reason,
         Timestamp::now(),
-        &c.op.0,
+        c.op_id(),
     )
     .await;
     after(&c, no, decided, None).await
