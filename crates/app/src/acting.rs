@@ -126,3 +126,16 @@ pub async fn register_deputy(
     tx.commit().await?;
     Ok(Ok(term))
 }
+
+impl crate::App {
+    /// §5 ¶1: [`register_deputy`] in this application's store, for the web layer (which
+    /// reaches storage only through use cases).
+    pub async fn register_deputy(
+        &self,
+        actor: &Person,
+        req: &RegisterDeputyRequest,
+        op: &Op,
+    ) -> Result<Result<DeputyTerm, DeputyRefusal>, AppError> {
+        register_deputy(&self.inner.store, actor, req, op).await
+    }
+}

@@ -39,9 +39,14 @@ use crate::AppError;
 use crate::custody::{self, CustodyError};
 
 use crate::keys::KeyRing;
+mod reads;
+
+/// A refusal notice in the applicant's inbox ([`Inbox::refusals`]).
+pub use querywarden_storage::NoticeRow;
 pub use querywarden_storage::{ExecutionMode, ExecutionOutcome, QueryRequestRow, RequestState};
 /// Storage rows the desk's answers carry (for the web layer, which does not use storage).
 pub use querywarden_storage::{ExecutionRow, ResultRow};
+pub use reads::{Directory, RegisterChoices, directory, pending_approver, register_choices};
 
 // ---------------------------------------------------------------------------------------
 // Settings and injected sources
@@ -1140,16 +1145,6 @@ pub async fn approver_of<G: GrantSource>(
             signer,
         })
         .map_err(Denied::from))
-}
-
-/// §5 ¶1: who gives `r` its first approval now (see `reg::first_approver`), for pages that
-/// name the person a registration waits for.
-pub async fn pending_approver(
-    store: &Store,
-    r: &Registration,
-    now: Timestamp,
-) -> Result<Option<Signer>, AppError> {
-    Ok(reg::first_approver(r, &roster_on(store, now).await?))
 }
 
 /// What an approver decides on a registration (§5).

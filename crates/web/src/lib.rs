@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod auth;
+mod casework;
 pub mod citizen_report;
 pub mod common_api;
 pub mod documents;
@@ -15,17 +16,15 @@ pub mod error;
 pub mod home;
 pub mod i18n;
 pub mod input;
-pub mod mine;
 pub mod oversight;
 pub mod pages;
 pub mod permission_api;
 pub mod permission_pages;
 pub mod permission_templates;
 mod refusals;
-pub mod registration_api;
-pub mod registration_pages;
-pub mod registration_templates;
+pub mod registrations;
 pub mod rejection;
+pub mod requests;
 pub use auth::session;
 pub mod templates;
 pub mod tls;
@@ -203,8 +202,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(common_api::routes())
         .merge(permission_pages::routes())
-        .merge(registration_pages::routes())
-        .merge(mine::routes())
+        .merge(registrations::routes())
+        .merge(requests::routes())
         .merge(oversight::routes())
         .merge(enrolment::routes())
         .merge(citizen_report::routes())

@@ -142,11 +142,12 @@ pub fn openapi_document() -> Value {
                 crate::permission_api::openapi_operation(method, p)
             }
             p @ ("/api/v1/registrations/mine" | "/api/v1/units/{unit}/deputy") => {
-                crate::mine::openapi_operation(method, p)
+                crate::registrations::openapi_operation(method, p)
                     .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
             }
             p if p.starts_with("/api/v1/registrations") || p.starts_with("/api/v1/requests") => {
-                crate::registration_api::openapi_operation(method, p)
+                crate::registrations::openapi_operation(method, p)
+                    .or_else(|| crate::requests::openapi_operation(method, p))
                     .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
             }
             p if p.starts_with("/api/v1/enrolment/") => {

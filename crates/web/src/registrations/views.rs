@@ -1,45 +1,13 @@
-//! View models of the registration pages (Forms 2 and 3) for the askama templates in
-//! `templates/registrations/`. They hold display strings only: national IDs arrive masked
-//! (or whole, on the audited reveal), dates in the ROC calendar.
+//! View models of the registration pages (Form 2) for the askama templates in
+//! `templates/registrations/`: the inbox, the form, the registration, the view-only result
+//! and "my registrations". They hold display strings only: national IDs arrive masked (or
+//! whole, on the audited reveal), dates in the ROC calendar.
 
 use askama::Template;
-use querywarden_domain::roc_date::taipei_date;
 
+use crate::casework::{Choice, RequestRow, SummaryRow};
 use crate::i18n::Messages;
 use crate::templates::{FormError, UserBar};
-
-/// Today in Asia/Taipei: the ROC form in Chinese, ISO with the ROC year in English.
-pub fn today_in(m: &Messages) -> String {
-    let d = taipei_date(jiff::Timestamp::now());
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
-}
-
-/// A choice in a select or a checkbox list.
-pub struct Choice {
-    pub value: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-/// One line of an inbox: no personal data.
-pub struct SummaryRow {
-    pub no: String,
-    pub date: String,
-    pub state_code: String,
-    pub state: String,
-    pub items: String,
-    pub basis: String,
-    pub applicant: String,
-    pub needer: String,
-    pub querier: String,
-    pub findings: String,
-    pub valid_until: String,
-    pub remaining: String,
-}
 
 pub struct ExpiringRow {
     pub no: String,
@@ -59,18 +27,6 @@ pub struct AlertRow {
     pub rules: String,
     pub at: String,
     pub subject_id_masked: String,
-}
-
-/// One Form 3 request in a list.
-pub struct RequestRow {
-    pub no: String,
-    pub date: String,
-    pub unit: String,
-    pub applicant: String,
-    pub state_code: String,
-    pub state: String,
-    pub subjects: usize,
-    pub delivery: String,
 }
 
 #[derive(Template)]
@@ -103,31 +59,6 @@ pub struct RefusalRow {
     pub href: String,
     pub no: String,
     pub at: String,
-}
-
-/// What the registration form echoes back after a refusal (never the national ID).
-#[derive(Default, Clone, serde::Deserialize)]
-pub struct RegisterValues {
-    #[serde(default)]
-    pub csrf: String,
-    #[serde(default)]
-    pub subject_name: String,
-    #[serde(default)]
-    pub subject_id: String,
-    #[serde(default)]
-    pub linked_id: String,
-    #[serde(default)]
-    pub items: Vec<String>,
-    #[serde(default)]
-    pub legal_basis: String,
-    #[serde(default)]
-    pub relevance: String,
-    #[serde(default)]
-    pub case_no: String,
-    #[serde(default)]
-    pub needer: String,
-    #[serde(default)]
-    pub querier: String,
 }
 
 #[derive(Template)]
@@ -218,7 +149,6 @@ pub struct RegistrationPage {
     pub can_execute: bool,
     pub can_cancel: bool,
     pub can_confirm_prints: bool,
-    pub connected: bool,
     pub portal: Option<PortalForm>,
 }
 
@@ -259,114 +189,36 @@ pub struct ResultPage {
     pub checkpoint: Option<String>,
 }
 
-pub struct SubjectLine {
-    pub position: usize,
-    pub name: String,
-    pub id_masked: String,
-    /// §5 ¶3: the reason it was closed without a query (empty while open or run).
-    pub closed: String,
-}
-
-#[derive(Template)]
-#[template(path = "registrations/requests.html")]
-pub struct RequestListPage {
-    pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub can_request: bool,
-    pub rows: Vec<RequestRow>,
-}
-
-/// The Form 3 form's values echoed back after a refusal (never the subjects' IDs).
-#[derive(Default, Clone, serde::Deserialize)]
-pub struct RequestValues {
-    #[serde(default)]
-    pub csrf: String,
-    #[serde(default)]
-    pub applicant_title: String,
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub fax: String,
-    #[serde(default)]
-    pub responsible_unit: String,
-    #[serde(default)]
-    pub legal_basis: String,
-    #[serde(default)]
-    pub relevance: String,
-    #[serde(default)]
-    pub items: Vec<String>,
-    #[serde(default)]
-    pub declared_subject_count: String,
-    /// One subject per line: `name,national ID[,linked ID]`.
-    #[serde(default)]
-    pub subjects: String,
-}
-
-#[derive(Template)]
-#[template(path = "registrations/request_new.html")]
-pub struct RequestNewPage {
-    pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
-    pub error: Option<FormError>,
-    pub line_errors: Vec<String>,
-    pub unit_name: String,
-    pub applicant_title: String,
-    pub phone: String,
-    pub fax: String,
-    pub relevance: String,
-    pub declared: String,
-    /// The subject list as typed, kept when the form is refused (sent back over the same
-    /// `no-store` page; never logged or put in a URL).
-    pub subjects: String,
-    pub units: Vec<Choice>,
-    pub bases: Vec<Choice>,
-    pub items: Vec<Choice>,
-}
-
-#[derive(Template)]
-#[template(path = "registrations/request_view.html")]
-pub struct RequestPage {
-    pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
-    pub notice: Option<String>,
-    pub error: Option<FormError>,
+/// One line of "my registrations": the form, its number, date, state and items — never a
+/// subject's name or ID.
+pub struct MineRow {
+    pub form: String,
+    pub href: String,
     pub no: String,
     pub date: String,
-    pub state_code: String,
+    pub state_code: &'static str,
     pub state: String,
-    pub requesting_unit: String,
-    pub applicant: String,
-    pub applicant_title: String,
-    pub phone: String,
-    pub fax: String,
-    pub responsible_unit: String,
-    pub basis: String,
-    pub relevance: String,
+    pub reason: String,
     pub items: String,
-    pub subject_count: usize,
-    pub subjects: Vec<SubjectLine>,
-    pub opinion: String,
-    pub reviewer: String,
-    pub querier: String,
-    pub delivery: String,
-    pub registrations: Vec<SummaryRow>,
-    /// (registration no, item, destroyed)
-    pub results: Vec<(String, String, bool)>,
-    pub can_review: bool,
-    pub can_deliver: bool,
-    pub can_view_results: bool,
-    /// §5 ¶3: (which sign-off, who, when).
-    pub sign_offs: Vec<(String, String, String)>,
-    pub can_consent: bool,
-    pub can_sign: bool,
-    pub can_close: bool,
-    pub queriers: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "registrations/mine.html")]
+pub struct MinePage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub error: Option<FormError>,
+    pub rows: Vec<MineRow>,
+    pub states: Vec<(&'static str, String, bool)>,
+    pub from: String,
+    pub until: String,
+    pub total: usize,
+    pub page: usize,
+    pub pages: usize,
+    /// The previous and next page numbers (GET forms carrying the same filters).
+    pub prev: Option<usize>,
+    pub next: Option<usize>,
+    pub state: String,
 }

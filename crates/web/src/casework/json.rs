@@ -1,0 +1,188 @@
+//! The JSON side of a registration or request call: who is calling, numbers parsed from the
+//! path, and one shape for an answer — the use case's result as JSON, or its refusal (already
+//! audited) with its stable code, both languages and the status the page would give.
+
+use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use querywarden_app::AppError;
+use querywarden_app::auth::SignedIn;
+use querywarden_app::grants::StoreGrants;
+use querywarden_app::registration::Desk;
+use querywarden_app::registration::{Denied, QueryRequestRow, RegistrationSummary};
+use querywarden_domain::catalogue::ServiceItemCode;
+use querywarden_domain::org::Person;
+use querywarden_domain::org::PersonId;
+use querywarden_domain::registration::{RegistrationNo, RequestNo};
+use serde_json::{Value, json};
+
+use super::denied_status;
+use crate::error::ApiError;
+use crate::session::ApiSession;
+use crate::{AppState, OperationId};
+
+/// The signed-in caller of a registration or request API route, with the operation id
+/// (extracted in that order, like the separate extractors it replaces).
+pub(crate) struct ApiCall {
+    pub state: AppState,
+    pub op: OperationId,
+    pub who: SignedIn,
+}
+
+impl FromRequestParts<AppState> for ApiCall {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Ok(op) = OperationId::from_request_parts(parts, state).await;
+        let ApiSession(who) = ApiSession::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: state.clone(),
+            op,
+            who,
+        })
+    }
+}
+
+impl ApiCall {
+    /// The registration desk, as every use case of this area takes it.
+    pub fn desk(&self) -> Desk<'_, StoreGrants> {
+        self.state.app.desk()
+    }
+
+    /// The signed-in person.
+    pub fn me(&self) -> &Person {
+        &self.who.person
+    }
+
+    /// The operation id, for the audit record.
+    pub fn op_id(&self) -> &str {
+        &self.op.0
+    }
+
+    /// A technical failure: logged with the operation id, answered with a generic message.
+    pub fn fail(&self) -> impl Fn(AppError) -> ApiError + use<> {
+        let op = self.op.0.clone();
+        move |e| ApiError::internal(&e, &op)
+    }
+
+    /// A refusal with its code, both sentences and the page's status.
+    pub fn refused(&self, d: &Denied) -> ApiError {
+        let (zh, en) = crate::refusals::denied_both(d);
+        ApiError::new(denied_status(d), d.code(), zh, en, &self.op.0)
+    }
+
+    /// A body field outside its closed set (`decision`, `delivery`).
+    pub fn malformed(&self, zh: &str, en: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "request.malformed",
+            zh,
+            en,
+            &self.op.0,
+        )
+    }
+
+    fn bad_no(&self) -> ApiError {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "registration.not_found",
+            "找不到此登記或申請",
+            "no such registration or request",
+            &self.op.0,
+        )
+    }
+
+    /// A service item code from the path; a code that cannot be one names nothing (404).
+    pub fn item(&self, raw: &str) -> Result<ServiceItemCode, ApiError> {
+        ServiceItemCode::parse(raw).map_err(|_| self.bad_no())
+    }
+}
+
+/// A registration number from the path; one that cannot be one names nothing (404).
+pub(crate) fn registration_no(call: &ApiCall, raw: &str) -> Result<RegistrationNo, ApiError> {
+    RegistrationNo::parse(raw).map_err(|_| call.bad_no())
+}
+
+/// A Form 3 request number from the path; one that cannot be one names nothing (404).
+pub(crate) fn request_no(call: &ApiCall, raw: &str) -> Result<RequestNo, ApiError> {
+    RequestNo::parse(raw).map_err(|_| call.bad_no())
+}
+
+/// The use case's answer as JSON (`ok` shapes it), or its refusal; a batch's refusal lists
+/// its lines with their codes.
+pub(crate) fn answer<T>(
+    call: &ApiCall,
+    decided: Result<Result<T, Denied>, AppError>,
+    ok: impl FnOnce(T) -> Value,
+) -> Result<Response, ApiError> {
+    match decided.map_err(call.fail())? {
+        Ok(v) => Ok(Json(ok(v)).into_response()),
+        Err(d) => {
+            let mut e = call.refused(&d);
+            if let Denied::Batch(lines) = &d {
+                e.body.message = format!(
+                    "{}（{}）",
+                    e.body.message,
+                    lines
+                        .iter()
+                        .map(|l| format!("第 {} 行：{}", l.line, l.error.code()))
+                        .collect::<Vec<_>>()
+                        .join("；")
+                );
+            }
+            Err(e)
+        }
+    }
+}
+
+pub(crate) fn summary_json(s: &RegistrationSummary) -> Value {
+    json!({
+        "no": s.no.to_string(),
+        "date": s.date.civil().to_string(),
+        "state": s.state,
+        "items": s.items.iter().map(ServiceItemCode::as_str).collect::<Vec<_>>(),
+        "legal_basis": s.legal_basis.as_str(),
+        "applicant": s.parties.applicant.get(),
+        "needer": s.parties.needer.get(),
+        "querier": s.parties.querier.get(),
+        "findings": s.findings,
+        "valid_until": s.valid_until.map(|t| t.to_string()),
+        "remaining_items": s.remaining_items.iter().map(ServiceItemCode::as_str).collect::<Vec<_>>(),
+    })
+}
+
+pub(crate) fn request_json(r: &QueryRequestRow) -> Value {
+    json!({
+        "no": r.no.to_string(),
+        "date": r.date.civil().to_string(),
+        "requesting_unit": r.requesting_unit.as_str(),
+        "applicant": r.applicant.get(),
+        "responsible_unit": r.responsible_unit.as_str(),
+        "legal_basis": r.legal_basis.as_str(),
+        "items": r.items.iter().map(ServiceItemCode::as_str).collect::<Vec<_>>(),
+        "subject_count": r.subject_count,
+        "state": r.state.code(),
+        "opinion": r.opinion,
+        "assigned_querier": r.assigned_querier.map(PersonId::get),
+        "delivery": r.delivery,
+        "document_no": r.document_no,
+    })
+}
+
+/// The OpenAPI operation of a registration or request route with its `summary`: the
+/// statuses every such route may answer.
+pub(crate) fn api_operation(summary: &str) -> Value {
+    json!({
+        "summary": summary,
+        "responses": {
+            "200": { "description": "ok" },
+            "401": { "description": "not signed in" },
+            "403": { "description": "not allowed or CSRF token missing" },
+            "404": { "description": "no such registration or request" },
+            "409": { "description": "refused by the execution policy or the state" },
+            "422": { "description": "invalid input, with the rule's code" },
+        }
+    })
+}

@@ -1,0 +1,286 @@
+//! The page side of a registration or request action: who is asking (with their language
+//! and operation id), the CSRF check, and one shape for a refusal — the use case has already
+//! audited it; the page says what to do next, with the status the refusal deserves and the
+//! code in an attribute for machines.
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use querywarden_app::AppError;
+use querywarden_app::auth::SignedIn;
+use querywarden_app::grants::StoreGrants;
+use querywarden_app::registration::Desk;
+use querywarden_app::registration::{Denied, LineError};
+use querywarden_domain::org::Person;
+use querywarden_domain::org::PersonId;
+use serde::Deserialize;
+
+use crate::error::PageError;
+use crate::i18n::Messages;
+use crate::pages::{lock_after_ms, render};
+use crate::session::{PageSession, csrf_refused};
+use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::{AppState, Lang, OperationId};
+
+/// A page handler's answer: the page, or a refusal or failure already rendered.
+pub(crate) type Answer = Result<Response, Response>;
+
+/// The signed-in person at a registration or request page, with the request's language and
+/// operation id (extracted in that order, like the separate extractors it replaces).
+pub(crate) struct Caseworker {
+    pub state: AppState,
+    pub m: Messages,
+    pub op: OperationId,
+    pub who: SignedIn,
+}
+
+impl FromRequestParts<AppState> for Caseworker {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let Ok(Lang(m)) = Lang::from_request_parts(parts, state).await;
+        let Ok(op) = OperationId::from_request_parts(parts, state).await;
+        let PageSession(who) = PageSession::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: state.clone(),
+            m,
+            op,
+            who,
+        })
+    }
+}
+
+/// A posted page's language, operation id and state, before the form is read: the form's
+/// extractor (`crate::input::CsrfForm`) checks the session and its CSRF token, and
+/// [`PageCall::by`] then names the signed-in person.
+pub(crate) struct PageCall {
+    state: AppState,
+    m: Messages,
+    op: OperationId,
+}
+
+impl FromRequestParts<AppState> for PageCall {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(Lang(m)) = Lang::from_request_parts(parts, state).await;
+        let Ok(op) = OperationId::from_request_parts(parts, state).await;
+        Ok(Self {
+            state: state.clone(),
+            m,
+            op,
+        })
+    }
+}
+
+impl PageCall {
+    pub fn by(self, who: SignedIn) -> Caseworker {
+        Caseworker {
+            state: self.state,
+            m: self.m,
+            op: self.op,
+            who,
+        }
+    }
+}
+
+impl Caseworker {
+    /// The registration desk, as every use case of this area takes it.
+    pub fn desk(&self) -> Desk<'_, StoreGrants> {
+        self.state.app.desk()
+    }
+
+    /// The signed-in person.
+    pub fn me(&self) -> &Person {
+        &self.who.person
+    }
+
+    /// The operation id, for the audit record.
+    pub fn op_id(&self) -> &str {
+        &self.op.0
+    }
+
+    pub fn bar(&self) -> Option<UserBar> {
+        Some(UserBar::of(&self.who, lock_after_ms(&self.state)))
+    }
+
+    pub fn csrf_token(&self) -> String {
+        self.who.session.csrf_token.clone()
+    }
+
+    /// A technical failure: logged with the operation id, shown as the internal-error page.
+    pub fn fail(&self, path: &str) -> impl Fn(AppError) -> Response + use<> {
+        let (m, op, path) = (self.m.clone(), self.op.0.clone(), path.to_string());
+        move |e| PageError::internal(&e, &op, m.clone(), &path).into_response()
+    }
+
+    /// §3: a form whose CSRF token does not match the session's is refused (and audited);
+    /// for the multipart upload, which the shared form extractor does not read.
+    pub async fn check_csrf(&self, token: &str) -> Result<(), Response> {
+        if self.who.csrf_ok(token) {
+            Ok(())
+        } else {
+            Err(csrf_refused(&self.state, &self.who, &self.op.0)
+                .await
+                .into_response())
+        }
+    }
+
+    fn error_page(
+        &self,
+        status: StatusCode,
+        path: &str,
+        message: String,
+        code: Option<&str>,
+    ) -> Response {
+        let mut page = ErrorPage::new(self.m.clone(), path, message, self.op.0.clone());
+        if let Some(code) = code {
+            page = page.with_code(code);
+        }
+        (status, render(&page, &self.op)).into_response()
+    }
+
+    pub fn forbidden(&self, path: &str) -> Response {
+        self.error_page(StatusCode::FORBIDDEN, path, self.m.get("forbidden"), None)
+    }
+
+    pub fn not_found(&self, path: &str) -> Response {
+        self.error_page(
+            StatusCode::NOT_FOUND,
+            path,
+            self.m.get("error-not-found"),
+            None,
+        )
+    }
+
+    /// A refusal with nothing to show again: the error page with the refusal's status.
+    pub fn refused(&self, path: &str, d: &Denied) -> Response {
+        let e = form_error(d, &self.m);
+        self.error_page(denied_status(d), path, e.message, Some(&e.code))
+    }
+
+    pub fn notice(&self, q: &NoticeQuery) -> Option<String> {
+        let key = match q.notice.as_deref()? {
+            "registered" => "reg-notice-registered",
+            "batch" => "reg-notice-batch",
+            "approved" => "reg-notice-approved",
+            "rejected" => "reg-notice-rejected",
+            "cancelled" => "reg-notice-cancelled",
+            "executed" => "reg-notice-executed",
+            "execution_failed" => "reg-notice-execution-failed",
+            "outcome_unknown" => "reg-notice-outcome-unknown",
+            "stated" => "reg-notice-stated",
+            "prints" => "reg-notice-prints",
+            "filed" => "req-notice-filed",
+            "accepted" => "req-notice-accepted",
+            "refused" => "req-notice-rejected",
+            "delivered" => "req-notice-delivered",
+            _ => return None,
+        };
+        Some(self.m.get(key))
+    }
+}
+
+/// `?notice=…` after a redirect: which action just succeeded.
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+/// A refusal on a page: the sentence in the page's language saying what to do next; the code
+/// stays in an attribute for machines (and in the log and the audit record).
+pub(crate) fn form_error(d: &Denied, m: &Messages) -> FormError {
+    FormError {
+        code: d.code().to_string(),
+        message: crate::refusals::denied(d, m),
+    }
+}
+
+/// A batch's (or a typed subject list's) errors, one sentence per line without the codes
+/// (they stay in the attribute, the log and the audit record), and the form's summary:
+/// `line_key` and `rows_key` name the catalogue's sentences.
+pub(crate) fn line_errors(
+    d: &Denied,
+    m: &Messages,
+    line_key: &str,
+    rows_key: &str,
+) -> (Vec<String>, FormError) {
+    let Denied::Batch(lines) = d else {
+        return (Vec::new(), form_error(d, m));
+    };
+    let text = |l: &LineError| {
+        m.with(
+            line_key,
+            &[
+                ("line", l.line.to_string()),
+                ("error", crate::refusals::registration_error(&l.error, m)),
+            ],
+        )
+    };
+    let summary = FormError {
+        code: d.code().into(),
+        message: m.with(rows_key, &[("count", lines.len().to_string())]),
+    };
+    (lines.iter().map(text).collect(), summary)
+}
+
+/// The HTTP status of a refusal; the page and the JSON API answer alike.
+pub(crate) fn denied_status(d: &Denied) -> StatusCode {
+    match d {
+        Denied::NotFound => StatusCode::NOT_FOUND,
+        Denied::ResultDestroyed => StatusCode::GONE,
+        Denied::SubjectDestroyed => StatusCode::GONE,
+        Denied::ResultsApiOff => StatusCode::FORBIDDEN,
+        Denied::PrintLimit { .. } => StatusCode::CONFLICT,
+        Denied::Policy(_) => StatusCode::CONFLICT,
+        Denied::NothingAwaiting(_) => StatusCode::CONFLICT,
+        Denied::Registration(e) => match e.code() {
+            "registration.not_allowed"
+            | "approval.not_supervisor"
+            | "approval.separation_of_duties"
+            | "approval.second_approver"
+            | "request.not_external"
+            | "registration.applicant_role"
+            | "registration.external_use_form3" => StatusCode::FORBIDDEN,
+            "registration.wrong_state"
+            | "request.subjects_open"
+            | "request.signatures_missing"
+            | "request.already_signed"
+            | "request.subject_not_open" => StatusCode::CONFLICT,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        },
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// A person picked in a select: empty means `default` (the person filing), a number names
+/// the person, anything else is no person at all.
+pub(crate) fn person_field(raw: &str, default: PersonId) -> Option<PersonId> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Some(default);
+    }
+    raw.parse::<i64>().ok().map(PersonId::new)
+}
+
+/// A free-text field that may be left empty.
+pub(crate) fn opt(raw: &str) -> Option<String> {
+    Some(raw.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// Names the input structs whose `csrf` field carries the session's CSRF token, for the
+/// shared form extractor.
+macro_rules! carries_csrf {
+    ($($form:ty),+ $(,)?) => {
+        $(impl crate::input::CarriesCsrf for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+pub(crate) use carries_csrf;

@@ -1,0 +1,45 @@
+//! The query-registration area (§4–§6, Form 2), zh-TW first: register a lookup (one
+//! subject, or a batch CSV), the registration with approve / reject / reveal / cancel /
+//! execute, the view-only result with its watermark and the numbered print for the case
+//! file, the per-role inbox, "my registrations" and the acting supervisor's registration;
+//! pages and the JSON API under `/api/v1/registrations/…`. Handlers are thin: they parse
+//! the input (`input`) and call one use case of `querywarden_app::registration`,
+//! `execution` or `mine`; what both this area and Form 3 show lives in `crate::casework`.
+//!
+//! Security-sensitive: every POST checks the session's CSRF token; who may do what is
+//! decided by the app layer (`approver_of`, the execution policy, `may_view`). Personal data
+//! travels only in POST bodies: URLs carry registration numbers and item codes only.
+//! National IDs are shown masked unless revealed (audited) and never echoed back into a
+//! form. Result pages keep the middleware's `Cache-Control: no-store` and offer no download
+//! or export; nothing here logs personal data.
+
+mod api;
+mod execution;
+mod input;
+mod mine;
+mod pages;
+mod record;
+mod results;
+mod routes;
+mod views;
+
+use serde_json::{Value, json};
+
+pub use routes::routes;
+
+/// The OpenAPI operation of one of this area's API routes (listed in `API_ROUTES`).
+pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
+    if let Some(summary) = mine::summary(method, path) {
+        return Some(json!({
+            "summary": summary,
+            "responses": {
+                "200": { "description": "ok" },
+                "401": { "description": "not signed in" },
+                "403": { "description": "not allowed or CSRF token missing" },
+                "404": { "description": "no such unit or person" },
+                "422": { "description": "invalid input, with the rule's code" },
+            }
+        }));
+    }
+    api::summary(method, path).map(crate::casework::api_operation)
+}

@@ -1,0 +1,316 @@
+//! One Form 3 request as a page (§5 ¶3): where it stands, its subjects (masked), sign-offs,
+//! registrations and delivered results, and what the viewer may do — the responsible unit's
+//! review, the office supervisor's consent, the signatures, closing a subject without a
+//! query, and recording how results went back (inside the system or by official document,
+//! never by e-mail or fax). Every action answers with a redirect, or the page again with
+//! the refusal the use case audited.
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use querywarden_app::registration::{Decided, Denied};
+use querywarden_app::request::{self, RequestView};
+use querywarden_domain::org::Role;
+use querywarden_domain::registration::form3::Stage;
+use querywarden_domain::registration::{RegistrationError, RequestNo};
+use querywarden_domain::roc_date::format_taipei_datetime;
+
+use super::input::{CloseForm, ConsentForm, DeliverForm, ReviewForm};
+use super::views::{RequestPage, SubjectLine};
+use crate::casework::{
+    Answer, Caseworker, Choice, Names, NoticeQuery, PageCall, date, delivery_label, denied_status,
+    form_error, person_field, summary_row,
+};
+use crate::input::{CsrfForm, TokenOnly};
+use crate::pages::render;
+use crate::templates::today_in;
+
+/// A request number from the path; one that cannot be one names nothing.
+#[allow(
+    clippy::result_large_err,
+    reason = "the Err is the rendered not-found page, handed straight back as the handler's answer"
+)]
+fn path_no(c: &Caseworker, raw: &str) -> Result<RequestNo, Response> {
+    RequestNo::parse(raw).map_err(|_| c.not_found("/requests"))
+}
+
+/// After an action on request `no`: the page (with `notice`, if any), or the page again
+/// with the refusal.
+async fn after<T>(
+    c: &Caseworker,
+    no: RequestNo,
+    decided: Decided<T>,
+    notice: Option<&str>,
+) -> Answer {
+    match decided.map_err(c.fail("/requests"))? {
+        Ok(_) => Ok(Redirect::to(&match notice {
+            Some(n) => format!("/requests/{no}?notice={n}"),
+            None => format!("/requests/{no}"),
+        })
+        .into_response()),
+        Err(d) => show(c, no, None, Some(&d)).await,
+    }
+}
+
+/// The subjects (masked), each with the reason it was closed without a query, if it was.
+fn subject_lines(view: &RequestView) -> Vec<SubjectLine> {
+    view.subjects
+        .iter()
+        .enumerate()
+        .map(|(i, (name, id))| SubjectLine {
+            position: i + 1,
+            name: name.clone(),
+            id_masked: id.clone(),
+            closed: view
+                .closed
+                .iter()
+                .find(|c| usize::try_from(c.position).ok() == Some(i + 1))
+                .map(|c| c.reason.clone())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// §5 ¶3: (which sign-off, who — 代理 marked —, when).
+fn sign_offs(c: &Caseworker, names: &Names, view: &RequestView) -> Vec<(String, String, String)> {
+    view.sign_offs
+        .iter()
+        .map(|s| {
+            let who = names.person(s.person);
+            (
+                c.m.get(&format!("req-signoff-{}", s.which.code())),
+                if s.acting {
+                    format!("{who}（{}）", c.m.get("reg-acting"))
+                } else {
+                    who
+                },
+                format_taipei_datetime(s.at),
+            )
+        })
+        .collect()
+}
+
+/// Renders request `no` for the caseworker, with a notice or a refusal.
+async fn show(
+    c: &Caseworker,
+    no: RequestNo,
+    notice: Option<String>,
+    outcome: Option<&Denied>,
+) -> Answer {
+    let path = format!("/requests/{no}");
+    let fail = c.fail(&path);
+    let view = match request::request_view(&c.desk(), c.me(), no, Timestamp::now(), c.op_id())
+        .await
+        .map_err(&fail)?
+    {
+        Ok(v) => v,
+        Err(d) => return Err(c.refused(&path, &d)),
+    };
+    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let mut page = page(c, &names, &view);
+    page.path = path;
+    page.notice = notice;
+    page.error = outcome.map(|d| form_error(d, &c.m));
+    let status = outcome.map_or(StatusCode::OK, denied_status);
+    Ok((status, render(&page, &c.op)).into_response())
+}
+
+fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
+    let (m, me) = (&c.m, c.me());
+    let r = &view.request;
+    let reviewer_here = me.has_role(Role::ResponsibleUnitReviewer) && me.unit == r.responsible_unit;
+    let in_progress = view.stage == Stage::InProgress;
+    let assigned = r.assigned_querier == Some(me.id);
+    RequestPage {
+        user: c.bar(),
+        path: String::new(),
+        today: today_in(m),
+        csrf: c.csrf_token(),
+        notice: None,
+        error: None,
+        no: r.no.to_string(),
+        date: date(r.date, m),
+        // §5 ¶3: the stage, with the office supervisor's consent and the closed state.
+        state_code: view.stage.code().to_string(),
+        state: m.get(&format!("req-state-{}", view.stage.code())),
+        requesting_unit: names.unit(&r.requesting_unit),
+        applicant: names.person(r.applicant),
+        applicant_title: r.applicant_title.clone(),
+        phone: r.phone.clone(),
+        fax: r.fax.clone().unwrap_or_default(),
+        responsible_unit: names.unit(&r.responsible_unit),
+        basis: names.basis(&r.legal_basis),
+        relevance: r.relevance.clone(),
+        items: r
+            .items
+            .iter()
+            .map(|i| names.item(i, m))
+            .collect::<Vec<_>>()
+            .join("、"),
+        subject_count: r.subject_count,
+        subjects: subject_lines(view),
+        sign_offs: sign_offs(c, names, view),
+        can_consent: view.may_consent,
+        can_sign: view.may_sign,
+        can_close: (reviewer_here || assigned) && in_progress,
+        opinion: r.opinion.clone().unwrap_or_default(),
+        reviewer: r.reviewed_by.map(|p| names.person(p)).unwrap_or_default(),
+        querier: r
+            .assigned_querier
+            .map(|p| names.person(p))
+            .unwrap_or_default(),
+        delivery: delivery_label(r, m),
+        registrations: view
+            .registrations
+            .iter()
+            .map(|s| summary_row(s, names, m))
+            .collect(),
+        results: view
+            .results
+            .iter()
+            .map(|(no, item, destroyed)| (no.to_string(), item.as_str().to_string(), *destroyed))
+            .collect(),
+        can_review: reviewer_here && view.stage == Stage::AwaitingReview,
+        can_deliver: (reviewer_here || assigned) && in_progress,
+        // The requester sees results once they are delivered inside the system.
+        can_view_results: (r.applicant == me.id && r.delivery.as_deref() == Some("in_system"))
+            || assigned,
+        queriers: names
+            .persons
+            .values()
+            .filter(|p| p.unit == r.responsible_unit && p.has_role(Role::Querier))
+            .map(|p| Choice {
+                value: p.id.get().to_string(),
+                label: names.person(p.id),
+                selected: p.id == me.id,
+            })
+            .collect(),
+        m: m.clone(),
+    }
+}
+
+pub async fn request_page(
+    c: Caseworker,
+    Path(no): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> Answer {
+    let no = path_no(&c, &no)?;
+    let notice = c.notice(&q);
+    show(&c, no, notice, None).await
+}
+
+pub async fn request_accept(
+    p: PageCall,
+    Path(no): Path<String>,
+    CsrfForm(who, form): CsrfForm<ReviewForm>,
+) -> Answer {
+    let c = p.by(who);
+    let no = path_no(&c, &no)?;
+    let Some(querier) = person_field(&form.querier, c.who.person.id) else {
+        let d = Denied::Registration(RegistrationError::QuerierNotQuerier);
+        return show(&c, no, None, Some(&d)).await;
+    };
+    let decided = request::accept_request(
+        &c.desk(),
+        c.me(),
+        no,
+        querier,
+        &form.opinion,
+        Timestamp::now(),
+        c.op_id(),
+    )
+    .await;
+    after(&c, no, decided, Some("accepted")).await
+}
+
+pub async fn request_reject(
+    p: PageCall,
+    Path(no): Path<String>,
+    CsrfForm(who, form): CsrfForm<ReviewForm>,
+) -> Answer {
+    let c = p.by(who);
+    let no = path_no(&c, &no)?;
+    let decided = request::reject_request(
+        &c.desk(),
+        c.me(),
+        no,
+        &form.opinion,
+        Timestamp::now(),
+        c.op_id(),
+    )
+    .await;
+    after(&c, no, decided, Some("refused")).await
+}
+
+/// Records how results went back: inside the system (view-only) or by official document
+/// (公文文號) — never by e-mail or fax.
+pub async fn request_deliver(
+    p: PageCall,
+    Path(no): Path<String>,
+    CsrfForm(who, form): CsrfForm<DeliverForm>,
+) -> Answer {
+    let c = p.by(who);
+    let no = path_no(&c, &no)?;
+    let decided = request::record_delivery(
+        &c.desk(),
+        c.me(),
+        no,
+        &form.delivery(),
+        Timestamp::now(),
+        c.op_id(),
+    )
+    .await;
+    after(&c, no, decided, Some("delivered")).await
+}
+
+/// The requesting office's supervisor consents (or refuses with a reason).
+pub async fn request_consent(
+    p: PageCall,
+    Path(no): Path<String>,
+    CsrfForm(who, form): CsrfForm<ConsentForm>,
+) -> Answer {
+    let c = p.by(who);
+    let no = path_no(&c, &no)?;
+    let consent = if form.decision == "refuse" {
+        request::Consent::Refuse(&form.reason)
+    } else {
+        request::Consent::Give
+    };
+    let decided =
+        request::consent_request(&c.desk(), c.me(), no, consent, Timestamp::now(), c.op_id()).await;
+    after(&c, no, decided, None).await
+}
+
+/// The assigned querier or the using unit's supervisor signs the request.
+pub async fn request_sign(
+    p: PageCall,
+    Path(no): Path<String>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
+) -> Answer {
+    let c = p.by(who);
+    let no = path_no(&c, &no)?;
+    let decided = request::sign_request(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
+    after(&c, no, decided, None).await
+}
+
+/// One subject closed without a query, with a reason.
+pub async fn request_close_subject(
+    p: PageCall,
+    Path((no, position)): Path<(String, i64)>,
+    CsrfForm(who, form): CsrfForm<CloseForm>,
+) -> Answer {
+    let c = p.by(who);
+    let no = path_no(&c, &no)?;
+    let decided = request::close_subject(
+        &c.desk(),
+        c.me(),
+        no,
+        position,
+        &form.reason,
+        Timestamp::now(),
+        c.op_id(),
+    )
+    .await;
+    after(&c, no, decided, None).await
+}
