@@ -188,9 +188,13 @@ pub async fn analyse(
     // and names a person. One subject is one entry whichever keys its digests were made
     // under: an execution's digests (its own and those under the usage records' keys) all
     // point to the same entry.
-    let mut subject_index: HashMap<SubjectRef, usize> = HashMap::new();
-    let mut subjects: Vec<SubjectRef> = Vec::new();
-    let mut index_of = |all: Vec<SubjectRef>| -> usize {
+    // Sized once for every execution and every platform record that matched none, so that
+    // the largest tables of the analysis are never copied while growing.
+    let unmatched = rec.matched_usage.iter().filter(|m| m.is_none()).count();
+    let mut subject_index: HashMap<SubjectRef, usize> =
+        HashMap::with_capacity(executions.len() + unmatched);
+    let mut subjects: Vec<SubjectRef> = Vec::with_capacity(executions.len() + unmatched);
+    let mut index_of = |all: &[SubjectRef]| -> usize {
         let i = all
             .iter()
             .find_map(|s| subject_index.get(s).copied())
@@ -202,13 +206,17 @@ pub async fn analyse(
                 subjects.len() - 1
             });
         for s in all {
-            subject_index.insert(s, i);
+            subject_index.insert(*s, i);
         }
         i
     };
-    let mut queries = Vec::new();
+    let mut queries = Vec::with_capacity(timings.len() + unmatched);
     for e in &executions {
-        let subject = index_of(e.subjects().copied().collect());
+        let subject = if e.other_keys.is_empty() {
+            index_of(std::slice::from_ref(&e.subject))
+        } else {
+            index_of(&e.subjects().copied().collect::<Vec<_>>())
+        };
         if !in_period(e.at) {
             continue;
         }
@@ -228,7 +236,7 @@ pub async fn analyse(
             queries.push(QueryFact {
                 person: p,
                 item: symbols.item_code(u.item).to_string(),
-                subject: index_of(vec![u.subject]),
+                subject: index_of(std::slice::from_ref(&u.subject)),
                 at: u.at,
                 object: FindingObject::Usage(i),
             });
@@ -250,6 +258,8 @@ pub async fn analyse(
         }
         m
     };
+    // Subjects are known by their index from here on.
+    drop(subject_index);
     let approvals: Vec<ApprovalTiming> = store
         .approval_facts(from, to)
         .await?
