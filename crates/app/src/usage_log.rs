@@ -259,39 +259,20 @@ mod tests {
                 national_id(i % 20_000)
             ));
         }
-        let first = import(
-            &store,
-            &keys,
-            &ColumnMapping::default(),
-            None,
-            &csv,
-            t0,
-            "r1",
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            (first.rows, first.added, first.already_present),
-            (100_000, 100_000, 0)
-        );
+        let run = |text: String, request: &'static str| {
+            let (store, keys) = (&store, &keys);
+            async move {
+                let mapping = ColumnMapping::default();
+                let r = import(store, keys, &mapping, None, &text, t0, request)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                (r.rows, r.added, r.already_present)
+            }
+        };
+        assert_eq!(run(csv.clone(), "r1").await, (100_000, 100_000, 0));
         assert_eq!(store.usage_record_count().await.unwrap(), u64::from(N));
-        let again = import(
-            &store,
-            &keys,
-            &ColumnMapping::default(),
-            None,
-            &csv,
-            t0,
-            "r2",
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            (again.rows, again.added, again.already_present),
-            (100_000, 0, 100_000)
-        );
+        assert_eq!(run(csv.clone(), "r2").await, (100_000, 0, 100_000));
         assert_eq!(store.usage_record_count().await.unwrap(), u64::from(N));
         // Half the file again with ten new rows: only the ten are added.
         let mut part: String = csv.lines().take(50_001).collect::<Vec<_>>().join("\n");
@@ -302,22 +283,7 @@ mod tests {
             ));
         }
         part.push('\n');
-        let third = import(
-            &store,
-            &keys,
-            &ColumnMapping::default(),
-            None,
-            &part,
-            t0,
-            "r3",
-        )
-        .await
-        .unwrap()
-        .unwrap();
-        assert_eq!(
-            (third.rows, third.added, third.already_present),
-            (50_010, 10, 50_000)
-        );
+        assert_eq!(run(part, "r3").await, (50_010, 10, 50_000));
         assert_eq!(store.usage_record_count().await.unwrap(), u64::from(N) + 10);
         // One audit record per import.
         assert_eq!(store.audit_extent().await.unwrap().0, 3);
