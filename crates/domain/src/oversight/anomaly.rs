@@ -205,7 +205,7 @@ fn subjects(input: &AnomalyInput<'_>, t: &AnomalyThresholds, out: &mut Vec<Findi
         .iter()
         .map(|q| (q.subject, q.person, taipei_date(q.at), q.at))
         .collect();
-    rows.sort_unstable_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    rows.sort_unstable_by_key(|a| (a.0, a.1, a.2));
     let limit = usize::try_from(t.repeat_subject_count.max(2)).unwrap_or(usize::MAX);
     let mut repeated = Vec::new();
     for by_subject in rows.chunk_by(|a, b| a.0 == b.0) {
