@@ -10,6 +10,8 @@
 //!
 //! The plants: 1 usage record in 1,000 names a subject nobody registered (a query outside
 //! the system) and its execution is missing, so the run must find exactly those.
+//!
+//! `QW_BENCH_DB=<file>` keeps the filled database for later runs (the same `QW_BENCH_N`).
 
 #![allow(
     clippy::unwrap_used,
@@ -51,7 +53,16 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("querywarden.sqlite");
+    // `QW_BENCH_DB=<file>` keeps the filled database (and its keys beside it) for the next
+    // run, which then measures `analyse` alone: filling a million rows of each takes minutes.
+    let kept = std::env::var_os("QW_BENCH_DB").map(std::path::PathBuf::from);
+    let db = kept
+        .clone()
+        .unwrap_or_else(|| dir.path().join("querywarden.sqlite"));
+    let keys_dir = kept
+        .as_ref()
+        .map_or_else(|| dir.path().join("keys"), |p| p.with_extension("keys"));
+    let fresh = !db.exists();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -64,7 +75,10 @@ fn main() {
         .timestamp();
     let (store, keys) = rt.block_on(async {
         let store = Store::open(&db).await.unwrap();
-        let keys = KeyRing::open_or_create(&dir.path().join("keys"), t0).unwrap();
+        let keys = KeyRing::open_or_create(&keys_dir, t0).unwrap();
+        if !fresh {
+            return (store, keys);
+        }
         demo::initialise(&store, t0, "bench").await.unwrap();
         demo::seed_demo(&store, t0, "bench").await.unwrap();
         demo_grants::grant_demo_queriers(&store, &keys, &PermissionPolicy::default(), t0, "bench")
@@ -107,7 +121,7 @@ fn main() {
     };
     let key_id = keys.current_hmac_key_id().to_string();
     let items = ["C0101", "B0101", "N0101", "C0201", "B0201"];
-    {
+    if fresh {
         let mut c = rusqlite::Connection::open(&db).unwrap();
         c.execute_batch("PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF;")
             .unwrap();
@@ -204,11 +218,13 @@ fn main() {
         tx.commit().unwrap();
         c.execute_batch("ANALYZE;").unwrap();
     }
-    eprintln!(
-        "filled {n} usage records and {} executions in {:.1?}",
-        n - n / 1000,
-        filled.elapsed()
-    );
+    if fresh {
+        eprintln!(
+            "filled {n} usage records and {} executions in {:.1?}",
+            n - n / 1000,
+            filled.elapsed()
+        );
+    }
 
     let from = date(2026, 1, 1)
         .at(0, 0, 0, 0)

@@ -229,6 +229,66 @@ mod tests {
         assert!(rows.iter().all(|r| r.subject_masked == "A12****789"));
     }
 
+    /// A valid national ID `A2nnnnnnnC` for `n`.
+    fn national_id(n: u32) -> String {
+        (0..10)
+            .map(|c| format!("A2{n:07}{c}"))
+            .find(|s| NationalId::parse(s).is_ok())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hundred_thousand_rows_import_in_batches_once_and_only_once() {
+        // §7: a quarter's export of the platform's usage log, generated; imported in bounded
+        // batches inside one transaction, and a second import of the same file adds nothing.
+        const N: u32 = 100_000;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_temporary().await.unwrap();
+        let keys = keys(dir.path());
+        let items = ["C0101", "B0101", "N0101", "B0201"];
+        let t0 = Timestamp::from_second(1_767_225_600).unwrap();
+        let mut csv = String::from(
+            "record_id,at,agency_code,operator_account,item,subject_id,request_id,outcome\n",
+        );
+        for i in 0..N {
+            let at = t0 + jiff::SignedDuration::from_secs(i64::from(i) * 7);
+            csv.push_str(&format!(
+                "PLAT-{i:08},{at},KSSA0001,querier{},{},{},,ok\n",
+                i % 50,
+                items[(i % 4) as usize],
+                national_id(i % 20_000)
+            ));
+        }
+        let run = |text: String, request: &'static str| {
+            let (store, keys) = (&store, &keys);
+            async move {
+                let mapping = ColumnMapping::default();
+                let r = import(store, keys, &mapping, None, &text, t0, request)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                (r.rows, r.added, r.already_present)
+            }
+        };
+        assert_eq!(run(csv.clone(), "r1").await, (100_000, 100_000, 0));
+        assert_eq!(store.usage_record_count().await.unwrap(), u64::from(N));
+        assert_eq!(run(csv.clone(), "r2").await, (100_000, 0, 100_000));
+        assert_eq!(store.usage_record_count().await.unwrap(), u64::from(N));
+        // Half the file again with ten new rows: only the ten are added.
+        let mut part: String = csv.lines().take(50_001).collect::<Vec<_>>().join("\n");
+        for i in N..N + 10 {
+            part.push_str(&format!(
+                "\nPLAT-{i:08},{t0},KSSA0001,querier1,C0101,{},,ok",
+                national_id(i)
+            ));
+        }
+        part.push('\n');
+        assert_eq!(run(part, "r3").await, (50_010, 10, 50_000));
+        assert_eq!(store.usage_record_count().await.unwrap(), u64::from(N) + 10);
+        // One audit record per import.
+        assert_eq!(store.audit_extent().await.unwrap().0, 3);
+    }
+
     #[tokio::test]
     async fn one_bad_row_imports_nothing_and_names_its_line() {
         let dir = tempfile::tempdir().unwrap();

@@ -829,3 +829,144 @@ async fn grants_suspended_with_a_case_are_in_force_again_once_its_report_is_acce
         .unwrap();
     assert_eq!(in_force(w.store.clone(), lin.id).await, before);
 }
+
+#[tokio::test]
+async fn grants_unused_for_six_months_are_flagged_and_grants_used_since_are_not() {
+    // §7 anomaly rule "grants unused for six months", through its summary query (the last
+    // platform record per operator account and item) and the executions recorded here. The
+    // period is 2026-Q3; the grants are in force from 2026-01-02, so the cut-off is six months
+    // before 2026-09-30.
+    let mut w = World::new().await;
+    let lin = w.p("lin.meiling").id;
+    let li = w.p("li.guowei").id;
+    // Used after the cut-off, seen only on the platform (the Form 1 e-government account).
+    w.platform(
+        "demo-lin.meiling",
+        &nid(301),
+        "C0101",
+        at(date(2026, 5, 11), 10, 0),
+    );
+    // Used, but before the cut-off: still unused for six months.
+    w.platform(
+        "demo-lin.meiling",
+        &nid(302),
+        "B0101",
+        at(date(2026, 2, 2), 10, 0),
+    );
+    // Used after the period: not a use within it.
+    w.platform(
+        "demo-lin.meiling",
+        &nid(303),
+        "P0301",
+        at(date(2026, 10, 5), 10, 0),
+    );
+    // Used after the cut-off under the sign-in account.
+    w.platform("li.guowei", &nid(304), "B0201", at(date(2026, 6, 1), 10, 0));
+    w.import_usage(at(date(2026, 10, 6), 9, 0)).await;
+    // Used after the cut-off, recorded here (registered, approved, run on the portal).
+    w.query("li.guowei", &nid(305), "N0101", at(date(2026, 4, 6), 10, 0))
+        .await;
+
+    let from = at(date(2026, 7, 1), 0, 0);
+    let to = at(date(2026, 10, 1), 0, 0);
+    let analysis = querywarden_app::oversight::reconciliation::analyse(
+        &w.store,
+        &w.keys,
+        &OversightSettings::default(),
+        from,
+        to,
+    )
+    .await
+    .unwrap();
+    let mut flagged: Vec<(PersonId, String)> = analysis
+        .findings
+        .iter()
+        .filter(|f| f.rule == FindingRule::UnusedGrant.code())
+        .map(|f| (f.person.unwrap(), f.detail.clone()))
+        .collect();
+    flagged.sort();
+    let used = [
+        (lin, "C0101".to_string()),
+        (li, "B0201".to_string()),
+        (li, "N0101".to_string()),
+    ];
+    let mut expected: Vec<(PersonId, String)> = w
+        .store
+        .all_grants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| (g.person, g.item.as_str().to_string()))
+        .filter(|k| !used.contains(k))
+        .collect();
+    expected.sort();
+    assert!(expected.contains(&(lin, "B0101".into())));
+    assert!(expected.contains(&(lin, "P0301".into())));
+    assert!(expected.len() >= 10, "{expected:?}");
+    assert_eq!(flagged, expected);
+    // Each finding names the grant it is about.
+    assert!(
+        analysis
+            .findings
+            .iter()
+            .filter(|f| f.rule == FindingRule::UnusedGrant.code())
+            .all(|f| f.object.starts_with("grant:"))
+    );
+}
+
+#[tokio::test]
+async fn the_recertification_round_counts_the_platforms_records_by_operator_account() {
+    // §2 recertification with §7: a grant's use counts the platform's records of the person's
+    // own account in the quarter, and its last use is the latest record ever imported.
+    let mut w = World::new().await;
+    w.platform(
+        "lin.meiling",
+        &nid(401),
+        "B0101",
+        at(date(2026, 2, 2), 10, 0),
+    );
+    w.platform(
+        "lin.meiling",
+        &nid(402),
+        "B0101",
+        at(date(2026, 2, 20), 10, 0),
+    );
+    // Before the quarter: not counted, but not the last use either.
+    w.platform(
+        "lin.meiling",
+        &nid(403),
+        "B0101",
+        at(date(2025, 10, 1), 10, 0),
+    );
+    // Another account's records are not hers.
+    w.platform("li.guowei", &nid(404), "C0101", at(date(2026, 2, 3), 10, 0));
+    w.import_usage(at(date(2026, 3, 2), 9, 0)).await;
+    let t = at(date(2026, 3, 3), 9, 0);
+    let policy = PermissionPolicy::default();
+    let chen = w.p("chen.jianhong").id;
+    let desk = querywarden_app::permission::supervisor_desk(&w.store, &policy, chen, &op(t))
+        .await
+        .unwrap();
+    let (_, lines) = querywarden_app::permission::recertification::open_recertification(
+        &w.store,
+        &policy,
+        &desk,
+        &op(t),
+    )
+    .await
+    .unwrap();
+    let lin = w.p("lin.meiling").id;
+    let line = |item: &str| {
+        lines
+            .iter()
+            .find(|l| l.person == lin && l.item.as_str() == item)
+            .unwrap()
+    };
+    assert_eq!(line("B0101").uses_last_quarter, 2);
+    assert_eq!(
+        line("B0101").last_used,
+        Some(RocDate::from_civil(date(2026, 2, 20)).unwrap())
+    );
+    assert_eq!(line("C0101").uses_last_quarter, 0);
+    assert_eq!(line("C0101").last_used, None);
+}

@@ -98,6 +98,38 @@ impl AuditFilter {
     }
 }
 
+impl AuditFilter {
+    /// The statement of [`Store::audit_search`].
+    pub(crate) fn search_query(&self) -> sqlx::QueryBuilder<'static, sqlx::Sqlite> {
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {RECORD_COLUMNS} FROM audit_records WHERE 1 = 1"
+        ));
+        self.push_conditions(&mut qb);
+        if let Some(v) = self.before_seq {
+            // Past every sequence number there is: the whole trail is before it.
+            qb.push(" AND seq < ")
+                .push_bind(i64::try_from(v).unwrap_or(i64::MAX));
+        }
+        if let Some(v) = self.after_seq {
+            qb.push(" AND seq > ")
+                .push_bind(i64::try_from(v).unwrap_or(i64::MAX));
+        }
+        // Paging back takes the nearest records above the cursor, oldest first, then turns
+        // them round so that every page reads newest first.
+        let order = if self.after_seq.is_some() {
+            "ASC"
+        } else {
+            "DESC"
+        };
+        qb.push(format!(" ORDER BY seq {order} LIMIT "))
+            .push_bind(i64::from(self.limit.clamp(1, 1000)));
+        qb
+    }
+}
+
+/// Records per multi-row INSERT of [`WriteTx::append_audit_batch`] (14 values each).
+const AUDIT_INSERT_BATCH: usize = 200;
+
 fn to_hash(bytes: &[u8]) -> Result<Hash, StorageError> {
     querywarden_ledger::hash_from_slice(bytes).map_err(|e| StorageError::Decode(e.to_string()))
 }
@@ -145,6 +177,66 @@ impl WriteTx {
         })
     }
 
+    /// Appends `events` in order in this transaction, as [`WriteTx::append_audit`] would one
+    /// by one (the same sequence numbers and chain), reading the chain head once and writing
+    /// multi-row statements of bounded size: a bulk use case (a staff import) records every
+    /// change it makes without a round trip per record.
+    pub async fn append_audit_batch(
+        &mut self,
+        events: &[AuditEvent],
+    ) -> Result<Vec<AuditReceipt>, StorageError> {
+        let last: Option<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, chain_hash FROM audit_records ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(|e| self.noted(classify(e)))?;
+        let (mut seq, mut prev) = match last {
+            Some((seq, hash)) => (seq as u64 + 1, to_hash(&hash)?),
+            None => (1, GENESIS),
+        };
+        let mut receipts = Vec::with_capacity(events.len());
+        for batch in events.chunks(AUDIT_INSERT_BATCH) {
+            let mut rows = Vec::with_capacity(batch.len());
+            for event in batch {
+                let entry = event.canonical_entry(seq);
+                let hash = chain_hash(&prev, &entry);
+                rows.push((seq, event, entry, hash));
+                receipts.push(AuditReceipt {
+                    seq,
+                    chain_hash: hash,
+                });
+                prev = hash;
+                seq += 1;
+            }
+            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO audit_records (seq, at, actor_person_id, actor_role, action, \
+                 object_type, object_id, outcome, request_id, client_addr, subject_hmac, \
+                 hmac_key_id, entry, chain_hash) ",
+            );
+            qb.push_values(&rows, |mut b, (seq, event, entry, hash)| {
+                b.push_bind(*seq as i64)
+                    .push_bind(format_instant(event.at))
+                    .push_bind(event.actor.map(|a| a.person.get()))
+                    .push_bind(event.actor.and_then(|a| a.role).map(|r| r.code()))
+                    .push_bind(event.action.code())
+                    .push_bind(&event.object_type)
+                    .push_bind(&event.object_id)
+                    .push_bind(event.outcome.code())
+                    .push_bind(&event.request_id)
+                    .push_bind(&event.client_addr)
+                    .push_bind(event.subject.as_ref().map(|s| s.hex.clone()))
+                    .push_bind(event.subject.as_ref().map(|s| s.key_id.clone()))
+                    .push_bind(entry.as_slice())
+                    .push_bind(hash.as_slice());
+            });
+            qb.build()
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| self.noted(classify(e)))?;
+        }
+        Ok(receipts)
+    }
+
     pub async fn insert_checkpoint(&mut self, row: &CheckpointRow) -> Result<(), StorageError> {
         let peaks: Vec<u8> = row.peaks.iter().flatten().copied().collect();
         sqlx::query(
@@ -180,16 +272,25 @@ impl WriteTx {
     }
 
     pub async fn latest_checkpoint(&mut self) -> Result<Option<CheckpointRow>, StorageError> {
-        let row = sqlx::query(CHECKPOINT_SELECT_LATEST)
-            .fetch_optional(&mut *self.tx)
+        latest_checkpoint(&mut *self.tx)
             .await
-            .map_err(|e| self.noted(classify(e)))?;
-        row.map(|r| checkpoint_from_row(&r)).transpose()
+            .map_err(|e| self.noted(e))
     }
 }
 
-const CHECKPOINT_SELECT_LATEST: &str = "SELECT number, size, root, peaks, note, key_name, created_at \
-     FROM audit_checkpoints ORDER BY number DESC LIMIT 1";
+/// The newest signed checkpoint (on the read pool or in a write transaction).
+async fn latest_checkpoint<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+) -> Result<Option<CheckpointRow>, StorageError> {
+    let row = sqlx::query(
+        "SELECT number, size, root, peaks, note, key_name, created_at \
+         FROM audit_checkpoints ORDER BY number DESC LIMIT 1",
+    )
+    .fetch_optional(db)
+    .await
+    .map_err(classify)?;
+    row.map(|r| checkpoint_from_row(&r)).transpose()
+}
 
 fn checkpoint_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CheckpointRow, StorageError> {
     let peaks_raw: Vec<u8> = r.try_get("peaks").map_err(classify)?;
@@ -287,29 +388,12 @@ impl Store {
         &self,
         filter: &AuditFilter,
     ) -> Result<Vec<StoredAuditRecord>, StorageError> {
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-            "SELECT {RECORD_COLUMNS} FROM audit_records WHERE 1 = 1"
-        ));
-        filter.push_conditions(&mut qb);
-        if let Some(v) = filter.before_seq {
-            // Past every sequence number there is: the whole trail is before it.
-            qb.push(" AND seq < ")
-                .push_bind(i64::try_from(v).unwrap_or(i64::MAX));
-        }
-        if let Some(v) = filter.after_seq {
-            qb.push(" AND seq > ")
-                .push_bind(i64::try_from(v).unwrap_or(i64::MAX));
-        }
-        // Paging back takes the nearest records above the cursor, oldest first, then turns
-        // them round so that every page reads newest first.
-        let order = if filter.after_seq.is_some() {
-            "ASC"
-        } else {
-            "DESC"
-        };
-        qb.push(format!(" ORDER BY seq {order} LIMIT "))
-            .push_bind(i64::from(filter.limit.clamp(1, 1000)));
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(classify)?;
+        let rows = filter
+            .search_query()
+            .build()
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
         let mut records = rows
             .iter()
             .map(record_from_row)
@@ -346,11 +430,7 @@ impl Store {
     }
 
     pub async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StorageError> {
-        let row = sqlx::query(CHECKPOINT_SELECT_LATEST)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(classify)?;
-        row.map(|r| checkpoint_from_row(&r)).transpose()
+        latest_checkpoint(&self.reader).await
     }
 }
 

@@ -102,6 +102,21 @@ fn request_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CitizenRequestRow, St
     })
 }
 
+/// A request by its number (on the read pool or in a write transaction).
+async fn citizen_request_by_no<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    request_no: &str,
+) -> Result<Option<CitizenRequestRow>, StorageError> {
+    let row = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM citizen_requests WHERE request_no = ?"
+    ))
+    .bind(request_no)
+    .fetch_optional(db)
+    .await
+    .map_err(classify)?;
+    row.as_ref().map(request_from_row).transpose()
+}
+
 fn withholding_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<WithholdingRow, StorageError> {
     Ok(WithholdingRow {
         registration_id: r.try_get("registration_id").map_err(classify)?,
@@ -153,14 +168,7 @@ impl WriteTx {
         &mut self,
         request_no: &str,
     ) -> Result<Option<CitizenRequestRow>, StorageError> {
-        let row = sqlx::query(&format!(
-            "SELECT {REQUEST_COLUMNS} FROM citizen_requests WHERE request_no = ?"
-        ))
-        .bind(request_no)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(classify)?;
-        row.as_ref().map(request_from_row).transpose()
+        citizen_request_by_no(&mut *self.tx, request_no).await
     }
 
     /// §13: the one extension; refuses (no row changed) if one was already recorded.
@@ -266,14 +274,7 @@ impl Store {
         &self,
         request_no: &str,
     ) -> Result<Option<CitizenRequestRow>, StorageError> {
-        let row = sqlx::query(&format!(
-            "SELECT {REQUEST_COLUMNS} FROM citizen_requests WHERE request_no = ?"
-        ))
-        .bind(request_no)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(classify)?;
-        row.as_ref().map(request_from_row).transpose()
+        citizen_request_by_no(&self.reader, request_no).await
     }
 
     /// Every request, newest first (the contact officer's list).

@@ -6,6 +6,9 @@ use jiff::Timestamp;
 use querywarden_domain::org::PersonId;
 use querywarden_domain::registration::form3::SignOff;
 
+use sqlx::SqliteExecutor;
+
+use crate::decode::ts;
 use crate::error::{StorageError, classify};
 use crate::sqlite::{Store, WriteTx};
 
@@ -29,51 +32,91 @@ pub struct ClosedSubjectRow {
     pub reason: String,
 }
 
-fn ts(s: &str) -> Result<Timestamp, StorageError> {
-    s.parse::<Timestamp>()
-        .map_err(|e| StorageError::Decode(format!("timestamp {s}: {e}")))
+#[derive(sqlx::FromRow)]
+struct SignOffRecord {
+    role: String,
+    person_id: i64,
+    at: String,
+    acting: i64,
+    acting_for: Option<i64>,
 }
 
-type SignOffRaw = (String, i64, String, i64, Option<i64>);
+impl TryFrom<SignOffRecord> for SignOffRow {
+    type Error = StorageError;
 
-fn sign_off(
-    (which, person, at, acting, acting_for): SignOffRaw,
-) -> Result<SignOffRow, StorageError> {
-    Ok(SignOffRow {
-        which: SignOff::parse_code(&which)
-            .ok_or_else(|| StorageError::Decode(format!("sign-off {which}")))?,
-        person: PersonId::new(person),
-        at: ts(&at)?,
-        acting: acting != 0,
-        acting_for: acting_for.map(PersonId::new),
-    })
+    fn try_from(r: SignOffRecord) -> Result<Self, StorageError> {
+        Ok(SignOffRow {
+            which: SignOff::parse_code(&r.role)
+                .ok_or_else(|| StorageError::Decode(format!("sign-off {}", r.role)))?,
+            person: PersonId::new(r.person_id),
+            at: ts(&r.at)?,
+            acting: r.acting != 0,
+            acting_for: r.acting_for.map(PersonId::new),
+        })
+    }
 }
 
-const SIGN_OFFS: &str = "SELECT role, person_id, at, acting, acting_for FROM query_request_signoffs \
-     WHERE request_id = ? ORDER BY at";
-const CLOSED: &str = "SELECT position, closed_by, closed_at, closed_reason FROM query_request_subjects \
-     WHERE request_id = ? AND closed_at IS NOT NULL ORDER BY position";
+#[derive(sqlx::FromRow)]
+struct ClosedRecord {
+    position: i64,
+    closed_by: Option<i64>,
+    closed_at: Option<String>,
+    closed_reason: Option<String>,
+}
 
-type ClosedRaw = (i64, Option<i64>, Option<String>, Option<String>);
+impl TryFrom<ClosedRecord> for ClosedSubjectRow {
+    type Error = StorageError;
 
-fn closed((position, by, at, reason): ClosedRaw) -> Result<ClosedSubjectRow, StorageError> {
-    Ok(ClosedSubjectRow {
-        position,
-        by: PersonId::new(by.unwrap_or_default()),
-        at: ts(at.as_deref().unwrap_or_default())?,
-        reason: reason.unwrap_or_default(),
-    })
+    fn try_from(r: ClosedRecord) -> Result<Self, StorageError> {
+        Ok(ClosedSubjectRow {
+            position: r.position,
+            by: PersonId::new(r.closed_by.unwrap_or_default()),
+            at: ts(r.closed_at.as_deref().unwrap_or_default())?,
+            reason: r.closed_reason.unwrap_or_default(),
+        })
+    }
+}
+
+/// The sign-offs of request `id`, oldest first (on the read pool or in a write transaction).
+async fn sign_offs<'e>(
+    db: impl SqliteExecutor<'e>,
+    id: i64,
+) -> Result<Vec<SignOffRow>, StorageError> {
+    sqlx::query_as::<_, SignOffRecord>(
+        "SELECT role, person_id, at, acting, acting_for FROM query_request_signoffs \
+         WHERE request_id = ? ORDER BY at",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await
+    .map_err(classify)?
+    .into_iter()
+    .map(SignOffRow::try_from)
+    .collect()
+}
+
+/// The subjects of request `id` closed without a query.
+async fn closed_subjects<'e>(
+    db: impl SqliteExecutor<'e>,
+    id: i64,
+) -> Result<Vec<ClosedSubjectRow>, StorageError> {
+    sqlx::query_as::<_, ClosedRecord>(
+        "SELECT position, closed_by, closed_at, closed_reason FROM query_request_subjects \
+         WHERE request_id = ? AND closed_at IS NOT NULL ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await
+    .map_err(classify)?
+    .into_iter()
+    .map(ClosedSubjectRow::try_from)
+    .collect()
 }
 
 impl Store {
     /// The sign-offs of request `id`, oldest first.
     pub async fn request_sign_offs(&self, id: i64) -> Result<Vec<SignOffRow>, StorageError> {
-        let rows: Vec<SignOffRaw> = sqlx::query_as(SIGN_OFFS)
-            .bind(id)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
-        rows.into_iter().map(sign_off).collect()
+        sign_offs(&self.reader, id).await
     }
 
     /// The subjects of request `id` closed without a query.
@@ -81,24 +124,16 @@ impl Store {
         &self,
         id: i64,
     ) -> Result<Vec<ClosedSubjectRow>, StorageError> {
-        let rows: Vec<ClosedRaw> = sqlx::query_as(CLOSED)
-            .bind(id)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
-        rows.into_iter().map(closed).collect()
+        closed_subjects(&self.reader, id).await
     }
 }
 
 impl WriteTx {
     /// The sign-offs of request `id`, as the transaction sees them.
     pub async fn request_sign_offs(&mut self, id: i64) -> Result<Vec<SignOffRow>, StorageError> {
-        let rows: Vec<SignOffRaw> = sqlx::query_as(SIGN_OFFS)
-            .bind(id)
-            .fetch_all(&mut *self.tx)
+        sign_offs(&mut *self.tx, id)
             .await
-            .map_err(|e| self.noted(classify(e)))?;
-        rows.into_iter().map(sign_off).collect()
+            .map_err(|e| self.noted(e))
     }
 
     /// The subjects of request `id` closed without a query, as the transaction sees them.
@@ -106,14 +141,10 @@ impl WriteTx {
         &mut self,
         id: i64,
     ) -> Result<Vec<ClosedSubjectRow>, StorageError> {
-        let rows: Vec<ClosedRaw> = sqlx::query_as(CLOSED)
-            .bind(id)
-            .fetch_all(&mut *self.tx)
+        closed_subjects(&mut *self.tx, id)
             .await
-            .map_err(|e| self.noted(classify(e)))?;
-        rows.into_iter().map(closed).collect()
+            .map_err(|e| self.noted(e))
     }
-
     /// Records a sign-off; a second of the same kind is refused by the database
     /// (`StorageError::Constraint`).
     pub async fn insert_request_sign_off(

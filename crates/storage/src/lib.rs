@@ -13,6 +13,7 @@ mod auth;
 mod backup;
 mod calendar;
 mod citizen_report;
+mod decode;
 mod enrolment;
 mod error;
 mod form3;
@@ -20,6 +21,8 @@ mod notice;
 mod org;
 mod oversight;
 mod permission;
+#[cfg(test)]
+mod plans;
 mod registration;
 mod sqlite;
 mod unannounced_audit;
@@ -38,10 +41,10 @@ pub use form3::{ClosedSubjectRow, SignOffRow};
 pub use notice::NoticeRow;
 pub use org::NewPerson;
 pub use oversight::{
-    ApprovalRow, ExecutionFactRow, FindingRow, NewFinding, NewViolation, ReviewRow,
-    UnitActivityRow, UsageFactRow, ViolationRow,
+    ApprovalRow, ExecutionFactRow, FindingRow, NewFinding, NewViolation, OperatorUsageRow,
+    ReviewRow, UnitActivityRow, UsageFactRow, ViolationRow,
 };
-pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource, UsageSighting};
+pub use permission::{DisableReason, NewGrant, StaffChangeRow, StaffChangeSource};
 pub use registration::{
     DecisionKind, DestructionRow, ExecutionMode, ExecutionOutcome, ExecutionRow, HeldSubject,
     MaskedSubject, NewDecision, NewExecution, NewQueryRequest, NewRegistration, NewResult,

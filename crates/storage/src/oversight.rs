@@ -6,26 +6,12 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use querywarden_domain::org::PersonId;
 
+use futures_util::TryStreamExt;
+use sqlx::{FromRow, SqliteExecutor};
+
+use crate::decode::{civil as day, opt_civil as opt_day, opt_ts, ts};
 use crate::error::{StorageError, classify};
 use crate::sqlite::{Store, WriteTx};
-
-fn ts(s: &str) -> Result<Timestamp, StorageError> {
-    s.parse::<Timestamp>()
-        .map_err(|e| StorageError::Decode(format!("timestamp {s}: {e}")))
-}
-
-fn day(s: &str) -> Result<Date, StorageError> {
-    s.parse::<Date>()
-        .map_err(|e| StorageError::Decode(format!("date {s}: {e}")))
-}
-
-fn opt_day(s: Option<String>) -> Result<Option<Date>, StorageError> {
-    s.as_deref().map(day).transpose()
-}
-
-fn opt_ts(s: Option<String>) -> Result<Option<Timestamp>, StorageError> {
-    s.as_deref().map(ts).transpose()
-}
 
 /// One quarterly review as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,30 +83,44 @@ pub struct ViolationRow {
     pub escalated_on: Option<Date>,
 }
 
-/// An execution with its registration's subject digest and approval, for reconciliation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecutionFactRow {
+/// An execution as the reconciliation scan hands it over (§7): borrowed from the row being
+/// read, so that a quarter of a million rows streams into the caller's compact facts with no
+/// more than one row of text alive at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecutionFactRow<'r> {
     pub id: i64,
     pub registration: i64,
-    pub reg_no: String,
     pub querier: PersonId,
-    pub item: String,
+    pub item: &'r str,
     /// Portal mode: when the querier says they ran it; otherwise when it was sent.
     pub at: Timestamp,
-    pub subject_hmac: String,
-    pub hmac_key_id: String,
+    /// Hex, as stored.
+    pub subject_hmac: &'r str,
+    pub hmac_key_id: &'r str,
     pub approval_valid_until: Option<Timestamp>,
 }
 
-/// A platform usage record, for reconciliation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageFactRow {
-    pub platform_record_id: String,
+/// A platform usage record as the reconciliation scan hands it over, borrowed likewise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageFactRow<'r> {
+    pub platform_record_id: &'r str,
     pub at: Timestamp,
+    pub operator_account: &'r str,
+    pub item: &'r str,
+    /// Hex, as stored.
+    pub subject_hmac: &'r str,
+    pub hmac_key_id: &'r str,
+}
+
+/// The platform's records of one operator account and item (§7 usage by operator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorUsageRow {
     pub operator_account: String,
     pub item: String,
-    pub subject_hmac: String,
-    pub hmac_key_id: String,
+    /// Records in the window asked for.
+    pub count: u32,
+    /// The last record before the bound asked for, if any.
+    pub last_at: Option<Timestamp>,
 }
 
 /// A registration's submission and approval.
@@ -132,104 +132,204 @@ pub struct ApprovalRow {
     pub approved_at: Timestamp,
 }
 
-type ReviewTuple = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-);
-
-fn review_from(r: ReviewTuple) -> Result<ReviewRow, StorageError> {
-    let (id, quarter, from, to, opened, due, state, closed_at, closed_by, report) = r;
-    Ok(ReviewRow {
-        id,
-        quarter,
-        period_from: day(&from)?,
-        period_to: day(&to)?,
-        opened_at: ts(&opened)?,
-        due_on: day(&due)?,
-        state,
-        closed_at: opt_ts(closed_at)?,
-        closed_by: closed_by.map(PersonId::new),
-        report,
-    })
-}
-
-const REVIEW_COLUMNS: &str = "id, quarter, period_from, period_to, opened_at, due_on, state, \
-     closed_at, closed_by, report";
-
-const FINDING_COLUMNS: &str = "id, review_id, rule, person_id, at, object, subject_hmac, \
-     hmac_key_id, detail, conclusion, note, violation_id, concluded_by, concluded_at";
-
-fn finding_from(r: &sqlx::sqlite::SqliteRow) -> Result<FindingRow, StorageError> {
-    use sqlx::Row;
-    let g = |e: sqlx::Error| StorageError::Decode(e.to_string());
-    Ok(FindingRow {
-        id: r.try_get("id").map_err(g)?,
-        review_id: r.try_get("review_id").map_err(g)?,
-        finding: NewFinding {
-            rule: r.try_get("rule").map_err(g)?,
-            person: r
-                .try_get::<Option<i64>, _>("person_id")
-                .map_err(g)?
-                .map(PersonId::new),
-            at: opt_ts(r.try_get("at").map_err(g)?)?,
-            object: r.try_get("object").map_err(g)?,
-            subject_hmac: r.try_get("subject_hmac").map_err(g)?,
-            hmac_key_id: r.try_get("hmac_key_id").map_err(g)?,
-            detail: r.try_get("detail").map_err(g)?,
-        },
-        conclusion: r.try_get("conclusion").map_err(g)?,
-        note: r.try_get("note").map_err(g)?,
-        violation_id: r.try_get("violation_id").map_err(g)?,
-        concluded_by: r
-            .try_get::<Option<i64>, _>("concluded_by")
-            .map_err(g)?
-            .map(PersonId::new),
-        concluded_at: opt_ts(r.try_get("concluded_at").map_err(g)?)?,
-    })
-}
-
-const VIOLATION_COLUMNS: &str = "id, person_id, rule, evidence, source, source_ref, opened_by, \
+const REVIEWS: &str = "SELECT id, quarter, period_from, period_to, opened_at, due_on, state, \
+     closed_at, closed_by, report FROM oversight_reviews";
+const FINDINGS: &str = "SELECT id, review_id, rule, person_id, at, object, subject_hmac, \
+     hmac_key_id, detail, conclusion, note, violation_id, concluded_by, concluded_at \
+     FROM oversight_findings";
+const VIOLATIONS: &str = "SELECT id, person_id, rule, evidence, source, source_ref, opened_by, \
      opened_at, due_on, suspend_grants, state, report, report_at, decided_by, decided_at, \
-     return_note, reminded_on, escalated_on";
+     return_note, reminded_on, escalated_on FROM violations";
 
-fn violation_from(r: &sqlx::sqlite::SqliteRow) -> Result<ViolationRow, StorageError> {
-    use sqlx::Row;
-    let g = |e: sqlx::Error| StorageError::Decode(e.to_string());
-    let person = |c: &str| -> Result<Option<PersonId>, StorageError> {
-        Ok(r.try_get::<Option<i64>, _>(c)
-            .map_err(g)?
-            .map(PersonId::new))
-    };
-    Ok(ViolationRow {
-        id: r.try_get("id").map_err(g)?,
-        case: NewViolation {
-            person: PersonId::new(r.try_get("person_id").map_err(g)?),
-            rule: r.try_get("rule").map_err(g)?,
-            evidence: r.try_get("evidence").map_err(g)?,
-            source: r.try_get("source").map_err(g)?,
-            source_ref: r.try_get("source_ref").map_err(g)?,
-            opened_by: PersonId::new(r.try_get("opened_by").map_err(g)?),
-            opened_at: ts(&r.try_get::<String, _>("opened_at").map_err(g)?)?,
-            due_on: day(&r.try_get::<String, _>("due_on").map_err(g)?)?,
-            suspend_grants: r.try_get::<i64, _>("suspend_grants").map_err(g)? != 0,
-        },
-        state: r.try_get("state").map_err(g)?,
-        report: r.try_get("report").map_err(g)?,
-        report_at: opt_ts(r.try_get("report_at").map_err(g)?)?,
-        decided_by: person("decided_by")?,
-        decided_at: opt_ts(r.try_get("decided_at").map_err(g)?)?,
-        return_note: r.try_get("return_note").map_err(g)?,
-        reminded_on: opt_day(r.try_get("reminded_on").map_err(g)?)?,
-        escalated_on: opt_day(r.try_get("escalated_on").map_err(g)?)?,
-    })
+/// The reconciliation's scan of executions (§7): in the order of the instant each ran, which
+/// the expression index `executions_ran_at` gives without a sort.
+pub(crate) const EXECUTION_SCAN: &str = "SELECT e.id, e.registration_id, e.querier_id, e.item, \
+     coalesce(e.portal_queried_at, e.sent_at) AS at, r.subject_hmac, r.hmac_key_id, \
+     (SELECT d.valid_until FROM registration_decisions d WHERE d.registration_id = r.id \
+      AND d.kind = 'approve' ORDER BY d.id DESC LIMIT 1) AS valid_until \
+     FROM executions e JOIN registrations r ON r.id = e.registration_id \
+     WHERE coalesce(e.portal_queried_at, e.sent_at) >= ?1 \
+     AND coalesce(e.portal_queried_at, e.sent_at) < ?2 \
+     AND NOT (e.outcome = 'failed' AND e.failure_code = 'bli.unavailable') \
+     ORDER BY coalesce(e.portal_queried_at, e.sent_at)";
+
+#[derive(sqlx::FromRow)]
+struct ExecutionScanRecord<'r> {
+    id: i64,
+    registration_id: i64,
+    querier_id: i64,
+    item: &'r str,
+    at: &'r str,
+    subject_hmac: &'r str,
+    hmac_key_id: &'r str,
+    valid_until: Option<&'r str>,
+}
+
+/// The reconciliation's scan of platform usage records (§7), in time order by their index.
+pub(crate) const USAGE_SCAN: &str = "SELECT platform_record_id, at, operator_account, item, \
+     subject_hmac, hmac_key_id FROM platform_usage_records WHERE at >= ? AND at < ? ORDER BY at";
+
+#[derive(sqlx::FromRow)]
+struct UsageScanRecord<'r> {
+    platform_record_id: &'r str,
+    at: &'r str,
+    operator_account: &'r str,
+    item: &'r str,
+    subject_hmac: &'r str,
+    hmac_key_id: &'r str,
+}
+
+#[derive(sqlx::FromRow)]
+struct ReviewRecord {
+    id: i64,
+    quarter: String,
+    period_from: String,
+    period_to: String,
+    opened_at: String,
+    due_on: String,
+    state: String,
+    closed_at: Option<String>,
+    closed_by: Option<i64>,
+    report: Option<String>,
+}
+
+impl TryFrom<ReviewRecord> for ReviewRow {
+    type Error = StorageError;
+
+    fn try_from(r: ReviewRecord) -> Result<Self, StorageError> {
+        Ok(ReviewRow {
+            id: r.id,
+            quarter: r.quarter,
+            period_from: day(&r.period_from)?,
+            period_to: day(&r.period_to)?,
+            opened_at: ts(&r.opened_at)?,
+            due_on: day(&r.due_on)?,
+            state: r.state,
+            closed_at: opt_ts(r.closed_at)?,
+            closed_by: r.closed_by.map(PersonId::new),
+            report: r.report,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct FindingRecord {
+    id: i64,
+    review_id: i64,
+    rule: String,
+    person_id: Option<i64>,
+    at: Option<String>,
+    object: String,
+    subject_hmac: Option<String>,
+    hmac_key_id: Option<String>,
+    detail: String,
+    conclusion: Option<String>,
+    note: Option<String>,
+    violation_id: Option<i64>,
+    concluded_by: Option<i64>,
+    concluded_at: Option<String>,
+}
+
+impl TryFrom<FindingRecord> for FindingRow {
+    type Error = StorageError;
+
+    fn try_from(r: FindingRecord) -> Result<Self, StorageError> {
+        Ok(FindingRow {
+            id: r.id,
+            review_id: r.review_id,
+            finding: NewFinding {
+                rule: r.rule,
+                person: r.person_id.map(PersonId::new),
+                at: opt_ts(r.at)?,
+                object: r.object,
+                subject_hmac: r.subject_hmac,
+                hmac_key_id: r.hmac_key_id,
+                detail: r.detail,
+            },
+            conclusion: r.conclusion,
+            note: r.note,
+            violation_id: r.violation_id,
+            concluded_by: r.concluded_by.map(PersonId::new),
+            concluded_at: opt_ts(r.concluded_at)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ViolationRecord {
+    id: i64,
+    person_id: i64,
+    rule: String,
+    evidence: String,
+    source: String,
+    source_ref: Option<i64>,
+    opened_by: i64,
+    opened_at: String,
+    due_on: String,
+    suspend_grants: i64,
+    state: String,
+    report: Option<String>,
+    report_at: Option<String>,
+    decided_by: Option<i64>,
+    decided_at: Option<String>,
+    return_note: Option<String>,
+    reminded_on: Option<String>,
+    escalated_on: Option<String>,
+}
+
+impl TryFrom<ViolationRecord> for ViolationRow {
+    type Error = StorageError;
+
+    fn try_from(r: ViolationRecord) -> Result<Self, StorageError> {
+        Ok(ViolationRow {
+            id: r.id,
+            case: NewViolation {
+                person: PersonId::new(r.person_id),
+                rule: r.rule,
+                evidence: r.evidence,
+                source: r.source,
+                source_ref: r.source_ref,
+                opened_by: PersonId::new(r.opened_by),
+                opened_at: ts(&r.opened_at)?,
+                due_on: day(&r.due_on)?,
+                suspend_grants: r.suspend_grants != 0,
+            },
+            state: r.state,
+            report: r.report,
+            report_at: opt_ts(r.report_at)?,
+            decided_by: r.decided_by.map(PersonId::new),
+            decided_at: opt_ts(r.decided_at)?,
+            return_note: r.return_note,
+            reminded_on: opt_day(r.reminded_on)?,
+            escalated_on: opt_day(r.escalated_on)?,
+        })
+    }
+}
+
+/// Reviews, findings or violations matching `condition` (one `?` bound to `arg` if given),
+/// mapped through their row record: one read for the list and the single row alike.
+async fn rows_where<'e, R, T>(
+    db: impl SqliteExecutor<'e>,
+    select: &str,
+    condition: &str,
+    order: &str,
+    arg: Option<i64>,
+) -> Result<Vec<T>, StorageError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    T: TryFrom<R, Error = StorageError>,
+{
+    let sql = format!("{select} WHERE {condition} ORDER BY {order}");
+    let mut q = sqlx::query_as::<_, R>(&sql);
+    if let Some(a) = arg {
+        q = q.bind(a);
+    }
+    q.fetch_all(db)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .map(T::try_from)
+        .collect()
 }
 
 impl WriteTx {
@@ -479,46 +579,22 @@ impl WriteTx {
 
 impl Store {
     pub async fn reviews(&self) -> Result<Vec<ReviewRow>, StorageError> {
-        let rows: Vec<ReviewTuple> = sqlx::query_as(&format!(
-            "SELECT {REVIEW_COLUMNS} FROM oversight_reviews ORDER BY id DESC"
-        ))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter().map(review_from).collect()
+        rows_where::<ReviewRecord, _>(&self.reader, REVIEWS, "1 = 1", "id DESC", None).await
     }
 
     pub async fn review(&self, id: i64) -> Result<Option<ReviewRow>, StorageError> {
-        let row: Option<ReviewTuple> = sqlx::query_as(&format!(
-            "SELECT {REVIEW_COLUMNS} FROM oversight_reviews WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(classify)?;
-        row.map(review_from).transpose()
+        let rows = rows_where::<ReviewRecord, _>(&self.reader, REVIEWS, "id = ?", "id", Some(id));
+        Ok(rows.await?.into_iter().next())
     }
 
     pub async fn findings_of(&self, review: i64) -> Result<Vec<FindingRow>, StorageError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {FINDING_COLUMNS} FROM oversight_findings WHERE review_id = ? ORDER BY id"
-        ))
-        .bind(review)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.iter().map(finding_from).collect()
+        rows_where::<FindingRecord, _>(&self.reader, FINDINGS, "review_id = ?", "id", Some(review))
+            .await
     }
 
     pub async fn finding(&self, id: i64) -> Result<Option<FindingRow>, StorageError> {
-        let row = sqlx::query(&format!(
-            "SELECT {FINDING_COLUMNS} FROM oversight_findings WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(classify)?;
-        row.as_ref().map(finding_from).transpose()
+        let rows = rows_where::<FindingRecord, _>(&self.reader, FINDINGS, "id = ?", "id", Some(id));
+        Ok(rows.await?.into_iter().next())
     }
 
     /// Findings without a conclusion, in every open review.
@@ -536,112 +612,81 @@ impl Store {
         &self,
         person: Option<PersonId>,
     ) -> Result<Vec<ViolationRow>, StorageError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {VIOLATION_COLUMNS} FROM violations WHERE (?1 IS NULL OR person_id = ?1) \
-             ORDER BY id DESC"
-        ))
-        .bind(person.map(PersonId::get))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.iter().map(violation_from).collect()
+        let (condition, arg) = match person {
+            Some(p) => ("person_id = ?", Some(p.get())),
+            None => ("1 = 1", None),
+        };
+        rows_where::<ViolationRecord, _>(&self.reader, VIOLATIONS, condition, "id DESC", arg).await
     }
 
     pub async fn violation(&self, id: i64) -> Result<Option<ViolationRow>, StorageError> {
-        let row = sqlx::query(&format!(
-            "SELECT {VIOLATION_COLUMNS} FROM violations WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(classify)?;
-        row.as_ref().map(violation_from).transpose()
+        let rows =
+            rows_where::<ViolationRecord, _>(&self.reader, VIOLATIONS, "id = ?", "id", Some(id));
+        Ok(rows.await?.into_iter().next())
     }
 
-    /// Executions sent, or (portal mode) reported run, in `[from, to)` — a portal execution
-    /// recorded days after it ran belongs to the day it ran (text comparison on the stored
-    /// instants, widened by the caller; the app filters exactly). An attempt that failed
+    /// §7: streams the executions that ran in `[from, to)` — sent, or (portal mode) reported
+    /// run, whichever the querier gave — in time order through the index on that instant
+    /// (migration 0024), handing each row to `visit` as it is read. A portal execution
+    /// recorded days after it ran belongs to the day it ran. The comparison is on the stored
+    /// text, so the caller widens the window and filters exactly. An attempt that failed
     /// because BLI could not be reached (§5: nothing was sent) is no query and is left out; an
     /// attempt BLI answered with an error stays, to match the platform's record of it.
-    pub async fn execution_facts(
+    pub async fn scan_execution_facts(
         &self,
         from: Timestamp,
         to: Timestamp,
-    ) -> Result<Vec<ExecutionFactRow>, StorageError> {
-        type Row = (
-            i64,
-            i64,
-            String,
-            i64,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT e.id, e.registration_id, r.reg_no, e.querier_id, e.item, \
-             coalesce(e.portal_queried_at, e.sent_at), r.subject_hmac, r.hmac_key_id, \
-             (SELECT d.valid_until FROM registration_decisions d WHERE d.registration_id = r.id \
-              AND d.kind = 'approve' ORDER BY d.id DESC LIMIT 1) \
-             FROM executions e JOIN registrations r ON r.id = e.registration_id \
-             WHERE ((e.sent_at >= ?1 AND e.sent_at < ?2) \
-             OR (e.portal_queried_at >= ?1 AND e.portal_queried_at < ?2)) \
-             AND NOT (e.outcome = 'failed' AND e.failure_code = 'bli.unavailable') \
-             ORDER BY e.id",
-        )
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(
-                |(id, reg, no, querier, item, at, hmac, key, until)| -> Result<_, StorageError> {
-                    Ok(ExecutionFactRow {
-                        id,
-                        registration: reg,
-                        reg_no: no,
-                        querier: PersonId::new(querier),
-                        item,
-                        at: ts(&at)?,
-                        subject_hmac: hmac,
-                        hmac_key_id: key,
-                        approval_valid_until: opt_ts(until)?,
-                    })
-                },
-            )
-            .collect()
+        mut visit: impl FnMut(ExecutionFactRow<'_>),
+    ) -> Result<u64, StorageError> {
+        let mut rows = sqlx::query(EXECUTION_SCAN)
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch(&self.reader);
+        let mut n = 0;
+        while let Some(row) = rows.try_next().await.map_err(classify)? {
+            let r = ExecutionScanRecord::from_row(&row).map_err(classify)?;
+            visit(ExecutionFactRow {
+                id: r.id,
+                registration: r.registration_id,
+                querier: PersonId::new(r.querier_id),
+                item: r.item,
+                at: ts(r.at)?,
+                subject_hmac: r.subject_hmac,
+                hmac_key_id: r.hmac_key_id,
+                approval_valid_until: r.valid_until.map(ts).transpose()?,
+            });
+            n += 1;
+        }
+        Ok(n)
     }
 
-    /// Platform usage records whose time falls in `[from, to)` (text comparison; widened by
-    /// the caller).
-    pub async fn usage_facts(
+    /// §7: streams the platform usage records whose time falls in `[from, to)` in time order
+    /// through the index on it, handing each row to `visit` as it is read (text comparison;
+    /// the caller widens the window).
+    pub async fn scan_usage_facts(
         &self,
         from: Timestamp,
         to: Timestamp,
-    ) -> Result<Vec<UsageFactRow>, StorageError> {
-        let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
-            "SELECT platform_record_id, at, operator_account, item, subject_hmac, hmac_key_id \
-             FROM platform_usage_records WHERE at >= ? AND at < ? ORDER BY at",
-        )
-        .bind(from.to_string())
-        .bind(to.to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(id, at, op, item, hmac, key)| {
-                Ok(UsageFactRow {
-                    platform_record_id: id,
-                    at: ts(&at)?,
-                    operator_account: op,
-                    item,
-                    subject_hmac: hmac,
-                    hmac_key_id: key,
-                })
-            })
-            .collect()
+        mut visit: impl FnMut(UsageFactRow<'_>),
+    ) -> Result<u64, StorageError> {
+        let mut rows = sqlx::query(USAGE_SCAN)
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch(&self.reader);
+        let mut n = 0;
+        while let Some(row) = rows.try_next().await.map_err(classify)? {
+            let r = UsageScanRecord::from_row(&row).map_err(classify)?;
+            visit(UsageFactRow {
+                platform_record_id: r.platform_record_id,
+                at: ts(r.at)?,
+                operator_account: r.operator_account,
+                item: r.item,
+                subject_hmac: r.subject_hmac,
+                hmac_key_id: r.hmac_key_id,
+            });
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Approvals given in `[from, to)` with their registration's submission time.

@@ -104,14 +104,6 @@ impl DisableReason {
     }
 }
 
-/// One platform usage record reduced to what recertification needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageSighting {
-    pub operator_account: String,
-    pub item: String,
-    pub at: Timestamp,
-}
-
 impl WriteTx {
     /// The next form number of `roc_year` (`115-0001`, `115-0002`, …).
     pub async fn next_form_number(&mut self, roc_year: i16) -> Result<FormNumber, StorageError> {
@@ -621,39 +613,143 @@ fn state_from(
     })
 }
 
+/// An application's row with its items and sign-offs folded in as JSON, so that a list of
+/// applications is one statement, not two more per application.
 const APPLICATION_COLUMNS: &str = "id, roc_year, seq, application_date, applicant_id, kind, unit_id, \
      title, name, reason, national_id_hmac, hmac_key_id, national_id_masked, phone, email, \
      egov_account, read_pdpa_and_rules, has_certificate_and_reader, state, state_step, state_text, \
-     effective_from, round, step_since";
+     effective_from, round, step_since, \
+     (SELECT json_group_array(i.item ORDER BY i.item) FROM permission_application_items i \
+      WHERE i.application_id = permission_applications.id) AS items, \
+     (SELECT json_group_array(json_array(s.round, s.step, s.decided_by, s.decided_at, s.outcome, \
+        s.effective_from, s.comment) ORDER BY s.id) FROM permission_application_steps s \
+      WHERE s.application_id = permission_applications.id) AS steps";
+
+#[derive(sqlx::FromRow)]
+struct ApplicationRecord {
+    id: i64,
+    roc_year: i64,
+    seq: i64,
+    application_date: String,
+    applicant_id: i64,
+    kind: String,
+    unit_id: String,
+    title: String,
+    name: String,
+    reason: String,
+    national_id_hmac: String,
+    hmac_key_id: String,
+    national_id_masked: String,
+    phone: String,
+    email: String,
+    egov_account: String,
+    read_pdpa_and_rules: i64,
+    has_certificate_and_reader: i64,
+    state: String,
+    state_step: Option<String>,
+    state_text: Option<String>,
+    effective_from: Option<String>,
+    round: i64,
+    step_since: Option<String>,
+    /// JSON array of item codes.
+    items: String,
+    /// JSON: `[[round, step, by, at, outcome, effective_from, comment], …]` in order.
+    steps: String,
+}
+
+type StepJson = (i64, String, i64, String, String, Option<String>, String);
+
+impl ApplicationRecord {
+    fn into_application(self) -> Result<PermissionApplication, StorageError> {
+        let items: Vec<String> = decode("items", serde_json::from_str(&self.items))?;
+        let items = items
+            .iter()
+            .map(|i| decode("item", ServiceItemCode::parse(i)))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        let steps: Vec<StepJson> = decode("steps", serde_json::from_str(&self.steps))?;
+        let steps = steps
+            .into_iter()
+            .map(|(round, s, by, at, outcome, eff, comment)| {
+                Ok(StepRecord {
+                    round: u32::try_from(round).unwrap_or(0),
+                    step: step(&s)?,
+                    by: PersonId::new(by),
+                    at: ts(&at)?,
+                    outcome: StepOutcome::parse_code(&outcome)
+                        .ok_or_else(|| StorageError::Decode(format!("outcome {outcome}")))?,
+                    effective_from: opt_date(eff)?,
+                    comment,
+                })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        let year = i16::try_from(self.roc_year).unwrap_or(0);
+        let seq = u32::try_from(self.seq).unwrap_or(0);
+        Ok(PermissionApplication {
+            id: ApplicationId::new(self.id),
+            form_number: decode("form number", FormNumber::new(year, seq))?,
+            application_date: date(&self.application_date)?,
+            applicant: PersonId::new(self.applicant_id),
+            kind: ApplicationKind::parse_code(&self.kind)
+                .ok_or_else(|| StorageError::Decode(format!("application kind {}", self.kind)))?,
+            unit: decode("unit", UnitId::new(self.unit_id))?,
+            title: self.title,
+            name: self.name,
+            reason: self.reason,
+            national_id_masked: self.national_id_masked,
+            national_id_digest: SubjectDigest {
+                key_id: self.hmac_key_id,
+                hex: self.national_id_hmac,
+            },
+            phone: self.phone,
+            email: self.email,
+            egov_account: self.egov_account,
+            items,
+            confirmations: Confirmations {
+                read_pdpa_and_rules: self.read_pdpa_and_rules != 0,
+                has_certificate_and_reader: self.has_certificate_and_reader != 0,
+            },
+            state: state_from(
+                &self.state,
+                self.state_step,
+                self.state_text,
+                self.effective_from,
+            )?,
+            round: u32::try_from(self.round).unwrap_or(0),
+            step_since: self.step_since.as_deref().map(ts).transpose()?,
+            steps,
+        })
+    }
+}
 
 const GRANT_COLUMNS: &str = "id, person_id, item, effective_from, effective_to, application_id, \
      status, suspended_from, suspension_cause";
 
-type GrantRow = (
-    i64,
-    i64,
-    String,
-    String,
-    Option<String>,
-    i64,
-    String,
-    Option<String>,
-    Option<String>,
-);
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: i64,
+    person_id: i64,
+    item: String,
+    effective_from: String,
+    effective_to: Option<String>,
+    application_id: i64,
+    status: String,
+    suspended_from: Option<String>,
+    suspension_cause: Option<String>,
+}
 
 fn grant_from(r: GrantRow) -> Result<PermissionGrant, StorageError> {
-    let (id, person, item, from, to, app, status, susp, cause) = r;
     Ok(PermissionGrant {
-        id: GrantId::new(id),
-        person: PersonId::new(person),
-        item: decode("item", ServiceItemCode::parse(&item))?,
-        effective_from: date(&from)?,
-        effective_to: opt_date(to)?,
-        application: ApplicationId::new(app),
-        status: GrantStatus::parse_code(&status)
-            .ok_or_else(|| StorageError::Decode(format!("grant status {status}")))?,
-        suspended_from: opt_date(susp)?,
-        suspension_cause: cause
+        id: GrantId::new(r.id),
+        person: PersonId::new(r.person_id),
+        item: decode("item", ServiceItemCode::parse(&r.item))?,
+        effective_from: date(&r.effective_from)?,
+        effective_to: opt_date(r.effective_to)?,
+        application: ApplicationId::new(r.application_id),
+        status: GrantStatus::parse_code(&r.status)
+            .ok_or_else(|| StorageError::Decode(format!("grant status {}", r.status)))?,
+        suspended_from: opt_date(r.suspended_from)?,
+        suspension_cause: r
+            .suspension_cause
             .map(|c| {
                 SuspensionCause::parse_code(&c)
                     .ok_or_else(|| StorageError::Decode(format!("suspension cause {c}")))
@@ -662,42 +758,42 @@ fn grant_from(r: GrantRow) -> Result<PermissionGrant, StorageError> {
     })
 }
 
-type ChangeRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-);
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    id: i64,
+    person_id: i64,
+    from_status: String,
+    to_status: String,
+    from_unit: String,
+    to_unit: String,
+    to_title: String,
+    effective_date: String,
+    source: String,
+    recorded_at: String,
+    applied_at: Option<String>,
+}
 
 const CHANGE_COLUMNS: &str = "id, person_id, from_status, to_status, from_unit, to_unit, to_title, \
      effective_date, source, recorded_at, applied_at";
 
 fn change_from(r: ChangeRow) -> Result<StaffChangeRow, StorageError> {
-    let (id, person, from_s, to_s, from_u, to_u, title, eff, source, at, applied) = r;
     let status = |s: &str| {
         StaffStatus::parse_code(s).ok_or_else(|| StorageError::Decode(format!("staff status {s}")))
     };
     Ok(StaffChangeRow {
-        id,
+        id: r.id,
         change: StaffChange {
-            person: PersonId::new(person),
-            from_status: status(&from_s)?,
-            to_status: status(&to_s)?,
-            from_unit: decode("unit", UnitId::new(from_u))?,
-            to_unit: decode("unit", UnitId::new(to_u))?,
-            effective: date(&eff)?,
+            person: PersonId::new(r.person_id),
+            from_status: status(&r.from_status)?,
+            to_status: status(&r.to_status)?,
+            from_unit: decode("unit", UnitId::new(r.from_unit))?,
+            to_unit: decode("unit", UnitId::new(r.to_unit))?,
+            effective: date(&r.effective_date)?,
         },
-        to_title: title,
-        source,
-        recorded_at: ts(&at)?,
-        applied: applied.is_some(),
+        to_title: r.to_title,
+        source: r.source,
+        recorded_at: ts(&r.recorded_at)?,
+        applied: r.applied_at.is_some(),
     })
 }
 
@@ -729,99 +825,16 @@ impl Store {
         let sql = format!(
             "SELECT {APPLICATION_COLUMNS} FROM permission_applications WHERE {condition} ORDER BY id"
         );
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query_as::<_, ApplicationRecord>(&sql);
         if let Some(a) = arg {
             q = q.bind(a);
         }
-        let rows = q.fetch_all(&self.reader).await.map_err(classify)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(self.application_from_row(&r).await?);
-        }
-        Ok(out)
-    }
-
-    async fn application_from_row(
-        &self,
-        r: &sqlx::sqlite::SqliteRow,
-    ) -> Result<PermissionApplication, StorageError> {
-        use sqlx::Row;
-        let get_s = |c: &str| r.try_get::<String, _>(c).map_err(classify);
-        let get_os = |c: &str| r.try_get::<Option<String>, _>(c).map_err(classify);
-        let get_i = |c: &str| r.try_get::<i64, _>(c).map_err(classify);
-        let id = ApplicationId::new(get_i("id")?);
-        let items: Vec<(String,)> = sqlx::query_as(
-            "SELECT item FROM permission_application_items WHERE application_id = ? ORDER BY item",
-        )
-        .bind(id.get())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        let items = items
+        q.fetch_all(&self.reader)
+            .await
+            .map_err(classify)?
             .into_iter()
-            .map(|(i,)| decode("item", ServiceItemCode::parse(&i)))
-            .collect::<Result<BTreeSet<_>, _>>()?;
-        type StepRow = (i64, String, i64, String, String, Option<String>, String);
-        let steps: Vec<StepRow> = sqlx::query_as(
-            "SELECT round, step, decided_by, decided_at, outcome, effective_from, comment \
-             FROM permission_application_steps WHERE application_id = ? ORDER BY id",
-        )
-        .bind(id.get())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        let steps = steps
-            .into_iter()
-            .map(|(round, s, by, at, outcome, eff, comment)| {
-                Ok(StepRecord {
-                    round: u32::try_from(round).unwrap_or(0),
-                    step: step(&s)?,
-                    by: PersonId::new(by),
-                    at: ts(&at)?,
-                    outcome: StepOutcome::parse_code(&outcome)
-                        .ok_or_else(|| StorageError::Decode(format!("outcome {outcome}")))?,
-                    effective_from: opt_date(eff)?,
-                    comment,
-                })
-            })
-            .collect::<Result<Vec<_>, StorageError>>()?;
-        let kind = get_s("kind")?;
-        let year = i16::try_from(get_i("roc_year")?).unwrap_or(0);
-        let seq = u32::try_from(get_i("seq")?).unwrap_or(0);
-        Ok(PermissionApplication {
-            id,
-            form_number: decode("form number", FormNumber::new(year, seq))?,
-            application_date: date(&get_s("application_date")?)?,
-            applicant: PersonId::new(get_i("applicant_id")?),
-            kind: ApplicationKind::parse_code(&kind)
-                .ok_or_else(|| StorageError::Decode(format!("application kind {kind}")))?,
-            unit: decode("unit", UnitId::new(get_s("unit_id")?))?,
-            title: get_s("title")?,
-            name: get_s("name")?,
-            reason: get_s("reason")?,
-            national_id_masked: get_s("national_id_masked")?,
-            national_id_digest: SubjectDigest {
-                key_id: get_s("hmac_key_id")?,
-                hex: get_s("national_id_hmac")?,
-            },
-            phone: get_s("phone")?,
-            email: get_s("email")?,
-            egov_account: get_s("egov_account")?,
-            items,
-            confirmations: Confirmations {
-                read_pdpa_and_rules: get_i("read_pdpa_and_rules")? != 0,
-                has_certificate_and_reader: get_i("has_certificate_and_reader")? != 0,
-            },
-            state: state_from(
-                &get_s("state")?,
-                get_os("state_step")?,
-                get_os("state_text")?,
-                get_os("effective_from")?,
-            )?,
-            round: u32::try_from(get_i("round")?).unwrap_or(0),
-            step_since: get_os("step_since")?.as_deref().map(ts).transpose()?,
-            steps,
-        })
+            .map(ApplicationRecord::into_application)
+            .collect()
     }
 
     pub async fn application(
@@ -962,43 +975,6 @@ impl Store {
                     ts(&created)?,
                     last.as_deref().map(ts).transpose()?,
                 ))
-            })
-            .collect()
-    }
-
-    /// The last platform usage record before `before` of each operator account and item (§7:
-    /// grants unused for six months).
-    pub async fn usage_last_seen(
-        &self,
-        before: Timestamp,
-    ) -> Result<Vec<(String, String, Timestamp)>, StorageError> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT operator_account, item, max(at) FROM platform_usage_records WHERE at < ? \
-             GROUP BY operator_account, item",
-        )
-        .bind(before.to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(account, item, at)| Ok((account, item, ts(&at)?)))
-            .collect()
-    }
-
-    /// Platform usage records (imported, §7) by operator and item, for recertification.
-    pub async fn usage_sightings(&self) -> Result<Vec<UsageSighting>, StorageError> {
-        let rows: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT operator_account, item, at FROM platform_usage_records")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(classify)?;
-        rows.into_iter()
-            .map(|(operator_account, item, at)| {
-                Ok(UsageSighting {
-                    operator_account,
-                    item,
-                    at: ts(&at)?,
-                })
             })
             .collect()
     }

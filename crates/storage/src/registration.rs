@@ -13,46 +13,23 @@ use jiff::Timestamp;
 use querywarden_domain::catalogue::{LegalBasisId, ServiceItemCode};
 use querywarden_domain::org::{PersonId, UnitId};
 use querywarden_domain::registration::{
-    Origin, Parties, Registration, RegistrationId, RegistrationNo, RegistrationState, RequestNo,
+    Origin, Parties, Registration, RegistrationId, RegistrationNo, RequestNo,
 };
 use querywarden_domain::roc_date::RocDate;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 
+use crate::decode::{opt_ts, ts};
 use crate::error::{StorageError, classify};
 use crate::sqlite::{Store, WriteTx};
 
-fn decode<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, StorageError> {
-    r.map_err(|e| StorageError::Decode(format!("{what}: {e}")))
-}
+mod read;
 
-fn ts(s: &str) -> Result<Timestamp, StorageError> {
-    decode("timestamp", s.parse::<Timestamp>())
-}
-
-fn date(s: &str) -> Result<RocDate, StorageError> {
-    let d = decode("date", s.parse::<jiff::civil::Date>())?;
-    decode("date", RocDate::from_civil(d))
-}
-
-fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T, StorageError>
-where
-    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
-{
-    row.try_get(col).map_err(classify)
-}
+#[cfg(test)]
+pub(crate) use read::registrations_query;
+use read::{RegKey, RequestsOf, ResultsOf};
 
 fn items_json(items: &BTreeSet<ServiceItemCode>) -> String {
     let codes: Vec<&str> = items.iter().map(ServiceItemCode::as_str).collect();
     serde_json::to_string(&codes).unwrap_or_else(|_| "[]".into())
-}
-
-fn items_from_json(s: &str) -> Result<BTreeSet<ServiceItemCode>, StorageError> {
-    let codes: Vec<String> = decode("items", serde_json::from_str(s))?;
-    codes
-        .iter()
-        .map(|c| decode("item", ServiceItemCode::parse(c)))
-        .collect()
 }
 
 /// Bytes sealed by the app's custody module: AES-256-GCM ciphertext and nonce, and the data
@@ -75,33 +52,6 @@ impl std::fmt::Debug for SealedBlob {
             self.master_key_id
         )
     }
-}
-
-fn sealed_from(row: &SqliteRow, prefix: &str) -> Result<Option<SealedBlob>, StorageError> {
-    let col = |c: &str| format!("{prefix}{c}");
-    let sealed: Option<Vec<u8>> = get(row, &col("sealed"))?;
-    let nonce: Option<Vec<u8>> = get(row, &col("nonce"))?;
-    let wrapped_key: Option<Vec<u8>> = get(row, "wrapped_key")?;
-    let wrap_nonce: Option<Vec<u8>> = get(row, "wrap_nonce")?;
-    let master_key_id: Option<String> = get(row, "master_key_id")?;
-    Ok(
-        match (sealed, nonce, wrapped_key, wrap_nonce, master_key_id) {
-            (
-                Some(sealed),
-                Some(nonce),
-                Some(wrapped_key),
-                Some(wrap_nonce),
-                Some(master_key_id),
-            ) => Some(SealedBlob {
-                sealed,
-                nonce,
-                wrapped_key,
-                wrap_nonce,
-                master_key_id,
-            }),
-            _ => None,
-        },
-    )
 }
 
 /// A new Form 2 row, subject already sealed.
@@ -220,7 +170,7 @@ impl ExecutionOutcome {
         }
     }
 
-    fn parse(s: &str) -> Result<Self, StorageError> {
+    pub(crate) fn parse(s: &str) -> Result<Self, StorageError> {
         Ok(match s {
             "sent" => Self::Sent,
             "received" => Self::Received,
@@ -361,7 +311,7 @@ impl RequestState {
         }
     }
 
-    fn parse(s: &str) -> Result<Self, StorageError> {
+    pub(crate) fn parse(s: &str) -> Result<Self, StorageError> {
         Ok(match s {
             "submitted" => Self::Submitted,
             "accepted" => Self::Accepted,
@@ -453,311 +403,6 @@ pub struct MaskedSubject {
 }
 
 // ---------------------------------------------------------------------------------------
-// Loading (shared by Store reads and reads inside a WriteTx)
-
-/// A registration's row with its decisions and executed items folded in as JSON, so loading
-/// one is one statement, not three (every statement is a round trip to the connection's
-/// worker thread; the execution use case loads one under the write lock).
-const REG_COLUMNS: &str = "id, reg_no, reg_date, created_at, subject_hmac, hmac_key_id, items, \
-     legal_basis_id, relevance, case_no, applicant_id, needer_id, querier_id, approving_unit, \
-     request_id, batch_id, state, second_approval_required, findings, \
-     (SELECT json_group_array(json_array(d.person_id, d.at, d.kind, d.comment, d.valid_until, \
-        d.subject_hmac) ORDER BY d.id) \
-      FROM registration_decisions d WHERE d.registration_id = registrations.id) AS decisions, \
-     (SELECT json_group_array(json_array(e.item, e.outcome)) FROM executions e \
-      WHERE e.registration_id = registrations.id AND e.resolved_at IS NULL \
-        AND e.outcome IN ('sent', 'received', 'recorded', 'unknown')) AS executed";
-
-/// A decision as folded into [`REG_COLUMNS`]: person, at, kind, comment, valid until,
-/// subject digest.
-type DecisionJson = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-/// (person, at, kind, comment, valid_until, subject digest) of a decision row.
-type DecisionTuple = (
-    PersonId,
-    Timestamp,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-fn load_registration(row: SqliteRow) -> Result<Registration, StorageError> {
-    let id: i64 = get(&row, "id")?;
-    let no: String = get(&row, "reg_no")?;
-    let state_code: String = get(&row, "state")?;
-    let request: Option<i64> = get(&row, "request_id")?;
-    let findings: String = get(&row, "findings")?;
-    let decisions: Vec<DecisionJson> = decode(
-        "decisions",
-        serde_json::from_str(&get::<String>(&row, "decisions")?),
-    )?;
-    // The live attempts (at most one per item, by the partial unique index of 0015): done
-    // ones count as executed; a sent or unknown one awaits its outcome.
-    let executed: Vec<(String, String)> = decode(
-        "executed items",
-        serde_json::from_str(&get::<String>(&row, "executed")?),
-    )?;
-    let mut executed_items = BTreeSet::new();
-    let mut awaiting_outcome = BTreeSet::new();
-    for (item, outcome) in executed {
-        let item = decode("item", ServiceItemCode::parse(&item))?;
-        if matches!(outcome.as_str(), "received" | "recorded") {
-            executed_items.insert(item);
-        } else {
-            awaiting_outcome.insert(item);
-        }
-    }
-    let mut first_approval = None;
-    let mut last: Option<DecisionTuple> = None;
-    for (person, at, kind, comment, valid_until, digest) in decisions {
-        let person = PersonId::new(person);
-        let at = ts(&at)?;
-        if kind == "approve_first" {
-            first_approval = Some((person, at));
-        }
-        last = Some((person, at, kind, comment, valid_until, digest));
-    }
-    let mut approved_subject_digest = None;
-    let state = match (state_code.as_str(), last) {
-        ("registered", _) => RegistrationState::Registered { first_approval },
-        ("approved", Some((by, at, k, _, Some(until), digest))) if k == "approve" => {
-            approved_subject_digest = digest;
-            RegistrationState::Approved {
-                by,
-                at,
-                valid_until: ts(&until)?,
-            }
-        }
-        ("rejected", Some((by, at, k, comment, _, _))) if k == "reject" => {
-            RegistrationState::Rejected {
-                by,
-                at,
-                comment: comment.unwrap_or_default(),
-            }
-        }
-        ("cancelled", Some((by, at, k, _, _, _))) if k == "cancel" => {
-            RegistrationState::Cancelled { by, at }
-        }
-        (other, _) => {
-            return Err(StorageError::Decode(format!(
-                "registration state {other} without its decision"
-            )));
-        }
-    };
-    Ok(Registration {
-        id: RegistrationId(id),
-        no: decode("registration no", RegistrationNo::parse(&no))?,
-        date: date(&get::<String>(&row, "reg_date")?)?,
-        created_at: ts(&get::<String>(&row, "created_at")?)?,
-        subject_digest: get(&row, "subject_hmac")?,
-        subject_key_id: get(&row, "hmac_key_id")?,
-        items: items_from_json(&get::<String>(&row, "items")?)?,
-        legal_basis: decode(
-            "legal basis",
-            LegalBasisId::new(get::<String>(&row, "legal_basis_id")?),
-        )?,
-        relevance: get(&row, "relevance")?,
-        case_no: get(&row, "case_no")?,
-        parties: Parties {
-            applicant: PersonId::new(get(&row, "applicant_id")?),
-            needer: PersonId::new(get(&row, "needer_id")?),
-            querier: PersonId::new(get(&row, "querier_id")?),
-        },
-        approving_unit: decode("unit", UnitId::new(get::<String>(&row, "approving_unit")?))?,
-        origin: request.map_or(Origin::Internal, Origin::Form3),
-        state,
-        second_approval_required: get::<i64>(&row, "second_approval_required")? != 0,
-        findings: decode("findings", serde_json::from_str(&findings))?,
-        executed_items,
-        awaiting_outcome,
-        approved_subject_digest,
-        batch: get(&row, "batch_id")?,
-    })
-}
-
-async fn registration_where(
-    conn: &mut SqliteConnection,
-    clause: &str,
-    bind: RegKey<'_>,
-) -> Result<Option<Registration>, StorageError> {
-    let sql = format!("SELECT {REG_COLUMNS} FROM registrations WHERE {clause}");
-    let q = sqlx::query(&sql);
-    let q = match bind {
-        RegKey::Id(id) => q.bind(id),
-        RegKey::No(no) => q.bind(no),
-    };
-    let row = q.fetch_optional(&mut *conn).await.map_err(classify)?;
-    match row {
-        Some(row) => load_registration(row).map(Some),
-        None => Ok(None),
-    }
-}
-
-enum RegKey<'a> {
-    Id(i64),
-    No(&'a str),
-}
-
-async fn subject_of(
-    conn: &mut SqliteConnection,
-    id: RegistrationId,
-) -> Result<Option<SealedBlob>, StorageError> {
-    let row = sqlx::query(
-        "SELECT subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, wrap_nonce, \
-         master_key_id FROM registrations WHERE id = ? AND subject_destroyed_at IS NULL",
-    )
-    .bind(id.0)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(classify)?;
-    match row {
-        Some(r) => sealed_from(&r, ""),
-        None => Ok(None),
-    }
-}
-
-fn execution_from(row: &SqliteRow) -> Result<ExecutionRow, StorageError> {
-    let opt_ts = |c: &str| -> Result<Option<Timestamp>, StorageError> {
-        get::<Option<String>>(row, c)?.map(|s| ts(&s)).transpose()
-    };
-    Ok(ExecutionRow {
-        id: get(row, "id")?,
-        registration: RegistrationId(get(row, "registration_id")?),
-        item: decode("item", ServiceItemCode::parse(&get::<String>(row, "item")?))?,
-        querier: PersonId::new(get(row, "querier_id")?),
-        mode: match get::<String>(row, "mode")?.as_str() {
-            "connected" => ExecutionMode::Connected,
-            _ => ExecutionMode::Portal,
-        },
-        request_id: get(row, "request_id")?,
-        sent_at: ts(&get::<String>(row, "sent_at")?)?,
-        result_at: opt_ts("result_at")?,
-        outcome: ExecutionOutcome::parse(&get::<String>(row, "outcome")?)?,
-        failure_code: get(row, "failure_code")?,
-        portal_queried_at: opt_ts("portal_queried_at")?,
-        portal_note: get(row, "portal_note")?,
-        paper_case_no: get(row, "paper_case_no")?,
-        resolved_at: opt_ts("resolved_at")?,
-        resolution: get(row, "resolution")?,
-    })
-}
-
-const RESULT_COLUMNS: &str = "id, execution_id, registration_id, item, received_at, kind, \
-     content_type, sealed, nonce, wrapped_key, wrap_nonce, master_key_id, retention_rule, \
-     destroy_after, destroyed_at";
-
-fn result_from(row: &SqliteRow) -> Result<ResultRow, StorageError> {
-    Ok(ResultRow {
-        id: get(row, "id")?,
-        execution: get(row, "execution_id")?,
-        registration: RegistrationId(get(row, "registration_id")?),
-        item: decode("item", ServiceItemCode::parse(&get::<String>(row, "item")?))?,
-        received_at: ts(&get::<String>(row, "received_at")?)?,
-        kind: get(row, "kind")?,
-        content_type: get(row, "content_type")?,
-        sealed: sealed_from(row, "")?,
-        retention_rule: get(row, "retention_rule")?,
-        destroy_after: date(&get::<String>(row, "destroy_after")?)?,
-        destroyed_at: get::<Option<String>>(row, "destroyed_at")?
-            .map(|s| ts(&s))
-            .transpose()?,
-    })
-}
-
-const REQUEST_COLUMNS: &str = "id, request_no, created_at, request_date, requesting_unit, \
-     applicant_id, applicant_title, phone, fax, responsible_unit, legal_basis_id, relevance, \
-     items, subject_count, state, reviewed_by, reviewed_at, opinion, assigned_querier, \
-     delivery, document_no, delivered_at";
-
-fn request_from(row: &SqliteRow) -> Result<QueryRequestRow, StorageError> {
-    let opt_ts = |c: &str| -> Result<Option<Timestamp>, StorageError> {
-        get::<Option<String>>(row, c)?.map(|s| ts(&s)).transpose()
-    };
-    let opt_person = |c: &str| -> Result<Option<PersonId>, StorageError> {
-        Ok(get::<Option<i64>>(row, c)?.map(PersonId::new))
-    };
-    Ok(QueryRequestRow {
-        id: get(row, "id")?,
-        no: decode(
-            "request no",
-            RequestNo::parse(&get::<String>(row, "request_no")?),
-        )?,
-        created_at: ts(&get::<String>(row, "created_at")?)?,
-        date: date(&get::<String>(row, "request_date")?)?,
-        requesting_unit: decode("unit", UnitId::new(get::<String>(row, "requesting_unit")?))?,
-        applicant: PersonId::new(get(row, "applicant_id")?),
-        applicant_title: get(row, "applicant_title")?,
-        phone: get(row, "phone")?,
-        fax: get(row, "fax")?,
-        responsible_unit: decode("unit", UnitId::new(get::<String>(row, "responsible_unit")?))?,
-        legal_basis: decode(
-            "legal basis",
-            LegalBasisId::new(get::<String>(row, "legal_basis_id")?),
-        )?,
-        relevance: get(row, "relevance")?,
-        items: items_from_json(&get::<String>(row, "items")?)?,
-        subject_count: usize::try_from(get::<i64>(row, "subject_count")?).unwrap_or(0),
-        state: RequestState::parse(&get::<String>(row, "state")?)?,
-        reviewed_by: opt_person("reviewed_by")?,
-        reviewed_at: opt_ts("reviewed_at")?,
-        opinion: get(row, "opinion")?,
-        assigned_querier: opt_person("assigned_querier")?,
-        delivery: get(row, "delivery")?,
-        document_no: get(row, "document_no")?,
-        delivered_at: opt_ts("delivered_at")?,
-    })
-}
-
-fn request_subject_from(row: &SqliteRow) -> Result<RequestSubjectRow, StorageError> {
-    Ok(RequestSubjectRow {
-        id: get(row, "id")?,
-        request: get(row, "request_id")?,
-        position: get(row, "position")?,
-        subject_digest: get(row, "subject_hmac")?,
-        subject_key_id: get(row, "hmac_key_id")?,
-        sealed: sealed_from(row, "")?
-            .ok_or_else(|| StorageError::Decode("request subject without content".into()))?,
-        registration: get::<Option<i64>>(row, "registration_id")?.map(RegistrationId),
-        destroyed: match (
-            get::<Option<String>>(row, "destroyed_at")?,
-            get::<Option<String>>(row, "name_masked")?,
-            get::<Option<String>>(row, "id_masked")?,
-        ) {
-            (Some(_), Some(name), Some(id)) => Some((name, id)),
-            _ => None,
-        },
-    })
-}
-
-async fn recent_relevance_in(
-    conn: &mut SqliteConnection,
-    querier: PersonId,
-    limit: u32,
-    exclude_batch: Option<&str>,
-) -> Result<Vec<String>, StorageError> {
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT relevance FROM registrations WHERE querier_id = ? \
-         AND (? IS NULL OR batch_id IS NULL OR batch_id <> ?) ORDER BY id DESC LIMIT ?",
-    )
-    .bind(querier.get())
-    .bind(exclude_batch)
-    .bind(exclude_batch)
-    .bind(i64::from(limit))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(classify)?;
-    Ok(rows.into_iter().map(|(r,)| r).collect())
-}
-
-// ---------------------------------------------------------------------------------------
 // Writes
 
 impl WriteTx {
@@ -823,67 +468,6 @@ impl WriteTx {
         .await
         .map_err(|e| self.noted(classify(e)))?;
         Ok(RegistrationId(id))
-    }
-
-    /// The registration, read inside this transaction (for decisions that must not race).
-    pub async fn registration_by_no(
-        &mut self,
-        no: RegistrationNo,
-    ) -> Result<Option<Registration>, StorageError> {
-        let no = no.to_string();
-        registration_where(&mut self.tx, "reg_no = ?", RegKey::No(&no)).await
-    }
-
-    /// Open registrations — filed or approved, nothing executed yet — in which `person` is a
-    /// party (applicant, needer or querier). §2: a transfer or leave cancels them.
-    pub async fn open_registrations_of(
-        &mut self,
-        person: PersonId,
-    ) -> Result<Vec<Registration>, StorageError> {
-        let ids: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM registrations r WHERE \
-             (applicant_id = ?1 OR needer_id = ?1 OR querier_id = ?1) \
-             AND state IN ('registered', 'approved') \
-             AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.registration_id = r.id \
-             AND e.outcome <> 'failed') \
-             ORDER BY id",
-        )
-        .bind(person.get())
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        let mut out = Vec::new();
-        for (id,) in ids {
-            if let Some(r) = registration_where(&mut self.tx, "id = ?", RegKey::Id(id)).await? {
-                out.push(r);
-            }
-        }
-        Ok(out)
-    }
-
-    pub async fn registration(
-        &mut self,
-        id: RegistrationId,
-    ) -> Result<Option<Registration>, StorageError> {
-        registration_where(&mut self.tx, "id = ?", RegKey::Id(id.0)).await
-    }
-
-    /// The sealed subject, read inside this transaction.
-    pub async fn registration_subject(
-        &mut self,
-        id: RegistrationId,
-    ) -> Result<Option<SealedBlob>, StorageError> {
-        subject_of(&mut self.tx, id).await
-    }
-
-    /// The relevance texts of `querier`'s latest `limit` registrations outside `exclude_batch`.
-    pub async fn recent_relevance(
-        &mut self,
-        querier: PersonId,
-        limit: u32,
-        exclude_batch: Option<&str>,
-    ) -> Result<Vec<String>, StorageError> {
-        recent_relevance_in(&mut self.tx, querier, limit, exclude_batch).await
     }
 
     /// Records a decision and moves the registration to the state it leads to.
@@ -1062,17 +646,6 @@ impl WriteTx {
         Ok(id)
     }
 
-    /// The result, read inside this transaction.
-    pub async fn result(&mut self, id: i64) -> Result<Option<ResultRow>, StorageError> {
-        let sql = format!("SELECT {RESULT_COLUMNS} FROM results WHERE id = ?");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(result_from).transpose()
-    }
-
     pub async fn insert_view(
         &mut self,
         result: i64,
@@ -1236,37 +809,6 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The request, read inside this transaction.
-    pub async fn request_by_no(
-        &mut self,
-        no: RequestNo,
-    ) -> Result<Option<QueryRequestRow>, StorageError> {
-        let sql = format!("SELECT {REQUEST_COLUMNS} FROM query_requests WHERE request_no = ?");
-        let row = sqlx::query(&sql)
-            .bind(no.to_string())
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(request_from).transpose()
-    }
-
-    pub async fn request_subjects(
-        &mut self,
-        request: i64,
-    ) -> Result<Vec<RequestSubjectRow>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, request_id, position, subject_hmac, hmac_key_id, sealed, nonce, \
-             wrapped_key, wrap_nonce, master_key_id, registration_id, destroyed_at, \
-             name_masked, id_masked \
-             FROM query_request_subjects WHERE request_id = ? ORDER BY position",
-        )
-        .bind(request)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(classify)?;
-        rows.iter().map(request_subject_from).collect()
-    }
-
     /// Records the review of a submitted request. False if it was not `submitted`.
     pub async fn review_request(
         &mut self,
@@ -1330,36 +872,111 @@ impl WriteTx {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reads
+// Reads: each is one function of `read`, run here on the read pool or, for decisions that
+// must not race, inside the use case's write transaction.
 
-impl Store {
-    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, StorageError> {
-        self.reader.acquire().await.map_err(classify)
+impl WriteTx {
+    /// The registration, read inside this transaction (for decisions that must not race).
+    pub async fn registration_by_no(
+        &mut self,
+        no: RegistrationNo,
+    ) -> Result<Option<Registration>, StorageError> {
+        read::registration(&mut *self.tx, RegKey::No(&no)).await
     }
 
+    pub async fn registration(
+        &mut self,
+        id: RegistrationId,
+    ) -> Result<Option<Registration>, StorageError> {
+        read::registration(&mut *self.tx, RegKey::Id(id)).await
+    }
+
+    /// Open registrations — filed or approved, nothing executed yet — in which `person` is a
+    /// party (applicant, needer or querier). §2: a transfer or leave cancels them.
+    pub async fn open_registrations_of(
+        &mut self,
+        person: PersonId,
+    ) -> Result<Vec<Registration>, StorageError> {
+        read::open_registrations_of(&mut *self.tx, person)
+            .await
+            .map_err(|e| self.noted(e))
+    }
+
+    /// The sealed subject, read inside this transaction.
+    pub async fn registration_subject(
+        &mut self,
+        id: RegistrationId,
+    ) -> Result<Option<SealedBlob>, StorageError> {
+        read::registration_subject(&mut *self.tx, id).await
+    }
+
+    /// The relevance texts of `querier`'s latest `limit` registrations outside `exclude_batch`.
+    pub async fn recent_relevance(
+        &mut self,
+        querier: PersonId,
+        limit: u32,
+        exclude_batch: Option<&str>,
+    ) -> Result<Vec<String>, StorageError> {
+        read::recent_relevance(&mut *self.tx, querier, limit, exclude_batch).await
+    }
+
+    /// The result, read inside this transaction.
+    pub async fn result(&mut self, id: i64) -> Result<Option<ResultRow>, StorageError> {
+        Ok(read::results(&mut *self.tx, ResultsOf::Id(id))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The request, read inside this transaction.
+    pub async fn request_by_no(
+        &mut self,
+        no: RequestNo,
+    ) -> Result<Option<QueryRequestRow>, StorageError> {
+        Ok(read::requests(&mut *self.tx, RequestsOf::No(&no))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    pub async fn request_subjects(
+        &mut self,
+        request: i64,
+    ) -> Result<Vec<RequestSubjectRow>, StorageError> {
+        read::request_subjects(&mut *self.tx, request).await
+    }
+}
+
+impl Store {
     pub async fn registration_by_no(
         &self,
         no: RegistrationNo,
     ) -> Result<Option<Registration>, StorageError> {
-        let mut c = self.conn().await?;
-        let no = no.to_string();
-        registration_where(&mut c, "reg_no = ?", RegKey::No(&no)).await
+        read::registration(&self.reader, RegKey::No(&no)).await
     }
 
     pub async fn registration(
         &self,
         id: RegistrationId,
     ) -> Result<Option<Registration>, StorageError> {
-        let mut c = self.conn().await?;
-        registration_where(&mut c, "id = ?", RegKey::Id(id.0)).await
+        read::registration(&self.reader, RegKey::Id(id)).await
     }
 
     pub async fn registration_subject(
         &self,
         id: RegistrationId,
     ) -> Result<Option<SealedBlob>, StorageError> {
-        let mut c = self.conn().await?;
-        subject_of(&mut c, id).await
+        read::registration_subject(&self.reader, id).await
+    }
+
+    /// The sealed subjects of `ids` (destroyed ones left out), each with its registration's
+    /// number, handed to `visit` as they are read: one statement for any number of them.
+    pub async fn scan_registration_subjects(
+        &self,
+        ids: &[RegistrationId],
+        visit: impl FnMut(RegistrationId, &str, SealedBlob),
+    ) -> Result<(), StorageError> {
+        read::scan_registration_subjects(&self.reader, ids, visit).await
     }
 
     pub async fn recent_relevance(
@@ -1368,8 +985,7 @@ impl Store {
         limit: u32,
         exclude_batch: Option<&str>,
     ) -> Result<Vec<String>, StorageError> {
-        let mut c = self.conn().await?;
-        recent_relevance_in(&mut c, querier, limit, exclude_batch).await
+        read::recent_relevance(&self.reader, querier, limit, exclude_batch).await
     }
 
     /// Registrations matching `f`, oldest first.
@@ -1377,45 +993,25 @@ impl Store {
         &self,
         f: &RegistrationFilter,
     ) -> Result<Vec<Registration>, StorageError> {
-        let mut c = self.conn().await?;
-        let sql = format!(
-            "SELECT {REG_COLUMNS} FROM registrations WHERE \
-             (?1 IS NULL OR approving_unit = ?1) AND (?2 IS NULL OR querier_id = ?2) AND \
-             (?3 IS NULL OR applicant_id = ?3 OR needer_id = ?3 OR querier_id = ?3) AND \
-             (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR request_id = ?5) AND \
-             (?6 IS NULL OR subject_hmac = ?6) ORDER BY id"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(f.approving_unit.as_ref().map(|u| u.as_str().to_string()))
-            .bind(f.querier.map(PersonId::get))
-            .bind(f.party.map(PersonId::get))
-            .bind(f.state)
-            .bind(f.request)
-            .bind(&f.subject_digest)
-            .fetch_all(&mut *c)
-            .await
-            .map_err(classify)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(load_registration(row)?);
-        }
-        Ok(out)
+        read::registrations(&self.reader, f).await
     }
 
     pub async fn executions_of(
         &self,
         registration: RegistrationId,
     ) -> Result<Vec<ExecutionRow>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, registration_id, item, querier_id, mode, request_id, sent_at, result_at, \
-             outcome, failure_code, portal_queried_at, portal_note, paper_case_no, resolved_at, \
-             resolution FROM executions WHERE registration_id = ? ORDER BY id",
+        read::executions_where(&self.reader, "registration_id = ?", Some(registration)).await
+    }
+
+    /// Every attempt awaiting its outcome (sent or unknown, unresolved), oldest first: what
+    /// the usage-log reconciliation tries to resolve.
+    pub async fn executions_awaiting_outcome(&self) -> Result<Vec<ExecutionRow>, StorageError> {
+        read::executions_where(
+            &self.reader,
+            "resolved_at IS NULL AND outcome IN ('sent', 'unknown')",
+            None,
         )
-        .bind(registration.0)
-        .fetch_all(&self.reader)
         .await
-        .map_err(classify)?;
-        rows.iter().map(execution_from).collect()
     }
 
     /// The masked forms kept for a Form 2 row whose subject was destroyed (§6), if it was.
@@ -1444,30 +1040,17 @@ impl Store {
         &self,
         before: RocDate,
     ) -> Result<Vec<HeldSubject>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT r.id, r.reg_no, r.reg_date, r.subject_sealed AS sealed, \
+        let held = read::held_subjects(
+            &self.reader,
+            "SELECT r.id, r.reg_no, r.reg_date, NULL AS position, r.subject_sealed AS sealed, \
              r.subject_nonce AS nonce, r.wrapped_key, r.wrap_nonce, r.master_key_id \
              FROM registrations r WHERE r.subject_destroyed_at IS NULL AND r.reg_date < ? \
              AND NOT EXISTS (SELECT 1 FROM results x WHERE x.registration_id = r.id \
              AND x.destroyed_at IS NULL) ORDER BY r.id",
+            before,
         )
-        .bind(before.civil().to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let Some(sealed) = sealed_from(row, "")? else {
-                continue;
-            };
-            out.push(HeldSubject {
-                id: get(row, "id")?,
-                reg_no: get(row, "reg_no")?,
-                date: date(&get::<String>(row, "reg_date")?)?,
-                sealed,
-            });
-        }
-        Ok(out)
+        .await?;
+        Ok(held.into_iter().map(|(h, _)| h).collect())
     }
 
     /// Subjects of Form 3 requests dated before `before`, reviewed (not still waiting), whose
@@ -1476,48 +1059,20 @@ impl Store {
         &self,
         before: RocDate,
     ) -> Result<Vec<(HeldSubject, i64)>, StorageError> {
-        let rows = sqlx::query(
+        let held = read::held_subjects(
+            &self.reader,
             "SELECT s.id, q.request_no AS reg_no, q.request_date AS reg_date, s.position, \
              s.sealed, s.nonce, s.wrapped_key, s.wrap_nonce, s.master_key_id \
              FROM query_request_subjects s JOIN query_requests q ON q.id = s.request_id \
              WHERE s.destroyed_at IS NULL AND q.state <> 'submitted' AND q.request_date < ? \
              ORDER BY s.id",
+            before,
         )
-        .bind(before.civil().to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let Some(sealed) = sealed_from(row, "")? else {
-                continue;
-            };
-            out.push((
-                HeldSubject {
-                    id: get(row, "id")?,
-                    reg_no: get(row, "reg_no")?,
-                    date: date(&get::<String>(row, "reg_date")?)?,
-                    sealed,
-                },
-                get(row, "position")?,
-            ));
-        }
-        Ok(out)
-    }
-
-    /// Every attempt awaiting its outcome (sent or unknown, unresolved), oldest first: what
-    /// the usage-log reconciliation tries to resolve.
-    pub async fn executions_awaiting_outcome(&self) -> Result<Vec<ExecutionRow>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT id, registration_id, item, querier_id, mode, request_id, sent_at, result_at, \
-             outcome, failure_code, portal_queried_at, portal_note, paper_case_no, resolved_at, \
-             resolution FROM executions WHERE resolved_at IS NULL \
-             AND outcome IN ('sent', 'unknown') ORDER BY id",
-        )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.iter().map(execution_from).collect()
+        .await?;
+        Ok(held
+            .into_iter()
+            .map(|(h, position)| (h, position.unwrap_or_default()))
+            .collect())
     }
 
     /// The platform's outcome for a request id, if its usage log (as imported) has it.
@@ -1542,46 +1097,30 @@ impl Store {
         registration: RegistrationId,
         item: &ServiceItemCode,
     ) -> Result<Option<ResultRow>, StorageError> {
-        let sql =
-            format!("SELECT {RESULT_COLUMNS} FROM results WHERE registration_id = ? AND item = ?");
-        let row = sqlx::query(&sql)
-            .bind(registration.0)
-            .bind(item.as_str())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(result_from).transpose()
+        Ok(
+            read::results(&self.reader, ResultsOf::Item(registration, item))
+                .await?
+                .into_iter()
+                .next(),
+        )
     }
 
     pub async fn results_of(
         &self,
         registration: RegistrationId,
     ) -> Result<Vec<ResultRow>, StorageError> {
-        let sql =
-            format!("SELECT {RESULT_COLUMNS} FROM results WHERE registration_id = ? ORDER BY id");
-        let rows = sqlx::query(&sql)
-            .bind(registration.0)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
-        rows.iter().map(result_from).collect()
+        read::results(&self.reader, ResultsOf::Registration(registration)).await
     }
 
     /// Results not yet destroyed, with their keeping dates (for the destruction job and the
     /// "expiring" inbox).
     pub async fn results_held(&self) -> Result<Vec<ResultRow>, StorageError> {
-        let sql = format!(
-            "SELECT {RESULT_COLUMNS} FROM results WHERE destroyed_at IS NULL ORDER BY destroy_after, id"
-        );
-        let rows = sqlx::query(&sql)
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
-        rows.iter().map(result_from).collect()
+        read::results(&self.reader, ResultsOf::Held).await
     }
 
     pub async fn prints_of(&self, result: i64) -> Result<Vec<PrintRow>, StorageError> {
-        let rows = sqlx::query(
+        type Row = (i64, i64, i64, i64, String, Option<String>);
+        let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, result_id, print_no, printed_by, printed_at, copy_destroyed_at \
              FROM result_prints WHERE result_id = ? ORDER BY print_no",
         )
@@ -1589,17 +1128,15 @@ impl Store {
         .fetch_all(&self.reader)
         .await
         .map_err(classify)?;
-        rows.iter()
-            .map(|r| {
+        rows.into_iter()
+            .map(|(id, result, print_no, by, at, destroyed)| {
                 Ok(PrintRow {
-                    id: get(r, "id")?,
-                    result: get(r, "result_id")?,
-                    print_no: get(r, "print_no")?,
-                    printed_by: PersonId::new(get(r, "printed_by")?),
-                    printed_at: ts(&get::<String>(r, "printed_at")?)?,
-                    copy_destroyed_at: get::<Option<String>>(r, "copy_destroyed_at")?
-                        .map(|s| ts(&s))
-                        .transpose()?,
+                    id,
+                    result,
+                    print_no,
+                    printed_by: PersonId::new(by),
+                    printed_at: ts(&at)?,
+                    copy_destroyed_at: opt_ts(destroyed)?,
                 })
             })
             .collect()
@@ -1647,23 +1184,17 @@ impl Store {
         &self,
         no: RequestNo,
     ) -> Result<Option<QueryRequestRow>, StorageError> {
-        let sql = format!("SELECT {REQUEST_COLUMNS} FROM query_requests WHERE request_no = ?");
-        let row = sqlx::query(&sql)
-            .bind(no.to_string())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(request_from).transpose()
+        Ok(read::requests(&self.reader, RequestsOf::No(&no))
+            .await?
+            .into_iter()
+            .next())
     }
 
     pub async fn request(&self, id: i64) -> Result<Option<QueryRequestRow>, StorageError> {
-        let sql = format!("SELECT {REQUEST_COLUMNS} FROM query_requests WHERE id = ?");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(request_from).transpose()
+        Ok(read::requests(&self.reader, RequestsOf::Id(id))
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Requests to a responsible unit (and/or from an applicant, and/or in a state).
@@ -1673,17 +1204,10 @@ impl Store {
         applicant: Option<PersonId>,
         state: Option<RequestState>,
     ) -> Result<Vec<QueryRequestRow>, StorageError> {
-        let sql = format!(
-            "SELECT {REQUEST_COLUMNS} FROM query_requests WHERE (?1 IS NULL OR responsible_unit = ?1) \
-             AND (?2 IS NULL OR applicant_id = ?2) AND (?3 IS NULL OR state = ?3) ORDER BY id"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(responsible_unit.map(|u| u.as_str().to_string()))
-            .bind(applicant.map(PersonId::get))
-            .bind(state.map(RequestState::code))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
-        rows.iter().map(request_from).collect()
+        read::requests(
+            &self.reader,
+            RequestsOf::Filter(responsible_unit, applicant, state),
+        )
+        .await
     }
 }

@@ -1,9 +1,12 @@
 //! The BLI platform's usage records as imported (§7 reconciliation). No personal data in
 //! clear: the subject is an HMAC plus its masked form.
 
+use jiff::Timestamp;
 use querywarden_domain::org::PersonId;
 
+use crate::decode::opt_ts;
 use crate::error::{StorageError, classify};
+use crate::oversight::OperatorUsageRow;
 use crate::sqlite::{Store, WriteTx};
 
 /// One platform usage record, ready to store.
@@ -43,33 +46,41 @@ impl WriteTx {
         Ok(id)
     }
 
-    /// Inserts the rows not seen before; returns how many were new.
+    /// Inserts the rows not seen before; returns how many were new. The rows go in bounded
+    /// batches of [`USAGE_INSERT_BATCH`], one multi-row statement each, all inside this one
+    /// transaction: a hundred thousand rows are two hundred statements, not a hundred
+    /// thousand round trips to the connection's worker, and the import stays all or nothing.
     pub async fn insert_usage_rows(
         &mut self,
         import_id: i64,
         rows: &[PlatformUsageRow],
     ) -> Result<u64, StorageError> {
         let mut added = 0;
-        for r in rows {
-            let res = sqlx::query(
-                "INSERT INTO platform_usage_records (platform_record_id, at, agency_code, operator_account, \
-                 item, subject_hmac, hmac_key_id, subject_masked, request_id, outcome, import_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform_record_id) DO NOTHING",
-            )
-            .bind(&r.platform_record_id)
-            .bind(&r.at)
-            .bind(&r.agency_code)
-            .bind(&r.operator_account)
-            .bind(&r.item)
-            .bind(&r.subject_hmac)
-            .bind(&r.hmac_key_id)
-            .bind(&r.subject_masked)
-            .bind(&r.request_id)
-            .bind(&r.outcome)
-            .bind(import_id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+        for batch in rows.chunks(USAGE_INSERT_BATCH) {
+            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO platform_usage_records (platform_record_id, at, agency_code, \
+                 operator_account, item, subject_hmac, hmac_key_id, subject_masked, request_id, \
+                 outcome, import_id) ",
+            );
+            qb.push_values(batch, |mut b, r| {
+                b.push_bind(&r.platform_record_id)
+                    .push_bind(&r.at)
+                    .push_bind(&r.agency_code)
+                    .push_bind(&r.operator_account)
+                    .push_bind(&r.item)
+                    .push_bind(&r.subject_hmac)
+                    .push_bind(&r.hmac_key_id)
+                    .push_bind(&r.subject_masked)
+                    .push_bind(&r.request_id)
+                    .push_bind(&r.outcome)
+                    .push_bind(import_id);
+            });
+            qb.push(" ON CONFLICT (platform_record_id) DO NOTHING");
+            let res = qb
+                .build()
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| self.noted(classify(e)))?;
             added += res.rows_affected();
         }
         sqlx::query("UPDATE usage_log_imports SET rows_added = ? WHERE id = ?")
@@ -81,6 +92,24 @@ impl WriteTx {
         Ok(added)
     }
 }
+
+/// The statement of [`Store::usage_by_operator`], with or without the bound on the last use.
+pub(crate) fn usage_by_operator_sql(last_bound: bool) -> String {
+    let last_bound = if last_bound { " AND u.at < ?4" } else { "" };
+    format!(
+        "SELECT j.account, j.item, \
+         (SELECT count(*) FROM platform_usage_records u WHERE u.operator_account = j.account \
+          AND u.item = j.item AND u.at >= ?2 AND u.at < ?3), \
+         (SELECT max(u.at) FROM platform_usage_records u WHERE u.operator_account = j.account \
+          AND u.item = j.item{last_bound}) \
+         FROM (SELECT json_extract(value, '$[0]') AS account, \
+               json_extract(value, '$[1]') AS item FROM json_each(?1)) j"
+    )
+}
+
+/// Rows per multi-row INSERT of an import: 11 bound values a row keeps a batch at 5,500
+/// values, well below SQLite's limit of 32,766 per statement.
+pub const USAGE_INSERT_BATCH: usize = 500;
 
 impl WriteTx {
     /// §7 with §4: records that the subject of platform record `platform_record_id` is the
@@ -104,6 +133,44 @@ impl WriteTx {
 }
 
 impl Store {
+    /// §7 usage by operator: for each (operator account, item) asked, how many platform
+    /// records fall in `[count_from, count_to)` and the last one before `last_before` (any, if
+    /// `None`). One statement; each pair is two searches of the index on (operator account,
+    /// item, time) from migration 0024, so the cost follows the pairs asked, not the log.
+    /// (Text comparison on the stored instants.)
+    pub async fn usage_by_operator(
+        &self,
+        pairs: &[(String, String)],
+        count_from: Timestamp,
+        count_to: Timestamp,
+        last_before: Option<Timestamp>,
+    ) -> Result<Vec<OperatorUsageRow>, StorageError> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pairs_json = serde_json::to_string(pairs)
+            .map_err(|e| StorageError::Decode(format!("operator pairs: {e}")))?;
+        let sql = usage_by_operator_sql(last_before.is_some());
+        let mut q = sqlx::query_as::<_, (String, String, i64, Option<String>)>(&sql)
+            .bind(pairs_json)
+            .bind(count_from.to_string())
+            .bind(count_to.to_string());
+        if let Some(t) = last_before {
+            q = q.bind(t.to_string());
+        }
+        let rows = q.fetch_all(&self.reader).await.map_err(classify)?;
+        rows.into_iter()
+            .map(|(operator_account, item, count, last)| {
+                Ok(OperatorUsageRow {
+                    operator_account,
+                    item,
+                    count: u32::try_from(count).unwrap_or(u32::MAX),
+                    last_at: opt_ts(last)?,
+                })
+            })
+            .collect()
+    }
+
     /// The digests (key id, hex) of usage records whose subject is a member of staff, with
     /// the person: with [`Store::applicant_digests`], what a self-lookup is recognised by
     /// whichever key each side was digested under.

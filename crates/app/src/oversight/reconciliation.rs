@@ -18,7 +18,7 @@ use querywarden_domain::oversight::reconciliation::{
 };
 use querywarden_domain::oversight::review::{Finding, FindingObject, FindingRule, ReviewRefusal};
 use querywarden_domain::permission::grant::PermissionGrant;
-use querywarden_domain::registration::RegistrationNo;
+use querywarden_domain::registration::{RegistrationId, RegistrationNo};
 use querywarden_domain::roc_date::{RocDate, taipei_date};
 use querywarden_storage::{NewFinding, Store};
 
@@ -90,37 +90,72 @@ pub async fn analyse(
 
     let mut symbols = Symbols::default();
     symbols.key(keys.current_hmac_key_id());
-    // The rows as read are turned into compact facts at once and dropped, the usage records
-    // before the executions are read, so that a quarter of a million-odd rows of each fits
-    // in memory (BENCHMARKS.md); only the platform's record ids are kept, for the findings.
-    let usage_rows: Vec<_> = store
-        .usage_facts(wide_from, wide_to)
-        .await?
-        .into_iter()
-        .filter(|u| in_wide(u.at))
-        .collect();
-    let usage_in_period = usage_rows.iter().filter(|u| in_period(u.at)).count();
-    let mut usage_ids: Vec<Box<str>> = Vec::with_capacity(usage_rows.len());
-    let usage: Vec<UsageFact> = usage_rows
-        .into_iter()
-        .filter_map(|u| {
-            let key = symbols.key(&u.hmac_key_id);
-            let fact = UsageFact {
-                at: u.at,
-                operator: accounts.get(&u.operator_account).copied(),
-                item: symbols.item(&u.item),
-                subject: SubjectRef::from_hex(key, &u.subject_hmac)?,
+    // Both sides stream from storage straight into compact facts (digests as 32 bytes, items
+    // and keys interned, operators mapped to persons): no row of text outlives its turn, so a
+    // quarter of a million records on each side fits in memory (BENCHMARKS.md). Of the
+    // platform's record ids only the text is kept, in one buffer, for the findings.
+    let mut usage: Vec<UsageFact> = Vec::new();
+    let mut usage_ids = RecordIds::default();
+    let mut usage_in_period = 0usize;
+    store
+        .scan_usage_facts(wide_from, wide_to, |u| {
+            if !in_wide(u.at) {
+                return;
+            }
+            if in_period(u.at) {
+                usage_in_period += 1;
+            }
+            let key = symbols.key(u.hmac_key_id);
+            let Some(subject) = SubjectRef::from_hex(key, u.subject_hmac) else {
+                return;
             };
-            usage_ids.push(u.platform_record_id.into_boxed_str());
-            Some(fact)
+            usage.push(UsageFact {
+                at: u.at,
+                operator: accounts.get(u.operator_account).copied(),
+                item: symbols.item(u.item),
+                subject,
+            });
+            usage_ids.push(u.platform_record_id);
         })
-        .collect();
-    let exec_rows: Vec<_> = store
-        .execution_facts(wide_from, wide_to)
-        .await?
-        .into_iter()
-        .filter(|e| in_wide(e.at))
-        .collect();
+        .await?;
+    let mut executions: Vec<ExecutionFact> = Vec::new();
+    let mut timings: Vec<ExecutionTiming> = Vec::new();
+    // Each execution's (id, own key, registration), for digesting under the other keys.
+    let mut meta: Vec<(i64, u16, i64)> = Vec::new();
+    store
+        .scan_execution_facts(wide_from, wide_to, |e| {
+            if !in_wide(e.at) {
+                return;
+            }
+            if in_period(e.at) {
+                timings.push(ExecutionTiming {
+                    execution: e.id,
+                    querier: e.querier,
+                    at: e.at,
+                    approval_valid_until: e.approval_valid_until,
+                });
+            }
+            let own_key = symbols.key(e.hmac_key_id);
+            let Some(own) = SubjectRef::from_hex(own_key, e.subject_hmac) else {
+                return;
+            };
+            executions.push(ExecutionFact {
+                id: e.id,
+                querier: e.querier,
+                item: symbols.item(e.item),
+                at: e.at,
+                subject: own,
+                other_keys: Box::default(),
+            });
+            meta.push((e.id, own_key, e.registration));
+        })
+        .await?;
+    // The scan runs in time order (its index); the facts are kept in execution order, as
+    // findings and statistics have always listed them. Ids are unique, so the three lists
+    // sorted by id stay aligned.
+    executions.sort_unstable_by_key(|e| e.id);
+    meta.sort_unstable_by_key(|m| m.0);
+    timings.sort_unstable_by_key(|t| t.execution);
     // Keys the usage records were digested under: each execution's subject is needed under
     // each of them. Registrations digested under another key are opened (custody) once each
     // and digested again; the ID in clear lives only for that moment.
@@ -132,48 +167,16 @@ pub async fn analyse(
             .map(|k| (k, symbols.key_id(k).to_string()))
             .collect()
     };
-    let mut rekeyed: HashMap<i64, Vec<SubjectRef>> = HashMap::new();
-    let mut executions = Vec::with_capacity(exec_rows.len());
-    let mut timings: Vec<ExecutionTiming> = Vec::new();
-    for e in exec_rows {
-        if in_period(e.at) {
-            timings.push(ExecutionTiming {
-                execution: e.id,
-                querier: e.querier,
-                at: e.at,
-                approval_valid_until: e.approval_valid_until,
-            });
-        }
-        let own_key = symbols.key(&e.hmac_key_id);
-        let Some(own) = SubjectRef::from_hex(own_key, &e.subject_hmac) else {
-            continue;
-        };
-        let mut other_keys: Vec<SubjectRef> = Vec::new();
-        if usage_keys.iter().any(|(k, _)| *k != own_key) {
-            if let std::collections::hash_map::Entry::Vacant(slot) = rekeyed.entry(e.registration) {
-                let extra = rekey(store, keys, e.registration, &e.reg_no, &usage_keys, own_key)
-                    .await
-                    .unwrap_or_default();
-                slot.insert(
-                    extra
-                        .into_iter()
-                        .filter_map(|(k, h)| SubjectRef::from_hex(k, &h))
-                        .collect(),
-                );
-            }
-            if let Some(extra) = rekeyed.get(&e.registration) {
-                other_keys.extend(extra.iter().copied());
+    let rekeyed = rekey(store, keys, &usage_keys, &meta).await?;
+    if !rekeyed.is_empty() {
+        for (e, (_, _, registration)) in executions.iter_mut().zip(&meta) {
+            if let Some(extra) = rekeyed.get(registration) {
+                e.other_keys = extra.clone().into_boxed_slice();
             }
         }
-        executions.push(ExecutionFact {
-            id: e.id,
-            querier: e.querier,
-            item: symbols.item(&e.item),
-            at: e.at,
-            subject: own,
-            other_keys: other_keys.into_boxed_slice(),
-        });
     }
+    drop(rekeyed);
+    drop(meta);
     let window = ReconcileWindow {
         from,
         to,
@@ -185,9 +188,13 @@ pub async fn analyse(
     // and names a person. One subject is one entry whichever keys its digests were made
     // under: an execution's digests (its own and those under the usage records' keys) all
     // point to the same entry.
-    let mut subject_index: HashMap<SubjectRef, usize> = HashMap::new();
-    let mut subjects: Vec<SubjectRef> = Vec::new();
-    let mut index_of = |all: Vec<SubjectRef>| -> usize {
+    // Sized once for every execution and every platform record that matched none, so that
+    // the largest tables of the analysis are never copied while growing.
+    let unmatched = rec.matched_usage.iter().filter(|m| m.is_none()).count();
+    let mut subject_index: HashMap<SubjectRef, usize> =
+        HashMap::with_capacity(executions.len() + unmatched);
+    let mut subjects: Vec<SubjectRef> = Vec::with_capacity(executions.len() + unmatched);
+    let mut index_of = |all: &[SubjectRef]| -> usize {
         let i = all
             .iter()
             .find_map(|s| subject_index.get(s).copied())
@@ -199,13 +206,17 @@ pub async fn analyse(
                 subjects.len() - 1
             });
         for s in all {
-            subject_index.insert(s, i);
+            subject_index.insert(*s, i);
         }
         i
     };
-    let mut queries = Vec::new();
+    let mut queries = Vec::with_capacity(timings.len() + unmatched);
     for e in &executions {
-        let subject = index_of(e.subjects().copied().collect());
+        let subject = if e.other_keys.is_empty() {
+            index_of(std::slice::from_ref(&e.subject))
+        } else {
+            index_of(&e.subjects().copied().collect::<Vec<_>>())
+        };
         if !in_period(e.at) {
             continue;
         }
@@ -225,7 +236,7 @@ pub async fn analyse(
             queries.push(QueryFact {
                 person: p,
                 item: symbols.item_code(u.item).to_string(),
-                subject: index_of(vec![u.subject]),
+                subject: index_of(std::slice::from_ref(&u.subject)),
                 at: u.at,
                 object: FindingObject::Usage(i),
             });
@@ -247,6 +258,8 @@ pub async fn analyse(
         }
         m
     };
+    // Subjects are known by their index from here on.
+    drop(subject_index);
     let approvals: Vec<ApprovalTiming> = store
         .approval_facts(from, to)
         .await?
@@ -285,11 +298,20 @@ pub async fn analyse(
     for (p, item, _, last) in store.execution_counts(Timestamp::MIN, to).await? {
         saw(p, item, last);
     }
-    // Per account and item only the last sighting matters: SQL says which, rather than every
-    // usage record ever imported being read.
-    for (account, item, at) in store.usage_last_seen(to).await? {
-        if let Some(p) = accounts.get(&account) {
-            saw(*p, item, at);
+    // Per account and item only the last sighting matters, and only for the items someone
+    // holds a grant of: SQL says which through the index by operator, rather than every usage
+    // record ever imported being read.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (account, person) in &accounts {
+        let items: std::collections::BTreeSet<&str> = grants
+            .get(person)
+            .map(|gs| gs.iter().map(|g| g.item.as_str()).collect())
+            .unwrap_or_default();
+        pairs.extend(items.into_iter().map(|i| (account.clone(), i.to_string())));
+    }
+    for u in store.usage_by_operator(&pairs, to, to, Some(to)).await? {
+        if let (Some(p), Some(at)) = (accounts.get(&u.operator_account), u.last_at) {
+            saw(*p, u.item, at);
         }
     }
     let period_last_day = taipei_date(to - SignedDuration::from_secs(1));
@@ -320,17 +342,21 @@ pub async fn analyse(
         *statistics.per_item.entry(q.item.clone()).or_default() += 1;
     }
 
-    let exec_subject: HashMap<i64, SubjectRef> =
-        executions.iter().map(|e| (e.id, e.subject)).collect();
+    // Executions are in id order: a finding's execution is found by binary search.
+    let exec_subject = |id: &i64| {
+        executions
+            .binary_search_by_key(id, |e| e.id)
+            .ok()
+            .and_then(|i| executions.get(i))
+            .map(|e| e.subject)
+    };
     let to_row = |f: &Finding| -> NewFinding {
         let (object, subject) = match &f.object {
             FindingObject::Usage(i) => (
-                format!("usage:{}", usage_ids.get(*i).map_or("", |id| &**id)),
+                format!("usage:{}", usage_ids.get(*i).unwrap_or("")),
                 usage.get(*i).map(|u| u.subject),
             ),
-            FindingObject::Execution(id) => {
-                (format!("execution:{id}"), exec_subject.get(id).copied())
-            }
+            FindingObject::Execution(id) => (format!("execution:{id}"), exec_subject(id)),
             FindingObject::Registration(id) => (format!("registration:{id}"), None),
             FindingObject::Grant(id) => (format!("grant:{id}"), None),
             FindingObject::Person(p) => (format!("person:{}", p.get()), None),
@@ -368,37 +394,70 @@ pub async fn analyse(
     })
 }
 
-/// The registration's subject digested under each of `wanted` other than `own`; empty if the
-/// subject cannot be opened (then only its own digest matches).
+/// The subjects of the registrations whose own key is not among the usage records' keys
+/// `wanted`, digested under each of those they lack — read in one statement, each
+/// registration opened (custody) once. A subject that cannot be opened gets no other digest
+/// (then only its own matches).
 async fn rekey(
     store: &Store,
     keys: &KeyRing,
-    registration: i64,
-    reg_no: &str,
     wanted: &[(u16, String)],
-    own: u16,
-) -> Result<Vec<(u16, String)>, AppError> {
-    let Ok(no) = RegistrationNo::parse(reg_no) else {
-        return Ok(vec![]);
-    };
-    let Some(blob) = store
-        .registration_subject(querywarden_domain::registration::RegistrationId(
-            registration,
-        ))
-        .await?
-    else {
-        return Ok(vec![]);
-    };
-    let subject =
-        crate::registration::open_subject(keys, &blob, &crate::registration::subject_aad(no))?;
-    Ok(wanted
-        .iter()
-        .filter(|(k, _)| *k != own)
-        .filter_map(|(k, key_id)| {
-            keys.subject_digest_under(subject.id(), key_id)
-                .map(|d| (*k, d.hex))
+    executions: &[(i64, u16, i64)],
+) -> Result<HashMap<i64, Vec<SubjectRef>>, AppError> {
+    let mut own_of: HashMap<i64, u16> = HashMap::new();
+    for (_, k, r) in executions {
+        if wanted.iter().any(|(w, _)| w != k) {
+            own_of.insert(*r, *k);
+        }
+    }
+    let ids: Vec<RegistrationId> = own_of.keys().map(|r| RegistrationId(*r)).collect();
+    let mut out: HashMap<i64, Vec<SubjectRef>> = HashMap::new();
+    store
+        .scan_registration_subjects(&ids, |id, reg_no, blob| {
+            let (Some(own), Ok(no)) = (own_of.get(&id.0), RegistrationNo::parse(reg_no)) else {
+                return;
+            };
+            let aad = crate::registration::subject_aad(no);
+            let Ok(subject) = crate::registration::open_subject(keys, &blob, &aad) else {
+                return;
+            };
+            let extra = wanted
+                .iter()
+                .filter(|(k, _)| k != own)
+                .filter_map(|(k, key_id)| {
+                    keys.subject_digest_under(subject.id(), key_id)
+                        .and_then(|d| SubjectRef::from_hex(*k, &d.hex))
+                })
+                .collect();
+            out.insert(id.0, extra);
         })
-        .collect())
+        .await?;
+    Ok(out)
+}
+
+/// The platform's record ids of the usage facts, by position, in one buffer (a million ids
+/// cost their bytes and four more each, not a heap allocation each).
+#[derive(Default)]
+struct RecordIds {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl RecordIds {
+    fn push(&mut self, id: &str) {
+        self.text.push_str(id);
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = match i {
+            0 => 0,
+            _ => *self.ends.get(i - 1)? as usize,
+        };
+        self.text.get(start..end)
+    }
 }
 
 /// What the administrator sees after "reconcile now".

@@ -5,7 +5,7 @@
 //! ends its live sessions. Usage counts come from the executions recorded here and the imported
 //! platform usage records (§7), whichever saw more.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Span;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
@@ -16,7 +16,7 @@ use querywarden_domain::permission::recertification::{
     round_deadline,
 };
 use querywarden_domain::permission::{
-    AdministratorDesk, GrantId, PermissionRefusal, SupervisorDesk, SuspensionCause,
+    AdministratorDesk, GrantId, PermissionGrant, PermissionRefusal, SupervisorDesk, SuspensionCause,
 };
 use querywarden_domain::roc_date::{RocDate, taipei_date, taipei_day_start_utc};
 use querywarden_storage::{DisableReason, Store};
@@ -30,10 +30,12 @@ fn supervisor(desk: &SupervisorDesk) -> Option<Actor> {
     })
 }
 
-/// Usage of each (person, item) over the quarter before `today`, and the last use ever seen.
+/// Usage of each (person, item) of `grants` over the quarter before `today`, and the last
+/// use ever seen.
 async fn usage(
     store: &Store,
     today: RocDate,
+    grants: &[PermissionGrant],
 ) -> Result<BTreeMap<(PersonId, String), GrantUsage>, PermissionError> {
     let accounts = store.person_ids_by_account().await?;
     let quarter_ago = today
@@ -42,23 +44,6 @@ async fn usage(
         .ok()
         .and_then(|d| RocDate::from_civil(d).ok())
         .unwrap_or(RocDate::MIN);
-    let mut out: BTreeMap<(PersonId, String), GrantUsage> = BTreeMap::new();
-    for s in store.usage_sightings().await? {
-        let Some(p) = accounts.get(&s.operator_account) else {
-            continue;
-        };
-        let day = taipei_date(s.at);
-        let u = out.entry((*p, s.item.clone())).or_default();
-        if day >= quarter_ago && day <= today {
-            u.uses_last_quarter += 1;
-        }
-        if u.last_used.is_none_or(|l| l < day) {
-            u.last_used = Some(day);
-        }
-    }
-    // The platform's log arrives only when the administrator imports it; executions recorded
-    // here are known at once (a query run minutes ago counts now). Both logs record the same
-    // queries, so a grant's use is the larger of the two counts and the later last use.
     let tomorrow = today
         .civil()
         .tomorrow()
@@ -69,6 +54,35 @@ async fn usage(
         taipei_day_start_utc(quarter_ago),
         taipei_day_start_utc(tomorrow),
     );
+    // §7 usage by operator: the platform's records of each grant's operator account and item
+    // (the quarter's count and the last one), read through the index by operator rather than
+    // the whole imported log.
+    let wanted: BTreeSet<(PersonId, &str)> =
+        grants.iter().map(|g| (g.person, g.item.as_str())).collect();
+    let pairs: Vec<(String, String)> = accounts
+        .iter()
+        .flat_map(|(account, p)| {
+            wanted
+                .range((*p, "")..)
+                .take_while(move |(q, _)| q == p)
+                .map(move |(_, item)| (account.clone(), (*item).to_string()))
+        })
+        .collect();
+    let mut out: BTreeMap<(PersonId, String), GrantUsage> = BTreeMap::new();
+    for s in store.usage_by_operator(&pairs, from, to, None).await? {
+        let (Some(p), Some(last)) = (accounts.get(&s.operator_account), s.last_at) else {
+            continue;
+        };
+        let u = out.entry((*p, s.item)).or_default();
+        u.uses_last_quarter += s.count;
+        let day = taipei_date(last);
+        if u.last_used.is_none_or(|l| l < day) {
+            u.last_used = Some(day);
+        }
+    }
+    // The platform's log arrives only when the administrator imports it; executions recorded
+    // here are known at once (a query run minutes ago counts now). Both logs record the same
+    // queries, so a grant's use is the larger of the two counts and the later last use.
     let mut executed: BTreeMap<(PersonId, String), GrantUsage> = BTreeMap::new();
     for (p, item, _, last) in store.execution_counts(jiff::Timestamp::MIN, to).await? {
         executed.entry((p, item)).or_default().last_used = Some(taipei_date(last));
@@ -113,7 +127,7 @@ pub async fn open_recertification(
     for p in &staff {
         grants.extend(store.grants_of(*p).await?);
     }
-    let use_by_item = usage(store, today).await?;
+    let use_by_item = usage(store, today, &grants).await?;
     let per_grant: BTreeMap<GrantId, GrantUsage> = grants
         .iter()
         .filter_map(|g| {

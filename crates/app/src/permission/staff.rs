@@ -330,6 +330,57 @@ async fn staff_context(store: &Store) -> Result<StaffContext, PermissionError> {
     })
 }
 
+/// Creates the people of `run` (none of them on record yet) inside `tx`, as
+/// [`apply_record`] creates one — status active, role 一般同仁, HR's last four ID digits,
+/// one audit record each — in multi-row statements. Returns their ids in order.
+async fn create_people(
+    tx: &mut WriteTx,
+    run: &[StaffRecord],
+    source: StaffChangeSource,
+    by: Option<Actor>,
+    op: &Op,
+) -> Result<Vec<PersonId>, PermissionError> {
+    let people: Vec<(NewPerson, Option<String>)> = run
+        .iter()
+        .map(|rec| (new_staff_member(rec), rec.id_last4.clone()))
+        .collect();
+    let ids = tx.insert_persons(&people, &op.now.to_string()).await?;
+    let events: Vec<_> = run
+        .iter()
+        .zip(&ids)
+        .map(|(rec, id)| creation_event(rec, *id, source, by, op))
+        .collect();
+    tx.append_audit_batch(&events).await?;
+    Ok(ids)
+}
+
+/// A new account from HR's record: active, role 一般同仁.
+fn new_staff_member(rec: &StaffRecord) -> NewPerson {
+    NewPerson {
+        account: rec.account.clone(),
+        name: rec.name.clone().unwrap_or_default(),
+        title: rec.title.clone().unwrap_or_default(),
+        unit: rec.unit.clone(),
+        roles: [Role::Staff].into(),
+        status: StaffStatus::Active,
+    }
+}
+
+/// The audit record of an account created from HR's record.
+fn creation_event(
+    rec: &StaffRecord,
+    id: PersonId,
+    source: StaffChangeSource,
+    by: Option<Actor>,
+    op: &Op,
+) -> querywarden_domain::audit_event::AuditEvent {
+    op.event(AuditAction::StaffStatusChanged, by)
+        .on("person", id.to_string())
+        .detail("source", source.code())
+        .detail("created", true)
+        .detail("unit", rec.unit.as_str())
+}
+
 /// Applies one record inside `tx`: creates the person, or records the change and carries out
 /// its effects (date-bound ones now if due, otherwise by [`apply_due_staff_changes`]).
 async fn apply_record(
@@ -342,29 +393,13 @@ async fn apply_record(
 ) -> Result<StaffOutcome, PermissionError> {
     let Some(person) = ctx.persons.get(&rec.account) else {
         let id = tx
-            .insert_person(
-                &NewPerson {
-                    account: rec.account.clone(),
-                    name: rec.name.clone().unwrap_or_default(),
-                    title: rec.title.clone().unwrap_or_default(),
-                    unit: rec.unit.clone(),
-                    roles: [Role::Staff].into(),
-                    status: StaffStatus::Active,
-                },
-                &op.now.to_string(),
-            )
+            .insert_person(&new_staff_member(rec), &op.now.to_string())
             .await?;
         if let Some(l4) = &rec.id_last4 {
             tx.set_person_id_last4(id, l4).await?;
         }
-        tx.append_audit(
-            &op.event(AuditAction::StaffStatusChanged, by)
-                .on("person", id.to_string())
-                .detail("source", source.code())
-                .detail("created", true)
-                .detail("unit", rec.unit.as_str()),
-        )
-        .await?;
+        tx.append_audit(&creation_event(rec, id, source, by, op))
+            .await?;
         return Ok(StaffOutcome::Created(id));
     };
     let change = StaffChange {
@@ -617,9 +652,33 @@ pub async fn import_staff_csv(
     };
     let mut tx = store.begin().await.map_err(PermissionError::from)?;
     let mut outcomes = Vec::new();
-    for rec in &records {
-        let o = apply_record(&mut tx, &ctx, rec, StaffChangeSource::Csv, by, op).await?;
-        outcomes.push((rec.account.clone(), o));
+    // New accounts are created in bounded batches (§2, all or nothing in this one
+    // transaction): each run of consecutive new people is one multi-row write of the people,
+    // their roles and their audit records; changes to people on record go one by one, in the
+    // file's order, as before.
+    let mut rest: &[StaffRecord] = &records;
+    while !rest.is_empty() {
+        let new_run = rest
+            .iter()
+            .take_while(|r| !ctx.persons.contains_key(&r.account))
+            .count();
+        if new_run > 0 {
+            let (run, tail) = rest.split_at(new_run);
+            let ids = create_people(&mut tx, run, StaffChangeSource::Csv, by, op).await?;
+            outcomes.extend(
+                run.iter()
+                    .zip(ids)
+                    .map(|(r, id)| (r.account.clone(), StaffOutcome::Created(id))),
+            );
+            rest = tail;
+            continue;
+        }
+        let (rec, tail) = rest.split_at(1);
+        for rec in rec {
+            let o = apply_record(&mut tx, &ctx, rec, StaffChangeSource::Csv, by, op).await?;
+            outcomes.push((rec.account.clone(), o));
+        }
+        rest = tail;
     }
     let count = |f: fn(&StaffOutcome) -> bool| outcomes.iter().filter(|(_, o)| f(o)).count();
     let report = StaffImportReport {

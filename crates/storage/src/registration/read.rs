@@ -1,0 +1,730 @@
+//! The register's reads, each written once: one function per read, generic over where it runs
+//! (the read pool, or a use case's write transaction when the decision must not race), with
+//! the rows mapped by `sqlx::FromRow` records and turned into domain values in one place.
+//! `Store` and `WriteTx` expose them through one-line methods; a second backend supplies the
+//! same functions with its own SQL.
+
+use std::collections::BTreeSet;
+
+use querywarden_domain::catalogue::{LegalBasisId, ServiceItemCode};
+use querywarden_domain::org::{PersonId, UnitId};
+use querywarden_domain::registration::{
+    Origin, Parties, Registration, RegistrationId, RegistrationNo, RegistrationState, RequestNo,
+};
+use sqlx::SqliteExecutor;
+
+use super::{
+    ExecutionMode, ExecutionOutcome, ExecutionRow, QueryRequestRow, RequestState,
+    RequestSubjectRow, ResultRow, SealedBlob,
+};
+use crate::decode::{decode, opt_ts, roc, ts};
+use crate::error::{StorageError, classify};
+
+pub(super) fn items_from_json(s: &str) -> Result<BTreeSet<ServiceItemCode>, StorageError> {
+    let codes: Vec<String> = decode("items", serde_json::from_str(s))?;
+    codes
+        .iter()
+        .map(|c| decode("item", ServiceItemCode::parse(c)))
+        .collect()
+}
+
+/// The five columns of a sealed blob (named alike in every table that holds one); all NULL
+/// or emptied once destroyed.
+#[derive(sqlx::FromRow)]
+pub(super) struct SealedColumns {
+    sealed: Option<Vec<u8>>,
+    nonce: Option<Vec<u8>>,
+    wrapped_key: Option<Vec<u8>>,
+    wrap_nonce: Option<Vec<u8>>,
+    master_key_id: Option<String>,
+}
+
+impl SealedColumns {
+    fn into_blob(self) -> Option<SealedBlob> {
+        Some(SealedBlob {
+            sealed: self.sealed?,
+            nonce: self.nonce?,
+            wrapped_key: self.wrapped_key?,
+            wrap_nonce: self.wrap_nonce?,
+            master_key_id: self.master_key_id?,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Registrations
+
+/// A registration's row with its decisions and live executions folded in as JSON, so that
+/// loading one — or a list — is one statement (every statement is a round trip to the
+/// connection's worker thread; the execution use case loads one under the write lock).
+const REG_COLUMNS: &str = "id, reg_no, reg_date, created_at, subject_hmac, hmac_key_id, items, \
+     legal_basis_id, relevance, case_no, applicant_id, needer_id, querier_id, approving_unit, \
+     request_id, batch_id, state, second_approval_required, findings, \
+     (SELECT json_group_array(json_array(d.person_id, d.at, d.kind, d.comment, d.valid_until, \
+        d.subject_hmac) ORDER BY d.id) \
+      FROM registration_decisions d WHERE d.registration_id = registrations.id) AS decisions, \
+     (SELECT json_group_array(json_array(e.item, e.outcome)) FROM executions e \
+      WHERE e.registration_id = registrations.id AND e.resolved_at IS NULL \
+        AND e.outcome IN ('sent', 'received', 'recorded', 'unknown')) AS executed";
+
+#[derive(sqlx::FromRow)]
+struct RegistrationRecord {
+    id: i64,
+    reg_no: String,
+    reg_date: String,
+    created_at: String,
+    subject_hmac: String,
+    hmac_key_id: String,
+    items: String,
+    legal_basis_id: String,
+    relevance: String,
+    case_no: Option<String>,
+    applicant_id: i64,
+    needer_id: i64,
+    querier_id: i64,
+    approving_unit: String,
+    request_id: Option<i64>,
+    batch_id: Option<String>,
+    state: String,
+    second_approval_required: i64,
+    findings: String,
+    /// JSON: `[[person, at, kind, comment, valid_until, subject digest], …]` in order.
+    decisions: String,
+    /// JSON: `[[item, outcome], …]` of the live attempts.
+    executed: String,
+}
+
+/// A decision as folded into [`REG_COLUMNS`]: person, at, kind, comment, valid until,
+/// subject digest.
+type DecisionJson = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl RegistrationRecord {
+    fn into_registration(self) -> Result<Registration, StorageError> {
+        let decisions: Vec<DecisionJson> =
+            decode("decisions", serde_json::from_str(&self.decisions))?;
+        // The live attempts (at most one per item, by the partial unique index of 0015): done
+        // ones count as executed; a sent or unknown one awaits its outcome.
+        let executed: Vec<(String, String)> =
+            decode("executed items", serde_json::from_str(&self.executed))?;
+        let mut executed_items = BTreeSet::new();
+        let mut awaiting_outcome = BTreeSet::new();
+        for (item, outcome) in executed {
+            let item = decode("item", ServiceItemCode::parse(&item))?;
+            if matches!(outcome.as_str(), "received" | "recorded") {
+                executed_items.insert(item);
+            } else {
+                awaiting_outcome.insert(item);
+            }
+        }
+        let mut first_approval = None;
+        let mut last = None;
+        for (person, at, kind, comment, valid_until, digest) in decisions {
+            let person = PersonId::new(person);
+            let at = ts(&at)?;
+            if kind == "approve_first" {
+                first_approval = Some((person, at));
+            }
+            last = Some((person, at, kind, comment, valid_until, digest));
+        }
+        let mut approved_subject_digest = None;
+        let state = match (self.state.as_str(), last) {
+            ("registered", _) => RegistrationState::Registered { first_approval },
+            ("approved", Some((by, at, k, _, Some(until), digest))) if k == "approve" => {
+                approved_subject_digest = digest;
+                RegistrationState::Approved {
+                    by,
+                    at,
+                    valid_until: ts(&until)?,
+                }
+            }
+            ("rejected", Some((by, at, k, comment, _, _))) if k == "reject" => {
+                RegistrationState::Rejected {
+                    by,
+                    at,
+                    comment: comment.unwrap_or_default(),
+                }
+            }
+            ("cancelled", Some((by, at, k, _, _, _))) if k == "cancel" => {
+                RegistrationState::Cancelled { by, at }
+            }
+            (other, _) => {
+                return Err(StorageError::Decode(format!(
+                    "registration state {other} without its decision"
+                )));
+            }
+        };
+        Ok(Registration {
+            id: RegistrationId(self.id),
+            no: decode("registration no", RegistrationNo::parse(&self.reg_no))?,
+            date: roc(&self.reg_date)?,
+            created_at: ts(&self.created_at)?,
+            subject_digest: self.subject_hmac,
+            subject_key_id: self.hmac_key_id,
+            items: items_from_json(&self.items)?,
+            legal_basis: decode("legal basis", LegalBasisId::new(self.legal_basis_id))?,
+            relevance: self.relevance,
+            case_no: self.case_no,
+            parties: Parties {
+                applicant: PersonId::new(self.applicant_id),
+                needer: PersonId::new(self.needer_id),
+                querier: PersonId::new(self.querier_id),
+            },
+            approving_unit: decode("unit", UnitId::new(self.approving_unit))?,
+            origin: self.request_id.map_or(Origin::Internal, Origin::Form3),
+            state,
+            second_approval_required: self.second_approval_required != 0,
+            findings: decode("findings", serde_json::from_str(&self.findings))?,
+            executed_items,
+            awaiting_outcome,
+            approved_subject_digest,
+            batch: self.batch_id,
+        })
+    }
+}
+
+/// Which registration to load.
+pub(super) enum RegKey<'a> {
+    Id(RegistrationId),
+    No(&'a RegistrationNo),
+}
+
+pub(super) async fn registration<'e>(
+    db: impl SqliteExecutor<'e>,
+    key: RegKey<'_>,
+) -> Result<Option<Registration>, StorageError> {
+    let select = |clause: &str| format!("SELECT {REG_COLUMNS} FROM registrations WHERE {clause}");
+    let row = match key {
+        RegKey::Id(id) => {
+            sqlx::query_as::<_, RegistrationRecord>(&select("id = ?"))
+                .bind(id.0)
+                .fetch_optional(db)
+                .await
+        }
+        RegKey::No(no) => {
+            sqlx::query_as::<_, RegistrationRecord>(&select("reg_no = ?"))
+                .bind(no.to_string())
+                .fetch_optional(db)
+                .await
+        }
+    };
+    row.map_err(classify)?
+        .map(RegistrationRecord::into_registration)
+        .transpose()
+}
+
+/// Registrations matching `f`, oldest first.
+pub(super) async fn registrations<'e>(
+    db: impl SqliteExecutor<'e>,
+    f: &super::RegistrationFilter,
+) -> Result<Vec<Registration>, StorageError> {
+    registrations_query(f)
+        .build_query_as::<RegistrationRecord>()
+        .fetch_all(db)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .map(RegistrationRecord::into_registration)
+        .collect()
+}
+
+/// The statement of [`registrations`]. Only the conditions given are written into it, so
+/// each can use its index (`?1 IS NULL OR …` would make SQLite scan the register).
+pub(crate) fn registrations_query(
+    f: &super::RegistrationFilter,
+) -> sqlx::QueryBuilder<'static, sqlx::Sqlite> {
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        "SELECT {REG_COLUMNS} FROM registrations WHERE 1 = 1"
+    ));
+    if let Some(u) = &f.approving_unit {
+        qb.push(" AND approving_unit = ")
+            .push_bind(u.as_str().to_string());
+    }
+    if let Some(p) = f.querier {
+        qb.push(" AND querier_id = ").push_bind(p.get());
+    }
+    if let Some(p) = f.party {
+        qb.push(" AND (applicant_id = ")
+            .push_bind(p.get())
+            .push(" OR needer_id = ")
+            .push_bind(p.get())
+            .push(" OR querier_id = ")
+            .push_bind(p.get())
+            .push(")");
+    }
+    if let Some(s) = f.state {
+        qb.push(" AND state = ").push_bind(s);
+    }
+    if let Some(r) = f.request {
+        qb.push(" AND request_id = ").push_bind(r);
+    }
+    if let Some(d) = &f.subject_digest {
+        qb.push(" AND subject_hmac = ").push_bind(d.clone());
+    }
+    qb.push(" ORDER BY id");
+    qb
+}
+
+/// Open registrations — filed or approved, nothing executed yet — in which `person` is a
+/// party (applicant, needer or querier), in one statement.
+pub(super) async fn open_registrations_of<'e>(
+    db: impl SqliteExecutor<'e>,
+    person: PersonId,
+) -> Result<Vec<Registration>, StorageError> {
+    let sql = format!(
+        "SELECT {REG_COLUMNS} FROM registrations WHERE \
+         (applicant_id = ?1 OR needer_id = ?1 OR querier_id = ?1) \
+         AND state IN ('registered', 'approved') \
+         AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.registration_id = registrations.id \
+         AND e.outcome <> 'failed') ORDER BY id"
+    );
+    sqlx::query_as::<_, RegistrationRecord>(&sql)
+        .bind(person.get())
+        .fetch_all(db)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .map(RegistrationRecord::into_registration)
+        .collect()
+}
+
+/// The sealed subject of a Form 2 row, unless destroyed.
+pub(super) async fn registration_subject<'e>(
+    db: impl SqliteExecutor<'e>,
+    id: RegistrationId,
+) -> Result<Option<SealedBlob>, StorageError> {
+    let row: Option<SealedColumns> = sqlx::query_as(
+        "SELECT subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, wrap_nonce, \
+         master_key_id FROM registrations WHERE id = ? AND subject_destroyed_at IS NULL",
+    )
+    .bind(id.0)
+    .fetch_optional(db)
+    .await
+    .map_err(classify)?;
+    Ok(row.and_then(SealedColumns::into_blob))
+}
+
+/// The relevance texts of `querier`'s latest `limit` registrations outside `exclude_batch`.
+pub(super) async fn recent_relevance<'e>(
+    db: impl SqliteExecutor<'e>,
+    querier: PersonId,
+    limit: u32,
+    exclude_batch: Option<&str>,
+) -> Result<Vec<String>, StorageError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT relevance FROM registrations WHERE querier_id = ? \
+         AND (? IS NULL OR batch_id IS NULL OR batch_id <> ?) ORDER BY id DESC LIMIT ?",
+    )
+    .bind(querier.get())
+    .bind(exclude_batch)
+    .bind(exclude_batch)
+    .bind(i64::from(limit))
+    .fetch_all(db)
+    .await
+    .map_err(classify)?;
+    Ok(rows.into_iter().map(|(r,)| r).collect())
+}
+
+// ---------------------------------------------------------------------------------------
+// Executions
+
+pub(super) const EXECUTION_COLUMNS: &str = "id, registration_id, item, querier_id, mode, \
+     request_id, sent_at, result_at, outcome, failure_code, portal_queried_at, portal_note, \
+     paper_case_no, resolved_at, resolution";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ExecutionRecord {
+    id: i64,
+    registration_id: i64,
+    item: String,
+    querier_id: i64,
+    mode: String,
+    request_id: String,
+    sent_at: String,
+    result_at: Option<String>,
+    outcome: String,
+    failure_code: Option<String>,
+    portal_queried_at: Option<String>,
+    portal_note: Option<String>,
+    paper_case_no: Option<String>,
+    resolved_at: Option<String>,
+    resolution: Option<String>,
+}
+
+impl TryFrom<ExecutionRecord> for ExecutionRow {
+    type Error = StorageError;
+
+    fn try_from(r: ExecutionRecord) -> Result<Self, StorageError> {
+        Ok(ExecutionRow {
+            id: r.id,
+            registration: RegistrationId(r.registration_id),
+            item: decode("item", ServiceItemCode::parse(&r.item))?,
+            querier: PersonId::new(r.querier_id),
+            mode: match r.mode.as_str() {
+                "connected" => ExecutionMode::Connected,
+                _ => ExecutionMode::Portal,
+            },
+            request_id: r.request_id,
+            sent_at: ts(&r.sent_at)?,
+            result_at: opt_ts(r.result_at)?,
+            outcome: ExecutionOutcome::parse(&r.outcome)?,
+            failure_code: r.failure_code,
+            portal_queried_at: opt_ts(r.portal_queried_at)?,
+            portal_note: r.portal_note,
+            paper_case_no: r.paper_case_no,
+            resolved_at: opt_ts(r.resolved_at)?,
+            resolution: r.resolution,
+        })
+    }
+}
+
+/// Executions matching `condition` (over the `executions` table), oldest first.
+pub(super) async fn executions_where<'e>(
+    db: impl SqliteExecutor<'e>,
+    condition: &str,
+    registration: Option<RegistrationId>,
+) -> Result<Vec<ExecutionRow>, StorageError> {
+    let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE {condition} ORDER BY id");
+    let mut q = sqlx::query_as::<_, ExecutionRecord>(&sql);
+    if let Some(r) = registration {
+        q = q.bind(r.0);
+    }
+    q.fetch_all(db)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .map(ExecutionRow::try_from)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Results in custody
+
+const RESULT_COLUMNS: &str = "id, execution_id, registration_id, item, received_at, kind, \
+     content_type, sealed, nonce, wrapped_key, wrap_nonce, master_key_id, retention_rule, \
+     destroy_after, destroyed_at";
+
+#[derive(sqlx::FromRow)]
+struct ResultRecord {
+    id: i64,
+    execution_id: i64,
+    registration_id: i64,
+    item: String,
+    received_at: String,
+    kind: String,
+    content_type: String,
+    #[sqlx(flatten)]
+    sealed: SealedColumns,
+    retention_rule: String,
+    destroy_after: String,
+    destroyed_at: Option<String>,
+}
+
+impl TryFrom<ResultRecord> for ResultRow {
+    type Error = StorageError;
+
+    fn try_from(r: ResultRecord) -> Result<Self, StorageError> {
+        Ok(ResultRow {
+            id: r.id,
+            execution: r.execution_id,
+            registration: RegistrationId(r.registration_id),
+            item: decode("item", ServiceItemCode::parse(&r.item))?,
+            received_at: ts(&r.received_at)?,
+            kind: r.kind,
+            content_type: r.content_type,
+            sealed: r.sealed.into_blob(),
+            retention_rule: r.retention_rule,
+            destroy_after: roc(&r.destroy_after)?,
+            destroyed_at: opt_ts(r.destroyed_at)?,
+        })
+    }
+}
+
+/// Which results to read.
+pub(super) enum ResultsOf<'a> {
+    /// One result by its id.
+    Id(i64),
+    /// The result of one item of a registration.
+    Item(RegistrationId, &'a ServiceItemCode),
+    /// Every result of a registration, in order.
+    Registration(RegistrationId),
+    /// Results not yet destroyed, by keeping date.
+    Held,
+}
+
+pub(super) async fn results<'e>(
+    db: impl SqliteExecutor<'e>,
+    which: ResultsOf<'_>,
+) -> Result<Vec<ResultRow>, StorageError> {
+    let (condition, order) = match which {
+        ResultsOf::Id(_) => ("id = ?", "id"),
+        ResultsOf::Item(..) => ("registration_id = ? AND item = ?", "id"),
+        ResultsOf::Registration(_) => ("registration_id = ?", "id"),
+        ResultsOf::Held => ("destroyed_at IS NULL", "destroy_after, id"),
+    };
+    let sql = format!("SELECT {RESULT_COLUMNS} FROM results WHERE {condition} ORDER BY {order}");
+    let q = sqlx::query_as::<_, ResultRecord>(&sql);
+    let q = match which {
+        ResultsOf::Id(id) => q.bind(id),
+        ResultsOf::Item(r, item) => q.bind(r.0).bind(item.as_str()),
+        ResultsOf::Registration(r) => q.bind(r.0),
+        ResultsOf::Held => q,
+    };
+    q.fetch_all(db)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .map(ResultRow::try_from)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Form 3 requests
+
+const REQUEST_COLUMNS: &str = "id, request_no, created_at, request_date, requesting_unit, \
+     applicant_id, applicant_title, phone, fax, responsible_unit, legal_basis_id, relevance, \
+     items, subject_count, state, reviewed_by, reviewed_at, opinion, assigned_querier, \
+     delivery, document_no, delivered_at";
+
+#[derive(sqlx::FromRow)]
+struct RequestRecord {
+    id: i64,
+    request_no: String,
+    created_at: String,
+    request_date: String,
+    requesting_unit: String,
+    applicant_id: i64,
+    applicant_title: String,
+    phone: String,
+    fax: Option<String>,
+    responsible_unit: String,
+    legal_basis_id: String,
+    relevance: String,
+    items: String,
+    subject_count: i64,
+    state: String,
+    reviewed_by: Option<i64>,
+    reviewed_at: Option<String>,
+    opinion: Option<String>,
+    assigned_querier: Option<i64>,
+    delivery: Option<String>,
+    document_no: Option<String>,
+    delivered_at: Option<String>,
+}
+
+impl TryFrom<RequestRecord> for QueryRequestRow {
+    type Error = StorageError;
+
+    fn try_from(r: RequestRecord) -> Result<Self, StorageError> {
+        Ok(QueryRequestRow {
+            id: r.id,
+            no: decode("request no", RequestNo::parse(&r.request_no))?,
+            created_at: ts(&r.created_at)?,
+            date: roc(&r.request_date)?,
+            requesting_unit: decode("unit", UnitId::new(r.requesting_unit))?,
+            applicant: PersonId::new(r.applicant_id),
+            applicant_title: r.applicant_title,
+            phone: r.phone,
+            fax: r.fax,
+            responsible_unit: decode("unit", UnitId::new(r.responsible_unit))?,
+            legal_basis: decode("legal basis", LegalBasisId::new(r.legal_basis_id))?,
+            relevance: r.relevance,
+            items: items_from_json(&r.items)?,
+            subject_count: usize::try_from(r.subject_count).unwrap_or(0),
+            state: RequestState::parse(&r.state)?,
+            reviewed_by: r.reviewed_by.map(PersonId::new),
+            reviewed_at: opt_ts(r.reviewed_at)?,
+            opinion: r.opinion,
+            assigned_querier: r.assigned_querier.map(PersonId::new),
+            delivery: r.delivery,
+            document_no: r.document_no,
+            delivered_at: opt_ts(r.delivered_at)?,
+        })
+    }
+}
+
+/// Which Form 3 requests to read.
+pub(super) enum RequestsOf<'a> {
+    Id(i64),
+    No(&'a RequestNo),
+    /// To a responsible unit and/or from an applicant and/or in a state.
+    Filter(Option<&'a UnitId>, Option<PersonId>, Option<RequestState>),
+}
+
+pub(super) async fn requests<'e>(
+    db: impl SqliteExecutor<'e>,
+    which: RequestsOf<'_>,
+) -> Result<Vec<QueryRequestRow>, StorageError> {
+    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        "SELECT {REQUEST_COLUMNS} FROM query_requests WHERE 1 = 1"
+    ));
+    match which {
+        RequestsOf::Id(id) => {
+            qb.push(" AND id = ").push_bind(id);
+        }
+        RequestsOf::No(no) => {
+            qb.push(" AND request_no = ").push_bind(no.to_string());
+        }
+        RequestsOf::Filter(unit, applicant, state) => {
+            if let Some(u) = unit {
+                qb.push(" AND responsible_unit = ")
+                    .push_bind(u.as_str().to_string());
+            }
+            if let Some(p) = applicant {
+                qb.push(" AND applicant_id = ").push_bind(p.get());
+            }
+            if let Some(s) = state {
+                qb.push(" AND state = ").push_bind(s.code());
+            }
+        }
+    }
+    qb.push(" ORDER BY id");
+    qb.build_query_as::<RequestRecord>()
+        .fetch_all(db)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .map(QueryRequestRow::try_from)
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct RequestSubjectRecord {
+    id: i64,
+    request_id: i64,
+    position: i64,
+    subject_hmac: String,
+    hmac_key_id: String,
+    #[sqlx(flatten)]
+    sealed: SealedColumns,
+    registration_id: Option<i64>,
+    destroyed_at: Option<String>,
+    name_masked: Option<String>,
+    id_masked: Option<String>,
+}
+
+impl TryFrom<RequestSubjectRecord> for RequestSubjectRow {
+    type Error = StorageError;
+
+    fn try_from(r: RequestSubjectRecord) -> Result<Self, StorageError> {
+        Ok(RequestSubjectRow {
+            id: r.id,
+            request: r.request_id,
+            position: r.position,
+            subject_digest: r.subject_hmac,
+            subject_key_id: r.hmac_key_id,
+            sealed: r
+                .sealed
+                .into_blob()
+                .ok_or_else(|| StorageError::Decode("request subject without content".into()))?,
+            registration: r.registration_id.map(RegistrationId),
+            destroyed: match (r.destroyed_at, r.name_masked, r.id_masked) {
+                (Some(_), Some(name), Some(id)) => Some((name, id)),
+                _ => None,
+            },
+        })
+    }
+}
+
+pub(super) async fn request_subjects<'e>(
+    db: impl SqliteExecutor<'e>,
+    request: i64,
+) -> Result<Vec<RequestSubjectRow>, StorageError> {
+    sqlx::query_as::<_, RequestSubjectRecord>(
+        "SELECT id, request_id, position, subject_hmac, hmac_key_id, sealed, nonce, \
+         wrapped_key, wrap_nonce, master_key_id, registration_id, destroyed_at, \
+         name_masked, id_masked \
+         FROM query_request_subjects WHERE request_id = ? ORDER BY position",
+    )
+    .bind(request)
+    .fetch_all(db)
+    .await
+    .map_err(classify)?
+    .into_iter()
+    .map(RequestSubjectRow::try_from)
+    .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Subjects held (§6)
+
+#[derive(sqlx::FromRow)]
+struct HeldRecord {
+    id: i64,
+    reg_no: String,
+    reg_date: String,
+    position: Option<i64>,
+    #[sqlx(flatten)]
+    sealed: SealedColumns,
+}
+
+/// Subjects still held, with the record's number and date and (Form 3) their position.
+pub(super) async fn held_subjects<'e>(
+    db: impl SqliteExecutor<'e>,
+    sql: &str,
+    before: querywarden_domain::roc_date::RocDate,
+) -> Result<Vec<(super::HeldSubject, Option<i64>)>, StorageError> {
+    let rows: Vec<HeldRecord> = sqlx::query_as(sql)
+        .bind(before.civil().to_string())
+        .fetch_all(db)
+        .await
+        .map_err(classify)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let Some(sealed) = r.sealed.into_blob() else {
+            continue;
+        };
+        out.push((
+            super::HeldSubject {
+                id: r.id,
+                reg_no: r.reg_no,
+                date: roc(&r.reg_date)?,
+                sealed,
+            },
+            r.position,
+        ));
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct SubjectRecord {
+    id: i64,
+    reg_no: String,
+    #[sqlx(flatten)]
+    sealed: SealedColumns,
+}
+
+/// Streams the sealed subjects (with the registration number they are bound to) of the
+/// registrations `ids`, in one statement, skipping destroyed ones.
+pub(super) async fn scan_registration_subjects<'e>(
+    db: impl SqliteExecutor<'e> + 'e,
+    ids: &[RegistrationId],
+    mut visit: impl FnMut(RegistrationId, &str, SealedBlob),
+) -> Result<(), StorageError> {
+    use futures_util::TryStreamExt;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids_json = serde_json::to_string(&ids.iter().map(|r| r.0).collect::<Vec<_>>())
+        .map_err(|e| StorageError::Decode(format!("ids: {e}")))?;
+    let mut rows = sqlx::query_as::<_, SubjectRecord>(
+        "SELECT id, reg_no, subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, \
+         wrap_nonce, master_key_id FROM registrations \
+         WHERE id IN (SELECT value FROM json_each(?)) AND subject_destroyed_at IS NULL",
+    )
+    .bind(ids_json)
+    .fetch(db);
+    while let Some(r) = rows.try_next().await.map_err(classify)? {
+        if let Some(blob) = r.sealed.into_blob() {
+            visit(RegistrationId(r.id), &r.reg_no, blob);
+        }
+    }
+    Ok(())
+}
