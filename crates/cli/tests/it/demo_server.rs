@@ -1,7 +1,7 @@
 //! `querywarden demo` from nothing: health, readiness, pages in zh-TW and English, the API,
 //! and a restart that reuses the data.
 
-use super::support::{reqwest::rt, spawn_demo};
+use querywarden_testkit::{Demo, rt};
 
 #[test]
 fn demo_starts_from_nothing_serves_and_reuses_its_data() {
@@ -10,7 +10,7 @@ fn demo_starts_from_nothing_serves_and_reuses_its_data() {
     let rt = rt();
     let records_first;
     {
-        let demo = spawn_demo(&data);
+        let demo = Demo::start_from_nothing(&data, &[]);
         let url = demo.url.clone();
         records_first = rt.block_on(async move {
             let c = reqwest::Client::new();
@@ -145,7 +145,7 @@ fn demo_starts_from_nothing_serves_and_reuses_its_data() {
         );
     }
     // Second start: same data, nothing seeded twice.
-    let demo = spawn_demo(&data);
+    let demo = Demo::start_from_nothing(&data, &[]);
     let url = demo.url.clone();
     let html = rt.block_on(async move {
         reqwest::get(format!("{url}/"))
