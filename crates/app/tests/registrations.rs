@@ -1914,7 +1914,7 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
         .unwrap()
         .unwrap();
     assert_eq!(rno.to_string(), "R115-000001");
-    assert!(!contains(&w.db_bytes(), &nid(3001)));
+    assert!(!contains(&w.db_bytes(), nid(3001)));
     // §5 ¶3: the bureau sees it only once the district office's supervisor consented.
     let li = w.p("li.guowei").clone();
     let inbox = registration::inbox(&w.desk(), &li, t0()).await.unwrap();

@@ -89,6 +89,26 @@ pub async fn login(
         .expect("POST /login")
 }
 
+/// Sends a request built by the test and reads its answer as JSON.
+pub async fn fetch_json(req: reqwest::RequestBuilder) -> Value {
+    req.send()
+        .await
+        .expect("a response")
+        .json()
+        .await
+        .expect("a JSON answer")
+}
+
+/// Sends a request built by the test and reads its answer as text.
+pub async fn fetch_text(req: reqwest::RequestBuilder) -> String {
+    req.send()
+        .await
+        .expect("a response")
+        .text()
+        .await
+        .expect("a body")
+}
+
 /// The `Location` of a redirect.
 pub fn location(r: &reqwest::Response) -> String {
     r.headers()["location"]

@@ -20,6 +20,7 @@ use querywarden_pki::demo_ca::{DemoCa, DemoCard};
 
 use querywarden_testkit::binary::{command as bin, stderr, stdout};
 use querywarden_testkit::browser::{client, cookie_value, set_cookies};
+use querywarden_testkit::browser::{fetch_json, fetch_text};
 use querywarden_testkit::{Browser, Form2, Served, card, executed, rt};
 
 const ADMIN_ID: &str = "E100201002";
@@ -262,14 +263,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
         // The server fetched the revocation list itself; /readyz shows its age.
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let ready: serde_json::Value = client()
-                .get(format!("{url}/readyz"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let ready: serde_json::Value = fetch_json(client().get(format!("{url}/readyz"))).await;
             if ready["crls"].as_array().is_some_and(|c| !c.is_empty()) {
                 assert_eq!(ready["crls"][0]["stale"], false, "{ready}");
                 break;
@@ -280,14 +274,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
 
         // 2. The administrator enrols through the web. A card that is not theirs is refused
         //    and the code still works; after use it is spent.
-        let page = client()
-            .get(format!("{url}/enrol"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch_text(client().get(format!("{url}/enrol"))).await;
         assert!(page.contains("id=\"enrol-form\""), "{page}");
         let (s, page) = enrol(&url, &admin_code, &stranger_card).await;
         assert_eq!(s, 422);

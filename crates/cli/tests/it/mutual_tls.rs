@@ -11,6 +11,7 @@ use std::process::Command;
 
 use sqlx::Connection;
 
+use querywarden_testkit::browser::fetch_json;
 use querywarden_testkit::{Demo, Served, card, rt};
 
 const PASSWORD: &str = "demo-password-115";
@@ -253,15 +254,11 @@ fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
                 .any(|(action, _)| action == "auth.login.succeeded"),
             "{records:?}"
         );
-        let me: serde_json::Value = lin
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &session)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: serde_json::Value = fetch_json(
+            lin.get(format!("{url}/api/v1/me"))
+                .header("cookie", &session),
+        )
+        .await;
         assert_eq!(me["name"], "林美玲");
         // The session is tied to the card it signed in with: the same cookie over a
         // connection with another certificate is no session at all.

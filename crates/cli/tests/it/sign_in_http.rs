@@ -9,6 +9,7 @@ use sqlx::Connection;
 
 use querywarden_testkit::binary::{command as bin, stdout};
 use querywarden_testkit::browser::{client, cookie_value, login, set_cookies};
+use querywarden_testkit::browser::{fetch_json, fetch_text};
 use querywarden_testkit::{Demo, code_of, rt};
 
 #[test]
@@ -44,15 +45,8 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
         assert_eq!(planted_me.status(), 401);
 
         let cookie = format!("qw_session={session}");
-        let me: serde_json::Value = c
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: serde_json::Value =
+            fetch_json(c.get(format!("{url}/api/v1/me")).header("cookie", &cookie)).await;
         assert_eq!(me["name"], "林美玲");
         let csrf = me["csrf_token"].as_str().unwrap().to_string();
 
@@ -108,15 +102,11 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
             page.headers()["location"],
             "/session/locked?return=/account/password"
         );
-        let lock_page = c
-            .get(format!("{url}/session/locked"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let lock_page = fetch_text(
+            c.get(format!("{url}/session/locked"))
+                .header("cookie", &cookie),
+        )
+        .await;
         assert!(lock_page.contains("螢幕已鎖定"));
         assert!(
             !lock_page.contains("林美玲"),
