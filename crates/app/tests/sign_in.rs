@@ -16,8 +16,8 @@ use querywarden_app::auth::{
 use querywarden_app::binding::binding_of;
 use querywarden_domain::auth::SessionStatus;
 use querywarden_domain::org::{Account, PersonId};
-use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
 use querywarden_pki::SignatureFormat;
+use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
 use querywarden_storage::{AuditFilter, Store};
 use querywarden_testkit::card;
 use querywarden_testkit::org::{self, Org};
