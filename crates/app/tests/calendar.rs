@@ -13,9 +13,8 @@
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use querywarden_app::calendar::{self, MISSING_YEAR_NOTICE};
-use querywarden_app::demo;
-use querywarden_domain::org::{Account, Person, Role};
-use querywarden_storage::{AuditFilter, Store};
+use querywarden_domain::org::Role;
+use querywarden_testkit::Org;
 
 /// 2026-10-05 10:00 Asia/Taipei: October, 2027's table not yet loaded.
 fn october() -> Timestamp {
@@ -48,47 +47,28 @@ fn table_2027() -> String {
     out
 }
 
-async fn person(store: &Store, account: &str) -> Person {
-    store
-        .person_by_account(&Account::parse(account).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-async fn loads(store: &Store) -> Vec<String> {
-    store
-        .audit_search(&AuditFilter {
-            action: Some("admin.calendar.imported".into()),
-            limit: 50,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.outcome)
-        .collect()
+/// The outcomes of the calendar loads on record, newest first.
+async fn loads(org: &Org) -> Vec<String> {
+    org.outcomes("admin.calendar.imported").await
 }
 
 #[tokio::test]
 async fn a_loaded_year_replaces_the_computed_one_and_stops_the_reminder() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("qw.sqlite")).await.unwrap();
-    demo::initialise(&store, october(), "t").await.unwrap();
-    demo::seed_demo(&store, october(), "t").await.unwrap();
-    let admin = person(&store, "wu.zhiming").await;
+    let org = Org::on_disk(october()).await;
+    let store = &org.store;
+    let admin = org.p("wu.zhiming").clone();
     assert!(admin.has_role(Role::PermissionAdministrator));
-    let clerk = person(&store, "lin.meiling").await;
+    let clerk = org.p("lin.meiling").clone();
 
     // October, 2027 computed only: the administrator is told once, however often the job runs.
     assert_eq!(
-        calendar::remind_missing_year(&store, october())
+        calendar::remind_missing_year(store, october())
             .await
             .unwrap(),
         1
     );
     assert_eq!(
-        calendar::remind_missing_year(&store, october())
+        calendar::remind_missing_year(store, october())
             .await
             .unwrap(),
         0
@@ -104,7 +84,7 @@ async fn a_loaded_year_replaces_the_computed_one_and_stops_the_reminder() {
     assert!(store.notices_of(clerk.id).await.unwrap().is_empty());
 
     // Someone else, and a table with a day missing: refused, recorded, nothing loaded.
-    let r = calendar::import_csv(&store, Some(&clerk), &table_2027(), october(), "r1")
+    let r = calendar::import_csv(store, Some(&clerk), &table_2027(), october(), "r1")
         .await
         .unwrap();
     assert_eq!(r.unwrap_err().code, "calendar.not_administrator");
@@ -113,7 +93,7 @@ async fn a_loaded_year_replaces_the_computed_one_and_stops_the_reminder() {
         .take(300)
         .map(|l| format!("{l}\n"))
         .collect();
-    let r = calendar::import_csv(&store, Some(&admin), &short, october(), "r2")
+    let r = calendar::import_csv(store, Some(&admin), &short, october(), "r2")
         .await
         .unwrap();
     let refusal = r.unwrap_err();
@@ -123,21 +103,21 @@ async fn a_loaded_year_replaces_the_computed_one_and_stops_the_reminder() {
         "{}",
         refusal.message_zh
     );
-    assert!(calendar::loaded_years(&store).await.unwrap().is_empty());
+    assert!(calendar::loaded_years(store).await.unwrap().is_empty());
     assert_eq!(
-        loads(&store).await,
+        loads(&org).await,
         vec![
             "refused:calendar.bad_file".to_string(),
             "refused:calendar.not_administrator".to_string()
         ]
     );
-    let before = calendar::current(&store).await.unwrap();
+    let before = calendar::current(store).await.unwrap();
     assert!(!before.is_official(2027));
     // The seed computed 2027-02-09 as a 春節 day off.
     assert!(!before.is_working_day(Date::new(2027, 2, 9).unwrap()));
 
     // The whole table: loaded, recorded, and the calendar counts with it.
-    let loaded = calendar::import_csv(&store, Some(&admin), &table_2027(), october(), "r3")
+    let loaded = calendar::import_csv(store, Some(&admin), &table_2027(), october(), "r3")
         .await
         .unwrap()
         .unwrap();
@@ -145,26 +125,26 @@ async fn a_loaded_year_replaces_the_computed_one_and_stops_the_reminder() {
         (loaded.year, loaded.holidays, loaded.makeup_workdays),
         (2027, 1, 1)
     );
-    assert_eq!(loads(&store).await[0], "succeeded");
-    let cal = calendar::current(&store).await.unwrap();
+    assert_eq!(loads(&org).await[0], "succeeded");
+    let cal = calendar::current(store).await.unwrap();
     assert!(cal.is_official(2027));
     assert!(!cal.is_working_day(Date::new(2027, 2, 8).unwrap()));
     assert!(cal.is_working_day(Date::new(2027, 2, 9).unwrap()));
     assert!(cal.is_working_day(Date::new(2027, 2, 20).unwrap()));
-    let years = calendar::loaded_years(&store).await.unwrap();
+    let years = calendar::loaded_years(store).await.unwrap();
     assert_eq!(years.len(), 1);
     assert_eq!(years[0].loaded_by, Some(admin.id));
 
     // Nothing more to remind of this year; next October, 2028 is missing.
     assert_eq!(
-        calendar::remind_missing_year(&store, october())
+        calendar::remind_missing_year(store, october())
             .await
             .unwrap(),
         0
     );
     let next_october: Timestamp = "2027-10-04T02:00:00Z".parse().unwrap();
     assert_eq!(
-        calendar::remind_missing_year(&store, next_october)
+        calendar::remind_missing_year(store, next_october)
             .await
             .unwrap(),
         1

@@ -12,30 +12,22 @@
     reason = "a test that cannot set itself up should fail loudly"
 )]
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use jiff::{SignedDuration, Timestamp};
 use querywarden_app::audit::export::verify_export;
 use querywarden_app::citizen_report::{self, RequestInput, Stamp};
 use querywarden_app::config::RawAudit;
-use querywarden_app::{KeyRing, custody, demo};
+use querywarden_app::{KeyRing, custody};
 use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::catalogue::{LegalBasisId, ServiceItemCode};
 use querywarden_domain::citizen_report::{EntryKind, StaffShown};
 use querywarden_domain::deadline::HolidayCalendar;
-use querywarden_domain::org::{Account, Person};
 use querywarden_domain::registration::{Origin, Parties, RegistrationNo, RequestNo};
 use querywarden_domain::roc_date::{RocDate, taipei_date};
-use querywarden_storage::{AuditFilter, NewQueryRequest, NewRegistration, Store};
+use querywarden_storage::{AuditFilter, NewQueryRequest, NewRegistration};
+use querywarden_testkit::org::{self, Org, t0};
 
 const BASIS: &str = "social-assistance-44-3-1";
-
-fn t0() -> Timestamp {
-    // 2026-03-02 10:00 Asia/Taipei: 民國 115 年.
-    "2026-03-02T02:00:00Z".parse().unwrap()
-}
 
 fn at(hours: i64) -> Timestamp {
     t0() + SignedDuration::from_hours(hours)
@@ -43,61 +35,35 @@ fn at(hours: i64) -> Timestamp {
 
 /// A valid citizen ID `A1nnnnnnnC`.
 fn nid(n: u32) -> NationalId {
-    (0..10)
-        .find_map(|c| NationalId::parse(&format!("A1{n:07}{c}")).ok())
-        .unwrap()
+    NationalId::parse(&org::nid("A1", n)).unwrap()
 }
 
 struct World {
-    _dir: tempfile::TempDir,
-    key_dir: PathBuf,
-    store: Store,
-    keys: KeyRing,
+    org: Org,
     cal: HolidayCalendar,
-    people: BTreeMap<&'static str, Person>,
     regs: u32,
+}
+
+impl std::ops::Deref for World {
+    type Target = Org;
+    fn deref(&self) -> &Org {
+        &self.org
+    }
+}
+
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut Org {
+        &mut self.org
+    }
 }
 
 impl World {
     async fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let key_dir = dir.path().join("keys");
-        let store = Store::open(&dir.path().join("data/qw.sqlite"))
-            .await
-            .unwrap();
-        let keys = KeyRing::open_or_create(&key_dir, t0()).unwrap();
-        demo::initialise(&store, t0(), "t").await.unwrap();
-        demo::seed_demo(&store, t0(), "t").await.unwrap();
-        let mut people = BTreeMap::new();
-        for a in [
-            "lin.meiling",
-            "chen.jianhong",
-            "li.guowei",
-            "wu.zhiming",
-            "cai.peiling",
-            "zhang.shuhui",
-            "zheng.zhihao",
-        ] {
-            let p = store
-                .person_by_account(&Account::parse(a).unwrap())
-                .await
-                .unwrap()
-                .unwrap();
-            people.insert(a, p);
-        }
         World {
-            _dir: dir,
-            key_dir,
-            store,
-            keys,
+            org: Org::on_disk(t0()).await,
             cal: HolidayCalendar::seeded().unwrap(),
-            people,
             regs: 0,
         }
-    }
-
-    fn p(&self, a: &str) -> &Person {
-        &self.people[a]
     }
 
     fn by(&self, a: &str) -> Actor {
@@ -205,18 +171,9 @@ impl World {
     }
 
     async fn refused(&self, action: &str) -> Vec<String> {
-        self.store
-            .audit_search(&AuditFilter {
-                action: Some(action.into()),
-                limit: 100,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.outcome)
-            .filter(|o| o.starts_with("refused:"))
-            .collect()
+        let mut all = self.outcomes(action).await;
+        all.retain(|o| o.starts_with("refused:"));
+        all
     }
 }
 
@@ -252,7 +209,7 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
     let noise = w.register("lin.meiling", &other, at(6)).await;
     w.touch("lin.meiling", AuditAction::ResultPrinted, &noise, &other, 6)
         .await;
-    w.keys = KeyRing::rotate(&w.key_dir, at(7)).unwrap();
+    w.keys = KeyRing::rotate(&w.key_dir(), at(7)).unwrap();
     let r3 = w.register("wu.zhiming", &subject, at(8)).await;
     let withheld = w.register("lin.meiling", &subject, at(9)).await;
     w.touch(

@@ -13,7 +13,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::{SignedDuration, Timestamp};
 use querywarden_app::auth::{self, AuthContext};
-use querywarden_app::config::RawConfig;
 use querywarden_app::demo;
 use querywarden_app::enrolment::codes::{self, EnrolRequest};
 use querywarden_app::enrolment::init::{InitRequest, NewOfficer, init};
@@ -21,20 +20,18 @@ use querywarden_app::enrolment::{CodeSettings, crl, units};
 use querywarden_app::keys::KeyRing;
 use querywarden_app::permission::{self, Op, PermissionPolicy};
 use querywarden_domain::enrolment::{CodePurpose, RateLimit};
-use querywarden_domain::org::{Account, PersonId, UnitId};
+use querywarden_domain::org::{PersonId, UnitId};
 use querywarden_domain::permission::AdministratorDesk;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
-use querywarden_pki::{RevocationList, SignatureFormat, TrustAnchors};
+use querywarden_pki::{RevocationList, SignatureFormat};
 use querywarden_storage::{AuditFilter, SessionRow, Store};
+use querywarden_testkit::card;
+use querywarden_testkit::org::{self, Org};
 
 const PASSWORD: &str = "my-own-secret-phrase-115";
 
 fn key(name: &str) -> DemoKey {
-    let path = format!(
-        "{}/../pki/tests/data/{name}.pem",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    DemoKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+    card::fixture_key(name)
 }
 
 fn now() -> Timestamp {
@@ -59,29 +56,18 @@ struct World {
 }
 
 async fn person(store: &Store, account: &str) -> PersonId {
-    store
-        .person_by_account(&Account::parse(account).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    org::person(store, account).await.id
 }
 
 /// The demo organisation with lin.meiling's last four digits on record, and the demo CA.
 async fn world() -> World {
-    let store = Store::open_in_memory().await.unwrap();
-    demo::initialise(&store, now(), "t").await.unwrap();
-    demo::seed_demo(&store, now(), "t").await.unwrap();
+    let store = Org::in_memory(now()).await.store;
     let lin = person(&store, "lin.meiling").await;
     let mut tx = store.begin().await.unwrap();
     tx.set_person_id_last4(lin, "1234").await.unwrap();
     tx.commit().await.unwrap();
-    let ca = DemoCa::from_keys(key("root-key"), key("g3-key"), now()).unwrap();
-    let mut raw = RawConfig::default();
-    raw.server.demo = true;
-    let anchors = TrustAnchors::from_pem_bundle(ca.anchors_pem().as_bytes()).unwrap();
-    let crl = RevocationList::from_der_or_pem(&ca.crl(&[], now()).unwrap()).unwrap();
-    let ctx = AuthContext::new(&raw.validate().unwrap(), anchors, vec![crl]).unwrap();
+    let ca = card::fixture_ca(now());
+    let ctx = card::auth_context(&card::demo_config(), &ca, &[], now());
     let wu = person(&store, "wu.zhiming").await;
     let op = permission::Op::new(now(), "enrolment-test");
     let desk = permission::administrator_desk(&store, &PermissionPolicy::default(), wu, &op)

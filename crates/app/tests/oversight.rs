@@ -18,7 +18,6 @@ use jiff::{SignedDuration, Timestamp};
 use querywarden_app::KeyRing;
 use querywarden_app::auth::SignedIn;
 use querywarden_app::config::OversightSettings;
-use querywarden_app::demo;
 use querywarden_app::execution::{self, PortalReport};
 use querywarden_app::grants::StoreGrants;
 use querywarden_app::oversight::review::{
@@ -41,6 +40,7 @@ use querywarden_domain::permission::SuspensionCause;
 use querywarden_domain::registration::RegistrationNo;
 use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
 use querywarden_storage::{SessionRow, Store};
+use querywarden_testkit::org::{self, Org};
 
 const BASIS: &str = "social-assistance-44-3-1";
 
@@ -53,73 +53,58 @@ fn at(d: Date, hour: i64, mins: i64) -> Timestamp {
 
 /// A valid citizen ID `A2nnnnnnnC`.
 fn nid(n: u32) -> String {
-    (0..10)
-        .map(|c| format!("A2{n:07}{c}"))
-        .find(|s| NationalId::parse(s).is_ok())
-        .unwrap()
+    org::nid("A2", n)
 }
 
 fn session_row(p: &Person) -> SessionRow {
-    SessionRow {
-        token_hash: format!("tok-{}", p.account),
-        person: p.id,
-        csrf_token: "csrf".into(),
-        created_at: at(date(2026, 1, 2), 8, 0),
-        last_seen_at: at(date(2026, 1, 2), 8, 0),
-        locked: false,
-        ended: false,
-        cert_fingerprint: "fp-card".into(),
-        client_addr: None,
-    }
+    org::session_row(p, at(date(2026, 1, 2), 8, 0))
 }
 
 struct World {
-    dir: tempfile::TempDir,
-    store: Store,
-    keys: KeyRing,
+    org: Org,
     settings: RegistrationSettings,
     grants: StoreGrants,
     screen: ScreenList,
-    people: BTreeMap<String, Person>,
     /// Platform usage-log rows, CSV, in the simulator's layout.
     usage: Vec<String>,
     seq: u32,
+}
+
+impl std::ops::Deref for World {
+    type Target = Org;
+    fn deref(&self) -> &Org {
+        &self.org
+    }
+}
+
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut Org {
+        &mut self.org
+    }
 }
 
 impl World {
     /// The demo organisation; lin.meiling (社會救助科) and li.guowei (長青科) hold every item
     /// from 2026-01-02 through a real Form 1.
     async fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_in_memory().await.unwrap();
         let t = at(date(2026, 1, 2), 9, 0);
-        let keys = KeyRing::open_or_create(&dir.path().join("keys"), t).unwrap();
-        demo::initialise(&store, t, "t").await.unwrap();
-        demo::seed_demo(&store, t, "t").await.unwrap();
+        let org = Org::in_memory(t).await;
         querywarden_app::demo_grants::grant_demo_queriers(
-            &store,
-            &keys,
+            &org.store,
+            &org.keys,
             &PermissionPolicy::default(),
             t,
             "t",
         )
         .await
         .unwrap();
-        let mut people = BTreeMap::new();
-        let mut tx = store.begin().await.unwrap();
-        for p in store.persons().await.unwrap() {
-            tx.insert_session(&session_row(&p)).await.unwrap();
-            people.insert(p.account.as_str().to_string(), p);
-        }
-        tx.commit().await.unwrap();
+        org.open_sessions_for_everyone(at(date(2026, 1, 2), 8, 0))
+            .await;
         World {
-            dir,
-            grants: StoreGrants::new(store.clone()),
-            store,
-            keys,
+            grants: StoreGrants::new(org.store.clone()),
+            org,
             settings: RegistrationSettings::default(),
             screen: ScreenList::new(),
-            people,
             usage: Vec::new(),
             seq: 0,
         }
@@ -133,10 +118,6 @@ impl World {
             grants: &self.grants,
             screen: &self.screen,
         }
-    }
-
-    fn p(&self, account: &str) -> &Person {
-        &self.people[account]
     }
 
     fn supervisor_of(querier: &str) -> &'static str {
@@ -367,7 +348,7 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
 
     // The HMAC key rotates before the usage log is imported: registrations were digested
     // under the old key, the platform's rows under the new one.
-    w.keys = KeyRing::rotate(&w.dir.path().join("keys"), at(date(2026, 3, 31), 9, 0)).unwrap();
+    w.keys = KeyRing::rotate(&w.key_dir(), at(date(2026, 3, 31), 9, 0)).unwrap();
     w.import_usage(at(date(2026, 4, 1), 9, 0)).await;
 
     let settings = OversightSettings::default();

@@ -17,8 +17,6 @@
 use std::collections::BTreeSet;
 
 use jiff::{Span, Timestamp};
-use querywarden_app::demo;
-use querywarden_app::keys::KeyRing;
 use querywarden_app::permission::recertification::{
     close_recertification, decide_recertification, disable_idle_accounts, enable_account,
     open_recertification,
@@ -39,7 +37,8 @@ use querywarden_domain::permission::{
     PermissionApplication, Step, StepDecision, SuspensionCause,
 };
 use querywarden_domain::roc_date::RocDate;
-use querywarden_storage::{AuditFilter, Store};
+use querywarden_storage::AuditFilter;
+use querywarden_testkit::org::{self, Org};
 use serde_json::json;
 
 /// Monday 2026-03-02, 10:00 in Taipei.
@@ -67,39 +66,33 @@ fn item(s: &str) -> ServiceItemCode {
     ServiceItemCode::parse(s).unwrap()
 }
 
+/// The demo organisation; li.guowei is configured as the administrator's deputy.
 struct World {
-    store: Store,
-    keys: KeyRing,
+    org: Org,
     policy: PermissionPolicy,
-    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for World {
+    type Target = Org;
+    fn deref(&self) -> &Org {
+        &self.org
+    }
 }
 
 impl World {
     async fn new() -> World {
-        let store = Store::open_in_memory().await.unwrap();
-        demo::initialise(&store, monday(), "t").await.unwrap();
-        demo::seed_demo(&store, monday(), "t").await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let keys = KeyRing::open_or_create(dir.path(), monday()).unwrap();
-        let policy = PermissionPolicy {
-            deputy_administrator: Some(Account::parse("li.guowei").unwrap()),
-            ..PermissionPolicy::default()
-        };
         World {
-            store,
-            keys,
-            policy,
-            _dir: dir,
+            org: Org::in_memory(monday()).await,
+            policy: PermissionPolicy {
+                deputy_administrator: Some(Account::parse("li.guowei").unwrap()),
+                ..PermissionPolicy::default()
+            },
         }
     }
 
+    /// The person id of `account` as the store has it now (SCIM may have added them).
     async fn id(&self, account: &str) -> PersonId {
-        self.store
-            .person_by_account(&Account::parse(account).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .id
+        org::person(&self.store, account).await.id
     }
 
     async fn apply(
@@ -158,7 +151,8 @@ impl World {
         self.act("zhang.shuhui", app.id, approve()).await.unwrap()
     }
 
-    async fn refusals(&self) -> Vec<String> {
+    /// The trail's last 500 records, as the audit search lists them.
+    async fn trail(&self) -> Vec<querywarden_storage::StoredAuditRecord> {
         self.store
             .audit_search(&AuditFilter {
                 limit: 500,
@@ -166,24 +160,16 @@ impl World {
             })
             .await
             .unwrap()
-            .into_iter()
-            .filter(|r| r.outcome.starts_with("refused:"))
-            .map(|r| r.outcome)
-            .collect()
+    }
+
+    async fn refusals(&self) -> Vec<String> {
+        let mut v: Vec<_> = self.trail().await.into_iter().map(|r| r.outcome).collect();
+        v.retain(|o| o.starts_with("refused:"));
+        v
     }
 
     async fn actions(&self) -> Vec<String> {
-        let mut v: Vec<_> = self
-            .store
-            .audit_search(&AuditFilter {
-                limit: 500,
-                ..AuditFilter::default()
-            })
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.action)
-            .collect();
+        let mut v: Vec<_> = self.trail().await.into_iter().map(|r| r.action).collect();
         v.reverse();
         v
     }

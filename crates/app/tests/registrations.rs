@@ -14,9 +14,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
-use querywarden_app::KeyRing;
 use querywarden_app::auth::SignedIn;
-use querywarden_app::demo;
 use querywarden_app::execution::{self, ItemOutcome, PortalDocument, PortalReport, ResultContent};
 use querywarden_app::registration::{
     self, Denied, Desk, FixedGrants, RegisterBatchRequest, RegisterQueryRequest,
@@ -31,14 +29,10 @@ use querywarden_domain::NationalId;
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::org::{Account, Person, PersonId};
 use querywarden_domain::registration::{RegistrationNo, RegistrationState};
-use querywarden_storage::{AuditFilter, ExecutionOutcome, SessionRow, Store};
+use querywarden_storage::{AuditFilter, ExecutionOutcome, SessionRow};
+use querywarden_testkit::org::{self, Org, contains, t0};
 
 const BASIS: &str = "social-assistance-44-3-1";
-
-fn t0() -> Timestamp {
-    // 2026-03-02 10:00 Asia/Taipei: 民國 115 年.
-    "2026-03-02T02:00:00Z".parse().unwrap()
-}
 
 fn item(s: &str) -> ServiceItemCode {
     ServiceItemCode::parse(s).unwrap()
@@ -50,23 +44,25 @@ fn items(list: &[&str]) -> BTreeSet<ServiceItemCode> {
 
 /// A valid citizen ID `A1nnnnnnnC`.
 fn nid(n: u32) -> String {
-    (0..10)
-        .map(|c| format!("A1{n:07}{c}"))
-        .find(|s| NationalId::parse(s).is_ok())
-        .unwrap()
+    org::nid("A1", n)
 }
 
+/// The demo organisation on disk; lin.meiling and li.guowei hold fixed grants; BLI is the
+/// simulator on a real socket.
 struct World {
-    _dir: tempfile::TempDir,
-    db_dir: std::path::PathBuf,
-    store: Store,
-    keys: KeyRing,
+    org: Org,
     settings: RegistrationSettings,
     grants: FixedGrants,
     screen: ScreenList,
-    people: BTreeMap<&'static str, Person>,
     sim: SimulatorHandle,
     bli: HttpConnector,
+}
+
+impl std::ops::Deref for World {
+    type Target = Org;
+    fn deref(&self) -> &Org {
+        &self.org
+    }
 }
 
 const ACCOUNTS: [&str; 9] = [
@@ -87,33 +83,15 @@ impl World {
     }
 
     async fn with_sim(config: SimulatorConfig) -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let db_dir = dir.path().join("data");
-        let store = Store::open(&db_dir.join("qw.sqlite")).await.unwrap();
-        let keys = KeyRing::open_or_create(&dir.path().join("keys"), t0()).unwrap();
-        demo::initialise(&store, t0(), "t").await.unwrap();
-        demo::seed_demo(&store, t0(), "t").await.unwrap();
-        let mut people = BTreeMap::new();
-        let mut tx = store.begin().await.unwrap();
-        for a in ACCOUNTS {
-            let p = store
-                .person_by_account(&Account::parse(a).unwrap())
-                .await
-                .unwrap()
-                .unwrap();
-            tx.insert_session(&session_row(&p, "fp-card", false))
-                .await
-                .unwrap();
-            people.insert(a, p);
-        }
-        tx.commit().await.unwrap();
+        let org = Org::on_disk(t0()).await;
+        org.open_sessions(&ACCOUNTS, t0()).await;
         let mut grants = BTreeMap::new();
         grants.insert(
-            people["lin.meiling"].id,
+            org.p("lin.meiling").id,
             items(&["C0101", "B0101", "B0201", "N0101"]),
         );
         grants.insert(
-            people["li.guowei"].id,
+            org.p("li.guowei").id,
             querywarden_domain::catalogue::seed_service_items()
                 .into_iter()
                 .map(|i| i.code)
@@ -126,14 +104,10 @@ impl World {
         cfg.breaker_threshold = 0;
         let bli = HttpConnector::new(cfg).unwrap();
         World {
-            _dir: dir,
-            db_dir,
-            store,
-            keys,
+            org,
             settings: RegistrationSettings::default(),
             grants: FixedGrants(grants),
             screen: ScreenList::new(),
-            people,
             sim,
             bli,
         }
@@ -147,10 +121,6 @@ impl World {
             grants: &self.grants,
             screen: &self.screen,
         }
-    }
-
-    fn p(&self, account: &str) -> &Person {
-        &self.people[account]
     }
 
     fn signed_in(&self, account: &str) -> SignedIn {
@@ -234,49 +204,14 @@ impl World {
         .await
         .unwrap()
     }
-
-    async fn audit(&self, action: &str) -> Vec<querywarden_storage::StoredAuditRecord> {
-        self.store
-            .audit_search(&AuditFilter {
-                action: Some(action.into()),
-                limit: 1000,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-    }
-
-    /// Every byte of the database files, for "nothing in clear" checks.
-    fn db_bytes(&self) -> Vec<u8> {
-        let mut all = Vec::new();
-        for e in std::fs::read_dir(&self.db_dir).unwrap() {
-            all.extend(std::fs::read(e.unwrap().path()).unwrap());
-        }
-        all
-    }
-
-    fn sql(&self, sql: &str) {
-        let c = rusqlite::Connection::open(self.db_dir.join("qw.sqlite")).unwrap();
-        c.execute_batch(sql).unwrap();
-    }
 }
 
 fn session_row(p: &Person, fingerprint: &str, locked: bool) -> SessionRow {
     SessionRow {
-        token_hash: format!("tok-{}", p.account),
-        person: p.id,
-        csrf_token: "csrf".into(),
-        created_at: t0(),
-        last_seen_at: t0(),
         locked,
-        ended: false,
         cert_fingerprint: fingerprint.into(),
-        client_addr: None,
+        ..org::session_row(p, t0())
     }
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 fn code<T: std::fmt::Debug>(r: Result<T, Denied>) -> &'static str {
@@ -1256,7 +1191,7 @@ async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_aga
         "policy.outcome_unknown"
     );
     assert!(
-        outcomes(&w, "query.execution.refused")
+        w.outcomes("query.execution.refused")
             .await
             .contains(&"refused:policy.outcome_unknown".to_string())
     );
@@ -1293,7 +1228,7 @@ async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_aga
         "execution.nothing_awaiting"
     );
     assert_eq!(
-        outcomes(&w, "query.outcome.resolved")
+        w.outcomes("query.outcome.resolved")
             .await
             .iter()
             .filter(|o| o.starts_with("refused:"))
@@ -1484,7 +1419,7 @@ async fn portal_mode_records_the_reported_execution_and_keeps_the_document_in_cu
         "registration.not_found"
     );
     assert!(
-        outcomes(&w, "query.execution.refused")
+        w.outcomes("query.execution.refused")
             .await
             .iter()
             .any(|o| o == "refused:policy.not_querier")
@@ -1540,7 +1475,7 @@ async fn every_view_is_audited_including_refused_ones() {
         assert_eq!(code(r), want, "{who}");
     }
     assert_eq!(
-        outcomes(&w, "result.viewed")
+        w.outcomes("result.viewed")
             .await
             .iter()
             .filter(|o| *o == "refused:registration.not_allowed")
@@ -1979,7 +1914,7 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
         .unwrap()
         .unwrap();
     assert_eq!(rno.to_string(), "R115-000001");
-    assert!(!contains(&w.db_bytes(), &nid(3001)));
+    assert!(!contains(&w.db_bytes(), nid(3001)));
     // §5 ¶3: the bureau sees it only once the district office's supervisor consented.
     let li = w.p("li.guowei").clone();
     let inbox = registration::inbox(&w.desk(), &li, t0()).await.unwrap();
@@ -2466,7 +2401,7 @@ async fn a_transfer_cancels_the_open_registrations_of_the_person_who_moves() {
         .await;
     let now = Timestamp::now();
     let today = querywarden_domain::roc_date::taipei_date(now).format_short();
-    let admin = w.people["wu.zhiming"].id;
+    let admin = w.p("wu.zhiming").id;
     let desk = querywarden_app::permission::administrator_desk(
         &w.store,
         &querywarden_app::permission::PermissionPolicy::default(),
@@ -2666,14 +2601,6 @@ async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a
 
 // --- Holes found by attacking the running demo -------------------------------------------
 
-async fn outcomes(w: &World, action: &str) -> Vec<String> {
-    w.audit(action)
-        .await
-        .into_iter()
-        .map(|r| r.outcome)
-        .collect()
-}
-
 #[tokio::test]
 async fn every_refused_decision_is_audited_with_its_rule() {
     let w = World::new().await;
@@ -2763,7 +2690,7 @@ async fn every_refused_decision_is_audited_with_its_rule() {
         code(decide("chen.jianhong", missing).await),
         "registration.not_found"
     );
-    let approved = outcomes(&w, "query.registration.approved").await;
+    let approved = w.outcomes("query.registration.approved").await;
     let refused: Vec<&String> = approved
         .iter()
         .filter(|o| o.starts_with("refused:"))
@@ -2778,7 +2705,7 @@ async fn every_refused_decision_is_audited_with_its_rule() {
         assert!(approved.iter().any(|o| o == want), "{want} in {approved:?}");
     }
     assert_eq!(approved.iter().filter(|o| *o == "succeeded").count(), 1);
-    let rejected = outcomes(&w, "query.registration.rejected").await;
+    let rejected = w.outcomes("query.registration.rejected").await;
     assert_eq!(rejected.len(), 1);
     assert!(rejected[0].starts_with("refused:"));
 }
@@ -2861,7 +2788,7 @@ async fn looking_up_your_own_record_is_refused_from_the_national_id_on_your_form
         "{:?}",
         view.registration.findings
     );
-    let refused = outcomes(&w, "query.registration.created").await;
+    let refused = w.outcomes("query.registration.created").await;
     assert!(refused.contains(&"refused:snooping.subject_is_party".to_string()));
 }
 
@@ -3105,7 +3032,7 @@ async fn prints_are_numbered_and_limited_and_one_more_needs_a_reason() {
     let second = print(Some("原本遺失，補印歸檔")).await.unwrap();
     assert_eq!(second.print_no, Some(2));
     assert!(second.watermark.contains("列印第 2 份"));
-    let printed = outcomes(&w, "result.printed").await;
+    let printed = w.outcomes("result.printed").await;
     assert_eq!(
         printed.iter().filter(|o| *o == "succeeded").count(),
         2,

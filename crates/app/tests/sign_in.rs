@@ -14,22 +14,18 @@ use querywarden_app::auth::{
     self, AuthContext, LoginRequest, MutualTlsLoginRequest, SessionRefusal,
 };
 use querywarden_app::binding::binding_of;
-use querywarden_app::config::RawConfig;
-use querywarden_app::demo;
 use querywarden_domain::auth::SessionStatus;
 use querywarden_domain::org::{Account, PersonId};
+use querywarden_pki::SignatureFormat;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
-use querywarden_pki::{RevocationList, SignatureFormat, TrustAnchors};
 use querywarden_storage::{AuditFilter, Store};
+use querywarden_testkit::card;
+use querywarden_testkit::org::{self, Org};
 
 const PASSWORD: &str = "a-long-passphrase-2026";
 
 fn key(name: &str) -> DemoKey {
-    let path = format!(
-        "{}/../pki/tests/data/{name}.pem",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    DemoKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+    card::fixture_key(name)
 }
 
 fn now() -> Timestamp {
@@ -46,10 +42,8 @@ struct World {
 }
 
 async fn world() -> World {
-    let store = Store::open_in_memory().await.unwrap();
-    demo::initialise(&store, now(), "t").await.unwrap();
-    demo::seed_demo(&store, now(), "t").await.unwrap();
-    let ca = DemoCa::from_keys(key("root-key"), key("g3-key"), now()).unwrap();
+    let store = Org::in_memory(now()).await.store;
+    let ca = card::fixture_ca(now());
     let lin_card = ca
         .issue_citizen_with(
             key("card-a-key"),
@@ -80,12 +74,7 @@ async fn world() -> World {
         tx.set_password(p, &hash, false, now()).await.unwrap();
     }
     tx.commit().await.unwrap();
-    let mut raw = RawConfig::default();
-    raw.server.demo = true;
-    let config = raw.validate().unwrap();
-    let anchors = TrustAnchors::from_pem_bundle(ca.anchors_pem().as_bytes()).unwrap();
-    let crl = RevocationList::from_der_or_pem(&ca.crl(&[], now()).unwrap()).unwrap();
-    let ctx = AuthContext::new(&config, anchors, vec![crl]).unwrap();
+    let ctx = card::auth_context(&card::demo_config(), &ca, &[], now());
     World {
         store,
         ctx,
@@ -97,12 +86,7 @@ async fn world() -> World {
 }
 
 async fn person(store: &Store, account: &str) -> PersonId {
-    store
-        .person_by_account(&Account::parse(account).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    org::person(store, account).await.id
 }
 
 /// A login request signed by `card` over a nonce issued to `flow`.
@@ -294,12 +278,8 @@ async fn an_expired_certificate_is_refused() {
 async fn a_revoked_certificate_is_refused() {
     let w = world().await;
     let serial = w.lin_card.citizen().unwrap().serial_hex;
-    let crl = RevocationList::from_der_or_pem(&w.ca.crl(&[&serial], now()).unwrap()).unwrap();
-    let mut raw = RawConfig::default();
-    raw.server.demo = true;
-    let anchors = TrustAnchors::from_pem_bundle(w.ca.anchors_pem().as_bytes()).unwrap();
     let w = World {
-        ctx: AuthContext::new(&raw.validate().unwrap(), anchors, vec![crl]).unwrap(),
+        ctx: card::auth_context(&card::demo_config(), &w.ca, &[&serial], now()),
         ..w
     };
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
@@ -681,12 +661,8 @@ async fn mutual_tls_refuses_no_certificate_another_ca_revocation_and_wrong_passw
     .await;
 
     let serial = w.lin_card.citizen().unwrap().serial_hex;
-    let crl = RevocationList::from_der_or_pem(&w.ca.crl(&[&serial], now()).unwrap()).unwrap();
-    let mut raw = RawConfig::default();
-    raw.server.demo = true;
-    let anchors = TrustAnchors::from_pem_bundle(w.ca.anchors_pem().as_bytes()).unwrap();
     let w = World {
-        ctx: AuthContext::new(&raw.validate().unwrap(), anchors, vec![crl]).unwrap(),
+        ctx: card::auth_context(&card::demo_config(), &w.ca, &[&serial], now()),
         ..w
     };
     tls_refused(

@@ -11,9 +11,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
-use querywarden_app::KeyRing;
-use querywarden_app::auth::SignedIn;
-use querywarden_app::demo;
 use querywarden_app::execution::{self, PortalReport};
 use querywarden_app::oversight::unannounced_audit::{
     self as audits, AuditError, AuditSettings, OpenAuditRequest,
@@ -22,23 +19,16 @@ use querywarden_app::permission::Op;
 use querywarden_app::registration::{
     self, Desk, FixedGrants, RegisterQueryRequest, RegistrationSettings, ScreenList,
 };
-use querywarden_domain::NationalId;
 use querywarden_domain::catalogue::ServiceItemCode;
-use querywarden_domain::org::Person;
 use querywarden_domain::oversight::unannounced_audit::{
     AuditId, AuditState, SamplingMethod, SignOffStep, director_chair, draw_sample,
 };
 use querywarden_domain::registration::RegistrationNo;
 use querywarden_domain::roc_date::taipei_day_start_utc;
-use querywarden_storage::{AuditFilter, SessionRow, Store};
+use querywarden_testkit::org::{self, Org, contains, t0};
 
 const BASIS: &str = "social-assistance-44-3-1";
 const PDF: &[u8] = b"%PDF-1.7\n%supporting document: case file 115-social-12\n%%EOF";
-
-fn t0() -> Timestamp {
-    // 2026-03-02 10:00 Asia/Taipei (民國 115 年 3 月 2 日).
-    "2026-03-02T02:00:00Z".parse().unwrap()
-}
 
 /// 10:00 Asia/Taipei on day `d` of April 2026 (民國 115 年 4 月).
 fn april(d: i8) -> Timestamp {
@@ -54,48 +44,38 @@ fn op(at: Timestamp) -> Op {
 }
 
 fn nid(n: u32) -> String {
-    (0..10)
-        .map(|c| format!("A1{n:07}{c}"))
-        .find(|s| NationalId::parse(s).is_ok())
-        .unwrap()
+    org::nid("A1", n)
 }
 
 struct World {
-    _dir: tempfile::TempDir,
-    db: std::path::PathBuf,
-    store: Store,
-    keys: KeyRing,
+    org: Org,
     settings: AuditSettings,
-    people: BTreeMap<String, Person>,
     /// lin.meiling's executed registrations, in order.
     cases: Vec<RegistrationNo>,
+}
+
+impl std::ops::Deref for World {
+    type Target = Org;
+    fn deref(&self) -> &Org {
+        &self.org
+    }
 }
 
 impl World {
     /// The demo organisation; lin.meiling (社會救助科) registers, chen.jianhong approves, and
     /// lin records four portal executions in March 2026.
     async fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("data").join("qw.sqlite");
-        let store = Store::open(&db).await.unwrap();
-        let keys = KeyRing::open_or_create(&dir.path().join("keys"), t0()).unwrap();
-        demo::initialise(&store, t0(), "t").await.unwrap();
-        demo::seed_demo(&store, t0(), "t").await.unwrap();
-        let mut people = BTreeMap::new();
-        for p in store.persons().await.unwrap() {
-            people.insert(p.account.as_str().to_string(), p);
-        }
-        let lin = people["lin.meiling"].clone();
-        let mut tx = store.begin().await.unwrap();
-        tx.insert_session(&session(&lin)).await.unwrap();
-        tx.commit().await.unwrap();
+        let org = Org::on_disk(t0()).await;
+        org.open_sessions(&["lin.meiling"], t0()).await;
+        let (store, keys) = (&org.store, &org.keys);
+        let lin = org.p("lin.meiling").clone();
         let item = ServiceItemCode::parse("C0101").unwrap();
         let grants = FixedGrants([(lin.id, BTreeSet::from([item.clone()]))].into());
         let reg_settings = RegistrationSettings::default();
         let screen = ScreenList::new();
         let desk = Desk {
-            store: &store,
-            keys: &keys,
+            store,
+            keys,
             settings: &reg_settings,
             grants: &grants,
             screen: &screen,
@@ -120,7 +100,7 @@ impl World {
                 .await
                 .unwrap()
                 .unwrap();
-            let cap = registration::approver_of(&desk, &people["chen.jianhong"], reg.no)
+            let cap = registration::approver_of(&desk, org.p("chen.jianhong"), reg.no)
                 .await
                 .unwrap()
                 .unwrap();
@@ -128,10 +108,7 @@ impl World {
                 .await
                 .unwrap()
                 .unwrap();
-            let who = SignedIn {
-                person: lin.clone(),
-                session: session(&lin),
-            };
+            let who = org::signed_in(&lin, t0());
             let report = PortalReport {
                 items: Some(BTreeSet::from([item.clone()])),
                 queried_at: Some(at),
@@ -144,20 +121,12 @@ impl World {
             cases.push(reg.no);
         }
         World {
-            _dir: dir,
-            db,
-            store,
-            keys,
+            org,
             settings: AuditSettings {
                 max_attachment_bytes: 1024,
             },
-            people,
             cases,
         }
-    }
-
-    fn p(&self, account: &str) -> &Person {
-        &self.people[account]
     }
 
     /// Form 4 for lin.meiling's March, audited by the IT group's wu.zhiming.
@@ -213,17 +182,6 @@ impl World {
         .await
     }
 
-    async fn records(&self, action: &str) -> Vec<querywarden_storage::StoredAuditRecord> {
-        self.store
-            .audit_search(&AuditFilter {
-                action: Some(action.into()),
-                limit: 1000,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-    }
-
     async fn refusals(&self, code: &str) -> usize {
         let mut n = 0;
         for action in [
@@ -235,7 +193,7 @@ impl World {
             "oversight.audit.viewed",
         ] {
             n += self
-                .records(action)
+                .audit(action)
                 .await
                 .iter()
                 .filter(|r| r.outcome == format!("refused:{code}"))
@@ -243,41 +201,10 @@ impl World {
         }
         n
     }
-
-    fn db_bytes(&self) -> Vec<u8> {
-        let mut all = Vec::new();
-        for e in std::fs::read_dir(self.db.parent().unwrap()).unwrap() {
-            all.extend(std::fs::read(e.unwrap().path()).unwrap());
-        }
-        all
-    }
-
-    fn sql(&self, sql: &str) {
-        let c = rusqlite::Connection::open(&self.db).unwrap();
-        c.execute_batch(sql).unwrap();
-    }
-}
-
-fn session(p: &Person) -> SessionRow {
-    SessionRow {
-        token_hash: format!("tok-{}", p.account),
-        person: p.id,
-        csrf_token: "csrf".into(),
-        created_at: t0(),
-        last_seen_at: t0(),
-        locked: false,
-        ended: false,
-        cert_fingerprint: "fp-card".into(),
-        client_addr: None,
-    }
 }
 
 fn code<T: std::fmt::Debug>(r: Result<T, AuditError>) -> &'static str {
     r.unwrap_err().code()
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 #[tokio::test]
@@ -461,16 +388,16 @@ async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_onl
     let succeeded = |rs: Vec<querywarden_storage::StoredAuditRecord>| {
         rs.iter().filter(|r| r.outcome == "succeeded").count()
     };
-    assert_eq!(succeeded(w.records("oversight.audit.created").await), 1);
+    assert_eq!(succeeded(w.audit("oversight.audit.created").await), 1);
     assert_eq!(
-        succeeded(w.records("oversight.audit.document_attached").await),
+        succeeded(w.audit("oversight.audit.document_attached").await),
         1
     );
-    assert_eq!(succeeded(w.records("oversight.finding.recorded").await), 3);
-    assert_eq!(succeeded(w.records("oversight.audit.signed_off").await), 5);
-    assert_eq!(succeeded(w.records("oversight.audit.viewed").await), 1);
+    assert_eq!(succeeded(w.audit("oversight.finding.recorded").await), 3);
+    assert_eq!(succeeded(w.audit("oversight.audit.signed_off").await), 5);
+    assert_eq!(succeeded(w.audit("oversight.audit.viewed").await), 1);
     // The database refuses a change to a reviewed record even behind the application's back.
-    let c = rusqlite::Connection::open(&w.db).unwrap();
+    let c = rusqlite::Connection::open(w.db()).unwrap();
     assert!(
         c.execute(
             "UPDATE unannounced_audits SET overall_text = 'x' WHERE id = ?1",
@@ -492,7 +419,7 @@ async fn a_weighted_draw_takes_the_weighted_cases_first() {
         .unwrap();
     let drawn: BTreeSet<_> = audit.cases.iter().map(|c| c.no).collect();
     assert_eq!(drawn, BTreeSet::from([w.cases[1], w.cases[3]]));
-    let record = &w.records("oversight.audit.created").await[0];
+    let record = &w.audit("oversight.audit.created").await[0];
     let entry = String::from_utf8(record.entry.clone()).unwrap();
     assert!(
         entry.contains(&format!("\"seed\":\"{}\"", audit.seed)),
@@ -902,7 +829,7 @@ async fn opinions_sign_offs_and_the_review_out_of_turn_are_refused_audited_and_c
     assert_eq!(case.state, "awaiting_report");
     assert!(case.case.due_on > jiff::civil::date(2026, 4, 11));
     assert!(!case.case.evidence.contains("查調後未歸檔"));
-    let opened = w.records("oversight.violation.opened").await;
+    let opened = w.audit("oversight.violation.opened").await;
     assert_eq!(opened.len(), 1);
     assert_eq!(opened[0].outcome, "succeeded");
     assert_eq!(opened[0].object_id, case.id.to_string());

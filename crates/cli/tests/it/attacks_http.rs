@@ -3,45 +3,17 @@
 //! form refused rather than replaced, oversize bodies answered 413, and a demo card signer
 //! that signs nothing without the account's password.
 
-use super::registrations_http::Browser;
-use super::sign_in_http::client;
-use super::support::{reqwest::rt, spawn_demo_fast};
-
-/// A registration by lin.meiling for herself, approved by nobody yet; its number.
-pub(crate) async fn registered(lin: &Browser) -> String {
-    let fields = [
-        ("subject_name", "王大同"),
-        ("subject_id", "F131104093"),
-        ("items", "C0101"),
-        ("legal_basis", "social-assistance-44-3-1"),
-        (
-            "relevance",
-            "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
-        ),
-        ("case_no", "115社助字第12號"),
-        ("needer", ""),
-        ("querier", ""),
-    ];
-    let r = lin.post("/registrations", &fields, true).await;
-    assert_eq!(r.status(), 303);
-    let location = r.headers()["location"].to_str().unwrap().to_string();
-    location
-        .trim_start_matches("/registrations/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string()
-}
+use querywarden_testkit::browser::client;
+use querywarden_testkit::{Demo, Form2, outcomes, rt};
 
 #[test]
 fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let demo = Demo::start();
     let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let xu = Browser::sign_in(&url, "xu.wenjie").await;
-        let no = registered(&lin).await;
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let xu = demo.sign_in("xu.wenjie").await;
+        let no = lin.register(&Form2::default()).await;
 
         // A stranger gets the same answer for a number that exists and one that does not,
         // on the page and in the API.
@@ -147,27 +119,13 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
     });
 }
 
-/// Every outcome of the trail's records, read from the stopped demo's database.
-pub(crate) async fn outcomes(db: &std::path::Path) -> Vec<(String, String)> {
-    use sqlx::Connection;
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display()))
-        .await
-        .unwrap();
-    sqlx::query_as("SELECT action, outcome FROM audit_records ORDER BY seq")
-        .fetch_all(&mut c)
-        .await
-        .unwrap()
-}
-
 #[test]
 fn refusals_at_the_edges_are_on_the_trail() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let demo = spawn_demo_fast(&data);
+    let mut demo = Demo::start();
     let url = demo.url.clone();
     rt().block_on(async {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let no = registered(&lin).await;
+        let lin = demo.sign_in("lin.meiling").await;
+        let no = lin.register(&Form2::default()).await;
         // A form without its CSRF token.
         let r = lin
             .post(&format!("/registrations/{no}/cancel"), &[], false)
@@ -216,8 +174,8 @@ fn refusals_at_the_edges_are_on_the_trail() {
         assert!(r.status().is_success());
         assert_eq!(lin.get("/api/v1/me").await.status(), 423);
     });
-    drop(demo);
-    let got = rt().block_on(outcomes(&data.join("querywarden.sqlite")));
+    demo.stop();
+    let got = rt().block_on(outcomes(&demo.database()));
     let has = |action: &str, outcome: &str| {
         got.iter()
             .any(|(a, o)| a == action && o == &format!("refused:{outcome}"))

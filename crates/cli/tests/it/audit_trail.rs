@@ -3,13 +3,15 @@
 
 use std::path::Path;
 
-use querywarden_app::App;
-use querywarden_app::config::RawConfig;
 use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{AuditAction, AuditEvent};
 use sqlx::Connection;
 
-use super::support::{bin, reqwest::rt, stdout};
+use querywarden_app::App;
+use querywarden_app::config::RawConfig;
+use querywarden_testkit::binary::{command as bin, stdout};
+use querywarden_testkit::org::seeded_app;
+use querywarden_testkit::rt;
 
 const RECORDS: i64 = 60;
 
@@ -17,12 +19,7 @@ const RECORDS: i64 = 60;
 /// every 10 records.
 fn trail(dir: &Path) {
     rt().block_on(async {
-        let mut raw = RawConfig::default();
-        raw.storage.data_dir = dir.to_path_buf();
-        raw.server.demo = true;
-        raw.audit.checkpoint_every_records = 10;
-        let app = App::open(raw.validate().unwrap()).await.unwrap();
-        app.seed_demo().await.unwrap();
+        let app = seeded_app(dir, |raw| raw.audit.checkpoint_every_records = 10).await;
         let subject = NationalId::parse("A123456789").unwrap();
         for n in 0..RECORDS {
             let mut tx = app.store().begin().await.unwrap();

@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::registrations_http::{Browser, location};
-use super::support::{reqwest::rt, spawn_demo_fast};
+use querywarden_testkit::{Browser, Demo, Form2, Form3, approved, id_after, location, roc, rt};
 
 /// The roles of MISSION.md, by the demo account that holds each, in the order they act (the
 /// owner of the objects last, so others' attempts meet them untouched).
@@ -165,16 +164,6 @@ async fn last_seq(db: &std::path::Path) -> i64 {
     n.unwrap_or(0)
 }
 
-/// Today in Asia/Taipei as `民國年/月/日`, and `days` later.
-fn roc(days: i64) -> String {
-    let d = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::get("Asia/Taipei").unwrap())
-        .date()
-        .checked_add(jiff::Span::new().days(days))
-        .unwrap();
-    format!("{}/{}/{}", d.year() - 1911, d.month(), d.day())
-}
-
 async fn set_up(url: &str, b: &BTreeMap<&str, Browser>) -> Ids {
     let (lin, chen, wu, cai) = (
         &b["querier"],
@@ -182,42 +171,8 @@ async fn set_up(url: &str, b: &BTreeMap<&str, Browser>) -> Ids {
         &b["permission administrator"],
         &b["district office staff"],
     );
-    let no = super::attacks_http::registered(lin).await;
-    let r = chen
-        .post(
-            &format!("/registrations/{no}/approve"),
-            &[("comment", "同意")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
-    let r = cai
-        .post(
-            "/requests",
-            &[
-                ("applicant_title", "課員"),
-                ("phone", "07-5511111"),
-                ("fax", ""),
-                ("responsible_unit", "elderly-welfare"),
-                ("legal_basis", "senior-citizens-welfare-12-1-2"),
-                (
-                    "relevance",
-                    "中低收入老人生活津貼申請，需確認申請人就業收入",
-                ),
-                ("items", "C0101"),
-                ("subjects", "陳阿明,E123456783"),
-                ("declared_subject_count", "1"),
-            ],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
-    let rno = location(&r)
-        .trim_start_matches("/requests/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let no = approved(lin, chen, &Form2::default()).await;
+    let rno = cai.request(&Form3::default()).await;
     let fields = [
         ("period_from", roc(-30)),
         ("period_to", roc(0)),
@@ -232,18 +187,10 @@ async fn set_up(url: &str, b: &BTreeMap<&str, Browser>) -> Ids {
     ];
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // The audit samples lin's executed queries: execute first.
-    let r = lin
-        .post(&format!("/registrations/{no}/execute"), &[], true)
-        .await;
-    assert_eq!(r.status(), 303);
+    lin.execute(&no).await;
     let r = wu.post("/oversight/audits", &refs, true).await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    let audit = location(&r)
-        .trim_start_matches("/oversight/audits/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
+    let audit = id_after(&location(&r), "/oversight/audits/");
     let r = wu
         .api_post(
             "/api/v1/oversight/violations",
@@ -307,13 +254,13 @@ fn every_route_as_every_role_answers_as_documented_and_refusals_are_audited() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let db = data.join("querywarden.sqlite");
-    let demo = spawn_demo_fast(&data);
+    let demo = Demo::start_in(&data, &[]);
     let url = demo.url.clone();
     let (rows, leaks) = rt().block_on(async {
         let mut browsers = BTreeMap::new();
         for (role, account) in ROLES {
             if let Some(a) = account {
-                browsers.insert(*role, Browser::sign_in(&url, a).await);
+                browsers.insert(*role, demo.sign_in(a).await);
             }
         }
         let ids = set_up(&url, &browsers).await;

@@ -1,8 +1,9 @@
 //! Backup while serving, restore into a fresh directory: the trail verifies and the records
 //! are all there; without its keys a backup restores nothing.
 
-use super::sign_in_http::login;
-use super::support::{reqwest::rt, run, spawn_demo_fast, stderr, stdout};
+use querywarden_testkit::binary::{run, stderr, stdout};
+use querywarden_testkit::browser::login;
+use querywarden_testkit::{Demo, rt};
 
 /// The counts line both commands print ("稽核紀錄 audit records N, …").
 fn counts(out: &str) -> String {
@@ -17,9 +18,9 @@ fn counts(out: &str) -> String {
 fn a_backup_taken_while_serving_restores_into_a_fresh_directory_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let demo = spawn_demo_fast(&data);
+    let demo = Demo::start_in(&data, &[]);
     let url = demo.url.clone();
-    rt().block_on(async move {
+    rt().block_on(async {
         let r = login(&url, "lin.meiling", "demo-password-115", "").await;
         assert_eq!(r.status(), 303);
     });

@@ -11,75 +11,30 @@ use querywarden_domain::roc_date::taipei_date;
 use querywarden_pki::SignatureFormat;
 use querywarden_pki::demo_ca::DemoCa;
 
-use super::registrations_http::{Browser, location};
-use super::support::{reqwest::rt, spawn_demo_fast};
+use querywarden_testkit::{Browser, Demo, Form2, approved, code_of, location, rt};
 
 const SUBJECT: &str = "F131104093";
 
+/// lin registers for herself, chen approves: the number.
 async fn register(lin: &Browser, chen: &Browser, relevance: &str) -> String {
-    let r = lin
-        .post(
-            "/registrations",
-            &[
-                ("subject_name", "王大同"),
-                ("subject_id", SUBJECT),
-                ("items", "C0101"),
-                ("legal_basis", "social-assistance-44-3-1"),
-                ("relevance", relevance),
-                ("case_no", "115社助字第12號"),
-                ("needer", ""),
-                ("querier", ""),
-            ],
-            true,
-        )
-        .await;
-    if r.status() != 303 {
-        let page = r.text().await.unwrap();
-        let code = page
-            .split("<code>")
-            .nth(1)
-            .unwrap_or(&page[..page.len().min(2000)]);
-        panic!("registration refused: {code}");
-    }
-    let no = location(&r)
-        .trim_start_matches("/registrations/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
-    let r = chen
-        .post(
-            &format!("/registrations/{no}/approve"),
-            &[("comment", "同意")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
-    no
-}
-
-async fn code_of(r: reqwest::Response) -> (u16, String) {
-    let status = r.status().as_u16();
-    let j: serde_json::Value = r.json().await.unwrap();
-    (
-        status,
-        j["error"]["code"].as_str().unwrap_or_default().to_string(),
-    )
+    let form = Form2 {
+        subject_id: SUBJECT,
+        relevance,
+        ..Form2::default()
+    };
+    approved(lin, chen, &form).await
 }
 
 #[test]
 fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_kept_from_the_citizen()
  {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let demo = spawn_demo_fast(&data);
-    let url = demo.url.clone();
-    let ca_pem = std::fs::read_to_string(data.join("demo-ca/ca.pem")).unwrap();
-    rt().block_on(async move {
-        let zhang = Browser::sign_in(&url, "zhang.shuhui").await;
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
-        let zheng = Browser::sign_in(&url, "zheng.zhihao").await;
+    let demo = Demo::start();
+    let ca_pem = std::fs::read_to_string(demo.data().join("demo-ca/ca.pem")).unwrap();
+    rt().block_on(async {
+        let zhang = demo.sign_in("zhang.shuhui").await;
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let zheng = demo.sign_in("zheng.zhihao").await;
 
         let shown = register(
             &lin,
@@ -145,7 +100,7 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         assert_eq!(r.status(), 200);
         assert!(r.text().await.unwrap().contains("id=\"cr-notice\""));
         // The ethics office sees the mark; a querier is refused on both faces.
-        let page = zheng.get("/withholdings").await.text().await.unwrap();
+        let page = zheng.page("/withholdings").await;
         assert!(
             page.contains(&hidden) && page.contains("家暴案件偵辦中"),
             "{page}"
@@ -245,15 +200,10 @@ fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_ke
         let no = location(&r)
             .trim_start_matches("/citizen-requests/")
             .to_string();
-        let page = zhang
-            .get(&format!("/citizen-requests/{no}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = zhang.page(&format!("/citizen-requests/{no}")).await;
         assert!(page.contains("id=\"cr-due\">民國 "), "{page}");
         assert!(!page.contains(SUBJECT));
-        let list = zhang.get("/citizen-requests").await.text().await.unwrap();
+        let list = zhang.page("/citizen-requests").await;
         assert!(list.contains(&no) && list.contains("cr-days-left"));
         let j = zhang
             .api_get(&format!("/api/v1/citizen-requests/{no}"))
@@ -422,17 +372,13 @@ fn free_addr() -> String {
 
 #[test]
 fn the_self_service_listener_serves_only_its_own_routes_and_shows_a_citizen_their_report() {
-    use super::support::spawn_demo_fast_with;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let addr = free_addr();
-    let demo = spawn_demo_fast_with(&data, &["--citizen-self-service", &addr]);
-    let url = demo.url.clone();
+    let demo = Demo::start_with(&["--citizen-self-service", &addr]);
     let ss = format!("http://{addr}");
-    let ca_pem = std::fs::read_to_string(data.join("demo-ca/ca.pem")).unwrap();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+    let ca_pem = std::fs::read_to_string(demo.data().join("demo-ca/ca.pem")).unwrap();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
         let reg = register(
             &lin,
             &chen,

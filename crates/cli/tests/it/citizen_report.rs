@@ -1,27 +1,22 @@
 //! `querywarden citizen report --id`: the report of a recorded request, its appendix written as
 //! JSON, and each entry's proof checked offline with `querywarden audit verify --export`.
 
-use querywarden_app::App;
 use querywarden_app::citizen_report::{self, RequestInput, Stamp};
-use querywarden_app::config::RawConfig;
 use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{AuditAction, AuditEvent};
 use querywarden_domain::deadline::HolidayCalendar;
-use querywarden_domain::org::Account;
 use querywarden_domain::roc_date::taipei_date;
 
-use super::support::{bin, reqwest::rt, stdout};
+use querywarden_testkit::binary::{command as bin, stdout};
+use querywarden_testkit::org::{person, seeded_app};
+use querywarden_testkit::rt;
 
 #[test]
 fn the_report_lists_the_subjects_entries_and_each_proof_verifies_offline() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let no = rt().block_on(async {
-        let mut raw = RawConfig::default();
-        raw.storage.data_dir = data.clone();
-        raw.server.demo = true;
-        let app = App::open(raw.validate().unwrap()).await.unwrap();
-        app.seed_demo().await.unwrap();
+        let app = seeded_app(&data, |_| {}).await;
         let subject = NationalId::parse("A123456789").unwrap();
         let other = NationalId::parse("B123456780").unwrap();
         for (n, s) in [(1, &subject), (2, &other), (3, &subject)] {
@@ -33,12 +28,7 @@ fn the_report_lists_the_subjects_entries_and_each_proof_verifies_offline() {
             tx.append_audit(&e).await.unwrap();
             tx.commit().await.unwrap();
         }
-        let contact = app
-            .store()
-            .person_by_account(&Account::parse("zhang.shuhui").unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let contact = person(app.store(), "zhang.shuhui").await;
         let now = jiff::Timestamp::now();
         let no = citizen_report::record_request(
             app.store(),

@@ -1,7 +1,7 @@
 //! `querywarden config check`: a valid file passes; a bad value is named by its key, whether it
 //! comes from the file or from a `QUERYWARDEN_*` variable.
 
-use super::support::{bin, stderr, stdout};
+use querywarden_testkit::binary::{command as bin, stderr, stdout};
 
 fn write(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
     let p = dir.path().join("qw.toml");

@@ -9,7 +9,7 @@
 //!   national ID, the old two-letter 居留證 number, and the 2021 統一證號 (移民署, 2021-01-02:
 //!   second character 8 for men, 9 for women).
 
-use super::support::{run, stdout};
+use querywarden_testkit::binary::{run, stdout};
 
 fn examples() -> (Vec<String>, Vec<String>) {
     let text = std::fs::read_to_string(concat!(

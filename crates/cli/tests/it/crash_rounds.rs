@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use querywarden_domain::national_id::letter_value;
 use sqlx::Connection;
 
-use super::registrations_http::Browser;
-use super::support::{bin, reqwest::rt, spawn_demo_args, spawn_demo_fast_with, stderr, stdout};
+use querywarden_testkit::binary::{command as bin, stderr, stdout};
+use querywarden_testkit::{Browser, Demo, rt};
 
 const ROUNDS: u64 = 3;
 const WORKERS: u64 = 4;
@@ -242,9 +242,9 @@ fn crash_rounds_keep_every_acknowledged_action_once_and_nothing_half_done() {
 
     for round in 0..ROUNDS {
         let mut demo = if round == 0 {
-            spawn_demo_fast_with(&data, RESULTS_API)
+            Demo::start_in(&data, RESULTS_API)
         } else {
-            spawn_demo_args(&data, RESULTS_API)
+            Demo::start_from_nothing(&data, RESULTS_API)
         };
         let url = demo.url.clone();
         let (pairs, ids) = rt().block_on(async {
@@ -293,8 +293,7 @@ fn crash_rounds_keep_every_acknowledged_action_once_and_nothing_half_done() {
         let started = Instant::now();
         std::thread::sleep(after);
         let running = workers.iter().any(|w| !w.is_finished());
-        demo.child.kill().unwrap(); // SIGKILL
-        demo.child.wait().unwrap();
+        demo.kill();
         stop.store(true, Ordering::Relaxed);
         for w in workers {
             w.join().unwrap();
@@ -319,7 +318,7 @@ fn crash_rounds_keep_every_acknowledged_action_once_and_nothing_half_done() {
 
     // A last start on the same data: it serves, and every "sent, no result" execution is in
     // its querier's inbox (§5: visible to the querier).
-    let demo = spawn_demo_args(&data, RESULTS_API);
+    let demo = Demo::start_from_nothing(&data, RESULTS_API);
     let url = demo.url.clone();
     let inbox_sent: BTreeSet<(String, String)> = rt().block_on(async {
         let mut out = BTreeSet::new();

@@ -1,7 +1,8 @@
 //! `querywarden demo` from nothing: health, readiness, pages in zh-TW and English, the API,
 //! and a restart that reuses the data.
 
-use super::support::{reqwest::rt, spawn_demo};
+use querywarden_testkit::browser::{fetch_json, fetch_text};
+use querywarden_testkit::{Demo, rt};
 
 #[test]
 fn demo_starts_from_nothing_serves_and_reuses_its_data() {
@@ -10,18 +11,11 @@ fn demo_starts_from_nothing_serves_and_reuses_its_data() {
     let rt = rt();
     let records_first;
     {
-        let demo = spawn_demo(&data);
+        let demo = Demo::start_from_nothing(&data, &[]);
         let url = demo.url.clone();
         records_first = rt.block_on(async move {
             let c = reqwest::Client::new();
-            let ready: serde_json::Value = c
-                .get(format!("{url}/readyz"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let ready: serde_json::Value = fetch_json(c.get(format!("{url}/readyz"))).await;
             assert_eq!(ready["status"], "ready");
             assert_eq!(ready["migrations_current"], true);
 
@@ -40,23 +34,10 @@ fn demo_starts_from_nothing_serves_and_reuses_its_data() {
             assert!(html.contains("lin.meiling"), "demo accounts listed");
             assert!(html.contains("民國 "), "today's date in the ROC calendar");
 
-            let items: serde_json::Value = c
-                .get(format!("{url}/api/v1/service-items"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let items: serde_json::Value =
+                fetch_json(c.get(format!("{url}/api/v1/service-items"))).await;
             assert_eq!(items.as_array().unwrap().len(), 9);
-            let units: serde_json::Value = c
-                .get(format!("{url}/api/v1/units"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let units: serde_json::Value = fetch_json(c.get(format!("{url}/api/v1/units"))).await;
             let districts = units
                 .as_array()
                 .unwrap()
@@ -93,30 +74,22 @@ fn demo_starts_from_nothing_serves_and_reuses_its_data() {
                 .unwrap();
             assert_eq!(garbage.status(), 400);
 
-            let page = c
-                .post(format!("{url}/tools/national-id"))
-                .form(&[("id", "a123456789")])
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let page = fetch_text(
+                c.post(format!("{url}/tools/national-id"))
+                    .form(&[("id", "a123456789")]),
+            )
+            .await;
             assert!(page.contains("A12****789") && !page.contains("A123456789"));
 
             let missing = c.get(format!("{url}/no/such/page")).send().await.unwrap();
             assert_eq!(missing.status(), 404);
             assert!(missing.text().await.unwrap().contains("找不到"));
 
-            let en = c
-                .get(format!("{url}/catalogue"))
-                .header("cookie", "qw_lang=en")
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let en = fetch_text(
+                c.get(format!("{url}/catalogue"))
+                    .header("cookie", "qw_lang=en"),
+            )
+            .await;
             assert!(en.contains("<html lang=\"en\">") && en.contains("Service items"));
             let switch = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -128,14 +101,8 @@ fn demo_starts_from_nothing_serves_and_reuses_its_data() {
                 .unwrap();
             assert_eq!(switch.headers()["location"], "/", "no open redirect");
 
-            let openapi: serde_json::Value = c
-                .get(format!("{url}/api/openapi.json"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let openapi: serde_json::Value =
+                fetch_json(c.get(format!("{url}/api/openapi.json"))).await;
             assert_eq!(openapi["openapi"], "3.1.0");
             home_records(&html)
         });
@@ -145,7 +112,7 @@ fn demo_starts_from_nothing_serves_and_reuses_its_data() {
         );
     }
     // Second start: same data, nothing seeded twice.
-    let demo = spawn_demo(&data);
+    let demo = Demo::start_from_nothing(&data, &[]);
     let url = demo.url.clone();
     let html = rt.block_on(async move {
         reqwest::get(format!("{url}/"))

@@ -2,18 +2,13 @@
 //! unknown id, an unclosed quarter or a missing font exits 1 with a zh-TW message, writes
 //! nothing and leaves only a refusal in the audit trail.
 
-use querywarden_app::App;
-use querywarden_app::config::RawConfig;
-
-use super::support::{bin, reqwest::rt, stderr, stdout};
+use querywarden_testkit::binary::{command as bin, stderr, stdout};
+use querywarden_testkit::org::seeded_app;
+use querywarden_testkit::rt;
 
 fn seeded(data: &std::path::Path) {
     rt().block_on(async {
-        let mut raw = RawConfig::default();
-        raw.storage.data_dir = data.to_path_buf();
-        raw.server.demo = true;
-        let app = App::open(raw.validate().unwrap()).await.unwrap();
-        app.seed_demo().await.unwrap();
+        let app = seeded_app(data, |_| {}).await;
         // lin.meiling's and li.guowei's Form 1, approved at every step.
         querywarden_app::demo_grants::grant_demo_queriers(
             app.store(),

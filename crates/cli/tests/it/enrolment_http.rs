@@ -2,44 +2,10 @@
 //! password to give it, so it signs for the holder of the account's own enrolment code — and
 //! refuses a wrong, someone else's or spent code.
 
-use super::sign_in_http::{client, cookie_value, login, set_cookies};
-use super::support::{reqwest::rt, spawn_demo_fast};
+use querywarden_testkit::browser::{client, login, nonce};
+use querywarden_testkit::{Demo, rt};
 
 const NEW_PASSWORD: &str = "only-she-knows-this-115";
-
-async fn session(url: &str, account: &str) -> (String, String) {
-    let r = login(url, account, "demo-password-115", "").await;
-    assert_eq!(r.status(), 303, "{account} could not sign in");
-    let cookie = format!(
-        "qw_session={}",
-        cookie_value(&set_cookies(&r), "qw_session").unwrap()
-    );
-    let me: serde_json::Value = client()
-        .get(format!("{url}/api/v1/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (cookie, me["csrf_token"].as_str().unwrap().to_string())
-}
-
-/// A nonce for a fresh browser flow: (flow cookie, nonce).
-async fn nonce(url: &str) -> (String, String) {
-    let r = client()
-        .post(format!("{url}/auth/nonce"))
-        .send()
-        .await
-        .unwrap();
-    let flow = cookie_value(&set_cookies(&r), "qw_login").unwrap();
-    let nonce = r.json::<serde_json::Value>().await.unwrap()["nonce"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (flow, nonce)
-}
 
 /// The demo signer asked with an enrolment code: (status, body).
 async fn sign_with_code(
@@ -74,25 +40,21 @@ async fn login_refusals(data: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn the_demo_signer_takes_the_accounts_own_enrolment_code_once_and_refuses_a_wrong_or_spent_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let demo = spawn_demo_fast(&data);
+    let demo = Demo::start();
     let url = demo.url.clone();
-    rt().block_on(async move {
-        let (admin, csrf) = session(&url, "wu.zhiming").await;
+    rt().block_on(async {
+        let admin = demo.sign_in("wu.zhiming").await;
         let issue = |account: &'static str| {
-            let (url, admin, csrf) = (url.clone(), admin.clone(), csrf.clone());
+            let admin = &admin;
             async move {
-                let r = client()
-                    .post(format!("{url}/api/v1/enrolment/codes"))
-                    .header("cookie", &admin)
-                    .header("x-csrf-token", &csrf)
-                    .json(&serde_json::json!({
-                        "account": account, "purpose": "reset", "reason": "遺失密碼"
-                    }))
-                    .send()
-                    .await
-                    .unwrap();
+                let r = admin
+                    .api_post(
+                        "/api/v1/enrolment/codes",
+                        serde_json::json!({
+                            "account": account, "purpose": "reset", "reason": "遺失密碼"
+                        }),
+                    )
+                    .await;
                 assert_eq!(r.status(), 201);
                 let v: serde_json::Value = r.json().await.unwrap();
                 v["code"].as_str().unwrap().to_string()
@@ -144,7 +106,7 @@ fn the_demo_signer_takes_the_accounts_own_enrolment_code_once_and_refuses_a_wron
         assert_eq!(body["error"]["code"], "enrolment.code_used");
 
         // Every refusal is in the audit trail, with its rule code.
-        let outcomes = login_refusals(&data).await;
+        let outcomes = login_refusals(demo.data()).await;
         for code in [
             "refused:enrolment.unknown_code",
             "refused:enrolment.code_used",

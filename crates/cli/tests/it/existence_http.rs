@@ -6,71 +6,32 @@
 
 use serde_json::{Value, json};
 
-use super::attacks_http::{outcomes, registered};
-use super::registrations_http::{Browser, location};
-use super::support::{reqwest::rt, spawn_demo_fast};
-
-/// Status and error code of an API answer (the code is empty for a success).
-async fn answer(r: reqwest::Response) -> (u16, String) {
-    let status = r.status().as_u16();
-    let j: Value = r.json().await.unwrap_or(Value::Null);
-    (
-        status,
-        j["error"]["code"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
-/// Today in Asia/Taipei as `民國年/月/日`, and `days` later.
-fn roc(days: i64) -> String {
-    let d = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::get("Asia/Taipei").unwrap())
-        .date()
-        .checked_add(jiff::Span::new().days(days))
-        .unwrap();
-    format!("{}/{}/{}", d.year() - 1911, d.month(), d.day())
-}
+use querywarden_testkit::{
+    Browser, Demo, Form2, Form3, answer, id_after, location, outcomes, roc, rt,
+};
 
 /// A page form's fields.
 type Fields<'a> = &'a [(&'a str, &'a str)];
 
-fn id_after(loc: &str, prefix: &str) -> String {
-    loc.strip_prefix(prefix)
-        .and_then(|s| s.split(['?', '/']).next())
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn a_stranger_gets_the_same_answer_for_every_id_that_exists_and_every_one_that_does_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let demo = spawn_demo_fast(&data);
+    let mut demo = Demo::start();
     let url = demo.url.clone();
     rt().block_on(async {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
-        let wu = Browser::sign_in(&url, "wu.zhiming").await;
-        let cai = Browser::sign_in(&url, "cai.peiling").await;
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let wu = demo.sign_in("wu.zhiming").await;
+        let cai = demo.sign_in("cai.peiling").await;
         // A colleague of lin's unit with no part in anything below, and a supervisor of
         // another unit.
-        let huang = Browser::sign_in(&url, "huang.yating").await;
-        let xu = Browser::sign_in(&url, "xu.wenjie").await;
+        let huang = demo.sign_in("huang.yating").await;
+        let xu = demo.sign_in("xu.wenjie").await;
 
         // lin registers, chen approves, lin executes and prints: a registration, a result and
         // a print exist.
-        let no = registered(&lin).await;
-        let r = chen
-            .post(
-                &format!("/registrations/{no}/approve"),
-                &[("comment", "同意")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let r = lin
-            .post(&format!("/registrations/{no}/execute"), &[], true)
-            .await;
-        assert_eq!(r.status(), 303);
+        let no = lin.register(&Form2::default()).await;
+        chen.approve(&no).await;
+        lin.execute(&no).await;
         // The page prints (the JSON results API is off by default, §6 ¶2).
         let r = lin
             .post(
@@ -82,28 +43,7 @@ fn a_stranger_gets_the_same_answer_for_every_id_that_exists_and_every_one_that_d
         assert_eq!(r.status(), 200);
 
         // A Form 3 request from cai to the elderly-welfare unit.
-        let r = cai
-            .post(
-                "/requests",
-                &[
-                    ("applicant_title", "課員"),
-                    ("phone", "07-5511111"),
-                    ("fax", ""),
-                    ("responsible_unit", "elderly-welfare"),
-                    ("legal_basis", "senior-citizens-welfare-12-1-2"),
-                    (
-                        "relevance",
-                        "中低收入老人生活津貼申請，需確認申請人就業收入",
-                    ),
-                    ("items", "C0101"),
-                    ("subjects", "陳阿明,E123456783"),
-                    ("declared_subject_count", "1"),
-                ],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let rno = id_after(&location(&r), "/requests/");
+        let rno = cai.request(&Form3::default()).await;
 
         // An unannounced audit of lin's queries, opened by the IT group.
         let fields = [
@@ -396,10 +336,10 @@ fn a_stranger_gets_the_same_answer_for_every_id_that_exists_and_every_one_that_d
         .await;
         assert_eq!((s, code.as_str()), (403, "registration.not_allowed"));
     });
-    drop(demo);
+    demo.stop();
 
     // Every refusal is on the trail, the hidden ones with their real reason.
-    let got = rt().block_on(outcomes(&data.join("querywarden.sqlite")));
+    let got = rt().block_on(outcomes(&demo.database()));
     let has = |action: &str, outcome: &str| {
         got.iter()
             .any(|(a, o)| a == action && o == &format!("refused:{outcome}"))

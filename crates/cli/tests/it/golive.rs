@@ -9,18 +9,19 @@
 //! The cards are issued by the demo CA's card signer with fixed test keys — a test fixture
 //! only; the server runs in production mode and knows nothing of the demo.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use querywarden_domain::roc_date::taipei_date;
 use querywarden_pki::SignatureFormat;
-use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
+use querywarden_pki::demo_ca::{DemoCa, DemoCard};
 
-use super::sign_in_http::{client, cookie_value, set_cookies};
-use super::support::{bin, reqwest::rt, stderr, stdout};
+use querywarden_testkit::binary::{command as bin, stderr, stdout};
+use querywarden_testkit::browser::{client, cookie_value, set_cookies};
+use querywarden_testkit::browser::{fetch_json, fetch_text};
+use querywarden_testkit::{Browser, Form2, Served, card, executed, rt};
 
 const ADMIN_ID: &str = "E100201002";
 const DEPUTY_ID: &str = "E200301009";
@@ -29,67 +30,15 @@ const CHEN_ID: &str = "F100401003";
 const ZHANG_ID: &str = "E200501009";
 const PASSWORD: &str = "a-card-and-a-long-secret-115";
 
-fn fixture_key(name: &str) -> DemoKey {
-    let path = format!(
-        "{}/../pki/tests/data/{name}.pem",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    DemoKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 fn card(ca: &DemoCa, key: &str, name: &str, id: &str) -> DemoCard {
     ca.issue_citizen_with(
-        fixture_key(key),
+        card::fixture_key(key),
         name,
         &id[id.len() - 4..],
         jiff::Timestamp::now(),
         Default::default(),
     )
     .unwrap()
-}
-
-/// A running `serve`, killed on drop.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(config: &Path) -> Served {
-    let mut child = bin()
-        .args(["serve", "--config"])
-        .arg(config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let err = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines() {
-            let Ok(line) = line else { break };
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            let fields = v.get("fields").unwrap_or(&v);
-            if fields["message"] == "querywarden serving" {
-                let _ = tx.send(fields["listen"].as_str().unwrap_or_default().to_string());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(180))
-        .expect("serve did not start");
-    Served {
-        child,
-        url: format!("http://{addr}"),
-    }
 }
 
 /// A one-file HTTP server standing in for MOICA's CRL distribution point.
@@ -166,131 +115,61 @@ async fn enrol(url: &str, code: &str, card: &DemoCard) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-/// A signed-in browser.
-struct Who {
-    url: String,
-    cookie: String,
-    csrf: String,
+/// `account` signs in with their own card and password (no demo signer in production).
+async fn sign_in(url: &str, account: &str, card: &DemoCard) -> Browser {
+    let (flow, nonce, signature, certificate) = signed_nonce(url, card).await;
+    let r = client()
+        .post(format!("{url}/login"))
+        .header("cookie", format!("qw_login={flow}"))
+        .form(&[
+            ("account", account),
+            ("password", PASSWORD),
+            ("nonce", &nonce),
+            ("signature", &signature),
+            ("certificate", &certificate),
+            ("format", "PKCS7"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let set = set_cookies(&r);
+    assert_eq!(
+        status,
+        303,
+        "{account} signs in: {}",
+        r.text().await.unwrap()
+    );
+    let cookie = format!("qw_session={}", cookie_value(&set, "qw_session").unwrap());
+    Browser::with_session(url, &cookie).await
 }
 
-impl Who {
-    async fn sign_in(url: &str, account: &str, card: &DemoCard) -> Who {
-        let (flow, nonce, signature, certificate) = signed_nonce(url, card).await;
-        let r = client()
-            .post(format!("{url}/login"))
-            .header("cookie", format!("qw_login={flow}"))
-            .form(&[
-                ("account", account),
-                ("password", PASSWORD),
-                ("nonce", &nonce),
-                ("signature", &signature),
-                ("certificate", &certificate),
-                ("format", "PKCS7"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let set = set_cookies(&r);
-        assert_eq!(
-            status,
-            303,
-            "{account} signs in: {}",
-            r.text().await.unwrap()
+/// A file upload on the administrator's enrolment desk.
+async fn upload(who: &Browser, path: &str, name: &str, bytes: Vec<u8>) -> (u16, String) {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", who.csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
         );
-        let cookie = format!("qw_session={}", cookie_value(&set, "qw_session").unwrap());
-        let me: serde_json::Value = client()
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Who {
-            url: url.to_string(),
-            csrf: me["csrf_token"].as_str().unwrap().to_string(),
-            cookie,
-        }
-    }
+    let r = who.multipart(path, form).await;
+    (r.status().as_u16(), r.text().await.unwrap())
+}
 
-    async fn get(&self, path: &str) -> (u16, String) {
-        let r = client()
-            .get(format!("{}{path}", self.url))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
-        let mut body: Vec<(&str, &str)> = fields.to_vec();
-        body.push(("csrf", &self.csrf));
-        let r = client()
-            .post(format!("{}{path}", self.url))
-            .header("cookie", &self.cookie)
-            .form(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let location = r
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        (status, location, r.text().await.unwrap())
-    }
-
-    async fn api(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
-        let r = client()
-            .post(format!("{}{path}", self.url))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(serde_json::Value::Null))
-    }
-
-    /// A file upload on the administrator's enrolment desk.
-    async fn upload(&self, path: &str, name: &str, bytes: Vec<u8>) -> (u16, String) {
-        let form = reqwest::multipart::Form::new()
-            .text("csrf", self.csrf.clone())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
-            );
-        let r = client()
-            .post(format!("{}{path}", self.url))
-            .header("cookie", &self.cookie)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-
-    /// Issues a code on the administrator's page and reads it off the page (shown once).
-    async fn issue_code(&self, account: &str) -> String {
-        let (s, _, page) = self
-            .post(
-                "/admin/enrolment/codes",
-                &[
-                    ("account", account),
-                    ("purpose", "enrol"),
-                    ("reason", "新進"),
-                ],
-            )
-            .await;
-        assert_eq!(s, 200, "{page}");
-        code_on(&page)
-    }
+/// Issues a code on the administrator's page and reads it off the page (shown once).
+async fn issue_code(who: &Browser, account: &str) -> String {
+    let (s, _, page) = who
+        .submit(
+            "/admin/enrolment/codes",
+            &[
+                ("account", account),
+                ("purpose", "enrol"),
+                ("reason", "新進"),
+            ],
+        )
+        .await;
+    assert_eq!(s, 200, "{page}");
+    code_on(&page)
 }
 
 fn code_on(text: &str) -> String {
@@ -318,7 +197,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let now = jiff::Timestamp::now();
-    let ca = DemoCa::from_keys(fixture_key("root-key"), fixture_key("g3-key"), now).unwrap();
+    let ca = card::fixture_ca(now);
     let anchors = write(dir.path(), "moica-anchors.pem", &ca.anchors_pem());
     let crl_der = ca.crl(&[], now).unwrap();
     let crl_url = crl_server(crl_der.clone());
@@ -349,7 +228,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
             sim = sim.base_url(),
         ),
     );
-    let server = serve(&config);
+    let server = Served::start(&config);
     let url = server.url.clone();
 
     let admin_card = card(&ca, "card-a-key", "吳志明", ADMIN_ID);
@@ -384,14 +263,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
         // The server fetched the revocation list itself; /readyz shows its age.
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let ready: serde_json::Value = client()
-                .get(format!("{url}/readyz"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let ready: serde_json::Value = fetch_json(client().get(format!("{url}/readyz"))).await;
             if ready["crls"].as_array().is_some_and(|c| !c.is_empty()) {
                 assert_eq!(ready["crls"][0]["stale"], false, "{ready}");
                 break;
@@ -402,14 +274,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
 
         // 2. The administrator enrols through the web. A card that is not theirs is refused
         //    and the code still works; after use it is spent.
-        let page = client()
-            .get(format!("{url}/enrol"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = fetch_text(client().get(format!("{url}/enrol"))).await;
         assert!(page.contains("id=\"enrol-form\""), "{page}");
         let (s, page) = enrol(&url, &admin_code, &stranger_card).await;
         assert_eq!(s, 422);
@@ -423,8 +288,8 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
         let (s, page) = enrol(&url, &admin_code, &admin_card).await;
         assert_eq!(s, 422);
         assert!(page.contains("enrolment.code_used"), "{page}");
-        let admin = Who::sign_in(&url, "wu.zhiming", &admin_card).await;
-        let (s, page) = admin.get("/admin/enrolment").await;
+        let admin = sign_in(&url, "wu.zhiming", &admin_card).await;
+        let (s, page) = admin.read("/admin/enrolment").await;
         assert_eq!(s, 200);
         assert!(
             page.contains("id=\"crl-table\"") && page.contains("DEMO"),
@@ -484,9 +349,8 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
     rt().block_on(async {
         // 4. The administrator's desk: the same units file uploaded again changes nothing, a
         //    bad one is refused line by line; a revocation list file is taken offline too.
-        let admin = Who::sign_in(&url, "wu.zhiming", &admin_card).await;
-        let (s, page) = admin
-            .upload(
+        let admin = sign_in(&url, "wu.zhiming", &admin_card).await;
+        let (s, page) = upload(&admin,
                 "/admin/enrolment/units",
                 "units.csv",
                 std::fs::read(&units).unwrap(),
@@ -497,8 +361,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
             page.contains("id=\"upload-done\"") && page.contains("/ +0 / ~0 / 0 / 0"),
             "{page}"
         );
-        let (s, page) = admin
-            .upload(
+        let (s, page) = upload(&admin,
                 "/admin/enrolment/units",
                 "bad.csv",
                 std::fs::read(&bad_units).unwrap(),
@@ -506,20 +369,18 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
             .await;
         assert_eq!(s, 422, "{page}");
         assert!(page.contains("第 2") && page.contains("第 3"), "{page}");
-        let (s, page) = admin
-            .upload("/admin/enrolment/crl", "moica.crl", crl_der.clone())
+        let (s, page) = upload(&admin, "/admin/enrolment/crl", "moica.crl", crl_der.clone())
             .await;
         assert_eq!(s, 200, "{page}");
         assert!(page.contains("id=\"upload-done\""), "{page}");
-        let (s, page) = admin
-            .upload("/admin/enrolment/crl", "junk.crl", b"junk".to_vec())
+        let (s, page) = upload(&admin, "/admin/enrolment/crl", "junk.crl", b"junk".to_vec())
             .await;
         assert_eq!(s, 422, "{page}");
         assert!(page.contains("pki.malformed"), "{page}");
 
         // The administrator issues codes; the querier and the supervisors enrol.
         let (s, _, page) = admin
-            .post(
+            .submit(
                 "/admin/enrolment/codes",
                 &[
                     ("account", "nobody.here"),
@@ -535,7 +396,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
             ("chen.jianhong", &chen_card),
             ("zhang.shuhui", &zhang_card),
         ] {
-            let code = admin.issue_code(account).await;
+            let code = issue_code(&admin, account).await;
             // Another person's card with this code: refused.
             let (s, page) = enrol(&url, &code, &admin_card).await;
             assert_eq!(s, 422, "{page}");
@@ -550,34 +411,34 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
         let (s, page) = enrol(&url, "ZZZZ-ZZZZ-ZZZZ-ZZZZ", &lin_card).await;
         assert_eq!(s, 429);
         assert!(page.contains("enrolment.rate_limited"), "{page}");
-        let lin = Who::sign_in(&url, "lin.meiling", &lin_card).await;
-        let chen = Who::sign_in(&url, "chen.jianhong", &chen_card).await;
+        let lin = sign_in(&url, "lin.meiling", &lin_card).await;
+        let chen = sign_in(&url, "chen.jianhong", &chen_card).await;
         // The JSON API refuses what the page refuses, with the same code; only the desk may.
         let (s, e) = admin
-            .api(
+            .call_post(
                 "/api/v1/enrolment/codes",
                 serde_json::json!({ "account": "nobody.here", "purpose": "enrol" }),
             )
             .await;
         assert_eq!((s, e["error"]["code"].as_str()), (422, Some("enrolment.unknown_account")));
         let (s, e) = lin
-            .api(
+            .call_post(
                 "/api/v1/enrolment/codes",
                 serde_json::json!({ "account": "chen.jianhong", "purpose": "reset", "reason": "x" }),
             )
             .await;
         assert_eq!((s, e["error"]["code"].as_str()), (403, Some("permission.not_administrator")));
-        let (s, body) = admin.get("/api/v1/enrolment/crls").await;
+        let (s, body) = admin.read("/api/v1/enrolment/crls").await;
         assert_eq!(s, 200, "{body}");
         let crls: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(crls["lists"][0]["stale"], false, "{crls}");
         assert!(crls["fetches"][0]["error"].is_null(), "{crls}");
-        let zhang = Who::sign_in(&url, "zhang.shuhui", &zhang_card).await;
+        let zhang = sign_in(&url, "zhang.shuhui", &zhang_card).await;
 
         // 5. Form 1: lin applies; her supervisor, the administrator and the administrator's
         //    supervisor sign; grants follow.
         let (s, created) = lin
-            .api(
+            .call_post(
                 "/api/v1/permissions/applications",
                 serde_json::json!({
                     "kind": "new", "reason": "辦理低收入戶資格審查", "national_id": LIN_ID,
@@ -590,7 +451,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
         assert_eq!(s, 201, "{created}");
         let base = format!("/api/v1/permissions/applications/{}", created["id"]);
         let (s, j) = lin
-            .api(&format!("{base}/submit"), serde_json::Value::Null)
+            .call_post(&format!("{base}/submit"), serde_json::Value::Null)
             .await;
         assert_eq!(s, 200, "{j}");
         let today = taipei_date(jiff::Timestamp::now()).format_short();
@@ -602,47 +463,13 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
             ),
             (&zhang, serde_json::json!({ "decision": "approve" })),
         ] {
-            let (s, j) = who.api(&format!("{base}/decision"), body).await;
+            let (s, j) = who.call_post(&format!("{base}/decision"), body).await;
             assert_eq!(s, 200, "{j}");
         }
 
         // 6. register → approve → execute → view, against the simulator.
-        let (s, location, page) = lin
-            .post(
-                "/registrations",
-                &[
-                    ("subject_name", "王大同"),
-                    ("subject_id", "F131104093"),
-                    ("items", "C0101"),
-                    ("legal_basis", "social-assistance-44-3-1"),
-                    (
-                        "relevance",
-                        "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
-                    ),
-                    ("case_no", "115社助字第12號"),
-                    ("needer", ""),
-                    ("querier", ""),
-                ],
-            )
-            .await;
-        assert_eq!(s, 303, "{page}");
-        let no = location
-            .strip_prefix("/registrations/")
-            .unwrap()
-            .split('?')
-            .next()
-            .unwrap()
-            .to_string();
-        let (s, _, page) = chen
-            .post(
-                &format!("/registrations/{no}/approve"),
-                &[("comment", "同意")],
-            )
-            .await;
-        assert_eq!(s, 303, "{page}");
-        let (s, _, page) = lin.post(&format!("/registrations/{no}/execute"), &[]).await;
-        assert_eq!(s, 303, "{page}");
-        let (s, page) = lin.get(&format!("/registrations/{no}/results/C0101")).await;
+        let no = executed(&lin, &chen, &Form2::default()).await;
+        let (s, page) = lin.read(&format!("/registrations/{no}/results/C0101")).await;
         assert_eq!(s, 200, "{page}");
         assert!(page.contains("class=\"watermark\""), "{page}");
         assert!(!page.contains("F131104093"));

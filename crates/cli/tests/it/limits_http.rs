@@ -3,9 +3,7 @@
 //! counter), without holding up a colleague at the same address, and the refusal is on the
 //! trail; oversize bodies and uploads answer 413 in the error envelope, whichever route.
 
-use super::attacks_http::outcomes;
-use super::registrations_http::Browser;
-use super::support::{reqwest::rt, spawn_demo_fast};
+use querywarden_testkit::{Demo, outcomes, rt};
 
 /// The default `[limits] execution_per_account`.
 const EXECUTIONS_PER_MINUTE: usize = 60;
@@ -29,13 +27,11 @@ async fn status_and_code(r: reqwest::Response) -> (u16, String) {
 
 #[test]
 fn executions_past_the_minutes_limit_are_refused_429_on_page_and_api_and_audited() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let demo = spawn_demo_fast(&data);
+    let mut demo = Demo::start();
     let url = demo.url.clone();
     rt().block_on(async {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let li = Browser::sign_in(&url, "li.guowei").await;
+        let lin = demo.sign_in("lin.meiling").await;
+        let li = demo.sign_in("li.guowei").await;
         // Every attempt counts, refused or not: a script probing numbers is stopped too.
         let path = "/api/v1/registrations/115-999999/execution";
         for i in 0..EXECUTIONS_PER_MINUTE {
@@ -86,8 +82,8 @@ fn executions_past_the_minutes_limit_are_refused_429_on_page_and_api_and_audited
         }
         assert_eq!(lin.api_get("/api/v1/registrations/inbox").await, before);
     });
-    drop(demo);
-    let got = rt().block_on(outcomes(&data.join("querywarden.sqlite")));
+    demo.stop();
+    let got = rt().block_on(outcomes(&demo.database()));
     let limited = got
         .iter()
         .filter(|(a, o)| a == "access.refused" && o == "refused:rate.limited")

@@ -30,7 +30,6 @@ mod permissions_http;
 mod registration_rules_http;
 mod registrations_http;
 mod sign_in_http;
-mod support;
 mod unannounced_audits_http;
 mod upstream_failures_http;
 mod words_http;

@@ -6,15 +6,13 @@
 //! the cards are the demo CA's, and a look-alike CA (same names, other keys) stands in for
 //! a card from another CA.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
-use querywarden_pki::demo_ca::{DemoCa, DemoKey};
 use sqlx::Connection;
 
-use super::support::{bin, reqwest::rt, spawn_demo_fast};
+use querywarden_testkit::browser::fetch_json;
+use querywarden_testkit::{Demo, Served, card, rt};
 
 const PASSWORD: &str = "demo-password-115";
 
@@ -97,62 +95,6 @@ fn server_certificate(dir: &Path) -> PathBuf {
     dir.join("tls-ca.pem")
 }
 
-/// A running `querywarden serve`, killed on drop.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `serve --config`, learning the port from its JSON start-up log line.
-fn serve(config: &Path) -> Served {
-    let mut child = bin()
-        .args(["serve", "--config"])
-        .arg(config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let err = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // Keep reading to the end, so the server never blocks on a full pipe.
-        for line in BufReader::new(err).lines() {
-            let Ok(line) = line else { break };
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
-                let _ = tx.send(Err(line));
-                continue;
-            };
-            let fields = v.get("fields").unwrap_or(&v);
-            if fields["message"] == "querywarden serving" {
-                let _ = tx.send(Ok((
-                    fields["scheme"].as_str().unwrap_or_default().to_string(),
-                    fields["listen"].as_str().unwrap_or_default().to_string(),
-                )));
-            }
-        }
-    });
-    let mut seen = Vec::new();
-    loop {
-        match rx.recv_timeout(Duration::from_secs(180)) {
-            Ok(Ok((scheme, addr))) => {
-                return Served {
-                    child,
-                    url: format!("{scheme}://{addr}"),
-                };
-            }
-            Ok(Err(line)) => seen.push(line),
-            Err(_) => panic!("serve did not start: {seen:?}"),
-        }
-    }
-}
-
 fn client(server_ca: &Path, card_pem: Option<&[u8]>) -> reqwest::Client {
     let ca = reqwest::Certificate::from_pem(&std::fs::read(server_ca).unwrap()).unwrap();
     let mut b = reqwest::Client::builder()
@@ -178,14 +120,6 @@ async fn audited(db: &Path, request_id: &str) -> Vec<(String, String)> {
     .fetch_all(&mut c)
     .await
     .unwrap()
-}
-
-fn fixture_key(name: &str) -> DemoKey {
-    let path = format!(
-        "{}/../pki/tests/data/{name}.pem",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    DemoKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// Posts account + password; the card is whatever the client presented in the handshake.
@@ -218,7 +152,7 @@ fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
     let data = dir.path().join("data");
     // The demo makes the CA, a card per demo person, the bindings and passwords; then it
     // is stopped and the same data directory is served in production mode.
-    drop(spawn_demo_fast(&data));
+    drop(Demo::start_in(&data, &[]));
     let server_ca = server_certificate(dir.path());
     let config = dir.path().join("querywarden.toml");
     std::fs::write(
@@ -234,18 +168,17 @@ fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
         ),
     )
     .unwrap();
-    let server = serve(&config);
+    let server = Served::start(&config);
     assert!(server.url.starts_with("https://"), "{}", server.url);
     let url = server.url.clone();
     let db = data.join("querywarden.sqlite");
     let lin_card = std::fs::read(data.join("demo-ca/cards/lin.meiling.pem")).unwrap();
     // A look-alike CA: the demo CA's very names, other keys.
     let now = jiff::Timestamp::now();
-    let impostor_ca =
-        DemoCa::from_keys(fixture_key("root-key"), fixture_key("g3-key"), now).unwrap();
+    let impostor_ca = card::fixture_ca(now);
     let impostor_card = impostor_ca
         .issue_citizen_with(
-            fixture_key("card-a-key"),
+            card::fixture_key("card-a-key"),
             "林美玲",
             &querywarden_app::demo_cards::demo_last4(0),
             now,
@@ -255,7 +188,7 @@ fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
         .to_pem_bundle()
         .unwrap();
 
-    rt().block_on(async move {
+    rt().block_on(async {
         // No client certificate: the handshake is refused, nothing is served.
         let anonymous = client(&server_ca, None);
         let err = anonymous
@@ -321,15 +254,11 @@ fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
                 .any(|(action, _)| action == "auth.login.succeeded"),
             "{records:?}"
         );
-        let me: serde_json::Value = lin
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &session)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: serde_json::Value = fetch_json(
+            lin.get(format!("{url}/api/v1/me"))
+                .header("cookie", &session),
+        )
+        .await;
         assert_eq!(me["name"], "林美玲");
         // The session is tied to the card it signed in with: the same cookie over a
         // connection with another certificate is no session at all.

@@ -9,8 +9,7 @@
 
 use std::time::Duration;
 
-use super::registrations_http::{Browser, location};
-use super::support::{bin, reqwest::rt, spawn_demo_fast, stdout};
+use querywarden_testkit::{Browser, Demo, location, rt};
 
 async fn first_review(admin: &Browser) -> serde_json::Value {
     // The scheduler runs at start; give it a moment on a loaded machine.
@@ -26,15 +25,12 @@ async fn first_review(admin: &Browser) -> serde_json::Value {
 
 #[test]
 fn the_review_the_dashboard_and_a_corrective_report_over_http() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let demo = spawn_demo_fast(&data);
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let admin = Browser::sign_in(&url, "wu.zhiming").await;
-        let director = Browser::sign_in(&url, "zhou.wenhua").await;
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let admin = demo.sign_in("wu.zhiming").await;
+        let director = demo.sign_in("zhou.wenhua").await;
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
 
         // The quarter just ended has its review, opened once by the scheduler.
         let review = first_review(&admin).await;
@@ -57,7 +53,7 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
             "{j}"
         );
         // A querier has no dashboard: the page leaves it out, the API refuses.
-        let page = lin.get("/oversight").await.text().await.unwrap();
+        let page = lin.page("/oversight").await;
         assert!(!page.contains("id=\"ov-dashboard\""));
         let r = lin.get("/api/v1/oversight/dashboard").await;
         assert_eq!(r.status(), 403);
@@ -167,12 +163,12 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
 
         // The document refusals are on the trail: the unknown form (nothing typed kept) and
         // the unclosed quarter; the report produced once closed.
-        let o = bin()
+        let o = querywarden_testkit::binary::command()
             .args(["audit", "search", "--action", "report.generated", "--data"])
-            .arg(&data)
+            .arg(demo.data())
             .output()
             .unwrap();
-        let trail = stdout(&o);
+        let trail = querywarden_testkit::binary::stdout(&o);
         assert!(
             trail.contains("document:-\trefused:documents.not_found"),
             "{trail}"
@@ -215,10 +211,10 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
         assert_eq!(r.status(), 404);
         // lin is told in her oversight notices, sees the case and reports on the page; the
         // administrator accepts over the API.
-        let page = lin.get("/oversight").await.text().await.unwrap();
+        let page = lin.page("/oversight").await;
         assert!(page.contains("id=\"ov-notices\""), "{page}");
         assert!(page.contains(&format!("/oversight/violations/{case}")));
-        let page = lin.get("/oversight/violations").await.text().await.unwrap();
+        let page = lin.page("/oversight/violations").await;
         assert!(page.contains(&format!("/oversight/violations/{case}")));
         let r = lin
             .post(

@@ -6,8 +6,8 @@
 
 use querywarden_domain::roc_date::taipei_date;
 
-use super::sign_in_http::{client, cookie_value, login, set_cookies};
-use super::support::{reqwest::rt, spawn_demo_fast};
+use querywarden_testkit::browser::{client, login};
+use querywarden_testkit::{Browser, Demo, rt};
 
 /// lin.meiling's invented national ID (its last four digits are on her demo staff record).
 const LIN_ID: &str = "A100131234";
@@ -15,83 +15,6 @@ const LIN_ID: &str = "A100131234";
 const WU_ID: &str = "F100144567";
 /// The demo's SCIM bearer token.
 pub(crate) const SCIM_TOKEN: &str = "demo-scim-token-115";
-
-struct Who {
-    cookie: String,
-    csrf: String,
-}
-
-async fn session(url: &str, account: &str) -> Who {
-    let r = login(url, account, "demo-password-115", "").await;
-    assert_eq!(r.status(), 303, "{account} could not sign in");
-    let cookie = format!(
-        "qw_session={}",
-        cookie_value(&set_cookies(&r), "qw_session").unwrap()
-    );
-    let me: serde_json::Value = client()
-        .get(format!("{url}/api/v1/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Who {
-        cookie,
-        csrf: me["csrf_token"].as_str().unwrap().to_string(),
-    }
-}
-
-async fn get(url: &str, who: &Who, path: &str) -> (u16, String) {
-    let r = client()
-        .get(format!("{url}{path}"))
-        .header("cookie", &who.cookie)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
-}
-
-/// A form POST with the session's CSRF token; answers status, `Location` and body.
-async fn post(url: &str, who: &Who, path: &str, pairs: &[(&str, &str)]) -> (u16, String, String) {
-    let mut form: Vec<(&str, &str)> = vec![("csrf", &who.csrf)];
-    form.extend_from_slice(pairs);
-    let r = client()
-        .post(format!("{url}{path}"))
-        .header("cookie", &who.cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let location = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (status, location, r.text().await.unwrap())
-}
-
-async fn api(
-    url: &str,
-    who: &Who,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<serde_json::Value>,
-) -> (u16, serde_json::Value) {
-    let mut req = client()
-        .request(method, format!("{url}{path}"))
-        .header("cookie", &who.cookie)
-        .header("x-csrf-token", &who.csrf);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(serde_json::Value::Null))
-}
 
 /// Form 1 fields. The demo gives lin.meiling every item already (a Form 1 of its own), so her
 /// application here is an item change (異動查調項目) down to the items named.
@@ -130,134 +53,112 @@ fn today_short() -> String {
 
 #[test]
 fn an_application_goes_through_the_whole_chain_on_the_pages_and_becomes_grants() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = session(&url, "lin.meiling").await;
-        let (s, page) = get(&url, &lin, "/permissions/apply").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let (s, page) = lin.read("/permissions/apply").await;
         assert_eq!(s, 200);
         assert!(page.contains("C0101") && page.contains("林美玲"), "{page}");
 
         // A refused form shows the rule and its code, and never echoes the national ID.
         let mut bad = form_one(LIN_ID, &["C0101"]);
         bad.retain(|(k, _)| *k != "read_pdpa");
-        let (s, _, _) = post(&url, &lin, "/permissions/apply", &bad).await;
+        let (s, _, _) = lin.submit("/permissions/apply", &bad).await;
         assert_eq!(s, 303, "a draft may lack the confirmations");
         let mut wrong_id = form_one("A123456789", &["C0101"]);
         wrong_id.push(("phone", "07-1"));
-        let (s, _, body) = post(&url, &lin, "/permissions/apply", &wrong_id).await;
+        let (s, _, body) = lin.submit("/permissions/apply", &wrong_id).await;
         assert_eq!(s, 422);
         assert!(body.contains("permission.national_id_mismatch"), "{body}");
         assert!(!body.contains("A123456789"), "the ID is not echoed back");
 
-        let (s, location, _) = post(
-            &url,
-            &lin,
-            "/permissions/apply",
-            &form_one(LIN_ID, &["C0101", "B0101"]),
-        )
-        .await;
+        let (s, location, _) = lin
+            .submit("/permissions/apply", &form_one(LIN_ID, &["C0101", "B0101"]))
+            .await;
         assert_eq!(s, 303);
         let id = app_id(&location);
         let view = format!("/permissions/applications/{id}");
-        let (s, page) = get(&url, &lin, &location).await;
+        let (s, page) = lin.read(&location).await;
         assert_eq!(s, 200);
         assert!(page.contains("A10****234"), "masked ID shown");
         assert!(!page.contains(LIN_ID), "never the full ID");
         assert!(page.contains("草稿") && page.contains("app-submit"));
-        let (s, _, _) = post(&url, &lin, &format!("{view}/submit"), &[]).await;
+        let (s, _, _) = lin.submit(&format!("{view}/submit"), &[]).await;
         assert_eq!(s, 303);
         // Double submission is refused with its code.
-        let (s, _, body) = post(&url, &lin, &format!("{view}/submit"), &[]).await;
+        let (s, _, body) = lin.submit(&format!("{view}/submit"), &[]).await;
         assert_eq!(s, 422);
         assert!(body.contains("permission.already_submitted"), "{body}");
         // SoD: lin cannot approve her own application.
-        let (s, _, body) = post(
-            &url,
-            &lin,
-            &format!("{view}/decide"),
-            &[("decision", "approve")],
-        )
-        .await;
+        let (s, _, body) = lin
+            .submit(&format!("{view}/decide"), &[("decision", "approve")])
+            .await;
         assert_eq!(s, 403);
         assert!(body.contains("sod.own_application"), "{body}");
 
         // 1. The unit supervisor.
-        let chen = session(&url, "chen.jianhong").await;
-        let (_, inbox) = get(&url, &chen, "/permissions/inbox").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let (_, inbox) = chen.read("/permissions/inbox").await;
         assert!(inbox.contains(&view), "{inbox}");
-        let (_, page) = get(&url, &chen, &view).await;
+        let (_, page) = chen.read(&view).await;
         assert!(page.contains("decide-form"));
-        let (s, _, _) = post(
-            &url,
-            &chen,
-            &format!("{view}/decide"),
-            &[("decision", "approve"), ("comment", "同意")],
-        )
-        .await;
+        let (s, _, _) = chen
+            .submit(
+                &format!("{view}/decide"),
+                &[("decision", "approve"), ("comment", "同意")],
+            )
+            .await;
         assert_eq!(s, 303);
         // Not chen's step any more.
-        let (s, _, body) = post(
-            &url,
-            &chen,
-            &format!("{view}/decide"),
-            &[("decision", "approve")],
-        )
-        .await;
+        let (s, _, body) = chen
+            .submit(&format!("{view}/decide"), &[("decision", "approve")])
+            .await;
         assert_eq!(s, 403, "{body}");
 
         // 2. The administrator, effective today (a date in the past is refused).
-        let wu = session(&url, "wu.zhiming").await;
-        let (_, inbox) = get(&url, &wu, "/permissions/inbox").await;
+        let wu = demo.sign_in("wu.zhiming").await;
+        let (_, inbox) = wu.read("/permissions/inbox").await;
         assert!(inbox.contains(&view));
-        let (s, _, body) = post(
-            &url,
-            &wu,
-            &format!("{view}/decide"),
-            &[("decision", "approve"), ("effective_from", "100/01/01")],
-        )
-        .await;
+        let (s, _, body) = wu
+            .submit(
+                &format!("{view}/decide"),
+                &[("decision", "approve"), ("effective_from", "100/01/01")],
+            )
+            .await;
         // Years away from today: not a date this field can hold (the same window as every
         // effective date), whatever the chain's own rule would say.
         assert_eq!(s, 422);
         assert!(body.contains("roc_date.outside_window"), "{body}");
         let yesterday = taipei_date(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24))
             .format_short();
-        let (s, _, body) = post(
-            &url,
-            &wu,
-            &format!("{view}/decide"),
-            &[("decision", "approve"), ("effective_from", &yesterday)],
-        )
-        .await;
+        let (s, _, body) = wu
+            .submit(
+                &format!("{view}/decide"),
+                &[("decision", "approve"), ("effective_from", &yesterday)],
+            )
+            .await;
         assert_eq!(s, 422);
         assert!(body.contains("permission.effective_date_in_past"), "{body}");
         let today = today_short();
-        let (s, _, _) = post(
-            &url,
-            &wu,
-            &format!("{view}/decide"),
-            &[("decision", "approve"), ("effective_from", &today)],
-        )
-        .await;
+        let (s, _, _) = wu
+            .submit(
+                &format!("{view}/decide"),
+                &[("decision", "approve"), ("effective_from", &today)],
+            )
+            .await;
         assert_eq!(s, 303);
 
         // 3. The countersign.
-        let zhang = session(&url, "zhang.shuhui").await;
-        let (_, inbox) = get(&url, &zhang, "/permissions/inbox").await;
+        let zhang = demo.sign_in("zhang.shuhui").await;
+        let (_, inbox) = zhang.read("/permissions/inbox").await;
         assert!(inbox.contains(&view));
-        let (s, location, _) = post(
-            &url,
-            &zhang,
-            &format!("{view}/decide"),
-            &[("decision", "approve")],
-        )
-        .await;
+        let (s, location, _) = zhang
+            .submit(&format!("{view}/decide"), &[("decision", "approve")])
+            .await;
         assert_eq!(s, 303);
         assert!(location.ends_with("done=decided"));
 
-        let (_, page) = get(&url, &lin, &view).await;
+        let (_, page) = lin.read(&view).await;
         assert!(page.contains("data-state=\"approved\""), "{page}");
         for who in ["陳建宏", "吳志明", "張淑慧"] {
             assert!(page.contains(who), "{who} signed");
@@ -265,19 +166,14 @@ fn an_application_goes_through_the_whole_chain_on_the_pages_and_becomes_grants()
         assert!(page.contains("民國 "), "ROC dates");
 
         // lin's grants show the items; the API says they are in force.
-        let (_, grants) = get(&url, &lin, "/permissions/grants").await;
+        let (_, grants) = lin.read("/permissions/grants").await;
         assert!(
             grants.contains("C0101") && grants.contains("B0101"),
             "{grants}"
         );
-        let (s, json) = api(
-            &url,
-            &lin,
-            reqwest::Method::GET,
-            "/api/v1/permissions/grants",
-            None,
-        )
-        .await;
+        let (s, json) = lin
+            .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+            .await;
         assert_eq!(s, 200);
         let mut in_force: Vec<&str> = json
             .as_array()
@@ -294,26 +190,22 @@ fn an_application_goes_through_the_whole_chain_on_the_pages_and_becomes_grants()
         );
 
         // The administrator's overview, filtered; nobody else may see it.
-        let (s, page) = get(
-            &url,
-            &wu,
-            "/permissions/admin/grants?unit=social-assistance&item=C0101&status=active",
-        )
-        .await;
+        let (s, page) = wu
+            .read("/permissions/admin/grants?unit=social-assistance&item=C0101&status=active")
+            .await;
         assert_eq!(s, 200);
         assert!(page.contains("林美玲") && page.contains("C0101"));
-        let (_, page) = get(&url, &wu, "/permissions/admin/grants?unit=ethics").await;
+        let (_, page) = wu.read("/permissions/admin/grants?unit=ethics").await;
         assert!(page.contains("grants-empty"));
-        let (s, _) = get(&url, &lin, "/permissions/admin/grants").await;
+        let (s, _) = lin.read("/permissions/admin/grants").await;
         assert_eq!(s, 403);
-        let (s, json) = api(
-            &url,
-            &lin,
-            reqwest::Method::GET,
-            "/api/v1/permissions/admin/grants",
-            None,
-        )
-        .await;
+        let (s, json) = lin
+            .call(
+                reqwest::Method::GET,
+                "/api/v1/permissions/admin/grants",
+                None,
+            )
+            .await;
         assert_eq!(s, 403);
         assert_eq!(json["error"]["code"], "permission.not_administrator");
     });
@@ -321,25 +213,23 @@ fn an_application_goes_through_the_whole_chain_on_the_pages_and_becomes_grants()
 
 #[test]
 fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let demo = Demo::start();
     let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = session(&url, "lin.meiling").await;
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
         let body = serde_json::json!({
             "kind": "new", "reason": "辦理急難救助", "national_id": LIN_ID,
             "phone": "07-7344800", "email": "lin@example.org", "egov_account": "egov-lin",
             "items": ["C0101"], "read_pdpa_and_rules": true, "has_certificate_and_reader": true,
         });
 
-        let (_, mine) = api(
-            &url,
-            &lin,
-            reqwest::Method::GET,
-            "/api/v1/permissions/applications",
-            None,
-        )
-        .await;
+        let (_, mine) = lin
+            .call(
+                reqwest::Method::GET,
+                "/api/v1/permissions/applications",
+                None,
+            )
+            .await;
         let before = mine.as_array().unwrap().len();
 
         // CSRF: without the header (API) or the field (page), nothing happens.
@@ -351,22 +241,17 @@ fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api()
             .await
             .unwrap();
         assert_eq!(r.status(), 403);
-        let r = client()
-            .post(format!("{url}/permissions/apply"))
-            .header("cookie", &lin.cookie)
-            .form(&form_one(LIN_ID, &["C0101"]))
-            .send()
-            .await
-            .unwrap();
+        let r = lin
+            .post("/permissions/apply", &form_one(LIN_ID, &["C0101"]), false)
+            .await;
         assert_eq!(r.status(), 403);
-        let (_, mine) = api(
-            &url,
-            &lin,
-            reqwest::Method::GET,
-            "/api/v1/permissions/applications",
-            None,
-        )
-        .await;
+        let (_, mine) = lin
+            .call(
+                reqwest::Method::GET,
+                "/api/v1/permissions/applications",
+                None,
+            )
+            .await;
         assert_eq!(
             mine.as_array().unwrap().len(),
             before,
@@ -376,71 +261,57 @@ fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api()
         // Unknown fields and unknown items are refused with stable codes.
         let mut extra = body.clone();
         extra["surprise"] = serde_json::json!(1);
-        let (s, e) = api(
-            &url,
-            &lin,
-            reqwest::Method::POST,
-            "/api/v1/permissions/applications",
-            Some(extra),
-        )
-        .await;
+        let (s, e) = lin
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/permissions/applications",
+                Some(extra),
+            )
+            .await;
         assert_eq!(
             (s, e["error"]["code"].as_str()),
             (400, Some("request.malformed"))
         );
         let mut unknown = body.clone();
         unknown["items"] = serde_json::json!(["Z9999"]);
-        let (s, e) = api(
-            &url,
-            &lin,
-            reqwest::Method::POST,
-            "/api/v1/permissions/applications",
-            Some(unknown),
-        )
-        .await;
+        let (s, e) = lin
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/permissions/applications",
+                Some(unknown),
+            )
+            .await;
         assert_eq!(s, 422, "{e}");
 
         // A refusal at the supervisor's step ends the application with its reason.
-        let (s, created) = api(
-            &url,
-            &lin,
-            reqwest::Method::POST,
-            "/api/v1/permissions/applications",
-            Some(body.clone()),
-        )
-        .await;
+        let (s, created) = lin
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/permissions/applications",
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(s, 201, "{created}");
         assert_eq!(created["national_id_masked"], "A10****234");
         let id = created["id"].as_i64().unwrap();
         let base = format!("/api/v1/permissions/applications/{id}");
-        let (s, _) = api(
-            &url,
-            &lin,
-            reqwest::Method::POST,
-            &format!("{base}/submit"),
-            None,
-        )
-        .await;
+        let (s, _) = lin
+            .call(reqwest::Method::POST, &format!("{base}/submit"), None)
+            .await;
         assert_eq!(s, 200);
-        let chen = session(&url, "chen.jianhong").await;
-        let (_, inbox) = api(
-            &url,
-            &chen,
-            reqwest::Method::GET,
-            "/api/v1/permissions/inbox",
-            None,
-        )
-        .await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let (_, inbox) = chen
+            .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
+            .await;
         assert_eq!(inbox[0]["application"]["id"], id);
         assert_eq!(inbox[0]["step"], "unit_supervisor");
-        let (s, e) = api(
-            &url,
-            &chen,
-            reqwest::Method::POST,
-            &format!("{base}/decision"),
-            Some(serde_json::json!({ "decision": "refuse" })),
-        )
-        .await;
+        let (s, e) = chen
+            .call(
+                reqwest::Method::POST,
+                &format!("{base}/decision"),
+                Some(serde_json::json!({ "decision": "refuse" })),
+            )
+            .await;
         assert_eq!(
             (s, e["error"]["code"].as_str()),
             (422, Some("permission.reason_required"))
@@ -450,103 +321,86 @@ fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api()
             e["error"]["message_en"],
             "Refusing or \"other\" needs a reason or a note"
         );
-        let (s, done) = api(
-            &url,
-            &chen,
-            reqwest::Method::POST,
-            &format!("{base}/decision"),
-            Some(serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" })),
-        )
-        .await;
+        let (s, done) = chen
+            .call(
+                reqwest::Method::POST,
+                &format!("{base}/decision"),
+                Some(serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" })),
+            )
+            .await;
         assert_eq!(s, 200, "{done}");
         assert_eq!(done["application"]["state"], "refused");
-        let (_, page) = get(&url, &lin, &format!("/permissions/applications/{id}")).await;
+        let (_, page) = lin.read(&format!("/permissions/applications/{id}")).await;
         assert!(
             page.contains("業務上不需要"),
             "the reason is shown to the applicant"
         );
 
         // Withdrawal before the last step.
-        let (_, second) = api(
-            &url,
-            &lin,
-            reqwest::Method::POST,
-            "/api/v1/permissions/applications",
-            Some(body.clone()),
-        )
-        .await;
+        let (_, second) = lin
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/permissions/applications",
+                Some(body.clone()),
+            )
+            .await;
         let second = second["id"].as_i64().unwrap();
         let view = format!("/permissions/applications/{second}");
-        let (s, _, _) = post(&url, &lin, &format!("{view}/submit"), &[]).await;
+        let (s, _, _) = lin.submit(&format!("{view}/submit"), &[]).await;
         assert_eq!(s, 303);
-        let (s, _, _) = post(&url, &lin, &format!("{view}/withdraw"), &[]).await;
+        let (s, _, _) = lin.submit(&format!("{view}/withdraw"), &[]).await;
         assert_eq!(s, 303);
-        let (_, page) = get(&url, &lin, &view).await;
+        let (_, page) = lin.read(&view).await;
         assert!(page.contains("data-state=\"withdrawn\""));
 
         // The administrator's own application: his unit's supervisor consents, then it goes to
         // the deputy (li.guowei), never to himself.
-        let wu = session(&url, "wu.zhiming").await;
+        let wu = demo.sign_in("wu.zhiming").await;
         let mut wu_body = body.clone();
         wu_body["national_id"] = serde_json::json!(WU_ID);
-        let (s, created) = api(
-            &url,
-            &wu,
-            reqwest::Method::POST,
-            "/api/v1/permissions/applications",
-            Some(wu_body),
-        )
-        .await;
+        let (s, created) = wu
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/permissions/applications",
+                Some(wu_body),
+            )
+            .await;
         assert_eq!(s, 201, "{created}");
         let wid = created["id"].as_i64().unwrap();
         let wbase = format!("/api/v1/permissions/applications/{wid}");
-        api(
-            &url,
-            &wu,
-            reqwest::Method::POST,
-            &format!("{wbase}/submit"),
-            None,
-        )
-        .await;
-        let zhang = session(&url, "zhang.shuhui").await;
-        let (s, _) = api(
-            &url,
-            &zhang,
-            reqwest::Method::POST,
-            &format!("{wbase}/decision"),
-            Some(serde_json::json!({ "decision": "approve" })),
-        )
-        .await;
+        wu.call(reqwest::Method::POST, &format!("{wbase}/submit"), None)
+            .await;
+        let zhang = demo.sign_in("zhang.shuhui").await;
+        let (s, _) = zhang
+            .call(
+                reqwest::Method::POST,
+                &format!("{wbase}/decision"),
+                Some(serde_json::json!({ "decision": "approve" })),
+            )
+            .await;
         assert_eq!(s, 200);
-        let (s, e) = api(
-            &url,
-            &wu,
-            reqwest::Method::POST,
-            &format!("{wbase}/decision"),
-            Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
-        )
-        .await;
+        let (s, e) = wu
+            .call(
+                reqwest::Method::POST,
+                &format!("{wbase}/decision"),
+                Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
+            )
+            .await;
         assert_eq!(s, 403);
         assert_eq!(e["error"]["code"], "sod.administrator_own_application");
-        let li = session(&url, "li.guowei").await;
-        let (_, inbox) = api(
-            &url,
-            &li,
-            reqwest::Method::GET,
-            "/api/v1/permissions/inbox",
-            None,
-        )
-        .await;
+        let li = demo.sign_in("li.guowei").await;
+        let (_, inbox) = li
+            .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
+            .await;
         assert_eq!(inbox[0]["application"]["id"], wid, "{inbox}");
         assert_eq!(inbox[0]["step"], "permission_admin");
-        let (s, done) = api(
-            &url,
-            &li,
-            reqwest::Method::POST,
-            &format!("{wbase}/decision"),
-            Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
-        )
-        .await;
+        let (s, done) = li
+            .call(
+                reqwest::Method::POST,
+                &format!("{wbase}/decision"),
+                Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
+            )
+            .await;
         assert_eq!(s, 200, "{done}");
         assert_eq!(done["application"]["pending_step"], "countersign");
     });
@@ -554,10 +408,9 @@ fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api()
 
 #[test]
 fn scim_needs_the_token_and_a_valid_user() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let demo = Demo::start();
     let url = demo.url.clone();
-    rt().block_on(async move {
+    rt().block_on(async {
         let scim =
             |method: reqwest::Method, path: &str, token: Option<&str>, body: serde_json::Value| {
                 let mut r = client()
@@ -675,7 +528,7 @@ fn scim_needs_the_token_and_a_valid_user() {
 }
 
 /// Uploads a staff CSV on the administrator's import page; answers status and body.
-async fn upload_staff(url: &str, who: &Who, csv: &str) -> (u16, String) {
+async fn upload_staff(who: &Browser, csv: &str) -> (u16, String) {
     let part = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
         .file_name("staff.csv")
         .mime_str("text/csv")
@@ -683,26 +536,15 @@ async fn upload_staff(url: &str, who: &Who, csv: &str) -> (u16, String) {
     let form = reqwest::multipart::Form::new()
         .text("csrf", who.csrf.clone())
         .part("file", part);
-    let r = client()
-        .post(format!("{url}/permissions/admin/staff-import"))
-        .header("cookie", &who.cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = who.multipart("/permissions/admin/staff-import", form).await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
 /// The items of `who`'s grants that are in force today, sorted.
-async fn in_force(url: &str, who: &Who) -> Vec<String> {
-    let (s, json) = api(
-        url,
-        who,
-        reqwest::Method::GET,
-        "/api/v1/permissions/grants",
-        None,
-    )
-    .await;
+async fn in_force(who: &Browser) -> Vec<String> {
+    let (s, json) = who
+        .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+        .await;
     assert_eq!(s, 200, "{json}");
     let mut v: Vec<String> = json
         .as_array()
@@ -719,21 +561,19 @@ const STAFF_HEADER: &str = "account,national_id,name,unit,title,status,effective
 
 #[test]
 fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let wu = session(&url, "wu.zhiming").await;
-        let lin = session(&url, "lin.meiling").await;
-        let (s, page) = get(&url, &wu, "/permissions/admin/staff-import").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let wu = demo.sign_in("wu.zhiming").await;
+        let lin = demo.sign_in("lin.meiling").await;
+        let (s, page) = wu.read("/permissions/admin/staff-import").await;
         assert_eq!(s, 200);
         assert!(page.contains("import-upload"), "{page}");
         // Only the administrator may import.
-        let (s, _) = get(&url, &lin, "/permissions/admin/staff-import").await;
+        let (s, _) = lin.read("/permissions/admin/staff-import").await;
         assert_eq!(s, 403);
-        let (s, _) = upload_staff(&url, &lin, STAFF_HEADER).await;
+        let (s, _) = upload_staff(&lin, STAFF_HEADER).await;
         assert_eq!(s, 403);
-        let before = in_force(&url, &lin).await;
+        let before = in_force(&lin).await;
         assert!(!before.is_empty(), "the demo grants lin every item");
         let today = today_short();
 
@@ -743,42 +583,33 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
             "{STAFF_HEADER}\nlin.meiling,{LIN_ID},林美玲,social-assistance,社會工作師,on_leave,{today}\n\
              huang.yating,,黃雅婷,no-such-unit,社會工作員,active,{today}\n"
         );
-        let (s, body) = upload_staff(&url, &wu, &bad).await;
+        let (s, body) = upload_staff(&wu, &bad).await;
         assert_eq!(s, 422, "{body}");
         assert!(body.contains("import-errors"), "{body}");
         assert!(body.contains("第 3 行"), "the bad line is named: {body}");
         assert!(!body.contains("第 2 行"), "the good line is not blamed");
-        assert_eq!(in_force(&url, &lin).await, before, "nothing was imported");
+        assert_eq!(in_force(&lin).await, before, "nothing was imported");
 
         // Without the CSRF field nothing happens.
         let form = reqwest::multipart::Form::new().part(
             "file",
             reqwest::multipart::Part::bytes(bad.clone().into_bytes()).file_name("staff.csv"),
         );
-        let r = client()
-            .post(format!("{url}/permissions/admin/staff-import"))
-            .header("cookie", &wu.cookie)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let r = wu.multipart("/permissions/admin/staff-import", form).await;
         assert_eq!(r.status(), 403);
 
         // A good file: lin goes on leave today, so every grant of hers is suspended.
         let good = format!(
             "{STAFF_HEADER}\nlin.meiling,{LIN_ID},林美玲,social-assistance,社會工作師,on_leave,{today}\n"
         );
-        let (s, body) = upload_staff(&url, &wu, &good).await;
+        let (s, body) = upload_staff(&wu, &good).await;
         assert_eq!(s, 200, "{body}");
         assert!(body.contains("import-result"), "{body}");
         // Someone on leave no longer works in the system; the administrator's overview shows
         // her grants suspended with the cause, and none of them in force.
-        let (s, _) = get(&url, &lin, "/permissions/grants").await;
+        let (s, _) = lin.read("/permissions/grants").await;
         assert_eq!(s, 303, "lin's session no longer opens pages");
-        let (s, json) = api(
-            &url,
-            &wu,
-            reqwest::Method::GET,
+        let (s, json) = wu.call(reqwest::Method::GET,
             "/api/v1/permissions/admin/grants?unit=social-assistance",
             None,
         )
@@ -797,15 +628,15 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
             "{json}"
         );
         // The old supervisor sees the change on the staff page.
-        let chen = session(&url, "chen.jianhong").await;
-        let (s, staff) = get(&url, &chen, "/permissions/staff").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let (s, staff) = chen.read("/permissions/staff").await;
         assert_eq!(s, 200);
         assert!(staff.contains("林美玲"), "{staff}");
 
         // §2: the administrator and the old supervisor find a notice in their inbox; each marks
         // it read (CSRF-checked) and it is gone.
         for who in [&wu, &chen] {
-            let (s, inbox) = get(&url, who, "/permissions/inbox").await;
+            let (s, inbox) = who.read("/permissions/inbox").await;
             assert_eq!(s, 200);
             assert!(inbox.contains("id=\"notices\""), "{inbox}");
             assert!(
@@ -819,18 +650,12 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
                 .unwrap()
                 .to_string();
             let read = format!("/permissions/notices/{id}/read");
-            let r = client()
-                .post(format!("{url}{read}"))
-                .header("cookie", &who.cookie)
-                .form(&[("csrf", "wrong")])
-                .send()
-                .await
-                .unwrap();
+            let r = who.post(&read, &[("csrf", "wrong")], false).await;
             assert_eq!(r.status(), 403);
-            let (s, location, _) = post(&url, who, &read, &[]).await;
+            let (s, location, _) = who.submit(&read, &[]).await;
             assert_eq!(s, 303);
             assert!(location.ends_with("done=notice_read"), "{location}");
-            let (_, inbox) = get(&url, who, &location).await;
+            let (_, inbox) = who.read(&location).await;
             // This notice is gone (others, such as the reminder that next year's office
             // calendar is missing, may remain).
             assert!(
@@ -839,7 +664,7 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
             );
             assert!(inbox.contains("perm-notice"), "{inbox}");
             // Read once; a second time (or someone else's) is not found.
-            let (s, _, _) = post(&url, who, &read, &[]).await;
+            let (s, _, _) = who.submit(&read, &[]).await;
             assert_eq!(s, 404);
         }
     });
@@ -847,16 +672,15 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
 
 #[test]
 fn the_administrator_re_enables_an_idle_account_on_the_accounts_page() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let demo = spawn_demo_fast(&data);
+    let demo = Demo::start();
+    let data = demo.data().to_path_buf();
     let url = demo.url.clone();
-    rt().block_on(async move {
+    rt().block_on(async {
         use querywarden_app::permission::recertification::{disable_idle_accounts, enable_account};
         use querywarden_app::permission::{Op, PermissionPolicy, administrator_desk};
 
-        let wu = session(&url, "wu.zhiming").await;
-        let (_, page) = get(&url, &wu, "/permissions/admin/accounts").await;
+        let wu = demo.sign_in("wu.zhiming").await;
+        let (_, page) = wu.read("/permissions/admin/accounts").await;
         assert!(page.contains("accounts-empty"), "{page}");
 
         // The idle-account job, run by the app layer on the demo's own database as if 91 days
@@ -903,10 +727,10 @@ fn the_administrator_re_enables_an_idle_account_on_the_accounts_page() {
         // lin cannot sign in; wu (whose session the job ended) signs in again.
         let r = login(&url, "lin.meiling", "demo-password-115", "").await;
         assert_ne!(r.status(), 303, "a disabled account cannot sign in");
-        let (s, _) = get(&url, &wu, "/permissions/admin/accounts").await;
+        let (s, _) = wu.read("/permissions/admin/accounts").await;
         assert_ne!(s, 200, "the disabled session ended");
-        let wu = session(&url, "wu.zhiming").await;
-        let (s, page) = get(&url, &wu, "/permissions/admin/accounts").await;
+        let wu = demo.sign_in("wu.zhiming").await;
+        let (s, page) = wu.read("/permissions/admin/accounts").await;
         assert_eq!(s, 200);
         assert!(
             page.contains("disabled-accounts") && page.contains("lin.meiling"),
@@ -914,63 +738,58 @@ fn the_administrator_re_enables_an_idle_account_on_the_accounts_page() {
         );
 
         // Enabling needs CSRF; an unknown account is refused; then lin is enabled.
-        let r = client()
-            .post(format!("{url}/permissions/admin/accounts/enable"))
-            .header("cookie", &wu.cookie)
-            .form(&[("account", "lin.meiling")])
-            .send()
-            .await
-            .unwrap();
+        let r = wu
+            .post(
+                "/permissions/admin/accounts/enable",
+                &[("account", "lin.meiling")],
+                false,
+            )
+            .await;
         assert_eq!(r.status(), 403);
-        let (s, _, _) = post(
-            &url,
-            &wu,
-            "/permissions/admin/accounts/enable",
-            &[("account", "no.such.person")],
-        )
-        .await;
+        let (s, _, _) = wu
+            .submit(
+                "/permissions/admin/accounts/enable",
+                &[("account", "no.such.person")],
+            )
+            .await;
         assert!(s >= 400, "{s}");
-        let (s, location, _) = post(
-            &url,
-            &wu,
-            "/permissions/admin/accounts/enable",
-            &[("account", "lin.meiling")],
-        )
-        .await;
+        let (s, location, _) = wu
+            .submit(
+                "/permissions/admin/accounts/enable",
+                &[("account", "lin.meiling")],
+            )
+            .await;
         assert_eq!(s, 303);
         assert!(location.ends_with("done=enabled"), "{location}");
-        let (_, page) = get(&url, &wu, &location).await;
+        let (_, page) = wu.read(&location).await;
         assert!(page.contains("perm-notice"), "{page}");
         assert!(!page.contains("lin.meiling"), "{page}");
         let r = login(&url, "lin.meiling", "demo-password-115", "").await;
         assert_eq!(r.status(), 303, "lin signs in again");
         // Nobody but the administrator may enable accounts.
-        let lin = session(&url, "lin.meiling").await;
-        let (s, _, _) = post(
-            &url,
-            &lin,
-            "/permissions/admin/accounts/enable",
-            &[("account", "huang.yating")],
-        )
-        .await;
+        let lin = demo.sign_in("lin.meiling").await;
+        let (s, _, _) = lin
+            .submit(
+                "/permissions/admin/accounts/enable",
+                &[("account", "huang.yating")],
+            )
+            .await;
         assert_eq!(s, 403);
     });
 }
 
 #[test]
 fn a_supervisor_works_a_recertification_round_on_the_pages() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let chen = session(&url, "chen.jianhong").await;
-        let lin = session(&url, "lin.meiling").await;
-        let before = in_force(&url, &lin).await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let chen = demo.sign_in("chen.jianhong").await;
+        let lin = demo.sign_in("lin.meiling").await;
+        let before = in_force(&lin).await;
         assert!(before.len() >= 2, "{before:?}");
         // Only a supervisor opens a round.
-        let (s, _, _) = post(&url, &lin, "/permissions/recertification", &[]).await;
+        let (s, _, _) = lin.submit("/permissions/recertification", &[]).await;
         assert_eq!(s, 403);
-        let (s, location, _) = post(&url, &chen, "/permissions/recertification", &[]).await;
+        let (s, location, _) = chen.submit("/permissions/recertification", &[]).await;
         assert_eq!(s, 303);
         let id = location
             .strip_prefix("/permissions/recertification/")
@@ -978,17 +797,16 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
             .unwrap()
             .to_string();
         let view = format!("/permissions/recertification/{id}");
-        let (s, page) = get(&url, &chen, &location).await;
+        let (s, page) = chen.read(&location).await;
         assert_eq!(s, 200);
         assert!(page.contains("round-lines"), "{page}");
-        let (s, round) = api(
-            &url,
-            &chen,
-            reqwest::Method::GET,
-            &format!("/api/v1/permissions/recertifications/{id}"),
-            None,
-        )
-        .await;
+        let (s, round) = chen
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/v1/permissions/recertifications/{id}"),
+                None,
+            )
+            .await;
         assert_eq!(s, 200, "{round}");
         let lines: Vec<(String, String)> = round["lines"]
             .as_array()
@@ -1003,15 +821,12 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
             .collect();
         assert!(lines.len() >= 2, "{round}");
         // Closing early needs every line answered.
-        let (s, _, body) = post(&url, &chen, &format!("{view}/close"), &[]).await;
+        let (s, _, body) = chen.submit(&format!("{view}/close"), &[]).await;
         assert_eq!(s, 422, "{body}");
         assert!(body.contains("尚未屆至"), "zh-TW by default: {body}");
         // The English UI shows the same refusal in English.
-        let chen_en = Who {
-            cookie: format!("{}; qw_lang=en", chen.cookie),
-            csrf: chen.csrf.clone(),
-        };
-        let (s, _, body) = post(&url, &chen_en, &format!("{view}/close"), &[]).await;
+        let chen_en = chen.in_language("en");
+        let (s, _, body) = chen_en.submit(&format!("{view}/close"), &[]).await;
         assert_eq!(s, 422, "{body}");
         assert!(
             body.contains("has not passed yet")
@@ -1024,65 +839,56 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
         // supervisor answers them too (closing early needs every line) — all but the first
         // are denied.
         let (kept_grant, kept_item) = &lines[0];
-        let (s, _, _) = post(
-            &url,
-            &chen,
-            &format!("{view}/decide"),
-            &[("grant", kept_grant), ("decision", "confirmed")],
-        )
-        .await;
+        let (s, _, _) = chen
+            .submit(
+                &format!("{view}/decide"),
+                &[("grant", kept_grant), ("decision", "confirmed")],
+            )
+            .await;
         assert_eq!(s, 303);
-        let (s, _, body) = post(
-            &url,
-            &chen,
-            &format!("{view}/decide"),
-            &[("grant", &lines[1].0), ("decision", "maybe")],
-        )
-        .await;
+        let (s, _, body) = chen
+            .submit(
+                &format!("{view}/decide"),
+                &[("grant", &lines[1].0), ("decision", "maybe")],
+            )
+            .await;
         assert_eq!(s, 422);
         assert!(body.contains("recertification.bad_decision"), "{body}");
         // lin is not the round's owner (nor a supervisor).
-        let (s, _, _) = post(
-            &url,
-            &lin,
-            &format!("{view}/decide"),
-            &[("grant", &lines[1].0), ("decision", "confirmed")],
-        )
-        .await;
-        assert_eq!(s, 403);
-        for (grant, _) in &lines[1..] {
-            let (s, location, _) = post(
-                &url,
-                &chen,
+        let (s, _, _) = lin
+            .submit(
                 &format!("{view}/decide"),
-                &[("grant", grant), ("decision", "not_needed")],
+                &[("grant", &lines[1].0), ("decision", "confirmed")],
             )
             .await;
+        assert_eq!(s, 403);
+        for (grant, _) in &lines[1..] {
+            let (s, location, _) = chen
+                .submit(
+                    &format!("{view}/decide"),
+                    &[("grant", grant), ("decision", "not_needed")],
+                )
+                .await;
             assert_eq!(s, 303);
             assert!(location.ends_with("done=recertified"));
         }
-        let (_, page) = get(&url, &chen, &view).await;
+        let (_, page) = chen.read(&view).await;
         assert!(page.contains("data-decision=\"confirmed\""));
         assert!(page.contains("data-decision=\"not_needed\""));
-        let (s, location, _) = post(&url, &chen, &format!("{view}/close"), &[]).await;
+        let (s, location, _) = chen.submit(&format!("{view}/close"), &[]).await;
         assert_eq!(s, 303);
         assert!(location.ends_with("done=closed"), "{location}");
-        let (_, page) = get(&url, &chen, &view).await;
+        let (_, page) = chen.read(&view).await;
         assert!(
             !page.contains("round-close"),
             "a closed round has no buttons"
         );
 
         // Only the confirmed grant is still in force; the denied ones are suspended.
-        assert_eq!(in_force(&url, &lin).await, std::slice::from_ref(kept_item));
-        let (_, json) = api(
-            &url,
-            &lin,
-            reqwest::Method::GET,
-            "/api/v1/permissions/grants",
-            None,
-        )
-        .await;
+        assert_eq!(in_force(&lin).await, std::slice::from_ref(kept_item));
+        let (_, json) = lin
+            .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+            .await;
         let denied = &lines[1].1;
         assert!(
             json.as_array()

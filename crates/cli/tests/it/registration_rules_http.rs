@@ -3,39 +3,18 @@
 //! who may file Form 2, and the purpose rules of §4 ¶1 (a privacy-law basis beside a welfare
 //! law; a stated reason when there is no case number).
 
-use super::registrations_http::Browser;
-use super::support::{reqwest::rt, spawn_demo_fast};
+use querywarden_testkit::{Browser, Demo, Form2, rt};
 
-/// The Form 2 fields a page would post, lin's demo grants and a catalogue legal basis.
-const FIELDS: &[(&str, &str)] = &[
-    ("subject_name", "王大同"),
-    ("subject_id", "F131104093"),
-    ("items", "C0101"),
-    ("legal_basis", "social-assistance-44-3-1"),
-    (
-        "relevance",
-        "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
-    ),
-    ("case_no", "115社助字第12號"),
-    ("needer", ""),
-    ("querier", ""),
-];
-
+/// lin's demo grants and a catalogue legal basis, filed for lin (person 1) through the API.
 fn api_body() -> serde_json::Value {
-    serde_json::json!({
-        "subject_name": "王大同",
-        "subject_id": "F131104093",
-        "items": ["C0101"],
-        "legal_basis": "social-assistance-44-3-1",
-        "relevance": "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
-        "case_no": "115社助字第12號",
-        "querier": 1,
-    })
+    Form2::default().api_body(1)
 }
 
 /// Posts the same registration through the page and the API; returns (status, page, code).
 async fn both(b: &Browser) -> ((u16, String), (u16, String)) {
-    let r = b.post("/registrations", FIELDS, true).await;
+    let r = b
+        .post("/registrations", &Form2::default().fields(), true)
+        .await;
     let page = (r.status().as_u16(), r.text().await.unwrap());
     let r = b.api_post("/api/v1/registrations", api_body()).await;
     let status = r.status().as_u16();
@@ -46,16 +25,14 @@ async fn both(b: &Browser) -> ((u16, String), (u16, String)) {
 
 #[test]
 fn the_page_and_the_api_refuse_one_who_may_not_file_form_2_with_the_same_code() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
+    let demo = Demo::start();
+    rt().block_on(async {
         // The director holds no Form 2 role; the district office files Form 3 instead.
         for (account, code) in [
             ("zhou.wenhua", "registration.applicant_role"),
             ("cai.peiling", "registration.external_use_form3"),
         ] {
-            let b = Browser::sign_in(&url, account).await;
+            let b = demo.sign_in(account).await;
             let ((page_status, page), (api_status, api_code)) = both(&b).await;
             assert_eq!(api_code, code, "{account}: API code");
             assert_eq!(api_status, 403, "{account}: API status");
@@ -68,7 +45,7 @@ fn the_page_and_the_api_refuse_one_who_may_not_file_form_2_with_the_same_code() 
 
 /// The querier the form offers first as selected (the signed-in querier's own id).
 async fn own_id(b: &Browser) -> i64 {
-    let form = b.get("/registrations/new").await.text().await.unwrap();
+    let form = b.page("/registrations/new").await;
     let select = &form[form.find("name=\"querier\"").unwrap()..];
     let selected = &select[..select.find(" selected").unwrap()];
     let value = &selected[selected.rfind("value=\"").unwrap() + 7..];
@@ -77,11 +54,9 @@ async fn own_id(b: &Browser) -> i64 {
 
 #[test]
 fn the_page_and_the_api_refuse_a_privacy_basis_alone_and_a_missing_case_reason_alike() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
         let me = own_id(&lin).await;
         for (change, value, code) in [
             (
@@ -91,9 +66,10 @@ fn the_page_and_the_api_refuse_a_privacy_basis_alone_and_a_missing_case_reason_a
             ),
             ("case_no", "", "registration.case_no.reason_required"),
         ] {
-            let fields: Vec<(&str, &str)> = FIELDS
-                .iter()
-                .map(|&(k, v)| (k, if k == change { value } else { v }))
+            let fields: Vec<(&str, &str)> = Form2::default()
+                .fields()
+                .into_iter()
+                .map(|(k, v)| (k, if k == change { value } else { v }))
                 .collect();
             let r = lin.post("/registrations", &fields, true).await;
             assert_eq!(r.status(), 422, "page: {code}");
@@ -110,7 +86,7 @@ fn the_page_and_the_api_refuse_a_privacy_basis_alone_and_a_missing_case_reason_a
             assert_eq!(j["error"]["code"], code);
         }
         // A welfare law beside the privacy basis is accepted through both.
-        let mut fields = FIELDS.to_vec();
+        let mut fields = Form2::default().fields();
         fields.retain(|&(k, _)| k != "legal_basis");
         fields.push(("legal_basis", "personal-data-protection-16"));
         fields.push(("companion_basis", "social-assistance-44-3-1"));

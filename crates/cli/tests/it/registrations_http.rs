@@ -6,187 +6,38 @@
 //! a CSV (all rows or none, errors by line) and portal mode (`demo --bli-mode portal`: the
 //! querier records the execution and where the paper result is filed).
 
-use super::sign_in_http::{client, cookie_value, login, set_cookies};
-use super::support::{reqwest::rt, spawn_demo_fast, spawn_demo_fast_with};
-
-const PASSWORD: &str = "demo-password-115";
-
-/// A signed-in browser: its session cookie and CSRF token (also used by other HTTP tests).
-pub(crate) struct Browser {
-    pub(crate) url: String,
-    pub(crate) cookie: String,
-    pub(crate) csrf: String,
-    pub(crate) c: reqwest::Client,
-}
-
-impl Browser {
-    pub(crate) async fn sign_in(url: &str, account: &str) -> Browser {
-        let r = login(url, account, PASSWORD, "").await;
-        assert_eq!(r.status(), 303, "{account} signs in");
-        let session = cookie_value(&set_cookies(&r), "qw_session").unwrap();
-        let cookie = format!("qw_session={session}");
-        let c = client();
-        let me: serde_json::Value = c
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Browser {
-            url: url.to_string(),
-            csrf: me["csrf_token"].as_str().unwrap().to_string(),
-            cookie,
-            c,
-        }
-    }
-
-    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
-        self.c
-            .get(format!("{}{path}", self.url))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// A form POST; the CSRF token is added unless `csrf` is false.
-    pub(crate) async fn post(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        csrf: bool,
-    ) -> reqwest::Response {
-        let mut body: Vec<(&str, &str)> = fields.to_vec();
-        if csrf {
-            body.push(("csrf", &self.csrf));
-        }
-        self.c
-            .post(format!("{}{path}", self.url))
-            .header("cookie", &self.cookie)
-            .form(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// A multipart POST (the batch page): the fields, the CSRF token and `file` as a CSV.
-    pub(crate) async fn post_csv(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        csv: &str,
-    ) -> reqwest::Response {
-        self.try_post_csv(path, fields, csv).await.unwrap()
-    }
-
-    /// [`Self::post_csv`] that hands back a transport error: a server that refuses an
-    /// oversize upload at its cap may close the connection while the client is still writing.
-    pub(crate) async fn try_post_csv(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        csv: &str,
-    ) -> Result<reqwest::Response, reqwest::Error> {
-        let mut form = reqwest::multipart::Form::new().text("csrf", self.csrf.clone());
-        for (k, v) in fields {
-            form = form.text(k.to_string(), v.to_string());
-        }
-        let file = reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-            .file_name("subjects.csv")
-            .mime_str("text/csv")
-            .unwrap();
-        self.c
-            .post(format!("{}{path}", self.url))
-            .header("cookie", &self.cookie)
-            .multipart(form.part("file", file))
-            .send()
-            .await
-    }
-
-    pub(crate) async fn api_get(&self, path: &str) -> serde_json::Value {
-        self.get(path).await.json().await.unwrap()
-    }
-
-    pub(crate) async fn api_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.c
-            .post(format!("{}{path}", self.url))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-}
-
-pub(crate) fn location(r: &reqwest::Response) -> String {
-    r.headers()["location"].to_str().unwrap().to_string()
-}
-
-/// `/registrations/115-000001?notice=…` → `115-000001`.
-fn number_in(location: &str, prefix: &str) -> String {
-    location
-        .strip_prefix(prefix)
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string()
-}
+use querywarden_testkit::workflow::RELEVANCE;
+use querywarden_testkit::{Browser, Demo, Form2, Form3, code_of, id_after, location, rt};
 
 #[test]
 fn register_approve_execute_view_print_and_the_refusals_over_http() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
-        let huang = Browser::sign_in(&url, "huang.yating").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let huang = demo.sign_in("huang.yating").await;
 
         // The form offers lin's grants (demo: all nine items).
-        let form = lin.get("/registrations/new").await.text().await.unwrap();
+        let form = lin.page("/registrations/new").await;
         assert!(form.contains("value=\"C0101\"") && form.contains("value=\"P0401\""));
 
         // A placeholder relevance is refused with its rule, and the ID is not echoed back.
-        let fields = |relevance: &'static str| {
-            vec![
-                ("subject_name", "王大同"),
-                ("subject_id", "F131104093"),
-                ("items", "C0101"),
-                ("items", "B0101"),
-                ("legal_basis", "social-assistance-44-3-1"),
-                ("relevance", relevance),
-                ("case_no", "115社助字第12號"),
-                ("needer", ""),
-                ("querier", ""),
-            ]
+        let form = |relevance| Form2 {
+            items: vec!["C0101", "B0101"],
+            relevance,
+            ..Form2::default()
         };
-        let r = lin.post("/registrations", &fields("同上"), true).await;
+        let r = lin
+            .post("/registrations", &form("同上").fields(), true)
+            .await;
         assert_eq!(r.status(), 422);
         let page = r.text().await.unwrap();
         assert!(page.contains("registration.relevance"), "{page}");
         assert!(!page.contains("F131104093"));
 
         // Register (lin for herself).
-        let r = lin
-            .post(
-                "/registrations",
-                &fields("申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入"),
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let no = number_in(&location(&r), "/registrations/");
-        let page = lin
-            .get(&format!("/registrations/{no}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let no = lin.register(&form(RELEVANCE)).await;
+        let page = lin.page(&format!("/registrations/{no}")).await;
         assert!(page.contains("data-state=\"registered\""));
         // The register page shows the subject's ID masked, never whole.
         assert!(page.contains("F13****093"), "masked ID missing");
@@ -203,35 +54,20 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         assert_eq!(r.status(), 403);
 
         // The supervisor sees it in the inbox and approves.
-        let inbox = chen.get("/registrations").await.text().await.unwrap();
+        let inbox = chen.page("/registrations").await;
         assert!(inbox.contains(&no));
         // Only the ethics office has an alerts section (empty: the demo has no restricted list).
         assert!(!inbox.contains("ethics-alerts"));
-        let zheng = Browser::sign_in(&url, "zheng.zhihao").await;
-        let page = zheng.get("/registrations").await.text().await.unwrap();
+        let zheng = demo.sign_in("zheng.zhihao").await;
+        let page = zheng.page("/registrations").await;
         assert!(page.contains("id=\"ethics-alerts-empty\""), "{page}");
         let j = zheng.api_get("/api/v1/registrations/inbox").await;
         assert_eq!(j["ethics_alerts"], serde_json::json!([]));
-        let r = chen
-            .post(
-                &format!("/registrations/{no}/approve"),
-                &[("comment", "同意")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
+        chen.approve(&no).await;
 
         // Execute in connected mode against the simulator.
-        let r = lin
-            .post(&format!("/registrations/{no}/execute"), &[], true)
-            .await;
-        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-        let page = lin
-            .get(&format!("/registrations/{no}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        lin.execute(&no).await;
+        let page = lin.page(&format!("/registrations/{no}")).await;
         assert!(page.contains("id=\"result-open-C0101\""), "{page}");
 
         // A second execution of the same item is refused by the policy.
@@ -299,12 +135,7 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         assert_eq!(r.status(), 404);
 
         // The JSON API tells the same story.
-        let j: serde_json::Value = lin
-            .get(&format!("/api/v1/registrations/{no}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
         assert_eq!(j["state"], "approved");
         assert_eq!(j["executed_items"], serde_json::json!(["B0101", "C0101"]));
         let r = lin
@@ -313,11 +144,7 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
                 serde_json::json!({ "items": ["B0101"] }),
             )
             .await;
-        assert_eq!(r.status(), 409);
-        assert_eq!(
-            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
-            "policy.already_executed"
-        );
+        assert_eq!(code_of(r).await, (409, "policy.already_executed".into()));
         let r = huang
             .get(&format!("/api/v1/registrations/{no}/results/C0101"))
             .await;
@@ -327,46 +154,30 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
 
 #[test]
 fn a_form3_request_from_the_district_office_reaches_its_result() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let cai = Browser::sign_in(&url, "cai.peiling").await;
-        let li = Browser::sign_in(&url, "li.guowei").await;
-        let xu = Browser::sign_in(&url, "xu.wenjie").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let cai = demo.sign_in("cai.peiling").await;
+        let li = demo.sign_in("li.guowei").await;
+        let xu = demo.sign_in("xu.wenjie").await;
 
         // Declared count that does not match the list: refused, and the list typed is kept
         // on the (no-store) page so that nothing has to be typed again.
-        let mut fields = vec![
-            ("applicant_title", "課員"),
-            ("phone", "07-5511111"),
-            ("fax", ""),
-            ("responsible_unit", "elderly-welfare"),
-            ("legal_basis", "senior-citizens-welfare-12-1-2"),
-            (
-                "relevance",
-                "中低收入老人生活津貼申請，需確認申請人就業收入",
-            ),
-            ("items", "C0101"),
-            ("subjects", "陳阿明,E123456783"),
-        ];
-        let mut wrong = fields.clone();
-        wrong.push(("declared_subject_count", "2"));
-        let r = cai.post("/requests", &wrong, true).await;
+        let wrong = Form3 {
+            declared_subject_count: "2",
+            ..Form3::default()
+        };
+        let r = cai.post("/requests", &wrong.fields(), true).await;
         assert_eq!(r.status(), 422);
         let page = r.text().await.unwrap();
         assert!(page.contains("data-code=\"request.subject_count\""));
         assert!(page.contains(">陳阿明,E123456783</textarea>"), "{page}");
 
-        fields.push(("declared_subject_count", "1"));
-        let r = cai.post("/requests", &fields, true).await;
-        assert_eq!(r.status(), 303);
-        let rno = number_in(&location(&r), "/requests/");
+        let rno = cai.request(&Form3::default()).await;
 
         // §5 ¶3: the district office's supervisor consents before the bureau sees it.
-        let inbox = li.get("/registrations").await.text().await.unwrap();
+        let inbox = li.page("/registrations").await;
         assert!(!inbox.contains(&rno), "not before the office's consent");
-        let yang = Browser::sign_in(&url, "yang.shuling").await;
+        let yang = demo.sign_in("yang.shuling").await;
         let r = yang
             .post(
                 &format!("/requests/{rno}/consent"),
@@ -377,7 +188,7 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
         assert_eq!(r.status(), 303);
 
         // The responsible unit reviews: accepts, assigning li.guowei as querier.
-        let inbox = li.get("/registrations").await.text().await.unwrap();
+        let inbox = li.page("/registrations").await;
         assert!(inbox.contains(&rno), "{inbox}");
         let r = li
             .post(
@@ -387,12 +198,7 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
             )
             .await;
         assert_eq!(r.status(), 303);
-        let view: serde_json::Value = li
-            .get(&format!("/api/v1/requests/{rno}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let view = li.api_get(&format!("/api/v1/requests/{rno}")).await;
         assert_eq!(view["state"], "accepted");
         let no = view["registrations"][0]["no"].as_str().unwrap().to_string();
 
@@ -405,10 +211,7 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
             )
             .await;
         assert_eq!(r.status(), 303);
-        let r = li
-            .post(&format!("/registrations/{no}/execute"), &[], true)
-            .await;
-        assert_eq!(r.status(), 303);
+        li.execute(&no).await;
         // §5 ¶3: the querier and the using unit's supervisor sign the request itself.
         for who in [&li, &xu] {
             let r = who.post(&format!("/requests/{rno}/sign"), &[], true).await;
@@ -424,12 +227,7 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
         assert_eq!(r.status(), 303);
 
         // The requester sees the delivered result, watermarked with her name.
-        let page = cai
-            .get(&format!("/requests/{rno}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = cai.page(&format!("/requests/{rno}")).await;
         assert!(
             page.contains(&format!("/registrations/{no}/results/C0101")),
             "{page}"
@@ -459,15 +257,13 @@ async fn to_approve(b: &Browser) -> Vec<String> {
 
 #[test]
 fn a_batch_csv_registers_every_row_or_none_and_names_the_bad_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
         assert!(to_approve(&chen).await.is_empty());
 
-        let page = lin.get("/registrations/batch").await.text().await.unwrap();
+        let page = lin.page("/registrations/batch").await;
         assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
 
         let fields = |relevance: &'static str| {
@@ -531,50 +327,24 @@ fn a_batch_csv_registers_every_row_or_none_and_names_the_bad_line() {
 
 #[test]
 fn portal_mode_records_an_execution_with_its_paper_case_number_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast_with(&dir.path().join("data"), &["--bli-mode", "portal"]);
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
-        let r = lin
-            .post(
-                "/registrations",
-                &[
-                    ("subject_name", "王大同"),
-                    ("subject_id", "F131104093"),
-                    ("items", "C0101"),
-                    ("legal_basis", "social-assistance-44-3-1"),
-                    (
-                        "relevance",
-                        "急難救助申請，須查核申請人目前投保狀況以判斷是否失業",
-                    ),
-                    ("case_no", ""),
-                    ("no_case_reason", "急難救助當日受理，尚未編案號"),
-                    ("needer", ""),
-                    ("querier", ""),
-                ],
-                true,
-            )
-            .await;
+    let demo = Demo::start_with(&["--bli-mode", "portal"]);
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let form = Form2 {
+            relevance: "急難救助申請，須查核申請人目前投保狀況以判斷是否失業",
+            case_no: "",
+            ..Form2::default()
+        };
+        let mut fields = form.fields();
+        fields.push(("no_case_reason", "急難救助當日受理，尚未編案號"));
+        let r = lin.post("/registrations", &fields, true).await;
         assert_eq!(r.status(), 303);
-        let no = number_in(&location(&r), "/registrations/");
-        let r = chen
-            .post(
-                &format!("/registrations/{no}/approve"),
-                &[("comment", "同意")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
+        let no = id_after(&location(&r), "/registrations/");
+        chen.approve(&no).await;
 
         // Portal mode: the page links to the portal and asks for the querier's report.
-        let page = lin
-            .get(&format!("/registrations/{no}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = lin.page(&format!("/registrations/{no}")).await;
         assert!(page.contains("id=\"reg-portal-link\""), "{page}");
         assert!(page.contains("name=\"paper_case_no\""));
 
@@ -591,12 +361,7 @@ fn portal_mode_records_an_execution_with_its_paper_case_number_once() {
         // The registration shows it executed, in portal mode, with where the paper is filed.
         let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
         assert_eq!(j["executed_items"], serde_json::json!(["C0101"]));
-        let page = lin
-            .get(&format!("/registrations/{no}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = lin.page(&format!("/registrations/{no}")).await;
         assert!(page.contains("id=\"reg-executions\""), "{page}");
         assert!(page.contains("115社助字第34號"), "{page}");
         assert!(

@@ -7,79 +7,16 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
-use super::support::{bin, reqwest::rt, spawn_demo_fast, stdout};
-
-/// Cookie values from `Set-Cookie` headers.
-pub fn set_cookies(r: &reqwest::Response) -> Vec<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok().map(str::to_string))
-        .collect()
-}
-
-pub fn cookie_value(set: &[String], name: &str) -> Option<String> {
-    set.iter().find_map(|c| {
-        c.split(';')
-            .next()
-            .and_then(|kv| kv.strip_prefix(&format!("{name}=")))
-            .map(str::to_string)
-    })
-}
-
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The whole card dance with the DEMO signer; returns the login response.
-pub async fn login(
-    url: &str,
-    account: &str,
-    password: &str,
-    extra_cookie: &str,
-) -> reqwest::Response {
-    let c = client();
-    let r = c.post(format!("{url}/auth/nonce")).send().await.unwrap();
-    let flow = cookie_value(&set_cookies(&r), "qw_login").unwrap();
-    let nonce = r.json::<serde_json::Value>().await.unwrap()["nonce"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let signer = c
-        .post(format!("{url}/demo/card/sign"))
-        .json(&serde_json::json!({ "account": account, "nonce": nonce, "password": password }))
-        .send()
-        .await
-        .unwrap();
-    if !signer.status().is_success() {
-        // The demo card signs only with the account's password: its refusal is the answer.
-        return signer;
-    }
-    let signed: serde_json::Value = signer.json().await.unwrap();
-    c.post(format!("{url}/login"))
-        .header("cookie", format!("qw_login={flow}; {extra_cookie}"))
-        .form(&[
-            ("account", account),
-            ("password", password),
-            ("nonce", &nonce),
-            ("signature", signed["signature"].as_str().unwrap()),
-            ("certificate", signed["certificate"].as_str().unwrap()),
-            ("format", "PKCS7"),
-        ])
-        .send()
-        .await
-        .unwrap()
-}
+use querywarden_testkit::binary::{command as bin, stdout};
+use querywarden_testkit::browser::{client, cookie_value, login, set_cookies};
+use querywarden_testkit::browser::{fetch_json, fetch_text};
+use querywarden_testkit::{Demo, code_of, rt};
 
 #[test]
 fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let demo = Demo::start();
     let url = demo.url.clone();
-    rt().block_on(async move {
+    rt().block_on(async {
         let c = client();
         // Session fixation: a cookie planted before sign-in is never adopted.
         let planted = "attacker-chosen-session-token-0000000000000";
@@ -108,15 +45,8 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
         assert_eq!(planted_me.status(), 401);
 
         let cookie = format!("qw_session={session}");
-        let me: serde_json::Value = c
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: serde_json::Value =
+            fetch_json(c.get(format!("{url}/api/v1/me")).header("cookie", &cookie)).await;
         assert_eq!(me["name"], "林美玲");
         let csrf = me["csrf_token"].as_str().unwrap().to_string();
 
@@ -127,11 +57,7 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 403);
-        assert_eq!(
-            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
-            "session.csrf"
-        );
+        assert_eq!(code_of(r).await, (403, "session.csrf".into()));
         let r = c
             .post(format!("{url}/logout"))
             .header("cookie", &cookie)
@@ -163,11 +89,7 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
             .send()
             .await
             .unwrap();
-        assert_eq!(locked.status(), 423);
-        assert_eq!(
-            locked.json::<serde_json::Value>().await.unwrap()["error"]["code"],
-            "session.locked"
-        );
+        assert_eq!(code_of(locked).await, (423, "session.locked".into()));
         let page = c
             .get(format!("{url}/account/password"))
             .header("cookie", &cookie)
@@ -180,15 +102,11 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
             page.headers()["location"],
             "/session/locked?return=/account/password"
         );
-        let lock_page = c
-            .get(format!("{url}/session/locked"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let lock_page = fetch_text(
+            c.get(format!("{url}/session/locked"))
+                .header("cookie", &cookie),
+        )
+        .await;
         assert!(lock_page.contains("螢幕已鎖定"));
         assert!(
             !lock_page.contains("林美玲"),
@@ -231,10 +149,9 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
 
 #[test]
 fn a_wrong_password_shows_the_reason_and_sets_no_session() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let demo = Demo::start();
     let url = demo.url.clone();
-    rt().block_on(async move {
+    rt().block_on(async {
         let r = login(&url, "lin.meiling", "not-the-password", "").await;
         assert_eq!(r.status(), 401);
         assert!(cookie_value(&set_cookies(&r), "qw_session").is_none());
@@ -250,7 +167,7 @@ fn a_wrong_password_shows_the_reason_and_sets_no_session() {
 fn every_acknowledged_action_survives_sigkill_and_the_trail_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut demo = spawn_demo_fast(&data);
+    let mut demo = Demo::start_in(&data, &[]);
     let url = demo.url.clone();
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -258,7 +175,7 @@ fn every_acknowledged_action_survives_sigkill_and_the_trail_verifies() {
     for w in 0..4 {
         let (url, acknowledged, stop) = (url.clone(), acknowledged.clone(), stop.clone());
         workers.push(std::thread::spawn(move || {
-            rt().block_on(async move {
+            rt().block_on(async {
                 let c = client();
                 let deadline = Instant::now() + Duration::from_secs(20);
                 let mut n = 0;
@@ -293,8 +210,7 @@ fn every_acknowledged_action_survives_sigkill_and_the_trail_verifies() {
         }));
     }
     std::thread::sleep(Duration::from_millis(1500));
-    demo.child.kill().unwrap(); // SIGKILL
-    demo.child.wait().unwrap();
+    demo.kill();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for w in workers {
         w.join().unwrap();

@@ -6,43 +6,9 @@
 
 use serde_json::{Value, json};
 
-use super::registrations_http::{Browser, location};
-use super::support::{reqwest::rt, spawn_demo_fast};
+use querywarden_testkit::{Browser, Demo, Form2, code_of as code, executed, location, roc, rt};
 
 const PDF: &[u8] = b"%PDF-1.7\n%audit evidence for the case file\n%%EOF";
-
-impl Browser {
-    /// A multipart upload of `file` named `name`, with the form's fields and (for pages) the
-    /// CSRF token as a field, or (for the API) as the header.
-    async fn upload(
-        &self,
-        path: &str,
-        fields: &[(&str, &str)],
-        name: &str,
-        bytes: Vec<u8>,
-        api: bool,
-    ) -> reqwest::Response {
-        let mut form = reqwest::multipart::Form::new();
-        if !api {
-            form = form.text("csrf", self.csrf.clone());
-        }
-        for (k, v) in fields {
-            form = form.text(k.to_string(), v.to_string());
-        }
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(name.to_string())
-            .mime_str("application/pdf")
-            .unwrap();
-        let mut req = self
-            .c
-            .post(format!("{}{path}", self.url))
-            .header("cookie", &self.cookie);
-        if api {
-            req = req.header("x-csrf-token", &self.csrf);
-        }
-        req.multipart(form.part("file", part)).send().await.unwrap()
-    }
-}
 
 async fn sign(b: &Browser, id: &str, step: &str) -> reqwest::Response {
     b.api_post(
@@ -52,81 +18,24 @@ async fn sign(b: &Browser, id: &str, step: &str) -> reqwest::Response {
     .await
 }
 
-async fn code(r: reqwest::Response) -> (u16, String) {
-    let status = r.status().as_u16();
-    let j: Value = r.json().await.unwrap();
-    (
-        status,
-        j["error"]["code"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
-/// Today in Asia/Taipei as `民國年/月/日`, and `days` later.
-fn roc(days: i64) -> String {
-    let d = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::get("Asia/Taipei").unwrap())
-        .date()
-        .checked_add(jiff::Span::new().days(days))
-        .unwrap();
-    format!("{}/{}/{}", d.year() - 1911, d.month(), d.day())
-}
-
 #[test]
 fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
-        let wu = Browser::sign_in(&url, "wu.zhiming").await;
-        let zhang = Browser::sign_in(&url, "zhang.shuhui").await;
-        let zhou = Browser::sign_in(&url, "zhou.wenhua").await;
-        let huang = Browser::sign_in(&url, "huang.yating").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let wu = demo.sign_in("wu.zhiming").await;
+        let zhang = demo.sign_in("zhang.shuhui").await;
+        let zhou = demo.sign_in("zhou.wenhua").await;
+        let huang = demo.sign_in("huang.yating").await;
 
         // lin queries once today (registered, approved by chen, executed).
-        let r = lin
-            .post(
-                "/registrations",
-                &[
-                    ("subject_name", "王大同"),
-                    ("subject_id", "F131104093"),
-                    ("items", "C0101"),
-                    ("legal_basis", "social-assistance-44-3-1"),
-                    (
-                        "relevance",
-                        "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
-                    ),
-                    ("case_no", "115社助字第12號"),
-                    ("needer", ""),
-                    ("querier", ""),
-                ],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let no = location(&r)
-            .strip_prefix("/registrations/")
-            .and_then(|s| s.split('?').next())
-            .unwrap()
-            .to_string();
-        let r = chen
-            .post(
-                &format!("/registrations/{no}/approve"),
-                &[("comment", "同意")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let r = lin
-            .post(&format!("/registrations/{no}/execute"), &[], true)
-            .await;
-        assert_eq!(r.status(), 303);
+        let no = executed(&lin, &chen, &Form2::default()).await;
 
         // The form is the audit offices'; the querier is refused it.
         assert_eq!(wu.get("/oversight/audits/new").await.status(), 200);
         assert_eq!(lin.get("/oversight/audits/new").await.status(), 403);
-        let inbox = lin.get("/oversight").await.text().await.unwrap();
+        let inbox = lin.page("/oversight").await;
         assert!(
             !inbox.contains("您已被列為不定期稽核的受稽核者"),
             "not told before it opens"
@@ -169,10 +78,10 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
             .and_then(|s| s.split('?').next())
             .unwrap()
             .to_string();
-        let page = wu.get(&loc).await.text().await.unwrap();
+        let page = wu.page(&loc).await;
         assert!(page.contains("data-state=\"documents\""), "{page}");
         assert!(page.contains(&format!("data-case=\"{no}\"")));
-        let inbox = lin.get("/oversight").await.text().await.unwrap();
+        let inbox = lin.page("/oversight").await;
         assert!(
             inbox.contains("您已被列為不定期稽核的受稽核者"),
             "told when it opens"
@@ -300,7 +209,7 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
 
         // The director has something to do: the audit waits for his review. His dashboard
         // counts it, linking to the queue; the JSON says the same.
-        let page = zhou.get("/oversight").await.text().await.unwrap();
+        let page = zhou.page("/oversight").await;
         assert!(
             page.contains(
                 "<a href=\"/oversight/audits#review-queue\" id=\"ov-audits-awaiting-review\">1</a>"
@@ -309,7 +218,7 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
         );
         let d = zhou.api_get("/api/v1/oversight/dashboard").await;
         assert_eq!(d["audits_awaiting_review"], 1);
-        let page = zhou.get("/oversight/audits").await.text().await.unwrap();
+        let page = zhou.page("/oversight/audits").await;
         assert!(page.contains("id=\"review-queue\""), "{page}");
         assert!(page.contains(&format!("data-audit=\"{id}\"")));
         let q = zhou.api_get("/api/v1/oversight/audits/review-queue").await;

@@ -8,59 +8,23 @@
 //! first query draws 0.387 and the second 0.842, so at a rate of 0.5 the first fails and the
 //! second is answered.
 
-use super::registrations_http::{Browser, location};
-use super::support::{reqwest::rt, spawn_demo_fast_with};
+use querywarden_testkit::{Browser, Demo, Form2, code_of, location, rt};
 
 /// lin registers one item for herself and chen approves; returns the number.
 async fn approved(lin: &Browser, chen: &Browser, subject: &str) -> String {
-    let r = lin
-        .post(
-            "/registrations",
-            &[
-                ("subject_name", "王大同"),
-                ("subject_id", subject),
-                ("items", "C0101"),
-                ("legal_basis", "social-assistance-44-3-1"),
-                (
-                    "relevance",
-                    "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入",
-                ),
-                ("case_no", "115社助字第12號"),
-                ("needer", ""),
-                ("querier", ""),
-            ],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    let no = location(&r)
-        .trim_start_matches("/registrations/")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
-    let r = chen
-        .post(
-            &format!("/registrations/{no}/approve"),
-            &[("comment", "同意")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
-    no
+    let form = Form2 {
+        subject_id: subject,
+        ..Form2::default()
+    };
+    querywarden_testkit::approved(lin, chen, &form).await
 }
 
 #[test]
 fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast_with(
-        &dir.path().join("data"),
-        &["--simulator-error-rate", "0.5", "--simulator-seed", "5"],
-    );
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+    let demo = Demo::start_with(&["--simulator-error-rate", "0.5", "--simulator-seed", "5"]);
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
         let no = approved(&lin, &chen, "F131104093").await;
         // The page says the query was not processed and may be run again.
         let r = lin
@@ -73,11 +37,8 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
             location(&r)
         );
         let page = lin
-            .get(&format!("/registrations/{no}?notice=execution_failed"))
-            .await
-            .text()
-            .await
-            .unwrap();
+            .page(&format!("/registrations/{no}?notice=execution_failed"))
+            .await;
         assert!(page.contains("項目仍可於核准有效期間內再查"), "{page}");
         assert!(page.contains("查詢失敗") && page.contains("bli.refused"));
         let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
@@ -101,11 +62,7 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
                 serde_json::json!({ "items": ["C0101"] }),
             )
             .await;
-        assert_eq!(r.status(), 409);
-        assert_eq!(
-            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
-            "policy.already_executed"
-        );
+        assert_eq!(code_of(r).await, (409, "policy.already_executed".into()));
         let r = lin
             .post(
                 &format!("/registrations/{no}/execute"),
@@ -121,11 +78,7 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
         let r = lin
             .get(&format!("/api/v1/registrations/{no}/results/C0101"))
             .await;
-        assert_eq!(r.status(), 403);
-        assert_eq!(
-            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
-            "result.api_disabled"
-        );
+        assert_eq!(code_of(r).await, (403, "result.api_disabled".into()));
         let r = lin
             .api_post(
                 &format!("/api/v1/registrations/{no}/results/C0101/print"),
@@ -160,34 +113,24 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
 
 #[test]
 fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast_with(
-        &dir.path().join("data"),
-        &[
-            "--simulator-timeout-rate",
-            "0.5",
-            "--simulator-seed",
-            "5",
-            "--bli-read-timeout-ms",
-            "1500",
-        ],
-    );
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+    let demo = Demo::start_with(&[
+        "--simulator-timeout-rate",
+        "0.5",
+        "--simulator-seed",
+        "5",
+        "--bli-read-timeout-ms",
+        "1500",
+    ]);
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
         let no = approved(&lin, &chen, "F131104093").await;
         let r = lin
             .post(&format!("/registrations/{no}/execute"), &[], true)
             .await;
         assert_eq!(r.status(), 303);
         assert!(location(&r).ends_with("notice=outcome_unknown"));
-        let page = lin
-            .get(&format!("/registrations/{no}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = lin.page(&format!("/registrations/{no}")).await;
         assert!(page.contains("已送出，結果不明"), "{page}");
         assert!(page.contains("id=\"statement-C0101\""), "{page}");
         let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
@@ -208,11 +151,7 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
                 serde_json::json!({ "items": ["C0101"] }),
             )
             .await;
-        assert_eq!(r.status(), 409);
-        assert_eq!(
-            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
-            "policy.outcome_unknown"
-        );
+        assert_eq!(code_of(r).await, (409, "policy.outcome_unknown".into()));
         // The supervisor cannot state for the querier; an empty statement is refused.
         let r = chen
             .api_post(
@@ -249,11 +188,7 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
                 serde_json::json!({ "statement": "再次說明" }),
             )
             .await;
-        assert_eq!(r.status(), 409);
-        assert_eq!(
-            r.json::<serde_json::Value>().await.unwrap()["error"]["code"],
-            "execution.nothing_awaiting"
-        );
+        assert_eq!(code_of(r).await, (409, "execution.nothing_awaiting".into()));
         // The item runs again and is answered.
         let r = lin
             .api_post(

@@ -3,8 +3,7 @@
 //! 列印第 N 份), and the audit-trail search in words, with its count, paging and CSV export
 //! (§7, §8).
 
-use super::registrations_http::{Browser, location};
-use super::support::{reqwest::rt, spawn_demo_fast};
+use querywarden_testkit::{Browser, Demo, Form2, rt};
 
 /// Registers `items` for a subject (lin for herself), has chen approve and lin execute;
 /// returns the registration number.
@@ -15,40 +14,13 @@ async fn executed(
     relevance: &str,
     items: &[&str],
 ) -> String {
-    let mut fields = vec![
-        ("subject_name", "王大同"),
-        ("subject_id", subject_id),
-        ("legal_basis", "social-assistance-44-3-1"),
-        ("relevance", relevance),
-        ("case_no", "115社助字第12號"),
-        ("needer", ""),
-        ("querier", ""),
-    ];
-    for i in items {
-        fields.push(("items", i));
-    }
-    let r = lin.post("/registrations", &fields, true).await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    let no = location(&r)
-        .strip_prefix("/registrations/")
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_string();
-    let r = chen
-        .post(
-            &format!("/registrations/{no}/approve"),
-            &[("comment", "同意")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
-    let r = lin
-        .post(&format!("/registrations/{no}/execute"), &[], true)
-        .await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    no
+    let form = Form2 {
+        subject_id,
+        relevance,
+        items: items.to_vec(),
+        ..Form2::default()
+    };
+    querywarden_testkit::executed(lin, chen, &form).await
 }
 
 /// The text of the third cell (what the result holds) of each row of the result list.
@@ -80,12 +52,11 @@ fn result_kinds(page: &str) -> Vec<(String, String)> {
 
 #[test]
 fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let demo = Demo::start();
     let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
         // Two subjects, so that the simulator's population gives both answers.
         let mut seen = Vec::new();
         for (id, relevance) in [
@@ -99,12 +70,7 @@ fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
             ),
         ] {
             let no = executed(&lin, &chen, id, relevance, &["C0101", "B0101", "P0401"]).await;
-            let page = lin
-                .get(&format!("/registrations/{no}"))
-                .await
-                .text()
-                .await
-                .unwrap();
+            let page = lin.page(&format!("/registrations/{no}")).await;
             let kinds = result_kinds(&page);
             assert_eq!(kinds.len(), 3, "{page}");
             for (item, kind) in kinds {
@@ -113,11 +79,8 @@ fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
                     "{item}: {kind}"
                 );
                 let view = lin
-                    .get(&format!("/registrations/{no}/results/{item}"))
-                    .await
-                    .text()
-                    .await
-                    .unwrap();
+                    .page(&format!("/registrations/{no}/results/{item}"))
+                    .await;
                 if kind == "有資料" {
                     assert!(view.contains("id=\"result-records\""), "{view}");
                     assert!(!view.contains("查無資料"), "{view}");
@@ -180,7 +143,7 @@ fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
         assert!(seen.iter().any(|k| k == "有資料"), "{seen:?}");
 
         // The audit search (§7, §8), as the ethics office reads it.
-        let zheng = Browser::sign_in(&url, "zheng.zhihao").await;
+        let zheng = demo.sign_in("zheng.zhihao").await;
         let r = zheng
             .post(
                 "/audit/search",
@@ -331,10 +294,9 @@ fn every_page_speaks_one_language() {
     let zh_only = only(&zh, &en, 5);
     let en_only = only(&en, &zh, 16);
 
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
+    let demo = Demo::start();
     let url = demo.url.clone();
-    rt().block_on(async move {
+    rt().block_on(async {
         let pages: &[(&str, &[&str])] = &[
             (
                 "lin.meiling",
@@ -367,7 +329,7 @@ fn every_page_speaks_one_language() {
         ];
         let mut problems = Vec::new();
         for (account, paths) in pages {
-            let b = Browser::sign_in(&url, account).await;
+            let b = demo.sign_in(account).await;
             for path in *paths {
                 for (lang, other) in [("en", &zh_only), ("zh-TW", &en_only)] {
                     let r =

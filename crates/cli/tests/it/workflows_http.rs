@@ -7,8 +7,8 @@
 
 use querywarden_domain::roc_date::{RocDate, taipei_date};
 
-use super::registrations_http::Browser;
-use super::support::{bin, reqwest::rt, spawn_demo_fast, stdout};
+use querywarden_testkit::binary::{command as bin, stdout};
+use querywarden_testkit::{Browser, Demo, rt};
 
 /// lin.meiling's demo person id (the first demo account); li.guowei is the sixth.
 const LIN: i64 = 1;
@@ -25,14 +25,6 @@ fn body(querier: i64, needer: Option<i64>, subject_id: &str) -> serde_json::Valu
         "querier": querier,
         "needer": needer,
     })
-}
-
-async fn register(b: &Browser, body: serde_json::Value) -> String {
-    let r = b.api_post("/api/v1/registrations", body).await;
-    let status = r.status();
-    let j: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(status, 200, "{j}");
-    j["no"].as_str().unwrap().to_string()
 }
 
 async fn decide(b: &Browser, no: &str, decision: &str, comment: &str) -> (u16, serde_json::Value) {
@@ -78,14 +70,12 @@ fn to_approve(inbox: &serde_json::Value) -> Vec<String> {
 #[test]
 fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for_their_supervisor()
 {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
-        let huang = Browser::sign_in(&url, "huang.yating").await;
-        let wu = Browser::sign_in(&url, "wu.zhiming").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let huang = demo.sign_in("huang.yating").await;
+        let wu = demo.sign_in("wu.zhiming").await;
         let deputy = |from: RocDate, until: RocDate| {
             serde_json::json!({
                 "deputy": "huang.yating",
@@ -117,7 +107,7 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
 
         // With the supervisor present, the deputy neither sees nor decides lin's registration:
         // he is answered as for a number that does not exist (§9), the trail keeps the reason.
-        let first = register(&lin, body(LIN, None, "F131104093")).await;
+        let first = lin.register_api(body(LIN, None, "F131104093")).await;
         assert!(to_approve(&huang.api_get("/api/v1/registrations/inbox").await).is_empty());
         let (s, j) = decide(&huang, &first, "approve", "").await;
         assert_eq!(
@@ -148,19 +138,14 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
         let view = lin.api_get(&format!("/api/v1/registrations/{first}")).await;
         assert_eq!(view["state"], "approved");
         assert_eq!(view["acting"].as_array().unwrap().len(), 1, "{view}");
-        let page = lin
-            .get(&format!("/registrations/{first}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let page = lin.page(&format!("/registrations/{first}")).await;
         assert!(
             page.contains("黃雅婷（huang.yating）（代理）"),
             "the page says 代理"
         );
 
         // The deputy refuses another through the page; the refusal reaches lin's inbox.
-        let second = register(&lin, body(LIN, None, "A123456789")).await;
+        let second = lin.register_api(body(LIN, None, "A123456789")).await;
         let r = huang
             .post(
                 &format!("/registrations/{second}/reject"),
@@ -177,17 +162,17 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
             .map(|n| n["object"].as_str().unwrap())
             .collect();
         assert_eq!(refusals, vec![format!("registration:{second}")]);
-        let page = lin.get("/registrations").await.text().await.unwrap();
+        let page = lin.page("/registrations").await;
         assert!(page.contains("id=\"refusals\"") && page.contains(&second));
 
         // xu (elderly welfare's supervisor) needs data li queries: never xu, never li; the
         // unit has no parent, so the director approves.
-        let xu = Browser::sign_in(&url, "xu.wenjie").await;
-        let li = Browser::sign_in(&url, "li.guowei").await;
-        let zhou = Browser::sign_in(&url, "zhou.wenhua").await;
+        let xu = demo.sign_in("xu.wenjie").await;
+        let li = demo.sign_in("li.guowei").await;
+        let zhou = demo.sign_in("zhou.wenhua").await;
         let mut b = body(LI, Some(7), "B120000008");
         b["legal_basis"] = "senior-citizens-welfare-12-1-2".into();
-        let own = register(&xu, b).await;
+        let own = xu.register_api(b).await;
         let (s, j) = decide(&xu, &own, "approve", "").await;
         assert_eq!(
             (s, j["error"]["code"].as_str()),
@@ -203,13 +188,11 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
 
 #[test]
 fn a_scheduled_transfer_asks_the_person_for_their_form_1_once_and_their_supervisor_sees_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let wu = Browser::sign_in(&url, "wu.zhiming").await;
-        let huang = Browser::sign_in(&url, "huang.yating").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let wu = demo.sign_in("wu.zhiming").await;
+        let huang = demo.sign_in("huang.yating").await;
+        let chen = demo.sign_in("chen.jianhong").await;
         let on = day_in(10);
         let csv = format!(
             "{STAFF_HEADER}\nhuang.yating,,黃雅婷,elderly-welfare,社工員,active,{}\n",
@@ -219,7 +202,7 @@ fn a_scheduled_transfer_asks_the_person_for_their_form_1_once_and_their_supervis
             let (s, page) = upload_staff(&wu, &csv).await;
             assert!(s == 200 || s == 303, "{s} {page}");
         }
-        let page = huang.get("/permissions/inbox").await.text().await.unwrap();
+        let page = huang.page("/permissions/inbox").await;
         assert_eq!(
             page.matches("class=\"notice\"").count(),
             1,
@@ -227,7 +210,7 @@ fn a_scheduled_transfer_asks_the_person_for_their_form_1_once_and_their_supervis
         );
         assert!(page.contains("請於生效日前提出資料查詢者權限申請表（職務異動）"));
         assert!(page.contains(&on.format_long()), "the day to file before");
-        let page = chen.get("/permissions/inbox").await.text().await.unwrap();
+        let page = chen.page("/permissions/inbox").await;
         assert_eq!(page.matches("class=\"notice\"").count(), 1, "{page}");
         assert!(page.contains("黃雅婷"), "the supervisor sees whose change");
     });
@@ -236,17 +219,15 @@ fn a_scheduled_transfer_asks_the_person_for_their_form_1_once_and_their_supervis
 #[test]
 fn my_registrations_lists_every_state_newest_first_with_filters_pages_and_one_audit_record_a_page()
 {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let demo = spawn_demo_fast(&data);
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let lin = Browser::sign_in(&url, "lin.meiling").await;
-        let chen = Browser::sign_in(&url, "chen.jianhong").await;
+    let mut demo = Demo::start();
+    let data = demo.data().to_path_buf();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
         let ids = ["F131104093", "A123456789", "B120000008"];
         let mut nos = Vec::new();
         for id in ids {
-            nos.push(register(&lin, body(LIN, None, id)).await);
+            nos.push(lin.register_api(body(LIN, None, id)).await);
         }
         assert_eq!(decide(&chen, &nos[0], "approve", "").await.0, 200);
         assert_eq!(decide(&chen, &nos[1], "reject", "查無關聯").await.0, 200);
@@ -285,7 +266,7 @@ fn my_registrations_lists_every_state_newest_first_with_filters_pages_and_one_au
         assert_eq!(chen.api_get("/api/v1/registrations/mine").await["total"], 0);
 
         // The page shows the same list and refuses the same bad filter with the same code.
-        let page = lin.get("/registrations/mine").await.text().await.unwrap();
+        let page = lin.page("/registrations/mine").await;
         for no in &nos {
             assert!(page.contains(&format!("data-no=\"{no}\"")), "{page}");
         }
@@ -298,7 +279,7 @@ fn my_registrations_lists_every_state_newest_first_with_filters_pages_and_one_au
         let j: serde_json::Value = r.json().await.unwrap();
         assert_eq!(j["error"]["code"], "mine.state");
     });
-    drop(demo);
+    demo.stop();
     // One audit record per page read (8 reads above, two of them refused).
     let o = bin()
         .args([
@@ -351,14 +332,12 @@ fn form3(subjects: &[(&str, &str)]) -> serde_json::Value {
 #[test]
 fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject_done_before_delivery()
  {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = spawn_demo_fast(&dir.path().join("data"));
-    let url = demo.url.clone();
-    rt().block_on(async move {
-        let cai = Browser::sign_in(&url, "cai.peiling").await;
-        let yang = Browser::sign_in(&url, "yang.shuling").await;
-        let li = Browser::sign_in(&url, "li.guowei").await;
-        let xu = Browser::sign_in(&url, "xu.wenjie").await;
+    let demo = Demo::start();
+    rt().block_on(async {
+        let cai = demo.sign_in("cai.peiling").await;
+        let yang = demo.sign_in("yang.shuling").await;
+        let li = demo.sign_in("li.guowei").await;
+        let xu = demo.sign_in("xu.wenjie").await;
         let r = cai
             .api_post(
                 "/api/v1/requests",
@@ -454,7 +433,7 @@ fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject
             post_code(&cai, &path("sign"), serde_json::json!({})).await,
             (403, "registration.not_allowed".into())
         );
-        let page = xu.get(&format!("/requests/{rno}")).await.text().await.unwrap();
+        let page = xu.page(&format!("/requests/{rno}")).await;
         assert!(page.contains("id=\"req-sign\""), "the supervisor is offered the sign-off");
         assert_eq!(post_code(&xu, &path("sign"), serde_json::json!({})).await.0, 200);
         assert_eq!(post_code(&li, &path("delivery"), deliver.clone()).await.0, 200);
@@ -499,12 +478,12 @@ fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject
         assert_eq!(refused["entries"][0]["reason"], "與本所業務無關");
 
         // The district office's applicant sees only the menus that apply to her.
-        let home = cai.get("/registrations/mine").await.text().await.unwrap();
+        let home = cai.page("/registrations/mine").await;
         assert!(home.contains("id=\"nav-requests\"") && home.contains("id=\"nav-mine\""));
         for hidden in ["nav-permissions", "nav-oversight", "nav-audits"] {
             assert!(!home.contains(&format!("id=\"{hidden}\"")), "{hidden} shown");
         }
-        let staff = li.get("/registrations/mine").await.text().await.unwrap();
+        let staff = li.page("/registrations/mine").await;
         assert!(staff.contains("id=\"nav-permissions\""));
     });
 }

@@ -1,0 +1,267 @@
+//! The real `querywarden` program: run a command to its end, or serve `demo` on `127.0.0.1:0`
+//! with its own data directory and the BLI simulator it starts on a port of its own.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::browser::Browser;
+
+/// Where cargo put the `querywarden` binary for this test run: beside the `deps/` folder the
+/// running test binary lives in (cargo builds a crate's binaries before its integration tests,
+/// so this is only meaningful from `querywarden-cli`'s tests and benches).
+pub fn path() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test binary's own path");
+        let mut dir = exe
+            .parent()
+            .expect("the test binary's folder")
+            .to_path_buf();
+        if dir.ends_with("deps") {
+            dir.pop();
+        }
+        let bin = dir.join(format!("querywarden{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            bin.exists(),
+            "no querywarden binary at {} (spawn it only from querywarden-cli's tests)",
+            bin.display()
+        );
+        bin
+    })
+    .clone()
+}
+
+/// The program, with the log filter of the developer's shell left out.
+pub fn command() -> Command {
+    let mut c = Command::new(path());
+    c.env_remove("QUERYWARDEN_LOG");
+    c
+}
+
+/// Runs `querywarden ARGS` to its end.
+pub fn run(args: &[&str]) -> Output {
+    command().args(args).output().expect("querywarden runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A current-thread runtime: the tests are plain `#[test]`s that drive HTTP with
+/// `rt().block_on(…)`, so a demo's process outlives every request.
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+/// A running `querywarden demo`, killed on drop (before its temporary directory goes).
+pub struct Demo {
+    child: Child,
+    pub url: String,
+    data: PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Demo {
+    /// A demo on a fresh database in a temporary directory of its own.
+    pub fn start() -> Demo {
+        Demo::start_with(&[])
+    }
+
+    /// [`Demo::start`] with extra `demo` arguments (e.g. `--bli-mode portal`).
+    pub fn start_with(extra: &[&str]) -> Demo {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut demo = Demo::start_in(&dir.path().join("data"), extra);
+        demo._dir = Some(dir);
+        demo
+    }
+
+    /// A demo on a fresh database in `data` (the caller keeps the directory), its demo CA
+    /// copied from the shared template: RSA key generation takes seconds in debug builds.
+    pub fn start_in(data: &Path, extra: &[&str]) -> Demo {
+        copy_dir(&template().join("data/demo-ca"), &data.join("demo-ca"));
+        Demo::start_from_nothing(data, extra)
+    }
+
+    /// A demo that makes (or reuses) everything in `data` itself, its demo CA included.
+    pub fn start_from_nothing(data: &Path, extra: &[&str]) -> Demo {
+        let mut child = command()
+            .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("querywarden demo starts");
+        let out = child.stdout.take().expect("the demo's stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("URL")
+                    && let Some(rest) = line.split("http://").nth(1)
+                {
+                    let _ = tx.send(format!("http://{}", rest.trim_end_matches('/')));
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(180))
+            .expect("demo printed no URL");
+        let demo = Demo {
+            child,
+            url,
+            data: data.to_path_buf(),
+            _dir: None,
+        };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if healthy(&demo.url) {
+                return demo;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("demo did not become healthy");
+    }
+
+    /// The demo's data directory.
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+
+    /// The demo's database file (read it after [`Demo::stop`]).
+    pub fn database(&self) -> PathBuf {
+        self.data.join("querywarden.sqlite")
+    }
+
+    /// The demo's process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the process with SIGKILL, which must reach it, and waits for it: a crash.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL reaches the demo");
+        self.child.wait().expect("the demo ends");
+    }
+
+    /// Kills the process (SIGKILL) and waits for it, if it still runs; the data directory
+    /// stays.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// `account` signed in with the demo card and the demo password.
+    pub async fn sign_in(&self, account: &str) -> Browser {
+        Browser::sign_in(&self.url, account).await
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn healthy(url: &str) -> bool {
+    rt().block_on(async {
+        reqwest::get(format!("{url}/healthz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+}
+
+/// A running `querywarden serve --config FILE`, killed on drop.
+pub struct Served {
+    child: Child,
+    /// `http://…` or `https://…` with the port the server bound.
+    pub url: String,
+}
+
+impl Served {
+    /// Starts `serve --config`, learning the scheme and port from its JSON start-up log line.
+    pub fn start(config: &Path) -> Served {
+        let mut child = command()
+            .args(["serve", "--config"])
+            .arg(config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("querywarden serve starts");
+        let err = child.stderr.take().expect("the server's stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            // Keep reading to the end, so the server never blocks on a full pipe.
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    let _ = tx.send(Err(line));
+                    continue;
+                };
+                let fields = v.get("fields").unwrap_or(&v);
+                if fields["message"] == "querywarden serving" {
+                    let _ = tx.send(Ok((
+                        fields["scheme"].as_str().unwrap_or_default().to_string(),
+                        fields["listen"].as_str().unwrap_or_default().to_string(),
+                    )));
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        loop {
+            match rx.recv_timeout(Duration::from_secs(180)) {
+                Ok(Ok((scheme, addr))) => {
+                    return Served {
+                        child,
+                        url: format!("{scheme}://{addr}"),
+                    };
+                }
+                Ok(Err(line)) => seen.push(line),
+                Err(_) => panic!("serve did not start: {seen:?}"),
+            }
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A data directory that already holds the demo CA and cards, made once per test binary.
+fn template() -> &'static Path {
+    static TEMPLATE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            drop(Demo::start_from_nothing(&dir.path().join("data"), &[]));
+            dir
+        })
+        .path()
+}
+
+/// Copies a directory tree (the demo CA into a fresh data directory).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's folder");
+    for entry in std::fs::read_dir(from).expect("read the folder to copy") {
+        let entry = entry.expect("a folder entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("its type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The audit trail and dates as a test reads them from outside: a stopped demo's database
+//! opened read-only, and today in the ROC calendar the forms take.
+
+/// Every `(action, outcome)` of the trail's records in order, read from a stopped demo's
+/// database.
+pub async fn outcomes(db: &std::path::Path) -> Vec<(String, String)> {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display()))
+        .await
+        .expect("the database opens read-only");
+    sqlx::query_as("SELECT action, outcome FROM audit_records ORDER BY seq")
+        .fetch_all(&mut c)
+        .await
+        .expect("the audit records")
+}
+
+/// Today in Asia/Taipei plus `days`, as `民國年/月/日` (the forms' date format).
+pub fn roc(days: i64) -> String {
+    let d = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Taipei").expect("the Taipei zone"))
+        .date()
+        .checked_add(jiff::Span::new().days(days))
+        .expect("a date");
+    format!("{}/{}/{}", d.year() - 1911, d.month(), d.day())
+}

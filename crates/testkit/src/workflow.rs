@@ -1,0 +1,199 @@
+//! Workflow drivers over the pages: Form 2 registered, approved, executed (§4, §5), and a
+//! Form 3 request filed (§5 ¶3) — each asserting the step went through and handing back the
+//! number the next step needs.
+
+use crate::browser::{Browser, id_after, location};
+
+/// The demo's welfare-law basis for Form 2 (社會救助法 §44-3 ¶1).
+pub const BASIS: &str = "social-assistance-44-3-1";
+
+/// A relevance that passes §4 ¶1's purpose rules.
+pub const RELEVANCE: &str = "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入";
+
+/// The subject of the demo's registrations (a valid, made-up national ID).
+pub const SUBJECT_ID: &str = "F131104093";
+
+/// Form 2 (查詢登記表) as the registration page posts it. The default is lin.meiling's
+/// registration for herself of C0101 on 王大同.
+#[derive(Clone, Debug)]
+pub struct Form2<'a> {
+    pub subject_name: &'a str,
+    pub subject_id: &'a str,
+    pub items: Vec<&'a str>,
+    pub legal_basis: &'a str,
+    pub relevance: &'a str,
+    pub case_no: &'a str,
+    pub needer: &'a str,
+    pub querier: &'a str,
+}
+
+impl Default for Form2<'_> {
+    fn default() -> Self {
+        Form2 {
+            subject_name: "王大同",
+            subject_id: SUBJECT_ID,
+            items: vec!["C0101"],
+            legal_basis: BASIS,
+            relevance: RELEVANCE,
+            case_no: "115社助字第12號",
+            needer: "",
+            querier: "",
+        }
+    }
+}
+
+impl<'a> Form2<'a> {
+    /// The form's fields, `items` repeated as the page posts them.
+    pub fn fields(&self) -> Vec<(&'a str, &'a str)> {
+        let mut f = vec![
+            ("subject_name", self.subject_name),
+            ("subject_id", self.subject_id),
+        ];
+        f.extend(self.items.iter().map(|i| ("items", *i)));
+        f.extend([
+            ("legal_basis", self.legal_basis),
+            ("relevance", self.relevance),
+            ("case_no", self.case_no),
+            ("needer", self.needer),
+            ("querier", self.querier),
+        ]);
+        f
+    }
+
+    /// The same form as the JSON API's body, filed for `querier` (a person id).
+    pub fn api_body(&self, querier: i64) -> serde_json::Value {
+        serde_json::json!({
+            "subject_name": self.subject_name,
+            "subject_id": self.subject_id,
+            "items": self.items,
+            "legal_basis": self.legal_basis,
+            "relevance": self.relevance,
+            "case_no": self.case_no,
+            "querier": querier,
+        })
+    }
+}
+
+/// Form 3 (查詢申請表) as the request page posts it. The default is the district office's
+/// request to the elderly-welfare unit for one subject.
+#[derive(Clone, Debug)]
+pub struct Form3<'a> {
+    pub applicant_title: &'a str,
+    pub phone: &'a str,
+    pub fax: &'a str,
+    pub responsible_unit: &'a str,
+    pub legal_basis: &'a str,
+    pub relevance: &'a str,
+    pub items: Vec<&'a str>,
+    pub subjects: &'a str,
+    pub declared_subject_count: &'a str,
+}
+
+impl Default for Form3<'_> {
+    fn default() -> Self {
+        Form3 {
+            applicant_title: "課員",
+            phone: "07-5511111",
+            fax: "",
+            responsible_unit: "elderly-welfare",
+            legal_basis: "senior-citizens-welfare-12-1-2",
+            relevance: "中低收入老人生活津貼申請，需確認申請人就業收入",
+            items: vec!["C0101"],
+            subjects: "陳阿明,E123456783",
+            declared_subject_count: "1",
+        }
+    }
+}
+
+impl<'a> Form3<'a> {
+    /// The form's fields, `items` repeated as the page posts them.
+    pub fn fields(&self) -> Vec<(&'a str, &'a str)> {
+        let mut f = vec![
+            ("applicant_title", self.applicant_title),
+            ("phone", self.phone),
+            ("fax", self.fax),
+            ("responsible_unit", self.responsible_unit),
+            ("legal_basis", self.legal_basis),
+            ("relevance", self.relevance),
+        ];
+        f.extend(self.items.iter().map(|i| ("items", *i)));
+        f.extend([
+            ("subjects", self.subjects),
+            ("declared_subject_count", self.declared_subject_count),
+        ]);
+        f
+    }
+}
+
+impl Browser {
+    /// Files Form 2 on the page; it must be registered. Returns its number (`115-000001`).
+    pub async fn register(&self, form: &Form2<'_>) -> String {
+        let r = self.post("/registrations", &form.fields(), true).await;
+        let status = r.status();
+        let loc = r.headers().get("location").cloned();
+        assert_eq!(
+            status,
+            303,
+            "registration refused: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let loc = loc.expect("a Location").to_str().expect("text").to_string();
+        id_after(&loc, "/registrations/")
+    }
+
+    /// Files Form 2 through the JSON API; it must be registered. Returns its number.
+    pub async fn register_api(&self, body: serde_json::Value) -> String {
+        let r = self.api_post("/api/v1/registrations", body).await;
+        let status = r.status();
+        let j: serde_json::Value = r.json().await.expect("a JSON answer");
+        assert_eq!(status, 200, "{j}");
+        j["no"].as_str().expect("its number").to_string()
+    }
+
+    /// Approves registration `no` on the page (同意); it must go through.
+    pub async fn approve(&self, no: &str) {
+        let r = self
+            .post(
+                &format!("/registrations/{no}/approve"),
+                &[("comment", "同意")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303, "approval of {no} refused");
+    }
+
+    /// Executes every approved item of registration `no` on the page; it must go through.
+    pub async fn execute(&self, no: &str) {
+        let r = self
+            .post(&format!("/registrations/{no}/execute"), &[], true)
+            .await;
+        let status = r.status();
+        assert_eq!(
+            status,
+            303,
+            "execution of {no} refused: {}",
+            r.text().await.unwrap_or_default()
+        );
+    }
+
+    /// Files Form 3 on the page; it must be filed. Returns the request's number.
+    pub async fn request(&self, form: &Form3<'_>) -> String {
+        let r = self.post("/requests", &form.fields(), true).await;
+        assert_eq!(r.status(), 303, "Form 3 refused");
+        id_after(&location(&r), "/requests/")
+    }
+}
+
+/// Registered by `querier`, approved by `approver`: the number.
+pub async fn approved(querier: &Browser, approver: &Browser, form: &Form2<'_>) -> String {
+    let no = querier.register(form).await;
+    approver.approve(&no).await;
+    no
+}
+
+/// Registered by `querier`, approved by `approver`, executed by `querier`: the number.
+pub async fn executed(querier: &Browser, approver: &Browser, form: &Form2<'_>) -> String {
+    let no = approved(querier, approver, form).await;
+    querier.execute(&no).await;
+    no
+}
