@@ -7,6 +7,7 @@
 
 pub mod admin_pages;
 pub mod api;
+mod app_op;
 pub mod auth_pages;
 pub mod calendar_pages;
 pub mod catalogue_admin;
@@ -18,9 +19,7 @@ pub mod i18n;
 pub mod mine;
 pub mod oversight;
 pub mod pages;
-pub mod permission_api;
-pub mod permission_pages;
-pub mod permission_templates;
+pub mod permissions;
 mod refusals;
 pub mod registration_api;
 pub mod registration_pages;
@@ -244,7 +243,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/units", get(api::units))
         .route("/api/v1/national-ids/check", post(api::check_national_id))
         .route("/api/v1/audit/checkpoint", get(api::latest_checkpoint))
-        .merge(permission_pages::routes())
+        .merge(permissions::routes())
         .merge(registration_pages::routes())
         .merge(catalogue_admin::routes())
         .merge(mine::routes())

@@ -241,7 +241,7 @@ async fn desk(
         state.app.store(),
         &state.app.config().permission,
         who.person.id,
-        &crate::permission_pages::now_op(op),
+        &crate::app_op::now_op(op),
     )
     .await
     .ok()
