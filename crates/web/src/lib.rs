@@ -16,6 +16,7 @@ pub mod documents;
 pub mod enrolment;
 pub mod error;
 pub mod i18n;
+pub mod input;
 pub mod mine;
 pub mod oversight;
 pub mod pages;
