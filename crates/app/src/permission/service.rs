@@ -203,7 +203,10 @@ impl PermissionService<'_> {
     // -- Personnel changes (§2) ---------------------------------------------------------------
 
     /// The signed-in person's unread personnel-change notices.
-    pub async fn unread_notices(&self, person: PersonId) -> Result<Vec<NoticeRow>, PermissionError> {
+    pub async fn unread_notices(
+        &self,
+        person: PersonId,
+    ) -> Result<Vec<NoticeRow>, PermissionError> {
         staff::unread_notices(self.store, person).await
     }
 

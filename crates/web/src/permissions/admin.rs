@@ -16,13 +16,12 @@ use querywarden_app::permission::staff::{StaffImportError, StaffImportReport, St
 use querywarden_domain::permission::AdministratorDesk;
 
 use super::input::{DoneQuery, PostedEnable};
-use super::pages::{
-    Names, after_post, bar, desk_or_page, failed, forbidden, label, notice, with_error,
-};
+use super::pages::{Names, after_post, bar, failed, forbidden, label, no_desk, notice, with_error};
 use super::views::{AccountsPage, DisabledRow, StaffImportPage, today_in};
 use crate::app_op::{now_op, op_of};
 use crate::error::ApiError;
 use crate::i18n::Messages;
+use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused, upload_refused};
 use crate::templates::FormError;
@@ -47,7 +46,7 @@ async fn admin_desk_or_403(
         .permissions()
         .administrator_desk(who.person.id, &now_op(op))
         .await;
-    desk_or_page(desk, m, op, path)
+    desk.map_err(|e| no_desk(e, m, op, path))
 }
 
 fn import_page(state: &AppState, m: Messages, who: &SignedIn) -> StaffImportPage {
@@ -237,12 +236,8 @@ pub async fn enable(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
-    axum::Form(f): axum::Form<PostedEnable>,
+    CsrfForm(who, f): CsrfForm<PostedEnable>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let permissions = state.app.permissions();
     let r = async {
         let desk = permissions

@@ -157,7 +157,11 @@ impl Accounts {
         StepView {
             round: s.round,
             step: s.step.code(),
-            by: self.0.get(&s.by).cloned().unwrap_or_else(|| s.by.to_string()),
+            by: self
+                .0
+                .get(&s.by)
+                .cloned()
+                .unwrap_or_else(|| s.by.to_string()),
             at: s.at.to_string(),
             outcome: s.outcome.code(),
             effective_from: s.effective_from.map(iso),
@@ -275,9 +279,7 @@ pub async fn create(
     ApiSession(who): ApiSession,
     b: Result<Json<ApplicationBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let form = body(b, &op.0)?
-        .parse()
-        .map_err(|e| bad_field(e, &op.0))?;
+    let form = body(b, &op.0)?.parse().map_err(|e| bad_field(e, &op.0))?;
     let app = state
         .app
         .permissions()
@@ -313,9 +315,7 @@ pub async fn amend(
     Path(id): Path<i64>,
     b: Result<Json<ApplicationBody>, JsonRejection>,
 ) -> Result<Json<ApplicationView>, ApiError> {
-    let form = body(b, &op.0)?
-        .parse()
-        .map_err(|e| bad_field(e, &op.0))?;
+    let form = body(b, &op.0)?.parse().map_err(|e| bad_field(e, &op.0))?;
     let id = Some(ApplicationId::new(id));
     let app = state
         .app

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::Form as RepeatedForm;
 use querywarden_app::auth::SignedIn;
 use querywarden_app::permission::PermissionError;
 use querywarden_domain::permission::{
@@ -18,10 +17,10 @@ use querywarden_domain::permission::{
 };
 use querywarden_domain::roc_date::format_taipei_datetime;
 
-use super::input::{CsrfOnly, DoneQuery, IdPath, PostedApplication, PostedDecision};
+use super::input::{DoneQuery, IdPath, PostedApplication, PostedDecision};
 use super::pages::{
-    Names, after_post, bad_field, bar, date, failed, forbidden, label, notice, shown,
-    state_detail, with_error, Shown,
+    Names, Shown, after_post, bad_field, bar, date, failed, forbidden, label, notice, shown,
+    state_detail, with_error,
 };
 use super::today;
 use super::views::{
@@ -29,8 +28,9 @@ use super::views::{
 };
 use crate::app_op::{now_op, op_of};
 use crate::i18n::Messages;
+use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::templates::FormError;
 use crate::{AppState, Lang, OperationId};
 
@@ -128,9 +128,6 @@ async fn save_application(
     amend: Option<ApplicationId>,
     posted: PostedApplication,
 ) -> Response {
-    if !who.csrf_ok(&posted.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let error = match posted.parse() {
         Err(b) => bad_field(&m, b),
         Ok(form) => {
@@ -165,8 +162,7 @@ pub async fn apply_submit(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
-    RepeatedForm(posted): RepeatedForm<PostedApplication>,
+    CsrfForm(who, posted): CsrfForm<PostedApplication>,
 ) -> Response {
     save_application(state, m, op, addr, who, None, posted).await
 }
@@ -211,9 +207,8 @@ pub async fn amend_submit(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
-    RepeatedForm(posted): RepeatedForm<PostedApplication>,
+    CsrfForm(who, posted): CsrfForm<PostedApplication>,
 ) -> Response {
     let id = ApplicationId::new(id);
     save_application(state, m, op, addr, who, Some(id), posted).await
@@ -373,13 +368,9 @@ pub async fn submit(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let r = state
         .app
         .permissions()
@@ -394,13 +385,9 @@ pub async fn withdraw(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let r = state
         .app
         .permissions()
@@ -416,13 +403,9 @@ pub async fn decide(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
-    axum::Form(f): axum::Form<PostedDecision>,
+    CsrfForm(who, f): CsrfForm<PostedDecision>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let decision = match f.parse(today()) {
         Ok(d) => d,
         Err(b) => {

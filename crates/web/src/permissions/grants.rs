@@ -15,14 +15,15 @@ use querywarden_domain::org::PersonId;
 use querywarden_domain::permission::GrantStatus;
 use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
 
-use super::input::{CsrfOnly, DoneQuery, FilterQuery, IdPath};
-use super::pages::{Names, bad_field, bar, date, desk_or_page, failed, label, notice};
+use super::input::{DoneQuery, FilterQuery, IdPath};
+use super::pages::{Names, bad_field, bar, date, failed, label, no_desk, notice};
 use super::today;
 use super::views::{Choice, GrantRow, GrantsPage, InboxPage, InboxRow, NoticeLine, today_in};
 use crate::app_op::{now_op, op_of};
 use crate::i18n::Messages;
+use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::{AppState, Lang, OperationId};
 
 fn inbox_rows(m: &Messages, names: &Names, entries: &[InboxEntry]) -> Vec<InboxRow> {
@@ -124,13 +125,9 @@ pub async fn notice_read(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let path = "/permissions/inbox";
     let read = state
         .app
@@ -257,9 +254,9 @@ pub async fn overview(
     let desk = permissions
         .administrator_desk(who.person.id, &now_op(&op))
         .await;
-    let desk = match desk_or_page(desk, &m, &op, path) {
+    let desk = match desk {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(e) => return no_desk(e, &m, &op, path),
     };
     let names = match Names::load(&state, &who).await {
         Ok(n) => n,

@@ -22,6 +22,26 @@ use querywarden_domain::roc_date::{DateField, RocDate};
 use serde::Deserialize;
 
 use super::views::ApplyValues;
+use crate::input::CarriesCsrf;
+
+/// The posted forms of the area carry the session's CSRF token in `csrf`, checked by
+/// `crate::input::CsrfForm` before the handler runs (§3).
+macro_rules! carries_csrf {
+    ($($posted:ty),*) => {$(
+        impl CarriesCsrf for $posted {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        }
+    )*};
+}
+
+carries_csrf!(
+    PostedApplication,
+    PostedDecision,
+    PostedRoundDecision,
+    PostedEnable
+);
 
 /// A field that does not parse: its stable code and messages (zh-TW, English).
 pub(crate) struct BadField {
@@ -50,13 +70,6 @@ pub struct IdPath {
 #[derive(Deserialize)]
 pub struct DoneQuery {
     pub done: Option<String>,
-}
-
-/// A posted page form that carries only the CSRF token (submit, withdraw, close, …).
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    pub csrf: String,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -428,7 +441,9 @@ mod tests {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from(body))
             .unwrap();
-        let Form(p) = Form::<PostedApplication>::from_request(req, &()).await.unwrap();
+        let Form(p) = Form::<PostedApplication>::from_request(req, &())
+            .await
+            .unwrap();
         p
     }
 
@@ -453,7 +468,10 @@ mod tests {
     #[tokio::test]
     async fn a_bad_kind_or_item_is_refused_with_its_stable_code() {
         let p = posted("kind=other&national_id=A123456789").await;
-        assert_eq!(p.parse().err().map(|b| b.code).unwrap(), "permission.bad_kind");
+        assert_eq!(
+            p.parse().err().map(|b| b.code).unwrap(),
+            "permission.bad_kind"
+        );
         let p = posted("kind=new&national_id=A123456789&items=nope").await;
         assert!(p.parse().is_err());
     }
@@ -479,6 +497,9 @@ mod tests {
             q.parse().err().map(|b| b.code).unwrap(),
             "permission.bad_filter"
         );
-        assert_eq!(FilterQuery::default().parse().ok(), Some(GrantFilter::default()));
+        assert_eq!(
+            FilterQuery::default().parse().ok(),
+            Some(GrantFilter::default())
+        );
     }
 }

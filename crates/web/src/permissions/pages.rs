@@ -111,18 +111,12 @@ pub(super) fn failed(e: PermissionError, m: &Messages, op: &OperationId, path: &
     }
 }
 
-/// A desk (capability) or the page that says why not: 403 for a refusal (audited by the app),
-/// else the failure.
-pub(super) fn desk_or_page<D>(
-    desk: Result<D, PermissionError>,
-    m: &Messages,
-    op: &OperationId,
-    path: &str,
-) -> Result<D, Response> {
-    match desk {
-        Ok(d) => Ok(d),
-        Err(PermissionError::Refused(_)) => Err(forbidden(m.clone(), op, path)),
-        Err(e) => Err(failed(e, m, op, path)),
+/// Why a desk (capability) was not handed out, as a page: 403 for a refusal (audited by the
+/// app), else the failure.
+pub(super) fn no_desk(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Response {
+    match e {
+        PermissionError::Refused(_) => forbidden(m.clone(), op, path),
+        e => failed(e, m, op, path),
     }
 }
 

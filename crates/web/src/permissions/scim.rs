@@ -81,8 +81,11 @@ impl ScimReject {
                     _ => "scim.invalidSyntax",
                 },
             };
-            if let Err(e) =
-                state.app.permissions().scim_refused(code, &op_of(op, addr)).await
+            if let Err(e) = state
+                .app
+                .permissions()
+                .scim_refused(code, &op_of(op, addr))
+                .await
             {
                 tracing::error!(operation_id = %op.0, code = e.code(), "scim refusal not audited");
                 return scim_error(
@@ -165,7 +168,12 @@ async fn scim_apply(
     addr: SocketAddr,
     payload: Value,
 ) -> Response {
-    match state.app.permissions().scim_put_user(&payload, &op_of(op, addr)).await {
+    match state
+        .app
+        .permissions()
+        .scim_put_user(&payload, &op_of(op, addr))
+        .await
+    {
         Ok(r) => {
             let status = if r.created {
                 StatusCode::CREATED

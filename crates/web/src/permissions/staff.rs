@@ -14,14 +14,15 @@ use querywarden_app::permission::PermissionError;
 use querywarden_domain::org::{StaffStatus, UnitId};
 use querywarden_domain::permission::recertification::{RecertificationItem, RoundId};
 
-use super::input::{CsrfOnly, DoneQuery, IdPath, PostedRoundDecision};
-use super::pages::{Names, after_post, bar, date, desk_or_page, failed, label, notice, with_error};
+use super::input::{DoneQuery, IdPath, PostedRoundDecision};
+use super::pages::{Names, after_post, bar, date, failed, label, no_desk, notice, with_error};
 use super::today;
 use super::views::{ChangeRow, LineRow, RoundPage, RoundRow, StaffPage, today_in};
 use crate::app_op::{now_op, op_of};
 use crate::i18n::Messages;
+use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
-use crate::session::{PageSession, csrf_refused};
+use crate::session::PageSession;
 use crate::templates::FormError;
 use crate::{AppState, Lang, OperationId};
 
@@ -35,10 +36,12 @@ async fn staff_view(
 ) -> Response {
     let path = "/permissions/staff";
     let permissions = state.app.permissions();
-    let desk = permissions.supervisor_desk(who.person.id, &now_op(op)).await;
-    let desk = match desk_or_page(desk, &m, op, path) {
+    let desk = permissions
+        .supervisor_desk(who.person.id, &now_op(op))
+        .await;
+    let desk = match desk {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(e) => return no_desk(e, &m, op, path),
     };
     let loaded = async {
         let changes = permissions.upcoming_staff_changes(&desk, today()).await?;
@@ -108,12 +111,8 @@ pub async fn open_round(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let permissions = state.app.permissions();
     let opened = async {
         let desk = permissions
@@ -160,10 +159,12 @@ async fn round_view(
 ) -> Response {
     let path = format!("/permissions/recertification/{id}");
     let permissions = state.app.permissions();
-    let desk = permissions.supervisor_desk(who.person.id, &now_op(op)).await;
-    let desk = match desk_or_page(desk, &m, op, &path) {
+    let desk = permissions
+        .supervisor_desk(who.person.id, &now_op(op))
+        .await;
+    let desk = match desk {
         Ok(d) => d,
-        Err(r) => return r,
+        Err(e) => return no_desk(e, &m, op, &path),
     };
     let loaded = async {
         let r = permissions
@@ -229,13 +230,9 @@ pub async fn round_decide(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
-    axum::Form(f): axum::Form<PostedRoundDecision>,
+    CsrfForm(who, f): CsrfForm<PostedRoundDecision>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let Some((grant, decision)) = f.parse() else {
         let e = FormError {
             code: "recertification.bad_decision".into(),
@@ -264,13 +261,9 @@ pub async fn round_close(
     Lang(m): Lang,
     op: OperationId,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
-    axum::Form(f): axum::Form<CsrfOnly>,
+    CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    if !who.csrf_ok(&f.csrf) {
-        return csrf_refused(&state, &who, &op.0).await.into_response();
-    }
     let permissions = state.app.permissions();
     let r = async {
         let desk = permissions
