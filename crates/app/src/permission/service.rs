@@ -45,6 +45,25 @@ pub struct Directory {
     pub items: Vec<ServiceItem>,
 }
 
+/// What the applicant may do with their own Form 1 once written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicantAct {
+    /// 送出: sign and send it to the unit supervisor.
+    Submit,
+    /// 撤回: take it back before the last step.
+    Withdraw,
+}
+
+impl ApplicantAct {
+    /// The `?done=` notice of the page after the act.
+    pub fn done(self) -> &'static str {
+        match self {
+            Self::Submit => "submitted",
+            Self::Withdraw => "withdrawn",
+        }
+    }
+}
+
 /// The permission use cases of one running [`App`]: its store, keys and `[permission]` policy.
 #[derive(Clone, Copy)]
 pub struct PermissionService<'a> {
@@ -106,24 +125,21 @@ impl PermissionService<'_> {
         }
     }
 
-    /// See [`super::submit_application`].
-    pub async fn submit_application(
+    /// The applicant's act on their own application `id`: submit it (also a resubmission,
+    /// see [`super::submit_application`]) or withdraw it ([`super::withdraw_application`]).
+    pub async fn act_as_applicant(
         &self,
         applicant: PersonId,
         id: ApplicationId,
+        act: ApplicantAct,
         op: &Op,
     ) -> Result<PermissionApplication, PermissionError> {
-        super::submit_application(self.store, applicant, id, op).await
-    }
-
-    /// See [`super::withdraw_application`].
-    pub async fn withdraw_application(
-        &self,
-        applicant: PersonId,
-        id: ApplicationId,
-        op: &Op,
-    ) -> Result<PermissionApplication, PermissionError> {
-        super::withdraw_application(self.store, applicant, id, op).await
+        match act {
+            ApplicantAct::Submit => super::submit_application(self.store, applicant, id, op).await,
+            ApplicantAct::Withdraw => {
+                super::withdraw_application(self.store, applicant, id, op).await
+            }
+        }
     }
 
     /// The pending step of application `id` decided by `person`: the capability first

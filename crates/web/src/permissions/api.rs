@@ -17,7 +17,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
-use querywarden_app::permission::{GrantView, PermissionError};
+use querywarden_app::permission::{ApplicantAct, GrantView, PermissionError};
 use querywarden_domain::org::PersonId;
 use querywarden_domain::permission::{
     ApplicationId, ApplicationState, PermissionApplication, StepRecord,
@@ -326,6 +326,24 @@ pub async fn amend(
     view_of(&state, &who, &op, &app).await
 }
 
+/// The applicant's act on application `id`, answered with the application.
+async fn applicant_act(
+    state: &AppState,
+    op: &OperationId,
+    addr: SocketAddr,
+    who: &SignedIn,
+    id: i64,
+    act: ApplicantAct,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let app = state
+        .app
+        .permissions()
+        .act_as_applicant(who.person.id, ApplicationId::new(id), act, &op_of(op, addr))
+        .await
+        .map_err(failed(op))?;
+    view_of(state, who, op, &app).await
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     op: OperationId,
@@ -333,13 +351,7 @@ pub async fn submit(
     ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationView>, ApiError> {
-    let app = state
-        .app
-        .permissions()
-        .submit_application(who.person.id, ApplicationId::new(id), &op_of(&op, addr))
-        .await
-        .map_err(failed(&op))?;
-    view_of(&state, &who, &op, &app).await
+    applicant_act(&state, &op, addr, &who, id, ApplicantAct::Submit).await
 }
 
 pub async fn withdraw(
@@ -349,13 +361,7 @@ pub async fn withdraw(
     ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationView>, ApiError> {
-    let app = state
-        .app
-        .permissions()
-        .withdraw_application(who.person.id, ApplicationId::new(id), &op_of(&op, addr))
-        .await
-        .map_err(failed(&op))?;
-    view_of(&state, &who, &op, &app).await
+    applicant_act(&state, &op, addr, &who, id, ApplicantAct::Withdraw).await
 }
 
 /// The decision at the pending step; the grants it created or ended.

@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
-use querywarden_app::permission::PermissionError;
+use querywarden_app::permission::{ApplicantAct, PermissionError};
 use querywarden_domain::permission::{
     ApplicationId, ApplicationKind, ApplicationState, PermissionApplication, Step,
 };
@@ -363,6 +363,25 @@ async fn after_act(
     after_post(outcome, &m, op, &path, again).await
 }
 
+/// The applicant's act on application `id`, then its page.
+async fn applicant_act(
+    state: &AppState,
+    m: Messages,
+    op: &OperationId,
+    addr: SocketAddr,
+    who: &SignedIn,
+    id: i64,
+    act: ApplicantAct,
+) -> Response {
+    let r = state
+        .app
+        .permissions()
+        .act_as_applicant(who.person.id, ApplicationId::new(id), act, &op_of(op, addr))
+        .await
+        .map(|_| act.done());
+    after_act(state, m, op, who, id, r).await
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     Lang(m): Lang,
@@ -371,13 +390,7 @@ pub async fn submit(
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    let r = state
-        .app
-        .permissions()
-        .submit_application(who.person.id, ApplicationId::new(id), &op_of(&op, addr))
-        .await
-        .map(|_| "submitted");
-    after_act(&state, m, &op, &who, id, r).await
+    applicant_act(&state, m, &op, addr, &who, id, ApplicantAct::Submit).await
 }
 
 pub async fn withdraw(
@@ -388,13 +401,7 @@ pub async fn withdraw(
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    let r = state
-        .app
-        .permissions()
-        .withdraw_application(who.person.id, ApplicationId::new(id), &op_of(&op, addr))
-        .await
-        .map(|_| "withdrawn");
-    after_act(&state, m, &op, &who, id, r).await
+    applicant_act(&state, m, &op, addr, &who, id, ApplicantAct::Withdraw).await
 }
 
 /// The approver's decision: the capability for the pending step, then the decision itself.
