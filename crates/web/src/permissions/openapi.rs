@@ -3,18 +3,26 @@
 
 use serde_json::{Value, json};
 
-/// The OpenAPI operation of a `/api/v1/permissions/…` route (see `api::openapi_document`).
-pub fn openapi_operation(method: &str, path: &str) -> Value {
-    let error = |d: &str| json!({ "description": d });
-    let refused = json!({
-        "400": error("malformed JSON or unknown field (request.malformed)"),
-        "401": error("not signed in"),
-        "403": error("CSRF token missing (session.csrf), not the right person, or separation of duties (sod.*)"),
-        "404": error("not found, or not yours to see (permission.not_found)"),
-        "409": error("changed meanwhile (permission.conflict)"),
-        "422": error("refused by a rule; `code` names it (permission.*, recertification.*)"),
-    });
-    let form = json!({ "type": "object", "additionalProperties": false,
+fn described(d: &str) -> Value {
+    json!({ "description": d })
+}
+
+/// The answers every operation may give: its `ok` (200) and the refusals, each with its code.
+fn responses(ok: &str) -> Value {
+    json!({
+        "200": described(ok),
+        "400": described("malformed JSON or unknown field (request.malformed)"),
+        "401": described("not signed in"),
+        "403": described("CSRF token missing (session.csrf), not the right person, or separation of duties (sod.*)"),
+        "404": described("not found, or not yours to see (permission.not_found)"),
+        "409": described("changed meanwhile (permission.conflict)"),
+        "422": described("refused by a rule; `code` names it (permission.*, recertification.*)"),
+    })
+}
+
+/// Form 1 as JSON (`input::ApplicationBody`).
+fn form_schema() -> Value {
+    json!({ "type": "object", "additionalProperties": false,
         "required": ["kind", "reason", "national_id", "phone", "email", "egov_account"],
         "properties": {
             "kind": { "enum": ["new", "revoke", "change_items", "job_change"] },
@@ -24,23 +32,17 @@ pub fn openapi_operation(method: &str, path: &str) -> Value {
             "egov_account": { "type": "string" },
             "items": { "type": "array", "items": { "type": "string", "example": "C0101" } },
             "read_pdpa_and_rules": { "type": "boolean" },
-            "has_certificate_and_reader": { "type": "boolean" } } });
+            "has_certificate_and_reader": { "type": "boolean" } } })
+}
+
+/// The OpenAPI operation of a `/api/v1/permissions/…` route (see `api::openapi_document`).
+pub fn openapi_operation(method: &str, path: &str) -> Value {
     let with_body = |summary: &str, schema: Value, ok: &str| {
-        let mut responses = refused.clone();
-        if let Value::Object(m) = &mut responses {
-            m.insert("200".into(), error(ok));
-        }
         json!({ "summary": summary,
             "requestBody": { "required": true, "content": { "application/json": { "schema": schema } } },
-            "responses": responses })
+            "responses": responses(ok) })
     };
-    let plain = |summary: &str, ok: &str| {
-        let mut responses = refused.clone();
-        if let Value::Object(m) = &mut responses {
-            m.insert("200".into(), error(ok));
-        }
-        json!({ "summary": summary, "responses": responses })
-    };
+    let plain = |summary: &str, ok: &str| json!({ "summary": summary, "responses": responses(ok) });
     match (method, path) {
         ("get", "/api/v1/permissions/applications") => plain(
             "我的申請 the signed-in person's Form 1 applications",
@@ -48,7 +50,7 @@ pub fn openapi_operation(method: &str, path: &str) -> Value {
         ),
         ("post", "/api/v1/permissions/applications") => with_body(
             "填寫附表1（草稿） write a Form 1 as a draft (201, Location)",
-            form,
+            form_schema(),
             "-",
         ),
         ("get", "/api/v1/permissions/applications/{id}") => plain(
@@ -57,7 +59,7 @@ pub fn openapi_operation(method: &str, path: &str) -> Value {
         ),
         ("put", "/api/v1/permissions/applications/{id}") => with_body(
             "修改草稿或退回之申請表 amend a draft or a returned application",
-            form,
+            form_schema(),
             "application",
         ),
         ("post", "/api/v1/permissions/applications/{id}/submit") => plain(
