@@ -19,7 +19,7 @@ use querywarden_domain::permission::{
     ApplicationForm, ApplicationKind, Confirmations, GrantId, GrantStatus, StepDecision,
 };
 use querywarden_domain::roc_date::{DateField, RocDate};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use super::views::ApplyValues;
 use crate::input::CarriesCsrf;
@@ -123,20 +123,35 @@ impl Form1Fields<'_> {
     }
 }
 
+/// The last value of a key posted more than once (a browser sends each field once; a
+/// hand-made post that repeats one is read as the last, not refused).
+fn last<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Vec::<String>::deserialize(d)?.pop().unwrap_or_default())
+}
+
 /// Form 1 as the page posts it: the `items` checkbox repeats, the two statements are
 /// checkboxes with the value `yes`; unknown fields are ignored, missing ones are empty.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct PostedApplication {
+    #[serde(deserialize_with = "last")]
     pub csrf: String,
+    #[serde(deserialize_with = "last")]
     pub kind: String,
+    #[serde(deserialize_with = "last")]
     pub reason: String,
+    #[serde(deserialize_with = "last")]
     pub national_id: String,
+    #[serde(deserialize_with = "last")]
     pub phone: String,
+    #[serde(deserialize_with = "last")]
     pub email: String,
+    #[serde(deserialize_with = "last")]
     pub egov_account: String,
     pub items: Vec<String>,
+    #[serde(deserialize_with = "last")]
     pub read_pdpa: String,
+    #[serde(deserialize_with = "last")]
     pub has_card: String,
 }
 
@@ -451,7 +466,7 @@ mod tests {
     async fn a_posted_form_1_keeps_every_checked_item_and_echoes_no_national_id() {
         let p = posted(
             "csrf=t&kind=new&reason=r&national_id=A123456789&phone=1&email=a%40b&egov_account=e\
-             &items=C0101&items=B0101&read_pdpa=yes&unknown=ignored",
+             &items=C0101&items=B0101&read_pdpa=yes&unknown=ignored&phone=2",
         )
         .await;
         let form = p.parse().map_err(|b| b.code).unwrap();
@@ -461,6 +476,7 @@ mod tests {
         assert!(!form.confirmations.has_certificate_and_reader);
         let values = p.values();
         assert_eq!(values.items, ["C0101", "B0101"]);
+        assert_eq!(values.phone, "2", "a key posted twice is read as the last");
         // §9: the national ID is never echoed back into the form.
         assert!(!format!("{}{}{}", values.reason, values.phone, values.email).contains("A123"));
     }
