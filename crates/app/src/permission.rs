@@ -12,12 +12,15 @@
 //!
 //! # For the web layer
 //!
-//! Every function takes the [`Store`], the acting person's id (from the session), an [`Op`]
-//! (clock reading, operation id, client address) and parsed domain input, and returns
+//! The web layer reaches all of this only through [`App::permissions`](crate::App::permissions)
+//! ([`service`]), never the store. Every function takes the [`Store`], the acting person's id
+//! (from the session), an [`Op`] (clock reading, operation id, client address) and parsed
+//! domain input, and returns
 //! `Result<_, PermissionError>`: [`PermissionError::Refused`] carries a stable code and a zh-TW
 //! message safe to show; the others are internal (log, show the operation id).
 
 pub mod recertification;
+pub mod service;
 pub mod staff;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,6 +40,8 @@ use querywarden_storage::{NewGrant, StorageError, Store};
 
 use crate::keys::KeyRing;
 use crate::{AppError, new_request_id};
+
+pub use service::{ApplicantAct, Directory, PermissionService};
 
 /// The settings of this area. Defaults: no deputy, reminders after 3 working days, the
 /// recertification defaults (6 months unused, 90 days idle, 10 working days to answer).

@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod auth;
+mod app_op;
 mod casework;
 pub mod citizen_report;
 pub mod common_api;
@@ -18,9 +19,7 @@ pub mod i18n;
 pub mod input;
 pub mod oversight;
 pub mod pages;
-pub mod permission_api;
-pub mod permission_pages;
-pub mod permission_templates;
+pub mod permissions;
 mod refusals;
 pub mod registrations;
 pub mod rejection;
@@ -201,7 +200,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(admin::routes())
         .merge(common_api::routes())
-        .merge(permission_pages::routes())
+        .merge(permissions::routes())
         .merge(registrations::routes())
         .merge(requests::routes())
         .merge(oversight::routes())

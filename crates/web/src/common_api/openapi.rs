@@ -139,7 +139,7 @@ pub fn openapi_document() -> Value {
                     .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
             }
             p if p.starts_with("/api/v1/permissions/") => {
-                crate::permission_api::openapi_operation(method, p)
+                crate::permissions::openapi::openapi_operation(method, p)
             }
             p @ ("/api/v1/registrations/mine" | "/api/v1/units/{unit}/deputy") => {
                 crate::registrations::openapi_operation(method, p)

@@ -61,6 +61,8 @@ pub struct ApplyValues {
     pub egov_account: String,
     pub read_pdpa: bool,
     pub has_card: bool,
+    /// The service items chosen (codes as typed).
+    pub items: Vec<String>,
 }
 
 #[derive(Template)]

@@ -1,0 +1,298 @@
+//! What every permission page shares — the user bar, error pages, how a refusal shows, ROC
+//! dates and catalogue labels, the names of staff, units and items — and the area's home page
+//! (one's own applications).
+//!
+//! Security-sensitive only in what it shows: refusals show the rule's zh-TW message and code
+//! (422 or 403, STYLE rule 7), internal failures only the operation id.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use querywarden_app::auth::SignedIn;
+use querywarden_app::permission::PermissionError;
+use querywarden_domain::catalogue::ServiceItem;
+use querywarden_domain::org::{Person, PersonId, Role, UnitId};
+use querywarden_domain::permission::ApplicationState;
+use querywarden_domain::roc_date::RocDate;
+
+use super::input::BadField;
+use super::refusal_status;
+use super::views::{ApplicationRow, PermissionHomePage, today_in};
+use crate::error::PageError;
+use crate::i18n::Messages;
+use crate::pages::{lock_after_ms, render};
+use crate::session::PageSession;
+use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::{AppState, Lang, OperationId};
+
+pub(super) fn bar(state: &AppState, who: &SignedIn) -> UserBar {
+    UserBar::of(who, lock_after_ms(state))
+}
+
+/// An error page with `status` and `message`.
+fn error_page(
+    status: StatusCode,
+    m: Messages,
+    op: &OperationId,
+    path: &str,
+    message: String,
+) -> Response {
+    let page = ErrorPage::new(m, path, message, op.0.clone());
+    (status, render(&page, op)).into_response()
+}
+
+pub(super) fn forbidden(m: Messages, op: &OperationId, path: &str) -> Response {
+    let message = m.get("forbidden");
+    error_page(StatusCode::FORBIDDEN, m, op, path, message)
+}
+
+fn not_found(m: Messages, op: &OperationId, path: &str) -> Response {
+    let message = m.get("error-not-found");
+    error_page(StatusCode::NOT_FOUND, m, op, path, message)
+}
+
+/// A field that did not parse, as the form shows it (422).
+pub(super) fn bad_field(m: &Messages, b: BadField) -> (StatusCode, FormError) {
+    let message = if m.is_zh() { b.zh } else { b.en };
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        FormError {
+            code: b.code,
+            message,
+        },
+    )
+}
+
+/// How a permission failure shows on a page: a form error with its status, or a whole error
+/// page (not found, internal).
+pub(super) enum Shown {
+    Form(StatusCode, FormError),
+    Page(Response),
+}
+
+pub(super) fn shown(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Shown {
+    match e {
+        PermissionError::Refused(r) => Shown::Form(
+            refusal_status(&r),
+            FormError {
+                code: r.code().to_string(),
+                message: if m.is_zh() {
+                    r.to_string()
+                } else {
+                    r.message_en()
+                },
+            },
+        ),
+        PermissionError::Conflict => Shown::Form(
+            StatusCode::CONFLICT,
+            FormError {
+                code: "permission.conflict".into(),
+                message: m.get("perm-conflict"),
+            },
+        ),
+        PermissionError::NotFound(_) => Shown::Page(not_found(m.clone(), op, path)),
+        PermissionError::App(e) => {
+            Shown::Page(PageError::internal(&e, &op.0, m.clone(), path).into_response())
+        }
+    }
+}
+
+/// A failure as a whole page: a refusal with its code, not found, or internal.
+pub(super) fn failed(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Response {
+    match shown(e, m, op, path) {
+        Shown::Page(r) => r,
+        Shown::Form(status, f) => {
+            let page = ErrorPage::new(m.clone(), path, f.message, op.0.clone()).with_code(&f.code);
+            (status, render(&page, op)).into_response()
+        }
+    }
+}
+
+/// Why a desk (capability) was not handed out, as a page: 403 for a refusal (audited by the
+/// app), else the failure.
+pub(super) fn no_desk(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Response {
+    match e {
+        PermissionError::Refused(_) => forbidden(m.clone(), op, path),
+        e => failed(e, m, op, path),
+    }
+}
+
+/// After a POST: 303 to `done` (the page saying what happened), or the form's page again with
+/// the refusal (`again`), or an error page.
+pub(super) async fn after_post<F, Fut>(
+    outcome: Result<String, PermissionError>,
+    m: &Messages,
+    op: &OperationId,
+    path: &str,
+    again: F,
+) -> Response
+where
+    F: FnOnce(StatusCode, FormError) -> Fut,
+    Fut: Future<Output = Response>,
+{
+    match outcome {
+        Ok(done) => Redirect::to(&done).into_response(),
+        Err(e) => match shown(e, m, op, path) {
+            Shown::Form(s, f) => again(s, f).await,
+            Shown::Page(r) => r,
+        },
+    }
+}
+
+/// The status a page answers with and the error it shows.
+pub(super) fn with_error(
+    error: Option<(StatusCode, FormError)>,
+) -> (StatusCode, Option<FormError>) {
+    match error {
+        Some((s, e)) => (s, Some(e)),
+        None => (StatusCode::OK, None),
+    }
+}
+
+pub(super) fn date(m: &Messages, d: RocDate) -> String {
+    if m.is_zh() {
+        d.format_long()
+    } else {
+        d.format_en()
+    }
+}
+
+pub(super) fn label(m: &Messages, area: &str, code: &str) -> String {
+    m.get(&format!("perm-{area}-{code}"))
+}
+
+/// People, units and items by key, for showing names instead of ids.
+pub(super) struct Names {
+    pub persons: BTreeMap<PersonId, Person>,
+    pub units: BTreeMap<UnitId, String>,
+    pub items: BTreeMap<String, (String, String)>,
+    /// The catalogue in its own order, for the application form.
+    pub catalogue: Vec<ServiceItem>,
+}
+
+impl Names {
+    pub(super) async fn load(state: &AppState, who: &SignedIn) -> Result<Names, PermissionError> {
+        let d = state.app.permissions().directory(who.person.id).await?;
+        Ok(Names {
+            persons: d.persons.into_iter().map(|p| (p.id, p)).collect(),
+            units: d.units.into_iter().map(|u| (u.id, u.name_zh)).collect(),
+            items: d
+                .items
+                .iter()
+                .map(|i| {
+                    let names = (i.name_zh.clone(), i.name_en.clone());
+                    (i.code.as_str().to_string(), names)
+                })
+                .collect(),
+            catalogue: d.items,
+        })
+    }
+
+    pub(super) fn person(&self, id: PersonId) -> String {
+        self.persons.get(&id).map_or_else(
+            || format!("#{id}"),
+            |p| format!("{}（{}）", p.name, p.account.as_str()),
+        )
+    }
+
+    pub(super) fn unit(&self, id: &UnitId) -> String {
+        self.units
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.as_str().to_string())
+    }
+
+    /// The item's name in the page's language (empty for an unknown code).
+    pub(super) fn item_name(&self, m: &Messages, code: &str) -> String {
+        self.items
+            .get(code)
+            .map(|(zh, en)| if m.is_zh() { zh.clone() } else { en.clone() })
+            .unwrap_or_default()
+    }
+
+    /// Code and name (`C0101 被保險人投保資料`).
+    pub(super) fn item(&self, m: &Messages, code: &str) -> String {
+        match self.items.get(code) {
+            Some((zh, en)) => format!("{code} {}", if m.is_zh() { zh } else { en }),
+            None => code.to_string(),
+        }
+    }
+}
+
+pub(super) fn state_detail(m: &Messages, s: &ApplicationState) -> String {
+    match s {
+        ApplicationState::Pending { step } => {
+            format!(
+                "{}{}",
+                m.get("perm-waiting-for"),
+                label(m, "step", step.code())
+            )
+        }
+        ApplicationState::Returned { note } => note.clone(),
+        ApplicationState::Refused { step, reason } => {
+            format!("{}：{reason}", label(m, "step", step.code()))
+        }
+        ApplicationState::Approved { effective_from } => {
+            format!("{}{}", m.get("perm-effective-on"), date(m, *effective_from))
+        }
+        ApplicationState::Draft | ApplicationState::Withdrawn => String::new(),
+    }
+}
+
+/// The notice for a `?done=` code (a fixed list; anything else shows nothing).
+pub(super) fn notice(m: &Messages, done: Option<&str>) -> Option<String> {
+    const KNOWN: [&str; 10] = [
+        "created",
+        "amended",
+        "submitted",
+        "withdrawn",
+        "decided",
+        "opened",
+        "recertified",
+        "closed",
+        "enabled",
+        "notice_read",
+    ];
+    done.filter(|d| KNOWN.contains(d))
+        .map(|d| m.get(&format!("perm-done-{d}")))
+}
+
+/// `/permissions`: one's own applications, newest first, and the links one's roles open.
+pub async fn home(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+) -> Response {
+    let apps = match state.app.permissions().applications_of(who.person.id).await {
+        Ok(a) => a,
+        Err(e) => return failed(e, &m, &op, "/permissions"),
+    };
+    let p = &who.person;
+    let page = PermissionHomePage {
+        today: today_in(&m),
+        user: Some(bar(&state, &who)),
+        path: "/permissions".into(),
+        applications: apps
+            .iter()
+            .rev()
+            .map(|a| ApplicationRow {
+                id: a.id.get(),
+                form_number: a.form_number.to_string(),
+                kind: label(&m, "kind", a.kind.code()),
+                date: date(&m, a.application_date),
+                state: label(&m, "state", a.state.code()),
+                state_code: a.state.code().to_string(),
+                detail: state_detail(&m, &a.state),
+            })
+            .collect(),
+        is_supervisor: p.has_role(Role::UnitSupervisor)
+            || p.has_role(Role::PermissionAdminSupervisor),
+        is_admin: p.has_role(Role::PermissionAdministrator),
+        m,
+    };
+    render(&page, &op)
+}
