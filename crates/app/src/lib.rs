@@ -18,6 +18,8 @@ pub mod demo;
 pub mod demo_cards;
 #[cfg(feature = "demo")]
 pub mod demo_grants;
+#[cfg(feature = "demo")]
+pub mod demo_history;
 pub mod documents;
 pub mod enrolment;
 pub mod execution;

@@ -83,7 +83,21 @@ pub fn spawn_demo_args(data: &Path, extra: &[&str]) -> Demo {
     spawn_demo_with(data, extra)
 }
 
+/// A lived-in demo (a quarter of history on first run) whose demo CA comes from the shared
+/// template; every other helper starts the bare organisation (`--empty`), which is what
+/// their tests count on.
+pub fn spawn_demo_lived(data: &Path) -> Demo {
+    copy_dir(&demo_template().join("data/demo-ca"), &data.join("demo-ca"));
+    spawn(data, &[])
+}
+
 fn spawn_demo_with(data: &Path, extra: &[&str]) -> Demo {
+    let mut args = vec!["--empty"];
+    args.extend_from_slice(extra);
+    spawn(data, &args)
+}
+
+fn spawn(data: &Path, extra: &[&str]) -> Demo {
     let mut child = bin()
         .args(["demo", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
