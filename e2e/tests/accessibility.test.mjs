@@ -147,7 +147,6 @@ test('the screen lock page is announced and passes axe-core', { timeout: 120_000
   await demo.run('a11y-locked', async ({ page }) => {
     const r = await signIn(page, 'lin.meiling', DEMO_PASSWORD);
     assert.equal(r.status(), 303);
-    await page.keyboard.press('Tab');
     await page.locator('#lock-now').focus();
     const loaded = page.waitForEvent('load');
     await page.keyboard.press('Enter');
