@@ -152,8 +152,10 @@ test('the screen lock page is announced and passes axe-core', { timeout: 120_000
     await page.keyboard.press('Enter');
     await loaded;
     assert.equal(new URL(page.url()).pathname, '/session/locked');
-    // The lock is said to assistive technology, not only shown.
-    assert.equal(await page.locator('#locked-screen [role=alert], #locked-screen[role=alert]').count() >= 1, true);
+    // The lock is said to assistive technology, not only shown: a live region that speaks
+    // at once (the refusal of a wrong password is the page's alert).
+    assert.equal(await page.getAttribute('#locked-announcement', 'aria-live'), 'assertive');
+    assert.match(await page.locator('#locked-announcement').innerText(), /螢幕已鎖定/);
     assert.match(await page.title(), /鎖定/);
     const found = await axeViolations(page);
     assert.deepEqual(found, [], JSON.stringify(found, null, 2));
