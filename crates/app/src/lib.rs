@@ -252,6 +252,14 @@ impl App {
         Ok(audit::verify(self.store(), self.keys()).await?)
     }
 
+    /// [`App::verify_audit_trail`] telling `progress` the sequence number reached.
+    pub async fn verify_audit_trail_with_progress(
+        &self,
+        progress: audit::Progress,
+    ) -> Result<audit::VerifyReport, AppError> {
+        Ok(audit::verify_with_progress(self.store(), self.keys(), Some(progress)).await?)
+    }
+
     /// Exports records `from..=to` with proofs against a fresh checkpoint; the export is
     /// itself audited.
     pub async fn export_audit_trail(&self, from: u64, to: u64) -> Result<String, AppError> {

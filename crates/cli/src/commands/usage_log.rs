@@ -29,6 +29,7 @@ pub async fn run(cmd: UsageLogCommand) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?;
     let app = location.open().await?;
+    let spinner = crate::progress::spinner("匯入使用紀錄 importing the usage log");
     let outcome = querywarden_app::usage_log::import(
         app.store(),
         app.keys(),
@@ -38,7 +39,9 @@ pub async fn run(cmd: UsageLogCommand) -> anyhow::Result<ExitCode> {
         jiff::Timestamp::now(),
         &querywarden_app::new_request_id(),
     )
-    .await?;
+    .await;
+    spinner.finish_and_clear();
+    let outcome = outcome?;
     app.checkpoint_if_due(false).await?;
     app.close().await;
     match outcome {
