@@ -55,7 +55,7 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # --- npm packages (exact versions from the lock file) ----------------------------------
-if [ ! -d e2e/node_modules/playwright-core ]; then
+if [ ! -d e2e/node_modules/playwright-core ] || [ ! -d e2e/node_modules/axe-core ]; then
   log "npm ci --prefix e2e"
   npm ci --prefix e2e --no-audit --no-fund
 fi

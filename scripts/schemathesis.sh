@@ -47,7 +47,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-"$QUERYWARDEN_BIN" demo --listen 127.0.0.1:0 --data "$work/data" >"$work/demo.log" 2>&1 &
+"$QUERYWARDEN_BIN" demo --empty --listen 127.0.0.1:0 --data "$work/data" >"$work/demo.log" 2>&1 &
 server_pid=$!
 url=""
 for _ in $(seq 1 600); do

@@ -9,12 +9,12 @@ import { sharedDemoCa, startDemo } from './server.mjs';
  * Registers before/after hooks for the file and returns an object whose `run(name, fn)`
  * gives `fn` a fresh context and page.
  */
-export function useDemo({ args = [] } = {}) {
+export function useDemo({ args = [], livedIn = false } = {}) {
   const env = { server: null, browser: null };
 
   before(async () => {
     const demoCa = await sharedDemoCa();
-    env.server = await startDemo({ demoCa, args });
+    env.server = await startDemo({ demoCa, args, livedIn });
     env.browser = await launchBrowser();
   }, { timeout: 180_000 });
 

@@ -47,11 +47,13 @@ function checkBinary() {
 
 /**
  * Starts a demo server in a new temporary data directory.
- * @param {{ demoCa?: string, args?: string[] }} [options] a `demo-ca/` folder to copy in (skips key
- *   generation); extra `demo` arguments (e.g. `--restricted-list <file>`)
+ * @param {{ demoCa?: string, args?: string[], livedIn?: boolean }} [options] a `demo-ca/` folder
+ *   to copy in (skips key generation); extra `demo` arguments (e.g. `--restricted-list <file>`);
+ *   `livedIn`: the demo with a quarter of history (otherwise `--empty`, the bare organisation
+ *   the older tests count on)
  * @returns {Promise<{ url: string, dataDir: string, log: () => string, stop: () => Promise<void> }>}
  */
-export async function startDemo({ demoCa, args = [] } = {}) {
+export async function startDemo({ demoCa, args = [], livedIn = false } = {}) {
   checkBinary();
   const dataDir = await mkdtemp(join(tmpdir(), 'querywarden-e2e-data-'));
   if (demoCa) {
@@ -59,7 +61,7 @@ export async function startDemo({ demoCa, args = [] } = {}) {
   }
   const child = spawn(
     QUERYWARDEN_BIN,
-    ['demo', '--data', dataDir, '--listen', '127.0.0.1:0', ...args],
+    ['demo', '--data', dataDir, '--listen', '127.0.0.1:0', ...(livedIn ? [] : ['--empty']), ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
   );
   running.add(child);

@@ -12,7 +12,7 @@ test('demo sign-in as lin.meiling lands on the zh-TW home page with her name', {
   await demo.run('signin', async ({ context, page }) => {
     const before = rocToday();
     await page.goto('/login');
-    assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-Hant-TW');
     await assert.doesNotReject(page.locator('fieldset.demo').waitFor({ state: 'visible' }));
     assert.equal(await page.isChecked('#use-demo-signer'), true);
     assert.equal(await sessionCookie(context), undefined, 'no session before signing in');
@@ -23,7 +23,7 @@ test('demo sign-in as lin.meiling lands on the zh-TW home page with her name', {
     assert.equal(pathOf(page), '/');
     await shot(page, 'signin', '02-home');
 
-    assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-Hant-TW');
     const who = await page.locator('.userbar .who').innerText();
     assert.match(who, /林美玲/);
     assert.match(who, /lin\.meiling/);
@@ -77,7 +77,7 @@ test('a wrong password shows the error (its code an attribute) and sets no sessi
 test('the language link switches the pages to English and back', { timeout: 120_000 }, async () => {
   await demo.run('english', async ({ page }) => {
     await page.goto('/login');
-    assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-Hant-TW');
     const link = page.locator('header a.lang');
     assert.equal((await link.innerText()).trim(), 'English');
     // The link sets a cookie and comes back to the same page.
@@ -99,7 +99,7 @@ test('the language link switches the pages to English and back', { timeout: 120_
     await shot(page, 'english', '02-home');
 
     await clickAndLoad(page, page.locator('header a.lang'));
-    assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-Hant-TW');
     assert.equal(pathOf(page), '/');
     assert.match(await page.locator('h1').innerText(), /歡迎使用查調守門員/);
     assert.match(await page.locator('.userbar .who').innerText(), /李國偉/, 'still signed in');

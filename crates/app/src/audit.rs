@@ -204,11 +204,25 @@ struct Verifier {
     after: u64,
     previous_checkpoint: Option<usize>,
     report: VerifyReport,
+    /// Told the sequence number reached every [`PROGRESS_EVERY`] records (a progress bar).
+    progress: Option<Progress>,
 }
+
+/// A callback told how far verification has come (the last sequence number checked).
+pub type Progress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
+/// How often [`verify_with_progress`] reports: often enough for a bar, rarely enough to cost
+/// nothing next to the hashing.
+const PROGRESS_EVERY: u64 = 4096;
 
 impl AuditVisitor for Verifier {
     /// Checks one record; false stops the scan at the first failure.
     fn visit(&mut self, rec: ScanRecord<'_>) -> bool {
+        if rec.seq.is_multiple_of(PROGRESS_EVERY)
+            && let Some(p) = &self.progress
+        {
+            p(rec.seq);
+        }
         let expected = self.after + 1;
         if rec.seq != expected {
             return self.fail(VerifyFailure::Gap {
@@ -272,6 +286,16 @@ impl Verifier {
 
 /// Recomputes the whole trail. Stops at the first failure and names it.
 pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, StorageError> {
+    verify_with_progress(store, keys, None).await
+}
+
+/// [`verify`], telling `progress` how far it has come (for `querywarden audit verify` on a
+/// large trail).
+pub async fn verify_with_progress(
+    store: &Store,
+    keys: &KeyRing,
+    progress: Option<Progress>,
+) -> Result<VerifyReport, StorageError> {
     let started = Instant::now();
     let checkpoints = store.checkpoints().await?;
     let mut report = VerifyReport {
@@ -301,6 +325,7 @@ pub async fn verify(store: &Store, keys: &KeyRing) -> Result<VerifyReport, Stora
         after: 0,
         previous_checkpoint: None,
         report,
+        progress,
     };
     let v = store.scan_audit(verifier).await?;
     let mut report = v.report;

@@ -18,6 +18,8 @@ pub mod demo;
 pub mod demo_cards;
 #[cfg(feature = "demo")]
 pub mod demo_grants;
+#[cfg(feature = "demo")]
+pub mod demo_history;
 pub mod documents;
 pub mod enrolment;
 mod error;
@@ -221,6 +223,14 @@ impl App {
     /// `querywarden audit verify`.
     pub async fn verify_audit_trail(&self) -> Result<audit::VerifyReport, AppError> {
         Ok(audit::verify(self.store(), self.keys()).await?)
+    }
+
+    /// [`App::verify_audit_trail`] telling `progress` the sequence number reached.
+    pub async fn verify_audit_trail_with_progress(
+        &self,
+        progress: audit::Progress,
+    ) -> Result<audit::VerifyReport, AppError> {
+        Ok(audit::verify_with_progress(self.store(), self.keys(), Some(progress)).await?)
     }
 
     /// Exports records `from..=to` with proofs against a fresh checkpoint; the export is

@@ -225,11 +225,18 @@ impl Drop for Server {
 impl Server {
     fn start(data: &Path, log: Option<(&str, &Path)>) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_querywarden"));
-        cmd.args(["demo", "--results-api", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .env_remove("QUERYWARDEN_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+        cmd.args([
+            "demo",
+            "--empty",
+            "--results-api",
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+        ])
+        .arg(data)
+        .env_remove("QUERYWARDEN_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
         if let Some((filter, file)) = log {
             cmd.env("QUERYWARDEN_LOG", filter)
                 .stderr(std::fs::File::create(file).unwrap());

@@ -1,6 +1,7 @@
 //! `querywarden`: the one binary. One subcommand per file under `commands/`.
 
 mod commands;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -92,8 +92,22 @@ impl Demo {
         Demo::start_from_nothing(data, extra)
     }
 
-    /// A demo that makes (or reuses) everything in `data` itself, its demo CA included.
+    /// A demo that makes (or reuses) everything in `data` itself, its demo CA included, on
+    /// the bare organisation (`--empty`): what every test but the lived-in one counts on.
     pub fn start_from_nothing(data: &Path, extra: &[&str]) -> Demo {
+        let mut args = vec!["--empty"];
+        args.extend_from_slice(extra);
+        Demo::spawn(data, &args)
+    }
+
+    /// The lived-in demo (a quarter of history written on its first run) in `data`, its demo
+    /// CA copied from the shared template.
+    pub fn start_lived_in(data: &Path) -> Demo {
+        copy_dir(&template().join("data/demo-ca"), &data.join("demo-ca"));
+        Demo::spawn(data, &[])
+    }
+
+    fn spawn(data: &Path, extra: &[&str]) -> Demo {
         let mut child = command()
             .args(["demo", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)

@@ -38,6 +38,7 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::Response;
+use axum::routing::get;
 use axum_extra::extract::cookie::CookieJar;
 use querywarden_app::App;
 
@@ -196,6 +197,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
 /// Builds the whole router.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/favicon.ico", get(favicon))
+        .route("/static/favicon.svg", get(favicon))
         .merge(home::routes())
         .merge(auth::routes())
         .merge(admin::routes())
@@ -219,6 +222,19 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(operation_id_and_log))
         .with_state(state)
+}
+
+/// The browser tab's icon: one SVG, at the path browsers guess and the one the layout names.
+async fn favicon() -> Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/favicon.svg"),
+    )
+        .into_response()
 }
 
 fn new_operation_id() -> String {

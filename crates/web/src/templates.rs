@@ -63,6 +63,17 @@ pub struct FormError {
     pub message: String,
 }
 
+impl FormError {
+    /// WCAG 3.3.1 (網站無障礙規範): whether the refusal is about a field, so that the page
+    /// marks that field `aria-invalid` and points it at the message. `prefixes`: the codes of
+    /// the field, `|`-separated (`registration.subject_id|national_id`).
+    pub fn is_about(&self, prefixes: &str) -> bool {
+        prefixes
+            .split('|')
+            .any(|p| !p.is_empty() && self.code.starts_with(p))
+    }
+}
+
 /// Today in Asia/Taipei: the ROC form in Chinese, ISO with the ROC year in English.
 pub fn today_in(m: &Messages) -> String {
     let d = taipei_date(jiff::Timestamp::now());

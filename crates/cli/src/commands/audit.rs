@@ -202,7 +202,13 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
 
 async fn verify(location: Location) -> anyhow::Result<ExitCode> {
     let app = location.open().await?;
-    let report = app.verify_audit_trail().await?;
+    let (_, last) = app.store().audit_extent().await?;
+    let bar = crate::progress::bar(last, "驗證 verifying");
+    let shown = bar.clone();
+    let report = app
+        .verify_audit_trail_with_progress(std::sync::Arc::new(move |seq| shown.set_position(seq)))
+        .await?;
+    bar.finish_and_clear();
     app.close().await;
     println!(
         "已驗證 verified: {} 筆紀錄 records, {} 個查核點 checkpoints, {:.3} 秒 s ({:.0} 筆/秒 records/s)",

@@ -25,7 +25,10 @@ pub async fn run(args: BackupArgs) -> anyhow::Result<ExitCode> {
             config.database_path().display()
         );
     }
-    let counts = querywarden_app::backup::backup(&config, &args.out).await?;
+    let spinner = crate::progress::spinner("備份中 backing up");
+    let counts = querywarden_app::backup::backup(&config, &args.out).await;
+    spinner.finish_and_clear();
+    let counts = counts?;
     println!(
         "已備份 backed up to {}: 稽核紀錄 audit records {}, 查調登記 registrations {}, 人員 persons {}",
         args.out.display(),

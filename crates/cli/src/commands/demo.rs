@@ -62,6 +62,10 @@ pub struct DemoArgs {
     /// the load benchmark and the crash rounds
     #[arg(long)]
     pub results_api: bool,
+    /// 空白組織 / today's bare organisation: the demo staff and their grants, no history
+    /// (without it the first run writes a quarter of history through the use cases)
+    #[arg(long)]
+    pub empty: bool,
 }
 
 /// `--bli-mode`: the two execution modes (`bli.mode`: connector or portal).
@@ -111,6 +115,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if let Some(ms) = args.bli_read_timeout_ms {
         raw.bli.read_timeout_ms = ms;
     }
+    if !args.empty {
+        // §6: the lived-in demo keeps the social-assistance section's results 60 days, so
+        // its quarter of history shows results destroyed at the end of their keeping.
+        raw.registration.retention_by_legal_basis.insert(
+            querywarden_app::demo_history::SOCIAL_ASSISTANCE_BASIS.into(),
+            querywarden_app::demo_history::DEMO_RETENTION_DAYS,
+        );
+    }
     if let Some(addr) = args.citizen_self_service {
         raw.citizen_self_service.enabled = true;
         raw.citizen_self_service.listen = addr.to_string();
@@ -122,6 +134,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let config = raw.validate()?;
     super::init_logging(config.log_json, &config.log_level);
     let app = App::open(config).await?;
+    // First run: a quarter of history (dated before today) unless `--empty`.
+    let history = if !args.empty && querywarden_app::demo_history::wanted(app.store()).await? {
+        let started = std::time::Instant::now();
+        let summary = querywarden_app::demo_history::generate(&app, jiff::Timestamp::now()).await?;
+        Some((summary, started.elapsed()))
+    } else {
+        None
+    };
     app.seed_demo().await?;
     // Demo cards for sign-in; lin.meiling and li.guowei get grants for all nine items (a
     // Form 1 approved at every step, once), so registrations can be tried at once.
@@ -141,6 +161,27 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         );
     }
     print_banner(&args, bound, sim);
+    if let Some((h, took)) = history {
+        println!(
+            "  示範歷史 demo history（{:.1} 秒 s）: {} 件登記 registrations, {} 件查調 executed, {} 件列印 printed, {} 件銷毀 destroyed, {} 件駁回 rejected, {} 件撤回 cancelled, {} 件待核 pending; 季審查 reviews closed {}, 稽核中 audits open {}, 違規案 violations open {}, 人事異動 staff changes {}",
+            took.as_secs_f64(),
+            h.registrations,
+            h.executed,
+            h.printed,
+            h.destroyed,
+            h.rejected,
+            h.cancelled,
+            h.pending,
+            h.reviews_closed,
+            h.audits_open,
+            h.violations_open,
+            h.staff_changes,
+        );
+    }
+    {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    }
     super::serve::run_server(app, listener).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -29,7 +29,10 @@ pub async fn run(cmd: UsageLogCommand) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read {}", file.display()))?;
     let app = location.open().await?;
-    let outcome = app.import_usage_log(&text).await?;
+    let spinner = crate::progress::spinner("匯入使用紀錄 importing the usage log");
+    let outcome = app.import_usage_log(&text).await;
+    spinner.finish_and_clear();
+    let outcome = outcome?;
     app.checkpoint_if_due(false).await?;
     app.close().await;
     match outcome {

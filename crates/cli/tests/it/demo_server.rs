@@ -29,7 +29,7 @@ fn demo_starts_from_nothing_serves_and_reuses_its_data() {
             );
             assert!(home.headers().contains_key("x-request-id"));
             let html = home.text().await.unwrap();
-            assert!(html.contains("<html lang=\"zh-TW\">"));
+            assert!(html.contains("<html lang=\"zh-Hant-TW\">"));
             assert!(html.contains("查調守門員"));
             assert!(html.contains("lin.meiling"), "demo accounts listed");
             assert!(html.contains("民國 "), "today's date in the ROC calendar");

@@ -24,6 +24,7 @@ mod enrolment_http;
 mod existence_http;
 mod golive;
 mod limits_http;
+mod lived_in_demo;
 mod mutual_tls;
 mod oversight_http;
 mod permissions_http;

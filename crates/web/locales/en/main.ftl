@@ -112,3 +112,5 @@ catalogue-admin-name-zh = Name (Chinese)
 catalogue-admin-name-en = Name (English)
 catalogue-admin-kind = Case type
 catalogue-admin-submit = Submit
+skip-to-content = Skip to main content
+nav-label = Main menu

@@ -112,3 +112,5 @@ catalogue-admin-name-zh = 中文名稱
 catalogue-admin-name-en = 英文名稱
 catalogue-admin-kind = 案件類型
 catalogue-admin-submit = 送出
+skip-to-content = 跳到主要內容
+nav-label = 主選單
