@@ -103,11 +103,17 @@ impl Coded for ViolationRefusal {
 /// The answer of a use case that must have gone through: a refusal here means the history
 /// itself is wrong, so the demo stops with the refusal's code.
 fn settled<T, R: Coded>(what: &str, r: Result<Result<T, R>, AppError>) -> Result<T, AppError> {
-    r?.map_err(|e| AppError::Seed(format!("demo history: {what}: {}", e.coded())))
+    r?.map_err(|e| AppError::Seed {
+        what: format!("demo history: {what}: refused with {}", e.coded()),
+        source: None,
+    })
 }
 
 fn seed(what: &str, e: impl std::fmt::Display) -> AppError {
-    AppError::Seed(format!("demo history: {what}: {e}"))
+    AppError::Seed {
+        what: format!("demo history: {what}: {e}"),
+        source: None,
+    }
 }
 
 /// SplitMix64: small, fixed and the same on every machine.

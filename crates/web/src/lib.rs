@@ -6,8 +6,8 @@
 //! `querywarden_app`, and map the result.
 
 pub mod admin;
-pub mod auth;
 mod app_op;
+pub mod auth;
 mod casework;
 pub mod citizen_report;
 pub mod common_api;

@@ -73,8 +73,7 @@ pub(super) async fn build(
         )
     };
     let checkpoint = checkpoint(app).await?;
-    let from =
-        RocDate::from_civil(review.period_from)
+    let from = RocDate::from_civil(review.period_from)
         .map_err(|e| AppError::unreadable("review period", e))?;
     let to = RocDate::from_civil(review.period_to)
         .map_err(|e| AppError::unreadable("review period", e))?;
