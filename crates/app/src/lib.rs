@@ -158,8 +158,29 @@ impl App {
         }
     }
 
+    /// The storage, for the app's own use cases only: web and the CLI go through use cases
+    /// (STYLE rule 4), so this is not public outside tests.
+    #[cfg(not(feature = "testing"))]
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The storage, for tests that set up or inspect rows directly (feature `testing`, which
+    /// only dev-dependencies turn on).
+    #[cfg(feature = "testing")]
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The first and last sequence numbers of the audit trail.
+    pub async fn audit_extent(&self) -> Result<(u64, u64), AppError> {
+        Ok(self.inner.store.audit_extent().await?)
+    }
+
+    /// Whether the demo should write its quarter of history: only on a database that holds no
+    /// staff yet.
+    pub async fn demo_history_wanted(&self) -> Result<bool, AppError> {
+        demo_history::wanted(&self.inner.store).await
     }
 
     pub fn keys(&self) -> &KeyRing {

@@ -53,7 +53,9 @@ pub struct CsvError {
 /// Splits `input` into records; the first structural fault stops the reading (after a broken
 /// quote, nothing later can be trusted to be where it seems).
 pub fn read_rows(input: &str) -> Result<Vec<CsvRow>, CsvError> {
-    let input = input.strip_prefix('\u{feff}').unwrap_or(input);
+    // Excel writes one BOM; a file saved again by a second tool may carry two. None of them
+    // is data (the `csv` crate itself chokes on a second one).
+    let input = input.trim_start_matches('\u{feff}');
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

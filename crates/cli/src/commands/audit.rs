@@ -202,7 +202,7 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
 
 async fn verify(location: Location) -> anyhow::Result<ExitCode> {
     let app = location.open().await?;
-    let (_, last) = app.store().audit_extent().await?;
+    let (_, last) = app.audit_extent().await?;
     let bar = crate::progress::bar(last, "驗證 verifying");
     let shown = bar.clone();
     let report = app

@@ -135,7 +135,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     super::init_logging(config.log_json, &config.log_level);
     let app = App::open(config).await?;
     // First run: a quarter of history (dated before today) unless `--empty`.
-    let history = if !args.empty && querywarden_app::demo_history::wanted(app.store()).await? {
+    let history = if !args.empty && app.demo_history_wanted().await? {
         let started = std::time::Instant::now();
         let summary = querywarden_app::demo_history::generate(&app, jiff::Timestamp::now()).await?;
         Some((summary, started.elapsed()))
