@@ -179,6 +179,7 @@ impl App {
 
     /// Whether the demo should write its quarter of history: only on a database that holds no
     /// staff yet.
+    #[cfg(feature = "demo")]
     pub async fn demo_history_wanted(&self) -> Result<bool, AppError> {
         demo_history::wanted(&self.inner.store).await
     }

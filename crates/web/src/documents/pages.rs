@@ -10,7 +10,6 @@ use querywarden_app::auth::SignedIn;
 use querywarden_app::documents::{
     Body, DocumentError, DocumentTarget, Format, font_status, produce, refuse_unparsed,
 };
-use querywarden_app::permission::Op;
 
 use super::api::{pdf_response, status};
 use super::input::{DocumentPath, RegisterQuery, RevealQuery};
@@ -31,18 +30,7 @@ pub struct DocumentPage {
     pub pdf_href: Option<String>,
 }
 
-pub(super) fn op_of(op: &OperationId) -> Op {
-    Op::new(Timestamp::now(), op.0.clone())
-}
-
-fn today(m: &Messages) -> String {
-    let d = querywarden_domain::roc_date::taipei_date(Timestamp::now());
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
-}
+pub(super) use crate::app_op::now_op as op_of;
 
 /// A refusal or failure as a page: the message in the page's language, the code in
 /// `data-code`; an internal failure is logged with the operation id and shown generically.
@@ -87,7 +75,7 @@ async fn html_page(
         return error_page(DocumentError::NotFound, m, op, &path);
     };
     let page = DocumentPage {
-        today: today(&m),
+        today: crate::templates::today_in(&m),
         m,
         user: Some(UserBar::of(who, lock_after_ms(state))),
         path,

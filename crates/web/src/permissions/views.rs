@@ -5,20 +5,11 @@
 //! from the message catalogue, dates are ROC, national IDs appear only masked.
 
 use askama::Template;
-use querywarden_domain::roc_date::taipei_date;
 
 use crate::i18n::Messages;
 use crate::templates::{FormError, UserBar};
 
-/// Today in Asia/Taipei as the footer prints it.
-pub fn today_in(m: &Messages) -> String {
-    let d = taipei_date(jiff::Timestamp::now());
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
-}
+pub use crate::templates::today_in;
 
 /// One value of a select list or a checkbox.
 pub struct Choice {

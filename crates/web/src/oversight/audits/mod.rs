@@ -10,25 +10,14 @@ pub mod input;
 pub mod pages;
 pub mod routes;
 
-use std::net::SocketAddr;
-
 use axum::http::StatusCode;
-use querywarden_app::permission::Op;
 use querywarden_domain::oversight::unannounced_audit::AuditRefusal;
-
-use crate::OperationId;
 
 /// Largest request body an upload route reads: the largest attachment the configuration
 /// allows (50 MiB) and room for the form's other fields.
 pub(crate) const MAX_UPLOAD_BODY: usize = 51 * 1024 * 1024;
 
-pub(crate) fn op_of(op: &OperationId, addr: SocketAddr) -> Op {
-    Op {
-        now: jiff::Timestamp::now(),
-        request_id: op.0.clone(),
-        client_addr: Some(addr.ip().to_string()),
-    }
-}
+pub(crate) use crate::app_op::op_of;
 
 /// 403 for "not yours to do" (wrong person, separation of duties, missing role); 409 for "not
 /// now" (the record's state or a deadline); 413 and 415 for an attachment too large or of the

@@ -18,7 +18,7 @@ use querywarden_domain::org::{Person, PersonId, Role, UnitId, UnitKind};
 use querywarden_domain::oversight::unannounced_audit::{
     AuditState, UnannouncedAudit, audit_office,
 };
-use querywarden_domain::roc_date::{RocDate, taipei_date};
+use querywarden_domain::roc_date::RocDate;
 use serde::Deserialize;
 
 use super::input::OpenAuditForm;
@@ -35,9 +35,7 @@ mod record;
 
 pub use record::{attach, document, opinion, overall, review, sign_off, submit, view};
 
-pub(super) fn today_in(m: &Messages) -> String {
-    date(m, taipei_date(jiff::Timestamp::now()))
-}
+pub(super) use crate::templates::today_in;
 
 pub(super) fn date(m: &Messages, d: RocDate) -> String {
     if m.is_zh() {

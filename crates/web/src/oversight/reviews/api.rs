@@ -11,7 +11,6 @@ use querywarden_app::oversight::door::{FileByAccount, FileRefusal, ReadRefusal};
 use querywarden_app::oversight::review::{FindingRow, ReviewRow};
 use querywarden_app::oversight::violation::ViolationRow;
 use querywarden_app::oversight::{review, violation};
-use querywarden_app::permission::Op;
 use querywarden_domain::oversight::review::ReviewRefusal;
 use querywarden_domain::oversight::violation::ViolationRefusal;
 use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
@@ -25,9 +24,7 @@ use crate::error::ApiError;
 use crate::session::ApiSession;
 use crate::{AppState, OperationId};
 
-pub(crate) fn op_of(op: &OperationId) -> Op {
-    Op::new(Timestamp::now(), op.0.clone())
-}
+pub(crate) use crate::app_op::now_op as op_of;
 
 fn failed(op: &OperationId) -> impl Fn(querywarden_app::AppError) -> ApiError + use<> {
     let op = op.clone();

@@ -14,7 +14,7 @@ use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::dashboard;
 use querywarden_domain::org::Role;
 use querywarden_domain::oversight::review::FindingRule;
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime, taipei_date};
+use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
 
 use super::api::op_of;
 use super::charts;
@@ -32,14 +32,7 @@ mod violations;
 pub use review::{close, conclude, review_page};
 pub use violations::{decide, file, report, violation_page, violations};
 
-pub(super) fn today_in(m: &Messages) -> String {
-    let d = taipei_date(Timestamp::now());
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
-}
+pub(super) use crate::templates::today_in;
 
 pub(super) fn day(d: jiff::civil::Date, m: &Messages) -> String {
     match RocDate::from_civil(d) {
