@@ -1,7 +1,8 @@
 //! The values a template binds to: named texts, check flags and lists of rows.
 //!
 //! View models turn themselves into [`Fields`]; templates name fields as `{name}` (text),
-//! `{?name}` (a check box: ■ when set, □ when not) and `each = "name"` (a list).
+//! `{?name}` (a check box: ■ when set, □ when not) and `each = "name"` (a list); a number
+//! prints as text where a template names it and is drawn where a chart names it.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,8 @@ use std::collections::BTreeMap;
 pub enum Value {
     Text(String),
     Flag(bool),
+    /// A count: printed in decimal, and what a chart's bar is drawn from.
+    Number(u64),
     List(Vec<Fields>),
 }
 
@@ -32,6 +35,11 @@ impl Fields {
         self
     }
 
+    pub fn number(mut self, name: &str, value: u64) -> Fields {
+        self.0.insert(name.to_string(), Value::Number(value));
+        self
+    }
+
     pub fn list(mut self, name: &str, rows: Vec<Fields>) -> Fields {
         self.0.insert(name.to_string(), Value::List(rows));
         self
@@ -46,6 +54,15 @@ impl Fields {
             Some(Value::List(rows)) => Ok(rows),
             _ => Err(crate::RenderError::Template(format!(
                 "field `{name}` is not a list"
+            ))),
+        }
+    }
+
+    pub(crate) fn count(&self, name: &str) -> Result<u64, crate::RenderError> {
+        match self.0.get(name) {
+            Some(Value::Number(n)) => Ok(*n),
+            _ => Err(crate::RenderError::Template(format!(
+                "field `{name}` is not a number"
             ))),
         }
     }
@@ -78,6 +95,7 @@ impl Fields {
             match (check, value) {
                 (true, Value::Flag(set)) => out.push(if *set { '■' } else { '□' }),
                 (false, Value::Text(t)) => out.push_str(t),
+                (false, Value::Number(n)) => out.push_str(&n.to_string()),
                 _ => {
                     return Err(crate::RenderError::Template(format!(
                         "field `{name}` has the wrong kind for `{pattern}`"

@@ -1,5 +1,5 @@
 //! The layout layer: A4 pages, the title on every page, wrapped text, ruled boxes and
-//! tables, and the footer (system, generation time, who, 第 N 頁／共 M 頁, checkpoint).
+//! tables, bar charts drawn as paths, and the footer (system, generation time, who, 第 N 頁／共 M 頁, checkpoint).
 //!
 //! Layout first produces every page as a list of drawing operations, so the footer can say
 //! how many pages there are; then the operations are written with krilla. Text is wrapped by
@@ -14,6 +14,7 @@ use krilla::paint::{Fill, Stroke};
 use krilla::text::{GlyphId, KrillaGlyph};
 
 use crate::RenderError;
+use crate::chart::Chart;
 use crate::fields::Fields;
 use crate::font::DocumentFont;
 use crate::template::{Align, Block, Cell, Orientation, Row, Template};
@@ -33,6 +34,18 @@ const LINE_GAP: f32 = 1.0;
 const RULE: f32 = 0.7;
 /// The shade of a label box on the blank form (light grey).
 const LABEL_SHADE: u8 = 236;
+/// A chart's bars: a mid grey that prints and photocopies as a solid bar, apart from the
+/// black of the text and axes and the light grey of the grid.
+pub(crate) const BAR_SHADE: u8 = 96;
+const GRID_SHADE: u8 = 200;
+const CHART_LABEL_SIZE: f32 = 9.0;
+const CHART_TICK_SIZE: f32 = 8.0;
+const CHART_CAPTION_SIZE: f32 = 10.0;
+/// The least height of a chart's row, and the bar's thickness in it.
+const CHART_ROW: f32 = 19.0;
+const BAR_THICKNESS: f32 = 11.0;
+/// The share of the width kept for the bars' labels, left of the axis.
+const CHART_LABELS: f32 = 0.34;
 
 /// What every page's footer says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +71,18 @@ enum Op {
     Box {
         rect: (f32, f32, f32, f32),
         shade: bool,
+    },
+    /// A filled rectangle without a rule: a chart's bar.
+    Fill {
+        rect: (f32, f32, f32, f32),
+        shade: u8,
+    },
+    /// A straight rule: a chart's axis, tick or grid line.
+    Line {
+        from: (f32, f32),
+        to: (f32, f32),
+        width: f32,
+        shade: u8,
     },
 }
 
@@ -163,6 +188,125 @@ impl<'a> Layout<'a> {
                 text: line,
             });
             self.y += lh;
+        }
+        Ok(())
+    }
+
+    /// One line of text whose line box is vertically centred on `mid`, its left edge at `x`.
+    fn text_at(&mut self, x: f32, mid: f32, size: f32, text: String) {
+        let baseline = mid - self.line_height(size) / 2.0 + self.font.ascent_em() * size;
+        self.page().ops.push(Op::Text {
+            x,
+            baseline,
+            size,
+            text,
+        });
+    }
+
+    fn line(&mut self, from: (f32, f32), to: (f32, f32), width: f32, shade: u8) {
+        self.page().ops.push(Op::Line {
+            from,
+            to,
+            width,
+            shade,
+        });
+    }
+
+    /// A horizontal bar chart across the content width: labels right-aligned left of the
+    /// axis, a grey bar per count measured on the chart's round scale, the count at the
+    /// bar's end, the scale's marks under the axis and the caption under all. The chart is
+    /// kept on one page.
+    fn chart(&mut self, chart: &Chart, caption: &str) -> Result<(), RenderError> {
+        let width = self.content_width();
+        let label_room = width * CHART_LABELS;
+        let x0 = MARGIN + label_room + 8.0;
+        let widest_value = chart
+            .bars
+            .iter()
+            .map(|b| self.font.measure(&b.value.to_string(), CHART_LABEL_SIZE))
+            .fold(0.0f32, f32::max);
+        let last_tick = self.font.measure(
+            &chart.scale.ticks().last().unwrap_or(0).to_string(),
+            CHART_TICK_SIZE,
+        );
+        // Room right of the axis's end for a full bar's count and the last mark's figure.
+        let x1 = MARGIN + width - (widest_value + 6.0).max(last_tick / 2.0 + 2.0);
+        let span = x1 - x0;
+        let lh = self.line_height(CHART_LABEL_SIZE);
+        let labels: Vec<Vec<String>> = chart
+            .bars
+            .iter()
+            .map(|b| wrap(self.font, &b.label, CHART_LABEL_SIZE, label_room))
+            .collect();
+        let rows: Vec<f32> = labels
+            .iter()
+            .map(|l| (l.len() as f32 * lh + 4.0).max(CHART_ROW))
+            .collect();
+        let plot = rows.iter().sum::<f32>() + 2.0 * PAD;
+        let tick_lh = self.line_height(CHART_TICK_SIZE);
+        let captions = wrap(self.font, caption, CHART_CAPTION_SIZE, width);
+        let caption_lh = self.line_height(CHART_CAPTION_SIZE);
+        let height = 6.0 + plot + 3.0 + tick_lh + 4.0 + captions.len() as f32 * caption_lh;
+        if self.y + height > self.bottom() && self.y > MARGIN + 80.0 {
+            self.new_page()?;
+        }
+        let top = self.y + 6.0;
+        let bottom = top + plot;
+
+        // The grid first, so the bars lie over it.
+        for t in chart.scale.ticks().skip(1) {
+            let x = x0 + span * chart.scale.fraction(t);
+            self.line((x, top), (x, bottom), 0.4, GRID_SHADE);
+        }
+        let mut y = top + PAD;
+        for ((bar, lines), h) in chart.bars.iter().zip(&labels).zip(&rows) {
+            let mid = y + h / 2.0;
+            let length = span * chart.scale.fraction(bar.value);
+            if length > 0.0 {
+                self.page().ops.push(Op::Fill {
+                    rect: (x0, mid - BAR_THICKNESS / 2.0, length, BAR_THICKNESS),
+                    shade: BAR_SHADE,
+                });
+            }
+            let first = mid - (lines.len() as f32 - 1.0) * lh / 2.0;
+            for (i, line) in lines.iter().enumerate() {
+                let w = self.font.measure(line, CHART_LABEL_SIZE);
+                self.text_at(
+                    x0 - 8.0 - w,
+                    first + i as f32 * lh,
+                    CHART_LABEL_SIZE,
+                    line.clone(),
+                );
+            }
+            self.text_at(
+                x0 + length + 3.0,
+                mid,
+                CHART_LABEL_SIZE,
+                bar.value.to_string(),
+            );
+            y += h;
+        }
+        // The axes, then the scale's marks and figures under the value axis.
+        self.line((x0, top), (x0, bottom), RULE, 0);
+        self.line((x0, bottom), (x1, bottom), RULE, 0);
+        for t in chart.scale.ticks() {
+            let x = x0 + span * chart.scale.fraction(t);
+            self.line((x, bottom), (x, bottom + 3.0), RULE, 0);
+            let figure = t.to_string();
+            let w = self.font.measure(&figure, CHART_TICK_SIZE);
+            self.text_at(
+                x - w / 2.0,
+                bottom + 3.0 + tick_lh / 2.0,
+                CHART_TICK_SIZE,
+                figure,
+            );
+        }
+        self.y = bottom + 3.0 + tick_lh + 4.0;
+        for line in captions {
+            let w = self.font.measure(&line, CHART_CAPTION_SIZE);
+            let mid = self.y + caption_lh / 2.0;
+            self.text_at(MARGIN + (width - w) / 2.0, mid, CHART_CAPTION_SIZE, line);
+            self.y += caption_lh;
         }
         Ok(())
     }
@@ -406,6 +550,20 @@ impl<'a> Layout<'a> {
                 }
                 Ok(())
             }
+            Block::Chart {
+                source,
+                label,
+                value,
+                caption,
+                gap,
+            } => {
+                let Some(chart) = Chart::of(self.fields, source, label, value)? else {
+                    return Ok(());
+                };
+                self.y += gap.unwrap_or(0.0);
+                let caption = self.fields.fill(caption, None)?;
+                self.chart(&chart, &caption)
+            }
         }
     }
 }
@@ -590,6 +748,14 @@ impl<'f> Shaper<'f> {
     }
 }
 
+fn grey(shade: u8) -> Fill {
+    Fill {
+        paint: luma::Color::new(shade).into(),
+        opacity: NormalizedF32::ONE,
+        rule: Default::default(),
+    }
+}
+
 /// Lays out `template` with `fields` and writes the PDF.
 pub(crate) fn render(
     font: &DocumentFont,
@@ -633,13 +799,42 @@ pub(crate) fn render(
                     let mut pb = PathBuilder::new();
                     pb.push_rect(r);
                     let Some(path) = pb.finish() else { continue };
-                    s.set_fill(shade.then(|| Fill {
-                        paint: luma::Color::new(LABEL_SHADE).into(),
-                        opacity: NormalizedF32::ONE,
-                        rule: Default::default(),
-                    }));
+                    s.set_fill(shade.then(|| grey(LABEL_SHADE)));
                     s.set_stroke(Some(Stroke {
                         width: RULE,
+                        ..Stroke::default()
+                    }));
+                    s.draw_path(&path);
+                    s.set_stroke(None);
+                    s.set_fill(Some(black.clone()));
+                }
+                Op::Fill { rect, shade } => {
+                    let Some(r) = Rect::from_xywh(rect.0, rect.1, rect.2, rect.3) else {
+                        continue;
+                    };
+                    let mut pb = PathBuilder::new();
+                    pb.push_rect(r);
+                    let Some(path) = pb.finish() else { continue };
+                    s.set_stroke(None);
+                    s.set_fill(Some(grey(*shade)));
+                    s.draw_path(&path);
+                    s.set_fill(Some(black.clone()));
+                }
+                Op::Line {
+                    from,
+                    to,
+                    width,
+                    shade,
+                } => {
+                    let mut pb = PathBuilder::new();
+                    pb.move_to(from.0, from.1);
+                    pb.line_to(to.0, to.1);
+                    let Some(path) = pb.finish() else { continue };
+                    // Stroked only: the black fill kept for text would fill the path too.
+                    s.set_fill(None);
+                    s.set_stroke(Some(Stroke {
+                        paint: luma::Color::new(*shade).into(),
+                        width: *width,
                         ..Stroke::default()
                     }));
                     s.draw_path(&path);

@@ -152,7 +152,7 @@ pub struct AuditRecordForm {
     pub director_review: Option<Seal>,
 }
 
-/// A count with its bar for the report's charts.
+/// A named count for the report's charts and tables (queries per item, per unit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountRow {
     pub name: String,
@@ -424,23 +424,23 @@ fn form4(f: &AuditRecordForm) -> Fields {
         )
 }
 
-/// The longest bar of a chart, in block characters.
-const BAR_MAX: u64 = 16;
-
+/// The rows behind a chart and its table: the name, the count (a number, which the chart
+/// draws and the table prints) and its share of the whole, e.g. 80.0%.
 fn counts(rows: &[CountRow]) -> Vec<Fields> {
-    let max = rows.iter().map(|r| r.count).max().unwrap_or(0).max(1);
+    let total: u128 = rows.iter().map(|r| u128::from(r.count)).sum();
     rows.iter()
         .map(|r| {
-            // A non-zero count always shows at least one block.
-            let len = if r.count == 0 {
-                0
+            let share = if total == 0 {
+                "—".to_string()
             } else {
-                (r.count * BAR_MAX).div_ceil(max)
+                // Per mille, rounded half up, printed as a percentage with one decimal.
+                let permille = (u128::from(r.count) * 1000 * 2 + total) / (2 * total);
+                format!("{}.{}%", permille / 10, permille % 10)
             };
             Fields::new()
                 .text("name", &r.name)
-                .text("count", r.count.to_string())
-                .text("bar", "█".repeat(len as usize))
+                .number("count", r.count)
+                .text("share", share)
         })
         .collect()
 }

@@ -1,6 +1,7 @@
 //! The layout files in `templates/`, one per document: title, then blocks of wrapped text,
 //! ruled grids (boxes with labels and bound values, spanning columns and rows like the
-//! official blanks) and tables repeated over a list (the register's numbered rows).
+//! official blanks), tables repeated over a list (the register's numbered rows) and bar
+//! charts of a list's counts (the quarterly report's).
 //!
 //! The files are compiled into the binary, so a deployed system cannot print a form that
 //! differs from the reviewed template; they stay plain files so a clerk's correction to a
@@ -140,6 +141,18 @@ pub enum Block {
         empty: Option<String>,
         #[serde(default)]
         size: Option<f32>,
+        #[serde(default)]
+        gap: Option<f32>,
+    },
+    /// A horizontal bar chart drawn from the list `source`: one bar per element, labelled
+    /// with `label` (placeholders of the element) and as long as the element's number
+    /// field `value`, on a scaled axis, each bar's figure at its end, `caption` under the
+    /// chart. Nothing is drawn when every value is zero: the table next to it says so.
+    Chart {
+        source: String,
+        label: String,
+        value: String,
+        caption: String,
         #[serde(default)]
         gap: Option<f32>,
     },

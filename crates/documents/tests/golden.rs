@@ -326,6 +326,253 @@ fn form4_prints_the_sampled_cases_in_order() {
 #[test]
 fn quarterly_report_prints_counts_findings_and_the_checkpoint() {
     assert!(golden("quarterly_report", &quarterly()) >= 1);
+    let expected =
+        std::fs::read_to_string(root().join("crates/documents/tests/golden/quarterly_report.txt"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    // The charts are drawn, not typed: no block characters, and each chart's caption and the
+    // tables' shares are text.
+    assert!(!expected.contains('█'));
+    for text in [
+        "各查調項目查調筆數（單位：筆）",
+        "各單位查調筆數（單位：筆）",
+        "80.0%",
+        "31.7%",
+    ] {
+        assert!(expected.contains(text), "missing {text}");
+    }
+}
+
+/// A greyscale page as pdftoppm renders it: width, height and one byte per pixel.
+struct Greyscale {
+    width: usize,
+    height: usize,
+    pixels: Vec<u8>,
+}
+
+/// Parses a binary PGM (P5, maxval 255), the format of `pdftoppm -gray`.
+fn pgm(bytes: &[u8]) -> Greyscale {
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+    }
+    assert_eq!(fields[0], "P5", "not a binary PGM");
+    assert_eq!(fields[3], "255");
+    let width: usize = fields[1].parse().unwrap_or_else(|e| panic!("{e}"));
+    let height: usize = fields[2].parse().unwrap_or_else(|e| panic!("{e}"));
+    let pixels = bytes[at + 1..].to_vec();
+    assert_eq!(pixels.len(), width * height);
+    Greyscale {
+        width,
+        height,
+        pixels,
+    }
+}
+
+/// Every page of `doc` rendered in grey at `dpi`.
+fn pages_in_grey(doc: &DocumentModel, dpi: u32) -> Vec<Greyscale> {
+    let font = font::load_cached(None).unwrap_or_else(|e| panic!("{e}"));
+    let pdf = render_pdf(&font, doc, &footer()).unwrap_or_else(|e| panic!("{e}"));
+    let pages = page_count(&font, doc).unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let p = dir.path().join("report.pdf");
+    std::fs::write(&p, pdf).unwrap_or_else(|e| panic!("{e}"));
+    (1..=pages)
+        .map(|n| {
+            let prefix = dir.path().join(format!("page{n}"));
+            let page = n.to_string();
+            tool(
+                "pdftoppm",
+                &[
+                    "-gray",
+                    "-r",
+                    &dpi.to_string(),
+                    "-f",
+                    &page,
+                    "-l",
+                    &page,
+                    "-singlefile",
+                    &p.to_string_lossy(),
+                    &prefix.to_string_lossy(),
+                ],
+            );
+            let file = prefix.with_extension("pgm");
+            pgm(&std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())))
+        })
+        .collect()
+}
+
+/// A drawn bar, found in the picture: how long and how thick, in pixels.
+#[derive(Debug)]
+struct DrawnBar {
+    length: usize,
+    thickness: usize,
+}
+
+/// The bars drawn on the pages, top to bottom: bands of rows that each hold a long run of
+/// the bars' grey (luma 96). Text, rules, the grid and the label boxes are black, light grey
+/// or anti-aliased in short runs, so only bars qualify.
+fn bars_drawn(pages: &[Greyscale]) -> Vec<DrawnBar> {
+    let is_bar_grey = |v: u8| (84..=108).contains(&v);
+    let mut bars = Vec::new();
+    for page in pages {
+        let mut current: Option<DrawnBar> = None;
+        for y in 0..page.height {
+            let row = &page.pixels[y * page.width..(y + 1) * page.width];
+            let mut longest = 0;
+            let mut run = 0;
+            for &v in row {
+                run = if is_bar_grey(v) { run + 1 } else { 0 };
+                longest = longest.max(run);
+            }
+            if longest >= 20 {
+                let bar = current.get_or_insert(DrawnBar {
+                    length: 0,
+                    thickness: 0,
+                });
+                bar.length = bar.length.max(longest);
+                bar.thickness += 1;
+            } else if let Some(bar) = current.take() {
+                bars.push(bar);
+            }
+        }
+        bars.extend(current);
+        // A band a few rows thin is an anti-aliased rule, not a bar.
+        bars.retain(|b| b.thickness >= 4);
+    }
+    bars
+}
+
+fn with_counts(items: &[(&str, u64)], units: &[(&str, u64)]) -> DocumentModel {
+    let rows = |counts: &[(&str, u64)]| {
+        counts
+            .iter()
+            .map(|(name, count)| CountRow {
+                name: (*name).into(),
+                count: *count,
+            })
+            .collect()
+    };
+    let mut doc = quarterly();
+    if let DocumentModel::Quarterly(r) = &mut doc {
+        r.item_counts = rows(items);
+        r.unit_counts = rows(units);
+    }
+    doc
+}
+
+/// Asserts one bar per non-zero count, in order, each as long as its count on one scale
+/// (all `values` share an axis ending at the same mark) and as thick as a bar.
+fn assert_bars_in_proportion(bars: &[DrawnBar], values: &[u64], dpi: u32) {
+    let drawn: Vec<u64> = values.iter().copied().filter(|v| *v > 0).collect();
+    assert_eq!(
+        bars.len(),
+        drawn.len(),
+        "one bar per non-zero count: {bars:?}"
+    );
+    let per_unit = bars[0].length as f64 / drawn[0] as f64;
+    for (bar, value) in bars.iter().zip(&drawn) {
+        let expected = per_unit * *value as f64;
+        assert!(
+            (bar.length as f64 - expected).abs() <= expected * 0.02 + 2.0,
+            "a bar for {value} is {} px long, expected about {expected:.0}: {bars:?}",
+            bar.length
+        );
+        // 11 pt thick, give or take the anti-aliased edge rows.
+        let thickness = 11.0 * dpi as f64 / 72.0;
+        assert!(
+            (bar.thickness as f64 - thickness).abs() <= 2.0,
+            "a bar is {} px thick, expected about {thickness:.0}",
+            bar.thickness
+        );
+    }
+}
+
+#[test]
+fn quarterly_report_draws_a_bar_twice_as_long_for_twice_the_count() {
+    let doc = with_counts(
+        &[
+            ("C0101 被保險人投保資料", 40),
+            ("B0101 給付簡要資料", 20),
+            ("B0201 給付明細資料", 10),
+        ],
+        &[],
+    );
+    let bars = bars_drawn(&pages_in_grey(&doc, 144));
+    assert_bars_in_proportion(&bars, &[40, 20, 10], 144);
+    let ratio = bars[0].length as f64 / bars[1].length as f64;
+    assert!((ratio - 2.0).abs() < 0.04, "40 against 20 drew {ratio:.3}");
+}
+
+#[test]
+fn quarterly_report_draws_one_bar_per_counted_item_and_unit_on_its_scale() {
+    // Items 48, 12, 0 and units 41, 19: both axes end at 50, so one pixel per query holds
+    // for all four bars, and the zero draws none.
+    let bars = bars_drawn(&pages_in_grey(&quarterly(), 144));
+    assert_bars_in_proportion(&bars, &[48, 12, 0, 41, 19], 144);
+}
+
+#[test]
+fn quarterly_report_without_queries_draws_no_bars_and_says_so() {
+    let doc = with_counts(&[], &[]);
+    assert!(bars_drawn(&pages_in_grey(&doc, 72)).is_empty());
+    let html = render_html(&doc, &footer()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!html.contains("<svg"));
+    assert!(html.contains("本季無查調紀錄"));
+}
+
+#[test]
+fn html_view_draws_the_same_bars_as_svg_with_their_figures() {
+    let html = render_html(&quarterly(), &footer()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!html.contains('█'));
+    assert_eq!(html.matches("<svg").count(), 2);
+    assert!(html.contains("role=\"img\""));
+    assert!(html.contains("<desc id=\"chart-item_counts-desc\">C0101 被保險人投保資料：48；B0101 給付簡要資料：12；N0101 國民年金給付資料：0</desc>"));
+    assert!(html.contains("<figcaption>圖 2　各單位查調筆數（單位：筆）</figcaption>"));
+    // Each bar's width over its count is one scale for the whole chart (both end at 50).
+    let bars: Vec<(f64, f64)> = html
+        .split("<rect class=\"bar\" ")
+        .skip(1)
+        .map(|rect| {
+            let attr = |name: &str| -> f64 {
+                let start = rect
+                    .find(&format!("{name}=\""))
+                    .unwrap_or_else(|| panic!("{name}"))
+                    + name.len()
+                    + 2;
+                let end = start + rect[start..].find('"').unwrap_or_else(|| panic!("{name}"));
+                rect[start..end]
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{name}: {e}"))
+            };
+            (attr("width"), attr("data-value"))
+        })
+        .collect();
+    assert_eq!(
+        bars.iter().map(|b| b.1).collect::<Vec<_>>(),
+        vec![48.0, 12.0, 41.0, 19.0]
+    );
+    let per_unit = bars[0].0 / bars[0].1;
+    for (width, value) in &bars {
+        assert!((width - per_unit * value).abs() < 0.2, "{bars:?}");
+    }
+    // The table next to each chart holds the same figures as text.
+    assert!(html.contains(">48</td>") && html.contains(">80.0%</td>"));
+}
+
+#[test]
+fn html_chart_labels_are_escaped() {
+    let doc = with_counts(&[("<script>alert(1)</script>", 3)], &[]);
+    let html = render_html(&doc, &footer()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("&lt;script&gt;"));
 }
 
 #[test]
