@@ -531,6 +531,14 @@ fn quarterly_report_without_queries_draws_no_bars_and_says_so() {
 #[test]
 fn html_view_draws_the_same_bars_as_svg_with_their_figures() {
     let html = render_html(&quarterly(), &footer()).unwrap_or_else(|e| panic!("{e}"));
+    // Saved next to the PNGs for review in a browser.
+    let out_dir = root().join("test-output/documents");
+    std::fs::create_dir_all(&out_dir).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        out_dir.join("quarterly_report.html"),
+        format!("<!doctype html><meta charset=\"utf-8\"><body>{html}</body>"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert!(!html.contains('█'));
     assert_eq!(html.matches("<svg").count(), 2);
     assert!(html.contains("role=\"img\""));
