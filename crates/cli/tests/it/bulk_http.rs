@@ -5,6 +5,10 @@
 use querywarden_testkit::org::nid;
 use querywarden_testkit::{Browser, Demo, Form2, Form3, rt};
 
+/// A refusal of the whole bulk action: the page's fields, the API's body, the status and
+/// the code both answer with.
+type Refused<'a> = (&'a [(&'a str, &'a str)], serde_json::Value, u16, &'a str);
+
 /// lin registers one subject for herself on the page; its number.
 async fn register(lin: &Browser, subject_id: &str, relevance: &str) -> String {
     lin.register(&Form2 {
@@ -114,7 +118,7 @@ fn the_bulk_decision_page_and_api_decide_each_registration_and_refuse_alike() {
         assert_eq!(state(&c).await, "cancelled");
 
         // Refusals of the whole action: the page and the API, same status and code.
-        let cases: [(&[(&str, &str)], serde_json::Value, u16, &str); 3] = [
+        let cases: [Refused<'_>; 3] = [
             (
                 &[("decision", "approve")],
                 serde_json::json!({ "decision": "approve", "registrations": [] }),

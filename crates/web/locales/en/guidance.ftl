@@ -2,8 +2,7 @@
 rules-title = The rules and their forms
 rules-intro = The bureau's rules for using the BLI data service (管理要點) in full, with its four forms. Every page of this system applies them and links to the clause it applies. The official text is in Chinese; each clause has an English summary.
 rules-toc = Clauses
-rules-clause-prefix = Clause{" "}
-rules-clause-suffix = {""}
+rules-clause = Clause { $n }
 rules-link-to = Link to clause
 rules-source = Source: the Kaohsiung City Government Social Affairs Bureau's rules for using the BLI data intermediary service, as amended on 26 April 2017 (ROC 106) by letter 高市社秘字第 10633677300 號. The forms are listed by their fields; the official layouts are the system's form PDFs.
 rules-see-5 = Rule: clause 5 of the rules

@@ -2,8 +2,7 @@
 rules-title = 管理要點與附表
 rules-intro = 本局應用勞保局資訊作業的管理要點全文與四份附表。系統各頁面依這些規定運作，並連結到適用的條文。
 rules-toc = 條文目錄
-rules-clause-prefix = 第
-rules-clause-suffix = 點
+rules-clause = 第{ $n }點
 rules-link-to = 連結到第
 rules-source = 來源：高雄市政府社會局應用勞動部勞工保險局資訊作業管理要點（中華民國 106 年 4 月 26 日高市社秘字第 10633677300 號函修正）。附表以欄位列出，正式版面請見系統產生的表單 PDF。
 rules-see-5 = 依據：管理要點第五點

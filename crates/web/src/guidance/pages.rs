@@ -23,6 +23,8 @@ pub struct RulesPage {
     pub today: String,
     pub title: String,
     pub history: Vec<String>,
+    /// (anchor, "第五點" / "Clause 五") of each clause, for the table of contents.
+    pub toc: Vec<(String, String)>,
     pub clauses: Vec<Section>,
     pub forms: Vec<Section>,
 }
@@ -51,6 +53,14 @@ pub async fn rules_page(
         today: today_in(&m),
         title: rules.title.clone(),
         history: rules.history.clone(),
+        toc: rules
+            .clauses
+            .iter()
+            .map(|c| {
+                let label = m.with("rules-clause", &[("n", c.heading.clone())]);
+                (c.anchor.clone(), label)
+            })
+            .collect(),
         clauses: rules.clauses.clone(),
         forms: rules.forms.clone(),
         m,
