@@ -29,6 +29,7 @@ use querywarden_storage::{
     ExecutionMode, ExecutionOutcome, NewExecution, NewResult, SealedBlob, Store, WriteTx,
 };
 
+pub mod form3;
 pub mod outcome;
 
 use crate::AppError;

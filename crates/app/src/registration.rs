@@ -39,8 +39,12 @@ use crate::AppError;
 use crate::custody::{self, CustodyError};
 
 use crate::keys::KeyRing;
+mod bulk;
 mod reads;
 
+pub use bulk::{
+    AwaitingDecision, ItemDecision, MAX_BULK_DECISIONS, awaiting_decision, decide_many,
+};
 /// A refusal notice in the applicant's inbox ([`Inbox::refusals`]).
 pub use querywarden_storage::NoticeRow;
 pub use querywarden_storage::{ExecutionMode, ExecutionOutcome, QueryRequestRow, RequestState};
@@ -249,6 +253,12 @@ pub enum Denied {
     ResultsApiOff,
     #[error("此登記已逾保存年限，受查詢人姓名與完整身分證統一編號已銷毀，僅留遮蔽後資料")]
     SubjectDestroyed,
+    #[error("請至少勾選一筆登記")]
+    NoneChosen,
+    #[error("一次至多處理 {max} 筆，請分批處理")]
+    TooMany { max: usize },
+    #[error("此申請沒有您可執行的已核准、未執行項目")]
+    NothingToExecute,
 }
 
 impl Denied {
@@ -267,6 +277,9 @@ impl Denied {
             Self::PrintLimit { .. } => "result.print_limit",
             Self::ResultsApiOff => "result.api_disabled",
             Self::SubjectDestroyed => "registration.subject_destroyed",
+            Self::NoneChosen => "bulk.none_chosen",
+            Self::TooMany { .. } => "bulk.too_many",
+            Self::NothingToExecute => "request.nothing_to_execute",
         }
     }
 

@@ -585,7 +585,7 @@ async fn hidden(
     })
 }
 
-fn may_see_request(
+pub(crate) fn may_see_request(
     viewer: &Person,
     r: &QueryRequestRow,
     facts: &Form3Facts,

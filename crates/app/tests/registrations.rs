@@ -3075,3 +3075,379 @@ async fn whole_records_through_the_api_are_off_unless_configured_and_each_call_i
         viewed[0]
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Bulk work (§5): many registrations decided at once, a whole Form 3 request run at once —
+// each still its own decision or execution, with its own audit record.
+
+/// `(no, outcome)` of every record of `action`, in the order written.
+async fn records(w: &World, action: &str) -> Vec<(String, String)> {
+    let mut rs = w.audit(action).await;
+    rs.sort_by_key(|r| r.seq);
+    rs.into_iter().map(|r| (r.object_id, r.outcome)).collect()
+}
+
+#[tokio::test]
+async fn a_supervisor_decides_several_registrations_at_once_and_a_refused_one_does_not_stop_the_others()
+ {
+    let w = World::new().await;
+    let lin = "lin.meiling";
+    let reg_for = |n: u32, why: &str| w.form(&nid(n), lin, &["C0101"], why);
+    let a = w
+        .register(
+            lin,
+            &reg_for(4001, "低收入戶資格審查，需核對申請人甲之投保薪資"),
+        )
+        .await
+        .unwrap();
+    let b = w
+        .register(
+            lin,
+            &reg_for(4002, "中低收入戶複查，需確認申請人乙之就業狀況"),
+        )
+        .await
+        .unwrap();
+    let c = w
+        .register(
+            lin,
+            &reg_for(4003, "急難救助申請，需確認申請人丙是否仍有投保"),
+        )
+        .await
+        .unwrap();
+    // c is withdrawn while the supervisor works through the queue.
+    let queue = registration::awaiting_decision(&w.desk(), w.p("chen.jianhong"), t0(), "q")
+        .await
+        .unwrap();
+    assert_eq!(
+        queue.iter().map(|q| q.no).collect::<Vec<_>>(),
+        vec![a, b, c]
+    );
+    // What the decision rests on: the subject (name, masked ID), the querier, the basis and
+    // the relevance; never the whole ID.
+    assert_eq!(queue[0].subject_name, "王大同");
+    assert_eq!(
+        queue[0].subject_id_masked,
+        NationalId::parse(&nid(4001)).unwrap().masked()
+    );
+    assert_ne!(queue[0].subject_id_masked, nid(4001));
+    assert_eq!(queue[1].parties.querier, w.p(lin).id);
+    assert_eq!(queue[1].legal_basis.as_str(), BASIS);
+    assert!(queue[1].relevance.contains("乙"));
+    // §9: each row shown is a read of personal data, audited.
+    let reads = records(&w, "query.registration.viewed").await;
+    assert_eq!(reads.len(), 3);
+    assert!(reads.iter().all(|(_, o)| o == "succeeded"));
+    // Someone who approves nothing has an empty queue (and nothing read).
+    assert!(
+        registration::awaiting_decision(&w.desk(), w.p(lin), t0(), "q")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    registration::cancel(&w.desk(), w.p(lin), c, t0(), "cancel")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Approve a, c and b (a twice): a and b approved, c refused as withdrawn.
+    let out = registration::decide_many(
+        &w.desk(),
+        w.p("chen.jianhong"),
+        &[a, c, b, a],
+        registration::Decision::Approve(Some("同意")),
+        t0(),
+        "bulk",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        out.iter().map(|i| i.no).collect::<Vec<_>>(),
+        vec![a, c, b],
+        "a number given twice counts once, in the order given"
+    );
+    assert_eq!(out[0].answer.as_ref().unwrap().code(), "approved");
+    assert_eq!(
+        out[1].answer.as_ref().unwrap_err().code(),
+        "registration.wrong_state"
+    );
+    assert_eq!(out[2].answer.as_ref().unwrap().code(), "approved");
+    for no in [a, b] {
+        let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+        assert_eq!(r.state.code(), "approved");
+    }
+    // Each its own decision, each with its own audit record (the refusal too).
+    let approvals = records(&w, "query.registration.approved").await;
+    assert_eq!(
+        approvals,
+        vec![
+            (a.to_string(), "succeeded".to_string()),
+            (
+                c.to_string(),
+                "refused:registration.wrong_state".to_string()
+            ),
+            (b.to_string(), "succeeded".to_string()),
+        ]
+    );
+
+    // A querier is no approver: each item is refused on its own rule, and audited.
+    let d = w
+        .register(
+            lin,
+            &reg_for(4004, "身心障礙者生活補助複查，需確認申請人丁之收入"),
+        )
+        .await
+        .unwrap();
+    let out = registration::decide_many(
+        &w.desk(),
+        w.p(lin),
+        &[d],
+        registration::Decision::Approve(None),
+        t0(),
+        "bulk-lin",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        out[0].answer.as_ref().unwrap_err().code(),
+        "approval.separation_of_duties"
+    );
+    assert_eq!(records(&w, "query.registration.approved").await.len(), 4);
+}
+
+#[tokio::test]
+async fn a_bulk_rejection_needs_its_one_reason_and_an_empty_or_oversized_choice_is_refused_whole() {
+    let w = World::new().await;
+    let lin = "lin.meiling";
+    let a = w
+        .register(
+            lin,
+            &w.form(
+                &nid(4101),
+                lin,
+                &["C0101"],
+                "低收入戶資格審查，需核對申請人甲之投保薪資",
+            ),
+        )
+        .await
+        .unwrap();
+    let b = w
+        .register(
+            lin,
+            &w.form(
+                &nid(4102),
+                lin,
+                &["C0101"],
+                "中低收入戶複查，需確認申請人乙之就業狀況",
+            ),
+        )
+        .await
+        .unwrap();
+    let chen = w.p("chen.jianhong").clone();
+    let bulk = |nos: Vec<RegistrationNo>, d: registration::Decision<'static>| {
+        let desk = w.desk();
+        let chen = chen.clone();
+        async move {
+            registration::decide_many(&desk, &chen, &nos, d, t0(), "bulk")
+                .await
+                .unwrap()
+        }
+    };
+    // Rejecting without a reason: refused before anything is touched, audited once.
+    assert_eq!(
+        code(bulk(vec![a, b], registration::Decision::Reject("  ")).await),
+        "approval.comment_required"
+    );
+    assert_eq!(
+        code(bulk(vec![], registration::Decision::Approve(None)).await),
+        "bulk.none_chosen"
+    );
+    let too_many: Vec<RegistrationNo> =
+        (1..=u32::try_from(registration::MAX_BULK_DECISIONS).unwrap() + 1)
+            .map(|n| RegistrationNo::parse(&format!("115-{n:06}")).unwrap())
+            .collect();
+    assert_eq!(
+        code(bulk(too_many, registration::Decision::Approve(None)).await),
+        "bulk.too_many"
+    );
+    let rejections = records(&w, "query.registration.rejected").await;
+    assert_eq!(
+        rejections,
+        vec![(
+            "bulk".to_string(),
+            "refused:approval.comment_required".to_string()
+        )]
+    );
+    assert_eq!(
+        records(&w, "query.registration.approved").await,
+        vec![
+            ("bulk".to_string(), "refused:bulk.none_chosen".to_string()),
+            ("bulk".to_string(), "refused:bulk.too_many".to_string()),
+        ]
+    );
+    for no in [a, b] {
+        let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+        assert_eq!(r.state.code(), "registered", "nothing decided");
+    }
+    // With the reason: both rejected, each with its own record and its refusal notice.
+    let out = bulk(
+        vec![a, b],
+        registration::Decision::Reject("未敘明查調項目與案件之關聯，請補正後重新登記"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        out.iter()
+            .all(|i| i.answer.as_ref().unwrap().code() == "rejected")
+    );
+    let rejections = records(&w, "query.registration.rejected").await;
+    assert_eq!(rejections.len(), 3);
+    assert_eq!(rejections[1], (a.to_string(), "succeeded".to_string()));
+    assert_eq!(rejections[2], (b.to_string(), "succeeded".to_string()));
+}
+
+/// Answers every query from the simulator's population, except that BLI is down for one
+/// subject: nothing processed, so the item stays open (§5).
+#[derive(Clone)]
+struct DownFor(String);
+
+impl Connector for DownFor {
+    fn query(
+        &self,
+        req: &QueryRequest,
+    ) -> impl Future<Output = Result<BliRecords, ConnectorError>> + Send {
+        let answer = if req.subject.expose_whole() == self.0 {
+            Err(ConnectorError::Unavailable(
+                querywarden_bli::UnavailableCause::Connect,
+            ))
+        } else {
+            simulator::expected_records(&req.subject, req.item, SimulatorConfig::default().as_of)
+        };
+        async move { answer }
+    }
+}
+
+#[tokio::test]
+async fn the_querier_runs_every_approved_item_of_a_form3_request_at_once_and_one_failure_does_not_stop_the_others()
+ {
+    let w = World::new().await;
+    let cai = w.p("cai.peiling").clone();
+    let li = w.p("li.guowei").clone();
+    let subjects = [
+        ("張三", nid(5001)),
+        ("李四", nid(5002)),
+        ("王五", nid(5003)),
+    ];
+    let rno = request::file_request(&w.desk(), &cai, &form3(&w, &subjects, 3), t0(), "f")
+        .await
+        .unwrap()
+        .unwrap();
+    request::consent_request(
+        &w.desk(),
+        w.p("yang.shuling"),
+        rno,
+        request::Consent::Give,
+        t0(),
+        "c",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let regs = request::accept_request(&w.desk(), &li, rno, li.id, "符合規定，受理", t0(), "a")
+        .await
+        .unwrap()
+        .unwrap();
+    let nos: Vec<RegistrationNo> = regs.iter().map(|r| r.no).collect();
+    let connector = DownFor(nid(5002));
+    let run = |who: &str, at: Timestamp, op: &'static str| {
+        let signed = w.signed_in(who);
+        let desk = w.desk();
+        let connector = connector.clone();
+        async move {
+            execution::form3::execute_request(
+                &desk,
+                Some(&connector),
+                &signed,
+                rno,
+                &execution::form3::PortalNote::default(),
+                at,
+                op,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // Nothing approved yet: nothing to run, refused and audited on the request.
+    assert_eq!(
+        code(run("li.guowei", t0(), "run-0").await),
+        "request.nothing_to_execute"
+    );
+    // Two of three approved; the third waits.
+    w.approve("xu.wenjie", nos[0]).await.unwrap();
+    w.approve("xu.wenjie", nos[1]).await.unwrap();
+    // Someone who may not see the request is answered as for a number that does not exist.
+    assert_eq!(
+        code(run("lin.meiling", t0(), "run-x").await),
+        "registration.not_found"
+    );
+
+    let runs = run("li.guowei", t0(), "run-1").await.unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.no).collect::<Vec<_>>(),
+        vec![nos[0], nos[1]],
+        "only what is approved runs"
+    );
+    let first = runs[0].answer.as_ref().unwrap();
+    assert_eq!(first.items.len(), 2);
+    assert!(first.items.iter().all(|i| matches!(
+        i.outcome,
+        ItemOutcome::Received { .. } | ItemOutcome::NoData { .. }
+    )));
+    // BLI down for the second subject: its items failed, the first's still ran.
+    let second = runs[1].answer.as_ref().unwrap();
+    assert!(
+        second
+            .items
+            .iter()
+            .all(|i| matches!(i.outcome, ItemOutcome::Failed { .. })),
+        "{second:?}"
+    );
+    // Each execution its own records, under its own request id.
+    let sent = w.audit("query.sent").await;
+    assert_eq!(sent.len(), 4);
+    for no in [nos[0], nos[1]] {
+        assert_eq!(
+            sent.iter()
+                .filter(|r| r.object_id == no.to_string()
+                    && r.request_id.starts_with(&format!("run-1-{no}-")))
+                .count(),
+            2
+        );
+    }
+    assert_eq!(w.audit("query.result.received").await.len(), 2);
+    assert_eq!(w.audit("query.failed").await.len(), 2);
+
+    // Later: the third approved; running again runs the third and retries the failed items,
+    // never the first's executed items again.
+    w.approve("xu.wenjie", nos[2]).await.unwrap();
+    let later = t0() + SignedDuration::from_hours(1);
+    let runs = run("li.guowei", later, "run-2").await.unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.no).collect::<Vec<_>>(),
+        vec![nos[1], nos[2]]
+    );
+    assert_eq!(w.audit("query.sent").await.len(), 8);
+    let refused: Vec<String> = records(&w, "query.execution.refused")
+        .await
+        .into_iter()
+        .map(|(_, o)| o)
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            "refused:request.nothing_to_execute".to_string(),
+            "refused:registration.not_found".to_string(),
+        ]
+    );
+}

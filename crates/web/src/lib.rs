@@ -14,6 +14,7 @@ pub mod common_api;
 pub mod documents;
 pub mod enrolment;
 pub mod error;
+pub mod guidance;
 pub mod home;
 pub mod i18n;
 pub mod input;
@@ -138,6 +139,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/registrations"),
     ("post", "/api/v1/registrations/batch"),
     ("get", "/api/v1/registrations/inbox"),
+    ("post", "/api/v1/registrations/decisions"),
     ("get", "/api/v1/registrations/{no}"),
     ("post", "/api/v1/registrations/{no}/reveal"),
     ("post", "/api/v1/registrations/{no}/decision"),
@@ -182,6 +184,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/units/{unit}/deputy"),
     ("post", "/api/v1/requests/{no}/consent"),
     ("post", "/api/v1/requests/{no}/sign"),
+    ("post", "/api/v1/requests/{no}/execution"),
     ("post", "/api/v1/requests/{no}/subjects/{position}/close"),
     ("get", "/api/v1/citizen-requests"),
     ("post", "/api/v1/citizen-requests"),
@@ -210,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         .merge(enrolment::routes())
         .merge(citizen_report::routes())
         .merge(documents::routes())
+        .merge(guidance::routes())
         .fallback(home::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

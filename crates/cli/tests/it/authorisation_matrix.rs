@@ -73,6 +73,9 @@ const PAGES: &[&str] = &[
 fn body_for(method: &str, path: &str, no: &str) -> Value {
     match (method, path) {
         ("post", "/api/v1/registrations/{no}/decision") => json!({ "decision": "approve" }),
+        ("post", "/api/v1/registrations/decisions") => {
+            json!({ "decision": "approve", "registrations": [no] })
+        }
         ("post", "/api/v1/requests/{no}/review") => {
             json!({ "decision": "reject", "opinion": "不符規定" })
         }

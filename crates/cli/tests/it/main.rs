@@ -12,6 +12,7 @@ mod attacks_http;
 mod audit_trail;
 mod authorisation_matrix;
 mod backup_restore;
+mod bulk_http;
 mod catalogue_http;
 mod citizen_http;
 mod citizen_report;

@@ -313,6 +313,7 @@ fn every_page_speaks_one_language() {
                 ],
             ),
             ("cai.peiling", &["/requests", "/requests/new"]),
+            ("chen.jianhong", &["/registrations/approvals"]),
             (
                 "zheng.zhihao",
                 &["/audit", "/oversight", "/oversight/audits"],

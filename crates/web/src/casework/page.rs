@@ -238,6 +238,7 @@ pub(crate) fn denied_status(d: &Denied) -> StatusCode {
         Denied::PrintLimit { .. } => StatusCode::CONFLICT,
         Denied::Policy(_) => StatusCode::CONFLICT,
         Denied::NothingAwaiting(_) => StatusCode::CONFLICT,
+        Denied::NothingToExecute => StatusCode::CONFLICT,
         Denied::Registration(e) => match e.code() {
             "registration.not_allowed"
             | "approval.not_supervisor"

@@ -195,9 +195,24 @@ pub fn result_path(no: &str, item: &str) -> Option<(RegistrationNo, ServiceItemC
     ))
 }
 
+/// `POST /registrations/decisions`: the ticked registrations (the checkbox repeats), which
+/// button was pressed (`approve` or `reject`) and the one comment or reason for all.
+#[derive(Debug, Default, Deserialize)]
+pub struct BulkDecideForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub registrations: Vec<String>,
+    #[serde(default)]
+    pub decision: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
 carries_csrf!(
     RegisterForm,
     DecideForm,
+    BulkDecideForm,
     ExecuteForm,
     StatementForm,
     PrintForm,
@@ -210,6 +225,16 @@ pub struct DecisionBody {
     pub decision: String,
     #[serde(default)]
     pub comment: String,
+}
+
+/// `POST /api/v1/registrations/decisions`.
+#[derive(Debug, Deserialize)]
+pub struct BulkDecisionBody {
+    pub decision: String,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub registrations: Vec<String>,
 }
 
 /// `POST /api/v1/registrations/{no}/execution`.

@@ -14,6 +14,7 @@
 //! or export; nothing here logs personal data.
 
 mod api;
+mod bulk;
 mod execution;
 mod input;
 mod mine;
@@ -29,6 +30,9 @@ pub use routes::routes;
 
 /// The OpenAPI operation of one of this area's API routes (listed in `API_ROUTES`).
 pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
+    if let Some(summary) = bulk::summary(method, path) {
+        return Some(crate::casework::api_operation(summary));
+    }
     if let Some(summary) = mine::summary(method, path) {
         return Some(json!({
             "summary": summary,

@@ -13,7 +13,9 @@ use querywarden_domain::registration::may_register;
 use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
 
 use super::input::RegisterForm;
-use super::views::{AlertRow, ExpiringRow, RefusalRow, RegInboxPage, RegisterPage, SentRow};
+use super::views::{
+    AlertRow, BasisText, ExpiringRow, RefusalRow, RegInboxPage, RegisterPage, SentRow,
+};
 use crate::casework::{
     Answer, Caseworker, Choice, Names, PageCall, basis_choices, date, line_errors, request_row,
     summary_row,
@@ -155,6 +157,17 @@ async fn register_page(
             })
             .collect(),
         bases: basis_choices(&names, posted.map(|p| p.legal_basis.as_str()), true),
+        // §5: what each legal basis allows, one click away from the choice.
+        basis_texts: names
+            .bases
+            .iter()
+            .filter(|b| b.active)
+            .map(|b| BasisText {
+                citation: format!("{} {}", b.law, b.article),
+                summary: b.summary_zh.clone(),
+                programmes: b.programmes.join("、"),
+            })
+            .collect(),
         queriers: choices
             .colleagues
             .iter()

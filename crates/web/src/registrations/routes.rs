@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::{api, execution, mine, pages, record, results};
+use super::{api, bulk, execution, mine, pages, record, results};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -20,6 +20,8 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(3 * 1024 * 1024)),
         )
         .route("/registrations/mine", get(mine::mine_page))
+        .route("/registrations/approvals", get(bulk::approvals_page))
+        .route("/registrations/decisions", post(bulk::decide_page))
         .route("/registrations/{no}", get(record::registration))
         .route("/registrations/{no}/reveal", post(record::reveal))
         .route("/registrations/{no}/approve", post(record::approve))
@@ -45,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/registrations", post(api::register))
         .route("/api/v1/registrations/batch", post(api::register_batch))
         .route("/api/v1/registrations/inbox", get(api::inbox))
+        .route("/api/v1/registrations/decisions", post(bulk::decide_api))
         .route("/api/v1/registrations/mine", get(mine::mine_api))
         .route("/api/v1/registrations/{no}", get(api::registration))
         .route("/api/v1/registrations/{no}/reveal", post(api::reveal))

@@ -79,8 +79,18 @@ pub struct RegisterPage {
     pub companion_bases: Vec<Choice>,
     pub items: Vec<Choice>,
     pub bases: Vec<Choice>,
+    /// §5: what each legal basis allows (the catalogue's summary), shown in a `<details>`.
+    pub basis_texts: Vec<BasisText>,
     pub queriers: Vec<Choice>,
     pub needers: Vec<Choice>,
+}
+
+/// A legal basis as the catalogue describes it: the citation, what the article allows (a
+/// paraphrase, not the law's text) and the programmes it serves.
+pub struct BasisText {
+    pub citation: String,
+    pub summary: String,
+    pub programmes: String,
 }
 
 /// An execution row on the registration page.
@@ -221,4 +231,68 @@ pub struct MinePage {
     pub prev: Option<usize>,
     pub next: Option<usize>,
     pub state: String,
+}
+
+/// One registration waiting for the approver's decision (§5): what the decision rests on,
+/// shown before its checkbox. The national ID is masked.
+pub struct AwaitingRow {
+    pub no: String,
+    pub date: String,
+    pub subject_name: String,
+    pub subject_id_masked: String,
+    pub items: String,
+    pub basis: String,
+    pub relevance: String,
+    pub case_no: String,
+    pub querier: String,
+    pub needer: String,
+    pub findings: String,
+    /// This would be the second approval.
+    pub second: bool,
+    /// §5 ¶1: the approver decides as 代理.
+    pub acting: bool,
+}
+
+/// The approval queue with its bulk form.
+#[derive(Template)]
+#[template(path = "registrations/approvals.html")]
+pub struct ApprovalsPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub error: Option<FormError>,
+    pub rows: Vec<AwaitingRow>,
+    /// How many one bulk decision may carry, in words.
+    pub max_note: String,
+}
+
+/// A registration the bulk action decided, with the state it reached.
+pub struct DecidedRow {
+    pub no: String,
+    pub state_code: String,
+    pub state: String,
+}
+
+/// A registration the bulk action could not decide, and why (the code for machines).
+pub struct RefusedRow {
+    pub no: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// What a bulk decision did, registration by registration.
+#[derive(Template)]
+#[template(path = "registrations/decisions.html")]
+pub struct DecisionsPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub approve: bool,
+    /// How many were decided and how many refused, in words.
+    pub summary: String,
+    pub decided: Vec<DecidedRow>,
+    pub refused: Vec<RefusedRow>,
 }

@@ -122,13 +122,35 @@ pub struct CloseForm {
     pub reason: String,
 }
 
+/// `POST /requests/{no}/execute`: run every approved item at once; in portal mode with the
+/// querier's note and where the paper results are filed.
+#[derive(Debug, Default, Deserialize)]
+pub struct RunAllForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub paper_case_no: String,
+}
+
 carries_csrf!(
     FileRequestForm,
     ReviewForm,
     DeliverForm,
     ConsentForm,
-    CloseForm
+    CloseForm,
+    RunAllForm
 );
+
+/// `POST /api/v1/requests/{no}/execution` (the body may be left out in connected mode).
+#[derive(Debug, Default, Deserialize)]
+pub struct RunAllBody {
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub paper_case_no: Option<String>,
+}
 
 /// `POST /api/v1/requests/{no}/review`.
 #[derive(Debug, Deserialize)]

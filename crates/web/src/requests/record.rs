@@ -9,8 +9,10 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
-use querywarden_app::registration::{Decided, Denied};
+use querywarden_app::config::BliMode;
+use querywarden_app::registration::{Decided, Denied, RegistrationSummary};
 use querywarden_app::request::{self, RequestView};
+use querywarden_domain::org::PersonId;
 use querywarden_domain::org::Role;
 use querywarden_domain::registration::form3::Stage;
 use querywarden_domain::registration::{RegistrationError, RequestNo};
@@ -186,8 +188,19 @@ fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
                 selected: p.id == me.id,
             })
             .collect(),
+        can_run_all: assigned && view.registrations.iter().any(|g| runnable_for(g, me.id)),
+        portal: c.state.app.config().bli.mode != BliMode::Connected,
         m: m.clone(),
     }
+}
+
+/// §5: a registration of the request `me` may run now: theirs to query, approved and still
+/// valid, with items left (the use case re-checks each under the policy).
+fn runnable_for(g: &RegistrationSummary, me: PersonId) -> bool {
+    g.parties.querier == me
+        && g.state == "approved"
+        && g.valid_until.is_some_and(|v| Timestamp::now() < v)
+        && !g.remaining_items.is_empty()
 }
 
 pub async fn request_page(

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::{api, pages, record};
+use super::{api, pages, record, run_all};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{no}/deliver", post(record::request_deliver))
         .route("/requests/{no}/consent", post(record::request_consent))
         .route("/requests/{no}/sign", post(record::request_sign))
+        .route("/requests/{no}/execute", post(run_all::run_all_page))
         .route(
             "/requests/{no}/subjects/{position}/close",
             post(record::request_close_subject),
@@ -32,6 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/requests/{no}/delivery", post(api::deliver))
         .route("/api/v1/requests/{no}/consent", post(api::consent))
         .route("/api/v1/requests/{no}/sign", post(api::sign))
+        .route(
+            "/api/v1/requests/{no}/execution",
+            post(run_all::run_all_api),
+        )
         .route(
             "/api/v1/requests/{no}/subjects/{position}/close",
             post(api::close_subject),

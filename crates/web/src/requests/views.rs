@@ -92,4 +92,38 @@ pub struct RequestPage {
     pub can_sign: bool,
     pub can_close: bool,
     pub queriers: Vec<Choice>,
+    /// §5 ¶3: the viewer is the querier of approved registrations with items left.
+    pub can_run_all: bool,
+    /// Portal mode: the run-all form asks for the querier's report.
+    pub portal: bool,
+}
+
+/// One item of one registration run by "run everything".
+pub struct RunLine {
+    pub no: String,
+    pub item: String,
+    /// `received`, `no_data`, `failed`, `unknown`, `recorded`.
+    pub outcome_code: &'static str,
+    pub outcome: String,
+}
+
+/// A registration the policy refused to run, and why (the code for machines).
+pub struct RunRefused {
+    pub no: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// What running every approved item of a request did.
+#[derive(Template)]
+#[template(path = "registrations/request_run.html")]
+pub struct RunAllPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    /// The request's number.
+    pub no: String,
+    pub lines: Vec<RunLine>,
+    pub refused: Vec<RunRefused>,
 }

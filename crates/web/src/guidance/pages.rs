@@ -1,0 +1,69 @@
+//! The `/rules` page: the rules' title and history, each clause under its anchor with the
+//! project's English summary beside it in English, and the four forms' fields.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::rules::{Rules, Section};
+use crate::auth::session::MaybeSession;
+use crate::error::PageError;
+use crate::i18n::Messages;
+use crate::pages::render;
+use crate::templates::{UserBar, today_in};
+use crate::{AppState, Lang, OperationId};
+
+#[derive(Template)]
+#[template(path = "rules.html")]
+pub struct RulesPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub title: String,
+    pub history: Vec<String>,
+    /// (anchor, "第五點" / "Clause 五") of each clause, for the table of contents.
+    pub toc: Vec<(String, String)>,
+    pub clauses: Vec<Section>,
+    pub forms: Vec<Section>,
+}
+
+pub async fn rules_page(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    MaybeSession(who): MaybeSession,
+) -> Result<Response, PageError> {
+    // The text is compiled in and checked by a unit test; a broken copy is a bug, reported
+    // like any internal failure.
+    let rules = Rules::get().map_err(|e| {
+        tracing::error!(operation_id = %op.0, error = %e, "rules text failed to parse");
+        PageError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: m.get("error-internal"),
+            operation_id: op.0.clone(),
+            messages: m.clone(),
+            path: "/rules".into(),
+        }
+    })?;
+    let page = RulesPage {
+        user: who.as_ref().map(|s| UserBar::for_page(&state, s)),
+        path: "/rules".into(),
+        today: today_in(&m),
+        title: rules.title.clone(),
+        history: rules.history.clone(),
+        toc: rules
+            .clauses
+            .iter()
+            .map(|c| {
+                let label = m.with("rules-clause", &[("n", c.heading.clone())]);
+                (c.anchor.clone(), label)
+            })
+            .collect(),
+        clauses: rules.clauses.clone(),
+        forms: rules.forms.clone(),
+        m,
+    };
+    Ok(render(&page, &op))
+}
