@@ -41,7 +41,7 @@ impl Locale {
     }
 
     /// The locale's message files: one per area, so that areas can grow independently.
-    fn sources(self) -> [&'static str; 9] {
+    fn sources(self) -> [&'static str; 10] {
         match self {
             Self::ZhTw => [
                 include_str!("../locales/zh-TW/main.ftl"),
@@ -53,6 +53,7 @@ impl Locale {
                 include_str!("../locales/zh-TW/words.ftl"),
                 include_str!("../locales/zh-TW/citizen.ftl"),
                 include_str!("../locales/zh-TW/documents.ftl"),
+                include_str!("../locales/zh-TW/home.ftl"),
             ],
             Self::En => [
                 include_str!("../locales/en/main.ftl"),
@@ -64,6 +65,7 @@ impl Locale {
                 include_str!("../locales/en/words.ftl"),
                 include_str!("../locales/en/citizen.ftl"),
                 include_str!("../locales/en/documents.ftl"),
+                include_str!("../locales/en/home.ftl"),
             ],
         }
     }
