@@ -16,7 +16,7 @@ const demo = useDemo();
 /** Texts from the home page that the lock screen must not show. */
 async function privateTexts(page) {
   const texts = [await page.locator('.userbar .who').innerText()];
-  // Every name and account in the demo table.
+  // Every task and number in the worklist (what waits for the person), if any.
   texts.push(...(await page.locator('main table tbody td:nth-child(-n+2)').allInnerTexts()));
   const checkpoint = page.locator('main pre.note');
   if (await checkpoint.count()) {
