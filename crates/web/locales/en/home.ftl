@@ -56,3 +56,4 @@ home-notice-oversight-report_due_soon = A corrective report is due soon
 home-notice-oversight-report_overdue = A corrective report is overdue
 home-notice-oversight-citizen_request_due_soon = A citizen's request for their data is due for an answer soon
 home-notice-oversight-citizen_request_overdue = A citizen's request for their data is overdue for an answer
+home-signin-enrol = Go to account enrolment

@@ -55,3 +55,4 @@ home-notice-oversight-report_due_soon = 檢討報告期限將屆
 home-notice-oversight-report_overdue = 檢討報告已逾期
 home-notice-oversight-citizen_request_due_soon = 民眾個人資料查詢申請的答覆期限將屆
 home-notice-oversight-citizen_request_overdue = 民眾個人資料查詢申請的答覆已逾期
+home-signin-enrol = 前往帳號開通
