@@ -103,3 +103,77 @@ impl NavCounts {
         current().map(|w| NavCounts::of(&w)).unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use querywarden_app::worklist::{Concerning, WorkItem};
+    use querywarden_domain::registration::RegistrationNo;
+
+    fn item(task: Task, case: i64) -> WorkItem {
+        let concerning = match task {
+            Task::ApproveRegistration | Task::ExecuteRegistration => {
+                Concerning::Registration(RegistrationNo::parse("115-000001").unwrap())
+            }
+            _ => Concerning::Violation(case),
+        };
+        WorkItem {
+            task,
+            concerning,
+            since: jiff::Timestamp::UNIX_EPOCH,
+            due: None,
+            working_days_left: None,
+        }
+    }
+
+    #[test]
+    fn each_menu_entry_counts_its_own_tasks_and_home_counts_everything() {
+        let w = Worklist {
+            items: vec![
+                item(Task::ApproveRegistration, 1),
+                item(Task::ApproveRegistration, 2),
+                item(Task::ExecuteRegistration, 3),
+                item(Task::SignRequest, 4),
+                item(Task::ReviewRequest, 5),
+                item(Task::DecideApplication, 6),
+                item(Task::WriteCorrectiveReport, 7),
+                item(Task::SignAudit, 8),
+                item(Task::SubmitAuditDocuments, 9),
+            ],
+            notices: Vec::new(),
+        };
+        let c = NavCounts::of(&w);
+        assert_eq!(
+            c,
+            NavCounts {
+                total: 9,
+                to_approve: 2,
+                to_execute: 1,
+                requests: 2,
+                permissions: 1,
+                oversight: 1,
+                audits: 2,
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn outside_a_request_there_is_no_worklist_and_no_count() {
+        assert!(current().is_none());
+        assert_eq!(NavCounts::current(), NavCounts::default());
+        let inside = WORKLIST
+            .scope(RefCell::new(None), async {
+                let _ = WORKLIST.try_with(|slot| {
+                    *slot.borrow_mut() = Some(Arc::new(Worklist {
+                        items: vec![item(Task::ApproveRegistration, 1)],
+                        notices: Vec::new(),
+                    }))
+                });
+                NavCounts::current()
+            })
+            .await;
+        assert_eq!(inside.to_approve, 1);
+        assert_eq!(inside.total, 1);
+        assert!(current().is_none(), "nothing leaks out of the request");
+    }
+}
