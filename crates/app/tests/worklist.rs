@@ -411,3 +411,67 @@ async fn the_administrator_has_the_open_review_and_a_violator_the_ten_day_report
     assert_eq!(decide[0].concerning, Concerning::Violation(case));
     assert_eq!(decide[0].since, at(date(2026, 3, 30), 10));
 }
+
+#[tokio::test]
+async fn a_form3_request_waits_for_the_offices_consent_then_the_responsible_units_review() {
+    let w = World::new().await;
+    let t = at(date(2026, 3, 2), 9);
+    let input = querywarden_app::request::FileRequestInput {
+        applicant_title: "課員".into(),
+        phone: "07-5511111".into(),
+        fax: None,
+        responsible_unit: "elderly-welfare".into(),
+        legal_basis: "senior-citizens-welfare-12-1-2".into(),
+        relevance: "中低收入老人生活津貼申請，需確認申請人及配偶就業收入".into(),
+        items: vec!["C0101".into()],
+        declared_subject_count: 1,
+        subjects: vec![querywarden_app::request::RequestSubjectInput {
+            name: "張三".into(),
+            national_id: org::nid("A2", 3001),
+            linked_id: None,
+        }],
+    };
+    let no = querywarden_app::request::file_request(&w.desk(), w.p("cai.peiling"), &input, t, "f")
+        .await
+        .unwrap()
+        .unwrap();
+
+    // §5 ¶3: first the district office's supervisor consents; the bureau's reviewer waits.
+    let later = at(date(2026, 3, 2), 10);
+    let yang = w.list("yang.shuling", later).await;
+    let sign = of(&yang, Task::SignRequest);
+    assert_eq!(sign.len(), 1);
+    assert_eq!(sign[0].concerning, Concerning::Request(no));
+    assert_eq!(
+        w.list("li.guowei", later).await.count(Task::ReviewRequest),
+        0
+    );
+    assert_eq!(w.list("cai.peiling", later).await.items, Vec::new());
+
+    querywarden_app::request::consent_request(
+        &w.desk(),
+        w.p("yang.shuling"),
+        no,
+        querywarden_app::request::Consent::Give,
+        later,
+        "c",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // The consent (a sign-off read with every open request's in one statement) moves it on.
+    let after = at(date(2026, 3, 2), 11);
+    assert_eq!(
+        w.list("yang.shuling", after).await.count(Task::SignRequest),
+        0
+    );
+    let li = w.list("li.guowei", after).await;
+    let review = of(&li, Task::ReviewRequest);
+    assert_eq!(review.len(), 1);
+    assert_eq!(review[0].concerning, Concerning::Request(no));
+    assert_eq!(
+        w.list("xu.wenjie", after).await.count(Task::ReviewRequest),
+        0,
+        "the unit's reviewer, not its supervisor"
+    );
+}
