@@ -16,7 +16,7 @@ const demo = useDemo();
 /** Texts from the home page that the lock screen must not show. */
 async function privateTexts(page) {
   const texts = [await page.locator('.userbar .who').innerText()];
-  // Every name and account in the demo table.
+  // Every task and number in the worklist (what waits for the person), if any.
   texts.push(...(await page.locator('main table tbody td:nth-child(-n+2)').allInnerTexts()));
   const checkpoint = page.locator('main pre.note');
   if (await checkpoint.count()) {
@@ -109,7 +109,8 @@ test('idle lock covers the page, hides the data, is enforced by the server; the 
     assert.ok(box.x <= 0 && box.y <= 0, 'the cover starts at the top left');
     assert.ok(box.width >= viewport.width && box.height >= viewport.height, 'and fills the window');
     // Whatever is on screen at the user's name and the data is the cover, not the data.
-    for (const selector of ['.userbar .who', 'main table', 'main h1']) {
+    // (The home page's data is what waits for the person: its worklist.)
+    for (const selector of ['.userbar .who', '#worklist', 'main h1']) {
       const onTop = await page.locator(selector).first().evaluate((el) => {
         const r = el.getBoundingClientRect();
         const x = Math.min(Math.max(r.left + r.width / 2, 0), window.innerWidth - 1);

@@ -35,6 +35,7 @@ pub mod permission;
 pub mod registration;
 pub mod request;
 pub mod usage_log;
+pub mod worklist;
 // The web's doors: sign-in and session, public reads, the administrator's pages.
 pub mod administration;
 pub mod public_reads;

@@ -2,7 +2,8 @@
 //! (MISSION.md "the catalogue is data"), the organisation's units, the latest signed
 //! checkpoint of the audit trail (a public verification point, §7), the figures of the home
 //! page and the state of the revocation lists (§3). None of it carries personal data, except
-//! the demo organisation's staff table, which only `querywarden demo` shows.
+//! the demo organisation's staff table, which only `querywarden demo` shows (on its own start
+//! page, `/demo`).
 //!
 //! Not security-sensitive beyond that: no rule decides here who may see what.
 
@@ -40,42 +41,55 @@ pub struct DemoAccount {
     pub unit_name: String,
 }
 
-/// The home page's figures.
+/// The demo's start page: its accounts and the password they share.
+pub struct DemoStart {
+    pub accounts: Vec<DemoAccount>,
+    /// The demo cards' password (built without the demo cards: none to show).
+    pub password: Option<&'static str>,
+}
+
+/// The home page's figures: the public verification point of the audit trail (§7).
 pub struct HomeFigures {
     /// How many records the audit trail holds.
     pub audit_records: u64,
     /// The latest checkpoint's signed note.
     pub checkpoint: Option<String>,
-    /// The demo's accounts; empty unless the server runs as `querywarden demo` (a real
-    /// bureau's staff list is not shown to whoever opens the home page).
-    pub demo_accounts: Vec<DemoAccount>,
 }
 
 /// The home page's figures (see [`HomeFigures`]).
 pub async fn home_figures(app: &App) -> Result<HomeFigures, AppError> {
-    let demo_accounts = if app.config().demo {
-        let units = units(app).await?;
-        app.store()
-            .persons()
-            .await?
-            .into_iter()
-            .map(|person| DemoAccount {
-                unit_name: units
-                    .iter()
-                    .find(|u| u.id == person.unit)
-                    .map_or_else(|| person.unit.as_str().to_string(), |u| u.name_zh.clone()),
-                person,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     let (audit_records, _) = app.store().audit_extent().await?;
     Ok(HomeFigures {
         audit_records,
         checkpoint: latest_checkpoint(app).await?,
-        demo_accounts,
     })
+}
+
+/// The demo's start page, or `None` unless the server runs as `querywarden demo`: a real
+/// bureau's staff list is not shown to whoever opens a page.
+pub async fn demo_start(app: &App) -> Result<Option<DemoStart>, AppError> {
+    if !app.config().demo {
+        return Ok(None);
+    }
+    let units = units(app).await?;
+    let accounts = app
+        .store()
+        .persons()
+        .await?
+        .into_iter()
+        .map(|person| DemoAccount {
+            unit_name: units
+                .iter()
+                .find(|u| u.id == person.unit)
+                .map_or_else(|| person.unit.as_str().to_string(), |u| u.name_zh.clone()),
+            person,
+        })
+        .collect();
+    #[cfg(feature = "demo")]
+    let password = Some(crate::demo_cards::DEMO_PASSWORD);
+    #[cfg(not(feature = "demo"))]
+    let password = None;
+    Ok(Some(DemoStart { accounts, password }))
 }
 
 /// §3: each revocation list in force, its age and next update (none when nobody can sign in).

@@ -152,14 +152,32 @@ async fn a_database_that_fails_is_an_error_for_the_card_binding_desk_not_a_refus
 }
 
 #[tokio::test]
-async fn the_home_page_names_the_staff_only_in_the_demo() {
+async fn the_staff_are_named_only_on_the_demos_start_page() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
     let figures = public_reads::home_figures(&app).await.unwrap();
     assert!(!app.config().demo);
-    assert!(figures.demo_accounts.is_empty());
+    assert!(public_reads::demo_start(&app).await.unwrap().is_none());
     assert!(figures.audit_records > 0, "seeding is on the trail");
     assert!(!public_reads::service_items(&app).await.unwrap().is_empty());
     assert!(!public_reads::legal_bases(&app).await.unwrap().is_empty());
     assert!(!public_reads::units(&app).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_demos_start_page_lists_every_demo_account_with_its_unit_and_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = querywarden_testkit::org::seeded_app(&dir.path().join("data"), |_| {}).await;
+    let start = public_reads::demo_start(&app).await.unwrap().unwrap();
+    let lin = start
+        .accounts
+        .iter()
+        .find(|a| a.person.account.as_str() == "lin.meiling")
+        .expect("lin.meiling is a demo account");
+    assert_ne!(lin.unit_name, "social-assistance", "the unit by its name");
+    assert!(start.accounts.len() >= 9);
+    assert_eq!(
+        start.password,
+        Some(querywarden_app::demo_cards::DEMO_PASSWORD)
+    );
 }

@@ -2,6 +2,8 @@
 //! the querier's and the using unit's supervisor's signatures, and subjects closed without a
 //! query with their reason.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use querywarden_domain::org::PersonId;
 use querywarden_domain::registration::form3::SignOff;
@@ -54,6 +56,13 @@ impl TryFrom<SignOffRecord> for SignOffRow {
             acting_for: r.acting_for.map(PersonId::new),
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct OpenSignOffRecord {
+    request_id: i64,
+    #[sqlx(flatten)]
+    sign_off: SignOffRecord,
 }
 
 #[derive(sqlx::FromRow)]
@@ -125,6 +134,32 @@ impl Store {
         id: i64,
     ) -> Result<Vec<ClosedSubjectRow>, StorageError> {
         closed_subjects(&self.reader, id).await
+    }
+
+    /// The sign-offs of every request still open (submitted or accepted), by request id, in
+    /// one statement: a person's worklist checks each open request's signatures without a
+    /// query per request.
+    pub async fn open_request_sign_offs(
+        &self,
+    ) -> Result<BTreeMap<i64, Vec<SignOffRow>>, StorageError> {
+        let rows: Vec<(i64, SignOffRecord)> = sqlx::query_as::<_, OpenSignOffRecord>(
+            "SELECT s.request_id, s.role, s.person_id, s.at, s.acting, s.acting_for \
+             FROM query_request_signoffs s JOIN query_requests r ON r.id = s.request_id \
+             WHERE r.state IN ('submitted', 'accepted') ORDER BY s.request_id, s.at",
+        )
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?
+        .into_iter()
+        .map(|r| (r.request_id, r.sign_off))
+        .collect();
+        let mut out: BTreeMap<i64, Vec<SignOffRow>> = BTreeMap::new();
+        for (request, record) in rows {
+            out.entry(request)
+                .or_default()
+                .push(SignOffRow::try_from(record)?);
+        }
+        Ok(out)
     }
 }
 

@@ -41,7 +41,7 @@ impl Locale {
     }
 
     /// The locale's message files: one per area, so that areas can grow independently.
-    fn sources(self) -> [&'static str; 11] {
+    fn sources(self) -> [&'static str; 12] {
         match self {
             Self::ZhTw => [
                 include_str!("../locales/zh-TW/main.ftl"),
@@ -55,6 +55,7 @@ impl Locale {
                 include_str!("../locales/zh-TW/documents.ftl"),
                 include_str!("../locales/zh-TW/bulk.ftl"),
                 include_str!("../locales/zh-TW/guidance.ftl"),
+                include_str!("../locales/zh-TW/home.ftl"),
             ],
             Self::En => [
                 include_str!("../locales/en/main.ftl"),
@@ -68,6 +69,7 @@ impl Locale {
                 include_str!("../locales/en/documents.ftl"),
                 include_str!("../locales/en/bulk.ftl"),
                 include_str!("../locales/en/guidance.ftl"),
+                include_str!("../locales/en/home.ftl"),
             ],
         }
     }

@@ -215,6 +215,9 @@ pub fn router(state: AppState) -> Router {
         .merge(documents::routes())
         .merge(guidance::routes())
         .fallback(home::not_found)
+        // Innermost: the per-request slot the page-session extractors read the worklist into
+        // (the navigation's counts).
+        .layer(middleware::from_fn(home::nav::scope))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             rejection::refuse_invalid_form_bytes,

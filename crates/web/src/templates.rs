@@ -24,6 +24,8 @@ pub struct UserBar {
     pub is_contact: bool,
     /// A unit supervisor (marks §10 withholding) or the ethics office (sees every mark).
     pub sees_withholdings: bool,
+    /// What waits for the person, counted by menu entry (this request's worklist).
+    pub counts: crate::home::nav::NavCounts,
 }
 
 impl UserBar {
@@ -46,6 +48,7 @@ impl UserBar {
                 .has_role(querywarden_domain::org::Role::UnitSupervisor)
                 || s.person
                     .has_role(querywarden_domain::org::Role::EthicsAuditor),
+            counts: crate::home::nav::NavCounts::current(),
         }
     }
 }

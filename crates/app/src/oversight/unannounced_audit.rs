@@ -298,6 +298,34 @@ async fn signers(store: &Store, audit: &UnannouncedAudit) -> Result<Signers, Aud
     Ok(Org::load(store).await?.signers(audit))
 }
 
+/// The audits not yet reviewed, each with who signs its supervisors' steps today: what a
+/// person's worklist looks through for the documents, opinions, sign-offs and review that
+/// wait for them (§8). The organisation is read once, and only when an audit is open.
+pub(crate) async fn open_audits(
+    store: &Store,
+) -> Result<Vec<(UnannouncedAudit, Signers)>, AppError> {
+    let open: Vec<UnannouncedAudit> = store
+        .unannounced_audits(None)
+        .await?
+        .into_iter()
+        .filter(|a| a.state != AuditState::Reviewed)
+        .collect();
+    if open.is_empty() {
+        return Ok(Vec::new());
+    }
+    let org = Org::load(store).await.map_err(|e| match e {
+        AuditError::App(a) => a,
+        other => AppError::unreadable("organisation", other),
+    })?;
+    Ok(open
+        .into_iter()
+        .map(|a| {
+            let s = org.signers(&a);
+            (a, s)
+        })
+        .collect())
+}
+
 /// A date of Form 4's plan, in the window every plan date shares (two years either side of
 /// today), so that a Western year typed as an ROC one is refused as on every other form.
 fn date(field: &'static str, s: &str, today: RocDate) -> Result<RocDate, AuditRefusal> {

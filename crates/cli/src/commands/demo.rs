@@ -188,7 +188,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
 fn print_banner(args: &DemoArgs, bound: SocketAddr, sim: SocketAddr) {
     println!("查調守門員 querywarden 示範模式 / demo");
-    println!("  網址 URL:        http://{bound}/");
+    // The demo's own start page: its accounts and how to sign in with the demo card (the
+    // home page itself explains the system, as it does for a real bureau).
+    println!("  網址 URL:        http://{bound}/demo");
     println!("  資料 data:       {}", args.data.display());
     println!("  勞保局模擬器 BLI simulator: http://{sim}/");
     println!("  SCIM 權杖 token:  {DEMO_SCIM_TOKEN}（代理人 deputy administrator: li.guowei）");

@@ -31,8 +31,21 @@ fn demo_starts_from_nothing_serves_and_reuses_its_data() {
             let html = home.text().await.unwrap();
             assert!(html.contains("<html lang=\"zh-Hant-TW\">"));
             assert!(html.contains("查調守門員"));
-            assert!(html.contains("lin.meiling"), "demo accounts listed");
             assert!(html.contains("民國 "), "today's date in the ROC calendar");
+            // Signed out, the home page explains the system and the sign-in; the demo's
+            // accounts are on its own start page, the address the demo prints.
+            assert!(
+                !html.contains("lin.meiling"),
+                "no staff list on the home page"
+            );
+            assert!(html.contains("id=\"how-to-sign-in\"") && html.contains("自然人憑證"));
+            assert!(
+                html.contains("href=\"/demo\""),
+                "the way to the demo's accounts"
+            );
+            let start = fetch_text(c.get(format!("{url}/demo"))).await;
+            assert!(start.contains("lin.meiling"), "demo accounts listed");
+            assert!(start.contains("demo-password-115"), "with their password");
 
             let items: serde_json::Value =
                 fetch_json(c.get(format!("{url}/api/v1/service-items"))).await;

@@ -24,6 +24,7 @@ mod documents;
 mod enrolment_http;
 mod existence_http;
 mod golive;
+mod home_http;
 mod limits_http;
 mod lived_in_demo;
 mod mutual_tls;

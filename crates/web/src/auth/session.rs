@@ -90,6 +90,15 @@ fn to_login(state: &AppState, refusal: SessionRefusal) -> Response {
     super::redirect_signed_out(state, &format!("/login?notice={notice}"))
 }
 
+/// A page about to be shown to `who` (a `GET`): what waits for them is read once, for the
+/// navigation's counts and the home page (see [`crate::home::nav`]). Form posts answer with a
+/// redirect and need none.
+async fn worklist_for_page(parts: &Parts, state: &AppState, who: &SignedIn) {
+    if parts.method == axum::http::Method::GET {
+        crate::home::nav::load(state, who, &operation_id(parts)).await;
+    }
+}
+
 /// A signed-in, unlocked person, for pages: anyone else is sent to sign in, a locked
 /// session to the lock page.
 pub struct PageSession(pub SignedIn);
@@ -99,7 +108,10 @@ impl FromRequestParts<AppState> for PageSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match resolve(parts, state).await {
-            Ok(Ok(s)) => Ok(PageSession(s)),
+            Ok(Ok(s)) => {
+                worklist_for_page(parts, state, &s).await;
+                Ok(PageSession(s))
+            }
             Ok(Err(SessionRefusal::Locked)) => {
                 Err(Redirect::to(&locked_url(parts.uri.path())).into_response())
             }
@@ -117,7 +129,10 @@ impl FromRequestParts<AppState> for MaybeSession {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         match resolve(parts, state).await {
-            Ok(Ok(s)) => Ok(MaybeSession(Some(s))),
+            Ok(Ok(s)) => {
+                worklist_for_page(parts, state, &s).await;
+                Ok(MaybeSession(Some(s)))
+            }
             Ok(Err(SessionRefusal::Locked)) => Err(Redirect::to("/session/locked").into_response()),
             // A cookie of a session that has ended: say so rather than quietly showing the
             // page as if nobody had signed in.

@@ -6,6 +6,7 @@ mod assets;
 mod id_check;
 mod input;
 mod language;
+pub mod nav;
 mod pages;
 mod routes;
 mod templates;

@@ -1,7 +1,7 @@
 //! The routes of the pages anyone may open.
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use super::{assets, id_check, language, pages};
 use crate::AppState;
@@ -9,6 +9,8 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::home))
+        .route("/demo", get(pages::demo_start))
+        .route("/home/notices/{id}/read", post(pages::notice_read))
         .route("/catalogue", get(pages::catalogue))
         .route(
             "/tools/national-id",

@@ -1,4 +1,5 @@
-//! The home area's view models (templates `home.html`, `catalogue.html`, `idcheck.html`).
+//! The home area's view models (templates `home.html`, `demo.html`, `catalogue.html`,
+//! `idcheck.html`).
 
 use askama::Template;
 
@@ -14,6 +15,42 @@ pub struct PersonRow {
     pub roles: String,
 }
 
+/// One thing waiting for the signed-in person, as the home page lists it.
+pub struct WorkRow {
+    /// The task's stable code (`approve_registration`, …), for machines.
+    pub code: &'static str,
+    /// What it is, in words.
+    pub what: String,
+    /// The registration, form or case number, and where to act on it.
+    pub reference: String,
+    pub href: String,
+    /// Since when it waits (ROC date).
+    pub since: String,
+    /// The deadline (ROC date), or words saying the rules set none.
+    pub due: String,
+    /// The working days left, in words (empty without a deadline).
+    pub left: String,
+    /// Past its deadline.
+    pub overdue: bool,
+    /// Due today or within three working days.
+    pub near: bool,
+}
+
+/// An unread notice on the home page.
+pub struct NoticeLine {
+    pub id: i64,
+    pub at: String,
+    pub what: String,
+    pub about: String,
+}
+
+/// What the signed-in person sees on the home page.
+pub struct Waiting {
+    pub rows: Vec<WorkRow>,
+    pub notices: Vec<NoticeLine>,
+    pub csrf: String,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomePage {
@@ -21,8 +58,10 @@ pub struct HomePage {
     pub user: Option<UserBar>,
     pub path: String,
     pub today: String,
+    /// Signed in: the worklist; signed out: `None` (the page explains the system).
+    pub waiting: Option<Waiting>,
+    /// `querywarden demo`: a link to the demo's start page (with its accounts).
     pub demo: bool,
-    pub people: Vec<PersonRow>,
     pub audit_records: u64,
     pub checkpoint: Option<String>,
 }
@@ -31,8 +70,8 @@ impl HomePage {
     pub fn new(
         m: Messages,
         user: Option<UserBar>,
+        waiting: Option<Waiting>,
         demo: bool,
-        people: Vec<PersonRow>,
         audit_records: u64,
         checkpoint: Option<String>,
     ) -> Self {
@@ -42,10 +81,42 @@ impl HomePage {
             user,
             path: "/".into(),
             today,
+            waiting,
             demo,
-            people,
             audit_records,
             checkpoint,
+        }
+    }
+}
+
+/// The demo's start page (`/demo`, only under `querywarden demo`): the accounts to try and
+/// how to sign in with the demo card.
+#[derive(Template)]
+#[template(path = "demo.html")]
+pub struct DemoPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub people: Vec<PersonRow>,
+    pub password: String,
+}
+
+impl DemoPage {
+    pub fn new(
+        m: Messages,
+        user: Option<UserBar>,
+        people: Vec<PersonRow>,
+        password: String,
+    ) -> Self {
+        let today = today_in(&m);
+        Self {
+            m,
+            user,
+            path: "/demo".into(),
+            today,
+            people,
+            password,
         }
     }
 }
