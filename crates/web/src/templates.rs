@@ -24,6 +24,8 @@ pub struct UserBar {
     pub is_contact: bool,
     /// A unit supervisor (marks §10 withholding) or the ethics office (sees every mark).
     pub sees_withholdings: bool,
+    /// §5 ¶1: the unit whose deputy (代理人) this unit supervisor registers — their own.
+    pub deputy_unit: Option<String>,
 }
 
 impl UserBar {
@@ -46,6 +48,11 @@ impl UserBar {
                 .has_role(querywarden_domain::org::Role::UnitSupervisor)
                 || s.person
                     .has_role(querywarden_domain::org::Role::EthicsAuditor),
+            deputy_unit: (s
+                .person
+                .has_role(querywarden_domain::org::Role::UnitSupervisor)
+                && !s.person.is_external_applicant())
+            .then(|| s.person.unit.as_str().to_string()),
         }
     }
 }

@@ -19,6 +19,7 @@ mod cli_config;
 mod cli_id;
 mod crash_rounds;
 mod demo_server;
+mod deputy_http;
 mod documents;
 mod enrolment_http;
 mod existence_http;

@@ -91,6 +91,30 @@ fn sign_offs(c: &Caseworker, names: &Names, view: &RequestView) -> Vec<(String, 
         .collect()
 }
 
+/// §5 ¶3: (which sign-off's code, "等待 申請人單位主管 王大明 核章" — 代理 marked) for each
+/// sign-off the request waits for now.
+fn awaited(c: &Caseworker, names: &Names, view: &RequestView) -> Vec<(String, String)> {
+    view.awaited
+        .iter()
+        .map(|(which, s)| {
+            let name = names
+                .persons
+                .get(&s.person)
+                .map_or_else(|| names.person(s.person), |p| p.name.clone());
+            let key = if s.acting {
+                "req-waiting-named-acting"
+            } else {
+                "req-waiting-named"
+            };
+            let role = c.m.get(&format!("req-signer-{}", which.code()));
+            (
+                which.code().to_string(),
+                c.m.with(key, &[("role", role), ("name", name)]),
+            )
+        })
+        .collect()
+}
+
 /// Renders request `no` for the caseworker, with a notice or a refusal.
 async fn show(
     c: &Caseworker,
@@ -151,6 +175,7 @@ fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
         subject_count: r.subject_count,
         subjects: subject_lines(view),
         sign_offs: sign_offs(c, names, view),
+        awaited: awaited(c, names, view),
         can_consent: view.may_consent,
         can_sign: view.may_sign,
         can_close: (reviewer_here || assigned) && in_progress,
