@@ -31,6 +31,7 @@ mod oversight_http;
 mod permissions_http;
 mod registration_rules_http;
 mod registrations_http;
+mod required_http;
 mod sign_in_http;
 mod unannounced_audits_http;
 mod upstream_failures_http;
