@@ -274,7 +274,12 @@ pub async fn register_deputy(
 ) -> Result<Result<DeputyTerm, DeputyRefusal>, AppError> {
     let org = Org::load(store).await?;
     let found = org.unit(unit).map(|u| u.id.clone());
-    let event = event(op, AuditAction::ActingSupervisorRegistered, actor, found.as_ref());
+    let event = event(
+        op,
+        AuditAction::ActingSupervisorRegistered,
+        actor,
+        found.as_ref(),
+    );
     let today = op.today();
     let checked = (|| {
         // An unknown unit has no supervisor, so only the administrator learns it is unknown.

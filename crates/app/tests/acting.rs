@@ -11,10 +11,10 @@
 )]
 
 use jiff::{Timestamp, ToSpan};
+use querywarden_app::App;
 use querywarden_app::acting::{DeputyForm, DeputyRefusal};
 use querywarden_app::config::{BliMode, RawConfig};
 use querywarden_app::permission::Op;
-use querywarden_app::App;
 use querywarden_domain::org::{Account, Person};
 use querywarden_domain::roc_date::taipei_date;
 use querywarden_storage::AuditFilter;
@@ -204,7 +204,11 @@ async fn the_supervisor_registers_a_deputy_from_today_and_the_page_shows_them_wi
     assert_eq!(trail(&app, REGISTERED, "op-register").await, ["succeeded"]);
 
     let desk = app
-        .deputy_desk(&chen, "social-assistance", &Op::new(Timestamp::now(), "op-r"))
+        .deputy_desk(
+            &chen,
+            "social-assistance",
+            &Op::new(Timestamp::now(), "op-r"),
+        )
         .await
         .unwrap()
         .unwrap();

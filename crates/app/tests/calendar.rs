@@ -228,16 +228,10 @@ async fn the_ten_day_report_counts_with_the_loaded_official_year_and_says_when_i
     let computed = file("v1", friday).await;
     assert_ne!(computed, tuesday);
     // The official table: 2027-02-08 off, 2027-02-09 an office day — the ten days end then.
-    calendar::import_csv(
-        app.store(),
-        Some(&wu.person),
-        &table_2027(),
-        friday,
-        "load",
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    calendar::import_csv(app.store(), Some(&wu.person), &table_2027(), friday, "load")
+        .await
+        .unwrap()
+        .unwrap();
     let official = file("v2", friday).await;
     assert_eq!(official, tuesday);
     assert_eq!(app.deadline_beyond_calendar(official).await.unwrap(), None);

@@ -63,7 +63,14 @@ impl<'a> CitizenReports<'a> {
         no: &str,
         stamp: Stamp<'_>,
     ) -> Decided<RequestLine> {
-        desk::request(self.app.store(), &self.calendar().await?, contact, no, stamp).await
+        desk::request(
+            self.app.store(),
+            &self.calendar().await?,
+            contact,
+            no,
+            stamp,
+        )
+        .await
     }
 
     /// Records a citizen's request; returns its number.

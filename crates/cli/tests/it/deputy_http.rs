@@ -37,15 +37,87 @@ fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() 
         let (d1, d7) = (day(1), day(7));
         // (who, unit, deputy, from, until, status, code)
         let cases = [
-            ("lin", "social-assistance", "huang.yating", "", "", 403, "acting.not_allowed"),
-            ("chen", "social-assistance", "", "", "", 422, "acting.deputy"),
-            ("chen", "social-assistance", "huang.yating", "26/03/05", "", 422, "acting.from"),
-            ("chen", "social-assistance", "huang.yating", "", "明天", 422, "acting.until"),
-            ("chen", "social-assistance", "huang.yating", &d7, &d1, 422, "acting.period_reversed"),
-            ("chen", "social-assistance", "chen.jianhong", "", "", 422, "acting.supervisor_themself"),
-            ("chen", "social-assistance", "li.guowei", "", "", 422, "acting.not_in_unit"),
-            ("chen", "social-assistance", "nobody.here", "", "", 404, "acting.not_found"),
-            ("chen", "no-such-unit", "huang.yating", "", "", 403, "acting.not_allowed"),
+            (
+                "lin",
+                "social-assistance",
+                "huang.yating",
+                "",
+                "",
+                403,
+                "acting.not_allowed",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "",
+                "",
+                "",
+                422,
+                "acting.deputy",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "huang.yating",
+                "26/03/05",
+                "",
+                422,
+                "acting.from",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "huang.yating",
+                "",
+                "明天",
+                422,
+                "acting.until",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "huang.yating",
+                &d7,
+                &d1,
+                422,
+                "acting.period_reversed",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "chen.jianhong",
+                "",
+                "",
+                422,
+                "acting.supervisor_themself",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "li.guowei",
+                "",
+                "",
+                422,
+                "acting.not_in_unit",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "nobody.here",
+                "",
+                "",
+                404,
+                "acting.not_found",
+            ),
+            (
+                "chen",
+                "no-such-unit",
+                "huang.yating",
+                "",
+                "",
+                403,
+                "acting.not_allowed",
+            ),
         ];
         for (who, unit, deputy, from, until, status, code) in cases {
             let b = if who == "lin" { &lin } else { &chen };
@@ -59,11 +131,21 @@ fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() 
                 .await;
             let page_status = r.status().as_u16();
             let page = r.text().await.unwrap();
-            assert_eq!((page_status, page_code(&page).as_str()), (status, code), "page: {what}");
+            assert_eq!(
+                (page_status, page_code(&page).as_str()),
+                (status, code),
+                "page: {what}"
+            );
             if status == 422 {
                 // The form comes back with what was typed.
-                assert!(page.contains(&format!("id=\"from\" name=\"from\" value=\"{from}\"")), "{what}");
-                assert!(page.contains(&format!("id=\"until\" name=\"until\" value=\"{until}\"")), "{what}");
+                assert!(
+                    page.contains(&format!("id=\"from\" name=\"from\" value=\"{from}\"")),
+                    "{what}"
+                );
+                assert!(
+                    page.contains(&format!("id=\"until\" name=\"until\" value=\"{until}\"")),
+                    "{what}"
+                );
             }
             let r = b
                 .api_post(
@@ -85,11 +167,20 @@ fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() 
         assert_eq!((s, page_code(&page).as_str()), (403, "acting.not_allowed"));
         assert!(!page.contains("id=\"nav-deputy\""));
         let page = chen.page("/registrations").await;
-        assert!(page.contains("href=\"/units/social-assistance/deputy\" id=\"nav-deputy\""), "{page}");
+        assert!(
+            page.contains("href=\"/units/social-assistance/deputy\" id=\"nav-deputy\""),
+            "{page}"
+        );
         let page = chen.page("/units/social-assistance/deputy").await;
         assert!(page.contains("<dd id=\"deputy-current\">無</dd>"), "{page}");
-        assert!(page.contains("<option value=\"huang.yating\">黃雅婷（huang.yating）</option>"), "{page}");
-        assert!(!page.contains("value=\"chen.jianhong\""), "the supervisor is offered as deputy");
+        assert!(
+            page.contains("<option value=\"huang.yating\">黃雅婷（huang.yating）</option>"),
+            "{page}"
+        );
+        assert!(
+            !page.contains("value=\"chen.jianhong\""),
+            "the supervisor is offered as deputy"
+        );
 
         // The page registers the deputy and shows them with the period.
         let (s, location, _) = chen
@@ -98,7 +189,10 @@ fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() 
                 &[("deputy", "huang.yating"), ("from", ""), ("until", &d7)],
             )
             .await;
-        assert_eq!((s, location.as_str()), (303, "/units/social-assistance/deputy?notice=registered"));
+        assert_eq!(
+            (s, location.as_str()),
+            (303, "/units/social-assistance/deputy?notice=registered")
+        );
         let page = chen.page(&location).await;
         assert!(page.contains("id=\"deputy-notice\""), "{page}");
         let today = taipei_date(jiff::Timestamp::now()).format_long();
@@ -110,7 +204,13 @@ fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() 
             "{page}"
         );
         // In English, the same in English: ASCII brackets, ISO dates with the ROC year.
-        let page = chen.in_language("en").page("/units/social-assistance/deputy").await;
-        assert!(page.contains("黃雅婷 (huang.yating), acting from "), "{page}");
+        let page = chen
+            .in_language("en")
+            .page("/units/social-assistance/deputy")
+            .await;
+        assert!(
+            page.contains("黃雅婷 (huang.yating), acting from "),
+            "{page}"
+        );
     });
 }

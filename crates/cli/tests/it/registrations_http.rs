@@ -49,8 +49,14 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
             .nth(1)
             .and_then(|s| s.split("</div>").next())
             .unwrap();
-        assert!(!message.contains("F131104093") && !message.contains("F13"), "{message}");
-        assert!(page.contains(">同上</textarea>"), "the relevance typed is kept");
+        assert!(
+            !message.contains("F131104093") && !message.contains("F13"),
+            "{message}"
+        );
+        assert!(
+            page.contains(">同上</textarea>"),
+            "the relevance typed is kept"
+        );
 
         // Register (lin for herself).
         let no = lin.register(&form(RELEVANCE)).await;
@@ -180,7 +186,12 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
     let mut files = 0;
     for e in std::fs::read_dir(folder).unwrap() {
         let path = e.unwrap().path();
-        if path.file_name().unwrap().to_string_lossy().starts_with(&name) {
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(&name)
+        {
             let bytes = std::fs::read(&path).unwrap();
             files += 1;
             assert!(

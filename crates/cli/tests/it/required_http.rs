@@ -58,6 +58,9 @@ async fn submitted_form_one(lin: &Browser) -> String {
     view
 }
 
+/// One form's field left empty: (its catalogue key, the answer got, the answer wanted).
+type Case = (String, (u16, String), (u16, &'static str));
+
 #[test]
 fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
     let demo = Demo::start();
@@ -68,7 +71,7 @@ fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
         let cai = demo.sign_in("cai.peiling").await;
         let yang = demo.sign_in("yang.shuling").await;
         let li = demo.sign_in("li.guowei").await;
-        let mut checked: Vec<(String, (u16, String), (u16, &str))> = Vec::new();
+        let mut checked: Vec<Case> = Vec::new();
         let mut check = |key: &str, got: (u16, String), want: (u16, &'static str)| {
             checked.push((key.to_string(), got, want));
         };
@@ -106,7 +109,11 @@ fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
             })
             .await;
         let r = chen
-            .post(&format!("/registrations/{no}/reject"), &[("comment", "")], true)
+            .post(
+                &format!("/registrations/{no}/reject"),
+                &[("comment", "")],
+                true,
+            )
             .await;
         check(
             "reg-reject-comment",
@@ -178,7 +185,11 @@ fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
         let r = wu
             .post(
                 &format!("{view}/decide"),
-                &[("decision", "approve"), ("effective_from", ""), ("comment", "")],
+                &[
+                    ("decision", "approve"),
+                    ("effective_from", ""),
+                    ("comment", ""),
+                ],
                 true,
             )
             .await;
@@ -192,7 +203,11 @@ fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
         let r = wu
             .post(
                 "/admin/enrolment/codes",
-                &[("account", "lin.meiling"), ("purpose", "reset"), ("reason", "")],
+                &[
+                    ("account", "lin.meiling"),
+                    ("purpose", "reset"),
+                    ("reason", ""),
+                ],
                 true,
             )
             .await;
@@ -204,7 +219,11 @@ fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
 
         let mut keys: Vec<String> = checked.iter().map(|c| c.0.clone()).collect();
         keys.sort();
-        assert_eq!(keys, marked_required(), "a 必填 field without its case here");
+        assert_eq!(
+            keys,
+            marked_required(),
+            "a 必填 field without its case here"
+        );
         let wrong: Vec<String> = checked
             .iter()
             .filter(|(_, got, want)| (got.0, got.1.as_str()) != *want)

@@ -456,10 +456,7 @@ mod tests {
         };
         let mut f = facts();
         // Before review: the office's supervisor, never the applicant.
-        assert_eq!(
-            who(&f, &r),
-            [(SignOff::ApplicantSupervisor, 2, false)]
-        );
+        assert_eq!(who(&f, &r), [(SignOff::ApplicantSupervisor, 2, false)]);
         f.signed.push((SignOff::ApplicantSupervisor, p(2)));
         // Under review: nobody signs.
         assert_eq!(who(&f, &r), []);

@@ -53,7 +53,7 @@ async fn apply_page(
     error: Option<(StatusCode, FormError)>,
 ) -> Response {
     let action = form_action(amend);
-    let names = match Names::load(state, who).await {
+    let names = match Names::load(state, who, &m).await {
         Ok(n) => n,
         Err(e) => return failed(e, &m, op, &action),
     };
@@ -241,7 +241,7 @@ async fn application_page(
             .await?
             .pop()
             .flatten();
-        let names = Names::load(state, who).await?;
+        let names = Names::load(state, who, &m).await?;
         Ok::<_, PermissionError>((app, my_step, awaited, names))
     }
     .await;

@@ -166,6 +166,8 @@ pub(super) fn label(m: &Messages, area: &str, code: &str) -> String {
 
 /// People, units and items by key, for showing names instead of ids.
 pub(super) struct Names {
+    /// Whose brackets `person` writes: the page's language.
+    zh: bool,
     pub persons: BTreeMap<PersonId, Person>,
     pub units: BTreeMap<UnitId, String>,
     pub items: BTreeMap<String, (String, String)>,
@@ -174,9 +176,14 @@ pub(super) struct Names {
 }
 
 impl Names {
-    pub(super) async fn load(state: &AppState, who: &SignedIn) -> Result<Names, PermissionError> {
+    pub(super) async fn load(
+        state: &AppState,
+        who: &SignedIn,
+        m: &Messages,
+    ) -> Result<Names, PermissionError> {
         let d = state.app.permissions().directory(who.person.id).await?;
         Ok(Names {
+            zh: m.is_zh(),
             persons: d.persons.into_iter().map(|p| (p.id, p)).collect(),
             units: d.units.into_iter().map(|u| (u.id, u.name_zh)).collect(),
             items: d
@@ -194,7 +201,13 @@ impl Names {
     pub(super) fn person(&self, id: PersonId) -> String {
         self.persons.get(&id).map_or_else(
             || format!("#{id}"),
-            |p| format!("{}（{}）", p.name, p.account.as_str()),
+            |p| {
+                if self.zh {
+                    format!("{}（{}）", p.name, p.account.as_str())
+                } else {
+                    format!("{} ({})", p.name, p.account.as_str())
+                }
+            },
         )
     }
 
@@ -224,7 +237,11 @@ impl Names {
 
 /// The state in words; a pending step names whom it waits for (§2, §5 ¶1: 代理 when a
 /// deputy signs), or only the role when nobody can act now.
-pub(super) fn state_detail(m: &Messages, s: &ApplicationState, waiting: Option<&Awaited>) -> String {
+pub(super) fn state_detail(
+    m: &Messages,
+    s: &ApplicationState,
+    waiting: Option<&Awaited>,
+) -> String {
     match s {
         ApplicationState::Pending { step } => match waiting {
             Some(w) => m.with(

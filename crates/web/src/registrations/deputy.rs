@@ -95,11 +95,7 @@ pub struct DeputyNotice {
 
 /// A staff member by name and account, with the page language's brackets.
 fn staff(s: &StaffName, m: &Messages) -> String {
-    if m.is_zh() {
-        format!("{}（{}）", s.name, s.account.as_str())
-    } else {
-        format!("{} ({})", s.name, s.account.as_str())
-    }
+    m.staff(&s.name, s.account.as_str())
 }
 
 fn period(who: &StaffName, term: &DeputyTerm, m: &Messages) -> String {
@@ -127,10 +123,7 @@ fn view(c: &Caseworker, desk: DeputyDesk, typed: DeputyForm) -> DeputyPage {
         action: path,
         unit_name: desk.unit.name_zh.clone(),
         supervisor: desk.supervisor.as_ref().map(|s| staff(s, m)),
-        deputy: desk
-            .deputy
-            .as_ref()
-            .map(|(who, term)| period(who, term, m)),
+        deputy: desk.deputy.as_ref().map(|(who, term)| period(who, term, m)),
         candidates: desk
             .candidates
             .iter()

@@ -31,7 +31,7 @@ pub async fn inbox(c: Caseworker) -> Answer {
     let inbox = reg::inbox(&c.desk(), c.me(), Timestamp::now())
         .await
         .map_err(&fail)?;
-    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let m = &c.m;
     let summaries = |list: &[reg::RegistrationSummary]| {
         list.iter().map(|s| summary_row(s, &names, m)).collect()
@@ -118,7 +118,7 @@ async fn register_page(
     };
     let fail = c.fail(path);
     let me = c.me();
-    let names = Names::load(&c.state, me).await.map_err(&fail)?;
+    let names = Names::load(&c.state, me, &c.m).await.map_err(&fail)?;
     let choices = reg::register_choices(&c.desk(), me, taipei_date(Timestamp::now()))
         .await
         .map_err(&fail)?;

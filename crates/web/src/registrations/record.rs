@@ -88,7 +88,7 @@ pub(super) async fn show(c: &Caseworker, no: RegistrationNo, shown: Shown<'_>) -
         Ok(v) => v,
         Err(d) => return Err(c.refused(&path, &d)),
     };
-    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let can_decide = reg::approver_of(&desk, c.me(), no)
         .await
         .map_err(&fail)?

@@ -131,7 +131,7 @@ async fn show(
         Ok(v) => v,
         Err(d) => return Err(c.refused(&path, &d)),
     };
-    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let mut page = page(c, &names, &view);
     page.path = path;
     page.notice = notice;
