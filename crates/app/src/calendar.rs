@@ -174,6 +174,21 @@ pub async fn import_csv(
     Ok(Ok(loaded))
 }
 
+/// 行政程序法 §48: the year `due` falls in when the calendar in force (seed and loaded
+/// official years) does not list it — the deadline was then counted with weekends only, and
+/// the page says so instead of passing it off as an office-calendar date.
+pub async fn beyond_loaded_years(store: &Store, due: Date) -> Result<Option<i16>, AppError> {
+    Ok(current(store).await?.uncovered_year(due))
+}
+
+impl crate::App {
+    /// [`beyond_loaded_years`] in this application's store, for the pages that show a
+    /// deadline (the ten-day review report, a review's due date).
+    pub async fn deadline_beyond_calendar(&self, due: Date) -> Result<Option<i16>, AppError> {
+        beyond_loaded_years(self.store(), due).await
+    }
+}
+
 /// Next year, when from October on its official table is not loaded.
 pub fn missing_next_year(cal: &HolidayCalendar, today: RocDate) -> Option<i16> {
     let next = today.civil().year() + 1;

@@ -106,7 +106,7 @@ async fn citizen_request_deadlines(
     store: &querywarden_storage::Store,
     op: &Op,
 ) -> Result<usize, crate::AppError> {
-    let calendar = crate::oversight::reconciliation::calendar()?;
+    let calendar = crate::calendar::current(store).await?;
     crate::citizen_report::deadlines::remind_and_escalate(store, &calendar, op).await
 }
 
@@ -115,7 +115,7 @@ async fn corrective_reports(
     store: &querywarden_storage::Store,
     op: &Op,
 ) -> Result<usize, crate::AppError> {
-    let calendar = crate::oversight::reconciliation::calendar()?;
+    let calendar = crate::calendar::current(store).await?;
     crate::oversight::violation::remind_and_escalate(store, &calendar, op).await
 }
 

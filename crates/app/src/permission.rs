@@ -829,6 +829,37 @@ pub async fn due_reminders(
     Ok(out)
 }
 
+/// Who a pending sign-off waits for, as a waiting step names them: the person, their name,
+/// and whether they sign as 代理.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Awaited {
+    pub signer: querywarden_domain::permission::acting::Signer,
+    pub name: String,
+}
+
+/// §2, §5 ¶1: whom each application's pending step waits for today, and whether they sign
+/// as 代理 — the rule the approval itself applies (`designated_signer`); `None` when the
+/// application waits for nobody (not pending) or nobody can act.
+pub async fn waiting_for(
+    store: &Store,
+    policy: &PermissionPolicy,
+    apps: &[PermissionApplication],
+    today: RocDate,
+) -> Result<Vec<Option<Awaited>>, PermissionError> {
+    if apps.iter().all(|a| a.state.pending_step().is_none()) {
+        return Ok(vec![None; apps.len()]);
+    }
+    let world = World::load(store, policy, today).await?;
+    Ok(apps
+        .iter()
+        .map(|a| {
+            let signer = rules::designated_signer(a, &world.roster).ok()?;
+            let name = world.persons.get(&signer.person)?.name.clone();
+            Some(Awaited { signer, name })
+        })
+        .collect())
+}
+
 /// A person's own applications, oldest first.
 pub async fn applications_of(
     store: &Store,

@@ -559,6 +559,12 @@ pub struct RequestView {
     /// the using unit's supervisor).
     pub may_consent: bool,
     pub may_sign: bool,
+    /// §5 ¶3: the sign-offs it waits for now, each with whom it waits for (代理 marked) —
+    /// the same walk the sign-off itself accepts.
+    pub awaited: Vec<(
+        querywarden_domain::registration::form3::SignOff,
+        querywarden_domain::permission::acting::Signer,
+    )>,
 }
 
 /// A refusal of a number that does not exist, audited like any other.
@@ -669,6 +675,7 @@ pub async fn request_view<G: GrantSource>(
         stage: facts.stage(),
         may_consent: form3::check_consent(&facts, viewer.id, &roster).is_ok(),
         may_sign: form3::check_sign(&facts, viewer.id, &roster).is_ok(),
+        awaited: facts.awaited_sign_offs(&roster),
         closed: desk.store.closed_request_subjects(r.id).await?,
         sign_offs,
         request: r,

@@ -150,3 +150,96 @@ async fn a_loaded_year_replaces_the_computed_one_and_stops_the_reminder() {
         1
     );
 }
+
+/// `account` signed in on `app` (a session row as the web layer would hold it).
+async fn signed_in(
+    app: &querywarden_app::App,
+    account: &str,
+    at: Timestamp,
+) -> querywarden_app::auth::SignedIn {
+    let person = app
+        .store()
+        .person_by_account(&querywarden_domain::org::Account::parse(account).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    querywarden_app::auth::SignedIn {
+        session: querywarden_storage::SessionRow {
+            token_hash: format!("tok-{account}-0123456789abcdef"),
+            person: person.id,
+            csrf_token: "csrf".into(),
+            created_at: at,
+            last_seen_at: at,
+            locked: false,
+            ended: false,
+            cert_fingerprint: "fp".into(),
+            client_addr: None,
+        },
+        person,
+    }
+}
+
+#[tokio::test]
+async fn the_ten_day_report_counts_with_the_loaded_official_year_and_says_when_it_runs_past_the_loaded_years()
+ {
+    use querywarden_app::oversight::door::FileByAccount;
+    use querywarden_app::permission::Op;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut raw = querywarden_app::config::RawConfig::default();
+    raw.storage.data_dir = dir.path().join("data");
+    raw.bli.mode = querywarden_app::config::BliMode::Portal;
+    let app = querywarden_app::App::open(raw.validate().unwrap())
+        .await
+        .unwrap();
+    app.seed_demo().await.unwrap();
+    // Friday 2027-01-29, 10:00 Asia/Taipei: the tenth day is Monday 2027-02-08.
+    let friday: Timestamp = "2027-01-29T02:00:00Z".parse().unwrap();
+    let wu = signed_in(&app, "wu.zhiming", friday).await;
+    let file = |request_id: &'static str, at: Timestamp| {
+        let (app, wu) = (&app, &wu);
+        async move {
+            let id = app
+                .oversight()
+                .file_violation(
+                    wu,
+                    FileByAccount {
+                        account: "lin.meiling",
+                        rule: "§5 查調前未經主管核准".into(),
+                        evidence: "115 年第 4 季使用紀錄勾稽：無登記之查詢 1 筆".into(),
+                        suspend_grants: false,
+                    },
+                    &Op::new(at, request_id),
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            app.oversight()
+                .case_for(&wu.person, id, &Op::new(at, "read"))
+                .await
+                .unwrap()
+                .unwrap()
+                .case
+                .due_on
+        }
+    };
+    let tuesday = Date::new(2027, 2, 9).unwrap();
+    // The seed computed 2027-02-09 as a 春節 day off: the deadline cannot end on it.
+    let computed = file("v1", friday).await;
+    assert_ne!(computed, tuesday);
+    // The official table: 2027-02-08 off, 2027-02-09 an office day — the ten days end then.
+    calendar::import_csv(app.store(), Some(&wu.person), &table_2027(), friday, "load")
+        .await
+        .unwrap()
+        .unwrap();
+    let official = file("v2", friday).await;
+    assert_eq!(official, tuesday);
+    assert_eq!(app.deadline_beyond_calendar(official).await.unwrap(), None);
+
+    // Opened on 2027-12-28, the report is due in 2028, a year no table lists: the deadline
+    // says it was counted with weekends only.
+    let december: Timestamp = "2027-12-28T02:00:00Z".parse().unwrap();
+    let due = file("v3", december).await;
+    assert_eq!(due.year(), 2028);
+    assert_eq!(app.deadline_beyond_calendar(due).await.unwrap(), Some(2028));
+}

@@ -860,28 +860,34 @@ impl Roster {
             .collect()
     }
 
-    fn candidates(&self, app: &PermissionApplication, step: Step) -> Vec<PersonId> {
+    fn candidates(&self, app: &PermissionApplication, step: Step) -> Vec<acting::Signer> {
+        let own = |person| acting::Signer {
+            person,
+            acting: false,
+            acting_for: None,
+        };
         let mut out = Vec::new();
         match step {
             Step::UnitSupervisor => {
                 // §2 and §5 ¶1 share one walk: supervisor, deputy in force, parent, director.
                 let applicant = app.applicant;
-                out.extend(
-                    self.supervisor_signers(&app.unit, |p| p == applicant)
-                        .into_iter()
-                        .map(|s| s.person),
-                );
+                out.extend(self.supervisor_signers(&app.unit, |p| p == applicant));
             }
             Step::PermissionAdministrator => {
-                out.extend(self.administrator);
-                out.extend(self.deputy);
+                out.extend(self.administrator.map(own));
+                // §7: the administrator's 代理人 signs in their place.
+                out.extend(self.deputy.map(|person| acting::Signer {
+                    person,
+                    acting: true,
+                    acting_for: self.administrator,
+                }));
             }
             Step::Countersign => {
                 if let Some(u) = &self.administrator_unit {
-                    out.extend(self.supervisors_upwards(u));
+                    out.extend(self.supervisors_upwards(u).into_iter().map(own));
                 }
-                out.extend(self.admin_supervisors.iter().copied());
-                out.extend(self.director);
+                out.extend(self.admin_supervisors.iter().copied().map(own));
+                out.extend(self.director.map(own));
             }
         }
         out
@@ -894,18 +900,32 @@ pub fn designated_approver(
     app: &PermissionApplication,
     roster: &Roster,
 ) -> Result<PersonId, PermissionRefusal> {
+    designated_signer(app, roster).map(|s| s.person)
+}
+
+/// [`designated_approver`] with whether they sign as 代理 (in the place of the supervisor or
+/// of the permission administrator), so that a waiting step names the person as they sign.
+pub fn designated_signer(
+    app: &PermissionApplication,
+    roster: &Roster,
+) -> Result<acting::Signer, PermissionRefusal> {
     let step = app
         .state
         .pending_step()
         .ok_or(PermissionRefusal::NotPending)?;
     let signed: BTreeSet<PersonId> = app.current_round_steps().map(|s| s.by).collect();
-    let found = roster
-        .candidates(app, step)
-        .into_iter()
-        .find(|p| *p != app.applicant && !signed.contains(p) && !roster.inactive.contains(p));
+    let found = roster.candidates(app, step).into_iter().find(|s| {
+        s.person != app.applicant
+            && !signed.contains(&s.person)
+            && !roster.inactive.contains(&s.person)
+    });
     match found {
-        Some(p) => Ok(p),
-        None if let Some(d) = director_countersigns_own(app, roster) => Ok(d),
+        Some(s) => Ok(s),
+        None if let Some(d) = director_countersigns_own(app, roster) => Ok(acting::Signer {
+            person: d,
+            acting: false,
+            acting_for: None,
+        }),
         // The administrator's own application with no deputy set: say so precisely.
         None if step == Step::PermissionAdministrator
             && roster.administrator == Some(app.applicant) =>
@@ -932,6 +952,7 @@ fn director_countersigns_own(app: &PermissionApplication, roster: &Roster) -> Op
     let someone_else = roster
         .candidates(app, Step::Countersign)
         .into_iter()
+        .map(|s| s.person)
         .any(|p| p != director && p != app.applicant && !roster.inactive.contains(&p));
     let director_steps: Vec<Step> = app
         .current_round_steps()

@@ -107,15 +107,35 @@ impl Demo {
         Demo::spawn(data, &[])
     }
 
+    /// [`Demo::start`] with its log (stderr, at `debug`) written to `log`, for checks that
+    /// personal data never reaches the log.
+    pub fn start_logged(log: &Path) -> Demo {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let data = dir.path().join("data");
+        copy_dir(&template().join("data/demo-ca"), &data.join("demo-ca"));
+        let mut demo = Demo::spawn_logged(&data, &["--empty"], Some(log));
+        demo._dir = Some(dir);
+        demo
+    }
+
     fn spawn(data: &Path, extra: &[&str]) -> Demo {
-        let mut child = command()
-            .args(["demo", "--listen", "127.0.0.1:0", "--data"])
+        Demo::spawn_logged(data, extra, None)
+    }
+
+    fn spawn_logged(data: &Path, extra: &[&str], log: Option<&Path>) -> Demo {
+        let mut cmd = command();
+        cmd.args(["demo", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("querywarden demo starts");
+            .stdout(Stdio::piped());
+        match log {
+            Some(path) => {
+                let file = std::fs::File::create(path).expect("the log file");
+                cmd.env("QUERYWARDEN_LOG", "debug,sqlx=warn").stderr(file)
+            }
+            None => cmd.stderr(Stdio::null()),
+        };
+        let mut child = cmd.spawn().expect("querywarden demo starts");
         let out = child.stdout.take().expect("the demo's stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {

@@ -202,6 +202,39 @@ impl Messages {
     pub fn is_zh(&self) -> bool {
         self.locale == Locale::ZhTw
     }
+
+    /// The colon after a label: full-width in Chinese, ASCII with a space in English.
+    pub fn colon(&self) -> &'static str {
+        if self.is_zh() { "：" } else { ": " }
+    }
+
+    /// A time in Asia/Taipei in the page's one date form: `民國 115 年 3 月 5 日 14:05`, or
+    /// `2026-03-05 (ROC 115) 14:05` in English (the form of `templates::today_in`).
+    pub fn datetime(&self, ts: jiff::Timestamp) -> String {
+        if self.is_zh() {
+            querywarden_domain::roc_date::format_taipei_datetime(ts)
+        } else {
+            let zone = jiff::tz::TimeZone::get("Asia/Taipei")
+                .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::Offset::constant(8)));
+            let zoned = ts.to_zoned(zone);
+            format!(
+                "{} {:02}:{:02}",
+                querywarden_domain::roc_date::taipei_date(ts).format_en(),
+                zoned.hour(),
+                zoned.minute()
+            )
+        }
+    }
+
+    /// A staff member as `王大明（wang.daming）`, with the page language's brackets (ASCII
+    /// ones on English pages).
+    pub fn staff(&self, name: &str, account: &str) -> String {
+        if self.is_zh() {
+            format!("{name}（{account}）")
+        } else {
+            format!("{name} ({account})")
+        }
+    }
 }
 
 /// Both locales must define exactly the same message ids.

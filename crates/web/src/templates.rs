@@ -26,6 +26,8 @@ pub struct UserBar {
     pub sees_withholdings: bool,
     /// What waits for the person, counted by menu entry (this request's worklist).
     pub counts: crate::home::nav::NavCounts,
+    /// §5 ¶1: the unit whose deputy (代理人) this unit supervisor registers — their own.
+    pub deputy_unit: Option<String>,
 }
 
 impl UserBar {
@@ -49,6 +51,11 @@ impl UserBar {
                 || s.person
                     .has_role(querywarden_domain::org::Role::EthicsAuditor),
             counts: crate::home::nav::NavCounts::current(),
+            deputy_unit: (s
+                .person
+                .has_role(querywarden_domain::org::Role::UnitSupervisor)
+                && !s.person.is_external_applicant())
+            .then(|| s.person.unit.as_str().to_string()),
         }
     }
 }

@@ -41,8 +41,9 @@ pub struct MarkLine {
 }
 
 impl<'a> CitizenReports<'a> {
-    fn calendar(&self) -> Result<HolidayCalendar, AppError> {
-        crate::oversight::reconciliation::calendar()
+    /// 行政程序法 §48: the calendar in force, official years included.
+    async fn calendar(&self) -> Result<HolidayCalendar, AppError> {
+        crate::calendar::current(self.app.store()).await
     }
 
     /// Whether reports show staff names or only their units (`[citizen_report]`).
@@ -52,7 +53,7 @@ impl<'a> CitizenReports<'a> {
 
     /// Every request, newest first (the contact officer only).
     pub async fn requests(&self, contact: &Person, stamp: Stamp<'_>) -> Decided<Vec<RequestLine>> {
-        desk::requests(self.app.store(), &self.calendar()?, contact, stamp).await
+        desk::requests(self.app.store(), &self.calendar().await?, contact, stamp).await
     }
 
     /// One request (the contact officer only).
@@ -62,7 +63,14 @@ impl<'a> CitizenReports<'a> {
         no: &str,
         stamp: Stamp<'_>,
     ) -> Decided<RequestLine> {
-        desk::request(self.app.store(), &self.calendar()?, contact, no, stamp).await
+        desk::request(
+            self.app.store(),
+            &self.calendar().await?,
+            contact,
+            no,
+            stamp,
+        )
+        .await
     }
 
     /// Records a citizen's request; returns its number.
@@ -77,7 +85,7 @@ impl<'a> CitizenReports<'a> {
             app.store(),
             app.keys(),
             app.auth(),
-            &self.calendar()?,
+            &self.calendar().await?,
             contact,
             input,
             stamp,
@@ -117,7 +125,7 @@ impl<'a> CitizenReports<'a> {
     ) -> Decided<RocDate> {
         super::extend(
             self.app.store(),
-            &self.calendar()?,
+            &self.calendar().await?,
             contact,
             no,
             reason,

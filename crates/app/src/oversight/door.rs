@@ -325,7 +325,7 @@ impl<'a> Oversight<'a> {
             .await?;
             return Ok(Err(FileRefusal::NoSuchPerson));
         };
-        let calendar = reconciliation::calendar()?;
+        let calendar = reconciliation::calendar(store).await?;
         let case = FileViolationRequest {
             person: person.id,
             rule: req.rule,

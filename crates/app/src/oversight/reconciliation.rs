@@ -55,9 +55,11 @@ impl Analysis {
     }
 }
 
-/// The holiday calendar the rules count with.
-pub fn calendar() -> Result<HolidayCalendar, AppError> {
-    HolidayCalendar::seeded().map_err(|e| AppError::seed("holiday calendar", e))
+/// The holiday calendar the rules count with (行政程序法 §48): the seed with every official
+/// 辦公日曆表 the administrator loaded in its year's place (`crate::calendar::current`), so
+/// that the ten-day report and the review deadlines follow the official table.
+pub async fn calendar(store: &Store) -> Result<HolidayCalendar, AppError> {
+    crate::calendar::current(store).await
 }
 
 fn hex(bytes: &[u8; 32]) -> String {
@@ -72,7 +74,7 @@ pub async fn analyse(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Analysis, AppError> {
-    let calendar = calendar()?;
+    let calendar = calendar(store).await?;
     let tol = settings.time_tolerance.abs();
     let (wide_from, wide_to) = (
         from.checked_sub(tol + SignedDuration::from_mins(1))

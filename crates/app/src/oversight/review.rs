@@ -119,7 +119,7 @@ pub async fn open_due_review(
     settings: &OversightSettings,
     op: &Op,
 ) -> Result<usize, AppError> {
-    let calendar = super::reconciliation::calendar()?;
+    let calendar = super::reconciliation::calendar(store).await?;
     let period = ReviewPeriod::previous_to(op.today());
     Ok(open_review(store, keys, settings, &calendar, period, op)
         .await?
@@ -224,7 +224,7 @@ pub async fn conclude_finding(
                 drop(tx);
                 return refused(store, ev, ReviewRefusal::NoteRequired).await;
             }
-            let calendar = super::reconciliation::calendar()?;
+            let calendar = super::reconciliation::calendar(store).await?;
             let grants = store.grants_of(person).await?;
             let (id, _) = insert_case(&mut tx, admin, &filing, &grants, &calendar, op).await?;
             (None, Some(id))

@@ -751,8 +751,7 @@ pub async fn record_overall_opinion(
     // §8 ¶2: a violation found opens its case at once, against the querier audited, so the
     // ten days for the review report start the day the finding is written down.
     let case = if violation_found {
-        let calendar = querywarden_domain::deadline::HolidayCalendar::seeded()
-            .map_err(|e| AppError::seed("holiday calendar", e))?;
+        let calendar = crate::calendar::current(store).await?;
         Some((calendar, store.grants_of(audit.plan.querier).await?))
     } else {
         None

@@ -99,6 +99,15 @@ impl PermissionService<'_> {
         super::applications_of(self.store, person).await
     }
 
+    /// See [`super::waiting_for`].
+    pub async fn waiting_for(
+        &self,
+        apps: &[PermissionApplication],
+        today: RocDate,
+    ) -> Result<Vec<Option<super::Awaited>>, PermissionError> {
+        super::waiting_for(self.store, self.policy, apps, today).await
+    }
+
     /// See [`super::application_for_viewer`].
     pub async fn application_for_viewer(
         &self,

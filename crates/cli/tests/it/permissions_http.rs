@@ -95,6 +95,11 @@ fn an_application_goes_through_the_whole_chain_on_the_pages_and_becomes_grants()
             .await;
         assert_eq!(s, 403);
         assert!(body.contains("sod.own_application"), "{body}");
+        // The waiting step names the person who signs next, on the form and in her list.
+        let page = lin.page(&view).await;
+        assert!(page.contains("等待 申請人單位主管 陳建宏 核章"), "{page}");
+        let page = lin.page("/permissions").await;
+        assert!(page.contains("等待 申請人單位主管 陳建宏 核章"), "{page}");
 
         // 1. The unit supervisor.
         let chen = demo.sign_in("chen.jianhong").await;
@@ -116,6 +121,8 @@ fn an_application_goes_through_the_whole_chain_on_the_pages_and_becomes_grants()
         assert_eq!(s, 403, "{body}");
 
         // 2. The administrator, effective today (a date in the past is refused).
+        let page = lin.page(&view).await;
+        assert!(page.contains("等待 權限管理者 吳志明 核章"), "{page}");
         let wu = demo.sign_in("wu.zhiming").await;
         let (_, inbox) = wu.read("/permissions/inbox").await;
         assert!(inbox.contains(&view));

@@ -75,7 +75,9 @@ fn the_page_and_the_api_refuse_a_privacy_basis_alone_and_a_missing_case_reason_a
             assert_eq!(r.status(), 422, "page: {code}");
             let page = r.text().await.unwrap();
             assert!(page.contains(code), "page names {code}");
-            assert!(!page.contains("F131104093"), "ID echoed");
+            // The ID typed is kept in its field's value, and shown nowhere else.
+            assert!(page.contains("value=\"F131104093\">"), "ID not kept");
+            assert_eq!(page.matches("F131104093").count(), 1, "ID echoed");
 
             let mut body = api_body();
             body["querier"] = me.into();

@@ -108,6 +108,9 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
         // With the supervisor present, the deputy neither sees nor decides lin's registration:
         // he is answered as for a number that does not exist (§9), the trail keeps the reason.
         let first = lin.register_api(body(LIN, None, "F131104093")).await;
+        // The waiting step names the person (§5 ¶1), not only the role.
+        let page = lin.page(&format!("/registrations/{first}")).await;
+        assert!(page.contains("等待 單位主管 陳建宏 核章"), "{page}");
         assert!(to_approve(&huang.api_get("/api/v1/registrations/inbox").await).is_empty());
         let (s, j) = decide(&huang, &first, "approve", "").await;
         assert_eq!(
@@ -133,6 +136,8 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
             to_approve(&huang.api_get("/api/v1/registrations/inbox").await),
             vec![first.clone()]
         );
+        let page = lin.page(&format!("/registrations/{first}")).await;
+        assert!(page.contains("等待 單位主管 黃雅婷（代理）核章"), "{page}");
         let (s, j) = decide(&huang, &first, "approve", "代理核准").await;
         assert_eq!(s, 200, "{j}");
         let view = lin.api_get(&format!("/api/v1/registrations/{first}")).await;
@@ -351,6 +356,9 @@ fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject
             .to_string();
         let path = |p: &str| format!("/api/v1/requests/{rno}/{p}");
         assert_eq!(request_of(&cai, &rno).await["stage"], "awaiting_consent");
+        // The waiting sign-off names the person (§5 ¶3), not only the role.
+        let page = cai.page(&format!("/requests/{rno}")).await;
+        assert!(page.contains("等待 申請人單位主管 楊淑玲 核章"), "{page}");
 
         // Not reviewed before the office's consent; only the office's supervisor consents.
         let accept = |opinion: &str| {
@@ -435,6 +443,8 @@ fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject
         );
         let page = xu.page(&format!("/requests/{rno}")).await;
         assert!(page.contains("id=\"req-sign\""), "the supervisor is offered the sign-off");
+        assert!(page.contains("等待 使用單位主管 許文傑 核章"), "{page}");
+        assert!(!page.contains("data-signoff=\"querier\""), "the querier has signed");
         assert_eq!(post_code(&xu, &path("sign"), serde_json::json!({})).await.0, 200);
         assert_eq!(post_code(&li, &path("delivery"), deliver.clone()).await.0, 200);
         let v = request_of(&cai, &rno).await;

@@ -1172,3 +1172,39 @@ fn the_countersigner_may_not_move_a_future_effective_date_at_all() {
         }
     );
 }
+
+#[test]
+fn a_waiting_step_names_the_signer_and_whether_they_sign_as_acting() {
+    let own = |p: PersonId| acting::Signer {
+        person: p,
+        acting: false,
+        acting_for: None,
+    };
+    // The supervisor present: chen signs as himself.
+    let app = submitted(draft(lin()));
+    assert_eq!(designated_signer(&app, &roster()), Ok(own(chen())));
+    // chen absent with huang registered as his deputy: huang signs, as 代理 for chen.
+    let mut r = roster();
+    r.inactive.insert(chen());
+    r.unit_deputies.insert(unit("social-assistance"), huang());
+    assert_eq!(
+        designated_signer(&app, &r),
+        Ok(acting::Signer {
+            person: huang(),
+            acting: true,
+            acting_for: Some(chen()),
+        })
+    );
+    assert_eq!(designated_approver(&app, &r), Ok(huang()));
+    // The administrator's own application: his deputy signs in his place, as 代理.
+    let mut app = submitted(draft(wu()));
+    act(&mut app, zhang(), approve()).unwrap();
+    assert_eq!(
+        designated_signer(&app, &roster()),
+        Ok(acting::Signer {
+            person: li(),
+            acting: true,
+            acting_for: Some(wu()),
+        })
+    );
+}

@@ -138,6 +138,41 @@ impl Form3Facts {
     }
 }
 
+impl Form3Facts {
+    /// §5 ¶3: the sign-offs the request waits for now, each with whom it waits for (by the
+    /// same walk as [`check_consent`] and [`check_sign`], so the page names whoever the
+    /// sign-off will accept): the office supervisor's consent before review; the querier's
+    /// and the using unit's supervisor's while in progress. A sign-off nobody can give now
+    /// is left out.
+    pub fn awaited_sign_offs(&self, roster: &Roster) -> Vec<(SignOff, Signer)> {
+        let unsigned = |w: SignOff| self.signed_by(w).is_none();
+        match self.stage() {
+            Stage::AwaitingConsent => self
+                .applicant_supervisor(roster)
+                .map(|s| (SignOff::ApplicantSupervisor, s))
+                .into_iter()
+                .collect(),
+            Stage::InProgress => {
+                let querier = self.assigned_querier.map(|person| Signer {
+                    person,
+                    acting: false,
+                    acting_for: None,
+                });
+                [
+                    querier.map(|s| (SignOff::Querier, s)),
+                    self.using_unit_supervisor(roster)
+                        .map(|s| (SignOff::UsingUnitSupervisor, s)),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|(w, _)| unsigned(*w))
+                .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
 fn need_stage(facts: &Form3Facts, stage: Stage) -> Result<(), RegistrationError> {
     let now = facts.stage();
     if now != stage {
@@ -408,5 +443,44 @@ mod tests {
             code(check_delivery(&f, &[Run, Closed])),
             Err("registration.wrong_state")
         );
+    }
+
+    #[test]
+    fn the_page_names_whom_each_sign_off_waits_for_and_a_deputy_as_acting() {
+        let r = roster();
+        let who = |f: &Form3Facts, r: &Roster| {
+            f.awaited_sign_offs(r)
+                .into_iter()
+                .map(|(w, s)| (w, s.person.get(), s.acting))
+                .collect::<Vec<_>>()
+        };
+        let mut f = facts();
+        // Before review: the office's supervisor, never the applicant.
+        assert_eq!(who(&f, &r), [(SignOff::ApplicantSupervisor, 2, false)]);
+        f.signed.push((SignOff::ApplicantSupervisor, p(2)));
+        // Under review: nobody signs.
+        assert_eq!(who(&f, &r), []);
+        f.review = Review::Accepted;
+        f.assigned_querier = Some(p(3));
+        assert_eq!(
+            who(&f, &r),
+            [
+                (SignOff::Querier, 3, false),
+                (SignOff::UsingUnitSupervisor, 4, false)
+            ]
+        );
+        // The using unit's supervisor absent: their deputy, as 代理.
+        let mut absent = r.clone();
+        absent.inactive.insert(p(4));
+        assert_eq!(
+            who(&f, &absent),
+            [
+                (SignOff::Querier, 3, false),
+                (SignOff::UsingUnitSupervisor, 5, true)
+            ]
+        );
+        // A sign-off given is no longer awaited.
+        f.signed.push((SignOff::Querier, p(3)));
+        assert_eq!(who(&f, &r), [(SignOff::UsingUnitSupervisor, 4, false)]);
     }
 }

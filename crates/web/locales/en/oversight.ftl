@@ -82,3 +82,4 @@ ov-notice-report-overdue = A review report is overdue
 ov-notice-report-submitted = A review report was submitted and waits for your decision
 ov-notice-report-accepted = Your review report was accepted; the case is closed
 ov-notice-report-returned = Your review report was returned: correct it and submit again
+deadline-beyond-calendar = This deadline falls past the years of the loaded office calendar, so it was counted with weekends only

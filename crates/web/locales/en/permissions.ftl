@@ -155,3 +155,5 @@ perm-disabled-reason = Reason
 perm-disabled-idle = idle
 perm-disabled-left = left
 perm-enable = Enable
+perm-waiting-named = Waiting for { $name } ({ $role }) to sign
+perm-waiting-named-acting = Waiting for { $name } (acting as { $role }) to sign

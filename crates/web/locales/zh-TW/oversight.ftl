@@ -82,3 +82,4 @@ ov-notice-report-overdue = 檢討報告已逾期
 ov-notice-report-submitted = 違規案件已提出檢討報告，待審查
 ov-notice-report-accepted = 檢討報告已接受，案件結案
 ov-notice-report-returned = 檢討報告已退回，請補正後再提出
+deadline-beyond-calendar = 本期限超出已匯入之辦公日曆表年度，以週休二日推算

@@ -155,3 +155,5 @@ perm-disabled-reason = 停用原因
 perm-disabled-idle = 閒置過久
 perm-disabled-left = 離職
 perm-enable = 重新啟用
+perm-waiting-named = 等待 { $role } { $name } 核章
+perm-waiting-named-acting = 等待 { $role } { $name }（代理）核章

@@ -9,14 +9,17 @@ use querywarden_domain::org::{PersonId, UnitId};
 use crate::AppState;
 use crate::i18n::Messages;
 
-/// The directory, with the display form of each kind of id.
-pub(crate) struct Names(pub Directory);
+/// The directory, with the display form of each kind of id in the reader's language.
+pub(crate) struct Names {
+    directory: Directory,
+    m: Messages,
+}
 
 impl std::ops::Deref for Names {
     type Target = Directory;
 
     fn deref(&self) -> &Directory {
-        &self.0
+        &self.directory
     }
 }
 
@@ -24,14 +27,18 @@ impl Names {
     pub async fn load(
         state: &AppState,
         viewer: &querywarden_domain::org::Person,
+        m: &Messages,
     ) -> Result<Names, AppError> {
-        Ok(Names(reg::directory(&state.app.desk(), viewer).await?))
+        Ok(Names {
+            directory: reg::directory(&state.app.desk(), viewer).await?,
+            m: m.clone(),
+        })
     }
 
     pub fn person(&self, id: PersonId) -> String {
         self.persons.get(&id).map_or_else(
             || format!("#{}", id.get()),
-            |p| format!("{}（{}）", p.name, p.account.as_str()),
+            |p| self.m.staff(&p.name, p.account.as_str()),
         )
     }
 

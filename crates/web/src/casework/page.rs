@@ -130,7 +130,8 @@ impl Caseworker {
         }
     }
 
-    fn error_page(
+    /// The error page of `path` with `status`, the sentence and, for machines, the code.
+    pub fn error_page(
         &self,
         status: StatusCode,
         path: &str,

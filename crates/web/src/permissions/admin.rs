@@ -188,7 +188,7 @@ async fn accounts_view(
     };
     let loaded = async {
         let disabled = state.app.permissions().disabled_accounts(&desk).await?;
-        Ok::<_, PermissionError>((disabled, Names::load(state, who).await?))
+        Ok::<_, PermissionError>((disabled, Names::load(state, who, &m).await?))
     }
     .await;
     let (disabled, names) = match loaded {

@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
-use querywarden_app::permission::{ApplicantAct, PermissionError};
+use querywarden_app::permission::{ApplicantAct, Awaited, PermissionError};
 use querywarden_domain::permission::{
     ApplicationId, ApplicationKind, ApplicationState, PermissionApplication, Step,
 };
@@ -53,7 +53,7 @@ async fn apply_page(
     error: Option<(StatusCode, FormError)>,
 ) -> Response {
     let action = form_action(amend);
-    let names = match Names::load(state, who).await {
+    let names = match Names::load(state, who, &m).await {
         Ok(n) => n,
         Err(e) => return failed(e, &m, op, &action),
     };
@@ -236,15 +236,21 @@ async fn application_page(
             .into_iter()
             .find(|e| e.application.id == app.id)
             .map(|w| w.step);
-        Ok::<_, PermissionError>((app, my_step, Names::load(state, who).await?))
+        let awaited = permissions
+            .waiting_for(std::slice::from_ref(&app), today())
+            .await?
+            .pop()
+            .flatten();
+        let names = Names::load(state, who, &m).await?;
+        Ok::<_, PermissionError>((app, my_step, awaited, names))
     }
     .await;
-    let (app, my_step, names) = match loaded {
+    let (app, my_step, awaited, names) = match loaded {
         Ok(x) => x,
         Err(e) => return failed(e, &m, op, &path),
     };
     let (status, error) = with_error(error);
-    let mut page = build_application_page(state, m, who, &app, &names, my_step);
+    let mut page = build_application_page(state, m, who, &app, &names, my_step, awaited);
     page.notice = notice;
     page.error = error;
     (status, render(&page, op)).into_response()
@@ -286,6 +292,7 @@ fn build_application_page(
     app: &PermissionApplication,
     names: &Names,
     my_step: Option<Step>,
+    awaited: Option<Awaited>,
 ) -> ApplicationPage {
     let mine = app.applicant == who.person.id;
     let editable = matches!(
@@ -323,7 +330,7 @@ fn build_application_page(
         has_card: app.confirmations.has_certificate_and_reader,
         state: label(&m, "state", app.state.code()),
         state_code: app.state.code().to_string(),
-        state_detail: state_detail(&m, &app.state),
+        state_detail: state_detail(&m, &app.state, awaited.as_ref()),
         steps: step_rows(&m, app, names),
         can_submit: mine && editable,
         can_amend: mine && editable,

@@ -13,7 +13,7 @@ use querywarden_app::permission::service::NoticeRow;
 use querywarden_app::permission::{GrantView, InboxEntry, PermissionError};
 use querywarden_domain::org::PersonId;
 use querywarden_domain::permission::GrantStatus;
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
+use querywarden_domain::roc_date::RocDate;
 
 use super::input::{DoneQuery, FilterQuery, IdPath};
 use super::pages::{Names, bad_field, bar, date, failed, label, no_desk, notice};
@@ -38,10 +38,7 @@ fn inbox_rows(m: &Messages, names: &Names, entries: &[InboxEntry]) -> Vec<InboxR
                 unit: names.unit(&a.unit),
                 kind: label(m, "kind", a.kind.code()),
                 step: label(m, "step", e.step.code()),
-                since: e
-                    .waiting_since
-                    .map(format_taipei_datetime)
-                    .unwrap_or_default(),
+                since: e.waiting_since.map(|t| m.datetime(t)).unwrap_or_default(),
                 reminder_on: e.reminder_on.map(|d| date(m, d)).unwrap_or_default(),
                 reminder_due: e.reminder_due,
             }
@@ -81,7 +78,7 @@ fn notice_lines(m: &Messages, names: &Names, notices: &[NoticeRow]) -> Vec<Notic
             id: n.id,
             what: label(m, "notice", &n.kind.replace('.', "-")),
             about: notice_about(m, names, &n.object),
-            at: format_taipei_datetime(n.created_at),
+            at: m.datetime(n.created_at),
         })
         .collect()
 }
@@ -99,7 +96,7 @@ pub async fn inbox(
         let entries = permissions.inbox(who.person.id, today()).await?;
         // §2: personnel changes the administrator and the old supervisor are told of.
         let notices = permissions.unread_notices(who.person.id).await?;
-        Ok::<_, PermissionError>((entries, notices, Names::load(&state, &who).await?))
+        Ok::<_, PermissionError>((entries, notices, Names::load(&state, &who, &m).await?))
     }
     .await;
     let (entries, notices, names) = match loaded {
@@ -185,7 +182,7 @@ pub async fn my_grants(
             .permissions()
             .my_grants(who.person.id, today())
             .await?;
-        Ok::<_, PermissionError>((grants, Names::load(&state, &who).await?))
+        Ok::<_, PermissionError>((grants, Names::load(&state, &who, &m).await?))
     }
     .await;
     let (grants, names) = match loaded {
@@ -258,7 +255,7 @@ pub async fn overview(
         Ok(d) => d,
         Err(e) => return no_desk(e, &m, &op, path),
     };
-    let names = match Names::load(&state, &who).await {
+    let names = match Names::load(&state, &who, &m).await {
         Ok(n) => n,
         Err(e) => return failed(e, &m, &op, path),
     };

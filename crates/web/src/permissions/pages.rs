@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
-use querywarden_app::permission::PermissionError;
+use querywarden_app::permission::{Awaited, PermissionError};
 use querywarden_domain::catalogue::ServiceItem;
 use querywarden_domain::org::{Person, PersonId, Role, UnitId};
 use querywarden_domain::permission::ApplicationState;
@@ -166,6 +166,8 @@ pub(super) fn label(m: &Messages, area: &str, code: &str) -> String {
 
 /// People, units and items by key, for showing names instead of ids.
 pub(super) struct Names {
+    /// Whose brackets `person` writes: the page's language.
+    zh: bool,
     pub persons: BTreeMap<PersonId, Person>,
     pub units: BTreeMap<UnitId, String>,
     pub items: BTreeMap<String, (String, String)>,
@@ -174,9 +176,14 @@ pub(super) struct Names {
 }
 
 impl Names {
-    pub(super) async fn load(state: &AppState, who: &SignedIn) -> Result<Names, PermissionError> {
+    pub(super) async fn load(
+        state: &AppState,
+        who: &SignedIn,
+        m: &Messages,
+    ) -> Result<Names, PermissionError> {
         let d = state.app.permissions().directory(who.person.id).await?;
         Ok(Names {
+            zh: m.is_zh(),
             persons: d.persons.into_iter().map(|p| (p.id, p)).collect(),
             units: d.units.into_iter().map(|u| (u.id, u.name_zh)).collect(),
             items: d
@@ -194,7 +201,13 @@ impl Names {
     pub(super) fn person(&self, id: PersonId) -> String {
         self.persons.get(&id).map_or_else(
             || format!("#{id}"),
-            |p| format!("{}（{}）", p.name, p.account.as_str()),
+            |p| {
+                if self.zh {
+                    format!("{}（{}）", p.name, p.account.as_str())
+                } else {
+                    format!("{} ({})", p.name, p.account.as_str())
+                }
+            },
         )
     }
 
@@ -222,15 +235,32 @@ impl Names {
     }
 }
 
-pub(super) fn state_detail(m: &Messages, s: &ApplicationState) -> String {
+/// The state in words; a pending step names whom it waits for (§2, §5 ¶1: 代理 when a
+/// deputy signs), or only the role when nobody can act now.
+pub(super) fn state_detail(
+    m: &Messages,
+    s: &ApplicationState,
+    waiting: Option<&Awaited>,
+) -> String {
     match s {
-        ApplicationState::Pending { step } => {
-            format!(
+        ApplicationState::Pending { step } => match waiting {
+            Some(w) => m.with(
+                if w.signer.acting {
+                    "perm-waiting-named-acting"
+                } else {
+                    "perm-waiting-named"
+                },
+                &[
+                    ("role", label(m, "step", step.code())),
+                    ("name", w.name.clone()),
+                ],
+            ),
+            None => format!(
                 "{}{}",
                 m.get("perm-waiting-for"),
                 label(m, "step", step.code())
-            )
-        }
+            ),
+        },
         ApplicationState::Returned { note } => note.clone(),
         ApplicationState::Refused { step, reason } => {
             format!("{}：{reason}", label(m, "step", step.code()))
@@ -267,7 +297,14 @@ pub async fn home(
     op: OperationId,
     PageSession(who): PageSession,
 ) -> Response {
-    let apps = match state.app.permissions().applications_of(who.person.id).await {
+    let permissions = state.app.permissions();
+    let loaded = async {
+        let apps = permissions.applications_of(who.person.id).await?;
+        let waiting = permissions.waiting_for(&apps, super::today()).await?;
+        Ok::<_, PermissionError>((apps, waiting))
+    }
+    .await;
+    let (apps, waiting) = match loaded {
         Ok(a) => a,
         Err(e) => return failed(e, &m, &op, "/permissions"),
     };
@@ -278,15 +315,16 @@ pub async fn home(
         path: "/permissions".into(),
         applications: apps
             .iter()
+            .zip(&waiting)
             .rev()
-            .map(|a| ApplicationRow {
+            .map(|(a, w)| ApplicationRow {
                 id: a.id.get(),
                 form_number: a.form_number.to_string(),
                 kind: label(&m, "kind", a.kind.code()),
                 date: date(&m, a.application_date),
                 state: label(&m, "state", a.state.code()),
                 state_code: a.state.code().to_string(),
-                detail: state_detail(&m, &a.state),
+                detail: state_detail(&m, &a.state, w.as_ref()),
             })
             .collect(),
         is_supervisor: p.has_role(Role::UnitSupervisor)

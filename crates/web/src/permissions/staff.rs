@@ -46,7 +46,7 @@ async fn staff_view(
     let loaded = async {
         let changes = permissions.upcoming_staff_changes(&desk, today()).await?;
         let rounds = permissions.recertification_rounds(&desk).await?;
-        Ok::<_, PermissionError>((changes, rounds, Names::load(state, who).await?))
+        Ok::<_, PermissionError>((changes, rounds, Names::load(state, who, &m).await?))
     }
     .await;
     let (changes, rounds, names) = match loaded {
@@ -170,7 +170,7 @@ async fn round_view(
         let r = permissions
             .recertification_round(&desk, RoundId::new(id), &now_op(op))
             .await?;
-        Ok::<_, PermissionError>((r, Names::load(state, who).await?))
+        Ok::<_, PermissionError>((r, Names::load(state, who, &m).await?))
     }
     .await;
     let ((round, items), names) = match loaded {

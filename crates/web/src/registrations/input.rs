@@ -217,6 +217,7 @@ carries_csrf!(
     StatementForm,
     PrintForm,
     PrintsForm,
+    DeputyPageForm,
 );
 
 /// `POST /api/v1/registrations/{no}/decision`.
@@ -276,12 +277,27 @@ pub struct MineParams {
     pub page: Option<String>,
 }
 
-/// The body of `POST /api/v1/units/{unit}/deputy`.
+/// The body of `POST /api/v1/units/{unit}/deputy`; a missing deputy is refused by the use
+/// case with the field's code, as on the page.
 #[derive(Debug, Deserialize)]
 pub struct RegisterDeputyBody {
+    #[serde(default)]
     pub deputy: String,
     #[serde(default)]
     pub from: Option<String>,
     #[serde(default)]
     pub until: Option<String>,
+}
+
+/// The deputy page's form (`POST /units/{unit}/deputy`), as typed; the use case parses it.
+#[derive(Debug, Default, Deserialize)]
+pub struct DeputyPageForm {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub deputy: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub until: String,
 }

@@ -1,5 +1,6 @@
 //! The registration inbox (待辦) and the Form 2 form: one subject, or a batch CSV (§4, §5).
-//! The national ID arrives in the POST body and is never echoed back into the form.
+//! The national ID arrives in the POST body; a refused form comes back with what was typed,
+//! the ID only in its field's value (never in the URL, the message, the log or the trail).
 
 use std::collections::BTreeSet;
 
@@ -32,7 +33,7 @@ pub async fn inbox(c: Caseworker) -> Answer {
     let inbox = reg::inbox(&c.desk(), c.me(), Timestamp::now())
         .await
         .map_err(&fail)?;
-    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let m = &c.m;
     let summaries = |list: &[reg::RegistrationSummary]| {
         list.iter().map(|s| summary_row(s, &names, m)).collect()
@@ -119,7 +120,7 @@ async fn register_page(
     };
     let fail = c.fail(path);
     let me = c.me();
-    let names = Names::load(&c.state, me).await.map_err(&fail)?;
+    let names = Names::load(&c.state, me, &c.m).await.map_err(&fail)?;
     let choices = reg::register_choices(&c.desk(), me, taipei_date(Timestamp::now()))
         .await
         .map_err(&fail)?;
@@ -143,6 +144,8 @@ async fn register_page(
         line_errors: Vec::new(),
         batch,
         subject_name: text(|p| &p.subject_name),
+        subject_id: text(|p| &p.subject_id),
+        linked_id: text(|p| &p.linked_id),
         relevance: text(|p| &p.relevance),
         case_no: text(|p| &p.case_no),
         no_case_reason: text(|p| &p.no_case_reason),
@@ -256,7 +259,8 @@ async fn refused(c: &Caseworker, posted: &RegisterForm, batch: bool, d: &Denied)
     form_again(c, posted, batch, crate::casework::denied_status(d), errors).await
 }
 
-/// Files one Form 2 row. The national ID arrives in the POST body and is never echoed back.
+/// Files one Form 2 row. The national ID arrives in the POST body; a refusal shows the form
+/// again with it in its field only.
 pub async fn register_submit(p: PageCall, CsrfForm(who, posted): CsrfForm<RegisterForm>) -> Answer {
     let c = p.by(who);
     let Some(parties) = posted.parties(c.who.person.id) else {

@@ -88,7 +88,7 @@ pub(super) async fn show(c: &Caseworker, no: RegistrationNo, shown: Shown<'_>) -
         Ok(v) => v,
         Err(d) => return Err(c.refused(&path, &d)),
     };
-    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let can_decide = reg::approver_of(&desk, c.me(), no)
         .await
         .map_err(&fail)?
@@ -146,16 +146,32 @@ fn state_detail(
         ),
         RegistrationState::Cancelled { by, at } => (format_taipei_datetime(*at), Some(*by)),
         RegistrationState::Registered { first_approval } => {
-            let detail = first_approval
-                .map(|(p, at)| {
-                    format!(
-                        "{} {} {}",
-                        m.get("reg-first-approval"),
-                        names.person(p),
-                        format_taipei_datetime(at)
-                    )
-                })
-                .unwrap_or_default();
+            let first = first_approval.map(|(p, at)| {
+                format!(
+                    "{} {} {}",
+                    m.get("reg-first-approval"),
+                    names.person(p),
+                    format_taipei_datetime(at)
+                )
+            });
+            // §5 ¶1: the waiting step names the person, 代理 when a deputy signs.
+            let waiting = pending.map(|s| {
+                let name = names
+                    .persons
+                    .get(&s.person)
+                    .map_or_else(|| names.person(s.person), |p| p.name.clone());
+                let key = if s.acting {
+                    "reg-waiting-named-acting"
+                } else {
+                    "reg-waiting-named"
+                };
+                m.with(key, &[("name", name)])
+            });
+            let detail = first
+                .into_iter()
+                .chain(waiting)
+                .collect::<Vec<_>>()
+                .join(if m.is_zh() { "；" } else { "; " });
             let approver = match pending {
                 Some(s) if s.acting => format!("{}{acting}", names.person(s.person)),
                 Some(s) => names.person(s.person),

@@ -200,7 +200,7 @@ async fn open_result(
         Ok(v) => v,
         Err(d) => return Err(c.refused(&path, &d)),
     };
-    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let mut page = result_page(&c, &v, &names);
     if print.is_some() {
         // Seal the trail up to and including this print, and print the checkpoint.

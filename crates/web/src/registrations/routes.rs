@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::{api, bulk, execution, mine, pages, record, results};
+use super::{api, bulk, deputy, execution, mine, pages, record, results};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -66,5 +66,9 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/registrations/{no}/results/{item}/print",
             post(api::print),
         )
-        .route("/api/v1/units/{unit}/deputy", post(mine::deputy_api))
+        .route(
+            "/units/{unit}/deputy",
+            get(deputy::deputy_page).post(deputy::deputy_submit),
+        )
+        .route("/api/v1/units/{unit}/deputy", post(deputy::deputy_api))
 }

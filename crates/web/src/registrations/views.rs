@@ -1,6 +1,6 @@
 //! View models of the registration pages (Form 2) for the askama templates in
 //! `templates/registrations/`: the inbox, the form, the registration, the view-only result
-//! and "my registrations". They hold display strings only: national IDs arrive masked (or
+//! "my registrations" and the acting supervisor's page. They hold display strings only: national IDs arrive masked (or
 //! whole, on the audited reveal), dates in the ROC calendar.
 
 use askama::Template;
@@ -73,6 +73,10 @@ pub struct RegisterPage {
     pub line_errors: Vec<String>,
     pub batch: bool,
     pub subject_name: String,
+    /// The subject's ID as typed, shown again only in its field's value after a refusal
+    /// (the page is `no-store`; never in the URL, the log, the message or the trail).
+    pub subject_id: String,
+    pub linked_id: String,
     pub relevance: String,
     pub case_no: String,
     pub no_case_reason: String,
@@ -295,4 +299,33 @@ pub struct DecisionsPage {
     pub summary: String,
     pub decided: Vec<DecidedRow>,
     pub refused: Vec<RefusedRow>,
+}
+
+/// Another unit whose deputy the viewer registers.
+pub struct DeputyUnitLink {
+    pub href: String,
+    pub name: String,
+}
+
+/// The deputy page (§5 ¶1): a unit's supervisor and present deputy, and the form as typed.
+#[derive(Template)]
+#[template(path = "registrations/deputy.html")]
+pub struct DeputyPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    pub action: String,
+    pub unit_name: String,
+    pub supervisor: Option<String>,
+    /// The present deputy and their period, in words.
+    pub deputy: Option<String>,
+    /// (account, name, chosen) of each person who may be chosen.
+    pub candidates: Vec<(String, String, bool)>,
+    pub units: Vec<DeputyUnitLink>,
+    pub from: String,
+    pub until: String,
+    pub notice: Option<String>,
+    pub error: Option<FormError>,
 }

@@ -24,7 +24,7 @@ pub async fn requests(c: Caseworker) -> Answer {
     let rows = request::requests_of(&c.desk(), c.me())
         .await
         .map_err(&fail)?;
-    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let page = RequestListPage {
         user: c.bar(),
         path: "/requests".into(),
@@ -40,7 +40,7 @@ async fn request_new_page(
     c: &Caseworker,
     posted: Option<&FileRequestForm>,
 ) -> Result<RequestNewPage, Response> {
-    let names = Names::load(&c.state, c.me())
+    let names = Names::load(&c.state, c.me(), &c.m)
         .await
         .map_err(c.fail("/requests/new"))?;
     let m = &c.m;

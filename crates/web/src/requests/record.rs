@@ -93,6 +93,30 @@ fn sign_offs(c: &Caseworker, names: &Names, view: &RequestView) -> Vec<(String, 
         .collect()
 }
 
+/// §5 ¶3: (which sign-off's code, "等待 申請人單位主管 王大明 核章" — 代理 marked) for each
+/// sign-off the request waits for now.
+fn awaited(c: &Caseworker, names: &Names, view: &RequestView) -> Vec<(String, String)> {
+    view.awaited
+        .iter()
+        .map(|(which, s)| {
+            let name = names
+                .persons
+                .get(&s.person)
+                .map_or_else(|| names.person(s.person), |p| p.name.clone());
+            let key = if s.acting {
+                "req-waiting-named-acting"
+            } else {
+                "req-waiting-named"
+            };
+            let role = c.m.get(&format!("req-signer-{}", which.code()));
+            (
+                which.code().to_string(),
+                c.m.with(key, &[("role", role), ("name", name)]),
+            )
+        })
+        .collect()
+}
+
 /// Renders request `no` for the caseworker, with a notice or a refusal.
 async fn show(
     c: &Caseworker,
@@ -109,7 +133,7 @@ async fn show(
         Ok(v) => v,
         Err(d) => return Err(c.refused(&path, &d)),
     };
-    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let mut page = page(c, &names, &view);
     page.path = path;
     page.notice = notice;
@@ -153,6 +177,7 @@ fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
         subject_count: r.subject_count,
         subjects: subject_lines(view),
         sign_offs: sign_offs(c, names, view),
+        awaited: awaited(c, names, view),
         can_consent: view.may_consent,
         can_sign: view.may_sign,
         can_close: (reviewer_here || assigned) && in_progress,

@@ -88,6 +88,9 @@ pub struct RequestPage {
     pub can_view_results: bool,
     /// §5 ¶3: (which sign-off, who, when).
     pub sign_offs: Vec<(String, String, String)>,
+    /// §5 ¶3: (which sign-off's code, the sentence naming whom it waits for) for each
+    /// sign-off still awaited.
+    pub awaited: Vec<(String, String)>,
     pub can_consent: bool,
     pub can_sign: bool,
     pub can_close: bool,

@@ -45,6 +45,8 @@ pub struct ReviewPage {
     pub quarter: String,
     pub period: String,
     pub due_on: String,
+    /// 行政程序法 §48: the sentence saying the deadline runs past the loaded calendar years.
+    pub beyond_calendar: Option<String>,
     pub open: bool,
     pub is_admin: bool,
     pub findings: Vec<FindingLine>,
@@ -84,6 +86,12 @@ async fn review_response(
         }
     };
     let names = names(state).await.map_err(internal(&m, op, &path))?;
+    let beyond_calendar = state
+        .app
+        .deadline_beyond_calendar(v.review.due_on)
+        .await
+        .map_err(internal(&m, op, &path))?
+        .map(|_| m.get("deadline-beyond-calendar"));
     let status = if error.is_some() {
         StatusCode::CONFLICT
     } else {
@@ -101,6 +109,7 @@ async fn review_response(
             day(v.review.period_to, &m)
         ),
         due_on: day(v.review.due_on, &m),
+        beyond_calendar,
         open: v.review.state == "open",
         is_admin: who.person.has_role(Role::PermissionAdministrator),
         findings: v

@@ -157,6 +157,8 @@ pub struct ViolationPage {
     pub source: String,
     pub opened_at: String,
     pub due_on: String,
+    /// 行政程序法 §48: the sentence saying the deadline runs past the loaded calendar years.
+    pub beyond_calendar: Option<String>,
     pub overdue: bool,
     pub state: String,
     pub state_code: String,
@@ -193,6 +195,12 @@ async fn violation_response(
         ));
     };
     let names = names(state).await.map_err(internal(&m, op, &path))?;
+    let beyond_calendar = state
+        .app
+        .deadline_beyond_calendar(v.case.due_on)
+        .await
+        .map_err(internal(&m, op, &path))?
+        .map(|_| m.get("deadline-beyond-calendar"));
     let status = if error.is_some() {
         StatusCode::CONFLICT
     } else {
@@ -209,6 +217,7 @@ async fn violation_response(
         source: v.case.source.clone(),
         opened_at: format_taipei_datetime(v.case.opened_at),
         due_on: day(v.case.due_on, &m),
+        beyond_calendar,
         overdue: violation::overdue(&v, Timestamp::now()),
         state: state_name(&v.state, &m),
         state_code: v.state.clone(),

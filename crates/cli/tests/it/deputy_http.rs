@@ -1,0 +1,216 @@
+//! Registering a unit supervisor's deputy (代理人, §5 ¶1) over HTTP against the real binary:
+//! the page and the JSON API go through one use case, so each refusal comes back from both
+//! with the same status and the same code; the page keeps what was typed, and once the
+//! deputy is registered it names them with their period in ROC dates.
+
+use querywarden_domain::roc_date::{RocDate, taipei_date};
+use querywarden_testkit::{Demo, rt};
+
+/// `days` from today (Asia/Taipei), as typed on the form (`115/03/05`).
+fn day(days: i64) -> String {
+    let today = taipei_date(jiff::Timestamp::now());
+    RocDate::from_civil(
+        today
+            .civil()
+            .checked_add(jiff::Span::new().days(days))
+            .unwrap(),
+    )
+    .unwrap()
+    .format_short()
+}
+
+/// The code a page carries for machines (`data-code` of its error), empty when none.
+fn page_code(page: &str) -> String {
+    page.split("data-code=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() {
+    let demo = Demo::start();
+    rt().block_on(async {
+        let chen = demo.sign_in("chen.jianhong").await;
+        let lin = demo.sign_in("lin.meiling").await;
+        let (d1, d7) = (day(1), day(7));
+        // (who, unit, deputy, from, until, status, code)
+        let cases = [
+            (
+                "lin",
+                "social-assistance",
+                "huang.yating",
+                "",
+                "",
+                403,
+                "acting.not_allowed",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "",
+                "",
+                "",
+                422,
+                "acting.deputy",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "huang.yating",
+                "26/03/05",
+                "",
+                422,
+                "acting.from",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "huang.yating",
+                "",
+                "明天",
+                422,
+                "acting.until",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "huang.yating",
+                &d7,
+                &d1,
+                422,
+                "acting.period_reversed",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "chen.jianhong",
+                "",
+                "",
+                422,
+                "acting.supervisor_themself",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "li.guowei",
+                "",
+                "",
+                422,
+                "acting.not_in_unit",
+            ),
+            (
+                "chen",
+                "social-assistance",
+                "nobody.here",
+                "",
+                "",
+                404,
+                "acting.not_found",
+            ),
+            (
+                "chen",
+                "no-such-unit",
+                "huang.yating",
+                "",
+                "",
+                403,
+                "acting.not_allowed",
+            ),
+        ];
+        for (who, unit, deputy, from, until, status, code) in cases {
+            let b = if who == "lin" { &lin } else { &chen };
+            let what = format!("{who} {unit} {deputy:?} {from:?} {until:?}");
+            let r = b
+                .post(
+                    &format!("/units/{unit}/deputy"),
+                    &[("deputy", deputy), ("from", from), ("until", until)],
+                    true,
+                )
+                .await;
+            let page_status = r.status().as_u16();
+            let page = r.text().await.unwrap();
+            assert_eq!(
+                (page_status, page_code(&page).as_str()),
+                (status, code),
+                "page: {what}"
+            );
+            if status == 422 {
+                // The form comes back with what was typed.
+                assert!(
+                    page.contains(&format!("id=\"from\" name=\"from\" value=\"{from}\"")),
+                    "{what}"
+                );
+                assert!(
+                    page.contains(&format!("id=\"until\" name=\"until\" value=\"{until}\"")),
+                    "{what}"
+                );
+            }
+            let r = b
+                .api_post(
+                    &format!("/api/v1/units/{unit}/deputy"),
+                    serde_json::json!({ "deputy": deputy, "from": from, "until": until }),
+                )
+                .await;
+            let api_status = r.status().as_u16();
+            let j: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(
+                (api_status, j["error"]["code"].as_str().unwrap_or_default()),
+                (status, code),
+                "API: {what}"
+            );
+        }
+
+        // Only the unit's supervisor opens the page; the menu offers it to them alone.
+        let (s, page) = lin.read("/units/social-assistance/deputy").await;
+        assert_eq!((s, page_code(&page).as_str()), (403, "acting.not_allowed"));
+        assert!(!page.contains("id=\"nav-deputy\""));
+        let page = chen.page("/registrations").await;
+        assert!(
+            page.contains("href=\"/units/social-assistance/deputy\" id=\"nav-deputy\""),
+            "{page}"
+        );
+        let page = chen.page("/units/social-assistance/deputy").await;
+        assert!(page.contains("<dd id=\"deputy-current\">無</dd>"), "{page}");
+        assert!(
+            page.contains("<option value=\"huang.yating\">黃雅婷（huang.yating）</option>"),
+            "{page}"
+        );
+        assert!(
+            !page.contains("value=\"chen.jianhong\""),
+            "the supervisor is offered as deputy"
+        );
+
+        // The page registers the deputy and shows them with the period.
+        let (s, location, _) = chen
+            .submit(
+                "/units/social-assistance/deputy",
+                &[("deputy", "huang.yating"), ("from", ""), ("until", &d7)],
+            )
+            .await;
+        assert_eq!(
+            (s, location.as_str()),
+            (303, "/units/social-assistance/deputy?notice=registered")
+        );
+        let page = chen.page(&location).await;
+        assert!(page.contains("id=\"deputy-notice\""), "{page}");
+        let today = taipei_date(jiff::Timestamp::now()).format_long();
+        let until = RocDate::parse(&d7).unwrap().format_long();
+        assert!(
+            page.contains(&format!(
+                "<dd id=\"deputy-current\">黃雅婷（huang.yating），代理期間 {today} 至 {until}</dd>"
+            )),
+            "{page}"
+        );
+        // In English, the same in English: ASCII brackets, ISO dates with the ROC year.
+        let page = chen
+            .in_language("en")
+            .page("/units/social-assistance/deputy")
+            .await;
+        assert!(
+            page.contains("黃雅婷 (huang.yating), acting from "),
+            "{page}"
+        );
+    });
+}

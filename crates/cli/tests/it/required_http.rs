@@ -1,0 +1,234 @@
+//! Every field a page marks 必填 is required (issue: "a field marked 必填 is required"): each
+//! sentence of the zh-TW catalogue that says 必填 labels one field of one form; the table
+//! below submits each such form with that field empty, through the page, and expects the
+//! refusal that names the field. A new 必填 label without a case here fails the test.
+
+use querywarden_testkit::{Browser, Demo, Form2, Form3, rt};
+
+/// The catalogue keys whose zh-TW sentence marks a field 必填.
+fn marked_required() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/locales/zh-TW");
+    let mut keys = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines() {
+            if let Some((k, v)) = line.split_once(" = ")
+                && !k.starts_with('#')
+                && v.contains("必填")
+            {
+                keys.push(k.trim().to_string());
+            }
+        }
+    }
+    keys.sort();
+    keys
+}
+
+/// The status of a page answer and the refusal code it carries for machines (`data-code`).
+async fn refused(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let page = r.text().await.unwrap();
+    let code = page
+        .split("data-code=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    (status, code)
+}
+
+/// lin.meiling's Form 1 (an item change), submitted; its page's path.
+async fn submitted_form_one(lin: &Browser) -> String {
+    let fields = [
+        ("kind", "change_items"),
+        ("reason", "辦理低收入戶資格審查"),
+        ("national_id", "A100131234"),
+        ("phone", "07-7344800"),
+        ("email", "someone@example.org"),
+        ("egov_account", "egov-user"),
+        ("read_pdpa", "yes"),
+        ("has_card", "yes"),
+        ("items", "C0101"),
+    ];
+    let (s, location, _) = lin.submit("/permissions/apply", &fields).await;
+    assert_eq!(s, 303);
+    let view = location.split('?').next().unwrap().to_string();
+    let (s, _, _) = lin.submit(&format!("{view}/submit"), &[]).await;
+    assert_eq!(s, 303);
+    view
+}
+
+/// One form's field left empty: (its catalogue key, the answer got, the answer wanted).
+type Case = (String, (u16, String), (u16, &'static str));
+
+#[test]
+fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
+    let demo = Demo::start();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+        let wu = demo.sign_in("wu.zhiming").await;
+        let cai = demo.sign_in("cai.peiling").await;
+        let yang = demo.sign_in("yang.shuling").await;
+        let li = demo.sign_in("li.guowei").await;
+        let mut checked: Vec<Case> = Vec::new();
+        let mut check = |key: &str, got: (u16, String), want: (u16, &'static str)| {
+            checked.push((key.to_string(), got, want));
+        };
+
+        // 代理人（必填）: the deputy page.
+        let r = chen
+            .post(
+                "/units/social-assistance/deputy",
+                &[("deputy", ""), ("from", ""), ("until", "")],
+                true,
+            )
+            .await;
+        check("deputy-person", refused(r).await, (422, "acting.deputy"));
+
+        // 無案號理由（未填案號時必填）: Form 2 without a case number.
+        let no_case = Form2 {
+            case_no: "",
+            ..Form2::default()
+        };
+        let mut fields = no_case.fields();
+        fields.push(("no_case_reason", ""));
+        let r = lin.post("/registrations", &fields, true).await;
+        check(
+            "reg-no-case-reason",
+            refused(r).await,
+            (422, "registration.case_no.reason_required"),
+        );
+
+        // 退回理由（必填）: the supervisor returns a registration.
+        let no = lin
+            .register(&Form2 {
+                subject_id: "A123456789",
+                relevance: "申請人之配偶為家庭成員，須查核其就業收入以核算家庭總收入",
+                ..Form2::default()
+            })
+            .await;
+        let r = chen
+            .post(
+                &format!("/registrations/{no}/reject"),
+                &[("comment", "")],
+                true,
+            )
+            .await;
+        check(
+            "reg-reject-comment",
+            refused(r).await,
+            (422, "approval.comment_required"),
+        );
+
+        // 再印理由（超過列印份數上限時必填）: the copy beyond the limit (one).
+        let form = Form2 {
+            subject_id: "E123456783",
+            relevance: "申請人之子為家庭成員，須查核其投保薪資以核算家庭總收入",
+            items: vec!["C0101"],
+            ..Form2::default()
+        };
+        let no = querywarden_testkit::executed(&lin, &chen, &form).await;
+        let print = format!("/registrations/{no}/results/C0101/print");
+        let r = lin.post(&print, &[("reason", "")], true).await;
+        assert_eq!(r.status(), 200, "the first copy needs no reason");
+        let r = lin.post(&print, &[("reason", "")], true).await;
+        check(
+            "result-print-reason",
+            refused(r).await,
+            (409, "result.print_limit"),
+        );
+
+        // 不受理意見（必填）: the responsible unit refuses a Form 3 request.
+        let rno = cai.request(&Form3::default()).await;
+        let r = yang
+            .post(
+                &format!("/requests/{rno}/consent"),
+                &[("decision", "consent"), ("reason", "")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = li
+            .post(&format!("/requests/{rno}/reject"), &[("opinion", "")], true)
+            .await;
+        check(
+            "req-reject-opinion",
+            refused(r).await,
+            (422, "approval.comment_required"),
+        );
+
+        // 意見（不同意時為理由……必填）: the supervisor refuses a Form 1 without a reason.
+        let view = submitted_form_one(&lin).await;
+        let r = chen
+            .post(
+                &format!("{view}/decide"),
+                &[("decision", "refuse"), ("comment", "")],
+                true,
+            )
+            .await;
+        check(
+            "perm-comment-label",
+            refused(r).await,
+            (422, "permission.reason_required"),
+        );
+
+        // 核准時必填 (the effective date): the administrator approves without one.
+        let r = chen
+            .post(
+                &format!("{view}/decide"),
+                &[("decision", "approve"), ("comment", "同意")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303);
+        let r = wu
+            .post(
+                &format!("{view}/decide"),
+                &[
+                    ("decision", "approve"),
+                    ("effective_from", ""),
+                    ("comment", ""),
+                ],
+                true,
+            )
+            .await;
+        check(
+            "perm-effective-note",
+            refused(r).await,
+            (422, "permission.effective_date_required"),
+        );
+
+        // 原因（重設時必填）: a reset enrolment code without a reason.
+        let r = wu
+            .post(
+                "/admin/enrolment/codes",
+                &[
+                    ("account", "lin.meiling"),
+                    ("purpose", "reset"),
+                    ("reason", ""),
+                ],
+                true,
+            )
+            .await;
+        check(
+            "enrol-reason",
+            refused(r).await,
+            (422, "enrolment.reason_required"),
+        );
+
+        let mut keys: Vec<String> = checked.iter().map(|c| c.0.clone()).collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            marked_required(),
+            "a 必填 field without its case here"
+        );
+        let wrong: Vec<String> = checked
+            .iter()
+            .filter(|(_, got, want)| (got.0, got.1.as_str()) != *want)
+            .map(|(k, got, want)| format!("{k}: got {got:?}, want {want:?}"))
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    });
+}

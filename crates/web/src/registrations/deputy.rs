@@ -1,0 +1,244 @@
+//! Registering a unit supervisor's deputy (代理人, §5 ¶1) from a page and from the JSON API.
+//! Both hand the form as typed to one use case (`App::register_deputy`), which parses it,
+//! decides and audits, so the page and the API refuse the same things with the same code
+//! and the same status; the page shows the unit's present deputy from `App::deputy_desk`.
+//!
+//! Security-sensitive: a deputy approves queries in the supervisor's place. Only the unit's
+//! supervisor or the permission administrator opens the page or registers one; POSTs carry
+//! the CSRF token (the `CsrfForm` and `ApiSession` extractors), refusals audited by the app.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
+use querywarden_app::acting::{DeputyDesk, DeputyForm, DeputyRefusal, StaffName};
+use querywarden_app::permission::Op;
+use querywarden_domain::permission::acting::{DeputyTerm, DeputyTermError};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::input::{DeputyPageForm, RegisterDeputyBody};
+use super::views::{DeputyPage, DeputyUnitLink};
+use crate::casework::{Answer, ApiCall, Caseworker, PageCall, date};
+use crate::error::ApiError;
+use crate::i18n::Messages;
+use crate::input::CsrfForm;
+use crate::pages::render;
+use crate::templates::{FormError, today_in};
+
+/// The status of a refusal; the page and the JSON API answer alike.
+fn status(r: &DeputyRefusal) -> StatusCode {
+    match r {
+        DeputyRefusal::NotFound | DeputyRefusal::UnknownDeputy => StatusCode::NOT_FOUND,
+        DeputyRefusal::Rule(DeputyTermError::NotAllowed) => StatusCode::FORBIDDEN,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+fn op(addr: SocketAddr, op_id: &str) -> Op {
+    Op {
+        now: Timestamp::now(),
+        request_id: op_id.to_string(),
+        client_addr: Some(addr.ip().to_string()),
+    }
+}
+
+fn page_path(unit: &str) -> String {
+    // The path is only ever rendered for a unit the use case found, whose id is ASCII.
+    format!("/units/{unit}/deputy")
+}
+
+/// `POST /api/v1/units/{unit}/deputy` (§5 ¶1).
+pub async fn deputy_api(
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    c: ApiCall,
+    Path(unit): Path<String>,
+    Json(body): Json<RegisterDeputyBody>,
+) -> Result<Response, ApiError> {
+    let form = DeputyForm {
+        deputy: body.deputy,
+        from: body.from.unwrap_or_default(),
+        until: body.until.unwrap_or_default(),
+    };
+    let decided = c
+        .state
+        .app
+        .register_deputy(c.me(), &unit, &form, &op(addr, c.op_id()))
+        .await
+        .map_err(c.fail())?;
+    match decided {
+        Ok(term) => Ok(Json(json!({
+            "unit": unit,
+            "deputy": term.person.get(),
+            "from": term.from.map(|d| d.civil().to_string()),
+            "until": term.until.map(|d| d.civil().to_string()),
+        }))
+        .into_response()),
+        Err(r) => Err(ApiError::new(
+            status(&r),
+            r.code(),
+            r.to_string(),
+            r.message_en(),
+            c.op_id(),
+        )),
+    }
+}
+
+/// `?notice=registered` after a deputy was registered.
+#[derive(Deserialize)]
+pub struct DeputyNotice {
+    notice: Option<String>,
+}
+
+/// A staff member by name and account, with the page language's brackets.
+fn staff(s: &StaffName, m: &Messages) -> String {
+    m.staff(&s.name, s.account.as_str())
+}
+
+fn period(who: &StaffName, term: &DeputyTerm, m: &Messages) -> String {
+    let day = |d: Option<querywarden_domain::roc_date::RocDate>, open: &str| {
+        d.map_or_else(|| m.get(open), |d| date(d, m))
+    };
+    m.with(
+        "deputy-period-value",
+        &[
+            ("name", staff(who, m)),
+            ("from", day(term.from, "deputy-open-start")),
+            ("until", day(term.until, "deputy-open-end")),
+        ],
+    )
+}
+
+fn view(c: &Caseworker, desk: DeputyDesk, typed: DeputyForm) -> DeputyPage {
+    let m = &c.m;
+    let path = page_path(desk.unit.id.as_str());
+    DeputyPage {
+        user: c.bar(),
+        path: path.clone(),
+        today: today_in(m),
+        csrf: c.csrf_token(),
+        action: path,
+        unit_name: desk.unit.name_zh.clone(),
+        supervisor: desk.supervisor.as_ref().map(|s| staff(s, m)),
+        deputy: desk.deputy.as_ref().map(|(who, term)| period(who, term, m)),
+        candidates: desk
+            .candidates
+            .iter()
+            .map(|s| {
+                let account = s.account.as_str().to_string();
+                let chosen = account == typed.deputy.trim();
+                (account, staff(s, m), chosen)
+            })
+            .collect(),
+        units: desk
+            .units
+            .iter()
+            .filter(|u| u.id != desk.unit.id)
+            .map(|u| DeputyUnitLink {
+                href: page_path(u.id.as_str()),
+                name: u.name_zh.clone(),
+            })
+            .collect(),
+        from: typed.from,
+        until: typed.until,
+        notice: None,
+        error: None,
+        m: m.clone(),
+    }
+}
+
+/// The page of a refusal that has no form to show again (an unknown unit, not allowed),
+/// with the refusal's status and code.
+fn refused_outright(c: &Caseworker, path: &str, r: &DeputyRefusal) -> Response {
+    let message = match status(r) {
+        StatusCode::NOT_FOUND => c.m.get("error-not-found"),
+        _ => message(r, &c.m),
+    };
+    c.error_page(status(r), path, message, Some(r.code()))
+}
+
+fn message(r: &DeputyRefusal, m: &Messages) -> String {
+    if m.is_zh() {
+        r.to_string()
+    } else {
+        r.message_en()
+    }
+}
+
+/// `GET /units/{unit}/deputy`: the unit's present deputy and the form to register one.
+pub async fn deputy_page(
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    c: Caseworker,
+    Path(unit): Path<String>,
+    Query(q): Query<DeputyNotice>,
+) -> Answer {
+    let path = "/units/deputy";
+    let desk = c
+        .state
+        .app
+        .deputy_desk(c.me(), &unit, &op(addr, c.op_id()))
+        .await
+        .map_err(c.fail(path))?;
+    let desk = desk.map_err(|r| refused_outright(&c, path, &r))?;
+    let mut page = view(&c, desk, DeputyForm::default());
+    if q.notice.as_deref() == Some("registered") {
+        page.notice = Some(c.m.get("deputy-notice-registered"));
+    }
+    Ok(render(&page, &c.op))
+}
+
+/// `POST /units/{unit}/deputy`: registers the deputy, then back to the page; a refusal shows
+/// the form again with what was typed and the refusal's status and code.
+pub async fn deputy_submit(
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(unit): Path<String>,
+    p: PageCall,
+    CsrfForm(who, posted): CsrfForm<DeputyPageForm>,
+) -> Answer {
+    let c = p.by(who);
+    let path = "/units/deputy";
+    let form = DeputyForm {
+        deputy: posted.deputy,
+        from: posted.from,
+        until: posted.until,
+    };
+    let o = op(addr, c.op_id());
+    let decided = c
+        .state
+        .app
+        .register_deputy(c.me(), &unit, &form, &o)
+        .await
+        .map_err(c.fail(path))?;
+    let refusal = match decided {
+        Ok(_) => {
+            let to = format!("{}?notice=registered", page_path(&unit));
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Err(r) => r,
+    };
+    // A person who may not open the page (or an unknown unit) gets the refusal's own page;
+    // any other refusal leaves the door open, so the page is read again without a second
+    // refusal on the trail.
+    if matches!(
+        refusal,
+        DeputyRefusal::NotFound | DeputyRefusal::Rule(DeputyTermError::NotAllowed)
+    ) {
+        return Err(refused_outright(&c, path, &refusal));
+    }
+    let desk = c
+        .state
+        .app
+        .deputy_desk(c.me(), &unit, &o)
+        .await
+        .map_err(c.fail(path))?
+        .map_err(|r| refused_outright(&c, path, &r))?;
+    let mut page = view(&c, desk, form);
+    page.error = Some(FormError {
+        code: refusal.code().to_string(),
+        message: message(&refusal, &c.m),
+    });
+    Ok((status(&refusal), render(&page, &c.op)).into_response())
+}
