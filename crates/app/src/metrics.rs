@@ -299,7 +299,11 @@ pub enum ScrapeError {
 }
 
 /// The OpenMetrics text for `request`, if it may read it.
-pub async fn scrape(app: &App, request: ScrapeRequest, now: Timestamp) -> Result<String, ScrapeError> {
+pub async fn scrape(
+    app: &App,
+    request: ScrapeRequest,
+    now: Timestamp,
+) -> Result<String, ScrapeError> {
     may_scrape(&app.config().metrics_allow, &request)?;
     let store = app.store();
     let (audit_records, _) = store.audit_extent().await.map_err(AppError::from)?;
@@ -424,8 +428,14 @@ mod tests {
     #[test]
     fn the_state_read_at_scrape_time_is_exposed_with_its_units() {
         let text = exposition(&Metrics::new());
-        assert!(text.contains("# TYPE querywarden_audit_records counter\n"), "{text}");
-        assert!(text.contains("querywarden_audit_records_total 41\n"), "{text}");
+        assert!(
+            text.contains("# TYPE querywarden_audit_records counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("querywarden_audit_records_total 41\n"),
+            "{text}"
+        );
         assert!(
             text.contains("querywarden_audit_checkpoint_age_seconds 12.5\n"),
             "{text}"

@@ -165,7 +165,11 @@ mod tests {
         let b = Breaker::new(2, Duration::from_secs(3600));
         assert_eq!(b.state(), CircuitState::Closed);
         b.admit().unwrap().failure();
-        assert_eq!(b.state(), CircuitState::Closed, "one failure is below the threshold");
+        assert_eq!(
+            b.state(),
+            CircuitState::Closed,
+            "one failure is below the threshold"
+        );
         b.admit().unwrap().failure();
         assert_eq!(b.state(), CircuitState::Open);
         // A cooldown of zero ends at once: the next call is the trial.
