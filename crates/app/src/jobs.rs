@@ -21,7 +21,7 @@ pub type JobOutcome = (&'static str, Result<usize, String>);
 pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Vec<JobOutcome> {
     let outcomes = run_each(app, policy, now).await;
     for (job, outcome) in &outcomes {
-        app.metrics().observe_job(*job, outcome, now);
+        app.metrics().observe_job(job, outcome, now);
     }
     outcomes
 }

@@ -18,6 +18,9 @@ struct Sample {
     value: f64,
 }
 
+/// A series' labels other than `le`, in order.
+type SeriesKey = Vec<(String, String)>;
+
 /// The exposition, checked as it is parsed.
 #[derive(Debug)]
 struct Exposition {
@@ -181,7 +184,7 @@ impl Exposition {
     /// Per series: buckets non-decreasing in `le` order, the `+Inf` bucket equal to `_count`.
     fn check_histograms(&self) {
         for (family, _) in self.types.iter().filter(|(_, t)| *t == "histogram") {
-            let mut series: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
+            let mut series: BTreeMap<SeriesKey, Vec<(f64, f64)>> = BTreeMap::new();
             for s in self
                 .samples
                 .iter()
