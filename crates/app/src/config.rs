@@ -81,6 +81,12 @@ pub struct RawStorage {
     /// a bounded pool, so a flood of requests waits for a connection instead of opening
     /// files without end (資通系統防護基準, resource limits).
     pub max_read_connections: u32,
+    /// Whether opening applies the migrations this build has and the database lacks. On by
+    /// default, so the embedded database of one machine needs no extra step; operators of
+    /// several instances on one database turn it off and run `querywarden migrate` once
+    /// before starting them (docs/deployment.md). A schema newer than the build is refused
+    /// either way.
+    pub auto_migrate: bool,
 }
 
 impl Default for RawStorage {
@@ -88,7 +94,46 @@ impl Default for RawStorage {
         Self {
             data_dir: PathBuf::from("./querywarden-data"),
             max_read_connections: 4,
+            auto_migrate: true,
         }
+    }
+}
+
+/// `[metrics]`: who may read the Prometheus metrics at `GET /metrics` on the normal
+/// listener. Only requests from these addresses, not relayed by a proxy (no `Forwarded` or
+/// `X-Forwarded-For` header) and carrying no session are answered; everyone else gets the
+/// ordinary "not found". An empty list turns the endpoint off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMetrics {
+    /// IP addresses of the Prometheus servers (default: loopback only).
+    pub allow: Vec<String>,
+}
+
+impl Default for RawMetrics {
+    fn default() -> Self {
+        Self {
+            allow: vec!["127.0.0.1".into(), "::1".into()],
+        }
+    }
+}
+
+impl RawMetrics {
+    fn validate(&self) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+        self.allow
+            .iter()
+            .map(|a| {
+                a.trim()
+                    .parse::<std::net::IpAddr>()
+                    .map(|ip| ip.to_canonical())
+                    .map_err(|_| {
+                        ConfigError::invalid(
+                            "metrics.allow",
+                            format!("「{a}」不是 IP 位址（例如 10.0.0.5 或 ::1）"),
+                        )
+                    })
+            })
+            .collect()
     }
 }
 
@@ -711,6 +756,7 @@ pub struct RawConfig {
     pub citizen_report: RawCitizenReport,
     pub citizen_self_service: RawCitizenSelfService,
     pub documents: RawDocuments,
+    pub metrics: RawMetrics,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -753,6 +799,10 @@ pub struct Config {
     pub oversight: OversightSettings,
     /// `storage.max_read_connections`.
     pub max_read_connections: u32,
+    /// `storage.auto_migrate`.
+    pub auto_migrate: bool,
+    /// `metrics.allow`: the addresses that may read `/metrics` (canonical form).
+    pub metrics_allow: Vec<std::net::IpAddr>,
     /// `[limits]`.
     pub limits: RawLimits,
     /// `[citizen_report]`.
@@ -1260,6 +1310,7 @@ impl RawConfig {
             staff_ids: self.registration.staff_ids.clone(),
         };
         self.check_enrolment_and_crl()?;
+        let metrics_allow = self.metrics.validate()?;
         let key_dir = self
             .keys
             .dir
@@ -1286,6 +1337,8 @@ impl RawConfig {
             unannounced_audits,
             oversight,
             max_read_connections: self.storage.max_read_connections,
+            auto_migrate: self.storage.auto_migrate,
+            metrics_allow,
             limits: self.limits,
             citizen_report: self.citizen_report,
             citizen_self_service: self.citizen_self_service.address(listen)?,
@@ -1324,6 +1377,31 @@ mod tests {
         let c = raw.validate().unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.key_dir, PathBuf::from("./querywarden-data/keys"));
+    }
+
+    #[test]
+    fn migrations_apply_by_default_and_metrics_answer_loopback_only() {
+        let c = load_str("").unwrap();
+        assert!(c.auto_migrate);
+        let loopback: Vec<std::net::IpAddr> =
+            vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        assert_eq!(c.metrics_allow, loopback);
+        let c = load_str(
+            "[storage]\nauto_migrate = false\n[metrics]\nallow = [\"10.0.0.5\", \"::ffff:10.0.0.6\"]\n",
+        )
+        .unwrap();
+        assert!(!c.auto_migrate);
+        // An IPv4 address written as IPv6-mapped is the same address.
+        let allowed: Vec<std::net::IpAddr> =
+            vec!["10.0.0.5".parse().unwrap(), "10.0.0.6".parse().unwrap()];
+        assert_eq!(c.metrics_allow, allowed);
+        let c = load_str("[metrics]\nallow = []\n").unwrap();
+        assert!(c.metrics_allow.is_empty());
+        let err = load_str("[metrics]\nallow = [\"10.0.0.0/8\"]\n").unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Invalid { ref key, .. } if key == "metrics.allow"),
+            "{err}"
+        );
     }
 
     #[test]

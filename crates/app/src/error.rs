@@ -23,6 +23,15 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub enum AppError {
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The database could not be opened at start (missing or unwritable directory, a damaged
+    /// file, a schema from another build, a server that does not answer). The location is
+    /// written without any password (`querywarden_storage::redact_location`).
+    #[error("無法開啟資料庫 / cannot open the database at {location}")]
+    DatabaseOpen {
+        location: String,
+        #[source]
+        source: StorageError,
+    },
     #[error(transparent)]
     Keys(#[from] KeyError),
     #[error(transparent)]
@@ -91,6 +100,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Storage(e) => e.code(),
+            Self::DatabaseOpen { source, .. } => source.code(),
             Self::Keys(_) => "keys.error",
             Self::Config(e) => e.code(),
             Self::Ledger(_) => "audit.ledger",

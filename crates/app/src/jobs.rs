@@ -16,8 +16,17 @@ use crate::permission::{self, Op, PermissionPolicy};
 /// One job's outcome: its name and how many things it changed, or why it failed.
 pub type JobOutcome = (&'static str, Result<usize, String>);
 
-/// Runs every due job once.
+/// Runs every due job once; each outcome is also counted in the metrics
+/// (`querywarden_job_runs_total`), so operators see a job that keeps failing.
 pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Vec<JobOutcome> {
+    let outcomes = run_each(app, policy, now).await;
+    for (job, outcome) in &outcomes {
+        app.metrics().observe_job(job, outcome, now);
+    }
+    outcomes
+}
+
+async fn run_each(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Vec<JobOutcome> {
     let op = Op::new(now, crate::new_request_id());
     let store = app.store();
     vec![

@@ -28,12 +28,14 @@ pub mod grants;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
+pub mod metrics;
 pub mod mine;
 pub mod operator;
 pub mod oversight;
 pub mod permission;
 pub mod registration;
 pub mod request;
+pub mod schema;
 pub mod usage_log;
 pub mod worklist;
 // The web's doors: sign-in and session, public reads, the administrator's pages.
@@ -44,7 +46,7 @@ pub mod session;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use querywarden_storage::{Readiness, Store};
+use querywarden_storage::{PendingMigrations, Readiness, Store};
 
 pub use config::{Config, ConfigError};
 pub use error::{AppError, BoxError};
@@ -70,6 +72,8 @@ struct Inner {
     screen: registration::ScreenList,
     /// The BLI connector of connected mode (`bli.mode = "connected"`), shared by requests.
     connector: Option<querywarden_bli::HttpConnector>,
+    /// What `/metrics` reports (request counts and latencies, job outcomes).
+    metrics: metrics::Metrics,
 }
 
 impl std::fmt::Debug for App {
@@ -86,6 +90,29 @@ pub fn new_request_id() -> String {
     // An id that is not random is still an id; failing to get entropy must not stop logging.
     let _ = getrandom::getrandom(&mut b);
     hex::encode(b)
+}
+
+/// Opens the database of `config`, applying pending migrations only when
+/// `storage.auto_migrate` allows; any failure names the database's location (never a
+/// password).
+async fn open_store(config: &Config) -> Result<Store, AppError> {
+    let path = config.database_path();
+    let pending = if config.auto_migrate {
+        PendingMigrations::Apply
+    } else {
+        PendingMigrations::Refuse
+    };
+    Store::open_with_policy(&path, config.max_read_connections, pending)
+        .await
+        .map_err(|source| AppError::DatabaseOpen {
+            location: database_location(config),
+            source,
+        })
+}
+
+/// Where the database of `config` is, as people may read it (no password).
+pub fn database_location(config: &Config) -> String {
+    querywarden_storage::redact_location(&config.database_path().display().to_string())
 }
 
 /// Reads the snooping lists into a screen of keyed digests (current HMAC key); each ID in
@@ -115,8 +142,7 @@ impl App {
     /// bureau's units and catalogues if the database is new.
     pub async fn open(config: Config) -> Result<App, AppError> {
         let now = Timestamp::now();
-        let store =
-            Store::open_bounded(&config.database_path(), config.max_read_connections).await?;
+        let store = open_store(&config).await?;
         let keys = KeyRing::open_or_create(&config.key_dir, now)?;
         demo::initialise(&store, now, &new_request_id()).await?;
         let auth = match config.auth.trust_anchors {
@@ -141,8 +167,14 @@ impl App {
                 config,
                 auth,
                 connector,
+                metrics: metrics::Metrics::new(),
             }),
         })
+    }
+
+    /// What `/metrics` counts; the web layer adds each request, the scheduler each job run.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// Counts one attempt against its rate limit (§3).

@@ -22,6 +22,7 @@ use crate::records::BliRecords;
 use crate::request::QueryRequest;
 use crate::wire::{self, WireQuery};
 use breaker::Breaker;
+pub use breaker::CircuitState;
 
 /// Something that can answer a [`QueryRequest`]. The app wraps it so a call needs an
 /// `ExecutionPermit`.
@@ -218,6 +219,11 @@ impl HttpConnector {
             max_body_bytes: config.max_body_bytes,
             breaker: Breaker::new(config.breaker_threshold, config.breaker_cooldown),
         })
+    }
+
+    /// Where the circuit breaker stands (closed, open, half-open).
+    pub fn circuit_state(&self) -> CircuitState {
+        self.breaker.state()
     }
 
     /// Whether the circuit breaker is currently failing calls fast.

@@ -15,7 +15,9 @@ pub mod simulator;
 pub mod usage_log;
 pub mod wire;
 
-pub use connector::{Connector, ConnectorConfigError, HttpConnector, HttpConnectorConfig};
+pub use connector::{
+    CircuitState, Connector, ConnectorConfigError, HttpConnector, HttpConnectorConfig,
+};
 pub use error::{ConnectorError, UnavailableCause};
 pub use item::{BliItem, UnknownItem};
 pub use records::{

@@ -12,6 +12,7 @@ pub mod forms;
 pub mod id;
 pub mod init;
 pub mod keys;
+pub mod migrate;
 pub mod restore;
 pub mod serve;
 pub mod simulator;

@@ -54,6 +54,8 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// 由備份還原並驗證稽核軌跡 / restore from a backup and verify the audit trail
     Restore(commands::restore::RestoreArgs),
+    /// 套用資料庫結構變更（多台伺服器時於啟動前執行一次）/ apply pending schema migrations
+    Migrate(commands::migrate::MigrateArgs),
     /// 個資當事人查詢報告 / citizen access reports (個人資料保護法 §10)
     #[command(subcommand)]
     Citizen(commands::citizen::CitizenCommand),
@@ -98,6 +100,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Crl(cmd) => commands::crl::run(cmd).await,
         Command::Backup(args) => commands::backup::run(args).await,
         Command::Restore(args) => commands::restore::run(args).await,
+        Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Citizen(cmd) => commands::citizen::run(cmd).await,
         Command::Calendar(cmd) => commands::calendar::run(cmd).await,
         Command::Forms(cmd) => commands::forms::run_forms(cmd).await,

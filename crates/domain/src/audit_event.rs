@@ -158,10 +158,12 @@ pub enum AuditAction {
     /// §10: a citizen signed in with their own card on the self-service listener and saw their
     /// report (or was refused).
     CitizenSelfServiceReport,
+    /// `querywarden migrate` applied schema migrations to a database that already held a trail.
+    SchemaMigrated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 96] = [
+    pub const ALL: [AuditAction; 97] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -258,6 +260,7 @@ impl AuditAction {
         Self::CitizenRequestReminded,
         Self::CitizenRequestEscalated,
         Self::CitizenSelfServiceReport,
+        Self::SchemaMigrated,
     ];
 
     pub fn code(self) -> &'static str {
@@ -358,6 +361,7 @@ impl AuditAction {
             Self::CitizenRequestReminded => "citizen_report.request.reminded",
             Self::CitizenRequestEscalated => "citizen_report.request.escalated",
             Self::CitizenSelfServiceReport => "citizen_report.self_service.viewed",
+            Self::SchemaMigrated => "system.schema_migrated",
         }
     }
 

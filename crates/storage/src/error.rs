@@ -18,6 +18,10 @@ pub enum StorageError {
         "the database was written by a newer querywarden (schema version {found}, this build knows up to {known}); refusing to start"
     )]
     NewerSchema { found: i64, known: i64 },
+    #[error(
+        "the database schema is at version {found} and this build needs version {known}; run `querywarden migrate` first (storage.auto_migrate is off)"
+    )]
+    OlderSchema { found: i64, known: i64 },
     #[error("a schema migration failed: {0}")]
     Migration(#[source] sqlx::migrate::MigrateError),
     #[error("the database is read-only or the disk is full; nothing was written")]
@@ -39,6 +43,7 @@ impl StorageError {
             Self::DataDir { .. } => "storage.data_dir",
             Self::Corrupt(_) => "storage.corrupt",
             Self::NewerSchema { .. } => "storage.newer_schema",
+            Self::OlderSchema { .. } => "storage.older_schema",
             Self::Migration(_) => "storage.migration",
             Self::NotWritable(_) => "storage.not_writable",
             Self::CommitFailed {

@@ -17,6 +17,7 @@ mod decode;
 mod enrolment;
 mod error;
 mod form3;
+mod location;
 mod notice;
 mod org;
 mod oversight;
@@ -38,6 +39,7 @@ pub use citizen_report::{CitizenRequestRow, NewCitizenRequest, WithholdingRow};
 pub use enrolment::{CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdentity, StoredCrl};
 pub use error::StorageError;
 pub use form3::{ClosedSubjectRow, SignOffRow};
+pub use location::redact_location;
 pub use notice::NoticeRow;
 pub use org::NewPerson;
 pub use oversight::{
@@ -51,6 +53,8 @@ pub use registration::{
     PrintRow, QueryRequestRow, RegistrationFilter, RequestState, RequestSubjectRow, ResultRow,
     SealedBlob,
 };
-pub use sqlite::{Readiness, Store, WriteTx};
+pub use sqlite::{
+    AppliedMigration, PendingMigrations, Readiness, Store, WriteTx, newest_known_version,
+};
 pub use unannounced_audit::{AuditDocumentRow, NewAudit, NewAuditDocument};
 pub use usage::PlatformUsageRow;

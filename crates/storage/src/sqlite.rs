@@ -26,6 +26,34 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// Read connections when the configuration says nothing (`storage.max_read_connections`).
 pub const DEFAULT_READ_CONNECTIONS: u32 = 4;
 
+/// What opening does with migrations this build has and the database lacks
+/// (`storage.auto_migrate`). A database from a newer build is refused either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingMigrations {
+    /// Apply them while opening (the embedded default, `demo`, `querywarden migrate`).
+    Apply,
+    /// Refuse to open until `querywarden migrate` has applied them: with several instances on
+    /// one database, none of them changes the schema behind the others' backs.
+    Refuse,
+}
+
+/// One migration applied while opening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    pub version: i64,
+    pub description: String,
+}
+
+/// The newest schema version this build knows.
+pub fn newest_known_version() -> i64 {
+    MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
 /// The database, opened and migrated.
 #[derive(Clone)]
 pub struct Store {
@@ -38,6 +66,8 @@ pub struct Store {
     pub(crate) path: Option<std::path::PathBuf>,
     /// The use cases' write connection and its group-commit state.
     pub(crate) group: Arc<tokio::sync::Mutex<GroupConn>>,
+    /// The migrations this opening applied (oldest first).
+    migrated: Vec<AppliedMigration>,
     /// Keeps a temporary database's directory alive as long as the store.
     _temp: Option<Arc<tempfile::TempDir>>,
 }
@@ -160,6 +190,24 @@ impl Store {
     /// [`Store::open`] with at most `read_connections` read connections (at least one) beside
     /// the writer: the pool is bounded, so a flood of requests waits for a connection.
     pub async fn open_bounded(path: &Path, read_connections: u32) -> Result<Store, StorageError> {
+        Self::open_with_policy(path, read_connections, PendingMigrations::Apply).await
+    }
+
+    /// [`Store::open_bounded`] that applies pending migrations only under
+    /// [`PendingMigrations::Apply`]; under [`PendingMigrations::Refuse`] a database that lacks
+    /// some (or does not exist yet) is refused with [`StorageError::OlderSchema`] and left as
+    /// it was.
+    pub async fn open_with_policy(
+        path: &Path,
+        read_connections: u32,
+        pending: PendingMigrations,
+    ) -> Result<Store, StorageError> {
+        if pending == PendingMigrations::Refuse && !path.exists() {
+            return Err(StorageError::OlderSchema {
+                found: 0,
+                known: newest_known_version(),
+            });
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StorageError::DataDir {
                 path: dir.display().to_string(),
@@ -173,7 +221,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let mut store = Self::open_with(options, read_connections.max(1)).await?;
+        let mut store = Self::open_with(options, read_connections.max(1), pending).await?;
         store.path = Some(path.to_path_buf());
         Ok(store)
     }
@@ -200,9 +248,15 @@ impl Store {
         self.reader.options().get_max_connections()
     }
 
+    /// The migrations this opening applied, oldest first (empty when the schema was current).
+    pub fn migrations_applied(&self) -> &[AppliedMigration] {
+        &self.migrated
+    }
+
     async fn open_with(
         options: SqliteConnectOptions,
         read_connections: u32,
+        pending: PendingMigrations,
     ) -> Result<Store, StorageError> {
         // Migrations and administrative statements; use cases have the group connection.
         let writer = SqlitePoolOptions::new()
@@ -230,9 +284,10 @@ impl Store {
                 open: false,
                 pending: Vec::new(),
             })),
+            migrated: Vec::new(),
             _temp: None,
         };
-        store.migrate().await?;
+        store.migrated = store.migrate(pending).await?;
         let conn = sqlx::ConnectOptions::connect(&options)
             .await
             .map_err(open_error)?;
@@ -244,16 +299,37 @@ impl Store {
         Ok(store)
     }
 
-    async fn migrate(&self) -> Result<(), StorageError> {
-        let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    async fn migrate(
+        &self,
+        policy: PendingMigrations,
+    ) -> Result<Vec<AppliedMigration>, StorageError> {
+        let known = newest_known_version();
         let applied = self.applied_versions().await?;
         if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
             return Err(StorageError::NewerSchema { found, known });
         }
+        let pending: Vec<AppliedMigration> = MIGRATOR
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+            .map(|m| AppliedMigration {
+                version: m.version,
+                description: m.description.to_string(),
+            })
+            .collect();
+        if pending.is_empty() {
+            return Ok(pending);
+        }
+        if policy == PendingMigrations::Refuse {
+            return Err(StorageError::OlderSchema {
+                found: applied.iter().max().copied().unwrap_or(0),
+                known,
+            });
+        }
         MIGRATOR
             .run(&self.writer)
             .await
-            .map_err(StorageError::Migration)
+            .map_err(StorageError::Migration)?;
+        Ok(pending)
     }
 
     async fn applied_versions(&self) -> Result<BTreeSet<i64>, StorageError> {
@@ -627,6 +703,66 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn applying_reports_each_migration_once_and_then_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qw.sqlite");
+        let store = Store::open(&path).await.unwrap();
+        let applied: Vec<i64> = store
+            .migrations_applied()
+            .iter()
+            .map(|m| m.version)
+            .collect();
+        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        assert_eq!(applied, known);
+        assert_eq!(applied.last().copied(), Some(newest_known_version()));
+        store.close().await;
+        let again = Store::open(&path).await.unwrap();
+        assert!(again.migrations_applied().is_empty());
+    }
+
+    #[tokio::test]
+    async fn refusing_pending_migrations_leaves_an_older_database_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qw.sqlite");
+        // No database yet: refused, and none is created.
+        let err = Store::open_with_policy(&path, 1, PendingMigrations::Refuse)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StorageError::OlderSchema { found: 0, known } if known == newest_known_version()),
+            "{err}"
+        );
+        assert!(!path.exists());
+        // A database that lacks the newest migration: refused, naming both versions.
+        let store = Store::open(&path).await.unwrap();
+        let newest = newest_known_version();
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
+            .bind(newest)
+            .execute(&store.writer)
+            .await
+            .unwrap();
+        let (previous,): (i64,) = sqlx::query_as("SELECT max(version) FROM _sqlx_migrations")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap();
+        store.close().await;
+        let err = Store::open_with_policy(&path, 1, PendingMigrations::Refuse)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "storage.older_schema");
+        assert!(
+            matches!(err, StorageError::OlderSchema { found, known } if found == previous && known == newest),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains(&previous.to_string()) && text.contains(&newest.to_string()),
+            "{text}"
+        );
+        assert!(text.contains("querywarden migrate"), "{text}");
+    }
+
+    #[tokio::test]
     async fn refuses_a_database_from_a_newer_build() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("qw.sqlite");
@@ -641,6 +777,12 @@ mod tests {
         store.close().await;
         let err = Store::open(&path).await.unwrap_err();
         assert_eq!(err.code(), "storage.newer_schema", "{err}");
+        // Whatever the policy: a newer schema is never "pending".
+        let err = Store::open_with_policy(&path, 1, PendingMigrations::Refuse)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "storage.newer_schema", "{err}");
+        assert!(err.to_string().contains("99990101000000"), "{err}");
     }
 }
 

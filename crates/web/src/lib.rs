@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
@@ -228,7 +228,28 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(operation_id_and_log))
+        .layer(middleware::from_fn_with_state(state.clone(), count_request))
         .with_state(state)
+}
+
+/// Counts every request for `/metrics` under its route template (`/registrations/{no}`),
+/// never its path, so no registration number or national ID becomes a label; a request that
+/// matched no route counts as `unmatched`.
+async fn count_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string());
+    let started = Instant::now();
+    let res = next.run(req).await;
+    state.app.metrics().observe_request(
+        method.as_str(),
+        route.as_deref(),
+        res.status().as_u16(),
+        started.elapsed(),
+    );
+    res
 }
 
 /// The browser tab's icon: one SVG, at the path browsers guess and the one the layout names.

@@ -6,6 +6,31 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// Where the breaker stands, as operators watch it (`/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CircuitState {
+    /// Calls go through.
+    Closed,
+    /// Calls fail fast until the cooldown ends.
+    Open,
+    /// The cooldown ended: the next call (or the one running) is the trial that closes or
+    /// reopens the circuit.
+    HalfOpen,
+}
+
+impl CircuitState {
+    pub const ALL: [CircuitState; 3] = [Self::Closed, Self::Open, Self::HalfOpen];
+
+    /// Stable name (a metric label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open => "open",
+            Self::HalfOpen => "half_open",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Breaker {
     /// Consecutive service failures that open the circuit; 0 disables the breaker.
@@ -63,6 +88,14 @@ impl Breaker {
             trial,
             reported: false,
         })
+    }
+
+    pub(crate) fn state(&self) -> CircuitState {
+        match self.lock().open_until {
+            None => CircuitState::Closed,
+            Some(until) if Instant::now() < until => CircuitState::Open,
+            Some(_) => CircuitState::HalfOpen,
+        }
     }
 
     /// Whether calls are currently being refused without trying.
@@ -125,6 +158,28 @@ mod tests {
         b.admit().unwrap().success();
         assert!(!b.is_open());
         assert!(b.admit().is_some());
+    }
+
+    #[test]
+    fn the_state_follows_failures_cooldown_and_trial() {
+        let b = Breaker::new(2, Duration::from_secs(3600));
+        assert_eq!(b.state(), CircuitState::Closed);
+        b.admit().unwrap().failure();
+        assert_eq!(
+            b.state(),
+            CircuitState::Closed,
+            "one failure is below the threshold"
+        );
+        b.admit().unwrap().failure();
+        assert_eq!(b.state(), CircuitState::Open);
+        // A cooldown of zero ends at once: the next call is the trial.
+        let b = Breaker::new(1, Duration::ZERO);
+        b.admit().unwrap().failure();
+        assert_eq!(b.state(), CircuitState::HalfOpen);
+        let trial = b.admit().unwrap();
+        assert_eq!(b.state(), CircuitState::HalfOpen);
+        trial.success();
+        assert_eq!(b.state(), CircuitState::Closed);
     }
 
     #[test]

@@ -101,6 +101,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     raw.server.listen = args.listen.to_string();
     raw.server.demo = true;
     raw.storage.data_dir = args.data.clone();
+    // The demo is one instance on its own database: it keeps migrating as it opens.
+    raw.storage.auto_migrate = true;
     raw.bli.base_url = format!("http://{}", sim);
     raw.bli.mode = match args.bli_mode {
         DemoBliMode::Connected => BliMode::Connected,

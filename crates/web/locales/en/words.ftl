@@ -50,6 +50,7 @@ audit-action-report-generated = Report generated
 audit-action-audit-trail-searched = Audit trail searched
 audit-action-audit-trail-exported = Audit trail exported
 audit-action-system-initialised = System initialised
+audit-action-system-schema-migrated = Database schema migrated
 audit-action-system-demo-seeded = Demo data seeded
 audit-action-admin-configuration-changed = Configuration changed
 audit-action-admin-catalogue-changed = Catalogue changed

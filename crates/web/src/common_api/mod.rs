@@ -1,5 +1,5 @@
 //! The JSON API every role shares, and the endpoints for machines: who is signed in
-//! (`/api/v1/me`), health (`/healthz`, `/readyz`), the catalogue and units, the national-ID
+//! (`/api/v1/me`), health (`/healthz`, `/readyz`), the Prometheus metrics (`/metrics`), the catalogue and units, the national-ID
 //! check, the latest audit checkpoint, and the OpenAPI document of the whole `/api/v1`.
 //!
 //! Nothing here changes data. The national-ID check answers with the masked form only and
@@ -9,6 +9,7 @@ mod catalogue;
 mod health;
 mod input;
 mod me;
+mod metrics;
 mod national_id;
 pub mod openapi;
 mod routes;

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::{catalogue, health, me, national_id, openapi};
+use super::{catalogue, health, me, metrics, national_id, openapi};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -11,6 +11,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me", get(me::me))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/openapi.json", get(openapi::openapi))
         .route("/api/v1/service-items", get(catalogue::service_items))
         .route("/api/v1/legal-bases", get(catalogue::legal_bases))
