@@ -65,7 +65,7 @@ async fn queue(c: &Caseworker, error: Option<FormError>, status: StatusCode) -> 
     let waiting = reg::awaiting_decision(&c.desk(), c.me(), Timestamp::now(), c.op_id())
         .await
         .map_err(&fail)?;
-    let names = Names::load(&c.state, c.me()).await.map_err(&fail)?;
+    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let m = &c.m;
     let rows = waiting
         .iter()
