@@ -369,7 +369,7 @@ impl Store {
 
     /// A stored setting, if present.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.reader)
             .await
@@ -453,7 +453,7 @@ impl WriteTx {
 
     pub async fn put_setting(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, ?) \
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(key)
@@ -641,6 +641,25 @@ mod tests {
         store.close().await;
         let err = Store::open(&path).await.unwrap_err();
         assert_eq!(err.code(), "storage.newer_schema", "{err}");
+    }
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::*;
+
+    /// Every statement is written with `$N` placeholders so that PostgreSQL takes the same
+    /// text: sqlx's SQLite driver must bind them by number, not by order of appearance.
+    #[tokio::test]
+    async fn sqlite_binds_dollar_placeholders_by_number() {
+        let store = Store::open_temporary().await.unwrap();
+        let (a, b, again): (String, i64, String) = sqlx::query_as("SELECT $2, $1, $2")
+            .bind(7_i64)
+            .bind("second")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+        assert_eq!((a.as_str(), b, again.as_str()), ("second", 7, "second"));
     }
 }
 
