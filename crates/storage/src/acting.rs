@@ -51,7 +51,7 @@ impl Store {
     ) -> Result<Vec<(PersonId, Option<PersonId>)>, StorageError> {
         let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
             "SELECT person_id, acting_for FROM registration_decisions \
-             WHERE registration_id = ? AND acting = 1 ORDER BY id",
+             WHERE registration_id = $1 AND acting = 1 ORDER BY id",
         )
         .bind(id.0)
         .fetch_all(&self.reader)
@@ -74,7 +74,7 @@ impl WriteTx {
         let day = |d: Option<RocDate>| d.map(|d| d.civil().to_string());
         sqlx::query(
             "INSERT INTO unit_deputies (unit_id, person_id, valid_from, valid_until) \
-             VALUES (?, ?, ?, ?) ON CONFLICT (unit_id) DO UPDATE SET \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (unit_id) DO UPDATE SET \
              person_id = excluded.person_id, valid_from = excluded.valid_from, \
              valid_until = excluded.valid_until",
         )

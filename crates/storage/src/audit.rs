@@ -152,7 +152,7 @@ impl WriteTx {
         sqlx::query(
             "INSERT INTO audit_records (seq, at, actor_person_id, actor_role, action, object_type, \
              object_id, outcome, request_id, client_addr, subject_hmac, hmac_key_id, entry, chain_hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(seq as i64)
         .bind(format_instant(event.at))
@@ -241,7 +241,7 @@ impl WriteTx {
         let peaks: Vec<u8> = row.peaks.iter().flatten().copied().collect();
         sqlx::query(
             "INSERT INTO audit_checkpoints (number, size, root, peaks, note, key_name, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(row.number as i64)
         .bind(row.size as i64)
@@ -263,7 +263,7 @@ impl WriteTx {
         after_seq: u64,
     ) -> Result<Vec<(u64, Vec<u8>)>, StorageError> {
         let rows: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, entry FROM audit_records WHERE seq > ? ORDER BY seq")
+            sqlx::query_as("SELECT seq, entry FROM audit_records WHERE seq > $1 ORDER BY seq")
                 .bind(after_seq as i64)
                 .fetch_all(&mut *self.tx)
                 .await
@@ -356,7 +356,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<StoredAuditRecord>, StorageError> {
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?"
+            "SELECT {RECORD_COLUMNS} FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT $2"
         );
         let rows = sqlx::query(&sql)
             .bind(after as i64)
@@ -374,7 +374,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>, StorageError> {
         let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-            "SELECT seq, entry, chain_hash FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, entry, chain_hash FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(after as i64)
         .bind(i64::from(limit))

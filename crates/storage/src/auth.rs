@@ -89,10 +89,18 @@ fn session_from(t: SessionTuple) -> Result<SessionRow, StorageError> {
     })
 }
 
+/// A value a lookup is keyed by, bound with its own SQL type (PostgreSQL compares an
+/// integer column only with an integer).
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
 impl Store {
     pub async fn credentials(&self, person: PersonId) -> Result<Option<Credentials>, StorageError> {
         let row: Option<(String, i64, i64, Option<String>)> = sqlx::query_as(
-            "SELECT password_hash, must_change, failed_count, locked_until FROM credentials WHERE person_id = ?",
+            "SELECT password_hash, must_change, failed_count, locked_until FROM credentials WHERE person_id = $1",
         )
         .bind(person.get())
         .fetch_optional(&self.reader)
@@ -116,7 +124,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<String>, StorageError> {
         let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT password_hash FROM password_history WHERE person_id = ? ORDER BY id DESC LIMIT ?",
+            "SELECT password_hash FROM password_history WHERE person_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(person.get())
         .bind(i64::from(limit))
@@ -128,7 +136,7 @@ impl Store {
 
     pub async fn person_id_last4(&self, person: PersonId) -> Result<Option<String>, StorageError> {
         let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT id_last4 FROM persons WHERE id = ?")
+            sqlx::query_as("SELECT id_last4 FROM persons WHERE id = $1")
                 .bind(person.get())
                 .fetch_optional(&self.reader)
                 .await
@@ -159,8 +167,8 @@ impl Store {
         serial_hex: &str,
     ) -> Result<Option<(PersonId, CertificateBinding)>, StorageError> {
         self.binding_where(
-            "issuer_key_id = ? AND serial_hex = ?",
-            &[issuer_key_id, serial_hex],
+            "issuer_key_id = $1 AND serial_hex = $2",
+            &[Key::Text(issuer_key_id), Key::Text(serial_hex)],
         )
         .await
     }
@@ -169,9 +177,8 @@ impl Store {
         &self,
         person: PersonId,
     ) -> Result<Option<CertificateBinding>, StorageError> {
-        let id = person.get().to_string();
         Ok(self
-            .binding_where("person_id = ?", &[&id])
+            .binding_where("person_id = $1", &[Key::Int(person.get())])
             .await?
             .map(|(_, b)| b))
     }
@@ -179,7 +186,7 @@ impl Store {
     async fn binding_where(
         &self,
         condition: &str,
-        args: &[&str],
+        args: &[Key<'_>],
     ) -> Result<Option<(PersonId, CertificateBinding)>, StorageError> {
         type Row = (
             i64,
@@ -197,7 +204,10 @@ impl Store {
         );
         let mut q = sqlx::query_as::<_, Row>(&sql);
         for a in args {
-            q = q.bind(*a);
+            q = match *a {
+                Key::Text(t) => q.bind(t),
+                Key::Int(i) => q.bind(i),
+            };
         }
         let row = q.fetch_optional(&self.reader).await.map_err(classify)?;
         row.map(|(p, dn, aki, serial, cn, last4, fp, not_after)| {
@@ -220,7 +230,7 @@ impl Store {
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StorageError> {
         let row: Option<SessionTuple> = sqlx::query_as(
             "SELECT token_hash, person_id, csrf_token, created_at, last_seen_at, locked, ended_at, \
-             cert_fingerprint, client_addr FROM sessions WHERE token_hash = ?",
+             cert_fingerprint, client_addr FROM sessions WHERE token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.reader)
@@ -233,7 +243,7 @@ impl Store {
     pub async fn live_sessions(&self, person: PersonId) -> Result<Vec<SessionRow>, StorageError> {
         let rows: Vec<SessionTuple> = sqlx::query_as(
             "SELECT token_hash, person_id, csrf_token, created_at, last_seen_at, locked, ended_at, \
-             cert_fingerprint, client_addr FROM sessions WHERE person_id = ? AND ended_at IS NULL",
+             cert_fingerprint, client_addr FROM sessions WHERE person_id = $1 AND ended_at IS NULL",
         )
         .bind(person.get())
         .fetch_all(&self.reader)
@@ -249,7 +259,7 @@ impl WriteTx {
         person: PersonId,
         last4: &str,
     ) -> Result<(), StorageError> {
-        sqlx::query("UPDATE persons SET id_last4 = ? WHERE id = ?")
+        sqlx::query("UPDATE persons SET id_last4 = $1 WHERE id = $2")
             .bind(last4)
             .bind(person.get())
             .execute(&mut *self.tx)
@@ -268,7 +278,7 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO credentials (person_id, password_hash, must_change, failed_count, locked_until, updated_at) \
-             VALUES (?, ?, ?, 0, NULL, ?) ON CONFLICT (person_id) DO UPDATE SET \
+             VALUES ($1, $2, $3, 0, NULL, $4) ON CONFLICT (person_id) DO UPDATE SET \
              password_hash = excluded.password_hash, must_change = excluded.must_change, \
              failed_count = 0, locked_until = NULL, updated_at = excluded.updated_at",
         )
@@ -280,7 +290,7 @@ impl WriteTx {
         .await
         .map_err(|e| self.noted(classify(e)))?;
         sqlx::query(
-            "INSERT INTO password_history (person_id, password_hash, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO password_history (person_id, password_hash, created_at) VALUES ($1, $2, $3)",
         )
         .bind(person.get())
         .bind(password_hash)
@@ -289,8 +299,8 @@ impl WriteTx {
         .await
         .map_err(|e| self.noted(classify(e)))?;
         sqlx::query(
-            "DELETE FROM password_history WHERE person_id = ? AND id NOT IN \
-             (SELECT id FROM password_history WHERE person_id = ? ORDER BY id DESC LIMIT 3)",
+            "DELETE FROM password_history WHERE person_id = $1 AND id NOT IN \
+             (SELECT id FROM password_history WHERE person_id = $2 ORDER BY id DESC LIMIT 3)",
         )
         .bind(person.get())
         .bind(person.get())
@@ -313,8 +323,8 @@ impl WriteTx {
     ) -> Result<u32, StorageError> {
         let row: Option<(i64,)> = sqlx::query_as(
             "UPDATE credentials SET failed_count = failed_count + 1, \
-             locked_until = CASE WHEN failed_count + 1 >= ? THEN ? ELSE locked_until END \
-             WHERE person_id = ? RETURNING failed_count",
+             locked_until = CASE WHEN failed_count + 1 >= $1 THEN $2 ELSE locked_until END \
+             WHERE person_id = $3 RETURNING failed_count",
         )
         .bind(i64::from(max_failures))
         .bind(lock_until.to_string())
@@ -332,7 +342,7 @@ impl WriteTx {
         person: PersonId,
     ) -> Result<Option<Timestamp>, StorageError> {
         let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT locked_until FROM credentials WHERE person_id = ?")
+            sqlx::query_as("SELECT locked_until FROM credentials WHERE person_id = $1")
                 .bind(person.get())
                 .fetch_optional(&mut *self.tx)
                 .await
@@ -347,7 +357,7 @@ impl WriteTx {
         locked_until: Option<Timestamp>,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "UPDATE credentials SET failed_count = ?, locked_until = ? WHERE person_id = ?",
+            "UPDATE credentials SET failed_count = $1, locked_until = $2 WHERE person_id = $3",
         )
         .bind(i64::from(failed_count))
         .bind(locked_until.map(|t| t.to_string()))
@@ -366,7 +376,7 @@ impl WriteTx {
         bound_by: Option<PersonId>,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM certificate_bindings WHERE person_id = ?")
+        sqlx::query("DELETE FROM certificate_bindings WHERE person_id = $1")
             .bind(person.get())
             .execute(&mut *self.tx)
             .await
@@ -374,7 +384,7 @@ impl WriteTx {
         sqlx::query(
             "INSERT INTO certificate_bindings (person_id, issuer_dn, issuer_key_id, serial_hex, \
              subject_cn, id_last4, fingerprint_sha256, not_after, bound_at, bound_by) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(person.get())
         .bind(&b.issuer_dn)
@@ -400,13 +410,13 @@ impl WriteTx {
         expires_at: Timestamp,
     ) -> Result<(), StorageError> {
         // Old nonces are of no use to anyone; clear them as we go.
-        sqlx::query("DELETE FROM login_nonces WHERE expires_at < ?")
+        sqlx::query("DELETE FROM login_nonces WHERE expires_at < $1")
             .bind(now.to_string())
             .execute(&mut *self.tx)
             .await
             .map_err(|e| self.noted(classify(e)))?;
         sqlx::query(
-            "INSERT INTO login_nonces (nonce_hash, flow_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO login_nonces (nonce_hash, flow_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(nonce_hash)
         .bind(flow_hash)
@@ -426,7 +436,7 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<NonceCheck, StorageError> {
         let row: Option<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT flow_hash, expires_at, used_at FROM login_nonces WHERE nonce_hash = ?",
+            "SELECT flow_hash, expires_at, used_at FROM login_nonces WHERE nonce_hash = $1",
         )
         .bind(nonce_hash)
         .fetch_optional(&mut *self.tx)
@@ -439,7 +449,7 @@ impl WriteTx {
             return Ok(NonceCheck::AlreadyUsed);
         }
         // Whatever else is wrong, a nonce that was presented is spent.
-        sqlx::query("UPDATE login_nonces SET used_at = ? WHERE nonce_hash = ?")
+        sqlx::query("UPDATE login_nonces SET used_at = $1 WHERE nonce_hash = $2")
             .bind(now.to_string())
             .bind(nonce_hash)
             .execute(&mut *self.tx)
@@ -457,7 +467,7 @@ impl WriteTx {
     pub async fn insert_session(&mut self, s: &SessionRow) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO sessions (token_hash, person_id, csrf_token, created_at, last_seen_at, \
-             locked, client_addr, cert_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             locked, client_addr, cert_fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&s.token_hash)
         .bind(s.person.get())
@@ -481,7 +491,7 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<Vec<String>, StorageError> {
         let rows: Vec<(String,)> = sqlx::query_as(
-            "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE person_id = ? AND ended_at IS NULL \
+            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE person_id = $3 AND ended_at IS NULL \
              RETURNING token_hash",
         )
         .bind(now.to_string())
@@ -500,7 +510,7 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE token_hash = ? AND ended_at IS NULL",
+            "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE token_hash = $3 AND ended_at IS NULL",
         )
         .bind(now.to_string())
         .bind(reason)
@@ -518,7 +528,7 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "UPDATE sessions SET locked = ?, last_seen_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+            "UPDATE sessions SET locked = $1, last_seen_at = $2 WHERE token_hash = $3 AND ended_at IS NULL",
         )
         .bind(i64::from(locked))
         .bind(now.to_string())
@@ -532,7 +542,7 @@ impl WriteTx {
     /// Locks a session without touching its last-seen time (§3: the server's idle lock), so
     /// that the idle timeout still counts from the last request.
     pub async fn set_session_locked_idle(&mut self, token_hash: &str) -> Result<(), StorageError> {
-        sqlx::query("UPDATE sessions SET locked = 1 WHERE token_hash = ? AND ended_at IS NULL")
+        sqlx::query("UPDATE sessions SET locked = 1 WHERE token_hash = $1 AND ended_at IS NULL")
             .bind(token_hash)
             .execute(&mut *self.tx)
             .await
@@ -546,7 +556,7 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+            "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND ended_at IS NULL",
         )
         .bind(now.to_string())
         .bind(token_hash)

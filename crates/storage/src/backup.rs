@@ -34,7 +34,7 @@ async fn read_only(path: &Path) -> Result<SqliteConnection, StorageError> {
 /// copy.
 pub async fn backup_database(db: &Path, out: &Path) -> Result<FileCounts, StorageError> {
     let mut conn = read_only(db).await?;
-    sqlx::query("VACUUM INTO ?")
+    sqlx::query("VACUUM INTO $1")
         .bind(out.display().to_string())
         .execute(&mut conn)
         .await

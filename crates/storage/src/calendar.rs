@@ -29,7 +29,7 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO holiday_calendar_years (year, days, loaded_at, loaded_by) \
-             VALUES (?, ?, ?, ?) ON CONFLICT (year) DO UPDATE SET days = excluded.days, \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (year) DO UPDATE SET days = excluded.days, \
              loaded_at = excluded.loaded_at, loaded_by = excluded.loaded_by",
         )
         .bind(i64::from(year))

@@ -108,7 +108,7 @@ async fn citizen_request_by_no<'e>(
     request_no: &str,
 ) -> Result<Option<CitizenRequestRow>, StorageError> {
     let row = sqlx::query(&format!(
-        "SELECT {REQUEST_COLUMNS} FROM citizen_requests WHERE request_no = ?"
+        "SELECT {REQUEST_COLUMNS} FROM citizen_requests WHERE request_no = $1"
     ))
     .bind(request_no)
     .fetch_optional(db)
@@ -140,7 +140,7 @@ impl WriteTx {
             "INSERT INTO citizen_requests (request_no, received_on, created_at, recorded_by, \
              subject_hmac, hmac_key_id, subject_sealed, subject_nonce, wrapped_key, wrap_nonce, \
              master_key_id, identity_check, asked, due_on, signer_sha256) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(&r.request_no)
         .bind(iso(r.received_on))
@@ -180,8 +180,8 @@ impl WriteTx {
         reason: &str,
     ) -> Result<bool, StorageError> {
         let done = sqlx::query(
-            "UPDATE citizen_requests SET due_on = ?, previous_due_on = ?, extension_reason = ?, \
-             reminded_on = NULL WHERE id = ? AND extension_reason IS NULL",
+            "UPDATE citizen_requests SET due_on = $1, previous_due_on = $2, extension_reason = $3, \
+             reminded_on = NULL WHERE id = $4 AND extension_reason IS NULL",
         )
         .bind(iso(due_on))
         .bind(iso(previous_due_on))
@@ -200,8 +200,8 @@ impl WriteTx {
         by: PersonId,
     ) -> Result<bool, StorageError> {
         let done = sqlx::query(
-            "UPDATE citizen_requests SET answered_on = ?, answered_by = ? \
-             WHERE id = ? AND answered_on IS NULL",
+            "UPDATE citizen_requests SET answered_on = $1, answered_by = $2 \
+             WHERE id = $3 AND answered_on IS NULL",
         )
         .bind(iso(on))
         .bind(by.get())
@@ -220,9 +220,9 @@ impl WriteTx {
         on: RocDate,
     ) -> Result<(), StorageError> {
         let sql = if escalated {
-            "UPDATE citizen_requests SET escalated_on = ? WHERE id = ?"
+            "UPDATE citizen_requests SET escalated_on = $1 WHERE id = $2"
         } else {
-            "UPDATE citizen_requests SET reminded_on = ? WHERE id = ?"
+            "UPDATE citizen_requests SET reminded_on = $1 WHERE id = $2"
         };
         sqlx::query(sql)
             .bind(iso(on))
@@ -243,7 +243,7 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO withholding_marks (registration_id, disclose_on, reason, marked_by, marked_at) \
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(registration_id)
         .bind(iso(disclose_on))
@@ -260,11 +260,13 @@ impl WriteTx {
         &mut self,
         registration_id: i64,
     ) -> Result<Option<WithholdingRow>, StorageError> {
-        let row = sqlx::query(&format!("{WITHHOLDING_SELECT} WHERE w.registration_id = ?"))
-            .bind(registration_id)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .map_err(classify)?;
+        let row = sqlx::query(&format!(
+            "{WITHHOLDING_SELECT} WHERE w.registration_id = $1"
+        ))
+        .bind(registration_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .map_err(classify)?;
         row.as_ref().map(withholding_from_row).transpose()
     }
 }
@@ -295,7 +297,7 @@ impl Store {
     ) -> Result<Option<SealedBlob>, StorageError> {
         let row = sqlx::query(
             "SELECT subject_sealed, subject_nonce, wrapped_key, wrap_nonce, master_key_id \
-             FROM citizen_requests WHERE id = ?",
+             FROM citizen_requests WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.reader)

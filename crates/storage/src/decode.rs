@@ -36,3 +36,80 @@ pub(crate) fn opt_civil(s: Option<String>) -> Result<Option<jiff::civil::Date>, 
 pub(crate) fn roc(s: &str) -> Result<RocDate, StorageError> {
     decode("date", RocDate::from_civil(civil(s)?))
 }
+
+/// Rows folded into one text column, so that a row and its children are read in one
+/// statement on SQLite and PostgreSQL alike (no JSON function is common to both):
+/// `coalesce((SELECT string_agg(<field> || <field> …, '' ORDER BY …) …), '')` where each
+/// field is `CASE WHEN x IS NULL THEN '~' ELSE length(x) || ':' || x END` (integers as
+/// `CAST(x AS TEXT)`). `length` counts characters on both engines. Gives `fields` fields a
+/// row, rows in order.
+pub(crate) fn unfold(
+    what: &str,
+    folded: &str,
+    fields: usize,
+) -> Result<Vec<Vec<Option<String>>>, StorageError> {
+    let bad = |why: &str| StorageError::Decode(format!("{what}: {why}"));
+    let mut rows = Vec::new();
+    let mut row = Vec::with_capacity(fields);
+    let mut rest = folded;
+    while !rest.is_empty() {
+        let field = if let Some(after) = rest.strip_prefix('~') {
+            rest = after;
+            None
+        } else {
+            let colon = rest.find(':').ok_or_else(|| bad("no length"))?;
+            let chars: usize = rest[..colon].parse().map_err(|_| bad("bad length"))?;
+            let text = &rest[colon + 1..];
+            let end = text
+                .char_indices()
+                .nth(chars)
+                .map_or(text.len(), |(i, _)| i);
+            if text[..end].chars().count() != chars {
+                return Err(bad("field cut short"));
+            }
+            rest = &text[end..];
+            Some(text[..end].to_string())
+        };
+        row.push(field);
+        if row.len() == fields {
+            rows.push(std::mem::replace(&mut row, Vec::with_capacity(fields)));
+        }
+    }
+    if !row.is_empty() {
+        return Err(bad("a row cut short"));
+    }
+    Ok(rows)
+}
+
+/// A field of an [`unfold`]ed row that may not be NULL.
+pub(crate) fn field(what: &str, f: Option<String>) -> Result<String, StorageError> {
+    f.ok_or_else(|| StorageError::Decode(format!("{what}: missing")))
+}
+
+/// An integer field of an [`unfold`]ed row.
+pub(crate) fn int_field(what: &str, f: Option<String>) -> Result<i64, StorageError> {
+    decode(what, field(what, f)?.parse::<i64>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unfolds_rows_with_nulls_colons_and_wide_characters() {
+        let folded = "2:42~7:a:b:c~2~2:審核1:x";
+        let rows = unfold("t", folded, 2).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                vec![Some("42".into()), None],
+                vec![Some("a:b:c~2".into()), None],
+                vec![Some("審核".into()), Some("x".into())],
+            ]
+        );
+        assert!(unfold("t", "", 3).unwrap().is_empty());
+        assert!(unfold("t", "2:42", 2).is_err(), "half a row");
+        assert!(unfold("t", "5:ab", 1).is_err(), "field cut short");
+        assert!(unfold("t", "x:ab", 1).is_err(), "no length");
+    }
+}

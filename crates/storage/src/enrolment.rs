@@ -119,7 +119,7 @@ const CODE_COLUMNS: &str = "id, person_id, purpose, issued_at, expires_at, used_
 impl Store {
     /// Whether any permission administrator is on record (then `init` is refused).
     pub async fn administrator_exists(&self) -> Result<bool, StorageError> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM person_roles WHERE role = ?")
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM person_roles WHERE role = $1")
             .bind(Role::PermissionAdministrator.code())
             .fetch_one(&self.reader)
             .await
@@ -132,7 +132,7 @@ impl Store {
         code_hash: &str,
     ) -> Result<Option<EnrolmentCodeRow>, StorageError> {
         let row: Option<CodeTuple> = sqlx::query_as(&format!(
-            "SELECT {CODE_COLUMNS} FROM enrolment_codes WHERE code_hash = ?"
+            "SELECT {CODE_COLUMNS} FROM enrolment_codes WHERE code_hash = $1"
         ))
         .bind(code_hash)
         .fetch_optional(&self.reader)
@@ -147,7 +147,7 @@ impl Store {
         person: PersonId,
     ) -> Result<Vec<EnrolmentCodeRow>, StorageError> {
         let rows: Vec<CodeTuple> = sqlx::query_as(&format!(
-            "SELECT {CODE_COLUMNS} FROM enrolment_codes WHERE person_id = ? ORDER BY id DESC"
+            "SELECT {CODE_COLUMNS} FROM enrolment_codes WHERE person_id = $1 ORDER BY id DESC"
         ))
         .bind(person.get())
         .fetch_all(&self.reader)
@@ -163,7 +163,7 @@ impl Store {
         since: Timestamp,
     ) -> Result<u32, StorageError> {
         let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM enrolment_failures WHERE client_addr = ? AND at >= ?",
+            "SELECT COUNT(*) FROM enrolment_failures WHERE client_addr = $1 AND at >= $2",
         )
         .bind(client_addr)
         .bind(since.fixed())
@@ -250,8 +250,8 @@ impl WriteTx {
         c: &NewEnrolmentCode<'_>,
     ) -> Result<i64, StorageError> {
         sqlx::query(
-            "UPDATE enrolment_codes SET superseded_at = ? \
-             WHERE person_id = ? AND used_at IS NULL AND superseded_at IS NULL",
+            "UPDATE enrolment_codes SET superseded_at = $1 \
+             WHERE person_id = $2 AND used_at IS NULL AND superseded_at IS NULL",
         )
         .bind(c.issued_at.fixed())
         .bind(c.person.get())
@@ -260,7 +260,7 @@ impl WriteTx {
         .map_err(|e| self.noted(classify(e)))?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO enrolment_codes (person_id, code_hash, purpose, reason, issued_by, \
-             issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(c.person.get())
         .bind(c.code_hash)
@@ -282,8 +282,8 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE enrolment_codes SET used_at = ? \
-             WHERE id = ? AND used_at IS NULL AND superseded_at IS NULL AND expires_at > ?",
+            "UPDATE enrolment_codes SET used_at = $1 \
+             WHERE id = $2 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > $3",
         )
         .bind(now.fixed())
         .bind(id)
@@ -299,7 +299,7 @@ impl WriteTx {
         client_addr: &str,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        sqlx::query("INSERT INTO enrolment_failures (at, client_addr) VALUES (?, ?)")
+        sqlx::query("INSERT INTO enrolment_failures (at, client_addr) VALUES ($1, $2)")
             .bind(now.fixed())
             .bind(client_addr)
             .execute(&mut *self.tx)
@@ -315,7 +315,7 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO person_identities (person_id, national_id_hmac, hmac_key_id, \
-             national_id_masked, egov_account) VALUES (?, ?, ?, ?, ?)",
+             national_id_masked, egov_account) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(person.get())
         .bind(&id.national_id_hmac)
@@ -334,12 +334,14 @@ impl WriteTx {
         person: PersonId,
         role: Role,
     ) -> Result<(), StorageError> {
-        sqlx::query("INSERT OR IGNORE INTO person_roles (person_id, role) VALUES (?, ?)")
-            .bind(person.get())
-            .bind(role.code())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+        sqlx::query(
+            "INSERT INTO person_roles (person_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(person.get())
+        .bind(role.code())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(|e| self.noted(classify(e)))?;
         Ok(())
     }
 
@@ -348,7 +350,7 @@ impl WriteTx {
         person: PersonId,
         role: Role,
     ) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM person_roles WHERE person_id = ? AND role = ?")
+        sqlx::query("DELETE FROM person_roles WHERE person_id = $1 AND role = $2")
             .bind(person.get())
             .bind(role.code())
             .execute(&mut *self.tx)
@@ -359,7 +361,7 @@ impl WriteTx {
 
     /// Name, kind and parent of an existing unit.
     pub async fn update_unit(&mut self, unit: &Unit) -> Result<(), StorageError> {
-        sqlx::query("UPDATE units SET name_zh = ?, kind = ?, parent_id = ? WHERE id = ?")
+        sqlx::query("UPDATE units SET name_zh = $1, kind = $2, parent_id = $3 WHERE id = $4")
             .bind(&unit.name_zh)
             .bind(unit.kind.code())
             .bind(unit.parent.as_ref().map(|p| p.as_str().to_string()))
@@ -376,7 +378,7 @@ impl WriteTx {
         person: PersonId,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO unit_deputies (unit_id, person_id) VALUES (?, ?) \
+            "INSERT INTO unit_deputies (unit_id, person_id) VALUES ($1, $2) \
              ON CONFLICT (unit_id) DO UPDATE SET person_id = excluded.person_id",
         )
         .bind(unit.as_str())
@@ -398,7 +400,7 @@ impl WriteTx {
             ("unit_deputies", &mut out.1),
         ] {
             let rows: Vec<(String,)> = sqlx::query_as(&format!(
-                "SELECT unit_id FROM {table} WHERE person_id = ? ORDER BY unit_id"
+                "SELECT unit_id FROM {table} WHERE person_id = $1 ORDER BY unit_id"
             ))
             .bind(person.get())
             .fetch_all(&mut *self.tx)
@@ -424,7 +426,7 @@ impl WriteTx {
             "unit_supervisors"
         };
         sqlx::query(&format!(
-            "DELETE FROM {table} WHERE unit_id = ? AND person_id = ?"
+            "DELETE FROM {table} WHERE unit_id = $1 AND person_id = $2"
         ))
         .bind(unit.as_str())
         .bind(person.get())
@@ -439,7 +441,7 @@ impl WriteTx {
     pub async fn upsert_revocation_list(&mut self, crl: &StoredCrl) -> Result<bool, StorageError> {
         let r = sqlx::query(
             "INSERT INTO revocation_lists (issuer_dn, issuer_key_id, source, this_update, \
-             next_update, revoked_count, der, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             next_update, revoked_count, der, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (issuer_dn, issuer_key_id) DO UPDATE SET source = excluded.source, \
              this_update = excluded.this_update, next_update = excluded.next_update, \
              revoked_count = excluded.revoked_count, der = excluded.der, \
@@ -467,7 +469,7 @@ impl WriteTx {
         error: Option<&str>,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO crl_fetches (url, attempted_at, succeeded_at, error) VALUES (?, ?, ?, ?) \
+            "INSERT INTO crl_fetches (url, attempted_at, succeeded_at, error) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (url) DO UPDATE SET attempted_at = excluded.attempted_at, \
              succeeded_at = COALESCE(excluded.succeeded_at, crl_fetches.succeeded_at), \
              error = excluded.error",

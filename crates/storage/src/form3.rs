@@ -93,7 +93,7 @@ async fn sign_offs<'e>(
 ) -> Result<Vec<SignOffRow>, StorageError> {
     sqlx::query_as::<_, SignOffRecord>(
         "SELECT role, person_id, at, acting, acting_for FROM query_request_signoffs \
-         WHERE request_id = ? ORDER BY at",
+         WHERE request_id = $1 ORDER BY at",
     )
     .bind(id)
     .fetch_all(db)
@@ -111,7 +111,7 @@ async fn closed_subjects<'e>(
 ) -> Result<Vec<ClosedSubjectRow>, StorageError> {
     sqlx::query_as::<_, ClosedRecord>(
         "SELECT position, closed_by, closed_at, closed_reason FROM query_request_subjects \
-         WHERE request_id = ? AND closed_at IS NOT NULL ORDER BY position",
+         WHERE request_id = $1 AND closed_at IS NOT NULL ORDER BY position",
     )
     .bind(id)
     .fetch_all(db)
@@ -189,7 +189,7 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO query_request_signoffs (request_id, role, person_id, at, acting, acting_for) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(request)
         .bind(row.which.code())
@@ -214,8 +214,8 @@ impl WriteTx {
         reason: &str,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE query_request_subjects SET closed_at = ?, closed_by = ?, closed_reason = ? \
-             WHERE request_id = ? AND position = ? AND closed_at IS NULL",
+            "UPDATE query_request_subjects SET closed_at = $1, closed_by = $2, closed_reason = $3 \
+             WHERE request_id = $4 AND position = $5 AND closed_at IS NULL",
         )
         .bind(at.to_string())
         .bind(by.get())

@@ -22,6 +22,10 @@ mod notice;
 mod org;
 mod oversight;
 mod permission;
+#[cfg(any(test, feature = "testing"))]
+pub mod pg_testing;
+#[cfg(test)]
+mod pg_tests;
 #[cfg(test)]
 mod plans;
 mod registration;

@@ -51,7 +51,7 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<i64, StorageError> {
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO notices (person_id, kind, object, created_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO notices (person_id, kind, object, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id",
         )
         .bind(person.get())
@@ -72,7 +72,7 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE notices SET read_at = ? WHERE id = ? AND person_id = ? AND read_at IS NULL",
+            "UPDATE notices SET read_at = $1 WHERE id = $2 AND person_id = $3 AND read_at IS NULL",
         )
         .bind(now.to_string())
         .bind(id)
@@ -89,7 +89,7 @@ impl Store {
     pub async fn unread_notices(&self, person: PersonId) -> Result<Vec<NoticeRow>, StorageError> {
         let rows: Vec<Raw> = sqlx::query_as(
             "SELECT id, person_id, kind, object, created_at, read_at FROM notices \
-             WHERE person_id = ? AND read_at IS NULL ORDER BY id",
+             WHERE person_id = $1 AND read_at IS NULL ORDER BY id",
         )
         .bind(person.get())
         .fetch_all(&self.reader)
@@ -102,7 +102,7 @@ impl Store {
     pub async fn notices_of(&self, person: PersonId) -> Result<Vec<NoticeRow>, StorageError> {
         let rows: Vec<Raw> = sqlx::query_as(
             "SELECT id, person_id, kind, object, created_at, read_at FROM notices \
-             WHERE person_id = ? ORDER BY id",
+             WHERE person_id = $1 ORDER BY id",
         )
         .bind(person.get())
         .fetch_all(&self.reader)

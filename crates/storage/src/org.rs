@@ -8,6 +8,7 @@ use querywarden_domain::org::{
     Account, Person, PersonId, Role, StaffStatus, Unit, UnitId, UnitKind,
 };
 
+use crate::decode::{field, unfold};
 use crate::error::{StorageError, classify};
 use crate::sqlite::{Store, WriteTx};
 
@@ -33,7 +34,7 @@ fn decode<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, Sto
 
 impl WriteTx {
     pub async fn insert_unit(&mut self, unit: &Unit) -> Result<(), StorageError> {
-        sqlx::query("INSERT INTO units (id, name_zh, kind, parent_id) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO units (id, name_zh, kind, parent_id) VALUES ($1, $2, $3, $4)")
             .bind(unit.id.as_str())
             .bind(&unit.name_zh)
             .bind(unit.kind.code())
@@ -51,7 +52,7 @@ impl WriteTx {
     ) -> Result<PersonId, StorageError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO persons (account, name, title, unit_id, status, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(person.account.as_str())
         .bind(&person.name)
@@ -63,7 +64,7 @@ impl WriteTx {
         .await
         .map_err(|e| self.noted(classify(e)))?;
         for role in &person.roles {
-            sqlx::query("INSERT INTO person_roles (person_id, role) VALUES (?, ?)")
+            sqlx::query("INSERT INTO person_roles (person_id, role) VALUES ($1, $2)")
                 .bind(id)
                 .bind(role.code())
                 .execute(&mut *self.tx)
@@ -138,7 +139,7 @@ impl WriteTx {
         person: PersonId,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO unit_supervisors (unit_id, person_id) VALUES (?, ?) \
+            "INSERT INTO unit_supervisors (unit_id, person_id) VALUES ($1, $2) \
              ON CONFLICT (unit_id) DO UPDATE SET person_id = excluded.person_id",
         )
         .bind(unit.as_str())
@@ -151,7 +152,7 @@ impl WriteTx {
 
     pub async fn upsert_service_item(&mut self, item: &ServiceItem) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO service_items (code, name_zh, name_en, active) VALUES (?, ?, ?, ?) \
+            "INSERT INTO service_items (code, name_zh, name_en, active) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, \
              name_en = excluded.name_en, active = excluded.active",
         )
@@ -170,7 +171,7 @@ impl WriteTx {
             .map_err(|e| StorageError::Decode(e.to_string()))?;
         sqlx::query(
             "INSERT INTO legal_bases (id, law, article, article_short, summary_zh, kind, programmes, active) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (id) DO UPDATE SET law = excluded.law, article = excluded.article, \
              article_short = excluded.article_short, summary_zh = excluded.summary_zh, \
              kind = excluded.kind, programmes = excluded.programmes, active = excluded.active",
@@ -262,12 +263,12 @@ impl Store {
         &self,
         account: &Account,
     ) -> Result<Option<Person>, StorageError> {
-        self.person_where("account = ?", account.as_str().to_string())
+        self.person_where("account = $1", account.as_str().to_string())
             .await
     }
 
     pub async fn person(&self, id: PersonId) -> Result<Option<Person>, StorageError> {
-        self.person_where("id = ?", id.get()).await
+        self.person_where("id = $1", id.get()).await
     }
 
     /// One person with their roles, in one statement (every request's authentication loads
@@ -278,7 +279,8 @@ impl Store {
     {
         let sql = format!(
             "SELECT id, account, name, title, unit_id, status, \
-             (SELECT json_group_array(role) FROM person_roles WHERE person_id = persons.id) \
+             coalesce((SELECT string_agg(length(role) || ':' || role, '' ORDER BY role) \
+             FROM person_roles WHERE person_id = persons.id), '') \
              FROM persons WHERE {clause}"
         );
         let row: Option<(i64, String, String, String, String, String, String)> =
@@ -290,7 +292,11 @@ impl Store {
         let Some((id, account, name, title, unit, status, roles)) = row else {
             return Ok(None);
         };
-        let roles: Vec<String> = decode("roles", serde_json::from_str(&roles))?;
+        // Folded (see `crate::decode::unfold`); `role` is NOT NULL.
+        let roles = unfold("roles", &roles, 1)?
+            .into_iter()
+            .map(|f| field("role", f.into_iter().next().flatten()))
+            .collect::<Result<Vec<String>, StorageError>>()?;
         let roles = roles
             .into_iter()
             .map(|r| Role::parse_code(&r).ok_or_else(|| StorageError::Decode(format!("role {r}"))))

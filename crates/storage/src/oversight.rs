@@ -148,8 +148,8 @@ pub(crate) const EXECUTION_SCAN: &str = "SELECT e.id, e.registration_id, e.queri
      (SELECT d.valid_until FROM registration_decisions d WHERE d.registration_id = r.id \
       AND d.kind = 'approve' ORDER BY d.id DESC LIMIT 1) AS valid_until \
      FROM executions e JOIN registrations r ON r.id = e.registration_id \
-     WHERE coalesce(e.portal_queried_at, e.sent_at) >= ?1 \
-     AND coalesce(e.portal_queried_at, e.sent_at) < ?2 \
+     WHERE coalesce(e.portal_queried_at, e.sent_at) >= $1 \
+     AND coalesce(e.portal_queried_at, e.sent_at) < $2 \
      AND NOT (e.outcome = 'failed' AND e.failure_code = 'bli.unavailable') \
      ORDER BY coalesce(e.portal_queried_at, e.sent_at)";
 
@@ -167,7 +167,7 @@ struct ExecutionScanRecord<'r> {
 
 /// The reconciliation's scan of platform usage records (§7), in time order by their index.
 pub(crate) const USAGE_SCAN: &str = "SELECT platform_record_id, at, operator_account, item, \
-     subject_hmac, hmac_key_id FROM platform_usage_records WHERE at >= ? AND at < ? ORDER BY at";
+     subject_hmac, hmac_key_id FROM platform_usage_records WHERE at >= $1 AND at < $2 ORDER BY at";
 
 #[derive(sqlx::FromRow)]
 struct UsageScanRecord<'r> {
@@ -345,7 +345,7 @@ impl WriteTx {
     ) -> Result<Option<i64>, StorageError> {
         let row: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO oversight_reviews (quarter, period_from, period_to, opened_at, due_on, state) \
-             VALUES (?, ?, ?, ?, ?, 'open') ON CONFLICT (quarter) DO NOTHING RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, 'open') ON CONFLICT (quarter) DO NOTHING RETURNING id",
         )
         .bind(quarter)
         .bind(period_from.to_string())
@@ -365,7 +365,7 @@ impl WriteTx {
     ) -> Result<Option<i64>, StorageError> {
         let row: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO oversight_findings (review_id, rule, person_id, at, object, subject_hmac, \
-             hmac_key_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+             hmac_key_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(review)
         .bind(&f.rule)
@@ -392,8 +392,8 @@ impl WriteTx {
         at: Timestamp,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE oversight_findings SET conclusion = ?, note = ?, violation_id = ?, \
-             concluded_by = ?, concluded_at = ? WHERE id = ? AND conclusion IS NULL",
+            "UPDATE oversight_findings SET conclusion = $1, note = $2, violation_id = $3, \
+             concluded_by = $4, concluded_at = $5 WHERE id = $6 AND conclusion IS NULL",
         )
         .bind(conclusion)
         .bind(note)
@@ -416,8 +416,8 @@ impl WriteTx {
         report: &str,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE oversight_reviews SET state = 'closed', closed_at = ?, closed_by = ?, report = ? \
-             WHERE id = ? AND state = 'open'",
+            "UPDATE oversight_reviews SET state = 'closed', closed_at = $1, closed_by = $2, report = $3 \
+             WHERE id = $4 AND state = 'open'",
         )
         .bind(at.to_string())
         .bind(by.get())
@@ -433,7 +433,7 @@ impl WriteTx {
     /// write transaction, so that the finding opens one case however often it is recorded).
     pub async fn violation_of_audit(&mut self, audit: i64) -> Result<Option<i64>, StorageError> {
         let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM violations WHERE source = 'audit' AND source_ref = ? ORDER BY id LIMIT 1",
+            "SELECT id FROM violations WHERE source = 'audit' AND source_ref = $1 ORDER BY id LIMIT 1",
         )
         .bind(audit)
         .fetch_optional(&mut *self.tx)
@@ -445,7 +445,7 @@ impl WriteTx {
     pub async fn insert_violation(&mut self, v: &NewViolation) -> Result<i64, StorageError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO violations (person_id, rule, evidence, source, source_ref, opened_by, \
-             opened_at, due_on, suspend_grants, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, \
+             opened_at, due_on, suspend_grants, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
              'awaiting_report') RETURNING id",
         )
         .bind(v.person.get())
@@ -472,9 +472,17 @@ impl WriteTx {
         to_state: &str,
         sets: &[(&str, Option<String>)],
     ) -> Result<bool, StorageError> {
-        let assignments: String = sets.iter().map(|(c, _)| format!(", {c} = ?")).collect();
-        let sql =
-            format!("UPDATE violations SET state = ?{assignments} WHERE id = ? AND state = ?");
+        // Numbered placeholders (one SQL text for SQLite and PostgreSQL): $1 the new state,
+        // then one per column, then the id and the state it must be in.
+        let assignments: String = sets
+            .iter()
+            .enumerate()
+            .map(|(n, (c, _))| format!(", {c} = ${}", n + 2))
+            .collect();
+        let (id_n, from_n) = (sets.len() + 2, sets.len() + 3);
+        let sql = format!(
+            "UPDATE violations SET state = $1{assignments} WHERE id = ${id_n} AND state = ${from_n}"
+        );
         let mut q = sqlx::query(&sql).bind(to_state);
         for (_, v) in sets {
             q = q.bind(v.clone());
@@ -540,9 +548,9 @@ impl WriteTx {
         on: Date,
     ) -> Result<(), StorageError> {
         let sql = if escalated {
-            "UPDATE violations SET escalated_on = ? WHERE id = ?"
+            "UPDATE violations SET escalated_on = $1 WHERE id = $2"
         } else {
-            "UPDATE violations SET reminded_on = ? WHERE id = ?"
+            "UPDATE violations SET reminded_on = $1 WHERE id = $2"
         };
         sqlx::query(sql)
             .bind(on.to_string())
@@ -564,8 +572,8 @@ impl WriteTx {
     ) -> Result<Vec<i64>, StorageError> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "UPDATE permission_grants SET status = 'active', suspended_from = NULL, \
-             suspension_cause = NULL, updated_at = ? \
-             WHERE person_id = ? AND status = 'suspended' AND suspension_cause = 'violation_pending' \
+             suspension_cause = NULL, updated_at = $1 \
+             WHERE person_id = $2 AND status = 'suspended' AND suspension_cause = 'violation_pending' \
              RETURNING id",
         )
         .bind(now.to_string())
@@ -583,17 +591,18 @@ impl Store {
     }
 
     pub async fn review(&self, id: i64) -> Result<Option<ReviewRow>, StorageError> {
-        let rows = rows_where::<ReviewRecord, _>(&self.reader, REVIEWS, "id = ?", "id", Some(id));
+        let rows = rows_where::<ReviewRecord, _>(&self.reader, REVIEWS, "id = $1", "id", Some(id));
         Ok(rows.await?.into_iter().next())
     }
 
     pub async fn findings_of(&self, review: i64) -> Result<Vec<FindingRow>, StorageError> {
-        rows_where::<FindingRecord, _>(&self.reader, FINDINGS, "review_id = ?", "id", Some(review))
+        rows_where::<FindingRecord, _>(&self.reader, FINDINGS, "review_id = $1", "id", Some(review))
             .await
     }
 
     pub async fn finding(&self, id: i64) -> Result<Option<FindingRow>, StorageError> {
-        let rows = rows_where::<FindingRecord, _>(&self.reader, FINDINGS, "id = ?", "id", Some(id));
+        let rows =
+            rows_where::<FindingRecord, _>(&self.reader, FINDINGS, "id = $1", "id", Some(id));
         Ok(rows.await?.into_iter().next())
     }
 
@@ -613,7 +622,7 @@ impl Store {
         person: Option<PersonId>,
     ) -> Result<Vec<ViolationRow>, StorageError> {
         let (condition, arg) = match person {
-            Some(p) => ("person_id = ?", Some(p.get())),
+            Some(p) => ("person_id = $1", Some(p.get())),
             None => ("1 = 1", None),
         };
         rows_where::<ViolationRecord, _>(&self.reader, VIOLATIONS, condition, "id DESC", arg).await
@@ -621,7 +630,7 @@ impl Store {
 
     pub async fn violation(&self, id: i64) -> Result<Option<ViolationRow>, StorageError> {
         let rows =
-            rows_where::<ViolationRecord, _>(&self.reader, VIOLATIONS, "id = ?", "id", Some(id));
+            rows_where::<ViolationRecord, _>(&self.reader, VIOLATIONS, "id = $1", "id", Some(id));
         Ok(rows.await?.into_iter().next())
     }
 
@@ -698,7 +707,7 @@ impl Store {
         let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
             "SELECT r.id, r.created_at, d.person_id, d.at FROM registration_decisions d \
              JOIN registrations r ON r.id = d.registration_id \
-             WHERE d.kind IN ('approve', 'approve_first') AND d.at >= ? AND d.at < ? ORDER BY d.id",
+             WHERE d.kind IN ('approve', 'approve_first') AND d.at >= $1 AND d.at < $2 ORDER BY d.id",
         )
         .bind(from.to_string())
         .bind(to.to_string())
@@ -752,7 +761,7 @@ impl Store {
     ) -> Result<Vec<(PersonId, String, u32, Timestamp)>, StorageError> {
         let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
             "SELECT querier_id, item, count(*), max(coalesce(portal_queried_at, sent_at)) \
-             FROM executions WHERE sent_at >= ? AND sent_at < ? GROUP BY querier_id, item",
+             FROM executions WHERE sent_at >= $1 AND sent_at < $2 GROUP BY querier_id, item",
         )
         .bind(from.to_string())
         .bind(to.to_string())
@@ -793,20 +802,30 @@ impl Store {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<(String, String, String, u32)>, StorageError> {
+        // Counted per UTC hour in SQL (`substr` of the stored RFC 3339 instant, the same on
+        // SQLite and PostgreSQL), folded into Taipei months here: at most a few thousand
+        // rows a year, and no date function of either engine.
         let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT strftime('%Y-%m', coalesce(e.portal_queried_at, e.sent_at), '+8 hours'), \
+            "SELECT substr(coalesce(e.portal_queried_at, e.sent_at), 1, 13), \
              r.approving_unit, e.item, count(*) FROM executions e \
              JOIN registrations r ON r.id = e.registration_id \
-             WHERE e.sent_at >= ? AND e.sent_at < ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+             WHERE e.sent_at >= $1 AND e.sent_at < $2 GROUP BY 1, 2, 3",
         )
         .bind(from.to_string())
         .bind(to.to_string())
         .fetch_all(&self.reader)
         .await
         .map_err(classify)?;
-        Ok(rows
+        let mut months: std::collections::BTreeMap<(String, String, String), u32> =
+            std::collections::BTreeMap::new();
+        for (hour, unit, item, n) in rows {
+            let month = taipei_month(&hour)?;
+            let count = months.entry((month, unit, item)).or_default();
+            *count = count.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        }
+        Ok(months
             .into_iter()
-            .map(|(m, u, i, n)| (m, u, i, u32::try_from(n).unwrap_or(u32::MAX)))
+            .map(|((m, u, i), n)| (m, u, i, n))
             .collect())
     }
 
@@ -824,7 +843,7 @@ impl Store {
              (SELECT count(*) FROM result_views v JOIN results x ON x.id = v.result_id WHERE x.execution_id = e.id), \
              (SELECT count(*) FROM result_prints p JOIN results x ON x.id = p.result_id WHERE x.execution_id = e.id) \
              FROM executions e JOIN registrations r ON r.id = e.registration_id \
-             WHERE r.approving_unit = ? ORDER BY e.id DESC LIMIT ?",
+             WHERE r.approving_unit = $1 ORDER BY e.id DESC LIMIT $2",
         )
         .bind(unit)
         .bind(i64::from(limit))
@@ -853,7 +872,7 @@ impl Store {
         unit: &str,
     ) -> Result<Vec<(String, u32)>, StorageError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT state, count(*) FROM registrations WHERE approving_unit = ? GROUP BY state ORDER BY state",
+            "SELECT state, count(*) FROM registrations WHERE approving_unit = $1 GROUP BY state ORDER BY state",
         )
         .bind(unit)
         .fetch_all(&self.reader)
@@ -877,4 +896,29 @@ pub struct UnitActivityRow {
     pub outcome: String,
     pub views: u32,
     pub prints: u32,
+}
+
+/// `YYYY-MM` in Asia/Taipei of the UTC hour `YYYY-MM-DDTHH` (the first 13 characters of a
+/// stored instant).
+fn taipei_month(utc_hour: &str) -> Result<String, StorageError> {
+    let at = ts(&format!("{utc_hour}:00:00Z"))?;
+    Ok(querywarden_domain::roc_date::taipei_date(at)
+        .civil()
+        .strftime("%Y-%m")
+        .to_string())
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::taipei_month;
+
+    /// The director's charts count by month in Asia/Taipei (UTC+8): the last eight UTC hours
+    /// of a month belong to the next.
+    #[test]
+    fn a_utc_hour_falls_in_its_taipei_month() {
+        assert_eq!(taipei_month("2026-01-31T15").unwrap(), "2026-01");
+        assert_eq!(taipei_month("2026-01-31T16").unwrap(), "2026-02");
+        assert_eq!(taipei_month("2025-12-31T23").unwrap(), "2026-01");
+        assert!(taipei_month("2026-13-01T00").is_err());
+    }
 }

@@ -23,6 +23,7 @@ use querywarden_domain::permission::{
 };
 use querywarden_domain::roc_date::RocDate;
 
+use crate::decode::{field, int_field, unfold};
 use crate::error::{StorageError, classify};
 use crate::sqlite::{Store, WriteTx};
 
@@ -108,8 +109,8 @@ impl WriteTx {
     /// The next form number of `roc_year` (`115-0001`, `115-0002`, …).
     pub async fn next_form_number(&mut self, roc_year: i16) -> Result<FormNumber, StorageError> {
         let (seq,): (i64,) = sqlx::query_as(
-            "INSERT INTO form_number_counters (roc_year, last_seq) VALUES (?, 1) \
-             ON CONFLICT (roc_year) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
+            "INSERT INTO form_number_counters (roc_year, last_seq) VALUES ($1, 1) \
+             ON CONFLICT (roc_year) DO UPDATE SET last_seq = form_number_counters.last_seq + 1 RETURNING last_seq",
         )
         .bind(i64::from(roc_year))
         .fetch_one(&mut *self.tx)
@@ -133,7 +134,7 @@ impl WriteTx {
              unit_id, title, name, reason, national_id_hmac, hmac_key_id, national_id_masked, phone, \
              email, egov_account, read_pdpa_and_rules, has_certificate_and_reader, state, state_step, \
              state_text, effective_from, round, step_since, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) RETURNING id",
         )
         .bind(i64::from(app.form_number.roc_year()))
         .bind(i64::from(app.form_number.seq()))
@@ -173,14 +174,14 @@ impl WriteTx {
         id: ApplicationId,
         items: &BTreeSet<ServiceItemCode>,
     ) -> Result<(), StorageError> {
-        sqlx::query("DELETE FROM permission_application_items WHERE application_id = ?")
+        sqlx::query("DELETE FROM permission_application_items WHERE application_id = $1")
             .bind(id.get())
             .execute(&mut *self.tx)
             .await
             .map_err(|e| self.noted(classify(e)))?;
         for item in items {
             sqlx::query(
-                "INSERT INTO permission_application_items (application_id, item) VALUES (?, ?)",
+                "INSERT INTO permission_application_items (application_id, item) VALUES ($1, $2)",
             )
             .bind(id.get())
             .bind(item.as_str())
@@ -199,10 +200,10 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE permission_applications SET kind = ?, reason = ?, national_id_hmac = ?, \
-             hmac_key_id = ?, national_id_masked = ?, phone = ?, email = ?, egov_account = ?, \
-             read_pdpa_and_rules = ?, has_certificate_and_reader = ?, updated_at = ? \
-             WHERE id = ? AND state IN ('draft', 'returned')",
+            "UPDATE permission_applications SET kind = $1, reason = $2, national_id_hmac = $3, \
+             hmac_key_id = $4, national_id_masked = $5, phone = $6, email = $7, egov_account = $8, \
+             read_pdpa_and_rules = $9, has_certificate_and_reader = $10, updated_at = $11 \
+             WHERE id = $12 AND state IN ('draft', 'returned')",
         )
         .bind(app.kind.code())
         .bind(&app.reason)
@@ -245,9 +246,9 @@ impl WriteTx {
         let (old_step, _, _) = state_columns(expected);
         let (step, text, eff) = state_columns(new);
         let r = sqlx::query(
-            "UPDATE permission_applications SET state = ?, state_step = ?, state_text = ?, \
-             effective_from = ?, round = ?, step_since = ?, updated_at = ? \
-             WHERE id = ? AND state = ? AND round = ? AND state_step IS ?",
+            "UPDATE permission_applications SET state = $1, state_step = $2, state_text = $3, \
+             effective_from = $4, round = $5, step_since = $6, updated_at = $7 \
+             WHERE id = $8 AND state = $9 AND round = $10 AND state_step IS NOT DISTINCT FROM $11",
         )
         .bind(new.code())
         .bind(step)
@@ -274,7 +275,7 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO permission_application_steps (application_id, round, step, decided_by, \
-             decided_at, outcome, effective_from, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             decided_at, outcome, effective_from, comment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id.get())
         .bind(i64::from(rec.round))
@@ -297,7 +298,7 @@ impl WriteTx {
     ) -> Result<GrantId, StorageError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO permission_grants (person_id, item, effective_from, application_id, status, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, 'active', ?, ?) RETURNING id",
+             created_at, updated_at) VALUES ($1, $2, $3, $4, 'active', $5, $6) RETURNING id",
         )
         .bind(g.person.get())
         .bind(g.item.as_str())
@@ -320,8 +321,8 @@ impl WriteTx {
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
             "UPDATE permission_grants SET status = 'ended', \
-             effective_to = CASE WHEN effective_to IS NOT NULL AND effective_to < ?1 THEN effective_to ELSE ?1 END, \
-             updated_at = ?2 WHERE id = ?3 AND status <> 'ended'",
+             effective_to = CASE WHEN effective_to IS NOT NULL AND effective_to < $1 THEN effective_to ELSE $1 END, \
+             updated_at = $2 WHERE id = $3 AND status <> 'ended'",
         )
         .bind(date_str(on))
         .bind(now.to_string())
@@ -342,9 +343,9 @@ impl WriteTx {
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
             "UPDATE permission_grants SET status = 'suspended', \
-             suspended_from = CASE WHEN suspended_from IS NOT NULL AND suspended_from < ?1 THEN suspended_from ELSE ?1 END, \
-             suspension_cause = CASE WHEN suspended_from IS NOT NULL AND suspended_from < ?1 THEN suspension_cause ELSE ?2 END, \
-             updated_at = ?3 WHERE id = ?4 AND status <> 'ended'",
+             suspended_from = CASE WHEN suspended_from IS NOT NULL AND suspended_from < $1 THEN suspended_from ELSE $1 END, \
+             suspension_cause = CASE WHEN suspended_from IS NOT NULL AND suspended_from < $1 THEN suspension_cause ELSE $2 END, \
+             updated_at = $3 WHERE id = $4 AND status <> 'ended'",
         )
         .bind(date_str(from))
         .bind(cause.code())
@@ -367,7 +368,7 @@ impl WriteTx {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO staff_status_changes (person_id, from_status, to_status, from_unit, to_unit, \
              to_title, effective_date, source, recorded_at, recorded_by) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(change.person.get())
         .bind(change.from_status.code())
@@ -392,8 +393,8 @@ impl WriteTx {
         change: &StaffChange,
     ) -> Result<bool, StorageError> {
         let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT id FROM staff_status_changes WHERE person_id = ? AND from_status = ? \
-             AND to_status = ? AND from_unit = ? AND to_unit = ? AND effective_date = ? \
+            "SELECT id FROM staff_status_changes WHERE person_id = $1 AND from_status = $2 \
+             AND to_status = $3 AND from_unit = $4 AND to_unit = $5 AND effective_date = $6 \
              AND applied_at IS NULL LIMIT 1",
         )
         .bind(change.person.get())
@@ -413,7 +414,7 @@ impl WriteTx {
         id: i64,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        sqlx::query("UPDATE staff_status_changes SET applied_at = ? WHERE id = ?")
+        sqlx::query("UPDATE staff_status_changes SET applied_at = $1 WHERE id = $2")
             .bind(now.to_string())
             .bind(id)
             .execute(&mut *self.tx)
@@ -430,7 +431,7 @@ impl WriteTx {
         unit: &UnitId,
         title: &str,
     ) -> Result<(), StorageError> {
-        sqlx::query("UPDATE persons SET status = ?, unit_id = ?, title = ? WHERE id = ?")
+        sqlx::query("UPDATE persons SET status = $1, unit_id = $2, title = $3 WHERE id = $4")
             .bind(status.code())
             .bind(unit.as_str())
             .bind(title)
@@ -446,7 +447,7 @@ impl WriteTx {
         &mut self,
         person: PersonId,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query("DELETE FROM certificate_bindings WHERE person_id = ?")
+        let r = sqlx::query("DELETE FROM certificate_bindings WHERE person_id = $1")
             .bind(person.get())
             .execute(&mut *self.tx)
             .await
@@ -464,7 +465,7 @@ impl WriteTx {
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
             "INSERT INTO account_disablements (person_id, reason, disabled_at, disabled_by) \
-             VALUES (?, ?, ?, ?) ON CONFLICT (person_id) DO NOTHING",
+             VALUES ($1, $2, $3, $4) ON CONFLICT (person_id) DO NOTHING",
         )
         .bind(person.get())
         .bind(reason.code())
@@ -478,7 +479,7 @@ impl WriteTx {
 
     /// Re-enables an account; returns whether it was disabled.
     pub async fn enable_account(&mut self, person: PersonId) -> Result<bool, StorageError> {
-        let r = sqlx::query("DELETE FROM account_disablements WHERE person_id = ?")
+        let r = sqlx::query("DELETE FROM account_disablements WHERE person_id = $1")
             .bind(person.get())
             .execute(&mut *self.tx)
             .await
@@ -495,7 +496,7 @@ impl WriteTx {
     ) -> Result<RoundId, StorageError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO recertification_rounds (supervisor_id, quarter, opened_on, deadline) \
-             VALUES (?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(supervisor.get())
         .bind(quarter.to_string())
@@ -514,7 +515,7 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO recertification_items (round_id, grant_id, person_id, item, uses_last_quarter, \
-             last_used, propose_removal, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             last_used, propose_removal, decision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(round.get())
         .bind(item.grant.get())
@@ -539,8 +540,8 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE recertification_items SET decision = ?, decided_at = ? \
-             WHERE round_id = ? AND grant_id = ? AND EXISTS \
+            "UPDATE recertification_items SET decision = $1, decided_at = $2 \
+             WHERE round_id = $3 AND grant_id = $4 AND EXISTS \
              (SELECT 1 FROM recertification_rounds r WHERE r.id = round_id AND r.closed_on IS NULL)",
         )
         .bind(decision.code())
@@ -560,7 +561,7 @@ impl WriteTx {
         on: RocDate,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE recertification_rounds SET closed_on = ? WHERE id = ? AND closed_on IS NULL",
+            "UPDATE recertification_rounds SET closed_on = $1 WHERE id = $2 AND closed_on IS NULL",
         )
         .bind(date_str(on))
         .bind(round.get())
@@ -613,17 +614,27 @@ fn state_from(
     })
 }
 
-/// An application's row with its items and sign-offs folded in as JSON, so that a list of
-/// applications is one statement, not two more per application.
+/// An application's row with its items and sign-offs folded in (see
+/// [`crate::decode::unfold`]), so that a list of applications is one statement, not two more
+/// per application.
 const APPLICATION_COLUMNS: &str = "id, roc_year, seq, application_date, applicant_id, kind, unit_id, \
      title, name, reason, national_id_hmac, hmac_key_id, national_id_masked, phone, email, \
      egov_account, read_pdpa_and_rules, has_certificate_and_reader, state, state_step, state_text, \
      effective_from, round, step_since, \
-     (SELECT json_group_array(i.item ORDER BY i.item) FROM permission_application_items i \
-      WHERE i.application_id = permission_applications.id) AS items, \
-     (SELECT json_group_array(json_array(s.round, s.step, s.decided_by, s.decided_at, s.outcome, \
-        s.effective_from, s.comment) ORDER BY s.id) FROM permission_application_steps s \
-      WHERE s.application_id = permission_applications.id) AS steps";
+     coalesce((SELECT string_agg(CASE WHEN i.item IS NULL THEN '~' ELSE length(i.item) || ':' || i.item END, \
+          '' ORDER BY i.item) \
+        FROM permission_application_items i \
+      WHERE i.application_id = permission_applications.id), '') AS items, \
+     coalesce((SELECT string_agg(CASE WHEN s.round IS NULL THEN '~' ELSE length(CAST(s.round AS TEXT)) || ':' || CAST(s.round AS TEXT) END || \
+          CASE WHEN s.step IS NULL THEN '~' ELSE length(s.step) || ':' || s.step END || \
+          CASE WHEN s.decided_by IS NULL THEN '~' ELSE length(CAST(s.decided_by AS TEXT)) || ':' || CAST(s.decided_by AS TEXT) END || \
+          CASE WHEN s.decided_at IS NULL THEN '~' ELSE length(s.decided_at) || ':' || s.decided_at END || \
+          CASE WHEN s.outcome IS NULL THEN '~' ELSE length(s.outcome) || ':' || s.outcome END || \
+          CASE WHEN s.effective_from IS NULL THEN '~' ELSE length(s.effective_from) || ':' || s.effective_from END || \
+          CASE WHEN s.comment IS NULL THEN '~' ELSE length(s.comment) || ':' || s.comment END, \
+          '' ORDER BY s.id) \
+        FROM permission_application_steps s \
+      WHERE s.application_id = permission_applications.id), '') AS steps";
 
 #[derive(sqlx::FromRow)]
 struct ApplicationRecord {
@@ -651,22 +662,39 @@ struct ApplicationRecord {
     effective_from: Option<String>,
     round: i64,
     step_since: Option<String>,
-    /// JSON array of item codes.
+    /// Folded: the item codes.
     items: String,
-    /// JSON: `[[round, step, by, at, outcome, effective_from, comment], …]` in order.
+    /// Folded: `round, step, by, at, outcome, effective_from, comment` a sign-off, in order.
     steps: String,
 }
 
-type StepJson = (i64, String, i64, String, String, Option<String>, String);
+type StepFields = (i64, String, i64, String, String, Option<String>, String);
 
 impl ApplicationRecord {
     fn into_application(self) -> Result<PermissionApplication, StorageError> {
-        let items: Vec<String> = decode("items", serde_json::from_str(&self.items))?;
-        let items = items
-            .iter()
-            .map(|i| decode("item", ServiceItemCode::parse(i)))
+        let items = unfold("items", &self.items, 1)?
+            .into_iter()
+            .map(|f| {
+                let code = field("item", f.into_iter().next().flatten())?;
+                decode("item", ServiceItemCode::parse(&code))
+            })
             .collect::<Result<BTreeSet<_>, _>>()?;
-        let steps: Vec<StepJson> = decode("steps", serde_json::from_str(&self.steps))?;
+        let steps = unfold("steps", &self.steps, 7)?
+            .into_iter()
+            .map(|f| {
+                let mut f = f.into_iter();
+                let mut next = || f.next().flatten();
+                Ok((
+                    int_field("step round", next())?,
+                    field("step", next())?,
+                    int_field("step by", next())?,
+                    field("step at", next())?,
+                    field("step outcome", next())?,
+                    next(),
+                    field("step comment", next())?,
+                ))
+            })
+            .collect::<Result<Vec<StepFields>, StorageError>>()?;
         let steps = steps
             .into_iter()
             .map(|(round, s, by, at, outcome, eff, comment)| {
@@ -807,7 +835,7 @@ impl Store {
     ) -> Result<Vec<PersonId>, StorageError> {
         let rows: Vec<(i64,)> = sqlx::query_as(
             "SELECT DISTINCT applicant_id FROM permission_applications \
-             WHERE national_id_hmac = ? AND hmac_key_id = ?",
+             WHERE national_id_hmac = $1 AND hmac_key_id = $2",
         )
         .bind(hex)
         .bind(key_id)
@@ -842,7 +870,7 @@ impl Store {
         id: ApplicationId,
     ) -> Result<Option<PermissionApplication>, StorageError> {
         Ok(self
-            .application_where("id = ?", Some(id.get()))
+            .application_where("id = $1", Some(id.get()))
             .await?
             .into_iter()
             .next())
@@ -853,7 +881,7 @@ impl Store {
         &self,
         applicant: PersonId,
     ) -> Result<Vec<PermissionApplication>, StorageError> {
-        self.application_where("applicant_id = ?", Some(applicant.get()))
+        self.application_where("applicant_id = $1", Some(applicant.get()))
             .await
     }
 
@@ -865,7 +893,7 @@ impl Store {
     /// A person's grants, all statuses, oldest first.
     pub async fn grants_of(&self, person: PersonId) -> Result<Vec<PermissionGrant>, StorageError> {
         let rows: Vec<GrantRow> = sqlx::query_as(&format!(
-            "SELECT {GRANT_COLUMNS} FROM permission_grants WHERE person_id = ? ORDER BY id"
+            "SELECT {GRANT_COLUMNS} FROM permission_grants WHERE person_id = $1 ORDER BY id"
         ))
         .bind(person.get())
         .fetch_all(&self.reader)
@@ -891,7 +919,7 @@ impl Store {
         from: RocDate,
     ) -> Result<Vec<StaffChangeRow>, StorageError> {
         let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
-            "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE effective_date >= ? \
+            "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE effective_date >= $1 \
              ORDER BY effective_date, id"
         ))
         .bind(date_str(from))
@@ -908,7 +936,7 @@ impl Store {
     ) -> Result<Vec<StaffChangeRow>, StorageError> {
         let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
             "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE applied_at IS NULL \
-             AND effective_date <= ? ORDER BY effective_date, id"
+             AND effective_date <= $1 ORDER BY effective_date, id"
         ))
         .bind(date_str(on))
         .fetch_all(&self.reader)
@@ -923,7 +951,7 @@ impl Store {
         person: PersonId,
     ) -> Result<Vec<StaffChangeRow>, StorageError> {
         let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
-            "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE person_id = ? ORDER BY id"
+            "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE person_id = $1 ORDER BY id"
         ))
         .bind(person.get())
         .fetch_all(&self.reader)
@@ -948,7 +976,7 @@ impl Store {
     /// Whether a person's account is disabled (sign-in must refuse it).
     pub async fn account_disabled(&self, person: PersonId) -> Result<bool, StorageError> {
         let row: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM account_disablements WHERE person_id = ?")
+            sqlx::query_as("SELECT 1 FROM account_disablements WHERE person_id = $1")
                 .bind(person.get())
                 .fetch_optional(&self.reader)
                 .await
@@ -979,20 +1007,22 @@ impl Store {
             .collect()
     }
 
+    /// Rounds matching `condition`, its one placeholder bound to `key` (an id: bound as an
+    /// integer, as PostgreSQL compares it).
     async fn rounds_where(
         &self,
         condition: &str,
-        args: &[String],
+        key: i64,
     ) -> Result<Vec<RecertificationRound>, StorageError> {
         let sql = format!(
             "SELECT id, supervisor_id, quarter, opened_on, deadline, closed_on \
              FROM recertification_rounds WHERE {condition} ORDER BY id"
         );
-        let mut q = sqlx::query_as::<_, (i64, i64, String, String, String, Option<String>)>(&sql);
-        for a in args {
-            q = q.bind(a);
-        }
-        let rows = q.fetch_all(&self.reader).await.map_err(classify)?;
+        let rows = sqlx::query_as::<_, (i64, i64, String, String, String, Option<String>)>(&sql)
+            .bind(key)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
         rows.into_iter()
             .map(|(id, sup, quarter, opened, deadline, closed)| {
                 Ok(RecertificationRound {
@@ -1012,7 +1042,7 @@ impl Store {
         id: RoundId,
     ) -> Result<Option<RecertificationRound>, StorageError> {
         Ok(self
-            .rounds_where("id = ?", &[id.get().to_string()])
+            .rounds_where("id = $1", id.get())
             .await?
             .into_iter()
             .next())
@@ -1023,7 +1053,7 @@ impl Store {
         &self,
         supervisor: PersonId,
     ) -> Result<Vec<RecertificationRound>, StorageError> {
-        self.rounds_where("supervisor_id = ?", &[supervisor.get().to_string()])
+        self.rounds_where("supervisor_id = $1", supervisor.get())
             .await
     }
 
@@ -1034,7 +1064,7 @@ impl Store {
         type Row = (i64, i64, String, i64, Option<String>, i64, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT grant_id, person_id, item, uses_last_quarter, last_used, propose_removal, decision \
-             FROM recertification_items WHERE round_id = ? ORDER BY person_id, item",
+             FROM recertification_items WHERE round_id = $1 ORDER BY person_id, item",
         )
         .bind(round.get())
         .fetch_all(&self.reader)

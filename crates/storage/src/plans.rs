@@ -134,7 +134,7 @@ async fn the_audit_search_by_actor_and_time_reads_by_index() {
 async fn usage_by_operator_reads_by_index() {
     let store = Store::open_temporary().await.unwrap();
     for bounded in [true, false] {
-        let p = plan(&store, &crate::usage::usage_by_operator_sql(bounded)).await;
+        let p = plan(&store, &crate::usage::usage_by_operator_sql(bounded, 3)).await;
         assert_no_scan_of_a_big_table("usage by operator", &p);
         assert_uses("usage by operator", &p, "platform_usage_records_operator");
     }

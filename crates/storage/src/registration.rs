@@ -409,8 +409,8 @@ impl WriteTx {
     /// The next number of `kind` (`registration` or `request`) in `roc_year`: 1, 2, 3…
     pub async fn next_number(&mut self, kind: &str, roc_year: i16) -> Result<u32, StorageError> {
         let (n,): (i64,) = sqlx::query_as(
-            "INSERT INTO number_counters (kind, roc_year, last_seq) VALUES (?, ?, 1) \
-             ON CONFLICT (kind, roc_year) DO UPDATE SET last_seq = last_seq + 1 \
+            "INSERT INTO number_counters (kind, roc_year, last_seq) VALUES ($1, $2, 1) \
+             ON CONFLICT (kind, roc_year) DO UPDATE SET last_seq = number_counters.last_seq + 1 \
              RETURNING last_seq",
         )
         .bind(kind)
@@ -436,8 +436,8 @@ impl WriteTx {
              linked_subject_hmac, subject_sealed, subject_nonce, wrapped_key, wrap_nonce, \
              master_key_id, items, legal_basis_id, relevance, case_no, applicant_id, needer_id, \
              querier_id, approving_unit, request_id, batch_id, state, second_approval_required, \
-             findings, companion_legal_basis_id, no_case_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, \
-             ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?, ?) RETURNING id",
+             findings, companion_legal_basis_id, no_case_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 'registered', $22, $23, $24, $25) RETURNING id",
         )
         .bind(r.no.to_string())
         .bind(r.date.civil().to_string())
@@ -474,7 +474,7 @@ impl WriteTx {
     pub async fn record_decision(&mut self, d: &NewDecision) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO registration_decisions (registration_id, person_id, at, kind, comment, \
-             valid_until, subject_hmac, acting, acting_for) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             valid_until, subject_hmac, acting, acting_for) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(d.registration.0)
         .bind(d.person.get())
@@ -488,7 +488,7 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.noted(classify(e)))?;
-        sqlx::query("UPDATE registrations SET state = ? WHERE id = ?")
+        sqlx::query("UPDATE registrations SET state = $1 WHERE id = $2")
             .bind(d.kind.state_after())
             .bind(d.registration.0)
             .execute(&mut *self.tx)
@@ -505,7 +505,7 @@ impl WriteTx {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO executions (registration_id, item, querier_id, mode, request_id, sent_at, \
              outcome, portal_queried_at, portal_note, paper_case_no, result_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(e.registration.0)
         .bind(e.item.as_str())
@@ -533,8 +533,8 @@ impl WriteTx {
         failure_code: Option<&str>,
     ) -> Result<bool, StorageError> {
         let res = sqlx::query(
-            "UPDATE executions SET result_at = ?, outcome = ?, failure_code = ? \
-             WHERE id = ? AND outcome = 'sent'",
+            "UPDATE executions SET result_at = $1, outcome = $2, failure_code = $3 \
+             WHERE id = $4 AND outcome = 'sent'",
         )
         .bind(at.to_string())
         .bind(outcome.code())
@@ -555,16 +555,18 @@ impl WriteTx {
         masked: &MaskedSubject,
     ) -> Result<bool, StorageError> {
         let res = sqlx::query(
-            "UPDATE registrations SET subject_sealed = x'', subject_nonce = x'', \
-             wrapped_key = x'', wrap_nonce = x'', subject_destroyed_at = ?, \
-             subject_name_masked = ?, subject_id_masked = ?, linked_id_masked = ? \
-             WHERE id = ? AND subject_destroyed_at IS NULL",
+            // The emptied blob is bound ($6): `x''` is a bit string to PostgreSQL.
+            "UPDATE registrations SET subject_sealed = $6, subject_nonce = $6, \
+             wrapped_key = $6, wrap_nonce = $6, subject_destroyed_at = $1, \
+             subject_name_masked = $2, subject_id_masked = $3, linked_id_masked = $4 \
+             WHERE id = $5 AND subject_destroyed_at IS NULL",
         )
         .bind(at.to_string())
         .bind(&masked.name)
         .bind(&masked.id)
         .bind(&masked.linked_id)
         .bind(id.0)
+        .bind(Vec::<u8>::new())
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.noted(classify(e)))?;
@@ -579,14 +581,15 @@ impl WriteTx {
         masked: &MaskedSubject,
     ) -> Result<bool, StorageError> {
         let res = sqlx::query(
-            "UPDATE query_request_subjects SET sealed = x'', nonce = x'', wrapped_key = x'', \
-             wrap_nonce = x'', destroyed_at = ?, name_masked = ?, id_masked = ? \
-             WHERE id = ? AND destroyed_at IS NULL",
+            "UPDATE query_request_subjects SET sealed = $5, nonce = $5, wrapped_key = $5, \
+             wrap_nonce = $5, destroyed_at = $1, name_masked = $2, id_masked = $3 \
+             WHERE id = $4 AND destroyed_at IS NULL",
         )
         .bind(at.to_string())
         .bind(&masked.name)
         .bind(&masked.id)
         .bind(row)
+        .bind(Vec::<u8>::new())
         .execute(&mut *self.tx)
         .await
         .map_err(|e| self.noted(classify(e)))?;
@@ -605,8 +608,8 @@ impl WriteTx {
         note: Option<&str>,
     ) -> Result<bool, StorageError> {
         let res = sqlx::query(
-            "UPDATE executions SET resolved_at = ?, resolved_by = ?, resolution = ?, \
-             resolution_note = ? WHERE id = ? AND resolved_at IS NULL \
+            "UPDATE executions SET resolved_at = $1, resolved_by = $2, resolution = $3, \
+             resolution_note = $4 WHERE id = $5 AND resolved_at IS NULL \
              AND outcome IN ('sent', 'unknown')",
         )
         .bind(at.to_string())
@@ -624,7 +627,7 @@ impl WriteTx {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO results (execution_id, registration_id, item, received_at, kind, \
              content_type, sealed, nonce, wrapped_key, wrap_nonce, master_key_id, \
-             retention_rule, destroy_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             retention_rule, destroy_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              RETURNING id",
         )
         .bind(r.execution)
@@ -652,7 +655,7 @@ impl WriteTx {
         viewer: PersonId,
         at: Timestamp,
     ) -> Result<(), StorageError> {
-        sqlx::query("INSERT INTO result_views (result_id, viewer_id, at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO result_views (result_id, viewer_id, at) VALUES ($1, $2, $3)")
             .bind(result)
             .bind(viewer.get())
             .bind(at.to_string())
@@ -664,11 +667,12 @@ impl WriteTx {
 
     /// How many prints of `result` were made, read inside this transaction.
     pub async fn prints_made(&mut self, result: i64) -> Result<i64, StorageError> {
-        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM result_prints WHERE result_id = ?")
-            .bind(result)
-            .fetch_one(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT count(*) FROM result_prints WHERE result_id = $1")
+                .bind(result)
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(|e| self.noted(classify(e)))?;
         Ok(n)
     }
 
@@ -683,8 +687,8 @@ impl WriteTx {
     ) -> Result<i64, StorageError> {
         let (n,): (i64,) = sqlx::query_as(
             "INSERT INTO result_prints (result_id, print_no, printed_by, printed_at, reason) \
-             VALUES (?1, (SELECT coalesce(max(print_no), 0) + 1 FROM result_prints \
-             WHERE result_id = ?1), ?2, ?3, ?4) RETURNING print_no",
+             VALUES ($1, (SELECT coalesce(max(print_no), 0) + 1 FROM result_prints \
+             WHERE result_id = $1), $2, $3, $4) RETURNING print_no",
         )
         .bind(result)
         .bind(by.get())
@@ -705,8 +709,8 @@ impl WriteTx {
         at: Timestamp,
     ) -> Result<bool, StorageError> {
         let res = sqlx::query(
-            "UPDATE result_prints SET copy_destroyed_at = ?, copy_destroyed_by = ? \
-             WHERE result_id = ? AND print_no = ? AND copy_destroyed_at IS NULL",
+            "UPDATE result_prints SET copy_destroyed_at = $1, copy_destroyed_by = $2 \
+             WHERE result_id = $3 AND print_no = $4 AND copy_destroyed_at IS NULL",
         )
         .bind(at.to_string())
         .bind(by.get())
@@ -729,8 +733,8 @@ impl WriteTx {
     ) -> Result<bool, StorageError> {
         let res = sqlx::query(
             "UPDATE results SET sealed = NULL, nonce = NULL, wrapped_key = NULL, \
-             wrap_nonce = NULL, master_key_id = NULL, destroyed_at = ? \
-             WHERE id = ? AND destroyed_at IS NULL",
+             wrap_nonce = NULL, master_key_id = NULL, destroyed_at = $1 \
+             WHERE id = $2 AND destroyed_at IS NULL",
         )
         .bind(at.to_string())
         .bind(result)
@@ -742,8 +746,8 @@ impl WriteTx {
         }
         sqlx::query(
             "INSERT INTO result_destructions (result_id, destroyed_at, rule, destroyed_by, \
-             prints_outstanding) VALUES (?1, ?2, ?3, ?4, (SELECT count(*) FROM result_prints \
-             WHERE result_id = ?1 AND copy_destroyed_at IS NULL))",
+             prints_outstanding) VALUES ($1, $2, $3, $4, (SELECT count(*) FROM result_prints \
+             WHERE result_id = $1 AND copy_destroyed_at IS NULL))",
         )
         .bind(result)
         .bind(at.to_string())
@@ -760,7 +764,7 @@ impl WriteTx {
             "INSERT INTO query_requests (request_no, created_at, request_date, requesting_unit, \
              applicant_id, applicant_title, phone, fax, responsible_unit, legal_basis_id, \
              relevance, items, subject_count, state) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitted') RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'submitted') RETURNING id",
         )
         .bind(r.no.to_string())
         .bind(r.created_at.to_string())
@@ -792,7 +796,7 @@ impl WriteTx {
         sqlx::query(
             "INSERT INTO query_request_subjects (request_id, position, subject_hmac, hmac_key_id, \
              sealed, nonce, wrapped_key, wrap_nonce, master_key_id) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(request)
         .bind(position)
@@ -820,8 +824,8 @@ impl WriteTx {
         querier: Option<PersonId>,
     ) -> Result<bool, StorageError> {
         let res = sqlx::query(
-            "UPDATE query_requests SET state = ?, reviewed_by = ?, reviewed_at = ?, opinion = ?, \
-             assigned_querier = ? WHERE id = ? AND state = 'submitted'",
+            "UPDATE query_requests SET state = $1, reviewed_by = $2, reviewed_at = $3, opinion = $4, \
+             assigned_querier = $5 WHERE id = $6 AND state = 'submitted'",
         )
         .bind(state.code())
         .bind(by.get())
@@ -840,7 +844,7 @@ impl WriteTx {
         subject_row: i64,
         registration: RegistrationId,
     ) -> Result<(), StorageError> {
-        sqlx::query("UPDATE query_request_subjects SET registration_id = ? WHERE id = ?")
+        sqlx::query("UPDATE query_request_subjects SET registration_id = $1 WHERE id = $2")
             .bind(registration.0)
             .bind(subject_row)
             .execute(&mut *self.tx)
@@ -858,7 +862,7 @@ impl WriteTx {
         at: Timestamp,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "UPDATE query_requests SET delivery = ?, document_no = ?, delivered_at = ? WHERE id = ?",
+            "UPDATE query_requests SET delivery = $1, document_no = $2, delivered_at = $3 WHERE id = $4",
         )
         .bind(delivery)
         .bind(document_no)
@@ -1000,7 +1004,7 @@ impl Store {
         &self,
         registration: RegistrationId,
     ) -> Result<Vec<ExecutionRow>, StorageError> {
-        read::executions_where(&self.reader, "registration_id = ?", Some(registration)).await
+        read::executions_where(&self.reader, "registration_id = $1", Some(registration)).await
     }
 
     /// Every attempt awaiting its outcome (sent or unknown, unresolved), oldest first: what
@@ -1021,7 +1025,7 @@ impl Store {
     ) -> Result<Option<MaskedSubject>, StorageError> {
         let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT subject_name_masked, subject_id_masked, linked_id_masked FROM registrations \
-             WHERE id = ? AND subject_destroyed_at IS NOT NULL",
+             WHERE id = $1 AND subject_destroyed_at IS NOT NULL",
         )
         .bind(id.0)
         .fetch_optional(&self.reader)
@@ -1042,9 +1046,9 @@ impl Store {
     ) -> Result<Vec<HeldSubject>, StorageError> {
         let held = read::held_subjects(
             &self.reader,
-            "SELECT r.id, r.reg_no, r.reg_date, NULL AS position, r.subject_sealed AS sealed, \
+            "SELECT r.id, r.reg_no, r.reg_date, CAST(NULL AS BIGINT) AS position, r.subject_sealed AS sealed, \
              r.subject_nonce AS nonce, r.wrapped_key, r.wrap_nonce, r.master_key_id \
-             FROM registrations r WHERE r.subject_destroyed_at IS NULL AND r.reg_date < ? \
+             FROM registrations r WHERE r.subject_destroyed_at IS NULL AND r.reg_date < $1 \
              AND NOT EXISTS (SELECT 1 FROM results x WHERE x.registration_id = r.id \
              AND x.destroyed_at IS NULL) ORDER BY r.id",
             before,
@@ -1064,7 +1068,7 @@ impl Store {
             "SELECT s.id, q.request_no AS reg_no, q.request_date AS reg_date, s.position, \
              s.sealed, s.nonce, s.wrapped_key, s.wrap_nonce, s.master_key_id \
              FROM query_request_subjects s JOIN query_requests q ON q.id = s.request_id \
-             WHERE s.destroyed_at IS NULL AND q.state <> 'submitted' AND q.request_date < ? \
+             WHERE s.destroyed_at IS NULL AND q.state <> 'submitted' AND q.request_date < $1 \
              ORDER BY s.id",
             before,
         )
@@ -1081,7 +1085,7 @@ impl Store {
         request_id: &str,
     ) -> Result<Option<String>, StorageError> {
         let row: Option<(String,)> = sqlx::query_as(
-            "SELECT outcome FROM platform_usage_records WHERE request_id = ? \
+            "SELECT outcome FROM platform_usage_records WHERE request_id = $1 \
              ORDER BY at LIMIT 1",
         )
         .bind(request_id)
@@ -1122,7 +1126,7 @@ impl Store {
         type Row = (i64, i64, i64, i64, String, Option<String>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT id, result_id, print_no, printed_by, printed_at, copy_destroyed_at \
-             FROM result_prints WHERE result_id = ? ORDER BY print_no",
+             FROM result_prints WHERE result_id = $1 ORDER BY print_no",
         )
         .bind(result)
         .fetch_all(&self.reader)
@@ -1145,7 +1149,7 @@ impl Store {
     /// How many times a result has been viewed, and by whom (in order).
     pub async fn views_of(&self, result: i64) -> Result<Vec<(PersonId, Timestamp)>, StorageError> {
         let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT viewer_id, at FROM result_views WHERE result_id = ? ORDER BY id",
+            "SELECT viewer_id, at FROM result_views WHERE result_id = $1 ORDER BY id",
         )
         .bind(result)
         .fetch_all(&self.reader)
@@ -1162,7 +1166,7 @@ impl Store {
     ) -> Result<Option<DestructionRow>, StorageError> {
         let row: Option<(i64, String, String, Option<i64>, i64)> = sqlx::query_as(
             "SELECT result_id, destroyed_at, rule, destroyed_by, prints_outstanding \
-             FROM result_destructions WHERE result_id = ?",
+             FROM result_destructions WHERE result_id = $1",
         )
         .bind(result)
         .fetch_optional(&self.reader)

@@ -445,7 +445,7 @@ impl Store {
 
     /// A stored setting, if present.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.reader)
             .await
@@ -529,7 +529,7 @@ impl WriteTx {
 
     pub async fn put_setting(&mut self, key: &str, value: &str) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, ?) \
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(key)
@@ -736,7 +736,7 @@ mod tests {
         // A database that lacks the newest migration: refused, naming both versions.
         let store = Store::open(&path).await.unwrap();
         let newest = newest_known_version();
-        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = ?")
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
             .bind(newest)
             .execute(&store.writer)
             .await
@@ -783,6 +783,25 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), "storage.newer_schema", "{err}");
         assert!(err.to_string().contains("99990101000000"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::*;
+
+    /// Every statement is written with `$N` placeholders so that PostgreSQL takes the same
+    /// text: sqlx's SQLite driver must bind them by number, not by order of appearance.
+    #[tokio::test]
+    async fn sqlite_binds_dollar_placeholders_by_number() {
+        let store = Store::open_temporary().await.unwrap();
+        let (a, b, again): (String, i64, String) = sqlx::query_as("SELECT $2, $1, $2")
+            .bind(7_i64)
+            .bind("second")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+        assert_eq!((a.as_str(), b, again.as_str()), ("second", 7, "second"));
     }
 }
 

@@ -143,7 +143,7 @@ impl WriteTx {
             "INSERT INTO unannounced_audits (period_from, period_to, audit_date, querier_id, \
              querier_unit, auditing_unit, auditing_unit_phone, documents_deadline, \
              cases_requested, sampling, seed, candidates, opened_by, opened_at, state) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(iso(p.period_from))
         .bind(iso(p.period_to))
@@ -165,7 +165,7 @@ impl WriteTx {
         .map_err(|e| self.noted(classify(e)))?;
         for auditor in &p.auditors {
             sqlx::query(
-                "INSERT INTO unannounced_audit_auditors (audit_id, person_id) VALUES (?, ?)",
+                "INSERT INTO unannounced_audit_auditors (audit_id, person_id) VALUES ($1, $2)",
             )
             .bind(id)
             .bind(auditor.get())
@@ -176,7 +176,7 @@ impl WriteTx {
         for (i, (reg, weight)) in a.cases.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO unannounced_audit_cases (audit_id, registration_id, position, weight) \
-                 VALUES (?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(id)
             .bind(reg.0)
@@ -196,13 +196,14 @@ impl WriteTx {
         from: AuditState,
         to: AuditState,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query("UPDATE unannounced_audits SET state = ? WHERE id = ? AND state = ?")
-            .bind(to.code())
-            .bind(id.0)
-            .bind(from.code())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+        let r =
+            sqlx::query("UPDATE unannounced_audits SET state = $1 WHERE id = $2 AND state = $3")
+                .bind(to.code())
+                .bind(id.0)
+                .bind(from.code())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(|e| self.noted(classify(e)))?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -215,8 +216,8 @@ impl WriteTx {
         at: Timestamp,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE unannounced_audit_cases SET opinion_conforms = ?, opinion_text = ?, \
-             opinion_by = ?, opinion_at = ? WHERE audit_id = ? AND registration_id = ?",
+            "UPDATE unannounced_audit_cases SET opinion_conforms = $1, opinion_text = $2, \
+             opinion_by = $3, opinion_at = $4 WHERE audit_id = $5 AND registration_id = $6",
         )
         .bind(i64::from(opinion.conforms))
         .bind(&opinion.text)
@@ -240,8 +241,8 @@ impl WriteTx {
         to: AuditState,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE unannounced_audits SET overall_violation = ?, overall_text = ?, \
-             overall_by = ?, overall_at = ?, state = ? WHERE id = ? AND state = ?",
+            "UPDATE unannounced_audits SET overall_violation = $1, overall_text = $2, \
+             overall_by = $3, overall_at = $4, state = $5 WHERE id = $6 AND state = $7",
         )
         .bind(i64::from(opinion.violation_found))
         .bind(&opinion.text)
@@ -264,7 +265,7 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO unannounced_audit_sign_offs (audit_id, step, person_id, at) \
-             VALUES (?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(id.0)
         .bind(s.step.code())
@@ -284,8 +285,8 @@ impl WriteTx {
         review: &DirectorReview,
     ) -> Result<bool, StorageError> {
         let r = sqlx::query(
-            "UPDATE unannounced_audits SET reviewed_by = ?, reviewed_at = ?, review_comment = ?, \
-             state = ? WHERE id = ? AND state = ?",
+            "UPDATE unannounced_audits SET reviewed_by = $1, reviewed_at = $2, review_comment = $3, \
+             state = $4 WHERE id = $5 AND state = $6",
         )
         .bind(review.by.get())
         .bind(review.at.to_string())
@@ -310,7 +311,7 @@ impl WriteTx {
             "INSERT INTO unannounced_audit_documents (audit_id, registration_id, content_type, \
              size_bytes, sha256, uploaded_by, uploaded_at, name_sealed, name_nonce, \
              name_wrapped_key, name_wrap_nonce, name_master_key_id, sealed, nonce, wrapped_key, \
-             wrap_nonce, master_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             wrap_nonce, master_key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
              RETURNING id",
         )
         .bind(d.audit.0)
@@ -347,7 +348,7 @@ impl Store {
     async fn load_audit(&self, row: &SqliteRow) -> Result<UnannouncedAudit, StorageError> {
         let id: i64 = get(row, "id")?;
         let auditors: Vec<(i64,)> = sqlx::query_as(
-            "SELECT person_id FROM unannounced_audit_auditors WHERE audit_id = ? ORDER BY person_id",
+            "SELECT person_id FROM unannounced_audit_auditors WHERE audit_id = $1 ORDER BY person_id",
         )
         .bind(id)
         .fetch_all(&self.reader)
@@ -357,7 +358,7 @@ impl Store {
             "SELECT c.registration_id, r.reg_no, c.position, c.weight, c.opinion_conforms, \
              c.opinion_text, c.opinion_by FROM unannounced_audit_cases c \
              JOIN registrations r ON r.id = c.registration_id \
-             WHERE c.audit_id = ? ORDER BY c.position",
+             WHERE c.audit_id = $1 ORDER BY c.position",
         )
         .bind(id)
         .fetch_all(&self.reader)
@@ -389,7 +390,7 @@ impl Store {
             });
         }
         let sign_rows: Vec<(String, i64, String)> = sqlx::query_as(
-            "SELECT step, person_id, at FROM unannounced_audit_sign_offs WHERE audit_id = ?",
+            "SELECT step, person_id, at FROM unannounced_audit_sign_offs WHERE audit_id = $1",
         )
         .bind(id)
         .fetch_all(&self.reader)
@@ -462,7 +463,7 @@ impl Store {
         &self,
         id: AuditId,
     ) -> Result<Option<UnannouncedAudit>, StorageError> {
-        let sql = format!("SELECT {AUDIT_COLUMNS} FROM unannounced_audits WHERE id = ?");
+        let sql = format!("SELECT {AUDIT_COLUMNS} FROM unannounced_audits WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id.0)
             .fetch_optional(&self.reader)
@@ -480,7 +481,7 @@ impl Store {
         state: Option<AuditState>,
     ) -> Result<Vec<UnannouncedAudit>, StorageError> {
         let sql = format!(
-            "SELECT {AUDIT_COLUMNS} FROM unannounced_audits WHERE (?1 IS NULL OR state = ?1) \
+            "SELECT {AUDIT_COLUMNS} FROM unannounced_audits WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) \
              ORDER BY id DESC"
         );
         let rows = sqlx::query(&sql)
@@ -501,7 +502,7 @@ impl Store {
         id: AuditId,
     ) -> Result<Vec<AuditDocumentRow>, StorageError> {
         let sql = format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM unannounced_audit_documents WHERE audit_id = ? \
+            "SELECT {DOCUMENT_COLUMNS} FROM unannounced_audit_documents WHERE audit_id = $1 \
              ORDER BY id"
         );
         let rows = sqlx::query(&sql)
@@ -520,7 +521,7 @@ impl Store {
     ) -> Result<Option<(AuditDocumentRow, SealedBlob)>, StorageError> {
         let sql = format!(
             "SELECT {DOCUMENT_COLUMNS}, sealed, nonce, wrapped_key, wrap_nonce, master_key_id \
-             FROM unannounced_audit_documents WHERE audit_id = ? AND id = ?"
+             FROM unannounced_audit_documents WHERE audit_id = $1 AND id = $2"
         );
         let row = sqlx::query(&sql)
             .bind(audit.0)
@@ -544,7 +545,7 @@ impl Store {
     ) -> Result<Vec<Candidate>, StorageError> {
         let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
             "SELECT r.id, r.reg_no, r.approving_unit, e.sent_at FROM executions e \
-             JOIN registrations r ON r.id = e.registration_id WHERE e.querier_id = ? \
+             JOIN registrations r ON r.id = e.registration_id WHERE e.querier_id = $1 \
              ORDER BY r.id",
         )
         .bind(querier.get())
@@ -571,7 +572,7 @@ impl Store {
         let approvals: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT d.registration_id, d.person_id FROM registration_decisions d \
              JOIN registrations r ON r.id = d.registration_id \
-             WHERE r.querier_id = ? AND d.kind IN ('approve_first', 'approve') ORDER BY d.id",
+             WHERE r.querier_id = $1 AND d.kind IN ('approve_first', 'approve') ORDER BY d.id",
         )
         .bind(querier.get())
         .fetch_all(&self.reader)

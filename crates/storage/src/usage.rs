@@ -34,7 +34,7 @@ impl WriteTx {
     ) -> Result<i64, StorageError> {
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO usage_log_imports (imported_at, imported_by, file_sha256, rows_in_file, rows_added) \
-             VALUES (?, ?, ?, ?, 0) RETURNING id",
+             VALUES ($1, $2, $3, $4, 0) RETURNING id",
         )
         .bind(imported_at)
         .bind(imported_by)
@@ -83,7 +83,7 @@ impl WriteTx {
                 .map_err(|e| self.noted(classify(e)))?;
             added += res.rows_affected();
         }
-        sqlx::query("UPDATE usage_log_imports SET rows_added = ? WHERE id = ?")
+        sqlx::query("UPDATE usage_log_imports SET rows_added = $1 WHERE id = $2")
             .bind(added as i64)
             .bind(import_id)
             .execute(&mut *self.tx)
@@ -93,19 +93,33 @@ impl WriteTx {
     }
 }
 
-/// The statement of [`Store::usage_by_operator`], with or without the bound on the last use.
-pub(crate) fn usage_by_operator_sql(last_bound: bool) -> String {
-    let last_bound = if last_bound { " AND u.at < ?4" } else { "" };
+/// The statement of [`Store::usage_by_operator`] for `pairs` (operator account, item) pairs,
+/// with or without the bound on the last use: `$1`/`$2` the counted span, `$3` the bound if
+/// any, then the pairs two by two as a `VALUES` list (columns `column1`, `column2` on SQLite
+/// and PostgreSQL alike, so one SQL text serves both).
+pub(crate) fn usage_by_operator_sql(last_bound: bool, pairs: usize) -> String {
+    let first_pair = if last_bound { 4 } else { 3 };
+    let last_bound = if last_bound { " AND u.at < $3" } else { "" };
+    let values: Vec<String> = (0..pairs.max(1))
+        .map(|n| {
+            let a = first_pair + 2 * n;
+            format!("(${a}, ${})", a + 1)
+        })
+        .collect();
     format!(
-        "SELECT j.account, j.item, \
-         (SELECT count(*) FROM platform_usage_records u WHERE u.operator_account = j.account \
-          AND u.item = j.item AND u.at >= ?2 AND u.at < ?3), \
-         (SELECT max(u.at) FROM platform_usage_records u WHERE u.operator_account = j.account \
-          AND u.item = j.item{last_bound}) \
-         FROM (SELECT json_extract(value, '$[0]') AS account, \
-               json_extract(value, '$[1]') AS item FROM json_each(?1)) j"
+        "SELECT j.column1, j.column2, \
+         (SELECT count(*) FROM platform_usage_records u WHERE u.operator_account = j.column1 \
+          AND u.item = j.column2 AND u.at >= $1 AND u.at < $2), \
+         (SELECT max(u.at) FROM platform_usage_records u WHERE u.operator_account = j.column1 \
+          AND u.item = j.column2{last_bound}) \
+         FROM (VALUES {}) AS j",
+        values.join(", ")
     )
 }
+
+/// Operator pairs asked per statement of [`Store::usage_by_operator`]: two bound values a
+/// pair keeps a statement well below SQLite's 32,766 and PostgreSQL's 65,535 values.
+const OPERATOR_PAIRS_PER_STATEMENT: usize = 4_000;
 
 /// Rows per multi-row INSERT of an import: 11 bound values a row keeps a batch at 5,500
 /// values, well below SQLite's limit of 32,766 per statement.
@@ -120,7 +134,7 @@ impl WriteTx {
         person: PersonId,
     ) -> Result<(), StorageError> {
         sqlx::query(
-            "INSERT INTO usage_staff_subjects (platform_record_id, person_id) VALUES (?, ?) \
+            "INSERT INTO usage_staff_subjects (platform_record_id, person_id) VALUES ($1, $2) \
              ON CONFLICT DO NOTHING",
         )
         .bind(platform_record_id)
@@ -148,17 +162,20 @@ impl Store {
         if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        let pairs_json = serde_json::to_string(pairs)
-            .map_err(|e| StorageError::Decode(format!("operator pairs: {e}")))?;
-        let sql = usage_by_operator_sql(last_before.is_some());
-        let mut q = sqlx::query_as::<_, (String, String, i64, Option<String>)>(&sql)
-            .bind(pairs_json)
-            .bind(count_from.to_string())
-            .bind(count_to.to_string());
-        if let Some(t) = last_before {
-            q = q.bind(t.to_string());
+        let mut rows = Vec::with_capacity(pairs.len());
+        for chunk in pairs.chunks(OPERATOR_PAIRS_PER_STATEMENT) {
+            let sql = usage_by_operator_sql(last_before.is_some(), chunk.len());
+            let mut q = sqlx::query_as::<_, (String, String, i64, Option<String>)>(&sql)
+                .bind(count_from.to_string())
+                .bind(count_to.to_string());
+            if let Some(t) = last_before {
+                q = q.bind(t.to_string());
+            }
+            for (account, item) in chunk {
+                q = q.bind(account).bind(item);
+            }
+            rows.extend(q.fetch_all(&self.reader).await.map_err(classify)?);
         }
-        let rows = q.fetch_all(&self.reader).await.map_err(classify)?;
         rows.into_iter()
             .map(|(operator_account, item, count, last)| {
                 Ok(OperatorUsageRow {
@@ -219,7 +236,7 @@ impl Store {
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT platform_record_id, at, agency_code, operator_account, item, subject_hmac, \
              hmac_key_id, subject_masked, request_id, outcome FROM platform_usage_records \
-             WHERE subject_hmac = ? ORDER BY at",
+             WHERE subject_hmac = $1 ORDER BY at",
         )
         .bind(subject_hmac)
         .fetch_all(&self.reader)

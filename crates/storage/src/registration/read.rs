@@ -17,7 +17,7 @@ use super::{
     ExecutionMode, ExecutionOutcome, ExecutionRow, QueryRequestRow, RequestState,
     RequestSubjectRow, ResultRow, SealedBlob,
 };
-use crate::decode::{decode, opt_ts, roc, ts};
+use crate::decode::{decode, field, int_field, opt_ts, roc, ts, unfold};
 use crate::error::{StorageError, classify};
 
 pub(super) fn items_from_json(s: &str) -> Result<BTreeSet<ServiceItemCode>, StorageError> {
@@ -54,18 +54,26 @@ impl SealedColumns {
 // ---------------------------------------------------------------------------------------
 // Registrations
 
-/// A registration's row with its decisions and live executions folded in as JSON, so that
-/// loading one — or a list — is one statement (every statement is a round trip to the
-/// connection's worker thread; the execution use case loads one under the write lock).
+/// A registration's row with its decisions and live executions folded in (see
+/// [`crate::decode::unfold`]), so that loading one — or a list — is one statement (every
+/// statement is a round trip to the connection's worker thread; the execution use case loads
+/// one under the write lock).
 const REG_COLUMNS: &str = "id, reg_no, reg_date, created_at, subject_hmac, hmac_key_id, items, \
      legal_basis_id, relevance, case_no, applicant_id, needer_id, querier_id, approving_unit, \
      request_id, batch_id, state, second_approval_required, findings, \
-     (SELECT json_group_array(json_array(d.person_id, d.at, d.kind, d.comment, d.valid_until, \
-        d.subject_hmac) ORDER BY d.id) \
-      FROM registration_decisions d WHERE d.registration_id = registrations.id) AS decisions, \
-     (SELECT json_group_array(json_array(e.item, e.outcome)) FROM executions e \
-      WHERE e.registration_id = registrations.id AND e.resolved_at IS NULL \
-        AND e.outcome IN ('sent', 'received', 'recorded', 'unknown')) AS executed";
+     coalesce((SELECT string_agg(CASE WHEN d.person_id IS NULL THEN '~' ELSE length(CAST(d.person_id AS TEXT)) || ':' || CAST(d.person_id AS TEXT) END || \
+          CASE WHEN d.at IS NULL THEN '~' ELSE length(d.at) || ':' || d.at END || \
+          CASE WHEN d.kind IS NULL THEN '~' ELSE length(d.kind) || ':' || d.kind END || \
+          CASE WHEN d.comment IS NULL THEN '~' ELSE length(d.comment) || ':' || d.comment END || \
+          CASE WHEN d.valid_until IS NULL THEN '~' ELSE length(d.valid_until) || ':' || d.valid_until END || \
+          CASE WHEN d.subject_hmac IS NULL THEN '~' ELSE length(d.subject_hmac) || ':' || d.subject_hmac END, \
+          '' ORDER BY d.id) \
+        FROM registration_decisions d WHERE d.registration_id = registrations.id), '') AS decisions, \
+     coalesce((SELECT string_agg(CASE WHEN e.item IS NULL THEN '~' ELSE length(e.item) || ':' || e.item END || \
+          CASE WHEN e.outcome IS NULL THEN '~' ELSE length(e.outcome) || ':' || e.outcome END, \
+          '' ORDER BY e.id) \
+        FROM executions e WHERE e.registration_id = registrations.id \
+        AND e.resolved_at IS NULL AND e.outcome IN ('sent', 'received', 'recorded', 'unknown')), '') AS executed";
 
 #[derive(sqlx::FromRow)]
 struct RegistrationRecord {
@@ -88,15 +96,15 @@ struct RegistrationRecord {
     state: String,
     second_approval_required: i64,
     findings: String,
-    /// JSON: `[[person, at, kind, comment, valid_until, subject digest], …]` in order.
+    /// Folded: `person, at, kind, comment, valid_until, subject digest` a decision, in order.
     decisions: String,
-    /// JSON: `[[item, outcome], …]` of the live attempts.
+    /// Folded: `item, outcome` of each live attempt.
     executed: String,
 }
 
 /// A decision as folded into [`REG_COLUMNS`]: person, at, kind, comment, valid until,
 /// subject digest.
-type DecisionJson = (
+type DecisionFields = (
     i64,
     String,
     String,
@@ -107,12 +115,31 @@ type DecisionJson = (
 
 impl RegistrationRecord {
     fn into_registration(self) -> Result<Registration, StorageError> {
-        let decisions: Vec<DecisionJson> =
-            decode("decisions", serde_json::from_str(&self.decisions))?;
+        let decisions = unfold("decisions", &self.decisions, 6)?
+            .into_iter()
+            .map(|f| {
+                let mut f = f.into_iter();
+                let mut next = || f.next().flatten();
+                Ok((
+                    int_field("decision by", next())?,
+                    field("decision at", next())?,
+                    field("decision kind", next())?,
+                    next(),
+                    next(),
+                    next(),
+                ))
+            })
+            .collect::<Result<Vec<DecisionFields>, StorageError>>()?;
         // The live attempts (at most one per item, by the partial unique index of 0015): done
         // ones count as executed; a sent or unknown one awaits its outcome.
-        let executed: Vec<(String, String)> =
-            decode("executed items", serde_json::from_str(&self.executed))?;
+        let executed = unfold("executed items", &self.executed, 2)?
+            .into_iter()
+            .map(|f| {
+                let mut f = f.into_iter();
+                let mut next = || f.next().flatten();
+                Ok((field("item", next())?, field("outcome", next())?))
+            })
+            .collect::<Result<Vec<(String, String)>, StorageError>>()?;
         let mut executed_items = BTreeSet::new();
         let mut awaiting_outcome = BTreeSet::new();
         for (item, outcome) in executed {
@@ -202,13 +229,13 @@ pub(super) async fn registration<'e>(
     let select = |clause: &str| format!("SELECT {REG_COLUMNS} FROM registrations WHERE {clause}");
     let row = match key {
         RegKey::Id(id) => {
-            sqlx::query_as::<_, RegistrationRecord>(&select("id = ?"))
+            sqlx::query_as::<_, RegistrationRecord>(&select("id = $1"))
                 .bind(id.0)
                 .fetch_optional(db)
                 .await
         }
         RegKey::No(no) => {
-            sqlx::query_as::<_, RegistrationRecord>(&select("reg_no = ?"))
+            sqlx::query_as::<_, RegistrationRecord>(&select("reg_no = $1"))
                 .bind(no.to_string())
                 .fetch_optional(db)
                 .await
@@ -279,7 +306,7 @@ pub(super) async fn open_registrations_of<'e>(
 ) -> Result<Vec<Registration>, StorageError> {
     let sql = format!(
         "SELECT {REG_COLUMNS} FROM registrations WHERE \
-         (applicant_id = ?1 OR needer_id = ?1 OR querier_id = ?1) \
+         (applicant_id = $1 OR needer_id = $1 OR querier_id = $1) \
          AND state IN ('registered', 'approved') \
          AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.registration_id = registrations.id \
          AND e.outcome <> 'failed') ORDER BY id"
@@ -301,7 +328,7 @@ pub(super) async fn registration_subject<'e>(
 ) -> Result<Option<SealedBlob>, StorageError> {
     let row: Option<SealedColumns> = sqlx::query_as(
         "SELECT subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, wrap_nonce, \
-         master_key_id FROM registrations WHERE id = ? AND subject_destroyed_at IS NULL",
+         master_key_id FROM registrations WHERE id = $1 AND subject_destroyed_at IS NULL",
     )
     .bind(id.0)
     .fetch_optional(db)
@@ -318,11 +345,10 @@ pub(super) async fn recent_relevance<'e>(
     exclude_batch: Option<&str>,
 ) -> Result<Vec<String>, StorageError> {
     let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT relevance FROM registrations WHERE querier_id = ? \
-         AND (? IS NULL OR batch_id IS NULL OR batch_id <> ?) ORDER BY id DESC LIMIT ?",
+        "SELECT relevance FROM registrations WHERE querier_id = $1 \
+         AND (CAST($2 AS TEXT) IS NULL OR batch_id IS NULL OR batch_id <> $2) ORDER BY id DESC LIMIT $3",
     )
     .bind(querier.get())
-    .bind(exclude_batch)
     .bind(exclude_batch)
     .bind(i64::from(limit))
     .fetch_all(db)
@@ -463,9 +489,9 @@ pub(super) async fn results<'e>(
     which: ResultsOf<'_>,
 ) -> Result<Vec<ResultRow>, StorageError> {
     let (condition, order) = match which {
-        ResultsOf::Id(_) => ("id = ?", "id"),
-        ResultsOf::Item(..) => ("registration_id = ? AND item = ?", "id"),
-        ResultsOf::Registration(_) => ("registration_id = ?", "id"),
+        ResultsOf::Id(_) => ("id = $1", "id"),
+        ResultsOf::Item(..) => ("registration_id = $1 AND item = $2", "id"),
+        ResultsOf::Registration(_) => ("registration_id = $1", "id"),
         ResultsOf::Held => ("destroyed_at IS NULL", "destroy_after, id"),
     };
     let sql = format!("SELECT {RESULT_COLUMNS} FROM results WHERE {condition} ORDER BY {order}");
@@ -640,7 +666,7 @@ pub(super) async fn request_subjects<'e>(
         "SELECT id, request_id, position, subject_hmac, hmac_key_id, sealed, nonce, \
          wrapped_key, wrap_nonce, master_key_id, registration_id, destroyed_at, \
          name_masked, id_masked \
-         FROM query_request_subjects WHERE request_id = ? ORDER BY position",
+         FROM query_request_subjects WHERE request_id = $1 ORDER BY position",
     )
     .bind(request)
     .fetch_all(db)
@@ -702,29 +728,36 @@ struct SubjectRecord {
 }
 
 /// Streams the sealed subjects (with the registration number they are bound to) of the
-/// registrations `ids`, in one statement, skipping destroyed ones.
-pub(super) async fn scan_registration_subjects<'e>(
-    db: impl SqliteExecutor<'e> + 'e,
+/// registrations `ids`, a statement per [`SUBJECT_IDS_PER_STATEMENT`] ids, skipping
+/// destroyed ones.
+pub(super) async fn scan_registration_subjects(
+    db: &sqlx::SqlitePool,
     ids: &[RegistrationId],
     mut visit: impl FnMut(RegistrationId, &str, SealedBlob),
 ) -> Result<(), StorageError> {
     use futures_util::TryStreamExt;
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let ids_json = serde_json::to_string(&ids.iter().map(|r| r.0).collect::<Vec<_>>())
-        .map_err(|e| StorageError::Decode(format!("ids: {e}")))?;
-    let mut rows = sqlx::query_as::<_, SubjectRecord>(
-        "SELECT id, reg_no, subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, \
-         wrap_nonce, master_key_id FROM registrations \
-         WHERE id IN (SELECT value FROM json_each(?)) AND subject_destroyed_at IS NULL",
-    )
-    .bind(ids_json)
-    .fetch(db);
-    while let Some(r) = rows.try_next().await.map_err(classify)? {
-        if let Some(blob) = r.sealed.into_blob() {
-            visit(RegistrationId(r.id), &r.reg_no, blob);
+    for chunk in ids.chunks(SUBJECT_IDS_PER_STATEMENT) {
+        // The ids as a list of bound values (no JSON function: one SQL text for both engines).
+        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT id, reg_no, subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, \
+             wrap_nonce, master_key_id FROM registrations \
+             WHERE subject_destroyed_at IS NULL AND id IN (",
+        );
+        let mut list = qb.separated(", ");
+        for id in chunk {
+            list.push_bind(id.0);
+        }
+        qb.push(")");
+        let mut rows = qb.build_query_as::<SubjectRecord>().fetch(db);
+        while let Some(r) = rows.try_next().await.map_err(classify)? {
+            if let Some(blob) = r.sealed.into_blob() {
+                visit(RegistrationId(r.id), &r.reg_no, blob);
+            }
         }
     }
     Ok(())
 }
+
+/// Ids bound per statement of [`scan_registration_subjects`]: well below SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound values.
+const SUBJECT_IDS_PER_STATEMENT: usize = 10_000;
