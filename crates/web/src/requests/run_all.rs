@@ -109,7 +109,9 @@ pub async fn run_all_page(
         Ok(runs) => runs,
         Err(d) => return Err(c.refused(&path, &d)),
     };
-    let names = Names::load(&c.state, c.me(), &c.m).await.map_err(c.fail(&path))?;
+    let names = Names::load(&c.state, c.me(), &c.m)
+        .await
+        .map_err(c.fail(&path))?;
     let m = &c.m;
     let mut page = RunAllPage {
         user: c.bar(),
