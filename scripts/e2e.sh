@@ -81,3 +81,7 @@ export QUERYWARDEN_BIN
 log "node --test e2e/tests/ (QUERYWARDEN_BIN=$QUERYWARDEN_BIN)"
 mkdir -p test-output/screenshots
 node --test e2e/tests/*.test.mjs
+
+# --- the user guides -------------------------------------------------------------------
+# docs/guides/ show these tests' screenshots: build them, failing if one is missing.
+scripts/guides.sh

@@ -20,6 +20,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $sudo_or env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
+echo "== user guides: every screenshot they show is one a browser test takes"
+scripts/guides.sh --names-only
+
 echo "== cargo test --workspace"
 cargo test --workspace --locked
 
