@@ -876,7 +876,14 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(Env::prefixed("QUERYWARDEN_").split("__"));
+        // Only `QUERYWARDEN_<SECTION>__<KEY>` names a setting: other variables of the same
+        // prefix (the test scripts' `QUERYWARDEN_BIN`, `QUERYWARDEN_REQUIRE_POSTGRES`) are not
+        // configuration and must not be refused as unknown keys.
+        figment = figment.merge(
+            Env::prefixed("QUERYWARDEN_")
+                .filter(|key| key.as_str().contains("__"))
+                .split("__"),
+        );
         let raw: RawConfig = figment.extract().map_err(|e| {
             let key = e.path.join(".");
             let message = e.kind.to_string();
@@ -1723,5 +1730,117 @@ mod tests {
     fn a_missing_file_is_an_error_not_defaults() {
         let err = Config::load(Some(Path::new("/nonexistent/qw.toml"))).unwrap_err();
         assert_eq!(err.code(), "config.read");
+    }
+
+    /// The configuration reference (docs/configuration.md) follows the type the file is read
+    /// into: every key `RawConfig` accepts is documented, and every key the reference shows
+    /// (written out or commented out) is one the type accepts, so neither can drift alone.
+    #[test]
+    fn the_configuration_reference_documents_every_key_and_only_keys_that_exist() {
+        use std::collections::BTreeSet;
+
+        // The type's keys: a struct is a section to walk into; a map (empty by default) or a
+        // value is a key.
+        fn walk(prefix: &str, v: &serde_json::Value, keys: &mut BTreeSet<String>) {
+            if let serde_json::Value::Object(fields) = v {
+                for (name, value) in fields {
+                    let path = if prefix.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{prefix}.{name}")
+                    };
+                    match value {
+                        serde_json::Value::Object(inner) if !inner.is_empty() => {
+                            walk(&path, value, keys)
+                        }
+                        _ => {
+                            keys.insert(path);
+                        }
+                    }
+                }
+            }
+        }
+        let mut type_keys = BTreeSet::new();
+        walk(
+            "",
+            &serde_json::to_value(RawConfig::default()).unwrap(),
+            &mut type_keys,
+        );
+
+        let doc = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md"),
+        )
+        .unwrap();
+        let mut documented = BTreeSet::new();
+        let mut in_toml = false;
+        let mut section = String::new();
+        for line in doc.lines() {
+            if line.starts_with("```") {
+                in_toml = line == "```toml";
+                section.clear();
+                continue;
+            }
+            if !in_toml {
+                continue;
+            }
+            let line = line.trim();
+            if let Some(rest) = line.strip_prefix('[') {
+                section = rest.split(']').next().unwrap().trim().to_string();
+                documented.insert(section.clone());
+                continue;
+            }
+            // A key written out, or commented out as an example (`# key = value`); prose
+            // comments start with a word that is not followed by `=`.
+            let candidate = line.strip_prefix('#').map(str::trim_start).unwrap_or(line);
+            let Some((name, _)) = candidate.split_once('=') else {
+                continue;
+            };
+            let name = name.trim();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                continue;
+            }
+            // Entries of a map section (`[oversight.unit_thresholds]`) are examples of its
+            // values, not keys of the type.
+            if type_keys.contains(&section) {
+                continue;
+            }
+            documented.insert(if section.is_empty() {
+                name.to_string()
+            } else {
+                format!("{section}.{name}")
+            });
+        }
+        // A section header is documented when the reference shows it; only keys count.
+        let sections: BTreeSet<String> = type_keys
+            .iter()
+            .flat_map(|k| {
+                let parts: Vec<&str> = k.split('.').collect();
+                (1..parts.len())
+                    .map(|n| parts[..n].join("."))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let undocumented: Vec<&String> = type_keys.difference(&documented).collect();
+        let unknown: Vec<&String> = documented
+            .difference(&type_keys)
+            .filter(|k| !sections.contains(*k))
+            .collect();
+        assert!(
+            undocumented.is_empty(),
+            "keys RawConfig accepts that docs/configuration.md does not show: {undocumented:?}"
+        );
+        assert!(
+            unknown.is_empty(),
+            "keys docs/configuration.md shows that RawConfig refuses: {unknown:?}"
+        );
+        assert!(
+            type_keys.len() > 50,
+            "the walk found only {} keys",
+            type_keys.len()
+        );
     }
 }
