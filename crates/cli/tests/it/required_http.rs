@@ -121,6 +121,25 @@ fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
             (422, "approval.comment_required"),
         );
 
+        // 退回時必填 on the approval queue: the same registration, rejected in bulk without a
+        // reason, is refused whole with the same code.
+        let r = chen
+            .post(
+                "/registrations/decisions",
+                &[
+                    ("registrations", no.as_str()),
+                    ("decision", "reject"),
+                    ("comment", ""),
+                ],
+                true,
+            )
+            .await;
+        check(
+            "bulk-comment-note",
+            refused(r).await,
+            (422, "approval.comment_required"),
+        );
+
         // 再印理由（超過列印份數上限時必填）: the copy beyond the limit (one).
         let form = Form2 {
             subject_id: "E123456783",
