@@ -1,4 +1,4 @@
-// The home page per role (issue #18 item 2): signed out it explains the system and how to
+// The home page per role: signed out it explains the system and how to
 // sign in, and lists nobody (the demo's accounts are on its own start page, /demo); signed in
 // it lists what waits for the person, oldest first, with the deadline as an ROC date and the
 // working days left, and the navigation counts it on every page.

@@ -1,4 +1,4 @@
-//! Operating the database (issue #17): `querywarden migrate` applies pending migrations
+//! Operating the database (several instances on one database): `querywarden migrate` applies pending migrations
 //! explicitly and records them in a trail that exists; with `storage.auto_migrate = false`
 //! nothing else changes the schema and an older one is refused; a schema newer than the
 //! build is refused by `serve`; a database that cannot be opened stops `serve` with its
