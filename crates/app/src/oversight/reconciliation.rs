@@ -14,7 +14,8 @@ use querywarden_domain::oversight::anomaly::{
     AnomalyInput, ApprovalTiming, ExecutionTiming, QueryFact, detect,
 };
 use querywarden_domain::oversight::reconciliation::{
-    ExecutionFact, ReconcileWindow, SubjectRef, Symbols, UsageFact, reconcile as join,
+    ExecutionFact, ReconcileWindow, Reconciliation, SubjectRef, Symbols, UsageFact,
+    reconcile as join,
 };
 use querywarden_domain::oversight::review::{Finding, FindingObject, FindingRule, ReviewRefusal};
 use querywarden_domain::permission::grant::PermissionGrant;
@@ -120,22 +121,40 @@ pub async fn analyse(
             usage_ids.push(u.platform_record_id);
         })
         .await?;
+    // Keys the usage records were digested under: each execution's subject is needed under
+    // each of them.
+    let usage_keys: Vec<(u16, String)> = {
+        let mut ks: Vec<u16> = usage.iter().map(|u| u.subject.key).collect();
+        ks.sort_unstable();
+        ks.dedup();
+        ks.into_iter()
+            .map(|k| (k, symbols.key_id(k).to_string()))
+            .collect()
+    };
     let mut executions: Vec<ExecutionFact> = Vec::new();
-    let mut timings: Vec<ExecutionTiming> = Vec::new();
-    // Each execution's (id, own key, registration), for digesting under the other keys.
-    let mut meta: Vec<(i64, u16, i64)> = Vec::new();
+    let mut executions_in_period = 0usize;
+    // Of the executions' timings only those after their approval's end are kept: that rule
+    // (§5) reads nothing else, and a quarter's worth would be a million more entries.
+    let mut late: Vec<ExecutionTiming> = Vec::new();
+    // The (id, own key, registration) of each execution whose subject is needed under a key
+    // other than its own, for digesting under the usage records' keys.
+    let mut rekeying: Vec<(i64, u16, i64)> = Vec::new();
     store
         .scan_execution_facts(wide_from, wide_to, |e| {
             if !in_wide(e.at) {
                 return;
             }
             if in_period(e.at) {
-                timings.push(ExecutionTiming {
+                executions_in_period += 1;
+                let timing = ExecutionTiming {
                     execution: e.id,
                     querier: e.querier,
                     at: e.at,
                     approval_valid_until: e.approval_valid_until,
-                });
+                };
+                if timing.after_approval_expired() {
+                    late.push(timing);
+                }
             }
             let own_key = symbols.key(e.hmac_key_id);
             let Some(own) = SubjectRef::from_hex(own_key, e.subject_hmac) else {
@@ -149,119 +168,112 @@ pub async fn analyse(
                 subject: own,
                 other_keys: Box::default(),
             });
-            meta.push((e.id, own_key, e.registration));
+            if usage_keys.iter().any(|(k, _)| *k != own_key) {
+                rekeying.push((e.id, own_key, e.registration));
+            }
         })
         .await?;
     // The scan runs in time order (its index); the facts are kept in execution order, as
-    // findings and statistics have always listed them. Ids are unique, so the three lists
-    // sorted by id stay aligned.
+    // findings and statistics have always listed them.
     executions.sort_unstable_by_key(|e| e.id);
-    meta.sort_unstable_by_key(|m| m.0);
-    timings.sort_unstable_by_key(|t| t.execution);
-    // Keys the usage records were digested under: each execution's subject is needed under
-    // each of them. Registrations digested under another key are opened (custody) once each
-    // and digested again; the ID in clear lives only for that moment.
-    let usage_keys: Vec<(u16, String)> = {
-        let mut ks: Vec<u16> = usage.iter().map(|u| u.subject.key).collect();
-        ks.sort_unstable();
-        ks.dedup();
-        ks.into_iter()
-            .map(|k| (k, symbols.key_id(k).to_string()))
-            .collect()
-    };
-    let rekeyed = rekey(store, keys, &usage_keys, &meta).await?;
+    rekeying.sort_unstable_by_key(|m| m.0);
+    late.sort_unstable_by_key(|t| t.execution);
+    // Registrations digested under another key are opened (custody) once each and digested
+    // again; the ID in clear lives only for that moment.
+    let rekeyed = rekey(store, keys, &usage_keys, &rekeying).await?;
     if !rekeyed.is_empty() {
-        for (e, (_, _, registration)) in executions.iter_mut().zip(&meta) {
-            if let Some(extra) = rekeyed.get(registration) {
+        for e in &mut executions {
+            let registration = rekeying
+                .binary_search_by_key(&e.id, |m| m.0)
+                .ok()
+                .and_then(|i| rekeying.get(i))
+                .map(|m| m.2);
+            if let Some(extra) = registration.and_then(|r| rekeyed.get(&r)) {
                 e.other_keys = extra.clone().into_boxed_slice();
             }
         }
     }
     drop(rekeyed);
-    drop(meta);
+    drop(rekeying);
     let window = ReconcileWindow {
         from,
         to,
         tolerance: tol,
     };
-    let rec = join(&usage, &executions, &grants, &symbols, window);
+    let Reconciliation {
+        matched_usage,
+        findings: reconciliation_findings,
+        ..
+    } = join(&usage, &executions, &grants, &symbols, window);
+    let matched = matched_usage.iter().filter(|m| m.is_some()).count();
+    // Only a platform record of the period that matched nothing can be a query of its own
+    // or the object of a finding: those are kept, by position, and every other usage fact
+    // is released before the period's queries are built.
+    let leftovers: Vec<Leftover> = usage
+        .iter()
+        .enumerate()
+        .filter(|(i, u)| matched_usage.get(*i).is_some_and(Option::is_none) && in_period(u.at))
+        .map(|(i, u)| Leftover {
+            position: i,
+            fact: u.clone(),
+            record_id: usage_ids.get(i).unwrap_or("").to_string(),
+        })
+        .collect();
+    drop(matched_usage);
+    drop(usage);
+    drop(usage_ids);
 
+    // Form 1's digests, and those of usage records recognised at import as a member of staff
+    // under an older key (§4: a self-lookup is seen across a key rotation).
+    let mut staff: HashMap<SubjectRef, Vec<PersonId>> = HashMap::new();
+    {
+        let mut digests = store.applicant_digests().await?;
+        digests.extend(store.usage_staff_digests().await?);
+        for (key_id, h, person) in digests {
+            let k = symbols.key(&key_id);
+            if let Some(s) = SubjectRef::from_hex(k, &h) {
+                staff.entry(s).or_default().push(person);
+            }
+        }
+    }
     // The period's queries: every execution, and every platform record that matched none
     // and names a person. One subject is one entry whichever keys its digests were made
     // under: an execution's digests (its own and those under the usage records' keys) all
     // point to the same entry.
-    // Sized once for every execution and every platform record that matched none, so that
-    // the largest tables of the analysis are never copied while growing.
-    let unmatched = rec.matched_usage.iter().filter(|m| m.is_none()).count();
-    let mut subject_index: HashMap<SubjectRef, usize> =
-        HashMap::with_capacity(executions.len() + unmatched);
-    let mut subjects: Vec<SubjectRef> = Vec::with_capacity(executions.len() + unmatched);
-    let mut index_of = |all: &[SubjectRef]| -> usize {
-        let i = all
-            .iter()
-            .find_map(|s| subject_index.get(s).copied())
-            .unwrap_or_else(|| {
-                subjects.push(all.first().copied().unwrap_or(SubjectRef {
-                    key: 0,
-                    hmac: [0; 32],
-                }));
-                subjects.len() - 1
-            });
-        for s in all {
-            subject_index.insert(*s, i);
-        }
-        i
-    };
-    let mut queries = Vec::with_capacity(timings.len() + unmatched);
-    for e in &executions {
-        let subject = if e.other_keys.is_empty() {
-            index_of(std::slice::from_ref(&e.subject))
-        } else {
-            index_of(&e.subjects().copied().collect::<Vec<_>>())
-        };
+    let numbers = SubjectNumbers::of(&executions, &leftovers, &staff);
+    drop(staff);
+    let mut queries = Vec::with_capacity(executions_in_period + leftovers.len());
+    for (e, subject) in executions.iter().zip(&numbers.of_contributor) {
         if !in_period(e.at) {
             continue;
         }
         queries.push(QueryFact {
             person: e.querier,
-            item: symbols.item_code(e.item).to_string(),
-            subject,
+            item: e.item,
+            subject: *subject as usize,
             at: e.at,
             object: FindingObject::Execution(e.id),
         });
     }
-    for (i, u) in usage.iter().enumerate() {
-        if rec.matched_usage[i].is_some() || !in_period(u.at) {
-            continue;
-        }
-        if let Some(p) = u.operator {
+    for (l, subject) in leftovers
+        .iter()
+        .zip(numbers.of_contributor.iter().skip(executions.len()))
+    {
+        if let Some(p) = l.fact.operator {
             queries.push(QueryFact {
                 person: p,
-                item: symbols.item_code(u.item).to_string(),
-                subject: index_of(std::slice::from_ref(&u.subject)),
-                at: u.at,
-                object: FindingObject::Usage(i),
+                item: l.fact.item,
+                subject: *subject as usize,
+                at: l.fact.at,
+                object: FindingObject::Usage(l.position),
             });
         }
     }
-    let staff_subjects: HashMap<usize, Vec<PersonId>> = {
-        let mut m = HashMap::new();
-        // Form 1's digests, and those of usage records recognised at import as a member of
-        // staff under an older key (§4: a self-lookup is seen across a key rotation).
-        let mut digests = store.applicant_digests().await?;
-        digests.extend(store.usage_staff_digests().await?);
-        for (key_id, h, person) in digests {
-            let k = symbols.key(&key_id);
-            if let Some(s) = SubjectRef::from_hex(k, &h)
-                && let Some(i) = subject_index.get(&s)
-            {
-                m.entry(*i).or_insert_with(Vec::new).push(person);
-            }
-        }
-        m
-    };
-    // Subjects are known by their index from here on.
-    drop(subject_index);
+    let SubjectNumbers {
+        first_contributor,
+        staff_subjects,
+        ..
+    } = numbers;
     let approvals: Vec<ApprovalTiming> = store
         .approval_facts(from, to)
         .await?
@@ -320,7 +332,8 @@ pub async fn analyse(
     let anomalies = detect(
         &AnomalyInput {
             queries: &queries,
-            executions: &timings,
+            symbols: &symbols,
+            executions: &late,
             approvals: &approvals,
             grants: &grants,
             baselines: &baselines,
@@ -335,14 +348,22 @@ pub async fn analyse(
 
     let mut statistics = Statistics {
         usage_records: usage_in_period,
-        executions: timings.len(),
-        matched: rec.matched(),
+        executions: executions_in_period,
+        matched,
         ..Statistics::default()
     };
+    let mut per_item: BTreeMap<u16, u32> = BTreeMap::new();
     for q in &queries {
         *statistics.per_person.entry(q.person.get()).or_default() += 1;
-        *statistics.per_item.entry(q.item.clone()).or_default() += 1;
+        *per_item.entry(q.item).or_default() += 1;
     }
+    for (item, n) in per_item {
+        *statistics
+            .per_item
+            .entry(symbols.item_code(item).to_string())
+            .or_default() += n;
+    }
+    drop(queries);
 
     // Executions are in id order: a finding's execution is found by binary search.
     let exec_subject = |id: &i64| {
@@ -352,18 +373,35 @@ pub async fn analyse(
             .and_then(|i| executions.get(i))
             .map(|e| e.subject)
     };
+    let leftover = |position: &usize| {
+        leftovers
+            .binary_search_by_key(position, |l| l.position)
+            .ok()
+            .and_then(|i| leftovers.get(i))
+    };
     let to_row = |f: &Finding| -> NewFinding {
         let (object, subject) = match &f.object {
             FindingObject::Usage(i) => (
-                format!("usage:{}", usage_ids.get(*i).unwrap_or("")),
-                usage.get(*i).map(|u| u.subject),
+                format!("usage:{}", leftover(i).map_or("", |l| l.record_id.as_str())),
+                leftover(i).map(|l| l.fact.subject),
             ),
             FindingObject::Execution(id) => (format!("execution:{id}"), exec_subject(id)),
             FindingObject::Registration(id) => (format!("registration:{id}"), None),
             FindingObject::Grant(id) => (format!("grant:{id}"), None),
             FindingObject::Person(p) => (format!("person:{}", p.get()), None),
             FindingObject::Subject(i) => {
-                let s = subjects.get(*i).copied();
+                // A subject's digest is its first query's own: an execution's under its
+                // registration's key, or the platform record's.
+                let s = first_contributor.get(*i).and_then(|c| {
+                    let c = *c as usize;
+                    match executions.get(c) {
+                        Some(e) => Some(e.subject),
+                        None => c
+                            .checked_sub(executions.len())
+                            .and_then(|k| leftovers.get(k))
+                            .map(|l| l.fact.subject),
+                    }
+                });
                 (
                     format!(
                         "subject:{}",
@@ -384,8 +422,7 @@ pub async fn analyse(
             detail: f.detail.clone(),
         }
     };
-    let findings = rec
-        .findings
+    let findings = reconciliation_findings
         .iter()
         .chain(anomalies.iter())
         .map(to_row)
@@ -435,6 +472,146 @@ async fn rekey(
         })
         .await?;
     Ok(out)
+}
+
+/// A platform record of the period that matched no execution, kept past the join while the
+/// other usage facts are released: its position in the scan (findings name it by that), its
+/// fact, and the platform's id for it.
+struct Leftover {
+    position: usize,
+    fact: UsageFact,
+    record_id: String,
+}
+
+/// The period's subjects numbered without a map from digest to number (a million entries of
+/// 40 bytes and more): every digest of every contributor — each execution, then each leftover
+/// platform record that names a person — is sorted, contributors sharing a digest are joined
+/// into one subject, and subjects are numbered in the order of their first contributor.
+struct SubjectNumbers {
+    /// Per contributor (executions, then leftovers), its subject's number; `u32::MAX` for a
+    /// leftover that names nobody (it is no query).
+    of_contributor: Vec<u32>,
+    /// Per subject number, its first contributor.
+    first_contributor: Vec<u32>,
+    /// Subjects (by number) who are members of staff, with the person(s) who gave that ID.
+    staff_subjects: HashMap<usize, Vec<PersonId>>,
+}
+
+impl SubjectNumbers {
+    fn of(
+        executions: &[ExecutionFact],
+        leftovers: &[Leftover],
+        staff: &HashMap<SubjectRef, Vec<PersonId>>,
+    ) -> SubjectNumbers {
+        let total = executions.len() + leftovers.len();
+        let index = |c: usize| u32::try_from(c).unwrap_or(u32::MAX);
+        let leftover = |c: usize| {
+            c.checked_sub(executions.len())
+                .and_then(|k| leftovers.get(k))
+        };
+        let subject_of = |(_, c, slot): &(u64, u32, u8)| -> SubjectRef {
+            let c = *c as usize;
+            match executions.get(c) {
+                Some(e) => e
+                    .subjects()
+                    .nth(usize::from(*slot))
+                    .copied()
+                    .unwrap_or(e.subject),
+                None => leftover(c).map_or(
+                    SubjectRef {
+                        key: 0,
+                        hmac: [0; 32],
+                    },
+                    |l| l.fact.subject,
+                ),
+            }
+        };
+        let names_someone = |c: usize| {
+            c < executions.len() || leftover(c).is_some_and(|l| l.fact.operator.is_some())
+        };
+        // (first 8 bytes of the digest, contributor, which of its digests): most comparisons
+        // of the sort are decided by the prefix without looking at the facts.
+        let mut digests: Vec<(u64, u32, u8)> = Vec::with_capacity(total);
+        for (c, e) in executions.iter().enumerate() {
+            for (slot, s) in e.subjects().enumerate() {
+                digests.push((s.prefix(), index(c), u8::try_from(slot).unwrap_or(u8::MAX)));
+            }
+        }
+        for (k, l) in leftovers.iter().enumerate() {
+            if l.fact.operator.is_some() {
+                digests.push((l.fact.subject.prefix(), index(executions.len() + k), 0));
+            }
+        }
+        digests.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| subject_of(a).cmp(&subject_of(b)))
+        });
+        // Union-find over contributors; the root of a subject is always its smallest
+        // contributor, so it is numbered before any other of its contributors is met.
+        let mut parent: Vec<u32> = (0..total).map(index).collect();
+        let mut staff_roots: Vec<(u32, &Vec<PersonId>)> = Vec::new();
+        for same in digests.chunk_by(|a, b| a.0 == b.0 && subject_of(a) == subject_of(b)) {
+            let Some(first) = same.first() else {
+                continue;
+            };
+            for d in same.iter().skip(1) {
+                let (a, b) = (root(&mut parent, first.1), root(&mut parent, d.1));
+                if let Some(p) = parent.get_mut(a.max(b) as usize) {
+                    *p = a.min(b);
+                }
+            }
+            if let Some(who) = staff.get(&subject_of(first)) {
+                staff_roots.push((first.1, who));
+            }
+        }
+        drop(digests);
+        let mut of_contributor = vec![u32::MAX; total];
+        let mut first_contributor = Vec::new();
+        for c in 0..total {
+            if !names_someone(c) {
+                continue;
+            }
+            let r = root(&mut parent, index(c)) as usize;
+            let number = if r == c {
+                first_contributor.push(index(c));
+                index(first_contributor.len() - 1)
+            } else {
+                of_contributor.get(r).copied().unwrap_or(u32::MAX)
+            };
+            if let Some(n) = of_contributor.get_mut(c) {
+                *n = number;
+            }
+        }
+        let mut staff_subjects: HashMap<usize, Vec<PersonId>> = HashMap::new();
+        for (c, who) in staff_roots {
+            let r = root(&mut parent, c) as usize;
+            if let Some(n) = of_contributor.get(r) {
+                staff_subjects
+                    .entry(*n as usize)
+                    .or_default()
+                    .extend(who.iter().copied());
+            }
+        }
+        SubjectNumbers {
+            of_contributor,
+            first_contributor,
+            staff_subjects,
+        }
+    }
+}
+
+/// The root of `c` in the union-find `parent`, halving the path on the way.
+fn root(parent: &mut [u32], mut c: u32) -> u32 {
+    while let Some(&p) = parent.get(c as usize)
+        && p != c
+    {
+        let grand = parent.get(p as usize).copied().unwrap_or(p);
+        if let Some(slot) = parent.get_mut(c as usize) {
+            *slot = grand;
+        }
+        c = grand;
+    }
+    c
 }
 
 /// The platform's record ids of the usage facts, by position, in one buffer (a million ids
@@ -517,4 +694,74 @@ pub async fn reconcile(
 /// Which rules raised the findings, for display.
 pub fn rule_of(code: &str) -> Option<FindingRule> {
     FindingRule::parse_code(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(key: u16, n: u8) -> SubjectRef {
+        SubjectRef { key, hmac: [n; 32] }
+    }
+
+    fn execution(id: i64, subjects: &[SubjectRef]) -> ExecutionFact {
+        ExecutionFact {
+            id,
+            querier: PersonId::new(1),
+            item: 0,
+            at: Timestamp::UNIX_EPOCH,
+            subject: subjects[0],
+            other_keys: subjects[1..].into(),
+        }
+    }
+
+    fn leftover(position: usize, operator: Option<i64>, subject: SubjectRef) -> Leftover {
+        Leftover {
+            position,
+            fact: UsageFact {
+                at: Timestamp::UNIX_EPOCH,
+                operator: operator.map(PersonId::new),
+                item: 0,
+                subject,
+            },
+            record_id: format!("P{position}"),
+        }
+    }
+
+    #[test]
+    fn subjects_are_numbered_in_order_of_first_query_across_keys() {
+        let executions = [
+            execution(1, &[digest(0, 1)]),
+            execution(2, &[digest(0, 2)]),
+            execution(3, &[digest(0, 1)]),
+            // Registered under key 0, digested again under key 1 for the usage records.
+            execution(4, &[digest(0, 3), digest(1, 30)]),
+        ];
+        let leftovers = [
+            leftover(7, Some(1), digest(1, 30)),
+            leftover(8, None, digest(0, 1)),
+            leftover(9, Some(1), digest(1, 40)),
+        ];
+        let mut staff = HashMap::new();
+        staff.insert(digest(1, 30), vec![PersonId::new(9)]);
+        let n = SubjectNumbers::of(&executions, &leftovers, &staff);
+        assert_eq!(n.of_contributor, vec![0, 1, 0, 2, 2, u32::MAX, 3]);
+        assert_eq!(n.first_contributor, vec![0, 1, 3, 6]);
+        assert_eq!(n.staff_subjects.len(), 1);
+        assert_eq!(n.staff_subjects.get(&2), Some(&vec![PersonId::new(9)]));
+    }
+
+    #[test]
+    fn a_subject_seen_under_two_keys_before_one_execution_links_them_is_one_subject() {
+        // The first two name the same person under different keys; only the third, which
+        // carries both digests, says so.
+        let executions = [
+            execution(1, &[digest(0, 5)]),
+            execution(2, &[digest(1, 50)]),
+            execution(3, &[digest(0, 5), digest(1, 50)]),
+        ];
+        let n = SubjectNumbers::of(&executions, &[], &HashMap::new());
+        assert_eq!(n.of_contributor, vec![0, 0, 0]);
+        assert_eq!(n.first_contributor, vec![0]);
+    }
 }

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use jiff::tz::{Offset, TimeZone};
 
+use super::reconciliation::Symbols;
 use super::review::{Finding, FindingObject, FindingRule};
 use crate::deadline::HolidayCalendar;
 use crate::org::PersonId;
@@ -50,10 +51,12 @@ impl Default for AnomalyThresholds {
 }
 
 /// One query of the period: an execution here, or a platform record that matched none.
+/// A quarter holds a million of these, so the item is its number in [`Symbols`] (two bytes,
+/// no allocation per query) and the rules look its code up in [`AnomalyInput::symbols`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueryFact {
     pub person: PersonId,
-    pub item: String,
+    pub item: u16,
     /// The subject, as a position in the caller's list of distinct subjects.
     pub subject: usize,
     pub at: Timestamp,
@@ -69,6 +72,13 @@ pub struct ExecutionTiming {
     pub approval_valid_until: Option<Timestamp>,
 }
 
+impl ExecutionTiming {
+    /// Run after its approval had expired (§5).
+    pub fn after_approval_expired(&self) -> bool {
+        self.approval_valid_until.is_some_and(|v| self.at > v)
+    }
+}
+
 /// A registration's submission and approval.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApprovalTiming {
@@ -82,6 +92,8 @@ pub struct ApprovalTiming {
 #[derive(Debug)]
 pub struct AnomalyInput<'a> {
     pub queries: &'a [QueryFact],
+    /// The item codes the queries' items are numbers of.
+    pub symbols: &'a Symbols,
     pub executions: &'a [ExecutionTiming],
     pub approvals: &'a [ApprovalTiming],
     /// Every person's grants, any status.
@@ -254,7 +266,7 @@ fn self_lookups(input: &AnomalyInput<'_>, out: &mut Vec<Finding>) {
                 person: Some(q.person),
                 at: Some(q.at),
                 object: q.object.clone(),
-                detail: q.item.clone(),
+                detail: input.symbols.item_code(q.item).to_string(),
             });
         }
     }
@@ -262,7 +274,7 @@ fn self_lookups(input: &AnomalyInput<'_>, out: &mut Vec<Finding>) {
 
 fn after_expiry(input: &AnomalyInput<'_>, out: &mut Vec<Finding>) {
     for e in input.executions {
-        if e.approval_valid_until.is_some_and(|v| e.at > v) {
+        if e.after_approval_expired() {
             out.push(Finding {
                 rule: FindingRule::AfterApprovalExpired,
                 person: Some(e.querier),
@@ -295,7 +307,8 @@ fn suspended_use(input: &AnomalyInput<'_>, out: &mut Vec<Finding>) {
         let Some(gs) = input.grants.get(&q.person) else {
             continue;
         };
-        let mine = || gs.iter().filter(|g| g.item.as_str() == q.item);
+        let item = input.symbols.item_code(q.item);
+        let mine = || gs.iter().filter(|g| g.item.as_str() == item);
         let in_force = mine().any(|g| g.in_force_on(day));
         let suspended = mine().any(|g| {
             g.status == GrantStatus::Suspended && g.suspended_from.is_some_and(|s| s <= day)
@@ -306,7 +319,7 @@ fn suspended_use(input: &AnomalyInput<'_>, out: &mut Vec<Finding>) {
                 person: Some(q.person),
                 at: Some(q.at),
                 object: q.object.clone(),
-                detail: q.item.clone(),
+                detail: item.to_string(),
             });
         }
     }
@@ -351,7 +364,8 @@ mod tests {
     fn q(person: i64, subject: usize, at: &str, n: i64) -> QueryFact {
         QueryFact {
             person: PersonId::new(person),
-            item: "C0101".into(),
+            // C0101, the one item `Data::new` interns.
+            item: 0,
             subject,
             at: ts(at),
             object: FindingObject::Execution(n),
@@ -383,6 +397,7 @@ mod tests {
 
     struct Data {
         queries: Vec<QueryFact>,
+        symbols: Symbols,
         executions: Vec<ExecutionTiming>,
         approvals: Vec<ApprovalTiming>,
         grants: BTreeMap<PersonId, Vec<PermissionGrant>>,
@@ -394,8 +409,11 @@ mod tests {
 
     impl Data {
         fn new(queries: Vec<QueryFact>) -> Data {
+            let mut symbols = Symbols::default();
+            symbols.item("C0101");
             Data {
                 queries,
+                symbols,
                 executions: vec![],
                 approvals: vec![],
                 grants: BTreeMap::new(),
@@ -409,6 +427,7 @@ mod tests {
         fn run(&self) -> Vec<FindingRule> {
             let input = AnomalyInput {
                 queries: &self.queries,
+                symbols: &self.symbols,
                 executions: &self.executions,
                 approvals: &self.approvals,
                 grants: &self.grants,

@@ -86,6 +86,14 @@ impl SubjectRef {
         }
         Some(SubjectRef { key, hmac })
     }
+
+    /// The first 8 bytes of the digest as a number: sorting a million digests by it decides
+    /// almost every comparison without reading the rest; equal subjects have equal prefixes.
+    pub fn prefix(&self) -> u64 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&self.hmac[..8]);
+        u64::from_be_bytes(b)
+    }
 }
 
 /// One platform usage record as reconciliation needs it.
@@ -207,11 +215,7 @@ pub fn reconcile(
     // Each position carries the first 8 bytes of its subject digest, so that most comparisons
     // of the sort are decided without looking at the facts; equal keys have equal prefixes, so
     // the order is (prefix, key, time) on both sides and groups stay contiguous.
-    let prefix = |s: &SubjectRef| {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&s.hmac[..8]);
-        u64::from_be_bytes(b)
-    };
+    let prefix = SubjectRef::prefix;
     let mut left: Vec<(u64, u32)> = usage
         .iter()
         .enumerate()
@@ -230,35 +234,29 @@ pub fn reconcile(
         })
         .collect();
     right.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ekey(a.1).cmp(&ekey(b.1))));
-    let left: Vec<u32> = left.into_iter().map(|(_, i)| i).collect();
-    let right: Vec<(u32, u8)> = right.into_iter().map(|(_, r)| r).collect();
-    let lkey = |i: u32| {
-        let k = ukey(i);
-        (prefix(&k.0.subject), k.0)
-    };
-    let rkey = |r: (u32, u8)| {
-        let k = ekey(r);
-        (prefix(&k.0.subject), k.0)
-    };
+    // The sorted lists are walked as they are, prefix included: stripping it would copy both
+    // lists while they are alive, at the reconciliation's peak of memory.
+    let lkey = |x: &(u64, u32)| (x.0, ukey(x.1).0);
+    let rkey = |x: &(u64, (u32, u8))| (x.0, ekey(x.1).0);
 
     let mut matched_usage: Vec<Option<u32>> = vec![None; usage.len()];
     let mut matched_execution = vec![false; executions.len()];
     let tol = window.tolerance.abs();
     let (mut i, mut j) = (0usize, 0usize);
     while i < left.len() && j < right.len() {
-        let key = lkey(left[i]);
-        match key.cmp(&rkey(right[j])) {
+        let key = lkey(&left[i]);
+        match key.cmp(&rkey(&right[j])) {
             Ordering::Less => i += 1,
             Ordering::Greater => j += 1,
             Ordering::Equal => {
-                let li_end = left[i..].partition_point(|x| lkey(*x) == key) + i;
-                let rj_end = right[j..].partition_point(|x| rkey(*x) == key) + j;
+                let li_end = left[i..].partition_point(|x| lkey(x) == key) + i;
+                let rj_end = right[j..].partition_point(|x| rkey(x) == key) + j;
                 // Within one key both sides are in time order: pair greedily, oldest first.
                 let (mut a, mut b) = (i, j);
                 while a < li_end && b < rj_end {
-                    let ua = ukey(left[a]).1;
-                    let eb = ekey(right[b]).1;
-                    let ei = right[b].0 as usize;
+                    let ua = ukey(left[a].1).1;
+                    let eb = ekey(right[b].1).1;
+                    let ei = right[b].1.0 as usize;
                     // An execution already matched (under another key) or too old for
                     // this record is passed over.
                     if matched_execution[ei] || eb < ua - tol {
@@ -266,7 +264,7 @@ pub fn reconcile(
                     } else if eb > ua + tol {
                         a += 1;
                     } else {
-                        matched_usage[left[a] as usize] = Some(right[b].0);
+                        matched_usage[left[a].1 as usize] = Some(right[b].1.0);
                         matched_execution[ei] = true;
                         a += 1;
                         b += 1;
