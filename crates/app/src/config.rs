@@ -31,7 +31,7 @@ impl ConfigError {
         }
     }
 
-    fn invalid(key: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(key: &str, message: impl Into<String>) -> Self {
         Self::Invalid {
             key: key.to_string(),
             message: message.into(),
@@ -733,6 +733,40 @@ impl RawCitizenSelfService {
     }
 }
 
+/// `[mail]`: the optional daily e-mail digest of what waits for each person. Off by default;
+/// see [`crate::mail`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMail {
+    pub enabled: bool,
+    /// The SMTP relay.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls` (submission, port 587), `tls` (implicit TLS, port 465) or `none` (only to
+    /// a relay on this machine's loopback address).
+    pub tls: String,
+    /// The sender, e.g. `查調守門員 <querywarden@example.gov.tw>`.
+    pub from: String,
+    /// Where the system is reached (the link in each message), e.g. `https://qw.example.gov.tw`.
+    pub base_url: String,
+    /// The hour (0–23, Asia/Taipei) from which the day's digest is sent.
+    pub digest_hour: u8,
+}
+
+impl Default for RawMail {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            smtp_host: String::new(),
+            smtp_port: 587,
+            tls: "starttls".into(),
+            from: String::new(),
+            base_url: String::new(),
+            digest_hour: 8,
+        }
+    }
+}
+
 /// The file as written, before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -757,6 +791,7 @@ pub struct RawConfig {
     pub citizen_self_service: RawCitizenSelfService,
     pub documents: RawDocuments,
     pub metrics: RawMetrics,
+    pub mail: RawMail,
 }
 
 /// The server's own TLS certificate and key files (`server.tls_cert`, `server.tls_key`).
@@ -812,6 +847,8 @@ pub struct Config {
     pub citizen_self_service_attempts_per_hour: u32,
     /// `[documents]`.
     pub documents: RawDocuments,
+    /// `[mail]`: present when the e-mail digest is enabled.
+    pub mail: Option<crate::mail::MailSettings>,
 }
 
 /// The national-ID files of the snooping checks, read by `App::open` with
@@ -1351,6 +1388,7 @@ impl RawConfig {
             citizen_self_service: self.citizen_self_service.address(listen)?,
             citizen_self_service_attempts_per_hour: self.citizen_self_service.max_attempts_per_hour,
             documents: self.documents,
+            mail: crate::mail::MailSettings::from_raw(&self.mail)?,
         })
     }
 }

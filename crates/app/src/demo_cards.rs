@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use querywarden_domain::audit_event::{AuditAction, AuditEvent};
 use querywarden_domain::org::Account;
-use querywarden_pki::demo_ca::{DemoCa, DemoCard};
+use querywarden_pki::demo_ca::{CardProfile, DemoCa, DemoCard, DemoKey};
 use querywarden_storage::Store;
 
 pub use crate::binding::binding_of;
@@ -60,29 +60,79 @@ fn card_path(data_dir: &Path, account: &Account) -> PathBuf {
         .join(format!("{}.pem", account.as_str()))
 }
 
+/// Makes `n` fresh RSA keys for the demo CA and cards, spread over the machine's cores: key
+/// generation is nearly all of a first start's time, and the keys are independent, so making
+/// them side by side is the one saving that leaves every key as strong as before (the
+/// verifier accepts the same RSA-2048 certificates a real MOICA card carries).
+fn generate_keys(n: usize) -> Result<Vec<DemoKey>, AppError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .clamp(1, n.max(1));
+    let made: Vec<Result<Vec<DemoKey>, String>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                // Worker t makes keys t, t + threads, t + 2·threads, …
+                let share = (n + threads - 1 - t) / threads;
+                s.spawn(move || {
+                    (0..share)
+                        .map(|_| DemoKey::generate().map_err(|e| e.to_string()))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err("key thread stopped".into()))
+            })
+            .collect()
+    });
+    let mut keys = Vec::with_capacity(n);
+    for batch in made {
+        keys.extend(batch.map_err(|e| err("generate", e))?);
+    }
+    Ok(keys)
+}
+
 /// Creates (first run) or reuses the demo CA and cards; writes a fresh CRL each start so it
 /// never goes stale.
 pub fn ensure_demo_ca(data_dir: &Path, now: Timestamp) -> Result<DemoTrust, AppError> {
     let dir = data_dir.join("demo-ca");
     fs::create_dir_all(dir.join("cards")).map_err(|e| err("directory", e))?;
     let ca_path = dir.join("ca.pem");
-    let ca = if ca_path.exists() {
-        let text = fs::read_to_string(&ca_path).map_err(|e| err("read", e))?;
-        DemoCa::from_pem_bundle(&text).map_err(|e| err("parse", e))?
-    } else {
-        let ca = DemoCa::generate(now).map_err(|e| err("generate", e))?;
-        write_private(&ca_path, &ca.to_pem_bundle().map_err(|e| err("encode", e))?)?;
-        ca
-    };
+    let mut missing = Vec::new();
     for (i, a) in DEMO_ACCOUNTS.iter().enumerate() {
         let account = Account::parse(a.account).map_err(|e| err("account", e))?;
         let path = card_path(data_dir, &account);
         if !path.exists() {
-            let card = ca
-                .issue_citizen(a.name, &demo_last4(i), now)
-                .map_err(|e| err("issue", e))?;
-            write_private(&path, &card.to_pem_bundle().map_err(|e| err("encode", e))?)?;
+            missing.push((i, a, path));
         }
+    }
+    let new_ca = !ca_path.exists();
+    // Every key this start needs, made at once: the CA's two first, then one per card.
+    let mut keys = generate_keys(missing.len() + if new_ca { 2 } else { 0 })?.into_iter();
+    let mut next_key = || keys.next().ok_or_else(|| err("generate", "too few keys"));
+    let ca = if new_ca {
+        let ca =
+            DemoCa::from_keys(next_key()?, next_key()?, now).map_err(|e| err("generate", e))?;
+        write_private(&ca_path, &ca.to_pem_bundle().map_err(|e| err("encode", e))?)?;
+        ca
+    } else {
+        let text = fs::read_to_string(&ca_path).map_err(|e| err("read", e))?;
+        DemoCa::from_pem_bundle(&text).map_err(|e| err("parse", e))?
+    };
+    for (i, a, path) in missing {
+        let card = ca
+            .issue_citizen_with(
+                next_key()?,
+                a.name,
+                &demo_last4(i),
+                now,
+                CardProfile::default(),
+            )
+            .map_err(|e| err("issue", e))?;
+        write_private(&path, &card.to_pem_bundle().map_err(|e| err("encode", e))?)?;
     }
     let anchors = dir.join("anchors.pem");
     fs::write(&anchors, ca.anchors_pem()).map_err(|e| err("write", e))?;

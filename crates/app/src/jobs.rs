@@ -2,11 +2,11 @@
 //! reach their effective date (§2), recertification rounds past their deadline, idle accounts
 //! (資通系統防護基準 1-1-3), query results past their keeping period (§6, crypto-shredding),
 //! certificate revocation lists (§3), the quarterly usage review (§7, opened once per
-//! quarter: the quarter is unique in storage, so a restart never opens it twice) and
-//! corrective-report reminders (§8 ¶2), and the subjects of Forms 2 and 3 past the record's
-//! keeping period (§6). Each job is its own use case with its own audit
-//! records; a failing
-//! job is reported and the others still run.
+//! quarter: the quarter is unique in storage, so a restart never opens it twice),
+//! corrective-report reminders (§8 ¶2), the subjects of Forms 2 and 3 past the record's
+//! keeping period (§6), and the optional daily e-mail digest of what waits. Each job is its
+//! own use case with its own audit records; a failing job is reported and the others still
+//! run.
 
 use jiff::Timestamp;
 
@@ -107,6 +107,15 @@ async fn run_each(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Vec<J
                 .await
                 .map_err(|e| e.to_string()),
         ),
+        (
+            // The optional daily e-mail digest of what waits (off unless `[mail]` is on);
+            // claimed per person and day, so a restart or a second instance never sends it
+            // twice, and a failed one is tried again on the next run.
+            "mail_digest",
+            crate::mail::send_due_digests(app, now, &op.request_id)
+                .await
+                .map_err(|e| e.to_string()),
+        ),
     ]
 }
 
@@ -143,7 +152,7 @@ mod tests {
         app.seed_demo().await.unwrap();
         let now = Timestamp::now();
         let outcomes = run_due(&app, &PermissionPolicy::default(), now).await;
-        assert_eq!(outcomes.len(), 10);
+        assert_eq!(outcomes.len(), 11);
         // 行政程序法 §48: from October the demo's one administrator is told, once, that next
         // year's official calendar is missing.
         let calendar_due = crate::calendar::missing_next_year(

@@ -28,6 +28,7 @@ pub mod grants;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
+pub mod mail;
 pub mod metrics;
 pub mod mine;
 pub mod operator;

@@ -160,10 +160,15 @@ pub enum AuditAction {
     CitizenSelfServiceReport,
     /// `querywarden migrate` applied schema migrations to a database that already held a trail.
     SchemaMigrated,
+    /// A person set their e-mail address and digest choice (the address is not recorded).
+    MailPreferenceChanged,
+    /// The daily digest of what waits was sent to one person, or sending it failed (counts
+    /// only; no address, no citizen's data).
+    MailDigestSent,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 97] = [
+    pub const ALL: [AuditAction; 99] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -261,6 +266,8 @@ impl AuditAction {
         Self::CitizenRequestEscalated,
         Self::CitizenSelfServiceReport,
         Self::SchemaMigrated,
+        Self::MailPreferenceChanged,
+        Self::MailDigestSent,
     ];
 
     pub fn code(self) -> &'static str {
@@ -362,6 +369,8 @@ impl AuditAction {
             Self::CitizenRequestEscalated => "citizen_report.request.escalated",
             Self::CitizenSelfServiceReport => "citizen_report.self_service.viewed",
             Self::SchemaMigrated => "system.schema_migrated",
+            Self::MailPreferenceChanged => "account.mail.changed",
+            Self::MailDigestSent => "mail.digest.sent",
         }
     }
 

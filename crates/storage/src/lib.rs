@@ -18,6 +18,7 @@ mod enrolment;
 mod error;
 mod form3;
 mod location;
+mod mail;
 mod notice;
 mod org;
 mod oversight;
@@ -44,6 +45,7 @@ pub use enrolment::{CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdent
 pub use error::StorageError;
 pub use form3::{ClosedSubjectRow, SignOffRow};
 pub use location::redact_location;
+pub use mail::{MailDigestRow, MailPreferenceRow};
 pub use notice::NoticeRow;
 pub use org::NewPerson;
 pub use oversight::{

@@ -65,6 +65,7 @@ const PAGES: &[&str] = &[
     "/admin/bind-card",
     "/admin/enrolment",
     "/account/password",
+    "/account/mail",
     "/tools/national-id",
 ];
 
@@ -102,6 +103,7 @@ fn body_for(method: &str, path: &str, no: &str) -> Value {
             json!({ "conclusion": "explained", "note": "業務需要" })
         }
         ("post", "/api/v1/national-ids/check") => json!({ "id": "A123456789" }),
+        ("put", "/api/v1/me/mail") => json!({ "digest": "none" }),
         _ => json!({}),
     }
 }

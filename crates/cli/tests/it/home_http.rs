@@ -180,3 +180,75 @@ fn signed_out_the_home_page_explains_the_system_and_the_sign_in_and_lists_nobody
         assert!(start.contains("<code>lin.meiling</code>"));
     });
 }
+
+#[test]
+fn the_json_worklist_lists_what_the_home_page_lists_with_the_same_deadlines_and_no_citizen() {
+    let demo = Demo::start();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let chen = demo.sign_in("chen.jianhong").await;
+
+        // Signed out: refused in the one error envelope.
+        let r = querywarden_testkit::browser::client()
+            .get(format!("{}/api/v1/me/worklist", demo.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        let refusal: serde_json::Value = r.json().await.unwrap();
+        assert!(refusal["error"]["code"].is_string(), "{refusal}");
+
+        let empty = chen.api_get("/api/v1/me/worklist").await;
+        assert_eq!(empty["items"], serde_json::json!([]), "{empty}");
+        assert_eq!(empty["counts"], serde_json::json!({}));
+
+        // §5: the registration waits for the supervisor, by number and link, no deadline.
+        let no = lin.register_api(body("F131104093")).await;
+        let list = chen.api_get("/api/v1/me/worklist").await;
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{list}");
+        assert_eq!(items[0]["kind"], "approve_registration");
+        assert_eq!(items[0]["object"]["type"], "registration");
+        assert_eq!(items[0]["object"]["reference"], no.as_str());
+        assert_eq!(items[0]["object"]["href"], format!("/registrations/{no}"));
+        assert!(items[0]["due"].is_null() && items[0]["working_days_left"].is_null());
+        assert_eq!(list["counts"]["approve_registration"], 1);
+        let text = list.to_string();
+        assert!(
+            !text.contains("F131104093") && !text.contains("王大同"),
+            "{text}"
+        );
+        // The home page lists the same item.
+        assert_eq!(rows(&chen.page("/").await, "approve_registration").len(), 1);
+
+        // Approved: the querier's item carries the approval's last day as a civil date and
+        // an ROC date, and the working days left on the office calendar.
+        decide(&chen, &no, "approve", "").await;
+        let view = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
+        let valid_until: jiff::Timestamp = view["valid_until"].as_str().unwrap().parse().unwrap();
+        let due = taipei_date(valid_until);
+        let left = working_days_left(
+            taipei_date(jiff::Timestamp::now()),
+            due,
+            &HolidayCalendar::seeded().unwrap(),
+        );
+        let list = lin.api_get("/api/v1/me/worklist").await;
+        let run = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "execute_registration")
+            .unwrap_or_else(|| panic!("{list}"));
+        assert_eq!(run["object"]["reference"], no.as_str());
+        assert_eq!(run["due"]["date"], due.civil().to_string());
+        assert_eq!(run["due"]["roc"], due.format_long());
+        assert_eq!(run["working_days_left"], left);
+        assert_eq!(list["counts"]["execute_registration"], 1);
+        assert!(
+            chen.api_get("/api/v1/me/worklist").await["items"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    });
+}

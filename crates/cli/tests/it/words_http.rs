@@ -367,6 +367,7 @@ fn every_page_speaks_one_language() {
                     "/permissions/apply",
                     "/permissions/grants",
                     "/account/password",
+                    "/account/mail",
                 ],
             ),
             ("cai.peiling", &["/requests", "/requests/new"]),

@@ -1,6 +1,6 @@
 //! Signing in and staying signed in (§3): the sign-in page with its nonce, the screen lock
-//! and unlock, sign-out, the password page, the DEMO card signer, and the session extractors
-//! every other area uses ([`session`]).
+//! and unlock, sign-out, the password page, the person's own e-mail notice setting, the DEMO
+//! card signer, and the session extractors every other area uses ([`session`]).
 //!
 //! Security-sensitive: the session cookie is made and cleared here only; every rule (the
 //! card, the password, the lockout, the lock) is the app's (`querywarden_app::session`).
@@ -9,6 +9,7 @@
 mod demo_signer;
 mod input;
 mod lock;
+pub mod mail;
 mod password;
 mod routes;
 pub mod session;

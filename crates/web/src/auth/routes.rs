@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::{lock, password, sign_in};
+use super::{lock, mail, password, sign_in};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -18,6 +18,11 @@ pub fn routes() -> Router<AppState> {
             "/account/password",
             get(password::password_form).post(password::password_submit),
         )
+        .route(
+            "/account/mail",
+            get(mail::mail_form).post(mail::mail_submit),
+        )
+        .route("/api/v1/me/mail", get(mail::mail_get).put(mail::mail_put))
         .route("/api/v1/session/lock", post(lock::api_lock));
     #[cfg(feature = "demo")]
     let routes = routes.route("/demo/card/sign", post(super::demo_signer::demo_sign));

@@ -118,3 +118,55 @@ impl PasswordPage {
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "account_mail.html")]
+pub struct MailPage {
+    pub m: Messages,
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+    /// Whether the server sends mail at all (`[mail] enabled`).
+    pub enabled: bool,
+    pub address: String,
+    /// `none` or `daily`.
+    pub digest: String,
+    pub done: bool,
+    pub error: Option<FormError>,
+}
+
+impl MailPage {
+    pub fn new(
+        m: Messages,
+        user: UserBar,
+        enabled: bool,
+        address: String,
+        digest: &str,
+        done: bool,
+        error: Option<FormError>,
+    ) -> Self {
+        let csrf = user.csrf.clone();
+        let today = today_in(&m);
+        Self {
+            m,
+            user: Some(user),
+            path: "/account/mail".into(),
+            today,
+            csrf,
+            enabled,
+            address,
+            digest: digest.to_string(),
+            done,
+            error,
+        }
+    }
+
+    /// Shows `digest` chosen (what the person submitted), when it is one of the choices.
+    pub fn choosing(mut self, digest: &str) -> Self {
+        if matches!(digest, "none" | "daily") {
+            self.digest = digest.to_string();
+        }
+        self
+    }
+}

@@ -121,6 +121,8 @@ pub fn openapi_document() -> Value {
                 "responses": { "200": { "description": "person" }, "401": { "description": "not signed in" },
                     "423": { "description": "screen locked" } } })
             }
+            "/api/v1/me/worklist" => crate::home::api::openapi_operation(),
+            "/api/v1/me/mail" => crate::auth::mail::openapi_operation(method),
             "/api/v1/session/lock" => {
                 json!({ "summary": "鎖定螢幕 lock the session (needs X-CSRF-Token)",
                 "responses": { "204": { "description": "locked" }, "403": { "description": "CSRF token missing or wrong" } } })

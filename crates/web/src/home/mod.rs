@@ -1,7 +1,9 @@
-//! The pages anyone may open: the home page, the catalogue, the national-ID check tool, the
-//! language switch, the static assets and the not-found page. Nothing here changes data; the
+//! The pages anyone may open: the home page (and its worklist as JSON, for the signed-in),
+//! the catalogue, the national-ID check tool, the language switch, the static assets and the
+//! not-found page. Nothing here changes data; the
 //! ID tool shows only the masked form of what was typed, and logs nothing of it.
 
+pub mod api;
 mod assets;
 mod id_check;
 mod input;

@@ -155,27 +155,16 @@ fn date(m: &Messages, d: RocDate) -> String {
     }
 }
 
-/// Where the person acts on what waits, and the number it goes by.
+/// Where the person acts on what waits, and the number it goes by (audits and cases in
+/// words).
 fn reference(m: &Messages, c: &Concerning) -> (String, String) {
-    match c {
-        Concerning::Registration(no) => (no.to_string(), format!("/registrations/{no}")),
-        Concerning::Application {
-            id, form_number, ..
-        } => (
-            form_number.to_string(),
-            format!("/permissions/applications/{}", id.get()),
-        ),
-        Concerning::Request(no) => (no.to_string(), format!("/requests/{no}")),
-        Concerning::Review { id, quarter } => (quarter.clone(), format!("/oversight/reviews/{id}")),
-        Concerning::Audit { id, .. } => (
-            m.with("home-ref-audit", &[("id", id.0.to_string())]),
-            format!("/oversight/audits/{}", id.0),
-        ),
-        Concerning::Violation(id) => (
-            m.with("home-ref-case", &[("id", id.to_string())]),
-            format!("/oversight/violations/{id}"),
-        ),
-    }
+    let object = super::api::object_of(c);
+    let reference = match c {
+        Concerning::Audit { .. } => m.with("home-ref-audit", &[("id", object.reference)]),
+        Concerning::Violation(_) => m.with("home-ref-case", &[("id", object.reference)]),
+        _ => object.reference,
+    };
+    (reference, object.href)
 }
 
 /// Working days counted to a deadline, within which it is shown as near.

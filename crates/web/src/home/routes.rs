@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::{assets, id_check, language, pages};
+use super::{api, assets, id_check, language, pages};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -12,6 +12,7 @@ pub fn routes() -> Router<AppState> {
         .route("/demo", get(pages::demo_start))
         .route("/home/notices/{id}/read", post(pages::notice_read))
         .route("/catalogue", get(pages::catalogue))
+        .route("/api/v1/me/worklist", get(api::my_worklist))
         .route(
             "/tools/national-id",
             get(id_check::id_check_form).post(id_check::id_check),

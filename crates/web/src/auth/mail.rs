@@ -1,0 +1,193 @@
+//! The person's own e-mail setting (帳號設定 › 電子郵件通知): their work address and whether
+//! they receive the daily digest of what waits, as a page (`/account/mail`) and as JSON
+//! (`/api/v1/me/mail`). Both call `querywarden_app`'s `set_mail_preference`, which refuses
+//! the same things with the same codes and audits every change and refusal.
+//!
+//! Security-sensitive in one way: the address is the person's own personal data; it is shown
+//! only to them and never logged.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use querywarden_app::mail::{MailPreference, MailRefusal, SetMailPreferenceRequest};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::session::{ApiSession, PageSession};
+use super::templates::MailPage;
+use crate::error::{ApiError, PageError};
+use crate::input::{CarriesCsrf, CsrfForm};
+use crate::pages::render;
+use crate::templates::{FormError, UserBar};
+use crate::{AppState, Lang, OperationId};
+
+/// `POST /account/mail`, as typed.
+#[derive(Deserialize)]
+pub struct MailForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    digest: String,
+}
+
+impl CarriesCsrf for MailForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// `PUT /api/v1/me/mail`: `{address, digest}` (`digest`: `none` or `daily`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetMailBody {
+    #[serde(default)]
+    address: String,
+    digest: String,
+}
+
+fn preference_json(p: &MailPreference) -> Value {
+    json!({ "address": p.address, "digest": p.digest.code() })
+}
+
+fn refused(r: &MailRefusal, op: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        r.code(),
+        r.to_string(),
+        r.message_en(),
+        op,
+    )
+}
+
+pub async fn mail_form(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    PageSession(who): PageSession,
+) -> Result<Response, PageError> {
+    let current = state
+        .app
+        .mail_preference(&who.person)
+        .await
+        .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/account/mail"))?;
+    let bar = UserBar::for_page(&state, &who);
+    let enabled = state.app.config().mail.is_some();
+    Ok(render(
+        &MailPage::new(
+            m,
+            bar,
+            enabled,
+            current.address,
+            current.digest.code(),
+            false,
+            None,
+        ),
+        &op,
+    ))
+}
+
+pub async fn mail_submit(
+    State(state): State<AppState>,
+    Lang(m): Lang,
+    op: OperationId,
+    CsrfForm(who, form): CsrfForm<MailForm>,
+) -> Result<Response, PageError> {
+    let request = SetMailPreferenceRequest {
+        address: form.address.clone(),
+        digest: form.digest.clone(),
+    };
+    let outcome = state
+        .app
+        .set_mail_preference(&who.person, &request, Timestamp::now(), &op.0)
+        .await
+        .map_err(|e| PageError::internal(&e, &op.0, m.clone(), "/account/mail"))?;
+    let bar = UserBar::for_page(&state, &who);
+    let enabled = state.app.config().mail.is_some();
+    Ok(match outcome {
+        Ok(p) => render(
+            &MailPage::new(m, bar, enabled, p.address, p.digest.code(), true, None),
+            &op,
+        ),
+        Err(r) => {
+            let message = if m.is_zh() {
+                r.to_string()
+            } else {
+                r.message_en().to_string()
+            };
+            let error = FormError {
+                code: r.code().to_string(),
+                message,
+            };
+            // The form keeps what was typed, so the person can correct it.
+            let page = MailPage::new(m, bar, enabled, form.address, "", false, Some(error))
+                .choosing(&form.digest);
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response()
+        }
+    })
+}
+
+/// `GET /api/v1/me/mail`.
+pub async fn mail_get(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+) -> Result<Json<Value>, ApiError> {
+    let p = state
+        .app
+        .mail_preference(&who.person)
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?;
+    Ok(Json(preference_json(&p)))
+}
+
+/// `PUT /api/v1/me/mail` (needs `X-CSRF-Token`).
+pub async fn mail_put(
+    State(state): State<AppState>,
+    op: OperationId,
+    ApiSession(who): ApiSession,
+    Json(body): Json<SetMailBody>,
+) -> Result<Json<Value>, ApiError> {
+    let request = SetMailPreferenceRequest {
+        address: body.address,
+        digest: body.digest,
+    };
+    let outcome = state
+        .app
+        .set_mail_preference(&who.person, &request, Timestamp::now(), &op.0)
+        .await
+        .map_err(|e| ApiError::internal(&e, &op.0))?;
+    match outcome {
+        Ok(p) => Ok(Json(preference_json(&p))),
+        Err(r) => Err(refused(&r, &op.0)),
+    }
+}
+
+/// The OpenAPI operations of `/api/v1/me/mail` (listed in `API_ROUTES`).
+pub fn openapi_operation(method: &str) -> Value {
+    let preference = json!({ "type": "object", "required": ["address", "digest"],
+        "properties": {
+            "address": { "type": "string", "description": "the person's own work address (empty: none)" },
+            "digest": { "enum": ["none", "daily"] } } });
+    if method == "put" {
+        json!({
+            "summary": "設定電子郵件通知 set my e-mail address and digest choice (needs X-CSRF-Token); refusals: mail.address_invalid, mail.address_required, mail.choice_invalid",
+            "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                "type": "object", "required": ["digest"], "additionalProperties": false,
+                "properties": {
+                    "address": { "type": "string", "maxLength": 254, "example": "name@example.gov.tw" },
+                    "digest": { "enum": ["none", "daily"] } } } } } },
+            "responses": { "200": { "description": "the setting as stored",
+                "content": { "application/json": { "schema": preference } } } }
+        })
+    } else {
+        json!({
+            "summary": "我的電子郵件通知設定 my e-mail address and digest choice",
+            "responses": { "200": { "description": "the setting",
+                "content": { "application/json": { "schema": preference } } } }
+        })
+    }
+}
