@@ -347,6 +347,22 @@ fn decode_b64(field: &str, value: &str) -> Result<Vec<u8>, AuthFailure> {
     })
 }
 
+/// The sign-in form's card fields as bytes: the signature, and the certificate unless left
+/// empty (base64 both); a field that is not base64 is `login.malformed_<field>`. Also the
+/// entry the `web_sign_in` fuzz target reaches through the form.
+#[doc(hidden)]
+pub fn decode_card_fields(
+    signature: &str,
+    certificate: Option<&str>,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), AuthFailure> {
+    let sig = decode_b64("signature", signature)?;
+    let cert = certificate
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| decode_b64("certificate", c))
+        .transpose()?;
+    Ok((sig, cert))
+}
+
 /// §3: counts one password attempt against the limits of its keys; the refusal, if any.
 fn over_limit(
     ctx: &AuthContext,
@@ -599,19 +615,11 @@ pub async fn login(
         return refuse(store, &attempt, None, f, now).await;
     }
     // 2. The card: a valid signature over this nonce by a certificate we trust.
-    let decoded = decode_b64("signature", &req.signature).and_then(|sig| {
-        let cert = req
-            .certificate
-            .as_deref()
-            .filter(|c| !c.trim().is_empty())
-            .map(|c| decode_b64("certificate", c))
-            .transpose()?;
-        Ok((sig, cert))
-    });
-    let (signature, certificate) = match decoded {
-        Ok(v) => v,
-        Err(f) => return refuse(store, &attempt, None, f, now).await,
-    };
+    let (signature, certificate) =
+        match decode_card_fields(&req.signature, req.certificate.as_deref()) {
+            Ok(v) => v,
+            Err(f) => return refuse(store, &attempt, None, f, now).await,
+        };
     let cert: CitizenCertificate = match verify_signed_challenge(
         req.nonce.as_bytes(),
         &signature,

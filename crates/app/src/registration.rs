@@ -939,6 +939,41 @@ pub struct RegisterBatchRequest {
     pub csv: String,
 }
 
+/// The data lines of a batch file, each with its line number and its subject as parsed, before
+/// any check that needs the store (duplicates, the snooping screen): blank lines and a first
+/// line naming the columns (`姓名`/`name`) are skipped; a line of other than two or three
+/// fields is refused as a missing national ID. A broken quote stops the reading, since after
+/// it no line is where it seems. Also the entry of the `batch_csv` fuzz target.
+#[doc(hidden)]
+pub fn read_batch_lines(
+    csv: &str,
+) -> Result<Vec<(usize, Result<Subject, RegistrationError>)>, querywarden_bli::csv_reader::CsvError>
+{
+    let mut lines = Vec::new();
+    for row in querywarden_bli::csv_reader::read_rows(csv)? {
+        let n = row.line;
+        let fields: Vec<&str> = row.fields.iter().map(|f| f.trim()).collect();
+        if let [only] = fields.as_slice()
+            && only.is_empty()
+        {
+            continue;
+        }
+        let first = fields.first().copied().unwrap_or("");
+        if n == 1 && (first == "姓名" || first.eq_ignore_ascii_case("name")) {
+            continue;
+        }
+        let parsed = if fields.len() < 2 || fields.len() > 3 {
+            Err(RegistrationError::SubjectId(
+                querywarden_domain::NationalIdError::Empty,
+            ))
+        } else {
+            Subject::parse(fields[0], fields[1], fields.get(2).copied())
+        };
+        lines.push((n, parsed));
+    }
+    Ok(lines)
+}
+
 /// Batch registration from CSV: every row validated (subject, duplicates, snooping block);
 /// errors reported by line; nothing registered if any row is bad. All rows share items,
 /// legal basis and relevance; each becomes its own Form 2 row with its own number, in one
@@ -975,8 +1010,8 @@ pub async fn register_batch<G: GrantSource>(
             return Ok(Err(e.into()));
         }
     };
-    let rows = match querywarden_bli::csv_reader::read_rows(&input.csv) {
-        Ok(rows) => rows,
+    let lines = match read_batch_lines(&input.csv) {
+        Ok(lines) => lines,
         Err(e) => {
             // The line is named, so that the person can find the broken quote.
             let n = e.line;
@@ -991,26 +1026,8 @@ pub async fn register_batch<G: GrantSource>(
     let mut subjects = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
-    for row in rows {
-        let n = row.line;
-        let fields: Vec<String> = row.fields.iter().map(|f| f.trim().to_string()).collect();
-        if let [only] = fields.as_slice()
-            && only.is_empty()
-        {
-            continue;
-        }
-        let first = fields.first().map(String::as_str).unwrap_or("");
-        if n == 1 && (first == "姓名" || first.eq_ignore_ascii_case("name")) {
-            continue;
-        }
-        if fields.len() < 2 || fields.len() > 3 {
-            errors.push(LineError {
-                line: n,
-                error: RegistrationError::SubjectId(querywarden_domain::NationalIdError::Empty),
-            });
-            continue;
-        }
-        match Subject::parse(&fields[0], &fields[1], fields.get(2).map(String::as_str)) {
+    for (n, parsed) in lines {
+        match parsed {
             Ok(s) => {
                 if !seen.insert(s.id().clone()) {
                     // The same person twice in one batch is a copy-paste error.

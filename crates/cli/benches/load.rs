@@ -9,7 +9,9 @@
 //! `QW_LOAD_QUERIERS` (N, default 1000), `QW_LOAD_CLIENTS` (K, default 50), `QW_LOAD_SECS`
 //! (default 10), `QW_LOAD_SEED_REGISTRATIONS` (M, default 0: after the load, M registrations
 //! are copied into the database directly and the RSS is read again after a restart and a
-//! short load), `QW_LOAD_DIR` (where the data goes; default the system's temp dir).
+//! short load), `QW_LOAD_DIR` (where the data goes; default the system's temp dir),
+//! `QW_LOAD_HEAPTRACK` (a file prefix: the measured server runs under `heaptrack -o`, and is
+//! stopped with SIGTERM so that the trace ends cleanly; read it with `heaptrack_print`).
 //!
 //! Fixture, not under test: the N queriers, their grants (copies of the demo querier's
 //! Form 1 grants) and the sessions of the queriers and of their supervisor are written into
@@ -213,18 +215,52 @@ async fn simulator_alone(clients: usize, secs: u64) {
 struct Server {
     child: Child,
     url: String,
+    /// Under heaptrack: the server's own process (the child is heaptrack's script).
+    profiled: Option<u32>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
+        if let Some(pid) = self.profiled {
+            // A clean stop, so that heaptrack writes the end of its trace (what is still
+            // allocated at exit); then the script finishes by itself.
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status();
+            let _ = self.child.wait();
+            return;
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
+/// The first child of `pid` (heaptrack's script runs the server as its child).
+fn child_of(pid: u32) -> Option<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 impl Server {
     fn start(data: &Path, log: Option<(&str, &Path)>) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_querywarden"));
+        Self::start_profiled(data, log, None)
+    }
+
+    /// `heaptrack`: a file name prefix; the server then runs under `heaptrack -o <prefix>`.
+    fn start_profiled(data: &Path, log: Option<(&str, &Path)>, heaptrack: Option<&Path>) -> Server {
+        let bin = env!("CARGO_BIN_EXE_querywarden");
+        let mut cmd = match heaptrack {
+            Some(prefix) => {
+                let mut c = Command::new("heaptrack");
+                c.arg("-o").arg(prefix).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         cmd.args([
             "demo",
             "--empty",
@@ -257,11 +293,16 @@ impl Server {
         let url = rx
             .recv_timeout(Duration::from_secs(300))
             .expect("demo printed no URL");
-        Server { child, url }
+        let profiled = heaptrack.map(|_| child_of(child.id()).expect("heaptrack runs no server"));
+        Server {
+            child,
+            url,
+            profiled,
+        }
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.profiled.unwrap_or_else(|| self.child.id())
     }
 }
 
@@ -691,7 +732,8 @@ fn main() {
     let db = data.join("querywarden.sqlite");
     let (queriers, supervisor) = seed_people(&db, s.queriers);
 
-    let server = Server::start(&data, None);
+    let heaptrack = std::env::var_os("QW_LOAD_HEAPTRACK").map(PathBuf::from);
+    let server = Server::start_profiled(&data, None, heaptrack.as_deref());
     std::thread::sleep(Duration::from_secs(1));
     let (idle, _) = rss(server.pid());
     println!("server RSS idle after start: {idle:.1} MiB");

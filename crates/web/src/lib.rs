@@ -14,6 +14,8 @@ pub mod common_api;
 pub mod documents;
 pub mod enrolment;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guidance;
 pub mod home;
 pub mod i18n;

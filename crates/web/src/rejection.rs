@@ -132,7 +132,7 @@ pub async fn one_envelope(State(state): State<AppState>, req: Request, next: Nex
 }
 
 /// Whether every percent-encoded key and value of a form body decodes to UTF-8.
-fn form_is_utf8(body: &[u8]) -> bool {
+pub(crate) fn form_is_utf8(body: &[u8]) -> bool {
     body.split(|b| *b == b'&').all(|pair| {
         let plus_as_space: Vec<u8> = pair
             .iter()

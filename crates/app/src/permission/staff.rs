@@ -98,6 +98,35 @@ fn find_unit<'a>(units: &'a [Unit], s: &str) -> Option<&'a Unit> {
     units.iter().find(|u| u.id.as_str() == s || u.name_zh == s)
 }
 
+/// The `staff_csv` fuzz target's entry and its seed test's: `text` read as a staff file against
+/// a fixed organisation — the unit `social-affairs` (社會救助科) and the account `chen.dawen`
+/// already on record with the last four ID digits `6789` — on 民國 115 年 3 月 5 日. The rows
+/// it would import, or every bad row by line. Not an API.
+#[doc(hidden)]
+pub fn read_staff_file_against_fixture(text: &str) -> Result<usize, Vec<StaffRowError>> {
+    let unit = UnitId::new("social-affairs").map_err(|_| Vec::new())?;
+    let account = Account::parse("chen.dawen").map_err(|_| Vec::new())?;
+    let today = RocDate::new(115, 3, 5).map_err(|_| Vec::new())?;
+    let person = Person {
+        id: PersonId::new(1),
+        account: account.clone(),
+        name: "陳大文".into(),
+        title: "科員".into(),
+        unit: unit.clone(),
+        roles: BTreeSet::from([Role::Querier]),
+        status: StaffStatus::Active,
+    };
+    let units = [Unit {
+        id: unit,
+        name_zh: "社會救助科".into(),
+        kind: querywarden_domain::org::UnitKind::BureauSection,
+        parent: None,
+    }];
+    let persons = BTreeMap::from([(account, person)]);
+    let last4s = BTreeMap::from([(PersonId::new(1), "6789".to_string())]);
+    parse_staff_csv(text, &units, &persons, &last4s, today).map(|records| records.len())
+}
+
 /// Parses and checks the whole file; every bad row is reported.
 fn parse_staff_csv(
     text: &str,

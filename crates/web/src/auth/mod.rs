@@ -7,13 +7,13 @@
 
 #[cfg(feature = "demo")]
 mod demo_signer;
-mod input;
+pub(crate) mod input;
 mod lock;
 pub mod mail;
 mod password;
 mod routes;
 pub mod session;
-mod sign_in;
+pub(crate) mod sign_in;
 mod templates;
 
 use axum::http::{HeaderValue, StatusCode, header};

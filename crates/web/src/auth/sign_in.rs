@@ -87,7 +87,7 @@ pub async fn nonce(
 }
 
 /// The signature format the form names, if it is one the card component makes.
-fn signature_format(format: &str) -> Option<SignatureFormat> {
+pub(crate) fn signature_format(format: &str) -> Option<SignatureFormat> {
     match format {
         "PKCS7" | "pkcs7" => Some(SignatureFormat::Pkcs7),
         "PKCS1" | "pkcs1" => Some(SignatureFormat::Pkcs1),

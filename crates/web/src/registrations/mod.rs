@@ -17,7 +17,7 @@ mod api;
 mod bulk;
 mod deputy;
 mod execution;
-mod input;
+pub(crate) mod input;
 mod mine;
 mod pages;
 mod record;

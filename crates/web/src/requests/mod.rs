@@ -11,7 +11,7 @@
 //! e-mail or fax.
 
 mod api;
-mod input;
+pub(crate) mod input;
 mod pages;
 mod record;
 mod routes;
