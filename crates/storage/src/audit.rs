@@ -73,7 +73,7 @@ pub struct AuditFilter {
 
 impl AuditFilter {
     /// The `WHERE` conditions shared by the search and the count (never the cursors).
-    fn push_conditions(&self, qb: &mut sqlx::QueryBuilder<'_, crate::Db>) {
+    fn push_conditions(&self, qb: &mut crate::builder::QueryBuilder<'_>) {
         if let Some(v) = self.actor_person_id {
             qb.push(" AND actor_person_id = ").push_bind(v);
         }
@@ -100,8 +100,8 @@ impl AuditFilter {
 
 impl AuditFilter {
     /// The statement of [`Store::audit_search`].
-    pub(crate) fn search_query(&self) -> sqlx::QueryBuilder<'static, crate::Db> {
-        let mut qb = sqlx::QueryBuilder::<crate::Db>::new(format!(
+    pub(crate) fn search_query(&self) -> crate::builder::QueryBuilder<'static> {
+        let mut qb = crate::builder::QueryBuilder::new(format!(
             "SELECT {RECORD_COLUMNS} FROM audit_records WHERE 1 = 1"
         ));
         self.push_conditions(&mut qb);
@@ -213,7 +213,7 @@ impl WriteTx {
                 prev = hash;
                 seq += 1;
             }
-            let mut qb = sqlx::QueryBuilder::<crate::Db>::new(
+            let mut qb = crate::builder::QueryBuilder::new(
                 "INSERT INTO audit_records (seq, at, actor_person_id, actor_role, action, \
                  object_type, object_id, outcome, request_id, client_addr, subject_hmac, \
                  hmac_key_id, entry, chain_hash) ",
@@ -411,7 +411,7 @@ impl Store {
     /// search page shows.
     pub async fn audit_count(&self, filter: &AuditFilter) -> Result<u64, StorageError> {
         let mut qb =
-            sqlx::QueryBuilder::<crate::Db>::new("SELECT COUNT(*) FROM audit_records WHERE 1 = 1");
+            crate::builder::QueryBuilder::new("SELECT COUNT(*) FROM audit_records WHERE 1 = 1");
         filter.push_conditions(&mut qb);
         let (n,): (i64,) = qb
             .build_query_as()

@@ -334,7 +334,7 @@ impl Store {
         if digests.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb = sqlx::QueryBuilder::<crate::Db>::new(format!(
+        let mut qb = crate::builder::QueryBuilder::new(format!(
             "SELECT {} FROM audit_records WHERE subject_hmac IN (",
             crate::audit::RECORD_COLUMNS
         ));
@@ -360,7 +360,7 @@ impl Store {
         if numbers.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb = sqlx::QueryBuilder::<crate::Db>::new(
+        let mut qb = crate::builder::QueryBuilder::new(
             "SELECT reg_no, id FROM registrations WHERE reg_no IN (",
         );
         let mut list = qb.separated(", ");

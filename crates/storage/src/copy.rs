@@ -190,7 +190,7 @@ async fn insert(
     names: &[&str],
     rows: Vec<Vec<Value>>,
 ) -> Result<(), StorageError> {
-    let mut qb = sqlx::QueryBuilder::<crate::Db>::new(format!(
+    let mut qb = crate::builder::QueryBuilder::new(format!(
         "INSERT INTO {table} ({}) ",
         names.join(", ")
     ));

@@ -11,6 +11,7 @@ mod acting;
 mod audit;
 mod auth;
 mod backup;
+mod builder;
 mod calendar;
 mod citizen_report;
 mod copy;

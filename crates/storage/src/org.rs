@@ -85,7 +85,7 @@ impl WriteTx {
     ) -> Result<Vec<PersonId>, StorageError> {
         let mut ids: Vec<PersonId> = Vec::with_capacity(people.len());
         for batch in people.chunks(PERSON_INSERT_BATCH) {
-            let mut qb = sqlx::QueryBuilder::<crate::Db>::new(
+            let mut qb = crate::builder::QueryBuilder::new(
                 "INSERT INTO persons (account, name, title, unit_id, status, created_at, id_last4) ",
             );
             qb.push_values(batch, |mut b, (p, last4)| {
@@ -120,7 +120,7 @@ impl WriteTx {
             .collect();
         for batch in roles.chunks(ROLE_INSERT_BATCH) {
             let mut qb =
-                sqlx::QueryBuilder::<crate::Db>::new("INSERT INTO person_roles (person_id, role) ");
+                crate::builder::QueryBuilder::new("INSERT INTO person_roles (person_id, role) ");
             qb.push_values(batch, |mut b, (id, role)| {
                 b.push_bind(*id).push_bind(*role);
             });

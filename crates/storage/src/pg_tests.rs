@@ -489,7 +489,8 @@ fn literals(text: &str) -> Vec<(usize, String)> {
 
 /// Every statement of the shared sources: each string literal that is a statement, and each
 /// `format!` of literals and constants that makes one. Fragments pushed into a
-/// `QueryBuilder` are left out (the builder writes each engine's own placeholders), and so
+/// `QueryBuilder` are left out (they are not whole statements; `builder` numbers their
+/// placeholders as the literals do), and so
 /// are `format!`s with run-time parts (covered by [`built_statements`] where they matter).
 fn source_statements() -> Vec<Statement> {
     let files = shared_sources();
@@ -509,7 +510,7 @@ fn source_statements() -> Vec<Statement> {
         ))));
         for (at, value) in literals(text) {
             let before = text[..at].trim_end();
-            if before.ends_with(">::new(") || before.ends_with(".push(") {
+            if before.ends_with("QueryBuilder::new(") || before.ends_with(".push(") {
                 continue;
             }
             let sql = if before.ends_with("format!(") {

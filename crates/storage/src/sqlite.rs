@@ -19,9 +19,9 @@ use std::time::Duration;
 
 use std::str::FromStr;
 
-use sqlx::any::{AnyConnectOptions, AnyConnection, AnyPoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool};
+use sqlx::{Any, AnyConnection, AnyPool};
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
 use crate::error::{StorageError, classify};
@@ -435,16 +435,21 @@ impl Store {
         read_connections: u32,
         pending: PendingMigrations,
     ) -> Result<Store, StorageError> {
+        // The first real read, on a plain connection, tells a damaged or foreign file apart
+        // (a pool would retry such a file until it timed out).
+        let mut probe: AnyConnection = sqlx::ConnectOptions::connect(&options)
+            .await
+            .map_err(open_error)?;
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .execute(&mut probe)
+            .await
+            .map_err(open_error)?;
+        let _ = sqlx::Connection::close(probe).await;
         // Migrations and administrative statements; use cases have the group connection.
         let writer = AnyPoolOptions::new()
             .max_connections(1)
             .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, true)))
             .connect_with(options.clone())
-            .await
-            .map_err(open_error)?;
-        // The first real read tells a damaged or foreign file apart.
-        sqlx::query("SELECT count(*) FROM sqlite_master")
-            .execute(&writer)
             .await
             .map_err(open_error)?;
         let reader = AnyPoolOptions::new()

@@ -265,8 +265,8 @@ pub(super) async fn registrations<'e>(
 /// each can use its index (`?1 IS NULL OR …` would make SQLite scan the register).
 pub(crate) fn registrations_query(
     f: &super::RegistrationFilter,
-) -> sqlx::QueryBuilder<'static, crate::Db> {
-    let mut qb = sqlx::QueryBuilder::<crate::Db>::new(format!(
+) -> crate::builder::QueryBuilder<'static> {
+    let mut qb = crate::builder::QueryBuilder::new(format!(
         "SELECT {REG_COLUMNS} FROM registrations WHERE 1 = 1"
     ));
     if let Some(u) = &f.approving_unit {
@@ -587,7 +587,7 @@ pub(super) async fn requests<'e>(
     db: impl AnyExecutor<'e>,
     which: RequestsOf<'_>,
 ) -> Result<Vec<QueryRequestRow>, StorageError> {
-    let mut qb = sqlx::QueryBuilder::<crate::Db>::new(format!(
+    let mut qb = crate::builder::QueryBuilder::new(format!(
         "SELECT {REQUEST_COLUMNS} FROM query_requests WHERE 1 = 1"
     ));
     match which {
@@ -738,7 +738,7 @@ pub(super) async fn scan_registration_subjects(
     use futures_util::TryStreamExt;
     for chunk in ids.chunks(SUBJECT_IDS_PER_STATEMENT) {
         // The ids as a list of bound values (no JSON function: one SQL text for both engines).
-        let mut qb = sqlx::QueryBuilder::<crate::Db>::new(
+        let mut qb = crate::builder::QueryBuilder::new(
             "SELECT id, reg_no, subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, \
              wrap_nonce, master_key_id FROM registrations \
              WHERE subject_destroyed_at IS NULL AND id IN (",
