@@ -76,7 +76,8 @@ impl<'args> QueryBuilder<'args> {
         self
     }
 
-    /// The statement so far.
+    /// The statement so far (the query-plan tests read it).
+    #[cfg(test)]
     pub(crate) fn sql(&self) -> &str {
         &self.sql
     }
@@ -144,6 +145,9 @@ mod tests {
         insert.push_values([(1_i64, "x"), (2, "y")], |mut row, (a, b)| {
             row.push_bind(a).push_bind(b);
         });
-        assert_eq!(insert.sql(), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(
+            insert.sql(),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
     }
 }
