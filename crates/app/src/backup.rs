@@ -21,7 +21,17 @@ pub async fn backup(config: &Config, out: &Path) -> Result<FileCounts, AppError>
     if out.exists() {
         return Err(exists(out, "a backup never overwrites a file"));
     }
-    Ok(backup_database(&config.database_path(), out).await?)
+    Ok(backup_database(&sqlite_file(config)?, out).await?)
+}
+
+/// The SQLite file a backup or restore works on. A PostgreSQL database is backed up with
+/// its own tools (`pg_dump`, base backups; docs/deployment.md), never by copying a file.
+fn sqlite_file(config: &Config) -> Result<std::path::PathBuf, AppError> {
+    config.database_file().ok_or_else(|| {
+        AppError::Storage(StorageError::Unsupported(
+            "backup and restore work on the embedded SQLite file; back up PostgreSQL with pg_dump or base backups (docs/deployment.md)".into(),
+        ))
+    })
 }
 
 /// What a restore found and proved.
@@ -36,7 +46,7 @@ pub struct RestoreReport {
 pub async fn restore(config: Config, from: &Path) -> Result<RestoreReport, AppError> {
     let counts = check_database_file(from).await?;
     KeyRing::open_existing(&config.key_dir)?;
-    let db = config.database_path();
+    let db = sqlite_file(&config)?;
     if db.exists() {
         return Err(exists(&db, "a restore never overwrites a database"));
     }

@@ -77,6 +77,10 @@ impl Default for RawServer {
 #[serde(deny_unknown_fields, default)]
 pub struct RawStorage {
     pub data_dir: PathBuf,
+    /// The database: a PostgreSQL server (`postgres://user@host/db`, several instances on one
+    /// database) or a SQLite file (`sqlite:PATH`). Unset: the embedded SQLite file
+    /// `<data_dir>/querywarden.sqlite`. Environment: `QUERYWARDEN_STORAGE__URL`.
+    pub url: Option<String>,
     /// Read connections the database pool may hold at most (1–64), beside the one writer:
     /// a bounded pool, so a flood of requests waits for a connection instead of opening
     /// files without end (資通系統防護基準, resource limits).
@@ -93,6 +97,7 @@ impl Default for RawStorage {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("./querywarden-data"),
+            url: None,
             max_read_connections: 4,
             auto_migrate: true,
         }
@@ -832,6 +837,8 @@ pub struct Config {
     pub unannounced_audits: AuditSettings,
     /// `[oversight]`.
     pub oversight: OversightSettings,
+    /// `storage.url`: the database when it is not the embedded file.
+    pub storage_url: Option<String>,
     /// `storage.max_read_connections`.
     pub max_read_connections: u32,
     /// `storage.auto_migrate`.
@@ -896,8 +903,37 @@ impl Config {
         Ok(())
     }
 
+    /// The embedded database file (when `storage.url` names no other database).
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("querywarden.sqlite")
+    }
+
+    /// The database as `storage.url` names it: that URL, or `sqlite:` and the embedded file.
+    pub fn database_url(&self) -> String {
+        match &self.storage_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite:{}", self.database_path().display()),
+        }
+    }
+
+    /// Whether the database is a PostgreSQL server rather than a SQLite file.
+    pub fn uses_postgres(&self) -> bool {
+        self.storage_url.as_deref().is_some_and(|u| {
+            querywarden_storage::Backend::of_url(u) == querywarden_storage::Backend::Postgres
+        })
+    }
+
+    /// The SQLite file the database is in, if it is one (the embedded file, or `sqlite:PATH`).
+    pub fn database_file(&self) -> Option<PathBuf> {
+        match &self.storage_url {
+            None => Some(self.database_path()),
+            Some(_) if self.uses_postgres() => None,
+            Some(url) => Some(PathBuf::from(
+                url.strip_prefix("sqlite://")
+                    .or_else(|| url.strip_prefix("sqlite:"))
+                    .unwrap_or(url),
+            )),
+        }
     }
 
     /// Reads defaults, then `file` (if given), then `QUERYWARDEN_*` variables
@@ -1233,6 +1269,16 @@ impl RawConfig {
         if self.storage.data_dir.as_os_str().is_empty() {
             return Err(ConfigError::invalid("storage.data_dir", "不可為空白"));
         }
+        if let Some(url) = &self.storage.url
+            && !["postgres://", "postgresql://", "sqlite:"]
+                .iter()
+                .any(|scheme| url.starts_with(scheme) && url.len() > scheme.len())
+        {
+            return Err(ConfigError::invalid(
+                "storage.url",
+                "須為 postgres://… 或 sqlite:路徑 / must be postgres://… or sqlite:PATH",
+            ));
+        }
         if !(1..=64).contains(&self.storage.max_read_connections) {
             return Err(ConfigError::invalid(
                 "storage.max_read_connections",
@@ -1380,6 +1426,7 @@ impl RawConfig {
             crl: self.crl,
             unannounced_audits,
             oversight,
+            storage_url: self.storage.url,
             max_read_connections: self.storage.max_read_connections,
             auto_migrate: self.storage.auto_migrate,
             metrics_allow,

@@ -18,8 +18,21 @@ pub type JobOutcome = (&'static str, Result<usize, String>);
 
 /// Runs every due job once; each outcome is also counted in the metrics
 /// (`querywarden_job_runs_total`), so operators see a job that keeps failing.
+///
+/// With several instances on one database only the one holding the jobs' lease runs a
+/// round; the others return no outcome at all, so no job runs twice at once.
 pub async fn run_due(app: &App, policy: &PermissionPolicy, now: Timestamp) -> Vec<JobOutcome> {
+    let lease = match app.store().job_lease().await {
+        Ok(Some(lease)) => lease,
+        Ok(None) => return Vec::new(),
+        Err(e) => {
+            let outcome: JobOutcome = ("job_lease", Err(e.to_string()));
+            app.metrics().observe_job(outcome.0, &outcome.1, now);
+            return vec![outcome];
+        }
+    };
     let outcomes = run_each(app, policy, now).await;
+    lease.release().await;
     for (job, outcome) in &outcomes {
         app.metrics().observe_job(job, outcome, now);
     }

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod citizen_report;
 pub mod config;
+pub mod copy;
 pub mod custody;
 pub mod demo;
 #[cfg(feature = "demo")]
@@ -97,13 +98,12 @@ pub fn new_request_id() -> String {
 /// `storage.auto_migrate` allows; any failure names the database's location (never a
 /// password).
 async fn open_store(config: &Config) -> Result<Store, AppError> {
-    let path = config.database_path();
     let pending = if config.auto_migrate {
         PendingMigrations::Apply
     } else {
         PendingMigrations::Refuse
     };
-    Store::open_with_policy(&path, config.max_read_connections, pending)
+    Store::open_url(&config.database_url(), config.max_read_connections, pending)
         .await
         .map_err(|source| AppError::DatabaseOpen {
             location: database_location(config),
@@ -113,7 +113,10 @@ async fn open_store(config: &Config) -> Result<Store, AppError> {
 
 /// Where the database of `config` is, as people may read it (no password).
 pub fn database_location(config: &Config) -> String {
-    querywarden_storage::redact_location(&config.database_path().display().to_string())
+    match config.database_file() {
+        Some(file) => file.display().to_string(),
+        None => querywarden_storage::redact_location(&config.database_url()),
+    }
 }
 
 /// Reads the snooping lists into a screen of keyed digests (current HMAC key); each ID in

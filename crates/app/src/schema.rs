@@ -35,19 +35,20 @@ pub async fn migrate(
     now: Timestamp,
     request_id: &str,
 ) -> Result<MigrationReport, AppError> {
-    let store = Store::open_with_policy(&config.database_path(), 1, PendingMigrations::Apply)
+    let store = Store::open_url(&config.database_url(), 1, PendingMigrations::Apply)
         .await
         .map_err(|source| AppError::DatabaseOpen {
             location: database_location(config),
             source,
         })?;
     let result = record(&store, now, request_id).await;
+    let version = store.newest_known_version();
     store.close().await;
     let (applied, audited) = result?;
     Ok(MigrationReport {
         location: database_location(config),
         applied,
-        version: querywarden_storage::newest_known_version(),
+        version,
         audited,
     })
 }

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod calendar;
 pub mod citizen;
 pub mod config;
+pub mod copy;
 pub mod crl;
 pub mod demo;
 pub mod forms;
@@ -73,10 +74,13 @@ impl Location {
     /// Opens an existing installation; refuses to create one where none is.
     pub async fn open(&self) -> anyhow::Result<querywarden_app::App> {
         let config = self.load()?;
-        if !config.database_path().exists() {
+        // A PostgreSQL database is not a file: opening it says whether it is there.
+        if let Some(file) = config.database_file()
+            && !file.exists()
+        {
             anyhow::bail!(
                 "找不到資料庫 / no database at {} (start `querywarden demo` or `serve` first)",
-                config.database_path().display()
+                file.display()
             );
         }
         Ok(querywarden_app::App::open(config).await?)

@@ -56,6 +56,8 @@ enum Command {
     Restore(commands::restore::RestoreArgs),
     /// 套用資料庫結構變更（多台伺服器時於啟動前執行一次）/ apply pending schema migrations
     Migrate(commands::migrate::MigrateArgs),
+    /// 將內建 SQLite 資料庫複製到 PostgreSQL 並驗證稽核軌跡 / copy the SQLite database to PostgreSQL and verify the audit trail
+    Copy(commands::copy::CopyArgs),
     /// 個資當事人查詢報告 / citizen access reports (個人資料保護法 §10)
     #[command(subcommand)]
     Citizen(commands::citizen::CitizenCommand),
@@ -101,6 +103,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Backup(args) => commands::backup::run(args).await,
         Command::Restore(args) => commands::restore::run(args).await,
         Command::Migrate(args) => commands::migrate::run(args).await,
+        Command::Copy(args) => commands::copy::run(args).await,
         Command::Citizen(cmd) => commands::citizen::run(cmd).await,
         Command::Calendar(cmd) => commands::calendar::run(cmd).await,
         Command::Forms(cmd) => commands::forms::run_forms(cmd).await,

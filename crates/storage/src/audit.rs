@@ -73,7 +73,7 @@ pub struct AuditFilter {
 
 impl AuditFilter {
     /// The `WHERE` conditions shared by the search and the count (never the cursors).
-    fn push_conditions(&self, qb: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>) {
+    fn push_conditions(&self, qb: &mut crate::builder::QueryBuilder<'_>) {
         if let Some(v) = self.actor_person_id {
             qb.push(" AND actor_person_id = ").push_bind(v);
         }
@@ -100,8 +100,8 @@ impl AuditFilter {
 
 impl AuditFilter {
     /// The statement of [`Store::audit_search`].
-    pub(crate) fn search_query(&self) -> sqlx::QueryBuilder<'static, sqlx::Sqlite> {
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+    pub(crate) fn search_query(&self) -> crate::builder::QueryBuilder<'static> {
+        let mut qb = crate::builder::QueryBuilder::new(format!(
             "SELECT {RECORD_COLUMNS} FROM audit_records WHERE 1 = 1"
         ));
         self.push_conditions(&mut qb);
@@ -137,6 +137,11 @@ fn to_hash(bytes: &[u8]) -> Result<Hash, StorageError> {
 impl WriteTx {
     /// Appends one audit record in this transaction (fail-closed: if this fails, the caller
     /// must not commit the change it describes — the `?` takes care of that).
+    ///
+    /// The chain head read here stays the head until this transaction ends (§8: one chain, no
+    /// fork): on SQLite one writer holds the database, on PostgreSQL every write transaction
+    /// holds the writers' advisory lock from its start (`sqlite::WRITER_LOCK`), on every
+    /// instance alike.
     pub async fn append_audit(&mut self, event: &AuditEvent) -> Result<AuditReceipt, StorageError> {
         let last: Option<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT seq, chain_hash FROM audit_records ORDER BY seq DESC LIMIT 1")
@@ -208,7 +213,7 @@ impl WriteTx {
                 prev = hash;
                 seq += 1;
             }
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            let mut qb = crate::builder::QueryBuilder::new(
                 "INSERT INTO audit_records (seq, at, actor_person_id, actor_role, action, \
                  object_type, object_id, outcome, request_id, client_addr, subject_hmac, \
                  hmac_key_id, entry, chain_hash) ",
@@ -280,7 +285,7 @@ impl WriteTx {
 
 /// The newest signed checkpoint (on the read pool or in a write transaction).
 async fn latest_checkpoint<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::AnyExecutor<'e>,
 ) -> Result<Option<CheckpointRow>, StorageError> {
     let row = sqlx::query(
         "SELECT number, size, root, peaks, note, key_name, created_at \
@@ -292,7 +297,7 @@ async fn latest_checkpoint<'e>(
     row.map(|r| checkpoint_from_row(&r)).transpose()
 }
 
-fn checkpoint_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CheckpointRow, StorageError> {
+fn checkpoint_from_row(r: &crate::DbRow) -> Result<CheckpointRow, StorageError> {
     let peaks_raw: Vec<u8> = r.try_get("peaks").map_err(classify)?;
     if !peaks_raw.len().is_multiple_of(32) {
         return Err(StorageError::Decode("checkpoint peaks".into()));
@@ -313,9 +318,7 @@ fn checkpoint_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CheckpointRow, Sto
     })
 }
 
-pub(crate) fn record_from_row(
-    r: &sqlx::sqlite::SqliteRow,
-) -> Result<StoredAuditRecord, StorageError> {
+pub(crate) fn record_from_row(r: &crate::DbRow) -> Result<StoredAuditRecord, StorageError> {
     let hash: Vec<u8> = r.try_get("chain_hash").map_err(classify)?;
     Ok(StoredAuditRecord {
         seq: r.try_get::<i64, _>("seq").map_err(classify)? as u64,
@@ -407,9 +410,8 @@ impl Store {
     /// How many records match the filter's conditions (cursors and limit aside): the total a
     /// search page shows.
     pub async fn audit_count(&self, filter: &AuditFilter) -> Result<u64, StorageError> {
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "SELECT COUNT(*) FROM audit_records WHERE 1 = 1",
-        );
+        let mut qb =
+            crate::builder::QueryBuilder::new("SELECT COUNT(*) FROM audit_records WHERE 1 = 1");
         filter.push_conditions(&mut qb);
         let (n,): (i64,) = qb
             .build_query_as()

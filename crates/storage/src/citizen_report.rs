@@ -78,7 +78,7 @@ const REQUEST_COLUMNS: &str = "id, request_no, received_on, recorded_by, subject
      hmac_key_id, identity_check, asked, due_on, extension_reason, previous_due_on, answered_on, reminded_on, escalated_on, \
      signer_sha256";
 
-fn request_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CitizenRequestRow, StorageError> {
+fn request_from_row(r: &crate::DbRow) -> Result<CitizenRequestRow, StorageError> {
     let opt_date = |col: &str| -> Result<Option<RocDate>, StorageError> {
         let v: Option<String> = r.try_get(col).map_err(classify)?;
         v.as_deref().map(roc).transpose()
@@ -104,7 +104,7 @@ fn request_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<CitizenRequestRow, St
 
 /// A request by its number (on the read pool or in a write transaction).
 async fn citizen_request_by_no<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
+    db: impl sqlx::AnyExecutor<'e>,
     request_no: &str,
 ) -> Result<Option<CitizenRequestRow>, StorageError> {
     let row = sqlx::query(&format!(
@@ -117,7 +117,7 @@ async fn citizen_request_by_no<'e>(
     row.as_ref().map(request_from_row).transpose()
 }
 
-fn withholding_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<WithholdingRow, StorageError> {
+fn withholding_from_row(r: &crate::DbRow) -> Result<WithholdingRow, StorageError> {
     Ok(WithholdingRow {
         registration_id: r.try_get("registration_id").map_err(classify)?,
         registration_no: r.try_get("reg_no").map_err(classify)?,
@@ -334,7 +334,7 @@ impl Store {
         if digests.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        let mut qb = crate::builder::QueryBuilder::new(format!(
             "SELECT {} FROM audit_records WHERE subject_hmac IN (",
             crate::audit::RECORD_COLUMNS
         ));
@@ -360,7 +360,7 @@ impl Store {
         if numbers.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut qb = crate::builder::QueryBuilder::new(
             "SELECT reg_no, id FROM registrations WHERE reg_no IN (",
         );
         let mut list = qb.separated(", ");

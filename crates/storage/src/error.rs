@@ -30,6 +30,10 @@ pub enum StorageError {
     CommitFailed { not_writable: bool, message: String },
     #[error("the database rejected the change: {0}")]
     Constraint(String),
+    #[error("not possible on this database engine: {0}")]
+    Unsupported(String),
+    #[error("the copy was refused; nothing was written: {0}")]
+    Copy(String),
     #[error("stored data could not be decoded: {0}")]
     Decode(String),
     #[error("database error: {0}")]
@@ -51,6 +55,8 @@ impl StorageError {
             } => "storage.not_writable",
             Self::CommitFailed { .. } => "storage.commit_failed",
             Self::Constraint(_) => "storage.constraint",
+            Self::Unsupported(_) => "storage.unsupported",
+            Self::Copy(_) => "storage.copy_refused",
             Self::Decode(_) => "storage.decode",
             Self::Database(_) => "storage.database",
         }
@@ -62,6 +68,20 @@ impl StorageError {
 pub(crate) fn classify(e: sqlx::Error) -> StorageError {
     if let sqlx::Error::Database(db) = &e {
         let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+        if db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some()
+        {
+            // PostgreSQL SQLSTATE classes: 23 integrity constraint violation; 53 insufficient
+            // resources (53100 disk full); 25006 read-only transaction (a standby after a
+            // fail-over); XX001/XX002 damaged data.
+            return match code.as_str() {
+                c if c.starts_with("23") => StorageError::Constraint(db.message().to_string()),
+                c if c.starts_with("53") || c == "25006" => StorageError::NotWritable(e),
+                "XX001" | "XX002" => StorageError::Corrupt(e),
+                _ => StorageError::Database(e),
+            };
+        }
         // SQLite primary result codes (the low byte of extended codes): 8 READONLY,
         // 13 FULL, 11 CORRUPT, 26 NOTADB, 19 CONSTRAINT, 10 IOERR.
         let primary = code.parse::<i64>().map(|c| c & 0xff).unwrap_or(-1);

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use querywarden_domain::org::PersonId;
 use querywarden_domain::registration::form3::SignOff;
 
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 use crate::decode::ts;
 use crate::error::{StorageError, classify};
@@ -87,10 +87,7 @@ impl TryFrom<ClosedRecord> for ClosedSubjectRow {
 }
 
 /// The sign-offs of request `id`, oldest first (on the read pool or in a write transaction).
-async fn sign_offs<'e>(
-    db: impl SqliteExecutor<'e>,
-    id: i64,
-) -> Result<Vec<SignOffRow>, StorageError> {
+async fn sign_offs<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result<Vec<SignOffRow>, StorageError> {
     sqlx::query_as::<_, SignOffRecord>(
         "SELECT role, person_id, at, acting, acting_for FROM query_request_signoffs \
          WHERE request_id = $1 ORDER BY at",
@@ -106,7 +103,7 @@ async fn sign_offs<'e>(
 
 /// The subjects of request `id` closed without a query.
 async fn closed_subjects<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     id: i64,
 ) -> Result<Vec<ClosedSubjectRow>, StorageError> {
     sqlx::query_as::<_, ClosedRecord>(

@@ -11,8 +11,10 @@ mod acting;
 mod audit;
 mod auth;
 mod backup;
+mod builder;
 mod calendar;
 mod citizen_report;
+mod copy;
 mod decode;
 mod enrolment;
 mod error;
@@ -23,7 +25,6 @@ mod notice;
 mod org;
 mod oversight;
 mod permission;
-#[cfg(any(test, feature = "testing"))]
 pub mod pg_testing;
 #[cfg(test)]
 mod pg_tests;
@@ -41,6 +42,7 @@ pub use auth::{CertificateBinding, Credentials, NonceCheck, SessionRow};
 pub use backup::{FileCounts, backup_database, check_database_file};
 pub use calendar::CalendarYearRow;
 pub use citizen_report::{CitizenRequestRow, NewCitizenRequest, WithholdingRow};
+pub use copy::CopiedTable;
 pub use enrolment::{CrlFetchRow, EnrolmentCodeRow, NewEnrolmentCode, PersonIdentity, StoredCrl};
 pub use error::StorageError;
 pub use form3::{ClosedSubjectRow, SignOffRow};
@@ -60,7 +62,14 @@ pub use registration::{
     SealedBlob,
 };
 pub use sqlite::{
-    AppliedMigration, PendingMigrations, Readiness, Store, WriteTx, newest_known_version,
+    AppliedMigration, Backend, JobLease, PendingMigrations, Readiness, Store, TEST_BACKEND_VAR,
+    WriteTx, newest_known_version,
 };
+
+/// The database every statement is written for: sqlx's `Any`, which speaks to SQLite or
+/// PostgreSQL as the store was opened (one SQL dialect for both, see `sqlite`).
+pub(crate) type Db = sqlx::Any;
+/// A row of [`Db`].
+pub(crate) type DbRow = sqlx::any::AnyRow;
 pub use unannounced_audit::{AuditDocumentRow, NewAudit, NewAuditDocument};
 pub use usage::PlatformUsageRow;

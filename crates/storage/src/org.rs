@@ -85,7 +85,7 @@ impl WriteTx {
     ) -> Result<Vec<PersonId>, StorageError> {
         let mut ids: Vec<PersonId> = Vec::with_capacity(people.len());
         for batch in people.chunks(PERSON_INSERT_BATCH) {
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            let mut qb = crate::builder::QueryBuilder::new(
                 "INSERT INTO persons (account, name, title, unit_id, status, created_at, id_last4) ",
             );
             qb.push_values(batch, |mut b, (p, last4)| {
@@ -119,9 +119,8 @@ impl WriteTx {
             .flat_map(|((p, _), id)| p.roles.iter().map(move |r| (id.get(), r.code())))
             .collect();
         for batch in roles.chunks(ROLE_INSERT_BATCH) {
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO person_roles (person_id, role) ",
-            );
+            let mut qb =
+                crate::builder::QueryBuilder::new("INSERT INTO person_roles (person_id, role) ");
             qb.push_values(batch, |mut b, (id, role)| {
                 b.push_bind(*id).push_bind(*role);
             });
@@ -275,7 +274,7 @@ impl Store {
     /// one; each statement is a round trip to a connection's worker thread).
     async fn person_where<T>(&self, clause: &str, key: T) -> Result<Option<Person>, StorageError>
     where
-        T: for<'q> sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite> + Send,
+        T: for<'q> sqlx::Encode<'q, crate::Db> + sqlx::Type<crate::Db> + Send,
     {
         let sql = format!(
             "SELECT id, account, name, title, unit_id, status, \

@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use querywarden_domain::org::PersonId;
 
 use futures_util::TryStreamExt;
-use sqlx::{FromRow, SqliteExecutor};
+use sqlx::{AnyExecutor, FromRow};
 
 use crate::decode::{civil as day, opt_civil as opt_day, opt_ts, ts};
 use crate::error::{StorageError, classify};
@@ -309,14 +309,14 @@ impl TryFrom<ViolationRecord> for ViolationRow {
 /// Reviews, findings or violations matching `condition` (one `?` bound to `arg` if given),
 /// mapped through their row record: one read for the list and the single row alike.
 async fn rows_where<'e, R, T>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     select: &str,
     condition: &str,
     order: &str,
     arg: Option<i64>,
 ) -> Result<Vec<T>, StorageError>
 where
-    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    R: for<'r> sqlx::FromRow<'r, crate::DbRow> + Send + Unpin,
     T: TryFrom<R, Error = StorageError>,
 {
     let sql = format!("{select} WHERE {condition} ORDER BY {order}");

@@ -16,11 +16,9 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-/// The PostgreSQL migrations (`migrations/postgres`), the twin of the SQLite ones.
-pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+pub use crate::sqlite::POSTGRES_MIGRATOR;
 
 /// The server the PostgreSQL tests use when `QUERYWARDEN_TEST_POSTGRES_URL` is not set.
 pub const DEFAULT_TEST_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -38,6 +36,7 @@ static SCHEMAS: AtomicU64 = AtomicU64::new(0);
 /// value is dropped or [`TestSchema::drop_now`] is awaited.
 pub struct TestSchema {
     name: String,
+    url: String,
     pool: PgPool,
     admin: PgConnectOptions,
     dropped: bool,
@@ -81,7 +80,14 @@ impl TestSchema {
             .connect_with(admin.clone().options([("search_path", name.as_str())]))
             .await
             .expect("connect to the fresh schema");
+        // The same schema as a URL, for a store opened the way `storage.url` opens one.
+        // Its connections are named after it, so the drop can end any still open.
+        let url = format!(
+            "{url}{}options=-c%20search_path%3D{name}&application_name={name}",
+            if url.contains('?') { '&' } else { '?' }
+        );
         Some(TestSchema {
+            url,
             name,
             pool,
             admin,
@@ -92,6 +98,11 @@ impl TestSchema {
     /// Connections to this schema only.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// A `storage.url` for this schema alone (the server's URL with its `search_path`).
+    pub fn url(&self) -> String {
+        self.url.clone()
     }
 
     /// The schema's name (`qw_…`).
@@ -134,6 +145,15 @@ async fn drop_schema(admin: &PgConnectOptions, name: &str) {
         .connect_with(admin.clone())
         .await
     {
+        // A store's connection may still be in a transaction whose rollback waits for a
+        // runtime the test no longer drives: end them, or the drop would wait on their locks.
+        let _ = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(name)
+        .execute(&pool)
+        .await;
         let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
             .execute(&pool)
             .await;

@@ -6,8 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::{Executor, Row};
 
+use querywarden_domain::audit_event::{AuditAction, AuditEvent};
+use querywarden_ledger::chain::{GENESIS, chain_hash};
+
 use crate::pg_testing::TestSchema;
-use crate::sqlite::Store;
+use crate::sqlite::{Backend, POSTGRES_MIGRATOR, PendingMigrations, Store};
 
 /// A table's columns: name → (declared type, NOT NULL, part of the primary key).
 type Columns = BTreeMap<String, (String, bool, bool)>;
@@ -22,8 +25,15 @@ struct SqliteCatalogue {
     triggers: BTreeSet<String>,
 }
 
+/// A SQLite store, whatever `QUERYWARDEN_TEST_BACKEND` says (with its directory).
+async fn sqlite_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("qw.sqlite")).await.unwrap();
+    (store, dir)
+}
+
 async fn sqlite_catalogue() -> SqliteCatalogue {
-    let store = Store::open_temporary().await.unwrap();
+    let (store, _dir) = sqlite_store().await;
     let db = &store.reader;
     let names: Vec<(String,)> = sqlx::query_as(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
@@ -294,9 +304,10 @@ struct Statement {
     sql: String,
 }
 
-/// The files whose statements must serve both engines. `sqlite.rs` (the SQLite backend's own
-/// housekeeping: pragmas, savepoints) and `backup.rs` (SQLite's file backup) are
-/// SQLite-only by design; the test modules are cut off each file.
+/// The files whose statements must serve both engines. `sqlite.rs` (each backend's own
+/// housekeeping: pragmas, savepoints, advisory locks), `backup.rs` (SQLite's file backup)
+/// and `copy.rs` (SQLite's catalogue read, PostgreSQL's sequences set) are engine-specific
+/// by design; the test modules are cut off each file.
 fn shared_sources() -> Vec<(String, String)> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
@@ -313,6 +324,7 @@ fn shared_sources() -> Vec<(String, String)> {
                 || [
                     "sqlite.rs",
                     "backup.rs",
+                    "copy.rs",
                     "plans.rs",
                     "pg_testing.rs",
                     "pg_tests.rs",
@@ -477,7 +489,8 @@ fn literals(text: &str) -> Vec<(usize, String)> {
 
 /// Every statement of the shared sources: each string literal that is a statement, and each
 /// `format!` of literals and constants that makes one. Fragments pushed into a
-/// `QueryBuilder` are left out (the builder writes each engine's own placeholders), and so
+/// `QueryBuilder` are left out (they are not whole statements; `builder` numbers their
+/// placeholders as the literals do), and so
 /// are `format!`s with run-time parts (covered by [`built_statements`] where they matter).
 fn source_statements() -> Vec<Statement> {
     let files = shared_sources();
@@ -497,7 +510,7 @@ fn source_statements() -> Vec<Statement> {
         ))));
         for (at, value) in literals(text) {
             let before = text[..at].trim_end();
-            if before.ends_with(">::new(") || before.ends_with(".push(") {
+            if before.ends_with("QueryBuilder::new(") || before.ends_with(".push(") {
                 continue;
             }
             let sql = if before.ends_with("format!(") {
@@ -584,4 +597,223 @@ async fn every_statement_of_the_storage_crate_prepares_on_postgres() {
         failed.join("\n")
     );
     pg.drop_now().await;
+}
+
+/// A store on the test server's fresh schema, opened the way `storage.url` opens one.
+async fn postgres_store(schema: &TestSchema) -> Store {
+    Store::open_url(&schema.url(), 2, PendingMigrations::Apply)
+        .await
+        .unwrap()
+}
+
+fn event(n: usize) -> AuditEvent {
+    AuditEvent::system(
+        jiff::Timestamp::from_second(1_764_000_000 + n as i64).unwrap(),
+        AuditAction::ConfigurationChanged,
+        format!("req-{n}"),
+    )
+}
+
+/// The whole trail in order: every sequence number once, each hash following from the one
+/// before (no gap, no fork).
+async fn assert_one_chain(store: &Store, expected: u64) {
+    let records = store.audit_batch(0, 100_000).await.unwrap();
+    assert_eq!(records.len() as u64, expected);
+    let mut prev = GENESIS;
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r.seq, i as u64 + 1, "a gap before {}", r.seq);
+        assert_eq!(
+            r.chain_hash,
+            chain_hash(&prev, &r.entry),
+            "a fork at {}",
+            r.seq
+        );
+        prev = r.chain_hash;
+    }
+}
+
+#[tokio::test]
+async fn a_store_opens_migrates_commits_and_reopens_on_postgres() {
+    let Some(schema) = TestSchema::empty().await else {
+        return;
+    };
+    let store = postgres_store(&schema).await;
+    assert_eq!(store.backend(), Backend::Postgres);
+    let applied: Vec<i64> = store
+        .migrations_applied()
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    let known: Vec<i64> = POSTGRES_MIGRATOR.iter().map(|m| m.version).collect();
+    assert_eq!(applied, known);
+    assert!(store.readiness().await.ready());
+    let mut tx = store.begin().await.unwrap();
+    tx.put_setting("k", "v").await.unwrap();
+    tx.append_audit(&event(1)).await.unwrap();
+    tx.commit().await.unwrap();
+    // A dropped use case leaves nothing.
+    let mut tx = store.begin().await.unwrap();
+    tx.put_setting("k", "dropped").await.unwrap();
+    drop(tx);
+    assert_eq!(store.setting("k").await.unwrap().as_deref(), Some("v"));
+    store.close().await;
+    let again = postgres_store(&schema).await;
+    assert!(again.migrations_applied().is_empty());
+    assert_eq!(again.audit_extent().await.unwrap(), (1, 1));
+    // Refusing pending migrations refuses nothing when the schema is current.
+    again.close().await;
+    Store::open_url(&schema.url(), 1, PendingMigrations::Refuse)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_refused_at_once_with_its_reason() {
+    let started = std::time::Instant::now();
+    let err = Store::open_url(
+        "postgres://qw:secret@127.0.0.1:1/none",
+        1,
+        PendingMigrations::Apply,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "storage.database", "{err}");
+    assert!(!err.to_string().contains("secret"), "{err}");
+    // The server's own reason, not a pool's timeout.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_append_to_one_chain_without_gap_or_fork() {
+    let Some(schema) = TestSchema::empty().await else {
+        return;
+    };
+    let a = postgres_store(&schema).await;
+    let b = postgres_store(&schema).await;
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let store = if n % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            tx.append_audit(&event(n)).await.unwrap();
+            tx.append_audit_batch(&[event(n + 100), event(n + 200)])
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_one_chain(&a, 120).await;
+    a.close().await;
+    b.close().await;
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn one_instance_at_a_time_holds_the_scheduled_jobs_lease() {
+    let Some(schema) = TestSchema::empty().await else {
+        return;
+    };
+    let a = postgres_store(&schema).await;
+    let b = postgres_store(&schema).await;
+    let held = a.job_lease().await.unwrap().expect("the first asks first");
+    assert!(
+        b.job_lease().await.unwrap().is_none(),
+        "a second scheduler runs nothing"
+    );
+    assert!(
+        a.job_lease().await.unwrap().is_none(),
+        "not twice on one instance either"
+    );
+    held.release().await;
+    let next = b
+        .job_lease()
+        .await
+        .unwrap()
+        .expect("free again after release");
+    // An instance that dies holding it frees it with its connection.
+    drop(next);
+    let mut granted = None;
+    for _ in 0..50 {
+        granted = a.job_lease().await.unwrap();
+        if granted.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(granted.is_some());
+    a.close().await;
+    b.close().await;
+    schema.drop_now().await;
+}
+
+#[tokio::test]
+async fn a_copy_from_sqlite_keeps_ids_order_and_the_chain_and_continues_the_sequences() {
+    let Some(schema) = TestSchema::empty().await else {
+        return;
+    };
+    let (lite, _dir) = sqlite_store().await;
+    let mut tx = lite.begin().await.unwrap();
+    for n in 0..25 {
+        tx.append_audit(&event(n)).await.unwrap();
+    }
+    tx.put_setting("bureau", "高雄市政府社會局").await.unwrap();
+    tx.commit().await.unwrap();
+    for (id, parent) in [("root", None), ("b", Some("root")), ("a", Some("b"))] {
+        sqlx::query(
+            "INSERT INTO units (id, name_zh, kind, parent_id) VALUES ($1, $1, 'office', $2)",
+        )
+        .bind(id)
+        .bind(parent)
+        .execute(&lite.writer)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO persons (id, account, name, title, unit_id, status, created_at) \
+         VALUES (41, 'p41', 'n', 't', 'a', 'active', 'x')",
+    )
+    .execute(&lite.writer)
+    .await
+    .unwrap();
+    let target = postgres_store(&schema).await;
+    let copied = lite.copy_into(&target).await.unwrap();
+    let rows = |t: &str| copied.iter().find(|c| c.table == t).map(|c| c.rows);
+    assert_eq!(rows("audit_records"), Some(25));
+    assert_eq!(rows("units"), Some(3));
+    assert_eq!(rows("persons"), Some(1));
+    assert_one_chain(&target, 25).await;
+    assert_eq!(
+        lite.audit_batch(0, 100).await.unwrap(),
+        target.audit_batch(0, 100).await.unwrap()
+    );
+    assert_eq!(
+        target.setting("bureau").await.unwrap().as_deref(),
+        Some("高雄市政府社會局")
+    );
+    // Units in their insertion order (parents first), and the next id after the copied ones.
+    let units: Vec<(String,)> = sqlx::query_as("SELECT id FROM units ORDER BY rowid")
+        .fetch_all(&target.reader)
+        .await
+        .unwrap();
+    assert_eq!(units, [("root".into(),), ("b".into(),), ("a".into(),)]);
+    let (next,): (i64,) = sqlx::query_as(
+        "INSERT INTO persons (account, name, title, unit_id, status, created_at) \
+         VALUES ('p', 'n', 't', 'a', 'active', 'x') RETURNING id",
+    )
+    .fetch_one(&target.writer)
+    .await
+    .unwrap();
+    assert_eq!(next, 42);
+    // A second copy into a database that now holds rows is refused, and writes nothing.
+    let err = lite.copy_into(&target).await.unwrap_err();
+    assert_eq!(err.code(), "storage.copy_refused", "{err}");
+    assert_eq!(target.audit_extent().await.unwrap(), (25, 25));
+    target.close().await;
+    schema.drop_now().await;
 }

@@ -9,6 +9,13 @@ use crate::AuditFilter;
 use crate::registration::RegistrationFilter;
 use crate::sqlite::Store;
 
+/// A SQLite store whatever `QUERYWARDEN_TEST_BACKEND` says: the plans read are SQLite's.
+async fn sqlite_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("qw.sqlite")).await.unwrap();
+    (store, dir)
+}
+
 /// Tables that grow with use: a step that scans one of them is the failure these tests catch.
 const BIG: &[&str] = &[
     "registrations",
@@ -55,7 +62,7 @@ fn assert_uses(what: &str, plan: &[String], index: &str) {
 
 #[tokio::test]
 async fn the_reconciliation_scans_read_by_index_in_index_order() {
-    let store = Store::open_temporary().await.unwrap();
+    let (store, _dir) = sqlite_store().await;
     let p = plan(&store, crate::oversight::EXECUTION_SCAN).await;
     assert_no_scan_of_a_big_table("execution scan", &p);
     assert_uses("execution scan", &p, "executions_ran_at");
@@ -74,7 +81,7 @@ async fn the_reconciliation_scans_read_by_index_in_index_order() {
 
 #[tokio::test]
 async fn the_registration_inbox_reads_by_index() {
-    let store = Store::open_temporary().await.unwrap();
+    let (store, _dir) = sqlite_store().await;
     // What the inbox asks: the registrations waiting for a decision, and a person's own.
     let waiting = RegistrationFilter {
         state: Some("registered"),
@@ -108,7 +115,7 @@ async fn the_registration_inbox_reads_by_index() {
 
 #[tokio::test]
 async fn the_audit_search_by_actor_and_time_reads_by_index() {
-    let store = Store::open_temporary().await.unwrap();
+    let (store, _dir) = sqlite_store().await;
     let by_actor = AuditFilter {
         actor_person_id: Some(7),
         from: Some("2026-01-01T00:00:00Z".into()),
@@ -132,7 +139,7 @@ async fn the_audit_search_by_actor_and_time_reads_by_index() {
 
 #[tokio::test]
 async fn usage_by_operator_reads_by_index() {
-    let store = Store::open_temporary().await.unwrap();
+    let (store, _dir) = sqlite_store().await;
     for bounded in [true, false] {
         let p = plan(&store, &crate::usage::usage_by_operator_sql(bounded, 3)).await;
         assert_no_scan_of_a_big_table("usage by operator", &p);

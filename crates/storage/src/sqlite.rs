@@ -1,6 +1,11 @@
-//! The embedded SQLite backend: opening, migrations, readiness, transactions.
+//! The store over either backend — the embedded SQLite file or a PostgreSQL server, as
+//! `storage.url` says — through sqlx's `Any` driver, so every statement of the crate is
+//! written once (see `crate::Db`): opening, migrations, readiness, transactions.
 //!
-//! All in WAL mode with foreign keys on and `synchronous=FULL`, because whatever the system
+//! PostgreSQL: each use case is its own transaction on a pooled connection, serialised with
+//! every other instance's by an advisory lock ([`WRITER_LOCK`]).
+//!
+//! SQLite: all in WAL mode with foreign keys on and `synchronous=FULL`, because whatever the system
 //! acknowledges must survive a crash. Use cases write through one connection (SQLite has one
 //! writer at a time) with **group commit**: each use case runs as a savepoint inside a shared
 //! outer transaction, and whoever commits next commits everything released so far with one
@@ -12,16 +17,72 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use std::str::FromStr;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::{Any, AnyConnection, AnyPool};
 use tokio::sync::{OwnedMutexGuard, oneshot};
 
 use crate::error::{StorageError, classify};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The PostgreSQL migrations (`migrations/postgres`), the twin of the SQLite ones.
+pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The advisory lock every PostgreSQL write transaction takes first (an arbitrary constant,
+/// "qwwriter" in ASCII). Every use case was written for SQLite's one writer at a time: it
+/// reads, decides and writes, and the audit chain's head it reads must still be the head when
+/// it appends (§8: one chain, no fork). Taking this lock at `BEGIN` gives PostgreSQL the same
+/// order across every instance on the database, and it is released by the transaction's own
+/// commit or rollback, so a killed instance never holds it.
+pub(crate) const WRITER_LOCK: i64 = 0x7177_7772_6974_6572;
+
+/// The advisory lock of a round of scheduled jobs ("qwjobs" in ASCII): whichever instance
+/// holds it runs the round, the others skip theirs.
+const JOBS_LOCK: i64 = 0x7177_6a6f_6273;
+
+/// The right to run one round of scheduled jobs, held until [`JobLease::release`] or drop.
+/// On PostgreSQL it is a session advisory lock on a connection of its own, outside the pool,
+/// so it ends with the connection even if the instance is killed mid-round.
+pub struct JobLease(Option<AnyConnection>);
+
+impl JobLease {
+    /// Ends the lease.
+    pub async fn release(mut self) {
+        if let Some(conn) = self.0.take() {
+            let _ = sqlx::Connection::close(conn).await;
+        }
+    }
+}
+
+/// Which engine a store speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded file database (one instance, group commit).
+    Sqlite,
+    /// A PostgreSQL server (several instances, one transaction per use case).
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `storage.url` names: `postgres://` or `postgresql://`, else SQLite.
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        }
+    }
+}
 
 /// Read connections when the configuration says nothing (`storage.max_read_connections`).
 pub const DEFAULT_READ_CONNECTIONS: u32 = 4;
@@ -57,8 +118,9 @@ pub fn newest_known_version() -> i64 {
 /// The database, opened and migrated.
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) writer: SqlitePool,
-    pub(crate) reader: SqlitePool,
+    pub(crate) backend: Backend,
+    pub(crate) writer: AnyPool,
+    pub(crate) reader: AnyPool,
     /// The last write failure caused by a full disk or read-only file, until a write succeeds
     /// again; readiness reports it.
     pub(crate) write_failure: Arc<Mutex<Option<&'static str>>>,
@@ -68,8 +130,9 @@ pub struct Store {
     pub(crate) group: Arc<tokio::sync::Mutex<GroupConn>>,
     /// The migrations this opening applied (oldest first).
     migrated: Vec<AppliedMigration>,
-    /// Keeps a temporary database's directory alive as long as the store.
-    _temp: Option<Arc<tempfile::TempDir>>,
+    /// Keeps a temporary database (its directory, or its PostgreSQL schema) alive as long as
+    /// the store.
+    _temp: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 /// How a group commit failed, told to every use case of the group.
@@ -84,53 +147,67 @@ struct SharedFailure {
 pub(crate) struct GroupConn {
     // A connection of its own, not a pooled one: a pooled connection needs a Tokio runtime
     // to be returned when dropped, and a store may be dropped after its runtime is gone.
-    conn: Option<SqliteConnection>,
+    conn: Option<AnyConnection>,
     open: bool,
     pending: Vec<oneshot::Sender<Result<(), SharedFailure>>>,
 }
 
 impl GroupConn {
-    fn conn(&mut self) -> Result<&mut SqliteConnection, StorageError> {
+    fn conn(&mut self) -> Result<&mut AnyConnection, StorageError> {
         self.conn
             .as_mut()
             .ok_or_else(|| StorageError::Decode("the store is closed".into()))
     }
 }
 
-/// A use case's hold on the write connection (derefs to it, so statements run inside the
-/// use case's savepoint).
-pub(crate) struct GroupGuard(Option<OwnedMutexGuard<GroupConn>>);
+/// A use case's hold on its write connection (derefs to it, so statements run inside the
+/// use case's savepoint on SQLite, or its own transaction on PostgreSQL).
+pub(crate) enum GroupGuard {
+    /// SQLite: the shared write connection, inside the group's transaction.
+    Group(Option<OwnedMutexGuard<GroupConn>>),
+    /// PostgreSQL: a pooled connection in a transaction of this use case alone.
+    Own(Option<sqlx::Transaction<'static, Any>>),
+}
 
 impl std::ops::Deref for GroupGuard {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
         #[allow(
             clippy::expect_used,
             reason = "the guard and its connection exist until commit or drop, which consume them"
         )]
-        self.0
-            .as_ref()
-            .and_then(|g| g.conn.as_ref())
-            .expect("write connection held")
+        match self {
+            GroupGuard::Group(g) => g
+                .as_ref()
+                .and_then(|g| g.conn.as_ref())
+                .expect("write connection held"),
+            GroupGuard::Own(t) => t.as_deref().expect("write connection held"),
+        }
     }
 }
 
 impl std::ops::DerefMut for GroupGuard {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
         #[allow(
             clippy::expect_used,
             reason = "the guard and its connection exist until commit or drop, which consume them"
         )]
-        self.0
-            .as_mut()
-            .and_then(|g| g.conn.as_mut())
-            .expect("write connection held")
+        match self {
+            GroupGuard::Group(g) => g
+                .as_mut()
+                .and_then(|g| g.conn.as_mut())
+                .expect("write connection held"),
+            GroupGuard::Own(t) => t.as_deref_mut().expect("write connection held"),
+        }
     }
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Store(sqlite)")
+        match self.backend {
+            Backend::Sqlite => f.write_str("Store(sqlite)"),
+            Backend::Postgres => f.write_str("Store(postgres)"),
+        }
     }
 }
 
@@ -158,7 +235,11 @@ pub struct WriteTx {
 
 impl Drop for WriteTx {
     fn drop(&mut self) {
-        let Some(mut guard) = self.tx.0.take() else {
+        // PostgreSQL: dropping the transaction rolls it back when its connection goes home.
+        let GroupGuard::Group(slot) = &mut self.tx else {
+            return;
+        };
+        let Some(mut guard) = slot.take() else {
             return;
         };
         // Undo this use case only; the connection is released once that is done.
@@ -193,6 +274,25 @@ impl Store {
         Self::open_with_policy(path, read_connections, PendingMigrations::Apply).await
     }
 
+    /// Opens the database `storage.url` names: a `postgres://` (or `postgresql://`) URL, or a
+    /// SQLite file as `sqlite:PATH`, `sqlite://PATH` or a bare path.
+    pub async fn open_url(
+        url: &str,
+        read_connections: u32,
+        pending: PendingMigrations,
+    ) -> Result<Store, StorageError> {
+        match Backend::of_url(url) {
+            Backend::Postgres => Self::open_postgres(url, read_connections, pending).await,
+            Backend::Sqlite => {
+                let path = url
+                    .strip_prefix("sqlite://")
+                    .or_else(|| url.strip_prefix("sqlite:"))
+                    .unwrap_or(url);
+                Self::open_with_policy(Path::new(path), read_connections, pending).await
+            }
+        }
+    }
+
     /// [`Store::open_bounded`] that applies pending migrations only under
     /// [`PendingMigrations::Apply`]; under [`PendingMigrations::Refuse`] a database that lacks
     /// some (or does not exist yet) is refused with [`StorageError::OlderSchema`] and left as
@@ -214,21 +314,87 @@ impl Store {
                 source,
             })?;
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let mut store = Self::open_with(options, read_connections.max(1), pending).await?;
+        sqlx::any::install_default_drivers();
+        let url = sqlite_url(path);
+        let options =
+            AnyConnectOptions::from_str(&format!("{url}?mode=rwc")).map_err(open_error)?;
+        let read_options =
+            AnyConnectOptions::from_str(&format!("{url}?mode=ro")).map_err(open_error)?;
+        let mut store =
+            Self::open_with(options, read_options, read_connections.max(1), pending).await?;
         store.path = Some(path.to_path_buf());
         Ok(store)
     }
 
-    /// A private database in a temporary directory, removed when the last clone of the store
-    /// is dropped (tests of the layers above).
+    /// The PostgreSQL database at `url`: one pool for the use cases' transactions and one for
+    /// reads, migrations from `migrations/postgres`. An unreachable server is refused at once
+    /// with the server's own reason.
+    async fn open_postgres(
+        url: &str,
+        read_connections: u32,
+        pending: PendingMigrations,
+    ) -> Result<Store, StorageError> {
+        sqlx::any::install_default_drivers();
+        let options = AnyConnectOptions::from_str(url).map_err(StorageError::Database)?;
+        // One plain connection first: its error is the server's own ("connection refused",
+        // "password authentication failed"), where a pool would only say it timed out.
+        let probe = sqlx::ConnectOptions::connect(&options)
+            .await
+            .map_err(StorageError::Database)?;
+        let _ = sqlx::Connection::close(probe).await;
+        let read_connections = read_connections.max(1);
+        let writer = AnyPoolOptions::new()
+            .max_connections(read_connections + 4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .map_err(StorageError::Database)?;
+        let reader = AnyPoolOptions::new()
+            .max_connections(read_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(StorageError::Database)?;
+        let mut store = Store::assemble(Backend::Postgres, writer, reader);
+        store.migrated = store.migrate(pending).await?;
+        Ok(store)
+    }
+
+    fn assemble(backend: Backend, writer: AnyPool, reader: AnyPool) -> Store {
+        Store {
+            backend,
+            writer,
+            reader,
+            write_failure: Arc::default(),
+            path: None,
+            group: Arc::new(tokio::sync::Mutex::new(GroupConn {
+                conn: None,
+                open: false,
+                pending: Vec::new(),
+            })),
+            migrated: Vec::new(),
+            _temp: None,
+        }
+    }
+
+    /// A private database removed when the last clone of the store is dropped (tests of the
+    /// layers above): a file in a temporary directory, or — with
+    /// `QUERYWARDEN_TEST_BACKEND=postgres` — a fresh schema of its own on the test server
+    /// ([`crate::pg_testing`]), so the same tests run on both backends. Without a server the
+    /// PostgreSQL run says so once and uses SQLite, unless `QUERYWARDEN_REQUIRE_POSTGRES=1`.
     pub async fn open_temporary() -> Result<Store, StorageError> {
+        if std::env::var(TEST_BACKEND_VAR).is_ok_and(|v| v == "postgres")
+            && let Some(schema) = crate::pg_testing::TestSchema::empty().await
+        {
+            let mut store = Self::open_postgres(
+                &schema.url(),
+                DEFAULT_READ_CONNECTIONS,
+                PendingMigrations::Apply,
+            )
+            .await?;
+            store._temp = Some(Arc::new(schema));
+            return Ok(store);
+        }
         let dir = tempfile::tempdir().map_err(|source| StorageError::DataDir {
             path: std::env::temp_dir().display().to_string(),
             source,
@@ -243,6 +409,16 @@ impl Store {
         Self::open_temporary().await
     }
 
+    /// The newest schema version this build knows for this store's engine.
+    pub fn newest_known_version(&self) -> i64 {
+        migrator_newest(self.backend.migrator())
+    }
+
+    /// Which engine this store speaks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// The most read connections the pool holds at once.
     pub fn read_connections_limit(&self) -> u32 {
         self.reader.options().get_max_connections()
@@ -254,43 +430,40 @@ impl Store {
     }
 
     async fn open_with(
-        options: SqliteConnectOptions,
+        options: AnyConnectOptions,
+        read_options: AnyConnectOptions,
         read_connections: u32,
         pending: PendingMigrations,
     ) -> Result<Store, StorageError> {
+        // The first real read, on a plain connection, tells a damaged or foreign file apart
+        // (a pool would retry such a file until it timed out).
+        let mut probe: AnyConnection = sqlx::ConnectOptions::connect(&options)
+            .await
+            .map_err(open_error)?;
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .execute(&mut probe)
+            .await
+            .map_err(open_error)?;
+        let _ = sqlx::Connection::close(probe).await;
         // Migrations and administrative statements; use cases have the group connection.
-        let writer = SqlitePoolOptions::new()
+        let writer = AnyPoolOptions::new()
             .max_connections(1)
+            .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, true)))
             .connect_with(options.clone())
             .await
             .map_err(open_error)?;
-        // The first real read tells a damaged or foreign file apart.
-        sqlx::query("SELECT count(*) FROM sqlite_master")
-            .execute(&writer)
-            .await
-            .map_err(open_error)?;
-        let reader = SqlitePoolOptions::new()
+        let reader = AnyPoolOptions::new()
             .max_connections(read_connections)
-            .connect_with(options.clone().read_only(true))
+            .after_connect(|conn, _| Box::pin(sqlite_pragmas(conn, false)))
+            .connect_with(read_options)
             .await
             .map_err(open_error)?;
-        let mut store = Store {
-            writer,
-            reader,
-            write_failure: Arc::default(),
-            path: None,
-            group: Arc::new(tokio::sync::Mutex::new(GroupConn {
-                conn: None,
-                open: false,
-                pending: Vec::new(),
-            })),
-            migrated: Vec::new(),
-            _temp: None,
-        };
+        let mut store = Store::assemble(Backend::Sqlite, writer, reader);
         store.migrated = store.migrate(pending).await?;
-        let conn = sqlx::ConnectOptions::connect(&options)
+        let mut conn: AnyConnection = sqlx::ConnectOptions::connect(&options)
             .await
             .map_err(open_error)?;
+        sqlite_pragmas(&mut conn, true).await.map_err(open_error)?;
         store.group = Arc::new(tokio::sync::Mutex::new(GroupConn {
             conn: Some(conn),
             open: false,
@@ -303,12 +476,13 @@ impl Store {
         &self,
         policy: PendingMigrations,
     ) -> Result<Vec<AppliedMigration>, StorageError> {
-        let known = newest_known_version();
+        let migrator = self.backend.migrator();
+        let known = migrator_newest(migrator);
         let applied = self.applied_versions().await?;
         if let Some(&found) = applied.iter().max().filter(|&&v| v > known) {
             return Err(StorageError::NewerSchema { found, known });
         }
-        let pending: Vec<AppliedMigration> = MIGRATOR
+        let pending: Vec<AppliedMigration> = migrator
             .iter()
             .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
             .map(|m| AppliedMigration {
@@ -325,7 +499,7 @@ impl Store {
                 known,
             });
         }
-        MIGRATOR
+        migrator
             .run(&self.writer)
             .await
             .map_err(StorageError::Migration)?;
@@ -333,30 +507,50 @@ impl Store {
     }
 
     async fn applied_versions(&self) -> Result<BTreeSet<i64>, StorageError> {
-        let table: Option<(String,)> = sqlx::query_as(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-        )
-        .fetch_optional(&self.writer)
-        .await
-        .map_err(classify)?;
+        let exists = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'"
+            }
+        };
+        let table: Option<(String,)> = sqlx::query_as(exists)
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(classify)?;
         if table.is_none() {
             return Ok(BTreeSet::new());
         }
         let rows: Vec<(i64,)> =
-            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success = 1")
+            sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
                 .fetch_all(&self.writer)
                 .await
                 .map_err(classify)?;
         Ok(rows.into_iter().map(|(v,)| v).collect())
     }
 
-    /// Database reachable, every migration of this build applied, and the file writable.
+    /// Database reachable, every migration of this build applied, and the database writable.
     pub async fn readiness(&self) -> Readiness {
         let reachable = sqlx::query("SELECT 1").execute(&self.reader).await.is_ok();
+        let migrator = self.backend.migrator();
         let migrations_current = match self.applied_versions().await {
-            Ok(applied) => MIGRATOR.iter().all(|m| applied.contains(&m.version)),
+            Ok(applied) => migrator.iter().all(|m| applied.contains(&m.version)),
             Err(_) => false,
         };
+        let probe = "INSERT INTO settings (key, value) VALUES ('readiness_probe', 'ok') \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        if self.backend == Backend::Postgres {
+            // A real (tiny) write through the use cases' pool: it fails on a read-only standby
+            // (after a fail-over that left this instance on a replica) or a full disk.
+            let writable = sqlx::query(probe).execute(&self.writer).await.is_ok();
+            return Readiness {
+                reachable,
+                migrations_current,
+                writable,
+            };
+        }
         // A real (tiny) write: it fails on a read-only file or a full disk. A full disk can
         // still allow rewriting existing pages, so the last failed use case counts too until
         // a write succeeds again.
@@ -368,13 +562,7 @@ impl Store {
                 true
             } else {
                 match g.conn() {
-                    Ok(conn) => sqlx::query(
-                        "INSERT INTO settings (key, value) VALUES ('readiness_probe', 'ok') \
-                         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    )
-                    .execute(&mut *conn)
-                    .await
-                    .is_ok(),
+                    Ok(conn) => sqlx::query(probe).execute(&mut *conn).await.is_ok(),
                     Err(_) => false,
                 }
             }
@@ -393,11 +581,25 @@ impl Store {
         }
     }
 
-    /// Starts a use case's write transaction: waits for the write connection, joins (or
-    /// opens) the group's transaction, and sets a savepoint for this use case.
+    /// Starts a use case's write transaction. SQLite: waits for the write connection, joins
+    /// (or opens) the group's transaction, and sets a savepoint for this use case.
+    /// PostgreSQL: a transaction of its own on a pooled connection, holding [`WRITER_LOCK`].
     pub async fn begin(&self) -> Result<WriteTx, StorageError> {
-        let mut guard = self.group.clone().lock_owned().await;
         let noted = |e: sqlx::Error| note_failure(&self.write_failure, classify(e));
+        if self.backend == Backend::Postgres {
+            let mut tx = self.writer.begin().await.map_err(noted)?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITER_LOCK)
+                .execute(&mut *tx)
+                .await
+                .map_err(noted)?;
+            return Ok(WriteTx {
+                tx: GroupGuard::Own(Some(tx)),
+                group: self.group.clone(),
+                write_failure: self.write_failure.clone(),
+            });
+        }
+        let mut guard = self.group.clone().lock_owned().await;
         if !guard.open {
             sqlx::query("BEGIN IMMEDIATE")
                 .execute(guard.conn()?)
@@ -413,10 +615,31 @@ impl Store {
             return Err(noted(e));
         }
         Ok(WriteTx {
-            tx: GroupGuard(Some(guard)),
+            tx: GroupGuard::Group(Some(guard)),
             group: self.group.clone(),
             write_failure: self.write_failure.clone(),
         })
+    }
+
+    /// The lease of one round of scheduled jobs, or `None` when another instance is running
+    /// one: each job then runs once across every instance on the database. On SQLite (one
+    /// instance per file) the lease is always granted.
+    pub async fn job_lease(&self) -> Result<Option<JobLease>, StorageError> {
+        if self.backend == Backend::Sqlite {
+            return Ok(Some(JobLease(None)));
+        }
+        let mut conn = self.writer.acquire().await.map_err(classify)?.detach();
+        let (granted,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+            .bind(JOBS_LOCK)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(classify)?;
+        if granted {
+            Ok(Some(JobLease(Some(conn))))
+        } else {
+            let _ = sqlx::Connection::close(conn).await;
+            Ok(None)
+        }
     }
 
     /// The code of the last write that failed for lack of space or permission, if no write
@@ -454,15 +677,69 @@ impl Store {
     }
 }
 
+/// Set to `postgres` to run the tests of every layer on PostgreSQL ([`Store::open_temporary`]).
+pub const TEST_BACKEND_VAR: &str = "QUERYWARDEN_TEST_BACKEND";
+
+fn migrator_newest(migrator: &Migrator) -> i64 {
+    migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+}
+
+/// `sqlite://PATH` with the characters a URL would take for its own percent-encoded.
+fn sqlite_url(path: &Path) -> String {
+    let mut url = String::from("sqlite://");
+    for c in path.display().to_string().chars() {
+        match c {
+            '%' => url.push_str("%25"),
+            '?' => url.push_str("%3F"),
+            '#' => url.push_str("%23"),
+            c => url.push(c),
+        }
+    }
+    url
+}
+
+/// Every SQLite connection: foreign keys on and a busy timeout; the writing ones also WAL
+/// and `synchronous=FULL`, because whatever the system acknowledges must survive a crash.
+async fn sqlite_pragmas(conn: &mut AnyConnection, writing: bool) -> Result<(), sqlx::Error> {
+    let mut pragmas = vec!["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 10000"];
+    if writing {
+        pragmas.extend(["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL"]);
+    }
+    for pragma in pragmas {
+        sqlx::query(pragma).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 impl WriteTx {
     /// Commits the state change and its audit records together. Returns once they are
     /// durable: either this call commits the group, or an earlier committer did.
     pub async fn commit(mut self) -> Result<(), StorageError> {
         let failure = self.write_failure.clone();
         let group = self.group.clone();
+        if let GroupGuard::Own(slot) = &mut self.tx {
+            let Some(tx) = slot.take() else {
+                return Err(StorageError::Decode("transaction already finished".into()));
+            };
+            tx.commit()
+                .await
+                .map_err(|e| note_failure(&failure, classify(e)))?;
+            if let Ok(mut g) = failure.lock() {
+                *g = None;
+            }
+            return Ok(());
+        }
         let (done, acknowledged) = oneshot::channel();
         {
-            let Some(guard) = self.tx.0.as_mut() else {
+            let GroupGuard::Group(slot) = &mut self.tx else {
+                return Err(StorageError::Decode("transaction already finished".into()));
+            };
+            let Some(guard) = slot.as_mut() else {
                 return Err(StorageError::Decode("transaction already finished".into()));
             };
             let released = sqlx::query("RELEASE uc").execute(guard.conn()?).await;
@@ -473,7 +750,9 @@ impl WriteTx {
             guard.pending.push(done);
         }
         // Let use cases queued behind this one add their savepoints, then commit them all.
-        drop(self.tx.0.take());
+        if let GroupGuard::Group(slot) = &mut self.tx {
+            drop(slot.take());
+        }
         drop(self);
         {
             let mut g = group.lock_owned().await;

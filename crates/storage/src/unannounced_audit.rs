@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::DbRow;
 use jiff::Timestamp;
 use querywarden_domain::org::{PersonId, UnitId};
 use querywarden_domain::oversight::unannounced_audit::{
@@ -17,7 +18,6 @@ use querywarden_domain::oversight::unannounced_audit::{
 use querywarden_domain::registration::{RegistrationId, RegistrationNo};
 use querywarden_domain::roc_date::RocDate;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use crate::SealedBlob;
 use crate::error::{StorageError, classify};
@@ -40,9 +40,9 @@ fn iso(d: RocDate) -> String {
     d.civil().to_string()
 }
 
-fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T, StorageError>
+fn get<'r, T>(row: &'r DbRow, col: &str) -> Result<T, StorageError>
 where
-    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    T: sqlx::Decode<'r, crate::Db> + sqlx::Type<crate::Db>,
 {
     row.try_get(col).map_err(classify)
 }
@@ -102,7 +102,7 @@ fn candidates_from(s: &str) -> Result<Vec<(RegistrationId, u32)>, StorageError> 
         .collect())
 }
 
-fn blob(row: &SqliteRow, prefix: &str) -> Result<SealedBlob, StorageError> {
+fn blob(row: &DbRow, prefix: &str) -> Result<SealedBlob, StorageError> {
     let col = |c: &str| format!("{prefix}{c}");
     Ok(SealedBlob {
         sealed: get(row, &col("sealed"))?,
@@ -113,7 +113,7 @@ fn blob(row: &SqliteRow, prefix: &str) -> Result<SealedBlob, StorageError> {
     })
 }
 
-fn document_from(row: &SqliteRow) -> Result<AuditDocumentRow, StorageError> {
+fn document_from(row: &DbRow) -> Result<AuditDocumentRow, StorageError> {
     let size: i64 = get(row, "size_bytes")?;
     Ok(AuditDocumentRow {
         id: get(row, "id")?,
@@ -345,7 +345,7 @@ const AUDIT_COLUMNS: &str = "id, period_from, period_to, audit_date, querier_id,
      reviewed_by, reviewed_at, review_comment";
 
 impl Store {
-    async fn load_audit(&self, row: &SqliteRow) -> Result<UnannouncedAudit, StorageError> {
+    async fn load_audit(&self, row: &DbRow) -> Result<UnannouncedAudit, StorageError> {
         let id: i64 = get(row, "id")?;
         let auditors: Vec<(i64,)> = sqlx::query_as(
             "SELECT person_id FROM unannounced_audit_auditors WHERE audit_id = $1 ORDER BY person_id",

@@ -57,7 +57,7 @@ impl WriteTx {
     ) -> Result<u64, StorageError> {
         let mut added = 0;
         for batch in rows.chunks(USAGE_INSERT_BATCH) {
-            let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            let mut qb = crate::builder::QueryBuilder::new(
                 "INSERT INTO platform_usage_records (platform_record_id, at, agency_code, \
                  operator_account, item, subject_hmac, hmac_key_id, subject_masked, request_id, \
                  outcome, import_id) ",

@@ -19,11 +19,10 @@ pub struct BackupArgs {
 
 pub async fn run(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let config = args.location.load()?;
-    if !config.database_path().exists() {
-        anyhow::bail!(
-            "找不到資料庫 / no database at {}",
-            config.database_path().display()
-        );
+    if let Some(file) = config.database_file()
+        && !file.exists()
+    {
+        anyhow::bail!("找不到資料庫 / no database at {}", file.display());
     }
     let spinner = crate::progress::spinner("備份中 backing up");
     let counts = querywarden_app::backup::backup(&config, &args.out).await;

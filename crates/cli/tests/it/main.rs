@@ -31,6 +31,7 @@ mod lived_in_demo;
 mod metrics_http;
 mod mutual_tls;
 mod operations;
+mod postgres;
 mod oversight_http;
 mod permissions_http;
 mod registration_rules_http;

@@ -11,7 +11,7 @@ use querywarden_domain::org::{PersonId, UnitId};
 use querywarden_domain::registration::{
     Origin, Parties, Registration, RegistrationId, RegistrationNo, RegistrationState, RequestNo,
 };
-use sqlx::SqliteExecutor;
+use sqlx::AnyExecutor;
 
 use super::{
     ExecutionMode, ExecutionOutcome, ExecutionRow, QueryRequestRow, RequestState,
@@ -223,7 +223,7 @@ pub(super) enum RegKey<'a> {
 }
 
 pub(super) async fn registration<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     key: RegKey<'_>,
 ) -> Result<Option<Registration>, StorageError> {
     let select = |clause: &str| format!("SELECT {REG_COLUMNS} FROM registrations WHERE {clause}");
@@ -248,7 +248,7 @@ pub(super) async fn registration<'e>(
 
 /// Registrations matching `f`, oldest first.
 pub(super) async fn registrations<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     f: &super::RegistrationFilter,
 ) -> Result<Vec<Registration>, StorageError> {
     registrations_query(f)
@@ -265,8 +265,8 @@ pub(super) async fn registrations<'e>(
 /// each can use its index (`?1 IS NULL OR …` would make SQLite scan the register).
 pub(crate) fn registrations_query(
     f: &super::RegistrationFilter,
-) -> sqlx::QueryBuilder<'static, sqlx::Sqlite> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+) -> crate::builder::QueryBuilder<'static> {
+    let mut qb = crate::builder::QueryBuilder::new(format!(
         "SELECT {REG_COLUMNS} FROM registrations WHERE 1 = 1"
     ));
     if let Some(u) = &f.approving_unit {
@@ -301,7 +301,7 @@ pub(crate) fn registrations_query(
 /// Open registrations — filed or approved, nothing executed yet — in which `person` is a
 /// party (applicant, needer or querier), in one statement.
 pub(super) async fn open_registrations_of<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     person: PersonId,
 ) -> Result<Vec<Registration>, StorageError> {
     let sql = format!(
@@ -323,7 +323,7 @@ pub(super) async fn open_registrations_of<'e>(
 
 /// The sealed subject of a Form 2 row, unless destroyed.
 pub(super) async fn registration_subject<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     id: RegistrationId,
 ) -> Result<Option<SealedBlob>, StorageError> {
     let row: Option<SealedColumns> = sqlx::query_as(
@@ -339,7 +339,7 @@ pub(super) async fn registration_subject<'e>(
 
 /// The relevance texts of `querier`'s latest `limit` registrations outside `exclude_batch`.
 pub(super) async fn recent_relevance<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     querier: PersonId,
     limit: u32,
     exclude_batch: Option<&str>,
@@ -412,7 +412,7 @@ impl TryFrom<ExecutionRecord> for ExecutionRow {
 
 /// Executions matching `condition` (over the `executions` table), oldest first.
 pub(super) async fn executions_where<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     condition: &str,
     registration: Option<RegistrationId>,
 ) -> Result<Vec<ExecutionRow>, StorageError> {
@@ -485,7 +485,7 @@ pub(super) enum ResultsOf<'a> {
 }
 
 pub(super) async fn results<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     which: ResultsOf<'_>,
 ) -> Result<Vec<ResultRow>, StorageError> {
     let (condition, order) = match which {
@@ -584,10 +584,10 @@ pub(super) enum RequestsOf<'a> {
 }
 
 pub(super) async fn requests<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     which: RequestsOf<'_>,
 ) -> Result<Vec<QueryRequestRow>, StorageError> {
-    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+    let mut qb = crate::builder::QueryBuilder::new(format!(
         "SELECT {REQUEST_COLUMNS} FROM query_requests WHERE 1 = 1"
     ));
     match which {
@@ -659,7 +659,7 @@ impl TryFrom<RequestSubjectRecord> for RequestSubjectRow {
 }
 
 pub(super) async fn request_subjects<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     request: i64,
 ) -> Result<Vec<RequestSubjectRow>, StorageError> {
     sqlx::query_as::<_, RequestSubjectRecord>(
@@ -692,7 +692,7 @@ struct HeldRecord {
 
 /// Subjects still held, with the record's number and date and (Form 3) their position.
 pub(super) async fn held_subjects<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl AnyExecutor<'e>,
     sql: &str,
     before: querywarden_domain::roc_date::RocDate,
 ) -> Result<Vec<(super::HeldSubject, Option<i64>)>, StorageError> {
@@ -731,14 +731,14 @@ struct SubjectRecord {
 /// registrations `ids`, a statement per [`SUBJECT_IDS_PER_STATEMENT`] ids, skipping
 /// destroyed ones.
 pub(super) async fn scan_registration_subjects(
-    db: &sqlx::SqlitePool,
+    db: &sqlx::AnyPool,
     ids: &[RegistrationId],
     mut visit: impl FnMut(RegistrationId, &str, SealedBlob),
 ) -> Result<(), StorageError> {
     use futures_util::TryStreamExt;
     for chunk in ids.chunks(SUBJECT_IDS_PER_STATEMENT) {
         // The ids as a list of bound values (no JSON function: one SQL text for both engines).
-        let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+        let mut qb = crate::builder::QueryBuilder::new(
             "SELECT id, reg_no, subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, \
              wrap_nonce, master_key_id FROM registrations \
              WHERE subject_destroyed_at IS NULL AND id IN (",
