@@ -620,7 +620,7 @@ pub async fn login(
             Ok(v) => v,
             Err(f) => return refuse(store, &attempt, None, f, now).await,
         };
-    let cert: CitizenCertificate = match verify_signed_challenge(
+    let cert = verify_signed_challenge(
         req.nonce.as_bytes(),
         &signature,
         req.format,
@@ -629,19 +629,8 @@ pub async fn login(
         &ctx.crls(),
         ctx.revocation,
         now,
-    ) {
-        Ok(c) => c,
-        Err(e) => {
-            return refuse(
-                store,
-                &attempt,
-                None,
-                AuthFailure::new(e.code(), e.message_zh()),
-                now,
-            )
-            .await;
-        }
-    };
+    )
+    .map_err(|e| AuthFailure::new(e.code(), e.message_zh()));
     finish_login(store, ctx, &attempt, cert, now).await
 }
 
@@ -661,37 +650,31 @@ pub async fn login_with_client_certificate(
         client_addr: req.client_addr,
         request_id: req.request_id,
     };
-    let cert = match verify_client_certificate(
+    let cert = verify_client_certificate(
         &req.chain_der,
         &ctx.anchors,
         &ctx.crls(),
         ctx.revocation,
         now,
-    ) {
-        Ok(c) => c,
-        Err(e) => {
-            return refuse(
-                store,
-                &attempt,
-                None,
-                AuthFailure::new(e.code(), e.message_zh()),
-                now,
-            )
-            .await;
-        }
-    };
+    )
+    .map_err(|e| AuthFailure::new(e.code(), e.message_zh()));
     finish_login(store, ctx, &attempt, cert, now).await
 }
 
-/// The steps every sign-in shares once the certificate is trusted: binding, identity,
-/// account status, lockout, password, then the one live session.
+/// The steps every sign-in shares once the card is checked: a certificate not trusted is
+/// refused (audited); then binding, identity, account status, lockout, password, and the one
+/// live session.
 async fn finish_login(
     store: &Store,
     ctx: &AuthContext,
     req: &Attempt,
-    cert: CitizenCertificate,
+    cert: Result<CitizenCertificate, AuthFailure>,
     now: Timestamp,
 ) -> Result<Result<NewSession, AuthFailure>, AppError> {
+    let cert = match cert {
+        Ok(c) => c,
+        Err(f) => return refuse(store, req, None, f, now).await,
+    };
     // 3. The binding: this card belongs to this account, and still names this person.
     let issuer_key = cert.issuer_key_id.clone().unwrap_or_default();
     let Some((bound_person, binding)) = store

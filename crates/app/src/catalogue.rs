@@ -20,6 +20,7 @@ pub const TEXT_MAX_CHARS: usize = 200;
 
 /// One change to the catalogue, as typed in (web form or JSON). Parsed by [`change`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum CatalogueChange {
     AddItem {

@@ -112,6 +112,12 @@ fn event(stamp: Stamp<'_>, action: AuditAction, by: Actor, object: &str, id: &st
         .on(object, id)
 }
 
+/// The audit event of the personal-data contact's `action` on citizen request `id`.
+fn contact_event(stamp: Stamp<'_>, action: AuditAction, contact: &Person, id: &str) -> AuditEvent {
+    let by = actor(contact, Role::PersonalDataContact);
+    event(stamp, action, by, "citizen_request", id)
+}
+
 async fn refuse<T>(
     store: &Store,
     e: AuditEvent,
@@ -203,14 +209,7 @@ pub async fn record_request(
     input: &RequestInput,
     stamp: Stamp<'_>,
 ) -> Result<Result<String, Refusal>, AppError> {
-    let by = actor(contact, Role::PersonalDataContact);
-    let base = event(
-        stamp,
-        AuditAction::CitizenRequestRecorded,
-        by,
-        "citizen_request",
-        "-",
-    );
+    let base = contact_event(stamp, AuditAction::CitizenRequestRecorded, contact, "-");
     if !contact.has_role(Role::PersonalDataContact) {
         return refuse(store, base, Refusal::NotAllowed).await;
     }
@@ -296,12 +295,10 @@ pub async fn extend(
     reason: &str,
     stamp: Stamp<'_>,
 ) -> Result<Result<RocDate, Refusal>, AppError> {
-    let by = actor(contact, Role::PersonalDataContact);
-    let base = event(
+    let base = contact_event(
         stamp,
         AuditAction::CitizenRequestExtended,
-        by,
-        "citizen_request",
+        contact,
         request_no,
     );
     if !contact.has_role(Role::PersonalDataContact) {
@@ -493,12 +490,10 @@ pub async fn produce_report(
     staff_shown: StaffShown,
     stamp: Stamp<'_>,
 ) -> Result<Result<CitizenReport, Refusal>, AppError> {
-    let by = actor(contact, Role::PersonalDataContact);
-    let base = event(
+    let base = contact_event(
         stamp,
         AuditAction::CitizenReportProduced,
-        by,
-        "citizen_request",
+        contact,
         request_no,
     );
     if !contact.has_role(Role::PersonalDataContact) {
@@ -687,12 +682,10 @@ pub async fn answer(
     request_no: &str,
     stamp: Stamp<'_>,
 ) -> Result<Result<RocDate, Refusal>, AppError> {
-    let by = actor(contact, Role::PersonalDataContact);
-    let base = event(
+    let base = contact_event(
         stamp,
         AuditAction::CitizenRequestAnswered,
-        by,
-        "citizen_request",
+        contact,
         request_no,
     );
     if !contact.has_role(Role::PersonalDataContact) {

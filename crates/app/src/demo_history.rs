@@ -474,6 +474,7 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
                         cast.get(querier)?,
                         no,
                         &item_code,
+                        None,
                         ran + mins(5),
                         &rid("print", i),
                     )

@@ -247,6 +247,29 @@ async fn hidden_from(
     }
 }
 
+/// An item the connector cannot ask for (a deployment's own catalogue entry) goes through the
+/// portal: refused, and the refusal audited.
+async fn not_connectable<T>(
+    store: &Store,
+    who: &SignedIn,
+    no: RegistrationNo,
+    item: &ServiceItemCode,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<T> {
+    let d = Denied::NotConnectable(item.clone());
+    let ev = event(
+        now,
+        AuditAction::ExecutionRefused,
+        request_id,
+        actor(who.person.id, Role::Querier),
+        "registration",
+        no.to_string(),
+    );
+    crate::registration::audit_refusal(store, ev, d.code()).await?;
+    Ok(Err(d))
+}
+
 /// Connected mode (STYLE "One query, walked through the layers"): policy check in a
 /// transaction (a refusal is audited and committed); then one short transaction recording
 /// every permitted item as sent with `query.sent` (committed before the network); then, per
@@ -276,21 +299,7 @@ pub async fn execute_connected<G: GrantSource, C: Connector>(
         .flatten()
         .find(|i| BliItem::parse(i.as_str()).is_err())
     {
-        let d = Denied::NotConnectable(i.clone());
-        crate::registration::audit_refusal(
-            desk.store,
-            event(
-                now,
-                AuditAction::ExecutionRefused,
-                request_id,
-                actor(who.person.id, Role::Querier),
-                "registration",
-                no.to_string(),
-            ),
-            d.code(),
-        )
-        .await?;
-        return Ok(Err(d));
+        return not_connectable(desk.store, who, no, i, now, request_id).await;
     }
     let mut tx = desk.store.begin().await?;
     let (reg, permit) = match check_in_tx(
@@ -320,21 +329,7 @@ pub async fn execute_connected<G: GrantSource, C: Connector>(
         .find(|i| BliItem::parse(i.as_str()).is_err())
     {
         drop(tx);
-        let d = Denied::NotConnectable(i.clone());
-        crate::registration::audit_refusal(
-            desk.store,
-            event(
-                now,
-                AuditAction::ExecutionRefused,
-                request_id,
-                actor(who.person.id, Role::Querier),
-                "registration",
-                no.to_string(),
-            ),
-            d.code(),
-        )
-        .await?;
-        return Ok(Err(d));
+        return not_connectable(desk.store, who, no, i, now, request_id).await;
     }
     // §5: consume the approval for these items and record "query sent" — committed before
     // anything leaves.
@@ -747,16 +742,46 @@ fn watermark(viewer: &Person, now: Timestamp, no: RegistrationNo, print: Option<
 /// How a result is opened: viewed or printed (with the reason for a print beyond the limit),
 /// through a page or through the JSON API.
 #[derive(Debug, Clone, Copy)]
-struct Access<'a> {
+pub struct Access<'a> {
     print: bool,
     reason: Option<&'a str>,
     api: bool,
 }
 
+impl<'a> Access<'a> {
+    /// §6: a view-only look at the result.
+    pub fn view() -> Self {
+        Access {
+            print: false,
+            reason: None,
+            api: false,
+        }
+    }
+
+    /// §6 ¶2: a numbered print for the case file; `reason` is needed beyond
+    /// `registration.print_limit`.
+    pub fn print(reason: Option<&'a str>) -> Self {
+        Access {
+            print: true,
+            reason,
+            api: false,
+        }
+    }
+
+    /// The same through the JSON API, which hands out whole records: refused
+    /// (`result.api_disabled`, audited) unless `registration.results_api` is on; audited with
+    /// `channel: api`.
+    pub fn via_api(self) -> Self {
+        Access { api: true, ..self }
+    }
+}
+
 /// The longest reason kept for a print beyond the limit.
 pub const PRINT_REASON_MAX_CHARS: usize = 500;
 
-async fn open_result<G: GrantSource>(
+/// §6: opens a result to its querier or needer as `access` says; every opening is audited
+/// (`result.viewed` or `result.printed`), refused ones too.
+pub async fn open_result<G: GrantSource>(
     desk: &Desk<'_, G>,
     viewer: &Person,
     no: RegistrationNo,
@@ -891,82 +916,32 @@ pub async fn view_result<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<ResultView> {
-    let access = Access {
-        print: false,
-        reason: None,
-        api: false,
-    };
-    open_result(desk, viewer, no, item, access, now, request_id).await
-}
-
-/// §6 ¶2: the same view through the JSON API, which hands out whole records: refused
-/// (`result.api_disabled`, audited) unless `registration.results_api` is on; each call is
-/// audited as a view (`channel: api`).
-pub async fn view_result_via_api<G: GrantSource>(
-    desk: &Desk<'_, G>,
-    viewer: &Person,
-    no: RegistrationNo,
-    item: &ServiceItemCode,
-    now: Timestamp,
-    request_id: &str,
-) -> Decided<ResultView> {
-    let access = Access {
-        print: false,
-        reason: None,
-        api: true,
-    };
-    open_result(desk, viewer, no, item, access, now, request_id).await
+    open_result(desk, viewer, no, item, Access::view(), now, request_id).await
 }
 
 /// §6: a print for the case file (隨文歸檔), numbered per result and audited
-/// (`result.printed`); the watermark carries the print number.
+/// (`result.printed`); the watermark carries the print number. §6 ¶2: a print beyond
+/// `registration.print_limit` needs `reason`, kept with the print (refused
+/// `result.print_limit` without one).
 pub async fn print_result<G: GrantSource>(
     desk: &Desk<'_, G>,
     viewer: &Person,
     no: RegistrationNo,
     item: &ServiceItemCode,
-    now: Timestamp,
-    request_id: &str,
-) -> Decided<ResultView> {
-    print_result_with_reason(desk, viewer, no, item, None, now, request_id).await
-}
-
-/// §6 ¶2: a print beyond `registration.print_limit` needs `reason`, kept with the print
-/// (refused `result.print_limit` without one). `api`: asked through the JSON API (which
-/// hands out the records, so `registration.results_api` must be on).
-pub async fn print_result_with_reason<G: GrantSource>(
-    desk: &Desk<'_, G>,
-    viewer: &Person,
-    no: RegistrationNo,
-    item: &ServiceItemCode,
     reason: Option<&str>,
     now: Timestamp,
     request_id: &str,
 ) -> Decided<ResultView> {
-    let access = Access {
-        print: true,
-        reason,
-        api: false,
-    };
-    open_result(desk, viewer, no, item, access, now, request_id).await
-}
-
-/// [`print_result_with_reason`] through the JSON API.
-pub async fn print_result_via_api<G: GrantSource>(
-    desk: &Desk<'_, G>,
-    viewer: &Person,
-    no: RegistrationNo,
-    item: &ServiceItemCode,
-    reason: Option<&str>,
-    now: Timestamp,
-    request_id: &str,
-) -> Decided<ResultView> {
-    let access = Access {
-        print: true,
-        reason,
-        api: true,
-    };
-    open_result(desk, viewer, no, item, access, now, request_id).await
+    open_result(
+        desk,
+        viewer,
+        no,
+        item,
+        Access::print(reason),
+        now,
+        request_id,
+    )
+    .await
 }
 
 /// The querier confirms that printed copy `print_no` was destroyed (asked for after the

@@ -209,36 +209,45 @@ impl KeyRing {
     }
 
     fn add_hmac_key(dir: &Path, m: &mut Manifest, now: jiff::Timestamp) -> Result<(), KeyError> {
-        let id = format!("h{}", key_suffix(now));
-        if m.subject_hmac.iter().any(|e| e.id == id) {
-            return Err(KeyError::Key(
-                "a key was already created this second".into(),
-            ));
-        }
-        write_secret(&dir.join(format!("{id}.hmac")), &random32()?)?;
-        for e in &mut m.subject_hmac {
-            e.status = KeyStatus::Retired;
-        }
-        m.subject_hmac.push(HmacEntry {
-            id,
-            status: KeyStatus::Current,
-            created_at: now.to_string(),
-        });
-        Ok(())
+        Self::add_secret_key(
+            dir,
+            &mut m.subject_hmac,
+            'h',
+            |id| format!("{id}.hmac"),
+            now,
+        )
     }
 
     fn add_custody_key(dir: &Path, m: &mut Manifest, now: jiff::Timestamp) -> Result<(), KeyError> {
-        let id = format!("c{}", key_suffix(now));
-        if m.custody.iter().any(|e| e.id == id) {
+        Self::add_secret_key(
+            dir,
+            &mut m.custody,
+            'c',
+            |id| format!("custody-{id}.key"),
+            now,
+        )
+    }
+
+    /// A new 32-byte secret with id `{prefix}{suffix}`, written to `file(id)`; the earlier keys
+    /// of its list are retired (kept to read what they hashed or sealed).
+    fn add_secret_key(
+        dir: &Path,
+        entries: &mut Vec<HmacEntry>,
+        prefix: char,
+        file: impl Fn(&str) -> String,
+        now: jiff::Timestamp,
+    ) -> Result<(), KeyError> {
+        let id = format!("{prefix}{}", key_suffix(now));
+        if entries.iter().any(|e| e.id == id) {
             return Err(KeyError::Key(
                 "a key was already created this second".into(),
             ));
         }
-        write_secret(&dir.join(format!("custody-{id}.key")), &random32()?)?;
-        for e in &mut m.custody {
+        write_secret(&dir.join(file(&id)), &random32()?)?;
+        for e in entries.iter_mut() {
             e.status = KeyStatus::Retired;
         }
-        m.custody.push(HmacEntry {
+        entries.push(HmacEntry {
             id,
             status: KeyStatus::Current,
             created_at: now.to_string(),

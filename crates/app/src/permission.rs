@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
-use querywarden_domain::catalogue::ServiceItemCode;
+use querywarden_domain::catalogue::{ServiceItem, ServiceItemCode};
 use querywarden_domain::org::{Account, Person, PersonId, Role, UnitId};
 use querywarden_domain::permission::recertification::{RecertificationPolicy, reminder_date};
 use querywarden_domain::permission::{
@@ -417,6 +417,35 @@ fn items_json(items: &BTreeSet<ServiceItemCode>) -> serde_json::Value {
     )
 }
 
+/// What an applicant's own action on their Form 1 starts from (amend, submit): the application
+/// (a refusal to load it is audited), the applicant as a participant, the catalogue, and the
+/// action's audit event.
+async fn applicant_action(
+    store: &Store,
+    applicant: PersonId,
+    id: ApplicationId,
+    action: AuditAction,
+    op: &Op,
+) -> Result<
+    (
+        PermissionApplication,
+        Participant,
+        Vec<ServiceItem>,
+        AuditEvent,
+    ),
+    PermissionError,
+> {
+    let app = load_for_action(store, op, action, applicant, Some(Role::Querier), id).await?;
+    let person = store
+        .person(applicant)
+        .await?
+        .ok_or(PermissionError::NotFound("人員"))?;
+    let who = Participant::from_person(&person, store.account_disabled(applicant).await?);
+    let catalogue = store.service_items().await?;
+    let event = application_event(op, action, applicant, Some(Role::Querier), id);
+    Ok((app, who, catalogue, event))
+}
+
 /// Amends a draft, or an application returned with the administrator's note (退回補正), before
 /// (re)submission. Audited as `permission.application.created` with `amended: true`.
 pub async fn amend_application(
@@ -427,30 +456,10 @@ pub async fn amend_application(
     form: ApplicationForm,
     op: &Op,
 ) -> Result<PermissionApplication, PermissionError> {
-    let mut app = load_for_action(
-        store,
-        op,
-        AuditAction::ApplicationCreated,
-        applicant,
-        Some(Role::Querier),
-        id,
-    )
-    .await?;
-    let person = store
-        .person(applicant)
-        .await?
-        .ok_or(PermissionError::NotFound("人員"))?;
-    let who = Participant::from_person(&person, store.account_disabled(applicant).await?);
-    let catalogue = store.service_items().await?;
+    let (mut app, who, catalogue, event) =
+        applicant_action(store, applicant, id, AuditAction::ApplicationCreated, op).await?;
     let last4 = store.person_id_last4(applicant).await?;
-    let event = application_event(
-        op,
-        AuditAction::ApplicationCreated,
-        applicant,
-        Some(Role::Querier),
-        id,
-    )
-    .detail("amended", true);
+    let event = event.detail("amended", true);
     let check = rules::may_amend(&app, &who)
         .and_then(|()| rules::check_form(&form, &who, &catalogue, last4.as_deref()));
     if let Err(r) = check {
@@ -486,29 +495,9 @@ pub async fn submit_application(
     id: ApplicationId,
     op: &Op,
 ) -> Result<PermissionApplication, PermissionError> {
-    let mut app = load_for_action(
-        store,
-        op,
-        AuditAction::ApplicationSubmitted,
-        applicant,
-        Some(Role::Querier),
-        id,
-    )
-    .await?;
-    let person = store
-        .person(applicant)
-        .await?
-        .ok_or(PermissionError::NotFound("人員"))?;
-    let who = Participant::from_person(&person, store.account_disabled(applicant).await?);
-    let catalogue = store.service_items().await?;
-    let event = application_event(
-        op,
-        AuditAction::ApplicationSubmitted,
-        applicant,
-        Some(Role::Querier),
-        id,
-    )
-    .detail("form_number", app.form_number.to_string());
+    let (mut app, who, catalogue, event) =
+        applicant_action(store, applicant, id, AuditAction::ApplicationSubmitted, op).await?;
+    let event = event.detail("form_number", app.form_number.to_string());
     let state = match rules::submit(&app, &who, &catalogue) {
         Ok(s) => s,
         Err(r) => return refused_to_applicant(store, event, r, &app, applicant).await,

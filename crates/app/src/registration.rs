@@ -457,6 +457,7 @@ async fn catalogue_basis(
 
 /// A Form 2 row as typed in (web form or JSON). Everything is parsed here.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterQueryRequest {
     pub subject_name: String,
     pub subject_id: String,
@@ -476,8 +477,10 @@ pub struct RegisterQueryRequest {
     pub no_case_reason: Option<String>,
     /// 需要資料者; default: the person filing.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub needer: Option<PersonId>,
     /// 資料查詢者.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub querier: PersonId,
 }
 
@@ -704,6 +707,39 @@ struct FilingInput<'a> {
     no_case_reason: Option<&'a str>,
 }
 
+/// The filing fields a single registration and a batch both carry, by the same names.
+macro_rules! filing_input {
+    ($input:expr) => {
+        FilingInput {
+            needer: $input.needer,
+            querier: $input.querier,
+            items: &$input.items,
+            legal_basis: &$input.legal_basis,
+            case_no: $input.case_no.as_deref(),
+            companion_basis: $input.companion_basis.as_deref(),
+            no_case_reason: $input.no_case_reason.as_deref(),
+        }
+    };
+}
+
+/// [`internal_filing`], with a refusal audited as `refused` makes it (every refusal is
+/// audited, not only successes).
+async fn filing_or_refused<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    applicant: &Person,
+    input: FilingInput<'_>,
+    now: Timestamp,
+    refused: impl Fn(&str) -> AuditEvent,
+) -> Decided<Filing> {
+    match internal_filing(desk, applicant, input, now).await? {
+        Ok(f) => Ok(Ok(f)),
+        Err(e) => {
+            audit_refusal(desk.store, refused(e.code()), e.code()).await?;
+            Ok(Err(e.into()))
+        }
+    }
+}
+
 async fn internal_filing<G: GrantSource>(
     desk: &Desk<'_, G>,
     applicant: &Person,
@@ -838,28 +874,11 @@ pub async fn register<G: GrantSource>(
             return Ok(Err(e.into()));
         }
     };
-    let mut filing = match internal_filing(
-        desk,
-        applicant,
-        FilingInput {
-            needer: input.needer,
-            querier: input.querier,
-            items: &input.items,
-            legal_basis: &input.legal_basis,
-            case_no: input.case_no.as_deref(),
-            companion_basis: input.companion_basis.as_deref(),
-            no_case_reason: input.no_case_reason.as_deref(),
-        },
-        now,
-    )
-    .await?
-    {
-        Ok(f) => f,
-        Err(e) => {
-            audit_refusal(desk.store, refused(e.code()), e.code()).await?;
-            return Ok(Err(e.into()));
-        }
-    };
+    let mut filing =
+        match filing_or_refused(desk, applicant, filing_input!(input), now, &refused).await? {
+            Ok(f) => f,
+            Err(d) => return Ok(Err(d)),
+        };
     let assessment = screen_subject(
         desk.store,
         desk.keys,
@@ -919,6 +938,7 @@ pub async fn register<G: GrantSource>(
 /// The shared part of a batch (one reason for many subjects, e.g. the annual low-income
 /// household review).
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterBatchRequest {
     pub items: Vec<String>,
     pub legal_basis: String,
@@ -932,7 +952,9 @@ pub struct RegisterBatchRequest {
     #[serde(default)]
     pub no_case_reason: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
     pub needer: Option<PersonId>,
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub querier: PersonId,
     /// CSV, UTF-8: `name,national_id[,linked_id]` per line; a first line naming the columns
     /// (`姓名`/`name`) is skipped; blank lines are ignored.
@@ -988,28 +1010,11 @@ pub async fn register_batch<G: GrantSource>(
     let refused = |code: &str| {
         registration_refused_event(now, request_id, applicant.id, "batch").detail("code", code)
     };
-    let mut filing = match internal_filing(
-        desk,
-        applicant,
-        FilingInput {
-            needer: input.needer,
-            querier: input.querier,
-            items: &input.items,
-            legal_basis: &input.legal_basis,
-            case_no: input.case_no.as_deref(),
-            companion_basis: input.companion_basis.as_deref(),
-            no_case_reason: input.no_case_reason.as_deref(),
-        },
-        now,
-    )
-    .await?
-    {
-        Ok(f) => f,
-        Err(e) => {
-            audit_refusal(desk.store, refused(e.code()), e.code()).await?;
-            return Ok(Err(e.into()));
-        }
-    };
+    let mut filing =
+        match filing_or_refused(desk, applicant, filing_input!(input), now, &refused).await? {
+            Ok(f) => f,
+            Err(d) => return Ok(Err(d)),
+        };
     let lines = match read_batch_lines(&input.csv) {
         Ok(lines) => lines,
         Err(e) => {
@@ -1826,6 +1831,12 @@ pub async fn inbox<G: GrantSource>(
             ..Default::default()
         })
         .await?;
+    // Every attempt awaiting its outcome in one read, by registration, not a read per
+    // registration.
+    let mut awaiting: HashMap<RegistrationId, Vec<_>> = HashMap::new();
+    for e in desk.store.executions_awaiting_outcome().await? {
+        awaiting.entry(e.registration).or_default().push(e);
+    }
     for r in &mine {
         let live =
             matches!(r.state, RegistrationState::Approved { valid_until, .. } if now < valid_until);
@@ -1833,15 +1844,13 @@ pub async fn inbox<G: GrantSource>(
             out.to_execute.push(summary(r));
         }
         if r.parties.querier == person.id {
-            for e in desk.store.executions_of(r.id).await? {
-                // Sent with no answer, or timed out: awaiting its outcome (§5).
-                if e.awaits_outcome() {
-                    out.sent_without_result.push(UnfinishedExecution {
-                        no: r.no,
-                        item: e.item,
-                        sent_at: e.sent_at,
-                    });
-                }
+            // Sent with no answer, or timed out: awaiting its outcome (§5).
+            for e in awaiting.remove(&r.id).unwrap_or_default() {
+                out.sent_without_result.push(UnfinishedExecution {
+                    no: r.no,
+                    item: e.item,
+                    sent_at: e.sent_at,
+                });
             }
         }
     }
@@ -1868,7 +1877,9 @@ pub async fn inbox<G: GrantSource>(
         }
     }
     if person.has_role(Role::ResponsibleUnitReviewer) {
-        // §5 ¶3: only those the requesting office's supervisor consented to.
+        // §5 ¶3: only those the requesting office's supervisor consented to. The open
+        // requests' sign-offs in one read, not a read per request.
+        let sign_offs = desk.store.open_request_sign_offs().await?;
         for r in desk
             .store
             .requests(
@@ -1878,7 +1889,8 @@ pub async fn inbox<G: GrantSource>(
             )
             .await?
         {
-            let facts = crate::request::facts_of(&r, &desk.store.request_sign_offs(r.id).await?);
+            let signed = sign_offs.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+            let facts = crate::request::facts_of(&r, signed);
             if facts.stage() == querywarden_domain::registration::form3::Stage::AwaitingReview {
                 out.requests_to_review.push(r);
             }

@@ -9,7 +9,7 @@
 //! audit trail only by HMAC. Each use case is one transaction with its audit record(s).
 
 use jiff::Timestamp;
-use querywarden_domain::audit_event::{AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::org::{Person, PersonId, Role, UnitKind};
 use querywarden_domain::registration::form3::{
     self, Form3Facts, Review, SignOff, Stage, SubjectProgress,
@@ -29,6 +29,7 @@ use querywarden_domain::permission::Roster;
 
 /// One subject as listed on Form 3.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestSubjectInput {
     pub name: String,
     pub national_id: String,
@@ -38,6 +39,7 @@ pub struct RequestSubjectInput {
 
 /// Form 3 as typed in by the requester.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileRequestInput {
     /// 職稱.
     pub applicant_title: String,
@@ -274,13 +276,12 @@ pub async fn reject_request<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<()> {
-    let base = event(
+    let base = on_request(
         now,
         AuditAction::RequestRejected,
         request_id,
         actor(reviewer.id, Role::ResponsibleUnitReviewer),
-        "request",
-        no.to_string(),
+        no,
     );
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
@@ -333,13 +334,12 @@ pub async fn accept_request<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<Vec<Registered>> {
-    let base = event(
+    let base = on_request(
         now,
         AuditAction::RequestAccepted,
         request_id,
         actor(reviewer.id, Role::ResponsibleUnitReviewer),
-        "request",
-        no.to_string(),
+        no,
     );
     let Some(r) = desk.store.request_by_no(no).await? else {
         return not_found(desk.store, base).await;
@@ -490,13 +490,12 @@ pub async fn record_delivery<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<()> {
-    let base = event(
+    let base = on_request(
         now,
         AuditAction::ResultDelivered,
         request_id,
         actor(who.id, Role::Querier),
-        "request",
-        no.to_string(),
+        no,
     );
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
@@ -577,6 +576,17 @@ pub struct RequestView {
 }
 
 /// A refusal of a number that does not exist, audited like any other.
+/// The audit event of `action` by `by` on request `no`.
+fn on_request(
+    now: Timestamp,
+    action: AuditAction,
+    request_id: &str,
+    by: Actor,
+    no: RequestNo,
+) -> AuditEvent {
+    event(now, action, request_id, by, "request", no.to_string())
+}
+
 async fn not_found<T>(store: &querywarden_storage::Store, ev: AuditEvent) -> Decided<T> {
     audit_refusal(store, ev, Denied::NotFound.code()).await?;
     Ok(Err(Denied::NotFound))
@@ -630,13 +640,12 @@ pub async fn request_view<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<RequestView> {
-    let ev = event(
+    let ev = on_request(
         now,
         AuditAction::RequestViewed,
         request_id,
         actor(viewer.id, Role::Staff),
-        "request",
-        no.to_string(),
+        no,
     );
     let Some(r) = desk.store.request_by_no(no).await? else {
         crate::registration::audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
@@ -807,13 +816,12 @@ pub async fn consent_request<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<Stage> {
-    let ev = event(
+    let ev = on_request(
         now,
         AuditAction::RequestConsented,
         request_id,
         actor(who.id, Role::UnitSupervisor),
-        "request",
-        no.to_string(),
+        no,
     );
     let Opened {
         mut tx,
@@ -877,13 +885,12 @@ pub async fn sign_request<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<Stage> {
-    let ev = event(
+    let ev = on_request(
         now,
         AuditAction::RequestSigned,
         request_id,
         actor(who.id, Role::Staff),
-        "request",
-        no.to_string(),
+        no,
     );
     let Opened {
         mut tx,
@@ -931,13 +938,12 @@ pub async fn close_subject<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<Stage> {
-    let ev = event(
+    let ev = on_request(
         now,
         AuditAction::RequestSubjectClosed,
         request_id,
         actor(who.id, Role::Querier),
-        "request",
-        no.to_string(),
+        no,
     )
     .detail("position", position);
     let roster = roster_on(desk.store, now).await?;

@@ -285,6 +285,7 @@ async fn register_approve_execute_connected_view_and_print_with_the_result_seale
         w.p("lin.meiling"),
         no,
         &item("C0101"),
+        None,
         t0(),
         "req-p",
     )
@@ -294,7 +295,7 @@ async fn register_approve_execute_connected_view_and_print_with_the_result_seale
     assert_eq!(print.print_no, Some(1));
     assert!(print.watermark.contains("列印第 1 份"));
     // §6 ¶2: one copy by default; the second needs a reason.
-    let again = execution::print_result_with_reason(
+    let again = execution::print_result(
         &w.desk(),
         w.p("lin.meiling"),
         no,
@@ -1506,10 +1507,18 @@ async fn a_destroyed_result_can_never_be_shown_again_and_its_record_stays() {
         .approved(&nid(60), &["C0101"], "急難救助個案，確認最近投保")
         .await;
     w.execute("lin.meiling", no, t0()).await.unwrap();
-    execution::print_result(&w.desk(), w.p("lin.meiling"), no, &item("C0101"), t0(), "p")
-        .await
-        .unwrap()
-        .unwrap();
+    execution::print_result(
+        &w.desk(),
+        w.p("lin.meiling"),
+        no,
+        &item("C0101"),
+        None,
+        t0(),
+        "p",
+    )
+    .await
+    .unwrap()
+    .unwrap();
     // Expiring inbox within 14 days of the end.
     let near = t0() + SignedDuration::from_hours(24 * 20);
     let inbox = registration::inbox(&w.desk(), w.p("lin.meiling"), near)
@@ -1543,7 +1552,7 @@ async fn a_destroyed_result_can_never_be_shown_again_and_its_record_stays() {
             .await
             .unwrap();
         assert_eq!(code(r), "result.destroyed");
-        let r = execution::print_result(&w.desk(), w.p(who), no, &item("C0101"), after, "v")
+        let r = execution::print_result(&w.desk(), w.p(who), no, &item("C0101"), None, after, "v")
             .await
             .unwrap();
         assert_eq!(code(r), "result.destroyed");
@@ -3013,7 +3022,7 @@ async fn prints_are_numbered_and_limited_and_one_more_needs_a_reason() {
     let print = |reason: Option<&'static str>| {
         let w = &w;
         async move {
-            execution::print_result_with_reason(
+            execution::print_result(
                 &w.desk(),
                 w.p("lin.meiling"),
                 no,
@@ -3058,9 +3067,18 @@ async fn whole_records_through_the_api_are_off_unless_configured_and_each_call_i
         .await;
     w.execute("lin.meiling", no, t0()).await.unwrap();
     async fn api(w: &World, no: RegistrationNo) -> Result<execution::ResultView, Denied> {
-        execution::view_result_via_api(&w.desk(), w.p("lin.meiling"), no, &item("C0101"), t0(), "a")
-            .await
-            .unwrap()
+        let api = execution::Access::view().via_api();
+        execution::open_result(
+            &w.desk(),
+            w.p("lin.meiling"),
+            no,
+            &item("C0101"),
+            api,
+            t0(),
+            "a",
+        )
+        .await
+        .unwrap()
     }
     assert_eq!(code(api(&w, no).await), "result.api_disabled");
     w.settings.results_api = true;

@@ -763,23 +763,8 @@ pub(crate) fn render(
     fields: &Fields,
     footer: &Footer,
 ) -> Result<Vec<u8>, RenderError> {
-    let (width, height) = match template.orientation {
-        Orientation::Portrait => (A4_SHORT, A4_LONG),
-        Orientation::Landscape => (A4_LONG, A4_SHORT),
-    };
-    let mut layout = Layout {
-        font,
-        template,
-        fields,
-        width,
-        height,
-        pages: Vec::new(),
-        y: MARGIN,
-    };
-    layout.new_page()?;
-    for block in &template.blocks {
-        layout.block(block)?;
-    }
+    let layout = laid_out(font, template, fields)?;
+    let (width, height) = (layout.width, layout.height);
     let total = layout.pages.len();
     let mut doc = Document::new();
     let settings =
@@ -907,12 +892,12 @@ pub(crate) fn render(
     doc.finish().map_err(|e| RenderError::Pdf(format!("{e:?}")))
 }
 
-/// The number of pages `template` takes with `fields` (for tests and the HTML view's note).
-pub(crate) fn page_count(
-    font: &DocumentFont,
-    template: &Template,
-    fields: &Fields,
-) -> Result<usize, RenderError> {
+/// `template` with `fields` laid out on its pages, in its orientation.
+fn laid_out<'a>(
+    font: &'a DocumentFont,
+    template: &'a Template,
+    fields: &'a Fields,
+) -> Result<Layout<'a>, RenderError> {
     let (width, height) = match template.orientation {
         Orientation::Portrait => (A4_SHORT, A4_LONG),
         Orientation::Landscape => (A4_LONG, A4_SHORT),
@@ -930,5 +915,15 @@ pub(crate) fn page_count(
     for block in &template.blocks {
         layout.block(block)?;
     }
+    Ok(layout)
+}
+
+/// The number of pages `template` takes with `fields` (for tests and the HTML view's note).
+pub(crate) fn page_count(
+    font: &DocumentFont,
+    template: &Template,
+    fields: &Fields,
+) -> Result<usize, RenderError> {
+    let layout = laid_out(font, template, fields)?;
     Ok(layout.pages.len())
 }

@@ -11,8 +11,16 @@ use serde::Serialize;
 use crate::i18n::Messages;
 use crate::templates::ErrorPage;
 
-/// The body of every API error.
-#[derive(Debug, Serialize)]
+/// The one envelope every API error answers with: `{"error": {code, message, message_en,
+/// operation_id}}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ApiErrorBody,
+}
+
+/// The body of every API error: a stable `code` for machines, the zh-TW `message` for people,
+/// its English `message_en`, and the `operation_id` that finds the request in the logs.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ApiErrorBody {
     pub code: String,
     pub message: String,
@@ -46,6 +54,29 @@ impl ApiError {
         }
     }
 
+    /// Not found, or not the caller's to see (§9 answers both alike, so numbers cannot be
+    /// probed); `code` names the area's refusal, `what` the thing in zh-TW.
+    pub fn not_found(code: &str, what: &str, operation_id: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            code,
+            format!("找不到{what}"),
+            "not found",
+            operation_id,
+        )
+    }
+
+    /// Someone else changed the record meanwhile; nothing was written.
+    pub fn conflict(code: &str, operation_id: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            code,
+            "資料已被他人變更，請重新整理後再試",
+            "changed by someone else meanwhile; reload and try again",
+            operation_id,
+        )
+    }
+
     /// An application failure: logged in full, shown as a generic message with its code.
     pub fn internal(err: &AppError, operation_id: &str) -> Self {
         tracing::error!(operation_id, code = err.code(), error = %err, "request failed");
@@ -61,7 +92,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(serde_json::json!({ "error": self.body }))).into_response()
+        (self.status, Json(ErrorEnvelope { error: self.body })).into_response()
     }
 }
 

@@ -4,10 +4,10 @@
 //! `querywarden_app::catalogue`; these handlers parse, call it once and map the answer. The
 //! page and the API refuse the same things with the same codes.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use jiff::Timestamp;
 use querywarden_app::catalogue::{CatalogueChange, CatalogueRefusal};
 use querywarden_app::{administration, public_reads};
@@ -16,9 +16,10 @@ use serde_json::json;
 
 use super::input::{ChangeForm, NoticeQuery};
 use super::templates::{CatalogueAdminPage, EntryRow};
-use crate::auth::session::{ApiSession, PageSession, csrf_refused};
+use crate::auth::session::{ApiSession, PageSession};
 use crate::error::{ApiError, PageError};
 use crate::i18n::Messages;
+use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::templates::{FormError, UserBar, today_in};
 use crate::{AppState, Lang, OperationId};
@@ -107,12 +108,8 @@ pub async fn submit(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<ChangeForm>,
+    CsrfForm(who, form): CsrfForm<ChangeForm>,
 ) -> Result<Response, PageError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Ok(csrf_refused(&state, &who, &op.0).await.into_response());
-    }
     let Some(change) = form.change() else {
         return Ok((StatusCode::BAD_REQUEST, m.get("catalogue-admin-bad-op")).into_response());
     };
@@ -126,7 +123,10 @@ pub async fn submit(
     }
 }
 
+/// 目錄維護（權限管理者）catalogue change by the permission administrator: {op: add_item|rename_item|retire_item|add_basis|rename_basis|retire_basis, code|id, name_zh, name_en, law, article, summary_zh, kind} (audited as admin.catalogue.changed)
+///
 /// `POST /api/v1/catalogue/changes` with a [`CatalogueChange`] (`{"op": "add_item", …}`).
+#[utoipa::path(post, path = "/api/v1/catalogue/changes", request_body = CatalogueChange)]
 pub async fn api_change(
     State(state): State<AppState>,
     op: OperationId,
@@ -147,18 +147,4 @@ pub async fn api_change(
             &op.0,
         )),
     }
-}
-
-/// The OpenAPI operation of this module's API route.
-pub fn openapi_operation() -> serde_json::Value {
-    json!({
-        "summary": "目錄維護（權限管理者）catalogue change by the permission administrator: {op: add_item|rename_item|retire_item|add_basis|rename_basis|retire_basis, code|id, name_zh, name_en, law, article, summary_zh, kind} (audited as admin.catalogue.changed)",
-        "responses": {
-            "200": { "description": "changed" },
-            "403": { "description": "not the permission administrator, or CSRF token missing" },
-            "404": { "description": "no such entry" },
-            "409": { "description": "already exists, or retired" },
-            "422": { "description": "invalid code or text" }
-        }
-    })
 }

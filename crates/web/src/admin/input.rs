@@ -189,3 +189,10 @@ impl ChangeForm {
         })
     }
 }
+
+/// The form carries the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
+impl crate::input::CarriesCsrf for ChangeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}

@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use querywarden_app::administration::{self, Administrator};
 use querywarden_app::auth::SignedIn;
 
-pub use routes::routes;
+pub use routes::{ApiDoc, routes};
 
 use crate::error::PageError;
 use crate::i18n::Messages;

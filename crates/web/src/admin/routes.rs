@@ -32,3 +32,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/catalogue/changes", post(catalogue::api_change))
 }
+
+/// This area's `/api/v1` operations, from the handlers' `#[utoipa::path]` and their bodies'
+/// types (merged in `common_api::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(catalogue::api_change))]
+pub struct ApiDoc;

@@ -83,3 +83,10 @@ pub struct DemoSignRequest {
     #[serde(default)]
     pub enrolment_code: Option<String>,
 }
+
+/// The form carries the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
+impl crate::input::CarriesCsrf for PasswordForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}

@@ -45,7 +45,11 @@ pub async fn lock(
     Ok(Redirect::to(&locked_url(&form.return_to)).into_response())
 }
 
+/// 鎖定螢幕 lock the session (needs X-CSRF-Token)
+///
 /// The page's idle timer calls this before it shows the lock screen.
+#[utoipa::path(post, path = "/api/v1/session/lock",
+    responses((status = 204, description = "done; no body")))]
 pub async fn api_lock(
     State(state): State<AppState>,
     op: OperationId,

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::AuthFailure;
 use querywarden_app::config::CertificateMode;
 
-pub use routes::routes;
+pub use routes::{ApiDoc, routes};
 
 use crate::error::ApiError;
 use crate::templates::FormError;

@@ -1,6 +1,5 @@
 //! The password page (§3): the first sign-in's change and a change by choice.
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -10,9 +9,10 @@ use querywarden_app::session;
 use super::form_error;
 use super::input::PasswordForm;
 use super::no_auth;
-use super::session::{PageSession, csrf_refused};
+use super::session::PageSession;
 use super::templates::PasswordPage;
 use crate::error::{ApiError, PageError};
+use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::templates::UserBar;
 use crate::{AppState, Lang, OperationId};
@@ -34,12 +34,8 @@ pub async fn password_submit(
     State(state): State<AppState>,
     Lang(m): Lang,
     op: OperationId,
-    PageSession(who): PageSession,
-    Form(form): Form<PasswordForm>,
+    CsrfForm(who, form): CsrfForm<PasswordForm>,
 ) -> Result<Response, ApiError> {
-    if !who.csrf_ok(&form.csrf) {
-        return Err(csrf_refused(&state, &who, &op.0).await);
-    }
     let desk = state.app.sign_in_desk().ok_or_else(|| no_auth(&op))?;
     let outcome = desk
         .change_password(&who, form.current, form.new, Timestamp::now(), &op.0)

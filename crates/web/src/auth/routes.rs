@@ -28,3 +28,9 @@ pub fn routes() -> Router<AppState> {
     let routes = routes.route("/demo/card/sign", post(super::demo_signer::demo_sign));
     routes
 }
+
+/// This area's `/api/v1` operations, from the handlers' `#[utoipa::path]` and their bodies'
+/// types (merged in `common_api::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(lock::api_lock))]
+pub struct ApiDoc;

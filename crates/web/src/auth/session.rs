@@ -145,6 +145,28 @@ impl FromRequestParts<AppState> for MaybeSession {
     }
 }
 
+/// The signed-in caller of an API route, with the state and the operation id (extracted in
+/// that order, like the separate extractors it replaces).
+pub struct ApiCall {
+    pub state: AppState,
+    pub op: OperationId,
+    pub who: SignedIn,
+}
+
+impl FromRequestParts<AppState> for ApiCall {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Ok(op) = OperationId::from_request_parts(parts, state).await;
+        let ApiSession(who) = ApiSession::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: state.clone(),
+            op,
+            who,
+        })
+    }
+}
+
 /// A signed-in, unlocked person for the JSON API; state-changing methods must also carry
 /// the session's CSRF token in `X-CSRF-Token`.
 pub struct ApiSession(pub SignedIn);

@@ -3,12 +3,9 @@
 //! audited) with its stable code, both languages and the status the page would give.
 
 use axum::Json;
-use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::AppError;
-use querywarden_app::auth::SignedIn;
 use querywarden_app::grants::StoreGrants;
 use querywarden_app::registration::Desk;
 use querywarden_app::registration::{Denied, QueryRequestRow, RegistrationSummary};
@@ -20,30 +17,7 @@ use serde_json::{Value, json};
 
 use super::denied_status;
 use crate::error::ApiError;
-use crate::session::ApiSession;
-use crate::{AppState, OperationId};
-
-/// The signed-in caller of a registration or request API route, with the operation id
-/// (extracted in that order, like the separate extractors it replaces).
-pub(crate) struct ApiCall {
-    pub state: AppState,
-    pub op: OperationId,
-    pub who: SignedIn,
-}
-
-impl FromRequestParts<AppState> for ApiCall {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Ok(op) = OperationId::from_request_parts(parts, state).await;
-        let ApiSession(who) = ApiSession::from_request_parts(parts, state).await?;
-        Ok(Self {
-            state: state.clone(),
-            op,
-            who,
-        })
-    }
-}
+pub(crate) use crate::session::ApiCall;
 
 impl ApiCall {
     /// The registration desk, as every use case of this area takes it.
@@ -168,21 +142,5 @@ pub(crate) fn request_json(r: &QueryRequestRow) -> Value {
         "assigned_querier": r.assigned_querier.map(PersonId::get),
         "delivery": r.delivery,
         "document_no": r.document_no,
-    })
-}
-
-/// The OpenAPI operation of a registration or request route with its `summary`: the
-/// statuses every such route may answer.
-pub(crate) fn api_operation(summary: &str) -> Value {
-    json!({
-        "summary": summary,
-        "responses": {
-            "200": { "description": "ok" },
-            "401": { "description": "not signed in" },
-            "403": { "description": "not allowed or CSRF token missing" },
-            "404": { "description": "no such registration or request" },
-            "409": { "description": "refused by the execution policy or the state" },
-            "422": { "description": "invalid input, with the rule's code" },
-        }
     })
 }

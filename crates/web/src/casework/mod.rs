@@ -11,9 +11,7 @@ mod names;
 mod page;
 mod rows;
 
-pub(crate) use json::{
-    ApiCall, answer, api_operation, registration_no, request_json, request_no, summary_json,
-};
+pub(crate) use json::{ApiCall, answer, registration_no, request_json, request_no, summary_json};
 pub(crate) use names::Names;
 pub(crate) use page::{
     Answer, Caseworker, NoticeQuery, PageCall, carries_csrf, denied_status, form_error,

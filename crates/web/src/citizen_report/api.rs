@@ -2,8 +2,8 @@
 //! same things with the same stable codes (each listed in `crate::API_ROUTES`).
 
 use axum::Json;
+use axum::extract::Path;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 
 use super::input::{ExtendForm, RecordForm, WithholdForm};
 use super::view::{report_json, request_json};
+use crate::OperationId;
 use crate::error::ApiError;
-use crate::session::ApiSession;
-use crate::{AppState, OperationId};
+use crate::session::ApiCall;
 
 fn stamp(now: Timestamp, op: &OperationId) -> Stamp<'_> {
     Stamp {
@@ -50,12 +50,11 @@ fn body<T>(b: Result<Json<T>, JsonRejection>, op: &OperationId) -> Result<T, Api
     })
 }
 
+/// 當事人查詢申請 the citizen access requests, with deadline (ROC) and working days left (個資法 §13)
+///
 /// `GET /api/v1/citizen-requests`.
-pub async fn list(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/citizen-requests")]
+pub async fn list(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
     let lines = state
         .app
         .citizen_reports()
@@ -67,11 +66,13 @@ pub async fn list(
     Ok(Json(json!({ "requests": list })))
 }
 
+/// 登錄當事人查詢申請 record a request: {national_id, identity_check: in_person_id_card|moica_signed, asked, received (ROC), signed_text, signature (PKCS#7, with moica_signed)} (needs X-CSRF-Token)
+///
 /// `POST /api/v1/citizen-requests`.
+#[utoipa::path(post, path = "/api/v1/citizen-requests", request_body = RecordForm,
+    responses((status = 201, description = "created")))]
 pub async fn record(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     b: Result<Json<RecordForm>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let form = body(b, &op)?;
@@ -108,11 +109,12 @@ pub async fn record(
     Ok((StatusCode::CREATED, Json(request_json(&line))).into_response())
 }
 
+/// one request
+///
 /// `GET /api/v1/citizen-requests/{no}`.
+#[utoipa::path(get, path = "/api/v1/citizen-requests/{no}", params(("no" = String, Path)))]
 pub async fn one(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let line = state
@@ -125,11 +127,13 @@ pub async fn one(
     Ok(Json(request_json(&line)))
 }
 
+/// 延長決定期間 extend the deadline once by fifteen days: {reason} (個資法 §13 I)
+///
 /// `POST /api/v1/citizen-requests/{no}/extension`.
+#[utoipa::path(post, path = "/api/v1/citizen-requests/{no}/extension",
+    params(("no" = String, Path)), request_body = ExtendForm)]
 pub async fn extend(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(no): Path<String>,
     b: Result<Json<ExtendForm>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -147,11 +151,12 @@ pub async fn extend(
     })))
 }
 
+/// 產生查詢報告 produce the report: `report` is what the citizen receives (entries, proof appendix); `officer.withheld` is for the officer only (§10)
+///
 /// `POST /api/v1/citizen-requests/{no}/report`: produced (and audited) on each call.
+#[utoipa::path(post, path = "/api/v1/citizen-requests/{no}/report", params(("no" = String, Path)))]
 pub async fn report(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let report = state
@@ -164,11 +169,12 @@ pub async fn report(
     Ok(Json(report_json(&report)))
 }
 
+/// 答復 record that the citizen was answered, today
+///
 /// `POST /api/v1/citizen-requests/{no}/answer`.
+#[utoipa::path(post, path = "/api/v1/citizen-requests/{no}/answer", params(("no" = String, Path)))]
 pub async fn answer(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(no): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let on = state
@@ -184,12 +190,11 @@ pub async fn answer(
     })))
 }
 
+/// 暫不揭露標記 every §10 withholding mark (ethics office only)
+///
 /// `GET /api/v1/withholdings`: every §10 mark, for the ethics office.
-pub async fn withholdings(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/withholdings")]
+pub async fn withholdings(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
     let marks = state
         .app
         .citizen_reports()
@@ -213,11 +218,13 @@ pub async fn withholdings(
     Ok(Json(json!({ "withholdings": list })))
 }
 
+/// 暫不揭露 a supervisor marks a registration "disclose after DATE": {disclose_on (ROC), reason} (個資法 §10)
+///
 /// `POST /api/v1/registrations/{no}/withholding`: a supervisor's §10 mark.
+#[utoipa::path(post, path = "/api/v1/registrations/{no}/withholding", params(("no" = String, Path)),
+    request_body = WithholdForm, responses((status = 201, description = "created")))]
 pub async fn withhold(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(no): Path<String>,
     b: Result<Json<WithholdForm>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -250,50 +257,4 @@ pub async fn withhold(
         Json(json!({ "registration_no": no, "withheld": true })),
     )
         .into_response())
-}
-
-/// The OpenAPI operation of one of this module's routes (listed in `API_ROUTES`).
-pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
-    let refusals = json!({
-        "403": { "description": "not the personal-data contact (or not the role the rule asks)" },
-        "404": { "description": "no such request or registration" },
-        "422": { "description": "refused, with the rule's stable code" } });
-    let with = |summary: &str, ok: &str| {
-        let mut responses = refusals.clone();
-        if let Some(o) = responses.as_object_mut() {
-            o.insert(ok.to_string(), json!({ "description": "done" }));
-        }
-        Some(json!({ "summary": summary, "responses": responses }))
-    };
-    match (method, path) {
-        ("get", "/api/v1/citizen-requests") => with(
-            "當事人查詢申請 the citizen access requests, with deadline (ROC) and working days left (個資法 §13)",
-            "200",
-        ),
-        ("post", "/api/v1/citizen-requests") => with(
-            "登錄當事人查詢申請 record a request: {national_id, identity_check: in_person_id_card|moica_signed, asked, received (ROC), signed_text, signature (PKCS#7, with moica_signed)} (needs X-CSRF-Token)",
-            "201",
-        ),
-        ("get", "/api/v1/citizen-requests/{no}") => with("one request", "200"),
-        ("post", "/api/v1/citizen-requests/{no}/extension") => with(
-            "延長決定期間 extend the deadline once by fifteen days: {reason} (個資法 §13 I)",
-            "200",
-        ),
-        ("post", "/api/v1/citizen-requests/{no}/report") => with(
-            "產生查詢報告 produce the report: `report` is what the citizen receives (entries, proof appendix); `officer.withheld` is for the officer only (§10)",
-            "200",
-        ),
-        ("post", "/api/v1/citizen-requests/{no}/answer") => {
-            with("答復 record that the citizen was answered, today", "200")
-        }
-        ("get", "/api/v1/withholdings") => with(
-            "暫不揭露標記 every §10 withholding mark (ethics office only)",
-            "200",
-        ),
-        ("post", "/api/v1/registrations/{no}/withholding") => with(
-            "暫不揭露 a supervisor marks a registration \"disclose after DATE\": {disclose_on (ROC), reason} (個資法 §10)",
-            "201",
-        ),
-        _ => None,
-    }
 }

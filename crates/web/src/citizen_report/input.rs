@@ -8,7 +8,7 @@ use querywarden_domain::roc_date::{DateWindow, RocDate, taipei_date};
 use serde::Deserialize;
 
 /// `POST /citizen-requests` (form) and `POST /api/v1/citizen-requests` (JSON).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct RecordForm {
     #[serde(default)]
     pub csrf: String,
@@ -54,7 +54,7 @@ impl RecordForm {
 }
 
 /// `POST /citizen-requests/{no}/extend` and the API's extension.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct ExtendForm {
     #[serde(default)]
     pub csrf: String,
@@ -64,7 +64,7 @@ pub struct ExtendForm {
 
 /// `POST /withholdings` (form; the registration is a field) and
 /// `POST /api/v1/registrations/{no}/withholding` (JSON; the registration is in the path).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct WithholdForm {
     #[serde(default)]
     pub csrf: String,

@@ -12,4 +12,4 @@ mod routes;
 pub mod self_service;
 mod view;
 
-pub use routes::routes;
+pub use routes::{ApiDoc, routes};

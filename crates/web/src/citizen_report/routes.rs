@@ -29,3 +29,18 @@ pub fn routes() -> Router<AppState> {
             post(api::withhold),
         )
 }
+
+/// This area's `/api/v1` operations, from the handlers' `#[utoipa::path]` and their bodies'
+/// types (merged in `common_api::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api::list,
+    api::record,
+    api::one,
+    api::answer,
+    api::extend,
+    api::report,
+    api::withhold,
+    api::withholdings
+))]
+pub struct ApiDoc;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::error::ApiError;
 use crate::{AppState, OperationId};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ServiceItemView {
     code: String,
     name_zh: String,
@@ -19,6 +19,9 @@ pub struct ServiceItemView {
     active: bool,
 }
 
+/// 查調項目 service-item catalogue
+#[utoipa::path(get, path = "/api/v1/service-items",
+    responses((status = 200, description = "ok", body = Vec<ServiceItemView>)))]
 pub async fn service_items(
     State(state): State<AppState>,
     op: OperationId,
@@ -39,7 +42,7 @@ pub async fn service_items(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LegalBasisView {
     id: String,
     law: String,
@@ -51,6 +54,9 @@ pub struct LegalBasisView {
     active: bool,
 }
 
+/// 法令依據 legal-basis catalogue
+#[utoipa::path(get, path = "/api/v1/legal-bases",
+    responses((status = 200, description = "ok", body = Vec<LegalBasisView>)))]
 pub async fn legal_bases(
     State(state): State<AppState>,
     op: OperationId,
@@ -75,7 +81,7 @@ pub async fn legal_bases(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitView {
     id: String,
     name_zh: String,
@@ -83,6 +89,9 @@ pub struct UnitView {
     parent: Option<String>,
 }
 
+/// 單位 organisation units
+#[utoipa::path(get, path = "/api/v1/units",
+    responses((status = 200, description = "ok", body = Vec<UnitView>)))]
 pub async fn units(
     State(state): State<AppState>,
     op: OperationId,
@@ -103,7 +112,14 @@ pub async fn units(
     ))
 }
 
+/// 最新簽章查核點 latest signed audit checkpoint (C2SP signed note)
+///
 /// The latest signed checkpoint (C2SP signed note), for copies held outside the bureau.
+#[utoipa::path(get, path = "/api/v1/audit/checkpoint",
+    responses(
+        (status = 200, description = "the signed note", content_type = "text/plain", body = String),
+        (status = 404, description = "none yet")
+    ))]
 pub async fn latest_checkpoint(
     State(state): State<AppState>,
     op: OperationId,

@@ -4,7 +4,7 @@ use querywarden_domain::{NationalId, NationalIdError};
 use serde::Deserialize;
 
 /// `POST /api/v1/national-ids/check`: `{"id": "…"}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckNationalIdRequest {
     id: String,

@@ -5,7 +5,10 @@ use serde_json::{Value, json};
 
 use crate::auth::session::ApiSession;
 
+/// 目前登入者 the signed-in person (and the CSRF token for API calls)
+///
 /// Who is signed in: account, name, roles, and the CSRF token for API calls.
+#[utoipa::path(get, path = "/api/v1/me")]
 pub async fn me(ApiSession(who): ApiSession) -> Json<Value> {
     Json(json!({
         "account": who.person.account.as_str(),

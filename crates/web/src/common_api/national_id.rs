@@ -9,7 +9,7 @@ use super::input::CheckNationalIdRequest;
 use crate::OperationId;
 use crate::error::ApiError;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CheckNationalIdResponse {
     valid: bool,
     kind: &'static str,
@@ -17,7 +17,11 @@ pub struct CheckNationalIdResponse {
     masked: String,
 }
 
+/// 檢查身分證字號／統一證號 validate a national ID or resident number
+///
 /// Answers with the masked form only; an invalid number with the rule that failed (422).
+#[utoipa::path(post, path = "/api/v1/national-ids/check", request_body = CheckNationalIdRequest,
+    responses((status = 200, description = "ok", body = CheckNationalIdResponse)))]
 pub async fn check_national_id(
     op: OperationId,
     body: Result<Json<CheckNationalIdRequest>, JsonRejection>,

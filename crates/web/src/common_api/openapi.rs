@@ -1,69 +1,64 @@
-//! The OpenAPI 3.1 document of `/api/v1`, built from [`crate::API_ROUTES`]: each area gives
-//! its operations, and every operation gets its path parameters and the answers any route of
-//! its kind can give, in the one error envelope.
+//! The OpenAPI 3.1 document of `/api/v1`, generated from the handlers' `#[utoipa::path]` and
+//! their bodies' types, so it cannot drift from the code: each area gives its `ApiDoc`, merged
+//! here; then every operation gets the answers any route of its kind can give, in the one
+//! error envelope ([`ErrorEnvelope`]).
 
 use axum::Json;
 use serde_json::{Value, json};
+use utoipa::OpenApi;
 
-use crate::API_ROUTES;
+use crate::error::ErrorEnvelope;
 
-fn error_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["error"],
-        "properties": { "error": { "type": "object",
-            "required": ["code", "message", "message_en", "operation_id"],
-            "properties": {
-                "code": { "type": "string" },
-                "message": { "type": "string", "description": "zh-TW" },
-                "message_en": { "type": "string" },
-                "operation_id": { "type": "string" } } } }
-    })
+/// This area's own operations (the catalogue, the national-ID check, the checkpoint, the
+/// signed-in person) and the document's description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "querywarden API",
+        description = "查調守門員 JSON API. Errors carry a stable `code`, a zh-TW `message` and an \
+                       `operation_id`."
+    ),
+    paths(
+        super::catalogue::service_items,
+        super::catalogue::legal_bases,
+        super::catalogue::units,
+        super::catalogue::latest_checkpoint,
+        super::national_id::check_national_id,
+        super::me::me,
+    ),
+    components(schemas(ErrorEnvelope))
+)]
+struct CommonApi;
+
+/// The one error envelope, as a reference to its schema.
+fn error_content() -> Value {
+    json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ErrorEnvelope" } } })
 }
 
-/// Declares each `{name}` of `path` as a required path parameter (ids are integers; numbers
-/// such as `115-000012` and item codes are strings), unless the operation already does.
-fn with_path_parameters(mut op: Value, path: &str) -> Value {
-    if op.get("parameters").is_some() {
-        return op;
-    }
-    let params: Vec<Value> = path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-        .map(|name| {
-            let schema = if matches!(name, "id" | "doc") {
-                json!({ "type": "integer", "format": "int64" })
-            } else {
-                json!({ "type": "string" })
-            };
-            json!({ "name": name, "in": "path", "required": true, "schema": schema })
-        })
-        .collect();
-    if !params.is_empty()
-        && let Value::Object(m) = &mut op
-    {
-        m.insert("parameters".into(), Value::Array(params));
-    }
-    op
-}
-
-/// The answers any route of its kind can give besides its own, in the one error envelope:
-/// input that does not parse (400, 422), a body too large (413) or not JSON (415); for routes behind a session
-/// also not signed in (401), refused or CSRF token wrong (403), not found or not the caller's
-/// to see (404), screen locked (423) and too many attempts (429); any route may fail (500).
-fn with_common_answers(mut op: Value, method: &str, path: &str) -> Value {
-    let public = matches!(
+/// Routes that need no sign-in (they carry no personal data).
+fn is_public(path: &str) -> bool {
+    matches!(
         path,
         "/api/v1/service-items"
             | "/api/v1/legal-bases"
             | "/api/v1/units"
             | "/api/v1/national-ids/check"
             | "/api/v1/audit/checkpoint"
-    );
+    )
+}
+
+/// The answers any route of its kind can give besides its own, in the one error envelope:
+/// input that does not parse (400, 422), a body too large (413) or not JSON (415); for routes
+/// behind a session also not signed in (401), refused or CSRF token wrong (403), not found or
+/// not the caller's to see (404), the object's state (409), screen locked (423) and too many
+/// attempts (429); any route may fail (500). An error answer the operation names itself keeps
+/// its description and gets the envelope; one that names no success answer answers 200.
+fn with_common_answers(op: &mut Value, method: &str, path: &str) {
+    let public = is_public(path);
     let mut common: Vec<(&str, &str)> = vec![
         ("400", "malformed input"),
         ("413", "body too large"),
-        ("422", "refused: the input breaks a rule"),
+        ("422", "refused: the input breaks a rule; `code` names it"),
         ("500", "the system failed; nothing was changed"),
     ];
     if !public {
@@ -85,101 +80,80 @@ fn with_common_answers(mut op: Value, method: &str, path: &str) -> Value {
     if method != "get" {
         common.push(("415", "the body is not of the documented media type (JSON)"));
     }
-    if let Some(Value::Object(responses)) = op.get_mut("responses") {
-        for (code, what) in common {
-            responses.entry(code.to_string()).or_insert_with(|| {
-                json!({ "description": what,
-                        "content": { "application/json": { "schema": error_schema() } } })
-            });
+    let Value::Object(op) = op else {
+        return;
+    };
+    let Value::Object(responses) = op.entry("responses").or_insert_with(|| json!({})) else {
+        return;
+    };
+    // An operation that names no success answer answers 200 with its JSON.
+    if !responses.keys().any(|c| c.starts_with('2')) {
+        responses.insert("200".into(), json!({ "description": "ok" }));
+    }
+    for (code, what) in common {
+        responses
+            .entry(code.to_string())
+            .or_insert_with(|| json!({ "description": what }));
+    }
+    for (code, answer) in responses.iter_mut() {
+        if code.as_str() >= "400"
+            && let Value::Object(a) = answer
+        {
+            a.entry("content").or_insert_with(error_content);
         }
     }
-    op
+}
+
+/// Tags every operation of an area's document with the area's name.
+fn tagged(mut api: utoipa::openapi::OpenApi, tag: &str) -> utoipa::openapi::OpenApi {
+    for item in api.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            op.tags = Some(vec![tag.to_string()]);
+        }
+    }
+    api
 }
 
 /// The OpenAPI 3.1 description of `/api/v1`.
 pub fn openapi_document() -> Value {
-    let mut paths = serde_json::Map::new();
-    for (method, path) in API_ROUTES {
-        let op = match *path {
-            "/api/v1/service-items" => json!({ "summary": "查調項目 service-item catalogue",
-                "responses": { "200": { "description": "items" } } }),
-            "/api/v1/legal-bases" => json!({ "summary": "法令依據 legal-basis catalogue",
-                "responses": { "200": { "description": "legal bases" } } }),
-            "/api/v1/units" => json!({ "summary": "單位 organisation units",
-                "responses": { "200": { "description": "units" } } }),
-            "/api/v1/national-ids/check" => json!({
-                "summary": "檢查身分證字號／統一證號 validate a national ID or resident number",
-                "requestBody": { "required": true, "content": { "application/json": { "schema": {
-                    "type": "object", "required": ["id"], "additionalProperties": false,
-                    "properties": { "id": { "type": "string" } } } } } },
-                "responses": {
-                    "200": { "description": "valid; masked form only" },
-                    "422": { "description": "invalid, with the rule that failed",
-                        "content": { "application/json": { "schema": error_schema() } } } } }),
-            "/api/v1/me" => {
-                json!({ "summary": "目前登入者 the signed-in person (and the CSRF token for API calls)",
-                "responses": { "200": { "description": "person" }, "401": { "description": "not signed in" },
-                    "423": { "description": "screen locked" } } })
+    let mut doc = tagged(CommonApi::openapi(), "common");
+    for (tag, area) in [
+        ("admin", crate::admin::ApiDoc::openapi()),
+        ("session", crate::auth::ApiDoc::openapi()),
+        ("permissions", crate::permissions::ApiDoc::openapi()),
+        ("registrations", crate::registrations::ApiDoc::openapi()),
+        ("requests", crate::requests::ApiDoc::openapi()),
+        ("citizen-report", crate::citizen_report::ApiDoc::openapi()),
+        ("enrolment", crate::enrolment::ApiDoc::openapi()),
+        ("documents", crate::documents::ApiDoc::openapi()),
+        (
+            "audits",
+            crate::oversight::audits::routes::ApiDoc::openapi(),
+        ),
+        (
+            "oversight",
+            crate::oversight::reviews::routes::ApiDoc::openapi(),
+        ),
+    ] {
+        doc.merge(tagged(area, tag));
+    }
+    let mut v = serde_json::to_value(&doc).unwrap_or(Value::Null);
+    if let Some(Value::Object(paths)) = v.get_mut("paths") {
+        for (path, item) in paths.iter_mut() {
+            if let Value::Object(ops) = item {
+                for (method, op) in ops.iter_mut() {
+                    with_common_answers(op, method, path);
+                }
             }
-            "/api/v1/me/worklist" => crate::home::api::openapi_operation(),
-            "/api/v1/me/mail" => crate::auth::mail::openapi_operation(method),
-            "/api/v1/session/lock" => {
-                json!({ "summary": "鎖定螢幕 lock the session (needs X-CSRF-Token)",
-                "responses": { "204": { "description": "locked" }, "403": { "description": "CSRF token missing or wrong" } } })
-            }
-            "/api/v1/audit/checkpoint" => json!({
-                "summary": "最新簽章查核點 latest signed audit checkpoint (C2SP signed note)",
-                "description": "公開查核點：刻意不需登入。任何人（勞工局、政風室、外部稽核）可取得並保存查核點，日後以 `querywarden audit verify --checkpoint` 證明軌跡未被改寫；查核點只有樹大小與根雜湊，不含個人資料。 The public verification point: deliberately needs no sign-in, so anyone can hold a checkpoint and later prove the trail was not rewritten; it carries only the tree size and root hash, no personal data.",
-                "responses": { "200": { "description": "signed note", "content": { "text/plain": {} } },
-                    "404": { "description": "none yet" } } }),
-            "/api/v1/catalogue/changes" => crate::admin::catalogue::openapi_operation(),
-            p if p.starts_with("/api/v1/citizen-requests")
-                || p == "/api/v1/withholdings"
-                || p.ends_with("/withholding") =>
-            {
-                crate::citizen_report::api::openapi_operation(method, p)
-                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
-            }
-            p if p.starts_with("/api/v1/permissions/") => {
-                crate::permissions::openapi::openapi_operation(method, p)
-            }
-            p @ ("/api/v1/registrations/mine" | "/api/v1/units/{unit}/deputy") => {
-                crate::registrations::openapi_operation(method, p)
-                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
-            }
-            p if p.starts_with("/api/v1/registrations") || p.starts_with("/api/v1/requests") => {
-                crate::registrations::openapi_operation(method, p)
-                    .or_else(|| crate::requests::openapi_operation(method, p))
-                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
-            }
-            p if p.starts_with("/api/v1/enrolment/") => {
-                crate::enrolment::api::openapi_operation(method, p)
-                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
-            }
-            p if p.starts_with("/api/v1/documents/") => crate::documents::openapi_operation(),
-            p if p.starts_with("/api/v1/oversight/audits") => {
-                crate::oversight::audits::api::openapi_operation(method, p)
-            }
-            p if p.starts_with("/api/v1/oversight/") => {
-                crate::oversight::reviews::api::openapi_operation(method, p)
-                    .unwrap_or_else(|| json!({ "responses": { "200": { "description": "ok" } } }))
-            }
-            _ => json!({ "responses": { "200": { "description": "ok" } } }),
-        };
-        let op = with_common_answers(with_path_parameters(op, path), method, path);
-        let entry = paths
-            .entry(path.to_string())
-            .or_insert_with(|| Value::Object(serde_json::Map::new()));
-        if let Value::Object(m) = entry {
-            m.insert(method.to_string(), op);
         }
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": { "title": "querywarden API", "version": env!("CARGO_PKG_VERSION"),
-            "description": "查調守門員 JSON API. Errors carry a stable `code`, a zh-TW `message` and an `operation_id`." },
-        "paths": paths,
-    })
+    v
 }
 
 pub async fn openapi() -> Json<Value> {
@@ -189,6 +163,7 @@ pub async fn openapi() -> Json<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::API_ROUTES;
 
     #[test]
     fn every_path_parameter_is_declared_and_every_answer_in_the_envelope_documented() {
@@ -236,5 +211,59 @@ mod tests {
                 "{method} {path} missing"
             );
         }
+    }
+
+    #[test]
+    fn every_documented_operation_is_a_route() {
+        let doc = openapi_document();
+        let mut documented = 0;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for method in item.as_object().into_iter().flatten().map(|(m, _)| m) {
+                documented += 1;
+                assert!(
+                    API_ROUTES.contains(&(method.as_str(), path.as_str())),
+                    "{method} {path} is documented but no API route"
+                );
+            }
+        }
+        assert_eq!(documented, API_ROUTES.len());
+    }
+
+    #[test]
+    fn bodies_and_errors_are_described_by_their_types() {
+        let doc = openapi_document();
+        let schemas = &doc["components"]["schemas"];
+        // The error envelope is the type the server answers with.
+        let error = &schemas["ApiErrorBody"];
+        for field in ["code", "message", "message_en", "operation_id"] {
+            assert!(
+                error["required"]
+                    .as_array()
+                    .is_some_and(|r| r.contains(&json!(field))),
+                "{field}"
+            );
+        }
+        let paths = &doc["paths"];
+        let json_schema = |v: &Value| v["content"]["application/json"]["schema"].clone();
+        let decision = &paths["/api/v1/registrations/{no}/decision"]["post"];
+        let refusal = json_schema(&decision["responses"]["422"]);
+        assert_eq!(refusal["$ref"], "#/components/schemas/ErrorEnvelope");
+        // A JSON body is its input type: unknown fields refused, required fields required.
+        let form1 = json_schema(&paths["/api/v1/permissions/applications"]["post"]["requestBody"]);
+        assert_eq!(form1["$ref"], "#/components/schemas/ApplicationBody");
+        let body = &schemas["ApplicationBody"];
+        assert_eq!(body["additionalProperties"], json!(false));
+        assert!(
+            body["required"]
+                .as_array()
+                .is_some_and(|r| r.contains(&json!("national_id")) && !r.contains(&json!("items")))
+        );
+        // A typed answer is documented with its schema.
+        let items = json_schema(&paths["/api/v1/service-items"]["get"]["responses"]["200"]);
+        assert_eq!(items["type"], "array");
+        assert_eq!(
+            items["items"]["$ref"],
+            "#/components/schemas/ServiceItemView"
+        );
     }
 }

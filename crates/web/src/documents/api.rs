@@ -1,16 +1,16 @@
 //! `GET /api/v1/documents/{form}/{id}`: the PDF, or the JSON error with the same code as the
 //! page; and the answer's mapping shared with the pages (status per refusal, PDF headers).
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use querywarden_app::documents::{Body, DocumentError, Format, Produced, produce, refuse_unparsed};
 
 use super::input::DocumentPath;
 use super::pages::op_of;
+use crate::OperationId;
 use crate::error::ApiError;
-use crate::session::ApiSession;
-use crate::{AppState, OperationId};
+use crate::session::ApiCall;
 
 /// One status per refusal, for the page and the API alike.
 pub(super) fn status(e: &DocumentError) -> StatusCode {
@@ -47,11 +47,17 @@ pub(super) fn pdf_response(p: Produced) -> Response {
     res
 }
 
+/// 列印文件 PDF（附表1–4、季報告、當事人答復書）the PDF of Form 1-4 (form1…form4, id: the record's number), the quarterly report (quarterly, id: 115Q3) or the reply letter to a citizen's access request (citizen-letter, id: the request's number, personal-data contact only)
+///
 /// `GET /api/v1/documents/{form}/{id}`: the PDF, or the JSON error with the same code.
+#[utoipa::path(get, path = "/api/v1/documents/{form}/{id}",
+    params(("form" = String, Path), ("id" = i64, Path)),
+    responses(
+        (status = 200, description = "the PDF", content_type = "application/pdf", body = String),
+        (status = 503, description = "documents.font_missing")
+    ))]
 pub async fn api_pdf(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(p): Path<DocumentPath>,
 ) -> Result<Response, ApiError> {
     let o = op_of(&op);

@@ -15,4 +15,4 @@ mod pages;
 mod routes;
 
 pub use pages::RegisterLink;
-pub use routes::{openapi_operation, routes};
+pub use routes::{ApiDoc, routes};

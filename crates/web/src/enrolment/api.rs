@@ -3,7 +3,6 @@
 //! They refuse what the pages refuse, with the same stable codes.
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -12,11 +11,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::session::ApiSession;
+use crate::session::ApiCall;
 use crate::{AppState, OperationId};
 
 /// `POST /api/v1/enrolment/codes`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueCodeRequest {
     pub account: String,
@@ -58,10 +57,11 @@ async fn desk(
         })
 }
 
+/// 核發開通碼 issue a one-time enrolment or reset code: {account, purpose: enrol|reset, reason} (needs X-CSRF-Token; the code is in the answer once)
+#[utoipa::path(post, path = "/api/v1/enrolment/codes", request_body = IssueCodeRequest,
+    responses((status = 201, description = "created")))]
 pub async fn issue_code(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     body: Result<Json<IssueCodeRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
     let desk = desk(&state, &who, &op).await?;
@@ -112,11 +112,9 @@ pub async fn issue_code(
         .into_response())
 }
 
-pub async fn crls(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Json<Value>, ApiError> {
+/// 憑證廢止清冊 the revocation lists in force (age, next update, stale) and the last fetches
+#[utoipa::path(get, path = "/api/v1/enrolment/crls")]
+pub async fn crls(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
     let desk = desk(&state, &who, &op).await?;
     let (lists, fetches) = state
         .app
@@ -149,20 +147,4 @@ pub async fn crls(
         })
         .collect();
     Ok(Json(json!({ "lists": lists, "fetches": fetches })))
-}
-
-/// The OpenAPI operation of one of this module's routes (listed in `API_ROUTES`).
-pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
-    match (method, path) {
-        ("post", "/api/v1/enrolment/codes") => Some(json!({
-            "summary": "核發開通碼 issue a one-time enrolment or reset code: {account, purpose: enrol|reset, reason} (needs X-CSRF-Token; the code is in the answer once)",
-            "responses": {
-                "201": { "description": "issued" },
-                "403": { "description": "not the administrator's desk" },
-                "422": { "description": "refused, with the rule" } } })),
-        ("get", "/api/v1/enrolment/crls") => Some(json!({
-            "summary": "憑證廢止清冊 the revocation lists in force (age, next update, stale) and the last fetches",
-            "responses": { "200": { "description": "lists" }, "403": { "description": "not the administrator's desk" } } })),
-        _ => None,
-    }
 }

@@ -8,4 +8,4 @@ mod input;
 mod pages;
 mod routes;
 
-pub use routes::routes;
+pub use routes::{ApiDoc, routes};

@@ -20,3 +20,9 @@ pub fn routes() -> Router<AppState> {
             post(pages::crl_upload).layer(axum::extract::DefaultBodyLimit::max(17 * 1024 * 1024)),
         )
 }
+
+/// This area's `/api/v1` operations, from the handlers' `#[utoipa::path]` and their bodies'
+/// types (merged in `common_api::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(api::issue_code, api::crls))]
+pub struct ApiDoc;

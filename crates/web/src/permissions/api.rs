@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -30,7 +30,7 @@ use super::input::{ApplicationBody, BadField, DecisionBody, FilterQuery};
 use super::{refusal_status, today};
 use crate::app_op::{now_op, op_of};
 use crate::error::ApiError;
-use crate::session::ApiSession;
+use crate::session::ApiCall;
 use crate::{AppState, OperationId};
 
 // ---------------------------------------------------------------------------------------------
@@ -46,20 +46,8 @@ pub(super) fn api_error(e: PermissionError, op: &str) -> ApiError {
             r.message_en(),
             op,
         ),
-        PermissionError::NotFound(what) => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "permission.not_found",
-            format!("找不到{what}"),
-            "not found",
-            op,
-        ),
-        PermissionError::Conflict => ApiError::new(
-            StatusCode::CONFLICT,
-            "permission.conflict",
-            "資料已被他人變更，請重新整理後再試",
-            "changed by someone else meanwhile; reload and try again",
-            op,
-        ),
+        PermissionError::NotFound(what) => ApiError::not_found("permission.not_found", what, op),
+        PermissionError::Conflict => ApiError::conflict("permission.conflict", op),
         PermissionError::App(e) => ApiError::internal(&e, op),
     }
 }
@@ -97,7 +85,7 @@ pub(super) fn iso(d: RocDate) -> String {
 // ---------------------------------------------------------------------------------------------
 // Views.
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct StepView {
     round: u32,
     step: &'static str,
@@ -108,7 +96,7 @@ pub struct StepView {
     comment: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ApplicationView {
     id: i64,
     form_number: String,
@@ -212,7 +200,7 @@ async fn view_of(
     Ok(Json(Accounts::load(state, who, op).await?.application(app)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct GrantJson {
     id: i64,
     account: String,
@@ -256,10 +244,11 @@ fn grants_json(grants: &[GrantView]) -> Json<Vec<GrantJson>> {
 // ---------------------------------------------------------------------------------------------
 // Applications.
 
+/// 我的申請 the signed-in person's Form 1 applications
+#[utoipa::path(get, path = "/api/v1/permissions/applications",
+    responses((status = 200, description = "ok", body = Vec<ApplicationView>)))]
 pub async fn my_applications(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
 ) -> Result<Json<Vec<ApplicationView>>, ApiError> {
     let apps = state
         .app
@@ -271,12 +260,14 @@ pub async fn my_applications(
     Ok(Json(apps.iter().map(|a| accounts.application(a)).collect()))
 }
 
+/// 填寫附表1（草稿） write a Form 1 as a draft (201, Location)
+///
 /// Writes a Form 1 as a draft (201); submit it with `…/{id}/submit`.
+#[utoipa::path(post, path = "/api/v1/permissions/applications", request_body = ApplicationBody,
+    responses((status = 201, description = "created")))]
 pub async fn create(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     b: Result<Json<ApplicationBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let form = body(b, &op.0)?.parse().map_err(|e| bad_field(e, &op.0))?;
@@ -291,10 +282,11 @@ pub async fn create(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], view).into_response())
 }
 
+/// 申請表與簽核紀錄 one application with every sign-off (applicant, signers, approver, administrator)
+#[utoipa::path(get, path = "/api/v1/permissions/applications/{id}", params(("id" = i64, Path)),
+    responses((status = 200, description = "ok", body = ApplicationView)))]
 pub async fn application(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationView>, ApiError> {
     let app = state
@@ -306,12 +298,15 @@ pub async fn application(
     view_of(&state, &who, &op, &app).await
 }
 
+/// 修改草稿或退回之申請表 amend a draft or a returned application
+///
 /// Amends a draft or a returned application.
+#[utoipa::path(put, path = "/api/v1/permissions/applications/{id}", params(("id" = i64, Path)),
+    request_body = ApplicationBody,
+    responses((status = 200, description = "ok", body = ApplicationView)))]
 pub async fn amend(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
     b: Result<Json<ApplicationBody>, JsonRejection>,
 ) -> Result<Json<ApplicationView>, ApiError> {
@@ -344,32 +339,38 @@ async fn applicant_act(
     view_of(state, who, op, &app).await
 }
 
+/// 送出簽核 submit (or resubmit) to the unit supervisor
+#[utoipa::path(post, path = "/api/v1/permissions/applications/{id}/submit",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "ok", body = ApplicationView)))]
 pub async fn submit(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationView>, ApiError> {
     applicant_act(&state, &op, addr, &who, id, ApplicantAct::Submit).await
 }
 
+/// 撤回 withdraw before the last step
+#[utoipa::path(post, path = "/api/v1/permissions/applications/{id}/withdraw",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "ok", body = ApplicationView)))]
 pub async fn withdraw(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationView>, ApiError> {
     applicant_act(&state, &op, addr, &who, id, ApplicantAct::Withdraw).await
 }
 
+/// 簽核 decide the pending step: approve (the administrator with effective_from, ROC or ISO), refuse (comment = reason), other (administrator; comment = note)
+///
 /// The decision at the pending step; the grants it created or ended.
+#[utoipa::path(post, path = "/api/v1/permissions/applications/{id}/decision",
+    params(("id" = i64, Path)), request_body = DecisionBody)]
 pub async fn decide(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
     b: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -395,7 +396,7 @@ pub async fn decide(
     })))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InboxJson {
     application: ApplicationView,
     step: &'static str,
@@ -404,11 +405,10 @@ pub struct InboxJson {
     reminder_due: bool,
 }
 
-pub async fn inbox(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Json<Vec<InboxJson>>, ApiError> {
+/// 待簽核 steps waiting for the signed-in person, with reminder flags
+#[utoipa::path(get, path = "/api/v1/permissions/inbox",
+    responses((status = 200, description = "ok", body = Vec<InboxJson>)))]
+pub async fn inbox(ApiCall { state, op, who }: ApiCall) -> Result<Json<Vec<InboxJson>>, ApiError> {
     let entries = state
         .app
         .permissions()
@@ -433,10 +433,11 @@ pub async fn inbox(
 // ---------------------------------------------------------------------------------------------
 // Grants.
 
+/// 我的查調權限 the signed-in person's grants
+#[utoipa::path(get, path = "/api/v1/permissions/grants",
+    responses((status = 200, description = "ok", body = Vec<GrantJson>)))]
 pub async fn my_grants(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
 ) -> Result<Json<Vec<GrantJson>>, ApiError> {
     let grants = state
         .app
@@ -447,10 +448,11 @@ pub async fn my_grants(
     Ok(grants_json(&grants))
 }
 
+/// 全部授權總覽 all grants (permission administrator), filtered by query unit, item, status
+#[utoipa::path(get, path = "/api/v1/permissions/admin/grants", params(FilterQuery),
+    responses((status = 200, description = "ok", body = Vec<GrantJson>)))]
 pub async fn overview(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Query(q): Query<FilterQuery>,
 ) -> Result<Json<Vec<GrantJson>>, ApiError> {
     let permissions = state.app.permissions();

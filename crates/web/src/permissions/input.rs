@@ -194,7 +194,7 @@ impl PostedApplication {
 }
 
 /// A Form 1 as JSON.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationBody {
     kind: String,
@@ -294,7 +294,7 @@ impl PostedDecision {
 }
 
 /// A decision at the pending step, as JSON.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     /// `approve`, `refuse` or `other`.
@@ -321,7 +321,8 @@ impl DecisionBody {
 // The administrator's overview.
 
 /// The overview's filters as they come in the query string (no personal data).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FilterQuery {
     #[serde(default)]
     pub unit: String,
@@ -372,7 +373,7 @@ pub struct PostedRoundDecision {
 }
 
 /// One line's decision of a recertification round, as JSON.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoundDecisionBody {
     grant: i64,
@@ -408,7 +409,7 @@ pub struct PostedEnable {
 }
 
 /// The account to re-enable, as JSON.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnableBody {
     account: String,
@@ -429,7 +430,7 @@ impl EnableBody {
 }
 
 /// The staff CSV as JSON.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffImportBody {
     /// The CSV file's text (format: docs/staff-import-format.md).

@@ -18,7 +18,6 @@ pub mod api;
 mod applications;
 mod grants;
 pub mod input;
-pub mod openapi;
 mod pages;
 mod routes;
 mod scim;
@@ -30,7 +29,7 @@ use axum::http::StatusCode;
 use querywarden_domain::permission::PermissionRefusal;
 use querywarden_domain::roc_date::{RocDate, taipei_date};
 
-pub use routes::routes;
+pub use routes::{ApiDoc, routes};
 
 /// 403 for "not yours to do" (wrong person, separation of duties, missing role), 422 for a
 /// request the rules refuse as it stands: the page and the API answer a refusal alike.

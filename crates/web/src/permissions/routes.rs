@@ -126,3 +126,28 @@ fn api_routes() -> Router<AppState> {
             post(staff_api::round_close),
         )
 }
+
+/// This area's `/api/v1` operations, from the handlers' `#[utoipa::path]` and their bodies'
+/// types (merged in `common_api::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    staff_api::enable,
+    staff_api::rounds,
+    staff_api::open_round,
+    staff_api::round,
+    staff_api::round_close,
+    staff_api::round_decide,
+    staff_api::staff_changes,
+    staff_api::staff_import,
+    api::overview,
+    api::my_applications,
+    api::create,
+    api::application,
+    api::amend,
+    api::decide,
+    api::submit,
+    api::withdraw,
+    api::my_grants,
+    api::inbox
+))]
+pub struct ApiDoc;

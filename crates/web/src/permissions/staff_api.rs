@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -27,7 +27,7 @@ use super::input::{EnableBody, RoundDecisionBody, StaffImportBody};
 use super::today;
 use crate::app_op::{now_op, op_of};
 use crate::error::ApiError;
-use crate::session::ApiSession;
+use crate::session::ApiCall;
 use crate::{AppState, OperationId};
 
 async fn administrator(
@@ -59,11 +59,12 @@ async fn supervisor(
 // ---------------------------------------------------------------------------------------------
 // The administrator: staff import, accounts.
 
+/// 人事資料匯入 staff CSV import (docs/staff-import-format.md); any bad row: 422 with every bad line, nothing imported
+#[utoipa::path(post, path = "/api/v1/permissions/admin/staff-import",
+    request_body = StaffImportBody)]
 pub async fn staff_import(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     b: Result<Json<StaffImportBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let desk = administrator(&state, &who, &op).await?;
@@ -96,11 +97,11 @@ pub async fn staff_import(
     }
 }
 
+/// 重新啟用帳號 enable a disabled account (permission administrator)
+#[utoipa::path(post, path = "/api/v1/permissions/admin/accounts/enable", request_body = EnableBody)]
 pub async fn enable(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     b: Result<Json<EnableBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let desk = administrator(&state, &who, &op).await?;
@@ -121,11 +122,9 @@ pub async fn enable(
 // ---------------------------------------------------------------------------------------------
 // Supervisors.
 
-pub async fn staff_changes(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Json<Value>, ApiError> {
+/// 即將生效的人事異動 upcoming changes of the supervisor's staff
+#[utoipa::path(get, path = "/api/v1/permissions/staff-changes")]
+pub async fn staff_changes(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
     let desk = supervisor(&state, &who, &op).await?;
     let changes = state
         .app
@@ -184,11 +183,9 @@ fn round_json(r: &RecertificationRound, items: Option<&[RecertificationItem]>) -
     v
 }
 
-pub async fn rounds(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Json<Value>, ApiError> {
+/// 定期複核 the supervisor's rounds
+#[utoipa::path(get, path = "/api/v1/permissions/recertifications")]
+pub async fn rounds(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
     let desk = supervisor(&state, &who, &op).await?;
     let rounds = state
         .app
@@ -204,11 +201,12 @@ pub async fn rounds(
     )))
 }
 
+/// 開始本季複核 open this quarter's round (201)
+#[utoipa::path(post, path = "/api/v1/permissions/recertifications",
+    responses((status = 201, description = "created")))]
 pub async fn open_round(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
 ) -> Result<Response, ApiError> {
     let desk = supervisor(&state, &who, &op).await?;
     let (r, items) = state
@@ -220,10 +218,10 @@ pub async fn open_round(
     Ok((StatusCode::CREATED, Json(round_json(&r, Some(&items)))).into_response())
 }
 
+/// 複核內容 a round with its lines
+#[utoipa::path(get, path = "/api/v1/permissions/recertifications/{id}", params(("id" = i64, Path)))]
 pub async fn round(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let desk = supervisor(&state, &who, &op).await?;
@@ -236,11 +234,13 @@ pub async fn round(
     Ok(Json(round_json(&r, Some(&items))))
 }
 
+/// 逐項確認 confirm or deny one line (204)
+#[utoipa::path(post, path = "/api/v1/permissions/recertifications/{id}/decisions",
+    params(("id" = i64, Path)), request_body = RoundDecisionBody,
+    responses((status = 204, description = "done; no body")))]
 pub async fn round_decide(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
     b: Result<Json<RoundDecisionBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
@@ -263,11 +263,12 @@ pub async fn round_decide(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// 結束複核 close the round; grants not confirmed are suspended
+#[utoipa::path(post, path = "/api/v1/permissions/recertifications/{id}/close",
+    params(("id" = i64, Path)))]
 pub async fn round_close(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let desk = supervisor(&state, &who, &op).await?;

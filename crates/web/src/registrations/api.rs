@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::Path;
 use axum::response::Response;
 use jiff::Timestamp;
-use querywarden_app::execution::{self, ItemOutcome, ResultContent};
+use querywarden_app::execution::{self, Access, ItemOutcome, ResultContent};
 use querywarden_app::registration::{
     self as reg, Denied, RegisterBatchRequest, RegisterQueryRequest,
 };
@@ -21,42 +21,8 @@ use super::input::{DecisionBody, ExecutionBody, PrintBody, StatementBody, chosen
 use crate::casework::{ApiCall, answer, registration_no, request_json, summary_json};
 use crate::error::ApiError;
 
-/// The OpenAPI summary of one of this area's API routes (listed in `API_ROUTES`).
-pub(super) fn summary(method: &str, path: &str) -> Option<&'static str> {
-    Some(match (method, path) {
-        ("post", "/api/v1/registrations") => {
-            "登記查調（附表2）register a query: subject_name, subject_id, items, legal_basis, relevance, case_no, needer, querier"
-        }
-        ("post", "/api/v1/registrations/batch") => {
-            "批次登記 batch registration: shared fields plus `csv` (name,national_id[,linked_id]); errors by line"
-        }
-        ("get", "/api/v1/registrations/inbox") => {
-            "待辦 inboxes: to approve, to execute, results expiring, sent without result, Form 3 to review"
-        }
-        ("get", "/api/v1/registrations/{no}") => "登記內容 one registration (national ID masked)",
-        ("post", "/api/v1/registrations/{no}/reveal") => {
-            "顯示完整身分證字號 reveal the whole national ID (audited)"
-        }
-        ("post", "/api/v1/registrations/{no}/decision") => {
-            "主管核准或退回 approve or reject: {decision: approve|reject, comment}"
-        }
-        ("post", "/api/v1/registrations/{no}/cancel") => "撤銷登記 cancel before execution",
-        ("post", "/api/v1/registrations/{no}/execution") => {
-            "執行查調 execute (connected mode) or record the portal execution (portal mode): {items?, note?, paper_case_no?}"
-        }
-        ("post", "/api/v1/registrations/{no}/executions/{item}/statement") => {
-            "查詢者說明結果不明的查詢 the querier's statement on a query whose outcome is unknown (timed out): {statement}; the item may then run again (audited)"
-        }
-        ("get", "/api/v1/registrations/{no}/results/{item}") => {
-            "檢視查調結果 view a result (only when `registration.results_api` is on, else 403 `result.api_disabled`; audited as a view, no-store, watermark text included)"
-        }
-        ("post", "/api/v1/registrations/{no}/results/{item}/print") => {
-            "列印隨文歸檔 numbered print for the case file (audited; `registration.results_api` must be on): {reason?} — beyond `registration.print_limit` prints a reason is required (409 `result.print_limit`)"
-        }
-        _ => return None,
-    })
-}
-
+/// 登記查調（附表2）register a query: subject_name, subject_id, items, legal_basis, relevance, case_no, needer, querier
+#[utoipa::path(post, path = "/api/v1/registrations", request_body = RegisterQueryRequest)]
 pub async fn register(
     c: ApiCall,
     Json(input): Json<RegisterQueryRequest>,
@@ -68,6 +34,8 @@ pub async fn register(
     })
 }
 
+/// 批次登記 batch registration: shared fields plus `csv` (name,national_id[,linked_id]); errors by line
+#[utoipa::path(post, path = "/api/v1/registrations/batch", request_body = RegisterBatchRequest)]
 pub async fn register_batch(
     c: ApiCall,
     Json(input): Json<RegisterBatchRequest>,
@@ -80,6 +48,8 @@ pub async fn register_batch(
     )
 }
 
+/// 待辦 inboxes: to approve, to execute, results expiring, sent without result, Form 3 to review
+#[utoipa::path(get, path = "/api/v1/registrations/inbox")]
 pub async fn inbox(c: ApiCall) -> Result<Response, ApiError> {
     let i = reg::inbox(&c.desk(), c.me(), Timestamp::now()).await;
     answer(&c, i.map(Ok), |i| {
@@ -147,12 +117,16 @@ fn registration_json(v: &reg::RegistrationView) -> Value {
     })
 }
 
+/// 登記內容 one registration (national ID masked)
+#[utoipa::path(get, path = "/api/v1/registrations/{no}", params(("no" = String, Path)))]
 pub async fn registration(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = registration_no(&c, &no)?;
     let d = reg::registration_view(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |v| registration_json(&v))
 }
 
+/// 顯示完整身分證字號 reveal the whole national ID (audited)
+#[utoipa::path(post, path = "/api/v1/registrations/{no}/reveal", params(("no" = String, Path)))]
 pub async fn reveal(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = registration_no(&c, &no)?;
     let d = reg::reveal_national_id(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
@@ -162,6 +136,9 @@ pub async fn reveal(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiE
     })
 }
 
+/// 主管核准或退回 approve or reject: {decision: approve|reject, comment}
+#[utoipa::path(post, path = "/api/v1/registrations/{no}/decision", params(("no" = String, Path)),
+    request_body = DecisionBody)]
 pub async fn decide(
     c: ApiCall,
     Path(no): Path<String>,
@@ -182,6 +159,8 @@ pub async fn decide(
     answer(&c, d, |s| json!({ "state": s.code() }))
 }
 
+/// 撤銷登記 cancel before execution
+#[utoipa::path(post, path = "/api/v1/registrations/{no}/cancel", params(("no" = String, Path)))]
 pub async fn cancel(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = registration_no(&c, &no)?;
     let d = reg::cancel(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
@@ -203,6 +182,9 @@ fn execution_json(r: &execution::ExecutionReport) -> Value {
     }).collect::<Vec<_>>() })
 }
 
+/// 執行查調 execute (connected mode) or record the portal execution (portal mode): {items?, note?, paper_case_no?}
+#[utoipa::path(post, path = "/api/v1/registrations/{no}/execution", params(("no" = String, Path)),
+    request_body = ExecutionBody)]
 pub async fn execute(
     c: ApiCall,
     Path(no): Path<String>,
@@ -229,7 +211,11 @@ pub async fn execute(
     answer(&c, d, |r| execution_json(&r))
 }
 
+/// 查詢者說明結果不明的查詢 the querier's statement on a query whose outcome is unknown (timed out): {statement}; the item may then run again (audited)
+///
 /// §5: the querier's statement resolves an attempt whose outcome is unknown.
+#[utoipa::path(post, path = "/api/v1/registrations/{no}/executions/{item}/statement",
+    params(("no" = String, Path), ("item" = String, Path)), request_body = StatementBody)]
 pub async fn state_outcome(
     c: ApiCall,
     Path((no, item)): Path<(String, String)>,
@@ -291,15 +277,18 @@ async fn open(
     let now = Timestamp::now();
     // §6 ¶2: whole records through the API only where the deployment allows it (the use
     // case checks `registration.results_api` and audits every call).
-    let d = if let Some(reason) = &print {
-        execution::print_result_via_api(&desk, c.me(), no, &item, reason.as_deref(), now, c.op_id())
-            .await
-    } else {
-        execution::view_result_via_api(&desk, c.me(), no, &item, now, c.op_id()).await
+    let access = match &print {
+        Some(reason) => Access::print(reason.as_deref()),
+        None => Access::view(),
     };
+    let d =
+        execution::open_result(&desk, c.me(), no, &item, access.via_api(), now, c.op_id()).await;
     answer(&c, d, |v| result_json(&v))
 }
 
+/// 檢視查調結果 view a result (only when `registration.results_api` is on, else 403 `result.api_disabled`; audited as a view, no-store, watermark text included)
+#[utoipa::path(get, path = "/api/v1/registrations/{no}/results/{item}",
+    params(("no" = String, Path), ("item" = String, Path)))]
 pub async fn result(
     c: ApiCall,
     Path((no, item)): Path<(String, String)>,
@@ -307,6 +296,9 @@ pub async fn result(
     open(c, no, item, None).await
 }
 
+/// 列印隨文歸檔 numbered print for the case file (audited; `registration.results_api` must be on): {reason?} — beyond `registration.print_limit` prints a reason is required (409 `result.print_limit`)
+#[utoipa::path(post, path = "/api/v1/registrations/{no}/results/{item}/print",
+    params(("no" = String, Path), ("item" = String, Path)), request_body = Option<PrintBody>)]
 pub async fn print(
     c: ApiCall,
     Path((no, item)): Path<(String, String)>,

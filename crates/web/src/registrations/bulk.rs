@@ -29,16 +29,6 @@ use crate::templates::{FormError, today_in};
 
 const QUEUE_PATH: &str = "/registrations/approvals";
 
-/// The OpenAPI summary of this file's API route (listed in `API_ROUTES`).
-pub(super) fn summary(method: &str, path: &str) -> Option<&'static str> {
-    match (method, path) {
-        ("post", "/api/v1/registrations/decisions") => Some(
-            "批次核准或退回 bulk approve or reject: {decision: approve|reject, comment, registrations: [no…]}; each decided and audited on its own — answers {decided: [{no, state}], refused: [{no, code, message, message_en}]}",
-        ),
-        _ => None,
-    }
-}
-
 /// The posted numbers; `None` if one cannot be a registration number.
 fn numbers(raw: &[String]) -> Option<Vec<RegistrationNo>> {
     raw.iter().map(|n| RegistrationNo::parse(n).ok()).collect()
@@ -179,7 +169,10 @@ fn refused_json(no: RegistrationNo, d: &Denied) -> Value {
     json!({ "no": no.to_string(), "code": d.code(), "message": zh, "message_en": en })
 }
 
+/// 批次核准或退回 bulk approve or reject: {decision: approve|reject, comment, registrations: [no…]}; each decided and audited on its own — answers {decided: [{no, state}], refused: [{no, code, message, message_en}]}
+///
 /// `POST /api/v1/registrations/decisions`.
+#[utoipa::path(post, path = "/api/v1/registrations/decisions", request_body = BulkDecisionBody)]
 pub async fn decide_api(
     c: ApiCall,
     Json(body): Json<BulkDecisionBody>,

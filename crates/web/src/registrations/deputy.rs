@@ -51,7 +51,11 @@ fn page_path(unit: &str) -> String {
     format!("/units/{unit}/deputy")
 }
 
+/// 登記代理人 register the unit supervisor's deputy (§5 ¶1): {deputy: account, from?, until?} (ROC dates; by the unit's supervisor or the permission administrator)
+///
 /// `POST /api/v1/units/{unit}/deputy` (§5 ¶1).
+#[utoipa::path(post, path = "/api/v1/units/{unit}/deputy", params(("unit" = String, Path)),
+    request_body = RegisterDeputyBody)]
 pub async fn deputy_api(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     c: ApiCall,

@@ -221,7 +221,7 @@ carries_csrf!(
 );
 
 /// `POST /api/v1/registrations/{no}/decision`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DecisionBody {
     pub decision: String,
     #[serde(default)]
@@ -229,7 +229,7 @@ pub struct DecisionBody {
 }
 
 /// `POST /api/v1/registrations/decisions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct BulkDecisionBody {
     pub decision: String,
     #[serde(default)]
@@ -239,7 +239,7 @@ pub struct BulkDecisionBody {
 }
 
 /// `POST /api/v1/registrations/{no}/execution`.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub struct ExecutionBody {
     #[serde(default)]
     pub items: Option<Vec<String>>,
@@ -250,14 +250,14 @@ pub struct ExecutionBody {
 }
 
 /// `POST /api/v1/registrations/{no}/executions/{item}/statement`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct StatementBody {
     #[serde(default)]
     pub statement: String,
 }
 
 /// A print beyond the limit says why (§6 ¶2).
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub struct PrintBody {
     #[serde(default)]
     pub reason: Option<String>,
@@ -265,7 +265,8 @@ pub struct PrintBody {
 
 /// The filters of "my registrations", page and API alike; the use case parses them (ROC
 /// dates, the state's code) so both refuse with the same codes.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MineParams {
     #[serde(default)]
     pub state: Option<String>,
@@ -279,7 +280,7 @@ pub struct MineParams {
 
 /// The body of `POST /api/v1/units/{unit}/deputy`; a missing deputy is refused by the use
 /// case with the field's code, as on the page.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RegisterDeputyBody {
     #[serde(default)]
     pub deputy: String,

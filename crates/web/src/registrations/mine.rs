@@ -22,19 +22,6 @@ use crate::error::ApiError;
 use crate::pages::render;
 use crate::templates::{FormError, today_in};
 
-/// The OpenAPI summary of this file's API routes (listed in `API_ROUTES`).
-pub(super) fn summary(method: &str, path: &str) -> Option<&'static str> {
-    Some(match (method, path) {
-        ("get", "/api/v1/registrations/mine") => {
-            "我的查調登記 my registrations and Form 3 requests in every state, newest first: ?state=pending|approved|refused|cancelled|executed|expired|destroyed&from=&until= (ROC dates)&page= (20 a page; each page read audited)"
-        }
-        ("post", "/api/v1/units/{unit}/deputy") => {
-            "登記代理人 register the unit supervisor's deputy (§5 ¶1): {deputy: account, from?, until?} (ROC dates; by the unit's supervisor or the permission administrator)"
-        }
-        _ => return None,
-    })
-}
-
 impl MineParams {
     fn query(&self) -> MyRegistrationsQuery {
         MyRegistrationsQuery {
@@ -58,7 +45,10 @@ fn entry_json(e: &MyEntry) -> Value {
     })
 }
 
+/// 我的查調登記 my registrations and Form 3 requests in every state, newest first: ?state=pending|approved|refused|cancelled|executed|expired|destroyed&from=&until= (ROC dates)&page= (20 a page; each page read audited)
+///
 /// `GET /api/v1/registrations/mine`.
+#[utoipa::path(get, path = "/api/v1/registrations/mine", params(MineParams))]
 pub async fn mine_api(c: ApiCall, Query(p): Query<MineParams>) -> Result<Response, ApiError> {
     let listed = mine::my_registrations(&c.desk(), c.me(), &p.query(), Timestamp::now(), c.op_id())
         .await

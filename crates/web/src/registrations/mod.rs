@@ -25,26 +25,4 @@ mod results;
 mod routes;
 mod views;
 
-use serde_json::{Value, json};
-
-pub use routes::routes;
-
-/// The OpenAPI operation of one of this area's API routes (listed in `API_ROUTES`).
-pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
-    if let Some(summary) = bulk::summary(method, path) {
-        return Some(crate::casework::api_operation(summary));
-    }
-    if let Some(summary) = mine::summary(method, path) {
-        return Some(json!({
-            "summary": summary,
-            "responses": {
-                "200": { "description": "ok" },
-                "401": { "description": "not signed in" },
-                "403": { "description": "not allowed or CSRF token missing" },
-                "404": { "description": "no such unit or person" },
-                "422": { "description": "invalid input, with the rule's code" },
-            }
-        }));
-    }
-    api::summary(method, path).map(crate::casework::api_operation)
-}
+pub use routes::{ApiDoc, routes};

@@ -183,16 +183,7 @@ async fn open_result(
     let desk = c.state.app.desk();
     let now = Timestamp::now();
     let decided = if let Some(reason) = &print {
-        execution::print_result_with_reason(
-            &desk,
-            c.me(),
-            no,
-            &item,
-            reason.as_deref(),
-            now,
-            c.op_id(),
-        )
-        .await
+        execution::print_result(&desk, c.me(), no, &item, reason.as_deref(), now, c.op_id()).await
     } else {
         execution::view_result(&desk, c.me(), no, &item, now, c.op_id()).await
     };

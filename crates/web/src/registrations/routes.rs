@@ -72,3 +72,24 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/units/{unit}/deputy", post(deputy::deputy_api))
 }
+
+/// This area's `/api/v1` operations, from the handlers' `#[utoipa::path]` and their bodies'
+/// types (merged in `common_api::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api::register,
+    api::register_batch,
+    api::inbox,
+    api::registration,
+    api::cancel,
+    api::decide,
+    api::execute,
+    api::state_outcome,
+    api::result,
+    api::print,
+    api::reveal,
+    bulk::decide_api,
+    mine::mine_api,
+    deputy::deputy_api
+))]
+pub struct ApiDoc;

@@ -15,33 +15,8 @@ use super::input::{CloseBody, ConsentBody, DeliveryBody, ReviewBody};
 use crate::casework::{ApiCall, answer, request_json, request_no, summary_json};
 use crate::error::ApiError;
 
-/// The OpenAPI summary of one of this area's API routes (listed in `API_ROUTES`).
-pub(super) fn summary(method: &str, path: &str) -> Option<&'static str> {
-    Some(match (method, path) {
-        ("get", "/api/v1/requests") => "查調申請（附表3）list: filed by me or addressed to my unit",
-        ("post", "/api/v1/requests") => {
-            "提出查調申請 file a Form 3 request (district offices, subordinate agencies)"
-        }
-        ("get", "/api/v1/requests/{no}") => "查調申請內容 one Form 3 request",
-        ("post", "/api/v1/requests/{no}/review") => {
-            "業務權責單位審查 review: {decision: accept|reject, querier?, opinion}"
-        }
-        ("post", "/api/v1/requests/{no}/consent") => {
-            "申請人單位主管核章 the requesting office's supervisor: {decision: consent|refuse, reason?}"
-        }
-        ("post", "/api/v1/requests/{no}/sign") => {
-            "資料查詢者／使用單位主管核章 the assigned querier or the using unit's supervisor signs the request"
-        }
-        ("post", "/api/v1/requests/{no}/subjects/{position}/close") => {
-            "免查結案 close one subject without a query: {reason} (delivery waits for every subject)"
-        }
-        ("post", "/api/v1/requests/{no}/delivery") => {
-            "結果送達方式 record delivery: {delivery: in_system|official_document, document_no?}"
-        }
-        _ => return None,
-    })
-}
-
+/// 查調申請（附表3）list: filed by me or addressed to my unit
+#[utoipa::path(get, path = "/api/v1/requests")]
 pub async fn requests(c: ApiCall) -> Result<Response, ApiError> {
     let rows = request::requests_of(&c.desk(), c.me())
         .await
@@ -52,6 +27,8 @@ pub async fn requests(c: ApiCall) -> Result<Response, ApiError> {
     )
 }
 
+/// 提出查調申請 file a Form 3 request (district offices, subordinate agencies)
+#[utoipa::path(post, path = "/api/v1/requests", request_body = FileRequestInput)]
 pub async fn file_request(
     c: ApiCall,
     Json(input): Json<FileRequestInput>,
@@ -94,13 +71,19 @@ fn request_view_json(v: &RequestView) -> Value {
     j
 }
 
+/// 查調申請內容 one Form 3 request
+#[utoipa::path(get, path = "/api/v1/requests/{no}", params(("no" = String, Path)))]
 pub async fn request_view(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = request_no(&c, &no)?;
     let d = request::request_view(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |v| request_view_json(&v))
 }
 
+/// 申請人單位主管核章 the requesting office's supervisor: {decision: consent|refuse, reason?}
+///
 /// `POST /api/v1/requests/{no}/consent` (§5 ¶3).
+#[utoipa::path(post, path = "/api/v1/requests/{no}/consent", params(("no" = String, Path)),
+    request_body = ConsentBody)]
 pub async fn consent(
     c: ApiCall,
     Path(no): Path<String>,
@@ -122,14 +105,21 @@ pub async fn consent(
     answer(&c, d, |s| json!({ "stage": s.code() }))
 }
 
+/// 資料查詢者／使用單位主管核章 the assigned querier or the using unit's supervisor signs the request
+///
 /// `POST /api/v1/requests/{no}/sign` (§5 ¶3).
+#[utoipa::path(post, path = "/api/v1/requests/{no}/sign", params(("no" = String, Path)))]
 pub async fn sign(c: ApiCall, Path(no): Path<String>) -> Result<Response, ApiError> {
     let no = request_no(&c, &no)?;
     let d = request::sign_request(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     answer(&c, d, |s| json!({ "stage": s.code() }))
 }
 
+/// 免查結案 close one subject without a query: {reason} (delivery waits for every subject)
+///
 /// `POST /api/v1/requests/{no}/subjects/{position}/close` (§5 ¶3).
+#[utoipa::path(post, path = "/api/v1/requests/{no}/subjects/{position}/close",
+    params(("no" = String, Path), ("position" = i64, Path)), request_body = CloseBody)]
 pub async fn close_subject(
     c: ApiCall,
     Path((no, position)): Path<(String, i64)>,
@@ -149,6 +139,9 @@ pub async fn close_subject(
     answer(&c, d, |s| json!({ "stage": s.code() }))
 }
 
+/// 業務權責單位審查 review: {decision: accept|reject, querier?, opinion}
+#[utoipa::path(post, path = "/api/v1/requests/{no}/review", params(("no" = String, Path)),
+    request_body = ReviewBody)]
 pub async fn review(
     c: ApiCall,
     Path(no): Path<String>,
@@ -179,6 +172,9 @@ pub async fn review(
     }
 }
 
+/// 結果送達方式 record delivery: {delivery: in_system|official_document, document_no?}
+#[utoipa::path(post, path = "/api/v1/requests/{no}/delivery", params(("no" = String, Path)),
+    request_body = DeliveryBody)]
 pub async fn deliver(
     c: ApiCall,
     Path(no): Path<String>,

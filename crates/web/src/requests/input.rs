@@ -144,7 +144,7 @@ carries_csrf!(
 );
 
 /// `POST /api/v1/requests/{no}/execution` (the body may be left out in connected mode).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct RunAllBody {
     #[serde(default)]
     pub note: Option<String>,
@@ -153,17 +153,18 @@ pub struct RunAllBody {
 }
 
 /// `POST /api/v1/requests/{no}/review`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReviewBody {
     pub decision: String,
     #[serde(default)]
+    #[schema(value_type = Option<i64>)]
     pub querier: Option<PersonId>,
     #[serde(default)]
     pub opinion: String,
 }
 
 /// `POST /api/v1/requests/{no}/delivery`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DeliveryBody {
     pub delivery: String,
     #[serde(default)]
@@ -171,7 +172,7 @@ pub struct DeliveryBody {
 }
 
 /// `POST /api/v1/requests/{no}/consent`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ConsentBody {
     /// `consent` or `refuse`.
     pub decision: String,
@@ -180,7 +181,7 @@ pub struct ConsentBody {
 }
 
 /// `POST /api/v1/requests/{no}/subjects/{position}/close`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CloseBody {
     #[serde(default)]
     pub reason: String,

@@ -18,13 +18,4 @@ mod routes;
 mod run_all;
 mod views;
 
-use serde_json::Value;
-
-pub use routes::routes;
-
-/// The OpenAPI operation of one of this area's API routes (listed in `API_ROUTES`).
-pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
-    api::summary(method, path)
-        .or_else(|| run_all::summary(method, path))
-        .map(crate::casework::api_operation)
-}
+pub use routes::{ApiDoc, routes};

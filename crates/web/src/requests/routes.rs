@@ -42,3 +42,19 @@ pub fn routes() -> Router<AppState> {
             post(api::close_subject),
         )
 }
+
+/// This area's `/api/v1` operations, from the handlers' `#[utoipa::path]` and their bodies'
+/// types (merged in `common_api::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api::requests,
+    api::file_request,
+    api::request_view,
+    api::consent,
+    api::deliver,
+    api::review,
+    api::sign,
+    api::close_subject,
+    run_all::run_all_api
+))]
+pub struct ApiDoc;

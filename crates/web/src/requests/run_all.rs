@@ -29,16 +29,6 @@ use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::templates::today_in;
 
-/// The OpenAPI summary of this file's API route (listed in `API_ROUTES`).
-pub(super) fn summary(method: &str, path: &str) -> Option<&'static str> {
-    match (method, path) {
-        ("post", "/api/v1/requests/{no}/execution") => Some(
-            "一次執行附表3申請所有已核准項目 run every approved, not yet executed registration of the request whose querier you are: {note?, paper_case_no?} (portal mode); each executed and audited on its own — answers {runs: [{no, items: [{item, outcome, detail}]} | {no, refused: {code, message, message_en}}]}",
-        ),
-        _ => None,
-    }
-}
-
 /// Runs the request as `bli.mode` says: through the connector, or recording the portal
 /// report; the page and the API alike.
 async fn run(
@@ -168,7 +158,11 @@ fn report_json(r: &ExecutionReport) -> Vec<Value> {
         .collect()
 }
 
+/// 一次執行附表3申請所有已核准項目 run every approved, not yet executed registration of the request whose querier you are: {note?, paper_case_no?} (portal mode); each executed and audited on its own — answers {runs: [{no, items: [{item, outcome, detail}]} | {no, refused: {code, message, message_en}}]}
+///
 /// `POST /api/v1/requests/{no}/execution`.
+#[utoipa::path(post, path = "/api/v1/requests/{no}/execution", params(("no" = String, Path)),
+    request_body = Option<RunAllBody>)]
 pub async fn run_all_api(
     c: ApiCall,
     Path(no): Path<String>,

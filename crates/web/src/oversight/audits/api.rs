@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Multipart, Path, State};
+use axum::extract::{ConnectInfo, Multipart, Path};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use querywarden_app::oversight::unannounced_audit::{AuditError, AuditView, DocumentLine};
@@ -23,10 +23,10 @@ use super::input::{
     CaseOpinionInput, OpenAuditInput, OverallOpinionInput, ReviewInput, SignOffInput,
 };
 use super::{op_of, refusal_status};
+use crate::AppState;
 use crate::error::ApiError;
-use crate::session::ApiSession;
+use crate::session::ApiCall;
 use crate::upload::{UploadError, UploadedForm, read_upload};
-use crate::{AppState, OperationId};
 
 pub(crate) fn api_error(e: AuditError, op: &str) -> ApiError {
     match e {
@@ -37,20 +37,8 @@ pub(crate) fn api_error(e: AuditError, op: &str) -> ApiError {
             r.message_en(),
             op,
         ),
-        AuditError::NotFound(what) => ApiError::new(
-            StatusCode::NOT_FOUND,
-            "audit.not_found",
-            format!("找不到{what}"),
-            "not found",
-            op,
-        ),
-        AuditError::Conflict => ApiError::new(
-            StatusCode::CONFLICT,
-            "audit.conflict",
-            "資料已被他人變更，請重新整理後再試",
-            "changed by someone else meanwhile; reload and try again",
-            op,
-        ),
+        AuditError::NotFound(what) => ApiError::not_found("audit.not_found", what, op),
+        AuditError::Conflict => ApiError::conflict("audit.conflict", op),
         AuditError::App(e) => ApiError::internal(&e, op),
     }
 }
@@ -192,11 +180,9 @@ async fn one(state: &AppState, who: &Person, id: AuditId, op: &Op) -> Result<Val
     Ok(audit_json(&view.audit, Some(&view), &people))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Json<Value>, ApiError> {
+/// 不定期稽核 the audits the signed-in person may see
+#[utoipa::path(get, path = "/api/v1/oversight/audits")]
+pub async fn list(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
     let list = state
         .app
         .oversight()
@@ -211,11 +197,11 @@ pub async fn list(
     )))
 }
 
+/// 局長待核閱 audits waiting for the director's review (director only)
+#[utoipa::path(get, path = "/api/v1/oversight/audits/review-queue")]
 pub async fn review_queue(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
 ) -> Result<Json<Value>, ApiError> {
     let list = state
         .app
@@ -231,11 +217,12 @@ pub async fn review_queue(
     )))
 }
 
+/// 發起稽核（附表4）open an audit: period_from, period_to, audit_date, querier, auditing_unit, auditing_unit_phone, auditors[], documents_deadline, cases, method (uniform|weighted), weights {reg no: weight}; the system draws the seed and records it; the querier is told now
+#[utoipa::path(post, path = "/api/v1/oversight/audits", request_body = OpenAuditInput,
+    responses((status = 201, description = "created")))]
 pub async fn open(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     input: Result<Json<OpenAuditInput>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let input = body(input, &op.0)?;
@@ -253,11 +240,11 @@ pub async fn open(
         .into_response())
 }
 
+/// 稽核紀錄表 one audit: Form 4 fields, cases, opinions, documents, sign-offs, review
+#[utoipa::path(get, path = "/api/v1/oversight/audits/{id}", params(("id" = i64, Path)))]
 pub async fn view(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
@@ -308,11 +295,16 @@ pub(crate) async fn receive(
     }
 }
 
+/// 附送佐證資料 attach a document (multipart: case, file; PDF/PNG/JPEG by content, size capped, no path in the name); sealed at rest
+#[utoipa::path(post, path = "/api/v1/oversight/audits/{id}/documents", params(("id" = i64, Path)),
+    responses(
+        (status = 201, description = "created"),
+        (status = 413, description = "attachment too large (audit.attachment.too_large)"),
+        (status = 415, description = "neither PDF nor PNG/JPEG by content (audit.attachment.type)")
+    ))]
 pub async fn attach(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
     headers: HeaderMap,
     mut multipart: Multipart,
@@ -376,11 +368,13 @@ pub(crate) async fn document_response(
     Ok(res)
 }
 
+/// 下載佐證資料 download an attached document (audited)
+#[utoipa::path(get, path = "/api/v1/oversight/audits/{id}/documents/{doc}",
+    params(("id" = i64, Path), ("doc" = i64, Path)),
+    responses((status = 200, description = "the attached document as uploaded (PDF, PNG, JPEG)")))]
 pub async fn document(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
     document_response(&state, &who.person, AuditId(id), doc, &op_of(&op, addr))
@@ -388,11 +382,12 @@ pub async fn document(
         .map_err(|e| api_error(e, &op.0))
 }
 
+/// 送出佐證資料 the querier says the documents are complete
+#[utoipa::path(post, path = "/api/v1/oversight/audits/{id}/documents/submit",
+    params(("id" = i64, Path)))]
 pub async fn submit(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let o = op_of(&op, addr);
@@ -405,11 +400,12 @@ pub async fn submit(
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
 }
 
+/// 個案稽核意見 opinion on a sampled case: {case, conforms, text}
+#[utoipa::path(post, path = "/api/v1/oversight/audits/{id}/opinions", params(("id" = i64, Path)),
+    request_body = CaseOpinionInput)]
 pub async fn opinion(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
     input: Result<Json<CaseOpinionInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -424,11 +420,12 @@ pub async fn opinion(
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
 }
 
+/// 整體稽核意見 overall opinion: {violation_found, text}
+#[utoipa::path(post, path = "/api/v1/oversight/audits/{id}/overall", params(("id" = i64, Path)),
+    request_body = OverallOpinionInput)]
 pub async fn overall(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
     input: Result<Json<OverallOpinionInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -443,11 +440,12 @@ pub async fn overall(
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
 }
 
+/// 簽章 sign off, in order: {step: querier|auditor|querier_supervisor|auditing_supervisor}
+#[utoipa::path(post, path = "/api/v1/oversight/audits/{id}/sign-off", params(("id" = i64, Path)),
+    request_body = SignOffInput)]
 pub async fn sign_off(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
     input: Result<Json<SignOffInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -463,11 +461,12 @@ pub async fn sign_off(
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
 }
 
+/// 局長核閱 the director's review: {comment}; the record is read-only afterwards
+#[utoipa::path(post, path = "/api/v1/oversight/audits/{id}/review", params(("id" = i64, Path)),
+    request_body = ReviewInput)]
 pub async fn review(
-    State(state): State<AppState>,
-    op: OperationId,
+    ApiCall { state, op, who }: ApiCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    ApiSession(who): ApiSession,
     Path(id): Path<i64>,
     input: Result<Json<ReviewInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -480,64 +479,4 @@ pub async fn review(
         .await
         .map_err(|e| api_error(e, &op.0))?;
     Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
-}
-
-/// The OpenAPI operation of a `/api/v1/oversight/audits…` route (see `api::openapi_document`).
-pub fn openapi_operation(method: &str, path: &str) -> Value {
-    let d = |s: &str| json!({ "description": s });
-    let mut responses = json!({
-        "400": d("malformed JSON, unknown field or malformed upload (request.malformed)"),
-        "401": d("not signed in"),
-        "403": d("CSRF token missing (session.csrf), not yours to do, or separation of duties (audit.party.*)"),
-        "404": d("no such audit or document (audit.not_found)"),
-        "409": d("not now: the record's state, order or a deadline (audit.*); or changed meanwhile (audit.conflict)"),
-        "413": d("attachment too large (audit.attachment.too_large)"),
-        "415": d("attachment neither PDF nor PNG/JPEG by its content (audit.attachment.type)"),
-        "422": d("refused by a rule; `code` names it (audit.*)"),
-    });
-    let summary = match (method, path) {
-        ("get", "/api/v1/oversight/audits") => "不定期稽核 the audits the signed-in person may see",
-        ("post", "/api/v1/oversight/audits") => {
-            "發起稽核（附表4）open an audit: period_from, period_to, audit_date, querier, auditing_unit, auditing_unit_phone, auditors[], documents_deadline, cases, method (uniform|weighted), weights {reg no: weight}; the system draws the seed and records it; the querier is told now"
-        }
-        ("get", "/api/v1/oversight/audits/review-queue") => {
-            "局長待核閱 audits waiting for the director's review (director only)"
-        }
-        ("get", "/api/v1/oversight/audits/{id}") => {
-            "稽核紀錄表 one audit: Form 4 fields, cases, opinions, documents, sign-offs, review"
-        }
-        ("post", "/api/v1/oversight/audits/{id}/documents") => {
-            "附送佐證資料 attach a document (multipart: case, file; PDF/PNG/JPEG by content, size capped, no path in the name); sealed at rest"
-        }
-        ("get", "/api/v1/oversight/audits/{id}/documents/{doc}") => {
-            "下載佐證資料 download an attached document (audited)"
-        }
-        ("post", "/api/v1/oversight/audits/{id}/documents/submit") => {
-            "送出佐證資料 the querier says the documents are complete"
-        }
-        ("post", "/api/v1/oversight/audits/{id}/opinions") => {
-            "個案稽核意見 opinion on a sampled case: {case, conforms, text}"
-        }
-        ("post", "/api/v1/oversight/audits/{id}/overall") => {
-            "整體稽核意見 overall opinion: {violation_found, text}"
-        }
-        ("post", "/api/v1/oversight/audits/{id}/sign-off") => {
-            "簽章 sign off, in order: {step: querier|auditor|querier_supervisor|auditing_supervisor}"
-        }
-        ("post", "/api/v1/oversight/audits/{id}/review") => {
-            "局長核閱 the director's review: {comment}; the record is read-only afterwards"
-        }
-        _ => "稽核 audits",
-    };
-    if let Value::Object(m) = &mut responses {
-        m.insert(
-            if method == "post" && !path.contains("{id}") || path.ends_with("/documents") {
-                "201".into()
-            } else {
-                "200".into()
-            },
-            d("ok"),
-        );
-    }
-    json!({ "summary": summary, "responses": responses })
 }

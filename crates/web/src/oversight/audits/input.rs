@@ -9,7 +9,7 @@ use querywarden_domain::oversight::unannounced_audit::SignOffStep;
 use serde::Deserialize;
 
 /// `POST /api/v1/oversight/audits`: Form 4's header.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenAuditInput {
     pub period_from: String,
@@ -98,7 +98,7 @@ impl OpenAuditForm {
 }
 
 /// An opinion on one sampled case.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseOpinionInput {
     /// The registration number (`115-000012`).
@@ -118,7 +118,7 @@ pub struct CaseOpinionForm {
 }
 
 /// The overall opinion (稽核意見).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverallOpinionInput {
     pub violation_found: bool,
@@ -136,7 +136,7 @@ pub struct OverallOpinionForm {
 
 /// A sign-off: the step being signed (`querier`, `auditor`, `querier_supervisor`,
 /// `auditing_supervisor`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignOffInput {
     pub step: String,
@@ -149,7 +149,7 @@ impl SignOffInput {
 }
 
 /// The director's review, with an optional comment.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReviewInput {
     pub comment: String,

@@ -55,3 +55,21 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/oversight/audits/{id}/review", post(api::review))
 }
+
+/// This area's `/api/v1` operations, from the handlers' `#[utoipa::path]` and their bodies'
+/// types (merged in `common_api::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api::list,
+    api::open,
+    api::review_queue,
+    api::view,
+    api::submit,
+    api::document,
+    api::opinion,
+    api::overall,
+    api::review,
+    api::sign_off,
+    api::attach
+))]
+pub struct ApiDoc;

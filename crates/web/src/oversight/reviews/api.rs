@@ -3,7 +3,7 @@
 //! same stable codes as the pages.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -20,9 +20,9 @@ use super::input::{
     ConcludeFindingRequest, DecideReportRequest, FileViolationRequest, ReconcileRequest,
     SubmitReportRequest,
 };
+use crate::OperationId;
 use crate::error::ApiError;
-use crate::session::ApiSession;
-use crate::{AppState, OperationId};
+use crate::session::ApiCall;
 
 pub(crate) use crate::app_op::now_op as op_of;
 
@@ -160,11 +160,9 @@ pub(crate) fn violation_json(v: &ViolationRow, now: Timestamp) -> Value {
     })
 }
 
-pub async fn reviews(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Response, ApiError> {
+/// 每季使用紀錄檢核列表 quarterly usage reviews (§7)
+#[utoipa::path(get, path = "/api/v1/oversight/reviews")]
+pub async fn reviews(ApiCall { state, op, who }: ApiCall) -> Result<Response, ApiError> {
     let rows = state
         .app
         .oversight()
@@ -178,10 +176,10 @@ pub async fn reviews(
     )
 }
 
+/// 檢核內容與發現 one review with its findings (rule in zh-TW and English, subjects as HMAC)
+#[utoipa::path(get, path = "/api/v1/oversight/reviews/{id}", params(("id" = i64, Path)))]
 pub async fn review_one(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let v = state
@@ -196,10 +194,10 @@ pub async fn review_one(
     Ok(Json(j).into_response())
 }
 
+/// 結案並產出送勞工局報告 close the review: every finding concluded; returns the report with the latest signed checkpoint
+#[utoipa::path(post, path = "/api/v1/oversight/reviews/{id}/close", params(("id" = i64, Path)))]
 pub async fn close(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     match state
@@ -235,10 +233,11 @@ pub(crate) fn conclusion_of(
     }
 }
 
+/// 發現之結論 conclude a finding: {conclusion: explained|violation, note | rule, evidence, suspend_grants}
+#[utoipa::path(post, path = "/api/v1/oversight/findings/{id}/conclusion",
+    params(("id" = i64, Path)), request_body = ConcludeFindingRequest)]
 pub async fn conclude(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
     Json(input): Json<ConcludeFindingRequest>,
 ) -> Result<Response, ApiError> {
@@ -268,10 +267,10 @@ fn instant_of(date: &str) -> Option<Timestamp> {
     Some(taipei_day_start_utc(d))
 }
 
+/// 即時比對 reconcile usage records with executions now: {from, to} ISO dates (to exclusive)
+#[utoipa::path(post, path = "/api/v1/oversight/reconciliation", request_body = ReconcileRequest)]
 pub async fn reconcile(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Json(input): Json<ReconcileRequest>,
 ) -> Result<Response, ApiError> {
     let (Some(from), Some(to)) = (instant_of(&input.from), instant_of(&input.to)) else {
@@ -311,11 +310,9 @@ pub async fn reconcile(
     }
 }
 
-pub async fn violations(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Response, ApiError> {
+/// 違規案件 violation cases (mine, or all for the administrator and director)
+#[utoipa::path(get, path = "/api/v1/oversight/violations")]
+pub async fn violations(ApiCall { state, op, who }: ApiCall) -> Result<Response, ApiError> {
     let rows = state
         .app
         .oversight()
@@ -329,10 +326,10 @@ pub async fn violations(
     .into_response())
 }
 
+/// 違規案件內容 one case
+#[utoipa::path(get, path = "/api/v1/oversight/violations/{id}", params(("id" = i64, Path)))]
 pub async fn violation_one(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     match state
@@ -347,10 +344,11 @@ pub async fn violation_one(
     }
 }
 
+/// 開立違規案件 file a case: {account, rule, evidence, suspend_grants}; the report is due in ten days (行政程序法 §48)
+#[utoipa::path(post, path = "/api/v1/oversight/violations", request_body = FileViolationRequest,
+    responses((status = 201, description = "created")))]
 pub async fn file(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Json(input): Json<FileViolationRequest>,
 ) -> Result<Response, ApiError> {
     let req = FileByAccount {
@@ -377,10 +375,11 @@ pub async fn file(
     }
 }
 
+/// 提出檢討報告 submit the review report: {report}
+#[utoipa::path(post, path = "/api/v1/oversight/violations/{id}/report", params(("id" = i64, Path)),
+    request_body = SubmitReportRequest)]
 pub async fn report(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
     Json(input): Json<SubmitReportRequest>,
 ) -> Result<Response, ApiError> {
@@ -405,10 +404,11 @@ pub(crate) fn return_note_of(input: &DecideReportRequest) -> Option<Option<&str>
     }
 }
 
+/// 審查檢討報告 accept or return the report: {decision: accept|return, note}
+#[utoipa::path(post, path = "/api/v1/oversight/violations/{id}/decision",
+    params(("id" = i64, Path)), request_body = DecideReportRequest)]
 pub async fn decide(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
+    ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
     Json(input): Json<DecideReportRequest>,
 ) -> Result<Response, ApiError> {
@@ -432,11 +432,9 @@ pub async fn decide(
     }
 }
 
-pub async fn dashboard_data(
-    State(state): State<AppState>,
-    op: OperationId,
-    ApiSession(who): ApiSession,
-) -> Result<Response, ApiError> {
+/// 局長儀表板 the director's dashboard: open findings, overdue reports, the quarter's figures
+#[utoipa::path(get, path = "/api/v1/oversight/dashboard")]
+pub async fn dashboard_data(ApiCall { state, op, who }: ApiCall) -> Result<Response, ApiError> {
     let d = state
         .app
         .oversight()
@@ -447,51 +445,4 @@ pub async fn dashboard_data(
     let mut j = serde_json::to_value(&d).unwrap_or(Value::Null);
     j["reviews"] = Value::Array(d.reviews.iter().map(review_json).collect());
     Ok(Json(j).into_response())
-}
-
-/// The OpenAPI operation of one of this module's routes (listed in `API_ROUTES`).
-pub fn openapi_operation(method: &str, path: &str) -> Option<Value> {
-    let summary = match (method, path) {
-        ("get", "/api/v1/oversight/reviews") => "每季使用紀錄檢核列表 quarterly usage reviews (§7)",
-        ("get", "/api/v1/oversight/reviews/{id}") => {
-            "檢核內容與發現 one review with its findings (rule in zh-TW and English, subjects as HMAC)"
-        }
-        ("post", "/api/v1/oversight/reviews/{id}/close") => {
-            "結案並產出送勞工局報告 close the review: every finding concluded; returns the report with the latest signed checkpoint"
-        }
-        ("post", "/api/v1/oversight/findings/{id}/conclusion") => {
-            "發現之結論 conclude a finding: {conclusion: explained|violation, note | rule, evidence, suspend_grants}"
-        }
-        ("post", "/api/v1/oversight/reconciliation") => {
-            "即時比對 reconcile usage records with executions now: {from, to} ISO dates (to exclusive)"
-        }
-        ("get", "/api/v1/oversight/violations") => {
-            "違規案件 violation cases (mine, or all for the administrator and director)"
-        }
-        ("post", "/api/v1/oversight/violations") => {
-            "開立違規案件 file a case: {account, rule, evidence, suspend_grants}; the report is due in ten days (行政程序法 §48)"
-        }
-        ("get", "/api/v1/oversight/violations/{id}") => "違規案件內容 one case",
-        ("post", "/api/v1/oversight/violations/{id}/report") => {
-            "提出檢討報告 submit the review report: {report}"
-        }
-        ("post", "/api/v1/oversight/violations/{id}/decision") => {
-            "審查檢討報告 accept or return the report: {decision: accept|return, note}"
-        }
-        ("get", "/api/v1/oversight/dashboard") => {
-            "局長儀表板 the director's dashboard: open findings, overdue reports, the quarter's figures"
-        }
-        _ => return None,
-    };
-    Some(json!({
-        "summary": summary,
-        "responses": {
-            "200": { "description": "ok" },
-            "401": { "description": "not signed in" },
-            "403": { "description": "not allowed or CSRF token missing" },
-            "404": { "description": "no such review, finding or case" },
-            "409": { "description": "refused by the review's or the case's state" },
-            "422": { "description": "invalid input, with the rule's code" },
-        }
-    }))
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 /// How the administrator concludes a finding: `explained` with a note, or `violation` with
 /// the rule broken and the evidence (opens a case).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConcludeFindingRequest {
     #[serde(default)]
@@ -53,7 +53,7 @@ impl From<ConcludeFindingForm> for ConcludeFindingRequest {
 }
 
 /// The administrator files a case directly (§8 ¶2).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileViolationRequest {
     #[serde(default)]
@@ -94,7 +94,7 @@ impl From<FileViolationForm> for FileViolationRequest {
 }
 
 /// The person's review report (檢討報告).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitReportRequest {
     #[serde(default)]
@@ -103,7 +103,7 @@ pub struct SubmitReportRequest {
 }
 
 /// The administrator's decision on a report: `accept`, or `return` with a note.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecideReportRequest {
     #[serde(default)]
@@ -114,7 +114,7 @@ pub struct DecideReportRequest {
 }
 
 /// Reconcile a period now: ISO dates, `to` exclusive.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReconcileRequest {
     pub from: String,

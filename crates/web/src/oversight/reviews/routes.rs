@@ -45,3 +45,21 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/oversight/dashboard", get(api::dashboard_data))
 }
+
+/// This area's `/api/v1` operations, from the handlers' `#[utoipa::path]` and their bodies'
+/// types (merged in `common_api::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    api::dashboard_data,
+    api::conclude,
+    api::reconcile,
+    api::reviews,
+    api::review_one,
+    api::close,
+    api::violations,
+    api::file,
+    api::violation_one,
+    api::decide,
+    api::report
+))]
+pub struct ApiDoc;
