@@ -10,7 +10,7 @@
 
 use jiff::Timestamp;
 use querywarden_domain::audit_event::{AuditAction, AuditEvent, Outcome};
-use querywarden_domain::org::{Person, PersonId, Role, UnitKind};
+use querywarden_domain::org::{Person, Role, UnitKind};
 use querywarden_domain::registration::form3::{
     self, Form3Facts, Review, SignOff, Stage, SubjectProgress,
 };
@@ -22,8 +22,9 @@ use querywarden_storage::{NewQueryRequest, QueryRequestRow, RequestState, SignOf
 
 use crate::AppError;
 use crate::registration::{
-    Decided, Denied, Desk, Filing, GrantSource, LineError, Registered, Stamp, actor, audit_refusal,
-    event, insert_one, legal_basis, open_subject, roster_on, screen_subject, seal_subject,
+    Decided, Denied, Desk, Filing, GrantSource, LineError, PersonChoice, Registered, Stamp, actor,
+    audit_refusal, event, insert_one, legal_basis, open_subject, roster_on, screen_subject,
+    seal_subject,
 };
 use querywarden_domain::permission::Roster;
 
@@ -319,7 +320,7 @@ pub async fn accept_request<G: GrantSource>(
     desk: &Desk<'_, G>,
     reviewer: &Person,
     no: RequestNo,
-    querier: PersonId,
+    querier: &PersonChoice,
     opinion: &str,
     now: Timestamp,
     request_id: &str,
@@ -341,11 +342,19 @@ pub async fn accept_request<G: GrantSource>(
         audit_refusal(desk.store, base, RegistrationError::NotAllowed.code()).await?;
         return Ok(Err(Denied::NotFound));
     }
-    let (Some(requester), Some(querier)) = (
-        desk.store.person(r.applicant).await?,
-        desk.store.person(querier).await?,
-    ) else {
+    let Some(requester) = desk.store.person(r.applicant).await? else {
         return Ok(Err(Denied::NotFound));
+    };
+    // §5 ¶3: the querier assigned must be a person; one the page or the API names wrongly is
+    // refused as one who is no querier, audited alike.
+    let querier = match querier.resolve(reviewer.id) {
+        Some(id) => desk.store.person(id).await?,
+        None => None,
+    };
+    let Some(querier) = querier else {
+        let e = RegistrationError::QuerierNotQuerier;
+        audit_refusal(desk.store, base, e.code()).await?;
+        return Ok(Err(e.into()));
     };
     let active = desk
         .grants

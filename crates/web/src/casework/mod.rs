@@ -17,7 +17,7 @@ pub(crate) use json::{
 pub(crate) use names::Names;
 pub(crate) use page::{
     Answer, Caseworker, NoticeQuery, PageCall, carries_csrf, denied_status, form_error,
-    line_errors, opt, person_field,
+    line_errors, opt,
 };
 pub(crate) use rows::{
     Choice, RequestRow, SummaryRow, basis_choices, date, delivery_label, request_row, state_label,
