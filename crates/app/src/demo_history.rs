@@ -361,7 +361,7 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
         let t = at(day, hour, minute)?;
         let (name, id) = subject(&mut draw, i)?;
         let needer = (lin && i % 5 == 3)
-            .then(|| cast.get("huang.yating").map(|p| p.id))
+            .then(|| cast.get("huang.yating").map(|p| p.id.into()))
             .transpose()?;
         let form = RegisterQueryRequest {
             subject_name: name,
@@ -387,7 +387,7 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
             companion_basis: None,
             no_case_reason: None,
             needer,
-            querier: cast.get(querier)?.id,
+            querier: cast.get(querier)?.id.into(),
         };
         let fate = fate_of(i);
         let sitting = Sitting::begin(store, cast.get(querier)?, t - mins(30)).await?;
@@ -661,7 +661,7 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
             companion_basis: None,
             no_case_reason: None,
             needer: None,
-            querier: lin.id,
+            querier: lin.id.into(),
         };
         let t = recent + mins(i64::try_from(k).unwrap_or(0) * 10);
         let no = settled(

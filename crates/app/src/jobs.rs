@@ -262,7 +262,7 @@ mod tests {
             companion_basis: None,
             no_case_reason: Some("尚未立案，先行查核資格".into()),
             needer: None,
-            querier: lin.id,
+            querier: lin.id.into(),
         };
         let no = registration::register(&desk, &lin, &form, now, "r")
             .await

@@ -455,6 +455,35 @@ async fn catalogue_basis(
 // ---------------------------------------------------------------------------------------
 // Register
 
+/// A person as a form or a JSON body names them for a part in a registration (資料查詢者,
+/// 需要資料者): an id, as a JSON number or as the digits a form's select posts, or nothing
+/// (empty text) for the person filing. Text that is no id names nobody; the use case refuses
+/// it as it refuses an id that names nobody, audited, so the page and the API refuse alike
+/// (§5).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum PersonChoice {
+    Id(PersonId),
+    Text(String),
+}
+
+impl PersonChoice {
+    /// The person named, `filer` when nothing is; `None` when the text names nobody.
+    pub fn resolve(&self, filer: PersonId) -> Option<PersonId> {
+        match self {
+            Self::Id(id) => Some(*id),
+            Self::Text(t) if t.trim().is_empty() => Some(filer),
+            Self::Text(t) => t.trim().parse::<i64>().ok().map(PersonId::new),
+        }
+    }
+}
+
+impl From<PersonId> for PersonChoice {
+    fn from(id: PersonId) -> Self {
+        Self::Id(id)
+    }
+}
+
 /// A Form 2 row as typed in (web form or JSON). Everything is parsed here.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -477,11 +506,11 @@ pub struct RegisterQueryRequest {
     pub no_case_reason: Option<String>,
     /// 需要資料者; default: the person filing.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
-    pub needer: Option<PersonId>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub needer: Option<PersonChoice>,
     /// 資料查詢者.
-    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
-    pub querier: PersonId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub querier: PersonChoice,
 }
 
 /// What a registration looked like when filed.
@@ -698,8 +727,8 @@ pub(crate) async fn insert_one(
 /// Builds the filing for an internal registration: parties, items against today's grants,
 /// legal basis, case number. The relevance is checked in the transaction.
 struct FilingInput<'a> {
-    needer: Option<PersonId>,
-    querier: PersonId,
+    needer: Option<&'a PersonChoice>,
+    querier: &'a PersonChoice,
     items: &'a [String],
     legal_basis: &'a str,
     case_no: Option<&'a str>,
@@ -711,8 +740,8 @@ struct FilingInput<'a> {
 macro_rules! filing_input {
     ($input:expr) => {
         FilingInput {
-            needer: $input.needer,
-            querier: $input.querier,
+            needer: $input.needer.as_ref(),
+            querier: &$input.querier,
             items: &$input.items,
             legal_basis: &$input.legal_basis,
             case_no: $input.case_no.as_deref(),
@@ -759,15 +788,20 @@ async fn internal_filing<G: GrantSource>(
     if let Err(e) = reg::check_applicant(applicant) {
         return Ok(Err(e));
     }
-    let needer = match needer {
+    let needer = match needer.map(|n| n.resolve(applicant.id)) {
         None => applicant.clone(),
-        Some(id) if id == applicant.id => applicant.clone(),
-        Some(id) => match person(desk.store, id).await? {
+        Some(Some(id)) if id == applicant.id => applicant.clone(),
+        Some(Some(id)) => match person(desk.store, id).await? {
             Some(p) => p,
             None => return Ok(Err(RegistrationError::NotAllowed)),
         },
+        Some(None) => return Ok(Err(RegistrationError::NotAllowed)),
     };
-    let Some(querier) = person(desk.store, querier).await? else {
+    let querier = match querier.resolve(applicant.id) {
+        Some(id) => person(desk.store, id).await?,
+        None => None,
+    };
+    let Some(querier) = querier else {
         return Ok(Err(RegistrationError::QuerierNotQuerier));
     };
     let approving_unit = match reg::check_parties(applicant, &needer, &querier, Origin::Internal) {
@@ -951,11 +985,13 @@ pub struct RegisterBatchRequest {
     /// §4 ¶1: why there is no case number (required when `case_no` is empty).
     #[serde(default)]
     pub no_case_reason: Option<String>,
+    /// 需要資料者; default: the person filing.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<i64>))]
-    pub needer: Option<PersonId>,
-    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
-    pub querier: PersonId,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub needer: Option<PersonChoice>,
+    /// 資料查詢者.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub querier: PersonChoice,
     /// CSV, UTF-8: `name,national_id[,linked_id]` per line; a first line naming the columns
     /// (`姓名`/`name`) is skipped; blank lines are ignored.
     pub csv: String,

@@ -22,8 +22,9 @@ use querywarden_storage::{NewQueryRequest, QueryRequestRow, RequestState, SignOf
 
 use crate::AppError;
 use crate::registration::{
-    Decided, Denied, Desk, Filing, GrantSource, LineError, Registered, Stamp, actor, audit_refusal,
-    event, insert_one, legal_basis, open_subject, roster_on, screen_subject, seal_subject,
+    Decided, Denied, Desk, Filing, GrantSource, LineError, PersonChoice, Registered, Stamp, actor,
+    audit_refusal, event, insert_one, legal_basis, open_subject, roster_on, screen_subject,
+    seal_subject,
 };
 use querywarden_domain::permission::Roster;
 
@@ -329,7 +330,7 @@ pub async fn accept_request<G: GrantSource>(
     desk: &Desk<'_, G>,
     reviewer: &Person,
     no: RequestNo,
-    querier: PersonId,
+    querier: &PersonChoice,
     opinion: &str,
     now: Timestamp,
     request_id: &str,
@@ -350,11 +351,19 @@ pub async fn accept_request<G: GrantSource>(
         audit_refusal(desk.store, base, RegistrationError::NotAllowed.code()).await?;
         return Ok(Err(Denied::NotFound));
     }
-    let (Some(requester), Some(querier)) = (
-        desk.store.person(r.applicant).await?,
-        desk.store.person(querier).await?,
-    ) else {
+    let Some(requester) = desk.store.person(r.applicant).await? else {
         return Ok(Err(Denied::NotFound));
+    };
+    // §5 ¶3: the querier assigned must be a person; one the page or the API names wrongly is
+    // refused as one who is no querier, audited alike.
+    let querier = match querier.resolve(reviewer.id) {
+        Some(id) => desk.store.person(id).await?,
+        None => None,
+    };
+    let Some(querier) = querier else {
+        let e = RegistrationError::QuerierNotQuerier;
+        audit_refusal(desk.store, base, e.code()).await?;
+        return Ok(Err(e.into()));
     };
     let active = desk
         .grants

@@ -152,7 +152,7 @@ impl World {
             companion_basis: None,
             no_case_reason: Some("受理初審階段，尚未分案編號".into()),
             needer: None,
-            querier: self.p(querier).id,
+            querier: self.p(querier).id.into(),
         };
         let no = registration::register(&self.desk(), self.p(querier), &form, t, "r")
             .await

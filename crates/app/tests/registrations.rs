@@ -17,7 +17,7 @@ use jiff::{SignedDuration, Timestamp};
 use querywarden_app::auth::SignedIn;
 use querywarden_app::execution::{self, ItemOutcome, PortalDocument, PortalReport, ResultContent};
 use querywarden_app::registration::{
-    self, Denied, Desk, FixedGrants, RegisterBatchRequest, RegisterQueryRequest,
+    self, Denied, Desk, FixedGrants, PersonChoice, RegisterBatchRequest, RegisterQueryRequest,
     RegistrationSettings, ScreenList,
 };
 use querywarden_app::request;
@@ -149,7 +149,7 @@ impl World {
             companion_basis: None,
             no_case_reason: None,
             needer: None,
-            querier: self.p(querier).id,
+            querier: self.p(querier).id.into(),
         }
     }
 
@@ -502,10 +502,37 @@ async fn every_registration_refusal_names_its_rule_and_is_audited() {
             w.form(&nid(1), "huang.yating", &["C0101"], ok),
             "registration.querier_role",
         ),
+        // A querier or needer named by text that is no person's id (a form's select
+        // tampered with), or by an id that names nobody: refused here, so the page and
+        // the API refuse alike.
         (
             "lin.meiling",
             RegisterQueryRequest {
-                needer: Some(w.p("xu.wenjie").id),
+                querier: PersonChoice::Text("somebody".into()),
+                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            },
+            "registration.querier_role",
+        ),
+        (
+            "lin.meiling",
+            RegisterQueryRequest {
+                querier: PersonChoice::Id(PersonId::new(987_654)),
+                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            },
+            "registration.querier_role",
+        ),
+        (
+            "lin.meiling",
+            RegisterQueryRequest {
+                needer: Some(PersonChoice::Text("x1".into())),
+                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            },
+            "registration.not_allowed",
+        ),
+        (
+            "lin.meiling",
+            RegisterQueryRequest {
+                needer: Some(w.p("xu.wenjie").id.into()),
                 ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
             },
             "registration.delegation_unit",
@@ -1607,7 +1634,7 @@ async fn a_batch_is_all_or_nothing_with_errors_by_line() {
         companion_basis: None,
         no_case_reason: Some("尚未立案，先行查核資格".into()),
         needer: None,
-        querier: w.p("lin.meiling").id,
+        querier: w.p("lin.meiling").id.into(),
         csv: String::new(),
     };
     let bad = RegisterBatchRequest {
@@ -1959,11 +1986,30 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
         ),
         "approval.comment_required"
     );
+    // A querier the page or the API names wrongly is refused here, audited, and nothing is
+    // accepted.
+    for querier in [
+        PersonChoice::Text("nobody".into()),
+        PersonChoice::Id(PersonId::new(987_654)),
+    ] {
+        let refused = request::accept_request(&w.desk(), &li, rno, &querier, "受理", t0(), "a")
+            .await
+            .unwrap();
+        assert_eq!(code(refused), "registration.querier_role", "{querier:?}");
+    }
+    let accepted = w.audit("query.request.accepted").await;
+    assert_eq!(
+        accepted
+            .iter()
+            .filter(|r| r.outcome == "refused:registration.querier_role")
+            .count(),
+        2
+    );
     let regs = request::accept_request(
         &w.desk(),
         &li,
         rno,
-        li.id,
+        &li.id.into(),
         "符合老人福利法規定，受理",
         t0(),
         "a",
@@ -2498,7 +2544,7 @@ async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a
         companion_basis: None,
         no_case_reason: Some("尚未立案，先行查核資格".into()),
         needer: None,
-        querier: lin.id,
+        querier: lin.id.into(),
     };
     let desk = app.desk();
 
@@ -2849,7 +2895,7 @@ async fn a_batch_saved_by_excel_with_bom_crlf_and_quoted_commas_reads_and_a_shor
         companion_basis: None,
         no_case_reason: Some("年度總清查，不另分案".into()),
         needer: None,
-        querier: w.p("lin.meiling").id,
+        querier: w.p("lin.meiling").id.into(),
         csv: format!("\u{feff}姓名,身分證字號\r\n\"王, 一\",{}\r\n", nid(121)),
     };
     let short = RegisterBatchRequest {
@@ -2885,7 +2931,7 @@ async fn a_broken_quote_in_a_batch_names_its_line_and_registers_nothing() {
         companion_basis: None,
         no_case_reason: Some("年度總清查，不另分案".into()),
         needer: None,
-        querier: w.p("lin.meiling").id,
+        querier: w.p("lin.meiling").id.into(),
         csv: format!("王一,{}\n\"王二,{}\n", nid(111), nid(112)),
     };
     let r = registration::register_batch(&w.desk(), w.p("huang.yating"), &batch, t0(), "b")
@@ -3372,10 +3418,18 @@ async fn the_querier_runs_every_approved_item_of_a_form3_request_at_once_and_one
     .await
     .unwrap()
     .unwrap();
-    let regs = request::accept_request(&w.desk(), &li, rno, li.id, "符合規定，受理", t0(), "a")
-        .await
-        .unwrap()
-        .unwrap();
+    let regs = request::accept_request(
+        &w.desk(),
+        &li,
+        rno,
+        &li.id.into(),
+        "符合規定，受理",
+        t0(),
+        "a",
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let nos: Vec<RegistrationNo> = regs.iter().map(|r| r.no).collect();
     let connector = DownFor(nid(5002));
     let run = |who: &str, at: Timestamp, op: &'static str| {

@@ -93,7 +93,7 @@ impl World {
                 companion_basis: None,
                 no_case_reason: None,
                 needer: None,
-                querier: lin.id,
+                querier: lin.id.into(),
             };
             let at = t0() + SignedDuration::from_hours(i64::from(n) * 24);
             let reg = registration::register(&desk, &lin, &form, at, "r")

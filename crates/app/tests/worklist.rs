@@ -114,7 +114,7 @@ impl World {
             companion_basis: None,
             no_case_reason: Some("受理初審階段，尚未分案編號".into()),
             needer: None,
-            querier: self.p("lin.meiling").id,
+            querier: self.p("lin.meiling").id.into(),
         };
         registration::register(&self.desk(), self.p("lin.meiling"), &form, t, "r")
             .await

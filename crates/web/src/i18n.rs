@@ -208,6 +208,21 @@ impl Messages {
         if self.is_zh() { "：" } else { ": " }
     }
 
+    /// A civil date in the page's one date form: `民國 115 年 3 月 5 日`, or
+    /// `2026-03-05 (ROC 115)` in English.
+    pub fn date(&self, d: querywarden_domain::roc_date::RocDate) -> String {
+        if self.is_zh() {
+            d.format_long()
+        } else {
+            d.format_en()
+        }
+    }
+
+    /// The comma between clauses: full-width in Chinese, ASCII with a space in English.
+    pub fn comma(&self) -> &'static str {
+        if self.is_zh() { "，" } else { ", " }
+    }
+
     /// A time in Asia/Taipei in the page's one date form: `民國 115 年 3 月 5 日 14:05`, or
     /// `2026-03-05 (ROC 115) 14:05` in English (the form of `templates::today_in`).
     pub fn datetime(&self, ts: jiff::Timestamp) -> String {
@@ -219,7 +234,7 @@ impl Messages {
             let zoned = ts.to_zoned(zone);
             format!(
                 "{} {:02}:{:02}",
-                querywarden_domain::roc_date::taipei_date(ts).format_en(),
+                self.date(querywarden_domain::roc_date::taipei_date(ts)),
                 zoned.hour(),
                 zoned.minute()
             )
@@ -229,10 +244,16 @@ impl Messages {
     /// A staff member as `王大明（wang.daming）`, with the page language's brackets (ASCII
     /// ones on English pages).
     pub fn staff(&self, name: &str, account: &str) -> String {
+        self.aside(name, account)
+    }
+
+    /// `main` with `note` in brackets after it, in the page language's brackets: `核准（代理）`,
+    /// `approved (acting)` on English pages.
+    pub fn aside(&self, main: &str, note: &str) -> String {
         if self.is_zh() {
-            format!("{name}（{account}）")
+            format!("{main}（{note}）")
         } else {
-            format!("{name} ({account})")
+            format!("{main} ({note})")
         }
     }
 }

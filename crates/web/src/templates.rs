@@ -86,12 +86,7 @@ impl FormError {
 
 /// Today in Asia/Taipei: the ROC form in Chinese, ISO with the ROC year in English.
 pub fn today_in(m: &Messages) -> String {
-    let d = taipei_date(jiff::Timestamp::now());
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
+    m.date(taipei_date(jiff::Timestamp::now()))
 }
 
 #[derive(Template)]

@@ -3,7 +3,7 @@
 //! who may file Form 2, and the purpose rules of §4 ¶1 (a privacy-law basis beside a welfare
 //! law; a stated reason when there is no case number).
 
-use querywarden_testkit::{Browser, Demo, Form2, rt};
+use querywarden_testkit::{Browser, Demo, Form2, outcomes, rt};
 
 /// lin's demo grants and a catalogue legal basis, filed for lin (person 1) through the API.
 fn api_body() -> serde_json::Value {
@@ -105,4 +105,64 @@ fn the_page_and_the_api_refuse_a_privacy_basis_alone_and_a_missing_case_reason_a
         let r = lin.api_post("/api/v1/registrations", body).await;
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     });
+}
+
+#[test]
+fn the_page_and_the_api_refuse_a_querier_who_is_nobody_with_the_same_code_and_audit_it() {
+    let mut demo = Demo::start();
+    rt().block_on(async {
+        let lin = demo.sign_in("lin.meiling").await;
+        let code = "registration.querier_role";
+        // Text that is no person's id, and an id that names nobody: the use case decides
+        // both, for the single row and the batch, through the page and the API.
+        for querier in ["somebody", "987654"] {
+            let fields: Vec<(&str, &str)> = Form2::default()
+                .fields()
+                .into_iter()
+                .map(|(k, v)| (k, if k == "querier" { querier } else { v }))
+                .collect();
+            let r = lin.post("/registrations", &fields, true).await;
+            let status = r.status().as_u16();
+            let page = r.text().await.unwrap();
+            assert!(page.contains(code), "page, querier {querier}: {page}");
+            // What was typed stays in the form; the ID is shown nowhere else.
+            assert_eq!(page.matches("F131104093").count(), 1, "ID echoed");
+
+            let mut body = api_body();
+            body["querier"] = match querier.parse::<i64>() {
+                Ok(n) => n.into(),
+                Err(_) => querier.into(),
+            };
+            let r = lin.api_post("/api/v1/registrations", body.clone()).await;
+            assert_eq!(r.status().as_u16(), status, "API status, querier {querier}");
+            let j: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(j["error"]["code"], code, "API, querier {querier}");
+
+            let shared: Vec<(&str, &str)> = fields
+                .iter()
+                .copied()
+                .filter(|(k, _)| !k.starts_with("subject_"))
+                .collect();
+            let r = lin
+                .post_csv("/registrations/batch", &shared, "王大同,F131104093\n")
+                .await;
+            assert_eq!(r.status().as_u16(), status, "batch page, querier {querier}");
+            assert!(r.text().await.unwrap().contains(code), "batch page");
+            body["csv"] = "王大同,F131104093\n".into();
+            let r = lin.api_post("/api/v1/registrations/batch", body).await;
+            assert_eq!(r.status().as_u16(), status, "batch API, querier {querier}");
+            let j: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(j["error"]["code"], code, "batch API, querier {querier}");
+        }
+    });
+    demo.stop();
+    // Each of the eight refusals is on the trail with its code, the page's as the API's.
+    let got = rt().block_on(outcomes(&demo.database()));
+    let refused = got
+        .iter()
+        .filter(|(a, o)| {
+            a == "query.registration.created" && o == "refused:registration.querier_role"
+        })
+        .count();
+    assert_eq!(refused, 8, "{got:?}");
 }

@@ -94,6 +94,7 @@ bind-title = Citizen certificate binding
 bind-intro = Once a Form 1 application is approved, the permission administrator binds the applicant's citizen certificate to their account; on card renewal the new card is bound, the old one stops working and its sessions end. The certificate must come from a trusted CA, be valid, and carry the staff member's name and last four ID digits.
 bind-file = Certificate file (PEM or DER)
 bind-submit = Bind
+bind-done = Bound to { $account } (certificate serial { $serial }, valid until { $until })
 
 # The catalogue maintained by the permission administrator (§7; Form 1 "other")
 nav-catalogue-admin = Catalogue upkeep

@@ -182,3 +182,9 @@ perm-notice-calendar-next_year_missing = Next year's office calendar is not load
 login-waiting-card = Waiting for the card component to sign with your certificate…
 login-no-card-reader = The card component did not answer: check that the reader is connected, your citizen certificate is inserted and the HiPKI component is running, then sign in again.
 login-popup-blocked = The browser blocked the card component's window: allow pop-ups for this site, then sign in again.
+
+## The snooping rules' names in an ethics alert (section 5)
+snooping-rule-subject_is_party = The subject is the querier, the person who needs the data or the approving supervisor
+snooping-rule-subject_is_staff = The subject is a member of the bureau's staff
+snooping-rule-same_surname = The subject shares the querier's surname
+snooping-rule-restricted_list = The subject is on the special-attention list

@@ -94,6 +94,7 @@ bind-title = 自然人憑證綁定
 bind-intro = 權限申請（附表 1）核准後，由權限管理者將申請人的自然人憑證綁定至其帳號；換發新卡時重新綁定，舊卡即失效並結束其登入中的工作階段。憑證須由信任的憑證機構簽發、在有效期間內，且姓名與身分證末四碼須與人事資料相符。
 bind-file = 憑證檔（PEM 或 DER）
 bind-submit = 綁定
+bind-done = 已綁定 { $account }（憑證序號 { $serial }，有效至 { $until }）
 
 # The catalogue maintained by the permission administrator (§7; Form 1 其他)
 nav-catalogue-admin = 目錄維護

@@ -182,3 +182,9 @@ perm-notice-calendar-next_year_missing = 明年的辦公日曆表尚未匯入
 login-waiting-card = 正在等待讀卡元件以您的憑證簽章…
 login-no-card-reader = 讀卡元件沒有回應：請確認讀卡機已連接、自然人憑證已插入，且 HiPKI 元件已啟動後再按一次登入。
 login-popup-blocked = 讀卡元件的視窗被瀏覽器封鎖：請允許本網站的彈出視窗後再按一次登入。
+
+## The snooping rules' names in an ethics alert (section 5)
+snooping-rule-subject_is_party = 受查詢人為本案查詢者、需要資料者或核准主管本人
+snooping-rule-subject_is_staff = 受查詢人為本局同仁
+snooping-rule-same_surname = 受查詢人與資料查詢者同姓
+snooping-rule-restricted_list = 受查詢人列於特別注意名單

@@ -11,7 +11,6 @@ use jiff::Timestamp;
 use querywarden_app::administration;
 use querywarden_app::audit::search::{AuditQuery, AuditReader, StoredAuditRecord};
 use querywarden_domain::org::Person;
-use querywarden_domain::roc_date::format_taipei_datetime;
 
 use super::input::AuditForm;
 use super::templates::{AuditPage, AuditRow};
@@ -78,9 +77,9 @@ async fn prepare(
 }
 
 /// The time of a record in Taipei, as the trail wrote it if it does not parse.
-fn time_of(r: &StoredAuditRecord) -> String {
+fn time_of(r: &StoredAuditRecord, m: &Messages) -> String {
     r.at.parse::<Timestamp>()
-        .map(format_taipei_datetime)
+        .map(|t| m.datetime(t))
         .unwrap_or_else(|_| r.at.clone())
 }
 
@@ -106,14 +105,8 @@ pub(super) fn action_label(m: &Messages, code: &str) -> String {
 /// refusal or failure: it is what the auditor searches the rules for).
 fn outcome_words(m: &Messages, outcome: &str) -> (String, &'static str) {
     match outcome.split_once(':') {
-        Some(("refused", why)) => (
-            format!("{}（{why}）", m.get("audit-outcome-refused")),
-            "refused",
-        ),
-        Some(("failed", why)) => (
-            format!("{}（{why}）", m.get("audit-outcome-failed")),
-            "failed",
-        ),
+        Some(("refused", why)) => (m.aside(&m.get("audit-outcome-refused"), why), "refused"),
+        Some(("failed", why)) => (m.aside(&m.get("audit-outcome-failed"), why), "failed"),
         _ if outcome == "succeeded" => (m.get("audit-outcome-succeeded"), "ok"),
         _ => (outcome.to_string(), "ok"),
     }
@@ -148,10 +141,9 @@ fn audit_rows(m: &Messages, records: Vec<StoredAuditRecord>, people: &[Person]) 
             let (outcome, outcome_class) = outcome_words(m, &r.outcome);
             AuditRow {
                 seq: r.seq,
-                time: time_of(&r),
-                actor: actor_of(&r, people).map_or("—".to_string(), |p| {
-                    format!("{}（{}）", p.name, p.account.as_str())
-                }),
+                time: time_of(&r, m),
+                actor: actor_of(&r, people)
+                    .map_or("—".to_string(), |p| m.staff(&p.name, p.account.as_str())),
                 action: action_label(m, &r.action),
                 object_href: object_href(&r.object_type, &r.object_id),
                 object: format!("{}:{}", r.object_type, r.object_id),
@@ -295,7 +287,7 @@ fn audit_csv(
     for r in records {
         out.write_record([
             r.seq.to_string(),
-            time_of(r),
+            time_of(r, m),
             actor_of(r, people).map_or(String::new(), |p| p.account.as_str().to_string()),
             action_label(m, &r.action),
             r.action.clone(),

@@ -89,11 +89,16 @@ pub async fn bind_upload(
         .map_err(|e| ApiError::internal(&e, &op.0))?;
     Ok(match outcome {
         Ok(b) => {
-            page.result = Some(format!(
-                "已綁定 {}（憑證序號 {}，有效至 {}）/ bound",
-                account.as_str(),
-                b.serial_hex,
-                querywarden_domain::roc_date::taipei_date(b.not_after).format_long()
+            let until = page
+                .m
+                .date(querywarden_domain::roc_date::taipei_date(b.not_after));
+            page.result = Some(page.m.with(
+                "bind-done",
+                &[
+                    ("account", account.as_str().to_string()),
+                    ("serial", b.serial_hex.clone()),
+                    ("until", until),
+                ],
             ));
             render(&page, &op)
         }

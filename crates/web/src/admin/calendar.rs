@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use querywarden_app::AppError;
 use querywarden_app::administration::{self, Administrator};
 use querywarden_app::auth::SignedIn;
-use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
+use querywarden_domain::roc_date::taipei_date;
 
 use super::administrator;
 use super::templates::{CalendarPage, YearLine};
@@ -51,7 +51,7 @@ async fn page(
         .into_iter()
         .map(|y| YearLine {
             year: year_label(&m, y.year),
-            loaded_at: format_taipei_datetime(y.loaded_at),
+            loaded_at: m.datetime(y.loaded_at),
         })
         .collect();
     Ok(CalendarPage {

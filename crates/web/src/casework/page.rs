@@ -13,7 +13,6 @@ use querywarden_app::grants::StoreGrants;
 use querywarden_app::registration::Desk;
 use querywarden_app::registration::{Denied, LineError};
 use querywarden_domain::org::Person;
-use querywarden_domain::org::PersonId;
 use serde::Deserialize;
 
 use crate::error::PageError;
@@ -257,16 +256,6 @@ pub(crate) fn denied_status(d: &Denied) -> StatusCode {
         },
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
-}
-
-/// A person picked in a select: empty means `default` (the person filing), a number names
-/// the person, anything else is no person at all.
-pub(crate) fn person_field(raw: &str, default: PersonId) -> Option<PersonId> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Some(default);
-    }
-    raw.parse::<i64>().ok().map(PersonId::new)
 }
 
 /// A free-text field that may be left empty.

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use querywarden_app::registration::{QueryRequestRow, RegistrationSummary};
 use querywarden_domain::catalogue::ServiceItemCode;
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
+use querywarden_domain::roc_date::RocDate;
 
 use super::Names;
 use crate::i18n::Messages;
@@ -45,11 +45,7 @@ pub struct RequestRow {
 
 /// A civil date: the ROC form in Chinese, ISO with the ROC year in English.
 pub(crate) fn date(d: RocDate, m: &Messages) -> String {
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
+    m.date(d)
 }
 
 fn codes(items: &BTreeSet<ServiceItemCode>) -> String {
@@ -81,10 +77,7 @@ pub(crate) fn summary_row(s: &RegistrationSummary, names: &Names, m: &Messages) 
             .map(|r| r.name_zh())
             .collect::<Vec<_>>()
             .join("；"),
-        valid_until: s
-            .valid_until
-            .map(format_taipei_datetime)
-            .unwrap_or_default(),
+        valid_until: s.valid_until.map(|t| m.datetime(t)).unwrap_or_default(),
     }
 }
 

@@ -11,7 +11,7 @@ use querywarden_app::auth::SignedIn;
 use querywarden_app::citizen_report::{Refusal, Stamp};
 use querywarden_domain::audit_event::AuditAction;
 use querywarden_domain::org::Role;
-use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
+use querywarden_domain::roc_date::taipei_date;
 
 use super::input::{ExtendForm, RecordForm, WithholdForm, WithholdQuery};
 use super::view::{EntryRow, RequestRow, day, entry_rows, form_error, request_row};
@@ -58,12 +58,8 @@ fn refused_page(m: Messages, op: &OperationId, path: &str, r: &Refusal) -> Respo
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let e = form_error(r, &m);
-    let page = ErrorPage::new(
-        m,
-        path,
-        format!("{}（{}）", e.message, e.code),
-        op.0.clone(),
-    );
+    let message = m.aside(&e.message, &e.code);
+    let page = ErrorPage::new(m, path, message, op.0.clone());
     (status, render(&page, op)).into_response()
 }
 
@@ -417,7 +413,7 @@ async fn withholdings_response(
                     .mark
                     .marked_at
                     .parse::<Timestamp>()
-                    .map(format_taipei_datetime)
+                    .map(|t| m.datetime(t))
                     .unwrap_or(l.mark.marked_at),
             })
             .collect();

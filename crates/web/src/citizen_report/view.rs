@@ -11,11 +11,7 @@ use crate::i18n::Messages;
 use crate::templates::FormError;
 
 pub fn day(d: RocDate, m: &Messages) -> String {
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
+    m.date(d)
 }
 
 /// A refusal as the page shows it: the message in the page's language and the stable code.
@@ -144,7 +140,7 @@ pub fn entry_rows(r: &CitizenReport, m: &Messages) -> Vec<EntryRow> {
 /// `succeeded`, `refused:<rule>`, `failed:<code>` in words, keeping the code.
 fn outcome_text(outcome: &str, m: &Messages) -> String {
     match outcome.split_once(':') {
-        Some((kind, code)) => format!("{}（{code}）", m.get(&format!("cr-outcome-{kind}"))),
+        Some((kind, code)) => m.aside(&m.get(&format!("cr-outcome-{kind}")), code),
         None => m.get(&format!("cr-outcome-{outcome}")),
     }
 }

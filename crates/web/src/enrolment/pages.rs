@@ -9,7 +9,6 @@ use jiff::Timestamp;
 use querywarden_app::auth::AuthFailure;
 use querywarden_app::enrolment::codes;
 use querywarden_domain::permission::AdministratorDesk;
-use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
 
 use super::input::{EnrolForm, IssueCodeForm};
 use crate::error::PageError;
@@ -20,15 +19,6 @@ use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refuse
 use crate::templates::{ErrorPage, FormError, UserBar};
 use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId};
-
-fn today(m: &Messages) -> String {
-    let d = taipei_date(Timestamp::now());
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
-}
 
 fn form_error(f: AuthFailure) -> Option<FormError> {
     Some(FormError {
@@ -52,7 +42,7 @@ pub struct EnrolPage {
 
 impl EnrolPage {
     fn new(m: Messages, demo: bool, error: Option<FormError>, done: Option<String>) -> Self {
-        let today = today(&m);
+        let today = crate::templates::today_in(&m);
         Self {
             m,
             user: None,
@@ -206,11 +196,8 @@ async fn admin_view(
         .into_iter()
         .map(|c| CrlRow {
             issuer: c.issuer,
-            this_update: format_taipei_datetime(c.this_update),
-            next_update: c
-                .next_update
-                .map(format_taipei_datetime)
-                .unwrap_or_default(),
+            this_update: m.datetime(c.this_update),
+            next_update: c.next_update.map(|t| m.datetime(t)).unwrap_or_default(),
             age_hours: c.age_seconds / 3600,
             stale: c.stale,
             revoked: c.revoked,
@@ -220,11 +207,11 @@ async fn admin_view(
         .into_iter()
         .map(|f| FetchRow {
             url: f.url,
-            attempted_at: format_taipei_datetime(f.attempted_at),
+            attempted_at: m.datetime(f.attempted_at),
             outcome: f.error.unwrap_or_else(|| "ok".into()),
         })
         .collect();
-    let today = today(&m);
+    let today = crate::templates::today_in(&m);
     Ok(AdminPage {
         m,
         user: Some(UserBar::of(who, lock_after_ms(state))),
@@ -315,7 +302,7 @@ pub async fn issue_code(
                 name: i.name,
                 code: i.code.display_once(),
                 purpose: m.get(&format!("enrol-purpose-{}", i.purpose.code())),
-                expires_at: format_taipei_datetime(i.expires_at),
+                expires_at: m.datetime(i.expires_at),
             }),
             None,
         ),
@@ -415,7 +402,15 @@ pub async fn units_upload(
         Err(errors) => {
             page.upload_errors = errors
                 .iter()
-                .map(|e| format!("{} {}：{}", m.get("enrol-line"), e.line, e.reason))
+                .map(|e| {
+                    format!(
+                        "{} {}{}{}",
+                        m.get("enrol-line"),
+                        e.line,
+                        m.colon(),
+                        e.reason
+                    )
+                })
                 .collect();
             (StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response()
         }
@@ -447,7 +442,12 @@ pub async fn crl_upload(
         Ok(i) => (
             StatusCode::OK,
             None,
-            Some(format!("{}：{}", m.get("enrol-crl-done"), i.issuer)),
+            Some(format!(
+                "{}{}{}",
+                m.get("enrol-crl-done"),
+                m.colon(),
+                i.issuer
+            )),
         ),
         Err(f) => (StatusCode::UNPROCESSABLE_ENTITY, form_error(f), None),
     };

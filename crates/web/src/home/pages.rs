@@ -12,7 +12,7 @@ use querywarden_app::permission::PermissionError;
 use querywarden_app::public_reads;
 use querywarden_app::worklist::{Concerning, NoticeRow, WorkItem};
 use querywarden_domain::org::PersonId;
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime, taipei_date};
+use querywarden_domain::roc_date::{RocDate, taipei_date};
 
 use super::bar;
 use super::nav;
@@ -148,11 +148,7 @@ pub async fn notice_read(
 }
 
 fn date(m: &Messages, d: RocDate) -> String {
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
+    m.date(d)
 }
 
 /// Where the person acts on what waits, and the number it goes by (audits and cases in
@@ -176,7 +172,7 @@ fn work_row(m: &Messages, i: &WorkItem) -> WorkRow {
     // Which step of Form 1 or Form 4, where the task is a step.
     match &i.concerning {
         Concerning::Application { step, .. } => {
-            what = format!("{what}（{}）", m.get(&format!("perm-step-{}", step.code())));
+            what = m.aside(&what, &m.get(&format!("perm-step-{}", step.code())));
         }
         Concerning::Audit {
             step: Some(step), ..
@@ -186,7 +182,7 @@ fn work_row(m: &Messages, i: &WorkItem) -> WorkRow {
             } else {
                 step.name_en()
             };
-            what = format!("{what}（{name}）");
+            what = m.aside(&what, name);
         }
         _ => {}
     }
@@ -248,7 +244,7 @@ fn notice_line(m: &Messages, names: &Directory, n: &NoticeRow) -> NoticeLine {
     };
     NoticeLine {
         id: n.id,
-        at: format_taipei_datetime(n.created_at),
+        at: m.datetime(n.created_at),
         what,
         about,
     }

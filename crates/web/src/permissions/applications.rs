@@ -15,7 +15,6 @@ use querywarden_app::permission::{ApplicantAct, Awaited, PermissionError};
 use querywarden_domain::permission::{
     ApplicationId, ApplicationKind, ApplicationState, PermissionApplication, Step,
 };
-use querywarden_domain::roc_date::format_taipei_datetime;
 
 use super::input::{DoneQuery, IdPath, PostedApplication, PostedDecision};
 use super::pages::{
@@ -276,7 +275,7 @@ fn step_rows(m: &Messages, app: &PermissionApplication, names: &Names) -> Vec<St
             round: s.round,
             step: label(m, "step", s.step.code()),
             who: names.person(s.by),
-            at: format_taipei_datetime(s.at),
+            at: m.datetime(s.at),
             outcome: label(m, "outcome", s.outcome.code()),
             outcome_code: s.outcome.code().to_string(),
             effective_from: s.effective_from.map(|d| date(m, d)).unwrap_or_default(),

@@ -153,11 +153,7 @@ pub(super) fn with_error(
 }
 
 pub(super) fn date(m: &Messages, d: RocDate) -> String {
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
+    m.date(d)
 }
 
 pub(super) fn label(m: &Messages, area: &str, code: &str) -> String {
@@ -263,7 +259,7 @@ pub(super) fn state_detail(
         },
         ApplicationState::Returned { note } => note.clone(),
         ApplicationState::Refused { step, reason } => {
-            format!("{}：{reason}", label(m, "step", step.code()))
+            format!("{}{}{reason}", label(m, "step", step.code()), m.colon())
         }
         ApplicationState::Approved { effective_from } => {
             format!("{}{}", m.get("perm-effective-on"), date(m, *effective_from))

@@ -54,11 +54,7 @@ async fn staff_view(
         Err(e) => return failed(e, &m, op, path),
     };
     let side = |unit: &UnitId, status: StaffStatus| {
-        format!(
-            "{}（{}）",
-            names.unit(unit),
-            label(&m, "staff", status.code())
-        )
+        m.aside(&names.unit(unit), &label(&m, "staff", status.code()))
     };
     let changes = changes
         .iter()

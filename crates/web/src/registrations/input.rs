@@ -6,13 +6,12 @@
 
 use std::collections::BTreeSet;
 
-use querywarden_app::registration::{RegisterBatchRequest, RegisterQueryRequest};
+use querywarden_app::registration::{PersonChoice, RegisterBatchRequest, RegisterQueryRequest};
 use querywarden_domain::catalogue::ServiceItemCode;
-use querywarden_domain::org::PersonId;
 use querywarden_domain::registration::{RegistrationError, RegistrationNo};
 use serde::Deserialize;
 
-use crate::casework::{carries_csrf, opt, person_field};
+use crate::casework::{carries_csrf, opt};
 
 /// `POST /registrations`, and the shared fields of `POST /registrations/batch`: one Form 2
 /// row as the form posts it (the `items` checkbox repeats).
@@ -44,13 +43,6 @@ pub struct RegisterForm {
     pub querier: String,
 }
 
-/// Who the row names (資料查詢者, 需要資料者); either left empty is the person filing.
-#[derive(Debug, Clone, Copy)]
-pub struct Parties {
-    pub querier: PersonId,
-    pub needer: PersonId,
-}
-
 impl RegisterForm {
     /// The multipart form's text fields (the batch upload), read as the same form. A field
     /// other than `items` given twice counts once, the last time, as it always has.
@@ -70,17 +62,9 @@ impl RegisterForm {
         serde_html_form::from_str(&encoded).unwrap_or_default()
     }
 
-    /// The parties picked in the selects; `None` if either is not a person's id.
-    pub fn parties(&self, filer: PersonId) -> Option<Parties> {
-        Some(Parties {
-            querier: person_field(&self.querier, filer)?,
-            needer: person_field(&self.needer, filer)?,
-        })
-    }
-
     /// The row for the use case, which parses the subject and checks everything else in its
     /// own order, auditing each refusal (§5).
-    pub fn request(&self, p: Parties) -> RegisterQueryRequest {
+    pub fn request(&self) -> RegisterQueryRequest {
         RegisterQueryRequest {
             subject_name: self.subject_name.clone(),
             subject_id: self.subject_id.clone(),
@@ -91,13 +75,13 @@ impl RegisterForm {
             case_no: opt(&self.case_no),
             companion_basis: opt(&self.companion_basis),
             no_case_reason: opt(&self.no_case_reason),
-            needer: Some(p.needer),
-            querier: p.querier,
+            needer: Some(PersonChoice::Text(self.needer.clone())),
+            querier: PersonChoice::Text(self.querier.clone()),
         }
     }
 
     /// The batch's shared fields and its CSV text.
-    pub fn batch(&self, p: Parties, csv: String) -> RegisterBatchRequest {
+    pub fn batch(&self, csv: String) -> RegisterBatchRequest {
         RegisterBatchRequest {
             items: self.items.clone(),
             legal_basis: self.legal_basis.clone(),
@@ -105,8 +89,8 @@ impl RegisterForm {
             case_no: opt(&self.case_no),
             companion_basis: opt(&self.companion_basis),
             no_case_reason: opt(&self.no_case_reason),
-            needer: Some(p.needer),
-            querier: p.querier,
+            needer: Some(PersonChoice::Text(self.needer.clone())),
+            querier: PersonChoice::Text(self.querier.clone()),
             csv,
         }
     }

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use querywarden_app::registration::{self as reg, Denied};
 use querywarden_domain::org::{PersonId, Role};
 use querywarden_domain::registration::may_register;
-use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
+use querywarden_domain::roc_date::taipei_date;
 
 use super::input::RegisterForm;
 use super::views::{
@@ -22,6 +22,7 @@ use crate::casework::{
     summary_row,
 };
 use crate::error::PageError;
+use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::upload_refused;
@@ -63,36 +64,48 @@ pub async fn inbox(c: Caseworker) -> Answer {
             .map(|s| SentRow {
                 no: s.no.to_string(),
                 item: names.item(&s.item, m),
-                sent_at: format_taipei_datetime(s.sent_at),
+                sent_at: m.datetime(s.sent_at),
             })
             .collect(),
         requests_to_review: requests(&inbox.requests_to_review),
         requests_to_sign: requests(&inbox.requests_to_sign),
         is_ethics_auditor: c.who.person.has_role(Role::EthicsAuditor),
-        ethics_alerts: inbox.ethics_alerts.iter().map(alert_row).collect(),
-        refusals: inbox.refusals.iter().filter_map(refusal_row).collect(),
+        ethics_alerts: inbox
+            .ethics_alerts
+            .iter()
+            .map(|a| alert_row(a, m))
+            .collect(),
+        refusals: inbox
+            .refusals
+            .iter()
+            .filter_map(|n| refusal_row(n, m))
+            .collect(),
         csrf: c.csrf_token(),
         m: c.m.clone(),
     };
     Ok(render(&page, &c.op))
 }
 
-fn alert_row(a: &reg::EthicsAlert) -> AlertRow {
+fn alert_row(a: &reg::EthicsAlert, m: &Messages) -> AlertRow {
+    let rule = |r: &querywarden_domain::snooping::SnoopingRule| {
+        let key = r.code().replace("snooping.", "snooping-rule-");
+        m.aside(&m.get(&key), r.code())
+    };
     AlertRow {
         no: a.no.to_string(),
         rules: a
             .rules
             .iter()
-            .map(|r| format!("{}（{}）", r.name_zh(), r.code()))
+            .map(rule)
             .collect::<Vec<_>>()
-            .join("、"),
-        at: format_taipei_datetime(a.at),
+            .join(if m.is_zh() { "、" } else { "; " }),
+        at: m.datetime(a.at),
         subject_id_masked: a.subject_id_masked.clone(),
     }
 }
 
 /// A refusal notice links to the refused form: a registration or a Form 3 request.
-fn refusal_row(n: &reg::NoticeRow) -> Option<RefusalRow> {
+fn refusal_row(n: &reg::NoticeRow, m: &Messages) -> Option<RefusalRow> {
     let (href, no) = match n.object.split_once(':')? {
         ("registration", no) => (format!("/registrations/{no}"), no),
         ("request", no) => (format!("/requests/{no}"), no),
@@ -102,7 +115,7 @@ fn refusal_row(n: &reg::NoticeRow) -> Option<RefusalRow> {
         id: n.id,
         href,
         no: no.to_string(),
-        at: format_taipei_datetime(n.created_at),
+        at: m.datetime(n.created_at),
     })
 }
 
@@ -263,24 +276,10 @@ async fn refused(c: &Caseworker, posted: &RegisterForm, batch: bool, d: &Denied)
 /// again with it in its field only.
 pub async fn register_submit(p: PageCall, CsrfForm(who, posted): CsrfForm<RegisterForm>) -> Answer {
     let c = p.by(who);
-    let Some(parties) = posted.parties(c.who.person.id) else {
-        let error = FormError {
-            code: "registration.querier_role".into(),
-            message: c.m.get("reg-pick-querier"),
-        };
-        return form_again(
-            &c,
-            &posted,
-            false,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            (Vec::new(), error),
-        )
-        .await;
-    };
     let decided = reg::register(
         &c.desk(),
         c.me(),
-        &posted.request(parties),
+        &posted.request(),
         Timestamp::now(),
         c.op_id(),
     )
@@ -332,7 +331,7 @@ pub async fn batch_upload(c: Caseworker, mut multipart: Multipart) -> Answer {
     let posted = RegisterForm::from_fields(&upload.fields);
     c.check_csrf(&posted.csrf).await?;
     let text = upload.file.and_then(|b| String::from_utf8(b).ok());
-    let (Some(text), Some(parties)) = (text, posted.parties(c.who.person.id)) else {
+    let Some(text) = text else {
         let error = FormError {
             code: "registration.batch_format".into(),
             message: c.m.get("reg-batch-malformed"),
@@ -349,7 +348,7 @@ pub async fn batch_upload(c: Caseworker, mut multipart: Multipart) -> Answer {
     let decided = reg::register_batch(
         &c.desk(),
         c.me(),
-        &posted.batch(parties, text),
+        &posted.batch(text),
         Timestamp::now(),
         c.op_id(),
     )

@@ -16,7 +16,6 @@ use querywarden_app::registration::{
 };
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::registration::{Origin, RegistrationNo, RegistrationState};
-use querywarden_domain::roc_date::format_taipei_datetime;
 
 use super::input::DecideForm;
 use super::results::result_kind;
@@ -124,7 +123,7 @@ fn state_detail(
     pending: Option<querywarden_domain::permission::acting::Signer>,
 ) -> (String, String) {
     let m = &c.m;
-    let acting = format!("（{}）", m.get("reg-acting"));
+    let acting = m.get("reg-acting");
     let (detail, by) = match &view.registration.state {
         RegistrationState::Approved {
             by,
@@ -132,26 +131,27 @@ fn state_detail(
             valid_until,
         } => (
             format!(
-                "{} {}，{} {}",
+                "{} {}{}{} {}",
                 m.get("reg-approved-at"),
-                format_taipei_datetime(*at),
+                m.datetime(*at),
+                m.comma(),
                 m.get("reg-valid-until"),
-                format_taipei_datetime(*valid_until)
+                m.datetime(*valid_until)
             ),
             Some(*by),
         ),
         RegistrationState::Rejected { by, at, comment } => (
-            format!("{}：{comment}", format_taipei_datetime(*at)),
+            format!("{}{}{comment}", m.datetime(*at), m.colon()),
             Some(*by),
         ),
-        RegistrationState::Cancelled { by, at } => (format_taipei_datetime(*at), Some(*by)),
+        RegistrationState::Cancelled { by, at } => (m.datetime(*at), Some(*by)),
         RegistrationState::Registered { first_approval } => {
             let first = first_approval.map(|(p, at)| {
                 format!(
                     "{} {} {}",
                     m.get("reg-first-approval"),
                     names.person(p),
-                    format_taipei_datetime(at)
+                    m.datetime(at)
                 )
             });
             // §5 ¶1: the waiting step names the person, 代理 when a deputy signs.
@@ -173,7 +173,7 @@ fn state_detail(
                 .collect::<Vec<_>>()
                 .join(if m.is_zh() { "；" } else { "; " });
             let approver = match pending {
-                Some(s) if s.acting => format!("{}{acting}", names.person(s.person)),
+                Some(s) if s.acting => m.aside(&names.person(s.person), &acting),
                 Some(s) => names.person(s.person),
                 None => String::new(),
             };
@@ -187,7 +187,7 @@ fn state_detail(
         RegistrationState::Approved { .. } | RegistrationState::Rejected { .. }
     ) && by.is_some_and(|by| view.acting.iter().any(|(p, _)| *p == by));
     if decided_acting {
-        (detail, format!("{approver}{acting}"))
+        (detail, m.aside(&approver, &acting))
     } else {
         (detail, approver)
     }
@@ -209,7 +209,7 @@ fn execution_lines(
                 ExecutionMode::Connected => "reg-mode-connected",
                 ExecutionMode::Portal => "reg-mode-portal",
             }),
-            sent_at: format_taipei_datetime(e.sent_at),
+            sent_at: m.datetime(e.sent_at),
             outcome: m.get(match (e.outcome, e.resolved_at.is_some()) {
                 (ExecutionOutcome::Sent | ExecutionOutcome::Unknown, true) => "reg-exec-resolved",
                 (ExecutionOutcome::Sent, false) => "reg-exec-sent",
@@ -294,7 +294,7 @@ fn page(
             .iter()
             .map(|res| ResultLine {
                 item: res.item.as_str().to_string(),
-                received_at: format_taipei_datetime(res.received_at),
+                received_at: m.datetime(res.received_at),
                 kind: result_kind(&res.kind, m),
                 destroy_after: date(res.destroy_after, m),
                 destroyed: res.destroyed_at.is_some(),

@@ -7,7 +7,7 @@ use axum::extract::Path;
 use jiff::Timestamp;
 use querywarden_app::execution::{self, ResultContent, ResultView};
 use querywarden_app::registration::Denied;
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
+use querywarden_domain::roc_date::RocDate;
 
 use super::input::{PrintForm, PrintsForm, result_path};
 use super::record::{Shown, after, show};
@@ -132,10 +132,9 @@ pub(crate) fn content_table(content: &ResultContent, m: &Messages) -> ContentTab
         } => ContentTable {
             columns: Vec::new(),
             rows: Vec::new(),
-            note: format!(
-                "{}（{content_type}，{} bytes）",
-                m.get("result-document-kept"),
-                bytes.len()
+            note: m.aside(
+                &m.get("result-document-kept"),
+                &format!("{content_type}{}{} bytes", m.comma(), bytes.len()),
             ),
         },
     }
@@ -151,7 +150,7 @@ fn result_page(c: &Caseworker, v: &ResultView, names: &Names) -> ResultPage {
         no: v.no.to_string(),
         item: v.item.as_str().to_string(),
         item_name: names.item(&v.item, m),
-        received_at: format_taipei_datetime(v.received_at),
+        received_at: m.datetime(v.received_at),
         subject_name: v.subject_name.clone(),
         subject_id_masked: v.subject_id_masked.clone(),
         watermark: v.watermark.clone(),

@@ -153,8 +153,8 @@ pub async fn review(
     let me = c.me();
     match body.decision.as_str() {
         "accept" => {
-            let querier = body.querier.unwrap_or(me.id);
-            let d = request::accept_request(&desk, me, no, querier, &body.opinion, now, c.op_id())
+            let querier = body.querier.clone().unwrap_or(me.id.into());
+            let d = request::accept_request(&desk, me, no, &querier, &body.opinion, now, c.op_id())
                 .await;
             answer(&c, d, |rs| {
                 json!({ "state": "accepted",

@@ -4,8 +4,8 @@
 //! subjects' list stays text until the use case parses it, so that each subject's refusal
 //! names its place in the list and is audited.
 
+use querywarden_app::registration::PersonChoice;
 use querywarden_app::request::{Delivery, FileRequestInput, RequestSubjectInput};
-use querywarden_domain::org::PersonId;
 use serde::Deserialize;
 
 use crate::casework::{carries_csrf, opt};
@@ -157,8 +157,8 @@ pub struct RunAllBody {
 pub struct ReviewBody {
     pub decision: String,
     #[serde(default)]
-    #[schema(value_type = Option<i64>)]
-    pub querier: Option<PersonId>,
+    #[schema(value_type = Option<String>)]
+    pub querier: Option<PersonChoice>,
     #[serde(default)]
     pub opinion: String,
 }

@@ -10,19 +10,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use querywarden_app::config::BliMode;
-use querywarden_app::registration::{Decided, Denied, RegistrationSummary};
+use querywarden_app::registration::{Decided, Denied, PersonChoice, RegistrationSummary};
 use querywarden_app::request::{self, RequestView};
 use querywarden_domain::org::PersonId;
 use querywarden_domain::org::Role;
+use querywarden_domain::registration::RequestNo;
 use querywarden_domain::registration::form3::Stage;
-use querywarden_domain::registration::{RegistrationError, RequestNo};
-use querywarden_domain::roc_date::format_taipei_datetime;
 
 use super::input::{CloseForm, ConsentForm, DeliverForm, ReviewForm};
 use super::views::{RequestPage, SubjectLine};
 use crate::casework::{
     Answer, Caseworker, Choice, Names, NoticeQuery, PageCall, date, delivery_label, denied_status,
-    form_error, person_field, summary_row,
+    form_error, summary_row,
 };
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
@@ -83,11 +82,11 @@ fn sign_offs(c: &Caseworker, names: &Names, view: &RequestView) -> Vec<(String, 
             (
                 c.m.get(&format!("req-signoff-{}", s.which.code())),
                 if s.acting {
-                    format!("{who}（{}）", c.m.get("reg-acting"))
+                    c.m.aside(&who, &c.m.get("reg-acting"))
                 } else {
                     who
                 },
-                format_taipei_datetime(s.at),
+                c.m.datetime(s.at),
             )
         })
         .collect()
@@ -245,15 +244,11 @@ pub async fn request_accept(
 ) -> Answer {
     let c = p.by(who);
     let no = path_no(&c, &no)?;
-    let Some(querier) = person_field(&form.querier, c.who.person.id) else {
-        let d = Denied::Registration(RegistrationError::QuerierNotQuerier);
-        return show(&c, no, None, Some(&d)).await;
-    };
     let decided = request::accept_request(
         &c.desk(),
         c.me(),
         no,
-        querier,
+        &PersonChoice::Text(form.querier.clone()),
         &form.opinion,
         Timestamp::now(),
         c.op_id(),

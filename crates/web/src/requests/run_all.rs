@@ -60,14 +60,12 @@ fn outcome(o: &ItemOutcome, c: &Caseworker) -> (&'static str, String) {
             m.with("run-all-outcome-received", &[("rows", rows.to_string())]),
         ),
         ItemOutcome::NoData { .. } => ("no_data", m.get("run-all-outcome-no-data")),
-        ItemOutcome::Failed { code, .. } => (
-            "failed",
-            format!("{}（{code}）", m.get("run-all-outcome-failed")),
-        ),
-        ItemOutcome::Unknown { code, .. } => (
-            "unknown",
-            format!("{}（{code}）", m.get("run-all-outcome-unknown")),
-        ),
+        ItemOutcome::Failed { code, .. } => {
+            ("failed", m.aside(&m.get("run-all-outcome-failed"), code))
+        }
+        ItemOutcome::Unknown { code, .. } => {
+            ("unknown", m.aside(&m.get("run-all-outcome-unknown"), code))
+        }
         ItemOutcome::Recorded => ("recorded", m.get("run-all-outcome-recorded")),
     }
 }

@@ -38,11 +38,7 @@ pub use record::{attach, document, opinion, overall, review, sign_off, submit, v
 pub(super) use crate::templates::today_in;
 
 pub(super) fn date(m: &Messages, d: RocDate) -> String {
-    if m.is_zh() {
-        d.format_long()
-    } else {
-        d.format_en()
-    }
+    m.date(d)
 }
 
 pub(super) fn bar(state: &AppState, who: &SignedIn) -> UserBar {
@@ -104,10 +100,14 @@ pub(super) fn shown(e: AuditError, m: &Messages, op: &OperationId, path: &str) -
 pub(super) struct Names {
     pub(super) people: BTreeMap<PersonId, Person>,
     pub(super) units: BTreeMap<UnitId, (String, UnitKind)>,
+    m: Messages,
 }
 
 impl Names {
-    pub(super) async fn load(state: &AppState) -> Result<Names, querywarden_app::AppError> {
+    pub(super) async fn load(
+        state: &AppState,
+        m: &Messages,
+    ) -> Result<Names, querywarden_app::AppError> {
         let d = state.app.oversight().directory().await?;
         Ok(Names {
             people: d.people,
@@ -116,13 +116,14 @@ impl Names {
                 .into_iter()
                 .map(|(id, u)| (id, (u.name_zh, u.kind)))
                 .collect(),
+            m: m.clone(),
         })
     }
 
     pub(super) fn person(&self, p: PersonId) -> String {
         self.people
             .get(&p)
-            .map(|p| format!("{}（{}）", p.name, p.account))
+            .map(|p| self.m.staff(&p.name, p.account.as_str()))
             .unwrap_or_else(|| p.to_string())
     }
 
@@ -232,7 +233,7 @@ pub async fn list(
             Shown::Form(status, _) => return error_page(m, &op, path, status, "forbidden"),
         },
     };
-    let names = match Names::load(&state).await {
+    let names = match Names::load(&state, &m).await {
         Ok(n) => n,
         Err(e) => return PageError::internal(&e, &op.0, m, path).into_response(),
     };
@@ -281,7 +282,7 @@ async fn new_page(
     error: Option<(StatusCode, FormError)>,
 ) -> Response {
     let path = "/oversight/audits/new";
-    let names = match Names::load(state).await {
+    let names = match Names::load(state, &m).await {
         Ok(n) => n,
         Err(e) => return PageError::internal(&e, &op.0, m, path).into_response(),
     };

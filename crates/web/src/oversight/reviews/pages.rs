@@ -14,7 +14,7 @@ use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::dashboard;
 use querywarden_domain::org::Role;
 use querywarden_domain::oversight::review::FindingRule;
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
+use querywarden_domain::roc_date::RocDate;
 
 use super::api::op_of;
 use super::charts;
@@ -36,8 +36,7 @@ pub(super) use crate::templates::today_in;
 
 pub(super) fn day(d: jiff::civil::Date, m: &Messages) -> String {
     match RocDate::from_civil(d) {
-        Ok(r) if m.is_zh() => r.format_long(),
-        Ok(r) => r.format_en(),
+        Ok(r) => m.date(r),
         Err(_) => d.to_string(),
     }
 }
@@ -188,7 +187,7 @@ pub async fn overview(
                     Some(("citizen_request", no)) => format!("/citizen-requests/{no}"),
                     _ => "/oversight".into(),
                 },
-                at: format_taipei_datetime(n.created_at),
+                at: m.datetime(n.created_at),
             })
             .collect(),
         m,
@@ -366,7 +365,7 @@ pub async fn unit(
                 reg_no: a.reg_no.clone(),
                 querier: names.get(&a.querier.get()).cloned().unwrap_or_default(),
                 item: a.item.clone(),
-                at: format_taipei_datetime(a.at),
+                at: m.datetime(a.at),
                 outcome: a.outcome.clone(),
                 views: a.views,
                 prints: a.prints,

@@ -12,7 +12,7 @@ use querywarden_app::oversight::unannounced_audit::{AuditError, AuditView};
 use querywarden_app::permission::Op;
 use querywarden_domain::org::{Person, Role};
 use querywarden_domain::oversight::unannounced_audit::{AuditId, AuditState, SignOffStep};
-use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
+use querywarden_domain::roc_date::RocDate;
 
 use super::super::api::{Received, document_response, receive};
 use super::super::input::{CaseOpinionForm, OverallOpinionForm, SimpleForm};
@@ -137,7 +137,7 @@ fn view_model(
                     content_type: d.content_type.clone(),
                     size: format!("{} B", d.size_bytes),
                     sha256: d.sha256.clone(),
-                    at: format_taipei_datetime(d.uploaded_at),
+                    at: m.datetime(d.uploaded_at),
                 })
                 .collect(),
         })
@@ -166,9 +166,7 @@ fn view_model(
                     .map(|s| names.person(s.by))
                     .or_else(|| designated.map(|d| names.person(d)))
                     .unwrap_or_default(),
-                at: given
-                    .map(|s| format_taipei_datetime(s.at))
-                    .unwrap_or_default(),
+                at: given.map(|s| m.datetime(s.at)).unwrap_or_default(),
             }
         })
         .collect();
@@ -212,11 +210,7 @@ fn view_model(
         method: m.get(&format!("audits-method-{}", p.method.code())),
         seed: a.seed.to_string(),
         draw_repeats: v.draw_repeats,
-        opened: format!(
-            "{} {}",
-            format_taipei_datetime(a.opened_at),
-            names.person(a.opened_by)
-        ),
+        opened: format!("{} {}", m.datetime(a.opened_at), names.person(a.opened_by)),
         cases,
         has_overall: a.overall.is_some(),
         violation_found: a.overall.as_ref().is_some_and(|o| o.violation_found),
@@ -240,7 +234,7 @@ fn view_model(
         review_at: a
             .review
             .as_ref()
-            .map(|r| format_taipei_datetime(r.at))
+            .map(|r| m.datetime(r.at))
             .unwrap_or_default(),
         review_comment: a
             .review
@@ -284,7 +278,7 @@ async fn view_page(
             };
         }
     };
-    let names = match Names::load(state).await {
+    let names = match Names::load(state, &m).await {
         Ok(n) => n,
         Err(e) => return PageError::internal(&e, &op.0, m, &path).into_response(),
     };

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::door::ReadRefusal;
 use querywarden_domain::org::Role;
-use querywarden_domain::roc_date::format_taipei_datetime;
 
 use super::super::api::{conclusion_of, op_of};
 use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
@@ -124,7 +123,7 @@ async fn review_response(
                     .person
                     .and_then(|p| names.get(&p.get()).cloned())
                     .unwrap_or_default(),
-                at: f.finding.at.map(format_taipei_datetime).unwrap_or_default(),
+                at: f.finding.at.map(|t| m.datetime(t)).unwrap_or_default(),
                 object: f.finding.object.clone(),
                 detail: f.finding.detail.clone(),
                 conclusion: match f.conclusion.as_deref() {

@@ -10,7 +10,6 @@ use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::door::{FileByAccount, FileRefusal};
 use querywarden_app::oversight::violation;
 use querywarden_domain::org::Role;
-use querywarden_domain::roc_date::format_taipei_datetime;
 
 use super::super::api::{op_of, return_note_of};
 use super::super::input::{
@@ -215,7 +214,7 @@ async fn violation_response(
         rule: v.case.rule.clone(),
         evidence: v.case.evidence.clone(),
         source: v.case.source.clone(),
-        opened_at: format_taipei_datetime(v.case.opened_at),
+        opened_at: m.datetime(v.case.opened_at),
         due_on: day(v.case.due_on, &m),
         beyond_calendar,
         overdue: violation::overdue(&v, Timestamp::now()),
