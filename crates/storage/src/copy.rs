@@ -190,10 +190,8 @@ async fn insert(
     names: &[&str],
     rows: Vec<Vec<Value>>,
 ) -> Result<(), StorageError> {
-    let mut qb = crate::builder::QueryBuilder::new(format!(
-        "INSERT INTO {table} ({}) ",
-        names.join(", ")
-    ));
+    let mut qb =
+        crate::builder::QueryBuilder::new(format!("INSERT INTO {table} ({}) ", names.join(", ")));
     qb.push_values(rows, |mut b, row| {
         for value in row {
             match value {

@@ -41,7 +41,7 @@ impl CarriesCsrf for MailForm {
 }
 
 /// `PUT /api/v1/me/mail`: `{address, digest}` (`digest`: `none` or `daily`).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetMailBody {
     #[serde(default)]
@@ -130,7 +130,8 @@ pub async fn mail_submit(
     })
 }
 
-/// `GET /api/v1/me/mail`.
+/// `GET /api/v1/me/mail`: my e-mail address and digest choice (我的電子郵件通知設定).
+#[utoipa::path(get, path = "/api/v1/me/mail")]
 pub async fn mail_get(
     State(state): State<AppState>,
     op: OperationId,
@@ -144,7 +145,9 @@ pub async fn mail_get(
     Ok(Json(preference_json(&p)))
 }
 
-/// `PUT /api/v1/me/mail` (needs `X-CSRF-Token`).
+/// `PUT /api/v1/me/mail` (needs `X-CSRF-Token`): set my e-mail address and digest choice;
+/// refusals `mail.address_invalid`, `mail.address_required`, `mail.choice_invalid`.
+#[utoipa::path(put, path = "/api/v1/me/mail", request_body = SetMailBody)]
 pub async fn mail_put(
     State(state): State<AppState>,
     op: OperationId,
@@ -163,31 +166,5 @@ pub async fn mail_put(
     match outcome {
         Ok(p) => Ok(Json(preference_json(&p))),
         Err(r) => Err(refused(&r, &op.0)),
-    }
-}
-
-/// The OpenAPI operations of `/api/v1/me/mail` (listed in `API_ROUTES`).
-pub fn openapi_operation(method: &str) -> Value {
-    let preference = json!({ "type": "object", "required": ["address", "digest"],
-        "properties": {
-            "address": { "type": "string", "description": "the person's own work address (empty: none)" },
-            "digest": { "enum": ["none", "daily"] } } });
-    if method == "put" {
-        json!({
-            "summary": "設定電子郵件通知 set my e-mail address and digest choice (needs X-CSRF-Token); refusals: mail.address_invalid, mail.address_required, mail.choice_invalid",
-            "requestBody": { "required": true, "content": { "application/json": { "schema": {
-                "type": "object", "required": ["digest"], "additionalProperties": false,
-                "properties": {
-                    "address": { "type": "string", "maxLength": 254, "example": "name@example.gov.tw" },
-                    "digest": { "enum": ["none", "daily"] } } } } } },
-            "responses": { "200": { "description": "the setting as stored",
-                "content": { "application/json": { "schema": preference } } } }
-        })
-    } else {
-        json!({
-            "summary": "我的電子郵件通知設定 my e-mail address and digest choice",
-            "responses": { "200": { "description": "the setting",
-                "content": { "application/json": { "schema": preference } } } }
-        })
     }
 }

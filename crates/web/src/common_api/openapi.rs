@@ -25,6 +25,9 @@ use crate::error::ErrorEnvelope;
         super::catalogue::latest_checkpoint,
         super::national_id::check_national_id,
         super::me::me,
+        crate::home::api::my_worklist,
+        crate::auth::mail::mail_get,
+        crate::auth::mail::mail_put,
     ),
     components(schemas(ErrorEnvelope))
 )]

@@ -87,6 +87,7 @@ fn item_json(i: &WorkItem) -> Value {
 
 /// What waits for the signed-in person, oldest first, with the counts per kind and the
 /// number of unread notices.
+#[utoipa::path(get, path = "/api/v1/me/worklist")]
 pub async fn my_worklist(
     State(state): State<AppState>,
     op: OperationId,
@@ -107,39 +108,4 @@ pub async fn my_worklist(
         "counts": counts,
         "unread_notices": list.notices.len(),
     })))
-}
-
-/// The OpenAPI operation of `GET /api/v1/me/worklist` (listed in `API_ROUTES`).
-pub fn openapi_operation() -> Value {
-    let kinds: Vec<&str> = querywarden_app::worklist::Task::ALL
-        .iter()
-        .map(|t| t.code())
-        .collect();
-    json!({
-        "summary": "我的待辦事項 what waits for the signed-in person, oldest first (as the home page lists it): kind, object by number and link, deadline as civil and ROC date, working days left; no citizen's data",
-        "responses": { "200": { "description": "worklist", "content": { "application/json": { "schema": {
-            "type": "object", "required": ["items", "counts", "unread_notices"],
-            "properties": {
-                "items": { "type": "array", "items": { "type": "object",
-                    "required": ["kind", "object", "since", "due", "working_days_left"],
-                    "properties": {
-                        "kind": { "enum": kinds },
-                        "object": { "type": "object", "required": ["type", "reference", "href"],
-                            "properties": {
-                                "type": { "enum": ["registration", "application", "request", "review", "audit", "violation"] },
-                                "reference": { "type": "string", "example": "115-000012" },
-                                "href": { "type": "string", "example": "/registrations/115-000012" } } },
-                        "step": { "type": ["string", "null"], "description": "the Form 1 or Form 4 step, where the task is a step" },
-                        "since": { "type": "string", "format": "date-time" },
-                        "due": { "oneOf": [ { "type": "null" }, { "type": "object",
-                            "required": ["date", "roc", "roc_short"],
-                            "properties": {
-                                "date": { "type": "string", "format": "date" },
-                                "roc": { "type": "string", "example": "民國 115 年 3 月 5 日" },
-                                "roc_short": { "type": "string", "example": "115/03/05" } } } ] },
-                        "working_days_left": { "type": ["integer", "null"],
-                            "description": "working days to the deadline on the office calendar (0 on the day, negative once past)" } } } },
-                "counts": { "type": "object", "additionalProperties": { "type": "integer" } },
-                "unread_notices": { "type": "integer" } } } } } } }
-    })
 }
