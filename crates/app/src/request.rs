@@ -10,7 +10,7 @@
 
 use jiff::Timestamp;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
-use querywarden_domain::org::{Person, PersonId, Role, UnitKind};
+use querywarden_domain::org::{Person, Role, UnitKind};
 use querywarden_domain::registration::form3::{
     self, Form3Facts, Review, SignOff, Stage, SubjectProgress,
 };
