@@ -78,10 +78,11 @@ fn row_parses(r: &RegisterQueryRequest) -> Result<(), String> {
 /// `POST /registrations` (the page form).
 pub fn registration_form(body: &[u8]) -> Result<RegisterQueryRequest, String> {
     let form: RegisterForm = page_form(body)?;
-    let parties = form
-        .parties(FILER)
-        .ok_or_else(|| "registration.querier_role".to_string())?;
-    let request = form.request(parties);
+    let request = form.request();
+    // The use case resolves who is named the same way (§5: one refusal for page and API).
+    if request.querier.resolve(FILER).is_none() {
+        return Err("registration.querier_role".to_string());
+    }
     row_parses(&request)?;
     Ok(request)
 }
