@@ -997,16 +997,17 @@ pub struct RegisterBatchRequest {
     pub csv: String,
 }
 
+/// One data line of a batch file: its line number and its subject as parsed.
+#[doc(hidden)]
+pub type BatchLine = (usize, Result<Subject, RegistrationError>);
+
 /// The data lines of a batch file, each with its line number and its subject as parsed, before
 /// any check that needs the store (duplicates, the snooping screen): blank lines and a first
 /// line naming the columns (`姓名`/`name`) are skipped; a line of other than two or three
 /// fields is refused as a missing national ID. A broken quote stops the reading, since after
 /// it no line is where it seems. Also the entry of the `batch_csv` fuzz target.
 #[doc(hidden)]
-pub fn read_batch_lines(
-    csv: &str,
-) -> Result<Vec<(usize, Result<Subject, RegistrationError>)>, querywarden_bli::csv_reader::CsvError>
-{
+pub fn read_batch_lines(csv: &str) -> Result<Vec<BatchLine>, querywarden_bli::csv_reader::CsvError> {
     let mut lines = Vec::new();
     for row in querywarden_bli::csv_reader::read_rows(csv)? {
         let n = row.line;

@@ -256,7 +256,7 @@ async fn a_registration_waits_for_chen(app: &App, now: Timestamp) -> String {
         companion_basis: None,
         no_case_reason: Some("尚未立案，先行查核資格".into()),
         needer: None,
-        querier: lin.id,
+        querier: lin.id.into(),
     };
     registration::register(&app.desk(), &lin, &form, now, "r")
         .await

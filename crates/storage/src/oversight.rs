@@ -332,6 +332,12 @@ where
         .collect()
 }
 
+/// A value a violation's state step writes into one column.
+enum StepValue {
+    Text(Option<String>),
+    Number(i64),
+}
+
 impl WriteTx {
     /// Opens the review of `quarter`; `None` if it exists already (the scheduler's guard
     /// against opening it twice).
@@ -470,7 +476,7 @@ impl WriteTx {
         id: i64,
         from_state: &str,
         to_state: &str,
-        sets: &[(&str, Option<String>)],
+        sets: &[(&str, StepValue)],
     ) -> Result<bool, StorageError> {
         // Numbered placeholders (one SQL text for SQLite and PostgreSQL): $1 the new state,
         // then one per column, then the id and the state it must be in.
@@ -484,8 +490,12 @@ impl WriteTx {
             "UPDATE violations SET state = $1{assignments} WHERE id = ${id_n} AND state = ${from_n}"
         );
         let mut q = sqlx::query(&sql).bind(to_state);
+        // PostgreSQL types each placeholder: a person's id goes in as a number, not as text.
         for (_, v) in sets {
-            q = q.bind(v.clone());
+            q = match v {
+                StepValue::Text(t) => q.bind(t.clone()),
+                StepValue::Number(n) => q.bind(*n),
+            };
         }
         let r = q
             .bind(id)
@@ -507,8 +517,8 @@ impl WriteTx {
             "awaiting_report",
             "report_submitted",
             &[
-                ("report", Some(report.to_string())),
-                ("report_at", Some(at.to_string())),
+                ("report", StepValue::Text(Some(report.to_string()))),
+                ("report_at", StepValue::Text(Some(at.to_string()))),
             ],
         )
         .await
@@ -532,9 +542,9 @@ impl WriteTx {
             "report_submitted",
             to,
             &[
-                ("decided_by", Some(by.get().to_string())),
-                ("decided_at", Some(at.to_string())),
-                ("return_note", return_note.map(str::to_string)),
+                ("decided_by", StepValue::Number(by.get())),
+                ("decided_at", StepValue::Text(Some(at.to_string()))),
+                ("return_note", StepValue::Text(return_note.map(str::to_string))),
             ],
         )
         .await
