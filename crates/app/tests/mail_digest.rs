@@ -166,21 +166,22 @@ fn decoded(data: &str) -> (String, String) {
         .to_string();
     // Adjacent encoded words join without the space between them (RFC 2047 §6.2); their
     // bytes are joined before decoding, since a character may be split across two words.
+    // Any other space between words stays.
     let mut subject = Vec::new();
+    let mut after_encoded = None;
     for word in subject_raw.split(' ') {
-        match word
+        let encoded = word
             .strip_prefix("=?utf-8?b?")
             .or_else(|| word.strip_prefix("=?UTF-8?B?"))
-            .and_then(|w| w.strip_suffix("?="))
-        {
-            Some(encoded) => subject.extend(b64.decode(encoded).unwrap()),
-            None => {
-                if !subject.is_empty() {
-                    subject.push(b' ');
-                }
-                subject.extend(word.as_bytes());
-            }
+            .and_then(|w| w.strip_suffix("?="));
+        if after_encoded.is_some() && !(encoded.is_some() && after_encoded == Some(true)) {
+            subject.push(b' ');
         }
+        match encoded {
+            Some(encoded) => subject.extend(b64.decode(encoded).unwrap()),
+            None => subject.extend(word.as_bytes()),
+        }
+        after_encoded = Some(encoded.is_some());
     }
     let body = if unfolded.contains("Content-Transfer-Encoding: base64") {
         let joined: String = body.split_whitespace().collect();
@@ -478,5 +479,10 @@ fn the_digest_is_due_from_its_hour_in_taipei() {
     let at: Timestamp = "2026-03-02T00:00:00Z".parse().unwrap();
     assert_eq!(digest_day(before, 8), None);
     assert_eq!(digest_day(at, 8).as_deref(), Some("2026-03-02"));
-    assert_eq!(digest_day(before, 7).as_deref(), Some("2026-03-01"));
+    // From 07:00 on 2 March, 07:59 is already that day's digest.
+    assert_eq!(digest_day(before, 7).as_deref(), Some("2026-03-02"));
+    // 22:59 in Taipei is before a digest hour of 23, though it is 14:59 in UTC.
+    let late: Timestamp = "2026-03-01T14:59:00Z".parse().unwrap();
+    assert_eq!(digest_day(late, 23), None);
+    assert_eq!(digest_day(late, 22).as_deref(), Some("2026-03-01"));
 }

@@ -138,7 +138,7 @@ fn the_form_3_seeds_read_as_the_server_reads_them() {
     assert_eq!(form.declared_subject_count, 2);
     assert_eq!(form.subjects.len(), 2);
     assert_eq!(form.subjects[1].name, "李小華");
-    assert_eq!(form.subjects[1].linked_id.as_deref(), Some("F223456786"));
+    assert_eq!(form.subjects[1].linked_id.as_deref(), Some("A800000014"));
     assert_eq!(form.fax, None);
 
     let bad = seed("web_request", "seed-form-bad-second-subject.txt");
