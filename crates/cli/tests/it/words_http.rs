@@ -1,7 +1,7 @@
 //! What the pages say, over HTTP against the real binary: results read as results (§6: 有資料
 //! or 查無資料 in words, a print that names its legal basis, case number and approver and reads
 //! 列印第 N 份), and the audit-trail search in words, with its count, paging and CSV export
-//! (§7, §8).
+//! (§7, §8); and every page the demo links, as every demo person, in one language at a time.
 
 use querywarden_testkit::{Browser, Demo, Form2, rt};
 
@@ -326,6 +326,10 @@ fn chinese_forms(text: &str) -> Vec<String> {
     out
 }
 
+/// Crawls the lived-in demo as each demo person and signed out, reading each page in English
+/// and in Chinese: no sentence of the other catalogue, and on English pages no Chinese
+/// punctuation or ROC long date outside what is marked `lang="zh…"`; a link that leads to an
+/// error is a finding too.
 #[test]
 fn every_page_speaks_one_language() {
     let zh = catalogue("zh-TW");
@@ -373,7 +377,7 @@ fn every_page_speaks_one_language() {
             let pages = crawl(&url, &cookie, who, &zh_only, &en_only, &mut problems).await;
             report.push(format!("{who}: {pages}"));
             // A crawl that reaches next to nothing proves nothing.
-            let least = if account.is_some() { 8 } else { 2 };
+            let least = if account.is_some() { 15 } else { 3 };
             assert!(pages >= least, "{who} reached only {pages} pages");
         }
         eprintln!("pages crawled: {}", report.join(", "));
