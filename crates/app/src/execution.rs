@@ -711,6 +711,9 @@ pub struct ResultView {
     /// `檢視者 林美玲（lin.meiling） 民國 115 年 3 月 2 日 10:19 登記編號 115-000012`, plus the
     /// print number on prints.
     pub watermark: String,
+    /// When it was opened: the time the watermark names (a page writes it in its own
+    /// language from this, the viewer and the print number).
+    pub viewed_at: Timestamp,
     /// Set on prints: 1, 2, 3… per result.
     pub print_no: Option<i64>,
     /// §6 ¶2: a print for the case file names the legal basis, the case number and who
@@ -896,6 +899,7 @@ pub async fn open_result<G: GrantSource>(
         subject_id_masked: subject.id().masked(),
         content,
         watermark: watermark(viewer, now, no, print_no),
+        viewed_at: now,
         print_no,
         legal_basis: reg.legal_basis.clone(),
         case_no: reg.case_no.clone(),

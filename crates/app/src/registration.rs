@@ -1568,8 +1568,8 @@ pub struct RegistrationView {
     pub subject_name: String,
     pub subject_id_masked: String,
     pub linked_id_masked: Option<String>,
-    /// zh-TW names of the snooping findings, for the approver.
-    pub findings_zh: Vec<&'static str>,
+    /// The snooping findings, for the approver (a page names them in its language).
+    pub findings: Vec<snooping::SnoopingRule>,
     pub executions: Vec<ExecutionRow>,
     /// Result metadata (never content) per item.
     pub results: Vec<ResultRow>,
@@ -1615,11 +1615,10 @@ pub async fn registration_view<G: GrantSource>(
         res.sealed = None; // metadata only
     }
     Ok(Ok(RegistrationView {
-        findings_zh: r
+        findings: r
             .findings
             .iter()
             .filter_map(|c| snooping::SnoopingRule::parse_code(c))
-            .map(snooping::SnoopingRule::name_zh)
             .collect(),
         subject_name: subject.name,
         subject_id_masked: subject.id_masked,

@@ -1769,7 +1769,7 @@ async fn snooping_checks_block_ask_for_a_second_approver_warn_and_alert() {
         view.registration.findings,
         vec!["snooping.same_surname".to_string()]
     );
-    assert_eq!(view.findings_zh.len(), 1);
+    assert_eq!(view.findings.len(), 1);
     // Restricted list: allowed, flagged for the ethics office.
     w.register(
         "lin.meiling",

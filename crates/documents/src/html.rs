@@ -224,13 +224,15 @@ fn figure(out: &mut String, source: &str, chart: &Chart, caption: &str) {
     );
 }
 
-/// The document as an HTML fragment (`<section class="document">…</section>`).
+/// The document as an HTML fragment (`<section class="document" lang="zh-Hant-TW">…</section>`):
+/// the forms are the rules' own, in Chinese only (§2–§8 prescribe their wording), so an
+/// English page marks them as Chinese for readers and screen readers.
 pub(crate) fn render(
     template: &Template,
     fields: &Fields,
     footer: &Footer,
 ) -> Result<String, RenderError> {
-    let mut out = String::from("<section class=\"document\">");
+    let mut out = String::from("<section class=\"document\" lang=\"zh-Hant-TW\">");
     for t in &template.title {
         let _ = write!(out, "<h2 class=\"document-title\">{}</h2>", esc(t));
     }

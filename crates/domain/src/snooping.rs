@@ -47,6 +47,18 @@ impl SnoopingRule {
         }
     }
 
+    /// The rule in English, for English pages.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Self::SubjectIsParty => {
+                "The subject is this case's querier, the person who needs the data or the approving supervisor"
+            }
+            Self::SubjectIsStaff => "The subject works at the bureau",
+            Self::SameSurname => "The subject shares the querier's surname",
+            Self::RestrictedList => "The subject is on the special attention list",
+        }
+    }
+
     pub fn parse_code(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.code() == s)
     }

@@ -223,6 +223,28 @@ impl Messages {
         if self.is_zh() { "，" } else { ", " }
     }
 
+    /// The semicolon between clauses: full-width in Chinese, ASCII with a space in English.
+    pub fn semicolon(&self) -> &'static str {
+        if self.is_zh() { "；" } else { "; " }
+    }
+
+    /// The mark between the items of a list (`B0101、C0101`): the enumeration comma in
+    /// Chinese, a comma and a space in English.
+    pub fn list_sep(&self) -> &'static str {
+        if self.is_zh() { "、" } else { ", " }
+    }
+
+    /// The opening bracket of an aside around markup (see [`Messages::aside`] for plain
+    /// text): full-width in Chinese, a space and an ASCII bracket in English.
+    pub fn open(&self) -> &'static str {
+        if self.is_zh() { "（" } else { " (" }
+    }
+
+    /// The closing bracket that goes with [`Messages::open`].
+    pub fn close(&self) -> &'static str {
+        if self.is_zh() { "）" } else { ")" }
+    }
+
     /// A time in Asia/Taipei in the page's one date form: `民國 115 年 3 月 5 日 14:05`, or
     /// `2026-03-05 (ROC 115) 14:05` in English (the form of `templates::today_in`).
     pub fn datetime(&self, ts: jiff::Timestamp) -> String {

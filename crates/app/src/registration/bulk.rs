@@ -45,8 +45,8 @@ pub struct AwaitingDecision {
     pub relevance: String,
     pub case_no: Option<String>,
     pub parties: Parties,
-    /// zh-TW names of the snooping findings, for the approver.
-    pub findings_zh: Vec<&'static str>,
+    /// The snooping findings, for the approver (a page names them in its language).
+    pub findings: Vec<snooping::SnoopingRule>,
     /// Which approval this would be (the supervisor's, or the second approval).
     pub step: ApprovalStep,
     /// §5 ¶1: the approver would decide as 代理, in the supervisor's place.
@@ -99,11 +99,10 @@ pub async fn awaiting_decision<G: GrantSource>(
             relevance: r.relevance.clone(),
             case_no: r.case_no.clone(),
             parties: r.parties,
-            findings_zh: r
+            findings: r
                 .findings
                 .iter()
                 .filter_map(|c| snooping::SnoopingRule::parse_code(c))
-                .map(snooping::SnoopingRule::name_zh)
                 .collect(),
             step,
             acting: signer.acting,

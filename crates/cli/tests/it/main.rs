@@ -21,6 +21,7 @@ mod cli_id;
 mod crash_rounds;
 mod demo_server;
 mod deputy_http;
+mod docs_claims;
 mod documents;
 mod enrolment_http;
 mod existence_http;

@@ -1,7 +1,7 @@
 //! What the pages say, over HTTP against the real binary: results read as results (§6: 有資料
 //! or 查無資料 in words, a print that names its legal basis, case number and approver and reads
 //! 列印第 N 份), and the audit-trail search in words, with its count, paging and CSV export
-//! (§7, §8).
+//! (§7, §8); and every page the demo links, as every demo person, in one language at a time.
 
 use querywarden_testkit::{Browser, Demo, Form2, rt};
 
@@ -326,6 +326,10 @@ fn chinese_forms(text: &str) -> Vec<String> {
     out
 }
 
+/// Crawls the lived-in demo as each demo person and signed out, reading each page in English
+/// and in Chinese: no sentence of the other catalogue, and on English pages no Chinese
+/// punctuation or ROC long date outside what is marked `lang="zh…"`; a link that leads to an
+/// error is a finding too.
 #[test]
 fn every_page_speaks_one_language() {
     let zh = catalogue("zh-TW");
@@ -345,76 +349,211 @@ fn every_page_speaks_one_language() {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect::<Vec<_>>()
     };
-    // Four-character Chinese words also occur in the data (a law's note in the legal-basis
-    // catalogue), so the check starts at five.
-    let zh_only = only(&zh, &en, 5);
+    // Every Chinese word of two characters or more: on an English page the data that has no
+    // English (a law's note, a name) is marked `lang="zh…"` and left out of the search.
+    let zh_only = only(&zh, &en, 2);
     let en_only = only(&en, &zh, 16);
 
-    let demo = Demo::start();
+    // The lived-in demo: a quarter of history, so that registrations, requests, audits and
+    // violations exist in every state and their pages are linked from the worklists.
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Demo::start_lived_in(&dir.path().join("data"));
     let url = demo.url.clone();
     rt().block_on(async {
-        let pages: &[(&str, &[&str])] = &[
-            ("chen.jianhong", &["/units/social-assistance/deputy"]),
-            (
-                "lin.meiling",
-                &[
-                    "/",
-                    "/catalogue",
-                    "/registrations",
-                    "/registrations/new",
-                    "/registrations/batch",
-                    "/permissions",
-                    "/permissions/apply",
-                    "/permissions/grants",
-                    "/account/password",
-                    "/account/mail",
-                ],
-            ),
-            ("cai.peiling", &["/requests", "/requests/new"]),
-            ("chen.jianhong", &["/registrations/approvals"]),
-            (
-                "zheng.zhihao",
-                &["/audit", "/oversight", "/oversight/audits"],
-            ),
-            (
-                "wu.zhiming",
-                &[
-                    "/permissions/inbox",
-                    "/permissions/admin/grants",
-                    "/admin/usage-log",
-                    "/admin/calendar",
-                ],
-            ),
-        ];
         let mut problems = Vec::new();
-        for (account, paths) in pages {
-            let b = demo.sign_in(account).await;
-            for path in *paths {
-                for (lang, other) in [("en", &zh_only), ("zh-TW", &en_only)] {
-                    let r =
-                        b.c.get(format!("{url}{path}"))
-                            .header("cookie", format!("{}; qw_lang={lang}", b.cookie))
-                            .send()
-                            .await
-                            .unwrap();
-                    assert_eq!(r.status(), 200, "{account} {path}");
-                    let html = r.text().await.unwrap();
-                    let text = visible_text(&html);
-                    for (k, v) in other.iter() {
-                        if text.contains(v.as_str()) {
-                            problems.push(format!("{lang} {path}: {k} = {v}"));
-                        }
-                    }
-                    // The home page ("/") is being rebuilt per role elsewhere: its own
-                    // English check comes with it.
-                    if lang == "en" && *path != "/" {
-                        for p in chinese_forms(&english_text(&html)) {
-                            problems.push(format!("en {path}: {p}"));
-                        }
-                    }
-                }
-            }
+        let mut report = Vec::new();
+        // Signed out first (the public home page and what it links), then every demo account.
+        let accounts = std::iter::once(None).chain(
+            querywarden_app::demo::DEMO_ACCOUNTS
+                .iter()
+                .map(|a| Some(a.account)),
+        );
+        for account in accounts {
+            let cookie = match account {
+                Some(a) => demo.sign_in(a).await.cookie,
+                None => String::new(),
+            };
+            let who = account.unwrap_or("(signed out)");
+            let pages = crawl(&url, &cookie, who, &zh_only, &en_only, &mut problems).await;
+            report.push(format!("{who}: {pages}"));
+            // A crawl that reaches next to nothing proves nothing.
+            let least = if account.is_some() { 15 } else { 3 };
+            assert!(pages >= least, "{who} reached only {pages} pages");
         }
+        eprintln!("pages crawled: {}", report.join(", "));
         assert!(problems.is_empty(), "{}", problems.join("\n"));
     });
+}
+
+/// Pages every signed-in person may not reach through a link but that must still speak one
+/// language (the crawl starts from them as well as from `/`).
+const SEEDS: &[&str] = &[
+    "/",
+    "/catalogue",
+    "/rules",
+    "/registrations/mine",
+    "/registrations/new",
+    "/registrations/batch",
+    "/registrations/approvals",
+    "/permissions",
+    "/permissions/apply",
+    "/permissions/grants",
+    "/permissions/inbox",
+    "/permissions/admin/grants",
+    "/account/password",
+    "/account/mail",
+    "/requests",
+    "/requests/new",
+    "/audit",
+    "/oversight",
+    "/oversight/audits",
+    "/admin/usage-log",
+    "/admin/calendar",
+    "/units/social-assistance/deputy",
+];
+
+/// At most this many pages per person, and this many of one shape (the same path with other
+/// ids: `/registrations/115-0012` and `/registrations/115-0013`), so that the crawl covers
+/// every kind of page within a minute or two rather than every registration of the quarter.
+const MOST_PAGES: usize = 150;
+const MOST_OF_A_SHAPE: usize = 6;
+
+/// Links a crawl must not follow: they sign out, lock or unlock the session, switch the
+/// language, start the demo's own sign-in, or fetch what is not a page.
+fn followable(path: &str) -> bool {
+    let skipped = [
+        "/sign-out",
+        "/session/",
+        "/lang/",
+        "/demo",
+        "/login",
+        "/auth/",
+        "/static/",
+        "/api/",
+        "/favicon",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ];
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !skipped.iter().any(|s| path.starts_with(s))
+        && !path.ends_with("/pdf")
+        && !path.ends_with(".csv")
+}
+
+/// `/registrations/115-0012/results/C0101` → `/registrations/#/results/C#`: digits dropped;
+/// a query keeps its names (`/registrations/mine?state=#`), so each filter is a shape.
+fn shape(path: &str) -> String {
+    let mut out = String::new();
+    for c in path.chars() {
+        if c.is_ascii_digit() || c == '-' {
+            if !out.ends_with('#') {
+                out.push('#');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The same-origin links of a page (`href="/…"`), without their fragment, entities decoded.
+fn links(html: &str, origin: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|h| h.replace("&amp;", "&").replace("&#x2F;", "/"))
+        .map(|h| h.strip_prefix(origin).map(str::to_string).unwrap_or(h))
+        .map(|h| h.split('#').next().unwrap_or_default().to_string())
+        .filter(|h| followable(h))
+        .collect()
+}
+
+/// Crawls what `cookie` (empty when signed out) can reach from `/` and the seeds, reading
+/// each page in English and in Chinese; every finding goes to `problems`. Returns the number
+/// of distinct pages read.
+async fn crawl(
+    url: &str,
+    cookie: &str,
+    who: &str,
+    zh_only: &[(String, String)],
+    en_only: &[(String, String)],
+    problems: &mut Vec<String>,
+) -> usize {
+    let client = querywarden_testkit::browser::client();
+    // Each page with the page that linked it (a seed's own path for a seed).
+    let mut queue: std::collections::VecDeque<(String, String)> = SEEDS
+        .iter()
+        .map(|s| ((*s).to_string(), (*s).to_string()))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut shapes = std::collections::BTreeMap::<String, usize>::new();
+    let mut pages = 0;
+    while let Some((path, from)) = queue.pop_front() {
+        if pages >= MOST_PAGES || !seen.insert(path.clone()) {
+            continue;
+        }
+        let n = shapes.entry(shape(&path)).or_default();
+        if *n >= MOST_OF_A_SHAPE {
+            continue;
+        }
+        *n += 1;
+        let seed = SEEDS.contains(&path.as_str());
+        let mut read = false;
+        for (lang, other) in [("en", zh_only), ("zh-TW", en_only)] {
+            let r = client
+                .get(format!("{url}{path}"))
+                .header("cookie", format!("{cookie}; qw_lang={lang}"))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            if (300..400).contains(&status) {
+                if let Some(to) = r.headers().get("location").and_then(|l| l.to_str().ok()) {
+                    let to = links(&format!("href=\"{to}\""), url);
+                    queue.extend(to.into_iter().map(|l| (l, from.clone())));
+                }
+                break;
+            }
+            let html_page = r
+                .headers()
+                .get("content-type")
+                .and_then(|t| t.to_str().ok())
+                .is_some_and(|t| t.starts_with("text/html"));
+            if status != 200 || !html_page {
+                // A seed the person may not open is expected; a link shown to them that
+                // leads nowhere is not.
+                if !seed {
+                    problems.push(format!(
+                        "{who} {lang} {path} (linked from {from}): status {status}"
+                    ));
+                }
+                break;
+            }
+            read = true;
+            let html = r.text().await.unwrap();
+            // What an English page marks as Chinese (data with no English) is Chinese.
+            let text = if lang == "en" {
+                english_text(&html)
+            } else {
+                visible_text(&html)
+            };
+            for (k, v) in other {
+                if text.contains(v.as_str()) {
+                    problems.push(format!("{who} {lang} {path}: {k} = {v}"));
+                }
+            }
+            if lang == "en" {
+                for p in chinese_forms(&english_text(&html)) {
+                    problems.push(format!("{who} en {path}: {p}"));
+                }
+            }
+            queue.extend(links(&html, url).into_iter().map(|l| (l, path.clone())));
+        }
+        if read {
+            pages += 1;
+        }
+    }
+    pages
 }

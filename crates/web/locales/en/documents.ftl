@@ -2,6 +2,7 @@
 documents-title = Printed document
 documents-download-pdf = Download PDF
 documents-view-html = View as web page
+documents-in-chinese = The form below is the one the rules prescribe, in Chinese: it has no English version.
 documents-print-form1 = Form 1 permission application
 documents-print-form2 = Form 2 query register
 documents-print-form3 = Form 3 query request

@@ -1,7 +1,7 @@
 # Query permissions (Form 1), approvals, grants, staff changes and recertification
 nav-permissions = Permissions
 perm-home-title = Query permissions
-perm-home-intro = Rule §2: labour-insurance data may be queried only after a Form 1 application has been consented to by your unit supervisor, approved with an effective date by the permission administrator and countersigned by the administrator's supervisor.
+perm-home-intro = Rule §2: labour-insurance data may be queried only after a Form 1 application has been consented to by your unit supervisor, approved with an effective date by the permission administrator and signed off by the administrator's supervisor.
 perm-mine-title = My applications
 perm-mine-empty = You have no applications.
 perm-apply-title = Apply for query permissions (Form 1)

@@ -5,6 +5,7 @@ result-kind-records = Records found
 result-kind-not_found = No records
 result-kind-not_insured = Not insured
 result-kind-portal_document = Portal document
+result-watermark = Viewed by { $viewer } { $at } registration { $no }
 result-print-line = Print copy no. { $n }
 result-answer = BLI answered: { $kind }
 

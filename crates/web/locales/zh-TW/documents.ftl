@@ -1,6 +1,7 @@
 # 列印文件（附表 1–4、登記表、季報告）
 documents-title = 列印文件
 documents-download-pdf = 下載 PDF
+documents-in-chinese = 以下為要點所定之中文表單，無英文版本。
 documents-view-html = 網頁檢視
 documents-print-form1 = 附表 1 權限申請表
 documents-print-form2 = 附表 2 查調資料登記表

@@ -5,6 +5,7 @@ result-kind-records = 有資料
 result-kind-not_found = 查無資料
 result-kind-not_insured = 查無投保資料
 result-kind-portal_document = 入口網站查詢文件
+result-watermark = 檢視者 { $viewer } { $at } 登記編號 { $no }
 result-print-line = 列印第 { $n } 份
 result-answer = 勞保局回覆：{ $kind }
 

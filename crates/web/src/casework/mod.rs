@@ -18,6 +18,6 @@ pub(crate) use page::{
     line_errors, opt,
 };
 pub(crate) use rows::{
-    Choice, RequestRow, SummaryRow, basis_choices, date, delivery_label, request_row, state_label,
-    summary_row,
+    Choice, RequestRow, SummaryRow, basis_choices, date, delivery_label, request_row,
+    snooping_rule, state_label, summary_row,
 };

@@ -48,12 +48,17 @@ pub(crate) fn date(d: RocDate, m: &Messages) -> String {
     m.date(d)
 }
 
-fn codes(items: &BTreeSet<ServiceItemCode>) -> String {
+fn codes(items: &BTreeSet<ServiceItemCode>, m: &Messages) -> String {
     items
         .iter()
         .map(ServiceItemCode::as_str)
         .collect::<Vec<_>>()
-        .join("、")
+        .join(m.list_sep())
+}
+
+/// A snooping rule that matched, in the page's language.
+pub(crate) fn snooping_rule(r: querywarden_domain::snooping::SnoopingRule, m: &Messages) -> String {
+    if m.is_zh() { r.name_zh() } else { r.name_en() }.to_string()
 }
 
 pub(crate) fn state_label(code: &str, m: &Messages) -> String {
@@ -66,7 +71,7 @@ pub(crate) fn summary_row(s: &RegistrationSummary, names: &Names, m: &Messages) 
         date: date(s.date, m),
         state_code: s.state.to_string(),
         state: state_label(s.state, m),
-        items: codes(&s.items),
+        items: codes(&s.items, m),
         basis: names.basis(&s.legal_basis),
         needer: names.person(s.parties.needer),
         querier: names.person(s.parties.querier),
@@ -74,9 +79,9 @@ pub(crate) fn summary_row(s: &RegistrationSummary, names: &Names, m: &Messages) 
             .findings
             .iter()
             .filter_map(|c| querywarden_domain::snooping::SnoopingRule::parse_code(c))
-            .map(|r| r.name_zh())
+            .map(|r| snooping_rule(r, m))
             .collect::<Vec<_>>()
-            .join("；"),
+            .join(m.semicolon()),
         valid_until: s.valid_until.map(|t| m.datetime(t)).unwrap_or_default(),
     }
 }

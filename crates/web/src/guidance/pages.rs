@@ -57,7 +57,13 @@ pub async fn rules_page(
             .clauses
             .iter()
             .map(|c| {
-                let label = m.with("rules-clause", &[("n", c.heading.clone())]);
+                // 第四點 in Chinese, "Clause 4" in English (the anchor `s4` carries the figure).
+                let n = if m.is_zh() {
+                    c.heading.clone()
+                } else {
+                    c.anchor.trim_start_matches('s').to_string()
+                };
+                let label = m.with("rules-clause", &[("n", n)]);
                 (c.anchor.clone(), label)
             })
             .collect(),

@@ -225,7 +225,13 @@ fn notice_line(m: &Messages, names: &Directory, n: &NoticeRow) -> NoticeLine {
     let about = match n.object.split_once(':') {
         Some(("person", p)) => p
             .parse()
-            .map(|p| names.person(PersonId::new(p)))
+            .map(|p| {
+                let id = PersonId::new(p);
+                names.people.get(&id).map_or_else(
+                    || names.person(id),
+                    |x| m.staff(&x.name, x.account.as_str()),
+                )
+            })
             .unwrap_or_default(),
         Some(("form1_before", day)) => day
             .parse()

@@ -105,7 +105,7 @@ fn registration_json(v: &reg::RegistrationView) -> Value {
         "querier": r.parties.querier.get(),
         "approved_by": approved_by,
         "valid_until": valid_until,
-        "findings": v.findings_zh,
+        "findings": v.findings.iter().map(|r| r.name_zh()).collect::<Vec<_>>(),
         "second_approval_required": r.second_approval_required,
         // §5 ¶1: decisions given as 代理, in the supervisor's place.
         "acting": v.acting.iter().map(|(by, for_)| json!({

@@ -69,13 +69,18 @@ async fn queue(c: &Caseworker, error: Option<FormError>, status: StatusCode) -> 
                 .iter()
                 .map(|i| names.item(i, m))
                 .collect::<Vec<_>>()
-                .join("、"),
+                .join(m.list_sep()),
             basis: names.basis(&w.legal_basis),
             relevance: w.relevance.clone(),
             case_no: w.case_no.clone().unwrap_or_default(),
             querier: names.person(w.parties.querier),
             needer: names.person(w.parties.needer),
-            findings: w.findings_zh.join("、"),
+            findings: w
+                .findings
+                .iter()
+                .map(|r| crate::casework::snooping_rule(*r, m))
+                .collect::<Vec<_>>()
+                .join(m.semicolon()),
             second: matches!(
                 w.step,
                 querywarden_domain::registration::ApprovalStep::Second

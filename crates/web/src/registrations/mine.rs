@@ -84,7 +84,7 @@ fn mine_row(e: &MyEntry, c: &Caseworker) -> MineRow {
         state_code: e.standing.code(),
         state: m.get(&format!("mine-state-{}", e.standing.code())),
         reason: e.reason.clone().unwrap_or_default(),
-        items: e.items.join("、"),
+        items: e.items.join(m.list_sep()),
     }
 }
 

@@ -140,10 +140,11 @@ fn state_detail(
             ),
             Some(*by),
         ),
-        RegistrationState::Rejected { by, at, comment } => (
-            format!("{}{}{comment}", m.datetime(*at), m.colon()),
-            Some(*by),
-        ),
+        // The supervisor's own words follow the detail: the page marks them as Chinese text
+        // (`state_comment`), so the detail ends with the colon here.
+        RegistrationState::Rejected { by, at, .. } => {
+            (format!("{}{}", m.datetime(*at), m.colon()), Some(*by))
+        }
         RegistrationState::Cancelled { by, at } => (m.datetime(*at), Some(*by)),
         RegistrationState::Registered { first_approval } => {
             let first = first_approval.map(|(p, at)| {
@@ -269,6 +270,10 @@ fn page(
         state_code: r.state.code().to_string(),
         state: crate::casework::state_label(r.state.code(), m),
         state_detail,
+        state_comment: match &view.registration.state {
+            RegistrationState::Rejected { comment, .. } => comment.clone(),
+            _ => String::new(),
+        },
         origin: match r.origin {
             Origin::Internal => m.get("reg-origin-internal"),
             Origin::Form3(_) => m.get("reg-origin-form3"),
@@ -286,7 +291,11 @@ fn page(
         needer: names.person(r.parties.needer),
         querier: names.person(r.parties.querier),
         approver,
-        findings: view.findings_zh.iter().map(|s| s.to_string()).collect(),
+        findings: view
+            .findings
+            .iter()
+            .map(|r| crate::casework::snooping_rule(*r, m))
+            .collect(),
         second_approval: r.second_approval_required,
         executions: execution_lines(c, names, view, now),
         results: view

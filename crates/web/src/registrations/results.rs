@@ -153,7 +153,24 @@ fn result_page(c: &Caseworker, v: &ResultView, names: &Names) -> ResultPage {
         received_at: m.datetime(v.received_at),
         subject_name: v.subject_name.clone(),
         subject_id_masked: v.subject_id_masked.clone(),
-        watermark: v.watermark.clone(),
+        // §6: the same watermark the app records, in the page's language (the JSON API
+        // keeps the app's Chinese text).
+        watermark: {
+            let who = &c.who.person;
+            let mut w = m.with(
+                "result-watermark",
+                &[
+                    ("viewer", m.staff(&who.name, who.account.as_str())),
+                    ("at", m.datetime(v.viewed_at)),
+                    ("no", v.no.to_string()),
+                ],
+            );
+            if let Some(n) = v.print_no {
+                w.push(' ');
+                w.push_str(&m.with("result-print-line", &[("n", n.to_string())]));
+            }
+            w
+        },
         tiles: (0..40).collect(),
         print_no: v.print_no,
         print_line: v

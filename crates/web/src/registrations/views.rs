@@ -140,6 +140,8 @@ pub struct RegistrationPage {
     pub state_code: String,
     pub state: String,
     pub state_detail: String,
+    /// A refusal's reason as the supervisor wrote it (shown after `state_detail`).
+    pub state_comment: String,
     pub origin: String,
     pub subject_name: String,
     pub subject_id: String,

@@ -172,7 +172,7 @@ fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
             .iter()
             .map(|i| names.item(i, m))
             .collect::<Vec<_>>()
-            .join("、"),
+            .join(m.list_sep()),
         subject_count: r.subject_count,
         subjects: subject_lines(view),
         sign_offs: sign_offs(c, names, view),

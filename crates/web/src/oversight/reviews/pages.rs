@@ -69,9 +69,13 @@ pub(super) fn plain(
 /// People's names by id, through the oversight door (shown to those who may see the page).
 pub(super) async fn names(
     state: &AppState,
+    m: &Messages,
 ) -> Result<BTreeMap<i64, String>, querywarden_app::AppError> {
     let d = state.app.oversight().directory().await?;
-    Ok(d.people.keys().map(|p| (p.get(), d.person(*p))).collect())
+    Ok(d.people
+        .iter()
+        .map(|(id, p)| (id.get(), m.staff(&p.name, p.account.as_str())))
+        .collect())
 }
 
 pub(super) fn rule_text(code: &str, m: &Messages) -> String {
@@ -226,7 +230,7 @@ pub async fn overview(
         page.charts = charts_of(
             &d,
             m,
-            &names(&state)
+            &names(&state, m)
                 .await
                 .map_err(internal(m, &op, "/oversight"))?,
         );
@@ -348,7 +352,7 @@ pub async fn unit(
             "ov-not-allowed",
         ));
     };
-    let names = names(&state)
+    let names = names(&state, &m)
         .await
         .map_err(internal(&m, &op, "/oversight/unit"))?;
     let page = UnitPage {

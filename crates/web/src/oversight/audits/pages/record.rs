@@ -89,6 +89,9 @@ pub struct ViewPage {
     pub review_by: String,
     pub review_at: String,
     pub review_comment: String,
+    /// §8: the sampled cases link to their registrations for those who may open them (the
+    /// ethics office and the audited querier); the director and the IT group read numbers.
+    pub can_open_cases: bool,
     pub can_attach: bool,
     pub can_opine: bool,
     pub can_overall: bool,
@@ -204,7 +207,7 @@ fn view_model(
             .iter()
             .map(|x| names.person(*x))
             .collect::<Vec<_>>()
-            .join("、"),
+            .join(m.list_sep()),
         deadline: date(&m, p.documents_deadline),
         cases_requested: p.cases,
         method: m.get(&format!("audits-method-{}", p.method.code())),
@@ -241,6 +244,7 @@ fn view_model(
             .as_ref()
             .and_then(|r| r.comment.clone())
             .unwrap_or_default(),
+        can_open_cases: who.has_role(Role::EthicsAuditor) || p.querier == me,
         can_attach: a.state == AuditState::Documents
             && p.querier == me
             && today <= p.documents_deadline,

@@ -48,6 +48,9 @@ pub struct ReviewPage {
     pub beyond_calendar: Option<String>,
     pub open: bool,
     pub is_admin: bool,
+    /// §7: the quarterly report is the administrator's, for the director; others who may
+    /// read the review (the ethics office) are not offered a document they may not open.
+    pub may_print: bool,
     pub findings: Vec<FindingLine>,
     pub report: String,
     pub error: Option<FormError>,
@@ -84,7 +87,7 @@ async fn review_response(
             ));
         }
     };
-    let names = names(state).await.map_err(internal(&m, op, &path))?;
+    let names = names(state, &m).await.map_err(internal(&m, op, &path))?;
     let beyond_calendar = state
         .app
         .deadline_beyond_calendar(v.review.due_on)
@@ -111,6 +114,8 @@ async fn review_response(
         beyond_calendar,
         open: v.review.state == "open",
         is_admin: who.person.has_role(Role::PermissionAdministrator),
+        may_print: who.person.has_role(Role::PermissionAdministrator)
+            || who.person.has_role(Role::Director),
         findings: v
             .findings
             .iter()

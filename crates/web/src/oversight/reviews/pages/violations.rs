@@ -68,7 +68,7 @@ async fn violations_response(
         .cases(&who.person)
         .await
         .map_err(internal(&m, op, path))?;
-    let names = names(state).await.map_err(internal(&m, op, path))?;
+    let names = names(state, &m).await.map_err(internal(&m, op, path))?;
     let now = Timestamp::now();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -193,7 +193,7 @@ async fn violation_response(
             "error-not-found",
         ));
     };
-    let names = names(state).await.map_err(internal(&m, op, &path))?;
+    let names = names(state, &m).await.map_err(internal(&m, op, &path))?;
     let beyond_calendar = state
         .app
         .deadline_beyond_calendar(v.case.due_on)
