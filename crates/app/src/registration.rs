@@ -1007,7 +1007,9 @@ pub type BatchLine = (usize, Result<Subject, RegistrationError>);
 /// fields is refused as a missing national ID. A broken quote stops the reading, since after
 /// it no line is where it seems. Also the entry of the `batch_csv` fuzz target.
 #[doc(hidden)]
-pub fn read_batch_lines(csv: &str) -> Result<Vec<BatchLine>, querywarden_bli::csv_reader::CsvError> {
+pub fn read_batch_lines(
+    csv: &str,
+) -> Result<Vec<BatchLine>, querywarden_bli::csv_reader::CsvError> {
     let mut lines = Vec::new();
     for row in querywarden_bli::csv_reader::read_rows(csv)? {
         let n = row.line;

@@ -544,7 +544,10 @@ impl WriteTx {
             &[
                 ("decided_by", StepValue::Number(by.get())),
                 ("decided_at", StepValue::Text(Some(at.to_string()))),
-                ("return_note", StepValue::Text(return_note.map(str::to_string))),
+                (
+                    "return_note",
+                    StepValue::Text(return_note.map(str::to_string)),
+                ),
             ],
         )
         .await
