@@ -166,19 +166,28 @@ fn decoded(data: &str) -> (String, String) {
         .to_string();
     // Adjacent encoded words join without the space between them (RFC 2047 §6.2); their
     // bytes are joined before decoding, since a character may be split across two words.
+    // A space beside a plain word is the text's own and stays.
     let mut subject = Vec::new();
+    let mut after_encoded = false;
     for word in subject_raw.split(' ') {
         match word
             .strip_prefix("=?utf-8?b?")
             .or_else(|| word.strip_prefix("=?UTF-8?B?"))
             .and_then(|w| w.strip_suffix("?="))
         {
-            Some(encoded) => subject.extend(b64.decode(encoded).unwrap()),
+            Some(encoded) => {
+                if !subject.is_empty() && !after_encoded {
+                    subject.push(b' ');
+                }
+                subject.extend(b64.decode(encoded).unwrap());
+                after_encoded = true;
+            }
             None => {
                 if !subject.is_empty() {
                     subject.push(b' ');
                 }
                 subject.extend(word.as_bytes());
+                after_encoded = false;
             }
         }
     }
@@ -478,5 +487,6 @@ fn the_digest_is_due_from_its_hour_in_taipei() {
     let at: Timestamp = "2026-03-02T00:00:00Z".parse().unwrap();
     assert_eq!(digest_day(before, 8), None);
     assert_eq!(digest_day(at, 8).as_deref(), Some("2026-03-02"));
-    assert_eq!(digest_day(before, 7).as_deref(), Some("2026-03-01"));
+    // The day is Taipei's, not UTC's (which is still 2026-03-01 then).
+    assert_eq!(digest_day(before, 7).as_deref(), Some("2026-03-02"));
 }
