@@ -310,3 +310,56 @@ fn two_serve_instances_on_one_postgres_database_keep_one_chain_through_a_kill() 
     });
     runtime.block_on(schema.drop_now());
 }
+
+#[test]
+fn migrate_brings_a_new_postgres_database_to_the_schema_and_serve_refuses_a_newer_one() {
+    let runtime = rt();
+    let Some(schema) = runtime.block_on(TestSchema::empty()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("querywarden.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n\
+             [storage]\ndata_dir = {:?}\nurl = {:?}\nauto_migrate = false\n\
+             [auth]\ntrust_anchors = {:?}\n",
+            dir.path().join("data").display().to_string(),
+            schema.url(),
+            dir.path().join("moica.pem").display().to_string()
+        ),
+    )
+    .unwrap();
+    let config_arg = config.display().to_string();
+    let o = run(&["migrate", "--config", &config_arg]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("the schema is now at version"), "{out}");
+    let o = run(&["migrate", "--config", &config_arg]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("the schema is current"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A newer build's migration in the database: serve refuses it, naming what it found.
+    runtime.block_on(async {
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'from a newer build', TRUE, '\\x00', 0)",
+        )
+        .execute(schema.pool())
+        .await
+        .unwrap();
+    });
+    let o = bin()
+        .args(["serve", "--config", &config_arg])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains("schema version 9999"), "{err}");
+    runtime.block_on(schema.drop_now());
+}
