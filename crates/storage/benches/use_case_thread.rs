@@ -89,7 +89,10 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 fn token(p: i64) -> String {
-    format!("{:064x}", p.cast_unsigned().wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    format!(
+        "{:064x}",
+        p.cast_unsigned().wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    )
 }
 
 fn audit_body(what: &str, n: u64) -> String {
