@@ -160,6 +160,9 @@ pub enum AuditAction {
     CitizenSelfServiceReport,
     /// `querywarden migrate` applied schema migrations to a database that already held a trail.
     SchemaMigrated,
+    /// `querywarden copy` filled a new PostgreSQL database from the embedded SQLite one
+    /// (recorded on the copy, in the copy's own transaction).
+    DatabaseCopied,
     /// A person set their e-mail address and digest choice (the address is not recorded).
     MailPreferenceChanged,
     /// The daily digest of what waits was sent to one person, or sending it failed (counts
@@ -168,7 +171,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 99] = [
+    pub const ALL: [AuditAction; 100] = [
         Self::LoginSucceeded,
         Self::LoginFailed,
         Self::AccountLocked,
@@ -266,6 +269,7 @@ impl AuditAction {
         Self::CitizenRequestEscalated,
         Self::CitizenSelfServiceReport,
         Self::SchemaMigrated,
+        Self::DatabaseCopied,
         Self::MailPreferenceChanged,
         Self::MailDigestSent,
     ];
@@ -369,6 +373,7 @@ impl AuditAction {
             Self::CitizenRequestEscalated => "citizen_report.request.escalated",
             Self::CitizenSelfServiceReport => "citizen_report.self_service.viewed",
             Self::SchemaMigrated => "system.schema_migrated",
+            Self::DatabaseCopied => "system.database_copied",
             Self::MailPreferenceChanged => "account.mail.changed",
             Self::MailDigestSent => "mail.digest.sent",
         }

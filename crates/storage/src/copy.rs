@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::TryStreamExt;
+use querywarden_domain::audit_event::AuditEvent;
 use sqlx::Row;
 
 use crate::error::{StorageError, classify};
@@ -43,9 +44,14 @@ impl Store {
     /// Copies every table of this SQLite store into `target`, a PostgreSQL store whose
     /// tables are all empty, in one transaction of the target: parents before children, in
     /// each table the rows in their insertion order, ids kept; then every identity sequence
-    /// is set past the ids copied. Refused (nothing written) if either side is the wrong
+    /// is set past the ids copied, and the record `record` makes of what was copied is
+    /// appended to the copied trail. Refused (nothing written) if either side is the wrong
     /// engine or the target holds any row.
-    pub async fn copy_into(&self, target: &Store) -> Result<Vec<CopiedTable>, StorageError> {
+    pub async fn copy_into(
+        &self,
+        target: &Store,
+        record: impl FnOnce(&[CopiedTable]) -> AuditEvent,
+    ) -> Result<Vec<CopiedTable>, StorageError> {
         if self.backend != Backend::Sqlite || target.backend != Backend::Postgres {
             return Err(StorageError::Copy(
                 "the copy goes from a SQLite database to a PostgreSQL one".into(),
@@ -123,6 +129,9 @@ impl Store {
                 .await
                 .map_err(classify)?;
         }
+        // §8: the copy is an operator's change like any other, so it is in the trail; in
+        // the same transaction, so no copy exists without its record.
+        tx.append_audit(&record(&copied)).await?;
         tx.commit().await?;
         Ok(copied)
     }

@@ -616,6 +616,16 @@ fn event(n: usize) -> AuditEvent {
 
 /// The whole trail in order: every sequence number once, each hash following from the one
 /// before (no gap, no fork).
+/// The record a copy leaves on its target, with what the copy counted.
+fn copied_event(tables: &[crate::CopiedTable]) -> AuditEvent {
+    let records = tables
+        .iter()
+        .find(|t| t.table == "audit_records")
+        .map_or(0, |t| t.rows);
+    AuditEvent::system(jiff::Timestamp::now(), AuditAction::DatabaseCopied, "copy")
+        .detail("records", records)
+}
+
 async fn assert_one_chain(store: &Store, expected: u64) {
     let records = store.audit_batch(0, 100_000).await.unwrap();
     assert_eq!(records.len() as u64, expected);
@@ -782,16 +792,24 @@ async fn a_copy_from_sqlite_keeps_ids_order_and_the_chain_and_continues_the_sequ
     .await
     .unwrap();
     let target = postgres_store(&schema).await;
-    let copied = lite.copy_into(&target).await.unwrap();
+    let copied = lite.copy_into(&target, copied_event).await.unwrap();
     let rows = |t: &str| copied.iter().find(|c| c.table == t).map(|c| c.rows);
     assert_eq!(rows("audit_records"), Some(25));
     assert_eq!(rows("units"), Some(3));
     assert_eq!(rows("persons"), Some(1));
-    assert_one_chain(&target, 25).await;
+    // The copied trail as it was, and the copy's own record chained after it.
+    assert_one_chain(&target, 26).await;
     assert_eq!(
         lite.audit_batch(0, 100).await.unwrap(),
-        target.audit_batch(0, 100).await.unwrap()
+        target.audit_batch(0, 25).await.unwrap()
     );
+    let last = target.audit_batch(25, 10).await.unwrap();
+    let entry = String::from_utf8(last[0].entry.clone()).unwrap();
+    assert!(
+        entry.contains("\"action\":\"system.database_copied\""),
+        "{entry}"
+    );
+    assert!(entry.contains("\"records\":25"), "{entry}");
     assert_eq!(
         target.setting("bureau").await.unwrap().as_deref(),
         Some("高雄市政府社會局")
@@ -811,9 +829,9 @@ async fn a_copy_from_sqlite_keeps_ids_order_and_the_chain_and_continues_the_sequ
     .unwrap();
     assert_eq!(next, 42);
     // A second copy into a database that now holds rows is refused, and writes nothing.
-    let err = lite.copy_into(&target).await.unwrap_err();
+    let err = lite.copy_into(&target, copied_event).await.unwrap_err();
     assert_eq!(err.code(), "storage.copy_refused", "{err}");
-    assert_eq!(target.audit_extent().await.unwrap(), (25, 25));
+    assert_eq!(target.audit_extent().await.unwrap(), (26, 26));
     target.close().await;
     schema.drop_now().await;
 }

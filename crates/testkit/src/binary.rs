@@ -269,6 +269,44 @@ impl Served {
     }
 }
 
+impl Served {
+    /// Kills the process with SIGKILL, which must reach it, and waits for it: a crash.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL reaches the server");
+        self.child.wait().expect("the server ends");
+    }
+}
+
+/// A `serve` configuration (written to `path`) for one of several instances on the
+/// database `storage_url`, with the installation in `data` made by [`Demo`]: its keys, and
+/// the demo CA as the trust anchors (no DEMO signer: sign in with [`demo_card`]). The
+/// instances do not migrate (`querywarden migrate` does, docs/deployment.md); queries go to
+/// the BLI at `bli_url`; the JSON API serves whole results, for the tests that read them.
+pub fn instance_config(path: &Path, data: &Path, storage_url: &str, bli_url: &str) -> PathBuf {
+    let trust = querywarden_app::demo_cards::ensure_demo_ca(data, jiff::Timestamp::now())
+        .expect("the demo CA in the data directory");
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n\
+         [storage]\ndata_dir = {data:?}\nurl = {storage_url:?}\nauto_migrate = false\n\
+         [auth]\ntrust_anchors = {anchors:?}\ncrl_files = [{crl:?}]\n\
+         [bli]\nmode = \"connected\"\nbase_url = {bli_url:?}\n\
+         [registration]\nresults_api = true\n\
+         [log]\nformat = \"json\"\n",
+        data = data.display().to_string(),
+        anchors = trust.anchors.display().to_string(),
+        crl = trust.crl.display().to_string(),
+    );
+    std::fs::write(path, text).expect("write the instance's configuration");
+    path.to_path_buf()
+}
+
+/// The demo card of `account` in the data directory `data` (made by [`Demo`]).
+pub fn demo_card(data: &Path, account: &str) -> querywarden_pki::demo_ca::DemoCard {
+    querywarden_app::demo_cards::load_card(data, account)
+        .expect("the demo card reads")
+        .unwrap_or_else(|| panic!("no demo card for {account}"))
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -1,6 +1,9 @@
 //! One HTTP client for the tests: a browser signed in through the demo card dance (§3), with
 //! its session cookie and CSRF token, posting forms, multipart uploads and JSON.
 
+use base64::Engine;
+use querywarden_pki::SignatureFormat;
+use querywarden_pki::demo_ca::DemoCard;
 use serde_json::Value;
 
 /// The password of every demo account.
@@ -89,6 +92,38 @@ pub async fn login(
         .expect("POST /login")
 }
 
+/// The card dance with a card the test holds, for a server without the DEMO signer (`serve`
+/// trusting the demo CA): the nonce signed by `card` as the card component would, then the
+/// login form.
+pub async fn login_with_card(
+    url: &str,
+    account: &str,
+    password: &str,
+    card: &DemoCard,
+) -> reqwest::Response {
+    let (flow, nonce) = nonce(url).await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let signature = b64.encode(
+        card.sign(nonce.as_bytes(), SignatureFormat::Pkcs7)
+            .expect("the card signs"),
+    );
+    let certificate = b64.encode(card.certificate_der().expect("the card's certificate"));
+    client()
+        .post(format!("{url}/login"))
+        .header("cookie", format!("qw_login={flow}"))
+        .form(&[
+            ("account", account),
+            ("password", password),
+            ("nonce", &nonce),
+            ("signature", &signature),
+            ("certificate", &certificate),
+            ("format", "PKCS7"),
+        ])
+        .send()
+        .await
+        .expect("POST /login")
+}
+
 /// Sends a request built by the test and reads its answer as JSON.
 pub async fn fetch_json(req: reqwest::RequestBuilder) -> Value {
     req.send()
@@ -160,6 +195,15 @@ impl Browser {
     pub async fn sign_in(url: &str, account: &str) -> Browser {
         let r = login(url, account, DEMO_PASSWORD, "").await;
         assert_eq!(r.status(), 303, "{account} signs in");
+        let session = cookie_value(&set_cookies(&r), "qw_session").expect("a session cookie");
+        Browser::with_session(url, &format!("qw_session={session}")).await
+    }
+
+    /// `account` signs in with `card` (e.g. [`crate::binary::demo_card`]) and the demo
+    /// password, on a server without the DEMO signer.
+    pub async fn sign_in_with_card(url: &str, account: &str, card: &DemoCard) -> Browser {
+        let r = login_with_card(url, account, DEMO_PASSWORD, card).await;
+        assert_eq!(r.status(), 303, "{account} signs in with the card");
         let session = cookie_value(&set_cookies(&r), "qw_session").expect("a session cookie");
         Browser::with_session(url, &format!("qw_session={session}")).await
     }

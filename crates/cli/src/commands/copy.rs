@@ -26,7 +26,14 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
     let config = args.location.load()?;
     let keys = querywarden_app::keys::KeyRing::open_existing(&config.key_dir)?;
     let spinner = crate::progress::spinner("複製中 copying");
-    let report = querywarden_app::copy::copy_database(&args.from, &args.to, &keys).await;
+    let report = querywarden_app::copy::copy_database(
+        &args.from,
+        &args.to,
+        &keys,
+        jiff::Timestamp::now(),
+        &querywarden_app::new_request_id(),
+    )
+    .await;
     spinner.finish_and_clear();
     let report = report?;
     let rows: u64 = report.tables.iter().map(|t| t.rows).sum();
@@ -36,6 +43,7 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
         report.to,
         report.tables.len()
     );
+    println!("已記入複本的稽核軌跡 / recorded in the copy's audit trail (system.database_copied)");
     let v = &report.verify;
     match &v.failure {
         None => {

@@ -23,14 +23,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use querywarden_domain::national_id::letter_value;
-use sqlx::Connection;
+use sqlx::{AnyConnection, Connection};
 
 use querywarden_testkit::binary::{command as bin, stderr, stdout};
 use querywarden_testkit::{Browser, Demo, rt};
 
 const ROUNDS: u64 = 3;
 const WORKERS: u64 = 4;
-const ITEM: &str = "C0101";
+pub(crate) const ITEM: &str = "C0101";
 
 /// SplitMix64: a tiny seeded generator, so a failing round can be replayed exactly.
 struct Rng(u64);
@@ -66,7 +66,7 @@ fn national_id(n: u64) -> String {
 
 /// One acknowledged action: what it was, its operation id, its registration.
 #[derive(Debug, Clone)]
-enum Ack {
+pub(crate) enum Ack {
     Registered { op: String, no: String },
     Approved { op: String, no: String },
     Executed { op: String, no: String },
@@ -76,7 +76,7 @@ enum Ack {
 /// A signed-in session whose requests return errors instead of panicking (the server dies
 /// under them).
 #[derive(Clone)]
-struct Session {
+pub(crate) struct Session {
     url: String,
     cookie: String,
     csrf: String,
@@ -85,7 +85,11 @@ struct Session {
 
 impl Session {
     async fn sign_in(url: &str, account: &str) -> Session {
-        let b = Browser::sign_in(url, account).await;
+        Session::of(Browser::sign_in(url, account).await)
+    }
+
+    /// The session of a browser signed in some other way (with a card, on `serve`).
+    pub(crate) fn of(b: Browser) -> Session {
         Session {
             url: b.url,
             cookie: b.cookie,
@@ -94,9 +98,18 @@ impl Session {
         }
     }
 
+    /// The same session with a client of its own: a client's pooled connections belong to
+    /// the runtime that opened them, so a thread with another runtime needs its own.
+    pub(crate) fn fresh(&self) -> Session {
+        Session {
+            c: querywarden_testkit::browser::client(),
+            ..self.clone()
+        }
+    }
+
     /// The operation id and JSON body of a 2xx answer received whole; `Ok(None)` for a
     /// refusal; `Err` when the server is gone.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         post: Option<serde_json::Value>,
         path: &str,
@@ -129,8 +142,22 @@ impl Session {
 /// The walk reads each result through the JSON API, which `demo` serves only when asked (§6 ¶2).
 const RESULTS_API: &[&str] = &["--results-api"];
 
+/// A Form 2 registration of item [`ITEM`] for subject `n` (fresh for every `n`), run by
+/// `querier_id`, as the JSON API takes it.
+pub(crate) fn registration(n: u64, querier_id: i64) -> serde_json::Value {
+    serde_json::json!({
+        "subject_name": "測試甲",
+        "subject_id": national_id(n),
+        "items": [ITEM],
+        "legal_basis": "social-assistance-44-3-1",
+        "relevance": format!("第 {n} 號申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入"),
+        "case_no": format!("115社助字第{n}號"),
+        "querier": querier_id,
+    })
+}
+
 /// One worker's loop: the whole walk for fresh subjects until the server dies or `stop`.
-async fn drive(
+pub(crate) async fn drive(
     querier: Session,
     querier_id: i64,
     approver: Session,
@@ -143,16 +170,10 @@ async fn drive(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let body = serde_json::json!({
-            "subject_name": "測試甲",
-            "subject_id": national_id(n),
-            "items": [ITEM],
-            "legal_basis": "social-assistance-44-3-1",
-            "relevance": format!("第 {n} 號申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入"),
-            "case_no": format!("115社助字第{n}號"),
-            "querier": querier_id,
-        });
-        let no = match querier.call(Some(body), "/api/v1/registrations").await {
+        let no = match querier
+            .call(Some(registration(n, querier_id)), "/api/v1/registrations")
+            .await
+        {
             Err(_) => return,
             Ok(None) => continue,
             Ok(Some((op, j))) => {
@@ -212,19 +233,24 @@ fn audit_verify(data: &Path) {
     );
 }
 
-async fn person_id(db: &mut sqlx::SqliteConnection, account: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM persons WHERE account = ?")
+pub(crate) async fn person_id(db: &mut AnyConnection, account: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM persons WHERE account = $1")
         .bind(account)
         .fetch_one(db)
         .await
         .unwrap()
 }
 
-async fn connect(data: &Path) -> sqlx::SqliteConnection {
+async fn connect(data: &Path) -> AnyConnection {
     let path = data.join("querywarden.sqlite");
-    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap()
+    connect_any(&format!("sqlite://{}", path.display())).await
+}
+
+/// A connection to the database at `url`, SQLite or PostgreSQL: the checks below are one
+/// text for both, like the storage crate's statements.
+pub(crate) async fn connect_any(url: &str) -> AnyConnection {
+    sqlx::any::install_default_drivers();
+    AnyConnection::connect(url).await.unwrap()
 }
 
 #[test]
@@ -320,35 +346,46 @@ fn crash_rounds_keep_every_acknowledged_action_once_and_nothing_half_done() {
     // its querier's inbox (§5: visible to the querier).
     let demo = Demo::start_from_nothing(&data, RESULTS_API);
     let url = demo.url.clone();
-    let inbox_sent: BTreeSet<(String, String)> = rt().block_on(async {
-        let mut out = BTreeSet::new();
-        for account in ["lin.meiling", "li.guowei"] {
-            let s = Session::sign_in(&url, account).await;
-            let (_, inbox) = s
-                .call(None, "/api/v1/registrations/inbox")
-                .await
-                .unwrap()
-                .unwrap();
-            for e in inbox["sent_without_result"].as_array().unwrap() {
-                out.insert((
-                    e["no"].as_str().unwrap().to_string(),
-                    e["item"].as_str().unwrap().to_string(),
-                ));
-            }
-        }
-        out
+    let inbox_sent = rt().block_on(async {
+        sent_without_result(&[
+            Session::sign_in(&url, "lin.meiling").await,
+            Session::sign_in(&url, "li.guowei").await,
+        ])
+        .await
     });
     drop(demo);
     audit_verify(&data);
 
-    rt().block_on(check_invariants(&data, &acks, &inbox_sent));
+    rt().block_on(async {
+        check_invariants(&mut connect(&data).await, &acks, &inbox_sent).await;
+    });
+}
+
+/// The executions sent without a result in the inboxes of the queriers signed in as
+/// `queriers`: (registration number, item).
+pub(crate) async fn sent_without_result(queriers: &[Session]) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for s in queriers {
+        let (_, inbox) = s
+            .call(None, "/api/v1/registrations/inbox")
+            .await
+            .unwrap()
+            .unwrap();
+        for e in inbox["sent_without_result"].as_array().unwrap() {
+            out.insert((
+                e["no"].as_str().unwrap().to_string(),
+                e["item"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    out
 }
 
 /// Succeeded audit records of `action`, by operation id, with their object ids.
-async fn records(db: &mut sqlx::SqliteConnection, action: &str) -> HashMap<String, Vec<String>> {
+async fn records(db: &mut AnyConnection, action: &str) -> HashMap<String, Vec<String>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT request_id, object_id FROM audit_records \
-         WHERE action = ? AND outcome = 'succeeded'",
+         WHERE action = $1 AND outcome = 'succeeded'",
     )
     .bind(action)
     .fetch_all(db)
@@ -370,17 +407,23 @@ fn per_object(records: &HashMap<String, Vec<String>>) -> HashMap<String, usize> 
     out
 }
 
-async fn check_invariants(data: &Path, acks: &[Ack], inbox_sent: &BTreeSet<(String, String)>) {
-    let mut db = connect(data).await;
-    let created = records(&mut db, "query.registration.created").await;
-    let approved = records(&mut db, "query.registration.approved").await;
-    let sent = records(&mut db, "query.sent").await;
-    let received = records(&mut db, "query.result.received").await;
-    let viewed = records(&mut db, "result.viewed").await;
+/// The invariants of the module's comment on the database `db` after the load that
+/// acknowledged `acks`; `inbox_sent` is what the queriers' inboxes show as sent without a
+/// result.
+pub(crate) async fn check_invariants(
+    db: &mut AnyConnection,
+    acks: &[Ack],
+    inbox_sent: &BTreeSet<(String, String)>,
+) {
+    let created = records(&mut *db, "query.registration.created").await;
+    let approved = records(&mut *db, "query.registration.approved").await;
+    let sent = records(&mut *db, "query.sent").await;
+    let received = records(&mut *db, "query.result.received").await;
+    let viewed = records(&mut *db, "result.viewed").await;
 
     let registrations: HashMap<String, (i64, String)> =
         sqlx::query_as::<_, (String, i64, String)>("SELECT reg_no, id, state FROM registrations")
-            .fetch_all(&mut db)
+            .fetch_all(&mut *db)
             .await
             .unwrap()
             .into_iter()
@@ -390,7 +433,7 @@ async fn check_invariants(data: &Path, acks: &[Ack], inbox_sent: &BTreeSet<(Stri
         "SELECT registration_id, COUNT(*) FROM registration_decisions \
          WHERE kind IN ('approve', 'approve_first') GROUP BY registration_id",
     )
-    .fetch_all(&mut db)
+    .fetch_all(&mut *db)
     .await
     .unwrap()
     .into_iter()
@@ -402,18 +445,18 @@ async fn check_invariants(data: &Path, acks: &[Ack], inbox_sent: &BTreeSet<(Stri
                 (SELECT COUNT(*) FROM results x WHERE x.execution_id = e.id) \
          FROM executions e JOIN registrations r ON r.id = e.registration_id",
     )
-    .fetch_all(&mut db)
+    .fetch_all(&mut *db)
     .await
     .unwrap();
     let views: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM result_views")
-        .fetch_one(&mut db)
+        .fetch_one(&mut *db)
         .await
         .unwrap();
     let orphan_results: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM results x JOIN executions e ON e.id = x.execution_id \
          WHERE e.outcome <> 'received'",
     )
-    .fetch_one(&mut db)
+    .fetch_one(&mut *db)
     .await
     .unwrap();
 
@@ -512,7 +555,7 @@ async fn check_invariants(data: &Path, acks: &[Ack], inbox_sent: &BTreeSet<(Stri
         "every execution sent without a result is in its querier's inbox"
     );
     eprintln!(
-        "crash rounds: {} acknowledged actions, {} registrations, {} executions ({} sent without result)",
+        "invariants held: {} acknowledged actions, {} registrations, {} executions ({} sent without result)",
         acks.len(),
         registrations.len(),
         executions.len(),

@@ -52,6 +52,7 @@ audit-action-audit-trail-searched = Audit trail searched
 audit-action-audit-trail-exported = Audit trail exported
 audit-action-system-initialised = System initialised
 audit-action-system-schema-migrated = Database schema migrated
+audit-action-system-database-copied = Database copied to PostgreSQL
 audit-action-system-demo-seeded = Demo data seeded
 audit-action-admin-configuration-changed = Configuration changed
 audit-action-admin-catalogue-changed = Catalogue changed

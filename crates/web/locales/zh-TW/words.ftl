@@ -52,6 +52,7 @@ audit-action-audit-trail-searched = 查詢稽核軌跡
 audit-action-audit-trail-exported = 匯出稽核軌跡
 audit-action-system-initialised = 系統初始化
 audit-action-system-schema-migrated = 資料庫結構升級
+audit-action-system-database-copied = 資料庫複製至新伺服器
 audit-action-system-demo-seeded = 建立展示資料
 audit-action-admin-configuration-changed = 變更系統設定
 audit-action-admin-catalogue-changed = 變更查調項目或法令依據
