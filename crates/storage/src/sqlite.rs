@@ -32,16 +32,19 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The advisory lock every PostgreSQL write transaction takes first (an arbitrary constant,
-/// "qwwriter" in ASCII). Every use case was written for SQLite's one writer at a time: it
+/// "qwwr" in ASCII, paired with the schema's hash: advisory locks belong to the whole
+/// database, and a bureau is one schema, so two bureaus or two tests on one server never
+/// wait for each other's lock). Every use case was written for SQLite's one writer at a time: it
 /// reads, decides and writes, and the audit chain's head it reads must still be the head when
 /// it appends (§8: one chain, no fork). Taking this lock at `BEGIN` gives PostgreSQL the same
 /// order across every instance on the database, and it is released by the transaction's own
 /// commit or rollback, so a killed instance never holds it.
-pub(crate) const WRITER_LOCK: i64 = 0x7177_7772_6974_6572;
+pub(crate) const WRITER_LOCK: i32 = 0x7177_7772;
 
-/// The advisory lock of a round of scheduled jobs ("qwjobs" in ASCII): whichever instance
-/// holds it runs the round, the others skip theirs.
-const JOBS_LOCK: i64 = 0x7177_6a6f_6273;
+/// The advisory lock of a round of scheduled jobs ("qwjb" in ASCII, paired with the schema's
+/// hash as [`WRITER_LOCK`] is): whichever instance holds it runs the round, the others skip
+/// theirs.
+const JOBS_LOCK: i32 = 0x7177_6a62;
 
 /// The right to run one round of scheduled jobs, held until [`JobLease::release`] or drop.
 /// On PostgreSQL it is a session advisory lock on a connection of its own, outside the pool,
@@ -49,9 +52,15 @@ const JOBS_LOCK: i64 = 0x7177_6a6f_6273;
 pub struct JobLease(Option<AnyConnection>);
 
 impl JobLease {
-    /// Ends the lease.
+    /// Ends the lease. The lock is given back before the connection closes: the server ends
+    /// a closed connection's session (and its locks) only some moments after the client has
+    /// gone, and the next round must not find it still held.
     pub async fn release(mut self) {
-        if let Some(conn) = self.0.take() {
+        if let Some(mut conn) = self.0.take() {
+            let _ = sqlx::query("SELECT pg_advisory_unlock(hashtext(current_schema()), $1)")
+                .bind(JOBS_LOCK)
+                .execute(&mut conn)
+                .await;
             let _ = sqlx::Connection::close(conn).await;
         }
     }
@@ -588,7 +597,7 @@ impl Store {
         let noted = |e: sqlx::Error| note_failure(&self.write_failure, classify(e));
         if self.backend == Backend::Postgres {
             let mut tx = self.writer.begin().await.map_err(noted)?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)")
                 .bind(WRITER_LOCK)
                 .execute(&mut *tx)
                 .await
@@ -629,11 +638,12 @@ impl Store {
             return Ok(Some(JobLease(None)));
         }
         let mut conn = self.writer.acquire().await.map_err(classify)?.detach();
-        let (granted,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
-            .bind(JOBS_LOCK)
-            .fetch_one(&mut conn)
-            .await
-            .map_err(classify)?;
+        let (granted,): (bool,) =
+            sqlx::query_as("SELECT pg_try_advisory_lock(hashtext(current_schema()), $1)")
+                .bind(JOBS_LOCK)
+                .fetch_one(&mut conn)
+                .await
+                .map_err(classify)?;
         if granted {
             Ok(Some(JobLease(Some(conn))))
         } else {
