@@ -286,7 +286,9 @@ impl Server {
                 if line.contains("URL")
                     && let Some(rest) = line.split("http://").nth(1)
                 {
-                    let _ = tx.send(format!("http://{}", rest.trim_end_matches('/')));
+                    // The banner names the demo's start page (`/demo`); the API is at the root.
+                    let host = rest.split('/').next().unwrap_or(rest);
+                    let _ = tx.send(format!("http://{host}"));
                 }
             }
         });
@@ -450,6 +452,14 @@ async fn call(
         if status.as_u16() == 429 {
             steps.rate_limited += 1;
         } else {
+            // The first refusal is shown: a walk the server refuses throughout measures nothing.
+            if steps.refused == 0 {
+                let text = String::from_utf8_lossy(&bytes);
+                eprintln!(
+                    "first refusal: {status} {}",
+                    text.chars().take(300).collect::<String>()
+                );
+            }
             steps.refused += 1;
         }
         None
