@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
 use querywarden_bli::{BliItem, BliRecords, Connector, ConnectorError, QueryRequest};
-use querywarden_domain::audit_event::{AuditAction, Outcome};
+use querywarden_domain::audit_event::{AuditAction, AuditEvent, Outcome};
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::org::{Person, Role};
 use querywarden_domain::policy::{self, ExecutionPermit, ExecutionRequest, Refusal, SessionFacts};
@@ -172,14 +172,7 @@ async fn check_in_tx<G: GrantSource>(
         now,
         request_id,
     } = input;
-    let base = event(
-        now,
-        AuditAction::ExecutionRefused,
-        request_id,
-        actor(who.person.id, Role::Querier),
-        "registration",
-        no.to_string(),
-    );
+    let base = refused_execution(who, no, now, request_id);
     let Some(reg) = tx.registration_by_no(no).await? else {
         let d = Denied::NotFound;
         tx.append_audit(&base.outcome(Outcome::Refused(d.code().into())))
@@ -247,6 +240,24 @@ async fn hidden_from(
     }
 }
 
+/// The record of `who`'s refused execution of registration `no`, before its outcome is set
+/// (§5: a refusal is audited as a success is).
+fn refused_execution(
+    who: &SignedIn,
+    no: RegistrationNo,
+    now: Timestamp,
+    request_id: &str,
+) -> AuditEvent {
+    event(
+        now,
+        AuditAction::ExecutionRefused,
+        request_id,
+        actor(who.person.id, Role::Querier),
+        "registration",
+        no.to_string(),
+    )
+}
+
 /// An item the connector cannot ask for (a deployment's own catalogue entry) goes through the
 /// portal: refused, and the refusal audited.
 async fn not_connectable<T>(
@@ -258,14 +269,7 @@ async fn not_connectable<T>(
     request_id: &str,
 ) -> Decided<T> {
     let d = Denied::NotConnectable(item.clone());
-    let ev = event(
-        now,
-        AuditAction::ExecutionRefused,
-        request_id,
-        actor(who.person.id, Role::Querier),
-        "registration",
-        no.to_string(),
-    );
+    let ev = refused_execution(who, no, now, request_id);
     crate::registration::audit_refusal(store, ev, d.code()).await?;
     Ok(Err(d))
 }
@@ -1042,17 +1046,13 @@ pub async fn destroy_due(
         if !tx.destroy_result(row.id, now, &rule, None).await? {
             continue;
         }
-        let mut ev = querywarden_domain::audit_event::AuditEvent::system(
-            now,
-            AuditAction::ResultDestroyed,
-            request_id,
-        )
-        .on("registration", reg.no.to_string())
-        .detail("item", row.item.as_str())
-        .detail("result", row.id)
-        .detail("rule", rule.as_str())
-        .detail("destroy_after", row.destroy_after.civil().to_string())
-        .detail("prints_outstanding", outstanding);
+        let mut ev = AuditEvent::system(now, AuditAction::ResultDestroyed, request_id)
+            .on("registration", reg.no.to_string())
+            .detail("item", row.item.as_str())
+            .detail("result", row.id)
+            .detail("rule", rule.as_str())
+            .detail("destroy_after", row.destroy_after.civil().to_string())
+            .detail("prints_outstanding", outstanding);
         ev.subject = Some(stored_digest(&reg));
         tx.append_audit(&ev).await?;
         tx.commit().await?;

@@ -156,6 +156,29 @@ pub(crate) fn registration(n: u64, querier_id: i64) -> serde_json::Value {
     })
 }
 
+/// A worker on a thread of its own (its own runtime and HTTP client), walking 100,000 fresh
+/// subjects from `first` on.
+pub(crate) fn spawn_worker(
+    querier: Session,
+    querier_id: i64,
+    approver: Session,
+    first: u64,
+    acks: &Arc<Mutex<Vec<Ack>>>,
+    stop: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let (acks, stop) = (acks.clone(), stop.clone());
+    std::thread::spawn(move || {
+        rt().block_on(drive(
+            querier,
+            querier_id,
+            approver,
+            first..first + 100_000,
+            acks,
+            stop,
+        ))
+    })
+}
+
 /// One worker's loop: the whole walk for fresh subjects until the server dies or `stop`.
 pub(crate) async fn drive(
     querier: Session,
@@ -301,17 +324,7 @@ fn crash_rounds_keep_every_acknowledged_action_once_and_nothing_half_done() {
                     (pairs.1.clone(), ids.1)
                 };
                 let first = (round * WORKERS + w) * 100_000;
-                let (acks, stop) = (acks.clone(), stop.clone());
-                std::thread::spawn(move || {
-                    rt().block_on(drive(
-                        querier,
-                        querier_id,
-                        approver,
-                        first..first + 100_000,
-                        acks,
-                        stop,
-                    ))
-                })
+                spawn_worker(querier, querier_id, approver, first, &acks, &stop)
             })
             .collect();
         // The kill lands anywhere in the first seconds of load.

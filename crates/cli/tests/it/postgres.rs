@@ -17,8 +17,8 @@ use querywarden_testkit::binary::{
 use querywarden_testkit::{Browser, Demo, rt};
 
 use crate::crash_rounds::{
-    Ack, ITEM, Session, check_invariants, connect_any, drive, person_id, registration,
-    sent_without_result,
+    Ack, ITEM, Session, check_invariants, connect_any, person_id, registration,
+    sent_without_result, spawn_worker,
 };
 
 #[test]
@@ -253,17 +253,7 @@ fn two_serve_instances_on_one_postgres_database_keep_one_chain_through_a_kill() 
         .enumerate()
         .map(|(w, (querier, querier_id, approver))| {
             let first = 1_000 + w as u64 * 100_000;
-            let (acks, stop) = (acks.clone(), stop.clone());
-            std::thread::spawn(move || {
-                rt().block_on(drive(
-                    querier,
-                    querier_id,
-                    approver,
-                    first..first + 100_000,
-                    acks,
-                    stop,
-                ))
-            })
+            spawn_worker(querier, querier_id, approver, first, &acks, &stop)
         })
         .collect();
     let before = acks.lock().unwrap().len();
