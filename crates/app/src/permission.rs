@@ -189,6 +189,39 @@ pub(crate) async fn unit_roster(
     Ok((roster, persons, disabled))
 }
 
+/// The organisation as a registration's or a request's chain needs it on `today` (§5 ¶1,
+/// §2 Form 3): units and parents, supervisors, the deputies in force, the director, and which
+/// of the people holding those posts cannot act. The same walk as [`unit_roster`] gives, read
+/// without the staff list: every decision reads it, and a staff of thousands made each
+/// decision cost as much as the staff was large. `inactive` names only post holders, the only
+/// people the walk asks about.
+pub(crate) async fn chain_roster(store: &Store, today: RocDate) -> Result<Roster, StorageError> {
+    let holders = store.post_holders().await?;
+    Ok(Roster {
+        parents: store
+            .units()
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.parent))
+            .collect(),
+        supervisors: store.unit_supervisors().await?,
+        director: holders.iter().find(|h| h.director).map(|h| h.person),
+        inactive: holders
+            .iter()
+            .filter(|h| !rules::in_service(h.status) || h.disabled)
+            .map(|h| h.person)
+            .collect(),
+        unit_deputies: store
+            .unit_deputy_terms()
+            .await?
+            .into_iter()
+            .filter(|(_, t)| t.in_force(today))
+            .map(|(u, t)| (u, t.person))
+            .collect(),
+        ..Roster::default()
+    })
+}
+
 /// The organisation as loaded for one decision.
 pub(crate) struct World {
     pub persons: BTreeMap<PersonId, Person>,
@@ -1022,4 +1055,81 @@ pub async fn holds_grant(
         item,
         date,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use querywarden_domain::permission::acting::DeputyTerm;
+    use querywarden_storage::DisableReason;
+
+    use super::*;
+
+    /// The chain's own read gives the walk exactly what the whole roster gives it: the same
+    /// units, supervisors, deputies and director, and the same verdict on every post holder
+    /// who cannot act.
+    #[tokio::test]
+    async fn the_chain_roster_is_the_whole_roster_restricted_to_post_holders() {
+        let store = Store::open_in_memory().await.unwrap();
+        let now = jiff::Timestamp::from_second(1_764_000_000).unwrap();
+        assert!(crate::demo::initialise(&store, now, "r1").await.unwrap());
+        assert!(crate::demo::seed_demo(&store, now, "r2").await.unwrap());
+        let today = querywarden_domain::roc_date::taipei_date(now);
+        let supervisors = store.unit_supervisors().await.unwrap();
+        let (unit, supervisor) = supervisors
+            .iter()
+            .next()
+            .map(|(u, p)| (u.clone(), *p))
+            .unwrap();
+        let persons = store.persons().await.unwrap();
+        let staff = persons
+            .iter()
+            .find(|p| !supervisors.values().any(|s| *s == p.id) && !p.has_role(Role::Director))
+            .unwrap()
+            .id;
+        // A supervisor whose account is disabled, a plain staff member disabled too, and a
+        // deputy in force.
+        let mut tx = store.begin().await.unwrap();
+        for p in [supervisor, staff] {
+            tx.disable_account(p, DisableReason::Left, None, now)
+                .await
+                .unwrap();
+        }
+        let deputy = persons
+            .iter()
+            .find(|p| p.id != supervisor && p.id != staff)
+            .unwrap()
+            .id;
+        tx.set_deputy_term(
+            &unit,
+            &DeputyTerm {
+                person: deputy,
+                from: None,
+                until: None,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let (whole, _, _) = unit_roster(&store, today).await.unwrap();
+        let chain = chain_roster(&store, today).await.unwrap();
+        assert_eq!(chain.parents, whole.parents);
+        assert_eq!(chain.supervisors, whole.supervisors);
+        assert_eq!(chain.unit_deputies, whole.unit_deputies);
+        assert_eq!(chain.unit_deputies.get(&unit), Some(&deputy));
+        assert!(chain.director.is_some());
+        assert_eq!(chain.director, whole.director);
+        assert!(chain.inactive.contains(&supervisor));
+        assert!(whole.inactive.contains(&staff));
+        assert!(!chain.inactive.contains(&staff), "not a post holder");
+        let holders: BTreeSet<PersonId> = whole
+            .supervisors
+            .values()
+            .chain(whole.unit_deputies.values())
+            .chain(whole.director.iter())
+            .copied()
+            .collect();
+        let expected: BTreeSet<PersonId> = whole.inactive.intersection(&holders).copied().collect();
+        assert_eq!(chain.inactive, expected);
+    }
 }

@@ -405,9 +405,7 @@ pub(crate) async fn person(store: &Store, id: PersonId) -> Result<Option<Person>
 
 /// The organisation for the walk up the units on the day of `now` (§5 ¶1: who approves).
 pub(crate) async fn roster_on(store: &Store, now: Timestamp) -> Result<Roster, AppError> {
-    Ok(crate::permission::unit_roster(store, taipei_date(now))
-        .await?
-        .0)
+    Ok(crate::permission::chain_roster(store, taipei_date(now)).await?)
 }
 
 /// Appends a refusal record and commits it alone.
@@ -1206,17 +1204,40 @@ pub async fn approver_of<G: GrantSource>(
     person: &Person,
     no: RegistrationNo,
 ) -> Decided<ApproverOf> {
+    Ok(capability(desk, person, no, Timestamp::now())
+        .await?
+        .map(|c| c.cap))
+}
+
+/// What the capability check read, kept for the decision that follows it in the same use
+/// case, so that a decision reads the registration and the roster once.
+struct Capability {
+    cap: ApproverOf,
+    registration: Registration,
+    roster: Roster,
+}
+
+async fn capability<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    person: &Person,
+    no: RegistrationNo,
+    now: Timestamp,
+) -> Decided<Capability> {
     let Some(r) = desk.store.registration_by_no(no).await? else {
         return Ok(Err(Denied::NotFound));
     };
-    let roster = roster_on(desk.store, Timestamp::now()).await?;
+    let roster = roster_on(desk.store, now).await?;
     Ok(reg::check_approver(&r, person, &roster)
-        .map(|(step, signer)| ApproverOf {
-            registration: r.id,
-            no: r.no,
-            approver: person.id,
-            step,
-            signer,
+        .map(|(step, signer)| Capability {
+            cap: ApproverOf {
+                registration: r.id,
+                no: r.no,
+                approver: person.id,
+                step,
+                signer,
+            },
+            registration: r,
+            roster,
         })
         .map_err(Denied::from))
 }
@@ -1242,8 +1263,8 @@ pub async fn decide<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<RegistrationState> {
-    let cap = match approver_of(desk, person, no).await? {
-        Ok(cap) => cap,
+    let c = match capability(desk, person, no, Timestamp::now()).await? {
+        Ok(c) => c,
         Err(d) => {
             let action = match decision {
                 Decision::Approve(_) => AuditAction::RegistrationApproved,
@@ -1268,10 +1289,44 @@ pub async fn decide<G: GrantSource>(
             return Ok(Err(if hidden { Denied::NotFound } else { d }));
         }
     };
+    let Capability {
+        cap,
+        registration,
+        roster,
+    } = c;
+    let read = Read {
+        approver: person,
+        registration: &registration,
+        roster: &roster,
+    };
     match decision {
-        Decision::Approve(comment) => approve(desk, cap, comment, now, request_id).await,
-        Decision::Reject(comment) => reject(desk, cap, comment, now, request_id).await,
+        Decision::Approve(comment) => approve_read(desk, read, cap, comment, now, request_id).await,
+        Decision::Reject(comment) => reject_read(desk, read, cap, comment, now, request_id).await,
     }
+}
+
+/// What a decision works from: the approver, the registration as the capability check saw
+/// it, and the day's roster.
+#[derive(Clone, Copy)]
+struct Read<'a> {
+    approver: &'a Person,
+    registration: &'a Registration,
+    roster: &'a Roster,
+}
+
+/// Reads what a decision works from, for a capability checked earlier.
+async fn read_for<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    cap: &ApproverOf,
+    now: Timestamp,
+) -> Result<Option<(Person, Registration, Roster)>, AppError> {
+    let Some(approver) = person(desk.store, cap.approver).await? else {
+        return Ok(None);
+    };
+    let Some(r0) = desk.store.registration(cap.registration).await? else {
+        return Ok(None);
+    };
+    Ok(Some((approver, r0, roster_on(desk.store, now).await?)))
 }
 
 /// Re-checks the capability in the transaction (the registration may have moved on).
@@ -1301,13 +1356,30 @@ pub async fn approve<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<RegistrationState> {
-    let Some(approver) = person(desk.store, cap.approver).await? else {
+    let Some((approver, r0, roster)) = read_for(desk, &cap, now).await? else {
         return Ok(Err(Denied::NotFound));
     };
-    let Some(r0) = desk.store.registration(cap.registration).await? else {
-        return Ok(Err(Denied::NotFound));
+    let read = Read {
+        approver: &approver,
+        registration: &r0,
+        roster: &roster,
     };
-    let roster = roster_on(desk.store, now).await?;
+    approve_read(desk, read, cap, comment, now, request_id).await
+}
+
+async fn approve_read<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    read: Read<'_>,
+    cap: ApproverOf,
+    comment: Option<&str>,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<RegistrationState> {
+    let Read {
+        approver,
+        registration: r0,
+        roster,
+    } = read;
     // §6: past the record's keeping period no subject is left to approve.
     if desk.store.destroyed_subject(r0.id).await?.is_some() {
         let ev = event(
@@ -1322,7 +1394,7 @@ pub async fn approve<G: GrantSource>(
         return Ok(Err(Denied::SubjectDestroyed));
     }
     // What the approver approves is the subject as stored now.
-    let subject = subject_of(desk.store, desk.keys, &r0).await?;
+    let subject = subject_of(desk.store, desk.keys, r0).await?;
     let digest_now = desk
         .keys
         .subject_digest_under(subject.id(), &r0.subject_key_id)
@@ -1340,11 +1412,11 @@ pub async fn approve<G: GrantSource>(
         "registration",
         cap.no.to_string(),
     );
-    let (r, signer) = match recheck(&mut tx, &roster, &approver, &cap).await? {
+    let (r, signer) = match recheck(&mut tx, roster, approver, &cap).await? {
         Ok(x) => x,
         Err(e) => {
             let mut ev = base.outcome(Outcome::Refused(e.code().into()));
-            ev.subject = Some(stored_digest(&r0));
+            ev.subject = Some(stored_digest(r0));
             tx.append_audit(&ev).await?;
             tx.commit().await?;
             return Ok(Err(e.into()));
@@ -1411,13 +1483,30 @@ pub async fn reject<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<RegistrationState> {
-    let Some(approver) = person(desk.store, cap.approver).await? else {
+    let Some((approver, r0, roster)) = read_for(desk, &cap, now).await? else {
         return Ok(Err(Denied::NotFound));
     };
-    let Some(r0) = desk.store.registration(cap.registration).await? else {
-        return Ok(Err(Denied::NotFound));
+    let read = Read {
+        approver: &approver,
+        registration: &r0,
+        roster: &roster,
     };
-    let roster = roster_on(desk.store, now).await?;
+    reject_read(desk, read, cap, comment, now, request_id).await
+}
+
+async fn reject_read<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    read: Read<'_>,
+    cap: ApproverOf,
+    comment: &str,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<RegistrationState> {
+    let Read {
+        approver,
+        registration: r0,
+        roster,
+    } = read;
     let mut tx = desk.store.begin().await?;
     let mut base = event(
         now,
@@ -1427,9 +1516,9 @@ pub async fn reject<G: GrantSource>(
         "registration",
         cap.no.to_string(),
     );
-    base.subject = Some(stored_digest(&r0));
+    base.subject = Some(stored_digest(r0));
     let comment = comment.trim();
-    let checked = match recheck(&mut tx, &roster, &approver, &cap).await? {
+    let checked = match recheck(&mut tx, roster, approver, &cap).await? {
         Ok(_) if comment.is_empty() => Err(RegistrationError::CommentRequired),
         other => other,
     };

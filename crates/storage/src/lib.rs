@@ -49,7 +49,7 @@ pub use form3::{ClosedSubjectRow, SignOffRow};
 pub use location::redact_location;
 pub use mail::{MailDigestRow, MailPreferenceRow};
 pub use notice::NoticeRow;
-pub use org::NewPerson;
+pub use org::{NewPerson, PostHolder};
 pub use oversight::{
     ApprovalRow, ExecutionFactRow, FindingRow, NewFinding, NewViolation, OperatorUsageRow,
     ReviewRow, UnitActivityRow, UsageFactRow, ViolationRow,

@@ -192,6 +192,27 @@ impl WriteTx {
 
 type PersonRow = (i64, String, String, String, String, String);
 
+/// [`Store::post_holders`]; `$1` and `$2` are both the director's role code.
+pub(crate) const POST_HOLDERS: &str = "SELECT p.id, p.status, \
+     (SELECT count(*) FROM account_disablements d WHERE d.person_id = p.id), \
+     (SELECT count(*) FROM person_roles r WHERE r.person_id = p.id AND r.role = $1) \
+     FROM persons p WHERE p.id IN (\
+     SELECT person_id FROM unit_supervisors \
+     UNION SELECT person_id FROM unit_deputies \
+     UNION SELECT person_id FROM person_roles WHERE role = $2) \
+     ORDER BY p.id";
+
+/// One holder of a post on the walk up the units, as [`Store::post_holders`] reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostHolder {
+    pub person: PersonId,
+    pub status: StaffStatus,
+    /// The account is disabled (it cannot act, whatever the staff status says).
+    pub disabled: bool,
+    /// Holds the 局長 role.
+    pub director: bool,
+}
+
 impl Store {
     pub async fn units(&self) -> Result<Vec<Unit>, StorageError> {
         let rows: Vec<(String, String, String, Option<String>)> =
@@ -301,6 +322,32 @@ impl Store {
             .map(|r| Role::parse_code(&r).ok_or_else(|| StorageError::Decode(format!("role {r}"))))
             .collect::<Result<BTreeSet<_>, _>>()?;
         Self::person_from_row((id, account, name, title, unit, status), roles).map(Some)
+    }
+
+    /// The people who hold a post on the walk up the units (§5 ¶1, §2 Form 1): every unit
+    /// supervisor, every registered deputy and every holder of the director's role, each with
+    /// their staff status, whether their account is disabled and whether they hold the
+    /// director's role. A registration's or request's chain needs only these, not the whole
+    /// staff list: reading every person on every decision made each one cost as much as the
+    /// staff was large.
+    pub async fn post_holders(&self) -> Result<Vec<PostHolder>, StorageError> {
+        let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(POST_HOLDERS)
+            .bind(Role::Director.code())
+            .bind(Role::Director.code())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(classify)?;
+        rows.into_iter()
+            .map(|(id, status, disabled, director)| {
+                Ok(PostHolder {
+                    person: PersonId::new(id),
+                    status: StaffStatus::parse_code(&status)
+                        .ok_or_else(|| StorageError::Decode(format!("staff status {status}")))?,
+                    disabled: disabled > 0,
+                    director: director > 0,
+                })
+            })
+            .collect()
     }
 
     /// 單位主管 of each unit that has one.

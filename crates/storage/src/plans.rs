@@ -23,6 +23,7 @@ const BIG: &[&str] = &[
     "platform_usage_records",
     "audit_records",
     "persons",
+    "person_roles",
     "registration_decisions",
     "r",
     "e",
@@ -145,4 +146,12 @@ async fn usage_by_operator_reads_by_index() {
         assert_no_scan_of_a_big_table("usage by operator", &p);
         assert_uses("usage by operator", &p, "platform_usage_records_operator");
     }
+}
+
+#[tokio::test]
+async fn the_holders_of_posts_on_the_chain_are_read_without_the_staff_list() {
+    let (store, _dir) = sqlite_store().await;
+    let p = plan(&store, crate::org::POST_HOLDERS).await;
+    assert_no_scan_of_a_big_table("post holders", &p);
+    assert_uses("post holders", &p, "person_roles_by_role");
 }
