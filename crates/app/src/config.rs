@@ -939,6 +939,13 @@ impl Config {
     /// Reads defaults, then `file` (if given), then `QUERYWARDEN_*` variables
     /// (`QUERYWARDEN_SERVER__LISTEN=0.0.0.0:8443` sets `server.listen`).
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::raw(file)?.validate()
+    }
+
+    /// The settings before validation: defaults, then `file`, then the environment. The demo
+    /// starts from these too (no file), so that `QUERYWARDEN_<SECTION>__<KEY>` adjusts it as
+    /// it adjusts `serve` (a load run raises `limits.execution_per_address` this way).
+    pub fn raw(file: Option<&Path>) -> Result<RawConfig, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(RawConfig::default()));
         if let Some(file) = file {
             if !file.is_file() {
@@ -957,7 +964,7 @@ impl Config {
                 .filter(|key| key.as_str().contains("__"))
                 .split("__"),
         );
-        let raw: RawConfig = figment.extract().map_err(|e| {
+        figment.extract().map_err(|e| {
             let key = e.path.join(".");
             let message = e.kind.to_string();
             if key.is_empty() {
@@ -965,8 +972,7 @@ impl Config {
             } else {
                 ConfigError::invalid(&key, message)
             }
-        })?;
-        raw.validate()
+        })
     }
 }
 

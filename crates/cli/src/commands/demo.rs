@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use querywarden_app::App;
-use querywarden_app::config::{BliMode, RawConfig};
+use querywarden_app::config::{BliMode, Config};
 use querywarden_app::demo::DEMO_ACCOUNTS;
 
 /// The DEMO bearer token of `/scim/v2/Users` (loopback only, like the whole demo).
@@ -97,7 +97,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let simulator = querywarden_bli::simulator::spawn(sim_config, sim_listener).await?;
     let sim = simulator.addr();
-    let mut raw = RawConfig::default();
+    // Defaults and `QUERYWARDEN_<SECTION>__<KEY>` variables, as `serve` reads them; what the
+    // demo sets below wins.
+    let mut raw = Config::raw(None)?;
     raw.server.listen = args.listen.to_string();
     raw.server.demo = true;
     raw.storage.data_dir = args.data.clone();

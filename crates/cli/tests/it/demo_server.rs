@@ -148,3 +148,19 @@ fn home_records(html: &str) -> u64 {
         .parse()
         .unwrap()
 }
+
+/// The demo reads the same `QUERYWARDEN_<SECTION>__<KEY>` variables as `serve` (a load run
+/// raises a limit this way): a value `serve` would refuse stops the demo, naming the key.
+#[test]
+fn demo_honours_the_configuration_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = querywarden_testkit::binary::command()
+        .args(["demo", "--empty", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .env("QUERYWARDEN_LIMITS__UNLOCK_PER_ADDRESS", "0")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("limits.unlock_per_address"), "{err}");
+}
