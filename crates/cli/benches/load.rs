@@ -11,7 +11,21 @@
 //! are copied into the database directly and the RSS is read again after a restart and a
 //! short load), `QW_LOAD_DIR` (where the data goes; default the system's temp dir),
 //! `QW_LOAD_HEAPTRACK` (a file prefix: the measured server runs under `heaptrack -o`, and is
-//! stopped with SIGTERM so that the trace ends cleanly; read it with `heaptrack_print`).
+//! stopped with SIGTERM so that the trace ends cleanly; read it with `heaptrack_print`),
+//! `QW_LOAD_POSTGRES` (a PostgreSQL server's URL, e.g. `postgres://postgres@127.0.0.1:5432/test`:
+//! the same run then measures the same walk on PostgreSQL too, see below).
+//!
+//! With `QW_LOAD_POSTGRES`: a fresh schema on that server (`qw_load_…`, dropped at the end);
+//! beside the bare SQLite loop, a bare PostgreSQL one (one connection, `BEGIN; INSERT` of a
+//! 200-byte row`; COMMIT`, the server's own `synchronous_commit`); and after the whole SQLite
+//! leg, the fixture as it was before that leg's load (a `VACUUM INTO` copy taken right after
+//! it was written, so both legs start from the same data) moved into the schema with the real
+//! `querywarden copy`, and the walk, the RSS and the statement counts again on `querywarden
+//! serve` over the schema. The arrangements differ, and the report says which is which: the
+//! SQLite leg runs `demo`, whose simulator is in the server's process; `demo` cannot take a
+//! `storage.url`, so the PostgreSQL leg runs `serve` with a configuration (the demo's keys and
+//! CA, `bli.mode = "connected"`) and a simulator, also at zero latency, in the benchmark's own
+//! process, beside the clients.
 //!
 //! Fixture, not under test: the N queriers, their grants (copies of the demo querier's
 //! Form 1 grants) and the sessions of the queriers and of their supervisor are written into
@@ -37,6 +51,7 @@ use querywarden_app::auth::{digest, random_token};
 use querywarden_bli::simulator::{self, SimulatorConfig};
 use querywarden_bli::{BliItem, wire};
 use querywarden_domain::national_id::letter_value;
+use sqlx::Connection;
 
 const ITEM: &str = "C0101";
 
@@ -306,6 +321,58 @@ impl Server {
     fn pid(&self) -> u32 {
         self.profiled.unwrap_or_else(|| self.child.id())
     }
+
+    /// `querywarden serve --config CONFIG` (JSON log on stderr, read for the address it
+    /// bound and then drained, or copied to `log`'s file under its filter).
+    fn serve(config: &Path, log: Option<(&str, &Path)>) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_querywarden"));
+        cmd.args(["serve", "--config"])
+            .arg(config)
+            .env_remove("QUERYWARDEN_LOG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut copy = None;
+        if let Some((filter, file)) = log {
+            // The line that names the address is needed whatever the filter.
+            cmd.env(
+                "QUERYWARDEN_LOG",
+                format!("{filter},querywarden::commands::serve=info"),
+            );
+            copy = Some(std::fs::File::create(file).unwrap());
+        }
+        let mut child = cmd.spawn().unwrap();
+        let err = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            // Read to the end, so the server never blocks on a full pipe.
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if let Some(f) = copy.as_mut() {
+                    let _ = writeln!(f, "{line}");
+                }
+                if !line.contains("querywarden serving") {
+                    continue;
+                }
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    let f = v.get("fields").unwrap_or(&v);
+                    let _ = tx.send(format!(
+                        "{}://{}",
+                        f["scheme"].as_str().unwrap_or("http"),
+                        f["listen"].as_str().unwrap_or_default()
+                    ));
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(300))
+            .expect("serve logged no address");
+        Server {
+            child,
+            url,
+            profiled: None,
+        }
+    }
 }
 
 /// A session cookie and CSRF token written straight into the store (the fixture).
@@ -573,8 +640,8 @@ async fn load(
     (all, elapsed)
 }
 
-fn report(steps: &Steps, elapsed: f64, clients: usize) {
-    println!("HTTP API, {clients} clients, {elapsed:.1} s:");
+fn report(backend: &str, steps: &Steps, elapsed: f64, clients: usize) {
+    println!("HTTP API on {backend}, {clients} clients, {elapsed:.1} s:");
     println!("  register  {}", steps.register.summary(elapsed));
     println!("  approve   {}", steps.approve.summary(elapsed));
     println!("  execute   {}", steps.execute.summary(elapsed));
@@ -588,12 +655,14 @@ fn report(steps: &Steps, elapsed: f64, clients: usize) {
 /// Counts the SQL statements each request of one sequential walk runs, from the server's
 /// `sqlx::query` debug log (one line per statement; each request ends with its own log
 /// line naming its path).
-async fn count_statements(data: &Path, querier: &Credentials, supervisor: &Credentials) {
-    let log = data.join("statements.log");
-    let server = Server::start(
-        data,
-        Some(("warn,sqlx::query=debug,querywarden_web=info", &log)),
-    );
+async fn count_statements(
+    log: &Path,
+    start: impl FnOnce(Option<(&str, &Path)>) -> Server,
+    querier: &Credentials,
+    supervisor: &Credentials,
+) {
+    let server = start(Some(("warn,sqlx::query=debug,querywarden_web=info", log)));
+    let log = log.to_path_buf();
     let url = server.url.clone();
     let c = reqwest::Client::new();
     let mut steps = Steps::default();
@@ -714,6 +783,176 @@ fn field(line: &str, name: &str) -> String {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// The PostgreSQL leg (`QW_LOAD_POSTGRES`).
+
+/// A schema of the run's own on the PostgreSQL server, dropped by [`PgSchema::drop_now`].
+struct PgSchema {
+    server: String,
+    name: String,
+    /// The server's URL with the schema alone on its `search_path` (a `storage.url`).
+    url: String,
+}
+
+impl PgSchema {
+    async fn create(server: &str) -> PgSchema {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("qw_load_{}_{nanos}", std::process::id());
+        let mut c = sqlx::PgConnection::connect(server)
+            .await
+            .unwrap_or_else(|e| panic!("QW_LOAD_POSTGRES: no server at {server}: {e}"));
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+        let url = format!(
+            "{server}{}options=-c%20search_path%3D{name}&application_name={name}",
+            if server.contains('?') { '&' } else { '?' }
+        );
+        PgSchema {
+            server: server.to_string(),
+            name,
+            url,
+        }
+    }
+
+    /// Drops the schema and everything in it, ending any connection still open on it.
+    async fn drop_now(self) {
+        let mut c = sqlx::PgConnection::connect(&self.server).await.unwrap();
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&self.name)
+        .execute(&mut c)
+        .await
+        .unwrap();
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+}
+
+/// Baseline 1 on PostgreSQL: one connection, one 200-byte row per transaction
+/// (`BEGIN; INSERT; COMMIT`, as the SQLite loop), the server's own `synchronous_commit`.
+async fn pg_commit_loop(url: &str, secs: u64) {
+    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+    let synchronous: String = sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE commit_loop (id BIGSERIAL PRIMARY KEY, v BYTEA NOT NULL)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let row = vec![0_u8; 200];
+    let mut lat = Latencies::default();
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        let t = Instant::now();
+        sqlx::query("BEGIN").execute(&mut c).await.unwrap();
+        sqlx::query("INSERT INTO commit_loop (v) VALUES ($1)")
+            .bind(&row)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("COMMIT").execute(&mut c).await.unwrap();
+        lat.push(t.elapsed());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "bare PostgreSQL commit loop (one connection, synchronous_commit={synchronous}, one 200-byte row per commit): {}",
+        lat.summary(elapsed)
+    );
+    sqlx::query("DROP TABLE commit_loop")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+}
+
+/// The walk on PostgreSQL: the fixture (`pristine`, the SQLite file as it was before the
+/// SQLite leg's load) moved into `schema` by `querywarden copy`, then `serve` on it with the
+/// installation in `data` (its keys and demo CA) and a simulator in this process. Its
+/// configuration and log go beside `pristine`.
+fn postgres_leg(
+    rt: &tokio::runtime::Runtime,
+    s: &Settings,
+    data: &Path,
+    pristine: &Path,
+    schema: &PgSchema,
+    queriers: &[Credentials],
+    supervisor: &Credentials,
+) {
+    let work = pristine.parent().unwrap();
+    let t = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_querywarden"))
+        .args(["copy", "--from"])
+        .arg(format!("sqlite:{}", pristine.display()))
+        .args(["--to", &schema.url, "--data"])
+        .arg(data)
+        .env_remove("QUERYWARDEN_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "querywarden copy: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    println!(
+        "fixture copied to PostgreSQL schema {} with `querywarden copy` in {:.1} s",
+        schema.name,
+        t.elapsed().as_secs_f64()
+    );
+    let sim = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        simulator::spawn(SimulatorConfig::default(), listener)
+            .await
+            .unwrap()
+    });
+    let config = querywarden_testkit::binary::instance_config(
+        &work.join("postgres.toml"),
+        data,
+        &schema.url,
+        &sim.base_url(),
+    );
+    let server = Server::serve(&config, None);
+    std::thread::sleep(Duration::from_secs(1));
+    let (idle, _) = rss(server.pid());
+    println!("server RSS idle after start (PostgreSQL): {idle:.1} MiB");
+    let (steps, elapsed) = rt.block_on(load(
+        &server.url,
+        server.pid(),
+        queriers,
+        supervisor,
+        s.clients,
+        s.secs,
+        0,
+    ));
+    report(POSTGRES_LEG, &steps, elapsed, s.clients);
+    let (now, peak) = rss(server.pid());
+    println!("server RSS after the load (PostgreSQL): {now:.1} MiB (peak {peak:.1})");
+    drop(server);
+    rt.block_on(count_statements(
+        &work.join("statements-postgres.log"),
+        |log| Server::serve(&config, log),
+        &queriers[0],
+        supervisor,
+    ));
+    rt.block_on(sim.shutdown()).unwrap();
+}
+
+/// How each leg runs, in the report.
+const SQLITE_LEG: &str = "SQLite (`demo`, its simulator in-process)";
+const POSTGRES_LEG: &str = "PostgreSQL (`serve`, the simulator in the benchmark's process)";
+
 fn main() {
     let s = Settings::from_env();
     let work = tempfile::Builder::new()
@@ -735,12 +974,27 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let postgres = std::env::var("QW_LOAD_POSTGRES")
+        .ok()
+        .map(|server| rt.block_on(PgSchema::create(&server)));
+    if let Some(schema) = &postgres {
+        rt.block_on(pg_commit_loop(&schema.url, 3));
+    }
     rt.block_on(simulator_alone(s.clients, 3));
 
     // First start creates the data (demo organisation, CA, grants); then the fixture.
     drop(Server::start(&data, None));
     let db = data.join("querywarden.sqlite");
     let (queriers, supervisor) = seed_people(&db, s.queriers);
+    // The fixture as it is before any load, for the PostgreSQL leg: both legs start from the
+    // same data.
+    let pristine = work.path().join("pristine.sqlite");
+    if postgres.is_some() {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute("VACUUM INTO ?1", [pristine.display().to_string()])
+            .unwrap();
+    }
 
     let heaptrack = std::env::var_os("QW_LOAD_HEAPTRACK").map(PathBuf::from);
     let server = Server::start_profiled(&data, None, heaptrack.as_deref());
@@ -756,12 +1010,17 @@ fn main() {
         s.secs,
         0,
     ));
-    report(&steps, elapsed, s.clients);
+    report(SQLITE_LEG, &steps, elapsed, s.clients);
     let (now, peak) = rss(server.pid());
     println!("server RSS after the load: {now:.1} MiB (peak {peak:.1})");
     drop(server);
 
-    rt.block_on(count_statements(&data, &queriers[0], &supervisor));
+    rt.block_on(count_statements(
+        &data.join("statements.log"),
+        |log| Server::start(&data, log),
+        &queriers[0],
+        &supervisor,
+    ));
 
     if s.seed_registrations > 0 {
         let t = Instant::now();
@@ -788,8 +1047,19 @@ fn main() {
             s.secs.min(10),
             5_000_000,
         ));
-        report(&steps, elapsed, s.clients);
+        report(SQLITE_LEG, &steps, elapsed, s.clients);
         let (now, peak) = rss(server.pid());
         println!("server RSS after that load: {now:.1} MiB (peak {peak:.1})");
+    }
+
+    if let Some(schema) = postgres {
+        let leg = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            postgres_leg(&rt, &s, &data, &pristine, &schema, &queriers, &supervisor);
+        }));
+        // The schema goes even when the leg fails.
+        rt.block_on(schema.drop_now());
+        if let Err(panic) = leg {
+            std::panic::resume_unwind(panic);
+        }
     }
 }

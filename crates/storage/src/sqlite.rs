@@ -93,6 +93,13 @@ impl Backend {
     }
 }
 
+/// The readiness probe's write: tiny, and it fails where a use case's write would.
+const READINESS_WRITE: &str = "INSERT INTO settings (key, value) VALUES ('readiness_probe', 'ok') \
+                               ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+/// How long each PostgreSQL readiness probe may take (see [`Store::readiness`]).
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Read connections when the configuration says nothing (`storage.max_read_connections`).
 pub const DEFAULT_READ_CONNECTIONS: u32 = 4;
 
@@ -542,24 +549,15 @@ impl Store {
 
     /// Database reachable, every migration of this build applied, and the database writable.
     pub async fn readiness(&self) -> Readiness {
+        if self.backend == Backend::Postgres {
+            return self.postgres_readiness().await;
+        }
         let reachable = sqlx::query("SELECT 1").execute(&self.reader).await.is_ok();
         let migrator = self.backend.migrator();
         let migrations_current = match self.applied_versions().await {
             Ok(applied) => migrator.iter().all(|m| applied.contains(&m.version)),
             Err(_) => false,
         };
-        let probe = "INSERT INTO settings (key, value) VALUES ('readiness_probe', 'ok') \
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        if self.backend == Backend::Postgres {
-            // A real (tiny) write through the use cases' pool: it fails on a read-only standby
-            // (after a fail-over that left this instance on a replica) or a full disk.
-            let writable = sqlx::query(probe).execute(&self.writer).await.is_ok();
-            return Readiness {
-                reachable,
-                migrations_current,
-                writable,
-            };
-        }
         // A real (tiny) write: it fails on a read-only file or a full disk. A full disk can
         // still allow rewriting existing pages, so the last failed use case counts too until
         // a write succeeds again.
@@ -571,7 +569,10 @@ impl Store {
                 true
             } else {
                 match g.conn() {
-                    Ok(conn) => sqlx::query(probe).execute(&mut *conn).await.is_ok(),
+                    Ok(conn) => sqlx::query(READINESS_WRITE)
+                        .execute(&mut *conn)
+                        .await
+                        .is_ok(),
                     Err(_) => false,
                 }
             }
@@ -583,6 +584,40 @@ impl Store {
                 .fetch_one(&self.reader)
                 .await
                 .is_ok();
+        Readiness {
+            reachable,
+            migrations_current,
+            writable,
+        }
+    }
+
+    /// [`Store::readiness`] on PostgreSQL, each probe bounded by [`PROBE_TIMEOUT`]: while the
+    /// server refuses connections the pool retries a new one for its whole acquire timeout,
+    /// and `/readyz` must say "not ready" at once, not hang that long. Unreachable, the other
+    /// probes are not tried (each would wait as long).
+    async fn postgres_readiness(&self) -> Readiness {
+        let bounded = |f| async move { tokio::time::timeout(PROBE_TIMEOUT, f).await.ok() };
+        let reachable = bounded(sqlx::query("SELECT 1").execute(&self.reader))
+            .await
+            .is_some_and(|r| r.is_ok());
+        if !reachable {
+            return Readiness {
+                reachable,
+                migrations_current: false,
+                writable: false,
+            };
+        }
+        let migrator = self.backend.migrator();
+        let migrations_current =
+            match tokio::time::timeout(PROBE_TIMEOUT, self.applied_versions()).await {
+                Ok(Ok(applied)) => migrator.iter().all(|m| applied.contains(&m.version)),
+                _ => false,
+            };
+        // A real (tiny) write through the use cases' pool: it fails on a read-only standby
+        // (after a fail-over that left this instance on a replica) or a full disk.
+        let writable = bounded(sqlx::query(READINESS_WRITE).execute(&self.writer))
+            .await
+            .is_some_and(|r| r.is_ok());
         Readiness {
             reachable,
             migrations_current,

@@ -114,6 +114,19 @@ impl Session {
         post: Option<serde_json::Value>,
         path: &str,
     ) -> Result<Option<(String, serde_json::Value)>, reqwest::Error> {
+        let (status, op, body) = self.send(post, path).await?;
+        if !status.is_success() {
+            return Ok(None);
+        }
+        Ok(serde_json::from_slice(&body).ok().map(|j| (op, j)))
+    }
+
+    /// Any answer received whole: its status, operation id and body.
+    pub(crate) async fn send(
+        &self,
+        post: Option<serde_json::Value>,
+        path: &str,
+    ) -> Result<(reqwest::StatusCode, String, Vec<u8>), reqwest::Error> {
         let url = format!("{}{path}", self.url);
         let req = match post {
             Some(body) => self
@@ -124,7 +137,7 @@ impl Session {
             None => self.c.get(url),
         };
         let r = req.header("cookie", &self.cookie).send().await?;
-        let ok = r.status().is_success();
+        let status = r.status();
         let op = r
             .headers()
             .get("x-request-id")
@@ -132,10 +145,7 @@ impl Session {
             .unwrap_or_default()
             .to_string();
         let body = r.bytes().await?;
-        if !ok {
-            return Ok(None);
-        }
-        Ok(serde_json::from_slice(&body).ok().map(|j| (op, j)))
+        Ok((status, op, body.to_vec()))
     }
 }
 

@@ -4,9 +4,13 @@
 //! intact, and the instance then runs on the copy. Two `serve` instances on one database
 //! keep one audit chain and do every acknowledged action once, through concurrent load and
 //! the SIGKILL of one of them, and an approved item asked to run on both at once runs once.
+//! An instance whose connections to the server are cut mid-request answers with clean
+//! errors, reports it on `/readyz`, and reconnects by itself once the server is back.
 
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +19,7 @@ use querywarden_testkit::binary::{
     Served, command as bin, demo_card, instance_config, run, stderr, stdout,
 };
 use querywarden_testkit::{Browser, Demo, rt};
+use sqlx::postgres::PgConnectOptions;
 
 use crate::crash_rounds::{
     Ack, ITEM, Session, check_invariants, connect_any, person_id, registration,
@@ -351,5 +356,438 @@ fn migrate_brings_a_new_postgres_database_to_the_schema_and_serve_refuses_a_newe
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let err = stderr(&o);
     assert!(err.contains("schema version 9999"), "{err}");
+    runtime.block_on(schema.drop_now());
+}
+
+/// How a [`Proxy`] is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// New connections are accepted and closed at once: the server going away mid-stream.
+    Close,
+    /// Nothing listens: connections are refused, as while the server restarts.
+    Refuse,
+}
+
+/// A TCP proxy in front of the database server, which the test can cut (every open
+/// connection closed both ways, new ones closed or refused) and restore.
+struct Proxy {
+    port: u16,
+    /// 0 open, 1 cut ([`Cut::Close`]), 2 cut ([`Cut::Refuse`]), 3 stopped.
+    state: Arc<AtomicU8>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(upstream: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let proxy = Proxy {
+            port,
+            state: Arc::default(),
+            open: Arc::default(),
+        };
+        let (state, open) = (proxy.state.clone(), proxy.open.clone());
+        std::thread::spawn(move || {
+            let mut listener = Some(listener);
+            loop {
+                let mode = state.load(Ordering::SeqCst);
+                if mode == 3 {
+                    break;
+                }
+                if mode == 2 {
+                    listener = None;
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                let l = listener.get_or_insert_with(|| {
+                    TcpListener::bind(("127.0.0.1", port)).expect("the proxy's port again")
+                });
+                l.set_nonblocking(true).unwrap();
+                let client = match l.accept() {
+                    Ok((client, _)) => client,
+                    Err(_) => {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    }
+                };
+                client.set_nonblocking(false).unwrap();
+                let server = match TcpStream::connect(&upstream) {
+                    Ok(s) if state.load(Ordering::SeqCst) == 0 => s,
+                    _ => {
+                        let _ = client.shutdown(Shutdown::Both);
+                        continue;
+                    }
+                };
+                let mut list = open.lock().unwrap();
+                // A cut that raced this accept closes this one too.
+                if state.load(Ordering::SeqCst) != 0 {
+                    let _ = client.shutdown(Shutdown::Both);
+                    let _ = server.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                list.push(client.try_clone().unwrap());
+                list.push(server.try_clone().unwrap());
+                drop(list);
+                pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pipe(server, client);
+            }
+        });
+        proxy
+    }
+
+    /// Closes every open connection both ways; new ones are closed on arrival or refused,
+    /// as `how` says, until [`Proxy::restore`].
+    fn cut(&self, how: Cut) {
+        self.close_all(match how {
+            Cut::Close => 1,
+            Cut::Refuse => 2,
+        });
+        // Returns once nothing listens any more.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while how == Cut::Refuse && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            assert!(Instant::now() < deadline, "the proxy still listens");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn close_all(&self, state: u8) {
+        let mut list = self.open.lock().unwrap();
+        self.state.store(state, Ordering::SeqCst);
+        for s in list.drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.state.store(0, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.close_all(3);
+    }
+}
+
+/// Copies one direction until either side closes, then closes both.
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(Shutdown::Both);
+        let _ = from.shutdown(Shutdown::Both);
+    });
+}
+
+/// Longer than any request may take: the pool's wait for a connection (30 s) with room to
+/// spare. A request still unanswered then is a hang.
+const HANG: Duration = Duration::from_secs(45);
+
+/// One answer the load received: when its request left, when its answer arrived, the step,
+/// the status and the body.
+struct Answer {
+    sent: Instant,
+    done: Instant,
+    step: &'static str,
+    status: reqwest::StatusCode,
+    body: Vec<u8>,
+}
+
+/// One request of the walk, its answer noted in `answers`; the operation id and JSON body
+/// of a 2xx. Panics on a hang or on an answer that never arrived whole.
+async fn step(
+    s: &Session,
+    post: Option<serde_json::Value>,
+    path: &str,
+    name: &'static str,
+    answers: &Mutex<Vec<Answer>>,
+) -> Option<(String, serde_json::Value)> {
+    let sent = Instant::now();
+    let (status, op, body) = tokio::time::timeout(HANG, s.send(post, path))
+        .await
+        .unwrap_or_else(|_| panic!("{name}: no answer within {HANG:?}"))
+        .unwrap_or_else(|e| panic!("{name}: the server dropped the request: {e}"));
+    let ok = status.is_success();
+    let json = ok.then(|| serde_json::from_slice(&body).ok()).flatten();
+    answers.lock().unwrap().push(Answer {
+        sent,
+        done: Instant::now(),
+        step: name,
+        status,
+        body,
+    });
+    if !ok {
+        // Refused: the next subject, a moment later (no busy loop while the database is away).
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    json.map(|j| (op, j))
+}
+
+/// The walk of [`crate::crash_rounds::drive`], every answer noted, going on through
+/// refusals until `stop`.
+#[allow(clippy::too_many_arguments, reason = "one worker's whole setting")]
+async fn walk(
+    querier: Session,
+    querier_id: i64,
+    approver: Session,
+    first: u64,
+    acks: Arc<Mutex<Vec<Ack>>>,
+    answers: Arc<Mutex<Vec<Answer>>>,
+    stop: Arc<AtomicBool>,
+) {
+    let ack = |a: Ack| acks.lock().unwrap().push(a);
+    for n in first.. {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        let reg = registration(n, querier_id);
+        let Some((op, j)) = step(
+            &querier,
+            Some(reg),
+            "/api/v1/registrations",
+            "register",
+            &answers,
+        )
+        .await
+        else {
+            continue;
+        };
+        let no = j["no"].as_str().unwrap().to_string();
+        ack(Ack::Registered { op, no: no.clone() });
+        let decision = serde_json::json!({ "decision": "approve", "comment": "" });
+        let path = format!("/api/v1/registrations/{no}/decision");
+        let Some((op, _)) = step(&approver, Some(decision), &path, "approve", &answers).await
+        else {
+            continue;
+        };
+        ack(Ack::Approved { op, no: no.clone() });
+        let items = serde_json::json!({ "items": [ITEM] });
+        let path = format!("/api/v1/registrations/{no}/execution");
+        let Some((op, _)) = step(&querier, Some(items), &path, "execute", &answers).await else {
+            continue;
+        };
+        ack(Ack::Executed { op, no: no.clone() });
+        let path = format!("/api/v1/registrations/{no}/results/{ITEM}");
+        if let Some((op, _)) = step(&querier, None, &path, "view", &answers).await {
+            ack(Ack::Viewed { op, no });
+        }
+    }
+}
+
+/// `/readyz`: its status and body (bounded like any request).
+async fn readyz(url: &str) -> (u16, serde_json::Value) {
+    let r = tokio::time::timeout(HANG, reqwest::get(format!("{url}/readyz")))
+        .await
+        .expect("/readyz answers in time")
+        .expect("/readyz answers");
+    let status = r.status().as_u16();
+    (status, r.json().await.expect("/readyz answers JSON"))
+}
+
+/// Polls `/readyz` until it answers `want`; how long that took.
+async fn readyz_until(url: &str, want: u16, within: Duration) -> (Duration, serde_json::Value) {
+    let started = Instant::now();
+    loop {
+        let (status, body) = readyz(url).await;
+        if status == want {
+            return (started.elapsed(), body);
+        }
+        assert!(
+            started.elapsed() < within,
+            "/readyz still answers {status} after {within:?}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[test]
+fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects() {
+    let runtime = rt();
+    let Some(schema) = runtime.block_on(TestSchema::empty()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = demo_bureau_on_postgres(&schema, dir.path());
+    let direct = schema.url();
+
+    // The instance reaches the schema through the proxy: the same URL, another host:port.
+    let server = PgConnectOptions::from_str(&direct).unwrap();
+    let upstream = format!("{}:{}", server.get_host(), server.get_port());
+    let proxy = Proxy::start(upstream.clone());
+    let proxied = direct.replacen(&upstream, &format!("127.0.0.1:{}", proxy.port), 1);
+    assert_ne!(
+        proxied, direct,
+        "the test server's URL names its host and port"
+    );
+
+    let sim_rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = sim_rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        querywarden_bli::simulator::spawn(Default::default(), listener)
+            .await
+            .unwrap()
+    });
+    let config = instance_config(
+        &dir.path().join("instance.toml"),
+        &data,
+        &proxied,
+        &sim.base_url(),
+    );
+    let served = Served::start(&config);
+    let url = served.url.clone();
+
+    let accounts = ["lin.meiling", "chen.jianhong", "li.guowei", "xu.wenjie"];
+    let (sessions, lin_id, li_id) = runtime.block_on(async {
+        let mut sessions = Vec::new();
+        for account in accounts {
+            let card = demo_card(&data, account);
+            sessions.push(Session::of(
+                Browser::sign_in_with_card(&url, account, &card).await,
+            ));
+        }
+        let mut db = connect_any(&direct).await;
+        let lin = person_id(&mut db, "lin.meiling").await;
+        let li = person_id(&mut db, "li.guowei").await;
+        (sessions, lin, li)
+    });
+    let [lin, chen, li, xu] = <[Session; 4]>::try_from(sessions).ok().unwrap();
+    let (status, body) = runtime.block_on(readyz(&url));
+    assert_eq!(status, 200, "{body}");
+
+    let acks = Arc::new(Mutex::new(Vec::<Ack>::new()));
+    let answers = Arc::new(Mutex::new(Vec::<Answer>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let pairs = [
+        (lin.fresh(), lin_id, chen.fresh()),
+        (li.fresh(), li_id, xu.fresh()),
+        (lin.fresh(), lin_id, chen.fresh()),
+        (li.fresh(), li_id, xu.fresh()),
+    ];
+    let workers: Vec<_> = pairs
+        .into_iter()
+        .enumerate()
+        .map(|(w, (querier, querier_id, approver))| {
+            let first = 1_000 + w as u64 * 100_000;
+            let (acks, answers, stop) = (acks.clone(), answers.clone(), stop.clone());
+            std::thread::spawn(move || {
+                rt().block_on(walk(
+                    querier, querier_id, approver, first, acks, answers, stop,
+                ))
+            })
+        })
+        .collect();
+
+    // Under load, the database goes away for a few seconds, twice: its connections closed
+    // under the requests, then refused altogether.
+    let mut cuts = Vec::new();
+    for how in [Cut::Close, Cut::Refuse] {
+        let before = acks.lock().unwrap().len();
+        wait_for_acks(&acks, before + 12);
+        let cut_at = Instant::now();
+        proxy.cut(how);
+        let (to_unready, unready) =
+            runtime.block_on(readyz_until(&url, 503, Duration::from_secs(15)));
+        assert_eq!(unready["status"], "not_ready", "{how:?}: {unready}");
+        assert_eq!(unready["database_reachable"], false, "{how:?}: {unready}");
+        // Not the pool's 30 s wait for a connection: a balancer gives up long before.
+        assert!(
+            to_unready < Duration::from_secs(10),
+            "{how:?}: /readyz took {to_unready:?} to say so"
+        );
+        std::thread::sleep(Duration::from_secs(4).saturating_sub(cut_at.elapsed()));
+        let restored_at = Instant::now();
+        proxy.restore();
+        let (to_ready, _) = runtime.block_on(readyz_until(&url, 200, Duration::from_secs(60)));
+        let at_restore = acks.lock().unwrap().len();
+        wait_for_acks(&acks, at_restore + 12);
+        assert!(
+            acks.lock().unwrap()[at_restore..]
+                .iter()
+                .any(|a| matches!(a, Ack::Executed { .. })),
+            "{how:?}: queries run again after the database is back"
+        );
+        cuts.push((how, cut_at, restored_at, to_unready, to_ready));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let acks = acks.lock().unwrap().clone();
+
+    // Every refusal is the project's error envelope; every answer given wholly within a cut
+    // is a server error (nothing was stored meanwhile, so nothing may say it was).
+    let answers = std::mem::take(&mut *answers.lock().unwrap());
+    for a in answers.iter().filter(|a| !a.status.is_success()) {
+        let text = String::from_utf8_lossy(&a.body);
+        let envelope: serde_json::Value = serde_json::from_slice(&a.body)
+            .unwrap_or_else(|_| panic!("{} {}: not the error envelope: {text}", a.step, a.status));
+        let code = envelope["error"]["code"].as_str().unwrap_or_default();
+        assert!(
+            !code.is_empty(),
+            "{} {}: no stable code: {text}",
+            a.step,
+            a.status
+        );
+        assert!(
+            envelope["error"]["operation_id"]
+                .as_str()
+                .is_some_and(|o| !o.is_empty()),
+            "{} {}: no operation id: {text}",
+            a.step,
+            a.status
+        );
+    }
+    for (how, cut_at, restored_at, to_unready, to_ready) in cuts {
+        let within: Vec<_> = answers
+            .iter()
+            .filter(|a| a.sent >= cut_at && a.done <= restored_at)
+            .collect();
+        let mut codes = std::collections::BTreeSet::new();
+        for a in &within {
+            let text = String::from_utf8_lossy(&a.body);
+            assert!(
+                a.status.is_server_error(),
+                "{how:?}: {} during the cut answered {} {text}",
+                a.step,
+                a.status
+            );
+            let envelope: serde_json::Value = serde_json::from_slice(&a.body).unwrap();
+            codes.insert(format!(
+                "{} {}",
+                a.status.as_u16(),
+                envelope["error"]["code"].as_str().unwrap_or_default()
+            ));
+        }
+        // The closed connections fail at once; while they are refused, the pool waits for
+        // the server (up to its acquire timeout) and the requests are served when it is back.
+        if how == Cut::Close {
+            assert!(!within.is_empty(), "requests were answered during the cut");
+        }
+        let slowest = answers
+            .iter()
+            .filter(|a| a.done >= cut_at && a.sent <= restored_at)
+            .map(|a| a.done - a.sent)
+            .max()
+            .unwrap_or_default();
+        eprintln!(
+            "cut ({how:?}): {} requests refused meanwhile ({codes:?}), the slowest request \
+             around it took {slowest:?}; /readyz not ready after {to_unready:?}, ready again \
+             {to_ready:?} after the restore",
+            within.len()
+        );
+    }
+    eprintln!("connection lost: {} actions acknowledged", acks.len());
+
+    let inbox_sent = runtime.block_on(sent_without_result(&[lin.clone(), li.clone()]));
+    drop(served);
+    let config_arg = config.display().to_string();
+    let o = run(&["audit", "verify", "--config", &config_arg]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    runtime.block_on(async {
+        let mut db = connect_any(&direct).await;
+        check_invariants(&mut db, &acks, &inbox_sent).await;
+    });
+    drop(proxy);
     runtime.block_on(schema.drop_now());
 }
