@@ -165,26 +165,12 @@ pub(crate) async fn unit_roster(
         .map(|p| p.id)
         .collect();
     let roster = Roster {
-        parents: store
-            .units()
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u.parent))
-            .collect(),
-        supervisors: store.unit_supervisors().await?,
         director: persons
             .values()
             .find(|p| p.has_role(Role::Director))
             .map(|p| p.id),
         inactive,
-        unit_deputies: store
-            .unit_deputy_terms()
-            .await?
-            .into_iter()
-            .filter(|(_, t)| t.in_force(today))
-            .map(|(u, t)| (u, t.person))
-            .collect(),
-        ..Roster::default()
+        ..units_on(store, today).await?
     };
     Ok((roster, persons, disabled))
 }
@@ -198,6 +184,20 @@ pub(crate) async fn unit_roster(
 pub(crate) async fn chain_roster(store: &Store, today: RocDate) -> Result<Roster, StorageError> {
     let holders = store.post_holders().await?;
     Ok(Roster {
+        director: holders.iter().find(|h| h.director).map(|h| h.person),
+        inactive: holders
+            .iter()
+            .filter(|h| !rules::in_service(h.status) || h.disabled)
+            .map(|h| h.person)
+            .collect(),
+        ..units_on(store, today).await?
+    })
+}
+
+/// The units, their parents, their supervisors and the deputies in force on `today`: the part
+/// of a roster both [`unit_roster`] and [`chain_roster`] read the same way.
+async fn units_on(store: &Store, today: RocDate) -> Result<Roster, StorageError> {
+    Ok(Roster {
         parents: store
             .units()
             .await?
@@ -205,12 +205,6 @@ pub(crate) async fn chain_roster(store: &Store, today: RocDate) -> Result<Roster
             .map(|u| (u.id, u.parent))
             .collect(),
         supervisors: store.unit_supervisors().await?,
-        director: holders.iter().find(|h| h.director).map(|h| h.person),
-        inactive: holders
-            .iter()
-            .filter(|h| !rules::in_service(h.status) || h.disabled)
-            .map(|h| h.person)
-            .collect(),
         unit_deputies: store
             .unit_deputy_terms()
             .await?

@@ -1314,19 +1314,40 @@ struct Read<'a> {
     roster: &'a Roster,
 }
 
-/// Reads what a decision works from, for a capability checked earlier.
-async fn read_for<G: GrantSource>(
-    desk: &Desk<'_, G>,
-    cap: &ApproverOf,
-    now: Timestamp,
-) -> Result<Option<(Person, Registration, Roster)>, AppError> {
-    let Some(approver) = person(desk.store, cap.approver).await? else {
-        return Ok(None);
-    };
-    let Some(r0) = desk.store.registration(cap.registration).await? else {
-        return Ok(None);
-    };
-    Ok(Some((approver, r0, roster_on(desk.store, now).await?)))
+/// What a decision works from, read for a capability checked earlier.
+struct ReadAgain {
+    approver: Person,
+    registration: Registration,
+    roster: Roster,
+}
+
+impl ReadAgain {
+    async fn of<G: GrantSource>(
+        desk: &Desk<'_, G>,
+        cap: &ApproverOf,
+        now: Timestamp,
+    ) -> Result<Option<ReadAgain>, AppError> {
+        let Some(approver) = person(desk.store, cap.approver).await? else {
+            return Ok(None);
+        };
+        let Some(registration) = desk.store.registration(cap.registration).await? else {
+            return Ok(None);
+        };
+        let roster = roster_on(desk.store, now).await?;
+        Ok(Some(ReadAgain {
+            approver,
+            registration,
+            roster,
+        }))
+    }
+
+    fn read(&self) -> Read<'_> {
+        Read {
+            approver: &self.approver,
+            registration: &self.registration,
+            roster: &self.roster,
+        }
+    }
 }
 
 /// Re-checks the capability in the transaction (the registration may have moved on).
@@ -1356,15 +1377,10 @@ pub async fn approve<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<RegistrationState> {
-    let Some((approver, r0, roster)) = read_for(desk, &cap, now).await? else {
+    let Some(again) = ReadAgain::of(desk, &cap, now).await? else {
         return Ok(Err(Denied::NotFound));
     };
-    let read = Read {
-        approver: &approver,
-        registration: &r0,
-        roster: &roster,
-    };
-    approve_read(desk, read, cap, comment, now, request_id).await
+    approve_read(desk, again.read(), cap, comment, now, request_id).await
 }
 
 async fn approve_read<G: GrantSource>(
@@ -1483,15 +1499,10 @@ pub async fn reject<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<RegistrationState> {
-    let Some((approver, r0, roster)) = read_for(desk, &cap, now).await? else {
+    let Some(again) = ReadAgain::of(desk, &cap, now).await? else {
         return Ok(Err(Denied::NotFound));
     };
-    let read = Read {
-        approver: &approver,
-        registration: &r0,
-        roster: &roster,
-    };
-    reject_read(desk, read, cap, comment, now, request_id).await
+    reject_read(desk, again.read(), cap, comment, now, request_id).await
 }
 
 async fn reject_read<G: GrantSource>(

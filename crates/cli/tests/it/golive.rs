@@ -203,13 +203,7 @@ fn an_empty_server_becomes_a_working_bureau_with_own_cards_and_no_shared_passwor
     let crl_url = crl_server(crl_der.clone());
 
     // The BLI simulator, on its own runtime for the whole test.
-    let sim_rt = tokio::runtime::Runtime::new().unwrap();
-    let sim = sim_rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        querywarden_bli::simulator::spawn(Default::default(), listener)
-            .await
-            .unwrap()
-    });
+    let (sim_rt, sim) = crate::simulator_on_own_runtime();
 
     let config = write(
         dir.path(),

@@ -43,3 +43,19 @@ mod unannounced_audits_http;
 mod upstream_failures_http;
 mod words_http;
 mod workflows_http;
+
+/// The BLI simulator at zero latency on a runtime of its own, for tests that start the
+/// server as a separate process and keep the simulator for the whole test (keep both).
+pub fn simulator_on_own_runtime() -> (
+    tokio::runtime::Runtime,
+    querywarden_bli::simulator::SimulatorHandle,
+) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        querywarden_bli::simulator::spawn(Default::default(), listener)
+            .await
+            .unwrap()
+    });
+    (rt, sim)
+}

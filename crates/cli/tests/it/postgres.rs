@@ -155,13 +155,7 @@ fn two_serve_instances_on_one_postgres_database_keep_one_chain_through_a_kill() 
     let url = schema.url();
 
     // The BLI simulator, on its own runtime for the whole test.
-    let sim_rt = tokio::runtime::Runtime::new().unwrap();
-    let sim = sim_rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        querywarden_bli::simulator::spawn(Default::default(), listener)
-            .await
-            .unwrap()
-    });
+    let (_sim_rt, sim) = crate::simulator_on_own_runtime();
     let config = instance_config(
         &dir.path().join("instance.toml"),
         &data,
@@ -621,13 +615,7 @@ fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects
         "the test server's URL names its host and port"
     );
 
-    let sim_rt = tokio::runtime::Runtime::new().unwrap();
-    let sim = sim_rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        querywarden_bli::simulator::spawn(Default::default(), listener)
-            .await
-            .unwrap()
-    });
+    let (_sim_rt, sim) = crate::simulator_on_own_runtime();
     let config = instance_config(
         &dir.path().join("instance.toml"),
         &data,
