@@ -7,62 +7,33 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
+import { approveAndExecute, fileForm2, rocInDays, signedIn } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
 
 const PDF = Buffer.from('%PDF-1.7\n%audit evidence\n%%EOF');
 
-/** A fresh context signed in as `account`. */
-async function as(open, account) {
-  const { page } = await open();
-  const r = await signIn(page, account, DEMO_PASSWORD);
-  assert.equal(r.status(), 303, `${account} signs in`);
-  return page;
-}
-
-/** Today in Taipei plus `days`, as `民國年/月/日`. */
-function roc(days) {
-  const d = new Date(Date.now() + days * 86_400_000);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Taipei', year: 'numeric', month: 'numeric', day: 'numeric' })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
-  return `${Number(parts.year) - 1911}/${parts.month}/${parts.day}`;
-}
-
 test('an audit goes from opening to the director’s review', { timeout: 240_000 }, async () => {
   await demo.run('audits', async ({ page, open }) => {
     // lin.meiling queries once (registered, approved, executed).
     assert.equal((await signIn(page, 'lin.meiling', DEMO_PASSWORD)).status(), 303);
-    await page.goto('/registrations/new');
-    await page.fill('#subject_name', '王大同');
-    await page.fill('#subject_id', 'F131104093');
-    await page.check('input[name=items][value=C0101]');
-    await page.selectOption('#legal_basis', 'social-assistance-44-3-1');
-    await page.fill('#relevance', '申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入');
-    await page.fill('#case_no', '115社助字第12號');
-    await clickAndLoad(page, page.locator('#reg-submit'));
-    const no = await page.locator('#reg-no').innerText();
-    const chen = await as(open, 'chen.jianhong');
-    await chen.goto(`/registrations/${no}`);
-    await clickAndLoad(chen, chen.locator('#reg-approve'));
-    await page.goto(`/registrations/${no}`);
-    await clickAndLoad(page, page.locator('#reg-execute'));
+    const no = await fileForm2(page);
+    const chen = await signedIn(open, 'chen.jianhong');
+    await approveAndExecute(page, chen, no);
 
     // The IT group opens the audit (Form 4).
-    const wu = await as(open, 'wu.zhiming');
+    const wu = await signedIn(open, 'wu.zhiming');
     await clickAndLoad(wu, wu.locator('#nav-audits'));
     await shot(wu, 'audits', '01-list-wu');
     await clickAndLoad(wu, wu.locator('#audit-new'));
-    await wu.fill('input[name=period_from]', roc(-30));
-    await wu.fill('input[name=period_to]', roc(0));
-    await wu.fill('input[name=audit_date]', roc(0));
+    await wu.fill('input[name=period_from]', rocInDays(-30));
+    await wu.fill('input[name=period_to]', rocInDays(0));
+    await wu.fill('input[name=audit_date]', rocInDays(0));
     await wu.selectOption('select[name=querier]', 'lin.meiling');
     await wu.selectOption('select[name=auditing_unit]', 'it-group');
     await wu.fill('input[name=auditing_unit_phone]', '07-3368333#2101');
-    await wu.fill('input[name=documents_deadline]', roc(10));
+    await wu.fill('input[name=documents_deadline]', rocInDays(10));
     await wu.fill('input[name=cases]', '1');
     await shot(wu, 'audits', '02-new');
     await clickAndLoad(wu, wu.locator('#audit-open-submit'));
@@ -97,7 +68,7 @@ test('an audit goes from opening to the director’s review', { timeout: 240_000
 
     // The sign-offs, in Form 4's order; each signer sees the button only at their turn.
     assert.equal(await wu.locator('#audit-sign').count(), 0, 'not the auditor’s turn yet');
-    const zhang = await as(open, 'zhang.shuhui');
+    const zhang = await signedIn(open, 'zhang.shuhui');
     for (const [who, p] of [['lin', page], ['wu', wu], ['chen', chen], ['zhang', zhang]]) {
       await p.goto(url);
       await clickAndLoad(p, p.locator('#audit-sign button'));
@@ -107,7 +78,7 @@ test('an audit goes from opening to the director’s review', { timeout: 240_000
 
     // The director finds it waiting for his review — counted on his dashboard, whose link
     // leads to the queue — and reviews it.
-    const zhou = await as(open, 'zhou.wenhua');
+    const zhou = await signedIn(open, 'zhou.wenhua');
     await clickAndLoad(zhou, zhou.locator('#nav-oversight'));
     const waiting = zhou.locator('#ov-audits-awaiting-review');
     assert.equal(await waiting.innerText(), '1');

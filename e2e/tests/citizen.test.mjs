@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { clickAndLoad, pathOf, rocToday, shot, signIn } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
+import { fileForm2 } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
@@ -20,15 +21,11 @@ test('from recording a request to the report and the answer', { timeout: 240_000
     // A registration that concerns the subject.
     let r = await signIn(page, 'lin.meiling', DEMO_PASSWORD);
     assert.equal(r.status(), 303);
-    await page.goto('/registrations/new');
-    await page.fill('#subject_name', '王大同');
-    await page.fill('#subject_id', SUBJECT);
-    await page.check('input[name=items][value=C0101]');
-    await page.selectOption('#legal_basis', 'social-assistance-44-3-1');
-    await page.fill('#relevance', '申請人申請中低收入老人生活津貼，須查核其投保資料');
-    await page.fill('#case_no', '115社助字第88號');
-    await clickAndLoad(page, page.locator('#reg-submit'));
-    const reg = await page.locator('#reg-no').innerText();
+    const reg = await fileForm2(page, {
+      subjectId: SUBJECT,
+      relevance: '申請人申請中低收入老人生活津貼，須查核其投保資料',
+      caseNo: '115社助字第88號',
+    });
 
     // The contact officer: the desk is in her navigation.
     const { page: desk } = await open();

@@ -8,26 +8,10 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
+import { approveAndExecute, fileForm2, rocInDays, signedIn } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
-
-async function as(open, account) {
-  const { page } = await open();
-  const r = await signIn(page, account, DEMO_PASSWORD);
-  assert.equal(r.status(), 303, `${account} signs in`);
-  return page;
-}
-
-function roc(days) {
-  const d = new Date(Date.now() + days * 86_400_000);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Taipei', year: 'numeric', month: 'numeric', day: 'numeric' })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
-  return `${Number(parts.year) - 1911}/${parts.month}/${parts.day}`;
-}
 
 /** Clicks the PDF link in `#linkId` and returns the downloaded PDF's text. */
 async function downloadForm(page, linkId, name) {
@@ -62,20 +46,9 @@ test('each form downloads from its record’s page', { timeout: 300_000 }, async
     assert.match(await htmlView(page, 'doc-form1', '01-form1'), /權限管理者核章/);
 
     // Form 2: a registration, approved and executed.
-    await page.goto('/registrations/new');
-    await page.fill('#subject_name', '王大同');
-    await page.fill('#subject_id', 'F131104093');
-    await page.check('input[name=items][value=C0101]');
-    await page.selectOption('#legal_basis', 'social-assistance-44-3-1');
-    await page.fill('#relevance', '申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入');
-    await page.fill('#case_no', '115社助字第12號');
-    await clickAndLoad(page, page.locator('#reg-submit'));
-    const no = await page.locator('#reg-no').innerText();
-    const chen = await as(open, 'chen.jianhong');
-    await chen.goto(`/registrations/${no}`);
-    await clickAndLoad(chen, chen.locator('#reg-approve'));
-    await page.goto(`/registrations/${no}`);
-    await clickAndLoad(page, page.locator('#reg-execute'));
+    const no = await fileForm2(page);
+    const chen = await signedIn(open, 'chen.jianhong');
+    await approveAndExecute(page, chen, no);
     await page.goto(`/registrations/${no}`);
     const f2 = await downloadForm(page, 'doc-form2', 'Form 2');
     assert.match(f2, /查調資料登記表/);
@@ -95,7 +68,7 @@ test('each form downloads from its record’s page', { timeout: 300_000 }, async
     await shot(chen, 'documents', '02-register');
 
     // Form 3: a request from the district office.
-    const cai = await as(open, 'cai.peiling');
+    const cai = await signedIn(open, 'cai.peiling');
     await cai.goto('/requests/new');
     await cai.fill('#phone', '07-5511111');
     await cai.selectOption('#responsible_unit', 'elderly-welfare');
@@ -107,7 +80,7 @@ test('each form downloads from its record’s page', { timeout: 300_000 }, async
     await clickAndLoad(cai, cai.locator('#req-submit'));
     // Her office's supervisor consents (申請人單位主管核章, §5 ¶3): the form's box shows it.
     const rno = await cai.locator('#req-no').innerText();
-    const yang = await as(open, 'yang.shuling');
+    const yang = await signedIn(open, 'yang.shuling');
     await yang.goto(`/requests/${rno}`);
     await clickAndLoad(yang, yang.locator('#req-consent'));
     await cai.goto(`/requests/${rno}`);
@@ -119,16 +92,16 @@ test('each form downloads from its record’s page', { timeout: 300_000 }, async
     assert.match(await htmlView(cai, 'doc-form3', '03-form3'), /業務權責單位/);
 
     // Form 4: the IT group audits lin.meiling's queries.
-    const wu = await as(open, 'wu.zhiming');
+    const wu = await signedIn(open, 'wu.zhiming');
     await wu.goto('/oversight/audits');
     await clickAndLoad(wu, wu.locator('#audit-new'));
-    await wu.fill('input[name=period_from]', roc(-30));
-    await wu.fill('input[name=period_to]', roc(0));
-    await wu.fill('input[name=audit_date]', roc(0));
+    await wu.fill('input[name=period_from]', rocInDays(-30));
+    await wu.fill('input[name=period_to]', rocInDays(0));
+    await wu.fill('input[name=audit_date]', rocInDays(0));
     await wu.selectOption('select[name=querier]', 'lin.meiling');
     await wu.selectOption('select[name=auditing_unit]', 'it-group');
     await wu.fill('input[name=auditing_unit_phone]', '07-3368333#2101');
-    await wu.fill('input[name=documents_deadline]', roc(10));
+    await wu.fill('input[name=documents_deadline]', rocInDays(10));
     await wu.fill('input[name=cases]', '1');
     await clickAndLoad(wu, wu.locator('#audit-open-submit'));
     assert.match(pathOf(wu), /^\/oversight\/audits\/\d+$/);
@@ -138,7 +111,7 @@ test('each form downloads from its record’s page', { timeout: 300_000 }, async
     assert.match(await htmlView(wu, 'doc-form4', '04-form4'), /稽核單位主管/);
 
     // Someone not entitled gets the same refusal as a number that does not exist.
-    const other = await as(open, 'cai.peiling');
+    const other = await signedIn(open, 'cai.peiling');
     const res = await other.request.get(`/api/v1/documents/form2/${no}`);
     assert.equal(res.status(), 404);
     assert.equal((await res.json()).error.code, 'documents.not_found');

@@ -7,17 +7,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
+import { fileForm2, signedIn } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
-
-/** A fresh context signed in as `account`. */
-async function as(open, account) {
-  const { page } = await open();
-  const r = await signIn(page, account, DEMO_PASSWORD);
-  assert.equal(r.status(), 303, `${account} signs in`);
-  return page;
-}
 
 test('signed out, the home page explains the system; the demo start page lists the accounts', { timeout: 120_000 }, async () => {
   await demo.run('home-signed-out', async ({ page }) => {
@@ -42,18 +35,10 @@ test('what waits for the supervisor and the querier, with ROC deadlines and coun
     const r = await signIn(page, 'lin.meiling', DEMO_PASSWORD);
     assert.equal(r.status(), 303);
     assert.equal(await page.locator('#worklist-empty').isVisible(), true, 'nothing waits yet');
-    await page.goto('/registrations/new');
-    await page.fill('#subject_name', '王大同');
-    await page.fill('#subject_id', 'A123456789');
-    await page.check('input[name=items][value=C0101]');
-    await page.selectOption('#legal_basis', 'social-assistance-44-3-1');
-    await page.fill('#relevance', '申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入');
-    await page.fill('#case_no', '115社助字第89號');
-    await clickAndLoad(page, page.locator('#reg-submit'));
-    const no = await page.locator('#reg-no').innerText();
+    const no = await fileForm2(page, { subjectId: 'A123456789', caseNo: '115社助字第89號' });
 
     // The supervisor: the registration waits for his approval, counted beside the menu.
-    const chen = await as(open, 'chen.jianhong');
+    const chen = await signedIn(open, 'chen.jianhong');
     const row = chen.locator('#worklist-table tr[data-task=approve_registration]');
     assert.equal(await row.count(), 1);
     assert.ok((await row.innerText()).includes(no));

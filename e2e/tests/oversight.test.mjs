@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
+import { fileForm2, signedIn } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 // F131104093 is on this demo's restricted list: registering it alerts the ethics office.
@@ -18,29 +19,16 @@ writeFileSync(restricted, '# restricted list for the e2e test\nF131104093\n');
 
 const demo = useDemo({ args: ['--restricted-list', restricted] });
 
-/** A fresh context signed in as `account`. */
-async function as(open, account) {
-  const { page } = await open();
-  const r = await signIn(page, account, DEMO_PASSWORD);
-  assert.equal(r.status(), 303, `${account} signs in`);
-  return page;
-}
-
 test('the ethics alert shows on the inbox page, not only in the title', { timeout: 180_000 }, async () => {
   await demo.run('ethics-alert', async ({ page, open }) => {
     const r = await signIn(page, 'lin.meiling', DEMO_PASSWORD);
     assert.equal(r.status(), 303);
-    await page.goto('/registrations/new');
-    await page.fill('#subject_name', '王大同');
-    await page.fill('#subject_id', 'F131104093');
-    await page.check('input[name=items][value=C0101]');
-    await page.selectOption('#legal_basis', 'social-assistance-44-3-1');
-    await page.fill('#relevance', '申請人申請中低收入老人生活津貼，須查核其投保資料');
-    await page.fill('#case_no', '115社助字第88號');
-    await clickAndLoad(page, page.locator('#reg-submit'));
-    const no = await page.locator('#reg-no').innerText();
+    const no = await fileForm2(page, {
+      relevance: '申請人申請中低收入老人生活津貼，須查核其投保資料',
+      caseNo: '115社助字第88號',
+    });
 
-    const zheng = await as(open, 'zheng.zhihao');
+    const zheng = await signedIn(open, 'zheng.zhihao');
     await clickAndLoad(zheng, zheng.locator('#nav-registrations'));
     const alerts = zheng.locator('#ethics-alerts');
     assert.equal(await alerts.isVisible(), true, 'the alerts table is on the page');
@@ -109,7 +97,7 @@ test('a corrective report is filed, submitted and accepted', { timeout: 180_000 
     assert.equal(await page.getAttribute('#ov-case-state', 'data-state'), 'awaiting_report');
     await shot(page, 'corrective-report', '01-filed');
 
-    const lin = await as(open, 'lin.meiling');
+    const lin = await signedIn(open, 'lin.meiling');
     await lin.goto('/oversight/violations');
     await clickAndLoad(lin, lin.locator(`a.ov-case-open[href="${casePath}"]`));
     await lin.fill('#ov-report-text', '已刪除寄出的郵件，並完成個人資料保護教育訓練');

@@ -7,20 +7,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
+import { signedIn } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
 
 // lin.meiling's invented national ID: its last four digits are on her demo staff record.
 const LIN_ID = 'A100131234';
-
-/** Signs `account` in on a fresh context; answers its page. */
-async function as(open, account) {
-  const { page } = await open();
-  const response = await signIn(page, account, DEMO_PASSWORD);
-  assert.equal(response.status(), 303, `${account} signs in`);
-  return page;
-}
 
 /** Opens the inbox, finds the application, opens it and approves it. */
 async function approveFromInbox(page, name, formNumber, { date, comment } = {}) {
@@ -91,10 +84,10 @@ test('one application goes from the applicant to the countersign and becomes her
     await shot(page, 'permissions', 'lin-4-submitted');
 
     // Her supervisor, the permission administrator (effective today), the countersign.
-    await approveFromInbox(await as(open, 'chen.jianhong'), 'chen', formNumber, { comment: '同意' });
-    const wu = await as(open, 'wu.zhiming');
+    await approveFromInbox(await signedIn(open, 'chen.jianhong'), 'chen', formNumber, { comment: '同意' });
+    const wu = await signedIn(open, 'wu.zhiming');
     await approveFromInbox(wu, 'wu', formNumber, { date: rocShortToday(), comment: '核定' });
-    await approveFromInbox(await as(open, 'zhang.shuhui'), 'zhang', formNumber);
+    await approveFromInbox(await signedIn(open, 'zhang.shuhui'), 'zhang', formNumber);
 
     // The applicant sees every sign-off with ROC dates, and her grants.
     await page.goto('/permissions');

@@ -5,17 +5,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
+import { fillForm2, signedIn } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
-
-/** A fresh context signed in as `account`. */
-async function as(open, account) {
-  const { page } = await open();
-  const r = await signIn(page, account, DEMO_PASSWORD);
-  assert.equal(r.status(), 303, `${account} signs in`);
-  return page;
-}
 
 test('register → approve → execute → view → print', { timeout: 180_000 }, async () => {
   await demo.run('registration', async ({ page, open }) => {
@@ -26,13 +19,7 @@ test('register → approve → execute → view → print', { timeout: 180_000 }
     await clickAndLoad(page, page.locator('#nav-registrations'));
     await shot(page, 'registration', '01-inbox-lin');
     await clickAndLoad(page, page.locator('#reg-new'));
-    await page.fill('#subject_name', '王大同');
-    await page.fill('#subject_id', 'F131104093');
-    await page.check('input[name=items][value=C0101]');
-    await page.check('input[name=items][value=B0101]');
-    await page.selectOption('#legal_basis', 'social-assistance-44-3-1');
-    await page.fill('#relevance', '申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入');
-    await page.fill('#case_no', '115社助字第12號');
+    await fillForm2(page, { items: ['C0101', 'B0101'] });
     await shot(page, 'registration', '02-form');
     await clickAndLoad(page, page.locator('#reg-submit'));
     assert.match(pathOf(page), /^\/registrations\/\d+-\d+$/);
@@ -44,7 +31,7 @@ test('register → approve → execute → view → print', { timeout: 180_000 }
     await shot(page, 'registration', '03-registered');
 
     // The supervisor approves from the inbox.
-    const chen = await as(open, 'chen.jianhong');
+    const chen = await signedIn(open, 'chen.jianhong');
     await chen.goto('/registrations');
     await shot(chen, 'registration', '04-inbox-chen');
     await clickAndLoad(chen, chen.locator(`#to-approve a.reg-open:text("${no}")`));
@@ -112,7 +99,7 @@ test('a Form 3 request from the district office reaches its delivered result', {
     assert.equal(await page.locator('#nav-mine').count(), 1);
 
     // Her office's supervisor consents (申請人單位主管核章) before the bureau sees it.
-    const yang = await as(open, 'yang.shuling');
+    const yang = await signedIn(open, 'yang.shuling');
     await yang.goto('/registrations');
     await clickAndLoad(yang, yang.locator(`#requests-to-sign a.req-open:text("${rno}")`));
     await clickAndLoad(yang, yang.locator('#req-consent'));
@@ -120,7 +107,7 @@ test('a Form 3 request from the district office reaches its delivered result', {
     await shot(yang, 'form3', '02b-consented');
 
     // The responsible unit (li.guowei, elderly welfare) accepts and assigns himself.
-    const li = await as(open, 'li.guowei');
+    const li = await signedIn(open, 'li.guowei');
     await li.goto('/registrations');
     await clickAndLoad(li, li.locator(`#requests-to-review a.req-open:text("${rno}")`));
     await shot(li, 'form3', '03-review');
@@ -131,7 +118,7 @@ test('a Form 3 request from the district office reaches its delivered result', {
     await shot(li, 'form3', '04-accepted');
 
     // The unit supervisor approves the registration.
-    const xu = await as(open, 'xu.wenjie');
+    const xu = await signedIn(open, 'xu.wenjie');
     await xu.goto(`/registrations/${no}`);
     await clickAndLoad(xu, xu.locator('#reg-approve'));
     assert.equal(await xu.getAttribute('#reg-state', 'data-state'), 'approved');

@@ -3,19 +3,12 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clickAndLoad, shot, signIn } from '../lib/browser.mjs';
+import { clickAndLoad, shot } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
+import { signedIn } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
-
-/** A fresh context signed in as `account`. */
-async function as(open, account) {
-  const { page } = await open();
-  const r = await signIn(page, account, DEMO_PASSWORD);
-  assert.equal(r.status(), 303, `${account} signs in`);
-  return page;
-}
 
 /** The page's width beyond the window, in CSS pixels (0 when nothing scrolls sideways). */
 async function overflow(page) {
@@ -31,7 +24,7 @@ test('no page scrolls sideways at a 1,280 px window', { timeout: 180_000 }, asyn
       'wu.zhiming': ['/permissions/inbox', '/permissions/admin/grants', '/permissions/admin/accounts', '/admin/usage-log', '/admin/enrolment'],
     };
     for (const [account, paths] of Object.entries(pages)) {
-      const page = await as(open, account);
+      const page = await signedIn(open, account);
       for (const path of paths) {
         const r = await page.goto(path);
         assert.ok(r.status() < 400, `${account} ${path}: ${r.status()}`);
@@ -46,7 +39,7 @@ test('no page scrolls sideways at a 1,280 px window', { timeout: 180_000 }, asyn
 
 test('the audit search reads in words, counts, pages both ways and exports', { timeout: 180_000 }, async () => {
   await demo.run('words-audit', async ({ open }) => {
-    const page = await as(open, 'zheng.zhihao');
+    const page = await signedIn(open, 'zheng.zhihao');
     await page.goto('/audit');
     // More searches than one page holds: each is itself recorded (§7).
     const csrf = await page.locator('input[name=csrf]').first().inputValue();
@@ -106,7 +99,7 @@ test('the audit search reads in words, counts, pages both ways and exports', { t
 test('a refused form keeps what was typed; unlocking returns to the locked page', { timeout: 180_000 }, async () => {
   await demo.run('words-kept', async ({ open }) => {
     // Form 3 with a count that does not match the list: refused, everything typed kept.
-    const cai = await as(open, 'cai.peiling');
+    const cai = await signedIn(open, 'cai.peiling');
     await cai.goto('/requests/new');
     await cai.fill('#applicant_title', '課員');
     await cai.fill('#phone', '07-5511111');
@@ -127,7 +120,7 @@ test('a refused form keeps what was typed; unlocking returns to the locked page'
     assert.equal(await cai.isChecked('input[name=items][value=C0101]'), true);
 
     // Lock on a page, a wrong password says how many attempts are left, unlock returns there.
-    const lin = await as(open, 'lin.meiling');
+    const lin = await signedIn(open, 'lin.meiling');
     await lin.goto('/registrations/new');
     await clickAndLoad(lin, lin.locator('#lock-now'));
     assert.equal(new URL(lin.url()).pathname, '/session/locked');

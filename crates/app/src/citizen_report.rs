@@ -642,6 +642,19 @@ pub(crate) async fn gather(
             outcome: r.outcome.clone(),
         });
     }
+    let appendix = proof_appendix(store, keys, audit_policy, &entries, now).await?;
+    Ok((entries, withheld, appendix))
+}
+
+/// §10: every entry of the report carries its inclusion proof against one signed checkpoint
+/// that covers them all (made now if the latest does not).
+async fn proof_appendix(
+    store: &Store,
+    keys: &KeyRing,
+    audit_policy: &RawAudit,
+    entries: &[ReportEntry],
+    now: Timestamp,
+) -> Result<ProofAppendix, AppError> {
     let last = entries.iter().map(|e| e.seq).max().unwrap_or(0);
     let covered = store
         .latest_checkpoint()
@@ -657,22 +670,18 @@ pub(crate) async fn gather(
             what: "no audit checkpoint",
         })?;
     let mut proofs = Vec::with_capacity(entries.len());
-    for e in &entries {
+    for e in entries {
         // One-record exports reuse the audit export's proofs and its offline verifier.
         proofs.push(EntryProof {
             seq: e.seq,
             export: export(store, e.seq, e.seq).await?,
         });
     }
-    Ok((
-        entries,
-        withheld,
-        ProofAppendix {
-            checkpoint: checkpoint.note,
-            tree_size: checkpoint.size,
-            entries: proofs,
-        },
-    ))
+    Ok(ProofAppendix {
+        checkpoint: checkpoint.note,
+        tree_size: checkpoint.size,
+        entries: proofs,
+    })
 }
 
 /// Records that the bureau answered the citizen, with the date.

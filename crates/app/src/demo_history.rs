@@ -35,7 +35,7 @@ use crate::oversight::review::{self, ConcludeFindingRequest};
 use crate::oversight::unannounced_audit::{self, OpenAuditRequest};
 use crate::oversight::violation::{self, FileViolationRequest, ViolationSource};
 use crate::permission::{self, Op};
-use crate::registration::{self, Denied, RegisterQueryRequest};
+use crate::registration::{self, Denied, QueryPurpose, RegisterQueryRequest};
 use crate::{App, AppError, execution};
 
 /// The seed of every choice the history makes (民國 115 年).
@@ -367,9 +367,10 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
             subject_name: name,
             subject_id: id,
             linked_id: None,
-            items: vec![code.to_string()],
-            legal_basis: basis.into(),
-            relevance: format!(
+            purpose: QueryPurpose {
+                items: vec![code.to_string()],
+                legal_basis: basis.into(),
+                relevance: format!(
                 "{}第 {} 號申請案，須查核{}以核算家庭總收入及工作能力",
                 if lin {
                     "低收入戶"
@@ -383,11 +384,12 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
                     "給付資料"
                 }
             ),
-            case_no: Some(format!("KS{}-{:04}", day.year() - 1911, 200 + i)),
-            companion_basis: None,
-            no_case_reason: None,
-            needer,
-            querier: cast.get(querier)?.id.into(),
+                case_no: Some(format!("KS{}-{:04}", day.year() - 1911, 200 + i)),
+                companion_basis: None,
+                no_case_reason: None,
+                needer,
+                querier: cast.get(querier)?.id.into(),
+            },
         };
         let fate = fate_of(i);
         let sitting = Sitting::begin(store, cast.get(querier)?, t - mins(30)).await?;
@@ -651,17 +653,19 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
             subject_name: name,
             subject_id: id,
             linked_id: None,
-            items: vec!["C0101".into(), "B0101".into()],
-            legal_basis: SOCIAL_ASSISTANCE_BASIS.into(),
-            relevance: format!(
+            purpose: QueryPurpose {
+                items: vec!["C0101".into(), "B0101".into()],
+                legal_basis: SOCIAL_ASSISTANCE_BASIS.into(),
+                relevance: format!(
                 "急難救助第 {} 號案，須確認最近投保及給付情形以核定救助金額",
                 1300 + k
             ),
-            case_no: Some(format!("KS{}-{:04}", today.year() - 1911, 900 + k)),
-            companion_basis: None,
-            no_case_reason: None,
-            needer: None,
-            querier: lin.id.into(),
+                case_no: Some(format!("KS{}-{:04}", today.year() - 1911, 900 + k)),
+                companion_basis: None,
+                no_case_reason: None,
+                needer: None,
+                querier: lin.id.into(),
+            },
         };
         let t = recent + mins(i64::try_from(k).unwrap_or(0) * 10);
         let no = settled(

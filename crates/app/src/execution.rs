@@ -26,7 +26,7 @@ use querywarden_domain::registration::{Registration, RegistrationError, Registra
 use querywarden_domain::retention::{self, HeldResult};
 use querywarden_domain::roc_date::{format_taipei_datetime, taipei_date};
 use querywarden_storage::{
-    ExecutionMode, ExecutionOutcome, NewExecution, NewResult, SealedBlob, Store, WriteTx,
+    ExecutionMode, ExecutionOutcome, NewExecution, NewResult, ResultRow, SealedBlob, Store, WriteTx,
 };
 
 pub mod form3;
@@ -786,6 +786,29 @@ impl<'a> Access<'a> {
 /// The longest reason kept for a print beyond the limit.
 pub const PRINT_REASON_MAX_CHARS: usize = 500;
 
+/// A result's opened bytes as what it is: a portal document as filed, else the service's
+/// records or its "no data" answer.
+fn result_content(row: &ResultRow, bytes: Vec<u8>) -> Result<ResultContent, AppError> {
+    Ok(if row.kind == "portal_document" {
+        ResultContent::Document {
+            content_type: row.content_type.clone(),
+            bytes,
+        }
+    } else {
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| AppError::unreadable("result", e))?;
+        match v.get("records") {
+            Some(r) => ResultContent::Records(
+                serde_json::from_value(r.clone())
+                    .map_err(|e| AppError::unreadable("result records", e))?,
+            ),
+            None => ResultContent::NoData {
+                kind: row.kind.clone(),
+            },
+        }
+    })
+}
+
 /// §6: opens a result to its querier or needer as `access` says; every opening is audited
 /// (`result.viewed` or `result.printed`), refused ones too.
 pub async fn open_result<G: GrantSource>(
@@ -845,24 +868,7 @@ pub async fn open_result<G: GrantSource>(
         return refuse(Denied::ResultDestroyed).await;
     };
     let bytes = custody::open(desk.keys, sealed, &result_aad(no, item))?;
-    let content = if row.kind == "portal_document" {
-        ResultContent::Document {
-            content_type: row.content_type.clone(),
-            bytes,
-        }
-    } else {
-        let v: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| AppError::unreadable("result", e))?;
-        match v.get("records") {
-            Some(r) => ResultContent::Records(
-                serde_json::from_value(r.clone())
-                    .map_err(|e| AppError::unreadable("result records", e))?,
-            ),
-            None => ResultContent::NoData {
-                kind: row.kind.clone(),
-            },
-        }
-    };
+    let content = result_content(&row, bytes)?;
     let subject = subject_of(desk.store, desk.keys, &reg).await?;
     let mut tx = desk.store.begin().await?;
     let mut over_limit = false;

@@ -482,15 +482,11 @@ impl From<PersonId> for PersonChoice {
     }
 }
 
-/// A Form 2 row as typed in (web form or JSON). Everything is parsed here.
+/// What a filing is for (§4 ¶1), the same for a single Form 2 row and for a batch: the items,
+/// the legal basis and relevance, the case, and who needs and who runs the lookup.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct RegisterQueryRequest {
-    pub subject_name: String,
-    pub subject_id: String,
-    /// The other resident number of the same person (2021 change), if any.
-    #[serde(default)]
-    pub linked_id: Option<String>,
+pub struct QueryPurpose {
     pub items: Vec<String>,
     pub legal_basis: String,
     pub relevance: String,
@@ -509,6 +505,19 @@ pub struct RegisterQueryRequest {
     /// 資料查詢者.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub querier: PersonChoice,
+}
+
+/// A Form 2 row as typed in (web form or JSON). Everything is parsed here.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegisterQueryRequest {
+    pub subject_name: String,
+    pub subject_id: String,
+    /// The other resident number of the same person (2021 change), if any.
+    #[serde(default)]
+    pub linked_id: Option<String>,
+    #[serde(flatten)]
+    pub purpose: QueryPurpose,
 }
 
 /// What a registration looked like when filed.
@@ -722,39 +731,12 @@ pub(crate) async fn insert_one(
     })
 }
 
-/// Builds the filing for an internal registration: parties, items against today's grants,
-/// legal basis, case number. The relevance is checked in the transaction.
-struct FilingInput<'a> {
-    needer: Option<&'a PersonChoice>,
-    querier: &'a PersonChoice,
-    items: &'a [String],
-    legal_basis: &'a str,
-    case_no: Option<&'a str>,
-    companion_basis: Option<&'a str>,
-    no_case_reason: Option<&'a str>,
-}
-
-/// The filing fields a single registration and a batch both carry, by the same names.
-macro_rules! filing_input {
-    ($input:expr) => {
-        FilingInput {
-            needer: $input.needer.as_ref(),
-            querier: &$input.querier,
-            items: &$input.items,
-            legal_basis: &$input.legal_basis,
-            case_no: $input.case_no.as_deref(),
-            companion_basis: $input.companion_basis.as_deref(),
-            no_case_reason: $input.no_case_reason.as_deref(),
-        }
-    };
-}
-
 /// [`internal_filing`], with a refusal audited as `refused` makes it (every refusal is
 /// audited, not only successes).
 async fn filing_or_refused<G: GrantSource>(
     desk: &Desk<'_, G>,
     applicant: &Person,
-    input: FilingInput<'_>,
+    input: &QueryPurpose,
     now: Timestamp,
     refused: impl Fn(&str) -> AuditEvent,
 ) -> Decided<Filing> {
@@ -767,13 +749,15 @@ async fn filing_or_refused<G: GrantSource>(
     }
 }
 
+/// Builds the filing for an internal registration: parties, items against today's grants,
+/// legal basis, case number. The relevance is checked in the transaction.
 async fn internal_filing<G: GrantSource>(
     desk: &Desk<'_, G>,
     applicant: &Person,
-    input: FilingInput<'_>,
+    input: &QueryPurpose,
     now: Timestamp,
 ) -> Result<Result<Filing, RegistrationError>, AppError> {
-    let FilingInput {
+    let QueryPurpose {
         needer,
         querier,
         items,
@@ -781,12 +765,18 @@ async fn internal_filing<G: GrantSource>(
         case_no,
         companion_basis,
         no_case_reason,
+        relevance: _,
     } = input;
+    let (case_no, companion_basis, no_case_reason) = (
+        case_no.as_deref(),
+        companion_basis.as_deref(),
+        no_case_reason.as_deref(),
+    );
     // §5: who may file Form 2 at all is decided here, so the page and the API refuse alike.
     if let Err(e) = reg::check_applicant(applicant) {
         return Ok(Err(e));
     }
-    let needer = match needer.map(|n| n.resolve(applicant.id)) {
+    let needer = match needer.as_ref().map(|n| n.resolve(applicant.id)) {
         None => applicant.clone(),
         Some(Some(id)) if id == applicant.id => applicant.clone(),
         Some(Some(id)) => match person(desk.store, id).await? {
@@ -907,7 +897,7 @@ pub async fn register<G: GrantSource>(
         }
     };
     let mut filing =
-        match filing_or_refused(desk, applicant, filing_input!(input), now, &refused).await? {
+        match filing_or_refused(desk, applicant, &input.purpose, now, &refused).await? {
             Ok(f) => f,
             Err(d) => return Ok(Err(d)),
         };
@@ -928,7 +918,7 @@ pub async fn register<G: GrantSource>(
             None,
         )
         .await?;
-    let relevance = Relevance::parse(&input.relevance, &previous).and_then(|r| {
+    let relevance = Relevance::parse(&input.purpose.relevance, &previous).and_then(|r| {
         if assessment.blocked_by().is_some() {
             Err(RegistrationError::SubjectIsParty)
         } else {
@@ -967,29 +957,12 @@ pub async fn register<G: GrantSource>(
     Ok(Ok(done))
 }
 
-/// The shared part of a batch (one reason for many subjects, e.g. the annual low-income
-/// household review).
+/// A batch: one purpose for many subjects (e.g. the annual low-income household review).
 #[derive(Debug, Clone, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterBatchRequest {
-    pub items: Vec<String>,
-    pub legal_basis: String,
-    pub relevance: String,
-    #[serde(default)]
-    pub case_no: Option<String>,
-    /// §4 ¶1: the social-welfare law cited beside a general-privacy basis.
-    #[serde(default)]
-    pub companion_basis: Option<String>,
-    /// §4 ¶1: why there is no case number (required when `case_no` is empty).
-    #[serde(default)]
-    pub no_case_reason: Option<String>,
-    /// 需要資料者; default: the person filing.
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
-    pub needer: Option<PersonChoice>,
-    /// 資料查詢者.
-    #[cfg_attr(feature = "openapi", schema(value_type = String))]
-    pub querier: PersonChoice,
+    #[serde(flatten)]
+    pub purpose: QueryPurpose,
     /// CSV, UTF-8: `name,national_id[,linked_id]` per line; a first line naming the columns
     /// (`姓名`/`name`) is skipped; blank lines are ignored.
     pub csv: String,
@@ -1033,38 +1006,13 @@ pub fn read_batch_lines(
     Ok(lines)
 }
 
-/// Batch registration from CSV: every row validated (subject, duplicates, snooping block);
-/// errors reported by line; nothing registered if any row is bad. All rows share items,
-/// legal basis and relevance; each becomes its own Form 2 row with its own number, in one
-/// transaction, each with its audit record.
-pub async fn register_batch<G: GrantSource>(
+/// Each line's subject screened (§5): the same person twice in one batch is a copy-paste
+/// error, and a subject the snooping checks block is refused by its line.
+async fn screen_batch_lines<G: GrantSource>(
     desk: &Desk<'_, G>,
-    applicant: &Person,
-    input: &RegisterBatchRequest,
-    now: Timestamp,
-    request_id: &str,
-) -> Decided<Vec<Registered>> {
-    let refused = |code: &str| {
-        registration_refused_event(now, request_id, applicant.id, "batch").detail("code", code)
-    };
-    let mut filing =
-        match filing_or_refused(desk, applicant, filing_input!(input), now, &refused).await? {
-            Ok(f) => f,
-            Err(d) => return Ok(Err(d)),
-        };
-    let lines = match read_batch_lines(&input.csv) {
-        Ok(lines) => lines,
-        Err(e) => {
-            // The line is named, so that the person can find the broken quote.
-            let n = e.line;
-            let d = Denied::BatchLineFormat {
-                line: n,
-                why: e.fault.message_zh(),
-            };
-            audit_refusal(desk.store, refused(d.code()).detail("line", n), d.code()).await?;
-            return Ok(Err(d));
-        }
-    };
+    filing: &Filing,
+    lines: Vec<BatchLine>,
+) -> Result<(Vec<(Subject, snooping::SnoopingAssessment)>, Vec<LineError>), AppError> {
     let mut subjects = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
@@ -1084,7 +1032,7 @@ pub async fn register_batch<G: GrantSource>(
                     desk.keys,
                     desk.screen,
                     &desk.settings.snooping,
-                    &filing,
+                    filing,
                     &s,
                 )
                 .await?;
@@ -1100,6 +1048,42 @@ pub async fn register_batch<G: GrantSource>(
             Err(e) => errors.push(LineError { line: n, error: e }),
         }
     }
+    Ok((subjects, errors))
+}
+
+/// Batch registration from CSV: every row validated (subject, duplicates, snooping block);
+/// errors reported by line; nothing registered if any row is bad. All rows share items,
+/// legal basis and relevance; each becomes its own Form 2 row with its own number, in one
+/// transaction, each with its audit record.
+pub async fn register_batch<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    applicant: &Person,
+    input: &RegisterBatchRequest,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<Vec<Registered>> {
+    let refused = |code: &str| {
+        registration_refused_event(now, request_id, applicant.id, "batch").detail("code", code)
+    };
+    let mut filing =
+        match filing_or_refused(desk, applicant, &input.purpose, now, &refused).await? {
+            Ok(f) => f,
+            Err(d) => return Ok(Err(d)),
+        };
+    let lines = match read_batch_lines(&input.csv) {
+        Ok(lines) => lines,
+        Err(e) => {
+            // The line is named, so that the person can find the broken quote.
+            let n = e.line;
+            let d = Denied::BatchLineFormat {
+                line: n,
+                why: e.fault.message_zh(),
+            };
+            audit_refusal(desk.store, refused(d.code()).detail("line", n), d.code()).await?;
+            return Ok(Err(d));
+        }
+    };
+    let (subjects, errors) = screen_batch_lines(desk, &filing, lines).await?;
     if subjects.len() + errors.len() > desk.settings.max_batch_rows {
         let d = Denied::BatchFormat("筆數超過上限");
         audit_refusal(desk.store, refused(d.code()), d.code()).await?;
@@ -1133,7 +1117,7 @@ pub async fn register_batch<G: GrantSource>(
             Some(&batch),
         )
         .await?;
-    let relevance = match Relevance::parse(&input.relevance, &previous) {
+    let relevance = match Relevance::parse(&input.purpose.relevance, &previous) {
         Ok(r) => r,
         Err(e) => {
             tx.append_audit(&refused(e.code()).outcome(Outcome::Refused(e.code().into())))

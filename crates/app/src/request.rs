@@ -10,7 +10,7 @@
 
 use jiff::Timestamp;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
-use querywarden_domain::org::{Person, Role, UnitKind};
+use querywarden_domain::org::{Person, PersonId, Role, UnitId, UnitKind};
 use querywarden_domain::registration::form3::{
     self, Form3Facts, Review, SignOff, Stage, SubjectProgress,
 };
@@ -18,7 +18,7 @@ use querywarden_domain::registration::{
     self as reg, Origin, Parties, RegistrationError, Relevance, RequestNo, Subject,
 };
 use querywarden_domain::roc_date::taipei_date;
-use querywarden_storage::{NewQueryRequest, QueryRequestRow, RequestState, SignOffRow};
+use querywarden_storage::{NewQueryRequest, QueryRequestRow, RequestState, SignOffRow, WriteTx};
 
 use crate::AppError;
 use crate::registration::{
@@ -369,7 +369,6 @@ pub async fn accept_request<G: GrantSource>(
         .grants
         .active_items(querier.id, taipei_date(now))
         .await?;
-    let facts = facts_of(&r, &desk.store.request_sign_offs(r.id).await?);
     let checked = check_reviewer(reviewer, &r, &facts, opinion)
         .and_then(|()| reg::check_parties(reviewer, &requester, &querier, Origin::Form3(r.id)))
         .and_then(|unit| {
@@ -392,45 +391,10 @@ pub async fn accept_request<G: GrantSource>(
         querier: querier.id,
     };
     // §5 ¶1: the responsible unit's supervisor, their deputy, or one above approves.
-    let roster = crate::registration::roster_on(desk.store, now).await?;
     let approver = reg::approver_for(&approving_unit, &parties, &roster).map(|s| s.person);
-    let filing = Filing {
-        parties,
-        approving_unit,
-        approver,
-        querier_name: querier.name.clone(),
-        items: r.items.clone(),
-        legal_basis: r.legal_basis.clone(),
-        relevance: r.relevance.clone(),
-        case_no: Some(no.to_string()),
-        origin: Origin::Form3(r.id),
-        batch: Some(no.to_string()),
-        companion_basis: None,
-        no_case_reason: None,
-    };
+    let filing = request_filing(&r, parties, approving_unit, approver, &querier);
     let mut tx = desk.store.begin().await?;
-    let rows = tx.request_subjects(r.id).await?;
-    let mut prepared = Vec::new();
-    let mut errors = Vec::new();
-    for row in &rows {
-        let subject = open_subject(desk.keys, &row.sealed, &subject_aad(no, row.position))?;
-        let a = screen_subject(
-            desk.store,
-            desk.keys,
-            desk.screen,
-            &desk.settings.snooping,
-            &filing,
-            &subject,
-        )
-        .await?;
-        if a.blocked_by().is_some() {
-            errors.push(LineError {
-                line: usize::try_from(row.position).unwrap_or(0),
-                error: RegistrationError::SubjectIsParty,
-            });
-        }
-        prepared.push((row.id, subject, a));
-    }
+    let (prepared, errors) = screen_request_subjects(desk, &mut tx, &r, &filing).await?;
     if !errors.is_empty() {
         let d = Denied::Batch(errors);
         tx.append_audit(&base.outcome(Outcome::Refused(d.code().into())))
@@ -478,6 +442,67 @@ pub async fn accept_request<G: GrantSource>(
     .await?;
     tx.commit().await?;
     Ok(Ok(out))
+}
+
+/// The filing every subject of an accepted Form 3 request is registered under (§5 ¶3): the
+/// request's items, basis and relevance, its number as the case and the batch.
+fn request_filing(
+    r: &QueryRequestRow,
+    parties: Parties,
+    approving_unit: UnitId,
+    approver: Option<PersonId>,
+    querier: &Person,
+) -> Filing {
+    Filing {
+        parties,
+        approving_unit,
+        approver,
+        querier_name: querier.name.clone(),
+        items: r.items.clone(),
+        legal_basis: r.legal_basis.clone(),
+        relevance: r.relevance.clone(),
+        case_no: Some(r.no.to_string()),
+        origin: Origin::Form3(r.id),
+        batch: Some(r.no.to_string()),
+        companion_basis: None,
+        no_case_reason: None,
+    }
+}
+
+/// A screened subject of a request: its row, the subject opened, the snooping assessment.
+type ScreenedSubject = (i64, Subject, querywarden_domain::snooping::SnoopingAssessment);
+
+/// Opens and screens every subject of the request (§5): the screened subjects, and the
+/// positions a snooping check blocks.
+async fn screen_request_subjects<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    tx: &mut WriteTx,
+    r: &QueryRequestRow,
+    filing: &Filing,
+) -> Result<(Vec<ScreenedSubject>, Vec<LineError>), AppError> {
+    let rows = tx.request_subjects(r.id).await?;
+    let mut prepared = Vec::new();
+    let mut errors = Vec::new();
+    for row in &rows {
+        let subject = open_subject(desk.keys, &row.sealed, &subject_aad(r.no, row.position))?;
+        let a = screen_subject(
+            desk.store,
+            desk.keys,
+            desk.screen,
+            &desk.settings.snooping,
+            filing,
+            &subject,
+        )
+        .await?;
+        if a.blocked_by().is_some() {
+            errors.push(LineError {
+                line: usize::try_from(row.position).unwrap_or(0),
+                error: RegistrationError::SubjectIsParty,
+            });
+        }
+        prepared.push((row.id, subject, a));
+    }
+    Ok((prepared, errors))
 }
 
 /// How the results of an accepted request go back.

@@ -28,7 +28,7 @@ use querywarden_app::oversight::violation::{
 };
 use querywarden_app::permission::{Op, PermissionPolicy};
 use querywarden_app::registration::{
-    self, Desk, RegisterQueryRequest, RegistrationSettings, ScreenList,
+    self, Desk, QueryPurpose, RegisterQueryRequest, RegistrationSettings, ScreenList,
 };
 use querywarden_bli::usage_log::ColumnMapping;
 use querywarden_domain::NationalId;
@@ -142,17 +142,19 @@ impl World {
             subject_name: "王大同".into(),
             subject_id: subject.into(),
             linked_id: None,
-            items: vec![item.into()],
-            legal_basis: BASIS.into(),
-            relevance: format!(
+            purpose: QueryPurpose {
+                items: vec![item.into()],
+                legal_basis: BASIS.into(),
+                relevance: format!(
                 "第 {} 號低收入戶申請案，須查核投保資料以核算家庭總收入",
                 self.seq
             ),
-            case_no: None,
-            companion_basis: None,
-            no_case_reason: Some("受理初審階段，尚未分案編號".into()),
-            needer: None,
-            querier: self.p(querier).id.into(),
+                case_no: None,
+                companion_basis: None,
+                no_case_reason: Some("受理初審階段，尚未分案編號".into()),
+                needer: None,
+                querier: self.p(querier).id.into(),
+            },
         };
         let no = registration::register(&self.desk(), self.p(querier), &form, t, "r")
             .await

@@ -17,7 +17,7 @@ use jiff::{SignedDuration, Timestamp};
 use querywarden_app::auth::SignedIn;
 use querywarden_app::execution::{self, ItemOutcome, PortalDocument, PortalReport, ResultContent};
 use querywarden_app::registration::{
-    self, Denied, Desk, FixedGrants, PersonChoice, RegisterBatchRequest, RegisterQueryRequest,
+    self, Denied, Desk, FixedGrants, PersonChoice, RegisterBatchRequest, QueryPurpose, RegisterQueryRequest,
     RegistrationSettings, ScreenList,
 };
 use querywarden_app::request;
@@ -142,14 +142,16 @@ impl World {
             subject_name: "王大同".into(),
             subject_id: subject.into(),
             linked_id: None,
-            items: its.iter().map(|s| s.to_string()).collect(),
-            legal_basis: BASIS.into(),
-            relevance: relevance.into(),
-            case_no: Some("115社助字第12號".into()),
-            companion_basis: None,
-            no_case_reason: None,
-            needer: None,
-            querier: self.p(querier).id.into(),
+            purpose: QueryPurpose {
+                items: its.iter().map(|s| s.to_string()).collect(),
+                legal_basis: BASIS.into(),
+                relevance: relevance.into(),
+                case_no: Some("115社助字第12號".into()),
+                companion_basis: None,
+                no_case_reason: None,
+                needer: None,
+                querier: self.p(querier).id.into(),
+            },
         }
     }
 
@@ -451,9 +453,10 @@ async fn every_registration_refusal_names_its_rule_and_is_audited() {
         ),
         (
             "lin.meiling",
-            RegisterQueryRequest {
-                legal_basis: "no-such-law-1".into(),
-                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            {
+                let mut form = w.form(&nid(1), "lin.meiling", &["C0101"], ok);
+                form.purpose.legal_basis = "no-such-law-1".into();
+                form
             },
             "registration.legal_basis",
         ),
@@ -507,41 +510,46 @@ async fn every_registration_refusal_names_its_rule_and_is_audited() {
         // the API refuse alike.
         (
             "lin.meiling",
-            RegisterQueryRequest {
-                querier: PersonChoice::Text("somebody".into()),
-                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            {
+                let mut form = w.form(&nid(1), "lin.meiling", &["C0101"], ok);
+                form.purpose.querier = PersonChoice::Text("somebody".into());
+                form
             },
             "registration.querier_role",
         ),
         (
             "lin.meiling",
-            RegisterQueryRequest {
-                querier: PersonChoice::Id(PersonId::new(987_654)),
-                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            {
+                let mut form = w.form(&nid(1), "lin.meiling", &["C0101"], ok);
+                form.purpose.querier = PersonChoice::Id(PersonId::new(987_654));
+                form
             },
             "registration.querier_role",
         ),
         (
             "lin.meiling",
-            RegisterQueryRequest {
-                needer: Some(PersonChoice::Text("x1".into())),
-                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            {
+                let mut form = w.form(&nid(1), "lin.meiling", &["C0101"], ok);
+                form.purpose.needer = Some(PersonChoice::Text("x1".into()));
+                form
             },
             "registration.not_allowed",
         ),
         (
             "lin.meiling",
-            RegisterQueryRequest {
-                needer: Some(w.p("xu.wenjie").id.into()),
-                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            {
+                let mut form = w.form(&nid(1), "lin.meiling", &["C0101"], ok);
+                form.purpose.needer = Some(w.p("xu.wenjie").id.into());
+                form
             },
             "registration.delegation_unit",
         ),
         (
             "lin.meiling",
-            RegisterQueryRequest {
-                case_no: Some("x".repeat(41)),
-                ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+            {
+                let mut form = w.form(&nid(1), "lin.meiling", &["C0101"], ok);
+                form.purpose.case_no = Some("x".repeat(41));
+                form
             },
             "registration.case_no",
         ),
@@ -580,10 +588,11 @@ async fn every_registration_refusal_names_its_rule_and_is_audited() {
 async fn a_privacy_law_basis_needs_a_welfare_law_beside_it_and_no_case_number_needs_a_reason() {
     let w = World::new().await;
     let ok = "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入";
-    let form = |basis: &str, companion: Option<&str>| RegisterQueryRequest {
-        legal_basis: basis.into(),
-        companion_basis: companion.map(Into::into),
-        ..w.form(&nid(1), "lin.meiling", &["C0101"], ok)
+    let form = |basis: &str, companion: Option<&str>| {
+        let mut form = w.form(&nid(1), "lin.meiling", &["C0101"], ok);
+        form.purpose.legal_basis = basis.into();
+        form.purpose.companion_basis = companion.map(Into::into);
+        form
     };
     let refusals = [
         form("personal-data-protection-15", None),
@@ -598,15 +607,16 @@ async fn a_privacy_law_basis_needs_a_welfare_law_beside_it_and_no_case_number_ne
             "registration.legal_basis.privacy_alone"
         );
     }
-    let no_case = |reason: Option<&str>| RegisterQueryRequest {
-        case_no: None,
-        no_case_reason: reason.map(Into::into),
-        ..w.form(
+    let no_case = |reason: Option<&str>| {
+        let mut form = w.form(
             &nid(2),
             "lin.meiling",
             &["C0101"],
             "急難救助申請，須查核申請人目前投保狀況以判斷是否失業",
-        )
+        );
+        form.purpose.case_no = None;
+        form.purpose.no_case_reason = reason.map(Into::into);
+        form
     };
     for reason in [None, Some("   "), Some("無")] {
         assert_eq!(
@@ -1627,15 +1637,17 @@ async fn a_destroyed_result_can_never_be_shown_again_and_its_record_stays() {
 async fn a_batch_is_all_or_nothing_with_errors_by_line() {
     let w = World::new().await;
     let base = RegisterBatchRequest {
-        items: vec!["C0101".into()],
-        legal_basis: BASIS.into(),
-        relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
-        case_no: None,
-        companion_basis: None,
-        no_case_reason: Some("尚未立案，先行查核資格".into()),
-        needer: None,
-        querier: w.p("lin.meiling").id.into(),
         csv: String::new(),
+        purpose: QueryPurpose {
+            items: vec!["C0101".into()],
+            legal_basis: BASIS.into(),
+            relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
+            case_no: None,
+            companion_basis: None,
+            no_case_reason: Some("尚未立案，先行查核資格".into()),
+            needer: None,
+            querier: w.p("lin.meiling").id.into(),
+        },
     };
     let bad = RegisterBatchRequest {
         csv: format!(
@@ -2545,14 +2557,16 @@ async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a
         subject_name: "王大同".into(),
         subject_id: subject.into(),
         linked_id: None,
-        items: vec!["C0101".into()],
-        legal_basis: BASIS.into(),
-        relevance: relevance.into(),
-        case_no: None,
-        companion_basis: None,
-        no_case_reason: Some("尚未立案，先行查核資格".into()),
-        needer: None,
-        querier: lin.id.into(),
+        purpose: QueryPurpose {
+            items: vec!["C0101".into()],
+            legal_basis: BASIS.into(),
+            relevance: relevance.into(),
+            case_no: None,
+            companion_basis: None,
+            no_case_reason: Some("尚未立案，先行查核資格".into()),
+            needer: None,
+            querier: lin.id.into(),
+        },
     };
     let desk = app.desk();
 
@@ -2896,15 +2910,17 @@ async fn a_batch_saved_by_excel_with_bom_crlf_and_quoted_commas_reads_and_a_shor
  {
     let w = World::new().await;
     let good = RegisterBatchRequest {
-        items: vec!["C0101".into()],
-        legal_basis: BASIS.into(),
-        relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
-        case_no: None,
-        companion_basis: None,
-        no_case_reason: Some("年度總清查，不另分案".into()),
-        needer: None,
-        querier: w.p("lin.meiling").id.into(),
         csv: format!("\u{feff}姓名,身分證字號\r\n\"王, 一\",{}\r\n", nid(121)),
+        purpose: QueryPurpose {
+            items: vec!["C0101".into()],
+            legal_basis: BASIS.into(),
+            relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
+            case_no: None,
+            companion_basis: None,
+            no_case_reason: Some("年度總清查，不另分案".into()),
+            needer: None,
+            querier: w.p("lin.meiling").id.into(),
+        },
     };
     let short = RegisterBatchRequest {
         csv: format!("{}王二\r\n", good.csv),
@@ -2932,15 +2948,17 @@ async fn a_batch_saved_by_excel_with_bom_crlf_and_quoted_commas_reads_and_a_shor
 async fn a_broken_quote_in_a_batch_names_its_line_and_registers_nothing() {
     let w = World::new().await;
     let batch = RegisterBatchRequest {
-        items: vec!["C0101".into()],
-        legal_basis: BASIS.into(),
-        relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
-        case_no: None,
-        companion_basis: None,
-        no_case_reason: Some("年度總清查，不另分案".into()),
-        needer: None,
-        querier: w.p("lin.meiling").id.into(),
         csv: format!("王一,{}\n\"王二,{}\n", nid(111), nid(112)),
+        purpose: QueryPurpose {
+            items: vec!["C0101".into()],
+            legal_basis: BASIS.into(),
+            relevance: "115 年度低收入戶總清查，核對全體列冊戶投保資料".into(),
+            case_no: None,
+            companion_basis: None,
+            no_case_reason: Some("年度總清查，不另分案".into()),
+            needer: None,
+            querier: w.p("lin.meiling").id.into(),
+        },
     };
     let r = registration::register_batch(&w.desk(), w.p("huang.yating"), &batch, t0(), "b")
         .await

@@ -17,7 +17,7 @@ use querywarden_app::oversight::unannounced_audit::{
 };
 use querywarden_app::permission::Op;
 use querywarden_app::registration::{
-    self, Desk, FixedGrants, RegisterQueryRequest, RegistrationSettings, ScreenList,
+    self, Desk, FixedGrants, QueryPurpose, RegisterQueryRequest, RegistrationSettings, ScreenList,
 };
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::oversight::unannounced_audit::{
@@ -86,14 +86,16 @@ impl World {
                 subject_name: "王大同".into(),
                 subject_id: nid(1_000 + n),
                 linked_id: None,
-                items: vec!["C0101".into()],
-                legal_basis: BASIS.into(),
-                relevance: format!("低收入戶資格審查第 {n} 案，需核對申請人之投保資料與薪資"),
-                case_no: Some(format!("115社助字第{n}號")),
-                companion_basis: None,
-                no_case_reason: None,
-                needer: None,
-                querier: lin.id.into(),
+                purpose: QueryPurpose {
+                    items: vec!["C0101".into()],
+                    legal_basis: BASIS.into(),
+                    relevance: format!("低收入戶資格審查第 {n} 案，需核對申請人之投保資料與薪資"),
+                    case_no: Some(format!("115社助字第{n}號")),
+                    companion_basis: None,
+                    no_case_reason: None,
+                    needer: None,
+                    querier: lin.id.into(),
+                },
             };
             let at = t0() + SignedDuration::from_hours(i64::from(n) * 24);
             let reg = registration::register(&desk, &lin, &form, at, "r")

@@ -20,7 +20,7 @@ use querywarden_app::oversight::review::open_due_review;
 use querywarden_app::oversight::violation::{FileViolationRequest, file_violation, submit_report};
 use querywarden_app::permission::{self, Op, PermissionPolicy, approver_at_step, decide_step};
 use querywarden_app::registration::{
-    self, Desk, RegisterQueryRequest, RegistrationSettings, ScreenList,
+    self, Desk, QueryPurpose, RegisterQueryRequest, RegistrationSettings, ScreenList,
 };
 use querywarden_app::worklist::{Concerning, Task, WorkItem, Worklist, worklist};
 use querywarden_domain::NationalId;
@@ -107,14 +107,16 @@ impl World {
             subject_name: "王大同".into(),
             subject_id: org::nid("A2", n),
             linked_id: None,
-            items: vec!["C0101".into()],
-            legal_basis: "social-assistance-44-3-1".into(),
-            relevance: format!("第 {n} 號低收入戶申請案，須查核投保資料以核算家庭總收入"),
-            case_no: None,
-            companion_basis: None,
-            no_case_reason: Some("受理初審階段，尚未分案編號".into()),
-            needer: None,
-            querier: self.p("lin.meiling").id.into(),
+            purpose: QueryPurpose {
+                items: vec!["C0101".into()],
+                legal_basis: "social-assistance-44-3-1".into(),
+                relevance: format!("第 {n} 號低收入戶申請案，須查核投保資料以核算家庭總收入"),
+                case_no: None,
+                companion_basis: None,
+                no_case_reason: Some("受理初審階段，尚未分案編號".into()),
+                needer: None,
+                querier: self.p("lin.meiling").id.into(),
+            },
         };
         registration::register(&self.desk(), self.p("lin.meiling"), &form, t, "r")
             .await

@@ -175,45 +175,10 @@ mod tests {
     /// registration of C0101 and B0101.
     fn permit_for_c0101() -> ExecutionPermit {
         use jiff::{SignedDuration, Timestamp};
-        use querywarden_domain::catalogue::LegalBasisId;
-        use querywarden_domain::org::{PersonId, UnitId};
         use querywarden_domain::policy::{ExecutionRequest, SessionFacts, may_execute};
-        use querywarden_domain::registration::{
-            Origin, Parties, Registration, RegistrationId, RegistrationNo, RegistrationState,
-        };
-        use querywarden_domain::roc_date::RocDate;
         let item = |s: &str| ServiceItemCode::parse(s).unwrap();
         let t0 = Timestamp::from_second(1_772_000_000).unwrap();
-        let reg = Registration {
-            id: RegistrationId(7),
-            no: RegistrationNo::new(115, 7).unwrap(),
-            date: RocDate::new(115, 3, 1).unwrap(),
-            created_at: t0,
-            subject_digest: "abc".into(),
-            subject_key_id: "h1".into(),
-            items: [item("C0101"), item("B0101")].into(),
-            legal_basis: LegalBasisId::new("social-assistance-44-3-1").unwrap(),
-            relevance: "低收入戶資格審查".into(),
-            case_no: None,
-            parties: Parties {
-                applicant: PersonId::new(3),
-                needer: PersonId::new(3),
-                querier: PersonId::new(1),
-            },
-            approving_unit: UnitId::new("social-assistance").unwrap(),
-            origin: Origin::Internal,
-            state: RegistrationState::Approved {
-                by: PersonId::new(2),
-                at: t0,
-                valid_until: t0 + SignedDuration::from_hours(24 * 7),
-            },
-            second_approval_required: false,
-            findings: vec![],
-            executed_items: Default::default(),
-            awaiting_outcome: Default::default(),
-            approved_subject_digest: Some("abc".into()),
-            batch: None,
-        };
+        let reg = querywarden_domain::testing::approved_registration(t0);
         may_execute(&ExecutionRequest {
             now: t0 + SignedDuration::from_hours(1),
             executor: PersonId::new(1),

@@ -20,5 +20,7 @@ pub mod registration;
 pub mod retention;
 pub mod roc_date;
 pub mod snooping;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use national_id::{NationalId, NationalIdError, NationalIdKind};

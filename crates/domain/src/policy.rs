@@ -257,36 +257,7 @@ mod tests {
 
     /// Every condition true.
     fn world() -> World {
-        let reg = Registration {
-            id: RegistrationId(7),
-            no: RegistrationNo::new(115, 7).unwrap(),
-            date: RocDate::new(115, 3, 1).unwrap(),
-            created_at: t0(),
-            subject_digest: "abc".into(),
-            subject_key_id: "h1".into(),
-            items: [item("C0101"), item("B0101")].into(),
-            legal_basis: LegalBasisId::new("social-assistance-44-3-1").unwrap(),
-            relevance: "低收入戶資格審查".into(),
-            case_no: None,
-            parties: Parties {
-                applicant: PersonId::new(3),
-                needer: PersonId::new(3),
-                querier: PersonId::new(1),
-            },
-            approving_unit: UnitId::new("social-assistance").unwrap(),
-            origin: Origin::Internal,
-            state: RegistrationState::Approved {
-                by: PersonId::new(2),
-                at: t0(),
-                valid_until: t0() + SignedDuration::from_hours(24 * 7),
-            },
-            second_approval_required: false,
-            findings: vec![],
-            executed_items: BTreeSet::new(),
-            awaiting_outcome: BTreeSet::new(),
-            approved_subject_digest: Some("abc".into()),
-            batch: None,
-        };
+        let reg = crate::testing::approved_registration(t0());
         World {
             reg,
             grants: [item("C0101"), item("B0101"), item("N0101")].into(),

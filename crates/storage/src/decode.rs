@@ -113,3 +113,41 @@ mod tests {
         assert!(unfold("t", "x:ab", 1).is_err(), "no length");
     }
 }
+
+/// An enum stored as a short code: declares it with its `code()` and a `parse()` that refuses
+/// any other text as a decode error, so that the two directions are written once and cannot
+/// drift apart.
+macro_rules! stored_code {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident ($what:literal) {
+            $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl $name {
+            /// The code stored in the database.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $( Self::$variant => $code, )+
+                }
+            }
+
+            pub(crate) fn parse(s: &str) -> Result<Self, $crate::error::StorageError> {
+                match s {
+                    $( $code => Ok(Self::$variant), )+
+                    other => Err($crate::error::StorageError::Decode(format!(
+                        concat!($what, " {}"),
+                        other
+                    ))),
+                }
+            }
+        }
+    };
+}
+pub(crate) use stored_code;

@@ -17,7 +17,7 @@ use querywarden_domain::registration::{
 };
 use querywarden_domain::roc_date::RocDate;
 
-use crate::decode::{opt_ts, ts};
+use crate::decode::{opt_ts, stored_code, ts};
 use crate::error::{StorageError, classify};
 use crate::sqlite::{Store, WriteTx};
 
@@ -127,58 +127,28 @@ pub struct NewDecision {
     pub acting_for: Option<PersonId>,
 }
 
-/// How an execution was made (MISSION.md "The external service").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExecutionMode {
-    Connected,
-    Portal,
-}
-
-impl ExecutionMode {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Connected => "connected",
-            Self::Portal => "portal",
-        }
+stored_code! {
+    /// How an execution was made (MISSION.md "The external service").
+    pub enum ExecutionMode("execution mode") {
+        Connected = "connected",
+        Portal = "portal",
     }
 }
 
-/// Where an execution stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExecutionOutcome {
-    /// Sent (connected mode); no result stored yet. After a crash it stays so.
-    Sent,
-    /// The service answered (records, or a "no data" answer); a result is stored.
-    Received,
-    /// The call failed; nothing stored.
-    Failed,
-    /// Portal mode: the querier recorded running it on the portal.
-    Recorded,
-    /// Sent, and the answer never came (timed out after sending, the connection broke, or an
-    /// unreadable answer): BLI may have processed it. Blocks the item until resolved.
-    Unknown,
-}
-
-impl ExecutionOutcome {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Sent => "sent",
-            Self::Received => "received",
-            Self::Failed => "failed",
-            Self::Recorded => "recorded",
-            Self::Unknown => "unknown",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Result<Self, StorageError> {
-        Ok(match s {
-            "sent" => Self::Sent,
-            "received" => Self::Received,
-            "failed" => Self::Failed,
-            "recorded" => Self::Recorded,
-            "unknown" => Self::Unknown,
-            other => return Err(StorageError::Decode(format!("execution outcome {other}"))),
-        })
+stored_code! {
+    /// Where an execution stands.
+    pub enum ExecutionOutcome("execution outcome") {
+        /// Sent (connected mode); no result stored yet. After a crash it stays so.
+        Sent = "sent",
+        /// The service answered (records, or a "no data" answer); a result is stored.
+        Received = "received",
+        /// The call failed; nothing stored.
+        Failed = "failed",
+        /// Portal mode: the querier recorded running it on the portal.
+        Recorded = "recorded",
+        /// Sent, and the answer never came (timed out after sending, the connection broke, or an
+        /// unreadable answer): BLI may have processed it. Blocks the item until resolved.
+        Unknown = "unknown",
     }
 }
 
@@ -294,30 +264,12 @@ pub struct RegistrationFilter {
     pub subject_digest: Option<String>,
 }
 
-/// Form 3 state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestState {
-    Submitted,
-    Accepted,
-    Rejected,
-}
-
-impl RequestState {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Submitted => "submitted",
-            Self::Accepted => "accepted",
-            Self::Rejected => "rejected",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Result<Self, StorageError> {
-        Ok(match s {
-            "submitted" => Self::Submitted,
-            "accepted" => Self::Accepted,
-            "rejected" => Self::Rejected,
-            other => return Err(StorageError::Decode(format!("request state {other}"))),
-        })
+stored_code! {
+    /// Form 3 state.
+    pub enum RequestState("request state") {
+        Submitted = "submitted",
+        Accepted = "accepted",
+        Rejected = "rejected",
     }
 }
 

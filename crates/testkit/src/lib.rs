@@ -27,7 +27,7 @@ pub use binary::{Demo, Served, rt};
 pub use browser::{Browser, DEMO_PASSWORD, answer, code_of, id_after, location};
 pub use org::Org;
 pub use trail::{outcomes, roc};
-pub use workflow::{Form2, Form3, approved, executed};
+pub use workflow::{Form2, Form3, approved, audit_of_lin, executed};
 
 /// The demo's people by the part they play (the accounts `querywarden demo` seeds).
 pub mod people {

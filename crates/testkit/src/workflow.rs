@@ -3,6 +3,7 @@
 //! number the next step needs.
 
 use crate::browser::{Browser, id_after, location};
+use crate::trail::roc;
 
 /// The demo's welfare-law basis for Form 2 (社會救助法 §44-3 ¶1).
 pub const BASIS: &str = "social-assistance-44-3-1";
@@ -196,4 +197,22 @@ pub async fn executed(querier: &Browser, approver: &Browser, form: &Form2<'_>) -
     let no = approved(querier, approver, form).await;
     querier.execute(&no).await;
     no
+}
+
+/// The fields that open an unannounced audit (Form 4, §8) on the page: lin.meiling's last
+/// thirty days, audited by the IT group (wu.zhiming) today, one case drawn uniformly, her
+/// documents due in ten days. Tests change a field by its position or name.
+pub fn audit_of_lin() -> Vec<(&'static str, String)> {
+    vec![
+        ("period_from", roc(-30)),
+        ("period_to", roc(0)),
+        ("audit_date", roc(0)),
+        ("querier", "lin.meiling".to_string()),
+        ("auditing_unit", "it-group".to_string()),
+        ("auditing_unit_phone", "07-3368333#2101".to_string()),
+        ("auditors", "wu.zhiming".to_string()),
+        ("documents_deadline", roc(10)),
+        ("cases", "1".to_string()),
+        ("method", "uniform".to_string()),
+    ]
 }

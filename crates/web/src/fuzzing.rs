@@ -71,7 +71,7 @@ fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
 fn row_parses(r: &RegisterQueryRequest) -> Result<(), String> {
     Subject::parse(&r.subject_name, &r.subject_id, r.linked_id.as_deref())
         .map_err(|e| e.code().to_string())?;
-    chosen_items(Some(&r.items)).map_err(|e| e.code().to_string())?;
+    chosen_items(Some(&r.purpose.items)).map_err(|e| e.code().to_string())?;
     Ok(())
 }
 
@@ -80,7 +80,7 @@ pub fn registration_form(body: &[u8]) -> Result<RegisterQueryRequest, String> {
     let form: RegisterForm = page_form(body)?;
     let request = form.request();
     // The use case resolves who is named the same way (§5: one refusal for page and API).
-    if request.querier.resolve(FILER).is_none() {
+    if request.purpose.querier.resolve(FILER).is_none() {
         return Err("registration.querier_role".to_string());
     }
     row_parses(&request)?;
@@ -98,7 +98,7 @@ pub fn registration_json(body: &[u8]) -> Result<RegisterQueryRequest, String> {
 /// bad line's code and number (`code@line`), else how many subjects the file names.
 pub fn registration_batch_json(body: &[u8]) -> Result<usize, String> {
     let batch: RegisterBatchRequest = json_body(body)?;
-    chosen_items(Some(&batch.items)).map_err(|e| e.code().to_string())?;
+    chosen_items(Some(&batch.purpose.items)).map_err(|e| e.code().to_string())?;
     let lines = read_batch_lines(&batch.csv)
         .map_err(|e| format!("registration.batch_format@{}", e.line))?;
     let mut subjects = 0;

@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::org::{Account, Person, PersonId, Role, UnitId};
 use querywarden_domain::oversight::unannounced_audit::{
-    self as rules, AuditId, AuditPlan, AuditRefusal, AuditState, CaseOpinion, DirectorChair,
+    self as rules, AuditId, AuditPlan, AuditRefusal, AuditState, Candidate, CaseOpinion,
+    DirectorChair,
     DirectorReview, OverallOpinion, SamplingMethod, SignOff, SignOffStep, Signers,
     UnannouncedAudit,
 };
@@ -414,21 +415,7 @@ pub async fn open_audit(
         )
         .detail("period_from", plan.period_from.civil().to_string())
         .detail("period_to", plan.period_to.civil().to_string());
-    // §8: every execution the querier sent in the period (Asia/Taipei days, inclusive).
-    let until = plan
-        .period_to
-        .civil()
-        .tomorrow()
-        .ok()
-        .and_then(|d| RocDate::from_civil(d).ok())
-        .unwrap_or(RocDate::MAX);
-    let candidates = store
-        .audit_candidates(
-            querier.id,
-            taipei_day_start_utc(plan.period_from),
-            taipei_day_start_utc(until),
-        )
-        .await?;
+    let candidates = period_candidates(store, &plan, querier.id).await?;
     let mut parties: Vec<(PersonId, UnitId)> =
         auditors.iter().map(|p| (p.id, p.unit.clone())).collect();
     if !plan.auditors.contains(&office.person()) {
@@ -442,18 +429,10 @@ pub async fn open_audit(
     }
     let candidates = match plan.method {
         SamplingMethod::Uniform => candidates,
-        SamplingMethod::Weighted => {
-            let mut by_id = BTreeMap::new();
-            for (no, w) in &req.weights {
-                let Ok(no) = RegistrationNo::parse(no.trim()) else {
-                    return refused(store, ev, AuditRefusal::CaseNotSampled).await;
-                };
-                if let Some(c) = candidates.iter().find(|c| c.no == no) {
-                    by_id.insert(c.registration, *w);
-                }
-            }
-            rules::with_weights(candidates, &by_id)
-        }
+        SamplingMethod::Weighted => match weighted(candidates, &req.weights) {
+            Ok(c) => c,
+            Err(r) => return refused(store, ev, r).await,
+        },
     };
     let (seed, seed_source) = match req.seed {
         Some(s) => (s, "given"),
@@ -510,6 +489,44 @@ pub async fn open_audit(
     .await?;
     tx.commit().await?;
     load(store, id).await
+}
+
+/// §8: every execution the querier sent in the audited period (Asia/Taipei days, inclusive).
+async fn period_candidates(
+    store: &Store,
+    plan: &AuditPlan,
+    querier: PersonId,
+) -> Result<Vec<Candidate>, AuditError> {
+    let until = plan
+        .period_to
+        .civil()
+        .tomorrow()
+        .ok()
+        .and_then(|d| RocDate::from_civil(d).ok())
+        .unwrap_or(RocDate::MAX);
+    Ok(store
+        .audit_candidates(
+            querier,
+            taipei_day_start_utc(plan.period_from),
+            taipei_day_start_utc(until),
+        )
+        .await?)
+}
+
+/// The weights the auditor gave, by registration number; a number that is not one of the
+/// period's cases is refused.
+fn weighted(
+    candidates: Vec<Candidate>,
+    weights: &BTreeMap<String, u32>,
+) -> Result<Vec<Candidate>, AuditRefusal> {
+    let mut by_id = BTreeMap::new();
+    for (no, w) in weights {
+        let no = RegistrationNo::parse(no.trim()).map_err(|_| AuditRefusal::CaseNotSampled)?;
+        if let Some(c) = candidates.iter().find(|c| c.no == no) {
+            by_id.insert(c.registration, *w);
+        }
+    }
+    Ok(rules::with_weights(candidates, &by_id))
 }
 
 fn case_of(

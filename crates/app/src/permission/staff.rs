@@ -17,7 +17,9 @@ use querywarden_domain::permission::personnel::{
     MAX_STAFF_NAME_CHARS, MAX_STAFF_TITLE_CHARS, PersonnelEffect, StaffChange, classify,
     effects_of, form1_due_before, staff_text_problem,
 };
-use querywarden_domain::permission::{AdministratorDesk, PermissionRefusal, SupervisorDesk};
+use querywarden_domain::permission::{
+    AdministratorDesk, ApplicationKind, PermissionRefusal, SupervisorDesk,
+};
 use querywarden_domain::roc_date::{DateField, RocDate};
 use querywarden_storage::{
     DisableReason, NewPerson, NoticeRow, StaffChangeRow, StaffChangeSource, Store, WriteTx,
@@ -135,10 +137,6 @@ fn parse_staff_csv(
     last4s: &BTreeMap<PersonId, String>,
     today: RocDate,
 ) -> Result<Vec<StaffRecord>, Vec<StaffRowError>> {
-    let mut errors = Vec::new();
-    let mut records = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut ids: BTreeMap<NationalId, Account> = BTreeMap::new();
     let bad = |line: usize, reason: &str| StaffRowError {
         line,
         reason: reason.to_string(),
@@ -157,6 +155,16 @@ fn parse_staff_csv(
             )]);
         }
     }
+    let mut file = StaffFile {
+        units,
+        persons,
+        last4s,
+        today,
+        seen: BTreeSet::new(),
+        ids: BTreeMap::new(),
+    };
+    let mut errors = Vec::new();
+    let mut records = Vec::new();
     for row in rows {
         let line = row.line;
         if let [only] = row.fields.as_slice()
@@ -164,30 +172,103 @@ fn parse_staff_csv(
         {
             continue;
         }
-        let fields = if row.fields.len() == HEADER.len() {
-            row.fields
-        } else {
+        if row.fields.len() != HEADER.len() {
             errors.push(bad(line, "欄位數應為 7"));
             continue;
-        };
-        let f: Vec<&str> = fields.iter().map(|x| x.trim()).collect();
+        }
+        let f: Vec<&str> = row.fields.iter().map(|x| x.trim()).collect();
+        match file.row(&f) {
+            Ok(Some(record)) => records.push(record),
+            Ok(None) => {}
+            Err(problems) => errors.push(StaffRowError {
+                line,
+                reason: problems.join("；"),
+            }),
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    if errors.is_empty() {
+        Ok(records)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A staff file being read: the organisation it is checked against, and what earlier rows
+/// already claimed (§2: one account once, one national ID for one member of staff).
+struct StaffFile<'a> {
+    units: &'a [Unit],
+    persons: &'a BTreeMap<Account, Person>,
+    last4s: &'a BTreeMap<PersonId, String>,
+    today: RocDate,
+    seen: BTreeSet<Account>,
+    ids: BTreeMap<NationalId, Account>,
+}
+
+/// One row's columns, each parsed on its own so that every problem of the row is reported.
+struct StaffColumns<'a> {
+    account: Option<Account>,
+    id: Option<NationalId>,
+    unit: Option<&'a Unit>,
+    status: Option<StaffStatus>,
+    effective: Option<RocDate>,
+}
+
+impl<'a> StaffFile<'a> {
+    /// One data row (seven trimmed fields): its record, or every problem found in it.
+    fn row(&mut self, f: &[&str]) -> Result<Option<StaffRecord>, Vec<String>> {
         let mut problems: Vec<String> = Vec::new();
-        let account = Account::parse(f[0]).map_err(|_| "帳號格式不正確").ok();
+        let c = self.columns(f, &mut problems);
+        // §2: one national ID, one member of staff.
+        if let (Some(id), Some(a)) = (&c.id, &c.account)
+            && let Some(other) = self.ids.insert(id.clone(), a.clone())
+            && other != *a
+        {
+            problems.push("同一身分證統一編號出現在兩個帳號".into());
+        }
+        if let Some(a) = &c.account {
+            if !self.seen.insert(a.clone()) {
+                problems.push("同一帳號在檔案中出現兩次".into());
+            }
+            match self.persons.get(a) {
+                Some(p) => self.check_known(p, &c, &mut problems),
+                None => check_new(&c, f[2], &mut problems),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let (Some(account), Some(unit), Some(status), Some(effective)) =
+            (c.account, c.unit, c.status, c.effective)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StaffRecord {
+            account,
+            name: Some(f[2].to_string()).filter(|s| !s.is_empty()),
+            unit: unit.id.clone(),
+            title: Some(f[4].to_string()).filter(|s| !s.is_empty()),
+            status,
+            effective,
+            id_last4: c.id.map(|i| i.last4().to_string()),
+        }))
+    }
+
+    fn columns(&self, f: &[&str], problems: &mut Vec<String>) -> StaffColumns<'a> {
+        let account = Account::parse(f[0]).ok();
         if account.is_none() {
             problems.push("帳號格式不正確".into());
         }
         let id = if f[1].is_empty() {
             None
         } else {
-            match NationalId::parse(f[1]) {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    problems.push("身分證統一編號不正確".into());
-                    None
-                }
+            let id = NationalId::parse(f[1]).ok();
+            if id.is_none() {
+                problems.push("身分證統一編號不正確".into());
             }
+            id
         };
-        let unit = find_unit(units, f[3]);
+        let unit = find_unit(self.units, f[3]);
         if unit.is_none() {
             problems.push("單位不存在".into());
         }
@@ -196,7 +277,7 @@ fn parse_staff_csv(
             problems.push("狀態應為 active、transferred、on_leave 或 left".into());
         }
         // The same window as Form 1's effective date: a year either side of today.
-        let effective = match RocDate::parse_field(f[6], DateField::Effective, today) {
+        let effective = match RocDate::parse_field(f[6], DateField::Effective, self.today) {
             Ok(d) => Some(d),
             Err(e) => {
                 problems.push(format!("生效日期：{e}"));
@@ -211,79 +292,49 @@ fn parse_staff_csv(
                 problems.push(format!("{what}{}", p.message_zh()));
             }
         }
-        // §2: one national ID, one member of staff.
-        if let (Some(id), Some(a)) = (&id, &account)
-            && let Some(other) = ids.insert(id.clone(), a.clone())
-            && other != *a
-        {
-            problems.push("同一身分證統一編號出現在兩個帳號".into());
-        }
-        if let Some(a) = &account {
-            if !seen.insert(a.clone()) {
-                problems.push("同一帳號在檔案中出現兩次".into());
-            }
-            match persons.get(a) {
-                Some(p) => {
-                    if let (Some(id), Some(l4)) = (&id, last4s.get(&p.id))
-                        && id.last4() != l4
-                    {
-                        problems.push("身分證統一編號與帳號不符".into());
-                    }
-                    if let (Some(u), Some(s)) = (unit, status) {
-                        let change = StaffChange {
-                            person: p.id,
-                            from_status: p.status,
-                            to_status: s,
-                            from_unit: p.unit.clone(),
-                            to_unit: u.id.clone(),
-                            effective: effective.unwrap_or(RocDate::MIN),
-                        };
-                        if let Err(r @ PermissionRefusal::InvalidTransition { .. }) =
-                            classify(&change)
-                        {
-                            problems.push(r.to_string());
-                        }
-                    }
-                }
-                None => {
-                    if status.is_some() && status != Some(StaffStatus::Active) {
-                        problems.push("新帳號的狀態須為 active".into());
-                    }
-                    if f[2].is_empty() {
-                        problems.push("新帳號須填姓名".into());
-                    }
-                    if id.is_none() {
-                        problems.push("新帳號須填身分證統一編號".into());
-                    }
-                }
-            }
-        }
-        if !problems.is_empty() {
-            errors.push(StaffRowError {
-                line,
-                reason: problems.join("；"),
-            });
-            continue;
-        }
-        if let (Some(account), Some(unit), Some(status), Some(effective)) =
-            (account, unit, status, effective)
-        {
-            records.push(StaffRecord {
-                account,
-                name: Some(f[2].to_string()).filter(|s| !s.is_empty()),
-                unit: unit.id.clone(),
-                title: Some(f[4].to_string()).filter(|s| !s.is_empty()),
-                status,
-                effective,
-                id_last4: id.map(|i| i.last4().to_string()),
-            });
+        StaffColumns {
+            account,
+            id,
+            unit,
+            status,
+            effective,
         }
     }
-    errors.sort_by_key(|e| e.line);
-    if errors.is_empty() {
-        Ok(records)
-    } else {
-        Err(errors)
+
+    /// A row for someone already on record: the ID must be theirs, and the change one the
+    /// rules allow (§2).
+    fn check_known(&self, p: &Person, c: &StaffColumns<'_>, problems: &mut Vec<String>) {
+        if let (Some(id), Some(l4)) = (&c.id, self.last4s.get(&p.id))
+            && id.last4() != l4
+        {
+            problems.push("身分證統一編號與帳號不符".into());
+        }
+        if let (Some(u), Some(s)) = (c.unit, c.status) {
+            let change = StaffChange {
+                person: p.id,
+                from_status: p.status,
+                to_status: s,
+                from_unit: p.unit.clone(),
+                to_unit: u.id.clone(),
+                effective: c.effective.unwrap_or(RocDate::MIN),
+            };
+            if let Err(r @ PermissionRefusal::InvalidTransition { .. }) = classify(&change) {
+                problems.push(r.to_string());
+            }
+        }
+    }
+}
+
+/// A row for a new account: it must start active, with a name and a national ID.
+fn check_new(c: &StaffColumns<'_>, name: &str, problems: &mut Vec<String>) {
+    if c.status.is_some() && c.status != Some(StaffStatus::Active) {
+        problems.push("新帳號的狀態須為 active".into());
+    }
+    if name.is_empty() {
+        problems.push("新帳號須填姓名".into());
+    }
+    if c.id.is_none() {
+        problems.push("新帳號須填身分證統一編號".into());
     }
 }
 
@@ -460,68 +511,8 @@ async fn apply_record(
         .insert_staff_change(&change, &title, source, by.map(|a| a.person), op.now)
         .await?;
     // Grants: suspension and ending carry their own dates, so they are recorded now.
-    for e in &effects {
-        match e {
-            PersonnelEffect::SuspendGrants {
-                grants,
-                from,
-                cause,
-            } => {
-                for g in grants {
-                    if tx.suspend_grant(*g, *from, *cause, op.now).await? {
-                        tx.append_audit(
-                            &op.event(AuditAction::GrantSuspended, by)
-                                .on("permission_grant", g.to_string())
-                                .detail("person", person.id.get())
-                                .detail("cause", cause.code())
-                                .detail("suspended_from", from.civil().to_string())
-                                .detail("staff_change", change_id),
-                        )
-                        .await?;
-                    }
-                }
-            }
-            PersonnelEffect::EndGrants { grants, on } => {
-                for g in grants {
-                    if tx.end_grant(*g, *on, op.now).await? {
-                        tx.append_audit(
-                            &op.event(AuditAction::GrantEnded, by)
-                                .on("permission_grant", g.to_string())
-                                .detail("person", person.id.get())
-                                .detail("effective_to", on.civil().to_string())
-                                .detail("staff_change", change_id),
-                        )
-                        .await?;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    // §2: the permission administrator and the old unit's supervisor are told, in this same
-    // transaction, so a recorded change always has its notices (see `unread_notices`).
-    let kind = format!(
-        "staff_change.{}",
-        classify(&change).map(|k| k.code()).unwrap_or("change")
-    );
-    let object = format!("person:{}", person.id.get());
-    let notified = ctx.recipients(&change, &effects);
-    for to in &notified {
-        tx.insert_notice(*to, &kind, &object, op.now).await?;
-    }
-    // §2 ¶2: a transfer or departure announced ahead is applied for before it happens: the
-    // person is asked for the Form 1 that fits, due before the day it takes effect. A repeated
-    // import never reaches here (`pending_staff_change_exists` above), so it is asked once.
-    let form1_due = form1_due_before(&change, op.today());
-    if let Some((form1_kind, before)) = form1_due {
-        tx.insert_notice(
-            person.id,
-            &format!("staff_change.file_form1_{}", form1_kind.code()),
-            &format!("form1_before:{}", before.civil()),
-            op.now,
-        )
-        .await?;
-    }
+    record_grant_effects(tx, person.id, &effects, change_id, by, op).await?;
+    let (notified, form1_due) = notify_staff_change(tx, ctx, person.id, &change, &effects, op).await?;
     let applied_now = rec.effective <= op.today();
     tx.append_audit(
         &op.event(AuditAction::StaffStatusChanged, by)
@@ -553,6 +544,93 @@ async fn apply_record(
         effects,
         applied_now,
     })
+}
+
+/// Suspension and ending of grants carry their own dates, so they are recorded when the change
+/// is, each with its audit record (§2).
+async fn record_grant_effects(
+    tx: &mut WriteTx,
+    person: PersonId,
+    effects: &[PersonnelEffect],
+    change_id: i64,
+    by: Option<Actor>,
+    op: &Op,
+) -> Result<(), PermissionError> {
+    for e in effects {
+        match e {
+            PersonnelEffect::SuspendGrants {
+                grants,
+                from,
+                cause,
+            } => {
+                for g in grants {
+                    if tx.suspend_grant(*g, *from, *cause, op.now).await? {
+                        tx.append_audit(
+                            &op.event(AuditAction::GrantSuspended, by)
+                                .on("permission_grant", g.to_string())
+                                .detail("person", person.get())
+                                .detail("cause", cause.code())
+                                .detail("suspended_from", from.civil().to_string())
+                                .detail("staff_change", change_id),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            PersonnelEffect::EndGrants { grants, on } => {
+                for g in grants {
+                    if tx.end_grant(*g, *on, op.now).await? {
+                        tx.append_audit(
+                            &op.event(AuditAction::GrantEnded, by)
+                                .on("permission_grant", g.to_string())
+                                .detail("person", person.get())
+                                .detail("effective_to", on.civil().to_string())
+                                .detail("staff_change", change_id),
+                        )
+                        .await?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The notices a recorded change owes; returns who was told and which Form 1 was asked for.
+async fn notify_staff_change(
+    tx: &mut WriteTx,
+    ctx: &StaffContext,
+    person: PersonId,
+    change: &StaffChange,
+    effects: &[PersonnelEffect],
+    op: &Op,
+) -> Result<(BTreeSet<PersonId>, Option<(ApplicationKind, RocDate)>), PermissionError> {
+    // §2: the permission administrator and the old unit's supervisor are told, in this same
+    // transaction, so a recorded change always has its notices (see `unread_notices`).
+    let kind = format!(
+        "staff_change.{}",
+        classify(change).map(|k| k.code()).unwrap_or("change")
+    );
+    let object = format!("person:{}", person.get());
+    let notified = ctx.recipients(change, effects);
+    for to in &notified {
+        tx.insert_notice(*to, &kind, &object, op.now).await?;
+    }
+    // §2 ¶2: a transfer or departure announced ahead is applied for before it happens: the
+    // person is asked for the Form 1 that fits, due before the day it takes effect. A repeated
+    // import never reaches here (`pending_staff_change_exists` above), so it is asked once.
+    let form1_due = form1_due_before(change, op.today());
+    if let Some((form1_kind, before)) = form1_due {
+        tx.insert_notice(
+            person,
+            &format!("staff_change.file_form1_{}", form1_kind.code()),
+            &format!("form1_before:{}", before.civil()),
+            op.now,
+        )
+        .await?;
+    }
+    Ok((notified, form1_due))
 }
 
 /// The effects bound to the effective date itself: the staff record, and on leaving the
@@ -914,6 +992,73 @@ pub fn validate_scim_user(
     let obj = payload
         .as_object()
         .ok_or_else(|| ScimError::syntax("body must be a JSON object (a SCIM User)"))?;
+    check_scim_schemas(obj)?;
+    let account = obj
+        .get("userName")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ScimError::invalid("userName is required"))
+        .and_then(|s| {
+            Account::parse(s).map_err(|_| ScimError::invalid("userName is not a valid account"))
+        })?;
+    let active = obj
+        .get("active")
+        .ok_or_else(|| ScimError::invalid("active is required"))?
+        .as_bool()
+        .ok_or_else(|| ScimError::invalid("active must be a boolean"))?;
+    let name = match scim_string(
+        obj.get("name").and_then(|n| n.get("formatted")),
+        "name.formatted",
+    )? {
+        Some(n) => Some(n),
+        None => scim_string(obj.get("displayName"), "displayName")?,
+    };
+    let title = scim_string(obj.get("title"), "title")?;
+    for (what, value, max) in [
+        ("name", &name, MAX_STAFF_NAME_CHARS),
+        ("title", &title, MAX_STAFF_TITLE_CHARS),
+    ] {
+        if let Some(p) = value.as_deref().and_then(|v| staff_text_problem(v, max)) {
+            return Err(ScimError::invalid(format!("{what} {}", p.message_en())));
+        }
+    }
+    let department = match obj.get(SCIM_ENTERPRISE) {
+        Some(ext) => {
+            if !ext.is_object() {
+                return Err(ScimError::invalid(
+                    "the enterprise extension must be an object",
+                ));
+            }
+            scim_string(ext.get("department"), "department")?
+        }
+        None => None,
+    };
+    let unit = match department {
+        Some(d) => find_unit(units, &d)
+            .map(|u| u.id.clone())
+            .ok_or_else(|| ScimError::invalid("department is not a known unit"))?,
+        None => existing_unit(&account).ok_or_else(|| {
+            ScimError::invalid("department (enterprise extension) is required for a new user")
+        })?,
+    };
+    let (status, effective) = scim_staff_status(obj, active, today)?;
+    // An account that may sign in is active; every other status is not.
+    if active != (status == StaffStatus::Active) {
+        return Err(ScimError::invalid("active contradicts status"));
+    }
+    Ok(StaffRecord {
+        account,
+        name,
+        unit,
+        title,
+        status,
+        effective,
+        id_last4: None,
+    })
+}
+
+/// The SCIM schemas a User must list (RFC 7643 §3): the core User schema, only the extensions
+/// this service reads, and every extension attribute's schema among them.
+fn check_scim_schemas(obj: &serde_json::Map<String, Value>) -> Result<(), ScimError> {
     let schemas: Vec<&str> = obj
         .get("schemas")
         .and_then(Value::as_array)
@@ -941,75 +1086,40 @@ pub fn validate_scim_user(
             ));
         }
     }
-    let account = obj
-        .get("userName")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ScimError::invalid("userName is required"))
-        .and_then(|s| {
-            Account::parse(s).map_err(|_| ScimError::invalid("userName is not a valid account"))
-        })?;
-    let active = obj
-        .get("active")
-        .ok_or_else(|| ScimError::invalid("active is required"))?
-        .as_bool()
-        .ok_or_else(|| ScimError::invalid("active must be a boolean"))?;
-    let string_at = |v: Option<&Value>, what: &str| -> Result<Option<String>, ScimError> {
-        match v {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-            Some(_) => Err(ScimError::invalid(format!(
-                "{what} must be a non-empty string"
-            ))),
-        }
-    };
-    let name = match string_at(
-        obj.get("name").and_then(|n| n.get("formatted")),
-        "name.formatted",
-    )? {
-        Some(n) => Some(n),
-        None => string_at(obj.get("displayName"), "displayName")?,
-    };
-    let title = string_at(obj.get("title"), "title")?;
-    for (what, value, max) in [
-        ("name", &name, MAX_STAFF_NAME_CHARS),
-        ("title", &title, MAX_STAFF_TITLE_CHARS),
-    ] {
-        if let Some(p) = value.as_deref().and_then(|v| staff_text_problem(v, max)) {
-            return Err(ScimError::invalid(format!("{what} {}", p.message_en())));
-        }
+    Ok(())
+}
+
+/// A SCIM string attribute: absent or null is none; anything but a non-empty string is refused.
+fn scim_string(v: Option<&Value>, what: &str) -> Result<Option<String>, ScimError> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+        Some(_) => Err(ScimError::invalid(format!(
+            "{what} must be a non-empty string"
+        ))),
     }
-    let department = match obj.get(SCIM_ENTERPRISE) {
-        Some(ext) => {
-            if !ext.is_object() {
-                return Err(ScimError::invalid(
-                    "the enterprise extension must be an object",
-                ));
-            }
-            string_at(ext.get("department"), "department")?
-        }
-        None => None,
-    };
-    let unit = match department {
-        Some(d) => find_unit(units, &d)
-            .map(|u| u.id.clone())
-            .ok_or_else(|| ScimError::invalid("department is not a known unit"))?,
-        None => existing_unit(&account).ok_or_else(|| {
-            ScimError::invalid("department (enterprise extension) is required for a new user")
-        })?,
-    };
-    let (status, effective) = match obj.get(SCIM_STAFF) {
+}
+
+/// The staff extension's status and effective date; without it, `active` alone says which,
+/// effective today.
+fn scim_staff_status(
+    obj: &serde_json::Map<String, Value>,
+    active: bool,
+    today: RocDate,
+) -> Result<(StaffStatus, RocDate), ScimError> {
+    Ok(match obj.get(SCIM_STAFF) {
         Some(ext) => {
             let ext = ext
                 .as_object()
                 .ok_or_else(|| ScimError::invalid("the staff extension must be an object"))?;
-            let status = match string_at(ext.get("status"), "status")? {
+            let status = match scim_string(ext.get("status"), "status")? {
                 Some(s) => StaffStatus::parse_code(&s).ok_or_else(|| {
                     ScimError::invalid("status must be active, transferred, on_leave or left")
                 })?,
                 None if active => StaffStatus::Active,
                 None => StaffStatus::Left,
             };
-            let effective = match string_at(ext.get("effectiveDate"), "effectiveDate")? {
+            let effective = match scim_string(ext.get("effectiveDate"), "effectiveDate")? {
                 Some(d) => RocDate::parse_field(&d, DateField::Effective, today).map_err(|e| {
                     ScimError::invalid(format!("effectiveDate: {}", e.message_en()))
                 })?,
@@ -1019,19 +1129,6 @@ pub fn validate_scim_user(
         }
         None if active => (StaffStatus::Active, today),
         None => (StaffStatus::Left, today),
-    };
-    // An account that may sign in is active; every other status is not.
-    if active != (status == StaffStatus::Active) {
-        return Err(ScimError::invalid("active contradicts status"));
-    }
-    Ok(StaffRecord {
-        account,
-        name,
-        unit,
-        title,
-        status,
-        effective,
-        id_last4: None,
     })
 }
 

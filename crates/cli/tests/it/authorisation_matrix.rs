@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use querywarden_testkit::{Browser, Demo, Form2, Form3, approved, id_after, location, roc, rt};
+use querywarden_testkit::{
+    Browser, Demo, Form2, Form3, approved, audit_of_lin, id_after, location, rt,
+};
 
 /// The roles of MISSION.md, by the demo account that holds each, in the order they act (the
 /// owner of the objects last, so others' attempts meet them untouched).
@@ -178,18 +180,7 @@ async fn set_up(url: &str, b: &BTreeMap<&str, Browser>) -> Ids {
     );
     let no = approved(lin, chen, &Form2::default()).await;
     let rno = cai.request(&Form3::default()).await;
-    let fields = [
-        ("period_from", roc(-30)),
-        ("period_to", roc(0)),
-        ("audit_date", roc(0)),
-        ("querier", "lin.meiling".to_string()),
-        ("auditing_unit", "it-group".to_string()),
-        ("auditing_unit_phone", "07-3368333#2101".to_string()),
-        ("auditors", "wu.zhiming".to_string()),
-        ("documents_deadline", roc(10)),
-        ("cases", "1".to_string()),
-        ("method", "uniform".to_string()),
-    ];
+    let fields = audit_of_lin();
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // The audit samples lin's executed queries: execute first.
     lin.execute(&no).await;

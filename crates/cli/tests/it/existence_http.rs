@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use querywarden_testkit::{
-    Browser, Demo, Form2, Form3, answer, id_after, location, outcomes, roc, rt,
+    Browser, Demo, Form2, Form3, answer, audit_of_lin, id_after, location, outcomes, rt,
 };
 
 /// A page form's fields.
@@ -46,18 +46,7 @@ fn a_stranger_gets_the_same_answer_for_every_id_that_exists_and_every_one_that_d
         let rno = cai.request(&Form3::default()).await;
 
         // An unannounced audit of lin's queries, opened by the IT group.
-        let fields = [
-            ("period_from", roc(-30)),
-            ("period_to", roc(0)),
-            ("audit_date", roc(0)),
-            ("querier", "lin.meiling".to_string()),
-            ("auditing_unit", "it-group".to_string()),
-            ("auditing_unit_phone", "07-3368333#2101".to_string()),
-            ("auditors", "wu.zhiming".to_string()),
-            ("documents_deadline", roc(10)),
-            ("cases", "1".to_string()),
-            ("method", "uniform".to_string()),
-        ];
+        let fields = audit_of_lin();
         let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let r = wu.post("/oversight/audits", &refs, true).await;
         assert_eq!(r.status(), 303);

@@ -6,7 +6,9 @@
 
 use serde_json::{Value, json};
 
-use querywarden_testkit::{Browser, Demo, Form2, code_of as code, executed, location, roc, rt};
+use querywarden_testkit::{
+    Browser, Demo, Form2, audit_of_lin, code_of as code, executed, location, roc, rt,
+};
 
 const PDF: &[u8] = b"%PDF-1.7\n%audit evidence for the case file\n%%EOF";
 
@@ -42,18 +44,8 @@ fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
         );
 
         // A bad field is refused on the page with its code; nothing opened.
-        let mut fields = vec![
-            ("period_from", roc(-30)),
-            ("period_to", roc(0)),
-            ("audit_date", roc(0)),
-            ("querier", "lin.meiling".to_string()),
-            ("auditing_unit", "it-group".to_string()),
-            ("auditing_unit_phone", "07-3368333#2101".to_string()),
-            ("auditors", "wu.zhiming".to_string()),
-            ("documents_deadline", roc(-1)),
-            ("cases", "1".to_string()),
-            ("method", "uniform".to_string()),
-        ];
+        let mut fields = audit_of_lin();
+        fields[7].1 = roc(-1);
         let as_refs =
             |f: &Vec<(&'static str, String)>| -> Vec<(&'static str, String)> { f.clone() };
         let send = |f: Vec<(&'static str, String)>| {

@@ -392,10 +392,7 @@ impl TryFrom<ExecutionRecord> for ExecutionRow {
             registration: RegistrationId(r.registration_id),
             item: decode("item", ServiceItemCode::parse(&r.item))?,
             querier: PersonId::new(r.querier_id),
-            mode: match r.mode.as_str() {
-                "connected" => ExecutionMode::Connected,
-                _ => ExecutionMode::Portal,
-            },
+            mode: ExecutionMode::parse(&r.mode)?,
             request_id: r.request_id,
             sent_at: ts(&r.sent_at)?,
             result_at: opt_ts(r.result_at)?,

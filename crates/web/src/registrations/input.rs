@@ -6,7 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use querywarden_app::registration::{PersonChoice, RegisterBatchRequest, RegisterQueryRequest};
+use querywarden_app::registration::{
+    PersonChoice, QueryPurpose, RegisterBatchRequest, RegisterQueryRequest,
+};
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::registration::{RegistrationError, RegistrationNo};
 use serde::Deserialize;
@@ -69,20 +71,20 @@ impl RegisterForm {
             subject_name: self.subject_name.clone(),
             subject_id: self.subject_id.clone(),
             linked_id: opt(&self.linked_id),
-            items: self.items.clone(),
-            legal_basis: self.legal_basis.clone(),
-            relevance: self.relevance.clone(),
-            case_no: opt(&self.case_no),
-            companion_basis: opt(&self.companion_basis),
-            no_case_reason: opt(&self.no_case_reason),
-            needer: Some(PersonChoice::Text(self.needer.clone())),
-            querier: PersonChoice::Text(self.querier.clone()),
+            purpose: self.purpose(),
         }
     }
 
     /// The batch's shared fields and its CSV text.
     pub fn batch(&self, csv: String) -> RegisterBatchRequest {
         RegisterBatchRequest {
+            purpose: self.purpose(),
+            csv,
+        }
+    }
+
+    fn purpose(&self) -> QueryPurpose {
+        QueryPurpose {
             items: self.items.clone(),
             legal_basis: self.legal_basis.clone(),
             relevance: self.relevance.clone(),
@@ -91,7 +93,6 @@ impl RegisterForm {
             no_case_reason: opt(&self.no_case_reason),
             needer: Some(PersonChoice::Text(self.needer.clone())),
             querier: PersonChoice::Text(self.querier.clone()),
-            csv,
         }
     }
 }

@@ -1,0 +1,50 @@
+//! Fixtures for the tests of this crate and of the crates above it (feature `testing`): one
+//! registration every §5 condition holds for, so that each test states only what it changes.
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::catalogue::{LegalBasisId, ServiceItemCode};
+use crate::org::{PersonId, UnitId};
+use crate::registration::{
+    Origin, Parties, Registration, RegistrationId, RegistrationNo, RegistrationState,
+};
+use crate::roc_date::RocDate;
+
+/// Registration 115-7 of items C0101 and B0101 for subject digest `abc` (key `h1`), filed by
+/// person 3 for querier 1 and approved by person 2 at `approved_at`, valid for seven days,
+/// nothing run yet.
+pub fn approved_registration(approved_at: Timestamp) -> Registration {
+    let item = |s: &str| ServiceItemCode::parse(s).expect("a catalogue code");
+    Registration {
+        id: RegistrationId(7),
+        no: RegistrationNo::new(115, 7).expect("a registration number"),
+        date: RocDate::new(115, 3, 1).expect("a date"),
+        created_at: approved_at,
+        subject_digest: "abc".into(),
+        subject_key_id: "h1".into(),
+        items: [item("C0101"), item("B0101")].into(),
+        legal_basis: LegalBasisId::new("social-assistance-44-3-1").expect("a basis id"),
+        relevance: "低收入戶資格審查".into(),
+        case_no: None,
+        parties: Parties {
+            applicant: PersonId::new(3),
+            needer: PersonId::new(3),
+            querier: PersonId::new(1),
+        },
+        approving_unit: UnitId::new("social-assistance").expect("a unit id"),
+        origin: Origin::Internal,
+        state: RegistrationState::Approved {
+            by: PersonId::new(2),
+            at: approved_at,
+            valid_until: approved_at + SignedDuration::from_hours(24 * 7),
+        },
+        second_approval_required: false,
+        findings: vec![],
+        executed_items: BTreeSet::new(),
+        awaiting_outcome: BTreeSet::new(),
+        approved_subject_digest: Some("abc".into()),
+        batch: None,
+    }
+}
