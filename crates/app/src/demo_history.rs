@@ -371,19 +371,19 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
                 items: vec![code.to_string()],
                 legal_basis: basis.into(),
                 relevance: format!(
-                "{}第 {} 號申請案，須查核{}以核算家庭總收入及工作能力",
-                if lin {
-                    "低收入戶"
-                } else {
-                    "中低收入老人生活津貼"
-                },
-                1150 + i,
-                if code == "C0101" {
-                    "投保資料"
-                } else {
-                    "給付資料"
-                }
-            ),
+                    "{}第 {} 號申請案，須查核{}以核算家庭總收入及工作能力",
+                    if lin {
+                        "低收入戶"
+                    } else {
+                        "中低收入老人生活津貼"
+                    },
+                    1150 + i,
+                    if code == "C0101" {
+                        "投保資料"
+                    } else {
+                        "給付資料"
+                    }
+                ),
                 case_no: Some(format!("KS{}-{:04}", day.year() - 1911, 200 + i)),
                 companion_basis: None,
                 no_case_reason: None,
@@ -657,9 +657,9 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
                 items: vec!["C0101".into(), "B0101".into()],
                 legal_basis: SOCIAL_ASSISTANCE_BASIS.into(),
                 relevance: format!(
-                "急難救助第 {} 號案，須確認最近投保及給付情形以核定救助金額",
-                1300 + k
-            ),
+                    "急難救助第 {} 號案，須確認最近投保及給付情形以核定救助金額",
+                    1300 + k
+                ),
                 case_no: Some(format!("KS{}-{:04}", today.year() - 1911, 900 + k)),
                 companion_basis: None,
                 no_case_reason: None,

@@ -337,33 +337,7 @@ pub async fn execute_connected<G: GrantSource, C: Connector>(
     }
     // §5: consume the approval for these items and record "query sent" — committed before
     // anything leaves.
-    let mut sent = Vec::new();
-    for item in permit.items() {
-        let item_request = format!("{request_id}-{item}");
-        let id = tx
-            .insert_execution(&permitted_execution(
-                &permit,
-                item,
-                ExecutionMode::Connected,
-                item_request.clone(),
-                now,
-            )?)
-            .await?;
-        let mut ev = event(
-            now,
-            AuditAction::QuerySent,
-            &item_request,
-            actor(who.person.id, Role::Querier),
-            "registration",
-            no.to_string(),
-        )
-        .detail("item", item.as_str())
-        .detail("mode", "connected")
-        .detail("execution", id);
-        ev.subject = Some(stored_digest(&reg));
-        tx.append_audit(&ev).await?;
-        sent.push((item.clone(), id, item_request));
-    }
+    let sent = record_sent(&mut tx, &permit, &reg, who, now, request_id).await?;
     tx.commit().await?;
 
     let mut report = Vec::new();
@@ -393,6 +367,46 @@ pub async fn execute_connected<G: GrantSource, C: Connector>(
         report.push(ItemReport { item, outcome });
     }
     Ok(Ok(ExecutionReport { no, items: report }))
+}
+
+/// One execution row and one `query.sent` record per permitted item, each under its own
+/// request id (`<request>-<item>`): the item, its execution and that id.
+async fn record_sent(
+    tx: &mut WriteTx,
+    permit: &ExecutionPermit,
+    reg: &Registration,
+    who: &SignedIn,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Vec<(ServiceItemCode, i64, String)>, AppError> {
+    let mut sent = Vec::new();
+    for item in permit.items() {
+        let item_request = format!("{request_id}-{item}");
+        let id = tx
+            .insert_execution(&permitted_execution(
+                permit,
+                item,
+                ExecutionMode::Connected,
+                item_request.clone(),
+                now,
+            )?)
+            .await?;
+        let mut ev = event(
+            now,
+            AuditAction::QuerySent,
+            &item_request,
+            actor(who.person.id, Role::Querier),
+            "registration",
+            reg.no.to_string(),
+        )
+        .detail("item", item.as_str())
+        .detail("mode", "connected")
+        .detail("execution", id);
+        ev.subject = Some(stored_digest(reg));
+        tx.append_audit(&ev).await?;
+        sent.push((item.clone(), id, item_request));
+    }
+    Ok(sent)
 }
 
 /// The second transaction: seal and store the answer with its record, or record the failure.

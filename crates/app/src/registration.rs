@@ -474,6 +474,18 @@ impl PersonChoice {
             Self::Text(t) => t.trim().parse::<i64>().ok().map(PersonId::new),
         }
     }
+
+    /// The person named, as on record; `None` when the choice names nobody who exists.
+    pub(crate) async fn person(
+        &self,
+        store: &Store,
+        filer: PersonId,
+    ) -> Result<Option<Person>, AppError> {
+        match self.resolve(filer) {
+            Some(id) => person(store, id).await,
+            None => Ok(None),
+        }
+    }
 }
 
 impl From<PersonId> for PersonChoice {
@@ -785,10 +797,7 @@ async fn internal_filing<G: GrantSource>(
         },
         Some(None) => return Ok(Err(RegistrationError::NotAllowed)),
     };
-    let querier = match querier.resolve(applicant.id) {
-        Some(id) => person(desk.store, id).await?,
-        None => None,
-    };
+    let querier = querier.person(desk.store, applicant.id).await?;
     let Some(querier) = querier else {
         return Ok(Err(RegistrationError::QuerierNotQuerier));
     };
@@ -896,11 +905,11 @@ pub async fn register<G: GrantSource>(
             return Ok(Err(e.into()));
         }
     };
-    let mut filing =
-        match filing_or_refused(desk, applicant, &input.purpose, now, &refused).await? {
-            Ok(f) => f,
-            Err(d) => return Ok(Err(d)),
-        };
+    let mut filing = match filing_or_refused(desk, applicant, &input.purpose, now, &refused).await?
+    {
+        Ok(f) => f,
+        Err(d) => return Ok(Err(d)),
+    };
     let assessment = screen_subject(
         desk.store,
         desk.keys,
@@ -1065,11 +1074,11 @@ pub async fn register_batch<G: GrantSource>(
     let refused = |code: &str| {
         registration_refused_event(now, request_id, applicant.id, "batch").detail("code", code)
     };
-    let mut filing =
-        match filing_or_refused(desk, applicant, &input.purpose, now, &refused).await? {
-            Ok(f) => f,
-            Err(d) => return Ok(Err(d)),
-        };
+    let mut filing = match filing_or_refused(desk, applicant, &input.purpose, now, &refused).await?
+    {
+        Ok(f) => f,
+        Err(d) => return Ok(Err(d)),
+    };
     let lines = match read_batch_lines(&input.csv) {
         Ok(lines) => lines,
         Err(e) => {

@@ -356,11 +356,7 @@ pub async fn accept_request<G: GrantSource>(
     };
     // §5 ¶3: the querier assigned must be a person; one the page or the API names wrongly is
     // refused as one who is no querier, audited alike.
-    let querier = match querier.resolve(reviewer.id) {
-        Some(id) => desk.store.person(id).await?,
-        None => None,
-    };
-    let Some(querier) = querier else {
+    let Some(querier) = querier.person(desk.store, reviewer.id).await? else {
         let e = RegistrationError::QuerierNotQuerier;
         audit_refusal(desk.store, base, e.code()).await?;
         return Ok(Err(e.into()));
@@ -470,7 +466,11 @@ fn request_filing(
 }
 
 /// A screened subject of a request: its row, the subject opened, the snooping assessment.
-type ScreenedSubject = (i64, Subject, querywarden_domain::snooping::SnoopingAssessment);
+type ScreenedSubject = (
+    i64,
+    Subject,
+    querywarden_domain::snooping::SnoopingAssessment,
+);
 
 /// Opens and screens every subject of the request (§5): the screened subjects, and the
 /// positions a snooping check blocks.

@@ -146,9 +146,9 @@ impl World {
                 items: vec![item.into()],
                 legal_basis: BASIS.into(),
                 relevance: format!(
-                "第 {} 號低收入戶申請案，須查核投保資料以核算家庭總收入",
-                self.seq
-            ),
+                    "第 {} 號低收入戶申請案，須查核投保資料以核算家庭總收入",
+                    self.seq
+                ),
                 case_no: None,
                 companion_basis: None,
                 no_case_reason: Some("受理初審階段，尚未分案編號".into()),

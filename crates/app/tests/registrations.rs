@@ -17,8 +17,8 @@ use jiff::{SignedDuration, Timestamp};
 use querywarden_app::auth::SignedIn;
 use querywarden_app::execution::{self, ItemOutcome, PortalDocument, PortalReport, ResultContent};
 use querywarden_app::registration::{
-    self, Denied, Desk, FixedGrants, PersonChoice, RegisterBatchRequest, QueryPurpose, RegisterQueryRequest,
-    RegistrationSettings, ScreenList,
+    self, Denied, Desk, FixedGrants, PersonChoice, QueryPurpose, RegisterBatchRequest,
+    RegisterQueryRequest, RegistrationSettings, ScreenList,
 };
 use querywarden_app::request;
 use querywarden_bli::simulator::{self, SimulatorConfig, SimulatorHandle};
@@ -362,7 +362,7 @@ async fn a_colleague_registers_for_a_querier_of_the_same_unit_and_all_three_part
         &["C0101"],
         "急難救助申請案，需確認申請人目前投保狀況",
     );
-    form.needer = None;
+    form.purpose.needer = None;
     let no = w.register("huang.yating", &form).await.unwrap();
     let r = w.store.registration_by_no(no).await.unwrap().unwrap();
     assert_eq!(r.parties.applicant, w.p("huang.yating").id);

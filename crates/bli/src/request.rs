@@ -181,7 +181,7 @@ mod tests {
         let reg = querywarden_domain::testing::approved_registration(t0);
         may_execute(&ExecutionRequest {
             now: t0 + SignedDuration::from_hours(1),
-            executor: PersonId::new(1),
+            executor: querywarden_domain::org::PersonId::new(1),
             session: SessionFacts {
                 certificate_authenticated: true,
                 live: true,

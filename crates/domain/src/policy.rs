@@ -230,10 +230,6 @@ pub fn may_execute(req: &ExecutionRequest<'_>) -> Result<ExecutionPermit, Refusa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::LegalBasisId;
-    use crate::org::UnitId;
-    use crate::registration::{Origin, Parties};
-    use crate::roc_date::RocDate;
     use jiff::SignedDuration;
 
     fn item(s: &str) -> ServiceItemCode {

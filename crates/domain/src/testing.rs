@@ -1,6 +1,9 @@
 //! Fixtures for the tests of this crate and of the crates above it (feature `testing`): one
 //! registration every §5 condition holds for, so that each test states only what it changes.
 
+// Fixed literals known to be valid; a test fixture that fails to build them should stop the test.
+#![allow(clippy::expect_used)]
+
 use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};

@@ -91,29 +91,6 @@ pub(crate) fn int_field(what: &str, f: Option<String>) -> Result<i64, StorageErr
     decode(what, field(what, f)?.parse::<i64>())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unfolds_rows_with_nulls_colons_and_wide_characters() {
-        let folded = "2:42~7:a:b:c~2~2:審核1:x";
-        let rows = unfold("t", folded, 2).unwrap();
-        assert_eq!(
-            rows,
-            vec![
-                vec![Some("42".into()), None],
-                vec![Some("a:b:c~2".into()), None],
-                vec![Some("審核".into()), Some("x".into())],
-            ]
-        );
-        assert!(unfold("t", "", 3).unwrap().is_empty());
-        assert!(unfold("t", "2:42", 2).is_err(), "half a row");
-        assert!(unfold("t", "5:ab", 1).is_err(), "field cut short");
-        assert!(unfold("t", "x:ab", 1).is_err(), "no length");
-    }
-}
-
 /// An enum stored as a short code: declares it with its `code()` and a `parse()` that refuses
 /// any other text as a decode error, so that the two directions are written once and cannot
 /// drift apart.
@@ -151,3 +128,26 @@ macro_rules! stored_code {
     };
 }
 pub(crate) use stored_code;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unfolds_rows_with_nulls_colons_and_wide_characters() {
+        let folded = "2:42~7:a:b:c~2~2:審核1:x";
+        let rows = unfold("t", folded, 2).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                vec![Some("42".into()), None],
+                vec![Some("a:b:c~2".into()), None],
+                vec![Some("審核".into()), Some("x".into())],
+            ]
+        );
+        assert!(unfold("t", "", 3).unwrap().is_empty());
+        assert!(unfold("t", "2:42", 2).is_err(), "half a row");
+        assert!(unfold("t", "5:ab", 1).is_err(), "field cut short");
+        assert!(unfold("t", "x:ab", 1).is_err(), "no length");
+    }
+}

@@ -67,11 +67,15 @@ fn the_registration_seeds_read_as_the_server_reads_them() {
     let form = fuzzing::registration_form(&seed("web_registration", "seed-form.txt")).unwrap();
     assert_eq!(form.subject_name, "王小明");
     assert_eq!(form.subject_id, "A123456789");
-    assert_eq!(form.items, ["C0101", "B0201"]);
-    assert_eq!(form.querier.resolve(FILER).map(|p| p.get()), Some(7));
+    assert_eq!(form.purpose.items, ["C0101", "B0201"]);
+    assert_eq!(
+        form.purpose.querier.resolve(FILER).map(|p| p.get()),
+        Some(7)
+    );
     // An empty needer is the person filing.
     assert_eq!(
-        form.needer
+        form.purpose
+            .needer
             .map_or(Some(FILER), |c| c.resolve(FILER))
             .map(|p| p.get()),
         Some(1)
@@ -90,8 +94,11 @@ fn the_registration_seeds_read_as_the_server_reads_them() {
     );
 
     let json = fuzzing::registration_json(&seed("web_registration", "seed-json.json")).unwrap();
-    assert_eq!(json.items, ["C0101"]);
-    assert_eq!(json.querier.resolve(FILER).map(|p| p.get()), Some(7));
+    assert_eq!(json.purpose.items, ["C0101"]);
+    assert_eq!(
+        json.purpose.querier.resolve(FILER).map(|p| p.get()),
+        Some(7)
+    );
     let overflow = seed("web_registration", "seed-json-querier-overflow.json");
     assert_eq!(
         fuzzing::registration_json(&overflow).unwrap_err(),

@@ -16,8 +16,7 @@ use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::org::{Account, Person, PersonId, Role, UnitId};
 use querywarden_domain::oversight::unannounced_audit::{
     self as rules, AuditId, AuditPlan, AuditRefusal, AuditState, Candidate, CaseOpinion,
-    DirectorChair,
-    DirectorReview, OverallOpinion, SamplingMethod, SignOff, SignOffStep, Signers,
+    DirectorChair, DirectorReview, OverallOpinion, SamplingMethod, SignOff, SignOffStep, Signers,
     UnannouncedAudit,
 };
 use querywarden_domain::registration::RegistrationNo;

@@ -512,7 +512,8 @@ async fn apply_record(
         .await?;
     // Grants: suspension and ending carry their own dates, so they are recorded now.
     record_grant_effects(tx, person.id, &effects, change_id, by, op).await?;
-    let (notified, form1_due) = notify_staff_change(tx, ctx, person.id, &change, &effects, op).await?;
+    let (notified, form1_due) =
+        notify_staff_change(tx, ctx, person.id, &change, &effects, op).await?;
     let applied_now = rec.effective <= op.today();
     tx.append_audit(
         &op.event(AuditAction::StaffStatusChanged, by)
