@@ -270,6 +270,11 @@ fn error(status: StatusCode, request_id: &str, code: &str, message: &str) -> Res
     json(status, request_id, wire::encode_error(code, message))
 }
 
+/// A request refused as it stands, before it reaches the usage log.
+fn bad_request(request_id: &str, code: &str, message: &str) -> Response {
+    error(StatusCode::BAD_REQUEST, request_id, code, message)
+}
+
 async fn query(
     State(state): State<Arc<AppState>>,
     ConnectInfo(cutter): ConnectInfo<ConnectionCutter>,
@@ -277,57 +282,21 @@ async fn query(
     body: Bytes,
 ) -> Response {
     let n = state.requests.fetch_add(1, Ordering::Relaxed);
-    let header_id = headers
-        .get(wire::REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    // Unparseable requests are refused before the log: without a valid subject there is no row.
-    let Ok(q) = serde_json::from_slice::<WireQuery>(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &header_id,
-            "bad_request",
-            "request body is not a valid query",
-        );
-    };
-    let Ok(item) = BliItem::parse(&q.item) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &q.request_id,
-            "unknown_item",
-            "unknown service item",
-        );
-    };
-    let Ok(subject) = NationalId::parse(&q.subject_id) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            &q.request_id,
-            "invalid_subject_id",
-            "subject_id is not a valid national ID",
-        );
-    };
-    let log = |outcome: &str| {
-        state.usage.record(
-            &q.agency_code,
-            &q.operator_account,
-            item,
-            subject.expose_whole(),
-            &q.request_id,
-            outcome,
-        );
+    let r = match QueryRequest::read(&headers, &body) {
+        Ok(r) => r,
+        Err(refused) => return refused,
     };
     let config = &state.config;
     if !config.accounts.is_empty()
         && !config
             .accounts
             .iter()
-            .any(|(a, o)| *a == q.agency_code && *o == q.operator_account)
+            .any(|(a, o)| *a == r.q.agency_code && *o == r.q.operator_account)
     {
-        log("refused");
+        r.log(&state.usage, "refused");
         return error(
             StatusCode::FORBIDDEN,
-            &q.request_id,
+            &r.q.request_id,
             "account_not_authorised",
             "account not authorised for this service",
         );
@@ -339,78 +308,147 @@ async fn query(
         tokio::select! {
             () = tokio::time::sleep(latency) => {}
             _ = shutdown.wait_for(|s| *s) => {
-                return error(StatusCode::SERVICE_UNAVAILABLE, &q.request_id, "shutting_down", "simulator stopping");
+                return error(StatusCode::SERVICE_UNAVAILABLE, &r.q.request_id, "shutting_down", "simulator stopping");
             }
         }
     }
+    respond(fault, &state, &r, &cutter, shutdown).await
+}
+
+/// A query request that parsed: the wire query with its item and subject read.
+struct QueryRequest {
+    q: WireQuery,
+    item: BliItem,
+    subject: NationalId,
+}
+
+impl QueryRequest {
+    /// Reads the body, or the `400` that refuses it. Unparseable requests are refused before
+    /// the log: without a valid subject there is no row.
+    #[allow(
+        clippy::result_large_err,
+        reason = "the Err is the refusal, handed straight back as the handler's answer"
+    )]
+    fn read(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, Response> {
+        let Ok(q) = serde_json::from_slice::<WireQuery>(body) else {
+            let header_id = headers
+                .get(wire::REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            return Err(bad_request(
+                header_id,
+                "bad_request",
+                "request body is not a valid query",
+            ));
+        };
+        let Ok(item) = BliItem::parse(&q.item) else {
+            return Err(bad_request(
+                &q.request_id,
+                "unknown_item",
+                "unknown service item",
+            ));
+        };
+        let Ok(subject) = NationalId::parse(&q.subject_id) else {
+            return Err(bad_request(
+                &q.request_id,
+                "invalid_subject_id",
+                "subject_id is not a valid national ID",
+            ));
+        };
+        Ok(QueryRequest { q, item, subject })
+    }
+
+    /// Writes the platform's usage-log row for this request, with its outcome.
+    fn log(&self, usage: &UsageLog, outcome: &str) {
+        usage.record(
+            &self.q.agency_code,
+            &self.q.operator_account,
+            self.item,
+            self.subject.expose_whole(),
+            &self.q.request_id,
+            outcome,
+        );
+    }
+}
+
+/// The answer of a request drawn without a fault: the subject's records, or the status that
+/// says there are none.
+fn answer(state: &AppState, r: &QueryRequest) -> Response {
+    let (item, request_id) = (r.item, r.q.request_id.as_str());
+    let status = match people::answer(&r.subject, item, state.config.as_of) {
+        Answer::Records(records) => {
+            r.log(&state.usage, "ok");
+            return json(
+                StatusCode::OK,
+                request_id,
+                wire::encode_ok(request_id, &records),
+            );
+        }
+        Answer::NotFound => wire::STATUS_NOT_FOUND,
+        Answer::NotInsured => wire::STATUS_NOT_INSURED,
+    };
+    r.log(&state.usage, status);
+    json(
+        StatusCode::OK,
+        request_id,
+        wire::encode_status(item, request_id, status),
+    )
+}
+
+/// The response once the latency has passed: the answer, or the fault the request drew in
+/// its place — each logged as the platform would log it. A hang ends early when the
+/// simulator stops.
+async fn respond(
+    fault: Fault,
+    state: &AppState,
+    r: &QueryRequest,
+    cutter: &ConnectionCutter,
+    mut shutdown: watch::Receiver<bool>,
+) -> Response {
+    let request_id = r.q.request_id.as_str();
     match fault {
+        Fault::None => answer(state, r),
         Fault::Error => {
-            log("error");
+            r.log(&state.usage, "error");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                &q.request_id,
+                request_id,
                 "internal_error",
                 "simulated internal error",
             )
         }
         Fault::Hang => {
-            log("timeout");
+            r.log(&state.usage, "timeout");
             tokio::select! {
-                () = tokio::time::sleep(config.hang) => {}
+                () = tokio::time::sleep(state.config.hang) => {}
                 _ = shutdown.wait_for(|s| *s) => {}
             }
             error(
                 StatusCode::GATEWAY_TIMEOUT,
-                &q.request_id,
+                request_id,
                 "timeout",
                 "simulated timeout",
             )
         }
         Fault::Malformed => {
-            log("malformed");
+            r.log(&state.usage, "malformed");
             let mut body = wire::encode_ok(
-                &q.request_id,
-                &people_records_or_empty(&subject, item, config.as_of),
+                request_id,
+                &people_records_or_empty(&r.subject, r.item, state.config.as_of),
             );
             body.truncate(body.len() / 2);
-            json(StatusCode::OK, &q.request_id, body)
+            json(StatusCode::OK, request_id, body)
         }
         Fault::Reset => {
-            log("reset");
+            r.log(&state.usage, "reset");
             cutter.cut();
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                &q.request_id,
+                request_id,
                 "reset",
                 "connection reset",
             )
         }
-        Fault::None => match people::answer(&subject, item, config.as_of) {
-            Answer::Records(records) => {
-                log("ok");
-                json(
-                    StatusCode::OK,
-                    &q.request_id,
-                    wire::encode_ok(&q.request_id, &records),
-                )
-            }
-            Answer::NotFound => {
-                log(wire::STATUS_NOT_FOUND);
-                json(
-                    StatusCode::OK,
-                    &q.request_id,
-                    wire::encode_status(item, &q.request_id, wire::STATUS_NOT_FOUND),
-                )
-            }
-            Answer::NotInsured => {
-                log(wire::STATUS_NOT_INSURED);
-                json(
-                    StatusCode::OK,
-                    &q.request_id,
-                    wire::encode_status(item, &q.request_id, wire::STATUS_NOT_INSURED),
-                )
-            }
-        },
     }
 }
 

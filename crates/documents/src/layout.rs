@@ -7,10 +7,11 @@
 
 use krilla::Document;
 use krilla::color::luma;
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{Path, PathBuilder, Point, Rect};
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, Stroke};
+use krilla::surface::Surface;
 use krilla::text::{GlyphId, KrillaGlyph};
 
 use crate::RenderError;
@@ -769,86 +770,108 @@ pub(crate) fn render(
     let mut doc = Document::new();
     let settings =
         PageSettings::from_wh(width, height).ok_or_else(|| RenderError::Pdf("page size".into()))?;
-    let pdf_font = font.pdf();
-    let shaper = Shaper::new(font)?;
+    let pen = Pen::new(font)?;
     for (n, page) in layout.pages.iter().enumerate() {
         let mut p = doc.start_page_with(settings.clone());
         let mut s = p.surface();
-        let black = Fill::default();
         for op in &page.ops {
-            match op {
-                Op::Box { rect, shade } => {
-                    let Some(r) = Rect::from_xywh(rect.0, rect.1, rect.2, rect.3) else {
-                        continue;
-                    };
-                    let mut pb = PathBuilder::new();
-                    pb.push_rect(r);
-                    let Some(path) = pb.finish() else { continue };
-                    s.set_fill(shade.then(|| grey(LABEL_SHADE)));
-                    s.set_stroke(Some(Stroke {
-                        width: RULE,
-                        ..Stroke::default()
-                    }));
-                    s.draw_path(&path);
-                    s.set_stroke(None);
-                    s.set_fill(Some(black.clone()));
+            pen.draw(&mut s, op);
+        }
+        pen.footer(&mut s, footer, (n + 1, total), (width, height));
+        s.finish();
+        p.finish();
+    }
+    doc.finish().map_err(|e| RenderError::Pdf(format!("{e:?}")))
+}
+
+/// Writes a page's drawing operations with krilla: boxes, bars and rules as paths, text as
+/// glyphs shaped from the embedded font. Text is black, so whatever fills with another
+/// shade, or with nothing, sets the black fill back after it.
+struct Pen<'f> {
+    font: &'f DocumentFont,
+    pdf_font: krilla::text::Font,
+    shaper: Shaper<'f>,
+}
+
+impl<'f> Pen<'f> {
+    fn new(font: &'f DocumentFont) -> Result<Self, RenderError> {
+        Ok(Pen {
+            font,
+            pdf_font: font.pdf(),
+            shaper: Shaper::new(font)?,
+        })
+    }
+
+    fn draw(&self, s: &mut Surface<'_>, op: &Op) {
+        let black = Fill::default();
+        match op {
+            Op::Box { rect, shade } => {
+                let Some(path) = rect_path(*rect) else {
+                    return;
+                };
+                s.set_fill(shade.then(|| grey(LABEL_SHADE)));
+                s.set_stroke(Some(Stroke {
+                    width: RULE,
+                    ..Stroke::default()
+                }));
+                s.draw_path(&path);
+                s.set_stroke(None);
+                s.set_fill(Some(black));
+            }
+            Op::Fill { rect, shade } => {
+                let Some(path) = rect_path(*rect) else {
+                    return;
+                };
+                s.set_stroke(None);
+                s.set_fill(Some(grey(*shade)));
+                s.draw_path(&path);
+                s.set_fill(Some(black));
+            }
+            Op::Line {
+                from,
+                to,
+                width,
+                shade,
+            } => {
+                let mut pb = PathBuilder::new();
+                pb.move_to(from.0, from.1);
+                pb.line_to(to.0, to.1);
+                let Some(path) = pb.finish() else { return };
+                // Stroked only: the black fill kept for text would fill the path too.
+                s.set_fill(None);
+                s.set_stroke(Some(Stroke {
+                    paint: luma::Color::new(*shade).into(),
+                    width: *width,
+                    ..Stroke::default()
+                }));
+                s.draw_path(&path);
+                s.set_stroke(None);
+                s.set_fill(Some(black));
+            }
+            Op::Text {
+                x,
+                baseline,
+                size,
+                text,
+            } => {
+                if text.is_empty() {
+                    return;
                 }
-                Op::Fill { rect, shade } => {
-                    let Some(r) = Rect::from_xywh(rect.0, rect.1, rect.2, rect.3) else {
-                        continue;
-                    };
-                    let mut pb = PathBuilder::new();
-                    pb.push_rect(r);
-                    let Some(path) = pb.finish() else { continue };
-                    s.set_stroke(None);
-                    s.set_fill(Some(grey(*shade)));
-                    s.draw_path(&path);
-                    s.set_fill(Some(black.clone()));
-                }
-                Op::Line {
-                    from,
-                    to,
-                    width,
-                    shade,
-                } => {
-                    let mut pb = PathBuilder::new();
-                    pb.move_to(from.0, from.1);
-                    pb.line_to(to.0, to.1);
-                    let Some(path) = pb.finish() else { continue };
-                    // Stroked only: the black fill kept for text would fill the path too.
-                    s.set_fill(None);
-                    s.set_stroke(Some(Stroke {
-                        paint: luma::Color::new(*shade).into(),
-                        width: *width,
-                        ..Stroke::default()
-                    }));
-                    s.draw_path(&path);
-                    s.set_stroke(None);
-                    s.set_fill(Some(black.clone()));
-                }
-                Op::Text {
-                    x,
-                    baseline,
-                    size,
-                    text,
-                } => {
-                    if text.is_empty() {
-                        continue;
-                    }
-                    s.set_fill(Some(black.clone()));
-                    s.draw_glyphs(
-                        Point::from_xy(*x, *baseline),
-                        &shaper.shape(text),
-                        pdf_font.clone(),
-                        text,
-                        *size,
-                        false,
-                    );
-                }
+                s.set_fill(Some(black));
+                self.text(s, Point::from_xy(*x, *baseline), text, *size);
             }
         }
-        // Footer: a rule, then system · time · who · checkpoint on the left, page N of M on
-        // the right.
+    }
+
+    /// The footer of page `page` of `pages`: a rule, then system · time · who · checkpoint
+    /// on the left, page N of M on the right.
+    fn footer(
+        &self,
+        s: &mut Surface<'_>,
+        footer: &Footer,
+        (page, pages): (usize, usize),
+        (width, height): (f32, f32),
+    ) {
         let fy = height - MARGIN - FOOTER_ROOM + 10.0;
         let mut pb = PathBuilder::new();
         pb.move_to(MARGIN, fy);
@@ -862,34 +885,31 @@ pub(crate) fn render(
             s.draw_path(&path);
             s.set_stroke(None);
         }
-        s.set_fill(Some(black.clone()));
+        s.set_fill(Some(Fill::default()));
         let left = format!(
             "{}　產製時間：{}　產製人：{}　稽核查核點：{}",
             footer.system, footer.generated_at, footer.generated_by, footer.checkpoint
         );
-        let right = format!("第 {} 頁／共 {} 頁", n + 1, total);
-        let baseline = fy + 4.0 + font.ascent_em() * FOOTER_SIZE;
-        s.draw_glyphs(
-            Point::from_xy(MARGIN, baseline),
-            &shaper.shape(&left),
-            pdf_font.clone(),
-            &left,
-            FOOTER_SIZE,
-            false,
-        );
-        let rw = font.measure(&right, FOOTER_SIZE);
-        s.draw_glyphs(
-            Point::from_xy(width - MARGIN - rw, baseline),
-            &shaper.shape(&right),
-            pdf_font.clone(),
-            &right,
-            FOOTER_SIZE,
-            false,
-        );
-        s.finish();
-        p.finish();
+        let right = format!("第 {page} 頁／共 {pages} 頁");
+        let baseline = fy + 4.0 + self.font.ascent_em() * FOOTER_SIZE;
+        self.text(s, Point::from_xy(MARGIN, baseline), &left, FOOTER_SIZE);
+        let rw = self.font.measure(&right, FOOTER_SIZE);
+        let right_at = Point::from_xy(width - MARGIN - rw, baseline);
+        self.text(s, right_at, &right, FOOTER_SIZE);
     }
-    doc.finish().map_err(|e| RenderError::Pdf(format!("{e:?}")))
+
+    fn text(&self, s: &mut Surface<'_>, at: Point, text: &str, size: f32) {
+        let glyphs = self.shaper.shape(text);
+        s.draw_glyphs(at, &glyphs, self.pdf_font.clone(), text, size, false);
+    }
+}
+
+/// A rectangle `(x, y, width, height)` as a path; `None` for one krilla cannot draw.
+fn rect_path(rect: (f32, f32, f32, f32)) -> Option<Path> {
+    let r = Rect::from_xywh(rect.0, rect.1, rect.2, rect.3)?;
+    let mut pb = PathBuilder::new();
+    pb.push_rect(r);
+    pb.finish()
 }
 
 /// `template` with `fields` laid out on its pages, in its orientation.

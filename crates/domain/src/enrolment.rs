@@ -370,140 +370,157 @@ pub fn plan_units(
 ) -> Result<Vec<UnitChange>, Vec<RowError>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate();
-    let bad = |line: usize, reason: &str| RowError {
-        line,
-        reason: reason.to_string(),
-    };
-    match lines.next() {
-        Some((_, h))
-            if split_csv(h.trim_end_matches('\r'))
-                .is_ok_and(|f| f.iter().map(|x| x.trim()).collect::<Vec<_>>() == UNITS_HEADER) => {}
-        _ => {
-            return Err(vec![bad(
-                1,
-                "第一列須為欄位名稱：unit_id,name,kind,parent,supervisor,deputy",
-            )]);
-        }
+    if !lines.next().is_some_and(|(_, h)| is_units_header(h)) {
+        return Err(vec![row_error(
+            1,
+            "第一列須為欄位名稱：unit_id,name,kind,parent,supervisor,deputy",
+        )]);
     }
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     let mut seen = BTreeSet::new();
     for (i, raw) in lines {
-        let line = i + 1;
         let raw = raw.trim_end_matches('\r');
         if raw.trim().is_empty() {
             continue;
         }
-        let f = match split_csv(raw) {
-            Ok(f) if f.len() == UNITS_HEADER.len() => f,
-            Ok(_) => {
-                errors.push(bad(line, "欄位數應為 6"));
-                continue;
-            }
-            Err(e) => {
-                errors.push(bad(line, e));
-                continue;
-            }
-        };
-        let f: Vec<&str> = f.iter().map(|s| s.trim()).collect();
-        let Ok(id) = UnitId::new(f[0]) else {
-            errors.push(bad(line, "單位代碼格式錯誤"));
-            continue;
-        };
-        if !seen.insert(id.clone()) {
-            errors.push(bad(line, "單位代碼重複"));
-            continue;
+        match read_unit_row(i + 1, raw, staff, &mut seen) {
+            Ok(row) => rows.push(row),
+            Err(e) => errors.push(e),
         }
-        let name = f[1];
-        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-            errors.push(bad(line, "單位名稱須為 1 到 64 個字"));
-            continue;
-        }
-        let Some(kind) = UnitKind::parse_code(f[2]) else {
-            errors.push(bad(line, "單位類別未知"));
-            continue;
-        };
-        let parent = if f[3].is_empty() {
-            None
-        } else {
-            match UnitId::new(f[3]) {
-                Ok(p) => Some(p),
-                Err(_) => {
-                    errors.push(bad(line, "上級單位代碼格式錯誤"));
-                    continue;
-                }
-            }
-        };
-        let person = |col: usize, what: &str| -> Result<Option<Account>, RowError> {
-            if f[col].is_empty() {
-                return Ok(None);
-            }
-            let a =
-                Account::parse(f[col]).map_err(|_| bad(line, &format!("{what}帳號格式錯誤")))?;
-            match staff.get(&a) {
-                None => Err(bad(line, &format!("{what}不是本局人員（查無此帳號）"))),
-                Some((_, s)) if !matches!(s, StaffStatus::Active) => {
-                    Err(bad(line, &format!("{what}目前不在職")))
-                }
-                Some(_) => Ok(Some(a)),
-            }
-        };
-        let (supervisor, deputy) = match (person(4, "主管"), person(5, "代理人")) {
-            (Ok(s), Ok(d)) => (s, d),
-            (Err(e), _) | (_, Err(e)) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        if supervisor.is_some() && supervisor == deputy {
-            errors.push(bad(line, "主管與代理人須為不同的人"));
-            continue;
-        }
-        rows.push(UnitRow {
-            line,
-            unit: Unit {
-                id,
-                name_zh: name.to_string(),
-                kind,
-                parent,
-            },
-            supervisor,
-            deputy,
-        });
     }
-    // Parents: on record or in this file, and no unit its own ancestor.
+    errors.extend(check_parents(&rows, existing));
+    if !errors.is_empty() {
+        errors.sort_by_key(|e| e.line);
+        return Err(errors);
+    }
+    let mut changes = unit_changes(&rows, existing);
+    changes.extend(role_changes(&rows, staff, supervisors, deputies));
+    Ok(changes)
+}
+
+/// A bad row at `line` (1 = the header).
+fn row_error(line: usize, reason: &str) -> RowError {
+    RowError {
+        line,
+        reason: reason.to_string(),
+    }
+}
+
+/// Whether the first line is the header of [`UNITS_HEADER`], spaces around a name forgiven.
+fn is_units_header(line: &str) -> bool {
+    split_csv(line.trim_end_matches('\r'))
+        .is_ok_and(|f| f.iter().map(|x| x.trim()).collect::<Vec<_>>() == UNITS_HEADER)
+}
+
+/// Reads one data row of the units CSV on its own, column by column, and reports the first
+/// fault; `seen` holds the unit ids of the rows before it, so a repeated id is refused.
+/// Parents are checked once the whole file is read ([`check_parents`]).
+fn read_unit_row(
+    line: usize,
+    raw: &str,
+    staff: &Staff,
+    seen: &mut BTreeSet<UnitId>,
+) -> Result<UnitRow, RowError> {
+    let bad = |reason: &str| row_error(line, reason);
+    let f = match split_csv(raw) {
+        Ok(f) if f.len() == UNITS_HEADER.len() => f,
+        Ok(_) => return Err(bad("欄位數應為 6")),
+        Err(e) => return Err(bad(e)),
+    };
+    let f: Vec<&str> = f.iter().map(|s| s.trim()).collect();
+    let id = UnitId::new(f[0]).map_err(|_| bad("單位代碼格式錯誤"))?;
+    if !seen.insert(id.clone()) {
+        return Err(bad("單位代碼重複"));
+    }
+    let name = f[1];
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(bad("單位名稱須為 1 到 64 個字"));
+    }
+    let kind = UnitKind::parse_code(f[2]).ok_or_else(|| bad("單位類別未知"))?;
+    let parent = if f[3].is_empty() {
+        None
+    } else {
+        Some(UnitId::new(f[3]).map_err(|_| bad("上級單位代碼格式錯誤"))?)
+    };
+    let supervisor = unit_officer(line, f[4], "主管", staff)?;
+    let deputy = unit_officer(line, f[5], "代理人", staff)?;
+    if supervisor.is_some() && supervisor == deputy {
+        return Err(bad("主管與代理人須為不同的人"));
+    }
+    Ok(UnitRow {
+        line,
+        unit: Unit {
+            id,
+            name_zh: name.to_string(),
+            kind,
+            parent,
+        },
+        supervisor,
+        deputy,
+    })
+}
+
+/// The supervisor or deputy column (`what` names it in the message): empty, or the account
+/// of someone on the staff record who is active now — a unit is not handed to a stranger or
+/// to someone who has left.
+fn unit_officer(
+    line: usize,
+    cell: &str,
+    what: &str,
+    staff: &Staff,
+) -> Result<Option<Account>, RowError> {
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    let a = Account::parse(cell).map_err(|_| row_error(line, &format!("{what}帳號格式錯誤")))?;
+    match staff.get(&a) {
+        None => Err(row_error(
+            line,
+            &format!("{what}不是本局人員（查無此帳號）"),
+        )),
+        Some((_, s)) if !matches!(s, StaffStatus::Active) => {
+            Err(row_error(line, &format!("{what}目前不在職")))
+        }
+        Some(_) => Ok(Some(a)),
+    }
+}
+
+/// Parents: on record or in this file, and no unit its own ancestor.
+fn check_parents(rows: &[UnitRow], existing: &[Unit]) -> Vec<RowError> {
+    let mut errors = Vec::new();
     let mut parents: BTreeMap<UnitId, Option<UnitId>> = existing
         .iter()
         .map(|u| (u.id.clone(), u.parent.clone()))
         .collect();
-    for r in &rows {
+    for r in rows {
         parents.insert(r.unit.id.clone(), r.unit.parent.clone());
     }
-    for r in &rows {
+    for r in rows {
         if let Some(p) = &r.unit.parent
             && !parents.contains_key(p)
         {
-            errors.push(bad(r.line, "上級單位不存在"));
+            errors.push(row_error(r.line, "上級單位不存在"));
             continue;
         }
         let mut cur = r.unit.parent.clone();
         let mut steps = 0;
         while let Some(u) = cur {
             if u == r.unit.id || steps > parents.len() {
-                errors.push(bad(r.line, "上級單位形成循環"));
+                errors.push(row_error(r.line, "上級單位形成循環"));
                 break;
             }
             steps += 1;
             cur = parents.get(&u).cloned().flatten();
         }
     }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.line);
-        return Err(errors);
-    }
+    errors
+}
+
+/// The units to add or update — none for a unit already as the file says. Parents come
+/// before children, so each insert finds its parent.
+fn unit_changes(rows: &[UnitRow], existing: &[Unit]) -> Vec<UnitChange> {
     let mut changes = Vec::new();
-    let id_of = |a: &Account| staff.get(a).map(|(id, _)| *id);
-    // Units first, parents before children, so each insert finds its parent.
     let mut pending: Vec<&UnitRow> = rows.iter().collect();
     let mut placed: BTreeSet<UnitId> = existing.iter().map(|u| u.id.clone()).collect();
     while !pending.is_empty() {
@@ -525,7 +542,20 @@ pub fn plan_units(
             break; // unreachable after the cycle check; never loop forever on bad data
         }
     }
-    for r in &rows {
+    changes
+}
+
+/// The supervisors and deputies to set, after the units so each role finds its unit; none
+/// for a role the named person already holds.
+fn role_changes(
+    rows: &[UnitRow],
+    staff: &Staff,
+    supervisors: &BTreeMap<UnitId, PersonId>,
+    deputies: &BTreeMap<UnitId, PersonId>,
+) -> Vec<UnitChange> {
+    let id_of = |a: &Account| staff.get(a).map(|(id, _)| *id);
+    let mut changes = Vec::new();
+    for r in rows {
         if let Some(p) = r.supervisor.as_ref().and_then(id_of)
             && supervisors.get(&r.unit.id) != Some(&p)
         {
@@ -537,7 +567,7 @@ pub fn plan_units(
             changes.push(UnitChange::SetDeputy(r.unit.id.clone(), p));
         }
     }
-    Ok(changes)
+    changes
 }
 
 /// §2: a transfer or departure ends every supervisor and deputy role the person held — a

@@ -157,6 +157,47 @@ pub(crate) fn answer(id: &NationalId, item: BliItem, as_of: Date) -> Answer {
     Answer::Records(records)
 }
 
+/// The benefit claims of one person as they are drawn, from the person's B0201 generator.
+struct Claims {
+    as_of: Date,
+    rng: SplitMix64,
+    out: Vec<BenefitDetail>,
+}
+
+impl Claims {
+    /// Records a claim made by `as_of`, paid 10 to 45 days after it (not yet paid if that
+    /// day is still to come). A claim after `as_of` has not been made yet.
+    fn claim(
+        &mut self,
+        t: BenefitType,
+        claim: Date,
+        amt: i64,
+        days: Option<u32>,
+        grade: Option<u8>,
+        remarks: Option<&str>,
+    ) {
+        if claim > self.as_of {
+            return;
+        }
+        let paid = add_days(claim, self.rng.range(10, 45));
+        self.out.push(BenefitDetail {
+            benefit_type: t,
+            claim_date: claim,
+            paid_date: (paid <= self.as_of).then_some(paid),
+            amount: amount(amt),
+            days,
+            disability_grade: grade,
+            remarks: remarks.map(str::to_owned),
+        });
+    }
+
+    /// A claim for days off work (sickness, occupational injury), paid by the day for
+    /// `days` days.
+    fn days_off(&mut self, t: BenefitType, claim: Date, days: i64, amt: i64, remarks: &str) {
+        self.claim(t, claim, amt, u32::try_from(days).ok(), None, Some(remarks));
+    }
+}
+
 impl Person {
     fn generate(id: &NationalId, as_of: Date) -> Option<Self> {
         let mut rng = SplitMix64::from_key(
@@ -321,137 +362,115 @@ impl Person {
         (age_on(self.birth, w) >= 60).then_some(w)
     }
 
+    /// The benefits paid out (B0201): claims during each enrolment spell, the old-age benefit
+    /// on retirement and the funeral grant on death, in claim order.
     fn benefits(&self, as_of: Date) -> Vec<BenefitDetail> {
-        let mut rng = self.rng(BliItem::B0201);
-        let mut out = Vec::new();
-        let mut push = |t: BenefitType,
-                        claim: Date,
-                        amt: i64,
-                        days: Option<u32>,
-                        grade: Option<u8>,
-                        remarks: Option<&str>,
-                        rng: &mut SplitMix64| {
-            if claim > as_of {
-                return;
-            }
-            let paid = add_days(claim, rng.range(10, 45));
-            out.push(BenefitDetail {
-                benefit_type: t,
-                claim_date: claim,
-                paid_date: (paid <= as_of).then_some(paid),
-                amount: amount(amt),
-                days,
-                disability_grade: grade,
-                remarks: remarks.map(str::to_owned),
-            });
+        let mut claims = Claims {
+            as_of,
+            rng: self.rng(BliItem::B0201),
+            out: Vec::new(),
         };
         for s in &self.spells {
-            let span_days = months_between(s.enrol, s.withdrawal.unwrap_or(as_of)).max(1) * 30;
-            let daily = s.salary / 30;
-            if rng.chance(0.2) {
-                let days = rng.range(4, 60);
-                let claim = add_days(s.enrol, rng.range(0, span_days));
-                push(
-                    BenefitType::Sickness,
-                    claim,
-                    daily / 2 * (days - 3),
-                    u32::try_from(days).ok(),
-                    None,
-                    Some("普通傷病住院"),
-                    &mut rng,
-                );
-            }
-            if rng.chance(0.08) {
-                let days = rng.range(4, 120);
-                let claim = add_days(s.enrol, rng.range(0, span_days));
-                push(
-                    BenefitType::OccupationalInjury,
-                    claim,
-                    daily * 7 / 10 * days,
-                    u32::try_from(days).ok(),
-                    None,
-                    Some("職業傷害傷病給付"),
-                    &mut rng,
-                );
-            }
-            if self.female && rng.chance(0.35) {
-                let claim = add_days(s.enrol, rng.range(0, span_days));
-                if (20..45).contains(&age_on(self.birth, claim)) {
-                    push(
-                        BenefitType::Maternity,
-                        claim,
-                        s.salary * 2,
-                        Some(60),
-                        None,
-                        None,
-                        &mut rng,
-                    );
-                }
-            }
-            if rng.chance(0.04) {
-                let grade = u8::try_from(rng.range(5, 15)).unwrap_or(15);
-                let days = (16 - i64::from(grade)) * 40;
-                let claim = add_days(s.enrol, rng.range(0, span_days));
-                push(
-                    BenefitType::Disability,
-                    claim,
-                    daily * days,
-                    None,
-                    Some(grade),
-                    Some("失能一次金"),
-                    &mut rng,
-                );
-            }
-            if rng.chance(0.06) {
-                let claim = add_days(s.enrol, rng.range(0, span_days));
-                push(
-                    BenefitType::FamilyDeath,
-                    claim,
-                    s.salary * 3,
-                    None,
-                    None,
-                    Some("父母、配偶死亡喪葬津貼"),
-                    &mut rng,
-                );
-            }
+            self.spell_claims(s, &mut claims);
         }
         if let Some(retired) = self.retired_on() {
             if self.birth.year() < 1950 || self.insured_years(as_of) < 15 {
                 let months = (self.insured_years(as_of) * 12).min(60);
-                push(
+                claims.claim(
                     BenefitType::OldAge,
                     add_days(retired, 20),
                     self.average_salary() * months / 12,
                     None,
                     None,
                     Some("老年一次金"),
-                    &mut rng,
                 );
             } else {
-                push(
+                claims.claim(
                     BenefitType::OldAge,
                     add_days(retired, 20),
                     self.old_age_annuity(as_of),
                     None,
                     None,
                     Some("老年年金給付（按月發給，另見 B0401）"),
-                    &mut rng,
                 );
             }
         }
         if let (Some(death), Some(last)) = (self.death, self.spells.last()) {
-            push(
+            claims.claim(
                 BenefitType::Death,
                 add_days(death, 14),
                 last.salary * 5,
                 None,
                 None,
                 Some("本人死亡，喪葬津貼"),
-                &mut rng,
             );
         }
+        let mut out = claims.out;
         out.sort_by_key(|b| b.claim_date);
         out
+    }
+
+    /// The claims made while insured in one spell — sickness, occupational injury,
+    /// maternity, disability, a family member's funeral — each by chance, on a day in the
+    /// spell, paid from its insured salary.
+    fn spell_claims(&self, s: &Spell, claims: &mut Claims) {
+        let span_days = months_between(s.enrol, s.withdrawal.unwrap_or(claims.as_of)).max(1) * 30;
+        let daily = s.salary / 30;
+        if claims.rng.chance(0.2) {
+            let days = claims.rng.range(4, 60);
+            let claim = add_days(s.enrol, claims.rng.range(0, span_days));
+            let amt = daily / 2 * (days - 3);
+            claims.days_off(BenefitType::Sickness, claim, days, amt, "普通傷病住院");
+        }
+        if claims.rng.chance(0.08) {
+            let days = claims.rng.range(4, 120);
+            let claim = add_days(s.enrol, claims.rng.range(0, span_days));
+            let amt = daily * 7 / 10 * days;
+            claims.days_off(
+                BenefitType::OccupationalInjury,
+                claim,
+                days,
+                amt,
+                "職業傷害傷病給付",
+            );
+        }
+        if self.female && claims.rng.chance(0.35) {
+            let claim = add_days(s.enrol, claims.rng.range(0, span_days));
+            if (20..45).contains(&age_on(self.birth, claim)) {
+                claims.claim(
+                    BenefitType::Maternity,
+                    claim,
+                    s.salary * 2,
+                    Some(60),
+                    None,
+                    None,
+                );
+            }
+        }
+        if claims.rng.chance(0.04) {
+            let grade = u8::try_from(claims.rng.range(5, 15)).unwrap_or(15);
+            let days = (16 - i64::from(grade)) * 40;
+            let claim = add_days(s.enrol, claims.rng.range(0, span_days));
+            claims.claim(
+                BenefitType::Disability,
+                claim,
+                daily * days,
+                None,
+                Some(grade),
+                Some("失能一次金"),
+            );
+        }
+        if claims.rng.chance(0.06) {
+            let claim = add_days(s.enrol, claims.rng.range(0, span_days));
+            claims.claim(
+                BenefitType::FamilyDeath,
+                claim,
+                s.salary * 3,
+                None,
+                None,
+                Some("父母、配偶死亡喪葬津貼"),
+            );
+        }
     }
 
     fn old_age_annuity(&self, as_of: Date) -> i64 {

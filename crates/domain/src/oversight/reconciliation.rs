@@ -188,126 +188,13 @@ pub fn reconcile(
     symbols: &Symbols,
     window: ReconcileWindow,
 ) -> Reconciliation {
-    // Sort-merge join: both sides as positions sorted by (key, time) — positions, not copies,
-    // so a million rows cost 4 bytes each here; then walk the groups side by side.
-    let ukey = |i: u32| {
-        let u = &usage[i as usize];
-        (
-            JoinKey {
-                person: u.operator.unwrap_or(PersonId::new(i64::MIN)),
-                item: u.item,
-                subject: u.subject,
-            },
-            u.at,
-        )
-    };
-    let ekey = |(i, slot): (u32, u8)| {
-        let e = &executions[i as usize];
-        (
-            JoinKey {
-                person: e.querier,
-                item: e.item,
-                subject: e.subject_at(slot),
-            },
-            e.at,
-        )
-    };
-    // Each position carries the first 8 bytes of its subject digest, so that most comparisons
-    // of the sort are decided without looking at the facts; equal keys have equal prefixes, so
-    // the order is (prefix, key, time) on both sides and groups stay contiguous.
-    let prefix = SubjectRef::prefix;
-    let mut left: Vec<(u64, u32)> = usage
-        .iter()
-        .enumerate()
-        .filter(|(_, u)| u.operator.is_some())
-        .filter_map(|(i, u)| u32::try_from(i).ok().map(|i| (prefix(&u.subject), i)))
-        .collect();
-    left.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ukey(a.1).cmp(&ukey(b.1))));
-    let mut right: Vec<(u64, (u32, u8))> = executions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| u32::try_from(i).ok().map(|i| (i, e)))
-        .flat_map(|(i, e)| {
-            e.subjects()
-                .enumerate()
-                .filter_map(move |(k, s)| u8::try_from(k).ok().map(|k| (prefix(s), (i, k))))
-        })
-        .collect();
-    right.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ekey(a.1).cmp(&ekey(b.1))));
-    // The sorted lists are walked as they are, prefix included: stripping it would copy both
-    // lists while they are alive, at the reconciliation's peak of memory.
-    let lkey = |x: &(u64, u32)| (x.0, ukey(x.1).0);
-    let rkey = |x: &(u64, (u32, u8))| (x.0, ekey(x.1).0);
-
-    let mut matched_usage: Vec<Option<u32>> = vec![None; usage.len()];
-    let mut matched_execution = vec![false; executions.len()];
-    let tol = window.tolerance.abs();
-    let (mut i, mut j) = (0usize, 0usize);
-    while i < left.len() && j < right.len() {
-        let key = lkey(&left[i]);
-        match key.cmp(&rkey(&right[j])) {
-            Ordering::Less => i += 1,
-            Ordering::Greater => j += 1,
-            Ordering::Equal => {
-                let li_end = left[i..].partition_point(|x| lkey(x) == key) + i;
-                let rj_end = right[j..].partition_point(|x| rkey(x) == key) + j;
-                // Within one key both sides are in time order: pair greedily, oldest first.
-                let (mut a, mut b) = (i, j);
-                while a < li_end && b < rj_end {
-                    let ua = ukey(left[a].1).1;
-                    let eb = ekey(right[b].1).1;
-                    let ei = right[b].1.0 as usize;
-                    // An execution already matched (under another key) or too old for
-                    // this record is passed over.
-                    if matched_execution[ei] || eb < ua - tol {
-                        b += 1;
-                    } else if eb > ua + tol {
-                        a += 1;
-                    } else {
-                        matched_usage[left[a].1 as usize] = Some(right[b].1.0);
-                        matched_execution[ei] = true;
-                        a += 1;
-                        b += 1;
-                    }
-                }
-                i = li_end;
-                j = rj_end;
-            }
-        }
-    }
-
+    let (matched_usage, matched_execution) = join(usage, executions, window.tolerance);
     let mut findings = Vec::new();
     for (i, u) in usage.iter().enumerate() {
         if matched_usage[i].is_some() || !window.contains(u.at) {
             continue;
         }
-        let (rule, detail) = match u.operator {
-            None => (FindingRule::UnknownOperator, String::new()),
-            Some(p) => {
-                let day = taipei_date(u.at);
-                let item = symbols.item_code(u.item);
-                let held = grants.get(&p).is_some_and(|gs| {
-                    gs.iter()
-                        .any(|g| g.item.as_str() == item && g.in_force_on(day))
-                });
-                let suspended = grants.get(&p).is_some_and(|gs| {
-                    gs.iter().any(|g| {
-                        g.item.as_str() == item
-                            && g.status == GrantStatus::Suspended
-                            && g.suspended_from.is_some_and(|s| s <= day)
-                    })
-                });
-                if held {
-                    (FindingRule::UnregisteredQuery, item.to_string())
-                } else if suspended {
-                    // §2: the anomaly rule names the suspension; reconciliation says only
-                    // that no grant was in force.
-                    (FindingRule::WithoutGrant, format!("{item} suspended"))
-                } else {
-                    (FindingRule::WithoutGrant, item.to_string())
-                }
-            }
-        };
+        let (rule, detail) = unmatched_usage_rule(u, grants, symbols);
         findings.push(Finding {
             rule,
             person: u.operator,
@@ -332,6 +219,160 @@ pub fn reconcile(
         matched_usage,
         matched_execution,
         findings,
+    }
+}
+
+/// The join key and time of a usage record, by position.
+fn usage_key(usage: &[UsageFact], i: u32) -> (JoinKey, Timestamp) {
+    let u = &usage[i as usize];
+    (
+        JoinKey {
+            person: u.operator.unwrap_or(PersonId::new(i64::MIN)),
+            item: u.item,
+            subject: u.subject,
+        },
+        u.at,
+    )
+}
+
+/// The join key and time of an execution, by position, with its subject under the key in
+/// `slot` (0: its own; see [`ExecutionFact::subjects`]).
+fn execution_key(executions: &[ExecutionFact], (i, slot): (u32, u8)) -> (JoinKey, Timestamp) {
+    let e = &executions[i as usize];
+    (
+        JoinKey {
+            person: e.querier,
+            item: e.item,
+            subject: e.subject_at(slot),
+        },
+        e.at,
+    )
+}
+
+/// The usage records whose operator maps to a person, as positions sorted by join key and
+/// time. Each position carries the first 8 bytes of its subject digest, so that most
+/// comparisons of the sort are decided without looking at the facts; equal keys have equal
+/// prefixes, so the order is (prefix, key, time) on both sides and groups stay contiguous.
+fn usage_in_join_order(usage: &[UsageFact]) -> Vec<(u64, u32)> {
+    let mut left: Vec<(u64, u32)> = usage
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| u.operator.is_some())
+        .filter_map(|(i, u)| u32::try_from(i).ok().map(|i| (u.subject.prefix(), i)))
+        .collect();
+    left.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| usage_key(usage, a.1).cmp(&usage_key(usage, b.1)))
+    });
+    left
+}
+
+/// The executions in the order of [`usage_in_join_order`], once under each key their
+/// subject is known by (position and key slot).
+fn executions_in_join_order(executions: &[ExecutionFact]) -> Vec<(u64, (u32, u8))> {
+    let mut right: Vec<(u64, (u32, u8))> = executions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| u32::try_from(i).ok().map(|i| (i, e)))
+        .flat_map(|(i, e)| {
+            e.subjects()
+                .enumerate()
+                .filter_map(move |(k, s)| u8::try_from(k).ok().map(|k| (s.prefix(), (i, k))))
+        })
+        .collect();
+    right.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| execution_key(executions, a.1).cmp(&execution_key(executions, b.1)))
+    });
+    right
+}
+
+/// Sort-merge join: both sides as positions sorted by (key, time) — positions, not copies,
+/// so a million rows cost 4 bytes each here; then walk the groups side by side. Returns, for
+/// each usage record, the execution it matched, and for each execution whether one did.
+fn join(
+    usage: &[UsageFact],
+    executions: &[ExecutionFact],
+    tolerance: SignedDuration,
+) -> (Vec<Option<u32>>, Vec<bool>) {
+    let left = usage_in_join_order(usage);
+    let right = executions_in_join_order(executions);
+    // The sorted lists are walked as they are, prefix included: stripping it would copy both
+    // lists while they are alive, at the reconciliation's peak of memory.
+    let lkey = |x: &(u64, u32)| (x.0, usage_key(usage, x.1).0);
+    let rkey = |x: &(u64, (u32, u8))| (x.0, execution_key(executions, x.1).0);
+
+    let mut matched_usage: Vec<Option<u32>> = vec![None; usage.len()];
+    let mut matched_execution = vec![false; executions.len()];
+    let tol = tolerance.abs();
+    let (mut i, mut j) = (0usize, 0usize);
+    while i < left.len() && j < right.len() {
+        let key = lkey(&left[i]);
+        match key.cmp(&rkey(&right[j])) {
+            Ordering::Less => i += 1,
+            Ordering::Greater => j += 1,
+            Ordering::Equal => {
+                let li_end = left[i..].partition_point(|x| lkey(x) == key) + i;
+                let rj_end = right[j..].partition_point(|x| rkey(x) == key) + j;
+                // Within one key both sides are in time order: pair greedily, oldest first.
+                let (mut a, mut b) = (i, j);
+                while a < li_end && b < rj_end {
+                    let ua = usage_key(usage, left[a].1).1;
+                    let eb = execution_key(executions, right[b].1).1;
+                    let ei = right[b].1.0 as usize;
+                    // An execution already matched (under another key) or too old for
+                    // this record is passed over.
+                    if matched_execution[ei] || eb < ua - tol {
+                        b += 1;
+                    } else if eb > ua + tol {
+                        a += 1;
+                    } else {
+                        matched_usage[left[a].1 as usize] = Some(right[b].1.0);
+                        matched_execution[ei] = true;
+                        a += 1;
+                        b += 1;
+                    }
+                }
+                i = li_end;
+                j = rj_end;
+            }
+        }
+    }
+    (matched_usage, matched_execution)
+}
+
+/// What a usage record with no execution behind it is, and the finding's detail: a record
+/// by nobody known; a query made outside the system while a grant was in force (§5, §7); or
+/// one by a person with no grant for the item that day (§2).
+fn unmatched_usage_rule(
+    u: &UsageFact,
+    grants: &BTreeMap<PersonId, Vec<PermissionGrant>>,
+    symbols: &Symbols,
+) -> (FindingRule, String) {
+    let Some(p) = u.operator else {
+        return (FindingRule::UnknownOperator, String::new());
+    };
+    let day = taipei_date(u.at);
+    let item = symbols.item_code(u.item);
+    let held = grants.get(&p).is_some_and(|gs| {
+        gs.iter()
+            .any(|g| g.item.as_str() == item && g.in_force_on(day))
+    });
+    let suspended = grants.get(&p).is_some_and(|gs| {
+        gs.iter().any(|g| {
+            g.item.as_str() == item
+                && g.status == GrantStatus::Suspended
+                && g.suspended_from.is_some_and(|s| s <= day)
+        })
+    });
+    if held {
+        (FindingRule::UnregisteredQuery, item.to_string())
+    } else if suspended {
+        // §2: the anomaly rule names the suspension; reconciliation says only
+        // that no grant was in force.
+        (FindingRule::WithoutGrant, format!("{item} suspended"))
+    } else {
+        (FindingRule::WithoutGrant, item.to_string())
     }
 }
 

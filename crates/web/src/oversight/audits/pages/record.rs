@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::unannounced_audit::{AuditError, AuditView};
 use querywarden_app::permission::Op;
-use querywarden_domain::org::{Person, Role};
+use querywarden_domain::org::{Person, PersonId, Role};
 use querywarden_domain::oversight::unannounced_audit::{AuditId, AuditState, SignOffStep};
 use querywarden_domain::roc_date::RocDate;
 
@@ -101,18 +101,9 @@ pub struct ViewPage {
     pub error: Option<FormError>,
 }
 
-fn view_model(
-    m: Messages,
-    user: UserBar,
-    csrf: String,
-    who: &Person,
-    v: &AuditView,
-    names: &Names,
-    today: RocDate,
-) -> ViewPage {
-    let a = &v.audit;
-    let p = &a.plan;
-    let cases = a
+/// The sampled cases, each with the auditor's opinion and the documents attached to it.
+fn case_rows(m: &Messages, v: &AuditView, names: &Names) -> Vec<CaseRow> {
+    v.audit
         .cases
         .iter()
         .map(|c| CaseRow {
@@ -144,7 +135,12 @@ fn view_model(
                 })
                 .collect(),
         })
-        .collect();
+        .collect()
+}
+
+/// The sign-off steps in order: who signed and when, or, for a step not yet signed, who is
+/// to sign it.
+fn sign_rows(m: &Messages, v: &AuditView, names: &Names) -> Vec<SignRow> {
     let step_name = |s: SignOffStep| {
         if m.is_zh() {
             s.name_zh().to_string()
@@ -152,42 +148,73 @@ fn view_model(
             s.name_en().to_string()
         }
     };
-    let signs = SignOffStep::ALL
+    SignOffStep::ALL
         .into_iter()
         .map(|step| {
-            let given = a.sign_offs.iter().find(|s| s.step == step);
-            let designated = match step {
-                SignOffStep::Querier => Some(p.querier),
-                SignOffStep::Auditor => None,
-                SignOffStep::QuerierSupervisor => v.querier_supervisor,
-                SignOffStep::AuditingSupervisor => v.auditing_supervisor,
-            };
+            let given = v.audit.sign_offs.iter().find(|s| s.step == step);
             SignRow {
                 step: step_name(step),
                 code: step.code(),
                 signer: given
                     .map(|s| names.person(s.by))
-                    .or_else(|| designated.map(|d| names.person(d)))
+                    .or_else(|| designated_signer(v, step).map(|d| names.person(d)))
                     .unwrap_or_default(),
                 at: given.map(|s| m.datetime(s.at)).unwrap_or_default(),
             }
         })
-        .collect();
-    let me = who.id;
-    let sign_step = match a.state {
-        AuditState::SigningOff(step) => {
-            let mine = match step {
-                SignOffStep::Querier => p.querier == me,
-                SignOffStep::Auditor => a.is_auditor(me),
-                SignOffStep::QuerierSupervisor => v.querier_supervisor == Some(me),
-                SignOffStep::AuditingSupervisor => v.auditing_supervisor == Some(me),
-            };
-            mine.then_some(step.code())
-        }
-        _ => None,
+        .collect()
+}
+
+/// The one person who signs `step`: the querier, or a supervisor as the organisation stands
+/// today. The auditors' step has no one person — any auditor of the audit signs it.
+fn designated_signer(v: &AuditView, step: SignOffStep) -> Option<PersonId> {
+    match step {
+        SignOffStep::Querier => Some(v.audit.plan.querier),
+        SignOffStep::Auditor => None,
+        SignOffStep::QuerierSupervisor => v.querier_supervisor,
+        SignOffStep::AuditingSupervisor => v.auditing_supervisor,
+    }
+}
+
+/// The step the reader may sign now, if the audit awaits a sign-off that is theirs.
+fn my_sign_step(v: &AuditView, me: PersonId) -> Option<&'static str> {
+    let AuditState::SigningOff(step) = v.audit.state else {
+        return None;
     };
+    let mine = match step {
+        SignOffStep::Auditor => v.audit.is_auditor(me),
+        step => designated_signer(v, step) == Some(me),
+    };
+    mine.then_some(step.code())
+}
+
+fn view_model(
+    m: Messages,
+    user: UserBar,
+    csrf: String,
+    who: &Person,
+    v: &AuditView,
+    names: &Names,
+    today: RocDate,
+) -> ViewPage {
+    let a = &v.audit;
+    let p = &a.plan;
+    let me = who.id;
     let opinions_open = a.state == AuditState::Opinions
         || (a.state == AuditState::Documents && today > p.documents_deadline);
+    let (overall, overall_by) = a
+        .overall
+        .as_ref()
+        .map(|o| (o.text.clone(), names.person(o.by)))
+        .unwrap_or_default();
+    let (review_by, review_at, review_comment) = a
+        .review
+        .as_ref()
+        .map(|r| {
+            let comment = r.comment.clone().unwrap_or_default();
+            (names.person(r.by), m.datetime(r.at), comment)
+        })
+        .unwrap_or_default();
     ViewPage {
         today: today_in(&m),
         user: Some(user),
@@ -214,43 +241,23 @@ fn view_model(
         seed: a.seed.to_string(),
         draw_repeats: v.draw_repeats,
         opened: format!("{} {}", m.datetime(a.opened_at), names.person(a.opened_by)),
-        cases,
+        cases: case_rows(&m, v, names),
         has_overall: a.overall.is_some(),
         violation_found: a.overall.as_ref().is_some_and(|o| o.violation_found),
-        overall: a
-            .overall
-            .as_ref()
-            .map(|o| o.text.clone())
-            .unwrap_or_default(),
-        overall_by: a
-            .overall
-            .as_ref()
-            .map(|o| names.person(o.by))
-            .unwrap_or_default(),
-        signs,
+        overall,
+        overall_by,
+        signs: sign_rows(&m, v, names),
         reviewed: a.review.is_some(),
-        review_by: a
-            .review
-            .as_ref()
-            .map(|r| names.person(r.by))
-            .unwrap_or_default(),
-        review_at: a
-            .review
-            .as_ref()
-            .map(|r| m.datetime(r.at))
-            .unwrap_or_default(),
-        review_comment: a
-            .review
-            .as_ref()
-            .and_then(|r| r.comment.clone())
-            .unwrap_or_default(),
+        review_by,
+        review_at,
+        review_comment,
         can_open_cases: who.has_role(Role::EthicsAuditor) || p.querier == me,
         can_attach: a.state == AuditState::Documents
             && p.querier == me
             && today <= p.documents_deadline,
         can_opine: opinions_open && a.is_auditor(me),
         can_overall: a.state == AuditState::Opinions && a.is_auditor(me),
-        sign_step,
+        sign_step: my_sign_step(v, me),
         can_review: a.state == AuditState::AwaitingReview && who.has_role(Role::Director),
         notice: None,
         error: None,
