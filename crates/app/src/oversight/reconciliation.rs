@@ -707,54 +707,19 @@ impl SubjectNumbers {
         leftovers: &[Leftover],
         staff: &HashMap<SubjectRef, Vec<PersonId>>,
     ) -> SubjectNumbers {
-        let total = executions.len() + leftovers.len();
-        let index = |c: usize| u32::try_from(c).unwrap_or(u32::MAX);
-        let leftover = |c: usize| {
-            c.checked_sub(executions.len())
-                .and_then(|k| leftovers.get(k))
+        let contributors = Contributors {
+            executions,
+            leftovers,
         };
-        let subject_of = |(_, c, slot): &(u64, u32, u8)| -> SubjectRef {
-            let c = *c as usize;
-            match executions.get(c) {
-                Some(e) => e
-                    .subjects()
-                    .nth(usize::from(*slot))
-                    .copied()
-                    .unwrap_or(e.subject),
-                None => leftover(c).map_or(
-                    SubjectRef {
-                        key: 0,
-                        hmac: [0; 32],
-                    },
-                    |l| l.fact.subject,
-                ),
-            }
-        };
-        let names_someone = |c: usize| {
-            c < executions.len() || leftover(c).is_some_and(|l| l.fact.operator.is_some())
-        };
-        // (first 8 bytes of the digest, contributor, which of its digests): most comparisons
-        // of the sort are decided by the prefix without looking at the facts.
-        let mut digests: Vec<(u64, u32, u8)> = Vec::with_capacity(total);
-        for (c, e) in executions.iter().enumerate() {
-            for (slot, s) in e.subjects().enumerate() {
-                digests.push((s.prefix(), index(c), u8::try_from(slot).unwrap_or(u8::MAX)));
-            }
-        }
-        for (k, l) in leftovers.iter().enumerate() {
-            if l.fact.operator.is_some() {
-                digests.push((l.fact.subject.prefix(), index(executions.len() + k), 0));
-            }
-        }
-        digests.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| subject_of(a).cmp(&subject_of(b)))
-        });
+        let digests = contributors.sorted_digests();
         // Union-find over contributors; the root of a subject is always its smallest
         // contributor, so it is numbered before any other of its contributors is met.
-        let mut parent: Vec<u32> = (0..total).map(index).collect();
+        let mut parent: Vec<u32> = (0..contributors.total()).map(index).collect();
         let mut staff_roots: Vec<(u32, &Vec<PersonId>)> = Vec::new();
-        for same in digests.chunk_by(|a, b| a.0 == b.0 && subject_of(a) == subject_of(b)) {
+        let same_subject = |a: &(u64, u32, u8), b: &(u64, u32, u8)| {
+            a.0 == b.0 && contributors.subject_of(a) == contributors.subject_of(b)
+        };
+        for same in digests.chunk_by(same_subject) {
             let Some(first) = same.first() else {
                 continue;
             };
@@ -764,28 +729,12 @@ impl SubjectNumbers {
                     *p = a.min(b);
                 }
             }
-            if let Some(who) = staff.get(&subject_of(first)) {
+            if let Some(who) = staff.get(&contributors.subject_of(first)) {
                 staff_roots.push((first.1, who));
             }
         }
         drop(digests);
-        let mut of_contributor = vec![u32::MAX; total];
-        let mut first_contributor = Vec::new();
-        for c in 0..total {
-            if !names_someone(c) {
-                continue;
-            }
-            let r = root(&mut parent, index(c)) as usize;
-            let number = if r == c {
-                first_contributor.push(index(c));
-                index(first_contributor.len() - 1)
-            } else {
-                of_contributor.get(r).copied().unwrap_or(u32::MAX)
-            };
-            if let Some(n) = of_contributor.get_mut(c) {
-                *n = number;
-            }
-        }
+        let (of_contributor, first_contributor) = contributors.numbered(&mut parent);
         let mut staff_subjects: HashMap<usize, Vec<PersonId>> = HashMap::new();
         for (c, who) in staff_roots {
             let r = root(&mut parent, c) as usize;
@@ -801,6 +750,100 @@ impl SubjectNumbers {
             first_contributor,
             staff_subjects,
         }
+    }
+}
+
+/// A contributor's position as stored in the numbering (`u32::MAX` past the last).
+fn index(c: usize) -> u32 {
+    u32::try_from(c).unwrap_or(u32::MAX)
+}
+
+/// The contributors of the period's subjects by position: each execution, then each leftover
+/// platform record.
+struct Contributors<'a> {
+    executions: &'a [ExecutionFact],
+    leftovers: &'a [Leftover],
+}
+
+impl Contributors<'_> {
+    fn total(&self) -> usize {
+        self.executions.len() + self.leftovers.len()
+    }
+
+    fn leftover(&self, c: usize) -> Option<&Leftover> {
+        c.checked_sub(self.executions.len())
+            .and_then(|k| self.leftovers.get(k))
+    }
+
+    /// The digest an entry of [`Contributors::sorted_digests`] stands for.
+    fn subject_of(&self, (_, c, slot): &(u64, u32, u8)) -> SubjectRef {
+        let c = *c as usize;
+        match self.executions.get(c) {
+            Some(e) => e
+                .subjects()
+                .nth(usize::from(*slot))
+                .copied()
+                .unwrap_or(e.subject),
+            None => self.leftover(c).map_or(
+                SubjectRef {
+                    key: 0,
+                    hmac: [0; 32],
+                },
+                |l| l.fact.subject,
+            ),
+        }
+    }
+
+    /// Whether contributor `c` is a query: every execution is, a leftover if it names a person.
+    fn names_someone(&self, c: usize) -> bool {
+        c < self.executions.len() || self.leftover(c).is_some_and(|l| l.fact.operator.is_some())
+    }
+
+    /// Every digest of every contributor that is a query, as (first 8 bytes of the digest,
+    /// contributor, which of its digests), sorted: most comparisons of the sort are decided
+    /// by the prefix without looking at the facts.
+    fn sorted_digests(&self) -> Vec<(u64, u32, u8)> {
+        let mut digests: Vec<(u64, u32, u8)> = Vec::with_capacity(self.total());
+        for (c, e) in self.executions.iter().enumerate() {
+            for (slot, s) in e.subjects().enumerate() {
+                digests.push((s.prefix(), index(c), u8::try_from(slot).unwrap_or(u8::MAX)));
+            }
+        }
+        for (k, l) in self.leftovers.iter().enumerate() {
+            if l.fact.operator.is_some() {
+                digests.push((l.fact.subject.prefix(), index(self.executions.len() + k), 0));
+            }
+        }
+        digests.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| self.subject_of(a).cmp(&self.subject_of(b)))
+        });
+        digests
+    }
+
+    /// Numbers the subjects joined in `parent` in the order of their first contributor:
+    /// per contributor its subject's number (`u32::MAX` for one that is no query), and per
+    /// number its first contributor.
+    fn numbered(&self, parent: &mut [u32]) -> (Vec<u32>, Vec<u32>) {
+        let total = self.total();
+        let mut of_contributor = vec![u32::MAX; total];
+        let mut first_contributor = Vec::new();
+        for c in 0..total {
+            if !self.names_someone(c) {
+                continue;
+            }
+            let r = root(parent, index(c)) as usize;
+            let number = if r == c {
+                first_contributor.push(index(c));
+                index(first_contributor.len() - 1)
+            } else {
+                of_contributor.get(r).copied().unwrap_or(u32::MAX)
+            };
+            if let Some(n) = of_contributor.get_mut(c) {
+                *n = number;
+            }
+        }
+        (of_contributor, first_contributor)
     }
 }
 
