@@ -18,7 +18,7 @@ use querywarden_pki::{
     CitizenCertificate, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,
     verify_client_certificate, verify_signed_challenge,
 };
-use querywarden_storage::{NonceCheck, SessionRow, Store};
+use querywarden_storage::{CertificateBinding, NonceCheck, SessionRow, Store, WriteTx};
 use sha2::{Digest, Sha256};
 
 use crate::AppError;
@@ -676,49 +676,88 @@ async fn finish_login(
         Err(f) => return refuse(store, req, None, f, now).await,
     };
     // 3. The binding: this card belongs to this account, and still names this person.
+    let Some((person, binding)) = card_holder(store, &cert).await? else {
+        let unbound = refusal(
+            "login.certificate_unbound",
+            "此憑證尚未綁定任何帳號，請洽權限管理者",
+        );
+        return refuse(store, req, None, unbound, now).await;
+    };
+    if let Some(f) = not_this_account(store, req, &cert, &person, &binding).await? {
+        return refuse(store, req, Some(&person), f, now).await;
+    }
+    if !may_sign_in(person.status) || store.account_disabled(person.id).await? {
+        let disabled = refusal("login.account_disabled", "此帳號已停用，請洽權限管理者");
+        return refuse(store, req, Some(&person), disabled, now).await;
+    }
+    // §3: password attempts per account and per address are bounded, beyond the lockout
+    // (one address trying many accounts with a stolen card is stopped here too).
+    let checks = crate::limits::checks(
+        Limited::SignInAccount,
+        person.id,
+        Limited::SignInAddress,
+        req.client_addr.as_deref(),
+    );
+    if let Some(f) = over_limit(ctx, &checks, now) {
+        return refuse(store, req, Some(&person), f, now).await;
+    }
+    // 4. The password, unless the account is locked out.
+    let Some(creds) = store.credentials(person.id).await? else {
+        let none = refusal("login.no_password", "此帳號尚未設定密碼，請洽權限管理者");
+        return refuse(store, req, Some(&person), none, now).await;
+    };
+    if ctx.lockout.is_locked(creds.locked_until, now) {
+        return refuse(store, req, Some(&person), locked_out(), now).await;
+    }
+    let password = req.password.clone();
+    let hash = creds.password_hash.clone();
+    if !blocking(move || verify_password(&password, &hash)).await? {
+        return Ok(Err(wrong_password(store, ctx, req, &person, now).await?));
+    }
+    start_session(store, ctx, req, &cert, person, creds.must_change, now).await
+}
+
+/// The lockout's refusal at sign-in (§3), before the password is checked or after.
+fn locked_out() -> AuthFailure {
+    refusal(
+        "login.account_locked",
+        "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
+    )
+}
+
+/// The person the card is bound to, and the binding; none when the card is bound to no
+/// account or to a person no longer on record.
+async fn card_holder(
+    store: &Store,
+    cert: &CitizenCertificate,
+) -> Result<Option<(Person, CertificateBinding)>, AppError> {
     let issuer_key = cert.issuer_key_id.clone().unwrap_or_default();
     let Some((bound_person, binding)) = store
         .binding_by_certificate(&issuer_key, &cert.serial_hex)
         .await?
     else {
-        return refuse(
-            store,
-            req,
-            None,
-            refusal(
-                "login.certificate_unbound",
-                "此憑證尚未綁定任何帳號，請洽權限管理者",
-            ),
-            now,
-        )
-        .await;
+        return Ok(None);
     };
-    let Some(person) = store.person(bound_person).await? else {
-        return refuse(
-            store,
-            req,
-            None,
-            refusal(
-                "login.certificate_unbound",
-                "此憑證尚未綁定任何帳號，請洽權限管理者",
-            ),
-            now,
-        )
-        .await;
-    };
+    Ok(store.person(bound_person).await?.map(|p| (p, binding)))
+}
+
+/// Why the card's holder may not sign in as the account typed, if they may not: the card
+/// is bound to another account, or no longer names this person (the name or the ID's last
+/// four on the certificate differ from the personnel record, or the certificate is not the
+/// one bound: another fingerprint under the same serial).
+async fn not_this_account(
+    store: &Store,
+    req: &Attempt,
+    cert: &CitizenCertificate,
+    person: &Person,
+    binding: &CertificateBinding,
+) -> Result<Option<AuthFailure>, AppError> {
     let typed = Account::parse(&req.account).ok();
     if typed.as_ref() != Some(&person.account) {
-        return refuse(
-            store,
-            req,
-            Some(&person),
-            refusal(
-                "login.certificate_other_account",
-                "此憑證綁定的不是您輸入的帳號",
-            ),
-            now,
-        )
-        .await;
+        return Ok(Some(refusal(
+            "login.certificate_other_account",
+            "此憑證綁定的不是您輸入的帳號",
+        )));
     }
     let last4 = store.person_id_last4(person.id).await?;
     if !querywarden_domain::person_name::same_person_name(&cert.subject_cn, &person.name)
@@ -726,67 +765,25 @@ async fn finish_login(
         || cert.id_last4 != last4
         || binding.fingerprint_sha256 != cert.fingerprint_sha256
     {
-        return refuse(
-            store,
-            req,
-            Some(&person),
-            refusal(
-                "login.certificate_identity_mismatch",
-                "憑證上的姓名或身分證末四碼與人事資料不符，請洽權限管理者",
-            ),
-            now,
-        )
-        .await;
+        return Ok(Some(refusal(
+            "login.certificate_identity_mismatch",
+            "憑證上的姓名或身分證末四碼與人事資料不符，請洽權限管理者",
+        )));
     }
-    if !may_sign_in(person.status) || store.account_disabled(person.id).await? {
-        return refuse(
-            store,
-            req,
-            Some(&person),
-            refusal("login.account_disabled", "此帳號已停用，請洽權限管理者"),
-            now,
-        )
-        .await;
-    }
-    // §3: password attempts per account and per address are bounded, beyond the lockout
-    // (one address trying many accounts with a stolen card is stopped here too).
-    let mut checks = vec![(Limited::SignInAccount, person.id.to_string())];
-    if let Some(addr) = &req.client_addr {
-        checks.push((Limited::SignInAddress, addr.clone()));
-    }
-    if let Some(f) = over_limit(ctx, &checks, now) {
-        return refuse(store, req, Some(&person), f, now).await;
-    }
-    // 4. The password, unless the account is locked out.
-    let Some(creds) = store.credentials(person.id).await? else {
-        return refuse(
-            store,
-            req,
-            Some(&person),
-            refusal("login.no_password", "此帳號尚未設定密碼，請洽權限管理者"),
-            now,
-        )
-        .await;
-    };
-    if ctx.lockout.is_locked(creds.locked_until, now) {
-        return refuse(
-            store,
-            req,
-            Some(&person),
-            refusal(
-                "login.account_locked",
-                "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
-            ),
-            now,
-        )
-        .await;
-    }
-    let password = req.password.clone();
-    let hash = creds.password_hash.clone();
-    if !blocking(move || verify_password(&password, &hash)).await? {
-        return Ok(Err(wrong_password(store, ctx, req, &person, now).await?));
-    }
-    // 5. In: end any other live session (§3: one person, one session), start this one.
+    Ok(None)
+}
+
+/// Step 5 of a sign-in, in: ends any other live session (§3: one person, one session) and
+/// starts this one, each with its audit record.
+async fn start_session(
+    store: &Store,
+    ctx: &AuthContext,
+    req: &Attempt,
+    cert: &CitizenCertificate,
+    person: Person,
+    must_change_password: bool,
+    now: Timestamp,
+) -> Result<Result<NewSession, AuthFailure>, AppError> {
     let token = random_token()?;
     let csrf = random_token()?;
     let mut tx = store.begin().await?;
@@ -796,10 +793,7 @@ async fn finish_login(
         .lockout
         .is_locked(tx.login_locked_until(person.id).await?, now)
     {
-        let failure = refusal(
-            "login.account_locked",
-            "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
-        );
+        let failure = locked_out();
         tx.append_audit(
             &login_event(req, Some(&person), now).outcome(Outcome::Refused(failure.code.clone())),
         )
@@ -808,20 +802,7 @@ async fn finish_login(
         return Ok(Err(failure));
     }
     tx.set_login_failures(person.id, 0, None).await?;
-    let ended = tx
-        .end_live_sessions(person.id, "replaced_by_new_login", now)
-        .await?;
-    for old in &ended {
-        let mut e = AuditEvent::system(now, AuditAction::SessionEnded, req.request_id.clone())
-            .on("session", &old[..16])
-            .by(Actor {
-                person: person.id,
-                role: None,
-            })
-            .detail("reason", "replaced_by_new_login");
-        e.client_addr = req.client_addr.clone();
-        tx.append_audit(&e).await?;
-    }
+    let ended = end_other_sessions(&mut tx, req, &person, now).await?;
     let row = SessionRow {
         token_hash: digest(&token),
         person: person.id,
@@ -841,7 +822,7 @@ async fn finish_login(
             role: None,
         })
         .detail("certificate", &cert.fingerprint_sha256[..16])
-        .detail("ended_sessions", ended.len());
+        .detail("ended_sessions", ended);
     e.client_addr = req.client_addr.clone();
     tx.append_audit(&e).await?;
     tx.commit().await?;
@@ -849,8 +830,33 @@ async fn finish_login(
         token,
         csrf_token: csrf,
         person,
-        must_change_password: creds.must_change,
+        must_change_password,
     }))
+}
+
+/// §3: one person, one session: the person's other live sessions end as this one starts,
+/// each audited. Returns how many ended.
+async fn end_other_sessions(
+    tx: &mut WriteTx,
+    req: &Attempt,
+    person: &Person,
+    now: Timestamp,
+) -> Result<usize, AppError> {
+    let ended = tx
+        .end_live_sessions(person.id, "replaced_by_new_login", now)
+        .await?;
+    for old in &ended {
+        let mut e = AuditEvent::system(now, AuditAction::SessionEnded, req.request_id.clone())
+            .on("session", &old[..16])
+            .by(Actor {
+                person: person.id,
+                role: None,
+            })
+            .detail("reason", "replaced_by_new_login");
+        e.client_addr = req.client_addr.clone();
+        tx.append_audit(&e).await?;
+    }
+    Ok(ended.len())
 }
 
 /// Where a stored session stands now under the configured timeouts.

@@ -73,6 +73,22 @@ impl Default for RawServer {
     }
 }
 
+impl RawServer {
+    /// The address to listen on: the demo (cookies without `Secure`) only on loopback.
+    fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            ConfigError::invalid("server.listen", "須為 IP:埠，例如 127.0.0.1:8080")
+        })?;
+        if self.demo && !listen.ip().is_loopback() {
+            return Err(ConfigError::invalid(
+                "server.demo",
+                "示範模式只能在本機迴路位址（127.0.0.1）上執行",
+            ));
+        }
+        Ok(listen)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawStorage {
@@ -101,6 +117,31 @@ impl Default for RawStorage {
             max_read_connections: 4,
             auto_migrate: true,
         }
+    }
+}
+
+impl RawStorage {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::invalid("storage.data_dir", "不可為空白"));
+        }
+        if let Some(url) = &self.url
+            && !["postgres://", "postgresql://", "sqlite:"]
+                .iter()
+                .any(|scheme| url.starts_with(scheme) && url.len() > scheme.len())
+        {
+            return Err(ConfigError::invalid(
+                "storage.url",
+                "須為 postgres://… 或 sqlite:路徑 / must be postgres://… or sqlite:PATH",
+            ));
+        }
+        if !(1..=64).contains(&self.max_read_connections) {
+            return Err(ConfigError::invalid(
+                "storage.max_read_connections",
+                "須介於 1 與 64 之間",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -229,6 +270,30 @@ impl Default for RawAudit {
     }
 }
 
+impl RawAudit {
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.origin.trim().is_empty() || self.origin.contains('\n') {
+            return Err(ConfigError::invalid(
+                "audit.origin",
+                "須為單行、非空白的名稱",
+            ));
+        }
+        if !(1..=1_000_000).contains(&self.checkpoint_every_records) {
+            return Err(ConfigError::invalid(
+                "audit.checkpoint_every_records",
+                "須介於 1 與 1000000 之間",
+            ));
+        }
+        if !(1..=86_400).contains(&self.checkpoint_every_seconds) {
+            return Err(ConfigError::invalid(
+                "audit.checkpoint_every_seconds",
+                "須介於 1 與 86400 秒之間",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawBli {
@@ -263,6 +328,39 @@ impl Default for RawBli {
     }
 }
 
+impl RawBli {
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(self.base_url.starts_with("http://") || self.base_url.starts_with("https://")) {
+            return Err(ConfigError::invalid(
+                "bli.base_url",
+                "須以 http:// 或 https:// 開頭",
+            ));
+        }
+        if !(100..=120_000).contains(&self.connect_timeout_ms) {
+            return Err(ConfigError::invalid(
+                "bli.connect_timeout_ms",
+                "須介於 100 與 120000 毫秒之間",
+            ));
+        }
+        if !(100..=600_000).contains(&self.read_timeout_ms) {
+            return Err(ConfigError::invalid(
+                "bli.read_timeout_ms",
+                "須介於 100 與 600000 毫秒之間",
+            ));
+        }
+        if self.max_retries > 5 {
+            return Err(ConfigError::invalid("bli.max_retries", "最多 5 次"));
+        }
+        if self.client_cert.is_some() != self.client_key.is_some() {
+            return Err(ConfigError::invalid(
+                "bli.client_cert",
+                "用戶端憑證與私鑰（bli.client_key）須同時設定",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawSession {
@@ -282,6 +380,43 @@ impl Default for RawSession {
             max_failed_logins: 5,
             lockout_minutes: 15,
         }
+    }
+}
+
+impl RawSession {
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(1..=60).contains(&self.idle_timeout_minutes) {
+            return Err(ConfigError::invalid(
+                "session.idle_timeout_minutes",
+                "須介於 1 與 60 分鐘之間",
+            ));
+        }
+        if !(1..=24).contains(&self.absolute_timeout_hours) {
+            return Err(ConfigError::invalid(
+                "session.absolute_timeout_hours",
+                "須介於 1 與 24 小時之間",
+            ));
+        }
+        if self.screen_lock_minutes == 0 || self.screen_lock_minutes > self.idle_timeout_minutes {
+            return Err(ConfigError::invalid(
+                "session.screen_lock_minutes",
+                "須至少 1 分鐘且不超過 session.idle_timeout_minutes",
+            ));
+        }
+        // 資通系統防護基準: lock after at most 5 failures for at least 15 minutes.
+        if !(1..=5).contains(&self.max_failed_logins) {
+            return Err(ConfigError::invalid(
+                "session.max_failed_logins",
+                "須介於 1 與 5 次之間（資通系統防護基準）",
+            ));
+        }
+        if self.lockout_minutes < 15 {
+            return Err(ConfigError::invalid(
+                "session.lockout_minutes",
+                "至少 15 分鐘（資通系統防護基準）",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -327,6 +462,18 @@ impl Default for RawAuth {
     }
 }
 
+impl RawAuth {
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(10..=600).contains(&self.nonce_ttl_seconds) {
+            return Err(ConfigError::invalid(
+                "auth.nonce_ttl_seconds",
+                "須介於 10 與 600 秒之間",
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawLog {
@@ -341,6 +488,24 @@ impl Default for RawLog {
             format: "pretty".into(),
             level: "info".into(),
         }
+    }
+}
+
+impl RawLog {
+    /// Whether the log is written as JSON lines (else for people to read).
+    fn is_json(&self) -> Result<bool, ConfigError> {
+        let json = match self.format.as_str() {
+            "pretty" => false,
+            "json" => true,
+            _ => return Err(ConfigError::invalid("log.format", "須為 pretty 或 json")),
+        };
+        if !["error", "warn", "info", "debug", "trace"].contains(&self.level.as_str()) {
+            return Err(ConfigError::invalid(
+                "log.level",
+                "須為 error、warn、info、debug 或 trace",
+            ));
+        }
+        Ok(json)
     }
 }
 
@@ -568,6 +733,20 @@ impl Default for RawUnannouncedAudits {
         Self {
             max_attachment_bytes: AuditSettings::default().max_attachment_bytes,
         }
+    }
+}
+
+impl RawUnannouncedAudits {
+    fn settings(&self) -> Result<AuditSettings, ConfigError> {
+        if !(1024..=50 * 1024 * 1024).contains(&self.max_attachment_bytes) {
+            return Err(ConfigError::invalid(
+                "unannounced_audits.max_attachment_bytes",
+                "須介於 1024 與 52428800 位元組（50 MiB）之間",
+            ));
+        }
+        Ok(AuditSettings {
+            max_attachment_bytes: self.max_attachment_bytes,
+        })
     }
 }
 
@@ -1263,140 +1442,16 @@ impl RawConfig {
     }
 
     pub fn validate(self) -> Result<Config, ConfigError> {
-        let listen: SocketAddr = self.server.listen.parse().map_err(|_| {
-            ConfigError::invalid("server.listen", "須為 IP:埠，例如 127.0.0.1:8080")
-        })?;
-        if self.server.demo && !listen.ip().is_loopback() {
-            return Err(ConfigError::invalid(
-                "server.demo",
-                "示範模式只能在本機迴路位址（127.0.0.1）上執行",
-            ));
-        }
-        if self.storage.data_dir.as_os_str().is_empty() {
-            return Err(ConfigError::invalid("storage.data_dir", "不可為空白"));
-        }
-        if let Some(url) = &self.storage.url
-            && !["postgres://", "postgresql://", "sqlite:"]
-                .iter()
-                .any(|scheme| url.starts_with(scheme) && url.len() > scheme.len())
-        {
-            return Err(ConfigError::invalid(
-                "storage.url",
-                "須為 postgres://… 或 sqlite:路徑 / must be postgres://… or sqlite:PATH",
-            ));
-        }
-        if !(1..=64).contains(&self.storage.max_read_connections) {
-            return Err(ConfigError::invalid(
-                "storage.max_read_connections",
-                "須介於 1 與 64 之間",
-            ));
-        }
+        let listen = self.server.listen_addr()?;
+        self.storage.check()?;
         self.limits.check()?;
-        if self.audit.origin.trim().is_empty() || self.audit.origin.contains('\n') {
-            return Err(ConfigError::invalid(
-                "audit.origin",
-                "須為單行、非空白的名稱",
-            ));
-        }
-        if !(1..=1_000_000).contains(&self.audit.checkpoint_every_records) {
-            return Err(ConfigError::invalid(
-                "audit.checkpoint_every_records",
-                "須介於 1 與 1000000 之間",
-            ));
-        }
-        if !(1..=86_400).contains(&self.audit.checkpoint_every_seconds) {
-            return Err(ConfigError::invalid(
-                "audit.checkpoint_every_seconds",
-                "須介於 1 與 86400 秒之間",
-            ));
-        }
-        if !(self.bli.base_url.starts_with("http://") || self.bli.base_url.starts_with("https://"))
-        {
-            return Err(ConfigError::invalid(
-                "bli.base_url",
-                "須以 http:// 或 https:// 開頭",
-            ));
-        }
-        if !(100..=120_000).contains(&self.bli.connect_timeout_ms) {
-            return Err(ConfigError::invalid(
-                "bli.connect_timeout_ms",
-                "須介於 100 與 120000 毫秒之間",
-            ));
-        }
-        if !(100..=600_000).contains(&self.bli.read_timeout_ms) {
-            return Err(ConfigError::invalid(
-                "bli.read_timeout_ms",
-                "須介於 100 與 600000 毫秒之間",
-            ));
-        }
-        if self.bli.max_retries > 5 {
-            return Err(ConfigError::invalid("bli.max_retries", "最多 5 次"));
-        }
-        if self.bli.client_cert.is_some() != self.bli.client_key.is_some() {
-            return Err(ConfigError::invalid(
-                "bli.client_cert",
-                "用戶端憑證與私鑰（bli.client_key）須同時設定",
-            ));
-        }
-        let s = &self.session;
-        if !(1..=60).contains(&s.idle_timeout_minutes) {
-            return Err(ConfigError::invalid(
-                "session.idle_timeout_minutes",
-                "須介於 1 與 60 分鐘之間",
-            ));
-        }
-        if !(1..=24).contains(&s.absolute_timeout_hours) {
-            return Err(ConfigError::invalid(
-                "session.absolute_timeout_hours",
-                "須介於 1 與 24 小時之間",
-            ));
-        }
-        if s.screen_lock_minutes == 0 || s.screen_lock_minutes > s.idle_timeout_minutes {
-            return Err(ConfigError::invalid(
-                "session.screen_lock_minutes",
-                "須至少 1 分鐘且不超過 session.idle_timeout_minutes",
-            ));
-        }
-        // 資通系統防護基準: lock after at most 5 failures for at least 15 minutes.
-        if !(1..=5).contains(&s.max_failed_logins) {
-            return Err(ConfigError::invalid(
-                "session.max_failed_logins",
-                "須介於 1 與 5 次之間（資通系統防護基準）",
-            ));
-        }
-        if s.lockout_minutes < 15 {
-            return Err(ConfigError::invalid(
-                "session.lockout_minutes",
-                "至少 15 分鐘（資通系統防護基準）",
-            ));
-        }
-        if !(10..=600).contains(&self.auth.nonce_ttl_seconds) {
-            return Err(ConfigError::invalid(
-                "auth.nonce_ttl_seconds",
-                "須介於 10 與 600 秒之間",
-            ));
-        }
+        self.audit.check()?;
+        self.bli.check()?;
+        self.session.check()?;
+        self.auth.check()?;
         let tls = self.server_tls()?;
-        let log_json = match self.log.format.as_str() {
-            "pretty" => false,
-            "json" => true,
-            _ => return Err(ConfigError::invalid("log.format", "須為 pretty 或 json")),
-        };
-        if !["error", "warn", "info", "debug", "trace"].contains(&self.log.level.as_str()) {
-            return Err(ConfigError::invalid(
-                "log.level",
-                "須為 error、warn、info、debug 或 trace",
-            ));
-        }
-        if !(1024..=50 * 1024 * 1024).contains(&self.unannounced_audits.max_attachment_bytes) {
-            return Err(ConfigError::invalid(
-                "unannounced_audits.max_attachment_bytes",
-                "須介於 1024 與 52428800 位元組（50 MiB）之間",
-            ));
-        }
-        let unannounced_audits = AuditSettings {
-            max_attachment_bytes: self.unannounced_audits.max_attachment_bytes,
-        };
+        let log_json = self.log.is_json()?;
+        let unannounced_audits = self.unannounced_audits.settings()?;
         let permission = self.permission_policy()?;
         let scim_token_sha256 = self.scim_token()?;
         let registration = self.registration_settings()?;

@@ -275,7 +275,6 @@ pub async fn wanted(store: &Store) -> Result<bool, AppError> {
 /// staff yet ([`wanted`]); the demo organisation is seeded on the quarter's first day.
 pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppError> {
     let store = app.store();
-    let rid = |what: &str, n: usize| format!("demo-history-{what}-{n}");
     let cal = HolidayCalendar::seeded().map_err(|e| seed("calendar", e))?;
     let today = taipei_date(now).civil();
     let start = today
@@ -288,52 +287,144 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
     let mut summary = HistorySummary::default();
     let mut draw = Draw(HISTORY_SEED);
 
-    // The quarter's first morning: the organisation, then the queriers' Form 1 (§2), signed
-    // at every step, effective that day.
-    let t0 = at(days[0], 8, 30)?;
-    crate::demo::seed_demo(store, t0, &rid("seed", 0)).await?;
-    crate::demo_grants::grant_demo_queriers(
-        store,
-        app.keys(),
-        &app.config().permission,
-        at(days[0], 9, 0)?,
-        &rid("grants", 0),
-    )
-    .await?;
-
+    found_the_bureau(app, days[0]).await?;
     // §2: HR's list brings a new colleague in the second week.
-    let admin_id = Cast::load(store).await?.get("wu.zhiming")?.id;
+    let founded = Cast::load(store).await?;
     let hired = Op::new(at(days[6], 9, 0)?, rid("staff", 0));
-    let desk = permission::administrator_desk(store, &app.config().permission, admin_id, &hired)
-        .await
-        .map_err(|e| seed("administrator desk", e.code()))?;
     let hire = format!(
         "account,national_id,name,unit,title,status,effective_date\n\
          {NEW_COLLEAGUE},F131104093,何佳慧,social-assistance,社會工作員,active,{}\n",
         days[6]
     );
-    let report = permission::staff::import_staff_csv(store, &desk, &hire, &hired)
+    summary.staff_changes += import_staff(app, founded.get("wu.zhiming")?, &hire, &hired).await?;
+
+    let quarter = Quarter {
+        app,
+        store,
+        desk: app.desk(),
+        cast: Cast::load(store).await?,
+        cal,
+        days,
+        today,
+        now,
+    };
+    let (held, review_day) = quarter
+        .register_the_quarter(&mut draw, &mut summary)
+        .await?;
+    quarter.destroy_due_results(&held, &mut summary).await?;
+    if let Some(day) = review_day {
+        quarter.quarterly_review(day, &mut summary).await?;
+    }
+    quarter.open_unannounced_audit(&mut summary).await?;
+    quarter.file_violation(&mut summary).await?;
+    quarter.transfer_new_colleague(&mut summary).await?;
+    quarter
+        .todays_registrations(&mut draw, &mut summary)
+        .await?;
+    quarter.last_week_sign_ins().await?;
+    app.checkpoint_if_due(true).await?;
+    Ok(summary)
+}
+
+/// The request id of one step of the history: what it is and its number.
+fn rid(what: &str, n: usize) -> String {
+    format!("demo-history-{what}-{n}")
+}
+
+/// The quarter's first morning: the organisation, then the queriers' Form 1 (§2), signed
+/// at every step, effective that day.
+async fn found_the_bureau(app: &App, first: Date) -> Result<(), AppError> {
+    let t0 = at(first, 8, 30)?;
+    crate::demo::seed_demo(app.store(), t0, &rid("seed", 0)).await?;
+    crate::demo_grants::grant_demo_queriers(
+        app.store(),
+        app.keys(),
+        &app.config().permission,
+        at(first, 9, 0)?,
+        &rid("grants", 0),
+    )
+    .await?;
+    Ok(())
+}
+
+/// §2: the administrator imports a list from HR (applied before it takes effect). Returns
+/// how many people it brought in or changed.
+async fn import_staff(app: &App, admin: &Person, csv: &str, op: &Op) -> Result<usize, AppError> {
+    let store = app.store();
+    let desk = permission::administrator_desk(store, &app.config().permission, admin.id, op)
+        .await
+        .map_err(|e| seed("administrator desk", e.code()))?;
+    let report = permission::staff::import_staff_csv(store, &desk, csv, op)
         .await
         .map_err(|e| seed("staff import", e))?;
-    summary.staff_changes += report.created + report.changed;
+    Ok(report.created + report.changed)
+}
 
-    let cast = Cast::load(store).await?;
-    let desk = app.desk();
-    let validity = app.config().registration.approval_validity();
+/// A result of the quarter held here until the destruction job shreds it (§6); `printed`
+/// when a copy was filed with the case, whose destruction the querier then confirms.
+struct Held {
+    no: RegistrationNo,
+    querier: String,
+    item: ServiceItemCode,
+    printed: bool,
+}
 
-    // The quarter's registrations, spread over its working days (not the last week, which
-    // is written below), each through register → approve → execute like a working day.
-    let span = days.len() - 8;
-    let mut held: Vec<(RegistrationNo, String, ServiceItemCode, Date, bool)> = Vec::new();
-    let mut review_day = None;
-    for i in 0..REGISTRATIONS {
-        let day = days[1 + i * span / REGISTRATIONS];
-        // §7: on the first working day of a quarter the review of the quarter before opens.
-        if review_day.is_none() && day.day() <= 7 && matches!(day.month(), 1 | 4 | 7 | 10) {
-            review_day = Some(day);
+/// One registration of the quarter as its querier files it, and who approves it.
+struct Filing {
+    querier: &'static str,
+    supervisor: &'static str,
+    code: &'static str,
+    at: Timestamp,
+    form: RegisterQueryRequest,
+}
+
+/// The quarter the history tells: the bureau's people once HR's first list is in, its
+/// working days, and the desk every registration goes through.
+struct Quarter<'a> {
+    app: &'a App,
+    store: &'a Store,
+    desk: registration::Desk<'a, crate::grants::StoreGrants>,
+    cast: Cast,
+    cal: HolidayCalendar,
+    days: Vec<Date>,
+    today: Date,
+    now: Timestamp,
+}
+
+impl Quarter<'_> {
+    /// The last week: what waits for people today.
+    fn last_week(&self) -> &[Date] {
+        &self.days[self.days.len() - 7..]
+    }
+
+    /// The quarter's registrations, spread over its working days (not the last week, which
+    /// is written below), each through register → approve → execute like a working day.
+    /// Returns the results now held here and the day the quarterly review opens (§7).
+    async fn register_the_quarter(
+        &self,
+        draw: &mut Draw,
+        summary: &mut HistorySummary,
+    ) -> Result<(Vec<Held>, Option<Date>), AppError> {
+        let span = self.days.len() - 8;
+        let mut held = Vec::new();
+        let mut review_day = None;
+        for i in 0..REGISTRATIONS {
+            let day = self.days[1 + i * span / REGISTRATIONS];
+            // §7: on the first working day of a quarter the review of the quarter before opens.
+            if review_day.is_none() && day.day() <= 7 && matches!(day.month(), 1 | 4 | 7 | 10) {
+                review_day = Some(day);
+            }
+            let filing = self.quarter_filing(draw, i, day)?;
+            held.extend(self.work_through(filing, i, summary).await?);
         }
+        Ok((held, review_day))
+    }
+
+    /// The `i`th registration of the quarter: two of three are lin.meiling's for social
+    /// assistance, the third li.guowei's for the elderly-welfare section, at a drawn hour.
+    fn quarter_filing(&self, draw: &mut Draw, i: usize, day: Date) -> Result<Filing, AppError> {
         let lin = i % 3 != 2;
-        let (querier, supervisor, basis, unit_items): (_, _, _, &[&str]) = if lin {
+        let (querier, supervisor, basis, unit_items): (_, _, _, &'static [&'static str]) = if lin {
             (
                 "lin.meiling",
                 "chen.jianhong",
@@ -359,9 +450,9 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
             )
         };
         let t = at(day, hour, minute)?;
-        let (name, id) = subject(&mut draw, i)?;
+        let (name, id) = subject(draw, i)?;
         let needer = (lin && i % 5 == 3)
-            .then(|| cast.get("huang.yating").map(|p| p.id.into()))
+            .then(|| self.cast.get("huang.yating").map(|p| p.id.into()))
             .transpose()?;
         let form = RegisterQueryRequest {
             subject_name: name,
@@ -388,314 +479,374 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
                 companion_basis: None,
                 no_case_reason: None,
                 needer,
-                querier: cast.get(querier)?.id.into(),
+                querier: self.cast.get(querier)?.id.into(),
             },
         };
+        Ok(Filing {
+            querier,
+            supervisor,
+            code,
+            at: t,
+            form,
+        })
+    }
+
+    /// Files the registration in a sitting of its querier and carries it to its fate
+    /// ([`fate_of`]): cancelled, rejected, approved and never run (§5), or executed. Returns
+    /// the result when one is now held here.
+    async fn work_through(
+        &self,
+        filing: Filing,
+        i: usize,
+        summary: &mut HistorySummary,
+    ) -> Result<Option<Held>, AppError> {
+        let Filing {
+            querier,
+            supervisor,
+            code,
+            at: t,
+            form,
+        } = filing;
+        let (desk, store) = (&self.desk, self.store);
         let fate = fate_of(i);
-        let sitting = Sitting::begin(store, cast.get(querier)?, t - mins(30)).await?;
+        let applicant = self.cast.get(querier)?;
+        let sitting = Sitting::begin(store, applicant, t - mins(30)).await?;
         let no = settled(
             "register",
-            registration::register(&desk, cast.get(querier)?, &form, t, &rid("reg", i)).await,
+            registration::register(desk, applicant, &form, t, &rid("reg", i)).await,
         )?
         .no;
         summary.registrations += 1;
         if fate == Fate::Cancelled {
-            settled(
-                "cancel",
-                registration::cancel(
-                    &desk,
-                    cast.get(querier)?,
-                    no,
-                    t + mins(20),
-                    &rid("cancel", i),
-                )
-                .await,
-            )?;
+            let cancelled = t + mins(20);
+            let r = registration::cancel(desk, applicant, no, cancelled, &rid("cancel", i)).await;
+            settled("cancel", r)?;
             summary.cancelled += 1;
             sitting.end(store, t + mins(25)).await?;
-            continue;
+            return Ok(None);
         }
+        let approver = self.cast.get(supervisor)?;
         let cap = settled(
             "approver",
-            registration::approver_of(&desk, cast.get(supervisor)?, no).await,
+            registration::approver_of(desk, approver, no).await,
         )?;
         if fate == Fate::Rejected {
-            settled(
-                "reject",
-                registration::reject(
-                    &desk,
-                    cap,
-                    "關聯性說明不足，請補充申請案與查調項目之關係後重新登記",
-                    t + mins(40),
-                    &rid("reject", i),
-                )
-                .await,
-            )?;
+            let reason = "關聯性說明不足，請補充申請案與查調項目之關係後重新登記";
+            let r = registration::reject(desk, cap, reason, t + mins(40), &rid("reject", i)).await;
+            settled("reject", r)?;
             summary.rejected += 1;
             sitting.end(store, t + mins(45)).await?;
-            continue;
+            return Ok(None);
         }
         settled(
             "approve",
-            registration::approve(&desk, cap, None, t + mins(15), &rid("approve", i)).await,
+            registration::approve(desk, cap, None, t + mins(15), &rid("approve", i)).await,
         )?;
         if fate == Fate::Lapsed {
             // §5: approved, never run; the approval's validity ends unused.
-            if t + mins(15) + validity < now {
+            let validity = self.app.config().registration.approval_validity();
+            if t + mins(15) + validity < self.now {
                 summary.approval_lapsed += 1;
             }
             sitting.end(store, t + mins(20)).await?;
-            continue;
+            return Ok(None);
         }
         let ran = t + mins(25);
-        let held_here = execute(app, &sitting.who, no, ran, &rid("exec", i)).await?;
+        let held_here = execute(self.app, &sitting.who, no, ran, &rid("exec", i)).await?;
         summary.executed += 1;
         let item_code = item(code)?;
+        let mut held = None;
         if let Fate::Executed { print, viewed } = fate
             && held_here
         {
-            if viewed {
-                settled(
-                    "view",
-                    execution::view_result(
-                        &desk,
-                        cast.get(querier)?,
-                        no,
-                        &item_code,
-                        ran + mins(3),
-                        &rid("view", i),
-                    )
-                    .await,
-                )?;
-            }
+            let result = Held {
+                no,
+                querier: querier.to_string(),
+                item: item_code,
+                printed: print,
+            };
+            self.read_result(&result, viewed, ran, i).await?;
             if print {
-                settled(
-                    "print",
-                    execution::print_result(
-                        &desk,
-                        cast.get(querier)?,
-                        no,
-                        &item_code,
-                        None,
-                        ran + mins(5),
-                        &rid("print", i),
-                    )
-                    .await,
-                )?;
                 summary.printed += 1;
             }
-            held.push((no, querier.to_string(), item_code, day, print));
+            held = Some(result);
         }
         sitting.end(store, ran + mins(30)).await?;
+        Ok(held)
     }
 
-    // §6: the destruction job runs every working morning; after a result is shredded its
-    // querier confirms that the printed copy filed with the case went too.
-    for (n, day) in days.iter().enumerate() {
-        let report = execution::destroy_due(store, at(*day, 7, 0)?, &rid("destroy", n)).await?;
-        summary.destroyed += report.destroyed.len();
-        for (no, destroyed_item) in &report.destroyed {
-            let Some((_, querier, _, _, printed)) = held
-                .iter()
-                .find(|(h, _, i, _, _)| h == no && i == destroyed_item)
-            else {
-                continue;
-            };
-            if *printed {
-                settled(
-                    "print destroyed",
-                    execution::confirm_print_destroyed(
-                        &desk,
-                        cast.get(querier)?,
-                        *no,
-                        destroyed_item,
-                        1,
-                        at(*day, 9, 30)?,
-                        &rid("print-destroyed", n),
-                    )
-                    .await,
-                )?;
-            }
+    /// The querier reads a result just run: on screen when `viewed`, and printed for the
+    /// case file when the result says so (that copy's destruction is confirmed later, §6).
+    async fn read_result(
+        &self,
+        result: &Held,
+        viewed: bool,
+        ran: Timestamp,
+        i: usize,
+    ) -> Result<(), AppError> {
+        let querier = self.cast.get(&result.querier)?;
+        let (no, item) = (result.no, &result.item);
+        if viewed {
+            settled(
+                "view",
+                execution::view_result(
+                    &self.desk,
+                    querier,
+                    no,
+                    item,
+                    ran + mins(3),
+                    &rid("view", i),
+                )
+                .await,
+            )?;
         }
+        if result.printed {
+            settled(
+                "print",
+                execution::print_result(
+                    &self.desk,
+                    querier,
+                    no,
+                    item,
+                    None,
+                    ran + mins(5),
+                    &rid("print", i),
+                )
+                .await,
+            )?;
+        }
+        Ok(())
     }
 
-    // §7: the quarterly review of the quarter before, opened on its first working day,
-    // worked through by the administrator and closed with the report to 勞工局.
-    if let Some(day) = review_day {
-        let settings = &app.config().oversight;
-        let admin = cast.get("wu.zhiming")?;
-        let opened = Op::new(at(day, 10, 0)?, rid("review", 0));
-        if review::open_due_review(store, app.keys(), settings, &opened).await? == 1 {
-            let worked = days.iter().find(|d| **d > day).copied().unwrap_or(day);
-            let op = Op::new(at(worked, 14, 0)?, rid("review", 1));
-            for r in store.reviews().await? {
-                if r.state != "open" {
-                    continue;
-                }
-                let Some(view) = review::review_view(store, r.id).await? else {
+    /// §6: the destruction job runs every working morning; after a result is shredded its
+    /// querier confirms that the printed copy filed with the case went too.
+    async fn destroy_due_results(
+        &self,
+        held: &[Held],
+        summary: &mut HistorySummary,
+    ) -> Result<(), AppError> {
+        for (n, day) in self.days.iter().enumerate() {
+            let report =
+                execution::destroy_due(self.store, at(*day, 7, 0)?, &rid("destroy", n)).await?;
+            summary.destroyed += report.destroyed.len();
+            for (no, destroyed_item) in &report.destroyed {
+                let Some(result) = held
+                    .iter()
+                    .find(|h| h.no == *no && h.item == *destroyed_item)
+                else {
                     continue;
                 };
-                for f in &view.findings {
+                if result.printed {
                     settled(
-                        "conclude finding",
-                        review::conclude_finding(
-                            store,
-                            admin,
-                            f.id,
-                            &ConcludeFindingRequest::Explain {
-                                note: "經查證係急難救助個案之實務需要，已由查詢者說明並經主管確認"
-                                    .into(),
-                            },
-                            &op,
+                        "print destroyed",
+                        execution::confirm_print_destroyed(
+                            &self.desk,
+                            self.cast.get(&result.querier)?,
+                            *no,
+                            destroyed_item,
+                            1,
+                            at(*day, 9, 30)?,
+                            &rid("print-destroyed", n),
                         )
                         .await,
                     )?;
                 }
-                crate::audit::checkpoint_if_due(
-                    store,
-                    app.keys(),
-                    &app.config().audit,
-                    op.now,
-                    true,
-                )
-                .await?;
-                settled(
-                    "close review",
-                    review::close_review(store, app.keys(), settings, admin, r.id, &op).await,
-                )?;
-                summary.reviews_closed += 1;
             }
         }
+        Ok(())
     }
 
-    // The last week: what waits for people today.
-    let last = &days[days.len() - 7..];
-    let director_cal = &cal;
-
-    // §8: the ethics office opened an unannounced audit of lin.meiling; her documents are due
-    // next week (Form 4).
-    let ethics = cast.get("zheng.zhihao")?;
-    let opened_on = last[1];
-    let deadline = today
-        .checked_add(jiff::Span::new().days(7))
-        .map_err(|e| seed("date", e))?;
-    let audit = unannounced_audit::open_audit(
-        store,
-        ethics,
-        &OpenAuditRequest {
-            period_from: days[0].to_string(),
-            period_to: last[0].to_string(),
-            audit_date: opened_on.to_string(),
-            querier: "lin.meiling".into(),
-            auditing_unit: "ethics".into(),
-            auditing_unit_phone: "07-3368333#2301".into(),
-            auditors: vec!["zheng.zhihao".into()],
-            documents_deadline: deadline.to_string(),
-            cases: 2,
-            method: "uniform".into(),
-            weights: BTreeMap::new(),
-            seed: Some(HISTORY_SEED),
-        },
-        &Op::new(at(opened_on, 10, 30)?, rid("audit", 0)),
-    )
-    .await
-    .map_err(|e| seed("unannounced audit", e.code()))?;
-    let _ = audit;
-    summary.audits_open += 1;
-
-    // §8 ¶2: a violation filed three working days ago; li.guowei's review report is due in
-    // ten days (行政程序法 §48), so the deadline is running.
-    let filed = last[last.len() - 3];
-    settled(
-        "file violation",
-        violation::file_violation(
-            store,
-            director_cal,
-            cast.get("wu.zhiming")?,
-            &FileViolationRequest {
-                person: cast.get("li.guowei")?.id,
-                rule: "§6 查調結果列印後未隨文歸檔".into(),
-                evidence: "季審查抽查發現列印份未附於個案公文".into(),
-                suspend_grants: false,
-                source: ViolationSource::Administrator,
-            },
-            &Op::new(at(filed, 11, 0)?, rid("violation", 0)),
-        )
-        .await,
-    )?;
-    summary.violations_open += 1;
-
-    // §2: the new colleague moves to 長青科 in ten days; HR sent it ahead of time.
-    let moves = today
-        .checked_add(jiff::Span::new().days(10))
-        .map_err(|e| seed("date", e))?;
-    let op = Op::new(at(last[2], 9, 0)?, rid("staff", 1));
-    let desk_admin = permission::administrator_desk(store, &app.config().permission, admin_id, &op)
-        .await
-        .map_err(|e| seed("administrator desk", e.code()))?;
-    let transfer = format!(
-        "account,national_id,name,unit,title,status,effective_date\n\
-         {NEW_COLLEAGUE},,何佳慧,elderly-welfare,社會工作員,transferred,{moves}\n"
-    );
-    let report = permission::staff::import_staff_csv(store, &desk_admin, &transfer, &op)
-        .await
-        .map_err(|e| seed("staff import", e))?;
-    summary.staff_changes += report.created + report.changed;
-
-    // Today: one registration waits for its supervisor, one approved waits to be run.
-    let lin = cast.get("lin.meiling")?;
-    let chen = cast.get("chen.jianhong")?;
-    let recent = now - mins(45);
-    for (k, approve) in [(0usize, false), (1, true)] {
-        let n = REGISTRATIONS + k;
-        let (name, id) = subject(&mut draw, n)?;
-        let form = RegisterQueryRequest {
-            subject_name: name,
-            subject_id: id,
-            linked_id: None,
-            purpose: QueryPurpose {
-                items: vec!["C0101".into(), "B0101".into()],
-                legal_basis: SOCIAL_ASSISTANCE_BASIS.into(),
-                relevance: format!(
-                    "急難救助第 {} 號案，須確認最近投保及給付情形以核定救助金額",
-                    1300 + k
-                ),
-                case_no: Some(format!("KS{}-{:04}", today.year() - 1911, 900 + k)),
-                companion_basis: None,
-                no_case_reason: None,
-                needer: None,
-                querier: lin.id.into(),
-            },
-        };
-        let t = recent + mins(i64::try_from(k).unwrap_or(0) * 10);
-        let no = settled(
-            "register",
-            registration::register(&desk, lin, &form, t, &rid("reg", n)).await,
-        )?
-        .no;
-        summary.registrations += 1;
-        if approve {
-            let cap = settled("approver", registration::approver_of(&desk, chen, no).await)?;
-            settled(
-                "approve",
-                registration::approve(&desk, cap, None, t + mins(5), &rid("approve", n)).await,
-            )?;
-            summary.approved_waiting += 1;
-        } else {
-            summary.pending += 1;
+    /// §7: the quarterly review of the quarter before, opened on its first working day
+    /// (`day`), worked through by the administrator and closed with the report to 勞工局.
+    async fn quarterly_review(
+        &self,
+        day: Date,
+        summary: &mut HistorySummary,
+    ) -> Result<(), AppError> {
+        let (app, store) = (self.app, self.store);
+        let settings = &app.config().oversight;
+        let admin = self.cast.get("wu.zhiming")?;
+        let opened = Op::new(at(day, 10, 0)?, rid("review", 0));
+        if review::open_due_review(store, app.keys(), settings, &opened).await? != 1 {
+            return Ok(());
         }
+        let worked = self.days.iter().find(|d| **d > day).copied().unwrap_or(day);
+        let op = Op::new(at(worked, 14, 0)?, rid("review", 1));
+        for r in store.reviews().await? {
+            if r.state != "open" {
+                continue;
+            }
+            let Some(view) = review::review_view(store, r.id).await? else {
+                continue;
+            };
+            for f in &view.findings {
+                settled(
+                    "conclude finding",
+                    review::conclude_finding(
+                        store,
+                        admin,
+                        f.id,
+                        &ConcludeFindingRequest::Explain {
+                            note: "經查證係急難救助個案之實務需要，已由查詢者說明並經主管確認"
+                                .into(),
+                        },
+                        &op,
+                    )
+                    .await,
+                )?;
+            }
+            crate::audit::checkpoint_if_due(store, app.keys(), &app.config().audit, op.now, true)
+                .await?;
+            settled(
+                "close review",
+                review::close_review(store, app.keys(), settings, admin, r.id, &op).await,
+            )?;
+            summary.reviews_closed += 1;
+        }
+        Ok(())
     }
-    // Everyone of the bureau signed in during the last week (§3 idle accounts are those not
-    // seen for 90 days; the organisation has been at work all quarter).
-    let week = last[4];
-    for person in cast.0.values() {
-        Sitting::begin(store, person, at(week, 8, 30)?)
-            .await?
-            .end(store, at(week, 17, 30)?)
-            .await?;
+
+    /// §8: the ethics office opened an unannounced audit of lin.meiling; her documents are
+    /// due next week (Form 4).
+    async fn open_unannounced_audit(&self, summary: &mut HistorySummary) -> Result<(), AppError> {
+        let last = self.last_week();
+        let ethics = self.cast.get("zheng.zhihao")?;
+        let opened_on = last[1];
+        let deadline = self
+            .today
+            .checked_add(jiff::Span::new().days(7))
+            .map_err(|e| seed("date", e))?;
+        unannounced_audit::open_audit(
+            self.store,
+            ethics,
+            &OpenAuditRequest {
+                period_from: self.days[0].to_string(),
+                period_to: last[0].to_string(),
+                audit_date: opened_on.to_string(),
+                querier: "lin.meiling".into(),
+                auditing_unit: "ethics".into(),
+                auditing_unit_phone: "07-3368333#2301".into(),
+                auditors: vec!["zheng.zhihao".into()],
+                documents_deadline: deadline.to_string(),
+                cases: 2,
+                method: "uniform".into(),
+                weights: BTreeMap::new(),
+                seed: Some(HISTORY_SEED),
+            },
+            &Op::new(at(opened_on, 10, 30)?, rid("audit", 0)),
+        )
+        .await
+        .map_err(|e| seed("unannounced audit", e.code()))?;
+        summary.audits_open += 1;
+        Ok(())
     }
-    app.checkpoint_if_due(true).await?;
-    Ok(summary)
+
+    /// §8 ¶2: a violation filed three working days ago; li.guowei's review report is due in
+    /// ten days (行政程序法 §48), so the deadline is running.
+    async fn file_violation(&self, summary: &mut HistorySummary) -> Result<(), AppError> {
+        let last = self.last_week();
+        let filed = last[last.len() - 3];
+        settled(
+            "file violation",
+            violation::file_violation(
+                self.store,
+                &self.cal,
+                self.cast.get("wu.zhiming")?,
+                &FileViolationRequest {
+                    person: self.cast.get("li.guowei")?.id,
+                    rule: "§6 查調結果列印後未隨文歸檔".into(),
+                    evidence: "季審查抽查發現列印份未附於個案公文".into(),
+                    suspend_grants: false,
+                    source: ViolationSource::Administrator,
+                },
+                &Op::new(at(filed, 11, 0)?, rid("violation", 0)),
+            )
+            .await,
+        )?;
+        summary.violations_open += 1;
+        Ok(())
+    }
+
+    /// §2: the new colleague moves to 長青科 in ten days; HR sent it ahead of time.
+    async fn transfer_new_colleague(&self, summary: &mut HistorySummary) -> Result<(), AppError> {
+        let moves = self
+            .today
+            .checked_add(jiff::Span::new().days(10))
+            .map_err(|e| seed("date", e))?;
+        let op = Op::new(at(self.last_week()[2], 9, 0)?, rid("staff", 1));
+        let transfer = format!(
+            "account,national_id,name,unit,title,status,effective_date\n\
+             {NEW_COLLEAGUE},,何佳慧,elderly-welfare,社會工作員,transferred,{moves}\n"
+        );
+        let admin = self.cast.get("wu.zhiming")?;
+        summary.staff_changes += import_staff(self.app, admin, &transfer, &op).await?;
+        Ok(())
+    }
+
+    /// Today: one registration waits for its supervisor, one approved waits to be run.
+    async fn todays_registrations(
+        &self,
+        draw: &mut Draw,
+        summary: &mut HistorySummary,
+    ) -> Result<(), AppError> {
+        let desk = &self.desk;
+        let lin = self.cast.get("lin.meiling")?;
+        let chen = self.cast.get("chen.jianhong")?;
+        let recent = self.now - mins(45);
+        for (k, approve) in [(0usize, false), (1, true)] {
+            let n = REGISTRATIONS + k;
+            let (name, id) = subject(draw, n)?;
+            let form = RegisterQueryRequest {
+                subject_name: name,
+                subject_id: id,
+                linked_id: None,
+                purpose: QueryPurpose {
+                    items: vec!["C0101".into(), "B0101".into()],
+                    legal_basis: SOCIAL_ASSISTANCE_BASIS.into(),
+                    relevance: format!(
+                        "急難救助第 {} 號案，須確認最近投保及給付情形以核定救助金額",
+                        1300 + k
+                    ),
+                    case_no: Some(format!("KS{}-{:04}", self.today.year() - 1911, 900 + k)),
+                    companion_basis: None,
+                    no_case_reason: None,
+                    needer: None,
+                    querier: lin.id.into(),
+                },
+            };
+            let t = recent + mins(i64::try_from(k).unwrap_or(0) * 10);
+            let no = settled(
+                "register",
+                registration::register(desk, lin, &form, t, &rid("reg", n)).await,
+            )?
+            .no;
+            summary.registrations += 1;
+            if approve {
+                let cap = settled("approver", registration::approver_of(desk, chen, no).await)?;
+                settled(
+                    "approve",
+                    registration::approve(desk, cap, None, t + mins(5), &rid("approve", n)).await,
+                )?;
+                summary.approved_waiting += 1;
+            } else {
+                summary.pending += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Everyone of the bureau signed in during the last week (§3 idle accounts are those not
+    /// seen for 90 days; the organisation has been at work all quarter).
+    async fn last_week_sign_ins(&self) -> Result<(), AppError> {
+        let week = self.last_week()[4];
+        for person in self.cast.0.values() {
+            Sitting::begin(self.store, person, at(week, 8, 30)?)
+                .await?
+                .end(self.store, at(week, 17, 30)?)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Runs the approved registration the way the demo is configured: through the connector

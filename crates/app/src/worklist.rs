@@ -21,7 +21,7 @@ use querywarden_domain::oversight::unannounced_audit::{
     AuditId, AuditState, SignOffStep, designated_signer,
 };
 use querywarden_domain::oversight::violation::CaseState;
-use querywarden_domain::permission::{ApplicationId, FormNumber, Step};
+use querywarden_domain::permission::{ApplicationId, FormNumber, Roster, Step};
 use querywarden_domain::registration::form3::{self, Stage};
 use querywarden_domain::registration::{self as reg, RegistrationNo, RegistrationState, RequestNo};
 use querywarden_domain::roc_date::{RocDate, taipei_date, taipei_day_start_utc};
@@ -166,29 +166,6 @@ fn start_of(d: RocDate) -> Timestamp {
     taipei_day_start_utc(d)
 }
 
-struct Dates<'a> {
-    today: RocDate,
-    calendar: &'a HolidayCalendar,
-}
-
-impl Dates<'_> {
-    fn item(
-        &self,
-        task: Task,
-        concerning: Concerning,
-        since: Timestamp,
-        due: Option<RocDate>,
-    ) -> WorkItem {
-        WorkItem {
-            task,
-            concerning,
-            since,
-            due,
-            working_days_left: due.map(|d| working_days_left(self.today, d, self.calendar)),
-        }
-    }
-}
-
 /// Everything waiting for `person` at `now` (see the module's documentation).
 pub async fn worklist(
     store: &Store,
@@ -196,189 +173,28 @@ pub async fn worklist(
     person: &Person,
     now: Timestamp,
 ) -> Result<Worklist, AppError> {
-    let today = taipei_date(now);
     let calendar = crate::calendar::current(store).await?;
-    let dates = Dates {
-        today,
+    let mut gathering = Gathering {
+        store,
+        person,
+        now,
+        roster: roster_on(store, now).await?,
+        today: taipei_date(now),
         calendar: &calendar,
+        items: Vec::new(),
     };
-    let roster = roster_on(store, now).await?;
-    let mut items = Vec::new();
-
-    // §5: registrations waiting for this person's approval (as supervisor or 代理); the
-    // domain's approver check decides, as it does when the approval is given.
-    for r in store
-        .registrations(&RegistrationFilter {
-            state: Some("registered"),
-            ..Default::default()
-        })
-        .await?
-    {
-        if reg::check_approver(&r, person, &roster).is_ok() {
-            items.push(dates.item(
-                Task::ApproveRegistration,
-                Concerning::Registration(r.no),
-                r.created_at,
-                None,
-            ));
-        }
-    }
-
-    // §5: approved registrations this person runs, with items left, before the approval
-    // expires.
-    for r in store
-        .registrations(&RegistrationFilter {
-            querier: Some(person.id),
-            state: Some("approved"),
-            ..Default::default()
-        })
-        .await?
-    {
-        if let RegistrationState::Approved {
-            at, valid_until, ..
-        } = r.state
-            && now < valid_until
-            && !runnable_items(&r).is_empty()
-        {
-            items.push(dates.item(
-                Task::ExecuteRegistration,
-                Concerning::Registration(r.no),
-                at,
-                Some(taipei_date(valid_until)),
-            ));
-        }
-    }
-
-    // §2: Form 1 steps waiting for this person, with the day the reminder falls due.
-    let applications = crate::permission::inbox(store, policy, person.id, today)
-        .await
-        .map_err(|e| match e {
-            crate::permission::PermissionError::App(a) => a,
-            other => AppError::unreadable("permission inbox", other),
-        })?;
-    for e in applications {
-        let a = e.application;
-        items.push(
-            dates.item(
-                Task::DecideApplication,
-                Concerning::Application {
-                    id: a.id,
-                    form_number: a.form_number,
-                    step: e.step,
-                },
-                e.waiting_since
-                    .unwrap_or_else(|| start_of(a.application_date)),
-                e.reminder_on,
-            ),
-        );
-    }
-
-    // §5 ¶3: Form 3 requests waiting for this person's review, consent or signature. The
-    // sign-offs of all open requests come in one read.
-    let mut open_requests = store
-        .requests(None, None, Some(RequestState::Submitted))
-        .await?;
-    open_requests.extend(
-        store
-            .requests(None, None, Some(RequestState::Accepted))
-            .await?,
-    );
-    if !open_requests.is_empty() {
-        let sign_offs = store.open_request_sign_offs().await?;
-        let none = Vec::new();
-        for r in open_requests {
-            let facts = crate::request::facts_of(&r, sign_offs.get(&r.id).unwrap_or(&none));
-            let task = if facts.stage() == Stage::AwaitingReview
-                && person.has_role(Role::ResponsibleUnitReviewer)
-                && person.unit == r.responsible_unit
-            {
-                Some(Task::ReviewRequest)
-            } else if form3::check_consent(&facts, person.id, &roster).is_ok()
-                || form3::check_sign(&facts, person.id, &roster).is_ok()
-            {
-                Some(Task::SignRequest)
-            } else {
-                None
-            };
-            if let Some(task) = task {
-                items.push(dates.item(task, Concerning::Request(r.no), r.created_at, None));
-            }
-        }
-    }
-
+    gathering.registrations_to_approve().await?;
+    gathering.registrations_to_run().await?;
+    gathering.applications_to_decide(policy).await?;
+    gathering.requests_to_review_or_sign().await?;
     let admin = person.has_role(Role::PermissionAdministrator);
-    // §7: the open quarterly review, due on its day.
     if admin {
-        for r in store.reviews().await? {
-            if r.state == "open" {
-                let due = RocDate::from_civil(r.due_on).ok();
-                items.push(dates.item(
-                    Task::ConcludeQuarterlyReview,
-                    Concerning::Review {
-                        id: r.id,
-                        quarter: r.quarter,
-                    },
-                    r.opened_at,
-                    due,
-                ));
-            }
-        }
+        gathering.quarterly_reviews().await?;
     }
+    gathering.corrective_reports(admin).await?;
+    gathering.unannounced_audits().await?;
 
-    // §8 ¶2: the person's own corrective reports, due in ten days; the administrator's
-    // decisions on submitted ones.
-    let cases = store
-        .violations(if admin { None } else { Some(person.id) })
-        .await?;
-    for v in cases {
-        let state = CaseState::parse_code(&v.state);
-        if state == Some(CaseState::AwaitingReport) && v.case.person == person.id {
-            items.push(dates.item(
-                Task::WriteCorrectiveReport,
-                Concerning::Violation(v.id),
-                v.case.opened_at,
-                RocDate::from_civil(v.case.due_on).ok(),
-            ));
-        } else if state == Some(CaseState::ReportSubmitted) && admin {
-            items.push(dates.item(
-                Task::DecideCorrectiveReport,
-                Concerning::Violation(v.id),
-                v.report_at.unwrap_or(v.case.opened_at),
-                None,
-            ));
-        }
-    }
-
-    // §8: unannounced audits: the querier's documents by the deadline, the auditors'
-    // opinions, each sign-off in order, the director's review.
-    for (a, signers) in crate::oversight::unannounced_audit::open_audits(store).await? {
-        let concerning = |step| Concerning::Audit { id: a.id, step };
-        let task = match a.state {
-            AuditState::Documents if a.plan.querier == person.id => Some((
-                Task::SubmitAuditDocuments,
-                concerning(None),
-                Some(a.plan.documents_deadline),
-            )),
-            AuditState::Opinions if a.is_auditor(person.id) => {
-                Some((Task::RecordAuditOpinion, concerning(None), None))
-            }
-            AuditState::SigningOff(step) => {
-                let mine = match step {
-                    SignOffStep::Auditor => a.is_auditor(person.id),
-                    _ => designated_signer(&a, step, &signers) == Some(person.id),
-                };
-                mine.then_some((Task::SignAudit, concerning(Some(step)), None))
-            }
-            AuditState::AwaitingReview if person.has_role(Role::Director) => {
-                Some((Task::ReviewAudit, concerning(None), None))
-            }
-            _ => None,
-        };
-        if let Some((task, concerning, due)) = task {
-            items.push(dates.item(task, concerning, a.opened_at, due));
-        }
-    }
-
+    let mut items = gathering.items;
     // Oldest first; among equals, the nearer deadline first.
     items.sort_by(|x, y| {
         x.since
@@ -390,6 +206,228 @@ pub async fn worklist(
         items,
         notices: store.unread_notices(person.id).await?,
     })
+}
+
+/// One person's worklist being gathered, one kind of task at a time: who, the roster of the
+/// day (who stands in for whom, as the use cases check it), and the dates deadlines count on.
+struct Gathering<'a> {
+    store: &'a Store,
+    person: &'a Person,
+    now: Timestamp,
+    roster: Roster,
+    today: RocDate,
+    calendar: &'a HolidayCalendar,
+    items: Vec<WorkItem>,
+}
+
+impl Gathering<'_> {
+    fn push(&mut self, task: Task, concerning: Concerning, since: Timestamp, due: Option<RocDate>) {
+        self.items.push(WorkItem {
+            task,
+            concerning,
+            since,
+            due,
+            working_days_left: due.map(|d| working_days_left(self.today, d, self.calendar)),
+        });
+    }
+
+    /// §5: registrations waiting for this person's approval (as supervisor or 代理); the
+    /// domain's approver check decides, as it does when the approval is given.
+    async fn registrations_to_approve(&mut self) -> Result<(), AppError> {
+        let registered = self
+            .store
+            .registrations(&RegistrationFilter {
+                state: Some("registered"),
+                ..Default::default()
+            })
+            .await?;
+        for r in registered {
+            if reg::check_approver(&r, self.person, &self.roster).is_ok() {
+                self.push(
+                    Task::ApproveRegistration,
+                    Concerning::Registration(r.no),
+                    r.created_at,
+                    None,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// §5: approved registrations this person runs, with items left, before the approval
+    /// expires.
+    async fn registrations_to_run(&mut self) -> Result<(), AppError> {
+        let approved = self
+            .store
+            .registrations(&RegistrationFilter {
+                querier: Some(self.person.id),
+                state: Some("approved"),
+                ..Default::default()
+            })
+            .await?;
+        for r in approved {
+            if let RegistrationState::Approved {
+                at, valid_until, ..
+            } = r.state
+                && self.now < valid_until
+                && !runnable_items(&r).is_empty()
+            {
+                self.push(
+                    Task::ExecuteRegistration,
+                    Concerning::Registration(r.no),
+                    at,
+                    Some(taipei_date(valid_until)),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// §2: Form 1 steps waiting for this person, with the day the reminder falls due.
+    async fn applications_to_decide(&mut self, policy: &PermissionPolicy) -> Result<(), AppError> {
+        let applications = crate::permission::inbox(self.store, policy, self.person.id, self.today)
+            .await
+            .map_err(|e| match e {
+                crate::permission::PermissionError::App(a) => a,
+                other => AppError::unreadable("permission inbox", other),
+            })?;
+        for e in applications {
+            let a = e.application;
+            self.push(
+                Task::DecideApplication,
+                Concerning::Application {
+                    id: a.id,
+                    form_number: a.form_number,
+                    step: e.step,
+                },
+                e.waiting_since
+                    .unwrap_or_else(|| start_of(a.application_date)),
+                e.reminder_on,
+            );
+        }
+        Ok(())
+    }
+
+    /// §5 ¶3: Form 3 requests waiting for this person's review, consent or signature. The
+    /// sign-offs of all open requests come in one read.
+    async fn requests_to_review_or_sign(&mut self) -> Result<(), AppError> {
+        let store = self.store;
+        let mut open_requests = store
+            .requests(None, None, Some(RequestState::Submitted))
+            .await?;
+        open_requests.extend(
+            store
+                .requests(None, None, Some(RequestState::Accepted))
+                .await?,
+        );
+        if open_requests.is_empty() {
+            return Ok(());
+        }
+        let sign_offs = store.open_request_sign_offs().await?;
+        let none = Vec::new();
+        let person = self.person;
+        for r in open_requests {
+            let facts = crate::request::facts_of(&r, sign_offs.get(&r.id).unwrap_or(&none));
+            let task = if facts.stage() == Stage::AwaitingReview
+                && person.has_role(Role::ResponsibleUnitReviewer)
+                && person.unit == r.responsible_unit
+            {
+                Some(Task::ReviewRequest)
+            } else if form3::check_consent(&facts, person.id, &self.roster).is_ok()
+                || form3::check_sign(&facts, person.id, &self.roster).is_ok()
+            {
+                Some(Task::SignRequest)
+            } else {
+                None
+            };
+            if let Some(task) = task {
+                self.push(task, Concerning::Request(r.no), r.created_at, None);
+            }
+        }
+        Ok(())
+    }
+
+    /// §7: the open quarterly review, due on its day (the permission administrator's).
+    async fn quarterly_reviews(&mut self) -> Result<(), AppError> {
+        for r in self.store.reviews().await? {
+            if r.state == "open" {
+                let due = RocDate::from_civil(r.due_on).ok();
+                self.push(
+                    Task::ConcludeQuarterlyReview,
+                    Concerning::Review {
+                        id: r.id,
+                        quarter: r.quarter,
+                    },
+                    r.opened_at,
+                    due,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// §8 ¶2: the person's own corrective reports, due in ten days; the administrator's
+    /// (`admin`) decisions on submitted ones.
+    async fn corrective_reports(&mut self, admin: bool) -> Result<(), AppError> {
+        let me = self.person.id;
+        let cases = self
+            .store
+            .violations(if admin { None } else { Some(me) })
+            .await?;
+        for v in cases {
+            let state = CaseState::parse_code(&v.state);
+            if state == Some(CaseState::AwaitingReport) && v.case.person == me {
+                self.push(
+                    Task::WriteCorrectiveReport,
+                    Concerning::Violation(v.id),
+                    v.case.opened_at,
+                    RocDate::from_civil(v.case.due_on).ok(),
+                );
+            } else if state == Some(CaseState::ReportSubmitted) && admin {
+                self.push(
+                    Task::DecideCorrectiveReport,
+                    Concerning::Violation(v.id),
+                    v.report_at.unwrap_or(v.case.opened_at),
+                    None,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// §8: unannounced audits: the querier's documents by the deadline, the auditors'
+    /// opinions, each sign-off in order, the director's review.
+    async fn unannounced_audits(&mut self) -> Result<(), AppError> {
+        let person = self.person;
+        for (a, signers) in crate::oversight::unannounced_audit::open_audits(self.store).await? {
+            let concerning = |step| Concerning::Audit { id: a.id, step };
+            let task = match a.state {
+                AuditState::Documents if a.plan.querier == person.id => Some((
+                    Task::SubmitAuditDocuments,
+                    concerning(None),
+                    Some(a.plan.documents_deadline),
+                )),
+                AuditState::Opinions if a.is_auditor(person.id) => {
+                    Some((Task::RecordAuditOpinion, concerning(None), None))
+                }
+                AuditState::SigningOff(step) => {
+                    let mine = match step {
+                        SignOffStep::Auditor => a.is_auditor(person.id),
+                        _ => designated_signer(&a, step, &signers) == Some(person.id),
+                    };
+                    mine.then_some((Task::SignAudit, concerning(Some(step)), None))
+                }
+                AuditState::AwaitingReview if person.has_role(Role::Director) => {
+                    Some((Task::ReviewAudit, concerning(None), None))
+                }
+                _ => None,
+            };
+            if let Some((task, concerning, due)) = task {
+                self.push(task, concerning, a.opened_at, due);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl App {

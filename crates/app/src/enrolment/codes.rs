@@ -9,22 +9,22 @@
 //! it works exactly once. Every attempt is audited; failures count towards a per-address
 //! rate limit.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use jiff::Timestamp;
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
 use querywarden_domain::auth::{PasswordRejection, check_password_policy};
 use querywarden_domain::enrolment::{
     CodePurpose, EnrolmentCode, EnrolmentRefusal, card_matches_record, may_enrol,
 };
-use querywarden_domain::org::{Account, Role};
+use querywarden_domain::org::{Account, Person, Role};
 use querywarden_domain::permission::AdministratorDesk;
-use querywarden_pki::{SignatureFormat, verify_signed_challenge};
-use querywarden_storage::{NewEnrolmentCode, NonceCheck, Store};
+use querywarden_pki::{CitizenCertificate, SignatureFormat, verify_signed_challenge};
+use querywarden_storage::{EnrolmentCodeRow, NewEnrolmentCode, NonceCheck, Store};
 
 use super::{CodeSettings, code_digest, new_code};
 use crate::AppError;
-use crate::auth::{AuthContext, AuthFailure, digest, hash_password, verify_password};
+use crate::auth::{
+    AuthContext, AuthFailure, decode_card_fields, digest, hash_password, verify_password,
+};
 use crate::binding::binding_of;
 
 /// A code just issued: shown once to the administrator, never stored.
@@ -203,15 +203,9 @@ pub async fn enrol(
         return refuse(r.into(), event).await;
     }
     // 2. The code: well-formed, known, unused, current, unexpired.
-    let code = match EnrolmentCode::parse(&req.code) {
-        Ok(c) => c,
-        Err(r) => return refuse(r.into(), event).await,
-    };
-    let Some(row) = store.enrolment_code_by_hash(&code_digest(&code)).await? else {
-        return refuse(EnrolmentRefusal::UnknownCode.into(), event).await;
-    };
-    let Some(person) = store.person(row.person).await? else {
-        return refuse(EnrolmentRefusal::UnknownCode.into(), event).await;
+    let (row, person) = match code_holder(store, &req.code).await? {
+        Ok(found) => found,
+        Err(f) => return refuse(f, event).await,
     };
     event = event
         .on("account", person.account.as_str())
@@ -220,14 +214,8 @@ pub async fn enrol(
             role: None,
         })
         .detail("purpose", row.purpose.code());
-    if let Err(r) = row.life.usable(now) {
-        return refuse(r.into(), event).await;
-    }
-    if let Err(r) = may_enrol(person.status) {
-        return refuse(r.into(), event).await;
-    }
-    if store.account_disabled(person.id).await? {
-        return refuse(EnrolmentRefusal::NotInService.into(), event).await;
+    if let Err(f) = may_use_code(store, &row, &person, now).await? {
+        return refuse(f, event).await;
     }
     // Malformed input is refused (and audited) before the nonce is spent.
     let Some(format) = req.format else {
@@ -236,89 +224,20 @@ pub async fn enrol(
     if req.password != req.password_again {
         return refuse(EnrolmentRefusal::PasswordsDiffer.into(), event).await;
     }
-    // 3. The card, exactly as at sign-in: a fresh nonce of this browser, signed by a card
-    //    that chains to the trust anchors and is not revoked.
-    let nonce_check = {
-        let mut tx = store.begin().await?;
-        let c = tx
-            .consume_nonce(&digest(&req.nonce), &digest(&req.flow_token), now)
-            .await?;
-        tx.commit().await?;
-        c
-    };
-    let nonce_refusal = match nonce_check {
-        NonceCheck::Fresh => None,
-        NonceCheck::Unknown => Some(("login.nonce_unknown", "登入挑戰碼無效，請重新整理頁面")),
-        NonceCheck::OtherFlow => Some((
-            "login.nonce_other_session",
-            "登入挑戰碼不屬於此瀏覽器，請重新整理頁面",
-        )),
-        NonceCheck::Expired => Some(("login.nonce_expired", "登入挑戰碼已逾時，請重新整理頁面")),
-        NonceCheck::AlreadyUsed => {
-            Some(("login.nonce_reused", "登入挑戰碼已使用過，請重新整理頁面"))
-        }
-    };
-    if let Some((code, zh)) = nonce_refusal {
-        return refuse(AuthFailure::new(code, zh), event).await;
-    }
-    let Ok(signature) = B64.decode(req.signature.trim()) else {
-        return refuse(malformed("signature"), event).await;
-    };
-    let certificate = match req.certificate.as_deref().map(str::trim) {
-        Some(c) if !c.is_empty() => match B64.decode(c) {
-            Ok(der) => Some(der),
-            Err(_) => return refuse(malformed("certificate"), event).await,
-        },
-        _ => None,
-    };
-    let cert = match verify_signed_challenge(
-        req.nonce.as_bytes(),
-        &signature,
-        format,
-        certificate.as_deref(),
-        &ctx.anchors,
-        &ctx.crls(),
-        ctx.revocation,
-        now,
-    ) {
+    // 3. The card, exactly as at sign-in.
+    let cert = match signed_card(store, ctx, &req, format, now).await? {
         Ok(c) => c,
-        Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh()), event).await,
+        Err(f) => return refuse(f, event).await,
     };
-    // 4. The card names this person: name and last four ID digits as on record.
-    let last4 = store.person_id_last4(person.id).await?;
-    if let Err(r) = card_matches_record(
-        &person.name,
-        last4.as_deref(),
-        &cert.subject_cn,
-        cert.id_last4.as_deref(),
-    ) {
-        return refuse(r.into(), event).await;
-    }
-    if let Some((owner, _)) = store
-        .binding_by_certificate(
-            &cert.issuer_key_id.clone().unwrap_or_default(),
-            &cert.serial_hex,
-        )
-        .await?
-        && owner != person.id
-    {
-        return refuse(EnrolmentRefusal::CardBoundToOther.into(), event).await;
+    // 4. The card names this person, and is nobody else's.
+    if let Err(f) = card_of_person(store, &person, &cert).await? {
+        return refuse(f, event).await;
     }
     // 5. Their own password, under the policy (and, on a reset, not one of the last three).
-    if let Err(r) = check_password_policy(person.account.as_str(), &req.password) {
-        return refuse(r.into(), event).await;
-    }
-    let history = store.password_history(person.id, 3).await?;
-    let password = req.password.clone();
-    let (reused, hash) = tokio::task::spawn_blocking(move || {
-        let reused = history.iter().any(|h| verify_password(&password, h));
-        (reused, hash_password(&password))
-    })
-    .await?;
-    if reused {
-        return refuse(PasswordRejection::Reused.into(), event).await;
-    }
-    let hash = hash?;
+    let hash = match own_password(store, &person, &req.password).await? {
+        Ok(h) => h,
+        Err(f) => return refuse(f, event).await,
+    };
     // 6. All at once: the code is spent, the card bound, the password set, old sessions end.
     let binding = binding_of(&cert);
     let mut tx = store.begin().await?;
@@ -343,4 +262,144 @@ pub async fn enrol(
         purpose: row.purpose,
         ended_sessions: ended.len(),
     }))
+}
+
+/// The code typed and the person it was issued to. The code is looked up by its digest
+/// only; a code not well-formed, not known, or of a person no longer on record is refused.
+async fn code_holder(
+    store: &Store,
+    typed: &str,
+) -> Result<Result<(EnrolmentCodeRow, Person), AuthFailure>, AppError> {
+    let code = match EnrolmentCode::parse(typed) {
+        Ok(c) => c,
+        Err(r) => return Ok(Err(r.into())),
+    };
+    let Some(row) = store.enrolment_code_by_hash(&code_digest(&code)).await? else {
+        return Ok(Err(EnrolmentRefusal::UnknownCode.into()));
+    };
+    let Some(person) = store.person(row.person).await? else {
+        return Ok(Err(EnrolmentRefusal::UnknownCode.into()));
+    };
+    Ok(Ok((row, person)))
+}
+
+/// Whether the code may be used now: unused, current and unexpired, by a person in service
+/// whose account is not disabled.
+async fn may_use_code(
+    store: &Store,
+    row: &EnrolmentCodeRow,
+    person: &Person,
+    now: Timestamp,
+) -> Result<Result<(), AuthFailure>, AppError> {
+    if let Err(r) = row.life.usable(now) {
+        return Ok(Err(r.into()));
+    }
+    if let Err(r) = may_enrol(person.status) {
+        return Ok(Err(r.into()));
+    }
+    if store.account_disabled(person.id).await? {
+        return Ok(Err(EnrolmentRefusal::NotInService.into()));
+    }
+    Ok(Ok(()))
+}
+
+/// The card, exactly as at sign-in: a fresh nonce of this browser (spent whatever follows),
+/// signed by a card that chains to the trust anchors and is not revoked.
+async fn signed_card(
+    store: &Store,
+    ctx: &AuthContext,
+    req: &EnrolRequest,
+    format: SignatureFormat,
+    now: Timestamp,
+) -> Result<Result<CitizenCertificate, AuthFailure>, AppError> {
+    let nonce_check = {
+        let mut tx = store.begin().await?;
+        let c = tx
+            .consume_nonce(&digest(&req.nonce), &digest(&req.flow_token), now)
+            .await?;
+        tx.commit().await?;
+        c
+    };
+    let nonce_refusal = match nonce_check {
+        NonceCheck::Fresh => None,
+        NonceCheck::Unknown => Some(("login.nonce_unknown", "登入挑戰碼無效，請重新整理頁面")),
+        NonceCheck::OtherFlow => Some((
+            "login.nonce_other_session",
+            "登入挑戰碼不屬於此瀏覽器，請重新整理頁面",
+        )),
+        NonceCheck::Expired => Some(("login.nonce_expired", "登入挑戰碼已逾時，請重新整理頁面")),
+        NonceCheck::AlreadyUsed => {
+            Some(("login.nonce_reused", "登入挑戰碼已使用過，請重新整理頁面"))
+        }
+    };
+    if let Some((code, zh)) = nonce_refusal {
+        return Ok(Err(AuthFailure::new(code, zh)));
+    }
+    let (signature, certificate) =
+        match decode_card_fields(&req.signature, req.certificate.as_deref()) {
+            Ok(fields) => fields,
+            Err(f) => return Ok(Err(f)),
+        };
+    Ok(verify_signed_challenge(
+        req.nonce.as_bytes(),
+        &signature,
+        format,
+        certificate.as_deref(),
+        &ctx.anchors,
+        &ctx.crls(),
+        ctx.revocation,
+        now,
+    )
+    .map_err(|e| AuthFailure::new(e.code(), e.message_zh())))
+}
+
+/// The card names this person (name and last four ID digits as on record) and is bound to
+/// nobody else.
+async fn card_of_person(
+    store: &Store,
+    person: &Person,
+    cert: &CitizenCertificate,
+) -> Result<Result<(), AuthFailure>, AppError> {
+    let last4 = store.person_id_last4(person.id).await?;
+    if let Err(r) = card_matches_record(
+        &person.name,
+        last4.as_deref(),
+        &cert.subject_cn,
+        cert.id_last4.as_deref(),
+    ) {
+        return Ok(Err(r.into()));
+    }
+    if let Some((owner, _)) = store
+        .binding_by_certificate(
+            &cert.issuer_key_id.clone().unwrap_or_default(),
+            &cert.serial_hex,
+        )
+        .await?
+        && owner != person.id
+    {
+        return Ok(Err(EnrolmentRefusal::CardBoundToOther.into()));
+    }
+    Ok(Ok(()))
+}
+
+/// The person's own password, under the policy and none of their last three; its hash.
+async fn own_password(
+    store: &Store,
+    person: &Person,
+    password: &str,
+) -> Result<Result<String, AuthFailure>, AppError> {
+    if let Err(r) = check_password_policy(person.account.as_str(), password) {
+        return Ok(Err(r.into()));
+    }
+    let history = store.password_history(person.id, 3).await?;
+    let password = password.to_string();
+    let (reused, hash) = tokio::task::spawn_blocking(move || {
+        let reused = history.iter().any(|h| verify_password(&password, h));
+        (reused, hash_password(&password))
+    })
+    .await?;
+    if reused {
+        return Ok(Err(PasswordRejection::Reused.into()));
+    }
+    Ok(Ok(hash?))
 }

@@ -76,20 +76,9 @@ pub async fn analyse(
     to: Timestamp,
 ) -> Result<Analysis, AppError> {
     let calendar = calendar(store).await?;
-    let tol = settings.time_tolerance.abs();
-    let (wide_from, wide_to) = (
-        from.checked_sub(tol + SignedDuration::from_mins(1))
-            .unwrap_or(from),
-        to.checked_add(tol + SignedDuration::from_mins(1))
-            .unwrap_or(to),
-    );
-    let in_wide = |t: Timestamp| t >= from - tol && t < to + tol;
-    let in_period = |t: Timestamp| t >= from && t < to;
+    let period = Period::new(from, to, settings.time_tolerance);
     let accounts = store.operator_accounts().await?;
-    let mut grants: BTreeMap<PersonId, Vec<PermissionGrant>> = BTreeMap::new();
-    for g in store.all_grants().await? {
-        grants.entry(g.person).or_default().push(g);
-    }
+    let grants = grants_by_person(store).await?;
 
     let mut symbols = Symbols::default();
     symbols.key(keys.current_hmac_key_id());
@@ -97,92 +86,285 @@ pub async fn analyse(
     // and keys interned, operators mapped to persons): no row of text outlives its turn, so a
     // quarter of a million records on each side fits in memory (BENCHMARKS.md). Of the
     // platform's record ids only the text is kept, in one buffer, for the findings.
-    let mut usage: Vec<UsageFact> = Vec::new();
-    let mut usage_ids = RecordIds::default();
-    let mut usage_in_period = 0usize;
-    store
-        .scan_usage_facts(wide_from, wide_to, |u| {
-            if !in_wide(u.at) {
-                return;
-            }
-            if in_period(u.at) {
-                usage_in_period += 1;
-            }
-            let key = symbols.key(u.hmac_key_id);
-            let Some(subject) = SubjectRef::from_hex(key, u.subject_hmac) else {
-                return;
-            };
-            usage.push(UsageFact {
-                at: u.at,
-                operator: accounts.get(u.operator_account).copied(),
-                item: symbols.item(u.item),
-                subject,
-            });
-            usage_ids.push(u.platform_record_id);
-        })
-        .await?;
-    // Keys the usage records were digested under: each execution's subject is needed under
-    // each of them.
-    let usage_keys: Vec<(u16, String)> = {
-        let mut ks: Vec<u16> = usage.iter().map(|u| u.subject.key).collect();
+    let usage = UsageScan::read(store, &mut symbols, &accounts, period).await?;
+    let usage_keys = usage.keys(&symbols);
+    let executions = ExecutionScan::read(store, keys, &mut symbols, &usage_keys, period).await?;
+    let Reconciliation {
+        matched_usage,
+        findings: reconciliation_findings,
+        ..
+    } = join(
+        &usage.facts,
+        &executions.facts,
+        &grants,
+        &symbols,
+        period.window(),
+    );
+    let matched = matched_usage.iter().filter(|m| m.is_some()).count();
+    let usage_in_period = usage.in_period;
+    let leftovers = usage.into_leftovers(&matched_usage, period);
+    drop(matched_usage);
+
+    let staff = staff_digests(store, &mut symbols).await?;
+    let numbers = SubjectNumbers::of(&executions.facts, &leftovers, &staff);
+    drop(staff);
+    let queries = period_queries(&executions, &leftovers, &numbers.of_contributor, period);
+    let SubjectNumbers {
+        first_contributor,
+        staff_subjects,
+        ..
+    } = numbers;
+    let facts = RuleFacts::read(store, settings, &accounts, &grants, period).await?;
+    let anomalies = detect(
+        &AnomalyInput {
+            queries: &queries,
+            symbols: &symbols,
+            executions: &executions.late,
+            approvals: &facts.approvals,
+            grants: &grants,
+            baselines: &facts.baselines,
+            unit_thresholds: &facts.unit_thresholds,
+            staff_subjects: &staff_subjects,
+            last_used: &facts.last_used,
+            period_last_day: taipei_date(to - SignedDuration::from_secs(1)),
+        },
+        &settings.thresholds,
+        &calendar,
+    );
+
+    let statistics = Statistics {
+        usage_records: usage_in_period,
+        executions: executions.in_period,
+        matched,
+        ..Statistics::of(&queries, &symbols)
+    };
+    drop(queries);
+
+    let rows = FindingRows {
+        executions: &executions.facts,
+        leftovers: &leftovers,
+        first_contributor: &first_contributor,
+        symbols: &symbols,
+    };
+    let findings = reconciliation_findings
+        .iter()
+        .chain(anomalies.iter())
+        .map(|f| rows.row(f))
+        .collect();
+    Ok(Analysis {
+        findings,
+        statistics,
+    })
+}
+
+/// The period `[from, to)` and how far apart a platform record and its execution may be in
+/// time: the scans read the period widened by that tolerance, so that a record just outside
+/// may still match an execution just inside.
+#[derive(Clone, Copy)]
+struct Period {
+    from: Timestamp,
+    to: Timestamp,
+    tolerance: SignedDuration,
+}
+
+impl Period {
+    /// The tolerance counts either way, whatever its sign in the settings.
+    fn new(from: Timestamp, to: Timestamp, tolerance: SignedDuration) -> Period {
+        Period {
+            from,
+            to,
+            tolerance: tolerance.abs(),
+        }
+    }
+
+    fn contains(&self, t: Timestamp) -> bool {
+        t >= self.from && t < self.to
+    }
+
+    /// Within the tolerance of the period: what the join may pair.
+    fn near(&self, t: Timestamp) -> bool {
+        t >= self.from - self.tolerance && t < self.to + self.tolerance
+    }
+
+    /// What the scans read: a minute more than the tolerance on either side.
+    fn scan_bounds(&self) -> (Timestamp, Timestamp) {
+        let margin = self.tolerance + SignedDuration::from_mins(1);
+        (
+            self.from.checked_sub(margin).unwrap_or(self.from),
+            self.to.checked_add(margin).unwrap_or(self.to),
+        )
+    }
+
+    fn window(&self) -> ReconcileWindow {
+        ReconcileWindow {
+            from: self.from,
+            to: self.to,
+            tolerance: self.tolerance,
+        }
+    }
+}
+
+/// The platform's usage records near the period as compact facts, the platform's ids for
+/// them by position, and how many fall within the period itself.
+struct UsageScan {
+    facts: Vec<UsageFact>,
+    record_ids: RecordIds,
+    in_period: usize,
+}
+
+impl UsageScan {
+    async fn read(
+        store: &Store,
+        symbols: &mut Symbols,
+        accounts: &HashMap<String, PersonId>,
+        period: Period,
+    ) -> Result<UsageScan, AppError> {
+        let mut scan = UsageScan {
+            facts: Vec::new(),
+            record_ids: RecordIds::default(),
+            in_period: 0,
+        };
+        let (from, to) = period.scan_bounds();
+        store
+            .scan_usage_facts(from, to, |u| {
+                if !period.near(u.at) {
+                    return;
+                }
+                if period.contains(u.at) {
+                    scan.in_period += 1;
+                }
+                let key = symbols.key(u.hmac_key_id);
+                let Some(subject) = SubjectRef::from_hex(key, u.subject_hmac) else {
+                    return;
+                };
+                scan.facts.push(UsageFact {
+                    at: u.at,
+                    operator: accounts.get(u.operator_account).copied(),
+                    item: symbols.item(u.item),
+                    subject,
+                });
+                scan.record_ids.push(u.platform_record_id);
+            })
+            .await?;
+        Ok(scan)
+    }
+
+    /// Keys the usage records were digested under: each execution's subject is needed under
+    /// each of them.
+    fn keys(&self, symbols: &Symbols) -> Vec<(u16, String)> {
+        let mut ks: Vec<u16> = self.facts.iter().map(|u| u.subject.key).collect();
         ks.sort_unstable();
         ks.dedup();
         ks.into_iter()
             .map(|k| (k, symbols.key_id(k).to_string()))
             .collect()
-    };
-    let mut executions: Vec<ExecutionFact> = Vec::new();
-    let mut executions_in_period = 0usize;
-    // Of the executions' timings only those after their approval's end are kept: that rule
-    // (§5) reads nothing else, and a quarter's worth would be a million more entries.
-    let mut late: Vec<ExecutionTiming> = Vec::new();
-    // The (id, own key, registration) of each execution whose subject is needed under a key
-    // other than its own, for digesting under the usage records' keys.
-    let mut rekeying: Vec<(i64, u16, i64)> = Vec::new();
-    store
-        .scan_execution_facts(wide_from, wide_to, |e| {
-            if !in_wide(e.at) {
-                return;
-            }
-            if in_period(e.at) {
-                executions_in_period += 1;
-                let timing = ExecutionTiming {
-                    execution: e.id,
-                    querier: e.querier,
-                    at: e.at,
-                    approval_valid_until: e.approval_valid_until,
-                };
-                if timing.after_approval_expired() {
-                    late.push(timing);
+    }
+
+    /// Only a platform record of the period that matched nothing can be a query of its own
+    /// or the object of a finding: those are kept, by position, and every other usage fact
+    /// is released (with this scan) before the period's queries are built.
+    fn into_leftovers(self, matched_usage: &[Option<u32>], period: Period) -> Vec<Leftover> {
+        self.facts
+            .iter()
+            .enumerate()
+            .filter(|(i, u)| {
+                matched_usage.get(*i).is_some_and(Option::is_none) && period.contains(u.at)
+            })
+            .map(|(i, u)| Leftover {
+                position: i,
+                fact: u.clone(),
+                record_id: self.record_ids.get(i).unwrap_or("").to_string(),
+            })
+            .collect()
+    }
+}
+
+/// The executions near the period as compact facts, in execution order, and what the rules
+/// need of them besides.
+struct ExecutionScan {
+    facts: Vec<ExecutionFact>,
+    /// How many fall within the period itself.
+    in_period: usize,
+    /// Of the executions' timings only those after their approval's end are kept: that rule
+    /// (§5) reads nothing else, and a quarter's worth would be a million more entries.
+    late: Vec<ExecutionTiming>,
+}
+
+impl ExecutionScan {
+    async fn read(
+        store: &Store,
+        keys: &KeyRing,
+        symbols: &mut Symbols,
+        usage_keys: &[(u16, String)],
+        period: Period,
+    ) -> Result<ExecutionScan, AppError> {
+        let mut scan = ExecutionScan {
+            facts: Vec::new(),
+            in_period: 0,
+            late: Vec::new(),
+        };
+        // The (id, own key, registration) of each execution whose subject is needed under a
+        // key other than its own, for digesting under the usage records' keys.
+        let mut rekeying: Vec<(i64, u16, i64)> = Vec::new();
+        let (from, to) = period.scan_bounds();
+        store
+            .scan_execution_facts(from, to, |e| {
+                if !period.near(e.at) {
+                    return;
                 }
-            }
-            let own_key = symbols.key(e.hmac_key_id);
-            let Some(own) = SubjectRef::from_hex(own_key, e.subject_hmac) else {
-                return;
-            };
-            executions.push(ExecutionFact {
-                id: e.id,
-                querier: e.querier,
-                item: symbols.item(e.item),
-                at: e.at,
-                subject: own,
-                other_keys: Box::default(),
-            });
-            if usage_keys.iter().any(|(k, _)| *k != own_key) {
-                rekeying.push((e.id, own_key, e.registration));
-            }
-        })
-        .await?;
-    // The scan runs in time order (its index); the facts are kept in execution order, as
-    // findings and statistics have always listed them.
-    executions.sort_unstable_by_key(|e| e.id);
-    rekeying.sort_unstable_by_key(|m| m.0);
-    late.sort_unstable_by_key(|t| t.execution);
-    // Registrations digested under another key are opened (custody) once each and digested
-    // again; the ID in clear lives only for that moment.
-    let rekeyed = rekey(store, keys, &usage_keys, &rekeying).await?;
-    if !rekeyed.is_empty() {
-        for e in &mut executions {
+                if period.contains(e.at) {
+                    scan.in_period += 1;
+                    let timing = ExecutionTiming {
+                        execution: e.id,
+                        querier: e.querier,
+                        at: e.at,
+                        approval_valid_until: e.approval_valid_until,
+                    };
+                    if timing.after_approval_expired() {
+                        scan.late.push(timing);
+                    }
+                }
+                let own_key = symbols.key(e.hmac_key_id);
+                let Some(own) = SubjectRef::from_hex(own_key, e.subject_hmac) else {
+                    return;
+                };
+                scan.facts.push(ExecutionFact {
+                    id: e.id,
+                    querier: e.querier,
+                    item: symbols.item(e.item),
+                    at: e.at,
+                    subject: own,
+                    other_keys: Box::default(),
+                });
+                if usage_keys.iter().any(|(k, _)| *k != own_key) {
+                    rekeying.push((e.id, own_key, e.registration));
+                }
+            })
+            .await?;
+        // The scan runs in time order (its index); the facts are kept in execution order, as
+        // findings and statistics have always listed them.
+        scan.facts.sort_unstable_by_key(|e| e.id);
+        rekeying.sort_unstable_by_key(|m| m.0);
+        scan.late.sort_unstable_by_key(|t| t.execution);
+        scan.add_other_keys(store, keys, usage_keys, rekeying)
+            .await?;
+        Ok(scan)
+    }
+
+    /// Registrations digested under another key are opened (custody) once each and digested
+    /// again; the ID in clear lives only for that moment. `rekeying` is sorted by execution.
+    async fn add_other_keys(
+        &mut self,
+        store: &Store,
+        keys: &KeyRing,
+        usage_keys: &[(u16, String)],
+        rekeying: Vec<(i64, u16, i64)>,
+    ) -> Result<(), AppError> {
+        let rekeyed = rekey(store, keys, usage_keys, &rekeying).await?;
+        if rekeyed.is_empty() {
+            return Ok(());
+        }
+        for e in &mut self.facts {
             let registration = rekeying
                 .binary_search_by_key(&e.id, |m| m.0)
                 .ok()
@@ -192,59 +374,52 @@ pub async fn analyse(
                 e.other_keys = extra.clone().into_boxed_slice();
             }
         }
+        Ok(())
     }
-    drop(rekeyed);
-    drop(rekeying);
-    let window = ReconcileWindow {
-        from,
-        to,
-        tolerance: tol,
-    };
-    let Reconciliation {
-        matched_usage,
-        findings: reconciliation_findings,
-        ..
-    } = join(&usage, &executions, &grants, &symbols, window);
-    let matched = matched_usage.iter().filter(|m| m.is_some()).count();
-    // Only a platform record of the period that matched nothing can be a query of its own
-    // or the object of a finding: those are kept, by position, and every other usage fact
-    // is released before the period's queries are built.
-    let leftovers: Vec<Leftover> = usage
-        .iter()
-        .enumerate()
-        .filter(|(i, u)| matched_usage.get(*i).is_some_and(Option::is_none) && in_period(u.at))
-        .map(|(i, u)| Leftover {
-            position: i,
-            fact: u.clone(),
-            record_id: usage_ids.get(i).unwrap_or("").to_string(),
-        })
-        .collect();
-    drop(matched_usage);
-    drop(usage);
-    drop(usage_ids);
+}
 
-    // Form 1's digests, and those of usage records recognised at import as a member of staff
-    // under an older key (§4: a self-lookup is seen across a key rotation).
+/// Every person's grants, any status.
+async fn grants_by_person(
+    store: &Store,
+) -> Result<BTreeMap<PersonId, Vec<PermissionGrant>>, AppError> {
+    let mut grants: BTreeMap<PersonId, Vec<PermissionGrant>> = BTreeMap::new();
+    for g in store.all_grants().await? {
+        grants.entry(g.person).or_default().push(g);
+    }
+    Ok(grants)
+}
+
+/// Form 1's digests, and those of usage records recognised at import as a member of staff
+/// under an older key (§4: a self-lookup is seen across a key rotation).
+async fn staff_digests(
+    store: &Store,
+    symbols: &mut Symbols,
+) -> Result<HashMap<SubjectRef, Vec<PersonId>>, AppError> {
     let mut staff: HashMap<SubjectRef, Vec<PersonId>> = HashMap::new();
-    {
-        let mut digests = store.applicant_digests().await?;
-        digests.extend(store.usage_staff_digests().await?);
-        for (key_id, h, person) in digests {
-            let k = symbols.key(&key_id);
-            if let Some(s) = SubjectRef::from_hex(k, &h) {
-                staff.entry(s).or_default().push(person);
-            }
+    let mut digests = store.applicant_digests().await?;
+    digests.extend(store.usage_staff_digests().await?);
+    for (key_id, h, person) in digests {
+        let k = symbols.key(&key_id);
+        if let Some(s) = SubjectRef::from_hex(k, &h) {
+            staff.entry(s).or_default().push(person);
         }
     }
-    // The period's queries: every execution, and every platform record that matched none
-    // and names a person. One subject is one entry whichever keys its digests were made
-    // under: an execution's digests (its own and those under the usage records' keys) all
-    // point to the same entry.
-    let numbers = SubjectNumbers::of(&executions, &leftovers, &staff);
-    drop(staff);
-    let mut queries = Vec::with_capacity(executions_in_period + leftovers.len());
-    for (e, subject) in executions.iter().zip(&numbers.of_contributor) {
-        if !in_period(e.at) {
+    Ok(staff)
+}
+
+/// The period's queries: every execution, and every platform record that matched none
+/// and names a person. One subject is one entry whichever keys its digests were made
+/// under: an execution's digests (its own and those under the usage records' keys) all
+/// point to the same entry (`subjects`, per contributor: [`SubjectNumbers`]).
+fn period_queries(
+    executions: &ExecutionScan,
+    leftovers: &[Leftover],
+    subjects: &[u32],
+    period: Period,
+) -> Vec<QueryFact> {
+    let mut queries = Vec::with_capacity(executions.in_period + leftovers.len());
+    for (e, subject) in executions.facts.iter().zip(subjects) {
+        if !period.contains(e.at) {
             continue;
         }
         queries.push(QueryFact {
@@ -257,7 +432,7 @@ pub async fn analyse(
     }
     for (l, subject) in leftovers
         .iter()
-        .zip(numbers.of_contributor.iter().skip(executions.len()))
+        .zip(subjects.iter().skip(executions.facts.len()))
     {
         if let Some(p) = l.fact.operator {
             queries.push(QueryFact {
@@ -269,38 +444,70 @@ pub async fn analyse(
             });
         }
     }
-    let SubjectNumbers {
-        first_contributor,
-        staff_subjects,
-        ..
-    } = numbers;
-    let approvals: Vec<ApprovalTiming> = store
-        .approval_facts(from, to)
-        .await?
-        .into_iter()
-        .map(|a| ApprovalTiming {
-            registration: a.registration,
-            approver: a.approver,
-            submitted_at: a.submitted_at,
-            approved_at: a.approved_at,
-        })
-        .collect();
-    // A person's baseline: their average per quarter over the year before the period.
-    let year_before = from
-        .checked_sub(SignedDuration::from_hours(24 * 365))
-        .unwrap_or(from);
-    let mut baselines: BTreeMap<PersonId, f64> = BTreeMap::new();
-    for (p, _, n, _) in store.execution_counts(year_before, from).await? {
-        *baselines.entry(p).or_default() += f64::from(n) / 4.0;
-    }
-    let mut unit_thresholds = BTreeMap::new();
-    if !settings.unit_thresholds.is_empty() {
-        for p in store.persons().await? {
-            if let Some(t) = settings.unit_thresholds.get(p.unit.as_str()) {
-                unit_thresholds.insert(p.id, *t);
+    queries
+}
+
+/// What the anomaly rules read besides the period's queries and the grants.
+struct RuleFacts {
+    approvals: Vec<ApprovalTiming>,
+    /// A person's baseline: their average per quarter over the year before the period.
+    baselines: BTreeMap<PersonId, f64>,
+    unit_thresholds: BTreeMap<PersonId, u32>,
+    last_used: BTreeMap<(PersonId, String), RocDate>,
+}
+
+impl RuleFacts {
+    async fn read(
+        store: &Store,
+        settings: &OversightSettings,
+        accounts: &HashMap<String, PersonId>,
+        grants: &BTreeMap<PersonId, Vec<PermissionGrant>>,
+        period: Period,
+    ) -> Result<RuleFacts, AppError> {
+        let Period { from, to, .. } = period;
+        let approvals: Vec<ApprovalTiming> = store
+            .approval_facts(from, to)
+            .await?
+            .into_iter()
+            .map(|a| ApprovalTiming {
+                registration: a.registration,
+                approver: a.approver,
+                submitted_at: a.submitted_at,
+                approved_at: a.approved_at,
+            })
+            .collect();
+        let year_before = from
+            .checked_sub(SignedDuration::from_hours(24 * 365))
+            .unwrap_or(from);
+        let mut baselines: BTreeMap<PersonId, f64> = BTreeMap::new();
+        for (p, _, n, _) in store.execution_counts(year_before, from).await? {
+            *baselines.entry(p).or_default() += f64::from(n) / 4.0;
+        }
+        let mut unit_thresholds = BTreeMap::new();
+        if !settings.unit_thresholds.is_empty() {
+            for p in store.persons().await? {
+                if let Some(t) = settings.unit_thresholds.get(p.unit.as_str()) {
+                    unit_thresholds.insert(p.id, *t);
+                }
             }
         }
+        Ok(RuleFacts {
+            approvals,
+            baselines,
+            unit_thresholds,
+            last_used: last_used(store, accounts, grants, to).await?,
+        })
     }
+}
+
+/// The last day each (person, item) was used before `to`, over all time: by executions here
+/// and by the platform's records of the person's operator accounts.
+async fn last_used(
+    store: &Store,
+    accounts: &HashMap<String, PersonId>,
+    grants: &BTreeMap<PersonId, Vec<PermissionGrant>>,
+    to: Timestamp,
+) -> Result<BTreeMap<(PersonId, String), RocDate>, AppError> {
     let mut last_used: BTreeMap<(PersonId, String), RocDate> = BTreeMap::new();
     let mut saw = |p: PersonId, item: String, at: Timestamp| {
         let d = taipei_date(at);
@@ -316,7 +523,7 @@ pub async fn analyse(
     // holds a grant of: SQL says which through the index by operator, rather than every usage
     // record ever imported being read.
     let mut pairs: Vec<(String, String)> = Vec::new();
-    for (account, person) in &accounts {
+    for (account, person) in accounts {
         let items: std::collections::BTreeSet<&str> = grants
             .get(person)
             .map(|gs| gs.iter().map(|g| g.item.as_str()).collect())
@@ -328,80 +535,56 @@ pub async fn analyse(
             saw(*p, u.item, at);
         }
     }
-    let period_last_day = taipei_date(to - SignedDuration::from_secs(1));
-    let anomalies = detect(
-        &AnomalyInput {
-            queries: &queries,
-            symbols: &symbols,
-            executions: &late,
-            approvals: &approvals,
-            grants: &grants,
-            baselines: &baselines,
-            unit_thresholds: &unit_thresholds,
-            staff_subjects: &staff_subjects,
-            last_used: &last_used,
-            period_last_day,
-        },
-        &settings.thresholds,
-        &calendar,
-    );
+    Ok(last_used)
+}
 
-    let mut statistics = Statistics {
-        usage_records: usage_in_period,
-        executions: executions_in_period,
-        matched,
-        ..Statistics::default()
-    };
-    let mut per_item: BTreeMap<u16, u32> = BTreeMap::new();
-    for q in &queries {
-        *statistics.per_person.entry(q.person.get()).or_default() += 1;
-        *per_item.entry(q.item).or_default() += 1;
+impl Statistics {
+    /// The period's queries counted per person and per item.
+    fn of(queries: &[QueryFact], symbols: &Symbols) -> Statistics {
+        let mut statistics = Statistics::default();
+        let mut per_item: BTreeMap<u16, u32> = BTreeMap::new();
+        for q in queries {
+            *statistics.per_person.entry(q.person.get()).or_default() += 1;
+            *per_item.entry(q.item).or_default() += 1;
+        }
+        for (item, n) in per_item {
+            *statistics
+                .per_item
+                .entry(symbols.item_code(item).to_string())
+                .or_default() += n;
+        }
+        statistics
     }
-    for (item, n) in per_item {
-        *statistics
-            .per_item
-            .entry(symbols.item_code(item).to_string())
-            .or_default() += n;
-    }
-    drop(queries);
+}
 
-    // Executions are in id order: a finding's execution is found by binary search.
-    let exec_subject = |id: &i64| {
-        executions
-            .binary_search_by_key(id, |e| e.id)
-            .ok()
-            .and_then(|i| executions.get(i))
-            .map(|e| e.subject)
-    };
-    let leftover = |position: &usize| {
-        leftovers
-            .binary_search_by_key(position, |l| l.position)
-            .ok()
-            .and_then(|i| leftovers.get(i))
-    };
-    let to_row = |f: &Finding| -> NewFinding {
+/// Turns the domain's findings into rows to store: the object named in words, the subject
+/// as its digest and key, never in clear.
+struct FindingRows<'a> {
+    /// In id order: a finding's execution is found by binary search.
+    executions: &'a [ExecutionFact],
+    leftovers: &'a [Leftover],
+    first_contributor: &'a [u32],
+    symbols: &'a Symbols,
+}
+
+impl FindingRows<'_> {
+    fn row(&self, f: &Finding) -> NewFinding {
         let (object, subject) = match &f.object {
             FindingObject::Usage(i) => (
-                format!("usage:{}", leftover(i).map_or("", |l| l.record_id.as_str())),
-                leftover(i).map(|l| l.fact.subject),
+                format!(
+                    "usage:{}",
+                    self.leftover(*i).map_or("", |l| l.record_id.as_str())
+                ),
+                self.leftover(*i).map(|l| l.fact.subject),
             ),
-            FindingObject::Execution(id) => (format!("execution:{id}"), exec_subject(id)),
+            FindingObject::Execution(id) => {
+                (format!("execution:{id}"), self.execution_subject(*id))
+            }
             FindingObject::Registration(id) => (format!("registration:{id}"), None),
             FindingObject::Grant(id) => (format!("grant:{id}"), None),
             FindingObject::Person(p) => (format!("person:{}", p.get()), None),
             FindingObject::Subject(i) => {
-                // A subject's digest is its first query's own: an execution's under its
-                // registration's key, or the platform record's.
-                let s = first_contributor.get(*i).and_then(|c| {
-                    let c = *c as usize;
-                    match executions.get(c) {
-                        Some(e) => Some(e.subject),
-                        None => c
-                            .checked_sub(executions.len())
-                            .and_then(|k| leftovers.get(k))
-                            .map(|l| l.fact.subject),
-                    }
-                });
+                let s = self.subject(*i);
                 (
                     format!(
                         "subject:{}",
@@ -418,19 +601,40 @@ pub async fn analyse(
             at: f.at,
             object,
             subject_hmac: subject.map(|s| hex(&s.hmac)),
-            hmac_key_id: subject.map(|s| symbols.key_id(s.key).to_string()),
+            hmac_key_id: subject.map(|s| self.symbols.key_id(s.key).to_string()),
             detail: f.detail.clone(),
         }
-    };
-    let findings = reconciliation_findings
-        .iter()
-        .chain(anomalies.iter())
-        .map(to_row)
-        .collect();
-    Ok(Analysis {
-        findings,
-        statistics,
-    })
+    }
+
+    fn execution_subject(&self, id: i64) -> Option<SubjectRef> {
+        self.executions
+            .binary_search_by_key(&id, |e| e.id)
+            .ok()
+            .and_then(|i| self.executions.get(i))
+            .map(|e| e.subject)
+    }
+
+    fn leftover(&self, position: usize) -> Option<&Leftover> {
+        self.leftovers
+            .binary_search_by_key(&position, |l| l.position)
+            .ok()
+            .and_then(|i| self.leftovers.get(i))
+    }
+
+    /// A subject's digest is its first query's own: an execution's under its registration's
+    /// key, or the platform record's.
+    fn subject(&self, number: usize) -> Option<SubjectRef> {
+        self.first_contributor.get(number).and_then(|c| {
+            let c = *c as usize;
+            match self.executions.get(c) {
+                Some(e) => Some(e.subject),
+                None => c
+                    .checked_sub(self.executions.len())
+                    .and_then(|k| self.leftovers.get(k))
+                    .map(|l| l.fact.subject),
+            }
+        })
+    }
 }
 
 /// The subjects of the registrations whose own key is not among the usage records' keys
@@ -503,54 +707,19 @@ impl SubjectNumbers {
         leftovers: &[Leftover],
         staff: &HashMap<SubjectRef, Vec<PersonId>>,
     ) -> SubjectNumbers {
-        let total = executions.len() + leftovers.len();
-        let index = |c: usize| u32::try_from(c).unwrap_or(u32::MAX);
-        let leftover = |c: usize| {
-            c.checked_sub(executions.len())
-                .and_then(|k| leftovers.get(k))
+        let contributors = Contributors {
+            executions,
+            leftovers,
         };
-        let subject_of = |(_, c, slot): &(u64, u32, u8)| -> SubjectRef {
-            let c = *c as usize;
-            match executions.get(c) {
-                Some(e) => e
-                    .subjects()
-                    .nth(usize::from(*slot))
-                    .copied()
-                    .unwrap_or(e.subject),
-                None => leftover(c).map_or(
-                    SubjectRef {
-                        key: 0,
-                        hmac: [0; 32],
-                    },
-                    |l| l.fact.subject,
-                ),
-            }
-        };
-        let names_someone = |c: usize| {
-            c < executions.len() || leftover(c).is_some_and(|l| l.fact.operator.is_some())
-        };
-        // (first 8 bytes of the digest, contributor, which of its digests): most comparisons
-        // of the sort are decided by the prefix without looking at the facts.
-        let mut digests: Vec<(u64, u32, u8)> = Vec::with_capacity(total);
-        for (c, e) in executions.iter().enumerate() {
-            for (slot, s) in e.subjects().enumerate() {
-                digests.push((s.prefix(), index(c), u8::try_from(slot).unwrap_or(u8::MAX)));
-            }
-        }
-        for (k, l) in leftovers.iter().enumerate() {
-            if l.fact.operator.is_some() {
-                digests.push((l.fact.subject.prefix(), index(executions.len() + k), 0));
-            }
-        }
-        digests.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| subject_of(a).cmp(&subject_of(b)))
-        });
+        let digests = contributors.sorted_digests();
         // Union-find over contributors; the root of a subject is always its smallest
         // contributor, so it is numbered before any other of its contributors is met.
-        let mut parent: Vec<u32> = (0..total).map(index).collect();
+        let mut parent: Vec<u32> = (0..contributors.total()).map(index).collect();
         let mut staff_roots: Vec<(u32, &Vec<PersonId>)> = Vec::new();
-        for same in digests.chunk_by(|a, b| a.0 == b.0 && subject_of(a) == subject_of(b)) {
+        let same_subject = |a: &(u64, u32, u8), b: &(u64, u32, u8)| {
+            a.0 == b.0 && contributors.subject_of(a) == contributors.subject_of(b)
+        };
+        for same in digests.chunk_by(same_subject) {
             let Some(first) = same.first() else {
                 continue;
             };
@@ -560,28 +729,12 @@ impl SubjectNumbers {
                     *p = a.min(b);
                 }
             }
-            if let Some(who) = staff.get(&subject_of(first)) {
+            if let Some(who) = staff.get(&contributors.subject_of(first)) {
                 staff_roots.push((first.1, who));
             }
         }
         drop(digests);
-        let mut of_contributor = vec![u32::MAX; total];
-        let mut first_contributor = Vec::new();
-        for c in 0..total {
-            if !names_someone(c) {
-                continue;
-            }
-            let r = root(&mut parent, index(c)) as usize;
-            let number = if r == c {
-                first_contributor.push(index(c));
-                index(first_contributor.len() - 1)
-            } else {
-                of_contributor.get(r).copied().unwrap_or(u32::MAX)
-            };
-            if let Some(n) = of_contributor.get_mut(c) {
-                *n = number;
-            }
-        }
+        let (of_contributor, first_contributor) = contributors.numbered(&mut parent);
         let mut staff_subjects: HashMap<usize, Vec<PersonId>> = HashMap::new();
         for (c, who) in staff_roots {
             let r = root(&mut parent, c) as usize;
@@ -597,6 +750,100 @@ impl SubjectNumbers {
             first_contributor,
             staff_subjects,
         }
+    }
+}
+
+/// A contributor's position as stored in the numbering (`u32::MAX` past the last).
+fn index(c: usize) -> u32 {
+    u32::try_from(c).unwrap_or(u32::MAX)
+}
+
+/// The contributors of the period's subjects by position: each execution, then each leftover
+/// platform record.
+struct Contributors<'a> {
+    executions: &'a [ExecutionFact],
+    leftovers: &'a [Leftover],
+}
+
+impl Contributors<'_> {
+    fn total(&self) -> usize {
+        self.executions.len() + self.leftovers.len()
+    }
+
+    fn leftover(&self, c: usize) -> Option<&Leftover> {
+        c.checked_sub(self.executions.len())
+            .and_then(|k| self.leftovers.get(k))
+    }
+
+    /// The digest an entry of [`Contributors::sorted_digests`] stands for.
+    fn subject_of(&self, (_, c, slot): &(u64, u32, u8)) -> SubjectRef {
+        let c = *c as usize;
+        match self.executions.get(c) {
+            Some(e) => e
+                .subjects()
+                .nth(usize::from(*slot))
+                .copied()
+                .unwrap_or(e.subject),
+            None => self.leftover(c).map_or(
+                SubjectRef {
+                    key: 0,
+                    hmac: [0; 32],
+                },
+                |l| l.fact.subject,
+            ),
+        }
+    }
+
+    /// Whether contributor `c` is a query: every execution is, a leftover if it names a person.
+    fn names_someone(&self, c: usize) -> bool {
+        c < self.executions.len() || self.leftover(c).is_some_and(|l| l.fact.operator.is_some())
+    }
+
+    /// Every digest of every contributor that is a query, as (first 8 bytes of the digest,
+    /// contributor, which of its digests), sorted: most comparisons of the sort are decided
+    /// by the prefix without looking at the facts.
+    fn sorted_digests(&self) -> Vec<(u64, u32, u8)> {
+        let mut digests: Vec<(u64, u32, u8)> = Vec::with_capacity(self.total());
+        for (c, e) in self.executions.iter().enumerate() {
+            for (slot, s) in e.subjects().enumerate() {
+                digests.push((s.prefix(), index(c), u8::try_from(slot).unwrap_or(u8::MAX)));
+            }
+        }
+        for (k, l) in self.leftovers.iter().enumerate() {
+            if l.fact.operator.is_some() {
+                digests.push((l.fact.subject.prefix(), index(self.executions.len() + k), 0));
+            }
+        }
+        digests.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| self.subject_of(a).cmp(&self.subject_of(b)))
+        });
+        digests
+    }
+
+    /// Numbers the subjects joined in `parent` in the order of their first contributor:
+    /// per contributor its subject's number (`u32::MAX` for one that is no query), and per
+    /// number its first contributor.
+    fn numbered(&self, parent: &mut [u32]) -> (Vec<u32>, Vec<u32>) {
+        let total = self.total();
+        let mut of_contributor = vec![u32::MAX; total];
+        let mut first_contributor = Vec::new();
+        for c in 0..total {
+            if !self.names_someone(c) {
+                continue;
+            }
+            let r = root(parent, index(c)) as usize;
+            let number = if r == c {
+                first_contributor.push(index(c));
+                index(first_contributor.len() - 1)
+            } else {
+                of_contributor.get(r).copied().unwrap_or(u32::MAX)
+            };
+            if let Some(n) = of_contributor.get_mut(c) {
+                *n = number;
+            }
+        }
+        (of_contributor, first_contributor)
     }
 }
 
