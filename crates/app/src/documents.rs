@@ -638,7 +638,7 @@ async fn form3(
         .map_err(|d| refusal(d.code(), DocumentError::NotFound))?;
     let org = Org::load(app.store()).await?;
     let r = &view.request;
-    let applicant = org.persons.get(&r.applicant);
+    let applicant = org.persons.get(&r.request.applicant);
     // The responsible unit's review signs as the querier's unit; the assigned querier signs
     // when a registration was made for the request.
     let querier_seal = r.assigned_querier.and_then(|q| {
@@ -670,15 +670,20 @@ async fn form3(
     let querier_seal = signed(SignOff::Querier, "資料查詢者").or(querier_seal);
     let reviewed = signed(SignOff::UsingUnitSupervisor, "使用單位主管").or(reviewed);
     Ok(DocumentModel::Form3(docs::ExternalRequestForm {
-        request_no: r.no.to_string(),
-        requesting_unit: org.unit(&r.requesting_unit),
-        date: r.date.format_long(),
-        applicant: org.name(r.applicant),
-        title: r.applicant_title.clone(),
-        phone: r.phone.clone(),
-        fax: r.fax.clone().unwrap_or_default(),
-        reason: format!("{}：{}", r.legal_basis.as_str(), r.relevance),
+        request_no: r.request.no.to_string(),
+        requesting_unit: org.unit(&r.request.requesting_unit),
+        date: r.request.date.format_long(),
+        applicant: org.name(r.request.applicant),
+        title: r.request.applicant_title.clone(),
+        phone: r.request.phone.clone(),
+        fax: r.request.fax.clone().unwrap_or_default(),
+        reason: format!(
+            "{}：{}",
+            r.request.legal_basis.as_str(),
+            r.request.relevance
+        ),
         items: r
+            .request
             .items
             .iter()
             .map(|i| i.as_str().to_string())
@@ -696,7 +701,7 @@ async fn form3(
         applicant_seal: applicant.map(|p| Seal {
             name: p.name.clone(),
             role: "申請人".into(),
-            at: format_taipei_datetime(r.created_at),
+            at: format_taipei_datetime(r.request.created_at),
         }),
         querier_seal,
         applicant_supervisor_seal,

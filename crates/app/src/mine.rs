@@ -145,13 +145,18 @@ pub async fn my_registrations<G: GrantSource>(
     for q in desk.store.requests(None, Some(person.id), None).await? {
         entries.push(MyEntry {
             form: Form::Request,
-            no: q.no.to_string(),
-            date: q.date,
-            created_at: q.created_at,
+            no: q.request.no.to_string(),
+            date: q.request.date,
+            created_at: q.request.created_at,
             standing: request_standing(q.state, q.delivered_at.is_some()),
             reason: (q.state == RequestState::Rejected)
                 .then(|| q.opinion.clone().unwrap_or_default()),
-            items: q.items.iter().map(|i| i.as_str().to_string()).collect(),
+            items: q
+                .request
+                .items
+                .iter()
+                .map(|i| i.as_str().to_string())
+                .collect(),
         });
     }
     let (page, total) = filter.page_of(entries, |e| (e.standing, e.date, e.created_at));

@@ -213,7 +213,9 @@ fn check_reviewer(
     facts: &Form3Facts,
     opinion: &str,
 ) -> Result<(), RegistrationError> {
-    if !reviewer.has_role(Role::ResponsibleUnitReviewer) || reviewer.unit != r.responsible_unit {
+    if !reviewer.has_role(Role::ResponsibleUnitReviewer)
+        || reviewer.unit != r.request.responsible_unit
+    {
         return Err(RegistrationError::NotAllowed);
     }
     form3::check_review(facts, opinion)
@@ -222,9 +224,9 @@ fn check_reviewer(
 /// The facts of request `r` the Form 3 rules judge (§5 ¶3).
 pub(crate) fn facts_of(r: &QueryRequestRow, sign_offs: &[SignOffRow]) -> Form3Facts {
     Form3Facts {
-        applicant: r.applicant,
-        requesting_unit: r.requesting_unit.clone(),
-        responsible_unit: r.responsible_unit.clone(),
+        applicant: r.request.applicant,
+        requesting_unit: r.request.requesting_unit.clone(),
+        responsible_unit: r.request.responsible_unit.clone(),
         review: match r.state {
             RequestState::Submitted => Review::Pending,
             RequestState::Accepted => Review::Accepted,
@@ -311,7 +313,7 @@ pub async fn reject_request<G: GrantSource>(
     .await?;
     // The refusal reaches the applicant's inbox.
     tx.insert_notice(
-        r.applicant,
+        r.request.applicant,
         "request.rejected",
         &format!("request:{no}"),
         now,
@@ -351,7 +353,7 @@ pub async fn accept_request<G: GrantSource>(
         audit_refusal(desk.store, base, RegistrationError::NotAllowed.code()).await?;
         return Ok(Err(Denied::NotFound));
     }
-    let Some(requester) = desk.store.person(r.applicant).await? else {
+    let Some(requester) = desk.store.person(r.request.applicant).await? else {
         return Ok(Err(Denied::NotFound));
     };
     // §5 ¶3: the querier assigned must be a person; one the page or the API names wrongly is
@@ -368,10 +370,10 @@ pub async fn accept_request<G: GrantSource>(
     let checked = check_reviewer(reviewer, &r, &facts, opinion)
         .and_then(|()| reg::check_parties(reviewer, &requester, &querier, Origin::Form3(r.id)))
         .and_then(|unit| {
-            if unit != r.responsible_unit {
+            if unit != r.request.responsible_unit {
                 return Err(RegistrationError::NotSameUnit);
             }
-            reg::check_items(&r.items, &active)?;
+            reg::check_items(&r.request.items, &active)?;
             Ok(unit)
         });
     let approving_unit = match checked {
@@ -454,12 +456,12 @@ fn request_filing(
         approving_unit,
         approver,
         querier_name: querier.name.clone(),
-        items: r.items.clone(),
-        legal_basis: r.legal_basis.clone(),
-        relevance: r.relevance.clone(),
-        case_no: Some(r.no.to_string()),
+        items: r.request.items.clone(),
+        legal_basis: r.request.legal_basis.clone(),
+        relevance: r.request.relevance.clone(),
+        case_no: Some(r.request.no.to_string()),
         origin: Origin::Form3(r.id),
-        batch: Some(r.no.to_string()),
+        batch: Some(r.request.no.to_string()),
         companion_basis: None,
         no_case_reason: None,
     }
@@ -484,7 +486,11 @@ async fn screen_request_subjects<G: GrantSource>(
     let mut prepared = Vec::new();
     let mut errors = Vec::new();
     for row in &rows {
-        let subject = open_subject(desk.keys, &row.sealed, &subject_aad(r.no, row.position))?;
+        let subject = open_subject(
+            desk.keys,
+            &row.sealed,
+            &subject_aad(r.request.no, row.position),
+        )?;
         let a = screen_subject(
             desk.store,
             desk.keys,
@@ -537,7 +543,7 @@ pub async fn record_delivery<G: GrantSource>(
         return not_found(desk.store, base).await;
     };
     let allowed = r.assigned_querier == Some(who.id)
-        || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.responsible_unit);
+        || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.request.responsible_unit);
     // §5 ¶3: not before every subject has run or been closed, and the request is signed.
     let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
     let progress = progress_of(&mut tx, &r).await?;
@@ -650,9 +656,10 @@ pub(crate) fn may_see_request(
     facts: &Form3Facts,
     roster: &Roster,
 ) -> bool {
-    r.applicant == viewer.id
+    r.request.applicant == viewer.id
         || r.assigned_querier == Some(viewer.id)
-        || (viewer.has_role(Role::ResponsibleUnitReviewer) && viewer.unit == r.responsible_unit)
+        || (viewer.has_role(Role::ResponsibleUnitReviewer)
+            && viewer.unit == r.request.responsible_unit)
         || viewer.has_role(Role::EthicsAuditor)
         || facts.signed.iter().any(|(_, p)| *p == viewer.id)
         || facts
@@ -897,7 +904,7 @@ pub async fn consent_request<G: GrantSource>(
             tx.review_request(r.id, RequestState::Rejected, who.id, now, reason, None)
                 .await?;
             tx.insert_notice(
-                r.applicant,
+                r.request.applicant,
                 "request.rejected",
                 &format!("request:{no}"),
                 now,
@@ -987,7 +994,7 @@ pub async fn close_subject<G: GrantSource>(
     };
     let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
     let allowed = r.assigned_querier == Some(who.id)
-        || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.responsible_unit);
+        || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.request.responsible_unit);
     if !allowed {
         let visible = may_see_request(who, &r, &facts, &roster);
         return refuse_hidden(tx, ev, RegistrationError::NotAllowed, visible).await;

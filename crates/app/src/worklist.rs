@@ -330,7 +330,7 @@ impl Gathering<'_> {
             let facts = crate::request::facts_of(&r, sign_offs.get(&r.id).unwrap_or(&none));
             let task = if facts.stage() == Stage::AwaitingReview
                 && person.has_role(Role::ResponsibleUnitReviewer)
-                && person.unit == r.responsible_unit
+                && person.unit == r.request.responsible_unit
             {
                 Some(Task::ReviewRequest)
             } else if form3::check_consent(&facts, person.id, &self.roster).is_ok()
@@ -341,7 +341,12 @@ impl Gathering<'_> {
                 None
             };
             if let Some(task) = task {
-                self.push(task, Concerning::Request(r.no), r.created_at, None);
+                self.push(
+                    task,
+                    Concerning::Request(r.request.no),
+                    r.request.created_at,
+                    None,
+                );
             }
         }
         Ok(())

@@ -274,7 +274,7 @@ stored_code! {
 }
 
 /// A new Form 3 request (subjects are added with [`WriteTx::insert_request_subject`]).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewQueryRequest {
     pub no: RequestNo,
     pub created_at: Timestamp,
@@ -291,23 +291,11 @@ pub struct NewQueryRequest {
     pub subject_count: usize,
 }
 
-/// A Form 3 request as stored.
+/// A Form 3 request as stored: as filed, and how it was reviewed and delivered since.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryRequestRow {
     pub id: i64,
-    pub no: RequestNo,
-    pub created_at: Timestamp,
-    pub date: RocDate,
-    pub requesting_unit: UnitId,
-    pub applicant: PersonId,
-    pub applicant_title: String,
-    pub phone: String,
-    pub fax: Option<String>,
-    pub responsible_unit: UnitId,
-    pub legal_basis: LegalBasisId,
-    pub relevance: String,
-    pub items: BTreeSet<ServiceItemCode>,
-    pub subject_count: usize,
+    pub request: NewQueryRequest,
     pub state: RequestState,
     pub reviewed_by: Option<PersonId>,
     pub reviewed_at: Option<Timestamp>,

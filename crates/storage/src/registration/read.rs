@@ -14,7 +14,7 @@ use querywarden_domain::registration::{
 use sqlx::AnyExecutor;
 
 use super::{
-    ExecutionMode, ExecutionOutcome, ExecutionRow, QueryRequestRow, RequestState,
+    ExecutionMode, ExecutionOutcome, ExecutionRow, NewQueryRequest, QueryRequestRow, RequestState,
     RequestSubjectRow, ResultRow, SealedBlob,
 };
 use crate::decode::{decode, field, int_field, opt_ts, roc, ts, unfold};
@@ -547,19 +547,21 @@ impl TryFrom<RequestRecord> for QueryRequestRow {
     fn try_from(r: RequestRecord) -> Result<Self, StorageError> {
         Ok(QueryRequestRow {
             id: r.id,
-            no: decode("request no", RequestNo::parse(&r.request_no))?,
-            created_at: ts(&r.created_at)?,
-            date: roc(&r.request_date)?,
-            requesting_unit: decode("unit", UnitId::new(r.requesting_unit))?,
-            applicant: PersonId::new(r.applicant_id),
-            applicant_title: r.applicant_title,
-            phone: r.phone,
-            fax: r.fax,
-            responsible_unit: decode("unit", UnitId::new(r.responsible_unit))?,
-            legal_basis: decode("legal basis", LegalBasisId::new(r.legal_basis_id))?,
-            relevance: r.relevance,
-            items: items_from_json(&r.items)?,
-            subject_count: usize::try_from(r.subject_count).unwrap_or(0),
+            request: NewQueryRequest {
+                no: decode("request no", RequestNo::parse(&r.request_no))?,
+                created_at: ts(&r.created_at)?,
+                date: roc(&r.request_date)?,
+                requesting_unit: decode("unit", UnitId::new(r.requesting_unit))?,
+                applicant: PersonId::new(r.applicant_id),
+                applicant_title: r.applicant_title,
+                phone: r.phone,
+                fax: r.fax,
+                responsible_unit: decode("unit", UnitId::new(r.responsible_unit))?,
+                legal_basis: decode("legal basis", LegalBasisId::new(r.legal_basis_id))?,
+                relevance: r.relevance,
+                items: items_from_json(&r.items)?,
+                subject_count: usize::try_from(r.subject_count).unwrap_or(0),
+            },
             state: RequestState::parse(&r.state)?,
             reviewed_by: r.reviewed_by.map(PersonId::new),
             reviewed_at: opt_ts(r.reviewed_at)?,

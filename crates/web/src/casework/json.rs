@@ -129,14 +129,14 @@ pub(crate) fn summary_json(s: &RegistrationSummary) -> Value {
 
 pub(crate) fn request_json(r: &QueryRequestRow) -> Value {
     json!({
-        "no": r.no.to_string(),
-        "date": r.date.civil().to_string(),
-        "requesting_unit": r.requesting_unit.as_str(),
-        "applicant": r.applicant.get(),
-        "responsible_unit": r.responsible_unit.as_str(),
-        "legal_basis": r.legal_basis.as_str(),
-        "items": r.items.iter().map(ServiceItemCode::as_str).collect::<Vec<_>>(),
-        "subject_count": r.subject_count,
+        "no": r.request.no.to_string(),
+        "date": r.request.date.civil().to_string(),
+        "requesting_unit": r.request.requesting_unit.as_str(),
+        "applicant": r.request.applicant.get(),
+        "responsible_unit": r.request.responsible_unit.as_str(),
+        "legal_basis": r.request.legal_basis.as_str(),
+        "items": r.request.items.iter().map(ServiceItemCode::as_str).collect::<Vec<_>>(),
+        "subject_count": r.request.subject_count,
         "state": r.state.code(),
         "opinion": r.opinion,
         "assigned_querier": r.assigned_querier.map(PersonId::get),

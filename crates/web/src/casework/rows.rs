@@ -88,13 +88,13 @@ pub(crate) fn summary_row(s: &RegistrationSummary, names: &Names, m: &Messages) 
 
 pub(crate) fn request_row(r: &QueryRequestRow, names: &Names, m: &Messages) -> RequestRow {
     RequestRow {
-        no: r.no.to_string(),
-        date: date(r.date, m),
-        unit: names.unit(&r.requesting_unit),
-        applicant: names.person(r.applicant),
+        no: r.request.no.to_string(),
+        date: date(r.request.date, m),
+        unit: names.unit(&r.request.requesting_unit),
+        applicant: names.person(r.request.applicant),
         state_code: r.state.code().to_string(),
         state: m.get(&format!("req-state-{}", r.state.code())),
-        subjects: r.subject_count,
+        subjects: r.request.subject_count,
         delivery: delivery_label(r, m),
     }
 }

@@ -144,7 +144,8 @@ async fn show(
 fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
     let (m, me) = (&c.m, c.me());
     let r = &view.request;
-    let reviewer_here = me.has_role(Role::ResponsibleUnitReviewer) && me.unit == r.responsible_unit;
+    let reviewer_here =
+        me.has_role(Role::ResponsibleUnitReviewer) && me.unit == r.request.responsible_unit;
     let in_progress = view.stage == Stage::InProgress;
     let assigned = r.assigned_querier == Some(me.id);
     RequestPage {
@@ -154,26 +155,27 @@ fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
         csrf: c.csrf_token(),
         notice: None,
         error: None,
-        no: r.no.to_string(),
-        date: date(r.date, m),
+        no: r.request.no.to_string(),
+        date: date(r.request.date, m),
         // §5 ¶3: the stage, with the office supervisor's consent and the closed state.
         state_code: view.stage.code().to_string(),
         state: m.get(&format!("req-state-{}", view.stage.code())),
-        requesting_unit: names.unit(&r.requesting_unit),
-        applicant: names.person(r.applicant),
-        applicant_title: r.applicant_title.clone(),
-        phone: r.phone.clone(),
-        fax: r.fax.clone().unwrap_or_default(),
-        responsible_unit: names.unit(&r.responsible_unit),
-        basis: names.basis(&r.legal_basis),
-        relevance: r.relevance.clone(),
+        requesting_unit: names.unit(&r.request.requesting_unit),
+        applicant: names.person(r.request.applicant),
+        applicant_title: r.request.applicant_title.clone(),
+        phone: r.request.phone.clone(),
+        fax: r.request.fax.clone().unwrap_or_default(),
+        responsible_unit: names.unit(&r.request.responsible_unit),
+        basis: names.basis(&r.request.legal_basis),
+        relevance: r.request.relevance.clone(),
         items: r
+            .request
             .items
             .iter()
             .map(|i| names.item(i, m))
             .collect::<Vec<_>>()
             .join(m.list_sep()),
-        subject_count: r.subject_count,
+        subject_count: r.request.subject_count,
         subjects: subject_lines(view),
         sign_offs: sign_offs(c, names, view),
         awaited: awaited(c, names, view),
@@ -200,12 +202,13 @@ fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
         can_review: reviewer_here && view.stage == Stage::AwaitingReview,
         can_deliver: (reviewer_here || assigned) && in_progress,
         // The requester sees results once they are delivered inside the system.
-        can_view_results: (r.applicant == me.id && r.delivery.as_deref() == Some("in_system"))
+        can_view_results: (r.request.applicant == me.id
+            && r.delivery.as_deref() == Some("in_system"))
             || assigned,
         queriers: names
             .persons
             .values()
-            .filter(|p| p.unit == r.responsible_unit && p.has_role(Role::Querier))
+            .filter(|p| p.unit == r.request.responsible_unit && p.has_role(Role::Querier))
             .map(|p| Choice {
                 value: p.id.get().to_string(),
                 label: names.person(p.id),
