@@ -526,7 +526,8 @@ pub(crate) async fn check_invariants(
 ) {
     let stored = Stored::read(db).await;
     every_acknowledged_action_exists_once(&stored, acks);
-    let sent_without_result = nothing_half_exists(&stored, inbox_sent);
+    every_registration_has_its_records(&stored);
+    let sent_without_result = every_execution_has_its_records(&stored, inbox_sent);
     eprintln!(
         "invariants held: {} acknowledged actions, {} registrations, {} executions ({} sent without result)",
         acks.len(),
@@ -538,17 +539,6 @@ pub(crate) async fn check_invariants(
 
 /// Every acknowledged action exists exactly once, with exactly one record.
 fn every_acknowledged_action_exists_once(stored: &Stored, acks: &[Ack]) {
-    let Stored {
-        created,
-        approved,
-        sent,
-        received,
-        viewed,
-        registrations,
-        approvals,
-        executions,
-        ..
-    } = stored;
     let once = |map: &HashMap<String, Vec<String>>, op: &str, no: &str, what: &str| {
         assert_eq!(
             map.get(op).map(Vec::as_slice),
@@ -559,43 +549,44 @@ fn every_acknowledged_action_exists_once(stored: &Stored, acks: &[Ack]) {
     for a in acks {
         match a {
             Ack::Registered { op, no } => {
-                assert!(registrations.contains_key(no), "registration {no} lost");
-                once(created, op, no, "registration");
+                assert!(
+                    stored.registrations.contains_key(no),
+                    "registration {no} lost"
+                );
+                once(&stored.created, op, no, "registration");
             }
             Ack::Approved { op, no } => {
-                let (id, state) = &registrations[no];
+                let (id, state) = &stored.registrations[no];
                 assert_eq!(state, "approved", "{no}");
-                assert_eq!(approvals.get(id), Some(&1), "{no}: one approval");
-                once(approved, op, no, "approval");
+                assert_eq!(stored.approvals.get(id), Some(&1), "{no}: one approval");
+                once(&stored.approved, op, no, "approval");
             }
             Ack::Executed { op, no } => {
                 let item_op = format!("{op}-{ITEM}");
-                let rows: Vec<_> = executions.iter().filter(|e| e.3 == item_op).collect();
+                let rows: Vec<_> = stored
+                    .executions
+                    .iter()
+                    .filter(|e| e.3 == item_op)
+                    .collect();
                 assert_eq!(rows.len(), 1, "{no}: one execution row");
                 assert_eq!(rows[0].4, "received", "{no}: acknowledged with its result");
                 assert_eq!(rows[0].5, 1, "{no}: one result");
-                once(sent, &item_op, no, "query sent");
-                once(received, &item_op, no, "result received");
+                once(&stored.sent, &item_op, no, "query sent");
+                once(&stored.received, &item_op, no, "result received");
             }
-            Ack::Viewed { op, no } => once(viewed, op, no, "view"),
+            Ack::Viewed { op, no } => once(&stored.viewed, op, no, "view"),
         }
     }
 }
 
-/// Nothing half-exists: rows and their records pair up one to one, and every execution sent
-/// without a result (§5) is in its querier's inbox. Returns how many were sent without one.
-fn nothing_half_exists(stored: &Stored, inbox_sent: &BTreeSet<(String, String)>) -> usize {
+/// Nothing half-exists: every registration row and its records pair up one to one.
+fn every_registration_has_its_records(stored: &Stored) {
     let Stored {
         created,
         approved,
-        sent,
-        received,
-        viewed,
         registrations,
         approvals,
-        executions,
-        views,
-        orphan_results,
+        ..
     } = stored;
     let created_per = per_object(created);
     for no in registrations.keys() {
@@ -618,6 +609,24 @@ fn nothing_half_exists(stored: &Stored, inbox_sent: &BTreeSet<(String, String)>)
             "registration {no}: approval decisions and approval records"
         );
     }
+}
+
+/// Nothing half-exists: every execution and its records pair up one to one, and every
+/// execution sent without a result (§5) is in its querier's inbox. Returns how many were sent
+/// without one.
+fn every_execution_has_its_records(
+    stored: &Stored,
+    inbox_sent: &BTreeSet<(String, String)>,
+) -> usize {
+    let Stored {
+        sent,
+        received,
+        viewed,
+        executions,
+        views,
+        orphan_results,
+        ..
+    } = stored;
     let mut sent_without_result = BTreeSet::new();
     for (id, no, item, op, outcome, results) in executions {
         let sent_records = sent.get(op).map_or(0, Vec::len);
