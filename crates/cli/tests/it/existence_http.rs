@@ -147,9 +147,18 @@ async fn the_parties_make_one_of_each(
     }
 }
 
+/// A JSON API route: its method, its path with the ids to fill in, and a harmless body.
+type ApiRoute = (&'static str, &'static str, Value);
+
 /// Every JSON API route that takes an id: reads, then writes with harmless bodies.
-fn api_routes(objects: &Objects) -> Vec<(&'static str, &'static str, Value)> {
-    let no = &objects.no;
+fn api_routes(objects: &Objects) -> Vec<ApiRoute> {
+    let mut routes = registration_and_request_routes();
+    routes.extend(oversight_and_permission_routes(objects));
+    routes
+}
+
+/// The API routes of registrations, their results and Form 3 requests.
+fn registration_and_request_routes() -> Vec<ApiRoute> {
     vec![
         ("GET", "/api/v1/registrations/{no}", Value::Null),
         ("POST", "/api/v1/registrations/{no}/reveal", json!({})),
@@ -181,6 +190,13 @@ fn api_routes(objects: &Objects) -> Vec<(&'static str, &'static str, Value)> {
             "/api/v1/requests/{rno}/delivery",
             json!({ "delivery": "in_system" }),
         ),
+    ]
+}
+
+/// The API routes of audits, violation cases, Form 1 applications and recertification rounds.
+fn oversight_and_permission_routes(objects: &Objects) -> Vec<ApiRoute> {
+    let no = &objects.no;
+    vec![
         ("GET", "/api/v1/oversight/audits/{audit}", Value::Null),
         (
             "GET",
