@@ -476,19 +476,7 @@ fn scim_needs_the_token_and_a_valid_user() {
                 }
                 r.send()
             };
-        let user = serde_json::json!({
-            "schemas": [
-                "urn:ietf:params:scim:schemas:core:2.0:User",
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-            ],
-            "userName": "new.colleague",
-            "name": { "formatted": "王小明" },
-            "title": "科員",
-            "active": true,
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
-                "department": "social-assistance"
-            },
-        });
+        let user = a_new_colleague();
         for token in [None, Some("wrong-token")] {
             let r = scim(reqwest::Method::POST, "/scim/v2/Users", token, user.clone())
                 .await
@@ -515,19 +503,7 @@ fn scim_needs_the_token_and_a_valid_user() {
 
         // A change of an existing user by PUT: 200. (A leave announced half a year ahead:
         // effective dates lie within a year of today.)
-        let half_a_year_ahead =
-            taipei_date(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 180))
-                .civil()
-                .to_string();
-        let mut leave = user.clone();
-        leave["title"] = serde_json::json!("科員");
-        leave["schemas"]
-            .as_array_mut()
-            .unwrap()
-            .push("urn:querywarden:params:scim:schemas:extension:staff:1.0:User".into());
-        leave["urn:querywarden:params:scim:schemas:extension:staff:1.0:User"] =
-            serde_json::json!({ "status": "on_leave", "effectiveDate": half_a_year_ahead });
-        leave["active"] = serde_json::json!(false);
+        let leave = on_leave_half_a_year_ahead(&user);
         let r = scim(
             reqwest::Method::PUT,
             "/scim/v2/Users/new.colleague",
@@ -579,6 +555,42 @@ fn scim_needs_the_token_and_a_valid_user() {
             .unwrap();
         assert_eq!(r.status(), 400);
     });
+}
+
+/// A SCIM user for a new colleague (new.colleague, 王小明) in the social-assistance unit.
+fn a_new_colleague() -> serde_json::Value {
+    serde_json::json!({
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        ],
+        "userName": "new.colleague",
+        "name": { "formatted": "王小明" },
+        "title": "科員",
+        "active": true,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+            "department": "social-assistance"
+        },
+    })
+}
+
+/// `user` on leave from half a year ahead (effective dates lie within a year of today), no
+/// longer active.
+fn on_leave_half_a_year_ahead(user: &serde_json::Value) -> serde_json::Value {
+    let half_a_year_ahead =
+        taipei_date(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 180))
+            .civil()
+            .to_string();
+    let mut leave = user.clone();
+    leave["title"] = serde_json::json!("科員");
+    leave["schemas"]
+        .as_array_mut()
+        .unwrap()
+        .push("urn:querywarden:params:scim:schemas:extension:staff:1.0:User".into());
+    leave["urn:querywarden:params:scim:schemas:extension:staff:1.0:User"] =
+        serde_json::json!({ "status": "on_leave", "effectiveDate": half_a_year_ahead });
+    leave["active"] = serde_json::json!(false);
+    leave
 }
 
 /// Uploads a staff CSV on the administrator's import page; answers status and body.
@@ -854,40 +866,8 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
         let (s, page) = chen.read(&location).await;
         assert_eq!(s, 200);
         assert!(page.contains("round-lines"), "{page}");
-        let (s, round) = chen
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/v1/permissions/recertifications/{id}"),
-                None,
-            )
-            .await;
-        assert_eq!(s, 200, "{round}");
-        let lines: Vec<(String, String)> = round["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                (
-                    l["grant"].as_i64().unwrap().to_string(),
-                    l["item"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        assert!(lines.len() >= 2, "{round}");
-        // Closing early needs every line answered.
-        let (s, _, body) = chen.submit(&format!("{view}/close"), &[]).await;
-        assert_eq!(s, 422, "{body}");
-        assert!(body.contains("尚未屆至"), "zh-TW by default: {body}");
-        // The English UI shows the same refusal in English.
-        let chen_en = chen.in_language("en");
-        let (s, _, body) = chen_en.submit(&format!("{view}/close"), &[]).await;
-        assert_eq!(s, 422, "{body}");
-        assert!(
-            body.contains("has not passed yet")
-                && body.contains("recertification.deadline_not_reached"),
-            "{body}"
-        );
-        assert!(!body.contains("尚未屆至"), "{body}");
+        let lines = the_rounds_lines(&chen, &id).await;
+        closing_early_is_refused_in_either_language(&chen, &view).await;
 
         // The first line is confirmed, the second denied, the rest left unanswered until the
         // supervisor answers them too (closing early needs every line) — all but the first
@@ -952,4 +932,47 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
             "{json}"
         );
     });
+}
+
+/// The round's lines on the API: (grant, item) each, at least two.
+async fn the_rounds_lines(chen: &Browser, id: &str) -> Vec<(String, String)> {
+    let (s, round) = chen
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/permissions/recertifications/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{round}");
+    let lines: Vec<(String, String)> = round["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["grant"].as_i64().unwrap().to_string(),
+                l["item"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(lines.len() >= 2, "{round}");
+    lines
+}
+
+/// Closing early needs every line answered: refused in zh-TW by default, and in English on
+/// the English UI, with the same code.
+async fn closing_early_is_refused_in_either_language(chen: &Browser, view: &str) {
+    let (s, _, body) = chen.submit(&format!("{view}/close"), &[]).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("尚未屆至"), "zh-TW by default: {body}");
+    // The English UI shows the same refusal in English.
+    let chen_en = chen.in_language("en");
+    let (s, _, body) = chen_en.submit(&format!("{view}/close"), &[]).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(
+        body.contains("has not passed yet")
+            && body.contains("recertification.deadline_not_reached"),
+        "{body}"
+    );
+    assert!(!body.contains("尚未屆至"), "{body}");
 }
