@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use querywarden_testkit::{
-    Browser, Demo, Form2, Form3, approved, audit_of_lin, id_after, location, rt,
-};
+use querywarden_testkit::{Browser, Demo, OneOfEach, one_of_each, rt};
 
 /// The roles of MISSION.md, by the demo account that holds each, in the order they act (the
 /// owner of the objects last, so others' attempts meet them untouched).
@@ -110,49 +108,46 @@ fn body_for(method: &str, path: &str, no: &str) -> Value {
     }
 }
 
+/// The real objects the routes are called on: one of each, and the quarter's review.
 struct Ids {
-    no: String,
-    rno: String,
-    audit: String,
-    case: String,
-    app: String,
-    round: String,
+    objects: OneOfEach,
     review: String,
 }
 
 impl Ids {
     fn fill(&self, path: &str) -> String {
+        let o = &self.objects;
         let id = if path.contains("/applications/") {
-            &self.app
+            &o.app
         } else if path.contains("/recertification") {
-            &self.round
+            &o.round
         } else if path.contains("/audits/") {
-            &self.audit
+            &o.audit
         } else if path.contains("/violations/") {
-            &self.case
+            &o.case
         } else if path.contains("/reviews/") {
             &self.review
         } else if path.contains("/documents/") {
             // The registration's own Form 2: a document is seen by who sees its record.
-            &self.no
+            &o.no
         } else {
             "999999"
         };
         let no = if path.contains("/requests/") {
-            &self.rno
+            &o.rno
         } else {
-            &self.no
+            &o.no
         };
         path.replace("{no}", no)
-            .replace("{rno}", &self.rno)
+            .replace("{rno}", &o.rno)
             .replace("{item}", "C0101")
             .replace("{doc}", "1")
             .replace("{form}", "form2")
             .replace("{position}", "1")
-            .replace("{app}", &self.app)
-            .replace("{round}", &self.round)
-            .replace("{audit}", &self.audit)
-            .replace("{case}", &self.case)
+            .replace("{app}", &o.app)
+            .replace("{round}", &o.round)
+            .replace("{audit}", &o.audit)
+            .replace("{case}", &o.case)
             .replace("{review}", &self.review)
             .replace("{id}", id)
     }
@@ -178,40 +173,7 @@ async fn set_up(url: &str, b: &BTreeMap<&str, Browser>) -> Ids {
         &b["permission administrator"],
         &b["district office staff"],
     );
-    let no = approved(lin, chen, &Form2::default()).await;
-    let rno = cai.request(&Form3::default()).await;
-    let fields = audit_of_lin();
-    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    // The audit samples lin's executed queries: execute first.
-    lin.execute(&no).await;
-    let r = wu.post("/oversight/audits", &refs, true).await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    let audit = id_after(&location(&r), "/oversight/audits/");
-    let r = wu
-        .api_post(
-            "/api/v1/oversight/violations",
-            json!({ "account": "lin.meiling", "rule": "§6 查調結果以電子郵件傳送",
-                    "evidence": "資訊小組郵件紀錄", "suspend_grants": false }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let case = r.json::<Value>().await.unwrap()["id"].to_string();
-    let r = lin
-        .api_post(
-            "/api/v1/permissions/applications",
-            json!({ "kind": "new", "reason": "辦理急難救助", "national_id": "A100131234",
-                    "phone": "07-7344800", "email": "lin@example.org", "egov_account": "egov-lin",
-                    "items": ["C0101"], "read_pdpa_and_rules": true,
-                    "has_certificate_and_reader": true }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let app = r.json::<Value>().await.unwrap()["id"].to_string();
-    let r = chen
-        .api_post("/api/v1/permissions/recertifications", json!({}))
-        .await;
-    assert_eq!(r.status(), 201);
-    let round = r.json::<Value>().await.unwrap()["id"].to_string();
+    let objects = one_of_each(lin, chen, wu, cai).await;
     // The scheduler opens the quarter's review at start.
     let mut review = String::new();
     for _ in 0..100 {
@@ -224,15 +186,7 @@ async fn set_up(url: &str, b: &BTreeMap<&str, Browser>) -> Ids {
     }
     assert!(!review.is_empty(), "the scheduler opened no review");
     let _ = url;
-    Ids {
-        no,
-        rno,
-        audit,
-        case,
-        app,
-        round,
-        review,
-    }
+    Ids { objects, review }
 }
 
 /// One cell: the status, and for a refusal to someone signed in whether the trail grew.
@@ -335,7 +289,7 @@ async fn every_role_on_every_route(
                 ),
             };
             if http != "get" {
-                req = req.json(&body_for(method, path, &ids.no));
+                req = req.json(&body_for(method, path, &ids.objects.no));
             }
             let r = req.send().await.unwrap();
             let status = r.status().as_u16();

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use querywarden_testkit::{
-    Browser, Demo, Form2, Form3, answer, audit_of_lin, id_after, location, outcomes, rt,
+    Browser, Demo, OneOfEach, answer, form_one_of_lin, one_of_each, outcomes, rt,
 };
 
 /// A page form's fields.
@@ -27,7 +27,10 @@ fn a_stranger_gets_the_same_answer_for_every_id_that_exists_and_every_one_that_d
         let huang = demo.sign_in("huang.yating").await;
         let xu = demo.sign_in("xu.wenjie").await;
 
-        let objects = the_parties_make_one_of_each(&lin, &chen, &wu, &cai).await;
+        // lin registers, chen approves, lin executes and prints: a registration, a result
+        // and a print exist; and one of every other object.
+        let objects = one_of_each(&lin, &chen, &wu, &cai).await;
+        lin_prints_the_result(&lin, &objects.no).await;
         strangers_get_one_api_answer(&url, &huang, &xu, &objects).await;
         strangers_get_one_page_answer(&huang, &xu, &objects).await;
         the_parties_still_reach_theirs(&lin, &chen, &objects).await;
@@ -36,57 +39,32 @@ fn a_stranger_gets_the_same_answer_for_every_id_that_exists_and_every_one_that_d
     every_refusal_is_on_the_trail(&demo);
 }
 
-/// The ids of one of each object a stranger might probe, and the Form 1 body that was filed.
-struct Objects {
-    no: String,
-    rno: String,
-    audit: String,
-    case: String,
-    app: String,
-    round: String,
-    form_one: Value,
+/// A route with its ids filled in twice: once with the real ids of `objects`, once with ids
+/// no object has.
+fn paired(objects: &OneOfEach, path: &str) -> (String, String) {
+    let missing_no = "115-999999";
+    let missing_rno = "R115-999999";
+    let missing = "999999";
+    let real = path
+        .replace("{no}", &objects.no)
+        .replace("{rno}", &objects.rno)
+        .replace("{audit}", &objects.audit)
+        .replace("{case}", &objects.case)
+        .replace("{app}", &objects.app)
+        .replace("{round}", &objects.round);
+    let none = path
+        .replace("{no}", missing_no)
+        .replace("{rno}", missing_rno)
+        .replace("{audit}", missing)
+        .replace("{case}", missing)
+        .replace("{app}", missing)
+        .replace("{round}", missing);
+    (real, none)
 }
 
-impl Objects {
-    /// A route with its ids filled in twice: once with the real ids, once with ids no
-    /// object has.
-    fn paired(&self, path: &str) -> (String, String) {
-        let missing_no = "115-999999";
-        let missing_rno = "R115-999999";
-        let missing = "999999";
-        let real = path
-            .replace("{no}", &self.no)
-            .replace("{rno}", &self.rno)
-            .replace("{audit}", &self.audit)
-            .replace("{case}", &self.case)
-            .replace("{app}", &self.app)
-            .replace("{round}", &self.round);
-        let none = path
-            .replace("{no}", missing_no)
-            .replace("{rno}", missing_rno)
-            .replace("{audit}", missing)
-            .replace("{case}", missing)
-            .replace("{app}", missing)
-            .replace("{round}", missing);
-        (real, none)
-    }
-}
-
-/// The parties make one of each: a registration with a result and a print, a Form 3
-/// request, an unannounced audit, a violation case, a Form 1 draft and a recertification
-/// round.
-async fn the_parties_make_one_of_each(
-    lin: &Browser,
-    chen: &Browser,
-    wu: &Browser,
-    cai: &Browser,
-) -> Objects {
-    // lin registers, chen approves, lin executes and prints: a registration, a result and
-    // a print exist.
-    let no = lin.register(&Form2::default()).await;
-    chen.approve(&no).await;
-    lin.execute(&no).await;
-    // The page prints (the JSON results API is off by default, §6 ¶2).
+/// lin prints the result of her registration `no` on the page (the JSON results API is off
+/// by default, §6 ¶2): a print exists too.
+async fn lin_prints_the_result(lin: &Browser, no: &str) {
     let r = lin
         .post(
             &format!("/registrations/{no}/results/C0101/print"),
@@ -95,63 +73,13 @@ async fn the_parties_make_one_of_each(
         )
         .await;
     assert_eq!(r.status(), 200);
-
-    // A Form 3 request from cai to the elderly-welfare unit.
-    let rno = cai.request(&Form3::default()).await;
-
-    // An unannounced audit of lin's queries, opened by the IT group.
-    let fields = audit_of_lin();
-    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = wu.post("/oversight/audits", &refs, true).await;
-    assert_eq!(r.status(), 303);
-    let audit = id_after(&location(&r), "/oversight/audits/");
-
-    // A violation case against lin.
-    let r = wu
-        .api_post(
-            "/api/v1/oversight/violations",
-            json!({ "account": "lin.meiling", "rule": "§6 查調結果以電子郵件傳送",
-                    "evidence": "資訊小組郵件紀錄", "suspend_grants": false }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let case = r.json::<Value>().await.unwrap()["id"].to_string();
-
-    // lin's Form 1 draft.
-    let form_one = json!({
-        "kind": "new", "reason": "辦理急難救助", "national_id": "A100131234",
-        "phone": "07-7344800", "email": "lin@example.org", "egov_account": "egov-lin",
-        "items": ["C0101"], "read_pdpa_and_rules": true, "has_certificate_and_reader": true,
-    });
-    let r = lin
-        .api_post("/api/v1/permissions/applications", form_one.clone())
-        .await;
-    assert_eq!(r.status(), 201);
-    let app = r.json::<Value>().await.unwrap()["id"].to_string();
-
-    // chen's recertification round.
-    let r = chen
-        .api_post("/api/v1/permissions/recertifications", json!({}))
-        .await;
-    assert_eq!(r.status(), 201);
-    let round = r.json::<Value>().await.unwrap()["id"].to_string();
-
-    Objects {
-        no,
-        rno,
-        audit,
-        case,
-        app,
-        round,
-        form_one,
-    }
 }
 
 /// A JSON API route: its method, its path with the ids to fill in, and a harmless body.
 type ApiRoute = (&'static str, &'static str, Value);
 
 /// Every JSON API route that takes an id: reads, then writes with harmless bodies.
-fn api_routes(objects: &Objects) -> Vec<ApiRoute> {
+fn api_routes(objects: &OneOfEach) -> Vec<ApiRoute> {
     let mut routes = registration_and_request_routes();
     routes.extend(oversight_and_permission_routes(objects));
     routes
@@ -194,7 +122,7 @@ fn registration_and_request_routes() -> Vec<ApiRoute> {
 }
 
 /// The API routes of audits, violation cases, Form 1 applications and recertification rounds.
-fn oversight_and_permission_routes(objects: &Objects) -> Vec<ApiRoute> {
+fn oversight_and_permission_routes(objects: &OneOfEach) -> Vec<ApiRoute> {
     let no = &objects.no;
     vec![
         ("GET", "/api/v1/oversight/audits/{audit}", Value::Null),
@@ -238,7 +166,7 @@ fn oversight_and_permission_routes(objects: &Objects) -> Vec<ApiRoute> {
         (
             "PUT",
             "/api/v1/permissions/applications/{app}",
-            objects.form_one.clone(),
+            form_one_of_lin(),
         ),
         (
             "POST",
@@ -280,14 +208,19 @@ fn is_party(stranger: &Browser, xu: &Browser, path: &str) -> bool {
 }
 
 /// On the API, each stranger gets for a real id exactly the answer a missing one gets.
-async fn strangers_get_one_api_answer(url: &str, huang: &Browser, xu: &Browser, objects: &Objects) {
+async fn strangers_get_one_api_answer(
+    url: &str,
+    huang: &Browser,
+    xu: &Browser,
+    objects: &OneOfEach,
+) {
     let api = api_routes(objects);
     for stranger in [huang, xu] {
         for (method, path, body) in &api {
             if is_party(stranger, xu, path) {
                 continue;
             }
-            let (real, none) = objects.paired(path);
+            let (real, none) = paired(objects, path);
             let send = |p: String| {
                 let mut req = stranger
                     .c
@@ -316,7 +249,7 @@ async fn strangers_get_one_api_answer(url: &str, huang: &Browser, xu: &Browser, 
 
 /// On the pages (reads and form posts, each with its form's fields), each stranger gets
 /// 404 for a real id as for a missing one.
-async fn strangers_get_one_page_answer(huang: &Browser, xu: &Browser, objects: &Objects) {
+async fn strangers_get_one_page_answer(huang: &Browser, xu: &Browser, objects: &OneOfEach) {
     let pages: Vec<(&str, &str, Fields)> = vec![
         ("GET", "/registrations/{no}", &[]),
         ("POST", "/registrations/{no}/reveal", &[]),
@@ -364,7 +297,7 @@ async fn strangers_get_one_page_answer(huang: &Browser, xu: &Browser, objects: &
             if is_party(stranger, xu, path) {
                 continue;
             }
-            let (real, none) = objects.paired(path);
+            let (real, none) = paired(objects, path);
             let (a, b) = if *method == "GET" {
                 (stranger.get(&real).await, stranger.get(&none).await)
             } else {
@@ -382,8 +315,8 @@ async fn strangers_get_one_page_answer(huang: &Browser, xu: &Browser, objects: &
 
 /// The parties still reach what is theirs; chen, who knows the number, is plainly refused
 /// lin's result.
-async fn the_parties_still_reach_theirs(lin: &Browser, chen: &Browser, objects: &Objects) {
-    let Objects {
+async fn the_parties_still_reach_theirs(lin: &Browser, chen: &Browser, objects: &OneOfEach) {
+    let OneOfEach {
         no, audit, case, ..
     } = objects;
     assert_eq!(lin.get(&format!("/registrations/{no}")).await.status(), 200);

@@ -7,7 +7,7 @@
 use querywarden_domain::roc_date::taipei_date;
 
 use querywarden_testkit::browser::{client, login};
-use querywarden_testkit::{Browser, Demo, rt};
+use querywarden_testkit::{Browser, Demo, form_one_of_lin, rt};
 
 /// lin.meiling's invented national ID (its last four digits are on her demo staff record).
 const LIN_ID: &str = "A100131234";
@@ -246,11 +246,7 @@ fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api()
     let url = demo.url.clone();
     rt().block_on(async {
         let lin = demo.sign_in("lin.meiling").await;
-        let body = serde_json::json!({
-            "kind": "new", "reason": "辦理急難救助", "national_id": LIN_ID,
-            "phone": "07-7344800", "email": "lin@example.org", "egov_account": "egov-lin",
-            "items": ["C0101"], "read_pdpa_and_rules": true, "has_certificate_and_reader": true,
-        });
+        let body = form_one_of_lin();
 
         csrf_and_bad_bodies_write_nothing(&url, &lin, &body).await;
         let chen = demo.sign_in("chen.jianhong").await;
