@@ -4,7 +4,9 @@
 //!   and the BLI simulator on a port of its own; [`binary`] runs other commands.
 //! - [`Browser`]: one HTTP client — the demo card sign-in (§3), the session cookie, the CSRF
 //!   token as a form field or header, form, multipart and JSON requests.
-//! - [`workflow`]: Form 2 registered, approved and executed, Form 3 filed, each checked.
+//! - [`workflow`]: Form 2 registered, approved and executed, Form 3 filed, an audit opened, a
+//!   violation case filed, Form 1 drafted, a recertification round opened — or one of each —
+//!   each checked.
 //! - [`Org`]: the demo organisation in-process for app-level tests, with trail readers.
 //!
 //! A test that cannot set itself up fails loudly: the kit panics rather than returning errors.
@@ -27,7 +29,9 @@ pub use binary::{Demo, Served, rt};
 pub use browser::{Browser, DEMO_PASSWORD, answer, code_of, id_after, location};
 pub use org::Org;
 pub use trail::{outcomes, roc};
-pub use workflow::{Form2, Form3, approved, audit_of_lin, executed};
+pub use workflow::{
+    Form2, Form3, OneOfEach, approved, audit_of_lin, executed, form_one_of_lin, one_of_each,
+};
 
 /// The demo's people by the part they play (the accounts `querywarden demo` seeds).
 pub mod people {

@@ -1,6 +1,9 @@
-//! Workflow drivers over the pages: Form 2 registered, approved, executed (§4, §5), and a
-//! Form 3 request filed (§5 ¶3) — each asserting the step went through and handing back the
-//! number the next step needs.
+//! Workflow drivers over the pages and the API: Form 2 registered, approved, executed (§4,
+//! §5), a Form 3 request filed (§5 ¶3), an unannounced audit opened and a violation case filed
+//! (§8), a Form 1 drafted and a recertification round opened (§2) — each asserting the step
+//! went through and handing back the number or id the next step needs.
+
+use serde_json::{Value, json};
 
 use crate::browser::{Browser, id_after, location};
 use crate::trail::roc;
@@ -215,4 +218,89 @@ pub fn audit_of_lin() -> Vec<(&'static str, String)> {
         ("cases", "1".to_string()),
         ("method", "uniform".to_string()),
     ]
+}
+
+/// Opens the unannounced audit of [`audit_of_lin`] on the page as `auditor` (Form 4, §8); it
+/// must open. Returns the audit's id.
+pub async fn audit_of_lin_opened(auditor: &Browser) -> String {
+    let fields = audit_of_lin();
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = auditor.post("/oversight/audits", &refs, true).await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+    id_after(&location(&r), "/oversight/audits/")
+}
+
+/// Files a violation case against lin.meiling as `filer` (§8 ¶2: results sent by e-mail, §6),
+/// her grants left alone; it must be filed. Returns the case's id.
+pub async fn violation_against_lin(filer: &Browser) -> String {
+    let r = filer
+        .api_post(
+            "/api/v1/oversight/violations",
+            json!({ "account": "lin.meiling", "rule": "§6 查調結果以電子郵件傳送",
+                    "evidence": "資訊小組郵件紀錄", "suspend_grants": false }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"].to_string()
+}
+
+/// lin.meiling's Form 1 (§2) as the API takes it: a new application for C0101, her own
+/// national ID, every confirmation given.
+pub fn form_one_of_lin() -> Value {
+    json!({
+        "kind": "new", "reason": "辦理急難救助", "national_id": "A100131234",
+        "phone": "07-7344800", "email": "lin@example.org", "egov_account": "egov-lin",
+        "items": ["C0101"], "read_pdpa_and_rules": true, "has_certificate_and_reader": true,
+    })
+}
+
+/// lin drafts [`form_one_of_lin`] over the API; it must be kept. Returns the application's id.
+pub async fn form_one_drafted(lin: &Browser) -> String {
+    let r = lin
+        .api_post("/api/v1/permissions/applications", form_one_of_lin())
+        .await;
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"].to_string()
+}
+
+/// `supervisor` opens a recertification round of their unit's grants (§2); it must open.
+/// Returns the round's id.
+pub async fn recertification_opened(supervisor: &Browser) -> String {
+    let r = supervisor
+        .api_post("/api/v1/permissions/recertifications", json!({}))
+        .await;
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"].to_string()
+}
+
+/// One of each object a person may be refused, by its number or id: lin's registration
+/// (approved by chen, executed), cai's Form 3 request, an unannounced audit of lin and a
+/// violation case against her (both by wu), lin's Form 1 draft and chen's recertification
+/// round.
+pub struct OneOfEach {
+    pub no: String,
+    pub rno: String,
+    pub audit: String,
+    pub case: String,
+    pub app: String,
+    pub round: String,
+}
+
+/// The parties make [`OneOfEach`], each step checked.
+pub async fn one_of_each(lin: &Browser, chen: &Browser, wu: &Browser, cai: &Browser) -> OneOfEach {
+    let no = executed(lin, chen, &Form2::default()).await;
+    let rno = cai.request(&Form3::default()).await;
+    // The audit samples lin's executed queries: it opens after the execution.
+    let audit = audit_of_lin_opened(wu).await;
+    let case = violation_against_lin(wu).await;
+    let app = form_one_drafted(lin).await;
+    let round = recertification_opened(chen).await;
+    OneOfEach {
+        no,
+        rno,
+        audit,
+        case,
+        app,
+        round,
+    }
 }

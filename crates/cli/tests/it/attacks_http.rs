@@ -4,7 +4,7 @@
 //! that signs nothing without the account's password.
 
 use querywarden_testkit::browser::client;
-use querywarden_testkit::{Demo, Form2, outcomes, rt};
+use querywarden_testkit::{Browser, Demo, Form2, outcomes, rt};
 
 #[test]
 fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
@@ -28,36 +28,7 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
             (exists.json().await.unwrap(), missing.json().await.unwrap());
         assert_eq!(a["error"]["code"], b["error"]["code"]);
 
-        // An extractor's rejection answers in the JSON error, naming no internal field.
-        let r = lin
-            .api_post(
-                &format!("/api/v1/registrations/{no}/decision"),
-                serde_json::json!({ "decision": 9_223_372_036_854_775_807_u64 }),
-            )
-            .await;
-        assert_eq!(r.status(), 422);
-        let body = r.text().await.unwrap();
-        let j: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(j["error"]["code"], "request.malformed", "{body}");
-        assert!(j["error"]["operation_id"].is_string());
-        assert!(
-            !body.contains("invalid type") && !body.contains("expected"),
-            "{body}"
-        );
-        let r = lin
-            .c
-            .post(format!("{url}/api/v1/registrations"))
-            .header("cookie", &lin.cookie)
-            .header("x-csrf-token", &lin.csrf)
-            .header("content-type", "application/json")
-            .body(r#"{"querier": 9223372036854775808}"#)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_client_error());
-        let body = r.text().await.unwrap();
-        assert!(body.starts_with("{\"error\""), "{body}");
-        assert!(!body.contains("querier: invalid value"), "{body}");
+        an_extractors_rejection_names_no_internal_field(&lin, &url, &no).await;
 
         // A page form with percent-encoded bytes that are not UTF-8: refused, not stored.
         let before = lin.api_get("/api/v1/registrations/inbox").await.to_string();
@@ -117,6 +88,39 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
             assert!(j.get("signature").is_none());
         }
     });
+}
+
+/// An extractor's rejection answers in the JSON error, naming no internal field.
+async fn an_extractors_rejection_names_no_internal_field(lin: &Browser, url: &str, no: &str) {
+    let r = lin
+        .api_post(
+            &format!("/api/v1/registrations/{no}/decision"),
+            serde_json::json!({ "decision": 9_223_372_036_854_775_807_u64 }),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(j["error"]["code"], "request.malformed", "{body}");
+    assert!(j["error"]["operation_id"].is_string());
+    assert!(
+        !body.contains("invalid type") && !body.contains("expected"),
+        "{body}"
+    );
+    let r = lin
+        .c
+        .post(format!("{url}/api/v1/registrations"))
+        .header("cookie", &lin.cookie)
+        .header("x-csrf-token", &lin.csrf)
+        .header("content-type", "application/json")
+        .body(r#"{"querier": 9223372036854775808}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    let body = r.text().await.unwrap();
+    assert!(body.starts_with("{\"error\""), "{body}");
+    assert!(!body.contains("querier: invalid value"), "{body}");
 }
 
 #[test]

@@ -9,9 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use querywarden_testkit::{
-    Browser, Demo, Form2, Form3, approved, audit_of_lin, id_after, location, rt,
-};
+use querywarden_testkit::{Browser, Demo, OneOfEach, one_of_each, rt};
 
 /// The roles of MISSION.md, by the demo account that holds each, in the order they act (the
 /// owner of the objects last, so others' attempts meet them untouched).
@@ -110,49 +108,46 @@ fn body_for(method: &str, path: &str, no: &str) -> Value {
     }
 }
 
+/// The real objects the routes are called on: one of each, and the quarter's review.
 struct Ids {
-    no: String,
-    rno: String,
-    audit: String,
-    case: String,
-    app: String,
-    round: String,
+    objects: OneOfEach,
     review: String,
 }
 
 impl Ids {
     fn fill(&self, path: &str) -> String {
+        let o = &self.objects;
         let id = if path.contains("/applications/") {
-            &self.app
+            &o.app
         } else if path.contains("/recertification") {
-            &self.round
+            &o.round
         } else if path.contains("/audits/") {
-            &self.audit
+            &o.audit
         } else if path.contains("/violations/") {
-            &self.case
+            &o.case
         } else if path.contains("/reviews/") {
             &self.review
         } else if path.contains("/documents/") {
             // The registration's own Form 2: a document is seen by who sees its record.
-            &self.no
+            &o.no
         } else {
             "999999"
         };
         let no = if path.contains("/requests/") {
-            &self.rno
+            &o.rno
         } else {
-            &self.no
+            &o.no
         };
         path.replace("{no}", no)
-            .replace("{rno}", &self.rno)
+            .replace("{rno}", &o.rno)
             .replace("{item}", "C0101")
             .replace("{doc}", "1")
             .replace("{form}", "form2")
             .replace("{position}", "1")
-            .replace("{app}", &self.app)
-            .replace("{round}", &self.round)
-            .replace("{audit}", &self.audit)
-            .replace("{case}", &self.case)
+            .replace("{app}", &o.app)
+            .replace("{round}", &o.round)
+            .replace("{audit}", &o.audit)
+            .replace("{case}", &o.case)
             .replace("{review}", &self.review)
             .replace("{id}", id)
     }
@@ -178,40 +173,7 @@ async fn set_up(url: &str, b: &BTreeMap<&str, Browser>) -> Ids {
         &b["permission administrator"],
         &b["district office staff"],
     );
-    let no = approved(lin, chen, &Form2::default()).await;
-    let rno = cai.request(&Form3::default()).await;
-    let fields = audit_of_lin();
-    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    // The audit samples lin's executed queries: execute first.
-    lin.execute(&no).await;
-    let r = wu.post("/oversight/audits", &refs, true).await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    let audit = id_after(&location(&r), "/oversight/audits/");
-    let r = wu
-        .api_post(
-            "/api/v1/oversight/violations",
-            json!({ "account": "lin.meiling", "rule": "§6 查調結果以電子郵件傳送",
-                    "evidence": "資訊小組郵件紀錄", "suspend_grants": false }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let case = r.json::<Value>().await.unwrap()["id"].to_string();
-    let r = lin
-        .api_post(
-            "/api/v1/permissions/applications",
-            json!({ "kind": "new", "reason": "辦理急難救助", "national_id": "A100131234",
-                    "phone": "07-7344800", "email": "lin@example.org", "egov_account": "egov-lin",
-                    "items": ["C0101"], "read_pdpa_and_rules": true,
-                    "has_certificate_and_reader": true }),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    let app = r.json::<Value>().await.unwrap()["id"].to_string();
-    let r = chen
-        .api_post("/api/v1/permissions/recertifications", json!({}))
-        .await;
-    assert_eq!(r.status(), 201);
-    let round = r.json::<Value>().await.unwrap()["id"].to_string();
+    let objects = one_of_each(lin, chen, wu, cai).await;
     // The scheduler opens the quarter's review at start.
     let mut review = String::new();
     for _ in 0..100 {
@@ -224,15 +186,7 @@ async fn set_up(url: &str, b: &BTreeMap<&str, Browser>) -> Ids {
     }
     assert!(!review.is_empty(), "the scheduler opened no review");
     let _ = url;
-    Ids {
-        no,
-        rno,
-        audit,
-        case,
-        app,
-        round,
-        review,
-    }
+    Ids { objects, review }
 }
 
 /// One cell: the status, and for a refusal to someone signed in whether the trail grew.
@@ -244,6 +198,9 @@ fn cell(status: u16, signed_in: bool, audited: bool) -> String {
         status.to_string()
     }
 }
+
+/// One row of the matrix: the method, the route and a cell per role.
+type Row = (String, String, Vec<String>);
 
 #[test]
 fn every_route_as_every_role_answers_as_documented_and_refusals_are_audited() {
@@ -265,68 +222,94 @@ fn every_route_as_every_role_answers_as_documented_and_refusals_are_audited() {
             .build()
             .unwrap();
         let doc: Value = browsers["querier"].api_get("/api/openapi.json").await;
-        let mut routes: Vec<(String, String)> = Vec::new();
-        for (path, ops) in doc["paths"].as_object().unwrap() {
-            for method in ops.as_object().unwrap().keys() {
-                routes.push((method.clone(), path.clone()));
-            }
-        }
-        routes.sort_by_key(|(m, p)| (p.clone(), m.clone()));
-        for page in PAGES {
-            routes.push(("page".into(), page.to_string()));
-        }
-        // Locking the session last: afterwards the role's screen is locked.
-        let lock = ("post".to_string(), "/api/v1/session/lock".to_string());
-        routes.retain(|r| *r != lock);
-        routes.push(lock);
-        let mut rows: Vec<(String, String, Vec<String>)> = Vec::new();
-        let mut leaks = Vec::new();
-        for (method, path) in &routes {
-            let target = ids.fill(path);
-            let mut cells = Vec::new();
-            for (role, _) in ROLES {
-                let b = browsers.get(role);
-                let before = last_seq(&db).await;
-                let http = if method == "page" {
-                    "get"
-                } else {
-                    method.as_str()
-                };
-                let mut req = match b {
-                    Some(b) => {
-                        b.c.request(
-                            http.to_uppercase().parse().unwrap(),
-                            format!("{url}{target}"),
-                        )
-                        .header("cookie", &b.cookie)
-                        .header("x-csrf-token", &b.csrf)
-                    }
-                    None => anonymous.request(
-                        http.to_uppercase().parse().unwrap(),
-                        format!("{url}{target}"),
-                    ),
-                };
-                if http != "get" {
-                    req = req.json(&body_for(method, path, &ids.no));
-                }
-                let r = req.send().await.unwrap();
-                let status = r.status().as_u16();
-                let text = r.text().await.unwrap_or_default();
-                let audited = last_seq(&db).await > before;
-                let entitled_reveal = path.ends_with("/reveal") && status == 200;
-                for id in WHOLE_IDS {
-                    if text.contains(id) && !entitled_reveal {
-                        leaks.push(format!("{method} {path} as {role}: whole ID {id}"));
-                    }
-                }
-                cells.push(cell(status, b.is_some(), audited));
-            }
-            rows.push((method.to_uppercase(), path.clone(), cells));
-        }
-        (rows, leaks)
+        let routes = every_route(&doc);
+        every_role_on_every_route(&url, &db, &browsers, &ids, &anonymous, &routes).await
     });
     drop(demo);
     assert!(leaks.is_empty(), "{leaks:#?}");
+    every_refusal_was_audited(&rows);
+    the_matrix_is_as_documented(&the_table(&rows));
+}
+
+/// Every route of the OpenAPI document and every page read, locking the session last:
+/// afterwards the role's screen is locked.
+fn every_route(doc: &Value) -> Vec<(String, String)> {
+    let mut routes: Vec<(String, String)> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            routes.push((method.clone(), path.clone()));
+        }
+    }
+    routes.sort_by_key(|(m, p)| (p.clone(), m.clone()));
+    for page in PAGES {
+        routes.push(("page".into(), page.to_string()));
+    }
+    // Locking the session last: afterwards the role's screen is locked.
+    let lock = ("post".to_string(), "/api/v1/session/lock".to_string());
+    routes.retain(|r| *r != lock);
+    routes.push(lock);
+    routes
+}
+
+/// Each role (and no one) calls each route in turn against the real objects. Returns the
+/// rows of cells and any answer that carried a whole national ID it should not.
+async fn every_role_on_every_route(
+    url: &str,
+    db: &std::path::Path,
+    browsers: &BTreeMap<&str, Browser>,
+    ids: &Ids,
+    anonymous: &reqwest::Client,
+    routes: &[(String, String)],
+) -> (Vec<Row>, Vec<String>) {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut leaks = Vec::new();
+    for (method, path) in routes {
+        let target = ids.fill(path);
+        let mut cells = Vec::new();
+        for (role, _) in ROLES {
+            let b = browsers.get(role);
+            let before = last_seq(db).await;
+            let http = if method == "page" {
+                "get"
+            } else {
+                method.as_str()
+            };
+            let mut req = match b {
+                Some(b) => {
+                    b.c.request(
+                        http.to_uppercase().parse().unwrap(),
+                        format!("{url}{target}"),
+                    )
+                    .header("cookie", &b.cookie)
+                    .header("x-csrf-token", &b.csrf)
+                }
+                None => anonymous.request(
+                    http.to_uppercase().parse().unwrap(),
+                    format!("{url}{target}"),
+                ),
+            };
+            if http != "get" {
+                req = req.json(&body_for(method, path, &ids.objects.no));
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap_or_default();
+            let audited = last_seq(db).await > before;
+            let entitled_reveal = path.ends_with("/reveal") && status == 200;
+            for id in WHOLE_IDS {
+                if text.contains(id) && !entitled_reveal {
+                    leaks.push(format!("{method} {path} as {role}: whole ID {id}"));
+                }
+            }
+            cells.push(cell(status, b.is_some(), audited));
+        }
+        rows.push((method.to_uppercase(), path.clone(), cells));
+    }
+    (rows, leaks)
+}
+
+/// Every refusal (401 aside) to someone signed in left an audit record.
+fn every_refusal_was_audited(rows: &[Row]) {
     let unaudited: Vec<String> = rows
         .iter()
         .flat_map(|(m, p, cells)| {
@@ -341,25 +324,28 @@ fn every_route_as_every_role_answers_as_documented_and_refusals_are_audited() {
         unaudited.is_empty(),
         "refusals not on the trail: {unaudited:#?}"
     );
+}
 
+/// The matrix as docs/authorisation.md holds it: what it is, then a row per route.
+fn the_table(rows: &[Row]) -> String {
     let mut table = String::from(
         "# 授權矩陣 Authorisation matrix\n\n\
-         Generated and checked by `crates/cli/tests/it/authorisation_matrix.rs` (run it with\n\
-         `QW_WRITE_AUTHZ=1` to rewrite this file after a deliberate change, and review the diff).\n\
-         Every route of `/api/openapi.json` and every page read, as each role of MISSION.md (by\n\
-         the demo account holding it) and as no one, against real objects: lin.meiling's\n\
-         registration (approved by chen.jianhong, executed), cai.peiling's Form 3 request, an\n\
-         unannounced audit of lin, a violation case against her, her Form 1 draft,\n\
-         chen.jianhong's recertification round and the quarter's review. Writes carry a valid,\n\
-         harmless body; roles act in the column order, so the owner (the querier) acts last.\n\n\
-         A cell is the HTTP status. 401: not signed in; 403: refused by a rule; 404: not found,\n\
-         or not this person's to see (the same answer, §9); 409/422: reached the use case and\n\
-         refused on the object's state or the input (a 400/422 shared by every role means the\n\
-         harmless body stops at input checks, before any rule: such a row shows nothing about\n\
-         roles). Beside the table the test asserts that every refusal (401 aside: no one signed\n\
-         in, nobody to name) to someone signed in left an audit record — a cell that did not\n\
-         would read `403 unaudited` and fail — and that no answer carries a whole national ID,\n\
-         except `reveal` to someone entitled to it.\n\n",
+     Generated and checked by `crates/cli/tests/it/authorisation_matrix.rs` (run it with\n\
+     `QW_WRITE_AUTHZ=1` to rewrite this file after a deliberate change, and review the diff).\n\
+     Every route of `/api/openapi.json` and every page read, as each role of MISSION.md (by\n\
+     the demo account holding it) and as no one, against real objects: lin.meiling's\n\
+     registration (approved by chen.jianhong, executed), cai.peiling's Form 3 request, an\n\
+     unannounced audit of lin, a violation case against her, her Form 1 draft,\n\
+     chen.jianhong's recertification round and the quarter's review. Writes carry a valid,\n\
+     harmless body; roles act in the column order, so the owner (the querier) acts last.\n\n\
+     A cell is the HTTP status. 401: not signed in; 403: refused by a rule; 404: not found,\n\
+     or not this person's to see (the same answer, §9); 409/422: reached the use case and\n\
+     refused on the object's state or the input (a 400/422 shared by every role means the\n\
+     harmless body stops at input checks, before any rule: such a row shows nothing about\n\
+     roles). Beside the table the test asserts that every refusal (401 aside: no one signed\n\
+     in, nobody to name) to someone signed in left an audit record — a cell that did not\n\
+     would read `403 unaudited` and fail — and that no answer carries a whole national ID,\n\
+     except `reveal` to someone entitled to it.\n\n",
     );
     table.push_str("| method | route |");
     for (role, account) in ROLES {
@@ -373,16 +359,21 @@ fn every_route_as_every_role_answers_as_documented_and_refusals_are_audited() {
         table.push_str("---|");
     }
     table.push('\n');
-    for (method, path, cells) in &rows {
+    for (method, path, cells) in rows {
         table.push_str(&format!("| {method} | `{path}` |"));
         for c in cells {
             table.push_str(&format!(" {c} |"));
         }
         table.push('\n');
     }
+    table
+}
+
+/// docs/authorisation.md says what the server does (rewritten with `QW_WRITE_AUTHZ=1`).
+fn the_matrix_is_as_documented(table: &str) {
     let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/authorisation.md");
     if std::env::var_os("QW_WRITE_AUTHZ").is_some() {
-        std::fs::write(file, &table).unwrap();
+        std::fs::write(file, table).unwrap();
     }
     let documented = std::fs::read_to_string(file).unwrap_or_default();
     let want: Vec<&str> = documented.lines().collect();

@@ -30,30 +30,30 @@ fn row_attr(page: &str, table: &str, no: &str, attr: &str) -> Option<String> {
     Some(v.split('"').next()?.to_string())
 }
 
+/// The state of registration `no`, as lin reads it on the API.
+async fn state(lin: &Browser, no: &str) -> serde_json::Value {
+    lin.api_get(&format!("/api/v1/registrations/{no}")).await["state"].clone()
+}
+
 #[test]
 fn the_bulk_decision_page_and_api_decide_each_registration_and_refuse_alike() {
     let demo = Demo::start();
     rt().block_on(async {
         let lin = demo.sign_in("lin.meiling").await;
         let chen = demo.sign_in("chen.jianhong").await;
-        let ids = [nid("A1", 6001), nid("A1", 6002), nid("A1", 6003), nid("A1", 6004)];
+        let ids = [
+            nid("A1", 6001),
+            nid("A1", 6002),
+            nid("A1", 6003),
+            nid("A1", 6004),
+        ];
         let a = register(&lin, &ids[0], "低收入戶資格審查，須查核申請人甲之投保薪資").await;
         let b = register(&lin, &ids[1], "中低收入戶複查，須確認申請人乙目前就業狀況").await;
         let c = register(&lin, &ids[2], "急難救助申請，須確認申請人丙是否仍有投保").await;
         let d = register(&lin, &ids[3], "身心障礙者生活補助複查，須確認申請人丁收入").await;
 
-        // The queue: name, masked ID, querier, basis and relevance; never a whole ID.
-        let queue = chen.page("/registrations/approvals").await;
-        for (no, id) in [(&a, &ids[0]), (&b, &ids[1]), (&c, &ids[2])] {
-            assert!(queue.contains(&format!("id=\"bulk-pick-{no}\"")), "{queue}");
-            assert!(queue.contains(&format!("{}****{}", &id[..3], &id[7..])));
-            assert!(!queue.contains(id.as_str()), "a whole ID on the queue");
-        }
-        assert!(queue.contains("王大同") && queue.contains("林美玲"));
-        assert!(queue.contains("須確認申請人乙目前就業狀況"));
-        assert!(chen.page("/registrations").await.contains("id=\"bulk-open\""));
-        // A querier has nothing to decide.
-        assert!(lin.page("/registrations/approvals").await.contains("id=\"bulk-empty\""));
+        the_queue_shows_what_to_decide(&chen, &lin, [(&a, &ids[0]), (&b, &ids[1]), (&c, &ids[2])])
+            .await;
 
         // Without the CSRF token nothing is decided.
         let r = chen
@@ -66,7 +66,9 @@ fn the_bulk_decision_page_and_api_decide_each_registration_and_refuse_alike() {
         assert_eq!(r.status(), 403);
 
         // c is withdrawn meanwhile.
-        let r = lin.post(&format!("/registrations/{c}/cancel"), &[], true).await;
+        let r = lin
+            .post(&format!("/registrations/{c}/cancel"), &[], true)
+            .await;
         assert_eq!(r.status(), 303);
 
         // The page: a approved, c refused with its code; the result lists both.
@@ -104,58 +106,110 @@ fn the_bulk_decision_page_and_api_decide_each_registration_and_refuse_alike() {
             )
             .await;
         assert_eq!(s, 200, "{j}");
-        assert_eq!(j["decided"], serde_json::json!([{ "no": b, "state": "approved" }]));
+        assert_eq!(
+            j["decided"],
+            serde_json::json!([{ "no": b, "state": "approved" }])
+        );
         assert_eq!(j["refused"][0]["no"], c.as_str());
         assert_eq!(j["refused"][0]["code"], "registration.wrong_state");
         assert!(j["refused"][0]["message_en"].is_string());
-        let state = |no: &str| {
-            let no = no.to_string();
-            let lin = &lin;
-            async move { lin.api_get(&format!("/api/v1/registrations/{no}")).await["state"].clone() }
-        };
-        assert_eq!(state(&a).await, "approved");
-        assert_eq!(state(&b).await, "approved");
-        assert_eq!(state(&c).await, "cancelled");
+        assert_eq!(state(&lin, &a).await, "approved");
+        assert_eq!(state(&lin, &b).await, "approved");
+        assert_eq!(state(&lin, &c).await, "cancelled");
 
-        // Refusals of the whole action: the page and the API, same status and code.
-        let cases: [Refused<'_>; 3] = [
-            (
-                &[("decision", "approve")],
-                serde_json::json!({ "decision": "approve", "registrations": [] }),
-                422,
-                "bulk.none_chosen",
-            ),
-            (
-                &[("registrations", d.as_str()), ("decision", "reject"), ("comment", " ")],
-                serde_json::json!({ "decision": "reject", "comment": " ", "registrations": [d] }),
-                422,
-                "approval.comment_required",
-            ),
-            (
-                &[("registrations", d.as_str()), ("decision", "maybe")],
-                serde_json::json!({ "decision": "maybe", "registrations": [d] }),
-                422,
-                "request.malformed",
-            ),
-        ];
-        for (fields, body, status, code) in cases {
-            let r = chen.post("/registrations/decisions", fields, true).await;
-            assert_eq!(r.status().as_u16(), status, "page, {code}");
-            let page = r.text().await.unwrap();
-            assert!(page.contains(&format!("data-code=\"{code}\"")), "page, {code}: {page}");
-            let (s, j) = chen.call_post("/api/v1/registrations/decisions", body).await;
-            assert_eq!((s, j["error"]["code"].as_str()), (status, Some(code)), "{j}");
-        }
-        assert_eq!(state(&d).await, "registered", "nothing decided by a refusal");
-        // A number that cannot be one is malformed on both.
-        let (s, j) = chen
-            .call_post(
-                "/api/v1/registrations/decisions",
-                serde_json::json!({ "decision": "approve", "registrations": ["x"] }),
-            )
-            .await;
-        assert_eq!((s, j["error"]["code"].as_str()), (422, Some("request.malformed")));
+        the_whole_action_is_refused_alike(&chen, &lin, &d).await;
     });
+}
+
+/// §5: the queue shows name, masked ID, querier, basis and relevance of each registration in
+/// `waiting`, never a whole ID; a querier has nothing to decide.
+async fn the_queue_shows_what_to_decide(
+    chen: &Browser,
+    lin: &Browser,
+    waiting: [(&String, &String); 3],
+) {
+    let queue = chen.page("/registrations/approvals").await;
+    for (no, id) in waiting {
+        assert!(queue.contains(&format!("id=\"bulk-pick-{no}\"")), "{queue}");
+        assert!(queue.contains(&format!("{}****{}", &id[..3], &id[7..])));
+        assert!(!queue.contains(id.as_str()), "a whole ID on the queue");
+    }
+    assert!(queue.contains("王大同") && queue.contains("林美玲"));
+    assert!(queue.contains("須確認申請人乙目前就業狀況"));
+    assert!(
+        chen.page("/registrations")
+            .await
+            .contains("id=\"bulk-open\"")
+    );
+    // A querier has nothing to decide.
+    assert!(
+        lin.page("/registrations/approvals")
+            .await
+            .contains("id=\"bulk-empty\"")
+    );
+}
+
+/// Refusals of the whole action (none chosen, a rejection without a reason, a decision that
+/// is none): the page and the API, same status and code, and `d` left undecided. A number
+/// that cannot be one is malformed on both.
+async fn the_whole_action_is_refused_alike(chen: &Browser, lin: &Browser, d: &str) {
+    let cases: [Refused<'_>; 3] = [
+        (
+            &[("decision", "approve")],
+            serde_json::json!({ "decision": "approve", "registrations": [] }),
+            422,
+            "bulk.none_chosen",
+        ),
+        (
+            &[
+                ("registrations", d),
+                ("decision", "reject"),
+                ("comment", " "),
+            ],
+            serde_json::json!({ "decision": "reject", "comment": " ", "registrations": [d] }),
+            422,
+            "approval.comment_required",
+        ),
+        (
+            &[("registrations", d), ("decision", "maybe")],
+            serde_json::json!({ "decision": "maybe", "registrations": [d] }),
+            422,
+            "request.malformed",
+        ),
+    ];
+    for (fields, body, status, code) in cases {
+        let r = chen.post("/registrations/decisions", fields, true).await;
+        assert_eq!(r.status().as_u16(), status, "page, {code}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains(&format!("data-code=\"{code}\"")),
+            "page, {code}: {page}"
+        );
+        let (s, j) = chen
+            .call_post("/api/v1/registrations/decisions", body)
+            .await;
+        assert_eq!(
+            (s, j["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{j}"
+        );
+    }
+    assert_eq!(
+        state(lin, d).await,
+        "registered",
+        "nothing decided by a refusal"
+    );
+    // A number that cannot be one is malformed on both.
+    let (s, j) = chen
+        .call_post(
+            "/api/v1/registrations/decisions",
+            serde_json::json!({ "decision": "approve", "registrations": ["x"] }),
+        )
+        .await;
+    assert_eq!(
+        (s, j["error"]["code"].as_str()),
+        (422, Some("request.malformed"))
+    );
 }
 
 #[test]
@@ -166,38 +220,7 @@ fn the_querier_runs_every_approved_item_of_a_form3_request_on_the_page_and_throu
         let yang = demo.sign_in("yang.shuling").await;
         let li = demo.sign_in("li.guowei").await;
         let xu = demo.sign_in("xu.wenjie").await;
-        let two = format!("陳阿明,E123456783\n林阿美,{}", nid("B2", 7001));
-        let rno = cai
-            .request(&Form3 {
-                subjects: &two,
-                declared_subject_count: "2",
-                ..Form3::default()
-            })
-            .await;
-        let r = yang
-            .post(
-                &format!("/requests/{rno}/consent"),
-                &[("decision", "consent")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let r = li
-            .post(
-                &format!("/requests/{rno}/accept"),
-                &[("opinion", "符合老人福利法規定，受理")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let view = li.api_get(&format!("/api/v1/requests/{rno}")).await;
-        let regs: Vec<String> = view["registrations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g["no"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(regs.len(), 2, "{view}");
+        let (rno, regs) = a_request_accepted_into_two_registrations(&cai, &yang, &li).await;
 
         // Nothing approved: no button, and both answers refuse alike.
         assert!(
@@ -274,4 +297,46 @@ fn the_querier_runs_every_approved_item_of_a_form3_request_on_the_page_and_throu
             (404, Some("registration.not_found"))
         );
     });
+}
+
+/// cai files a Form 3 for two subjects, the office consents and li accepts it: the request's
+/// number and its two registrations.
+async fn a_request_accepted_into_two_registrations(
+    cai: &Browser,
+    yang: &Browser,
+    li: &Browser,
+) -> (String, Vec<String>) {
+    let two = format!("陳阿明,E123456783\n林阿美,{}", nid("B2", 7001));
+    let rno = cai
+        .request(&Form3 {
+            subjects: &two,
+            declared_subject_count: "2",
+            ..Form3::default()
+        })
+        .await;
+    let r = yang
+        .post(
+            &format!("/requests/{rno}/consent"),
+            &[("decision", "consent")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = li
+        .post(
+            &format!("/requests/{rno}/accept"),
+            &[("opinion", "符合老人福利法規定，受理")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let view = li.api_get(&format!("/api/v1/requests/{rno}")).await;
+    let regs: Vec<String> = view["registrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["no"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(regs.len(), 2, "{view}");
+    (rno, regs)
 }

@@ -430,6 +430,92 @@ fn per_object(records: &HashMap<String, Vec<String>>) -> HashMap<String, usize> 
     out
 }
 
+/// An execution row: (execution id, registration number, item, operation id, outcome, has a
+/// result).
+type Execution = (i64, String, String, String, String, i64);
+
+/// What the database holds after a load: the succeeded records of each action by operation
+/// id, and the rows they stand for.
+struct Stored {
+    created: HashMap<String, Vec<String>>,
+    approved: HashMap<String, Vec<String>>,
+    sent: HashMap<String, Vec<String>>,
+    received: HashMap<String, Vec<String>>,
+    viewed: HashMap<String, Vec<String>>,
+    /// By number: (id, state).
+    registrations: HashMap<String, (i64, String)>,
+    /// Approval decisions by registration id.
+    approvals: HashMap<i64, usize>,
+    executions: Vec<Execution>,
+    views: i64,
+    /// Results on an execution not received.
+    orphan_results: i64,
+}
+
+impl Stored {
+    /// Reads the records and rows the invariants speak of.
+    async fn read(db: &mut AnyConnection) -> Stored {
+        let created = records(&mut *db, "query.registration.created").await;
+        let approved = records(&mut *db, "query.registration.approved").await;
+        let sent = records(&mut *db, "query.sent").await;
+        let received = records(&mut *db, "query.result.received").await;
+        let viewed = records(&mut *db, "result.viewed").await;
+
+        let registrations: HashMap<String, (i64, String)> =
+            sqlx::query_as::<_, (String, i64, String)>(
+                "SELECT reg_no, id, state FROM registrations",
+            )
+            .fetch_all(&mut *db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(no, id, state)| (no, (id, state)))
+            .collect();
+        let approvals: HashMap<i64, usize> = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT registration_id, COUNT(*) FROM registration_decisions \
+         WHERE kind IN ('approve', 'approve_first') GROUP BY registration_id",
+        )
+        .fetch_all(&mut *db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(r, n)| (r, usize::try_from(n).unwrap()))
+        .collect();
+        // (execution id, registration number, item, operation id, outcome, has a result)
+        let executions: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT e.id, r.reg_no, e.item, e.request_id, e.outcome, \
+                (SELECT COUNT(*) FROM results x WHERE x.execution_id = e.id) \
+         FROM executions e JOIN registrations r ON r.id = e.registration_id",
+        )
+        .fetch_all(&mut *db)
+        .await
+        .unwrap();
+        let views: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM result_views")
+            .fetch_one(&mut *db)
+            .await
+            .unwrap();
+        let orphan_results: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM results x JOIN executions e ON e.id = x.execution_id \
+         WHERE e.outcome <> 'received'",
+        )
+        .fetch_one(&mut *db)
+        .await
+        .unwrap();
+        Stored {
+            created,
+            approved,
+            sent,
+            received,
+            viewed,
+            registrations,
+            approvals,
+            executions,
+            views,
+            orphan_results,
+        }
+    }
+}
+
 /// The invariants of the module's comment on the database `db` after the load that
 /// acknowledged `acks`; `inbox_sent` is what the queriers' inboxes show as sent without a
 /// result.
@@ -438,52 +524,21 @@ pub(crate) async fn check_invariants(
     acks: &[Ack],
     inbox_sent: &BTreeSet<(String, String)>,
 ) {
-    let created = records(&mut *db, "query.registration.created").await;
-    let approved = records(&mut *db, "query.registration.approved").await;
-    let sent = records(&mut *db, "query.sent").await;
-    let received = records(&mut *db, "query.result.received").await;
-    let viewed = records(&mut *db, "result.viewed").await;
+    let stored = Stored::read(db).await;
+    every_acknowledged_action_exists_once(&stored, acks);
+    every_registration_has_its_records(&stored);
+    let sent_without_result = every_execution_has_its_records(&stored, inbox_sent);
+    eprintln!(
+        "invariants held: {} acknowledged actions, {} registrations, {} executions ({} sent without result)",
+        acks.len(),
+        stored.registrations.len(),
+        stored.executions.len(),
+        sent_without_result
+    );
+}
 
-    let registrations: HashMap<String, (i64, String)> =
-        sqlx::query_as::<_, (String, i64, String)>("SELECT reg_no, id, state FROM registrations")
-            .fetch_all(&mut *db)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(no, id, state)| (no, (id, state)))
-            .collect();
-    let approvals: HashMap<i64, usize> = sqlx::query_as::<_, (i64, i64)>(
-        "SELECT registration_id, COUNT(*) FROM registration_decisions \
-         WHERE kind IN ('approve', 'approve_first') GROUP BY registration_id",
-    )
-    .fetch_all(&mut *db)
-    .await
-    .unwrap()
-    .into_iter()
-    .map(|(r, n)| (r, usize::try_from(n).unwrap()))
-    .collect();
-    // (execution id, registration number, item, operation id, outcome, has a result)
-    let executions: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT e.id, r.reg_no, e.item, e.request_id, e.outcome, \
-                (SELECT COUNT(*) FROM results x WHERE x.execution_id = e.id) \
-         FROM executions e JOIN registrations r ON r.id = e.registration_id",
-    )
-    .fetch_all(&mut *db)
-    .await
-    .unwrap();
-    let views: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM result_views")
-        .fetch_one(&mut *db)
-        .await
-        .unwrap();
-    let orphan_results: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM results x JOIN executions e ON e.id = x.execution_id \
-         WHERE e.outcome <> 'received'",
-    )
-    .fetch_one(&mut *db)
-    .await
-    .unwrap();
-
-    // Every acknowledged action exists exactly once, with exactly one record.
+/// Every acknowledged action exists exactly once, with exactly one record.
+fn every_acknowledged_action_exists_once(stored: &Stored, acks: &[Ack]) {
     let once = |map: &HashMap<String, Vec<String>>, op: &str, no: &str, what: &str| {
         assert_eq!(
             map.get(op).map(Vec::as_slice),
@@ -494,30 +549,46 @@ pub(crate) async fn check_invariants(
     for a in acks {
         match a {
             Ack::Registered { op, no } => {
-                assert!(registrations.contains_key(no), "registration {no} lost");
-                once(&created, op, no, "registration");
+                assert!(
+                    stored.registrations.contains_key(no),
+                    "registration {no} lost"
+                );
+                once(&stored.created, op, no, "registration");
             }
             Ack::Approved { op, no } => {
-                let (id, state) = &registrations[no];
+                let (id, state) = &stored.registrations[no];
                 assert_eq!(state, "approved", "{no}");
-                assert_eq!(approvals.get(id), Some(&1), "{no}: one approval");
-                once(&approved, op, no, "approval");
+                assert_eq!(stored.approvals.get(id), Some(&1), "{no}: one approval");
+                once(&stored.approved, op, no, "approval");
             }
             Ack::Executed { op, no } => {
                 let item_op = format!("{op}-{ITEM}");
-                let rows: Vec<_> = executions.iter().filter(|e| e.3 == item_op).collect();
+                let rows: Vec<_> = stored
+                    .executions
+                    .iter()
+                    .filter(|e| e.3 == item_op)
+                    .collect();
                 assert_eq!(rows.len(), 1, "{no}: one execution row");
                 assert_eq!(rows[0].4, "received", "{no}: acknowledged with its result");
                 assert_eq!(rows[0].5, 1, "{no}: one result");
-                once(&sent, &item_op, no, "query sent");
-                once(&received, &item_op, no, "result received");
+                once(&stored.sent, &item_op, no, "query sent");
+                once(&stored.received, &item_op, no, "result received");
             }
-            Ack::Viewed { op, no } => once(&viewed, op, no, "view"),
+            Ack::Viewed { op, no } => once(&stored.viewed, op, no, "view"),
         }
     }
+}
 
-    // Nothing half-exists: rows and their records pair up one to one.
-    let created_per = per_object(&created);
+/// Nothing half-exists: every registration row and its records pair up one to one.
+fn every_registration_has_its_records(stored: &Stored) {
+    let Stored {
+        created,
+        approved,
+        registrations,
+        approvals,
+        ..
+    } = stored;
+    let created_per = per_object(created);
     for no in registrations.keys() {
         assert_eq!(
             created_per.get(no),
@@ -530,16 +601,34 @@ pub(crate) async fn check_invariants(
         registrations.len(),
         "a creation record without its registration"
     );
-    let approved_per = per_object(&approved);
-    for (no, (id, _)) in &registrations {
+    let approved_per = per_object(approved);
+    for (no, (id, _)) in registrations {
         assert_eq!(
             approvals.get(id).copied().unwrap_or(0),
             approved_per.get(no).copied().unwrap_or(0),
             "registration {no}: approval decisions and approval records"
         );
     }
+}
+
+/// Nothing half-exists: every execution and its records pair up one to one, and every
+/// execution sent without a result (§5) is in its querier's inbox. Returns how many were sent
+/// without one.
+fn every_execution_has_its_records(
+    stored: &Stored,
+    inbox_sent: &BTreeSet<(String, String)>,
+) -> usize {
+    let Stored {
+        sent,
+        received,
+        viewed,
+        executions,
+        views,
+        orphan_results,
+        ..
+    } = stored;
     let mut sent_without_result = BTreeSet::new();
-    for (id, no, item, op, outcome, results) in &executions {
+    for (id, no, item, op, outcome, results) in executions {
         let sent_records = sent.get(op).map_or(0, Vec::len);
         let received_records = received.get(op).map_or(0, Vec::len);
         assert_eq!(sent_records, 1, "execution {id}: its query.sent record");
@@ -567,9 +656,9 @@ pub(crate) async fn check_invariants(
         executions.iter().filter(|e| e.4 == "received").count(),
         "a query.result.received record without its result"
     );
-    assert_eq!(orphan_results, 0, "a result on an execution not received");
+    assert_eq!(*orphan_results, 0, "a result on an execution not received");
     assert_eq!(
-        usize::try_from(views).unwrap(),
+        usize::try_from(*views).unwrap(),
         viewed.values().map(Vec::len).sum::<usize>(),
         "result views and their records"
     );
@@ -577,11 +666,5 @@ pub(crate) async fn check_invariants(
         &sent_without_result, inbox_sent,
         "every execution sent without a result is in its querier's inbox"
     );
-    eprintln!(
-        "invariants held: {} acknowledged actions, {} registrations, {} executions ({} sent without result)",
-        acks.len(),
-        registrations.len(),
-        executions.len(),
-        sent_without_result.len()
-    );
+    sent_without_result.len()
 }

@@ -4,7 +4,7 @@
 //! deputy is registered it names them with their period in ROC dates.
 
 use querywarden_domain::roc_date::{RocDate, taipei_date};
-use querywarden_testkit::{Demo, rt};
+use querywarden_testkit::{Browser, Demo, rt};
 
 /// `days` from today (Asia/Taipei), as typed on the form (`115/03/05`).
 fn day(days: i64) -> String {
@@ -28,6 +28,141 @@ fn page_code(page: &str) -> String {
         .to_string()
 }
 
+/// One refusal: (who, unit, deputy, from, until, status, code).
+type Refusal<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str, u16, &'a str);
+
+/// Every refusal of the deputy form, `d1` and `d7` being tomorrow and a week from today.
+fn the_refusals<'a>(d1: &'a str, d7: &'a str) -> [Refusal<'a>; 9] {
+    [
+        (
+            "lin",
+            "social-assistance",
+            "huang.yating",
+            "",
+            "",
+            403,
+            "acting.not_allowed",
+        ),
+        (
+            "chen",
+            "social-assistance",
+            "",
+            "",
+            "",
+            422,
+            "acting.deputy",
+        ),
+        (
+            "chen",
+            "social-assistance",
+            "huang.yating",
+            "26/03/05",
+            "",
+            422,
+            "acting.from",
+        ),
+        (
+            "chen",
+            "social-assistance",
+            "huang.yating",
+            "",
+            "明天",
+            422,
+            "acting.until",
+        ),
+        (
+            "chen",
+            "social-assistance",
+            "huang.yating",
+            d7,
+            d1,
+            422,
+            "acting.period_reversed",
+        ),
+        (
+            "chen",
+            "social-assistance",
+            "chen.jianhong",
+            "",
+            "",
+            422,
+            "acting.supervisor_themself",
+        ),
+        (
+            "chen",
+            "social-assistance",
+            "li.guowei",
+            "",
+            "",
+            422,
+            "acting.not_in_unit",
+        ),
+        (
+            "chen",
+            "social-assistance",
+            "nobody.here",
+            "",
+            "",
+            404,
+            "acting.not_found",
+        ),
+        (
+            "chen",
+            "no-such-unit",
+            "huang.yating",
+            "",
+            "",
+            403,
+            "acting.not_allowed",
+        ),
+    ]
+}
+
+/// §5 ¶1: the page and the API refuse one case with the same status and code; the page keeps
+/// what was typed.
+async fn the_page_and_the_api_refuse_alike(b: &Browser, refusal: Refusal<'_>) {
+    let (who, unit, deputy, from, until, status, code) = refusal;
+    let what = format!("{who} {unit} {deputy:?} {from:?} {until:?}");
+    let r = b
+        .post(
+            &format!("/units/{unit}/deputy"),
+            &[("deputy", deputy), ("from", from), ("until", until)],
+            true,
+        )
+        .await;
+    let page_status = r.status().as_u16();
+    let page = r.text().await.unwrap();
+    assert_eq!(
+        (page_status, page_code(&page).as_str()),
+        (status, code),
+        "page: {what}"
+    );
+    if status == 422 {
+        // The form comes back with what was typed.
+        assert!(
+            page.contains(&format!("id=\"from\" name=\"from\" value=\"{from}\"")),
+            "{what}"
+        );
+        assert!(
+            page.contains(&format!("id=\"until\" name=\"until\" value=\"{until}\"")),
+            "{what}"
+        );
+    }
+    let r = b
+        .api_post(
+            &format!("/api/v1/units/{unit}/deputy"),
+            serde_json::json!({ "deputy": deputy, "from": from, "until": until }),
+        )
+        .await;
+    let api_status = r.status().as_u16();
+    let j: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (api_status, j["error"]["code"].as_str().unwrap_or_default()),
+        (status, code),
+        "API: {what}"
+    );
+}
+
 #[test]
 fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() {
     let demo = Demo::start();
@@ -35,152 +170,11 @@ fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() 
         let chen = demo.sign_in("chen.jianhong").await;
         let lin = demo.sign_in("lin.meiling").await;
         let (d1, d7) = (day(1), day(7));
-        // (who, unit, deputy, from, until, status, code)
-        let cases = [
-            (
-                "lin",
-                "social-assistance",
-                "huang.yating",
-                "",
-                "",
-                403,
-                "acting.not_allowed",
-            ),
-            (
-                "chen",
-                "social-assistance",
-                "",
-                "",
-                "",
-                422,
-                "acting.deputy",
-            ),
-            (
-                "chen",
-                "social-assistance",
-                "huang.yating",
-                "26/03/05",
-                "",
-                422,
-                "acting.from",
-            ),
-            (
-                "chen",
-                "social-assistance",
-                "huang.yating",
-                "",
-                "明天",
-                422,
-                "acting.until",
-            ),
-            (
-                "chen",
-                "social-assistance",
-                "huang.yating",
-                &d7,
-                &d1,
-                422,
-                "acting.period_reversed",
-            ),
-            (
-                "chen",
-                "social-assistance",
-                "chen.jianhong",
-                "",
-                "",
-                422,
-                "acting.supervisor_themself",
-            ),
-            (
-                "chen",
-                "social-assistance",
-                "li.guowei",
-                "",
-                "",
-                422,
-                "acting.not_in_unit",
-            ),
-            (
-                "chen",
-                "social-assistance",
-                "nobody.here",
-                "",
-                "",
-                404,
-                "acting.not_found",
-            ),
-            (
-                "chen",
-                "no-such-unit",
-                "huang.yating",
-                "",
-                "",
-                403,
-                "acting.not_allowed",
-            ),
-        ];
-        for (who, unit, deputy, from, until, status, code) in cases {
-            let b = if who == "lin" { &lin } else { &chen };
-            let what = format!("{who} {unit} {deputy:?} {from:?} {until:?}");
-            let r = b
-                .post(
-                    &format!("/units/{unit}/deputy"),
-                    &[("deputy", deputy), ("from", from), ("until", until)],
-                    true,
-                )
-                .await;
-            let page_status = r.status().as_u16();
-            let page = r.text().await.unwrap();
-            assert_eq!(
-                (page_status, page_code(&page).as_str()),
-                (status, code),
-                "page: {what}"
-            );
-            if status == 422 {
-                // The form comes back with what was typed.
-                assert!(
-                    page.contains(&format!("id=\"from\" name=\"from\" value=\"{from}\"")),
-                    "{what}"
-                );
-                assert!(
-                    page.contains(&format!("id=\"until\" name=\"until\" value=\"{until}\"")),
-                    "{what}"
-                );
-            }
-            let r = b
-                .api_post(
-                    &format!("/api/v1/units/{unit}/deputy"),
-                    serde_json::json!({ "deputy": deputy, "from": from, "until": until }),
-                )
-                .await;
-            let api_status = r.status().as_u16();
-            let j: serde_json::Value = r.json().await.unwrap();
-            assert_eq!(
-                (api_status, j["error"]["code"].as_str().unwrap_or_default()),
-                (status, code),
-                "API: {what}"
-            );
+        for refusal in the_refusals(&d1, &d7) {
+            let b = if refusal.0 == "lin" { &lin } else { &chen };
+            the_page_and_the_api_refuse_alike(b, refusal).await;
         }
-
-        // Only the unit's supervisor opens the page; the menu offers it to them alone.
-        let (s, page) = lin.read("/units/social-assistance/deputy").await;
-        assert_eq!((s, page_code(&page).as_str()), (403, "acting.not_allowed"));
-        assert!(!page.contains("id=\"nav-deputy\""));
-        let page = chen.page("/registrations").await;
-        assert!(
-            page.contains("href=\"/units/social-assistance/deputy\" id=\"nav-deputy\""),
-            "{page}"
-        );
-        let page = chen.page("/units/social-assistance/deputy").await;
-        assert!(page.contains("<dd id=\"deputy-current\">無</dd>"), "{page}");
-        assert!(
-            page.contains("<option value=\"huang.yating\">黃雅婷（huang.yating）</option>"),
-            "{page}"
-        );
-        assert!(
-            !page.contains("value=\"chen.jianhong\""),
-            "the supervisor is offered as deputy"
-        );
+        only_the_supervisor_is_offered_the_page(&lin, &chen).await;
 
         // The page registers the deputy and shows them with the period.
         let (s, location, _) = chen
@@ -213,4 +207,27 @@ fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() 
             "{page}"
         );
     });
+}
+
+/// Only the unit's supervisor opens the page; the menu offers it to them alone, with no
+/// deputy yet and the unit's staff (not the supervisor) to choose from.
+async fn only_the_supervisor_is_offered_the_page(lin: &Browser, chen: &Browser) {
+    let (s, page) = lin.read("/units/social-assistance/deputy").await;
+    assert_eq!((s, page_code(&page).as_str()), (403, "acting.not_allowed"));
+    assert!(!page.contains("id=\"nav-deputy\""));
+    let page = chen.page("/registrations").await;
+    assert!(
+        page.contains("href=\"/units/social-assistance/deputy\" id=\"nav-deputy\""),
+        "{page}"
+    );
+    let page = chen.page("/units/social-assistance/deputy").await;
+    assert!(page.contains("<dd id=\"deputy-current\">無</dd>"), "{page}");
+    assert!(
+        page.contains("<option value=\"huang.yating\">黃雅婷（huang.yating）</option>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("value=\"chen.jianhong\""),
+        "the supervisor is offered as deputy"
+    );
 }

@@ -277,60 +277,10 @@ fn metrics_count_requests_by_route_template_and_expose_a_valid_openmetrics_text(
 
     let first_text = scrape(&c);
     let first = parse(&first_text);
-    assert_eq!(
-        first.sum("querywarden_audit_records_total", &[]),
-        audit_records(&demo) as f64
-    );
-    // The scheduled jobs ran once before serving; each counted once, whatever the outcome.
-    for job in ["staff_changes", "result_destruction", "quarterly_review"] {
-        assert_eq!(
-            first.sum("querywarden_job_runs_total", &[("job", job)]),
-            1.0,
-            "{job}"
-        );
-    }
-    // The demo's connector is connected to its simulator: the circuit is closed.
-    assert_eq!(
-        first.sum("querywarden_bli_circuit_state", &[("state", "closed")]),
-        1.0
-    );
-    assert_eq!(
-        first.sum("querywarden_bli_circuit_state", &[("state", "open")]),
-        0.0
-    );
+    the_start_is_counted(&first, &demo);
 
     let records_before = audit_records(&demo);
-    rt.block_on(async {
-        for _ in 0..3 {
-            let r = c.get(format!("{url}/healthz")).send().await.unwrap();
-            assert_eq!(r.status(), 200);
-        }
-        for _ in 0..2 {
-            // Nobody signed in: refused, but the route matched.
-            let r = c
-                .get(format!("{url}/api/v1/registrations/{REGISTRATION_NO}"))
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_client_error(), "{}", r.status());
-        }
-        let r = c
-            .post(format!("{url}/api/v1/national-ids/check"))
-            .json(&serde_json::json!({ "id": NATIONAL_ID }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let r = c
-            .get(format!("{url}/lookup/{NATIONAL_ID}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 404);
-        // Signing in is audited: the trail grows.
-        let r = login(&url, "lin.meiling", "demo-password-115", "").await;
-        assert_eq!(r.status(), 303);
-    });
+    rt.block_on(a_few_requests_and_a_sign_in(&c, &url));
     let records_after = audit_records(&demo);
     assert!(records_after > records_before);
 
@@ -376,7 +326,72 @@ fn metrics_count_requests_by_route_template_and_expose_a_valid_openmetrics_text(
         assert!(second.sum("querywarden_audit_checkpoint_age_seconds", &[]) >= 0.0);
     }
 
-    // No label carries anything the requests carried: route labels are templates.
+    no_label_carries_what_the_requests_carried(&second, &second_text);
+}
+
+/// The first scrape: the audit records so far; the scheduled jobs ran once before serving,
+/// each counted once whatever the outcome; the demo's connector is connected to its
+/// simulator, so the circuit is closed.
+fn the_start_is_counted(first: &Exposition, demo: &Demo) {
+    assert_eq!(
+        first.sum("querywarden_audit_records_total", &[]),
+        audit_records(demo) as f64
+    );
+    // The scheduled jobs ran once before serving; each counted once, whatever the outcome.
+    for job in ["staff_changes", "result_destruction", "quarterly_review"] {
+        assert_eq!(
+            first.sum("querywarden_job_runs_total", &[("job", job)]),
+            1.0,
+            "{job}"
+        );
+    }
+    // The demo's connector is connected to its simulator: the circuit is closed.
+    assert_eq!(
+        first.sum("querywarden_bli_circuit_state", &[("state", "closed")]),
+        1.0
+    );
+    assert_eq!(
+        first.sum("querywarden_bli_circuit_state", &[("state", "open")]),
+        0.0
+    );
+}
+
+/// Three health checks, two refused reads of a registration (the route matched), a national
+/// ID check, an unmatched path carrying an ID, and a sign-in (audited: the trail grows).
+async fn a_few_requests_and_a_sign_in(c: &reqwest::Client, url: &str) {
+    for _ in 0..3 {
+        let r = c.get(format!("{url}/healthz")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    for _ in 0..2 {
+        // Nobody signed in: refused, but the route matched.
+        let r = c
+            .get(format!("{url}/api/v1/registrations/{REGISTRATION_NO}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+    let r = c
+        .post(format!("{url}/api/v1/national-ids/check"))
+        .json(&serde_json::json!({ "id": NATIONAL_ID }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .get(format!("{url}/lookup/{NATIONAL_ID}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // Signing in is audited: the trail grows.
+    let r = login(url, "lin.meiling", "demo-password-115", "").await;
+    assert_eq!(r.status(), 303);
+}
+
+/// No label carries anything the requests carried: route labels are templates.
+fn no_label_carries_what_the_requests_carried(second: &Exposition, second_text: &str) {
     for s in &second.samples {
         for (k, v) in &s.labels {
             assert!(

@@ -146,15 +146,10 @@ async fn refused_and_audited(r: reqwest::Response, db: &Path, code: &str) {
     );
 }
 
-#[test]
-fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    // The demo makes the CA, a card per demo person, the bindings and passwords; then it
-    // is stopped and the same data directory is served in production mode.
-    drop(Demo::start_in(&data, &[]));
-    let server_ca = server_certificate(dir.path());
-    let config = dir.path().join("querywarden.toml");
+/// The production configuration serving `data` over TLS (the server's certificate in `dir`),
+/// signing in by mutual TLS with the demo CA's cards and its revocation list.
+fn mutual_tls_config(dir: &Path, data: &Path) -> PathBuf {
+    let config = dir.join("querywarden.toml");
     std::fs::write(
         &config,
         format!(
@@ -163,20 +158,19 @@ fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
              [auth]\ncertificate_mode = \"mutual_tls\"\ntrust_anchors = \"{data}/demo-ca/anchors.pem\"\n\
              crl_files = [\"{data}/demo-ca/crl.der\"]\n\
              [log]\nformat = \"json\"\n",
-            d = dir.path().display(),
+            d = dir.display(),
             data = data.display(),
         ),
     )
     .unwrap();
-    let server = Served::start(&config);
-    assert!(server.url.starts_with("https://"), "{}", server.url);
-    let url = server.url.clone();
-    let db = data.join("querywarden.sqlite");
-    let lin_card = std::fs::read(data.join("demo-ca/cards/lin.meiling.pem")).unwrap();
-    // A look-alike CA: the demo CA's very names, other keys.
+    config
+}
+
+/// A look-alike card: 林美玲's, from a CA with the demo CA's very names and other keys; PEM.
+fn an_impostor_card() -> String {
     let now = jiff::Timestamp::now();
     let impostor_ca = card::fixture_ca(now);
-    let impostor_card = impostor_ca
+    impostor_ca
         .issue_citizen_with(
             card::fixture_key("card-a-key"),
             "林美玲",
@@ -186,7 +180,24 @@ fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
         )
         .unwrap()
         .to_pem_bundle()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn mutual_tls_signs_in_the_bound_card_holder_and_refuses_everyone_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // The demo makes the CA, a card per demo person, the bindings and passwords; then it
+    // is stopped and the same data directory is served in production mode.
+    drop(Demo::start_in(&data, &[]));
+    let server_ca = server_certificate(dir.path());
+    let config = mutual_tls_config(dir.path(), &data);
+    let server = Served::start(&config);
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let url = server.url.clone();
+    let db = data.join("querywarden.sqlite");
+    let lin_card = std::fs::read(data.join("demo-ca/cards/lin.meiling.pem")).unwrap();
+    let impostor_card = an_impostor_card();
 
     rt().block_on(async {
         // No client certificate: the handshake is refused, nothing is served.

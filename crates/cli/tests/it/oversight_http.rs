@@ -39,221 +39,14 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
         let all = admin.api_get("/api/v1/oversight/reviews").await;
         assert_eq!(all["reviews"].as_array().unwrap().len(), 1);
 
-        // The director's dashboard: figures, the review, four charts drawn as SVG.
-        let r = director.get("/oversight").await;
-        assert_eq!(r.status(), 200);
-        let page = r.text().await.unwrap();
-        assert!(page.contains("id=\"ov-dashboard\""), "{page}");
-        assert_eq!(page.matches("<svg").count(), 4);
-        assert!(page.contains(&format!("/oversight/reviews/{id}")));
-        assert!(!page.contains("<script>"), "charts need no JavaScript");
-        let j = director.api_get("/api/v1/oversight/dashboard").await;
-        assert!(
-            j["open_findings"].is_u64() && j["overdue_reports"].is_u64(),
-            "{j}"
-        );
-        // A querier has no dashboard: the page leaves it out, the API refuses.
-        let page = lin.page("/oversight").await;
-        assert!(!page.contains("id=\"ov-dashboard\""));
-        let r = lin.get("/api/v1/oversight/dashboard").await;
-        assert_eq!(r.status(), 403);
-        // The supervisor sees the unit's activity, with the form for the unit's Form 2
-        // register; the director's overview has it too, a querier's does not.
-        let r = chen.get("/oversight/unit").await;
-        assert_eq!(r.status(), 200);
-        let page = r.text().await.unwrap();
-        assert!(page.contains("action=\"/documents/register\""), "{page}");
-        assert!(
-            page.contains("name=\"unit\" value=\"social-assistance\""),
-            "{page}"
-        );
-        assert_eq!(lin.get("/oversight/unit").await.status(), 403);
-        let page = director.get("/oversight").await.text().await.unwrap();
-        assert!(page.contains("action=\"/documents/register\""));
-        let page = lin.get("/oversight").await.text().await.unwrap();
-        assert!(!page.contains("action=\"/documents/register\""));
-
-        // The quarterly report is refused while its review is open, page and API alike.
+        the_dashboards_show_to_those_who_oversee(&director, &lin, &chen, id).await;
         let quarter = review["quarter"].as_str().unwrap().to_string();
-        let r = admin
-            .get(&format!("/api/v1/documents/quarterly/{quarter}"))
-            .await;
-        assert_eq!(r.status(), 409);
-        let e: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(e["error"]["code"], "documents.quarter_not_closed");
-        let r = admin.get(&format!("/documents/quarterly/{quarter}")).await;
-        assert_eq!(r.status(), 409);
-        assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains("data-code=\"documents.quarter_not_closed\"")
-        );
-
-        // A document path that names no form: 404 with the same code on page and API.
-        let r = admin.get("/documents/form9/1").await;
-        assert_eq!(r.status(), 404);
-        let page = r.text().await.unwrap();
-        assert!(page.contains("data-code=\"documents.not_found\""), "{page}");
-        assert!(page.contains("找不到此文件所屬的紀錄"), "{page}");
-        let r = admin.get("/api/v1/documents/form9/1").await;
-        assert_eq!(r.status(), 404);
-        let e: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(e["error"]["code"], "documents.not_found");
-
-        // Closing: without the CSRF token refused; by a querier refused (audited, code in
-        // the body); by the administrator done, with the report and the checkpoint.
-        let r = admin
-            .post(&format!("/oversight/reviews/{id}/close"), &[], false)
-            .await;
-        assert_eq!(r.status(), 403);
-        let r = lin
-            .api_post(
-                &format!("/api/v1/oversight/reviews/{id}/close"),
-                serde_json::json!({}),
-            )
-            .await;
-        assert_eq!(r.status(), 403);
-        let e: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(e["error"]["code"], "review.not_administrator");
-        let r = admin
-            .post(&format!("/oversight/reviews/{id}/close"), &[], true)
-            .await;
-        assert_eq!(r.status(), 303);
-        let j = admin
-            .api_get(&format!("/api/v1/oversight/reviews/{id}"))
-            .await;
-        assert_eq!(j["state"], "closed");
-        assert!(j["report"]["quarter"].is_string(), "{j}");
-
-        // §7: the report to 勞工局 from the review just closed — its period, its reviewer and
-        // the signed checkpoint — as a web page and as PDF.
-        let r = admin.get(&format!("/documents/quarterly/{quarter}")).await;
-        assert_eq!(r.status(), 200);
-        let page = r.text().await.unwrap();
-        assert!(page.contains("使用紀錄檢查結果報告"), "{page}");
-        assert!(
-            page.contains("（權限管理者）"),
-            "the reviewer is named: {page}"
-        );
-        assert!(page.contains("稽核紀錄查核點"), "{page}");
-        assert!(page.contains("id=\"document-pdf\""), "{page}");
-        let r = admin
-            .get(&format!("/api/v1/documents/quarterly/{quarter}"))
-            .await;
-        assert_eq!(r.status(), 200);
-        assert_eq!(r.headers()["content-type"], "application/pdf");
-        let bytes = r.bytes().await.unwrap();
-        assert!(bytes.starts_with(b"%PDF-"));
-        let r = admin
-            .api_post(
-                &format!("/api/v1/oversight/reviews/{id}/close"),
-                serde_json::json!({}),
-            )
-            .await;
-        assert_eq!(r.status(), 409);
-        let e: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(e["error"]["code"], "review.closed");
-        // The page shows the same refusal with the same code.
-        let r = admin
-            .post(&format!("/oversight/reviews/{id}/close"), &[], true)
-            .await;
-        assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("review.closed"));
-
-        // The document refusals are on the trail: the unknown form (nothing typed kept) and
-        // the unclosed quarter; the report produced once closed.
-        let o = querywarden_testkit::binary::command()
-            .args(["audit", "search", "--action", "report.generated", "--data"])
-            .arg(demo.data())
-            .output()
-            .unwrap();
-        let trail = querywarden_testkit::binary::stdout(&o);
-        assert!(
-            trail.contains("document:-\trefused:documents.not_found"),
-            "{trail}"
-        );
-        assert!(!trail.contains("form9"), "{trail}");
-        assert!(
-            trail.contains("refused:documents.quarter_not_closed"),
-            "{trail}"
-        );
-
-        // A case filed by the administrator (API), due in ten days.
-        let r = admin
-            .api_post(
-                "/api/v1/oversight/violations",
-                serde_json::json!({
-                    "account": "lin.meiling",
-                    "rule": "§6 查調結果以電子郵件傳送",
-                    "evidence": "資訊小組郵件紀錄",
-                    "suspend_grants": false,
-                }),
-            )
-            .await;
-        assert_eq!(r.status(), 201);
-        let case = r.json::<serde_json::Value>().await.unwrap()["id"]
-            .as_i64()
-            .unwrap();
-        // Someone else may neither read nor answer it, nor learn that it exists.
-        assert_eq!(
-            chen.get(&format!("/api/v1/oversight/violations/{case}"))
-                .await
-                .status(),
-            404
-        );
-        let r = chen
-            .api_post(
-                &format!("/api/v1/oversight/violations/{case}/report"),
-                serde_json::json!({ "report": "x" }),
-            )
-            .await;
-        assert_eq!(r.status(), 404);
-        // lin is told in her oversight notices, sees the case and reports on the page; the
-        // administrator accepts over the API.
-        let page = lin.page("/oversight").await;
-        assert!(page.contains("id=\"ov-notices\""), "{page}");
-        assert!(page.contains(&format!("/oversight/violations/{case}")));
-        let page = lin.page("/oversight/violations").await;
-        assert!(page.contains(&format!("/oversight/violations/{case}")));
-        let r = lin
-            .post(
-                &format!("/oversight/violations/{case}/report"),
-                &[("report", "已刪除寄出的郵件並完成個資保護教育訓練")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        assert!(location(&r).starts_with(&format!("/oversight/violations/{case}")));
-        let r = admin
-            .api_post(
-                &format!("/api/v1/oversight/violations/{case}/decision"),
-                serde_json::json!({ "decision": "accept" }),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        let j = lin
-            .api_get(&format!("/api/v1/oversight/violations/{case}"))
-            .await;
-        assert_eq!(j["state"], "accepted");
-        // A report after closing: refused with the same code on API and page.
-        let r = lin
-            .api_post(
-                &format!("/api/v1/oversight/violations/{case}/report"),
-                serde_json::json!({ "report": "補充" }),
-            )
-            .await;
-        assert_eq!(r.status(), 409);
-        let e: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(e["error"]["code"], "violation.closed");
-        let r = lin
-            .post(
-                &format!("/oversight/violations/{case}/report"),
-                &[("report", "補充")],
-                true,
-            )
-            .await;
-        assert!(r.text().await.unwrap().contains("violation.closed"));
+        the_quarterly_report_waits_for_the_close(&admin, &quarter).await;
+        a_path_naming_no_form_is_not_found(&admin).await;
+        the_administrator_closes_the_review(&admin, &lin, id).await;
+        the_report_to_the_labour_bureau_comes_from_the_closed_review(&admin, id, &quarter).await;
+        the_document_refusals_are_on_the_trail(demo.data());
+        a_violation_case_is_reported_and_accepted(&admin, &chen, &lin).await;
 
         // Reconcile any day (administrator only); bad dates are bad input.
         let r = admin
@@ -284,4 +77,245 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
         let doc: serde_json::Value = lin.api_get("/api/openapi.json").await;
         assert!(doc["paths"]["/api/v1/oversight/violations/{id}/decision"]["post"].is_object());
     });
+}
+
+/// The director's dashboard: figures, the review, four charts drawn as SVG. A querier has
+/// none; the supervisor sees the unit's activity with the form for the unit's Form 2
+/// register, which the director's overview has too and a querier's does not.
+async fn the_dashboards_show_to_those_who_oversee(
+    director: &Browser,
+    lin: &Browser,
+    chen: &Browser,
+    id: i64,
+) {
+    let r = director.get("/oversight").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("id=\"ov-dashboard\""), "{page}");
+    assert_eq!(page.matches("<svg").count(), 4);
+    assert!(page.contains(&format!("/oversight/reviews/{id}")));
+    assert!(!page.contains("<script>"), "charts need no JavaScript");
+    let j = director.api_get("/api/v1/oversight/dashboard").await;
+    assert!(
+        j["open_findings"].is_u64() && j["overdue_reports"].is_u64(),
+        "{j}"
+    );
+    // A querier has no dashboard: the page leaves it out, the API refuses.
+    let page = lin.page("/oversight").await;
+    assert!(!page.contains("id=\"ov-dashboard\""));
+    let r = lin.get("/api/v1/oversight/dashboard").await;
+    assert_eq!(r.status(), 403);
+    // The supervisor sees the unit's activity, with the form for the unit's Form 2
+    // register; the director's overview has it too, a querier's does not.
+    let r = chen.get("/oversight/unit").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("action=\"/documents/register\""), "{page}");
+    assert!(
+        page.contains("name=\"unit\" value=\"social-assistance\""),
+        "{page}"
+    );
+    assert_eq!(lin.get("/oversight/unit").await.status(), 403);
+    let page = director.get("/oversight").await.text().await.unwrap();
+    assert!(page.contains("action=\"/documents/register\""));
+    let page = lin.get("/oversight").await.text().await.unwrap();
+    assert!(!page.contains("action=\"/documents/register\""));
+}
+
+/// The quarterly report is refused while its review is open, page and API alike.
+async fn the_quarterly_report_waits_for_the_close(admin: &Browser, quarter: &str) {
+    let r = admin
+        .get(&format!("/api/v1/documents/quarterly/{quarter}"))
+        .await;
+    assert_eq!(r.status(), 409);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "documents.quarter_not_closed");
+    let r = admin.get(&format!("/documents/quarterly/{quarter}")).await;
+    assert_eq!(r.status(), 409);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("data-code=\"documents.quarter_not_closed\"")
+    );
+}
+
+/// A document path that names no form: 404 with the same code on page and API.
+async fn a_path_naming_no_form_is_not_found(admin: &Browser) {
+    let r = admin.get("/documents/form9/1").await;
+    assert_eq!(r.status(), 404);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("data-code=\"documents.not_found\""), "{page}");
+    assert!(page.contains("找不到此文件所屬的紀錄"), "{page}");
+    let r = admin.get("/api/v1/documents/form9/1").await;
+    assert_eq!(r.status(), 404);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "documents.not_found");
+}
+
+/// §8 ¶2 closing: without the CSRF token refused; by a querier refused (audited, code in the
+/// body); by the administrator done, with the report and the checkpoint.
+async fn the_administrator_closes_the_review(admin: &Browser, lin: &Browser, id: i64) {
+    let r = admin
+        .post(&format!("/oversight/reviews/{id}/close"), &[], false)
+        .await;
+    assert_eq!(r.status(), 403);
+    let r = lin
+        .api_post(
+            &format!("/api/v1/oversight/reviews/{id}/close"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "review.not_administrator");
+    let r = admin
+        .post(&format!("/oversight/reviews/{id}/close"), &[], true)
+        .await;
+    assert_eq!(r.status(), 303);
+    let j = admin
+        .api_get(&format!("/api/v1/oversight/reviews/{id}"))
+        .await;
+    assert_eq!(j["state"], "closed");
+    assert!(j["report"]["quarter"].is_string(), "{j}");
+}
+
+/// §7: the report to 勞工局 from the review just closed — its period, its reviewer and the
+/// signed checkpoint — as a web page and as PDF; closing again is refused on API and page.
+async fn the_report_to_the_labour_bureau_comes_from_the_closed_review(
+    admin: &Browser,
+    id: i64,
+    quarter: &str,
+) {
+    let r = admin.get(&format!("/documents/quarterly/{quarter}")).await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("使用紀錄檢查結果報告"), "{page}");
+    assert!(
+        page.contains("（權限管理者）"),
+        "the reviewer is named: {page}"
+    );
+    assert!(page.contains("稽核紀錄查核點"), "{page}");
+    assert!(page.contains("id=\"document-pdf\""), "{page}");
+    let r = admin
+        .get(&format!("/api/v1/documents/quarterly/{quarter}"))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    let r = admin
+        .api_post(
+            &format!("/api/v1/oversight/reviews/{id}/close"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "review.closed");
+    // The page shows the same refusal with the same code.
+    let r = admin
+        .post(&format!("/oversight/reviews/{id}/close"), &[], true)
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("review.closed"));
+}
+
+/// The document refusals are on the trail: the unknown form (nothing typed kept) and the
+/// unclosed quarter; the report produced once closed.
+fn the_document_refusals_are_on_the_trail(data: &std::path::Path) {
+    let o = querywarden_testkit::binary::command()
+        .args(["audit", "search", "--action", "report.generated", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    let trail = querywarden_testkit::binary::stdout(&o);
+    assert!(
+        trail.contains("document:-\trefused:documents.not_found"),
+        "{trail}"
+    );
+    assert!(!trail.contains("form9"), "{trail}");
+    assert!(
+        trail.contains("refused:documents.quarter_not_closed"),
+        "{trail}"
+    );
+}
+
+/// A case filed by the administrator (API), hidden from others; lin is told, reports on the
+/// page, the administrator accepts over the API; a report after closing is refused alike.
+async fn a_violation_case_is_reported_and_accepted(admin: &Browser, chen: &Browser, lin: &Browser) {
+    let r = admin
+        .api_post(
+            "/api/v1/oversight/violations",
+            serde_json::json!({
+                "account": "lin.meiling",
+                "rule": "§6 查調結果以電子郵件傳送",
+                "evidence": "資訊小組郵件紀錄",
+                "suspend_grants": false,
+            }),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let case = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    // Someone else may neither read nor answer it, nor learn that it exists.
+    assert_eq!(
+        chen.get(&format!("/api/v1/oversight/violations/{case}"))
+            .await
+            .status(),
+        404
+    );
+    let r = chen
+        .api_post(
+            &format!("/api/v1/oversight/violations/{case}/report"),
+            serde_json::json!({ "report": "x" }),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    // lin is told in her oversight notices, sees the case and reports on the page; the
+    // administrator accepts over the API.
+    let page = lin.page("/oversight").await;
+    assert!(page.contains("id=\"ov-notices\""), "{page}");
+    assert!(page.contains(&format!("/oversight/violations/{case}")));
+    let page = lin.page("/oversight/violations").await;
+    assert!(page.contains(&format!("/oversight/violations/{case}")));
+    let r = lin
+        .post(
+            &format!("/oversight/violations/{case}/report"),
+            &[("report", "已刪除寄出的郵件並完成個資保護教育訓練")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with(&format!("/oversight/violations/{case}")));
+    let r = admin
+        .api_post(
+            &format!("/api/v1/oversight/violations/{case}/decision"),
+            serde_json::json!({ "decision": "accept" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let j = lin
+        .api_get(&format!("/api/v1/oversight/violations/{case}"))
+        .await;
+    assert_eq!(j["state"], "accepted");
+    // A report after closing: refused with the same code on API and page.
+    let r = lin
+        .api_post(
+            &format!("/api/v1/oversight/violations/{case}/report"),
+            serde_json::json!({ "report": "補充" }),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "violation.closed");
+    let r = lin
+        .post(
+            &format!("/oversight/violations/{case}/report"),
+            &[("report", "補充")],
+            true,
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("violation.closed"));
 }

@@ -7,7 +7,7 @@
 use querywarden_domain::roc_date::taipei_date;
 
 use querywarden_testkit::browser::{client, login};
-use querywarden_testkit::{Browser, Demo, rt};
+use querywarden_testkit::{Browser, Demo, form_one_of_lin, rt};
 
 /// lin.meiling's invented national ID (its last four digits are on her demo staff record).
 const LIN_ID: &str = "A100131234";
@@ -60,162 +60,184 @@ fn an_application_goes_through_the_whole_chain_on_the_pages_and_becomes_grants()
         assert_eq!(s, 200);
         assert!(page.contains("C0101") && page.contains("林美玲"), "{page}");
 
-        // A refused form shows the rule and its code, and never echoes the national ID.
-        let mut bad = form_one(LIN_ID, &["C0101"]);
-        bad.retain(|(k, _)| *k != "read_pdpa");
-        let (s, _, _) = lin.submit("/permissions/apply", &bad).await;
-        assert_eq!(s, 303, "a draft may lack the confirmations");
-        let mut wrong_id = form_one("A123456789", &["C0101"]);
-        wrong_id.push(("phone", "07-1"));
-        let (s, _, body) = lin.submit("/permissions/apply", &wrong_id).await;
-        assert_eq!(s, 422);
-        assert!(body.contains("permission.national_id_mismatch"), "{body}");
-        assert!(!body.contains("A123456789"), "the ID is not echoed back");
-
-        let (s, location, _) = lin
-            .submit("/permissions/apply", &form_one(LIN_ID, &["C0101", "B0101"]))
-            .await;
-        assert_eq!(s, 303);
-        let id = app_id(&location);
-        let view = format!("/permissions/applications/{id}");
-        let (s, page) = lin.read(&location).await;
-        assert_eq!(s, 200);
-        assert!(page.contains("A10****234"), "masked ID shown");
-        assert!(!page.contains(LIN_ID), "never the full ID");
-        assert!(page.contains("草稿") && page.contains("app-submit"));
-        let (s, _, _) = lin.submit(&format!("{view}/submit"), &[]).await;
-        assert_eq!(s, 303);
-        // Double submission is refused with its code.
-        let (s, _, body) = lin.submit(&format!("{view}/submit"), &[]).await;
-        assert_eq!(s, 422);
-        assert!(body.contains("permission.already_submitted"), "{body}");
-        // SoD: lin cannot approve her own application.
-        let (s, _, body) = lin
-            .submit(&format!("{view}/decide"), &[("decision", "approve")])
-            .await;
-        assert_eq!(s, 403);
-        assert!(body.contains("sod.own_application"), "{body}");
-        // The waiting step names the person who signs next, on the form and in her list.
-        let page = lin.page(&view).await;
-        assert!(page.contains("等待 申請人單位主管 陳建宏 核章"), "{page}");
-        let page = lin.page("/permissions").await;
-        assert!(page.contains("等待 申請人單位主管 陳建宏 核章"), "{page}");
-
-        // 1. The unit supervisor.
+        let view = lin_files_and_submits_on_the_pages(&lin).await;
         let chen = demo.sign_in("chen.jianhong").await;
-        let (_, inbox) = chen.read("/permissions/inbox").await;
-        assert!(inbox.contains(&view), "{inbox}");
-        let (_, page) = chen.read(&view).await;
-        assert!(page.contains("decide-form"));
-        let (s, _, _) = chen
-            .submit(
-                &format!("{view}/decide"),
-                &[("decision", "approve"), ("comment", "同意")],
-            )
-            .await;
-        assert_eq!(s, 303);
-        // Not chen's step any more.
-        let (s, _, body) = chen
-            .submit(&format!("{view}/decide"), &[("decision", "approve")])
-            .await;
-        assert_eq!(s, 403, "{body}");
-
-        // 2. The administrator, effective today (a date in the past is refused).
-        let page = lin.page(&view).await;
-        assert!(page.contains("等待 權限管理者 吳志明 核章"), "{page}");
+        the_unit_supervisor_approves(&chen, &view).await;
         let wu = demo.sign_in("wu.zhiming").await;
-        let (_, inbox) = wu.read("/permissions/inbox").await;
-        assert!(inbox.contains(&view));
-        let (s, _, body) = wu
-            .submit(
-                &format!("{view}/decide"),
-                &[("decision", "approve"), ("effective_from", "100/01/01")],
-            )
-            .await;
-        // Years away from today: not a date this field can hold (the same window as every
-        // effective date), whatever the chain's own rule would say.
-        assert_eq!(s, 422);
-        assert!(body.contains("roc_date.outside_window"), "{body}");
-        let yesterday = taipei_date(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24))
-            .format_short();
-        let (s, _, body) = wu
-            .submit(
-                &format!("{view}/decide"),
-                &[("decision", "approve"), ("effective_from", &yesterday)],
-            )
-            .await;
-        assert_eq!(s, 422);
-        assert!(body.contains("permission.effective_date_in_past"), "{body}");
-        let today = today_short();
-        let (s, _, _) = wu
-            .submit(
-                &format!("{view}/decide"),
-                &[("decision", "approve"), ("effective_from", &today)],
-            )
-            .await;
-        assert_eq!(s, 303);
-
-        // 3. The countersign.
+        the_administrator_approves_effective_today(&lin, &wu, &view).await;
         let zhang = demo.sign_in("zhang.shuhui").await;
-        let (_, inbox) = zhang.read("/permissions/inbox").await;
-        assert!(inbox.contains(&view));
-        let (s, location, _) = zhang
-            .submit(&format!("{view}/decide"), &[("decision", "approve")])
-            .await;
-        assert_eq!(s, 303);
-        assert!(location.ends_with("done=decided"));
-
-        let (_, page) = lin.read(&view).await;
-        assert!(page.contains("data-state=\"approved\""), "{page}");
-        for who in ["陳建宏", "吳志明", "張淑慧"] {
-            assert!(page.contains(who), "{who} signed");
-        }
-        assert!(page.contains("民國 "), "ROC dates");
-
-        // lin's grants show the items; the API says they are in force.
-        let (_, grants) = lin.read("/permissions/grants").await;
-        assert!(
-            grants.contains("C0101") && grants.contains("B0101"),
-            "{grants}"
-        );
-        let (s, json) = lin
-            .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
-            .await;
-        assert_eq!(s, 200);
-        let mut in_force: Vec<&str> = json
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|g| g["in_force"] == true)
-            .map(|g| g["item"].as_str().unwrap())
-            .collect();
-        in_force.sort_unstable();
-        assert_eq!(in_force, ["B0101", "C0101"], "{json}");
-        assert!(
-            grants.contains("data-status=\"ended\""),
-            "the other items ended"
-        );
-
-        // The administrator's overview, filtered; nobody else may see it.
-        let (s, page) = wu
-            .read("/permissions/admin/grants?unit=social-assistance&item=C0101&status=active")
-            .await;
-        assert_eq!(s, 200);
-        assert!(page.contains("林美玲") && page.contains("C0101"));
-        let (_, page) = wu.read("/permissions/admin/grants?unit=ethics").await;
-        assert!(page.contains("grants-empty"));
-        let (s, _) = lin.read("/permissions/admin/grants").await;
-        assert_eq!(s, 403);
-        let (s, json) = lin
-            .call(
-                reqwest::Method::GET,
-                "/api/v1/permissions/admin/grants",
-                None,
-            )
-            .await;
-        assert_eq!(s, 403);
-        assert_eq!(json["error"]["code"], "permission.not_administrator");
+        the_countersign_completes_the_chain(&zhang, &lin, &view).await;
+        lins_grants_are_in_force(&lin).await;
+        only_the_administrator_sees_the_overview(&wu, &lin).await;
     });
+}
+
+/// Form 1 on the pages: a refused form shows the rule and its code, never the national ID;
+/// lin files and submits (not twice, not approving her own). Returns the application's page.
+async fn lin_files_and_submits_on_the_pages(lin: &Browser) -> String {
+    // A refused form shows the rule and its code, and never echoes the national ID.
+    let mut bad = form_one(LIN_ID, &["C0101"]);
+    bad.retain(|(k, _)| *k != "read_pdpa");
+    let (s, _, _) = lin.submit("/permissions/apply", &bad).await;
+    assert_eq!(s, 303, "a draft may lack the confirmations");
+    let mut wrong_id = form_one("A123456789", &["C0101"]);
+    wrong_id.push(("phone", "07-1"));
+    let (s, _, body) = lin.submit("/permissions/apply", &wrong_id).await;
+    assert_eq!(s, 422);
+    assert!(body.contains("permission.national_id_mismatch"), "{body}");
+    assert!(!body.contains("A123456789"), "the ID is not echoed back");
+
+    let (s, location, _) = lin
+        .submit("/permissions/apply", &form_one(LIN_ID, &["C0101", "B0101"]))
+        .await;
+    assert_eq!(s, 303);
+    let id = app_id(&location);
+    let view = format!("/permissions/applications/{id}");
+    let (s, page) = lin.read(&location).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("A10****234"), "masked ID shown");
+    assert!(!page.contains(LIN_ID), "never the full ID");
+    assert!(page.contains("草稿") && page.contains("app-submit"));
+    let (s, _, _) = lin.submit(&format!("{view}/submit"), &[]).await;
+    assert_eq!(s, 303);
+    // Double submission is refused with its code.
+    let (s, _, body) = lin.submit(&format!("{view}/submit"), &[]).await;
+    assert_eq!(s, 422);
+    assert!(body.contains("permission.already_submitted"), "{body}");
+    // SoD: lin cannot approve her own application.
+    let (s, _, body) = lin
+        .submit(&format!("{view}/decide"), &[("decision", "approve")])
+        .await;
+    assert_eq!(s, 403);
+    assert!(body.contains("sod.own_application"), "{body}");
+    // The waiting step names the person who signs next, on the form and in her list.
+    let page = lin.page(&view).await;
+    assert!(page.contains("等待 申請人單位主管 陳建宏 核章"), "{page}");
+    let page = lin.page("/permissions").await;
+    assert!(page.contains("等待 申請人單位主管 陳建宏 核章"), "{page}");
+    view
+}
+
+/// 1. The unit supervisor finds it in the inbox and approves; then it is not his step.
+async fn the_unit_supervisor_approves(chen: &Browser, view: &str) {
+    let (_, inbox) = chen.read("/permissions/inbox").await;
+    assert!(inbox.contains(view), "{inbox}");
+    let (_, page) = chen.read(view).await;
+    assert!(page.contains("decide-form"));
+    let (s, _, _) = chen
+        .submit(
+            &format!("{view}/decide"),
+            &[("decision", "approve"), ("comment", "同意")],
+        )
+        .await;
+    assert_eq!(s, 303);
+    // Not chen's step any more.
+    let (s, _, body) = chen
+        .submit(&format!("{view}/decide"), &[("decision", "approve")])
+        .await;
+    assert_eq!(s, 403, "{body}");
+}
+
+/// 2. The administrator, effective today (a date in the past is refused).
+async fn the_administrator_approves_effective_today(lin: &Browser, wu: &Browser, view: &str) {
+    let page = lin.page(view).await;
+    assert!(page.contains("等待 權限管理者 吳志明 核章"), "{page}");
+    let (_, inbox) = wu.read("/permissions/inbox").await;
+    assert!(inbox.contains(view));
+    let (s, _, body) = wu
+        .submit(
+            &format!("{view}/decide"),
+            &[("decision", "approve"), ("effective_from", "100/01/01")],
+        )
+        .await;
+    // Years away from today: not a date this field can hold (the same window as every
+    // effective date), whatever the chain's own rule would say.
+    assert_eq!(s, 422);
+    assert!(body.contains("roc_date.outside_window"), "{body}");
+    let yesterday =
+        taipei_date(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24)).format_short();
+    let (s, _, body) = wu
+        .submit(
+            &format!("{view}/decide"),
+            &[("decision", "approve"), ("effective_from", &yesterday)],
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert!(body.contains("permission.effective_date_in_past"), "{body}");
+    let today = today_short();
+    let (s, _, _) = wu
+        .submit(
+            &format!("{view}/decide"),
+            &[("decision", "approve"), ("effective_from", &today)],
+        )
+        .await;
+    assert_eq!(s, 303);
+}
+
+/// 3. The countersign: the application is approved, signed by all three, in ROC dates.
+async fn the_countersign_completes_the_chain(zhang: &Browser, lin: &Browser, view: &str) {
+    let (_, inbox) = zhang.read("/permissions/inbox").await;
+    assert!(inbox.contains(view));
+    let (s, location, _) = zhang
+        .submit(&format!("{view}/decide"), &[("decision", "approve")])
+        .await;
+    assert_eq!(s, 303);
+    assert!(location.ends_with("done=decided"));
+
+    let (_, page) = lin.read(view).await;
+    assert!(page.contains("data-state=\"approved\""), "{page}");
+    for who in ["陳建宏", "吳志明", "張淑慧"] {
+        assert!(page.contains(who), "{who} signed");
+    }
+    assert!(page.contains("民國 "), "ROC dates");
+}
+
+/// lin's grants show the items; the API says they are in force, the other items ended.
+async fn lins_grants_are_in_force(lin: &Browser) {
+    let (_, grants) = lin.read("/permissions/grants").await;
+    assert!(
+        grants.contains("C0101") && grants.contains("B0101"),
+        "{grants}"
+    );
+    let (s, json) = lin
+        .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+        .await;
+    assert_eq!(s, 200);
+    let mut in_force: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["in_force"] == true)
+        .map(|g| g["item"].as_str().unwrap())
+        .collect();
+    in_force.sort_unstable();
+    assert_eq!(in_force, ["B0101", "C0101"], "{json}");
+    assert!(
+        grants.contains("data-status=\"ended\""),
+        "the other items ended"
+    );
+}
+
+/// The administrator's overview, filtered; nobody else may see it.
+async fn only_the_administrator_sees_the_overview(wu: &Browser, lin: &Browser) {
+    let (s, page) = wu
+        .read("/permissions/admin/grants?unit=social-assistance&item=C0101&status=active")
+        .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("林美玲") && page.contains("C0101"));
+    let (_, page) = wu.read("/permissions/admin/grants?unit=ethics").await;
+    assert!(page.contains("grants-empty"));
+    let (s, _) = lin.read("/permissions/admin/grants").await;
+    assert_eq!(s, 403);
+    let (s, json) = lin
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/permissions/admin/grants",
+            None,
+        )
+        .await;
+    assert_eq!(s, 403);
+    assert_eq!(json["error"]["code"], "permission.not_administrator");
 }
 
 #[test]
@@ -224,193 +246,214 @@ fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api()
     let url = demo.url.clone();
     rt().block_on(async {
         let lin = demo.sign_in("lin.meiling").await;
-        let body = serde_json::json!({
-            "kind": "new", "reason": "辦理急難救助", "national_id": LIN_ID,
-            "phone": "07-7344800", "email": "lin@example.org", "egov_account": "egov-lin",
-            "items": ["C0101"], "read_pdpa_and_rules": true, "has_certificate_and_reader": true,
-        });
+        let body = form_one_of_lin();
 
-        let (_, mine) = lin
-            .call(
-                reqwest::Method::GET,
-                "/api/v1/permissions/applications",
-                None,
-            )
-            .await;
-        let before = mine.as_array().unwrap().len();
-
-        // CSRF: without the header (API) or the field (page), nothing happens.
-        let r = client()
-            .post(format!("{url}/api/v1/permissions/applications"))
-            .header("cookie", &lin.cookie)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403);
-        let r = lin
-            .post("/permissions/apply", &form_one(LIN_ID, &["C0101"]), false)
-            .await;
-        assert_eq!(r.status(), 403);
-        let (_, mine) = lin
-            .call(
-                reqwest::Method::GET,
-                "/api/v1/permissions/applications",
-                None,
-            )
-            .await;
-        assert_eq!(
-            mine.as_array().unwrap().len(),
-            before,
-            "nothing was written"
-        );
-
-        // Unknown fields and unknown items are refused with stable codes.
-        let mut extra = body.clone();
-        extra["surprise"] = serde_json::json!(1);
-        let (s, e) = lin
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/permissions/applications",
-                Some(extra),
-            )
-            .await;
-        assert_eq!(
-            (s, e["error"]["code"].as_str()),
-            (400, Some("request.malformed"))
-        );
-        let mut unknown = body.clone();
-        unknown["items"] = serde_json::json!(["Z9999"]);
-        let (s, e) = lin
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/permissions/applications",
-                Some(unknown),
-            )
-            .await;
-        assert_eq!(s, 422, "{e}");
-
-        // A refusal at the supervisor's step ends the application with its reason.
-        let (s, created) = lin
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/permissions/applications",
-                Some(body.clone()),
-            )
-            .await;
-        assert_eq!(s, 201, "{created}");
-        assert_eq!(created["national_id_masked"], "A10****234");
-        let id = created["id"].as_i64().unwrap();
-        let base = format!("/api/v1/permissions/applications/{id}");
-        let (s, _) = lin
-            .call(reqwest::Method::POST, &format!("{base}/submit"), None)
-            .await;
-        assert_eq!(s, 200);
+        csrf_and_bad_bodies_write_nothing(&url, &lin, &body).await;
         let chen = demo.sign_in("chen.jianhong").await;
-        let (_, inbox) = chen
-            .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
-            .await;
-        assert_eq!(inbox[0]["application"]["id"], id);
-        assert_eq!(inbox[0]["step"], "unit_supervisor");
-        let (s, e) = chen
-            .call(
-                reqwest::Method::POST,
-                &format!("{base}/decision"),
-                Some(serde_json::json!({ "decision": "refuse" })),
-            )
-            .await;
-        assert_eq!(
-            (s, e["error"]["code"].as_str()),
-            (422, Some("permission.reason_required"))
-        );
-        assert_eq!(e["error"]["message"], "不同意或其他時須填寫理由或說明");
-        assert_eq!(
-            e["error"]["message_en"],
-            "Refusing or \"other\" needs a reason or a note"
-        );
-        let (s, done) = chen
-            .call(
-                reqwest::Method::POST,
-                &format!("{base}/decision"),
-                Some(serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" })),
-            )
-            .await;
-        assert_eq!(s, 200, "{done}");
-        assert_eq!(done["application"]["state"], "refused");
-        let (_, page) = lin.read(&format!("/permissions/applications/{id}")).await;
-        assert!(
-            page.contains("業務上不需要"),
-            "the reason is shown to the applicant"
-        );
-
-        // Withdrawal before the last step.
-        let (_, second) = lin
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/permissions/applications",
-                Some(body.clone()),
-            )
-            .await;
-        let second = second["id"].as_i64().unwrap();
-        let view = format!("/permissions/applications/{second}");
-        let (s, _, _) = lin.submit(&format!("{view}/submit"), &[]).await;
-        assert_eq!(s, 303);
-        let (s, _, _) = lin.submit(&format!("{view}/withdraw"), &[]).await;
-        assert_eq!(s, 303);
-        let (_, page) = lin.read(&view).await;
-        assert!(page.contains("data-state=\"withdrawn\""));
-
-        // The administrator's own application: his unit's supervisor consents, then it goes to
-        // the deputy (li.guowei), never to himself.
+        a_refusal_ends_the_application_with_its_reason(&lin, &chen, &body).await;
+        lin_withdraws_before_the_last_step(&lin, &body).await;
         let wu = demo.sign_in("wu.zhiming").await;
-        let mut wu_body = body.clone();
-        wu_body["national_id"] = serde_json::json!(WU_ID);
-        let (s, created) = wu
-            .call(
-                reqwest::Method::POST,
-                "/api/v1/permissions/applications",
-                Some(wu_body),
-            )
-            .await;
-        assert_eq!(s, 201, "{created}");
-        let wid = created["id"].as_i64().unwrap();
-        let wbase = format!("/api/v1/permissions/applications/{wid}");
-        wu.call(reqwest::Method::POST, &format!("{wbase}/submit"), None)
-            .await;
         let zhang = demo.sign_in("zhang.shuhui").await;
-        let (s, _) = zhang
-            .call(
-                reqwest::Method::POST,
-                &format!("{wbase}/decision"),
-                Some(serde_json::json!({ "decision": "approve" })),
-            )
-            .await;
-        assert_eq!(s, 200);
-        let (s, e) = wu
-            .call(
-                reqwest::Method::POST,
-                &format!("{wbase}/decision"),
-                Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
-            )
-            .await;
-        assert_eq!(s, 403);
-        assert_eq!(e["error"]["code"], "sod.administrator_own_application");
         let li = demo.sign_in("li.guowei").await;
-        let (_, inbox) = li
-            .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
-            .await;
-        assert_eq!(inbox[0]["application"]["id"], wid, "{inbox}");
-        assert_eq!(inbox[0]["step"], "permission_admin");
-        let (s, done) = li
-            .call(
-                reqwest::Method::POST,
-                &format!("{wbase}/decision"),
-                Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
-            )
-            .await;
-        assert_eq!(s, 200, "{done}");
-        assert_eq!(done["application"]["pending_step"], "countersign");
+        the_administrators_own_goes_to_the_deputy(&wu, &zhang, &li, &body).await;
     });
+}
+
+/// CSRF: without the header (API) or the field (page), nothing happens; unknown fields and
+/// unknown items are refused with stable codes.
+async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serde_json::Value) {
+    let (_, mine) = lin
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/permissions/applications",
+            None,
+        )
+        .await;
+    let before = mine.as_array().unwrap().len();
+
+    // CSRF: without the header (API) or the field (page), nothing happens.
+    let r = client()
+        .post(format!("{url}/api/v1/permissions/applications"))
+        .header("cookie", &lin.cookie)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = lin
+        .post("/permissions/apply", &form_one(LIN_ID, &["C0101"]), false)
+        .await;
+    assert_eq!(r.status(), 403);
+    let (_, mine) = lin
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/permissions/applications",
+            None,
+        )
+        .await;
+    assert_eq!(
+        mine.as_array().unwrap().len(),
+        before,
+        "nothing was written"
+    );
+
+    // Unknown fields and unknown items are refused with stable codes.
+    let mut extra = body.clone();
+    extra["surprise"] = serde_json::json!(1);
+    let (s, e) = lin
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/permissions/applications",
+            Some(extra),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (400, Some("request.malformed"))
+    );
+    let mut unknown = body.clone();
+    unknown["items"] = serde_json::json!(["Z9999"]);
+    let (s, e) = lin
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/permissions/applications",
+            Some(unknown),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+}
+
+/// A refusal at the supervisor's step needs a reason and ends the application with it, shown
+/// to the applicant.
+async fn a_refusal_ends_the_application_with_its_reason(
+    lin: &Browser,
+    chen: &Browser,
+    body: &serde_json::Value,
+) {
+    let (s, created) = lin
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/permissions/applications",
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, 201, "{created}");
+    assert_eq!(created["national_id_masked"], "A10****234");
+    let id = created["id"].as_i64().unwrap();
+    let base = format!("/api/v1/permissions/applications/{id}");
+    let (s, _) = lin
+        .call(reqwest::Method::POST, &format!("{base}/submit"), None)
+        .await;
+    assert_eq!(s, 200);
+    let (_, inbox) = chen
+        .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
+        .await;
+    assert_eq!(inbox[0]["application"]["id"], id);
+    assert_eq!(inbox[0]["step"], "unit_supervisor");
+    let (s, e) = chen
+        .call(
+            reqwest::Method::POST,
+            &format!("{base}/decision"),
+            Some(serde_json::json!({ "decision": "refuse" })),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("permission.reason_required"))
+    );
+    assert_eq!(e["error"]["message"], "不同意或其他時須填寫理由或說明");
+    assert_eq!(
+        e["error"]["message_en"],
+        "Refusing or \"other\" needs a reason or a note"
+    );
+    let (s, done) = chen
+        .call(
+            reqwest::Method::POST,
+            &format!("{base}/decision"),
+            Some(serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" })),
+        )
+        .await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(done["application"]["state"], "refused");
+    let (_, page) = lin.read(&format!("/permissions/applications/{id}")).await;
+    assert!(
+        page.contains("業務上不需要"),
+        "the reason is shown to the applicant"
+    );
+}
+
+/// Withdrawal before the last step.
+async fn lin_withdraws_before_the_last_step(lin: &Browser, body: &serde_json::Value) {
+    let (_, second) = lin
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/permissions/applications",
+            Some(body.clone()),
+        )
+        .await;
+    let second = second["id"].as_i64().unwrap();
+    let view = format!("/permissions/applications/{second}");
+    let (s, _, _) = lin.submit(&format!("{view}/submit"), &[]).await;
+    assert_eq!(s, 303);
+    let (s, _, _) = lin.submit(&format!("{view}/withdraw"), &[]).await;
+    assert_eq!(s, 303);
+    let (_, page) = lin.read(&view).await;
+    assert!(page.contains("data-state=\"withdrawn\""));
+}
+
+/// §2 separation of duties: the administrator's own application — his unit's supervisor
+/// consents, then it goes to the deputy (li.guowei), never to himself.
+async fn the_administrators_own_goes_to_the_deputy(
+    wu: &Browser,
+    zhang: &Browser,
+    li: &Browser,
+    body: &serde_json::Value,
+) {
+    let mut wu_body = body.clone();
+    wu_body["national_id"] = serde_json::json!(WU_ID);
+    let (s, created) = wu
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/permissions/applications",
+            Some(wu_body),
+        )
+        .await;
+    assert_eq!(s, 201, "{created}");
+    let wid = created["id"].as_i64().unwrap();
+    let wbase = format!("/api/v1/permissions/applications/{wid}");
+    wu.call(reqwest::Method::POST, &format!("{wbase}/submit"), None)
+        .await;
+    let (s, _) = zhang
+        .call(
+            reqwest::Method::POST,
+            &format!("{wbase}/decision"),
+            Some(serde_json::json!({ "decision": "approve" })),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, e) = wu
+        .call(
+            reqwest::Method::POST,
+            &format!("{wbase}/decision"),
+            Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
+        )
+        .await;
+    assert_eq!(s, 403);
+    assert_eq!(e["error"]["code"], "sod.administrator_own_application");
+    let (_, inbox) = li
+        .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
+        .await;
+    assert_eq!(inbox[0]["application"]["id"], wid, "{inbox}");
+    assert_eq!(inbox[0]["step"], "permission_admin");
+    let (s, done) = li
+        .call(
+            reqwest::Method::POST,
+            &format!("{wbase}/decision"),
+            Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
+        )
+        .await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(done["application"]["pending_step"], "countersign");
 }
 
 #[test]
@@ -429,19 +472,7 @@ fn scim_needs_the_token_and_a_valid_user() {
                 }
                 r.send()
             };
-        let user = serde_json::json!({
-            "schemas": [
-                "urn:ietf:params:scim:schemas:core:2.0:User",
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
-            ],
-            "userName": "new.colleague",
-            "name": { "formatted": "王小明" },
-            "title": "科員",
-            "active": true,
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
-                "department": "social-assistance"
-            },
-        });
+        let user = a_new_colleague();
         for token in [None, Some("wrong-token")] {
             let r = scim(reqwest::Method::POST, "/scim/v2/Users", token, user.clone())
                 .await
@@ -468,19 +499,7 @@ fn scim_needs_the_token_and_a_valid_user() {
 
         // A change of an existing user by PUT: 200. (A leave announced half a year ahead:
         // effective dates lie within a year of today.)
-        let half_a_year_ahead =
-            taipei_date(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 180))
-                .civil()
-                .to_string();
-        let mut leave = user.clone();
-        leave["title"] = serde_json::json!("科員");
-        leave["schemas"]
-            .as_array_mut()
-            .unwrap()
-            .push("urn:querywarden:params:scim:schemas:extension:staff:1.0:User".into());
-        leave["urn:querywarden:params:scim:schemas:extension:staff:1.0:User"] =
-            serde_json::json!({ "status": "on_leave", "effectiveDate": half_a_year_ahead });
-        leave["active"] = serde_json::json!(false);
+        let leave = on_leave_half_a_year_ahead(&user);
         let r = scim(
             reqwest::Method::PUT,
             "/scim/v2/Users/new.colleague",
@@ -532,6 +551,42 @@ fn scim_needs_the_token_and_a_valid_user() {
             .unwrap();
         assert_eq!(r.status(), 400);
     });
+}
+
+/// A SCIM user for a new colleague (new.colleague, 王小明) in the social-assistance unit.
+fn a_new_colleague() -> serde_json::Value {
+    serde_json::json!({
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+        ],
+        "userName": "new.colleague",
+        "name": { "formatted": "王小明" },
+        "title": "科員",
+        "active": true,
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+            "department": "social-assistance"
+        },
+    })
+}
+
+/// `user` on leave from half a year ahead (effective dates lie within a year of today), no
+/// longer active.
+fn on_leave_half_a_year_ahead(user: &serde_json::Value) -> serde_json::Value {
+    let half_a_year_ahead =
+        taipei_date(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 180))
+            .civil()
+            .to_string();
+    let mut leave = user.clone();
+    leave["title"] = serde_json::json!("科員");
+    leave["schemas"]
+        .as_array_mut()
+        .unwrap()
+        .push("urn:querywarden:params:scim:schemas:extension:staff:1.0:User".into());
+    leave["urn:querywarden:params:scim:schemas:extension:staff:1.0:User"] =
+        serde_json::json!({ "status": "on_leave", "effectiveDate": half_a_year_ahead });
+    leave["active"] = serde_json::json!(false);
+    leave
 }
 
 /// Uploads a staff CSV on the administrator's import page; answers status and body.
@@ -807,40 +862,8 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
         let (s, page) = chen.read(&location).await;
         assert_eq!(s, 200);
         assert!(page.contains("round-lines"), "{page}");
-        let (s, round) = chen
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/v1/permissions/recertifications/{id}"),
-                None,
-            )
-            .await;
-        assert_eq!(s, 200, "{round}");
-        let lines: Vec<(String, String)> = round["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                (
-                    l["grant"].as_i64().unwrap().to_string(),
-                    l["item"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        assert!(lines.len() >= 2, "{round}");
-        // Closing early needs every line answered.
-        let (s, _, body) = chen.submit(&format!("{view}/close"), &[]).await;
-        assert_eq!(s, 422, "{body}");
-        assert!(body.contains("尚未屆至"), "zh-TW by default: {body}");
-        // The English UI shows the same refusal in English.
-        let chen_en = chen.in_language("en");
-        let (s, _, body) = chen_en.submit(&format!("{view}/close"), &[]).await;
-        assert_eq!(s, 422, "{body}");
-        assert!(
-            body.contains("has not passed yet")
-                && body.contains("recertification.deadline_not_reached"),
-            "{body}"
-        );
-        assert!(!body.contains("尚未屆至"), "{body}");
+        let lines = the_rounds_lines(&chen, &id).await;
+        closing_early_is_refused_in_either_language(&chen, &view).await;
 
         // The first line is confirmed, the second denied, the rest left unanswered until the
         // supervisor answers them too (closing early needs every line) — all but the first
@@ -905,4 +928,47 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
             "{json}"
         );
     });
+}
+
+/// The round's lines on the API: (grant, item) each, at least two.
+async fn the_rounds_lines(chen: &Browser, id: &str) -> Vec<(String, String)> {
+    let (s, round) = chen
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/permissions/recertifications/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{round}");
+    let lines: Vec<(String, String)> = round["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["grant"].as_i64().unwrap().to_string(),
+                l["item"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(lines.len() >= 2, "{round}");
+    lines
+}
+
+/// Closing early needs every line answered: refused in zh-TW by default, and in English on
+/// the English UI, with the same code.
+async fn closing_early_is_refused_in_either_language(chen: &Browser, view: &str) {
+    let (s, _, body) = chen.submit(&format!("{view}/close"), &[]).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(body.contains("尚未屆至"), "zh-TW by default: {body}");
+    // The English UI shows the same refusal in English.
+    let chen_en = chen.in_language("en");
+    let (s, _, body) = chen_en.submit(&format!("{view}/close"), &[]).await;
+    assert_eq!(s, 422, "{body}");
+    assert!(
+        body.contains("has not passed yet")
+            && body.contains("recertification.deadline_not_reached"),
+        "{body}"
+    );
+    assert!(!body.contains("尚未屆至"), "{body}");
 }

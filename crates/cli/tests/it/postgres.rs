@@ -165,32 +165,105 @@ fn two_serve_instances_on_one_postgres_database_keep_one_chain_through_a_kill() 
     let a = Served::start(&config);
     let mut b = Served::start(&config);
 
-    // Everyone signs in on A; the same sessions serve on B (they are in the database).
-    let accounts = ["lin.meiling", "chen.jianhong", "li.guowei", "xu.wenjie"];
-    let (on_a, on_b, lin_id, li_id) = runtime.block_on(async {
-        let mut on_a = Vec::new();
-        let mut on_b = Vec::new();
-        for account in accounts {
-            let card = demo_card(&data, account);
-            let browser = Browser::sign_in_with_card(&a.url, account, &card).await;
-            on_b.push(Session::of(
-                Browser::with_session(&b.url, &browser.cookie).await,
-            ));
-            on_a.push(Session::of(browser));
-        }
-        let mut db = connect_any(&url).await;
-        let ids = (
-            person_id(&mut db, "lin.meiling").await,
-            person_id(&mut db, "li.guowei").await,
-        );
-        (on_a, on_b, ids.0, ids.1)
-    });
-    let [lin_a, chen_a, li_a, xu_a] = <[Session; 4]>::try_from(on_a).ok().unwrap();
-    let [lin_b, chen_b, li_b, xu_b] = <[Session; 4]>::try_from(on_b).ok().unwrap();
+    let ((lin_a, chen_a, li_a, xu_a), (lin_b, chen_b, li_b, xu_b), lin_id, li_id) = runtime
+        .block_on(everyone_signs_in_on_a_and_serves_on_b(
+            &data, &a.url, &b.url, &url,
+        ));
     let acks = Arc::new(Mutex::new(Vec::<Ack>::new()));
-    let ack = |a: Ack| acks.lock().unwrap().push(a);
+    let raced =
+        an_item_raced_on_both_instances_runs_once(&runtime, &lin_a, &lin_b, &chen_b, lin_id, &acks);
 
-    // §5: an approved item asked to run on both instances at the same moment runs once.
+    // Concurrent load through both, each worker's querier and approver on either instance;
+    // B is killed once the load is under way, and A's own worker goes on after it.
+    let pairs = [
+        (lin_a.fresh(), lin_id, chen_b.fresh()),
+        (li_b.fresh(), li_id, xu_a.fresh()),
+        (lin_a.fresh(), lin_id, chen_a.fresh()),
+        (li_b.fresh(), li_id, xu_b.fresh()),
+    ];
+    let acks = the_load_goes_on_through_the_kill_of_b(pairs, &acks, &mut b);
+
+    // What the queriers' inboxes show as sent without a result, read on the survivor.
+    let inbox_sent = runtime.block_on(sent_without_result(&[lin_a.clone(), li_a.clone()]));
+    drop(a);
+    let config_arg = config.display().to_string();
+    let o = run(&["audit", "verify", "--config", &config_arg]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    runtime.block_on(async {
+        let mut db = connect_any(&url).await;
+        check_invariants(&mut db, &acks, &inbox_sent).await;
+        for no in &raced {
+            let runs: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM executions e JOIN registrations r \
+                 ON r.id = e.registration_id WHERE r.reg_no = $1",
+            )
+            .bind(no)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+            assert_eq!(runs, 1, "{no}: one execution");
+        }
+    });
+    runtime.block_on(schema.drop_now());
+}
+
+/// The four parties of the two-instance tests on one instance: lin, chen, li and xu.
+type Four = (Session, Session, Session, Session);
+
+/// The four parties' sessions, in the order they signed in.
+fn four(sessions: Vec<Session>) -> [Session; 4] {
+    <[Session; 4]>::try_from(sessions).ok().unwrap()
+}
+
+/// lin, chen, li and xu sign in with their demo cards on the instance at `url`. Returns
+/// their browsers and lin's and li's person ids, read from the database at `db`.
+async fn the_four_sign_in(data: &Path, url: &str, db: &str) -> (Vec<Browser>, i64, i64) {
+    let accounts = ["lin.meiling", "chen.jianhong", "li.guowei", "xu.wenjie"];
+    let mut browsers = Vec::new();
+    for account in accounts {
+        let card = demo_card(data, account);
+        browsers.push(Browser::sign_in_with_card(url, account, &card).await);
+    }
+    let mut db = connect_any(db).await;
+    let lin = person_id(&mut db, "lin.meiling").await;
+    let li = person_id(&mut db, "li.guowei").await;
+    (browsers, lin, li)
+}
+
+/// Everyone signs in on A; the same sessions serve on B (they are in the database). Returns
+/// the sessions on A and on B, and lin's and li's person ids.
+async fn everyone_signs_in_on_a_and_serves_on_b(
+    data: &Path,
+    a: &str,
+    b: &str,
+    url: &str,
+) -> (Four, Four, i64, i64) {
+    let (browsers, lin_id, li_id) = the_four_sign_in(data, a, url).await;
+    let mut on_b = Vec::new();
+    for browser in &browsers {
+        on_b.push(Session::of(Browser::with_session(b, &browser.cookie).await));
+    }
+    let [lin_a, chen_a, li_a, xu_a] = four(browsers.into_iter().map(Session::of).collect());
+    let [lin_b, chen_b, li_b, xu_b] = four(on_b);
+    (
+        (lin_a, chen_a, li_a, xu_a),
+        (lin_b, chen_b, li_b, xu_b),
+        lin_id,
+        li_id,
+    )
+}
+
+/// §5: an approved item asked to run on both instances at the same moment runs once (five
+/// times over). Returns the five registrations' numbers.
+fn an_item_raced_on_both_instances_runs_once(
+    runtime: &tokio::runtime::Runtime,
+    lin_a: &Session,
+    lin_b: &Session,
+    chen_b: &Session,
+    lin_id: i64,
+    acks: &Mutex<Vec<Ack>>,
+) -> Vec<String> {
+    let ack = |a: Ack| acks.lock().unwrap().push(a);
     let mut raced = Vec::new();
     for n in 0..5 {
         let (op, no) = runtime.block_on(async {
@@ -237,30 +310,31 @@ fn two_serve_instances_on_one_postgres_database_keep_one_chain_through_a_kill() 
         ack(Ack::Executed { op, no: no.clone() });
         raced.push(no);
     }
+    raced
+}
 
-    // Concurrent load through both, each worker's querier and approver on either instance;
-    // B is killed once the load is under way, and A's own worker goes on after it.
+/// The workers load both instances; B is killed once the load is under way, and the load
+/// goes on on A for a while. Returns every action acknowledged.
+fn the_load_goes_on_through_the_kill_of_b(
+    pairs: [(Session, i64, Session); 4],
+    acks: &Arc<Mutex<Vec<Ack>>>,
+    b: &mut Served,
+) -> Vec<Ack> {
     let stop = Arc::new(AtomicBool::new(false));
-    let pairs = [
-        (lin_a.fresh(), lin_id, chen_b.fresh()),
-        (li_b.fresh(), li_id, xu_a.fresh()),
-        (lin_a.fresh(), lin_id, chen_a.fresh()),
-        (li_b.fresh(), li_id, xu_b.fresh()),
-    ];
     let workers: Vec<_> = pairs
         .into_iter()
         .enumerate()
         .map(|(w, (querier, querier_id, approver))| {
             let first = 1_000 + w as u64 * 100_000;
-            spawn_worker(querier, querier_id, approver, first, &acks, &stop)
+            spawn_worker(querier, querier_id, approver, first, acks, &stop)
         })
         .collect();
     let before = acks.lock().unwrap().len();
-    wait_for_acks(&acks, before + 16);
+    wait_for_acks(acks, before + 16);
     let loaded = workers.iter().all(|w| !w.is_finished());
     b.kill();
     let at_kill = acks.lock().unwrap().len();
-    wait_for_acks(&acks, at_kill + 8);
+    wait_for_acks(acks, at_kill + 8);
     stop.store(true, Ordering::Relaxed);
     for w in workers {
         w.join().unwrap();
@@ -275,29 +349,7 @@ fn two_serve_instances_on_one_postgres_database_keep_one_chain_through_a_kill() 
         acks.len(),
         at_kill
     );
-
-    // What the queriers' inboxes show as sent without a result, read on the survivor.
-    let inbox_sent = runtime.block_on(sent_without_result(&[lin_a.clone(), li_a.clone()]));
-    drop(a);
-    let config_arg = config.display().to_string();
-    let o = run(&["audit", "verify", "--config", &config_arg]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    runtime.block_on(async {
-        let mut db = connect_any(&url).await;
-        check_invariants(&mut db, &acks, &inbox_sent).await;
-        for no in &raced {
-            let runs: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM executions e JOIN registrations r \
-                 ON r.id = e.registration_id WHERE r.reg_no = $1",
-            )
-            .bind(no)
-            .fetch_one(&mut db)
-            .await
-            .unwrap();
-            assert_eq!(runs, 1, "{no}: one execution");
-        }
-    });
-    runtime.block_on(schema.drop_now());
+    acks
 }
 
 #[test]
@@ -625,21 +677,8 @@ fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects
     let served = Served::start(&config);
     let url = served.url.clone();
 
-    let accounts = ["lin.meiling", "chen.jianhong", "li.guowei", "xu.wenjie"];
-    let (sessions, lin_id, li_id) = runtime.block_on(async {
-        let mut sessions = Vec::new();
-        for account in accounts {
-            let card = demo_card(&data, account);
-            sessions.push(Session::of(
-                Browser::sign_in_with_card(&url, account, &card).await,
-            ));
-        }
-        let mut db = connect_any(&direct).await;
-        let lin = person_id(&mut db, "lin.meiling").await;
-        let li = person_id(&mut db, "li.guowei").await;
-        (sessions, lin, li)
-    });
-    let [lin, chen, li, xu] = <[Session; 4]>::try_from(sessions).ok().unwrap();
+    let (browsers, lin_id, li_id) = runtime.block_on(the_four_sign_in(&data, &url, &direct));
+    let [lin, chen, li, xu] = four(browsers.into_iter().map(Session::of).collect());
     let (status, body) = runtime.block_on(readyz(&url));
     assert_eq!(status, 200, "{body}");
 
@@ -666,16 +705,52 @@ fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects
         })
         .collect();
 
-    // Under load, the database goes away for a few seconds, twice: its connections closed
-    // under the requests, then refused altogether.
+    let cuts = the_database_goes_away_twice_under_load(&runtime, &proxy, &url, &acks);
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let acks = acks.lock().unwrap().clone();
+
+    let answers = std::mem::take(&mut *answers.lock().unwrap());
+    every_refusal_is_the_error_envelope(&answers);
+    within_a_cut_only_server_errors_are_answered(&answers, cuts);
+    eprintln!("connection lost: {} actions acknowledged", acks.len());
+
+    let inbox_sent = runtime.block_on(sent_without_result(&[lin.clone(), li.clone()]));
+    drop(served);
+    let config_arg = config.display().to_string();
+    let o = run(&["audit", "verify", "--config", &config_arg]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    runtime.block_on(async {
+        let mut db = connect_any(&direct).await;
+        check_invariants(&mut db, &acks, &inbox_sent).await;
+    });
+    drop(proxy);
+    runtime.block_on(schema.drop_now());
+}
+
+/// One cut of the database: how, when it began and ended, how long `/readyz` took to say
+/// not ready and, after the restore, ready.
+type Outage = (Cut, Instant, Instant, Duration, Duration);
+
+/// Under load, the database goes away for a few seconds, twice: its connections closed under
+/// the requests, then refused altogether. `/readyz` says so soon, and queries run again after
+/// each restore.
+fn the_database_goes_away_twice_under_load(
+    runtime: &tokio::runtime::Runtime,
+    proxy: &Proxy,
+    url: &str,
+    acks: &Mutex<Vec<Ack>>,
+) -> Vec<Outage> {
     let mut cuts = Vec::new();
     for how in [Cut::Close, Cut::Refuse] {
         let before = acks.lock().unwrap().len();
-        wait_for_acks(&acks, before + 12);
+        wait_for_acks(acks, before + 12);
         let cut_at = Instant::now();
         proxy.cut(how);
         let (to_unready, unready) =
-            runtime.block_on(readyz_until(&url, 503, Duration::from_secs(15)));
+            runtime.block_on(readyz_until(url, 503, Duration::from_secs(15)));
         assert_eq!(unready["status"], "not_ready", "{how:?}: {unready}");
         assert_eq!(unready["database_reachable"], false, "{how:?}: {unready}");
         // Not the pool's 30 s wait for a connection: a balancer gives up long before.
@@ -686,9 +761,9 @@ fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects
         std::thread::sleep(Duration::from_secs(4).saturating_sub(cut_at.elapsed()));
         let restored_at = Instant::now();
         proxy.restore();
-        let (to_ready, _) = runtime.block_on(readyz_until(&url, 200, Duration::from_secs(60)));
+        let (to_ready, _) = runtime.block_on(readyz_until(url, 200, Duration::from_secs(60)));
         let at_restore = acks.lock().unwrap().len();
-        wait_for_acks(&acks, at_restore + 12);
+        wait_for_acks(acks, at_restore + 12);
         assert!(
             acks.lock().unwrap()[at_restore..]
                 .iter()
@@ -697,15 +772,11 @@ fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects
         );
         cuts.push((how, cut_at, restored_at, to_unready, to_ready));
     }
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.join().unwrap();
-    }
-    let acks = acks.lock().unwrap().clone();
+    cuts
+}
 
-    // Every refusal is the project's error envelope; every answer given wholly within a cut
-    // is a server error (nothing was stored meanwhile, so nothing may say it was).
-    let answers = std::mem::take(&mut *answers.lock().unwrap());
+/// Every refusal is the project's error envelope, with a stable code and an operation id.
+fn every_refusal_is_the_error_envelope(answers: &[Answer]) {
     for a in answers.iter().filter(|a| !a.status.is_success()) {
         let text = String::from_utf8_lossy(&a.body);
         let envelope: serde_json::Value = serde_json::from_slice(&a.body)
@@ -726,6 +797,11 @@ fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects
             a.status
         );
     }
+}
+
+/// Every answer given wholly within a cut is a server error (nothing was stored meanwhile, so
+/// nothing may say it was).
+fn within_a_cut_only_server_errors_are_answered(answers: &[Answer], cuts: Vec<Outage>) {
     for (how, cut_at, restored_at, to_unready, to_ready) in cuts {
         let within: Vec<_> = answers
             .iter()
@@ -760,22 +836,9 @@ fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects
             .unwrap_or_default();
         eprintln!(
             "cut ({how:?}): {} requests refused meanwhile ({codes:?}), the slowest request \
-             around it took {slowest:?}; /readyz not ready after {to_unready:?}, ready again \
-             {to_ready:?} after the restore",
+         around it took {slowest:?}; /readyz not ready after {to_unready:?}, ready again \
+         {to_ready:?} after the restore",
             within.len()
         );
     }
-    eprintln!("connection lost: {} actions acknowledged", acks.len());
-
-    let inbox_sent = runtime.block_on(sent_without_result(&[lin.clone(), li.clone()]));
-    drop(served);
-    let config_arg = config.display().to_string();
-    let o = run(&["audit", "verify", "--config", &config_arg]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    runtime.block_on(async {
-        let mut db = connect_any(&direct).await;
-        check_invariants(&mut db, &acks, &inbox_sent).await;
-    });
-    drop(proxy);
-    runtime.block_on(schema.drop_now());
 }

@@ -9,6 +9,15 @@
 use querywarden_testkit::workflow::RELEVANCE;
 use querywarden_testkit::{Browser, Demo, Form2, Form3, code_of, id_after, location, rt};
 
+/// lin's registration of two items (C0101 and B0101) with this relevance.
+fn two_items(relevance: &str) -> Form2<'_> {
+    Form2 {
+        items: vec!["C0101", "B0101"],
+        relevance,
+        ..Form2::default()
+    }
+}
+
 #[test]
 fn register_approve_execute_view_print_and_the_refusals_over_http() {
     let logs = tempfile::tempdir().unwrap();
@@ -23,43 +32,10 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         let form = lin.page("/registrations/new").await;
         assert!(form.contains("value=\"C0101\"") && form.contains("value=\"P0401\""));
 
-        // A placeholder relevance is refused with its rule; the form comes back with what was
-        // typed, the subject's ID in its field's value — and nowhere else on the page (nor in
-        // the address, the log or the trail: checked at the end).
-        let form = |relevance| Form2 {
-            items: vec!["C0101", "B0101"],
-            relevance,
-            ..Form2::default()
-        };
-        let r = lin
-            .post("/registrations", &form("同上").fields(), true)
-            .await;
-        assert_eq!(r.status(), 422);
-        assert!(!r.url().as_str().contains("F131104093"));
-        assert!(r.headers().get("location").is_none());
-        let page = r.text().await.unwrap();
-        assert!(page.contains("registration.relevance"), "{page}");
-        assert!(
-            page.contains("autocomplete=\"off\" value=\"F131104093\">"),
-            "the ID is kept in its field: {page}"
-        );
-        assert_eq!(page.matches("F131104093").count(), 1, "{page}");
-        let message = page
-            .split("id=\"reg-error\"")
-            .nth(1)
-            .and_then(|s| s.split("</div>").next())
-            .unwrap();
-        assert!(
-            !message.contains("F131104093") && !message.contains("F13"),
-            "{message}"
-        );
-        assert!(
-            page.contains(">同上</textarea>"),
-            "the relevance typed is kept"
-        );
+        a_placeholder_relevance_comes_back_with_the_id_only_in_its_field(&lin).await;
 
         // Register (lin for herself).
-        let no = lin.register(&form(RELEVANCE)).await;
+        let no = lin.register(&two_items(RELEVANCE)).await;
         let page = lin.page(&format!("/registrations/{no}")).await;
         assert!(page.contains("data-state=\"registered\""));
         // The register page shows the subject's ID masked, never whole.
@@ -104,80 +80,129 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         assert_eq!(r.status(), 409);
         assert!(r.text().await.unwrap().contains("policy.already_executed"));
 
-        // View: watermark naming the viewer, no-store.
-        let r = lin.get(&format!("/registrations/{no}/results/C0101")).await;
-        assert_eq!(r.status(), 200);
-        assert_eq!(r.headers()["cache-control"], "no-store");
-        let page = r.text().await.unwrap();
-        assert!(page.contains("檢視者 林美玲（lin.meiling）"), "{page}");
-        assert!(page.contains(&format!("登記編號 {no}")));
-        assert!(page.contains("class=\"watermark\""));
-        assert!(!page.contains("F131104093"));
-        // The records read as a caseworker reads them: Chinese headings, ROC dates. The
-        // simulator is deterministic and has enrolment records for this subject, so the
-        // check always runs (inside an `if`, it could pass without looking at anything).
-        assert!(page.contains("id=\"result-records\""), "{page}");
-        assert!(
-            page.contains("投保單位名稱") && page.contains("加保日期"),
-            "{page}"
-        );
-        assert!(!page.contains("insuring_unit_name") && !page.contains(">enrol_date<"));
-        let iso_date = regex_like_iso_date(&page);
-        assert!(iso_date.is_none(), "an ISO date is shown: {iso_date:?}");
-
-        // Print for the case file: numbered.
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/results/C0101/print"),
-                &[],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        assert_eq!(r.headers()["cache-control"], "no-store");
-        let page = r.text().await.unwrap();
-        assert!(page.contains("列印第 1 份"), "{page}");
-        // The print carries the signed checkpoint that covers its own audit record.
-        assert!(page.contains("id=\"print-checkpoint\""), "{page}");
-        assert!(page.contains("— querywarden-audit-"), "{page}");
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/results/C0101/print"),
-                &[],
-                false,
-            )
-            .await;
-        assert_eq!(r.status(), 403, "print without CSRF");
-
-        // A colleague who is no party may not view it, nor learn that it exists.
-        let r = huang
-            .get(&format!("/registrations/{no}/results/C0101"))
-            .await;
-        assert_eq!(r.status(), 404);
-        // The row answers as a number that does not exist would (no probing of numbers).
-        let r = huang.get(&format!("/registrations/{no}")).await;
-        assert_eq!(r.status(), 404);
-
-        // The JSON API tells the same story.
-        let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
-        assert_eq!(j["state"], "approved");
-        assert_eq!(j["executed_items"], serde_json::json!(["B0101", "C0101"]));
-        let r = lin
-            .api_post(
-                &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["B0101"] }),
-            )
-            .await;
-        assert_eq!(code_of(r).await, (409, "policy.already_executed".into()));
-        let r = huang
-            .get(&format!("/api/v1/registrations/{no}/results/C0101"))
-            .await;
-        assert_eq!(r.status(), 404);
+        the_result_is_viewed_and_printed_as_a_case_file_needs(&lin, &no).await;
+        a_non_party_learns_nothing_and_the_api_tells_the_same_story(&lin, &huang, &no).await;
     });
-    // §9: the whole ID reached neither the log nor, in clear, the database (the trail
-    // carries the subject as HMAC, the row sealed).
     demo.stop();
-    let text = std::fs::read_to_string(&log).unwrap();
+    the_id_reached_neither_the_log_nor_the_database(&log, &demo);
+}
+
+/// A placeholder relevance is refused with its rule; the form comes back with what was typed,
+/// the subject's ID in its field's value — and nowhere else on the page (nor in the address,
+/// the log or the trail: checked at the end).
+async fn a_placeholder_relevance_comes_back_with_the_id_only_in_its_field(lin: &Browser) {
+    let r = lin
+        .post("/registrations", &two_items("同上").fields(), true)
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(!r.url().as_str().contains("F131104093"));
+    assert!(r.headers().get("location").is_none());
+    let page = r.text().await.unwrap();
+    assert!(page.contains("registration.relevance"), "{page}");
+    assert!(
+        page.contains("autocomplete=\"off\" value=\"F131104093\">"),
+        "the ID is kept in its field: {page}"
+    );
+    assert_eq!(page.matches("F131104093").count(), 1, "{page}");
+    let message = page
+        .split("id=\"reg-error\"")
+        .nth(1)
+        .and_then(|s| s.split("</div>").next())
+        .unwrap();
+    assert!(
+        !message.contains("F131104093") && !message.contains("F13"),
+        "{message}"
+    );
+    assert!(
+        page.contains(">同上</textarea>"),
+        "the relevance typed is kept"
+    );
+}
+
+/// View: watermark naming the viewer, no-store, the records as a caseworker reads them. Print
+/// for the case file: numbered, with the signed checkpoint; not without the CSRF token.
+async fn the_result_is_viewed_and_printed_as_a_case_file_needs(lin: &Browser, no: &str) {
+    let r = lin.get(&format!("/registrations/{no}/results/C0101")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("檢視者 林美玲（lin.meiling）"), "{page}");
+    assert!(page.contains(&format!("登記編號 {no}")));
+    assert!(page.contains("class=\"watermark\""));
+    assert!(!page.contains("F131104093"));
+    // The records read as a caseworker reads them: Chinese headings, ROC dates. The
+    // simulator is deterministic and has enrolment records for this subject, so the
+    // check always runs (inside an `if`, it could pass without looking at anything).
+    assert!(page.contains("id=\"result-records\""), "{page}");
+    assert!(
+        page.contains("投保單位名稱") && page.contains("加保日期"),
+        "{page}"
+    );
+    assert!(!page.contains("insuring_unit_name") && !page.contains(">enrol_date<"));
+    let iso_date = regex_like_iso_date(&page);
+    assert!(iso_date.is_none(), "an ISO date is shown: {iso_date:?}");
+
+    // Print for the case file: numbered.
+    let r = lin
+        .post(
+            &format!("/registrations/{no}/results/C0101/print"),
+            &[],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let page = r.text().await.unwrap();
+    assert!(page.contains("列印第 1 份"), "{page}");
+    // The print carries the signed checkpoint that covers its own audit record.
+    assert!(page.contains("id=\"print-checkpoint\""), "{page}");
+    assert!(page.contains("— querywarden-audit-"), "{page}");
+    let r = lin
+        .post(
+            &format!("/registrations/{no}/results/C0101/print"),
+            &[],
+            false,
+        )
+        .await;
+    assert_eq!(r.status(), 403, "print without CSRF");
+}
+
+/// A colleague who is no party may not view the result, nor learn that it exists; the JSON
+/// API tells the same story as the pages.
+async fn a_non_party_learns_nothing_and_the_api_tells_the_same_story(
+    lin: &Browser,
+    huang: &Browser,
+    no: &str,
+) {
+    let r = huang
+        .get(&format!("/registrations/{no}/results/C0101"))
+        .await;
+    assert_eq!(r.status(), 404);
+    // The row answers as a number that does not exist would (no probing of numbers).
+    let r = huang.get(&format!("/registrations/{no}")).await;
+    assert_eq!(r.status(), 404);
+
+    // The JSON API tells the same story.
+    let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
+    assert_eq!(j["state"], "approved");
+    assert_eq!(j["executed_items"], serde_json::json!(["B0101", "C0101"]));
+    let r = lin
+        .api_post(
+            &format!("/api/v1/registrations/{no}/execution"),
+            serde_json::json!({ "items": ["B0101"] }),
+        )
+        .await;
+    assert_eq!(code_of(r).await, (409, "policy.already_executed".into()));
+    let r = huang
+        .get(&format!("/api/v1/registrations/{no}/results/C0101"))
+        .await;
+    assert_eq!(r.status(), 404);
+}
+
+/// §9: the whole ID reached neither the log nor, in clear, the database (the trail carries
+/// the subject as HMAC, the row sealed).
+fn the_id_reached_neither_the_log_nor_the_database(log: &std::path::Path, demo: &Demo) {
+    let text = std::fs::read_to_string(log).unwrap();
     assert!(text.contains("registration"), "the log was written: {text}");
     assert!(!text.contains("F131104093"), "the ID is in the log");
     let db = demo.database();

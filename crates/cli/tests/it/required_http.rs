@@ -61,6 +61,9 @@ async fn submitted_form_one(lin: &Browser) -> String {
 /// One form's field left empty: (its catalogue key, the answer got, the answer wanted).
 type Case = (String, (u16, String), (u16, &'static str));
 
+/// Records one case: the field's catalogue key, the answer got, the answer wanted.
+type Check<'a> = dyn FnMut(&str, (u16, String), (u16, &'static str)) + 'a;
+
 #[test]
 fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
     let demo = Demo::start();
@@ -86,155 +89,8 @@ fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
             .await;
         check("deputy-person", refused(r).await, (422, "acting.deputy"));
 
-        // 無案號理由（未填案號時必填）: Form 2 without a case number.
-        let no_case = Form2 {
-            case_no: "",
-            ..Form2::default()
-        };
-        let mut fields = no_case.fields();
-        fields.push(("no_case_reason", ""));
-        let r = lin.post("/registrations", &fields, true).await;
-        check(
-            "reg-no-case-reason",
-            refused(r).await,
-            (422, "registration.case_no.reason_required"),
-        );
-
-        // 退回理由（必填）: the supervisor returns a registration.
-        let no = lin
-            .register(&Form2 {
-                subject_id: "A123456789",
-                relevance: "申請人之配偶為家庭成員，須查核其就業收入以核算家庭總收入",
-                ..Form2::default()
-            })
-            .await;
-        let r = chen
-            .post(
-                &format!("/registrations/{no}/reject"),
-                &[("comment", "")],
-                true,
-            )
-            .await;
-        check(
-            "reg-reject-comment",
-            refused(r).await,
-            (422, "approval.comment_required"),
-        );
-
-        // 退回時必填 on the approval queue: the same registration, rejected in bulk without a
-        // reason, is refused whole with the same code.
-        let r = chen
-            .post(
-                "/registrations/decisions",
-                &[
-                    ("registrations", no.as_str()),
-                    ("decision", "reject"),
-                    ("comment", ""),
-                ],
-                true,
-            )
-            .await;
-        check(
-            "bulk-comment-note",
-            refused(r).await,
-            (422, "approval.comment_required"),
-        );
-
-        // 再印理由（超過列印份數上限時必填）: the copy beyond the limit (one).
-        let form = Form2 {
-            subject_id: "E123456783",
-            relevance: "申請人之子為家庭成員，須查核其投保薪資以核算家庭總收入",
-            items: vec!["C0101"],
-            ..Form2::default()
-        };
-        let no = querywarden_testkit::executed(&lin, &chen, &form).await;
-        let print = format!("/registrations/{no}/results/C0101/print");
-        let r = lin.post(&print, &[("reason", "")], true).await;
-        assert_eq!(r.status(), 200, "the first copy needs no reason");
-        let r = lin.post(&print, &[("reason", "")], true).await;
-        check(
-            "result-print-reason",
-            refused(r).await,
-            (409, "result.print_limit"),
-        );
-
-        // 不受理意見（必填）: the responsible unit refuses a Form 3 request.
-        let rno = cai.request(&Form3::default()).await;
-        let r = yang
-            .post(
-                &format!("/requests/{rno}/consent"),
-                &[("decision", "consent"), ("reason", "")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let r = li
-            .post(&format!("/requests/{rno}/reject"), &[("opinion", "")], true)
-            .await;
-        check(
-            "req-reject-opinion",
-            refused(r).await,
-            (422, "approval.comment_required"),
-        );
-
-        // 意見（不同意時為理由……必填）: the supervisor refuses a Form 1 without a reason.
-        let view = submitted_form_one(&lin).await;
-        let r = chen
-            .post(
-                &format!("{view}/decide"),
-                &[("decision", "refuse"), ("comment", "")],
-                true,
-            )
-            .await;
-        check(
-            "perm-comment-label",
-            refused(r).await,
-            (422, "permission.reason_required"),
-        );
-
-        // 核准時必填 (the effective date): the administrator approves without one.
-        let r = chen
-            .post(
-                &format!("{view}/decide"),
-                &[("decision", "approve"), ("comment", "同意")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        let r = wu
-            .post(
-                &format!("{view}/decide"),
-                &[
-                    ("decision", "approve"),
-                    ("effective_from", ""),
-                    ("comment", ""),
-                ],
-                true,
-            )
-            .await;
-        check(
-            "perm-effective-note",
-            refused(r).await,
-            (422, "permission.effective_date_required"),
-        );
-
-        // 原因（重設時必填）: a reset enrolment code without a reason.
-        let r = wu
-            .post(
-                "/admin/enrolment/codes",
-                &[
-                    ("account", "lin.meiling"),
-                    ("purpose", "reset"),
-                    ("reason", ""),
-                ],
-                true,
-            )
-            .await;
-        check(
-            "enrol-reason",
-            refused(r).await,
-            (422, "enrolment.reason_required"),
-        );
+        the_registration_fields(&lin, &chen, &mut check).await;
+        the_request_and_permission_fields(&lin, &chen, &wu, &cai, &yang, &li, &mut check).await;
 
         let mut keys: Vec<String> = checked.iter().map(|c| c.0.clone()).collect();
         keys.sort();
@@ -250,4 +106,170 @@ fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
             .collect();
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     });
+}
+
+/// The registration pages: Form 2 without a case number, the supervisor's return (one and in
+/// bulk) and a print beyond the limit, each with its reason left empty.
+async fn the_registration_fields(lin: &Browser, chen: &Browser, check: &mut Check<'_>) {
+    // 無案號理由（未填案號時必填）: Form 2 without a case number.
+    let no_case = Form2 {
+        case_no: "",
+        ..Form2::default()
+    };
+    let mut fields = no_case.fields();
+    fields.push(("no_case_reason", ""));
+    let r = lin.post("/registrations", &fields, true).await;
+    check(
+        "reg-no-case-reason",
+        refused(r).await,
+        (422, "registration.case_no.reason_required"),
+    );
+
+    // 退回理由（必填）: the supervisor returns a registration.
+    let no = lin
+        .register(&Form2 {
+            subject_id: "A123456789",
+            relevance: "申請人之配偶為家庭成員，須查核其就業收入以核算家庭總收入",
+            ..Form2::default()
+        })
+        .await;
+    let r = chen
+        .post(
+            &format!("/registrations/{no}/reject"),
+            &[("comment", "")],
+            true,
+        )
+        .await;
+    check(
+        "reg-reject-comment",
+        refused(r).await,
+        (422, "approval.comment_required"),
+    );
+
+    // 退回時必填 on the approval queue: the same registration, rejected in bulk without a
+    // reason, is refused whole with the same code.
+    let r = chen
+        .post(
+            "/registrations/decisions",
+            &[
+                ("registrations", no.as_str()),
+                ("decision", "reject"),
+                ("comment", ""),
+            ],
+            true,
+        )
+        .await;
+    check(
+        "bulk-comment-note",
+        refused(r).await,
+        (422, "approval.comment_required"),
+    );
+
+    // 再印理由（超過列印份數上限時必填）: the copy beyond the limit (one).
+    let form = Form2 {
+        subject_id: "E123456783",
+        relevance: "申請人之子為家庭成員，須查核其投保薪資以核算家庭總收入",
+        items: vec!["C0101"],
+        ..Form2::default()
+    };
+    let no = querywarden_testkit::executed(lin, chen, &form).await;
+    let print = format!("/registrations/{no}/results/C0101/print");
+    let r = lin.post(&print, &[("reason", "")], true).await;
+    assert_eq!(r.status(), 200, "the first copy needs no reason");
+    let r = lin.post(&print, &[("reason", "")], true).await;
+    check(
+        "result-print-reason",
+        refused(r).await,
+        (409, "result.print_limit"),
+    );
+}
+
+/// A Form 3 refused by the responsible unit, a Form 1 refused or approved without its date,
+/// and a reset enrolment code, each with its reason left empty.
+async fn the_request_and_permission_fields(
+    lin: &Browser,
+    chen: &Browser,
+    wu: &Browser,
+    cai: &Browser,
+    yang: &Browser,
+    li: &Browser,
+    check: &mut Check<'_>,
+) {
+    // 不受理意見（必填）: the responsible unit refuses a Form 3 request.
+    let rno = cai.request(&Form3::default()).await;
+    let r = yang
+        .post(
+            &format!("/requests/{rno}/consent"),
+            &[("decision", "consent"), ("reason", "")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = li
+        .post(&format!("/requests/{rno}/reject"), &[("opinion", "")], true)
+        .await;
+    check(
+        "req-reject-opinion",
+        refused(r).await,
+        (422, "approval.comment_required"),
+    );
+
+    // 意見（不同意時為理由……必填）: the supervisor refuses a Form 1 without a reason.
+    let view = submitted_form_one(lin).await;
+    let r = chen
+        .post(
+            &format!("{view}/decide"),
+            &[("decision", "refuse"), ("comment", "")],
+            true,
+        )
+        .await;
+    check(
+        "perm-comment-label",
+        refused(r).await,
+        (422, "permission.reason_required"),
+    );
+
+    // 核准時必填 (the effective date): the administrator approves without one.
+    let r = chen
+        .post(
+            &format!("{view}/decide"),
+            &[("decision", "approve"), ("comment", "同意")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = wu
+        .post(
+            &format!("{view}/decide"),
+            &[
+                ("decision", "approve"),
+                ("effective_from", ""),
+                ("comment", ""),
+            ],
+            true,
+        )
+        .await;
+    check(
+        "perm-effective-note",
+        refused(r).await,
+        (422, "permission.effective_date_required"),
+    );
+
+    // 原因（重設時必填）: a reset enrolment code without a reason.
+    let r = wu
+        .post(
+            "/admin/enrolment/codes",
+            &[
+                ("account", "lin.meiling"),
+                ("purpose", "reset"),
+                ("reason", ""),
+            ],
+            true,
+        )
+        .await;
+    check(
+        "enrol-reason",
+        refused(r).await,
+        (422, "enrolment.reason_required"),
+    );
 }

@@ -18,115 +18,14 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
     let url = demo.url.clone();
     rt().block_on(async {
         let c = client();
-        // Session fixation: a cookie planted before sign-in is never adopted.
-        let planted = "attacker-chosen-session-token-0000000000000";
-        let r = login(
-            &url,
-            "lin.meiling",
-            "demo-password-115",
-            &format!("qw_session={planted}"),
-        )
-        .await;
-        assert_eq!(r.status(), 303);
-        let set = set_cookies(&r);
-        let session = cookie_value(&set, "qw_session").unwrap();
-        assert_ne!(session, planted);
-        let attrs = set.iter().find(|c| c.starts_with("qw_session=")).unwrap();
-        assert!(
-            attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"),
-            "{attrs}"
-        );
-        let planted_me = c
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", format!("qw_session={planted}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(planted_me.status(), 401);
-
-        let cookie = format!("qw_session={session}");
+        let cookie = a_planted_cookie_is_never_adopted(&c, &url).await;
         let me: serde_json::Value =
             fetch_json(c.get(format!("{url}/api/v1/me")).header("cookie", &cookie)).await;
         assert_eq!(me["name"], "林美玲");
         let csrf = me["csrf_token"].as_str().unwrap().to_string();
 
-        // CSRF: a state change without the token is refused and changes nothing.
-        let r = c
-            .post(format!("{url}/api/v1/session/lock"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(code_of(r).await, (403, "session.csrf".into()));
-        let r = c
-            .post(format!("{url}/logout"))
-            .header("cookie", &cookie)
-            .form(&[("csrf", "wrong")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403);
-        let still = c
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(still.status(), 200);
-
-        // The locked screen: the API refuses everything, pages go to the lock page.
-        let r = c
-            .post(format!("{url}/api/v1/session/lock"))
-            .header("cookie", &cookie)
-            .header("x-csrf-token", &csrf)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 204);
-        let locked = c
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(code_of(locked).await, (423, "session.locked".into()));
-        let page = c
-            .get(format!("{url}/account/password"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(page.status(), 303);
-        // The lock page remembers the page that was asked for, to return there.
-        assert_eq!(
-            page.headers()["location"],
-            "/session/locked?return=/account/password"
-        );
-        let lock_page = fetch_text(
-            c.get(format!("{url}/session/locked"))
-                .header("cookie", &cookie),
-        )
-        .await;
-        assert!(lock_page.contains("螢幕已鎖定"));
-        assert!(
-            !lock_page.contains("林美玲"),
-            "the lock page shows no personal data"
-        );
-        let r = c
-            .post(format!("{url}/session/unlock"))
-            .header("cookie", &cookie)
-            .form(&[("csrf", csrf.as_str()), ("password", "demo-password-115")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 303);
-        let back = c
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(back.status(), 200);
+        without_the_csrf_token_nothing_changes(&c, &url, &cookie).await;
+        the_locked_screen_holds_until_the_password(&c, &url, &cookie, &csrf).await;
 
         // Sign-out ends the session for good.
         let r = c
@@ -145,6 +44,126 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
             .unwrap();
         assert_eq!(gone.status(), 401);
     });
+}
+
+/// Session fixation: a cookie planted before sign-in is never adopted; the new one is
+/// HttpOnly and SameSite=Strict. Returns the session cookie.
+async fn a_planted_cookie_is_never_adopted(c: &reqwest::Client, url: &str) -> String {
+    let planted = "attacker-chosen-session-token-0000000000000";
+    let r = login(
+        url,
+        "lin.meiling",
+        "demo-password-115",
+        &format!("qw_session={planted}"),
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let set = set_cookies(&r);
+    let session = cookie_value(&set, "qw_session").unwrap();
+    assert_ne!(session, planted);
+    let attrs = set.iter().find(|c| c.starts_with("qw_session=")).unwrap();
+    assert!(
+        attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"),
+        "{attrs}"
+    );
+    let planted_me = c
+        .get(format!("{url}/api/v1/me"))
+        .header("cookie", format!("qw_session={planted}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(planted_me.status(), 401);
+
+    let cookie = format!("qw_session={session}");
+    cookie
+}
+
+/// CSRF: a state change without the token is refused and changes nothing.
+async fn without_the_csrf_token_nothing_changes(c: &reqwest::Client, url: &str, cookie: &str) {
+    let r = c
+        .post(format!("{url}/api/v1/session/lock"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(r).await, (403, "session.csrf".into()));
+    let r = c
+        .post(format!("{url}/logout"))
+        .header("cookie", cookie)
+        .form(&[("csrf", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let still = c
+        .get(format!("{url}/api/v1/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), 200);
+}
+
+/// The locked screen: the API refuses everything, pages go to the lock page (which remembers
+/// where to return and shows no personal data) until the password unlocks it.
+async fn the_locked_screen_holds_until_the_password(
+    c: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    csrf: &str,
+) {
+    let r = c
+        .post(format!("{url}/api/v1/session/lock"))
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let locked = c
+        .get(format!("{url}/api/v1/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(code_of(locked).await, (423, "session.locked".into()));
+    let page = c
+        .get(format!("{url}/account/password"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 303);
+    // The lock page remembers the page that was asked for, to return there.
+    assert_eq!(
+        page.headers()["location"],
+        "/session/locked?return=/account/password"
+    );
+    let lock_page = fetch_text(
+        c.get(format!("{url}/session/locked"))
+            .header("cookie", cookie),
+    )
+    .await;
+    assert!(lock_page.contains("螢幕已鎖定"));
+    assert!(
+        !lock_page.contains("林美玲"),
+        "the lock page shows no personal data"
+    );
+    let r = c
+        .post(format!("{url}/session/unlock"))
+        .header("cookie", cookie)
+        .form(&[("csrf", csrf), ("password", "demo-password-115")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let back = c
+        .get(format!("{url}/api/v1/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.status(), 200);
 }
 
 #[test]

@@ -70,164 +70,183 @@ fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
             ),
         ] {
             let no = executed(&lin, &chen, id, relevance, &["C0101", "B0101", "P0401"]).await;
-            let page = lin.page(&format!("/registrations/{no}")).await;
-            let kinds = result_kinds(&page);
-            assert_eq!(kinds.len(), 3, "{page}");
-            for (item, kind) in kinds {
-                assert!(
-                    ["有資料", "查無資料", "查無投保資料"].contains(&kind.as_str()),
-                    "{item}: {kind}"
-                );
-                let view = lin
-                    .page(&format!("/registrations/{no}/results/{item}"))
-                    .await;
-                if kind == "有資料" {
-                    assert!(view.contains("id=\"result-records\""), "{view}");
-                    assert!(!view.contains("查無資料"), "{view}");
-                } else {
-                    assert!(!view.contains("id=\"result-records\""), "{view}");
-                    assert!(view.contains(&format!("勞保局回覆：{kind}")), "{view}");
-                }
-                seen.push(kind);
-            }
-            // The English page says the same in English.
-            let en = lin
-                .c
-                .get(format!("{url}/registrations/{no}"))
-                .header("cookie", format!("{}; qw_lang=en", lin.cookie))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            for (_, kind) in result_kinds(&en) {
-                assert!(
-                    ["Records found", "No records", "Not insured"].contains(&kind.as_str()),
-                    "{kind}"
-                );
-            }
-            assert!(!page.contains(">not_found<") && !page.contains(">records<"));
-
-            // The print: legal basis, case number, approver, 列印第 N 份.
-            for n in 1..=2 {
-                // §6 ¶2: the copy beyond the print limit (one) carries its reason.
-                let reason: &[(&str, &str)] = if n == 1 {
-                    &[]
-                } else {
-                    &[("reason", "正本送簽後補印一份存查")]
-                };
-                let r = lin
-                    .post(
-                        &format!("/registrations/{no}/results/C0101/print"),
-                        reason,
-                        true,
-                    )
-                    .await;
-                assert_eq!(r.status(), 200);
-                let print = r.text().await.unwrap();
-                assert!(print.contains(&format!("列印第 {n} 份")), "{print}");
-                let cell = |id: &str| {
-                    print
-                        .split(&format!("id=\"{id}\">"))
-                        .nth(1)
-                        .and_then(|s| s.split('<').next())
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                assert!(cell("result-basis").contains("社會救助法"), "{print}");
-                assert_eq!(cell("result-case-no"), "115社助字第12號");
-                assert_eq!(cell("result-approver"), "陳建宏（chen.jianhong）");
-            }
+            seen.extend(the_results_read_as_results(&lin, &url, &no).await);
+            the_print_names_its_basis_case_and_approver(&lin, &no).await;
         }
         assert!(seen.iter().any(|k| k == "有資料"), "{seen:?}");
 
-        // The audit search (§7, §8), as the ethics office reads it.
         let zheng = demo.sign_in("zheng.zhihao").await;
-        let r = zheng
+        the_audit_search_reads_in_words(&zheng).await;
+        the_export_holds_every_record_without_the_id(&zheng).await;
+    });
+}
+
+/// §6: each result of registration `no` reads 有資料 or 查無資料 in words, on its list and its
+/// view, in English too. Returns the kinds seen.
+async fn the_results_read_as_results(lin: &Browser, url: &str, no: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let page = lin.page(&format!("/registrations/{no}")).await;
+    let kinds = result_kinds(&page);
+    assert_eq!(kinds.len(), 3, "{page}");
+    for (item, kind) in kinds {
+        assert!(
+            ["有資料", "查無資料", "查無投保資料"].contains(&kind.as_str()),
+            "{item}: {kind}"
+        );
+        let view = lin
+            .page(&format!("/registrations/{no}/results/{item}"))
+            .await;
+        if kind == "有資料" {
+            assert!(view.contains("id=\"result-records\""), "{view}");
+            assert!(!view.contains("查無資料"), "{view}");
+        } else {
+            assert!(!view.contains("id=\"result-records\""), "{view}");
+            assert!(view.contains(&format!("勞保局回覆：{kind}")), "{view}");
+        }
+        seen.push(kind);
+    }
+    // The English page says the same in English.
+    let en = lin
+        .c
+        .get(format!("{url}/registrations/{no}"))
+        .header("cookie", format!("{}; qw_lang=en", lin.cookie))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (_, kind) in result_kinds(&en) {
+        assert!(
+            ["Records found", "No records", "Not insured"].contains(&kind.as_str()),
+            "{kind}"
+        );
+    }
+    assert!(!page.contains(">not_found<") && !page.contains(">records<"));
+    seen
+}
+
+/// The print: legal basis, case number, approver, 列印第 N 份.
+async fn the_print_names_its_basis_case_and_approver(lin: &Browser, no: &str) {
+    for n in 1..=2 {
+        // §6 ¶2: the copy beyond the print limit (one) carries its reason.
+        let reason: &[(&str, &str)] = if n == 1 {
+            &[]
+        } else {
+            &[("reason", "正本送簽後補印一份存查")]
+        };
+        let r = lin
             .post(
-                "/audit/search",
-                &[("action", "query.registration.created")],
+                &format!("/registrations/{no}/results/C0101/print"),
+                reason,
                 true,
             )
             .await;
         assert_eq!(r.status(), 200);
-        let page = r.text().await.unwrap();
-        // The action offered as a list, selected; the rows in words with their objects linked.
-        assert!(
-            page.contains(
-                "<option value=\"query.registration.created\" selected>查調登記</option>"
-            ),
-            "{page}"
-        );
-        assert!(
-            page.contains("id=\"audit-total\">符合 2 筆，本頁 2 筆"),
-            "{page}"
-        );
-        let rows: Vec<&str> = page.split("<tr data-seq=").skip(1).collect();
-        assert_eq!(rows.len(), 2);
-        for row in &rows {
-            assert!(row.contains(">查調登記</td>"), "{row}");
-            assert!(row.contains("<a href=\"/registrations/115-"), "{row}");
-            assert!(row.contains(">成功</td>"), "{row}");
-            assert!(!row.contains("<code>"), "{row}");
-        }
-        // An action that is not on the list, and a Western year typed as an ROC one: refused,
-        // with the code for machines in an attribute, not under the message.
-        let r = zheng
-            .post("/audit/search", &[("action", "drop table")], true)
-            .await;
-        assert_eq!(r.status(), 422);
-        assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains("data-code=\"audit.action\"")
-        );
-        let r = zheng
-            .post("/audit/search", &[("from", "26/03/05")], true)
-            .await;
-        assert_eq!(r.status(), 422);
-        let page = r.text().await.unwrap();
-        assert!(page.contains("data-code=\"audit.from\""), "{page}");
-        assert!(page.contains("西元年"), "{page}");
+        let print = r.text().await.unwrap();
+        assert!(print.contains(&format!("列印第 {n} 份")), "{print}");
+        let cell = |id: &str| {
+            print
+                .split(&format!("id=\"{id}\">"))
+                .nth(1)
+                .and_then(|s| s.split('<').next())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(cell("result-basis").contains("社會救助法"), "{print}");
+        assert_eq!(cell("result-case-no"), "115社助字第12號");
+        assert_eq!(cell("result-approver"), "陳建宏（chen.jianhong）");
+    }
+}
 
-        // Export: every matching record as CSV, no whole ID in it, and the export recorded.
-        let r = zheng
-            .post("/audit/export", &[("subject", "F131104093")], true)
-            .await;
-        assert_eq!(r.status(), 200);
-        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
-        assert!(
-            r.headers()["content-disposition"]
-                .to_str()
-                .unwrap()
-                .starts_with("attachment; filename=\"audit-trail-")
-        );
-        let csv = r.text().await.unwrap();
-        let csv = csv.trim_start_matches('\u{feff}');
-        assert!(csv.starts_with(
+/// The audit search (§7, §8), as the ethics office reads it: the action offered as a list,
+/// the rows in words with their objects linked; bad input refused with its code.
+async fn the_audit_search_reads_in_words(zheng: &Browser) {
+    let r = zheng
+        .post(
+            "/audit/search",
+            &[("action", "query.registration.created")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    // The action offered as a list, selected; the rows in words with their objects linked.
+    assert!(
+        page.contains("<option value=\"query.registration.created\" selected>查調登記</option>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("id=\"audit-total\">符合 2 筆，本頁 2 筆"),
+        "{page}"
+    );
+    let rows: Vec<&str> = page.split("<tr data-seq=").skip(1).collect();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert!(row.contains(">查調登記</td>"), "{row}");
+        assert!(row.contains("<a href=\"/registrations/115-"), "{row}");
+        assert!(row.contains(">成功</td>"), "{row}");
+        assert!(!row.contains("<code>"), "{row}");
+    }
+    // An action that is not on the list, and a Western year typed as an ROC one: refused,
+    // with the code for machines in an attribute, not under the message.
+    let r = zheng
+        .post("/audit/search", &[("action", "drop table")], true)
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("data-code=\"audit.action\"")
+    );
+    let r = zheng
+        .post("/audit/search", &[("from", "26/03/05")], true)
+        .await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("data-code=\"audit.from\""), "{page}");
+    assert!(page.contains("西元年"), "{page}");
+}
+
+/// Export: every matching record as CSV, no whole ID in it, and the export recorded.
+async fn the_export_holds_every_record_without_the_id(zheng: &Browser) {
+    let r = zheng
+        .post("/audit/export", &[("subject", "F131104093")], true)
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"audit-trail-")
+    );
+    let csv = r.text().await.unwrap();
+    let csv = csv.trim_start_matches('\u{feff}');
+    assert!(
+        csv.starts_with(
             "序號,時間（臺北）,執行者帳號,動作,動作代碼,物件類型,物件編號,結果,結果代碼"
-        ));
-        assert!(
-            !csv.contains("F131104093") && !csv.contains("王大同"),
-            "{csv}"
-        );
-        // The subject's registration, its approval, its executions and its views are there.
-        assert!(
-            csv.contains(",查調登記,query.registration.created,registration,115-"),
-            "{csv}"
-        );
-        assert!(
-            csv.contains(",核准查調,query.registration.approved,"),
-            "{csv}"
-        );
-        let r = zheng
-            .post("/audit/search", &[("action", "audit_trail.exported")], true)
-            .await;
-        let page = r.text().await.unwrap();
-        assert!(page.contains("符合 1 筆"), "{page}");
-    });
+        )
+    );
+    assert!(
+        !csv.contains("F131104093") && !csv.contains("王大同"),
+        "{csv}"
+    );
+    // The subject's registration, its approval, its executions and its views are there.
+    assert!(
+        csv.contains(",查調登記,query.registration.created,registration,115-"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",核准查調,query.registration.approved,"),
+        "{csv}"
+    );
+    let r = zheng
+        .post("/audit/search", &[("action", "audit_trail.exported")], true)
+        .await;
+    let page = r.text().await.unwrap();
+    assert!(page.contains("符合 1 筆"), "{page}");
 }
 
 /// `key = value` lines of one language's catalogues (single-line messages without

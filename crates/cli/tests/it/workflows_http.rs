@@ -76,34 +76,7 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
         let chen = demo.sign_in("chen.jianhong").await;
         let huang = demo.sign_in("huang.yating").await;
         let wu = demo.sign_in("wu.zhiming").await;
-        let deputy = |from: RocDate, until: RocDate| {
-            serde_json::json!({
-                "deputy": "huang.yating",
-                "from": from.format_short(),
-                "until": until.format_short(),
-            })
-        };
-        let path = "/api/v1/units/social-assistance/deputy";
-
-        // Only the unit's supervisor (or the administrator) registers a deputy; a real period.
-        let r = lin.api_post(path, deputy(day_in(0), day_in(7))).await;
-        assert_eq!(r.status(), 403);
-        let j: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(j["error"]["code"], "acting.not_allowed");
-        let r = chen.api_post(path, deputy(day_in(7), day_in(0))).await;
-        assert_eq!(r.status(), 422);
-        let j: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(j["error"]["code"], "acting.period_reversed");
-        let r = chen
-            .api_post(
-                path,
-                serde_json::json!({ "deputy": "chen.jianhong", "until": day_in(7).format_short() }),
-            )
-            .await;
-        let j: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(j["error"]["code"], "acting.supervisor_themself");
-        let r = chen.api_post(path, deputy(day_in(0), day_in(7))).await;
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        only_the_supervisor_registers_a_deputy_for_a_real_period(&lin, &chen).await;
 
         // With the supervisor present, the deputy neither sees nor decides lin's registration:
         // he is answered as for a number that does not exist (§9), the trail keeps the reason.
@@ -189,6 +162,39 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
         let (s, j) = decide(&zhou, &own, "approve", "").await;
         assert_eq!(s, 200, "{j}");
     });
+}
+
+/// §5 ¶1: only the unit's supervisor (or the administrator) registers a deputy, for a real
+/// period and not themself; chen registers huang from today for a week.
+async fn only_the_supervisor_registers_a_deputy_for_a_real_period(lin: &Browser, chen: &Browser) {
+    let deputy = |from: RocDate, until: RocDate| {
+        serde_json::json!({
+            "deputy": "huang.yating",
+            "from": from.format_short(),
+            "until": until.format_short(),
+        })
+    };
+    let path = "/api/v1/units/social-assistance/deputy";
+
+    // Only the unit's supervisor (or the administrator) registers a deputy; a real period.
+    let r = lin.api_post(path, deputy(day_in(0), day_in(7))).await;
+    assert_eq!(r.status(), 403);
+    let j: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(j["error"]["code"], "acting.not_allowed");
+    let r = chen.api_post(path, deputy(day_in(7), day_in(0))).await;
+    assert_eq!(r.status(), 422);
+    let j: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(j["error"]["code"], "acting.period_reversed");
+    let r = chen
+        .api_post(
+            path,
+            serde_json::json!({ "deputy": "chen.jianhong", "until": day_in(7).format_short() }),
+        )
+        .await;
+    let j: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(j["error"]["code"], "acting.supervisor_themself");
+    let r = chen.api_post(path, deputy(day_in(0), day_in(7))).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
 #[test]
@@ -334,6 +340,11 @@ fn form3(subjects: &[(&str, &str)]) -> serde_json::Value {
     })
 }
 
+/// The review's acceptance with this opinion, li to query.
+fn accept(opinion: &str) -> serde_json::Value {
+    serde_json::json!({ "decision": "accept", "querier": LI, "opinion": opinion })
+}
+
 #[test]
 fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject_done_before_delivery()
  {
@@ -354,107 +365,14 @@ fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject
             .as_str()
             .unwrap()
             .to_string();
-        let path = |p: &str| format!("/api/v1/requests/{rno}/{p}");
         assert_eq!(request_of(&cai, &rno).await["stage"], "awaiting_consent");
         // The waiting sign-off names the person (§5 ¶3), not only the role.
         let page = cai.page(&format!("/requests/{rno}")).await;
         assert!(page.contains("等待 申請人單位主管 楊淑玲 核章"), "{page}");
 
-        // Not reviewed before the office's consent; only the office's supervisor consents.
-        let accept = |opinion: &str| {
-            serde_json::json!({ "decision": "accept", "querier": LI, "opinion": opinion })
-        };
-        assert_eq!(
-            post_code(&li, &path("review"), accept("受理")).await,
-            (409, "registration.wrong_state".into())
-        );
-        let consent = serde_json::json!({ "decision": "consent" });
-        assert_eq!(
-            post_code(&cai, &path("consent"), consent.clone()).await,
-            (403, "approval.separation_of_duties".into())
-        );
-        assert_eq!(
-            post_code(&xu, &path("consent"), consent.clone()).await,
-            (403, "approval.not_supervisor".into())
-        );
-        assert_eq!(post_code(&yang, &path("consent"), consent.clone()).await.0, 200);
-        assert_eq!(request_of(&cai, &rno).await["stage"], "submitted");
-
-        // The review's opinion is required, accepting as refusing.
-        assert_eq!(
-            post_code(&li, &path("review"), accept("  ")).await,
-            (422, "approval.comment_required".into())
-        );
-        let r = li.api_post(&path("review"), accept("符合老人福利法規定，受理")).await;
-        assert_eq!(r.status(), 200);
-        let regs: Vec<String> = r.json::<serde_json::Value>().await.unwrap()["registrations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n.as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(regs.len(), 2);
-        for no in &regs {
-            assert_eq!(decide(&xu, no, "approve", "").await.0, 200);
-        }
-        let r = li
-            .api_post(
-                &format!("/api/v1/registrations/{}/execution", regs[0]),
-                serde_json::json!({}),
-            )
-            .await;
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-
-        // Delivery waits for the second subject, then for both signatures.
-        let deliver = serde_json::json!({ "delivery": "in_system" });
-        assert_eq!(
-            post_code(&li, &path("delivery"), deliver.clone()).await,
-            (409, "request.subjects_open".into())
-        );
-        assert_eq!(
-            post_code(&li, &path("subjects/2/close"), serde_json::json!({ "reason": "無" })).await,
-            (422, "request.close_reason".into())
-        );
-        assert_eq!(
-            post_code(&li, &path("subjects/1/close"), serde_json::json!({ "reason": "已查調完畢" })).await,
-            (409, "request.subject_not_open".into())
-        );
-        // The page closes the second subject with its reason.
-        let r = li
-            .post(
-                &format!("/requests/{rno}/subjects/2/close"),
-                &[("reason", "當事人已於他案查調，免查")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
-        assert_eq!(
-            post_code(&li, &path("delivery"), deliver.clone()).await,
-            (409, "request.signatures_missing".into())
-        );
-        assert_eq!(post_code(&li, &path("sign"), serde_json::json!({})).await.0, 200);
-        assert_eq!(
-            post_code(&li, &path("sign"), serde_json::json!({})).await,
-            (409, "request.already_signed".into())
-        );
-        assert_eq!(
-            post_code(&cai, &path("sign"), serde_json::json!({})).await,
-            (403, "registration.not_allowed".into())
-        );
-        let page = xu.page(&format!("/requests/{rno}")).await;
-        assert!(page.contains("id=\"req-sign\""), "the supervisor is offered the sign-off");
-        assert!(page.contains("等待 使用單位主管 許文傑 核章"), "{page}");
-        assert!(!page.contains("data-signoff=\"querier\""), "the querier has signed");
-        assert_eq!(post_code(&xu, &path("sign"), serde_json::json!({})).await.0, 200);
-        assert_eq!(post_code(&li, &path("delivery"), deliver.clone()).await.0, 200);
-        let v = request_of(&cai, &rno).await;
-        assert_eq!(v["stage"], "closed");
-        assert_eq!(v["sign_offs"].as_array().unwrap().len(), 3);
-        assert_eq!(v["closed_subjects"][0]["position"], 2);
-        assert_eq!(
-            post_code(&li, &path("delivery"), deliver).await,
-            (409, "registration.wrong_state".into())
-        );
+        the_office_consents_before_any_review(&cai, &yang, &li, &xu, &rno).await;
+        the_review_needs_its_opinion_and_makes_the_registrations(&li, &xu, &rno).await;
+        delivery_waits_for_every_subject_and_both_signatures(&li, &cai, &xu, &rno).await;
         // cai lists her request (and, as the one who needs the data, its two rows).
         let mine = cai.api_get("/api/v1/registrations/mine").await;
         let forms: Vec<(&str, &str)> = mine["entries"]
@@ -467,33 +385,191 @@ fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject
         assert_eq!(forms, vec![(rno.as_str(), "executed")]);
         assert_eq!(mine["total"], 3);
 
-        // The office's supervisor refuses another, with a reason that reaches the applicant.
-        let r = cai
-            .api_post("/api/v1/requests", form3(&[("陳阿明", "E123456783")]))
-            .await;
-        let other = r.json::<serde_json::Value>().await.unwrap()["no"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let refuse = serde_json::json!({ "decision": "refuse", "reason": "與本所業務無關" });
-        assert_eq!(
-            post_code(&yang, &format!("/api/v1/requests/{other}/consent"), refuse).await.0,
-            200
-        );
-        let inbox = cai.api_get("/api/v1/registrations/inbox").await;
-        assert_eq!(inbox["refusals"][0]["object"], format!("request:{other}"));
-        let refused = cai
-            .api_get("/api/v1/registrations/mine?state=refused")
-            .await;
-        assert_eq!(refused["entries"][0]["reason"], "與本所業務無關");
+        the_office_refuses_another_with_a_reason_for_the_applicant(&cai, &yang).await;
 
         // The district office's applicant sees only the menus that apply to her.
         let home = cai.page("/registrations/mine").await;
         assert!(home.contains("id=\"nav-requests\"") && home.contains("id=\"nav-mine\""));
         for hidden in ["nav-permissions", "nav-oversight", "nav-audits"] {
-            assert!(!home.contains(&format!("id=\"{hidden}\"")), "{hidden} shown");
+            assert!(
+                !home.contains(&format!("id=\"{hidden}\"")),
+                "{hidden} shown"
+            );
         }
         let staff = li.page("/registrations/mine").await;
         assert!(staff.contains("id=\"nav-permissions\""));
     });
+}
+
+/// Not reviewed before the office's consent; only the office's supervisor consents (§5 ¶3).
+async fn the_office_consents_before_any_review(
+    cai: &Browser,
+    yang: &Browser,
+    li: &Browser,
+    xu: &Browser,
+    rno: &str,
+) {
+    let path = |p: &str| format!("/api/v1/requests/{rno}/{p}");
+    assert_eq!(
+        post_code(li, &path("review"), accept("受理")).await,
+        (409, "registration.wrong_state".into())
+    );
+    let consent = serde_json::json!({ "decision": "consent" });
+    assert_eq!(
+        post_code(cai, &path("consent"), consent.clone()).await,
+        (403, "approval.separation_of_duties".into())
+    );
+    assert_eq!(
+        post_code(xu, &path("consent"), consent.clone()).await,
+        (403, "approval.not_supervisor".into())
+    );
+    assert_eq!(
+        post_code(yang, &path("consent"), consent.clone()).await.0,
+        200
+    );
+    assert_eq!(request_of(cai, rno).await["stage"], "submitted");
+}
+
+/// The review's opinion is required, accepting as refusing; accepted, the request becomes one
+/// registration per subject, which xu approves and li starts executing.
+async fn the_review_needs_its_opinion_and_makes_the_registrations(
+    li: &Browser,
+    xu: &Browser,
+    rno: &str,
+) {
+    let path = |p: &str| format!("/api/v1/requests/{rno}/{p}");
+    assert_eq!(
+        post_code(li, &path("review"), accept("  ")).await,
+        (422, "approval.comment_required".into())
+    );
+    let r = li
+        .api_post(&path("review"), accept("符合老人福利法規定，受理"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let regs: Vec<String> = r.json::<serde_json::Value>().await.unwrap()["registrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(regs.len(), 2);
+    for no in &regs {
+        assert_eq!(decide(xu, no, "approve", "").await.0, 200);
+    }
+    let r = li
+        .api_post(
+            &format!("/api/v1/registrations/{}/execution", regs[0]),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+/// Delivery waits for the second subject (closed on the page with its reason), then for both
+/// signatures (the querier's once, the supervisor's); delivered, the request is closed.
+async fn delivery_waits_for_every_subject_and_both_signatures(
+    li: &Browser,
+    cai: &Browser,
+    xu: &Browser,
+    rno: &str,
+) {
+    let path = |p: &str| format!("/api/v1/requests/{rno}/{p}");
+    let deliver = serde_json::json!({ "delivery": "in_system" });
+    assert_eq!(
+        post_code(li, &path("delivery"), deliver.clone()).await,
+        (409, "request.subjects_open".into())
+    );
+    assert_eq!(
+        post_code(
+            li,
+            &path("subjects/2/close"),
+            serde_json::json!({ "reason": "無" })
+        )
+        .await,
+        (422, "request.close_reason".into())
+    );
+    assert_eq!(
+        post_code(
+            li,
+            &path("subjects/1/close"),
+            serde_json::json!({ "reason": "已查調完畢" })
+        )
+        .await,
+        (409, "request.subject_not_open".into())
+    );
+    // The page closes the second subject with its reason.
+    let r = li
+        .post(
+            &format!("/requests/{rno}/subjects/2/close"),
+            &[("reason", "當事人已於他案查調，免查")],
+            true,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        post_code(li, &path("delivery"), deliver.clone()).await,
+        (409, "request.signatures_missing".into())
+    );
+    assert_eq!(
+        post_code(li, &path("sign"), serde_json::json!({})).await.0,
+        200
+    );
+    assert_eq!(
+        post_code(li, &path("sign"), serde_json::json!({})).await,
+        (409, "request.already_signed".into())
+    );
+    assert_eq!(
+        post_code(cai, &path("sign"), serde_json::json!({})).await,
+        (403, "registration.not_allowed".into())
+    );
+    let page = xu.page(&format!("/requests/{rno}")).await;
+    assert!(
+        page.contains("id=\"req-sign\""),
+        "the supervisor is offered the sign-off"
+    );
+    assert!(page.contains("等待 使用單位主管 許文傑 核章"), "{page}");
+    assert!(
+        !page.contains("data-signoff=\"querier\""),
+        "the querier has signed"
+    );
+    assert_eq!(
+        post_code(xu, &path("sign"), serde_json::json!({})).await.0,
+        200
+    );
+    assert_eq!(
+        post_code(li, &path("delivery"), deliver.clone()).await.0,
+        200
+    );
+    let v = request_of(cai, rno).await;
+    assert_eq!(v["stage"], "closed");
+    assert_eq!(v["sign_offs"].as_array().unwrap().len(), 3);
+    assert_eq!(v["closed_subjects"][0]["position"], 2);
+    assert_eq!(
+        post_code(li, &path("delivery"), deliver).await,
+        (409, "registration.wrong_state".into())
+    );
+}
+
+/// The office's supervisor refuses another request, with a reason that reaches the applicant.
+async fn the_office_refuses_another_with_a_reason_for_the_applicant(cai: &Browser, yang: &Browser) {
+    let r = cai
+        .api_post("/api/v1/requests", form3(&[("陳阿明", "E123456783")]))
+        .await;
+    let other = r.json::<serde_json::Value>().await.unwrap()["no"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refuse = serde_json::json!({ "decision": "refuse", "reason": "與本所業務無關" });
+    assert_eq!(
+        post_code(yang, &format!("/api/v1/requests/{other}/consent"), refuse)
+            .await
+            .0,
+        200
+    );
+    let inbox = cai.api_get("/api/v1/registrations/inbox").await;
+    assert_eq!(inbox["refusals"][0]["object"], format!("request:{other}"));
+    let refused = cai
+        .api_get("/api/v1/registrations/mine?state=refused")
+        .await;
+    assert_eq!(refused["entries"][0]["reason"], "與本所業務無關");
 }
