@@ -1,4 +1,4 @@
-//! Every field a page marks 必填 is required (issue: "a field marked 必填 is required"): each
+//! Every field a page marks 必填 is required, and refused empty with its own code: each
 //! sentence of the zh-TW catalogue that says 必填 labels one field of one form; the table
 //! below submits each such form with that field empty, through the page, and expects the
 //! refusal that names the field. A new 必填 label without a case here fails the test.
