@@ -14,7 +14,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use querywarden_app::audit::export::verify_export;
-use querywarden_app::citizen_report::{self, RequestInput, Stamp};
+use querywarden_app::citizen_report::{self, CitizenReport, RequestInput, Stamp};
 use querywarden_app::config::RawAudit;
 use querywarden_app::{KeyRing, custody};
 use querywarden_domain::NationalId;
@@ -188,45 +188,60 @@ fn roc(y: i16, m: i8, d: i8) -> RocDate {
     RocDate::from_civil(jiff::civil::date(y, m, d)).unwrap()
 }
 
-#[tokio::test]
-async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration_only_after_its_date()
- {
-    let mut w = World::new().await;
-    let subject = nid(1_234_567);
-    let other = nid(7_654_321);
-    // Three units: 社會救助科, 老人福利科, and (after a key rotation) 資訊小組.
-    let r1 = w.register("lin.meiling", &subject, at(0)).await;
-    w.touch("lin.meiling", AuditAction::QuerySent, &r1, &subject, 1)
+/// The registrations a subject's trail leaves, in the order the report lists them.
+struct Trail {
+    r1: String,
+    r2: String,
+    r3: String,
+    req: String,
+    withheld: String,
+}
+
+/// The trail: three units (社會救助科, 老人福利科 and, after a key rotation, 資訊小組), a Form 3
+/// request from 鹽埕區公所, another subject's noise, and a registration to be withheld.
+async fn leave_the_trail(w: &mut World, subject: &NationalId, other: &NationalId) -> Trail {
+    let r1 = w.register("lin.meiling", subject, at(0)).await;
+    w.touch("lin.meiling", AuditAction::QuerySent, &r1, subject, 1)
         .await;
-    w.touch("lin.meiling", AuditAction::ResultPrinted, &r1, &subject, 2)
+    w.touch("lin.meiling", AuditAction::ResultPrinted, &r1, subject, 2)
         .await;
-    w.touch("lin.meiling", AuditAction::ResultPrinted, &r1, &subject, 3)
+    w.touch("lin.meiling", AuditAction::ResultPrinted, &r1, subject, 3)
         .await;
-    let r2 = w.register("li.guowei", &subject, at(4)).await;
-    w.touch("li.guowei", AuditAction::ResultViewed, &r2, &subject, 4)
+    let r2 = w.register("li.guowei", subject, at(4)).await;
+    w.touch("li.guowei", AuditAction::ResultViewed, &r2, subject, 4)
         .await;
-    let req = w.form3(&[&other, &subject]).await;
-    let noise = w.register("lin.meiling", &other, at(6)).await;
-    w.touch("lin.meiling", AuditAction::ResultPrinted, &noise, &other, 6)
+    let req = w.form3(&[other, subject]).await;
+    let noise = w.register("lin.meiling", other, at(6)).await;
+    w.touch("lin.meiling", AuditAction::ResultPrinted, &noise, other, 6)
         .await;
     w.keys = KeyRing::rotate(&w.key_dir(), at(7)).unwrap();
-    let r3 = w.register("wu.zhiming", &subject, at(8)).await;
-    let withheld = w.register("lin.meiling", &subject, at(9)).await;
+    let r3 = w.register("wu.zhiming", subject, at(8)).await;
+    let withheld = w.register("lin.meiling", subject, at(9)).await;
     w.touch(
         "lin.meiling",
         AuditAction::ResultPrinted,
         &withheld,
-        &subject,
+        subject,
         9,
     )
     .await;
+    Trail {
+        r1,
+        r2,
+        r3,
+        req,
+        withheld,
+    }
+}
 
-    // §10: the approving unit's supervisor marks it; a date and a reason are both required.
+/// §10: the approving unit's supervisor marks `withheld` until 2026-06-01; a date and a reason
+/// are both required, another unit's supervisor may not, and only the ethics office sees marks.
+async fn withhold_until_june(w: &World, withheld: &str) {
     let chen = w.p("chen.jianhong").clone();
     let no_reason = citizen_report::withhold(
         &w.store,
         &chen,
-        &withheld,
+        withheld,
         Some(roc(2026, 6, 1)),
         " ",
         stamp(at(10)),
@@ -240,7 +255,7 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
     let not_theirs = citizen_report::withhold(
         &w.store,
         w.p("li.guowei"),
-        &withheld,
+        withheld,
         Some(roc(2026, 6, 1)),
         "家暴案件",
         stamp(at(10)),
@@ -251,7 +266,7 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
     citizen_report::withhold(
         &w.store,
         &chen,
-        &withheld,
+        withheld,
         Some(roc(2026, 6, 1)),
         "家暴案件偵辦中",
         stamp(at(10)),
@@ -276,60 +291,88 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
         .await
         .unwrap();
     assert_eq!(denied.unwrap_err().code(), "citizen_report.not_allowed");
+}
 
-    let contact = w.p("zhang.shuhui").clone();
-    let no = citizen_report::record_request(
+/// §13: the personal-data contact 張淑惠 records, at `now`, the subject's request made in
+/// person with an ID card and received on `received`.
+async fn the_subject_asks_in_person(
+    w: &World,
+    subject: &NationalId,
+    asked: &str,
+    received: RocDate,
+    now: Timestamp,
+) -> String {
+    citizen_report::record_request(
         &w.store,
         &w.keys,
         None,
         &w.cal,
-        &contact,
+        w.p("zhang.shuhui"),
         &RequestInput {
             national_id: subject.expose_whole().to_string(),
             identity_check: Some("in_person_id_card".into()),
-            asked: "本人勞保資料被查詢之紀錄".into(),
-            received: roc(2026, 3, 3),
+            asked: asked.into(),
+            received,
             signed: None,
         },
-        stamp(at(24)),
+        stamp(now),
     )
     .await
     .unwrap()
-    .unwrap();
+    .unwrap()
+}
 
-    let policy = RawAudit::default();
-    let report = citizen_report::produce_report(
+/// The contact officer produces the report on request `no` at `now`.
+async fn report_at(w: &World, no: &str, shown: StaffShown, now: Timestamp) -> CitizenReport {
+    citizen_report::produce_report(
         &w.store,
         &w.keys,
-        &policy,
-        &contact,
-        &no,
-        StaffShown::UnitOnly,
-        stamp(at(25)),
+        &RawAudit::default(),
+        w.p("zhang.shuhui"),
+        no,
+        shown,
+        stamp(now),
     )
     .await
     .unwrap()
-    .unwrap();
+    .unwrap()
+}
+
+fn registration_object(no: &str) -> String {
+    format!("registration {no}")
+}
+
+/// Before the §10 date: exactly the trail, due fifteen days on, the withheld registration and
+/// its print left out without the citizen being told, units only.
+fn assert_the_trail_without_the_withheld(report: &CitizenReport, t: &Trail) {
     assert_eq!(report.due_on, roc(2026, 3, 18));
     let got: Vec<(EntryKind, String, String)> = report
         .entries
         .iter()
         .map(|e| (e.kind, e.object.clone(), e.unit.clone()))
         .collect();
-    let reg = |n: &str| format!("registration {n}");
+    let reg = |n: &str| registration_object(n);
     let expected = vec![
-        (EntryKind::Registration, reg(&r1), "社會救助科".to_string()),
-        (EntryKind::Execution, reg(&r1), "社會救助科".to_string()),
-        (EntryKind::Print, reg(&r1), "社會救助科".to_string()),
-        (EntryKind::Print, reg(&r1), "社會救助科".to_string()),
-        (EntryKind::Registration, reg(&r2), "老人福利科".to_string()),
-        (EntryKind::View, reg(&r2), "老人福利科".to_string()),
+        (
+            EntryKind::Registration,
+            reg(&t.r1),
+            "社會救助科".to_string(),
+        ),
+        (EntryKind::Execution, reg(&t.r1), "社會救助科".to_string()),
+        (EntryKind::Print, reg(&t.r1), "社會救助科".to_string()),
+        (EntryKind::Print, reg(&t.r1), "社會救助科".to_string()),
+        (
+            EntryKind::Registration,
+            reg(&t.r2),
+            "老人福利科".to_string(),
+        ),
+        (EntryKind::View, reg(&t.r2), "老人福利科".to_string()),
         (
             EntryKind::Form3Request,
-            format!("request {req}"),
+            format!("request {}", t.req),
             "高雄市鹽埕區公所".to_string(),
         ),
-        (EntryKind::Registration, reg(&r3), "資訊小組".to_string()),
+        (EntryKind::Registration, reg(&t.r3), "資訊小組".to_string()),
     ];
     assert_eq!(got, expected);
     assert_eq!(
@@ -337,10 +380,10 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
         "the withheld registration and its print"
     );
     // §10: what the citizen receives does not say that anything was withheld.
-    let sent = serde_json::to_value(&report).unwrap();
+    let sent = serde_json::to_value(report).unwrap();
     assert!(sent.get("withheld").is_none(), "{sent}");
     assert!(
-        !sent.to_string().contains(&withheld),
+        !sent.to_string().contains(&t.withheld),
         "the withheld number is not in it"
     );
     assert!(
@@ -356,35 +399,29 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
         "{}",
         report.entries[0].at
     );
+}
 
-    // The proofs: one export per entry, each verifies against the appendix's checkpoint…
+/// The proofs: one export per entry, each verifies offline against the appendix's signed
+/// checkpoint, and an altered entry does not.
+fn assert_each_entry_proves_itself(report: &CitizenReport, keys: &KeyRing) {
     assert_eq!(report.appendix.entries.len(), report.entries.len());
     for (e, p) in report.entries.iter().zip(&report.appendix.entries) {
         assert_eq!(e.seq, p.seq);
-        let ok = verify_export(&p.export, &report.appendix.checkpoint, w.keys.verifiers()).unwrap();
+        let ok = verify_export(&p.export, &report.appendix.checkpoint, keys.verifiers()).unwrap();
         assert_eq!(ok.records, 1);
     }
-    // …and fails when an entry is altered.
     let altered = report.appendix.entries[2]
         .export
         .replace("result.printed", "result.viewed");
     assert_ne!(altered, report.appendix.entries[2].export);
-    assert!(verify_export(&altered, &report.appendix.checkpoint, w.keys.verifiers()).is_err());
+    assert!(verify_export(&altered, &report.appendix.checkpoint, keys.verifiers()).is_err());
+}
 
-    // On the disclosure date the withheld registration is listed again.
+/// On the §10 disclosure date the withheld registration and its print are listed again, here
+/// with staff names; producing the report is audited each time.
+async fn on_the_disclosure_date_the_withheld_is_listed(w: &World, no: &str, withheld: &str) {
     let later = "2026-06-01T01:00:00Z".parse().unwrap();
-    let report = citizen_report::produce_report(
-        &w.store,
-        &w.keys,
-        &policy,
-        &contact,
-        &no,
-        StaffShown::NameAndUnit,
-        stamp(later),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let report = report_at(w, no, StaffShown::NameAndUnit, later).await;
     assert_eq!(report.withheld, 0);
     assert_eq!(report.entries.len(), 10);
     let tail: Vec<_> = report.entries[8..]
@@ -394,8 +431,8 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
     assert_eq!(
         tail,
         vec![
-            (EntryKind::Registration, reg(&withheld)),
-            (EntryKind::Print, reg(&withheld))
+            (EntryKind::Registration, registration_object(withheld)),
+            (EntryKind::Print, registration_object(withheld))
         ]
     );
     assert_eq!(
@@ -412,8 +449,26 @@ async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration
         .await
         .unwrap();
     assert_eq!(produced.len(), 2, "producing a report is audited each time");
+}
+
+#[tokio::test]
+async fn the_report_lists_exactly_the_subjects_trail_and_a_withheld_registration_only_after_its_date()
+ {
+    let mut w = World::new().await;
+    let subject = nid(1_234_567);
+    let other = nid(7_654_321);
+    let trail = leave_the_trail(&mut w, &subject, &other).await;
+    withhold_until_june(&w, &trail.withheld).await;
+    let asked = "本人勞保資料被查詢之紀錄";
+    let no = the_subject_asks_in_person(&w, &subject, asked, roc(2026, 3, 3), at(24)).await;
+
+    let report = report_at(&w, &no, StaffShown::UnitOnly, at(25)).await;
+    assert_the_trail_without_the_withheld(&report, &trail);
+    assert_each_entry_proves_itself(&report, &w.keys);
+    on_the_disclosure_date_the_withheld_is_listed(&w, &no, &trail.withheld).await;
 
     // Answering is recorded once, with the date.
+    let contact = w.p("zhang.shuhui").clone();
     let answered = citizen_report::answer(&w.store, &contact, &no, stamp(at(26)))
         .await
         .unwrap()
@@ -661,38 +716,26 @@ async fn a_request_signed_with_the_subjects_own_card_is_accepted_and_any_other_i
     );
 }
 
+/// The daily deadline job (§13: fifteen days to answer) run at 10:00 Asia/Taipei on 2026-`m`-`d`;
+/// how many notices it sent.
+async fn the_deadline_job_on(w: &World, m: i8, d: i8) -> usize {
+    use querywarden_app::citizen_report::deadlines::remind_and_escalate;
+    use querywarden_app::permission::Op;
+    let on = Op::new(
+        format!("2026-{m:02}-{d:02}T02:00:00Z").parse().unwrap(),
+        "job",
+    );
+    remind_and_escalate(&w.store, &w.cal, &on).await.unwrap()
+}
+
 #[tokio::test]
 async fn the_deadline_job_reminds_the_officer_once_and_escalates_once_when_missed() {
-    use querywarden_app::citizen_report::deadlines::{ESCALATION, REMINDER, remind_and_escalate};
-    use querywarden_app::permission::Op;
+    use querywarden_app::citizen_report::deadlines::{ESCALATION, REMINDER};
     let w = World::new().await;
     let contact = w.p("zhang.shuhui").clone();
-    let no = citizen_report::record_request(
-        &w.store,
-        &w.keys,
-        None,
-        &w.cal,
-        &contact,
-        &RequestInput {
-            national_id: nid(3_456_789).expose_whole().into(),
-            identity_check: Some("in_person_id_card".into()),
-            asked: "查詢紀錄".into(),
-            // Wednesday 3/4 + 15 = Thursday 3/19.
-            received: roc(2026, 3, 4),
-            signed: None,
-        },
-        stamp(t0()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    // 10:00 Asia/Taipei on the given day.
-    let on = |m: i8, d: i8| {
-        Op::new(
-            format!("2026-{m:02}-{d:02}T02:00:00Z").parse().unwrap(),
-            "job",
-        )
-    };
+    // Wednesday 3/4 + 15 = Thursday 3/19.
+    let no =
+        the_subject_asks_in_person(&w, &nid(3_456_789), "查詢紀錄", roc(2026, 3, 4), t0()).await;
     let director = w
         .store
         .persons()
@@ -713,46 +756,16 @@ async fn the_deadline_job_reminds_the_officer_once_and_escalates_once_when_misse
             .collect::<Vec<_>>()
     };
     // Friday 3/13: four working days left (3/16–3/19), nothing yet.
-    assert_eq!(
-        remind_and_escalate(&w.store, &w.cal, &on(3, 13))
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(the_deadline_job_on(&w, 3, 13).await, 0);
     // Monday 3/16: three left, the officer is reminded — once.
-    assert_eq!(
-        remind_and_escalate(&w.store, &w.cal, &on(3, 16))
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        remind_and_escalate(&w.store, &w.cal, &on(3, 17))
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(the_deadline_job_on(&w, 3, 16).await, 1);
+    assert_eq!(the_deadline_job_on(&w, 3, 17).await, 0);
     assert_eq!(kinds(contact.id).await, vec![REMINDER.to_string()]);
     // The last day itself is not late.
-    assert_eq!(
-        remind_and_escalate(&w.store, &w.cal, &on(3, 19))
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(the_deadline_job_on(&w, 3, 19).await, 0);
     // Friday 3/20, unanswered: the officer, who heads 秘書室 herself, and the director.
-    assert_eq!(
-        remind_and_escalate(&w.store, &w.cal, &on(3, 20))
-            .await
-            .unwrap(),
-        2
-    );
-    assert_eq!(
-        remind_and_escalate(&w.store, &w.cal, &on(3, 23))
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(the_deadline_job_on(&w, 3, 20).await, 2);
+    assert_eq!(the_deadline_job_on(&w, 3, 23).await, 0);
     let mut got = kinds(contact.id).await;
     got.sort();
     assert_eq!(got, vec![REMINDER.to_string(), ESCALATION.to_string()]);

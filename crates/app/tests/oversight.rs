@@ -21,7 +21,8 @@ use querywarden_app::config::OversightSettings;
 use querywarden_app::execution::{self, PortalReport};
 use querywarden_app::grants::StoreGrants;
 use querywarden_app::oversight::review::{
-    ConcludeFindingRequest, close_review, conclude_finding, open_due_review, review_view,
+    ConcludeFindingRequest, LaborBureauReport, ReviewView, close_review, conclude_finding,
+    open_due_review, review_view,
 };
 use querywarden_app::oversight::violation::{
     FileViolationRequest, decide_report, file_violation, remind_and_escalate, submit_report,
@@ -269,12 +270,12 @@ fn working_days(from: Date, to: Date) -> Vec<Date> {
     out
 }
 
-#[tokio::test]
-async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_rotation() {
-    let mut w = World::new().await;
+/// The ordinary quarter: hundreds of queries in two units, each seen on the platform, plus
+/// the planted query at 20:00 (registered, executed, seen). This much of the platform log is
+/// imported on 2/11, before the key rotation.
+async fn an_ordinary_quarter_with_an_off_hours_query(w: &mut World) {
     let days = working_days(date(2026, 1, 5), date(2026, 2, 27));
     let its = ["C0101", "B0101", "N0101"];
-    // Hundreds of ordinary queries in two units, each seen on the platform.
     for i in 0..220u32 {
         let querier = if i.is_multiple_of(2) {
             "lin.meiling"
@@ -286,7 +287,6 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
         w.query_seen(querier, &nid(1000 + i), its[(i % 3) as usize], t)
             .await;
     }
-    // Planted: a query at 20:00 (registered, executed, seen).
     w.query_seen(
         "lin.meiling",
         &nid(5000),
@@ -294,27 +294,28 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
         at(date(2026, 2, 10), 20, 0),
     )
     .await;
-    // The platform log so far is imported now, before the key rotation below; the rows
-    // planted from here on are imported after it.
     w.import_usage(at(date(2026, 2, 11), 18, 0)).await;
     w.usage.clear();
-    // Planted: li queries one subject on three days.
+}
+
+/// The rows planted after the first import: li queries one subject on three days; lin looks
+/// herself up and queries twice on the portal with no registration.
+async fn plant_a_repeated_subject_a_self_lookup_and_unregistered_queries(w: &mut World) {
     for d in [date(2026, 2, 2), date(2026, 2, 9), date(2026, 2, 24)] {
         w.query_seen("li.guowei", &nid(6000), "B0101", at(d, 10, 0))
             .await;
     }
-    // Planted: lin looks herself up. The registration desk refuses a self-lookup (§4), so it
-    // can only happen on the portal, outside the system: unregistered and a self-lookup. It
-    // is imported after the key rotation: her Form 1 keeps her ID only as a digest under the
-    // old key, the platform's row is digested under the new one.
-    let me = own_id(&w, "lin.meiling").await;
+    // The registration desk refuses a self-lookup (§4), so it can only happen on the portal,
+    // outside the system: unregistered and a self-lookup. It is imported after the key
+    // rotation: her Form 1 keeps her ID only as a digest under the old key, the platform's
+    // row is digested under the new one.
+    let me = own_id(w, "lin.meiling").await;
     w.platform(
         "demo-lin.meiling",
         &me,
         "C0101",
         at(date(2026, 2, 11), 9, 30),
     );
-    // Planted: two queries on the portal with no registration.
     w.platform(
         "demo-lin.meiling",
         &nid(9001),
@@ -327,7 +328,10 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
         "N0101",
         at(date(2026, 2, 12), 10, 30),
     );
-    // Planted: li's grants suspended from 3/2; on 3/10 he queries on the portal anyway.
+}
+
+/// Planted: li's grants suspended from 3/2; on 3/10 he queries on the portal anyway.
+async fn li_queries_after_his_grants_are_suspended(w: &mut World) {
     let li = w.p("li.guowei").id;
     let mut tx = w.store.begin().await.unwrap();
     for g in w.store.grants_of(li).await.unwrap() {
@@ -347,17 +351,18 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
         "C0101",
         at(date(2026, 3, 10), 10, 0),
     );
+}
 
-    // The HMAC key rotates before the usage log is imported: registrations were digested
-    // under the old key, the platform's rows under the new one.
-    w.keys = KeyRing::rotate(&w.key_dir(), at(date(2026, 3, 31), 9, 0)).unwrap();
-    w.import_usage(at(date(2026, 4, 1), 9, 0)).await;
-
-    let settings = OversightSettings::default();
+/// §8 ¶2: the quarter's review opens on 4/1 with exactly the eight planted findings, no
+/// national ID in clear, and a second run (a restart) opens nothing more.
+async fn the_quarters_review_holds_exactly_the_planted(
+    w: &World,
+    settings: &OversightSettings,
+) -> ReviewView {
     let opened = open_due_review(
         &w.store,
         &w.keys,
-        &settings,
+        settings,
         &op(at(date(2026, 4, 1), 10, 0)),
     )
     .await
@@ -367,6 +372,7 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
     assert_eq!(review.quarter, "2026-Q1");
     let view = review_view(&w.store, review.id).await.unwrap().unwrap();
     let lin = w.p("lin.meiling").id;
+    let li = w.p("li.guowei").id;
     let mut got: Vec<(String, Option<PersonId>)> = view
         .findings
         .iter()
@@ -392,33 +398,25 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
     for f in &view.findings {
         assert!(!f.finding.object.contains("A2") && !f.finding.detail.contains("A2"));
     }
-    // A second run (a restart) opens nothing more.
     assert_eq!(
         open_due_review(
             &w.store,
             &w.keys,
-            &settings,
+            settings,
             &op(at(date(2026, 4, 1), 11, 0))
         )
         .await
         .unwrap(),
         0
     );
+    view
+}
 
-    // The review: closing with findings open is refused, audited, and changes nothing.
+/// The administrator concludes every finding at `t`: the unregistered queries as §5
+/// violations (three cases), the rest explained. Only the administrator may conclude, and
+/// only once.
+async fn the_administrator_concludes_every_finding(w: &World, view: &ReviewView, t: Timestamp) {
     let admin = w.p("wu.zhiming").clone();
-    let t = at(date(2026, 4, 7), 10, 0);
-    let before = w.audit_records().await;
-    let r = close_review(&w.store, &w.keys, &settings, &admin, review.id, &op(t))
-        .await
-        .unwrap();
-    assert_eq!(r.unwrap_err(), ReviewRefusal::FindingsOpen(8));
-    assert_eq!(w.audit_records().await, before + 1);
-    assert_eq!(
-        w.store.review(review.id).await.unwrap().unwrap().state,
-        "open"
-    );
-    // Someone other than the administrator may not conclude.
     let chen = w.p("chen.jianhong").clone();
     let first = view.findings[0].id;
     let r = conclude_finding(
@@ -456,7 +454,6 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
         }
     }
     assert_eq!(cases, 3);
-    // Concluding twice is refused.
     let r = conclude_finding(
         &w.store,
         &admin,
@@ -469,6 +466,52 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
     .await
     .unwrap();
     assert_eq!(r.unwrap_err(), ReviewRefusal::AlreadyConcluded);
+}
+
+/// Closing the review as the administrator at `t`, and the audit records it added.
+async fn close_counting_records(
+    w: &World,
+    settings: &OversightSettings,
+    review: i64,
+    t: Timestamp,
+) -> (Result<LaborBureauReport, ReviewRefusal>, u64) {
+    let before = w.audit_records().await;
+    let r = close_review(
+        &w.store,
+        &w.keys,
+        settings,
+        w.p("wu.zhiming"),
+        review,
+        &op(t),
+    )
+    .await
+    .unwrap();
+    (r, w.audit_records().await - before)
+}
+
+#[tokio::test]
+async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_rotation() {
+    let mut w = World::new().await;
+    an_ordinary_quarter_with_an_off_hours_query(&mut w).await;
+    plant_a_repeated_subject_a_self_lookup_and_unregistered_queries(&mut w).await;
+    li_queries_after_his_grants_are_suspended(&mut w).await;
+
+    // The HMAC key rotates before the usage log is imported: registrations were digested
+    // under the old key, the platform's rows under the new one.
+    w.keys = KeyRing::rotate(&w.key_dir(), at(date(2026, 3, 31), 9, 0)).unwrap();
+    w.import_usage(at(date(2026, 4, 1), 9, 0)).await;
+
+    let settings = OversightSettings::default();
+    let view = the_quarters_review_holds_exactly_the_planted(&w, &settings).await;
+    let review = view.review.id;
+
+    // The review: closing with findings open is refused, audited, and changes nothing.
+    let t = at(date(2026, 4, 7), 10, 0);
+    let (r, audited) = close_counting_records(&w, &settings, review, t).await;
+    assert_eq!(r.unwrap_err(), ReviewRefusal::FindingsOpen(8));
+    assert_eq!(audited, 1);
+    assert_eq!(w.store.review(review).await.unwrap().unwrap().state, "open");
+    the_administrator_concludes_every_finding(&w, &view, t).await;
     querywarden_app::audit::checkpoint_if_due(
         &w.store,
         &w.keys,
@@ -478,24 +521,20 @@ async fn a_simulated_quarter_yields_exactly_the_planted_findings_across_a_key_ro
     )
     .await
     .unwrap();
-    let report = close_review(&w.store, &w.keys, &settings, &admin, review.id, &op(t))
-        .await
-        .unwrap()
-        .unwrap();
+    let (report, _) = close_counting_records(&w, &settings, review, t).await;
+    let report = report.unwrap();
     assert_eq!(report.findings, 8);
     assert_eq!(report.violations, 3);
     assert_eq!(report.explained, 5);
     // 220 + the off-hours query + three of the repeated subject (the self-lookup ran on the portal only).
     assert!(report.statistics.executions >= 224);
     assert!(report.checkpoint.as_ref().is_some_and(|c| c.size > 0));
+    let lin = w.p("lin.meiling").id;
     assert_eq!(w.store.violations(Some(lin)).await.unwrap().len(), 3);
     // After closing: nothing more may change, and each refusal is audited.
-    let before = w.audit_records().await;
-    let r = close_review(&w.store, &w.keys, &settings, &admin, review.id, &op(t))
-        .await
-        .unwrap();
+    let (r, audited) = close_counting_records(&w, &settings, review, t).await;
     assert_eq!(r.unwrap_err(), ReviewRefusal::Closed);
-    assert_eq!(w.audit_records().await, before + 1);
+    assert_eq!(audited, 1);
 }
 
 /// A small world for violation cases: no queries needed.

@@ -227,23 +227,10 @@ fn hidden(r: Result<impl std::fmt::Debug, PermissionError>) {
     }
 }
 
-#[tokio::test]
-async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() {
-    let w = World::new().await;
-    let lin = w.id("lin.meiling").await;
-    let app = w
-        .apply("lin.meiling", ApplicationKind::New, &["C0101", "B0101"])
-        .await;
-    assert_eq!(app.form_number.to_string(), "115-0001");
-    assert_eq!(app.state, ApplicationState::Draft);
-    assert_eq!(app.national_id_masked, "A12****789");
-    assert_eq!(app.unit.as_str(), "social-assistance");
-    let second = w
-        .apply("lin.meiling", ApplicationKind::New, &["N0101"])
-        .await;
-    assert_eq!(second.form_number.to_string(), "115-0002");
-
-    w.submit("lin.meiling", app.id).await.unwrap();
+/// The chain of Form 1 (§2): the unit supervisor, the permission administrator (who sets
+/// the effective date, 115/3/5) and the countersign each find the application alone in their
+/// inbox, reminded after 3 working days, and it leaves the inbox once they approve.
+async fn each_step_finds_it_in_the_inbox_and_approves(w: &World, app: ApplicationId) {
     for (who, step, decision) in [
         ("chen.jianhong", Step::UnitSupervisor, approve()),
         (
@@ -265,7 +252,7 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
             .await
             .unwrap();
         assert!(later[0].reminder_due);
-        w.act(who, app.id, decision).await.unwrap();
+        w.act(who, app, decision).await.unwrap();
         assert!(
             permission::inbox(&w.store, &w.policy, me, day(115, 3, 2))
                 .await
@@ -273,7 +260,7 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
                 .is_empty()
         );
     }
-    let done = w.store.application(app.id).await.unwrap().unwrap();
+    let done = w.store.application(app).await.unwrap().unwrap();
     assert_eq!(
         done.state,
         ApplicationState::Approved {
@@ -282,8 +269,11 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
     );
     assert_eq!(done.steps.len(), 3);
     assert!(done.steps.iter().all(|s| s.at == monday()));
+}
 
-    // §2: grants per item from the effective date — what the query check asks.
+/// §2: grants per item from the effective date — what the query check asks — and only for
+/// the items applied for.
+async fn lins_grants_hold_from_the_effective_date(w: &World, lin: PersonId, app: ApplicationId) {
     for (d, want) in [(day(115, 3, 4), false), (day(115, 3, 5), true)] {
         assert_eq!(
             permission::holds_grant(&w.store, lin, &item("C0101"), d)
@@ -303,10 +293,13 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
     assert_eq!(mine.len(), 2);
     assert!(
         mine.iter()
-            .all(|g| g.in_force && g.grant.application == app.id)
+            .all(|g| g.in_force && g.grant.application == app)
     );
+}
 
-    // The administrator's overview, filtered.
+/// The administrator's overview of grants, filtered by unit, item and status; only the
+/// administrator's desk sees it.
+async fn the_administrators_overview_filters_the_grants(w: &World, lin: PersonId) {
     let wu = w.id("wu.zhiming").await;
     let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
         .await
@@ -337,22 +330,12 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
     );
     assert_eq!(count(filter(Some("elderly-welfare"), None, None)).await, 0);
     assert_eq!(count(filter(None, None, Some(GrantStatus::Ended))).await, 0);
-    // Only the administrator's desk sees it.
     let lin_desk = permission::administrator_desk(&w.store, &w.policy, lin, &op()).await;
     assert_eq!(refusal_code(lin_desk), "permission.not_administrator");
+}
 
-    let actions = w.actions().await;
-    for a in [
-        "permission.application.created",
-        "permission.application.submitted",
-        "permission.application.step_approved",
-        "permission.application.approved",
-        "permission.grant.created",
-    ] {
-        assert!(actions.iter().any(|x| x == a), "no {a} in {actions:?}");
-    }
-
-    // A later revocation ends both grants on its effective date.
+/// A later revocation, through the same chain, ends both grants on its effective date.
+async fn a_revocation_ends_both_grants_on_its_date(w: &World, lin: PersonId) {
     let revoke = w.apply("lin.meiling", ApplicationKind::Revoke, &[]).await;
     w.submit("lin.meiling", revoke.id).await.unwrap();
     w.act("chen.jianhong", revoke.id, approve()).await.unwrap();
@@ -378,6 +361,39 @@ async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() 
             .iter()
             .all(|g| g.status == GrantStatus::Ended)
     );
+}
+
+#[tokio::test]
+async fn an_application_goes_from_applicant_to_countersign_and_becomes_grants() {
+    let w = World::new().await;
+    let lin = w.id("lin.meiling").await;
+    let app = w
+        .apply("lin.meiling", ApplicationKind::New, &["C0101", "B0101"])
+        .await;
+    assert_eq!(app.form_number.to_string(), "115-0001");
+    assert_eq!(app.state, ApplicationState::Draft);
+    assert_eq!(app.national_id_masked, "A12****789");
+    assert_eq!(app.unit.as_str(), "social-assistance");
+    let second = w
+        .apply("lin.meiling", ApplicationKind::New, &["N0101"])
+        .await;
+    assert_eq!(second.form_number.to_string(), "115-0002");
+
+    w.submit("lin.meiling", app.id).await.unwrap();
+    each_step_finds_it_in_the_inbox_and_approves(&w, app.id).await;
+    lins_grants_hold_from_the_effective_date(&w, lin, app.id).await;
+    the_administrators_overview_filters_the_grants(&w, lin).await;
+    let actions = w.actions().await;
+    for a in [
+        "permission.application.created",
+        "permission.application.submitted",
+        "permission.application.step_approved",
+        "permission.application.approved",
+        "permission.grant.created",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "no {a} in {actions:?}");
+    }
+    a_revocation_ends_both_grants_on_its_date(&w, lin).await;
 }
 
 #[tokio::test]
@@ -1062,6 +1078,51 @@ async fn scim_payloads_are_validated_then_mapped_to_the_same_status_change() {
     assert_eq!(res.resource["userName"], "chen.xiaoyu");
 }
 
+/// Idle accounts: nobody in the demo has signed in; after 91 days all are disabled, once,
+/// and the administrator can re-enable one — wu is disabled too, so his supervisor
+/// (權限管理單位主管), once re-enabled, holds the desk as well.
+async fn idle_accounts_are_disabled_and_one_re_enabled(w: &World, lin: PersonId) {
+    let idle = disable_idle_accounts(&w.store, &w.policy, &days_later(91))
+        .await
+        .unwrap();
+    assert!(idle.contains(&lin));
+    assert!(
+        disable_idle_accounts(&w.store, &w.policy, &days_later(92))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let none_yet = disable_idle_accounts(&w.store, &w.policy, &days_later(10))
+        .await
+        .unwrap();
+    assert!(none_yet.is_empty());
+    let wu = w.id("wu.zhiming").await;
+    // wu is disabled too; his supervisor (權限管理單位主管) holds the desk as well.
+    assert_eq!(
+        refusal_code(permission::administrator_desk(&w.store, &w.policy, wu, &op()).await),
+        "permission.approver_disabled"
+    );
+    let mut tx = w.store.begin().await.unwrap();
+    tx.enable_account(w.id("zhang.shuhui").await).await.unwrap();
+    tx.commit().await.unwrap();
+    let zhang_desk =
+        permission::administrator_desk(&w.store, &w.policy, w.id("zhang.shuhui").await, &op())
+            .await
+            .unwrap();
+    assert!(
+        enable_account(&w.store, &zhang_desk, lin, &days_later(92))
+            .await
+            .unwrap()
+    );
+    assert!(!w.store.account_disabled(lin).await.unwrap());
+    assert!(
+        w.actions()
+            .await
+            .iter()
+            .any(|a| a == "admin.account.enabled")
+    );
+}
+
 #[tokio::test]
 async fn a_recertification_round_suspends_what_the_supervisor_did_not_confirm() {
     let w = World::new().await;
@@ -1151,47 +1212,7 @@ async fn a_recertification_round_suspends_what_the_supervisor_did_not_confirm() 
         ),
         "recertification.closed"
     );
-    // Idle accounts: nobody in the demo has signed in; after 91 days all are disabled,
-    // and the administrator can re-enable one.
-    let idle = disable_idle_accounts(&w.store, &w.policy, &days_later(91))
-        .await
-        .unwrap();
-    assert!(idle.contains(&lin));
-    assert!(
-        disable_idle_accounts(&w.store, &w.policy, &days_later(92))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    let none_yet = disable_idle_accounts(&w.store, &w.policy, &days_later(10))
-        .await
-        .unwrap();
-    assert!(none_yet.is_empty());
-    let wu = w.id("wu.zhiming").await;
-    // wu is disabled too; his supervisor (權限管理單位主管) holds the desk as well.
-    assert_eq!(
-        refusal_code(permission::administrator_desk(&w.store, &w.policy, wu, &op()).await),
-        "permission.approver_disabled"
-    );
-    let mut tx = w.store.begin().await.unwrap();
-    tx.enable_account(w.id("zhang.shuhui").await).await.unwrap();
-    tx.commit().await.unwrap();
-    let zhang_desk =
-        permission::administrator_desk(&w.store, &w.policy, w.id("zhang.shuhui").await, &op())
-            .await
-            .unwrap();
-    assert!(
-        enable_account(&w.store, &zhang_desk, lin, &days_later(92))
-            .await
-            .unwrap()
-    );
-    assert!(!w.store.account_disabled(lin).await.unwrap());
-    assert!(
-        w.actions()
-            .await
-            .iter()
-            .any(|a| a == "admin.account.enabled")
-    );
+    idle_accounts_are_disabled_and_one_re_enabled(&w, lin).await;
 }
 
 #[tokio::test]

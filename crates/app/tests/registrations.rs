@@ -28,7 +28,7 @@ use querywarden_bli::{
 use querywarden_domain::NationalId;
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::org::{Account, Person, PersonId};
-use querywarden_domain::registration::{RegistrationNo, RegistrationState};
+use querywarden_domain::registration::{RegistrationNo, RegistrationState, RequestNo};
 use querywarden_storage::{AuditFilter, ExecutionOutcome, SessionRow};
 use querywarden_testkit::org::{self, Org, contains, t0};
 
@@ -413,13 +413,13 @@ async fn a_colleague_registers_for_a_querier_of_the_same_unit_and_all_three_part
     assert!(e.contains("\"delegated\":true"), "{e}");
 }
 
-#[tokio::test]
-async fn every_registration_refusal_names_its_rule_and_is_audited() {
-    let w = World::new().await;
-    let ok = "低收入戶資格審查，需核對申請人投保薪資";
-    w.approved(&nid(5), &["C0101"], "前一案的關聯性說明：身障補助複查")
-        .await;
-    let cases: Vec<(&str, RegisterQueryRequest, &str)> = vec![
+/// A Form 2 the desk refuses: who files it, the form, and the rule the refusal names.
+type RefusedForm = (&'static str, RegisterQueryRequest, &'static str);
+
+/// The forms refused for what they say (§4): the subject, the items, the legal basis, and a
+/// relevance that is empty, a placeholder or copied from the previous case.
+fn forms_refused_for_their_content(w: &World, ok: &str) -> Vec<RefusedForm> {
+    vec![
         (
             "lin.meiling",
             RegisterQueryRequest {
@@ -490,6 +490,13 @@ async fn every_registration_refusal_names_its_rule_and_is_audited() {
             ),
             "registration.relevance.copied",
         ),
+    ]
+}
+
+/// The forms refused for who files them or whom they name (delegation, Form 3 for outside
+/// units, the querier's role, a tampered querier or needer), their case number or their link.
+fn forms_refused_for_their_parties_case_or_link(w: &World, ok: &str) -> Vec<RefusedForm> {
+    vec![
         (
             "xu.wenjie",
             w.form(&nid(1), "lin.meiling", &["C0101"], ok),
@@ -561,7 +568,20 @@ async fn every_registration_refusal_names_its_rule_and_is_audited() {
             },
             "registration.linked_id",
         ),
-    ];
+    ]
+}
+
+#[tokio::test]
+async fn every_registration_refusal_names_its_rule_and_is_audited() {
+    let w = World::new().await;
+    let ok = "低收入戶資格審查，需核對申請人投保薪資";
+    w.approved(&nid(5), &["C0101"], "前一案的關聯性說明：身障補助複查")
+        .await;
+    let cases = [
+        forms_refused_for_their_content(&w, ok),
+        forms_refused_for_their_parties_case_or_link(&w, ok),
+    ]
+    .concat();
     let n = cases.len();
     for (who, form, want) in cases {
         assert_eq!(code(w.register(who, &form).await), want, "{who}");
@@ -1174,6 +1194,81 @@ async fn a_refused_connection_then_a_retry_within_the_approval_gets_the_result()
     );
 }
 
+/// lin runs C0101 alone on `no` through `c` at t0, under request id `op`.
+async fn lin_runs_c0101(
+    w: &World,
+    c: &impl Connector,
+    no: RegistrationNo,
+    op: &str,
+) -> Result<execution::ExecutionReport, Denied> {
+    execution::execute_connected(
+        &w.desk(),
+        c,
+        &w.signed_in("lin.meiling"),
+        no,
+        Some(&items(&["C0101"])),
+        t0(),
+        op,
+    )
+    .await
+    .unwrap()
+}
+
+/// §5: `who` states, in words, what happened to item `it` of `no` whose outcome is unknown.
+async fn state_outcome(
+    w: &World,
+    no: RegistrationNo,
+    who: &str,
+    it: &str,
+    text: &str,
+) -> Result<(), Denied> {
+    execution::outcome::record_statement(
+        &w.desk(),
+        w.p(who),
+        no,
+        &item(it),
+        text,
+        t0() + SignedDuration::from_mins(30),
+        "s",
+    )
+    .await
+    .unwrap()
+}
+
+/// Only the querier states, with words, for an item that waits; the refusals are audited,
+/// the statement clears the wait and stays out of the trail.
+async fn the_querier_states_what_happened(w: &World, no: RegistrationNo) {
+    assert_eq!(
+        code(state_outcome(w, no, "chen.jianhong", "C0101", "未收到結果").await),
+        "registration.not_allowed"
+    );
+    assert_eq!(
+        code(state_outcome(w, no, "lin.meiling", "C0101", "   ").await),
+        "execution.statement"
+    );
+    assert_eq!(
+        code(state_outcome(w, no, "lin.meiling", "B0101", "未收到結果").await),
+        "execution.nothing_awaiting"
+    );
+    assert_eq!(
+        w.outcomes("query.outcome.resolved")
+            .await
+            .iter()
+            .filter(|o| o.starts_with("refused:"))
+            .count(),
+        3
+    );
+    let text = "畫面逾時，入口網站查無此次結果";
+    state_outcome(w, no, "lin.meiling", "C0101", text)
+        .await
+        .unwrap();
+    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
+    assert!(r.awaiting_outcome.is_empty());
+    let resolved = w.audit("query.outcome.resolved").await;
+    let ok = resolved.iter().find(|e| e.outcome == "succeeded").unwrap();
+    assert!(!format!("{ok:?}").contains("查無此次結果"));
+}
+
 #[tokio::test]
 async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_again() {
     let w = World::new().await;
@@ -1185,19 +1280,7 @@ async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_aga
         )
         .await;
     let c = Scripted::new(&w.bli, vec![Step::After(ConnectorError::Timeout)]);
-    let only = |its: &[&str]| items(its);
-    let first = execution::execute_connected(
-        &w.desk(),
-        &c,
-        &w.signed_in("lin.meiling"),
-        no,
-        Some(&only(&["C0101"])),
-        t0(),
-        "t1",
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let first = lin_runs_c0101(&w, &c, no, "t1").await.unwrap();
     assert!(
         matches!(
             first.items[0].outcome,
@@ -1210,22 +1293,10 @@ async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_aga
     );
     assert_eq!(w.audit("query.outcome.unknown").await.len(), 1);
     let r = w.store.registration_by_no(no).await.unwrap().unwrap();
-    assert_eq!(r.awaiting_outcome, only(&["C0101"]));
+    assert_eq!(r.awaiting_outcome, items(&["C0101"]));
     // Retry refused, audited; the other item still runs (default = what may run now).
     assert_eq!(
-        code(
-            execution::execute_connected(
-                &w.desk(),
-                &c,
-                &w.signed_in("lin.meiling"),
-                no,
-                Some(&only(&["C0101"])),
-                t0(),
-                "t2",
-            )
-            .await
-            .unwrap()
-        ),
+        code(lin_runs_c0101(&w, &c, no, "t2").await),
         "policy.outcome_unknown"
     );
     assert!(
@@ -1236,52 +1307,7 @@ async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_aga
     let rest = run_with(&w, &c, no, t0()).await.unwrap();
     assert_eq!(rest.items.len(), 1);
     assert_eq!(rest.items[0].item, item("B0101"));
-    // Only the querier states, with words, for an item that waits.
-    let state = |who: &'static str, it: &'static str, text: &'static str| {
-        let w = &w;
-        async move {
-            execution::outcome::record_statement(
-                &w.desk(),
-                w.p(who),
-                no,
-                &item(it),
-                text,
-                t0() + SignedDuration::from_mins(30),
-                "s",
-            )
-            .await
-            .unwrap()
-        }
-    };
-    assert_eq!(
-        code(state("chen.jianhong", "C0101", "未收到結果").await),
-        "registration.not_allowed"
-    );
-    assert_eq!(
-        code(state("lin.meiling", "C0101", "   ").await),
-        "execution.statement"
-    );
-    assert_eq!(
-        code(state("lin.meiling", "B0101", "未收到結果").await),
-        "execution.nothing_awaiting"
-    );
-    assert_eq!(
-        w.outcomes("query.outcome.resolved")
-            .await
-            .iter()
-            .filter(|o| o.starts_with("refused:"))
-            .count(),
-        3
-    );
-    state("lin.meiling", "C0101", "畫面逾時，入口網站查無此次結果")
-        .await
-        .unwrap();
-    let r = w.store.registration_by_no(no).await.unwrap().unwrap();
-    assert!(r.awaiting_outcome.is_empty());
-    let resolved = w.audit("query.outcome.resolved").await;
-    let ok = resolved.iter().find(|e| e.outcome == "succeeded").unwrap();
-    // The statement itself stays out of the trail.
-    assert!(!format!("{ok:?}").contains("查無此次結果"));
+    the_querier_states_what_happened(&w, no).await;
     // Then the item may run again, once.
     let again = run_with(&w, &c, no, t0() + SignedDuration::from_hours(1))
         .await
@@ -1294,7 +1320,7 @@ async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_aga
         "{again:?}"
     );
     assert_eq!(
-        code(state("lin.meiling", "C0101", "再說明一次").await),
+        code(state_outcome(&w, no, "lin.meiling", "C0101", "再說明一次").await),
         "execution.nothing_awaiting"
     );
 }
@@ -1911,62 +1937,57 @@ fn form3(_w: &World, subjects: &[(&str, String)], declared: usize) -> request::F
     }
 }
 
-#[tokio::test]
-async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() {
-    let w = World::new().await;
-    let cai = w.p("cai.peiling").clone();
-    let subjects = [("張三", nid(3001)), ("李四", nid(3002))];
-    // Count checked against the list; bad rows named by position; staff may not file.
+/// Form 3 filed by 鹽埕區公所's cai: the count is checked against the list, bad rows are named
+/// by position, staff may not file, a placeholder reason is refused; then it is filed with no
+/// national ID in clear.
+async fn the_district_office_files_form3(w: &World, subjects: &[(&str, String)]) -> RequestNo {
+    let cai = w.p("cai.peiling");
     assert_eq!(
         code(
-            request::file_request(&w.desk(), &cai, &form3(&w, &subjects, 3), t0(), "f")
+            request::file_request(&w.desk(), cai, &form3(w, subjects, 3), t0(), "f")
                 .await
                 .unwrap()
         ),
         "request.subject_count"
     );
     let bad = [("張三", nid(3001)), ("李四", "A123456788".to_string())];
-    match request::file_request(&w.desk(), &cai, &form3(&w, &bad, 2), t0(), "f")
+    match request::file_request(&w.desk(), cai, &form3(w, &bad, 2), t0(), "f")
         .await
         .unwrap()
     {
         Err(Denied::Batch(e)) => assert_eq!(e[0].line, 2),
         other => panic!("{other:?}"),
     }
+    let staff = w.p("huang.yating");
     assert_eq!(
         code(
-            request::file_request(
-                &w.desk(),
-                w.p("huang.yating"),
-                &form3(&w, &subjects, 2),
-                t0(),
-                "f"
-            )
-            .await
-            .unwrap()
+            request::file_request(&w.desk(), staff, &form3(w, subjects, 2), t0(), "f")
+                .await
+                .unwrap()
         ),
         "request.not_external"
     );
-    let mut no_reason = form3(&w, &subjects, 2);
+    let mut no_reason = form3(w, subjects, 2);
     no_reason.relevance = "無".into();
     assert_eq!(
         code(
-            request::file_request(&w.desk(), &cai, &no_reason, t0(), "f")
+            request::file_request(&w.desk(), cai, &no_reason, t0(), "f")
                 .await
                 .unwrap()
         ),
         "registration.relevance.placeholder"
     );
-    let rno = request::file_request(&w.desk(), &cai, &form3(&w, &subjects, 2), t0(), "f")
+    let rno = request::file_request(&w.desk(), cai, &form3(w, subjects, 2), t0(), "f")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(rno.to_string(), "R115-000001");
     assert!(!contains(&w.db_bytes(), nid(3001)));
-    // §5 ¶3: the bureau sees it only once the district office's supervisor consented.
-    let li = w.p("li.guowei").clone();
-    let inbox = registration::inbox(&w.desk(), &li, t0()).await.unwrap();
-    assert!(inbox.requests_to_review.is_empty());
+    rno
+}
+
+/// §5 ¶3: the district office's supervisor yang consents to the request.
+async fn the_district_office_consents(w: &World, rno: RequestNo) {
     request::consent_request(
         &w.desk(),
         w.p("yang.shuling"),
@@ -1978,9 +1999,34 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
     .await
     .unwrap()
     .unwrap();
-    // The reviewer of the responsible unit sees it in the inbox; others cannot decide it.
-    let inbox = registration::inbox(&w.desk(), &li, t0()).await.unwrap();
+}
+
+/// The bureau's reviewer li accepts the request with `comment`, naming himself querier: one
+/// registration per subject.
+async fn li_accepts(w: &World, rno: RequestNo, comment: &str) -> Vec<registration::Registered> {
+    let li = w.p("li.guowei");
+    request::accept_request(&w.desk(), li, rno, &li.id.into(), comment, t0(), "a")
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// §5 ¶3: the bureau's reviewer li sees the request only once the district office's
+/// supervisor consented.
+async fn the_bureau_sees_it_once_consented(w: &World, rno: RequestNo) {
+    let li = w.p("li.guowei");
+    let inbox = registration::inbox(&w.desk(), li, t0()).await.unwrap();
+    assert!(inbox.requests_to_review.is_empty());
+    the_district_office_consents(w, rno).await;
+    let inbox = registration::inbox(&w.desk(), li, t0()).await.unwrap();
     assert_eq!(inbox.requests_to_review.len(), 1);
+}
+
+/// The reviewer of the responsible unit accepts it, naming himself querier: others cannot
+/// decide it, a rejection needs a reason, a wrongly named querier is refused and audited, and
+/// once accepted it cannot be rejected. One registration per subject.
+async fn the_reviewer_accepts_it(w: &World, rno: RequestNo) -> Vec<RegistrationNo> {
+    let li = w.p("li.guowei");
     assert_eq!(
         code(
             request::reject_request(&w.desk(), w.p("lin.meiling"), rno, "不受理", t0(), "r")
@@ -1992,19 +2038,17 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
     );
     assert_eq!(
         code(
-            request::reject_request(&w.desk(), &li, rno, " ", t0(), "r")
+            request::reject_request(&w.desk(), li, rno, " ", t0(), "r")
                 .await
                 .unwrap()
         ),
         "approval.comment_required"
     );
-    // A querier the page or the API names wrongly is refused here, audited, and nothing is
-    // accepted.
     for querier in [
         PersonChoice::Text("nobody".into()),
         PersonChoice::Id(PersonId::new(987_654)),
     ] {
-        let refused = request::accept_request(&w.desk(), &li, rno, &querier, "受理", t0(), "a")
+        let refused = request::accept_request(&w.desk(), li, rno, &querier, "受理", t0(), "a")
             .await
             .unwrap();
         assert_eq!(code(refused), "registration.querier_role", "{querier:?}");
@@ -2017,52 +2061,52 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
             .count(),
         2
     );
-    let regs = request::accept_request(
-        &w.desk(),
-        &li,
-        rno,
-        &li.id.into(),
-        "符合老人福利法規定，受理",
-        t0(),
-        "a",
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let regs = li_accepts(w, rno, "符合老人福利法規定，受理").await;
     assert_eq!(regs.len(), 2);
     assert_eq!(
         code(
-            request::reject_request(&w.desk(), &li, rno, "x", t0(), "r")
+            request::reject_request(&w.desk(), li, rno, "x", t0(), "r")
                 .await
                 .unwrap()
         ),
         "registration.wrong_state"
     );
-    // Each registration: applicant the reviewer, needer the requester, approved by xu.
-    for r in &regs {
-        let row = w.store.registration_by_no(r.no).await.unwrap().unwrap();
-        assert_eq!(row.parties.needer, cai.id);
+    regs.iter().map(|r| r.no).collect()
+}
+
+/// Each registration: applicant the reviewer, needer the requester, approved by xu (not by
+/// li, §4 separation of duties), then run by li.
+async fn each_registration_is_approved_by_xu_and_run(w: &World, regs: &[RegistrationNo]) {
+    for &no in regs {
+        let row = w.store.registration_by_no(no).await.unwrap().unwrap();
+        assert_eq!(row.parties.needer, w.p("cai.peiling").id);
         assert_eq!(row.approving_unit.as_str(), "elderly-welfare");
         assert_eq!(
-            code(w.approve("li.guowei", r.no).await),
+            code(w.approve("li.guowei", no).await),
             "approval.separation_of_duties"
         );
-        w.approve("xu.wenjie", r.no).await.unwrap();
-        w.execute("li.guowei", r.no, t0()).await.unwrap();
+        w.approve("xu.wenjie", no).await.unwrap();
+        w.execute("li.guowei", no, t0()).await.unwrap();
     }
-    // Back to the requester, view-only and audited; the district office sees its result.
-    let view = execution::view_result(&w.desk(), &cai, regs[0].no, &item("C0101"), t0(), "v")
+}
+
+/// The delivery of the request's result by `who`, in the system or by official document.
+async fn deliver(
+    w: &World,
+    who: &str,
+    rno: RequestNo,
+    how: request::Delivery,
+) -> Result<(), Denied> {
+    request::record_delivery(&w.desk(), w.p(who), rno, &how, t0(), "d")
         .await
         .unwrap()
-        .unwrap();
-    assert!(view.watermark.contains("蔡佩玲"));
-    // §5 ¶3: the querier and the using unit's supervisor sign the request before delivery.
+}
+
+/// §5 ¶3: the querier and the using unit's supervisor sign the request before delivery;
+/// delivered is closed, and the requester cannot record a delivery.
+async fn delivered_once_after_both_signatures(w: &World, rno: RequestNo) {
     assert_eq!(
-        code(
-            request::record_delivery(&w.desk(), &li, rno, &request::Delivery::InSystem, t0(), "d")
-                .await
-                .unwrap()
-        ),
+        code(deliver(w, "li.guowei", rno, request::Delivery::InSystem).await),
         "request.signatures_missing"
     );
     for who in ["li.guowei", "xu.wenjie"] {
@@ -2071,39 +2115,14 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
             .unwrap()
             .unwrap();
     }
-    request::record_delivery(
-        &w.desk(),
-        &li,
-        rno,
-        &request::Delivery::OfficialDocument("高市社老字第1150000123號".into()),
-        t0(),
-        "d",
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    // Delivered is closed: no second delivery.
+    let document = request::Delivery::OfficialDocument("高市社老字第1150000123號".into());
+    deliver(w, "li.guowei", rno, document).await.unwrap();
     assert_eq!(
-        code(
-            request::record_delivery(&w.desk(), &li, rno, &request::Delivery::InSystem, t0(), "d")
-                .await
-                .unwrap()
-        ),
+        code(deliver(w, "li.guowei", rno, request::Delivery::InSystem).await),
         "registration.wrong_state"
     );
     assert_eq!(
-        code(
-            request::record_delivery(
-                &w.desk(),
-                &cai,
-                rno,
-                &request::Delivery::InSystem,
-                t0(),
-                "d"
-            )
-            .await
-            .unwrap()
-        ),
+        code(deliver(w, "cai.peiling", rno, request::Delivery::InSystem).await),
         "registration.not_allowed"
     );
     let stored = w.store.request_by_no(rno).await.unwrap().unwrap();
@@ -2111,6 +2130,24 @@ async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() 
         stored.document_no.as_deref(),
         Some("高市社老字第1150000123號")
     );
+}
+
+#[tokio::test]
+async fn a_district_office_request_is_reviewed_queried_and_returned_view_only() {
+    let w = World::new().await;
+    let cai = w.p("cai.peiling").clone();
+    let subjects = [("張三", nid(3001)), ("李四", nid(3002))];
+    let rno = the_district_office_files_form3(&w, &subjects).await;
+    the_bureau_sees_it_once_consented(&w, rno).await;
+    let regs = the_reviewer_accepts_it(&w, rno).await;
+    each_registration_is_approved_by_xu_and_run(&w, &regs).await;
+    // Back to the requester, view-only and audited; the district office sees its result.
+    let view = execution::view_result(&w.desk(), &cai, regs[0], &item("C0101"), t0(), "v")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(view.watermark.contains("蔡佩玲"));
+    delivered_once_after_both_signatures(&w, rno).await;
     assert_eq!(w.audit("result.delivered").await.len(), 4);
     assert_eq!(w.audit("query.request.signed").await.len(), 2);
     assert_eq!(w.audit("query.request.consented").await.len(), 1);
@@ -2266,188 +2303,248 @@ struct ModelReg {
     with_result: BTreeSet<String>,
 }
 
+/// The item sets a model registration asks for, and the single items an execution or a view
+/// names.
+const ITEM_SETS: [&[&str]; 3] = [&["C0101"], &["B0101"], &["C0101", "B0101"]];
+const ITEM_CODES: [&str; 2] = ["C0101", "B0101"];
+
+/// The model run against the app: the world, what reached the "service", and the model's
+/// view of each registration the app accepted, on the model's clock.
+struct Model {
+    w: World,
+    rec: Recorder,
+    subjects: [String; 2],
+    supervisors: BTreeMap<querywarden_domain::org::UnitId, PersonId>,
+    regs: Vec<ModelReg>,
+    now: Timestamp,
+    seen_calls: usize,
+}
+
+impl Model {
+    async fn new() -> Model {
+        let w = World::new().await;
+        let supervisors = w.store.unit_supervisors().await.unwrap();
+        Model {
+            w,
+            rec: Recorder::default(),
+            subjects: [nid(5001), nid(5002)],
+            supervisors,
+            regs: Vec::new(),
+            now: t0(),
+            seen_calls: 0,
+        }
+    }
+
+    /// §4 registration: when the app accepts it, the querier holds the role, is in the
+    /// applicant's unit and is granted every item asked for.
+    async fn register(
+        &mut self,
+        k: usize,
+        applicant: usize,
+        querier: usize,
+        subject: usize,
+        set: usize,
+    ) {
+        let w = &self.w;
+        let a = w.p(ACCOUNTS[applicant]).clone();
+        let q = w.p(ACCOUNTS[querier]).clone();
+        let mut form = w.form(
+            &self.subjects[subject],
+            ACCOUNTS[querier],
+            ITEM_SETS[set],
+            &format!("模型測試第 {k} 案：低收入戶資格審查"),
+        );
+        form.subject_name = "王大同".into();
+        let r = registration::register(&w.desk(), &a, &form, self.now, &format!("op{k}"))
+            .await
+            .unwrap();
+        if let Ok(done) = r {
+            assert!(q.has_role(querywarden_domain::org::Role::Querier));
+            assert_eq!(a.unit, q.unit);
+            let granted = &w.grants.0[&q.id];
+            assert!(ITEM_SETS[set].iter().all(|i| granted.contains(&item(i))));
+            self.regs.push(ModelReg {
+                no: done.no,
+                subject: self.subjects[subject].clone(),
+                items: ITEM_SETS[set].iter().map(|s| s.to_string()).collect(),
+                querier: q.id,
+                needer: a.id,
+                applicant: a.id,
+                supervisor: self.supervisors.get(&a.unit).copied(),
+                approved_at: None,
+                closed: false,
+                executed: BTreeSet::new(),
+                with_result: BTreeSet::new(),
+            });
+        }
+    }
+
+    /// §4 approval or rejection: only the needer's supervisor, never a party, only while open.
+    async fn decide(&mut self, rid: &str, who: usize, reg: usize, approve: bool) {
+        let w = &self.w;
+        let p = w.p(ACCOUNTS[who]).clone();
+        let m = &mut self.regs[reg];
+        let cap = registration::approver_of(&w.desk(), &p, m.no)
+            .await
+            .unwrap();
+        let Ok(cap) = cap else { return };
+        assert_eq!(Some(p.id), m.supervisor);
+        assert!(p.id != m.querier && p.id != m.needer && p.id != m.applicant);
+        assert!(m.approved_at.is_none() && !m.closed);
+        if approve {
+            registration::approve(&w.desk(), cap, None, self.now, rid)
+                .await
+                .unwrap()
+                .unwrap();
+            m.approved_at = Some(self.now);
+        } else {
+            registration::reject(&w.desk(), cap, "不同意", self.now, rid)
+                .await
+                .unwrap()
+                .unwrap();
+            m.closed = true;
+        }
+    }
+
+    /// A cancellation: only by a party, and only before anything ran.
+    async fn cancel(&mut self, rid: &str, who: usize, reg: usize) {
+        let w = &self.w;
+        let p = w.p(ACCOUNTS[who]).clone();
+        let m = &mut self.regs[reg];
+        if registration::cancel(&w.desk(), &p, m.no, self.now, rid)
+            .await
+            .unwrap()
+            .is_ok()
+        {
+            assert!(p.id == m.querier || p.id == m.needer || p.id == m.applicant);
+            assert!(m.executed.is_empty());
+            m.closed = true;
+            m.approved_at = None;
+        }
+    }
+
+    /// §5 connected execution: when it runs, it is the querier's, approved, unexpired, open,
+    /// each item once, and only this registration's subject and items reach the service; a
+    /// refused one reaches nothing.
+    async fn execute(&mut self, rid: &str, who: usize, reg: usize, it: Option<usize>) {
+        let w = &self.w;
+        let s = w.signed_in(ACCOUNTS[who]);
+        let m = &mut self.regs[reg];
+        let wanted = it.map(|i| items(&[ITEM_CODES[i]]));
+        let r = execution::execute_connected(
+            &w.desk(),
+            &self.rec,
+            &s,
+            m.no,
+            wanted.as_ref(),
+            self.now,
+            rid,
+        )
+        .await
+        .unwrap();
+        let calls = self.rec.0.lock().unwrap().clone();
+        let new_calls = &calls[self.seen_calls..];
+        self.seen_calls = calls.len();
+        match r {
+            Ok(report) => {
+                let approved = m.approved_at.expect("executed without approval");
+                assert!(
+                    self.now < approved + SignedDuration::from_hours(24 * 7),
+                    "executed after expiry"
+                );
+                assert_eq!(s.person.id, m.querier);
+                assert!(!m.closed);
+                assert_eq!(new_calls.len(), report.items.len());
+                for i in &report.items {
+                    assert!(m.items.contains(i.item.as_str()));
+                    assert!(m.executed.insert(i.item.to_string()), "executed twice");
+                    m.with_result.insert(i.item.to_string());
+                }
+                for (req, subj, code) in new_calls {
+                    assert_eq!(subj, &m.subject, "wrong subject sent");
+                    assert!(req.starts_with(rid) && m.items.contains(code));
+                }
+            }
+            Err(_) => assert!(
+                new_calls.is_empty(),
+                "a refused execution reached the service"
+            ),
+        }
+    }
+
+    /// A portal execution recorded: the querier's, approved and unexpired, each item once.
+    async fn portal(&mut self, rid: &str, who: usize, reg: usize) {
+        let w = &self.w;
+        let s = w.signed_in(ACCOUNTS[who]);
+        let m = &mut self.regs[reg];
+        let r = execution::record_portal_execution(
+            &w.desk(),
+            &s,
+            m.no,
+            &PortalReport::default(),
+            self.now,
+            rid,
+        )
+        .await
+        .unwrap();
+        if let Ok(report) = r {
+            let approved = m.approved_at.expect("recorded without approval");
+            assert!(self.now < approved + SignedDuration::from_hours(24 * 7));
+            assert_eq!(s.person.id, m.querier);
+            for i in &report.items {
+                assert!(m.executed.insert(i.item.to_string()), "recorded twice");
+            }
+        }
+    }
+
+    /// §6 viewing a result: only the querier or the needer, and only a result that ran.
+    async fn view(&self, rid: &str, who: usize, reg: usize, i: usize) {
+        let w = &self.w;
+        let p = w.p(ACCOUNTS[who]).clone();
+        let m = &self.regs[reg];
+        let r = execution::view_result(&w.desk(), &p, m.no, &item(ITEM_CODES[i]), self.now, rid)
+            .await
+            .unwrap();
+        if r.is_ok() {
+            assert!(
+                p.id == m.querier || p.id == m.needer,
+                "result shown to a third party"
+            );
+            assert!(
+                m.with_result.contains(ITEM_CODES[i]),
+                "a result with no execution"
+            );
+        }
+    }
+}
+
 async fn run_model(ops: Vec<Op>) {
-    let w = World::new().await;
-    let rec = Recorder::default();
-    let subjects = [nid(5001), nid(5002)];
-    let item_sets: [&[&str]; 3] = [&["C0101"], &["B0101"], &["C0101", "B0101"]];
-    let item_codes = ["C0101", "B0101"];
-    let supervisors = w.store.unit_supervisors().await.unwrap();
-    let mut regs: Vec<ModelReg> = Vec::new();
-    let mut now = t0();
-    let mut seen_calls = 0;
+    let mut model = Model::new().await;
     for (k, op) in ops.into_iter().enumerate() {
         let rid = format!("op{k}");
+        let known = |reg: usize| reg < model.regs.len();
         match op {
             Op::Register {
                 applicant,
                 querier,
                 subject,
                 items: set,
-            } => {
-                let a = w.p(ACCOUNTS[applicant]).clone();
-                let q = w.p(ACCOUNTS[querier]).clone();
-                let mut form = w.form(
-                    &subjects[subject],
-                    ACCOUNTS[querier],
-                    item_sets[set],
-                    &format!("模型測試第 {k} 案：低收入戶資格審查"),
-                );
-                form.subject_name = "王大同".into();
-                let r = registration::register(&w.desk(), &a, &form, now, &rid)
-                    .await
-                    .unwrap();
-                if let Ok(done) = r {
-                    // Soundness of registration: a querier, same unit, granted items.
-                    assert!(q.has_role(querywarden_domain::org::Role::Querier));
-                    assert_eq!(a.unit, q.unit);
-                    let granted = &w.grants.0[&q.id];
-                    assert!(item_sets[set].iter().all(|i| granted.contains(&item(i))));
-                    regs.push(ModelReg {
-                        no: done.no,
-                        subject: subjects[subject].clone(),
-                        items: item_sets[set].iter().map(|s| s.to_string()).collect(),
-                        querier: q.id,
-                        needer: a.id,
-                        applicant: a.id,
-                        supervisor: supervisors.get(&a.unit).copied(),
-                        approved_at: None,
-                        closed: false,
-                        executed: BTreeSet::new(),
-                        with_result: BTreeSet::new(),
-                    });
-                }
+            } => model.register(k, applicant, querier, subject, set).await,
+            Op::Approve { who, reg } if known(reg) => model.decide(&rid, who, reg, true).await,
+            Op::Reject { who, reg } if known(reg) => model.decide(&rid, who, reg, false).await,
+            Op::Cancel { who, reg } if known(reg) => model.cancel(&rid, who, reg).await,
+            Op::Execute { who, reg, item: it } if known(reg) => {
+                model.execute(&rid, who, reg, it).await;
             }
-            Op::Approve { who, reg } | Op::Reject { who, reg } if reg < regs.len() => {
-                let p = w.p(ACCOUNTS[who]).clone();
-                let m = &mut regs[reg];
-                let cap = registration::approver_of(&w.desk(), &p, m.no)
-                    .await
-                    .unwrap();
-                let Ok(cap) = cap else { continue };
-                // Soundness: only the needer's supervisor, never a party, only while open.
-                assert_eq!(Some(p.id), m.supervisor);
-                assert!(p.id != m.querier && p.id != m.needer && p.id != m.applicant);
-                assert!(m.approved_at.is_none() && !m.closed);
-                if matches!(op, Op::Approve { .. }) {
-                    registration::approve(&w.desk(), cap, None, now, &rid)
-                        .await
-                        .unwrap()
-                        .unwrap();
-                    m.approved_at = Some(now);
-                } else {
-                    registration::reject(&w.desk(), cap, "不同意", now, &rid)
-                        .await
-                        .unwrap()
-                        .unwrap();
-                    m.closed = true;
-                }
-            }
-            Op::Cancel { who, reg } if reg < regs.len() => {
-                let p = w.p(ACCOUNTS[who]).clone();
-                let m = &mut regs[reg];
-                if registration::cancel(&w.desk(), &p, m.no, now, &rid)
-                    .await
-                    .unwrap()
-                    .is_ok()
-                {
-                    assert!(p.id == m.querier || p.id == m.needer || p.id == m.applicant);
-                    assert!(m.executed.is_empty());
-                    m.closed = true;
-                    m.approved_at = None;
-                }
-            }
-            Op::Execute { who, reg, item: it } if reg < regs.len() => {
-                let s = w.signed_in(ACCOUNTS[who]);
-                let m = &mut regs[reg];
-                let wanted = it.map(|i| items(&[item_codes[i]]));
-                let r = execution::execute_connected(
-                    &w.desk(),
-                    &rec,
-                    &s,
-                    m.no,
-                    wanted.as_ref(),
-                    now,
-                    &rid,
-                )
-                .await
-                .unwrap();
-                let calls = rec.0.lock().unwrap().clone();
-                let new_calls = &calls[seen_calls..];
-                seen_calls = calls.len();
-                match r {
-                    Ok(report) => {
-                        let approved = m.approved_at.expect("executed without approval");
-                        assert!(
-                            now < approved + SignedDuration::from_hours(24 * 7),
-                            "executed after expiry"
-                        );
-                        assert_eq!(s.person.id, m.querier);
-                        assert!(!m.closed);
-                        assert_eq!(new_calls.len(), report.items.len());
-                        for i in &report.items {
-                            assert!(m.items.contains(i.item.as_str()));
-                            assert!(m.executed.insert(i.item.to_string()), "executed twice");
-                            m.with_result.insert(i.item.to_string());
-                        }
-                        for (req, subj, code) in new_calls {
-                            assert_eq!(subj, &m.subject, "wrong subject sent");
-                            assert!(req.starts_with(&rid) && m.items.contains(code));
-                        }
-                    }
-                    Err(_) => assert!(
-                        new_calls.is_empty(),
-                        "a refused execution reached the service"
-                    ),
-                }
-            }
-            Op::Portal { who, reg } if reg < regs.len() => {
-                let s = w.signed_in(ACCOUNTS[who]);
-                let m = &mut regs[reg];
-                let r = execution::record_portal_execution(
-                    &w.desk(),
-                    &s,
-                    m.no,
-                    &PortalReport::default(),
-                    now,
-                    &rid,
-                )
-                .await
-                .unwrap();
-                if let Ok(report) = r {
-                    let approved = m.approved_at.expect("recorded without approval");
-                    assert!(now < approved + SignedDuration::from_hours(24 * 7));
-                    assert_eq!(s.person.id, m.querier);
-                    for i in &report.items {
-                        assert!(m.executed.insert(i.item.to_string()), "recorded twice");
-                    }
-                }
-            }
-            Op::View { who, reg, item: i } if reg < regs.len() => {
-                let p = w.p(ACCOUNTS[who]).clone();
-                let m = &regs[reg];
-                let r =
-                    execution::view_result(&w.desk(), &p, m.no, &item(item_codes[i]), now, &rid)
-                        .await
-                        .unwrap();
-                if r.is_ok() {
-                    assert!(
-                        p.id == m.querier || p.id == m.needer,
-                        "result shown to a third party"
-                    );
-                    assert!(
-                        m.with_result.contains(item_codes[i]),
-                        "a result with no execution"
-                    );
-                }
-            }
-            Op::Wait { days } => now += SignedDuration::from_hours(24 * days),
+            Op::Portal { who, reg } if known(reg) => model.portal(&rid, who, reg).await,
+            Op::View { who, reg, item: i } if known(reg) => model.view(&rid, who, reg, i).await,
+            Op::Wait { days } => model.now += SignedDuration::from_hours(24 * days),
             _ => {}
         }
     }
     // Every call that reached the service belongs to a registration the model approved.
-    let calls = rec.0.lock().unwrap().clone();
-    let executed: usize = regs.iter().map(|m| m.with_result.len()).sum();
+    let calls = model.rec.0.lock().unwrap().clone();
+    let executed: usize = model.regs.iter().map(|m| m.with_result.len()).sum();
     assert_eq!(calls.len(), executed);
 }
 
@@ -2516,44 +2613,12 @@ async fn a_transfer_cancels_the_open_registrations_of_the_person_who_moves() {
     );
 }
 
-/// The snooping screen from configuration: `registration.restricted_list` and
-/// `registration.staff_ids` are read by `App::open` into the screen the desk uses.
-#[tokio::test]
-async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a_second_approver() {
-    let dir = tempfile::tempdir().unwrap();
-    let vip = nid(910);
-    let staff = nid(911);
-    let vip_file = dir.path().join("restricted.txt");
-    let staff_file = dir.path().join("staff.txt");
-    std::fs::write(&vip_file, format!("# 特別注意名單\n{vip}  # 議員\n")).unwrap();
-    std::fs::write(&staff_file, format!("# 人事室提供\n\n{staff}\n")).unwrap();
-    let mut raw = querywarden_app::config::RawConfig::default();
-    raw.storage.data_dir = dir.path().join("data");
-    raw.bli.mode = querywarden_app::config::BliMode::Portal;
-    raw.registration.restricted_list = Some(vip_file.clone());
-    raw.registration.staff_ids = Some(staff_file);
-    let app = querywarden_app::App::open(raw.clone().validate().unwrap())
-        .await
-        .unwrap();
-    app.seed_demo().await.unwrap();
-    let now = Timestamp::now();
-    querywarden_app::demo_grants::grant_demo_queriers(
-        app.store(),
-        app.keys(),
-        &app.config().permission,
-        now,
-        "t",
-    )
-    .await
-    .unwrap();
-    let person = |a: &str| {
-        let store = app.store().clone();
-        let a = Account::parse(a).unwrap();
-        async move { store.person_by_account(&a).await.unwrap().unwrap() }
-    };
-    let lin = person("lin.meiling").await;
-    let chen = person("chen.jianhong").await;
-    let form = |subject: &str, relevance: &str| RegisterQueryRequest {
+/// The desk the configured app opens with: its grants come from the store.
+type AppDesk<'a> = Desk<'a, querywarden_app::grants::StoreGrants>;
+
+/// Form 2 lin files for herself with no case yet (a reason given instead), on C0101.
+fn a_form_without_a_case(lin: PersonId, subject: &str, relevance: &str) -> RegisterQueryRequest {
+    RegisterQueryRequest {
         subject_name: "王大同".into(),
         subject_id: subject.into(),
         linked_id: None,
@@ -2565,25 +2630,60 @@ async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a
             companion_basis: None,
             no_case_reason: Some("尚未立案，先行查核資格".into()),
             needer: None,
-            querier: lin.id.into(),
+            querier: lin.into(),
         },
-    };
-    let desk = app.desk();
+    }
+}
 
-    // On the restricted list: allowed, and the ethics office is flagged in the audit record.
-    let r = registration::register(
-        &desk,
-        &lin,
-        &form(&vip, "特別注意名單個案之低收入戶資格審查"),
+/// lin registers `subject` through the configured app's desk; the app accepts it.
+async fn lin_registers(
+    desk: &AppDesk<'_>,
+    lin: &Person,
+    subject: &str,
+    relevance: &str,
+    now: Timestamp,
+    rid: &str,
+) -> registration::Registered {
+    let form = a_form_without_a_case(lin.id, subject, relevance);
+    registration::register(desk, lin, &form, now, rid)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The demo app opened from `raw`, seeded, with the demo queriers granted at `now`.
+async fn the_configured_demo_app(
+    raw: querywarden_app::config::RawConfig,
+    now: Timestamp,
+) -> querywarden_app::App {
+    let app = querywarden_app::App::open(raw.validate().unwrap())
+        .await
+        .unwrap();
+    app.seed_demo().await.unwrap();
+    querywarden_app::demo_grants::grant_demo_queriers(
+        app.store(),
+        app.keys(),
+        &app.config().permission,
         now,
-        "r1",
+        "t",
     )
     .await
-    .unwrap()
     .unwrap();
+    app
+}
+
+/// A subject on the restricted list: registered, and the ethics office is flagged in the
+/// audit record, which keeps the ID only as its digest.
+async fn a_restricted_subject_alerts_the_ethics_office(
+    app: &querywarden_app::App,
+    lin: &Person,
+    vip: &str,
+    now: Timestamp,
+) -> RegistrationNo {
+    let relevance = "特別注意名單個案之低收入戶資格審查";
+    let r = lin_registers(&app.desk(), lin, vip, relevance, now, "r1").await;
     assert_eq!(r.findings, vec!["snooping.restricted_list".to_string()]);
     assert!(!r.second_approval_required);
-    let vip_no = r.no;
     let created = app
         .store()
         .audit_search(&AuditFilter {
@@ -2597,47 +2697,20 @@ async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a
     assert_eq!(created.len(), 1);
     let entry = String::from_utf8_lossy(&created[0].entry).into_owned();
     assert!(entry.contains("\"ethics_alert\":true"), "{entry}");
-    assert!(!entry.contains(&vip));
+    assert!(!entry.contains(vip));
+    r.no
+}
 
-    // A member of staff (known only from the personnel file): a second approver is needed.
-    let r = registration::register(
-        &desk,
-        &lin,
-        &form(&staff, "同仁家屬申請急難救助，需查核其投保狀況"),
-        now,
-        "r2",
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(r.second_approval_required);
-    assert_eq!(r.findings, vec!["snooping.subject_is_staff".to_string()]);
-    let cap = registration::approver_of(&desk, &chen, r.no)
-        .await
-        .unwrap()
-        .unwrap();
-    let state = registration::approve(&desk, cap, Some("同意"), now, "a1")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(state.code(), "awaiting_second_approval");
-
-    // Anyone else: no findings.
-    let r = registration::register(
-        &desk,
-        &lin,
-        &form(&nid(912), "低收入戶申請，須查核申請人投保薪資"),
-        now,
-        "r3",
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(r.findings.is_empty() && !r.second_approval_required);
-
-    // The ethics office sees the alert in its inbox: number, rule, time, masked ID only.
-    let zheng = person("zheng.zhihao").await;
-    let inbox = registration::inbox(&desk, &zheng, Timestamp::now())
+/// The ethics office sees the alert in its inbox: number, rule, time, masked ID only; nobody
+/// else has the alerts list.
+async fn only_the_ethics_office_sees_the_alert(
+    desk: &AppDesk<'_>,
+    zheng: &Person,
+    chen: &Person,
+    (vip_no, vip): (RegistrationNo, &str),
+    now: Timestamp,
+) {
+    let inbox = registration::inbox(desk, zheng, Timestamp::now())
         .await
         .unwrap();
     assert_eq!(inbox.ethics_alerts.len(), 1, "{:?}", inbox.ethics_alerts);
@@ -2654,13 +2727,65 @@ async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a
     );
     assert_eq!(
         alert.subject_id_masked,
-        NationalId::parse(&vip).unwrap().masked()
+        NationalId::parse(vip).unwrap().masked()
     );
-    // Nobody else has the alerts list.
-    let inbox = registration::inbox(&desk, &chen, Timestamp::now())
+    let inbox = registration::inbox(desk, chen, Timestamp::now())
         .await
         .unwrap();
     assert!(inbox.ethics_alerts.is_empty());
+}
+
+/// The snooping screen from configuration: `registration.restricted_list` and
+/// `registration.staff_ids` are read by `App::open` into the screen the desk uses.
+#[tokio::test]
+async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a_second_approver() {
+    let dir = tempfile::tempdir().unwrap();
+    let vip = nid(910);
+    let staff = nid(911);
+    let vip_file = dir.path().join("restricted.txt");
+    let staff_file = dir.path().join("staff.txt");
+    std::fs::write(&vip_file, format!("# 特別注意名單\n{vip}  # 議員\n")).unwrap();
+    std::fs::write(&staff_file, format!("# 人事室提供\n\n{staff}\n")).unwrap();
+    let mut raw = querywarden_app::config::RawConfig::default();
+    raw.storage.data_dir = dir.path().join("data");
+    raw.bli.mode = querywarden_app::config::BliMode::Portal;
+    raw.registration.restricted_list = Some(vip_file.clone());
+    raw.registration.staff_ids = Some(staff_file);
+    let now = Timestamp::now();
+    let app = the_configured_demo_app(raw.clone(), now).await;
+    let person = |a: &str| {
+        let store = app.store().clone();
+        let a = Account::parse(a).unwrap();
+        async move { store.person_by_account(&a).await.unwrap().unwrap() }
+    };
+    let lin = person("lin.meiling").await;
+    let chen = person("chen.jianhong").await;
+    let desk = app.desk();
+
+    let vip_no = a_restricted_subject_alerts_the_ethics_office(&app, &lin, &vip, now).await;
+
+    // A member of staff (known only from the personnel file): a second approver is needed.
+    let relevance = "同仁家屬申請急難救助，需查核其投保狀況";
+    let r = lin_registers(&desk, &lin, &staff, relevance, now, "r2").await;
+    assert!(r.second_approval_required);
+    assert_eq!(r.findings, vec!["snooping.subject_is_staff".to_string()]);
+    let cap = registration::approver_of(&desk, &chen, r.no)
+        .await
+        .unwrap()
+        .unwrap();
+    let state = registration::approve(&desk, cap, Some("同意"), now, "a1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.code(), "awaiting_second_approval");
+
+    // Anyone else: no findings.
+    let relevance = "低收入戶申請，須查核申請人投保薪資";
+    let r = lin_registers(&desk, &lin, &nid(912), relevance, now, "r3").await;
+    assert!(r.findings.is_empty() && !r.second_approval_required);
+
+    let zheng = person("zheng.zhihao").await;
+    only_the_ethics_office_sees_the_alert(&desk, &zheng, &chen, (vip_no, &vip), now).await;
     app.close().await;
 
     // A bad line stops start-up, naming the key and the line, never the line itself.
@@ -3177,43 +3302,24 @@ async fn records(w: &World, action: &str) -> Vec<(String, String)> {
     rs.into_iter().map(|r| (r.object_id, r.outcome)).collect()
 }
 
-#[tokio::test]
-async fn a_supervisor_decides_several_registrations_at_once_and_a_refused_one_does_not_stop_the_others()
- {
-    let w = World::new().await;
+/// lin registers `nid(n)` for herself on C0101 with `why` as its relevance.
+async fn lin_registers_c0101(w: &World, n: u32, why: &str) -> RegistrationNo {
     let lin = "lin.meiling";
-    let reg_for = |n: u32, why: &str| w.form(&nid(n), lin, &["C0101"], why);
-    let a = w
-        .register(
-            lin,
-            &reg_for(4001, "低收入戶資格審查，需核對申請人甲之投保薪資"),
-        )
+    w.register(lin, &w.form(&nid(n), lin, &["C0101"], why))
         .await
-        .unwrap();
-    let b = w
-        .register(
-            lin,
-            &reg_for(4002, "中低收入戶複查，需確認申請人乙之就業狀況"),
-        )
-        .await
-        .unwrap();
-    let c = w
-        .register(
-            lin,
-            &reg_for(4003, "急難救助申請，需確認申請人丙是否仍有投保"),
-        )
-        .await
-        .unwrap();
-    // c is withdrawn while the supervisor works through the queue.
+        .unwrap()
+}
+
+/// The supervisor's queue lists a, b and c with what the decision rests on — the subject
+/// (name, masked ID), the querier, the basis and the relevance, never the whole ID — and
+/// §9: each row shown is a read of personal data, audited. Someone who approves nothing has
+/// an empty queue (and nothing read).
+async fn the_queue_shows_what_each_decision_rests_on(w: &World, abc: [RegistrationNo; 3]) {
+    let lin = "lin.meiling";
     let queue = registration::awaiting_decision(&w.desk(), w.p("chen.jianhong"), t0(), "q")
         .await
         .unwrap();
-    assert_eq!(
-        queue.iter().map(|q| q.no).collect::<Vec<_>>(),
-        vec![a, b, c]
-    );
-    // What the decision rests on: the subject (name, masked ID), the querier, the basis and
-    // the relevance; never the whole ID.
+    assert_eq!(queue.iter().map(|q| q.no).collect::<Vec<_>>(), abc.to_vec());
     assert_eq!(queue[0].subject_name, "王大同");
     assert_eq!(
         queue[0].subject_id_masked,
@@ -3223,23 +3329,20 @@ async fn a_supervisor_decides_several_registrations_at_once_and_a_refused_one_do
     assert_eq!(queue[1].parties.querier, w.p(lin).id);
     assert_eq!(queue[1].legal_basis.as_str(), BASIS);
     assert!(queue[1].relevance.contains("乙"));
-    // §9: each row shown is a read of personal data, audited.
-    let reads = records(&w, "query.registration.viewed").await;
+    let reads = records(w, "query.registration.viewed").await;
     assert_eq!(reads.len(), 3);
     assert!(reads.iter().all(|(_, o)| o == "succeeded"));
-    // Someone who approves nothing has an empty queue (and nothing read).
     assert!(
         registration::awaiting_decision(&w.desk(), w.p(lin), t0(), "q")
             .await
             .unwrap()
             .is_empty()
     );
-    registration::cancel(&w.desk(), w.p(lin), c, t0(), "cancel")
-        .await
-        .unwrap()
-        .unwrap();
+}
 
-    // Approve a, c and b (a twice): a and b approved, c refused as withdrawn.
+/// chen approves a, c and b at once (a given twice), c having been withdrawn: a and b
+/// approved, c refused as withdrawn, each its own decision with its own audit record.
+async fn chen_approves_a_withdrawn_one_among_others(w: &World, [a, b, c]: [RegistrationNo; 3]) {
     let out = registration::decide_many(
         &w.desk(),
         w.p("chen.jianhong"),
@@ -3266,8 +3369,7 @@ async fn a_supervisor_decides_several_registrations_at_once_and_a_refused_one_do
         let r = w.store.registration_by_no(no).await.unwrap().unwrap();
         assert_eq!(r.state.code(), "approved");
     }
-    // Each its own decision, each with its own audit record (the refusal too).
-    let approvals = records(&w, "query.registration.approved").await;
+    let approvals = records(w, "query.registration.approved").await;
     assert_eq!(
         approvals,
         vec![
@@ -3279,15 +3381,26 @@ async fn a_supervisor_decides_several_registrations_at_once_and_a_refused_one_do
             (b.to_string(), "succeeded".to_string()),
         ]
     );
+}
+
+#[tokio::test]
+async fn a_supervisor_decides_several_registrations_at_once_and_a_refused_one_does_not_stop_the_others()
+ {
+    let w = World::new().await;
+    let lin = "lin.meiling";
+    let a = lin_registers_c0101(&w, 4001, "低收入戶資格審查，需核對申請人甲之投保薪資").await;
+    let b = lin_registers_c0101(&w, 4002, "中低收入戶複查，需確認申請人乙之就業狀況").await;
+    let c = lin_registers_c0101(&w, 4003, "急難救助申請，需確認申請人丙是否仍有投保").await;
+    // c is withdrawn while the supervisor works through the queue.
+    the_queue_shows_what_each_decision_rests_on(&w, [a, b, c]).await;
+    registration::cancel(&w.desk(), w.p(lin), c, t0(), "cancel")
+        .await
+        .unwrap()
+        .unwrap();
+    chen_approves_a_withdrawn_one_among_others(&w, [a, b, c]).await;
 
     // A querier is no approver: each item is refused on its own rule, and audited.
-    let d = w
-        .register(
-            lin,
-            &reg_for(4004, "身心障礙者生活補助複查，需確認申請人丁之收入"),
-        )
-        .await
-        .unwrap();
+    let d = lin_registers_c0101(&w, 4004, "身心障礙者生活補助複查，需確認申請人丁之收入").await;
     let out = registration::decide_many(
         &w.desk(),
         w.p(lin),
@@ -3309,31 +3422,8 @@ async fn a_supervisor_decides_several_registrations_at_once_and_a_refused_one_do
 #[tokio::test]
 async fn a_bulk_rejection_needs_its_one_reason_and_an_empty_or_oversized_choice_is_refused_whole() {
     let w = World::new().await;
-    let lin = "lin.meiling";
-    let a = w
-        .register(
-            lin,
-            &w.form(
-                &nid(4101),
-                lin,
-                &["C0101"],
-                "低收入戶資格審查，需核對申請人甲之投保薪資",
-            ),
-        )
-        .await
-        .unwrap();
-    let b = w
-        .register(
-            lin,
-            &w.form(
-                &nid(4102),
-                lin,
-                &["C0101"],
-                "中低收入戶複查，需確認申請人乙之就業狀況",
-            ),
-        )
-        .await
-        .unwrap();
+    let a = lin_registers_c0101(&w, 4101, "低收入戶資格審查，需核對申請人甲之投保薪資").await;
+    let b = lin_registers_c0101(&w, 4102, "中低收入戶複查，需確認申請人乙之就業狀況").await;
     let chen = w.p("chen.jianhong").clone();
     let bulk = |nos: Vec<RegistrationNo>, d: registration::Decision<'static>| {
         let desk = w.desk();
@@ -3418,79 +3508,52 @@ impl Connector for DownFor {
     }
 }
 
-#[tokio::test]
-async fn the_querier_runs_every_approved_item_of_a_form3_request_at_once_and_one_failure_does_not_stop_the_others()
- {
-    let w = World::new().await;
-    let cai = w.p("cai.peiling").clone();
-    let li = w.p("li.guowei").clone();
+/// Form 3 for three subjects, filed by cai, consented and accepted by li: its three
+/// registrations, none approved yet.
+async fn a_form3_request_for_three_accepted(w: &World) -> (RequestNo, Vec<RegistrationNo>) {
     let subjects = [
         ("張三", nid(5001)),
         ("李四", nid(5002)),
         ("王五", nid(5003)),
     ];
-    let rno = request::file_request(&w.desk(), &cai, &form3(&w, &subjects, 3), t0(), "f")
+    let cai = w.p("cai.peiling");
+    let rno = request::file_request(&w.desk(), cai, &form3(w, &subjects, 3), t0(), "f")
         .await
         .unwrap()
         .unwrap();
-    request::consent_request(
-        &w.desk(),
-        w.p("yang.shuling"),
-        rno,
-        request::Consent::Give,
-        t0(),
-        "c",
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let regs = request::accept_request(
-        &w.desk(),
-        &li,
-        rno,
-        &li.id.into(),
-        "符合規定，受理",
-        t0(),
-        "a",
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    let nos: Vec<RegistrationNo> = regs.iter().map(|r| r.no).collect();
-    let connector = DownFor(nid(5002));
-    let run = |who: &str, at: Timestamp, op: &'static str| {
-        let signed = w.signed_in(who);
-        let desk = w.desk();
-        let connector = connector.clone();
-        async move {
-            execution::form3::execute_request(
-                &desk,
-                Some(&connector),
-                &signed,
-                rno,
-                &execution::form3::PortalNote::default(),
-                at,
-                op,
-            )
-            .await
-            .unwrap()
-        }
-    };
-    // Nothing approved yet: nothing to run, refused and audited on the request.
-    assert_eq!(
-        code(run("li.guowei", t0(), "run-0").await),
-        "request.nothing_to_execute"
-    );
-    // Two of three approved; the third waits.
-    w.approve("xu.wenjie", nos[0]).await.unwrap();
-    w.approve("xu.wenjie", nos[1]).await.unwrap();
-    // Someone who may not see the request is answered as for a number that does not exist.
-    assert_eq!(
-        code(run("lin.meiling", t0(), "run-x").await),
-        "registration.not_found"
-    );
+    the_district_office_consents(w, rno).await;
+    let regs = li_accepts(w, rno, "符合規定，受理").await;
+    (rno, regs.iter().map(|r| r.no).collect())
+}
 
-    let runs = run("li.guowei", t0(), "run-1").await.unwrap();
+/// §5: `who` runs every approved item of the request at once at `at`, under request id `op`,
+/// against a BLI that is down for the second subject.
+async fn run_form3(
+    w: &World,
+    rno: RequestNo,
+    who: &str,
+    at: Timestamp,
+    op: &str,
+) -> Result<Vec<execution::form3::RegistrationRun>, Denied> {
+    let connector = DownFor(nid(5002));
+    execution::form3::execute_request(
+        &w.desk(),
+        Some(&connector),
+        &w.signed_in(who),
+        rno,
+        &execution::form3::PortalNote::default(),
+        at,
+        op,
+    )
+    .await
+    .unwrap()
+}
+
+/// The first run, with two of three approved: only those run; BLI down for the second
+/// subject fails its items while the first's still ran; each execution has its own records
+/// under its own request id.
+async fn the_first_run_runs_the_two_approved(w: &World, rno: RequestNo, nos: &[RegistrationNo]) {
+    let runs = run_form3(w, rno, "li.guowei", t0(), "run-1").await.unwrap();
     assert_eq!(
         runs.iter().map(|r| r.no).collect::<Vec<_>>(),
         vec![nos[0], nos[1]],
@@ -3502,7 +3565,6 @@ async fn the_querier_runs_every_approved_item_of_a_form3_request_at_once_and_one
         i.outcome,
         ItemOutcome::Received { .. } | ItemOutcome::NoData { .. }
     )));
-    // BLI down for the second subject: its items failed, the first's still ran.
     let second = runs[1].answer.as_ref().unwrap();
     assert!(
         second
@@ -3511,7 +3573,6 @@ async fn the_querier_runs_every_approved_item_of_a_form3_request_at_once_and_one
             .all(|i| matches!(i.outcome, ItemOutcome::Failed { .. })),
         "{second:?}"
     );
-    // Each execution its own records, under its own request id.
     let sent = w.audit("query.sent").await;
     assert_eq!(sent.len(), 4);
     for no in [nos[0], nos[1]] {
@@ -3525,12 +3586,35 @@ async fn the_querier_runs_every_approved_item_of_a_form3_request_at_once_and_one
     }
     assert_eq!(w.audit("query.result.received").await.len(), 2);
     assert_eq!(w.audit("query.failed").await.len(), 2);
+}
+
+#[tokio::test]
+async fn the_querier_runs_every_approved_item_of_a_form3_request_at_once_and_one_failure_does_not_stop_the_others()
+ {
+    let w = World::new().await;
+    let (rno, nos) = a_form3_request_for_three_accepted(&w).await;
+    // Nothing approved yet: nothing to run, refused and audited on the request.
+    assert_eq!(
+        code(run_form3(&w, rno, "li.guowei", t0(), "run-0").await),
+        "request.nothing_to_execute"
+    );
+    // Two of three approved; the third waits.
+    w.approve("xu.wenjie", nos[0]).await.unwrap();
+    w.approve("xu.wenjie", nos[1]).await.unwrap();
+    // Someone who may not see the request is answered as for a number that does not exist.
+    assert_eq!(
+        code(run_form3(&w, rno, "lin.meiling", t0(), "run-x").await),
+        "registration.not_found"
+    );
+    the_first_run_runs_the_two_approved(&w, rno, &nos).await;
 
     // Later: the third approved; running again runs the third and retries the failed items,
     // never the first's executed items again.
     w.approve("xu.wenjie", nos[2]).await.unwrap();
     let later = t0() + SignedDuration::from_hours(1);
-    let runs = run("li.guowei", later, "run-2").await.unwrap();
+    let runs = run_form3(&w, rno, "li.guowei", later, "run-2")
+        .await
+        .unwrap();
     assert_eq!(
         runs.iter().map(|r| r.no).collect::<Vec<_>>(),
         vec![nos[1], nos[2]]

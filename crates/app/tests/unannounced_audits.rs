@@ -21,7 +21,7 @@ use querywarden_app::registration::{
 };
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::oversight::unannounced_audit::{
-    AuditId, AuditState, SamplingMethod, SignOffStep, director_chair, draw_sample,
+    AuditId, AuditState, SamplingMethod, SignOffStep, UnannouncedAudit, director_chair, draw_sample,
 };
 use querywarden_domain::registration::RegistrationNo;
 use querywarden_domain::roc_date::taipei_day_start_utc;
@@ -184,6 +184,55 @@ impl World {
         .await
     }
 
+    /// §8: `who` writes the opinion on one sampled case on `at`.
+    async fn case_opinion(
+        &self,
+        who: &str,
+        id: AuditId,
+        case: &str,
+        conforms: bool,
+        text: &str,
+        at: Timestamp,
+    ) -> Result<UnannouncedAudit, AuditError> {
+        audits::record_case_opinion(&self.store, self.p(who), id, case, conforms, text, &op(at))
+            .await
+    }
+
+    /// §8: `who` writes the overall opinion on `at`.
+    async fn overall_opinion(
+        &self,
+        who: &str,
+        id: AuditId,
+        violation_found: bool,
+        text: &str,
+        at: Timestamp,
+    ) -> Result<UnannouncedAudit, AuditError> {
+        audits::record_overall_opinion(&self.store, self.p(who), id, violation_found, text, &op(at))
+            .await
+    }
+
+    /// Form 4's sign-off `step`, by `who` on `at`.
+    async fn sign_off(
+        &self,
+        who: &str,
+        id: AuditId,
+        step: SignOffStep,
+        at: Timestamp,
+    ) -> Result<UnannouncedAudit, AuditError> {
+        audits::sign_off(&self.store, self.p(who), id, step, &op(at)).await
+    }
+
+    /// The director's review, or `who`'s attempt at one, on `at`.
+    async fn review(
+        &self,
+        who: &str,
+        id: AuditId,
+        comment: &str,
+        at: Timestamp,
+    ) -> Result<UnannouncedAudit, AuditError> {
+        audits::review(&self.store, self.p(who), id, comment, &op(at)).await
+    }
+
     async fn refusals(&self, code: &str) -> usize {
         let mut n = 0;
         for action in [
@@ -209,15 +258,14 @@ fn code<T: std::fmt::Debug>(r: Result<T, AuditError>) -> &'static str {
     r.unwrap_err().code()
 }
 
-#[tokio::test]
-async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_only() {
-    let w = World::new().await;
+/// §8: wu.zhiming opens the audit; the seeded draw repeats from the same candidates, and the
+/// querier — nobody else — is told now, exactly once.
+async fn open_and_tell_only_the_querier(w: &World) -> UnannouncedAudit {
     let lin = w.p("lin.meiling").id;
     assert!(
         w.store.unread_notices(lin).await.unwrap().is_empty(),
         "nobody tells the querier before the audit opens"
     );
-
     let audit = audits::open_audit(&w.store, w.p("wu.zhiming"), &w.form(), &op(april(1)))
         .await
         .unwrap();
@@ -235,7 +283,6 @@ async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_onl
     let drawn: Vec<_> = audit.cases.iter().map(|c| c.registration).collect();
     assert_eq!(drawn, again);
 
-    // §8: the querier is told now, exactly once.
     let notices = w.store.unread_notices(lin).await.unwrap();
     assert_eq!(notices.len(), 1);
     assert_eq!(notices[0].kind, "audit.opened");
@@ -249,10 +296,14 @@ async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_onl
                 .is_empty()
         );
     }
+    audit
+}
 
-    let case = audit.cases[0].no;
+/// The querier attaches a supporting document to `case`: sealed at rest, name included, and
+/// the auditor reads it back whole.
+async fn the_querier_attaches_a_sealed_document(w: &World, id: AuditId, case: RegistrationNo) {
     let doc = w
-        .attach("lin.meiling", audit.id, case, "公文掃描.pdf", PDF, april(3))
+        .attach("lin.meiling", id, case, "公文掃描.pdf", PDF, april(3))
         .await
         .unwrap();
     assert_eq!(doc.content_type, "application/pdf");
@@ -264,15 +315,9 @@ async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_onl
         !contains(&w.db_bytes(), "公文掃描".as_bytes()),
         "so is its name"
     );
-    let view = audits::audit_for(
-        &w.store,
-        &w.keys,
-        w.p("wu.zhiming"),
-        audit.id,
-        &op(april(3)),
-    )
-    .await
-    .unwrap();
+    let view = audits::audit_for(&w.store, &w.keys, w.p("wu.zhiming"), id, &op(april(3)))
+        .await
+        .unwrap();
     assert_eq!(view.documents.len(), 1);
     assert_eq!(view.documents[0].file_name, "公文掃描.pdf");
     assert_eq!(view.querier_supervisor, Some(w.p("chen.jianhong").id));
@@ -281,69 +326,65 @@ async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_onl
         &w.store,
         &w.keys,
         w.p("wu.zhiming"),
-        audit.id,
+        id,
         doc.id,
         &op(april(3)),
     )
     .await
     .unwrap();
     assert_eq!(opened.bytes, PDF);
+}
 
+/// The documents close, the auditor finds every case conforming, and the four sign-offs
+/// follow in Form 4's order.
+async fn opinions_without_violation_and_the_four_sign_offs(w: &World, audit: &UnannouncedAudit) {
     audits::submit_documents(&w.store, w.p("lin.meiling"), audit.id, &op(april(4)))
         .await
         .unwrap();
     for c in &audit.cases {
-        audits::record_case_opinion(
-            &w.store,
-            w.p("wu.zhiming"),
+        let text = "登記、核准在查調之前，用途相符";
+        w.case_opinion(
+            "wu.zhiming",
             audit.id,
             &c.no.to_string(),
             true,
-            "登記、核准在查調之前，用途相符",
-            &op(april(5)),
+            text,
+            april(5),
         )
         .await
         .unwrap();
     }
-    let a = audits::record_overall_opinion(
-        &w.store,
-        w.p("wu.zhiming"),
-        audit.id,
-        false,
-        "抽查案件均符合規定",
-        &op(april(5)),
-    )
-    .await
-    .unwrap();
+    let a = w
+        .overall_opinion(
+            "wu.zhiming",
+            audit.id,
+            false,
+            "抽查案件均符合規定",
+            april(5),
+        )
+        .await
+        .unwrap();
     assert_eq!(a.state, AuditState::SigningOff(SignOffStep::Querier));
     assert_eq!(a.overall.as_ref().map(|o| o.violation_found), Some(false));
-
     for (step, who) in [
         (SignOffStep::Querier, "lin.meiling"),
         (SignOffStep::Auditor, "wu.zhiming"),
         (SignOffStep::QuerierSupervisor, "chen.jianhong"),
         (SignOffStep::AuditingSupervisor, "zhang.shuhui"),
     ] {
-        audits::sign_off(&w.store, w.p(who), audit.id, step, &op(april(6)))
-            .await
-            .unwrap();
+        w.sign_off(who, audit.id, step, april(6)).await.unwrap();
     }
-    // The director has something to do: this audit waits for his review.
+}
+
+/// The director has something to do: the audit waits for his review until he gives it.
+async fn the_director_reviews(w: &World, id: AuditId) {
     let chair = director_chair(w.p("zhou.wenhua")).unwrap();
     let waiting = audits::awaiting_review(&w.store, &chair).await.unwrap();
-    assert_eq!(
-        waiting.iter().map(|a| a.id).collect::<Vec<_>>(),
-        vec![audit.id]
-    );
-    let reviewed = audits::review(
-        &w.store,
-        w.p("zhou.wenhua"),
-        audit.id,
-        "准予備查",
-        &op(april(7)),
-    )
-    .await
-    .unwrap();
+    assert_eq!(waiting.iter().map(|a| a.id).collect::<Vec<_>>(), vec![id]);
+    let reviewed = w
+        .review("zhou.wenhua", id, "准予備查", april(7))
+        .await
+        .unwrap();
     assert_eq!(reviewed.state, AuditState::Reviewed);
     assert_eq!(
         reviewed.review.as_ref().and_then(|r| r.comment.clone()),
@@ -356,19 +397,23 @@ async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_onl
             .is_empty()
     );
     assert_eq!(reviewed.sign_offs.len(), 4);
+}
+
+#[tokio::test]
+async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_only() {
+    let w = World::new().await;
+    let audit = open_and_tell_only_the_querier(&w).await;
+    let case = audit.cases[0].no;
+    the_querier_attaches_a_sealed_document(&w, audit.id, case).await;
+    opinions_without_violation_and_the_four_sign_offs(&w, &audit).await;
+    the_director_reviews(&w, audit.id).await;
 
     // Read-only now, whoever tries.
     let before = w.store.unannounced_audit(audit.id).await.unwrap();
     assert_eq!(
         code(
-            audits::sign_off(
-                &w.store,
-                w.p("lin.meiling"),
-                audit.id,
-                SignOffStep::Querier,
-                &op(april(8))
-            )
-            .await
+            w.sign_off("lin.meiling", audit.id, SignOffStep::Querier, april(8))
+                .await
         ),
         "audit.read_only"
     );
@@ -380,7 +425,7 @@ async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_onl
         "audit.read_only"
     );
     assert_eq!(
-        code(audits::review(&w.store, w.p("zhou.wenhua"), audit.id, "", &op(april(8))).await),
+        code(w.review("zhou.wenhua", audit.id, "", april(8)).await),
         "audit.read_only"
     );
     assert_eq!(w.store.unannounced_audit(audit.id).await.unwrap(), before);
@@ -558,28 +603,26 @@ async fn opening_is_refused_and_audited_for_outsiders_bad_fields_and_auditors_wh
     );
 }
 
-#[tokio::test]
-async fn attachments_of_the_wrong_type_too_large_with_a_path_late_or_by_another_are_refused() {
-    let w = World::new().await;
-    let id = w.open().await;
-    let audit = w.store.unannounced_audit(id).await.unwrap().unwrap();
-    let case = audit.cases[0].no;
-    let not_sampled = *w
-        .cases
-        .iter()
-        .find(|c| audit.cases.iter().all(|s| s.no != **c))
-        .unwrap();
+/// One misfiled attachment: what it is, who attaches it, to which case, its name and bytes,
+/// when, and the refusal it gets.
+type Misfiled<'a> = (
+    &'a str,
+    &'a str,
+    RegistrationNo,
+    &'a str,
+    Vec<u8>,
+    Timestamp,
+    &'a str,
+);
+
+/// The attachments the desk refuses: the wrong type, too large, a path in the name, after the
+/// documents deadline (115/4/10), by the auditor, and to a case not sampled.
+fn misfiled_attachments(
+    case: RegistrationNo,
+    not_sampled: RegistrationNo,
+) -> Vec<Misfiled<'static>> {
     let big = [PDF, &[b' '; 1024]].concat();
-    type Row<'a> = (
-        &'a str,
-        &'a str,
-        RegistrationNo,
-        &'a str,
-        Vec<u8>,
-        Timestamp,
-        &'a str,
-    );
-    let table: Vec<Row> = vec![
+    vec![
         (
             "wrong type",
             "lin.meiling",
@@ -634,8 +677,21 @@ async fn attachments_of_the_wrong_type_too_large_with_a_path_late_or_by_another_
             april(2),
             "audit.case_not_sampled",
         ),
-    ];
-    for (name, who, c, file, bytes, at, want) in table {
+    ]
+}
+
+#[tokio::test]
+async fn attachments_of_the_wrong_type_too_large_with_a_path_late_or_by_another_are_refused() {
+    let w = World::new().await;
+    let id = w.open().await;
+    let audit = w.store.unannounced_audit(id).await.unwrap().unwrap();
+    let case = audit.cases[0].no;
+    let not_sampled = *w
+        .cases
+        .iter()
+        .find(|c| audit.cases.iter().all(|s| s.no != **c))
+        .unwrap();
+    for (name, who, c, file, bytes, at, want) in misfiled_attachments(case, not_sampled) {
         assert_eq!(
             code(w.attach(who, id, c, file, &bytes, at).await),
             want,
@@ -689,140 +745,96 @@ async fn attachments_of_the_wrong_type_too_large_with_a_path_late_or_by_another_
     assert!(w.store.audit_documents(id).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn opinions_sign_offs_and_the_review_out_of_turn_are_refused_audited_and_change_nothing() {
-    let w = World::new().await;
-    let id = w.open().await;
-    let audit = w.store.unannounced_audit(id).await.unwrap().unwrap();
-    let case = audit.cases[0].no.to_string();
-    let s = &w.store;
-
-    // Opinions wait for the documents (deadline 115/4/10, not submitted).
+/// Before the opinions open and by anyone not entitled: opinions wait for the documents
+/// (deadline 115/4/10, not submitted), then open only for this audit's auditors; sign-offs
+/// and the review are not open; §9: someone who may not read the audit cannot learn that it
+/// exists, while the trail keeps the reason. None of it changes the audit.
+async fn everything_out_of_turn_before_the_opinions_is_refused(
+    w: &World,
+    audit: &UnannouncedAudit,
+    case: &str,
+) {
+    let id = audit.id;
     assert_eq!(
         code(
-            audits::record_case_opinion(
-                s,
-                w.p("wu.zhiming"),
-                id,
-                &case,
-                true,
-                "符合",
-                &op(april(5))
-            )
-            .await
+            w.case_opinion("wu.zhiming", id, case, true, "符合", april(5))
+                .await
         ),
         "audit.opinions_not_open"
     );
-    // After the deadline they open, but only for this audit's auditors.
     assert_eq!(
         code(
-            audits::record_case_opinion(
-                s,
-                w.p("zheng.zhihao"),
-                id,
-                &case,
-                true,
-                "符合",
-                &op(april(11))
-            )
-            .await
+            w.case_opinion("zheng.zhihao", id, case, true, "符合", april(11))
+                .await
         ),
         "audit.not_assigned_auditor"
     );
     assert_eq!(
         code(
-            audits::record_overall_opinion(s, w.p("wu.zhiming"), id, false, "符合", &op(april(11)))
+            w.overall_opinion("wu.zhiming", id, false, "符合", april(11))
                 .await
         ),
         "audit.opinions_not_open"
     );
     assert_eq!(
         code(
-            audits::sign_off(
-                s,
-                w.p("lin.meiling"),
-                id,
-                SignOffStep::Querier,
-                &op(april(11))
-            )
-            .await
+            w.sign_off("lin.meiling", id, SignOffStep::Querier, april(11))
+                .await
         ),
         "audit.sign_off.not_open"
     );
     assert_eq!(
-        code(audits::review(s, w.p("zhou.wenhua"), id, "", &op(april(11))).await),
+        code(w.review("zhou.wenhua", id, "", april(11)).await),
         "audit.not_awaiting_review"
     );
-    // §9: someone who may not read the audit cannot learn that it exists; the trail keeps
-    // the reason.
     let hidden_before = w.refusals("audit.not_visible").await;
     assert_eq!(
-        code(audits::audit_for(s, &w.keys, w.p("huang.yating"), id, &op(april(11))).await),
+        code(audits::audit_for(&w.store, &w.keys, w.p("huang.yating"), id, &op(april(11))).await),
         "audit.not_found"
     );
     assert_eq!(
         code(
-            audits::sign_off(
-                s,
-                w.p("huang.yating"),
-                id,
-                SignOffStep::Querier,
-                &op(april(11))
-            )
-            .await
+            w.sign_off("huang.yating", id, SignOffStep::Querier, april(11))
+                .await
         ),
         "audit.not_found"
     );
     assert_eq!(w.refusals("audit.not_visible").await, hidden_before + 2);
-    assert_eq!(s.unannounced_audit(id).await.unwrap().unwrap(), audit);
+    assert_eq!(
+        w.store.unannounced_audit(id).await.unwrap().unwrap(),
+        *audit
+    );
+}
 
-    audits::record_case_opinion(
-        s,
-        w.p("wu.zhiming"),
-        id,
-        &case,
-        true,
-        "符合",
-        &op(april(11)),
-    )
-    .await
-    .unwrap();
+/// The auditor finds a violation on 4/11: the overall opinion waits for every case's opinion,
+/// and once written (§8 ¶2) it opens its violation case itself — one, against the querier
+/// audited, from this audit, with the ten days counted from the day it was written down
+/// (2026-04-11, a Saturday: 行政程序法 §48 moves the tenth day, 04-21, to no later day). The
+/// refused attempt opens none, nor does a retried request.
+async fn a_violation_found_opens_exactly_one_case(w: &World, audit: &UnannouncedAudit) {
+    let id = audit.id;
+    let case = audit.cases[0].no.to_string();
+    w.case_opinion("wu.zhiming", id, &case, true, "符合", april(11))
+        .await
+        .unwrap();
     assert_eq!(
         code(
-            audits::record_overall_opinion(s, w.p("wu.zhiming"), id, true, "違規", &op(april(11)))
+            w.overall_opinion("wu.zhiming", id, true, "違規", april(11))
                 .await
         ),
         "audit.cases_without_opinion"
     );
     let second = audit.cases[1].no.to_string();
-    audits::record_case_opinion(
-        s,
-        w.p("wu.zhiming"),
-        id,
-        &second,
-        false,
-        "查調後未歸檔",
-        &op(april(11)),
-    )
-    .await
-    .unwrap();
-    let a = audits::record_overall_opinion(
-        s,
-        w.p("wu.zhiming"),
-        id,
-        true,
-        "一件違反第六點",
-        &op(april(11)),
-    )
-    .await
-    .unwrap();
+    w.case_opinion("wu.zhiming", id, &second, false, "查調後未歸檔", april(11))
+        .await
+        .unwrap();
+    let a = w
+        .overall_opinion("wu.zhiming", id, true, "一件違反第六點", april(11))
+        .await
+        .unwrap();
     assert_eq!(a.overall.as_ref().map(|o| o.violation_found), Some(true));
-    // §8 ¶2: the finding opened its violation case itself — one, against the querier
-    // audited, from this audit, with the ten days counted from the day it was written down
-    // (2026-04-11, a Saturday: 行政程序法 §48 moves the tenth day, 04-21, to no later day).
-    // The refused attempt above opened none.
     let lin = w.p("lin.meiling").id;
-    let cases = s.violations(Some(lin)).await.unwrap();
+    let cases = w.store.violations(Some(lin)).await.unwrap();
     assert_eq!(cases.len(), 1, "{cases:?}");
     let case = &cases[0];
     assert_eq!(case.case.source, "audit");
@@ -835,19 +847,21 @@ async fn opinions_sign_offs_and_the_review_out_of_turn_are_refused_audited_and_c
     assert_eq!(opened.len(), 1);
     assert_eq!(opened[0].outcome, "succeeded");
     assert_eq!(opened[0].object_id, case.id.to_string());
-    // Recorded again (a retried request): refused, since the sign-offs have begun, and no
-    // second case opens.
+    // Recorded again (a retried request): refused, since the sign-offs have begun.
     assert_eq!(
         code(
-            audits::record_overall_opinion(s, w.p("wu.zhiming"), id, true, "違規", &op(april(11)))
+            w.overall_opinion("wu.zhiming", id, true, "違規", april(11))
                 .await
         ),
         "audit.opinions_not_open"
     );
-    assert_eq!(s.violations(Some(lin)).await.unwrap().len(), 1);
+    assert_eq!(w.store.violations(Some(lin)).await.unwrap().len(), 1);
+}
 
-    // Sign-offs out of order or by the wrong person.
-    let before = s.unannounced_audit(id).await.unwrap().unwrap();
+/// Form 4's sign-offs out of order or by the wrong person are refused, audited, and leave the
+/// audit unsigned.
+async fn sign_offs_out_of_turn_change_nothing(w: &World, id: AuditId) {
+    let before = w.store.unannounced_audit(id).await.unwrap().unwrap();
     let tries = [
         (
             SignOffStep::Auditor,
@@ -874,38 +888,47 @@ async fn opinions_sign_offs_and_the_review_out_of_turn_are_refused_audited_and_c
     ];
     for (step, who, want) in tries {
         assert_eq!(
-            code(audits::sign_off(s, w.p(who), id, step, &op(april(12))).await),
+            code(w.sign_off(who, id, step, april(12)).await),
             want,
             "{step:?} by {who}"
         );
     }
     assert_eq!(w.refusals("audit.sign_off.out_of_order").await, 2);
     assert_eq!(w.refusals("audit.sign_off.not_signer").await, 2);
-    assert_eq!(s.unannounced_audit(id).await.unwrap().unwrap(), before);
+    assert_eq!(
+        w.store.unannounced_audit(id).await.unwrap().unwrap(),
+        before
+    );
     assert!(
-        s.unannounced_audit(id)
+        w.store
+            .unannounced_audit(id)
             .await
             .unwrap()
             .unwrap()
             .sign_offs
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn opinions_sign_offs_and_the_review_out_of_turn_are_refused_audited_and_change_nothing() {
+    let w = World::new().await;
+    let id = w.open().await;
+    let audit = w.store.unannounced_audit(id).await.unwrap().unwrap();
+    let case = audit.cases[0].no.to_string();
+    everything_out_of_turn_before_the_opinions_is_refused(&w, &audit, &case).await;
+    a_violation_found_opens_exactly_one_case(&w, &audit).await;
+    sign_offs_out_of_turn_change_nothing(&w, id).await;
     // The director cannot review before the four sign-offs; a supervisor cannot review at all.
-    audits::sign_off(
-        s,
-        w.p("lin.meiling"),
-        id,
-        SignOffStep::Querier,
-        &op(april(12)),
-    )
-    .await
-    .unwrap();
+    w.sign_off("lin.meiling", id, SignOffStep::Querier, april(12))
+        .await
+        .unwrap();
     assert_eq!(
-        code(audits::review(s, w.p("zhou.wenhua"), id, "", &op(april(12))).await),
+        code(w.review("zhou.wenhua", id, "", april(12)).await),
         "audit.not_awaiting_review"
     );
     assert_eq!(
-        code(audits::review(s, w.p("chen.jianhong"), id, "", &op(april(12))).await),
+        code(w.review("chen.jianhong", id, "", april(12)).await),
         "audit.not_director"
     );
     assert_eq!(w.refusals("audit.not_director").await, 1);
