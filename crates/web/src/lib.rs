@@ -106,6 +106,32 @@ impl FromRequestParts<AppState> for Lang {
     }
 }
 
+/// What every page handler starts from: the application, the request's UI language and its
+/// operation id (the page's counterpart of the API's `ApiCall`; the session, which pages and
+/// forms read in different ways, stays its own extractor).
+pub struct PageCall {
+    pub state: AppState,
+    pub m: Messages,
+    pub op: OperationId,
+}
+
+impl FromRequestParts<AppState> for PageCall {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(Lang(m)) = Lang::from_request_parts(parts, state).await;
+        let Ok(op) = OperationId::from_request_parts(parts, state).await;
+        Ok(Self {
+            state: state.clone(),
+            m,
+            op,
+        })
+    }
+}
+
 /// Every API route, with its method: the router and the OpenAPI document are both checked
 /// against this list by a test.
 pub const API_ROUTES: &[(&str, &str)] = &[

@@ -4,7 +4,6 @@
 //! themselves recorded by the use cases.
 
 use axum::Form;
-use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -20,7 +19,7 @@ use crate::error::{ApiError, PageError};
 use crate::i18n::Messages;
 use crate::pages::render;
 use crate::templates::UserBar;
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 const PATH: &str = "/audit";
 
@@ -39,9 +38,7 @@ async fn reader(
 }
 
 pub async fn audit_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Response {
     if let Err(refused) = reader(&state, &who, &m, &op).await {
@@ -158,9 +155,7 @@ fn audit_rows(m: &Messages, records: Vec<StoredAuditRecord>, people: &[Person]) 
 
 /// The search arrives by POST: a subject's national ID must never travel in a URL.
 pub async fn audit_search(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Form(form): Form<AuditForm>,
 ) -> Result<Response, PageError> {
@@ -199,9 +194,7 @@ pub async fn audit_search(
 /// that a spreadsheet opens the Chinese correctly). The export is recorded by the use case;
 /// the trail holds no personal data in clear, and neither does the file (actors by account).
 pub async fn audit_export(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Form(form): Form<AuditForm>,
 ) -> Result<Response, PageError> {

@@ -1,7 +1,7 @@
 //! Binding a staff member's card to their account (§3), by the permission administrator's
 //! desk from the permission rules.
 
-use axum::extract::{Multipart, State};
+use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -17,7 +17,7 @@ use crate::i18n::Messages;
 use crate::pages::render;
 use crate::templates::UserBar;
 use crate::upload::read_upload;
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 const PATH: &str = "/admin/bind-card";
 
@@ -37,9 +37,7 @@ async fn desk(
 }
 
 pub async fn bind_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Response {
     if let Err(refused) = desk(&state, &who, &m, &op).await {
@@ -49,9 +47,7 @@ pub async fn bind_form(
 }
 
 pub async fn bind_upload(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {

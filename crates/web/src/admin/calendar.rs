@@ -2,7 +2,7 @@
 //! which years are loaded and whether next year's is missing, and the upload of a year's
 //! CSV. The rules (who may, what a valid table is, the audit record) are the app's.
 
-use axum::extract::{Multipart, State};
+use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -19,7 +19,7 @@ use crate::i18n::Messages;
 use crate::pages::render;
 use crate::templates::{FormError, UserBar, today_in};
 use crate::upload::read_upload;
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, PageCall};
 
 /// §9: who is not the permission administrator is refused with this code, recorded.
 const REFUSAL: &str = "calendar.not_administrator";
@@ -68,9 +68,7 @@ async fn page(
 }
 
 pub async fn calendar_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     let admin = match administrator(&state, &who, &m, &op, PATH, REFUSAL, REFUSAL).await {
@@ -84,9 +82,7 @@ pub async fn calendar_form(
 }
 
 pub async fn calendar_upload(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     mut multipart: Multipart,
 ) -> Result<Response, PageError> {

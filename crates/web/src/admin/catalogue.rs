@@ -22,7 +22,7 @@ use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::templates::{FormError, UserBar, today_in};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 const PATH: &str = "/admin/catalogue";
 
@@ -91,9 +91,7 @@ async fn render_page(
 }
 
 pub async fn page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, PageError> {
@@ -105,9 +103,7 @@ pub async fn page(
 }
 
 pub async fn submit(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     CsrfForm(who, form): CsrfForm<ChangeForm>,
 ) -> Result<Response, PageError> {
     let Some(change) = form.change() else {

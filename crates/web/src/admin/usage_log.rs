@@ -1,7 +1,7 @@
 //! The BLI platform's usage-log import (§7): the permission administrator uploads the
 //! platform's export; the app matches it against the executions recorded here.
 
-use axum::extract::{Multipart, State};
+use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::pages::render;
 use crate::templates::UserBar;
 use crate::upload::{UploadError, read_upload};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 /// §9: who is not the permission administrator is refused with this code, recorded.
 const REFUSAL: &str = "usage_log.not_administrator";
@@ -26,9 +26,7 @@ const MAX_UPLOAD: usize = 20 * 1024 * 1024;
 pub(super) const BODY_LIMIT: usize = 21 * 1024 * 1024;
 
 pub async fn usage_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Response {
     if let Err(refused) = administrator(&state, &who, &m, &op, PATH, REFUSAL, "").await {
@@ -87,9 +85,7 @@ async fn usage_log_text(
 }
 
 pub async fn usage_upload(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {

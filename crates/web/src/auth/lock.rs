@@ -15,7 +15,7 @@ use super::templates::LockedPage;
 use super::{form_error, no_auth, redirect_signed_out};
 use crate::error::ApiError;
 use crate::pages::render;
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, Lang, OperationId, PageCall};
 
 /// The form's CSRF token matches the session's, or the refusal is recorded.
 async fn csrf_checked(
@@ -74,9 +74,7 @@ pub async fn locked_page(
 }
 
 pub async fn unlock(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     LockedOrNot(who): LockedOrNot,
     Form(form): Form<UnlockForm>,
 ) -> Result<Response, ApiError> {

@@ -21,7 +21,7 @@ use crate::error::{ApiError, PageError};
 use crate::input::{CarriesCsrf, CsrfForm};
 use crate::pages::render;
 use crate::templates::{FormError, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 /// `POST /account/mail`, as typed.
 #[derive(Deserialize)]
@@ -64,9 +64,7 @@ fn refused(r: &MailRefusal, op: &str) -> ApiError {
 }
 
 pub async fn mail_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     let current = state
@@ -91,9 +89,7 @@ pub async fn mail_form(
 }
 
 pub async fn mail_submit(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     CsrfForm(who, form): CsrfForm<MailForm>,
 ) -> Result<Response, PageError> {
     let request = SetMailPreferenceRequest {

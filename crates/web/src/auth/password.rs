@@ -1,6 +1,5 @@
 //! The password page (§3): the first sign-in's change and a change by choice.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -11,16 +10,14 @@ use super::input::PasswordForm;
 use super::no_auth;
 use super::session::PageSession;
 use super::templates::PasswordPage;
+use crate::PageCall;
 use crate::error::{ApiError, PageError};
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::templates::UserBar;
-use crate::{AppState, Lang, OperationId};
 
 pub async fn password_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     let must = session::must_change_password(&state.app, &who)
@@ -31,9 +28,7 @@ pub async fn password_form(
 }
 
 pub async fn password_submit(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     CsrfForm(who, form): CsrfForm<PasswordForm>,
 ) -> Result<Response, ApiError> {
     let desk = state.app.sign_in_desk().ok_or_else(|| no_auth(&op))?;

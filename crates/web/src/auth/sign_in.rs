@@ -19,7 +19,7 @@ use crate::i18n::Messages;
 use crate::pages::render;
 use crate::templates::FormError;
 use crate::tls::PeerCertificates;
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 /// The sign-in page for `account`, saying why it was refused (or why the person is here).
 fn login_page(
@@ -35,9 +35,7 @@ fn login_page(
 }
 
 pub async fn login_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     Query(q): Query<LoginQuery>,
 ) -> Response {
     // Only known notices: the query string must not become a way to put text on our page.
@@ -96,9 +94,7 @@ pub(crate) fn signature_format(format: &str) -> Option<SignatureFormat> {
 }
 
 pub async fn login(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     peer: PeerCertificates,
     headers: HeaderMap,

@@ -3,7 +3,7 @@
 //! with its stable code (the use case has already audited it).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
@@ -21,7 +21,7 @@ use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::{lock_after_ms, render};
 use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 const DESK: &str = "/citizen-requests";
 
@@ -127,18 +127,14 @@ async fn list_response(
 }
 
 pub async fn list(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     list_response(&state, m, &op, &who, None).await
 }
 
 pub async fn record(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     CsrfForm(who, form): CsrfForm<RecordForm>,
 ) -> Result<Response, PageError> {
     let now = Timestamp::now();
@@ -222,9 +218,7 @@ async fn view_response(
 }
 
 pub async fn view(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Path(no): Path<String>,
 ) -> Result<Response, PageError> {
@@ -232,9 +226,7 @@ pub async fn view(
 }
 
 pub async fn extend(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     Path(no): Path<String>,
     CsrfForm(who, form): CsrfForm<ExtendForm>,
 ) -> Result<Response, PageError> {
@@ -271,9 +263,7 @@ async fn decided(
 }
 
 pub async fn answer(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     Path(no): Path<String>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
@@ -311,9 +301,7 @@ pub struct ReportPage {
 }
 
 pub async fn report(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     Path(no): Path<String>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
@@ -442,9 +430,7 @@ async fn withholdings_response(
 }
 
 pub async fn withholdings(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Query(q): Query<WithholdQuery>,
 ) -> Result<Response, PageError> {
@@ -456,9 +442,7 @@ pub async fn withholdings(
 }
 
 pub async fn withhold(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     CsrfForm(who, form): CsrfForm<WithholdForm>,
 ) -> Result<Response, PageError> {
     let now = Timestamp::now();

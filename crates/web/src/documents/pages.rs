@@ -3,7 +3,7 @@
 //! as data (`data-code`), like every other error page.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use querywarden_app::auth::SignedIn;
@@ -17,7 +17,7 @@ use crate::i18n::Messages;
 use crate::pages::{lock_after_ms, render};
 use crate::session::PageSession;
 use crate::templates::{ErrorPage, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 #[derive(Template)]
 #[template(path = "documents/view.html")]
@@ -101,9 +101,7 @@ async fn unparsed(
 
 /// The HTML view, with the PDF link (or the note that no font is installed).
 pub async fn view_page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Path(p): Path<DocumentPath>,
 ) -> Response {
@@ -126,9 +124,7 @@ pub async fn view_page(
 
 /// The PDF download (audited by the use case once produced).
 pub async fn pdf_download(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Path(p): Path<DocumentPath>,
     Query(q): Query<RevealQuery>,
@@ -163,9 +159,7 @@ pub async fn pdf_download(
 
 /// A unit's Form 2 register for a period: HTML view, or PDF with `format=pdf`.
 pub async fn register_page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Query(q): Query<RegisterQuery>,
 ) -> Response {

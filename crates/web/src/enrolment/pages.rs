@@ -18,7 +18,7 @@ use crate::pages::{lock_after_ms, render};
 use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
 use crate::upload::{UploadError, read_upload};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, Lang, OperationId, PageCall};
 
 fn form_error(f: AuthFailure) -> Option<FormError> {
     Some(FormError {
@@ -60,9 +60,7 @@ pub async fn enrol_form(State(state): State<AppState>, Lang(m): Lang, op: Operat
 }
 
 pub async fn enrol_submit(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<EnrolForm>,
@@ -244,9 +242,7 @@ async fn desk(
 }
 
 pub async fn admin_page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     let fail = |e| PageError::internal(&e, &op.0, m.clone(), "/admin/enrolment");
@@ -260,9 +256,7 @@ pub async fn admin_page(
 }
 
 pub async fn issue_code(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     CsrfForm(who, form): CsrfForm<IssueCodeForm>,
 ) -> Result<Response, Response> {
     let internal = |e: querywarden_app::AppError, m: Messages| {
@@ -362,9 +356,7 @@ async fn desk_upload(
 
 /// §2: the organisation CSV uploaded on the desk (same use case as `querywarden units import`).
 pub async fn units_upload(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     mut multipart: Multipart,
 ) -> Result<Response, Response> {
@@ -419,9 +411,7 @@ pub async fn units_upload(
 
 /// §3: a revocation list file uploaded on the desk (the offline path), put in force at once.
 pub async fn crl_upload(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     mut multipart: Multipart,
 ) -> Result<Response, Response> {

@@ -2,17 +2,16 @@
 //! project's English summary beside it in English, and the four forms' fields.
 
 use askama::Template;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::rules::{Rules, Section};
+use crate::PageCall;
 use crate::auth::session::MaybeSession;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::pages::render;
 use crate::templates::{UserBar, today_in};
-use crate::{AppState, Lang, OperationId};
 
 #[derive(Template)]
 #[template(path = "rules.html")]
@@ -30,9 +29,7 @@ pub struct RulesPage {
 }
 
 pub async fn rules_page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     MaybeSession(who): MaybeSession,
 ) -> Result<Response, PageError> {
     // The text is compiled in and checked by a unit test; a broken copy is a bug, reported

@@ -3,21 +3,18 @@
 //! only its masked form is shown back.
 
 use axum::Form;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::bar;
 use super::input::CheckIdForm;
 use super::templates::{IdCheckPage, IdCheckResult};
+use crate::PageCall;
 use crate::auth::session::MaybeSession;
 use crate::pages::render;
-use crate::{AppState, Lang, OperationId};
 
 pub async fn id_check_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     MaybeSession(who): MaybeSession,
 ) -> Response {
     let mut page = IdCheckPage::new(m, None);
@@ -26,9 +23,7 @@ pub async fn id_check_form(
 }
 
 pub async fn id_check(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     MaybeSession(who): MaybeSession,
     Form(form): Form<CheckIdForm>,
 ) -> Response {

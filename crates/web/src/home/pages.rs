@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::oversight::door::Directory;
@@ -26,12 +26,10 @@ use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::templates::ErrorPage;
-use crate::{AppState, Lang, OperationId};
+use crate::{Lang, PageCall};
 
 pub async fn home(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     MaybeSession(who): MaybeSession,
 ) -> Result<Response, PageError> {
     let fail = |e: &querywarden_app::AppError| PageError::internal(e, &op.0, m.clone(), "/");
@@ -83,9 +81,7 @@ pub async fn home(
 /// `/demo`: the demo's own start page (the URL `querywarden demo` prints), with the accounts
 /// to try; anywhere but the demo it does not exist.
 pub async fn demo_start(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     MaybeSession(who): MaybeSession,
 ) -> Result<Response, PageError> {
     let start = public_reads::demo_start(&state.app)
@@ -123,9 +119,7 @@ pub async fn demo_start(
 /// The person marks one of their notices read (CSRF-checked, audited by the app); back to
 /// the home page.
 pub async fn notice_read(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
@@ -257,9 +251,7 @@ fn notice_line(m: &Messages, names: &Directory, n: &NoticeRow) -> NoticeLine {
 }
 
 pub async fn catalogue(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     MaybeSession(who): MaybeSession,
 ) -> Result<Response, PageError> {
     let fail = |e| PageError::internal(&e, &op.0, m.clone(), "/catalogue");

@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Multipart, Query, State};
+use axum::extract::{ConnectInfo, Multipart, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -26,7 +26,7 @@ use crate::pages::render;
 use crate::session::{PageSession, csrf_refused, upload_refused};
 use crate::templates::FormError;
 use crate::upload::{UploadError, read_upload};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 const IMPORT_PATH: &str = "/permissions/admin/staff-import";
 const ACCOUNTS_PATH: &str = "/permissions/admin/accounts";
@@ -62,9 +62,7 @@ fn import_page(state: &AppState, m: Messages, who: &SignedIn) -> StaffImportPage
 }
 
 pub async fn import_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Response {
     if let Err(r) = admin_desk_or_403(&state, &m, &op, &who, IMPORT_PATH).await {
@@ -132,9 +130,7 @@ fn row_errors(m: &Messages, rows: &[StaffRowError]) -> Vec<String> {
 }
 
 pub async fn import_upload(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     mut multipart: Multipart,
@@ -221,9 +217,7 @@ async fn accounts_view(
 }
 
 pub async fn accounts(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Query(q): Query<DoneQuery>,
 ) -> Response {
@@ -232,9 +226,7 @@ pub async fn accounts(
 }
 
 pub async fn enable(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, f): CsrfForm<PostedEnable>,
 ) -> Response {

@@ -7,7 +7,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -31,7 +31,7 @@ use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
 use crate::templates::FormError;
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 /// Where the form posts: a new application, or the amendment of `amend`.
 fn form_action(amend: Option<ApplicationId>) -> String {
@@ -105,9 +105,7 @@ async fn apply_page(
 }
 
 pub async fn apply_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Response {
     let values = ApplyValues {
@@ -157,9 +155,7 @@ async fn save_application(
 }
 
 pub async fn apply_submit(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, posted): CsrfForm<PostedApplication>,
 ) -> Response {
@@ -167,9 +163,7 @@ pub async fn apply_submit(
 }
 
 pub async fn amend_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Response {
@@ -202,9 +196,7 @@ pub async fn amend_form(
 }
 
 pub async fn amend_submit(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, posted): CsrfForm<PostedApplication>,
@@ -342,9 +334,7 @@ fn build_application_page(
 }
 
 pub async fn application(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
     Query(q): Query<DoneQuery>,
@@ -389,9 +379,7 @@ async fn applicant_act(
 }
 
 pub async fn submit(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
@@ -400,9 +388,7 @@ pub async fn submit(
 }
 
 pub async fn withdraw(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
@@ -412,9 +398,7 @@ pub async fn withdraw(
 
 /// The approver's decision: the capability for the pending step, then the decision itself.
 pub async fn decide(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, f): CsrfForm<PostedDecision>,

@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::permission::service::NoticeRow;
@@ -19,12 +19,12 @@ use super::input::{DoneQuery, FilterQuery, IdPath};
 use super::pages::{Names, bad_field, bar, date, failed, label, no_desk, notice};
 use super::today;
 use super::views::{Choice, GrantRow, GrantsPage, InboxPage, InboxRow, NoticeLine, today_in};
+use crate::PageCall;
 use crate::app_op::{now_op, op_of};
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::{AppState, Lang, OperationId};
 
 fn inbox_rows(m: &Messages, names: &Names, entries: &[InboxEntry]) -> Vec<InboxRow> {
     entries
@@ -84,9 +84,7 @@ fn notice_lines(m: &Messages, names: &Names, notices: &[NoticeRow]) -> Vec<Notic
 }
 
 pub async fn inbox(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Query(q): Query<DoneQuery>,
 ) -> Response {
@@ -118,9 +116,7 @@ pub async fn inbox(
 
 /// The recipient marks one notice read (CSRF-checked); back to the inbox.
 pub async fn notice_read(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
@@ -170,9 +166,7 @@ fn grant_rows(m: &Messages, names: &Names, grants: &[GrantView]) -> Vec<GrantRow
 }
 
 pub async fn my_grants(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Response {
     let path = "/permissions/grants";
@@ -240,9 +234,7 @@ fn filter_choices(
 }
 
 pub async fn overview(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Query(q): Query<FilterQuery>,
 ) -> Response {

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -26,7 +25,7 @@ use crate::i18n::Messages;
 use crate::pages::{lock_after_ms, render};
 use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 pub(super) fn bar(state: &AppState, who: &SignedIn) -> UserBar {
     UserBar::of(who, lock_after_ms(state))
@@ -287,12 +286,7 @@ pub(super) fn notice(m: &Messages, done: Option<&str>) -> Option<String> {
 }
 
 /// `/permissions`: one's own applications, newest first, and the links one's roles open.
-pub async fn home(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
-    PageSession(who): PageSession,
-) -> Response {
+pub async fn home(PageCall { state, m, op }: PageCall, PageSession(who): PageSession) -> Response {
     let permissions = state.app.permissions();
     let loaded = async {
         let apps = permissions.applications_of(who.person.id).await?;

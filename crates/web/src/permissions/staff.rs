@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -24,7 +24,7 @@ use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
 use crate::templates::FormError;
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 /// The staff page: upcoming changes and the supervisor's rounds, with `error` shown.
 async fn staff_view(
@@ -93,9 +93,7 @@ async fn staff_view(
 }
 
 pub async fn staff_page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Response {
     staff_view(&state, m, &op, &who, None).await
@@ -103,9 +101,7 @@ pub async fn staff_page(
 
 /// Opens this quarter's round; then shows it.
 pub async fn open_round(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
@@ -194,9 +190,7 @@ async fn round_view(
 }
 
 pub async fn round(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Path(IdPath { id }): Path<IdPath>,
     Query(q): Query<DoneQuery>,
@@ -222,9 +216,7 @@ async fn after_round_act(
 }
 
 pub async fn round_decide(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, f): CsrfForm<PostedRoundDecision>,
@@ -253,9 +245,7 @@ pub async fn round_decide(
 }
 
 pub async fn round_close(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,

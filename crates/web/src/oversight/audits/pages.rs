@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -29,7 +29,7 @@ use crate::input::CsrfForm;
 use crate::pages::{lock_after_ms, render};
 use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 mod record;
 
@@ -207,9 +207,7 @@ fn row(m: &Messages, names: &Names, a: &UnannouncedAudit) -> AuditRow {
 }
 
 pub async fn list(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
 ) -> Response {
@@ -325,9 +323,7 @@ async fn new_page(
 }
 
 pub async fn new_form(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Response {
     if let Err(r) = audit_office(&who.person) {
@@ -351,9 +347,7 @@ pub async fn new_form(
 }
 
 pub async fn open(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, form): CsrfForm<OpenAuditForm>,
 ) -> Response {

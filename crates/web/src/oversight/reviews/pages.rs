@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
@@ -24,7 +24,7 @@ use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::{lock_after_ms, render};
 use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 mod review;
 mod violations;
@@ -142,9 +142,7 @@ pub struct DashboardPage {
 }
 
 pub async fn overview(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     let fail = internal(&m, &op, "/oversight");
@@ -330,9 +328,7 @@ pub struct UnitPage {
 }
 
 pub async fn unit(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     let fail = internal(&m, &op, "/oversight/unit");
@@ -382,9 +378,7 @@ pub async fn unit(
 
 /// The recipient marks one of their notices read (CSRF-checked); back to the overview.
 pub async fn notice_read(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     Path(id): Path<i64>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {

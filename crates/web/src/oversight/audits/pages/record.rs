@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Multipart, Path, Query, State};
+use axum::extract::{ConnectInfo, Multipart, Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -24,7 +24,7 @@ use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{FormError, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 // ---------------------------------------------------------------------------------------------
 // One audit (Form 4).
@@ -314,9 +314,7 @@ async fn view_page(
 }
 
 pub async fn view(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     Path(id): Path<i64>,
@@ -368,9 +366,7 @@ async fn after(
     reason = "an axum handler takes one extractor per argument"
 )]
 pub async fn attach(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     Path(id): Path<i64>,
@@ -412,9 +408,7 @@ pub async fn attach(
 }
 
 pub async fn document(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     Path((id, doc)): Path<(i64, i64)>,
@@ -430,9 +424,7 @@ pub async fn document(
 }
 
 pub async fn submit(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, _): CsrfForm<SimpleForm>,
@@ -449,9 +441,7 @@ pub async fn submit(
 }
 
 pub async fn opinion(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<CaseOpinionForm>,
@@ -468,9 +458,7 @@ pub async fn opinion(
 }
 
 pub async fn overall(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<OverallOpinionForm>,
@@ -487,9 +475,7 @@ pub async fn overall(
 }
 
 pub async fn sign_off(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<SimpleForm>,
@@ -515,9 +501,7 @@ pub async fn sign_off(
 }
 
 pub async fn review(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<SimpleForm>,

@@ -1,7 +1,7 @@
 //! The quarterly review's page (§7): its findings, concluding one, closing the review.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -17,7 +17,7 @@ use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
 use crate::templates::{FormError, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 pub struct FindingLine {
     pub id: i64,
@@ -149,9 +149,7 @@ async fn review_response(
 }
 
 pub async fn review_page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
@@ -159,9 +157,7 @@ pub async fn review_page(
 }
 
 pub async fn close(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     Path(id): Path<i64>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Result<Response, PageError> {
@@ -182,9 +178,7 @@ pub async fn close(
 }
 
 pub async fn conclude(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     Path(id): Path<i64>,
     CsrfForm(who, form): CsrfForm<ConcludeFindingForm>,
 ) -> Result<Response, PageError> {

@@ -2,7 +2,7 @@
 //! the person's report and the administrator's decision.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
@@ -22,7 +22,7 @@ use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::PageSession;
 use crate::templates::{FormError, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId, PageCall};
 
 // ---------------------------------------------------------------------------------------
 // Violations
@@ -100,18 +100,14 @@ async fn violations_response(
 }
 
 pub async fn violations(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
     violations_response(&state, m, &op, &who, None).await
 }
 
 pub async fn file(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     CsrfForm(who, form): CsrfForm<FileViolationForm>,
 ) -> Result<Response, PageError> {
     let input: FileViolationRequest = form.into();
@@ -234,9 +230,7 @@ async fn violation_response(
 }
 
 pub async fn violation_page(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
@@ -244,9 +238,7 @@ pub async fn violation_page(
 }
 
 pub async fn report(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     Path(id): Path<i64>,
     CsrfForm(who, form): CsrfForm<SubmitReportRequest>,
 ) -> Result<Response, PageError> {
@@ -267,9 +259,7 @@ pub async fn report(
 }
 
 pub async fn decide(
-    State(state): State<AppState>,
-    Lang(m): Lang,
-    op: OperationId,
+    PageCall { state, m, op }: PageCall,
     Path(id): Path<i64>,
     CsrfForm(who, form): CsrfForm<DecideReportRequest>,
 ) -> Result<Response, PageError> {
