@@ -128,8 +128,8 @@ export async function sessionCookie(context) {
   return cookies.find((c) => c.name === 'qw_session');
 }
 
-/** Today's date in Taipei as the pages print it: 民國 Y 年 M 月 D 日. */
-export function rocToday(now = new Date()) {
+/** The calendar day of `when` in Taipei: `{ year, month, day }`, Gregorian, as numbers. */
+export function taipeiDay(when = new Date()) {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-CA', {
       timeZone: 'Asia/Taipei',
@@ -137,10 +137,16 @@ export function rocToday(now = new Date()) {
       month: 'numeric',
       day: 'numeric',
     })
-      .formatToParts(now)
+      .formatToParts(when)
       .map((p) => [p.type, p.value]),
   );
-  return `民國 ${Number(parts.year) - 1911} 年 ${Number(parts.month)} 月 ${Number(parts.day)} 日`;
+  return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day) };
+}
+
+/** Today's date in Taipei as the pages print it: 民國 Y 年 M 月 D 日. */
+export function rocToday(now = new Date()) {
+  const { year, month, day } = taipeiDay(now);
+  return `民國 ${year - 1911} 年 ${month} 月 ${day} 日`;
 }
 
 /** Clicks something that loads a new page (link, form button) and waits for that page. */

@@ -2,7 +2,7 @@
 // way the forms take it, and Form 2 (查詢登記表, §4) filled and filed on its page.
 
 import assert from 'node:assert/strict';
-import { clickAndLoad, signIn } from './browser.mjs';
+import { clickAndLoad, signIn, taipeiDay } from './browser.mjs';
 import { DEMO_PASSWORD } from './server.mjs';
 
 /** A fresh context signed in as `account`; answers its page. */
@@ -15,18 +15,8 @@ export async function signedIn(open, account) {
 
 /** Today in Taipei plus `days`, as the date fields take it: `民國年/月/日`. */
 export function rocInDays(days) {
-  const d = new Date(Date.now() + days * 86_400_000);
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone: 'Asia/Taipei',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-    })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
-  return `${Number(parts.year) - 1911}/${parts.month}/${parts.day}`;
+  const { year, month, day } = taipeiDay(new Date(Date.now() + days * 86_400_000));
+  return `${year - 1911}/${month}/${day}`;
 }
 
 /** The relevance the demo's registrations give (it passes §4 ¶1's purpose rules). */

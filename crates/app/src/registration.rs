@@ -639,6 +639,25 @@ pub(crate) async fn screen_subject(
     Ok(snooping::assess(&facts, policy))
 }
 
+impl<G: GrantSource> Desk<'_, G> {
+    /// [`screen_subject`] with this desk's keys, configured lists and snooping policy.
+    pub(crate) async fn assess_subject(
+        &self,
+        filing: &Filing,
+        subject: &Subject,
+    ) -> Result<snooping::SnoopingAssessment, AppError> {
+        screen_subject(
+            self.store,
+            self.keys,
+            self.screen,
+            &self.settings.snooping,
+            filing,
+            subject,
+        )
+        .await
+    }
+}
+
 /// When, in which request, and by whom a use case acts.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Stamp<'a> {
@@ -910,15 +929,7 @@ pub async fn register<G: GrantSource>(
         Ok(f) => f,
         Err(d) => return Ok(Err(d)),
     };
-    let assessment = screen_subject(
-        desk.store,
-        desk.keys,
-        desk.screen,
-        &desk.settings.snooping,
-        &filing,
-        &subject,
-    )
-    .await?;
+    let assessment = desk.assess_subject(&filing, &subject).await?;
     let mut tx = desk.store.begin().await?;
     let previous = tx
         .recent_relevance(
@@ -1036,15 +1047,7 @@ async fn screen_batch_lines<G: GrantSource>(
                     });
                     continue;
                 }
-                let a = screen_subject(
-                    desk.store,
-                    desk.keys,
-                    desk.screen,
-                    &desk.settings.snooping,
-                    filing,
-                    &s,
-                )
-                .await?;
+                let a = desk.assess_subject(filing, &s).await?;
                 if a.blocked_by().is_some() {
                     errors.push(LineError {
                         line: n,

@@ -23,8 +23,7 @@ use querywarden_storage::{NewQueryRequest, QueryRequestRow, RequestState, SignOf
 use crate::AppError;
 use crate::registration::{
     Decided, Denied, Desk, Filing, GrantSource, LineError, PersonChoice, Registered, Stamp, actor,
-    audit_refusal, event, insert_one, legal_basis, open_subject, roster_on, screen_subject,
-    seal_subject,
+    audit_refusal, event, insert_one, legal_basis, open_subject, roster_on, seal_subject,
 };
 use querywarden_domain::permission::Roster;
 
@@ -491,15 +490,7 @@ async fn screen_request_subjects<G: GrantSource>(
             &row.sealed,
             &subject_aad(r.request.no, row.position),
         )?;
-        let a = screen_subject(
-            desk.store,
-            desk.keys,
-            desk.screen,
-            &desk.settings.snooping,
-            filing,
-            &subject,
-        )
-        .await?;
+        let a = desk.assess_subject(filing, &subject).await?;
         if a.blocked_by().is_some() {
             errors.push(LineError {
                 line: usize::try_from(row.position).unwrap_or(0),

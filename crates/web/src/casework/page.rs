@@ -15,12 +15,13 @@ use querywarden_app::registration::{Denied, LineError};
 use querywarden_domain::org::Person;
 use serde::Deserialize;
 
+pub(crate) use crate::PageCall;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::pages::{lock_after_ms, render};
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{ErrorPage, FormError, UserBar};
-use crate::{AppState, Lang, OperationId};
+use crate::{AppState, OperationId};
 
 /// A page handler's answer: the page, or a refusal or failure already rendered.
 pub(crate) type Answer = Result<Response, Response>;
@@ -38,46 +39,16 @@ impl FromRequestParts<AppState> for Caseworker {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let Ok(Lang(m)) = Lang::from_request_parts(parts, state).await;
-        let Ok(op) = OperationId::from_request_parts(parts, state).await;
+        let Ok(call) = PageCall::from_request_parts(parts, state).await;
         let PageSession(who) = PageSession::from_request_parts(parts, state).await?;
-        Ok(Self {
-            state: state.clone(),
-            m,
-            op,
-            who,
-        })
+        Ok(call.by(who))
     }
 }
 
-/// A posted page's language, operation id and state, before the form is read: the form's
-/// extractor (`crate::input::CsrfForm`) checks the session and its CSRF token, and
-/// [`PageCall::by`] then names the signed-in person.
-pub(crate) struct PageCall {
-    state: AppState,
-    m: Messages,
-    op: OperationId,
-}
-
-impl FromRequestParts<AppState> for PageCall {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let Ok(Lang(m)) = Lang::from_request_parts(parts, state).await;
-        let Ok(op) = OperationId::from_request_parts(parts, state).await;
-        Ok(Self {
-            state: state.clone(),
-            m,
-            op,
-        })
-    }
-}
-
+/// A posted page's [`PageCall`] names the signed-in person once the form's extractor
+/// (`crate::input::CsrfForm`) has checked the session and its CSRF token.
 impl PageCall {
-    pub fn by(self, who: SignedIn) -> Caseworker {
+    pub(crate) fn by(self, who: SignedIn) -> Caseworker {
         Caseworker {
             state: self.state,
             m: self.m,
