@@ -422,10 +422,7 @@ async fn wrong_password(
                 .detail("locked_until", until.to_string());
             e.client_addr = req.client_addr.clone();
             tx.append_audit(&e).await?;
-            refusal(
-                "login.account_locked",
-                "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
-            )
+            locked_out()
         }
     };
     tx.append_audit(
@@ -502,10 +499,7 @@ pub async fn demo_card_holder(
             .map(|_| ()));
     };
     if ctx.lockout.is_locked(creds.locked_until, now) {
-        let locked = refusal(
-            "login.account_locked",
-            "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
-        );
+        let locked = locked_out();
         return Ok(refuse(store, &attempt, Some(&person), locked, now)
             .await?
             .map(|_| ()));
@@ -717,7 +711,8 @@ async fn finish_login(
     start_session(store, ctx, req, &cert, person, creds.must_change, now).await
 }
 
-/// The lockout's refusal at sign-in (§3), before the password is checked or after.
+/// The lockout's refusal (§3): at sign-in, before the password is checked or after, and when the
+/// password is changed.
 fn locked_out() -> AuthFailure {
     refusal(
         "login.account_locked",
@@ -1184,11 +1179,7 @@ pub async fn change_password(
         return refused(refusal("login.no_password", "此帳號尚未設定密碼")).await;
     };
     if ctx.lockout.is_locked(creds.locked_until, now) {
-        return refused(refusal(
-            "login.account_locked",
-            "密碼錯誤次數過多，帳號暫時鎖定，請稍後再試或洽權限管理者",
-        ))
-        .await;
+        return refused(locked_out()).await;
     }
     let checks = crate::limits::checks(
         Limited::PasswordChange,

@@ -586,7 +586,7 @@ impl SubjectScreen for KnownStaff<'_> {
 /// member of staff — and so whether it is a party looking themselves up — comes from the
 /// national IDs the system already holds as digests (every Form 1), not only from the
 /// optional staff-ID file.
-pub(crate) async fn screen_subject(
+async fn screen_subject(
     store: &Store,
     desk_keys: &KeyRing,
     screen: &dyn SubjectScreen,
@@ -1938,6 +1938,26 @@ fn alert_rules(entry: &[u8]) -> Option<Vec<snooping::SnoopingRule>> {
     )
 }
 
+/// §5: the registrations waiting for `person`'s approval (as supervisor or 代理): the
+/// domain's approver check decides, as it does when the approval is given. The inbox and the
+/// worklist both list these.
+pub(crate) async fn awaiting_approval_by(
+    store: &Store,
+    person: &Person,
+    roster: &Roster,
+) -> Result<Vec<Registration>, AppError> {
+    let registered = store
+        .registrations(&RegistrationFilter {
+            state: Some("registered"),
+            ..Default::default()
+        })
+        .await?;
+    Ok(registered
+        .into_iter()
+        .filter(|r| reg::check_approver(r, person, roster).is_ok())
+        .collect())
+}
+
 /// Every inbox of `person`.
 pub async fn inbox<G: GrantSource>(
     desk: &Desk<'_, G>,
@@ -1946,17 +1966,8 @@ pub async fn inbox<G: GrantSource>(
 ) -> Result<Inbox, AppError> {
     let mut out = Inbox::default();
     let roster = roster_on(desk.store, now).await?;
-    let pending = desk
-        .store
-        .registrations(&RegistrationFilter {
-            state: Some("registered"),
-            ..Default::default()
-        })
-        .await?;
-    for r in &pending {
-        if reg::check_approver(r, person, &roster).is_ok() {
-            out.to_approve.push(summary(r));
-        }
+    for r in &awaiting_approval_by(desk.store, person, &roster).await? {
+        out.to_approve.push(summary(r));
     }
     let mine = desk
         .store

@@ -23,7 +23,7 @@ use querywarden_domain::oversight::unannounced_audit::{
 use querywarden_domain::oversight::violation::CaseState;
 use querywarden_domain::permission::{ApplicationId, FormNumber, Roster, Step};
 use querywarden_domain::registration::form3::{self, Stage};
-use querywarden_domain::registration::{self as reg, RegistrationNo, RegistrationState, RequestNo};
+use querywarden_domain::registration::{RegistrationNo, RegistrationState, RequestNo};
 use querywarden_domain::roc_date::{RocDate, taipei_date, taipei_day_start_utc};
 pub use querywarden_storage::NoticeRow;
 use querywarden_storage::{RegistrationFilter, RequestState, Store};
@@ -234,22 +234,16 @@ impl Gathering<'_> {
     /// §5: registrations waiting for this person's approval (as supervisor or 代理); the
     /// domain's approver check decides, as it does when the approval is given.
     async fn registrations_to_approve(&mut self) -> Result<(), AppError> {
-        let registered = self
-            .store
-            .registrations(&RegistrationFilter {
-                state: Some("registered"),
-                ..Default::default()
-            })
-            .await?;
-        for r in registered {
-            if reg::check_approver(&r, self.person, &self.roster).is_ok() {
-                self.push(
-                    Task::ApproveRegistration,
-                    Concerning::Registration(r.no),
-                    r.created_at,
-                    None,
-                );
-            }
+        let waiting =
+            crate::registration::awaiting_approval_by(self.store, self.person, &self.roster)
+                .await?;
+        for r in waiting {
+            self.push(
+                Task::ApproveRegistration,
+                Concerning::Registration(r.no),
+                r.created_at,
+                None,
+            );
         }
         Ok(())
     }

@@ -186,6 +186,19 @@ impl Browser {
         assert_eq!(r.status(), 303, "Form 3 refused");
         id_after(&location(&r), "/requests/")
     }
+
+    /// The requesting office's supervisor consents to Form 3 request `rno` on its page (§5 ¶3);
+    /// it must be taken.
+    pub async fn consent(&self, rno: &str) {
+        let r = self
+            .post(
+                &format!("/requests/{rno}/consent"),
+                &[("decision", "consent"), ("reason", "")],
+                true,
+            )
+            .await;
+        assert_eq!(r.status(), 303, "consent to {rno} refused");
+    }
 }
 
 /// Registered by `querier`, approved by `approver`: the number.

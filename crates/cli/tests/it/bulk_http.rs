@@ -314,14 +314,7 @@ async fn a_request_accepted_into_two_registrations(
             ..Form3::default()
         })
         .await;
-    let r = yang
-        .post(
-            &format!("/requests/{rno}/consent"),
-            &[("decision", "consent")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    yang.consent(&rno).await;
     let r = li
         .post(
             &format!("/requests/{rno}/accept"),

@@ -255,14 +255,7 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
         let inbox = li.page("/registrations").await;
         assert!(!inbox.contains(&rno), "not before the office's consent");
         let yang = demo.sign_in("yang.shuling").await;
-        let r = yang
-            .post(
-                &format!("/requests/{rno}/consent"),
-                &[("decision", "consent"), ("reason", "")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
+        yang.consent(&rno).await;
 
         // The responsible unit reviews: accepts, assigning li.guowei as querier.
         let inbox = li.page("/registrations").await;

@@ -197,14 +197,7 @@ async fn the_request_and_permission_fields(
 ) {
     // 不受理意見（必填）: the responsible unit refuses a Form 3 request.
     let rno = cai.request(&Form3::default()).await;
-    let r = yang
-        .post(
-            &format!("/requests/{rno}/consent"),
-            &[("decision", "consent"), ("reason", "")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    yang.consent(&rno).await;
     let r = li
         .post(&format!("/requests/{rno}/reject"), &[("opinion", "")], true)
         .await;
