@@ -14,6 +14,18 @@ pub async fn outcomes(db: &std::path::Path) -> Vec<(String, String)> {
         .expect("the audit records")
 }
 
+/// Asserts that each `(action, code)` of `refusals` stands on the trail `got` (read by
+/// [`outcomes`]) as a refusal with that code: outcome `refused:{code}`.
+pub fn assert_refused(got: &[(String, String)], refusals: &[(&str, &str)]) {
+    for (action, code) in refusals {
+        let outcome = format!("refused:{code}");
+        assert!(
+            got.iter().any(|(a, o)| a == action && *o == outcome),
+            "{action} {outcome} not in the trail {got:?}"
+        );
+    }
+}
+
 /// Today in Asia/Taipei plus `days`, as `民國年/月/日` (the forms' date format).
 pub fn roc(days: i64) -> String {
     let d = jiff::Timestamp::now()

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::browser::{Browser, id_after, location};
+use crate::browser::{Browser, id_after};
 use crate::trail::roc;
 
 /// The demo's welfare-law basis for Form 2 (社會救助法 §44-3 ¶1).
@@ -132,16 +132,7 @@ impl<'a> Form3<'a> {
 impl Browser {
     /// Files Form 2 on the page; it must be registered. Returns its number (`115-000001`).
     pub async fn register(&self, form: &Form2<'_>) -> String {
-        let r = self.post("/registrations", &form.fields(), true).await;
-        let status = r.status();
-        let loc = r.headers().get("location").cloned();
-        assert_eq!(
-            status,
-            303,
-            "registration refused: {}",
-            r.text().await.unwrap_or_default()
-        );
-        let loc = loc.expect("a Location").to_str().expect("text").to_string();
+        let loc = self.post_ok("/registrations", &form.fields()).await;
         id_after(&loc, "/registrations/")
     }
 
@@ -156,48 +147,33 @@ impl Browser {
 
     /// Approves registration `no` on the page (同意); it must go through.
     pub async fn approve(&self, no: &str) {
-        let r = self
-            .post(
-                &format!("/registrations/{no}/approve"),
-                &[("comment", "同意")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303, "approval of {no} refused");
+        self.post_ok(
+            &format!("/registrations/{no}/approve"),
+            &[("comment", "同意")],
+        )
+        .await;
     }
 
     /// Executes every approved item of registration `no` on the page; it must go through.
     pub async fn execute(&self, no: &str) {
-        let r = self
-            .post(&format!("/registrations/{no}/execute"), &[], true)
+        self.post_ok(&format!("/registrations/{no}/execute"), &[])
             .await;
-        let status = r.status();
-        assert_eq!(
-            status,
-            303,
-            "execution of {no} refused: {}",
-            r.text().await.unwrap_or_default()
-        );
     }
 
     /// Files Form 3 on the page; it must be filed. Returns the request's number.
     pub async fn request(&self, form: &Form3<'_>) -> String {
-        let r = self.post("/requests", &form.fields(), true).await;
-        assert_eq!(r.status(), 303, "Form 3 refused");
-        id_after(&location(&r), "/requests/")
+        let loc = self.post_ok("/requests", &form.fields()).await;
+        id_after(&loc, "/requests/")
     }
 
     /// The requesting office's supervisor consents to Form 3 request `rno` on its page (§5 ¶3);
     /// it must be taken.
     pub async fn consent(&self, rno: &str) {
-        let r = self
-            .post(
-                &format!("/requests/{rno}/consent"),
-                &[("decision", "consent"), ("reason", "")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303, "consent to {rno} refused");
+        self.post_ok(
+            &format!("/requests/{rno}/consent"),
+            &[("decision", "consent"), ("reason", "")],
+        )
+        .await;
     }
 }
 
@@ -238,23 +214,20 @@ pub fn audit_of_lin() -> Vec<(&'static str, String)> {
 pub async fn audit_of_lin_opened(auditor: &Browser) -> String {
     let fields = audit_of_lin();
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = auditor.post("/oversight/audits", &refs, true).await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    id_after(&location(&r), "/oversight/audits/")
+    let loc = auditor.post_ok("/oversight/audits", &refs).await;
+    id_after(&loc, "/oversight/audits/")
 }
 
 /// Files a violation case against lin.meiling as `filer` (§8 ¶2: results sent by e-mail, §6),
 /// her grants left alone; it must be filed. Returns the case's id.
 pub async fn violation_against_lin(filer: &Browser) -> String {
-    let r = filer
-        .api_post(
+    filer
+        .api_created(
             "/api/v1/oversight/violations",
             json!({ "account": "lin.meiling", "rule": "§6 查調結果以電子郵件傳送",
                     "evidence": "資訊小組郵件紀錄", "suspend_grants": false }),
         )
-        .await;
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"].to_string()
+        .await
 }
 
 /// lin.meiling's Form 1 (§2) as the API takes it: a new application for C0101, her own
@@ -269,21 +242,16 @@ pub fn form_one_of_lin() -> Value {
 
 /// lin drafts [`form_one_of_lin`] over the API; it must be kept. Returns the application's id.
 pub async fn form_one_drafted(lin: &Browser) -> String {
-    let r = lin
-        .api_post("/api/v1/permissions/applications", form_one_of_lin())
-        .await;
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"].to_string()
+    lin.api_created("/api/v1/permissions/applications", form_one_of_lin())
+        .await
 }
 
 /// `supervisor` opens a recertification round of their unit's grants (§2); it must open.
 /// Returns the round's id.
 pub async fn recertification_opened(supervisor: &Browser) -> String {
-    let r = supervisor
-        .api_post("/api/v1/permissions/recertifications", json!({}))
-        .await;
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"].to_string()
+    supervisor
+        .api_created("/api/v1/permissions/recertifications", json!({}))
+        .await
 }
 
 /// One of each object a person may be refused, by its number or id: lin's registration

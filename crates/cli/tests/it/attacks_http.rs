@@ -4,15 +4,13 @@
 //! that signs nothing without the account's password.
 
 use querywarden_testkit::browser::client;
-use querywarden_testkit::{Browser, Demo, Form2, outcomes, rt};
+use querywarden_testkit::people::{LIN, XU};
+use querywarden_testkit::{Browser, Form2, assert_refused, with_demo};
 
 #[test]
 fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
-    let demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let xu = demo.sign_in("xu.wenjie").await;
+    with_demo([LIN, XU], async |demo, [lin, xu]| {
+        let url = demo.url.clone();
         let no = lin.register(&Form2::default()).await;
 
         // A stranger gets the same answer for a number that exists and one that does not,
@@ -125,10 +123,8 @@ async fn an_extractors_rejection_names_no_internal_field(lin: &Browser, url: &st
 
 #[test]
 fn refusals_at_the_edges_are_on_the_trail() {
-    let mut demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
+    let got = with_demo([LIN], async |demo, [lin]| {
+        let url = demo.url.clone();
         let no = lin.register(&Form2::default()).await;
         // A form without its CSRF token.
         let r = lin
@@ -177,27 +173,20 @@ fn refusals_at_the_edges_are_on_the_trail() {
             .await;
         assert!(r.status().is_success());
         assert_eq!(lin.get("/api/v1/me").await.status(), 423);
+        demo.trail().await
     });
-    demo.stop();
-    let got = rt().block_on(outcomes(&demo.database()));
-    let has = |action: &str, outcome: &str| {
-        got.iter()
-            .any(|(a, o)| a == action && o == &format!("refused:{outcome}"))
-    };
-    for (action, outcome) in [
-        ("access.refused", "session.csrf"),
-        ("access.refused", "audit.not_reader"),
-        ("access.refused", "usage_log.not_administrator"),
-        ("access.refused", "permission.not_administrator"),
-        ("access.refused", "session.locked"),
-        ("admin.staff.status_changed", "scim.unauthorized"),
-        ("admin.staff.status_changed", "scim.media_type"),
-        ("admin.staff.status_changed", "scim.invalidSyntax"),
-        ("admin.staff.status_changed", "scim.too_large"),
-    ] {
-        assert!(
-            has(action, outcome),
-            "{action} refused:{outcome} in {got:?}"
-        );
-    }
+    assert_refused(
+        &got,
+        &[
+            ("access.refused", "session.csrf"),
+            ("access.refused", "audit.not_reader"),
+            ("access.refused", "usage_log.not_administrator"),
+            ("access.refused", "permission.not_administrator"),
+            ("access.refused", "session.locked"),
+            ("admin.staff.status_changed", "scim.unauthorized"),
+            ("admin.staff.status_changed", "scim.media_type"),
+            ("admin.staff.status_changed", "scim.invalidSyntax"),
+            ("admin.staff.status_changed", "scim.too_large"),
+        ],
+    );
 }

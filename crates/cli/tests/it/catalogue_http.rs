@@ -3,14 +3,12 @@
 //! the page and the API; anyone else is refused by both with the same code; a retired item
 //! stays listed but is no longer offered for new registrations.
 
-use querywarden_testkit::{Demo, code_of, location, rt};
+use querywarden_testkit::people::{LIN, WU};
+use querywarden_testkit::{code_of, location, with_demo};
 
 #[test]
 fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alike() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let wu = demo.sign_in("wu.zhiming").await;
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([WU, LIN], async |_, [wu, lin]| {
         // The administrator adds an item on the page.
         let r = wu
             .post(
@@ -33,20 +31,13 @@ fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alik
         let page = lin.page("/admin/catalogue").await;
         assert!(page.contains("X0901") && !page.contains("id=\"catalogue-item-form\""));
         // Someone else: refused by the page and the API with the same code.
-        let r = lin
-            .post(
-                "/admin/catalogue",
-                &[("op", "retire_item"), ("code", "C0101")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 403);
-        assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains("catalogue.not_administrator")
-        );
+        lin.post_shows(
+            "/admin/catalogue",
+            &[("op", "retire_item"), ("code", "C0101")],
+            403,
+            "catalogue.not_administrator",
+        )
+        .await;
         let r = lin
             .api_post(
                 "/api/v1/catalogue/changes",

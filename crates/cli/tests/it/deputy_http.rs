@@ -4,7 +4,8 @@
 //! deputy is registered it names them with their period in ROC dates.
 
 use querywarden_domain::roc_date::{RocDate, taipei_date};
-use querywarden_testkit::{Browser, Demo, rt};
+use querywarden_testkit::people::{CHEN, LIN};
+use querywarden_testkit::{Browser, with_demo};
 
 /// `days` from today (Asia/Taipei), as typed on the form (`115/03/05`).
 fn day(days: i64) -> String {
@@ -165,10 +166,7 @@ async fn the_page_and_the_api_refuse_alike(b: &Browser, refusal: Refusal<'_>) {
 
 #[test]
 fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let chen = demo.sign_in("chen.jianhong").await;
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([CHEN, LIN], async |_, [chen, lin]| {
         let (d1, d7) = (day(1), day(7));
         for refusal in the_refusals(&d1, &d7) {
             let b = if refusal.0 == "lin" { &lin } else { &chen };

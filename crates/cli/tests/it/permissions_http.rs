@@ -7,7 +7,8 @@
 use querywarden_domain::roc_date::taipei_date;
 
 use querywarden_testkit::browser::{client, login};
-use querywarden_testkit::{Browser, Demo, form_one_of_lin, rt};
+use querywarden_testkit::people::{CHEN, LIN, WU};
+use querywarden_testkit::{Browser, Demo, form_one_of_lin, rt, with_demo};
 
 /// lin.meiling's invented national ID (its last four digits are on her demo staff record).
 const LIN_ID: &str = "A100131234";
@@ -53,9 +54,7 @@ fn today_short() -> String {
 
 #[test]
 fn an_application_goes_through_the_whole_chain_on_the_pages_and_becomes_grants() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([LIN], async |demo, [lin]| {
         let (s, page) = lin.read("/permissions/apply").await;
         assert_eq!(s, 200);
         assert!(page.contains("C0101") && page.contains("林美玲"), "{page}");
@@ -242,19 +241,17 @@ async fn only_the_administrator_sees_the_overview(wu: &Browser, lin: &Browser) {
 
 #[test]
 fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api() {
-    let demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([LIN], async |demo, [lin]| {
+        let url = demo.url.clone();
         let body = form_one_of_lin();
 
         csrf_and_bad_bodies_write_nothing(&url, &lin, &body).await;
         let chen = demo.sign_in("chen.jianhong").await;
         a_refusal_ends_the_application_with_its_reason(&lin, &chen, &body).await;
         lin_withdraws_before_the_last_step(&lin, &body).await;
-        let wu = demo.sign_in("wu.zhiming").await;
-        let zhang = demo.sign_in("zhang.shuhui").await;
-        let li = demo.sign_in("li.guowei").await;
+        let [wu, zhang, li] = demo
+            .sign_in_all(["wu.zhiming", "zhang.shuhui", "li.guowei"])
+            .await;
         the_administrators_own_goes_to_the_deputy(&wu, &zhang, &li, &body).await;
     });
 }
@@ -623,10 +620,7 @@ const STAFF_HEADER: &str = "account,national_id,name,unit,title,status,effective
 
 #[test]
 fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let wu = demo.sign_in("wu.zhiming").await;
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([WU, LIN], async |demo, [wu, lin]| {
         let (s, page) = wu.read("/permissions/admin/staff-import").await;
         assert_eq!(s, 200);
         assert!(page.contains("import-upload"), "{page}");
@@ -671,11 +665,13 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
         // her grants suspended with the cause, and none of them in force.
         let (s, _) = lin.read("/permissions/grants").await;
         assert_eq!(s, 303, "lin's session no longer opens pages");
-        let (s, json) = wu.call(reqwest::Method::GET,
-            "/api/v1/permissions/admin/grants?unit=social-assistance",
-            None,
-        )
-        .await;
+        let (s, json) = wu
+            .call(
+                reqwest::Method::GET,
+                "/api/v1/permissions/admin/grants?unit=social-assistance",
+                None,
+            )
+            .await;
         assert_eq!(s, 200, "{json}");
         let hers: Vec<&serde_json::Value> = json
             .as_array()
@@ -720,10 +716,7 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
             let (_, inbox) = who.read(&location).await;
             // This notice is gone (others, such as the reminder that next year's office
             // calendar is missing, may remain).
-            assert!(
-                !inbox.contains(&format!("data-notice=\"{id}\"")),
-                "{inbox}"
-            );
+            assert!(!inbox.contains(&format!("data-notice=\"{id}\"")), "{inbox}");
             assert!(inbox.contains("perm-notice"), "{inbox}");
             // Read once; a second time (or someone else's) is not found.
             let (s, _, _) = who.submit(&read, &[]).await;
@@ -842,10 +835,7 @@ fn the_administrator_re_enables_an_idle_account_on_the_accounts_page() {
 
 #[test]
 fn a_supervisor_works_a_recertification_round_on_the_pages() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let chen = demo.sign_in("chen.jianhong").await;
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([CHEN, LIN], async |_, [chen, lin]| {
         let before = in_force(&lin).await;
         assert!(before.len() >= 2, "{before:?}");
         // Only a supervisor opens a round.

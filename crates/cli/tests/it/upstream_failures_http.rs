@@ -8,7 +8,7 @@
 //! first query draws 0.387 and the second 0.842, so at a rate of 0.5 the first fails and the
 //! second is answered.
 
-use querywarden_testkit::{Browser, Demo, Form2, code_of, location, rt};
+use querywarden_testkit::{Browser, Demo, Form2, assert_page, code_of, location, rt};
 
 /// lin registers one item for herself and chen approves; returns the number.
 async fn approved(lin: &Browser, chen: &Browser, subject: &str) -> String {
@@ -23,8 +23,7 @@ async fn approved(lin: &Browser, chen: &Browser, subject: &str) -> String {
 fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
     let demo = Demo::start_with(&["--simulator-error-rate", "0.5", "--simulator-seed", "5"]);
     rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+        let [lin, chen] = demo.sign_in_all(["lin.meiling", "chen.jianhong"]).await;
         let no = approved(&lin, &chen, "F131104093").await;
         // The page says the query was not processed and may be run again.
         let r = lin
@@ -63,15 +62,13 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
             )
             .await;
         assert_eq!(code_of(r).await, (409, "policy.already_executed".into()));
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/execute"),
-                &[("items", "C0101")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("policy.already_executed"));
+        lin.post_shows(
+            &format!("/registrations/{no}/execute"),
+            &[("items", "C0101")],
+            409,
+            "policy.already_executed",
+        )
+        .await;
 
         // §6 ¶2 on the same result: whole records are not handed out by the API unless the
         // deployment turns it on (`registration.results_api`), by view or by print.
@@ -100,14 +97,11 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
             }
         };
         let r = print("").await;
-        assert_eq!(r.status(), 200);
-        assert!(r.text().await.unwrap().contains("列印第 1 份"));
+        assert_page(r, 200, "列印第 1 份").await;
         let r = print("").await;
-        assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("result.print_limit"));
+        assert_page(r, 409, "result.print_limit").await;
         let r = print("原件併案送會計室，另印一份歸檔").await;
-        assert_eq!(r.status(), 200);
-        assert!(r.text().await.unwrap().contains("列印第 2 份"));
+        assert_page(r, 200, "列印第 2 份").await;
     });
 }
 
@@ -122,29 +116,26 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
         "1500",
     ]);
     rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+        let [lin, chen] = demo.sign_in_all(["lin.meiling", "chen.jianhong"]).await;
         let no = approved(&lin, &chen, "F131104093").await;
-        let r = lin
-            .post(&format!("/registrations/{no}/execute"), &[], true)
-            .await;
-        assert_eq!(r.status(), 303);
-        assert!(location(&r).ends_with("notice=outcome_unknown"));
+        assert!(
+            lin.post_ok(&format!("/registrations/{no}/execute"), &[])
+                .await
+                .ends_with("notice=outcome_unknown")
+        );
         let page = lin.page(&format!("/registrations/{no}")).await;
         assert!(page.contains("已送出，結果不明"), "{page}");
         assert!(page.contains("id=\"statement-C0101\""), "{page}");
         let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
         assert_eq!(j["awaiting_outcome"], serde_json::json!(["C0101"]));
         // The retry is refused, page and API alike, with the same code.
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/execute"),
-                &[("items", "C0101")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("policy.outcome_unknown"));
+        lin.post_shows(
+            &format!("/registrations/{no}/execute"),
+            &[("items", "C0101")],
+            409,
+            "policy.outcome_unknown",
+        )
+        .await;
         let r = lin
             .api_post(
                 &format!("/api/v1/registrations/{no}/execution"),
@@ -160,25 +151,22 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
             )
             .await;
         assert_eq!(r.status(), 403);
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/executions/C0101/statement"),
-                &[("statement", "  ")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("execution.statement"));
+        lin.post_shows(
+            &format!("/registrations/{no}/executions/C0101/statement"),
+            &[("statement", "  ")],
+            422,
+            "execution.statement",
+        )
+        .await;
         // The querier's statement on the page resolves it.
-        let r = lin
-            .post(
+        assert!(
+            lin.post_ok(
                 &format!("/registrations/{no}/executions/C0101/statement"),
-                &[("statement", "畫面逾時，入口網站查無此次查詢結果")],
-                true,
+                &[("statement", "畫面逾時，入口網站查無此次查詢結果")]
             )
-            .await;
-        assert_eq!(r.status(), 303);
-        assert!(location(&r).ends_with("notice=stated"));
+            .await
+            .ends_with("notice=stated")
+        );
         let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
         assert_eq!(j["awaiting_outcome"], serde_json::json!([]));
         // A second statement finds nothing waiting.

@@ -8,11 +8,12 @@
 use querywarden_domain::roc_date::{RocDate, taipei_date};
 
 use querywarden_testkit::binary::{command as bin, stdout};
-use querywarden_testkit::{Browser, Demo, rt};
+use querywarden_testkit::people::{CAI, CHEN, HUANG, LI, LIN, WU, XU, YANG};
+use querywarden_testkit::{Browser, Demo, assert_page, rt, with_demo};
 
 /// lin.meiling's demo person id (the first demo account); li.guowei is the sixth.
-const LIN: i64 = 1;
-const LI: i64 = 6;
+const LIN_ID: i64 = 1;
+const LI_ID: i64 = 6;
 
 fn body(querier: i64, needer: Option<i64>, subject_id: &str) -> serde_json::Value {
     serde_json::json!({
@@ -70,17 +71,13 @@ fn to_approve(inbox: &serde_json::Value) -> Vec<String> {
 #[test]
 fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for_their_supervisor()
 {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-        let huang = demo.sign_in("huang.yating").await;
-        let wu = demo.sign_in("wu.zhiming").await;
+    let people = [LIN, CHEN, HUANG, WU];
+    with_demo(people, async |demo, [lin, chen, huang, wu]| {
         only_the_supervisor_registers_a_deputy_for_a_real_period(&lin, &chen).await;
 
         // With the supervisor present, the deputy neither sees nor decides lin's registration:
         // he is answered as for a number that does not exist (§9), the trail keeps the reason.
-        let first = lin.register_api(body(LIN, None, "F131104093")).await;
+        let first = lin.register_api(body(LIN_ID, None, "F131104093")).await;
         // The waiting step names the person (§5 ¶1), not only the role.
         let page = lin.page(&format!("/registrations/{first}")).await;
         assert!(page.contains("等待 單位主管 陳建宏 核章"), "{page}");
@@ -123,15 +120,13 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
         );
 
         // The deputy refuses another through the page; the refusal reaches lin's inbox.
-        let second = lin.register_api(body(LIN, None, "A123456789")).await;
-        let r = huang
-            .post(
+        let second = lin.register_api(body(LIN_ID, None, "A123456789")).await;
+        huang
+            .post_ok(
                 &format!("/registrations/{second}/reject"),
                 &[("comment", "關聯性說明不足")],
-                true,
             )
             .await;
-        assert_eq!(r.status(), 303);
         let inbox = lin.api_get("/api/v1/registrations/inbox").await;
         let refusals: Vec<&str> = inbox["refusals"]
             .as_array()
@@ -145,10 +140,10 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
 
         // xu (elderly welfare's supervisor) needs data li queries: never xu, never li; the
         // unit has no parent, so the director approves.
-        let xu = demo.sign_in("xu.wenjie").await;
-        let li = demo.sign_in("li.guowei").await;
-        let zhou = demo.sign_in("zhou.wenhua").await;
-        let mut b = body(LI, Some(7), "B120000008");
+        let [xu, li, zhou] = demo
+            .sign_in_all(["xu.wenjie", "li.guowei", "zhou.wenhua"])
+            .await;
+        let mut b = body(LI_ID, Some(7), "B120000008");
         b["legal_basis"] = "senior-citizens-welfare-12-1-2".into();
         let own = xu.register_api(b).await;
         let (s, j) = decide(&xu, &own, "approve", "").await;
@@ -199,11 +194,7 @@ async fn only_the_supervisor_registers_a_deputy_for_a_real_period(lin: &Browser,
 
 #[test]
 fn a_scheduled_transfer_asks_the_person_for_their_form_1_once_and_their_supervisor_sees_it() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let wu = demo.sign_in("wu.zhiming").await;
-        let huang = demo.sign_in("huang.yating").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+    with_demo([WU, HUANG, CHEN], async |_, [wu, huang, chen]| {
         let on = day_in(10);
         let csv = format!(
             "{STAFF_HEADER}\nhuang.yating,,黃雅婷,elderly-welfare,社工員,active,{}\n",
@@ -233,12 +224,11 @@ fn my_registrations_lists_every_state_newest_first_with_filters_pages_and_one_au
     let mut demo = Demo::start();
     let data = demo.data().to_path_buf();
     rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+        let [lin, chen] = demo.sign_in_all(["lin.meiling", "chen.jianhong"]).await;
         let ids = ["F131104093", "A123456789", "B120000008"];
         let mut nos = Vec::new();
         for id in ids {
-            nos.push(lin.register_api(body(LIN, None, id)).await);
+            nos.push(lin.register_api(body(LIN_ID, None, id)).await);
         }
         assert_eq!(decide(&chen, &nos[0], "approve", "").await.0, 200);
         assert_eq!(decide(&chen, &nos[1], "reject", "查無關聯").await.0, 200);
@@ -283,8 +273,7 @@ fn my_registrations_lists_every_state_newest_first_with_filters_pages_and_one_au
         }
         assert!(page.contains("查無關聯"), "the reason is shown");
         let r = lin.get("/registrations/mine?state=lost").await;
-        assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("data-code=\"mine.state\""));
+        assert_page(r, 422, "data-code=\"mine.state\"").await;
         let r = lin.get("/api/v1/registrations/mine?state=lost").await;
         assert_eq!(r.status(), 422);
         let j: serde_json::Value = r.json().await.unwrap();
@@ -342,18 +331,13 @@ fn form3(subjects: &[(&str, &str)]) -> serde_json::Value {
 
 /// The review's acceptance with this opinion, li to query.
 fn accept(opinion: &str) -> serde_json::Value {
-    serde_json::json!({ "decision": "accept", "querier": LI, "opinion": opinion })
+    serde_json::json!({ "decision": "accept", "querier": LI_ID, "opinion": opinion })
 }
 
 #[test]
 fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject_done_before_delivery()
  {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let cai = demo.sign_in("cai.peiling").await;
-        let yang = demo.sign_in("yang.shuling").await;
-        let li = demo.sign_in("li.guowei").await;
-        let xu = demo.sign_in("xu.wenjie").await;
+    with_demo([CAI, YANG, LI, XU], async |_, [cai, yang, li, xu]| {
         let r = cai
             .api_post(
                 "/api/v1/requests",
@@ -498,14 +482,11 @@ async fn delivery_waits_for_every_subject_and_both_signatures(
         (409, "request.subject_not_open".into())
     );
     // The page closes the second subject with its reason.
-    let r = li
-        .post(
-            &format!("/requests/{rno}/subjects/2/close"),
-            &[("reason", "當事人已於他案查調，免查")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    li.post_ok(
+        &format!("/requests/{rno}/subjects/2/close"),
+        &[("reason", "當事人已於他案查調，免查")],
+    )
+    .await;
     assert_eq!(
         post_code(li, &path("delivery"), deliver.clone()).await,
         (409, "request.signatures_missing".into())
