@@ -63,10 +63,11 @@ async fn search(store: &Store, filter: AuditFilter) -> Vec<StoredAuditRecord> {
         .expect("the audit search")
 }
 
-/// A live session of `p`'s card, opened at `at`.
+/// A live session of `p`'s card, opened at `at`. Its token hash `tok-{account}-…` is longer
+/// than the 16 characters a session's audit record names it by, as a real hash is.
 pub fn session_row(p: &Person, at: Timestamp) -> SessionRow {
     SessionRow {
-        token_hash: format!("tok-{}", p.account),
+        token_hash: format!("tok-{}-0123456789abcdef", p.account),
         person: p.id,
         csrf_token: "csrf".into(),
         created_at: at,

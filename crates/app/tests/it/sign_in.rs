@@ -1,12 +1,5 @@
 //! Sign-in (§3), attack by attack: every refusal is refused, audited, and leaves no session.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::{SignedDuration, Timestamp};
@@ -18,9 +11,9 @@ use querywarden_domain::auth::SessionStatus;
 use querywarden_domain::org::{Account, PersonId};
 use querywarden_pki::SignatureFormat;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
-use querywarden_storage::{AuditFilter, Store};
+use querywarden_storage::Store;
 use querywarden_testkit::card;
-use querywarden_testkit::org::{self, Org};
+use querywarden_testkit::org::{self, Org, audit};
 
 const PASSWORD: &str = "a-long-passphrase-2026";
 
@@ -141,14 +134,8 @@ async fn live_sessions(w: &World, p: PersonId) -> usize {
 
 /// The newest `auth.login.failed` record's outcome.
 async fn last_failure_outcome(w: &World) -> String {
-    w.store
-        .audit_search(&AuditFilter {
-            action: Some("auth.login.failed".into()),
-            limit: 1,
-            ..Default::default()
-        })
+    audit(&w.store, "auth.login.failed")
         .await
-        .unwrap()
         .first()
         .map(|r| r.outcome.clone())
         .unwrap_or_default()
@@ -178,15 +165,7 @@ async fn the_right_card_and_password_sign_in_and_the_session_authenticates() {
     assert_eq!(who.person.id, w.lin);
     assert!(who.csrf_ok(&s.csrf_token));
     assert!(!who.csrf_ok("forged"));
-    let ok = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("auth.login.succeeded".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let ok = audit(&w.store, "auth.login.succeeded").await;
     assert_eq!(ok.len(), 1);
     assert_eq!(ok[0].actor_person_id, Some(w.lin.get()));
 }
@@ -404,15 +383,7 @@ async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
     assert_eq!(codes[4], "login.account_locked");
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
     assert_refused_audited_no_session(&w, req, "login.account_locked").await;
-    let locks = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("auth.account.locked".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let locks = audit(&w.store, "auth.account.locked").await;
     assert_eq!(locks.len(), 1);
     // After fifteen minutes the right password works again.
     let later = now() + SignedDuration::from_mins(16);
@@ -448,15 +419,7 @@ async fn a_second_login_ends_the_first_session() {
             .is_ok()
     );
     assert_eq!(live_sessions(&w, w.lin).await, 1);
-    let ended = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("auth.session.ended".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let ended = audit(&w.store, "auth.session.ended").await;
     assert_eq!(ended.len(), 1);
 }
 
@@ -820,14 +783,8 @@ async fn failed_count(w: &World, p: PersonId) -> u32 {
 }
 
 async fn outcomes_of(w: &World, action: &str) -> Vec<String> {
-    w.store
-        .audit_search(&AuditFilter {
-            action: Some(action.into()),
-            limit: 1000,
-            ..Default::default()
-        })
+    audit(&w.store, action)
         .await
-        .unwrap()
         .into_iter()
         .map(|r| r.outcome)
         .collect()
@@ -952,15 +909,7 @@ async fn a_session_idle_past_the_screen_lock_is_locked_by_the_server_and_audited
             .unwrap_err(),
         SessionRefusal::Locked
     );
-    let locks = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("auth.session.locked".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let locks = audit(&w.store, "auth.session.locked").await;
     assert_eq!(locks.len(), 1);
     assert!(String::from_utf8_lossy(&locks[0].entry).contains("idle"));
     // Still locked a moment later (the lock is stored, not recomputed), until the password.

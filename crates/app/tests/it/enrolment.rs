@@ -2,13 +2,6 @@
 //! resets that end sessions and the old password, the organisation CSV, revocation lists
 //! signed by the anchors only, and supervisor roles that end with a transfer.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::{SignedDuration, Timestamp};
@@ -24,9 +17,9 @@ use querywarden_domain::org::{PersonId, UnitId};
 use querywarden_domain::permission::AdministratorDesk;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
 use querywarden_pki::{RevocationList, SignatureFormat};
-use querywarden_storage::{AuditFilter, SessionRow, Store};
+use querywarden_storage::{SessionRow, Store};
 use querywarden_testkit::card;
-use querywarden_testkit::org::{self, Org};
+use querywarden_testkit::org::{self, Org, audit, audit_all};
 
 const PASSWORD: &str = "my-own-secret-phrase-115";
 
@@ -140,14 +133,8 @@ async fn issue(w: &World, account: &str, purpose: CodePurpose, reason: &str) -> 
 }
 
 async fn outcomes(w: &World, action: &str) -> Vec<String> {
-    w.store
-        .audit_search(&AuditFilter {
-            action: Some(action.into()),
-            limit: 100,
-            ..Default::default()
-        })
+    audit(&w.store, action)
         .await
-        .unwrap()
         .into_iter()
         .map(|r| r.outcome)
         .collect()
@@ -173,14 +160,8 @@ async fn a_code_enrols_its_holder_once_and_is_stored_only_as_a_digest() {
     );
     let rows = w.store.enrolment_codes_of(lin).await.unwrap();
     assert_eq!(rows.len(), 1);
-    let entries: Vec<String> = w
-        .store
-        .audit_search(&AuditFilter {
-            limit: 1000,
-            ..Default::default()
-        })
+    let entries: Vec<String> = audit_all(&w.store)
         .await
-        .unwrap()
         .into_iter()
         .map(|r| String::from_utf8_lossy(&r.entry).into_owned())
         .collect();
@@ -404,14 +385,7 @@ async fn init_records_the_officers_once_and_keeps_no_national_id_in_clear() {
         .await
         .unwrap();
     assert_eq!(again.unwrap_err().code, "init.already_initialised");
-    let all: Vec<_> = store
-        .audit_search(&AuditFilter {
-            action: Some("system.initialised".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all: Vec<_> = audit(&store, "system.initialised").await;
     assert!(
         all.iter()
             .all(|r| !String::from_utf8_lossy(&r.entry).contains("E100201002"))
