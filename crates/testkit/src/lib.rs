@@ -28,9 +28,10 @@ pub mod workflow;
 pub use binary::{Demo, Served, rt, with_demo};
 pub use browser::{Browser, DEMO_PASSWORD, answer, assert_page, code_of, id_after, location};
 pub use org::Org;
-pub use trail::{assert_refused, outcomes, roc};
+pub use trail::{assert_refused, outcomes, roc, roc_date};
 pub use workflow::{
-    Form2, Form3, OneOfEach, approved, audit_of_lin, executed, form_one_of_lin, one_of_each,
+    Form2, Form3, OneOfEach, approved, audit_of_lin, executed, form_one_of_lin, form2_api_body,
+    one_of_each,
 };
 
 /// The demo's people by the part they play (the accounts `querywarden demo` seeds).

@@ -26,6 +26,17 @@ pub fn assert_refused(got: &[(String, String)], refusals: &[(&str, &str)]) {
     }
 }
 
+/// Today in Asia/Taipei plus `days`, as a ROC date (`format_short` types it as the forms do,
+/// `115/03/05`).
+pub fn roc_date(days: i64) -> querywarden_domain::roc_date::RocDate {
+    let today = querywarden_domain::roc_date::taipei_date(jiff::Timestamp::now());
+    let day = today
+        .civil()
+        .checked_add(jiff::Span::new().days(days))
+        .expect("a date");
+    querywarden_domain::roc_date::RocDate::from_civil(day).expect("a ROC date")
+}
+
 /// Today in Asia/Taipei plus `days`, as `民國年/月/日` (the forms' date format).
 pub fn roc(days: i64) -> String {
     let d = jiff::Timestamp::now()

@@ -78,6 +78,21 @@ impl<'a> Form2<'a> {
     }
 }
 
+/// The default [`Form2`] on `subject_id` as the JSON API's body, its relevance naming the
+/// subject (so that each one reads differently), filed for `querier` on behalf of `needer`
+/// (person ids).
+pub fn form2_api_body(querier: i64, needer: Option<i64>, subject_id: &str) -> Value {
+    let relevance = format!("{RELEVANCE}（{subject_id}）");
+    let mut body = Form2 {
+        subject_id,
+        relevance: &relevance,
+        ..Form2::default()
+    }
+    .api_body(querier);
+    body["needer"] = json!(needer);
+    body
+}
+
 /// Form 3 (查詢申請表) as the request page posts it. The default is the district office's
 /// request to the elderly-welfare unit for one subject.
 #[derive(Clone, Debug)]

@@ -5,19 +5,11 @@
 
 use querywarden_domain::roc_date::{RocDate, taipei_date};
 use querywarden_testkit::people::{CHEN, LIN};
-use querywarden_testkit::{Browser, with_demo};
+use querywarden_testkit::{Browser, roc_date, with_demo};
 
 /// `days` from today (Asia/Taipei), as typed on the form (`115/03/05`).
 fn day(days: i64) -> String {
-    let today = taipei_date(jiff::Timestamp::now());
-    RocDate::from_civil(
-        today
-            .civil()
-            .checked_add(jiff::Span::new().days(days))
-            .unwrap(),
-    )
-    .unwrap()
-    .format_short()
+    roc_date(days).format_short()
 }
 
 /// The code a page carries for machines (`data-code` of its error), empty when none.

@@ -8,22 +8,13 @@ use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::roc_date::taipei_date;
 use querywarden_testkit::browser::fetch_text;
 use querywarden_testkit::people::{CHEN, HUANG, LIN};
-use querywarden_testkit::{Browser, Demo, rt, with_demo};
+use querywarden_testkit::{Browser, Demo, form2_api_body, rt, with_demo};
 
 /// lin.meiling's demo person id (the first demo account).
 const LIN_ID: i64 = 1;
 
 fn body(subject_id: &str) -> serde_json::Value {
-    serde_json::json!({
-        "subject_name": "王大同",
-        "subject_id": subject_id,
-        "items": ["C0101"],
-        "legal_basis": "social-assistance-44-3-1",
-        "relevance": format!("申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入（{subject_id}）"),
-        "case_no": "115社助字第12號",
-        "querier": LIN_ID,
-        "needer": null,
-    })
+    form2_api_body(LIN_ID, None, subject_id)
 }
 
 /// The worklist rows of `task` on a home page, as their HTML.
