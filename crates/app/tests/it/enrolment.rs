@@ -75,14 +75,7 @@ async fn world() -> World {
 }
 
 fn lin_card(w: &World) -> DemoCard {
-    w.ca.issue_citizen_with(
-        key("card-a-key"),
-        "林美玲",
-        "1234",
-        now(),
-        Default::default(),
-    )
-    .unwrap()
+    card::fixture_card(&w.ca, "card-a-key", "林美玲", "1234", now())
 }
 
 async fn enrol_with(
@@ -182,15 +175,7 @@ async fn a_code_enrols_its_holder_once_and_is_stored_only_as_a_digest() {
 async fn a_card_that_names_someone_else_is_refused_and_the_code_still_works() {
     let w = world().await;
     let code = issue(&w, "lin.meiling", CodePurpose::Enrol, "").await;
-    let other =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "林美玲",
-            "9999",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let other = card::fixture_card(&w.ca, "card-b-key", "林美玲", "9999", now());
     assert_eq!(
         enrol_with(&w, &code, &other, PASSWORD).await.unwrap_err(),
         "enrolment.digits_mismatch"
@@ -279,15 +264,7 @@ async fn a_reset_ends_the_sessions_and_the_old_password_and_rebinds_the_card() {
     .unwrap();
     tx.commit().await.unwrap();
     // A new card (renewal): the same person, another key.
-    let renewed =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "林美玲",
-            "1234",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let renewed = card::fixture_card(&w.ca, "card-b-key", "林美玲", "1234", now());
     let reset = issue(&w, "lin.meiling", CodePurpose::Reset, "遺失密碼並換發憑證").await;
     assert_eq!(
         enrol_with(&w, &reset, &renewed, PASSWORD)
