@@ -289,6 +289,12 @@ impl Browser {
         location
     }
 
+    /// A JSON POST with the CSRF header, its answer read by [`code_of`]: the status and the
+    /// error code (empty for a success).
+    pub async fn api_post_code(&self, path: &str, body: Value) -> (u16, String) {
+        code_of(self.api_post(path, body).await).await
+    }
+
     /// A form POST with the CSRF token answered with `status`, the page showing `text` (a
     /// refusal's code): see [`assert_page`].
     pub async fn post_shows(&self, path: &str, fields: &[(&str, &str)], status: u16, text: &str) {
@@ -426,6 +432,24 @@ impl Browser {
         let (status, j) = self.call_post(path, body).await;
         assert_eq!(status, 201, "POST {path}: {j}");
         j["id"].to_string()
+    }
+
+    /// A POST with the CSRF header of a JSON body the test wrote out itself (oversize, or
+    /// out of range for its type).
+    pub async fn api_post_body(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.c
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Any API request with the CSRF header, with a JSON body or none.

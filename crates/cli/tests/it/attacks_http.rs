@@ -26,7 +26,7 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
             (exists.json().await.unwrap(), missing.json().await.unwrap());
         assert_eq!(a["error"]["code"], b["error"]["code"]);
 
-        an_extractors_rejection_names_no_internal_field(&lin, &url, &no).await;
+        an_extractors_rejection_names_no_internal_field(&lin, &no).await;
 
         // A page form with percent-encoded bytes that are not UTF-8: refused, not stored.
         let before = lin.api_get("/api/v1/registrations/inbox").await.to_string();
@@ -54,16 +54,7 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
 
         // An oversize body: 413 in the JSON error, not 400 "malformed".
         let big = format!("{{\"subject_name\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
-        let r = lin
-            .c
-            .post(format!("{url}/api/v1/registrations"))
-            .header("cookie", &lin.cookie)
-            .header("x-csrf-token", &lin.csrf)
-            .header("content-type", "application/json")
-            .body(big)
-            .send()
-            .await
-            .unwrap();
+        let r = lin.api_post_body("/api/v1/registrations", big).await;
         assert_eq!(r.status(), 413);
         let j: serde_json::Value = r.json().await.unwrap();
         assert_eq!(j["error"]["code"], "request.too_large");
@@ -89,7 +80,7 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
 }
 
 /// An extractor's rejection answers in the JSON error, naming no internal field.
-async fn an_extractors_rejection_names_no_internal_field(lin: &Browser, url: &str, no: &str) {
+async fn an_extractors_rejection_names_no_internal_field(lin: &Browser, no: &str) {
     let r = lin
         .api_post(
             &format!("/api/v1/registrations/{no}/decision"),
@@ -106,15 +97,11 @@ async fn an_extractors_rejection_names_no_internal_field(lin: &Browser, url: &st
         "{body}"
     );
     let r = lin
-        .c
-        .post(format!("{url}/api/v1/registrations"))
-        .header("cookie", &lin.cookie)
-        .header("x-csrf-token", &lin.csrf)
-        .header("content-type", "application/json")
-        .body(r#"{"querier": 9223372036854775808}"#)
-        .send()
-        .await
-        .unwrap();
+        .api_post_body(
+            "/api/v1/registrations",
+            r#"{"querier": 9223372036854775808}"#,
+        )
+        .await;
     assert!(r.status().is_client_error());
     let body = r.text().await.unwrap();
     assert!(body.starts_with("{\"error\""), "{body}");

@@ -80,23 +80,22 @@ async fn the_supervisor_withholds_one(
         "citizen_report.withholding_without_reason",
     )
     .await;
-    let r = chen
-        .api_post(
-            &format!("/api/v1/registrations/{hidden}/withholding"),
-            serde_json::json!({ "disclose_on": "130/01/01", "reason": "" }),
-        )
-        .await;
     assert_eq!(
-        code_of(r).await,
+        chen.api_post_code(
+            &format!("/api/v1/registrations/{hidden}/withholding"),
+            serde_json::json!({ "disclose_on": "130/01/01", "reason": "" })
+        )
+        .await,
         (422, "citizen_report.withholding_without_reason".into())
     );
-    let r = chen
-        .api_post(
+    assert_eq!(
+        chen.api_post_code(
             &format!("/api/v1/registrations/{hidden}/withholding"),
-            serde_json::json!({ "disclose_on": "130/13/01", "reason": "家暴案件偵辦中" }),
+            serde_json::json!({ "disclose_on": "130/13/01", "reason": "家暴案件偵辦中" })
         )
-        .await;
-    assert_eq!(code_of(r).await, (422, "roc_date.invalid_month".into()));
+        .await,
+        (422, "roc_date.invalid_month".into())
+    );
     chen.post_shows(
         "/withholdings",
         &[
@@ -166,26 +165,29 @@ async fn bad_requests_are_refused_alike_and_not_kept(zhang: &Browser, lin: &Brow
             !page.contains(SUBJECT),
             "the ID is typed again, never echoed"
         );
-        let r = zhang
-            .api_post(
-                "/api/v1/citizen-requests",
-                serde_json::json!({ "national_id": id, "identity_check": check,
-                    "asked": "本人勞保資料被查調之紀錄", "received": received }),
-            )
-            .await;
-        assert_eq!(code_of(r).await, (422, code.to_string()));
+        assert_eq!(
+            zhang
+                .api_post_code(
+                    "/api/v1/citizen-requests",
+                    serde_json::json!({ "national_id": id, "identity_check": check,
+                    "asked": "本人勞保資料被查調之紀錄", "received": received })
+                )
+                .await,
+            (422, code.to_string())
+        );
     }
     let j = zhang.api_get("/api/v1/citizen-requests").await;
     assert_eq!(j["requests"], serde_json::json!([]));
     // Not the contact officer: refused.
-    let r = lin
-        .api_post(
+    assert_eq!(
+        lin.api_post_code(
             "/api/v1/citizen-requests",
             serde_json::json!({ "national_id": SUBJECT, "identity_check": "in_person_id_card",
-                "asked": "x", "received": today }),
+                "asked": "x", "received": today })
         )
-        .await;
-    assert_eq!(code_of(r).await, (403, "citizen_report.not_allowed".into()));
+        .await,
+        (403, "citizen_report.not_allowed".into())
+    );
     assert_eq!(lin.get("/citizen-requests").await.status(), 403);
 }
 
@@ -244,14 +246,13 @@ async fn the_officer_extends_it_once(zhang: &Browser, no: &str) {
             "須調閱多個單位紀錄",
         )
         .await;
-    let r = zhang
-        .api_post(
-            &format!("/api/v1/citizen-requests/{no}/extension"),
-            serde_json::json!({ "reason": "再延" }),
-        )
-        .await;
     assert_eq!(
-        code_of(r).await,
+        zhang
+            .api_post_code(
+                &format!("/api/v1/citizen-requests/{no}/extension"),
+                serde_json::json!({ "reason": "再延" })
+            )
+            .await,
         (422, "citizen_report.second_extension".into())
     );
 }
@@ -293,13 +294,14 @@ async fn the_report_leaves_out_the_withheld(
     assert!(citizen.contains(shown) && !citizen.contains(hidden));
     assert!(!citizen.contains(SUBJECT));
     assert!(j["report"]["appendix"]["checkpoint"].is_string());
-    let r = lin
-        .api_post(
+    assert_eq!(
+        lin.api_post_code(
             &format!("/api/v1/citizen-requests/{no}/report"),
-            serde_json::json!({}),
+            serde_json::json!({})
         )
-        .await;
-    assert_eq!(code_of(r).await, (403, "citizen_report.not_allowed".into()));
+        .await,
+        (403, "citizen_report.not_allowed".into())
+    );
 }
 
 /// The reply letter (個資法 §13): the same entries as the report, the withheld one absent

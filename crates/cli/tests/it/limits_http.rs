@@ -29,7 +29,6 @@ async fn status_and_code(r: reqwest::Response) -> (u16, String) {
 #[test]
 fn executions_past_the_minutes_limit_are_refused_429_on_page_and_api_and_audited() {
     let got = with_demo([LIN, LI], async |demo, [lin, li]| {
-        let url = demo.url.clone();
         // Every attempt counts, refused or not: a script probing numbers is stopped too.
         let path = "/api/v1/registrations/115-999999/execution";
         for i in 0..EXECUTIONS_PER_MINUTE {
@@ -52,15 +51,8 @@ fn executions_past_the_minutes_limit_are_refused_429_on_page_and_api_and_audited
         let before = lin.api_get("/api/v1/registrations/inbox").await;
         let big = format!("{{\"items\": [\"{}\"]}}", "C".repeat(3 * 1024 * 1024));
         let r = lin
-            .c
-            .post(format!("{url}/api/v1/permissions/applications"))
-            .header("cookie", &lin.cookie)
-            .header("x-csrf-token", &lin.csrf)
-            .header("content-type", "application/json")
-            .body(big.clone())
-            .send()
-            .await
-            .unwrap();
+            .api_post_body("/api/v1/permissions/applications", big.clone())
+            .await;
         assert_eq!(
             status_and_code(r).await,
             (413, "request.too_large".to_string())

@@ -150,15 +150,14 @@ async fn the_administrator_closes_the_review(admin: &Browser, lin: &Browser, id:
         .post(&format!("/oversight/reviews/{id}/close"), &[], false)
         .await;
     assert_eq!(r.status(), 403);
-    let r = lin
-        .api_post(
+    assert_eq!(
+        lin.api_post_code(
             &format!("/api/v1/oversight/reviews/{id}/close"),
-            serde_json::json!({}),
+            serde_json::json!({})
         )
-        .await;
-    assert_eq!(r.status(), 403);
-    let e: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["code"], "review.not_administrator");
+        .await,
+        (403, "review.not_administrator".into())
+    );
     admin
         .post_ok(&format!("/oversight/reviews/{id}/close"), &[])
         .await;
@@ -193,15 +192,15 @@ async fn the_report_to_the_labour_bureau_comes_from_the_closed_review(
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
-    let r = admin
-        .api_post(
-            &format!("/api/v1/oversight/reviews/{id}/close"),
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), 409);
-    let e: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["code"], "review.closed");
+    assert_eq!(
+        admin
+            .api_post_code(
+                &format!("/api/v1/oversight/reviews/{id}/close"),
+                serde_json::json!({})
+            )
+            .await,
+        (409, "review.closed".into())
+    );
     // The page shows the same refusal with the same code.
     admin
         .post_shows(
@@ -292,15 +291,14 @@ async fn a_violation_case_is_reported_and_accepted(admin: &Browser, chen: &Brows
         .await;
     assert_eq!(j["state"], "accepted");
     // A report after closing: refused with the same code on API and page.
-    let r = lin
-        .api_post(
+    assert_eq!(
+        lin.api_post_code(
             &format!("/api/v1/oversight/violations/{case}/report"),
-            serde_json::json!({ "report": "補充" }),
+            serde_json::json!({ "report": "補充" })
         )
-        .await;
-    assert_eq!(r.status(), 409);
-    let e: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["code"], "violation.closed");
+        .await,
+        (409, "violation.closed".into())
+    );
     let r = lin
         .post(
             &format!("/oversight/violations/{case}/report"),

@@ -55,13 +55,14 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
         let outcome = j["items"][0]["outcome"].as_str().unwrap();
         assert!(["received", "no_data"].contains(&outcome), "{j}");
         // And now it is used up, by the page and the API alike.
-        let r = lin
-            .api_post(
+        assert_eq!(
+            lin.api_post_code(
                 &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["C0101"] }),
+                serde_json::json!({ "items": ["C0101"] })
             )
-            .await;
-        assert_eq!(code_of(r).await, (409, "policy.already_executed".into()));
+            .await,
+            (409, "policy.already_executed".into())
+        );
         lin.post_shows(
             &format!("/registrations/{no}/execute"),
             &[("items", "C0101")],
@@ -136,13 +137,14 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
             "policy.outcome_unknown",
         )
         .await;
-        let r = lin
-            .api_post(
+        assert_eq!(
+            lin.api_post_code(
                 &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["C0101"] }),
+                serde_json::json!({ "items": ["C0101"] })
             )
-            .await;
-        assert_eq!(code_of(r).await, (409, "policy.outcome_unknown".into()));
+            .await,
+            (409, "policy.outcome_unknown".into())
+        );
         // The supervisor cannot state for the querier; an empty statement is refused.
         let r = chen
             .api_post(
@@ -170,13 +172,14 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
         let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
         assert_eq!(j["awaiting_outcome"], serde_json::json!([]));
         // A second statement finds nothing waiting.
-        let r = lin
-            .api_post(
+        assert_eq!(
+            lin.api_post_code(
                 &format!("/api/v1/registrations/{no}/executions/C0101/statement"),
-                serde_json::json!({ "statement": "再次說明" }),
+                serde_json::json!({ "statement": "再次說明" })
             )
-            .await;
-        assert_eq!(code_of(r).await, (409, "execution.nothing_awaiting".into()));
+            .await,
+            (409, "execution.nothing_awaiting".into())
+        );
         // The item runs again and is answered.
         let r = lin
             .api_post(

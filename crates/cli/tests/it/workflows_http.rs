@@ -152,14 +152,16 @@ async fn only_the_supervisor_registers_a_deputy_for_a_real_period(lin: &Browser,
     let path = "/api/v1/units/social-assistance/deputy";
 
     // Only the unit's supervisor (or the administrator) registers a deputy; a real period.
-    let r = lin.api_post(path, deputy(roc_date(0), roc_date(7))).await;
-    assert_eq!(r.status(), 403);
-    let j: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(j["error"]["code"], "acting.not_allowed");
-    let r = chen.api_post(path, deputy(roc_date(7), roc_date(0))).await;
-    assert_eq!(r.status(), 422);
-    let j: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(j["error"]["code"], "acting.period_reversed");
+    assert_eq!(
+        lin.api_post_code(path, deputy(roc_date(0), roc_date(7)))
+            .await,
+        (403, "acting.not_allowed".into())
+    );
+    assert_eq!(
+        chen.api_post_code(path, deputy(roc_date(7), roc_date(0)))
+            .await,
+        (422, "acting.period_reversed".into())
+    );
     let r = chen
         .api_post(
             path,
