@@ -5,7 +5,9 @@ use jiff::Timestamp;
 use querywarden_app::App;
 use querywarden_app::auth::SignedIn;
 use querywarden_app::config::BliMode;
+use querywarden_app::registration::{Desk, GrantSource, RegistrationSettings, ScreenList};
 use querywarden_domain::org::Person;
+use querywarden_testkit::Org;
 use querywarden_testkit::org::{self, audit, seeded_app};
 
 /// The application on `<dir>/data` (not the demo server), the BLI in portal mode (nothing is
@@ -36,6 +38,22 @@ pub async fn trail_of(app: &App, action: &str, request_id: &str) -> Vec<String> 
         .filter(|r| r.request_id == request_id)
         .map(|r| r.outcome)
         .collect()
+}
+
+/// The registration desk over `org`'s store and keys with `settings`, `grants` and `screen`.
+pub fn desk<'a, G: GrantSource>(
+    org: &'a Org,
+    settings: &'a RegistrationSettings,
+    grants: &'a G,
+    screen: &'a ScreenList,
+) -> Desk<'a, G> {
+    Desk {
+        store: &org.store,
+        keys: &org.keys,
+        settings,
+        grants,
+        screen,
+    }
 }
 
 /// `Deref` to the demo organisation (and, given `mut`, `DerefMut`) for a module's `World`

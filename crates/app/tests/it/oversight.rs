@@ -4,7 +4,7 @@
 //! its report to 勞工局; violation cases with the ten-day corrective report; refusals audited
 //! with nothing changed; and the recertification usage count that must see today's queries.
 
-use crate::common::world_derefs_to_org;
+use crate::common::{self, world_derefs_to_org};
 use std::collections::BTreeMap;
 
 use jiff::civil::{Date, date};
@@ -87,13 +87,7 @@ impl World {
     }
 
     fn desk(&self) -> Desk<'_, StoreGrants> {
-        Desk {
-            store: &self.store,
-            keys: &self.keys,
-            settings: &self.settings,
-            grants: &self.grants,
-            screen: &self.screen,
-        }
+        common::desk(&self.org, &self.settings, &self.grants, &self.screen)
     }
 
     fn supervisor_of(querier: &str) -> &'static str {

@@ -2,7 +2,7 @@
 //! and refusal by refusal, against a real database file and the BLI simulator on a real
 //! socket.
 
-use crate::common::world_derefs_to_org;
+use crate::common::{self, world_derefs_to_org};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -103,13 +103,7 @@ impl World {
     }
 
     fn desk(&self) -> Desk<'_, FixedGrants> {
-        Desk {
-            store: &self.store,
-            keys: &self.keys,
-            settings: &self.settings,
-            grants: &self.grants,
-            screen: &self.screen,
-        }
+        common::desk(&self.org, &self.settings, &self.grants, &self.screen)
     }
 
     fn signed_in(&self, account: &str) -> SignedIn {

@@ -5,7 +5,7 @@
 //! the administrator's decision on it — each with its deadline and the working days left on
 //! the office calendar, oldest first, and nothing for anyone it is not waiting for.
 
-use crate::common::world_derefs_to_org;
+use crate::common::{self, world_derefs_to_org};
 use jiff::civil::{Date, date};
 use jiff::{SignedDuration, Timestamp};
 use querywarden_app::config::OversightSettings;
@@ -67,13 +67,7 @@ impl World {
     }
 
     fn desk(&self) -> Desk<'_, StoreGrants> {
-        Desk {
-            store: &self.store,
-            keys: &self.keys,
-            settings: &self.settings,
-            grants: &self.grants,
-            screen: &self.screen,
-        }
+        common::desk(&self.org, &self.settings, &self.grants, &self.screen)
     }
 
     async fn list(&self, account: &str, now: Timestamp) -> Worklist {
