@@ -31,7 +31,7 @@ pub use org::Org;
 pub use trail::{assert_refused, outcomes, roc, roc_date};
 pub use workflow::{
     Form2, Form3, OneOfEach, approved, audit_of_lin, executed, form_one_of_lin, form2_api_body,
-    one_of_each,
+    fresh_registration, fresh_subject_id, one_of_each,
 };
 
 /// The demo's people by the part they play (the accounts `querywarden demo` seeds).

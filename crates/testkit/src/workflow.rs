@@ -93,6 +93,31 @@ pub fn form2_api_body(querier: i64, needer: Option<i64>, subject_id: &str) -> Va
     body
 }
 
+/// The national ID of subject `n` in the `Q2` series, distinct for every `n` below 10⁷: unique
+/// subjects keep the snooping checks of §4 from asking for a second approval in the crash
+/// rounds and the load benchmark.
+pub fn fresh_subject_id(n: u64) -> String {
+    crate::org::nid(
+        "Q2",
+        u32::try_from(n % 10_000_000).expect("below ten million"),
+    )
+}
+
+/// Form 2 of C0101 on the fresh subject `n` ([`fresh_subject_id`]), run by `querier` (a
+/// person id), as the JSON API takes it; the relevance carries `n` too, as §4 ¶1 refuses one
+/// copied from the querier's recent registrations.
+pub fn fresh_registration(n: u64, querier: i64) -> Value {
+    json!({
+        "subject_name": "測試甲",
+        "subject_id": fresh_subject_id(n),
+        "items": ["C0101"],
+        "legal_basis": BASIS,
+        "relevance": format!("第 {n} 號{RELEVANCE}"),
+        "case_no": format!("115社助字第{n}號"),
+        "querier": querier,
+    })
+}
+
 /// Form 3 (查詢申請表) as the request page posts it. The default is the district office's
 /// request to the elderly-welfare unit for one subject.
 #[derive(Clone, Debug)]
