@@ -9,6 +9,7 @@ use querywarden_domain::roc_date::taipei_date;
 use querywarden_testkit::browser::{client, login};
 use querywarden_testkit::people::{CHEN, LIN, WU};
 use querywarden_testkit::{Browser, Demo, form_one_of_lin, rt, with_demo};
+use reqwest::Method;
 
 /// lin.meiling's invented national ID (its last four digits are on her demo staff record).
 const LIN_ID: &str = "A100131234";
@@ -199,7 +200,7 @@ async fn lins_grants_are_in_force(lin: &Browser) {
         "{grants}"
     );
     let (s, json) = lin
-        .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+        .call(Method::GET, "/api/v1/permissions/grants", None)
         .await;
     assert_eq!(s, 200);
     let mut in_force: Vec<&str> = json
@@ -229,11 +230,7 @@ async fn only_the_administrator_sees_the_overview(wu: &Browser, lin: &Browser) {
     let (s, _) = lin.read("/permissions/admin/grants").await;
     assert_eq!(s, 403);
     let (s, json) = lin
-        .call(
-            reqwest::Method::GET,
-            "/api/v1/permissions/admin/grants",
-            None,
-        )
+        .call(Method::GET, "/api/v1/permissions/admin/grants", None)
         .await;
     assert_eq!(s, 403);
     assert_eq!(json["error"]["code"], "permission.not_administrator");
@@ -260,11 +257,7 @@ fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api()
 /// unknown items are refused with stable codes.
 async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serde_json::Value) {
     let (_, mine) = lin
-        .call(
-            reqwest::Method::GET,
-            "/api/v1/permissions/applications",
-            None,
-        )
+        .call(Method::GET, "/api/v1/permissions/applications", None)
         .await;
     let before = mine.as_array().unwrap().len();
 
@@ -282,11 +275,7 @@ async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serd
         .await;
     assert_eq!(r.status(), 403);
     let (_, mine) = lin
-        .call(
-            reqwest::Method::GET,
-            "/api/v1/permissions/applications",
-            None,
-        )
+        .call(Method::GET, "/api/v1/permissions/applications", None)
         .await;
     assert_eq!(
         mine.as_array().unwrap().len(),
@@ -299,7 +288,7 @@ async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serd
     extra["surprise"] = serde_json::json!(1);
     let (s, e) = lin
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(extra),
         )
@@ -312,7 +301,7 @@ async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serd
     unknown["items"] = serde_json::json!(["Z9999"]);
     let (s, e) = lin
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(unknown),
         )
@@ -329,7 +318,7 @@ async fn a_refusal_ends_the_application_with_its_reason(
 ) {
     let (s, created) = lin
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(body.clone()),
         )
@@ -339,17 +328,17 @@ async fn a_refusal_ends_the_application_with_its_reason(
     let id = created["id"].as_i64().unwrap();
     let base = format!("/api/v1/permissions/applications/{id}");
     let (s, _) = lin
-        .call(reqwest::Method::POST, &format!("{base}/submit"), None)
+        .call(Method::POST, &format!("{base}/submit"), None)
         .await;
     assert_eq!(s, 200);
     let (_, inbox) = chen
-        .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
+        .call(Method::GET, "/api/v1/permissions/inbox", None)
         .await;
     assert_eq!(inbox[0]["application"]["id"], id);
     assert_eq!(inbox[0]["step"], "unit_supervisor");
     let (s, e) = chen
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{base}/decision"),
             Some(serde_json::json!({ "decision": "refuse" })),
         )
@@ -365,7 +354,7 @@ async fn a_refusal_ends_the_application_with_its_reason(
     );
     let (s, done) = chen
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{base}/decision"),
             Some(serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" })),
         )
@@ -383,7 +372,7 @@ async fn a_refusal_ends_the_application_with_its_reason(
 async fn lin_withdraws_before_the_last_step(lin: &Browser, body: &serde_json::Value) {
     let (_, second) = lin
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(body.clone()),
         )
@@ -410,7 +399,7 @@ async fn the_administrators_own_goes_to_the_deputy(
     wu_body["national_id"] = serde_json::json!(WU_ID);
     let (s, created) = wu
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(wu_body),
         )
@@ -418,11 +407,11 @@ async fn the_administrators_own_goes_to_the_deputy(
     assert_eq!(s, 201, "{created}");
     let wid = created["id"].as_i64().unwrap();
     let wbase = format!("/api/v1/permissions/applications/{wid}");
-    wu.call(reqwest::Method::POST, &format!("{wbase}/submit"), None)
+    wu.call(Method::POST, &format!("{wbase}/submit"), None)
         .await;
     let (s, _) = zhang
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{wbase}/decision"),
             Some(serde_json::json!({ "decision": "approve" })),
         )
@@ -430,7 +419,7 @@ async fn the_administrators_own_goes_to_the_deputy(
     assert_eq!(s, 200);
     let (s, e) = wu
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{wbase}/decision"),
             Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
         )
@@ -438,13 +427,13 @@ async fn the_administrators_own_goes_to_the_deputy(
     assert_eq!(s, 403);
     assert_eq!(e["error"]["code"], "sod.administrator_own_application");
     let (_, inbox) = li
-        .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
+        .call(Method::GET, "/api/v1/permissions/inbox", None)
         .await;
     assert_eq!(inbox[0]["application"]["id"], wid, "{inbox}");
     assert_eq!(inbox[0]["step"], "permission_admin");
     let (s, done) = li
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{wbase}/decision"),
             Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
         )
@@ -458,32 +447,26 @@ fn scim_needs_the_token_and_a_valid_user() {
     let demo = Demo::start();
     let url = demo.url.clone();
     rt().block_on(async {
-        let scim =
-            |method: reqwest::Method, path: &str, token: Option<&str>, body: serde_json::Value| {
-                let mut r = client()
-                    .request(method, format!("{url}{path}"))
-                    .header("content-type", "application/scim+json")
-                    .body(body.to_string());
-                if let Some(t) = token {
-                    r = r.bearer_auth(t);
-                }
-                r.send()
-            };
+        // A SCIM request with `token` as its bearer, if any; and the provisioning system's own.
+        let scim = |method: Method, path: &str, token: Option<&str>, body: String| {
+            let mut r = client()
+                .request(method, format!("{url}{path}"))
+                .header("content-type", "application/scim+json")
+                .body(body);
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            async move { r.send().await.unwrap() }
+        };
+        let provision = |method: Method, path: &str, body: &serde_json::Value| {
+            scim(method, path, Some(SCIM_TOKEN), body.to_string())
+        };
         let user = a_new_colleague();
         for token in [None, Some("wrong-token")] {
-            let r = scim(reqwest::Method::POST, "/scim/v2/Users", token, user.clone())
-                .await
-                .unwrap();
+            let r = scim(Method::POST, "/scim/v2/Users", token, user.to_string()).await;
             assert_eq!(r.status(), 401);
         }
-        let r = scim(
-            reqwest::Method::POST,
-            "/scim/v2/Users",
-            Some(SCIM_TOKEN),
-            user.clone(),
-        )
-        .await
-        .unwrap();
+        let r = provision(Method::POST, "/scim/v2/Users", &user).await;
         assert_eq!(r.status(), 201);
         assert!(
             r.headers()["content-type"]
@@ -497,40 +480,19 @@ fn scim_needs_the_token_and_a_valid_user() {
         // A change of an existing user by PUT: 200. (A leave announced half a year ahead:
         // effective dates lie within a year of today.)
         let leave = on_leave_half_a_year_ahead(&user);
-        let r = scim(
-            reqwest::Method::PUT,
-            "/scim/v2/Users/new.colleague",
-            Some(SCIM_TOKEN),
-            leave.clone(),
-        )
-        .await
-        .unwrap();
+        let r = provision(Method::PUT, "/scim/v2/Users/new.colleague", &leave).await;
         let status = r.status();
         let text = r.text().await.unwrap();
         assert_eq!(status, 200, "{text}");
 
         // The path and the payload must name the same user.
-        let r = scim(
-            reqwest::Method::PUT,
-            "/scim/v2/Users/lin.meiling",
-            Some(SCIM_TOKEN),
-            leave,
-        )
-        .await
-        .unwrap();
+        let r = provision(Method::PUT, "/scim/v2/Users/lin.meiling", &leave).await;
         assert_eq!(r.status(), 400);
 
         // A payload that does not validate: 400 with scimType, nothing changed.
         let mut bad = user.clone();
         bad.as_object_mut().unwrap().remove("schemas");
-        let r = scim(
-            reqwest::Method::POST,
-            "/scim/v2/Users",
-            Some(SCIM_TOKEN),
-            bad,
-        )
-        .await
-        .unwrap();
+        let r = provision(Method::POST, "/scim/v2/Users", &bad).await;
         assert_eq!(r.status(), 400);
         let e: serde_json::Value = r.json().await.unwrap();
         assert!(e["scimType"].is_string(), "{e}");
@@ -538,14 +500,8 @@ fn scim_needs_the_token_and_a_valid_user() {
             e["schemas"][0],
             "urn:ietf:params:scim:api:messages:2.0:Error"
         );
-        let r = client()
-            .post(format!("{url}/scim/v2/Users"))
-            .bearer_auth(SCIM_TOKEN)
-            .header("content-type", "application/scim+json")
-            .body("{not json")
-            .send()
-            .await
-            .unwrap();
+        let not_json = "{not json".to_string();
+        let r = scim(Method::POST, "/scim/v2/Users", Some(SCIM_TOKEN), not_json).await;
         assert_eq!(r.status(), 400);
     });
 }
@@ -602,7 +558,7 @@ async fn upload_staff(who: &Browser, csv: &str) -> (u16, String) {
 /// The items of `who`'s grants that are in force today, sorted.
 async fn in_force(who: &Browser) -> Vec<String> {
     let (s, json) = who
-        .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+        .call(Method::GET, "/api/v1/permissions/grants", None)
         .await;
     assert_eq!(s, 200, "{json}");
     let mut v: Vec<String> = json
@@ -667,7 +623,7 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
         assert_eq!(s, 303, "lin's session no longer opens pages");
         let (s, json) = wu
             .call(
-                reqwest::Method::GET,
+                Method::GET,
                 "/api/v1/permissions/admin/grants?unit=social-assistance",
                 None,
             )
@@ -907,7 +863,7 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
         // Only the confirmed grant is still in force; the denied ones are suspended.
         assert_eq!(in_force(&lin).await, std::slice::from_ref(kept_item));
         let (_, json) = lin
-            .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+            .call(Method::GET, "/api/v1/permissions/grants", None)
             .await;
         let denied = &lines[1].1;
         assert!(
@@ -924,7 +880,7 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
 async fn the_rounds_lines(chen: &Browser, id: &str) -> Vec<(String, String)> {
     let (s, round) = chen
         .call(
-            reqwest::Method::GET,
+            Method::GET,
             &format!("/api/v1/permissions/recertifications/{id}"),
             None,
         )
