@@ -200,6 +200,16 @@ impl Browser {
             .await;
     }
 
+    /// Prints result `item` of registration `no` on its page, giving `reason` (a copy beyond
+    /// the print limit needs one) if any: the answer.
+    pub async fn print(&self, no: &str, item: &str, reason: Option<&str>) -> reqwest::Response {
+        let path = format!("/registrations/{no}/results/{item}/print");
+        match reason {
+            Some(reason) => self.post(&path, &[("reason", reason)], true).await,
+            None => self.post(&path, &[], true).await,
+        }
+    }
+
     /// Files Form 3 on the page; it must be filed. Returns the request's number.
     pub async fn request(&self, form: &Form3<'_>) -> String {
         let loc = self.post_ok("/requests", &form.fields()).await;

@@ -60,14 +60,7 @@ fn paired(objects: &OneOfEach, path: &str) -> (String, String) {
 /// lin prints the result of her registration `no` on the page (the JSON results API is off
 /// by default, §6 ¶2): a print exists too.
 async fn lin_prints_the_result(lin: &Browser, no: &str) {
-    let r = lin
-        .post(
-            &format!("/registrations/{no}/results/C0101/print"),
-            &[],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(lin.print(no, "C0101", None).await.status(), 200);
 }
 
 /// A JSON API route: its method, its path with the ids to fill in, and a harmless body.

@@ -142,13 +142,7 @@ async fn the_result_is_viewed_and_printed_as_a_case_file_needs(lin: &Browser, no
     assert!(iso_date.is_none(), "an ISO date is shown: {iso_date:?}");
 
     // Print for the case file: numbered.
-    let r = lin
-        .post(
-            &format!("/registrations/{no}/results/C0101/print"),
-            &[],
-            true,
-        )
-        .await;
+    let r = lin.print(no, "C0101", None).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let page = r.text().await.unwrap();

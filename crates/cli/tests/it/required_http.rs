@@ -168,10 +168,9 @@ async fn the_registration_fields(lin: &Browser, chen: &Browser, check: &mut Chec
         ..Form2::default()
     };
     let no = querywarden_testkit::executed(lin, chen, &form).await;
-    let print = format!("/registrations/{no}/results/C0101/print");
-    let r = lin.post(&print, &[("reason", "")], true).await;
+    let r = lin.print(&no, "C0101", Some("")).await;
     assert_eq!(r.status(), 200, "the first copy needs no reason");
-    let r = lin.post(&print, &[("reason", "")], true).await;
+    let r = lin.print(&no, "C0101", Some("")).await;
     check(
         "result-print-reason",
         refused(r).await,

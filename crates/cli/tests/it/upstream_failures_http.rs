@@ -85,18 +85,7 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
             .await;
         assert_eq!(r.status(), 403);
         // The page prints once; a second copy needs a reason, then carries its number.
-        let print = |reason: &'static str| {
-            let lin = &lin;
-            let no = no.clone();
-            async move {
-                lin.post(
-                    &format!("/registrations/{no}/results/C0101/print"),
-                    &[("reason", reason)],
-                    true,
-                )
-                .await
-            }
-        };
+        let print = |reason| lin.print(&no, "C0101", Some(reason));
         let r = print("").await;
         assert_page(r, 200, "列印第 1 份").await;
         let r = print("").await;

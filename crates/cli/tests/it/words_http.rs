@@ -121,18 +121,8 @@ async fn the_results_read_as_results(lin: &Browser, no: &str) -> Vec<String> {
 async fn the_print_names_its_basis_case_and_approver(lin: &Browser, no: &str) {
     for n in 1..=2 {
         // §6 ¶2: the copy beyond the print limit (one) carries its reason.
-        let reason: &[(&str, &str)] = if n == 1 {
-            &[]
-        } else {
-            &[("reason", "正本送簽後補印一份存查")]
-        };
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/results/C0101/print"),
-                reason,
-                true,
-            )
-            .await;
+        let reason = (n > 1).then_some("正本送簽後補印一份存查");
+        let r = lin.print(no, "C0101", reason).await;
         assert_eq!(r.status(), 200);
         let print = r.text().await.unwrap();
         assert!(print.contains(&format!("列印第 {n} 份")), "{print}");
