@@ -77,33 +77,39 @@ export async function signIn(page, account, password) {
   await page.fill('#password', password);
   const demo = page.locator('#use-demo-signer');
   assert.equal(await demo.isChecked(), true, 'the DEMO signer is ticked by default');
-  // The script fetches a nonce, has the demo card sign it, then posts the form: the next
-  // `load` is the server's answer to that post. The demo card signs only with the account's
-  // password: a refusal there is the answer (shown on the page like the server's).
-  const answer = page.waitForResponse(
-    (r) => {
-      const path = new URL(r.url()).pathname;
-      return r.request().method() === 'POST'
-        && (path === '/login' || (path === '/demo/card/sign' && !r.ok()));
-    },
-    { timeout: 20_000 },
-  );
-  const loaded = page.waitForEvent('load', { timeout: 20_000 }).catch(() => null);
-  await page.click('#login-submit');
-  let response;
   try {
-    response = await answer;
-    if (new URL(response.url()).pathname === '/login') {
-      await loaded;
-    } else {
-      await page.locator('#login-error').waitFor({ timeout: 5_000 });
-    }
+    return await submitSigned(page, '/login', '#login-submit');
   } catch (e) {
     const status = await page
       .locator('#login-status')
       .textContent()
       .catch(() => '(page gone)');
     throw new Error(`sign-in as ${account} did not post the form: ${e.message}; status: ${status}`);
+  }
+}
+
+/**
+ * Clicks `submit` on a form the DEMO card signer signs (the login, the enrolment): the script
+ * fetches a nonce, has the demo card sign it, then posts the form to `formPath`. Answers that
+ * post once the page it loads is there; or the signer's refusal once the page shows it (the
+ * demo card signs only with the account's password).
+ */
+export async function submitSigned(page, formPath, submit) {
+  const answer = page.waitForResponse(
+    (r) => {
+      const path = new URL(r.url()).pathname;
+      return r.request().method() === 'POST'
+        && (path === formPath || (path === '/demo/card/sign' && !r.ok()));
+    },
+    { timeout: 20_000 },
+  );
+  const loaded = page.waitForEvent('load', { timeout: 20_000 }).catch(() => null);
+  await page.click(submit);
+  const response = await answer;
+  if (new URL(response.url()).pathname === formPath) {
+    await loaded;
+  } else {
+    await page.locator('#login-error').waitFor({ timeout: 5_000 });
   }
   return response;
 }

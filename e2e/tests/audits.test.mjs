@@ -5,10 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
+import { clickAndLoad, pathOf, shot } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
-import { approveAndExecute, fileForm2, rocInDays, signedIn } from '../lib/workflow.mjs';
-import { DEMO_PASSWORD } from '../lib/server.mjs';
+import { approveAndExecute, fileForm2, fillAuditOfLin, signedIn, signInAs } from '../lib/workflow.mjs';
 
 const demo = useDemo();
 
@@ -17,7 +16,7 @@ const PDF = Buffer.from('%PDF-1.7\n%audit evidence\n%%EOF');
 test('an audit goes from opening to the director’s review', { timeout: 240_000 }, async () => {
   await demo.run('audits', async ({ page, open }) => {
     // lin.meiling queries once (registered, approved, executed).
-    assert.equal((await signIn(page, 'lin.meiling', DEMO_PASSWORD)).status(), 303);
+    await signInAs(page, 'lin.meiling');
     const no = await fileForm2(page);
     const chen = await signedIn(open, 'chen.jianhong');
     await approveAndExecute(page, chen, no);
@@ -27,14 +26,7 @@ test('an audit goes from opening to the director’s review', { timeout: 240_000
     await clickAndLoad(wu, wu.locator('#nav-audits'));
     await shot(wu, 'audits', '01-list-wu');
     await clickAndLoad(wu, wu.locator('#audit-new'));
-    await wu.fill('input[name=period_from]', rocInDays(-30));
-    await wu.fill('input[name=period_to]', rocInDays(0));
-    await wu.fill('input[name=audit_date]', rocInDays(0));
-    await wu.selectOption('select[name=querier]', 'lin.meiling');
-    await wu.selectOption('select[name=auditing_unit]', 'it-group');
-    await wu.fill('input[name=auditing_unit_phone]', '07-3368333#2101');
-    await wu.fill('input[name=documents_deadline]', rocInDays(10));
-    await wu.fill('input[name=cases]', '1');
+    await fillAuditOfLin(wu);
     await shot(wu, 'audits', '02-new');
     await clickAndLoad(wu, wu.locator('#audit-open-submit'));
     assert.match(pathOf(wu), /^\/oversight\/audits\/\d+$/);

@@ -5,9 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
+import { clickAndLoad, pathOf, shot } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
-import { DEMO_PASSWORD } from '../lib/server.mjs';
+import { signInAs } from '../lib/workflow.mjs';
 
 const demo = useDemo();
 
@@ -37,8 +37,7 @@ async function register(page, name, id, relevance) {
 
 test('a supervisor approves several registrations at once; one withdrawn meanwhile is refused alone', { timeout: 180_000 }, async () => {
   await demo.run('bulk', async ({ page, open }) => {
-    const r = await signIn(page, 'lin.meiling', DEMO_PASSWORD);
-    assert.equal(r.status(), 303);
+    await signInAs(page, 'lin.meiling');
     const subjects = [
       ['王小明', citizenId(2_000_001), '低收入戶資格審查，須查核申請人甲之投保薪資'],
       ['李小華', citizenId(2_000_002), '中低收入戶複查，須確認申請人乙目前就業狀況'],
@@ -49,7 +48,7 @@ test('a supervisor approves several registrations at once; one withdrawn meanwhi
 
     // The supervisor's queue: each row shows what the decision rests on, the ID masked.
     const { page: chen } = await open();
-    assert.equal((await signIn(chen, 'chen.jianhong', DEMO_PASSWORD)).status(), 303);
+    await signInAs(chen, 'chen.jianhong');
     await chen.goto('/registrations');
     await clickAndLoad(chen, chen.locator('#bulk-open'));
     assert.equal(pathOf(chen), '/registrations/approvals');

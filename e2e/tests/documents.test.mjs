@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
+import { clickAndLoad, pathOf, shot } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
-import { approveAndExecute, fileForm2, rocInDays, signedIn } from '../lib/workflow.mjs';
-import { DEMO_PASSWORD } from '../lib/server.mjs';
+import { approveAndExecute, fileForm2, fillAuditOfLin, fillForm3, signedIn, signInAs } from '../lib/workflow.mjs';
 
 const demo = useDemo();
 
@@ -36,7 +35,7 @@ async function htmlView(page, linkId, name) {
 test('each form downloads from its record’s page', { timeout: 300_000 }, async () => {
   await demo.run('documents', async ({ page, open }) => {
     // Form 1: lin.meiling's demo application (approved at every step).
-    assert.equal((await signIn(page, 'lin.meiling', DEMO_PASSWORD)).status(), 303);
+    await signInAs(page, 'lin.meiling');
     await page.goto('/permissions');
     await clickAndLoad(page, page.locator('a[href^="/permissions/applications/"]').first());
     const f1 = await downloadForm(page, 'doc-form1', 'Form 1');
@@ -70,13 +69,7 @@ test('each form downloads from its record’s page', { timeout: 300_000 }, async
     // Form 3: a request from the district office.
     const cai = await signedIn(open, 'cai.peiling');
     await cai.goto('/requests/new');
-    await cai.fill('#phone', '07-5511111');
-    await cai.selectOption('#responsible_unit', 'elderly-welfare');
-    await cai.selectOption('#legal_basis', 'senior-citizens-welfare-12-1-2');
-    await cai.fill('#relevance', '中低收入老人生活津貼申請，需確認申請人就業收入');
-    await cai.check('input[name=items][value=C0101]');
-    await cai.fill('#declared_subject_count', '1');
-    await cai.fill('#subjects', '陳阿明,E123456783');
+    await fillForm3(cai);
     await clickAndLoad(cai, cai.locator('#req-submit'));
     // Her office's supervisor consents (申請人單位主管核章, §5 ¶3): the form's box shows it.
     const rno = await cai.locator('#req-no').innerText();
@@ -95,14 +88,7 @@ test('each form downloads from its record’s page', { timeout: 300_000 }, async
     const wu = await signedIn(open, 'wu.zhiming');
     await wu.goto('/oversight/audits');
     await clickAndLoad(wu, wu.locator('#audit-new'));
-    await wu.fill('input[name=period_from]', rocInDays(-30));
-    await wu.fill('input[name=period_to]', rocInDays(0));
-    await wu.fill('input[name=audit_date]', rocInDays(0));
-    await wu.selectOption('select[name=querier]', 'lin.meiling');
-    await wu.selectOption('select[name=auditing_unit]', 'it-group');
-    await wu.fill('input[name=auditing_unit_phone]', '07-3368333#2101');
-    await wu.fill('input[name=documents_deadline]', rocInDays(10));
-    await wu.fill('input[name=cases]', '1');
+    await fillAuditOfLin(wu);
     await clickAndLoad(wu, wu.locator('#audit-open-submit'));
     assert.match(pathOf(wu), /^\/oversight\/audits\/\d+$/);
     const f4 = await downloadForm(wu, 'doc-form4', 'Form 4');

@@ -7,8 +7,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
+import { clickAndLoad, pathOf, shot, signIn, submitSigned } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
+import { signInAs } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
@@ -25,30 +26,13 @@ async function enrol(page, code, account, password) {
   await page.fill('#password_again', password);
   assert.equal(await page.isChecked('#use-demo-signer'), true, 'the DEMO signer is ticked');
   await page.fill('#account', account);
-  const answer = page.waitForResponse(
-    (r) => {
-      const path = new URL(r.url()).pathname;
-      return r.request().method() === 'POST'
-        && (path === '/enrol' || (path === '/demo/card/sign' && !r.ok()));
-    },
-    { timeout: 20_000 },
-  );
-  const loaded = page.waitForEvent('load', { timeout: 20_000 }).catch(() => null);
-  await page.click('#enrol-submit');
-  const response = await answer;
-  if (new URL(response.url()).pathname === '/enrol') {
-    await loaded;
-  } else {
-    await page.locator('#login-error').waitFor({ timeout: 5_000 });
-  }
-  return response;
+  return submitSigned(page, '/enrol', '#enrol-submit');
 }
 
 test('a reset code, the own card and an own password replace the old password', { timeout: 180_000 }, async () => {
   await demo.run('enrolment', async ({ page, open }) => {
     // The administrator issues the code on the enrolment desk.
-    const r = await signIn(page, 'wu.zhiming', DEMO_PASSWORD);
-    assert.equal(r.status(), 303);
+    await signInAs(page, 'wu.zhiming');
     await clickAndLoad(page, page.locator('#nav-enrolment'));
     assert.equal(pathOf(page), '/admin/enrolment');
     assert.equal(await page.locator('#crl-table tbody tr').count() > 0, true, 'the CRL in force is listed');

@@ -5,9 +5,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
+import { clickAndLoad, pathOf, shot } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
-import { fileForm2, signedIn } from '../lib/workflow.mjs';
+import { fileForm2, signedIn, signInAs } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
@@ -32,8 +32,7 @@ test('signed out, the home page explains the system; the demo start page lists t
 
 test('what waits for the supervisor and the querier, with ROC deadlines and counts in the menu', { timeout: 180_000 }, async () => {
   await demo.run('home-worklist', async ({ page, open }) => {
-    const r = await signIn(page, 'lin.meiling', DEMO_PASSWORD);
-    assert.equal(r.status(), 303);
+    await signInAs(page, 'lin.meiling');
     assert.equal(await page.locator('#worklist-empty').isVisible(), true, 'nothing waits yet');
     const no = await fileForm2(page, { subjectId: 'A123456789', caseNo: '115社助字第89號' });
 

@@ -38,6 +38,18 @@ async function pressAndLoad(page, key) {
   await loaded;
 }
 
+/** Tabs to `selector` and types `text` there. */
+async function typeAt(page, selector, text) {
+  await tabTo(page, selector);
+  await page.keyboard.type(text);
+}
+
+/** Tabs to `selector` and presses `key` there, waiting for the page it loads. */
+async function pressAt(page, selector, key = 'Enter') {
+  await tabTo(page, selector);
+  await pressAndLoad(page, key);
+}
+
 /** Chooses the option whose value is `value` in the focused <select> with the arrow keys. */
 async function arrowToOption(page, value) {
   for (let i = 0; i < 60; i++) {
@@ -50,12 +62,9 @@ async function arrowToOption(page, value) {
 /** Signs in from the home page with the keyboard (the DEMO card signer is ticked). */
 async function signInByKeyboard(page, account) {
   await page.goto('/');
-  await tabTo(page, '#login-link');
-  await pressAndLoad(page, 'Enter');
-  await tabTo(page, '#account');
-  await page.keyboard.type(account);
-  await tabTo(page, '#password');
-  await page.keyboard.type(DEMO_PASSWORD);
+  await pressAt(page, '#login-link');
+  await typeAt(page, '#account', account);
+  await typeAt(page, '#password', DEMO_PASSWORD);
   await tabTo(page, '#login-submit');
   const answer = page.waitForResponse(
     (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/login',
@@ -75,26 +84,19 @@ test('register → approve → execute → view with the keyboard only', { timeo
     assert.equal(await page.evaluate(() => document.activeElement.className), 'skip-link');
 
     // Form 2, filled and sent from the keyboard.
-    await tabTo(page, '#nav-registrations');
-    await pressAndLoad(page, 'Enter');
-    await tabTo(page, '#reg-new');
-    await pressAndLoad(page, 'Enter');
-    await tabTo(page, '#subject_name');
-    await page.keyboard.type('王大同');
-    await tabTo(page, '#subject_id');
-    await page.keyboard.type('F131104093');
+    await pressAt(page, '#nav-registrations');
+    await pressAt(page, '#reg-new');
+    await typeAt(page, '#subject_name', '王大同');
+    await typeAt(page, '#subject_id', 'F131104093');
     await tabTo(page, 'input[name=items][value=C0101]');
     await page.keyboard.press('Space');
     assert.equal(await page.isChecked('input[name=items][value=C0101]'), true);
     await tabTo(page, '#legal_basis');
     await arrowToOption(page, 'social-assistance-44-3-1');
-    await tabTo(page, '#relevance');
-    await page.keyboard.type('申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入');
-    await tabTo(page, '#case_no');
-    await page.keyboard.type('115社助字第88號');
+    await typeAt(page, '#relevance', '申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入');
+    await typeAt(page, '#case_no', '115社助字第88號');
     await shot(page, 'keyboard', '01-form');
-    await tabTo(page, '#reg-submit');
-    await pressAndLoad(page, 'Enter');
+    await pressAt(page, '#reg-submit');
     assert.match(pathOf(page), /^\/registrations\/\d+-\d+$/);
     const no = await page.locator('#reg-no').innerText();
     assert.equal(await page.getAttribute('#reg-state', 'data-state'), 'registered');
@@ -114,15 +116,12 @@ test('register → approve → execute → view with the keyboard only', { timeo
     await shot(chen, 'keyboard', '02-approved');
 
     // She runs it from her inbox (connected mode: the demo's simulator) and opens the result.
-    await tabTo(page, '#nav-registrations');
-    await pressAndLoad(page, 'Enter');
+    await pressAt(page, '#nav-registrations');
     await tabTo(page, '#to-execute a.reg-open', no);
     await pressAndLoad(page, 'Enter');
-    await tabTo(page, '#reg-execute');
-    await pressAndLoad(page, 'Space');
+    await pressAt(page, '#reg-execute', 'Space');
     await page.locator('#result-open-C0101').waitFor();
-    await tabTo(page, '#result-open-C0101');
-    await pressAndLoad(page, 'Enter');
+    await pressAt(page, '#result-open-C0101');
     assert.match(pathOf(page), /\/results\/C0101$/);
     const mark = await page.locator('#watermark-text').innerText();
     assert.match(mark, /林美玲/);

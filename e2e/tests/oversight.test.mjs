@@ -7,10 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
+import { clickAndLoad, pathOf, shot } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
-import { fileForm2, signedIn } from '../lib/workflow.mjs';
-import { DEMO_PASSWORD } from '../lib/server.mjs';
+import { fileForm2, signedIn, signInAs } from '../lib/workflow.mjs';
 
 // F131104093 is on this demo's restricted list: registering it alerts the ethics office.
 const listDir = mkdtempSync(join(tmpdir(), 'querywarden-e2e-restricted-'));
@@ -21,8 +20,7 @@ const demo = useDemo({ args: ['--restricted-list', restricted] });
 
 test('the ethics alert shows on the inbox page, not only in the title', { timeout: 180_000 }, async () => {
   await demo.run('ethics-alert', async ({ page, open }) => {
-    const r = await signIn(page, 'lin.meiling', DEMO_PASSWORD);
-    assert.equal(r.status(), 303);
+    await signInAs(page, 'lin.meiling');
     const no = await fileForm2(page, {
       relevance: '申請人申請中低收入老人生活津貼，須查核其投保資料',
       caseNo: '115社助字第88號',
@@ -41,8 +39,7 @@ test('the ethics alert shows on the inbox page, not only in the title', { timeou
 
 test("the director's dashboard draws its charts", { timeout: 120_000 }, async () => {
   await demo.run('dashboard', async ({ page }) => {
-    const r = await signIn(page, 'zhou.wenhua', DEMO_PASSWORD);
-    assert.equal(r.status(), 303);
+    await signInAs(page, 'zhou.wenhua');
     await clickAndLoad(page, page.locator('#nav-oversight'));
     assert.equal(pathOf(page), '/oversight');
     assert.equal(await page.locator('#ov-dashboard').isVisible(), true);
@@ -59,8 +56,7 @@ test("the director's dashboard draws its charts", { timeout: 120_000 }, async ()
 
 test('closing the quarterly review produces the report', { timeout: 120_000 }, async () => {
   await demo.run('review', async ({ page }) => {
-    const r = await signIn(page, 'wu.zhiming', DEMO_PASSWORD);
-    assert.equal(r.status(), 303);
+    await signInAs(page, 'wu.zhiming');
     await page.goto('/oversight');
     // The scheduler opened the review of the quarter just ended when the server started.
     const link = page.locator('#ov-reviews a.ov-review-open').first();
@@ -85,8 +81,7 @@ test('closing the quarterly review produces the report', { timeout: 120_000 }, a
 
 test('a corrective report is filed, submitted and accepted', { timeout: 180_000 }, async () => {
   await demo.run('corrective-report', async ({ page, open }) => {
-    const r = await signIn(page, 'wu.zhiming', DEMO_PASSWORD);
-    assert.equal(r.status(), 303);
+    await signInAs(page, 'wu.zhiming');
     await page.goto('/oversight/violations');
     await page.fill('#ov-file-account', 'lin.meiling');
     await page.fill('#ov-file-rule', '§6 查調結果以電子郵件傳送');

@@ -3,17 +3,15 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clickAndLoad, pathOf, shot, signIn } from '../lib/browser.mjs';
+import { clickAndLoad, pathOf, shot } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
-import { fillForm2, signedIn } from '../lib/workflow.mjs';
-import { DEMO_PASSWORD } from '../lib/server.mjs';
+import { fillForm2, fillForm3, signedIn, signInAs } from '../lib/workflow.mjs';
 
 const demo = useDemo();
 
 test('register → approve → execute → view → print', { timeout: 180_000 }, async () => {
   await demo.run('registration', async ({ page, open }) => {
-    const r = await signIn(page, 'lin.meiling', DEMO_PASSWORD);
-    assert.equal(r.status(), 303);
+    await signInAs(page, 'lin.meiling');
 
     // Register (Form 2): lin queries for herself.
     await clickAndLoad(page, page.locator('#nav-registrations'));
@@ -77,16 +75,9 @@ test('register → approve → execute → view → print', { timeout: 180_000 }
 
 test('a Form 3 request from the district office reaches its delivered result', { timeout: 180_000 }, async () => {
   await demo.run('form3', async ({ page, open }) => {
-    const r = await signIn(page, 'cai.peiling', DEMO_PASSWORD);
-    assert.equal(r.status(), 303);
+    await signInAs(page, 'cai.peiling');
     await page.goto('/requests/new');
-    await page.fill('#phone', '07-5511111');
-    await page.selectOption('#responsible_unit', 'elderly-welfare');
-    await page.selectOption('#legal_basis', 'senior-citizens-welfare-12-1-2');
-    await page.fill('#relevance', '中低收入老人生活津貼申請，需確認申請人就業收入');
-    await page.check('input[name=items][value=C0101]');
-    await page.fill('#declared_subject_count', '1');
-    await page.fill('#subjects', '陳阿明,E123456783');
+    await fillForm3(page);
     await shot(page, 'form3', '01-request-form');
     await clickAndLoad(page, page.locator('#req-submit'));
     assert.match(pathOf(page), /^\/requests\/R\d+-\d+$/);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clickAndLoad, shot } from '../lib/browser.mjs';
 import { useDemo } from '../lib/harness.mjs';
-import { signedIn } from '../lib/workflow.mjs';
+import { fillForm3, signedIn } from '../lib/workflow.mjs';
 import { DEMO_PASSWORD } from '../lib/server.mjs';
 
 const demo = useDemo();
@@ -102,14 +102,8 @@ test('a refused form keeps what was typed; unlocking returns to the locked page'
     const cai = await signedIn(open, 'cai.peiling');
     await cai.goto('/requests/new');
     await cai.fill('#applicant_title', '課員');
-    await cai.fill('#phone', '07-5511111');
-    await cai.selectOption('#responsible_unit', 'elderly-welfare');
-    await cai.selectOption('#legal_basis', 'senior-citizens-welfare-12-1-2');
-    await cai.fill('#relevance', '中低收入老人生活津貼申請，需確認申請人就業收入');
-    await cai.check('input[name=items][value=C0101]');
-    await cai.fill('#declared_subject_count', '2');
     const list = '陳阿明,E123456783';
-    await cai.fill('#subjects', list);
+    await fillForm3(cai, { count: '2', subjects: list });
     await clickAndLoad(cai, cai.locator('#req-submit'));
     await shot(cai, 'words-kept', '01-form3-refused');
     assert.equal(await cai.getAttribute('#req-error', 'data-code'), 'request.subject_count');

@@ -50,7 +50,7 @@ use std::time::{Duration, Instant};
 use querywarden_app::auth::{digest, random_token};
 use querywarden_bli::simulator::{self, SimulatorConfig};
 use querywarden_bli::{BliItem, wire};
-use querywarden_domain::national_id::letter_value;
+use querywarden_testkit::{fresh_registration, fresh_subject_id};
 use sqlx::Connection;
 
 const ITEM: &str = "C0101";
@@ -138,17 +138,6 @@ fn rss(pid: u32) -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// A valid national ID, distinct for every `n` below 10⁷.
-fn national_id(n: u64) -> String {
-    let body = format!("2{:07}", n % 10_000_000);
-    let v = letter_value(b'Q').unwrap();
-    let mut sum = v / 10 + (v % 10) * 9;
-    for (d, w) in body.bytes().zip((1..=8).rev()) {
-        sum += u32::from(d - b'0') * w;
-    }
-    format!("Q{body}{}", (10 - sum % 10) % 10)
-}
-
 // ---------------------------------------------------------------------------------------
 // Baseline 1: the bare one-row commit loop.
 
@@ -205,7 +194,7 @@ async fn simulator_alone(clients: usize, secs: u64) {
                     let body = serde_json::json!({
                         "request_id": format!("load-{n}"),
                         "item": BliItem::ALL[(n % 9) as usize].code(),
-                        "subject_id": national_id(n),
+                        "subject_id": fresh_subject_id(n),
                         "agency_code": "LOAD",
                         "operator_account": "load",
                     });
@@ -577,18 +566,16 @@ async fn load(
                     let who = &queriers[i % queriers.len()];
                     let n = first_subject + i as u64;
                     i += clients;
-                    let body = serde_json::json!({
-                        "subject_name": "測試甲",
-                        "subject_id": national_id(n),
-                        "items": [ITEM],
-                        "legal_basis": "social-assistance-44-3-1",
-                        "relevance": format!("第 {n} 號申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入"),
-                        "case_no": format!("115社助字第{n}號"),
-                        "querier": who.person,
-                    });
+                    let body = fresh_registration(n, who.person);
                     let t = Instant::now();
-                    let Some(j) =
-                        call(&client, format!("{url}/api/v1/registrations"), who, Some(body), &mut steps).await
+                    let Some(j) = call(
+                        &client,
+                        format!("{url}/api/v1/registrations"),
+                        who,
+                        Some(body),
+                        &mut steps,
+                    )
+                    .await
                     else {
                         continue;
                     };
@@ -608,7 +595,10 @@ async fn load(
                     let t = Instant::now();
                     let items = serde_json::json!({ "items": [ITEM] });
                     let path = format!("{url}/api/v1/registrations/{no}/execution");
-                    if call(&client, path, who, Some(items), &mut steps).await.is_none() {
+                    if call(&client, path, who, Some(items), &mut steps)
+                        .await
+                        .is_none()
+                    {
                         continue;
                     }
                     steps.execute.push(t.elapsed());
@@ -677,7 +667,7 @@ async fn count_statements(
     let mut steps = Steps::default();
     let body = serde_json::json!({
         "subject_name": "測試甲",
-        "subject_id": national_id(9_999_999),
+        "subject_id": fresh_subject_id(9_999_999),
         "items": [ITEM],
         "legal_basis": "social-assistance-44-3-1",
         "relevance": "",
@@ -688,7 +678,7 @@ async fn count_statements(
     for round in 0..2 {
         let start_mark = std::fs::metadata(&log).map_or(0, |m| m.len());
         let mut b = body.clone();
-        b["subject_id"] = national_id(9_999_990 + round).into();
+        b["subject_id"] = fresh_subject_id(9_999_990 + round).into();
         b["relevance"] =
             format!("計數第 {round} 回：申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入")
                 .into();

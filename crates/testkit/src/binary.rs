@@ -197,10 +197,45 @@ impl Demo {
         let _ = self.child.wait();
     }
 
+    /// Stops the demo and reads every `(action, outcome)` of its trail, in order.
+    pub async fn trail(&mut self) -> Vec<(String, String)> {
+        self.stop();
+        crate::trail::outcomes(&self.database()).await
+    }
+
     /// `account` signed in with the demo card and the demo password.
     pub async fn sign_in(&self, account: &str) -> Browser {
         Browser::sign_in(&self.url, account).await
     }
+
+    /// Each of `accounts` signed in, one after the other: `let [lin, chen] = …`.
+    pub async fn sign_in_all<const N: usize>(&self, accounts: [&str; N]) -> [Browser; N] {
+        let mut browsers = Vec::with_capacity(N);
+        for account in accounts {
+            browsers.push(self.sign_in(account).await);
+        }
+        match browsers.try_into() {
+            Ok(all) => all,
+            Err(_) => unreachable!("one browser for each account"),
+        }
+    }
+}
+
+/// A test against a fresh [`Demo`]: `accounts` signed in one after the other and handed to
+/// `body` with the demo, on a current-thread runtime ([`rt`]); the demo is stopped after.
+///
+/// ```ignore
+/// with_demo(["lin.meiling", "chen.jianhong"], async |demo, [lin, chen]| { … });
+/// ```
+pub fn with_demo<const N: usize, R>(
+    accounts: [&str; N],
+    body: impl AsyncFnOnce(&mut Demo, [Browser; N]) -> R,
+) -> R {
+    let mut demo = Demo::start();
+    rt().block_on(async {
+        let browsers = demo.sign_in_all(accounts).await;
+        body(&mut demo, browsers).await
+    })
 }
 
 impl Drop for Demo {

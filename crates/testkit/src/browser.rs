@@ -182,6 +182,15 @@ pub async fn answer(r: reqwest::Response) -> (u16, String) {
     )
 }
 
+/// Asserts that `r` has `status` and that its body shows `text` (a refusal's code on a page,
+/// a value on a JSON answer); the body is printed when it does not.
+pub async fn assert_page(r: reqwest::Response, status: u16, text: &str) {
+    let got = r.status().as_u16();
+    let body = r.text().await.expect("a body");
+    assert_eq!(got, status, "{body}");
+    assert!(body.contains(text), "no {text:?} in {body}");
+}
+
 /// A signed-in browser: its session cookie and CSRF token.
 pub struct Browser {
     pub url: String,
@@ -271,6 +280,25 @@ impl Browser {
             .unwrap_or_default()
             .to_string();
         (status, location, r.text().await.expect("a body"))
+    }
+
+    /// A form POST with the CSRF token that must be taken (`303 See Other`): its `Location`.
+    pub async fn post_ok(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        let (status, location, body) = self.submit(path, fields).await;
+        assert_eq!(status, 303, "POST {path}: {body}");
+        location
+    }
+
+    /// A JSON POST with the CSRF header, its answer read by [`code_of`]: the status and the
+    /// error code (empty for a success).
+    pub async fn api_post_code(&self, path: &str, body: Value) -> (u16, String) {
+        code_of(self.api_post(path, body).await).await
+    }
+
+    /// A form POST with the CSRF token answered with `status`, the page showing `text` (a
+    /// refusal's code): see [`assert_page`].
+    pub async fn post_shows(&self, path: &str, fields: &[(&str, &str)], status: u16, text: &str) {
+        assert_page(self.post(path, fields, true).await, status, text).await;
     }
 
     /// An API request with the CSRF header: the status and the JSON answer (`Null` when the
@@ -396,6 +424,32 @@ impl Browser {
     /// A JSON POST with the CSRF header.
     pub async fn api_post(&self, path: &str, body: Value) -> reqwest::Response {
         self.api(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// A JSON POST with the CSRF header that must create (`201 Created`): the new object's
+    /// `id` as text.
+    pub async fn api_created(&self, path: &str, body: Value) -> String {
+        let (status, j) = self.call_post(path, body).await;
+        assert_eq!(status, 201, "POST {path}: {j}");
+        j["id"].to_string()
+    }
+
+    /// A POST with the CSRF header of a JSON body the test wrote out itself (oversize, or
+    /// out of range for its type).
+    pub async fn api_post_body(
+        &self,
+        path: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.c
+            .post(format!("{}{path}", self.url))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Any API request with the CSRF header, with a JSON body or none.

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use querywarden_app::auth::AuthContext;
 use querywarden_app::config::{Config, RawConfig};
-use querywarden_pki::demo_ca::{DemoCa, DemoKey};
+use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
 use querywarden_pki::{RevocationList, TrustAnchors};
 
 /// A fixed key from the pki crate's test data (`root-key`, `g3-key`, `card-a-key`, …): RSA
@@ -21,6 +21,13 @@ pub fn fixture_key(name: &str) -> DemoKey {
 /// The demo CA made of the fixture root and G3 keys, valid from `at`.
 pub fn fixture_ca(at: Timestamp) -> DemoCa {
     DemoCa::from_keys(fixture_key("root-key"), fixture_key("g3-key"), at).expect("the demo CA")
+}
+
+/// The citizen card of `name` (ID ending `last4`) that `ca` issues at `at` on the fixture key
+/// `key`, with the default profile.
+pub fn fixture_card(ca: &DemoCa, key: &str, name: &str, last4: &str, at: Timestamp) -> DemoCard {
+    ca.issue_citizen_with(fixture_key(key), name, last4, at, Default::default())
+        .expect("the demo CA issues the card")
 }
 
 /// The default configuration with `server.demo` on (the DEMO signer allowed).

@@ -25,12 +25,13 @@ pub mod org;
 pub mod trail;
 pub mod workflow;
 
-pub use binary::{Demo, Served, rt};
-pub use browser::{Browser, DEMO_PASSWORD, answer, code_of, id_after, location};
+pub use binary::{Demo, Served, rt, with_demo};
+pub use browser::{Browser, DEMO_PASSWORD, answer, assert_page, code_of, id_after, location};
 pub use org::Org;
-pub use trail::{outcomes, roc};
+pub use trail::{assert_refused, outcomes, roc, roc_date};
 pub use workflow::{
-    Form2, Form3, OneOfEach, approved, audit_of_lin, executed, form_one_of_lin, one_of_each,
+    Form2, Form3, OneOfEach, approved, audit_of_lin, executed, form_one_of_lin, form2_api_body,
+    fresh_registration, fresh_subject_id, one_of_each,
 };
 
 /// The demo's people by the part they play (the accounts `querywarden demo` seeds).

@@ -36,10 +36,38 @@ pub async fn person(store: &Store, account: &str) -> Person {
         .unwrap_or_else(|| panic!("no person {account}"))
 }
 
-/// A live session of `p`'s card, opened at `at`.
+/// The audit records of `action`, newest first (up to 1,000).
+pub async fn audit(store: &Store, action: &str) -> Vec<StoredAuditRecord> {
+    search(
+        store,
+        AuditFilter {
+            action: Some(action.into()),
+            ..AuditFilter::default()
+        },
+    )
+    .await
+}
+
+/// Every audit record, newest first (up to 1,000).
+pub async fn audit_all(store: &Store) -> Vec<StoredAuditRecord> {
+    search(store, AuditFilter::default()).await
+}
+
+async fn search(store: &Store, filter: AuditFilter) -> Vec<StoredAuditRecord> {
+    store
+        .audit_search(&AuditFilter {
+            limit: 1000,
+            ..filter
+        })
+        .await
+        .expect("the audit search")
+}
+
+/// A live session of `p`'s card, opened at `at`. Its token hash `tok-{account}-…` is longer
+/// than the 16 characters a session's audit record names it by, as a real hash is.
 pub fn session_row(p: &Person, at: Timestamp) -> SessionRow {
     SessionRow {
-        token_hash: format!("tok-{}", p.account),
+        token_hash: format!("tok-{}-0123456789abcdef", p.account),
         person: p.id,
         csrf_token: "csrf".into(),
         created_at: at,
@@ -151,6 +179,20 @@ impl Org {
             .unwrap_or_else(|| panic!("no person {account}"))
     }
 
+    /// lin.meiling and li.guowei given every item at `at` through a real Form 1 (the demo's
+    /// grants, under the default permission policy).
+    pub async fn grant_demo_queriers(&self, at: Timestamp) {
+        querywarden_app::demo_grants::grant_demo_queriers(
+            &self.store,
+            &self.keys,
+            &querywarden_app::permission::PermissionPolicy::default(),
+            at,
+            "t",
+        )
+        .await
+        .expect("the demo grants");
+    }
+
     /// Opens a live card session for each of `accounts` (a session row at `at`).
     pub async fn open_sessions(&self, accounts: &[&str], at: Timestamp) {
         let mut tx = self.store.begin().await.expect("a transaction");
@@ -170,14 +212,7 @@ impl Org {
 
     /// The audit records of `action`, newest first (up to 1,000).
     pub async fn audit(&self, action: &str) -> Vec<StoredAuditRecord> {
-        self.store
-            .audit_search(&AuditFilter {
-                action: Some(action.into()),
-                limit: 1000,
-                ..Default::default()
-            })
-            .await
-            .expect("the audit search")
+        audit(&self.store, action).await
     }
 
     /// The outcomes of `action`'s audit records (`succeeded`, `refused:…`).

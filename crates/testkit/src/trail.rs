@@ -14,6 +14,29 @@ pub async fn outcomes(db: &std::path::Path) -> Vec<(String, String)> {
         .expect("the audit records")
 }
 
+/// Asserts that each `(action, code)` of `refusals` stands on the trail `got` (read by
+/// [`outcomes`]) as a refusal with that code: outcome `refused:{code}`.
+pub fn assert_refused(got: &[(String, String)], refusals: &[(&str, &str)]) {
+    for (action, code) in refusals {
+        let outcome = format!("refused:{code}");
+        assert!(
+            got.iter().any(|(a, o)| a == action && *o == outcome),
+            "{action} {outcome} not in the trail {got:?}"
+        );
+    }
+}
+
+/// Today in Asia/Taipei plus `days`, as a ROC date (`format_short` types it as the forms do,
+/// `115/03/05`).
+pub fn roc_date(days: i64) -> querywarden_domain::roc_date::RocDate {
+    let today = querywarden_domain::roc_date::taipei_date(jiff::Timestamp::now());
+    let day = today
+        .civil()
+        .checked_add(jiff::Span::new().days(days))
+        .expect("a date");
+    querywarden_domain::roc_date::RocDate::from_civil(day).expect("a ROC date")
+}
+
 /// Today in Asia/Taipei plus `days`, as `民國年/月/日` (the forms' date format).
 pub fn roc(days: i64) -> String {
     let d = jiff::Timestamp::now()

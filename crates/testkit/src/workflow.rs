@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::browser::{Browser, id_after, location};
+use crate::browser::{Browser, id_after};
 use crate::trail::roc;
 
 /// The demo's welfare-law basis for Form 2 (社會救助法 §44-3 ¶1).
@@ -78,6 +78,46 @@ impl<'a> Form2<'a> {
     }
 }
 
+/// The default [`Form2`] on `subject_id` as the JSON API's body, its relevance naming the
+/// subject (so that each one reads differently), filed for `querier` on behalf of `needer`
+/// (person ids).
+pub fn form2_api_body(querier: i64, needer: Option<i64>, subject_id: &str) -> Value {
+    let relevance = format!("{RELEVANCE}（{subject_id}）");
+    let mut body = Form2 {
+        subject_id,
+        relevance: &relevance,
+        ..Form2::default()
+    }
+    .api_body(querier);
+    body["needer"] = json!(needer);
+    body
+}
+
+/// The national ID of subject `n` in the `Q2` series, distinct for every `n` below 10⁷: unique
+/// subjects keep the snooping checks of §4 from asking for a second approval in the crash
+/// rounds and the load benchmark.
+pub fn fresh_subject_id(n: u64) -> String {
+    crate::org::nid(
+        "Q2",
+        u32::try_from(n % 10_000_000).expect("below ten million"),
+    )
+}
+
+/// Form 2 of C0101 on the fresh subject `n` ([`fresh_subject_id`]), run by `querier` (a
+/// person id), as the JSON API takes it; the relevance carries `n` too, as §4 ¶1 refuses one
+/// copied from the querier's recent registrations.
+pub fn fresh_registration(n: u64, querier: i64) -> Value {
+    json!({
+        "subject_name": "測試甲",
+        "subject_id": fresh_subject_id(n),
+        "items": ["C0101"],
+        "legal_basis": BASIS,
+        "relevance": format!("第 {n} 號{RELEVANCE}"),
+        "case_no": format!("115社助字第{n}號"),
+        "querier": querier,
+    })
+}
+
 /// Form 3 (查詢申請表) as the request page posts it. The default is the district office's
 /// request to the elderly-welfare unit for one subject.
 #[derive(Clone, Debug)]
@@ -132,16 +172,7 @@ impl<'a> Form3<'a> {
 impl Browser {
     /// Files Form 2 on the page; it must be registered. Returns its number (`115-000001`).
     pub async fn register(&self, form: &Form2<'_>) -> String {
-        let r = self.post("/registrations", &form.fields(), true).await;
-        let status = r.status();
-        let loc = r.headers().get("location").cloned();
-        assert_eq!(
-            status,
-            303,
-            "registration refused: {}",
-            r.text().await.unwrap_or_default()
-        );
-        let loc = loc.expect("a Location").to_str().expect("text").to_string();
+        let loc = self.post_ok("/registrations", &form.fields()).await;
         id_after(&loc, "/registrations/")
     }
 
@@ -156,48 +187,43 @@ impl Browser {
 
     /// Approves registration `no` on the page (同意); it must go through.
     pub async fn approve(&self, no: &str) {
-        let r = self
-            .post(
-                &format!("/registrations/{no}/approve"),
-                &[("comment", "同意")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303, "approval of {no} refused");
+        self.post_ok(
+            &format!("/registrations/{no}/approve"),
+            &[("comment", "同意")],
+        )
+        .await;
     }
 
     /// Executes every approved item of registration `no` on the page; it must go through.
     pub async fn execute(&self, no: &str) {
-        let r = self
-            .post(&format!("/registrations/{no}/execute"), &[], true)
+        self.post_ok(&format!("/registrations/{no}/execute"), &[])
             .await;
-        let status = r.status();
-        assert_eq!(
-            status,
-            303,
-            "execution of {no} refused: {}",
-            r.text().await.unwrap_or_default()
-        );
+    }
+
+    /// Prints result `item` of registration `no` on its page, giving `reason` (a copy beyond
+    /// the print limit needs one) if any: the answer.
+    pub async fn print(&self, no: &str, item: &str, reason: Option<&str>) -> reqwest::Response {
+        let path = format!("/registrations/{no}/results/{item}/print");
+        match reason {
+            Some(reason) => self.post(&path, &[("reason", reason)], true).await,
+            None => self.post(&path, &[], true).await,
+        }
     }
 
     /// Files Form 3 on the page; it must be filed. Returns the request's number.
     pub async fn request(&self, form: &Form3<'_>) -> String {
-        let r = self.post("/requests", &form.fields(), true).await;
-        assert_eq!(r.status(), 303, "Form 3 refused");
-        id_after(&location(&r), "/requests/")
+        let loc = self.post_ok("/requests", &form.fields()).await;
+        id_after(&loc, "/requests/")
     }
 
     /// The requesting office's supervisor consents to Form 3 request `rno` on its page (§5 ¶3);
     /// it must be taken.
     pub async fn consent(&self, rno: &str) {
-        let r = self
-            .post(
-                &format!("/requests/{rno}/consent"),
-                &[("decision", "consent"), ("reason", "")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303, "consent to {rno} refused");
+        self.post_ok(
+            &format!("/requests/{rno}/consent"),
+            &[("decision", "consent"), ("reason", "")],
+        )
+        .await;
     }
 }
 
@@ -238,23 +264,20 @@ pub fn audit_of_lin() -> Vec<(&'static str, String)> {
 pub async fn audit_of_lin_opened(auditor: &Browser) -> String {
     let fields = audit_of_lin();
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = auditor.post("/oversight/audits", &refs, true).await;
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    id_after(&location(&r), "/oversight/audits/")
+    let loc = auditor.post_ok("/oversight/audits", &refs).await;
+    id_after(&loc, "/oversight/audits/")
 }
 
 /// Files a violation case against lin.meiling as `filer` (§8 ¶2: results sent by e-mail, §6),
 /// her grants left alone; it must be filed. Returns the case's id.
 pub async fn violation_against_lin(filer: &Browser) -> String {
-    let r = filer
-        .api_post(
+    filer
+        .api_created(
             "/api/v1/oversight/violations",
             json!({ "account": "lin.meiling", "rule": "§6 查調結果以電子郵件傳送",
                     "evidence": "資訊小組郵件紀錄", "suspend_grants": false }),
         )
-        .await;
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"].to_string()
+        .await
 }
 
 /// lin.meiling's Form 1 (§2) as the API takes it: a new application for C0101, her own
@@ -269,21 +292,16 @@ pub fn form_one_of_lin() -> Value {
 
 /// lin drafts [`form_one_of_lin`] over the API; it must be kept. Returns the application's id.
 pub async fn form_one_drafted(lin: &Browser) -> String {
-    let r = lin
-        .api_post("/api/v1/permissions/applications", form_one_of_lin())
-        .await;
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"].to_string()
+    lin.api_created("/api/v1/permissions/applications", form_one_of_lin())
+        .await
 }
 
 /// `supervisor` opens a recertification round of their unit's grants (§2); it must open.
 /// Returns the round's id.
 pub async fn recertification_opened(supervisor: &Browser) -> String {
-    let r = supervisor
-        .api_post("/api/v1/permissions/recertifications", json!({}))
-        .await;
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"].to_string()
+    supervisor
+        .api_created("/api/v1/permissions/recertifications", json!({}))
+        .await
 }
 
 /// One of each object a person may be refused, by its number or id: lin's registration

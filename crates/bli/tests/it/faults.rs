@@ -4,8 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use querywarden_bli::simulator::SimulatorConfig;
-use querywarden_bli::{BliItem, Connector, ConnectorError, HttpConnector, UnavailableCause};
+use querywarden_bli::simulator::{SimulatorConfig, SimulatorHandle};
+use querywarden_bli::{
+    BliItem, BliRecords, Connector, ConnectorError, HttpConnector, UnavailableCause,
+};
 
 use crate::helpers::{FakeReply, config, connector, fake, ids, request, simulator};
 
@@ -23,6 +25,13 @@ fn insured() -> querywarden_domain::NationalId {
         .unwrap()
 }
 
+/// An insured person's C0101 asked of `sim` through the default connector.
+async fn ask_c0101(sim: &SimulatorHandle) -> Result<BliRecords, ConnectorError> {
+    connector(&sim.base_url())
+        .query(&request(BliItem::C0101, &insured()))
+        .await
+}
+
 const GOOD: &str = r#"{"item":"T0101","status":"ok","records":[{"month":"2026-01","kind":"farmer_allowance","amount":8110,"status":"paid"}]}"#;
 
 #[tokio::test]
@@ -32,9 +41,7 @@ async fn a_simulated_500_is_a_refusal_with_the_upstream_code() {
         ..Default::default()
     })
     .await;
-    let r = connector(&sim.base_url())
-        .query(&request(BliItem::C0101, &insured()))
-        .await;
+    let r = ask_c0101(&sim).await;
     assert_eq!(
         r,
         Err(ConnectorError::Refused {
@@ -52,9 +59,7 @@ async fn a_hanging_service_times_out_within_the_read_timeout() {
     })
     .await;
     let started = Instant::now();
-    let r = connector(&sim.base_url())
-        .query(&request(BliItem::C0101, &insured()))
-        .await;
+    let r = ask_c0101(&sim).await;
     assert_eq!(r, Err(ConnectorError::Timeout));
     assert!(
         started.elapsed() < Duration::from_millis(1500),
@@ -71,9 +76,7 @@ async fn simulated_bad_json_is_malformed() {
         ..Default::default()
     })
     .await;
-    let r = connector(&sim.base_url())
-        .query(&request(BliItem::C0101, &insured()))
-        .await;
+    let r = ask_c0101(&sim).await;
     assert!(matches!(r, Err(ConnectorError::Malformed(_))), "{r:?}");
 }
 
@@ -106,9 +109,7 @@ async fn simulated_latency_is_applied() {
     })
     .await;
     let started = Instant::now();
-    let _ = connector(&sim.base_url())
-        .query(&request(BliItem::C0101, &insured()))
-        .await;
+    let _ = ask_c0101(&sim).await;
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 

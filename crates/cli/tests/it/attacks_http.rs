@@ -4,15 +4,13 @@
 //! that signs nothing without the account's password.
 
 use querywarden_testkit::browser::client;
-use querywarden_testkit::{Browser, Demo, Form2, outcomes, rt};
+use querywarden_testkit::people::{LIN, XU};
+use querywarden_testkit::{Browser, Form2, assert_refused, with_demo};
 
 #[test]
 fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
-    let demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let xu = demo.sign_in("xu.wenjie").await;
+    with_demo([LIN, XU], async |demo, [lin, xu]| {
+        let url = demo.url.clone();
         let no = lin.register(&Form2::default()).await;
 
         // A stranger gets the same answer for a number that exists and one that does not,
@@ -28,7 +26,7 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
             (exists.json().await.unwrap(), missing.json().await.unwrap());
         assert_eq!(a["error"]["code"], b["error"]["code"]);
 
-        an_extractors_rejection_names_no_internal_field(&lin, &url, &no).await;
+        an_extractors_rejection_names_no_internal_field(&lin, &no).await;
 
         // A page form with percent-encoded bytes that are not UTF-8: refused, not stored.
         let before = lin.api_get("/api/v1/registrations/inbox").await.to_string();
@@ -56,16 +54,7 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
 
         // An oversize body: 413 in the JSON error, not 400 "malformed".
         let big = format!("{{\"subject_name\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
-        let r = lin
-            .c
-            .post(format!("{url}/api/v1/registrations"))
-            .header("cookie", &lin.cookie)
-            .header("x-csrf-token", &lin.csrf)
-            .header("content-type", "application/json")
-            .body(big)
-            .send()
-            .await
-            .unwrap();
+        let r = lin.api_post_body("/api/v1/registrations", big).await;
         assert_eq!(r.status(), 413);
         let j: serde_json::Value = r.json().await.unwrap();
         assert_eq!(j["error"]["code"], "request.too_large");
@@ -91,7 +80,7 @@ fn attacks_on_the_demo_meet_closed_doors_and_the_one_error_envelope() {
 }
 
 /// An extractor's rejection answers in the JSON error, naming no internal field.
-async fn an_extractors_rejection_names_no_internal_field(lin: &Browser, url: &str, no: &str) {
+async fn an_extractors_rejection_names_no_internal_field(lin: &Browser, no: &str) {
     let r = lin
         .api_post(
             &format!("/api/v1/registrations/{no}/decision"),
@@ -108,15 +97,11 @@ async fn an_extractors_rejection_names_no_internal_field(lin: &Browser, url: &st
         "{body}"
     );
     let r = lin
-        .c
-        .post(format!("{url}/api/v1/registrations"))
-        .header("cookie", &lin.cookie)
-        .header("x-csrf-token", &lin.csrf)
-        .header("content-type", "application/json")
-        .body(r#"{"querier": 9223372036854775808}"#)
-        .send()
-        .await
-        .unwrap();
+        .api_post_body(
+            "/api/v1/registrations",
+            r#"{"querier": 9223372036854775808}"#,
+        )
+        .await;
     assert!(r.status().is_client_error());
     let body = r.text().await.unwrap();
     assert!(body.starts_with("{\"error\""), "{body}");
@@ -125,10 +110,8 @@ async fn an_extractors_rejection_names_no_internal_field(lin: &Browser, url: &st
 
 #[test]
 fn refusals_at_the_edges_are_on_the_trail() {
-    let mut demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
+    let got = with_demo([LIN], async |demo, [lin]| {
+        let url = demo.url.clone();
         let no = lin.register(&Form2::default()).await;
         // A form without its CSRF token.
         let r = lin
@@ -177,27 +160,20 @@ fn refusals_at_the_edges_are_on_the_trail() {
             .await;
         assert!(r.status().is_success());
         assert_eq!(lin.get("/api/v1/me").await.status(), 423);
+        demo.trail().await
     });
-    demo.stop();
-    let got = rt().block_on(outcomes(&demo.database()));
-    let has = |action: &str, outcome: &str| {
-        got.iter()
-            .any(|(a, o)| a == action && o == &format!("refused:{outcome}"))
-    };
-    for (action, outcome) in [
-        ("access.refused", "session.csrf"),
-        ("access.refused", "audit.not_reader"),
-        ("access.refused", "usage_log.not_administrator"),
-        ("access.refused", "permission.not_administrator"),
-        ("access.refused", "session.locked"),
-        ("admin.staff.status_changed", "scim.unauthorized"),
-        ("admin.staff.status_changed", "scim.media_type"),
-        ("admin.staff.status_changed", "scim.invalidSyntax"),
-        ("admin.staff.status_changed", "scim.too_large"),
-    ] {
-        assert!(
-            has(action, outcome),
-            "{action} refused:{outcome} in {got:?}"
-        );
-    }
+    assert_refused(
+        &got,
+        &[
+            ("access.refused", "session.csrf"),
+            ("access.refused", "audit.not_reader"),
+            ("access.refused", "usage_log.not_administrator"),
+            ("access.refused", "permission.not_administrator"),
+            ("access.refused", "session.locked"),
+            ("admin.staff.status_changed", "scim.unauthorized"),
+            ("admin.staff.status_changed", "scim.media_type"),
+            ("admin.staff.status_changed", "scim.invalidSyntax"),
+            ("admin.staff.status_changed", "scim.too_large"),
+        ],
+    );
 }

@@ -80,6 +80,15 @@ fn fresh() -> tempfile::TempDir {
     dir
 }
 
+/// A fresh installation's trail after `sql`, verified: it must fail (exit 1). Its output.
+fn tampered_trail(sql: &[&str]) -> String {
+    let dir = fresh();
+    tamper(dir.path(), sql);
+    let (code, out) = verify(dir.path());
+    assert_eq!(code, Some(1), "{out}");
+    out
+}
+
 #[test]
 fn an_untouched_trail_verifies_with_counts_and_rate() {
     let dir = fresh();
@@ -93,37 +102,22 @@ fn an_untouched_trail_verifies_with_counts_and_rate() {
 
 #[test]
 fn an_edited_entry_is_found() {
-    let dir = fresh();
-    tamper(
-        dir.path(),
-        &[
-            "UPDATE audit_records SET entry = CAST(replace(CAST(entry AS TEXT), 'result.viewed', 'result.viewd') AS BLOB) WHERE seq = 17",
-        ],
-    );
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, Some(1), "{out}");
+    let out = tampered_trail(&[
+        "UPDATE audit_records SET entry = CAST(replace(CAST(entry AS TEXT), 'result.viewed', 'result.viewd') AS BLOB) WHERE seq = 17",
+    ]);
     assert!(out.contains("first bad record: 17"), "{out}");
 }
 
 #[test]
 fn an_edited_search_column_is_found() {
-    let dir = fresh();
-    tamper(
-        dir.path(),
-        &["UPDATE audit_records SET actor_person_id = 3 WHERE seq = 23"],
-    );
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, Some(1), "{out}");
+    let out = tampered_trail(&["UPDATE audit_records SET actor_person_id = 3 WHERE seq = 23"]);
     assert!(out.contains("first bad record: 23"), "{out}");
     assert!(out.contains("actor_person_id"), "{out}");
 }
 
 #[test]
 fn a_deleted_record_is_found() {
-    let dir = fresh();
-    tamper(dir.path(), &["DELETE FROM audit_records WHERE seq = 30"]);
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, Some(1), "{out}");
+    let out = tampered_trail(&["DELETE FROM audit_records WHERE seq = 30"]);
     assert!(out.contains("first bad record: 30"), "{out}");
 }
 
@@ -145,17 +139,11 @@ fn a_deleted_and_renumbered_tail_is_found() {
 
 #[test]
 fn reordered_records_are_found() {
-    let dir = fresh();
-    tamper(
-        dir.path(),
-        &[
-            "UPDATE audit_records SET seq = -1 WHERE seq = 12",
-            "UPDATE audit_records SET seq = 12 WHERE seq = 13",
-            "UPDATE audit_records SET seq = 13 WHERE seq = -1",
-        ],
-    );
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, Some(1), "{out}");
+    let out = tampered_trail(&[
+        "UPDATE audit_records SET seq = -1 WHERE seq = 12",
+        "UPDATE audit_records SET seq = 12 WHERE seq = 13",
+        "UPDATE audit_records SET seq = 13 WHERE seq = -1",
+    ]);
     assert!(out.contains("first bad record: 12"), "{out}");
 }
 
@@ -206,39 +194,22 @@ fn a_rewritten_chain_is_caught_by_the_signed_checkpoints() {
 
 #[test]
 fn an_edited_checkpoint_root_is_found() {
-    let dir = fresh();
-    tamper(
-        dir.path(),
-        &["UPDATE audit_checkpoints SET root = zeroblob(32) WHERE number = 2"],
-    );
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, Some(1), "{out}");
+    let out =
+        tampered_trail(&["UPDATE audit_checkpoints SET root = zeroblob(32) WHERE number = 2"]);
     assert!(out.contains("#2"), "{out}");
 }
 
 #[test]
 fn an_edited_checkpoint_signature_is_found() {
-    let dir = fresh();
-    tamper(
-        dir.path(),
-        &[
-            "UPDATE audit_checkpoints SET note = replace(note, char(10) || '— ', char(10) || '— x') WHERE number = 3",
-        ],
-    );
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, Some(1), "{out}");
+    let out = tampered_trail(&[
+        "UPDATE audit_checkpoints SET note = replace(note, char(10) || '— ', char(10) || '— x') WHERE number = 3",
+    ]);
     assert!(out.contains("#3"), "{out}");
 }
 
 #[test]
 fn a_deleted_checkpoint_is_found() {
-    let dir = fresh();
-    tamper(
-        dir.path(),
-        &["DELETE FROM audit_checkpoints WHERE number = 2"],
-    );
-    let (code, out) = verify(dir.path());
-    assert_eq!(code, Some(1), "{out}");
+    let out = tampered_trail(&["DELETE FROM audit_checkpoints WHERE number = 2"]);
     assert!(out.contains("#3"), "{out}");
 }
 

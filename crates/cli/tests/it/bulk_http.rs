@@ -3,7 +3,8 @@
 //! through the pages and the JSON API, which refuse the same things with the same codes.
 
 use querywarden_testkit::org::nid;
-use querywarden_testkit::{Browser, Demo, Form2, Form3, rt};
+use querywarden_testkit::people::{CAI, CHEN, LI, LIN, XU, YANG};
+use querywarden_testkit::{Browser, Form2, Form3, with_demo};
 
 /// A refusal of the whole bulk action: the page's fields, the API's body, the status and
 /// the code both answer with.
@@ -37,10 +38,7 @@ async fn state(lin: &Browser, no: &str) -> serde_json::Value {
 
 #[test]
 fn the_bulk_decision_page_and_api_decide_each_registration_and_refuse_alike() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+    with_demo([LIN, CHEN], async |_, [lin, chen]| {
         let ids = [
             nid("A1", 6001),
             nid("A1", 6002),
@@ -66,10 +64,8 @@ fn the_bulk_decision_page_and_api_decide_each_registration_and_refuse_alike() {
         assert_eq!(r.status(), 403);
 
         // c is withdrawn meanwhile.
-        let r = lin
-            .post(&format!("/registrations/{c}/cancel"), &[], true)
+        lin.post_ok(&format!("/registrations/{c}/cancel"), &[])
             .await;
-        assert_eq!(r.status(), 303);
 
         // The page: a approved, c refused with its code; the result lists both.
         let r = chen
@@ -214,12 +210,7 @@ async fn the_whole_action_is_refused_alike(chen: &Browser, lin: &Browser, d: &st
 
 #[test]
 fn the_querier_runs_every_approved_item_of_a_form3_request_on_the_page_and_through_the_api() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let cai = demo.sign_in("cai.peiling").await;
-        let yang = demo.sign_in("yang.shuling").await;
-        let li = demo.sign_in("li.guowei").await;
-        let xu = demo.sign_in("xu.wenjie").await;
+    with_demo([CAI, YANG, LI, XU], async |demo, [cai, yang, li, xu]| {
         let (rno, regs) = a_request_accepted_into_two_registrations(&cai, &yang, &li).await;
 
         // Nothing approved: no button, and both answers refuse alike.
@@ -315,14 +306,11 @@ async fn a_request_accepted_into_two_registrations(
         })
         .await;
     yang.consent(&rno).await;
-    let r = li
-        .post(
-            &format!("/requests/{rno}/accept"),
-            &[("opinion", "符合老人福利法規定，受理")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    li.post_ok(
+        &format!("/requests/{rno}/accept"),
+        &[("opinion", "符合老人福利法規定，受理")],
+    )
+    .await;
     let view = li.api_get(&format!("/api/v1/requests/{rno}")).await;
     let regs: Vec<String> = view["registrations"]
         .as_array()

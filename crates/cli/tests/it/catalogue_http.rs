@@ -3,14 +3,12 @@
 //! the page and the API; anyone else is refused by both with the same code; a retired item
 //! stays listed but is no longer offered for new registrations.
 
-use querywarden_testkit::{Demo, code_of, location, rt};
+use querywarden_testkit::people::{LIN, WU};
+use querywarden_testkit::{location, with_demo};
 
 #[test]
 fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alike() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let wu = demo.sign_in("wu.zhiming").await;
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([WU, LIN], async |_, [wu, lin]| {
         // The administrator adds an item on the page.
         let r = wu
             .post(
@@ -33,28 +31,19 @@ fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alik
         let page = lin.page("/admin/catalogue").await;
         assert!(page.contains("X0901") && !page.contains("id=\"catalogue-item-form\""));
         // Someone else: refused by the page and the API with the same code.
-        let r = lin
-            .post(
-                "/admin/catalogue",
-                &[("op", "retire_item"), ("code", "C0101")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 403);
-        assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains("catalogue.not_administrator")
-        );
-        let r = lin
-            .api_post(
-                "/api/v1/catalogue/changes",
-                serde_json::json!({ "op": "retire_item", "code": "C0101" }),
-            )
-            .await;
+        lin.post_shows(
+            "/admin/catalogue",
+            &[("op", "retire_item"), ("code", "C0101")],
+            403,
+            "catalogue.not_administrator",
+        )
+        .await;
         assert_eq!(
-            code_of(r).await,
+            lin.api_post_code(
+                "/api/v1/catalogue/changes",
+                serde_json::json!({ "op": "retire_item", "code": "C0101" })
+            )
+            .await,
             (403, "catalogue.not_administrator".into())
         );
         // The administrator retires it through the API; twice is refused.
@@ -63,8 +52,10 @@ fn the_administrator_keeps_the_catalogue_and_the_page_and_api_refuse_others_alik
             .api_post("/api/v1/catalogue/changes", retire.clone())
             .await;
         assert_eq!(r.status(), 200);
-        let r = wu.api_post("/api/v1/catalogue/changes", retire).await;
-        assert_eq!(code_of(r).await, (409, "catalogue.retired".into()));
+        assert_eq!(
+            wu.api_post_code("/api/v1/catalogue/changes", retire).await,
+            (409, "catalogue.retired".into())
+        );
         // Still listed (old records name it), no longer offered to lin for a new registration.
         let items = wu.api_get("/api/v1/service-items").await;
         assert!(items.to_string().contains("B0401"), "{items}");

@@ -11,7 +11,10 @@ use querywarden_domain::roc_date::taipei_date;
 use querywarden_pki::SignatureFormat;
 use querywarden_pki::demo_ca::DemoCa;
 
-use querywarden_testkit::{Browser, Demo, Form2, approved, code_of, location, rt};
+use querywarden_testkit::people::{CHEN, LIN, ZHANG, ZHENG};
+use querywarden_testkit::{
+    Browser, Demo, Form2, approved, assert_page, code_of, location, rt, with_demo,
+};
 
 const SUBJECT: &str = "F131104093";
 
@@ -28,13 +31,9 @@ async fn register(lin: &Browser, chen: &Browser, relevance: &str) -> String {
 #[test]
 fn the_contact_officer_records_extends_reports_and_answers_and_withholding_is_kept_from_the_citizen()
  {
-    let demo = Demo::start();
-    let ca_pem = std::fs::read_to_string(demo.data().join("demo-ca/ca.pem")).unwrap();
-    rt().block_on(async {
-        let zhang = demo.sign_in("zhang.shuhui").await;
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-        let zheng = demo.sign_in("zheng.zhihao").await;
+    let people = [ZHANG, LIN, CHEN, ZHENG];
+    with_demo(people, async |demo, [zhang, lin, chen, zheng]| {
+        let ca_pem = std::fs::read_to_string(demo.data().join("demo-ca/ca.pem")).unwrap();
 
         let shown = register(
             &lin,
@@ -70,54 +69,44 @@ async fn the_supervisor_withholds_one(
     lin: &Browser,
     hidden: &str,
 ) {
-    let r = chen
-        .post(
-            "/withholdings",
-            &[
-                ("registration", hidden),
-                ("disclose_on", "130/01/01"),
-                ("reason", ""),
-            ],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 422);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("citizen_report.withholding_without_reason")
-    );
-    let r = chen
-        .api_post(
-            &format!("/api/v1/registrations/{hidden}/withholding"),
-            serde_json::json!({ "disclose_on": "130/01/01", "reason": "" }),
-        )
-        .await;
+    chen.post_shows(
+        "/withholdings",
+        &[
+            ("registration", hidden),
+            ("disclose_on", "130/01/01"),
+            ("reason", ""),
+        ],
+        422,
+        "citizen_report.withholding_without_reason",
+    )
+    .await;
     assert_eq!(
-        code_of(r).await,
+        chen.api_post_code(
+            &format!("/api/v1/registrations/{hidden}/withholding"),
+            serde_json::json!({ "disclose_on": "130/01/01", "reason": "" })
+        )
+        .await,
         (422, "citizen_report.withholding_without_reason".into())
     );
-    let r = chen
-        .api_post(
+    assert_eq!(
+        chen.api_post_code(
             &format!("/api/v1/registrations/{hidden}/withholding"),
-            serde_json::json!({ "disclose_on": "130/13/01", "reason": "家暴案件偵辦中" }),
+            serde_json::json!({ "disclose_on": "130/13/01", "reason": "家暴案件偵辦中" })
         )
-        .await;
-    assert_eq!(code_of(r).await, (422, "roc_date.invalid_month".into()));
-    let r = chen
-        .post(
-            "/withholdings",
-            &[
-                ("registration", hidden),
-                ("disclose_on", "130/01/01"),
-                ("reason", "家暴案件偵辦中"),
-            ],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("id=\"cr-notice\""));
+        .await,
+        (422, "roc_date.invalid_month".into())
+    );
+    chen.post_shows(
+        "/withholdings",
+        &[
+            ("registration", hidden),
+            ("disclose_on", "130/01/01"),
+            ("reason", "家暴案件偵辦中"),
+        ],
+        200,
+        "id=\"cr-notice\"",
+    )
+    .await;
     let page = zheng.page("/withholdings").await;
     assert!(
         page.contains(hidden) && page.contains("家暴案件偵辦中"),
@@ -176,26 +165,29 @@ async fn bad_requests_are_refused_alike_and_not_kept(zhang: &Browser, lin: &Brow
             !page.contains(SUBJECT),
             "the ID is typed again, never echoed"
         );
-        let r = zhang
-            .api_post(
-                "/api/v1/citizen-requests",
-                serde_json::json!({ "national_id": id, "identity_check": check,
-                    "asked": "本人勞保資料被查調之紀錄", "received": received }),
-            )
-            .await;
-        assert_eq!(code_of(r).await, (422, code.to_string()));
+        assert_eq!(
+            zhang
+                .api_post_code(
+                    "/api/v1/citizen-requests",
+                    serde_json::json!({ "national_id": id, "identity_check": check,
+                    "asked": "本人勞保資料被查調之紀錄", "received": received })
+                )
+                .await,
+            (422, code.to_string())
+        );
     }
     let j = zhang.api_get("/api/v1/citizen-requests").await;
     assert_eq!(j["requests"], serde_json::json!([]));
     // Not the contact officer: refused.
-    let r = lin
-        .api_post(
+    assert_eq!(
+        lin.api_post_code(
             "/api/v1/citizen-requests",
             serde_json::json!({ "national_id": SUBJECT, "identity_check": "in_person_id_card",
-                "asked": "x", "received": today }),
+                "asked": "x", "received": today })
         )
-        .await;
-    assert_eq!(code_of(r).await, (403, "citizen_report.not_allowed".into()));
+        .await,
+        (403, "citizen_report.not_allowed".into())
+    );
     assert_eq!(lin.get("/citizen-requests").await.status(), 403);
 }
 
@@ -238,37 +230,29 @@ async fn the_officer_records_a_request_in_person(zhang: &Browser, today: &str) -
 
 /// Extension: a reason is needed (page), then once (page), never twice (API).
 async fn the_officer_extends_it_once(zhang: &Browser, no: &str) {
-    let r = zhang
-        .post(
+    zhang
+        .post_shows(
             &format!("/citizen-requests/{no}/extend"),
             &[("reason", " ")],
-            true,
+            422,
+            "citizen_report.extension_without_reason",
         )
         .await;
-    assert_eq!(r.status(), 422);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("citizen_report.extension_without_reason")
-    );
-    let r = zhang
-        .post(
+    zhang
+        .post_shows(
             &format!("/citizen-requests/{no}/extend"),
             &[("reason", "須調閱多個單位紀錄")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("須調閱多個單位紀錄"));
-    let r = zhang
-        .api_post(
-            &format!("/api/v1/citizen-requests/{no}/extension"),
-            serde_json::json!({ "reason": "再延" }),
+            200,
+            "須調閱多個單位紀錄",
         )
         .await;
     assert_eq!(
-        code_of(r).await,
+        zhang
+            .api_post_code(
+                &format!("/api/v1/citizen-requests/{no}/extension"),
+                serde_json::json!({ "reason": "再延" })
+            )
+            .await,
         (422, "citizen_report.second_extension".into())
     );
 }
@@ -310,13 +294,14 @@ async fn the_report_leaves_out_the_withheld(
     assert!(citizen.contains(shown) && !citizen.contains(hidden));
     assert!(!citizen.contains(SUBJECT));
     assert!(j["report"]["appendix"]["checkpoint"].is_string());
-    let r = lin
-        .api_post(
+    assert_eq!(
+        lin.api_post_code(
             &format!("/api/v1/citizen-requests/{no}/report"),
-            serde_json::json!({}),
+            serde_json::json!({})
         )
-        .await;
-    assert_eq!(code_of(r).await, (403, "citizen_report.not_allowed".into()));
+        .await,
+        (403, "citizen_report.not_allowed".into())
+    );
 }
 
 /// The reply letter (個資法 §13): the same entries as the report, the withheld one absent
@@ -363,16 +348,14 @@ async fn it_is_answered_once(zhang: &Browser, no: &str) {
         )
         .await;
     assert_eq!(r.status(), 200);
-    let r = zhang
-        .post(&format!("/citizen-requests/{no}/answer"), &[], true)
+    zhang
+        .post_shows(
+            &format!("/citizen-requests/{no}/answer"),
+            &[],
+            422,
+            "citizen_report.already_answered",
+        )
         .await;
-    assert_eq!(r.status(), 422);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("citizen_report.already_answered")
-    );
 }
 
 /// §10 identity by the citizen's own card (the demo CA stands in for MOICA): the subject's
@@ -419,8 +402,7 @@ fn the_self_service_listener_serves_only_its_own_routes_and_shows_a_citizen_thei
     let ss = format!("http://{addr}");
     let ca_pem = std::fs::read_to_string(demo.data().join("demo-ca/ca.pem")).unwrap();
     rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+        let [lin, chen] = demo.sign_in_all(["lin.meiling", "chen.jianhong"]).await;
         let reg = register(
             &lin,
             &chen,
@@ -487,18 +469,11 @@ fn the_self_service_listener_serves_only_its_own_routes_and_shows_a_citizen_thei
         assert!(!page.contains("withheld"));
         // The same challenge again: spent.
         let r = post(&flow, &nonce, &signature).await;
-        assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("citizen_report.challenge"));
+        assert_page(r, 422, "citizen_report.challenge").await;
         // Another person's card.
         let (flow, nonce) = challenge().await;
         let r = post(&flow, &nonce, &sign("1234", &nonce)).await;
-        assert_eq!(r.status(), 422);
-        assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains("citizen_report.card_not_subjects")
-        );
+        assert_page(r, 422, "citizen_report.card_not_subjects").await;
         // Ten attempts an hour from one address; the eleventh is refused before any check.
         let mut statuses = Vec::new();
         for _ in 0..8 {

@@ -22,11 +22,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use querywarden_domain::national_id::letter_value;
 use sqlx::{AnyConnection, Connection};
 
 use querywarden_testkit::binary::{command as bin, stderr, stdout};
-use querywarden_testkit::{Browser, Demo, rt};
+use querywarden_testkit::{Browser, Demo, fresh_registration, rt};
 
 const ROUNDS: u64 = 3;
 const WORKERS: u64 = 4;
@@ -47,21 +46,6 @@ impl Rng {
     fn between(&mut self, lo: u64, hi: u64) -> u64 {
         lo + self.next() % (hi - lo)
     }
-}
-
-/// A valid national ID, distinct for every `n` below 10⁷ (unique subjects keep the snooping
-/// checks of §4 from asking for a second approval; the relevance text carries `n` too, as
-/// §4 ¶1 refuses one copied from the querier's recent registrations).
-fn national_id(n: u64) -> String {
-    let letter = b'Q';
-    let body = format!("2{:07}", n % 10_000_000);
-    let v = letter_value(letter).unwrap();
-    let mut sum = v / 10 + (v % 10) * 9;
-    for (d, w) in body.bytes().zip((1..=8).rev()) {
-        sum += u32::from(d - b'0') * w;
-    }
-    let check = (10 - sum % 10) % 10;
-    format!("{}{body}{check}", letter as char)
 }
 
 /// One acknowledged action: what it was, its operation id, its registration.
@@ -152,20 +136,6 @@ impl Session {
 /// The walk reads each result through the JSON API, which `demo` serves only when asked (§6 ¶2).
 const RESULTS_API: &[&str] = &["--results-api"];
 
-/// A Form 2 registration of item [`ITEM`] for subject `n` (fresh for every `n`), run by
-/// `querier_id`, as the JSON API takes it.
-pub(crate) fn registration(n: u64, querier_id: i64) -> serde_json::Value {
-    serde_json::json!({
-        "subject_name": "測試甲",
-        "subject_id": national_id(n),
-        "items": [ITEM],
-        "legal_basis": "social-assistance-44-3-1",
-        "relevance": format!("第 {n} 號申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入"),
-        "case_no": format!("115社助字第{n}號"),
-        "querier": querier_id,
-    })
-}
-
 /// A worker on a thread of its own (its own runtime and HTTP client), walking 100,000 fresh
 /// subjects from `first` on.
 pub(crate) fn spawn_worker(
@@ -204,7 +174,10 @@ pub(crate) async fn drive(
             return;
         }
         let no = match querier
-            .call(Some(registration(n, querier_id)), "/api/v1/registrations")
+            .call(
+                Some(fresh_registration(n, querier_id)),
+                "/api/v1/registrations",
+            )
             .await
         {
             Err(_) => return,

@@ -4,19 +4,12 @@
 //! deputy is registered it names them with their period in ROC dates.
 
 use querywarden_domain::roc_date::{RocDate, taipei_date};
-use querywarden_testkit::{Browser, Demo, rt};
+use querywarden_testkit::people::{CHEN, LIN};
+use querywarden_testkit::{Browser, roc_date, with_demo};
 
 /// `days` from today (Asia/Taipei), as typed on the form (`115/03/05`).
 fn day(days: i64) -> String {
-    let today = taipei_date(jiff::Timestamp::now());
-    RocDate::from_civil(
-        today
-            .civil()
-            .checked_add(jiff::Span::new().days(days))
-            .unwrap(),
-    )
-    .unwrap()
-    .format_short()
+    roc_date(days).format_short()
 }
 
 /// The code a page carries for machines (`data-code` of its error), empty when none.
@@ -165,10 +158,7 @@ async fn the_page_and_the_api_refuse_alike(b: &Browser, refusal: Refusal<'_>) {
 
 #[test]
 fn the_deputy_page_and_the_api_refuse_alike_and_the_page_registers_the_deputy() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let chen = demo.sign_in("chen.jianhong").await;
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([CHEN, LIN], async |_, [chen, lin]| {
         let (d1, d7) = (day(1), day(7));
         for refusal in the_refusals(&d1, &d7) {
             let b = if refusal.0 == "lin" { &lin } else { &chen };

@@ -3,7 +3,8 @@
 //! refuses a wrong, someone else's or spent code.
 
 use querywarden_testkit::browser::{client, login, nonce};
-use querywarden_testkit::{Demo, rt};
+use querywarden_testkit::people::WU;
+use querywarden_testkit::{assert_page, with_demo};
 
 const NEW_PASSWORD: &str = "only-she-knows-this-115";
 
@@ -40,10 +41,8 @@ async fn login_refusals(data: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn the_demo_signer_takes_the_accounts_own_enrolment_code_once_and_refuses_a_wrong_or_spent_one() {
-    let demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let admin = demo.sign_in("wu.zhiming").await;
+    with_demo([WU], async |demo, [admin]| {
+        let url = demo.url.clone();
         let issue = |account: &'static str| {
             let admin = &admin;
             async move {
@@ -96,8 +95,7 @@ fn the_demo_signer_takes_the_accounts_own_enrolment_code_once_and_refuses_a_wron
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 200);
-        assert!(r.text().await.unwrap().contains("id=\"enrol-done\""));
+        assert_page(r, 200, "id=\"enrol-done\"").await;
 
         // The code is spent: the signer refuses it now.
         let (_, n) = nonce(&url).await;

@@ -6,8 +6,9 @@
 
 use serde_json::{Value, json};
 
+use querywarden_testkit::people::{CAI, CHEN, HUANG, LIN, WU, XU};
 use querywarden_testkit::{
-    Browser, Demo, OneOfEach, answer, form_one_of_lin, one_of_each, outcomes, rt,
+    Browser, OneOfEach, answer, assert_refused, form_one_of_lin, one_of_each, with_demo,
 };
 
 /// A page form's fields.
@@ -15,17 +16,11 @@ type Fields<'a> = &'a [(&'a str, &'a str)];
 
 #[test]
 fn a_stranger_gets_the_same_answer_for_every_id_that_exists_and_every_one_that_does_not() {
-    let mut demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-        let wu = demo.sign_in("wu.zhiming").await;
-        let cai = demo.sign_in("cai.peiling").await;
-        // A colleague of lin's unit with no part in anything below, and a supervisor of
-        // another unit.
-        let huang = demo.sign_in("huang.yating").await;
-        let xu = demo.sign_in("xu.wenjie").await;
+    // huang: a colleague of lin's unit with no part in anything below; xu: a supervisor of
+    // another unit.
+    let people = [LIN, CHEN, WU, CAI, HUANG, XU];
+    let got = with_demo(people, async |demo, [lin, chen, wu, cai, huang, xu]| {
+        let url = demo.url.clone();
 
         // lin registers, chen approves, lin executes and prints: a registration, a result
         // and a print exist; and one of every other object.
@@ -34,9 +29,9 @@ fn a_stranger_gets_the_same_answer_for_every_id_that_exists_and_every_one_that_d
         strangers_get_one_api_answer(&url, &huang, &xu, &objects).await;
         strangers_get_one_page_answer(&huang, &xu, &objects).await;
         the_parties_still_reach_theirs(&lin, &chen, &objects).await;
+        demo.trail().await
     });
-    demo.stop();
-    every_refusal_is_on_the_trail(&demo);
+    every_refusal_is_on_the_trail(&got);
 }
 
 /// A route with its ids filled in twice: once with the real ids of `objects`, once with ids
@@ -65,14 +60,7 @@ fn paired(objects: &OneOfEach, path: &str) -> (String, String) {
 /// lin prints the result of her registration `no` on the page (the JSON results API is off
 /// by default, §6 ¶2): a print exists too.
 async fn lin_prints_the_result(lin: &Browser, no: &str) {
-    let r = lin
-        .post(
-            &format!("/registrations/{no}/results/C0101/print"),
-            &[],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(lin.print(no, "C0101", None).await.status(), 200);
 }
 
 /// A JSON API route: its method, its path with the ids to fill in, and a harmless body.
@@ -343,46 +331,39 @@ async fn the_parties_still_reach_theirs(lin: &Browser, chen: &Browser, objects: 
 }
 
 /// Every refusal is on the trail, the hidden ones with their real reason.
-fn every_refusal_is_on_the_trail(demo: &Demo) {
-    let got = rt().block_on(outcomes(&demo.database()));
-    let has = |action: &str, outcome: &str| {
-        got.iter()
-            .any(|(a, o)| a == action && o == &format!("refused:{outcome}"))
-    };
-    for (action, outcome) in [
-        ("query.registration.approved", "registration.not_found"),
-        ("query.registration.cancelled", "registration.not_allowed"),
-        ("query.registration.cancelled", "registration.not_found"),
-        ("query.execution.refused", "registration.not_found"),
-        ("result.viewed", "registration.not_allowed"),
-        ("result.viewed", "registration.not_found"),
-        ("result.printed", "registration.not_allowed"),
-        ("query.request.rejected", "registration.not_allowed"),
-        ("query.request.rejected", "registration.not_found"),
-        ("result.delivered", "registration.not_allowed"),
-        ("oversight.audit.viewed", "audit.not_visible"),
-        ("oversight.audit.viewed", "audit.not_found"),
-        ("oversight.audit.signed_off", "audit.not_visible"),
-        ("oversight.violation.viewed", "violation.not_visible"),
-        ("oversight.violation.viewed", "violation.not_found"),
-        (
-            "oversight.corrective_report.submitted",
-            "violation.not_the_person",
-        ),
-        (
-            "permission.application.submitted",
-            "permission.not_applicant",
-        ),
-        ("permission.application.submitted", "permission.not_found"),
-        (
-            "permission.recertification.closed",
-            "recertification.not_owner",
-        ),
-        ("permission.recertification.closed", "permission.not_found"),
-    ] {
-        assert!(
-            has(action, outcome),
-            "{action} refused:{outcome} not in the trail"
-        );
-    }
+fn every_refusal_is_on_the_trail(got: &[(String, String)]) {
+    assert_refused(
+        got,
+        &[
+            ("query.registration.approved", "registration.not_found"),
+            ("query.registration.cancelled", "registration.not_allowed"),
+            ("query.registration.cancelled", "registration.not_found"),
+            ("query.execution.refused", "registration.not_found"),
+            ("result.viewed", "registration.not_allowed"),
+            ("result.viewed", "registration.not_found"),
+            ("result.printed", "registration.not_allowed"),
+            ("query.request.rejected", "registration.not_allowed"),
+            ("query.request.rejected", "registration.not_found"),
+            ("result.delivered", "registration.not_allowed"),
+            ("oversight.audit.viewed", "audit.not_visible"),
+            ("oversight.audit.viewed", "audit.not_found"),
+            ("oversight.audit.signed_off", "audit.not_visible"),
+            ("oversight.violation.viewed", "violation.not_visible"),
+            ("oversight.violation.viewed", "violation.not_found"),
+            (
+                "oversight.corrective_report.submitted",
+                "violation.not_the_person",
+            ),
+            (
+                "permission.application.submitted",
+                "permission.not_applicant",
+            ),
+            ("permission.application.submitted", "permission.not_found"),
+            (
+                "permission.recertification.closed",
+                "recertification.not_owner",
+            ),
+            ("permission.recertification.closed", "permission.not_found"),
+        ],
+    );
 }

@@ -6,22 +6,15 @@
 use querywarden_domain::citizen_report::working_days_left;
 use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::roc_date::taipei_date;
-use querywarden_testkit::{Browser, Demo, rt};
+use querywarden_testkit::browser::fetch_text;
+use querywarden_testkit::people::{CHEN, HUANG, LIN};
+use querywarden_testkit::{Browser, Demo, form2_api_body, rt, with_demo};
 
 /// lin.meiling's demo person id (the first demo account).
-const LIN: i64 = 1;
+const LIN_ID: i64 = 1;
 
 fn body(subject_id: &str) -> serde_json::Value {
-    serde_json::json!({
-        "subject_name": "王大同",
-        "subject_id": subject_id,
-        "items": ["C0101"],
-        "legal_basis": "social-assistance-44-3-1",
-        "relevance": format!("申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入（{subject_id}）"),
-        "case_no": "115社助字第12號",
-        "querier": LIN,
-        "needer": null,
-    })
+    form2_api_body(LIN_ID, None, subject_id)
 }
 
 /// The worklist rows of `task` on a home page, as their HTML.
@@ -53,12 +46,7 @@ async fn decide(b: &Browser, no: &str, decision: &str, comment: &str) {
 
 #[test]
 fn each_person_sees_what_waits_for_them_with_roc_deadlines_and_counts_in_every_menu() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-        let huang = demo.sign_in("huang.yating").await;
-
+    with_demo([LIN, CHEN, HUANG], async |_, [lin, chen, huang]| {
         // Nothing waits yet for the supervisor: an empty list, no counts.
         let home = chen.page("/").await;
         assert!(home.contains("id=\"worklist-empty\""), "{home}");
@@ -132,10 +120,7 @@ fn each_person_sees_what_waits_for_them_with_roc_deadlines_and_counts_in_every_m
             .take_while(char::is_ascii_digit)
             .collect();
         assert!(nav(&home).contains("待辦 2"), "one item and one notice");
-        let r = lin
-            .post(&format!("/home/notices/{id}/read"), &[], true)
-            .await;
-        assert_eq!(r.status(), 303);
+        lin.post_ok(&format!("/home/notices/{id}/read"), &[]).await;
         let home = lin.page("/").await;
         assert!(!home.contains("id=\"notices\""));
         assert!(nav(&home).contains("待辦 1"));
@@ -152,14 +137,7 @@ fn signed_out_the_home_page_explains_the_system_and_the_sign_in_and_lists_nobody
     let demo = Demo::start();
     rt().block_on(async {
         let c = querywarden_testkit::browser::client();
-        let home = c
-            .get(format!("{}/", demo.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let home = fetch_text(c.get(format!("{}/", demo.url))).await;
         assert!(home.contains("id=\"how-to-sign-in\"") && home.contains("href=\"/login\""));
         assert!(
             home.contains("附表2"),
@@ -169,25 +147,14 @@ fn signed_out_the_home_page_explains_the_system_and_the_sign_in_and_lists_nobody
         assert!(!home.contains("lin.meiling") && !home.contains("林美玲"));
         assert!(!nav(&home).contains("nav-count"));
         // The demo's own start page has the accounts.
-        let start = c
-            .get(format!("{}/demo", demo.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let start = fetch_text(c.get(format!("{}/demo", demo.url))).await;
         assert!(start.contains("<code>lin.meiling</code>"));
     });
 }
 
 #[test]
 fn the_json_worklist_lists_what_the_home_page_lists_with_the_same_deadlines_and_no_citizen() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-
+    with_demo([LIN, CHEN], async |demo, [lin, chen]| {
         // Signed out: refused in the one error envelope.
         let r = querywarden_testkit::browser::client()
             .get(format!("{}/api/v1/me/worklist", demo.url))

@@ -3,7 +3,8 @@
 //! counter), without holding up a colleague at the same address, and the refusal is on the
 //! trail; oversize bodies and uploads answer 413 in the error envelope, whichever route.
 
-use querywarden_testkit::{Demo, outcomes, rt};
+use querywarden_testkit::people::{LI, LIN};
+use querywarden_testkit::with_demo;
 
 /// The default `[limits] execution_per_account`.
 const EXECUTIONS_PER_MINUTE: usize = 60;
@@ -27,11 +28,7 @@ async fn status_and_code(r: reqwest::Response) -> (u16, String) {
 
 #[test]
 fn executions_past_the_minutes_limit_are_refused_429_on_page_and_api_and_audited() {
-    let mut demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let li = demo.sign_in("li.guowei").await;
+    let got = with_demo([LIN, LI], async |demo, [lin, li]| {
         // Every attempt counts, refused or not: a script probing numbers is stopped too.
         let path = "/api/v1/registrations/115-999999/execution";
         for i in 0..EXECUTIONS_PER_MINUTE {
@@ -54,15 +51,8 @@ fn executions_past_the_minutes_limit_are_refused_429_on_page_and_api_and_audited
         let before = lin.api_get("/api/v1/registrations/inbox").await;
         let big = format!("{{\"items\": [\"{}\"]}}", "C".repeat(3 * 1024 * 1024));
         let r = lin
-            .c
-            .post(format!("{url}/api/v1/permissions/applications"))
-            .header("cookie", &lin.cookie)
-            .header("x-csrf-token", &lin.csrf)
-            .header("content-type", "application/json")
-            .body(big.clone())
-            .send()
-            .await
-            .unwrap();
+            .api_post_body("/api/v1/permissions/applications", big.clone())
+            .await;
         assert_eq!(
             status_and_code(r).await,
             (413, "request.too_large".to_string())
@@ -81,9 +71,8 @@ fn executions_past_the_minutes_limit_are_refused_429_on_page_and_api_and_audited
             Err(e) => assert!(e.is_request() && !e.is_timeout(), "{e}"),
         }
         assert_eq!(lin.api_get("/api/v1/registrations/inbox").await, before);
+        demo.trail().await
     });
-    demo.stop();
-    let got = rt().block_on(outcomes(&demo.database()));
     let limited = got
         .iter()
         .filter(|(a, o)| a == "access.refused" && o == "refused:rate.limited")

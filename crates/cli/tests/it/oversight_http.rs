@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use querywarden_testkit::{Browser, Demo, location, rt};
+use querywarden_testkit::people::{CHEN, LIN, WU, ZHOU};
+use querywarden_testkit::{Browser, assert_page, with_demo};
 
 async fn first_review(admin: &Browser) -> serde_json::Value {
     // The scheduler runs at start; give it a moment on a loaded machine.
@@ -25,13 +26,8 @@ async fn first_review(admin: &Browser) -> serde_json::Value {
 
 #[test]
 fn the_review_the_dashboard_and_a_corrective_report_over_http() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let admin = demo.sign_in("wu.zhiming").await;
-        let director = demo.sign_in("zhou.wenhua").await;
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-
+    let people = [WU, ZHOU, LIN, CHEN];
+    with_demo(people, async |demo, [admin, director, lin, chen]| {
         // The quarter just ended has its review, opened once by the scheduler.
         let review = first_review(&admin).await;
         assert_eq!(review["state"], "open");
@@ -131,13 +127,7 @@ async fn the_quarterly_report_waits_for_the_close(admin: &Browser, quarter: &str
     let e: serde_json::Value = r.json().await.unwrap();
     assert_eq!(e["error"]["code"], "documents.quarter_not_closed");
     let r = admin.get(&format!("/documents/quarterly/{quarter}")).await;
-    assert_eq!(r.status(), 409);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("data-code=\"documents.quarter_not_closed\"")
-    );
+    assert_page(r, 409, "data-code=\"documents.quarter_not_closed\"").await;
 }
 
 /// A document path that names no form: 404 with the same code on page and API.
@@ -160,19 +150,17 @@ async fn the_administrator_closes_the_review(admin: &Browser, lin: &Browser, id:
         .post(&format!("/oversight/reviews/{id}/close"), &[], false)
         .await;
     assert_eq!(r.status(), 403);
-    let r = lin
-        .api_post(
+    assert_eq!(
+        lin.api_post_code(
             &format!("/api/v1/oversight/reviews/{id}/close"),
-            serde_json::json!({}),
+            serde_json::json!({})
         )
+        .await,
+        (403, "review.not_administrator".into())
+    );
+    admin
+        .post_ok(&format!("/oversight/reviews/{id}/close"), &[])
         .await;
-    assert_eq!(r.status(), 403);
-    let e: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["code"], "review.not_administrator");
-    let r = admin
-        .post(&format!("/oversight/reviews/{id}/close"), &[], true)
-        .await;
-    assert_eq!(r.status(), 303);
     let j = admin
         .api_get(&format!("/api/v1/oversight/reviews/{id}"))
         .await;
@@ -204,21 +192,24 @@ async fn the_report_to_the_labour_bureau_comes_from_the_closed_review(
     assert_eq!(r.headers()["content-type"], "application/pdf");
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
-    let r = admin
-        .api_post(
-            &format!("/api/v1/oversight/reviews/{id}/close"),
-            serde_json::json!({}),
+    assert_eq!(
+        admin
+            .api_post_code(
+                &format!("/api/v1/oversight/reviews/{id}/close"),
+                serde_json::json!({})
+            )
+            .await,
+        (409, "review.closed".into())
+    );
+    // The page shows the same refusal with the same code.
+    admin
+        .post_shows(
+            &format!("/oversight/reviews/{id}/close"),
+            &[],
+            409,
+            "review.closed",
         )
         .await;
-    assert_eq!(r.status(), 409);
-    let e: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["code"], "review.closed");
-    // The page shows the same refusal with the same code.
-    let r = admin
-        .post(&format!("/oversight/reviews/{id}/close"), &[], true)
-        .await;
-    assert_eq!(r.status(), 409);
-    assert!(r.text().await.unwrap().contains("review.closed"));
 }
 
 /// The document refusals are on the trail: the unknown form (nothing typed kept) and the
@@ -280,15 +271,14 @@ async fn a_violation_case_is_reported_and_accepted(admin: &Browser, chen: &Brows
     assert!(page.contains(&format!("/oversight/violations/{case}")));
     let page = lin.page("/oversight/violations").await;
     assert!(page.contains(&format!("/oversight/violations/{case}")));
-    let r = lin
-        .post(
+    assert!(
+        lin.post_ok(
             &format!("/oversight/violations/{case}/report"),
-            &[("report", "已刪除寄出的郵件並完成個資保護教育訓練")],
-            true,
+            &[("report", "已刪除寄出的郵件並完成個資保護教育訓練")]
         )
-        .await;
-    assert_eq!(r.status(), 303);
-    assert!(location(&r).starts_with(&format!("/oversight/violations/{case}")));
+        .await
+        .starts_with(&format!("/oversight/violations/{case}"))
+    );
     let r = admin
         .api_post(
             &format!("/api/v1/oversight/violations/{case}/decision"),
@@ -301,15 +291,14 @@ async fn a_violation_case_is_reported_and_accepted(admin: &Browser, chen: &Brows
         .await;
     assert_eq!(j["state"], "accepted");
     // A report after closing: refused with the same code on API and page.
-    let r = lin
-        .api_post(
+    assert_eq!(
+        lin.api_post_code(
             &format!("/api/v1/oversight/violations/{case}/report"),
-            serde_json::json!({ "report": "補充" }),
+            serde_json::json!({ "report": "補充" })
         )
-        .await;
-    assert_eq!(r.status(), 409);
-    let e: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(e["error"]["code"], "violation.closed");
+        .await,
+        (409, "violation.closed".into())
+    );
     let r = lin
         .post(
             &format!("/oversight/violations/{case}/report"),

@@ -7,7 +7,9 @@
 use querywarden_domain::roc_date::taipei_date;
 
 use querywarden_testkit::browser::{client, login};
-use querywarden_testkit::{Browser, Demo, form_one_of_lin, rt};
+use querywarden_testkit::people::{CHEN, LIN, WU};
+use querywarden_testkit::{Browser, Demo, form_one_of_lin, rt, with_demo};
+use reqwest::Method;
 
 /// lin.meiling's invented national ID (its last four digits are on her demo staff record).
 const LIN_ID: &str = "A100131234";
@@ -53,9 +55,7 @@ fn today_short() -> String {
 
 #[test]
 fn an_application_goes_through_the_whole_chain_on_the_pages_and_becomes_grants() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([LIN], async |demo, [lin]| {
         let (s, page) = lin.read("/permissions/apply").await;
         assert_eq!(s, 200);
         assert!(page.contains("C0101") && page.contains("林美玲"), "{page}");
@@ -200,7 +200,7 @@ async fn lins_grants_are_in_force(lin: &Browser) {
         "{grants}"
     );
     let (s, json) = lin
-        .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+        .call(Method::GET, "/api/v1/permissions/grants", None)
         .await;
     assert_eq!(s, 200);
     let mut in_force: Vec<&str> = json
@@ -230,11 +230,7 @@ async fn only_the_administrator_sees_the_overview(wu: &Browser, lin: &Browser) {
     let (s, _) = lin.read("/permissions/admin/grants").await;
     assert_eq!(s, 403);
     let (s, json) = lin
-        .call(
-            reqwest::Method::GET,
-            "/api/v1/permissions/admin/grants",
-            None,
-        )
+        .call(Method::GET, "/api/v1/permissions/admin/grants", None)
         .await;
     assert_eq!(s, 403);
     assert_eq!(json["error"]["code"], "permission.not_administrator");
@@ -242,19 +238,17 @@ async fn only_the_administrator_sees_the_overview(wu: &Browser, lin: &Browser) {
 
 #[test]
 fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api() {
-    let demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([LIN], async |demo, [lin]| {
+        let url = demo.url.clone();
         let body = form_one_of_lin();
 
         csrf_and_bad_bodies_write_nothing(&url, &lin, &body).await;
         let chen = demo.sign_in("chen.jianhong").await;
         a_refusal_ends_the_application_with_its_reason(&lin, &chen, &body).await;
         lin_withdraws_before_the_last_step(&lin, &body).await;
-        let wu = demo.sign_in("wu.zhiming").await;
-        let zhang = demo.sign_in("zhang.shuhui").await;
-        let li = demo.sign_in("li.guowei").await;
+        let [wu, zhang, li] = demo
+            .sign_in_all(["wu.zhiming", "zhang.shuhui", "li.guowei"])
+            .await;
         the_administrators_own_goes_to_the_deputy(&wu, &zhang, &li, &body).await;
     });
 }
@@ -263,11 +257,7 @@ fn refusal_withdrawal_csrf_and_the_administrators_own_application_over_the_api()
 /// unknown items are refused with stable codes.
 async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serde_json::Value) {
     let (_, mine) = lin
-        .call(
-            reqwest::Method::GET,
-            "/api/v1/permissions/applications",
-            None,
-        )
+        .call(Method::GET, "/api/v1/permissions/applications", None)
         .await;
     let before = mine.as_array().unwrap().len();
 
@@ -285,11 +275,7 @@ async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serd
         .await;
     assert_eq!(r.status(), 403);
     let (_, mine) = lin
-        .call(
-            reqwest::Method::GET,
-            "/api/v1/permissions/applications",
-            None,
-        )
+        .call(Method::GET, "/api/v1/permissions/applications", None)
         .await;
     assert_eq!(
         mine.as_array().unwrap().len(),
@@ -302,7 +288,7 @@ async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serd
     extra["surprise"] = serde_json::json!(1);
     let (s, e) = lin
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(extra),
         )
@@ -315,7 +301,7 @@ async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serd
     unknown["items"] = serde_json::json!(["Z9999"]);
     let (s, e) = lin
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(unknown),
         )
@@ -332,7 +318,7 @@ async fn a_refusal_ends_the_application_with_its_reason(
 ) {
     let (s, created) = lin
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(body.clone()),
         )
@@ -342,17 +328,17 @@ async fn a_refusal_ends_the_application_with_its_reason(
     let id = created["id"].as_i64().unwrap();
     let base = format!("/api/v1/permissions/applications/{id}");
     let (s, _) = lin
-        .call(reqwest::Method::POST, &format!("{base}/submit"), None)
+        .call(Method::POST, &format!("{base}/submit"), None)
         .await;
     assert_eq!(s, 200);
     let (_, inbox) = chen
-        .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
+        .call(Method::GET, "/api/v1/permissions/inbox", None)
         .await;
     assert_eq!(inbox[0]["application"]["id"], id);
     assert_eq!(inbox[0]["step"], "unit_supervisor");
     let (s, e) = chen
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{base}/decision"),
             Some(serde_json::json!({ "decision": "refuse" })),
         )
@@ -368,7 +354,7 @@ async fn a_refusal_ends_the_application_with_its_reason(
     );
     let (s, done) = chen
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{base}/decision"),
             Some(serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" })),
         )
@@ -386,7 +372,7 @@ async fn a_refusal_ends_the_application_with_its_reason(
 async fn lin_withdraws_before_the_last_step(lin: &Browser, body: &serde_json::Value) {
     let (_, second) = lin
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(body.clone()),
         )
@@ -413,7 +399,7 @@ async fn the_administrators_own_goes_to_the_deputy(
     wu_body["national_id"] = serde_json::json!(WU_ID);
     let (s, created) = wu
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             "/api/v1/permissions/applications",
             Some(wu_body),
         )
@@ -421,11 +407,11 @@ async fn the_administrators_own_goes_to_the_deputy(
     assert_eq!(s, 201, "{created}");
     let wid = created["id"].as_i64().unwrap();
     let wbase = format!("/api/v1/permissions/applications/{wid}");
-    wu.call(reqwest::Method::POST, &format!("{wbase}/submit"), None)
+    wu.call(Method::POST, &format!("{wbase}/submit"), None)
         .await;
     let (s, _) = zhang
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{wbase}/decision"),
             Some(serde_json::json!({ "decision": "approve" })),
         )
@@ -433,7 +419,7 @@ async fn the_administrators_own_goes_to_the_deputy(
     assert_eq!(s, 200);
     let (s, e) = wu
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{wbase}/decision"),
             Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
         )
@@ -441,13 +427,13 @@ async fn the_administrators_own_goes_to_the_deputy(
     assert_eq!(s, 403);
     assert_eq!(e["error"]["code"], "sod.administrator_own_application");
     let (_, inbox) = li
-        .call(reqwest::Method::GET, "/api/v1/permissions/inbox", None)
+        .call(Method::GET, "/api/v1/permissions/inbox", None)
         .await;
     assert_eq!(inbox[0]["application"]["id"], wid, "{inbox}");
     assert_eq!(inbox[0]["step"], "permission_admin");
     let (s, done) = li
         .call(
-            reqwest::Method::POST,
+            Method::POST,
             &format!("{wbase}/decision"),
             Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
         )
@@ -461,32 +447,26 @@ fn scim_needs_the_token_and_a_valid_user() {
     let demo = Demo::start();
     let url = demo.url.clone();
     rt().block_on(async {
-        let scim =
-            |method: reqwest::Method, path: &str, token: Option<&str>, body: serde_json::Value| {
-                let mut r = client()
-                    .request(method, format!("{url}{path}"))
-                    .header("content-type", "application/scim+json")
-                    .body(body.to_string());
-                if let Some(t) = token {
-                    r = r.bearer_auth(t);
-                }
-                r.send()
-            };
+        // A SCIM request with `token` as its bearer, if any; and the provisioning system's own.
+        let scim = |method: Method, path: &str, token: Option<&str>, body: String| {
+            let mut r = client()
+                .request(method, format!("{url}{path}"))
+                .header("content-type", "application/scim+json")
+                .body(body);
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            async move { r.send().await.unwrap() }
+        };
+        let provision = |method: Method, path: &str, body: &serde_json::Value| {
+            scim(method, path, Some(SCIM_TOKEN), body.to_string())
+        };
         let user = a_new_colleague();
         for token in [None, Some("wrong-token")] {
-            let r = scim(reqwest::Method::POST, "/scim/v2/Users", token, user.clone())
-                .await
-                .unwrap();
+            let r = scim(Method::POST, "/scim/v2/Users", token, user.to_string()).await;
             assert_eq!(r.status(), 401);
         }
-        let r = scim(
-            reqwest::Method::POST,
-            "/scim/v2/Users",
-            Some(SCIM_TOKEN),
-            user.clone(),
-        )
-        .await
-        .unwrap();
+        let r = provision(Method::POST, "/scim/v2/Users", &user).await;
         assert_eq!(r.status(), 201);
         assert!(
             r.headers()["content-type"]
@@ -500,40 +480,19 @@ fn scim_needs_the_token_and_a_valid_user() {
         // A change of an existing user by PUT: 200. (A leave announced half a year ahead:
         // effective dates lie within a year of today.)
         let leave = on_leave_half_a_year_ahead(&user);
-        let r = scim(
-            reqwest::Method::PUT,
-            "/scim/v2/Users/new.colleague",
-            Some(SCIM_TOKEN),
-            leave.clone(),
-        )
-        .await
-        .unwrap();
+        let r = provision(Method::PUT, "/scim/v2/Users/new.colleague", &leave).await;
         let status = r.status();
         let text = r.text().await.unwrap();
         assert_eq!(status, 200, "{text}");
 
         // The path and the payload must name the same user.
-        let r = scim(
-            reqwest::Method::PUT,
-            "/scim/v2/Users/lin.meiling",
-            Some(SCIM_TOKEN),
-            leave,
-        )
-        .await
-        .unwrap();
+        let r = provision(Method::PUT, "/scim/v2/Users/lin.meiling", &leave).await;
         assert_eq!(r.status(), 400);
 
         // A payload that does not validate: 400 with scimType, nothing changed.
         let mut bad = user.clone();
         bad.as_object_mut().unwrap().remove("schemas");
-        let r = scim(
-            reqwest::Method::POST,
-            "/scim/v2/Users",
-            Some(SCIM_TOKEN),
-            bad,
-        )
-        .await
-        .unwrap();
+        let r = provision(Method::POST, "/scim/v2/Users", &bad).await;
         assert_eq!(r.status(), 400);
         let e: serde_json::Value = r.json().await.unwrap();
         assert!(e["scimType"].is_string(), "{e}");
@@ -541,14 +500,8 @@ fn scim_needs_the_token_and_a_valid_user() {
             e["schemas"][0],
             "urn:ietf:params:scim:api:messages:2.0:Error"
         );
-        let r = client()
-            .post(format!("{url}/scim/v2/Users"))
-            .bearer_auth(SCIM_TOKEN)
-            .header("content-type", "application/scim+json")
-            .body("{not json")
-            .send()
-            .await
-            .unwrap();
+        let not_json = "{not json".to_string();
+        let r = scim(Method::POST, "/scim/v2/Users", Some(SCIM_TOKEN), not_json).await;
         assert_eq!(r.status(), 400);
     });
 }
@@ -605,7 +558,7 @@ async fn upload_staff(who: &Browser, csv: &str) -> (u16, String) {
 /// The items of `who`'s grants that are in force today, sorted.
 async fn in_force(who: &Browser) -> Vec<String> {
     let (s, json) = who
-        .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+        .call(Method::GET, "/api/v1/permissions/grants", None)
         .await;
     assert_eq!(s, 200, "{json}");
     let mut v: Vec<String> = json
@@ -623,10 +576,7 @@ const STAFF_HEADER: &str = "account,national_id,name,unit,title,status,effective
 
 #[test]
 fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let wu = demo.sign_in("wu.zhiming").await;
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([WU, LIN], async |demo, [wu, lin]| {
         let (s, page) = wu.read("/permissions/admin/staff-import").await;
         assert_eq!(s, 200);
         assert!(page.contains("import-upload"), "{page}");
@@ -671,11 +621,13 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
         // her grants suspended with the cause, and none of them in force.
         let (s, _) = lin.read("/permissions/grants").await;
         assert_eq!(s, 303, "lin's session no longer opens pages");
-        let (s, json) = wu.call(reqwest::Method::GET,
-            "/api/v1/permissions/admin/grants?unit=social-assistance",
-            None,
-        )
-        .await;
+        let (s, json) = wu
+            .call(
+                Method::GET,
+                "/api/v1/permissions/admin/grants?unit=social-assistance",
+                None,
+            )
+            .await;
         assert_eq!(s, 200, "{json}");
         let hers: Vec<&serde_json::Value> = json
             .as_array()
@@ -720,10 +672,7 @@ fn the_staff_import_page_applies_a_good_file_and_refuses_a_file_with_a_bad_row()
             let (_, inbox) = who.read(&location).await;
             // This notice is gone (others, such as the reminder that next year's office
             // calendar is missing, may remain).
-            assert!(
-                !inbox.contains(&format!("data-notice=\"{id}\"")),
-                "{inbox}"
-            );
+            assert!(!inbox.contains(&format!("data-notice=\"{id}\"")), "{inbox}");
             assert!(inbox.contains("perm-notice"), "{inbox}");
             // Read once; a second time (or someone else's) is not found.
             let (s, _, _) = who.submit(&read, &[]).await;
@@ -842,10 +791,7 @@ fn the_administrator_re_enables_an_idle_account_on_the_accounts_page() {
 
 #[test]
 fn a_supervisor_works_a_recertification_round_on_the_pages() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let chen = demo.sign_in("chen.jianhong").await;
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([CHEN, LIN], async |_, [chen, lin]| {
         let before = in_force(&lin).await;
         assert!(before.len() >= 2, "{before:?}");
         // Only a supervisor opens a round.
@@ -917,7 +863,7 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
         // Only the confirmed grant is still in force; the denied ones are suspended.
         assert_eq!(in_force(&lin).await, std::slice::from_ref(kept_item));
         let (_, json) = lin
-            .call(reqwest::Method::GET, "/api/v1/permissions/grants", None)
+            .call(Method::GET, "/api/v1/permissions/grants", None)
             .await;
         let denied = &lines[1].1;
         assert!(
@@ -934,7 +880,7 @@ fn a_supervisor_works_a_recertification_round_on_the_pages() {
 async fn the_rounds_lines(chen: &Browser, id: &str) -> Vec<(String, String)> {
     let (s, round) = chen
         .call(
-            reqwest::Method::GET,
+            Method::GET,
             &format!("/api/v1/permissions/recertifications/{id}"),
             None,
         )

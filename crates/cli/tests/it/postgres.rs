@@ -18,12 +18,11 @@ use querywarden_storage::pg_testing::TestSchema;
 use querywarden_testkit::binary::{
     Served, command as bin, demo_card, instance_config, run, stderr, stdout,
 };
-use querywarden_testkit::{Browser, Demo, rt};
+use querywarden_testkit::{Browser, Demo, fresh_registration, rt};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::crash_rounds::{
-    Ack, ITEM, Session, check_invariants, connect_any, person_id, registration,
-    sent_without_result, spawn_worker,
+    Ack, ITEM, Session, check_invariants, connect_any, person_id, sent_without_result, spawn_worker,
 };
 
 #[test]
@@ -268,7 +267,7 @@ fn an_item_raced_on_both_instances_runs_once(
     for n in 0..5 {
         let (op, no) = runtime.block_on(async {
             let (op, j) = lin_a
-                .call(Some(registration(n, lin_id)), "/api/v1/registrations")
+                .call(Some(fresh_registration(n, lin_id)), "/api/v1/registrations")
                 .await
                 .unwrap()
                 .expect("lin registers");
@@ -587,7 +586,7 @@ async fn walk(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let reg = registration(n, querier_id);
+        let reg = fresh_registration(n, querier_id);
         let Some((op, j)) = step(
             &querier,
             Some(reg),

@@ -3,7 +3,8 @@
 //! who may file Form 2, and the purpose rules of §4 ¶1 (a privacy-law basis beside a welfare
 //! law; a stated reason when there is no case number).
 
-use querywarden_testkit::{Browser, Demo, Form2, outcomes, rt};
+use querywarden_testkit::people::LIN;
+use querywarden_testkit::{Browser, Demo, Form2, rt, with_demo};
 
 /// lin's demo grants and a catalogue legal basis, filed for lin (person 1) through the API.
 fn api_body() -> serde_json::Value {
@@ -54,9 +55,7 @@ async fn own_id(b: &Browser) -> i64 {
 
 #[test]
 fn the_page_and_the_api_refuse_a_privacy_basis_alone_and_a_missing_case_reason_alike() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
+    with_demo([LIN], async |_, [lin]| {
         let me = own_id(&lin).await;
         for (change, value, code) in [
             (
@@ -109,9 +108,7 @@ fn the_page_and_the_api_refuse_a_privacy_basis_alone_and_a_missing_case_reason_a
 
 #[test]
 fn the_page_and_the_api_refuse_a_querier_who_is_nobody_with_the_same_code_and_audit_it() {
-    let mut demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
+    let got = with_demo([LIN], async |demo, [lin]| {
         let code = "registration.querier_role";
         // Text that is no person's id, and an id that names nobody: the use case decides
         // both, for the single row and the batch, through the page and the API.
@@ -154,10 +151,9 @@ fn the_page_and_the_api_refuse_a_querier_who_is_nobody_with_the_same_code_and_au
             let j: serde_json::Value = r.json().await.unwrap();
             assert_eq!(j["error"]["code"], code, "batch API, querier {querier}");
         }
+        demo.trail().await
     });
-    demo.stop();
     // Each of the eight refusals is on the trail with its code, the page's as the API's.
-    let got = rt().block_on(outcomes(&demo.database()));
     let refused = got
         .iter()
         .filter(|(a, o)| {

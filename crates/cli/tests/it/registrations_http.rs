@@ -6,8 +6,9 @@
 //! a CSV (all rows or none, errors by line) and portal mode (`demo --bli-mode portal`: the
 //! querier records the execution and where the paper result is filed).
 
+use querywarden_testkit::people::{CAI, CHEN, LI, LIN, XU};
 use querywarden_testkit::workflow::RELEVANCE;
-use querywarden_testkit::{Browser, Demo, Form2, Form3, code_of, id_after, location, rt};
+use querywarden_testkit::{Browser, Demo, Form2, Form3, id_after, location, rt, with_demo};
 
 /// lin's registration of two items (C0101 and B0101) with this relevance.
 fn two_items(relevance: &str) -> Form2<'_> {
@@ -24,9 +25,9 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
     let log = logs.path().join("demo.log");
     let mut demo = Demo::start_logged(&log);
     rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-        let huang = demo.sign_in("huang.yating").await;
+        let [lin, chen, huang] = demo
+            .sign_in_all(["lin.meiling", "chen.jianhong", "huang.yating"])
+            .await;
 
         // The form offers lin's grants (demo: all nine items).
         let form = lin.page("/registrations/new").await;
@@ -70,15 +71,13 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         assert!(page.contains("id=\"result-open-C0101\""), "{page}");
 
         // A second execution of the same item is refused by the policy.
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/execute"),
-                &[("items", "C0101")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("policy.already_executed"));
+        lin.post_shows(
+            &format!("/registrations/{no}/execute"),
+            &[("items", "C0101")],
+            409,
+            "policy.already_executed",
+        )
+        .await;
 
         the_result_is_viewed_and_printed_as_a_case_file_needs(&lin, &no).await;
         a_non_party_learns_nothing_and_the_api_tells_the_same_story(&lin, &huang, &no).await;
@@ -143,13 +142,7 @@ async fn the_result_is_viewed_and_printed_as_a_case_file_needs(lin: &Browser, no
     assert!(iso_date.is_none(), "an ISO date is shown: {iso_date:?}");
 
     // Print for the case file: numbered.
-    let r = lin
-        .post(
-            &format!("/registrations/{no}/results/C0101/print"),
-            &[],
-            true,
-        )
-        .await;
+    let r = lin.print(no, "C0101", None).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let page = r.text().await.unwrap();
@@ -186,13 +179,14 @@ async fn a_non_party_learns_nothing_and_the_api_tells_the_same_story(
     let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
     assert_eq!(j["state"], "approved");
     assert_eq!(j["executed_items"], serde_json::json!(["B0101", "C0101"]));
-    let r = lin
-        .api_post(
+    assert_eq!(
+        lin.api_post_code(
             &format!("/api/v1/registrations/{no}/execution"),
-            serde_json::json!({ "items": ["B0101"] }),
+            serde_json::json!({ "items": ["B0101"] })
         )
-        .await;
-    assert_eq!(code_of(r).await, (409, "policy.already_executed".into()));
+        .await,
+        (409, "policy.already_executed".into())
+    );
     let r = huang
         .get(&format!("/api/v1/registrations/{no}/results/C0101"))
         .await;
@@ -231,12 +225,7 @@ fn the_id_reached_neither_the_log_nor_the_database(log: &std::path::Path, demo: 
 
 #[test]
 fn a_form3_request_from_the_district_office_reaches_its_result() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let cai = demo.sign_in("cai.peiling").await;
-        let li = demo.sign_in("li.guowei").await;
-        let xu = demo.sign_in("xu.wenjie").await;
-
+    with_demo([CAI, LI, XU], async |demo, [cai, li, xu]| {
         // Declared count that does not match the list: refused, and the list typed is kept
         // on the (no-store) page so that nothing has to be typed again.
         let wrong = Form3 {
@@ -260,41 +249,28 @@ fn a_form3_request_from_the_district_office_reaches_its_result() {
         // The responsible unit reviews: accepts, assigning li.guowei as querier.
         let inbox = li.page("/registrations").await;
         assert!(inbox.contains(&rno), "{inbox}");
-        let r = li
-            .post(
-                &format!("/requests/{rno}/accept"),
-                &[("querier", ""), ("opinion", "符合老人福利法規定，受理")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
+        li.post_ok(
+            &format!("/requests/{rno}/accept"),
+            &[("querier", ""), ("opinion", "符合老人福利法規定，受理")],
+        )
+        .await;
         let view = li.api_get(&format!("/api/v1/requests/{rno}")).await;
         assert_eq!(view["state"], "accepted");
         let no = view["registrations"][0]["no"].as_str().unwrap().to_string();
 
         // Its supervisor approves, li executes and records delivery inside the system.
-        let r = xu
-            .post(
-                &format!("/registrations/{no}/approve"),
-                &[("comment", "")],
-                true,
-            )
+        xu.post_ok(&format!("/registrations/{no}/approve"), &[("comment", "")])
             .await;
-        assert_eq!(r.status(), 303);
         li.execute(&no).await;
         // §5 ¶3: the querier and the using unit's supervisor sign the request itself.
         for who in [&li, &xu] {
-            let r = who.post(&format!("/requests/{rno}/sign"), &[], true).await;
-            assert_eq!(r.status(), 303);
+            who.post_ok(&format!("/requests/{rno}/sign"), &[]).await;
         }
-        let r = li
-            .post(
-                &format!("/requests/{rno}/deliver"),
-                &[("delivery", "in_system"), ("document_no", "")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 303);
+        li.post_ok(
+            &format!("/requests/{rno}/deliver"),
+            &[("delivery", "in_system"), ("document_no", "")],
+        )
+        .await;
 
         // The requester sees the delivered result, watermarked with her name.
         let page = cai.page(&format!("/requests/{rno}")).await;
@@ -327,10 +303,7 @@ async fn to_approve(b: &Browser) -> Vec<String> {
 
 #[test]
 fn a_batch_csv_registers_every_row_or_none_and_names_the_bad_line() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+    with_demo([LIN, CHEN], async |_, [lin, chen]| {
         assert!(to_approve(&chen).await.is_empty());
 
         let page = lin.page("/registrations/batch").await;
@@ -399,8 +372,7 @@ fn a_batch_csv_registers_every_row_or_none_and_names_the_bad_line() {
 fn portal_mode_records_an_execution_with_its_paper_case_number_once() {
     let demo = Demo::start_with(&["--bli-mode", "portal"]);
     rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+        let [lin, chen] = demo.sign_in_all(["lin.meiling", "chen.jianhong"]).await;
         let form = Form2 {
             relevance: "急難救助申請，須查核申請人目前投保狀況以判斷是否失業",
             case_no: "",
@@ -446,11 +418,13 @@ fn portal_mode_records_an_execution_with_its_paper_case_number_once() {
         );
 
         // A second record for the same item is refused by the policy.
-        let r = lin
-            .post(&format!("/registrations/{no}/execute"), &record, true)
-            .await;
-        assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("policy.already_executed"));
+        lin.post_shows(
+            &format!("/registrations/{no}/execute"),
+            &record,
+            409,
+            "policy.already_executed",
+        )
+        .await;
         let r = lin
             .api_post(
                 &format!("/api/v1/registrations/{no}/execution"),

@@ -3,7 +3,8 @@
 //! below submits each such form with that field empty, through the page, and expects the
 //! refusal that names the field. A new 必填 label without a case here fails the test.
 
-use querywarden_testkit::{Browser, Demo, Form2, Form3, rt};
+use querywarden_testkit::people::{CAI, CHEN, LI, LIN, WU, YANG};
+use querywarden_testkit::{Browser, Form2, Form3, with_demo};
 
 /// The catalogue keys whose zh-TW sentence marks a field 必填.
 fn marked_required() -> Vec<String> {
@@ -66,14 +67,8 @@ type Check<'a> = dyn FnMut(&str, (u16, String), (u16, &'static str)) + 'a;
 
 #[test]
 fn every_field_marked_required_is_refused_empty_with_the_code_of_that_field() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-        let wu = demo.sign_in("wu.zhiming").await;
-        let cai = demo.sign_in("cai.peiling").await;
-        let yang = demo.sign_in("yang.shuling").await;
-        let li = demo.sign_in("li.guowei").await;
+    let people = [LIN, CHEN, WU, CAI, YANG, LI];
+    with_demo(people, async |_, [lin, chen, wu, cai, yang, li]| {
         let mut checked: Vec<Case> = Vec::new();
         let mut check = |key: &str, got: (u16, String), want: (u16, &'static str)| {
             checked.push((key.to_string(), got, want));
@@ -173,10 +168,9 @@ async fn the_registration_fields(lin: &Browser, chen: &Browser, check: &mut Chec
         ..Form2::default()
     };
     let no = querywarden_testkit::executed(lin, chen, &form).await;
-    let print = format!("/registrations/{no}/results/C0101/print");
-    let r = lin.post(&print, &[("reason", "")], true).await;
+    let r = lin.print(&no, "C0101", Some("")).await;
     assert_eq!(r.status(), 200, "the first copy needs no reason");
-    let r = lin.post(&print, &[("reason", "")], true).await;
+    let r = lin.print(&no, "C0101", Some("")).await;
     check(
         "result-print-reason",
         refused(r).await,
@@ -223,14 +217,11 @@ async fn the_request_and_permission_fields(
     );
 
     // 核准時必填 (the effective date): the administrator approves without one.
-    let r = chen
-        .post(
-            &format!("{view}/decide"),
-            &[("decision", "approve"), ("comment", "同意")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    chen.post_ok(
+        &format!("{view}/decide"),
+        &[("decision", "approve"), ("comment", "同意")],
+    )
+    .await;
     let r = wu
         .post(
             &format!("{view}/decide"),

@@ -6,8 +6,9 @@
 
 use serde_json::{Value, json};
 
+use querywarden_testkit::people::{CHEN, HUANG, LIN, WU, ZHANG, ZHOU};
 use querywarden_testkit::{
-    Browser, Demo, Form2, audit_of_lin, code_of as code, executed, location, roc, rt,
+    Browser, Form2, assert_page, audit_of_lin, code_of as code, executed, location, roc, with_demo,
 };
 
 const PDF: &[u8] = b"%PDF-1.7\n%audit evidence for the case file\n%%EOF";
@@ -22,15 +23,8 @@ async fn sign(b: &Browser, id: &str, step: &str) -> reqwest::Response {
 
 #[test]
 fn an_audit_from_opening_to_the_directors_review_over_the_pages_and_the_api() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-        let wu = demo.sign_in("wu.zhiming").await;
-        let zhang = demo.sign_in("zhang.shuhui").await;
-        let zhou = demo.sign_in("zhou.wenhua").await;
-        let huang = demo.sign_in("huang.yating").await;
-
+    let people = [LIN, CHEN, WU, ZHANG, ZHOU, HUANG];
+    with_demo(people, async |_, [lin, chen, wu, zhang, zhou, huang]| {
         // lin queries once today (registered, approved by chen, executed).
         let no = executed(&lin, &chen, &Form2::default()).await;
 
@@ -84,8 +78,7 @@ async fn the_office_opens_an_audit_and_lin_is_told_only_then(
         wu.post("/oversight/audits", &refs, true).await
     };
     let r = send(as_refs(&fields)).await;
-    assert_eq!(r.status(), 422);
-    assert!(r.text().await.unwrap().contains("audit.deadline"));
+    assert_page(r, 422, "audit.deadline").await;
     assert_eq!(wu.api_get("/api/v1/oversight/audits").await, json!([]));
 
     // Opened: lin is told now.
@@ -134,8 +127,7 @@ async fn attachments_are_checked_and_read_back_as_sent(
             false,
         )
         .await;
-    assert_eq!(r.status(), 415);
-    assert!(r.text().await.unwrap().contains("audit.attachment.type"));
+    assert_page(r, 415, "audit.attachment.type").await;
     let r = lin
         .upload(
             &api_docs,
@@ -209,14 +201,11 @@ async fn the_opinions_and_the_four_sign_offs(
         )
         .await;
     assert_eq!(r.status(), 200);
-    let r = wu
-        .post(
-            &format!("/oversight/audits/{id}/overall"),
-            &[("text", "抽查案件符合規定")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    wu.post_ok(
+        &format!("/oversight/audits/{id}/overall"),
+        &[("text", "抽查案件符合規定")],
+    )
+    .await;
 
     // Sign-offs: out of order refused, then in Form 4's order.
     assert_eq!(
@@ -232,14 +221,11 @@ async fn the_opinions_and_the_four_sign_offs(
         code(sign(huang, id, "querier").await).await,
         (404, "audit.not_found".into())
     );
-    let r = lin
-        .post(
-            &format!("/oversight/audits/{id}/sign-off"),
-            &[("step", "querier")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    lin.post_ok(
+        &format!("/oversight/audits/{id}/sign-off"),
+        &[("step", "querier")],
+    )
+    .await;
     for (b, step) in [
         (wu, "auditor"),
         (chen, "querier_supervisor"),
@@ -268,14 +254,11 @@ async fn the_director_reviews_what_waits_for_him(zhou: &Browser, huang: &Browser
     assert_eq!(q[0]["id"].to_string(), id);
     let r = huang.get("/api/v1/oversight/audits/review-queue").await;
     assert_eq!(code(r).await, (403, "audit.not_director".into()));
-    let r = zhou
-        .post(
-            &format!("/oversight/audits/{id}/review"),
-            &[("comment", "准予備查")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    zhou.post_ok(
+        &format!("/oversight/audits/{id}/review"),
+        &[("comment", "准予備查")],
+    )
+    .await;
     let a = zhou
         .api_get(&format!("/api/v1/oversight/audits/{id}"))
         .await;

@@ -8,7 +8,7 @@
 //! first query draws 0.387 and the second 0.842, so at a rate of 0.5 the first fails and the
 //! second is answered.
 
-use querywarden_testkit::{Browser, Demo, Form2, code_of, location, rt};
+use querywarden_testkit::{Browser, Demo, Form2, assert_page, code_of, location, rt};
 
 /// lin registers one item for herself and chen approves; returns the number.
 async fn approved(lin: &Browser, chen: &Browser, subject: &str) -> String {
@@ -23,8 +23,7 @@ async fn approved(lin: &Browser, chen: &Browser, subject: &str) -> String {
 fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
     let demo = Demo::start_with(&["--simulator-error-rate", "0.5", "--simulator-seed", "5"]);
     rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+        let [lin, chen] = demo.sign_in_all(["lin.meiling", "chen.jianhong"]).await;
         let no = approved(&lin, &chen, "F131104093").await;
         // The page says the query was not processed and may be run again.
         let r = lin
@@ -56,22 +55,21 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
         let outcome = j["items"][0]["outcome"].as_str().unwrap();
         assert!(["received", "no_data"].contains(&outcome), "{j}");
         // And now it is used up, by the page and the API alike.
-        let r = lin
-            .api_post(
+        assert_eq!(
+            lin.api_post_code(
                 &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["C0101"] }),
+                serde_json::json!({ "items": ["C0101"] })
             )
-            .await;
-        assert_eq!(code_of(r).await, (409, "policy.already_executed".into()));
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/execute"),
-                &[("items", "C0101")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("policy.already_executed"));
+            .await,
+            (409, "policy.already_executed".into())
+        );
+        lin.post_shows(
+            &format!("/registrations/{no}/execute"),
+            &[("items", "C0101")],
+            409,
+            "policy.already_executed",
+        )
+        .await;
 
         // §6 ¶2 on the same result: whole records are not handed out by the API unless the
         // deployment turns it on (`registration.results_api`), by view or by print.
@@ -87,27 +85,13 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
             .await;
         assert_eq!(r.status(), 403);
         // The page prints once; a second copy needs a reason, then carries its number.
-        let print = |reason: &'static str| {
-            let lin = &lin;
-            let no = no.clone();
-            async move {
-                lin.post(
-                    &format!("/registrations/{no}/results/C0101/print"),
-                    &[("reason", reason)],
-                    true,
-                )
-                .await
-            }
-        };
+        let print = |reason| lin.print(&no, "C0101", Some(reason));
         let r = print("").await;
-        assert_eq!(r.status(), 200);
-        assert!(r.text().await.unwrap().contains("列印第 1 份"));
+        assert_page(r, 200, "列印第 1 份").await;
         let r = print("").await;
-        assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("result.print_limit"));
+        assert_page(r, 409, "result.print_limit").await;
         let r = print("原件併案送會計室，另印一份歸檔").await;
-        assert_eq!(r.status(), 200);
-        assert!(r.text().await.unwrap().contains("列印第 2 份"));
+        assert_page(r, 200, "列印第 2 份").await;
     });
 }
 
@@ -122,36 +106,34 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
         "1500",
     ]);
     rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+        let [lin, chen] = demo.sign_in_all(["lin.meiling", "chen.jianhong"]).await;
         let no = approved(&lin, &chen, "F131104093").await;
-        let r = lin
-            .post(&format!("/registrations/{no}/execute"), &[], true)
-            .await;
-        assert_eq!(r.status(), 303);
-        assert!(location(&r).ends_with("notice=outcome_unknown"));
+        assert!(
+            lin.post_ok(&format!("/registrations/{no}/execute"), &[])
+                .await
+                .ends_with("notice=outcome_unknown")
+        );
         let page = lin.page(&format!("/registrations/{no}")).await;
         assert!(page.contains("已送出，結果不明"), "{page}");
         assert!(page.contains("id=\"statement-C0101\""), "{page}");
         let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
         assert_eq!(j["awaiting_outcome"], serde_json::json!(["C0101"]));
         // The retry is refused, page and API alike, with the same code.
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/execute"),
-                &[("items", "C0101")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 409);
-        assert!(r.text().await.unwrap().contains("policy.outcome_unknown"));
-        let r = lin
-            .api_post(
+        lin.post_shows(
+            &format!("/registrations/{no}/execute"),
+            &[("items", "C0101")],
+            409,
+            "policy.outcome_unknown",
+        )
+        .await;
+        assert_eq!(
+            lin.api_post_code(
                 &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["C0101"] }),
+                serde_json::json!({ "items": ["C0101"] })
             )
-            .await;
-        assert_eq!(code_of(r).await, (409, "policy.outcome_unknown".into()));
+            .await,
+            (409, "policy.outcome_unknown".into())
+        );
         // The supervisor cannot state for the querier; an empty statement is refused.
         let r = chen
             .api_post(
@@ -160,35 +142,33 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
             )
             .await;
         assert_eq!(r.status(), 403);
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/executions/C0101/statement"),
-                &[("statement", "  ")],
-                true,
-            )
-            .await;
-        assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("execution.statement"));
+        lin.post_shows(
+            &format!("/registrations/{no}/executions/C0101/statement"),
+            &[("statement", "  ")],
+            422,
+            "execution.statement",
+        )
+        .await;
         // The querier's statement on the page resolves it.
-        let r = lin
-            .post(
+        assert!(
+            lin.post_ok(
                 &format!("/registrations/{no}/executions/C0101/statement"),
-                &[("statement", "畫面逾時，入口網站查無此次查詢結果")],
-                true,
+                &[("statement", "畫面逾時，入口網站查無此次查詢結果")]
             )
-            .await;
-        assert_eq!(r.status(), 303);
-        assert!(location(&r).ends_with("notice=stated"));
+            .await
+            .ends_with("notice=stated")
+        );
         let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
         assert_eq!(j["awaiting_outcome"], serde_json::json!([]));
         // A second statement finds nothing waiting.
-        let r = lin
-            .api_post(
+        assert_eq!(
+            lin.api_post_code(
                 &format!("/api/v1/registrations/{no}/executions/C0101/statement"),
-                serde_json::json!({ "statement": "再次說明" }),
+                serde_json::json!({ "statement": "再次說明" })
             )
-            .await;
-        assert_eq!(code_of(r).await, (409, "execution.nothing_awaiting".into()));
+            .await,
+            (409, "execution.nothing_awaiting".into())
+        );
         // The item runs again and is answered.
         let r = lin
             .api_post(

@@ -3,7 +3,8 @@
 //! 列印第 N 份), and the audit-trail search in words, with its count, paging and CSV export
 //! (§7, §8); and every page the demo links, as every demo person, in one language at a time.
 
-use querywarden_testkit::{Browser, Demo, Form2, rt};
+use querywarden_testkit::people::{CHEN, LIN};
+use querywarden_testkit::{Browser, Demo, Form2, rt, with_demo};
 
 /// Registers `items` for a subject (lin for herself), has chen approve and lin execute;
 /// returns the registration number.
@@ -52,11 +53,7 @@ fn result_kinds(page: &str) -> Vec<(String, String)> {
 
 #[test]
 fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
-    let demo = Demo::start();
-    let url = demo.url.clone();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+    with_demo([LIN, CHEN], async |demo, [lin, chen]| {
         // Two subjects, so that the simulator's population gives both answers.
         let mut seen = Vec::new();
         for (id, relevance) in [
@@ -70,7 +67,7 @@ fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
             ),
         ] {
             let no = executed(&lin, &chen, id, relevance, &["C0101", "B0101", "P0401"]).await;
-            seen.extend(the_results_read_as_results(&lin, &url, &no).await);
+            seen.extend(the_results_read_as_results(&lin, &no).await);
             the_print_names_its_basis_case_and_approver(&lin, &no).await;
         }
         assert!(seen.iter().any(|k| k == "有資料"), "{seen:?}");
@@ -83,7 +80,7 @@ fn results_read_as_results_and_the_print_names_its_basis_case_and_approver() {
 
 /// §6: each result of registration `no` reads 有資料 or 查無資料 in words, on its list and its
 /// view, in English too. Returns the kinds seen.
-async fn the_results_read_as_results(lin: &Browser, url: &str, no: &str) -> Vec<String> {
+async fn the_results_read_as_results(lin: &Browser, no: &str) -> Vec<String> {
     let mut seen = Vec::new();
     let page = lin.page(&format!("/registrations/{no}")).await;
     let kinds = result_kinds(&page);
@@ -107,15 +104,9 @@ async fn the_results_read_as_results(lin: &Browser, url: &str, no: &str) -> Vec<
     }
     // The English page says the same in English.
     let en = lin
-        .c
-        .get(format!("{url}/registrations/{no}"))
-        .header("cookie", format!("{}; qw_lang=en", lin.cookie))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .in_language("en")
+        .page(&format!("/registrations/{no}"))
+        .await;
     for (_, kind) in result_kinds(&en) {
         assert!(
             ["Records found", "No records", "Not insured"].contains(&kind.as_str()),
@@ -130,18 +121,8 @@ async fn the_results_read_as_results(lin: &Browser, url: &str, no: &str) -> Vec<
 async fn the_print_names_its_basis_case_and_approver(lin: &Browser, no: &str) {
     for n in 1..=2 {
         // §6 ¶2: the copy beyond the print limit (one) carries its reason.
-        let reason: &[(&str, &str)] = if n == 1 {
-            &[]
-        } else {
-            &[("reason", "正本送簽後補印一份存查")]
-        };
-        let r = lin
-            .post(
-                &format!("/registrations/{no}/results/C0101/print"),
-                reason,
-                true,
-            )
-            .await;
+        let reason = (n > 1).then_some("正本送簽後補印一份存查");
+        let r = lin.print(no, "C0101", reason).await;
         assert_eq!(r.status(), 200);
         let print = r.text().await.unwrap();
         assert!(print.contains(&format!("列印第 {n} 份")), "{print}");
@@ -190,16 +171,14 @@ async fn the_audit_search_reads_in_words(zheng: &Browser) {
     }
     // An action that is not on the list, and a Western year typed as an ROC one: refused,
     // with the code for machines in an attribute, not under the message.
-    let r = zheng
-        .post("/audit/search", &[("action", "drop table")], true)
+    zheng
+        .post_shows(
+            "/audit/search",
+            &[("action", "drop table")],
+            422,
+            "data-code=\"audit.action\"",
+        )
         .await;
-    assert_eq!(r.status(), 422);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("data-code=\"audit.action\"")
-    );
     let r = zheng
         .post("/audit/search", &[("from", "26/03/05")], true)
         .await;

@@ -5,27 +5,15 @@
 //! registrations" (every state, filters, paging, a refusal in the applicant's inbox) — the
 //! page and the JSON API answering alike.
 
-use querywarden_domain::roc_date::{RocDate, taipei_date};
+use querywarden_domain::roc_date::RocDate;
 
 use querywarden_testkit::binary::{command as bin, stdout};
-use querywarden_testkit::{Browser, Demo, rt};
+use querywarden_testkit::people::{CAI, CHEN, HUANG, LI, LIN, WU, XU, YANG};
+use querywarden_testkit::{Browser, Demo, assert_page, form2_api_body, roc_date, rt, with_demo};
 
 /// lin.meiling's demo person id (the first demo account); li.guowei is the sixth.
-const LIN: i64 = 1;
-const LI: i64 = 6;
-
-fn body(querier: i64, needer: Option<i64>, subject_id: &str) -> serde_json::Value {
-    serde_json::json!({
-        "subject_name": "王大同",
-        "subject_id": subject_id,
-        "items": ["C0101"],
-        "legal_basis": "social-assistance-44-3-1",
-        "relevance": format!("申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入（{subject_id}）"),
-        "case_no": "115社助字第12號",
-        "querier": querier,
-        "needer": needer,
-    })
-}
+const LIN_ID: i64 = 1;
+const LI_ID: i64 = 6;
 
 async fn decide(b: &Browser, no: &str, decision: &str, comment: &str) -> (u16, serde_json::Value) {
     let r = b
@@ -36,17 +24,6 @@ async fn decide(b: &Browser, no: &str, decision: &str, comment: &str) -> (u16, s
         .await;
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(serde_json::Value::Null))
-}
-
-fn day_in(days: i64) -> RocDate {
-    let today = taipei_date(jiff::Timestamp::now());
-    RocDate::from_civil(
-        today
-            .civil()
-            .checked_add(jiff::Span::new().days(days))
-            .unwrap(),
-    )
-    .unwrap()
 }
 
 async fn upload_staff(wu: &Browser, csv: &str) -> (u16, String) {
@@ -70,17 +47,15 @@ fn to_approve(inbox: &serde_json::Value) -> Vec<String> {
 #[test]
 fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for_their_supervisor()
 {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-        let huang = demo.sign_in("huang.yating").await;
-        let wu = demo.sign_in("wu.zhiming").await;
+    let people = [LIN, CHEN, HUANG, WU];
+    with_demo(people, async |demo, [lin, chen, huang, wu]| {
         only_the_supervisor_registers_a_deputy_for_a_real_period(&lin, &chen).await;
 
         // With the supervisor present, the deputy neither sees nor decides lin's registration:
         // he is answered as for a number that does not exist (§9), the trail keeps the reason.
-        let first = lin.register_api(body(LIN, None, "F131104093")).await;
+        let first = lin
+            .register_api(form2_api_body(LIN_ID, None, "F131104093"))
+            .await;
         // The waiting step names the person (§5 ¶1), not only the role.
         let page = lin.page(&format!("/registrations/{first}")).await;
         assert!(page.contains("等待 單位主管 陳建宏 核章"), "{page}");
@@ -96,7 +71,7 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
         );
 
         // The supervisor's absence is registered (on leave from today): the deputy approves, as 代理.
-        let today = day_in(0).format_short();
+        let today = roc_date(0).format_short();
         let (s, page) = upload_staff(
             &wu,
             &format!(
@@ -123,15 +98,15 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
         );
 
         // The deputy refuses another through the page; the refusal reaches lin's inbox.
-        let second = lin.register_api(body(LIN, None, "A123456789")).await;
-        let r = huang
-            .post(
+        let second = lin
+            .register_api(form2_api_body(LIN_ID, None, "A123456789"))
+            .await;
+        huang
+            .post_ok(
                 &format!("/registrations/{second}/reject"),
                 &[("comment", "關聯性說明不足")],
-                true,
             )
             .await;
-        assert_eq!(r.status(), 303);
         let inbox = lin.api_get("/api/v1/registrations/inbox").await;
         let refusals: Vec<&str> = inbox["refusals"]
             .as_array()
@@ -145,10 +120,10 @@ fn a_deputy_approves_as_acting_only_while_the_supervisor_is_absent_and_never_for
 
         // xu (elderly welfare's supervisor) needs data li queries: never xu, never li; the
         // unit has no parent, so the director approves.
-        let xu = demo.sign_in("xu.wenjie").await;
-        let li = demo.sign_in("li.guowei").await;
-        let zhou = demo.sign_in("zhou.wenhua").await;
-        let mut b = body(LI, Some(7), "B120000008");
+        let [xu, li, zhou] = demo
+            .sign_in_all(["xu.wenjie", "li.guowei", "zhou.wenhua"])
+            .await;
+        let mut b = form2_api_body(LI_ID, Some(7), "B120000008");
         b["legal_basis"] = "senior-citizens-welfare-12-1-2".into();
         let own = xu.register_api(b).await;
         let (s, j) = decide(&xu, &own, "approve", "").await;
@@ -177,34 +152,32 @@ async fn only_the_supervisor_registers_a_deputy_for_a_real_period(lin: &Browser,
     let path = "/api/v1/units/social-assistance/deputy";
 
     // Only the unit's supervisor (or the administrator) registers a deputy; a real period.
-    let r = lin.api_post(path, deputy(day_in(0), day_in(7))).await;
-    assert_eq!(r.status(), 403);
-    let j: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(j["error"]["code"], "acting.not_allowed");
-    let r = chen.api_post(path, deputy(day_in(7), day_in(0))).await;
-    assert_eq!(r.status(), 422);
-    let j: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(j["error"]["code"], "acting.period_reversed");
+    assert_eq!(
+        lin.api_post_code(path, deputy(roc_date(0), roc_date(7)))
+            .await,
+        (403, "acting.not_allowed".into())
+    );
+    assert_eq!(
+        chen.api_post_code(path, deputy(roc_date(7), roc_date(0)))
+            .await,
+        (422, "acting.period_reversed".into())
+    );
     let r = chen
         .api_post(
             path,
-            serde_json::json!({ "deputy": "chen.jianhong", "until": day_in(7).format_short() }),
+            serde_json::json!({ "deputy": "chen.jianhong", "until": roc_date(7).format_short() }),
         )
         .await;
     let j: serde_json::Value = r.json().await.unwrap();
     assert_eq!(j["error"]["code"], "acting.supervisor_themself");
-    let r = chen.api_post(path, deputy(day_in(0), day_in(7))).await;
+    let r = chen.api_post(path, deputy(roc_date(0), roc_date(7))).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
 #[test]
 fn a_scheduled_transfer_asks_the_person_for_their_form_1_once_and_their_supervisor_sees_it() {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let wu = demo.sign_in("wu.zhiming").await;
-        let huang = demo.sign_in("huang.yating").await;
-        let chen = demo.sign_in("chen.jianhong").await;
-        let on = day_in(10);
+    with_demo([WU, HUANG, CHEN], async |_, [wu, huang, chen]| {
+        let on = roc_date(10);
         let csv = format!(
             "{STAFF_HEADER}\nhuang.yating,,黃雅婷,elderly-welfare,社工員,active,{}\n",
             on.format_short()
@@ -233,12 +206,11 @@ fn my_registrations_lists_every_state_newest_first_with_filters_pages_and_one_au
     let mut demo = Demo::start();
     let data = demo.data().to_path_buf();
     rt().block_on(async {
-        let lin = demo.sign_in("lin.meiling").await;
-        let chen = demo.sign_in("chen.jianhong").await;
+        let [lin, chen] = demo.sign_in_all(["lin.meiling", "chen.jianhong"]).await;
         let ids = ["F131104093", "A123456789", "B120000008"];
         let mut nos = Vec::new();
         for id in ids {
-            nos.push(lin.register_api(body(LIN, None, id)).await);
+            nos.push(lin.register_api(form2_api_body(LIN_ID, None, id)).await);
         }
         assert_eq!(decide(&chen, &nos[0], "approve", "").await.0, 200);
         assert_eq!(decide(&chen, &nos[1], "reject", "查無關聯").await.0, 200);
@@ -265,7 +237,7 @@ fn my_registrations_lists_every_state_newest_first_with_filters_pages_and_one_au
             .await;
         assert_eq!(refused["total"], 1);
         assert_eq!(refused["entries"][0]["reason"], "查無關聯");
-        let tomorrow = day_in(1).format_short();
+        let tomorrow = roc_date(1).format_short();
         let none = lin
             .api_get(&format!("/api/v1/registrations/mine?from={tomorrow}"))
             .await;
@@ -283,8 +255,7 @@ fn my_registrations_lists_every_state_newest_first_with_filters_pages_and_one_au
         }
         assert!(page.contains("查無關聯"), "the reason is shown");
         let r = lin.get("/registrations/mine?state=lost").await;
-        assert_eq!(r.status(), 422);
-        assert!(r.text().await.unwrap().contains("data-code=\"mine.state\""));
+        assert_page(r, 422, "data-code=\"mine.state\"").await;
         let r = lin.get("/api/v1/registrations/mine?state=lost").await;
         assert_eq!(r.status(), 422);
         let j: serde_json::Value = r.json().await.unwrap();
@@ -342,18 +313,13 @@ fn form3(subjects: &[(&str, &str)]) -> serde_json::Value {
 
 /// The review's acceptance with this opinion, li to query.
 fn accept(opinion: &str) -> serde_json::Value {
-    serde_json::json!({ "decision": "accept", "querier": LI, "opinion": opinion })
+    serde_json::json!({ "decision": "accept", "querier": LI_ID, "opinion": opinion })
 }
 
 #[test]
 fn form_3_needs_the_offices_consent_an_opinion_both_signatures_and_every_subject_done_before_delivery()
  {
-    let demo = Demo::start();
-    rt().block_on(async {
-        let cai = demo.sign_in("cai.peiling").await;
-        let yang = demo.sign_in("yang.shuling").await;
-        let li = demo.sign_in("li.guowei").await;
-        let xu = demo.sign_in("xu.wenjie").await;
+    with_demo([CAI, YANG, LI, XU], async |_, [cai, yang, li, xu]| {
         let r = cai
             .api_post(
                 "/api/v1/requests",
@@ -498,14 +464,11 @@ async fn delivery_waits_for_every_subject_and_both_signatures(
         (409, "request.subject_not_open".into())
     );
     // The page closes the second subject with its reason.
-    let r = li
-        .post(
-            &format!("/requests/{rno}/subjects/2/close"),
-            &[("reason", "當事人已於他案查調，免查")],
-            true,
-        )
-        .await;
-    assert_eq!(r.status(), 303);
+    li.post_ok(
+        &format!("/requests/{rno}/subjects/2/close"),
+        &[("reason", "當事人已於他案查調，免查")],
+    )
+    .await;
     assert_eq!(
         post_code(li, &path("delivery"), deliver.clone()).await,
         (409, "request.signatures_missing".into())

@@ -5,13 +5,7 @@
 //! The trail is written the way the registration and execution use cases write it (rows plus
 //! audit records carrying the subject digest), so the report is tested on what it reads.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
+use crate::common::world_derefs_to_org;
 use jiff::{SignedDuration, Timestamp};
 use querywarden_app::audit::export::verify_export;
 use querywarden_app::citizen_report::{self, CitizenReport, RequestInput, Stamp};
@@ -24,8 +18,8 @@ use querywarden_domain::citizen_report::{EntryKind, StaffShown};
 use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::registration::{Origin, Parties, RegistrationNo, RequestNo};
 use querywarden_domain::roc_date::{RocDate, taipei_date};
-use querywarden_storage::{AuditFilter, NewQueryRequest, NewRegistration};
-use querywarden_testkit::org::{self, Org, t0};
+use querywarden_storage::{NewQueryRequest, NewRegistration};
+use querywarden_testkit::org::{self, Org, audit, audit_all, t0};
 
 const BASIS: &str = "social-assistance-44-3-1";
 
@@ -44,18 +38,7 @@ struct World {
     regs: u32,
 }
 
-impl std::ops::Deref for World {
-    type Target = Org;
-    fn deref(&self) -> &Org {
-        &self.org
-    }
-}
-
-impl std::ops::DerefMut for World {
-    fn deref_mut(&mut self) -> &mut Org {
-        &mut self.org
-    }
-}
+world_derefs_to_org!(World, mut);
 
 impl World {
     async fn new() -> World {
@@ -439,15 +422,7 @@ async fn on_the_disclosure_date_the_withheld_is_listed(w: &World, no: &str, with
         report.entries[0].staff.as_deref(),
         Some(w.p("lin.meiling").name.as_str())
     );
-    let produced = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("citizen_report.produced".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let produced = audit(&w.store, "citizen_report.produced").await;
     assert_eq!(produced.len(), 2, "producing a report is audited each time");
 }
 
@@ -577,14 +552,7 @@ async fn bad_requests_and_a_second_extension_are_refused_audited_and_change_noth
     assert_eq!(row.previous_due_on, Some(roc(2026, 3, 19)));
     assert_eq!(w.refused("citizen_report.request.extended").await.len(), 2);
     // The national ID is never in the trail in clear.
-    let all = w
-        .store
-        .audit_search(&AuditFilter {
-            limit: 1000,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all = audit_all(&w.store).await;
     assert!(
         all.iter()
             .all(|r| !String::from_utf8_lossy(&r.entry).contains(good.expose_whole()))
@@ -783,16 +751,7 @@ async fn the_deadline_job_reminds_the_officer_once_and_escalates_once_when_misse
         "citizen_report.request.reminded",
         "citizen_report.request.escalated",
     ] {
-        let n = w
-            .store
-            .audit_search(&AuditFilter {
-                action: Some(action.into()),
-                limit: 10,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .len();
+        let n = audit(&w.store, action).await.len();
         assert_eq!(n, 1, "{action}");
     }
 }
@@ -864,15 +823,7 @@ async fn self_service_shows_the_subjects_report_and_audits_every_attempt_with_th
         attempt(nonce2, String::new()).await.unwrap_err().code(),
         "citizen_report.rate_limited"
     );
-    let records = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("citizen_report.self_service.viewed".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let records = audit(&w.store, "citizen_report.self_service.viewed").await;
     assert_eq!(records.len(), 4, "shown and refused alike");
     let outcomes: Vec<&str> = records.iter().map(|r| r.outcome.as_str()).collect();
     assert_eq!(

@@ -3,20 +3,13 @@
 //! at once run each due job once between them — §7: the quarter just ended gets its usage
 //! review opened once, not once per instance.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
 use jiff::Timestamp;
 use querywarden_app::App;
 use querywarden_app::config::RawConfig;
 use querywarden_app::jobs::run_due;
 use querywarden_app::permission::PermissionPolicy;
-use querywarden_storage::AuditFilter;
 use querywarden_storage::pg_testing::TestSchema;
+use querywarden_testkit::org::audit;
 
 const SCHEDULERS: usize = 4;
 
@@ -87,14 +80,7 @@ async fn several_schedulers_on_one_postgres_database_run_each_due_job_once() {
 
     let store = apps[0].store();
     assert_eq!(store.reviews().await.unwrap().len(), 1);
-    let opened = store
-        .audit_search(&AuditFilter {
-            action: Some("oversight.review.opened".into()),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let opened = audit(store, "oversight.review.opened").await;
     assert_eq!(opened.len(), 1, "one review, one record");
 
     // Every scheduler again, as after restarts: nothing is due twice.

@@ -3,18 +3,13 @@
 //! calendar deadlines count with; from October the administrators are reminded, once, while
 //! next year's table is missing.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday};
 use querywarden_app::calendar::{self, MISSING_YEAR_NOTICE};
 use querywarden_domain::org::Role;
 use querywarden_testkit::Org;
+
+use crate::common::{portal_app, signed_in};
 
 /// 2026-10-05 10:00 Asia/Taipei: October, 2027's table not yet loaded.
 fn october() -> Timestamp {
@@ -151,34 +146,6 @@ async fn a_loaded_year_replaces_the_computed_one_and_stops_the_reminder() {
     );
 }
 
-/// `account` signed in on `app` (a session row as the web layer would hold it).
-async fn signed_in(
-    app: &querywarden_app::App,
-    account: &str,
-    at: Timestamp,
-) -> querywarden_app::auth::SignedIn {
-    let person = app
-        .store()
-        .person_by_account(&querywarden_domain::org::Account::parse(account).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    querywarden_app::auth::SignedIn {
-        session: querywarden_storage::SessionRow {
-            token_hash: format!("tok-{account}-0123456789abcdef"),
-            person: person.id,
-            csrf_token: "csrf".into(),
-            created_at: at,
-            last_seen_at: at,
-            locked: false,
-            ended: false,
-            cert_fingerprint: "fp".into(),
-            client_addr: None,
-        },
-        person,
-    }
-}
-
 #[tokio::test]
 async fn the_ten_day_report_counts_with_the_loaded_official_year_and_says_when_it_runs_past_the_loaded_years()
  {
@@ -186,13 +153,7 @@ async fn the_ten_day_report_counts_with_the_loaded_official_year_and_says_when_i
     use querywarden_app::permission::Op;
 
     let dir = tempfile::tempdir().unwrap();
-    let mut raw = querywarden_app::config::RawConfig::default();
-    raw.storage.data_dir = dir.path().join("data");
-    raw.bli.mode = querywarden_app::config::BliMode::Portal;
-    let app = querywarden_app::App::open(raw.validate().unwrap())
-        .await
-        .unwrap();
-    app.seed_demo().await.unwrap();
+    let app = portal_app(&dir).await;
     // Friday 2027-01-29, 10:00 Asia/Taipei: the tenth day is Monday 2027-02-08.
     let friday: Timestamp = "2027-01-29T02:00:00Z".parse().unwrap();
     let wu = signed_in(&app, "wu.zhiming", friday).await;

@@ -1,24 +1,16 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests fail by panicking"
-)]
 //! Signatures made by OpenSSL (see `tests/data/README.md`) are verified like HiPKI's:
 //! a check against an independent CMS and PKCS#1 implementation, including signed
 //! attributes we do not write ourselves (signingTime, S/MIME capabilities).
 
-mod common;
-
-use common::{LAST4, NAME, now, world};
+use crate::common::{LAST4, NAME, now, world};
 use querywarden_pki::{
     PkiError, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,
     verify_signed_challenge,
 };
 
-const NONCE: &[u8] = include_bytes!("data/interop-nonce.txt");
-const ANCHORS: &[u8] = include_bytes!("data/interop-anchors.pem");
-const CARD: &[u8] = include_bytes!("data/interop-card.pem");
+const NONCE: &[u8] = include_bytes!("../data/interop-nonce.txt");
+const ANCHORS: &[u8] = include_bytes!("../data/interop-anchors.pem");
+const CARD: &[u8] = include_bytes!("../data/interop-card.pem");
 
 fn check(
     signature: &[u8],
@@ -48,7 +40,7 @@ fn check(
 #[test]
 fn openssl_pkcs1_signature_is_accepted() {
     check(
-        include_bytes!("data/interop-pkcs1.sig"),
+        include_bytes!("../data/interop-pkcs1.sig"),
         SignatureFormat::Pkcs1,
         Some(CARD),
         NONCE,
@@ -59,21 +51,21 @@ fn openssl_pkcs1_signature_is_accepted() {
 #[test]
 fn openssl_cms_attached_detached_and_attributeless_signatures_are_accepted() {
     check(
-        include_bytes!("data/interop-cms-attached.der"),
+        include_bytes!("../data/interop-cms-attached.der"),
         SignatureFormat::Pkcs7,
         None,
         NONCE,
     )
     .unwrap();
     check(
-        include_bytes!("data/interop-cms-detached.der"),
+        include_bytes!("../data/interop-cms-detached.der"),
         SignatureFormat::Pkcs7,
         None,
         NONCE,
     )
     .unwrap();
     check(
-        include_bytes!("data/interop-cms-noattr.der"),
+        include_bytes!("../data/interop-cms-noattr.der"),
         SignatureFormat::Pkcs7,
         Some(CARD),
         NONCE,
@@ -86,7 +78,7 @@ fn openssl_signatures_over_the_nonce_do_not_verify_another_nonce() {
     let other = b"qw-interop-nonce-0000";
     assert_eq!(
         check(
-            include_bytes!("data/interop-pkcs1.sig"),
+            include_bytes!("../data/interop-pkcs1.sig"),
             SignatureFormat::Pkcs1,
             Some(CARD),
             other
@@ -95,7 +87,7 @@ fn openssl_signatures_over_the_nonce_do_not_verify_another_nonce() {
     );
     assert_eq!(
         check(
-            include_bytes!("data/interop-cms-attached.der"),
+            include_bytes!("../data/interop-cms-attached.der"),
             SignatureFormat::Pkcs7,
             None,
             other
@@ -104,7 +96,7 @@ fn openssl_signatures_over_the_nonce_do_not_verify_another_nonce() {
     );
     assert_eq!(
         check(
-            include_bytes!("data/interop-cms-detached.der"),
+            include_bytes!("../data/interop-cms-detached.der"),
             SignatureFormat::Pkcs7,
             None,
             other
@@ -113,7 +105,7 @@ fn openssl_signatures_over_the_nonce_do_not_verify_another_nonce() {
     );
     assert_eq!(
         check(
-            include_bytes!("data/interop-cms-noattr.der"),
+            include_bytes!("../data/interop-cms-noattr.der"),
             SignatureFormat::Pkcs7,
             None,
             other

@@ -2,13 +2,7 @@
 //! and refusal by refusal, against a real database file and the BLI simulator on a real
 //! socket.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
+use crate::common::{self, world_derefs_to_org};
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -30,7 +24,7 @@ use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::org::{Account, Person, PersonId};
 use querywarden_domain::registration::{RegistrationNo, RegistrationState, RequestNo};
 use querywarden_storage::{AuditFilter, ExecutionOutcome, SessionRow};
-use querywarden_testkit::org::{self, Org, contains, t0};
+use querywarden_testkit::org::{self, Org, audit, contains, t0};
 
 const BASIS: &str = "social-assistance-44-3-1";
 
@@ -58,12 +52,7 @@ struct World {
     bli: HttpConnector,
 }
 
-impl std::ops::Deref for World {
-    type Target = Org;
-    fn deref(&self) -> &Org {
-        &self.org
-    }
-}
+world_derefs_to_org!(World);
 
 const ACCOUNTS: [&str; 9] = [
     "lin.meiling",
@@ -114,13 +103,7 @@ impl World {
     }
 
     fn desk(&self) -> Desk<'_, FixedGrants> {
-        Desk {
-            store: &self.store,
-            keys: &self.keys,
-            settings: &self.settings,
-            grants: &self.grants,
-            screen: &self.screen,
-        }
+        common::desk(&self.org, &self.settings, &self.grants, &self.screen)
     }
 
     fn signed_in(&self, account: &str) -> SignedIn {
@@ -832,26 +815,27 @@ async fn each_execution_condition_false_alone_is_refused_audited_and_sends_nothi
     .unwrap();
     assert_eq!(code(other), "policy.item_not_registered");
     // Locked session, and a session without a certificate.
+    let token = org::session_row(w.p("lin.meiling"), t0()).token_hash;
     let mut tx = w.store.begin().await.unwrap();
-    tx.set_session_locked("tok-lin.meiling", true, t0())
-        .await
-        .unwrap();
+    tx.set_session_locked(&token, true, t0()).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(
         code(w.execute("lin.meiling", no, t0()).await),
         "policy.session_not_usable"
     );
     let mut tx = w.store.begin().await.unwrap();
-    tx.set_session_locked("tok-lin.meiling", false, t0())
-        .await
-        .unwrap();
+    tx.set_session_locked(&token, false, t0()).await.unwrap();
     tx.commit().await.unwrap();
-    w.sql("UPDATE sessions SET cert_fingerprint = '' WHERE token_hash = 'tok-lin.meiling'");
+    w.sql(&format!(
+        "UPDATE sessions SET cert_fingerprint = '' WHERE token_hash = '{token}'"
+    ));
     assert_eq!(
         code(w.execute("lin.meiling", no, t0()).await),
         "policy.session_not_certificate"
     );
-    w.sql("UPDATE sessions SET cert_fingerprint = 'fp-card' WHERE token_hash = 'tok-lin.meiling'");
+    w.sql(&format!(
+        "UPDATE sessions SET cert_fingerprint = 'fp-card' WHERE token_hash = '{token}'"
+    ));
     // No active grant today.
     let no_grants = FixedGrants::default();
     let desk = Desk {
@@ -2596,15 +2580,7 @@ async fn a_transfer_cancels_the_open_registrations_of_the_person_who_moves() {
         "{:?}",
         r.state
     );
-    let cancelled = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("query.registration.cancelled".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let cancelled = audit(&w.store, "query.registration.cancelled").await;
     assert_eq!(cancelled.len(), 1);
     assert_eq!(cancelled[0].object_id, open.to_string());
     assert!(

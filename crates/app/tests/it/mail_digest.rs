@@ -4,16 +4,10 @@
 //! at all; never twice the same day; a failure recorded, audited and sent on the next run;
 //! the person's own setting validated and audited, the address kept out of the trail.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::common::person;
 use base64::Engine as _;
 use jiff::Timestamp;
 use querywarden_app::App;
@@ -23,8 +17,7 @@ use querywarden_app::mail::{
 };
 use querywarden_app::permission::PermissionPolicy;
 use querywarden_app::registration::{self, QueryPurpose, RegisterQueryRequest};
-use querywarden_domain::org::{Account, Person};
-use querywarden_storage::AuditFilter;
+use querywarden_testkit::org::audit;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
@@ -226,14 +219,6 @@ async fn world() -> World {
     }
 }
 
-async fn person(app: &App, account: &str) -> Person {
-    app.store()
-        .person_by_account(&Account::parse(account).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 /// lin registers a query for 王大同 (F131104093): it waits for her supervisor chen.
 async fn a_registration_waits_for_chen(app: &App, now: Timestamp) -> String {
     querywarden_app::demo_grants::grant_demo_queriers(
@@ -277,14 +262,8 @@ fn daily(address: &str) -> SetMailPreferenceRequest {
 }
 
 async fn records(app: &App, action: &str) -> Vec<(String, String)> {
-    app.store()
-        .audit_search(&AuditFilter {
-            action: Some(action.into()),
-            limit: 100,
-            ..Default::default()
-        })
+    audit(app.store(), action)
         .await
-        .unwrap()
         .into_iter()
         .map(|r| (r.outcome, String::from_utf8(r.entry).unwrap()))
         .collect()

@@ -4,13 +4,7 @@
 //! its report to 勞工局; violation cases with the ten-day corrective report; refusals audited
 //! with nothing changed; and the recertification usage count that must see today's queries.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
+use crate::common::{self, world_derefs_to_org};
 use std::collections::BTreeMap;
 
 use jiff::civil::{Date, date};
@@ -71,18 +65,7 @@ struct World {
     seq: u32,
 }
 
-impl std::ops::Deref for World {
-    type Target = Org;
-    fn deref(&self) -> &Org {
-        &self.org
-    }
-}
-
-impl std::ops::DerefMut for World {
-    fn deref_mut(&mut self) -> &mut Org {
-        &mut self.org
-    }
-}
+world_derefs_to_org!(World, mut);
 
 impl World {
     /// The demo organisation; lin.meiling (社會救助科) and li.guowei (長青科) hold every item
@@ -90,15 +73,7 @@ impl World {
     async fn new() -> World {
         let t = at(date(2026, 1, 2), 9, 0);
         let org = Org::in_memory(t).await;
-        querywarden_app::demo_grants::grant_demo_queriers(
-            &org.store,
-            &org.keys,
-            &PermissionPolicy::default(),
-            t,
-            "t",
-        )
-        .await
-        .unwrap();
+        org.grant_demo_queriers(t).await;
         org.open_sessions_for_everyone(at(date(2026, 1, 2), 8, 0))
             .await;
         World {
@@ -112,13 +87,7 @@ impl World {
     }
 
     fn desk(&self) -> Desk<'_, StoreGrants> {
-        Desk {
-            store: &self.store,
-            keys: &self.keys,
-            settings: &self.settings,
-            grants: &self.grants,
-            screen: &self.screen,
-        }
+        common::desk(&self.org, &self.settings, &self.grants, &self.screen)
     }
 
     fn supervisor_of(querier: &str) -> &'static str {

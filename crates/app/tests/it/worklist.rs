@@ -5,13 +5,7 @@
 //! the administrator's decision on it — each with its deadline and the working days left on
 //! the office calendar, oldest first, and nothing for anyone it is not waiting for.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
+use crate::common::{self, world_derefs_to_org};
 use jiff::civil::{Date, date};
 use jiff::{SignedDuration, Timestamp};
 use querywarden_app::config::OversightSettings;
@@ -56,26 +50,13 @@ struct World {
     screen: ScreenList,
 }
 
-impl std::ops::Deref for World {
-    type Target = Org;
-    fn deref(&self) -> &Org {
-        &self.org
-    }
-}
+world_derefs_to_org!(World);
 
 impl World {
     async fn new() -> World {
         let t = at(date(2026, 3, 2), 8);
         let org = Org::in_memory(t).await;
-        querywarden_app::demo_grants::grant_demo_queriers(
-            &org.store,
-            &org.keys,
-            &PermissionPolicy::default(),
-            t,
-            "t",
-        )
-        .await
-        .unwrap();
+        org.grant_demo_queriers(t).await;
         World {
             grants: StoreGrants::new(org.store.clone()),
             org,
@@ -86,13 +67,7 @@ impl World {
     }
 
     fn desk(&self) -> Desk<'_, StoreGrants> {
-        Desk {
-            store: &self.store,
-            keys: &self.keys,
-            settings: &self.settings,
-            grants: &self.grants,
-            screen: &self.screen,
-        }
+        common::desk(&self.org, &self.settings, &self.grants, &self.screen)
     }
 
     async fn list(&self, account: &str, now: Timestamp) -> Worklist {

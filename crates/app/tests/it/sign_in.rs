@@ -1,12 +1,5 @@
 //! Sign-in (§3), attack by attack: every refusal is refused, audited, and leaves no session.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::{SignedDuration, Timestamp};
@@ -18,9 +11,9 @@ use querywarden_domain::auth::SessionStatus;
 use querywarden_domain::org::{Account, PersonId};
 use querywarden_pki::SignatureFormat;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
-use querywarden_storage::{AuditFilter, Store};
+use querywarden_storage::Store;
 use querywarden_testkit::card;
-use querywarden_testkit::org::{self, Org};
+use querywarden_testkit::org::{self, Org, audit};
 
 const PASSWORD: &str = "a-long-passphrase-2026";
 
@@ -44,24 +37,8 @@ struct World {
 async fn world() -> World {
     let store = Org::in_memory(now()).await.store;
     let ca = card::fixture_ca(now());
-    let lin_card = ca
-        .issue_citizen_with(
-            key("card-a-key"),
-            "林美玲",
-            "1234",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
-    let chen_card = ca
-        .issue_citizen_with(
-            key("card-b-key"),
-            "陳建宏",
-            "5678",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let lin_card = card::fixture_card(&ca, "card-a-key", "林美玲", "1234", now());
+    let chen_card = card::fixture_card(&ca, "card-b-key", "陳建宏", "5678", now());
     let lin = person(&store, "lin.meiling").await;
     let chen = person(&store, "chen.jianhong").await;
     let hash = auth::hash_password(PASSWORD).unwrap();
@@ -141,14 +118,8 @@ async fn live_sessions(w: &World, p: PersonId) -> usize {
 
 /// The newest `auth.login.failed` record's outcome.
 async fn last_failure_outcome(w: &World) -> String {
-    w.store
-        .audit_search(&AuditFilter {
-            action: Some("auth.login.failed".into()),
-            limit: 1,
-            ..Default::default()
-        })
+    audit(&w.store, "auth.login.failed")
         .await
-        .unwrap()
         .first()
         .map(|r| r.outcome.clone())
         .unwrap_or_default()
@@ -178,15 +149,7 @@ async fn the_right_card_and_password_sign_in_and_the_session_authenticates() {
     assert_eq!(who.person.id, w.lin);
     assert!(who.csrf_ok(&s.csrf_token));
     assert!(!who.csrf_ok("forged"));
-    let ok = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("auth.login.succeeded".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let ok = audit(&w.store, "auth.login.succeeded").await;
     assert_eq!(ok.len(), 1);
     assert_eq!(ok[0].actor_person_id, Some(w.lin.get()));
 }
@@ -244,15 +207,7 @@ async fn an_unknown_nonce_is_refused() {
 async fn a_certificate_from_another_ca_is_refused() {
     let w = world().await;
     let other = DemoCa::from_keys(key("other-root-key"), key("other-g3-key"), now()).unwrap();
-    let card = other
-        .issue_citizen_with(
-            key("card-a-key"),
-            "林美玲",
-            "1234",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let card = card::fixture_card(&other, "card-a-key", "林美玲", "1234", now());
     let req = request(&w, &card, "lin.meiling", PASSWORD, "flow-1").await;
     assert_refused_audited_no_session(&w, req, "pki.unknown_issuer").await;
 }
@@ -261,15 +216,7 @@ async fn a_certificate_from_another_ca_is_refused() {
 async fn an_expired_certificate_is_refused() {
     let w = world().await;
     let three_years_ago = now() - SignedDuration::from_hours(3 * 365 * 24);
-    let card =
-        w.ca.issue_citizen_with(
-            key("card-a-key"),
-            "林美玲",
-            "1234",
-            three_years_ago,
-            Default::default(),
-        )
-        .unwrap();
+    let card = card::fixture_card(&w.ca, "card-a-key", "林美玲", "1234", three_years_ago);
     let req = request(&w, &card, "lin.meiling", PASSWORD, "flow-1").await;
     assert_refused_audited_no_session(&w, req, "pki.expired").await;
 }
@@ -292,15 +239,7 @@ async fn a_certificate_bound_to_someone_else_is_refused() {
     // chen's card, typed as lin's account.
     let chen_binding = w.store.binding_of(w.chen).await.unwrap().unwrap();
     assert_ne!(chen_binding.subject_cn, "林美玲");
-    let chen_card =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "陳建宏",
-            "5678",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let chen_card = card::fixture_card(&w.ca, "card-b-key", "陳建宏", "5678", now());
     // Re-bind chen to this exact card so that only the account differs.
     let mut tx = w.store.begin().await.unwrap();
     tx.bind_certificate(
@@ -319,15 +258,7 @@ async fn a_certificate_bound_to_someone_else_is_refused() {
 #[tokio::test]
 async fn a_valid_certificate_bound_to_nobody_is_refused() {
     let w = world().await;
-    let stranger =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "王大明",
-            "9999",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let stranger = card::fixture_card(&w.ca, "card-b-key", "王大明", "9999", now());
     let req = request(&w, &stranger, "lin.meiling", PASSWORD, "flow-1").await;
     assert_refused_audited_no_session(&w, req, "login.certificate_unbound").await;
 }
@@ -404,15 +335,7 @@ async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
     assert_eq!(codes[4], "login.account_locked");
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
     assert_refused_audited_no_session(&w, req, "login.account_locked").await;
-    let locks = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("auth.account.locked".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let locks = audit(&w.store, "auth.account.locked").await;
     assert_eq!(locks.len(), 1);
     // After fifteen minutes the right password works again.
     let later = now() + SignedDuration::from_mins(16);
@@ -448,15 +371,7 @@ async fn a_second_login_ends_the_first_session() {
             .is_ok()
     );
     assert_eq!(live_sessions(&w, w.lin).await, 1);
-    let ended = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("auth.session.ended".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let ended = audit(&w.store, "auth.session.ended").await;
     assert_eq!(ended.len(), 1);
 }
 
@@ -632,15 +547,7 @@ async fn mutual_tls_refuses_no_certificate_another_ca_revocation_and_wrong_passw
         now(),
     )
     .unwrap();
-    let foreign = other_ca
-        .issue_citizen_with(
-            key("card-a-key"),
-            "林美玲",
-            "1234",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let foreign = card::fixture_card(&other_ca, "card-a-key", "林美玲", "1234", now());
     tls_refused(
         &w,
         tls_request(&foreign, "lin.meiling", PASSWORD),
@@ -711,15 +618,7 @@ async fn the_administrator_binds_a_renewed_card_and_the_old_one_stops_working() 
     let w = world().await;
     let desk = admin_desk(&w).await;
     let old = sign_in_lin(&w, "flow-1").await;
-    let renewed =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "林美玲",
-            "1234",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let renewed = card::fixture_card(&w.ca, "card-b-key", "林美玲", "1234", now());
     let lin = Account::parse("lin.meiling").unwrap();
     let bound = querywarden_app::binding::bind_card(
         &w.store,
@@ -767,42 +666,18 @@ async fn a_card_that_does_not_name_the_person_or_comes_from_elsewhere_is_not_bou
                 .code
         }
     };
-    let someone_else =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "王大明",
-            "1234",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let someone_else = card::fixture_card(&w.ca, "card-b-key", "王大明", "1234", now());
     assert_eq!(
         bind(someone_else.certificate_der().unwrap()).await,
         "binding.name_mismatch"
     );
-    let wrong_digits =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "林美玲",
-            "9999",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let wrong_digits = card::fixture_card(&w.ca, "card-b-key", "林美玲", "9999", now());
     assert_eq!(
         bind(wrong_digits.certificate_der().unwrap()).await,
         "binding.id_digits_mismatch"
     );
     let other = DemoCa::from_keys(key("other-root-key"), key("other-g3-key"), now()).unwrap();
-    let foreign = other
-        .issue_citizen_with(
-            key("card-b-key"),
-            "林美玲",
-            "1234",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let foreign = card::fixture_card(&other, "card-b-key", "林美玲", "1234", now());
     assert_eq!(
         bind(foreign.certificate_der().unwrap()).await,
         "pki.unknown_issuer"
@@ -820,14 +695,8 @@ async fn failed_count(w: &World, p: PersonId) -> u32 {
 }
 
 async fn outcomes_of(w: &World, action: &str) -> Vec<String> {
-    w.store
-        .audit_search(&AuditFilter {
-            action: Some(action.into()),
-            limit: 1000,
-            ..Default::default()
-        })
+    audit(&w.store, action)
         .await
-        .unwrap()
         .into_iter()
         .map(|r| r.outcome)
         .collect()
@@ -952,15 +821,7 @@ async fn a_session_idle_past_the_screen_lock_is_locked_by_the_server_and_audited
             .unwrap_err(),
         SessionRefusal::Locked
     );
-    let locks = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("auth.session.locked".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let locks = audit(&w.store, "auth.session.locked").await;
     assert_eq!(locks.len(), 1);
     assert!(String::from_utf8_lossy(&locks[0].entry).contains("idle"));
     // Still locked a moment later (the lock is stored, not recomputed), until the password.
@@ -1165,15 +1026,7 @@ async fn a_card_is_not_bound_to_an_account_whose_id_digits_are_not_on_record() {
     // huang.yating's staff record carries no ID digits (as for an account SCIM created).
     let huang = person(&w.store, "huang.yating").await;
     assert_eq!(w.store.person_id_last4(huang).await.unwrap(), None);
-    let card =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "黃雅婷",
-            "4321",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let card = card::fixture_card(&w.ca, "card-b-key", "黃雅婷", "4321", now());
     let refused = querywarden_app::binding::bind_card(
         &w.store,
         &w.ctx,

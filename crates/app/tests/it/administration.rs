@@ -3,90 +3,33 @@
 //! says no; a failure of the system is an error, never "not an administrator"; the home page
 //! names the staff only in the demo.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
 use jiff::Timestamp;
-use querywarden_app::auth::SignedIn;
-use querywarden_app::config::{BliMode, RawConfig};
-use querywarden_app::{App, administration, public_reads};
-use querywarden_domain::org::Account;
-use querywarden_storage::{AuditFilter, SessionRow};
+use querywarden_app::{administration, public_reads};
 
-async fn app(dir: &tempfile::TempDir) -> App {
-    let mut raw = RawConfig::default();
-    raw.storage.data_dir = dir.path().join("data");
-    raw.bli.mode = BliMode::Portal;
-    let app = App::open(raw.validate().unwrap()).await.unwrap();
-    app.seed_demo().await.unwrap();
-    app
-}
-
-async fn signed_in(app: &App, account: &str) -> SignedIn {
-    let person = app
-        .store()
-        .person_by_account(&Account::parse(account).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
-    SignedIn {
-        session: SessionRow {
-            token_hash: format!("tok-{account}-0123456789abcdef"),
-            person: person.id,
-            csrf_token: "csrf".into(),
-            created_at: Timestamp::now(),
-            last_seen_at: Timestamp::now(),
-            locked: false,
-            ended: false,
-            cert_fingerprint: "fp".into(),
-            client_addr: None,
-        },
-        person,
-    }
-}
-
-/// The outcomes of the `access.refused` records of `request_id`.
-async fn refusals(app: &App, request_id: &str) -> Vec<String> {
-    app.store()
-        .audit_search(&AuditFilter {
-            action: Some("access.refused".into()),
-            limit: 50,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.request_id == request_id)
-        .map(|r| r.outcome)
-        .collect()
-}
+use crate::common::{portal_app, signed_in, trail_of};
 
 #[tokio::test]
 async fn only_the_permission_administrator_opens_the_calendar_and_a_refusal_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let app = portal_app(&dir).await;
     let now = Timestamp::now();
-    let querier = signed_in(&app, "lin.meiling").await;
+    let querier = signed_in(&app, "lin.meiling", Timestamp::now()).await;
     let refused =
         administration::administrator(&app, &querier, "calendar.not_administrator", now, "op-q")
             .await
             .unwrap();
     assert!(refused.is_none());
     assert_eq!(
-        refusals(&app, "op-q").await,
+        trail_of(&app, "access.refused", "op-q").await,
         ["refused:calendar.not_administrator"]
     );
-    let admin = signed_in(&app, "wu.zhiming").await;
+    let admin = signed_in(&app, "wu.zhiming", Timestamp::now()).await;
     let admitted =
         administration::administrator(&app, &admin, "calendar.not_administrator", now, "op-a")
             .await
             .unwrap();
     let admin_cap = admitted.expect("the administrator is admitted");
-    assert!(refusals(&app, "op-a").await.is_empty());
+    assert!(trail_of(&app, "access.refused", "op-a").await.is_empty());
     let overview = administration::calendar_overview(
         &app,
         &admin_cap,
@@ -100,7 +43,7 @@ async fn only_the_permission_administrator_opens_the_calendar_and_a_refusal_is_r
 #[tokio::test]
 async fn only_auditors_and_the_administrator_read_the_trail_and_others_are_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let app = portal_app(&dir).await;
     let now = Timestamp::now();
     for (account, reads) in [
         ("zheng.zhihao", true),
@@ -108,7 +51,7 @@ async fn only_auditors_and_the_administrator_read_the_trail_and_others_are_recor
         ("lin.meiling", false),
         ("chen.jianhong", false),
     ] {
-        let who = signed_in(&app, account).await;
+        let who = signed_in(&app, account, Timestamp::now()).await;
         let op = format!("op-{account}");
         let reader = administration::audit_reader(&app, &who, now, &op)
             .await
@@ -119,16 +62,20 @@ async fn only_auditors_and_the_administrator_read_the_trail_and_others_are_recor
         } else {
             vec!["refused:audit.not_reader".into()]
         };
-        assert_eq!(refusals(&app, &op).await, expected, "{account}");
+        assert_eq!(
+            trail_of(&app, "access.refused", &op).await,
+            expected,
+            "{account}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_database_that_fails_is_an_error_for_the_card_binding_desk_not_a_refusal() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
-    let admin = signed_in(&app, "wu.zhiming").await;
-    let querier = signed_in(&app, "lin.meiling").await;
+    let app = portal_app(&dir).await;
+    let admin = signed_in(&app, "wu.zhiming", Timestamp::now()).await;
+    let querier = signed_in(&app, "lin.meiling", Timestamp::now()).await;
     let now = Timestamp::now();
     assert!(
         administration::card_binding_desk(&app, &admin, now, "op-1")
@@ -154,7 +101,7 @@ async fn a_database_that_fails_is_an_error_for_the_card_binding_desk_not_a_refus
 #[tokio::test]
 async fn the_staff_are_named_only_on_the_demos_start_page() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let app = portal_app(&dir).await;
     let figures = public_reads::home_figures(&app).await.unwrap();
     assert!(!app.config().demo);
     assert!(public_reads::demo_start(&app).await.unwrap().is_none());

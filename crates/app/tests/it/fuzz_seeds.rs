@@ -2,13 +2,6 @@
 //! stable, so that they cannot rot between fuzzing runs: every file of each target's corpus
 //! is read, and the named seeds give the lines, subjects and errors the imports act on.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot read its seeds should stop loudly"
-)]
-
 use std::path::PathBuf;
 
 use querywarden_app::permission::staff::read_staff_file_against_fixture;

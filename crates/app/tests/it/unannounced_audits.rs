@@ -1,13 +1,7 @@
 //! Unannounced audits, Form 4 (§8), against a real database file: an audit from opening to
 //! the director's review, and every refusal — refused, audited, nothing changed.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
+use crate::common::world_derefs_to_org;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
@@ -54,12 +48,7 @@ struct World {
     cases: Vec<RegistrationNo>,
 }
 
-impl std::ops::Deref for World {
-    type Target = Org;
-    fn deref(&self) -> &Org {
-        &self.org
-    }
-}
+world_derefs_to_org!(World);
 
 impl World {
     /// The demo organisation; lin.meiling (社會救助科) registers, chen.jianhong approves, and

@@ -1,17 +1,9 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests fail by panicking"
-)]
 //! The demo CA as `querywarden demo` uses it: fresh keys, a card per demo person, storage
 //! as PEM in the data directory and reuse on the next start.
 
-mod common;
-
 use std::time::Instant;
 
-use common::{key, now};
+use crate::common::{key, now};
 use querywarden_pki::demo_ca::{DEMO_INTERMEDIATE_CN, DEMO_ROOT_CN, DemoCa, DemoCard, DemoKey};
 use querywarden_pki::{
     PkiError, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,

@@ -3,38 +3,12 @@
 //! or rule and is on the trail, and the deputy page opens only for the unit's supervisor or
 //! the permission administrator.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
+use crate::common::{person, portal_app, trail_of};
 use jiff::{Timestamp, ToSpan};
-use querywarden_app::App;
 use querywarden_app::acting::{DeputyForm, DeputyRefusal};
-use querywarden_app::config::{BliMode, RawConfig};
 use querywarden_app::permission::Op;
-use querywarden_domain::org::{Account, Person};
+use querywarden_domain::org::Person;
 use querywarden_domain::roc_date::taipei_date;
-use querywarden_storage::AuditFilter;
-
-async fn app(dir: &tempfile::TempDir) -> App {
-    let mut raw = RawConfig::default();
-    raw.storage.data_dir = dir.path().join("data");
-    raw.bli.mode = BliMode::Portal;
-    let app = App::open(raw.validate().unwrap()).await.unwrap();
-    app.seed_demo().await.unwrap();
-    app
-}
-
-async fn person(app: &App, account: &str) -> Person {
-    app.store()
-        .person_by_account(&Account::parse(account).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
 
 /// `days` from today (Asia/Taipei), as typed on the form.
 fn day(days: i64) -> String {
@@ -50,28 +24,12 @@ fn form(deputy: &str, from: &str, until: &str) -> DeputyForm {
     }
 }
 
-/// The outcomes of the records of `action` made by operation `request_id`.
-async fn trail(app: &App, action: &str, request_id: &str) -> Vec<String> {
-    app.store()
-        .audit_search(&AuditFilter {
-            action: Some(action.into()),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.request_id == request_id)
-        .map(|r| r.outcome)
-        .collect()
-}
-
 const REGISTERED: &str = "admin.unit.deputy_registered";
 
 #[tokio::test]
 async fn each_refusal_of_a_deputy_names_its_field_or_rule_and_is_on_the_trail() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let app = portal_app(&dir).await;
     let chen = person(&app, "chen.jianhong").await;
     let lin = person(&app, "lin.meiling").await;
     let unit = "social-assistance";
@@ -153,7 +111,7 @@ async fn each_refusal_of_a_deputy_names_its_field_or_rule_and_is_on_the_trail() 
         let refusal = r.expect_err(what);
         assert_eq!(refusal.code(), code, "{what}");
         assert_eq!(
-            trail(&app, REGISTERED, &format!("op-{n}")).await,
+            trail_of(&app, REGISTERED, &format!("op-{n}")).await,
             [format!("refused:{code}")],
             "{what}"
         );
@@ -167,7 +125,7 @@ async fn each_refusal_of_a_deputy_names_its_field_or_rule_and_is_on_the_trail() 
         .unwrap();
     assert_eq!(r, Err(DeputyRefusal::NotFound));
     assert_eq!(
-        trail(&app, REGISTERED, "op-admin").await,
+        trail_of(&app, REGISTERED, "op-admin").await,
         ["refused:acting.not_found"]
     );
     // Nothing was registered by any of them.
@@ -182,7 +140,7 @@ async fn each_refusal_of_a_deputy_names_its_field_or_rule_and_is_on_the_trail() 
 #[tokio::test]
 async fn the_supervisor_registers_a_deputy_from_today_and_the_page_shows_them_with_the_period() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let app = portal_app(&dir).await;
     let chen = person(&app, "chen.jianhong").await;
     let huang = person(&app, "huang.yating").await;
     let op = Op::new(Timestamp::now(), "op-register");
@@ -201,7 +159,10 @@ async fn the_supervisor_registers_a_deputy_from_today_and_the_page_shows_them_wi
     // An empty first day is today.
     assert_eq!(term.from, Some(op.today()));
     assert_eq!(term.until.map(|d| d.format_short()), Some(until));
-    assert_eq!(trail(&app, REGISTERED, "op-register").await, ["succeeded"]);
+    assert_eq!(
+        trail_of(&app, REGISTERED, "op-register").await,
+        ["succeeded"]
+    );
 
     let desk = app
         .deputy_desk(
@@ -228,7 +189,7 @@ async fn the_supervisor_registers_a_deputy_from_today_and_the_page_shows_them_wi
 #[tokio::test]
 async fn the_deputy_page_opens_only_for_the_units_supervisor_or_the_administrator() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(&dir).await;
+    let app = portal_app(&dir).await;
     let unit = "social-assistance";
     for (account, refused) in [
         ("lin.meiling", Some("acting.not_allowed")),
@@ -246,14 +207,18 @@ async fn the_deputy_page_opens_only_for_the_units_supervisor_or_the_administrato
             Some(code) => {
                 assert_eq!(r.map(|_| ()).unwrap_err().code(), code, "{account}");
                 assert_eq!(
-                    trail(&app, "access.refused", &request_id).await,
+                    trail_of(&app, "access.refused", &request_id).await,
                     [format!("refused:{code}")],
                     "{account}"
                 );
             }
             None => {
                 assert_eq!(r.unwrap().unit.id.as_str(), unit, "{account}");
-                assert!(trail(&app, "access.refused", &request_id).await.is_empty());
+                assert!(
+                    trail_of(&app, "access.refused", &request_id)
+                        .await
+                        .is_empty()
+                );
             }
         }
     }

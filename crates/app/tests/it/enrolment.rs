@@ -2,13 +2,6 @@
 //! resets that end sessions and the old password, the organisation CSV, revocation lists
 //! signed by the anchors only, and supervisor roles that end with a transfer.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::{SignedDuration, Timestamp};
@@ -24,9 +17,9 @@ use querywarden_domain::org::{PersonId, UnitId};
 use querywarden_domain::permission::AdministratorDesk;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
 use querywarden_pki::{RevocationList, SignatureFormat};
-use querywarden_storage::{AuditFilter, SessionRow, Store};
+use querywarden_storage::{SessionRow, Store};
 use querywarden_testkit::card;
-use querywarden_testkit::org::{self, Org};
+use querywarden_testkit::org::{self, Org, audit, audit_all};
 
 const PASSWORD: &str = "my-own-secret-phrase-115";
 
@@ -82,14 +75,7 @@ async fn world() -> World {
 }
 
 fn lin_card(w: &World) -> DemoCard {
-    w.ca.issue_citizen_with(
-        key("card-a-key"),
-        "林美玲",
-        "1234",
-        now(),
-        Default::default(),
-    )
-    .unwrap()
+    card::fixture_card(&w.ca, "card-a-key", "林美玲", "1234", now())
 }
 
 async fn enrol_with(
@@ -140,14 +126,8 @@ async fn issue(w: &World, account: &str, purpose: CodePurpose, reason: &str) -> 
 }
 
 async fn outcomes(w: &World, action: &str) -> Vec<String> {
-    w.store
-        .audit_search(&AuditFilter {
-            action: Some(action.into()),
-            limit: 100,
-            ..Default::default()
-        })
+    audit(&w.store, action)
         .await
-        .unwrap()
         .into_iter()
         .map(|r| r.outcome)
         .collect()
@@ -173,14 +153,8 @@ async fn a_code_enrols_its_holder_once_and_is_stored_only_as_a_digest() {
     );
     let rows = w.store.enrolment_codes_of(lin).await.unwrap();
     assert_eq!(rows.len(), 1);
-    let entries: Vec<String> = w
-        .store
-        .audit_search(&AuditFilter {
-            limit: 1000,
-            ..Default::default()
-        })
+    let entries: Vec<String> = audit_all(&w.store)
         .await
-        .unwrap()
         .into_iter()
         .map(|r| String::from_utf8_lossy(&r.entry).into_owned())
         .collect();
@@ -201,15 +175,7 @@ async fn a_code_enrols_its_holder_once_and_is_stored_only_as_a_digest() {
 async fn a_card_that_names_someone_else_is_refused_and_the_code_still_works() {
     let w = world().await;
     let code = issue(&w, "lin.meiling", CodePurpose::Enrol, "").await;
-    let other =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "林美玲",
-            "9999",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let other = card::fixture_card(&w.ca, "card-b-key", "林美玲", "9999", now());
     assert_eq!(
         enrol_with(&w, &code, &other, PASSWORD).await.unwrap_err(),
         "enrolment.digits_mismatch"
@@ -298,15 +264,7 @@ async fn a_reset_ends_the_sessions_and_the_old_password_and_rebinds_the_card() {
     .unwrap();
     tx.commit().await.unwrap();
     // A new card (renewal): the same person, another key.
-    let renewed =
-        w.ca.issue_citizen_with(
-            key("card-b-key"),
-            "林美玲",
-            "1234",
-            now(),
-            Default::default(),
-        )
-        .unwrap();
+    let renewed = card::fixture_card(&w.ca, "card-b-key", "林美玲", "1234", now());
     let reset = issue(&w, "lin.meiling", CodePurpose::Reset, "遺失密碼並換發憑證").await;
     assert_eq!(
         enrol_with(&w, &reset, &renewed, PASSWORD)
@@ -404,14 +362,7 @@ async fn init_records_the_officers_once_and_keeps_no_national_id_in_clear() {
         .await
         .unwrap();
     assert_eq!(again.unwrap_err().code, "init.already_initialised");
-    let all: Vec<_> = store
-        .audit_search(&AuditFilter {
-            action: Some("system.initialised".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all: Vec<_> = audit(&store, "system.initialised").await;
     assert!(
         all.iter()
             .all(|r| !String::from_utf8_lossy(&r.entry).contains("E100201002"))

@@ -7,13 +7,7 @@
 //! supervisor of its own, so zhang.shuhui (秘書室主任, its parent unit's supervisor and the
 //! 權限管理單位主管) countersigns. li.guowei is configured as the administrator's deputy.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "a test that cannot set itself up should fail loudly"
-)]
-
+use crate::common::world_derefs_to_org;
 use std::collections::BTreeSet;
 
 use jiff::{Span, Timestamp};
@@ -37,8 +31,7 @@ use querywarden_domain::permission::{
     PermissionApplication, Step, StepDecision, SuspensionCause,
 };
 use querywarden_domain::roc_date::RocDate;
-use querywarden_storage::AuditFilter;
-use querywarden_testkit::org::{self, Org};
+use querywarden_testkit::org::{self, Org, audit, audit_all};
 use serde_json::json;
 
 /// Monday 2026-03-02, 10:00 in Taipei.
@@ -72,12 +65,7 @@ struct World {
     policy: PermissionPolicy,
 }
 
-impl std::ops::Deref for World {
-    type Target = Org;
-    fn deref(&self) -> &Org {
-        &self.org
-    }
-}
+world_derefs_to_org!(World);
 
 impl World {
     async fn new() -> World {
@@ -153,13 +141,7 @@ impl World {
 
     /// The trail's last 500 records, as the audit search lists them.
     async fn trail(&self) -> Vec<querywarden_storage::StoredAuditRecord> {
-        self.store
-            .audit_search(&AuditFilter {
-                limit: 500,
-                ..AuditFilter::default()
-            })
-            .await
-            .unwrap()
+        audit_all(&self.store).await
     }
 
     async fn refusals(&self) -> Vec<String> {
@@ -1255,14 +1237,7 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
     assert_eq!(own[0].kind, "staff_change.file_form1_job_change");
     assert_eq!(own[0].object, "form1_before:2026-03-10");
     // The audit record of the change names who was told.
-    let records = w
-        .store
-        .audit_search(&AuditFilter {
-            limit: 500,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let records = audit_all(&w.store).await;
     let entry = records
         .iter()
         .map(|r| String::from_utf8_lossy(&r.entry).into_owned())
@@ -1284,15 +1259,7 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
     mark_notice_read(&w.store, chen, id, &op()).await.unwrap();
     assert!(unread_notices(&w.store, chen).await.unwrap().is_empty());
     // Acknowledging is recorded, by whom and which notice.
-    let read = w
-        .store
-        .audit_search(&querywarden_storage::AuditFilter {
-            action: Some("permission.notice.read".into()),
-            limit: 5,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let read = audit(&w.store, "permission.notice.read").await;
     // lin's attempt on chen's notice is refused on the trail too.
     assert_eq!(read.len(), 2);
     assert_eq!(read[1].outcome, "refused:permission.not_found");
@@ -1411,15 +1378,7 @@ async fn the_deputy_holds_the_desk_only_while_the_administrator_is_absent_and_as
         .unwrap();
     assert_eq!(desk.acting_for(), Some(wu));
     assert!(enable_account(&w.store, &desk, lin, &op()).await.unwrap());
-    let enabled = w
-        .store
-        .audit_search(&AuditFilter {
-            action: Some("admin.account.enabled".into()),
-            limit: 5,
-            ..AuditFilter::default()
-        })
-        .await
-        .unwrap();
+    let enabled = audit(&w.store, "admin.account.enabled").await;
     let entry = String::from_utf8_lossy(&enabled[0].entry).into_owned();
     assert!(entry.contains("代理"), "{entry}");
     assert!(

@@ -1,15 +1,9 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests fail by panicking"
-)]
 //! Login by signed nonce and by client certificate, against a DEMO CA world: every
 //! acceptance and every refusal of the card sign-in (§3) as its own test.
 
-mod common;
-
-use common::{LAST4, NAME, flip_in, fresh_crl, key, now, resign_certificate, resign_crl, world};
+use crate::common::{
+    LAST4, NAME, flip_in, fresh_crl, key, now, resign_certificate, resign_crl, world,
+};
 use der::Encode;
 use jiff::{SignedDuration, Timestamp};
 use querywarden_pki::demo_ca::{CardProfile, DemoCard, Pkcs7Options};

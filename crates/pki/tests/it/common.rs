@@ -1,17 +1,15 @@
-//! Shared fixtures for the PKI integration tests: a DEMO CA world built once per test binary
-//! from the fixed keys in `tests/data` (RSA key generation is slow in debug builds).
-
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different part of the fixtures"
-)]
+//! Shared fixtures for the PKI integration tests: a DEMO CA world built once for the test
+//! binary from the fixed keys in `tests/data` (RSA key generation is slow in debug builds).
 
 use std::sync::OnceLock;
 
 use der::{Decode, Encode};
 use jiff::Timestamp;
 use querywarden_pki::demo_ca::{CardProfile, DemoCa, DemoCard, DemoKey};
-use querywarden_pki::{RevocationList, TrustAnchors};
+use querywarden_pki::{
+    CitizenCertificate, PkiError, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,
+    verify_client_certificate, verify_signed_challenge,
+};
 
 pub const NAME: &str = "王小明";
 pub const LAST4: &str = "1234";
@@ -32,6 +30,36 @@ pub fn key(name: &str) -> DemoKey {
         _ => panic!("no such test key"),
     };
     DemoKey::from_pkcs8_pem(pem).unwrap()
+}
+
+/// `signature` over `nonce` checked against the world's anchors now, no CRL required.
+pub fn verify_best_effort(
+    nonce: &[u8],
+    signature: &[u8],
+    format: SignatureFormat,
+    certificate: Option<&[u8]>,
+) -> Result<CitizenCertificate, PkiError> {
+    verify_signed_challenge(
+        nonce,
+        signature,
+        format,
+        certificate,
+        &world().anchors,
+        &[],
+        RevocationPolicy::BestEffort,
+        now(),
+    )
+}
+
+/// A client certificate chain checked against the world's anchors now, no CRL required.
+pub fn client_best_effort(chain: &[Vec<u8>]) -> Result<CitizenCertificate, PkiError> {
+    verify_client_certificate(
+        chain,
+        &world().anchors,
+        &[],
+        RevocationPolicy::BestEffort,
+        now(),
+    )
 }
 
 pub struct World {

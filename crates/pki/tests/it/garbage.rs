@@ -1,20 +1,9 @@
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests fail by panicking"
-)]
 //! Garbage in every input gives a typed error, never a panic: random bytes, PEM wrappers
 //! around junk, and valid objects with one byte changed.
 
-mod common;
-
-use common::{now, world};
+use crate::common::{client_best_effort, now, verify_best_effort, world};
 use proptest::prelude::*;
-use querywarden_pki::{
-    PkiError, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors, parse_certificate,
-    verify_client_certificate, verify_signed_challenge,
-};
+use querywarden_pki::{PkiError, RevocationList, SignatureFormat, TrustAnchors, parse_certificate};
 
 const NONCE: &[u8] = b"qw-login-garbage";
 
@@ -32,49 +21,16 @@ fn feed(bytes: &[u8]) {
     let _ = TrustAnchors::from_der_certificates(vec![bytes.to_vec()]);
     let _ = RevocationList::from_der_or_pem(bytes);
     let _ = parse_certificate(bytes);
-    let _ = verify_client_certificate(
-        &[bytes.to_vec()],
-        &w.anchors,
-        &[],
-        RevocationPolicy::BestEffort,
-        now(),
-    );
+    let _ = client_best_effort(&[bytes.to_vec()]);
     let cert = w.card.certificate_der().unwrap();
     for format in [SignatureFormat::Pkcs1, SignatureFormat::Pkcs7] {
         // garbage signature, good certificate
-        let _ = verify_signed_challenge(
-            NONCE,
-            bytes,
-            format,
-            Some(&cert),
-            &w.anchors,
-            &[],
-            RevocationPolicy::BestEffort,
-            now(),
-        );
+        let _ = verify_best_effort(NONCE, bytes, format, Some(&cert));
         // good-looking signature, garbage certificate
         let sig = w.card.sign(NONCE, format).unwrap();
-        let _ = verify_signed_challenge(
-            NONCE,
-            &sig,
-            format,
-            Some(bytes),
-            &w.anchors,
-            &[],
-            RevocationPolicy::BestEffort,
-            now(),
-        );
+        let _ = verify_best_effort(NONCE, &sig, format, Some(bytes));
         // garbage nonce
-        let _ = verify_signed_challenge(
-            bytes,
-            &sig,
-            format,
-            Some(&cert),
-            &w.anchors,
-            &[],
-            RevocationPolicy::BestEffort,
-            now(),
-        );
+        let _ = verify_best_effort(bytes, &sig, format, Some(&cert));
     }
 }
 
@@ -95,26 +51,11 @@ fn empty_inputs_are_typed_errors() {
     ));
     let cert = w.card.certificate_der().unwrap();
     for format in [SignatureFormat::Pkcs1, SignatureFormat::Pkcs7] {
-        let got = verify_signed_challenge(
-            NONCE,
-            b"",
-            format,
-            Some(&cert),
-            &w.anchors,
-            &[],
-            RevocationPolicy::BestEffort,
-            now(),
-        );
+        let got = verify_best_effort(NONCE, b"", format, Some(&cert));
         assert!(matches!(got, Err(PkiError::Malformed(_))));
     }
     assert_eq!(
-        verify_client_certificate(
-            &[Vec::new()],
-            &w.anchors,
-            &[],
-            RevocationPolicy::BestEffort,
-            now()
-        ),
+        client_best_effort(&[Vec::new()]),
         Err(PkiError::MissingCertificate)
     );
 }
@@ -183,8 +124,8 @@ proptest! {
         if which == 1 {
             // A changed SignedData may still verify only if the change is in a field the
             // signature does not cover; the holder it reports must then be the real one.
-            if let Ok(c) = verify_signed_challenge(NONCE, &object, SignatureFormat::Pkcs7, None, &w.anchors, &[], RevocationPolicy::BestEffort, now()) {
-                prop_assert_eq!(c.subject_cn, common::NAME);
+            if let Ok(c) = verify_best_effort(NONCE, &object, SignatureFormat::Pkcs7, None) {
+                prop_assert_eq!(c.subject_cn, crate::common::NAME);
             }
         }
     }
