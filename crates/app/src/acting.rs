@@ -9,7 +9,7 @@
 //! supervisor or the permission administrator registers one; every registration and every
 //! refusal is audited in the same transaction as the change.
 
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::org::{Account, Person, PersonId, Role, Unit, UnitId};
 use querywarden_domain::permission::acting::{DeputyTerm, DeputyTermError, check_deputy_term};
 use querywarden_domain::permission::in_service;
@@ -200,10 +200,7 @@ async fn refuse(
     event: AuditEvent,
     refusal: DeputyRefusal,
 ) -> Result<DeputyRefusal, AppError> {
-    let mut tx = store.begin().await?;
-    tx.append_audit(&event.outcome(Outcome::Refused(refusal.code().into())))
-        .await?;
-    tx.commit().await?;
+    crate::audit::record_refusal(store, event, refusal.code()).await?;
     Ok(refusal)
 }
 

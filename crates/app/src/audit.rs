@@ -12,6 +12,7 @@ pub mod search;
 use std::time::Instant;
 
 use jiff::Timestamp;
+use querywarden_domain::audit_event::{AuditEvent, Outcome};
 use querywarden_ledger::Hash;
 use querywarden_ledger::chain::{GENESIS, chain_hash_from_leaf};
 use querywarden_ledger::checkpoint::{Checkpoint, open_checkpoint};
@@ -22,6 +23,34 @@ use serde::Deserialize;
 use crate::AppError;
 use crate::config::RawAudit;
 use crate::keys::KeyRing;
+
+/// Records `event` in a transaction of its own: a read, a refusal, anything that changes
+/// nothing else.
+pub(crate) async fn record(store: &Store, event: &AuditEvent) -> Result<(), StorageError> {
+    let mut tx = store.begin().await?;
+    tx.append_audit(event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records `event` refused with `code`, in a transaction of its own.
+pub(crate) async fn record_refusal(
+    store: &Store,
+    event: AuditEvent,
+    code: &str,
+) -> Result<(), StorageError> {
+    record(store, &event.outcome(Outcome::Refused(code.to_string()))).await
+}
+
+/// Records `event` refused by the rule `code` (named as the event's `rule` too), in a
+/// transaction of its own.
+pub(crate) async fn record_rule_refusal(
+    store: &Store,
+    event: AuditEvent,
+    code: &str,
+) -> Result<(), StorageError> {
+    record_refusal(store, event.detail("rule", code), code).await
+}
 
 /// Writes a checkpoint if `every_records` records have been appended since the last one, or
 /// any record and `every_seconds` have passed. Returns the new checkpoint, if one was written.

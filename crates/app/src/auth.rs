@@ -13,12 +13,14 @@ use querywarden_domain::auth::{
     FailureOutcome, LockoutPolicy, PasswordRejection, SessionPolicy, SessionStatus, SessionTimes,
     check_password_policy,
 };
-use querywarden_domain::org::{Account, Person, StaffStatus};
+use querywarden_domain::org::{Account, Person, PersonId, StaffStatus};
 use querywarden_pki::{
-    CitizenCertificate, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,
+    CitizenCertificate, PkiError, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,
     verify_client_certificate, verify_signed_challenge,
 };
-use querywarden_storage::{CertificateBinding, NonceCheck, SessionRow, Store, WriteTx};
+use querywarden_storage::{
+    CertificateBinding, NonceCheck, SessionRow, StorageError, Store, WriteTx,
+};
 use sha2::{Digest, Sha256};
 
 use crate::AppError;
@@ -76,6 +78,38 @@ impl AuthContext {
         }
     }
 
+    /// §3: a signature over `message` by a card that chains to the trust anchors and is not
+    /// revoked by the lists in force now.
+    pub fn verify_signature(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+        format: SignatureFormat,
+        certificate: Option<&[u8]>,
+        now: Timestamp,
+    ) -> Result<CitizenCertificate, PkiError> {
+        verify_signed_challenge(
+            message,
+            signature,
+            format,
+            certificate,
+            &self.anchors,
+            &self.crls(),
+            self.revocation,
+            now,
+        )
+    }
+
+    /// §3: a certificate chain (leaf first, DER) checked the same way: it chains to the trust
+    /// anchors and is not revoked.
+    pub fn verify_chain(
+        &self,
+        chain: &[Vec<u8>],
+        now: Timestamp,
+    ) -> Result<CitizenCertificate, PkiError> {
+        verify_client_certificate(chain, &self.anchors, &self.crls(), self.revocation, now)
+    }
+
     /// Puts a new set of revocation lists in force.
     pub fn replace_crls(&self, crls: Vec<RevocationList>) {
         let new = std::sync::Arc::new(crls);
@@ -124,6 +158,12 @@ impl AuthFailure {
     }
 }
 
+impl From<PkiError> for AuthFailure {
+    fn from(e: PkiError) -> Self {
+        Self::new(e.code(), e.message_zh())
+    }
+}
+
 impl From<PasswordRejection> for AuthFailure {
     fn from(r: PasswordRejection) -> Self {
         Self::new(r.code(), r.to_string())
@@ -146,6 +186,18 @@ pub struct LoginRequest {
     pub flow_token: String,
     pub client_addr: Option<String>,
     pub request_id: String,
+}
+
+impl LoginRequest {
+    fn card(&self) -> CardSignature<'_> {
+        CardSignature {
+            nonce: &self.nonce,
+            signature: &self.signature,
+            certificate: self.certificate.as_deref(),
+            format: self.format,
+            flow_token: &self.flow_token,
+        }
+    }
 }
 
 /// What the login form posts when the server runs in mutual-TLS mode: account and password
@@ -316,10 +368,7 @@ async fn refuse(
     failure: AuthFailure,
     now: Timestamp,
 ) -> Result<Result<NewSession, AuthFailure>, AppError> {
-    let mut tx = store.begin().await?;
-    tx.append_audit(&login_event(req, person, now).outcome(Outcome::Refused(failure.code.clone())))
-        .await?;
-    tx.commit().await?;
+    crate::audit::record_refusal(store, login_event(req, person, now), &failure.code).await?;
     Ok(Err(failure))
 }
 
@@ -577,55 +626,85 @@ pub async fn login(
         client_addr: req.client_addr.clone(),
         request_id: req.request_id.clone(),
     };
-    // 1. The nonce: issued to this browser, unexpired, never used. Spent whatever follows.
+    // 1–2. The nonce and the card's signature over it.
+    let cert = card_proof(store, ctx, req.card(), NONCE_EXPIRED_AT_SIGN_IN, now).await?;
+    finish_login(store, ctx, &attempt, cert, now).await
+}
+
+/// A card's signature over a sign-in nonce, as a form posts it (sign-in, enrolment).
+pub(crate) struct CardSignature<'a> {
+    /// Base64 nonce as issued.
+    pub nonce: &'a str,
+    /// Base64 signature from the card component.
+    pub signature: &'a str,
+    /// Base64 DER certificate (needed for PKCS#1; PKCS#7 carries its own).
+    pub certificate: Option<&'a str>,
+    pub format: SignatureFormat,
+    /// The login-flow cookie the nonce was issued to.
+    pub flow_token: &'a str,
+}
+
+/// What sign-in says of an expired nonce (enrolment says it without the default lifetime).
+const NONCE_EXPIRED_AT_SIGN_IN: &str = "登入挑戰碼已逾時（2 分鐘），請重新整理頁面";
+
+/// §3: what a card proves, the same at sign-in and at enrolment: the nonce was issued to this
+/// browser, is unexpired and was never used (it is spent whatever follows), and a card that
+/// chains to the trust anchors and is not revoked signed it.
+pub(crate) async fn card_proof(
+    store: &Store,
+    ctx: &AuthContext,
+    card: CardSignature<'_>,
+    expired: &str,
+    now: Timestamp,
+) -> Result<Result<CitizenCertificate, AuthFailure>, AppError> {
     let nonce_check = {
         let mut tx = store.begin().await?;
         let c = tx
-            .consume_nonce(&digest(&req.nonce), &digest(&req.flow_token), now)
+            .consume_nonce(&digest(card.nonce), &digest(card.flow_token), now)
             .await?;
         tx.commit().await?;
         c
     };
     let nonce_refusal = match nonce_check {
         NonceCheck::Fresh => None,
-        NonceCheck::Unknown => Some(refusal(
-            "login.nonce_unknown",
-            "登入挑戰碼無效，請重新整理頁面",
-        )),
-        NonceCheck::OtherFlow => Some(refusal(
+        NonceCheck::Unknown => Some(("login.nonce_unknown", "登入挑戰碼無效，請重新整理頁面")),
+        NonceCheck::OtherFlow => Some((
             "login.nonce_other_session",
             "登入挑戰碼不屬於此瀏覽器，請重新整理頁面",
         )),
-        NonceCheck::Expired => Some(refusal(
-            "login.nonce_expired",
-            "登入挑戰碼已逾時（2 分鐘），請重新整理頁面",
-        )),
-        NonceCheck::AlreadyUsed => Some(refusal(
-            "login.nonce_reused",
-            "登入挑戰碼已使用過，請重新整理頁面",
-        )),
+        NonceCheck::Expired => Some(("login.nonce_expired", expired)),
+        NonceCheck::AlreadyUsed => {
+            Some(("login.nonce_reused", "登入挑戰碼已使用過，請重新整理頁面"))
+        }
     };
-    if let Some(f) = nonce_refusal {
-        return refuse(store, &attempt, None, f, now).await;
+    if let Some((code, zh)) = nonce_refusal {
+        return Ok(Err(refusal(code, zh)));
     }
-    // 2. The card: a valid signature over this nonce by a certificate we trust.
-    let (signature, certificate) =
-        match decode_card_fields(&req.signature, req.certificate.as_deref()) {
-            Ok(v) => v,
-            Err(f) => return refuse(store, &attempt, None, f, now).await,
-        };
-    let cert = verify_signed_challenge(
-        req.nonce.as_bytes(),
-        &signature,
-        req.format,
-        certificate.as_deref(),
-        &ctx.anchors,
-        &ctx.crls(),
-        ctx.revocation,
-        now,
-    )
-    .map_err(|e| AuthFailure::new(e.code(), e.message_zh()));
-    finish_login(store, ctx, &attempt, cert, now).await
+    let (signature, certificate) = match decode_card_fields(card.signature, card.certificate) {
+        Ok(fields) => fields,
+        Err(f) => return Ok(Err(f)),
+    };
+    let message = card.nonce.as_bytes();
+    Ok(ctx
+        .verify_signature(
+            message,
+            &signature,
+            card.format,
+            certificate.as_deref(),
+            now,
+        )
+        .map_err(AuthFailure::from))
+}
+
+/// The person the card is bound to, if any, with the binding.
+pub(crate) async fn card_owner(
+    store: &Store,
+    cert: &CitizenCertificate,
+) -> Result<Option<(PersonId, CertificateBinding)>, StorageError> {
+    let issuer_key = cert.issuer_key_id.as_deref().unwrap_or_default();
+    store
+        .binding_by_certificate(issuer_key, &cert.serial_hex)
+        .await
 }
 
 /// Signs a person in by the client certificate of their mutual-TLS connection (§3)
@@ -644,14 +723,9 @@ pub async fn login_with_client_certificate(
         client_addr: req.client_addr,
         request_id: req.request_id,
     };
-    let cert = verify_client_certificate(
-        &req.chain_der,
-        &ctx.anchors,
-        &ctx.crls(),
-        ctx.revocation,
-        now,
-    )
-    .map_err(|e| AuthFailure::new(e.code(), e.message_zh()));
+    let cert = ctx
+        .verify_chain(&req.chain_der, now)
+        .map_err(AuthFailure::from);
     finish_login(store, ctx, &attempt, cert, now).await
 }
 
@@ -726,11 +800,7 @@ async fn card_holder(
     store: &Store,
     cert: &CitizenCertificate,
 ) -> Result<Option<(Person, CertificateBinding)>, AppError> {
-    let issuer_key = cert.issuer_key_id.clone().unwrap_or_default();
-    let Some((bound_person, binding)) = store
-        .binding_by_certificate(&issuer_key, &cert.serial_hex)
-        .await?
-    else {
+    let Some((bound_person, binding)) = card_owner(store, cert).await? else {
         return Ok(None);
     };
     Ok(store.person(bound_person).await?.map(|p| (p, binding)))
@@ -983,9 +1053,7 @@ pub async fn refuse_request(
     let mut e = session_event(who, AuditAction::AccessRefused, now, request_id)
         .outcome(Outcome::Refused(code.to_string()));
     e.client_addr = client_addr;
-    let mut tx = store.begin().await?;
-    tx.append_audit(&e).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &e).await?;
     Ok(())
 }
 
@@ -1021,12 +1089,7 @@ pub async fn refuse_sign_in(
         client_addr,
         request_id: request_id.to_string(),
     };
-    let mut tx = store.begin().await?;
-    tx.append_audit(
-        &login_event(&attempt, None, now).outcome(Outcome::Refused(failure.code.clone())),
-    )
-    .await?;
-    tx.commit().await?;
+    crate::audit::record_refusal(store, login_event(&attempt, None, now), &failure.code).await?;
     Ok(failure)
 }
 
@@ -1038,16 +1101,28 @@ pub async fn lock(
     request_id: &str,
 ) -> Result<(), AppError> {
     let mut tx = store.begin().await?;
-    tx.set_session_locked(&who.session.token_hash, true, now)
-        .await?;
-    tx.append_audit(&session_event(
-        who,
-        AuditAction::SessionLocked,
-        now,
-        request_id,
-    ))
-    .await?;
+    set_locked(&mut tx, who, true, now, request_id).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Locks (or unlocks) `who`'s session, recorded as `session.locked` (`session.unlocked`).
+async fn set_locked(
+    tx: &mut WriteTx,
+    who: &SignedIn,
+    locked: bool,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<(), AppError> {
+    let action = if locked {
+        AuditAction::SessionLocked
+    } else {
+        AuditAction::SessionUnlocked
+    };
+    tx.set_session_locked(&who.session.token_hash, locked, now)
+        .await?;
+    tx.append_audit(&session_event(who, action, now, request_id))
+        .await?;
     Ok(())
 }
 
@@ -1076,13 +1151,12 @@ pub async fn unlock(
         who.session.client_addr.as_deref(),
     );
     if let Some(f) = over_limit(ctx, &checks, now) {
-        let mut tx = store.begin().await?;
-        tx.append_audit(
-            &session_event(who, AuditAction::SessionUnlocked, now, request_id)
-                .outcome(Outcome::Refused(f.code.clone())),
+        crate::audit::record_refusal(
+            store,
+            session_event(who, AuditAction::SessionUnlocked, now, request_id),
+            &f.code,
         )
         .await?;
-        tx.commit().await?;
         return Ok(Err(f));
     }
     let hash = creds.password_hash.clone();
@@ -1095,24 +1169,38 @@ pub async fn unlock(
             .is_locked(tx.login_locked_until(who.person.id).await?, now);
     if ok {
         tx.set_login_failures(who.person.id, 0, None).await?;
-        tx.set_session_locked(&who.session.token_hash, false, now)
-            .await?;
-        tx.append_audit(&session_event(
-            who,
-            AuditAction::SessionUnlocked,
-            now,
-            request_id,
-        ))
-        .await?;
+        set_locked(&mut tx, who, false, now, request_id).await?;
         tx.commit().await?;
         return Ok(Ok(()));
     }
-    let failure = match count_failure(&mut tx, ctx, &who.person, now).await? {
-        // §3: the person unlocking learns, as at sign-in, how many attempts are left.
-        FailureOutcome::Counted { remaining, .. } => refusal(
-            "login.wrong_password",
-            &format!("密碼錯誤（再錯 {remaining} 次將鎖定帳號）"),
-        ),
+    // §3: the person unlocking learns, as at sign-in, how many attempts are left.
+    let wrong = ("login.wrong_password", "密碼錯誤");
+    let failure = wrong_password_in_session(&mut tx, ctx, who, wrong, now, request_id).await?;
+    tx.append_audit(
+        &session_event(who, AuditAction::SessionUnlocked, now, request_id)
+            .outcome(Outcome::Refused(failure.code.clone())),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Err(failure))
+}
+
+/// §3: a wrong password typed in an open session (to unlock it, or as the current password
+/// when changing it) counts towards the lockout like a wrong sign-in. The refusal `wrong`
+/// (code, message) says how many attempts are left; at the limit the session ends and the
+/// lockout is audited.
+async fn wrong_password_in_session(
+    tx: &mut WriteTx,
+    ctx: &AuthContext,
+    who: &SignedIn,
+    (code, message): (&str, &str),
+    now: Timestamp,
+    request_id: &str,
+) -> Result<AuthFailure, AppError> {
+    Ok(match count_failure(tx, ctx, &who.person, now).await? {
+        FailureOutcome::Counted { remaining, .. } => {
+            refusal(code, &format!("{message}（再錯 {remaining} 次將鎖定帳號）"))
+        }
         FailureOutcome::LockedUntil(until) => {
             tx.end_session(&who.session.token_hash, "locked_out", now)
                 .await?;
@@ -1126,14 +1214,7 @@ pub async fn unlock(
                 "密碼錯誤次數過多，帳號暫時鎖定並已登出",
             )
         }
-    };
-    tx.append_audit(
-        &session_event(who, AuditAction::SessionUnlocked, now, request_id)
-            .outcome(Outcome::Refused(failure.code.clone())),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Err(failure))
+    })
 }
 
 pub async fn logout(
@@ -1169,10 +1250,7 @@ pub async fn change_password(
             .by(who.actor())
     };
     let refused = |failure: AuthFailure| async move {
-        let mut tx = store.begin().await?;
-        tx.append_audit(&event().outcome(Outcome::Refused(failure.code.clone())))
-            .await?;
-        tx.commit().await?;
+        crate::audit::record_refusal(store, event(), &failure.code).await?;
         Ok::<_, AppError>(Err(failure))
     };
     let Some(creds) = store.credentials(who.person.id).await? else {
@@ -1206,25 +1284,8 @@ pub async fn change_password(
     .await?;
     if !current_ok {
         let mut tx = store.begin().await?;
-        let failure = match count_failure(&mut tx, ctx, &who.person, now).await? {
-            FailureOutcome::Counted { remaining, .. } => refusal(
-                "password.current_wrong",
-                &format!("目前密碼不正確（再錯 {remaining} 次將鎖定帳號）"),
-            ),
-            FailureOutcome::LockedUntil(until) => {
-                tx.end_session(&who.session.token_hash, "locked_out", now)
-                    .await?;
-                tx.append_audit(
-                    &session_event(who, AuditAction::AccountLocked, now, request_id)
-                        .detail("locked_until", until.to_string()),
-                )
-                .await?;
-                refusal(
-                    "login.account_locked",
-                    "密碼錯誤次數過多，帳號暫時鎖定並已登出",
-                )
-            }
-        };
+        let wrong = ("password.current_wrong", "目前密碼不正確");
+        let failure = wrong_password_in_session(&mut tx, ctx, who, wrong, now, request_id).await?;
         tx.append_audit(&event().outcome(Outcome::Refused(failure.code.clone())))
             .await?;
         tx.commit().await?;

@@ -7,10 +7,10 @@
 //! equal to their name; the last four ID digits equal to their staff record when it has them).
 
 use jiff::Timestamp;
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::org::{Account, Role};
 use querywarden_domain::permission::AdministratorDesk;
-use querywarden_pki::{CitizenCertificate, verify_client_certificate};
+use querywarden_pki::CitizenCertificate;
 use querywarden_storage::{CertificateBinding, Store};
 
 use crate::AppError;
@@ -55,28 +55,18 @@ pub async fn bind_card(
             .by(actor),
     );
     let refuse = |failure: AuthFailure| async {
-        let mut tx = store.begin().await?;
-        tx.append_audit(
-            &event
-                .clone()
-                .outcome(Outcome::Refused(failure.code.clone())),
-        )
-        .await?;
-        tx.commit().await?;
+        crate::audit::record_refusal(store, event.clone(), &failure.code).await?;
         Ok::<_, AppError>(Err(failure))
     };
     let Some(person) = store.person_by_account(account).await? else {
         return refuse(refused("binding.unknown_account", "查無此帳號")).await;
     };
-    let der = match querywarden_pki::certificate_der(certificate) {
-        Ok(der) => der,
-        Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,
+    let cert = match querywarden_pki::certificate_der(certificate)
+        .and_then(|der| ctx.verify_chain(&[der], now))
+    {
+        Ok(c) => c,
+        Err(e) => return refuse(e.into()).await,
     };
-    let cert =
-        match verify_client_certificate(&[der], &ctx.anchors, &ctx.crls(), ctx.revocation, now) {
-            Ok(c) => c,
-            Err(e) => return refuse(AuthFailure::new(e.code(), e.message_zh())).await,
-        };
     if !querywarden_domain::person_name::same_person_name(&cert.subject_cn, &person.name) {
         return refuse(refused(
             "binding.name_mismatch",
@@ -108,13 +98,9 @@ pub async fn bind_card(
         ))
         .await;
     }
-    if let Some((owner, _)) = store
-        .binding_by_certificate(
-            &cert.issuer_key_id.clone().unwrap_or_default(),
-            &cert.serial_hex,
-        )
+    if crate::auth::card_owner(store, &cert)
         .await?
-        && owner != person.id
+        .is_some_and(|(owner, _)| owner != person.id)
     {
         return refuse(refused(
             "binding.card_bound_to_other",

@@ -8,7 +8,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::deadline::{DeadlineError, HolidayCalendar, OfficialDay, OfficialYear};
 use querywarden_domain::org::{Person, Role};
 use querywarden_domain::roc_date::{RocDate, taipei_date};
@@ -138,10 +138,7 @@ pub async fn import_csv(
         });
     }
     let refuse = |event: AuditEvent, r: CalendarRefusal| async move {
-        let mut tx = store.begin().await?;
-        tx.append_audit(&event.outcome(Outcome::Refused(r.code.into())))
-            .await?;
-        tx.commit().await?;
+        crate::audit::record_refusal(store, event, r.code).await?;
         Ok::<_, AppError>(Err(r))
     };
     if by.is_some_and(|p| !p.has_role(Role::PermissionAdministrator)) {

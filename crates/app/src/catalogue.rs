@@ -152,6 +152,15 @@ fn kind(s: &str) -> Result<String, CatalogueRefusal> {
     }
 }
 
+/// The entry a rename or a retirement acts on: one that exists and is still in use.
+fn in_use<T>(found: Option<&T>, active: impl Fn(&T) -> bool) -> Result<&T, CatalogueRefusal> {
+    let old = found.ok_or(CatalogueRefusal::NotFound)?;
+    if !active(old) {
+        return Err(CatalogueRefusal::Retired);
+    }
+    Ok(old)
+}
+
 /// What the change does to the stored catalogue, decided from the current entries.
 enum Write {
     Item(ServiceItem),
@@ -195,11 +204,7 @@ fn plan(
             name_zh,
             name_en,
         } => {
-            let (_, found) = item(code)?;
-            let old = found.ok_or(CatalogueRefusal::NotFound)?;
-            if !old.active {
-                return Err(CatalogueRefusal::Retired);
-            }
+            let old = in_use(item(code)?.1, |e| e.active)?;
             Write::Item(ServiceItem {
                 name_zh: text(name_zh, true)?,
                 name_en: text(name_en, true)?,
@@ -207,11 +212,7 @@ fn plan(
             })
         }
         CatalogueChange::RetireItem { code } => {
-            let (_, found) = item(code)?;
-            let old = found.ok_or(CatalogueRefusal::NotFound)?;
-            if !old.active {
-                return Err(CatalogueRefusal::Retired);
-            }
+            let old = in_use(item(code)?.1, |e| e.active)?;
             Write::Item(ServiceItem {
                 active: false,
                 ..old.clone()
@@ -246,11 +247,7 @@ fn plan(
             article,
             summary_zh,
         } => {
-            let (_, found) = basis(id)?;
-            let old = found.ok_or(CatalogueRefusal::NotFound)?;
-            if !old.active {
-                return Err(CatalogueRefusal::Retired);
-            }
+            let old = in_use(basis(id)?.1, |e| e.active)?;
             Write::Basis(LegalBasis {
                 law: text(law, true)?,
                 article: text(article, true)?,
@@ -259,11 +256,7 @@ fn plan(
             })
         }
         CatalogueChange::RetireBasis { id } => {
-            let (_, found) = basis(id)?;
-            let old = found.ok_or(CatalogueRefusal::NotFound)?;
-            if !old.active {
-                return Err(CatalogueRefusal::Retired);
-            }
+            let old = in_use(basis(id)?.1, |e| e.active)?;
             Write::Basis(LegalBasis {
                 active: false,
                 ..old.clone()

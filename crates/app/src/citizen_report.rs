@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 use querywarden_domain::NationalId;
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome, SubjectDigest};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, SubjectDigest};
 use querywarden_domain::citizen_report::{
     CitizenReportError, CitizenRequest, EntryKind, IdentityCheck, StaffShown, Withholding,
 };
@@ -118,15 +118,28 @@ fn contact_event(stamp: Stamp<'_>, action: AuditAction, contact: &Person, id: &s
     event(stamp, action, by, "citizen_request", id)
 }
 
+/// The event of `action` by `contact` on citizen request `id`, if they are the personal-data
+/// contact (個人資料保護聯絡窗口); anyone else is refused, audited.
+pub(super) async fn as_contact(
+    store: &Store,
+    stamp: Stamp<'_>,
+    action: AuditAction,
+    contact: &Person,
+    id: &str,
+) -> Result<Result<AuditEvent, Refusal>, AppError> {
+    let ev = contact_event(stamp, action, contact, id);
+    if !contact.has_role(Role::PersonalDataContact) {
+        return refuse(store, ev, Refusal::NotAllowed).await;
+    }
+    Ok(Ok(ev))
+}
+
 async fn refuse<T>(
     store: &Store,
     e: AuditEvent,
     r: Refusal,
 ) -> Result<Result<T, Refusal>, AppError> {
-    let mut tx = store.begin().await?;
-    tx.append_audit(&e.outcome(Outcome::Refused(r.code().to_string())))
-        .await?;
-    tx.commit().await?;
+    crate::audit::record_refusal(store, e, r.code()).await?;
     Ok(Err(r))
 }
 
@@ -209,10 +222,11 @@ pub async fn record_request(
     input: &RequestInput,
     stamp: Stamp<'_>,
 ) -> Result<Result<String, Refusal>, AppError> {
-    let base = contact_event(stamp, AuditAction::CitizenRequestRecorded, contact, "-");
-    if !contact.has_role(Role::PersonalDataContact) {
-        return refuse(store, base, Refusal::NotAllowed).await;
-    }
+    let action = AuditAction::CitizenRequestRecorded;
+    let base = match as_contact(store, stamp, action, contact, "-").await? {
+        Ok(ev) => ev,
+        Err(r) => return Ok(Err(r)),
+    };
     let id = match NationalId::parse(&input.national_id) {
         Ok(id) => id,
         Err(e) => return refuse(store, base, Refusal::NationalId(e)).await,
@@ -295,15 +309,11 @@ pub async fn extend(
     reason: &str,
     stamp: Stamp<'_>,
 ) -> Result<Result<RocDate, Refusal>, AppError> {
-    let base = contact_event(
-        stamp,
-        AuditAction::CitizenRequestExtended,
-        contact,
-        request_no,
-    );
-    if !contact.has_role(Role::PersonalDataContact) {
-        return refuse(store, base, Refusal::NotAllowed).await;
-    }
+    let action = AuditAction::CitizenRequestExtended;
+    let base = match as_contact(store, stamp, action, contact, request_no).await? {
+        Ok(ev) => ev,
+        Err(r) => return Ok(Err(r)),
+    };
     let mut tx = store.begin().await?;
     let Some(row) = tx.citizen_request(request_no).await? else {
         drop(tx);
@@ -414,9 +424,7 @@ pub async fn withholdings(
         return refuse(store, base, Refusal::NotAllowed).await;
     }
     let marks = store.withholdings().await?;
-    let mut tx = store.begin().await?;
-    tx.append_audit(&base.detail("marks", marks.len())).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &base.detail("marks", marks.len())).await?;
     Ok(Ok(marks))
 }
 
@@ -490,15 +498,11 @@ pub async fn produce_report(
     staff_shown: StaffShown,
     stamp: Stamp<'_>,
 ) -> Result<Result<CitizenReport, Refusal>, AppError> {
-    let base = contact_event(
-        stamp,
-        AuditAction::CitizenReportProduced,
-        contact,
-        request_no,
-    );
-    if !contact.has_role(Role::PersonalDataContact) {
-        return refuse(store, base, Refusal::NotAllowed).await;
-    }
+    let action = AuditAction::CitizenReportProduced;
+    let base = match as_contact(store, stamp, action, contact, request_no).await? {
+        Ok(ev) => ev,
+        Err(r) => return Ok(Err(r)),
+    };
     let Some(row) = store.citizen_request(request_no).await? else {
         return refuse(store, base, Refusal::UnknownRequest).await;
     };
@@ -691,15 +695,11 @@ pub async fn answer(
     request_no: &str,
     stamp: Stamp<'_>,
 ) -> Result<Result<RocDate, Refusal>, AppError> {
-    let base = contact_event(
-        stamp,
-        AuditAction::CitizenRequestAnswered,
-        contact,
-        request_no,
-    );
-    if !contact.has_role(Role::PersonalDataContact) {
-        return refuse(store, base, Refusal::NotAllowed).await;
-    }
+    let action = AuditAction::CitizenRequestAnswered;
+    let base = match as_contact(store, stamp, action, contact, request_no).await? {
+        Ok(ev) => ev,
+        Err(r) => return Ok(Err(r)),
+    };
     let today = taipei_date(stamp.now);
     let mut tx = store.begin().await?;
     let Some(row) = tx.citizen_request(request_no).await? else {

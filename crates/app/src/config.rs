@@ -62,6 +62,23 @@ pub struct RawServer {
     pub tls_key: Option<PathBuf>,
 }
 
+/// `value` if it lies in `range`; else `key` is refused: 須介於 lo 與 hi (`unit`) 之間.
+pub(crate) fn within<T: PartialOrd + std::fmt::Display>(
+    key: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) -> Result<T, ConfigError> {
+    if range.contains(&value) {
+        return Ok(value);
+    }
+    let (lo, hi) = range.into_inner();
+    Err(ConfigError::invalid(
+        key,
+        format!("須介於 {lo} 與 {hi} {unit}之間"),
+    ))
+}
+
 impl Default for RawServer {
     fn default() -> Self {
         Self {
@@ -135,12 +152,12 @@ impl RawStorage {
                 "須為 postgres://… 或 sqlite:路徑 / must be postgres://… or sqlite:PATH",
             ));
         }
-        if !(1..=64).contains(&self.max_read_connections) {
-            return Err(ConfigError::invalid(
-                "storage.max_read_connections",
-                "須介於 1 與 64 之間",
-            ));
-        }
+        within(
+            "storage.max_read_connections",
+            self.max_read_connections,
+            1..=64,
+            "",
+        )?;
         Ok(())
     }
 }
@@ -278,18 +295,18 @@ impl RawAudit {
                 "須為單行、非空白的名稱",
             ));
         }
-        if !(1..=1_000_000).contains(&self.checkpoint_every_records) {
-            return Err(ConfigError::invalid(
-                "audit.checkpoint_every_records",
-                "須介於 1 與 1000000 之間",
-            ));
-        }
-        if !(1..=86_400).contains(&self.checkpoint_every_seconds) {
-            return Err(ConfigError::invalid(
-                "audit.checkpoint_every_seconds",
-                "須介於 1 與 86400 秒之間",
-            ));
-        }
+        within(
+            "audit.checkpoint_every_records",
+            self.checkpoint_every_records,
+            1..=1_000_000,
+            "",
+        )?;
+        within(
+            "audit.checkpoint_every_seconds",
+            self.checkpoint_every_seconds,
+            1..=86_400,
+            "秒",
+        )?;
         Ok(())
     }
 }
@@ -336,18 +353,18 @@ impl RawBli {
                 "須以 http:// 或 https:// 開頭",
             ));
         }
-        if !(100..=120_000).contains(&self.connect_timeout_ms) {
-            return Err(ConfigError::invalid(
-                "bli.connect_timeout_ms",
-                "須介於 100 與 120000 毫秒之間",
-            ));
-        }
-        if !(100..=600_000).contains(&self.read_timeout_ms) {
-            return Err(ConfigError::invalid(
-                "bli.read_timeout_ms",
-                "須介於 100 與 600000 毫秒之間",
-            ));
-        }
+        within(
+            "bli.connect_timeout_ms",
+            self.connect_timeout_ms,
+            100..=120_000,
+            "毫秒",
+        )?;
+        within(
+            "bli.read_timeout_ms",
+            self.read_timeout_ms,
+            100..=600_000,
+            "毫秒",
+        )?;
         if self.max_retries > 5 {
             return Err(ConfigError::invalid("bli.max_retries", "最多 5 次"));
         }
@@ -385,18 +402,18 @@ impl Default for RawSession {
 
 impl RawSession {
     fn check(&self) -> Result<(), ConfigError> {
-        if !(1..=60).contains(&self.idle_timeout_minutes) {
-            return Err(ConfigError::invalid(
-                "session.idle_timeout_minutes",
-                "須介於 1 與 60 分鐘之間",
-            ));
-        }
-        if !(1..=24).contains(&self.absolute_timeout_hours) {
-            return Err(ConfigError::invalid(
-                "session.absolute_timeout_hours",
-                "須介於 1 與 24 小時之間",
-            ));
-        }
+        within(
+            "session.idle_timeout_minutes",
+            self.idle_timeout_minutes,
+            1..=60,
+            "分鐘",
+        )?;
+        within(
+            "session.absolute_timeout_hours",
+            self.absolute_timeout_hours,
+            1..=24,
+            "小時",
+        )?;
         if self.screen_lock_minutes == 0 || self.screen_lock_minutes > self.idle_timeout_minutes {
             return Err(ConfigError::invalid(
                 "session.screen_lock_minutes",
@@ -464,12 +481,12 @@ impl Default for RawAuth {
 
 impl RawAuth {
     fn check(&self) -> Result<(), ConfigError> {
-        if !(10..=600).contains(&self.nonce_ttl_seconds) {
-            return Err(ConfigError::invalid(
-                "auth.nonce_ttl_seconds",
-                "須介於 10 與 600 秒之間",
-            ));
-        }
+        within(
+            "auth.nonce_ttl_seconds",
+            self.nonce_ttl_seconds,
+            10..=600,
+            "秒",
+        )?;
         Ok(())
     }
 }
@@ -738,12 +755,12 @@ impl Default for RawUnannouncedAudits {
 
 impl RawUnannouncedAudits {
     fn settings(&self) -> Result<AuditSettings, ConfigError> {
-        if !(1024..=50 * 1024 * 1024).contains(&self.max_attachment_bytes) {
-            return Err(ConfigError::invalid(
-                "unannounced_audits.max_attachment_bytes",
-                "須介於 1024 與 52428800 位元組（50 MiB）之間",
-            ));
-        }
+        within(
+            "unannounced_audits.max_attachment_bytes",
+            self.max_attachment_bytes,
+            1024..=50 * 1024 * 1024,
+            "位元組（50 MiB）",
+        )?;
         Ok(AuditSettings {
             max_attachment_bytes: self.max_attachment_bytes,
         })
@@ -907,12 +924,12 @@ impl RawCitizenSelfService {
                 "須與員工網站（server.listen）不同的位址",
             ));
         }
-        if !(1..=1000).contains(&self.max_attempts_per_hour) {
-            return Err(ConfigError::invalid(
-                "citizen_self_service.max_attempts_per_hour",
-                "須介於 1 與 1000 之間",
-            ));
-        }
+        within(
+            "citizen_self_service.max_attempts_per_hour",
+            self.max_attempts_per_hour,
+            1..=1000,
+            "",
+        )?;
         Ok(Some(addr))
     }
 }
@@ -1242,16 +1259,7 @@ impl RawConfig {
                 )
             })?),
         };
-        let range = |key: &str, v: i32, lo: i32, hi: i32| {
-            if (lo..=hi).contains(&v) {
-                Ok(v)
-            } else {
-                Err(ConfigError::invalid(
-                    key,
-                    format!("須介於 {lo} 與 {hi} 之間"),
-                ))
-            }
-        };
+        let range = |key: &str, v, lo, hi| within(key, v, lo..=hi, "");
         Ok(PermissionPolicy {
             deputy_administrator: deputy,
             reminder_working_days: range(
@@ -1283,16 +1291,7 @@ impl RawConfig {
         use querywarden_domain::snooping::{SnoopingAction, SnoopingRule};
         let r = &self.registration;
         let mut s = RegistrationSettings::default();
-        let range = |key: &str, v: u32, lo: u32, hi: u32| {
-            if (lo..=hi).contains(&v) {
-                Ok(v)
-            } else {
-                Err(ConfigError::invalid(
-                    key,
-                    format!("須介於 {lo} 與 {hi} 之間"),
-                ))
-            }
-        };
+        let range = |key: &str, v, lo, hi| within(key, v, lo..=hi, "");
         s.approval_validity_days = range(
             "registration.approval_validity_days",
             r.approval_validity_days,
@@ -1333,12 +1332,12 @@ impl RawConfig {
             1,
             365,
         )?;
-        if !(1..=100_000).contains(&r.max_batch_rows) {
-            return Err(ConfigError::invalid(
-                "registration.max_batch_rows",
-                "須介於 1 與 100000 之間",
-            ));
-        }
+        within(
+            "registration.max_batch_rows",
+            r.max_batch_rows,
+            1..=100_000,
+            "",
+        )?;
         s.max_batch_rows = r.max_batch_rows;
         let sn = &r.snooping;
         for (rule, key, code) in [
@@ -1400,24 +1399,19 @@ impl RawConfig {
 
     fn check_enrolment_and_crl(&self) -> Result<(), ConfigError> {
         let e = &self.enrolment;
-        if !(1..=24 * 30).contains(&e.code_valid_hours) {
-            return Err(ConfigError::invalid(
-                "enrolment.code_valid_hours",
-                "須介於 1 與 720 小時之間",
-            ));
-        }
-        if !(1..=20).contains(&e.max_failures) {
-            return Err(ConfigError::invalid(
-                "enrolment.max_failures",
-                "須介於 1 與 20 次之間",
-            ));
-        }
-        if !(1..=1440).contains(&e.failure_window_minutes) {
-            return Err(ConfigError::invalid(
-                "enrolment.failure_window_minutes",
-                "須介於 1 與 1440 分鐘之間",
-            ));
-        }
+        within(
+            "enrolment.code_valid_hours",
+            e.code_valid_hours,
+            1..=24 * 30,
+            "小時",
+        )?;
+        within("enrolment.max_failures", e.max_failures, 1..=20, "次")?;
+        within(
+            "enrolment.failure_window_minutes",
+            e.failure_window_minutes,
+            1..=1440,
+            "分鐘",
+        )?;
         for url in &self.crl.urls {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(ConfigError::invalid(
@@ -1426,18 +1420,18 @@ impl RawConfig {
                 ));
             }
         }
-        if !(1..=1440).contains(&self.crl.refresh_minutes) {
-            return Err(ConfigError::invalid(
-                "crl.refresh_minutes",
-                "須介於 1 與 1440 分鐘之間",
-            ));
-        }
-        if !(1..=300).contains(&self.crl.fetch_timeout_seconds) {
-            return Err(ConfigError::invalid(
-                "crl.fetch_timeout_seconds",
-                "須介於 1 與 300 秒之間",
-            ));
-        }
+        within(
+            "crl.refresh_minutes",
+            self.crl.refresh_minutes,
+            1..=1440,
+            "分鐘",
+        )?;
+        within(
+            "crl.fetch_timeout_seconds",
+            self.crl.fetch_timeout_seconds,
+            1..=300,
+            "秒",
+        )?;
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use querywarden_documents::{self as docs, DocumentKind, DocumentModel, Footer, Seal};
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::org::{Person, PersonId, Role, Unit, UnitId};
 use querywarden_domain::oversight::unannounced_audit::{AuditId, SignOffStep};
 use querywarden_domain::permission::recertification::Quarter;
@@ -208,18 +208,8 @@ struct Org {
 impl Org {
     async fn load(store: &Store) -> Result<Org, DocumentError> {
         Ok(Org {
-            persons: store
-                .persons()
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p))
-                .collect(),
-            units: store
-                .units()
-                .await?
-                .into_iter()
-                .map(|u| (u.id.clone(), u))
-                .collect(),
+            persons: store.persons_by_id().await?,
+            units: store.units_by_id().await?,
         })
     }
 
@@ -268,10 +258,7 @@ async fn refuse<T>(
     why: &str,
     err: DocumentError,
 ) -> Result<T, DocumentError> {
-    let mut tx = store.begin().await?;
-    tx.append_audit(&ev.outcome(Outcome::Refused(why.to_string())))
-        .await?;
-    tx.commit().await?;
+    crate::audit::record_refusal(store, ev, why).await?;
     Err(err)
 }
 
@@ -342,9 +329,7 @@ pub async fn produce(
         Body::Pdf(b) => b.len(),
         Body::Html(s) => s.len(),
     };
-    let mut tx = store.begin().await?;
-    tx.append_audit(&ev.detail("bytes", size as u64)).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &ev.detail("bytes", size as u64)).await?;
     Ok(Produced {
         kind: target.kind(),
         file_name: format!("{}.{ext}", target.reference()),

@@ -271,3 +271,97 @@ mod tests {
         );
     }
 }
+
+/// A rule's refusal of a use case (a permission step, an unannounced audit): its stable code,
+/// and the codes its family of use cases gives a missing record and a lost race.
+pub trait Refusal: std::error::Error {
+    /// The stable code of this refusal.
+    fn refusal_code(&self) -> &'static str;
+    /// The family's code for a record that does not exist (`permission.not_found`).
+    const NOT_FOUND: &'static str;
+    /// The family's code for a record changed by someone else meanwhile.
+    const CONFLICT: &'static str;
+}
+
+/// Why a use case of a family with its own refusals did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum UseCaseError<R> {
+    /// A rule refused it; code and zh-TW message are safe to show. Audited.
+    #[error(transparent)]
+    Refused(R),
+    #[error("找不到{0}")]
+    NotFound(&'static str),
+    /// Someone changed the record between reading and writing (e.g. two approvers, or a
+    /// double click); nothing was written.
+    #[error("資料已被他人變更，請重新整理後再試")]
+    Conflict,
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl<R> From<StorageError> for UseCaseError<R> {
+    fn from(e: StorageError) -> Self {
+        Self::App(AppError::Storage(e))
+    }
+}
+
+impl<R> From<crate::custody::CustodyError> for UseCaseError<R> {
+    fn from(e: crate::custody::CustodyError) -> Self {
+        Self::App(e.into())
+    }
+}
+
+impl<R: Refusal> UseCaseError<R> {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Refused(r) => r.refusal_code(),
+            Self::NotFound(_) => R::NOT_FOUND,
+            Self::Conflict => R::CONFLICT,
+            Self::App(e) => e.code(),
+        }
+    }
+
+    /// The refusal, if a rule refused.
+    pub fn refusal(&self) -> Option<&R> {
+        match self {
+            Self::Refused(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// Records `refusal` of `event` (with the rule that refused) in a transaction of its own, and
+/// answers it as the use case's error.
+pub(crate) async fn refused<T, R: Refusal>(
+    store: &querywarden_storage::Store,
+    event: querywarden_domain::audit_event::AuditEvent,
+    refusal: R,
+) -> Result<T, UseCaseError<R>> {
+    crate::audit::record_rule_refusal(store, event, refusal.refusal_code()).await?;
+    Err(UseCaseError::Refused(refusal))
+}
+
+/// Declares the error of a family of use cases whose rules refuse with `$refusal`: a
+/// [`UseCaseError`] whose missing-record and conflict codes are `$family.not_found` and
+/// `$family.conflict`.
+macro_rules! use_case_error {
+    ($(#[$meta:meta])* $vis:vis $error:ident($refusal:ty), $family:literal) => {
+        $(#[$meta])*
+        $vis type $error = $crate::UseCaseError<$refusal>;
+
+        impl From<$refusal> for $error {
+            fn from(r: $refusal) -> Self {
+                Self::Refused(r)
+            }
+        }
+
+        impl $crate::Refusal for $refusal {
+            fn refusal_code(&self) -> &'static str {
+                self.code()
+            }
+            const NOT_FOUND: &'static str = concat!($family, ".not_found");
+            const CONFLICT: &'static str = concat!($family, ".conflict");
+        }
+    };
+}
+pub(crate) use use_case_error;

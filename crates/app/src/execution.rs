@@ -33,11 +33,12 @@ pub mod form3;
 pub mod outcome;
 
 use crate::AppError;
+use crate::audit::record_refusal;
 use crate::auth::SignedIn;
 use crate::custody;
 use crate::registration::{
-    Decided, Denied, Desk, GrantSource, actor, event, open_subject, stored_digest, subject_aad,
-    subject_of,
+    Decided, Denied, Desk, GrantSource, actor, event, on_registration, open_subject, stored_digest,
+    subject_aad, subject_of,
 };
 
 fn result_aad(no: RegistrationNo, item: &ServiceItemCode) -> String {
@@ -156,6 +157,41 @@ struct CheckInput<'a> {
     request_id: &'a str,
 }
 
+/// Steps 2–3 in the execution's own transaction: the registration with what the policy
+/// permits and the transaction still open, or the refusal (audited and committed; hidden as a
+/// number that does not exist from whoever may not see the row).
+async fn begin_checked<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    who: &SignedIn,
+    no: RegistrationNo,
+    items: Option<&BTreeSet<ServiceItemCode>>,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Result<(WriteTx, Registration, ExecutionPermit), Denied>, AppError> {
+    let session = session_facts(desk.store, who).await?;
+    let active = desk
+        .grants
+        .active_items(who.person.id, taipei_date(now))
+        .await?;
+    let mut tx = desk.store.begin().await?;
+    let input = CheckInput {
+        who,
+        no,
+        items,
+        session,
+        active: &active,
+        now,
+        request_id,
+    };
+    match check_in_tx(desk, &mut tx, input).await? {
+        Ok((reg, permit)) => Ok(Ok((tx, reg, permit))),
+        Err(d) => {
+            tx.commit().await?;
+            Ok(Err(hidden_from(desk.store, &who.person, no, d).await?))
+        }
+    }
+}
+
 /// Step 2–3 of the walk-through, inside `tx`: load the registration and its subject, ask the
 /// policy. On refusal the refusal is appended (the caller commits).
 async fn check_in_tx<G: GrantSource>(
@@ -270,7 +306,7 @@ async fn not_connectable<T>(
 ) -> Decided<T> {
     let d = Denied::NotConnectable(item.clone());
     let ev = refused_execution(who, no, now, request_id);
-    crate::registration::audit_refusal(store, ev, d.code()).await?;
+    record_refusal(store, ev, d.code()).await?;
     Ok(Err(d))
 }
 
@@ -291,11 +327,6 @@ pub async fn execute_connected<G: GrantSource, C: Connector>(
     request_id: &str,
 ) -> Decided<ExecutionReport> {
     let started = Instant::now();
-    let session = session_facts(desk.store, who).await?;
-    let active = desk
-        .grants
-        .active_items(who.person.id, taipei_date(now))
-        .await?;
     // Items the connector cannot ask for (a deployment's own catalogue entries) must go
     // through the portal.
     if let Some(i) = items
@@ -305,27 +336,9 @@ pub async fn execute_connected<G: GrantSource, C: Connector>(
     {
         return not_connectable(desk.store, who, no, i, now, request_id).await;
     }
-    let mut tx = desk.store.begin().await?;
-    let (reg, permit) = match check_in_tx(
-        desk,
-        &mut tx,
-        CheckInput {
-            who,
-            no,
-            items,
-            session,
-            active: &active,
-            now,
-            request_id,
-        },
-    )
-    .await?
-    {
+    let (mut tx, reg, permit) = match begin_checked(desk, who, no, items, now, request_id).await? {
         Ok(ok) => ok,
-        Err(d) => {
-            tx.commit().await?;
-            return Ok(Err(hidden_from(desk.store, &who.person, no, d).await?));
-        }
+        Err(d) => return Ok(Err(d)),
     };
     if let Some(i) = permit
         .items()
@@ -391,18 +404,16 @@ async fn record_sent(
                 now,
             )?)
             .await?;
-        let mut ev = event(
+        let ev = on_registration(
             now,
             AuditAction::QuerySent,
             &item_request,
             actor(who.person.id, Role::Querier),
-            "registration",
-            reg.no.to_string(),
+            reg,
         )
         .detail("item", item.as_str())
         .detail("mode", "connected")
         .detail("execution", id);
-        ev.subject = Some(stored_digest(reg));
         tx.append_audit(&ev).await?;
         sent.push((item.clone(), id, item_request));
     }
@@ -458,19 +469,11 @@ async fn store_answer<G: GrantSource>(
             let mut tx = desk.store.begin().await?;
             tx.finish_execution(execution, at, state, Some(e.code()))
                 .await?;
-            let mut ev = event(
-                at,
-                action,
-                request_id,
-                by,
-                "registration",
-                reg.no.to_string(),
-            )
-            .outcome(Outcome::Failed(e.code().into()))
-            .detail("item", item.as_str())
-            .detail("execution", execution)
-            .detail("item_open", definite);
-            ev.subject = Some(stored_digest(reg));
+            let ev = on_registration(at, action, request_id, by, reg)
+                .outcome(Outcome::Failed(e.code().into()))
+                .detail("item", item.as_str())
+                .detail("execution", execution)
+                .detail("item_open", definite);
             tx.append_audit(&ev).await?;
             tx.commit().await?;
             return Ok(if definite {
@@ -546,20 +549,12 @@ async fn store_result<G: GrantSource>(
             destroy_after: keep.destroy_after,
         })
         .await?;
-    let mut ev = event(
-        at,
-        AuditAction::QueryResultReceived,
-        request_id,
-        by,
-        "registration",
-        reg.no.to_string(),
-    )
-    .detail("item", item.as_str())
-    .detail("kind", kind)
-    .detail("result", id)
-    .detail("destroy_after", keep.destroy_after.civil().to_string())
-    .detail("retention_rule", keep.rule);
-    ev.subject = Some(stored_digest(reg));
+    let ev = on_registration(at, AuditAction::QueryResultReceived, request_id, by, reg)
+        .detail("item", item.as_str())
+        .detail("kind", kind)
+        .detail("result", id)
+        .detail("destroy_after", keep.destroy_after.civil().to_string())
+        .detail("retention_rule", keep.rule);
     tx.append_audit(&ev).await?;
     Ok(id)
 }
@@ -610,32 +605,10 @@ pub async fn record_portal_execution<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<ExecutionReport> {
-    let session = session_facts(desk.store, who).await?;
-    let active = desk
-        .grants
-        .active_items(who.person.id, taipei_date(now))
-        .await?;
-    let mut tx = desk.store.begin().await?;
-    let (reg, permit) = match check_in_tx(
-        desk,
-        &mut tx,
-        CheckInput {
-            who,
-            no,
-            items: report.items.as_ref(),
-            session,
-            active: &active,
-            now,
-            request_id,
-        },
-    )
-    .await?
-    {
+    let items = report.items.as_ref();
+    let (mut tx, reg, permit) = match begin_checked(desk, who, no, items, now, request_id).await? {
         Ok(ok) => ok,
-        Err(d) => {
-            tx.commit().await?;
-            return Ok(Err(hidden_from(desk.store, &who.person, no, d).await?));
-        }
+        Err(d) => return Ok(Err(d)),
     };
     let queried_at = report.queried_at.unwrap_or(now).min(now);
     let approved_at = match reg.state {
@@ -851,19 +824,19 @@ pub async fn open_result<G: GrantSource>(
     .detail("item", item.as_str())
     .detail("channel", if api { "api" } else { "page" });
     let Some(reg) = desk.store.registration_by_no(no).await? else {
-        crate::registration::audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
+        record_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     };
     ev.subject = Some(stored_digest(&reg));
     let refuse = |d: Denied| async {
-        crate::registration::audit_refusal(desk.store, ev.clone(), d.code()).await?;
+        record_refusal(desk.store, ev.clone(), d.code()).await?;
         Ok::<_, AppError>(Err(d))
     };
     if !may_view(&reg, viewer) {
         let e = RegistrationError::NotAllowed;
         if !crate::registration::may_see(desk.store, &reg, viewer).await? {
             // §9: answered as for a number that does not exist; the record keeps the reason.
-            crate::registration::audit_refusal(desk.store, ev, e.code()).await?;
+            record_refusal(desk.store, ev, e.code()).await?;
             return Ok(Err(Denied::NotFound));
         }
         return refuse(e.into()).await;
@@ -992,13 +965,13 @@ pub async fn confirm_print_destroyed<G: GrantSource>(
         format!("{no}:{item}:{print_no}"),
     );
     let Some(reg) = desk.store.registration_by_no(no).await? else {
-        crate::registration::audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
+        record_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     };
     ev.subject = Some(stored_digest(&reg));
     if reg.parties.querier != who.id {
         let e = RegistrationError::NotAllowed;
-        crate::registration::audit_refusal(desk.store, ev, e.code()).await?;
+        record_refusal(desk.store, ev, e.code()).await?;
         // §9: someone who may not see the row cannot learn that it exists.
         if !crate::registration::may_see(desk.store, &reg, who).await? {
             return Ok(Err(Denied::NotFound));
@@ -1006,7 +979,7 @@ pub async fn confirm_print_destroyed<G: GrantSource>(
         return Ok(Err(e.into()));
     }
     let Some(row) = desk.store.result_of(reg.id, item).await? else {
-        crate::registration::audit_refusal(desk.store, ev, Denied::NoResult.code()).await?;
+        record_refusal(desk.store, ev, Denied::NoResult.code()).await?;
         return Ok(Err(Denied::NoResult));
     };
     let mut tx = desk.store.begin().await?;

@@ -51,7 +51,7 @@ use jiff::Timestamp;
 use querywarden_storage::{PendingMigrations, Readiness, Store};
 
 pub use config::{Config, ConfigError};
-pub use error::{AppError, BoxError};
+pub use error::{AppError, BoxError, Refusal, UseCaseError};
 pub use keys::{KeyError, KeyRing};
 
 /// The running application: storage, keys and configuration.

@@ -67,12 +67,7 @@ impl MailSettings {
                 "啟用電子郵件通知時須設定 SMTP 主機",
             ));
         }
-        if raw.smtp_port == 0 {
-            return Err(ConfigError::invalid(
-                "mail.smtp_port",
-                "須介於 1 與 65535 之間",
-            ));
-        }
+        crate::config::within("mail.smtp_port", raw.smtp_port, 1..=65535, "")?;
         let tls = match raw.tls.as_str() {
             "starttls" => MailTls::StartTls,
             "tls" => MailTls::Tls,
@@ -106,12 +101,7 @@ impl MailSettings {
                 "須為系統的 https:// 網址（信中的連結），例如 https://qw.example.gov.tw",
             ));
         }
-        if raw.digest_hour > 23 {
-            return Err(ConfigError::invalid(
-                "mail.digest_hour",
-                "須介於 0 與 23 之間",
-            ));
-        }
+        crate::config::within("mail.digest_hour", raw.digest_hour, 0..=23, "")?;
         Ok(Some(MailSettings {
             smtp_host: host.to_string(),
             smtp_port: raw.smtp_port,

@@ -18,7 +18,8 @@ use querywarden_domain::roc_date::RocDate;
 use querywarden_storage::{RegistrationFilter, RequestState};
 
 use crate::AppError;
-use crate::registration::{Desk, GrantSource, actor, audit_refusal, event};
+use crate::audit::record_refusal;
+use crate::registration::{Desk, GrantSource, actor, event};
 
 /// The filters as asked (`GET /registrations/mine?state=&from=&until=&page=`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -110,7 +111,7 @@ pub async fn my_registrations<G: GrantSource>(
     ) {
         Ok(f) => f,
         Err(e) => {
-            audit_refusal(desk.store, ev, e.code()).await?;
+            record_refusal(desk.store, ev, e.code()).await?;
             return Ok(Err(e));
         }
     };
@@ -161,8 +162,8 @@ pub async fn my_registrations<G: GrantSource>(
     }
     let (page, total) = filter.page_of(entries, |e| (e.standing, e.date, e.created_at));
     let day = |d: Option<RocDate>| d.map(|d| d.civil().to_string());
-    let mut tx = desk.store.begin().await?;
-    tx.append_audit(
+    crate::audit::record(
+        desk.store,
         &ev.detail("state", filter.state().map(Standing::code))
             .detail("from", day(filter.from()))
             .detail("until", day(filter.until()))
@@ -172,7 +173,6 @@ pub async fn my_registrations<G: GrantSource>(
             .outcome(Outcome::Succeeded),
     )
     .await?;
-    tx.commit().await?;
     Ok(Ok(MyRegistrations {
         entries: page,
         total,

@@ -26,7 +26,7 @@ pub mod staff;
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::catalogue::{ServiceItem, ServiceItemCode};
 use querywarden_domain::org::{Account, Person, PersonId, Role, UnitId};
 use querywarden_domain::permission::recertification::{RecertificationPolicy, reminder_date};
@@ -39,7 +39,7 @@ use querywarden_domain::roc_date::{RocDate, taipei_date};
 use querywarden_storage::{NewGrant, StorageError, Store};
 
 use crate::keys::KeyRing;
-use crate::{AppError, new_request_id};
+use crate::new_request_id;
 
 pub use service::{ApplicantAct, Directory, PermissionService};
 
@@ -100,46 +100,11 @@ impl Op {
     }
 }
 
-/// Why a permission use case did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum PermissionError {
-    /// A rule refused it; code and zh-TW message are safe to show. Audited.
-    #[error(transparent)]
-    Refused(#[from] PermissionRefusal),
-    #[error("找不到{0}")]
-    NotFound(&'static str),
-    /// Someone changed the application between reading and writing (e.g. two approvers, or a
-    /// double click); nothing was written.
-    #[error("資料已被他人變更，請重新整理後再試")]
-    Conflict,
-    #[error(transparent)]
-    App(#[from] AppError),
-}
-
-impl From<StorageError> for PermissionError {
-    fn from(e: StorageError) -> Self {
-        Self::App(AppError::Storage(e))
-    }
-}
-
-impl PermissionError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Refused(r) => r.code(),
-            Self::NotFound(_) => "permission.not_found",
-            Self::Conflict => "permission.conflict",
-            Self::App(e) => e.code(),
-        }
-    }
-
-    /// The refusal, if a rule refused.
-    pub fn refusal(&self) -> Option<&PermissionRefusal> {
-        match self {
-            Self::Refused(r) => Some(r),
-            _ => None,
-        }
-    }
-}
+crate::error::use_case_error!(
+    /// Why a permission use case did not happen.
+    pub PermissionError(PermissionRefusal),
+    "permission"
+);
 
 /// Staff records by id.
 pub(crate) type PersonsById = BTreeMap<PersonId, Person>;
@@ -152,12 +117,7 @@ pub(crate) async fn unit_roster(
     store: &Store,
     today: RocDate,
 ) -> Result<(Roster, PersonsById, BTreeSet<PersonId>), StorageError> {
-    let persons: PersonsById = store
-        .persons()
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let persons: PersonsById = store.persons_by_id().await?;
     let disabled: BTreeSet<PersonId> = store.disabled_accounts().await?.into_keys().collect();
     let inactive = persons
         .values()
@@ -268,22 +228,7 @@ impl World {
     }
 }
 
-/// Audits a refusal in its own transaction and returns it as the error.
-pub(crate) async fn refused<T>(
-    store: &Store,
-    event: AuditEvent,
-    refusal: PermissionRefusal,
-) -> Result<T, PermissionError> {
-    let mut tx = store.begin().await?;
-    tx.append_audit(
-        &event
-            .outcome(Outcome::Refused(refusal.code().into()))
-            .detail("rule", refusal.code()),
-    )
-    .await?;
-    tx.commit().await?;
-    Err(PermissionError::Refused(refusal))
-}
+pub(crate) use crate::error::refused;
 
 fn actor(person: PersonId, role: Option<Role>) -> Option<Actor> {
     Some(Actor { person, role })
@@ -313,13 +258,7 @@ async fn load_for_action(
         Some(app) => Ok(app),
         None => {
             let ev = application_event(op, action, by, role, id);
-            let mut tx = store.begin().await?;
-            tx.append_audit(
-                &ev.outcome(Outcome::Refused("permission.not_found".into()))
-                    .detail("rule", "permission.not_found"),
-            )
-            .await?;
-            tx.commit().await?;
+            crate::audit::record_rule_refusal(store, ev, "permission.not_found").await?;
             Err(PermissionError::NotFound("申請表"))
         }
     }
@@ -903,13 +842,7 @@ pub async fn application_for_viewer(
     }
     // §9: not theirs to see: answered as if it did not exist; the trail keeps the reason.
     let ev = application_event(op, AuditAction::AccessRefused, viewer, None, id);
-    let mut tx = store.begin().await?;
-    tx.append_audit(
-        &ev.outcome(Outcome::Refused("permission.not_visible".into()))
-            .detail("rule", "permission.not_visible"),
-    )
-    .await?;
-    tx.commit().await?;
+    crate::audit::record_rule_refusal(store, ev, "permission.not_visible").await?;
     Err(PermissionError::NotFound("申請表"))
 }
 
@@ -1020,12 +953,7 @@ pub async fn grant_overview(
     filter: &GrantFilter,
     today: RocDate,
 ) -> Result<Vec<GrantView>, PermissionError> {
-    let persons: BTreeMap<PersonId, Person> = store
-        .persons()
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let persons: BTreeMap<PersonId, Person> = store.persons_by_id().await?;
     Ok(store
         .all_grants()
         .await?

@@ -36,6 +36,7 @@ use querywarden_storage::{
 };
 
 use crate::AppError;
+use crate::audit::record_refusal;
 use crate::custody::{self, CustodyError};
 
 use crate::keys::KeyRing;
@@ -315,6 +316,26 @@ pub(crate) fn event(
         .on(object_type, object_id)
 }
 
+/// The event of `action` by `by` on registration `r`: its number, and its subject's digest.
+pub(crate) fn on_registration(
+    now: Timestamp,
+    action: AuditAction,
+    request_id: &str,
+    by: Actor,
+    r: &Registration,
+) -> AuditEvent {
+    let mut e = event(
+        now,
+        action,
+        request_id,
+        by,
+        "registration",
+        r.no.to_string(),
+    );
+    e.subject = Some(stored_digest(r));
+    e
+}
+
 pub(crate) fn stored_digest(r: &Registration) -> SubjectDigest {
     SubjectDigest {
         key_id: r.subject_key_id.clone(),
@@ -409,18 +430,6 @@ pub(crate) async fn roster_on(store: &Store, now: Timestamp) -> Result<Roster, A
 }
 
 /// Appends a refusal record and commits it alone.
-pub(crate) async fn audit_refusal(
-    store: &Store,
-    e: AuditEvent,
-    code: &str,
-) -> Result<(), AppError> {
-    let mut tx = store.begin().await?;
-    tx.append_audit(&e.outcome(Outcome::Refused(code.to_string())))
-        .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 fn parse_items(raw: &[String]) -> Result<BTreeSet<ServiceItemCode>, RegistrationError> {
     raw.iter()
         .map(|s| ServiceItemCode::parse(s).map_err(|_| RegistrationError::ItemCode))
@@ -774,7 +783,7 @@ async fn filing_or_refused<G: GrantSource>(
     match internal_filing(desk, applicant, input, now).await? {
         Ok(f) => Ok(Ok(f)),
         Err(e) => {
-            audit_refusal(desk.store, refused(e.code()), e.code()).await?;
+            record_refusal(desk.store, refused(e.code()), e.code()).await?;
             Ok(Err(e.into()))
         }
     }
@@ -920,7 +929,7 @@ pub async fn register<G: GrantSource>(
     ) {
         Ok(s) => s,
         Err(e) => {
-            audit_refusal(desk.store, refused(e.code()), e.code()).await?;
+            record_refusal(desk.store, refused(e.code()), e.code()).await?;
             return Ok(Err(e.into()));
         }
     };
@@ -1091,19 +1100,19 @@ pub async fn register_batch<G: GrantSource>(
                 line: n,
                 why: e.fault.message_zh(),
             };
-            audit_refusal(desk.store, refused(d.code()).detail("line", n), d.code()).await?;
+            record_refusal(desk.store, refused(d.code()).detail("line", n), d.code()).await?;
             return Ok(Err(d));
         }
     };
     let (subjects, errors) = screen_batch_lines(desk, &filing, lines).await?;
     if subjects.len() + errors.len() > desk.settings.max_batch_rows {
         let d = Denied::BatchFormat("筆數超過上限");
-        audit_refusal(desk.store, refused(d.code()), d.code()).await?;
+        record_refusal(desk.store, refused(d.code()), d.code()).await?;
         return Ok(Err(d));
     }
     if subjects.is_empty() && errors.is_empty() {
         let d = Denied::BatchFormat("沒有資料列");
-        audit_refusal(desk.store, refused(d.code()), d.code()).await?;
+        record_refusal(desk.store, refused(d.code()), d.code()).await?;
         return Ok(Err(d));
     }
     if !errors.is_empty() {
@@ -1112,7 +1121,7 @@ pub async fn register_batch<G: GrantSource>(
             Denied::Batch(es) => es.iter().map(|e| e.line).collect(),
             _ => Vec::new(),
         };
-        audit_refusal(
+        record_refusal(
             desk.store,
             refused(d.code()).detail("bad_lines", lines),
             d.code(),
@@ -1279,7 +1288,7 @@ pub async fn decide<G: GrantSource>(
                 ev.subject = Some(stored_digest(&r));
                 hidden = !may_see(desk.store, &r, person).await?;
             }
-            audit_refusal(desk.store, ev, d.code()).await?;
+            record_refusal(desk.store, ev, d.code()).await?;
             // Someone who may not see the row is answered as for a number that does not
             // exist, so numbers cannot be probed; the record keeps the real reason.
             return Ok(Err(if hidden { Denied::NotFound } else { d }));
@@ -1295,10 +1304,36 @@ pub async fn decide<G: GrantSource>(
         registration: &registration,
         roster: &roster,
     };
+    decide_read(desk, read, cap, decision, now, request_id).await
+}
+
+/// `decision` on what `read` holds.
+async fn decide_read<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    read: Read<'_>,
+    cap: ApproverOf,
+    decision: Decision<'_>,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<RegistrationState> {
     match decision {
         Decision::Approve(comment) => approve_read(desk, read, cap, comment, now, request_id).await,
         Decision::Reject(comment) => reject_read(desk, read, cap, comment, now, request_id).await,
     }
+}
+
+/// `decision` for a capability checked earlier: what it works from is read again.
+async fn decide_again<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    cap: ApproverOf,
+    decision: Decision<'_>,
+    now: Timestamp,
+    request_id: &str,
+) -> Decided<RegistrationState> {
+    let Some(again) = ReadAgain::of(desk, &cap, now).await? else {
+        return Ok(Err(Denied::NotFound));
+    };
+    decide_read(desk, again.read(), cap, decision, now, request_id).await
 }
 
 /// What a decision works from: the approver, the registration as the capability check saw
@@ -1373,10 +1408,7 @@ pub async fn approve<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<RegistrationState> {
-    let Some(again) = ReadAgain::of(desk, &cap, now).await? else {
-        return Ok(Err(Denied::NotFound));
-    };
-    approve_read(desk, again.read(), cap, comment, now, request_id).await
+    decide_again(desk, cap, Decision::Approve(comment), now, request_id).await
 }
 
 async fn approve_read<G: GrantSource>(
@@ -1402,7 +1434,7 @@ async fn approve_read<G: GrantSource>(
             "registration",
             cap.no.to_string(),
         );
-        audit_refusal(desk.store, ev, Denied::SubjectDestroyed.code()).await?;
+        record_refusal(desk.store, ev, Denied::SubjectDestroyed.code()).await?;
         return Ok(Err(Denied::SubjectDestroyed));
     }
     // What the approver approves is the subject as stored now.
@@ -1495,10 +1527,7 @@ pub async fn reject<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<RegistrationState> {
-    let Some(again) = ReadAgain::of(desk, &cap, now).await? else {
-        return Ok(Err(Denied::NotFound));
-    };
-    reject_read(desk, again.read(), cap, comment, now, request_id).await
+    decide_again(desk, cap, Decision::Reject(comment), now, request_id).await
 }
 
 async fn reject_read<G: GrantSource>(
@@ -1515,15 +1544,13 @@ async fn reject_read<G: GrantSource>(
         roster,
     } = read;
     let mut tx = desk.store.begin().await?;
-    let mut base = event(
+    let mut base = on_registration(
         now,
         AuditAction::RegistrationRejected,
         request_id,
         actor(approver.id, Role::UnitSupervisor),
-        "registration",
-        cap.no.to_string(),
+        r0,
     );
-    base.subject = Some(stored_digest(r0));
     let comment = comment.trim();
     let checked = match recheck(&mut tx, roster, approver, &cap).await? {
         Ok(_) if comment.is_empty() => Err(RegistrationError::CommentRequired),
@@ -1585,23 +1612,11 @@ pub async fn cancel<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<()> {
-    let mut ev = event(
-        now,
-        AuditAction::RegistrationCancelled,
-        request_id,
-        actor(who.id, Role::Staff),
-        "registration",
-        no.to_string(),
-    );
-    let Some(seen) = desk.store.registration_by_no(no).await? else {
-        audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
-        return Ok(Err(Denied::NotFound));
+    let action = AuditAction::RegistrationCancelled;
+    let mut ev = match entitled(desk, who, no, action, now, request_id).await? {
+        Ok((_, ev)) => ev,
+        Err(d) => return Ok(Err(d)),
     };
-    if !may_see(desk.store, &seen, who).await? {
-        ev.subject = Some(stored_digest(&seen));
-        audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
-        return Ok(Err(Denied::NotFound));
-    }
     let mut tx = desk.store.begin().await?;
     let Some(r) = tx.registration_by_no(no).await? else {
         return Ok(Err(Denied::NotFound));
@@ -1684,27 +1699,13 @@ pub async fn registration_view<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<RegistrationView> {
-    let mut ev = event(
-        now,
-        AuditAction::RegistrationViewed,
-        request_id,
-        actor(viewer.id, Role::Staff),
-        "registration",
-        no.to_string(),
-    );
-    let Some(r) = desk.store.registration_by_no(no).await? else {
-        audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
-        return Ok(Err(Denied::NotFound));
+    let action = AuditAction::RegistrationViewed;
+    let (r, ev) = match entitled(desk, viewer, no, action, now, request_id).await? {
+        Ok(x) => x,
+        Err(d) => return Ok(Err(d)),
     };
-    ev.subject = Some(stored_digest(&r));
-    if !may_see(desk.store, &r, viewer).await? {
-        audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
-        return Ok(Err(Denied::NotFound));
-    }
     let subject = shown_subject(desk.store, desk.keys, &r).await?;
-    let mut tx = desk.store.begin().await?;
-    tx.append_audit(&ev).await?;
-    tx.commit().await?;
+    crate::audit::record(desk.store, &ev).await?;
     let executions = desk.store.executions_of(r.id).await?;
     let mut results = desk.store.results_of(r.id).await?;
     for res in &mut results {
@@ -1735,34 +1736,44 @@ pub async fn reveal_national_id<G: GrantSource>(
     now: Timestamp,
     request_id: &str,
 ) -> Decided<(NationalId, Option<NationalId>)> {
-    let mut ev = event(
-        now,
-        AuditAction::NationalIdRevealed,
-        request_id,
-        actor(viewer.id, Role::Staff),
-        "registration",
-        no.to_string(),
-    );
+    let action = AuditAction::NationalIdRevealed;
+    let (r, ev) = match entitled(desk, viewer, no, action, now, request_id).await? {
+        Ok(x) => x,
+        Err(d) => return Ok(Err(d)),
+    };
+    // §6: past the record's keeping period the whole ID no longer exists.
+    if desk.store.destroyed_subject(r.id).await?.is_some() {
+        record_refusal(desk.store, ev, Denied::SubjectDestroyed.code()).await?;
+        return Ok(Err(Denied::SubjectDestroyed));
+    }
+    let subject = subject_of(desk.store, desk.keys, &r).await?;
+    crate::audit::record(desk.store, &ev).await?;
+    Ok(Ok((subject.id().clone(), subject.linked_id().cloned())))
+}
+
+/// Registration `no` for `viewer`, who must be entitled to the row, with the event of
+/// `action` by them on it (the subject's digest set). Someone not entitled gets the answer a
+/// number that does not exist gets; the record keeps the real reason. Refusals are audited.
+async fn entitled<G: GrantSource>(
+    desk: &Desk<'_, G>,
+    viewer: &Person,
+    no: RegistrationNo,
+    action: AuditAction,
+    now: Timestamp,
+    request_id: &str,
+) -> Result<Result<(Registration, AuditEvent), Denied>, AppError> {
+    let by = actor(viewer.id, Role::Staff);
+    let mut ev = event(now, action, request_id, by, "registration", no.to_string());
     let Some(r) = desk.store.registration_by_no(no).await? else {
-        audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
+        record_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     };
     ev.subject = Some(stored_digest(&r));
     if !may_see(desk.store, &r, viewer).await? {
-        // Answered like a number that does not exist; the record keeps the real reason.
-        audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
+        record_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
         return Ok(Err(Denied::NotFound));
     }
-    // §6: past the record's keeping period the whole ID no longer exists.
-    if desk.store.destroyed_subject(r.id).await?.is_some() {
-        audit_refusal(desk.store, ev, Denied::SubjectDestroyed.code()).await?;
-        return Ok(Err(Denied::SubjectDestroyed));
-    }
-    let subject = subject_of(desk.store, desk.keys, &r).await?;
-    let mut tx = desk.store.begin().await?;
-    tx.append_audit(&ev).await?;
-    tx.commit().await?;
-    Ok(Ok((subject.id().clone(), subject.linked_id().cloned())))
+    Ok(Ok((r, ev)))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -21,11 +21,13 @@ use querywarden_domain::roc_date::taipei_date;
 use querywarden_storage::{NewQueryRequest, QueryRequestRow, RequestState, SignOffRow, WriteTx};
 
 use crate::AppError;
+use crate::audit::record_refusal;
 use crate::registration::{
     Decided, Denied, Desk, Filing, GrantSource, LineError, PersonChoice, Registered, Stamp, actor,
-    audit_refusal, event, insert_one, legal_basis, open_subject, roster_on, seal_subject,
+    event, insert_one, legal_basis, open_subject, roster_on, seal_subject,
 };
 use querywarden_domain::permission::Roster;
+use querywarden_domain::permission::acting::Signer;
 
 /// One subject as listed on Form 3.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -148,21 +150,21 @@ pub async fn file_request<G: GrantSource>(
     let (title, phone, fax, items, relevance) = match checked {
         Ok(v) => v,
         Err(e) => {
-            audit_refusal(desk.store, base, e.code()).await?;
+            record_refusal(desk.store, base, e.code()).await?;
             return Ok(Err(e.into()));
         }
     };
     let basis = match legal_basis(desk.store, &input.legal_basis).await? {
         Ok(b) => b,
         Err(e) => {
-            audit_refusal(desk.store, base, e.code()).await?;
+            record_refusal(desk.store, base, e.code()).await?;
             return Ok(Err(e.into()));
         }
     };
     let (subjects, errors) = parse_subjects(&input.subjects);
     if !errors.is_empty() {
         let d = Denied::Batch(errors);
-        audit_refusal(desk.store, base, d.code()).await?;
+        record_refusal(desk.store, base, d.code()).await?;
         return Ok(Err(d));
     }
     let responsible = querywarden_domain::org::UnitId::new(input.responsible_unit.trim())
@@ -301,23 +303,7 @@ pub async fn reject_request<G: GrantSource>(
             hidden(desk.store, now, reviewer, &r, &facts, e.into()).await?
         ));
     }
-    tx.review_request(
-        r.id,
-        RequestState::Rejected,
-        reviewer.id,
-        now,
-        opinion,
-        None,
-    )
-    .await?;
-    // The refusal reaches the applicant's inbox.
-    tx.insert_notice(
-        r.request.applicant,
-        "request.rejected",
-        &format!("request:{no}"),
-        now,
-    )
-    .await?;
+    reject_in(&mut tx, &r, reviewer.id, now, opinion).await?;
     tx.append_audit(&base).await?;
     tx.commit().await?;
     Ok(Ok(()))
@@ -349,7 +335,7 @@ pub async fn accept_request<G: GrantSource>(
     let facts = facts_of(&r, &desk.store.request_sign_offs(r.id).await?);
     let roster = roster_on(desk.store, now).await?;
     if !may_see_request(reviewer, &r, &facts, &roster) {
-        audit_refusal(desk.store, base, RegistrationError::NotAllowed.code()).await?;
+        record_refusal(desk.store, base, RegistrationError::NotAllowed.code()).await?;
         return Ok(Err(Denied::NotFound));
     }
     let Some(requester) = desk.store.person(r.request.applicant).await? else {
@@ -359,7 +345,7 @@ pub async fn accept_request<G: GrantSource>(
     // refused as one who is no querier, audited alike.
     let Some(querier) = querier.person(desk.store, reviewer.id).await? else {
         let e = RegistrationError::QuerierNotQuerier;
-        audit_refusal(desk.store, base, e.code()).await?;
+        record_refusal(desk.store, base, e.code()).await?;
         return Ok(Err(e.into()));
     };
     let active = desk
@@ -378,7 +364,7 @@ pub async fn accept_request<G: GrantSource>(
     let approving_unit = match checked {
         Ok(u) => u,
         Err(e) => {
-            audit_refusal(desk.store, base, e.code()).await?;
+            record_refusal(desk.store, base, e.code()).await?;
             return Ok(Err(e.into()));
         }
     };
@@ -600,13 +586,9 @@ pub struct RequestView {
     pub may_sign: bool,
     /// §5 ¶3: the sign-offs it waits for now, each with whom it waits for (代理 marked) —
     /// the same walk the sign-off itself accepts.
-    pub awaited: Vec<(
-        querywarden_domain::registration::form3::SignOff,
-        querywarden_domain::permission::acting::Signer,
-    )>,
+    pub awaited: Vec<(SignOff, Signer)>,
 }
 
-/// A refusal of a number that does not exist, audited like any other.
 /// The audit event of `action` by `by` on request `no`.
 fn on_request(
     now: Timestamp,
@@ -619,7 +601,7 @@ fn on_request(
 }
 
 async fn not_found<T>(store: &querywarden_storage::Store, ev: AuditEvent) -> Decided<T> {
-    audit_refusal(store, ev, Denied::NotFound.code()).await?;
+    record_refusal(store, ev, Denied::NotFound.code()).await?;
     Ok(Err(Denied::NotFound))
 }
 
@@ -680,15 +662,14 @@ pub async fn request_view<G: GrantSource>(
         no,
     );
     let Some(r) = desk.store.request_by_no(no).await? else {
-        crate::registration::audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
+        record_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     };
     let sign_offs = desk.store.request_sign_offs(r.id).await?;
     let facts = facts_of(&r, &sign_offs);
     let roster = roster_on(desk.store, now).await?;
     if !may_see_request(viewer, &r, &facts, &roster) {
-        crate::registration::audit_refusal(desk.store, ev, RegistrationError::NotAllowed.code())
-            .await?;
+        record_refusal(desk.store, ev, RegistrationError::NotAllowed.code()).await?;
         return Ok(Err(Denied::NotFound));
     }
     let rows = {
@@ -777,39 +758,84 @@ async fn refuse_in(
     Ok(Err(e.into()))
 }
 
-/// A Form 3 request opened for a sign-off (§5 ¶3) inside its write transaction: its facts,
-/// the day's roster and whether the person may see it at all (§9: if not, any refusal is
-/// answered as for a missing number).
+/// A Form 3 request opened for a sign-off (§5 ¶3) inside its write transaction: its facts
+/// and the day's roster.
 struct Opened {
     tx: querywarden_storage::WriteTx,
     r: QueryRequestRow,
     facts: Form3Facts,
     roster: Roster,
-    visible: bool,
 }
 
-/// Opens request `no` for `who`; a number that does not exist hands the transaction back so
-/// the refusal is audited in it.
-async fn open_request(
+/// Opens request `no` for `who` and checks the step they take on it with `check`: the
+/// request with what `check` gave, or the answer when there is no such request or the check
+/// refuses (audited as `ev`'s refusal in the transaction; hidden as a missing number from
+/// whoever may not see the request).
+async fn open_request<T>(
     store: &querywarden_storage::Store,
     who: &Person,
     no: RequestNo,
     now: Timestamp,
-) -> Result<Result<Opened, querywarden_storage::WriteTx>, AppError> {
+    ev: &AuditEvent,
+    check: impl FnOnce(&Opened) -> Result<T, RegistrationError>,
+) -> Result<Result<(Opened, T), Result<Stage, Denied>>, AppError> {
     let roster = roster_on(store, now).await?;
     let mut tx = store.begin().await?;
     let Some(r) = tx.request_by_no(no).await? else {
-        return Ok(Err(tx));
+        return Ok(Err(missing_in(tx, ev.clone()).await?));
     };
     let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
     let visible = may_see_request(who, &r, &facts, &roster);
-    Ok(Ok(Opened {
+    let opened = Opened {
         tx,
         r,
         facts,
         roster,
-        visible,
-    }))
+    };
+    match check(&opened) {
+        Ok(t) => Ok(Ok((opened, t))),
+        Err(e) => Ok(Err(refuse_hidden(opened.tx, ev.clone(), e, visible).await?)),
+    }
+}
+
+/// Rejects request `r` (or refuses it before review) with `reason`; the refusal reaches the
+/// applicant's inbox.
+async fn reject_in(
+    tx: &mut WriteTx,
+    r: &QueryRequestRow,
+    by: PersonId,
+    now: Timestamp,
+    reason: &str,
+) -> Result<(), AppError> {
+    tx.review_request(r.id, RequestState::Rejected, by, now, reason, None)
+        .await?;
+    tx.insert_notice(
+        r.request.applicant,
+        "request.rejected",
+        &format!("request:{}", r.request.no),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records `signer`'s sign-off `which` of request `r`.
+async fn sign_off_in(
+    tx: &mut WriteTx,
+    r: &QueryRequestRow,
+    which: SignOff,
+    signer: Signer,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let row = SignOffRow {
+        which,
+        person: signer.person,
+        at: now,
+        acting: signer.acting,
+        acting_for: signer.acting_for,
+    };
+    tx.insert_request_sign_off(r.id, &row).await?;
+    Ok(())
 }
 
 /// §9: a refusal of someone who may not see the request is answered as for a number that
@@ -855,34 +881,16 @@ pub async fn consent_request<G: GrantSource>(
         actor(who.id, Role::UnitSupervisor),
         no,
     );
-    let Opened {
-        mut tx,
-        r,
-        facts,
-        roster,
-        visible,
-    } = match open_request(desk.store, who, no, now).await? {
-        Ok(o) => o,
-        Err(tx) => return missing_in(tx, ev).await,
-    };
-    let signer = match form3::check_consent(&facts, who.id, &roster) {
-        Ok(s) => s,
-        Err(e) => return refuse_hidden(tx, ev, e, visible).await,
-    };
+    let check = |o: &Opened| form3::check_consent(&o.facts, who.id, &o.roster);
+    let (Opened { mut tx, r, .. }, signer) =
+        match open_request(desk.store, who, no, now, &ev, check).await? {
+            Ok(x) => x,
+            Err(answer) => return Ok(answer),
+        };
     let ev = ev.detail("acting", signer.acting);
     match consent {
         Consent::Give => {
-            tx.insert_request_sign_off(
-                r.id,
-                &SignOffRow {
-                    which: SignOff::ApplicantSupervisor,
-                    person: who.id,
-                    at: now,
-                    acting: signer.acting,
-                    acting_for: signer.acting_for,
-                },
-            )
-            .await?;
+            sign_off_in(&mut tx, &r, SignOff::ApplicantSupervisor, signer, now).await?;
             tx.append_audit(&ev.detail("decision", "consent")).await?;
             tx.commit().await?;
             Ok(Ok(Stage::AwaitingReview))
@@ -892,15 +900,7 @@ pub async fn consent_request<G: GrantSource>(
             if reason.is_empty() {
                 return refuse_in(tx, ev, RegistrationError::CommentRequired).await;
             }
-            tx.review_request(r.id, RequestState::Rejected, who.id, now, reason, None)
-                .await?;
-            tx.insert_notice(
-                r.request.applicant,
-                "request.rejected",
-                &format!("request:{no}"),
-                now,
-            )
-            .await?;
+            reject_in(&mut tx, &r, who.id, now, reason).await?;
             tx.append_audit(&ev.detail("decision", "refuse")).await?;
             tx.commit().await?;
             Ok(Ok(Stage::Rejected))
@@ -924,31 +924,13 @@ pub async fn sign_request<G: GrantSource>(
         actor(who.id, Role::Staff),
         no,
     );
-    let Opened {
-        mut tx,
-        r,
-        facts,
-        roster,
-        visible,
-    } = match open_request(desk.store, who, no, now).await? {
-        Ok(o) => o,
-        Err(tx) => return missing_in(tx, ev).await,
-    };
-    let (which, signer) = match form3::check_sign(&facts, who.id, &roster) {
-        Ok(x) => x,
-        Err(e) => return refuse_hidden(tx, ev, e, visible).await,
-    };
-    tx.insert_request_sign_off(
-        r.id,
-        &SignOffRow {
-            which,
-            person: who.id,
-            at: now,
-            acting: signer.acting,
-            acting_for: signer.acting_for,
-        },
-    )
-    .await?;
+    let check = |o: &Opened| form3::check_sign(&o.facts, who.id, &o.roster);
+    let (Opened { mut tx, r, .. }, (which, signer)) =
+        match open_request(desk.store, who, no, now, &ev, check).await? {
+            Ok(x) => x,
+            Err(answer) => return Ok(answer),
+        };
+    sign_off_in(&mut tx, &r, which, signer, now).await?;
     tx.append_audit(
         &ev.detail("as", which.code())
             .detail("acting", signer.acting),
@@ -978,18 +960,21 @@ pub async fn close_subject<G: GrantSource>(
         no,
     )
     .detail("position", position);
-    let roster = roster_on(desk.store, now).await?;
-    let mut tx = desk.store.begin().await?;
-    let Some(r) = tx.request_by_no(no).await? else {
-        return missing_in(tx, ev).await;
+    let check = |o: &Opened| {
+        let r = &o.r.request;
+        let allowed = o.r.assigned_querier == Some(who.id)
+            || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.responsible_unit);
+        allowed.then_some(()).ok_or(RegistrationError::NotAllowed)
     };
-    let facts = facts_of(&r, &tx.request_sign_offs(r.id).await?);
-    let allowed = r.assigned_querier == Some(who.id)
-        || (who.has_role(Role::ResponsibleUnitReviewer) && who.unit == r.request.responsible_unit);
-    if !allowed {
-        let visible = may_see_request(who, &r, &facts, &roster);
-        return refuse_hidden(tx, ev, RegistrationError::NotAllowed, visible).await;
-    }
+    let (
+        Opened {
+            mut tx, r, facts, ..
+        },
+        (),
+    ) = match open_request(desk.store, who, no, now, &ev, check).await? {
+        Ok(x) => x,
+        Err(answer) => return Ok(answer),
+    };
     let progress = progress_of(&mut tx, &r).await?;
     let at = usize::try_from(position)
         .ok()

@@ -71,13 +71,12 @@ async fn record(
         .map(|m| m.version.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    let mut tx = store.begin().await?;
-    tx.append_audit(
+    crate::audit::record(
+        store,
         &AuditEvent::system(now, AuditAction::SchemaMigrated, request_id)
             .on("database_schema", newest.version.to_string())
             .detail("versions", versions),
     )
     .await?;
-    tx.commit().await?;
     Ok((applied, true))
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use querywarden_bli::usage_log::{ColumnMapping, RowError, parse_csv};
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::org::PersonId;
 use querywarden_storage::{PlatformUsageRow, Store};
 use sha2::{Digest, Sha256};
@@ -41,14 +41,12 @@ pub async fn import(
     let records = match parse_csv(text, mapping) {
         Ok(r) => r,
         Err(errors) => {
-            let mut tx = store.begin().await?;
-            tx.append_audit(
-                &event
-                    .outcome(Outcome::Refused("usage_log.bad_rows".into()))
-                    .detail("bad_rows", errors.len()),
+            crate::audit::record_refusal(
+                store,
+                event.detail("bad_rows", errors.len()),
+                "usage_log.bad_rows",
             )
             .await?;
-            tx.commit().await?;
             return Ok(Err(errors));
         }
     };
@@ -173,24 +171,27 @@ mod tests {
         KeyRing::open_or_create(dir, Timestamp::now()).unwrap()
     }
 
+    /// `csv` imported with the default columns, by the system, now.
+    async fn import_now(
+        store: &Store,
+        keys: &KeyRing,
+        csv: &str,
+        request_id: &str,
+    ) -> Result<UsageImportReport, Vec<RowError>> {
+        let mapping = ColumnMapping::default();
+        let now = Timestamp::now();
+        import(store, keys, &mapping, None, csv, now, request_id)
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn the_simulators_export_imports_once_and_only_once() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in_memory().await.unwrap();
         let keys = keys(dir.path());
         let csv = simulator_export(7).await;
-        let first = import(
-            &store,
-            &keys,
-            &ColumnMapping::default(),
-            None,
-            &csv,
-            Timestamp::now(),
-            "r1",
-        )
-        .await
-        .unwrap()
-        .unwrap();
+        let first = import_now(&store, &keys, &csv, "r1").await.unwrap();
         assert_eq!(
             first,
             UsageImportReport {
@@ -200,18 +201,7 @@ mod tests {
                 resolved: 0
             }
         );
-        let again = import(
-            &store,
-            &keys,
-            &ColumnMapping::default(),
-            None,
-            &csv,
-            Timestamp::now(),
-            "r2",
-        )
-        .await
-        .unwrap()
-        .unwrap();
+        let again = import_now(&store, &keys, &csv, "r2").await.unwrap();
         assert_eq!(
             again,
             UsageImportReport {
@@ -298,18 +288,7 @@ mod tests {
         let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
         lines[2] = lines[2].replace("F131104093", "F131104094");
         let bad = lines.join("\n") + "\n";
-        let errors = import(
-            &store,
-            &keys,
-            &ColumnMapping::default(),
-            None,
-            &bad,
-            Timestamp::now(),
-            "r",
-        )
-        .await
-        .unwrap()
-        .unwrap_err();
+        let errors = import_now(&store, &keys, &bad, "r").await.unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].line, 3);
         assert!(!errors[0].reason.contains("F131104094"));

@@ -21,11 +21,12 @@ pub mod staff;
 pub mod units;
 pub mod usage_log;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use querywarden_app::Config;
+use querywarden_app::{App, Config};
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -85,4 +86,43 @@ impl Location {
         }
         Ok(querywarden_app::App::open(config).await?)
     }
+
+    /// Opens the installation, runs `change` on it, then writes the audit checkpoint if one
+    /// is due (after a change that went through) and closes it: the frame of every offline
+    /// command that changes something.
+    pub async fn change<T>(
+        &self,
+        change: impl AsyncFnOnce(&App) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let app = self.open().await?;
+        let outcome = change(&app).await;
+        if outcome.is_ok() {
+            app.checkpoint_if_due(false).await?;
+        }
+        app.close().await;
+        outcome
+    }
+}
+
+/// The text of a file a command was given.
+pub fn read_text(file: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
+}
+
+/// A CSV import that imported nothing: the count of bad rows, then each by line, with its
+/// column where one is named, and why; exit status 1.
+pub fn bad_rows<'a>(
+    rows: impl ExactSizeIterator<Item = (usize, Option<&'a str>, &'a str)>,
+) -> ExitCode {
+    println!(
+        "未匯入任何資料 / nothing imported: {} 列有誤 bad rows",
+        rows.len()
+    );
+    for (line, column, reason) in rows {
+        match column {
+            Some(c) => println!("  第 {line} 行 line {line}, 欄位 column {c}: {reason}"),
+            None => println!("  第 {line} 行 line {line}: {reason}"),
+        }
+    }
+    ExitCode::from(1)
 }

@@ -197,8 +197,13 @@ fn figure(out: &mut String, source: &str, chart: &Chart, caption: &str) {
          <line x1=\"{SVG_AXIS:.1}\" y1=\"{SVG_TOP:.1}\" x2=\"{SVG_AXIS:.1}\" y2=\"{bottom:.1}\"/>\
          <line x1=\"{SVG_AXIS:.1}\" y1=\"{bottom:.1}\" x2=\"{SVG_AXIS_END:.1}\" y2=\"{bottom:.1}\"/>"
     );
-    for t in chart.scale.ticks() {
-        let x = SVG_AXIS + span * chart.scale.fraction(t);
+    // Each tick where it stands on the axis: a mark, then (in the next group) its label.
+    let ticks: Vec<_> = chart
+        .scale
+        .ticks()
+        .map(|t| (t, SVG_AXIS + span * chart.scale.fraction(t)))
+        .collect();
+    for (_, x) in &ticks {
         let _ = write!(
             out,
             "<line x1=\"{x:.1}\" y1=\"{bottom:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\"/>",
@@ -209,8 +214,7 @@ fn figure(out: &mut String, source: &str, chart: &Chart, caption: &str) {
         out,
         "</g><g font-size=\"{SVG_TICK_FONT:.0}\" text-anchor=\"middle\" fill=\"#000\">"
     );
-    for t in chart.scale.ticks() {
-        let x = SVG_AXIS + span * chart.scale.fraction(t);
+    for (t, x) in &ticks {
         let _ = write!(
             out,
             "<text x=\"{x:.1}\" y=\"{:.1}\">{t}</text>",

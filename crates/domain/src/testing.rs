@@ -10,6 +10,8 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::catalogue::{LegalBasisId, ServiceItemCode};
 use crate::org::{PersonId, UnitId};
+use crate::permission::ApplicationId;
+use crate::permission::grant::{GrantId, GrantStatus, PermissionGrant};
 use crate::registration::{
     Origin, Parties, Registration, RegistrationId, RegistrationNo, RegistrationState,
 };
@@ -49,5 +51,41 @@ pub fn approved_registration(approved_at: Timestamp) -> Registration {
         awaiting_outcome: BTreeSet::new(),
         approved_subject_digest: Some("abc".into()),
         batch: None,
+    }
+}
+
+/// A unit id known to be valid.
+pub fn unit(s: &str) -> UnitId {
+    UnitId::new(s).expect("a unit id")
+}
+
+/// Person `n`.
+pub fn person(n: i64) -> PersonId {
+    PersonId::new(n)
+}
+
+/// Grant `id` of `item` to `person` in force from `from` under application 1, active, or
+/// suspended from `suspended_from` if given.
+pub fn grant(
+    id: i64,
+    person: PersonId,
+    item: &str,
+    from: RocDate,
+    suspended_from: Option<RocDate>,
+) -> PermissionGrant {
+    PermissionGrant {
+        id: GrantId::new(id),
+        person,
+        item: ServiceItemCode::parse(item).expect("a catalogue code"),
+        effective_from: from,
+        effective_to: None,
+        application: ApplicationId::new(1),
+        status: if suspended_from.is_some() {
+            GrantStatus::Suspended
+        } else {
+            GrantStatus::Active
+        },
+        suspended_from,
+        suspension_cause: None,
     }
 }

@@ -5,13 +5,14 @@
 //! transaction, so the chain is correct however many processes or tasks write, and a crash
 //! can never leave a record without its chain hash or a change without its record.
 
+use crate::DbRow;
+use crate::decode::get;
+use crate::error::StorageError;
+use crate::fetch::{Execute, Fetch};
+use crate::sqlite::{Store, WriteTx};
 use querywarden_domain::audit_event::{AuditEvent, format_instant};
 use querywarden_ledger::Hash;
 use querywarden_ledger::chain::{GENESIS, chain_hash};
-use sqlx::Row;
-
-use crate::error::{StorageError, classify};
-use crate::sqlite::{Store, WriteTx};
 
 /// What the append returned: the record's number and chain hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,43 +144,11 @@ impl WriteTx {
     /// holds the writers' advisory lock from its start (`sqlite::WRITER_LOCK`), on every
     /// instance alike.
     pub async fn append_audit(&mut self, event: &AuditEvent) -> Result<AuditReceipt, StorageError> {
-        let last: Option<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, chain_hash FROM audit_records ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
-        let (seq, prev) = match last {
-            Some((seq, hash)) => (seq as u64 + 1, to_hash(&hash)?),
-            None => (1, GENESIS),
-        };
-        let entry = event.canonical_entry(seq);
-        let hash = chain_hash(&prev, &entry);
-        sqlx::query(
-            "INSERT INTO audit_records (seq, at, actor_person_id, actor_role, action, object_type, \
-             object_id, outcome, request_id, client_addr, subject_hmac, hmac_key_id, entry, chain_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(seq as i64)
-        .bind(format_instant(event.at))
-        .bind(event.actor.map(|a| a.person.get()))
-        .bind(event.actor.and_then(|a| a.role).map(|r| r.code()))
-        .bind(event.action.code())
-        .bind(&event.object_type)
-        .bind(&event.object_id)
-        .bind(event.outcome.code())
-        .bind(&event.request_id)
-        .bind(&event.client_addr)
-        .bind(event.subject.as_ref().map(|s| s.hex.clone()))
-        .bind(event.subject.as_ref().map(|s| s.key_id.clone()))
-        .bind(&entry)
-        .bind(hash.as_slice())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(AuditReceipt {
-            seq,
-            chain_hash: hash,
-        })
+        let receipts = self.append_audit_batch(std::slice::from_ref(event)).await?;
+        receipts
+            .into_iter()
+            .next()
+            .ok_or_else(|| StorageError::Decode("an appended record without its receipt".into()))
     }
 
     /// Appends `events` in order in this transaction, as [`WriteTx::append_audit`] would one
@@ -192,9 +161,8 @@ impl WriteTx {
     ) -> Result<Vec<AuditReceipt>, StorageError> {
         let last: Option<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT seq, chain_hash FROM audit_records ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+                .optional_in(self)
+                .await?;
         let (mut seq, mut prev) = match last {
             Some((seq, hash)) => (seq as u64 + 1, to_hash(&hash)?),
             None => (1, GENESIS),
@@ -234,10 +202,7 @@ impl WriteTx {
                     .push_bind(entry.as_slice())
                     .push_bind(hash.as_slice());
             });
-            qb.build()
-                .execute(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+            qb.build().execute_in(self).await?;
         }
         Ok(receipts)
     }
@@ -255,9 +220,8 @@ impl WriteTx {
         .bind(&row.note)
         .bind(&row.key_name)
         .bind(&row.created_at)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -270,9 +234,8 @@ impl WriteTx {
         let rows: Vec<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT seq, entry FROM audit_records WHERE seq > $1 ORDER BY seq")
                 .bind(after_seq as i64)
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+                .all_in(self)
+                .await?;
         Ok(rows.into_iter().map(|(s, e)| (s as u64, e)).collect())
     }
 
@@ -287,18 +250,18 @@ impl WriteTx {
 async fn latest_checkpoint<'e>(
     db: impl sqlx::AnyExecutor<'e>,
 ) -> Result<Option<CheckpointRow>, StorageError> {
-    let row = sqlx::query(
-        "SELECT number, size, root, peaks, note, key_name, created_at \
-         FROM audit_checkpoints ORDER BY number DESC LIMIT 1",
-    )
-    .fetch_optional(db)
+    sqlx::query(&format!(
+        "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY number DESC LIMIT 1"
+    ))
+    .optional(db, checkpoint_from_row)
     .await
-    .map_err(classify)?;
-    row.map(|r| checkpoint_from_row(&r)).transpose()
 }
 
-fn checkpoint_from_row(r: &crate::DbRow) -> Result<CheckpointRow, StorageError> {
-    let peaks_raw: Vec<u8> = r.try_get("peaks").map_err(classify)?;
+/// The columns [`checkpoint_from_row`] reads.
+const CHECKPOINT_COLUMNS: &str = "number, size, root, peaks, note, key_name, created_at";
+
+fn checkpoint_from_row(r: DbRow) -> Result<CheckpointRow, StorageError> {
+    let peaks_raw: Vec<u8> = get(&r, "peaks")?;
     if !peaks_raw.len().is_multiple_of(32) {
         return Err(StorageError::Decode("checkpoint peaks".into()));
     }
@@ -306,33 +269,33 @@ fn checkpoint_from_row(r: &crate::DbRow) -> Result<CheckpointRow, StorageError> 
         .chunks(32)
         .map(to_hash)
         .collect::<Result<Vec<_>, _>>()?;
-    let root: Vec<u8> = r.try_get("root").map_err(classify)?;
+    let root: Vec<u8> = get(&r, "root")?;
     Ok(CheckpointRow {
-        number: r.try_get::<i64, _>("number").map_err(classify)? as u64,
-        size: r.try_get::<i64, _>("size").map_err(classify)? as u64,
+        number: get::<i64>(&r, "number")? as u64,
+        size: get::<i64>(&r, "size")? as u64,
         root: to_hash(&root)?,
         peaks,
-        note: r.try_get("note").map_err(classify)?,
-        key_name: r.try_get("key_name").map_err(classify)?,
-        created_at: r.try_get("created_at").map_err(classify)?,
+        note: get(&r, "note")?,
+        key_name: get(&r, "key_name")?,
+        created_at: get(&r, "created_at")?,
     })
 }
 
-pub(crate) fn record_from_row(r: &crate::DbRow) -> Result<StoredAuditRecord, StorageError> {
-    let hash: Vec<u8> = r.try_get("chain_hash").map_err(classify)?;
+pub(crate) fn record_from_row(r: DbRow) -> Result<StoredAuditRecord, StorageError> {
+    let hash: Vec<u8> = get(&r, "chain_hash")?;
     Ok(StoredAuditRecord {
-        seq: r.try_get::<i64, _>("seq").map_err(classify)? as u64,
-        at: r.try_get("at").map_err(classify)?,
-        actor_person_id: r.try_get("actor_person_id").map_err(classify)?,
-        actor_role: r.try_get("actor_role").map_err(classify)?,
-        action: r.try_get("action").map_err(classify)?,
-        object_type: r.try_get("object_type").map_err(classify)?,
-        object_id: r.try_get("object_id").map_err(classify)?,
-        outcome: r.try_get("outcome").map_err(classify)?,
-        request_id: r.try_get("request_id").map_err(classify)?,
-        client_addr: r.try_get("client_addr").map_err(classify)?,
-        subject_hmac: r.try_get("subject_hmac").map_err(classify)?,
-        entry: r.try_get("entry").map_err(classify)?,
+        seq: get::<i64>(&r, "seq")? as u64,
+        at: get(&r, "at")?,
+        actor_person_id: get(&r, "actor_person_id")?,
+        actor_role: get(&r, "actor_role")?,
+        action: get(&r, "action")?,
+        object_type: get(&r, "object_type")?,
+        object_id: get(&r, "object_id")?,
+        outcome: get(&r, "outcome")?,
+        request_id: get(&r, "request_id")?,
+        client_addr: get(&r, "client_addr")?,
+        subject_hmac: get(&r, "subject_hmac")?,
+        entry: get(&r, "entry")?,
         chain_hash: to_hash(&hash)?,
     })
 }
@@ -345,9 +308,8 @@ impl Store {
     pub async fn audit_extent(&self) -> Result<(u64, u64), StorageError> {
         let (count, max): (i64, Option<i64>) =
             sqlx::query_as("SELECT count(*), max(seq) FROM audit_records")
-                .fetch_one(&self.reader)
-                .await
-                .map_err(classify)?;
+                .one(&self.reader)
+                .await?;
         Ok((count as u64, max.unwrap_or(0) as u64))
     }
 
@@ -361,13 +323,11 @@ impl Store {
         let sql = format!(
             "SELECT {RECORD_COLUMNS} FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT $2"
         );
-        let rows = sqlx::query(&sql)
+        sqlx::query(&sql)
             .bind(after as i64)
             .bind(i64::from(limit))
-            .fetch_all(&self.reader)
+            .all(&self.reader, record_from_row)
             .await
-            .map_err(classify)?;
-        rows.iter().map(record_from_row).collect()
     }
 
     /// Leaf entries only, in order, for the verification scan (the fastest path: two columns).
@@ -376,31 +336,24 @@ impl Store {
         after: u64,
         limit: u32,
     ) -> Result<Vec<(u64, Vec<u8>, Vec<u8>)>, StorageError> {
-        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT seq, entry, chain_hash FROM audit_records WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(after as i64)
         .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        .all(&self.reader, |(s, e, h): (i64, _, _)| Ok((s as u64, e, h)))
         .await
-        .map_err(classify)?;
-        Ok(rows.into_iter().map(|(s, e, h)| (s as u64, e, h)).collect())
     }
 
     pub async fn audit_search(
         &self,
         filter: &AuditFilter,
     ) -> Result<Vec<StoredAuditRecord>, StorageError> {
-        let rows = filter
+        let mut records: Vec<_> = filter
             .search_query()
             .build()
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
-        let mut records = rows
-            .iter()
-            .map(record_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+            .all(&self.reader, record_from_row)
+            .await?;
         if filter.after_seq.is_some() {
             records.reverse();
         }
@@ -413,22 +366,16 @@ impl Store {
         let mut qb =
             crate::builder::QueryBuilder::new("SELECT COUNT(*) FROM audit_records WHERE 1 = 1");
         filter.push_conditions(&mut qb);
-        let (n,): (i64,) = qb
-            .build_query_as()
-            .fetch_one(&self.reader)
-            .await
-            .map_err(classify)?;
+        let (n,): (i64,) = qb.build_query_as().one(&self.reader).await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     pub async fn checkpoints(&self) -> Result<Vec<CheckpointRow>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT number, size, root, peaks, note, key_name, created_at FROM audit_checkpoints ORDER BY number",
-        )
-        .fetch_all(&self.reader)
+        sqlx::query(&format!(
+            "SELECT {CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY number"
+        ))
+        .all(&self.reader, checkpoint_from_row)
         .await
-        .map_err(classify)?;
-        rows.iter().map(checkpoint_from_row).collect()
     }
 
     pub async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StorageError> {

@@ -7,7 +7,9 @@
 use jiff::Timestamp;
 use querywarden_domain::org::PersonId;
 
-use crate::error::{StorageError, classify};
+use crate::decode::{opt_ts, ts};
+use crate::error::StorageError;
+use crate::fetch::{Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 /// A person's password state.
@@ -57,10 +59,9 @@ pub enum NonceCheck {
     AlreadyUsed,
 }
 
-fn ts(s: &str) -> Result<Timestamp, StorageError> {
-    s.parse()
-        .map_err(|e| StorageError::Decode(format!("timestamp: {e}")))
-}
+/// The columns [`session_from`] reads, in its order.
+const SESSION_COLUMNS: &str = "token_hash, person_id, csrf_token, created_at, last_seen_at, \
+     locked, ended_at, cert_fingerprint, client_addr";
 
 type SessionTuple = (
     String,
@@ -99,22 +100,19 @@ enum Key<'a> {
 
 impl Store {
     pub async fn credentials(&self, person: PersonId) -> Result<Option<Credentials>, StorageError> {
-        let row: Option<(String, i64, i64, Option<String>)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT password_hash, must_change, failed_count, locked_until FROM credentials WHERE person_id = $1",
         )
         .bind(person.get())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(classify)?;
-        row.map(|(hash, must, failed, locked)| {
+        .optional(&self.reader, |(hash, must, failed, locked): (String, i64, i64, _)| {
             Ok(Credentials {
                 password_hash: hash,
                 must_change: must != 0,
                 failed_count: u32::try_from(failed).unwrap_or(u32::MAX),
-                locked_until: locked.as_deref().map(ts).transpose()?,
+                locked_until: opt_ts(locked)?,
             })
         })
-        .transpose()
+        .await
     }
 
     /// The most recent password hashes, newest first (the current one included).
@@ -123,25 +121,21 @@ impl Store {
         person: PersonId,
         limit: u32,
     ) -> Result<Vec<String>, StorageError> {
-        let rows: Vec<(String,)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT password_hash FROM password_history WHERE person_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(person.get())
         .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        .all(&self.reader, |(h,)| Ok(h))
         .await
-        .map_err(classify)?;
-        Ok(rows.into_iter().map(|(h,)| h).collect())
     }
 
     pub async fn person_id_last4(&self, person: PersonId) -> Result<Option<String>, StorageError> {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT id_last4 FROM persons WHERE id = $1")
-                .bind(person.get())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(classify)?;
-        Ok(row.and_then(|(l,)| l))
+        let row = sqlx::query_as("SELECT id_last4 FROM persons WHERE id = $1")
+            .bind(person.get())
+            .optional(&self.reader, |(l,): (Option<String>,)| Ok(l))
+            .await?;
+        Ok(row.flatten())
     }
 
     /// Every person's last four ID digits on record, in one query (a large staff import
@@ -149,15 +143,9 @@ impl Store {
     pub async fn person_id_last4s(
         &self,
     ) -> Result<std::collections::BTreeMap<PersonId, String>, StorageError> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, id_last4 FROM persons WHERE id_last4 IS NOT NULL")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, l4)| (PersonId::new(id), l4))
-            .collect())
+        sqlx::query_as("SELECT id, id_last4 FROM persons WHERE id_last4 IS NOT NULL")
+            .all(&self.reader, |(id, l4)| Ok((PersonId::new(id), l4)))
+            .await
     }
 
     /// Who the card with this issuer key and serial is bound to.
@@ -209,47 +197,43 @@ impl Store {
                 Key::Int(i) => q.bind(i),
             };
         }
-        let row = q.fetch_optional(&self.reader).await.map_err(classify)?;
-        row.map(|(p, dn, aki, serial, cn, last4, fp, not_after)| {
-            Ok((
-                PersonId::new(p),
-                CertificateBinding {
-                    issuer_dn: dn,
-                    issuer_key_id: aki,
-                    serial_hex: serial,
-                    subject_cn: cn,
-                    id_last4: last4,
-                    fingerprint_sha256: fp,
-                    not_after: ts(&not_after)?,
-                },
-            ))
-        })
-        .transpose()
+        q.optional(
+            &self.reader,
+            |(p, dn, aki, serial, cn, last4, fp, not_after)| {
+                Ok((
+                    PersonId::new(p),
+                    CertificateBinding {
+                        issuer_dn: dn,
+                        issuer_key_id: aki,
+                        serial_hex: serial,
+                        subject_cn: cn,
+                        id_last4: last4,
+                        fingerprint_sha256: fp,
+                        not_after: ts(&not_after)?,
+                    },
+                ))
+            },
+        )
+        .await
     }
 
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StorageError> {
-        let row: Option<SessionTuple> = sqlx::query_as(
-            "SELECT token_hash, person_id, csrf_token, created_at, last_seen_at, locked, ended_at, \
-             cert_fingerprint, client_addr FROM sessions WHERE token_hash = $1",
-        )
+        sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"
+        ))
         .bind(token_hash)
-        .fetch_optional(&self.reader)
+        .optional(&self.reader, session_from)
         .await
-        .map_err(classify)?;
-        row.map(session_from).transpose()
     }
 
     /// Live (not ended) sessions of a person.
     pub async fn live_sessions(&self, person: PersonId) -> Result<Vec<SessionRow>, StorageError> {
-        let rows: Vec<SessionTuple> = sqlx::query_as(
-            "SELECT token_hash, person_id, csrf_token, created_at, last_seen_at, locked, ended_at, \
-             cert_fingerprint, client_addr FROM sessions WHERE person_id = $1 AND ended_at IS NULL",
-        )
+        sqlx::query_as(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE person_id = $1 AND ended_at IS NULL"
+        ))
         .bind(person.get())
-        .fetch_all(&self.reader)
+        .all(&self.reader, session_from)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(session_from).collect()
     }
 }
 
@@ -262,9 +246,8 @@ impl WriteTx {
         sqlx::query("UPDATE persons SET id_last4 = $1 WHERE id = $2")
             .bind(last4)
             .bind(person.get())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -286,27 +269,22 @@ impl WriteTx {
         .bind(password_hash)
         .bind(i64::from(must_change))
         .bind(now.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         sqlx::query(
             "INSERT INTO password_history (person_id, password_hash, created_at) VALUES ($1, $2, $3)",
         )
         .bind(person.get())
         .bind(password_hash)
         .bind(now.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         sqlx::query(
             "DELETE FROM password_history WHERE person_id = $1 AND id NOT IN \
              (SELECT id FROM password_history WHERE person_id = $2 ORDER BY id DESC LIMIT 3)",
         )
         .bind(person.get())
         .bind(person.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -329,9 +307,8 @@ impl WriteTx {
         .bind(i64::from(max_failures))
         .bind(lock_until.to_string())
         .bind(person.get())
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .optional_in(self)
+        .await?;
         Ok(row.map_or(0, |(n,)| u32::try_from(n).unwrap_or(u32::MAX)))
     }
 
@@ -344,9 +321,8 @@ impl WriteTx {
         let row: Option<(Option<String>,)> =
             sqlx::query_as("SELECT locked_until FROM credentials WHERE person_id = $1")
                 .bind(person.get())
-                .fetch_optional(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+                .optional_in(self)
+                .await?;
         row.and_then(|(l,)| l).as_deref().map(ts).transpose()
     }
 
@@ -362,9 +338,8 @@ impl WriteTx {
         .bind(i64::from(failed_count))
         .bind(locked_until.map(|t| t.to_string()))
         .bind(person.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -378,9 +353,8 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query("DELETE FROM certificate_bindings WHERE person_id = $1")
             .bind(person.get())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         sqlx::query(
             "INSERT INTO certificate_bindings (person_id, issuer_dn, issuer_key_id, serial_hex, \
              subject_cn, id_last4, fingerprint_sha256, not_after, bound_at, bound_by) \
@@ -396,9 +370,8 @@ impl WriteTx {
         .bind(b.not_after.to_string())
         .bind(now.to_string())
         .bind(bound_by.map(PersonId::get))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -412,9 +385,8 @@ impl WriteTx {
         // Old nonces are of no use to anyone; clear them as we go.
         sqlx::query("DELETE FROM login_nonces WHERE expires_at < $1")
             .bind(now.to_string())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         sqlx::query(
             "INSERT INTO login_nonces (nonce_hash, flow_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
@@ -422,9 +394,7 @@ impl WriteTx {
         .bind(flow_hash)
         .bind(now.to_string())
         .bind(expires_at.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         Ok(())
     }
 
@@ -439,9 +409,8 @@ impl WriteTx {
             "SELECT flow_hash, expires_at, used_at FROM login_nonces WHERE nonce_hash = $1",
         )
         .bind(nonce_hash)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .optional_in(self)
+        .await?;
         let Some((flow, expires, used)) = row else {
             return Ok(NonceCheck::Unknown);
         };
@@ -452,9 +421,8 @@ impl WriteTx {
         sqlx::query("UPDATE login_nonces SET used_at = $1 WHERE nonce_hash = $2")
             .bind(now.to_string())
             .bind(nonce_hash)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         if flow != flow_hash {
             return Ok(NonceCheck::OtherFlow);
         }
@@ -477,9 +445,8 @@ impl WriteTx {
         .bind(i64::from(s.locked))
         .bind(&s.client_addr)
         .bind(&s.cert_fingerprint)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -497,9 +464,7 @@ impl WriteTx {
         .bind(now.to_string())
         .bind(reason)
         .bind(person.get())
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .all_in(self).await?;
         Ok(rows.into_iter().map(|(h,)| h).collect())
     }
 
@@ -509,16 +474,14 @@ impl WriteTx {
         reason: &str,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE token_hash = $3 AND ended_at IS NULL",
         )
         .bind(now.to_string())
         .bind(reason)
         .bind(token_hash)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() > 0)
+        .changed_in(self)
+.await
     }
 
     pub async fn set_session_locked(
@@ -533,9 +496,7 @@ impl WriteTx {
         .bind(i64::from(locked))
         .bind(now.to_string())
         .bind(token_hash)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         Ok(())
     }
 
@@ -544,9 +505,8 @@ impl WriteTx {
     pub async fn set_session_locked_idle(&mut self, token_hash: &str) -> Result<(), StorageError> {
         sqlx::query("UPDATE sessions SET locked = 1 WHERE token_hash = $1 AND ended_at IS NULL")
             .bind(token_hash)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -560,9 +520,8 @@ impl WriteTx {
         )
         .bind(now.to_string())
         .bind(token_hash)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 }

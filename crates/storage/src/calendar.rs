@@ -5,7 +5,9 @@
 use jiff::Timestamp;
 use querywarden_domain::org::PersonId;
 
-use crate::error::{StorageError, classify};
+use crate::decode::{decode, ts};
+use crate::error::StorageError;
+use crate::fetch::{Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 /// A loaded year.
@@ -36,9 +38,8 @@ impl WriteTx {
         .bind(days)
         .bind(at.to_string())
         .bind(by.map(PersonId::get))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 }
@@ -46,24 +47,20 @@ impl WriteTx {
 impl Store {
     /// Every loaded year, oldest first.
     pub async fn calendar_years(&self) -> Result<Vec<CalendarYearRow>, StorageError> {
-        let rows: Vec<(i64, String, String, Option<i64>)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT year, days, loaded_at, loaded_by FROM holiday_calendar_years ORDER BY year",
         )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(year, days, at, by)| {
+        .all(
+            &self.reader,
+            |(year, days, at, by): (i64, String, String, Option<i64>)| {
                 Ok(CalendarYearRow {
-                    year: i16::try_from(year)
-                        .map_err(|e| StorageError::Decode(format!("year {year}: {e}")))?,
+                    year: decode("year", i16::try_from(year))?,
                     days,
-                    loaded_at: at
-                        .parse()
-                        .map_err(|e| StorageError::Decode(format!("timestamp {at}: {e}")))?,
+                    loaded_at: ts(&at)?,
                     loaded_by: by.map(PersonId::new),
                 })
-            })
-            .collect()
+            },
+        )
+        .await
     }
 }

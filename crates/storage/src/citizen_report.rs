@@ -4,13 +4,14 @@
 //! Security-sensitive: subjects are stored as keyed digests plus a sealed blob; the trail is
 //! searched by digest only.
 
-use jiff::civil::Date;
 use querywarden_domain::org::PersonId;
 use querywarden_domain::roc_date::RocDate;
-use sqlx::Row;
 
-use crate::audit::StoredAuditRecord;
-use crate::error::{StorageError, classify};
+use crate::DbRow;
+use crate::audit::{StoredAuditRecord, record_from_row};
+use crate::decode::{blob, get, opt_roc, roc, roc_text};
+use crate::error::StorageError;
+use crate::fetch::{BindBlob, Change, Execute, Fetch};
 use crate::registration::SealedBlob;
 use crate::sqlite::{Store, WriteTx};
 
@@ -63,42 +64,29 @@ pub struct WithholdingRow {
     pub marked_at: String,
 }
 
-fn iso(d: RocDate) -> String {
-    d.civil().to_string()
-}
-
-fn roc(s: &str) -> Result<RocDate, StorageError> {
-    s.parse::<Date>()
-        .ok()
-        .and_then(|d| RocDate::from_civil(d).ok())
-        .ok_or_else(|| StorageError::Decode(format!("date {s}")))
-}
-
 const REQUEST_COLUMNS: &str = "id, request_no, received_on, recorded_by, subject_hmac, \
      hmac_key_id, identity_check, asked, due_on, extension_reason, previous_due_on, answered_on, reminded_on, escalated_on, \
      signer_sha256";
 
-fn request_from_row(r: &crate::DbRow) -> Result<CitizenRequestRow, StorageError> {
-    let opt_date = |col: &str| -> Result<Option<RocDate>, StorageError> {
-        let v: Option<String> = r.try_get(col).map_err(classify)?;
-        v.as_deref().map(roc).transpose()
-    };
+fn request_from_row(r: DbRow) -> Result<CitizenRequestRow, StorageError> {
+    let date = |col: &str| roc(&get::<String>(&r, col)?);
+    let opt_date = |col: &str| opt_roc(get(&r, col)?);
     Ok(CitizenRequestRow {
-        id: r.try_get("id").map_err(classify)?,
-        request_no: r.try_get("request_no").map_err(classify)?,
-        received_on: roc(&r.try_get::<String, _>("received_on").map_err(classify)?)?,
-        recorded_by: PersonId::new(r.try_get("recorded_by").map_err(classify)?),
-        subject_digest: r.try_get("subject_hmac").map_err(classify)?,
-        subject_key_id: r.try_get("hmac_key_id").map_err(classify)?,
-        identity_check: r.try_get("identity_check").map_err(classify)?,
-        asked: r.try_get("asked").map_err(classify)?,
-        due_on: roc(&r.try_get::<String, _>("due_on").map_err(classify)?)?,
-        extension_reason: r.try_get("extension_reason").map_err(classify)?,
+        id: get(&r, "id")?,
+        request_no: get(&r, "request_no")?,
+        received_on: date("received_on")?,
+        recorded_by: PersonId::new(get(&r, "recorded_by")?),
+        subject_digest: get(&r, "subject_hmac")?,
+        subject_key_id: get(&r, "hmac_key_id")?,
+        identity_check: get(&r, "identity_check")?,
+        asked: get(&r, "asked")?,
+        due_on: date("due_on")?,
+        extension_reason: get(&r, "extension_reason")?,
         previous_due_on: opt_date("previous_due_on")?,
         answered_on: opt_date("answered_on")?,
         reminded_on: opt_date("reminded_on")?,
         escalated_on: opt_date("escalated_on")?,
-        signer_sha256: r.try_get("signer_sha256").map_err(classify)?,
+        signer_sha256: get(&r, "signer_sha256")?,
     })
 }
 
@@ -107,24 +95,22 @@ async fn citizen_request_by_no<'e>(
     db: impl sqlx::AnyExecutor<'e>,
     request_no: &str,
 ) -> Result<Option<CitizenRequestRow>, StorageError> {
-    let row = sqlx::query(&format!(
+    sqlx::query(&format!(
         "SELECT {REQUEST_COLUMNS} FROM citizen_requests WHERE request_no = $1"
     ))
     .bind(request_no)
-    .fetch_optional(db)
+    .optional(db, request_from_row)
     .await
-    .map_err(classify)?;
-    row.as_ref().map(request_from_row).transpose()
 }
 
-fn withholding_from_row(r: &crate::DbRow) -> Result<WithholdingRow, StorageError> {
+fn withholding_from_row(r: DbRow) -> Result<WithholdingRow, StorageError> {
     Ok(WithholdingRow {
-        registration_id: r.try_get("registration_id").map_err(classify)?,
-        registration_no: r.try_get("reg_no").map_err(classify)?,
-        disclose_on: roc(&r.try_get::<String, _>("disclose_on").map_err(classify)?)?,
-        reason: r.try_get("reason").map_err(classify)?,
-        marked_by: PersonId::new(r.try_get("marked_by").map_err(classify)?),
-        marked_at: r.try_get("marked_at").map_err(classify)?,
+        registration_id: get(&r, "registration_id")?,
+        registration_no: get(&r, "reg_no")?,
+        disclose_on: roc(&get::<String>(&r, "disclose_on")?)?,
+        reason: get(&r, "reason")?,
+        marked_by: PersonId::new(get(&r, "marked_by")?),
+        marked_at: get(&r, "marked_at")?,
     })
 }
 
@@ -136,31 +122,26 @@ impl WriteTx {
         &mut self,
         r: &NewCitizenRequest,
     ) -> Result<i64, StorageError> {
-        let row = sqlx::query(
+        let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO citizen_requests (request_no, received_on, created_at, recorded_by, \
              subject_hmac, hmac_key_id, subject_sealed, subject_nonce, wrapped_key, wrap_nonce, \
              master_key_id, identity_check, asked, due_on, signer_sha256) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(&r.request_no)
-        .bind(iso(r.received_on))
+        .bind(roc_text(r.received_on))
         .bind(&r.created_at)
         .bind(r.recorded_by.get())
         .bind(&r.subject_digest)
         .bind(&r.subject_key_id)
-        .bind(&r.subject.sealed)
-        .bind(&r.subject.nonce)
-        .bind(&r.subject.wrapped_key)
-        .bind(&r.subject.wrap_nonce)
-        .bind(&r.subject.master_key_id)
+        .bind_blob(&r.subject)
         .bind(&r.identity_check)
         .bind(&r.asked)
-        .bind(iso(r.due_on))
+        .bind(roc_text(r.due_on))
         .bind(&r.signer_sha256)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        row.try_get("id").map_err(classify)
+        .one_in(self)
+        .await?;
+        Ok(id)
     }
 
     /// The request, read inside this transaction.
@@ -179,18 +160,16 @@ impl WriteTx {
         previous_due_on: RocDate,
         reason: &str,
     ) -> Result<bool, StorageError> {
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE citizen_requests SET due_on = $1, previous_due_on = $2, extension_reason = $3, \
              reminded_on = NULL WHERE id = $4 AND extension_reason IS NULL",
         )
-        .bind(iso(due_on))
-        .bind(iso(previous_due_on))
+        .bind(roc_text(due_on))
+        .bind(roc_text(previous_due_on))
         .bind(reason)
         .bind(id)
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(done.rows_affected() == 1)
     }
 
     pub async fn answer_citizen_request(
@@ -199,17 +178,15 @@ impl WriteTx {
         on: RocDate,
         by: PersonId,
     ) -> Result<bool, StorageError> {
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE citizen_requests SET answered_on = $1, answered_by = $2 \
              WHERE id = $3 AND answered_on IS NULL",
         )
-        .bind(iso(on))
+        .bind(roc_text(on))
         .bind(by.get())
         .bind(id)
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// §13: records that the deadline reminder (or the escalation) went out today.
@@ -225,11 +202,10 @@ impl WriteTx {
             "UPDATE citizen_requests SET reminded_on = $1 WHERE id = $2"
         };
         sqlx::query(sql)
-            .bind(iso(on))
+            .bind(roc_text(on))
             .bind(id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -246,13 +222,11 @@ impl WriteTx {
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(registration_id)
-        .bind(iso(disclose_on))
+        .bind(roc_text(disclose_on))
         .bind(reason)
         .bind(by.get())
         .bind(at)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         Ok(())
     }
 
@@ -260,14 +234,12 @@ impl WriteTx {
         &mut self,
         registration_id: i64,
     ) -> Result<Option<WithholdingRow>, StorageError> {
-        let row = sqlx::query(&format!(
+        sqlx::query(&format!(
             "{WITHHOLDING_SELECT} WHERE w.registration_id = $1"
         ))
         .bind(registration_id)
-        .fetch_optional(&mut *self.tx)
+        .optional(&mut *self.tx, withholding_from_row)
         .await
-        .map_err(classify)?;
-        row.as_ref().map(withholding_from_row).transpose()
     }
 }
 
@@ -281,13 +253,11 @@ impl Store {
 
     /// Every request, newest first (the contact officer's list).
     pub async fn citizen_requests(&self) -> Result<Vec<CitizenRequestRow>, StorageError> {
-        let rows = sqlx::query(&format!(
+        sqlx::query(&format!(
             "SELECT {REQUEST_COLUMNS} FROM citizen_requests ORDER BY id DESC"
         ))
-        .fetch_all(&self.reader)
+        .all(&self.reader, request_from_row)
         .await
-        .map_err(classify)?;
-        rows.iter().map(request_from_row).collect()
     }
 
     /// The request's subject, sealed (opened by the custody layer).
@@ -295,33 +265,20 @@ impl Store {
         &self,
         id: i64,
     ) -> Result<Option<SealedBlob>, StorageError> {
-        let row = sqlx::query(
-            "SELECT subject_sealed, subject_nonce, wrapped_key, wrap_nonce, master_key_id \
-             FROM citizen_requests WHERE id = $1",
+        sqlx::query(
+            "SELECT subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, wrap_nonce, \
+             master_key_id FROM citizen_requests WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.reader)
+        .optional(&self.reader, |r| blob(&r, ""))
         .await
-        .map_err(classify)?;
-        row.map(|r| {
-            Ok(SealedBlob {
-                sealed: r.try_get("subject_sealed").map_err(classify)?,
-                nonce: r.try_get("subject_nonce").map_err(classify)?,
-                wrapped_key: r.try_get("wrapped_key").map_err(classify)?,
-                wrap_nonce: r.try_get("wrap_nonce").map_err(classify)?,
-                master_key_id: r.try_get("master_key_id").map_err(classify)?,
-            })
-        })
-        .transpose()
     }
 
     /// Every withholding mark, newest first (the ethics office's list).
     pub async fn withholdings(&self) -> Result<Vec<WithholdingRow>, StorageError> {
-        let rows = sqlx::query(&format!("{WITHHOLDING_SELECT} ORDER BY w.id DESC"))
-            .fetch_all(&self.reader)
+        sqlx::query(&format!("{WITHHOLDING_SELECT} ORDER BY w.id DESC"))
+            .all(&self.reader, withholding_from_row)
             .await
-            .map_err(classify)?;
-        rows.iter().map(withholding_from_row).collect()
     }
 
     /// Audit records about the subject known by any of `digests` (one per HMAC key ever
@@ -348,8 +305,7 @@ impl Store {
             list.push_bind(d.clone());
         }
         qb.push("))) ORDER BY seq");
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(classify)?;
-        rows.iter().map(crate::audit::record_from_row).collect()
+        qb.build().all(&self.reader, record_from_row).await
     }
 
     /// Registration ids by number, for matching trail records to withholding marks.
@@ -368,14 +324,6 @@ impl Store {
             list.push_bind(n.clone());
         }
         qb.push(")");
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(classify)?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("reg_no").map_err(classify)?,
-                    r.try_get("id").map_err(classify)?,
-                ))
-            })
-            .collect()
+        qb.build_query_as().all(&self.reader, Ok).await
     }
 }

@@ -3,8 +3,11 @@
 
 use jiff::Timestamp;
 use querywarden_domain::roc_date::RocDate;
+use sqlx::Row;
 
-use crate::error::StorageError;
+use crate::error::{StorageError, classify};
+use crate::registration::SealedBlob;
+use crate::{Db, DbRow};
 
 /// Wraps a parse failure of `what` as a decode error.
 pub(crate) fn decode<T, E: std::fmt::Display>(
@@ -35,6 +38,36 @@ pub(crate) fn opt_civil(s: Option<String>) -> Result<Option<jiff::civil::Date>, 
 /// A civil date stored as `YYYY-MM-DD`, as the ROC date it is.
 pub(crate) fn roc(s: &str) -> Result<RocDate, StorageError> {
     decode("date", RocDate::from_civil(civil(s)?))
+}
+
+pub(crate) fn opt_roc(s: Option<String>) -> Result<Option<RocDate>, StorageError> {
+    s.as_deref().map(roc).transpose()
+}
+
+/// A ROC date as stored: its civil date, `YYYY-MM-DD`.
+pub(crate) fn roc_text(d: RocDate) -> String {
+    d.civil().to_string()
+}
+
+/// A column of a row read by name.
+pub(crate) fn get<'r, T>(row: &'r DbRow, col: &str) -> Result<T, StorageError>
+where
+    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
+{
+    row.try_get(col).map_err(classify)
+}
+
+/// The five columns of a sealed blob, each name after `prefix` (`name_` for
+/// `name_sealed`, `name_nonce`, …).
+pub(crate) fn blob(row: &DbRow, prefix: &str) -> Result<SealedBlob, StorageError> {
+    let col = |c: &str| format!("{prefix}{c}");
+    Ok(SealedBlob {
+        sealed: get(row, &col("sealed"))?,
+        nonce: get(row, &col("nonce"))?,
+        wrapped_key: get(row, &col("wrapped_key"))?,
+        wrap_nonce: get(row, &col("wrap_nonce"))?,
+        master_key_id: get(row, &col("master_key_id"))?,
+    })
 }
 
 /// Rows folded into one text column, so that a row and its children are read in one
@@ -79,6 +112,41 @@ pub(crate) fn unfold(
         return Err(bad("a row cut short"));
     }
     Ok(rows)
+}
+
+/// [`unfold`]s `folded` and decodes each row with `row`, which takes the row's fields in
+/// order; collected into what the caller needs.
+pub(crate) fn unfold_rows<T, C: FromIterator<T>>(
+    what: &str,
+    folded: &str,
+    fields: usize,
+    row: impl FnMut(Fields) -> Result<T, StorageError>,
+) -> Result<C, StorageError> {
+    unfold(what, folded, fields)?
+        .into_iter()
+        .map(|f| Fields(f.into_iter()))
+        .map(row)
+        .collect()
+}
+
+/// The fields of one [`unfold`]ed row, taken in order.
+pub(crate) struct Fields(std::vec::IntoIter<Option<String>>);
+
+impl Fields {
+    /// The next field, `None` if NULL.
+    pub(crate) fn opt(&mut self) -> Option<String> {
+        self.0.next().flatten()
+    }
+
+    /// The next field, which may not be NULL.
+    pub(crate) fn text(&mut self, what: &str) -> Result<String, StorageError> {
+        field(what, self.opt())
+    }
+
+    /// The next field, an integer.
+    pub(crate) fn int(&mut self, what: &str) -> Result<i64, StorageError> {
+        int_field(what, self.opt())
+    }
 }
 
 /// A field of an [`unfold`]ed row that may not be NULL.

@@ -11,7 +11,9 @@ use jiff::Timestamp;
 use querywarden_domain::enrolment::{CodeLife, CodePurpose};
 use querywarden_domain::org::{PersonId, Role, Unit, UnitId};
 
-use crate::error::{StorageError, classify};
+use crate::decode::{decode, opt_ts, ts};
+use crate::error::StorageError;
+use crate::fetch::{Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 /// A stored enrolment code (never the code itself).
@@ -79,15 +81,6 @@ impl Fixed for Timestamp {
     }
 }
 
-fn ts(s: &str) -> Result<Timestamp, StorageError> {
-    s.parse()
-        .map_err(|e| StorageError::Decode(format!("timestamp: {e}")))
-}
-
-fn opt_ts(s: Option<String>) -> Result<Option<Timestamp>, StorageError> {
-    s.as_deref().map(ts).transpose()
-}
-
 type CodeTuple = (
     i64,
     i64,
@@ -121,9 +114,8 @@ impl Store {
     pub async fn administrator_exists(&self) -> Result<bool, StorageError> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM person_roles WHERE role = $1")
             .bind(Role::PermissionAdministrator.code())
-            .fetch_one(&self.reader)
-            .await
-            .map_err(classify)?;
+            .one(&self.reader)
+            .await?;
         Ok(n > 0)
     }
 
@@ -131,14 +123,12 @@ impl Store {
         &self,
         code_hash: &str,
     ) -> Result<Option<EnrolmentCodeRow>, StorageError> {
-        let row: Option<CodeTuple> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "SELECT {CODE_COLUMNS} FROM enrolment_codes WHERE code_hash = $1"
         ))
         .bind(code_hash)
-        .fetch_optional(&self.reader)
+        .optional(&self.reader, code_from)
         .await
-        .map_err(classify)?;
-        row.map(code_from).transpose()
     }
 
     /// A person's codes, newest first (for the administrator's page; never the codes).
@@ -146,14 +136,12 @@ impl Store {
         &self,
         person: PersonId,
     ) -> Result<Vec<EnrolmentCodeRow>, StorageError> {
-        let rows: Vec<CodeTuple> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "SELECT {CODE_COLUMNS} FROM enrolment_codes WHERE person_id = $1 ORDER BY id DESC"
         ))
         .bind(person.get())
-        .fetch_all(&self.reader)
+        .all(&self.reader, code_from)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(code_from).collect()
     }
 
     /// Failed enrolment attempts from `client_addr` since `since`.
@@ -167,48 +155,36 @@ impl Store {
         )
         .bind(client_addr)
         .bind(since.fixed())
-        .fetch_one(&self.reader)
-        .await
-        .map_err(classify)?;
+        .one(&self.reader)
+        .await?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     pub async fn unit_deputies(&self) -> Result<BTreeMap<UnitId, PersonId>, StorageError> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT unit_id, person_id FROM unit_deputies")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(classify)?;
-        rows.into_iter()
-            .map(|(u, p)| {
-                Ok((
-                    UnitId::new(u).map_err(|e| StorageError::Decode(e.to_string()))?,
-                    PersonId::new(p),
-                ))
+        sqlx::query_as("SELECT unit_id, person_id FROM unit_deputies")
+            .all(&self.reader, |(u, p): (String, i64)| {
+                Ok((decode("unit", UnitId::new(u))?, PersonId::new(p)))
             })
-            .collect()
+            .await
     }
 
     pub async fn revocation_lists(&self) -> Result<Vec<StoredCrl>, StorageError> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            i64,
-            Vec<u8>,
-            String,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT issuer_dn, issuer_key_id, source, this_update, next_update, revoked_count, \
              der, loaded_at FROM revocation_lists ORDER BY issuer_dn, issuer_key_id",
         )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(dn, aki, source, this, next, count, der, loaded)| {
+        .all(
+            &self.reader,
+            |(dn, aki, source, this, next, count, der, loaded): (
+                _,
+                _,
+                _,
+                String,
+                _,
+                i64,
+                _,
+                String,
+            )| {
                 Ok(StoredCrl {
                     issuer_dn: dn,
                     issuer_key_id: aki,
@@ -219,27 +195,24 @@ impl Store {
                     der,
                     loaded_at: ts(&loaded)?,
                 })
-            })
-            .collect()
+            },
+        )
+        .await
     }
 
     pub async fn crl_fetches(&self) -> Result<Vec<CrlFetchRow>, StorageError> {
-        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT url, attempted_at, succeeded_at, error FROM crl_fetches ORDER BY url",
         )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(url, at, ok, error)| {
-                Ok(CrlFetchRow {
-                    url,
-                    attempted_at: ts(&at)?,
-                    succeeded_at: opt_ts(ok)?,
-                    error,
-                })
+        .all(&self.reader, |(url, at, ok, error): (_, String, _, _)| {
+            Ok(CrlFetchRow {
+                url,
+                attempted_at: ts(&at)?,
+                succeeded_at: opt_ts(ok)?,
+                error,
             })
-            .collect()
+        })
+        .await
     }
 }
 
@@ -255,9 +228,8 @@ impl WriteTx {
         )
         .bind(c.issued_at.fixed())
         .bind(c.person.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO enrolment_codes (person_id, code_hash, purpose, reason, issued_by, \
              issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -269,9 +241,8 @@ impl WriteTx {
         .bind(c.issued_by.map(PersonId::get))
         .bind(c.issued_at.fixed())
         .bind(c.expires_at.fixed())
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self)
+        .await?;
         Ok(id)
     }
 
@@ -281,17 +252,15 @@ impl WriteTx {
         id: i64,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE enrolment_codes SET used_at = $1 \
              WHERE id = $2 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > $3",
         )
         .bind(now.fixed())
         .bind(id)
         .bind(now.fixed())
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
     }
 
     pub async fn record_enrolment_failure(
@@ -302,9 +271,8 @@ impl WriteTx {
         sqlx::query("INSERT INTO enrolment_failures (at, client_addr) VALUES ($1, $2)")
             .bind(now.fixed())
             .bind(client_addr)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -322,9 +290,8 @@ impl WriteTx {
         .bind(&id.hmac_key_id)
         .bind(&id.national_id_masked)
         .bind(&id.egov_account)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -339,9 +306,8 @@ impl WriteTx {
         )
         .bind(person.get())
         .bind(role.code())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -353,22 +319,19 @@ impl WriteTx {
         sqlx::query("DELETE FROM person_roles WHERE person_id = $1 AND role = $2")
             .bind(person.get())
             .bind(role.code())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
     /// Name, kind and parent of an existing unit.
     pub async fn update_unit(&mut self, unit: &Unit) -> Result<(), StorageError> {
-        sqlx::query("UPDATE units SET name_zh = $1, kind = $2, parent_id = $3 WHERE id = $4")
-            .bind(&unit.name_zh)
-            .bind(unit.kind.code())
-            .bind(unit.parent.as_ref().map(|p| p.as_str().to_string()))
-            .bind(unit.id.as_str())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+        crate::org::with_unit(
+            "UPDATE units SET name_zh = $2, kind = $3, parent_id = $4 WHERE id = $1",
+            unit,
+        )
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -377,16 +340,9 @@ impl WriteTx {
         unit: &UnitId,
         person: PersonId,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO unit_deputies (unit_id, person_id) VALUES ($1, $2) \
-             ON CONFLICT (unit_id) DO UPDATE SET person_id = excluded.person_id",
-        )
-        .bind(unit.as_str())
-        .bind(person.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(())
+        let sql = "INSERT INTO unit_deputies (unit_id, person_id) VALUES ($1, $2) \
+                   ON CONFLICT (unit_id) DO UPDATE SET person_id = excluded.person_id";
+        self.set_post(sql, unit, person).await
     }
 
     /// The units where `person` is supervisor, and where deputy.
@@ -403,11 +359,10 @@ impl WriteTx {
                 "SELECT unit_id FROM {table} WHERE person_id = $1 ORDER BY unit_id"
             ))
             .bind(person.get())
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .all_in(self)
+            .await?;
             for (u,) in rows {
-                into.push(UnitId::new(u).map_err(|e| StorageError::Decode(e.to_string()))?);
+                into.push(decode("unit", UnitId::new(u))?);
             }
         }
         Ok(out)
@@ -430,16 +385,15 @@ impl WriteTx {
         ))
         .bind(unit.as_str())
         .bind(person.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
     /// Keeps `crl` as its issuer's list, replacing an older one (never a newer one: returns
     /// false then, and nothing changes).
     pub async fn upsert_revocation_list(&mut self, crl: &StoredCrl) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "INSERT INTO revocation_lists (issuer_dn, issuer_key_id, source, this_update, \
              next_update, revoked_count, der, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (issuer_dn, issuer_key_id) DO UPDATE SET source = excluded.source, \
@@ -456,10 +410,8 @@ impl WriteTx {
         .bind(i64::try_from(crl.revoked_count).unwrap_or(i64::MAX))
         .bind(&crl.der)
         .bind(crl.loaded_at.fixed())
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
     }
 
     pub async fn record_crl_fetch(
@@ -478,9 +430,7 @@ impl WriteTx {
         .bind(now.fixed())
         .bind(error.is_none().then(|| now.fixed()))
         .bind(error)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         Ok(())
     }
 }

@@ -11,7 +11,8 @@ use querywarden_domain::registration::form3::SignOff;
 use sqlx::AnyExecutor;
 
 use crate::decode::ts;
-use crate::error::{StorageError, classify};
+use crate::error::StorageError;
+use crate::fetch::{Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 /// One sign-off as stored.
@@ -93,12 +94,8 @@ async fn sign_offs<'e>(db: impl AnyExecutor<'e>, id: i64) -> Result<Vec<SignOffR
          WHERE request_id = $1 ORDER BY at",
     )
     .bind(id)
-    .fetch_all(db)
+    .all(db, SignOffRow::try_from)
     .await
-    .map_err(classify)?
-    .into_iter()
-    .map(SignOffRow::try_from)
-    .collect()
 }
 
 /// The subjects of request `id` closed without a query.
@@ -111,12 +108,8 @@ async fn closed_subjects<'e>(
          WHERE request_id = $1 AND closed_at IS NOT NULL ORDER BY position",
     )
     .bind(id)
-    .fetch_all(db)
+    .all(db, ClosedSubjectRow::try_from)
     .await
-    .map_err(classify)?
-    .into_iter()
-    .map(ClosedSubjectRow::try_from)
-    .collect()
 }
 
 impl Store {
@@ -139,22 +132,18 @@ impl Store {
     pub async fn open_request_sign_offs(
         &self,
     ) -> Result<BTreeMap<i64, Vec<SignOffRow>>, StorageError> {
-        let rows: Vec<(i64, SignOffRecord)> = sqlx::query_as::<_, OpenSignOffRecord>(
+        let rows: Vec<(i64, SignOffRow)> = sqlx::query_as(
             "SELECT s.request_id, s.role, s.person_id, s.at, s.acting, s.acting_for \
              FROM query_request_signoffs s JOIN query_requests r ON r.id = s.request_id \
              WHERE r.state IN ('submitted', 'accepted') ORDER BY s.request_id, s.at",
         )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?
-        .into_iter()
-        .map(|r| (r.request_id, r.sign_off))
-        .collect();
+        .all(&self.reader, |r: OpenSignOffRecord| {
+            Ok((r.request_id, SignOffRow::try_from(r.sign_off)?))
+        })
+        .await?;
         let mut out: BTreeMap<i64, Vec<SignOffRow>> = BTreeMap::new();
-        for (request, record) in rows {
-            out.entry(request)
-                .or_default()
-                .push(SignOffRow::try_from(record)?);
+        for (request, row) in rows {
+            out.entry(request).or_default().push(row);
         }
         Ok(out)
     }
@@ -194,9 +183,7 @@ impl WriteTx {
         .bind(row.at.to_string())
         .bind(i64::from(row.acting))
         .bind(row.acting_for.map(PersonId::get))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         Ok(())
     }
 
@@ -210,7 +197,7 @@ impl WriteTx {
         at: Timestamp,
         reason: &str,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE query_request_subjects SET closed_at = $1, closed_by = $2, closed_reason = $3 \
              WHERE request_id = $4 AND position = $5 AND closed_at IS NULL",
         )
@@ -219,9 +206,7 @@ impl WriteTx {
         .bind(reason)
         .bind(request)
         .bind(position)
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
     }
 }

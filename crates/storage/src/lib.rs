@@ -18,6 +18,7 @@ mod copy;
 mod decode;
 mod enrolment;
 mod error;
+mod fetch;
 mod form3;
 mod location;
 mod mail;

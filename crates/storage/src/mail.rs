@@ -9,7 +9,9 @@
 use jiff::Timestamp;
 use querywarden_domain::org::PersonId;
 
-use crate::error::{StorageError, classify};
+use crate::decode::ts;
+use crate::error::StorageError;
+use crate::fetch::{Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 /// A person's mail setting as stored.
@@ -34,11 +36,6 @@ pub struct MailDigestRow {
     pub attempts: i64,
 }
 
-fn ts(s: &str) -> Result<Timestamp, StorageError> {
-    s.parse::<Timestamp>()
-        .map_err(|e| StorageError::Decode(format!("timestamp {s}: {e}")))
-}
-
 impl WriteTx {
     /// Sets `person`'s address and digest choice (replacing any earlier one).
     pub async fn set_mail_preference(
@@ -58,9 +55,8 @@ impl WriteTx {
         .bind(address)
         .bind(digest)
         .bind(now.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -75,7 +71,7 @@ impl WriteTx {
         now: Timestamp,
         stale_before: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "INSERT INTO mail_digests (person_id, day, state, items, attempts, claimed_at) \
              VALUES ($1, $2, 'sending', $3, 1, $4) \
              ON CONFLICT (person_id, day) DO UPDATE SET state = 'sending', \
@@ -89,10 +85,8 @@ impl WriteTx {
         .bind(items)
         .bind(now.to_string())
         .bind(stale_before.to_string())
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
     }
 
     /// Records how the claimed digest ended: `sent` or `failed` (tried again next run).
@@ -109,9 +103,8 @@ impl WriteTx {
         .bind(if sent { "sent" } else { "failed" })
         .bind(person.get())
         .bind(day)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 }
@@ -135,28 +128,24 @@ impl Store {
         &self,
         person: PersonId,
     ) -> Result<Option<MailPreferenceRow>, StorageError> {
-        let row: Option<PreferenceRaw> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT person_id, address, digest, updated_at FROM mail_preferences \
              WHERE person_id = $1",
         )
         .bind(person.get())
-        .fetch_optional(&self.reader)
+        .optional(&self.reader, preference)
         .await
-        .map_err(classify)?;
-        row.map(preference).transpose()
     }
 
     /// The people in active service who chose the daily digest, by person id.
     pub async fn daily_digest_subscribers(&self) -> Result<Vec<MailPreferenceRow>, StorageError> {
-        let rows: Vec<PreferenceRaw> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT m.person_id, m.address, m.digest, m.updated_at FROM mail_preferences m \
              JOIN persons p ON p.id = m.person_id \
              WHERE m.digest = 'daily' AND p.status = 'active' ORDER BY m.person_id",
         )
-        .fetch_all(&self.reader)
+        .all(&self.reader, preference)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(preference).collect()
     }
 
     /// `person`'s digest of `day`, if one was claimed.
@@ -165,23 +154,21 @@ impl Store {
         person: PersonId,
         day: &str,
     ) -> Result<Option<MailDigestRow>, StorageError> {
-        let row: Option<(i64, String, String, i64, i64)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT person_id, day, state, items, attempts FROM mail_digests \
              WHERE person_id = $1 AND day = $2",
         )
         .bind(person.get())
         .bind(day)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(classify)?;
-        Ok(
-            row.map(|(person, day, state, items, attempts)| MailDigestRow {
+        .optional(&self.reader, |(person, day, state, items, attempts)| {
+            Ok(MailDigestRow {
                 person: PersonId::new(person),
                 day,
                 state,
                 items,
                 attempts,
-            }),
-        )
+            })
+        })
+        .await
     }
 }

@@ -6,7 +6,9 @@
 use jiff::Timestamp;
 use querywarden_domain::org::PersonId;
 
-use crate::error::{StorageError, classify};
+use crate::decode::{opt_ts, ts};
+use crate::error::StorageError;
+use crate::fetch::{Change, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 /// A notice as stored.
@@ -23,11 +25,6 @@ pub struct NoticeRow {
     pub read_at: Option<Timestamp>,
 }
 
-fn ts(s: &str) -> Result<Timestamp, StorageError> {
-    s.parse::<Timestamp>()
-        .map_err(|e| StorageError::Decode(format!("timestamp {s}: {e}")))
-}
-
 type Raw = (i64, i64, String, String, String, Option<String>);
 
 fn row((id, person, kind, object, created, read): Raw) -> Result<NoticeRow, StorageError> {
@@ -37,7 +34,7 @@ fn row((id, person, kind, object, created, read): Raw) -> Result<NoticeRow, Stor
         kind,
         object,
         created_at: ts(&created)?,
-        read_at: read.as_deref().map(ts).transpose()?,
+        read_at: opt_ts(read)?,
     })
 }
 
@@ -58,9 +55,8 @@ impl WriteTx {
         .bind(kind)
         .bind(object)
         .bind(now.to_string())
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self)
+        .await?;
         Ok(id)
     }
 
@@ -71,44 +67,38 @@ impl WriteTx {
         person: PersonId,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE notices SET read_at = $1 WHERE id = $2 AND person_id = $3 AND read_at IS NULL",
         )
         .bind(now.to_string())
         .bind(id)
         .bind(person.get())
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() > 0)
     }
 }
 
 impl Store {
     /// `person`'s unread notices, oldest first.
     pub async fn unread_notices(&self, person: PersonId) -> Result<Vec<NoticeRow>, StorageError> {
-        let rows: Vec<Raw> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT id, person_id, kind, object, created_at, read_at FROM notices \
              WHERE person_id = $1 AND read_at IS NULL ORDER BY id",
         )
         .bind(person.get())
-        .fetch_all(&self.reader)
+        .all(&self.reader, row)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(row).collect()
     }
 
     /// Every notice of `person`, read or not, oldest first.
     pub async fn notices_of(&self, person: PersonId) -> Result<Vec<NoticeRow>, StorageError> {
-        let rows: Vec<Raw> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT id, person_id, kind, object, created_at, read_at FROM notices \
              WHERE person_id = $1 ORDER BY id",
         )
         .bind(person.get())
-        .fetch_all(&self.reader)
+        .all(&self.reader, row)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(row).collect()
     }
 }
 

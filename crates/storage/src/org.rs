@@ -8,8 +8,9 @@ use querywarden_domain::org::{
     Account, Person, PersonId, Role, StaffStatus, Unit, UnitId, UnitKind,
 };
 
-use crate::decode::{field, unfold};
-use crate::error::{StorageError, classify};
+use crate::decode::{decode, unfold_rows};
+use crate::error::StorageError;
+use crate::fetch::{Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 /// A staff member to be created; the database assigns the id.
@@ -28,20 +29,26 @@ pub struct NewPerson {
 const PERSON_INSERT_BATCH: usize = 500;
 const ROLE_INSERT_BATCH: usize = 2_000;
 
-fn decode<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, StorageError> {
-    r.map_err(|e| StorageError::Decode(format!("{what}: {e}")))
+/// `sql` with a unit's columns bound: `$1` its id, `$2` name, `$3` kind, `$4` parent.
+pub(crate) fn with_unit<'q>(
+    sql: &'q str,
+    unit: &'q Unit,
+) -> sqlx::query::Query<'q, crate::Db, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(unit.id.as_str())
+        .bind(&unit.name_zh)
+        .bind(unit.kind.code())
+        .bind(unit.parent.as_ref().map(UnitId::as_str))
 }
 
 impl WriteTx {
     pub async fn insert_unit(&mut self, unit: &Unit) -> Result<(), StorageError> {
-        sqlx::query("INSERT INTO units (id, name_zh, kind, parent_id) VALUES ($1, $2, $3, $4)")
-            .bind(unit.id.as_str())
-            .bind(&unit.name_zh)
-            .bind(unit.kind.code())
-            .bind(unit.parent.as_ref().map(|p| p.as_str().to_string()))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+        with_unit(
+            "INSERT INTO units (id, name_zh, kind, parent_id) VALUES ($1, $2, $3, $4)",
+            unit,
+        )
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -60,16 +67,14 @@ impl WriteTx {
         .bind(person.unit.as_str())
         .bind(person.status.code())
         .bind(created_at)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self)
+        .await?;
         for role in &person.roles {
             sqlx::query("INSERT INTO person_roles (person_id, role) VALUES ($1, $2)")
                 .bind(id)
                 .bind(role.code())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+                .execute_in(self)
+                .await?;
         }
         Ok(PersonId::new(id))
     }
@@ -99,11 +104,7 @@ impl WriteTx {
             });
             qb.push(" RETURNING id, account");
             // RETURNING gives the rows in no promised order: matched back by account (unique).
-            let rows: Vec<(i64, String)> = qb
-                .build_query_as()
-                .fetch_all(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+            let rows: Vec<(i64, String)> = qb.build_query_as().all_in(self).await?;
             let by_account: BTreeMap<String, i64> =
                 rows.into_iter().map(|(id, a)| (a, id)).collect();
             for (p, _) in batch {
@@ -124,10 +125,7 @@ impl WriteTx {
             qb.push_values(batch, |mut b, (id, role)| {
                 b.push_bind(*id).push_bind(*role);
             });
-            qb.build()
-                .execute(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+            qb.build().execute_in(self).await?;
         }
         Ok(ids)
     }
@@ -137,15 +135,23 @@ impl WriteTx {
         unit: &UnitId,
         person: PersonId,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO unit_supervisors (unit_id, person_id) VALUES ($1, $2) \
-             ON CONFLICT (unit_id) DO UPDATE SET person_id = excluded.person_id",
-        )
-        .bind(unit.as_str())
-        .bind(person.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        let sql = "INSERT INTO unit_supervisors (unit_id, person_id) VALUES ($1, $2) \
+                   ON CONFLICT (unit_id) DO UPDATE SET person_id = excluded.person_id";
+        self.set_post(sql, unit, person).await
+    }
+
+    /// Runs `sql`, which makes `$2` the holder of a post of unit `$1`.
+    pub(crate) async fn set_post(
+        &mut self,
+        sql: &str,
+        unit: &UnitId,
+        person: PersonId,
+    ) -> Result<(), StorageError> {
+        sqlx::query(sql)
+            .bind(unit.as_str())
+            .bind(person.get())
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -159,9 +165,8 @@ impl WriteTx {
         .bind(&item.name_zh)
         .bind(&item.name_en)
         .bind(i64::from(item.active))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -183,9 +188,7 @@ impl WriteTx {
         .bind(&basis.kind)
         .bind(programmes)
         .bind(i64::from(basis.active))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         Ok(())
     }
 }
@@ -215,31 +218,28 @@ pub struct PostHolder {
 
 impl Store {
     pub async fn units(&self) -> Result<Vec<Unit>, StorageError> {
-        let rows: Vec<(String, String, String, Option<String>)> =
-            sqlx::query_as("SELECT id, name_zh, kind, parent_id FROM units ORDER BY rowid")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(classify)?;
-        rows.into_iter()
-            .map(|(id, name_zh, kind, parent)| {
-                Ok(Unit {
-                    id: decode("unit id", UnitId::new(&id))?,
-                    name_zh,
-                    kind: UnitKind::parse_code(&kind)
-                        .ok_or_else(|| StorageError::Decode(format!("unit kind {kind}")))?,
-                    parent: parent
-                        .map(|p| decode("unit parent", UnitId::new(&p)))
-                        .transpose()?,
-                })
-            })
-            .collect()
+        sqlx::query_as("SELECT id, name_zh, kind, parent_id FROM units ORDER BY rowid")
+            .all(
+                &self.reader,
+                |(id, name_zh, kind, parent): (String, _, String, Option<String>)| {
+                    Ok(Unit {
+                        id: decode("unit id", UnitId::new(&id))?,
+                        name_zh,
+                        kind: UnitKind::parse_code(&kind)
+                            .ok_or_else(|| StorageError::Decode(format!("unit kind {kind}")))?,
+                        parent: parent
+                            .map(|p| decode("unit parent", UnitId::new(&p)))
+                            .transpose()?,
+                    })
+                },
+            )
+            .await
     }
 
     async fn roles_by_person(&self) -> Result<BTreeMap<i64, BTreeSet<Role>>, StorageError> {
         let rows: Vec<(i64, String)> = sqlx::query_as("SELECT person_id, role FROM person_roles")
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
+            .all(&self.reader, Ok)
+            .await?;
         let mut map: BTreeMap<i64, BTreeSet<Role>> = BTreeMap::new();
         for (id, role) in rows {
             let role = Role::parse_code(&role)
@@ -264,19 +264,33 @@ impl Store {
     }
 
     pub async fn persons(&self) -> Result<Vec<Person>, StorageError> {
-        let rows: Vec<PersonRow> = sqlx::query_as(
-            "SELECT id, account, name, title, unit_id, status FROM persons ORDER BY id",
-        )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
         let mut roles = self.roles_by_person().await?;
-        rows.into_iter()
-            .map(|row| {
+        sqlx::query_as("SELECT id, account, name, title, unit_id, status FROM persons ORDER BY id")
+            .all(&self.reader, |row: PersonRow| {
                 let r = roles.remove(&row.0).unwrap_or_default();
                 Self::person_from_row(row, r)
             })
-            .collect()
+            .await
+    }
+
+    /// Every staff record, by id.
+    pub async fn persons_by_id(&self) -> Result<BTreeMap<PersonId, Person>, StorageError> {
+        Ok(self
+            .persons()
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect())
+    }
+
+    /// Every unit, by id.
+    pub async fn units_by_id(&self) -> Result<BTreeMap<UnitId, Unit>, StorageError> {
+        Ok(self
+            .units()
+            .await?
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect())
     }
 
     pub async fn person_by_account(
@@ -303,25 +317,21 @@ impl Store {
              FROM person_roles WHERE person_id = persons.id), '') \
              FROM persons WHERE {clause}"
         );
-        let row: Option<(i64, String, String, String, String, String, String)> =
-            sqlx::query_as(&sql)
-                .bind(key)
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(classify)?;
-        let Some((id, account, name, title, unit, status, roles)) = row else {
-            return Ok(None);
-        };
-        // Folded (see `crate::decode::unfold`); `role` is NOT NULL.
-        let roles = unfold("roles", &roles, 1)?
-            .into_iter()
-            .map(|f| field("role", f.into_iter().next().flatten()))
-            .collect::<Result<Vec<String>, StorageError>>()?;
-        let roles = roles
-            .into_iter()
-            .map(|r| Role::parse_code(&r).ok_or_else(|| StorageError::Decode(format!("role {r}"))))
-            .collect::<Result<BTreeSet<_>, _>>()?;
-        Self::person_from_row((id, account, name, title, unit, status), roles).map(Some)
+        sqlx::query_as(&sql)
+            .bind(key)
+            .optional(
+                &self.reader,
+                |(id, account, name, title, unit, status, roles): (i64, _, _, _, _, _, String)| {
+                    // Folded (see `crate::decode::unfold`); `role` is NOT NULL.
+                    let roles = unfold_rows("roles", &roles, 1, |mut f| {
+                        let r = f.text("role")?;
+                        Role::parse_code(&r)
+                            .ok_or_else(|| StorageError::Decode(format!("role {r}")))
+                    })?;
+                    Self::person_from_row((id, account, name, title, unit, status), roles)
+                },
+            )
+            .await
     }
 
     /// The people who hold a post on the walk up the units (§5 ¶1, §2 Form 1): every unit
@@ -331,89 +341,77 @@ impl Store {
     /// staff list: reading every person on every decision made each one cost as much as the
     /// staff was large.
     pub async fn post_holders(&self) -> Result<Vec<PostHolder>, StorageError> {
-        let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(POST_HOLDERS)
+        sqlx::query_as(POST_HOLDERS)
             .bind(Role::Director.code())
             .bind(Role::Director.code())
-            .fetch_all(&self.reader)
+            .all(
+                &self.reader,
+                |(id, status, disabled, director): (_, String, i64, i64)| {
+                    Ok(PostHolder {
+                        person: PersonId::new(id),
+                        status: StaffStatus::parse_code(&status).ok_or_else(|| {
+                            StorageError::Decode(format!("staff status {status}"))
+                        })?,
+                        disabled: disabled > 0,
+                        director: director > 0,
+                    })
+                },
+            )
             .await
-            .map_err(classify)?;
-        rows.into_iter()
-            .map(|(id, status, disabled, director)| {
-                Ok(PostHolder {
-                    person: PersonId::new(id),
-                    status: StaffStatus::parse_code(&status)
-                        .ok_or_else(|| StorageError::Decode(format!("staff status {status}")))?,
-                    disabled: disabled > 0,
-                    director: director > 0,
-                })
-            })
-            .collect()
     }
 
     /// 單位主管 of each unit that has one.
     pub async fn unit_supervisors(&self) -> Result<BTreeMap<UnitId, PersonId>, StorageError> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT unit_id, person_id FROM unit_supervisors")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(classify)?;
-        rows.into_iter()
-            .map(|(u, p)| Ok((decode("unit id", UnitId::new(&u))?, PersonId::new(p))))
-            .collect()
+        sqlx::query_as("SELECT unit_id, person_id FROM unit_supervisors")
+            .all(&self.reader, |(u, p): (String, i64)| {
+                Ok((decode("unit id", UnitId::new(&u))?, PersonId::new(p)))
+            })
+            .await
     }
 
     pub async fn service_items(&self) -> Result<Vec<ServiceItem>, StorageError> {
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT code, name_zh, name_en, active FROM service_items ORDER BY rowid",
-        )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(code, name_zh, name_en, active)| {
-                Ok(ServiceItem {
-                    code: decode("service item", ServiceItemCode::parse(&code))?,
-                    name_zh,
-                    name_en,
-                    active: active != 0,
-                })
-            })
-            .collect()
-    }
-
-    pub async fn legal_bases(&self) -> Result<Vec<LegalBasis>, StorageError> {
-        type Row = (String, String, String, String, String, String, String, i64);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, law, article, article_short, summary_zh, kind, programmes, active \
-             FROM legal_bases ORDER BY rowid",
-        )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(
-                |(id, law, article, article_short, summary_zh, kind, programmes, active)| {
-                    Ok(LegalBasis {
-                        id: decode("legal basis id", LegalBasisId::new(&id))?,
-                        law,
-                        article,
-                        article_short,
-                        summary_zh,
-                        kind,
-                        programmes: decode("programmes", serde_json::from_str(&programmes))?,
+        sqlx::query_as("SELECT code, name_zh, name_en, active FROM service_items ORDER BY rowid")
+            .all(
+                &self.reader,
+                |(code, name_zh, name_en, active): (String, _, _, i64)| {
+                    Ok(ServiceItem {
+                        code: decode("service item", ServiceItemCode::parse(&code))?,
+                        name_zh,
+                        name_en,
                         active: active != 0,
                     })
                 },
             )
-            .collect()
+            .await
+    }
+
+    pub async fn legal_bases(&self) -> Result<Vec<LegalBasis>, StorageError> {
+        type Row = (String, String, String, String, String, String, String, i64);
+        sqlx::query_as(
+            "SELECT id, law, article, article_short, summary_zh, kind, programmes, active \
+             FROM legal_bases ORDER BY rowid",
+        )
+        .all(&self.reader, |row: Row| {
+            let (id, law, article, article_short, summary_zh, kind, programmes, active) = row;
+            Ok(LegalBasis {
+                id: decode("legal basis id", LegalBasisId::new(&id))?,
+                law,
+                article,
+                article_short,
+                summary_zh,
+                kind,
+                programmes: decode("programmes", serde_json::from_str(&programmes))?,
+                active: active != 0,
+            })
+        })
+        .await
     }
 
     /// Whether the organisation has been set up (any unit exists).
     pub async fn is_initialised(&self) -> Result<bool, StorageError> {
         let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM units")
-            .fetch_one(&self.reader)
-            .await
-            .map_err(classify)?;
+            .one(&self.reader)
+            .await?;
         Ok(n > 0)
     }
 }

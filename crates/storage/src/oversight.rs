@@ -11,6 +11,7 @@ use sqlx::{AnyExecutor, Row};
 
 use crate::decode::{civil as day, decode, opt_civil as opt_day, opt_ts, ts};
 use crate::error::{StorageError, classify};
+use crate::fetch::{Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 /// One quarterly review as stored.
@@ -327,12 +328,7 @@ where
     if let Some(a) = arg {
         q = q.bind(a);
     }
-    q.fetch_all(db)
-        .await
-        .map_err(classify)?
-        .into_iter()
-        .map(T::try_from)
-        .collect()
+    q.all(db, T::try_from).await
 }
 
 /// A value a violation's state step writes into one column.
@@ -361,9 +357,7 @@ impl WriteTx {
         .bind(period_to.to_string())
         .bind(opened_at.to_string())
         .bind(due_on.to_string())
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .optional_in(self).await?;
         Ok(row.map(|(id,)| id))
     }
 
@@ -384,9 +378,7 @@ impl WriteTx {
         .bind(&f.subject_hmac)
         .bind(&f.hmac_key_id)
         .bind(&f.detail)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .optional_in(self).await?;
         Ok(row.map(|(id,)| id))
     }
 
@@ -400,7 +392,7 @@ impl WriteTx {
         by: PersonId,
         at: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE oversight_findings SET conclusion = $1, note = $2, violation_id = $3, \
              concluded_by = $4, concluded_at = $5 WHERE id = $6 AND conclusion IS NULL",
         )
@@ -410,10 +402,8 @@ impl WriteTx {
         .bind(by.get())
         .bind(at.to_string())
         .bind(id)
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() > 0)
     }
 
     /// Closes an open review with its report; returns whether it was open.
@@ -424,7 +414,7 @@ impl WriteTx {
         at: Timestamp,
         report: &str,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE oversight_reviews SET state = 'closed', closed_at = $1, closed_by = $2, report = $3 \
              WHERE id = $4 AND state = 'open'",
         )
@@ -432,10 +422,8 @@ impl WriteTx {
         .bind(by.get())
         .bind(report)
         .bind(id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() > 0)
+        .changed_in(self)
+.await
     }
 
     /// The case opened from unannounced audit `audit` by its finding, if any (read inside the
@@ -445,9 +433,7 @@ impl WriteTx {
             "SELECT id FROM violations WHERE source = 'audit' AND source_ref = $1 ORDER BY id LIMIT 1",
         )
         .bind(audit)
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .optional_in(self).await?;
         Ok(row.map(|(id,)| id))
     }
 
@@ -466,9 +452,8 @@ impl WriteTx {
         .bind(v.opened_at.to_string())
         .bind(v.due_on.to_string())
         .bind(i64::from(v.suspend_grants))
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self)
+        .await?;
         Ok(id)
     }
 
@@ -500,12 +485,7 @@ impl WriteTx {
                 StepValue::Number(n) => q.bind(*n),
             };
         }
-        let r = q
-            .bind(id)
-            .bind(from_state)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+        let r = q.bind(id).bind(from_state).execute_in(self).await?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -571,9 +551,8 @@ impl WriteTx {
         sqlx::query(sql)
             .bind(on.to_string())
             .bind(id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 }
@@ -594,9 +573,7 @@ impl WriteTx {
         )
         .bind(now.to_string())
         .bind(person.get())
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .all_in(self).await?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 }
@@ -626,9 +603,8 @@ impl Store {
     pub async fn open_finding_count(&self) -> Result<u64, StorageError> {
         let (n,): (i64,) =
             sqlx::query_as("SELECT count(*) FROM oversight_findings WHERE conclusion IS NULL")
-                .fetch_one(&self.reader)
-                .await
-                .map_err(classify)?;
+                .one(&self.reader)
+                .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -663,14 +639,8 @@ impl Store {
         to: Timestamp,
         mut visit: impl FnMut(ExecutionFactRow<'_>),
     ) -> Result<u64, StorageError> {
-        let mut rows = sqlx::query(EXECUTION_SCAN)
-            .bind(from.to_string())
-            .bind(to.to_string())
-            .fetch(&self.reader);
         let int = |f: &str| decode("execution", f.parse::<i64>());
-        let mut n = 0;
-        while let Some(row) = rows.try_next().await.map_err(classify)? {
-            let text: &str = row.try_get(0).map_err(classify)?;
+        self.scan(EXECUTION_SCAN, "execution", from, to, |fields| {
             let [
                 id,
                 registration,
@@ -680,7 +650,7 @@ impl Store {
                 subject_hmac,
                 valid_until,
                 item,
-            ] = scan_fields("execution", text)?;
+            ] = fields;
             visit(ExecutionFactRow {
                 id: int(id)?,
                 registration: int(registration)?,
@@ -694,9 +664,9 @@ impl Store {
                     t => Some(ts(t)?),
                 },
             });
-            n += 1;
-        }
-        Ok(n)
+            Ok(())
+        })
+        .await
     }
 
     /// §7: streams the platform usage records whose time falls in `[from, to)` in time order
@@ -708,13 +678,7 @@ impl Store {
         to: Timestamp,
         mut visit: impl FnMut(UsageFactRow<'_>),
     ) -> Result<u64, StorageError> {
-        let mut rows = sqlx::query(USAGE_SCAN)
-            .bind(from.to_string())
-            .bind(to.to_string())
-            .fetch(&self.reader);
-        let mut n = 0;
-        while let Some(row) = rows.try_next().await.map_err(classify)? {
-            let text: &str = row.try_get(0).map_err(classify)?;
+        self.scan(USAGE_SCAN, "usage record", from, to, |fields| {
             let [
                 at,
                 hmac_key_id,
@@ -722,7 +686,7 @@ impl Store {
                 operator_account,
                 item,
                 platform_record_id,
-            ] = scan_fields("usage record", text)?;
+            ] = fields;
             visit(UsageFactRow {
                 platform_record_id,
                 at: ts(at)?,
@@ -731,6 +695,30 @@ impl Store {
                 subject_hmac,
                 hmac_key_id,
             });
+            Ok(())
+        })
+        .await
+    }
+
+    /// Streams the rows of a scan statement over `[from, to)` (`$1`, `$2`), each one text
+    /// column of `N` fields ([`scan_fields`]), handing each row's fields to `each` as it is
+    /// read; returns how many there were.
+    async fn scan<const N: usize>(
+        &self,
+        sql: &str,
+        what: &str,
+        from: Timestamp,
+        to: Timestamp,
+        mut each: impl FnMut([&str; N]) -> Result<(), StorageError>,
+    ) -> Result<u64, StorageError> {
+        let mut rows = sqlx::query(sql)
+            .bind(from.to_string())
+            .bind(to.to_string())
+            .fetch(&self.reader);
+        let mut n = 0;
+        while let Some(row) = rows.try_next().await.map_err(classify)? {
+            let text: &str = row.try_get(0).map_err(classify)?;
+            each(scan_fields(what, text)?)?;
             n += 1;
         }
         Ok(n)
@@ -742,26 +730,22 @@ impl Store {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<ApprovalRow>, StorageError> {
-        let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT r.id, r.created_at, d.person_id, d.at FROM registration_decisions d \
              JOIN registrations r ON r.id = d.registration_id \
              WHERE d.kind IN ('approve', 'approve_first') AND d.at >= $1 AND d.at < $2 ORDER BY d.id",
         )
         .bind(from.to_string())
         .bind(to.to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(reg, created, by, at)| {
-                Ok(ApprovalRow {
-                    registration: reg,
-                    submitted_at: ts(&created)?,
-                    approver: PersonId::new(by),
-                    approved_at: ts(&at)?,
-                })
+        .all(&self.reader, |(reg, created, by, at): (_, String, _, String)| {
+            Ok(ApprovalRow {
+                registration: reg,
+                submitted_at: ts(&created)?,
+                approver: PersonId::new(by),
+                approved_at: ts(&at)?,
             })
-            .collect()
+        })
+        .await
     }
 
     /// Platform operator accounts (the e-government account on approved Form 1s, and each
@@ -769,24 +753,15 @@ impl Store {
     pub async fn operator_accounts(
         &self,
     ) -> Result<std::collections::HashMap<String, PersonId>, StorageError> {
-        let mut out = std::collections::HashMap::new();
-        let own: Vec<(String, i64)> = sqlx::query_as("SELECT account, id FROM persons")
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
-        for (a, p) in own {
-            out.insert(a, PersonId::new(p));
-        }
-        let egov: Vec<(String, i64)> = sqlx::query_as(
+        let mut out: std::collections::HashMap<String, PersonId> =
+            self.person_ids_by_account().await?.into_iter().collect();
+        let egov: Vec<(String, PersonId)> = sqlx::query_as(
             "SELECT egov_account, applicant_id FROM permission_applications \
              WHERE state = 'approved' AND egov_account <> '' ORDER BY id",
         )
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        for (a, p) in egov {
-            out.insert(a, PersonId::new(p));
-        }
+        .all(&self.reader, |(a, p)| Ok((a, PersonId::new(p))))
+        .await?;
+        out.extend(egov);
         Ok(out)
     }
 
@@ -797,40 +772,31 @@ impl Store {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<(PersonId, String, u32, Timestamp)>, StorageError> {
-        let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT querier_id, item, count(*), max(coalesce(portal_queried_at, sent_at)) \
              FROM executions WHERE sent_at >= $1 AND sent_at < $2 GROUP BY querier_id, item",
         )
         .bind(from.to_string())
         .bind(to.to_string())
-        .fetch_all(&self.reader)
+        .all(&self.reader, |(p, item, n, last): (_, _, i64, String)| {
+            Ok((
+                PersonId::new(p),
+                item,
+                u32::try_from(n).unwrap_or(u32::MAX),
+                ts(&last)?,
+            ))
+        })
         .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(p, item, n, last)| {
-                Ok((
-                    PersonId::new(p),
-                    item,
-                    u32::try_from(n).unwrap_or(u32::MAX),
-                    ts(&last)?,
-                ))
-            })
-            .collect()
     }
 
     /// §4: the national IDs (as keyed digests: key id, hex) people gave on their Form 1,
     /// with the person — what a self-lookup is recognised by.
     pub async fn applicant_digests(&self) -> Result<Vec<(String, String, PersonId)>, StorageError> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT DISTINCT hmac_key_id, national_id_hmac, applicant_id FROM permission_applications",
         )
-        .fetch_all(&self.reader)
+        .all(&self.reader, |(k, h, p)| Ok((k, h, PersonId::new(p))))
         .await
-        .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(k, h, p)| (k, h, PersonId::new(p)))
-            .collect())
     }
 
     /// Executions in `[from, to)` per month (Asia/Taipei, `YYYY-MM`), approving unit and item,
@@ -851,9 +817,8 @@ impl Store {
         )
         .bind(from.to_string())
         .bind(to.to_string())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
+        .all(&self.reader, Ok)
+        .await?;
         let mut months: std::collections::BTreeMap<(String, String, String), u32> =
             std::collections::BTreeMap::new();
         for (hour, unit, item, n) in rows {
@@ -875,7 +840,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<UnitActivityRow>, StorageError> {
         type Row = (String, String, i64, String, String, String, i64, i64);
-        let rows: Vec<Row> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT r.reg_no, r.state, e.querier_id, e.item, coalesce(e.portal_queried_at, e.sent_at), \
              e.outcome, \
              (SELECT count(*) FROM result_views v JOIN results x ON x.id = v.result_id WHERE x.execution_id = e.id), \
@@ -885,23 +850,20 @@ impl Store {
         )
         .bind(unit)
         .bind(i64::from(limit))
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(no, state, querier, item, at, outcome, views, prints)| {
-                Ok(UnitActivityRow {
-                    reg_no: no,
-                    reg_state: state,
-                    querier: PersonId::new(querier),
-                    item,
-                    at: ts(&at)?,
-                    outcome,
-                    views: u32::try_from(views).unwrap_or(0),
-                    prints: u32::try_from(prints).unwrap_or(0),
-                })
+        .all(&self.reader, |row: Row| {
+            let (no, state, querier, item, at, outcome, views, prints) = row;
+            Ok(UnitActivityRow {
+                reg_no: no,
+                reg_state: state,
+                querier: PersonId::new(querier),
+                item,
+                at: ts(&at)?,
+                outcome,
+                views: u32::try_from(views).unwrap_or(0),
+                prints: u32::try_from(prints).unwrap_or(0),
             })
-            .collect()
+        })
+        .await
     }
 
     /// A unit's registrations by state (registered, approved, rejected, cancelled).
@@ -909,17 +871,12 @@ impl Store {
         &self,
         unit: &str,
     ) -> Result<Vec<(String, u32)>, StorageError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT state, count(*) FROM registrations WHERE approving_unit = $1 GROUP BY state ORDER BY state",
         )
         .bind(unit)
-        .fetch_all(&self.reader)
+        .all(&self.reader, |(s, n): (_, i64)| Ok((s, u32::try_from(n).unwrap_or(0))))
         .await
-        .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(s, n)| (s, u32::try_from(n).unwrap_or(0)))
-            .collect())
     }
 }
 

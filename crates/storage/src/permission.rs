@@ -23,29 +23,10 @@ use querywarden_domain::permission::{
 };
 use querywarden_domain::roc_date::RocDate;
 
-use crate::decode::{field, int_field, unfold};
-use crate::error::{StorageError, classify};
+use crate::decode::{decode, opt_roc, opt_ts, roc, roc_text, ts, unfold_rows};
+use crate::error::StorageError;
+use crate::fetch::{Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
-
-fn decode<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, StorageError> {
-    r.map_err(|e| StorageError::Decode(format!("{what}: {e}")))
-}
-
-fn date_str(d: RocDate) -> String {
-    d.civil().to_string()
-}
-
-fn date(s: &str) -> Result<RocDate, StorageError> {
-    decode("date", RocDate::parse(s))
-}
-
-fn opt_date(s: Option<String>) -> Result<Option<RocDate>, StorageError> {
-    s.as_deref().map(date).transpose()
-}
-
-fn ts(s: &str) -> Result<Timestamp, StorageError> {
-    decode("timestamp", s.parse::<Timestamp>())
-}
 
 fn step(s: &str) -> Result<Step, StorageError> {
     Step::parse_code(s).ok_or_else(|| StorageError::Decode(format!("step {s}")))
@@ -113,9 +94,7 @@ impl WriteTx {
              ON CONFLICT (roc_year) DO UPDATE SET last_seq = form_number_counters.last_seq + 1 RETURNING last_seq",
         )
         .bind(i64::from(roc_year))
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self).await?;
         decode(
             "form number",
             FormNumber::new(roc_year, u32::try_from(seq).unwrap_or(0)),
@@ -138,7 +117,7 @@ impl WriteTx {
         )
         .bind(i64::from(app.form_number.roc_year()))
         .bind(i64::from(app.form_number.seq()))
-        .bind(date_str(app.application_date))
+        .bind(roc_text(app.application_date))
         .bind(app.applicant.get())
         .bind(app.kind.code())
         .bind(app.unit.as_str())
@@ -161,9 +140,7 @@ impl WriteTx {
         .bind(app.step_since.map(|t| t.to_string()))
         .bind(now.to_string())
         .bind(now.to_string())
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self).await?;
         let id = ApplicationId::new(id);
         self.replace_items(id, &app.items).await?;
         Ok(id)
@@ -176,18 +153,16 @@ impl WriteTx {
     ) -> Result<(), StorageError> {
         sqlx::query("DELETE FROM permission_application_items WHERE application_id = $1")
             .bind(id.get())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         for item in items {
             sqlx::query(
                 "INSERT INTO permission_application_items (application_id, item) VALUES ($1, $2)",
             )
             .bind(id.get())
             .bind(item.as_str())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         }
         Ok(())
     }
@@ -199,7 +174,7 @@ impl WriteTx {
         app: &PermissionApplication,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        let changed = sqlx::query(
             "UPDATE permission_applications SET kind = $1, reason = $2, national_id_hmac = $3, \
              hmac_key_id = $4, national_id_masked = $5, phone = $6, email = $7, egov_account = $8, \
              read_pdpa_and_rules = $9, has_certificate_and_reader = $10, updated_at = $11 \
@@ -217,10 +192,9 @@ impl WriteTx {
         .bind(i64::from(app.confirmations.has_certificate_and_reader))
         .bind(now.to_string())
         .bind(app.id.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        if r.rows_affected() == 0 {
+        .changed_in(self)
+        .await?;
+        if !changed {
             return Ok(false);
         }
         self.replace_items(app.id, &app.items).await?;
@@ -245,7 +219,7 @@ impl WriteTx {
     ) -> Result<bool, StorageError> {
         let (old_step, _, _) = state_columns(expected);
         let (step, text, eff) = state_columns(new);
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE permission_applications SET state = $1, state_step = $2, state_text = $3, \
              effective_from = $4, round = $5, step_since = $6, updated_at = $7 \
              WHERE id = $8 AND state = $9 AND round = $10 AND state_step IS NOT DISTINCT FROM $11",
@@ -261,10 +235,8 @@ impl WriteTx {
         .bind(expected.code())
         .bind(i64::from(expected_round))
         .bind(old_step)
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
     }
 
     /// Records one sign-off (append-only; a second sign-off of the same step and round fails).
@@ -283,11 +255,10 @@ impl WriteTx {
         .bind(rec.by.get())
         .bind(rec.at.to_string())
         .bind(rec.outcome.code())
-        .bind(rec.effective_from.map(date_str))
+        .bind(rec.effective_from.map(roc_text))
         .bind(&rec.comment)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -302,13 +273,11 @@ impl WriteTx {
         )
         .bind(g.person.get())
         .bind(g.item.as_str())
-        .bind(date_str(g.effective_from))
+        .bind(roc_text(g.effective_from))
         .bind(g.application.get())
         .bind(now.to_string())
         .bind(now.to_string())
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self).await?;
         Ok(GrantId::new(id))
     }
 
@@ -319,18 +288,16 @@ impl WriteTx {
         on: RocDate,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE permission_grants SET status = 'ended', \
              effective_to = CASE WHEN effective_to IS NOT NULL AND effective_to < $1 THEN effective_to ELSE $1 END, \
              updated_at = $2 WHERE id = $3 AND status <> 'ended'",
         )
-        .bind(date_str(on))
+        .bind(roc_text(on))
         .bind(now.to_string())
         .bind(id.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
+        .changed_in(self)
+.await
     }
 
     /// Suspends a current grant from `from` (keeping an earlier suspension date).
@@ -341,20 +308,18 @@ impl WriteTx {
         cause: SuspensionCause,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE permission_grants SET status = 'suspended', \
              suspended_from = CASE WHEN suspended_from IS NOT NULL AND suspended_from < $1 THEN suspended_from ELSE $1 END, \
              suspension_cause = CASE WHEN suspended_from IS NOT NULL AND suspended_from < $1 THEN suspension_cause ELSE $2 END, \
              updated_at = $3 WHERE id = $4 AND status <> 'ended'",
         )
-        .bind(date_str(from))
+        .bind(roc_text(from))
         .bind(cause.code())
         .bind(now.to_string())
         .bind(id.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
+        .changed_in(self)
+.await
     }
 
     pub async fn insert_staff_change(
@@ -376,13 +341,11 @@ impl WriteTx {
         .bind(change.from_unit.as_str())
         .bind(change.to_unit.as_str())
         .bind(to_title)
-        .bind(date_str(change.effective))
+        .bind(roc_text(change.effective))
         .bind(source.code())
         .bind(now.to_string())
         .bind(recorded_by.map(PersonId::get))
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self).await?;
         Ok(id)
     }
 
@@ -402,10 +365,9 @@ impl WriteTx {
         .bind(change.to_status.code())
         .bind(change.from_unit.as_str())
         .bind(change.to_unit.as_str())
-        .bind(date_str(change.effective))
-        .fetch_optional(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .bind(roc_text(change.effective))
+        .optional_in(self)
+        .await?;
         Ok(row.is_some())
     }
 
@@ -417,9 +379,8 @@ impl WriteTx {
         sqlx::query("UPDATE staff_status_changes SET applied_at = $1 WHERE id = $2")
             .bind(now.to_string())
             .bind(id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -436,9 +397,8 @@ impl WriteTx {
             .bind(unit.as_str())
             .bind(title)
             .bind(person.get())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -447,12 +407,10 @@ impl WriteTx {
         &mut self,
         person: PersonId,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query("DELETE FROM certificate_bindings WHERE person_id = $1")
+        sqlx::query("DELETE FROM certificate_bindings WHERE person_id = $1")
             .bind(person.get())
-            .execute(&mut *self.tx)
+            .changed_in(self)
             .await
-            .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() > 0)
     }
 
     /// Disables an account (idempotent: an existing disablement is kept).
@@ -463,7 +421,7 @@ impl WriteTx {
         by: Option<PersonId>,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "INSERT INTO account_disablements (person_id, reason, disabled_at, disabled_by) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (person_id) DO NOTHING",
         )
@@ -471,20 +429,16 @@ impl WriteTx {
         .bind(reason.code())
         .bind(now.to_string())
         .bind(by.map(PersonId::get))
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
     }
 
     /// Re-enables an account; returns whether it was disabled.
     pub async fn enable_account(&mut self, person: PersonId) -> Result<bool, StorageError> {
-        let r = sqlx::query("DELETE FROM account_disablements WHERE person_id = $1")
+        sqlx::query("DELETE FROM account_disablements WHERE person_id = $1")
             .bind(person.get())
-            .execute(&mut *self.tx)
+            .changed_in(self)
             .await
-            .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() > 0)
     }
 
     pub async fn insert_recertification_round(
@@ -500,11 +454,10 @@ impl WriteTx {
         )
         .bind(supervisor.get())
         .bind(quarter.to_string())
-        .bind(date_str(opened_on))
-        .bind(date_str(deadline))
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .bind(roc_text(opened_on))
+        .bind(roc_text(deadline))
+        .one_in(self)
+        .await?;
         Ok(RoundId::new(id))
     }
 
@@ -522,12 +475,10 @@ impl WriteTx {
         .bind(item.person.get())
         .bind(item.item.as_str())
         .bind(i64::from(item.uses_last_quarter))
-        .bind(item.last_used.map(date_str))
+        .bind(item.last_used.map(roc_text))
         .bind(i64::from(item.propose_removal))
         .bind(item.decision.map(|d| d.code()))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         Ok(())
     }
 
@@ -539,7 +490,7 @@ impl WriteTx {
         decision: RecertificationDecision,
         now: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE recertification_items SET decision = $1, decided_at = $2 \
              WHERE round_id = $3 AND grant_id = $4 AND EXISTS \
              (SELECT 1 FROM recertification_rounds r WHERE r.id = round_id AND r.closed_on IS NULL)",
@@ -548,10 +499,8 @@ impl WriteTx {
         .bind(now.to_string())
         .bind(round.get())
         .bind(grant.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
+        .changed_in(self)
+.await
     }
 
     /// Closes an open round; false if it was already closed.
@@ -560,15 +509,13 @@ impl WriteTx {
         round: RoundId,
         on: RocDate,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE recertification_rounds SET closed_on = $1 WHERE id = $2 AND closed_on IS NULL",
         )
-        .bind(date_str(on))
+        .bind(roc_text(on))
         .bind(round.get())
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
     }
 }
 
@@ -579,7 +526,7 @@ fn state_columns(s: &ApplicationState) -> (Option<String>, Option<String>, Optio
         ApplicationState::Pending { step } => (Some(step.code().into()), None, None),
         ApplicationState::Returned { note } => (None, Some(note.clone()), None),
         ApplicationState::Approved { effective_from } => {
-            (None, None, Some(date_str(*effective_from)))
+            (None, None, Some(roc_text(*effective_from)))
         }
         ApplicationState::Refused { step, reason } => {
             (Some(step.code().into()), Some(reason.clone()), None)
@@ -604,7 +551,7 @@ fn state_from(
             note: text.unwrap_or_default(),
         },
         "approved" => ApplicationState::Approved {
-            effective_from: date(&eff.ok_or_else(|| missing("effective date"))?)?,
+            effective_from: roc(&eff.ok_or_else(|| missing("effective date"))?)?,
         },
         "refused" => ApplicationState::Refused {
             step: step(&step_col.ok_or_else(|| missing("step"))?)?,
@@ -668,54 +615,32 @@ struct ApplicationRecord {
     steps: String,
 }
 
-type StepFields = (i64, String, i64, String, String, Option<String>, String);
-
 impl ApplicationRecord {
     fn into_application(self) -> Result<PermissionApplication, StorageError> {
-        let items = unfold("items", &self.items, 1)?
-            .into_iter()
-            .map(|f| {
-                let code = field("item", f.into_iter().next().flatten())?;
-                decode("item", ServiceItemCode::parse(&code))
+        let items = unfold_rows("items", &self.items, 1, |mut f| {
+            decode("item", ServiceItemCode::parse(&f.text("item")?))
+        })?;
+        let steps = unfold_rows("steps", &self.steps, 7, |mut f| {
+            Ok(StepRecord {
+                round: u32::try_from(f.int("step round")?).unwrap_or(0),
+                step: step(&f.text("step")?)?,
+                by: PersonId::new(f.int("step by")?),
+                at: ts(&f.text("step at")?)?,
+                outcome: {
+                    let outcome = f.text("step outcome")?;
+                    StepOutcome::parse_code(&outcome)
+                        .ok_or_else(|| StorageError::Decode(format!("outcome {outcome}")))?
+                },
+                effective_from: opt_roc(f.opt())?,
+                comment: f.text("step comment")?,
             })
-            .collect::<Result<BTreeSet<_>, _>>()?;
-        let steps = unfold("steps", &self.steps, 7)?
-            .into_iter()
-            .map(|f| {
-                let mut f = f.into_iter();
-                let mut next = || f.next().flatten();
-                Ok((
-                    int_field("step round", next())?,
-                    field("step", next())?,
-                    int_field("step by", next())?,
-                    field("step at", next())?,
-                    field("step outcome", next())?,
-                    next(),
-                    field("step comment", next())?,
-                ))
-            })
-            .collect::<Result<Vec<StepFields>, StorageError>>()?;
-        let steps = steps
-            .into_iter()
-            .map(|(round, s, by, at, outcome, eff, comment)| {
-                Ok(StepRecord {
-                    round: u32::try_from(round).unwrap_or(0),
-                    step: step(&s)?,
-                    by: PersonId::new(by),
-                    at: ts(&at)?,
-                    outcome: StepOutcome::parse_code(&outcome)
-                        .ok_or_else(|| StorageError::Decode(format!("outcome {outcome}")))?,
-                    effective_from: opt_date(eff)?,
-                    comment,
-                })
-            })
-            .collect::<Result<Vec<_>, StorageError>>()?;
+        })?;
         let year = i16::try_from(self.roc_year).unwrap_or(0);
         let seq = u32::try_from(self.seq).unwrap_or(0);
         Ok(PermissionApplication {
             id: ApplicationId::new(self.id),
             form_number: decode("form number", FormNumber::new(year, seq))?,
-            application_date: date(&self.application_date)?,
+            application_date: roc(&self.application_date)?,
             applicant: PersonId::new(self.applicant_id),
             kind: ApplicationKind::parse_code(&self.kind)
                 .ok_or_else(|| StorageError::Decode(format!("application kind {}", self.kind)))?,
@@ -770,12 +695,12 @@ fn grant_from(r: GrantRow) -> Result<PermissionGrant, StorageError> {
         id: GrantId::new(r.id),
         person: PersonId::new(r.person_id),
         item: decode("item", ServiceItemCode::parse(&r.item))?,
-        effective_from: date(&r.effective_from)?,
-        effective_to: opt_date(r.effective_to)?,
+        effective_from: roc(&r.effective_from)?,
+        effective_to: opt_roc(r.effective_to)?,
         application: ApplicationId::new(r.application_id),
         status: GrantStatus::parse_code(&r.status)
             .ok_or_else(|| StorageError::Decode(format!("grant status {}", r.status)))?,
-        suspended_from: opt_date(r.suspended_from)?,
+        suspended_from: opt_roc(r.suspended_from)?,
         suspension_cause: r
             .suspension_cause
             .map(|c| {
@@ -816,7 +741,7 @@ fn change_from(r: ChangeRow) -> Result<StaffChangeRow, StorageError> {
             to_status: status(&r.to_status)?,
             from_unit: decode("unit", UnitId::new(r.from_unit))?,
             to_unit: decode("unit", UnitId::new(r.to_unit))?,
-            effective: date(&r.effective_date)?,
+            effective: roc(&r.effective_date)?,
         },
         to_title: r.to_title,
         source: r.source,
@@ -833,16 +758,14 @@ impl Store {
         key_id: &str,
         hex: &str,
     ) -> Result<Vec<PersonId>, StorageError> {
-        let rows: Vec<(i64,)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT DISTINCT applicant_id FROM permission_applications \
              WHERE national_id_hmac = $1 AND hmac_key_id = $2",
         )
         .bind(hex)
         .bind(key_id)
-        .fetch_all(&self.reader)
+        .all(&self.reader, |(id,)| Ok(PersonId::new(id)))
         .await
-        .map_err(classify)?;
-        Ok(rows.into_iter().map(|(id,)| PersonId::new(id)).collect())
     }
 
     async fn application_where(
@@ -857,12 +780,8 @@ impl Store {
         if let Some(a) = arg {
             q = q.bind(a);
         }
-        q.fetch_all(&self.reader)
+        q.all(&self.reader, ApplicationRecord::into_application)
             .await
-            .map_err(classify)?
-            .into_iter()
-            .map(ApplicationRecord::into_application)
-            .collect()
     }
 
     pub async fn application(
@@ -892,25 +811,21 @@ impl Store {
 
     /// A person's grants, all statuses, oldest first.
     pub async fn grants_of(&self, person: PersonId) -> Result<Vec<PermissionGrant>, StorageError> {
-        let rows: Vec<GrantRow> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "SELECT {GRANT_COLUMNS} FROM permission_grants WHERE person_id = $1 ORDER BY id"
         ))
         .bind(person.get())
-        .fetch_all(&self.reader)
+        .all(&self.reader, grant_from)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(grant_from).collect()
     }
 
     /// Every grant, oldest first (the administrator's overview filters these).
     pub async fn all_grants(&self) -> Result<Vec<PermissionGrant>, StorageError> {
-        let rows: Vec<GrantRow> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "SELECT {GRANT_COLUMNS} FROM permission_grants ORDER BY id"
         ))
-        .fetch_all(&self.reader)
+        .all(&self.reader, grant_from)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(grant_from).collect()
     }
 
     /// Recorded personnel changes with an effective date on or after `from`, by date.
@@ -918,15 +833,13 @@ impl Store {
         &self,
         from: RocDate,
     ) -> Result<Vec<StaffChangeRow>, StorageError> {
-        let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE effective_date >= $1 \
              ORDER BY effective_date, id"
         ))
-        .bind(date_str(from))
-        .fetch_all(&self.reader)
+        .bind(roc_text(from))
+        .all(&self.reader, change_from)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(change_from).collect()
     }
 
     /// Changes not yet applied to the staff record whose effective date is on or before `on`.
@@ -934,15 +847,13 @@ impl Store {
         &self,
         on: RocDate,
     ) -> Result<Vec<StaffChangeRow>, StorageError> {
-        let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE applied_at IS NULL \
              AND effective_date <= $1 ORDER BY effective_date, id"
         ))
-        .bind(date_str(on))
-        .fetch_all(&self.reader)
+        .bind(roc_text(on))
+        .all(&self.reader, change_from)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(change_from).collect()
     }
 
     /// Changes of one person, oldest first.
@@ -950,27 +861,19 @@ impl Store {
         &self,
         person: PersonId,
     ) -> Result<Vec<StaffChangeRow>, StorageError> {
-        let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "SELECT {CHANGE_COLUMNS} FROM staff_status_changes WHERE person_id = $1 ORDER BY id"
         ))
         .bind(person.get())
-        .fetch_all(&self.reader)
+        .all(&self.reader, change_from)
         .await
-        .map_err(classify)?;
-        rows.into_iter().map(change_from).collect()
     }
 
     /// Disabled accounts and why.
     pub async fn disabled_accounts(&self) -> Result<BTreeMap<PersonId, String>, StorageError> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT person_id, reason FROM account_disablements")
-                .fetch_all(&self.reader)
-                .await
-                .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(p, r)| (PersonId::new(p), r))
-            .collect())
+        sqlx::query_as("SELECT person_id, reason FROM account_disablements")
+            .all(&self.reader, |(p, r)| Ok((PersonId::new(p), r)))
+            .await
     }
 
     /// Whether a person's account is disabled (sign-in must refuse it).
@@ -978,9 +881,8 @@ impl Store {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM account_disablements WHERE person_id = $1")
                 .bind(person.get())
-                .fetch_optional(&self.reader)
-                .await
-                .map_err(classify)?;
+                .optional(&self.reader, Ok)
+                .await?;
         Ok(row.is_some())
     }
 
@@ -989,22 +891,14 @@ impl Store {
     pub async fn account_activity(
         &self,
     ) -> Result<Vec<(PersonId, Timestamp, Option<Timestamp>)>, StorageError> {
-        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT p.id, p.created_at, (SELECT max(s.created_at) FROM sessions s WHERE s.person_id = p.id) \
              FROM persons p ORDER BY p.id",
         )
-        .fetch_all(&self.reader)
+        .all(&self.reader, |(p, created, last): (_, String, _)| {
+            Ok((PersonId::new(p), ts(&created)?, opt_ts(last)?))
+        })
         .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(p, created, last)| {
-                Ok((
-                    PersonId::new(p),
-                    ts(&created)?,
-                    last.as_deref().map(ts).transpose()?,
-                ))
-            })
-            .collect()
     }
 
     /// Rounds matching `condition`, its one placeholder bound to `key` (an id: bound as an
@@ -1018,23 +912,29 @@ impl Store {
             "SELECT id, supervisor_id, quarter, opened_on, deadline, closed_on \
              FROM recertification_rounds WHERE {condition} ORDER BY id"
         );
-        let rows = sqlx::query_as::<_, (i64, i64, String, String, String, Option<String>)>(&sql)
+        sqlx::query_as(&sql)
             .bind(key)
-            .fetch_all(&self.reader)
+            .all(
+                &self.reader,
+                |(id, sup, quarter, opened, deadline, closed): (
+                    _,
+                    _,
+                    String,
+                    String,
+                    String,
+                    _,
+                )| {
+                    Ok(RecertificationRound {
+                        id: RoundId::new(id),
+                        supervisor: PersonId::new(sup),
+                        quarter: decode("quarter", Quarter::parse(&quarter))?,
+                        opened_on: roc(&opened)?,
+                        deadline: roc(&deadline)?,
+                        closed_on: opt_roc(closed)?,
+                    })
+                },
+            )
             .await
-            .map_err(classify)?;
-        rows.into_iter()
-            .map(|(id, sup, quarter, opened, deadline, closed)| {
-                Ok(RecertificationRound {
-                    id: RoundId::new(id),
-                    supervisor: PersonId::new(sup),
-                    quarter: decode("quarter", Quarter::parse(&quarter))?,
-                    opened_on: date(&opened)?,
-                    deadline: date(&deadline)?,
-                    closed_on: opt_date(closed)?,
-                })
-            })
-            .collect()
     }
 
     pub async fn recertification_round(
@@ -1062,22 +962,19 @@ impl Store {
         round: RoundId,
     ) -> Result<Vec<RecertificationItem>, StorageError> {
         type Row = (i64, i64, String, i64, Option<String>, i64, Option<String>);
-        let rows: Vec<Row> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT grant_id, person_id, item, uses_last_quarter, last_used, propose_removal, decision \
              FROM recertification_items WHERE round_id = $1 ORDER BY person_id, item",
         )
         .bind(round.get())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(grant, person, item, uses, last, propose, decision)| {
+        .all(&self.reader, |row: Row| {
+                let (grant, person, item, uses, last, propose, decision) = row;
                 Ok(RecertificationItem {
                     grant: GrantId::new(grant),
                     person: PersonId::new(person),
                     item: decode("item", ServiceItemCode::parse(&item))?,
                     uses_last_quarter: u32::try_from(uses).unwrap_or(0),
-                    last_used: opt_date(last)?,
+                    last_used: opt_roc(last)?,
                     propose_removal: propose != 0,
                     decision: decision
                         .map(|d| {
@@ -1087,19 +984,14 @@ impl Store {
                         .transpose()?,
                 })
             })
-            .collect()
+            .await
     }
 
     /// Person ids by account, for matching usage records to grants.
     pub async fn person_ids_by_account(&self) -> Result<BTreeMap<String, PersonId>, StorageError> {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT account, id FROM persons")
-            .fetch_all(&self.reader)
+        sqlx::query_as("SELECT account, id FROM persons")
+            .all(&self.reader, |(a, p)| Ok((a, PersonId::new(p))))
             .await
-            .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(a, p)| (a, PersonId::new(p)))
-            .collect())
     }
 }
 

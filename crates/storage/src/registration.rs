@@ -17,8 +17,9 @@ use querywarden_domain::registration::{
 };
 use querywarden_domain::roc_date::RocDate;
 
-use crate::decode::{opt_ts, stored_code, ts};
-use crate::error::{StorageError, classify};
+use crate::decode::{opt_ts, roc_text, stored_code, ts};
+use crate::error::StorageError;
+use crate::fetch::{BindBlob, Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 mod read;
@@ -355,9 +356,8 @@ impl WriteTx {
         )
         .bind(kind)
         .bind(i64::from(roc_year))
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self)
+        .await?;
         u32::try_from(n).map_err(|_| StorageError::Decode("counter overflow".into()))
     }
 
@@ -380,16 +380,12 @@ impl WriteTx {
              $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 'registered', $22, $23, $24, $25) RETURNING id",
         )
         .bind(r.no.to_string())
-        .bind(r.date.civil().to_string())
+        .bind(roc_text(r.date))
         .bind(r.created_at.to_string())
         .bind(&r.subject_digest)
         .bind(&r.subject_key_id)
         .bind(&r.linked_subject_digest)
-        .bind(&r.subject.sealed)
-        .bind(&r.subject.nonce)
-        .bind(&r.subject.wrapped_key)
-        .bind(&r.subject.wrap_nonce)
-        .bind(&r.subject.master_key_id)
+        .bind_blob(&r.subject)
         .bind(items_json(&r.items))
         .bind(r.legal_basis.as_str())
         .bind(&r.relevance)
@@ -404,9 +400,7 @@ impl WriteTx {
         .bind(findings)
         .bind(r.companion_basis.as_ref().map(LegalBasisId::as_str))
         .bind(&r.no_case_reason)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self).await?;
         Ok(RegistrationId(id))
     }
 
@@ -425,15 +419,12 @@ impl WriteTx {
         .bind(&d.subject_digest)
         .bind(i64::from(d.acting))
         .bind(d.acting_for.map(PersonId::get))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         sqlx::query("UPDATE registrations SET state = $1 WHERE id = $2")
             .bind(d.kind.state_after())
             .bind(d.registration.0)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -458,9 +449,8 @@ impl WriteTx {
         .bind(&e.portal_note)
         .bind(&e.paper_case_no)
         .bind((e.outcome == ExecutionOutcome::Recorded).then(|| e.sent_at.to_string()))
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|err| self.noted(classify(err)))?;
+        .one_in(self)
+        .await?;
         Ok(id)
     }
 
@@ -472,7 +462,7 @@ impl WriteTx {
         outcome: ExecutionOutcome,
         failure_code: Option<&str>,
     ) -> Result<bool, StorageError> {
-        let res = sqlx::query(
+        sqlx::query(
             "UPDATE executions SET result_at = $1, outcome = $2, failure_code = $3 \
              WHERE id = $4 AND outcome = 'sent'",
         )
@@ -480,10 +470,8 @@ impl WriteTx {
         .bind(outcome.code())
         .bind(failure_code)
         .bind(execution)
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(res.rows_affected() == 1)
     }
 
     /// §6: destroys a Form 2 row's sealed subject (ciphertext and wrapped data key emptied),
@@ -494,7 +482,7 @@ impl WriteTx {
         at: Timestamp,
         masked: &MaskedSubject,
     ) -> Result<bool, StorageError> {
-        let res = sqlx::query(
+        sqlx::query(
             // The emptied blob is bound ($6): `x''` is a bit string to PostgreSQL.
             "UPDATE registrations SET subject_sealed = $6, subject_nonce = $6, \
              wrapped_key = $6, wrap_nonce = $6, subject_destroyed_at = $1, \
@@ -507,10 +495,8 @@ impl WriteTx {
         .bind(&masked.linked_id)
         .bind(id.0)
         .bind(Vec::<u8>::new())
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(res.rows_affected() == 1)
     }
 
     /// §6: the same for one subject of a Form 3 request.
@@ -520,7 +506,7 @@ impl WriteTx {
         at: Timestamp,
         masked: &MaskedSubject,
     ) -> Result<bool, StorageError> {
-        let res = sqlx::query(
+        sqlx::query(
             "UPDATE query_request_subjects SET sealed = $5, nonce = $5, wrapped_key = $5, \
              wrap_nonce = $5, destroyed_at = $1, name_masked = $2, id_masked = $3 \
              WHERE id = $4 AND destroyed_at IS NULL",
@@ -530,10 +516,8 @@ impl WriteTx {
         .bind(&masked.id)
         .bind(row)
         .bind(Vec::<u8>::new())
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(res.rows_affected() == 1)
     }
 
     /// Resolves an attempt whose outcome is unknown (or a sent one left without answer):
@@ -547,7 +531,7 @@ impl WriteTx {
         resolution: &str,
         note: Option<&str>,
     ) -> Result<bool, StorageError> {
-        let res = sqlx::query(
+        sqlx::query(
             "UPDATE executions SET resolved_at = $1, resolved_by = $2, resolution = $3, \
              resolution_note = $4 WHERE id = $5 AND resolved_at IS NULL \
              AND outcome IN ('sent', 'unknown')",
@@ -557,10 +541,8 @@ impl WriteTx {
         .bind(resolution)
         .bind(note)
         .bind(execution)
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(res.rows_affected() == 1)
     }
 
     pub async fn insert_result(&mut self, r: &NewResult) -> Result<i64, StorageError> {
@@ -576,16 +558,10 @@ impl WriteTx {
         .bind(r.received_at.to_string())
         .bind(&r.kind)
         .bind(&r.content_type)
-        .bind(&r.sealed.sealed)
-        .bind(&r.sealed.nonce)
-        .bind(&r.sealed.wrapped_key)
-        .bind(&r.sealed.wrap_nonce)
-        .bind(&r.sealed.master_key_id)
+        .bind_blob(&r.sealed)
         .bind(&r.retention_rule)
-        .bind(r.destroy_after.civil().to_string())
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .bind(roc_text(r.destroy_after))
+        .one_in(self).await?;
         Ok(id)
     }
 
@@ -599,9 +575,8 @@ impl WriteTx {
             .bind(result)
             .bind(viewer.get())
             .bind(at.to_string())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -610,9 +585,8 @@ impl WriteTx {
         let (n,): (i64,) =
             sqlx::query_as("SELECT count(*) FROM result_prints WHERE result_id = $1")
                 .bind(result)
-                .fetch_one(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+                .one_in(self)
+                .await?;
         Ok(n)
     }
 
@@ -634,9 +608,8 @@ impl WriteTx {
         .bind(by.get())
         .bind(at.to_string())
         .bind(reason)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self)
+        .await?;
         Ok(n)
     }
 
@@ -648,7 +621,7 @@ impl WriteTx {
         by: PersonId,
         at: Timestamp,
     ) -> Result<bool, StorageError> {
-        let res = sqlx::query(
+        sqlx::query(
             "UPDATE result_prints SET copy_destroyed_at = $1, copy_destroyed_by = $2 \
              WHERE result_id = $3 AND print_no = $4 AND copy_destroyed_at IS NULL",
         )
@@ -656,10 +629,8 @@ impl WriteTx {
         .bind(by.get())
         .bind(result)
         .bind(print_no)
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(res.rows_affected() == 1)
     }
 
     /// Crypto-shredding: deletes the wrapped data key and the ciphertext of a result and
@@ -671,17 +642,16 @@ impl WriteTx {
         rule: &str,
         by: Option<PersonId>,
     ) -> Result<bool, StorageError> {
-        let res = sqlx::query(
+        let destroyed = sqlx::query(
             "UPDATE results SET sealed = NULL, nonce = NULL, wrapped_key = NULL, \
              wrap_nonce = NULL, master_key_id = NULL, destroyed_at = $1 \
              WHERE id = $2 AND destroyed_at IS NULL",
         )
         .bind(at.to_string())
         .bind(result)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        if res.rows_affected() != 1 {
+        .changed_in(self)
+        .await?;
+        if !destroyed {
             return Ok(false);
         }
         sqlx::query(
@@ -693,9 +663,8 @@ impl WriteTx {
         .bind(at.to_string())
         .bind(rule)
         .bind(by.map(PersonId::get))
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(true)
     }
 
@@ -708,7 +677,7 @@ impl WriteTx {
         )
         .bind(r.no.to_string())
         .bind(r.created_at.to_string())
-        .bind(r.date.civil().to_string())
+        .bind(roc_text(r.date))
         .bind(r.requesting_unit.as_str())
         .bind(r.applicant.get())
         .bind(&r.applicant_title)
@@ -719,9 +688,7 @@ impl WriteTx {
         .bind(&r.relevance)
         .bind(items_json(&r.items))
         .bind(i64::try_from(r.subject_count).unwrap_or(i64::MAX))
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self).await?;
         Ok(id)
     }
 
@@ -742,14 +709,9 @@ impl WriteTx {
         .bind(position)
         .bind(subject_digest)
         .bind(subject_key_id)
-        .bind(&sealed.sealed)
-        .bind(&sealed.nonce)
-        .bind(&sealed.wrapped_key)
-        .bind(&sealed.wrap_nonce)
-        .bind(&sealed.master_key_id)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .bind_blob(sealed)
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -763,7 +725,7 @@ impl WriteTx {
         opinion: &str,
         querier: Option<PersonId>,
     ) -> Result<bool, StorageError> {
-        let res = sqlx::query(
+        sqlx::query(
             "UPDATE query_requests SET state = $1, reviewed_by = $2, reviewed_at = $3, opinion = $4, \
              assigned_querier = $5 WHERE id = $6 AND state = 'submitted'",
         )
@@ -773,10 +735,8 @@ impl WriteTx {
         .bind(opinion)
         .bind(querier.map(PersonId::get))
         .bind(request)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(res.rows_affected() == 1)
+        .changed_in(self)
+.await
     }
 
     pub async fn link_request_subject(
@@ -787,9 +747,8 @@ impl WriteTx {
         sqlx::query("UPDATE query_request_subjects SET registration_id = $1 WHERE id = $2")
             .bind(registration.0)
             .bind(subject_row)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(())
     }
 
@@ -808,9 +767,7 @@ impl WriteTx {
         .bind(document_no)
         .bind(at.to_string())
         .bind(request)
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self).await?;
         Ok(())
     }
 }
@@ -963,19 +920,22 @@ impl Store {
         &self,
         id: RegistrationId,
     ) -> Result<Option<MaskedSubject>, StorageError> {
-        let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT subject_name_masked, subject_id_masked, linked_id_masked FROM registrations \
              WHERE id = $1 AND subject_destroyed_at IS NOT NULL",
         )
         .bind(id.0)
-        .fetch_optional(&self.reader)
+        .optional(
+            &self.reader,
+            |(name, nid, linked): (Option<String>, Option<String>, _)| {
+                Ok(MaskedSubject {
+                    name: name.unwrap_or_default(),
+                    id: nid.unwrap_or_default(),
+                    linked_id: linked,
+                })
+            },
+        )
         .await
-        .map_err(classify)?;
-        Ok(row.map(|(name, nid, linked)| MaskedSubject {
-            name: name.unwrap_or_default(),
-            id: nid.unwrap_or_default(),
-            linked_id: linked,
-        }))
     }
 
     /// Form 2 rows dated before `before` whose sealed subject is still held and none of
@@ -1024,15 +984,13 @@ impl Store {
         &self,
         request_id: &str,
     ) -> Result<Option<String>, StorageError> {
-        let row: Option<(String,)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT outcome FROM platform_usage_records WHERE request_id = $1 \
              ORDER BY at LIMIT 1",
         )
         .bind(request_id)
-        .fetch_optional(&self.reader)
+        .optional(&self.reader, |(o,)| Ok(o))
         .await
-        .map_err(classify)?;
-        Ok(row.map(|(o,)| o))
     }
 
     /// The result of one item of a registration, if any (sealed content unless destroyed).
@@ -1063,17 +1021,14 @@ impl Store {
     }
 
     pub async fn prints_of(&self, result: i64) -> Result<Vec<PrintRow>, StorageError> {
-        type Row = (i64, i64, i64, i64, String, Option<String>);
-        let rows: Vec<Row> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT id, result_id, print_no, printed_by, printed_at, copy_destroyed_at \
              FROM result_prints WHERE result_id = $1 ORDER BY print_no",
         )
         .bind(result)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(id, result, print_no, by, at, destroyed)| {
+        .all(
+            &self.reader,
+            |(id, result, print_no, by, at, destroyed): (_, _, _, _, String, _)| {
                 Ok(PrintRow {
                     id,
                     result,
@@ -1082,46 +1037,43 @@ impl Store {
                     printed_at: ts(&at)?,
                     copy_destroyed_at: opt_ts(destroyed)?,
                 })
-            })
-            .collect()
+            },
+        )
+        .await
     }
 
     /// How many times a result has been viewed, and by whom (in order).
     pub async fn views_of(&self, result: i64) -> Result<Vec<(PersonId, Timestamp)>, StorageError> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT viewer_id, at FROM result_views WHERE result_id = $1 ORDER BY id",
-        )
-        .bind(result)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(p, at)| Ok((PersonId::new(p), ts(&at)?)))
-            .collect()
+        sqlx::query_as("SELECT viewer_id, at FROM result_views WHERE result_id = $1 ORDER BY id")
+            .bind(result)
+            .all(&self.reader, |(p, at): (_, String)| {
+                Ok((PersonId::new(p), ts(&at)?))
+            })
+            .await
     }
 
     pub async fn destruction_of(
         &self,
         result: i64,
     ) -> Result<Option<DestructionRow>, StorageError> {
-        let row: Option<(i64, String, String, Option<i64>, i64)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT result_id, destroyed_at, rule, destroyed_by, prints_outstanding \
              FROM result_destructions WHERE result_id = $1",
         )
         .bind(result)
-        .fetch_optional(&self.reader)
+        .optional(
+            &self.reader,
+            |(r, at, rule, by, outstanding): (_, String, _, Option<i64>, _)| {
+                Ok(DestructionRow {
+                    result: r,
+                    destroyed_at: ts(&at)?,
+                    rule,
+                    destroyed_by: by.map(PersonId::new),
+                    prints_outstanding: outstanding,
+                })
+            },
+        )
         .await
-        .map_err(classify)?;
-        row.map(|(r, at, rule, by, outstanding)| {
-            Ok(DestructionRow {
-                result: r,
-                destroyed_at: ts(&at)?,
-                rule,
-                destroyed_by: by.map(PersonId::new),
-                prints_outstanding: outstanding,
-            })
-        })
-        .transpose()
     }
 
     pub async fn request_by_no(

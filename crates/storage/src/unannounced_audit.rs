@@ -16,36 +16,12 @@ use querywarden_domain::oversight::unannounced_audit::{
     OverallOpinion, SamplingMethod, SignOff, SignOffStep, UnannouncedAudit,
 };
 use querywarden_domain::registration::{RegistrationId, RegistrationNo};
-use querywarden_domain::roc_date::RocDate;
-use sqlx::Row;
 
 use crate::SealedBlob;
-use crate::error::{StorageError, classify};
+use crate::decode::{blob, decode, get, roc as date, roc_text as iso, ts};
+use crate::error::StorageError;
+use crate::fetch::{BindBlob, Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
-
-fn decode<T, E: std::fmt::Display>(what: &str, r: Result<T, E>) -> Result<T, StorageError> {
-    r.map_err(|e| StorageError::Decode(format!("{what}: {e}")))
-}
-
-fn ts(s: &str) -> Result<Timestamp, StorageError> {
-    decode("timestamp", s.parse::<Timestamp>())
-}
-
-fn date(s: &str) -> Result<RocDate, StorageError> {
-    let d = decode("date", s.parse::<jiff::civil::Date>())?;
-    decode("date", RocDate::from_civil(d))
-}
-
-fn iso(d: RocDate) -> String {
-    d.civil().to_string()
-}
-
-fn get<'r, T>(row: &'r DbRow, col: &str) -> Result<T, StorageError>
-where
-    T: sqlx::Decode<'r, crate::Db> + sqlx::Type<crate::Db>,
-{
-    row.try_get(col).map_err(classify)
-}
 
 /// A new audit: the checked plan, who opened it, the seed and the drawn cases.
 #[derive(Debug, Clone)]
@@ -102,17 +78,6 @@ fn candidates_from(s: &str) -> Result<Vec<(RegistrationId, u32)>, StorageError> 
         .collect())
 }
 
-fn blob(row: &DbRow, prefix: &str) -> Result<SealedBlob, StorageError> {
-    let col = |c: &str| format!("{prefix}{c}");
-    Ok(SealedBlob {
-        sealed: get(row, &col("sealed"))?,
-        nonce: get(row, &col("nonce"))?,
-        wrapped_key: get(row, &col("wrapped_key"))?,
-        wrap_nonce: get(row, &col("wrap_nonce"))?,
-        master_key_id: get(row, &col("master_key_id"))?,
-    })
-}
-
 fn document_from(row: &DbRow) -> Result<AuditDocumentRow, StorageError> {
     let size: i64 = get(row, "size_bytes")?;
     Ok(AuditDocumentRow {
@@ -160,18 +125,15 @@ impl WriteTx {
         .bind(a.opened_by.get())
         .bind(a.opened_at.to_string())
         .bind(AuditState::Documents.code())
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self).await?;
         for auditor in &p.auditors {
             sqlx::query(
                 "INSERT INTO unannounced_audit_auditors (audit_id, person_id) VALUES ($1, $2)",
             )
             .bind(id)
             .bind(auditor.get())
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         }
         for (i, (reg, weight)) in a.cases.iter().enumerate() {
             sqlx::query(
@@ -182,9 +144,8 @@ impl WriteTx {
             .bind(reg.0)
             .bind(i as i64 + 1)
             .bind(i64::from(*weight))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         }
         Ok(AuditId(id))
     }
@@ -201,9 +162,8 @@ impl WriteTx {
                 .bind(to.code())
                 .bind(id.0)
                 .bind(from.code())
-                .execute(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+                .execute_in(self)
+                .await?;
         Ok(r.rows_affected() == 1)
     }
 
@@ -215,7 +175,7 @@ impl WriteTx {
         opinion: &CaseOpinion,
         at: Timestamp,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE unannounced_audit_cases SET opinion_conforms = $1, opinion_text = $2, \
              opinion_by = $3, opinion_at = $4 WHERE audit_id = $5 AND registration_id = $6",
         )
@@ -225,10 +185,8 @@ impl WriteTx {
         .bind(at.to_string())
         .bind(id.0)
         .bind(registration.0)
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
     }
 
     /// Records the overall opinion and moves the audit from `from` to `to` in one statement.
@@ -240,7 +198,7 @@ impl WriteTx {
         from: AuditState,
         to: AuditState,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE unannounced_audits SET overall_violation = $1, overall_text = $2, \
              overall_by = $3, overall_at = $4, state = $5 WHERE id = $6 AND state = $7",
         )
@@ -251,10 +209,8 @@ impl WriteTx {
         .bind(to.code())
         .bind(id.0)
         .bind(from.code())
-        .execute(&mut *self.tx)
+        .changed_in(self)
         .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
     }
 
     /// Records a sign-off.
@@ -271,9 +227,8 @@ impl WriteTx {
         .bind(s.step.code())
         .bind(s.by.get())
         .bind(s.at.to_string())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 
@@ -284,7 +239,7 @@ impl WriteTx {
         id: AuditId,
         review: &DirectorReview,
     ) -> Result<bool, StorageError> {
-        let r = sqlx::query(
+        sqlx::query(
             "UPDATE unannounced_audits SET reviewed_by = $1, reviewed_at = $2, review_comment = $3, \
              state = $4 WHERE id = $5 AND state = $6",
         )
@@ -294,10 +249,8 @@ impl WriteTx {
         .bind(AuditState::Reviewed.code())
         .bind(id.0)
         .bind(AuditState::AwaitingReview.code())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
-        Ok(r.rows_affected() == 1)
+        .changed_in(self)
+.await
     }
 
     /// Stores an attached document; returns its id.
@@ -321,19 +274,9 @@ impl WriteTx {
         .bind(&d.sha256)
         .bind(d.uploaded_by.get())
         .bind(d.uploaded_at.to_string())
-        .bind(&d.name.sealed)
-        .bind(&d.name.nonce)
-        .bind(&d.name.wrapped_key)
-        .bind(&d.name.wrap_nonce)
-        .bind(&d.name.master_key_id)
-        .bind(&d.content.sealed)
-        .bind(&d.content.nonce)
-        .bind(&d.content.wrapped_key)
-        .bind(&d.content.wrap_nonce)
-        .bind(&d.content.master_key_id)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .bind_blob(&d.name)
+        .bind_blob(&d.content)
+        .one_in(self).await?;
         Ok(id)
     }
 }
@@ -347,35 +290,30 @@ const AUDIT_COLUMNS: &str = "id, period_from, period_to, audit_date, querier_id,
 impl Store {
     async fn load_audit(&self, row: &DbRow) -> Result<UnannouncedAudit, StorageError> {
         let id: i64 = get(row, "id")?;
-        let auditors: Vec<(i64,)> = sqlx::query_as(
+        let auditors: Vec<PersonId> = sqlx::query_as(
             "SELECT person_id FROM unannounced_audit_auditors WHERE audit_id = $1 ORDER BY person_id",
         )
         .bind(id)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        let case_rows = sqlx::query(
+        .all(&self.reader, |(p,)| Ok(PersonId::new(p)))
+        .await?;
+        let cases = sqlx::query(
             "SELECT c.registration_id, r.reg_no, c.position, c.weight, c.opinion_conforms, \
              c.opinion_text, c.opinion_by FROM unannounced_audit_cases c \
              JOIN registrations r ON r.id = c.registration_id \
              WHERE c.audit_id = $1 ORDER BY c.position",
         )
         .bind(id)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        let mut cases = Vec::with_capacity(case_rows.len());
-        for c in &case_rows {
-            let conforms: Option<i64> = get(c, "opinion_conforms")?;
-            let text: Option<String> = get(c, "opinion_text")?;
-            let by: Option<i64> = get(c, "opinion_by")?;
-            let position: i64 = get(c, "position")?;
-            let weight: i64 = get(c, "weight")?;
-            cases.push(AuditCase {
-                registration: RegistrationId(get(c, "registration_id")?),
+        .all(&self.reader, |c| {
+            let conforms: Option<i64> = get(&c, "opinion_conforms")?;
+            let text: Option<String> = get(&c, "opinion_text")?;
+            let by: Option<i64> = get(&c, "opinion_by")?;
+            let position: i64 = get(&c, "position")?;
+            let weight: i64 = get(&c, "weight")?;
+            Ok(AuditCase {
+                registration: RegistrationId(get(&c, "registration_id")?),
                 no: decode(
                     "reg_no",
-                    RegistrationNo::parse(&get::<String>(c, "reg_no")?),
+                    RegistrationNo::parse(&get::<String>(&c, "reg_no")?),
                 )?,
                 position: decode("position", u32::try_from(position))?,
                 weight: decode("weight", u32::try_from(weight))?,
@@ -387,24 +325,22 @@ impl Store {
                     }),
                     _ => None,
                 },
-            });
-        }
-        let sign_rows: Vec<(String, i64, String)> = sqlx::query_as(
+            })
+        })
+        .await?;
+        let mut sign_offs: Vec<SignOff> = sqlx::query_as(
             "SELECT step, person_id, at FROM unannounced_audit_sign_offs WHERE audit_id = $1",
         )
         .bind(id)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
-        let mut sign_offs = Vec::with_capacity(sign_rows.len());
-        for (step, by, at) in sign_rows {
-            sign_offs.push(SignOff {
+        .all(&self.reader, |(step, by, at): (String, _, String)| {
+            Ok(SignOff {
                 step: SignOffStep::parse_code(&step)
                     .ok_or_else(|| StorageError::Decode(format!("sign-off step {step}")))?,
                 by: PersonId::new(by),
                 at: ts(&at)?,
-            });
-        }
+            })
+        })
+        .await?;
         sign_offs.sort_by_key(|s| s.step);
         let state: String = get(row, "state")?;
         let sampling: String = get(row, "sampling")?;
@@ -424,7 +360,7 @@ impl Store {
                 querier: PersonId::new(get(row, "querier_id")?),
                 auditing_unit: decode("unit", UnitId::new(get::<String>(row, "auditing_unit")?))?,
                 auditing_unit_phone: get(row, "auditing_unit_phone")?,
-                auditors: auditors.into_iter().map(|(p,)| PersonId::new(p)).collect(),
+                auditors,
                 documents_deadline: date(&get::<String>(row, "documents_deadline")?)?,
                 cases: decode("cases", u32::try_from(cases_requested))?,
                 method: SamplingMethod::parse_code(&sampling)
@@ -466,9 +402,8 @@ impl Store {
         let sql = format!("SELECT {AUDIT_COLUMNS} FROM unannounced_audits WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id.0)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(classify)?;
+            .optional(&self.reader, Ok)
+            .await?;
         match row {
             Some(r) => Ok(Some(self.load_audit(&r).await?)),
             None => Ok(None),
@@ -484,11 +419,10 @@ impl Store {
             "SELECT {AUDIT_COLUMNS} FROM unannounced_audits WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) \
              ORDER BY id DESC"
         );
-        let rows = sqlx::query(&sql)
+        let rows: Vec<DbRow> = sqlx::query(&sql)
             .bind(state.map(AuditState::code))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(classify)?;
+            .all(&self.reader, Ok)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(self.load_audit(r).await?);
@@ -505,12 +439,10 @@ impl Store {
             "SELECT {DOCUMENT_COLUMNS} FROM unannounced_audit_documents WHERE audit_id = $1 \
              ORDER BY id"
         );
-        let rows = sqlx::query(&sql)
+        sqlx::query(&sql)
             .bind(id.0)
-            .fetch_all(&self.reader)
+            .all(&self.reader, |r| document_from(&r))
             .await
-            .map_err(classify)?;
-        rows.iter().map(document_from).collect()
     }
 
     /// One attached document of `audit` with its sealed content.
@@ -523,16 +455,11 @@ impl Store {
             "SELECT {DOCUMENT_COLUMNS}, sealed, nonce, wrapped_key, wrap_nonce, master_key_id \
              FROM unannounced_audit_documents WHERE audit_id = $1 AND id = $2"
         );
-        let row = sqlx::query(&sql)
+        sqlx::query(&sql)
             .bind(audit.0)
             .bind(document)
-            .fetch_optional(&self.reader)
+            .optional(&self.reader, |r| Ok((document_from(&r)?, blob(&r, "")?)))
             .await
-            .map_err(classify)?;
-        match row {
-            Some(r) => Ok(Some((document_from(&r)?, blob(&r, "")?))),
-            None => Ok(None),
-        }
     }
 
     /// §8: the cases an audit of `querier` may sample: every registration with an execution
@@ -549,9 +476,8 @@ impl Store {
              ORDER BY r.id",
         )
         .bind(querier.get())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
+        .all(&self.reader, Ok)
+        .await?;
         let mut out: BTreeMap<i64, Candidate> = BTreeMap::new();
         for (id, no, unit, sent) in rows {
             let at = ts(&sent)?;
@@ -575,9 +501,8 @@ impl Store {
              WHERE r.querier_id = $1 AND d.kind IN ('approve_first', 'approve') ORDER BY d.id",
         )
         .bind(querier.get())
-        .fetch_all(&self.reader)
-        .await
-        .map_err(classify)?;
+        .all(&self.reader, Ok)
+        .await?;
         for (reg, person) in approvals {
             if let Some(c) = out.get_mut(&reg) {
                 c.approvers.push(PersonId::new(person));

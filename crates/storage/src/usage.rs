@@ -5,12 +5,13 @@ use jiff::Timestamp;
 use querywarden_domain::org::PersonId;
 
 use crate::decode::opt_ts;
-use crate::error::{StorageError, classify};
+use crate::error::StorageError;
+use crate::fetch::{Execute, Fetch};
 use crate::oversight::OperatorUsageRow;
 use crate::sqlite::{Store, WriteTx};
 
-/// One platform usage record, ready to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One platform usage record, ready to store (and read back as stored).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PlatformUsageRow {
     pub platform_record_id: String,
     pub at: String,
@@ -40,9 +41,7 @@ impl WriteTx {
         .bind(imported_by)
         .bind(file_sha256)
         .bind(rows_in_file as i64)
-        .fetch_one(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .one_in(self).await?;
         Ok(id)
     }
 
@@ -76,19 +75,14 @@ impl WriteTx {
                     .push_bind(import_id);
             });
             qb.push(" ON CONFLICT (platform_record_id) DO NOTHING");
-            let res = qb
-                .build()
-                .execute(&mut *self.tx)
-                .await
-                .map_err(|e| self.noted(classify(e)))?;
+            let res = qb.build().execute_in(self).await?;
             added += res.rows_affected();
         }
         sqlx::query("UPDATE usage_log_imports SET rows_added = $1 WHERE id = $2")
             .bind(added as i64)
             .bind(import_id)
-            .execute(&mut *self.tx)
-            .await
-            .map_err(|e| self.noted(classify(e)))?;
+            .execute_in(self)
+            .await?;
         Ok(added)
     }
 }
@@ -139,9 +133,8 @@ impl WriteTx {
         )
         .bind(platform_record_id)
         .bind(person.get())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(|e| self.noted(classify(e)))?;
+        .execute_in(self)
+        .await?;
         Ok(())
     }
 }
@@ -174,18 +167,19 @@ impl Store {
             for (account, item) in chunk {
                 q = q.bind(account).bind(item);
             }
-            rows.extend(q.fetch_all(&self.reader).await.map_err(classify)?);
-        }
-        rows.into_iter()
-            .map(|(operator_account, item, count, last)| {
-                Ok(OperatorUsageRow {
-                    operator_account,
-                    item,
-                    count: u32::try_from(count).unwrap_or(u32::MAX),
-                    last_at: opt_ts(last)?,
+            let found: Vec<_> = q
+                .all(&self.reader, |(operator_account, item, count, last)| {
+                    Ok(OperatorUsageRow {
+                        operator_account,
+                        item,
+                        count: u32::try_from(count).unwrap_or(u32::MAX),
+                        last_at: opt_ts(last)?,
+                    })
                 })
-            })
-            .collect()
+                .await?;
+            rows.extend(found);
+        }
+        Ok(rows)
     }
 
     /// The digests (key id, hex) of usage records whose subject is a member of staff, with
@@ -194,25 +188,19 @@ impl Store {
     pub async fn usage_staff_digests(
         &self,
     ) -> Result<Vec<(String, String, PersonId)>, StorageError> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT DISTINCT u.hmac_key_id, u.subject_hmac, s.person_id \
              FROM usage_staff_subjects s \
              JOIN platform_usage_records u ON u.platform_record_id = s.platform_record_id",
         )
-        .fetch_all(&self.reader)
+        .all(&self.reader, |(k, h, p)| Ok((k, h, PersonId::new(p))))
         .await
-        .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(k, h, p)| (k, h, PersonId::new(p)))
-            .collect())
     }
 
     pub async fn usage_record_count(&self) -> Result<u64, StorageError> {
         let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM platform_usage_records")
-            .fetch_one(&self.reader)
-            .await
-            .map_err(classify)?;
+            .one(&self.reader)
+            .await?;
         Ok(n as u64)
     }
 
@@ -221,43 +209,13 @@ impl Store {
         &self,
         subject_hmac: &str,
     ) -> Result<Vec<PlatformUsageRow>, StorageError> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
+        sqlx::query_as(
             "SELECT platform_record_id, at, agency_code, operator_account, item, subject_hmac, \
              hmac_key_id, subject_masked, request_id, outcome FROM platform_usage_records \
              WHERE subject_hmac = $1 ORDER BY at",
         )
         .bind(subject_hmac)
-        .fetch_all(&self.reader)
+        .all(&self.reader, Ok)
         .await
-        .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, at, agency, op, item, hmac, key, masked, req, outcome)| PlatformUsageRow {
-                    platform_record_id: id,
-                    at,
-                    agency_code: agency,
-                    operator_account: op,
-                    item,
-                    subject_hmac: hmac,
-                    hmac_key_id: key,
-                    subject_masked: masked,
-                    request_id: req,
-                    outcome,
-                },
-            )
-            .collect())
     }
 }

@@ -204,9 +204,7 @@ async fn record_refusal(
         .on("audit_trail", object_id)
         .outcome(Outcome::Refused(f.code.clone()));
     event.actor = reader.actor();
-    let mut tx = store.begin().await?;
-    tx.append_audit(&event).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &event).await?;
     Ok(())
 }
 
@@ -300,9 +298,7 @@ pub async fn search_page(
         records.len(),
         (now, request_id),
     );
-    let mut tx = store.begin().await?;
-    tx.append_audit(&event).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &event).await?;
     Ok(Ok(AuditResults {
         records,
         total,
@@ -375,8 +371,6 @@ pub async fn export(
         (now, request_id),
     )
     .detail("format", "csv");
-    let mut tx = store.begin().await?;
-    tx.append_audit(&event).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &event).await?;
     Ok(Ok(records))
 }

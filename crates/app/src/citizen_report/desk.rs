@@ -5,11 +5,11 @@
 use querywarden_domain::audit_event::{AuditAction, SubjectDigest};
 use querywarden_domain::citizen_report::working_days_left;
 use querywarden_domain::deadline::HolidayCalendar;
-use querywarden_domain::org::{Person, Role};
+use querywarden_domain::org::Person;
 use querywarden_domain::roc_date::taipei_date;
 use querywarden_storage::{CitizenRequestRow, Store};
 
-use super::{Refusal, Stamp, actor, event, refuse};
+use super::{Refusal, Stamp, as_contact, refuse};
 use crate::AppError;
 
 /// A request as the desk shows it.
@@ -39,21 +39,13 @@ pub async fn requests(
     contact: &Person,
     stamp: Stamp<'_>,
 ) -> Result<Result<Vec<RequestLine>, Refusal>, AppError> {
-    let base = event(
-        stamp,
-        AuditAction::CitizenRequestViewed,
-        actor(contact, Role::PersonalDataContact),
-        "citizen_request",
-        "*",
-    );
-    if !contact.has_role(Role::PersonalDataContact) {
-        return refuse(store, base, Refusal::NotAllowed).await;
-    }
+    let action = AuditAction::CitizenRequestViewed;
+    let base = match as_contact(store, stamp, action, contact, "*").await? {
+        Ok(ev) => ev,
+        Err(r) => return Ok(Err(r)),
+    };
     let rows = store.citizen_requests().await?;
-    let mut tx = store.begin().await?;
-    tx.append_audit(&base.detail("requests", rows.len()))
-        .await?;
-    tx.commit().await?;
+    crate::audit::record(store, &base.detail("requests", rows.len())).await?;
     Ok(Ok(rows.into_iter().map(|r| line(r, stamp, cal)).collect()))
 }
 
@@ -65,16 +57,11 @@ pub async fn request(
     request_no: &str,
     stamp: Stamp<'_>,
 ) -> Result<Result<RequestLine, Refusal>, AppError> {
-    let base = event(
-        stamp,
-        AuditAction::CitizenRequestViewed,
-        actor(contact, Role::PersonalDataContact),
-        "citizen_request",
-        request_no,
-    );
-    if !contact.has_role(Role::PersonalDataContact) {
-        return refuse(store, base, Refusal::NotAllowed).await;
-    }
+    let action = AuditAction::CitizenRequestViewed;
+    let base = match as_contact(store, stamp, action, contact, request_no).await? {
+        Ok(ev) => ev,
+        Err(r) => return Ok(Err(r)),
+    };
     let Some(row) = store.citizen_request(request_no).await? else {
         return refuse(store, base, Refusal::UnknownRequest).await;
     };
@@ -83,8 +70,6 @@ pub async fn request(
         key_id: row.subject_key_id.clone(),
         hex: row.subject_digest.clone(),
     });
-    let mut tx = store.begin().await?;
-    tx.append_audit(&ev).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &ev).await?;
     Ok(Ok(line(row, stamp, cal)))
 }

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use jiff::Timestamp;
 use querywarden_domain::NationalId;
 use querywarden_domain::citizen_report::{CitizenReportError, card_is_subjects};
-use querywarden_pki::{SignatureFormat, verify_signed_challenge};
+use querywarden_pki::SignatureFormat;
 
 use crate::auth::AuthContext;
 
@@ -47,17 +47,15 @@ pub fn verify(
         B64.decode(compact)
             .map_err(|_| CitizenReportError::SignatureInvalid)?
     };
-    let cert = verify_signed_challenge(
-        signed.text.as_bytes(),
-        &bytes,
-        SignatureFormat::Pkcs7,
-        None,
-        &ctx.anchors,
-        &ctx.crls(),
-        ctx.revocation,
-        now,
-    )
-    .map_err(|_| CitizenReportError::SignatureInvalid)?;
+    let cert = ctx
+        .verify_signature(
+            signed.text.as_bytes(),
+            &bytes,
+            SignatureFormat::Pkcs7,
+            None,
+            now,
+        )
+        .map_err(|_| CitizenReportError::SignatureInvalid)?;
     card_is_subjects(subject, cert.id_last4.as_deref())?;
     Ok(cert.fingerprint_sha256)
 }

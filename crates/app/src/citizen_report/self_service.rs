@@ -21,7 +21,7 @@ use querywarden_domain::audit_event::{AuditAction, AuditEvent, Outcome};
 use querywarden_domain::citizen_report::{CitizenReportError, StaffShown, card_is_subjects};
 use querywarden_domain::rate_limit::{Admission, RateCounter, RateLimit};
 use querywarden_domain::roc_date::taipei_date;
-use querywarden_pki::{SignatureFormat, verify_signed_challenge};
+use querywarden_pki::SignatureFormat;
 use querywarden_storage::{NonceCheck, Store};
 
 use super::{CitizenReport, Refusal, gather};
@@ -127,9 +127,7 @@ pub async fn report(
             Err(r)
         }
     };
-    let mut tx = store.begin().await?;
-    tx.append_audit(&ev).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &ev).await?;
     Ok(outcome)
 }
 
@@ -177,16 +175,8 @@ async fn decide(
             Err(_) => return Ok(Err(CitizenReportError::SignatureInvalid.into())),
         }
     };
-    let cert = match verify_signed_challenge(
-        input.nonce.as_bytes(),
-        &bytes,
-        SignatureFormat::Pkcs7,
-        None,
-        &ctx.anchors,
-        &ctx.crls(),
-        ctx.revocation,
-        now,
-    ) {
+    let nonce = input.nonce.as_bytes();
+    let cert = match ctx.verify_signature(nonce, &bytes, SignatureFormat::Pkcs7, None, now) {
         Ok(c) => c,
         Err(_) => return Ok(Err(CitizenReportError::SignatureInvalid.into())),
     };

@@ -17,13 +17,13 @@ use querywarden_domain::enrolment::{
 };
 use querywarden_domain::org::{Account, Person, Role};
 use querywarden_domain::permission::AdministratorDesk;
-use querywarden_pki::{CitizenCertificate, SignatureFormat, verify_signed_challenge};
-use querywarden_storage::{EnrolmentCodeRow, NewEnrolmentCode, NonceCheck, Store};
+use querywarden_pki::{CitizenCertificate, SignatureFormat};
+use querywarden_storage::{EnrolmentCodeRow, NewEnrolmentCode, Store};
 
 use super::{CodeSettings, code_digest, new_code};
 use crate::AppError;
 use crate::auth::{
-    AuthContext, AuthFailure, decode_card_fields, digest, hash_password, verify_password,
+    AuthContext, AuthFailure, CardSignature, card_owner, card_proof, hash_password, verify_password,
 };
 use crate::binding::binding_of;
 
@@ -69,10 +69,7 @@ pub async fn issue_code(
         })
         .detail("purpose", purpose.code());
     let refuse = |r: EnrolmentRefusal, event: AuditEvent| async move {
-        let mut tx = store.begin().await?;
-        tx.append_audit(&event.outcome(Outcome::Refused(r.code().into())))
-            .await?;
-        tx.commit().await?;
+        crate::audit::record_refusal(store, event, r.code()).await?;
         Ok::<_, AppError>(Err(r))
     };
     let person = match Account::parse(account.trim()) {
@@ -225,7 +222,15 @@ pub async fn enrol(
         return refuse(EnrolmentRefusal::PasswordsDiffer.into(), event).await;
     }
     // 3. The card, exactly as at sign-in.
-    let cert = match signed_card(store, ctx, &req, format, now).await? {
+    let card = CardSignature {
+        nonce: &req.nonce,
+        signature: &req.signature,
+        certificate: req.certificate.as_deref(),
+        format,
+        flow_token: &req.flow_token,
+    };
+    let expired = "登入挑戰碼已逾時，請重新整理頁面";
+    let cert = match card_proof(store, ctx, card, expired, now).await? {
         Ok(c) => c,
         Err(f) => return refuse(f, event).await,
     };
@@ -303,56 +308,6 @@ async fn may_use_code(
     Ok(Ok(()))
 }
 
-/// The card, exactly as at sign-in: a fresh nonce of this browser (spent whatever follows),
-/// signed by a card that chains to the trust anchors and is not revoked.
-async fn signed_card(
-    store: &Store,
-    ctx: &AuthContext,
-    req: &EnrolRequest,
-    format: SignatureFormat,
-    now: Timestamp,
-) -> Result<Result<CitizenCertificate, AuthFailure>, AppError> {
-    let nonce_check = {
-        let mut tx = store.begin().await?;
-        let c = tx
-            .consume_nonce(&digest(&req.nonce), &digest(&req.flow_token), now)
-            .await?;
-        tx.commit().await?;
-        c
-    };
-    let nonce_refusal = match nonce_check {
-        NonceCheck::Fresh => None,
-        NonceCheck::Unknown => Some(("login.nonce_unknown", "登入挑戰碼無效，請重新整理頁面")),
-        NonceCheck::OtherFlow => Some((
-            "login.nonce_other_session",
-            "登入挑戰碼不屬於此瀏覽器，請重新整理頁面",
-        )),
-        NonceCheck::Expired => Some(("login.nonce_expired", "登入挑戰碼已逾時，請重新整理頁面")),
-        NonceCheck::AlreadyUsed => {
-            Some(("login.nonce_reused", "登入挑戰碼已使用過，請重新整理頁面"))
-        }
-    };
-    if let Some((code, zh)) = nonce_refusal {
-        return Ok(Err(AuthFailure::new(code, zh)));
-    }
-    let (signature, certificate) =
-        match decode_card_fields(&req.signature, req.certificate.as_deref()) {
-            Ok(fields) => fields,
-            Err(f) => return Ok(Err(f)),
-        };
-    Ok(verify_signed_challenge(
-        req.nonce.as_bytes(),
-        &signature,
-        format,
-        certificate.as_deref(),
-        &ctx.anchors,
-        &ctx.crls(),
-        ctx.revocation,
-        now,
-    )
-    .map_err(|e| AuthFailure::new(e.code(), e.message_zh())))
-}
-
 /// The card names this person (name and last four ID digits as on record) and is bound to
 /// nobody else.
 async fn card_of_person(
@@ -369,13 +324,9 @@ async fn card_of_person(
     ) {
         return Ok(Err(r.into()));
     }
-    if let Some((owner, _)) = store
-        .binding_by_certificate(
-            &cert.issuer_key_id.clone().unwrap_or_default(),
-            &cert.serial_hex,
-        )
+    if card_owner(store, cert)
         .await?
-        && owner != person.id
+        .is_some_and(|(owner, _)| owner != person.id)
     {
         return Ok(Err(EnrolmentRefusal::CardBoundToOther.into()));
     }

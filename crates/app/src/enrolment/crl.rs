@@ -118,11 +118,8 @@ pub async fn import(
     let crl = match checked {
         Ok(c) => c,
         Err(e) => {
-            let mut tx = store.begin().await?;
-            tx.append_audit(&event.outcome(Outcome::Refused(e.code().into())))
-                .await?;
-            tx.commit().await?;
-            return Ok(Err(AuthFailure::new(e.code(), e.message_zh())));
+            crate::audit::record_refusal(store, event, e.code()).await?;
+            return Ok(Err(e.into()));
         }
     };
     let row = StoredCrl {

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use querywarden_domain::NationalId;
-use querywarden_domain::audit_event::{AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{AuditAction, AuditEvent};
 use querywarden_domain::enrolment::{CodePurpose, EnrolmentCode, EnrolmentRefusal};
 use querywarden_domain::org::{Account, Role, StaffStatus, UnitId};
 use querywarden_storage::{NewEnrolmentCode, NewPerson, PersonIdentity, Store};
@@ -127,10 +127,7 @@ pub async fn init(
     let event = AuditEvent::system(now, AuditAction::SystemInitialised, request_id)
         .on("installation", "administrator");
     let refuse = |r: InitRefusal| async {
-        let mut tx = store.begin().await?;
-        tx.append_audit(&event.clone().outcome(Outcome::Refused(r.code.clone())))
-            .await?;
-        tx.commit().await?;
+        crate::audit::record_refusal(store, event.clone(), &r.code).await?;
         Ok::<_, AppError>(Err(r))
     };
     if store.administrator_exists().await? {

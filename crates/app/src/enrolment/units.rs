@@ -3,7 +3,7 @@
 //! re-importing a file already in force changes nothing. And §2: a transfer or departure
 //! ends every supervisor and deputy role the person held, on its effective date.
 
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::enrolment::{
     RowError, Staff, UnitChange, plan_units, roles_ended_by_change,
 };
@@ -57,14 +57,12 @@ pub async fn import_units(
     let changes = match plan_units(text, &existing, &staff, &supervisors, &deputies) {
         Ok(c) => c,
         Err(errors) => {
-            let mut tx = store.begin().await?;
-            tx.append_audit(
-                &event
-                    .outcome(Outcome::Refused("units.bad_rows".into()))
-                    .detail("bad_rows", errors.len()),
+            crate::audit::record_refusal(
+                store,
+                event.detail("bad_rows", errors.len()),
+                "units.bad_rows",
             )
             .await?;
-            tx.commit().await?;
             return Ok(Err(errors));
         }
     };

@@ -17,9 +17,10 @@ use querywarden_domain::registration::{RegistrationNo, RegistrationState, Reques
 use querywarden_storage::RegistrationFilter;
 
 use super::{ExecutionReport, PortalReport, execute_connected, record_portal_execution};
+use crate::audit::record_refusal;
 use crate::auth::SignedIn;
 use crate::registration::{
-    Decided, Denied, Desk, GrantSource, actor, audit_refusal, event, roster_on, runnable_items,
+    Decided, Denied, Desk, GrantSource, actor, event, roster_on, runnable_items,
 };
 
 /// What the querier reports for a portal-mode run of the whole request (§5: the queries
@@ -64,13 +65,13 @@ pub async fn execute_request<G: GrantSource, C: Connector>(
         no.to_string(),
     );
     let Some(r) = desk.store.request_by_no(no).await? else {
-        audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
+        record_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     };
     let facts = crate::request::facts_of(&r, &desk.store.request_sign_offs(r.id).await?);
     let roster = roster_on(desk.store, now).await?;
     if !crate::request::may_see_request(&who.person, &r, &facts, &roster) {
-        audit_refusal(desk.store, ev, Denied::NotFound.code()).await?;
+        record_refusal(desk.store, ev, Denied::NotFound.code()).await?;
         return Ok(Err(Denied::NotFound));
     }
     let mut regs = desk
@@ -92,7 +93,7 @@ pub async fn execute_request<G: GrantSource, C: Connector>(
         .map(|g| g.no)
         .collect();
     if due.is_empty() {
-        audit_refusal(desk.store, ev, Denied::NothingToExecute.code()).await?;
+        record_refusal(desk.store, ev, Denied::NothingToExecute.code()).await?;
         return Ok(Err(Denied::NothingToExecute));
     }
     let mut runs = Vec::with_capacity(due.len());

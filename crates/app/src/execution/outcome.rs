@@ -16,9 +16,8 @@ use querywarden_domain::registration::{RegistrationError, RegistrationNo};
 use querywarden_storage::{ExecutionOutcome, ExecutionRow, Store};
 
 use crate::AppError;
-use crate::registration::{
-    Decided, Denied, Desk, GrantSource, actor, audit_refusal, event, stored_digest,
-};
+use crate::audit::record_refusal;
+use crate::registration::{Decided, Denied, Desk, GrantSource, actor, event, stored_digest};
 
 /// A `sent` attempt with no answer after this long is not in flight any more (the connector
 /// gives up long before): it is a crash between sending and storing, and is resolved like an
@@ -58,13 +57,13 @@ pub async fn record_statement<G: GrantSource>(
     .detail("resolution", "querier_statement");
     let Some(reg) = desk.store.registration_by_no(no).await? else {
         let d = Denied::NotFound;
-        audit_refusal(desk.store, base, d.code()).await?;
+        record_refusal(desk.store, base, d.code()).await?;
         return Ok(Err(d));
     };
     let mut base = base;
     base.subject = Some(stored_digest(&reg));
     let refuse = |d: Denied| async {
-        audit_refusal(desk.store, base.clone(), d.code()).await?;
+        record_refusal(desk.store, base.clone(), d.code()).await?;
         Ok::<_, AppError>(Err(d))
     };
     // §5 ¶2: the querier ran it and answers for it.

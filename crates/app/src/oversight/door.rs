@@ -114,18 +114,8 @@ impl<'a> Oversight<'a> {
     pub async fn directory(&self) -> Result<Directory, AppError> {
         let store = self.store();
         Ok(Directory {
-            people: store
-                .persons()
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p))
-                .collect(),
-            units: store
-                .units()
-                .await?
-                .into_iter()
-                .map(|u| (u.id.clone(), u))
-                .collect(),
+            people: store.persons_by_id().await?,
+            units: store.units_by_id().await?,
         })
     }
 

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::{PersonId, Role};
 use querywarden_domain::oversight::anomaly::{
@@ -915,10 +915,7 @@ pub async fn reconcile(
     ev.client_addr = op.client_addr.clone();
     if !by.has_role(Role::PermissionAdministrator) {
         let r = ReviewRefusal::NotAdministrator;
-        let mut tx = store.begin().await?;
-        tx.append_audit(&ev.outcome(Outcome::Refused(r.code().to_string())))
-            .await?;
-        tx.commit().await?;
+        crate::audit::record_refusal(store, ev, r.code()).await?;
         return Ok(Err(r));
     }
     // §5: queries whose outcome was unknown and that the platform's records now show are
@@ -932,9 +929,7 @@ pub async fn reconcile(
         .detail("executions", analysis.statistics.executions)
         .detail("matched", analysis.statistics.matched)
         .detail("findings", analysis.findings.len());
-    let mut tx = store.begin().await?;
-    tx.append_audit(&ev).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &ev).await?;
     Ok(Ok(ReconcileReport { from, to, analysis }))
 }
 

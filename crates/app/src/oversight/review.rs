@@ -4,7 +4,7 @@
 //! produces the report to 勞工局 with the latest signed audit checkpoint. One transaction with
 //! its audit record each; refusals audited with their rule code, nothing changed.
 
-use querywarden_domain::audit_event::{AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{AuditAction, AuditEvent};
 use querywarden_domain::deadline::{HolidayCalendar, period_end};
 use querywarden_domain::org::{Person, Role};
 use querywarden_domain::oversight::review::{
@@ -26,10 +26,7 @@ use crate::permission::Op;
 pub type Decided<T> = Result<Result<T, ReviewRefusal>, AppError>;
 
 async fn refused<T>(store: &Store, ev: AuditEvent, r: ReviewRefusal) -> Decided<T> {
-    let mut tx = store.begin().await?;
-    tx.append_audit(&ev.outcome(Outcome::Refused(r.code().to_string())))
-        .await?;
-    tx.commit().await?;
+    crate::audit::record_refusal(store, ev, r.code()).await?;
     Ok(Err(r))
 }
 

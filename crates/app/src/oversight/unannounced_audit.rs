@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::org::{Account, Person, PersonId, Role, UnitId};
 use querywarden_domain::oversight::unannounced_audit::{
     self as rules, AuditId, AuditPlan, AuditRefusal, AuditState, Candidate, CaseOpinion,
@@ -21,7 +21,7 @@ use querywarden_domain::oversight::unannounced_audit::{
 };
 use querywarden_domain::registration::RegistrationNo;
 use querywarden_domain::roc_date::{DateField, RocDate, taipei_date, taipei_day_start_utc};
-use querywarden_storage::{NewAudit, NewAuditDocument, StorageError, Store};
+use querywarden_storage::{NewAudit, NewAuditDocument, Store};
 use sha2::{Digest, Sha256};
 
 use super::violation::{FileViolationRequest, ViolationSource, insert_case};
@@ -45,51 +45,11 @@ impl Default for AuditSettings {
     }
 }
 
-/// Why an audit use case did not happen.
-#[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    /// A rule refused it; code and zh-TW message are safe to show. Audited.
-    #[error(transparent)]
-    Refused(#[from] AuditRefusal),
-    #[error("找不到{0}")]
-    NotFound(&'static str),
-    /// Someone changed the audit between reading and writing; nothing was written.
-    #[error("資料已被他人變更，請重新整理後再試")]
-    Conflict,
-    #[error(transparent)]
-    App(#[from] AppError),
-}
-
-impl From<StorageError> for AuditError {
-    fn from(e: StorageError) -> Self {
-        Self::App(AppError::Storage(e))
-    }
-}
-
-impl From<custody::CustodyError> for AuditError {
-    fn from(e: custody::CustodyError) -> Self {
-        Self::App(e.into())
-    }
-}
-
-impl AuditError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Refused(r) => r.code(),
-            Self::NotFound(_) => "audit.not_found",
-            Self::Conflict => "audit.conflict",
-            Self::App(e) => e.code(),
-        }
-    }
-
-    /// The refusal, if a rule refused.
-    pub fn refusal(&self) -> Option<&AuditRefusal> {
-        match self {
-            Self::Refused(r) => Some(r),
-            _ => None,
-        }
-    }
-}
+crate::error::use_case_error!(
+    /// Why an audit use case did not happen.
+    pub AuditError(AuditRefusal),
+    "audit"
+);
 
 /// Form 4 as typed on the page or sent to the API, before it is checked. People are named by
 /// their account; dates in any form [`RocDate::parse`] reads.
@@ -172,25 +132,29 @@ fn acting_role(p: &Person) -> Option<Role> {
     .find(|r| p.has_role(*r))
 }
 
-/// Audits a refusal in its own transaction and returns it as the error.
-async fn refused<T>(
-    store: &Store,
-    event: AuditEvent,
-    refusal: AuditRefusal,
-) -> Result<T, AuditError> {
-    let mut tx = store.begin().await?;
-    tx.append_audit(
-        &event
-            .outcome(Outcome::Refused(refusal.code().into()))
-            .detail("rule", refusal.code()),
-    )
-    .await?;
-    tx.commit().await?;
-    Err(AuditError::Refused(refusal))
-}
+use crate::error::refused;
 
 fn object(id: AuditId) -> String {
     id.0.to_string()
+}
+
+/// The event of `action` by `by` on audit `id`.
+fn on_audit(op: &Op, action: AuditAction, by: &Person, id: AuditId) -> AuditEvent {
+    event(op, action, by, acting_role(by)).on("unannounced_audit", object(id))
+}
+
+/// The state an opinion moves the audit to (as `may` found it) and the opinion's text,
+/// checked; a refusal is audited as `ev`'s.
+async fn checked_opinion(
+    store: &Store,
+    ev: &AuditEvent,
+    may: Result<AuditState, AuditRefusal>,
+    text: &str,
+) -> Result<(AuditState, String), AuditError> {
+    match may.and_then(|next| rules::opinion_text(text).map(|t| (next, t))) {
+        Ok(x) => Ok(x),
+        Err(r) => refused(store, ev.clone(), r).await,
+    }
 }
 
 async fn load(store: &Store, id: AuditId) -> Result<UnannouncedAudit, AuditError> {
@@ -211,14 +175,7 @@ async fn load_visible(
     ev: &AuditEvent,
 ) -> Result<(UnannouncedAudit, Signers), AuditError> {
     let hide = |code: &'static str| async move {
-        let mut tx = store.begin().await?;
-        tx.append_audit(
-            &ev.clone()
-                .outcome(Outcome::Refused(code.into()))
-                .detail("rule", code),
-        )
-        .await?;
-        tx.commit().await?;
+        crate::audit::record_rule_refusal(store, ev.clone(), code).await?;
         Err::<(UnannouncedAudit, Signers), _>(AuditError::NotFound("稽核紀錄"))
     };
     let Some(audit) = store.unannounced_audit(id).await? else {
@@ -571,15 +528,9 @@ pub async fn attach_document(
     bytes: &[u8],
     op: &Op,
 ) -> Result<DocumentLine, AuditError> {
-    let ev = event(
-        op,
-        AuditAction::AuditDocumentAttached,
-        actor,
-        acting_role(actor),
-    )
-    .on("unannounced_audit", object(id))
-    .detail("case", case_detail(case_no))
-    .detail("size", bytes.len());
+    let ev = on_audit(op, AuditAction::AuditDocumentAttached, actor, id)
+        .detail("case", case_detail(case_no))
+        .detail("size", bytes.len());
     let (audit, _) = load_visible(store, actor, id, &ev).await?;
     let Some(case) = case_of(&audit, case_no) else {
         return refused(store, ev, AuditRefusal::CaseNotSampled).await;
@@ -644,13 +595,7 @@ pub async fn refuse_oversized_document(
     id: AuditId,
     op: &Op,
 ) -> Result<(), AuditError> {
-    let ev = event(
-        op,
-        AuditAction::AuditDocumentAttached,
-        actor,
-        acting_role(actor),
-    )
-    .on("unannounced_audit", object(id));
+    let ev = on_audit(op, AuditAction::AuditDocumentAttached, actor, id);
     refused(
         store,
         ev,
@@ -666,13 +611,7 @@ pub async fn submit_documents(
     id: AuditId,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let ev = event(
-        op,
-        AuditAction::AuditDocumentsSubmitted,
-        actor,
-        acting_role(actor),
-    )
-    .on("unannounced_audit", object(id));
+    let ev = on_audit(op, AuditAction::AuditDocumentsSubmitted, actor, id);
     let (audit, _) = load_visible(store, actor, id, &ev).await?;
     let next = match rules::submit_documents(&audit, actor.id) {
         Ok(s) => s,
@@ -697,25 +636,15 @@ pub async fn record_case_opinion(
     text: &str,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let ev = event(
-        op,
-        AuditAction::AuditFindingRecorded,
-        actor,
-        acting_role(actor),
-    )
-    .on("unannounced_audit", object(id))
-    .detail("case", case_detail(case_no))
-    .detail("conforms", conforms);
+    let ev = on_audit(op, AuditAction::AuditFindingRecorded, actor, id)
+        .detail("case", case_detail(case_no))
+        .detail("conforms", conforms);
     let (audit, _) = load_visible(store, actor, id, &ev).await?;
     let Some(case) = case_of(&audit, case_no) else {
         return refused(store, ev, AuditRefusal::CaseNotSampled).await;
     };
-    let checked = rules::may_record_case_opinion(&audit, actor.id, case, op.today())
-        .and_then(|next| rules::opinion_text(text).map(|t| (next, t)));
-    let (next, text) = match checked {
-        Ok(x) => x,
-        Err(r) => return refused(store, ev, r).await,
-    };
+    let may = rules::may_record_case_opinion(&audit, actor.id, case, op.today());
+    let (next, text) = checked_opinion(store, &ev, may, text).await?;
     let mut tx = store.begin().await?;
     if audit.state != next && !tx.set_audit_state(id, audit.state, next).await? {
         return Err(AuditError::Conflict);
@@ -743,22 +672,12 @@ pub async fn record_overall_opinion(
     text: &str,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let ev = event(
-        op,
-        AuditAction::AuditFindingRecorded,
-        actor,
-        acting_role(actor),
-    )
-    .on("unannounced_audit", object(id))
-    .detail("scope", "overall")
-    .detail("violation_found", violation_found);
+    let ev = on_audit(op, AuditAction::AuditFindingRecorded, actor, id)
+        .detail("scope", "overall")
+        .detail("violation_found", violation_found);
     let (audit, _) = load_visible(store, actor, id, &ev).await?;
-    let checked = rules::may_record_overall(&audit, actor.id)
-        .and_then(|next| rules::opinion_text(text).map(|t| (next, t)));
-    let (next, text) = match checked {
-        Ok(x) => x,
-        Err(r) => return refused(store, ev, r).await,
-    };
+    let may = rules::may_record_overall(&audit, actor.id);
+    let (next, text) = checked_opinion(store, &ev, may, text).await?;
     let opinion = OverallOpinion {
         violation_found,
         text,
@@ -813,9 +732,7 @@ pub async fn sign_off(
     step: SignOffStep,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let ev = event(op, AuditAction::AuditSignedOff, actor, acting_role(actor))
-        .on("unannounced_audit", object(id))
-        .detail("step", step.code());
+    let ev = on_audit(op, AuditAction::AuditSignedOff, actor, id).detail("step", step.code());
     let (audit, who) = load_visible(store, actor, id, &ev).await?;
     let next = match rules::sign_off(&audit, step, actor.id, &who) {
         Ok(s) => s,
@@ -847,9 +764,7 @@ pub async fn review(
     comment: &str,
     op: &Op,
 ) -> Result<UnannouncedAudit, AuditError> {
-    let ev = event(op, AuditAction::AuditSignedOff, actor, acting_role(actor))
-        .on("unannounced_audit", object(id))
-        .detail("step", "director_review");
+    let ev = on_audit(op, AuditAction::AuditSignedOff, actor, id).detail("step", "director_review");
     let (audit, _) = load_visible(store, actor, id, &ev).await?;
     let checked = rules::director_chair(actor).and_then(|chair| {
         rules::review(&audit, &chair)?;
@@ -888,8 +803,7 @@ pub async fn audit_for(
     id: AuditId,
     op: &Op,
 ) -> Result<AuditView, AuditError> {
-    let ev = event(op, AuditAction::AuditViewed, reader, acting_role(reader))
-        .on("unannounced_audit", object(id));
+    let ev = on_audit(op, AuditAction::AuditViewed, reader, id);
     let (audit, who) = load_visible(store, reader, id, &ev).await?;
     let mut documents = Vec::new();
     for d in store.audit_documents(id).await? {
@@ -971,18 +885,10 @@ pub async fn document_for(
     document: i64,
     op: &Op,
 ) -> Result<OpenedDocument, AuditError> {
-    let ev = event(op, AuditAction::AuditViewed, reader, acting_role(reader))
-        .on("unannounced_audit", object(id))
-        .detail("document", document);
+    let ev = on_audit(op, AuditAction::AuditViewed, reader, id).detail("document", document);
     let (audit, _) = load_visible(store, reader, id, &ev).await?;
     let Some((row, content)) = store.audit_document(id, document).await? else {
-        let mut tx = store.begin().await?;
-        tx.append_audit(
-            &ev.outcome(Outcome::Refused("audit.not_found".into()))
-                .detail("rule", "audit.not_found"),
-        )
-        .await?;
-        tx.commit().await?;
+        crate::audit::record_rule_refusal(store, ev, "audit.not_found").await?;
         return Err(AuditError::NotFound("附件"));
     };
     let case = audit
@@ -999,10 +905,7 @@ pub async fn document_for(
         &content,
         &document_aad(id, case, &row.sha256, "content"),
     )?;
-    let mut tx = store.begin().await?;
-    tx.append_audit(&ev.detail("sha256", row.sha256.clone()))
-        .await?;
-    tx.commit().await?;
+    crate::audit::record(store, &ev.detail("sha256", row.sha256.clone())).await?;
     Ok(OpenedDocument {
         file_name: String::from_utf8_lossy(&name).into_owned(),
         content_type: row.content_type,

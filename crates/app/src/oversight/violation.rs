@@ -5,7 +5,7 @@
 //! record; every refusal is audited with its rule code and changes nothing.
 
 use jiff::Timestamp;
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::{Person, PersonId, Role};
 pub use querywarden_domain::oversight::violation::ViolationSource;
@@ -53,10 +53,7 @@ pub(crate) fn acting(person: &Person, role: Role) -> Option<Actor> {
 }
 
 async fn refused<T>(store: &Store, ev: AuditEvent, r: ViolationRefusal) -> Decided<T> {
-    let mut tx = store.begin().await?;
-    tx.append_audit(&ev.outcome(Outcome::Refused(r.code().to_string())))
-        .await?;
-    tx.commit().await?;
+    crate::audit::record_refusal(store, ev, r.code()).await?;
     Ok(Err(r))
 }
 
@@ -212,10 +209,7 @@ pub async fn submit_report(
         if !may_view_case(person, &v) {
             // §9: a case one may not read is answered like one that does not exist; the
             // record keeps the real reason.
-            let mut tx = store.begin().await?;
-            tx.append_audit(&ev.outcome(Outcome::Refused(r.code().to_string())))
-                .await?;
-            tx.commit().await?;
+            crate::audit::record_refusal(store, ev, r.code()).await?;
             return Ok(Err(ViolationRefusal::NotFound));
         }
         return refused(store, ev, r).await;
@@ -398,15 +392,10 @@ pub async fn case_for(store: &Store, viewer: &Person, case: i64, op: &Op) -> Dec
         return refused(store, ev, ViolationRefusal::NotFound).await;
     };
     if !may_view_case(viewer, &v) {
-        let mut tx = store.begin().await?;
-        tx.append_audit(&ev.outcome(Outcome::Refused("violation.not_visible".into())))
-            .await?;
-        tx.commit().await?;
+        crate::audit::record_refusal(store, ev, "violation.not_visible").await?;
         return Ok(Err(ViolationRefusal::NotFound));
     }
-    let mut tx = store.begin().await?;
-    tx.append_audit(&ev).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &ev).await?;
     Ok(Ok(v))
 }
 

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Span;
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::org::{PersonId, Role, StaffStatus};
 use querywarden_domain::permission::recertification::{
     AccountActivity, GrantUsage, Quarter, RecertificationDecision, RecertificationItem,
@@ -191,15 +191,7 @@ async fn own_round(
         Some(_) => PermissionRefusal::NotRoundOwner.code(),
         None => "permission.not_found",
     };
-    let mut tx = store.begin().await?;
-    tx.append_audit(
-        &event
-            .clone()
-            .outcome(Outcome::Refused(refusal.into()))
-            .detail("rule", refusal),
-    )
-    .await?;
-    tx.commit().await?;
+    crate::audit::record_rule_refusal(store, event.clone(), refusal).await?;
     Err(PermissionError::NotFound("複核"))
 }
 

@@ -823,9 +823,7 @@ pub async fn scim_refused(
         .on("scim_user", account.unwrap_or("-"))
         .detail("source", "scim")
         .outcome(Outcome::Refused(code.to_string()));
-    let mut tx = store.begin().await?;
-    tx.append_audit(&event).await?;
-    tx.commit().await?;
+    crate::audit::record(store, &event).await?;
     Ok(())
 }
 
@@ -869,12 +867,7 @@ pub async fn upcoming_staff_changes(
     desk: &SupervisorDesk,
     today: RocDate,
 ) -> Result<Vec<(Person, StaffChangeRow)>, PermissionError> {
-    let persons: BTreeMap<PersonId, Person> = store
-        .persons()
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let persons: BTreeMap<PersonId, Person> = store.persons_by_id().await?;
     Ok(store
         .staff_changes_from(today)
         .await?
@@ -921,10 +914,7 @@ pub async fn mark_notice_read(
     if !tx.mark_notice_read(notice, person, op.now).await? {
         // Someone else's notice and one that does not exist read alike (§9); audited.
         drop(tx);
-        let mut tx = store.begin().await?;
-        tx.append_audit(&event.outcome(Outcome::Refused("permission.not_found".into())))
-            .await?;
-        tx.commit().await?;
+        crate::audit::record_refusal(store, event, "permission.not_found").await?;
         return Err(PermissionError::NotFound("通知"));
     }
     tx.append_audit(&event).await?;
@@ -1214,7 +1204,7 @@ pub async fn scim_put_user(
                 .event(AuditAction::StaffStatusChanged, None)
                 .on("scim_user", rec.account.as_str())
                 .detail("source", "scim");
-            return match super::refused::<()>(store, event, r.clone()).await {
+            return match super::refused::<(), _>(store, event, r.clone()).await {
                 // An HR system reads the detail: English first, the zh-TW text after it.
                 Err(PermissionError::Refused(_)) | Ok(()) => Err(ScimError::invalid(format!(
                     "{} ({}) / {r}",

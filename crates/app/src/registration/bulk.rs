@@ -23,10 +23,11 @@ use querywarden_domain::snooping;
 use querywarden_storage::RegistrationFilter;
 
 use super::{
-    Decided, Decision, Denied, Desk, GrantSource, actor, audit_refusal, decide, event, roster_on,
-    shown_subject, stored_digest,
+    Decided, Decision, Denied, Desk, GrantSource, actor, decide, event, on_registration, roster_on,
+    shown_subject,
 };
 use crate::AppError;
+use crate::audit::record_refusal;
 
 /// Most registrations one bulk decision may carry: a page of the inbox, not the whole
 /// history of a unit (each is still checked and audited one by one).
@@ -78,16 +79,14 @@ pub async fn awaiting_decision<G: GrantSource>(
             continue;
         };
         let subject = shown_subject(desk.store, desk.keys, r).await?;
-        let mut ev = event(
+        let ev = on_registration(
             now,
             AuditAction::RegistrationViewed,
             request_id,
             actor(person.id, Role::UnitSupervisor),
-            "registration",
-            r.no.to_string(),
+            r,
         )
         .detail("via", "approval_queue");
-        ev.subject = Some(stored_digest(r));
         reads.push(ev);
         out.push(AwaitingDecision {
             no: r.no,
@@ -169,7 +168,7 @@ pub async fn decide_many<G: GrantSource>(
             "bulk",
         )
         .detail("chosen", chosen.len());
-        audit_refusal(desk.store, ev, d.code()).await?;
+        record_refusal(desk.store, ev, d.code()).await?;
         return Ok(Err(d));
     }
     let mut out = Vec::with_capacity(chosen.len());

@@ -35,13 +35,7 @@ pub async fn directory<G: GrantSource>(
     _viewer: &Person,
 ) -> Result<Directory, AppError> {
     Ok(Directory {
-        persons: desk
-            .store
-            .persons()
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect(),
+        persons: desk.store.persons_by_id().await?,
         units: desk.store.units().await?,
         bases: desk.store.legal_bases().await?,
         items: desk.store.service_items().await?,

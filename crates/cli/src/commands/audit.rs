@@ -255,10 +255,8 @@ fn verify_offline(
             .map(|k| NoteVerifier::from_vkey(k).map_err(|e| anyhow::anyhow!("--vkey: {e}")))
             .collect::<anyhow::Result<Vec<_>>>()?
     };
-    let export_text = std::fs::read_to_string(export)
-        .with_context(|| format!("cannot read {}", export.display()))?;
-    let held = std::fs::read_to_string(checkpoint)
-        .with_context(|| format!("cannot read {}", checkpoint.display()))?;
+    let export_text = super::read_text(export)?;
+    let held = super::read_text(checkpoint)?;
     match querywarden_app::audit::export::verify_export(&export_text, &held, &verifiers) {
         Ok(r) => {
             println!(

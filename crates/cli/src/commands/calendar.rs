@@ -6,10 +6,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Subcommand;
 
-use super::Location;
+use super::{Location, read_text};
 
 #[derive(Debug, Subcommand)]
 pub enum CalendarCommand {
@@ -30,12 +29,10 @@ pub enum CalendarCommand {
 pub async fn run(cmd: CalendarCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CalendarCommand::Import { file, location } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let app = location.open().await?;
-            let outcome = app.import_calendar(&text).await?;
-            app.checkpoint_if_due(false).await?;
-            app.close().await;
+            let text = read_text(&file)?;
+            let outcome = location
+                .change(async |app| Ok(app.import_calendar(&text).await?))
+                .await?;
             match outcome {
                 Ok(y) => {
                     println!(

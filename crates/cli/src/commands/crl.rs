@@ -30,13 +30,13 @@ pub async fn run(cmd: CrlCommand) -> anyhow::Result<ExitCode> {
         CrlCommand::Import { file, location } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let app = location.open().await?;
-            let outcome = app
-                .import_crl_file(&bytes)
-                .await?
-                .context("未設定 auth.trust_anchors / no trust anchors configured")?;
-            app.checkpoint_if_due(false).await?;
-            app.close().await;
+            let outcome = location
+                .change(async |app| {
+                    app.import_crl_file(&bytes)
+                        .await?
+                        .context("未設定 auth.trust_anchors / no trust anchors configured")
+                })
+                .await?;
             match outcome {
                 Ok(i) => {
                     println!(
@@ -60,14 +60,13 @@ pub async fn run(cmd: CrlCommand) -> anyhow::Result<ExitCode> {
             }
         }
         CrlCommand::Refresh { location } => {
-            let app = location.open().await?;
-            let (n, fetches) = app.refresh_crls().await?;
+            let (n, fetches) = location
+                .change(async |app| Ok(app.refresh_crls().await?))
+                .await?;
             for f in fetches {
                 println!("{}  {}", f.url, f.error.unwrap_or_else(|| "ok".to_string()));
             }
             println!("更新 replaced: {n}");
-            app.checkpoint_if_due(false).await?;
-            app.close().await;
             Ok(ExitCode::SUCCESS)
         }
     }

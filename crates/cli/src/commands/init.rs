@@ -8,7 +8,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
 use querywarden_app::enrolment::init::{InitRequest, NewOfficer};
 use serde::Deserialize;
@@ -56,8 +55,7 @@ impl From<OfficerFile> for NewOfficer {
 }
 
 pub async fn run(args: InitArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.officers)
-        .with_context(|| format!("cannot read {}", args.officers.display()))?;
+    let text = super::read_text(&args.officers)?;
     // The parser's message may quote the file; say only where it is wrong.
     let officers: OfficersFile = toml::from_str(&text).map_err(|e| {
         anyhow::anyhow!(

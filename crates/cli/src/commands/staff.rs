@@ -4,12 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Subcommand;
 use querywarden_app::permission::staff::StaffImportError;
 
-use super::Location;
 use super::units::ActingAdministrator;
+use super::{Location, bad_rows, read_text};
 
 #[derive(Debug, Subcommand)]
 pub enum StaffCommand {
@@ -30,14 +29,12 @@ pub async fn run(cmd: StaffCommand) -> anyhow::Result<ExitCode> {
         actor,
         location,
     } = cmd;
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let app = location.open().await?;
-    let desk = actor.desk(&app).await?;
-    let op = querywarden_app::permission::Op::system();
-    let outcome = app.import_staff(&desk, &text, &op).await;
-    app.checkpoint_if_due(false).await?;
-    app.close().await;
+    let text = read_text(&file)?;
+    let outcome = actor
+        .change(&location, async |app, desk, op| {
+            Ok(app.import_staff(desk, &text, op).await)
+        })
+        .await?;
     match outcome {
         Ok(r) => {
             println!(
@@ -46,16 +43,9 @@ pub async fn run(cmd: StaffCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(StaffImportError::BadRows(errors)) => {
-            println!(
-                "未匯入任何資料 / nothing imported: {} 列有誤 bad rows",
-                errors.len()
-            );
-            for e in &errors {
-                println!("  第 {} 行 line {}: {}", e.line, e.line, e.reason);
-            }
-            Ok(ExitCode::from(1))
-        }
+        Err(StaffImportError::BadRows(errors)) => Ok(bad_rows(
+            errors.iter().map(|e| (e.line, None, e.reason.as_str())),
+        )),
         Err(StaffImportError::Failed(e)) => {
             eprintln!("未匯入 / not imported: {e} [{}]", e.code());
             Ok(ExitCode::from(1))

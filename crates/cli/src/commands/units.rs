@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use querywarden_app::permission::Op;
 use querywarden_domain::org::{Account, Role};
 use querywarden_domain::permission::AdministratorDesk;
 
-use super::Location;
+use super::{Location, bad_rows, read_text};
 
 #[derive(Debug, Subcommand)]
 pub enum UnitsCommand {
@@ -50,6 +51,21 @@ impl ActingAdministrator {
             .await
             .map_err(|e| anyhow::anyhow!("{e} [{}]", e.code()))
     }
+
+    /// Runs `change` from this administrator's desk, as the system's operation, on the
+    /// installation at `location` ([`Location::change`]).
+    pub async fn change<T>(
+        &self,
+        location: &Location,
+        change: impl AsyncFnOnce(&querywarden_app::App, &AdministratorDesk, &Op) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        location
+            .change(async |app| {
+                let desk = self.desk(app).await?;
+                change(app, &desk, &Op::system()).await
+            })
+            .await
+    }
 }
 
 pub async fn run(cmd: UnitsCommand) -> anyhow::Result<ExitCode> {
@@ -58,14 +74,12 @@ pub async fn run(cmd: UnitsCommand) -> anyhow::Result<ExitCode> {
         actor,
         location,
     } = cmd;
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let app = location.open().await?;
-    let desk = actor.desk(&app).await?;
-    let op = querywarden_app::permission::Op::system();
-    let outcome = app.import_units(&desk, &text, &op).await?;
-    app.checkpoint_if_due(false).await?;
-    app.close().await;
+    let text = read_text(&file)?;
+    let outcome = actor
+        .change(&location, async |app, desk, op| {
+            Ok(app.import_units(desk, &text, op).await?)
+        })
+        .await?;
     match outcome {
         Ok(r) => {
             println!(
@@ -74,15 +88,8 @@ pub async fn run(cmd: UnitsCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(errors) => {
-            println!(
-                "未匯入任何資料 / nothing imported: {} 列有誤 bad rows",
-                errors.len()
-            );
-            for e in &errors {
-                println!("  第 {} 行 line {}: {}", e.line, e.line, e.reason);
-            }
-            Ok(ExitCode::from(1))
-        }
+        Err(errors) => Ok(bad_rows(
+            errors.iter().map(|e| (e.line, None, e.reason.as_str())),
+        )),
     }
 }

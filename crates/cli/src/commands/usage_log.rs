@@ -3,10 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Subcommand;
 
-use super::Location;
+use super::{Location, read_text};
 
 #[derive(Debug, Subcommand)]
 pub enum UsageLogCommand {
@@ -26,15 +25,15 @@ pub enum UsageLogCommand {
 
 pub async fn run(cmd: UsageLogCommand) -> anyhow::Result<ExitCode> {
     let UsageLogCommand::Import { file, location } = cmd;
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
-    let app = location.open().await?;
-    let spinner = crate::progress::spinner("匯入使用紀錄 importing the usage log");
-    let outcome = app.import_usage_log(&text).await;
-    spinner.finish_and_clear();
-    let outcome = outcome?;
-    app.checkpoint_if_due(false).await?;
-    app.close().await;
+    let text = read_text(&file)?;
+    let outcome = location
+        .change(async |app| {
+            let spinner = crate::progress::spinner("匯入使用紀錄 importing the usage log");
+            let outcome = app.import_usage_log(&text).await;
+            spinner.finish_and_clear();
+            Ok(outcome?)
+        })
+        .await?;
     match outcome {
         Ok(r) => {
             println!(
@@ -43,21 +42,10 @@ pub async fn run(cmd: UsageLogCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(errors) => {
-            println!(
-                "未匯入任何資料 / nothing imported: {} 列有誤 bad rows",
-                errors.len()
-            );
-            for e in &errors {
-                match &e.column {
-                    Some(c) => println!(
-                        "  第 {} 行 line {}, 欄位 column {c}: {}",
-                        e.line, e.line, e.reason
-                    ),
-                    None => println!("  第 {} 行 line {}: {}", e.line, e.line, e.reason),
-                }
-            }
-            Ok(ExitCode::from(1))
-        }
+        Err(errors) => Ok(super::bad_rows(
+            errors
+                .iter()
+                .map(|e| (e.line, e.column.as_deref(), e.reason.as_str())),
+        )),
     }
 }

@@ -349,9 +349,6 @@ fn unused_grants(input: &AnomalyInput<'_>, t: &AnomalyThresholds, out: &mut Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::ServiceItemCode;
-    use crate::permission::ApplicationId;
-    use crate::permission::grant::GrantId;
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -378,21 +375,7 @@ mod tests {
         from: RocDate,
         suspended_from: Option<RocDate>,
     ) -> PermissionGrant {
-        PermissionGrant {
-            id: GrantId::new(id),
-            person: PersonId::new(person),
-            item: ServiceItemCode::parse("C0101").unwrap(),
-            effective_from: from,
-            effective_to: None,
-            application: ApplicationId::new(1),
-            status: if suspended_from.is_some() {
-                GrantStatus::Suspended
-            } else {
-                GrantStatus::Active
-            },
-            suspended_from,
-            suspension_cause: None,
-        }
+        crate::testing::grant(id, PersonId::new(person), "C0101", from, suspended_from)
     }
 
     struct Data {

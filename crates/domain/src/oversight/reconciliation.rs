@@ -379,9 +379,6 @@ fn unmatched_usage_rule(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::ServiceItemCode;
-    use crate::permission::ApplicationId;
-    use crate::permission::grant::GrantId;
     use crate::roc_date::RocDate;
 
     fn ts(s: &str) -> Timestamp {
@@ -393,21 +390,14 @@ mod tests {
     }
 
     fn grant(person: i64, item: &str, suspended_from: Option<RocDate>) -> PermissionGrant {
-        PermissionGrant {
-            id: GrantId::new(person * 100),
-            person: PersonId::new(person),
-            item: ServiceItemCode::parse(item).unwrap(),
-            effective_from: RocDate::new(114, 1, 1).unwrap(),
-            effective_to: None,
-            application: ApplicationId::new(1),
-            status: if suspended_from.is_some() {
-                GrantStatus::Suspended
-            } else {
-                GrantStatus::Active
-            },
+        let from = RocDate::new(114, 1, 1).unwrap();
+        crate::testing::grant(
+            person * 100,
+            PersonId::new(person),
+            item,
+            from,
             suspended_from,
-            suspension_cause: None,
-        }
+        )
     }
 
     struct Fixture {
@@ -449,34 +439,36 @@ mod tests {
         }
     }
 
-    fn execution(id: i64, at: &str, person: i64, item: u16, s: Vec<SubjectRef>) -> ExecutionFact {
-        ExecutionFact {
-            id,
-            querier: PersonId::new(person),
-            item,
-            at: ts(at),
-            subject: s[0],
-            other_keys: s[1..].into(),
+    impl Fixture {
+        /// Person 1's one record of item C0101 about `subject`, at `at`.
+        fn used(&self, at: &str, subject: SubjectRef) -> UsageFact {
+            usage(at, Some(1), self.c0101, subject)
+        }
+
+        /// Execution 10: person 1 queried C0101 at `at` for the subject digested as `s`
+        /// (under each key).
+        fn executed(&self, at: &str, s: &[SubjectRef]) -> ExecutionFact {
+            ExecutionFact {
+                id: 10,
+                querier: PersonId::new(1),
+                item: self.c0101,
+                at: ts(at),
+                subject: s[0],
+                other_keys: s[1..].into(),
+            }
+        }
+
+        fn reconcile(&self, u: &[UsageFact], e: &[ExecutionFact]) -> Reconciliation {
+            reconcile(u, e, &self.grants, &self.symbols, self.window)
         }
     }
 
     #[test]
     fn a_record_and_its_execution_within_the_tolerance_match_and_leave_nothing() {
         let f = fixture();
-        let u = [usage(
-            "2026-02-03T02:05:00Z",
-            Some(1),
-            f.c0101,
-            subject(0, 7),
-        )];
-        let e = [execution(
-            10,
-            "2026-02-03T02:00:00Z",
-            1,
-            f.c0101,
-            vec![subject(0, 7)],
-        )];
-        let r = reconcile(&u, &e, &f.grants, &f.symbols, f.window);
+        let u = [f.used("2026-02-03T02:05:00Z", subject(0, 7))];
+        let e = [f.executed("2026-02-03T02:00:00Z", &[subject(0, 7)])];
+        let r = f.reconcile(&u, &e);
         assert_eq!(r.matched_usage, vec![Some(0)]);
         assert!(r.findings.is_empty(), "{:?}", r.findings);
     }
@@ -484,20 +476,9 @@ mod tests {
     #[test]
     fn outside_the_tolerance_both_sides_are_findings() {
         let f = fixture();
-        let u = [usage(
-            "2026-02-03T03:00:00Z",
-            Some(1),
-            f.c0101,
-            subject(0, 7),
-        )];
-        let e = [execution(
-            10,
-            "2026-02-03T02:00:00Z",
-            1,
-            f.c0101,
-            vec![subject(0, 7)],
-        )];
-        let r = reconcile(&u, &e, &f.grants, &f.symbols, f.window);
+        let u = [f.used("2026-02-03T03:00:00Z", subject(0, 7))];
+        let e = [f.executed("2026-02-03T02:00:00Z", &[subject(0, 7)])];
+        let r = f.reconcile(&u, &e);
         let rules: Vec<_> = r.findings.iter().map(|x| x.rule).collect();
         assert_eq!(
             rules,
@@ -513,20 +494,9 @@ mod tests {
         let f = fixture();
         // Registered under key 0, imported after rotation under key 1: the app gives the
         // execution its subject under both keys.
-        let u = [usage(
-            "2026-02-03T02:00:00Z",
-            Some(1),
-            f.c0101,
-            subject(1, 9),
-        )];
-        let e = [execution(
-            10,
-            "2026-02-03T02:00:00Z",
-            1,
-            f.c0101,
-            vec![subject(0, 7), subject(1, 9)],
-        )];
-        let r = reconcile(&u, &e, &f.grants, &f.symbols, f.window);
+        let u = [f.used("2026-02-03T02:00:00Z", subject(1, 9))];
+        let e = [f.executed("2026-02-03T02:00:00Z", &[subject(0, 7), subject(1, 9)])];
+        let r = f.reconcile(&u, &e);
         assert_eq!(r.matched(), 1);
         assert!(r.findings.is_empty());
     }
@@ -535,17 +505,11 @@ mod tests {
     fn one_execution_matches_one_record_only() {
         let f = fixture();
         let u = [
-            usage("2026-02-03T02:00:00Z", Some(1), f.c0101, subject(0, 7)),
-            usage("2026-02-03T02:01:00Z", Some(1), f.c0101, subject(0, 7)),
+            f.used("2026-02-03T02:00:00Z", subject(0, 7)),
+            f.used("2026-02-03T02:01:00Z", subject(0, 7)),
         ];
-        let e = [execution(
-            10,
-            "2026-02-03T02:00:30Z",
-            1,
-            f.c0101,
-            vec![subject(0, 7)],
-        )];
-        let r = reconcile(&u, &e, &f.grants, &f.symbols, f.window);
+        let e = [f.executed("2026-02-03T02:00:30Z", &[subject(0, 7)])];
+        let r = f.reconcile(&u, &e);
         assert_eq!(r.matched(), 1);
         assert_eq!(r.findings.len(), 1);
         assert_eq!(r.findings[0].object, FindingObject::Usage(1));
@@ -584,17 +548,11 @@ mod tests {
     fn facts_outside_the_window_match_but_raise_no_finding() {
         let f = fixture();
         let u = [
-            usage("2025-12-31T23:55:00Z", Some(1), f.c0101, subject(0, 7)),
-            usage("2026-04-01T00:05:00Z", Some(1), f.c0101, subject(0, 8)),
+            f.used("2025-12-31T23:55:00Z", subject(0, 7)),
+            f.used("2026-04-01T00:05:00Z", subject(0, 8)),
         ];
-        let e = [execution(
-            10,
-            "2026-01-01T00:01:00Z",
-            1,
-            f.c0101,
-            vec![subject(0, 7)],
-        )];
-        let r = reconcile(&u, &e, &f.grants, &f.symbols, f.window);
+        let e = [f.executed("2026-01-01T00:01:00Z", &[subject(0, 7)])];
+        let r = f.reconcile(&u, &e);
         assert_eq!(r.matched(), 1);
         assert!(r.findings.is_empty(), "{:?}", r.findings);
     }

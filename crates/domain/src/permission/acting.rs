@@ -188,14 +188,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-
-    fn unit(s: &str) -> UnitId {
-        UnitId::new(s).unwrap()
-    }
-
-    fn p(n: i64) -> PersonId {
-        PersonId::new(n)
-    }
+    use crate::testing::{person as p, unit};
 
     // 社會救助科 (sup 1, deputy 2, staff 3) under 局本部 (sup 9); 局長 10.
     fn roster() -> Roster {

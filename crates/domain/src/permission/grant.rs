@@ -223,9 +223,17 @@ pub fn plan_for_approval(
         .collect();
     let mut plan = GrantPlan::default();
     match kind {
-        ApplicationKind::New => {
+        ApplicationKind::New | ApplicationKind::ChangeItems => {
             for g in &current {
-                if items.contains(&g.item) && !g.is_clean_active() {
+                let listed = items.contains(&g.item);
+                // A new application replaces the listed items not held clean; a change of
+                // items also ends every item it no longer lists.
+                let ends = if kind == ApplicationKind::ChangeItems {
+                    !listed || !g.is_clean_active()
+                } else {
+                    listed && !g.is_clean_active()
+                };
+                if ends {
                     plan.end.push(g.id);
                 }
             }
@@ -240,18 +248,6 @@ pub fn plan_for_approval(
                 .iter()
                 .filter(|g| items.is_empty() || items.contains(&g.item))
                 .map(|g| g.id)
-                .collect();
-        }
-        ApplicationKind::ChangeItems => {
-            for g in &current {
-                if !items.contains(&g.item) || !g.is_clean_active() {
-                    plan.end.push(g.id);
-                }
-            }
-            plan.create = items
-                .iter()
-                .filter(|i| !held_clean.contains(i))
-                .cloned()
                 .collect();
         }
         ApplicationKind::JobChange => {

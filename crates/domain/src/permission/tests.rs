@@ -10,6 +10,7 @@ use super::recertification::*;
 use super::*;
 use crate::catalogue::seed_service_items;
 use crate::deadline::HolidayCalendar;
+use crate::testing::unit;
 
 fn lin() -> PersonId {
     PersonId::new(1)
@@ -41,10 +42,6 @@ fn xu() -> PersonId {
 
 fn zhou() -> PersonId {
     PersonId::new(10)
-}
-
-fn unit(s: &str) -> UnitId {
-    UnitId::new(s).unwrap()
 }
 
 fn item(s: &str) -> ServiceItemCode {
@@ -713,17 +710,7 @@ fn desks_are_capabilities() {
 }
 
 fn grant(id: i64, it: &str, from: RocDate) -> PermissionGrant {
-    PermissionGrant {
-        id: GrantId::new(id),
-        person: lin(),
-        item: item(it),
-        effective_from: from,
-        effective_to: None,
-        application: ApplicationId::new(1),
-        status: GrantStatus::Active,
-        suspended_from: None,
-        suspension_cause: None,
-    }
+    crate::testing::grant(id, lin(), it, from, None)
 }
 
 #[test]

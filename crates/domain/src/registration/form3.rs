@@ -294,14 +294,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-
-    fn unit(s: &str) -> UnitId {
-        UnitId::new(s).unwrap()
-    }
-
-    fn p(n: i64) -> PersonId {
-        PersonId::new(n)
-    }
+    use crate::testing::{person as p, unit};
 
     // District office: applicant 1, its supervisor 2. Elderly welfare: querier 3, supervisor
     // 4, deputy 5. The director 10.

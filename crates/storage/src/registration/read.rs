@@ -17,8 +17,9 @@ use super::{
     ExecutionMode, ExecutionOutcome, ExecutionRow, NewQueryRequest, QueryRequestRow, RequestState,
     RequestSubjectRow, ResultRow, SealedBlob,
 };
-use crate::decode::{decode, field, int_field, opt_ts, roc, ts, unfold};
+use crate::decode::{decode, opt_ts, roc, roc_text, ts, unfold_rows};
 use crate::error::{StorageError, classify};
+use crate::fetch::Fetch;
 
 pub(super) fn items_from_json(s: &str) -> Result<BTreeSet<ServiceItemCode>, StorageError> {
     let codes: Vec<String> = decode("items", serde_json::from_str(s))?;
@@ -115,31 +116,23 @@ type DecisionFields = (
 
 impl RegistrationRecord {
     fn into_registration(self) -> Result<Registration, StorageError> {
-        let decisions = unfold("decisions", &self.decisions, 6)?
-            .into_iter()
-            .map(|f| {
-                let mut f = f.into_iter();
-                let mut next = || f.next().flatten();
+        let decisions: Vec<DecisionFields> =
+            unfold_rows("decisions", &self.decisions, 6, |mut f| {
                 Ok((
-                    int_field("decision by", next())?,
-                    field("decision at", next())?,
-                    field("decision kind", next())?,
-                    next(),
-                    next(),
-                    next(),
+                    f.int("decision by")?,
+                    f.text("decision at")?,
+                    f.text("decision kind")?,
+                    f.opt(),
+                    f.opt(),
+                    f.opt(),
                 ))
-            })
-            .collect::<Result<Vec<DecisionFields>, StorageError>>()?;
+            })?;
         // The live attempts (at most one per item, by the partial unique index of 0015): done
         // ones count as executed; a sent or unknown one awaits its outcome.
-        let executed = unfold("executed items", &self.executed, 2)?
-            .into_iter()
-            .map(|f| {
-                let mut f = f.into_iter();
-                let mut next = || f.next().flatten();
-                Ok((field("item", next())?, field("outcome", next())?))
-            })
-            .collect::<Result<Vec<(String, String)>, StorageError>>()?;
+        let executed: Vec<(String, String)> =
+            unfold_rows("executed items", &self.executed, 2, |mut f| {
+                Ok((f.text("item")?, f.text("outcome")?))
+            })?;
         let mut executed_items = BTreeSet::new();
         let mut awaiting_outcome = BTreeSet::new();
         for (item, outcome) in executed {
@@ -227,23 +220,20 @@ pub(super) async fn registration<'e>(
     key: RegKey<'_>,
 ) -> Result<Option<Registration>, StorageError> {
     let select = |clause: &str| format!("SELECT {REG_COLUMNS} FROM registrations WHERE {clause}");
-    let row = match key {
+    let decode = RegistrationRecord::into_registration;
+    match key {
         RegKey::Id(id) => {
-            sqlx::query_as::<_, RegistrationRecord>(&select("id = $1"))
-                .bind(id.0)
-                .fetch_optional(db)
-                .await
+            let sql = select("id = $1");
+            sqlx::query_as(&sql).bind(id.0).optional(db, decode).await
         }
         RegKey::No(no) => {
-            sqlx::query_as::<_, RegistrationRecord>(&select("reg_no = $1"))
+            let sql = select("reg_no = $1");
+            sqlx::query_as(&sql)
                 .bind(no.to_string())
-                .fetch_optional(db)
+                .optional(db, decode)
                 .await
         }
-    };
-    row.map_err(classify)?
-        .map(RegistrationRecord::into_registration)
-        .transpose()
+    }
 }
 
 /// Registrations matching `f`, oldest first.
@@ -253,12 +243,8 @@ pub(super) async fn registrations<'e>(
 ) -> Result<Vec<Registration>, StorageError> {
     registrations_query(f)
         .build_query_as::<RegistrationRecord>()
-        .fetch_all(db)
+        .all(db, RegistrationRecord::into_registration)
         .await
-        .map_err(classify)?
-        .into_iter()
-        .map(RegistrationRecord::into_registration)
-        .collect()
 }
 
 /// The statement of [`registrations`]. Only the conditions given are written into it, so
@@ -313,12 +299,8 @@ pub(super) async fn open_registrations_of<'e>(
     );
     sqlx::query_as::<_, RegistrationRecord>(&sql)
         .bind(person.get())
-        .fetch_all(db)
+        .all(db, RegistrationRecord::into_registration)
         .await
-        .map_err(classify)?
-        .into_iter()
-        .map(RegistrationRecord::into_registration)
-        .collect()
 }
 
 /// The sealed subject of a Form 2 row, unless destroyed.
@@ -326,15 +308,14 @@ pub(super) async fn registration_subject<'e>(
     db: impl AnyExecutor<'e>,
     id: RegistrationId,
 ) -> Result<Option<SealedBlob>, StorageError> {
-    let row: Option<SealedColumns> = sqlx::query_as(
+    let row = sqlx::query_as(
         "SELECT subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, wrap_nonce, \
          master_key_id FROM registrations WHERE id = $1 AND subject_destroyed_at IS NULL",
     )
     .bind(id.0)
-    .fetch_optional(db)
-    .await
-    .map_err(classify)?;
-    Ok(row.and_then(SealedColumns::into_blob))
+    .optional(db, |c: SealedColumns| Ok(c.into_blob()))
+    .await?;
+    Ok(row.flatten())
 }
 
 /// The relevance texts of `querier`'s latest `limit` registrations outside `exclude_batch`.
@@ -344,17 +325,15 @@ pub(super) async fn recent_relevance<'e>(
     limit: u32,
     exclude_batch: Option<&str>,
 ) -> Result<Vec<String>, StorageError> {
-    let rows: Vec<(String,)> = sqlx::query_as(
+    sqlx::query_as(
         "SELECT relevance FROM registrations WHERE querier_id = $1 \
          AND (CAST($2 AS TEXT) IS NULL OR batch_id IS NULL OR batch_id <> $2) ORDER BY id DESC LIMIT $3",
     )
     .bind(querier.get())
     .bind(exclude_batch)
     .bind(i64::from(limit))
-    .fetch_all(db)
+    .all(db, |(r,)| Ok(r))
     .await
-    .map_err(classify)?;
-    Ok(rows.into_iter().map(|(r,)| r).collect())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -418,12 +397,7 @@ pub(super) async fn executions_where<'e>(
     if let Some(r) = registration {
         q = q.bind(r.0);
     }
-    q.fetch_all(db)
-        .await
-        .map_err(classify)?
-        .into_iter()
-        .map(ExecutionRow::try_from)
-        .collect()
+    q.all(db, ExecutionRow::try_from).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -499,12 +473,7 @@ pub(super) async fn results<'e>(
         ResultsOf::Registration(r) => q.bind(r.0),
         ResultsOf::Held => q,
     };
-    q.fetch_all(db)
-        .await
-        .map_err(classify)?
-        .into_iter()
-        .map(ResultRow::try_from)
-        .collect()
+    q.all(db, ResultRow::try_from).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -611,12 +580,8 @@ pub(super) async fn requests<'e>(
     }
     qb.push(" ORDER BY id");
     qb.build_query_as::<RequestRecord>()
-        .fetch_all(db)
+        .all(db, QueryRequestRow::try_from)
         .await
-        .map_err(classify)?
-        .into_iter()
-        .map(QueryRequestRow::try_from)
-        .collect()
 }
 
 #[derive(sqlx::FromRow)]
@@ -668,12 +633,8 @@ pub(super) async fn request_subjects<'e>(
          FROM query_request_subjects WHERE request_id = $1 ORDER BY position",
     )
     .bind(request)
-    .fetch_all(db)
+    .all(db, RequestSubjectRow::try_from)
     .await
-    .map_err(classify)?
-    .into_iter()
-    .map(RequestSubjectRow::try_from)
-    .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -695,27 +656,22 @@ pub(super) async fn held_subjects<'e>(
     sql: &str,
     before: querywarden_domain::roc_date::RocDate,
 ) -> Result<Vec<(super::HeldSubject, Option<i64>)>, StorageError> {
-    let rows: Vec<HeldRecord> = sqlx::query_as(sql)
-        .bind(before.civil().to_string())
-        .fetch_all(db)
-        .await
-        .map_err(classify)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let Some(sealed) = r.sealed.into_blob() else {
-            continue;
-        };
-        out.push((
-            super::HeldSubject {
+    let rows: Vec<Option<_>> = sqlx::query_as(sql)
+        .bind(roc_text(before))
+        .all(db, |r: HeldRecord| {
+            let Some(sealed) = r.sealed.into_blob() else {
+                return Ok(None);
+            };
+            let held = super::HeldSubject {
                 id: r.id,
                 reg_no: r.reg_no,
                 date: roc(&r.reg_date)?,
                 sealed,
-            },
-            r.position,
-        ));
-    }
-    Ok(out)
+            };
+            Ok(Some((held, r.position)))
+        })
+        .await?;
+    Ok(rows.into_iter().flatten().collect())
 }
 
 #[derive(sqlx::FromRow)]
