@@ -233,16 +233,3 @@ pub(crate) fn denied_status(d: &Denied) -> StatusCode {
 pub(crate) fn opt(raw: &str) -> Option<String> {
     Some(raw.trim().to_string()).filter(|s| !s.is_empty())
 }
-
-/// Names the input structs whose `csrf` field carries the session's CSRF token, for the
-/// shared form extractor.
-macro_rules! carries_csrf {
-    ($($form:ty),+ $(,)?) => {
-        $(impl crate::input::CarriesCsrf for $form {
-            fn csrf(&self) -> &str {
-                &self.csrf
-            }
-        })+
-    };
-}
-pub(crate) use carries_csrf;

@@ -30,7 +30,7 @@ pub struct DocumentPage {
     pub pdf_href: Option<String>,
 }
 
-pub(super) use crate::app_op::now_op as op_of;
+use crate::app_op::now_op;
 
 /// A refusal or failure as a page: the message in the page's language, the code in
 /// `data-code`; an internal failure is logged with the operation id and shown generically.
@@ -66,7 +66,7 @@ async fn html_page(
     path: String,
     pdf_href: Option<String>,
 ) -> Response {
-    let produced = match produce(&state.app, &who.person, t, Format::Html, false, &op_of(op)).await
+    let produced = match produce(&state.app, &who.person, t, Format::Html, false, &now_op(op)).await
     {
         Ok(p) => p,
         Err(e) => return error_page(e, m, op, &path),
@@ -95,7 +95,7 @@ async fn unparsed(
     op: &OperationId,
     path: &str,
 ) -> Response {
-    let e = refuse_unparsed(&state.app, &who.person, format, err, &op_of(op)).await;
+    let e = refuse_unparsed(&state.app, &who.person, format, err, &now_op(op)).await;
     error_page(e, m, op, path)
 }
 
@@ -148,7 +148,7 @@ pub async fn pdf_download(
         &t,
         Format::Pdf,
         q.reveal(),
-        &op_of(&op),
+        &now_op(&op),
     )
     .await
     {
@@ -178,7 +178,16 @@ pub async fn register_page(
         .await;
     };
     if q.pdf() {
-        return match produce(&state.app, &who.person, &t, Format::Pdf, false, &op_of(&op)).await {
+        return match produce(
+            &state.app,
+            &who.person,
+            &t,
+            Format::Pdf,
+            false,
+            &now_op(&op),
+        )
+        .await
+        {
             Ok(p) => pdf_response(p),
             Err(e) => error_page(e, m, &op, &path),
         };

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Multipart, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -61,7 +61,6 @@ pub async fn enrol_form(State(state): State<AppState>, Lang(m): Lang, op: Operat
 
 pub async fn enrol_submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<EnrolForm>,
 ) -> Result<Response, PageError> {
@@ -92,7 +91,7 @@ pub async fn enrol_submit(
         flow_token: cookie(&headers, FLOW_COOKIE).unwrap_or_default(),
         password: form.password,
         password_again: form.password_again,
-        client_addr: Some(addr.ip().to_string()),
+        client_addr: op.client_addr(),
         request_id: op.0.clone(),
     };
     let Some(outcome) = state

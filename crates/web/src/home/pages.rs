@@ -1,10 +1,9 @@
 //! The home page (signed in: what waits for the person; signed out: what the system is and
 //! how to sign in), the demo's start page, and the catalogue page.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::oversight::door::Directory;
@@ -120,14 +119,13 @@ pub async fn demo_start(
 /// the home page.
 pub async fn notice_read(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
     let read = state
         .app
         .permissions()
-        .mark_notice_read(who.person.id, id, &op_of(&op, addr))
+        .mark_notice_read(who.person.id, id, &op_of(&op))
         .await;
     match read {
         Ok(()) => Redirect::to("/#notices").into_response(),

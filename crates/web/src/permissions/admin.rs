@@ -5,9 +5,7 @@
 //! audited) by the app; the upload is size-limited and its refusals audited; a CSV with any bad
 //! row imports nothing.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Multipart, Query};
+use axum::extract::{Multipart, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -131,7 +129,6 @@ fn row_errors(m: &Messages, rows: &[StaffRowError]) -> Vec<String> {
 
 pub async fn import_upload(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
@@ -154,7 +151,7 @@ pub async fn import_upload(
     let imported = state
         .app
         .permissions()
-        .import_staff_csv(&desk, &text, &op_of(&op, addr))
+        .import_staff_csv(&desk, &text, &op_of(&op))
         .await;
     Ok(match imported {
         Ok(r) => {
@@ -227,7 +224,6 @@ pub async fn accounts(
 
 pub async fn enable(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, f): CsrfForm<PostedEnable>,
 ) -> Response {
     let permissions = state.app.permissions();
@@ -237,7 +233,7 @@ pub async fn enable(
             .await?;
         let account = f.account().ok_or(PermissionError::NotFound("帳號"))?;
         permissions
-            .enable_account(&desk, &account, &op_of(&op, addr))
+            .enable_account(&desk, &account, &op_of(&op))
             .await
     }
     .await;

@@ -5,9 +5,7 @@
 //! or decide an application is decided by the app (`application_for_viewer`, the approver's
 //! capability inside `decide_step`). The national ID is never echoed back into the form.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -120,7 +118,6 @@ async fn save_application(
     state: AppState,
     m: Messages,
     op: OperationId,
-    addr: SocketAddr,
     who: SignedIn,
     amend: Option<ApplicationId>,
     posted: PostedApplication,
@@ -128,7 +125,7 @@ async fn save_application(
     let error = match posted.parse() {
         Err(b) => bad_field(&m, b),
         Ok(form) => {
-            let o = op_of(&op, addr);
+            let o = op_of(&op);
             let saved = state
                 .app
                 .permissions()
@@ -156,10 +153,9 @@ async fn save_application(
 
 pub async fn apply_submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, posted): CsrfForm<PostedApplication>,
 ) -> Response {
-    save_application(state, m, op, addr, who, None, posted).await
+    save_application(state, m, op, who, None, posted).await
 }
 
 pub async fn amend_form(
@@ -197,12 +193,11 @@ pub async fn amend_form(
 
 pub async fn amend_submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, posted): CsrfForm<PostedApplication>,
 ) -> Response {
     let id = ApplicationId::new(id);
-    save_application(state, m, op, addr, who, Some(id), posted).await
+    save_application(state, m, op, who, Some(id), posted).await
 }
 
 /// The application with every sign-off, and what the viewer may do with it.
@@ -364,7 +359,6 @@ async fn applicant_act(
     state: &AppState,
     m: Messages,
     op: &OperationId,
-    addr: SocketAddr,
     who: &SignedIn,
     id: i64,
     act: ApplicantAct,
@@ -372,7 +366,7 @@ async fn applicant_act(
     let r = state
         .app
         .permissions()
-        .act_as_applicant(who.person.id, ApplicationId::new(id), act, &op_of(op, addr))
+        .act_as_applicant(who.person.id, ApplicationId::new(id), act, &op_of(op))
         .await
         .map(|_| act.done());
     after_act(state, m, op, who, id, r).await
@@ -380,26 +374,23 @@ async fn applicant_act(
 
 pub async fn submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    applicant_act(&state, m, &op, addr, &who, id, ApplicantAct::Submit).await
+    applicant_act(&state, m, &op, &who, id, ApplicantAct::Submit).await
 }
 
 pub async fn withdraw(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    applicant_act(&state, m, &op, addr, &who, id, ApplicantAct::Withdraw).await
+    applicant_act(&state, m, &op, &who, id, ApplicantAct::Withdraw).await
 }
 
 /// The approver's decision: the capability for the pending step, then the decision itself.
 pub async fn decide(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, f): CsrfForm<PostedDecision>,
 ) -> Response {
@@ -413,12 +404,7 @@ pub async fn decide(
     let r = state
         .app
         .permissions()
-        .decide_step(
-            who.person.id,
-            ApplicationId::new(id),
-            decision,
-            &op_of(&op, addr),
-        )
+        .decide_step(who.person.id, ApplicationId::new(id), decision, &op_of(&op))
         .await
         .map(|_| "decided");
     after_act(&state, m, &op, &who, id, r).await

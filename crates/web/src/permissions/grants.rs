@@ -4,9 +4,7 @@
 //! Security-sensitive: the inbox lists only what waits for the signed-in person; the overview
 //! needs the administrator's desk, handed out (and a refusal audited) by the app.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::permission::service::NoticeRow;
@@ -117,7 +115,6 @@ pub async fn inbox(
 /// The recipient marks one notice read (CSRF-checked); back to the inbox.
 pub async fn notice_read(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
@@ -125,7 +122,7 @@ pub async fn notice_read(
     let read = state
         .app
         .permissions()
-        .mark_notice_read(who.person.id, id, &op_of(&op, addr))
+        .mark_notice_read(who.person.id, id, &op_of(&op))
         .await;
     match read {
         Ok(()) => Redirect::to(&format!("{path}?done=notice_read")).into_response(),

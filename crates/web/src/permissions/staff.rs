@@ -4,9 +4,7 @@
 //! Security-sensitive: every page needs the supervisor's desk, handed out (and a refusal
 //! audited) by the app; another supervisor's round answers as if it did not exist.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -102,7 +100,6 @@ pub async fn staff_page(
 /// Opens this quarter's round; then shows it.
 pub async fn open_round(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
     let permissions = state.app.permissions();
@@ -110,9 +107,7 @@ pub async fn open_round(
         let desk = permissions
             .supervisor_desk(who.person.id, &now_op(&op))
             .await?;
-        permissions
-            .open_recertification(&desk, &op_of(&op, addr))
-            .await
+        permissions.open_recertification(&desk, &op_of(&op)).await
     }
     .await
     .map(|(r, _)| format!("/permissions/recertification/{}?done=opened", r.id.get()));
@@ -217,7 +212,6 @@ async fn after_round_act(
 
 pub async fn round_decide(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, f): CsrfForm<PostedRoundDecision>,
 ) -> Response {
@@ -236,7 +230,7 @@ pub async fn round_decide(
             .await?;
         let round = RoundId::new(id);
         permissions
-            .decide_recertification(&desk, round, grant, decision, &op_of(&op, addr))
+            .decide_recertification(&desk, round, grant, decision, &op_of(&op))
             .await
     }
     .await
@@ -246,7 +240,6 @@ pub async fn round_decide(
 
 pub async fn round_close(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
@@ -256,7 +249,7 @@ pub async fn round_close(
             .supervisor_desk(who.person.id, &now_op(&op))
             .await?;
         permissions
-            .close_recertification(&desk, RoundId::new(id), &op_of(&op, addr))
+            .close_recertification(&desk, RoundId::new(id), &op_of(&op))
             .await
     }
     .await

@@ -7,21 +7,18 @@
 //! supervisor or the permission administrator opens the page or registers one; POSTs carry
 //! the CSRF token (the `CsrfForm` and `ApiSession` extractors), refusals audited by the app.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use jiff::Timestamp;
 use querywarden_app::acting::{DeputyDesk, DeputyForm, DeputyRefusal, StaffName};
-use querywarden_app::permission::Op;
 use querywarden_domain::permission::acting::{DeputyTerm, DeputyTermError};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::input::{DeputyPageForm, RegisterDeputyBody};
 use super::views::{DeputyPage, DeputyUnitLink};
+use crate::app_op::op_of;
 use crate::casework::{Answer, ApiCall, Caseworker, PageCall, date};
 use crate::error::ApiError;
 use crate::i18n::Messages;
@@ -38,14 +35,6 @@ fn status(r: &DeputyRefusal) -> StatusCode {
     }
 }
 
-fn op(addr: SocketAddr, op_id: &str) -> Op {
-    Op {
-        now: Timestamp::now(),
-        request_id: op_id.to_string(),
-        client_addr: Some(addr.ip().to_string()),
-    }
-}
-
 fn page_path(unit: &str) -> String {
     // The path is only ever rendered for a unit the use case found, whose id is ASCII.
     format!("/units/{unit}/deputy")
@@ -57,7 +46,6 @@ fn page_path(unit: &str) -> String {
 #[utoipa::path(post, path = "/api/v1/units/{unit}/deputy", params(("unit" = String, Path)),
     request_body = RegisterDeputyBody)]
 pub async fn deputy_api(
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     c: ApiCall,
     Path(unit): Path<String>,
     Json(body): Json<RegisterDeputyBody>,
@@ -70,7 +58,7 @@ pub async fn deputy_api(
     let decided = c
         .state
         .app
-        .register_deputy(c.me(), &unit, &form, &op(addr, c.op_id()))
+        .register_deputy(c.me(), &unit, &form, &op_of(&c.op))
         .await
         .map_err(c.fail())?;
     match decided {
@@ -174,7 +162,6 @@ fn message(r: &DeputyRefusal, m: &Messages) -> String {
 
 /// `GET /units/{unit}/deputy`: the unit's present deputy and the form to register one.
 pub async fn deputy_page(
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     c: Caseworker,
     Path(unit): Path<String>,
     Query(q): Query<DeputyNotice>,
@@ -183,7 +170,7 @@ pub async fn deputy_page(
     let desk = c
         .state
         .app
-        .deputy_desk(c.me(), &unit, &op(addr, c.op_id()))
+        .deputy_desk(c.me(), &unit, &op_of(&c.op))
         .await
         .map_err(c.fail(path))?;
     let desk = desk.map_err(|r| refused_outright(&c, path, &r))?;
@@ -197,7 +184,6 @@ pub async fn deputy_page(
 /// `POST /units/{unit}/deputy`: registers the deputy, then back to the page; a refusal shows
 /// the form again with what was typed and the refusal's status and code.
 pub async fn deputy_submit(
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(unit): Path<String>,
     p: PageCall,
     CsrfForm(who, posted): CsrfForm<DeputyPageForm>,
@@ -209,7 +195,7 @@ pub async fn deputy_submit(
         from: posted.from,
         until: posted.until,
     };
-    let o = op(addr, c.op_id());
+    let o = op_of(&c.op);
     let decided = c
         .state
         .app

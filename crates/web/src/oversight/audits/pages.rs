@@ -6,10 +6,8 @@
 //! the record with its stable code and the status the API would give.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -206,18 +204,14 @@ fn row(m: &Messages, names: &Names, a: &UnannouncedAudit) -> AuditRow {
     }
 }
 
-pub async fn list(
-    PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
-) -> Response {
+pub async fn list(PageCall { state, m, op }: PageCall, PageSession(who): PageSession) -> Response {
     let path = "/oversight/audits";
     let door = state.app.oversight();
     let is_director = who.person.has_role(Role::Director);
     let loaded = async {
         let mine = door.audits_for(&who.person).await?;
         let waiting = if is_director {
-            door.review_queue(&who.person, &op_of(&op, addr)).await?
+            door.review_queue(&who.person, &op_of(&op)).await?
         } else {
             Vec::new()
         };
@@ -348,14 +342,13 @@ pub async fn new_form(
 
 pub async fn open(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, form): CsrfForm<OpenAuditForm>,
 ) -> Response {
     let path = "/oversight/audits/new";
     match state
         .app
         .oversight()
-        .open_audit(&who.person, &form.request(), &op_of(&op, addr))
+        .open_audit(&who.person, &form.request(), &op_of(&op))
         .await
     {
         Ok(a) => Redirect::to(&format!("/oversight/audits/{}?done=opened", a.id)).into_response(),

@@ -24,7 +24,7 @@ use crate::OperationId;
 use crate::error::ApiError;
 use crate::session::ApiCall;
 
-pub(crate) use crate::app_op::now_op as op_of;
+use crate::app_op::now_op;
 
 fn failed(op: &OperationId) -> impl Fn(querywarden_app::AppError) -> ApiError + use<> {
     let op = op.clone();
@@ -166,7 +166,7 @@ pub async fn reviews(ApiCall { state, op, who }: ApiCall) -> Result<Response, Ap
     let rows = state
         .app
         .oversight()
-        .reviews(&who, &op_of(&op))
+        .reviews(&who, &now_op(&op))
         .await
         .map_err(failed(&op))?
         .map_err(|r| read_refused(r, &op))?;
@@ -185,7 +185,7 @@ pub async fn review_one(
     let v = state
         .app
         .oversight()
-        .review(&who, id, &op_of(&op))
+        .review(&who, id, &now_op(&op))
         .await
         .map_err(failed(&op))?
         .map_err(|r| read_refused(r, &op))?;
@@ -203,7 +203,7 @@ pub async fn close(
     match state
         .app
         .oversight()
-        .close_review(&who.person, id, &op_of(&op))
+        .close_review(&who.person, id, &now_op(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -245,7 +245,7 @@ pub async fn conclude(
     match state
         .app
         .oversight()
-        .conclude_finding(&who.person, id, &req, &op_of(&op))
+        .conclude_finding(&who.person, id, &req, &now_op(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -292,7 +292,7 @@ pub async fn reconcile(
     match state
         .app
         .oversight()
-        .reconcile(&who.person, from, to, &op_of(&op))
+        .reconcile(&who.person, from, to, &now_op(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -335,7 +335,7 @@ pub async fn violation_one(
     match state
         .app
         .oversight()
-        .case_for(&who.person, id, &op_of(&op))
+        .case_for(&who.person, id, &now_op(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -360,7 +360,7 @@ pub async fn file(
     match state
         .app
         .oversight()
-        .file_violation(&who, req, &op_of(&op))
+        .file_violation(&who, req, &now_op(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -386,7 +386,7 @@ pub async fn report(
     match state
         .app
         .oversight()
-        .submit_report(&who.person, id, &input.report, &op_of(&op))
+        .submit_report(&who.person, id, &input.report, &now_op(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -423,7 +423,7 @@ pub async fn decide(
     match state
         .app
         .oversight()
-        .decide_report(&who.person, id, note, &op_of(&op))
+        .decide_report(&who.person, id, note, &now_op(&op))
         .await
         .map_err(failed(&op))?
     {
@@ -438,7 +438,7 @@ pub async fn dashboard_data(ApiCall { state, op, who }: ApiCall) -> Result<Respo
     let d = state
         .app
         .oversight()
-        .dashboard_data(&who, &op_of(&op))
+        .dashboard_data(&who, &now_op(&op))
         .await
         .map_err(failed(&op))?
         .map_err(|r| read_refused(r, &op))?;

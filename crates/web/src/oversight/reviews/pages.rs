@@ -16,8 +16,8 @@ use querywarden_domain::org::Role;
 use querywarden_domain::oversight::review::FindingRule;
 use querywarden_domain::roc_date::RocDate;
 
-use super::api::op_of;
 use super::charts;
+use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
@@ -385,7 +385,7 @@ pub async fn notice_read(
     match state
         .app
         .oversight()
-        .mark_notice_read(&who.person, id, &op_of(&op))
+        .mark_notice_read(&who.person, id, &now_op(&op))
         .await
     {
         Ok(()) => Ok(Redirect::to("/oversight").into_response()),

@@ -1,10 +1,8 @@
 //! One audit's record (Form 4, §8): the page with the actions its reader may take, and each
 //! action — attach and submit documents, opinions, sign-offs, the director's review.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Multipart, Path, Query};
+use axum::extract::{Multipart, Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -315,23 +313,12 @@ async fn view_page(
 
 pub async fn view(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     Path(id): Path<i64>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
     let n = notice(&m, q.done.as_deref());
-    view_page(
-        &state,
-        m,
-        &op,
-        &op_of(&op, addr),
-        &who,
-        AuditId(id),
-        n,
-        None,
-    )
-    .await
+    view_page(&state, m, &op, &op_of(&op), &who, AuditId(id), n, None).await
 }
 
 /// After an action: back to the record with a notice, or the record with the refusal.
@@ -367,13 +354,12 @@ async fn after(
 )]
 pub async fn attach(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     Path(id): Path<i64>,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let form = match receive(&state, &who.person, id, &headers, &mut multipart, &o).await {
         Received::Form(f) => f,
@@ -409,12 +395,11 @@ pub async fn attach(
 
 pub async fn document(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Response {
     let path = format!("/oversight/audits/{id}");
-    match document_response(&state, &who.person, AuditId(id), doc, &op_of(&op, addr)).await {
+    match document_response(&state, &who.person, AuditId(id), doc, &op_of(&op)).await {
         Ok(r) => r,
         Err(e) => match shown(e, &m, &op, &path) {
             Shown::Page(r) => r,
@@ -425,11 +410,10 @@ pub async fn document(
 
 pub async fn submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, _): CsrfForm<SimpleForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let r = state
         .app
@@ -442,11 +426,10 @@ pub async fn submit(
 
 pub async fn opinion(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<CaseOpinionForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let r = state
         .app
@@ -459,11 +442,10 @@ pub async fn opinion(
 
 pub async fn overall(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<OverallOpinionForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let r = state
         .app
@@ -476,11 +458,10 @@ pub async fn overall(
 
 pub async fn sign_off(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<SimpleForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let Some(step) = SignOffStep::parse_code(f.step.trim()) else {
         return error_page(
@@ -502,11 +483,10 @@ pub async fn sign_off(
 
 pub async fn review(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<SimpleForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let r = state
         .app

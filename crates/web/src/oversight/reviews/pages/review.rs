@@ -8,9 +8,10 @@ use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::door::ReadRefusal;
 use querywarden_domain::org::Role;
 
-use super::super::api::{conclusion_of, op_of};
+use super::super::api::conclusion_of;
 use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
 use super::{bar, day, form_error, internal, names, plain, refusal, rule_text, today_in};
+use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
@@ -68,7 +69,7 @@ async fn review_response(
     let v = match state
         .app
         .oversight()
-        .review(who, id, &op_of(op))
+        .review(who, id, &now_op(op))
         .await
         .map_err(internal(&m, op, &path))?
     {
@@ -165,7 +166,7 @@ pub async fn close(
     match state
         .app
         .oversight()
-        .close_review(&who.person, id, &op_of(&op))
+        .close_review(&who.person, id, &now_op(&op))
         .await
         .map_err(internal(&m, &op, &path))?
     {
@@ -186,7 +187,7 @@ pub async fn conclude(
     let path = "/oversight";
     let door = state.app.oversight();
     let review_id = match door
-        .review_of_finding(&who, id, &op_of(&op))
+        .review_of_finding(&who, id, &now_op(&op))
         .await
         .map_err(internal(&m, &op, path))?
     {
@@ -220,7 +221,7 @@ pub async fn conclude(
         }
     };
     match door
-        .conclude_finding(&who.person, id, &req, &op_of(&op))
+        .conclude_finding(&who.person, id, &req, &now_op(&op))
         .await
         .map_err(internal(&m, &op, path))?
     {

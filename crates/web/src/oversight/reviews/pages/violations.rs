@@ -11,11 +11,12 @@ use querywarden_app::oversight::door::{FileByAccount, FileRefusal};
 use querywarden_app::oversight::violation;
 use querywarden_domain::org::Role;
 
-use super::super::api::{op_of, return_note_of};
+use super::super::api::return_note_of;
 use super::super::input::{
     DecideReportRequest, FileViolationForm, FileViolationRequest, SubmitReportRequest,
 };
 use super::{bar, day, form_error, internal, names, plain, refusal, today_in};
+use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
@@ -121,7 +122,7 @@ pub async fn file(
     match state
         .app
         .oversight()
-        .file_violation(&who, req, &op_of(&op))
+        .file_violation(&who, req, &now_op(&op))
         .await
         .map_err(internal(&m, &op, path))?
     {
@@ -177,7 +178,7 @@ async fn violation_response(
     let Ok(v) = state
         .app
         .oversight()
-        .case_for(&who.person, id, &op_of(op))
+        .case_for(&who.person, id, &now_op(op))
         .await
         .map_err(internal(&m, op, &path))?
     else {
@@ -246,7 +247,7 @@ pub async fn report(
     match state
         .app
         .oversight()
-        .submit_report(&who.person, id, &form.report, &op_of(&op))
+        .submit_report(&who.person, id, &form.report, &now_op(&op))
         .await
         .map_err(internal(&m, &op, &path))?
     {
@@ -279,7 +280,7 @@ pub async fn decide(
     match state
         .app
         .oversight()
-        .decide_report(&who.person, id, note, &op_of(&op))
+        .decide_report(&who.person, id, note, &now_op(&op))
         .await
         .map_err(internal(&m, &op, &path))?
     {
