@@ -21,7 +21,7 @@ use crate::error::{ApiError, PageError};
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::{FormError, UserBar, today_in};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 const PATH: &str = "/admin/catalogue";
@@ -66,12 +66,8 @@ async fn render_page(
             active: b.active,
         })
         .collect();
-    let user = UserBar::for_page(state, who);
     let page = CatalogueAdminPage {
-        today: today_in(&m),
-        csrf: user.csrf.clone(),
-        user: Some(user),
-        path: PATH.into(),
+        frame: Frame::signed_in(state, who, &m, PATH),
         notice,
         error: refusal.map(|r| FormError {
             code: r.code().to_string(),

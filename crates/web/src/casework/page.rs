@@ -18,9 +18,9 @@ use serde::Deserialize;
 pub(crate) use crate::PageCall;
 use crate::error::PageError;
 use crate::i18n::Messages;
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
 use crate::session::{PageSession, csrf_refused};
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId};
 
 /// A page handler's answer: the page, or a refusal or failure already rendered.
@@ -74,12 +74,9 @@ impl Caseworker {
         &self.op.0
     }
 
-    pub fn bar(&self) -> Option<UserBar> {
-        Some(UserBar::of(&self.who, lock_after_ms(&self.state)))
-    }
-
-    pub fn csrf_token(&self) -> String {
-        self.who.session.csrf_token.clone()
+    /// The layout's frame of `path` for the caseworker.
+    pub fn frame(&self, path: impl Into<String>) -> Frame {
+        Frame::signed_in(&self.state, &self.who, &self.m, path)
     }
 
     /// A technical failure: logged with the operation id, shown as the internal-error page.

@@ -14,18 +14,16 @@ use querywarden_app::documents::{
 use super::api::{pdf_response, status};
 use super::input::{DocumentPath, RegisterQuery, RevealQuery};
 use crate::i18n::Messages;
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, UserBar};
+use crate::templates::{ErrorPage, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 #[derive(Template)]
 #[template(path = "documents/view.html")]
 pub struct DocumentPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub body: String,
     pub pdf_href: Option<String>,
 }
@@ -75,10 +73,8 @@ async fn html_page(
         return error_page(DocumentError::NotFound, m, op, &path);
     };
     let page = DocumentPage {
-        today: crate::templates::today_in(&m),
+        frame: Frame::signed_in(state, who, &m, path),
         m,
-        user: Some(UserBar::of(who, lock_after_ms(state))),
-        path,
         body,
         pdf_href,
     };

@@ -14,9 +14,9 @@ use super::input::{EnrolForm, IssueCodeForm};
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
 use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refused};
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{ErrorPage, FormError, Frame};
 use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId, PageCall};
 
@@ -31,9 +31,7 @@ fn form_error(f: AuthFailure) -> Option<FormError> {
 #[template(path = "enrolment/enrol.html")]
 pub struct EnrolPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub demo: bool,
     pub error: Option<FormError>,
     /// Set once enrolment succeeded: the account, to sign in with.
@@ -42,12 +40,9 @@ pub struct EnrolPage {
 
 impl EnrolPage {
     fn new(m: Messages, demo: bool, error: Option<FormError>, done: Option<String>) -> Self {
-        let today = crate::templates::today_in(&m);
         Self {
+            frame: Frame::of(&m, None, "/enrol"),
             m,
-            user: None,
-            path: "/enrol".into(),
-            today,
             demo,
             error,
             done,
@@ -157,10 +152,7 @@ pub struct IssuedRow {
 #[template(path = "enrolment/admin.html")]
 pub struct AdminPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub issued: Option<IssuedRow>,
     pub error: Option<FormError>,
     pub crls: Vec<CrlRow>,
@@ -208,13 +200,9 @@ async fn admin_view(
             outcome: f.error.unwrap_or_else(|| "ok".into()),
         })
         .collect();
-    let today = crate::templates::today_in(&m);
     Ok(AdminPage {
+        frame: Frame::signed_in(state, who, &m, "/admin/enrolment"),
         m,
-        user: Some(UserBar::of(who, lock_after_ms(state))),
-        path: "/admin/enrolment".into(),
-        today,
-        csrf: who.session.csrf_token.clone(),
         issued,
         error,
         crls,

@@ -273,7 +273,6 @@ pub async fn catalogue(
             summary_zh: b.summary_zh,
         })
         .collect();
-    let mut page = CataloguePage::new(m, items, bases);
-    page.user = bar(&state, &who);
+    let page = CataloguePage::new(m, bar(&state, &who), items, bases);
     Ok(render(&page, &op))
 }

@@ -14,15 +14,15 @@ use querywarden_app::permission::staff::{StaffImportError, StaffImportReport, St
 use querywarden_domain::permission::AdministratorDesk;
 
 use super::input::{DoneQuery, PostedEnable};
-use super::pages::{Names, after_post, bar, failed, forbidden, label, no_desk, notice, with_error};
-use super::views::{AccountsPage, DisabledRow, StaffImportPage, today_in};
+use super::pages::{Names, after_post, failed, forbidden, label, no_desk, notice, with_error};
+use super::views::{AccountsPage, DisabledRow, StaffImportPage};
 use crate::app_op::{now_op, op_of};
 use crate::error::ApiError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused, upload_refused};
-use crate::templates::FormError;
+use crate::templates::{FormError, Frame};
 use crate::upload::{UploadError, read_upload};
 use crate::{AppState, OperationId, PageCall};
 
@@ -49,10 +49,7 @@ async fn admin_desk_or_403(
 
 fn import_page(state: &AppState, m: Messages, who: &SignedIn) -> StaffImportPage {
     StaffImportPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: IMPORT_PATH.into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, IMPORT_PATH),
         result: None,
         row_errors: vec![],
         m,
@@ -201,10 +198,7 @@ async fn accounts_view(
         .collect();
     let (status, error) = with_error(error);
     let page = AccountsPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: ACCOUNTS_PATH.into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, ACCOUNTS_PATH),
         rows,
         notice,
         error,

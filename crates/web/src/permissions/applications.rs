@@ -16,19 +16,19 @@ use querywarden_domain::permission::{
 
 use super::input::{DoneQuery, IdPath, PostedApplication, PostedDecision};
 use super::pages::{
-    Names, Shown, after_post, bad_field, bar, date, failed, forbidden, label, notice, shown,
+    Names, Shown, after_post, bad_field, date, failed, forbidden, label, notice, shown,
     state_detail, with_error,
 };
 use super::today;
 use super::views::{
-    ApplicationPage, ApplyPage, ApplyValues, Choice, DecideForm, ItemLabel, StepRow, today_in,
+    ApplicationPage, ApplyPage, ApplyValues, Choice, DecideForm, ItemLabel, StepRow,
 };
 use crate::app_op::{now_op, op_of};
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::FormError;
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 /// Where the form posts: a new application, or the amendment of `amend`.
@@ -84,10 +84,7 @@ async fn apply_page(
     let (status, error) = with_error(error);
     let p = &who.person;
     let page = ApplyPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: "/permissions/apply".into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, "/permissions/apply"),
         amending: amend.is_some(),
         action,
         name: p.name.clone(),
@@ -288,10 +285,12 @@ fn build_application_page(
     let withdrawable = editable
         || matches!(app.state, ApplicationState::Pending { step } if step != Step::Countersign);
     ApplicationPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: format!("/permissions/applications/{}", app.id),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(
+            state,
+            who,
+            &m,
+            format!("/permissions/applications/{}", app.id),
+        ),
         id: app.id.get(),
         form_number: app.form_number.to_string(),
         kind: label(&m, "kind", app.kind.code()),

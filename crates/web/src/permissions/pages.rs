@@ -19,17 +19,13 @@ use querywarden_domain::roc_date::RocDate;
 
 use super::input::BadField;
 use super::refusal_status;
-use super::views::{ApplicationRow, PermissionHomePage, today_in};
+use super::views::{ApplicationRow, PermissionHomePage};
 use crate::error::PageError;
 use crate::i18n::Messages;
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
-
-pub(super) fn bar(state: &AppState, who: &SignedIn) -> UserBar {
-    UserBar::of(who, lock_after_ms(state))
-}
 
 /// An error page with `status` and `message`.
 fn error_page(
@@ -300,9 +296,7 @@ pub async fn home(PageCall { state, m, op }: PageCall, PageSession(who): PageSes
     };
     let p = &who.person;
     let page = PermissionHomePage {
-        today: today_in(&m),
-        user: Some(bar(&state, &who)),
-        path: "/permissions".into(),
+        frame: Frame::signed_in(&state, &who, &m, "/permissions"),
         applications: apps
             .iter()
             .zip(&waiting)

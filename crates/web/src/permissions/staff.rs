@@ -13,15 +13,15 @@ use querywarden_domain::org::{StaffStatus, UnitId};
 use querywarden_domain::permission::recertification::{RecertificationItem, RoundId};
 
 use super::input::{DoneQuery, IdPath, PostedRoundDecision};
-use super::pages::{Names, after_post, bar, date, failed, label, no_desk, notice, with_error};
+use super::pages::{Names, after_post, date, failed, label, no_desk, notice, with_error};
 use super::today;
-use super::views::{ChangeRow, LineRow, RoundPage, RoundRow, StaffPage, today_in};
+use super::views::{ChangeRow, LineRow, RoundPage, RoundRow, StaffPage};
 use crate::app_op::{now_op, op_of};
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::FormError;
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 /// The staff page: upcoming changes and the supervisor's rounds, with `error` shown.
@@ -78,10 +78,7 @@ async fn staff_view(
         .collect();
     let (status, error) = with_error(error);
     let page = StaffPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: path.into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, path),
         changes,
         rounds,
         error,
@@ -166,10 +163,7 @@ async fn round_view(
     };
     let (status, error) = with_error(error);
     let page = RoundPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path,
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, path),
         id,
         quarter: round.quarter.name_zh(),
         opened: date(&m, round.opened_on),

@@ -25,7 +25,7 @@ use crate::casework::{
 use crate::error::ApiError;
 use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::{FormError, today_in};
+use crate::templates::FormError;
 
 const QUEUE_PATH: &str = "/registrations/approvals";
 
@@ -89,10 +89,7 @@ async fn queue(c: &Caseworker, error: Option<FormError>, status: StatusCode) -> 
         })
         .collect();
     let page = ApprovalsPage {
-        user: c.bar(),
-        path: QUEUE_PATH.into(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(QUEUE_PATH),
         error,
         rows,
         max_note: m.with("bulk-max", &[("max", reg::MAX_BULK_DECISIONS.to_string())]),
@@ -131,9 +128,7 @@ pub async fn decide_page(p: PageCall, CsrfForm(who, form): CsrfForm<BulkDecideFo
     };
     let m = &c.m;
     let mut page = DecisionsPage {
-        user: c.bar(),
-        path: "/registrations/decisions".into(),
-        today: today_in(m),
+        frame: c.frame("/registrations/decisions"),
         approve: matches!(d, Decision::Approve(_)),
         summary: String::new(),
         decided: Vec::new(),

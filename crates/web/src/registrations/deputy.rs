@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::{FormError, today_in};
+use crate::templates::FormError;
 
 /// The status of a refusal; the page and the JSON API answer alike.
 fn status(r: &DeputyRefusal) -> StatusCode {
@@ -108,10 +108,7 @@ fn view(c: &Caseworker, desk: DeputyDesk, typed: DeputyForm) -> DeputyPage {
     let m = &c.m;
     let path = page_path(desk.unit.id.as_str());
     DeputyPage {
-        user: c.bar(),
-        path: path.clone(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(path.clone()),
         action: path,
         unit_name: desk.unit.name_zh.clone(),
         supervisor: desk.supervisor.as_ref().map(|s| staff(s, m)),

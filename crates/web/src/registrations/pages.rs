@@ -26,7 +26,7 @@ use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::upload_refused;
-use crate::templates::{FormError, today_in};
+use crate::templates::FormError;
 use crate::upload::{UploadError, read_upload};
 
 pub async fn inbox(c: Caseworker) -> Answer {
@@ -42,9 +42,7 @@ pub async fn inbox(c: Caseworker) -> Answer {
     let requests =
         |list: &[reg::QueryRequestRow]| list.iter().map(|r| request_row(r, &names, m)).collect();
     let page = RegInboxPage {
-        user: c.bar(),
-        path: "/registrations".into(),
-        today: today_in(m),
+        frame: c.frame("/registrations"),
         can_register: may_register(c.me()),
         can_request: c.who.person.has_role(Role::ExternalRequester),
         to_approve: summaries(&inbox.to_approve),
@@ -80,7 +78,6 @@ pub async fn inbox(c: Caseworker) -> Answer {
             .iter()
             .filter_map(|n| refusal_row(n, m))
             .collect(),
-        csrf: c.csrf_token(),
         m: c.m.clone(),
     };
     Ok(render(&page, &c.op))
@@ -149,10 +146,7 @@ async fn register_page(
     };
     let text = |f: fn(&RegisterForm) -> &String| posted.map(|p| f(p).clone()).unwrap_or_default();
     Ok(RegisterPage {
-        user: c.bar(),
-        path: path.into(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(path),
         error: None,
         line_errors: Vec::new(),
         batch,

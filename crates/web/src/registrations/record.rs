@@ -25,7 +25,6 @@ use crate::casework::{
 };
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
-use crate::templates::today_in;
 
 /// The e-government portal (我的E政府) where portal-mode queries are run.
 const PORTAL_URL: &str = "https://www.gov.tw/";
@@ -102,7 +101,6 @@ pub(super) async fn show(c: &Caseworker, no: RegistrationNo, shown: Shown<'_>) -
         _ => None,
     };
     let mut page = page(c, &names, &view, pending, now);
-    page.path = path;
     page.can_decide = can_decide;
     page.notice = shown.notice;
     page.error = shown.outcome.map(|d| form_error(d, &c.m));
@@ -236,8 +234,8 @@ fn execution_lines(
         .collect()
 }
 
-/// The page for `view` as the caseworker may act on it (the caller adds the path, the
-/// approver's capability and what was just shown or refused).
+/// The page for `view` as the caseworker may act on it (the caller adds the approver's
+/// capability and what was just shown or refused).
 fn page(
     c: &Caseworker,
     names: &Names,
@@ -259,10 +257,7 @@ fn page(
     let connected = c.state.app.config().bli.mode == BliMode::Connected;
     let (state_detail, approver) = state_detail(c, names, view, pending);
     RegistrationPage {
-        user: c.bar(),
-        path: String::new(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(format!("/registrations/{}", r.no)),
         notice: None,
         error: None,
         no: r.no.to_string(),

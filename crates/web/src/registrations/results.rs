@@ -16,7 +16,6 @@ use crate::casework::{Answer, Caseworker, Names, PageCall, opt};
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::today_in;
 
 /// A message if the catalogue has one, else the raw text (codes the catalogue does not know
 /// are shown as they came).
@@ -143,10 +142,7 @@ pub(crate) fn content_table(content: &ResultContent, m: &Messages) -> ContentTab
 fn result_page(c: &Caseworker, v: &ResultView, names: &Names) -> ResultPage {
     let m = &c.m;
     ResultPage {
-        user: c.bar(),
-        path: format!("/registrations/{}/results/{}", v.no, v.item),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(format!("/registrations/{}/results/{}", v.no, v.item)),
         no: v.no.to_string(),
         item: v.item.as_str().to_string(),
         item_name: names.item(&v.item, m),

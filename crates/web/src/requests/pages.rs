@@ -17,7 +17,6 @@ use crate::casework::{
 };
 use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::today_in;
 
 pub async fn requests(c: Caseworker) -> Answer {
     let fail = c.fail("/requests");
@@ -26,9 +25,7 @@ pub async fn requests(c: Caseworker) -> Answer {
         .map_err(&fail)?;
     let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let page = RequestListPage {
-        user: c.bar(),
-        path: "/requests".into(),
-        today: today_in(&c.m),
+        frame: c.frame("/requests"),
         can_request: c.who.person.has_role(Role::ExternalRequester),
         rows: rows.iter().map(|r| request_row(r, &names, &c.m)).collect(),
         m: c.m.clone(),
@@ -50,10 +47,7 @@ async fn request_new_page(
     let text =
         |f: fn(&FileRequestForm) -> &String| posted.map(|p| f(p).clone()).unwrap_or_default();
     Ok(RequestNewPage {
-        user: c.bar(),
-        path: "/requests/new".into(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame("/requests/new"),
         error: None,
         line_errors: Vec::new(),
         unit_name: names.unit(&c.me().unit),

@@ -25,7 +25,6 @@ use crate::casework::{
 };
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
-use crate::templates::today_in;
 
 /// A request number from the path; one that cannot be one names nothing.
 #[allow(
@@ -134,7 +133,6 @@ async fn show(
     };
     let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let mut page = page(c, &names, &view);
-    page.path = path;
     page.notice = notice;
     page.error = outcome.map(|d| form_error(d, &c.m));
     let status = outcome.map_or(StatusCode::OK, denied_status);
@@ -149,10 +147,7 @@ fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
     let in_progress = view.stage == Stage::InProgress;
     let assigned = r.assigned_querier == Some(me.id);
     RequestPage {
-        user: c.bar(),
-        path: String::new(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(format!("/requests/{}", r.request.no)),
         notice: None,
         error: None,
         no: r.request.no.to_string(),

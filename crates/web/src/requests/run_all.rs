@@ -27,7 +27,6 @@ use crate::casework::{Answer, ApiCall, Caseworker, Names, PageCall, form_error, 
 use crate::error::ApiError;
 use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::today_in;
 
 /// Runs the request as `bli.mode` says: through the connector, or recording the portal
 /// report; the page and the API alike.
@@ -102,9 +101,7 @@ pub async fn run_all_page(
         .map_err(c.fail(&path))?;
     let m = &c.m;
     let mut page = RunAllPage {
-        user: c.bar(),
-        path: format!("{path}/execute"),
-        today: today_in(m),
+        frame: c.frame(format!("{path}/execute")),
         no: no.to_string(),
         lines: Vec::new(),
         refused: Vec::new(),

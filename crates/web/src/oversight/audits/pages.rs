@@ -24,23 +24,17 @@ use super::{op_of, refusal_status};
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 mod record;
 
 pub use record::{attach, document, opinion, overall, review, sign_off, submit, view};
 
-pub(super) use crate::templates::today_in;
-
 pub(super) fn date(m: &Messages, d: RocDate) -> String {
     m.date(d)
-}
-
-pub(super) fn bar(state: &AppState, who: &SignedIn) -> UserBar {
-    UserBar::of(who, lock_after_ms(state))
 }
 
 pub(super) fn error_page(
@@ -171,9 +165,7 @@ pub struct AuditRow {
 #[template(path = "oversight/audits/list.html")]
 pub struct ListPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub can_open: bool,
     pub is_director: bool,
     pub waiting: Vec<AuditRow>,
@@ -230,9 +222,7 @@ pub async fn list(PageCall { state, m, op }: PageCall, PageSession(who): PageSes
         Err(e) => return PageError::internal(&e, &op.0, m, path).into_response(),
     };
     let page = ListPage {
-        today: today_in(&m),
-        user: Some(bar(&state, &who)),
-        path: path.into(),
+        frame: Frame::signed_in(&state, &who, &m, path),
         can_open: audit_office(&who.person).is_ok(),
         is_director,
         waiting: waiting.iter().map(|a| row(&m, &names, a)).collect(),
@@ -255,10 +245,7 @@ pub struct Choice {
 #[template(path = "oversight/audits/new.html")]
 pub struct NewPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub queriers: Vec<Choice>,
     pub units: Vec<Choice>,
     pub form: OpenAuditForm,
@@ -303,10 +290,7 @@ async fn new_page(
         None => (StatusCode::OK, None),
     };
     let page = NewPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: path.into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, path),
         queriers,
         units,
         form,

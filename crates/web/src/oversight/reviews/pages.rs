@@ -10,7 +10,6 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
-use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::dashboard;
 use querywarden_domain::org::Role;
 use querywarden_domain::oversight::review::FindingRule;
@@ -21,9 +20,9 @@ use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 mod review;
@@ -32,17 +31,11 @@ mod violations;
 pub use review::{close, conclude, review_page};
 pub use violations::{decide, file, report, violation_page, violations};
 
-pub(super) use crate::templates::today_in;
-
 pub(super) fn day(d: jiff::civil::Date, m: &Messages) -> String {
     match RocDate::from_civil(d) {
         Ok(r) => m.date(r),
         Err(_) => d.to_string(),
     }
-}
-
-pub(super) fn bar(state: &AppState, who: &SignedIn) -> Option<UserBar> {
-    Some(UserBar::of(who, lock_after_ms(state)))
 }
 
 pub(super) fn internal(
@@ -120,9 +113,7 @@ pub struct ReviewLine {
 #[template(path = "oversight/dashboard.html")]
 pub struct DashboardPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub can_dashboard: bool,
     pub is_supervisor: bool,
     pub quarter: String,
@@ -148,9 +139,7 @@ pub async fn overview(
     let fail = internal(&m, &op, "/oversight");
     let can_dashboard = dashboard::may_read_dashboard(&who.person);
     let mut page = DashboardPage {
-        user: bar(&state, &who),
-        path: "/oversight".into(),
-        today: today_in(&m),
+        frame: Frame::signed_in(&state, &who, &m, "/oversight"),
         can_dashboard,
         is_supervisor: who.person.has_role(Role::UnitSupervisor),
         quarter: String::new(),
@@ -317,9 +306,7 @@ pub struct ActivityLine {
 #[template(path = "oversight/unit.html")]
 pub struct UnitPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub unit: String,
     pub by_state: Vec<(String, u32)>,
     pub activity: Vec<ActivityLine>,
@@ -352,9 +339,7 @@ pub async fn unit(
         .await
         .map_err(internal(&m, &op, "/oversight/unit"))?;
     let page = UnitPage {
-        user: bar(&state, &who),
-        path: "/oversight/unit".into(),
-        today: today_in(&m),
+        frame: Frame::signed_in(&state, &who, &m, "/oversight/unit"),
         unit: v.unit,
         register: crate::documents::RegisterLink::for_person(&who.person),
         by_state: v.registrations_by_state,

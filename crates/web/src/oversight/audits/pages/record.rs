@@ -15,13 +15,13 @@ use querywarden_domain::roc_date::RocDate;
 use super::super::api::{Received, document_response, receive};
 use super::super::input::{CaseOpinionForm, OverallOpinionForm, SimpleForm};
 use super::super::op_of;
-use super::{DoneQuery, Names, Shown, bar, date, error_page, notice, shown, state_name, today_in};
+use super::{DoneQuery, Names, Shown, date, error_page, notice, shown, state_name};
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused};
-use crate::templates::{FormError, UserBar};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 // ---------------------------------------------------------------------------------------------
@@ -57,10 +57,7 @@ pub struct SignRow {
 #[template(path = "oversight/audits/view.html")]
 pub struct ViewPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub id: i64,
     pub state: String,
     pub state_code: &'static str,
@@ -187,9 +184,8 @@ fn my_sign_step(v: &AuditView, me: PersonId) -> Option<&'static str> {
 }
 
 fn view_model(
+    frame: Frame,
     m: Messages,
-    user: UserBar,
-    csrf: String,
     who: &Person,
     v: &AuditView,
     names: &Names,
@@ -214,10 +210,7 @@ fn view_model(
         })
         .unwrap_or_default();
     ViewPage {
-        today: today_in(&m),
-        user: Some(user),
-        path: format!("/oversight/audits/{}", a.id),
-        csrf,
+        frame,
         id: a.id.0,
         state: state_name(&m, a.state),
         state_code: a.state.code(),
@@ -292,9 +285,8 @@ async fn view_page(
         Err(e) => return PageError::internal(&e, &op.0, m, &path).into_response(),
     };
     let mut page = view_model(
+        Frame::signed_in(state, who, &m, &path),
         m,
-        bar(state, who),
-        who.session.csrf_token.clone(),
         &who.person,
         &view,
         &names,

@@ -10,14 +10,14 @@ use querywarden_domain::org::Role;
 
 use super::super::api::conclusion_of;
 use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
-use super::{bar, day, form_error, internal, names, plain, refusal, rule_text, today_in};
+use super::{day, form_error, internal, names, plain, refusal, rule_text};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{FormError, UserBar};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 pub struct FindingLine {
@@ -38,9 +38,7 @@ pub struct FindingLine {
 #[template(path = "oversight/review.html")]
 pub struct ReviewPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub id: i64,
     pub quarter: String,
     pub period: String,
@@ -101,9 +99,7 @@ async fn review_response(
         StatusCode::OK
     };
     let page = ReviewPage {
-        user: bar(state, who),
-        path: path.clone(),
-        today: today_in(&m),
+        frame: Frame::signed_in(state, who, &m, path.clone()),
         id,
         quarter: v.review.quarter.clone(),
         period: format!(

@@ -15,14 +15,14 @@ use super::super::api::return_note_of;
 use super::super::input::{
     DecideReportRequest, FileViolationForm, FileViolationRequest, SubmitReportRequest,
 };
-use super::{bar, day, form_error, internal, names, plain, refusal, today_in};
+use super::{day, form_error, internal, names, plain, refusal};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{FormError, UserBar};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 // ---------------------------------------------------------------------------------------
@@ -43,9 +43,7 @@ pub struct CaseLine {
 #[template(path = "oversight/violations.html")]
 pub struct ViolationsPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub is_admin: bool,
     pub cases: Vec<CaseLine>,
     pub error: Option<FormError>,
@@ -77,9 +75,7 @@ async fn violations_response(
         StatusCode::OK
     };
     let page = ViolationsPage {
-        user: bar(state, who),
-        path: path.into(),
-        today: today_in(&m),
+        frame: Frame::signed_in(state, who, &m, path),
         is_admin: who.person.has_role(Role::PermissionAdministrator),
         cases: rows
             .iter()
@@ -143,9 +139,7 @@ pub async fn file(
 #[template(path = "oversight/violation.html")]
 pub struct ViolationPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub id: i64,
     pub person: String,
     pub rule: String,
@@ -203,9 +197,7 @@ async fn violation_response(
         StatusCode::OK
     };
     let page = ViolationPage {
-        user: bar(state, who),
-        path: path.clone(),
-        today: today_in(&m),
+        frame: Frame::signed_in(state, who, &m, path.clone()),
         id,
         person: names.get(&v.case.person.get()).cloned().unwrap_or_default(),
         rule: v.case.rule.clone(),
