@@ -179,21 +179,27 @@ async fn one(state: &AppState, who: &Person, id: AuditId, op: &Op) -> Result<Val
     Ok(audit_json(&view.audit, Some(&view), &people))
 }
 
-/// 不定期稽核 the audits the signed-in person may see
-#[utoipa::path(get, path = "/api/v1/oversight/audits")]
-pub async fn list(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
-    let list = state
-        .app
-        .oversight()
-        .audits_for(&who.person)
-        .await
-        .map_err(|e| api_error(e, &op.0))?;
-    let people = people(&state, &op.0).await?;
+/// A list of audits as the list and the review queue answer it: each audit without its
+/// record (no cases, opinions or documents).
+async fn audits_json(
+    state: &AppState,
+    op: &str,
+    list: Result<Vec<UnannouncedAudit>, AuditError>,
+) -> Result<Json<Value>, ApiError> {
+    let list = list.map_err(|e| api_error(e, op))?;
+    let people = people(state, op).await?;
     Ok(Json(Value::from(
         list.iter()
             .map(|a| audit_json(a, None, &people))
             .collect::<Vec<_>>(),
     )))
+}
+
+/// 不定期稽核 the audits the signed-in person may see
+#[utoipa::path(get, path = "/api/v1/oversight/audits")]
+pub async fn list(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
+    let list = state.app.oversight().audits_for(&who.person).await;
+    audits_json(&state, &op.0, list).await
 }
 
 /// 局長待核閱 audits waiting for the director's review (director only)
@@ -203,14 +209,8 @@ pub async fn review_queue(ApiCall { state, op, who }: ApiCall) -> Result<Json<Va
         .app
         .oversight()
         .review_queue(&who.person, &op_of(&op))
-        .await
-        .map_err(|e| api_error(e, &op.0))?;
-    let people = people(&state, &op.0).await?;
-    Ok(Json(Value::from(
-        list.iter()
-            .map(|a| audit_json(a, None, &people))
-            .collect::<Vec<_>>(),
-    )))
+        .await;
+    audits_json(&state, &op.0, list).await
 }
 
 /// 發起稽核（附表4）open an audit: period_from, period_to, audit_date, querier, auditing_unit, auditing_unit_phone, auditors[], documents_deadline, cases, method (uniform|weighted), weights {reg no: weight}; the system draws the seed and records it; the querier is told now
