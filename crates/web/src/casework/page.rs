@@ -3,7 +3,7 @@
 //! audited it; the page says what to do next, with the status the refusal deserves and the
 //! code in an attribute for machines.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -14,10 +14,12 @@ use querywarden_app::registration::Desk;
 use querywarden_app::registration::{Denied, LineError};
 use querywarden_domain::org::Person;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-pub(crate) use crate::PageCall;
+use crate::PageCall;
 use crate::error::PageError;
 use crate::i18n::Messages;
+use crate::input::{CarriesCsrf, CsrfForm};
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{ErrorPage, FormError, Frame};
@@ -55,6 +57,26 @@ impl PageCall {
             op: self.op,
             who,
         }
+    }
+}
+
+/// A form posted to a registration or request page: the caseworker who posted it and the
+/// form, whose session and CSRF token [`CsrfForm`] has checked (extracted in that order, like
+/// the `PageCall` and `CsrfForm` pair it replaces).
+pub(crate) struct CaseForm<F>(pub Caseworker, pub F);
+
+impl<F> FromRequest<AppState> for CaseForm<F>
+where
+    F: DeserializeOwned + CarriesCsrf + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Ok(call) = PageCall::from_request_parts(&mut parts, state).await;
+        let CsrfForm(who, form) =
+            CsrfForm::<F>::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(CaseForm(call.by(who), form))
     }
 }
 

@@ -19,10 +19,9 @@ use serde_json::json;
 use super::input::{DeputyPageForm, RegisterDeputyBody};
 use super::views::{DeputyPage, DeputyUnitLink};
 use crate::app_op::op_of;
-use crate::casework::{Answer, ApiCall, Caseworker, PageCall, date};
+use crate::casework::{Answer, ApiCall, CaseForm, Caseworker, date};
 use crate::error::ApiError;
 use crate::i18n::Messages;
-use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::templates::FormError;
 
@@ -182,10 +181,8 @@ pub async fn deputy_page(
 /// the form again with what was typed and the refusal's status and code.
 pub async fn deputy_submit(
     Path(unit): Path<String>,
-    p: PageCall,
-    CsrfForm(who, posted): CsrfForm<DeputyPageForm>,
+    CaseForm(c, posted): CaseForm<DeputyPageForm>,
 ) -> Answer {
-    let c = p.by(who);
     let path = "/units/deputy";
     let form = DeputyForm {
         deputy: posted.deputy,

@@ -18,12 +18,11 @@ use super::views::{
     AlertRow, BasisText, ExpiringRow, RefusalRow, RegInboxPage, RegisterPage, SentRow,
 };
 use crate::casework::{
-    Answer, Caseworker, Choice, Names, PageCall, basis_choices, date, line_errors, request_row,
+    Answer, CaseForm, Caseworker, Choice, Names, basis_choices, date, line_errors, request_row,
     summary_row,
 };
 use crate::error::PageError;
 use crate::i18n::Messages;
-use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::upload_refused;
 use crate::templates::FormError;
@@ -268,8 +267,7 @@ async fn refused(c: &Caseworker, posted: &RegisterForm, batch: bool, d: &Denied)
 
 /// Files one Form 2 row. The national ID arrives in the POST body; a refusal shows the form
 /// again with it in its field only.
-pub async fn register_submit(p: PageCall, CsrfForm(who, posted): CsrfForm<RegisterForm>) -> Answer {
-    let c = p.by(who);
+pub async fn register_submit(CaseForm(c, posted): CaseForm<RegisterForm>) -> Answer {
     let decided = reg::register(
         &c.desk(),
         c.me(),

@@ -21,9 +21,9 @@ use super::input::DecideForm;
 use super::results::result_kind;
 use super::views::{ExecutionLine, PortalForm, RegistrationPage, ResultLine};
 use crate::casework::{
-    Answer, Caseworker, Names, NoticeQuery, PageCall, date, denied_status, form_error,
+    Answer, CaseForm, Caseworker, Names, NoticeQuery, date, denied_status, form_error,
 };
-use crate::input::{CsrfForm, TokenOnly};
+use crate::input::TokenOnly;
 use crate::pages::render;
 
 /// The e-government portal (我的E政府) where portal-mode queries are run.
@@ -337,12 +337,7 @@ pub async fn registration(
 }
 
 /// Shows the whole national ID (audited, every time). POST so it is never a link.
-pub async fn reveal(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, _): CsrfForm<TokenOnly>,
-) -> Answer {
-    let c = p.by(who);
+pub async fn reveal(Path(no): Path<String>, CaseForm(c, _): CaseForm<TokenOnly>) -> Answer {
     let no = path_no(&c, &no)?;
     let revealed = reg::reveal_national_id(&c.desk(), c.me(), no, Timestamp::now(), c.op_id())
         .await
@@ -380,28 +375,15 @@ async fn decide(c: Caseworker, no: String, form: DecideForm, approve: bool) -> A
     .await
 }
 
-pub async fn approve(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<DecideForm>,
-) -> Answer {
-    decide(p.by(who), no, form, true).await
+pub async fn approve(Path(no): Path<String>, CaseForm(c, form): CaseForm<DecideForm>) -> Answer {
+    decide(c, no, form, true).await
 }
 
-pub async fn reject(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<DecideForm>,
-) -> Answer {
-    decide(p.by(who), no, form, false).await
+pub async fn reject(Path(no): Path<String>, CaseForm(c, form): CaseForm<DecideForm>) -> Answer {
+    decide(c, no, form, false).await
 }
 
-pub async fn cancel(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, _): CsrfForm<TokenOnly>,
-) -> Answer {
-    let c = p.by(who);
+pub async fn cancel(Path(no): Path<String>, CaseForm(c, _): CaseForm<TokenOnly>) -> Answer {
     let no = path_no(&c, &no)?;
     let decided = reg::cancel(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     after(&c, no, decided, "cancelled").await

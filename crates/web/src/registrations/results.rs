@@ -12,9 +12,8 @@ use querywarden_domain::roc_date::RocDate;
 use super::input::{PrintForm, PrintsForm, result_path};
 use super::record::{Shown, after, show};
 use super::views::{ContentTable, ResultPage};
-use crate::casework::{Answer, Caseworker, Names, PageCall, opt};
+use crate::casework::{Answer, CaseForm, Caseworker, Names, opt};
 use crate::i18n::Messages;
-use crate::input::CsrfForm;
 use crate::pages::render;
 
 /// A message if the catalogue has one, else the raw text (codes the catalogue does not know
@@ -221,21 +220,17 @@ pub async fn view_result(c: Caseworker, Path((no, item)): Path<(String, String)>
 /// §6: a numbered print for the case file (audited), shown with the print number in the
 /// watermark and printed by the browser.
 pub async fn print_result(
-    p: PageCall,
     Path((no, item)): Path<(String, String)>,
-    CsrfForm(who, form): CsrfForm<PrintForm>,
+    CaseForm(c, form): CaseForm<PrintForm>,
 ) -> Answer {
-    let c = p.by(who);
     open_result(c, no, item, Some(opt(&form.reason))).await
 }
 
 /// The querier confirms a printed copy of a destroyed result was destroyed.
 pub async fn confirm_prints(
-    p: PageCall,
     Path((no, item)): Path<(String, String)>,
-    CsrfForm(who, form): CsrfForm<PrintsForm>,
+    CaseForm(c, form): CaseForm<PrintsForm>,
 ) -> Answer {
-    let c = p.by(who);
     let (no, item) = result_path(&no, &item).ok_or_else(|| c.not_found("/registrations"))?;
     let Some(print_no) = form.print_no() else {
         return show(&c, no, Shown::refusal(&Denied::NotFound)).await;

@@ -12,10 +12,9 @@ use querywarden_domain::org::{Role, UnitKind};
 use super::input::FileRequestForm;
 use super::views::{RequestListPage, RequestNewPage};
 use crate::casework::{
-    Answer, Caseworker, Choice, Names, PageCall, basis_choices, denied_status, line_errors,
+    Answer, CaseForm, Caseworker, Choice, Names, basis_choices, denied_status, line_errors,
     request_row,
 };
-use crate::input::CsrfForm;
 use crate::pages::render;
 
 pub async fn requests(c: Caseworker) -> Answer {
@@ -97,11 +96,7 @@ pub async fn request_form(c: Caseworker) -> Answer {
 
 /// Files a Form 3 request. Subjects arrive in the POST body; a refused form shows them again
 /// (on the `no-store` page only) so that nothing typed is lost.
-pub async fn request_submit(
-    p: PageCall,
-    CsrfForm(who, posted): CsrfForm<FileRequestForm>,
-) -> Answer {
-    let c = p.by(who);
+pub async fn request_submit(CaseForm(c, posted): CaseForm<FileRequestForm>) -> Answer {
     let decided = request::file_request(
         &c.desk(),
         c.me(),

@@ -20,10 +20,10 @@ use querywarden_domain::registration::form3::Stage;
 use super::input::{CloseForm, ConsentForm, DeliverForm, ReviewForm};
 use super::views::{RequestPage, SubjectLine};
 use crate::casework::{
-    Answer, Caseworker, Choice, Names, NoticeQuery, PageCall, date, delivery_label, denied_status,
+    Answer, CaseForm, Caseworker, Choice, Names, NoticeQuery, date, delivery_label, denied_status,
     form_error, summary_row,
 };
-use crate::input::{CsrfForm, TokenOnly};
+use crate::input::TokenOnly;
 use crate::pages::render;
 
 /// A request number from the path; one that cannot be one names nothing.
@@ -236,11 +236,9 @@ pub async fn request_page(
 }
 
 pub async fn request_accept(
-    p: PageCall,
     Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<ReviewForm>,
+    CaseForm(c, form): CaseForm<ReviewForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::accept_request(
         &c.desk(),
@@ -256,11 +254,9 @@ pub async fn request_accept(
 }
 
 pub async fn request_reject(
-    p: PageCall,
     Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<ReviewForm>,
+    CaseForm(c, form): CaseForm<ReviewForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::reject_request(
         &c.desk(),
@@ -277,11 +273,9 @@ pub async fn request_reject(
 /// Records how results went back: inside the system (view-only) or by official document
 /// (公文文號) — never by e-mail or fax.
 pub async fn request_deliver(
-    p: PageCall,
     Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<DeliverForm>,
+    CaseForm(c, form): CaseForm<DeliverForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::record_delivery(
         &c.desk(),
@@ -297,11 +291,9 @@ pub async fn request_deliver(
 
 /// The requesting office's supervisor consents (or refuses with a reason).
 pub async fn request_consent(
-    p: PageCall,
     Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<ConsentForm>,
+    CaseForm(c, form): CaseForm<ConsentForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let consent = if form.decision == "refuse" {
         request::Consent::Refuse(&form.reason)
@@ -314,12 +306,7 @@ pub async fn request_consent(
 }
 
 /// The assigned querier or the using unit's supervisor signs the request.
-pub async fn request_sign(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, _): CsrfForm<TokenOnly>,
-) -> Answer {
-    let c = p.by(who);
+pub async fn request_sign(Path(no): Path<String>, CaseForm(c, _): CaseForm<TokenOnly>) -> Answer {
     let no = path_no(&c, &no)?;
     let decided = request::sign_request(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     after(&c, no, decided, None).await
@@ -327,11 +314,9 @@ pub async fn request_sign(
 
 /// One subject closed without a query, with a reason.
 pub async fn request_close_subject(
-    p: PageCall,
     Path((no, position)): Path<(String, i64)>,
-    CsrfForm(who, form): CsrfForm<CloseForm>,
+    CaseForm(c, form): CaseForm<CloseForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::close_subject(
         &c.desk(),
