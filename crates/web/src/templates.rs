@@ -112,6 +112,15 @@ pub struct FormError {
 }
 
 impl FormError {
+    /// A refusal with its stable `code`, in the reader's language: the rule's own words in
+    /// Chinese (`zh`), or `en`.
+    pub fn refusal(m: &Messages, code: &str, zh: String, en: String) -> Self {
+        Self {
+            code: code.to_string(),
+            message: if m.is_zh() { zh } else { en },
+        }
+    }
+
     /// WCAG 3.3.1 (網站無障礙規範): whether the refusal is about a field, so that the page
     /// marks that field `aria-invalid` and points it at the message. `prefixes`: the codes of
     /// the field, `|`-separated (`registration.subject_id|national_id`).
@@ -153,5 +162,15 @@ impl ErrorPage {
     pub fn with_code(mut self, code: &str) -> Self {
         self.code = code.to_string();
         self
+    }
+
+    /// The page as the answer, with `status`.
+    pub fn answer(
+        &self,
+        status: axum::http::StatusCode,
+        op: &crate::OperationId,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        (status, crate::pages::render(self, op)).into_response()
     }
 }

@@ -69,14 +69,7 @@ async fn render_page(
     let page = CatalogueAdminPage {
         frame: Frame::signed_in(state, who, &m, PATH),
         notice,
-        error: refusal.map(|r| FormError {
-            code: r.code().to_string(),
-            message: if m.is_zh() {
-                r.to_string()
-            } else {
-                r.message_en()
-            },
-        }),
+        error: refusal.map(|r| FormError::refusal(&m, r.code(), r.to_string(), r.message_en())),
         items,
         bases,
         can_change: who.person.has_role(Role::PermissionAdministrator),

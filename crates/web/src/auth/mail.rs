@@ -106,15 +106,7 @@ pub async fn mail_submit(
             &op,
         ),
         Err(r) => {
-            let message = if m.is_zh() {
-                r.to_string()
-            } else {
-                r.message_en().to_string()
-            };
-            let error = FormError {
-                code: r.code().to_string(),
-                message,
-            };
+            let error = FormError::refusal(&m, r.code(), r.to_string(), r.message_en().into());
             // The form keeps what was typed, so the person can correct it.
             let page = MailPage::new(m, bar, enabled, form.address, "", false, Some(error))
                 .choosing(&form.digest);

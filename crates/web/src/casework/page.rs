@@ -20,7 +20,6 @@ use crate::PageCall;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CarriesCsrf, CsrfForm};
-use crate::pages::render;
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId};
@@ -131,7 +130,7 @@ impl Caseworker {
         if let Some(code) = code {
             page = page.with_code(code);
         }
-        (status, render(&page, &self.op)).into_response()
+        page.answer(status, &self.op)
     }
 
     pub fn forbidden(&self, path: &str) -> Response {

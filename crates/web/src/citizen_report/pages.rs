@@ -51,8 +51,7 @@ fn refused_page(m: Messages, op: &OperationId, path: &str, r: &Refusal) -> Respo
     };
     let e = form_error(r, &m);
     let message = m.aside(&e.message, &e.code);
-    let page = ErrorPage::new(m, path, message, op.0.clone());
-    (status, render(&page, op)).into_response()
+    ErrorPage::new(m, path, message, op.0.clone()).answer(status, op)
 }
 
 // ---------------------------------------------------------------------------------------

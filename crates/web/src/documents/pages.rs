@@ -44,8 +44,9 @@ fn error_page(e: DocumentError, m: Messages, op: &OperationId, path: &str) -> Re
     } else {
         e.message_en()
     };
-    let page = ErrorPage::new(m, path, message, op.0.clone()).with_code(e.code());
-    (status(&e), render(&page, op)).into_response()
+    ErrorPage::new(m, path, message, op.0.clone())
+        .with_code(e.code())
+        .answer(status(&e), op)
 }
 
 /// The PDF link of an HTML view, or `None` (the page says no font is installed).

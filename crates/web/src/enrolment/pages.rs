@@ -16,7 +16,7 @@ use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refused};
-use crate::templates::{ErrorPage, FormError, Frame};
+use crate::templates::{FormError, Frame};
 use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId, PageCall};
 
@@ -163,9 +163,13 @@ pub struct AdminPage {
 }
 
 fn forbidden(m: Messages, op: &OperationId) -> Response {
-    let message = m.get("forbidden");
-    let page = ErrorPage::new(m, "/admin/enrolment", message, op.0.clone());
-    (StatusCode::FORBIDDEN, render(&page, op)).into_response()
+    crate::pages::error_page(
+        m,
+        op,
+        "/admin/enrolment",
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
 }
 
 async fn admin_view(

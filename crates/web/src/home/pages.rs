@@ -132,10 +132,9 @@ pub async fn notice_read(
         Err(PermissionError::App(e)) => PageError::internal(&e, &op.0, m, "/").into_response(),
         // Someone else's notice, or one already read: it is not there to mark (refusal
         // audited by the app).
-        Err(e) => {
-            let page = ErrorPage::new(m, "/", e.to_string(), op.0.clone()).with_code(e.code());
-            (StatusCode::NOT_FOUND, render(&page, &op)).into_response()
-        }
+        Err(e) => ErrorPage::new(m, "/", e.to_string(), op.0.clone())
+            .with_code(e.code())
+            .answer(StatusCode::NOT_FOUND, &op),
     }
 }
 

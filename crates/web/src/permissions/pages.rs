@@ -22,31 +22,19 @@ use super::refusal_status;
 use super::views::{ApplicationRow, PermissionHomePage};
 use crate::error::PageError;
 use crate::i18n::Messages;
+pub(super) use crate::pages::Shown;
+use crate::pages::error_page;
 use crate::pages::render;
 use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
-/// An error page with `status` and `message`.
-fn error_page(
-    status: StatusCode,
-    m: Messages,
-    op: &OperationId,
-    path: &str,
-    message: String,
-) -> Response {
-    let page = ErrorPage::new(m, path, message, op.0.clone());
-    (status, render(&page, op)).into_response()
-}
-
 pub(super) fn forbidden(m: Messages, op: &OperationId, path: &str) -> Response {
-    let message = m.get("forbidden");
-    error_page(StatusCode::FORBIDDEN, m, op, path, message)
+    error_page(m, op, path, StatusCode::FORBIDDEN, "forbidden")
 }
 
 fn not_found(m: Messages, op: &OperationId, path: &str) -> Response {
-    let message = m.get("error-not-found");
-    error_page(StatusCode::NOT_FOUND, m, op, path, message)
+    error_page(m, op, path, StatusCode::NOT_FOUND, "error-not-found")
 }
 
 /// A field that did not parse, as the form shows it (422).
@@ -61,25 +49,11 @@ pub(super) fn bad_field(m: &Messages, b: BadField) -> (StatusCode, FormError) {
     )
 }
 
-/// How a permission failure shows on a page: a form error with its status, or a whole error
-/// page (not found, internal).
-pub(super) enum Shown {
-    Form(StatusCode, FormError),
-    Page(Response),
-}
-
 pub(super) fn shown(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Shown {
     match e {
         PermissionError::Refused(r) => Shown::Form(
             refusal_status(&r),
-            FormError {
-                code: r.code().to_string(),
-                message: if m.is_zh() {
-                    r.to_string()
-                } else {
-                    r.message_en()
-                },
-            },
+            FormError::refusal(m, r.code(), r.to_string(), r.message_en()),
         ),
         PermissionError::Conflict => Shown::Form(
             StatusCode::CONFLICT,
@@ -99,10 +73,9 @@ pub(super) fn shown(e: PermissionError, m: &Messages, op: &OperationId, path: &s
 pub(super) fn failed(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Response {
     match shown(e, m, op, path) {
         Shown::Page(r) => r,
-        Shown::Form(status, f) => {
-            let page = ErrorPage::new(m.clone(), path, f.message, op.0.clone()).with_code(&f.code);
-            (status, render(&page, op)).into_response()
-        }
+        Shown::Form(status, f) => ErrorPage::new(m.clone(), path, f.message, op.0.clone())
+            .with_code(&f.code)
+            .answer(status, op),
     }
 }
 

@@ -25,8 +25,9 @@ use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
+pub(super) use crate::pages::{Shown, error_page};
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, FormError, Frame};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 mod record;
@@ -37,36 +38,11 @@ pub(super) fn date(m: &Messages, d: RocDate) -> String {
     m.date(d)
 }
 
-pub(super) fn error_page(
-    m: Messages,
-    op: &OperationId,
-    path: &str,
-    status: StatusCode,
-    key: &str,
-) -> Response {
-    let message = m.get(key);
-    let page = ErrorPage::new(m, path, message, op.0.clone());
-    (status, render(&page, op)).into_response()
-}
-
-/// How an audit failure shows: a form error with its status, or a whole error page.
-pub(super) enum Shown {
-    Form(StatusCode, FormError),
-    Page(Response),
-}
-
 pub(super) fn shown(e: AuditError, m: &Messages, op: &OperationId, path: &str) -> Shown {
     match e {
         AuditError::Refused(r) => Shown::Form(
             refusal_status(&r),
-            FormError {
-                code: r.code().to_string(),
-                message: if m.is_zh() {
-                    r.to_string()
-                } else {
-                    r.message_en()
-                },
-            },
+            FormError::refusal(m, r.code(), r.to_string(), r.message_en()),
         ),
         AuditError::Conflict => Shown::Form(
             StatusCode::CONFLICT,

@@ -20,9 +20,10 @@ use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
+pub(super) use crate::pages::error_page;
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, FormError, Frame};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 mod review;
@@ -47,18 +48,6 @@ pub(super) fn internal(
     move |e| PageError::internal(&e, &op, m.clone(), &path)
 }
 
-pub(super) fn plain(
-    m: Messages,
-    op: &OperationId,
-    path: &str,
-    status: StatusCode,
-    key: &str,
-) -> Response {
-    let message = m.get(key);
-    let page = ErrorPage::new(m, path, message, op.0.clone());
-    (status, render(&page, op)).into_response()
-}
-
 /// People's names by id, through the oversight door (shown to those who may see the page).
 pub(super) async fn names(
     state: &AppState,
@@ -80,7 +69,7 @@ pub(super) fn rule_text(code: &str, m: &Messages) -> String {
 }
 
 pub(super) fn refusal(m: &Messages, code: &str, zh: String, en: String) -> Option<FormError> {
-    form_error(code, if m.is_zh() { zh } else { en })
+    Some(FormError::refusal(m, code, zh, en))
 }
 
 pub(super) fn form_error(code: &str, message: String) -> Option<FormError> {
@@ -327,7 +316,7 @@ pub async fn unit(
         .map_err(&fail)?
     else {
         crate::session::role_refused(&state, &who, "oversight.not_allowed", &op.0).await;
-        return Ok(plain(
+        return Ok(error_page(
             m,
             &op,
             "/oversight/unit",
@@ -374,7 +363,7 @@ pub async fn notice_read(
         .await
     {
         Ok(()) => Ok(Redirect::to("/oversight").into_response()),
-        Err(_) => Ok(plain(
+        Err(_) => Ok(error_page(
             m,
             &op,
             "/oversight",

@@ -10,7 +10,7 @@ use querywarden_domain::org::Role;
 
 use super::super::api::conclusion_of;
 use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
-use super::{day, form_error, internal, names, plain, refusal, rule_text};
+use super::{day, error_page, form_error, internal, names, refusal, rule_text};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
@@ -74,10 +74,16 @@ async fn review_response(
         Ok(v) => v,
         // §7: a refused read is on the trail (the door audited it).
         Err(ReadRefusal::NotAllowed) => {
-            return Ok(plain(m, op, &path, StatusCode::FORBIDDEN, "ov-not-allowed"));
+            return Ok(error_page(
+                m,
+                op,
+                &path,
+                StatusCode::FORBIDDEN,
+                "ov-not-allowed",
+            ));
         }
         Err(ReadRefusal::NotFound) => {
-            return Ok(plain(
+            return Ok(error_page(
                 m,
                 op,
                 &path,
@@ -189,10 +195,16 @@ pub async fn conclude(
     {
         Ok(r) => r,
         Err(ReadRefusal::NotAllowed) => {
-            return Ok(plain(m, &op, path, StatusCode::FORBIDDEN, "ov-not-allowed"));
+            return Ok(error_page(
+                m,
+                &op,
+                path,
+                StatusCode::FORBIDDEN,
+                "ov-not-allowed",
+            ));
         }
         Err(ReadRefusal::NotFound) => {
-            return Ok(plain(
+            return Ok(error_page(
                 m,
                 &op,
                 path,

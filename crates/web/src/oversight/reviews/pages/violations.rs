@@ -15,7 +15,7 @@ use super::super::api::return_note_of;
 use super::super::input::{
     DecideReportRequest, FileViolationForm, FileViolationRequest, SubmitReportRequest,
 };
-use super::{day, form_error, internal, names, plain, refusal};
+use super::{day, error_page, form_error, internal, names, refusal};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
@@ -176,7 +176,7 @@ async fn violation_response(
         .await
         .map_err(internal(&m, op, &path))?
     else {
-        return Ok(plain(
+        return Ok(error_page(
             m,
             op,
             &path,
