@@ -318,7 +318,7 @@ pub async fn view(
     clippy::too_many_arguments,
     reason = "the page context (state, language, operation, person, audit) and what to show"
 )]
-async fn after(
+async fn after<T>(
     state: &AppState,
     m: Messages,
     op: &OperationId,
@@ -326,11 +326,11 @@ async fn after(
     who: &SignedIn,
     id: AuditId,
     done: &str,
-    result: Result<(), AuditError>,
+    result: Result<T, AuditError>,
 ) -> Response {
     let path = format!("/oversight/audits/{}", id.0);
     match result {
-        Ok(()) => Redirect::to(&format!("{path}?done={done}")).into_response(),
+        Ok(_) => Redirect::to(&format!("{path}?done={done}")).into_response(),
         Err(e) => match shown(e, &m, op, &path) {
             Shown::Form(status, err) => {
                 view_page(state, m, op, o, who, id, None, Some((status, err))).await
@@ -355,7 +355,9 @@ pub async fn attach(
     let id = AuditId(id);
     let form = match receive(&state, &who.person, id, &headers, &mut multipart, &o).await {
         Received::Form(f) => f,
-        Received::TooLarge(e) => return after(&state, m, &op, &o, &who, id, "", Err(e)).await,
+        Received::TooLarge(e) => {
+            return after::<()>(&state, m, &op, &o, &who, id, "", Err(e)).await;
+        }
         Received::Malformed => {
             return error_page(
                 m,
@@ -380,8 +382,7 @@ pub async fn attach(
             form.file.as_deref().unwrap_or_default(),
             &o,
         )
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "attached", result).await
 }
 
@@ -411,8 +412,7 @@ pub async fn submit(
         .app
         .oversight()
         .submit_documents(&who.person, id, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "submitted", r).await
 }
 
@@ -427,8 +427,7 @@ pub async fn opinion(
         .app
         .oversight()
         .record_case_opinion(&who.person, id, &f.case, f.conforms == "yes", &f.text, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "opinion", r).await
 }
 
@@ -443,8 +442,7 @@ pub async fn overall(
         .app
         .oversight()
         .record_overall_opinion(&who.person, id, f.violation_found == "yes", &f.text, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "overall", r).await
 }
 
@@ -468,8 +466,7 @@ pub async fn sign_off(
         .app
         .oversight()
         .sign_off(&who.person, id, step, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "signed", r).await
 }
 
@@ -484,7 +481,6 @@ pub async fn review(
         .app
         .oversight()
         .director_review(&who.person, id, &f.comment, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "reviewed", r).await
 }
