@@ -67,8 +67,8 @@ impl AppState {
 
 /// The operation id of this request (also sent back as `X-Request-Id` and written to the log
 /// and to audit records), so a user's error page can be matched to the server log; with the
-/// client's address, where the connection gave one, for the audit record. Every server of this crate gives it; a test's `oneshot` may not, and the
-/// record then has none.
+/// client's address, where the connection gave one, for the audit record. Every server of
+/// this crate gives it; a test's `oneshot` may not, and the record then has none.
 #[derive(Debug, Clone)]
 pub struct OperationId(pub String, Option<IpAddr>);
 
