@@ -1,24 +1,24 @@
 //! The app layer's operation context ([`Op`]) for one HTTP request: the clock reading, the
-//! request's operation id (so the audit record matches the server log) and, where the handler
-//! has it, the client's address. Shared by every area's handlers.
-
-use std::net::SocketAddr;
+//! request's operation id (so the audit record matches the server log) and, for the use cases
+//! that record it, the client's address (which [`OperationId`] carries). Shared by every
+//! area's handlers.
 
 use jiff::Timestamp;
 use querywarden_app::permission::Op;
 
 use crate::OperationId;
 
-/// The app's operation context for a request whose client address is not at hand.
+/// The app's operation context for a request, without the client's address (the reads and
+/// checks whose records never named it).
 pub(crate) fn now_op(op: &OperationId) -> Op {
     Op::new(Timestamp::now(), op.0.clone())
 }
 
-/// The app's operation context for a request from `addr`.
-pub(crate) fn op_of(op: &OperationId, addr: SocketAddr) -> Op {
+/// The app's operation context for a request, from the client's address.
+pub(crate) fn op_of(op: &OperationId) -> Op {
     Op {
         now: Timestamp::now(),
         request_id: op.0.clone(),
-        client_addr: Some(addr.ip().to_string()),
+        client_addr: op.client_addr(),
     }
 }

@@ -16,6 +16,19 @@ pub trait CarriesCsrf {
     fn csrf(&self) -> &str;
 }
 
+/// Names the input structs whose `csrf` field carries the session's CSRF token, for
+/// [`CsrfForm`]: `carries_csrf!(RecordForm, ExtendForm)`.
+macro_rules! carries_csrf {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::input::CarriesCsrf for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+pub(crate) use carries_csrf;
+
 /// A posted page form from a signed-in, unlocked person whose CSRF token matched:
 /// `CsrfForm(who, input)`. Anyone not signed in is sent to sign in (as [`PageSession`]);
 /// a body that does not parse is answered by the common rejection handling; a wrong token
@@ -54,8 +67,4 @@ pub struct TokenOnly {
     pub csrf: String,
 }
 
-impl CarriesCsrf for TokenOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+carries_csrf!(TokenOnly);

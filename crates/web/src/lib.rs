@@ -32,11 +32,13 @@ pub mod templates;
 pub mod tls;
 pub mod upload;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::Extensions;
 use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
@@ -64,9 +66,24 @@ impl AppState {
 }
 
 /// The operation id of this request (also sent back as `X-Request-Id` and written to the log
-/// and to audit records), so a user's error page can be matched to the server log.
+/// and to audit records), so a user's error page can be matched to the server log; with the
+/// client's address, where the connection gave one, for the audit record. Every server of
+/// this crate gives it; a test's `oneshot` may not, and the record then has none.
 #[derive(Debug, Clone)]
-pub struct OperationId(pub String);
+pub struct OperationId(pub String, Option<IpAddr>);
+
+impl OperationId {
+    /// The operation `id` of the request whose extensions are `ext`, from its client.
+    fn of(id: String, ext: &Extensions) -> Self {
+        let client = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        OperationId(id, client)
+    }
+
+    /// The client's address as the audit record writes it.
+    pub fn client_addr(&self) -> Option<String> {
+        self.1.map(|ip| ip.to_string())
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for OperationId {
     type Rejection = std::convert::Infallible;
@@ -76,7 +93,7 @@ impl<S: Send + Sync> FromRequestParts<S> for OperationId {
             .extensions
             .get::<OperationId>()
             .cloned()
-            .unwrap_or_else(|| OperationId(querywarden_app::new_request_id())))
+            .unwrap_or_else(|| OperationId::of(new_operation_id(), &parts.extensions)))
     }
 }
 
@@ -107,7 +124,8 @@ impl FromRequestParts<AppState> for Lang {
 }
 
 /// What every page handler starts from: the application, the request's UI language and its
-/// operation id (the page's counterpart of the API's `ApiCall`; the session, which pages and
+/// operation id, which carries the client's address for the app's `Op` (`app_op::op_of`)
+/// (the page's counterpart of the API's `ApiCall`; the session, which pages and
 /// forms read in different ways, stays its own extractor).
 pub struct PageCall {
     pub state: AppState,
@@ -305,7 +323,8 @@ fn new_operation_id() -> String {
 /// strings are not logged.
 pub(crate) async fn operation_id_and_log(mut req: Request, next: Next) -> Response {
     let id = new_operation_id();
-    req.extensions_mut().insert(OperationId(id.clone()));
+    let op = OperationId::of(id.clone(), req.extensions());
+    req.extensions_mut().insert(op);
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = Instant::now();

@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 pub(crate) use crate::home::stylesheet;
+use crate::i18n::Messages;
+use crate::templates::ErrorPage;
 use crate::{AppState, OperationId};
 
 pub fn render(page: &impl Template, op: &OperationId) -> Response {
@@ -16,6 +18,25 @@ pub fn render(page: &impl Template, op: &OperationId) -> Response {
             (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
         }
     }
+}
+
+/// The error page of `path` with `status` and the catalogue's sentence `key`.
+pub fn error_page(
+    m: Messages,
+    op: &OperationId,
+    path: &str,
+    status: StatusCode,
+    key: &str,
+) -> Response {
+    let message = m.get(key);
+    ErrorPage::new(m, path, message, op.0.clone()).answer(status, op)
+}
+
+/// How a use case's failure shows on a page: on the form, with the status it deserves, or as
+/// a whole page (not found, internal) already rendered.
+pub(crate) enum Shown {
+    Form(StatusCode, crate::templates::FormError),
+    Page(Response),
 }
 
 /// The idle-lock delay the page enforces (§3).

@@ -67,6 +67,44 @@ impl UserBar {
     }
 }
 
+/// What the layout shows around every page, built once per request: the signed-in person's
+/// bar (none when nobody is signed in), the page's path (the language switch and the lock
+/// form return to it), today's date for the footer, and the session's CSRF token that the
+/// page's forms carry. Every page's view model holds one as `frame`.
+pub struct Frame {
+    pub user: Option<UserBar>,
+    pub path: String,
+    pub today: String,
+    pub csrf: String,
+}
+
+impl Frame {
+    /// The frame of `path` with `user`'s bar, if any; the token is the bar's.
+    pub fn of(m: &Messages, user: Option<UserBar>, path: impl Into<String>) -> Self {
+        Self {
+            csrf: user.as_ref().map(|u| u.csrf.clone()).unwrap_or_default(),
+            user,
+            path: path.into(),
+            today: today_in(m),
+        }
+    }
+
+    /// The frame of `path` for the signed-in `who`, with the idle-lock delay of this server.
+    pub fn signed_in(
+        state: &crate::AppState,
+        who: &SignedIn,
+        m: &Messages,
+        path: impl Into<String>,
+    ) -> Self {
+        Self::of(m, Some(UserBar::for_page(state, who)), path)
+    }
+
+    /// The frame of `path` when nobody is signed in: no bar, no token.
+    pub fn signed_out(m: &Messages, path: impl Into<String>) -> Self {
+        Self::of(m, None, path)
+    }
+}
+
 /// A refusal shown on a form.
 pub struct FormError {
     pub code: String,
@@ -74,6 +112,15 @@ pub struct FormError {
 }
 
 impl FormError {
+    /// A refusal with its stable `code`, in the reader's language: the rule's own words in
+    /// Chinese (`zh`), or `en`.
+    pub fn refusal(m: &Messages, code: &str, zh: String, en: String) -> Self {
+        Self {
+            code: code.to_string(),
+            message: if m.is_zh() { zh } else { en },
+        }
+    }
+
     /// WCAG 3.3.1 (網站無障礙規範): whether the refusal is about a field, so that the page
     /// marks that field `aria-invalid` and points it at the message. `prefixes`: the codes of
     /// the field, `|`-separated (`registration.subject_id|national_id`).
@@ -93,9 +140,7 @@ pub fn today_in(m: &Messages) -> String {
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub message: String,
     pub operation_id: String,
     /// The refusal's stable code, for machines (an attribute, not text under the message).
@@ -104,12 +149,9 @@ pub struct ErrorPage {
 
 impl ErrorPage {
     pub fn new(m: Messages, path: &str, message: String, operation_id: String) -> Self {
-        let today = today_in(&m);
         Self {
+            frame: Frame::signed_out(&m, path),
             m,
-            user: None,
-            path: path.to_string(),
-            today,
             message,
             operation_id,
             code: String::new(),
@@ -120,5 +162,15 @@ impl ErrorPage {
     pub fn with_code(mut self, code: &str) -> Self {
         self.code = code.to_string();
         self
+    }
+
+    /// The page as the answer, with `status`.
+    pub fn answer(
+        &self,
+        status: axum::http::StatusCode,
+        op: &crate::OperationId,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        (status, crate::pages::render(self, op)).into_response()
     }
 }

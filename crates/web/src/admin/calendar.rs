@@ -17,7 +17,7 @@ use crate::auth::session::{PageSession, csrf_refused};
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::pages::render;
-use crate::templates::{FormError, UserBar, today_in};
+use crate::templates::{FormError, Frame};
 use crate::upload::read_upload;
 use crate::{AppState, PageCall};
 
@@ -55,10 +55,7 @@ async fn page(
         })
         .collect();
     Ok(CalendarPage {
-        user: Some(UserBar::for_page(state, who)),
-        path: PATH.into(),
-        today: today_in(&m),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, PATH),
         years,
         missing,
         result: None,

@@ -21,7 +21,7 @@ use crate::error::{ApiError, PageError};
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::{FormError, UserBar, today_in};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 const PATH: &str = "/admin/catalogue";
@@ -66,21 +66,10 @@ async fn render_page(
             active: b.active,
         })
         .collect();
-    let user = UserBar::for_page(state, who);
     let page = CatalogueAdminPage {
-        today: today_in(&m),
-        csrf: user.csrf.clone(),
-        user: Some(user),
-        path: PATH.into(),
+        frame: Frame::signed_in(state, who, &m, PATH),
         notice,
-        error: refusal.map(|r| FormError {
-            code: r.code().to_string(),
-            message: if m.is_zh() {
-                r.to_string()
-            } else {
-                r.message_en()
-            },
-        }),
+        error: refusal.map(|r| FormError::refusal(&m, r.code(), r.to_string(), r.message_en())),
         items,
         bases,
         can_change: who.person.has_role(Role::PermissionAdministrator),

@@ -190,9 +190,5 @@ impl ChangeForm {
     }
 }
 
-/// The form carries the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
-impl crate::input::CarriesCsrf for ChangeForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+// The posted forms carry the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
+crate::input::carries_csrf!(ChangeForm);

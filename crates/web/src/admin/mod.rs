@@ -31,8 +31,9 @@ use crate::{AppState, OperationId};
 /// The 403 page of `path`, carrying the refusal's `code` when there is one.
 fn forbidden(m: Messages, op: &OperationId, path: &str, code: &str) -> Response {
     let message = m.get("forbidden");
-    let page = ErrorPage::new(m, path, message, op.0.clone()).with_code(code);
-    (StatusCode::FORBIDDEN, render(&page, op)).into_response()
+    ErrorPage::new(m, path, message, op.0.clone())
+        .with_code(code)
+        .answer(StatusCode::FORBIDDEN, op)
 }
 
 fn field_error(code: &str, message: String) -> Option<FormError> {

@@ -5,7 +5,7 @@ use askama::Template;
 
 use super::input::AuditForm;
 use crate::i18n::Messages;
-use crate::templates::{FormError, UserBar, today_in};
+use crate::templates::{FormError, Frame, UserBar};
 
 /// One record of the trail as the auditor reads it: the action and the outcome in words (the
 /// codes in the `title`), the object linked to its page where it has one.
@@ -34,10 +34,7 @@ pub struct ActionOption {
 #[template(path = "audit.html")]
 pub struct AuditPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub form: AuditForm,
     pub searched: bool,
     pub rows: Vec<AuditRow>,
@@ -54,8 +51,7 @@ pub struct AuditPage {
 
 impl AuditPage {
     pub fn new(m: Messages, user: UserBar, form: AuditForm) -> Self {
-        let today = today_in(&m);
-        let csrf = user.csrf.clone();
+        let _csrf = user.csrf.clone();
         let actions = querywarden_domain::audit_event::AuditAction::ALL
             .iter()
             .map(|a| ActionOption {
@@ -72,11 +68,8 @@ impl AuditPage {
             )],
         );
         Self {
+            frame: Frame::of(&m, Some(user), "/audit"),
             m,
-            user: Some(user),
-            path: "/audit".into(),
-            today,
-            csrf,
             form,
             searched: false,
             rows: Vec::new(),
@@ -94,24 +87,17 @@ impl AuditPage {
 #[template(path = "usage_log.html")]
 pub struct UsageLogPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub result: Option<String>,
     pub row_errors: Vec<String>,
 }
 
 impl UsageLogPage {
     pub fn new(m: Messages, user: UserBar) -> Self {
-        let today = today_in(&m);
-        let csrf = user.csrf.clone();
+        let _csrf = user.csrf.clone();
         Self {
+            frame: Frame::of(&m, Some(user), "/admin/usage-log"),
             m,
-            user: Some(user),
-            path: "/admin/usage-log".into(),
-            today,
-            csrf,
             result: None,
             row_errors: Vec::new(),
         }
@@ -122,24 +108,17 @@ impl UsageLogPage {
 #[template(path = "bind_card.html")]
 pub struct BindCardPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub result: Option<String>,
     pub error: Option<FormError>,
 }
 
 impl BindCardPage {
     pub fn new(m: Messages, user: UserBar) -> Self {
-        let today = today_in(&m);
-        let csrf = user.csrf.clone();
+        let _csrf = user.csrf.clone();
         Self {
+            frame: Frame::of(&m, Some(user), "/admin/bind-card"),
             m,
-            user: Some(user),
-            path: "/admin/bind-card".into(),
-            today,
-            csrf,
             result: None,
             error: None,
         }
@@ -156,10 +135,7 @@ pub struct YearLine {
 #[template(path = "calendar.html")]
 pub struct CalendarPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub years: Vec<YearLine>,
     /// 「民國 117 年（2028）的辦公日曆表尚未匯入」 from October on.
     pub missing: Option<String>,
@@ -179,10 +155,7 @@ pub struct EntryRow {
 #[template(path = "catalogue_admin.html")]
 pub struct CatalogueAdminPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub notice: Option<String>,
     pub error: Option<FormError>,
     pub items: Vec<EntryRow>,

@@ -23,7 +23,6 @@ use crate::{AppState, OperationId};
 pub async fn demo_sign(
     State(state): State<AppState>,
     op: OperationId,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     body: Result<Json<DemoSignRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let err = |status, code: &str, zh: &str, en: &str| ApiError::new(status, code, zh, en, &op.0);
@@ -57,7 +56,7 @@ pub async fn demo_sign(
         .demo_card_holder(
             &req.account,
             proof,
-            Some(addr.ip().to_string()),
+            op.client_addr(),
             Timestamp::now(),
             &op.0,
         )

@@ -84,9 +84,5 @@ pub struct DemoSignRequest {
     pub enrolment_code: Option<String>,
 }
 
-/// The form carries the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
-impl crate::input::CarriesCsrf for PasswordForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+// The posted forms carry the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
+crate::input::carries_csrf!(PasswordForm);

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::session::{ApiSession, PageSession};
 use super::templates::MailPage;
 use crate::error::{ApiError, PageError};
-use crate::input::{CarriesCsrf, CsrfForm};
+use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::templates::{FormError, UserBar};
 use crate::{AppState, OperationId, PageCall};
@@ -34,11 +34,8 @@ pub struct MailForm {
     digest: String,
 }
 
-impl CarriesCsrf for MailForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+// The posted forms carry the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
+crate::input::carries_csrf!(MailForm);
 
 /// `PUT /api/v1/me/mail`: `{address, digest}` (`digest`: `none` or `daily`).
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -109,15 +106,7 @@ pub async fn mail_submit(
             &op,
         ),
         Err(r) => {
-            let message = if m.is_zh() {
-                r.to_string()
-            } else {
-                r.message_en().to_string()
-            };
-            let error = FormError {
-                code: r.code().to_string(),
-                message,
-            };
+            let error = FormError::refusal(&m, r.code(), r.to_string(), r.message_en().into());
             // The form keeps what was typed, so the person can correct it.
             let page = MailPage::new(m, bar, enabled, form.address, "", false, Some(error))
                 .choosing(&form.digest);

@@ -145,8 +145,8 @@ impl FromRequestParts<AppState> for MaybeSession {
     }
 }
 
-/// The signed-in caller of an API route, with the state and the operation id (extracted in
-/// that order, like the separate extractors it replaces).
+/// The signed-in caller of an API route, with the state and the operation id, which carries
+/// the client's address (extracted in that order, like the separate extractors it replaces).
 pub struct ApiCall {
     pub state: AppState,
     pub op: OperationId,

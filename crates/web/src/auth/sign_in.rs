@@ -1,7 +1,7 @@
 //! The sign-in page (§3): the card either as a signed nonce or, in mutual-TLS mode, from the
 //! TLS connection ([`crate::tls::PeerCertificates`]), and the account's password.
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
@@ -95,7 +95,6 @@ pub(crate) fn signature_format(format: &str) -> Option<SignatureFormat> {
 
 pub async fn login(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     peer: PeerCertificates,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
@@ -109,7 +108,7 @@ pub async fn login(
     };
     let fail = |e| PageError::internal(&e, &op.0, m.clone(), "/login");
     let account = form.account.chars().take(64).collect::<String>();
-    let client_addr = Some(addr.ip().to_string());
+    let client_addr = op.client_addr();
     let outcome = if mutual_tls(&state) {
         // The card is the one this connection's handshake proved; nonce fields are ignored.
         let req = MutualTlsLoginRequest {

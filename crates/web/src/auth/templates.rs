@@ -4,15 +4,13 @@
 use askama::Template;
 
 use crate::i18n::Messages;
-use crate::templates::{FormError, UserBar, today_in};
+use crate::templates::{FormError, Frame, UserBar};
 
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub demo: bool,
     /// Mutual-TLS sign-in: the card comes with the connection, so the page asks only for
     /// account and password (no card signer, no nonce).
@@ -23,12 +21,9 @@ pub struct LoginPage {
 
 impl LoginPage {
     pub fn new(m: Messages, demo: bool, account: String, error: Option<FormError>) -> Self {
-        let today = today_in(&m);
         Self {
+            frame: Frame::signed_out(&m, "/login"),
             m,
-            user: None,
-            path: "/login".into(),
-            today,
             demo,
             mutual_tls: false,
             account,
@@ -51,10 +46,7 @@ impl LoginPage {
 #[template(path = "locked.html")]
 pub struct LockedPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub error: Option<FormError>,
     /// The page that was locked, where unlocking returns (empty: home).
     pub return_to: String,
@@ -62,13 +54,13 @@ pub struct LockedPage {
 
 impl LockedPage {
     pub fn new(m: Messages, csrf: String, error: Option<FormError>) -> Self {
-        let today = today_in(&m);
         Self {
+            // Locked: no bar (the page shows nothing of the person), but the unlock form's token.
+            frame: Frame {
+                csrf,
+                ..Frame::signed_out(&m, "/session/locked")
+            },
             m,
-            user: None,
-            path: "/session/locked".into(),
-            today,
-            csrf,
             error,
             return_to: String::new(),
         }
@@ -87,10 +79,7 @@ impl LockedPage {
 #[template(path = "password.html")]
 pub struct PasswordPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub must_change: bool,
     pub done: bool,
     pub error: Option<FormError>,
@@ -104,14 +93,10 @@ impl PasswordPage {
         done: bool,
         error: Option<FormError>,
     ) -> Self {
-        let csrf = user.csrf.clone();
-        let today = today_in(&m);
+        let _csrf = user.csrf.clone();
         Self {
+            frame: Frame::of(&m, Some(user), "/account/password"),
             m,
-            user: Some(user),
-            path: "/account/password".into(),
-            today,
-            csrf,
             must_change,
             done,
             error,
@@ -123,10 +108,7 @@ impl PasswordPage {
 #[template(path = "account_mail.html")]
 pub struct MailPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     /// Whether the server sends mail at all (`[mail] enabled`).
     pub enabled: bool,
     pub address: String,
@@ -146,14 +128,10 @@ impl MailPage {
         done: bool,
         error: Option<FormError>,
     ) -> Self {
-        let csrf = user.csrf.clone();
-        let today = today_in(&m);
+        let _csrf = user.csrf.clone();
         Self {
+            frame: Frame::of(&m, Some(user), "/account/mail"),
             m,
-            user: Some(user),
-            path: "/account/mail".into(),
-            today,
-            csrf,
             enabled,
             address,
             digest: digest.to_string(),

@@ -14,8 +14,7 @@ mod rows;
 pub(crate) use json::{ApiCall, answer, registration_no, request_json, request_no, summary_json};
 pub(crate) use names::Names;
 pub(crate) use page::{
-    Answer, Caseworker, NoticeQuery, PageCall, carries_csrf, denied_status, form_error,
-    line_errors, opt,
+    Answer, CaseForm, Caseworker, NoticeQuery, denied_status, form_error, line_errors, opt,
 };
 pub(crate) use rows::{
     Choice, RequestRow, SummaryRow, basis_choices, date, delivery_label, request_row,

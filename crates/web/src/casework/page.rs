@@ -3,7 +3,7 @@
 //! audited it; the page says what to do next, with the status the refusal deserves and the
 //! code in an attribute for machines.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -14,13 +14,14 @@ use querywarden_app::registration::Desk;
 use querywarden_app::registration::{Denied, LineError};
 use querywarden_domain::org::Person;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
-pub(crate) use crate::PageCall;
+use crate::PageCall;
 use crate::error::PageError;
 use crate::i18n::Messages;
-use crate::pages::{lock_after_ms, render};
+use crate::input::{CarriesCsrf, CsrfForm};
 use crate::session::{PageSession, csrf_refused};
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId};
 
 /// A page handler's answer: the page, or a refusal or failure already rendered.
@@ -58,6 +59,26 @@ impl PageCall {
     }
 }
 
+/// A form posted to a registration or request page: the caseworker who posted it and the
+/// form, whose session and CSRF token [`CsrfForm`] has checked (extracted in that order, like
+/// the `PageCall` and `CsrfForm` pair it replaces).
+pub(crate) struct CaseForm<F>(pub Caseworker, pub F);
+
+impl<F> FromRequest<AppState> for CaseForm<F>
+where
+    F: DeserializeOwned + CarriesCsrf + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Ok(call) = PageCall::from_request_parts(&mut parts, state).await;
+        let CsrfForm(who, form) =
+            CsrfForm::<F>::from_request(Request::from_parts(parts, body), state).await?;
+        Ok(CaseForm(call.by(who), form))
+    }
+}
+
 impl Caseworker {
     /// The registration desk, as every use case of this area takes it.
     pub fn desk(&self) -> Desk<'_, StoreGrants> {
@@ -74,12 +95,9 @@ impl Caseworker {
         &self.op.0
     }
 
-    pub fn bar(&self) -> Option<UserBar> {
-        Some(UserBar::of(&self.who, lock_after_ms(&self.state)))
-    }
-
-    pub fn csrf_token(&self) -> String {
-        self.who.session.csrf_token.clone()
+    /// The layout's frame of `path` for the caseworker.
+    pub fn frame(&self, path: impl Into<String>) -> Frame {
+        Frame::signed_in(&self.state, &self.who, &self.m, path)
     }
 
     /// A technical failure: logged with the operation id, shown as the internal-error page.
@@ -112,7 +130,7 @@ impl Caseworker {
         if let Some(code) = code {
             page = page.with_code(code);
         }
-        (status, render(&page, &self.op)).into_response()
+        page.answer(status, &self.op)
     }
 
     pub fn forbidden(&self, path: &str) -> Response {
@@ -233,16 +251,3 @@ pub(crate) fn denied_status(d: &Denied) -> StatusCode {
 pub(crate) fn opt(raw: &str) -> Option<String> {
     Some(raw.trim().to_string()).filter(|s| !s.is_empty())
 }
-
-/// Names the input structs whose `csrf` field carries the session's CSRF token, for the
-/// shared form extractor.
-macro_rules! carries_csrf {
-    ($($form:ty),+ $(,)?) => {
-        $(impl crate::input::CarriesCsrf for $form {
-            fn csrf(&self) -> &str {
-                &self.csrf
-            }
-        })+
-    };
-}
-pub(crate) use carries_csrf;

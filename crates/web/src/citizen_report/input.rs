@@ -96,20 +96,5 @@ pub struct WithholdQuery {
     pub registration: String,
 }
 
-impl crate::input::CarriesCsrf for RecordForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl crate::input::CarriesCsrf for ExtendForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl crate::input::CarriesCsrf for WithholdForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+// The posted forms carry the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
+crate::input::carries_csrf!(RecordForm, ExtendForm, WithholdForm);

@@ -18,9 +18,9 @@ use super::view::{EntryRow, RequestRow, day, entry_rows, form_error, request_row
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 const DESK: &str = "/citizen-requests";
@@ -30,14 +30,6 @@ fn stamp(now: Timestamp, op: &OperationId) -> Stamp<'_> {
         now,
         request_id: &op.0,
     }
-}
-
-fn today_in(m: &Messages) -> String {
-    day(taipei_date(Timestamp::now()), m)
-}
-
-fn bar(state: &AppState, who: &SignedIn) -> Option<UserBar> {
-    Some(UserBar::of(who, lock_after_ms(state)))
 }
 
 fn internal(
@@ -59,8 +51,7 @@ fn refused_page(m: Messages, op: &OperationId, path: &str, r: &Refusal) -> Respo
     };
     let e = form_error(r, &m);
     let message = m.aside(&e.message, &e.code);
-    let page = ErrorPage::new(m, path, message, op.0.clone());
-    (status, render(&page, op)).into_response()
+    ErrorPage::new(m, path, message, op.0.clone()).answer(status, op)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -70,10 +61,7 @@ fn refused_page(m: Messages, op: &OperationId, path: &str, r: &Refusal) -> Respo
 #[template(path = "citizen/list.html")]
 pub struct ListPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub requests: Vec<RequestRow>,
     pub error: Option<FormError>,
     /// What was typed, kept after a refusal (never the national ID: it is typed again).
@@ -102,10 +90,7 @@ async fn list_response(
     };
     let form = refused.map(|(_, f)| f);
     let page = ListPage {
-        user: bar(state, who),
-        path: DESK.into(),
-        today: today_in(&m),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, DESK),
         requests: lines.iter().map(|l| request_row(l, &m)).collect(),
         error: refused.map(|(r, _)| form_error(r, &m)),
         asked: form.map(|f| f.asked.clone()).unwrap_or_default(),
@@ -170,10 +155,7 @@ pub async fn record(
 #[template(path = "citizen/view.html")]
 pub struct ViewPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub r: RequestRow,
     pub error: Option<FormError>,
     pub notice: Option<String>,
@@ -205,11 +187,8 @@ async fn view_response(
         StatusCode::OK
     };
     let page = ViewPage {
-        user: bar(state, who),
-        today: today_in(&m),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, path),
         r: request_row(&line, &m),
-        path,
         error,
         notice,
         m,
@@ -284,9 +263,7 @@ pub async fn answer(
 #[template(path = "citizen/report.html")]
 pub struct ReportPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub no: String,
     pub produced_on: String,
     pub due_on: String,
@@ -318,8 +295,7 @@ pub async fn report(
     };
     let appendix = serde_json::to_string_pretty(&report).unwrap_or_default();
     let page = ReportPage {
-        user: bar(&state, &who),
-        today: today_in(&m),
+        frame: Frame::signed_in(&state, &who, &m, path),
         no: report.request_no.clone(),
         produced_on: day(report.produced_on, &m),
         due_on: day(report.due_on, &m),
@@ -329,7 +305,6 @@ pub async fn report(
         tree_size: report.appendix.tree_size,
         checkpoint: report.appendix.checkpoint.clone(),
         appendix,
-        path,
         m,
     };
     Ok(render(&page, &op))
@@ -350,10 +325,7 @@ pub struct MarkRow {
 #[template(path = "citizen/withholdings.html")]
 pub struct WithholdingsPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub can_mark: bool,
     pub can_list: bool,
     pub registration: String,
@@ -412,10 +384,7 @@ async fn withholdings_response(
         StatusCode::OK
     };
     let page = WithholdingsPage {
-        user: bar(state, who),
-        path: WITHHOLDINGS.into(),
-        today: today_in(&m),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, WITHHOLDINGS),
         can_mark,
         can_list,
         registration: form.registration,

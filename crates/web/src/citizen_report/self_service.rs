@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -180,7 +180,6 @@ pub struct SelfServiceForm {
 async fn report(
     State(state): State<SelfServiceState>,
     op: OperationId,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(f): Form<SelfServiceForm>,
 ) -> Response {
@@ -190,7 +189,7 @@ async fn report(
         nonce: f.nonce,
         signature: f.signature,
         flow_token: cookie(&headers, FLOW).unwrap_or_default(),
-        client_addr: Some(addr.ip().to_string()),
+        client_addr: op.client_addr(),
     };
     let outcome = match state
         .web

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use querywarden_app::documents::{Body, DocumentError, Format, Produced, produce, refuse_unparsed};
 
 use super::input::DocumentPath;
-use super::pages::op_of;
 use crate::OperationId;
+use crate::app_op::now_op;
 use crate::error::ApiError;
 use crate::session::ApiCall;
 
@@ -60,7 +60,7 @@ pub async fn api_pdf(
     ApiCall { state, op, who }: ApiCall,
     Path(p): Path<DocumentPath>,
 ) -> Result<Response, ApiError> {
-    let o = op_of(&op);
+    let o = now_op(&op);
     let Some(t) = p.target() else {
         let e = refuse_unparsed(
             &state.app,

@@ -14,23 +14,21 @@ use querywarden_app::documents::{
 use super::api::{pdf_response, status};
 use super::input::{DocumentPath, RegisterQuery, RevealQuery};
 use crate::i18n::Messages;
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, UserBar};
+use crate::templates::{ErrorPage, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 #[derive(Template)]
 #[template(path = "documents/view.html")]
 pub struct DocumentPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub body: String,
     pub pdf_href: Option<String>,
 }
 
-pub(super) use crate::app_op::now_op as op_of;
+use crate::app_op::now_op;
 
 /// A refusal or failure as a page: the message in the page's language, the code in
 /// `data-code`; an internal failure is logged with the operation id and shown generically.
@@ -46,8 +44,9 @@ fn error_page(e: DocumentError, m: Messages, op: &OperationId, path: &str) -> Re
     } else {
         e.message_en()
     };
-    let page = ErrorPage::new(m, path, message, op.0.clone()).with_code(e.code());
-    (status(&e), render(&page, op)).into_response()
+    ErrorPage::new(m, path, message, op.0.clone())
+        .with_code(e.code())
+        .answer(status(&e), op)
 }
 
 /// The PDF link of an HTML view, or `None` (the page says no font is installed).
@@ -66,7 +65,7 @@ async fn html_page(
     path: String,
     pdf_href: Option<String>,
 ) -> Response {
-    let produced = match produce(&state.app, &who.person, t, Format::Html, false, &op_of(op)).await
+    let produced = match produce(&state.app, &who.person, t, Format::Html, false, &now_op(op)).await
     {
         Ok(p) => p,
         Err(e) => return error_page(e, m, op, &path),
@@ -75,10 +74,8 @@ async fn html_page(
         return error_page(DocumentError::NotFound, m, op, &path);
     };
     let page = DocumentPage {
-        today: crate::templates::today_in(&m),
+        frame: Frame::signed_in(state, who, &m, path),
         m,
-        user: Some(UserBar::of(who, lock_after_ms(state))),
-        path,
         body,
         pdf_href,
     };
@@ -95,7 +92,7 @@ async fn unparsed(
     op: &OperationId,
     path: &str,
 ) -> Response {
-    let e = refuse_unparsed(&state.app, &who.person, format, err, &op_of(op)).await;
+    let e = refuse_unparsed(&state.app, &who.person, format, err, &now_op(op)).await;
     error_page(e, m, op, path)
 }
 
@@ -148,7 +145,7 @@ pub async fn pdf_download(
         &t,
         Format::Pdf,
         q.reveal(),
-        &op_of(&op),
+        &now_op(&op),
     )
     .await
     {
@@ -178,7 +175,16 @@ pub async fn register_page(
         .await;
     };
     if q.pdf() {
-        return match produce(&state.app, &who.person, &t, Format::Pdf, false, &op_of(&op)).await {
+        return match produce(
+            &state.app,
+            &who.person,
+            &t,
+            Format::Pdf,
+            false,
+            &now_op(&op),
+        )
+        .await
+        {
             Ok(p) => pdf_response(p),
             Err(e) => error_page(e, m, &op, &path),
         };

@@ -57,8 +57,5 @@ impl IssueCodeForm {
     }
 }
 
-impl crate::input::CarriesCsrf for IssueCodeForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+// The posted forms carry the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
+crate::input::carries_csrf!(IssueCodeForm);

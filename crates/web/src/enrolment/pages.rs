@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Multipart, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -14,9 +14,9 @@ use super::input::{EnrolForm, IssueCodeForm};
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
 use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refused};
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{FormError, Frame};
 use crate::upload::{UploadError, read_upload};
 use crate::{AppState, Lang, OperationId, PageCall};
 
@@ -31,9 +31,7 @@ fn form_error(f: AuthFailure) -> Option<FormError> {
 #[template(path = "enrolment/enrol.html")]
 pub struct EnrolPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub demo: bool,
     pub error: Option<FormError>,
     /// Set once enrolment succeeded: the account, to sign in with.
@@ -42,12 +40,9 @@ pub struct EnrolPage {
 
 impl EnrolPage {
     fn new(m: Messages, demo: bool, error: Option<FormError>, done: Option<String>) -> Self {
-        let today = crate::templates::today_in(&m);
         Self {
+            frame: Frame::of(&m, None, "/enrol"),
             m,
-            user: None,
-            path: "/enrol".into(),
-            today,
             demo,
             error,
             done,
@@ -61,7 +56,6 @@ pub async fn enrol_form(State(state): State<AppState>, Lang(m): Lang, op: Operat
 
 pub async fn enrol_submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<EnrolForm>,
 ) -> Result<Response, PageError> {
@@ -92,7 +86,7 @@ pub async fn enrol_submit(
         flow_token: cookie(&headers, FLOW_COOKIE).unwrap_or_default(),
         password: form.password,
         password_again: form.password_again,
-        client_addr: Some(addr.ip().to_string()),
+        client_addr: op.client_addr(),
         request_id: op.0.clone(),
     };
     let Some(outcome) = state
@@ -158,10 +152,7 @@ pub struct IssuedRow {
 #[template(path = "enrolment/admin.html")]
 pub struct AdminPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub issued: Option<IssuedRow>,
     pub error: Option<FormError>,
     pub crls: Vec<CrlRow>,
@@ -172,9 +163,13 @@ pub struct AdminPage {
 }
 
 fn forbidden(m: Messages, op: &OperationId) -> Response {
-    let message = m.get("forbidden");
-    let page = ErrorPage::new(m, "/admin/enrolment", message, op.0.clone());
-    (StatusCode::FORBIDDEN, render(&page, op)).into_response()
+    crate::pages::error_page(
+        m,
+        op,
+        "/admin/enrolment",
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
 }
 
 async fn admin_view(
@@ -209,13 +204,9 @@ async fn admin_view(
             outcome: f.error.unwrap_or_else(|| "ok".into()),
         })
         .collect();
-    let today = crate::templates::today_in(&m);
     Ok(AdminPage {
+        frame: Frame::signed_in(state, who, &m, "/admin/enrolment"),
         m,
-        user: Some(UserBar::of(who, lock_after_ms(state))),
-        path: "/admin/enrolment".into(),
-        today,
-        csrf: who.session.csrf_token.clone(),
         issued,
         error,
         crls,

@@ -11,15 +11,13 @@ use crate::auth::session::MaybeSession;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::pages::render;
-use crate::templates::{UserBar, today_in};
+use crate::templates::{Frame, UserBar};
 
 #[derive(Template)]
 #[template(path = "rules.html")]
 pub struct RulesPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub title: String,
     pub history: Vec<String>,
     /// (anchor, "第五點" / "Clause 五") of each clause, for the table of contents.
@@ -45,9 +43,11 @@ pub async fn rules_page(
         }
     })?;
     let page = RulesPage {
-        user: who.as_ref().map(|s| UserBar::for_page(&state, s)),
-        path: "/rules".into(),
-        today: today_in(&m),
+        frame: Frame::of(
+            &m,
+            who.as_ref().map(|s| UserBar::for_page(&state, s)),
+            "/rules",
+        ),
         title: rules.title.clone(),
         history: rules.history.clone(),
         toc: rules

@@ -4,8 +4,6 @@
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::pages::render;
-use crate::templates::ErrorPage;
 use crate::{Lang, OperationId};
 
 pub async fn stylesheet() -> Response {
@@ -31,7 +29,5 @@ pub async fn script() -> Response {
 }
 
 pub async fn not_found(Lang(m): Lang, op: OperationId) -> Response {
-    let message = m.get("error-not-found");
-    let page = ErrorPage::new(m, "/", message, op.0.clone());
-    (StatusCode::NOT_FOUND, render(&page, &op)).into_response()
+    crate::pages::error_page(m, &op, "/", StatusCode::NOT_FOUND, "error-not-found")
 }

@@ -17,8 +17,7 @@ pub async fn id_check_form(
     PageCall { state, m, op }: PageCall,
     MaybeSession(who): MaybeSession,
 ) -> Response {
-    let mut page = IdCheckPage::new(m, None);
-    page.user = bar(&state, &who);
+    let page = IdCheckPage::new(m, bar(&state, &who), None);
     render(&page, &op)
 }
 
@@ -56,7 +55,6 @@ pub async fn id_check(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let mut page = IdCheckPage::new(m, Some(result));
-    page.user = bar(&state, &who);
+    let page = IdCheckPage::new(m, bar(&state, &who), Some(result));
     (status, render(&page, &op)).into_response()
 }

@@ -1,10 +1,9 @@
 //! The home page (signed in: what waits for the person; signed out: what the system is and
 //! how to sign in), the demo's start page, and the catalogue page.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::oversight::door::Directory;
@@ -120,24 +119,22 @@ pub async fn demo_start(
 /// the home page.
 pub async fn notice_read(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
     let read = state
         .app
         .permissions()
-        .mark_notice_read(who.person.id, id, &op_of(&op, addr))
+        .mark_notice_read(who.person.id, id, &op_of(&op))
         .await;
     match read {
         Ok(()) => Redirect::to("/#notices").into_response(),
         Err(PermissionError::App(e)) => PageError::internal(&e, &op.0, m, "/").into_response(),
         // Someone else's notice, or one already read: it is not there to mark (refusal
         // audited by the app).
-        Err(e) => {
-            let page = ErrorPage::new(m, "/", e.to_string(), op.0.clone()).with_code(e.code());
-            (StatusCode::NOT_FOUND, render(&page, &op)).into_response()
-        }
+        Err(e) => ErrorPage::new(m, "/", e.to_string(), op.0.clone())
+            .with_code(e.code())
+            .answer(StatusCode::NOT_FOUND, &op),
     }
 }
 
@@ -275,7 +272,6 @@ pub async fn catalogue(
             summary_zh: b.summary_zh,
         })
         .collect();
-    let mut page = CataloguePage::new(m, items, bases);
-    page.user = bar(&state, &who);
+    let page = CataloguePage::new(m, bar(&state, &who), items, bases);
     Ok(render(&page, &op))
 }

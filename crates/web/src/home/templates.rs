@@ -4,7 +4,7 @@
 use askama::Template;
 
 use crate::i18n::Messages;
-use crate::templates::{UserBar, today_in};
+use crate::templates::{Frame, UserBar};
 
 /// A row of the demo-account table.
 pub struct PersonRow {
@@ -55,9 +55,7 @@ pub struct Waiting {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     /// Signed in: the worklist; signed out: `None` (the page explains the system).
     pub waiting: Option<Waiting>,
     /// `querywarden demo`: a link to the demo's start page (with its accounts).
@@ -75,12 +73,9 @@ impl HomePage {
         audit_records: u64,
         checkpoint: Option<String>,
     ) -> Self {
-        let today = today_in(&m);
         Self {
+            frame: Frame::of(&m, user, "/"),
             m,
-            user,
-            path: "/".into(),
-            today,
             waiting,
             demo,
             audit_records,
@@ -95,9 +90,7 @@ impl HomePage {
 #[template(path = "demo.html")]
 pub struct DemoPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub people: Vec<PersonRow>,
     pub password: String,
 }
@@ -109,12 +102,9 @@ impl DemoPage {
         people: Vec<PersonRow>,
         password: String,
     ) -> Self {
-        let today = today_in(&m);
         Self {
+            frame: Frame::of(&m, user, "/demo"),
             m,
-            user,
-            path: "/demo".into(),
-            today,
             people,
             password,
         }
@@ -137,21 +127,21 @@ pub struct BasisRow {
 #[template(path = "catalogue.html")]
 pub struct CataloguePage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub items: Vec<ItemRow>,
     pub bases: Vec<BasisRow>,
 }
 
 impl CataloguePage {
-    pub fn new(m: Messages, items: Vec<ItemRow>, bases: Vec<BasisRow>) -> Self {
-        let today = today_in(&m);
+    pub fn new(
+        m: Messages,
+        user: Option<UserBar>,
+        items: Vec<ItemRow>,
+        bases: Vec<BasisRow>,
+    ) -> Self {
         Self {
+            frame: Frame::of(&m, user, "/catalogue"),
             m,
-            user: None,
-            path: "/catalogue".into(),
-            today,
             items,
             bases,
         }
@@ -171,20 +161,15 @@ pub struct IdCheckResult {
 #[template(path = "idcheck.html")]
 pub struct IdCheckPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub result: Option<IdCheckResult>,
 }
 
 impl IdCheckPage {
-    pub fn new(m: Messages, result: Option<IdCheckResult>) -> Self {
-        let today = today_in(&m);
+    pub fn new(m: Messages, user: Option<UserBar>, result: Option<IdCheckResult>) -> Self {
         Self {
+            frame: Frame::of(&m, user, "/tools/national-id"),
             m,
-            user: None,
-            path: "/tools/national-id".into(),
-            today,
             result,
         }
     }

@@ -5,9 +5,7 @@
 //! audited) by the app; the upload is size-limited and its refusals audited; a CSV with any bad
 //! row imports nothing.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Multipart, Query};
+use axum::extract::{Multipart, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -16,15 +14,15 @@ use querywarden_app::permission::staff::{StaffImportError, StaffImportReport, St
 use querywarden_domain::permission::AdministratorDesk;
 
 use super::input::{DoneQuery, PostedEnable};
-use super::pages::{Names, after_post, bar, failed, forbidden, label, no_desk, notice, with_error};
-use super::views::{AccountsPage, DisabledRow, StaffImportPage, today_in};
+use super::pages::{Names, after_post, failed, forbidden, label, no_desk, notice, with_error};
+use super::views::{AccountsPage, DisabledRow, StaffImportPage};
 use crate::app_op::{now_op, op_of};
 use crate::error::ApiError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused, upload_refused};
-use crate::templates::FormError;
+use crate::templates::{FormError, Frame};
 use crate::upload::{UploadError, read_upload};
 use crate::{AppState, OperationId, PageCall};
 
@@ -51,10 +49,7 @@ async fn admin_desk_or_403(
 
 fn import_page(state: &AppState, m: Messages, who: &SignedIn) -> StaffImportPage {
     StaffImportPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: IMPORT_PATH.into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, IMPORT_PATH),
         result: None,
         row_errors: vec![],
         m,
@@ -131,7 +126,6 @@ fn row_errors(m: &Messages, rows: &[StaffRowError]) -> Vec<String> {
 
 pub async fn import_upload(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
@@ -154,7 +148,7 @@ pub async fn import_upload(
     let imported = state
         .app
         .permissions()
-        .import_staff_csv(&desk, &text, &op_of(&op, addr))
+        .import_staff_csv(&desk, &text, &op_of(&op))
         .await;
     Ok(match imported {
         Ok(r) => {
@@ -204,10 +198,7 @@ async fn accounts_view(
         .collect();
     let (status, error) = with_error(error);
     let page = AccountsPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: ACCOUNTS_PATH.into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, ACCOUNTS_PATH),
         rows,
         notice,
         error,
@@ -227,7 +218,6 @@ pub async fn accounts(
 
 pub async fn enable(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, f): CsrfForm<PostedEnable>,
 ) -> Response {
     let permissions = state.app.permissions();
@@ -237,7 +227,7 @@ pub async fn enable(
             .await?;
         let account = f.account().ok_or(PermissionError::NotFound("帳號"))?;
         permissions
-            .enable_account(&desk, &account, &op_of(&op, addr))
+            .enable_account(&desk, &account, &op_of(&op))
             .await
     }
     .await;

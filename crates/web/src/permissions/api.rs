@@ -9,11 +9,10 @@
 //! IDs leave only masked.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -267,14 +266,13 @@ pub async fn my_applications(
     responses((status = 201, description = "created")))]
 pub async fn create(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     b: Result<Json<ApplicationBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let form = body(b, &op.0)?.parse().map_err(|e| bad_field(e, &op.0))?;
     let app = state
         .app
         .permissions()
-        .save_application(who.person.id, None, form, &op_of(&op, addr))
+        .save_application(who.person.id, None, form, &op_of(&op))
         .await
         .map_err(failed(&op))?;
     let location = format!("/api/v1/permissions/applications/{}", app.id);
@@ -306,7 +304,6 @@ pub async fn application(
     responses((status = 200, description = "ok", body = ApplicationView)))]
 pub async fn amend(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     b: Result<Json<ApplicationBody>, JsonRejection>,
 ) -> Result<Json<ApplicationView>, ApiError> {
@@ -315,7 +312,7 @@ pub async fn amend(
     let app = state
         .app
         .permissions()
-        .save_application(who.person.id, id, form, &op_of(&op, addr))
+        .save_application(who.person.id, id, form, &op_of(&op))
         .await
         .map_err(failed(&op))?;
     view_of(&state, &who, &op, &app).await
@@ -325,7 +322,6 @@ pub async fn amend(
 async fn applicant_act(
     state: &AppState,
     op: &OperationId,
-    addr: SocketAddr,
     who: &SignedIn,
     id: i64,
     act: ApplicantAct,
@@ -333,7 +329,7 @@ async fn applicant_act(
     let app = state
         .app
         .permissions()
-        .act_as_applicant(who.person.id, ApplicationId::new(id), act, &op_of(op, addr))
+        .act_as_applicant(who.person.id, ApplicationId::new(id), act, &op_of(op))
         .await
         .map_err(failed(op))?;
     view_of(state, who, op, &app).await
@@ -345,10 +341,9 @@ async fn applicant_act(
     responses((status = 200, description = "ok", body = ApplicationView)))]
 pub async fn submit(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationView>, ApiError> {
-    applicant_act(&state, &op, addr, &who, id, ApplicantAct::Submit).await
+    applicant_act(&state, &op, &who, id, ApplicantAct::Submit).await
 }
 
 /// 撤回 withdraw before the last step
@@ -357,10 +352,9 @@ pub async fn submit(
     responses((status = 200, description = "ok", body = ApplicationView)))]
 pub async fn withdraw(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationView>, ApiError> {
-    applicant_act(&state, &op, addr, &who, id, ApplicantAct::Withdraw).await
+    applicant_act(&state, &op, &who, id, ApplicantAct::Withdraw).await
 }
 
 /// 簽核 decide the pending step: approve (the administrator with effective_from, ROC or ISO), refuse (comment = reason), other (administrator; comment = note)
@@ -370,7 +364,6 @@ pub async fn withdraw(
     params(("id" = i64, Path)), request_body = DecisionBody)]
 pub async fn decide(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     b: Result<Json<DecisionBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -380,12 +373,7 @@ pub async fn decide(
     let (app, changes) = state
         .app
         .permissions()
-        .decide_step(
-            who.person.id,
-            ApplicationId::new(id),
-            decision,
-            &op_of(&op, addr),
-        )
+        .decide_step(who.person.id, ApplicationId::new(id), decision, &op_of(&op))
         .await
         .map_err(failed(&op))?;
     let accounts = Accounts::load(&state, &who, &op).await?;

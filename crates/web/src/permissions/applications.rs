@@ -5,9 +5,7 @@
 //! or decide an application is decided by the app (`application_for_viewer`, the approver's
 //! capability inside `decide_step`). The national ID is never echoed back into the form.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -18,19 +16,19 @@ use querywarden_domain::permission::{
 
 use super::input::{DoneQuery, IdPath, PostedApplication, PostedDecision};
 use super::pages::{
-    Names, Shown, after_post, bad_field, bar, date, failed, forbidden, label, notice, shown,
+    Names, Shown, after_post, bad_field, date, failed, forbidden, label, notice, shown,
     state_detail, with_error,
 };
 use super::today;
 use super::views::{
-    ApplicationPage, ApplyPage, ApplyValues, Choice, DecideForm, ItemLabel, StepRow, today_in,
+    ApplicationPage, ApplyPage, ApplyValues, Choice, DecideForm, ItemLabel, StepRow,
 };
 use crate::app_op::{now_op, op_of};
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::FormError;
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 /// Where the form posts: a new application, or the amendment of `amend`.
@@ -86,10 +84,7 @@ async fn apply_page(
     let (status, error) = with_error(error);
     let p = &who.person;
     let page = ApplyPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: "/permissions/apply".into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, "/permissions/apply"),
         amending: amend.is_some(),
         action,
         name: p.name.clone(),
@@ -120,7 +115,6 @@ async fn save_application(
     state: AppState,
     m: Messages,
     op: OperationId,
-    addr: SocketAddr,
     who: SignedIn,
     amend: Option<ApplicationId>,
     posted: PostedApplication,
@@ -128,7 +122,7 @@ async fn save_application(
     let error = match posted.parse() {
         Err(b) => bad_field(&m, b),
         Ok(form) => {
-            let o = op_of(&op, addr);
+            let o = op_of(&op);
             let saved = state
                 .app
                 .permissions()
@@ -156,10 +150,9 @@ async fn save_application(
 
 pub async fn apply_submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, posted): CsrfForm<PostedApplication>,
 ) -> Response {
-    save_application(state, m, op, addr, who, None, posted).await
+    save_application(state, m, op, who, None, posted).await
 }
 
 pub async fn amend_form(
@@ -197,12 +190,11 @@ pub async fn amend_form(
 
 pub async fn amend_submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, posted): CsrfForm<PostedApplication>,
 ) -> Response {
     let id = ApplicationId::new(id);
-    save_application(state, m, op, addr, who, Some(id), posted).await
+    save_application(state, m, op, who, Some(id), posted).await
 }
 
 /// The application with every sign-off, and what the viewer may do with it.
@@ -293,10 +285,12 @@ fn build_application_page(
     let withdrawable = editable
         || matches!(app.state, ApplicationState::Pending { step } if step != Step::Countersign);
     ApplicationPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: format!("/permissions/applications/{}", app.id),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(
+            state,
+            who,
+            &m,
+            format!("/permissions/applications/{}", app.id),
+        ),
         id: app.id.get(),
         form_number: app.form_number.to_string(),
         kind: label(&m, "kind", app.kind.code()),
@@ -364,7 +358,6 @@ async fn applicant_act(
     state: &AppState,
     m: Messages,
     op: &OperationId,
-    addr: SocketAddr,
     who: &SignedIn,
     id: i64,
     act: ApplicantAct,
@@ -372,7 +365,7 @@ async fn applicant_act(
     let r = state
         .app
         .permissions()
-        .act_as_applicant(who.person.id, ApplicationId::new(id), act, &op_of(op, addr))
+        .act_as_applicant(who.person.id, ApplicationId::new(id), act, &op_of(op))
         .await
         .map(|_| act.done());
     after_act(state, m, op, who, id, r).await
@@ -380,26 +373,23 @@ async fn applicant_act(
 
 pub async fn submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    applicant_act(&state, m, &op, addr, &who, id, ApplicantAct::Submit).await
+    applicant_act(&state, m, &op, &who, id, ApplicantAct::Submit).await
 }
 
 pub async fn withdraw(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
-    applicant_act(&state, m, &op, addr, &who, id, ApplicantAct::Withdraw).await
+    applicant_act(&state, m, &op, &who, id, ApplicantAct::Withdraw).await
 }
 
 /// The approver's decision: the capability for the pending step, then the decision itself.
 pub async fn decide(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, f): CsrfForm<PostedDecision>,
 ) -> Response {
@@ -413,12 +403,7 @@ pub async fn decide(
     let r = state
         .app
         .permissions()
-        .decide_step(
-            who.person.id,
-            ApplicationId::new(id),
-            decision,
-            &op_of(&op, addr),
-        )
+        .decide_step(who.person.id, ApplicationId::new(id), decision, &op_of(&op))
         .await
         .map(|_| "decided");
     after_act(&state, m, &op, &who, id, r).await

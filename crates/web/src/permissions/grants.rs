@@ -4,9 +4,7 @@
 //! Security-sensitive: the inbox lists only what waits for the signed-in person; the overview
 //! needs the administrator's desk, handed out (and a refusal audited) by the app.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::permission::service::NoticeRow;
@@ -16,15 +14,16 @@ use querywarden_domain::permission::GrantStatus;
 use querywarden_domain::roc_date::RocDate;
 
 use super::input::{DoneQuery, FilterQuery, IdPath};
-use super::pages::{Names, bad_field, bar, date, failed, label, no_desk, notice};
+use super::pages::{Names, bad_field, date, failed, label, no_desk, notice};
 use super::today;
-use super::views::{Choice, GrantRow, GrantsPage, InboxPage, InboxRow, NoticeLine, today_in};
+use super::views::{Choice, GrantRow, GrantsPage, InboxPage, InboxRow, NoticeLine};
 use crate::PageCall;
 use crate::app_op::{now_op, op_of};
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
+use crate::templates::Frame;
 
 fn inbox_rows(m: &Messages, names: &Names, entries: &[InboxEntry]) -> Vec<InboxRow> {
     entries
@@ -102,10 +101,7 @@ pub async fn inbox(
         Err(e) => return failed(e, &m, &op, path),
     };
     let page = InboxPage {
-        today: today_in(&m),
-        user: Some(bar(&state, &who)),
-        path: path.into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(&state, &who, &m, path),
         rows: inbox_rows(&m, &names, &entries),
         notices: notice_lines(&m, &names, &notices),
         notice: notice(&m, q.done.as_deref()),
@@ -117,7 +113,6 @@ pub async fn inbox(
 /// The recipient marks one notice read (CSRF-checked); back to the inbox.
 pub async fn notice_read(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
@@ -125,7 +120,7 @@ pub async fn notice_read(
     let read = state
         .app
         .permissions()
-        .mark_notice_read(who.person.id, id, &op_of(&op, addr))
+        .mark_notice_read(who.person.id, id, &op_of(&op))
         .await;
     match read {
         Ok(()) => Redirect::to(&format!("{path}?done=notice_read")).into_response(),
@@ -184,9 +179,7 @@ pub async fn my_grants(
         Err(e) => return failed(e, &m, &op, path),
     };
     let page = GrantsPage {
-        today: today_in(&m),
-        user: Some(bar(&state, &who)),
-        path: path.into(),
+        frame: Frame::signed_in(&state, &who, &m, path),
         overview: false,
         units: vec![],
         items: vec![],
@@ -263,9 +256,7 @@ pub async fn overview(
     };
     let (units, items, statuses) = filter_choices(&m, &names, &q);
     let page = GrantsPage {
-        today: today_in(&m),
-        user: Some(bar(&state, &who)),
-        path: path.into(),
+        frame: Frame::signed_in(&state, &who, &m, path),
         overview: true,
         units,
         items,

@@ -22,20 +22,10 @@ use querywarden_domain::roc_date::{DateField, RocDate};
 use serde::{Deserialize, Deserializer};
 
 use super::views::ApplyValues;
-use crate::input::CarriesCsrf;
+use crate::input::carries_csrf;
 
-/// The posted forms of the area carry the session's CSRF token in `csrf`, checked by
-/// `crate::input::CsrfForm` before the handler runs (§3).
-macro_rules! carries_csrf {
-    ($($posted:ty),*) => {$(
-        impl CarriesCsrf for $posted {
-            fn csrf(&self) -> &str {
-                &self.csrf
-            }
-        }
-    )*};
-}
-
+// The posted forms of the area carry the session's CSRF token in `csrf`, checked by
+// `crate::input::CsrfForm` before the handler runs (§3).
 carries_csrf!(
     PostedApplication,
     PostedDecision,

@@ -19,38 +19,22 @@ use querywarden_domain::roc_date::RocDate;
 
 use super::input::BadField;
 use super::refusal_status;
-use super::views::{ApplicationRow, PermissionHomePage, today_in};
+use super::views::{ApplicationRow, PermissionHomePage};
 use crate::error::PageError;
 use crate::i18n::Messages;
-use crate::pages::{lock_after_ms, render};
+pub(super) use crate::pages::Shown;
+use crate::pages::error_page;
+use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
-pub(super) fn bar(state: &AppState, who: &SignedIn) -> UserBar {
-    UserBar::of(who, lock_after_ms(state))
-}
-
-/// An error page with `status` and `message`.
-fn error_page(
-    status: StatusCode,
-    m: Messages,
-    op: &OperationId,
-    path: &str,
-    message: String,
-) -> Response {
-    let page = ErrorPage::new(m, path, message, op.0.clone());
-    (status, render(&page, op)).into_response()
-}
-
 pub(super) fn forbidden(m: Messages, op: &OperationId, path: &str) -> Response {
-    let message = m.get("forbidden");
-    error_page(StatusCode::FORBIDDEN, m, op, path, message)
+    error_page(m, op, path, StatusCode::FORBIDDEN, "forbidden")
 }
 
 fn not_found(m: Messages, op: &OperationId, path: &str) -> Response {
-    let message = m.get("error-not-found");
-    error_page(StatusCode::NOT_FOUND, m, op, path, message)
+    error_page(m, op, path, StatusCode::NOT_FOUND, "error-not-found")
 }
 
 /// A field that did not parse, as the form shows it (422).
@@ -65,25 +49,11 @@ pub(super) fn bad_field(m: &Messages, b: BadField) -> (StatusCode, FormError) {
     )
 }
 
-/// How a permission failure shows on a page: a form error with its status, or a whole error
-/// page (not found, internal).
-pub(super) enum Shown {
-    Form(StatusCode, FormError),
-    Page(Response),
-}
-
 pub(super) fn shown(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Shown {
     match e {
         PermissionError::Refused(r) => Shown::Form(
             refusal_status(&r),
-            FormError {
-                code: r.code().to_string(),
-                message: if m.is_zh() {
-                    r.to_string()
-                } else {
-                    r.message_en()
-                },
-            },
+            FormError::refusal(m, r.code(), r.to_string(), r.message_en()),
         ),
         PermissionError::Conflict => Shown::Form(
             StatusCode::CONFLICT,
@@ -103,10 +73,9 @@ pub(super) fn shown(e: PermissionError, m: &Messages, op: &OperationId, path: &s
 pub(super) fn failed(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Response {
     match shown(e, m, op, path) {
         Shown::Page(r) => r,
-        Shown::Form(status, f) => {
-            let page = ErrorPage::new(m.clone(), path, f.message, op.0.clone()).with_code(&f.code);
-            (status, render(&page, op)).into_response()
-        }
+        Shown::Form(status, f) => ErrorPage::new(m.clone(), path, f.message, op.0.clone())
+            .with_code(&f.code)
+            .answer(status, op),
     }
 }
 
@@ -300,9 +269,7 @@ pub async fn home(PageCall { state, m, op }: PageCall, PageSession(who): PageSes
     };
     let p = &who.person;
     let page = PermissionHomePage {
-        today: today_in(&m),
-        user: Some(bar(&state, &who)),
-        path: "/permissions".into(),
+        frame: Frame::signed_in(&state, &who, &m, "/permissions"),
         applications: apps
             .iter()
             .zip(&waiting)

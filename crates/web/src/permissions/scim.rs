@@ -6,11 +6,9 @@
 //! does not exist (404). Every refusal is audited through the app (§2), all but "no endpoint".
 //! Nothing personal is echoed in errors.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use querywarden_domain::org::Account;
@@ -67,7 +65,7 @@ struct ScimReject {
 impl ScimReject {
     /// The refusal, audited through the app first (§2: every refusal is on the trail) — all
     /// but "no SCIM endpoint configured", which is no request to this system at all.
-    async fn respond(self, state: &AppState, op: &OperationId, addr: SocketAddr) -> Response {
+    async fn respond(self, state: &AppState, op: &OperationId) -> Response {
         if self.status != StatusCode::NOT_FOUND || self.scim_type.is_some() {
             let code = match self.status {
                 StatusCode::UNAUTHORIZED => "scim.unauthorized",
@@ -79,12 +77,7 @@ impl ScimReject {
                     _ => "scim.invalidSyntax",
                 },
             };
-            if let Err(e) = state
-                .app
-                .permissions()
-                .scim_refused(code, &op_of(op, addr))
-                .await
-            {
+            if let Err(e) = state.app.permissions().scim_refused(code, &op_of(op)).await {
                 tracing::error!(operation_id = %op.0, code = e.code(), "scim refusal not audited");
                 return scim_error(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -160,16 +153,11 @@ fn scim_request(state: &AppState, headers: &HeaderMap, bytes: &Bytes) -> Result<
     })
 }
 
-async fn scim_apply(
-    state: &AppState,
-    op: &OperationId,
-    addr: SocketAddr,
-    payload: Value,
-) -> Response {
+async fn scim_apply(state: &AppState, op: &OperationId, payload: Value) -> Response {
     match state
         .app
         .permissions()
-        .scim_put_user(&payload, &op_of(op, addr))
+        .scim_put_user(&payload, &op_of(op))
         .await
     {
         Ok(r) => {
@@ -200,13 +188,12 @@ async fn scim_apply(
 pub async fn post_user(
     State(state): State<AppState>,
     op: OperationId,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     match scim_body(body).and_then(|bytes| scim_request(&state, &headers, &bytes)) {
-        Ok(payload) => scim_apply(&state, &op, addr, payload).await,
-        Err(r) => r.respond(&state, &op, addr).await,
+        Ok(payload) => scim_apply(&state, &op, payload).await,
+        Err(r) => r.respond(&state, &op).await,
     }
 }
 
@@ -215,7 +202,6 @@ pub async fn post_user(
 pub async fn put_user(
     State(state): State<AppState>,
     op: OperationId,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -223,7 +209,7 @@ pub async fn put_user(
     let mut payload = match scim_body(body).and_then(|bytes| scim_request(&state, &headers, &bytes))
     {
         Ok(p) => p,
-        Err(r) => return r.respond(&state, &op, addr).await,
+        Err(r) => return r.respond(&state, &op).await,
     };
     let Ok(account) = Account::parse(&id) else {
         return ScimReject {
@@ -231,7 +217,7 @@ pub async fn put_user(
             scim_type: Some("noTarget"),
             detail: "no such user",
         }
-        .respond(&state, &op, addr)
+        .respond(&state, &op)
         .await;
     };
     if let Value::Object(m) = &mut payload {
@@ -250,12 +236,12 @@ pub async fn put_user(
                     scim_type: Some("invalidValue"),
                     detail: "userName does not match the user in the path",
                 }
-                .respond(&state, &op, addr)
+                .respond(&state, &op)
                 .await;
             }
         }
     }
-    scim_apply(&state, &op, addr, payload).await
+    scim_apply(&state, &op, payload).await
 }
 
 #[cfg(test)]
@@ -265,6 +251,8 @@ mod tests {
         clippy::expect_used,
         reason = "a test that cannot set itself up should fail loudly"
     )]
+
+    use std::net::SocketAddr;
 
     use axum::body::Body;
     use axum::extract::ConnectInfo;

@@ -4,9 +4,7 @@
 //! Security-sensitive: every page needs the supervisor's desk, handed out (and a refusal
 //! audited) by the app; another supervisor's round answers as if it did not exist.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -15,15 +13,15 @@ use querywarden_domain::org::{StaffStatus, UnitId};
 use querywarden_domain::permission::recertification::{RecertificationItem, RoundId};
 
 use super::input::{DoneQuery, IdPath, PostedRoundDecision};
-use super::pages::{Names, after_post, bar, date, failed, label, no_desk, notice, with_error};
+use super::pages::{Names, after_post, date, failed, label, no_desk, notice, with_error};
 use super::today;
-use super::views::{ChangeRow, LineRow, RoundPage, RoundRow, StaffPage, today_in};
+use super::views::{ChangeRow, LineRow, RoundPage, RoundRow, StaffPage};
 use crate::app_op::{now_op, op_of};
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::FormError;
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 /// The staff page: upcoming changes and the supervisor's rounds, with `error` shown.
@@ -80,10 +78,7 @@ async fn staff_view(
         .collect();
     let (status, error) = with_error(error);
     let page = StaffPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: path.into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, path),
         changes,
         rounds,
         error,
@@ -102,7 +97,6 @@ pub async fn staff_page(
 /// Opens this quarter's round; then shows it.
 pub async fn open_round(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
     let permissions = state.app.permissions();
@@ -110,9 +104,7 @@ pub async fn open_round(
         let desk = permissions
             .supervisor_desk(who.person.id, &now_op(&op))
             .await?;
-        permissions
-            .open_recertification(&desk, &op_of(&op, addr))
-            .await
+        permissions.open_recertification(&desk, &op_of(&op)).await
     }
     .await
     .map(|(r, _)| format!("/permissions/recertification/{}?done=opened", r.id.get()));
@@ -171,10 +163,7 @@ async fn round_view(
     };
     let (status, error) = with_error(error);
     let page = RoundPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path,
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, path),
         id,
         quarter: round.quarter.name_zh(),
         opened: date(&m, round.opened_on),
@@ -217,7 +206,6 @@ async fn after_round_act(
 
 pub async fn round_decide(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, f): CsrfForm<PostedRoundDecision>,
 ) -> Response {
@@ -236,7 +224,7 @@ pub async fn round_decide(
             .await?;
         let round = RoundId::new(id);
         permissions
-            .decide_recertification(&desk, round, grant, decision, &op_of(&op, addr))
+            .decide_recertification(&desk, round, grant, decision, &op_of(&op))
             .await
     }
     .await
@@ -246,7 +234,6 @@ pub async fn round_decide(
 
 pub async fn round_close(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(IdPath { id }): Path<IdPath>,
     CsrfForm(who, _): CsrfForm<TokenOnly>,
 ) -> Response {
@@ -256,7 +243,7 @@ pub async fn round_close(
             .supervisor_desk(who.person.id, &now_op(&op))
             .await?;
         permissions
-            .close_recertification(&desk, RoundId::new(id), &op_of(&op, addr))
+            .close_recertification(&desk, RoundId::new(id), &op_of(&op))
             .await
     }
     .await

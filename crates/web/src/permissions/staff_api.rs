@@ -6,11 +6,9 @@
 //! (and a refusal audited) by the app before the body is read; a CSV with any bad row imports
 //! nothing and answers every bad line.
 
-use std::net::SocketAddr;
-
 use axum::Json;
+use axum::extract::Path;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
@@ -64,7 +62,6 @@ async fn supervisor(
     request_body = StaffImportBody)]
 pub async fn staff_import(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     b: Result<Json<StaffImportBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let desk = administrator(&state, &who, &op).await?;
@@ -72,7 +69,7 @@ pub async fn staff_import(
     let imported = state
         .app
         .permissions()
-        .import_staff_csv(&desk, &b.csv, &op_of(&op, addr))
+        .import_staff_csv(&desk, &b.csv, &op_of(&op))
         .await;
     match imported {
         Ok(r) => Ok(Json(json!({
@@ -101,7 +98,6 @@ pub async fn staff_import(
 #[utoipa::path(post, path = "/api/v1/permissions/admin/accounts/enable", request_body = EnableBody)]
 pub async fn enable(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     b: Result<Json<EnableBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let desk = administrator(&state, &who, &op).await?;
@@ -111,7 +107,7 @@ pub async fn enable(
     let was = state
         .app
         .permissions()
-        .enable_account(&desk, &account, &op_of(&op, addr))
+        .enable_account(&desk, &account, &op_of(&op))
         .await
         .map_err(failed(&op))?;
     Ok(Json(
@@ -204,15 +200,12 @@ pub async fn rounds(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, 
 /// 開始本季複核 open this quarter's round (201)
 #[utoipa::path(post, path = "/api/v1/permissions/recertifications",
     responses((status = 201, description = "created")))]
-pub async fn open_round(
-    ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-) -> Result<Response, ApiError> {
+pub async fn open_round(ApiCall { state, op, who }: ApiCall) -> Result<Response, ApiError> {
     let desk = supervisor(&state, &who, &op).await?;
     let (r, items) = state
         .app
         .permissions()
-        .open_recertification(&desk, &op_of(&op, addr))
+        .open_recertification(&desk, &op_of(&op))
         .await
         .map_err(failed(&op))?;
     Ok((StatusCode::CREATED, Json(round_json(&r, Some(&items)))).into_response())
@@ -240,7 +233,6 @@ pub async fn round(
     responses((status = 204, description = "done; no body")))]
 pub async fn round_decide(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     b: Result<Json<RoundDecisionBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
@@ -257,7 +249,7 @@ pub async fn round_decide(
     state
         .app
         .permissions()
-        .decide_recertification(&desk, RoundId::new(id), grant, decision, &op_of(&op, addr))
+        .decide_recertification(&desk, RoundId::new(id), grant, decision, &op_of(&op))
         .await
         .map_err(failed(&op))?;
     Ok(StatusCode::NO_CONTENT)
@@ -268,14 +260,13 @@ pub async fn round_decide(
     params(("id" = i64, Path)))]
 pub async fn round_close(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let desk = supervisor(&state, &who, &op).await?;
     let suspended = state
         .app
         .permissions()
-        .close_recertification(&desk, RoundId::new(id), &op_of(&op, addr))
+        .close_recertification(&desk, RoundId::new(id), &op_of(&op))
         .await
         .map_err(failed(&op))?;
     Ok(Json(json!({

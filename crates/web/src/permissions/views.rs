@@ -7,9 +7,7 @@
 use askama::Template;
 
 use crate::i18n::Messages;
-use crate::templates::{FormError, UserBar};
-
-pub use crate::templates::today_in;
+use crate::templates::{FormError, Frame};
 
 /// One value of a select list or a checkbox.
 pub struct Choice {
@@ -34,9 +32,7 @@ pub struct ApplicationRow {
 #[template(path = "permissions/home.html")]
 pub struct PermissionHomePage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub applications: Vec<ApplicationRow>,
     pub is_supervisor: bool,
     pub is_admin: bool,
@@ -60,10 +56,7 @@ pub struct ApplyValues {
 #[template(path = "permissions/apply.html")]
 pub struct ApplyPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     /// Where the form posts: a new application, or the amendment of one.
     pub action: String,
     pub amending: bool,
@@ -109,10 +102,7 @@ pub struct ItemLabel {
 #[template(path = "permissions/application.html")]
 pub struct ApplicationPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub id: i64,
     pub form_number: String,
     pub kind: String,
@@ -167,10 +157,7 @@ pub struct NoticeLine {
 #[template(path = "permissions/inbox.html")]
 pub struct InboxPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub rows: Vec<InboxRow>,
     pub notices: Vec<NoticeLine>,
     pub notice: Option<String>,
@@ -196,9 +183,7 @@ pub struct GrantRow {
 #[template(path = "permissions/grants.html")]
 pub struct GrantsPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     /// The administrator's overview (with filters and holders) rather than one's own grants.
     pub overview: bool,
     pub units: Vec<Choice>,
@@ -231,10 +216,7 @@ pub struct RoundRow {
 #[template(path = "permissions/staff.html")]
 pub struct StaffPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub changes: Vec<ChangeRow>,
     pub rounds: Vec<RoundRow>,
     pub error: Option<FormError>,
@@ -256,10 +238,7 @@ pub struct LineRow {
 #[template(path = "permissions/round.html")]
 pub struct RoundPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub id: i64,
     pub quarter: String,
     pub opened: String,
@@ -275,10 +254,7 @@ pub struct RoundPage {
 #[template(path = "permissions/staff_import.html")]
 pub struct StaffImportPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub result: Option<String>,
     pub row_errors: Vec<String>,
 }
@@ -295,10 +271,7 @@ pub struct DisabledRow {
 #[template(path = "permissions/accounts.html")]
 pub struct AccountsPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub rows: Vec<DisabledRow>,
     pub notice: Option<String>,
     pub error: Option<FormError>,

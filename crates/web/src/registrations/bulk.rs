@@ -20,12 +20,11 @@ use serde_json::{Value, json};
 use super::input::{BulkDecideForm, BulkDecisionBody};
 use super::views::{ApprovalsPage, AwaitingRow, DecidedRow, DecisionsPage, RefusedRow};
 use crate::casework::{
-    Answer, ApiCall, Caseworker, Names, PageCall, date, denied_status, form_error,
+    Answer, ApiCall, CaseForm, Caseworker, Names, date, denied_status, form_error,
 };
 use crate::error::ApiError;
-use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::{FormError, today_in};
+use crate::templates::FormError;
 
 const QUEUE_PATH: &str = "/registrations/approvals";
 
@@ -89,10 +88,7 @@ async fn queue(c: &Caseworker, error: Option<FormError>, status: StatusCode) -> 
         })
         .collect();
     let page = ApprovalsPage {
-        user: c.bar(),
-        path: QUEUE_PATH.into(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(QUEUE_PATH),
         error,
         rows,
         max_note: m.with("bulk-max", &[("max", reg::MAX_BULK_DECISIONS.to_string())]),
@@ -103,8 +99,7 @@ async fn queue(c: &Caseworker, error: Option<FormError>, status: StatusCode) -> 
 
 /// `POST /registrations/decisions`: decides each ticked registration, then lists what was
 /// decided and what was refused; a refusal of the whole action shows the queue again.
-pub async fn decide_page(p: PageCall, CsrfForm(who, form): CsrfForm<BulkDecideForm>) -> Answer {
-    let c = p.by(who);
+pub async fn decide_page(CaseForm(c, form): CaseForm<BulkDecideForm>) -> Answer {
     // As the API answers: a number that cannot be one, or a decision outside the two, is a
     // malformed request (422 `request.malformed`).
     let parsed = numbers(&form.registrations).zip(decision(&form.decision, &form.comment));
@@ -131,9 +126,7 @@ pub async fn decide_page(p: PageCall, CsrfForm(who, form): CsrfForm<BulkDecideFo
     };
     let m = &c.m;
     let mut page = DecisionsPage {
-        user: c.bar(),
-        path: "/registrations/decisions".into(),
-        today: today_in(m),
+        frame: c.frame("/registrations/decisions"),
         approve: matches!(d, Decision::Approve(_)),
         summary: String::new(),
         decided: Vec::new(),

@@ -7,27 +7,23 @@
 //! supervisor or the permission administrator opens the page or registers one; POSTs carry
 //! the CSRF token (the `CsrfForm` and `ApiSession` extractors), refusals audited by the app.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Query};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use jiff::Timestamp;
 use querywarden_app::acting::{DeputyDesk, DeputyForm, DeputyRefusal, StaffName};
-use querywarden_app::permission::Op;
 use querywarden_domain::permission::acting::{DeputyTerm, DeputyTermError};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::input::{DeputyPageForm, RegisterDeputyBody};
 use super::views::{DeputyPage, DeputyUnitLink};
-use crate::casework::{Answer, ApiCall, Caseworker, PageCall, date};
+use crate::app_op::op_of;
+use crate::casework::{Answer, ApiCall, CaseForm, Caseworker, date};
 use crate::error::ApiError;
 use crate::i18n::Messages;
-use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::{FormError, today_in};
+use crate::templates::FormError;
 
 /// The status of a refusal; the page and the JSON API answer alike.
 fn status(r: &DeputyRefusal) -> StatusCode {
@@ -35,14 +31,6 @@ fn status(r: &DeputyRefusal) -> StatusCode {
         DeputyRefusal::NotFound | DeputyRefusal::UnknownDeputy => StatusCode::NOT_FOUND,
         DeputyRefusal::Rule(DeputyTermError::NotAllowed) => StatusCode::FORBIDDEN,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
-    }
-}
-
-fn op(addr: SocketAddr, op_id: &str) -> Op {
-    Op {
-        now: Timestamp::now(),
-        request_id: op_id.to_string(),
-        client_addr: Some(addr.ip().to_string()),
     }
 }
 
@@ -57,7 +45,6 @@ fn page_path(unit: &str) -> String {
 #[utoipa::path(post, path = "/api/v1/units/{unit}/deputy", params(("unit" = String, Path)),
     request_body = RegisterDeputyBody)]
 pub async fn deputy_api(
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     c: ApiCall,
     Path(unit): Path<String>,
     Json(body): Json<RegisterDeputyBody>,
@@ -70,7 +57,7 @@ pub async fn deputy_api(
     let decided = c
         .state
         .app
-        .register_deputy(c.me(), &unit, &form, &op(addr, c.op_id()))
+        .register_deputy(c.me(), &unit, &form, &op_of(&c.op))
         .await
         .map_err(c.fail())?;
     match decided {
@@ -120,10 +107,7 @@ fn view(c: &Caseworker, desk: DeputyDesk, typed: DeputyForm) -> DeputyPage {
     let m = &c.m;
     let path = page_path(desk.unit.id.as_str());
     DeputyPage {
-        user: c.bar(),
-        path: path.clone(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(path.clone()),
         action: path,
         unit_name: desk.unit.name_zh.clone(),
         supervisor: desk.supervisor.as_ref().map(|s| staff(s, m)),
@@ -174,7 +158,6 @@ fn message(r: &DeputyRefusal, m: &Messages) -> String {
 
 /// `GET /units/{unit}/deputy`: the unit's present deputy and the form to register one.
 pub async fn deputy_page(
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     c: Caseworker,
     Path(unit): Path<String>,
     Query(q): Query<DeputyNotice>,
@@ -183,7 +166,7 @@ pub async fn deputy_page(
     let desk = c
         .state
         .app
-        .deputy_desk(c.me(), &unit, &op(addr, c.op_id()))
+        .deputy_desk(c.me(), &unit, &op_of(&c.op))
         .await
         .map_err(c.fail(path))?;
     let desk = desk.map_err(|r| refused_outright(&c, path, &r))?;
@@ -197,19 +180,16 @@ pub async fn deputy_page(
 /// `POST /units/{unit}/deputy`: registers the deputy, then back to the page; a refusal shows
 /// the form again with what was typed and the refusal's status and code.
 pub async fn deputy_submit(
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(unit): Path<String>,
-    p: PageCall,
-    CsrfForm(who, posted): CsrfForm<DeputyPageForm>,
+    CaseForm(c, posted): CaseForm<DeputyPageForm>,
 ) -> Answer {
-    let c = p.by(who);
     let path = "/units/deputy";
     let form = DeputyForm {
         deputy: posted.deputy,
         from: posted.from,
         until: posted.until,
     };
-    let o = op(addr, c.op_id());
+    let o = op_of(&c.op);
     let decided = c
         .state
         .app

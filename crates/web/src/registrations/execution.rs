@@ -16,8 +16,7 @@ use querywarden_domain::registration::RegistrationNo;
 use super::input::{ExecuteForm, StatementForm, result_path};
 use super::record::{Shown, after, path_no, show};
 use crate::AppState;
-use crate::casework::{Answer, PageCall, opt};
-use crate::input::CsrfForm;
+use crate::casework::{Answer, CaseForm, opt};
 
 /// Which notice an execution earns: a failed or unknown item is said so, not announced as
 /// executed.
@@ -64,12 +63,7 @@ pub(super) async fn run(
 }
 
 /// The page's execution: the chosen items and, in portal mode, the querier's report.
-pub async fn execute(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, posted): CsrfForm<ExecuteForm>,
-) -> Answer {
-    let c = p.by(who);
+pub async fn execute(Path(no): Path<String>, CaseForm(c, posted): CaseForm<ExecuteForm>) -> Answer {
     // §3: executions are rate-limited per person.
     let checks = querywarden_app::limits::execution_checks(&c.who);
     if let Some(e) = crate::session::over_limit(&c.state, &c.who, &checks, c.op_id()).await {
@@ -102,11 +96,9 @@ pub async fn execute(
 /// §5: the querier's statement on an attempt whose outcome is unknown; the item may then run
 /// again.
 pub async fn state_outcome(
-    p: PageCall,
     Path((no, item)): Path<(String, String)>,
-    CsrfForm(who, form): CsrfForm<StatementForm>,
+    CaseForm(c, form): CaseForm<StatementForm>,
 ) -> Answer {
-    let c = p.by(who);
     let (no, item) = result_path(&no, &item).ok_or_else(|| c.not_found("/registrations"))?;
     let decided = execution::outcome::record_statement(
         &c.desk(),

@@ -13,7 +13,8 @@ use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::registration::{RegistrationError, RegistrationNo};
 use serde::Deserialize;
 
-use crate::casework::{carries_csrf, opt};
+use crate::casework::opt;
+use crate::input::carries_csrf;
 
 /// `POST /registrations`, and the shared fields of `POST /registrations/batch`: one Form 2
 /// row as the form posts it (the `items` checkbox repeats).

@@ -20,7 +20,7 @@ use super::views::{MinePage, MineRow};
 use crate::casework::{Answer, ApiCall, Caseworker, date};
 use crate::error::ApiError;
 use crate::pages::render;
-use crate::templates::{FormError, today_in};
+use crate::templates::FormError;
 
 impl MineParams {
     fn query(&self) -> MyRegistrationsQuery {
@@ -138,9 +138,7 @@ pub async fn mine_page(c: Caseworker, Query(p): Query<MineParams>) -> Answer {
         StatusCode::OK
     };
     let view = MinePage {
-        user: c.bar(),
-        path: path.into(),
-        today: today_in(m),
+        frame: c.frame(path),
         error,
         rows,
         states,

@@ -18,15 +18,14 @@ use super::views::{
     AlertRow, BasisText, ExpiringRow, RefusalRow, RegInboxPage, RegisterPage, SentRow,
 };
 use crate::casework::{
-    Answer, Caseworker, Choice, Names, PageCall, basis_choices, date, line_errors, request_row,
+    Answer, CaseForm, Caseworker, Choice, Names, basis_choices, date, line_errors, request_row,
     summary_row,
 };
 use crate::error::PageError;
 use crate::i18n::Messages;
-use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::upload_refused;
-use crate::templates::{FormError, today_in};
+use crate::templates::FormError;
 use crate::upload::{UploadError, read_upload};
 
 pub async fn inbox(c: Caseworker) -> Answer {
@@ -42,9 +41,7 @@ pub async fn inbox(c: Caseworker) -> Answer {
     let requests =
         |list: &[reg::QueryRequestRow]| list.iter().map(|r| request_row(r, &names, m)).collect();
     let page = RegInboxPage {
-        user: c.bar(),
-        path: "/registrations".into(),
-        today: today_in(m),
+        frame: c.frame("/registrations"),
         can_register: may_register(c.me()),
         can_request: c.who.person.has_role(Role::ExternalRequester),
         to_approve: summaries(&inbox.to_approve),
@@ -80,7 +77,6 @@ pub async fn inbox(c: Caseworker) -> Answer {
             .iter()
             .filter_map(|n| refusal_row(n, m))
             .collect(),
-        csrf: c.csrf_token(),
         m: c.m.clone(),
     };
     Ok(render(&page, &c.op))
@@ -149,10 +145,7 @@ async fn register_page(
     };
     let text = |f: fn(&RegisterForm) -> &String| posted.map(|p| f(p).clone()).unwrap_or_default();
     Ok(RegisterPage {
-        user: c.bar(),
-        path: path.into(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(path),
         error: None,
         line_errors: Vec::new(),
         batch,
@@ -274,8 +267,7 @@ async fn refused(c: &Caseworker, posted: &RegisterForm, batch: bool, d: &Denied)
 
 /// Files one Form 2 row. The national ID arrives in the POST body; a refusal shows the form
 /// again with it in its field only.
-pub async fn register_submit(p: PageCall, CsrfForm(who, posted): CsrfForm<RegisterForm>) -> Answer {
-    let c = p.by(who);
+pub async fn register_submit(CaseForm(c, posted): CaseForm<RegisterForm>) -> Answer {
     let decided = reg::register(
         &c.desk(),
         c.me(),

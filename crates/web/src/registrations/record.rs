@@ -21,11 +21,10 @@ use super::input::DecideForm;
 use super::results::result_kind;
 use super::views::{ExecutionLine, PortalForm, RegistrationPage, ResultLine};
 use crate::casework::{
-    Answer, Caseworker, Names, NoticeQuery, PageCall, date, denied_status, form_error,
+    Answer, CaseForm, Caseworker, Names, NoticeQuery, date, denied_status, form_error,
 };
-use crate::input::{CsrfForm, TokenOnly};
+use crate::input::TokenOnly;
 use crate::pages::render;
-use crate::templates::today_in;
 
 /// The e-government portal (我的E政府) where portal-mode queries are run.
 const PORTAL_URL: &str = "https://www.gov.tw/";
@@ -102,7 +101,6 @@ pub(super) async fn show(c: &Caseworker, no: RegistrationNo, shown: Shown<'_>) -
         _ => None,
     };
     let mut page = page(c, &names, &view, pending, now);
-    page.path = path;
     page.can_decide = can_decide;
     page.notice = shown.notice;
     page.error = shown.outcome.map(|d| form_error(d, &c.m));
@@ -236,8 +234,8 @@ fn execution_lines(
         .collect()
 }
 
-/// The page for `view` as the caseworker may act on it (the caller adds the path, the
-/// approver's capability and what was just shown or refused).
+/// The page for `view` as the caseworker may act on it (the caller adds the approver's
+/// capability and what was just shown or refused).
 fn page(
     c: &Caseworker,
     names: &Names,
@@ -259,10 +257,7 @@ fn page(
     let connected = c.state.app.config().bli.mode == BliMode::Connected;
     let (state_detail, approver) = state_detail(c, names, view, pending);
     RegistrationPage {
-        user: c.bar(),
-        path: String::new(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(format!("/registrations/{}", r.no)),
         notice: None,
         error: None,
         no: r.no.to_string(),
@@ -342,12 +337,7 @@ pub async fn registration(
 }
 
 /// Shows the whole national ID (audited, every time). POST so it is never a link.
-pub async fn reveal(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, _): CsrfForm<TokenOnly>,
-) -> Answer {
-    let c = p.by(who);
+pub async fn reveal(Path(no): Path<String>, CaseForm(c, _): CaseForm<TokenOnly>) -> Answer {
     let no = path_no(&c, &no)?;
     let revealed = reg::reveal_national_id(&c.desk(), c.me(), no, Timestamp::now(), c.op_id())
         .await
@@ -385,28 +375,15 @@ async fn decide(c: Caseworker, no: String, form: DecideForm, approve: bool) -> A
     .await
 }
 
-pub async fn approve(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<DecideForm>,
-) -> Answer {
-    decide(p.by(who), no, form, true).await
+pub async fn approve(Path(no): Path<String>, CaseForm(c, form): CaseForm<DecideForm>) -> Answer {
+    decide(c, no, form, true).await
 }
 
-pub async fn reject(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<DecideForm>,
-) -> Answer {
-    decide(p.by(who), no, form, false).await
+pub async fn reject(Path(no): Path<String>, CaseForm(c, form): CaseForm<DecideForm>) -> Answer {
+    decide(c, no, form, false).await
 }
 
-pub async fn cancel(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, _): CsrfForm<TokenOnly>,
-) -> Answer {
-    let c = p.by(who);
+pub async fn cancel(Path(no): Path<String>, CaseForm(c, _): CaseForm<TokenOnly>) -> Answer {
     let no = path_no(&c, &no)?;
     let decided = reg::cancel(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     after(&c, no, decided, "cancelled").await

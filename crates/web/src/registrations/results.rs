@@ -12,11 +12,9 @@ use querywarden_domain::roc_date::RocDate;
 use super::input::{PrintForm, PrintsForm, result_path};
 use super::record::{Shown, after, show};
 use super::views::{ContentTable, ResultPage};
-use crate::casework::{Answer, Caseworker, Names, PageCall, opt};
+use crate::casework::{Answer, CaseForm, Caseworker, Names, opt};
 use crate::i18n::Messages;
-use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::today_in;
 
 /// A message if the catalogue has one, else the raw text (codes the catalogue does not know
 /// are shown as they came).
@@ -143,10 +141,7 @@ pub(crate) fn content_table(content: &ResultContent, m: &Messages) -> ContentTab
 fn result_page(c: &Caseworker, v: &ResultView, names: &Names) -> ResultPage {
     let m = &c.m;
     ResultPage {
-        user: c.bar(),
-        path: format!("/registrations/{}/results/{}", v.no, v.item),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(format!("/registrations/{}/results/{}", v.no, v.item)),
         no: v.no.to_string(),
         item: v.item.as_str().to_string(),
         item_name: names.item(&v.item, m),
@@ -225,21 +220,17 @@ pub async fn view_result(c: Caseworker, Path((no, item)): Path<(String, String)>
 /// §6: a numbered print for the case file (audited), shown with the print number in the
 /// watermark and printed by the browser.
 pub async fn print_result(
-    p: PageCall,
     Path((no, item)): Path<(String, String)>,
-    CsrfForm(who, form): CsrfForm<PrintForm>,
+    CaseForm(c, form): CaseForm<PrintForm>,
 ) -> Answer {
-    let c = p.by(who);
     open_result(c, no, item, Some(opt(&form.reason))).await
 }
 
 /// The querier confirms a printed copy of a destroyed result was destroyed.
 pub async fn confirm_prints(
-    p: PageCall,
     Path((no, item)): Path<(String, String)>,
-    CsrfForm(who, form): CsrfForm<PrintsForm>,
+    CaseForm(c, form): CaseForm<PrintsForm>,
 ) -> Answer {
-    let c = p.by(who);
     let (no, item) = result_path(&no, &item).ok_or_else(|| c.not_found("/registrations"))?;
     let Some(print_no) = form.print_no() else {
         return show(&c, no, Shown::refusal(&Denied::NotFound)).await;

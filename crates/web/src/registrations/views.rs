@@ -7,7 +7,7 @@ use askama::Template;
 
 use crate::casework::{Choice, RequestRow, SummaryRow};
 use crate::i18n::Messages;
-use crate::templates::{FormError, UserBar};
+use crate::templates::{FormError, Frame};
 
 pub struct ExpiringRow {
     pub no: String,
@@ -33,9 +33,7 @@ pub struct AlertRow {
 #[template(path = "registrations/inbox.html")]
 pub struct RegInboxPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub can_register: bool,
     pub can_request: bool,
     pub to_approve: Vec<SummaryRow>,
@@ -50,7 +48,6 @@ pub struct RegInboxPage {
     pub ethics_alerts: Vec<AlertRow>,
     /// Their refused registrations and requests, not yet marked read.
     pub refusals: Vec<RefusalRow>,
-    pub csrf: String,
 }
 
 /// A refusal notice in the applicant's inbox: the form's number and when.
@@ -65,10 +62,7 @@ pub struct RefusalRow {
 #[template(path = "registrations/new.html")]
 pub struct RegisterPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub error: Option<FormError>,
     pub line_errors: Vec<String>,
     pub batch: bool,
@@ -129,10 +123,7 @@ pub struct PortalForm {
 #[template(path = "registrations/view.html")]
 pub struct RegistrationPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub notice: Option<String>,
     pub error: Option<FormError>,
     pub no: String,
@@ -179,10 +170,7 @@ pub struct ContentTable {
 #[template(path = "registrations/result.html")]
 pub struct ResultPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub no: String,
     pub item: String,
     pub item_name: String,
@@ -222,9 +210,7 @@ pub struct MineRow {
 #[template(path = "registrations/mine.html")]
 pub struct MinePage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub error: Option<FormError>,
     pub rows: Vec<MineRow>,
     pub states: Vec<(&'static str, String, bool)>,
@@ -264,10 +250,7 @@ pub struct AwaitingRow {
 #[template(path = "registrations/approvals.html")]
 pub struct ApprovalsPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub error: Option<FormError>,
     pub rows: Vec<AwaitingRow>,
     /// How many one bulk decision may carry, in words.
@@ -293,9 +276,7 @@ pub struct RefusedRow {
 #[template(path = "registrations/decisions.html")]
 pub struct DecisionsPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub approve: bool,
     /// How many were decided and how many refused, in words.
     pub summary: String,
@@ -314,10 +295,7 @@ pub struct DeputyUnitLink {
 #[template(path = "registrations/deputy.html")]
 pub struct DeputyPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub action: String,
     pub unit_name: String,
     pub supervisor: Option<String>,

@@ -8,7 +8,8 @@ use querywarden_app::registration::PersonChoice;
 use querywarden_app::request::{Delivery, FileRequestInput, RequestSubjectInput};
 use serde::Deserialize;
 
-use crate::casework::{carries_csrf, opt};
+use crate::casework::opt;
+use crate::input::carries_csrf;
 
 /// `POST /requests`: a Form 3 request as the form posts it (the `items` checkbox repeats).
 #[derive(Debug, Default, Deserialize)]

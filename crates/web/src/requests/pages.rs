@@ -12,12 +12,10 @@ use querywarden_domain::org::{Role, UnitKind};
 use super::input::FileRequestForm;
 use super::views::{RequestListPage, RequestNewPage};
 use crate::casework::{
-    Answer, Caseworker, Choice, Names, PageCall, basis_choices, denied_status, line_errors,
+    Answer, CaseForm, Caseworker, Choice, Names, basis_choices, denied_status, line_errors,
     request_row,
 };
-use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::today_in;
 
 pub async fn requests(c: Caseworker) -> Answer {
     let fail = c.fail("/requests");
@@ -26,9 +24,7 @@ pub async fn requests(c: Caseworker) -> Answer {
         .map_err(&fail)?;
     let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let page = RequestListPage {
-        user: c.bar(),
-        path: "/requests".into(),
-        today: today_in(&c.m),
+        frame: c.frame("/requests"),
         can_request: c.who.person.has_role(Role::ExternalRequester),
         rows: rows.iter().map(|r| request_row(r, &names, &c.m)).collect(),
         m: c.m.clone(),
@@ -50,10 +46,7 @@ async fn request_new_page(
     let text =
         |f: fn(&FileRequestForm) -> &String| posted.map(|p| f(p).clone()).unwrap_or_default();
     Ok(RequestNewPage {
-        user: c.bar(),
-        path: "/requests/new".into(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame("/requests/new"),
         error: None,
         line_errors: Vec::new(),
         unit_name: names.unit(&c.me().unit),
@@ -103,11 +96,7 @@ pub async fn request_form(c: Caseworker) -> Answer {
 
 /// Files a Form 3 request. Subjects arrive in the POST body; a refused form shows them again
 /// (on the `no-store` page only) so that nothing typed is lost.
-pub async fn request_submit(
-    p: PageCall,
-    CsrfForm(who, posted): CsrfForm<FileRequestForm>,
-) -> Answer {
-    let c = p.by(who);
+pub async fn request_submit(CaseForm(c, posted): CaseForm<FileRequestForm>) -> Answer {
     let decided = request::file_request(
         &c.desk(),
         c.me(),

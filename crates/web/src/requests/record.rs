@@ -20,12 +20,11 @@ use querywarden_domain::registration::form3::Stage;
 use super::input::{CloseForm, ConsentForm, DeliverForm, ReviewForm};
 use super::views::{RequestPage, SubjectLine};
 use crate::casework::{
-    Answer, Caseworker, Choice, Names, NoticeQuery, PageCall, date, delivery_label, denied_status,
+    Answer, CaseForm, Caseworker, Choice, Names, NoticeQuery, date, delivery_label, denied_status,
     form_error, summary_row,
 };
-use crate::input::{CsrfForm, TokenOnly};
+use crate::input::TokenOnly;
 use crate::pages::render;
-use crate::templates::today_in;
 
 /// A request number from the path; one that cannot be one names nothing.
 #[allow(
@@ -134,7 +133,6 @@ async fn show(
     };
     let names = Names::load(&c.state, c.me(), &c.m).await.map_err(&fail)?;
     let mut page = page(c, &names, &view);
-    page.path = path;
     page.notice = notice;
     page.error = outcome.map(|d| form_error(d, &c.m));
     let status = outcome.map_or(StatusCode::OK, denied_status);
@@ -149,10 +147,7 @@ fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
     let in_progress = view.stage == Stage::InProgress;
     let assigned = r.assigned_querier == Some(me.id);
     RequestPage {
-        user: c.bar(),
-        path: String::new(),
-        today: today_in(m),
-        csrf: c.csrf_token(),
+        frame: c.frame(format!("/requests/{}", r.request.no)),
         notice: None,
         error: None,
         no: r.request.no.to_string(),
@@ -241,11 +236,9 @@ pub async fn request_page(
 }
 
 pub async fn request_accept(
-    p: PageCall,
     Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<ReviewForm>,
+    CaseForm(c, form): CaseForm<ReviewForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::accept_request(
         &c.desk(),
@@ -261,11 +254,9 @@ pub async fn request_accept(
 }
 
 pub async fn request_reject(
-    p: PageCall,
     Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<ReviewForm>,
+    CaseForm(c, form): CaseForm<ReviewForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::reject_request(
         &c.desk(),
@@ -282,11 +273,9 @@ pub async fn request_reject(
 /// Records how results went back: inside the system (view-only) or by official document
 /// (公文文號) — never by e-mail or fax.
 pub async fn request_deliver(
-    p: PageCall,
     Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<DeliverForm>,
+    CaseForm(c, form): CaseForm<DeliverForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::record_delivery(
         &c.desk(),
@@ -302,11 +291,9 @@ pub async fn request_deliver(
 
 /// The requesting office's supervisor consents (or refuses with a reason).
 pub async fn request_consent(
-    p: PageCall,
     Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<ConsentForm>,
+    CaseForm(c, form): CaseForm<ConsentForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let consent = if form.decision == "refuse" {
         request::Consent::Refuse(&form.reason)
@@ -319,12 +306,7 @@ pub async fn request_consent(
 }
 
 /// The assigned querier or the using unit's supervisor signs the request.
-pub async fn request_sign(
-    p: PageCall,
-    Path(no): Path<String>,
-    CsrfForm(who, _): CsrfForm<TokenOnly>,
-) -> Answer {
-    let c = p.by(who);
+pub async fn request_sign(Path(no): Path<String>, CaseForm(c, _): CaseForm<TokenOnly>) -> Answer {
     let no = path_no(&c, &no)?;
     let decided = request::sign_request(&c.desk(), c.me(), no, Timestamp::now(), c.op_id()).await;
     after(&c, no, decided, None).await
@@ -332,11 +314,9 @@ pub async fn request_sign(
 
 /// One subject closed without a query, with a reason.
 pub async fn request_close_subject(
-    p: PageCall,
     Path((no, position)): Path<(String, i64)>,
-    CsrfForm(who, form): CsrfForm<CloseForm>,
+    CaseForm(c, form): CaseForm<CloseForm>,
 ) -> Answer {
-    let c = p.by(who);
     let no = path_no(&c, &no)?;
     let decided = request::close_subject(
         &c.desk(),

@@ -23,11 +23,9 @@ use serde_json::{Value, json};
 use super::input::{RunAllBody, RunAllForm};
 use super::views::{RunAllPage, RunLine, RunRefused};
 use crate::AppState;
-use crate::casework::{Answer, ApiCall, Caseworker, Names, PageCall, form_error, opt, request_no};
+use crate::casework::{Answer, ApiCall, CaseForm, Caseworker, Names, form_error, opt, request_no};
 use crate::error::ApiError;
-use crate::input::CsrfForm;
 use crate::pages::render;
-use crate::templates::today_in;
 
 /// Runs the request as `bli.mode` says: through the connector, or recording the portal
 /// report; the page and the API alike.
@@ -72,11 +70,9 @@ fn outcome(o: &ItemOutcome, c: &Caseworker) -> (&'static str, String) {
 
 /// `POST /requests/{no}/execute`.
 pub async fn run_all_page(
-    p: PageCall,
     Path(no): Path<String>,
-    CsrfForm(who, form): CsrfForm<RunAllForm>,
+    CaseForm(c, form): CaseForm<RunAllForm>,
 ) -> Answer {
-    let c = p.by(who);
     let path = format!("/requests/{no}");
     let Ok(no) = RequestNo::parse(&no) else {
         return Err(c.not_found("/requests"));
@@ -102,9 +98,7 @@ pub async fn run_all_page(
         .map_err(c.fail(&path))?;
     let m = &c.m;
     let mut page = RunAllPage {
-        user: c.bar(),
-        path: format!("{path}/execute"),
-        today: today_in(m),
+        frame: c.frame(format!("{path}/execute")),
         no: no.to_string(),
         lines: Vec::new(),
         refused: Vec::new(),

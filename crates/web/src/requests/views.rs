@@ -6,7 +6,7 @@ use askama::Template;
 
 use crate::casework::{Choice, RequestRow, SummaryRow};
 use crate::i18n::Messages;
-use crate::templates::{FormError, UserBar};
+use crate::templates::{FormError, Frame};
 
 pub struct SubjectLine {
     pub position: usize,
@@ -20,9 +20,7 @@ pub struct SubjectLine {
 #[template(path = "registrations/requests.html")]
 pub struct RequestListPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub can_request: bool,
     pub rows: Vec<RequestRow>,
 }
@@ -31,10 +29,7 @@ pub struct RequestListPage {
 #[template(path = "registrations/request_new.html")]
 pub struct RequestNewPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub error: Option<FormError>,
     pub line_errors: Vec<String>,
     pub unit_name: String,
@@ -55,10 +50,7 @@ pub struct RequestNewPage {
 #[template(path = "registrations/request_view.html")]
 pub struct RequestPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub notice: Option<String>,
     pub error: Option<FormError>,
     pub no: String,
@@ -122,9 +114,7 @@ pub struct RunRefused {
 #[template(path = "registrations/request_run.html")]
 pub struct RunAllPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     /// The request's number.
     pub no: String,
     pub lines: Vec<RunLine>,

@@ -5,11 +5,10 @@
 //! Attachments are `multipart/form-data` with the fields `case` and `file`.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Multipart, Path};
+use axum::extract::{Multipart, Path};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use querywarden_app::oversight::unannounced_audit::{AuditError, AuditView, DocumentLine};
@@ -180,16 +179,15 @@ async fn one(state: &AppState, who: &Person, id: AuditId, op: &Op) -> Result<Val
     Ok(audit_json(&view.audit, Some(&view), &people))
 }
 
-/// 不定期稽核 the audits the signed-in person may see
-#[utoipa::path(get, path = "/api/v1/oversight/audits")]
-pub async fn list(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
-    let list = state
-        .app
-        .oversight()
-        .audits_for(&who.person)
-        .await
-        .map_err(|e| api_error(e, &op.0))?;
-    let people = people(&state, &op.0).await?;
+/// A list of audits as the list and the review queue answer it: each audit without its
+/// record (no cases, opinions or documents).
+async fn audits_json(
+    state: &AppState,
+    op: &str,
+    list: Result<Vec<UnannouncedAudit>, AuditError>,
+) -> Result<Json<Value>, ApiError> {
+    let list = list.map_err(|e| api_error(e, op))?;
+    let people = people(state, op).await?;
     Ok(Json(Value::from(
         list.iter()
             .map(|a| audit_json(a, None, &people))
@@ -197,24 +195,22 @@ pub async fn list(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, Ap
     )))
 }
 
+/// 不定期稽核 the audits the signed-in person may see
+#[utoipa::path(get, path = "/api/v1/oversight/audits")]
+pub async fn list(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
+    let list = state.app.oversight().audits_for(&who.person).await;
+    audits_json(&state, &op.0, list).await
+}
+
 /// 局長待核閱 audits waiting for the director's review (director only)
 #[utoipa::path(get, path = "/api/v1/oversight/audits/review-queue")]
-pub async fn review_queue(
-    ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-) -> Result<Json<Value>, ApiError> {
+pub async fn review_queue(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, ApiError> {
     let list = state
         .app
         .oversight()
-        .review_queue(&who.person, &op_of(&op, addr))
-        .await
-        .map_err(|e| api_error(e, &op.0))?;
-    let people = people(&state, &op.0).await?;
-    Ok(Json(Value::from(
-        list.iter()
-            .map(|a| audit_json(a, None, &people))
-            .collect::<Vec<_>>(),
-    )))
+        .review_queue(&who.person, &op_of(&op))
+        .await;
+    audits_json(&state, &op.0, list).await
 }
 
 /// 發起稽核（附表4）open an audit: period_from, period_to, audit_date, querier, auditing_unit, auditing_unit_phone, auditors[], documents_deadline, cases, method (uniform|weighted), weights {reg no: weight}; the system draws the seed and records it; the querier is told now
@@ -222,11 +218,10 @@ pub async fn review_queue(
     responses((status = 201, description = "created")))]
 pub async fn open(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     input: Result<Json<OpenAuditInput>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let input = body(input, &op.0)?;
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let a = state
         .app
         .oversight()
@@ -244,11 +239,10 @@ pub async fn open(
 #[utoipa::path(get, path = "/api/v1/oversight/audits/{id}", params(("id" = i64, Path)))]
 pub async fn view(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        one(&state, &who.person, AuditId(id), &op_of(&op, addr)).await?,
+        one(&state, &who.person, AuditId(id), &op_of(&op)).await?,
     ))
 }
 
@@ -304,12 +298,11 @@ pub(crate) async fn receive(
     ))]
 pub async fn attach(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let form = match receive(&state, &who.person, id, &headers, &mut multipart, &o).await {
         Received::Form(f) => f,
@@ -374,10 +367,9 @@ pub(crate) async fn document_response(
     responses((status = 200, description = "the attached document as uploaded (PDF, PNG, JPEG)")))]
 pub async fn document(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
-    document_response(&state, &who.person, AuditId(id), doc, &op_of(&op, addr))
+    document_response(&state, &who.person, AuditId(id), doc, &op_of(&op))
         .await
         .map_err(|e| api_error(e, &op.0))
 }
@@ -387,10 +379,9 @@ pub async fn document(
     params(("id" = i64, Path)))]
 pub async fn submit(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     state
         .app
         .oversight()
@@ -405,12 +396,11 @@ pub async fn submit(
     request_body = CaseOpinionInput)]
 pub async fn opinion(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     input: Result<Json<CaseOpinionInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     state
         .app
         .oversight()
@@ -425,12 +415,11 @@ pub async fn opinion(
     request_body = OverallOpinionInput)]
 pub async fn overall(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     input: Result<Json<OverallOpinionInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     state
         .app
         .oversight()
@@ -445,13 +434,12 @@ pub async fn overall(
     request_body = SignOffInput)]
 pub async fn sign_off(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     input: Result<Json<SignOffInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let step = i.step().ok_or_else(|| bad_step(&op.0))?;
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     state
         .app
         .oversight()
@@ -466,12 +454,11 @@ pub async fn sign_off(
     request_body = ReviewInput)]
 pub async fn review(
     ApiCall { state, op, who }: ApiCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     input: Result<Json<ReviewInput>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     state
         .app
         .oversight()

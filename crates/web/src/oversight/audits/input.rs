@@ -164,26 +164,10 @@ pub struct SimpleForm {
     pub comment: String,
 }
 
-impl crate::input::CarriesCsrf for OpenAuditForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl crate::input::CarriesCsrf for CaseOpinionForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl crate::input::CarriesCsrf for OverallOpinionForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl crate::input::CarriesCsrf for SimpleForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+// The posted forms carry the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
+crate::input::carries_csrf!(
+    OpenAuditForm,
+    CaseOpinionForm,
+    OverallOpinionForm,
+    SimpleForm
+);

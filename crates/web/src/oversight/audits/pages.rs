@@ -6,10 +6,8 @@
 //! the record with its stable code and the status the API would give.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -26,55 +24,25 @@ use super::{op_of, refusal_status};
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
-use crate::pages::{lock_after_ms, render};
+use crate::pages::render;
+pub(super) use crate::pages::{Shown, error_page};
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 mod record;
 
 pub use record::{attach, document, opinion, overall, review, sign_off, submit, view};
 
-pub(super) use crate::templates::today_in;
-
 pub(super) fn date(m: &Messages, d: RocDate) -> String {
     m.date(d)
-}
-
-pub(super) fn bar(state: &AppState, who: &SignedIn) -> UserBar {
-    UserBar::of(who, lock_after_ms(state))
-}
-
-pub(super) fn error_page(
-    m: Messages,
-    op: &OperationId,
-    path: &str,
-    status: StatusCode,
-    key: &str,
-) -> Response {
-    let message = m.get(key);
-    let page = ErrorPage::new(m, path, message, op.0.clone());
-    (status, render(&page, op)).into_response()
-}
-
-/// How an audit failure shows: a form error with its status, or a whole error page.
-pub(super) enum Shown {
-    Form(StatusCode, FormError),
-    Page(Response),
 }
 
 pub(super) fn shown(e: AuditError, m: &Messages, op: &OperationId, path: &str) -> Shown {
     match e {
         AuditError::Refused(r) => Shown::Form(
             refusal_status(&r),
-            FormError {
-                code: r.code().to_string(),
-                message: if m.is_zh() {
-                    r.to_string()
-                } else {
-                    r.message_en()
-                },
-            },
+            FormError::refusal(m, r.code(), r.to_string(), r.message_en()),
         ),
         AuditError::Conflict => Shown::Form(
             StatusCode::CONFLICT,
@@ -173,9 +141,7 @@ pub struct AuditRow {
 #[template(path = "oversight/audits/list.html")]
 pub struct ListPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub can_open: bool,
     pub is_director: bool,
     pub waiting: Vec<AuditRow>,
@@ -206,18 +172,14 @@ fn row(m: &Messages, names: &Names, a: &UnannouncedAudit) -> AuditRow {
     }
 }
 
-pub async fn list(
-    PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    PageSession(who): PageSession,
-) -> Response {
+pub async fn list(PageCall { state, m, op }: PageCall, PageSession(who): PageSession) -> Response {
     let path = "/oversight/audits";
     let door = state.app.oversight();
     let is_director = who.person.has_role(Role::Director);
     let loaded = async {
         let mine = door.audits_for(&who.person).await?;
         let waiting = if is_director {
-            door.review_queue(&who.person, &op_of(&op, addr)).await?
+            door.review_queue(&who.person, &op_of(&op)).await?
         } else {
             Vec::new()
         };
@@ -236,9 +198,7 @@ pub async fn list(
         Err(e) => return PageError::internal(&e, &op.0, m, path).into_response(),
     };
     let page = ListPage {
-        today: today_in(&m),
-        user: Some(bar(&state, &who)),
-        path: path.into(),
+        frame: Frame::signed_in(&state, &who, &m, path),
         can_open: audit_office(&who.person).is_ok(),
         is_director,
         waiting: waiting.iter().map(|a| row(&m, &names, a)).collect(),
@@ -261,10 +221,7 @@ pub struct Choice {
 #[template(path = "oversight/audits/new.html")]
 pub struct NewPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub queriers: Vec<Choice>,
     pub units: Vec<Choice>,
     pub form: OpenAuditForm,
@@ -309,10 +266,7 @@ async fn new_page(
         None => (StatusCode::OK, None),
     };
     let page = NewPage {
-        today: today_in(&m),
-        user: Some(bar(state, who)),
-        path: path.into(),
-        csrf: who.session.csrf_token.clone(),
+        frame: Frame::signed_in(state, who, &m, path),
         queriers,
         units,
         form,
@@ -348,14 +302,13 @@ pub async fn new_form(
 
 pub async fn open(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     CsrfForm(who, form): CsrfForm<OpenAuditForm>,
 ) -> Response {
     let path = "/oversight/audits/new";
     match state
         .app
         .oversight()
-        .open_audit(&who.person, &form.request(), &op_of(&op, addr))
+        .open_audit(&who.person, &form.request(), &op_of(&op))
         .await
     {
         Ok(a) => Redirect::to(&format!("/oversight/audits/{}?done=opened", a.id)).into_response(),

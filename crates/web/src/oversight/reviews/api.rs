@@ -24,11 +24,26 @@ use crate::OperationId;
 use crate::error::ApiError;
 use crate::session::ApiCall;
 
-pub(crate) use crate::app_op::now_op as op_of;
+use crate::app_op::now_op;
 
 fn failed(op: &OperationId) -> impl Fn(querywarden_app::AppError) -> ApiError + use<> {
     let op = op.clone();
     move |e| ApiError::internal(&e, &op.0)
+}
+
+/// A refusal of the review and violation use cases, as the API answers it (the door has
+/// audited it).
+trait Refused {
+    fn answer(self, op: &OperationId) -> ApiError;
+}
+
+/// The use case's answer: its result, or a technical failure (logged with the operation id)
+/// or its refusal, each as the API answers it.
+fn answered<T, R: Refused>(
+    op: &OperationId,
+    outcome: Result<Result<T, R>, querywarden_app::AppError>,
+) -> Result<T, ApiError> {
+    outcome.map_err(failed(op))?.map_err(|r| r.answer(op))
 }
 
 pub(crate) fn review_status(r: &ReviewRefusal) -> StatusCode {
@@ -53,24 +68,28 @@ pub(crate) fn violation_status(r: &ViolationRefusal) -> StatusCode {
     }
 }
 
-fn review_refused(r: &ReviewRefusal, op: &OperationId) -> ApiError {
-    ApiError::new(
-        review_status(r),
-        r.code(),
-        r.to_string(),
-        r.message_en(),
-        &op.0,
-    )
+impl Refused for ReviewRefusal {
+    fn answer(self, op: &OperationId) -> ApiError {
+        ApiError::new(
+            review_status(&self),
+            self.code(),
+            self.to_string(),
+            self.message_en(),
+            &op.0,
+        )
+    }
 }
 
-fn violation_refused(r: &ViolationRefusal, op: &OperationId) -> ApiError {
-    ApiError::new(
-        violation_status(r),
-        r.code(),
-        r.to_string(),
-        r.message_en(),
-        &op.0,
-    )
+impl Refused for ViolationRefusal {
+    fn answer(self, op: &OperationId) -> ApiError {
+        ApiError::new(
+            violation_status(&self),
+            self.code(),
+            self.to_string(),
+            self.message_en(),
+            &op.0,
+        )
+    }
 }
 
 fn forbidden(op: &OperationId) -> ApiError {
@@ -84,10 +103,27 @@ fn forbidden(op: &OperationId) -> ApiError {
 }
 
 /// A refused read of the review pages (the door has audited a `NotAllowed`).
-fn read_refused(r: ReadRefusal, op: &OperationId) -> ApiError {
-    match r {
-        ReadRefusal::NotAllowed => forbidden(op),
-        ReadRefusal::NotFound => not_found(op),
+impl Refused for ReadRefusal {
+    fn answer(self, op: &OperationId) -> ApiError {
+        match self {
+            ReadRefusal::NotAllowed => forbidden(op),
+            ReadRefusal::NotFound => not_found(op),
+        }
+    }
+}
+
+/// A case filed for an account that names nobody, or refused by the rules.
+impl Refused for FileRefusal {
+    fn answer(self, op: &OperationId) -> ApiError {
+        match self {
+            FileRefusal::NoSuchPerson => bad_input(
+                op,
+                "violation.no_such_person",
+                "查無此帳號的人員",
+                "no person has this account",
+            ),
+            FileRefusal::Rule(r) => r.answer(op),
+        }
     }
 }
 
@@ -163,13 +199,8 @@ pub(crate) fn violation_json(v: &ViolationRow, now: Timestamp) -> Value {
 /// 每季使用紀錄檢核列表 quarterly usage reviews (§7)
 #[utoipa::path(get, path = "/api/v1/oversight/reviews")]
 pub async fn reviews(ApiCall { state, op, who }: ApiCall) -> Result<Response, ApiError> {
-    let rows = state
-        .app
-        .oversight()
-        .reviews(&who, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-        .map_err(|r| read_refused(r, &op))?;
+    let outcome = state.app.oversight().reviews(&who, &now_op(&op)).await;
+    let rows = answered(&op, outcome)?;
     Ok(
         Json(json!({ "reviews": rows.iter().map(review_json).collect::<Vec<_>>() }))
             .into_response(),
@@ -182,13 +213,8 @@ pub async fn review_one(
     ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let v = state
-        .app
-        .oversight()
-        .review(&who, id, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-        .map_err(|r| read_refused(r, &op))?;
+    let outcome = state.app.oversight().review(&who, id, &now_op(&op)).await;
+    let v = answered(&op, outcome)?;
     let mut j = review_json(&v.review);
     j["findings"] = Value::Array(v.findings.iter().map(finding_json).collect());
     Ok(Json(j).into_response())
@@ -200,16 +226,13 @@ pub async fn close(
     ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    match state
+    let outcome = state
         .app
         .oversight()
-        .close_review(&who.person, id, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-    {
-        Ok(report) => Ok(Json(json!({ "closed": true, "report": report })).into_response()),
-        Err(r) => Err(review_refused(&r, &op)),
-    }
+        .close_review(&who.person, id, &now_op(&op))
+        .await;
+    let report = answered(&op, outcome)?;
+    Ok(Json(json!({ "closed": true, "report": report })).into_response())
 }
 
 /// Turns the typed input into the use case's request, or says what is wrong with it.
@@ -242,16 +265,13 @@ pub async fn conclude(
     Json(input): Json<ConcludeFindingRequest>,
 ) -> Result<Response, ApiError> {
     let req = conclusion_of(&input).map_err(|(c, zh, en)| bad_input(&op, c, zh, en))?;
-    match state
+    let outcome = state
         .app
         .oversight()
-        .conclude_finding(&who.person, id, &req, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-    {
-        Ok(case) => Ok(Json(json!({ "concluded": true, "violation": case })).into_response()),
-        Err(r) => Err(review_refused(&r, &op)),
-    }
+        .conclude_finding(&who.person, id, &req, &now_op(&op))
+        .await;
+    let case = answered(&op, outcome)?;
+    Ok(Json(json!({ "concluded": true, "violation": case })).into_response())
 }
 
 /// A bound of the reconciliation period: any date form the pages read, in the window every
@@ -289,25 +309,22 @@ pub async fn reconcile(
             "the period must be two YYYY-MM-DD dates, from before to",
         ));
     }
-    match state
+    let outcome = state
         .app
         .oversight()
-        .reconcile(&who.person, from, to, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-    {
-        Ok(r) => Ok(Json(json!({
-            "from": r.from.to_string(),
-            "to": r.to.to_string(),
-            "statistics": r.analysis.statistics,
-            "findings": r.analysis.findings.iter().map(|f| json!({
-                "rule": f.rule, "person": f.person.map(|p| p.get()),
-                "at": f.at.map(|t| t.to_string()), "object": f.object, "detail": f.detail,
-            })).collect::<Vec<_>>(),
-        }))
-        .into_response()),
-        Err(r) => Err(review_refused(&r, &op)),
-    }
+        .reconcile(&who.person, from, to, &now_op(&op))
+        .await;
+    let r = answered(&op, outcome)?;
+    Ok(Json(json!({
+        "from": r.from.to_string(),
+        "to": r.to.to_string(),
+        "statistics": r.analysis.statistics,
+        "findings": r.analysis.findings.iter().map(|f| json!({
+            "rule": f.rule, "person": f.person.map(|p| p.get()),
+            "at": f.at.map(|t| t.to_string()), "object": f.object, "detail": f.detail,
+        })).collect::<Vec<_>>(),
+    }))
+    .into_response())
 }
 
 /// 違規案件 violation cases (mine, or all for the administrator and director)
@@ -332,16 +349,13 @@ pub async fn violation_one(
     ApiCall { state, op, who }: ApiCall,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    match state
+    let outcome = state
         .app
         .oversight()
-        .case_for(&who.person, id, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-    {
-        Ok(v) => Ok(Json(violation_json(&v, Timestamp::now())).into_response()),
-        Err(r) => Err(violation_refused(&r, &op)),
-    }
+        .case_for(&who.person, id, &now_op(&op))
+        .await;
+    let v = answered(&op, outcome)?;
+    Ok(Json(violation_json(&v, Timestamp::now())).into_response())
 }
 
 /// 開立違規案件 file a case: {account, rule, evidence, suspend_grants}; the report is due in ten days (行政程序法 §48)
@@ -357,22 +371,13 @@ pub async fn file(
         evidence: input.evidence,
         suspend_grants: input.suspend_grants,
     };
-    match state
+    let outcome = state
         .app
         .oversight()
-        .file_violation(&who, req, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-    {
-        Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
-        Err(FileRefusal::NoSuchPerson) => Err(bad_input(
-            &op,
-            "violation.no_such_person",
-            "查無此帳號的人員",
-            "no person has this account",
-        )),
-        Err(FileRefusal::Rule(r)) => Err(violation_refused(&r, &op)),
-    }
+        .file_violation(&who, req, &now_op(&op))
+        .await;
+    let id = answered(&op, outcome)?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
 /// 提出檢討報告 submit the review report: {report}
@@ -383,16 +388,13 @@ pub async fn report(
     Path(id): Path<i64>,
     Json(input): Json<SubmitReportRequest>,
 ) -> Result<Response, ApiError> {
-    match state
+    let outcome = state
         .app
         .oversight()
-        .submit_report(&who.person, id, &input.report, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-    {
-        Ok(()) => Ok(Json(json!({ "submitted": true })).into_response()),
-        Err(r) => Err(violation_refused(&r, &op)),
-    }
+        .submit_report(&who.person, id, &input.report, &now_op(&op))
+        .await;
+    answered(&op, outcome)?;
+    Ok(Json(json!({ "submitted": true })).into_response())
 }
 
 /// `accept` → `None`; `return` → the note; anything else is bad input.
@@ -420,28 +422,24 @@ pub async fn decide(
             "the decision must be accept or return",
         ));
     };
-    match state
+    let outcome = state
         .app
         .oversight()
-        .decide_report(&who.person, id, note, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-    {
-        Ok(()) => Ok(Json(json!({ "decided": input.decision })).into_response()),
-        Err(r) => Err(violation_refused(&r, &op)),
-    }
+        .decide_report(&who.person, id, note, &now_op(&op))
+        .await;
+    answered(&op, outcome)?;
+    Ok(Json(json!({ "decided": input.decision })).into_response())
 }
 
 /// 局長儀表板 the director's dashboard: open findings, overdue reports, the quarter's figures
 #[utoipa::path(get, path = "/api/v1/oversight/dashboard")]
 pub async fn dashboard_data(ApiCall { state, op, who }: ApiCall) -> Result<Response, ApiError> {
-    let d = state
+    let outcome = state
         .app
         .oversight()
-        .dashboard_data(&who, &op_of(&op))
-        .await
-        .map_err(failed(&op))?
-        .map_err(|r| read_refused(r, &op))?;
+        .dashboard_data(&who, &now_op(&op))
+        .await;
+    let d = answered(&op, outcome)?;
     let mut j = serde_json::to_value(&d).unwrap_or(Value::Null);
     j["reviews"] = Value::Array(d.reviews.iter().map(review_json).collect());
     Ok(Json(j).into_response())

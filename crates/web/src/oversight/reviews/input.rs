@@ -121,26 +121,10 @@ pub struct ReconcileRequest {
     pub to: String,
 }
 
-impl crate::input::CarriesCsrf for ConcludeFindingForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl crate::input::CarriesCsrf for FileViolationForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl crate::input::CarriesCsrf for SubmitReportRequest {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-impl crate::input::CarriesCsrf for DecideReportRequest {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
+// The posted forms carry the session's CSRF token, checked by `crate::input::CsrfForm` (§3).
+crate::input::carries_csrf!(
+    ConcludeFindingForm,
+    FileViolationForm,
+    SubmitReportRequest,
+    DecideReportRequest
+);

@@ -10,20 +10,20 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
-use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::dashboard;
 use querywarden_domain::org::Role;
 use querywarden_domain::oversight::review::FindingRule;
 use querywarden_domain::roc_date::RocDate;
 
-use super::api::op_of;
 use super::charts;
+use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
-use crate::pages::{lock_after_ms, render};
+pub(super) use crate::pages::error_page;
+use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{ErrorPage, FormError, UserBar};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 mod review;
@@ -32,17 +32,11 @@ mod violations;
 pub use review::{close, conclude, review_page};
 pub use violations::{decide, file, report, violation_page, violations};
 
-pub(super) use crate::templates::today_in;
-
 pub(super) fn day(d: jiff::civil::Date, m: &Messages) -> String {
     match RocDate::from_civil(d) {
         Ok(r) => m.date(r),
         Err(_) => d.to_string(),
     }
-}
-
-pub(super) fn bar(state: &AppState, who: &SignedIn) -> Option<UserBar> {
-    Some(UserBar::of(who, lock_after_ms(state)))
 }
 
 pub(super) fn internal(
@@ -52,18 +46,6 @@ pub(super) fn internal(
 ) -> impl Fn(querywarden_app::AppError) -> PageError + use<> {
     let (m, op, path) = (m.clone(), op.0.clone(), path.to_string());
     move |e| PageError::internal(&e, &op, m.clone(), &path)
-}
-
-pub(super) fn plain(
-    m: Messages,
-    op: &OperationId,
-    path: &str,
-    status: StatusCode,
-    key: &str,
-) -> Response {
-    let message = m.get(key);
-    let page = ErrorPage::new(m, path, message, op.0.clone());
-    (status, render(&page, op)).into_response()
 }
 
 /// People's names by id, through the oversight door (shown to those who may see the page).
@@ -87,7 +69,7 @@ pub(super) fn rule_text(code: &str, m: &Messages) -> String {
 }
 
 pub(super) fn refusal(m: &Messages, code: &str, zh: String, en: String) -> Option<FormError> {
-    form_error(code, if m.is_zh() { zh } else { en })
+    Some(FormError::refusal(m, code, zh, en))
 }
 
 pub(super) fn form_error(code: &str, message: String) -> Option<FormError> {
@@ -120,9 +102,7 @@ pub struct ReviewLine {
 #[template(path = "oversight/dashboard.html")]
 pub struct DashboardPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub can_dashboard: bool,
     pub is_supervisor: bool,
     pub quarter: String,
@@ -148,9 +128,7 @@ pub async fn overview(
     let fail = internal(&m, &op, "/oversight");
     let can_dashboard = dashboard::may_read_dashboard(&who.person);
     let mut page = DashboardPage {
-        user: bar(&state, &who),
-        path: "/oversight".into(),
-        today: today_in(&m),
+        frame: Frame::signed_in(&state, &who, &m, "/oversight"),
         can_dashboard,
         is_supervisor: who.person.has_role(Role::UnitSupervisor),
         quarter: String::new(),
@@ -317,9 +295,7 @@ pub struct ActivityLine {
 #[template(path = "oversight/unit.html")]
 pub struct UnitPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub unit: String,
     pub by_state: Vec<(String, u32)>,
     pub activity: Vec<ActivityLine>,
@@ -340,7 +316,7 @@ pub async fn unit(
         .map_err(&fail)?
     else {
         crate::session::role_refused(&state, &who, "oversight.not_allowed", &op.0).await;
-        return Ok(plain(
+        return Ok(error_page(
             m,
             &op,
             "/oversight/unit",
@@ -352,9 +328,7 @@ pub async fn unit(
         .await
         .map_err(internal(&m, &op, "/oversight/unit"))?;
     let page = UnitPage {
-        user: bar(&state, &who),
-        path: "/oversight/unit".into(),
-        today: today_in(&m),
+        frame: Frame::signed_in(&state, &who, &m, "/oversight/unit"),
         unit: v.unit,
         register: crate::documents::RegisterLink::for_person(&who.person),
         by_state: v.registrations_by_state,
@@ -385,11 +359,11 @@ pub async fn notice_read(
     match state
         .app
         .oversight()
-        .mark_notice_read(&who.person, id, &op_of(&op))
+        .mark_notice_read(&who.person, id, &now_op(&op))
         .await
     {
         Ok(()) => Ok(Redirect::to("/oversight").into_response()),
-        Err(_) => Ok(plain(
+        Err(_) => Ok(error_page(
             m,
             &op,
             "/oversight",

@@ -1,10 +1,8 @@
 //! One audit's record (Form 4, §8): the page with the actions its reader may take, and each
 //! action — attach and submit documents, opinions, sign-offs, the director's review.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Multipart, Path, Query};
+use axum::extract::{Multipart, Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
@@ -17,13 +15,13 @@ use querywarden_domain::roc_date::RocDate;
 use super::super::api::{Received, document_response, receive};
 use super::super::input::{CaseOpinionForm, OverallOpinionForm, SimpleForm};
 use super::super::op_of;
-use super::{DoneQuery, Names, Shown, bar, date, error_page, notice, shown, state_name, today_in};
+use super::{DoneQuery, Names, Shown, date, error_page, notice, shown, state_name};
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused};
-use crate::templates::{FormError, UserBar};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 // ---------------------------------------------------------------------------------------------
@@ -59,10 +57,7 @@ pub struct SignRow {
 #[template(path = "oversight/audits/view.html")]
 pub struct ViewPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
-    pub csrf: String,
+    pub frame: Frame,
     pub id: i64,
     pub state: String,
     pub state_code: &'static str,
@@ -189,9 +184,8 @@ fn my_sign_step(v: &AuditView, me: PersonId) -> Option<&'static str> {
 }
 
 fn view_model(
+    frame: Frame,
     m: Messages,
-    user: UserBar,
-    csrf: String,
     who: &Person,
     v: &AuditView,
     names: &Names,
@@ -216,10 +210,7 @@ fn view_model(
         })
         .unwrap_or_default();
     ViewPage {
-        today: today_in(&m),
-        user: Some(user),
-        path: format!("/oversight/audits/{}", a.id),
-        csrf,
+        frame,
         id: a.id.0,
         state: state_name(&m, a.state),
         state_code: a.state.code(),
@@ -294,9 +285,8 @@ async fn view_page(
         Err(e) => return PageError::internal(&e, &op.0, m, &path).into_response(),
     };
     let mut page = view_model(
+        Frame::signed_in(state, who, &m, &path),
         m,
-        bar(state, who),
-        who.session.csrf_token.clone(),
         &who.person,
         &view,
         &names,
@@ -315,23 +305,12 @@ async fn view_page(
 
 pub async fn view(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     Path(id): Path<i64>,
     Query(q): Query<DoneQuery>,
 ) -> Response {
     let n = notice(&m, q.done.as_deref());
-    view_page(
-        &state,
-        m,
-        &op,
-        &op_of(&op, addr),
-        &who,
-        AuditId(id),
-        n,
-        None,
-    )
-    .await
+    view_page(&state, m, &op, &op_of(&op), &who, AuditId(id), n, None).await
 }
 
 /// After an action: back to the record with a notice, or the record with the refusal.
@@ -339,7 +318,7 @@ pub async fn view(
     clippy::too_many_arguments,
     reason = "the page context (state, language, operation, person, audit) and what to show"
 )]
-async fn after(
+async fn after<T>(
     state: &AppState,
     m: Messages,
     op: &OperationId,
@@ -347,11 +326,11 @@ async fn after(
     who: &SignedIn,
     id: AuditId,
     done: &str,
-    result: Result<(), AuditError>,
+    result: Result<T, AuditError>,
 ) -> Response {
     let path = format!("/oversight/audits/{}", id.0);
     match result {
-        Ok(()) => Redirect::to(&format!("{path}?done={done}")).into_response(),
+        Ok(_) => Redirect::to(&format!("{path}?done={done}")).into_response(),
         Err(e) => match shown(e, &m, op, &path) {
             Shown::Form(status, err) => {
                 view_page(state, m, op, o, who, id, None, Some((status, err))).await
@@ -367,17 +346,18 @@ async fn after(
 )]
 pub async fn attach(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     Path(id): Path<i64>,
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let form = match receive(&state, &who.person, id, &headers, &mut multipart, &o).await {
         Received::Form(f) => f,
-        Received::TooLarge(e) => return after(&state, m, &op, &o, &who, id, "", Err(e)).await,
+        Received::TooLarge(e) => {
+            return after::<()>(&state, m, &op, &o, &who, id, "", Err(e)).await;
+        }
         Received::Malformed => {
             return error_page(
                 m,
@@ -402,19 +382,17 @@ pub async fn attach(
             form.file.as_deref().unwrap_or_default(),
             &o,
         )
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "attached", result).await
 }
 
 pub async fn document(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     PageSession(who): PageSession,
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Response {
     let path = format!("/oversight/audits/{id}");
-    match document_response(&state, &who.person, AuditId(id), doc, &op_of(&op, addr)).await {
+    match document_response(&state, &who.person, AuditId(id), doc, &op_of(&op)).await {
         Ok(r) => r,
         Err(e) => match shown(e, &m, &op, &path) {
             Shown::Page(r) => r,
@@ -425,62 +403,55 @@ pub async fn document(
 
 pub async fn submit(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, _): CsrfForm<SimpleForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let r = state
         .app
         .oversight()
         .submit_documents(&who.person, id, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "submitted", r).await
 }
 
 pub async fn opinion(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<CaseOpinionForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let r = state
         .app
         .oversight()
         .record_case_opinion(&who.person, id, &f.case, f.conforms == "yes", &f.text, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "opinion", r).await
 }
 
 pub async fn overall(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<OverallOpinionForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let r = state
         .app
         .oversight()
         .record_overall_opinion(&who.person, id, f.violation_found == "yes", &f.text, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "overall", r).await
 }
 
 pub async fn sign_off(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<SimpleForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let Some(step) = SignOffStep::parse_code(f.step.trim()) else {
         return error_page(
@@ -495,24 +466,21 @@ pub async fn sign_off(
         .app
         .oversight()
         .sign_off(&who.person, id, step, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "signed", r).await
 }
 
 pub async fn review(
     PageCall { state, m, op }: PageCall,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
     CsrfForm(who, f): CsrfForm<SimpleForm>,
 ) -> Response {
-    let o = op_of(&op, addr);
+    let o = op_of(&op);
     let id = AuditId(id);
     let r = state
         .app
         .oversight()
         .director_review(&who.person, id, &f.comment, &o)
-        .await
-        .map(|_| ());
+        .await;
     after(&state, m, &op, &o, &who, id, "reviewed", r).await
 }

@@ -8,15 +8,16 @@ use querywarden_app::auth::SignedIn;
 use querywarden_app::oversight::door::ReadRefusal;
 use querywarden_domain::org::Role;
 
-use super::super::api::{conclusion_of, op_of};
+use super::super::api::conclusion_of;
 use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
-use super::{bar, day, form_error, internal, names, plain, refusal, rule_text, today_in};
+use super::{day, error_page, form_error, internal, names, refusal, rule_text};
+use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{FormError, UserBar};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 pub struct FindingLine {
@@ -37,9 +38,7 @@ pub struct FindingLine {
 #[template(path = "oversight/review.html")]
 pub struct ReviewPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub id: i64,
     pub quarter: String,
     pub period: String,
@@ -68,17 +67,23 @@ async fn review_response(
     let v = match state
         .app
         .oversight()
-        .review(who, id, &op_of(op))
+        .review(who, id, &now_op(op))
         .await
         .map_err(internal(&m, op, &path))?
     {
         Ok(v) => v,
         // §7: a refused read is on the trail (the door audited it).
         Err(ReadRefusal::NotAllowed) => {
-            return Ok(plain(m, op, &path, StatusCode::FORBIDDEN, "ov-not-allowed"));
+            return Ok(error_page(
+                m,
+                op,
+                &path,
+                StatusCode::FORBIDDEN,
+                "ov-not-allowed",
+            ));
         }
         Err(ReadRefusal::NotFound) => {
-            return Ok(plain(
+            return Ok(error_page(
                 m,
                 op,
                 &path,
@@ -100,9 +105,7 @@ async fn review_response(
         StatusCode::OK
     };
     let page = ReviewPage {
-        user: bar(state, who),
-        path: path.clone(),
-        today: today_in(&m),
+        frame: Frame::signed_in(state, who, &m, path.clone()),
         id,
         quarter: v.review.quarter.clone(),
         period: format!(
@@ -165,7 +168,7 @@ pub async fn close(
     match state
         .app
         .oversight()
-        .close_review(&who.person, id, &op_of(&op))
+        .close_review(&who.person, id, &now_op(&op))
         .await
         .map_err(internal(&m, &op, &path))?
     {
@@ -186,16 +189,22 @@ pub async fn conclude(
     let path = "/oversight";
     let door = state.app.oversight();
     let review_id = match door
-        .review_of_finding(&who, id, &op_of(&op))
+        .review_of_finding(&who, id, &now_op(&op))
         .await
         .map_err(internal(&m, &op, path))?
     {
         Ok(r) => r,
         Err(ReadRefusal::NotAllowed) => {
-            return Ok(plain(m, &op, path, StatusCode::FORBIDDEN, "ov-not-allowed"));
+            return Ok(error_page(
+                m,
+                &op,
+                path,
+                StatusCode::FORBIDDEN,
+                "ov-not-allowed",
+            ));
         }
         Err(ReadRefusal::NotFound) => {
-            return Ok(plain(
+            return Ok(error_page(
                 m,
                 &op,
                 path,
@@ -220,7 +229,7 @@ pub async fn conclude(
         }
     };
     match door
-        .conclude_finding(&who.person, id, &req, &op_of(&op))
+        .conclude_finding(&who.person, id, &req, &now_op(&op))
         .await
         .map_err(internal(&m, &op, path))?
     {

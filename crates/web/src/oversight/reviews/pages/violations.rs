@@ -11,17 +11,18 @@ use querywarden_app::oversight::door::{FileByAccount, FileRefusal};
 use querywarden_app::oversight::violation;
 use querywarden_domain::org::Role;
 
-use super::super::api::{op_of, return_note_of};
+use super::super::api::return_note_of;
 use super::super::input::{
     DecideReportRequest, FileViolationForm, FileViolationRequest, SubmitReportRequest,
 };
-use super::{bar, day, form_error, internal, names, plain, refusal, today_in};
+use super::{day, error_page, form_error, internal, names, refusal};
+use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::PageSession;
-use crate::templates::{FormError, UserBar};
+use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 // ---------------------------------------------------------------------------------------
@@ -42,9 +43,7 @@ pub struct CaseLine {
 #[template(path = "oversight/violations.html")]
 pub struct ViolationsPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub is_admin: bool,
     pub cases: Vec<CaseLine>,
     pub error: Option<FormError>,
@@ -76,9 +75,7 @@ async fn violations_response(
         StatusCode::OK
     };
     let page = ViolationsPage {
-        user: bar(state, who),
-        path: path.into(),
-        today: today_in(&m),
+        frame: Frame::signed_in(state, who, &m, path),
         is_admin: who.person.has_role(Role::PermissionAdministrator),
         cases: rows
             .iter()
@@ -121,7 +118,7 @@ pub async fn file(
     match state
         .app
         .oversight()
-        .file_violation(&who, req, &op_of(&op))
+        .file_violation(&who, req, &now_op(&op))
         .await
         .map_err(internal(&m, &op, path))?
     {
@@ -142,9 +139,7 @@ pub async fn file(
 #[template(path = "oversight/violation.html")]
 pub struct ViolationPage {
     pub m: Messages,
-    pub user: Option<UserBar>,
-    pub path: String,
-    pub today: String,
+    pub frame: Frame,
     pub id: i64,
     pub person: String,
     pub rule: String,
@@ -177,11 +172,11 @@ async fn violation_response(
     let Ok(v) = state
         .app
         .oversight()
-        .case_for(&who.person, id, &op_of(op))
+        .case_for(&who.person, id, &now_op(op))
         .await
         .map_err(internal(&m, op, &path))?
     else {
-        return Ok(plain(
+        return Ok(error_page(
             m,
             op,
             &path,
@@ -202,9 +197,7 @@ async fn violation_response(
         StatusCode::OK
     };
     let page = ViolationPage {
-        user: bar(state, who),
-        path: path.clone(),
-        today: today_in(&m),
+        frame: Frame::signed_in(state, who, &m, path.clone()),
         id,
         person: names.get(&v.case.person.get()).cloned().unwrap_or_default(),
         rule: v.case.rule.clone(),
@@ -246,7 +239,7 @@ pub async fn report(
     match state
         .app
         .oversight()
-        .submit_report(&who.person, id, &form.report, &op_of(&op))
+        .submit_report(&who.person, id, &form.report, &now_op(&op))
         .await
         .map_err(internal(&m, &op, &path))?
     {
@@ -279,7 +272,7 @@ pub async fn decide(
     match state
         .app
         .oversight()
-        .decide_report(&who.person, id, note, &op_of(&op))
+        .decide_report(&who.person, id, note, &now_op(&op))
         .await
         .map_err(internal(&m, &op, &path))?
     {
