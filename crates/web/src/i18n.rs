@@ -203,6 +203,15 @@ impl Messages {
         self.locale == Locale::ZhTw
     }
 
+    /// A refusal in the reader's language: the rule's own zh-TW words, or its English.
+    pub fn explain(&self, r: &impl querywarden_domain::Explained) -> String {
+        if self.is_zh() {
+            r.to_string()
+        } else {
+            r.message_en()
+        }
+    }
+
     /// The colon after a label: full-width in Chinese, ASCII with a space in English.
     pub fn colon(&self) -> &'static str {
         if self.is_zh() { "：" } else { ": " }

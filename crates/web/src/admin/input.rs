@@ -78,7 +78,7 @@ impl AuditForm {
         let today = querywarden_domain::roc_date::taipei_date(Timestamp::now());
         let date = |s: &str, code: &str| {
             RocDate::parse_field(s, DateField::SearchBound, today)
-                .map_err(|e| bad(code, in_lang(m, e.to_string(), || e.message_en())))
+                .map_err(|e| bad(code, m.explain(&e)))
         };
         if let Some(d) = text(&self.from) {
             q.from = Some(date(d, "audit.from")?);
@@ -96,10 +96,7 @@ impl AuditForm {
             q.object = Some((t.to_string(), id.to_string()));
         }
         if let Some(s) = text(&self.subject) {
-            q.subject = Some(
-                NationalId::parse(s)
-                    .map_err(|e| bad(e.code(), in_lang(m, e.to_string(), || e.message_en())))?,
-            );
+            q.subject = Some(NationalId::parse(s).map_err(|e| bad(e.code(), m.explain(&e)))?);
         }
         let cursor = |s: &str| {
             s.parse()
