@@ -49,11 +49,6 @@ fn text(s: &str) -> Option<&str> {
     Some(s.trim()).filter(|s| !s.is_empty())
 }
 
-/// The text of `zh` or `en`, in the page's language.
-fn in_lang(m: &Messages, zh: String, en: impl FnOnce() -> String) -> String {
-    if m.is_zh() { zh } else { en() }
-}
-
 impl AuditForm {
     /// The search the form asks for, or which field is wrong.
     pub fn query(&self, m: &Messages) -> Result<AuditQuery, FormError> {
@@ -65,9 +60,10 @@ impl AuditForm {
             let action = AuditAction::parse_code(a).ok_or_else(|| {
                 bad(
                     "audit.action",
-                    in_lang(m, "請從清單選擇動作".into(), || {
-                        "choose an action from the list".into()
-                    }),
+                    m.either(
+                        || "請從清單選擇動作".into(),
+                        || "choose an action from the list".into(),
+                    ),
                 )
             })?;
             q.action = Some(action.code().to_string());
