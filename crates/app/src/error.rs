@@ -272,16 +272,22 @@ mod tests {
     }
 }
 
-/// A rule's refusal of a use case (a permission step, an unannounced audit): its stable code,
-/// and the codes its family of use cases gives a missing record and a lost race.
-pub trait Refusal: std::error::Error {
-    /// The stable code of this refusal.
-    fn refusal_code(&self) -> &'static str;
+/// A rule's refusal of a use case (a permission step, an unannounced audit): explained like
+/// every refusal, with the codes its family of use cases gives a missing record and a lost race.
+pub trait Refusal: std::error::Error + querywarden_domain::Explained {
     /// The family's code for a record that does not exist (`permission.not_found`).
     const NOT_FOUND: &'static str;
     /// The family's code for a record changed by someone else meanwhile.
     const CONFLICT: &'static str;
 }
+
+querywarden_domain::explained!(
+    ref crate::mail::MailRefusal,
+    crate::acting::DeputyRefusal,
+    crate::catalogue::CatalogueRefusal,
+    crate::citizen_report::Refusal,
+    crate::documents::DocumentError,
+);
 
 /// Why a use case of a family with its own refusals did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -314,7 +320,7 @@ impl<R> From<crate::custody::CustodyError> for UseCaseError<R> {
 impl<R: Refusal> UseCaseError<R> {
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Refused(r) => r.refusal_code(),
+            Self::Refused(r) => r.code(),
             Self::NotFound(_) => R::NOT_FOUND,
             Self::Conflict => R::CONFLICT,
             Self::App(e) => e.code(),
@@ -337,7 +343,7 @@ pub(crate) async fn refused<T, R: Refusal>(
     event: querywarden_domain::audit_event::AuditEvent,
     refusal: R,
 ) -> Result<T, UseCaseError<R>> {
-    crate::audit::record_rule_refusal(store, event, refusal.refusal_code()).await?;
+    crate::audit::record_rule_refusal(store, event, refusal.code()).await?;
     Err(UseCaseError::Refused(refusal))
 }
 
@@ -356,9 +362,6 @@ macro_rules! use_case_error {
         }
 
         impl $crate::Refusal for $refusal {
-            fn refusal_code(&self) -> &'static str {
-                self.code()
-            }
             const NOT_FOUND: &'static str = concat!($family, ".not_found");
             const CONFLICT: &'static str = concat!($family, ".conflict");
         }

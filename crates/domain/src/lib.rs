@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod citizen_report;
 pub mod deadline;
 pub mod enrolment;
+pub mod explained;
 pub mod national_id;
 pub mod org;
 pub mod oversight;
@@ -23,4 +24,5 @@ pub mod snooping;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use explained::Explained;
 pub use national_id::{NationalId, NationalIdError, NationalIdKind};

@@ -54,6 +54,21 @@ impl ApiError {
         }
     }
 
+    /// A refusal of the rules answered with `status`: its stable code and both messages.
+    pub fn refusal(
+        status: StatusCode,
+        r: &impl querywarden_domain::Explained,
+        operation_id: &str,
+    ) -> Self {
+        Self::new(
+            status,
+            r.code(),
+            r.to_string(),
+            r.message_en(),
+            operation_id,
+        )
+    }
+
     /// Not found, or not the caller's to see (§9 answers both alike, so numbers cannot be
     /// probed); `code` names the area's refusal, `what` the thing in zh-TW.
     pub fn not_found(code: &str, what: &str, operation_id: &str) -> Self {

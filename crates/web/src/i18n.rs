@@ -203,6 +203,17 @@ impl Messages {
         self.locale == Locale::ZhTw
     }
 
+    /// What `zh` makes on Chinese pages, what `en` makes on English ones; only the one needed
+    /// is made.
+    pub fn either<T>(&self, zh: impl FnOnce() -> T, en: impl FnOnce() -> T) -> T {
+        if self.is_zh() { zh() } else { en() }
+    }
+
+    /// A refusal in the reader's language: the rule's own zh-TW words, or its English.
+    pub fn explain(&self, r: &impl querywarden_domain::Explained) -> String {
+        self.either(|| r.to_string(), || r.message_en())
+    }
+
     /// The colon after a label: full-width in Chinese, ASCII with a space in English.
     pub fn colon(&self) -> &'static str {
         if self.is_zh() { "：" } else { ": " }
@@ -211,11 +222,7 @@ impl Messages {
     /// A civil date in the page's one date form: `民國 115 年 3 月 5 日`, or
     /// `2026-03-05 (ROC 115)` in English.
     pub fn date(&self, d: querywarden_domain::roc_date::RocDate) -> String {
-        if self.is_zh() {
-            d.format_long()
-        } else {
-            d.format_en()
-        }
+        self.either(|| d.format_long(), || d.format_en())
     }
 
     /// The comma between clauses: full-width in Chinese, ASCII with a space in English.
@@ -272,11 +279,10 @@ impl Messages {
     /// `main` with `note` in brackets after it, in the page language's brackets: `核准（代理）`,
     /// `approved (acting)` on English pages.
     pub fn aside(&self, main: &str, note: &str) -> String {
-        if self.is_zh() {
-            format!("{main}（{note}）")
-        } else {
-            format!("{main} ({note})")
-        }
+        self.either(
+            || format!("{main}（{note}）"),
+            || format!("{main} ({note})"),
+        )
     }
 }
 

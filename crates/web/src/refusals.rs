@@ -29,11 +29,7 @@ fn by_code(m: &Messages, code: &str, fallback: impl FnOnce() -> String) -> Strin
 pub(crate) fn registration_error(e: &RegistrationError, m: &Messages) -> String {
     match e {
         RegistrationError::SubjectId(why) => {
-            let detail = if m.is_zh() {
-                why.to_string()
-            } else {
-                why.message_en()
-            };
+            let detail = m.explain(why);
             format!("{} {detail}", by_code(m, e.code(), || e.to_string()))
         }
         RegistrationError::ItemNotGranted(item) => m.with(

@@ -112,12 +112,11 @@ pub struct FormError {
 }
 
 impl FormError {
-    /// A refusal with its stable `code`, in the reader's language: the rule's own words in
-    /// Chinese (`zh`), or `en`.
-    pub fn refusal(m: &Messages, code: &str, zh: String, en: String) -> Self {
+    /// A refusal with its stable code, in the reader's language.
+    pub fn refusal(m: &Messages, r: &impl querywarden_domain::Explained) -> Self {
         Self {
-            code: code.to_string(),
-            message: if m.is_zh() { zh } else { en },
+            code: r.code().to_string(),
+            message: m.explain(r),
         }
     }
 

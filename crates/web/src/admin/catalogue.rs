@@ -69,7 +69,7 @@ async fn render_page(
     let page = CatalogueAdminPage {
         frame: Frame::signed_in(state, who, &m, PATH),
         notice,
-        error: refusal.map(|r| FormError::refusal(&m, r.code(), r.to_string(), r.message_en())),
+        error: refusal.map(|r| FormError::refusal(&m, r)),
         items,
         bases,
         can_change: who.person.has_role(Role::PermissionAdministrator),
@@ -124,12 +124,6 @@ pub async fn api_change(
             .map_err(|e| ApiError::internal(&e, &op.0))?;
     match decided {
         Ok(()) => Ok(Json(json!({ "op": change.op(), "changed": true })).into_response()),
-        Err(r) => Err(ApiError::new(
-            status(&r),
-            r.code(),
-            r.to_string(),
-            r.message_en(),
-            &op.0,
-        )),
+        Err(r) => Err(ApiError::refusal(status(&r), &r, &op.0)),
     }
 }

@@ -49,11 +49,6 @@ fn text(s: &str) -> Option<&str> {
     Some(s.trim()).filter(|s| !s.is_empty())
 }
 
-/// The text of `zh` or `en`, in the page's language.
-fn in_lang(m: &Messages, zh: String, en: impl FnOnce() -> String) -> String {
-    if m.is_zh() { zh } else { en() }
-}
-
 impl AuditForm {
     /// The search the form asks for, or which field is wrong.
     pub fn query(&self, m: &Messages) -> Result<AuditQuery, FormError> {
@@ -65,9 +60,10 @@ impl AuditForm {
             let action = AuditAction::parse_code(a).ok_or_else(|| {
                 bad(
                     "audit.action",
-                    in_lang(m, "請從清單選擇動作".into(), || {
-                        "choose an action from the list".into()
-                    }),
+                    m.either(
+                        || "請從清單選擇動作".into(),
+                        || "choose an action from the list".into(),
+                    ),
                 )
             })?;
             q.action = Some(action.code().to_string());
@@ -78,7 +74,7 @@ impl AuditForm {
         let today = querywarden_domain::roc_date::taipei_date(Timestamp::now());
         let date = |s: &str, code: &str| {
             RocDate::parse_field(s, DateField::SearchBound, today)
-                .map_err(|e| bad(code, in_lang(m, e.to_string(), || e.message_en())))
+                .map_err(|e| bad(code, m.explain(&e)))
         };
         if let Some(d) = text(&self.from) {
             q.from = Some(date(d, "audit.from")?);
@@ -96,10 +92,7 @@ impl AuditForm {
             q.object = Some((t.to_string(), id.to_string()));
         }
         if let Some(s) = text(&self.subject) {
-            q.subject = Some(
-                NationalId::parse(s)
-                    .map_err(|e| bad(e.code(), in_lang(m, e.to_string(), || e.message_en())))?,
-            );
+            q.subject = Some(NationalId::parse(s).map_err(|e| bad(e.code(), m.explain(&e)))?);
         }
         let cursor = |s: &str| {
             s.parse()

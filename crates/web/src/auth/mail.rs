@@ -51,13 +51,7 @@ fn preference_json(p: &MailPreference) -> Value {
 }
 
 fn refused(r: &MailRefusal, op: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        r.code(),
-        r.to_string(),
-        r.message_en(),
-        op,
-    )
+    ApiError::refusal(StatusCode::UNPROCESSABLE_ENTITY, r, op)
 }
 
 pub async fn mail_form(
@@ -106,7 +100,7 @@ pub async fn mail_submit(
             &op,
         ),
         Err(r) => {
-            let error = FormError::refusal(&m, r.code(), r.to_string(), r.message_en().into());
+            let error = FormError::refusal(&m, &r);
             // The form keeps what was typed, so the person can correct it.
             let page = MailPage::new(m, bar, enabled, form.address, "", false, Some(error))
                 .choosing(&form.digest);

@@ -31,7 +31,7 @@ fn refused(r: Refusal, op: &OperationId) -> ApiError {
         Refusal::UnknownRequest | Refusal::UnknownRegistration => StatusCode::NOT_FOUND,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    ApiError::new(status, r.code(), r.to_string(), r.message_en(), &op.0)
+    ApiError::refusal(status, &r, &op.0)
 }
 
 fn internal(op: &OperationId) -> impl Fn(querywarden_app::AppError) -> ApiError + '_ {

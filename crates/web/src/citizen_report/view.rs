@@ -16,7 +16,7 @@ pub fn day(d: RocDate, m: &Messages) -> String {
 
 /// A refusal as the page shows it: the message in the page's language and the stable code.
 pub fn form_error(r: &Refusal, m: &Messages) -> FormError {
-    FormError::refusal(m, r.code(), r.to_string(), r.message_en())
+    FormError::refusal(m, r)
 }
 
 fn identity_name(code: &str, m: &Messages) -> String {

@@ -37,15 +37,9 @@ pub async fn check_national_id(
             )
         })
     })?;
-    let id = req.national_id().map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            e.code(),
-            e.to_string(),
-            e.message_en(),
-            &op.0,
-        )
-    })?;
+    let id = req
+        .national_id()
+        .map_err(|e| ApiError::refusal(StatusCode::UNPROCESSABLE_ENTITY, &e, &op.0))?;
     Ok(Json(CheckNationalIdResponse {
         valid: true,
         kind: id.kind().code(),

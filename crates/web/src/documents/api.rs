@@ -27,7 +27,7 @@ fn api_error(e: DocumentError, op: &OperationId) -> ApiError {
     if let DocumentError::App(inner) = &e {
         return ApiError::internal(inner, &op.0);
     }
-    ApiError::new(status(&e), e.code(), e.to_string(), e.message_en(), &op.0)
+    ApiError::refusal(status(&e), &e, &op.0)
 }
 
 pub(super) fn pdf_response(p: Produced) -> Response {

@@ -39,11 +39,7 @@ fn error_page(e: DocumentError, m: Messages, op: &OperationId, path: &str) -> Re
     if matches!(e, DocumentError::Render(_)) {
         tracing::error!(operation_id = %op.0, code = e.code(), error = %e, "document failed");
     }
-    let message = if m.is_zh() {
-        e.to_string()
-    } else {
-        e.message_en()
-    };
+    let message = m.explain(&e);
     ErrorPage::new(m, path, message, op.0.clone())
         .with_code(e.code())
         .answer(status(&e), op)

@@ -25,13 +25,7 @@ pub struct IssueCodeRequest {
 }
 
 fn refused(r: EnrolmentRefusal, op: &OperationId) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        r.code(),
-        r.to_string(),
-        r.message_en(),
-        &op.0,
-    )
+    ApiError::refusal(StatusCode::UNPROCESSABLE_ENTITY, &r, &op.0)
 }
 
 async fn desk(

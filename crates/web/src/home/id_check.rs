@@ -42,11 +42,7 @@ pub async fn id_check(
             valid: false,
             kind: String::new(),
             masked: String::new(),
-            reason: if m.is_zh() {
-                e.to_string()
-            } else {
-                e.message_en()
-            },
+            reason: m.explain(&e),
             code: e.code().to_string(),
         },
     };

@@ -38,13 +38,7 @@ use crate::{AppState, OperationId};
 /// A permission failure as the API answers it.
 pub(super) fn api_error(e: PermissionError, op: &str) -> ApiError {
     match e {
-        PermissionError::Refused(r) => ApiError::new(
-            refusal_status(&r),
-            r.code(),
-            r.to_string(),
-            r.message_en(),
-            op,
-        ),
+        PermissionError::Refused(r) => ApiError::refusal(refusal_status(&r), &r, op),
         PermissionError::NotFound(what) => ApiError::not_found("permission.not_found", what, op),
         PermissionError::Conflict => ApiError::conflict("permission.conflict", op),
         PermissionError::App(e) => ApiError::internal(&e, op),

@@ -48,6 +48,15 @@ impl BadField {
             en: en.into(),
         }
     }
+
+    /// A domain value's own refusal of what was typed.
+    fn of(e: &impl querywarden_domain::Explained) -> BadField {
+        BadField {
+            code: e.code().into(),
+            zh: e.to_string(),
+            en: e.message_en(),
+        }
+    }
 }
 
 /// The id in a path (`/permissions/applications/{id}`, `/…/recertification/{id}`).
@@ -87,18 +96,10 @@ impl Form1Fields<'_> {
                 "choose the kind of application",
             )
         })?;
-        let national_id = NationalId::parse(self.national_id).map_err(|e| BadField {
-            code: e.code().into(),
-            zh: e.to_string(),
-            en: e.message_en(),
-        })?;
+        let national_id = NationalId::parse(self.national_id).map_err(|e| BadField::of(&e))?;
         let mut items = BTreeSet::new();
         for i in self.items {
-            items.insert(ServiceItemCode::parse(i.trim()).map_err(|e| BadField {
-                code: e.code().into(),
-                zh: e.to_string(),
-                en: e.message_en(),
-            })?);
+            items.insert(ServiceItemCode::parse(i.trim()).map_err(|e| BadField::of(&e))?);
         }
         Ok(ApplicationForm {
             kind,
@@ -237,11 +238,8 @@ fn parse_decision(
             let effective_from = match effective_from.map(str::trim).filter(|s| !s.is_empty()) {
                 None => None,
                 Some(s) => Some(
-                    RocDate::parse_field(s, DateField::Effective, today).map_err(|e| BadField {
-                        code: e.code().into(),
-                        zh: e.to_string(),
-                        en: e.message_en(),
-                    })?,
+                    RocDate::parse_field(s, DateField::Effective, today)
+                        .map_err(|e| BadField::of(&e))?,
                 ),
             };
             Ok(StepDecision::Approve {

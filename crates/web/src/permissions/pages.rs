@@ -51,10 +51,7 @@ pub(super) fn bad_field(m: &Messages, b: BadField) -> (StatusCode, FormError) {
 
 pub(super) fn shown(e: PermissionError, m: &Messages, op: &OperationId, path: &str) -> Shown {
     match e {
-        PermissionError::Refused(r) => Shown::Form(
-            refusal_status(&r),
-            FormError::refusal(m, r.code(), r.to_string(), r.message_en()),
-        ),
+        PermissionError::Refused(r) => Shown::Form(refusal_status(&r), FormError::refusal(m, &r)),
         PermissionError::Conflict => Shown::Form(
             StatusCode::CONFLICT,
             FormError {

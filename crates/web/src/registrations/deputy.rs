@@ -68,13 +68,7 @@ pub async fn deputy_api(
             "until": term.until.map(|d| d.civil().to_string()),
         }))
         .into_response()),
-        Err(r) => Err(ApiError::new(
-            status(&r),
-            r.code(),
-            r.to_string(),
-            r.message_en(),
-            c.op_id(),
-        )),
+        Err(r) => Err(ApiError::refusal(status(&r), &r, c.op_id())),
     }
 }
 
@@ -143,17 +137,9 @@ fn view(c: &Caseworker, desk: DeputyDesk, typed: DeputyForm) -> DeputyPage {
 fn refused_outright(c: &Caseworker, path: &str, r: &DeputyRefusal) -> Response {
     let message = match status(r) {
         StatusCode::NOT_FOUND => c.m.get("error-not-found"),
-        _ => message(r, &c.m),
+        _ => c.m.explain(r),
     };
     c.error_page(status(r), path, message, Some(r.code()))
-}
-
-fn message(r: &DeputyRefusal, m: &Messages) -> String {
-    if m.is_zh() {
-        r.to_string()
-    } else {
-        r.message_en()
-    }
 }
 
 /// `GET /units/{unit}/deputy`: the unit's present deputy and the form to register one.
@@ -222,7 +208,7 @@ pub async fn deputy_submit(
     let mut page = view(&c, desk, form);
     page.error = Some(FormError {
         code: refusal.code().to_string(),
-        message: message(&refusal, &c.m),
+        message: c.m.explain(&refusal),
     });
     Ok((status(&refusal), render(&page, &c.op)).into_response())
 }

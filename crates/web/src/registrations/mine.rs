@@ -54,13 +54,7 @@ pub async fn mine_api(c: ApiCall, Query(p): Query<MineParams>) -> Result<Respons
         .await
         .map_err(c.fail())?;
     let l = listed.map_err(|e: MineFilterError| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            e.code(),
-            e.to_string(),
-            e.message_en(),
-            c.op_id(),
-        )
+        ApiError::refusal(StatusCode::UNPROCESSABLE_ENTITY, &e, c.op_id())
     })?;
     Ok(Json(json!({
         "entries": l.entries.iter().map(entry_json).collect::<Vec<_>>(),
@@ -114,23 +108,7 @@ pub async fn mine_page(c: Caseworker, Query(p): Query<MineParams>) -> Answer {
             l.pages,
             None,
         ),
-        Err(e) => {
-            let message = if m.is_zh() {
-                e.to_string()
-            } else {
-                e.message_en().to_string()
-            };
-            (
-                Vec::new(),
-                0,
-                1,
-                1,
-                Some(FormError {
-                    code: e.code().to_string(),
-                    message,
-                }),
-            )
-        }
+        Err(e) => (Vec::new(), 0, 1, 1, Some(FormError::refusal(m, &e))),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY

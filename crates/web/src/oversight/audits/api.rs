@@ -29,13 +29,7 @@ use crate::upload::{UploadError, UploadedForm, read_upload};
 
 pub(crate) fn api_error(e: AuditError, op: &str) -> ApiError {
     match e {
-        AuditError::Refused(r) => ApiError::new(
-            refusal_status(&r),
-            r.code(),
-            r.to_string(),
-            r.message_en(),
-            op,
-        ),
+        AuditError::Refused(r) => ApiError::refusal(refusal_status(&r), &r, op),
         AuditError::NotFound(what) => ApiError::not_found("audit.not_found", what, op),
         AuditError::Conflict => ApiError::conflict("audit.conflict", op),
         AuditError::App(e) => ApiError::internal(&e, op),

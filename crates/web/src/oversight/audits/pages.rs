@@ -40,10 +40,7 @@ pub(super) fn date(m: &Messages, d: RocDate) -> String {
 
 pub(super) fn shown(e: AuditError, m: &Messages, op: &OperationId, path: &str) -> Shown {
     match e {
-        AuditError::Refused(r) => Shown::Form(
-            refusal_status(&r),
-            FormError::refusal(m, r.code(), r.to_string(), r.message_en()),
-        ),
+        AuditError::Refused(r) => Shown::Form(refusal_status(&r), FormError::refusal(m, &r)),
         AuditError::Conflict => Shown::Form(
             StatusCode::CONFLICT,
             FormError {

@@ -70,25 +70,13 @@ pub(crate) fn violation_status(r: &ViolationRefusal) -> StatusCode {
 
 impl Refused for ReviewRefusal {
     fn answer(self, op: &OperationId) -> ApiError {
-        ApiError::new(
-            review_status(&self),
-            self.code(),
-            self.to_string(),
-            self.message_en(),
-            &op.0,
-        )
+        ApiError::refusal(review_status(&self), &self, &op.0)
     }
 }
 
 impl Refused for ViolationRefusal {
     fn answer(self, op: &OperationId) -> ApiError {
-        ApiError::new(
-            violation_status(&self),
-            self.code(),
-            self.to_string(),
-            self.message_en(),
-            &op.0,
-        )
+        ApiError::refusal(violation_status(&self), &self, &op.0)
     }
 }
 

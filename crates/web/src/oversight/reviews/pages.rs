@@ -68,8 +68,8 @@ pub(super) fn rule_text(code: &str, m: &Messages) -> String {
     }
 }
 
-pub(super) fn refusal(m: &Messages, code: &str, zh: String, en: String) -> Option<FormError> {
-    Some(FormError::refusal(m, code, zh, en))
+pub(super) fn refusal(m: &Messages, r: &impl querywarden_domain::Explained) -> Option<FormError> {
+    Some(FormError::refusal(m, r))
 }
 
 pub(super) fn form_error(code: &str, message: String) -> Option<FormError> {

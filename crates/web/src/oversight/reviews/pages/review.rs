@@ -174,7 +174,7 @@ pub async fn close(
     {
         Ok(_) => Ok(Redirect::to(&format!("{path}?notice=closed")).into_response()),
         Err(r) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
+            let e = refusal(&m, &r);
             review_response(&state, m, &op, &who, id, e).await
         }
     }
@@ -237,7 +237,7 @@ pub async fn conclude(
             Redirect::to(&format!("/oversight/reviews/{}#finding-{id}", review_id)).into_response(),
         ),
         Err(r) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
+            let e = refusal(&m, &r);
             review_response(&state, m, &op, &who, review_id, e).await
         }
     }

@@ -129,7 +129,7 @@ pub async fn file(
             violations_response(&state, m, &op, &who, e).await
         }
         Err(FileRefusal::Rule(r)) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
+            let e = refusal(&m, &r);
             violations_response(&state, m, &op, &who, e).await
         }
     }
@@ -245,7 +245,7 @@ pub async fn report(
     {
         Ok(()) => Ok(Redirect::to(&format!("{path}?notice=submitted")).into_response()),
         Err(r) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
+            let e = refusal(&m, &r);
             violation_response(&state, m, &op, &who, id, e).await
         }
     }
@@ -278,7 +278,7 @@ pub async fn decide(
     {
         Ok(()) => Ok(Redirect::to(&format!("{path}?notice=decided")).into_response()),
         Err(r) => {
-            let e = refusal(&m, r.code(), r.to_string(), r.message_en());
+            let e = refusal(&m, &r);
             violation_response(&state, m, &op, &who, id, e).await
         }
     }
