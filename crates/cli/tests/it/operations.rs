@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use querywarden_testkit::binary::{command as bin, stderr, stdout};
-use querywarden_testkit::rt;
+use querywarden_testkit::{rt, trail};
 use sqlx::Connection;
 
 fn run_in(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
@@ -21,11 +21,8 @@ fn run_in(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
 
 /// Runs SQL against the database file directly.
 fn sql(data: &Path, statements: &[String]) {
-    let path = data.join("querywarden.sqlite");
     rt().block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let mut c = trail::connect(&data.join("querywarden.sqlite")).await;
         for s in statements {
             sqlx::query(s).execute(&mut c).await.unwrap();
         }
@@ -34,15 +31,7 @@ fn sql(data: &Path, statements: &[String]) {
 }
 
 fn count(data: &Path, query: &str) -> i64 {
-    let path = data.join("querywarden.sqlite");
-    rt().block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        let (n,): (i64,) = sqlx::query_as(query).fetch_one(&mut c).await.unwrap();
-        c.close().await.unwrap();
-        n
-    })
+    trail::count(&data.join("querywarden.sqlite"), query)
 }
 
 /// Makes the database one migration older than this build: the newest SQLite migration is
