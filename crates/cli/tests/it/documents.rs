@@ -23,6 +23,35 @@ fn seeded(data: &std::path::Path) {
     });
 }
 
+/// wu.zhiming renders Form 1 of application 1.
+const WU_RENDERS_FORM1: &[&str] = &[
+    "forms",
+    "render",
+    "--form",
+    "1",
+    "--id",
+    "1",
+    "--as",
+    "wu.zhiming",
+];
+
+/// `querywarden <args> <flag> <from> --out <out>`.
+fn run_out(
+    args: &[&str],
+    flag: &str,
+    from: &std::path::Path,
+    out: &std::path::Path,
+) -> std::process::Output {
+    bin()
+        .args(args)
+        .arg(flag)
+        .arg(from)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn documents_in_trail(data: &std::path::Path) -> String {
     let o = bin()
         .args(["audit", "search", "--action", "report.generated", "--data"])
@@ -39,23 +68,7 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
     seeded(&data);
 
     let out = dir.path().join("form1.pdf");
-    let o = bin()
-        .args([
-            "forms",
-            "render",
-            "--form",
-            "1",
-            "--id",
-            "1",
-            "--as",
-            "wu.zhiming",
-        ])
-        .args(["--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_out(WU_RENDERS_FORM1, "--data", &data, &out);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let pdf = std::fs::read(&out).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
@@ -66,13 +79,12 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
 
     // An unknown id: exit 1, a zh-TW message, no file, a refusal in the trail.
     let missing = dir.path().join("missing.pdf");
-    let o = bin()
-        .args(["forms", "render", "--form", "1", "--id", "999", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let o = run_out(
+        &["forms", "render", "--form", "1", "--id", "999"],
+        "--data",
+        &data,
+        &missing,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("找不到此文件所屬的紀錄"),
@@ -86,8 +98,8 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
     assert!(!trail.contains("document:form1-999\tsucceeded"), "{trail}");
 
     // Someone not entitled to the application is answered like an unknown id.
-    let o = bin()
-        .args([
+    let o = run_out(
+        &[
             "forms",
             "render",
             "--form",
@@ -96,25 +108,22 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
             "1",
             "--as",
             "cai.peiling",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--out")
-        .arg(&missing)
-        .output()
-        .unwrap();
+        ],
+        "--data",
+        &data,
+        &missing,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("documents.not_found"), "{}", stderr(&o));
     assert!(!missing.exists());
 
     // A quarter whose review is not closed.
-    let o = bin()
-        .args(["report", "quarterly", "--quarter", "115Q3", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let o = run_out(
+        &["report", "quarterly", "--quarter", "115Q3"],
+        "--data",
+        &data,
+        &missing,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("尚未結案"), "{}", stderr(&o));
     assert!(stderr(&o).contains("documents.quarter_not_closed"));
@@ -136,23 +145,7 @@ fn a_missing_font_exits_1_naming_the_package_and_writes_nothing() {
     )
     .unwrap();
     let out = dir.path().join("form1.pdf");
-    let o = bin()
-        .args([
-            "forms",
-            "render",
-            "--form",
-            "1",
-            "--id",
-            "1",
-            "--as",
-            "wu.zhiming",
-            "--config",
-        ])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_out(WU_RENDERS_FORM1, "--config", &config, &out);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("documents.font_unreadable"),
