@@ -23,17 +23,12 @@ fn seeded(data: &std::path::Path) {
     });
 }
 
-/// wu.zhiming renders Form 1 of application 1.
-const WU_RENDERS_FORM1: &[&str] = &[
-    "forms",
-    "render",
-    "--form",
-    "1",
-    "--id",
-    "1",
-    "--as",
-    "wu.zhiming",
-];
+/// `account` renders Form 1 of application 1.
+fn form1_as(account: &str) -> [&str; 8] {
+    [
+        "forms", "render", "--form", "1", "--id", "1", "--as", account,
+    ]
+}
 
 /// `querywarden <args> <flag> <from> --out <out>`.
 fn run_out(
@@ -68,7 +63,7 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
     seeded(&data);
 
     let out = dir.path().join("form1.pdf");
-    let o = run_out(WU_RENDERS_FORM1, "--data", &data, &out);
+    let o = run_out(&form1_as("wu.zhiming"), "--data", &data, &out);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let pdf = std::fs::read(&out).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
@@ -98,21 +93,7 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
     assert!(!trail.contains("document:form1-999\tsucceeded"), "{trail}");
 
     // Someone not entitled to the application is answered like an unknown id.
-    let o = run_out(
-        &[
-            "forms",
-            "render",
-            "--form",
-            "1",
-            "--id",
-            "1",
-            "--as",
-            "cai.peiling",
-        ],
-        "--data",
-        &data,
-        &missing,
-    );
+    let o = run_out(&form1_as("cai.peiling"), "--data", &data, &missing);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("documents.not_found"), "{}", stderr(&o));
     assert!(!missing.exists());
@@ -145,7 +126,7 @@ fn a_missing_font_exits_1_naming_the_package_and_writes_nothing() {
     )
     .unwrap();
     let out = dir.path().join("form1.pdf");
-    let o = run_out(WU_RENDERS_FORM1, "--config", &config, &out);
+    let o = run_out(&form1_as("wu.zhiming"), "--config", &config, &out);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("documents.font_unreadable"),
