@@ -6,6 +6,14 @@ use querywarden_testkit::binary::{command as bin, stderr, stdout};
 use querywarden_testkit::org::seeded_app;
 use querywarden_testkit::rt;
 
+/// A temporary directory whose `data` holds the seeded demo bureau.
+fn seeded_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    seeded(&data);
+    (dir, data)
+}
+
 fn seeded(data: &std::path::Path) {
     rt().block_on(async {
         let app = seeded_app(data, |_| {}).await;
@@ -58,9 +66,7 @@ fn documents_in_trail(data: &std::path::Path) -> String {
 
 #[test]
 fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    seeded(&data);
+    let (dir, data) = seeded_dir();
 
     let out = dir.path().join("form1.pdf");
     let o = run_out(&form1_as("wu.zhiming"), "--data", &data, &out);
@@ -113,9 +119,7 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
 
 #[test]
 fn a_missing_font_exits_1_naming_the_package_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    seeded(&data);
+    let (dir, data) = seeded_dir();
     let config = dir.path().join("qw.toml");
     std::fs::write(
         &config,
