@@ -1,6 +1,28 @@
 //! The audit trail and dates as a test reads them from outside: a stopped demo's database
 //! opened read-only, and today in the ROC calendar the forms take.
 
+/// A connection to the SQLite database file `db`, to read or edit it directly.
+pub async fn connect(db: &std::path::Path) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("the database opens")
+}
+
+/// The one number `query` (a `SELECT count(*)`) gives on the database file `db`.
+pub fn count(db: &std::path::Path, query: &str) -> i64 {
+    use sqlx::Connection;
+    crate::rt().block_on(async {
+        let mut c = connect(db).await;
+        let (n,): (i64,) = sqlx::query_as(query)
+            .fetch_one(&mut c)
+            .await
+            .expect("a count");
+        c.close().await.expect("the database closes");
+        n
+    })
+}
+
 /// Every `(action, outcome)` of the trail's records in order, read from a stopped demo's
 /// database.
 pub async fn outcomes(db: &std::path::Path) -> Vec<(String, String)> {

@@ -8,6 +8,7 @@
 use crate::common::world_derefs_to_org;
 use jiff::{SignedDuration, Timestamp};
 use querywarden_app::audit::export::verify_export;
+use querywarden_app::auth::AuthContext;
 use querywarden_app::citizen_report::{self, CitizenReport, RequestInput, Stamp};
 use querywarden_app::config::RawAudit;
 use querywarden_app::{KeyRing, custody};
@@ -16,6 +17,7 @@ use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::catalogue::{LegalBasisId, ServiceItemCode};
 use querywarden_domain::citizen_report::{EntryKind, StaffShown};
 use querywarden_domain::deadline::HolidayCalendar;
+use querywarden_domain::org::Person;
 use querywarden_domain::registration::{Origin, Parties, RegistrationNo, RequestNo};
 use querywarden_domain::roc_date::{RocDate, taipei_date};
 use querywarden_storage::{NewQueryRequest, NewRegistration};
@@ -99,6 +101,26 @@ impl World {
         tx.append_audit(&e).await.unwrap();
         tx.commit().await.unwrap();
         no.to_string()
+    }
+
+    /// `contact` records `input` at t0 (`auth` checks any signature), refused or not.
+    async fn record_request(
+        &self,
+        auth: Option<&AuthContext>,
+        contact: &Person,
+        input: &RequestInput,
+    ) -> Result<String, citizen_report::Refusal> {
+        citizen_report::record_request(
+            &self.store,
+            &self.keys,
+            auth,
+            &self.cal,
+            contact,
+            input,
+            stamp(t0()),
+        )
+        .await
+        .unwrap()
     }
 
     /// A record on a registration carrying the subject, as execution and custody write them.
@@ -478,48 +500,30 @@ async fn bad_requests_and_a_second_extension_are_refused_audited_and_change_noth
         ),
     ];
     for (i, want) in cases {
-        let r = citizen_report::record_request(
-            &w.store,
-            &w.keys,
-            None,
-            &w.cal,
-            &contact,
-            &i,
-            stamp(t0()),
-        )
-        .await
-        .unwrap();
+        let r = w.record_request(None, &contact, &i).await;
         assert_eq!(r.unwrap_err().code(), want);
     }
-    let not_contact = citizen_report::record_request(
-        &w.store,
-        &w.keys,
-        None,
-        &w.cal,
-        w.p("lin.meiling"),
-        &input(good.expose_whole(), Some("in_person_id_card")),
-        stamp(t0()),
-    )
-    .await
-    .unwrap();
+    let not_contact = w
+        .record_request(
+            None,
+            w.p("lin.meiling"),
+            &input(good.expose_whole(), Some("in_person_id_card")),
+        )
+        .await;
     assert_eq!(
         not_contact.unwrap_err().code(),
         "citizen_report.not_allowed"
     );
     assert_eq!(w.refused("citizen_report.request.recorded").await.len(), 3);
 
-    let no = citizen_report::record_request(
-        &w.store,
-        &w.keys,
-        None,
-        &w.cal,
-        &contact,
-        &input(good.expose_whole(), Some("in_person_id_card")),
-        stamp(t0()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let no = w
+        .record_request(
+            None,
+            &contact,
+            &input(good.expose_whole(), Some("in_person_id_card")),
+        )
+        .await
+        .unwrap();
     let blank = citizen_report::extend(&w.store, &w.cal, &contact, &no, "", stamp(t0()))
         .await
         .unwrap();
@@ -632,31 +636,13 @@ async fn a_request_signed_with_the_subjects_own_card_is_accepted_and_any_other_i
         ),
     ];
     for (i, want) in cases {
-        let r = citizen_report::record_request(
-            &w.store,
-            &w.keys,
-            Some(&ctx),
-            &w.cal,
-            &contact,
-            &i,
-            stamp(t0()),
-        )
-        .await
-        .unwrap();
+        let r = w.record_request(Some(&ctx), &contact, &i).await;
         assert_eq!(r.unwrap_err().code(), want);
     }
     // Without trust anchors a signature cannot be checked, so it is not taken on trust.
-    let unverifiable = citizen_report::record_request(
-        &w.store,
-        &w.keys,
-        None,
-        &w.cal,
-        &contact,
-        &input(signed(text, sign(&own, text))),
-        stamp(t0()),
-    )
-    .await
-    .unwrap();
+    let unverifiable = w
+        .record_request(None, &contact, &input(signed(text, sign(&own, text))))
+        .await;
     assert_eq!(
         unverifiable.unwrap_err().code(),
         "citizen_report.signature_invalid"
@@ -664,18 +650,10 @@ async fn a_request_signed_with_the_subjects_own_card_is_accepted_and_any_other_i
     assert_eq!(w.refused("citizen_report.request.recorded").await.len(), 6);
     assert!(w.store.citizen_requests().await.unwrap().is_empty());
 
-    let no = citizen_report::record_request(
-        &w.store,
-        &w.keys,
-        Some(&ctx),
-        &w.cal,
-        &contact,
-        &input(signed(text, sign(&own, text))),
-        stamp(t0()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let no = w
+        .record_request(Some(&ctx), &contact, &input(signed(text, sign(&own, text))))
+        .await
+        .unwrap();
     let row = w.store.citizen_request(&no).await.unwrap().unwrap();
     assert_eq!(row.identity_check, "moica_signed");
     assert_eq!(

@@ -78,18 +78,14 @@ fn lin_card(w: &World) -> DemoCard {
     card::fixture_card(&w.ca, "card-a-key", "林美玲", "1234", now())
 }
 
-async fn enrol_with(
-    w: &World,
-    code: &str,
-    card: &DemoCard,
-    password: &str,
-) -> Result<codes::Enrolled, String> {
+/// A fresh nonce signed (PKCS#7) with `card`, and `password` typed twice.
+async fn enrol_request(w: &World, code: &str, card: &DemoCard, password: &str) -> EnrolRequest {
     let flow = "flow-token-of-this-browser-0000000000";
     let (nonce, _) = auth::issue_nonce(&w.store, &w.ctx, flow, now())
         .await
         .unwrap();
     let sig = card.sign(nonce.as_bytes(), SignatureFormat::Pkcs7).unwrap();
-    let req = EnrolRequest {
+    EnrolRequest {
         code: code.into(),
         nonce,
         signature: B64.encode(sig),
@@ -100,7 +96,16 @@ async fn enrol_with(
         password_again: password.into(),
         client_addr: Some("192.0.2.7".into()),
         request_id: "op-enrol".into(),
-    };
+    }
+}
+
+async fn enrol_with(
+    w: &World,
+    code: &str,
+    card: &DemoCard,
+    password: &str,
+) -> Result<codes::Enrolled, String> {
+    let req = enrol_request(w, code, card, password).await;
     codes::enrol(&w.store, &w.ctx, &settings(), req, now())
         .await
         .unwrap()
@@ -495,24 +500,10 @@ async fn only_a_list_signed_by_a_trust_anchor_is_kept_and_never_an_older_one() {
 async fn an_expired_code_is_refused_and_the_attempt_audited() {
     let w = world().await;
     let code = issue(&w, "lin.meiling", CodePurpose::Enrol, "").await;
-    let flow = "flow-token-of-this-browser-0000000000";
-    let (nonce, _) = auth::issue_nonce(&w.store, &w.ctx, flow, now())
-        .await
-        .unwrap();
-    let sig = lin_card(&w)
-        .sign(nonce.as_bytes(), SignatureFormat::Pkcs7)
-        .unwrap();
     let req = EnrolRequest {
-        code,
-        nonce,
-        signature: B64.encode(sig),
-        certificate: None,
-        format: Some(SignatureFormat::Pkcs7),
-        flow_token: flow.into(),
-        password: PASSWORD.into(),
-        password_again: PASSWORD.into(),
         client_addr: Some("192.0.2.8".into()),
         request_id: "op-late".into(),
+        ..enrol_request(&w, &code, &lin_card(&w), PASSWORD).await
     };
     let three_days_later = now() + SignedDuration::from_hours(73);
     let refused = codes::enrol(&w.store, &w.ctx, &settings(), req, three_days_later)
@@ -578,24 +569,11 @@ async fn a_stale_revocation_list_refuses_enrolment_under_require_crl() {
 async fn two_different_passwords_or_an_unknown_format_are_refused_and_audited() {
     let w = world().await;
     let code = issue(&w, "lin.meiling", CodePurpose::Enrol, "").await;
-    let flow = "flow-token-of-this-browser-0000000000";
-    let (nonce, _) = auth::issue_nonce(&w.store, &w.ctx, flow, now())
-        .await
-        .unwrap();
-    let sig = lin_card(&w)
-        .sign(nonce.as_bytes(), SignatureFormat::Pkcs7)
-        .unwrap();
     let base = EnrolRequest {
-        code,
-        nonce,
-        signature: B64.encode(sig),
-        certificate: None,
-        format: Some(SignatureFormat::Pkcs7),
-        flow_token: flow.into(),
-        password: PASSWORD.into(),
         password_again: "something-else-entirely-115".into(),
         client_addr: Some("192.0.2.9".into()),
         request_id: "op-typo".into(),
+        ..enrol_request(&w, &code, &lin_card(&w), PASSWORD).await
     };
     let unknown_format = EnrolRequest {
         format: None,

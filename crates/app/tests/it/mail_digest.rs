@@ -359,18 +359,15 @@ async fn a_digest_the_relay_refuses_is_recorded_audited_and_sent_on_the_next_run
         .unwrap()
         .unwrap();
     let day = digest_day(now, 0).unwrap();
+    let (store, day) = (w.app.store(), day.as_str());
+    let chens_digest =
+        move || async move { store.mail_digest(chen.id, day).await.unwrap().unwrap() };
 
     w.sink.refuse.store(true, Ordering::SeqCst);
     let failed = send_due_digests(&w.app, now, "job").await;
     assert!(failed.is_err(), "{failed:?}");
     assert!(w.sink.messages().await.is_empty());
-    let row = w
-        .app
-        .store()
-        .mail_digest(chen.id, &day)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = chens_digest().await;
     assert_eq!((row.state.as_str(), row.attempts), ("failed", 1));
     let audited = records(&w.app, "mail.digest.sent").await;
     assert_eq!(audited.len(), 1);
@@ -381,13 +378,7 @@ async fn a_digest_the_relay_refuses_is_recorded_audited_and_sent_on_the_next_run
     assert_eq!(send_due_digests(&w.app, now, "job").await.unwrap(), 1);
     assert_eq!(send_due_digests(&w.app, now, "job").await.unwrap(), 0);
     assert_eq!(w.sink.messages().await.len(), 1);
-    let row = w
-        .app
-        .store()
-        .mail_digest(chen.id, &day)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = chens_digest().await;
     assert_eq!((row.state.as_str(), row.attempts), ("sent", 2));
     w.app.close().await;
 }

@@ -32,6 +32,7 @@ use querywarden_domain::org::{Person, PersonId};
 use querywarden_domain::oversight::review::{FindingRule, ReviewRefusal};
 use querywarden_domain::oversight::violation::{ViolationRefusal, ViolationSource};
 use querywarden_domain::permission::SuspensionCause;
+use querywarden_domain::permission::recertification::RecertificationItem;
 use querywarden_domain::registration::RegistrationNo;
 use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
 use querywarden_storage::{SessionRow, Store};
@@ -204,6 +205,24 @@ impl World {
 
     async fn audit_records(&self) -> u64 {
         self.store.audit_extent().await.unwrap().0
+    }
+
+    /// chen (as a supervisor at `t`) opens this quarter's recertification at `opened`.
+    async fn chen_recertifies(&self, t: Timestamp, opened: Timestamp) -> Vec<RecertificationItem> {
+        let policy = PermissionPolicy::default();
+        let chen = self.p("chen.jianhong").id;
+        let desk = querywarden_app::permission::supervisor_desk(&self.store, &policy, chen, &op(t))
+            .await
+            .unwrap();
+        querywarden_app::permission::recertification::open_recertification(
+            &self.store,
+            &policy,
+            &desk,
+            &op(opened),
+        )
+        .await
+        .unwrap()
+        .1
     }
 }
 
@@ -746,19 +765,9 @@ async fn the_recertification_round_counts_a_query_executed_minutes_before() {
     let mut w = World::new().await;
     let t = at(date(2026, 3, 3), 9, 0);
     w.query("lin.meiling", &nid(77), "B0101", t).await;
-    let policy = PermissionPolicy::default();
-    let chen = w.p("chen.jianhong").id;
-    let desk = querywarden_app::permission::supervisor_desk(&w.store, &policy, chen, &op(t))
-        .await
-        .unwrap();
-    let (_, lines) = querywarden_app::permission::recertification::open_recertification(
-        &w.store,
-        &policy,
-        &desk,
-        &op(t + SignedDuration::from_mins(20)),
-    )
-    .await
-    .unwrap();
+    let lines = w
+        .chen_recertifies(t, t + SignedDuration::from_mins(20))
+        .await;
     let lin = w.p("lin.meiling").id;
     let used: BTreeMap<String, u32> = lines
         .iter()
@@ -933,19 +942,7 @@ async fn the_recertification_round_counts_the_platforms_records_by_operator_acco
     w.platform("li.guowei", &nid(404), "C0101", at(date(2026, 2, 3), 10, 0));
     w.import_usage(at(date(2026, 3, 2), 9, 0)).await;
     let t = at(date(2026, 3, 3), 9, 0);
-    let policy = PermissionPolicy::default();
-    let chen = w.p("chen.jianhong").id;
-    let desk = querywarden_app::permission::supervisor_desk(&w.store, &policy, chen, &op(t))
-        .await
-        .unwrap();
-    let (_, lines) = querywarden_app::permission::recertification::open_recertification(
-        &w.store,
-        &policy,
-        &desk,
-        &op(t),
-    )
-    .await
-    .unwrap();
+    let lines = w.chen_recertifies(t, t).await;
     let lin = w.p("lin.meiling").id;
     let line = |item: &str| {
         lines

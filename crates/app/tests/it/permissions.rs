@@ -89,15 +89,20 @@ impl World {
         kind: ApplicationKind,
         items: &[&str],
     ) -> PermissionApplication {
-        permission::create_application(
-            &self.store,
-            &self.keys,
-            self.id(who).await,
-            form(kind, items),
-            &op(),
-        )
-        .await
-        .unwrap()
+        self.try_apply(self.id(who).await, kind, items)
+            .await
+            .unwrap()
+    }
+
+    /// `person` applies for `items`, refused or not.
+    async fn try_apply(
+        &self,
+        person: PersonId,
+        kind: ApplicationKind,
+        items: &[&str],
+    ) -> Result<PermissionApplication, PermissionError> {
+        permission::create_application(&self.store, &self.keys, person, form(kind, items), &op())
+            .await
     }
 
     async fn submit(
@@ -631,24 +636,10 @@ async fn bad_input_is_refused_and_nothing_changes() {
     let w = World::new().await;
     let lin = w.id("lin.meiling").await;
     // Unknown item.
-    let r = permission::create_application(
-        &w.store,
-        &w.keys,
-        lin,
-        form(ApplicationKind::New, &["Z9999"]),
-        &op(),
-    )
-    .await;
+    let r = w.try_apply(lin, ApplicationKind::New, &["Z9999"]).await;
     assert_eq!(refusal_code(r), "permission.unknown_item");
     // New rights without items.
-    let r = permission::create_application(
-        &w.store,
-        &w.keys,
-        lin,
-        form(ApplicationKind::New, &[]),
-        &op(),
-    )
-    .await;
+    let r = w.try_apply(lin, ApplicationKind::New, &[]).await;
     assert_eq!(refusal_code(r), "permission.items_required");
     // Confirmations missing at submission.
     let mut f = form(ApplicationKind::New, &["C0101"]);
@@ -705,14 +696,7 @@ async fn bad_input_is_refused_and_nothing_changes() {
     let mut tx = w.store.begin().await.unwrap();
     tx.set_person_id_last4(lin, "1234").await.unwrap();
     tx.commit().await.unwrap();
-    let r = permission::create_application(
-        &w.store,
-        &w.keys,
-        lin,
-        form(ApplicationKind::New, &["C0101"]),
-        &op(),
-    )
-    .await;
+    let r = w.try_apply(lin, ApplicationKind::New, &["C0101"]).await;
     assert_eq!(refusal_code(r), "permission.national_id_mismatch");
     // A disabled account cannot apply.
     let huang = w.id("huang.yating").await;
@@ -726,14 +710,7 @@ async fn bad_input_is_refused_and_nothing_changes() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let r = permission::create_application(
-        &w.store,
-        &w.keys,
-        huang,
-        form(ApplicationKind::New, &["C0101"]),
-        &op(),
-    )
-    .await;
+    let r = w.try_apply(huang, ApplicationKind::New, &["C0101"]).await;
     assert_eq!(refusal_code(r), "permission.applicant_disabled");
     assert!(w.store.applications_of(huang).await.unwrap().is_empty());
 }
@@ -865,14 +842,7 @@ async fn leaving_ends_grants_and_disables_the_account() {
     // Never deleted: the applications and grants are all still there.
     assert_eq!(w.store.applications_of(lin).await.unwrap().len(), 1);
     // And the person can no longer apply.
-    let r = permission::create_application(
-        &w.store,
-        &w.keys,
-        lin,
-        form(ApplicationKind::New, &["C0101"]),
-        &op(),
-    )
-    .await;
+    let r = w.try_apply(lin, ApplicationKind::New, &["C0101"]).await;
     assert_eq!(refusal_code(r), "permission.applicant_disabled");
 }
 

@@ -189,6 +189,28 @@ impl World {
         .await
         .unwrap()
     }
+
+    /// `account` prints the C0101 result of `no`.
+    async fn print(
+        &self,
+        account: &str,
+        no: RegistrationNo,
+        reason: Option<&str>,
+        at: Timestamp,
+        request_id: &str,
+    ) -> Result<execution::ResultView, Denied> {
+        execution::print_result(
+            &self.desk(),
+            self.p(account),
+            no,
+            &item("C0101"),
+            reason,
+            at,
+            request_id,
+        )
+        .await
+        .unwrap()
+    }
 }
 
 fn session_row(p: &Person, fingerprint: &str, locked: bool) -> SessionRow {
@@ -265,33 +287,23 @@ async fn register_approve_execute_connected_view_and_print_with_the_result_seale
         NationalId::parse(&subject).unwrap().masked()
     );
 
-    let print = execution::print_result(
-        &w.desk(),
-        w.p("lin.meiling"),
-        no,
-        &item("C0101"),
-        None,
-        t0(),
-        "req-p",
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let print = w
+        .print("lin.meiling", no, None, t0(), "req-p")
+        .await
+        .unwrap();
     assert_eq!(print.print_no, Some(1));
     assert!(print.watermark.contains("列印第 1 份"));
     // §6 ¶2: one copy by default; the second needs a reason.
-    let again = execution::print_result(
-        &w.desk(),
-        w.p("lin.meiling"),
-        no,
-        &item("C0101"),
-        Some("會辦單位另需一份歸檔"),
-        t0(),
-        "req-p",
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let again = w
+        .print(
+            "lin.meiling",
+            no,
+            Some("會辦單位另需一份歸檔"),
+            t0(),
+            "req-p",
+        )
+        .await
+        .unwrap();
     assert_eq!(again.print_no, Some(2));
 
     // At rest: no clear ID or name anywhere in the database files, and the audit trail has
@@ -1554,18 +1566,7 @@ async fn a_destroyed_result_can_never_be_shown_again_and_its_record_stays() {
         .approved(&nid(60), &["C0101"], "急難救助個案，確認最近投保")
         .await;
     w.execute("lin.meiling", no, t0()).await.unwrap();
-    execution::print_result(
-        &w.desk(),
-        w.p("lin.meiling"),
-        no,
-        &item("C0101"),
-        None,
-        t0(),
-        "p",
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    w.print("lin.meiling", no, None, t0(), "p").await.unwrap();
     // Expiring inbox within 14 days of the end.
     let near = t0() + SignedDuration::from_hours(24 * 20);
     let inbox = registration::inbox(&w.desk(), w.p("lin.meiling"), near)
@@ -1599,9 +1600,7 @@ async fn a_destroyed_result_can_never_be_shown_again_and_its_record_stays() {
             .await
             .unwrap();
         assert_eq!(code(r), "result.destroyed");
-        let r = execution::print_result(&w.desk(), w.p(who), no, &item("C0101"), None, after, "v")
-            .await
-            .unwrap();
+        let r = w.print(who, no, None, after, "v").await;
         assert_eq!(code(r), "result.destroyed");
     }
     let reg = w.store.registration_by_no(no).await.unwrap().unwrap();
@@ -3192,22 +3191,7 @@ async fn prints_are_numbered_and_limited_and_one_more_needs_a_reason() {
         .approved(&nid(73), &["C0101"], "身心障礙者生活補助，核對收入")
         .await;
     w.execute("lin.meiling", no, t0()).await.unwrap();
-    let print = |reason: Option<&'static str>| {
-        let w = &w;
-        async move {
-            execution::print_result(
-                &w.desk(),
-                w.p("lin.meiling"),
-                no,
-                &item("C0101"),
-                reason,
-                t0(),
-                "p",
-            )
-            .await
-            .unwrap()
-        }
-    };
+    let print = |reason: Option<&'static str>| w.print("lin.meiling", no, reason, t0(), "p");
     assert_eq!(print(None).await.unwrap().print_no, Some(1));
     assert_eq!(code(print(None).await), "result.print_limit");
     assert_eq!(code(print(Some("  ")).await), "result.print_limit");

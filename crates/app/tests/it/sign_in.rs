@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::{SignedDuration, Timestamp};
 use querywarden_app::auth::{
-    self, AuthContext, LoginRequest, MutualTlsLoginRequest, SessionRefusal,
+    self, AuthContext, LoginRequest, MutualTlsLoginRequest, SessionRefusal, SignedIn,
 };
 use querywarden_app::binding::binding_of;
 use querywarden_domain::auth::SessionStatus;
@@ -104,6 +104,13 @@ async fn sign_in_lin(w: &World, flow: &str) -> auth::NewSession {
         .unwrap()
 }
 
+/// The session `token` opens at `at`, or why it does not.
+async fn session_of(w: &World, token: &str, at: Timestamp) -> Result<SignedIn, SessionRefusal> {
+    auth::authenticate(&w.store, &w.ctx, token, at)
+        .await
+        .unwrap()
+}
+
 async fn refused_code(w: &World, req: LoginRequest) -> String {
     auth::login(&w.store, &w.ctx, req, now())
         .await
@@ -142,10 +149,7 @@ async fn the_right_card_and_password_sign_in_and_the_session_authenticates() {
         .unwrap()
         .unwrap();
     assert_eq!(s.person.name, "林美玲");
-    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let who = session_of(&w, &s.token, now()).await.unwrap();
     assert_eq!(who.person.id, w.lin);
     assert!(who.csrf_ok(&s.csrf_token));
     assert!(!who.csrf_ok("forged"));
@@ -358,18 +362,10 @@ async fn a_second_login_ends_the_first_session() {
     let second = sign_in_lin(&w, "flow-b").await;
     assert_ne!(first.token, second.token);
     assert_eq!(
-        auth::authenticate(&w.store, &w.ctx, &first.token, now())
-            .await
-            .unwrap()
-            .unwrap_err(),
+        session_of(&w, &first.token, now()).await.unwrap_err(),
         SessionRefusal::Expired(SessionStatus::Ended)
     );
-    assert!(
-        auth::authenticate(&w.store, &w.ctx, &second.token, now())
-            .await
-            .unwrap()
-            .is_ok()
-    );
+    assert!(session_of(&w, &second.token, now()).await.is_ok());
     assert_eq!(live_sessions(&w, w.lin).await, 1);
     let ended = audit(&w.store, "auth.session.ended").await;
     assert_eq!(ended.len(), 1);
@@ -379,16 +375,10 @@ async fn a_second_login_ends_the_first_session() {
 async fn a_locked_session_is_refused_until_unlocked_with_the_password() {
     let w = world().await;
     let s = sign_in_lin(&w, "flow-1").await;
-    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let who = session_of(&w, &s.token, now()).await.unwrap();
     auth::lock(&w.store, &who, now(), "op").await.unwrap();
     assert_eq!(
-        auth::authenticate(&w.store, &w.ctx, &s.token, now())
-            .await
-            .unwrap()
-            .unwrap_err(),
+        session_of(&w, &s.token, now()).await.unwrap_err(),
         SessionRefusal::Locked
     );
     let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, now())
@@ -410,12 +400,7 @@ async fn a_locked_session_is_refused_until_unlocked_with_the_password() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        auth::authenticate(&w.store, &w.ctx, &s.token, now())
-            .await
-            .unwrap()
-            .is_ok()
-    );
+    assert!(session_of(&w, &s.token, now()).await.is_ok());
 }
 
 #[tokio::test]
@@ -424,10 +409,7 @@ async fn an_idle_session_expires_and_is_audited() {
     let s = sign_in_lin(&w, "flow-1").await;
     let later = now() + SignedDuration::from_mins(16);
     assert_eq!(
-        auth::authenticate(&w.store, &w.ctx, &s.token, later)
-            .await
-            .unwrap()
-            .unwrap_err(),
+        session_of(&w, &s.token, later).await.unwrap_err(),
         SessionRefusal::Expired(SessionStatus::IdleExpired)
     );
     assert_eq!(live_sessions(&w, w.lin).await, 0);
@@ -437,10 +419,7 @@ async fn an_idle_session_expires_and_is_audited() {
 async fn password_changes_follow_the_policy_and_the_history() {
     let w = world().await;
     let s = sign_in_lin(&w, "flow-1").await;
-    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let who = session_of(&w, &s.token, now()).await.unwrap();
     let change = |cur: &str, new: &str| {
         let (store, ctx, who, cur, new) =
             (&w.store, &w.ctx, &who, cur.to_string(), new.to_string());
@@ -522,9 +501,7 @@ async fn a_tls_client_certificate_and_the_password_sign_in_and_end_the_old_sessi
     assert_eq!(s.person.id, w.lin);
     assert_eq!(live_sessions(&w, w.lin).await, 1);
     assert!(matches!(
-        auth::authenticate(&w.store, &w.ctx, &first.token, now())
-            .await
-            .unwrap(),
+        session_of(&w, &first.token, now()).await,
         Err(SessionRefusal::Expired(SessionStatus::Ended))
     ));
 }
@@ -590,10 +567,7 @@ async fn a_disabled_account_cannot_sign_in_and_its_session_stops_working() {
         .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(
-        auth::authenticate(&w.store, &w.ctx, &s.token, now())
-            .await
-            .unwrap()
-            .unwrap_err(),
+        session_of(&w, &s.token, now()).await.unwrap_err(),
         SessionRefusal::Disabled
     );
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
@@ -634,12 +608,7 @@ async fn the_administrator_binds_a_renewed_card_and_the_old_one_stops_working() 
     .unwrap();
     assert_eq!(bound.subject_cn, "林美玲");
     // Binding the new card ended the session of the old one, and the old card is refused.
-    assert!(
-        auth::authenticate(&w.store, &w.ctx, &old.token, now())
-            .await
-            .unwrap()
-            .is_err()
-    );
+    assert!(session_of(&w, &old.token, now()).await.is_err());
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
     assert_eq!(refused_code(&w, req).await, "login.certificate_unbound");
     let req = request(&w, &renewed, "lin.meiling", PASSWORD, "flow-3").await;
@@ -727,10 +696,7 @@ async fn twelve_parallel_wrong_passwords_count_twelve_and_the_right_one_stays_lo
 async fn twelve_parallel_wrong_unlocks_count_twelve_and_the_password_then_cannot_unlock() {
     let w = std::sync::Arc::new(world().await);
     let s = sign_in_lin(&w, "flow-1").await;
-    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let who = session_of(&w, &s.token, now()).await.unwrap();
     auth::lock(&w.store, &who, now(), "op").await.unwrap();
     let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, now())
         .await
@@ -760,22 +726,14 @@ async fn twelve_parallel_wrong_unlocks_count_twelve_and_the_password_then_cannot
         .await
         .unwrap();
     assert_eq!(right.unwrap_err().code, "login.account_locked");
-    assert!(
-        auth::authenticate(&w.store, &w.ctx, &s.token, now())
-            .await
-            .unwrap()
-            .is_err()
-    );
+    assert!(session_of(&w, &s.token, now()).await.is_err());
 }
 
 #[tokio::test]
 async fn a_wrong_current_password_counts_towards_the_lockout_and_is_audited() {
     let w = world().await;
     let s = sign_in_lin(&w, "flow-1").await;
-    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let who = session_of(&w, &s.token, now()).await.unwrap();
     let mut codes = Vec::new();
     for _ in 0..5 {
         let r = auth::change_password(
@@ -798,12 +756,7 @@ async fn a_wrong_current_password_counts_towards_the_lockout_and_is_audited() {
     assert!(refused.contains(&"refused:password.current_wrong".to_string()));
     assert_eq!(outcomes_of(&w, "auth.account.locked").await.len(), 1);
     // The lock ends the session, and the right password no longer signs in.
-    assert!(
-        auth::authenticate(&w.store, &w.ctx, &s.token, now())
-            .await
-            .unwrap()
-            .is_err()
-    );
+    assert!(session_of(&w, &s.token, now()).await.is_err());
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
     assert_eq!(refused_code(&w, req).await, "login.account_locked");
 }
@@ -815,10 +768,7 @@ async fn a_session_idle_past_the_screen_lock_is_locked_by_the_server_and_audited
     // 6.5 minutes without a request: past the five-minute lock, before the idle end.
     let later = now() + SignedDuration::from_secs(390);
     assert_eq!(
-        auth::authenticate(&w.store, &w.ctx, &s.token, later)
-            .await
-            .unwrap()
-            .unwrap_err(),
+        session_of(&w, &s.token, later).await.unwrap_err(),
         SessionRefusal::Locked
     );
     let locks = audit(&w.store, "auth.session.locked").await;
@@ -834,22 +784,14 @@ async fn a_session_idle_past_the_screen_lock_is_locked_by_the_server_and_audited
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        auth::authenticate(&w.store, &w.ctx, &s.token, later)
-            .await
-            .unwrap()
-            .is_ok()
-    );
+    assert!(session_of(&w, &s.token, later).await.is_ok());
 }
 
 #[tokio::test]
 async fn csrf_refusals_locked_requests_and_malformed_sign_ins_are_audited() {
     let w = world().await;
     let s = sign_in_lin(&w, "flow-1").await;
-    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let who = session_of(&w, &s.token, now()).await.unwrap();
     auth::refuse_request(&w.store, &who, "session.csrf", None, now(), "op-csrf")
         .await
         .unwrap();
@@ -1082,10 +1024,7 @@ async fn attempts_from_one_address_are_limited_on_sign_in_unlock_and_password_ch
     let w = world().await;
     let addr = "127.0.0.1";
     let s = sign_in_lin(&w, "flow-0").await;
-    let who = auth::authenticate(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let who = session_of(&w, &s.token, now()).await.unwrap();
     assert_eq!(who.session.client_addr.as_deref(), Some(addr));
 
     // Sign-in: lin's own counter is far from its limit, the address's is spent.
@@ -1122,10 +1061,7 @@ async fn attempts_from_one_address_are_limited_on_sign_in_unlock_and_password_ch
         .unwrap();
     assert_eq!(r.unwrap_err().code, "rate.limited");
     assert_eq!(
-        auth::authenticate(&w.store, &w.ctx, &s.token, now())
-            .await
-            .unwrap()
-            .unwrap_err(),
+        session_of(&w, &s.token, now()).await.unwrap_err(),
         SessionRefusal::Locked
     );
     // Another address is not held up by this one.

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use querywarden_bli::simulator::{SimulatorConfig, SimulatorHandle};
 use querywarden_bli::{
-    BliItem, BliRecords, Connector, ConnectorError, HttpConnector, UnavailableCause,
+    BliItem, BliRecords, Connector, ConnectorError, HttpConnector, HttpConnectorConfig,
+    UnavailableCause,
 };
 
 use crate::helpers::{FakeReply, config, connector, fake, ids, request, simulator};
@@ -29,6 +30,14 @@ fn insured() -> querywarden_domain::NationalId {
 async fn ask_c0101(sim: &SimulatorHandle) -> Result<BliRecords, ConnectorError> {
     connector(&sim.base_url())
         .query(&request(BliItem::C0101, &insured()))
+        .await
+}
+
+/// An insured person's T0101 asked through a connector configured as `c`.
+async fn ask_t0101(c: HttpConnectorConfig) -> Result<BliRecords, ConnectorError> {
+    HttpConnector::new(c)
+        .unwrap()
+        .query(&request(BliItem::T0101, &insured()))
         .await
 }
 
@@ -176,10 +185,7 @@ async fn an_oversized_body_is_malformed_whether_announced_or_streamed() {
     let f = fake(move |_| FakeReply::json(200, &big)).await;
     let mut c = config(&f.base_url);
     c.max_body_bytes = 100_000;
-    let r = HttpConnector::new(c)
-        .unwrap()
-        .query(&request(BliItem::T0101, &insured()))
-        .await;
+    let r = ask_t0101(c).await;
     assert_eq!(
         r,
         Err(ConnectorError::Malformed(
@@ -193,10 +199,7 @@ async fn an_oversized_body_is_malformed_whether_announced_or_streamed() {
     .await;
     let mut c = config(&f.base_url);
     c.max_body_bytes = 100_000;
-    let r = HttpConnector::new(c)
-        .unwrap()
-        .query(&request(BliItem::T0101, &insured()))
-        .await;
+    let r = ask_t0101(c).await;
     assert_eq!(
         r,
         Err(ConnectorError::Malformed("body larger than allowed".into()))
@@ -255,10 +258,7 @@ async fn retries_are_bounded_and_only_for_503_and_connect_failures() {
     let f = fake(|_| FakeReply::json(503, r#"{"error":{"code":"busy"}}"#)).await;
     let mut c = config(&f.base_url);
     c.max_retries = 2;
-    let r = HttpConnector::new(c)
-        .unwrap()
-        .query(&request(BliItem::T0101, &insured()))
-        .await;
+    let r = ask_t0101(c).await;
     assert_eq!(
         r,
         Err(ConnectorError::Unavailable(
@@ -277,22 +277,13 @@ async fn retries_are_bounded_and_only_for_503_and_connect_failures() {
     .await;
     let mut c = config(&f.base_url);
     c.max_retries = 2;
-    assert!(
-        HttpConnector::new(c)
-            .unwrap()
-            .query(&request(BliItem::T0101, &insured()))
-            .await
-            .is_ok()
-    );
+    assert!(ask_t0101(c).await.is_ok());
     assert_eq!(f.seen.load(Ordering::SeqCst), 2);
 
     let f = fake(|_| FakeReply::json(500, r#"{"error":{"code":"boom"}}"#)).await;
     let mut c = config(&f.base_url);
     c.max_retries = 2;
-    let r = HttpConnector::new(c)
-        .unwrap()
-        .query(&request(BliItem::T0101, &insured()))
-        .await;
+    let r = ask_t0101(c).await;
     assert_eq!(
         r,
         Err(ConnectorError::Refused {
@@ -305,10 +296,7 @@ async fn retries_are_bounded_and_only_for_503_and_connect_failures() {
     let f = fake(|_| FakeReply::Close).await;
     let mut c = config(&f.base_url);
     c.max_retries = 2;
-    let r = HttpConnector::new(c)
-        .unwrap()
-        .query(&request(BliItem::T0101, &insured()))
-        .await;
+    let r = ask_t0101(c).await;
     assert_eq!(
         r,
         Err(ConnectorError::Unavailable(UnavailableCause::Transport))
@@ -328,10 +316,7 @@ async fn a_refused_connection_is_unavailable_after_bounded_retries() {
     let mut c = config(&format!("http://{addr}"));
     c.max_retries = 2;
     let started = Instant::now();
-    let r = HttpConnector::new(c)
-        .unwrap()
-        .query(&request(BliItem::T0101, &insured()))
-        .await;
+    let r = ask_t0101(c).await;
     assert_eq!(
         r,
         Err(ConnectorError::Unavailable(UnavailableCause::Connect))

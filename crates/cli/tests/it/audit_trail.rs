@@ -11,7 +11,7 @@ use querywarden_app::App;
 use querywarden_app::config::RawConfig;
 use querywarden_testkit::binary::{command as bin, stdout};
 use querywarden_testkit::org::seeded_app;
-use querywarden_testkit::rt;
+use querywarden_testkit::{rt, trail};
 
 const RECORDS: i64 = 60;
 
@@ -53,9 +53,7 @@ fn verify(dir: &Path) -> (Option<i32>, String) {
 fn tamper(dir: &Path, sql: &[&str]) {
     let path = dir.join("querywarden.sqlite");
     rt().block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let mut c = trail::connect(&path).await;
         for t in [
             "audit_records_no_update",
             "audit_records_no_delete",
@@ -155,9 +153,7 @@ fn a_rewritten_chain_is_caught_by_the_signed_checkpoints() {
     let path = dir.path().join("querywarden.sqlite");
     tamper(dir.path(), &[]);
     rt().block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let mut c = trail::connect(&path).await;
         let rows: Vec<(i64, Vec<u8>)> =
             sqlx::query_as("SELECT seq, entry FROM audit_records ORDER BY seq")
                 .fetch_all(&mut c)

@@ -228,12 +228,7 @@ fn the_querier_runs_every_approved_item_of_a_form3_request_on_the_page_and_throu
             page.contains("data-code=\"request.nothing_to_execute\""),
             "{page}"
         );
-        let (s, j) = li
-            .call_post(
-                &format!("/api/v1/requests/{rno}/execution"),
-                serde_json::json!({}),
-            )
-            .await;
+        let (s, j) = runs_all(&li, &rno).await;
         assert_eq!(
             (s, j["error"]["code"].as_str()),
             (409, Some("request.nothing_to_execute"))
@@ -263,12 +258,7 @@ fn the_querier_runs_every_approved_item_of_a_form3_request_on_the_page_and_throu
 
         // The second approved later: the API runs only it.
         xu.approve(&regs[1]).await;
-        let (s, j) = li
-            .call_post(
-                &format!("/api/v1/requests/{rno}/execution"),
-                serde_json::json!({}),
-            )
-            .await;
+        let (s, j) = runs_all(&li, &rno).await;
         assert_eq!(s, 200, "{j}");
         let runs = j["runs"].as_array().unwrap();
         assert_eq!(runs.len(), 1, "{j}");
@@ -277,17 +267,21 @@ fn the_querier_runs_every_approved_item_of_a_form3_request_on_the_page_and_throu
 
         // Someone who may not see the request is answered as for a number that does not exist.
         let lin = demo.sign_in("lin.meiling").await;
-        let (s, j) = lin
-            .call_post(
-                &format!("/api/v1/requests/{rno}/execution"),
-                serde_json::json!({}),
-            )
-            .await;
+        let (s, j) = runs_all(&lin, &rno).await;
         assert_eq!(
             (s, j["error"]["code"].as_str()),
             (404, Some("registration.not_found"))
         );
     });
+}
+
+/// `who` asks the API to run every approved registration of request `rno`.
+async fn runs_all(who: &Browser, rno: &str) -> (u16, serde_json::Value) {
+    who.call_post(
+        &format!("/api/v1/requests/{rno}/execution"),
+        serde_json::json!({}),
+    )
+    .await
 }
 
 /// cai files a Form 3 for two subjects, the office consents and li accepts it: the request's

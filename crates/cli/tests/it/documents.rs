@@ -6,6 +6,14 @@ use querywarden_testkit::binary::{command as bin, stderr, stdout};
 use querywarden_testkit::org::seeded_app;
 use querywarden_testkit::rt;
 
+/// A temporary directory whose `data` holds the seeded demo bureau.
+fn seeded_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    seeded(&data);
+    (dir, data)
+}
+
 fn seeded(data: &std::path::Path) {
     rt().block_on(async {
         let app = seeded_app(data, |_| {}).await;
@@ -23,6 +31,30 @@ fn seeded(data: &std::path::Path) {
     });
 }
 
+/// `account` renders Form 1 of application 1.
+fn form1_as(account: &str) -> [&str; 8] {
+    [
+        "forms", "render", "--form", "1", "--id", "1", "--as", account,
+    ]
+}
+
+/// `querywarden <args> <flag> <from> --out <out>`.
+fn run_out(
+    args: &[&str],
+    flag: &str,
+    from: &std::path::Path,
+    out: &std::path::Path,
+) -> std::process::Output {
+    bin()
+        .args(args)
+        .arg(flag)
+        .arg(from)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn documents_in_trail(data: &std::path::Path) -> String {
     let o = bin()
         .args(["audit", "search", "--action", "report.generated", "--data"])
@@ -34,28 +66,10 @@ fn documents_in_trail(data: &std::path::Path) -> String {
 
 #[test]
 fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    seeded(&data);
+    let (dir, data) = seeded_dir();
 
     let out = dir.path().join("form1.pdf");
-    let o = bin()
-        .args([
-            "forms",
-            "render",
-            "--form",
-            "1",
-            "--id",
-            "1",
-            "--as",
-            "wu.zhiming",
-        ])
-        .args(["--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_out(&form1_as("wu.zhiming"), "--data", &data, &out);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let pdf = std::fs::read(&out).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
@@ -66,13 +80,12 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
 
     // An unknown id: exit 1, a zh-TW message, no file, a refusal in the trail.
     let missing = dir.path().join("missing.pdf");
-    let o = bin()
-        .args(["forms", "render", "--form", "1", "--id", "999", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let o = run_out(
+        &["forms", "render", "--form", "1", "--id", "999"],
+        "--data",
+        &data,
+        &missing,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("找不到此文件所屬的紀錄"),
@@ -86,35 +99,18 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
     assert!(!trail.contains("document:form1-999\tsucceeded"), "{trail}");
 
     // Someone not entitled to the application is answered like an unknown id.
-    let o = bin()
-        .args([
-            "forms",
-            "render",
-            "--form",
-            "1",
-            "--id",
-            "1",
-            "--as",
-            "cai.peiling",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--out")
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let o = run_out(&form1_as("cai.peiling"), "--data", &data, &missing);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("documents.not_found"), "{}", stderr(&o));
     assert!(!missing.exists());
 
     // A quarter whose review is not closed.
-    let o = bin()
-        .args(["report", "quarterly", "--quarter", "115Q3", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&missing)
-        .output()
-        .unwrap();
+    let o = run_out(
+        &["report", "quarterly", "--quarter", "115Q3"],
+        "--data",
+        &data,
+        &missing,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("尚未結案"), "{}", stderr(&o));
     assert!(stderr(&o).contains("documents.quarter_not_closed"));
@@ -123,9 +119,7 @@ fn form1_is_written_whole_and_audited_and_refusals_write_nothing() {
 
 #[test]
 fn a_missing_font_exits_1_naming_the_package_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    seeded(&data);
+    let (dir, data) = seeded_dir();
     let config = dir.path().join("qw.toml");
     std::fs::write(
         &config,
@@ -136,23 +130,7 @@ fn a_missing_font_exits_1_naming_the_package_and_writes_nothing() {
     )
     .unwrap();
     let out = dir.path().join("form1.pdf");
-    let o = bin()
-        .args([
-            "forms",
-            "render",
-            "--form",
-            "1",
-            "--id",
-            "1",
-            "--as",
-            "wu.zhiming",
-            "--config",
-        ])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let o = run_out(&form1_as("wu.zhiming"), "--config", &config, &out);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("documents.font_unreadable"),

@@ -26,11 +26,7 @@ async fn sign_with_code(
 
 /// The outcomes of the refused sign-ins (the demo signer audits as a sign-in) on record.
 async fn login_refusals(data: &std::path::Path) -> Vec<String> {
-    use sqlx::Connection;
-    let path = data.join("querywarden.sqlite");
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let mut c = querywarden_testkit::trail::connect(&data.join("querywarden.sqlite")).await;
     let rows: Vec<(String,)> =
         sqlx::query_as("SELECT outcome FROM audit_records WHERE action = 'auth.login.failed'")
             .fetch_all(&mut c)

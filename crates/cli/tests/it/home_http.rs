@@ -5,7 +5,7 @@
 
 use querywarden_domain::citizen_report::working_days_left;
 use querywarden_domain::deadline::HolidayCalendar;
-use querywarden_domain::roc_date::taipei_date;
+use querywarden_domain::roc_date::{RocDate, taipei_date};
 use querywarden_testkit::browser::fetch_text;
 use querywarden_testkit::people::{CHEN, HUANG, LIN};
 use querywarden_testkit::{Browser, Demo, form2_api_body, rt, with_demo};
@@ -44,6 +44,23 @@ async fn decide(b: &Browser, no: &str, decision: &str, comment: &str) {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
+/// `supervisor` approves `no`: the approval's last day as `querier` reads it (ROC, Taipei) and
+/// the working days left until then on the office calendar.
+async fn approved(supervisor: &Browser, querier: &Browser, no: &str) -> (RocDate, i32) {
+    decide(supervisor, no, "approve", "").await;
+    let view = querier
+        .api_get(&format!("/api/v1/registrations/{no}"))
+        .await;
+    let valid_until: jiff::Timestamp = view["valid_until"].as_str().unwrap().parse().unwrap();
+    let due = taipei_date(valid_until);
+    let left = working_days_left(
+        taipei_date(jiff::Timestamp::now()),
+        due,
+        &HolidayCalendar::seeded().unwrap(),
+    );
+    (due, left)
+}
+
 #[test]
 fn each_person_sees_what_waits_for_them_with_roc_deadlines_and_counts_in_every_menu() {
     with_demo([LIN, CHEN, HUANG], async |_, [lin, chen, huang]| {
@@ -73,15 +90,7 @@ fn each_person_sees_what_waits_for_them_with_roc_deadlines_and_counts_in_every_m
 
         // Approved: the querier runs it before the approval expires; the deadline is the
         // expiry's day (ROC) and the working days left are counted on the office calendar.
-        decide(&chen, &first, "approve", "").await;
-        let view = lin.api_get(&format!("/api/v1/registrations/{first}")).await;
-        let valid_until: jiff::Timestamp = view["valid_until"].as_str().unwrap().parse().unwrap();
-        let due = taipei_date(valid_until);
-        let left = working_days_left(
-            taipei_date(jiff::Timestamp::now()),
-            due,
-            &HolidayCalendar::seeded().unwrap(),
-        );
+        let (due, left) = approved(&chen, &lin, &first).await;
         assert!(left > 0, "an approval is valid for days");
         let home = lin.page("/").await;
         let execute = rows(&home, "execute_registration");
@@ -190,15 +199,7 @@ fn the_json_worklist_lists_what_the_home_page_lists_with_the_same_deadlines_and_
 
         // Approved: the querier's item carries the approval's last day as a civil date and
         // an ROC date, and the working days left on the office calendar.
-        decide(&chen, &no, "approve", "").await;
-        let view = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
-        let valid_until: jiff::Timestamp = view["valid_until"].as_str().unwrap().parse().unwrap();
-        let due = taipei_date(valid_until);
-        let left = working_days_left(
-            taipei_date(jiff::Timestamp::now()),
-            due,
-            &HolidayCalendar::seeded().unwrap(),
-        );
+        let (due, left) = approved(&chen, &lin, &no).await;
         let list = lin.api_get("/api/v1/me/worklist").await;
         let run = list["items"]
             .as_array()

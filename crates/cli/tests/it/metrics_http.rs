@@ -7,8 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use querywarden_testkit::browser::login;
-use querywarden_testkit::{Demo, rt};
-use sqlx::Connection;
+use querywarden_testkit::{Demo, rt, trail};
 
 /// One sample line: metric name, labels, value.
 #[derive(Debug, Clone)]
@@ -222,33 +221,11 @@ impl Exposition {
 }
 
 fn audit_records(demo: &Demo) -> i64 {
-    let path = demo.database();
-    rt().block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM audit_records")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-        c.close().await.unwrap();
-        n
-    })
+    trail::count(&demo.database(), "SELECT count(*) FROM audit_records")
 }
 
 fn checkpoints(demo: &Demo) -> i64 {
-    let path = demo.database();
-    rt().block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM audit_checkpoints")
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-        c.close().await.unwrap();
-        n
-    })
+    trail::count(&demo.database(), "SELECT count(*) FROM audit_checkpoints")
 }
 
 const REQUESTS: &str = "querywarden_http_requests_total";

@@ -9,8 +9,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sqlx::Connection;
-
 use querywarden_testkit::browser::fetch_json;
 use querywarden_testkit::{Demo, Served, card, rt};
 
@@ -110,9 +108,7 @@ fn client(server_ca: &Path, card_pem: Option<&[u8]>) -> reqwest::Client {
 
 /// The audit records written under an operation id: (action, entry JSON).
 async fn audited(db: &Path, request_id: &str) -> Vec<(String, String)> {
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let mut c = querywarden_testkit::trail::connect(db).await;
     sqlx::query_as(
         "SELECT action, CAST(entry AS TEXT) FROM audit_records WHERE request_id = ? ORDER BY seq",
     )

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use querywarden_testkit::binary::{command as bin, stderr, stdout};
-use querywarden_testkit::rt;
+use querywarden_testkit::{rt, trail};
 use sqlx::Connection;
 
 fn run_in(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
@@ -21,11 +21,8 @@ fn run_in(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
 
 /// Runs SQL against the database file directly.
 fn sql(data: &Path, statements: &[String]) {
-    let path = data.join("querywarden.sqlite");
     rt().block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let mut c = trail::connect(&data.join("querywarden.sqlite")).await;
         for s in statements {
             sqlx::query(s).execute(&mut c).await.unwrap();
         }
@@ -34,15 +31,7 @@ fn sql(data: &Path, statements: &[String]) {
 }
 
 fn count(data: &Path, query: &str) -> i64 {
-    let path = data.join("querywarden.sqlite");
-    rt().block_on(async {
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        let (n,): (i64,) = sqlx::query_as(query).fetch_one(&mut c).await.unwrap();
-        c.close().await.unwrap();
-        n
-    })
+    trail::count(&data.join("querywarden.sqlite"), query)
 }
 
 /// Makes the database one migration older than this build: the newest SQLite migration is
@@ -182,7 +171,7 @@ fn migrate_applies_pending_migrations_once_and_records_them_in_an_existing_trail
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }
 
-fn serve_config(dir: &Path, data: &Path, extra: &str) -> std::path::PathBuf {
+pub(crate) fn serve_config(dir: &Path, data: &Path, extra: &str) -> std::path::PathBuf {
     let path = dir.join("querywarden.toml");
     std::fs::write(
         &path,
@@ -196,6 +185,17 @@ fn serve_config(dir: &Path, data: &Path, extra: &str) -> std::path::PathBuf {
     )
     .unwrap();
     path
+}
+
+/// `serve --config config` stops with status 2; what it wrote to stderr.
+pub(crate) fn serve_refused(config: &Path) -> String {
+    let o = bin()
+        .args(["serve", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    stderr(&o)
 }
 
 #[test]
@@ -213,13 +213,7 @@ fn serve_refuses_a_schema_newer_than_it_knows_and_names_both_versions() {
             .to_string()],
     );
     let config = serve_config(dir.path(), &data, "");
-    let o = bin()
-        .args(["serve", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    let err = stderr(&o);
+    let err = serve_refused(&config);
     let newest = querywarden_storage::newest_known_version();
     assert!(err.contains("schema version 9999"), "{err}");
     assert!(err.contains(&format!("knows up to {newest}")), "{err}");
@@ -242,13 +236,7 @@ fn serve_with_auto_migrate_off_refuses_a_database_that_was_never_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let config = serve_config(dir.path(), &data, "auto_migrate = false");
-    let o = bin()
-        .args(["serve", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    let err = stderr(&o);
+    let err = serve_refused(&config);
     assert!(err.contains("querywarden migrate"), "{err}");
     assert!(err.contains("schema is at version 0"), "{err}");
     // Refused before anything was written: no database appeared.
@@ -263,13 +251,7 @@ fn a_data_directory_that_cannot_be_created_stops_serve_naming_it() {
     std::fs::write(&file, b"x").unwrap();
     let data = file.join("data");
     let config = serve_config(dir.path(), &data, "");
-    let o = bin()
-        .args(["serve", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    let err = stderr(&o);
+    let err = serve_refused(&config);
     assert!(err.contains(&file.display().to_string()), "{err}");
     assert!(err.contains("cannot open the database"), "{err}");
 }
@@ -281,13 +263,7 @@ fn a_database_that_cannot_be_opened_stops_serve_naming_it() {
     // A directory where the database file should be.
     std::fs::create_dir_all(data.join("querywarden.sqlite")).unwrap();
     let config = serve_config(dir.path(), &data, "");
-    let o = bin()
-        .args(["serve", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    let err = stderr(&o);
+    let err = serve_refused(&config);
     assert!(
         err.contains(&format!(
             "cannot open the database at {}",

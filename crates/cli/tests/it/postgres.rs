@@ -15,38 +15,24 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use querywarden_storage::pg_testing::TestSchema;
-use querywarden_testkit::binary::{
-    Served, command as bin, demo_card, instance_config, run, stderr, stdout,
-};
+use querywarden_testkit::binary::{Served, demo_card, instance_config, run, stderr, stdout};
 use querywarden_testkit::{Browser, Demo, fresh_registration, rt};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::crash_rounds::{
     Ack, ITEM, Session, check_invariants, connect_any, person_id, sent_without_result, spawn_worker,
 };
+use crate::operations::{serve_config, serve_refused};
 
 #[test]
 fn an_unreachable_postgres_server_stops_serve_naming_it_without_the_password() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("querywarden.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n\
-             [storage]\ndata_dir = \"{}\"\nurl = \"postgres://qw:s3cret@127.0.0.1:1/qw\"\n\
-             [auth]\ntrust_anchors = \"{}\"\n",
-            dir.path().join("data").display(),
-            dir.path().join("moica.pem").display()
-        ),
-    )
-    .unwrap();
-    let o = bin()
-        .args(["serve", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    let err = stderr(&o);
+    let config = serve_config(
+        dir.path(),
+        &dir.path().join("data"),
+        "url = \"postgres://qw:s3cret@127.0.0.1:1/qw\"",
+    );
+    let err = serve_refused(&config);
     assert!(
         err.contains("cannot open the database at postgres://qw:***@127.0.0.1:1/qw"),
         "{err}"
@@ -358,19 +344,11 @@ fn migrate_brings_a_new_postgres_database_to_the_schema_and_serve_refuses_a_newe
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("querywarden.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\n\
-             [storage]\ndata_dir = {:?}\nurl = {:?}\nauto_migrate = false\n\
-             [auth]\ntrust_anchors = {:?}\n",
-            dir.path().join("data").display().to_string(),
-            schema.url(),
-            dir.path().join("moica.pem").display().to_string()
-        ),
-    )
-    .unwrap();
+    let config = serve_config(
+        dir.path(),
+        &dir.path().join("data"),
+        &format!("url = {:?}\nauto_migrate = false", schema.url()),
+    );
     let config_arg = config.display().to_string();
     let o = run(&["migrate", "--config", &config_arg]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
@@ -394,12 +372,7 @@ fn migrate_brings_a_new_postgres_database_to_the_schema_and_serve_refuses_a_newe
         .await
         .unwrap();
     });
-    let o = bin()
-        .args(["serve", "--config", &config_arg])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    let err = stderr(&o);
+    let err = serve_refused(&config);
     assert!(err.contains("schema version 9999"), "{err}");
     runtime.block_on(schema.drop_now());
 }

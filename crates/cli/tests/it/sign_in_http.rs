@@ -5,8 +5,6 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
-
 use querywarden_testkit::binary::{command as bin, stdout};
 use querywarden_testkit::browser::{client, cookie_value, login, set_cookies};
 use querywarden_testkit::browser::{fetch_json, fetch_text};
@@ -254,10 +252,7 @@ fn every_acknowledged_action_survives_sigkill_and_the_trail_verifies() {
         String::from_utf8_lossy(&o.stderr)
     );
     let recorded: HashSet<String> = rt().block_on(async {
-        let path = data.join("querywarden.sqlite");
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
+        let mut c = querywarden_testkit::trail::connect(&data.join("querywarden.sqlite")).await;
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT request_id FROM audit_records WHERE action = 'auth.login.failed'",
         )

@@ -36,13 +36,21 @@ fn verify(
 
 /// Signs NONCE with PKCS1 and verifies it with a fresh G3 CRL.
 fn pkcs1_login(card: &DemoCard) -> Result<CitizenCertificate, PkiError> {
+    pkcs1_login_checked_by(card, &[fresh_crl()])
+}
+
+/// Signs NONCE with PKCS1 and verifies it against `crls`.
+fn pkcs1_login_checked_by(
+    card: &DemoCard,
+    crls: &[RevocationList],
+) -> Result<CitizenCertificate, PkiError> {
     let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
     verify(
         &card.certificate_der().unwrap(),
         &sig,
         SignatureFormat::Pkcs1,
         NONCE,
-        &[fresh_crl()],
+        crls,
     )
 }
 
@@ -197,15 +205,7 @@ fn a_crl_from_another_ca_does_not_count_as_a_crl_for_this_issuer() {
 }
 
 fn pkcs1_login_with(crls: &[RevocationList]) -> Result<CitizenCertificate, PkiError> {
-    let card = &world().card;
-    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
-    verify(
-        &card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs1,
-        NONCE,
-        crls,
-    )
+    pkcs1_login_checked_by(&world().card, crls)
 }
 
 // --- wrong or reused nonce ---------------------------------------------------------------
