@@ -85,14 +85,24 @@ fn openssl_signatures_over_the_nonce_do_not_verify_another_nonce() {
         ),
         Err(PkiError::BadSignature)
     );
-    for cms in [
-        &include_bytes!("../data/interop-cms-attached.der")[..],
-        &include_bytes!("../data/interop-cms-detached.der")[..],
-        &include_bytes!("../data/interop-cms-noattr.der")[..],
+    for (name, cms) in [
+        (
+            "attached",
+            &include_bytes!("../data/interop-cms-attached.der")[..],
+        ),
+        (
+            "detached",
+            &include_bytes!("../data/interop-cms-detached.der")[..],
+        ),
+        (
+            "noattr",
+            &include_bytes!("../data/interop-cms-noattr.der")[..],
+        ),
     ] {
         assert_eq!(
             check(cms, SignatureFormat::Pkcs7, None, other),
-            Err(PkiError::NonceMismatch)
+            Err(PkiError::NonceMismatch),
+            "interop-cms-{name}.der"
         );
     }
 }
