@@ -198,7 +198,7 @@ mod tests {
     #[tokio::test]
     async fn the_destruction_job_shreds_a_result_once_its_keeping_period_is_over() {
         use crate::auth::SignedIn;
-        use crate::registration::{self, QueryPurpose, RegisterQueryRequest};
+        use crate::registration;
         use querywarden_domain::org::Account;
         use querywarden_storage::SessionRow;
 
@@ -251,21 +251,7 @@ mod tests {
         tx.insert_session(&session).await.unwrap();
         tx.commit().await.unwrap();
         let desk = app.desk();
-        let form = RegisterQueryRequest {
-            subject_name: "王大同".into(),
-            subject_id: "F131104093".into(),
-            linked_id: None,
-            purpose: QueryPurpose {
-                items: vec!["C0101".into()],
-                legal_basis: "social-assistance-44-3-1".into(),
-                relevance: "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入".into(),
-                case_no: None,
-                companion_basis: None,
-                no_case_reason: Some("尚未立案，先行查核資格".into()),
-                needer: None,
-                querier: lin.id.into(),
-            },
-        };
+        let form = crate::testing::form2_for_wang(lin.id);
         let no = registration::register(&desk, &lin, &form, now, "r")
             .await
             .unwrap()

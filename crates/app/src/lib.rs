@@ -38,6 +38,8 @@ pub mod permission;
 pub mod registration;
 pub mod request;
 pub mod schema;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod usage_log;
 pub mod worklist;
 // The web's doors: sign-in and session, public reads, the administrator's pages.

@@ -16,7 +16,7 @@ use querywarden_app::mail::{
     DigestChoice, MailRefusal, SetMailPreferenceRequest, digest_day, send_due_digests,
 };
 use querywarden_app::permission::PermissionPolicy;
-use querywarden_app::registration::{self, QueryPurpose, RegisterQueryRequest};
+use querywarden_app::registration;
 use querywarden_testkit::org::audit;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -231,21 +231,7 @@ async fn a_registration_waits_for_chen(app: &App, now: Timestamp) -> String {
     .await
     .unwrap();
     let lin = person(app, "lin.meiling").await;
-    let form = RegisterQueryRequest {
-        subject_name: "王大同".into(),
-        subject_id: "F131104093".into(),
-        linked_id: None,
-        purpose: QueryPurpose {
-            items: vec!["C0101".into()],
-            legal_basis: "social-assistance-44-3-1".into(),
-            relevance: "申請人申請低收入戶資格，須查核其投保薪資以核算家庭總收入".into(),
-            case_no: None,
-            companion_basis: None,
-            no_case_reason: Some("尚未立案，先行查核資格".into()),
-            needer: None,
-            querier: lin.id.into(),
-        },
-    };
+    let form = querywarden_app::testing::form2_for_wang(lin.id);
     registration::register(&app.desk(), &lin, &form, now, "r")
         .await
         .unwrap()
