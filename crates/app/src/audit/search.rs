@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use querywarden_domain::NationalId;
-use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent, Outcome};
+use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::org::{Account, Person, Role};
 use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
 pub use querywarden_storage::StoredAuditRecord;
@@ -200,11 +200,9 @@ async fn record_refusal(
     now: Timestamp,
     request_id: &str,
 ) -> Result<(), AppError> {
-    let mut event = AuditEvent::system(now, action, request_id)
-        .on("audit_trail", object_id)
-        .outcome(Outcome::Refused(f.code.clone()));
+    let mut event = AuditEvent::system(now, action, request_id).on("audit_trail", object_id);
     event.actor = reader.actor();
-    crate::audit::record(store, &event).await?;
+    crate::audit::record_refusal(store, event, &f.code).await?;
     Ok(())
 }
 
