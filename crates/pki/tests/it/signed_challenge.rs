@@ -6,7 +6,7 @@ use crate::common::{
 };
 use der::Encode;
 use jiff::{SignedDuration, Timestamp};
-use querywarden_pki::demo_ca::{CardProfile, DemoCard, Pkcs7Options};
+use querywarden_pki::demo_ca::{CardProfile, DemoCa, DemoCard, Pkcs7Options};
 use querywarden_pki::{
     CitizenCertificate, PkiError, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,
     parse_certificate, verify_client_certificate, verify_signed_challenge,
@@ -34,6 +34,35 @@ fn verify(
     )
 }
 
+/// `sig` over `nonce` checked with `card`'s own certificate and a fresh G3 CRL.
+fn verify_by(
+    card: &DemoCard,
+    sig: &[u8],
+    format: SignatureFormat,
+    nonce: &[u8],
+) -> Result<CitizenCertificate, PkiError> {
+    verify(
+        &card.certificate_der().unwrap(),
+        sig,
+        format,
+        nonce,
+        &[fresh_crl()],
+    )
+}
+
+/// `card`'s PKCS#7 signature over `nonce`, detached or not, with or without signed
+/// attributes.
+fn pkcs7_by(card: &DemoCard, nonce: &[u8], detached: bool, signed_attributes: bool) -> Vec<u8> {
+    card.sign_pkcs7(
+        nonce,
+        Pkcs7Options {
+            detached,
+            signed_attributes,
+        },
+    )
+    .unwrap()
+}
+
 /// Signs NONCE with PKCS1 and verifies it with a fresh G3 CRL.
 fn pkcs1_login(card: &DemoCard) -> Result<CitizenCertificate, PkiError> {
     pkcs1_login_checked_by(card, &[fresh_crl()])
@@ -52,6 +81,35 @@ fn pkcs1_login_checked_by(
         NONCE,
         crls,
     )
+}
+
+/// `card`'s PKCS1 signature over NONCE checked with `cert` presented as its certificate.
+fn pkcs1_login_presenting(card: &DemoCard, cert: &[u8]) -> Result<CitizenCertificate, PkiError> {
+    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
+    verify(cert, &sig, SignatureFormat::Pkcs1, NONCE, &[fresh_crl()])
+}
+
+/// `sig` over NONCE checked with no certificate beside it and a fresh G3 CRL.
+fn verify_without_certificate(
+    sig: &[u8],
+    format: SignatureFormat,
+) -> Result<CitizenCertificate, PkiError> {
+    verify_signed_challenge(
+        NONCE,
+        sig,
+        format,
+        None,
+        &world().anchors,
+        &[fresh_crl()],
+        RevocationPolicy::RequireCrl,
+        now(),
+    )
+}
+
+/// The holder's card (key card-b) as `ca` issues it now.
+fn card_from(ca: &DemoCa) -> DemoCard {
+    ca.issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
+        .unwrap()
 }
 
 fn card_with(profile: CardProfile, at: Timestamp) -> DemoCard {
@@ -99,40 +157,15 @@ fn a_pkcs1_signature_with_a_pem_certificate_is_accepted() {
 #[test]
 fn a_pkcs7_attached_signature_is_accepted_without_a_separate_certificate() {
     let sig = world().card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
-    let got = verify_signed_challenge(
-        NONCE,
-        &sig,
-        SignatureFormat::Pkcs7,
-        None,
-        &world().anchors,
-        &[fresh_crl()],
-        RevocationPolicy::RequireCrl,
-        now(),
-    )
-    .unwrap();
+    let got = verify_without_certificate(&sig, SignatureFormat::Pkcs7).unwrap();
     assert_holder(&got);
 }
 
 #[test]
 fn a_pkcs7_detached_signature_is_accepted() {
     let card = &world().card;
-    let sig = card
-        .sign_pkcs7(
-            NONCE,
-            Pkcs7Options {
-                detached: true,
-                signed_attributes: true,
-            },
-        )
-        .unwrap();
-    let got = verify(
-        &card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs7,
-        NONCE,
-        &[fresh_crl()],
-    )
-    .unwrap();
+    let sig = pkcs7_by(card, NONCE, true, true);
+    let got = verify_by(card, &sig, SignatureFormat::Pkcs7, NONCE).unwrap();
     assert_holder(&got);
 }
 
@@ -140,23 +173,8 @@ fn a_pkcs7_detached_signature_is_accepted() {
 fn pkcs7_signatures_without_signed_attributes_are_accepted_attached_and_detached() {
     let card = &world().card;
     for detached in [false, true] {
-        let sig = card
-            .sign_pkcs7(
-                NONCE,
-                Pkcs7Options {
-                    detached,
-                    signed_attributes: false,
-                },
-            )
-            .unwrap();
-        let got = verify(
-            &card.certificate_der().unwrap(),
-            &sig,
-            SignatureFormat::Pkcs7,
-            NONCE,
-            &[fresh_crl()],
-        )
-        .unwrap();
+        let sig = pkcs7_by(card, NONCE, detached, false);
+        let got = verify_by(card, &sig, SignatureFormat::Pkcs7, NONCE).unwrap();
         assert_holder(&got);
     }
 }
@@ -165,14 +183,7 @@ fn pkcs7_signatures_without_signed_attributes_are_accepted_attached_and_detached
 fn a_pkcs7_signature_in_pem_form_is_accepted() {
     let der = world().card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
     let pem = der::pem::encode_string("PKCS7", der::pem::LineEnding::LF, &der).unwrap();
-    let got = verify(
-        &world().card.certificate_der().unwrap(),
-        pem.as_bytes(),
-        SignatureFormat::Pkcs7,
-        NONCE,
-        &[fresh_crl()],
-    )
-    .unwrap();
+    let got = verify_by(&world().card, pem.as_bytes(), SignatureFormat::Pkcs7, NONCE).unwrap();
     assert_holder(&got);
 }
 
@@ -214,13 +225,7 @@ fn pkcs1_login_with(crls: &[RevocationList]) -> Result<CitizenCertificate, PkiEr
 fn a_pkcs1_signature_over_another_nonce_is_a_bad_signature() {
     let card = &world().card;
     let sig = card.sign(OTHER_NONCE, SignatureFormat::Pkcs1).unwrap();
-    let got = verify(
-        &card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs1,
-        NONCE,
-        &[fresh_crl()],
-    );
+    let got = verify_by(card, &sig, SignatureFormat::Pkcs1, NONCE);
     assert_eq!(got, Err(PkiError::BadSignature));
 }
 
@@ -230,13 +235,7 @@ fn a_pkcs7_attached_signature_over_another_nonce_is_a_nonce_mismatch() {
         .card
         .sign(OTHER_NONCE, SignatureFormat::Pkcs7)
         .unwrap();
-    let got = verify(
-        &world().card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs7,
-        NONCE,
-        &[fresh_crl()],
-    );
+    let got = verify_by(&world().card, &sig, SignatureFormat::Pkcs7, NONCE);
     assert_eq!(got, Err(PkiError::NonceMismatch));
 }
 
@@ -244,15 +243,7 @@ fn a_pkcs7_attached_signature_over_another_nonce_is_a_nonce_mismatch() {
 fn a_pkcs7_detached_signature_over_another_nonce_is_refused() {
     let card = &world().card;
     let cert = card.certificate_der().unwrap();
-    let with_attrs = card
-        .sign_pkcs7(
-            OTHER_NONCE,
-            Pkcs7Options {
-                detached: true,
-                signed_attributes: true,
-            },
-        )
-        .unwrap();
+    let with_attrs = pkcs7_by(card, OTHER_NONCE, true, true);
     assert_eq!(
         verify(
             &cert,
@@ -263,15 +254,7 @@ fn a_pkcs7_detached_signature_over_another_nonce_is_refused() {
         ),
         Err(PkiError::NonceMismatch)
     );
-    let bare = card
-        .sign_pkcs7(
-            OTHER_NONCE,
-            Pkcs7Options {
-                detached: true,
-                signed_attributes: false,
-            },
-        )
-        .unwrap();
+    let bare = pkcs7_by(card, OTHER_NONCE, true, false);
     assert_eq!(
         verify(&cert, &bare, SignatureFormat::Pkcs7, NONCE, &[fresh_crl()]),
         Err(PkiError::BadSignature)
@@ -282,29 +265,14 @@ fn a_pkcs7_detached_signature_over_another_nonce_is_refused() {
 fn an_empty_nonce_is_refused() {
     let card = &world().card;
     let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
-    let got = verify(
-        &card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs1,
-        b"",
-        &[fresh_crl()],
-    );
+    let got = verify_by(card, &sig, SignatureFormat::Pkcs1, b"");
     assert!(matches!(got, Err(PkiError::Malformed(_))));
 }
 
 #[test]
 fn a_pkcs1_signature_without_a_certificate_is_refused() {
     let sig = world().card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
-    let got = verify_signed_challenge(
-        NONCE,
-        &sig,
-        SignatureFormat::Pkcs1,
-        None,
-        &world().anchors,
-        &[fresh_crl()],
-        RevocationPolicy::RequireCrl,
-        now(),
-    );
+    let got = verify_without_certificate(&sig, SignatureFormat::Pkcs1);
     assert_eq!(got, Err(PkiError::MissingCertificate));
 }
 
@@ -312,13 +280,7 @@ fn a_pkcs1_signature_without_a_certificate_is_refused() {
 fn a_pkcs7_whose_signer_is_not_the_supplied_certificate_is_refused() {
     let other_card = card_with(CardProfile::default(), now());
     let sig = world().card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
-    let got = verify(
-        &other_card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs7,
-        NONCE,
-        &[fresh_crl()],
-    );
+    let got = verify_by(&other_card, &sig, SignatureFormat::Pkcs7, NONCE);
     assert_eq!(got, Err(PkiError::BadSignature));
 }
 
@@ -326,30 +288,18 @@ fn a_pkcs7_whose_signer_is_not_the_supplied_certificate_is_refused() {
 
 #[test]
 fn a_card_from_another_ca_is_an_unknown_issuer() {
-    let card = world()
-        .other
-        .issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-        .unwrap();
+    let card = card_from(&world().other);
     assert_eq!(pkcs1_login(&card), Err(PkiError::UnknownIssuer));
     let sig = card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
     assert_eq!(
-        verify(
-            &card.certificate_der().unwrap(),
-            &sig,
-            SignatureFormat::Pkcs7,
-            NONCE,
-            &[fresh_crl()]
-        ),
+        verify_by(&card, &sig, SignatureFormat::Pkcs7, NONCE),
         Err(PkiError::UnknownIssuer)
     );
 }
 
 #[test]
 fn a_card_from_a_ca_that_copies_our_names_is_an_unknown_issuer() {
-    let card = world()
-        .lookalike
-        .issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-        .unwrap();
+    let card = card_from(&world().lookalike);
     assert_eq!(
         card.citizen().unwrap().issuer_dn,
         world().card.citizen().unwrap().issuer_dn
@@ -361,18 +311,14 @@ fn a_card_from_a_ca_that_copies_our_names_is_an_unknown_issuer() {
 fn a_card_whose_certificate_lacks_an_aki_and_matches_only_by_name_must_still_verify() {
     // Without an AKI the issuer is chosen by DN; the lookalike CA's G3 has our DN but its
     // signature cannot verify under our G3 or G2 key.
-    let card = world()
-        .lookalike
-        .issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-        .unwrap();
+    let card = card_from(&world().lookalike);
     let der = resign_certificate(&card.certificate_der().unwrap(), &key("other-g3"), |tbs| {
         if let Some(exts) = tbs.extensions.as_mut() {
             exts.retain(|e| e.extn_id != const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER);
         }
     });
-    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
     assert_eq!(
-        verify(&der, &sig, SignatureFormat::Pkcs1, NONCE, &[fresh_crl()]),
+        pkcs1_login_presenting(&card, &der),
         Err(PkiError::BadChainSignature)
     );
 }
@@ -380,9 +326,7 @@ fn a_card_whose_certificate_lacks_an_aki_and_matches_only_by_name_must_still_ver
 #[test]
 fn g2_and_g3_with_the_same_dn_are_told_apart_by_authority_key_identifier() {
     let w = world();
-    let g2_card =
-        w.g2.issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-            .unwrap();
+    let g2_card = card_from(&w.g2);
     let g3 = parse_certificate(&w.ca.intermediate_der().unwrap()).unwrap();
     let g2 = parse_certificate(&w.g2.intermediate_der().unwrap()).unwrap();
     assert_eq!(g3.subject_cn, g2.subject_cn, "same DN, as MOICA G2/G3");
@@ -448,15 +392,8 @@ fn g2_and_g3_with_the_same_dn_are_told_apart_by_authority_key_identifier() {
 fn a_tampered_certificate_byte_breaks_the_chain_signature() {
     let card = &world().card;
     let tampered = flip_in(&card.certificate_der().unwrap(), NAME.as_bytes());
-    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
     assert_eq!(
-        verify(
-            &tampered,
-            &sig,
-            SignatureFormat::Pkcs1,
-            NONCE,
-            &[fresh_crl()]
-        ),
+        pkcs1_login_presenting(card, &tampered),
         Err(PkiError::BadChainSignature)
     );
 }
@@ -521,9 +458,8 @@ fn an_unknown_critical_extension_is_refused() {
                 extn_value: der::asn1::OctetString::new(der::asn1::Null.to_der().unwrap()).unwrap(),
             });
     });
-    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
     assert_eq!(
-        verify(&der, &sig, SignatureFormat::Pkcs1, NONCE, &[fresh_crl()]),
+        pkcs1_login_presenting(card, &der),
         Err(PkiError::UnsupportedCriticalExtension)
     );
 }
@@ -723,10 +659,7 @@ fn a_client_certificate_chain_is_verified_like_a_signed_challenge() {
         verify_client_certificate(&[], &w.anchors, &[], RevocationPolicy::BestEffort, now()),
         Err(PkiError::MissingCertificate)
     );
-    let foreign = w
-        .other
-        .issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-        .unwrap();
+    let foreign = card_from(&w.other);
     // The client's own "intermediate" is never trusted.
     let chain = vec![
         foreign.certificate_der().unwrap(),
