@@ -1899,25 +1899,9 @@ async fn inboxes_show_what_waits_for_each_role() {
     );
 }
 
+/// This module's Form 3: C0101 and B0101 for `subjects`.
 fn form3(_w: &World, subjects: &[(&str, String)], declared: usize) -> request::FileRequestInput {
-    request::FileRequestInput {
-        applicant_title: "課員".into(),
-        phone: "07-5511111".into(),
-        fax: None,
-        responsible_unit: "elderly-welfare".into(),
-        legal_basis: "senior-citizens-welfare-12-1-2".into(),
-        relevance: "中低收入老人生活津貼申請，需確認申請人及配偶就業收入".into(),
-        items: vec!["C0101".into(), "B0101".into()],
-        declared_subject_count: declared,
-        subjects: subjects
-            .iter()
-            .map(|(n, id)| request::RequestSubjectInput {
-                name: (*n).into(),
-                national_id: id.clone(),
-                linked_id: None,
-            })
-            .collect(),
-    }
+    common::form3(&["C0101", "B0101"], subjects, declared)
 }
 
 /// Form 3 filed by 鹽埕區公所's cai: the count is checked against the list, bad rows are named
