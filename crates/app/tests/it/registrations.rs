@@ -104,6 +104,21 @@ impl World {
         }
     }
 
+    /// What waits for `who` at `at`.
+    async fn inbox(&self, who: &str, at: Timestamp) -> registration::Inbox {
+        registration::inbox(&self.desk(), self.p(who), at)
+            .await
+            .unwrap()
+    }
+
+    /// Every registration stored.
+    async fn registrations(&self) -> Vec<Registration> {
+        self.store
+            .registrations(&Default::default())
+            .await
+            .unwrap()
+    }
+
     /// Registration `no` as stored.
     async fn row(&self, no: RegistrationNo) -> Registration {
         self.store.registration_by_no(no).await.unwrap().unwrap()
@@ -627,10 +642,7 @@ async fn every_registration_refusal_names_its_rule_and_is_audited() {
     assert_eq!(refused, n);
     // None was registered.
     assert_eq!(
-        w.store
-            .registrations(&Default::default())
-            .await
-            .unwrap()
+        w.registrations().await
             .len(),
         1
     );
@@ -689,10 +701,7 @@ async fn a_privacy_law_basis_needs_a_welfare_law_beside_it_and_no_case_number_ne
     assert!(refused.iter().any(|o| o.ends_with("privacy_alone")));
     assert!(refused.iter().any(|o| o.ends_with("reason_required")));
     assert!(
-        w.store
-            .registrations(&Default::default())
-            .await
-            .unwrap()
+        w.registrations().await
             .is_empty()
     );
 
@@ -974,9 +983,7 @@ async fn a_crash_between_sending_and_storing_leaves_the_execution_sent_with_no_r
     assert_eq!(w.audit("query.sent").await.len(), 1);
     assert!(w.audit("query.result.received").await.is_empty());
     // Visible to the querier; not runnable again; nothing to view.
-    let inbox = registration::inbox(&w.desk(), w.p("lin.meiling"), t0())
-        .await
-        .unwrap();
+    let inbox = w.inbox("lin.meiling", t0()).await;
     assert_eq!(inbox.sent_without_result.len(), 1);
     let again = lin_runs_c0101(&w, &w.bli, no, "again").await;
     // §5: it may have reached BLI, so it is not sent again until its outcome is known.
@@ -1515,9 +1522,7 @@ async fn a_destroyed_result_can_never_be_shown_again_and_its_record_stays() {
     w.print("lin.meiling", no, None, t0(), "p").await.unwrap();
     // Expiring inbox within 14 days of the end.
     let near = t0() + SignedDuration::from_hours(24 * 20);
-    let inbox = registration::inbox(&w.desk(), w.p("lin.meiling"), near)
-        .await
-        .unwrap();
+    let inbox = w.inbox("lin.meiling", near).await;
     assert_eq!(inbox.results_expiring.len(), 1);
     // Not due on its last day.
     let last_day = t0() + SignedDuration::from_hours(24 * 30);
@@ -1626,10 +1631,7 @@ async fn a_batch_is_all_or_nothing_with_errors_by_line() {
         other => panic!("{other:?}"),
     }
     assert!(
-        w.store
-            .registrations(&Default::default())
-            .await
-            .unwrap()
+        w.registrations().await
             .is_empty()
     );
     let good = RegisterBatchRequest {
@@ -1776,31 +1778,21 @@ async fn inboxes_show_what_waits_for_each_role() {
     let ready = w
         .approved(&nid(81), &["C0101"], "已核准案：中低收入戶申請")
         .await;
-    let chen = registration::inbox(&w.desk(), w.p("chen.jianhong"), t0())
-        .await
-        .unwrap();
+    let chen = w.inbox("chen.jianhong", t0()).await;
     assert_eq!(
         chen.to_approve.iter().map(|s| s.no).collect::<Vec<_>>(),
         vec![pending]
     );
-    let xu = registration::inbox(&w.desk(), w.p("xu.wenjie"), t0())
-        .await
-        .unwrap();
+    let xu = w.inbox("xu.wenjie", t0()).await;
     assert!(xu.to_approve.is_empty());
-    let lin = registration::inbox(&w.desk(), w.p("lin.meiling"), t0())
-        .await
-        .unwrap();
+    let lin = w.inbox("lin.meiling", t0()).await;
     assert_eq!(
         lin.to_execute.iter().map(|s| s.no).collect::<Vec<_>>(),
         vec![ready]
     );
-    let later = registration::inbox(
-        &w.desk(),
-        w.p("lin.meiling"),
-        t0() + SignedDuration::from_hours(24 * 8),
-    )
-    .await
-    .unwrap();
+    let later = w
+        .inbox("lin.meiling", t0() + SignedDuration::from_hours(24 * 8))
+        .await;
     assert!(
         later.to_execute.is_empty(),
         "expired approvals leave the inbox"
@@ -2073,10 +2065,7 @@ async fn a_rejected_request_creates_nothing() {
     .unwrap()
     .unwrap();
     assert!(
-        w.store
-            .registrations(&Default::default())
-            .await
-            .unwrap()
+        w.registrations().await
             .is_empty()
     );
     let stored = w.store.request_by_no(rno).await.unwrap().unwrap();
