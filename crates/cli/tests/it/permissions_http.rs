@@ -386,10 +386,9 @@ async fn the_administrators_own_goes_to_the_deputy(
         .await;
     assert_eq!(s, 200);
     let (s, e) = wu
-        .call(
-            Method::POST,
+        .call_post(
             &format!("{wbase}/decision"),
-            Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
+            serde_json::json!({ "decision": "approve", "effective_from": today_short() }),
         )
         .await;
     assert_eq!(s, 403);
@@ -400,10 +399,9 @@ async fn the_administrators_own_goes_to_the_deputy(
     assert_eq!(inbox[0]["application"]["id"], wid, "{inbox}");
     assert_eq!(inbox[0]["step"], "permission_admin");
     let (s, done) = li
-        .call(
-            Method::POST,
+        .call_post(
             &format!("{wbase}/decision"),
-            Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
+            serde_json::json!({ "decision": "approve", "effective_from": today_short() }),
         )
         .await;
     assert_eq!(s, 200, "{done}");
