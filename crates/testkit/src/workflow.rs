@@ -204,8 +204,13 @@ impl Browser {
     /// showing `text` (a refusal's code): see [`crate::assert_page`].
     pub async fn execute_shows(&self, no: &str, items: &[&str], status: u16, text: &str) {
         let fields: Vec<(&str, &str)> = items.iter().map(|i| ("items", *i)).collect();
-        self.post_shows(&format!("/registrations/{no}/execute"), &fields, status, text)
-            .await;
+        self.post_shows(
+            &format!("/registrations/{no}/execute"),
+            &fields,
+            status,
+            text,
+        )
+        .await;
     }
 
     /// Runs `items` of registration `no` through the JSON API: the status and the JSON answer.

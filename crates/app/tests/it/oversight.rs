@@ -477,10 +477,7 @@ async fn the_administrator_concludes_every_finding(w: &World, view: &ReviewView,
         } else {
             explained("經查證屬實務需要，已說明")
         };
-        if w.conclude(&admin, f.id, &req, t).await
-            .unwrap()
-            .is_some()
-        {
+        if w.conclude(&admin, f.id, &req, t).await.unwrap().is_some() {
             cases += 1;
         }
     }
@@ -583,8 +580,15 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
     let cal = HolidayCalendar::seeded().unwrap();
     // Filed on Tuesday 2026-03-24: day 10 is Friday 4/3, the 兒童節 long weekend → 4/7.
     let filed = at(date(2026, 3, 24), 10, 0);
-    let id = w.file(&cal, &admin, &case_request(lin.id, ViolationSource::Administrator), filed).await
-    .unwrap();
+    let id = w
+        .file(
+            &cal,
+            &admin,
+            &case_request(lin.id, ViolationSource::Administrator),
+            filed,
+        )
+        .await
+        .unwrap();
     let case = w.store.violation(id).await.unwrap().unwrap();
     assert_eq!(case.case.due_on, date(2026, 4, 7));
     assert_eq!(case.state, "awaiting_report");
@@ -601,13 +605,11 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
     let before = w.audit_records().await;
     let t = at(date(2026, 3, 30), 10, 0);
     assert_eq!(
-        w.report(&chen, id, "檢討報告", t).await
-            .unwrap_err(),
+        w.report(&chen, id, "檢討報告", t).await.unwrap_err(),
         ViolationRefusal::NotFound
     );
     assert_eq!(
-        w.decide(&admin, id, None, t).await
-            .unwrap_err(),
+        w.decide(&admin, id, None, t).await.unwrap_err(),
         ViolationRefusal::NoReportPending
     );
     assert_eq!(w.audit_records().await, before + 2);
@@ -616,19 +618,20 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
         "awaiting_report"
     );
     // Reported, returned with a note, reported again, accepted.
-    w.report(&lin, id, "已刪除郵件並重新接受個資保護訓練", t).await
-    .unwrap();
+    w.report(&lin, id, "已刪除郵件並重新接受個資保護訓練", t)
+        .await
+        .unwrap();
     assert_eq!(
-        w.report(&lin, id, "再送一次", t).await
-            .unwrap_err(),
+        w.report(&lin, id, "再送一次", t).await.unwrap_err(),
         ViolationRefusal::ReportPending
     );
-    w.decide(&admin, id, Some("請補充改正措施與完成日期"), t).await
-    .unwrap();
-    w.report(&lin, id, "已於 3/31 完成改正並補充說明", t).await
+    w.decide(&admin, id, Some("請補充改正措施與完成日期"), t)
+        .await
         .unwrap();
-    w.decide(&admin, id, None, t).await
+    w.report(&lin, id, "已於 3/31 完成改正並補充說明", t)
+        .await
         .unwrap();
+    w.decide(&admin, id, None, t).await.unwrap();
     assert_eq!(
         w.store.violation(id).await.unwrap().unwrap().state,
         "accepted"
@@ -636,8 +639,7 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
     // A report after closing is refused, audited, nothing changed.
     let before = w.audit_records().await;
     assert_eq!(
-        w.report(&lin, id, "補件", t).await
-            .unwrap_err(),
+        w.report(&lin, id, "補件", t).await.unwrap_err(),
         ViolationRefusal::Closed
     );
     assert_eq!(w.audit_records().await, before + 1);
@@ -656,7 +658,12 @@ async fn cases_come_from_a_review_an_audit_or_the_administrator_and_nobody_else_
     // The ethics office may file from its audit; a supervisor may not file at all.
     let ethics = w.p("zheng.zhihao").clone();
     let audit = w
-        .file(&cal, &ethics, &case_request(lin.id, ViolationSource::Audit(42)), t)
+        .file(
+            &cal,
+            &ethics,
+            &case_request(lin.id, ViolationSource::Audit(42)),
+            t,
+        )
         .await
         .unwrap();
     let row = w.store.violation(audit).await.unwrap().unwrap();
@@ -666,12 +673,24 @@ async fn cases_come_from_a_review_an_audit_or_the_administrator_and_nobody_else_
     );
     assert_eq!(row.case.due_on, date(2026, 3, 13));
     assert_eq!(
-        w.file(&cal, &chen, &case_request(lin.id, ViolationSource::Administrator), t).await
+        w.file(
+            &cal,
+            &chen,
+            &case_request(lin.id, ViolationSource::Administrator),
+            t
+        )
+        .await
         .unwrap_err(),
         ViolationRefusal::NotAdministrator
     );
     assert_eq!(
-        w.file(&cal, &admin, &case_request(admin.id, ViolationSource::Administrator), t).await
+        w.file(
+            &cal,
+            &admin,
+            &case_request(admin.id, ViolationSource::Administrator),
+            t
+        )
+        .await
         .unwrap_err(),
         ViolationRefusal::SelfCase
     );
@@ -779,22 +798,19 @@ async fn grants_suspended_with_a_case_are_in_force_again_once_its_report_is_acce
     assert!(before > 0);
     let mut req = case_request(lin.id, ViolationSource::Administrator);
     req.suspend_grants = true;
-    let id = w.file(&cal, &admin, &req, t).await
-        .unwrap();
+    let id = w.file(&cal, &admin, &req, t).await.unwrap();
     assert_eq!(
         in_force(w.store.clone(), lin.id).await,
         0,
         "§8 ¶2: suspended at once"
     );
-    w.report(&lin, id, "已改正", t).await
-        .unwrap();
+    w.report(&lin, id, "已改正", t).await.unwrap();
     assert_eq!(
         in_force(w.store.clone(), lin.id).await,
         0,
         "still suspended while reviewed"
     );
-    w.decide(&admin, id, None, t).await
-        .unwrap();
+    w.decide(&admin, id, None, t).await.unwrap();
     assert_eq!(in_force(w.store.clone(), lin.id).await, before);
 }
 

@@ -28,8 +28,8 @@ use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::org::{Account, PersonId, StaffStatus, UnitId};
 use querywarden_domain::permission::recertification::RecertificationDecision;
 use querywarden_domain::permission::{
-    AdministratorDesk, ApplicationForm, ApplicationId, ApplicationKind, ApplicationState, Confirmations, GrantStatus,
-    PermissionApplication, Step, StepDecision, SuspensionCause,
+    AdministratorDesk, ApplicationForm, ApplicationId, ApplicationKind, ApplicationState,
+    Confirmations, GrantStatus, PermissionApplication, Step, StepDecision, SuspensionCause,
 };
 use querywarden_domain::roc_date::RocDate;
 use querywarden_testkit::org::{self, Org, audit, audit_all};
@@ -293,10 +293,7 @@ async fn each_step_finds_it_in_the_inbox_and_approves(w: &World, app: Applicatio
         let later = w.inbox(me, day(115, 3, 5)).await;
         assert!(later[0].reminder_due);
         w.act(who, app, decision).await.unwrap();
-        assert!(
-            w.inbox(me, day(115, 3, 2)).await
-                .is_empty()
-        );
+        assert!(w.inbox(me, day(115, 3, 2)).await.is_empty());
     }
     let done = w.store.application(app).await.unwrap().unwrap();
     assert_eq!(
@@ -313,14 +310,9 @@ async fn each_step_finds_it_in_the_inbox_and_approves(w: &World, app: Applicatio
 /// the items applied for.
 async fn lins_grants_hold_from_the_effective_date(w: &World, lin: PersonId, app: ApplicationId) {
     for (d, want) in [(day(115, 3, 4), false), (day(115, 3, 5), true)] {
-        assert_eq!(
-            w.holds(lin, "C0101", d).await,
-            want
-        );
+        assert_eq!(w.holds(lin, "C0101", d).await, want);
     }
-    assert!(
-        !w.holds(lin, "N0101", day(115, 3, 5)).await
-    );
+    assert!(!w.holds(lin, "N0101", day(115, 3, 5)).await);
     let mine = permission::my_grants(&w.store, lin, day(115, 3, 5))
         .await
         .unwrap();
@@ -335,9 +327,7 @@ async fn lins_grants_hold_from_the_effective_date(w: &World, lin: PersonId, app:
 /// administrator's desk sees it.
 async fn the_administrators_overview_filters_the_grants(w: &World, lin: PersonId) {
     let wu = w.id("wu.zhiming").await;
-    let desk = w.admin_desk(wu)
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let filter = |unit: Option<&str>, it: Option<&str>, status| GrantFilter {
         unit: unit.map(|u| UnitId::new(u).unwrap()),
         item: it.map(item),
@@ -375,12 +365,8 @@ async fn a_revocation_ends_both_grants_on_its_date(w: &World, lin: PersonId) {
         .await;
     w.approved_through_the_chain(revoke.id, day(115, 4, 1))
         .await;
-    assert!(
-        w.holds(lin, "C0101", day(115, 3, 31)).await
-    );
-    assert!(
-        !w.holds(lin, "C0101", day(115, 4, 1)).await
-    );
+    assert!(w.holds(lin, "C0101", day(115, 3, 31)).await);
+    assert!(!w.holds(lin, "C0101", day(115, 4, 1)).await);
     assert!(
         w.store
             .grants_of(lin)
@@ -525,10 +511,7 @@ async fn the_applicant_may_withdraw_until_the_last_step() {
         .unwrap();
     assert_eq!(gone.state, ApplicationState::Withdrawn);
     let wu = w.id("wu.zhiming").await;
-    assert!(
-        w.inbox(wu, day(115, 3, 2)).await
-            .is_empty()
-    );
+    assert!(w.inbox(wu, day(115, 3, 2)).await.is_empty());
 
     let app = w
         .submitted("lin.meiling", ApplicationKind::New, &["C0101"])
@@ -560,11 +543,7 @@ async fn separation_of_duties_holds_at_every_step_and_is_audited() {
         "sod.own_application"
     );
     let zhou = w.id("zhou.wenhua").await;
-    assert_eq!(
-        w.inbox(zhou, day(115, 3, 2)).await
-            .len(),
-        1
-    );
+    assert_eq!(w.inbox(zhou, day(115, 3, 2)).await.len(), 1);
     w.act("zhou.wenhua", chen_app.id, approve()).await.unwrap();
 
     // A person who is not the approver of the step.
@@ -604,11 +583,7 @@ async fn separation_of_duties_holds_at_every_step_and_is_audited() {
         "sod.administrator_own_application"
     );
     let li = w.id("li.guowei").await;
-    assert_eq!(
-        w.inbox(li, day(115, 3, 2)).await
-            .len(),
-        1
-    );
+    assert_eq!(w.inbox(li, day(115, 3, 2)).await.len(), 1);
     w.act("li.guowei", wu_app.id, approve_from(day(115, 3, 5)))
         .await
         .unwrap();
@@ -729,9 +704,7 @@ async fn a_transfer_suspends_grants_from_its_effective_date_and_supervisors_see_
     w.granted("lin.meiling", &["C0101", "B0101"], day(115, 3, 2))
         .await;
     let wu = w.id("wu.zhiming").await;
-    let desk = w.admin_desk(wu)
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
                lin.meiling,A123456789,林美玲,elderly-welfare,社會工作師,transferred,115/03/10\n";
     let report = import_staff_csv(&w.store, &desk, csv, &op()).await.unwrap();
@@ -744,12 +717,8 @@ async fn a_transfer_suspends_grants_from_its_effective_date_and_supervisors_see_
         }
     ));
     // Suspended from the effective date, not before.
-    assert!(
-        w.holds(lin, "C0101", day(115, 3, 9)).await
-    );
-    assert!(
-        !w.holds(lin, "C0101", day(115, 3, 10)).await
-    );
+    assert!(w.holds(lin, "C0101", day(115, 3, 9)).await);
+    assert!(!w.holds(lin, "C0101", day(115, 3, 10)).await);
     let grants = w.store.grants_of(lin).await.unwrap();
     assert!(grants.iter().all(|g| g.status == GrantStatus::Suspended
         && g.suspension_cause == Some(SuspensionCause::Transferred)));
@@ -825,9 +794,7 @@ async fn leaving_ends_grants_and_disables_the_account() {
     let lin = w.id("lin.meiling").await;
     w.granted("lin.meiling", &["C0101"], day(115, 3, 2)).await;
     let wu = w.id("wu.zhiming").await;
-    let desk = w.admin_desk(wu)
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
                lin.meiling,,林美玲,social-assistance,社會工作師,left,2026-03-02\n";
     import_staff_csv(&w.store, &desk, csv, &op()).await.unwrap();
@@ -852,9 +819,7 @@ async fn leaving_ends_grants_and_disables_the_account() {
 async fn a_csv_with_bad_rows_imports_nothing_and_names_every_bad_line() {
     let w = World::new().await;
     let wu = w.id("wu.zhiming").await;
-    let desk = w.admin_desk(wu)
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
                lin.meiling,A123456789,林美玲,elderly-welfare,社會工作師,transferred,115/03/10\n\
                huang.yating,A123456788,黃雅婷,social-assistance,社會工作員,on_leave,115/03/10\n\
@@ -1002,12 +967,8 @@ async fn scim_payloads_are_validated_then_mapped_to_the_same_status_change() {
     assert!(!res.created);
     assert_eq!(res.person, lin);
     assert_eq!(res.resource["active"], false);
-    assert!(
-        w.holds(lin, "C0101", day(115, 3, 13)).await
-    );
-    assert!(
-        !w.holds(lin, "C0101", day(115, 3, 16)).await
-    );
+    assert!(w.holds(lin, "C0101", day(115, 3, 13)).await);
+    assert!(!w.holds(lin, "C0101", day(115, 3, 16)).await);
     assert_eq!(
         w.store.grants_of(lin).await.unwrap()[0].suspension_cause,
         Some(SuspensionCause::OnLeave)
@@ -1055,10 +1016,7 @@ async fn idle_accounts_are_disabled_and_one_re_enabled(w: &World, lin: PersonId)
     let mut tx = w.store.begin().await.unwrap();
     tx.enable_account(w.id("zhang.shuhui").await).await.unwrap();
     tx.commit().await.unwrap();
-    let zhang_desk =
-        w.admin_desk(w.id("zhang.shuhui").await)
-            .await
-            .unwrap();
+    let zhang_desk = w.admin_desk(w.id("zhang.shuhui").await).await.unwrap();
     assert!(
         enable_account(&w.store, &zhang_desk, lin, &days_later(92))
             .await
@@ -1171,9 +1129,7 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
     let lin = w.id("lin.meiling").await;
     let wu = w.id("wu.zhiming").await;
     let chen = w.id("chen.jianhong").await;
-    let desk = w.admin_desk(wu)
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     for p in [lin, wu, chen] {
         assert!(unread_notices(&w.store, p).await.unwrap().is_empty());
     }
@@ -1273,9 +1229,7 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
 async fn staff_rows_keep_one_id_per_person_bounded_names_and_each_future_change_once() {
     let w = World::new().await;
     let wu = w.id("wu.zhiming").await;
-    let desk = w.admin_desk(wu)
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let long_title = "長".repeat(51);
     let csv = format!(
         "account,national_id,name,unit,title,status,effective_date\n\
@@ -1329,9 +1283,7 @@ async fn the_deputy_holds_the_desk_only_while_the_administrator_is_absent_and_as
     );
     // The administrator's absence is registered (account disabled): the deputy stands in.
     w.disable(&[wu, lin]).await;
-    let desk = w.admin_desk(li)
-        .await
-        .unwrap();
+    let desk = w.admin_desk(li).await.unwrap();
     assert_eq!(desk.acting_for(), Some(wu));
     assert!(enable_account(&w.store, &desk, lin, &op()).await.unwrap());
     let enabled = audit(&w.store, "admin.account.enabled").await;

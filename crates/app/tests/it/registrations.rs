@@ -113,10 +113,7 @@ impl World {
 
     /// Every registration stored.
     async fn registrations(&self) -> Vec<Registration> {
-        self.store
-            .registrations(&Default::default())
-            .await
-            .unwrap()
+        self.store.registrations(&Default::default()).await.unwrap()
     }
 
     /// Registration `no` as stored.
@@ -300,10 +297,7 @@ async fn register_approve_execute_connected_view_and_print_with_the_result_seale
         .unwrap();
     assert_eq!(report.items.len(), 3);
     for r in &report.items {
-        assert!(
-            answered(&r.outcome),
-            "{r:?}"
-        );
+        assert!(answered(&r.outcome), "{r:?}");
     }
     // The simulator saw exactly three queries, for exactly this subject.
     let log = w.sim.usage_log().entries();
@@ -641,11 +635,7 @@ async fn every_registration_refusal_names_its_rule_and_is_audited() {
         .count();
     assert_eq!(refused, n);
     // None was registered.
-    assert_eq!(
-        w.registrations().await
-            .len(),
-        1
-    );
+    assert_eq!(w.registrations().await.len(), 1);
 }
 
 #[tokio::test]
@@ -700,10 +690,7 @@ async fn a_privacy_law_basis_needs_a_welfare_law_beside_it_and_no_case_number_ne
     assert_eq!(refused.len(), 5, "{refused:?}");
     assert!(refused.iter().any(|o| o.ends_with("privacy_alone")));
     assert!(refused.iter().any(|o| o.ends_with("reason_required")));
-    assert!(
-        w.registrations().await
-            .is_empty()
-    );
+    assert!(w.registrations().await.is_empty());
 
     // With a welfare law beside it, and with a stated reason, both are registered.
     let with_companion = form(
@@ -753,7 +740,9 @@ async fn a_foreign_resident_may_be_registered_with_old_and_new_numbers_linked() 
 #[tokio::test]
 async fn only_the_needers_supervisor_approves_and_never_a_party() {
     let w = World::new().await;
-    let no = w.lin_registers(&nid(3), "老人福利申請，查核家庭成員收入").await;
+    let no = w
+        .lin_registers(&nid(3), "老人福利申請，查核家庭成員收入")
+        .await;
     for (who, want) in [
         ("lin.meiling", "approval.separation_of_duties"),
         ("xu.wenjie", "approval.not_supervisor"),
@@ -777,14 +766,11 @@ async fn only_the_needers_supervisor_approves_and_never_a_party() {
         .await
         .unwrap();
     assert_eq!(
-        code(
-            w.approver_of("chen.jianhong", own).await
-        ),
+        code(w.approver_of("chen.jianhong", own).await),
         "approval.separation_of_duties"
     );
     // Rejection needs a comment; then the registration is closed to execution.
-    let cap = w.approver_of("chen.jianhong", no).await
-        .unwrap();
+    let cap = w.approver_of("chen.jianhong", no).await.unwrap();
     assert_eq!(
         code(
             registration::reject(&w.desk(), cap, "  ", t0(), "r")
@@ -793,8 +779,7 @@ async fn only_the_needers_supervisor_approves_and_never_a_party() {
         ),
         "approval.comment_required"
     );
-    let cap = w.approver_of("chen.jianhong", no).await
-        .unwrap();
+    let cap = w.approver_of("chen.jianhong", no).await.unwrap();
     registration::reject(&w.desk(), cap, "關聯性說明不足", t0(), "r")
         .await
         .unwrap()
@@ -1121,10 +1106,7 @@ async fn a_refused_connection_then_a_retry_within_the_approval_gets_the_result()
     let second = run_with(&w, &c, no, t0() + SignedDuration::from_mins(5))
         .await
         .unwrap();
-    assert!(
-        answered(&second.items[0].outcome),
-        "{second:?}"
-    );
+    assert!(answered(&second.items[0].outcome), "{second:?}");
     // Now it is used up: exactly one successful execution.
     assert_eq!(
         code(run_with(&w, &c, no, t0() + SignedDuration::from_mins(6)).await),
@@ -1292,10 +1274,7 @@ async fn a_timeout_waits_until_the_querier_states_what_happened_then_may_run_aga
     let again = run_with(&w, &c, no, t0() + SignedDuration::from_hours(1))
         .await
         .unwrap();
-    assert!(
-        answered(&again.items[0].outcome),
-        "{again:?}"
-    );
+    assert!(answered(&again.items[0].outcome), "{again:?}");
     assert_eq!(
         code(state_outcome(&w, no, "lin.meiling", "C0101", "再說明一次").await),
         "execution.nothing_awaiting"
@@ -1339,10 +1318,7 @@ async fn the_platform_usage_log_resolves_a_timed_out_query() {
     let again = run_with(&w, &c, no, t0() + SignedDuration::from_hours(3))
         .await
         .unwrap();
-    assert!(
-        answered(&again.items[0].outcome),
-        "{again:?}"
-    );
+    assert!(answered(&again.items[0].outcome), "{again:?}");
 }
 
 #[tokio::test]
@@ -1630,10 +1606,7 @@ async fn a_batch_is_all_or_nothing_with_errors_by_line() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(
-        w.registrations().await
-            .is_empty()
-    );
+    assert!(w.registrations().await.is_empty());
     let good = RegisterBatchRequest {
         csv: format!(
             "王一,{}\n\"王, 二\",{}\n王三,{}\n",
@@ -1688,7 +1661,9 @@ async fn snooping_checks_block_ask_for_a_second_approver_warn_and_alert() {
         .await;
     assert_eq!(code(r), "snooping.subject_is_party");
     // A colleague: a second approver is needed.
-    let no = w.lin_registers(huang_id.expose_whole(), "同仁家屬申請急難救助，需查核").await;
+    let no = w
+        .lin_registers(huang_id.expose_whole(), "同仁家屬申請急難救助，需查核")
+        .await;
     assert_eq!(
         w.approve("chen.jianhong", no).await.unwrap().code(),
         "awaiting_second_approval"
@@ -1723,7 +1698,8 @@ async fn snooping_checks_block_ask_for_a_second_approver_warn_and_alert() {
     );
     assert_eq!(view.findings.len(), 1);
     // Restricted list: allowed, flagged for the ethics office.
-    w.lin_registers(vip.expose_whole(), "特別注意名單個案之補助審查").await;
+    w.lin_registers(vip.expose_whole(), "特別注意名單個案之補助審查")
+        .await;
     let created = w.audit("query.registration.created").await;
     assert!(
         created
@@ -2064,10 +2040,7 @@ async fn a_rejected_request_creates_nothing() {
     .await
     .unwrap()
     .unwrap();
-    assert!(
-        w.registrations().await
-            .is_empty()
-    );
+    assert!(w.registrations().await.is_empty());
     let stored = w.store.request_by_no(rno).await.unwrap().unwrap();
     assert_eq!(stored.state, querywarden_storage::RequestState::Rejected);
     assert!(stored.opinion.unwrap().contains("不予受理"));
@@ -2662,7 +2635,9 @@ async fn snooping_lists_from_configuration_alert_the_ethics_office_and_ask_for_a
 #[tokio::test]
 async fn every_refused_decision_is_audited_with_its_rule() {
     let w = World::new().await;
-    let no = w.lin_registers(&nid(3), "老人福利申請，查核家庭成員收入").await;
+    let no = w
+        .lin_registers(&nid(3), "老人福利申請，查核家庭成員收入")
+        .await;
     let decide = |who: &'static str, no: RegistrationNo| {
         let w = &w;
         async move {

@@ -174,9 +174,7 @@ async fn assert_audited_no_session(w: &World, got: &str, code: &str) {
 async fn the_right_card_and_password_sign_in_and_the_session_authenticates() {
     let w = world().await;
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
-    let s = login_at(&w, req, now())
-        .await
-        .unwrap();
+    let s = login_at(&w, req, now()).await.unwrap();
     assert_eq!(s.person.name, "林美玲");
     let who = session_of(&w, &s.token, now()).await.unwrap();
     assert_eq!(who.person.id, w.lin);
@@ -191,9 +189,7 @@ async fn the_right_card_and_password_sign_in_and_the_session_authenticates() {
 async fn a_reused_nonce_is_refused() {
     let w = world().await;
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
-    login_at(&w, req.clone(), now())
-        .await
-        .unwrap();
+    login_at(&w, req.clone(), now()).await.unwrap();
     let sessions_before = live_sessions(&w, w.lin).await;
     assert_eq!(refused_code(&w, req).await, "login.nonce_reused");
     assert_eq!(last_failure_outcome(&w).await, "refused:login.nonce_reused");
@@ -213,10 +209,7 @@ async fn an_expired_nonce_is_refused() {
     let w = world().await;
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
     let late = now() + SignedDuration::from_secs(121);
-    let code = login_at(&w, req, late)
-        .await
-        .unwrap_err()
-        .code;
+    let code = login_at(&w, req, late).await.unwrap_err().code;
     assert_eq!(code, "login.nonce_expired");
     assert_eq!(live_sessions(&w, w.lin).await, 0);
 }
@@ -374,11 +367,7 @@ async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
         .await
         .unwrap();
     let req = signed(&w.lin_card, "lin.meiling", PASSWORD, "flow-1", &nonce);
-    assert!(
-        login_at(&w, req, later)
-            .await
-            .is_ok()
-    );
+    assert!(login_at(&w, req, later).await.is_ok());
 }
 
 #[tokio::test]
@@ -410,9 +399,7 @@ async fn a_locked_session_is_refused_until_unlocked_with_the_password() {
     let locked = locked_session(&w, &s.token, now()).await;
     let wrong = unlock_at(&w, &locked, "nope-nope-nope", now()).await;
     assert_eq!(wrong.unwrap_err().code, "login.wrong_password");
-    unlock_at(&w, &locked, PASSWORD, now())
-        .await
-        .unwrap();
+    unlock_at(&w, &locked, PASSWORD, now()).await.unwrap();
     assert!(session_of(&w, &s.token, now()).await.is_ok());
 }
 
@@ -616,20 +603,21 @@ async fn the_administrator_binds_a_renewed_card_and_the_old_one_stops_working() 
     let desk = admin_desk(&w).await;
     let old = sign_in_lin(&w, "flow-1").await;
     let renewed = card::fixture_card(&w.ca, "card-b-key", "林美玲", "1234", now());
-    let bound = bind_at(&w, &desk, "lin.meiling", &renewed.certificate_der().unwrap())
-        .await
-        .unwrap();
+    let bound = bind_at(
+        &w,
+        &desk,
+        "lin.meiling",
+        &renewed.certificate_der().unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(bound.subject_cn, "林美玲");
     // Binding the new card ended the session of the old one, and the old card is refused.
     assert!(session_of(&w, &old.token, now()).await.is_err());
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
     assert_eq!(refused_code(&w, req).await, "login.certificate_unbound");
     let req = request(&w, &renewed, "lin.meiling", PASSWORD, "flow-3").await;
-    assert!(
-        login_at(&w, req, now())
-            .await
-            .is_ok()
-    );
+    assert!(login_at(&w, req, now()).await.is_ok());
 }
 
 #[tokio::test]
@@ -712,16 +700,13 @@ async fn twelve_parallel_wrong_unlocks_count_twelve_and_the_password_then_cannot
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..12 {
         let (w, locked) = (w.clone(), locked.clone());
-        set.spawn(async move {
-            unlock_at(&w, &locked, "nope-nope-nope", now()).await
-        });
+        set.spawn(async move { unlock_at(&w, &locked, "nope-nope-nope", now()).await });
     }
     while let Some(r) = set.join_next().await {
         assert!(r.unwrap().is_err());
     }
     assert_eq!(failed_count(&w, w.lin).await, 12);
-    let right = unlock_at(&w, &locked, PASSWORD, now())
-        .await;
+    let right = unlock_at(&w, &locked, PASSWORD, now()).await;
     assert_eq!(right.unwrap_err().code, "login.account_locked");
     assert!(session_of(&w, &s.token, now()).await.is_err());
 }
@@ -774,9 +759,7 @@ async fn a_session_idle_past_the_screen_lock_is_locked_by_the_server_and_audited
     // Still locked a moment later (the lock is stored, not recomputed), until the password.
     let locked = locked_session(&w, &s.token, later).await;
     assert!(locked.session.locked);
-    unlock_at(&w, &locked, PASSWORD, later)
-        .await
-        .unwrap();
+    unlock_at(&w, &locked, PASSWORD, later).await.unwrap();
     assert!(session_of(&w, &s.token, later).await.is_ok());
 }
 
@@ -1037,8 +1020,7 @@ async fn attempts_from_one_address_are_limited_on_sign_in_unlock_and_password_ch
     auth::lock(&w.store, &who, now(), "op").await.unwrap();
     let locked = locked_session(&w, &s.token, now()).await;
     use_up(&w, Limited::UnlockAddress, addr);
-    let r = unlock_at(&w, &locked, PASSWORD, now())
-        .await;
+    let r = unlock_at(&w, &locked, PASSWORD, now()).await;
     assert_eq!(r.unwrap_err().code, "rate.limited");
     assert_eq!(
         session_of(&w, &s.token, now()).await.unwrap_err(),

@@ -325,7 +325,10 @@ async fn a_refusal_ends_the_application_with_its_reason(
     assert_eq!(inbox[0]["application"]["id"], id);
     assert_eq!(inbox[0]["step"], "unit_supervisor");
     let (s, e) = chen
-        .call_post(&format!("{base}/decision"), serde_json::json!({ "decision": "refuse" }))
+        .call_post(
+            &format!("{base}/decision"),
+            serde_json::json!({ "decision": "refuse" }),
+        )
         .await;
     assert_eq!(
         (s, e["error"]["code"].as_str()),
@@ -337,7 +340,10 @@ async fn a_refusal_ends_the_application_with_its_reason(
         "Refusing or \"other\" needs a reason or a note"
     );
     let (s, done) = chen
-        .call_post(&format!("{base}/decision"), serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" }))
+        .call_post(
+            &format!("{base}/decision"),
+            serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" }),
+        )
         .await;
     assert_eq!(s, 200, "{done}");
     assert_eq!(done["application"]["state"], "refused");
@@ -382,7 +388,10 @@ async fn the_administrators_own_goes_to_the_deputy(
     wu.call(Method::POST, &format!("{wbase}/submit"), None)
         .await;
     let (s, _) = zhang
-        .call_post(&format!("{wbase}/decision"), serde_json::json!({ "decision": "approve" }))
+        .call_post(
+            &format!("{wbase}/decision"),
+            serde_json::json!({ "decision": "approve" }),
+        )
         .await;
     assert_eq!(s, 200);
     let (s, e) = wu

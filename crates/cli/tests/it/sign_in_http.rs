@@ -135,7 +135,14 @@ async fn the_locked_screen_holds_until_the_password(
         !lock_page.contains("林美玲"),
         "the lock page shows no personal data"
     );
-    let r = post_form_with(c, url, cookie, "/session/unlock", &[("csrf", csrf), ("password", "demo-password-115")]).await;
+    let r = post_form_with(
+        c,
+        url,
+        cookie,
+        "/session/unlock",
+        &[("csrf", csrf), ("password", "demo-password-115")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let back = get_with(c, url, cookie, "/api/v1/me").await;
     assert_eq!(back.status(), 200);
