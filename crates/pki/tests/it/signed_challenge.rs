@@ -112,6 +112,27 @@ fn card_from(ca: &DemoCa) -> DemoCard {
         .unwrap()
 }
 
+/// The holder's certificate with its extensions changed by `edit`, re-signed by G3.
+fn holder_certificate_with(edit: impl FnOnce(&mut x509_cert::ext::Extensions)) -> Vec<u8> {
+    resign_certificate(
+        &world().card.certificate_der().unwrap(),
+        &key("g3"),
+        |tbs| edit(tbs.extensions.as_mut().unwrap()),
+    )
+}
+
+/// The holder's card (key card-b) flagged as a CA certificate (and for digital signature),
+/// issued now by G3.
+fn ca_flagged_card() -> DemoCard {
+    card_with(
+        CardProfile {
+            digital_signature: true,
+            ca: true,
+        },
+        now(),
+    )
+}
+
 fn card_with(profile: CardProfile, at: Timestamp) -> DemoCard {
     world()
         .ca
@@ -423,13 +444,7 @@ fn a_tampered_signature_byte_is_a_bad_signature() {
 fn a_ca_certificate_used_as_the_login_certificate_is_refused() {
     let intermediate = world().ca.intermediate_as_card().unwrap();
     assert_eq!(pkcs1_login(&intermediate), Err(PkiError::NotEndEntity));
-    let ca_flagged = card_with(
-        CardProfile {
-            digital_signature: true,
-            ca: true,
-        },
-        now(),
-    );
+    let ca_flagged = ca_flagged_card();
     assert_eq!(pkcs1_login(&ca_flagged), Err(PkiError::NotEndEntity));
 }
 
@@ -448,15 +463,12 @@ fn a_certificate_without_digital_signature_key_usage_is_refused() {
 #[test]
 fn an_unknown_critical_extension_is_refused() {
     let card = &world().card;
-    let der = resign_certificate(&card.certificate_der().unwrap(), &key("g3"), |tbs| {
-        tbs.extensions
-            .as_mut()
-            .unwrap()
-            .push(x509_cert::ext::Extension {
-                extn_id: const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.1"),
-                critical: true,
-                extn_value: der::asn1::OctetString::new(der::asn1::Null.to_der().unwrap()).unwrap(),
-            });
+    let der = holder_certificate_with(|exts| {
+        exts.push(x509_cert::ext::Extension {
+            extn_id: const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.1"),
+            critical: true,
+            extn_value: der::asn1::OctetString::new(der::asn1::Null.to_der().unwrap()).unwrap(),
+        });
     });
     assert_eq!(
         pkcs1_login_presenting(card, &der),
@@ -470,13 +482,7 @@ fn a_ca_below_an_intermediate_with_path_length_zero_is_refused() {
     let w = world();
     let sub_name: x509_cert::name::Name = "CN=DEMO 子憑證機構,C=TW".parse().unwrap();
     // A CA certificate issued by G3 (pathLenConstraint 0), for the card-b key.
-    let flagged = card_with(
-        CardProfile {
-            digital_signature: true,
-            ca: true,
-        },
-        now(),
-    );
+    let flagged = ca_flagged_card();
     let sub = resign_certificate(&flagged.certificate_der().unwrap(), &key("g3"), |tbs| {
         tbs.subject = sub_name.clone();
         for e in tbs.extensions.as_mut().unwrap() {
@@ -714,12 +720,12 @@ fn the_last4_attribute_is_read_as_utf8_or_ia5_string_too_and_refused_when_not_fo
     use der::asn1::{Ia5StringRef, PrintableStringRef, SetOfVec, Utf8StringRef};
     let card = &world().card;
     let with_value = |value: der::Any| {
-        resign_certificate(&card.certificate_der().unwrap(), &key("g3"), |tbs| {
+        holder_certificate_with(|exts| {
             let attrs = vec![x509_cert::attr::Attribute {
                 oid: querywarden_pki::OID_MOICA_ID_LAST4,
                 values: SetOfVec::try_from(vec![value]).unwrap(),
             }];
-            for e in tbs.extensions.as_mut().unwrap() {
+            for e in exts {
                 if e.extn_id == const_oid::db::rfc5280::ID_CE_SUBJECT_DIRECTORY_ATTRIBUTES {
                     e.extn_value = der::asn1::OctetString::new(attrs.to_der().unwrap()).unwrap();
                 }
@@ -751,12 +757,8 @@ fn the_last4_attribute_is_read_as_utf8_or_ia5_string_too_and_refused_when_not_fo
 
 #[test]
 fn a_certificate_without_the_last4_attribute_parses_with_none() {
-    let card = &world().card;
-    let der = resign_certificate(&card.certificate_der().unwrap(), &key("g3"), |tbs| {
-        tbs.extensions
-            .as_mut()
-            .unwrap()
-            .retain(|e| e.extn_id != const_oid::db::rfc5280::ID_CE_SUBJECT_DIRECTORY_ATTRIBUTES);
+    let der = holder_certificate_with(|exts| {
+        exts.retain(|e| e.extn_id != const_oid::db::rfc5280::ID_CE_SUBJECT_DIRECTORY_ATTRIBUTES);
     });
     let got = parse_certificate(&der).unwrap();
     assert_eq!(got.id_last4, None);
@@ -860,48 +862,15 @@ fn errors_and_debug_output_never_contain_the_holders_name_or_last4() {
     let cert = card.certificate_der().unwrap();
     let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
     let p7 = card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
+    let without_crl =
+        |cert: &[u8]| verify(cert, &sig, SignatureFormat::Pkcs1, NONCE, &[]).unwrap_err();
     let mut produced = vec![
-        verify(
-            &cert,
-            &sig,
-            SignatureFormat::Pkcs1,
-            OTHER_NONCE,
-            &[fresh_crl()],
-        )
-        .unwrap_err(),
-        verify(
-            &cert,
-            &p7,
-            SignatureFormat::Pkcs7,
-            OTHER_NONCE,
-            &[fresh_crl()],
-        )
-        .unwrap_err(),
-        verify(
-            &cert[..cert.len() / 2],
-            &sig,
-            SignatureFormat::Pkcs1,
-            NONCE,
-            &[],
-        )
-        .unwrap_err(),
-        verify(
-            &flip_in(&cert, NAME.as_bytes()),
-            &sig,
-            SignatureFormat::Pkcs1,
-            NONCE,
-            &[],
-        )
-        .unwrap_err(),
-        verify(
-            &flip_in(&cert, LAST4.as_bytes()),
-            &sig,
-            SignatureFormat::Pkcs1,
-            NONCE,
-            &[],
-        )
-        .unwrap_err(),
-        verify(&cert, &sig, SignatureFormat::Pkcs1, NONCE, &[]).unwrap_err(),
+        verify_by(card, &sig, SignatureFormat::Pkcs1, OTHER_NONCE).unwrap_err(),
+        verify_by(card, &p7, SignatureFormat::Pkcs7, OTHER_NONCE).unwrap_err(),
+        without_crl(&cert[..cert.len() / 2]),
+        without_crl(&flip_in(&cert, NAME.as_bytes())),
+        without_crl(&flip_in(&cert, LAST4.as_bytes())),
+        without_crl(&cert),
     ];
     produced.extend(all_errors());
     let citizen = card.citizen().unwrap();
