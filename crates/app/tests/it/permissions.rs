@@ -182,11 +182,17 @@ impl World {
         app: ApplicationId,
         from: RocDate,
     ) -> PermissionApplication {
+        self.up_to_the_countersign(app, from).await;
+        self.act("zhang.shuhui", app, approve()).await.unwrap()
+    }
+
+    /// A submitted application of a 社會救助科 member: chen consents and wu approves effective
+    /// `from`; it waits for the countersign.
+    async fn up_to_the_countersign(&self, app: ApplicationId, from: RocDate) {
         self.act("chen.jianhong", app, approve()).await.unwrap();
         self.act("wu.zhiming", app, approve_from(from))
             .await
             .unwrap();
-        self.act("zhang.shuhui", app, approve()).await.unwrap()
     }
 
     /// Whether `person` holds a grant of `it` on `on`, as the query check asks.
@@ -516,10 +522,7 @@ async fn the_applicant_may_withdraw_until_the_last_step() {
     let app = w
         .submitted("lin.meiling", ApplicationKind::New, &["C0101"])
         .await;
-    w.act("chen.jianhong", app.id, approve()).await.unwrap();
-    w.act("wu.zhiming", app.id, approve_from(day(115, 3, 5)))
-        .await
-        .unwrap();
+    w.up_to_the_countersign(app.id, day(115, 3, 5)).await;
     assert_eq!(
         refusal_code(permission::withdraw_application(&w.store, lin, app.id, &op()).await),
         "permission.withdraw_too_late"
@@ -559,10 +562,7 @@ async fn separation_of_duties_holds_at_every_step_and_is_audited() {
         refusal_code(w.act("wu.zhiming", app.id, approve()).await),
         "permission.wrong_approver"
     );
-    w.act("chen.jianhong", app.id, approve()).await.unwrap();
-    w.act("wu.zhiming", app.id, approve_from(day(115, 3, 5)))
-        .await
-        .unwrap();
+    w.up_to_the_countersign(app.id, day(115, 3, 5)).await;
     // The administrator does not also countersign.
     assert_eq!(
         refusal_code(w.act("wu.zhiming", app.id, approve()).await),
