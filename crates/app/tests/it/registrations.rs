@@ -104,6 +104,27 @@ impl World {
         }
     }
 
+    /// huang.yating files the batch `batch` (Form 2 for a list of subjects).
+    async fn batch(
+        &self,
+        batch: &RegisterBatchRequest,
+    ) -> Result<Vec<registration::Registered>, Denied> {
+        registration::register_batch(&self.desk(), self.p("huang.yating"), batch, t0(), "b")
+            .await
+            .unwrap()
+    }
+
+    /// `who` opens registration `no`'s page.
+    async fn view(
+        &self,
+        who: &str,
+        no: RegistrationNo,
+    ) -> Result<registration::RegistrationView, Denied> {
+        registration::registration_view(&self.desk(), self.p(who), no, t0(), "req-view")
+            .await
+            .unwrap()
+    }
+
     /// What waits for `who` at `at`.
     async fn inbox(&self, who: &str, at: Timestamp) -> registration::Inbox {
         registration::inbox(&self.desk(), self.p(who), at)
@@ -1555,12 +1576,7 @@ async fn a_destroyed_result_can_never_be_shown_again_and_its_record_stays() {
             .is_some()
     );
     // The registration itself stays (kept ≥ 5 years), subject still readable to its parties.
-    assert!(
-        registration::registration_view(&w.desk(), w.p("lin.meiling"), no, t0(), "req-view")
-            .await
-            .unwrap()
-            .is_ok()
-    );
+    assert!(w.view("lin.meiling", no).await.is_ok());
 }
 
 #[tokio::test]
@@ -1588,10 +1604,7 @@ async fn a_batch_is_all_or_nothing_with_errors_by_line() {
         ),
         ..base.clone()
     };
-    match registration::register_batch(&w.desk(), w.p("huang.yating"), &bad, t0(), "b")
-        .await
-        .unwrap()
-    {
+    match w.batch(&bad).await {
         Err(Denied::Batch(errors)) => {
             let lines: Vec<(usize, &str)> =
                 errors.iter().map(|e| (e.line, e.error.code())).collect();
@@ -1616,10 +1629,7 @@ async fn a_batch_is_all_or_nothing_with_errors_by_line() {
         ),
         ..base.clone()
     };
-    let done = registration::register_batch(&w.desk(), w.p("huang.yating"), &good, t0(), "b")
-        .await
-        .unwrap()
-        .unwrap();
+    let done = w.batch(&good).await.unwrap();
     assert_eq!(done.len(), 3);
     assert_eq!(done[2].no.to_string(), "115-000003");
     // The same reason in a new batch is a copy of the last one.
@@ -1627,14 +1637,7 @@ async fn a_batch_is_all_or_nothing_with_errors_by_line() {
         csv: format!("王四,{}\n", nid(104)),
         ..base
     };
-    assert_eq!(
-        code(
-            registration::register_batch(&w.desk(), w.p("huang.yating"), &again, t0(), "b")
-                .await
-                .unwrap()
-        ),
-        "registration.relevance.copied"
-    );
+    assert_eq!(code(w.batch(&again).await), "registration.relevance.copied");
 }
 
 #[tokio::test]
@@ -1687,11 +1690,7 @@ async fn snooping_checks_block_ask_for_a_second_approver_warn_and_alert() {
     );
     form.subject_name = "林小華".into();
     let same = w.register("lin.meiling", &form).await.unwrap();
-    let view =
-        registration::registration_view(&w.desk(), w.p("chen.jianhong"), same, t0(), "req-view")
-            .await
-            .unwrap()
-            .unwrap();
+    let view = w.view("chen.jianhong", same).await.unwrap();
     assert_eq!(
         view.registration.findings,
         vec!["snooping.same_surname".to_string()]
@@ -1715,11 +1714,7 @@ async fn revealing_the_whole_id_is_for_entitled_people_and_audited() {
     let no = w
         .approved(&subject, &["C0101"], "老人保護個案，確認子女就業")
         .await;
-    let view =
-        registration::registration_view(&w.desk(), w.p("chen.jianhong"), no, t0(), "req-view")
-            .await
-            .unwrap()
-            .unwrap();
+    let view = w.view("chen.jianhong", no).await.unwrap();
     assert_eq!(
         view.subject_id_masked,
         NationalId::parse(&subject).unwrap().masked()
@@ -2018,17 +2013,7 @@ async fn a_rejected_request_creates_nothing() {
     .await
     .unwrap()
     .unwrap();
-    request::consent_request(
-        &w.desk(),
-        w.p("yang.shuling"),
-        rno,
-        request::Consent::Give,
-        t0(),
-        "c",
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    the_district_office_consents(&w, rno).await;
     request::reject_request(
         &w.desk(),
         w.p("li.guowei"),
@@ -2860,10 +2845,7 @@ async fn a_batch_saved_by_excel_with_bom_crlf_and_quoted_commas_reads_and_a_shor
         csv: format!("{}王二\r\n", good.csv),
         ..good.clone()
     };
-    match registration::register_batch(&w.desk(), w.p("huang.yating"), &short, t0(), "b")
-        .await
-        .unwrap()
-    {
+    match w.batch(&short).await {
         Err(Denied::Batch(errors)) => {
             let lines: Vec<(usize, &str)> =
                 errors.iter().map(|e| (e.line, e.error.code())).collect();
@@ -2871,10 +2853,7 @@ async fn a_batch_saved_by_excel_with_bom_crlf_and_quoted_commas_reads_and_a_shor
         }
         other => panic!("{other:?}"),
     }
-    let done = registration::register_batch(&w.desk(), w.p("huang.yating"), &good, t0(), "b")
-        .await
-        .unwrap()
-        .unwrap();
+    let done = w.batch(&good).await.unwrap();
     assert_eq!(done.len(), 1);
 }
 
@@ -2894,9 +2873,7 @@ async fn a_broken_quote_in_a_batch_names_its_line_and_registers_nothing() {
             querier: w.p("lin.meiling").id.into(),
         },
     };
-    let r = registration::register_batch(&w.desk(), w.p("huang.yating"), &batch, t0(), "b")
-        .await
-        .unwrap();
+    let r = w.batch(&batch).await;
     match r {
         Err(d @ Denied::BatchLineFormat { line: 2, .. }) => {
             assert_eq!(d.code(), "registration.batch_format");
