@@ -718,7 +718,6 @@ fn parse_certificate_reads_name_last4_and_issuer_without_trust() {
 #[test]
 fn the_last4_attribute_is_read_as_utf8_or_ia5_string_too_and_refused_when_not_four_digits() {
     use der::asn1::{Ia5StringRef, PrintableStringRef, SetOfVec, Utf8StringRef};
-    let card = &world().card;
     let with_value = |value: der::Any| {
         holder_certificate_with(|exts| {
             let attrs = vec![x509_cert::attr::Attribute {
