@@ -46,6 +46,13 @@ pub fn run(args: &[&str]) -> Output {
     command().args(args).output().expect("querywarden runs")
 }
 
+/// Runs `querywarden ARGS` to its end; it must succeed. Its output.
+pub fn run_ok(args: &[&str]) -> Output {
+    let o = run(args);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    o
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

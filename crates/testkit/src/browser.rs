@@ -92,13 +92,13 @@ pub async fn login(
         .expect("POST /login")
 }
 
-/// The card dance with a card the test holds, for a server without the DEMO signer (`serve`
-/// trusting the demo CA): the nonce signed by `card` as the card component would, then the
-/// login form.
-pub async fn login_with_card(
+/// A form that carries the card's answer (the sign-in and enrolment forms), posted to `path`
+/// with a card the test holds: `fields`, then a fresh nonce for this browser's flow cookie
+/// signed by `card` as the card component would sign it (PKCS#7, its certificate beside it).
+pub async fn post_card_signed(
     url: &str,
-    account: &str,
-    password: &str,
+    path: &str,
+    fields: &[(&str, &str)],
     card: &DemoCard,
 ) -> reqwest::Response {
     let (flow, nonce) = nonce(url).await;
@@ -108,20 +108,38 @@ pub async fn login_with_card(
             .expect("the card signs"),
     );
     let certificate = b64.encode(card.certificate_der().expect("the card's certificate"));
+    let mut form = fields.to_vec();
+    form.extend([
+        ("nonce", nonce.as_str()),
+        ("signature", &signature),
+        ("certificate", &certificate),
+        ("format", "PKCS7"),
+    ]);
     client()
-        .post(format!("{url}/login"))
+        .post(format!("{url}{path}"))
         .header("cookie", format!("qw_login={flow}"))
-        .form(&[
-            ("account", account),
-            ("password", password),
-            ("nonce", &nonce),
-            ("signature", &signature),
-            ("certificate", &certificate),
-            ("format", "PKCS7"),
-        ])
+        .form(&form)
         .send()
         .await
-        .expect("POST /login")
+        .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+}
+
+/// The card dance with a card the test holds, for a server without the DEMO signer (`serve`
+/// trusting the demo CA): the nonce signed by `card` as the card component would, then the
+/// login form.
+pub async fn login_with_card(
+    url: &str,
+    account: &str,
+    password: &str,
+    card: &DemoCard,
+) -> reqwest::Response {
+    post_card_signed(
+        url,
+        "/login",
+        &[("account", account), ("password", password)],
+        card,
+    )
+    .await
 }
 
 /// Sends a request built by the test and reads its answer as JSON.
@@ -211,9 +229,27 @@ impl Browser {
     /// `account` signs in with `card` (e.g. [`crate::binary::demo_card`]) and the demo
     /// password, on a server without the DEMO signer.
     pub async fn sign_in_with_card(url: &str, account: &str, card: &DemoCard) -> Browser {
-        let r = login_with_card(url, account, DEMO_PASSWORD, card).await;
-        assert_eq!(r.status(), 303, "{account} signs in with the card");
-        let session = cookie_value(&set_cookies(&r), "qw_session").expect("a session cookie");
+        Browser::sign_in_with_card_and_password(url, account, DEMO_PASSWORD, card).await
+    }
+
+    /// `account` signs in with `card` and `password` (an account enrolled with its own), on a
+    /// server without the DEMO signer.
+    pub async fn sign_in_with_card_and_password(
+        url: &str,
+        account: &str,
+        password: &str,
+        card: &DemoCard,
+    ) -> Browser {
+        let r = login_with_card(url, account, password, card).await;
+        let status = r.status();
+        let set = set_cookies(&r);
+        assert_eq!(
+            status,
+            303,
+            "{account} signs in with the card: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let session = cookie_value(&set, "qw_session").expect("a session cookie");
         Browser::with_session(url, &format!("qw_session={session}")).await
     }
 

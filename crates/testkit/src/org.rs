@@ -108,6 +108,20 @@ pub async fn seeded_app(data: &Path, configure: impl FnOnce(&mut RawConfig)) -> 
     app
 }
 
+/// lin.meiling and li.guowei given every item at `at` through a real Form 1 in `store` (the
+/// demo's grants, under the default permission policy).
+pub async fn grant_demo_queriers(store: &Store, keys: &KeyRing, at: Timestamp) {
+    querywarden_app::demo_grants::grant_demo_queriers(
+        store,
+        keys,
+        &querywarden_app::permission::PermissionPolicy::default(),
+        at,
+        "t",
+    )
+    .await
+    .expect("the demo grants");
+}
+
 /// The demo organisation in a store of its own, seeded at a given time.
 pub struct Org {
     dir: tempfile::TempDir,
@@ -182,15 +196,7 @@ impl Org {
     /// lin.meiling and li.guowei given every item at `at` through a real Form 1 (the demo's
     /// grants, under the default permission policy).
     pub async fn grant_demo_queriers(&self, at: Timestamp) {
-        querywarden_app::demo_grants::grant_demo_queriers(
-            &self.store,
-            &self.keys,
-            &querywarden_app::permission::PermissionPolicy::default(),
-            at,
-            "t",
-        )
-        .await
-        .expect("the demo grants");
+        grant_demo_queriers(&self.store, &self.keys, at).await;
     }
 
     /// Opens a live card session for each of `accounts` (a session row at `at`).

@@ -200,6 +200,32 @@ impl Browser {
             .await;
     }
 
+    /// Runs `items` of registration `no` on its page, refused with `status` and the page
+    /// showing `text` (a refusal's code): see [`crate::assert_page`].
+    pub async fn execute_shows(&self, no: &str, items: &[&str], status: u16, text: &str) {
+        let fields: Vec<(&str, &str)> = items.iter().map(|i| ("items", *i)).collect();
+        self.post_shows(
+            &format!("/registrations/{no}/execute"),
+            &fields,
+            status,
+            text,
+        )
+        .await;
+    }
+
+    /// Runs `items` of registration `no` through the JSON API: the status and the JSON answer.
+    pub async fn api_execute(&self, no: &str, items: &[&str]) -> (u16, Value) {
+        self.call_post(&execution_path(no), json!({ "items": items }))
+            .await
+    }
+
+    /// Runs `items` of registration `no` through the JSON API: the status and the error code
+    /// (empty for a success).
+    pub async fn api_execute_code(&self, no: &str, items: &[&str]) -> (u16, String) {
+        self.api_post_code(&execution_path(no), json!({ "items": items }))
+            .await
+    }
+
     /// Prints result `item` of registration `no` on its page, giving `reason` (a copy beyond
     /// the print limit needs one) if any: the answer.
     pub async fn print(&self, no: &str, item: &str, reason: Option<&str>) -> reqwest::Response {
@@ -225,6 +251,11 @@ impl Browser {
         )
         .await;
     }
+}
+
+/// The API's address for running the items of registration `no`.
+fn execution_path(no: &str) -> String {
+    format!("/api/v1/registrations/{no}/execution")
 }
 
 /// Registered by `querier`, approved by `approver`: the number.

@@ -103,6 +103,18 @@ impl World {
         no.to_string()
     }
 
+    /// `contact` extends request `no` at t0, giving `reason`: the new due date.
+    async fn extend(
+        &self,
+        contact: &Person,
+        no: &str,
+        reason: &str,
+    ) -> Result<RocDate, citizen_report::Refusal> {
+        citizen_report::extend(&self.store, &self.cal, contact, no, reason, stamp(t0()))
+            .await
+            .unwrap()
+    }
+
     /// `contact` records `input` at t0 (`auth` checks any signature), refused or not.
     async fn record_request(
         &self,
@@ -239,46 +251,39 @@ async fn leave_the_trail(w: &mut World, subject: &NationalId, other: &NationalId
     }
 }
 
-/// §10: the approving unit's supervisor marks `withheld` until 2026-06-01; a date and a reason
-/// are both required, another unit's supervisor may not, and only the ethics office sees marks.
-async fn withhold_until_june(w: &World, withheld: &str) {
-    let chen = w.p("chen.jianhong").clone();
-    let no_reason = citizen_report::withhold(
-        &w.store,
-        &chen,
-        withheld,
-        Some(roc(2026, 6, 1)),
-        " ",
-        stamp(at(10)),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        no_reason.unwrap_err().code(),
-        "citizen_report.withholding_without_reason"
-    );
-    let not_theirs = citizen_report::withhold(
-        &w.store,
-        w.p("li.guowei"),
-        withheld,
-        Some(roc(2026, 6, 1)),
-        "家暴案件",
-        stamp(at(10)),
-    )
-    .await
-    .unwrap();
-    assert_eq!(not_theirs.unwrap_err().code(), "citizen_report.not_allowed");
+/// `who` marks registration `withheld` as withheld until 2026-06-01 for `reason`, at 10:00.
+async fn mark_until_june(
+    w: &World,
+    who: &Person,
+    withheld: &str,
+    reason: &str,
+) -> Result<(), citizen_report::Refusal> {
     citizen_report::withhold(
         &w.store,
-        &chen,
+        who,
         withheld,
         Some(roc(2026, 6, 1)),
-        "家暴案件偵辦中",
+        reason,
         stamp(at(10)),
     )
     .await
     .unwrap()
-    .unwrap();
+}
+
+/// §10: the approving unit's supervisor marks `withheld` until 2026-06-01; a date and a reason
+/// are both required, another unit's supervisor may not, and only the ethics office sees marks.
+async fn withhold_until_june(w: &World, withheld: &str) {
+    let chen = w.p("chen.jianhong").clone();
+    let no_reason = mark_until_june(w, &chen, withheld, " ").await;
+    assert_eq!(
+        no_reason.unwrap_err().code(),
+        "citizen_report.withholding_without_reason"
+    );
+    let not_theirs = mark_until_june(w, w.p("li.guowei"), withheld, "家暴案件").await;
+    assert_eq!(not_theirs.unwrap_err().code(), "citizen_report.not_allowed");
+    mark_until_june(w, &chen, withheld, "家暴案件偵辦中")
+        .await
+        .unwrap();
     assert_eq!(
         w.refused("citizen_report.withholding.marked").await.len(),
         2,
@@ -524,29 +529,15 @@ async fn bad_requests_and_a_second_extension_are_refused_audited_and_change_noth
         )
         .await
         .unwrap();
-    let blank = citizen_report::extend(&w.store, &w.cal, &contact, &no, "", stamp(t0()))
-        .await
-        .unwrap();
+    let blank = w.extend(&contact, &no, "").await;
     assert_eq!(
         blank.unwrap_err().code(),
         "citizen_report.extension_without_reason"
     );
     // Wednesday 3/4 + 15 = Thursday 3/19; + 15 = Friday 4/3, a holiday → Tuesday 4/7.
-    let due = citizen_report::extend(
-        &w.store,
-        &w.cal,
-        &contact,
-        &no,
-        "須調閱多個單位紀錄",
-        stamp(t0()),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let due = w.extend(&contact, &no, "須調閱多個單位紀錄").await.unwrap();
     assert_eq!(due, roc(2026, 4, 7));
-    let second = citizen_report::extend(&w.store, &w.cal, &contact, &no, "再延", stamp(t0()))
-        .await
-        .unwrap();
+    let second = w.extend(&contact, &no, "再延").await;
     assert_eq!(
         second.unwrap_err().code(),
         "citizen_report.second_extension"

@@ -6,6 +6,7 @@ use querywarden_app::App;
 use querywarden_app::auth::SignedIn;
 use querywarden_app::config::BliMode;
 use querywarden_app::registration::{Desk, GrantSource, RegistrationSettings, ScreenList};
+use querywarden_app::request::{FileRequestInput, RequestSubjectInput};
 use querywarden_domain::org::Person;
 use querywarden_testkit::Org;
 use querywarden_testkit::org::{self, audit, seeded_app};
@@ -38,6 +39,29 @@ pub async fn trail_of(app: &App, action: &str, request_id: &str) -> Vec<String> 
         .filter(|r| r.request_id == request_id)
         .map(|r| r.outcome)
         .collect()
+}
+
+/// Form 3 (§5 ¶3) as a district office files it with 長青科 responsible (老人福利法 §12 ¶1
+/// (2)): `items` for `subjects` (name and national ID), `declared` of them declared.
+pub fn form3(items: &[&str], subjects: &[(&str, String)], declared: usize) -> FileRequestInput {
+    FileRequestInput {
+        applicant_title: "課員".into(),
+        phone: "07-5511111".into(),
+        fax: None,
+        responsible_unit: "elderly-welfare".into(),
+        legal_basis: "senior-citizens-welfare-12-1-2".into(),
+        relevance: "中低收入老人生活津貼申請，需確認申請人及配偶就業收入".into(),
+        items: items.iter().map(|i| i.to_string()).collect(),
+        declared_subject_count: declared,
+        subjects: subjects
+            .iter()
+            .map(|(n, id)| RequestSubjectInput {
+                name: (*n).into(),
+                national_id: id.clone(),
+                linked_id: None,
+            })
+            .collect(),
+    }
 }
 
 /// The registration desk over `org`'s store and keys with `settings`, `grants` and `screen`.

@@ -15,7 +15,6 @@ use querywarden_app::config::RawConfig;
 use querywarden_app::mail::{
     DigestChoice, MailRefusal, SetMailPreferenceRequest, digest_day, send_due_digests,
 };
-use querywarden_app::permission::PermissionPolicy;
 use querywarden_app::registration;
 use querywarden_testkit::org::audit;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -221,15 +220,7 @@ async fn world() -> World {
 
 /// lin registers a query for 王大同 (F131104093): it waits for her supervisor chen.
 async fn a_registration_waits_for_chen(app: &App, now: Timestamp) -> String {
-    querywarden_app::demo_grants::grant_demo_queriers(
-        app.store(),
-        app.keys(),
-        &PermissionPolicy::default(),
-        now,
-        "t",
-    )
-    .await
-    .unwrap();
+    querywarden_testkit::org::grant_demo_queriers(app.store(), app.keys(), now).await;
     let lin = person(app, "lin.meiling").await;
     let form = querywarden_app::testing::form2_for_wang(lin.id);
     registration::register(&app.desk(), &lin, &form, now, "r")

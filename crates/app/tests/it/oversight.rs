@@ -87,6 +87,58 @@ impl World {
         }
     }
 
+    /// `filer` files the case `req` at `t`: its id, or the refusal.
+    async fn file(
+        &self,
+        cal: &HolidayCalendar,
+        filer: &Person,
+        req: &FileViolationRequest,
+        t: Timestamp,
+    ) -> Result<i64, ViolationRefusal> {
+        file_violation(&self.store, cal, filer, req, &op(t))
+            .await
+            .unwrap()
+    }
+
+    /// `who` submits `text` as the corrective report of case `id` at `t`.
+    async fn report(
+        &self,
+        who: &Person,
+        id: i64,
+        text: &str,
+        t: Timestamp,
+    ) -> Result<(), ViolationRefusal> {
+        submit_report(&self.store, who, id, text, &op(t))
+            .await
+            .unwrap()
+    }
+
+    /// `admin` accepts the report of case `id` at `t`, or returns it with `note`.
+    async fn decide(
+        &self,
+        admin: &Person,
+        id: i64,
+        note: Option<&str>,
+        t: Timestamp,
+    ) -> Result<(), ViolationRefusal> {
+        decide_report(&self.store, admin, id, note, &op(t))
+            .await
+            .unwrap()
+    }
+
+    /// `who` concludes review finding `finding` with `req` at `t`: the case it opened, if any.
+    async fn conclude(
+        &self,
+        who: &Person,
+        finding: i64,
+        req: &ConcludeFindingRequest,
+        t: Timestamp,
+    ) -> Result<Option<i64>, ReviewRefusal> {
+        conclude_finding(&self.store, who, finding, req, &op(t))
+            .await
+            .unwrap()
+    }
+
     fn desk(&self) -> Desk<'_, StoreGrants> {
         common::desk(&self.org, &self.settings, &self.grants, &self.screen)
     }
@@ -400,6 +452,11 @@ async fn the_quarters_review_holds_exactly_the_planted(
     view
 }
 
+/// A finding concluded as explained by `note`.
+fn explained(note: &str) -> ConcludeFindingRequest {
+    ConcludeFindingRequest::Explain { note: note.into() }
+}
+
 /// The administrator concludes every finding at `t`: the unregistered queries as §5
 /// violations (three cases), the rest explained. Only the administrator may conclude, and
 /// only once.
@@ -407,17 +464,7 @@ async fn the_administrator_concludes_every_finding(w: &World, view: &ReviewView,
     let admin = w.p("wu.zhiming").clone();
     let chen = w.p("chen.jianhong").clone();
     let first = view.findings[0].id;
-    let r = conclude_finding(
-        &w.store,
-        &chen,
-        first,
-        &ConcludeFindingRequest::Explain {
-            note: "說明".into(),
-        },
-        &op(t),
-    )
-    .await
-    .unwrap();
+    let r = w.conclude(&chen, first, &explained("說明"), t).await;
     assert_eq!(r.unwrap_err(), ReviewRefusal::NotAdministrator);
     let mut cases = 0;
     for f in &view.findings {
@@ -428,31 +475,14 @@ async fn the_administrator_concludes_every_finding(w: &World, view: &ReviewView,
                 suspend_grants: false,
             }
         } else {
-            ConcludeFindingRequest::Explain {
-                note: "經查證屬實務需要，已說明".into(),
-            }
+            explained("經查證屬實務需要，已說明")
         };
-        if conclude_finding(&w.store, &admin, f.id, &req, &op(t))
-            .await
-            .unwrap()
-            .unwrap()
-            .is_some()
-        {
+        if w.conclude(&admin, f.id, &req, t).await.unwrap().is_some() {
             cases += 1;
         }
     }
     assert_eq!(cases, 3);
-    let r = conclude_finding(
-        &w.store,
-        &admin,
-        first,
-        &ConcludeFindingRequest::Explain {
-            note: "再說明".into(),
-        },
-        &op(t),
-    )
-    .await
-    .unwrap();
+    let r = w.conclude(&admin, first, &explained("再說明"), t).await;
     assert_eq!(r.unwrap_err(), ReviewRefusal::AlreadyConcluded);
 }
 
@@ -550,16 +580,15 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
     let cal = HolidayCalendar::seeded().unwrap();
     // Filed on Tuesday 2026-03-24: day 10 is Friday 4/3, the 兒童節 long weekend → 4/7.
     let filed = at(date(2026, 3, 24), 10, 0);
-    let id = file_violation(
-        &w.store,
-        &cal,
-        &admin,
-        &case_request(lin.id, ViolationSource::Administrator),
-        &op(filed),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let id = w
+        .file(
+            &cal,
+            &admin,
+            &case_request(lin.id, ViolationSource::Administrator),
+            filed,
+        )
+        .await
+        .unwrap();
     let case = w.store.violation(id).await.unwrap().unwrap();
     assert_eq!(case.case.due_on, date(2026, 4, 7));
     assert_eq!(case.state, "awaiting_report");
@@ -576,17 +605,11 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
     let before = w.audit_records().await;
     let t = at(date(2026, 3, 30), 10, 0);
     assert_eq!(
-        submit_report(&w.store, &chen, id, "檢討報告", &op(t))
-            .await
-            .unwrap()
-            .unwrap_err(),
+        w.report(&chen, id, "檢討報告", t).await.unwrap_err(),
         ViolationRefusal::NotFound
     );
     assert_eq!(
-        decide_report(&w.store, &admin, id, None, &op(t))
-            .await
-            .unwrap()
-            .unwrap_err(),
+        w.decide(&admin, id, None, t).await.unwrap_err(),
         ViolationRefusal::NoReportPending
     );
     assert_eq!(w.audit_records().await, before + 2);
@@ -595,41 +618,20 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
         "awaiting_report"
     );
     // Reported, returned with a note, reported again, accepted.
-    submit_report(
-        &w.store,
-        &lin,
-        id,
-        "已刪除郵件並重新接受個資保護訓練",
-        &op(t),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    w.report(&lin, id, "已刪除郵件並重新接受個資保護訓練", t)
+        .await
+        .unwrap();
     assert_eq!(
-        submit_report(&w.store, &lin, id, "再送一次", &op(t))
-            .await
-            .unwrap()
-            .unwrap_err(),
+        w.report(&lin, id, "再送一次", t).await.unwrap_err(),
         ViolationRefusal::ReportPending
     );
-    decide_report(
-        &w.store,
-        &admin,
-        id,
-        Some("請補充改正措施與完成日期"),
-        &op(t),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    submit_report(&w.store, &lin, id, "已於 3/31 完成改正並補充說明", &op(t))
+    w.decide(&admin, id, Some("請補充改正措施與完成日期"), t)
         .await
-        .unwrap()
         .unwrap();
-    decide_report(&w.store, &admin, id, None, &op(t))
+    w.report(&lin, id, "已於 3/31 完成改正並補充說明", t)
         .await
-        .unwrap()
         .unwrap();
+    w.decide(&admin, id, None, t).await.unwrap();
     assert_eq!(
         w.store.violation(id).await.unwrap().unwrap().state,
         "accepted"
@@ -637,10 +639,7 @@ async fn a_case_filed_by_the_administrator_is_due_in_ten_days_reported_returned_
     // A report after closing is refused, audited, nothing changed.
     let before = w.audit_records().await;
     assert_eq!(
-        submit_report(&w.store, &lin, id, "補件", &op(t))
-            .await
-            .unwrap()
-            .unwrap_err(),
+        w.report(&lin, id, "補件", t).await.unwrap_err(),
         ViolationRefusal::Closed
     );
     assert_eq!(w.audit_records().await, before + 1);
@@ -658,16 +657,15 @@ async fn cases_come_from_a_review_an_audit_or_the_administrator_and_nobody_else_
     let t = at(date(2026, 3, 3), 10, 0);
     // The ethics office may file from its audit; a supervisor may not file at all.
     let ethics = w.p("zheng.zhihao").clone();
-    let audit = file_violation(
-        &w.store,
-        &cal,
-        &ethics,
-        &case_request(lin.id, ViolationSource::Audit(42)),
-        &op(t),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let audit = w
+        .file(
+            &cal,
+            &ethics,
+            &case_request(lin.id, ViolationSource::Audit(42)),
+            t,
+        )
+        .await
+        .unwrap();
     let row = w.store.violation(audit).await.unwrap().unwrap();
     assert_eq!(
         (row.case.source.as_str(), row.case.source_ref),
@@ -675,28 +673,24 @@ async fn cases_come_from_a_review_an_audit_or_the_administrator_and_nobody_else_
     );
     assert_eq!(row.case.due_on, date(2026, 3, 13));
     assert_eq!(
-        file_violation(
-            &w.store,
+        w.file(
             &cal,
             &chen,
             &case_request(lin.id, ViolationSource::Administrator),
-            &op(t)
+            t
         )
         .await
-        .unwrap()
         .unwrap_err(),
         ViolationRefusal::NotAdministrator
     );
     assert_eq!(
-        file_violation(
-            &w.store,
+        w.file(
             &cal,
             &admin,
             &case_request(admin.id, ViolationSource::Administrator),
-            &op(t)
+            t
         )
         .await
-        .unwrap()
         .unwrap_err(),
         ViolationRefusal::SelfCase
     );
@@ -708,16 +702,15 @@ async fn an_unanswered_case_is_reminded_before_its_deadline_and_escalated_after_
     let (w, admin, lin, chen) = case_world().await;
     let cal = HolidayCalendar::seeded().unwrap();
     // Filed Wednesday 3/4: due Monday 3/16; reminder from Wednesday 3/11.
-    let id = file_violation(
-        &w.store,
-        &cal,
-        &admin,
-        &case_request(lin.id, ViolationSource::Administrator),
-        &op(at(date(2026, 3, 4), 10, 0)),
-    )
-    .await
-    .unwrap()
-    .unwrap();
+    let id = w
+        .file(
+            &cal,
+            &admin,
+            &case_request(lin.id, ViolationSource::Administrator),
+            at(date(2026, 3, 4), 10, 0),
+        )
+        .await
+        .unwrap();
     let run = |d: Date| {
         let store = w.store.clone();
         let cal = cal.clone();
@@ -805,28 +798,19 @@ async fn grants_suspended_with_a_case_are_in_force_again_once_its_report_is_acce
     assert!(before > 0);
     let mut req = case_request(lin.id, ViolationSource::Administrator);
     req.suspend_grants = true;
-    let id = file_violation(&w.store, &cal, &admin, &req, &op(t))
-        .await
-        .unwrap()
-        .unwrap();
+    let id = w.file(&cal, &admin, &req, t).await.unwrap();
     assert_eq!(
         in_force(w.store.clone(), lin.id).await,
         0,
         "§8 ¶2: suspended at once"
     );
-    submit_report(&w.store, &lin, id, "已改正", &op(t))
-        .await
-        .unwrap()
-        .unwrap();
+    w.report(&lin, id, "已改正", t).await.unwrap();
     assert_eq!(
         in_force(w.store.clone(), lin.id).await,
         0,
         "still suspended while reviewed"
     );
-    decide_report(&w.store, &admin, id, None, &op(t))
-        .await
-        .unwrap()
-        .unwrap();
+    w.decide(&admin, id, None, t).await.unwrap();
     assert_eq!(in_force(w.store.clone(), lin.id).await, before);
 }
 

@@ -20,15 +20,16 @@ use querywarden_app::permission::staff::{
     scim_put_user, unread_notices, upcoming_staff_changes,
 };
 use querywarden_app::permission::{
-    self, GrantFilter, Op, PermissionError, PermissionPolicy, approver_at_step, decide_step,
+    self, GrantFilter, InboxEntry, Op, PermissionError, PermissionPolicy, approver_at_step,
+    decide_step,
 };
 use querywarden_domain::NationalId;
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::org::{Account, PersonId, StaffStatus, UnitId};
 use querywarden_domain::permission::recertification::RecertificationDecision;
 use querywarden_domain::permission::{
-    ApplicationForm, ApplicationId, ApplicationKind, ApplicationState, Confirmations, GrantStatus,
-    PermissionApplication, Step, StepDecision, SuspensionCause,
+    AdministratorDesk, ApplicationForm, ApplicationId, ApplicationKind, ApplicationState,
+    Confirmations, GrantStatus, PermissionApplication, Step, StepDecision, SuspensionCause,
 };
 use querywarden_domain::roc_date::RocDate;
 use querywarden_testkit::org::{self, Org, audit, audit_all};
@@ -135,13 +136,75 @@ impl World {
 
     /// Runs a New application for `who` through the whole chain, effective `from`.
     async fn granted(&self, who: &str, items: &[&str], from: RocDate) -> PermissionApplication {
-        let app = self.apply(who, ApplicationKind::New, items).await;
+        let app = self.submitted(who, ApplicationKind::New, items).await;
+        self.approved_through_the_chain(app.id, from).await
+    }
+
+    /// `who` applies for `items` and submits the application.
+    async fn submitted(
+        &self,
+        who: &str,
+        kind: ApplicationKind,
+        items: &[&str],
+    ) -> PermissionApplication {
+        let app = self.apply(who, kind, items).await;
         self.submit(who, app.id).await.unwrap();
-        self.act("chen.jianhong", app.id, approve()).await.unwrap();
-        self.act("wu.zhiming", app.id, approve_from(from))
+        app
+    }
+
+    /// The accounts of `people` disabled as idle, from Monday, in one transaction.
+    async fn disable(&self, people: &[PersonId]) {
+        let mut tx = self.store.begin().await.unwrap();
+        for &person in people {
+            tx.disable_account(
+                person,
+                querywarden_storage::DisableReason::Idle,
+                None,
+                monday(),
+            )
             .await
             .unwrap();
-        self.act("zhang.shuhui", app.id, approve()).await.unwrap()
+        }
+        tx.commit().await.unwrap();
+    }
+
+    /// What waits for `person` on `on`.
+    async fn inbox(&self, person: PersonId, on: RocDate) -> Vec<InboxEntry> {
+        permission::inbox(&self.store, &self.policy, person, on)
+            .await
+            .unwrap()
+    }
+
+    /// A submitted application of a 社會救助科 member through the chain: chen consents, wu
+    /// approves effective `from`, zhang countersigns.
+    async fn approved_through_the_chain(
+        &self,
+        app: ApplicationId,
+        from: RocDate,
+    ) -> PermissionApplication {
+        self.up_to_the_countersign(app, from).await;
+        self.act("zhang.shuhui", app, approve()).await.unwrap()
+    }
+
+    /// A submitted application of a 社會救助科 member: chen consents and wu approves effective
+    /// `from`; it waits for the countersign.
+    async fn up_to_the_countersign(&self, app: ApplicationId, from: RocDate) {
+        self.act("chen.jianhong", app, approve()).await.unwrap();
+        self.act("wu.zhiming", app, approve_from(from))
+            .await
+            .unwrap();
+    }
+
+    /// Whether `person` holds a grant of `it` on `on`, as the query check asks.
+    async fn holds(&self, person: PersonId, it: &str, on: RocDate) -> bool {
+        permission::holds_grant(&self.store, person, &item(it), on)
+            .await
+            .unwrap()
+    }
+
+    /// `person`'s administrator desk, or the refusal.
+    async fn admin_desk(&self, person: PersonId) -> Result<AdministratorDesk, PermissionError> {
+        permission::administrator_desk(&self.store, &self.policy, person, &op()).await
     }
 
     /// The trail's last 500 records, as the audit search lists them.
@@ -228,24 +291,15 @@ async fn each_step_finds_it_in_the_inbox_and_approves(w: &World, app: Applicatio
         ("zhang.shuhui", Step::Countersign, approve()),
     ] {
         let me = w.id(who).await;
-        let inbox = permission::inbox(&w.store, &w.policy, me, day(115, 3, 2))
-            .await
-            .unwrap();
+        let inbox = w.inbox(me, day(115, 3, 2)).await;
         assert_eq!(inbox.len(), 1, "{who}'s inbox");
         assert_eq!(inbox[0].step, step);
         assert!(!inbox[0].reminder_due);
         // Reminders come 3 working days after the step started waiting.
-        let later = permission::inbox(&w.store, &w.policy, me, day(115, 3, 5))
-            .await
-            .unwrap();
+        let later = w.inbox(me, day(115, 3, 5)).await;
         assert!(later[0].reminder_due);
         w.act(who, app, decision).await.unwrap();
-        assert!(
-            permission::inbox(&w.store, &w.policy, me, day(115, 3, 2))
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(w.inbox(me, day(115, 3, 2)).await.is_empty());
     }
     let done = w.store.application(app).await.unwrap().unwrap();
     assert_eq!(
@@ -262,18 +316,9 @@ async fn each_step_finds_it_in_the_inbox_and_approves(w: &World, app: Applicatio
 /// the items applied for.
 async fn lins_grants_hold_from_the_effective_date(w: &World, lin: PersonId, app: ApplicationId) {
     for (d, want) in [(day(115, 3, 4), false), (day(115, 3, 5), true)] {
-        assert_eq!(
-            permission::holds_grant(&w.store, lin, &item("C0101"), d)
-                .await
-                .unwrap(),
-            want
-        );
+        assert_eq!(w.holds(lin, "C0101", d).await, want);
     }
-    assert!(
-        !permission::holds_grant(&w.store, lin, &item("N0101"), day(115, 3, 5))
-            .await
-            .unwrap()
-    );
+    assert!(!w.holds(lin, "N0101", day(115, 3, 5)).await);
     let mine = permission::my_grants(&w.store, lin, day(115, 3, 5))
         .await
         .unwrap();
@@ -288,9 +333,7 @@ async fn lins_grants_hold_from_the_effective_date(w: &World, lin: PersonId, app:
 /// administrator's desk sees it.
 async fn the_administrators_overview_filters_the_grants(w: &World, lin: PersonId) {
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let filter = |unit: Option<&str>, it: Option<&str>, status| GrantFilter {
         unit: unit.map(|u| UnitId::new(u).unwrap()),
         item: it.map(item),
@@ -317,29 +360,19 @@ async fn the_administrators_overview_filters_the_grants(w: &World, lin: PersonId
     );
     assert_eq!(count(filter(Some("elderly-welfare"), None, None)).await, 0);
     assert_eq!(count(filter(None, None, Some(GrantStatus::Ended))).await, 0);
-    let lin_desk = permission::administrator_desk(&w.store, &w.policy, lin, &op()).await;
+    let lin_desk = w.admin_desk(lin).await;
     assert_eq!(refusal_code(lin_desk), "permission.not_administrator");
 }
 
 /// A later revocation, through the same chain, ends both grants on its effective date.
 async fn a_revocation_ends_both_grants_on_its_date(w: &World, lin: PersonId) {
-    let revoke = w.apply("lin.meiling", ApplicationKind::Revoke, &[]).await;
-    w.submit("lin.meiling", revoke.id).await.unwrap();
-    w.act("chen.jianhong", revoke.id, approve()).await.unwrap();
-    w.act("wu.zhiming", revoke.id, approve_from(day(115, 4, 1)))
-        .await
-        .unwrap();
-    w.act("zhang.shuhui", revoke.id, approve()).await.unwrap();
-    assert!(
-        permission::holds_grant(&w.store, lin, &item("C0101"), day(115, 3, 31))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !permission::holds_grant(&w.store, lin, &item("C0101"), day(115, 4, 1))
-            .await
-            .unwrap()
-    );
+    let revoke = w
+        .submitted("lin.meiling", ApplicationKind::Revoke, &[])
+        .await;
+    w.approved_through_the_chain(revoke.id, day(115, 4, 1))
+        .await;
+    assert!(w.holds(lin, "C0101", day(115, 3, 31)).await);
+    assert!(!w.holds(lin, "C0101", day(115, 4, 1)).await);
     assert!(
         w.store
             .grants_of(lin)
@@ -393,9 +426,8 @@ async fn a_refusal_at_any_step_ends_the_application_with_its_reason() {
     ];
     for (stop, step) in Step::ALL.into_iter().enumerate() {
         let app = w
-            .apply("lin.meiling", ApplicationKind::New, &["C0101"])
+            .submitted("lin.meiling", ApplicationKind::New, &["C0101"])
             .await;
-        w.submit("lin.meiling", app.id).await.unwrap();
         for (who, d) in chain.iter().take(stop) {
             w.act(who, app.id, d.clone()).await.unwrap();
         }
@@ -432,9 +464,8 @@ async fn other_returns_the_application_for_amendment_and_resubmission() {
     let w = World::new().await;
     let lin = w.id("lin.meiling").await;
     let app = w
-        .apply("lin.meiling", ApplicationKind::New, &["C0101"])
+        .submitted("lin.meiling", ApplicationKind::New, &["C0101"])
         .await;
-    w.submit("lin.meiling", app.id).await.unwrap();
     w.act("chen.jianhong", app.id, approve()).await.unwrap();
     let back = w
         .act(
@@ -459,11 +490,7 @@ async fn other_returns_the_application_for_amendment_and_resubmission() {
     .unwrap();
     let again = w.submit("lin.meiling", app.id).await.unwrap();
     assert_eq!(again.round, 2);
-    w.act("chen.jianhong", app.id, approve()).await.unwrap();
-    w.act("wu.zhiming", app.id, approve_from(day(115, 3, 2)))
-        .await
-        .unwrap();
-    w.act("zhang.shuhui", app.id, approve()).await.unwrap();
+    w.approved_through_the_chain(app.id, day(115, 3, 2)).await;
     let items: BTreeSet<_> = w
         .store
         .grants_of(lin)
@@ -479,9 +506,8 @@ async fn other_returns_the_application_for_amendment_and_resubmission() {
 async fn the_applicant_may_withdraw_until_the_last_step() {
     let w = World::new().await;
     let app = w
-        .apply("lin.meiling", ApplicationKind::New, &["C0101"])
+        .submitted("lin.meiling", ApplicationKind::New, &["C0101"])
         .await;
-    w.submit("lin.meiling", app.id).await.unwrap();
     w.act("chen.jianhong", app.id, approve()).await.unwrap();
     let lin = w.id("lin.meiling").await;
     let huang = w.id("huang.yating").await;
@@ -491,21 +517,12 @@ async fn the_applicant_may_withdraw_until_the_last_step() {
         .unwrap();
     assert_eq!(gone.state, ApplicationState::Withdrawn);
     let wu = w.id("wu.zhiming").await;
-    assert!(
-        permission::inbox(&w.store, &w.policy, wu, day(115, 3, 2))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(w.inbox(wu, day(115, 3, 2)).await.is_empty());
 
     let app = w
-        .apply("lin.meiling", ApplicationKind::New, &["C0101"])
+        .submitted("lin.meiling", ApplicationKind::New, &["C0101"])
         .await;
-    w.submit("lin.meiling", app.id).await.unwrap();
-    w.act("chen.jianhong", app.id, approve()).await.unwrap();
-    w.act("wu.zhiming", app.id, approve_from(day(115, 3, 5)))
-        .await
-        .unwrap();
+    w.up_to_the_countersign(app.id, day(115, 3, 5)).await;
     assert_eq!(
         refusal_code(permission::withdraw_application(&w.store, lin, app.id, &op()).await),
         "permission.withdraw_too_late"
@@ -522,28 +539,20 @@ async fn separation_of_duties_holds_at_every_step_and_is_audited() {
     let w = World::new().await;
     // Nobody approves their own application: a supervisor's goes to the director.
     let chen_app = w
-        .apply("chen.jianhong", ApplicationKind::New, &["C0101"])
+        .submitted("chen.jianhong", ApplicationKind::New, &["C0101"])
         .await;
-    w.submit("chen.jianhong", chen_app.id).await.unwrap();
     assert_eq!(
         refusal_code(w.act("chen.jianhong", chen_app.id, approve()).await),
         "sod.own_application"
     );
     let zhou = w.id("zhou.wenhua").await;
-    assert_eq!(
-        permission::inbox(&w.store, &w.policy, zhou, day(115, 3, 2))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(w.inbox(zhou, day(115, 3, 2)).await.len(), 1);
     w.act("zhou.wenhua", chen_app.id, approve()).await.unwrap();
 
     // A person who is not the approver of the step.
     let app = w
-        .apply("lin.meiling", ApplicationKind::New, &["C0101"])
+        .submitted("lin.meiling", ApplicationKind::New, &["C0101"])
         .await;
-    w.submit("lin.meiling", app.id).await.unwrap();
     assert_eq!(
         refusal_code(w.act("lin.meiling", app.id, approve()).await),
         "sod.own_application"
@@ -553,10 +562,7 @@ async fn separation_of_duties_holds_at_every_step_and_is_audited() {
         refusal_code(w.act("wu.zhiming", app.id, approve()).await),
         "permission.wrong_approver"
     );
-    w.act("chen.jianhong", app.id, approve()).await.unwrap();
-    w.act("wu.zhiming", app.id, approve_from(day(115, 3, 5)))
-        .await
-        .unwrap();
+    w.up_to_the_countersign(app.id, day(115, 3, 5)).await;
     // The administrator does not also countersign.
     assert_eq!(
         refusal_code(w.act("wu.zhiming", app.id, approve()).await),
@@ -566,9 +572,8 @@ async fn separation_of_duties_holds_at_every_step_and_is_audited() {
     // The administrator's own application goes to the deputy; the supervisor who consented
     // (zhang, for 資訊小組 via 秘書室) cannot also countersign: it goes to the director.
     let wu_app = w
-        .apply("wu.zhiming", ApplicationKind::New, &["C0101"])
+        .submitted("wu.zhiming", ApplicationKind::New, &["C0101"])
         .await;
-    w.submit("wu.zhiming", wu_app.id).await.unwrap();
     w.act("zhang.shuhui", wu_app.id, approve()).await.unwrap();
     assert_eq!(
         refusal_code(
@@ -578,13 +583,7 @@ async fn separation_of_duties_holds_at_every_step_and_is_audited() {
         "sod.administrator_own_application"
     );
     let li = w.id("li.guowei").await;
-    assert_eq!(
-        permission::inbox(&w.store, &w.policy, li, day(115, 3, 2))
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(w.inbox(li, day(115, 3, 2)).await.len(), 1);
     w.act("li.guowei", wu_app.id, approve_from(day(115, 3, 5)))
         .await
         .unwrap();
@@ -594,22 +593,15 @@ async fn separation_of_duties_holds_at_every_step_and_is_audited() {
     );
     w.act("zhou.wenhua", wu_app.id, approve()).await.unwrap();
     assert!(
-        permission::holds_grant(
-            &w.store,
-            w.id("wu.zhiming").await,
-            &item("C0101"),
-            day(115, 3, 5)
-        )
-        .await
-        .unwrap()
+        w.holds(w.id("wu.zhiming").await, "C0101", day(115, 3, 5))
+            .await
     );
 
     // Without a deputy, the administrator's application cannot be processed at all.
     let no_deputy = PermissionPolicy::default();
     let wu_app2 = w
-        .apply("wu.zhiming", ApplicationKind::New, &["B0101"])
+        .submitted("wu.zhiming", ApplicationKind::New, &["B0101"])
         .await;
-    w.submit("wu.zhiming", wu_app2.id).await.unwrap();
     w.act("zhang.shuhui", wu_app2.id, approve()).await.unwrap();
     // li is no deputy then, so the form is not his to see; the trail keeps the reason.
     let r = approver_at_step(&w.store, &no_deputy, li, wu_app2.id, &op()).await;
@@ -653,9 +645,8 @@ async fn bad_input_is_refused_and_nothing_changes() {
     );
     // Double submission.
     let app = w
-        .apply("lin.meiling", ApplicationKind::New, &["C0101"])
+        .submitted("lin.meiling", ApplicationKind::New, &["C0101"])
         .await;
-    w.submit("lin.meiling", app.id).await.unwrap();
     assert_eq!(
         refusal_code(w.submit("lin.meiling", app.id).await),
         "permission.already_submitted"
@@ -700,16 +691,7 @@ async fn bad_input_is_refused_and_nothing_changes() {
     assert_eq!(refusal_code(r), "permission.national_id_mismatch");
     // A disabled account cannot apply.
     let huang = w.id("huang.yating").await;
-    let mut tx = w.store.begin().await.unwrap();
-    tx.disable_account(
-        huang,
-        querywarden_storage::DisableReason::Idle,
-        None,
-        monday(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    w.disable(&[huang]).await;
     let r = w.try_apply(huang, ApplicationKind::New, &["C0101"]).await;
     assert_eq!(refusal_code(r), "permission.applicant_disabled");
     assert!(w.store.applications_of(huang).await.unwrap().is_empty());
@@ -722,9 +704,7 @@ async fn a_transfer_suspends_grants_from_its_effective_date_and_supervisors_see_
     w.granted("lin.meiling", &["C0101", "B0101"], day(115, 3, 2))
         .await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
                lin.meiling,A123456789,林美玲,elderly-welfare,社會工作師,transferred,115/03/10\n";
     let report = import_staff_csv(&w.store, &desk, csv, &op()).await.unwrap();
@@ -737,16 +717,8 @@ async fn a_transfer_suspends_grants_from_its_effective_date_and_supervisors_see_
         }
     ));
     // Suspended from the effective date, not before.
-    assert!(
-        permission::holds_grant(&w.store, lin, &item("C0101"), day(115, 3, 9))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !permission::holds_grant(&w.store, lin, &item("C0101"), day(115, 3, 10))
-            .await
-            .unwrap()
-    );
+    assert!(w.holds(lin, "C0101", day(115, 3, 9)).await);
+    assert!(!w.holds(lin, "C0101", day(115, 3, 10)).await);
     let grants = w.store.grants_of(lin).await.unwrap();
     assert!(grants.iter().all(|g| g.status == GrantStatus::Suspended
         && g.suspension_cause == Some(SuspensionCause::Transferred)));
@@ -791,9 +763,8 @@ async fn a_transfer_suspends_grants_from_its_effective_date_and_supervisors_see_
 
     // A new 職務異動 application restores rights in the new job (the new supervisor consents).
     let app = w
-        .apply("lin.meiling", ApplicationKind::JobChange, &["C0101"])
+        .submitted("lin.meiling", ApplicationKind::JobChange, &["C0101"])
         .await;
-    w.submit("lin.meiling", app.id).await.unwrap();
     w.act_on("xu.wenjie", app.id, approve(), &days_later(8))
         .await
         .unwrap();
@@ -823,9 +794,7 @@ async fn leaving_ends_grants_and_disables_the_account() {
     let lin = w.id("lin.meiling").await;
     w.granted("lin.meiling", &["C0101"], day(115, 3, 2)).await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
                lin.meiling,,林美玲,social-assistance,社會工作師,left,2026-03-02\n";
     import_staff_csv(&w.store, &desk, csv, &op()).await.unwrap();
@@ -850,9 +819,7 @@ async fn leaving_ends_grants_and_disables_the_account() {
 async fn a_csv_with_bad_rows_imports_nothing_and_names_every_bad_line() {
     let w = World::new().await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let csv = "account,national_id,name,unit,title,status,effective_date\n\
                lin.meiling,A123456789,林美玲,elderly-welfare,社會工作師,transferred,115/03/10\n\
                huang.yating,A123456788,黃雅婷,social-assistance,社會工作員,on_leave,115/03/10\n\
@@ -1000,16 +967,8 @@ async fn scim_payloads_are_validated_then_mapped_to_the_same_status_change() {
     assert!(!res.created);
     assert_eq!(res.person, lin);
     assert_eq!(res.resource["active"], false);
-    assert!(
-        permission::holds_grant(&w.store, lin, &item("C0101"), day(115, 3, 13))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !permission::holds_grant(&w.store, lin, &item("C0101"), day(115, 3, 16))
-            .await
-            .unwrap()
-    );
+    assert!(w.holds(lin, "C0101", day(115, 3, 13)).await);
+    assert!(!w.holds(lin, "C0101", day(115, 3, 16)).await);
     assert_eq!(
         w.store.grants_of(lin).await.unwrap()[0].suspension_cause,
         Some(SuspensionCause::OnLeave)
@@ -1051,16 +1010,13 @@ async fn idle_accounts_are_disabled_and_one_re_enabled(w: &World, lin: PersonId)
     let wu = w.id("wu.zhiming").await;
     // wu is disabled too; his supervisor (權限管理單位主管) holds the desk as well.
     assert_eq!(
-        refusal_code(permission::administrator_desk(&w.store, &w.policy, wu, &op()).await),
+        refusal_code(w.admin_desk(wu).await),
         "permission.approver_disabled"
     );
     let mut tx = w.store.begin().await.unwrap();
     tx.enable_account(w.id("zhang.shuhui").await).await.unwrap();
     tx.commit().await.unwrap();
-    let zhang_desk =
-        permission::administrator_desk(&w.store, &w.policy, w.id("zhang.shuhui").await, &op())
-            .await
-            .unwrap();
+    let zhang_desk = w.admin_desk(w.id("zhang.shuhui").await).await.unwrap();
     assert!(
         enable_account(&w.store, &zhang_desk, lin, &days_later(92))
             .await
@@ -1173,9 +1129,7 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
     let lin = w.id("lin.meiling").await;
     let wu = w.id("wu.zhiming").await;
     let chen = w.id("chen.jianhong").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     for p in [lin, wu, chen] {
         assert!(unread_notices(&w.store, p).await.unwrap().is_empty());
     }
@@ -1275,9 +1229,7 @@ async fn a_staff_change_notifies_the_administrator_and_the_old_supervisor_in_its
 async fn staff_rows_keep_one_id_per_person_bounded_names_and_each_future_change_once() {
     let w = World::new().await;
     let wu = w.id("wu.zhiming").await;
-    let desk = permission::administrator_desk(&w.store, &w.policy, wu, &op())
-        .await
-        .unwrap();
+    let desk = w.admin_desk(wu).await.unwrap();
     let long_title = "長".repeat(51);
     let csv = format!(
         "account,national_id,name,unit,title,status,effective_date\n\
@@ -1321,7 +1273,7 @@ async fn the_deputy_holds_the_desk_only_while_the_administrator_is_absent_and_as
     let lin = w.id("lin.meiling").await;
     // The administrator is at work: the deputy has no desk, and the refusal is audited.
     assert_eq!(
-        refusal_code(permission::administrator_desk(&w.store, &w.policy, li, &op()).await),
+        refusal_code(w.admin_desk(li).await),
         "permission.deputy_out_of_scope"
     );
     assert!(
@@ -1330,22 +1282,8 @@ async fn the_deputy_holds_the_desk_only_while_the_administrator_is_absent_and_as
             .contains(&"refused:permission.deputy_out_of_scope".to_string())
     );
     // The administrator's absence is registered (account disabled): the deputy stands in.
-    let mut tx = w.store.begin().await.unwrap();
-    tx.disable_account(wu, querywarden_storage::DisableReason::Idle, None, monday())
-        .await
-        .unwrap();
-    tx.disable_account(
-        lin,
-        querywarden_storage::DisableReason::Idle,
-        None,
-        monday(),
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let desk = permission::administrator_desk(&w.store, &w.policy, li, &op())
-        .await
-        .unwrap();
+    w.disable(&[wu, lin]).await;
+    let desk = w.admin_desk(li).await.unwrap();
     assert_eq!(desk.acting_for(), Some(wu));
     assert!(enable_account(&w.store, &desk, lin, &op()).await.unwrap());
     let enabled = audit(&w.store, "admin.account.enabled").await;

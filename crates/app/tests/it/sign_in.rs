@@ -4,14 +4,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::{SignedDuration, Timestamp};
 use querywarden_app::auth::{
-    self, AuthContext, LoginRequest, MutualTlsLoginRequest, SessionRefusal, SignedIn,
+    self, AuthContext, AuthFailure, LoginRequest, MutualTlsLoginRequest, SessionRefusal, SignedIn,
 };
 use querywarden_app::binding::binding_of;
 use querywarden_domain::auth::SessionStatus;
 use querywarden_domain::org::{Account, PersonId};
 use querywarden_pki::SignatureFormat;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard, DemoKey};
-use querywarden_storage::Store;
+use querywarden_storage::{CertificateBinding, Store};
 use querywarden_testkit::card;
 use querywarden_testkit::org::{self, Org, audit};
 
@@ -95,12 +95,38 @@ fn signed(card: &DemoCard, account: &str, password: &str, flow: &str, nonce: &st
     }
 }
 
+/// The sign-in `req` at `at`: the new session, or why not.
+async fn login_at(
+    w: &World,
+    req: LoginRequest,
+    at: Timestamp,
+) -> Result<auth::NewSession, AuthFailure> {
+    auth::login(&w.store, &w.ctx, req, at).await.unwrap()
+}
+
 /// lin.meiling signs in with her card and the right password.
 async fn sign_in_lin(w: &World, flow: &str) -> auth::NewSession {
     let req = request(w, &w.lin_card, "lin.meiling", PASSWORD, flow).await;
-    auth::login(&w.store, &w.ctx, req, now())
+    login_at(w, req, now()).await.unwrap()
+}
+
+/// The session `token`, locked or not, at `at`.
+async fn locked_session(w: &World, token: &str, at: Timestamp) -> SignedIn {
+    auth::session_even_if_locked(&w.store, &w.ctx, token, at)
         .await
         .unwrap()
+        .unwrap()
+}
+
+/// `password` typed to unlock the screen of `locked` at `at`.
+async fn unlock_at(
+    w: &World,
+    locked: &SignedIn,
+    password: &str,
+    at: Timestamp,
+) -> Result<(), AuthFailure> {
+    auth::unlock(&w.store, &w.ctx, locked, password.into(), at, "op")
+        .await
         .unwrap()
 }
 
@@ -112,9 +138,8 @@ async fn session_of(w: &World, token: &str, at: Timestamp) -> Result<SignedIn, S
 }
 
 async fn refused_code(w: &World, req: LoginRequest) -> String {
-    auth::login(&w.store, &w.ctx, req, now())
+    login_at(w, req, now())
         .await
-        .unwrap()
         .expect_err("should be refused")
         .code
 }
@@ -134,6 +159,11 @@ async fn last_failure_outcome(w: &World) -> String {
 
 async fn assert_refused_audited_no_session(w: &World, req: LoginRequest, code: &str) {
     let got = refused_code(w, req).await;
+    assert_audited_no_session(w, &got, code).await;
+}
+
+/// A sign-in refused with `got` was refused with `code`, audited, and left no session.
+async fn assert_audited_no_session(w: &World, got: &str, code: &str) {
     assert_eq!(got, code);
     assert_eq!(last_failure_outcome(w).await, format!("refused:{code}"));
     assert_eq!(live_sessions(w, w.lin).await, 0);
@@ -144,10 +174,7 @@ async fn assert_refused_audited_no_session(w: &World, req: LoginRequest, code: &
 async fn the_right_card_and_password_sign_in_and_the_session_authenticates() {
     let w = world().await;
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
-    let s = auth::login(&w.store, &w.ctx, req, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let s = login_at(&w, req, now()).await.unwrap();
     assert_eq!(s.person.name, "林美玲");
     let who = session_of(&w, &s.token, now()).await.unwrap();
     assert_eq!(who.person.id, w.lin);
@@ -162,10 +189,7 @@ async fn the_right_card_and_password_sign_in_and_the_session_authenticates() {
 async fn a_reused_nonce_is_refused() {
     let w = world().await;
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
-    auth::login(&w.store, &w.ctx, req.clone(), now())
-        .await
-        .unwrap()
-        .unwrap();
+    login_at(&w, req.clone(), now()).await.unwrap();
     let sessions_before = live_sessions(&w, w.lin).await;
     assert_eq!(refused_code(&w, req).await, "login.nonce_reused");
     assert_eq!(last_failure_outcome(&w).await, "refused:login.nonce_reused");
@@ -185,11 +209,7 @@ async fn an_expired_nonce_is_refused() {
     let w = world().await;
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-1").await;
     let late = now() + SignedDuration::from_secs(121);
-    let code = auth::login(&w.store, &w.ctx, req, late)
-        .await
-        .unwrap()
-        .unwrap_err()
-        .code;
+    let code = login_at(&w, req, late).await.unwrap_err().code;
     assert_eq!(code, "login.nonce_expired");
     assert_eq!(live_sessions(&w, w.lin).await, 0);
 }
@@ -309,7 +329,7 @@ async fn garbage_in_every_field_is_refused_without_a_session() {
             if field == 4 && g.is_empty() {
                 continue; // an empty certificate field is how PKCS#7 logins arrive
             }
-            let outcome = auth::login(&w.store, &w.ctx, req, now()).await.unwrap();
+            let outcome = login_at(&w, req, now()).await;
             assert!(
                 outcome.is_err(),
                 "garbage {g:?} in field {field} was accepted"
@@ -347,12 +367,7 @@ async fn five_wrong_passwords_lock_the_account_even_for_the_right_one() {
         .await
         .unwrap();
     let req = signed(&w.lin_card, "lin.meiling", PASSWORD, "flow-1", &nonce);
-    assert!(
-        auth::login(&w.store, &w.ctx, req, later)
-            .await
-            .unwrap()
-            .is_ok()
-    );
+    assert!(login_at(&w, req, later).await.is_ok());
 }
 
 #[tokio::test]
@@ -381,25 +396,10 @@ async fn a_locked_session_is_refused_until_unlocked_with_the_password() {
         session_of(&w, &s.token, now()).await.unwrap_err(),
         SessionRefusal::Locked
     );
-    let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
-    let wrong = auth::unlock(
-        &w.store,
-        &w.ctx,
-        &locked,
-        "nope-nope-nope".into(),
-        now(),
-        "op",
-    )
-    .await
-    .unwrap();
+    let locked = locked_session(&w, &s.token, now()).await;
+    let wrong = unlock_at(&w, &locked, "nope-nope-nope", now()).await;
     assert_eq!(wrong.unwrap_err().code, "login.wrong_password");
-    auth::unlock(&w.store, &w.ctx, &locked, PASSWORD.into(), now(), "op")
-        .await
-        .unwrap()
-        .unwrap();
+    unlock_at(&w, &locked, PASSWORD, now()).await.unwrap();
     assert!(session_of(&w, &s.token, now()).await.is_ok());
 }
 
@@ -479,10 +479,7 @@ async fn tls_refused(w: &World, req: MutualTlsLoginRequest, code: &str) {
         .unwrap()
         .expect_err("should be refused")
         .code;
-    assert_eq!(got, code);
-    assert_eq!(last_failure_outcome(w).await, format!("refused:{code}"));
-    assert_eq!(live_sessions(w, w.lin).await, 0);
-    assert_eq!(live_sessions(w, w.chen).await, 0);
+    assert_audited_no_session(w, &got, code).await;
 }
 
 #[tokio::test]
@@ -575,6 +572,19 @@ async fn a_disabled_account_cannot_sign_in_and_its_session_stops_working() {
 }
 
 /// The administrator's desk, as the rules hand it out.
+/// The administrator at `desk` binds the card with `certificate` to `account`.
+async fn bind_at(
+    w: &World,
+    desk: &querywarden_domain::permission::AdministratorDesk,
+    account: &str,
+    certificate: &[u8],
+) -> Result<CertificateBinding, AuthFailure> {
+    let account = Account::parse(account).unwrap();
+    querywarden_app::binding::bind_card(&w.store, &w.ctx, desk, &account, certificate, now(), "op")
+        .await
+        .unwrap()
+}
+
 async fn admin_desk(w: &World) -> querywarden_domain::permission::AdministratorDesk {
     let admin = person(&w.store, "wu.zhiming").await;
     querywarden_app::permission::administrator_desk(
@@ -593,18 +603,13 @@ async fn the_administrator_binds_a_renewed_card_and_the_old_one_stops_working() 
     let desk = admin_desk(&w).await;
     let old = sign_in_lin(&w, "flow-1").await;
     let renewed = card::fixture_card(&w.ca, "card-b-key", "林美玲", "1234", now());
-    let lin = Account::parse("lin.meiling").unwrap();
-    let bound = querywarden_app::binding::bind_card(
-        &w.store,
-        &w.ctx,
+    let bound = bind_at(
+        &w,
         &desk,
-        &lin,
+        "lin.meiling",
         &renewed.certificate_der().unwrap(),
-        now(),
-        "op",
     )
     .await
-    .unwrap()
     .unwrap();
     assert_eq!(bound.subject_cn, "林美玲");
     // Binding the new card ended the session of the old one, and the old card is refused.
@@ -612,25 +617,18 @@ async fn the_administrator_binds_a_renewed_card_and_the_old_one_stops_working() 
     let req = request(&w, &w.lin_card, "lin.meiling", PASSWORD, "flow-2").await;
     assert_eq!(refused_code(&w, req).await, "login.certificate_unbound");
     let req = request(&w, &renewed, "lin.meiling", PASSWORD, "flow-3").await;
-    assert!(
-        auth::login(&w.store, &w.ctx, req, now())
-            .await
-            .unwrap()
-            .is_ok()
-    );
+    assert!(login_at(&w, req, now()).await.is_ok());
 }
 
 #[tokio::test]
 async fn a_card_that_does_not_name_the_person_or_comes_from_elsewhere_is_not_bound() {
     let w = world().await;
     let desk = admin_desk(&w).await;
-    let lin = Account::parse("lin.meiling").unwrap();
     let bind = |cert: Vec<u8>| {
-        let (w, desk, lin) = (&w, &desk, &lin);
+        let (w, desk) = (&w, &desk);
         async move {
-            querywarden_app::binding::bind_card(&w.store, &w.ctx, desk, lin, &cert, now(), "op")
+            bind_at(w, desk, "lin.meiling", &cert)
                 .await
-                .unwrap()
                 .unwrap_err()
                 .code
         }
@@ -682,7 +680,7 @@ async fn twelve_parallel_wrong_passwords_count_twelve_and_the_right_one_stays_lo
     let mut set = tokio::task::JoinSet::new();
     for req in requests {
         let w = w.clone();
-        set.spawn(async move { auth::login(&w.store, &w.ctx, req, now()).await.unwrap() });
+        set.spawn(async move { login_at(&w, req, now()).await });
     }
     while let Some(r) = set.join_next().await {
         assert!(r.unwrap().is_err(), "a wrong password never signs in");
@@ -698,33 +696,17 @@ async fn twelve_parallel_wrong_unlocks_count_twelve_and_the_password_then_cannot
     let s = sign_in_lin(&w, "flow-1").await;
     let who = session_of(&w, &s.token, now()).await.unwrap();
     auth::lock(&w.store, &who, now(), "op").await.unwrap();
-    let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let locked = locked_session(&w, &s.token, now()).await;
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..12 {
         let (w, locked) = (w.clone(), locked.clone());
-        set.spawn(async move {
-            auth::unlock(
-                &w.store,
-                &w.ctx,
-                &locked,
-                "nope-nope-nope".into(),
-                now(),
-                "op",
-            )
-            .await
-            .unwrap()
-        });
+        set.spawn(async move { unlock_at(&w, &locked, "nope-nope-nope", now()).await });
     }
     while let Some(r) = set.join_next().await {
         assert!(r.unwrap().is_err());
     }
     assert_eq!(failed_count(&w, w.lin).await, 12);
-    let right = auth::unlock(&w.store, &w.ctx, &locked, PASSWORD.into(), now(), "op")
-        .await
-        .unwrap();
+    let right = unlock_at(&w, &locked, PASSWORD, now()).await;
     assert_eq!(right.unwrap_err().code, "login.account_locked");
     assert!(session_of(&w, &s.token, now()).await.is_err());
 }
@@ -775,15 +757,9 @@ async fn a_session_idle_past_the_screen_lock_is_locked_by_the_server_and_audited
     assert_eq!(locks.len(), 1);
     assert!(String::from_utf8_lossy(&locks[0].entry).contains("idle"));
     // Still locked a moment later (the lock is stored, not recomputed), until the password.
-    let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, later)
-        .await
-        .unwrap()
-        .unwrap();
+    let locked = locked_session(&w, &s.token, later).await;
     assert!(locked.session.locked);
-    auth::unlock(&w.store, &w.ctx, &locked, PASSWORD.into(), later, "op")
-        .await
-        .unwrap()
-        .unwrap();
+    unlock_at(&w, &locked, PASSWORD, later).await.unwrap();
     assert!(session_of(&w, &s.token, later).await.is_ok());
 }
 
@@ -969,18 +945,9 @@ async fn a_card_is_not_bound_to_an_account_whose_id_digits_are_not_on_record() {
     let huang = person(&w.store, "huang.yating").await;
     assert_eq!(w.store.person_id_last4(huang).await.unwrap(), None);
     let card = card::fixture_card(&w.ca, "card-b-key", "黃雅婷", "4321", now());
-    let refused = querywarden_app::binding::bind_card(
-        &w.store,
-        &w.ctx,
-        &desk,
-        &Account::parse("huang.yating").unwrap(),
-        &card.certificate_der().unwrap(),
-        now(),
-        "op",
-    )
-    .await
-    .unwrap()
-    .unwrap_err();
+    let refused = bind_at(&w, &desk, "huang.yating", &card.certificate_der().unwrap())
+        .await
+        .unwrap_err();
     assert_eq!(refused.code, "binding.no_id_on_record");
     // The card did not supply the digits it is checked against, and nothing was bound.
     assert_eq!(w.store.person_id_last4(huang).await.unwrap(), None);
@@ -1051,14 +1018,9 @@ async fn attempts_from_one_address_are_limited_on_sign_in_unlock_and_password_ch
 
     // Unlock: the right password, refused at the address; the screen stays locked.
     auth::lock(&w.store, &who, now(), "op").await.unwrap();
-    let locked = auth::session_even_if_locked(&w.store, &w.ctx, &s.token, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let locked = locked_session(&w, &s.token, now()).await;
     use_up(&w, Limited::UnlockAddress, addr);
-    let r = auth::unlock(&w.store, &w.ctx, &locked, PASSWORD.into(), now(), "op")
-        .await
-        .unwrap();
+    let r = unlock_at(&w, &locked, PASSWORD, now()).await;
     assert_eq!(r.unwrap_err().code, "rate.limited");
     assert_eq!(
         session_of(&w, &s.token, now()).await.unwrap_err(),

@@ -393,21 +393,7 @@ async fn the_administrator_has_the_open_review_and_a_violator_the_ten_day_report
 async fn a_form3_request_waits_for_the_offices_consent_then_the_responsible_units_review() {
     let w = World::new().await;
     let t = at(date(2026, 3, 2), 9);
-    let input = querywarden_app::request::FileRequestInput {
-        applicant_title: "課員".into(),
-        phone: "07-5511111".into(),
-        fax: None,
-        responsible_unit: "elderly-welfare".into(),
-        legal_basis: "senior-citizens-welfare-12-1-2".into(),
-        relevance: "中低收入老人生活津貼申請，需確認申請人及配偶就業收入".into(),
-        items: vec!["C0101".into()],
-        declared_subject_count: 1,
-        subjects: vec![querywarden_app::request::RequestSubjectInput {
-            name: "張三".into(),
-            national_id: org::nid("A2", 3001),
-            linked_id: None,
-        }],
-    };
+    let input = common::form3(&["C0101"], &[("張三", org::nid("A2", 3001))], 1);
     let no = querywarden_app::request::file_request(&w.desk(), w.p("cai.peiling"), &input, t, "f")
         .await
         .unwrap()

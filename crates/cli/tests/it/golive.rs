@@ -13,13 +13,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use querywarden_domain::roc_date::taipei_date;
-use querywarden_pki::SignatureFormat;
 use querywarden_pki::demo_ca::{DemoCa, DemoCard};
 
 use querywarden_testkit::binary::{command as bin, stderr, stdout};
-use querywarden_testkit::browser::{client, cookie_value, set_cookies};
+use querywarden_testkit::browser::{client, post_card_signed};
 use querywarden_testkit::browser::{fetch_json, fetch_text};
 use querywarden_testkit::{Browser, Form2, Served, card, executed, rt};
 
@@ -76,72 +74,25 @@ fn cli(args: &[&str], config: &Path) -> (i32, String) {
     )
 }
 
-/// The card dance of the sign-in and enrolment forms: a nonce for this browser's flow
-/// cookie, signed by `card`.
-async fn signed_nonce(url: &str, card: &DemoCard) -> (String, String, String, String) {
-    let r = client()
-        .post(format!("{url}/auth/nonce"))
-        .send()
-        .await
-        .unwrap();
-    let flow = cookie_value(&set_cookies(&r), "qw_login").unwrap();
-    let nonce = r.json::<serde_json::Value>().await.unwrap()["nonce"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let signature = b64.encode(card.sign(nonce.as_bytes(), SignatureFormat::Pkcs7).unwrap());
-    let certificate = b64.encode(card.certificate_der().unwrap());
-    (flow, nonce, signature, certificate)
-}
-
+/// The enrolment form with `code`, the golive password and the nonce signed by `card`.
 async fn enrol(url: &str, code: &str, card: &DemoCard) -> (u16, String) {
-    let (flow, nonce, signature, certificate) = signed_nonce(url, card).await;
-    let r = client()
-        .post(format!("{url}/enrol"))
-        .header("cookie", format!("qw_login={flow}"))
-        .form(&[
+    let r = post_card_signed(
+        url,
+        "/enrol",
+        &[
             ("code", code),
             ("password", PASSWORD),
             ("password_again", PASSWORD),
-            ("nonce", &nonce),
-            ("signature", &signature),
-            ("certificate", &certificate),
-            ("format", "PKCS7"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+        card,
+    )
+    .await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
 /// `account` signs in with their own card and password (no demo signer in production).
 async fn sign_in(url: &str, account: &str, card: &DemoCard) -> Browser {
-    let (flow, nonce, signature, certificate) = signed_nonce(url, card).await;
-    let r = client()
-        .post(format!("{url}/login"))
-        .header("cookie", format!("qw_login={flow}"))
-        .form(&[
-            ("account", account),
-            ("password", PASSWORD),
-            ("nonce", &nonce),
-            ("signature", &signature),
-            ("certificate", &certificate),
-            ("format", "PKCS7"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let set = set_cookies(&r);
-    assert_eq!(
-        status,
-        303,
-        "{account} signs in: {}",
-        r.text().await.unwrap()
-    );
-    let cookie = format!("qw_session={}", cookie_value(&set, "qw_session").unwrap());
-    Browser::with_session(url, &cookie).await
+    Browser::sign_in_with_card_and_password(url, account, PASSWORD, card).await
 }
 
 /// A file upload on the administrator's enrolment desk.

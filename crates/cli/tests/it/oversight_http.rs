@@ -24,6 +24,14 @@ async fn first_review(admin: &Browser) -> serde_json::Value {
     panic!("the scheduler opened no review");
 }
 
+/// `who` asks over the API for a reconciliation of `from` to `to`: the status and the answer.
+async fn reconcile(who: &Browser, from: &str, to: &str) -> (u16, serde_json::Value) {
+    who.call_post(
+        "/api/v1/oversight/reconciliation",
+        serde_json::json!({ "from": from, "to": to }),
+    )
+    .await
+}
 #[test]
 fn the_review_the_dashboard_and_a_corrective_report_over_http() {
     let people = [WU, ZHOU, LIN, CHEN];
@@ -45,29 +53,13 @@ fn the_review_the_dashboard_and_a_corrective_report_over_http() {
         a_violation_case_is_reported_and_accepted(&admin, &chen, &lin).await;
 
         // Reconcile any day (administrator only); bad dates are bad input.
-        let r = admin
-            .api_post(
-                "/api/v1/oversight/reconciliation",
-                serde_json::json!({ "from": "2026-01-01", "to": "2026-04-01" }),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        let j: serde_json::Value = r.json().await.unwrap();
+        let (s, j) = reconcile(&admin, "2026-01-01", "2026-04-01").await;
+        assert_eq!(s, 200);
         assert!(j["statistics"]["executions"].is_u64(), "{j}");
-        let r = admin
-            .api_post(
-                "/api/v1/oversight/reconciliation",
-                serde_json::json!({ "from": "2026-04-01", "to": "115-01-01" }),
-            )
-            .await;
-        assert_eq!(r.status(), 422);
-        let r = lin
-            .api_post(
-                "/api/v1/oversight/reconciliation",
-                serde_json::json!({ "from": "2026-01-01", "to": "2026-04-01" }),
-            )
-            .await;
-        assert_eq!(r.status(), 403);
+        let (s, _) = reconcile(&admin, "2026-04-01", "115-01-01").await;
+        assert_eq!(s, 422);
+        let (s, _) = reconcile(&lin, "2026-01-01", "2026-04-01").await;
+        assert_eq!(s, 403);
 
         // Every oversight API route is in the OpenAPI document.
         let doc: serde_json::Value = lin.api_get("/api/openapi.json").await;

@@ -287,11 +287,7 @@ async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serd
     let mut extra = body.clone();
     extra["surprise"] = serde_json::json!(1);
     let (s, e) = lin
-        .call(
-            Method::POST,
-            "/api/v1/permissions/applications",
-            Some(extra),
-        )
+        .call_post("/api/v1/permissions/applications", extra)
         .await;
     assert_eq!(
         (s, e["error"]["code"].as_str()),
@@ -300,11 +296,7 @@ async fn csrf_and_bad_bodies_write_nothing(url: &str, lin: &Browser, body: &serd
     let mut unknown = body.clone();
     unknown["items"] = serde_json::json!(["Z9999"]);
     let (s, e) = lin
-        .call(
-            Method::POST,
-            "/api/v1/permissions/applications",
-            Some(unknown),
-        )
+        .call_post("/api/v1/permissions/applications", unknown)
         .await;
     assert_eq!(s, 422, "{e}");
 }
@@ -317,11 +309,7 @@ async fn a_refusal_ends_the_application_with_its_reason(
     body: &serde_json::Value,
 ) {
     let (s, created) = lin
-        .call(
-            Method::POST,
-            "/api/v1/permissions/applications",
-            Some(body.clone()),
-        )
+        .call_post("/api/v1/permissions/applications", body.clone())
         .await;
     assert_eq!(s, 201, "{created}");
     assert_eq!(created["national_id_masked"], "A10****234");
@@ -337,10 +325,9 @@ async fn a_refusal_ends_the_application_with_its_reason(
     assert_eq!(inbox[0]["application"]["id"], id);
     assert_eq!(inbox[0]["step"], "unit_supervisor");
     let (s, e) = chen
-        .call(
-            Method::POST,
+        .call_post(
             &format!("{base}/decision"),
-            Some(serde_json::json!({ "decision": "refuse" })),
+            serde_json::json!({ "decision": "refuse" }),
         )
         .await;
     assert_eq!(
@@ -353,10 +340,9 @@ async fn a_refusal_ends_the_application_with_its_reason(
         "Refusing or \"other\" needs a reason or a note"
     );
     let (s, done) = chen
-        .call(
-            Method::POST,
+        .call_post(
             &format!("{base}/decision"),
-            Some(serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" })),
+            serde_json::json!({ "decision": "refuse", "comment": "業務上不需要" }),
         )
         .await;
     assert_eq!(s, 200, "{done}");
@@ -371,11 +357,7 @@ async fn a_refusal_ends_the_application_with_its_reason(
 /// Withdrawal before the last step.
 async fn lin_withdraws_before_the_last_step(lin: &Browser, body: &serde_json::Value) {
     let (_, second) = lin
-        .call(
-            Method::POST,
-            "/api/v1/permissions/applications",
-            Some(body.clone()),
-        )
+        .call_post("/api/v1/permissions/applications", body.clone())
         .await;
     let second = second["id"].as_i64().unwrap();
     let view = format!("/permissions/applications/{second}");
@@ -398,11 +380,7 @@ async fn the_administrators_own_goes_to_the_deputy(
     let mut wu_body = body.clone();
     wu_body["national_id"] = serde_json::json!(WU_ID);
     let (s, created) = wu
-        .call(
-            Method::POST,
-            "/api/v1/permissions/applications",
-            Some(wu_body),
-        )
+        .call_post("/api/v1/permissions/applications", wu_body)
         .await;
     assert_eq!(s, 201, "{created}");
     let wid = created["id"].as_i64().unwrap();
@@ -410,18 +388,16 @@ async fn the_administrators_own_goes_to_the_deputy(
     wu.call(Method::POST, &format!("{wbase}/submit"), None)
         .await;
     let (s, _) = zhang
-        .call(
-            Method::POST,
+        .call_post(
             &format!("{wbase}/decision"),
-            Some(serde_json::json!({ "decision": "approve" })),
+            serde_json::json!({ "decision": "approve" }),
         )
         .await;
     assert_eq!(s, 200);
     let (s, e) = wu
-        .call(
-            Method::POST,
+        .call_post(
             &format!("{wbase}/decision"),
-            Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
+            serde_json::json!({ "decision": "approve", "effective_from": today_short() }),
         )
         .await;
     assert_eq!(s, 403);
@@ -432,10 +408,9 @@ async fn the_administrators_own_goes_to_the_deputy(
     assert_eq!(inbox[0]["application"]["id"], wid, "{inbox}");
     assert_eq!(inbox[0]["step"], "permission_admin");
     let (s, done) = li
-        .call(
-            Method::POST,
+        .call_post(
             &format!("{wbase}/decision"),
-            Some(serde_json::json!({ "decision": "approve", "effective_from": today_short() })),
+            serde_json::json!({ "decision": "approve", "effective_from": today_short() }),
         )
         .await;
     assert_eq!(s, 200, "{done}");

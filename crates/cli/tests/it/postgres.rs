@@ -15,7 +15,9 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use querywarden_storage::pg_testing::TestSchema;
-use querywarden_testkit::binary::{Served, demo_card, instance_config, run, stderr, stdout};
+use querywarden_testkit::binary::{
+    Served, demo_card, instance_config, run, run_ok, stderr, stdout,
+};
 use querywarden_testkit::{Browser, Demo, fresh_registration, rt};
 use sqlx::postgres::PgConnectOptions;
 
@@ -42,22 +44,17 @@ fn an_unreachable_postgres_server_stops_serve_naming_it_without_the_password() {
 
 #[test]
 fn a_bureau_copied_to_postgres_verifies_and_runs_there() {
-    // One runtime for the schema's own pool, from creation to drop.
-    let runtime = rt();
-    let Some(schema) = runtime.block_on(TestSchema::empty()) else {
+    let Some((runtime, schema, dir)) = on_an_empty_schema() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     drop(Demo::start_in(&data, &[]));
     let data_arg = data.display().to_string();
     let sqlite = format!("sqlite:{}", data.join("querywarden.sqlite").display());
-    let o = run(&["audit", "verify", "--data", &data_arg]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    run_ok(&["audit", "verify", "--data", &data_arg]);
 
     let url = schema.url();
-    let o = run(&["copy", "--from", &sqlite, "--to", &url, "--data", &data_arg]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let o = run_ok(&["copy", "--from", &sqlite, "--to", &url, "--data", &data_arg]);
     let out = stdout(&o);
     assert!(out.contains("the copy's audit trail verified"), "{out}");
     assert!(out.contains("system.database_copied"), "{out}");
@@ -86,14 +83,22 @@ fn a_bureau_copied_to_postgres_verifies_and_runs_there() {
     )
     .unwrap();
     let config_arg = config.display().to_string();
-    let o = run(&["audit", "verify", "--config", &config_arg]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    run_ok(&["audit", "verify", "--config", &config_arg]);
 
     // A second copy into a database that holds rows is refused.
     let o = run(&["copy", "--from", &sqlite, "--to", &url, "--data", &data_arg]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("not empty"), "{}", stderr(&o));
     runtime.block_on(schema.drop_now());
+}
+
+/// One runtime for the schema's own pool, from creation to drop; an empty schema made on it
+/// on the test server; and a temporary directory. `None` when no PostgreSQL server is
+/// configured for the tests (the test then passes without running).
+fn on_an_empty_schema() -> Option<(tokio::runtime::Runtime, TestSchema, tempfile::TempDir)> {
+    let runtime = rt();
+    let schema = runtime.block_on(TestSchema::empty())?;
+    Some((runtime, schema, tempfile::tempdir().unwrap()))
 }
 
 /// A bureau made by the demo (its staff, grants, keys and demo CA in `data`), copied into a
@@ -103,7 +108,7 @@ fn demo_bureau_on_postgres(schema: &TestSchema, dir: &Path) -> PathBuf {
     drop(Demo::start_in(&data, &[]));
     let sqlite = format!("sqlite:{}", data.join("querywarden.sqlite").display());
     let data_arg = data.display().to_string();
-    let o = run(&[
+    run_ok(&[
         "copy",
         "--from",
         &sqlite,
@@ -112,7 +117,6 @@ fn demo_bureau_on_postgres(schema: &TestSchema, dir: &Path) -> PathBuf {
         "--data",
         &data_arg,
     ]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     data
 }
 
@@ -131,11 +135,9 @@ fn wait_for_acks(acks: &Mutex<Vec<Ack>>, n: usize) {
 
 #[test]
 fn two_serve_instances_on_one_postgres_database_keep_one_chain_through_a_kill() {
-    let runtime = rt();
-    let Some(schema) = runtime.block_on(TestSchema::empty()) else {
+    let Some((runtime, schema, dir)) = on_an_empty_schema() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let data = demo_bureau_on_postgres(&schema, dir.path());
     let url = schema.url();
 
@@ -172,8 +174,7 @@ fn two_serve_instances_on_one_postgres_database_keep_one_chain_through_a_kill() 
     let inbox_sent = runtime.block_on(sent_without_result(&[lin_a.clone(), li_a.clone()]));
     drop(a);
     let config_arg = config.display().to_string();
-    let o = run(&["audit", "verify", "--config", &config_arg]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    run_ok(&["audit", "verify", "--config", &config_arg]);
     runtime.block_on(async {
         let mut db = connect_any(&url).await;
         check_invariants(&mut db, &acks, &inbox_sent).await;
@@ -339,23 +340,19 @@ fn the_load_goes_on_through_the_kill_of_b(
 
 #[test]
 fn migrate_brings_a_new_postgres_database_to_the_schema_and_serve_refuses_a_newer_one() {
-    let runtime = rt();
-    let Some(schema) = runtime.block_on(TestSchema::empty()) else {
+    let Some((runtime, schema, dir)) = on_an_empty_schema() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let config = serve_config(
         dir.path(),
         &dir.path().join("data"),
         &format!("url = {:?}\nauto_migrate = false", schema.url()),
     );
     let config_arg = config.display().to_string();
-    let o = run(&["migrate", "--config", &config_arg]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let o = run_ok(&["migrate", "--config", &config_arg]);
     let out = stdout(&o);
     assert!(out.contains("the schema is now at version"), "{out}");
-    let o = run(&["migrate", "--config", &config_arg]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let o = run_ok(&["migrate", "--config", &config_arg]);
     assert!(
         stdout(&o).contains("the schema is current"),
         "{}",
@@ -621,11 +618,9 @@ async fn readyz_until(url: &str, want: u16, within: Duration) -> (Duration, serd
 
 #[test]
 fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects() {
-    let runtime = rt();
-    let Some(schema) = runtime.block_on(TestSchema::empty()) else {
+    let Some((runtime, schema, dir)) = on_an_empty_schema() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let data = demo_bureau_on_postgres(&schema, dir.path());
     let direct = schema.url();
 
@@ -692,8 +687,7 @@ fn a_lost_database_connection_fails_requests_cleanly_and_the_instance_reconnects
     let inbox_sent = runtime.block_on(sent_without_result(&[lin.clone(), li.clone()]));
     drop(served);
     let config_arg = config.display().to_string();
-    let o = run(&["audit", "verify", "--config", &config_arg]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    run_ok(&["audit", "verify", "--config", &config_arg]);
     runtime.block_on(async {
         let mut db = connect_any(&direct).await;
         check_invariants(&mut db, &acks, &inbox_sent).await;

@@ -71,13 +71,8 @@ fn register_approve_execute_view_print_and_the_refusals_over_http() {
         assert!(page.contains("id=\"result-open-C0101\""), "{page}");
 
         // A second execution of the same item is refused by the policy.
-        lin.post_shows(
-            &format!("/registrations/{no}/execute"),
-            &[("items", "C0101")],
-            409,
-            "policy.already_executed",
-        )
-        .await;
+        lin.execute_shows(&no, &["C0101"], 409, "policy.already_executed")
+            .await;
 
         the_result_is_viewed_and_printed_as_a_case_file_needs(&lin, &no).await;
         a_non_party_learns_nothing_and_the_api_tells_the_same_story(&lin, &huang, &no).await;
@@ -180,11 +175,7 @@ async fn a_non_party_learns_nothing_and_the_api_tells_the_same_story(
     assert_eq!(j["state"], "approved");
     assert_eq!(j["executed_items"], serde_json::json!(["B0101", "C0101"]));
     assert_eq!(
-        lin.api_post_code(
-            &format!("/api/v1/registrations/{no}/execution"),
-            serde_json::json!({ "items": ["B0101"] })
-        )
-        .await,
+        lin.api_execute_code(no, &["B0101"]).await,
         (409, "policy.already_executed".into())
     );
     let r = huang
@@ -425,13 +416,8 @@ fn portal_mode_records_an_execution_with_its_paper_case_number_once() {
             "policy.already_executed",
         )
         .await;
-        let r = lin
-            .api_post(
-                &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["C0101"] }),
-            )
-            .await;
-        assert_eq!(r.status(), 409);
+        let (status, _) = lin.api_execute(&no, &["C0101"]).await;
+        assert_eq!(status, 409);
     });
 }
 

@@ -26,22 +26,36 @@ fn sign_in_sets_a_fresh_strict_cookie_and_csrf_and_lock_are_enforced() {
         the_locked_screen_holds_until_the_password(&c, &url, &cookie, &csrf).await;
 
         // Sign-out ends the session for good.
-        let r = c
-            .post(format!("{url}/logout"))
-            .header("cookie", &cookie)
-            .form(&[("csrf", csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+        let r = post_form_with(&c, &url, &cookie, "/logout", &[("csrf", csrf.as_str())]).await;
         assert_eq!(r.status(), 303);
-        let gone = c
-            .get(format!("{url}/api/v1/me"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
+        let gone = get_with(&c, &url, &cookie, "/api/v1/me").await;
         assert_eq!(gone.status(), 401);
     });
+}
+
+/// GET `path` with the cookie header `cookie` (no CSRF token): the answer.
+async fn get_with(c: &reqwest::Client, url: &str, cookie: &str, path: &str) -> reqwest::Response {
+    c.get(format!("{url}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A form POST of `fields` to `path` with the cookie header `cookie`: the answer.
+async fn post_form_with(
+    c: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    c.post(format!("{url}{path}"))
+        .header("cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Session fixation: a cookie planted before sign-in is never adopted; the new one is
@@ -64,12 +78,7 @@ async fn a_planted_cookie_is_never_adopted(c: &reqwest::Client, url: &str) -> St
         attrs.contains("HttpOnly") && attrs.contains("SameSite=Strict"),
         "{attrs}"
     );
-    let planted_me = c
-        .get(format!("{url}/api/v1/me"))
-        .header("cookie", format!("qw_session={planted}"))
-        .send()
-        .await
-        .unwrap();
+    let planted_me = get_with(c, url, &format!("qw_session={planted}"), "/api/v1/me").await;
     assert_eq!(planted_me.status(), 401);
 
     let cookie = format!("qw_session={session}");
@@ -85,20 +94,9 @@ async fn without_the_csrf_token_nothing_changes(c: &reqwest::Client, url: &str, 
         .await
         .unwrap();
     assert_eq!(code_of(r).await, (403, "session.csrf".into()));
-    let r = c
-        .post(format!("{url}/logout"))
-        .header("cookie", cookie)
-        .form(&[("csrf", "wrong")])
-        .send()
-        .await
-        .unwrap();
+    let r = post_form_with(c, url, cookie, "/logout", &[("csrf", "wrong")]).await;
     assert_eq!(r.status(), 403);
-    let still = c
-        .get(format!("{url}/api/v1/me"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
+    let still = get_with(c, url, cookie, "/api/v1/me").await;
     assert_eq!(still.status(), 200);
 }
 
@@ -118,19 +116,9 @@ async fn the_locked_screen_holds_until_the_password(
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let locked = c
-        .get(format!("{url}/api/v1/me"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
+    let locked = get_with(c, url, cookie, "/api/v1/me").await;
     assert_eq!(code_of(locked).await, (423, "session.locked".into()));
-    let page = c
-        .get(format!("{url}/account/password"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
+    let page = get_with(c, url, cookie, "/account/password").await;
     assert_eq!(page.status(), 303);
     // The lock page remembers the page that was asked for, to return there.
     assert_eq!(
@@ -147,20 +135,16 @@ async fn the_locked_screen_holds_until_the_password(
         !lock_page.contains("林美玲"),
         "the lock page shows no personal data"
     );
-    let r = c
-        .post(format!("{url}/session/unlock"))
-        .header("cookie", cookie)
-        .form(&[("csrf", csrf), ("password", "demo-password-115")])
-        .send()
-        .await
-        .unwrap();
+    let r = post_form_with(
+        c,
+        url,
+        cookie,
+        "/session/unlock",
+        &[("csrf", csrf), ("password", "demo-password-115")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
-    let back = c
-        .get(format!("{url}/api/v1/me"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
+    let back = get_with(c, url, cookie, "/api/v1/me").await;
     assert_eq!(back.status(), 200);
 }
 

@@ -44,32 +44,17 @@ fn an_error_answer_leaves_the_item_open_and_the_retry_gets_the_result() {
         assert_eq!(j["executed_items"], serde_json::json!([]));
         assert_eq!(j["awaiting_outcome"], serde_json::json!([]));
         // The retry, through the API, is answered.
-        let r = lin
-            .api_post(
-                &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["C0101"] }),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        let j: serde_json::Value = r.json().await.unwrap();
+        let (status, j) = lin.api_execute(&no, &["C0101"]).await;
+        assert_eq!(status, 200);
         let outcome = j["items"][0]["outcome"].as_str().unwrap();
         assert!(["received", "no_data"].contains(&outcome), "{j}");
         // And now it is used up, by the page and the API alike.
         assert_eq!(
-            lin.api_post_code(
-                &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["C0101"] })
-            )
-            .await,
+            lin.api_execute_code(&no, &["C0101"]).await,
             (409, "policy.already_executed".into())
         );
-        lin.post_shows(
-            &format!("/registrations/{no}/execute"),
-            &[("items", "C0101")],
-            409,
-            "policy.already_executed",
-        )
-        .await;
+        lin.execute_shows(&no, &["C0101"], 409, "policy.already_executed")
+            .await;
 
         // §6 ¶2 on the same result: whole records are not handed out by the API unless the
         // deployment turns it on (`registration.results_api`), by view or by print.
@@ -119,19 +104,10 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
         let j = lin.api_get(&format!("/api/v1/registrations/{no}")).await;
         assert_eq!(j["awaiting_outcome"], serde_json::json!(["C0101"]));
         // The retry is refused, page and API alike, with the same code.
-        lin.post_shows(
-            &format!("/registrations/{no}/execute"),
-            &[("items", "C0101")],
-            409,
-            "policy.outcome_unknown",
-        )
-        .await;
+        lin.execute_shows(&no, &["C0101"], 409, "policy.outcome_unknown")
+            .await;
         assert_eq!(
-            lin.api_post_code(
-                &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["C0101"] })
-            )
-            .await,
+            lin.api_execute_code(&no, &["C0101"]).await,
             (409, "policy.outcome_unknown".into())
         );
         // The supervisor cannot state for the querier; an empty statement is refused.
@@ -170,14 +146,8 @@ fn a_timeout_is_unknown_until_the_querier_states_it_then_the_item_runs_again() {
             (409, "execution.nothing_awaiting".into())
         );
         // The item runs again and is answered.
-        let r = lin
-            .api_post(
-                &format!("/api/v1/registrations/{no}/execution"),
-                serde_json::json!({ "items": ["C0101"] }),
-            )
-            .await;
-        assert_eq!(r.status(), 200);
-        let j: serde_json::Value = r.json().await.unwrap();
+        let (status, j) = lin.api_execute(&no, &["C0101"]).await;
+        assert_eq!(status, 200);
         let outcome = j["items"][0]["outcome"].as_str().unwrap();
         assert!(["received", "no_data"].contains(&outcome), "{j}");
     });

@@ -6,7 +6,7 @@ use crate::common::{
 };
 use der::Encode;
 use jiff::{SignedDuration, Timestamp};
-use querywarden_pki::demo_ca::{CardProfile, DemoCard, Pkcs7Options};
+use querywarden_pki::demo_ca::{CardProfile, DemoCa, DemoCard, Pkcs7Options};
 use querywarden_pki::{
     CitizenCertificate, PkiError, RevocationList, RevocationPolicy, SignatureFormat, TrustAnchors,
     parse_certificate, verify_client_certificate, verify_signed_challenge,
@@ -34,6 +34,35 @@ fn verify(
     )
 }
 
+/// `sig` over `nonce` checked with `card`'s own certificate and a fresh G3 CRL.
+fn verify_by(
+    card: &DemoCard,
+    sig: &[u8],
+    format: SignatureFormat,
+    nonce: &[u8],
+) -> Result<CitizenCertificate, PkiError> {
+    verify(
+        &card.certificate_der().unwrap(),
+        sig,
+        format,
+        nonce,
+        &[fresh_crl()],
+    )
+}
+
+/// `card`'s PKCS#7 signature over `nonce`, detached or not, with or without signed
+/// attributes.
+fn pkcs7_by(card: &DemoCard, nonce: &[u8], detached: bool, signed_attributes: bool) -> Vec<u8> {
+    card.sign_pkcs7(
+        nonce,
+        Pkcs7Options {
+            detached,
+            signed_attributes,
+        },
+    )
+    .unwrap()
+}
+
 /// Signs NONCE with PKCS1 and verifies it with a fresh G3 CRL.
 fn pkcs1_login(card: &DemoCard) -> Result<CitizenCertificate, PkiError> {
     pkcs1_login_checked_by(card, &[fresh_crl()])
@@ -51,6 +80,56 @@ fn pkcs1_login_checked_by(
         SignatureFormat::Pkcs1,
         NONCE,
         crls,
+    )
+}
+
+/// `card`'s PKCS1 signature over NONCE checked with `cert` presented as its certificate.
+fn pkcs1_login_presenting(card: &DemoCard, cert: &[u8]) -> Result<CitizenCertificate, PkiError> {
+    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
+    verify(cert, &sig, SignatureFormat::Pkcs1, NONCE, &[fresh_crl()])
+}
+
+/// `sig` over NONCE checked with no certificate beside it and a fresh G3 CRL.
+fn verify_without_certificate(
+    sig: &[u8],
+    format: SignatureFormat,
+) -> Result<CitizenCertificate, PkiError> {
+    verify_signed_challenge(
+        NONCE,
+        sig,
+        format,
+        None,
+        &world().anchors,
+        &[fresh_crl()],
+        RevocationPolicy::RequireCrl,
+        now(),
+    )
+}
+
+/// The holder's card (key card-b) as `ca` issues it now.
+fn card_from(ca: &DemoCa) -> DemoCard {
+    ca.issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
+        .unwrap()
+}
+
+/// The holder's certificate with its extensions changed by `edit`, re-signed by G3.
+fn holder_certificate_with(edit: impl FnOnce(&mut x509_cert::ext::Extensions)) -> Vec<u8> {
+    resign_certificate(
+        &world().card.certificate_der().unwrap(),
+        &key("g3"),
+        |tbs| edit(tbs.extensions.as_mut().unwrap()),
+    )
+}
+
+/// The holder's card (key card-b) flagged as a CA certificate (and for digital signature),
+/// issued now by G3.
+fn ca_flagged_card() -> DemoCard {
+    card_with(
+        CardProfile {
+            digital_signature: true,
+            ca: true,
+        },
+        now(),
     )
 }
 
@@ -99,40 +178,15 @@ fn a_pkcs1_signature_with_a_pem_certificate_is_accepted() {
 #[test]
 fn a_pkcs7_attached_signature_is_accepted_without_a_separate_certificate() {
     let sig = world().card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
-    let got = verify_signed_challenge(
-        NONCE,
-        &sig,
-        SignatureFormat::Pkcs7,
-        None,
-        &world().anchors,
-        &[fresh_crl()],
-        RevocationPolicy::RequireCrl,
-        now(),
-    )
-    .unwrap();
+    let got = verify_without_certificate(&sig, SignatureFormat::Pkcs7).unwrap();
     assert_holder(&got);
 }
 
 #[test]
 fn a_pkcs7_detached_signature_is_accepted() {
     let card = &world().card;
-    let sig = card
-        .sign_pkcs7(
-            NONCE,
-            Pkcs7Options {
-                detached: true,
-                signed_attributes: true,
-            },
-        )
-        .unwrap();
-    let got = verify(
-        &card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs7,
-        NONCE,
-        &[fresh_crl()],
-    )
-    .unwrap();
+    let sig = pkcs7_by(card, NONCE, true, true);
+    let got = verify_by(card, &sig, SignatureFormat::Pkcs7, NONCE).unwrap();
     assert_holder(&got);
 }
 
@@ -140,23 +194,8 @@ fn a_pkcs7_detached_signature_is_accepted() {
 fn pkcs7_signatures_without_signed_attributes_are_accepted_attached_and_detached() {
     let card = &world().card;
     for detached in [false, true] {
-        let sig = card
-            .sign_pkcs7(
-                NONCE,
-                Pkcs7Options {
-                    detached,
-                    signed_attributes: false,
-                },
-            )
-            .unwrap();
-        let got = verify(
-            &card.certificate_der().unwrap(),
-            &sig,
-            SignatureFormat::Pkcs7,
-            NONCE,
-            &[fresh_crl()],
-        )
-        .unwrap();
+        let sig = pkcs7_by(card, NONCE, detached, false);
+        let got = verify_by(card, &sig, SignatureFormat::Pkcs7, NONCE).unwrap();
         assert_holder(&got);
     }
 }
@@ -165,14 +204,7 @@ fn pkcs7_signatures_without_signed_attributes_are_accepted_attached_and_detached
 fn a_pkcs7_signature_in_pem_form_is_accepted() {
     let der = world().card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
     let pem = der::pem::encode_string("PKCS7", der::pem::LineEnding::LF, &der).unwrap();
-    let got = verify(
-        &world().card.certificate_der().unwrap(),
-        pem.as_bytes(),
-        SignatureFormat::Pkcs7,
-        NONCE,
-        &[fresh_crl()],
-    )
-    .unwrap();
+    let got = verify_by(&world().card, pem.as_bytes(), SignatureFormat::Pkcs7, NONCE).unwrap();
     assert_holder(&got);
 }
 
@@ -214,13 +246,7 @@ fn pkcs1_login_with(crls: &[RevocationList]) -> Result<CitizenCertificate, PkiEr
 fn a_pkcs1_signature_over_another_nonce_is_a_bad_signature() {
     let card = &world().card;
     let sig = card.sign(OTHER_NONCE, SignatureFormat::Pkcs1).unwrap();
-    let got = verify(
-        &card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs1,
-        NONCE,
-        &[fresh_crl()],
-    );
+    let got = verify_by(card, &sig, SignatureFormat::Pkcs1, NONCE);
     assert_eq!(got, Err(PkiError::BadSignature));
 }
 
@@ -230,13 +256,7 @@ fn a_pkcs7_attached_signature_over_another_nonce_is_a_nonce_mismatch() {
         .card
         .sign(OTHER_NONCE, SignatureFormat::Pkcs7)
         .unwrap();
-    let got = verify(
-        &world().card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs7,
-        NONCE,
-        &[fresh_crl()],
-    );
+    let got = verify_by(&world().card, &sig, SignatureFormat::Pkcs7, NONCE);
     assert_eq!(got, Err(PkiError::NonceMismatch));
 }
 
@@ -244,15 +264,7 @@ fn a_pkcs7_attached_signature_over_another_nonce_is_a_nonce_mismatch() {
 fn a_pkcs7_detached_signature_over_another_nonce_is_refused() {
     let card = &world().card;
     let cert = card.certificate_der().unwrap();
-    let with_attrs = card
-        .sign_pkcs7(
-            OTHER_NONCE,
-            Pkcs7Options {
-                detached: true,
-                signed_attributes: true,
-            },
-        )
-        .unwrap();
+    let with_attrs = pkcs7_by(card, OTHER_NONCE, true, true);
     assert_eq!(
         verify(
             &cert,
@@ -263,15 +275,7 @@ fn a_pkcs7_detached_signature_over_another_nonce_is_refused() {
         ),
         Err(PkiError::NonceMismatch)
     );
-    let bare = card
-        .sign_pkcs7(
-            OTHER_NONCE,
-            Pkcs7Options {
-                detached: true,
-                signed_attributes: false,
-            },
-        )
-        .unwrap();
+    let bare = pkcs7_by(card, OTHER_NONCE, true, false);
     assert_eq!(
         verify(&cert, &bare, SignatureFormat::Pkcs7, NONCE, &[fresh_crl()]),
         Err(PkiError::BadSignature)
@@ -282,29 +286,14 @@ fn a_pkcs7_detached_signature_over_another_nonce_is_refused() {
 fn an_empty_nonce_is_refused() {
     let card = &world().card;
     let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
-    let got = verify(
-        &card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs1,
-        b"",
-        &[fresh_crl()],
-    );
+    let got = verify_by(card, &sig, SignatureFormat::Pkcs1, b"");
     assert!(matches!(got, Err(PkiError::Malformed(_))));
 }
 
 #[test]
 fn a_pkcs1_signature_without_a_certificate_is_refused() {
     let sig = world().card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
-    let got = verify_signed_challenge(
-        NONCE,
-        &sig,
-        SignatureFormat::Pkcs1,
-        None,
-        &world().anchors,
-        &[fresh_crl()],
-        RevocationPolicy::RequireCrl,
-        now(),
-    );
+    let got = verify_without_certificate(&sig, SignatureFormat::Pkcs1);
     assert_eq!(got, Err(PkiError::MissingCertificate));
 }
 
@@ -312,13 +301,7 @@ fn a_pkcs1_signature_without_a_certificate_is_refused() {
 fn a_pkcs7_whose_signer_is_not_the_supplied_certificate_is_refused() {
     let other_card = card_with(CardProfile::default(), now());
     let sig = world().card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
-    let got = verify(
-        &other_card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs7,
-        NONCE,
-        &[fresh_crl()],
-    );
+    let got = verify_by(&other_card, &sig, SignatureFormat::Pkcs7, NONCE);
     assert_eq!(got, Err(PkiError::BadSignature));
 }
 
@@ -326,30 +309,18 @@ fn a_pkcs7_whose_signer_is_not_the_supplied_certificate_is_refused() {
 
 #[test]
 fn a_card_from_another_ca_is_an_unknown_issuer() {
-    let card = world()
-        .other
-        .issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-        .unwrap();
+    let card = card_from(&world().other);
     assert_eq!(pkcs1_login(&card), Err(PkiError::UnknownIssuer));
     let sig = card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
     assert_eq!(
-        verify(
-            &card.certificate_der().unwrap(),
-            &sig,
-            SignatureFormat::Pkcs7,
-            NONCE,
-            &[fresh_crl()]
-        ),
+        verify_by(&card, &sig, SignatureFormat::Pkcs7, NONCE),
         Err(PkiError::UnknownIssuer)
     );
 }
 
 #[test]
 fn a_card_from_a_ca_that_copies_our_names_is_an_unknown_issuer() {
-    let card = world()
-        .lookalike
-        .issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-        .unwrap();
+    let card = card_from(&world().lookalike);
     assert_eq!(
         card.citizen().unwrap().issuer_dn,
         world().card.citizen().unwrap().issuer_dn
@@ -361,18 +332,14 @@ fn a_card_from_a_ca_that_copies_our_names_is_an_unknown_issuer() {
 fn a_card_whose_certificate_lacks_an_aki_and_matches_only_by_name_must_still_verify() {
     // Without an AKI the issuer is chosen by DN; the lookalike CA's G3 has our DN but its
     // signature cannot verify under our G3 or G2 key.
-    let card = world()
-        .lookalike
-        .issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-        .unwrap();
+    let card = card_from(&world().lookalike);
     let der = resign_certificate(&card.certificate_der().unwrap(), &key("other-g3"), |tbs| {
         if let Some(exts) = tbs.extensions.as_mut() {
             exts.retain(|e| e.extn_id != const_oid::db::rfc5280::ID_CE_AUTHORITY_KEY_IDENTIFIER);
         }
     });
-    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
     assert_eq!(
-        verify(&der, &sig, SignatureFormat::Pkcs1, NONCE, &[fresh_crl()]),
+        pkcs1_login_presenting(&card, &der),
         Err(PkiError::BadChainSignature)
     );
 }
@@ -380,9 +347,7 @@ fn a_card_whose_certificate_lacks_an_aki_and_matches_only_by_name_must_still_ver
 #[test]
 fn g2_and_g3_with_the_same_dn_are_told_apart_by_authority_key_identifier() {
     let w = world();
-    let g2_card =
-        w.g2.issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-            .unwrap();
+    let g2_card = card_from(&w.g2);
     let g3 = parse_certificate(&w.ca.intermediate_der().unwrap()).unwrap();
     let g2 = parse_certificate(&w.g2.intermediate_der().unwrap()).unwrap();
     assert_eq!(g3.subject_cn, g2.subject_cn, "same DN, as MOICA G2/G3");
@@ -448,15 +413,8 @@ fn g2_and_g3_with_the_same_dn_are_told_apart_by_authority_key_identifier() {
 fn a_tampered_certificate_byte_breaks_the_chain_signature() {
     let card = &world().card;
     let tampered = flip_in(&card.certificate_der().unwrap(), NAME.as_bytes());
-    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
     assert_eq!(
-        verify(
-            &tampered,
-            &sig,
-            SignatureFormat::Pkcs1,
-            NONCE,
-            &[fresh_crl()]
-        ),
+        pkcs1_login_presenting(card, &tampered),
         Err(PkiError::BadChainSignature)
     );
 }
@@ -486,13 +444,7 @@ fn a_tampered_signature_byte_is_a_bad_signature() {
 fn a_ca_certificate_used_as_the_login_certificate_is_refused() {
     let intermediate = world().ca.intermediate_as_card().unwrap();
     assert_eq!(pkcs1_login(&intermediate), Err(PkiError::NotEndEntity));
-    let ca_flagged = card_with(
-        CardProfile {
-            digital_signature: true,
-            ca: true,
-        },
-        now(),
-    );
+    let ca_flagged = ca_flagged_card();
     assert_eq!(pkcs1_login(&ca_flagged), Err(PkiError::NotEndEntity));
 }
 
@@ -511,19 +463,15 @@ fn a_certificate_without_digital_signature_key_usage_is_refused() {
 #[test]
 fn an_unknown_critical_extension_is_refused() {
     let card = &world().card;
-    let der = resign_certificate(&card.certificate_der().unwrap(), &key("g3"), |tbs| {
-        tbs.extensions
-            .as_mut()
-            .unwrap()
-            .push(x509_cert::ext::Extension {
-                extn_id: const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.1"),
-                critical: true,
-                extn_value: der::asn1::OctetString::new(der::asn1::Null.to_der().unwrap()).unwrap(),
-            });
+    let der = holder_certificate_with(|exts| {
+        exts.push(x509_cert::ext::Extension {
+            extn_id: const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.1"),
+            critical: true,
+            extn_value: der::asn1::OctetString::new(der::asn1::Null.to_der().unwrap()).unwrap(),
+        });
     });
-    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
     assert_eq!(
-        verify(&der, &sig, SignatureFormat::Pkcs1, NONCE, &[fresh_crl()]),
+        pkcs1_login_presenting(card, &der),
         Err(PkiError::UnsupportedCriticalExtension)
     );
 }
@@ -534,13 +482,7 @@ fn a_ca_below_an_intermediate_with_path_length_zero_is_refused() {
     let w = world();
     let sub_name: x509_cert::name::Name = "CN=DEMO 子憑證機構,C=TW".parse().unwrap();
     // A CA certificate issued by G3 (pathLenConstraint 0), for the card-b key.
-    let flagged = card_with(
-        CardProfile {
-            digital_signature: true,
-            ca: true,
-        },
-        now(),
-    );
+    let flagged = ca_flagged_card();
     let sub = resign_certificate(&flagged.certificate_der().unwrap(), &key("g3"), |tbs| {
         tbs.subject = sub_name.clone();
         for e in tbs.extensions.as_mut().unwrap() {
@@ -723,10 +665,7 @@ fn a_client_certificate_chain_is_verified_like_a_signed_challenge() {
         verify_client_certificate(&[], &w.anchors, &[], RevocationPolicy::BestEffort, now()),
         Err(PkiError::MissingCertificate)
     );
-    let foreign = w
-        .other
-        .issue_citizen_with(key("card-b"), NAME, LAST4, now(), CardProfile::default())
-        .unwrap();
+    let foreign = card_from(&w.other);
     // The client's own "intermediate" is never trusted.
     let chain = vec![
         foreign.certificate_der().unwrap(),
@@ -779,14 +718,13 @@ fn parse_certificate_reads_name_last4_and_issuer_without_trust() {
 #[test]
 fn the_last4_attribute_is_read_as_utf8_or_ia5_string_too_and_refused_when_not_four_digits() {
     use der::asn1::{Ia5StringRef, PrintableStringRef, SetOfVec, Utf8StringRef};
-    let card = &world().card;
     let with_value = |value: der::Any| {
-        resign_certificate(&card.certificate_der().unwrap(), &key("g3"), |tbs| {
+        holder_certificate_with(|exts| {
             let attrs = vec![x509_cert::attr::Attribute {
                 oid: querywarden_pki::OID_MOICA_ID_LAST4,
                 values: SetOfVec::try_from(vec![value]).unwrap(),
             }];
-            for e in tbs.extensions.as_mut().unwrap() {
+            for e in exts {
                 if e.extn_id == const_oid::db::rfc5280::ID_CE_SUBJECT_DIRECTORY_ATTRIBUTES {
                     e.extn_value = der::asn1::OctetString::new(attrs.to_der().unwrap()).unwrap();
                 }
@@ -818,12 +756,8 @@ fn the_last4_attribute_is_read_as_utf8_or_ia5_string_too_and_refused_when_not_fo
 
 #[test]
 fn a_certificate_without_the_last4_attribute_parses_with_none() {
-    let card = &world().card;
-    let der = resign_certificate(&card.certificate_der().unwrap(), &key("g3"), |tbs| {
-        tbs.extensions
-            .as_mut()
-            .unwrap()
-            .retain(|e| e.extn_id != const_oid::db::rfc5280::ID_CE_SUBJECT_DIRECTORY_ATTRIBUTES);
+    let der = holder_certificate_with(|exts| {
+        exts.retain(|e| e.extn_id != const_oid::db::rfc5280::ID_CE_SUBJECT_DIRECTORY_ATTRIBUTES);
     });
     let got = parse_certificate(&der).unwrap();
     assert_eq!(got.id_last4, None);
@@ -927,48 +861,15 @@ fn errors_and_debug_output_never_contain_the_holders_name_or_last4() {
     let cert = card.certificate_der().unwrap();
     let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
     let p7 = card.sign(NONCE, SignatureFormat::Pkcs7).unwrap();
+    let without_crl =
+        |cert: &[u8]| verify(cert, &sig, SignatureFormat::Pkcs1, NONCE, &[]).unwrap_err();
     let mut produced = vec![
-        verify(
-            &cert,
-            &sig,
-            SignatureFormat::Pkcs1,
-            OTHER_NONCE,
-            &[fresh_crl()],
-        )
-        .unwrap_err(),
-        verify(
-            &cert,
-            &p7,
-            SignatureFormat::Pkcs7,
-            OTHER_NONCE,
-            &[fresh_crl()],
-        )
-        .unwrap_err(),
-        verify(
-            &cert[..cert.len() / 2],
-            &sig,
-            SignatureFormat::Pkcs1,
-            NONCE,
-            &[],
-        )
-        .unwrap_err(),
-        verify(
-            &flip_in(&cert, NAME.as_bytes()),
-            &sig,
-            SignatureFormat::Pkcs1,
-            NONCE,
-            &[],
-        )
-        .unwrap_err(),
-        verify(
-            &flip_in(&cert, LAST4.as_bytes()),
-            &sig,
-            SignatureFormat::Pkcs1,
-            NONCE,
-            &[],
-        )
-        .unwrap_err(),
-        verify(&cert, &sig, SignatureFormat::Pkcs1, NONCE, &[]).unwrap_err(),
+        verify_by(card, &sig, SignatureFormat::Pkcs1, OTHER_NONCE).unwrap_err(),
+        verify_by(card, &p7, SignatureFormat::Pkcs7, OTHER_NONCE).unwrap_err(),
+        without_crl(&cert[..cert.len() / 2]),
+        without_crl(&flip_in(&cert, NAME.as_bytes())),
+        without_crl(&flip_in(&cert, LAST4.as_bytes())),
+        without_crl(&cert),
     ];
     produced.extend(all_errors());
     let citizen = card.citizen().unwrap();
