@@ -231,7 +231,7 @@ impl Demo {
 /// A test against a fresh [`Demo`]: `accounts` signed in one after the other and handed to
 /// `body` with the demo, on a current-thread runtime ([`rt`]); the demo is stopped after.
 ///
-/// ```ignore
+/// ```text
 /// with_demo(["lin.meiling", "chen.jianhong"], async |demo, [lin, chen]| { … });
 /// ```
 pub fn with_demo<const N: usize, R>(
