@@ -8,6 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use querywarden_app::AppError;
 use serde::Serialize;
 
+use crate::OperationId;
 use crate::i18n::Messages;
 use crate::templates::ErrorPage;
 
@@ -81,6 +82,17 @@ impl ApiError {
         )
     }
 
+    /// A body that is not the JSON object the route documents (400).
+    pub fn malformed_request(operation_id: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "request.malformed",
+            "請求格式錯誤",
+            "malformed request",
+            operation_id,
+        )
+    }
+
     /// Someone else changed the record meanwhile; nothing was written.
     pub fn conflict(code: &str, operation_id: &str) -> Self {
         Self::new(
@@ -102,6 +114,12 @@ impl ApiError {
             "The system failed; your action was not completed and nothing was changed.",
             operation_id,
         )
+    }
+
+    /// [`ApiError::internal`] for `map_err`: any failure of the call whose operation id is `op`.
+    pub fn internal_for(op: &OperationId) -> impl Fn(AppError) -> ApiError + use<> {
+        let op = op.0.clone();
+        move |e| ApiError::internal(&e, &op)
     }
 }
 
@@ -130,6 +148,17 @@ impl PageError {
             messages,
             path: path.to_string(),
         }
+    }
+
+    /// [`PageError::internal`] for `map_err`: any failure of the page at `path`, shown in
+    /// `m`'s language with the operation id `op`.
+    pub fn internal_on(
+        m: &Messages,
+        op: &OperationId,
+        path: &str,
+    ) -> impl Fn(AppError) -> PageError + use<> {
+        let (m, op, path) = (m.clone(), op.0.clone(), path.to_string());
+        move |e| PageError::internal(&e, &op, m.clone(), &path)
     }
 }
 

@@ -32,6 +32,11 @@ pub fn error_page(
     ErrorPage::new(m, path, message, op.0.clone()).answer(status, op)
 }
 
+/// The not-found page of `path` (404).
+pub fn not_found(m: Messages, op: &OperationId, path: &str) -> Response {
+    error_page(m, op, path, StatusCode::NOT_FOUND, "error-not-found")
+}
+
 /// How a use case's failure shows on a page: on the form, with the status it deserves, or as
 /// a whole page (not found, internal) already rendered.
 pub(crate) enum Shown {

@@ -56,8 +56,16 @@ fn wants_json(path: &str) -> bool {
     path.starts_with("/api/") || path.starts_with("/scim/")
 }
 
-fn messages(state: &AppState, headers: &axum::http::HeaderMap) -> Messages {
-    Messages::new(state.catalogue.clone(), crate::locale_of(headers))
+/// What a refusal of `req` needs before the request moves on: its path, its operation id
+/// (a new one where no middleware gave it) and the UI language its cookie names.
+fn context(state: &AppState, req: &Request) -> (String, String, Messages) {
+    let path = req.uri().path().to_string();
+    let op = req
+        .extensions()
+        .get::<OperationId>()
+        .map_or_else(querywarden_app::new_request_id, |o| o.0.clone());
+    let m = Messages::new(state.catalogue.clone(), crate::locale_of(req.headers()));
+    (path, op, m)
 }
 
 /// The project's refusal for `status` on `path`: JSON for the API, the error page otherwise.
@@ -103,12 +111,7 @@ pub fn json_body_refused(
 /// body too large, a wrong content type) by the project's envelope. Handlers' own answers are
 /// JSON or HTML and pass unchanged.
 pub async fn one_envelope(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_string();
-    let op = req
-        .extensions()
-        .get::<OperationId>()
-        .map_or_else(querywarden_app::new_request_id, |o| o.0.clone());
-    let m = messages(&state, req.headers());
+    let (path, op, m) = context(&state, &req);
     let res = next.run(req).await;
     let status = res.status();
     let plain = res
@@ -179,12 +182,7 @@ pub async fn refuse_invalid_form_bytes(
     if !is_form {
         return next.run(req).await;
     }
-    let path = req.uri().path().to_string();
-    let op = req
-        .extensions()
-        .get::<OperationId>()
-        .map_or_else(querywarden_app::new_request_id, |o| o.0.clone());
-    let m = messages(&state, req.headers());
+    let (path, op, m) = context(&state, &req);
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
         let (code, zh, en) = describe(StatusCode::PAYLOAD_TOO_LARGE);

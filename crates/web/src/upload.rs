@@ -1,7 +1,10 @@
 //! Reading a multipart upload form: text fields and one file field, with a size limit on
-//! the file. Each page maps the two failures to its own response.
+//! the file, and the answer every upload page gives to the two failures.
 
 use axum::extract::Multipart;
+use axum::http::StatusCode;
+
+use crate::error::ApiError;
 
 /// The fields of an upload form, in the order sent, and the file if one came.
 #[derive(Debug, Default)]
@@ -35,14 +38,43 @@ pub enum UploadError {
 }
 
 impl UploadError {
+    /// The answer to an upload that could not be read, on a page that takes a file of at most
+    /// `max_file` bytes: 400 `request.malformed`, or 413 with the page's own `too_large` code.
+    pub fn answer(self, too_large: &str, max_file: usize, operation_id: &str) -> ApiError {
+        match self {
+            Self::Malformed => malformed(operation_id),
+            Self::TooLarge => {
+                let mb = max_file / (1024 * 1024);
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    too_large,
+                    format!("檔案過大（上限 {mb} MB）"),
+                    format!("file too large ({mb} MB at most)"),
+                    operation_id,
+                )
+            }
+        }
+    }
+
     /// A body cut off at the route's size limit is too large, not malformed.
     fn of(e: axum::extract::multipart::MultipartError) -> Self {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Self::TooLarge
         } else {
             Self::Malformed
         }
     }
+}
+
+/// The answer to a body that is not a well-formed multipart form (400).
+pub fn malformed(operation_id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "request.malformed",
+        "上傳格式錯誤",
+        "malformed upload",
+        operation_id,
+    )
 }
 
 /// Reads every field; `file_field` is kept as bytes (at most `max_file` of them), every other

@@ -57,15 +57,7 @@ pub async fn bind_upload(
     };
     let upload = read_upload(&mut multipart, "certificate", usize::MAX)
         .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "request.malformed",
-                "上傳格式錯誤",
-                "malformed upload",
-                &op.0,
-            )
-        })?;
+        .map_err(|_| crate::upload::malformed(&op.0))?;
     if !who.csrf_ok(&upload.field("csrf")) {
         return Err(csrf_refused(&state, &who, &op.0).await);
     }

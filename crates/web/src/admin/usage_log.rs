@@ -2,7 +2,6 @@
 //! platform's export; the app matches it against the executions recorded here.
 
 use axum::extract::Multipart;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use querywarden_app::administration;
@@ -45,28 +44,15 @@ async fn usage_log_text(
 ) -> Result<String, Response> {
     let upload = match read_upload(multipart, "file", MAX_UPLOAD).await {
         Ok(u) => u,
-        Err(UploadError::Malformed) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "request.malformed",
-                "上傳格式錯誤",
-                "malformed upload",
-                &op.0,
-            )
-            .into_response());
-        }
-        Err(UploadError::TooLarge) => {
-            if let Some(e) = upload_refused(state, who, "usage_log.too_large", &op.0).await {
-                return Err(e.into_response());
+        Err(e) => {
+            if e == UploadError::TooLarge
+                && let Some(failed) = upload_refused(state, who, "usage_log.too_large", &op.0).await
+            {
+                return Err(failed.into_response());
             }
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "usage_log.too_large",
-                "檔案過大（上限 20 MB）",
-                "file too large (20 MB at most)",
-                &op.0,
-            )
-            .into_response());
+            return Err(e
+                .answer("usage_log.too_large", MAX_UPLOAD, &op.0)
+                .into_response());
         }
     };
     if !who.csrf_ok(&upload.field("csrf")) {

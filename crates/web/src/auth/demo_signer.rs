@@ -35,14 +35,7 @@ pub async fn demo_sign(
         ));
     }
     let Json(req) = body.map_err(|r| {
-        crate::rejection::json_body_refused(&r, &op.0, || {
-            err(
-                StatusCode::BAD_REQUEST,
-                "request.malformed",
-                "請求格式錯誤",
-                "malformed request",
-            )
-        })
+        crate::rejection::json_body_refused(&r, &op.0, || ApiError::malformed_request(&op.0))
     })?;
     let desk = state.app.sign_in_desk().ok_or_else(|| no_auth(&op))?;
     let proof = match req.enrolment_code.as_deref().map(str::trim) {

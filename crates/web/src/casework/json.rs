@@ -37,8 +37,7 @@ impl ApiCall {
 
     /// A technical failure: logged with the operation id, answered with a generic message.
     pub fn fail(&self) -> impl Fn(AppError) -> ApiError + use<> {
-        let op = self.op.0.clone();
-        move |e| ApiError::internal(&e, &op)
+        ApiError::internal_for(&self.op)
     }
 
     /// A refusal with its code, both sentences and the page's status.

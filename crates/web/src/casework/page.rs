@@ -102,8 +102,8 @@ impl Caseworker {
 
     /// A technical failure: logged with the operation id, shown as the internal-error page.
     pub fn fail(&self, path: &str) -> impl Fn(AppError) -> Response + use<> {
-        let (m, op, path) = (self.m.clone(), self.op.0.clone(), path.to_string());
-        move |e| PageError::internal(&e, &op, m.clone(), &path).into_response()
+        let failed = PageError::internal_on(&self.m, &self.op, path);
+        move |e| failed(e).into_response()
     }
 
     /// §3: a form whose CSRF token does not match the session's is refused (and audited);

@@ -8,10 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use querywarden_app::citizen_report::{Refusal, Stamp};
-use querywarden_domain::audit_event::AuditAction;
-use querywarden_domain::org::Role;
 use serde_json::{Value, json};
 
+use super::acts;
 use super::input::{ExtendForm, RecordForm, WithholdForm};
 use super::view::{report_json, request_json};
 use crate::OperationId;
@@ -34,20 +33,9 @@ fn refused(r: Refusal, op: &OperationId) -> ApiError {
     ApiError::refusal(status, &r, &op.0)
 }
 
-fn internal(op: &OperationId) -> impl Fn(querywarden_app::AppError) -> ApiError + '_ {
-    move |e| ApiError::internal(&e, &op.0)
-}
-
 fn body<T>(b: Result<Json<T>, JsonRejection>, op: &OperationId) -> Result<T, ApiError> {
-    b.map(|Json(t)| t).map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "request.malformed",
-            "請求格式錯誤",
-            "malformed request",
-            &op.0,
-        )
-    })
+    b.map(|Json(t)| t)
+        .map_err(|_| ApiError::malformed_request(&op.0))
 }
 
 /// 當事人查詢申請 the citizen access requests, with deadline (ROC) and working days left (個資法 §13)
@@ -60,7 +48,7 @@ pub async fn list(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, Ap
         .citizen_reports()
         .requests(&who.person, stamp(Timestamp::now(), &op))
         .await
-        .map_err(internal(&op))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     let list: Vec<Value> = lines.iter().map(request_json).collect();
     Ok(Json(json!({ "requests": list })))
@@ -78,33 +66,15 @@ pub async fn record(
     let form = body(b, &op)?;
     let now = Timestamp::now();
     let door = state.app.citizen_reports();
-    let input = match form.parse(now) {
-        Ok(i) => i,
-        Err(r) => {
-            let r = door
-                .refuse_input(
-                    &who.person,
-                    Role::PersonalDataContact,
-                    AuditAction::CitizenRequestRecorded,
-                    ("citizen_request", "-"),
-                    r,
-                    stamp(now, &op),
-                )
-                .await
-                .map_err(internal(&op))?;
-            return Err(refused(r, &op));
-        }
-    };
-    let no = door
-        .record_request(&who.person, &input, stamp(now, &op))
+    let no = acts::record(&door, &who.person, &form, now, stamp(now, &op))
         .await
-        .map_err(internal(&op))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     // Read back through the desk so the answer carries the deadline as the list shows it.
     let line = door
         .request(&who.person, &no, stamp(now, &op))
         .await
-        .map_err(internal(&op))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     Ok((StatusCode::CREATED, Json(request_json(&line))).into_response())
 }
@@ -122,7 +92,7 @@ pub async fn one(
         .citizen_reports()
         .request(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-        .map_err(internal(&op))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     Ok(Json(request_json(&line)))
 }
@@ -143,7 +113,7 @@ pub async fn extend(
         .citizen_reports()
         .extend(&who.person, &no, &form.reason, stamp(Timestamp::now(), &op))
         .await
-        .map_err(internal(&op))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     Ok(Json(json!({
         "request_no": no,
@@ -164,7 +134,7 @@ pub async fn report(
         .citizen_reports()
         .produce_report(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-        .map_err(internal(&op))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     Ok(Json(report_json(&report)))
 }
@@ -182,7 +152,7 @@ pub async fn answer(
         .citizen_reports()
         .answer(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-        .map_err(internal(&op))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     Ok(Json(json!({
         "request_no": no,
@@ -200,7 +170,7 @@ pub async fn withholdings(ApiCall { state, op, who }: ApiCall) -> Result<Json<Va
         .citizen_reports()
         .withholdings(&who.person, stamp(Timestamp::now(), &op))
         .await
-        .map_err(internal(&op))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     let list: Vec<Value> = marks
         .iter()
@@ -231,26 +201,9 @@ pub async fn withhold(
     let form = body(b, &op)?;
     let now = Timestamp::now();
     let door = state.app.citizen_reports();
-    let date = match form.disclose_on() {
-        Ok(d) => d,
-        Err(r) => {
-            let r = door
-                .refuse_input(
-                    &who.person,
-                    Role::UnitSupervisor,
-                    AuditAction::RegistrationWithheld,
-                    ("registration", &no),
-                    r,
-                    stamp(now, &op),
-                )
-                .await
-                .map_err(internal(&op))?;
-            return Err(refused(r, &op));
-        }
-    };
-    door.withhold(&who.person, &no, date, &form.reason, stamp(now, &op))
+    acts::withhold(&door, &who.person, &no, &form, stamp(now, &op))
         .await
-        .map_err(internal(&op))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     Ok((
         StatusCode::CREATED,

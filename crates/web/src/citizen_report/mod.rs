@@ -5,6 +5,7 @@
 //! same use cases in `querywarden_app::citizen_report`, which hold the rules and audit every
 //! refusal; handlers only parse input and render.
 
+mod acts;
 pub mod api;
 mod input;
 mod pages;

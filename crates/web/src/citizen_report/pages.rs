@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use querywarden_app::auth::SignedIn;
 use querywarden_app::citizen_report::{Refusal, Stamp};
-use querywarden_domain::audit_event::AuditAction;
 use querywarden_domain::org::Role;
 use querywarden_domain::roc_date::taipei_date;
 
+use super::acts;
 use super::input::{ExtendForm, RecordForm, WithholdForm, WithholdQuery};
 use super::view::{EntryRow, RequestRow, day, entry_rows, form_error, request_row};
 use crate::error::PageError;
@@ -30,15 +30,6 @@ fn stamp(now: Timestamp, op: &OperationId) -> Stamp<'_> {
         now,
         request_id: &op.0,
     }
-}
-
-fn internal(
-    m: &Messages,
-    op: &OperationId,
-    path: &str,
-) -> impl Fn(querywarden_app::AppError) -> PageError + use<> {
-    let (m, op, path) = (m.clone(), op.0.clone(), path.to_string());
-    move |e| PageError::internal(&e, &op, m.clone(), &path)
 }
 
 /// A refusal that is not about the form (no such request, not the contact officer): an
@@ -83,7 +74,7 @@ async fn list_response(
         .citizen_reports()
         .requests(&who.person, stamp(Timestamp::now(), op))
         .await
-        .map_err(internal(&m, op, DESK))?
+        .map_err(PageError::internal_on(&m, op, DESK))?
     {
         Ok(l) => l,
         Err(r) => return Ok(refused_page(m, op, DESK, &r)),
@@ -124,23 +115,9 @@ pub async fn record(
 ) -> Result<Response, PageError> {
     let now = Timestamp::now();
     let door = state.app.citizen_reports();
-    let outcome = match form.parse(now) {
-        Ok(input) => door
-            .record_request(&who.person, &input, stamp(now, &op))
-            .await
-            .map_err(internal(&m, &op, DESK))?,
-        Err(r) => Err(door
-            .refuse_input(
-                &who.person,
-                Role::PersonalDataContact,
-                AuditAction::CitizenRequestRecorded,
-                ("citizen_request", "-"),
-                r,
-                stamp(now, &op),
-            )
-            .await
-            .map_err(internal(&m, &op, DESK))?),
-    };
+    let outcome = acts::record(&door, &who.person, &form, now, stamp(now, &op))
+        .await
+        .map_err(PageError::internal_on(&m, &op, DESK))?;
     match outcome {
         Ok(no) => Ok(Redirect::to(&format!("{DESK}/{no}")).into_response()),
         Err(Refusal::NotAllowed) => Ok(refused_page(m, &op, DESK, &Refusal::NotAllowed)),
@@ -176,7 +153,7 @@ async fn view_response(
         .citizen_reports()
         .request(&who.person, no, stamp(Timestamp::now(), op))
         .await
-        .map_err(internal(&m, op, &path))?
+        .map_err(PageError::internal_on(&m, op, &path))?
     {
         Ok(l) => l,
         Err(r) => return Ok(refused_page(m, op, &path, &r)),
@@ -214,7 +191,7 @@ pub async fn extend(
         .citizen_reports()
         .extend(&who.person, &no, &form.reason, stamp(Timestamp::now(), &op))
         .await
-        .map_err(internal(&m, &op, DESK))?;
+        .map_err(PageError::internal_on(&m, &op, DESK))?;
     let outcome = outcome.map(|due| format!("{}{}", m.get("cr-extended"), day(due, &m)));
     decided(&state, m, &op, &who, &no, outcome).await
 }
@@ -251,7 +228,7 @@ pub async fn answer(
         .citizen_reports()
         .answer(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-        .map_err(internal(&m, &op, DESK))?;
+        .map_err(PageError::internal_on(&m, &op, DESK))?;
     let outcome = outcome.map(|on| format!("{}{}", m.get("cr-answered-on"), day(on, &m)));
     decided(&state, m, &op, &who, &no, outcome).await
 }
@@ -288,7 +265,7 @@ pub async fn report(
     let outcome = door
         .produce_report(&who.person, &no, stamp(Timestamp::now(), &op))
         .await
-        .map_err(internal(&m, &op, &path))?;
+        .map_err(PageError::internal_on(&m, &op, &path))?;
     let report = match outcome {
         Ok(r) => r,
         Err(r) => return Ok(refused_page(m, &op, &path, &r)),
@@ -357,7 +334,7 @@ async fn withholdings_response(
             .citizen_reports()
             .withholdings(&who.person, stamp(Timestamp::now(), op))
             .await
-            .map_err(internal(&m, op, WITHHOLDINGS))?
+            .map_err(PageError::internal_on(&m, op, WITHHOLDINGS))?
         {
             Ok(rows) => rows,
             Err(r) => return Ok(refused_page(m, op, WITHHOLDINGS, &r)),
@@ -417,23 +394,9 @@ pub async fn withhold(
     let now = Timestamp::now();
     let door = state.app.citizen_reports();
     let no = form.registration.trim().to_string();
-    let outcome = match form.disclose_on() {
-        Ok(date) => door
-            .withhold(&who.person, &no, date, &form.reason, stamp(now, &op))
-            .await
-            .map_err(internal(&m, &op, WITHHOLDINGS))?,
-        Err(r) => Err(door
-            .refuse_input(
-                &who.person,
-                Role::UnitSupervisor,
-                AuditAction::RegistrationWithheld,
-                ("registration", &no),
-                r,
-                stamp(now, &op),
-            )
-            .await
-            .map_err(internal(&m, &op, WITHHOLDINGS))?),
-    };
+    let outcome = acts::withhold(&door, &who.person, &no, &form, stamp(now, &op))
+        .await
+        .map_err(PageError::internal_on(&m, &op, WITHHOLDINGS))?;
     match outcome {
         Ok(()) => {
             let notice = format!("{}{no}", m.get("cr-withheld-done"));

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use querywarden_app::enrolment::crl::CrlStatus;
 use querywarden_app::public_reads;
 use serde_json::{Value, json};
 
@@ -38,15 +39,19 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 fn crl_status(state: &AppState) -> Vec<Value> {
     public_reads::revocation_lists(&state.app, jiff::Timestamp::now())
-        .into_iter()
-        .map(|c| {
-            json!({
-                "issuer": c.issuer,
-                "this_update": c.this_update.to_string(),
-                "next_update": c.next_update.map(|t| t.to_string()),
-                "age_seconds": c.age_seconds,
-                "stale": c.stale,
-            })
-        })
+        .iter()
+        .map(crl_json)
         .collect()
+}
+
+/// §3: a revocation list in force, as readiness and the enrolment desk both show it: its
+/// issuer, when it was issued, its age and next update, and whether it is stale.
+pub(crate) fn crl_json(c: &CrlStatus) -> Value {
+    json!({
+        "issuer": c.issuer,
+        "this_update": c.this_update.to_string(),
+        "next_update": c.next_update.map(|t| t.to_string()),
+        "age_seconds": c.age_seconds,
+        "stale": c.stale,
+    })
 }

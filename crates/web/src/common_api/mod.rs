@@ -14,4 +14,5 @@ mod national_id;
 pub mod openapi;
 mod routes;
 
+pub(crate) use health::crl_json;
 pub use routes::routes;

@@ -60,15 +60,7 @@ pub async fn issue_code(
 ) -> Result<Response, ApiError> {
     let desk = desk(&state, &who, &op).await?;
     let Json(req) = body.map_err(|r| {
-        crate::rejection::json_body_refused(&r, &op.0, || {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "request.malformed",
-                "請求格式錯誤",
-                "malformed request",
-                &op.0,
-            )
-        })
+        crate::rejection::json_body_refused(&r, &op.0, || ApiError::malformed_request(&op.0))
     })?;
     let Some(purpose) = CodePurpose::parse_code(req.purpose.trim()) else {
         return Err(ApiError::new(
@@ -117,16 +109,12 @@ pub async fn crls(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, Ap
         .await
         .map_err(|e| ApiError::internal(&e, &op.0))?;
     let lists: Vec<Value> = lists
-        .into_iter()
+        .iter()
         .map(|c| {
-            json!({
-                "issuer": c.issuer,
-                "this_update": c.this_update.to_string(),
-                "next_update": c.next_update.map(|t| t.to_string()),
-                "age_seconds": c.age_seconds,
-                "stale": c.stale,
-                "revoked": c.revoked,
-            })
+            let mut j = crate::common_api::crl_json(c);
+            // The desk, unlike readiness, also counts the certificates each list revokes.
+            j["revoked"] = json!(c.revoked);
+            j
         })
         .collect();
     let fetches: Vec<Value> = fetches

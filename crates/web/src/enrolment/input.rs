@@ -29,12 +29,9 @@ pub struct EnrolForm {
 }
 
 impl EnrolForm {
+    /// The signature's format, read as the sign-in form's is.
     pub fn format(&self) -> Option<SignatureFormat> {
-        match self.format.as_str() {
-            "PKCS7" | "pkcs7" => Some(SignatureFormat::Pkcs7),
-            "PKCS1" | "pkcs1" => Some(SignatureFormat::Pkcs1),
-            _ => None,
-        }
+        crate::auth::sign_in::signature_format(&self.format)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{FLOW_COOKIE, PageSession, clear_cookie, cookie, csrf_refused};
 use crate::templates::{FormError, Frame};
-use crate::upload::{UploadError, read_upload};
+use crate::upload::read_upload;
 use crate::{AppState, Lang, OperationId, PageCall};
 
 fn form_error(f: AuthFailure) -> Option<FormError> {
@@ -250,12 +250,9 @@ pub async fn issue_code(
     PageCall { state, m, op }: PageCall,
     CsrfForm(who, form): CsrfForm<IssueCodeForm>,
 ) -> Result<Response, Response> {
-    let internal = |e: querywarden_app::AppError, m: Messages| {
-        PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
-    };
     let Some(desk) = desk(&state, &who, &op)
         .await
-        .map_err(|e| internal(e, m.clone()))?
+        .map_err(desk_failed(&m, &op))?
     else {
         return Ok(forbidden(m, &op));
     };
@@ -276,7 +273,7 @@ pub async fn issue_code(
                 &op.0,
             )
             .await
-            .map_err(|e| internal(e, m.clone()))?
+            .map_err(desk_failed(&m, &op))?
             .map_err(AuthFailure::from),
     };
     let (status, issued, error) = match outcome {
@@ -295,8 +292,17 @@ pub async fn issue_code(
     };
     let page = admin_view(&state, m.clone(), &who, &desk, issued, error)
         .await
-        .map_err(|e| internal(e, m))?;
+        .map_err(desk_failed(&m, &op))?;
     Ok((status, render(&page, &op)).into_response())
+}
+
+/// A failure on the enrolment desk, as its internal-error page (logged with the operation id).
+fn desk_failed(
+    m: &Messages,
+    op: &OperationId,
+) -> impl Fn(querywarden_app::AppError) -> Response + use<> {
+    let failed = PageError::internal_on(m, op, "/admin/enrolment");
+    move |e| failed(e).into_response()
 }
 
 /// Largest units CSV or CRL file accepted on the page.
@@ -310,35 +316,15 @@ async fn desk_upload(
     who: &querywarden_app::auth::SignedIn,
     multipart: &mut Multipart,
 ) -> Result<(querywarden_domain::permission::AdministratorDesk, Vec<u8>), Response> {
-    let Some(desk) = desk(state, who, op).await.map_err(|e| {
-        PageError::internal(&e, &op.0, m.clone(), "/admin/enrolment").into_response()
-    })?
-    else {
+    let Some(desk) = desk(state, who, op).await.map_err(desk_failed(m, op))? else {
         return Err(forbidden(m.clone(), op));
     };
-    let upload = match read_upload(multipart, "file", MAX_UPLOAD).await {
-        Ok(u) => u,
-        Err(UploadError::Malformed) => {
-            return Err(crate::error::ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "request.malformed",
-                "上傳格式錯誤",
-                "malformed upload",
-                &op.0,
-            )
-            .into_response());
-        }
-        Err(UploadError::TooLarge) => {
-            return Err(crate::error::ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "upload.too_large",
-                "檔案過大（上限 16 MB）",
-                "file too large (16 MB at most)",
-                &op.0,
-            )
-            .into_response());
-        }
-    };
+    let upload = read_upload(multipart, "file", MAX_UPLOAD)
+        .await
+        .map_err(|e| {
+            e.answer("upload.too_large", MAX_UPLOAD, &op.0)
+                .into_response()
+        })?;
     if !who.csrf_ok(&upload.field("csrf")) {
         return Err(csrf_refused(state, who, &op.0).await.into_response());
     }
@@ -352,12 +338,9 @@ pub async fn units_upload(
     mut multipart: Multipart,
 ) -> Result<Response, Response> {
     let (desk, file) = desk_upload(&state, &m, &op, &who, &mut multipart).await?;
-    let internal = |e: querywarden_app::AppError, m: Messages| {
-        PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
-    };
     let mut page = admin_view(&state, m.clone(), &who, &desk, None, None)
         .await
-        .map_err(|e| internal(e, m.clone()))?;
+        .map_err(desk_failed(&m, &op))?;
     let Ok(text) = String::from_utf8(file) else {
         page.upload_errors = vec![m.get("enrol-units-not-utf8")];
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &op)).into_response());
@@ -368,7 +351,7 @@ pub async fn units_upload(
         .enrolment()
         .import_units(&desk, &text, &run)
         .await
-        .map_err(|e| internal(e, m.clone()))?;
+        .map_err(desk_failed(&m, &op))?;
     Ok(match outcome {
         Ok(r) => {
             page.upload_done = Some(format!(
@@ -407,15 +390,12 @@ pub async fn crl_upload(
     mut multipart: Multipart,
 ) -> Result<Response, Response> {
     let (desk, file) = desk_upload(&state, &m, &op, &who, &mut multipart).await?;
-    let internal = |e: querywarden_app::AppError, m: Messages| {
-        PageError::internal(&e, &op.0, m, "/admin/enrolment").into_response()
-    };
     let Some(outcome) = state
         .app
         .enrolment()
         .import_crl(&desk, &file, Timestamp::now(), &op.0)
         .await
-        .map_err(|e| internal(e, m.clone()))?
+        .map_err(desk_failed(&m, &op))?
     else {
         return Ok(forbidden(m, &op));
     };
@@ -434,7 +414,7 @@ pub async fn crl_upload(
     };
     let mut page = admin_view(&state, m.clone(), &who, &desk, None, error)
         .await
-        .map_err(|e| internal(e, m))?;
+        .map_err(desk_failed(&m, &op))?;
     page.upload_done = done;
     Ok((status, render(&page, &op)).into_response())
 }

@@ -1,7 +1,7 @@
 //! The static assets (one stylesheet, one script; no inline code, as the CSP requires) and
 //! the not-found page.
 
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::{Lang, OperationId};
@@ -29,5 +29,5 @@ pub async fn script() -> Response {
 }
 
 pub async fn not_found(Lang(m): Lang, op: OperationId) -> Response {
-    crate::pages::error_page(m, &op, "/", StatusCode::NOT_FOUND, "error-not-found")
+    crate::pages::not_found(m, &op, "/")
 }

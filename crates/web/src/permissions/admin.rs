@@ -76,24 +76,14 @@ async fn staff_file(
 ) -> Result<(String, Option<Vec<u8>>), ApiError> {
     match read_upload(multipart, "file", MAX_STAFF_FILE).await {
         Ok(u) => Ok((u.field("csrf"), u.file)),
-        Err(UploadError::Malformed) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "request.malformed",
-            "上傳格式錯誤",
-            "malformed upload",
-            &op.0,
-        )),
-        Err(UploadError::TooLarge) => {
-            if let Some(e) = upload_refused(state, who, "staff_import.too_large", &op.0).await {
-                return Err(e);
+        Err(e) => {
+            if e == UploadError::TooLarge
+                && let Some(failed) =
+                    upload_refused(state, who, "staff_import.too_large", &op.0).await
+            {
+                return Err(failed);
             }
-            Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "staff_import.too_large",
-                "檔案過大（上限 5 MB）",
-                "file too large (5 MB at most)",
-                &op.0,
-            ))
+            Err(e.answer("staff_import.too_large", MAX_STAFF_FILE, &op.0))
         }
     }
 }

@@ -23,18 +23,14 @@ use super::views::{ApplicationRow, PermissionHomePage};
 use crate::error::PageError;
 use crate::i18n::Messages;
 pub(super) use crate::pages::Shown;
-use crate::pages::error_page;
 use crate::pages::render;
+use crate::pages::{error_page, not_found};
 use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
 
 pub(super) fn forbidden(m: Messages, op: &OperationId, path: &str) -> Response {
     error_page(m, op, path, StatusCode::FORBIDDEN, "forbidden")
-}
-
-fn not_found(m: Messages, op: &OperationId, path: &str) -> Response {
-    error_page(m, op, path, StatusCode::NOT_FOUND, "error-not-found")
 }
 
 /// A field that did not parse, as the form shows it (422).

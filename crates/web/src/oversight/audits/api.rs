@@ -173,6 +173,18 @@ async fn one(state: &AppState, who: &Person, id: AuditId, op: &Op) -> Result<Val
     Ok(audit_json(&view.audit, Some(&view), &people))
 }
 
+/// After an act on audit `id`: the audit as it now stands, or the act's refusal.
+async fn acted<T>(
+    state: &AppState,
+    who: &Person,
+    id: AuditId,
+    op: &Op,
+    done: Result<T, AuditError>,
+) -> Result<Json<Value>, ApiError> {
+    done.map_err(|e| api_error(e, &op.request_id))?;
+    Ok(Json(one(state, who, id, op).await?))
+}
+
 /// A list of audits as the list and the review queue answer it: each audit without its
 /// record (no cases, opinions or documents).
 async fn audits_json(
@@ -376,13 +388,12 @@ pub async fn submit(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let o = op_of(&op);
-    state
+    let done = state
         .app
         .oversight()
         .submit_documents(&who.person, AuditId(id), &o)
-        .await
-        .map_err(|e| api_error(e, &op.0))?;
-    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+        .await;
+    acted(&state, &who.person, AuditId(id), &o, done).await
 }
 
 /// 個案稽核意見 opinion on a sampled case: {case, conforms, text}
@@ -395,13 +406,12 @@ pub async fn opinion(
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let o = op_of(&op);
-    state
+    let done = state
         .app
         .oversight()
         .record_case_opinion(&who.person, AuditId(id), &i.case, i.conforms, &i.text, &o)
-        .await
-        .map_err(|e| api_error(e, &op.0))?;
-    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+        .await;
+    acted(&state, &who.person, AuditId(id), &o, done).await
 }
 
 /// 整體稽核意見 overall opinion: {violation_found, text}
@@ -414,13 +424,12 @@ pub async fn overall(
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let o = op_of(&op);
-    state
+    let done = state
         .app
         .oversight()
         .record_overall_opinion(&who.person, AuditId(id), i.violation_found, &i.text, &o)
-        .await
-        .map_err(|e| api_error(e, &op.0))?;
-    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+        .await;
+    acted(&state, &who.person, AuditId(id), &o, done).await
 }
 
 /// 簽章 sign off, in order: {step: querier|auditor|querier_supervisor|auditing_supervisor}
@@ -434,13 +443,12 @@ pub async fn sign_off(
     let i = body(input, &op.0)?;
     let step = i.step().ok_or_else(|| bad_step(&op.0))?;
     let o = op_of(&op);
-    state
+    let done = state
         .app
         .oversight()
         .sign_off(&who.person, AuditId(id), step, &o)
-        .await
-        .map_err(|e| api_error(e, &op.0))?;
-    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+        .await;
+    acted(&state, &who.person, AuditId(id), &o, done).await
 }
 
 /// 局長核閱 the director's review: {comment}; the record is read-only afterwards
@@ -453,11 +461,10 @@ pub async fn review(
 ) -> Result<Json<Value>, ApiError> {
     let i = body(input, &op.0)?;
     let o = op_of(&op);
-    state
+    let done = state
         .app
         .oversight()
         .director_review(&who.person, AuditId(id), &i.comment, &o)
-        .await
-        .map_err(|e| api_error(e, &op.0))?;
-    Ok(Json(one(&state, &who.person, AuditId(id), &o).await?))
+        .await;
+    acted(&state, &who.person, AuditId(id), &o, done).await
 }

@@ -24,8 +24,8 @@ use super::{op_of, refusal_status};
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
-use crate::pages::render;
 pub(super) use crate::pages::{Shown, error_page};
+use crate::pages::{not_found, render};
 use crate::session::PageSession;
 use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
@@ -48,13 +48,7 @@ pub(super) fn shown(e: AuditError, m: &Messages, op: &OperationId, path: &str) -
                 message: m.get("audits-conflict"),
             },
         ),
-        AuditError::NotFound(_) => Shown::Page(error_page(
-            m.clone(),
-            op,
-            path,
-            StatusCode::NOT_FOUND,
-            "error-not-found",
-        )),
+        AuditError::NotFound(_) => Shown::Page(not_found(m.clone(), op, path)),
         AuditError::App(e) => {
             Shown::Page(PageError::internal(&e, &op.0, m.clone(), path).into_response())
         }

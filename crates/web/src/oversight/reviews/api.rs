@@ -26,11 +26,6 @@ use crate::session::ApiCall;
 
 use crate::app_op::now_op;
 
-fn failed(op: &OperationId) -> impl Fn(querywarden_app::AppError) -> ApiError + use<> {
-    let op = op.clone();
-    move |e| ApiError::internal(&e, &op.0)
-}
-
 /// A refusal of the review and violation use cases, as the API answers it (the door has
 /// audited it).
 trait Refused {
@@ -43,7 +38,9 @@ fn answered<T, R: Refused>(
     op: &OperationId,
     outcome: Result<Result<T, R>, querywarden_app::AppError>,
 ) -> Result<T, ApiError> {
-    outcome.map_err(failed(op))?.map_err(|r| r.answer(op))
+    outcome
+        .map_err(ApiError::internal_for(op))?
+        .map_err(|r| r.answer(op))
 }
 
 pub(crate) fn review_status(r: &ReviewRefusal) -> StatusCode {
@@ -281,22 +278,17 @@ pub async fn reconcile(
     ApiCall { state, op, who }: ApiCall,
     Json(input): Json<ReconcileRequest>,
 ) -> Result<Response, ApiError> {
-    let (Some(from), Some(to)) = (instant_of(&input.from), instant_of(&input.to)) else {
-        return Err(bad_input(
-            &op,
-            "reconciliation.period",
-            "期間須為 YYYY-MM-DD 日期，且起日早於迄日",
-            "the period must be two YYYY-MM-DD dates, from before to",
-        ));
+    let (from, to) = match (instant_of(&input.from), instant_of(&input.to)) {
+        (Some(from), Some(to)) if from < to => (from, to),
+        _ => {
+            return Err(bad_input(
+                &op,
+                "reconciliation.period",
+                "期間須為 YYYY-MM-DD 日期，且起日早於迄日",
+                "the period must be two YYYY-MM-DD dates, from before to",
+            ));
+        }
     };
-    if from >= to {
-        return Err(bad_input(
-            &op,
-            "reconciliation.period",
-            "期間須為 YYYY-MM-DD 日期，且起日早於迄日",
-            "the period must be two YYYY-MM-DD dates, from before to",
-        ));
-    }
     let outcome = state
         .app
         .oversight()
@@ -323,7 +315,7 @@ pub async fn violations(ApiCall { state, op, who }: ApiCall) -> Result<Response,
         .oversight()
         .cases(&who.person)
         .await
-        .map_err(failed(&op))?;
+        .map_err(ApiError::internal_for(&op))?;
     let now = Timestamp::now();
     Ok(Json(json!({
         "violations": rows.iter().map(|v| violation_json(v, now)).collect::<Vec<_>>()

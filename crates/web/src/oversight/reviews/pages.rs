@@ -20,8 +20,8 @@ use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
-pub(super) use crate::pages::error_page;
 use crate::pages::render;
+pub(super) use crate::pages::{error_page, not_found};
 use crate::session::PageSession;
 use crate::templates::{FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
@@ -39,13 +39,30 @@ pub(super) fn day(d: jiff::civil::Date, m: &Messages) -> String {
     }
 }
 
+/// The area's name for [`PageError::internal_on`] (a failure of the page at `path`).
 pub(super) fn internal(
     m: &Messages,
     op: &OperationId,
     path: &str,
 ) -> impl Fn(querywarden_app::AppError) -> PageError + use<> {
-    let (m, op, path) = (m.clone(), op.0.clone(), path.to_string());
-    move |e| PageError::internal(&e, &op, m.clone(), &path)
+    PageError::internal_on(m, op, path)
+}
+
+/// 行政程序法 §48: the sentence shown beside a due date `due` that runs past the loaded
+/// office calendar years (counted with weekends only), or `None`.
+pub(super) async fn beyond_calendar(
+    state: &AppState,
+    m: &Messages,
+    op: &OperationId,
+    path: &str,
+    due: jiff::civil::Date,
+) -> Result<Option<String>, PageError> {
+    let beyond = state
+        .app
+        .deadline_beyond_calendar(due)
+        .await
+        .map_err(internal(m, op, path))?;
+    Ok(beyond.map(|_| m.get("deadline-beyond-calendar")))
 }
 
 /// People's names by id, through the oversight door (shown to those who may see the page).
@@ -363,12 +380,6 @@ pub async fn notice_read(
         .await
     {
         Ok(()) => Ok(Redirect::to("/oversight").into_response()),
-        Err(_) => Ok(error_page(
-            m,
-            &op,
-            "/oversight",
-            StatusCode::NOT_FOUND,
-            "error-not-found",
-        )),
+        Err(_) => Ok(not_found(m, &op, "/oversight")),
     }
 }

@@ -10,7 +10,9 @@ use querywarden_domain::org::Role;
 
 use super::super::api::conclusion_of;
 use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
-use super::{day, error_page, form_error, internal, names, refusal, rule_text};
+use super::{
+    beyond_calendar, day, error_page, form_error, internal, names, not_found, refusal, rule_text,
+};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
@@ -55,6 +57,15 @@ pub struct ReviewPage {
     pub error: Option<FormError>,
 }
 
+/// A refused read of a review or its finding as the page `path`; §7: the refusal is on the
+/// trail (the door audited it).
+fn read_refused(r: ReadRefusal, m: Messages, op: &OperationId, path: &str) -> Response {
+    match r {
+        ReadRefusal::NotAllowed => error_page(m, op, path, StatusCode::FORBIDDEN, "ov-not-allowed"),
+        ReadRefusal::NotFound => not_found(m, op, path),
+    }
+}
+
 async fn review_response(
     state: &AppState,
     m: Messages,
@@ -72,33 +83,10 @@ async fn review_response(
         .map_err(internal(&m, op, &path))?
     {
         Ok(v) => v,
-        // §7: a refused read is on the trail (the door audited it).
-        Err(ReadRefusal::NotAllowed) => {
-            return Ok(error_page(
-                m,
-                op,
-                &path,
-                StatusCode::FORBIDDEN,
-                "ov-not-allowed",
-            ));
-        }
-        Err(ReadRefusal::NotFound) => {
-            return Ok(error_page(
-                m,
-                op,
-                &path,
-                StatusCode::NOT_FOUND,
-                "error-not-found",
-            ));
-        }
+        Err(r) => return Ok(read_refused(r, m, op, &path)),
     };
     let names = names(state, &m).await.map_err(internal(&m, op, &path))?;
-    let beyond_calendar = state
-        .app
-        .deadline_beyond_calendar(v.review.due_on)
-        .await
-        .map_err(internal(&m, op, &path))?
-        .map(|_| m.get("deadline-beyond-calendar"));
+    let beyond_calendar = beyond_calendar(state, &m, op, &path, v.review.due_on).await?;
     let status = if error.is_some() {
         StatusCode::CONFLICT
     } else {
@@ -194,24 +182,7 @@ pub async fn conclude(
         .map_err(internal(&m, &op, path))?
     {
         Ok(r) => r,
-        Err(ReadRefusal::NotAllowed) => {
-            return Ok(error_page(
-                m,
-                &op,
-                path,
-                StatusCode::FORBIDDEN,
-                "ov-not-allowed",
-            ));
-        }
-        Err(ReadRefusal::NotFound) => {
-            return Ok(error_page(
-                m,
-                &op,
-                path,
-                StatusCode::NOT_FOUND,
-                "error-not-found",
-            ));
-        }
+        Err(r) => return Ok(read_refused(r, m, &op, path)),
     };
     let req = match conclusion_of(&input) {
         Ok(r) => r,

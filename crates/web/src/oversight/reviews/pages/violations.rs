@@ -15,7 +15,7 @@ use super::super::api::return_note_of;
 use super::super::input::{
     DecideReportRequest, FileViolationForm, FileViolationRequest, SubmitReportRequest,
 };
-use super::{day, error_page, form_error, internal, names, refusal};
+use super::{beyond_calendar, day, form_error, internal, names, not_found, refusal};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
@@ -176,21 +176,10 @@ async fn violation_response(
         .await
         .map_err(internal(&m, op, &path))?
     else {
-        return Ok(error_page(
-            m,
-            op,
-            &path,
-            StatusCode::NOT_FOUND,
-            "error-not-found",
-        ));
+        return Ok(not_found(m, op, &path));
     };
     let names = names(state, &m).await.map_err(internal(&m, op, &path))?;
-    let beyond_calendar = state
-        .app
-        .deadline_beyond_calendar(v.case.due_on)
-        .await
-        .map_err(internal(&m, op, &path))?
-        .map(|_| m.get("deadline-beyond-calendar"));
+    let beyond_calendar = beyond_calendar(state, &m, op, &path, v.case.due_on).await?;
     let status = if error.is_some() {
         StatusCode::CONFLICT
     } else {
