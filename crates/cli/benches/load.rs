@@ -291,22 +291,7 @@ impl Server {
         }
         let mut child = cmd.spawn().unwrap();
         let out = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("URL")
-                    && let Some(rest) = line.split("http://").nth(1)
-                {
-                    // The banner names the demo's start page (`/demo`); the API is at the root.
-                    let host = rest.split('/').next().unwrap_or(rest);
-                    let _ = tx.send(format!("http://{host}"));
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(300))
-            .expect("demo printed no URL");
+        let url = querywarden_testkit::binary::demo_origin(out, Duration::from_secs(300));
         let profiled = heaptrack.map(|_| child_of(child.id()).expect("heaptrack runs no server"));
         Server {
             child,
