@@ -15,18 +15,8 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use querywarden_app::audit::levels::LevelCache;
 use querywarden_app::config::RawConfig;
 use querywarden_app::{App, audit};
-use querywarden_domain::audit_event::{AuditAction, AuditEvent};
+use querywarden_domain::testing::audit_event;
 use querywarden_ledger::merkle::{consistency_proof, inclusion_proof, leaf_hash};
-
-fn event(n: u64) -> AuditEvent {
-    AuditEvent::system(
-        jiff::Timestamp::now(),
-        AuditAction::ResultViewed,
-        format!("op-{n:016x}"),
-    )
-    .on("registration", format!("115-{:06}", n % 1_000_000))
-    .detail("item", "C0101")
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -49,7 +39,7 @@ async fn fill(app: &App, records: u64) {
     while n < records {
         let mut tx = app.store().begin().await.unwrap();
         for _ in 0..5_000.min(records - n) {
-            tx.append_audit(&event(n)).await.unwrap();
+            tx.append_audit(&audit_event(n)).await.unwrap();
             n += 1;
         }
         tx.commit().await.unwrap();
@@ -82,7 +72,7 @@ fn append(c: &mut Criterion) {
                 n += 1;
                 let mut tx = app.store().begin().await.unwrap();
                 tx.put_setting("bench", &n.to_string()).await.unwrap();
-                tx.append_audit(&event(n)).await.unwrap();
+                tx.append_audit(&audit_event(n)).await.unwrap();
                 tx.commit().await.unwrap();
             })
         })
@@ -101,7 +91,7 @@ fn append(c: &mut Criterion) {
                     tasks.push(tokio::spawn(async move {
                         let mut tx = app.store().begin().await.unwrap();
                         tx.put_setting("bench", &k.to_string()).await.unwrap();
-                        tx.append_audit(&event(k)).await.unwrap();
+                        tx.append_audit(&audit_event(k)).await.unwrap();
                         tx.commit().await.unwrap();
                     }));
                 }
@@ -118,7 +108,7 @@ fn append(c: &mut Criterion) {
                 let mut tx = app.store().begin().await.unwrap();
                 for _ in 0..100 {
                     n += 1;
-                    tx.append_audit(&event(n)).await.unwrap();
+                    tx.append_audit(&audit_event(n)).await.unwrap();
                 }
                 tx.commit().await.unwrap();
             })

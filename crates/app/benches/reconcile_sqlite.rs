@@ -32,20 +32,9 @@ use querywarden_app::permission::PermissionPolicy;
 use querywarden_app::{demo, demo_grants};
 use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::org::Account;
+use querywarden_domain::testing::peak_resident_kib;
 use querywarden_storage::Store;
 use sha2::{Digest, Sha256};
-
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 /// `h`:00 Taipei time on `d`.
 fn taipei(d: Date, h: i8) -> Timestamp {
@@ -253,7 +242,7 @@ fn insert_the_quarter(
 fn measure(rt: &tokio::runtime::Runtime, store: &Store, keys: &KeyRing, n: usize) {
     let from = taipei(date(2026, 1, 1), 0);
     let to = taipei(date(2026, 4, 1), 0);
-    let before = vm_hwm_kib();
+    let before = peak_resident_kib();
     // Reset the peak so that it measures the reconciliation alone (Linux ≥ 4.0).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let started = Instant::now();
@@ -267,7 +256,7 @@ fn measure(rt: &tokio::runtime::Runtime, store: &Store, keys: &KeyRing, n: usize
         ))
         .unwrap();
     let took = started.elapsed();
-    let peak = vm_hwm_kib();
+    let peak = peak_resident_kib();
     let by_rule = analysis.counts_by_rule();
     eprintln!(
         "reconcile_sqlite: {} usage records, {} executions, {} matched, findings {:?}",

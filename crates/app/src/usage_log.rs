@@ -137,34 +137,18 @@ pub async fn import(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use querywarden_bli::Connector;
-    use querywarden_bli::simulator::{self, SimulatorConfig};
-    use querywarden_bli::{BliItem, HttpConnector, HttpConnectorConfig, QueryRequest};
+    use crate::testing::simulator_usage_csv;
+    use querywarden_bli::BliItem;
     use querywarden_domain::NationalId;
 
+    /// The simulator's export after `n` queries over three subjects and every item.
     async fn simulator_export(n: usize) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let sim = simulator::spawn(SimulatorConfig::default(), listener)
-            .await
-            .unwrap();
-        let connector = HttpConnector::new(HttpConnectorConfig::new(sim.base_url())).unwrap();
-        for (i, id) in ["A123456789", "F131104093", "E123456783"]
-            .iter()
-            .cycle()
-            .take(n)
-            .enumerate()
-        {
-            let req = QueryRequest::new(
-                format!("req-{i}"),
-                BliItem::ALL[i % BliItem::ALL.len()],
-                NationalId::parse(id).unwrap(),
-                "KHH-SOCBU",
-                "lin.meiling",
-            )
-            .unwrap();
-            let _ = connector.query(&req).await;
-        }
-        sim.usage_log().to_csv()
+        simulator_usage_csv(
+            &["A123456789", "F131104093", "E123456783"],
+            &BliItem::ALL,
+            n,
+        )
+        .await
     }
 
     fn keys(dir: &std::path::Path) -> KeyRing {

@@ -291,22 +291,7 @@ impl Server {
         }
         let mut child = cmd.spawn().unwrap();
         let out = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("URL")
-                    && let Some(rest) = line.split("http://").nth(1)
-                {
-                    // The banner names the demo's start page (`/demo`); the API is at the root.
-                    let host = rest.split('/').next().unwrap_or(rest);
-                    let _ = tx.send(format!("http://{host}"));
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(300))
-            .expect("demo printed no URL");
+        let url = querywarden_testkit::binary::demo_origin(out, Duration::from_secs(300));
         let profiled = heaptrack.map(|_| child_of(child.id()).expect("heaptrack runs no server"));
         Server {
             child,
@@ -923,21 +908,21 @@ fn postgres_leg(
         &sim.base_url(),
     );
     let server = Server::serve(&config, None);
-    std::thread::sleep(Duration::from_secs(1));
-    let (idle, _) = rss(server.pid());
-    println!("server RSS idle after start (PostgreSQL): {idle:.1} MiB");
-    let (steps, elapsed) = rt.block_on(load(
-        &server.url,
-        server.pid(),
+    let walk = Walk {
         queriers,
         supervisor,
-        s.clients,
-        s.secs,
-        0,
-    ));
-    report(POSTGRES_LEG, &steps, elapsed, s.clients);
-    let (now, peak) = rss(server.pid());
-    println!("server RSS after the load (PostgreSQL): {now:.1} MiB (peak {peak:.1})");
+        clients: s.clients,
+        secs: s.secs,
+        first_subject: 0,
+    };
+    measured_leg(
+        rt,
+        &server,
+        &walk,
+        POSTGRES_LEG,
+        "after start (PostgreSQL)",
+        "the load (PostgreSQL)",
+    );
     drop(server);
     rt.block_on(count_statements(
         &work.join("statements-postgres.log"),
@@ -946,6 +931,44 @@ fn postgres_leg(
         supervisor,
     ));
     rt.block_on(sim.shutdown()).unwrap();
+}
+
+/// One leg's walk: who walks, with how many clients, for how long, from which subject on.
+struct Walk<'a> {
+    queriers: &'a [Credentials],
+    supervisor: &'a Credentials,
+    clients: usize,
+    secs: u64,
+    first_subject: u64,
+}
+
+/// One measured leg on a server just started: a second to settle, its RSS idle, the walk,
+/// the report under `leg`, and its RSS after the load. Every leg is measured the same way, so
+/// the figures of the legs compare; `idle` and `after` complete the two RSS lines as the
+/// report words them for this leg.
+fn measured_leg(
+    rt: &tokio::runtime::Runtime,
+    server: &Server,
+    walk: &Walk<'_>,
+    leg: &str,
+    idle: &str,
+    after: &str,
+) {
+    std::thread::sleep(Duration::from_secs(1));
+    let (idle_mib, _) = rss(server.pid());
+    println!("server RSS idle {idle}: {idle_mib:.1} MiB");
+    let (steps, elapsed) = rt.block_on(load(
+        &server.url,
+        server.pid(),
+        walk.queriers,
+        walk.supervisor,
+        walk.clients,
+        walk.secs,
+        walk.first_subject,
+    ));
+    report(leg, &steps, elapsed, walk.clients);
+    let (now, peak) = rss(server.pid());
+    println!("server RSS after {after}: {now:.1} MiB (peak {peak:.1})");
 }
 
 /// How each leg runs, in the report.
@@ -997,21 +1020,14 @@ fn main() {
 
     let heaptrack = std::env::var_os("QW_LOAD_HEAPTRACK").map(PathBuf::from);
     let server = Server::start_profiled(&data, None, heaptrack.as_deref());
-    std::thread::sleep(Duration::from_secs(1));
-    let (idle, _) = rss(server.pid());
-    println!("server RSS idle after start: {idle:.1} MiB");
-    let (steps, elapsed) = rt.block_on(load(
-        &server.url,
-        server.pid(),
-        &queriers,
-        &supervisor,
-        s.clients,
-        s.secs,
-        0,
-    ));
-    report(SQLITE_LEG, &steps, elapsed, s.clients);
-    let (now, peak) = rss(server.pid());
-    println!("server RSS after the load: {now:.1} MiB (peak {peak:.1})");
+    let walk = Walk {
+        queriers: &queriers,
+        supervisor: &supervisor,
+        clients: s.clients,
+        secs: s.secs,
+        first_subject: 0,
+    };
+    measured_leg(&rt, &server, &walk, SQLITE_LEG, "after start", "the load");
     drop(server);
 
     rt.block_on(count_statements(
@@ -1034,21 +1050,21 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
         let server = Server::start(&data, None);
-        std::thread::sleep(Duration::from_secs(1));
-        let (idle, _) = rss(server.pid());
-        println!("server RSS idle with {total} registrations: {idle:.1} MiB");
-        let (steps, elapsed) = rt.block_on(load(
-            &server.url,
-            server.pid(),
-            &queriers,
-            &supervisor,
-            s.clients,
-            s.secs.min(10),
-            5_000_000,
-        ));
-        report(SQLITE_LEG, &steps, elapsed, s.clients);
-        let (now, peak) = rss(server.pid());
-        println!("server RSS after that load: {now:.1} MiB (peak {peak:.1})");
+        let walk = Walk {
+            queriers: &queriers,
+            supervisor: &supervisor,
+            clients: s.clients,
+            secs: s.secs.min(10),
+            first_subject: 5_000_000,
+        };
+        measured_leg(
+            &rt,
+            &server,
+            &walk,
+            SQLITE_LEG,
+            &format!("with {total} registrations"),
+            "that load",
+        );
     }
 
     if let Some(schema) = postgres {

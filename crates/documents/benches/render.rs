@@ -13,40 +13,19 @@ use std::path::PathBuf;
 use criterion::{Criterion, criterion_group, criterion_main};
 use querywarden_documents::*;
 
-fn footer() -> Footer {
-    Footer {
-        system: "查調守門員 querywarden".into(),
-        generated_at: "民國 115 年 11 月 26 日 14:03".into(),
-        generated_by: "林資訊（權限管理者）".into(),
-        checkpoint: "3f9a2c41d07e".into(),
-    }
-}
+mod fixtures;
+use fixtures::{footer, register_row};
 
+/// The unit head's seal on every row and form the benchmark renders.
 fn seal() -> Option<Seal> {
-    Some(Seal {
-        name: "陳科長".into(),
-        role: "單位主管".into(),
-        at: "115/11/02 10:05".into(),
-    })
+    fixtures::seal("陳科長", "單位主管", "115/11/02 10:05")
 }
 
 fn register(rows: usize) -> DocumentModel {
     DocumentModel::Form2(QueryRegisterForm {
         unit: "社會救助科".into(),
         period: "民國 115 年 1 月 1 日至 12 月 31 日".into(),
-        rows: (0..rows)
-            .map(|i| RegisterRow {
-                registration_no: format!("115-{:06}", i + 1),
-                application_date: "115/11/02".into(),
-                subject_name: "李○華".into(),
-                subject_id: "E22****456".into(),
-                items: "C0101 被保險人投保資料".into(),
-                reason: "社會救助法第 5 條之 1：審查低收入戶家庭應計算人口之工作收入。".into(),
-                requester: "張社工".into(),
-                querier: "王小明".into(),
-                approval: seal(),
-            })
-            .collect(),
+        rows: (0..rows).map(|i| register_row(i, seal())).collect(),
     })
 }
 

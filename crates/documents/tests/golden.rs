@@ -16,22 +16,10 @@ use std::process::Command;
 
 use querywarden_documents::*;
 
-fn footer() -> Footer {
-    Footer {
-        system: "查調守門員 querywarden".into(),
-        generated_at: "民國 115 年 11 月 26 日 14:03".into(),
-        generated_by: "林資訊（權限管理者）".into(),
-        checkpoint: "3f9a2c41d07e".into(),
-    }
-}
-
-fn seal(name: &str, role: &str, at: &str) -> Option<Seal> {
-    Some(Seal {
-        name: name.into(),
-        role: role.into(),
-        at: at.into(),
-    })
-}
+// The footer, seals and register rows the rendering benchmark draws too.
+#[path = "../benches/fixtures/mod.rs"]
+mod fixtures;
+use fixtures::{footer, seal};
 
 fn form1() -> DocumentModel {
     DocumentModel::Form1(PermissionApplicationForm {
@@ -57,22 +45,14 @@ fn form1() -> DocumentModel {
     })
 }
 
+/// Register row `i`, every third one still without its supervisor's seal.
 fn register_row(i: usize) -> RegisterRow {
-    RegisterRow {
-        registration_no: format!("115-{:06}", i + 1),
-        application_date: "115/11/02".into(),
-        subject_name: "李○華".into(),
-        subject_id: "E22****456".into(),
-        items: "C0101 被保險人投保資料".into(),
-        reason: "社會救助法第 5 條之 1：審查低收入戶家庭應計算人口之工作收入。".into(),
-        requester: "張社工".into(),
-        querier: "王小明".into(),
-        approval: if i % 3 == 2 {
-            None
-        } else {
-            seal("陳科長", "單位主管", "115/11/02 10:05")
-        },
-    }
+    let approval = if i % 3 == 2 {
+        None
+    } else {
+        seal("陳科長", "單位主管", "115/11/02 10:05")
+    };
+    fixtures::register_row(i, approval)
 }
 
 fn form2(rows: usize) -> DocumentModel {

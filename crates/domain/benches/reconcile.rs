@@ -23,6 +23,7 @@ use querywarden_domain::oversight::reconciliation::{
 use querywarden_domain::permission::ApplicationId;
 use querywarden_domain::permission::grant::{GrantId, GrantStatus, PermissionGrant};
 use querywarden_domain::roc_date::RocDate;
+use querywarden_domain::testing::peak_resident_kib;
 
 const PEOPLE: u64 = 200;
 const ITEMS: [&str; 9] = [
@@ -45,18 +46,6 @@ fn digest(key: u16, subject: u64) -> SubjectRef {
         chunk.copy_from_slice(&splitmix(seed).to_le_bytes());
     }
     SubjectRef { key, hmac }
-}
-
-fn peak_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn main() {
@@ -158,6 +147,6 @@ fn main() {
         built.as_secs_f64(),
         r.matched(),
         r.findings.len(),
-        peak_kib() / 1024
+        peak_resident_kib() / 1024
     );
 }

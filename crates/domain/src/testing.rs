@@ -1,5 +1,6 @@
-//! Fixtures for the tests of this crate and of the crates above it (feature `testing`): one
-//! registration every §5 condition holds for, so that each test states only what it changes.
+//! Fixtures for the tests and benchmarks of this crate and of the crates above it (feature
+//! `testing`): one registration every §5 condition holds for, so that each test states only
+//! what it changes, and the small pieces several suites would otherwise each write again.
 
 // Fixed literals known to be valid; a test fixture that fails to build them should stop the test.
 #![allow(clippy::expect_used)]
@@ -8,10 +9,11 @@ use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::audit_event::{AuditAction, AuditEvent};
 use crate::catalogue::{LegalBasisId, ServiceItemCode};
 use crate::org::{PersonId, UnitId};
-use crate::permission::ApplicationId;
 use crate::permission::grant::{GrantId, GrantStatus, PermissionGrant};
+use crate::permission::{ApplicationId, StepDecision};
 use crate::registration::{
     Origin, Parties, Registration, RegistrationId, RegistrationNo, RegistrationState,
 };
@@ -88,4 +90,46 @@ pub fn grant(
         suspended_from,
         suspension_cause: None,
     }
+}
+
+/// A Form 1 step approved as it stands: no later effective date, no comment.
+pub fn approve() -> StepDecision {
+    StepDecision::Approve {
+        effective_from: None,
+        comment: String::new(),
+    }
+}
+
+/// A Form 1 step approved with its grants in force from `d`, noted "同意".
+pub fn approve_from(d: RocDate) -> StepDecision {
+    StepDecision::Approve {
+        effective_from: Some(d),
+        comment: "同意".into(),
+    }
+}
+
+/// Audit record `n` of a long trail, as the audit benchmarks append it: a system-made
+/// `ResultViewed` with operation id `op-<n as 16 hex digits>` on a registration, item C0101.
+pub fn audit_event(n: u64) -> AuditEvent {
+    AuditEvent::system(
+        Timestamp::now(),
+        AuditAction::ResultViewed,
+        format!("op-{n:016x}"),
+    )
+    .on("registration", format!("115-{:06}", n % 1_000_000))
+    .detail("item", "C0101")
+}
+
+/// This process's peak resident memory (`VmHWM` of `/proc/self/status`) in KiB, 0 where
+/// that file cannot be read: the memory figure the benchmarks report.
+pub fn peak_resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
 }

@@ -15,7 +15,8 @@
 
 use std::time::{Duration, Instant};
 
-use querywarden_domain::audit_event::{AuditAction, AuditEvent};
+use querywarden_domain::audit_event::AuditEvent;
+use querywarden_domain::testing::audit_event;
 use querywarden_storage::pg_testing::TestSchema;
 use querywarden_storage::{AuditVisitor, PendingMigrations, ScanRecord, Store};
 use sqlx::Connection;
@@ -25,21 +26,11 @@ const CLIENTS: u32 = 16;
 const CONCURRENT: u32 = 2_000;
 const TRAIL: u64 = 100_000;
 
-fn event(n: u64) -> AuditEvent {
-    AuditEvent::system(
-        jiff::Timestamp::now(),
-        AuditAction::ResultViewed,
-        format!("op-{n:016x}"),
-    )
-    .on("registration", format!("115-{:06}", n % 1_000_000))
-    .detail("item", "C0101")
-}
-
 /// One durable action: a setting changed and its audit record, one use case.
 async fn action(store: &Store, n: u64) {
     let mut tx = store.begin().await.unwrap();
     tx.put_setting("bench", &n.to_string()).await.unwrap();
-    tx.append_audit(&event(n)).await.unwrap();
+    tx.append_audit(&audit_event(n)).await.unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -88,7 +79,7 @@ async fn measure(store: &Store) -> Figures {
     let t = Instant::now();
     let mut n = already;
     while n < TRAIL {
-        let batch: Vec<AuditEvent> = (n..(n + 5_000).min(TRAIL)).map(event).collect();
+        let batch: Vec<AuditEvent> = (n..(n + 5_000).min(TRAIL)).map(audit_event).collect();
         let mut tx = store.begin().await.unwrap();
         tx.append_audit_batch(&batch).await.unwrap();
         tx.commit().await.unwrap();

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -144,22 +144,7 @@ impl Demo {
         };
         let mut child = cmd.spawn().expect("querywarden demo starts");
         let out = child.stdout.take().expect("the demo's stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                // The printed address is the demo's start page; the tests want its origin.
-                if line.contains("URL")
-                    && let Some(rest) = line.split("http://").nth(1)
-                {
-                    let host = rest.split('/').next().unwrap_or(rest).trim();
-                    let _ = tx.send(format!("http://{host}"));
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(180))
-            .expect("demo printed no URL");
+        let url = demo_origin(out, Duration::from_secs(180));
         let demo = Demo {
             child,
             url,
@@ -249,6 +234,28 @@ impl Drop for Demo {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The origin (`http://host:port`) of a starting `querywarden demo`, read from the URL line of
+/// its banner on `stdout`; a thread keeps reading to the end, so the demo never blocks on a
+/// full pipe. Panics if no URL line comes within `wait`. The tests and the load benchmark
+/// start the demo differently (the benchmark perhaps under heaptrack) but learn its address
+/// the same way.
+pub fn demo_origin(stdout: ChildStdout, wait: Duration) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            // The printed address is the demo's start page; the API is at its origin.
+            if line.contains("URL")
+                && let Some(rest) = line.split("http://").nth(1)
+            {
+                let host = rest.split('/').next().unwrap_or(rest).trim();
+                let _ = tx.send(format!("http://{host}"));
+            }
+        }
+    });
+    rx.recv_timeout(wait).expect("demo printed no URL")
 }
 
 fn healthy(url: &str) -> bool {

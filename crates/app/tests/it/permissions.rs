@@ -32,6 +32,7 @@ use querywarden_domain::permission::{
     Confirmations, GrantStatus, PermissionApplication, Step, StepDecision, SuspensionCause,
 };
 use querywarden_domain::roc_date::RocDate;
+use querywarden_domain::testing::{approve, approve_from};
 use querywarden_testkit::org::{self, Org, audit, audit_all};
 use serde_json::json;
 
@@ -238,20 +239,6 @@ fn form(kind: ApplicationKind, items: &[&str]) -> ApplicationForm {
             read_pdpa_and_rules: true,
             has_certificate_and_reader: true,
         },
-    }
-}
-
-fn approve() -> StepDecision {
-    StepDecision::Approve {
-        effective_from: None,
-        comment: String::new(),
-    }
-}
-
-fn approve_from(d: RocDate) -> StepDecision {
-    StepDecision::Approve {
-        effective_from: Some(d),
-        comment: "同意".into(),
     }
 }
 

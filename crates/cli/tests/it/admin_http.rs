@@ -1,35 +1,14 @@
 //! The administrator's and auditor's pages over HTTP: role checks, the usage-log upload
 //! (all or nothing, idempotent) and the audit search by subject (POST only, itself audited).
 
-use querywarden_bli::simulator::{self, SimulatorConfig};
-use querywarden_bli::{BliItem, Connector, HttpConnector, HttpConnectorConfig, QueryRequest};
-use querywarden_domain::NationalId;
+use querywarden_app::testing::simulator_usage_csv;
+use querywarden_bli::BliItem;
 
 use querywarden_testkit::{Browser, Demo, assert_page, rt};
 
+/// The simulator's export after four C0101 queries over two subjects.
 async fn usage_csv() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = simulator::spawn(SimulatorConfig::default(), listener)
-        .await
-        .unwrap();
-    let connector = HttpConnector::new(HttpConnectorConfig::new(sim.base_url())).unwrap();
-    for (i, id) in ["A123456789", "F131104093"]
-        .iter()
-        .cycle()
-        .take(4)
-        .enumerate()
-    {
-        let req = QueryRequest::new(
-            format!("req-{i}"),
-            BliItem::C0101,
-            NationalId::parse(id).unwrap(),
-            "KHH-SOCBU",
-            "lin.meiling",
-        )
-        .unwrap();
-        let _ = connector.query(&req).await;
-    }
-    sim.usage_log().to_csv()
+    simulator_usage_csv(&["A123456789", "F131104093"], &[BliItem::C0101], 4).await
 }
 
 /// The usage-log upload page's form, with `csrf` as its token.

@@ -10,7 +10,7 @@ use super::recertification::*;
 use super::*;
 use crate::catalogue::seed_service_items;
 use crate::deadline::HolidayCalendar;
-use crate::testing::unit;
+use crate::testing::{approve, approve_from, unit};
 
 fn lin() -> PersonId {
     PersonId::new(1)
@@ -172,20 +172,6 @@ fn act(
     app.steps.push(t.record);
     app.state = t.state;
     Ok(())
-}
-
-fn approve() -> StepDecision {
-    StepDecision::Approve {
-        effective_from: None,
-        comment: String::new(),
-    }
-}
-
-fn approve_from(d: RocDate) -> StepDecision {
-    StepDecision::Approve {
-        effective_from: Some(d),
-        comment: "同意".into(),
-    }
 }
 
 fn refuse() -> StepDecision {
