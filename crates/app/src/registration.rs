@@ -51,7 +51,7 @@ pub use querywarden_storage::NoticeRow;
 pub use querywarden_storage::{ExecutionMode, ExecutionOutcome, QueryRequestRow, RequestState};
 /// Storage rows the desk's answers carry (for the web layer, which does not use storage).
 pub use querywarden_storage::{ExecutionRow, ResultRow};
-pub use reads::{Directory, RegisterChoices, directory, pending_approver, register_choices};
+pub use reads::{RegisterChoices, directory, pending_approver, register_choices};
 
 // ---------------------------------------------------------------------------------------
 // Settings and injected sources
