@@ -880,14 +880,15 @@ async fn start_session(
         client_addr: req.client_addr.clone(),
     };
     tx.insert_session(&row).await?;
-    let mut e = AuditEvent::system(now, AuditAction::LoginSucceeded, req.request_id.clone())
-        .on("session", &row.token_hash[..16])
-        .by(Actor {
-            person: person.id,
-            role: None,
-        })
-        .detail("certificate", &cert.fingerprint_sha256[..16])
-        .detail("ended_sessions", ended);
+    let mut e = on_session(
+        now,
+        AuditAction::LoginSucceeded,
+        req.request_id.clone(),
+        &row.token_hash,
+        person.id,
+    )
+    .detail("certificate", &cert.fingerprint_sha256[..16])
+    .detail("ended_sessions", ended);
     e.client_addr = req.client_addr.clone();
     tx.append_audit(&e).await?;
     tx.commit().await?;
@@ -911,13 +912,14 @@ async fn end_other_sessions(
         .end_live_sessions(person.id, "replaced_by_new_login", now)
         .await?;
     for old in &ended {
-        let mut e = AuditEvent::system(now, AuditAction::SessionEnded, req.request_id.clone())
-            .on("session", &old[..16])
-            .by(Actor {
-                person: person.id,
-                role: None,
-            })
-            .detail("reason", "replaced_by_new_login");
+        let mut e = on_session(
+            now,
+            AuditAction::SessionEnded,
+            req.request_id.clone(),
+            old,
+            person.id,
+        )
+        .detail("reason", "replaced_by_new_login");
         e.client_addr = req.client_addr.clone();
         tx.append_audit(&e).await?;
     }
@@ -962,13 +964,14 @@ pub async fn authenticate(
                 .await?
             {
                 tx.append_audit(
-                    &AuditEvent::system(now, AuditAction::SessionEnded, crate::new_request_id())
-                        .on("session", &session.token_hash[..16])
-                        .by(Actor {
-                            person: person.id,
-                            role: None,
-                        })
-                        .detail("reason", status.code()),
+                    &on_session(
+                        now,
+                        AuditAction::SessionEnded,
+                        crate::new_request_id(),
+                        &session.token_hash,
+                        person.id,
+                    )
+                    .detail("reason", status.code()),
                 )
                 .await?;
             }
@@ -986,13 +989,14 @@ pub async fn authenticate(
             let mut tx = store.begin().await?;
             tx.set_session_locked_idle(&session.token_hash).await?;
             tx.append_audit(
-                &AuditEvent::system(now, AuditAction::SessionLocked, crate::new_request_id())
-                    .on("session", &session.token_hash[..16])
-                    .by(Actor {
-                        person: person.id,
-                        role: None,
-                    })
-                    .detail("reason", "idle"),
+                &on_session(
+                    now,
+                    AuditAction::SessionLocked,
+                    crate::new_request_id(),
+                    &session.token_hash,
+                    person.id,
+                )
+                .detail("reason", "idle"),
             )
             .await?;
             tx.commit().await?;
@@ -1034,9 +1038,27 @@ fn session_event(
     now: Timestamp,
     request_id: &str,
 ) -> AuditEvent {
+    on_session(
+        now,
+        action,
+        request_id,
+        &who.session.token_hash,
+        who.person.id,
+    )
+}
+
+/// An event on the session whose token digest is `token_hash`, named in the trail by the
+/// digest's first 16 characters, by `person` in no particular role.
+fn on_session(
+    now: Timestamp,
+    action: AuditAction,
+    request_id: impl Into<String>,
+    token_hash: &str,
+    person: PersonId,
+) -> AuditEvent {
     AuditEvent::system(now, action, request_id)
-        .on("session", &who.session.token_hash[..16])
-        .by(who.actor())
+        .on("session", &token_hash[..16])
+        .by(Actor { person, role: None })
 }
 
 /// §3, §9: a request refused before it reached a use case — a form whose CSRF token does not

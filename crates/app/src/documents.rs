@@ -10,13 +10,12 @@
 //! as a reveal (`subject.national_id.revealed`), as on the registration's page. Query result
 //! data has no place in any view model, so it cannot reach a document (§6).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use querywarden_documents::{self as docs, DocumentKind, DocumentModel, Footer, Seal};
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
-use querywarden_domain::org::{Person, PersonId, Role, Unit, UnitId};
+use querywarden_domain::org::{Person, PersonId, Role, UnitId};
 use querywarden_domain::oversight::unannounced_audit::{AuditId, SignOffStep};
 use querywarden_domain::permission::recertification::Quarter;
 use querywarden_domain::permission::{
@@ -30,6 +29,7 @@ use querywarden_domain::roc_date::{RocDate, format_taipei_datetime};
 use querywarden_storage::{RegistrationFilter, Store};
 
 use crate::citizen_report::CitizenRequestNo;
+use crate::directory::Directory;
 use crate::permission::{Op, PermissionPolicy};
 use crate::{App, AppError};
 
@@ -199,30 +199,23 @@ pub fn font_status(font_path: Option<&Path>) -> Result<(), docs::FontError> {
     docs::font::locate(font_path).map(|_| ())
 }
 
-/// Everything loaded once per document: people and units by id.
-struct Org {
-    persons: BTreeMap<PersonId, Person>,
-    units: BTreeMap<UnitId, Unit>,
-}
+/// Everything loaded once per document: the directory, with the names a document prints.
+struct Org(Directory);
 
 impl Org {
     async fn load(store: &Store) -> Result<Org, DocumentError> {
-        Ok(Org {
-            persons: store.persons_by_id().await?,
-            units: store.units_by_id().await?,
-        })
+        Ok(Org(Directory::load(store).await?))
     }
 
     fn name(&self, id: PersonId) -> String {
-        self.persons
+        self.0
+            .persons
             .get(&id)
             .map_or_else(|| format!("人員 {id}"), |p| p.name.clone())
     }
 
     fn unit(&self, id: &UnitId) -> String {
-        self.units
-            .get(id)
-            .map_or_else(|| id.as_str().to_string(), |u| u.name_zh.clone())
+        self.0.unit_name(id)
     }
 
     fn seal(&self, by: PersonId, role: &str, at: jiff::Timestamp) -> Seal {
@@ -589,7 +582,7 @@ async fn register(
     }
     let store = app.store();
     let org = Org::load(store).await?;
-    if !org.units.contains_key(unit) {
+    if org.0.unit(unit).is_none() {
         return Err(refusal("documents.not_found", DocumentError::NotFound));
     }
     if !may_have_register(store, viewer, unit).await? {
@@ -623,7 +616,7 @@ async fn form3(
         .map_err(|d| refusal(d.code(), DocumentError::NotFound))?;
     let org = Org::load(app.store()).await?;
     let r = &view.request;
-    let applicant = org.persons.get(&r.request.applicant);
+    let applicant = org.0.persons.get(&r.request.applicant);
     // The responsible unit's review signs as the querier's unit; the assigned querier signs
     // when a registration was made for the request.
     let querier_seal = r.assigned_querier.and_then(|q| {

@@ -21,6 +21,7 @@ pub mod demo_cards;
 pub mod demo_grants;
 #[cfg(feature = "demo")]
 pub mod demo_history;
+pub mod directory;
 pub mod documents;
 pub mod enrolment;
 mod error;

@@ -41,7 +41,7 @@ use querywarden_storage::{NewGrant, StorageError, Store};
 use crate::keys::KeyRing;
 use crate::new_request_id;
 
-pub use service::{ApplicantAct, Directory, PermissionService};
+pub use service::{ApplicantAct, PermissionService};
 
 /// The settings of this area. Defaults: no deputy, reminders after 3 working days, the
 /// recertification defaults (6 months unused, 90 days idle, 10 working days to answer).

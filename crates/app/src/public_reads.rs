@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use querywarden_domain::catalogue::{LegalBasis, ServiceItem};
 use querywarden_domain::org::{Person, Unit};
 
+use crate::directory::Directory;
 use crate::enrolment::crl::CrlStatus;
 use crate::{App, AppError};
 
@@ -71,18 +72,13 @@ pub async fn demo_start(app: &App) -> Result<Option<DemoStart>, AppError> {
     if !app.config().demo {
         return Ok(None);
     }
-    let units = units(app).await?;
-    let accounts = app
-        .store()
-        .persons()
-        .await?
-        .into_iter()
+    let directory = Directory::load(app.store()).await?;
+    let accounts = directory
+        .persons
+        .values()
         .map(|person| DemoAccount {
-            unit_name: units
-                .iter()
-                .find(|u| u.id == person.unit)
-                .map_or_else(|| person.unit.as_str().to_string(), |u| u.name_zh.clone()),
-            person,
+            unit_name: directory.unit_name(&person.unit),
+            person: person.clone(),
         })
         .collect();
     #[cfg(feature = "demo")]

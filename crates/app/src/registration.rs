@@ -51,7 +51,7 @@ pub use querywarden_storage::NoticeRow;
 pub use querywarden_storage::{ExecutionMode, ExecutionOutcome, QueryRequestRow, RequestState};
 /// Storage rows the desk's answers carry (for the web layer, which does not use storage).
 pub use querywarden_storage::{ExecutionRow, ResultRow};
-pub use reads::{Directory, RegisterChoices, directory, pending_approver, register_choices};
+pub use reads::{RegisterChoices, directory, pending_approver, register_choices};
 
 // ---------------------------------------------------------------------------------------
 // Settings and injected sources
@@ -1381,6 +1381,18 @@ impl ReadAgain {
     }
 }
 
+/// §5 ¶1: a decision given in the supervisor's place is recorded as 代理, with whose place
+/// it was when the unit had a supervisor.
+fn with_acting(mut ev: AuditEvent, signer: &Signer) -> AuditEvent {
+    if signer.acting {
+        ev = ev.detail("acting", true);
+        if let Some(s) = signer.acting_for {
+            ev = ev.detail("acting_for", s.get());
+        }
+    }
+    ev
+}
+
 /// Re-checks the capability in the transaction (the registration may have moved on).
 async fn recheck(
     tx: &mut WriteTx,
@@ -1503,13 +1515,7 @@ async fn approve_read<G: GrantSource>(
             },
         )
         .detail("state", state.code());
-    // §5 ¶1: an approval in the supervisor's place is recorded as 代理.
-    if signer.acting {
-        ev = ev.detail("acting", true);
-        if let Some(s) = signer.acting_for {
-            ev = ev.detail("acting_for", s.get());
-        }
-    }
+    ev = with_acting(ev, &signer);
     if let Some(v) = valid_until {
         ev = ev.detail("valid_until", v.to_string());
     }
@@ -1544,7 +1550,7 @@ async fn reject_read<G: GrantSource>(
         roster,
     } = read;
     let mut tx = desk.store.begin().await?;
-    let mut base = on_registration(
+    let base = on_registration(
         now,
         AuditAction::RegistrationRejected,
         request_id,
@@ -1577,12 +1583,7 @@ async fn reject_read<G: GrantSource>(
         acting_for: signer.acting_for,
     })
     .await?;
-    if signer.acting {
-        base = base.detail("acting", true);
-        if let Some(s) = signer.acting_for {
-            base = base.detail("acting_for", s.get());
-        }
-    }
+    let base = with_acting(base, &signer);
     // A refusal reaches the applicant's inbox (and the needer's, when another person), in
     // the transaction that records it.
     let told: BTreeSet<PersonId> = [r.parties.applicant, r.parties.needer].into();

@@ -293,11 +293,22 @@ pub struct UnitRow {
     pub deputy: Option<Account>,
 }
 
-/// A bad row: line number (1 = the header) and why, never the bad value.
+/// A bad row of an imported file (the units here, the staff file in the permission area):
+/// line number (1 = the header) and why in zh-TW, never the bad value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     pub line: usize,
     pub reason: String,
+}
+
+impl RowError {
+    /// A bad row at `line` (1 = the header).
+    pub fn new(line: usize, reason: impl Into<String>) -> RowError {
+        RowError {
+            line,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// One change the CSV asks for.
@@ -371,7 +382,7 @@ pub fn plan_units(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate();
     if !lines.next().is_some_and(|(_, h)| is_units_header(h)) {
-        return Err(vec![row_error(
+        return Err(vec![RowError::new(
             1,
             "第一列須為欄位名稱：unit_id,name,kind,parent,supervisor,deputy",
         )]);
@@ -399,14 +410,6 @@ pub fn plan_units(
     Ok(changes)
 }
 
-/// A bad row at `line` (1 = the header).
-fn row_error(line: usize, reason: &str) -> RowError {
-    RowError {
-        line,
-        reason: reason.to_string(),
-    }
-}
-
 /// Whether the first line is the header of [`UNITS_HEADER`], spaces around a name forgiven.
 fn is_units_header(line: &str) -> bool {
     split_csv(line.trim_end_matches('\r'))
@@ -422,7 +425,7 @@ fn read_unit_row(
     staff: &Staff,
     seen: &mut BTreeSet<UnitId>,
 ) -> Result<UnitRow, RowError> {
-    let bad = |reason: &str| row_error(line, reason);
+    let bad = |reason: &str| RowError::new(line, reason);
     let f = match split_csv(raw) {
         Ok(f) if f.len() == UNITS_HEADER.len() => f,
         Ok(_) => return Err(bad("欄位數應為 6")),
@@ -473,14 +476,14 @@ fn unit_officer(
     if cell.is_empty() {
         return Ok(None);
     }
-    let a = Account::parse(cell).map_err(|_| row_error(line, &format!("{what}帳號格式錯誤")))?;
+    let a = Account::parse(cell).map_err(|_| RowError::new(line, format!("{what}帳號格式錯誤")))?;
     match staff.get(&a) {
-        None => Err(row_error(
+        None => Err(RowError::new(
             line,
-            &format!("{what}不是本局人員（查無此帳號）"),
+            format!("{what}不是本局人員（查無此帳號）"),
         )),
         Some((_, s)) if !matches!(s, StaffStatus::Active) => {
-            Err(row_error(line, &format!("{what}目前不在職")))
+            Err(RowError::new(line, format!("{what}目前不在職")))
         }
         Some(_) => Ok(Some(a)),
     }
@@ -500,14 +503,14 @@ fn check_parents(rows: &[UnitRow], existing: &[Unit]) -> Vec<RowError> {
         if let Some(p) = &r.unit.parent
             && !parents.contains_key(p)
         {
-            errors.push(row_error(r.line, "上級單位不存在"));
+            errors.push(RowError::new(r.line, "上級單位不存在"));
             continue;
         }
         let mut cur = r.unit.parent.clone();
         let mut steps = 0;
         while let Some(u) = cur {
             if u == r.unit.id || steps > parents.len() {
-                errors.push(row_error(r.line, "上級單位形成循環"));
+                errors.push(RowError::new(r.line, "上級單位形成循環"));
                 break;
             }
             steps += 1;

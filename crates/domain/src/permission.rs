@@ -830,24 +830,34 @@ pub struct Roster {
     pub unit_deputies: BTreeMap<UnitId, PersonId>,
 }
 
+/// Supervisors from `unit` upwards through `parents` (the unit's own first), without repeats:
+/// the roster's walk, and the one of the unannounced audits' sign-off steps (§8).
+pub fn supervisors_upwards(
+    parents: &BTreeMap<UnitId, Option<UnitId>>,
+    supervisors: &BTreeMap<UnitId, PersonId>,
+    unit: &UnitId,
+) -> Vec<PersonId> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut cur = Some(unit.clone());
+    while let Some(u) = cur {
+        if !seen.insert(u.clone()) {
+            break; // a cycle in bad data must not loop forever
+        }
+        if let Some(p) = supervisors.get(&u)
+            && !out.contains(p)
+        {
+            out.push(*p);
+        }
+        cur = parents.get(&u).cloned().flatten();
+    }
+    out
+}
+
 impl Roster {
     /// Supervisors from `unit` upwards (the unit's own first), without repeats.
     pub fn supervisors_upwards(&self, unit: &UnitId) -> Vec<PersonId> {
-        let mut out = Vec::new();
-        let mut seen = BTreeSet::new();
-        let mut cur = Some(unit.clone());
-        while let Some(u) = cur {
-            if !seen.insert(u.clone()) {
-                break; // a cycle in bad data must not loop forever
-            }
-            if let Some(p) = self.supervisors.get(&u)
-                && !out.contains(p)
-            {
-                out.push(*p);
-            }
-            cur = self.parents.get(&u).cloned().flatten();
-        }
-        out
+        supervisors_upwards(&self.parents, &self.supervisors, unit)
     }
 
     /// The units a supervisor answers for: those they supervise, plus descendants that have no

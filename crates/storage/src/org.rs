@@ -283,16 +283,6 @@ impl Store {
             .collect())
     }
 
-    /// Every unit, by id.
-    pub async fn units_by_id(&self) -> Result<BTreeMap<UnitId, Unit>, StorageError> {
-        Ok(self
-            .units()
-            .await?
-            .into_iter()
-            .map(|u| (u.id.clone(), u))
-            .collect())
-    }
-
     pub async fn person_by_account(
         &self,
         account: &Account,

@@ -47,7 +47,7 @@ pub(super) async fn build(
         serde_json::from_str(report).map_err(|e| AppError::unreadable("review report", e))?;
     let org = Org::load(store).await?;
     let stats = &report["statistics"];
-    let (item_counts, unit_counts) = counts(app, &org, stats).await?;
+    let (item_counts, unit_counts) = counts(&org, stats);
     let n = |k: &str| stats[k].as_u64().unwrap_or(0);
     let reconciliation = format!(
         "勞保局使用紀錄 {} 筆，本系統查調執行 {} 筆，逐筆相符 {} 筆；未能對應者列為檢查發現（見第四點）。",
@@ -96,25 +96,13 @@ pub(super) async fn build(
 }
 
 /// Queries per service item and per unit, largest first.
-async fn counts(
-    app: &App,
-    org: &Org,
-    stats: &serde_json::Value,
-) -> Result<(Vec<docs::CountRow>, Vec<docs::CountRow>), Refusal> {
-    let store = app.store();
-    let items = store.service_items().await?;
-    let item_name = |code: &str| {
-        items
-            .iter()
-            .find(|i| i.code.as_str() == code)
-            .map_or_else(|| code.to_string(), |i| format!("{code} {}", i.name_zh))
-    };
+fn counts(org: &Org, stats: &serde_json::Value) -> (Vec<docs::CountRow>, Vec<docs::CountRow>) {
     let mut item_counts: Vec<docs::CountRow> = stats["per_item"]
         .as_object()
         .map(|m| {
             m.iter()
                 .map(|(k, v)| docs::CountRow {
-                    name: item_name(k),
+                    name: org.0.item(k, true),
                     count: v.as_u64().unwrap_or(0),
                 })
                 .collect()
@@ -127,7 +115,7 @@ async fn counts(
             let unit = k
                 .parse::<i64>()
                 .ok()
-                .and_then(|id| org.persons.get(&PersonId::new(id)))
+                .and_then(|id| org.0.persons.get(&PersonId::new(id)))
                 .map_or_else(|| "（不明）".to_string(), |p| org.unit(&p.unit));
             *per_unit.entry(unit).or_default() += v.as_u64().unwrap_or(0);
         }
@@ -137,7 +125,7 @@ async fn counts(
         .map(|(name, count)| docs::CountRow { name, count })
         .collect();
     unit_counts.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
-    Ok((item_counts, unit_counts))
+    (item_counts, unit_counts)
 }
 
 /// Each finding with its conclusion, and the violation cases they opened with their state.

@@ -5,10 +5,8 @@
 //! Security-sensitive: who may read the review and the dashboard (§7) is decided here, and a
 //! refused read is audited like every other refusal.
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
-use querywarden_domain::org::{Account, Person, PersonId, Unit, UnitId};
+use querywarden_domain::org::{Account, Person};
 use querywarden_domain::oversight::review::ReviewRefusal;
 use querywarden_domain::oversight::unannounced_audit::{AuditId, SignOffStep, UnannouncedAudit};
 use querywarden_domain::oversight::violation::ViolationRefusal;
@@ -22,6 +20,7 @@ use super::unannounced_audit::{
 };
 use super::violation::{self, FileViolationRequest, ViolationSource};
 use crate::auth::SignedIn;
+use crate::directory::Directory;
 use crate::permission::Op;
 use crate::{App, AppError};
 
@@ -35,28 +34,6 @@ impl App {
     /// The oversight area's door (§7, §8).
     pub fn oversight(&self) -> Oversight<'_> {
         Oversight { app: self }
-    }
-}
-
-/// People and units by id, so the oversight pages name them instead of showing numbers.
-#[derive(Debug, Clone, Default)]
-pub struct Directory {
-    pub people: BTreeMap<PersonId, Person>,
-    pub units: BTreeMap<UnitId, Unit>,
-}
-
-impl Directory {
-    /// `王小明（wang.xiaoming）`, or the id when nobody has it.
-    pub fn person(&self, p: PersonId) -> String {
-        self.people
-            .get(&p)
-            .map_or_else(|| p.to_string(), |x| format!("{}（{}）", x.name, x.account))
-    }
-
-    pub fn account(&self, p: PersonId) -> String {
-        self.people
-            .get(&p)
-            .map_or_else(|| p.to_string(), |x| x.account.as_str().to_string())
     }
 }
 
@@ -112,11 +89,7 @@ impl<'a> Oversight<'a> {
     /// Staff and units by id, for whoever is signed in (the pages show names, §9: no
     /// subject's data is in here).
     pub async fn directory(&self) -> Result<Directory, AppError> {
-        let store = self.store();
-        Ok(Directory {
-            people: store.persons_by_id().await?,
-            units: store.units_by_id().await?,
-        })
+        Ok(Directory::load(self.store()).await?)
     }
 
     /// §7: refuses (audited) anyone who may not read the review and the dashboard.

@@ -10,7 +10,7 @@
 //! [`crate::custody`] exactly like query results; the trail carries only their SHA-256, type
 //! and size.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use querywarden_domain::audit_event::{Actor, AuditAction, AuditEvent};
 use querywarden_domain::org::{Account, Person, PersonId, Role, UnitId};
@@ -19,6 +19,7 @@ use querywarden_domain::oversight::unannounced_audit::{
     DirectorChair, DirectorReview, OverallOpinion, SamplingMethod, SignOff, SignOffStep, Signers,
     UnannouncedAudit,
 };
+use querywarden_domain::permission::supervisors_upwards;
 use querywarden_domain::registration::RegistrationNo;
 use querywarden_domain::roc_date::{DateField, RocDate, taipei_date, taipei_day_start_utc};
 use querywarden_storage::{NewAudit, NewAuditDocument, Store};
@@ -164,7 +165,6 @@ async fn load(store: &Store, id: AuditId) -> Result<UnannouncedAudit, AuditError
         .ok_or(AuditError::NotFound("稽核紀錄"))
 }
 
-/// Supervisors from `unit` upwards (its own first), without repeats.
 /// Loads audit `id` for `actor`, who must at least be allowed to read it. A missing audit
 /// and one `actor` may not read get the same answer (`audit.not_found`), so ids cannot be
 /// probed (§9); both refusals are audited, the record keeping the real reason.
@@ -186,28 +186,6 @@ async fn load_visible(
         return hide(r.code()).await;
     }
     Ok((audit, who))
-}
-
-fn upwards(
-    parents: &BTreeMap<UnitId, Option<UnitId>>,
-    supervisors: &BTreeMap<UnitId, PersonId>,
-    unit: &UnitId,
-) -> Vec<PersonId> {
-    let mut out = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut cur = Some(unit.clone());
-    while let Some(u) = cur {
-        if !seen.insert(u.clone()) {
-            break; // a cycle in bad data must not loop forever
-        }
-        if let Some(p) = supervisors.get(&u)
-            && !out.contains(p)
-        {
-            out.push(*p);
-        }
-        cur = parents.get(&u).cloned().flatten();
-    }
-    out
 }
 
 /// The organisation as the sign-off steps need it: units' parents, their supervisors, and
@@ -240,8 +218,12 @@ impl Org {
     /// Who may sign the supervisors' steps of `audit`, from today's organisation.
     fn signers(&self, audit: &UnannouncedAudit) -> Signers {
         Signers {
-            querier_supervisors: upwards(&self.parents, &self.supervisors, &audit.querier_unit),
-            auditing_supervisors: upwards(
+            querier_supervisors: supervisors_upwards(
+                &self.parents,
+                &self.supervisors,
+                &audit.querier_unit,
+            ),
+            auditing_supervisors: supervisors_upwards(
                 &self.parents,
                 &self.supervisors,
                 &audit.plan.auditing_unit,

@@ -11,8 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use querywarden_domain::catalogue::ServiceItem;
-use querywarden_domain::org::{Account, Person, PersonId, Unit};
+use querywarden_domain::org::{Account, Person, PersonId};
 use querywarden_domain::permission::recertification::{
     RecertificationDecision, RecertificationItem, RecertificationRound, RoundId,
 };
@@ -30,20 +29,11 @@ use super::{
     GrantChanges, GrantFilter, GrantView, InboxEntry, Op, PermissionError, PermissionPolicy,
 };
 use crate::App;
+use crate::directory::Directory;
 use crate::keys::KeyRing;
 
 /// What the personnel-change reads return, named for the web layer (which has no storage).
 pub use querywarden_storage::{NoticeRow, StaffChangeRow};
-
-/// Staff, units and service items by name, for showing names instead of ids on the permission
-/// pages. Staff names only: no national ID, nothing about a subject.
-#[derive(Debug, Clone, Default)]
-pub struct Directory {
-    pub persons: Vec<Person>,
-    pub units: Vec<Unit>,
-    /// In catalogue order, the inactive ones too (old applications still name them).
-    pub items: Vec<ServiceItem>,
-}
 
 /// What the applicant may do with their own Form 1 once written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,11 +208,7 @@ impl PermissionService<'_> {
         if self.store.person(viewer).await?.is_none() {
             return Err(PermissionError::NotFound("人員"));
         }
-        Ok(Directory {
-            persons: self.store.persons().await?,
-            units: self.store.units().await?,
-            items: self.store.service_items().await?,
-        })
+        Ok(Directory::load(self.store).await?)
     }
 
     // -- Personnel changes (§2) ---------------------------------------------------------------

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use querywarden_domain::NationalId;
 use querywarden_domain::audit_event::{Actor, AuditAction, Outcome};
+use querywarden_domain::enrolment::RowError;
 use querywarden_domain::org::{Account, Person, PersonId, Role, StaffStatus, Unit, UnitId};
 use querywarden_domain::permission::personnel::{
     MAX_STAFF_NAME_CHARS, MAX_STAFF_TITLE_CHARS, PersonnelEffect, StaffChange, classify,
@@ -69,18 +70,11 @@ pub struct StaffImportReport {
     pub outcomes: Vec<(Account, StaffOutcome)>,
 }
 
-/// A bad CSV row: its line number (1 = the header) and why, in zh-TW, without the bad value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaffRowError {
-    pub line: usize,
-    pub reason: String,
-}
-
 /// Why a CSV import imported nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum StaffImportError {
     #[error("人事資料有 {} 列錯誤，未匯入任何資料", .0.len())]
-    BadRows(Vec<StaffRowError>),
+    BadRows(Vec<RowError>),
     #[error(transparent)]
     Failed(#[from] PermissionError),
 }
@@ -105,7 +99,7 @@ fn find_unit<'a>(units: &'a [Unit], s: &str) -> Option<&'a Unit> {
 /// already on record with the last four ID digits `6789` — on 民國 115 年 3 月 5 日. The rows
 /// it would import, or every bad row by line. Not an API.
 #[doc(hidden)]
-pub fn read_staff_file_against_fixture(text: &str) -> Result<usize, Vec<StaffRowError>> {
+pub fn read_staff_file_against_fixture(text: &str) -> Result<usize, Vec<RowError>> {
     let unit = UnitId::new("social-affairs").map_err(|_| Vec::new())?;
     let account = Account::parse("chen.dawen").map_err(|_| Vec::new())?;
     let today = RocDate::new(115, 3, 5).map_err(|_| Vec::new())?;
@@ -136,20 +130,16 @@ fn parse_staff_csv(
     persons: &BTreeMap<Account, Person>,
     last4s: &BTreeMap<PersonId, String>,
     today: RocDate,
-) -> Result<Vec<StaffRecord>, Vec<StaffRowError>> {
-    let bad = |line: usize, reason: &str| StaffRowError {
-        line,
-        reason: reason.to_string(),
-    };
+) -> Result<Vec<StaffRecord>, Vec<RowError>> {
     // A broken quote stops the reading: after it, no row is where it seems.
     let rows = querywarden_bli::csv_reader::read_rows(text)
-        .map_err(|e| vec![bad(e.line, e.fault.message_zh())])?;
+        .map_err(|e| vec![RowError::new(e.line, e.fault.message_zh())])?;
     let mut rows = rows.into_iter();
     match rows.next() {
         Some(h)
             if h.line == 1 && h.fields.iter().map(|x| x.trim()).collect::<Vec<_>>() == HEADER => {}
         _ => {
-            return Err(vec![bad(
+            return Err(vec![RowError::new(
                 1,
                 "第一列須為欄位名稱：account,national_id,name,unit,title,status,effective_date",
             )]);
@@ -173,17 +163,14 @@ fn parse_staff_csv(
             continue;
         }
         if row.fields.len() != HEADER.len() {
-            errors.push(bad(line, "欄位數應為 7"));
+            errors.push(RowError::new(line, "欄位數應為 7"));
             continue;
         }
         let f: Vec<&str> = row.fields.iter().map(|x| x.trim()).collect();
         match file.row(&f) {
             Ok(Some(record)) => records.push(record),
             Ok(None) => {}
-            Err(problems) => errors.push(StaffRowError {
-                line,
-                reason: problems.join("；"),
-            }),
+            Err(problems) => errors.push(RowError::new(line, problems.join("；"))),
         }
     }
     errors.sort_by_key(|e| e.line);
@@ -1257,7 +1244,7 @@ mod tests {
         assert!(split("\"a,b").is_err());
     }
 
-    fn staff_file(text: &str) -> Result<Vec<StaffRecord>, Vec<StaffRowError>> {
+    fn staff_file(text: &str) -> Result<Vec<StaffRecord>, Vec<RowError>> {
         let units = vec![Unit {
             id: UnitId::new("social-affairs").unwrap(),
             name_zh: "社會救助科".into(),
@@ -1290,7 +1277,7 @@ mod tests {
             staff_file(&format!("{STAFF_FILE}\r\nlin.meiling,B123456780\r\n")).unwrap_err();
         assert_eq!(
             errors,
-            [StaffRowError {
+            [RowError {
                 line: 4,
                 reason: "欄位數應為 7".into()
             }]

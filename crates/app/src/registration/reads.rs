@@ -6,27 +6,18 @@
 //! Security-sensitive only in what it leaves out: no subject's name or national ID passes
 //! here, only staff, units and the catalogues that every Form names.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use jiff::Timestamp;
-use querywarden_domain::catalogue::{LegalBasis, ServiceItem, ServiceItemCode};
-use querywarden_domain::org::{Person, PersonId, Role, Unit};
+use querywarden_domain::catalogue::ServiceItemCode;
+use querywarden_domain::org::{Person, Role};
 use querywarden_domain::permission::acting::Signer;
 use querywarden_domain::registration::{self as reg, Registration};
 use querywarden_domain::roc_date::RocDate;
 
 use super::{Desk, GrantSource, roster_on};
 use crate::AppError;
-
-/// Staff, units, legal bases and service items (名冊與目錄), so a page can show names
-/// instead of ids.
-#[derive(Debug, Clone)]
-pub struct Directory {
-    pub persons: BTreeMap<PersonId, Person>,
-    pub units: Vec<Unit>,
-    pub bases: Vec<LegalBasis>,
-    pub items: Vec<ServiceItem>,
-}
+use crate::directory::Directory;
 
 /// The directory as `viewer` sees it. Every signed-in member of staff may read it: Forms 2
 /// and 3 name the parties, their units, the legal basis and the items on every copy.
@@ -34,12 +25,7 @@ pub async fn directory<G: GrantSource>(
     desk: &Desk<'_, G>,
     _viewer: &Person,
 ) -> Result<Directory, AppError> {
-    Ok(Directory {
-        persons: desk.store.persons_by_id().await?,
-        units: desk.store.units().await?,
-        bases: desk.store.legal_bases().await?,
-        items: desk.store.service_items().await?,
-    })
+    Ok(Directory::load(desk.store).await?)
 }
 
 /// What the Form 2 form offers `filer`: the colleagues of the filer's own unit (needers and

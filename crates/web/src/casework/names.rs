@@ -2,7 +2,8 @@
 //! app's directory.
 
 use querywarden_app::AppError;
-use querywarden_app::registration::{self as reg, Directory};
+use querywarden_app::directory::Directory;
+use querywarden_app::registration as reg;
 use querywarden_domain::catalogue::{LegalBasisId, ServiceItemCode};
 use querywarden_domain::org::{PersonId, UnitId};
 
@@ -36,36 +37,20 @@ impl Names {
     }
 
     pub fn person(&self, id: PersonId) -> String {
-        self.persons.get(&id).map_or_else(
-            || format!("#{}", id.get()),
-            |p| self.m.staff(&p.name, p.account.as_str()),
-        )
+        self.directory
+            .staff(id, |name, account| self.m.staff(name, account))
+            .unwrap_or_else(|| format!("#{}", id.get()))
     }
 
     pub fn unit(&self, id: &UnitId) -> String {
-        self.units
-            .iter()
-            .find(|u| &u.id == id)
-            .map_or_else(|| id.as_str().to_string(), |u| u.name_zh.clone())
+        self.directory.unit_name(id)
     }
 
     pub fn basis(&self, id: &LegalBasisId) -> String {
-        self.bases.iter().find(|b| &b.id == id).map_or_else(
-            || id.as_str().to_string(),
-            |b| format!("{} {}", b.law, b.article),
-        )
+        self.directory.basis(id)
     }
 
     pub fn item(&self, code: &ServiceItemCode, m: &Messages) -> String {
-        self.items.iter().find(|i| &i.code == code).map_or_else(
-            || code.as_str().to_string(),
-            |i| {
-                format!(
-                    "{} {}",
-                    code.as_str(),
-                    if m.is_zh() { &i.name_zh } else { &i.name_en }
-                )
-            },
-        )
+        self.directory.item(code.as_str(), m.is_zh())
     }
 }

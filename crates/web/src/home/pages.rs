@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use querywarden_app::oversight::door::Directory;
+use querywarden_app::directory::Directory;
 use querywarden_app::permission::PermissionError;
 use querywarden_app::public_reads;
 use querywarden_app::worklist::{Concerning, NoticeRow, WorkItem};
@@ -218,10 +218,9 @@ fn notice_line(m: &Messages, names: &Directory, n: &NoticeRow) -> NoticeLine {
             .parse()
             .map(|p| {
                 let id = PersonId::new(p);
-                names.people.get(&id).map_or_else(
-                    || names.person(id),
-                    |x| m.staff(&x.name, x.account.as_str()),
-                )
+                names
+                    .staff(id, |name, account| m.staff(name, account))
+                    .unwrap_or_else(|| id.to_string())
             })
             .unwrap_or_default(),
         Some(("form1_before", day)) => day

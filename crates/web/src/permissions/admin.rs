@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
 use querywarden_app::permission::PermissionError;
-use querywarden_app::permission::staff::{StaffImportError, StaffImportReport, StaffRowError};
+use querywarden_app::permission::staff::{StaffImportError, StaffImportReport};
+use querywarden_domain::enrolment::RowError;
 use querywarden_domain::permission::AdministratorDesk;
 
 use super::input::{DoneQuery, PostedEnable};
@@ -102,7 +103,7 @@ fn import_summary(m: &Messages, r: &StaffImportReport) -> String {
     )
 }
 
-fn row_errors(m: &Messages, rows: &[StaffRowError]) -> Vec<String> {
+fn row_errors(m: &Messages, rows: &[RowError]) -> Vec<String> {
     rows.iter()
         .map(|e| {
             if m.is_zh() {

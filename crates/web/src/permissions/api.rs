@@ -8,16 +8,14 @@
 //! rule's stable code, the same the pages show. Nothing personal is echoed in errors; national
 //! IDs leave only masked.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use querywarden_app::auth::SignedIn;
+use querywarden_app::directory::Directory;
 use querywarden_app::permission::{ApplicantAct, GrantView, PermissionError};
-use querywarden_domain::org::PersonId;
 use querywarden_domain::permission::{
     ApplicationId, ApplicationState, PermissionApplication, StepRecord,
 };
@@ -116,7 +114,7 @@ pub struct ApplicationView {
 }
 
 /// The signers' accounts by person, to name them in [`StepView`].
-struct Accounts(BTreeMap<PersonId, String>);
+struct Accounts(Directory);
 
 impl Accounts {
     async fn load(state: &AppState, who: &SignedIn, op: &OperationId) -> Result<Self, ApiError> {
@@ -126,23 +124,14 @@ impl Accounts {
             .directory(who.person.id)
             .await
             .map_err(failed(op))?;
-        Ok(Accounts(
-            d.persons
-                .into_iter()
-                .map(|p| (p.id, p.account.as_str().to_string()))
-                .collect(),
-        ))
+        Ok(Accounts(d))
     }
 
     fn step(&self, s: &StepRecord) -> StepView {
         StepView {
             round: s.round,
             step: s.step.code(),
-            by: self
-                .0
-                .get(&s.by)
-                .cloned()
-                .unwrap_or_else(|| s.by.to_string()),
+            by: self.0.account(s.by),
             at: s.at.to_string(),
             outcome: s.outcome.code(),
             effective_from: s.effective_from.map(iso),

@@ -11,9 +11,10 @@ use std::future::Future;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
+use querywarden_app::directory::Directory;
 use querywarden_app::permission::{Awaited, PermissionError};
 use querywarden_domain::catalogue::ServiceItem;
-use querywarden_domain::org::{Person, PersonId, Role, UnitId};
+use querywarden_domain::org::{PersonId, Role, UnitId};
 use querywarden_domain::permission::ApplicationState;
 use querywarden_domain::roc_date::RocDate;
 
@@ -121,15 +122,25 @@ pub(super) fn label(m: &Messages, area: &str, code: &str) -> String {
     m.get(&format!("perm-{area}-{code}"))
 }
 
-/// People, units and items by key, for showing names instead of ids.
+/// People, units and items by key, for showing names instead of ids: the app's directory,
+/// with the page's language and the overview filters' lists.
 pub(super) struct Names {
-    /// Whose brackets `person` writes: the page's language.
-    zh: bool,
-    pub persons: BTreeMap<PersonId, Person>,
+    directory: Directory,
+    m: Messages,
+    /// The units by id, as the grant overview's filter lists them.
     pub units: BTreeMap<UnitId, String>,
+    /// The items' names by code, as the grant overview's filter lists them.
     pub items: BTreeMap<String, (String, String)>,
     /// The catalogue in its own order, for the application form.
     pub catalogue: Vec<ServiceItem>,
+}
+
+impl std::ops::Deref for Names {
+    type Target = Directory;
+
+    fn deref(&self) -> &Directory {
+        &self.directory
+    }
 }
 
 impl Names {
@@ -140,9 +151,11 @@ impl Names {
     ) -> Result<Names, PermissionError> {
         let d = state.app.permissions().directory(who.person.id).await?;
         Ok(Names {
-            zh: m.is_zh(),
-            persons: d.persons.into_iter().map(|p| (p.id, p)).collect(),
-            units: d.units.into_iter().map(|u| (u.id, u.name_zh)).collect(),
+            units: d
+                .units
+                .iter()
+                .map(|u| (u.id.clone(), u.name_zh.clone()))
+                .collect(),
             items: d
                 .items
                 .iter()
@@ -151,44 +164,33 @@ impl Names {
                     (i.code.as_str().to_string(), names)
                 })
                 .collect(),
-            catalogue: d.items,
+            catalogue: d.items.clone(),
+            directory: d,
+            m: m.clone(),
         })
     }
 
     pub(super) fn person(&self, id: PersonId) -> String {
-        self.persons.get(&id).map_or_else(
-            || format!("#{id}"),
-            |p| {
-                if self.zh {
-                    format!("{}（{}）", p.name, p.account.as_str())
-                } else {
-                    format!("{} ({})", p.name, p.account.as_str())
-                }
-            },
-        )
+        self.directory
+            .staff(id, |name, account| self.m.staff(name, account))
+            .unwrap_or_else(|| format!("#{id}"))
     }
 
     pub(super) fn unit(&self, id: &UnitId) -> String {
-        self.units
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.as_str().to_string())
+        self.directory.unit_name(id)
     }
 
     /// The item's name in the page's language (empty for an unknown code).
     pub(super) fn item_name(&self, m: &Messages, code: &str) -> String {
-        self.items
-            .get(code)
-            .map(|(zh, en)| if m.is_zh() { zh.clone() } else { en.clone() })
+        self.directory
+            .item_name(code, m.is_zh())
+            .map(str::to_string)
             .unwrap_or_default()
     }
 
     /// Code and name (`C0101 被保險人投保資料`).
     pub(super) fn item(&self, m: &Messages, code: &str) -> String {
-        match self.items.get(code) {
-            Some((zh, en)) => format!("{code} {}", if m.is_zh() { zh } else { en }),
-            None => code.to_string(),
-        }
+        self.directory.item(code, m.is_zh())
     }
 }
 

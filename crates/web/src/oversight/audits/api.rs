@@ -4,16 +4,15 @@
 //! methods); JSON bodies refuse unknown fields; refusals answer with the rule's stable code.
 //! Attachments are `multipart/form-data` with the fields `case` and `file`.
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Multipart, Path};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use querywarden_app::directory::Directory;
 use querywarden_app::oversight::unannounced_audit::{AuditError, AuditView, DocumentLine};
 use querywarden_app::permission::Op;
-use querywarden_domain::org::{Person, PersonId};
+use querywarden_domain::org::Person;
 use querywarden_domain::oversight::unannounced_audit::{AuditId, AuditState, UnannouncedAudit};
 use querywarden_domain::roc_date::RocDate;
 use serde_json::{Value, json};
@@ -65,25 +64,14 @@ fn iso(d: RocDate) -> String {
     d.civil().to_string()
 }
 
-/// Accounts by person id, for naming people in the JSON.
-pub(crate) async fn people(
-    state: &AppState,
-    op: &str,
-) -> Result<BTreeMap<PersonId, Person>, ApiError> {
-    Ok(state
+/// The directory, for naming people in the JSON by account.
+pub(crate) async fn people(state: &AppState, op: &str) -> Result<Directory, ApiError> {
+    state
         .app
         .oversight()
         .directory()
         .await
-        .map_err(|e| ApiError::internal(&e, op))?
-        .people)
-}
-
-fn account(people: &BTreeMap<PersonId, Person>, p: PersonId) -> String {
-    people
-        .get(&p)
-        .map(|p| p.account.as_str().to_string())
-        .unwrap_or_else(|| p.to_string())
+        .map_err(|e| ApiError::internal(&e, op))
 }
 
 fn document_json(d: &DocumentLine) -> Value {
@@ -103,7 +91,7 @@ fn document_json(d: &DocumentLine) -> Value {
 pub(crate) fn audit_json(
     a: &UnannouncedAudit,
     view: Option<&AuditView>,
-    people: &BTreeMap<PersonId, Person>,
+    people: &Directory,
 ) -> Value {
     let p = &a.plan;
     let next = match a.state {
@@ -116,33 +104,33 @@ pub(crate) fn audit_json(
         "period_from": iso(p.period_from),
         "period_to": iso(p.period_to),
         "audit_date": iso(p.audit_date),
-        "querier": account(people, p.querier),
+        "querier": people.account(p.querier),
         "querier_unit": a.querier_unit.as_str(),
         "auditing_unit": p.auditing_unit.as_str(),
         "auditing_unit_phone": p.auditing_unit_phone,
-        "auditors": p.auditors.iter().map(|x| account(people, *x)).collect::<Vec<_>>(),
+        "auditors": p.auditors.iter().map(|x| people.account(*x)).collect::<Vec<_>>(),
         "documents_deadline": iso(p.documents_deadline),
         "cases_requested": p.cases,
         "method": p.method.code(),
         // As text: JSON numbers are not safe beyond 2^53.
         "seed": a.seed.to_string(),
-        "opened_by": account(people, a.opened_by),
+        "opened_by": people.account(a.opened_by),
         "opened_at": a.opened_at.to_string(),
         "cases": a.cases.iter().map(|c| json!({
             "case": c.no.to_string(),
             "position": c.position,
             "weight": c.weight,
             "opinion": c.opinion.as_ref().map(|o| json!({
-                "conforms": o.conforms, "text": o.text, "by": account(people, o.by) })),
+                "conforms": o.conforms, "text": o.text, "by": people.account(o.by) })),
         })).collect::<Vec<_>>(),
         "overall": a.overall.as_ref().map(|o| json!({
-            "violation_found": o.violation_found, "text": o.text, "by": account(people, o.by) })),
+            "violation_found": o.violation_found, "text": o.text, "by": people.account(o.by) })),
         "sign_offs": a.sign_offs.iter().map(|s| json!({
-            "step": s.step.code(), "by": account(people, s.by), "at": s.at.to_string() }))
+            "step": s.step.code(), "by": people.account(s.by), "at": s.at.to_string() }))
             .collect::<Vec<_>>(),
         "next_sign_off": next,
         "review": a.review.as_ref().map(|r| json!({
-            "by": account(people, r.by), "at": r.at.to_string(), "comment": r.comment })),
+            "by": people.account(r.by), "at": r.at.to_string(), "comment": r.comment })),
     });
     if let (Some(view), Value::Object(m)) = (view, &mut v) {
         m.insert("draw_repeats".into(), view.draw_repeats.into());
@@ -152,11 +140,11 @@ pub(crate) fn audit_json(
         );
         m.insert(
             "querier_supervisor".into(),
-            view.querier_supervisor.map(|x| account(people, x)).into(),
+            view.querier_supervisor.map(|x| people.account(x)).into(),
         );
         m.insert(
             "auditing_supervisor".into(),
-            view.auditing_supervisor.map(|x| account(people, x)).into(),
+            view.auditing_supervisor.map(|x| people.account(x)).into(),
         );
     }
     v

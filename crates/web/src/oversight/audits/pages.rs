@@ -5,14 +5,13 @@
 //! `querywarden_app::oversight::unannounced_audit` and shows the result; a refusal is shown on
 //! the record with its stable code and the status the API would give.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
+use querywarden_app::directory::Directory;
 use querywarden_app::oversight::unannounced_audit::AuditError;
-use querywarden_domain::org::{Person, PersonId, Role, UnitId, UnitKind};
+use querywarden_domain::org::{PersonId, Role, Unit, UnitId, UnitKind};
 use querywarden_domain::oversight::unannounced_audit::{
     AuditState, UnannouncedAudit, audit_office,
 };
@@ -55,10 +54,9 @@ pub(super) fn shown(e: AuditError, m: &Messages, op: &OperationId, path: &str) -
     }
 }
 
-/// People and units by key, for names instead of ids.
+/// The app's directory with the page's language, for names instead of ids.
 pub(super) struct Names {
-    pub(super) people: BTreeMap<PersonId, Person>,
-    pub(super) units: BTreeMap<UnitId, (String, UnitKind)>,
+    pub(super) directory: Directory,
     m: Messages,
 }
 
@@ -67,30 +65,20 @@ impl Names {
         state: &AppState,
         m: &Messages,
     ) -> Result<Names, querywarden_app::AppError> {
-        let d = state.app.oversight().directory().await?;
         Ok(Names {
-            people: d.people,
-            units: d
-                .units
-                .into_iter()
-                .map(|(id, u)| (id, (u.name_zh, u.kind)))
-                .collect(),
+            directory: state.app.oversight().directory().await?,
             m: m.clone(),
         })
     }
 
     pub(super) fn person(&self, p: PersonId) -> String {
-        self.people
-            .get(&p)
-            .map(|p| self.m.staff(&p.name, p.account.as_str()))
+        self.directory
+            .staff(p, |name, account| self.m.staff(name, account))
             .unwrap_or_else(|| p.to_string())
     }
 
     pub(super) fn unit(&self, u: &UnitId) -> String {
-        self.units
-            .get(u)
-            .map(|(n, _)| n.clone())
-            .unwrap_or_else(|| u.to_string())
+        self.directory.unit_name(u)
     }
 }
 
@@ -233,7 +221,8 @@ async fn new_page(
         Err(e) => return PageError::internal(&e, &op.0, m, path).into_response(),
     };
     let queriers = names
-        .people
+        .directory
+        .persons
         .values()
         .filter(|p| p.has_role(Role::Querier) && p.id != who.person.id)
         .map(|p| Choice {
@@ -242,14 +231,20 @@ async fn new_page(
             selected: p.account.as_str() == form.querier.trim(),
         })
         .collect();
-    let units = names
+    // By id, as the form has always listed them.
+    let mut auditing: Vec<&Unit> = names
+        .directory
         .units
         .iter()
-        .filter(|(_, (_, k))| matches!(k, UnitKind::ItGroup | UnitKind::EthicsOffice))
-        .map(|(id, (name, _))| Choice {
-            value: id.to_string(),
-            label: name.clone(),
-            selected: id.as_str() == form.auditing_unit,
+        .filter(|u| matches!(u.kind, UnitKind::ItGroup | UnitKind::EthicsOffice))
+        .collect();
+    auditing.sort_by(|a, b| a.id.cmp(&b.id));
+    let units = auditing
+        .into_iter()
+        .map(|u| Choice {
+            value: u.id.to_string(),
+            label: u.name_zh.clone(),
+            selected: u.id.as_str() == form.auditing_unit,
         })
         .collect();
     let (status, error) = match error {

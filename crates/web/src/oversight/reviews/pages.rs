@@ -71,7 +71,7 @@ pub(super) async fn names(
     m: &Messages,
 ) -> Result<BTreeMap<i64, String>, querywarden_app::AppError> {
     let d = state.app.oversight().directory().await?;
-    Ok(d.people
+    Ok(d.persons
         .iter()
         .map(|(id, p)| (id.get(), m.staff(&p.name, p.account.as_str())))
         .collect())
