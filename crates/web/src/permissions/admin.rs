@@ -24,7 +24,7 @@ use crate::input::CsrfForm;
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused, upload_refused};
 use crate::templates::{FormError, Frame};
-use crate::upload::{UploadError, read_upload};
+use crate::upload::{read_upload, refused};
 use crate::{AppState, OperationId, PageCall};
 
 const IMPORT_PATH: &str = "/permissions/admin/staff-import";
@@ -77,15 +77,15 @@ async fn staff_file(
 ) -> Result<(String, Option<Vec<u8>>), ApiError> {
     match read_upload(multipart, "file", MAX_STAFF_FILE).await {
         Ok(u) => Ok((u.field("csrf"), u.file)),
-        Err(e) => {
-            if e == UploadError::TooLarge
-                && let Some(failed) =
-                    upload_refused(state, who, "staff_import.too_large", &op.0).await
-            {
-                return Err(failed);
-            }
-            Err(e.answer("staff_import.too_large", MAX_STAFF_FILE, &op.0))
-        }
+        Err(e) => Err(refused(
+            state,
+            who,
+            e,
+            "staff_import.too_large",
+            MAX_STAFF_FILE,
+            &op.0,
+        )
+        .await),
     }
 }
 

@@ -55,7 +55,7 @@ async fn apply_page(
         Err(e) => return failed(e, &m, op, &action),
     };
     let items = names
-        .catalogue
+        .items
         .iter()
         .filter(|i| i.active)
         .map(|i| Choice {

@@ -197,22 +197,29 @@ fn filter_choices(
     names: &Names,
     q: &FilterQuery,
 ) -> (Vec<Choice>, Vec<Choice>, Vec<Choice>) {
-    let units = names
-        .units
-        .iter()
-        .map(|(id, name)| Choice {
-            value: id.as_str().to_string(),
-            label: name.clone(),
-            selected: id.as_str() == q.unit,
+    // The filters list units by id and items by code, whatever the register's order.
+    let mut units: Vec<_> = names.units.iter().collect();
+    units.sort_by(|a, b| a.id.cmp(&b.id));
+    let units = units
+        .into_iter()
+        .map(|u| Choice {
+            value: u.id.as_str().to_string(),
+            label: u.name_zh.clone(),
+            selected: u.id.as_str() == q.unit,
         })
         .collect();
-    let items = names
-        .items
-        .iter()
-        .map(|(code, (zh, en))| Choice {
-            value: code.clone(),
-            label: if m.is_zh() { zh.clone() } else { en.clone() },
-            selected: *code == q.item,
+    let mut items: Vec<_> = names.items.iter().collect();
+    items.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
+    let items = items
+        .into_iter()
+        .map(|i| Choice {
+            value: i.code.as_str().to_string(),
+            label: if m.is_zh() {
+                i.name_zh.clone()
+            } else {
+                i.name_en.clone()
+            },
+            selected: i.code.as_str() == q.item,
         })
         .collect();
     let statuses = GrantStatus::ALL

@@ -5,7 +5,6 @@
 //! Security-sensitive only in what it shows: refusals show the rule's zh-TW message and code
 //! (422 or 403, STYLE rule 7), internal failures only the operation id.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 
 use axum::http::StatusCode;
@@ -13,7 +12,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
 use querywarden_app::directory::Directory;
 use querywarden_app::permission::{Awaited, PermissionError};
-use querywarden_domain::catalogue::ServiceItem;
 use querywarden_domain::org::{PersonId, Role, UnitId};
 use querywarden_domain::permission::ApplicationState;
 use querywarden_domain::roc_date::RocDate;
@@ -123,16 +121,10 @@ pub(super) fn label(m: &Messages, area: &str, code: &str) -> String {
 }
 
 /// People, units and items by key, for showing names instead of ids: the app's directory,
-/// with the page's language and the overview filters' lists.
+/// with the page's language.
 pub(super) struct Names {
     directory: Directory,
     m: Messages,
-    /// The units by id, as the grant overview's filter lists them.
-    pub units: BTreeMap<UnitId, String>,
-    /// The items' names by code, as the grant overview's filter lists them.
-    pub items: BTreeMap<String, (String, String)>,
-    /// The catalogue in its own order, for the application form.
-    pub catalogue: Vec<ServiceItem>,
 }
 
 impl std::ops::Deref for Names {
@@ -151,20 +143,6 @@ impl Names {
     ) -> Result<Names, PermissionError> {
         let d = state.app.permissions().directory(who.person.id).await?;
         Ok(Names {
-            units: d
-                .units
-                .iter()
-                .map(|u| (u.id.clone(), u.name_zh.clone()))
-                .collect(),
-            items: d
-                .items
-                .iter()
-                .map(|i| {
-                    let names = (i.name_zh.clone(), i.name_en.clone());
-                    (i.code.as_str().to_string(), names)
-                })
-                .collect(),
-            catalogue: d.items.clone(),
             directory: d,
             m: m.clone(),
         })
