@@ -4,7 +4,10 @@
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 
+use crate::AppState;
+use crate::auth::session::upload_refused;
 use crate::error::ApiError;
+use querywarden_app::auth::SignedIn;
 
 /// The fields of an upload form, in the order sent, and the file if one came.
 #[derive(Debug, Default)]
@@ -64,6 +67,25 @@ impl UploadError {
             Self::Malformed
         }
     }
+}
+
+/// The answer to a signed-in person's upload that could not be read: a file over the page's
+/// limit is a refusal and goes on the trail first (§3, every refusal audited), then the
+/// answer of [`UploadError::answer`].
+pub async fn refused(
+    state: &AppState,
+    who: &SignedIn,
+    e: UploadError,
+    too_large: &str,
+    max_file: usize,
+    operation_id: &str,
+) -> ApiError {
+    if e == UploadError::TooLarge
+        && let Some(failed) = upload_refused(state, who, too_large, operation_id).await
+    {
+        return failed;
+    }
+    e.answer(too_large, max_file, operation_id)
 }
 
 /// The answer to a body that is not a well-formed multipart form (400).

@@ -4,7 +4,8 @@
 use querywarden_app::testing::simulator_usage_csv;
 use querywarden_bli::BliItem;
 
-use querywarden_testkit::{Browser, Demo, assert_page, rt};
+use querywarden_testkit::people::WU;
+use querywarden_testkit::{Browser, Demo, assert_page, assert_refused, rt, with_demo};
 
 /// The simulator's export after four C0101 queries over two subjects.
 async fn usage_csv() -> String {
@@ -105,4 +106,19 @@ fn the_administrator_imports_usage_logs_and_the_auditor_searches_by_subject() {
         );
         assert!(page.contains("鄭志豪"));
     });
+}
+
+#[test]
+fn a_usage_log_over_its_limit_is_refused_on_the_trail() {
+    let got = with_demo([WU], async |demo, [admin]| {
+        // One byte over the page's 20 MB: refused before anything is read as CSV (§7).
+        let csv = "x".repeat(20 * 1024 * 1024 + 1);
+        let r = upload(&admin, &admin.csrf, csv).await;
+        assert_eq!(r.status(), 413);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("usage_log.too_large"), "{page}");
+        assert!(page.contains("20 MB"), "{page}");
+        demo.trail().await
+    });
+    assert_refused(&got, &[("access.refused", "usage_log.too_large")]);
 }

@@ -13,7 +13,7 @@ use crate::auth::session::{PageSession, csrf_refused, upload_refused};
 use crate::error::ApiError;
 use crate::pages::render;
 use crate::templates::UserBar;
-use crate::upload::{UploadError, read_upload};
+use crate::upload::{read_upload, refused};
 use crate::{AppState, OperationId, PageCall};
 
 /// §9: who is not the permission administrator is refused with this code, recorded.
@@ -45,14 +45,8 @@ async fn usage_log_text(
     let upload = match read_upload(multipart, "file", MAX_UPLOAD).await {
         Ok(u) => u,
         Err(e) => {
-            if e == UploadError::TooLarge
-                && let Some(failed) = upload_refused(state, who, "usage_log.too_large", &op.0).await
-            {
-                return Err(failed.into_response());
-            }
-            return Err(e
-                .answer("usage_log.too_large", MAX_UPLOAD, &op.0)
-                .into_response());
+            let answer = refused(state, who, e, "usage_log.too_large", MAX_UPLOAD, &op.0).await;
+            return Err(answer.into_response());
         }
     };
     if !who.csrf_ok(&upload.field("csrf")) {
