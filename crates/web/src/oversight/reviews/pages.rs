@@ -39,15 +39,6 @@ pub(super) fn day(d: jiff::civil::Date, m: &Messages) -> String {
     }
 }
 
-/// The area's name for [`PageError::internal_on`] (a failure of the page at `path`).
-pub(super) fn internal(
-    m: &Messages,
-    op: &OperationId,
-    path: &str,
-) -> impl Fn(querywarden_app::AppError) -> PageError + use<> {
-    PageError::internal_on(m, op, path)
-}
-
 /// 行政程序法 §48: the sentence shown beside a due date `due` that runs past the loaded
 /// office calendar years (counted with weekends only), or `None`.
 pub(super) async fn beyond_calendar(
@@ -61,7 +52,7 @@ pub(super) async fn beyond_calendar(
         .app
         .deadline_beyond_calendar(due)
         .await
-        .map_err(internal(m, op, path))?;
+        .map_err(PageError::internal_on(m, op, path))?;
     Ok(beyond.map(|_| m.get("deadline-beyond-calendar")))
 }
 
@@ -142,7 +133,7 @@ pub async fn overview(
     PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
-    let fail = internal(&m, &op, "/oversight");
+    let fail = PageError::internal_on(&m, &op, "/oversight");
     let can_dashboard = dashboard::may_read_dashboard(&who.person);
     let mut page = DashboardPage {
         frame: Frame::signed_in(&state, &who, &m, "/oversight"),
@@ -225,7 +216,7 @@ pub async fn overview(
             m,
             &names(&state, m)
                 .await
-                .map_err(internal(m, &op, "/oversight"))?,
+                .map_err(PageError::internal_on(m, &op, "/oversight"))?,
         );
     }
     Ok(render(&page, &op))
@@ -324,7 +315,7 @@ pub async fn unit(
     PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
-    let fail = internal(&m, &op, "/oversight/unit");
+    let fail = PageError::internal_on(&m, &op, "/oversight/unit");
     let Some(v) = state
         .app
         .oversight()
@@ -341,9 +332,10 @@ pub async fn unit(
             "ov-not-allowed",
         ));
     };
-    let names = names(&state, &m)
-        .await
-        .map_err(internal(&m, &op, "/oversight/unit"))?;
+    let names =
+        names(&state, &m)
+            .await
+            .map_err(PageError::internal_on(&m, &op, "/oversight/unit"))?;
     let page = UnitPage {
         frame: Frame::signed_in(&state, &who, &m, "/oversight/unit"),
         unit: v.unit,

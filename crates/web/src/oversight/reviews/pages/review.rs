@@ -10,9 +10,7 @@ use querywarden_domain::org::Role;
 
 use super::super::api::conclusion_of;
 use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
-use super::{
-    beyond_calendar, day, error_page, form_error, internal, names, not_found, refusal, rule_text,
-};
+use super::{beyond_calendar, day, error_page, form_error, names, not_found, refusal, rule_text};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
@@ -80,12 +78,14 @@ async fn review_response(
         .oversight()
         .review(who, id, &now_op(op))
         .await
-        .map_err(internal(&m, op, &path))?
+        .map_err(PageError::internal_on(&m, op, &path))?
     {
         Ok(v) => v,
         Err(r) => return Ok(read_refused(r, m, op, &path)),
     };
-    let names = names(state, &m).await.map_err(internal(&m, op, &path))?;
+    let names = names(state, &m)
+        .await
+        .map_err(PageError::internal_on(&m, op, &path))?;
     let beyond_calendar = beyond_calendar(state, &m, op, &path, v.review.due_on).await?;
     let status = if error.is_some() {
         StatusCode::CONFLICT
@@ -158,7 +158,7 @@ pub async fn close(
         .oversight()
         .close_review(&who.person, id, &now_op(&op))
         .await
-        .map_err(internal(&m, &op, &path))?
+        .map_err(PageError::internal_on(&m, &op, &path))?
     {
         Ok(_) => Ok(Redirect::to(&format!("{path}?notice=closed")).into_response()),
         Err(r) => {
@@ -179,7 +179,7 @@ pub async fn conclude(
     let review_id = match door
         .review_of_finding(&who, id, &now_op(&op))
         .await
-        .map_err(internal(&m, &op, path))?
+        .map_err(PageError::internal_on(&m, &op, path))?
     {
         Ok(r) => r,
         Err(r) => return Ok(read_refused(r, m, &op, path)),
@@ -202,7 +202,7 @@ pub async fn conclude(
     match door
         .conclude_finding(&who.person, id, &req, &now_op(&op))
         .await
-        .map_err(internal(&m, &op, path))?
+        .map_err(PageError::internal_on(&m, &op, path))?
     {
         Ok(_) => Ok(
             Redirect::to(&format!("/oversight/reviews/{}#finding-{id}", review_id)).into_response(),

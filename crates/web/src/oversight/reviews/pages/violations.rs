@@ -15,7 +15,7 @@ use super::super::api::return_note_of;
 use super::super::input::{
     DecideReportRequest, FileViolationForm, FileViolationRequest, SubmitReportRequest,
 };
-use super::{beyond_calendar, day, form_error, internal, names, not_found, refusal};
+use super::{beyond_calendar, day, form_error, names, not_found, refusal};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
@@ -66,8 +66,10 @@ async fn violations_response(
         .oversight()
         .cases(&who.person)
         .await
-        .map_err(internal(&m, op, path))?;
-    let names = names(state, &m).await.map_err(internal(&m, op, path))?;
+        .map_err(PageError::internal_on(&m, op, path))?;
+    let names = names(state, &m)
+        .await
+        .map_err(PageError::internal_on(&m, op, path))?;
     let now = Timestamp::now();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -120,7 +122,7 @@ pub async fn file(
         .oversight()
         .file_violation(&who, req, &now_op(&op))
         .await
-        .map_err(internal(&m, &op, path))?
+        .map_err(PageError::internal_on(&m, &op, path))?
     {
         Ok(id) => Ok(Redirect::to(&format!("/oversight/violations/{id}")).into_response()),
         Err(FileRefusal::NoSuchPerson) => {
@@ -174,11 +176,13 @@ async fn violation_response(
         .oversight()
         .case_for(&who.person, id, &now_op(op))
         .await
-        .map_err(internal(&m, op, &path))?
+        .map_err(PageError::internal_on(&m, op, &path))?
     else {
         return Ok(not_found(m, op, &path));
     };
-    let names = names(state, &m).await.map_err(internal(&m, op, &path))?;
+    let names = names(state, &m)
+        .await
+        .map_err(PageError::internal_on(&m, op, &path))?;
     let beyond_calendar = beyond_calendar(state, &m, op, &path, v.case.due_on).await?;
     let status = if error.is_some() {
         StatusCode::CONFLICT
@@ -230,7 +234,7 @@ pub async fn report(
         .oversight()
         .submit_report(&who.person, id, &form.report, &now_op(&op))
         .await
-        .map_err(internal(&m, &op, &path))?
+        .map_err(PageError::internal_on(&m, &op, &path))?
     {
         Ok(()) => Ok(Redirect::to(&format!("{path}?notice=submitted")).into_response()),
         Err(r) => {
@@ -263,7 +267,7 @@ pub async fn decide(
         .oversight()
         .decide_report(&who.person, id, note, &now_op(&op))
         .await
-        .map_err(internal(&m, &op, &path))?
+        .map_err(PageError::internal_on(&m, &op, &path))?
     {
         Ok(()) => Ok(Redirect::to(&format!("{path}?notice=decided")).into_response()),
         Err(r) => {
