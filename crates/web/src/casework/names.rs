@@ -30,10 +30,18 @@ impl Names {
         viewer: &querywarden_domain::org::Person,
         m: &Messages,
     ) -> Result<Names, AppError> {
-        Ok(Names {
-            directory: reg::directory(&state.app.desk(), viewer).await?,
+        Ok(Names::new(
+            reg::directory(&state.app.desk(), viewer).await?,
+            m,
+        ))
+    }
+
+    /// `directory`, read through another area's door, in the reader's language.
+    pub fn new(directory: Directory, m: &Messages) -> Names {
+        Names {
+            directory,
             m: m.clone(),
-        })
+        }
     }
 
     pub fn person(&self, id: PersonId) -> String {
@@ -52,5 +60,13 @@ impl Names {
 
     pub fn item(&self, code: &ServiceItemCode, m: &Messages) -> String {
         self.directory.item(code.as_str(), m.is_zh())
+    }
+
+    /// The item's name alone in the reader's language (empty for an unknown code).
+    pub fn item_name(&self, code: &ServiceItemCode) -> String {
+        self.directory
+            .item_name(code.as_str(), self.m.is_zh())
+            .map(str::to_string)
+            .unwrap_or_default()
     }
 }

@@ -15,7 +15,7 @@ use querywarden_domain::enrolment::RowError;
 use querywarden_domain::permission::AdministratorDesk;
 
 use super::input::{DoneQuery, PostedEnable};
-use super::pages::{Names, after_post, failed, forbidden, label, no_desk, notice, with_error};
+use super::pages::{after_post, failed, forbidden, label, names, no_desk, notice, with_error};
 use super::views::{AccountsPage, DisabledRow, StaffImportPage};
 use crate::app_op::{now_op, op_of};
 use crate::error::ApiError;
@@ -169,7 +169,7 @@ async fn accounts_view(
     };
     let loaded = async {
         let disabled = state.app.permissions().disabled_accounts(&desk).await?;
-        Ok::<_, PermissionError>((disabled, Names::load(state, who, &m).await?))
+        Ok::<_, PermissionError>((disabled, names(state, who, &m).await?))
     }
     .await;
     let (disabled, names) = match loaded {

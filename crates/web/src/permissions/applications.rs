@@ -16,7 +16,7 @@ use querywarden_domain::permission::{
 
 use super::input::{DoneQuery, IdPath, PostedApplication, PostedDecision};
 use super::pages::{
-    Names, Shown, after_post, bad_field, date, failed, forbidden, label, notice, shown,
+    Names, Shown, after_post, bad_field, date, failed, forbidden, label, names, notice, shown,
     state_detail, with_error,
 };
 use super::today;
@@ -50,7 +50,7 @@ async fn apply_page(
     error: Option<(StatusCode, FormError)>,
 ) -> Response {
     let action = form_action(amend);
-    let names = match Names::load(state, who, &m).await {
+    let names = match names(state, who, &m).await {
         Ok(n) => n,
         Err(e) => return failed(e, &m, op, &action),
     };
@@ -224,7 +224,7 @@ async fn application_page(
             .await?
             .pop()
             .flatten();
-        let names = Names::load(state, who, &m).await?;
+        let names = names(state, who, &m).await?;
         Ok::<_, PermissionError>((app, my_step, awaited, names))
     }
     .await;
@@ -308,7 +308,7 @@ fn build_application_page(
             .iter()
             .map(|i| ItemLabel {
                 code: i.as_str().to_string(),
-                name: names.item_name(&m, i.as_str()),
+                name: names.item_name(i),
             })
             .collect(),
         read_pdpa: app.confirmations.read_pdpa_and_rules,

@@ -14,7 +14,7 @@ use querywarden_domain::permission::GrantStatus;
 use querywarden_domain::roc_date::RocDate;
 
 use super::input::{DoneQuery, FilterQuery, IdPath};
-use super::pages::{Names, bad_field, date, failed, label, no_desk, notice};
+use super::pages::{Names, bad_field, date, failed, label, names, no_desk, notice};
 use super::today;
 use super::views::{Choice, GrantRow, GrantsPage, InboxPage, InboxRow, NoticeLine};
 use crate::PageCall;
@@ -93,7 +93,7 @@ pub async fn inbox(
         let entries = permissions.inbox(who.person.id, today()).await?;
         // §2: personnel changes the administrator and the old supervisor are told of.
         let notices = permissions.unread_notices(who.person.id).await?;
-        Ok::<_, PermissionError>((entries, notices, Names::load(&state, &who, &m).await?))
+        Ok::<_, PermissionError>((entries, notices, names(&state, &who, &m).await?))
     }
     .await;
     let (entries, notices, names) = match loaded {
@@ -147,7 +147,7 @@ fn grant_rows(m: &Messages, names: &Names, grants: &[GrantView]) -> Vec<GrantRow
                 account: v.account.as_str().to_string(),
                 name: v.name.clone(),
                 unit: names.unit(&v.unit),
-                item: names.item(m, g.item.as_str()),
+                item: names.item(&g.item, m),
                 from: date(m, g.effective_from),
                 to: g.effective_to.map(|d| date(m, d)).unwrap_or_default(),
                 status: label(m, "grant", g.status.code()),
@@ -171,7 +171,7 @@ pub async fn my_grants(
             .permissions()
             .my_grants(who.person.id, today())
             .await?;
-        Ok::<_, PermissionError>((grants, Names::load(&state, &who, &m).await?))
+        Ok::<_, PermissionError>((grants, names(&state, &who, &m).await?))
     }
     .await;
     let (grants, names) = match loaded {
@@ -247,7 +247,7 @@ pub async fn overview(
         Ok(d) => d,
         Err(e) => return no_desk(e, &m, &op, path),
     };
-    let names = match Names::load(&state, &who, &m).await {
+    let names = match names(&state, &who, &m).await {
         Ok(n) => n,
         Err(e) => return failed(e, &m, &op, path),
     };

@@ -7,12 +7,12 @@
 
 use std::future::Future;
 
+pub(super) use crate::casework::Names;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
-use querywarden_app::directory::Directory;
 use querywarden_app::permission::{Awaited, PermissionError};
-use querywarden_domain::org::{PersonId, Role, UnitId};
+use querywarden_domain::org::Role;
 use querywarden_domain::permission::ApplicationState;
 use querywarden_domain::roc_date::RocDate;
 
@@ -120,56 +120,15 @@ pub(super) fn label(m: &Messages, area: &str, code: &str) -> String {
     m.get(&format!("perm-{area}-{code}"))
 }
 
-/// People, units and items by key, for showing names instead of ids: the app's directory,
-/// with the page's language.
-pub(super) struct Names {
-    directory: Directory,
-    m: Messages,
-}
-
-impl std::ops::Deref for Names {
-    type Target = Directory;
-
-    fn deref(&self) -> &Directory {
-        &self.directory
-    }
-}
-
-impl Names {
-    pub(super) async fn load(
-        state: &AppState,
-        who: &SignedIn,
-        m: &Messages,
-    ) -> Result<Names, PermissionError> {
-        let d = state.app.permissions().directory(who.person.id).await?;
-        Ok(Names {
-            directory: d,
-            m: m.clone(),
-        })
-    }
-
-    pub(super) fn person(&self, id: PersonId) -> String {
-        self.directory
-            .staff(id, |name, account| self.m.staff(name, account))
-            .unwrap_or_else(|| format!("#{id}"))
-    }
-
-    pub(super) fn unit(&self, id: &UnitId) -> String {
-        self.directory.unit_name(id)
-    }
-
-    /// The item's name in the page's language (empty for an unknown code).
-    pub(super) fn item_name(&self, m: &Messages, code: &str) -> String {
-        self.directory
-            .item_name(code, m.is_zh())
-            .map(str::to_string)
-            .unwrap_or_default()
-    }
-
-    /// Code and name (`C0101 被保險人投保資料`).
-    pub(super) fn item(&self, m: &Messages, code: &str) -> String {
-        self.directory.item(code, m.is_zh())
-    }
+/// The app's directory as the permission door lets `who` read it (staff names only), in the
+/// page's language.
+pub(super) async fn names(
+    state: &AppState,
+    who: &SignedIn,
+    m: &Messages,
+) -> Result<Names, PermissionError> {
+    let directory = state.app.permissions().directory(who.person.id).await?;
+    Ok(Names::new(directory, m))
 }
 
 /// The state in words; a pending step names whom it waits for (§2, §5 ¶1: 代理 when a

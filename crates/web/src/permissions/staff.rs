@@ -13,7 +13,7 @@ use querywarden_domain::org::{StaffStatus, UnitId};
 use querywarden_domain::permission::recertification::{RecertificationItem, RoundId};
 
 use super::input::{DoneQuery, IdPath, PostedRoundDecision};
-use super::pages::{Names, after_post, date, failed, label, no_desk, notice, with_error};
+use super::pages::{Names, after_post, date, failed, label, names, no_desk, notice, with_error};
 use super::today;
 use super::views::{ChangeRow, LineRow, RoundPage, RoundRow, StaffPage};
 use crate::app_op::{now_op, op_of};
@@ -44,7 +44,7 @@ async fn staff_view(
     let loaded = async {
         let changes = permissions.upcoming_staff_changes(&desk, today()).await?;
         let rounds = permissions.recertification_rounds(&desk).await?;
-        Ok::<_, PermissionError>((changes, rounds, Names::load(state, who, &m).await?))
+        Ok::<_, PermissionError>((changes, rounds, names(state, who, &m).await?))
     }
     .await;
     let (changes, rounds, names) = match loaded {
@@ -118,7 +118,7 @@ fn line_rows(m: &Messages, names: &Names, items: &[RecertificationItem]) -> Vec<
         .map(|i| LineRow {
             grant: i.grant.get(),
             person: names.person(i.person),
-            item: names.item(m, i.item.as_str()),
+            item: names.item(&i.item, m),
             uses: i.uses_last_quarter,
             last_used: i.last_used.map(|d| date(m, d)).unwrap_or_default(),
             propose_removal: i.propose_removal,
@@ -154,7 +154,7 @@ async fn round_view(
         let r = permissions
             .recertification_round(&desk, RoundId::new(id), &now_op(op))
             .await?;
-        Ok::<_, PermissionError>((r, Names::load(state, who, &m).await?))
+        Ok::<_, PermissionError>((r, names(state, who, &m).await?))
     }
     .await;
     let ((round, items), names) = match loaded {
