@@ -135,29 +135,14 @@ fn loopback_url(url: &str) -> bool {
     })
 }
 
-/// What a person chose to receive (帳號設定 › 電子郵件通知).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DigestChoice {
-    /// No mail.
-    None,
-    /// One message a day when something waits.
-    Daily,
-}
-
-impl DigestChoice {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Daily => "daily",
-        }
-    }
-
-    pub fn parse_code(code: &str) -> Option<Self> {
-        match code {
-            "none" => Some(Self::None),
-            "daily" => Some(Self::Daily),
-            _ => None,
-        }
+querywarden_domain::code_enum! {
+    /// What a person chose to receive (帳號設定 › 電子郵件通知).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum DigestChoice {
+        /// No mail.
+        None = "none";
+        /// One message a day when something waits.
+        Daily = "daily";
     }
 }
 

@@ -240,40 +240,11 @@ pub mod iso_date {
     }
 }
 
-/// Declares a closed code enum with stable snake_case codes and zh-TW names.
-macro_rules! code_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal, $zh:literal;)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $code)] $variant,)+
-        }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// Stable code, also the wire value.
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code,)+ }
-            }
-
-            /// zh-TW name.
-            pub fn name_zh(self) -> &'static str {
-                match self { $($name::$variant => $zh,)+ }
-            }
-
-            /// Parses a code exactly.
-            pub fn parse_code(s: &str) -> Option<Self> {
-                match s { $($code => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
-code_enum! {
+querywarden_domain::code_enum! {
     /// Which insurance an enrolment spell covers (投保險別).
-    InsuranceType {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum InsuranceType {
         /// 勞工保險
         Labour = "labour", "勞保";
         /// 就業保險
@@ -283,9 +254,11 @@ code_enum! {
     }
 }
 
-code_enum! {
+querywarden_domain::code_enum! {
     /// Kind of labour-insurance benefit (給付種類).
-    BenefitType {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum BenefitType {
         /// 傷病給付
         Sickness = "sickness", "傷病";
         /// 失能給付
@@ -307,9 +280,11 @@ code_enum! {
     }
 }
 
-code_enum! {
+querywarden_domain::code_enum! {
     /// What a labour-pension contribution row records (異動別).
-    ContributionChange {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ContributionChange {
         /// 開始提繳
         Start = "start", "開始提繳";
         /// 調整提繳工資或提繳率
@@ -319,9 +294,11 @@ code_enum! {
     }
 }
 
-code_enum! {
+querywarden_domain::code_enum! {
     /// What a monthly payment is for.
-    PaymentKind {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PaymentKind {
         /// 國保老年年金
         NpOldAgeAnnuity = "np_old_age_annuity", "國保老年年金";
         /// 國保身心障礙年金
@@ -345,9 +322,11 @@ code_enum! {
     }
 }
 
-code_enum! {
+querywarden_domain::code_enum! {
     /// State of a payment (發放狀態).
-    PaymentStatus {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum PaymentStatus {
         /// 已發放
         Paid = "paid", "已發放";
         /// 待發放
@@ -528,6 +507,27 @@ mod tests {
         assert!(Amount::new(-1).is_none());
         assert!(Amount::new(100_000_001).is_none());
         assert_eq!(Amount::new(45_800).map(Amount::ntd), Some(45_800));
+    }
+
+    /// The stored result is these types' serde form and the wire carries their codes: the two
+    /// must be the same text for every value.
+    #[test]
+    fn each_code_is_also_the_serde_form() {
+        fn same<T: Serialize + serde::de::DeserializeOwned + PartialEq + fmt::Debug + Copy>(
+            all: &[T],
+            code: fn(T) -> &'static str,
+        ) {
+            for &v in all {
+                let json = serde_json::to_value(v).unwrap();
+                assert_eq!(json, serde_json::Value::from(code(v)), "{v:?}");
+                assert_eq!(serde_json::from_value::<T>(json).unwrap(), v);
+            }
+        }
+        same(&InsuranceType::ALL, InsuranceType::code);
+        same(&BenefitType::ALL, BenefitType::code);
+        same(&ContributionChange::ALL, ContributionChange::code);
+        same(&PaymentKind::ALL, PaymentKind::code);
+        same(&PaymentStatus::ALL, PaymentStatus::code);
     }
 
     #[test]

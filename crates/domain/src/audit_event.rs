@@ -13,374 +13,162 @@ use serde_json::Value;
 
 use crate::org::{PersonId, Role};
 
-/// Every kind of event the trail records, with its stable code. The list is documented in
-/// `docs/audit-actions.md`; codes are never reused or renamed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AuditAction {
-    // §3: signing in and out.
-    LoginSucceeded,
-    LoginFailed,
-    AccountLocked,
-    AccountUnlocked,
-    SessionLocked,
-    SessionUnlocked,
-    Logout,
-    SessionEnded,
-    PasswordChanged,
-    CertificateBound,
-    // §2: permission applications and grants.
-    ApplicationCreated,
-    ApplicationSubmitted,
-    ApplicationApproved,
-    ApplicationRejected,
-    ApplicationWithdrawn,
-    GrantCreated,
-    GrantEnded,
-    GrantSuspended,
-    // §4, §5: registrations and external requests.
-    RegistrationCreated,
-    RegistrationApproved,
-    RegistrationRejected,
-    RegistrationCancelled,
-    RequestCreated,
-    RequestAccepted,
-    RequestRejected,
-    ExecutionRefused,
-    QuerySent,
-    QueryResultReceived,
-    QueryFailed,
-    // §6: results.
-    ResultViewed,
-    ResultPrinted,
-    ResultDestroyed,
-    NationalIdRevealed,
-    // §7, §8: reviews, audits, findings.
-    AuditCreated,
-    AuditFindingRecorded,
-    AuditSignedOff,
-    ReviewCompleted,
-    ReportGenerated,
-    AuditTrailSearched,
-    AuditTrailExported,
-    // Administration.
-    SystemInitialised,
-    DemoSeeded,
-    ConfigurationChanged,
-    CatalogueChanged,
-    StaffImported,
-    UsageLogImported,
-    KeyRotated,
-    // §2 and 資通系統防護基準: permission chain steps, recertification, account hygiene.
-    ApplicationStepApproved,
-    ApplicationReturned,
-    StaffStatusChanged,
-    RecertificationOpened,
-    RecertificationDecided,
-    RecertificationClosed,
-    AccountDisabled,
-    AccountEnabled,
-    // §5, Form 3: results returned to the requesting agency (in the system or by official
-    // document number, never by e-mail or fax).
-    ResultDelivered,
-    // §2: the administrator or supervisor acknowledged a personnel-change notice.
-    NoticeRead,
-    // §3 go-live: enrolment codes, enrolment with one's own card, the organisation file,
-    // revocation lists, supervisor roles ended by a personnel change (§2).
-    EnrolmentCodeIssued,
-    Enrolled,
-    UnitsImported,
-    CrlLoaded,
-    SupervisorRoleEnded,
-    // §8, Form 4: the querier attached a supporting document to an audit, said the documents
-    // are complete, and someone read an audit record or a document (refusals of any read too).
-    AuditDocumentAttached,
-    AuditDocumentsSubmitted,
-    AuditViewed,
-    // §3, §9: a request refused before it reached a use case's rule (a form whose CSRF token
-    // does not match, a request on a locked screen, a page of another role).
-    AccessRefused,
-    // §9: reading personal data (a Form 2 row, a Form 3 request) is recorded like changing it.
-    RegistrationViewed,
-    RequestViewed,
-    /// §7: the quarter's usage review opened with its findings.
-    ReviewOpened,
-    /// §8 ¶2: a violation case opened (from a review, an audit or the administrator).
-    ViolationOpened,
-    /// §8 ¶2: the person submitted the review report (檢討報告).
-    CorrectiveReportSubmitted,
-    /// §8 ¶2: the administrator accepted the review report; the case is closed.
-    CorrectiveReportAccepted,
-    /// §8 ¶2: the administrator returned the review report with a note.
-    CorrectiveReportReturned,
-    /// §8 ¶2: the person was reminded that the report is due.
-    CorrectiveReportReminded,
-    /// §8 ¶2: the deadline passed; the supervisor and administrator were told.
-    CorrectiveReportEscalated,
-    /// §8 ¶2: grants suspended for a violation case are in force again (report accepted).
-    GrantReinstated,
-    // 個人資料保護法 §10, §13: a citizen's access request, its report and withheld entries.
-    CitizenRequestRecorded,
-    CitizenRequestExtended,
-    CitizenReportProduced,
-    CitizenRequestAnswered,
-    RegistrationWithheld,
-    WithholdingsListed,
-    /// §5: a query was sent and no answer came (timed out after sending): its outcome is
-    /// unknown and the item waits.
-    QueryOutcomeUnknown,
-    /// §5: an unknown outcome resolved by the platform's usage log or the querier's
-    /// statement; the item may run again.
-    QueryOutcomeResolved,
-    /// §6: a Form 2/3 row's sealed subject name and national ID destroyed at the end of the
-    /// record's keeping period; the digest and the masked form stay.
-    SubjectDestroyed,
-    /// §5 ¶1: a 代理人 registered for a unit's supervisor, with the period (or refused).
-    ActingSupervisorRegistered,
-    /// A page of "my registrations" read (one record per page).
-    RegistrationsListed,
-    /// §5 ¶3, Form 3: the requesting office's supervisor consented (申請人單位主管核章).
-    RequestConsented,
-    /// §5 ¶3, Form 3: the assigned querier or the using unit's supervisor signed the request.
-    RequestSigned,
-    /// §5 ¶3: one subject of a Form 3 request closed without a query, with the reason.
-    RequestSubjectClosed,
-    /// 行政程序法 §48: the administrator loaded a year's official office calendar (辦公日曆表).
-    CalendarImported,
-    /// §8 ¶2, §9: a violation case was read (it names a staff member and the rule broken),
-    /// or reading it was refused.
-    ViolationViewed,
-    /// 個人資料保護法 §10, §13: the contact officer read the list of requests or one request.
-    CitizenRequestViewed,
-    /// §13: the contact officer was reminded that a request's deadline is near.
-    CitizenRequestReminded,
-    /// §13: a request's deadline passed unanswered; the officer's supervisor was told.
-    CitizenRequestEscalated,
-    /// §10: a citizen signed in with their own card on the self-service listener and saw their
-    /// report (or was refused).
-    CitizenSelfServiceReport,
-    /// `querywarden migrate` applied schema migrations to a database that already held a trail.
-    SchemaMigrated,
-    /// `querywarden copy` filled a new PostgreSQL database from the embedded SQLite one
-    /// (recorded on the copy, in the copy's own transaction).
-    DatabaseCopied,
-    /// A person set their e-mail address and digest choice (the address is not recorded).
-    MailPreferenceChanged,
-    /// The daily digest of what waits was sent to one person, or sending it failed (counts
-    /// only; no address, no citizen's data).
-    MailDigestSent,
-}
-
-impl AuditAction {
-    pub const ALL: [AuditAction; 100] = [
-        Self::LoginSucceeded,
-        Self::LoginFailed,
-        Self::AccountLocked,
-        Self::AccountUnlocked,
-        Self::SessionLocked,
-        Self::SessionUnlocked,
-        Self::Logout,
-        Self::SessionEnded,
-        Self::PasswordChanged,
-        Self::CertificateBound,
-        Self::ApplicationCreated,
-        Self::ApplicationSubmitted,
-        Self::ApplicationApproved,
-        Self::ApplicationRejected,
-        Self::ApplicationWithdrawn,
-        Self::GrantCreated,
-        Self::GrantEnded,
-        Self::GrantSuspended,
-        Self::RegistrationCreated,
-        Self::RegistrationApproved,
-        Self::RegistrationRejected,
-        Self::RegistrationCancelled,
-        Self::RequestCreated,
-        Self::RequestAccepted,
-        Self::RequestRejected,
-        Self::ExecutionRefused,
-        Self::QuerySent,
-        Self::QueryResultReceived,
-        Self::QueryFailed,
-        Self::ResultViewed,
-        Self::ResultPrinted,
-        Self::ResultDestroyed,
-        Self::NationalIdRevealed,
-        Self::AuditCreated,
-        Self::AuditFindingRecorded,
-        Self::AuditSignedOff,
-        Self::ReviewCompleted,
-        Self::ReportGenerated,
-        Self::AuditTrailSearched,
-        Self::AuditTrailExported,
-        Self::SystemInitialised,
-        Self::DemoSeeded,
-        Self::ConfigurationChanged,
-        Self::CatalogueChanged,
-        Self::StaffImported,
-        Self::UsageLogImported,
-        Self::KeyRotated,
-        Self::ApplicationStepApproved,
-        Self::ApplicationReturned,
-        Self::StaffStatusChanged,
-        Self::RecertificationOpened,
-        Self::RecertificationDecided,
-        Self::RecertificationClosed,
-        Self::AccountDisabled,
-        Self::AccountEnabled,
-        Self::ResultDelivered,
-        Self::NoticeRead,
-        Self::EnrolmentCodeIssued,
-        Self::Enrolled,
-        Self::UnitsImported,
-        Self::CrlLoaded,
-        Self::SupervisorRoleEnded,
-        Self::AuditDocumentAttached,
-        Self::AuditDocumentsSubmitted,
-        Self::AuditViewed,
-        Self::AccessRefused,
-        Self::RegistrationViewed,
-        Self::RequestViewed,
-        Self::ReviewOpened,
-        Self::ViolationOpened,
-        Self::CorrectiveReportSubmitted,
-        Self::CorrectiveReportAccepted,
-        Self::CorrectiveReportReturned,
-        Self::CorrectiveReportReminded,
-        Self::CorrectiveReportEscalated,
-        Self::GrantReinstated,
-        Self::CitizenRequestRecorded,
-        Self::CitizenRequestExtended,
-        Self::CitizenReportProduced,
-        Self::CitizenRequestAnswered,
-        Self::RegistrationWithheld,
-        Self::WithholdingsListed,
-        Self::QueryOutcomeUnknown,
-        Self::QueryOutcomeResolved,
-        Self::SubjectDestroyed,
-        Self::ActingSupervisorRegistered,
-        Self::RegistrationsListed,
-        Self::RequestConsented,
-        Self::RequestSigned,
-        Self::RequestSubjectClosed,
-        Self::CalendarImported,
-        Self::ViolationViewed,
-        Self::CitizenRequestViewed,
-        Self::CitizenRequestReminded,
-        Self::CitizenRequestEscalated,
-        Self::CitizenSelfServiceReport,
-        Self::SchemaMigrated,
-        Self::DatabaseCopied,
-        Self::MailPreferenceChanged,
-        Self::MailDigestSent,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::LoginSucceeded => "auth.login.succeeded",
-            Self::LoginFailed => "auth.login.failed",
-            Self::AccountLocked => "auth.account.locked",
-            Self::AccountUnlocked => "auth.account.unlocked",
-            Self::SessionLocked => "auth.session.locked",
-            Self::SessionUnlocked => "auth.session.unlocked",
-            Self::Logout => "auth.logout",
-            Self::SessionEnded => "auth.session.ended",
-            Self::PasswordChanged => "auth.password.changed",
-            Self::CertificateBound => "auth.certificate.bound",
-            Self::ApplicationCreated => "permission.application.created",
-            Self::ApplicationSubmitted => "permission.application.submitted",
-            Self::ApplicationApproved => "permission.application.approved",
-            Self::ApplicationRejected => "permission.application.rejected",
-            Self::ApplicationWithdrawn => "permission.application.withdrawn",
-            Self::GrantCreated => "permission.grant.created",
-            Self::GrantEnded => "permission.grant.ended",
-            Self::GrantSuspended => "permission.grant.suspended",
-            Self::RegistrationCreated => "query.registration.created",
-            Self::RegistrationApproved => "query.registration.approved",
-            Self::RegistrationRejected => "query.registration.rejected",
-            Self::RegistrationCancelled => "query.registration.cancelled",
-            Self::RequestCreated => "query.request.created",
-            Self::RequestAccepted => "query.request.accepted",
-            Self::RequestRejected => "query.request.rejected",
-            Self::ExecutionRefused => "query.execution.refused",
-            Self::QuerySent => "query.sent",
-            Self::QueryResultReceived => "query.result.received",
-            Self::QueryFailed => "query.failed",
-            Self::ResultViewed => "result.viewed",
-            Self::ResultPrinted => "result.printed",
-            Self::ResultDestroyed => "result.destroyed",
-            Self::NationalIdRevealed => "subject.national_id.revealed",
-            Self::AuditCreated => "oversight.audit.created",
-            Self::AuditFindingRecorded => "oversight.finding.recorded",
-            Self::AuditSignedOff => "oversight.audit.signed_off",
-            Self::ReviewCompleted => "oversight.review.completed",
-            Self::ReportGenerated => "report.generated",
-            Self::AuditTrailSearched => "audit_trail.searched",
-            Self::AuditTrailExported => "audit_trail.exported",
-            Self::SystemInitialised => "system.initialised",
-            Self::DemoSeeded => "system.demo_seeded",
-            Self::ConfigurationChanged => "admin.configuration.changed",
-            Self::CatalogueChanged => "admin.catalogue.changed",
-            Self::StaffImported => "admin.staff.imported",
-            Self::UsageLogImported => "admin.usage_log.imported",
-            Self::KeyRotated => "admin.key.rotated",
-            Self::ApplicationStepApproved => "permission.application.step_approved",
-            Self::ApplicationReturned => "permission.application.returned",
-            Self::StaffStatusChanged => "admin.staff.status_changed",
-            Self::RecertificationOpened => "permission.recertification.opened",
-            Self::RecertificationDecided => "permission.recertification.decided",
-            Self::RecertificationClosed => "permission.recertification.closed",
-            Self::AccountDisabled => "admin.account.disabled",
-            Self::AccountEnabled => "admin.account.enabled",
-            Self::ResultDelivered => "result.delivered",
-            Self::NoticeRead => "permission.notice.read",
-            Self::EnrolmentCodeIssued => "auth.enrolment.code_issued",
-            Self::Enrolled => "auth.enrolment.completed",
-            Self::UnitsImported => "admin.units.imported",
-            Self::CrlLoaded => "admin.crl.loaded",
-            Self::SupervisorRoleEnded => "admin.supervisor_role.ended",
-            Self::AuditDocumentAttached => "oversight.audit.document_attached",
-            Self::AuditDocumentsSubmitted => "oversight.audit.documents_submitted",
-            Self::AuditViewed => "oversight.audit.viewed",
-            Self::AccessRefused => "access.refused",
-            Self::RegistrationViewed => "query.registration.viewed",
-            Self::RequestViewed => "query.request.viewed",
-            Self::ReviewOpened => "oversight.review.opened",
-            Self::ViolationOpened => "oversight.violation.opened",
-            Self::CorrectiveReportSubmitted => "oversight.corrective_report.submitted",
-            Self::CorrectiveReportAccepted => "oversight.corrective_report.accepted",
-            Self::CorrectiveReportReturned => "oversight.corrective_report.returned",
-            Self::CorrectiveReportReminded => "oversight.corrective_report.reminded",
-            Self::CorrectiveReportEscalated => "oversight.corrective_report.escalated",
-            Self::GrantReinstated => "permission.grant.reinstated",
-            Self::CitizenRequestRecorded => "citizen_report.request.recorded",
-            Self::CitizenRequestExtended => "citizen_report.request.extended",
-            Self::CitizenReportProduced => "citizen_report.produced",
-            Self::CitizenRequestAnswered => "citizen_report.request.answered",
-            Self::RegistrationWithheld => "citizen_report.withholding.marked",
-            Self::WithholdingsListed => "citizen_report.withholdings.listed",
-            Self::QueryOutcomeUnknown => "query.outcome.unknown",
-            Self::QueryOutcomeResolved => "query.outcome.resolved",
-            Self::SubjectDestroyed => "query.subject.destroyed",
-            Self::ActingSupervisorRegistered => "admin.unit.deputy_registered",
-            Self::RegistrationsListed => "query.registration.listed",
-            Self::RequestConsented => "query.request.consented",
-            Self::RequestSigned => "query.request.signed",
-            Self::RequestSubjectClosed => "query.request.subject_closed",
-            Self::CalendarImported => "admin.calendar.imported",
-            Self::ViolationViewed => "oversight.violation.viewed",
-            Self::CitizenRequestViewed => "citizen_report.request.viewed",
-            Self::CitizenRequestReminded => "citizen_report.request.reminded",
-            Self::CitizenRequestEscalated => "citizen_report.request.escalated",
-            Self::CitizenSelfServiceReport => "citizen_report.self_service.viewed",
-            Self::SchemaMigrated => "system.schema_migrated",
-            Self::DatabaseCopied => "system.database_copied",
-            Self::MailPreferenceChanged => "account.mail.changed",
-            Self::MailDigestSent => "mail.digest.sent",
-        }
-    }
-
-    pub fn parse_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.code() == code)
+crate::code_enum! {
+    /// Every kind of event the trail records, with its stable code. The list is documented in
+    /// `docs/audit-actions.md`; codes are never reused or renamed.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum AuditAction {
+        // §3: signing in and out.
+        LoginSucceeded = "auth.login.succeeded";
+        LoginFailed = "auth.login.failed";
+        AccountLocked = "auth.account.locked";
+        AccountUnlocked = "auth.account.unlocked";
+        SessionLocked = "auth.session.locked";
+        SessionUnlocked = "auth.session.unlocked";
+        Logout = "auth.logout";
+        SessionEnded = "auth.session.ended";
+        PasswordChanged = "auth.password.changed";
+        CertificateBound = "auth.certificate.bound";
+        // §2: permission applications and grants.
+        ApplicationCreated = "permission.application.created";
+        ApplicationSubmitted = "permission.application.submitted";
+        ApplicationApproved = "permission.application.approved";
+        ApplicationRejected = "permission.application.rejected";
+        ApplicationWithdrawn = "permission.application.withdrawn";
+        GrantCreated = "permission.grant.created";
+        GrantEnded = "permission.grant.ended";
+        GrantSuspended = "permission.grant.suspended";
+        // §4, §5: registrations and external requests.
+        RegistrationCreated = "query.registration.created";
+        RegistrationApproved = "query.registration.approved";
+        RegistrationRejected = "query.registration.rejected";
+        RegistrationCancelled = "query.registration.cancelled";
+        RequestCreated = "query.request.created";
+        RequestAccepted = "query.request.accepted";
+        RequestRejected = "query.request.rejected";
+        ExecutionRefused = "query.execution.refused";
+        QuerySent = "query.sent";
+        QueryResultReceived = "query.result.received";
+        QueryFailed = "query.failed";
+        // §6: results.
+        ResultViewed = "result.viewed";
+        ResultPrinted = "result.printed";
+        ResultDestroyed = "result.destroyed";
+        NationalIdRevealed = "subject.national_id.revealed";
+        // §7, §8: reviews, audits, findings.
+        AuditCreated = "oversight.audit.created";
+        AuditFindingRecorded = "oversight.finding.recorded";
+        AuditSignedOff = "oversight.audit.signed_off";
+        ReviewCompleted = "oversight.review.completed";
+        ReportGenerated = "report.generated";
+        AuditTrailSearched = "audit_trail.searched";
+        AuditTrailExported = "audit_trail.exported";
+        // Administration.
+        SystemInitialised = "system.initialised";
+        DemoSeeded = "system.demo_seeded";
+        ConfigurationChanged = "admin.configuration.changed";
+        CatalogueChanged = "admin.catalogue.changed";
+        StaffImported = "admin.staff.imported";
+        UsageLogImported = "admin.usage_log.imported";
+        KeyRotated = "admin.key.rotated";
+        // §2 and 資通系統防護基準: permission chain steps, recertification, account hygiene.
+        ApplicationStepApproved = "permission.application.step_approved";
+        ApplicationReturned = "permission.application.returned";
+        StaffStatusChanged = "admin.staff.status_changed";
+        RecertificationOpened = "permission.recertification.opened";
+        RecertificationDecided = "permission.recertification.decided";
+        RecertificationClosed = "permission.recertification.closed";
+        AccountDisabled = "admin.account.disabled";
+        AccountEnabled = "admin.account.enabled";
+        // §5, Form 3: results returned to the requesting agency (in the system or by official
+        // document number, never by e-mail or fax).
+        ResultDelivered = "result.delivered";
+        // §2: the administrator or supervisor acknowledged a personnel-change notice.
+        NoticeRead = "permission.notice.read";
+        // §3 go-live: enrolment codes, enrolment with one's own card, the organisation file,
+        // revocation lists, supervisor roles ended by a personnel change (§2).
+        EnrolmentCodeIssued = "auth.enrolment.code_issued";
+        Enrolled = "auth.enrolment.completed";
+        UnitsImported = "admin.units.imported";
+        CrlLoaded = "admin.crl.loaded";
+        SupervisorRoleEnded = "admin.supervisor_role.ended";
+        // §8, Form 4: the querier attached a supporting document to an audit, said the documents
+        // are complete, and someone read an audit record or a document (refusals of any read too).
+        AuditDocumentAttached = "oversight.audit.document_attached";
+        AuditDocumentsSubmitted = "oversight.audit.documents_submitted";
+        AuditViewed = "oversight.audit.viewed";
+        // §3, §9: a request refused before it reached a use case's rule (a form whose CSRF token
+        // does not match, a request on a locked screen, a page of another role).
+        AccessRefused = "access.refused";
+        // §9: reading personal data (a Form 2 row, a Form 3 request) is recorded like changing it.
+        RegistrationViewed = "query.registration.viewed";
+        RequestViewed = "query.request.viewed";
+        /// §7: the quarter's usage review opened with its findings.
+        ReviewOpened = "oversight.review.opened";
+        /// §8 ¶2: a violation case opened (from a review, an audit or the administrator).
+        ViolationOpened = "oversight.violation.opened";
+        /// §8 ¶2: the person submitted the review report (檢討報告).
+        CorrectiveReportSubmitted = "oversight.corrective_report.submitted";
+        /// §8 ¶2: the administrator accepted the review report; the case is closed.
+        CorrectiveReportAccepted = "oversight.corrective_report.accepted";
+        /// §8 ¶2: the administrator returned the review report with a note.
+        CorrectiveReportReturned = "oversight.corrective_report.returned";
+        /// §8 ¶2: the person was reminded that the report is due.
+        CorrectiveReportReminded = "oversight.corrective_report.reminded";
+        /// §8 ¶2: the deadline passed; the supervisor and administrator were told.
+        CorrectiveReportEscalated = "oversight.corrective_report.escalated";
+        /// §8 ¶2: grants suspended for a violation case are in force again (report accepted).
+        GrantReinstated = "permission.grant.reinstated";
+        // 個人資料保護法 §10, §13: a citizen's access request, its report and withheld entries.
+        CitizenRequestRecorded = "citizen_report.request.recorded";
+        CitizenRequestExtended = "citizen_report.request.extended";
+        CitizenReportProduced = "citizen_report.produced";
+        CitizenRequestAnswered = "citizen_report.request.answered";
+        RegistrationWithheld = "citizen_report.withholding.marked";
+        WithholdingsListed = "citizen_report.withholdings.listed";
+        /// §5: a query was sent and no answer came (timed out after sending): its outcome is
+        /// unknown and the item waits.
+        QueryOutcomeUnknown = "query.outcome.unknown";
+        /// §5: an unknown outcome resolved by the platform's usage log or the querier's
+        /// statement; the item may run again.
+        QueryOutcomeResolved = "query.outcome.resolved";
+        /// §6: a Form 2/3 row's sealed subject name and national ID destroyed at the end of the
+        /// record's keeping period; the digest and the masked form stay.
+        SubjectDestroyed = "query.subject.destroyed";
+        /// §5 ¶1: a 代理人 registered for a unit's supervisor, with the period (or refused).
+        ActingSupervisorRegistered = "admin.unit.deputy_registered";
+        /// A page of "my registrations" read (one record per page).
+        RegistrationsListed = "query.registration.listed";
+        /// §5 ¶3, Form 3: the requesting office's supervisor consented (申請人單位主管核章).
+        RequestConsented = "query.request.consented";
+        /// §5 ¶3, Form 3: the assigned querier or the using unit's supervisor signed the request.
+        RequestSigned = "query.request.signed";
+        /// §5 ¶3: one subject of a Form 3 request closed without a query, with the reason.
+        RequestSubjectClosed = "query.request.subject_closed";
+        /// 行政程序法 §48: the administrator loaded a year's official office calendar (辦公日曆表).
+        CalendarImported = "admin.calendar.imported";
+        /// §8 ¶2, §9: a violation case was read (it names a staff member and the rule broken),
+        /// or reading it was refused.
+        ViolationViewed = "oversight.violation.viewed";
+        /// 個人資料保護法 §10, §13: the contact officer read the list of requests or one request.
+        CitizenRequestViewed = "citizen_report.request.viewed";
+        /// §13: the contact officer was reminded that a request's deadline is near.
+        CitizenRequestReminded = "citizen_report.request.reminded";
+        /// §13: a request's deadline passed unanswered; the officer's supervisor was told.
+        CitizenRequestEscalated = "citizen_report.request.escalated";
+        /// §10: a citizen signed in with their own card on the self-service listener and saw their
+        /// report (or was refused).
+        CitizenSelfServiceReport = "citizen_report.self_service.viewed";
+        /// `querywarden migrate` applied schema migrations to a database that already held a trail.
+        SchemaMigrated = "system.schema_migrated";
+        /// `querywarden copy` filled a new PostgreSQL database from the embedded SQLite one
+        /// (recorded on the copy, in the copy's own transaction).
+        DatabaseCopied = "system.database_copied";
+        /// A person set their e-mail address and digest choice (the address is not recorded).
+        MailPreferenceChanged = "account.mail.changed";
+        /// The daily digest of what waits was sent to one person, or sending it failed (counts
+        /// only; no address, no citizen's data).
+        MailDigestSent = "mail.digest.sent";
     }
 }
 

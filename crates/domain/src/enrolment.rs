@@ -83,27 +83,12 @@ impl EnrolmentCode {
     }
 }
 
-/// Why a code is issued: first enrolment, or a reset (lost password or new card, §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CodePurpose {
-    Enrol,
-    Reset,
-}
-
-impl CodePurpose {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Enrol => "enrol",
-            Self::Reset => "reset",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        match s {
-            "enrol" => Some(Self::Enrol),
-            "reset" => Some(Self::Reset),
-            _ => None,
-        }
+crate::code_enum! {
+    /// Why a code is issued: first enrolment, or a reset (lost password or new card, §3).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum CodePurpose {
+        Enrol = "enrol";
+        Reset = "reset";
     }
 }
 

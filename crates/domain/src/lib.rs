@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod citizen_report;
 pub mod deadline;
+pub mod declare;
 pub mod enrolment;
 pub mod explained;
 pub mod national_id;

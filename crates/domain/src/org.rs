@@ -116,61 +116,27 @@ impl fmt::Display for UnitId {
     }
 }
 
-/// What kind of unit this is; it decides which roles its people usually hold.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    /// 局本部科室: a section or office of the bureau itself.
-    BureauSection,
-    /// 秘書室資訊小組: holds the permission administrator (§2, §7).
-    ItGroup,
-    /// 政風室: audits with the IT group (§8).
-    EthicsOffice,
-    /// 局長室: the director reviews audit records (§8).
-    DirectorOffice,
-    /// 所屬機關: may ask a responsible unit to query for it with Form 3 (§5).
-    SubordinateAgency,
-    /// 區公所: may ask a responsible unit to query for it with Form 3 (§5).
-    DistrictOffice,
+crate::code_enum! {
+    /// What kind of unit this is; it decides which roles its people usually hold.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum UnitKind {
+        /// 局本部科室: a section or office of the bureau itself.
+        BureauSection = "bureau_section", "局本部科室";
+        /// 秘書室資訊小組: holds the permission administrator (§2, §7).
+        ItGroup = "it_group", "秘書室資訊小組";
+        /// 政風室: audits with the IT group (§8).
+        EthicsOffice = "ethics_office", "政風室";
+        /// 局長室: the director reviews audit records (§8).
+        DirectorOffice = "director_office", "局長室";
+        /// 所屬機關: may ask a responsible unit to query for it with Form 3 (§5).
+        SubordinateAgency = "subordinate_agency", "所屬機關";
+        /// 區公所: may ask a responsible unit to query for it with Form 3 (§5).
+        DistrictOffice = "district_office", "區公所";
+    }
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 6] = [
-        Self::BureauSection,
-        Self::ItGroup,
-        Self::EthicsOffice,
-        Self::DirectorOffice,
-        Self::SubordinateAgency,
-        Self::DistrictOffice,
-    ];
-
-    /// Stable machine code (also the serde form).
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::BureauSection => "bureau_section",
-            Self::ItGroup => "it_group",
-            Self::EthicsOffice => "ethics_office",
-            Self::DirectorOffice => "director_office",
-            Self::SubordinateAgency => "subordinate_agency",
-            Self::DistrictOffice => "district_office",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::BureauSection => "局本部科室",
-            Self::ItGroup => "秘書室資訊小組",
-            Self::EthicsOffice => "政風室",
-            Self::DirectorOffice => "局長室",
-            Self::SubordinateAgency => "所屬機關",
-            Self::DistrictOffice => "區公所",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
     /// Units outside the bureau proper: they file Form 3 rather than query themselves (§5).
     pub fn is_external(self) -> bool {
         matches!(self, Self::SubordinateAgency | Self::DistrictOffice)
@@ -186,104 +152,47 @@ pub struct Unit {
     pub parent: Option<UnitId>,
 }
 
-/// What a person may be asked to do (MISSION.md "Roles"). A person can hold several.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-pub enum Role {
-    /// 資料查詢者: holds query rights (§2) and runs approved queries (§5).
-    #[serde(rename = "querier")]
-    Querier,
-    /// 一般同仁: any colleague; may be the one who needs the data (需要資料者, §5).
-    #[serde(rename = "staff")]
-    Staff,
-    /// 單位主管: consents to Form 1 (§2) and approves Form 2 before the query (§5).
-    #[serde(rename = "unit_supervisor")]
-    UnitSupervisor,
-    /// 權限管理者: the IT group's permission administrator (§2, §7).
-    #[serde(rename = "permission_admin")]
-    PermissionAdministrator,
-    /// 權限管理單位主管: signs Form 1 after the administrator.
-    #[serde(rename = "permission_admin_supervisor")]
-    PermissionAdminSupervisor,
-    /// 業務權責單位承辦: reviews Form 3 requests from outside (§5).
-    #[serde(rename = "responsible_unit_reviewer")]
-    ResponsibleUnitReviewer,
-    /// 區公所／所屬機關申請人: files Form 3 (§5).
-    #[serde(rename = "external_requester")]
-    ExternalRequester,
-    /// 政風室稽核人員: audits with the IT group (§8).
-    #[serde(rename = "ethics_auditor")]
-    EthicsAuditor,
-    /// 局長: reviews and files audit records (§8).
-    #[serde(rename = "director")]
-    Director,
-    /// 個人資料保護聯絡窗口: records citizens' access requests and produces their reports
-    /// (個人資料保護法 §10, §13).
-    #[serde(rename = "personal_data_contact")]
-    PersonalDataContact,
-}
-
-impl Role {
-    pub const ALL: [Role; 10] = [
-        Self::Querier,
-        Self::Staff,
-        Self::UnitSupervisor,
-        Self::PermissionAdministrator,
-        Self::PermissionAdminSupervisor,
-        Self::ResponsibleUnitReviewer,
-        Self::ExternalRequester,
-        Self::EthicsAuditor,
-        Self::Director,
-        Self::PersonalDataContact,
-    ];
-
-    /// Stable snake_case code (also the serde form and what storage keeps).
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Querier => "querier",
-            Self::Staff => "staff",
-            Self::UnitSupervisor => "unit_supervisor",
-            Self::PermissionAdministrator => "permission_admin",
-            Self::PermissionAdminSupervisor => "permission_admin_supervisor",
-            Self::ResponsibleUnitReviewer => "responsible_unit_reviewer",
-            Self::ExternalRequester => "external_requester",
-            Self::EthicsAuditor => "ethics_auditor",
-            Self::Director => "director",
-            Self::PersonalDataContact => "personal_data_contact",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::Querier => "資料查詢者",
-            Self::Staff => "一般同仁",
-            Self::UnitSupervisor => "單位主管",
-            Self::PermissionAdministrator => "權限管理者",
-            Self::PermissionAdminSupervisor => "權限管理單位主管",
-            Self::ResponsibleUnitReviewer => "業務權責單位承辦人",
-            Self::ExternalRequester => "區公所／所屬機關申請人",
-            Self::EthicsAuditor => "政風室稽核人員",
-            Self::Director => "局長",
-            Self::PersonalDataContact => "個人資料保護聯絡窗口",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Self::Querier => "querier",
-            Self::Staff => "staff member",
-            Self::UnitSupervisor => "unit supervisor",
-            Self::PermissionAdministrator => "permission administrator",
-            Self::PermissionAdminSupervisor => "permission administrator's supervisor",
-            Self::ResponsibleUnitReviewer => "responsible unit reviewer",
-            Self::ExternalRequester => "external requester (district office / agency)",
-            Self::EthicsAuditor => "ethics auditor",
-            Self::Director => "director",
-            Self::PersonalDataContact => "personal data contact",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.code() == s)
+crate::code_enum! {
+    /// What a person may be asked to do (MISSION.md "Roles"). A person can hold several.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+    pub enum Role {
+        /// 資料查詢者: holds query rights (§2) and runs approved queries (§5).
+        #[serde(rename = "querier")]
+        Querier = "querier", "資料查詢者", "querier";
+        /// 一般同仁: any colleague; may be the one who needs the data (需要資料者, §5).
+        #[serde(rename = "staff")]
+        Staff = "staff", "一般同仁", "staff member";
+        /// 單位主管: consents to Form 1 (§2) and approves Form 2 before the query (§5).
+        #[serde(rename = "unit_supervisor")]
+        UnitSupervisor = "unit_supervisor", "單位主管", "unit supervisor";
+        /// 權限管理者: the IT group's permission administrator (§2, §7).
+        #[serde(rename = "permission_admin")]
+        PermissionAdministrator = "permission_admin", "權限管理者", "permission administrator";
+        /// 權限管理單位主管: signs Form 1 after the administrator.
+        #[serde(rename = "permission_admin_supervisor")]
+        PermissionAdminSupervisor = "permission_admin_supervisor",
+            "權限管理單位主管",
+            "permission administrator's supervisor";
+        /// 業務權責單位承辦: reviews Form 3 requests from outside (§5).
+        #[serde(rename = "responsible_unit_reviewer")]
+        ResponsibleUnitReviewer = "responsible_unit_reviewer",
+            "業務權責單位承辦人",
+            "responsible unit reviewer";
+        /// 區公所／所屬機關申請人: files Form 3 (§5).
+        #[serde(rename = "external_requester")]
+        ExternalRequester = "external_requester",
+            "區公所／所屬機關申請人",
+            "external requester (district office / agency)";
+        /// 政風室稽核人員: audits with the IT group (§8).
+        #[serde(rename = "ethics_auditor")]
+        EthicsAuditor = "ethics_auditor", "政風室稽核人員", "ethics auditor";
+        /// 局長: reviews and files audit records (§8).
+        #[serde(rename = "director")]
+        Director = "director", "局長", "director";
+        /// 個人資料保護聯絡窗口: records citizens' access requests and produces their reports
+        /// (個人資料保護法 §10, §13).
+        #[serde(rename = "personal_data_contact")]
+        PersonalDataContact = "personal_data_contact", "個人資料保護聯絡窗口", "personal data contact";
     }
 }
 
@@ -293,26 +202,10 @@ impl fmt::Display for Role {
     }
 }
 
-/// A person's internal id (the storage key), not personal data.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PersonId(i64);
-
-impl PersonId {
-    pub const fn new(id: i64) -> PersonId {
-        PersonId(id)
-    }
-
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-impl fmt::Display for PersonId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+crate::storage_id!(
+    /// A person's internal id (the storage key), not personal data.
+    PersonId
+);
 
 /// A login account name: `[a-z][a-z0-9._-]{2,31}` after trimming and lower-casing.
 /// §3: one person, one account.
@@ -360,40 +253,16 @@ impl fmt::Display for Account {
     }
 }
 
-/// Employment status. §2: a job change or leaving must be applied for before it happens; any
-/// status but `Active` suspends query grants until a new application is approved.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffStatus {
-    Active,
-    Transferred,
-    OnLeave,
-    Left,
-}
-
-impl StaffStatus {
-    pub const ALL: [StaffStatus; 4] = [Self::Active, Self::Transferred, Self::OnLeave, Self::Left];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Transferred => "transferred",
-            Self::OnLeave => "on_leave",
-            Self::Left => "left",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::Active => "在職",
-            Self::Transferred => "職務異動",
-            Self::OnLeave => "留職停薪或長期請假",
-            Self::Left => "離職",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
+crate::code_enum! {
+    /// Employment status. §2: a job change or leaving must be applied for before it happens; any
+    /// status but `Active` suspends query grants until a new application is approved.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum StaffStatus {
+        Active = "active", "在職";
+        Transferred = "transferred", "職務異動";
+        OnLeave = "on_leave", "留職停薪或長期請假";
+        Left = "left", "離職";
     }
 }
 

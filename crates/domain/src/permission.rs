@@ -379,112 +379,49 @@ impl<'de> Deserialize<'de> for FormNumber {
     }
 }
 
-/// An application's storage id (not the form number people see).
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ApplicationId(i64);
+crate::storage_id!(
+    /// An application's storage id (not the form number people see).
+    ApplicationId
+);
 
-impl ApplicationId {
-    pub fn new(id: i64) -> ApplicationId {
-        ApplicationId(id)
+crate::code_enum! {
+    /// 申請類別: the four request types of Form 1.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ApplicationKind {
+        /// 新增權限: grant the requested items.
+        New = "new", "新增權限";
+        /// 註銷權限: end every current grant.
+        Revoke = "revoke", "註銷權限";
+        /// 異動查調項目: the requested items become the person's whole set.
+        ChangeItems = "change_items", "異動查調項目";
+        /// 職務異動: after a transfer, end the old grants and grant the requested items (if any).
+        JobChange = "job_change", "職務異動";
     }
-
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-impl fmt::Display for ApplicationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// 申請類別: the four request types of Form 1.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApplicationKind {
-    /// 新增權限: grant the requested items.
-    New,
-    /// 註銷權限: end every current grant.
-    Revoke,
-    /// 異動查調項目: the requested items become the person's whole set.
-    ChangeItems,
-    /// 職務異動: after a transfer, end the old grants and grant the requested items (if any).
-    JobChange,
 }
 
 impl ApplicationKind {
-    pub const ALL: [ApplicationKind; 4] =
-        [Self::New, Self::Revoke, Self::ChangeItems, Self::JobChange];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Revoke => "revoke",
-            Self::ChangeItems => "change_items",
-            Self::JobChange => "job_change",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::New => "新增權限",
-            Self::Revoke => "註銷權限",
-            Self::ChangeItems => "異動查調項目",
-            Self::JobChange => "職務異動",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
     /// Form 1: new rights and item changes must name at least one item.
     pub fn requires_items(self) -> bool {
         matches!(self, Self::New | Self::ChangeItems)
     }
 }
 
-/// The Form 1 sign-off steps after the applicant's own signature.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    /// 申請人單位主管: consents (§2 "with their supervisor's consent").
-    UnitSupervisor,
-    /// 權限管理者: approves with an effective date, refuses with a reason, or "other".
-    PermissionAdministrator,
-    /// 權限管理單位主管: countersigns; the last step.
-    Countersign,
+crate::code_enum! {
+    /// The Form 1 sign-off steps after the applicant's own signature.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Step {
+        /// 申請人單位主管: consents (§2 "with their supervisor's consent").
+        UnitSupervisor = "unit_supervisor", "申請人單位主管";
+        /// 權限管理者: approves with an effective date, refuses with a reason, or "other".
+        PermissionAdministrator = "permission_admin", "權限管理者";
+        /// 權限管理單位主管: countersigns; the last step.
+        Countersign = "countersign", "權限管理單位主管";
+    }
 }
 
 impl Step {
-    pub const ALL: [Step; 3] = [
-        Self::UnitSupervisor,
-        Self::PermissionAdministrator,
-        Self::Countersign,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::UnitSupervisor => "unit_supervisor",
-            Self::PermissionAdministrator => "permission_admin",
-            Self::Countersign => "countersign",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::UnitSupervisor => "申請人單位主管",
-            Self::PermissionAdministrator => "權限管理者",
-            Self::Countersign => "權限管理單位主管",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
     /// The role a person acts in at this step (for the audit record).
     pub fn role(self) -> Role {
         match self {
@@ -612,31 +549,17 @@ pub struct StepRecord {
     pub comment: String,
 }
 
-/// What was decided at a step.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepOutcome {
-    /// 同意 / 核章.
-    Approved,
-    /// 不同意.
-    Refused,
-    /// 其他 (administrator only): returned to the applicant with a note.
-    Other,
-}
-
-impl StepOutcome {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Approved => "approved",
-            Self::Refused => "refused",
-            Self::Other => "other",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        [Self::Approved, Self::Refused, Self::Other]
-            .into_iter()
-            .find(|o| o.code() == s)
+crate::code_enum! {
+    /// What was decided at a step.
+    #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum StepOutcome {
+        /// 同意 / 核章.
+        Approved = "approved";
+        /// 不同意.
+        Refused = "refused";
+        /// 其他 (administrator only): returned to the applicant with a note.
+        Other = "other";
     }
 }
 

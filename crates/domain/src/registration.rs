@@ -554,9 +554,10 @@ pub fn check_parties(
 // ---------------------------------------------------------------------------------------
 // States
 
-/// A registration's storage id (not personal data).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct RegistrationId(pub i64);
+crate::storage_id!(
+    /// A registration's storage id (not personal data).
+    RegistrationId
+);
 
 /// Where a registration stands.
 #[derive(Clone, PartialEq, Eq, Debug)]

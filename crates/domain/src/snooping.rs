@@ -8,94 +8,41 @@
 
 use std::collections::BTreeMap;
 
-/// One snooping rule.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub enum SnoopingRule {
-    /// The subject is the querier, the needer or the approver themselves.
-    SubjectIsParty,
-    /// The subject is a member of staff.
-    SubjectIsStaff,
-    /// The subject has the querier's surname.
-    SameSurname,
-    /// The subject is on the restricted list (VIPs and others).
-    RestrictedList,
-}
-
-impl SnoopingRule {
-    pub const ALL: [SnoopingRule; 4] = [
-        Self::SubjectIsParty,
-        Self::SubjectIsStaff,
-        Self::SameSurname,
-        Self::RestrictedList,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::SubjectIsParty => "snooping.subject_is_party",
-            Self::SubjectIsStaff => "snooping.subject_is_staff",
-            Self::SameSurname => "snooping.same_surname",
-            Self::RestrictedList => "snooping.restricted_list",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::SubjectIsParty => "受查詢人為本案查詢者、需要資料者或核准主管本人",
-            Self::SubjectIsStaff => "受查詢人為本局同仁",
-            Self::SameSurname => "受查詢人與資料查詢者同姓",
-            Self::RestrictedList => "受查詢人列於特別注意名單",
-        }
-    }
-
-    /// The rule in English, for English pages.
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Self::SubjectIsParty => {
-                "The subject is this case's querier, the person who needs the data or the approving supervisor"
-            }
-            Self::SubjectIsStaff => "The subject works at the bureau",
-            Self::SameSurname => "The subject shares the querier's surname",
-            Self::RestrictedList => "The subject is on the special attention list",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.code() == s)
+crate::code_enum! {
+    /// One snooping rule.
+    #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+    pub enum SnoopingRule {
+        /// The subject is the querier, the needer or the approver themselves.
+        SubjectIsParty = "snooping.subject_is_party",
+            "受查詢人為本案查詢者、需要資料者或核准主管本人",
+            "The subject is this case's querier, the person who needs the data or the approving supervisor";
+        /// The subject is a member of staff.
+        SubjectIsStaff = "snooping.subject_is_staff",
+            "受查詢人為本局同仁",
+            "The subject works at the bureau";
+        /// The subject has the querier's surname.
+        SameSurname = "snooping.same_surname",
+            "受查詢人與資料查詢者同姓",
+            "The subject shares the querier's surname";
+        /// The subject is on the restricted list (VIPs and others).
+        RestrictedList = "snooping.restricted_list",
+            "受查詢人列於特別注意名單",
+            "The subject is on the special attention list";
     }
 }
 
-/// What a rule does when it matches.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub enum SnoopingAction {
-    /// Refuse the registration.
-    Block,
-    /// Allow, but a second approver must approve too.
-    RequireSecondApprover,
-    /// Allow; the approver sees the warning.
-    Warn,
-    /// Allow; the approver sees the warning and the ethics office is alerted (audit record).
-    AlertEthics,
-}
-
-impl SnoopingAction {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Block => "block",
-            Self::RequireSecondApprover => "second_approver",
-            Self::Warn => "warn",
-            Self::AlertEthics => "alert_ethics",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        [
-            Self::Block,
-            Self::RequireSecondApprover,
-            Self::Warn,
-            Self::AlertEthics,
-        ]
-        .into_iter()
-        .find(|a| a.code() == s)
+crate::code_enum! {
+    /// What a rule does when it matches.
+    #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+    pub enum SnoopingAction {
+        /// Refuse the registration.
+        Block = "block";
+        /// Allow, but a second approver must approve too.
+        RequireSecondApprover = "second_approver";
+        /// Allow; the approver sees the warning.
+        Warn = "warn";
+        /// Allow; the approver sees the warning and the ethics office is alerted (audit record).
+        AlertEthics = "alert_ethics";
     }
 }
 

@@ -11,127 +11,69 @@ use crate::org::{PersonId, Role};
 use crate::permission::recertification::Quarter;
 use crate::roc_date::{RocDate, taipei_day_start_utc};
 
-/// The rule that raised a finding. Codes are stable: they are stored, audited and shown.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingRule {
-    /// §5, §7: a platform usage record with no execution behind it — a query made outside the
-    /// system, with no registration.
-    UnregisteredQuery,
-    /// An execution recorded here with no platform usage record (a recorded query that the
-    /// platform never saw, or a usage log not yet imported).
-    ExecutionWithoutRecord,
-    /// A platform record whose operator account maps to nobody known.
-    UnknownOperator,
-    /// §2: a platform record by a person holding no grant for the item that day.
-    WithoutGrant,
-    /// A query outside office hours or on a day offices are closed.
-    OffHours,
-    /// More queries in the period than the configured multiple of the person's own baseline.
-    VolumeAboveBaseline,
-    /// More queries in the period than the unit's threshold.
-    VolumeAboveUnitThreshold,
-    /// One subject queried by several people.
-    SubjectBySeveral,
-    /// One subject queried by the same person on several days.
-    SubjectRepeated,
-    /// §4: the querier looked themselves up.
-    SelfLookup,
-    /// §5: an execution after its approval had expired.
-    AfterApprovalExpired,
-    /// §5: an approval given within seconds of the submission (rubber-stamping).
-    FastApproval,
-    /// §2: a query by a person whose grant for the item was suspended.
-    SuspendedUse,
-    /// A grant not used for the configured number of months (least privilege, §9).
-    UnusedGrant,
+crate::code_enum! {
+    /// The rule that raised a finding. Codes are stable: they are stored, audited and shown.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FindingRule {
+        /// §5, §7: a platform usage record with no execution behind it — a query made outside the
+        /// system, with no registration.
+        UnregisteredQuery = "reconciliation.unregistered_query",
+            "平臺有查詢紀錄，但系統無登記或執行紀錄（未登記查調）",
+            "the platform logged a query with no registration or execution here";
+        /// An execution recorded here with no platform usage record (a recorded query that the
+        /// platform never saw, or a usage log not yet imported).
+        ExecutionWithoutRecord = "reconciliation.execution_without_record",
+            "系統有執行紀錄，但平臺使用紀錄中查無此筆",
+            "an execution recorded here has no platform usage record";
+        /// A platform record whose operator account maps to nobody known.
+        UnknownOperator = "reconciliation.unknown_operator",
+            "平臺紀錄的操作帳號對應不到任何人員",
+            "the platform record's operator account maps to nobody";
+        /// §2: a platform record by a person holding no grant for the item that day.
+        WithoutGrant = "reconciliation.without_grant",
+            "查詢當日未持有該查調項目的授權",
+            "the person held no grant for the item that day";
+        /// A query outside office hours or on a day offices are closed.
+        OffHours = "anomaly.off_hours",
+            "於上班時間以外或休假日查詢",
+            "a query outside office hours or on a day off";
+        /// More queries in the period than the configured multiple of the person's own baseline.
+        VolumeAboveBaseline = "anomaly.volume_above_baseline",
+            "查詢量超過本人平日基準",
+            "more queries than the person's own baseline";
+        /// More queries in the period than the unit's threshold.
+        VolumeAboveUnitThreshold = "anomaly.volume_above_unit_threshold",
+            "查詢量超過單位門檻",
+            "more queries than the unit's threshold";
+        /// One subject queried by several people.
+        SubjectBySeveral = "anomaly.subject_by_several",
+            "同一當事人被多人查詢",
+            "one subject queried by several people";
+        /// One subject queried by the same person on several days.
+        SubjectRepeated = "anomaly.subject_repeated",
+            "同一人反覆查詢同一當事人",
+            "one subject queried repeatedly by the same person";
+        /// §4: the querier looked themselves up.
+        SelfLookup = "anomaly.self_lookup", "查詢者查詢自己的資料", "the querier looked themselves up";
+        /// §5: an execution after its approval had expired.
+        AfterApprovalExpired = "anomaly.after_approval_expired",
+            "核准逾期後仍執行查詢",
+            "executed after the approval expired";
+        /// §5: an approval given within seconds of the submission (rubber-stamping).
+        FastApproval = "anomaly.fast_approval",
+            "送出後數秒內即核准",
+            "approved within seconds of submission";
+        /// §2: a query by a person whose grant for the item was suspended.
+        SuspendedUse = "anomaly.suspended_use",
+            "權限停權期間仍查詢",
+            "a query while the person's grant was suspended";
+        /// A grant not used for the configured number of months (least privilege, §9).
+        UnusedGrant = "anomaly.unused_grant", "授權長期未使用", "a grant left unused for months";
+    }
 }
 
 impl FindingRule {
-    pub const ALL: [FindingRule; 14] = [
-        Self::UnregisteredQuery,
-        Self::ExecutionWithoutRecord,
-        Self::UnknownOperator,
-        Self::WithoutGrant,
-        Self::OffHours,
-        Self::VolumeAboveBaseline,
-        Self::VolumeAboveUnitThreshold,
-        Self::SubjectBySeveral,
-        Self::SubjectRepeated,
-        Self::SelfLookup,
-        Self::AfterApprovalExpired,
-        Self::FastApproval,
-        Self::SuspendedUse,
-        Self::UnusedGrant,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::UnregisteredQuery => "reconciliation.unregistered_query",
-            Self::ExecutionWithoutRecord => "reconciliation.execution_without_record",
-            Self::UnknownOperator => "reconciliation.unknown_operator",
-            Self::WithoutGrant => "reconciliation.without_grant",
-            Self::OffHours => "anomaly.off_hours",
-            Self::VolumeAboveBaseline => "anomaly.volume_above_baseline",
-            Self::VolumeAboveUnitThreshold => "anomaly.volume_above_unit_threshold",
-            Self::SubjectBySeveral => "anomaly.subject_by_several",
-            Self::SubjectRepeated => "anomaly.subject_repeated",
-            Self::SelfLookup => "anomaly.self_lookup",
-            Self::AfterApprovalExpired => "anomaly.after_approval_expired",
-            Self::FastApproval => "anomaly.fast_approval",
-            Self::SuspendedUse => "anomaly.suspended_use",
-            Self::UnusedGrant => "anomaly.unused_grant",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.code() == s)
-    }
-
-    /// The rule in plain zh-TW, as the administrator and 勞工局 read it.
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::UnregisteredQuery => "平臺有查詢紀錄，但系統無登記或執行紀錄（未登記查調）",
-            Self::ExecutionWithoutRecord => "系統有執行紀錄，但平臺使用紀錄中查無此筆",
-            Self::UnknownOperator => "平臺紀錄的操作帳號對應不到任何人員",
-            Self::WithoutGrant => "查詢當日未持有該查調項目的授權",
-            Self::OffHours => "於上班時間以外或休假日查詢",
-            Self::VolumeAboveBaseline => "查詢量超過本人平日基準",
-            Self::VolumeAboveUnitThreshold => "查詢量超過單位門檻",
-            Self::SubjectBySeveral => "同一當事人被多人查詢",
-            Self::SubjectRepeated => "同一人反覆查詢同一當事人",
-            Self::SelfLookup => "查詢者查詢自己的資料",
-            Self::AfterApprovalExpired => "核准逾期後仍執行查詢",
-            Self::FastApproval => "送出後數秒內即核准",
-            Self::SuspendedUse => "權限停權期間仍查詢",
-            Self::UnusedGrant => "授權長期未使用",
-        }
-    }
-
-    /// The rule in plain English.
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Self::UnregisteredQuery => {
-                "the platform logged a query with no registration or execution here"
-            }
-            Self::ExecutionWithoutRecord => {
-                "an execution recorded here has no platform usage record"
-            }
-            Self::UnknownOperator => "the platform record's operator account maps to nobody",
-            Self::WithoutGrant => "the person held no grant for the item that day",
-            Self::OffHours => "a query outside office hours or on a day off",
-            Self::VolumeAboveBaseline => "more queries than the person's own baseline",
-            Self::VolumeAboveUnitThreshold => "more queries than the unit's threshold",
-            Self::SubjectBySeveral => "one subject queried by several people",
-            Self::SubjectRepeated => "one subject queried repeatedly by the same person",
-            Self::SelfLookup => "the querier looked themselves up",
-            Self::AfterApprovalExpired => "executed after the approval expired",
-            Self::FastApproval => "approved within seconds of submission",
-            Self::SuspendedUse => "a query while the person's grant was suspended",
-            Self::UnusedGrant => "a grant left unused for months",
-        }
-    }
-
     /// Whether the rule compares the usage log with executions (the rest are anomalies).
     pub fn is_reconciliation(self) -> bool {
         matches!(
@@ -220,25 +162,12 @@ impl ReviewPeriod {
     }
 }
 
-/// A review's state.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub enum ReviewState {
-    Open,
-    Closed,
-}
-
-impl ReviewState {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Closed => "closed",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        [Self::Open, Self::Closed]
-            .into_iter()
-            .find(|x| x.code() == s)
+crate::code_enum! {
+    /// A review's state.
+    #[derive(Copy, Clone, PartialEq, Eq, Debug)]
+    pub enum ReviewState {
+        Open = "open";
+        Closed = "closed";
     }
 }
 

@@ -194,94 +194,38 @@ impl AuditRefusal {
     }
 }
 
-/// An audit's storage id (not personal data).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub struct AuditId(pub i64);
+crate::storage_id!(
+    /// An audit's storage id (not personal data).
+    AuditId
+);
 
-impl fmt::Display for AuditId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+crate::code_enum! {
+    /// How the sample is drawn (both from a recorded seed).
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub enum SamplingMethod {
+        /// Every candidate case equally likely.
+        Uniform = "uniform";
+        /// Likelihood proportional to each candidate's weight (e.g. its number of findings).
+        Weighted = "weighted";
     }
 }
 
-/// How the sample is drawn (both from a recorded seed).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum SamplingMethod {
-    /// Every candidate case equally likely.
-    Uniform,
-    /// Likelihood proportional to each candidate's weight (e.g. its number of findings).
-    Weighted,
-}
-
-impl SamplingMethod {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Uniform => "uniform",
-            Self::Weighted => "weighted",
-        }
+crate::code_enum! {
+    /// The Form 4 sign-offs, in the order they are given.
+    #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+    pub enum SignOffStep {
+        /// 受稽核者 (資料查詢者).
+        Querier = "querier", "受稽核者", "audited querier";
+        /// 稽核人員.
+        Auditor = "auditor", "稽核人員", "auditor";
+        /// 使用單位主管: the querier's unit supervisor.
+        QuerierSupervisor = "querier_supervisor", "使用單位主管", "querier's unit supervisor";
+        /// 稽核單位主管: the auditing unit's supervisor.
+        AuditingSupervisor = "auditing_supervisor", "稽核單位主管", "auditing unit's supervisor";
     }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        match s {
-            "uniform" => Some(Self::Uniform),
-            "weighted" => Some(Self::Weighted),
-            _ => None,
-        }
-    }
-}
-
-/// The Form 4 sign-offs, in the order they are given.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub enum SignOffStep {
-    /// 受稽核者 (資料查詢者).
-    Querier,
-    /// 稽核人員.
-    Auditor,
-    /// 使用單位主管: the querier's unit supervisor.
-    QuerierSupervisor,
-    /// 稽核單位主管: the auditing unit's supervisor.
-    AuditingSupervisor,
 }
 
 impl SignOffStep {
-    pub const ALL: [SignOffStep; 4] = [
-        Self::Querier,
-        Self::Auditor,
-        Self::QuerierSupervisor,
-        Self::AuditingSupervisor,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Querier => "querier",
-            Self::Auditor => "auditor",
-            Self::QuerierSupervisor => "querier_supervisor",
-            Self::AuditingSupervisor => "auditing_supervisor",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::Querier => "受稽核者",
-            Self::Auditor => "稽核人員",
-            Self::QuerierSupervisor => "使用單位主管",
-            Self::AuditingSupervisor => "稽核單位主管",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Self::Querier => "audited querier",
-            Self::Auditor => "auditor",
-            Self::QuerierSupervisor => "querier's unit supervisor",
-            Self::AuditingSupervisor => "auditing unit's supervisor",
-        }
-    }
-
     /// The step after this one, `None` after the last.
     pub fn next(self) -> Option<SignOffStep> {
         match self {

@@ -54,38 +54,16 @@ impl ViolationSource {
     }
 }
 
-/// Where a case stands.
-#[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub enum CaseState {
-    /// Waiting for the person's report (also after a report was returned).
-    AwaitingReport,
-    /// Report submitted; waiting for the administrator.
-    ReportSubmitted,
-    /// Report accepted: the case is closed.
-    Accepted,
-}
-
-impl CaseState {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::AwaitingReport => "awaiting_report",
-            Self::ReportSubmitted => "report_submitted",
-            Self::Accepted => "accepted",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        [Self::AwaitingReport, Self::ReportSubmitted, Self::Accepted]
-            .into_iter()
-            .find(|x| x.code() == s)
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::AwaitingReport => "待提出檢討報告",
-            Self::ReportSubmitted => "檢討報告待審",
-            Self::Accepted => "已結案",
-        }
+crate::code_enum! {
+    /// Where a case stands.
+    #[derive(Copy, Clone, PartialEq, Eq, Debug)]
+    pub enum CaseState {
+        /// Waiting for the person's report (also after a report was returned).
+        AwaitingReport = "awaiting_report", "待提出檢討報告";
+        /// Report submitted; waiting for the administrator.
+        ReportSubmitted = "report_submitted", "檢討報告待審";
+        /// Report accepted: the case is closed.
+        Accepted = "accepted", "已結案";
     }
 }
 

@@ -6,7 +6,6 @@
 //! [`holds_grant`] fails closed on inconsistent data.
 
 use std::collections::BTreeSet;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,106 +14,39 @@ use crate::catalogue::ServiceItemCode;
 use crate::org::PersonId;
 use crate::roc_date::RocDate;
 
-/// A grant's storage id.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct GrantId(i64);
+crate::storage_id!(
+    /// A grant's storage id.
+    GrantId
+);
 
-impl GrantId {
-    pub fn new(id: i64) -> GrantId {
-        GrantId(id)
-    }
-
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-impl fmt::Display for GrantId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// 授權狀態.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantStatus {
-    /// 有效 (from `effective_from`).
-    Active,
-    /// 停權 from `suspended_from` (a personnel change, or not confirmed in recertification)
-    /// until a new application is approved.
-    Suspended,
-    /// 終止 from `effective_to`.
-    Ended,
-}
-
-impl GrantStatus {
-    pub const ALL: [GrantStatus; 3] = [Self::Active, Self::Suspended, Self::Ended];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Suspended => "suspended",
-            Self::Ended => "ended",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::Active => "有效",
-            Self::Suspended => "停權",
-            Self::Ended => "終止",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
+crate::code_enum! {
+    /// 授權狀態.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum GrantStatus {
+        /// 有效 (from `effective_from`).
+        Active = "active", "有效";
+        /// 停權 from `suspended_from` (a personnel change, or not confirmed in recertification)
+        /// until a new application is approved.
+        Suspended = "suspended", "停權";
+        /// 終止 from `effective_to`.
+        Ended = "ended", "終止";
     }
 }
 
-/// Why a grant was suspended.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SuspensionCause {
-    /// §2: 職務異動.
-    Transferred,
-    /// §2: 留職停薪或長期請假.
-    OnLeave,
-    /// Not confirmed by the supervisor in the quarterly recertification.
-    NotRecertified,
-    /// §8 ¶2: a violation case, until its review report (檢討報告) is accepted.
-    ViolationPending,
-}
-
-impl SuspensionCause {
-    pub const ALL: [SuspensionCause; 4] = [
-        Self::Transferred,
-        Self::OnLeave,
-        Self::NotRecertified,
-        Self::ViolationPending,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Transferred => "transferred",
-            Self::OnLeave => "on_leave",
-            Self::NotRecertified => "not_recertified",
-            Self::ViolationPending => "violation_pending",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::Transferred => "職務異動",
-            Self::OnLeave => "留職停薪或長期請假",
-            Self::NotRecertified => "未於期限內複核確認",
-            Self::ViolationPending => "違規案件檢討報告核定前停權",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
+crate::code_enum! {
+    /// Why a grant was suspended.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum SuspensionCause {
+        /// §2: 職務異動.
+        Transferred = "transferred", "職務異動";
+        /// §2: 留職停薪或長期請假.
+        OnLeave = "on_leave", "留職停薪或長期請假";
+        /// Not confirmed by the supervisor in the quarterly recertification.
+        NotRecertified = "not_recertified", "未於期限內複核確認";
+        /// §8 ¶2: a violation case, until its review report (檢討報告) is accepted.
+        ViolationPending = "violation_pending", "違規案件檢討報告核定前停權";
     }
 }
 

@@ -88,20 +88,10 @@ impl fmt::Display for Quarter {
     }
 }
 
-/// A recertification round's storage id.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct RoundId(i64);
-
-impl RoundId {
-    pub fn new(id: i64) -> RoundId {
-        RoundId(id)
-    }
-
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
+crate::storage_id!(
+    /// A recertification round's storage id.
+    RoundId
+);
 
 /// One supervisor's round for one quarter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,28 +105,15 @@ pub struct RecertificationRound {
     pub closed_on: Option<RocDate>,
 }
 
-/// The supervisor's answer for one grant.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecertificationDecision {
-    /// 仍需使用: keep.
-    Confirmed,
-    /// 不再需要: suspended when the round closes.
-    NotNeeded,
-}
-
-impl RecertificationDecision {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Confirmed => "confirmed",
-            Self::NotNeeded => "not_needed",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Self> {
-        [Self::Confirmed, Self::NotNeeded]
-            .into_iter()
-            .find(|d| d.code() == s)
+crate::code_enum! {
+    /// The supervisor's answer for one grant.
+    #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum RecertificationDecision {
+        /// 仍需使用: keep.
+        Confirmed = "confirmed";
+        /// 不再需要: suspended when the round closes.
+        NotNeeded = "not_needed";
     }
 }
 

@@ -24,34 +24,16 @@ pub enum Review {
     Rejected,
 }
 
-/// Who signs what on Form 3 besides the applicant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SignOff {
-    /// 申請人單位主管: the requesting office's supervisor consents before the bureau sees it.
-    ApplicantSupervisor,
-    /// 資料查詢者: the querier the responsible unit assigned.
-    Querier,
-    /// 使用單位主管: the supervisor of the unit that queries (the responsible unit).
-    UsingUnitSupervisor,
-}
-
-impl SignOff {
-    pub const ALL: [SignOff; 3] = [
-        Self::ApplicantSupervisor,
-        Self::Querier,
-        Self::UsingUnitSupervisor,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::ApplicantSupervisor => "applicant_supervisor",
-            Self::Querier => "querier",
-            Self::UsingUnitSupervisor => "using_unit_supervisor",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<SignOff> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
+crate::code_enum! {
+    /// Who signs what on Form 3 besides the applicant.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum SignOff {
+        /// 申請人單位主管: the requesting office's supervisor consents before the bureau sees it.
+        ApplicantSupervisor = "applicant_supervisor";
+        /// 資料查詢者: the querier the responsible unit assigned.
+        Querier = "querier";
+        /// 使用單位主管: the supervisor of the unit that queries (the responsible unit).
+        UsingUnitSupervisor = "using_unit_supervisor";
     }
 }
 

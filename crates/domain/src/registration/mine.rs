@@ -14,51 +14,24 @@ use crate::roc_date::RocDate;
 /// Rows per page of the list.
 pub const PAGE_SIZE: usize = 20;
 
-/// Where a registration or request stands, as its applicant sees it.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-pub enum Standing {
-    /// 待核: waiting for an approval, a sign-off or the responsible unit's review.
-    Pending,
-    /// 已核准: approved and still valid, not yet (fully) run.
-    Approved,
-    /// 未核准: refused, with the reason.
-    Refused,
-    /// 已撤銷: withdrawn by a party, or cancelled by a personnel change.
-    Cancelled,
-    /// 已查調: run; its results are kept.
-    Executed,
-    /// 已逾期: approved but never run within the approval's validity.
-    Expired,
-    /// 已銷毀: run, and every result destroyed at the end of its keeping period (§6).
-    Destroyed,
-}
-
-impl Standing {
-    pub const ALL: [Standing; 7] = [
-        Self::Pending,
-        Self::Approved,
-        Self::Refused,
-        Self::Cancelled,
-        Self::Executed,
-        Self::Expired,
-        Self::Destroyed,
-    ];
-
-    /// Stable code (filters, the JSON API).
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Refused => "refused",
-            Self::Cancelled => "cancelled",
-            Self::Executed => "executed",
-            Self::Expired => "expired",
-            Self::Destroyed => "destroyed",
-        }
-    }
-
-    pub fn parse_code(s: &str) -> Option<Standing> {
-        Self::ALL.into_iter().find(|x| x.code() == s)
+crate::code_enum! {
+    /// Where a registration or request stands, as its applicant sees it.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+    pub enum Standing {
+        /// 待核: waiting for an approval, a sign-off or the responsible unit's review.
+        Pending = "pending";
+        /// 已核准: approved and still valid, not yet (fully) run.
+        Approved = "approved";
+        /// 未核准: refused, with the reason.
+        Refused = "refused";
+        /// 已撤銷: withdrawn by a party, or cancelled by a personnel change.
+        Cancelled = "cancelled";
+        /// 已查調: run; its results are kept.
+        Executed = "executed";
+        /// 已逾期: approved but never run within the approval's validity.
+        Expired = "expired";
+        /// 已銷毀: run, and every result destroyed at the end of its keeping period (§6).
+        Destroyed = "destroyed";
     }
 }
 

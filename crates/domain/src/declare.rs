@@ -1,0 +1,176 @@
+//! Kinds of domain type declared once each: closed sets of values that are stored, sent and
+//! shown by a stable code (roles, states, steps, audit actions), and storage ids. A code set is
+//! one table (variant, code, names), so that the list of values, the code, the names and the
+//! parsing cannot drift apart when a value is added.
+
+/// Declares an enum whose values each carry a stable code, and optionally a zh-TW name
+/// (`name_zh`) and an English one (`name_en`):
+///
+/// ```
+/// querywarden_domain::code_enum! {
+///     /// Where a thing stands.
+///     #[derive(Copy, Clone, PartialEq, Eq, Debug)]
+///     pub enum Standing {
+///         /// 有效
+///         Open = "open", "有效", "open";
+///         /// 終止
+///         Closed = "closed", "終止", "closed";
+///     }
+/// }
+/// assert_eq!(Standing::parse_code("closed"), Some(Standing::Closed));
+/// assert_eq!(Standing::ALL.map(Standing::code), ["open", "closed"]);
+/// assert_eq!(Standing::Open.name_zh(), "有效");
+/// ```
+///
+/// Every value gets `ALL` (in declaration order), `code()` and `parse_code()`, which refuses
+/// any other text. The derives are the caller's: the enum must at least be `Copy`. Other
+/// methods go in an `impl` block of their own beside it.
+#[macro_export]
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = $code:literal, $zh:literal, $en:literal;)+
+    }) => {
+        $crate::code_enum!($(#[$meta])* $vis enum $name {
+            $($(#[$vmeta])* $variant = $code, $zh;)+
+        });
+
+        impl $name {
+            /// The English name.
+            pub fn name_en(self) -> &'static str {
+                match self {
+                    $($name::$variant => $en,)+
+                }
+            }
+        }
+    };
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = $code:literal, $zh:literal;)+
+    }) => {
+        $crate::code_enum!($(#[$meta])* $vis enum $name {
+            $($(#[$vmeta])* $variant = $code;)+
+        });
+
+        impl $name {
+            /// The zh-TW name people read.
+            pub fn name_zh(self) -> &'static str {
+                match self {
+                    $($name::$variant => $zh,)+
+                }
+            }
+        }
+    };
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = $code:literal;)+
+    }) => {
+        $(#[$meta])*
+        $vis enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the order declared.
+            pub const ALL: [$name; [$(stringify!($variant)),+].len()] = [$($name::$variant),+];
+
+            /// The stable code: what storage keeps, the API sends and the trail records.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)+
+                }
+            }
+
+            /// The value of exactly this code; `None` for any other text.
+            pub fn parse_code(s: &str) -> Option<Self> {
+                match s {
+                    $($code => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+/// Declares the storage id of a kind of record: an opaque number, not personal data, that
+/// storage hands out and pages and the API carry in paths. Written once so that every id
+/// prints, compares and serialises alike (as the bare number).
+#[macro_export]
+macro_rules! storage_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(
+            Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize,
+            serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            pub const fn new(id: i64) -> $name {
+                $name(id)
+            }
+
+            pub const fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    crate::code_enum! {
+        #[derive(Copy, Clone, PartialEq, Eq, Debug)]
+        enum Bare {
+            One = "one";
+            Two = "two";
+        }
+    }
+
+    crate::code_enum! {
+        #[derive(Copy, Clone, PartialEq, Eq, Debug)]
+        enum Named {
+            First = "first", "第一";
+            Second = "second", "第二";
+        }
+    }
+
+    #[test]
+    fn every_value_parses_back_from_its_code_and_nothing_else_parses() {
+        for b in Bare::ALL {
+            assert_eq!(Bare::parse_code(b.code()), Some(b));
+        }
+        for n in Named::ALL {
+            assert_eq!(Named::parse_code(n.code()), Some(n));
+        }
+        for other in ["", "One", "one ", "third", "第一"] {
+            assert_eq!(Bare::parse_code(other), None, "{other:?}");
+            assert_eq!(Named::parse_code(other), None, "{other:?}");
+        }
+    }
+
+    crate::storage_id!(
+        /// A test's id.
+        ThingId
+    );
+
+    #[test]
+    fn a_storage_id_is_its_number_in_print_and_in_json() {
+        let id = ThingId::new(42);
+        assert_eq!(id.get(), 42);
+        assert_eq!(id.to_string(), "42");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "42");
+        assert_eq!(serde_json::from_str::<ThingId>("7").unwrap(), ThingId(7));
+    }
+
+    #[test]
+    fn the_table_gives_each_value_its_own_code_and_name_in_order() {
+        assert_eq!(Bare::ALL, [Bare::One, Bare::Two]);
+        assert_eq!(Named::ALL.map(Named::code), ["first", "second"]);
+        assert_eq!(Named::ALL.map(Named::name_zh), ["第一", "第二"]);
+    }
+}
