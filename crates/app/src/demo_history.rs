@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
+use querywarden_bli::simulator::SplitMix64;
 use querywarden_domain::NationalId;
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::deadline::HolidayCalendar;
@@ -116,28 +117,6 @@ fn seed(what: &str, e: impl std::fmt::Display) -> AppError {
     }
 }
 
-/// SplitMix64: small, fixed and the same on every machine.
-struct Draw(u64);
-
-impl Draw {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        // n is small; the bias of a modulo is irrelevant for invented demo data.
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
-    }
-
-    fn pick<'a, T>(&mut self, from: &'a [T]) -> &'a T {
-        &from[self.below(from.len())]
-    }
-}
-
 const SURNAMES: [&str; 15] = [
     "陳", "林", "黃", "張", "李", "王", "吳", "劉", "蔡", "楊", "許", "鄭", "謝", "郭", "洪",
 ];
@@ -146,10 +125,17 @@ const GIVEN: [&str; 12] = [
 ];
 
 /// An invented subject: a name and a national ID of 高雄市 (E) whose check digit holds.
-fn subject(draw: &mut Draw, n: usize) -> Result<(String, String), AppError> {
-    let name = format!("{}{}", draw.pick(&SURNAMES), draw.pick(&GIVEN));
+fn subject(draw: &mut SplitMix64, n: usize) -> Result<(String, String), AppError> {
+    let surname = draw
+        .pick(&SURNAMES)
+        .ok_or_else(|| seed("subject", "no surnames"))?;
+    let given = draw
+        .pick(&GIVEN)
+        .ok_or_else(|| seed("subject", "no given names"))?;
+    let name = format!("{surname}{given}");
     let sex = 1 + draw.below(2);
-    let body = 3_000_000 + n * 7_919 + draw.below(900);
+    let body =
+        3_000_000 + u64::try_from(n).map_err(|e| seed("subject", e))? * 7_919 + draw.below(900);
     let id = (0..10)
         .map(|c| format!("E{sex}{body:07}{c}"))
         .find(|s| NationalId::parse(s).is_ok())
@@ -285,7 +271,8 @@ pub async fn generate(app: &App, now: Timestamp) -> Result<HistorySummary, AppEr
         return Err(seed("calendar", "too few working days in the quarter"));
     }
     let mut summary = HistorySummary::default();
-    let mut draw = Draw(HISTORY_SEED);
+    // SplitMix64: small, fixed and the same on every machine.
+    let mut draw = SplitMix64::new(HISTORY_SEED);
 
     found_the_bureau(app, days[0]).await?;
     // §2: HR's list brings a new colleague in the second week.
@@ -402,7 +389,7 @@ impl Quarter<'_> {
     /// Returns the results now held here and the day the quarterly review opens (§7).
     async fn register_the_quarter(
         &self,
-        draw: &mut Draw,
+        draw: &mut SplitMix64,
         summary: &mut HistorySummary,
     ) -> Result<(Vec<Held>, Option<Date>), AppError> {
         let span = self.days.len() - 8;
@@ -422,7 +409,12 @@ impl Quarter<'_> {
 
     /// The `i`th registration of the quarter: two of three are lin.meiling's for social
     /// assistance, the third li.guowei's for the elderly-welfare section, at a drawn hour.
-    fn quarter_filing(&self, draw: &mut Draw, i: usize, day: Date) -> Result<Filing, AppError> {
+    fn quarter_filing(
+        &self,
+        draw: &mut SplitMix64,
+        i: usize,
+        day: Date,
+    ) -> Result<Filing, AppError> {
         let lin = i % 3 != 2;
         let (querier, supervisor, basis, unit_items): (_, _, _, &'static [&'static str]) = if lin {
             (
@@ -439,7 +431,9 @@ impl Quarter<'_> {
                 &["C0101", "N0101", "T0101", "B0401"],
             )
         };
-        let code = *draw.pick(unit_items);
+        let code = *draw
+            .pick(unit_items)
+            .ok_or_else(|| seed("items", "none to draw"))?;
         // One query of the quarter ran after office hours (20:10): the review finds it.
         let (hour, minute) = if i == 4 {
             (20, 10)
@@ -786,7 +780,7 @@ impl Quarter<'_> {
     /// Today: one registration waits for its supervisor, one approved waits to be run.
     async fn todays_registrations(
         &self,
-        draw: &mut Draw,
+        draw: &mut SplitMix64,
         summary: &mut HistorySummary,
     ) -> Result<(), AppError> {
         let desk = &self.desk;

@@ -35,7 +35,7 @@ use crate::item::BliItem;
 use crate::wire::{self, WireQuery};
 use listener::{ConnectionCutter, CuttableListener};
 use people::Answer;
-use rng::SplitMix64;
+pub use rng::SplitMix64;
 pub use usage::{UsageEntry, UsageLog};
 
 /// How the simulator behaves. Rates are probabilities per query request (0.0–1.0), drawn in

@@ -1,16 +1,17 @@
 //! A tiny deterministic PRNG (SplitMix64) for synthetic records and fault draws.
 //!
 //! Not cryptography and not security-sensitive: it only has to be fast, seedable and stable
-//! across versions, so that a national ID always yields the same synthetic person.
+//! across versions, so that a national ID always yields the same synthetic person. The demo's
+//! invented history and the crash tests' schedules draw from it too, for the same reason.
 
 use sha2::{Digest, Sha256};
 
 /// SplitMix64 (Steele, Lea & Flood 2014).
 #[derive(Debug, Clone)]
-pub(crate) struct SplitMix64(u64);
+pub struct SplitMix64(u64);
 
 impl SplitMix64 {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Self(seed)
     }
 
@@ -26,7 +27,7 @@ impl SplitMix64 {
         Self(u64::from_le_bytes(first))
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -45,7 +46,7 @@ impl SplitMix64 {
     }
 
     /// Uniform in `0..n` (0 when `n == 0`); the tiny modulo bias does not matter here.
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next_u64() % n }
     }
 
@@ -68,8 +69,8 @@ impl SplitMix64 {
         self.unit() < p
     }
 
-    /// One element of a non-empty slice (the first when empty is impossible by construction).
-    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+    /// One element of `items`; `None` when it is empty.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         let len = u64::try_from(items.len()).unwrap_or(u64::MAX);
         items.get(usize::try_from(self.below(len)).unwrap_or(0))
     }
