@@ -13,8 +13,7 @@ use std::path::PathBuf;
 use criterion::{Criterion, criterion_group, criterion_main};
 use querywarden_documents::*;
 
-mod fixtures;
-use fixtures::{footer, register_row};
+use querywarden_documents::testing::{self as fixtures, footer, register_row};
 
 /// The unit head's seal on every row and form the benchmark renders.
 fn seal() -> Option<Seal> {

@@ -15,6 +15,8 @@ mod html;
 mod layout;
 pub mod model;
 pub mod template;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use fields::{Fields, Value};
 pub use font::{DocumentFont, FontError};

@@ -17,9 +17,7 @@ use std::process::Command;
 use querywarden_documents::*;
 
 // The footer, seals and register rows the rendering benchmark draws too.
-#[path = "../benches/fixtures/mod.rs"]
-mod fixtures;
-use fixtures::{footer, seal};
+use querywarden_documents::testing::{self as fixtures, footer, seal};
 
 fn form1() -> DocumentModel {
     DocumentModel::Form1(PermissionApplicationForm {
