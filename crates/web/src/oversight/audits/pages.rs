@@ -5,13 +5,14 @@
 //! `querywarden_app::oversight::unannounced_audit` and shows the result; a refusal is shown on
 //! the record with its stable code and the status the API would give.
 
+use crate::casework::Names;
+use crate::oversight::names;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use querywarden_app::auth::SignedIn;
-use querywarden_app::directory::Directory;
 use querywarden_app::oversight::unannounced_audit::AuditError;
-use querywarden_domain::org::{PersonId, Role, Unit, UnitId, UnitKind};
+use querywarden_domain::org::{Role, Unit, UnitKind};
 use querywarden_domain::oversight::unannounced_audit::{
     AuditState, UnannouncedAudit, audit_office,
 };
@@ -51,34 +52,6 @@ pub(super) fn shown(e: AuditError, m: &Messages, op: &OperationId, path: &str) -
         AuditError::App(e) => {
             Shown::Page(PageError::internal(&e, &op.0, m.clone(), path).into_response())
         }
-    }
-}
-
-/// The app's directory with the page's language, for names instead of ids.
-pub(super) struct Names {
-    pub(super) directory: Directory,
-    m: Messages,
-}
-
-impl Names {
-    pub(super) async fn load(
-        state: &AppState,
-        m: &Messages,
-    ) -> Result<Names, querywarden_app::AppError> {
-        Ok(Names {
-            directory: state.app.oversight().directory().await?,
-            m: m.clone(),
-        })
-    }
-
-    pub(super) fn person(&self, p: PersonId) -> String {
-        self.directory
-            .staff(p, |name, account| self.m.staff(name, account))
-            .unwrap_or_else(|| p.to_string())
-    }
-
-    pub(super) fn unit(&self, u: &UnitId) -> String {
-        self.directory.unit_name(u)
     }
 }
 
@@ -172,7 +145,7 @@ pub async fn list(PageCall { state, m, op }: PageCall, PageSession(who): PageSes
             Shown::Form(status, _) => return error_page(m, &op, path, status, "forbidden"),
         },
     };
-    let names = match Names::load(&state, &m).await {
+    let names = match names(&state, &m).await {
         Ok(n) => n,
         Err(e) => return PageError::internal(&e, &op.0, m, path).into_response(),
     };
@@ -216,12 +189,11 @@ async fn new_page(
     error: Option<(StatusCode, FormError)>,
 ) -> Response {
     let path = "/oversight/audits/new";
-    let names = match Names::load(state, &m).await {
+    let names = match names(state, &m).await {
         Ok(n) => n,
         Err(e) => return PageError::internal(&e, &op.0, m, path).into_response(),
     };
     let queriers = names
-        .directory
         .persons
         .values()
         .filter(|p| p.has_role(Role::Querier) && p.id != who.person.id)
@@ -233,7 +205,6 @@ async fn new_page(
         .collect();
     // By id, as the form has always listed them.
     let mut auditing: Vec<&Unit> = names
-        .directory
         .units
         .iter()
         .filter(|u| matches!(u.kind, UnitKind::ItGroup | UnitKind::EthicsOffice))

@@ -11,15 +11,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use querywarden_app::oversight::dashboard;
-use querywarden_domain::org::Role;
+use querywarden_domain::org::{PersonId, Role};
 use querywarden_domain::oversight::review::FindingRule;
 use querywarden_domain::roc_date::RocDate;
 
 use super::charts;
 use crate::app_op::now_op;
+use crate::casework::Names;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
+use crate::oversight::names;
 use crate::pages::render;
 pub(super) use crate::pages::{error_page, not_found};
 use crate::session::PageSession;
@@ -54,18 +56,6 @@ pub(super) async fn beyond_calendar(
         .await
         .map_err(PageError::internal_on(m, op, path))?;
     Ok(beyond.map(|_| m.get("deadline-beyond-calendar")))
-}
-
-/// People's names by id, through the oversight door (shown to those who may see the page).
-pub(super) async fn names(
-    state: &AppState,
-    m: &Messages,
-) -> Result<BTreeMap<i64, String>, querywarden_app::AppError> {
-    let d = state.app.oversight().directory().await?;
-    Ok(d.persons
-        .iter()
-        .map(|(id, p)| (id.get(), m.staff(&p.name, p.account.as_str())))
-        .collect())
 }
 
 pub(super) fn rule_text(code: &str, m: &Messages) -> String {
@@ -240,7 +230,7 @@ fn pivot(data: &BTreeMap<String, BTreeMap<String, u32>>) -> (Vec<String>, Vec<(S
     (keys, groups)
 }
 
-fn charts_of(d: &dashboard::Dashboard, m: &Messages, names: &BTreeMap<i64, String>) -> Vec<String> {
+fn charts_of(d: &dashboard::Dashboard, m: &Messages, names: &Names) -> Vec<String> {
     let mut out = Vec::new();
     let (items, groups) = pivot(&d.per_month_item);
     out.push(charts::bars(
@@ -270,12 +260,7 @@ fn charts_of(d: &dashboard::Dashboard, m: &Messages, names: &BTreeMap<i64, Strin
     let volumes: Vec<(String, Vec<f64>)> = d
         .volumes
         .iter()
-        .map(|(p, n, base)| {
-            (
-                names.get(p).cloned().unwrap_or_else(|| p.to_string()),
-                vec![f64::from(*n), *base],
-            )
-        })
+        .map(|(p, n, base)| (names.person(PersonId::new(*p)), vec![f64::from(*n), *base]))
         .collect();
     out.push(charts::bars(
         "chart-volume",
@@ -346,7 +331,7 @@ pub async fn unit(
             .iter()
             .map(|a| ActivityLine {
                 reg_no: a.reg_no.clone(),
-                querier: names.get(&a.querier.get()).cloned().unwrap_or_default(),
+                querier: names.person(a.querier),
                 item: a.item.clone(),
                 at: m.datetime(a.at),
                 outcome: a.outcome.clone(),

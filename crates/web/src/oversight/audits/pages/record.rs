@@ -15,10 +15,12 @@ use querywarden_domain::roc_date::RocDate;
 use super::super::api::{Received, document_response, receive};
 use super::super::input::{CaseOpinionForm, OverallOpinionForm, SimpleForm};
 use super::super::op_of;
-use super::{DoneQuery, Names, Shown, date, error_page, notice, shown, state_name};
+use super::{DoneQuery, Shown, date, error_page, notice, shown, state_name};
+use crate::casework::Names;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
+use crate::oversight::names;
 use crate::pages::render;
 use crate::session::{PageSession, csrf_refused};
 use crate::templates::{FormError, Frame};
@@ -280,7 +282,7 @@ async fn view_page(
             };
         }
     };
-    let names = match Names::load(state, &m).await {
+    let names = match names(state, &m).await {
         Ok(n) => n,
         Err(e) => return PageError::internal(&e, &op.0, m, &path).into_response(),
     };

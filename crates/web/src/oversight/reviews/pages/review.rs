@@ -10,11 +10,12 @@ use querywarden_domain::org::Role;
 
 use super::super::api::conclusion_of;
 use super::super::input::{ConcludeFindingForm, ConcludeFindingRequest};
-use super::{beyond_calendar, day, error_page, form_error, names, not_found, refusal, rule_text};
+use super::{beyond_calendar, day, error_page, form_error, not_found, refusal, rule_text};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::{CsrfForm, TokenOnly};
+use crate::oversight::names;
 use crate::pages::render;
 use crate::session::PageSession;
 use crate::templates::{FormError, Frame};
@@ -117,7 +118,7 @@ async fn review_response(
                 person: f
                     .finding
                     .person
-                    .and_then(|p| names.get(&p.get()).cloned())
+                    .map(|p| names.person(p))
                     .unwrap_or_default(),
                 at: f.finding.at.map(|t| m.datetime(t)).unwrap_or_default(),
                 object: f.finding.object.clone(),

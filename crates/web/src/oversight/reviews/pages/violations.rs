@@ -15,11 +15,12 @@ use super::super::api::return_note_of;
 use super::super::input::{
     DecideReportRequest, FileViolationForm, FileViolationRequest, SubmitReportRequest,
 };
-use super::{beyond_calendar, day, form_error, names, not_found, refusal};
+use super::{beyond_calendar, day, form_error, not_found, refusal};
 use crate::app_op::now_op;
 use crate::error::PageError;
 use crate::i18n::Messages;
 use crate::input::CsrfForm;
+use crate::oversight::names;
 use crate::pages::render;
 use crate::session::PageSession;
 use crate::templates::{FormError, Frame};
@@ -83,7 +84,7 @@ async fn violations_response(
             .iter()
             .map(|v| CaseLine {
                 id: v.id,
-                person: names.get(&v.case.person.get()).cloned().unwrap_or_default(),
+                person: names.person(v.case.person),
                 rule: v.case.rule.clone(),
                 source: v.case.source.clone(),
                 due_on: day(v.case.due_on, &m),
@@ -192,7 +193,7 @@ async fn violation_response(
     let page = ViolationPage {
         frame: Frame::signed_in(state, who, &m, path.clone()),
         id,
-        person: names.get(&v.case.person.get()).cloned().unwrap_or_default(),
+        person: names.person(v.case.person),
         rule: v.case.rule.clone(),
         evidence: v.case.evidence.clone(),
         source: v.case.source.clone(),
