@@ -10,8 +10,6 @@
 //! slugs are data too (`law_slugs` in `seed/legal-bases.json`).
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -66,37 +64,9 @@ impl ServiceItemCode {
             Err(CatalogueError::InvalidServiceItemCode)
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for ServiceItemCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for ServiceItemCode {
-    type Err = CatalogueError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
-
-impl TryFrom<String> for ServiceItemCode {
-    type Error = CatalogueError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<ServiceItemCode> for String {
-    fn from(c: ServiceItemCode) -> String {
-        c.0
-    }
-}
+crate::checked_text!(ServiceItemCode, CatalogueError, parse);
 
 /// One item a querier can be granted and can query (Form 1, Form 2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,37 +138,9 @@ impl LegalBasisId {
             Err(CatalogueError::InvalidLegalBasisId)
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for LegalBasisId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for LegalBasisId {
-    type Err = CatalogueError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::new(s)
-    }
-}
-
-impl TryFrom<String> for LegalBasisId {
-    type Error = CatalogueError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::new(s)
-    }
-}
-
-impl From<LegalBasisId> for String {
-    fn from(id: LegalBasisId) -> String {
-        id.0
-    }
-}
+crate::checked_text!(LegalBasisId, CatalogueError, new);
 
 /// A law article a query may cite as its legal basis (§5: 法令依據).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

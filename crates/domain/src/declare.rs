@@ -121,6 +121,47 @@ macro_rules! storage_id {
     };
 }
 
+/// Gives a checked text value (`pub struct $name(String)`, made only through `$check`, which
+/// refuses with `$error`) the conversions every such value has, written once: `as_str`,
+/// `Display`, `FromStr`, `TryFrom<String>` (so serde can check it on the way in with
+/// `#[serde(try_from = "String", into = "String")]`) and back into a `String`.
+#[macro_export]
+macro_rules! checked_text {
+    ($name:ident, $error:ty, $check:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::$check(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $error;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::$check(&s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     crate::code_enum! {
@@ -165,6 +206,36 @@ mod tests {
         assert_eq!(id.to_string(), "42");
         assert_eq!(serde_json::to_string(&id).unwrap(), "42");
         assert_eq!(serde_json::from_str::<ThingId>("7").unwrap(), ThingId(7));
+    }
+
+    #[derive(Debug, PartialEq)]
+    struct Digits(String);
+
+    impl Digits {
+        fn parse(s: &str) -> Result<Digits, &'static str> {
+            if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(Digits(s.to_string()))
+            } else {
+                Err("digits only")
+            }
+        }
+    }
+
+    crate::checked_text!(Digits, &'static str, parse);
+
+    #[test]
+    fn a_checked_text_goes_through_its_check_every_way_in() {
+        assert_eq!(
+            "042".parse::<Digits>().map(|d| d.to_string()),
+            Ok("042".into())
+        );
+        assert_eq!(
+            Digits::try_from(String::from("7")).map(String::from),
+            Ok("7".into())
+        );
+        assert_eq!("4a".parse::<Digits>(), Err("digits only"));
+        assert_eq!(Digits::try_from(String::new()), Err("digits only"));
+        assert_eq!(Digits::parse("12").unwrap().as_str(), "12");
     }
 
     #[test]

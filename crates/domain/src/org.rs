@@ -91,30 +91,9 @@ impl UnitId {
             Err(OrgError::InvalidUnitId)
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for UnitId {
-    type Error = OrgError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::new(s)
-    }
-}
-
-impl From<UnitId> for String {
-    fn from(id: UnitId) -> String {
-        id.0
-    }
-}
-
-impl fmt::Display for UnitId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::checked_text!(UnitId, OrgError, new);
 
 crate::code_enum! {
     /// What kind of unit this is; it decides which roles its people usually hold.
@@ -228,30 +207,9 @@ impl Account {
             Err(OrgError::InvalidAccount)
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for Account {
-    type Error = OrgError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Account> for String {
-    fn from(a: Account) -> String {
-        a.0
-    }
-}
-
-impl fmt::Display for Account {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::checked_text!(Account, OrgError, parse);
 
 crate::code_enum! {
     /// Employment status. §2: a job change or leaving must be applied for before it happens; any
