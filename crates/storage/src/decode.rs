@@ -159,9 +159,9 @@ pub(crate) fn int_field(what: &str, f: Option<String>) -> Result<i64, StorageErr
     decode(what, field(what, f)?.parse::<i64>())
 }
 
-/// An enum stored as a short code: declares it with its `code()` and a `parse()` that refuses
-/// any other text as a decode error, so that the two directions are written once and cannot
-/// drift apart.
+/// An enum stored as a short code: the domain's code set (values, `code()`, `parse_code()`
+/// from one table) with a `parse()` that refuses any other text as a decode error naming
+/// `what`.
 macro_rules! stored_code {
     (
         $(#[$meta:meta])*
@@ -169,28 +169,19 @@ macro_rules! stored_code {
             $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )+
         }
     ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        $vis enum $name {
-            $( $(#[$vmeta])* $variant, )+
+        querywarden_domain::code_enum! {
+            $(#[$meta])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            $vis enum $name {
+                $( $(#[$vmeta])* $variant = $code; )+
+            }
         }
 
         impl $name {
-            /// The code stored in the database.
-            pub fn code(self) -> &'static str {
-                match self {
-                    $( Self::$variant => $code, )+
-                }
-            }
-
             pub(crate) fn parse(s: &str) -> Result<Self, $crate::error::StorageError> {
-                match s {
-                    $( $code => Ok(Self::$variant), )+
-                    other => Err($crate::error::StorageError::Decode(format!(
-                        concat!($what, " {}"),
-                        other
-                    ))),
-                }
+                Self::parse_code(s).ok_or_else(|| {
+                    $crate::error::StorageError::Decode(format!(concat!($what, " {}"), s))
+                })
             }
         }
     };
