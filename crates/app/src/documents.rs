@@ -94,19 +94,12 @@ impl DocumentTarget {
     }
 }
 
-/// PDF or HTML.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Pdf,
-    Html,
-}
-
-impl Format {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Pdf => "pdf",
-            Self::Html => "html",
-        }
+querywarden_domain::code_enum! {
+    /// PDF or HTML.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Format {
+        Pdf = "pdf";
+        Html = "html";
     }
 }
 

@@ -32,21 +32,14 @@ pub struct MyRegistrationsQuery {
     pub page: Option<String>,
 }
 
-/// Which form an entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
-    /// 查調資料登記表 (Form 2).
-    Registration,
-    /// 查調資料申請表 (Form 3).
-    Request,
-}
-
-impl Form {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Registration => "registration",
-            Self::Request => "request",
-        }
+querywarden_domain::code_enum! {
+    /// Which form an entry is.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Form {
+        /// 查調資料登記表 (Form 2).
+        Registration = "registration";
+        /// 查調資料申請表 (Form 3).
+        Request = "request";
     }
 }
 

@@ -5,27 +5,36 @@
 
 use std::fmt;
 
-/// One BLI service item (查調項目), as listed on Form 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BliItem {
-    /// 被保險人投保資料
-    C0101,
-    /// 給付簡要資料
-    B0101,
-    /// 給付明細資料
-    B0201,
-    /// 失業給付資格
-    B0301,
-    /// 勞工提繳退休金異動資料
-    P0301,
-    /// 國民年金給付資料
-    N0101,
-    /// 老年農民福利津貼發放查詢
-    T0101,
-    /// 勞保年金給付資料查詢
-    B0401,
-    /// 勞退請領資料查詢
-    P0401,
+querywarden_domain::code_enum! {
+    /// One BLI service item (查調項目), as listed on Form 1.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum BliItem {
+        /// 被保險人投保資料
+        C0101 = "C0101", "被保險人投保資料";
+        /// 給付簡要資料
+        B0101 = "B0101", "給付簡要資料";
+        /// 給付明細資料
+        B0201 = "B0201", "給付明細資料";
+        /// 失業給付資格
+        B0301 = "B0301", "失業給付資格";
+        /// 勞工提繳退休金異動資料
+        P0301 = "P0301", "勞工提繳退休金異動資料";
+        /// 國民年金給付資料
+        N0101 = "N0101", "國民年金給付資料";
+        /// 老年農民福利津貼發放查詢
+        T0101 = "T0101", "老年農民福利津貼發放查詢";
+        /// 勞保年金給付資料查詢
+        B0401 = "B0401", "勞保年金給付資料查詢";
+        /// 勞退請領資料查詢
+        P0401 = "P0401", "勞退請領資料查詢";
+    }
+}
+
+impl BliItem {
+    /// Parses a code; surrounding whitespace is ignored and letters may be lower-case.
+    pub fn parse(input: &str) -> Result<Self, UnknownItem> {
+        Self::parse_code(&input.trim().to_ascii_uppercase()).ok_or(UnknownItem)
+    }
 }
 
 /// The text given is not one of the nine item codes. Carries no input.
@@ -34,60 +43,6 @@ pub enum BliItem {
     "不是勞保局查調項目代碼（應為 C0101、B0101、B0201、B0301、P0301、N0101、T0101、B0401 或 P0401）"
 )]
 pub struct UnknownItem;
-
-impl BliItem {
-    /// All nine, in Form 1 order.
-    pub const ALL: [BliItem; 9] = [
-        Self::C0101,
-        Self::B0101,
-        Self::B0201,
-        Self::B0301,
-        Self::P0301,
-        Self::N0101,
-        Self::T0101,
-        Self::B0401,
-        Self::P0401,
-    ];
-
-    /// The item code, e.g. `"C0101"`; also the wire value.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::C0101 => "C0101",
-            Self::B0101 => "B0101",
-            Self::B0201 => "B0201",
-            Self::B0301 => "B0301",
-            Self::P0301 => "P0301",
-            Self::N0101 => "N0101",
-            Self::T0101 => "T0101",
-            Self::B0401 => "B0401",
-            Self::P0401 => "P0401",
-        }
-    }
-
-    /// The zh-TW name as printed on Form 1.
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::C0101 => "被保險人投保資料",
-            Self::B0101 => "給付簡要資料",
-            Self::B0201 => "給付明細資料",
-            Self::B0301 => "失業給付資格",
-            Self::P0301 => "勞工提繳退休金異動資料",
-            Self::N0101 => "國民年金給付資料",
-            Self::T0101 => "老年農民福利津貼發放查詢",
-            Self::B0401 => "勞保年金給付資料查詢",
-            Self::P0401 => "勞退請領資料查詢",
-        }
-    }
-
-    /// Parses a code; surrounding whitespace is ignored and letters may be lower-case.
-    pub fn parse(input: &str) -> Result<Self, UnknownItem> {
-        let trimmed = input.trim();
-        Self::ALL
-            .into_iter()
-            .find(|item| item.code().eq_ignore_ascii_case(trimmed))
-            .ok_or(UnknownItem)
-    }
-}
 
 impl fmt::Display for BliItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

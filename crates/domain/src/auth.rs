@@ -137,26 +137,16 @@ pub struct SessionTimes {
     pub ended: bool,
 }
 
-/// What a request on this session may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionStatus {
-    Active,
-    /// §3: the screen is locked; only unlock, sign-out and the lock page are allowed.
-    Locked,
-    IdleExpired,
-    AbsoluteExpired,
-    Ended,
-}
-
-impl SessionStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Active => "session.active",
-            Self::Locked => "session.locked",
-            Self::IdleExpired => "session.idle_expired",
-            Self::AbsoluteExpired => "session.absolute_expired",
-            Self::Ended => "session.ended",
-        }
+crate::code_enum! {
+    /// What a request on this session may do.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SessionStatus {
+        Active = "session.active";
+        /// §3: the screen is locked; only unlock, sign-out and the lock page are allowed.
+        Locked = "session.locked";
+        IdleExpired = "session.idle_expired";
+        AbsoluteExpired = "session.absolute_expired";
+        Ended = "session.ended";
     }
 }
 

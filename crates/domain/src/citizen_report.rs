@@ -90,41 +90,24 @@ impl CitizenReportError {
     }
 }
 
-/// How the requester proved to be the data subject (§10 is the subject's own right).
-#[derive(Copy, Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-pub enum IdentityCheck {
-    /// 臨櫃出示國民身分證: in person at the counter with the national ID card.
-    #[serde(rename = "in_person_id_card")]
-    InPersonIdCard,
-    /// 以本人自然人憑證（MOICA）簽章之申請: a request signed with the citizen's own certificate.
-    #[serde(rename = "moica_signed")]
-    MoicaSigned,
+crate::code_enum! {
+    /// How the requester proved to be the data subject (§10 is the subject's own right).
+    #[derive(Copy, Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+    pub enum IdentityCheck {
+        /// 臨櫃出示國民身分證: in person at the counter with the national ID card.
+        #[serde(rename = "in_person_id_card")]
+        InPersonIdCard = "in_person_id_card", "臨櫃出示國民身分證";
+        /// 以本人自然人憑證（MOICA）簽章之申請: a request signed with the citizen's own certificate.
+        #[serde(rename = "moica_signed")]
+        MoicaSigned = "moica_signed", "以本人自然人憑證簽章之申請";
+    }
 }
 
 impl IdentityCheck {
-    pub const ALL: [IdentityCheck; 2] = [Self::InPersonIdCard, Self::MoicaSigned];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::InPersonIdCard => "in_person_id_card",
-            Self::MoicaSigned => "moica_signed",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::InPersonIdCard => "臨櫃出示國民身分證",
-            Self::MoicaSigned => "以本人自然人憑證簽章之申請",
-        }
-    }
-
     /// Parses a form or CLI value; a missing or unknown value is a request without an
     /// identity check, which §10 does not allow us to answer.
     pub fn parse(s: Option<&str>) -> Result<IdentityCheck, CitizenReportError> {
-        let s = s.map(str::trim).unwrap_or_default();
-        Self::ALL
-            .into_iter()
-            .find(|c| c.code() == s)
+        Self::parse_code(s.map(str::trim).unwrap_or_default())
             .ok_or(CitizenReportError::NoIdentityCheck)
     }
 }
@@ -344,23 +327,25 @@ impl Withholding {
     }
 }
 
-/// What a report entry is about. Only these actions concern what the bureau did with the
-/// subject's data; sign-ins, searches of the trail and the like are not listed.
-#[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EntryKind {
-    /// 查調登記 (§4): registered, approved, rejected, cancelled.
-    Registration,
-    /// 附表三 request from a district office or agency (§5).
-    Form3Request,
-    /// The query sent to the labour-insurance system, or refused before sending.
-    Execution,
-    View,
-    Print,
-    /// The national ID shown unmasked.
-    Reveal,
-    Delivery,
-    Destruction,
+crate::code_enum! {
+    /// What a report entry is about. Only these actions concern what the bureau did with the
+    /// subject's data; sign-ins, searches of the trail and the like are not listed.
+    #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum EntryKind {
+        /// 查調登記 (§4): registered, approved, rejected, cancelled.
+        Registration = "registration", "查調登記";
+        /// 附表三 request from a district office or agency (§5).
+        Form3Request = "form3_request", "附表三查調申請";
+        /// The query sent to the labour-insurance system, or refused before sending.
+        Execution = "execution", "查調執行";
+        View = "view", "檢視結果";
+        Print = "print", "列印結果";
+        /// The national ID shown unmasked.
+        Reveal = "reveal", "顯示完整身分證號";
+        Delivery = "delivery", "結果送交";
+        Destruction = "destruction", "結果銷毀";
+    }
 }
 
 impl EntryKind {
@@ -382,32 +367,6 @@ impl EntryKind {
             A::ResultDestroyed => Self::Destruction,
             _ => return None,
         })
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Registration => "registration",
-            Self::Form3Request => "form3_request",
-            Self::Execution => "execution",
-            Self::View => "view",
-            Self::Print => "print",
-            Self::Reveal => "reveal",
-            Self::Delivery => "delivery",
-            Self::Destruction => "destruction",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::Registration => "查調登記",
-            Self::Form3Request => "附表三查調申請",
-            Self::Execution => "查調執行",
-            Self::View => "檢視結果",
-            Self::Print => "列印結果",
-            Self::Reveal => "顯示完整身分證號",
-            Self::Delivery => "結果送交",
-            Self::Destruction => "結果銷毀",
-        }
     }
 }
 

@@ -8,36 +8,18 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// Which kind of number this is. The three kinds share one check-digit rule; they differ in
-/// the second character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NationalIdKind {
-    /// 國民身分證統一編號: letter + `1`/`2` + 8 digits.
-    Citizen,
-    /// 舊式居留證統一證號 (before 2021): two letters (second `A`–`D`) + 8 digits.
-    /// Old numbers stay valid until 2031.
-    ResidentOld,
-    /// 新式統一證號 (2021 on): letter + `8`/`9` + 8 digits.
-    ResidentNew,
-}
-
-impl NationalIdKind {
-    /// Stable machine code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Citizen => "citizen",
-            Self::ResidentOld => "resident_old",
-            Self::ResidentNew => "resident_new",
-        }
-    }
-
-    /// zh-TW name shown to people.
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Self::Citizen => "國民身分證統一編號",
-            Self::ResidentOld => "居留證統一證號（舊式）",
-            Self::ResidentNew => "居留證統一證號（新式，2021年起）",
-        }
+crate::code_enum! {
+    /// Which kind of number this is. The three kinds share one check-digit rule; they differ in
+    /// the second character.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum NationalIdKind {
+        /// 國民身分證統一編號: letter + `1`/`2` + 8 digits.
+        Citizen = "citizen", "國民身分證統一編號";
+        /// 舊式居留證統一證號 (before 2021): two letters (second `A`–`D`) + 8 digits.
+        /// Old numbers stay valid until 2031.
+        ResidentOld = "resident_old", "居留證統一證號（舊式）";
+        /// 新式統一證號 (2021 on): letter + `8`/`9` + 8 digits.
+        ResidentNew = "resident_new", "居留證統一證號（新式，2021年起）";
     }
 }
 

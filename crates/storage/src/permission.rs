@@ -41,19 +41,12 @@ pub struct NewGrant {
     pub application: ApplicationId,
 }
 
-/// Where a personnel change came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StaffChangeSource {
-    Csv,
-    Scim,
-}
-
-impl StaffChangeSource {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Csv => "csv",
-            Self::Scim => "scim",
-        }
+querywarden_domain::code_enum! {
+    /// Where a personnel change came from.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum StaffChangeSource {
+        Csv = "csv";
+        Scim = "scim";
     }
 }
 
@@ -68,21 +61,14 @@ pub struct StaffChangeRow {
     pub applied: bool,
 }
 
-/// Why an account is disabled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisableReason {
-    /// Not used for N days (資通系統防護基準 1-1-3).
-    Idle,
-    /// The person left (§2).
-    Left,
-}
-
-impl DisableReason {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Idle => "idle",
-            Self::Left => "left",
-        }
+querywarden_domain::code_enum! {
+    /// Why an account is disabled.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum DisableReason {
+        /// Not used for N days (資通系統防護基準 1-1-3).
+        Idle = "idle";
+        /// The person left (§2).
+        Left = "left";
     }
 }
 

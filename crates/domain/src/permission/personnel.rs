@@ -28,28 +28,19 @@ pub struct StaffChange {
     pub effective: RocDate,
 }
 
-/// What kind of change this is, once classified.
-#[derive(Copy, Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    /// To another unit or job (職務異動), including "active" in a different unit.
-    Transfer,
-    /// 留職停薪或長期請假.
-    Leave,
-    /// Back to active in the same unit after a leave or transfer; grants stay suspended.
-    Return,
-    /// 離職.
-    Departure,
-}
-
-impl ChangeKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Transfer => "transfer",
-            Self::Leave => "leave",
-            Self::Return => "return",
-            Self::Departure => "departure",
-        }
+crate::code_enum! {
+    /// What kind of change this is, once classified.
+    #[derive(Copy, Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum ChangeKind {
+        /// To another unit or job (職務異動), including "active" in a different unit.
+        Transfer = "transfer";
+        /// 留職停薪或長期請假.
+        Leave = "leave";
+        /// Back to active in the same unit after a leave or transfer; grants stay suspended.
+        Return = "return";
+        /// 離職.
+        Departure = "departure";
     }
 }
 

@@ -37,30 +37,20 @@ crate::code_enum! {
     }
 }
 
-/// Where a request stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    /// 待申請單位主管核章.
-    AwaitingConsent,
-    /// 待業務權責單位審查.
-    AwaitingReview,
-    /// 不受理 (by the office's supervisor or the responsible unit), with the reason.
-    Rejected,
-    /// 已受理: queries, the querier's and the using unit's supervisor's signatures under way.
-    InProgress,
-    /// 已送達，結案.
-    Closed,
-}
-
-impl Stage {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::AwaitingConsent => "awaiting_consent",
-            Self::AwaitingReview => "submitted",
-            Self::Rejected => "rejected",
-            Self::InProgress => "accepted",
-            Self::Closed => "closed",
-        }
+crate::code_enum! {
+    /// Where a request stands.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Stage {
+        /// 待申請單位主管核章.
+        AwaitingConsent = "awaiting_consent";
+        /// 待業務權責單位審查.
+        AwaitingReview = "submitted";
+        /// 不受理 (by the office's supervisor or the responsible unit), with the reason.
+        Rejected = "rejected";
+        /// 已受理: queries, the querier's and the using unit's supervisor's signatures under way.
+        InProgress = "accepted";
+        /// 已送達，結案.
+        Closed = "closed";
     }
 }
 

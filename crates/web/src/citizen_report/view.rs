@@ -20,7 +20,7 @@ pub fn form_error(r: &Refusal, m: &Messages) -> FormError {
 }
 
 fn identity_name(code: &str, m: &Messages) -> String {
-    match IdentityCheck::ALL.into_iter().find(|c| c.code() == code) {
+    match IdentityCheck::parse_code(code) {
         Some(c) if m.is_zh() => c.name_zh().to_string(),
         Some(_) => m.get(&format!("cr-identity-{}", code.replace('_', "-"))),
         None => code.to_string(),
