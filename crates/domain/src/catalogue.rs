@@ -66,7 +66,7 @@ impl ServiceItemCode {
     }
 }
 
-crate::checked_text!(ServiceItemCode, CatalogueError, parse);
+crate::declare::checked_text!(ServiceItemCode, CatalogueError, parse);
 
 /// One item a querier can be granted and can query (Form 1, Form 2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,7 +140,7 @@ impl LegalBasisId {
     }
 }
 
-crate::checked_text!(LegalBasisId, CatalogueError, new);
+crate::declare::checked_text!(LegalBasisId, CatalogueError, new);
 
 /// A law article a query may cite as its legal basis (§5: 法令依據).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

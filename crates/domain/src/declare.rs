@@ -91,8 +91,8 @@ macro_rules! code_enum {
 
 /// Declares the storage id of a kind of record: an opaque number, not personal data, that
 /// storage hands out and pages and the API carry in paths. Written once so that every id
-/// prints, compares and serialises alike (as the bare number).
-#[macro_export]
+/// prints, compares and serialises alike (as the bare number). Domain-only: the derives
+/// name this crate's serde.
 macro_rules! storage_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
@@ -125,7 +125,6 @@ macro_rules! storage_id {
 /// refuses with `$error`) the conversions every such value has, written once: `as_str`,
 /// `Display`, `FromStr`, `TryFrom<String>` (so serde can check it on the way in with
 /// `#[serde(try_from = "String", into = "String")]`) and back into a `String`.
-#[macro_export]
 macro_rules! checked_text {
     ($name:ident, $error:ty, $check:ident) => {
         impl $name {
@@ -162,6 +161,8 @@ macro_rules! checked_text {
     };
 }
 
+pub(crate) use {checked_text, storage_id};
+
 #[cfg(test)]
 mod tests {
     crate::code_enum! {
@@ -194,7 +195,7 @@ mod tests {
         }
     }
 
-    crate::storage_id!(
+    crate::declare::storage_id!(
         /// A test's id.
         ThingId
     );
@@ -221,7 +222,7 @@ mod tests {
         }
     }
 
-    crate::checked_text!(Digits, &'static str, parse);
+    crate::declare::checked_text!(Digits, &'static str, parse);
 
     #[test]
     fn a_checked_text_goes_through_its_check_every_way_in() {

@@ -93,7 +93,7 @@ impl UnitId {
     }
 }
 
-crate::checked_text!(UnitId, OrgError, new);
+crate::declare::checked_text!(UnitId, OrgError, new);
 
 crate::code_enum! {
     /// What kind of unit this is; it decides which roles its people usually hold.
@@ -181,7 +181,7 @@ impl fmt::Display for Role {
     }
 }
 
-crate::storage_id!(
+crate::declare::storage_id!(
     /// A person's internal id (the storage key), not personal data.
     PersonId
 );
@@ -209,7 +209,7 @@ impl Account {
     }
 }
 
-crate::checked_text!(Account, OrgError, parse);
+crate::declare::checked_text!(Account, OrgError, parse);
 
 crate::code_enum! {
     /// Employment status. §2: a job change or leaving must be applied for before it happens; any

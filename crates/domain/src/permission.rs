@@ -379,7 +379,7 @@ impl<'de> Deserialize<'de> for FormNumber {
     }
 }
 
-crate::storage_id!(
+crate::declare::storage_id!(
     /// An application's storage id (not the form number people see).
     ApplicationId
 );

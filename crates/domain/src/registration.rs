@@ -554,7 +554,7 @@ pub fn check_parties(
 // ---------------------------------------------------------------------------------------
 // States
 
-crate::storage_id!(
+crate::declare::storage_id!(
     /// A registration's storage id (not personal data).
     RegistrationId
 );

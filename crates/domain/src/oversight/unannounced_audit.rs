@@ -194,7 +194,7 @@ impl AuditRefusal {
     }
 }
 
-crate::storage_id!(
+crate::declare::storage_id!(
     /// An audit's storage id (not personal data).
     AuditId
 );

@@ -14,7 +14,7 @@ use crate::catalogue::ServiceItemCode;
 use crate::org::PersonId;
 use crate::roc_date::RocDate;
 
-crate::storage_id!(
+crate::declare::storage_id!(
     /// A grant's storage id.
     GrantId
 );

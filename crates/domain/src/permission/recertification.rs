@@ -88,7 +88,7 @@ impl fmt::Display for Quarter {
     }
 }
 
-crate::storage_id!(
+crate::declare::storage_id!(
     /// A recertification round's storage id.
     RoundId
 );
