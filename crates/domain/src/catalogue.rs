@@ -140,7 +140,12 @@ impl LegalBasisId {
     }
 }
 
-crate::declare::checked_text!(LegalBasisId, CatalogueError, new);
+crate::declare::checked_text!(
+    LegalBasisId,
+    CatalogueError,
+    #[owned]
+    new
+);
 
 /// A law article a query may cite as its legal basis (§5: 法令依據).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

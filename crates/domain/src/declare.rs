@@ -1,6 +1,6 @@
 //! Kinds of domain type declared once each: closed sets of values that are stored, sent and
-//! shown by a stable code (roles, states, steps, audit actions), and storage ids. A code set is
-//! one table (variant, code, names), so that the list of values, the code, the names and the
+//! shown by a stable code (roles, states, steps, audit actions), storage ids and checked
+//! texts. A code set is one table (variant, code, names), so that the list of values, the code, the names and the
 //! parsing cannot drift apart when a value is added.
 
 /// Declares an enum whose values each carry a stable code, and optionally a zh-TW name
@@ -124,9 +124,17 @@ macro_rules! storage_id {
 /// Gives a checked text value (`pub struct $name(String)`, made only through `$check`, which
 /// refuses with `$error`) the conversions every such value has, written once: `as_str`,
 /// `Display`, `FromStr`, `TryFrom<String>` (so serde can check it on the way in with
-/// `#[serde(try_from = "String", into = "String")]`) and back into a `String`.
+/// `#[serde(try_from = "String", into = "String")]`) and back into a `String`. Write
+/// `#[owned] new` when the check takes the `String` itself, so that a deserialised value is
+/// not copied.
 macro_rules! checked_text {
+    ($name:ident, $error:ty, #[owned] $check:ident) => {
+        $crate::declare::checked_text!(@impls $name, $error, $check, |s| $name::$check(s));
+    };
     ($name:ident, $error:ty, $check:ident) => {
+        $crate::declare::checked_text!(@impls $name, $error, $check, |s| $name::$check(&s));
+    };
+    (@impls $name:ident, $error:ty, $check:ident, |$s:ident| $from_string:expr) => {
         impl $name {
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -148,8 +156,8 @@ macro_rules! checked_text {
 
         impl TryFrom<String> for $name {
             type Error = $error;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::$check(&s)
+            fn try_from($s: String) -> Result<Self, Self::Error> {
+                $from_string
             }
         }
 

@@ -93,7 +93,12 @@ impl UnitId {
     }
 }
 
-crate::declare::checked_text!(UnitId, OrgError, new);
+crate::declare::checked_text!(
+    UnitId,
+    OrgError,
+    #[owned]
+    new
+);
 
 crate::code_enum! {
     /// What kind of unit this is; it decides which roles its people usually hold.
