@@ -33,7 +33,12 @@ querywarden_domain::code_enum! {
 impl BliItem {
     /// Parses a code; surrounding whitespace is ignored and letters may be lower-case.
     pub fn parse(input: &str) -> Result<Self, UnknownItem> {
-        Self::parse_code(&input.trim().to_ascii_uppercase()).ok_or(UnknownItem)
+        // Once per usage-log row: compare in place rather than allocate an upper-cased copy.
+        let trimmed = input.trim();
+        Self::ALL
+            .into_iter()
+            .find(|item| item.code().eq_ignore_ascii_case(trimmed))
+            .ok_or(UnknownItem)
     }
 }
 

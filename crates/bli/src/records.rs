@@ -241,9 +241,9 @@ pub mod iso_date {
 }
 
 querywarden_domain::code_enum! {
+    @serde
     /// Which insurance an enrolment spell covers (投保險別).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum InsuranceType {
         /// 勞工保險
         Labour = "labour", "勞保";
@@ -255,9 +255,9 @@ querywarden_domain::code_enum! {
 }
 
 querywarden_domain::code_enum! {
+    @serde
     /// Kind of labour-insurance benefit (給付種類).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum BenefitType {
         /// 傷病給付
         Sickness = "sickness", "傷病";
@@ -281,9 +281,9 @@ querywarden_domain::code_enum! {
 }
 
 querywarden_domain::code_enum! {
+    @serde
     /// What a labour-pension contribution row records (異動別).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum ContributionChange {
         /// 開始提繳
         Start = "start", "開始提繳";
@@ -295,9 +295,9 @@ querywarden_domain::code_enum! {
 }
 
 querywarden_domain::code_enum! {
+    @serde
     /// What a monthly payment is for.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum PaymentKind {
         /// 國保老年年金
         NpOldAgeAnnuity = "np_old_age_annuity", "國保老年年金";
@@ -323,9 +323,9 @@ querywarden_domain::code_enum! {
 }
 
 querywarden_domain::code_enum! {
+    @serde
     /// State of a payment (發放狀態).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[serde(rename_all = "snake_case")]
     pub enum PaymentStatus {
         /// 已發放
         Paid = "paid", "已發放";

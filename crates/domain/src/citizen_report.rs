@@ -91,14 +91,13 @@ impl CitizenReportError {
 }
 
 crate::code_enum! {
+    @serde
     /// How the requester proved to be the data subject (§10 is the subject's own right).
     #[derive(Copy, Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
     pub enum IdentityCheck {
         /// 臨櫃出示國民身分證: in person at the counter with the national ID card.
-        #[serde(rename = "in_person_id_card")]
         InPersonIdCard = "in_person_id_card", "臨櫃出示國民身分證";
         /// 以本人自然人憑證（MOICA）簽章之申請: a request signed with the citizen's own certificate.
-        #[serde(rename = "moica_signed")]
         MoicaSigned = "moica_signed", "以本人自然人憑證簽章之申請";
     }
 }

@@ -24,9 +24,18 @@
 ///
 /// Every value gets `ALL` (in declaration order), `code()` and `parse_code()`, which refuses
 /// any other text. The derives are the caller's: the enum must at least be `Copy`. Other
-/// methods go in an `impl` block of their own beside it.
+/// methods go in an `impl` block of their own beside it. Begin with `@serde` when the enum
+/// derives serde and its serde form is to be the code itself.
 #[macro_export]
 macro_rules! code_enum {
+    // `@serde` first: the serde form of each value is its code (the caller derives serde).
+    (@serde $(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = $code:literal $(, $names:literal)*;)+
+    }) => {
+        $crate::code_enum!($(#[$meta])* $vis enum $name {
+            $($(#[$vmeta])* #[serde(rename = $code)] $variant = $code $(, $names)*;)+
+        });
+    };
     ($(#[$meta:meta])* $vis:vis enum $name:ident {
         $($(#[$vmeta:meta])* $variant:ident = $code:literal, $zh:literal, $en:literal;)+
     }) => {
@@ -187,6 +196,25 @@ mod tests {
             First = "first", "第一";
             Second = "second", "第二";
         }
+    }
+
+    crate::code_enum! {
+        @serde
+        #[derive(Copy, Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+        enum Wire {
+            Plain = "plain";
+            Dotted = "wire.dotted";
+        }
+    }
+
+    #[test]
+    fn with_serde_the_serde_form_is_the_code() {
+        for w in Wire::ALL {
+            let json = serde_json::to_string(&w).unwrap();
+            assert_eq!(json, format!("\"{}\"", w.code()));
+            assert_eq!(serde_json::from_str::<Wire>(&json).unwrap(), w);
+        }
+        assert!(serde_json::from_str::<Wire>("\"Dotted\"").is_err());
     }
 
     #[test]

@@ -137,45 +137,36 @@ pub struct Unit {
 }
 
 crate::code_enum! {
+    @serde
     /// What a person may be asked to do (MISSION.md "Roles"). A person can hold several.
     #[derive(Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
     pub enum Role {
         /// 資料查詢者: holds query rights (§2) and runs approved queries (§5).
-        #[serde(rename = "querier")]
         Querier = "querier", "資料查詢者", "querier";
         /// 一般同仁: any colleague; may be the one who needs the data (需要資料者, §5).
-        #[serde(rename = "staff")]
         Staff = "staff", "一般同仁", "staff member";
         /// 單位主管: consents to Form 1 (§2) and approves Form 2 before the query (§5).
-        #[serde(rename = "unit_supervisor")]
         UnitSupervisor = "unit_supervisor", "單位主管", "unit supervisor";
         /// 權限管理者: the IT group's permission administrator (§2, §7).
-        #[serde(rename = "permission_admin")]
         PermissionAdministrator = "permission_admin", "權限管理者", "permission administrator";
         /// 權限管理單位主管: signs Form 1 after the administrator.
-        #[serde(rename = "permission_admin_supervisor")]
         PermissionAdminSupervisor = "permission_admin_supervisor",
             "權限管理單位主管",
             "permission administrator's supervisor";
         /// 業務權責單位承辦: reviews Form 3 requests from outside (§5).
-        #[serde(rename = "responsible_unit_reviewer")]
         ResponsibleUnitReviewer = "responsible_unit_reviewer",
             "業務權責單位承辦人",
             "responsible unit reviewer";
         /// 區公所／所屬機關申請人: files Form 3 (§5).
-        #[serde(rename = "external_requester")]
         ExternalRequester = "external_requester",
             "區公所／所屬機關申請人",
             "external requester (district office / agency)";
         /// 政風室稽核人員: audits with the IT group (§8).
-        #[serde(rename = "ethics_auditor")]
         EthicsAuditor = "ethics_auditor", "政風室稽核人員", "ethics auditor";
         /// 局長: reviews and files audit records (§8).
-        #[serde(rename = "director")]
         Director = "director", "局長", "director";
         /// 個人資料保護聯絡窗口: records citizens' access requests and produces their reports
         /// (個人資料保護法 §10, §13).
-        #[serde(rename = "personal_data_contact")]
         PersonalDataContact = "personal_data_contact", "個人資料保護聯絡窗口", "personal data contact";
     }
 }
