@@ -215,6 +215,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<Wire>(&json).unwrap(), w);
         }
         assert!(serde_json::from_str::<Wire>("\"Dotted\"").is_err());
+        assert_eq!(Wire::parse_code("wire.dotted"), Some(Wire::Dotted));
     }
 
     #[test]

@@ -159,38 +159,29 @@ pub(crate) fn int_field(what: &str, f: Option<String>) -> Result<i64, StorageErr
     decode(what, field(what, f)?.parse::<i64>())
 }
 
-/// An enum stored as a short code: the domain's code set (values, `code()`, `parse_code()`
-/// from one table) with a `parse()` that refuses any other text as a decode error naming
-/// `what`.
-macro_rules! stored_code {
-    (
-        $(#[$meta:meta])*
-        $vis:vis enum $name:ident ($what:literal) {
-            $( $(#[$vmeta:meta])* $variant:ident = $code:literal, )+
-        }
-    ) => {
-        querywarden_domain::code_enum! {
-            $(#[$meta])*
-            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-            $vis enum $name {
-                $( $(#[$vmeta])* $variant = $code; )+
-            }
-        }
-
-        impl $name {
-            pub(crate) fn parse(s: &str) -> Result<Self, $crate::error::StorageError> {
-                Self::parse_code(s).ok_or_else(|| {
-                    $crate::error::StorageError::Decode(format!(concat!($what, " {}"), s))
-                })
-            }
-        }
-    };
+/// A value stored as its code (`parse` is the type's `parse_code`): any other text is a
+/// decode error naming `what` and the text found.
+pub(crate) fn coded<T>(
+    what: &str,
+    s: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, StorageError> {
+    parse(s).ok_or_else(|| StorageError::Decode(format!("{what} {s}")))
 }
-pub(crate) use stored_code;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_code_decodes_or_names_what_it_found() {
+        use querywarden_domain::org::Role;
+        assert_eq!(coded("role", "director", Role::parse_code).unwrap(), Role::Director);
+        match coded("role", "chief", Role::parse_code) {
+            Err(StorageError::Decode(text)) => assert_eq!(text, "role chief"),
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
 
     #[test]
     fn unfolds_rows_with_nulls_colons_and_wide_characters() {

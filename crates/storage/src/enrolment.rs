@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use querywarden_domain::enrolment::{CodeLife, CodePurpose};
 use querywarden_domain::org::{PersonId, Role, Unit, UnitId};
 
-use crate::decode::{decode, opt_ts, ts};
+use crate::decode::{coded, decode, opt_ts, ts};
 use crate::error::StorageError;
 use crate::fetch::{Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
@@ -96,8 +96,7 @@ fn code_from(t: CodeTuple) -> Result<EnrolmentCodeRow, StorageError> {
     Ok(EnrolmentCodeRow {
         id,
         person: PersonId::new(person),
-        purpose: CodePurpose::parse_code(&purpose)
-            .ok_or_else(|| StorageError::Decode(format!("code purpose {purpose}")))?,
+        purpose: coded("code purpose", &purpose, CodePurpose::parse_code)?,
         issued_at: ts(&issued)?,
         life: CodeLife {
             expires_at: ts(&expires)?,

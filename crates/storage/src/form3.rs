@@ -10,7 +10,7 @@ use querywarden_domain::registration::form3::SignOff;
 
 use sqlx::AnyExecutor;
 
-use crate::decode::ts;
+use crate::decode::{coded, ts};
 use crate::error::StorageError;
 use crate::fetch::{Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
@@ -49,8 +49,7 @@ impl TryFrom<SignOffRecord> for SignOffRow {
 
     fn try_from(r: SignOffRecord) -> Result<Self, StorageError> {
         Ok(SignOffRow {
-            which: SignOff::parse_code(&r.role)
-                .ok_or_else(|| StorageError::Decode(format!("sign-off {}", r.role)))?,
+            which: coded("sign-off", &r.role, SignOff::parse_code)?,
             person: PersonId::new(r.person_id),
             at: ts(&r.at)?,
             acting: r.acting != 0,

@@ -8,7 +8,7 @@ use querywarden_domain::org::{
     Account, Person, PersonId, Role, StaffStatus, Unit, UnitId, UnitKind,
 };
 
-use crate::decode::{decode, unfold_rows};
+use crate::decode::{coded, decode, unfold_rows};
 use crate::error::StorageError;
 use crate::fetch::{Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
@@ -225,8 +225,7 @@ impl Store {
                     Ok(Unit {
                         id: decode("unit id", UnitId::new(&id))?,
                         name_zh,
-                        kind: UnitKind::parse_code(&kind)
-                            .ok_or_else(|| StorageError::Decode(format!("unit kind {kind}")))?,
+                        kind: coded("unit kind", &kind, UnitKind::parse_code)?,
                         parent: parent
                             .map(|p| decode("unit parent", UnitId::new(&p)))
                             .transpose()?,
@@ -242,8 +241,7 @@ impl Store {
             .await?;
         let mut map: BTreeMap<i64, BTreeSet<Role>> = BTreeMap::new();
         for (id, role) in rows {
-            let role = Role::parse_code(&role)
-                .ok_or_else(|| StorageError::Decode(format!("role {role}")))?;
+            let role = coded("role", &role, Role::parse_code)?;
             map.entry(id).or_default().insert(role);
         }
         Ok(map)
@@ -258,8 +256,7 @@ impl Store {
             title,
             unit: decode("unit id", UnitId::new(&unit))?,
             roles,
-            status: StaffStatus::parse_code(&status)
-                .ok_or_else(|| StorageError::Decode(format!("staff status {status}")))?,
+            status: coded("staff status", &status, StaffStatus::parse_code)?,
         })
     }
 
@@ -315,8 +312,7 @@ impl Store {
                     // Folded (see `crate::decode::unfold`); `role` is NOT NULL.
                     let roles = unfold_rows("roles", &roles, 1, |mut f| {
                         let r = f.text("role")?;
-                        Role::parse_code(&r)
-                            .ok_or_else(|| StorageError::Decode(format!("role {r}")))
+                        coded("role", &r, Role::parse_code)
                     })?;
                     Self::person_from_row((id, account, name, title, unit, status), roles)
                 },
@@ -339,9 +335,7 @@ impl Store {
                 |(id, status, disabled, director): (_, String, i64, i64)| {
                     Ok(PostHolder {
                         person: PersonId::new(id),
-                        status: StaffStatus::parse_code(&status).ok_or_else(|| {
-                            StorageError::Decode(format!("staff status {status}"))
-                        })?,
+                        status: coded("staff status", &status, StaffStatus::parse_code)?,
                         disabled: disabled > 0,
                         director: director > 0,
                     })

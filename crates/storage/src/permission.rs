@@ -23,13 +23,13 @@ use querywarden_domain::permission::{
 };
 use querywarden_domain::roc_date::RocDate;
 
-use crate::decode::{decode, opt_roc, opt_ts, roc, roc_text, ts, unfold_rows};
+use crate::decode::{coded, decode, opt_roc, opt_ts, roc, roc_text, ts, unfold_rows};
 use crate::error::StorageError;
 use crate::fetch::{Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
 
 fn step(s: &str) -> Result<Step, StorageError> {
-    Step::parse_code(s).ok_or_else(|| StorageError::Decode(format!("step {s}")))
+    coded("step", s, Step::parse_code)
 }
 
 /// A grant to create; the database assigns the id.
@@ -614,8 +614,7 @@ impl ApplicationRecord {
                 at: ts(&f.text("step at")?)?,
                 outcome: {
                     let outcome = f.text("step outcome")?;
-                    StepOutcome::parse_code(&outcome)
-                        .ok_or_else(|| StorageError::Decode(format!("outcome {outcome}")))?
+                    coded("outcome", &outcome, StepOutcome::parse_code)?
                 },
                 effective_from: opt_roc(f.opt())?,
                 comment: f.text("step comment")?,
@@ -628,8 +627,7 @@ impl ApplicationRecord {
             form_number: decode("form number", FormNumber::new(year, seq))?,
             application_date: roc(&self.application_date)?,
             applicant: PersonId::new(self.applicant_id),
-            kind: ApplicationKind::parse_code(&self.kind)
-                .ok_or_else(|| StorageError::Decode(format!("application kind {}", self.kind)))?,
+            kind: coded("application kind", &self.kind, ApplicationKind::parse_code)?,
             unit: decode("unit", UnitId::new(self.unit_id))?,
             title: self.title,
             name: self.name,
@@ -684,15 +682,11 @@ fn grant_from(r: GrantRow) -> Result<PermissionGrant, StorageError> {
         effective_from: roc(&r.effective_from)?,
         effective_to: opt_roc(r.effective_to)?,
         application: ApplicationId::new(r.application_id),
-        status: GrantStatus::parse_code(&r.status)
-            .ok_or_else(|| StorageError::Decode(format!("grant status {}", r.status)))?,
+        status: coded("grant status", &r.status, GrantStatus::parse_code)?,
         suspended_from: opt_roc(r.suspended_from)?,
         suspension_cause: r
             .suspension_cause
-            .map(|c| {
-                SuspensionCause::parse_code(&c)
-                    .ok_or_else(|| StorageError::Decode(format!("suspension cause {c}")))
-            })
+            .map(|c| coded("suspension cause", &c, SuspensionCause::parse_code))
             .transpose()?,
     })
 }
@@ -716,9 +710,7 @@ const CHANGE_COLUMNS: &str = "id, person_id, from_status, to_status, from_unit, 
      effective_date, source, recorded_at, applied_at";
 
 fn change_from(r: ChangeRow) -> Result<StaffChangeRow, StorageError> {
-    let status = |s: &str| {
-        StaffStatus::parse_code(s).ok_or_else(|| StorageError::Decode(format!("staff status {s}")))
-    };
+    let status = |s: &str| coded("staff status", s, StaffStatus::parse_code);
     Ok(StaffChangeRow {
         id: r.id,
         change: StaffChange {
@@ -964,8 +956,7 @@ impl Store {
                     propose_removal: propose != 0,
                     decision: decision
                         .map(|d| {
-                            RecertificationDecision::parse_code(&d)
-                                .ok_or_else(|| StorageError::Decode(format!("decision {d}")))
+                            coded("decision", &d, RecertificationDecision::parse_code)
                         })
                         .transpose()?,
                 })

@@ -17,7 +17,7 @@ use querywarden_domain::registration::{
 };
 use querywarden_domain::roc_date::RocDate;
 
-use crate::decode::{opt_ts, roc_text, stored_code, ts};
+use crate::decode::{opt_ts, roc_text, ts};
 use crate::error::StorageError;
 use crate::fetch::{BindBlob, Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
@@ -128,28 +128,30 @@ pub struct NewDecision {
     pub acting_for: Option<PersonId>,
 }
 
-stored_code! {
+querywarden_domain::code_enum! {
     /// How an execution was made (MISSION.md "The external service").
-    pub enum ExecutionMode("execution mode") {
-        Connected = "connected",
-        Portal = "portal",
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ExecutionMode {
+        Connected = "connected";
+        Portal = "portal";
     }
 }
 
-stored_code! {
+querywarden_domain::code_enum! {
     /// Where an execution stands.
-    pub enum ExecutionOutcome("execution outcome") {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ExecutionOutcome {
         /// Sent (connected mode); no result stored yet. After a crash it stays so.
-        Sent = "sent",
+        Sent = "sent";
         /// The service answered (records, or a "no data" answer); a result is stored.
-        Received = "received",
+        Received = "received";
         /// The call failed; nothing stored.
-        Failed = "failed",
+        Failed = "failed";
         /// Portal mode: the querier recorded running it on the portal.
-        Recorded = "recorded",
+        Recorded = "recorded";
         /// Sent, and the answer never came (timed out after sending, the connection broke, or an
         /// unreadable answer): BLI may have processed it. Blocks the item until resolved.
-        Unknown = "unknown",
+        Unknown = "unknown";
     }
 }
 
@@ -265,12 +267,13 @@ pub struct RegistrationFilter {
     pub subject_digest: Option<String>,
 }
 
-stored_code! {
+querywarden_domain::code_enum! {
     /// Form 3 state.
-    pub enum RequestState("request state") {
-        Submitted = "submitted",
-        Accepted = "accepted",
-        Rejected = "rejected",
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RequestState {
+        Submitted = "submitted";
+        Accepted = "accepted";
+        Rejected = "rejected";
     }
 }
 

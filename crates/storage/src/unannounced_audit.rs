@@ -18,7 +18,7 @@ use querywarden_domain::oversight::unannounced_audit::{
 use querywarden_domain::registration::{RegistrationId, RegistrationNo};
 
 use crate::SealedBlob;
-use crate::decode::{blob, decode, get, roc as date, roc_text as iso, ts};
+use crate::decode::{blob, coded, decode, get, roc as date, roc_text as iso, ts};
 use crate::error::StorageError;
 use crate::fetch::{BindBlob, Change, Execute, Fetch};
 use crate::sqlite::{Store, WriteTx};
@@ -334,8 +334,7 @@ impl Store {
         .bind(id)
         .all(&self.reader, |(step, by, at): (String, _, String)| {
             Ok(SignOff {
-                step: SignOffStep::parse_code(&step)
-                    .ok_or_else(|| StorageError::Decode(format!("sign-off step {step}")))?,
+                step: coded("sign-off step", &step, SignOffStep::parse_code)?,
                 by: PersonId::new(by),
                 at: ts(&at)?,
             })
@@ -363,8 +362,7 @@ impl Store {
                 auditors,
                 documents_deadline: date(&get::<String>(row, "documents_deadline")?)?,
                 cases: decode("cases", u32::try_from(cases_requested))?,
-                method: SamplingMethod::parse_code(&sampling)
-                    .ok_or_else(|| StorageError::Decode(format!("sampling {sampling}")))?,
+                method: coded("sampling", &sampling, SamplingMethod::parse_code)?,
             },
             querier_unit: decode("unit", UnitId::new(get::<String>(row, "querier_unit")?))?,
             opened_by: PersonId::new(get(row, "opened_by")?),
@@ -372,8 +370,7 @@ impl Store {
             seed: decode("seed", seed.parse::<u64>())?,
             candidates: candidates_from(&get::<String>(row, "candidates")?)?,
             cases,
-            state: AuditState::parse_code(&state)
-                .ok_or_else(|| StorageError::Decode(format!("audit state {state}")))?,
+            state: coded("audit state", &state, AuditState::parse_code)?,
             overall: match (overall_violation, overall_text, overall_by) {
                 (Some(v), Some(text), Some(by)) => Some(OverallOpinion {
                     violation_found: v == 1,

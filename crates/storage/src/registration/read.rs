@@ -17,7 +17,7 @@ use super::{
     ExecutionMode, ExecutionOutcome, ExecutionRow, NewQueryRequest, QueryRequestRow, RequestState,
     RequestSubjectRow, ResultRow, SealedBlob,
 };
-use crate::decode::{decode, opt_ts, roc, roc_text, ts, unfold_rows};
+use crate::decode::{coded, decode, opt_ts, roc, roc_text, ts, unfold_rows};
 use crate::error::{StorageError, classify};
 use crate::fetch::Fetch;
 
@@ -371,11 +371,15 @@ impl TryFrom<ExecutionRecord> for ExecutionRow {
             registration: RegistrationId(r.registration_id),
             item: decode("item", ServiceItemCode::parse(&r.item))?,
             querier: PersonId::new(r.querier_id),
-            mode: ExecutionMode::parse(&r.mode)?,
+            mode: coded("execution mode", &r.mode, ExecutionMode::parse_code)?,
             request_id: r.request_id,
             sent_at: ts(&r.sent_at)?,
             result_at: opt_ts(r.result_at)?,
-            outcome: ExecutionOutcome::parse(&r.outcome)?,
+            outcome: coded(
+                "execution outcome",
+                &r.outcome,
+                ExecutionOutcome::parse_code,
+            )?,
             failure_code: r.failure_code,
             portal_queried_at: opt_ts(r.portal_queried_at)?,
             portal_note: r.portal_note,
@@ -531,7 +535,7 @@ impl TryFrom<RequestRecord> for QueryRequestRow {
                 items: items_from_json(&r.items)?,
                 subject_count: usize::try_from(r.subject_count).unwrap_or(0),
             },
-            state: RequestState::parse(&r.state)?,
+            state: coded("request state", &r.state, RequestState::parse_code)?,
             reviewed_by: r.reviewed_by.map(PersonId::new),
             reviewed_at: opt_ts(r.reviewed_at)?,
             opinion: r.opinion,
