@@ -383,12 +383,12 @@ pub async fn withhold(
         Err(e) => return refuse(store, base, e.into()).await,
     };
     let mut tx = store.begin().await?;
-    if tx.withholding_of(reg.id.0).await?.is_some() {
+    if tx.withholding_of(reg.id.get()).await?.is_some() {
         drop(tx);
         return refuse(store, base, Refusal::AlreadyWithheld).await;
     }
     tx.insert_withholding(
-        reg.id.0,
+        reg.id.get(),
         mark.disclose_on,
         &mark.reason,
         supervisor.id,

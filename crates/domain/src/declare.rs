@@ -110,7 +110,7 @@ macro_rules! storage_id {
             serde::Deserialize,
         )]
         #[serde(transparent)]
-        pub struct $name(pub i64);
+        pub struct $name(i64);
 
         impl $name {
             pub const fn new(id: i64) -> $name {
@@ -243,7 +243,10 @@ mod tests {
         assert_eq!(id.get(), 42);
         assert_eq!(id.to_string(), "42");
         assert_eq!(serde_json::to_string(&id).unwrap(), "42");
-        assert_eq!(serde_json::from_str::<ThingId>("7").unwrap(), ThingId(7));
+        assert_eq!(
+            serde_json::from_str::<ThingId>("7").unwrap(),
+            ThingId::new(7)
+        );
     }
 
     #[derive(Debug, PartialEq)]

@@ -287,7 +287,7 @@ mod tests {
     fn all_conditions_true_gives_a_permit_for_exactly_the_items() {
         let w = world();
         let p = decide(&w).unwrap();
-        assert_eq!(p.registration(), RegistrationId(7));
+        assert_eq!(p.registration(), RegistrationId::new(7));
         assert_eq!(p.registration_no().to_string(), "115-000007");
         assert_eq!(p.querier(), PersonId::new(1));
         assert!(p.covers(&item("C0101")) && !p.covers(&item("B0101")));

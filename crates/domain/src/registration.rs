@@ -992,7 +992,7 @@ mod tests {
 
     pub(super) fn registration(second: bool) -> Registration {
         Registration {
-            id: RegistrationId(1),
+            id: RegistrationId::new(1),
             no: RegistrationNo::new(115, 1).unwrap(),
             date: RocDate::new(115, 3, 1).unwrap(),
             created_at: Timestamp::UNIX_EPOCH,

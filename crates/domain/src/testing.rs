@@ -25,7 +25,7 @@ use crate::roc_date::RocDate;
 pub fn approved_registration(approved_at: Timestamp) -> Registration {
     let item = |s: &str| ServiceItemCode::parse(s).expect("a catalogue code");
     Registration {
-        id: RegistrationId(7),
+        id: RegistrationId::new(7),
         no: RegistrationNo::new(115, 7).expect("a registration number"),
         date: RocDate::new(115, 3, 1).expect("a date"),
         created_at: approved_at,

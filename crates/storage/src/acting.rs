@@ -40,7 +40,7 @@ impl Store {
             "SELECT person_id, acting_for FROM registration_decisions \
              WHERE registration_id = $1 AND acting = 1 ORDER BY id",
         )
-        .bind(id.0)
+        .bind(id.get())
         .all(&self.reader, |(p, f): (i64, Option<i64>)| {
             Ok((PersonId::new(p), f.map(PersonId::new)))
         })

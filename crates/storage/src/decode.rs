@@ -176,7 +176,10 @@ mod tests {
     #[test]
     fn a_stored_code_decodes_or_names_what_it_found() {
         use querywarden_domain::org::Role;
-        assert_eq!(coded("role", "director", Role::parse_code).unwrap(), Role::Director);
+        assert_eq!(
+            coded("role", "director", Role::parse_code).unwrap(),
+            Role::Director
+        );
         match coded("role", "chief", Role::parse_code) {
             Err(StorageError::Decode(text)) => assert_eq!(text, "role chief"),
             other => panic!("expected a decode error, got {other:?}"),

@@ -404,7 +404,7 @@ impl WriteTx {
         .bind(r.companion_basis.as_ref().map(LegalBasisId::as_str))
         .bind(&r.no_case_reason)
         .one_in(self).await?;
-        Ok(RegistrationId(id))
+        Ok(RegistrationId::new(id))
     }
 
     /// Records a decision and moves the registration to the state it leads to.
@@ -413,7 +413,7 @@ impl WriteTx {
             "INSERT INTO registration_decisions (registration_id, person_id, at, kind, comment, \
              valid_until, subject_hmac, acting, acting_for) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
-        .bind(d.registration.0)
+        .bind(d.registration.get())
         .bind(d.person.get())
         .bind(d.at.to_string())
         .bind(d.kind.code())
@@ -425,7 +425,7 @@ impl WriteTx {
         .execute_in(self).await?;
         sqlx::query("UPDATE registrations SET state = $1 WHERE id = $2")
             .bind(d.kind.state_after())
-            .bind(d.registration.0)
+            .bind(d.registration.get())
             .execute_in(self)
             .await?;
         Ok(())
@@ -441,7 +441,7 @@ impl WriteTx {
              outcome, portal_queried_at, portal_note, paper_case_no, result_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
-        .bind(e.registration.0)
+        .bind(e.registration.get())
         .bind(e.item.as_str())
         .bind(e.querier.get())
         .bind(e.mode.code())
@@ -496,7 +496,7 @@ impl WriteTx {
         .bind(&masked.name)
         .bind(&masked.id)
         .bind(&masked.linked_id)
-        .bind(id.0)
+        .bind(id.get())
         .bind(Vec::<u8>::new())
         .changed_in(self)
         .await
@@ -556,7 +556,7 @@ impl WriteTx {
              RETURNING id",
         )
         .bind(r.execution)
-        .bind(r.registration.0)
+        .bind(r.registration.get())
         .bind(r.item.as_str())
         .bind(r.received_at.to_string())
         .bind(&r.kind)
@@ -748,7 +748,7 @@ impl WriteTx {
         registration: RegistrationId,
     ) -> Result<(), StorageError> {
         sqlx::query("UPDATE query_request_subjects SET registration_id = $1 WHERE id = $2")
-            .bind(registration.0)
+            .bind(registration.get())
             .bind(subject_row)
             .execute_in(self)
             .await?;
@@ -927,7 +927,7 @@ impl Store {
             "SELECT subject_name_masked, subject_id_masked, linked_id_masked FROM registrations \
              WHERE id = $1 AND subject_destroyed_at IS NOT NULL",
         )
-        .bind(id.0)
+        .bind(id.get())
         .optional(
             &self.reader,
             |(name, nid, linked): (Option<String>, Option<String>, _)| {

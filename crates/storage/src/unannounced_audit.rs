@@ -66,7 +66,7 @@ pub struct AuditDocumentRow {
 }
 
 fn candidates_json(c: &[(RegistrationId, u32)]) -> String {
-    let pairs: Vec<(i64, u32)> = c.iter().map(|(r, w)| (r.0, *w)).collect();
+    let pairs: Vec<(i64, u32)> = c.iter().map(|(r, w)| (r.get(), *w)).collect();
     serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into())
 }
 
@@ -74,7 +74,7 @@ fn candidates_from(s: &str) -> Result<Vec<(RegistrationId, u32)>, StorageError> 
     let pairs: Vec<(i64, u32)> = decode("candidates", serde_json::from_str(s))?;
     Ok(pairs
         .into_iter()
-        .map(|(r, w)| (RegistrationId(r), w))
+        .map(|(r, w)| (RegistrationId::new(r), w))
         .collect())
 }
 
@@ -82,8 +82,8 @@ fn document_from(row: &DbRow) -> Result<AuditDocumentRow, StorageError> {
     let size: i64 = get(row, "size_bytes")?;
     Ok(AuditDocumentRow {
         id: get(row, "id")?,
-        audit: AuditId(get(row, "audit_id")?),
-        registration: RegistrationId(get(row, "registration_id")?),
+        audit: AuditId::new(get(row, "audit_id")?),
+        registration: RegistrationId::new(get(row, "registration_id")?),
         content_type: get(row, "content_type")?,
         size_bytes: decode("size", u64::try_from(size))?,
         sha256: get(row, "sha256")?,
@@ -141,13 +141,13 @@ impl WriteTx {
                  VALUES ($1, $2, $3, $4)",
             )
             .bind(id)
-            .bind(reg.0)
+            .bind(reg.get())
             .bind(i as i64 + 1)
             .bind(i64::from(*weight))
             .execute_in(self)
             .await?;
         }
-        Ok(AuditId(id))
+        Ok(AuditId::new(id))
     }
 
     /// Moves the audit from `from` to `to`; false if it was no longer in `from`.
@@ -160,7 +160,7 @@ impl WriteTx {
         let r =
             sqlx::query("UPDATE unannounced_audits SET state = $1 WHERE id = $2 AND state = $3")
                 .bind(to.code())
-                .bind(id.0)
+                .bind(id.get())
                 .bind(from.code())
                 .execute_in(self)
                 .await?;
@@ -183,8 +183,8 @@ impl WriteTx {
         .bind(&opinion.text)
         .bind(opinion.by.get())
         .bind(at.to_string())
-        .bind(id.0)
-        .bind(registration.0)
+        .bind(id.get())
+        .bind(registration.get())
         .changed_in(self)
         .await
     }
@@ -207,7 +207,7 @@ impl WriteTx {
         .bind(opinion.by.get())
         .bind(at.to_string())
         .bind(to.code())
-        .bind(id.0)
+        .bind(id.get())
         .bind(from.code())
         .changed_in(self)
         .await
@@ -223,7 +223,7 @@ impl WriteTx {
             "INSERT INTO unannounced_audit_sign_offs (audit_id, step, person_id, at) \
              VALUES ($1, $2, $3, $4)",
         )
-        .bind(id.0)
+        .bind(id.get())
         .bind(s.step.code())
         .bind(s.by.get())
         .bind(s.at.to_string())
@@ -247,7 +247,7 @@ impl WriteTx {
         .bind(review.at.to_string())
         .bind(review.comment.as_deref())
         .bind(AuditState::Reviewed.code())
-        .bind(id.0)
+        .bind(id.get())
         .bind(AuditState::AwaitingReview.code())
         .changed_in(self)
 .await
@@ -267,8 +267,8 @@ impl WriteTx {
              wrap_nonce, master_key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
              RETURNING id",
         )
-        .bind(d.audit.0)
-        .bind(d.registration.0)
+        .bind(d.audit.get())
+        .bind(d.registration.get())
         .bind(&d.content_type)
         .bind(size)
         .bind(&d.sha256)
@@ -310,7 +310,7 @@ impl Store {
             let position: i64 = get(&c, "position")?;
             let weight: i64 = get(&c, "weight")?;
             Ok(AuditCase {
-                registration: RegistrationId(get(&c, "registration_id")?),
+                registration: RegistrationId::new(get(&c, "registration_id")?),
                 no: decode(
                     "reg_no",
                     RegistrationNo::parse(&get::<String>(&c, "reg_no")?),
@@ -351,7 +351,7 @@ impl Store {
         let reviewed_by: Option<i64> = get(row, "reviewed_by")?;
         let reviewed_at: Option<String> = get(row, "reviewed_at")?;
         Ok(UnannouncedAudit {
-            id: AuditId(id),
+            id: AuditId::new(id),
             plan: AuditPlan {
                 period_from: date(&get::<String>(row, "period_from")?)?,
                 period_to: date(&get::<String>(row, "period_to")?)?,
@@ -398,7 +398,7 @@ impl Store {
     ) -> Result<Option<UnannouncedAudit>, StorageError> {
         let sql = format!("SELECT {AUDIT_COLUMNS} FROM unannounced_audits WHERE id = $1");
         let row = sqlx::query(&sql)
-            .bind(id.0)
+            .bind(id.get())
             .optional(&self.reader, Ok)
             .await?;
         match row {
@@ -437,7 +437,7 @@ impl Store {
              ORDER BY id"
         );
         sqlx::query(&sql)
-            .bind(id.0)
+            .bind(id.get())
             .all(&self.reader, |r| document_from(&r))
             .await
     }
@@ -453,7 +453,7 @@ impl Store {
              FROM unannounced_audit_documents WHERE audit_id = $1 AND id = $2"
         );
         sqlx::query(&sql)
-            .bind(audit.0)
+            .bind(audit.get())
             .bind(document)
             .optional(&self.reader, |r| Ok((document_from(&r)?, blob(&r, "")?)))
             .await
@@ -484,7 +484,7 @@ impl Store {
             out.insert(
                 id,
                 Candidate {
-                    registration: RegistrationId(id),
+                    registration: RegistrationId::new(id),
                     no: decode("reg_no", RegistrationNo::parse(&no))?,
                     approving_unit: decode("unit", UnitId::new(unit))?,
                     approvers: Vec::new(),

@@ -65,7 +65,7 @@ pub async fn destroy_expired_subjects(
         let Ok(no) = RegistrationNo::parse(&held.reg_no) else {
             continue;
         };
-        let Some(reg) = store.registration(RegistrationId(held.id)).await? else {
+        let Some(reg) = store.registration(RegistrationId::new(held.id)).await? else {
             continue;
         };
         let mask = masked(open_subject(keys, &held.sealed, &subject_aad(no)));

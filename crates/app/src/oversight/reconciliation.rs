@@ -653,11 +653,11 @@ async fn rekey(
             own_of.insert(*r, *k);
         }
     }
-    let ids: Vec<RegistrationId> = own_of.keys().map(|r| RegistrationId(*r)).collect();
+    let ids: Vec<RegistrationId> = own_of.keys().map(|r| RegistrationId::new(*r)).collect();
     let mut out: HashMap<i64, Vec<SubjectRef>> = HashMap::new();
     store
         .scan_registration_subjects(&ids, |id, reg_no, blob| {
-            let (Some(own), Ok(no)) = (own_of.get(&id.0), RegistrationNo::parse(reg_no)) else {
+            let (Some(own), Ok(no)) = (own_of.get(&id.get()), RegistrationNo::parse(reg_no)) else {
                 return;
             };
             let aad = crate::registration::subject_aad(no);
@@ -672,7 +672,7 @@ async fn rekey(
                         .and_then(|d| SubjectRef::from_hex(*k, &d.hex))
                 })
                 .collect();
-            out.insert(id.0, extra);
+            out.insert(id.get(), extra);
         })
         .await?;
     Ok(out)

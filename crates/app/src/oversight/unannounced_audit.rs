@@ -136,7 +136,7 @@ fn acting_role(p: &Person) -> Option<Role> {
 use crate::error::refused;
 
 fn object(id: AuditId) -> String {
-    id.0.to_string()
+    id.get().to_string()
 }
 
 /// The event of `action` by `by` on audit `id`.
@@ -406,7 +406,7 @@ pub async fn open_audit(
     tx.insert_notice(
         querier.id,
         "audit.opened",
-        &format!("unannounced_audit:{}", id.0),
+        &format!("unannounced_audit:{}", id.get()),
         op.now,
     )
     .await?;
@@ -488,7 +488,7 @@ fn case_detail(no: &str) -> String {
 }
 
 fn document_aad(audit: AuditId, case: RegistrationNo, sha256: &str, what: &str) -> String {
-    format!("audit-document-{what}:{}:{case}:{sha256}", audit.0)
+    format!("audit-document-{what}:{}:{case}:{sha256}", audit.get())
 }
 
 /// §8 note on Form 4: the querier attaches a supporting document to a sampled case by the
@@ -682,16 +682,16 @@ pub async fn record_overall_opinion(
     }
     let mut ev = ev;
     if let Some((calendar, grants)) = case {
-        let violation = match tx.violation_of_audit(id.0).await? {
+        let violation = match tx.violation_of_audit(id.get()).await? {
             // One case per finding: recorded again (a retried request), nothing new opens.
             Some(existing) => existing,
             None => {
                 let req = FileViolationRequest {
                     person: audit.plan.querier,
                     rule: "§8 不預警稽核發現違規（稽核紀錄表）".into(),
-                    evidence: format!("不預警稽核第 {} 號之稽核意見", id.0),
+                    evidence: format!("不預警稽核第 {} 號之稽核意見", id.get()),
                     suspend_grants: false,
-                    source: ViolationSource::Audit(id.0),
+                    source: ViolationSource::Audit(id.get()),
                 };
                 insert_case(&mut tx, actor, &req, &grants, &calendar, op)
                     .await?

@@ -437,7 +437,7 @@ async fn an_audit_goes_from_opening_to_the_directors_review_and_is_then_read_onl
     assert!(
         c.execute(
             "UPDATE unannounced_audits SET overall_text = 'x' WHERE id = ?1",
-            [audit.id.0]
+            [audit.id.get()]
         )
         .is_err()
     );
@@ -827,7 +827,7 @@ async fn a_violation_found_opens_exactly_one_case(w: &World, audit: &Unannounced
     assert_eq!(cases.len(), 1, "{cases:?}");
     let case = &cases[0];
     assert_eq!(case.case.source, "audit");
-    assert_eq!(case.case.source_ref, Some(id.0));
+    assert_eq!(case.case.source_ref, Some(id.get()));
     assert_eq!(case.case.opened_by, w.p("wu.zhiming").id);
     assert_eq!(case.state, "awaiting_report");
     assert!(case.case.due_on > jiff::civil::date(2026, 4, 11));

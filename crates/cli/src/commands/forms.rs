@@ -174,7 +174,7 @@ fn parse_target(form: u8, id: &str) -> Option<DocumentTarget> {
         3 => DocumentTarget::Form3(
             querywarden_domain::registration::RequestNo::parse(id.trim()).ok()?,
         ),
-        _ => DocumentTarget::Form4(AuditId(id.trim().parse().ok()?)),
+        _ => DocumentTarget::Form4(AuditId::new(id.trim().parse().ok()?)),
     })
 }
 

@@ -181,7 +181,7 @@ impl RegistrationRecord {
             }
         };
         Ok(Registration {
-            id: RegistrationId(self.id),
+            id: RegistrationId::new(self.id),
             no: decode("registration no", RegistrationNo::parse(&self.reg_no))?,
             date: roc(&self.reg_date)?,
             created_at: ts(&self.created_at)?,
@@ -224,7 +224,10 @@ pub(super) async fn registration<'e>(
     match key {
         RegKey::Id(id) => {
             let sql = select("id = $1");
-            sqlx::query_as(&sql).bind(id.0).optional(db, decode).await
+            sqlx::query_as(&sql)
+                .bind(id.get())
+                .optional(db, decode)
+                .await
         }
         RegKey::No(no) => {
             let sql = select("reg_no = $1");
@@ -312,7 +315,7 @@ pub(super) async fn registration_subject<'e>(
         "SELECT subject_sealed AS sealed, subject_nonce AS nonce, wrapped_key, wrap_nonce, \
          master_key_id FROM registrations WHERE id = $1 AND subject_destroyed_at IS NULL",
     )
-    .bind(id.0)
+    .bind(id.get())
     .optional(db, |c: SealedColumns| Ok(c.into_blob()))
     .await?;
     Ok(row.flatten())
@@ -368,7 +371,7 @@ impl TryFrom<ExecutionRecord> for ExecutionRow {
     fn try_from(r: ExecutionRecord) -> Result<Self, StorageError> {
         Ok(ExecutionRow {
             id: r.id,
-            registration: RegistrationId(r.registration_id),
+            registration: RegistrationId::new(r.registration_id),
             item: decode("item", ServiceItemCode::parse(&r.item))?,
             querier: PersonId::new(r.querier_id),
             mode: coded("execution mode", &r.mode, ExecutionMode::parse_code)?,
@@ -399,7 +402,7 @@ pub(super) async fn executions_where<'e>(
     let sql = format!("SELECT {EXECUTION_COLUMNS} FROM executions WHERE {condition} ORDER BY id");
     let mut q = sqlx::query_as::<_, ExecutionRecord>(&sql);
     if let Some(r) = registration {
-        q = q.bind(r.0);
+        q = q.bind(r.get());
     }
     q.all(db, ExecutionRow::try_from).await
 }
@@ -434,7 +437,7 @@ impl TryFrom<ResultRecord> for ResultRow {
         Ok(ResultRow {
             id: r.id,
             execution: r.execution_id,
-            registration: RegistrationId(r.registration_id),
+            registration: RegistrationId::new(r.registration_id),
             item: decode("item", ServiceItemCode::parse(&r.item))?,
             received_at: ts(&r.received_at)?,
             kind: r.kind,
@@ -473,8 +476,8 @@ pub(super) async fn results<'e>(
     let q = sqlx::query_as::<_, ResultRecord>(&sql);
     let q = match which {
         ResultsOf::Id(id) => q.bind(id),
-        ResultsOf::Item(r, item) => q.bind(r.0).bind(item.as_str()),
-        ResultsOf::Registration(r) => q.bind(r.0),
+        ResultsOf::Item(r, item) => q.bind(r.get()).bind(item.as_str()),
+        ResultsOf::Registration(r) => q.bind(r.get()),
         ResultsOf::Held => q,
     };
     q.all(db, ResultRow::try_from).await
@@ -617,7 +620,7 @@ impl TryFrom<RequestSubjectRecord> for RequestSubjectRow {
                 .sealed
                 .into_blob()
                 .ok_or_else(|| StorageError::Decode("request subject without content".into()))?,
-            registration: r.registration_id.map(RegistrationId),
+            registration: r.registration_id.map(RegistrationId::new),
             destroyed: match (r.destroyed_at, r.name_masked, r.id_masked) {
                 (Some(_), Some(name), Some(id)) => Some((name, id)),
                 _ => None,
@@ -704,13 +707,13 @@ pub(super) async fn scan_registration_subjects(
         );
         let mut list = qb.separated(", ");
         for id in chunk {
-            list.push_bind(id.0);
+            list.push_bind(id.get());
         }
         qb.push(")");
         let mut rows = qb.build_query_as::<SubjectRecord>().fetch(db);
         while let Some(r) = rows.try_next().await.map_err(classify)? {
             if let Some(blob) = r.sealed.into_blob() {
-                visit(RegistrationId(r.id), &r.reg_no, blob);
+                visit(RegistrationId::new(r.id), &r.reg_no, blob);
             }
         }
     }

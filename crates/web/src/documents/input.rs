@@ -31,7 +31,7 @@ impl DocumentPath {
             "form1" => DocumentTarget::Form1(ApplicationId::new(id.parse().ok()?)),
             "form2" => DocumentTarget::Form2(id.parse().ok()?),
             "form3" => DocumentTarget::Form3(RequestNo::parse(id).ok()?),
-            "form4" => DocumentTarget::Form4(AuditId(id.parse().ok()?)),
+            "form4" => DocumentTarget::Form4(AuditId::new(id.parse().ok()?)),
             "quarterly" => DocumentTarget::Quarterly(parse_quarter(id).ok()?),
             "citizen-letter" => DocumentTarget::CitizenLetter(CitizenRequestNo::parse(id).ok()?),
             _ => return None,

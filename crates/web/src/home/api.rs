@@ -46,8 +46,8 @@ pub(super) fn object_of(c: &Concerning) -> WorkObject {
         ),
         Concerning::Audit { id, .. } => (
             "audit",
-            id.0.to_string(),
-            format!("/oversight/audits/{}", id.0),
+            id.get().to_string(),
+            format!("/oversight/audits/{}", id.get()),
         ),
         Concerning::Violation(id) => (
             "violation",

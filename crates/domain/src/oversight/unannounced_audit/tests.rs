@@ -35,7 +35,7 @@ fn no(seq: u32) -> RegistrationNo {
 
 fn candidate(id: i64, weight: u32) -> Candidate {
     Candidate {
-        registration: RegistrationId(id),
+        registration: RegistrationId::new(id),
         no: no(id as u32),
         approving_unit: unit("social-assistance"),
         approvers: vec![SUPERVISOR],
@@ -60,23 +60,23 @@ fn plan() -> AuditPlan {
 
 fn audit(state: AuditState) -> UnannouncedAudit {
     UnannouncedAudit {
-        id: AuditId(1),
+        id: AuditId::new(1),
         plan: plan(),
         querier_unit: unit("social-assistance"),
         opened_by: IT_ADMIN,
         opened_at: jiff::Timestamp::UNIX_EPOCH,
         seed: 7,
-        candidates: vec![(RegistrationId(10), 1), (RegistrationId(11), 1)],
+        candidates: vec![(RegistrationId::new(10), 1), (RegistrationId::new(11), 1)],
         cases: vec![
             AuditCase {
-                registration: RegistrationId(10),
+                registration: RegistrationId::new(10),
                 no: no(10),
                 position: 1,
                 weight: 1,
                 opinion: None,
             },
             AuditCase {
-                registration: RegistrationId(11),
+                registration: RegistrationId::new(11),
                 no: no(11),
                 position: 2,
                 weight: 1,
@@ -307,7 +307,8 @@ fn the_same_seed_draws_the_same_sample_whatever_order_the_candidates_come_in() {
 
 #[test]
 fn a_recorded_draw_repeats_from_its_candidates_and_seed_and_a_changed_one_does_not() {
-    let candidates: Vec<(RegistrationId, u32)> = (1..=20).map(|i| (RegistrationId(i), 1)).collect();
+    let candidates: Vec<(RegistrationId, u32)> =
+        (1..=20).map(|i| (RegistrationId::new(i), 1)).collect();
     let mut a = audit(AuditState::Documents);
     a.candidates = candidates.clone();
     a.seed = 99;
@@ -318,9 +319,9 @@ fn a_recorded_draw_repeats_from_its_candidates_and_seed_and_a_changed_one_does_n
     assert!(draw_repeats(&a));
     // A case swapped for another, or another seed claimed: the check fails.
     let mut swapped = a.clone();
-    swapped.cases[0].registration = RegistrationId(
+    swapped.cases[0].registration = RegistrationId::new(
         (1..=20)
-            .find(|i| !drawn.contains(&RegistrationId(*i)))
+            .find(|i| !drawn.contains(&RegistrationId::new(*i)))
             .unwrap(),
     );
     assert!(!draw_repeats(&swapped));
@@ -337,7 +338,11 @@ fn a_draw_larger_than_the_candidates_takes_them_all_and_none_twice() {
     got.sort();
     assert_eq!(
         got,
-        vec![RegistrationId(1), RegistrationId(2), RegistrationId(3)]
+        vec![
+            RegistrationId::new(1),
+            RegistrationId::new(2),
+            RegistrationId::new(3)
+        ]
     );
     assert!(draw_sample(&[], 3, SamplingMethod::Uniform, 9).is_empty());
 }
@@ -368,10 +373,10 @@ fn a_weighted_draw_favours_heavy_cases_and_never_draws_weight_zero_before_them()
         let set: BTreeSet<_> = s.iter().copied().collect();
         assert_eq!(
             set,
-            [RegistrationId(3), RegistrationId(8)].into(),
+            [RegistrationId::new(3), RegistrationId::new(8)].into(),
             "the two weighted cases come before any weight-0 case (seed {seed})"
         );
-        if s[0] == RegistrationId(3) {
+        if s[0] == RegistrationId::new(3) {
             heavy_first += 1;
         }
     }
@@ -379,10 +384,10 @@ fn a_weighted_draw_favours_heavy_cases_and_never_draws_weight_zero_before_them()
     // With every weight zero the draw is uniform rather than empty.
     let zero: Vec<Candidate> = (1..=4).map(|i| candidate(i, 0)).collect();
     assert_eq!(draw_sample(&zero, 2, SamplingMethod::Weighted, 3).len(), 2);
-    let weighted = with_weights(zero, &[(RegistrationId(2), 5)].into());
+    let weighted = with_weights(zero, &[(RegistrationId::new(2), 5)].into());
     assert_eq!(
         draw_sample(&weighted, 1, SamplingMethod::Weighted, 11),
-        vec![RegistrationId(2)]
+        vec![RegistrationId::new(2)]
     );
 }
 
@@ -504,19 +509,19 @@ fn documents_are_attached_by_the_querier_for_a_sampled_case_until_the_deadline_o
     ];
     for (name, a, by, case, today, want) in table {
         assert_eq!(
-            may_attach(a, by, RegistrationId(case), today),
+            may_attach(a, by, RegistrationId::new(case), today),
             want,
             "{name}"
         );
     }
     let closed = audit(AuditState::Opinions);
     assert_eq!(
-        may_attach(&closed, QUERIER, RegistrationId(10), deadline),
+        may_attach(&closed, QUERIER, RegistrationId::new(10), deadline),
         Err(AuditRefusal::DocumentsClosed)
     );
     let reviewed = audit(AuditState::Reviewed);
     assert_eq!(
-        may_attach(&reviewed, QUERIER, RegistrationId(10), deadline),
+        may_attach(&reviewed, QUERIER, RegistrationId::new(10), deadline),
         Err(AuditRefusal::ReadOnly)
     );
     assert_eq!(submit_documents(&open, QUERIER), Ok(AuditState::Opinions));
@@ -535,7 +540,7 @@ fn opinions_wait_for_the_documents_and_come_only_from_this_audits_auditors() {
     let open = audit(AuditState::Documents);
     let deadline = open.plan.documents_deadline;
     let after = d(115, 4, 21);
-    let r = RegistrationId(10);
+    let r = RegistrationId::new(10);
     assert_eq!(
         may_record_case_opinion(&open, IT_ADMIN, r, deadline),
         Err(AuditRefusal::OpinionsNotOpen),
@@ -551,7 +556,7 @@ fn opinions_wait_for_the_documents_and_come_only_from_this_audits_auditors() {
     );
     let opinions = audit(AuditState::Opinions);
     assert_eq!(
-        may_record_case_opinion(&opinions, IT_ADMIN, RegistrationId(99), deadline),
+        may_record_case_opinion(&opinions, IT_ADMIN, RegistrationId::new(99), deadline),
         Err(AuditRefusal::CaseNotSampled)
     );
     assert_eq!(

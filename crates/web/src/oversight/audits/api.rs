@@ -99,7 +99,7 @@ pub(crate) fn audit_json(
         _ => None,
     };
     let mut v = json!({
-        "id": a.id.0,
+        "id": a.id.get(),
         "state": a.state.code(),
         "period_from": iso(p.period_from),
         "period_to": iso(p.period_to),
@@ -236,7 +236,7 @@ pub async fn view(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        one(&state, &who.person, AuditId(id), &op_of(&op)).await?,
+        one(&state, &who.person, AuditId::new(id), &op_of(&op)).await?,
     ))
 }
 
@@ -297,7 +297,7 @@ pub async fn attach(
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let o = op_of(&op);
-    let id = AuditId(id);
+    let id = AuditId::new(id);
     let form = match receive(&state, &who.person, id, &headers, &mut multipart, &o).await {
         Received::Form(f) => f,
         Received::TooLarge(e) => return Err(api_error(e, &op.0)),
@@ -363,7 +363,7 @@ pub async fn document(
     ApiCall { state, op, who }: ApiCall,
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
-    document_response(&state, &who.person, AuditId(id), doc, &op_of(&op))
+    document_response(&state, &who.person, AuditId::new(id), doc, &op_of(&op))
         .await
         .map_err(|e| api_error(e, &op.0))
 }
@@ -379,9 +379,9 @@ pub async fn submit(
     let done = state
         .app
         .oversight()
-        .submit_documents(&who.person, AuditId(id), &o)
+        .submit_documents(&who.person, AuditId::new(id), &o)
         .await;
-    acted(&state, &who.person, AuditId(id), &o, done).await
+    acted(&state, &who.person, AuditId::new(id), &o, done).await
 }
 
 /// 個案稽核意見 opinion on a sampled case: {case, conforms, text}
@@ -397,9 +397,16 @@ pub async fn opinion(
     let done = state
         .app
         .oversight()
-        .record_case_opinion(&who.person, AuditId(id), &i.case, i.conforms, &i.text, &o)
+        .record_case_opinion(
+            &who.person,
+            AuditId::new(id),
+            &i.case,
+            i.conforms,
+            &i.text,
+            &o,
+        )
         .await;
-    acted(&state, &who.person, AuditId(id), &o, done).await
+    acted(&state, &who.person, AuditId::new(id), &o, done).await
 }
 
 /// 整體稽核意見 overall opinion: {violation_found, text}
@@ -415,9 +422,15 @@ pub async fn overall(
     let done = state
         .app
         .oversight()
-        .record_overall_opinion(&who.person, AuditId(id), i.violation_found, &i.text, &o)
+        .record_overall_opinion(
+            &who.person,
+            AuditId::new(id),
+            i.violation_found,
+            &i.text,
+            &o,
+        )
         .await;
-    acted(&state, &who.person, AuditId(id), &o, done).await
+    acted(&state, &who.person, AuditId::new(id), &o, done).await
 }
 
 /// 簽章 sign off, in order: {step: querier|auditor|querier_supervisor|auditing_supervisor}
@@ -434,9 +447,9 @@ pub async fn sign_off(
     let done = state
         .app
         .oversight()
-        .sign_off(&who.person, AuditId(id), step, &o)
+        .sign_off(&who.person, AuditId::new(id), step, &o)
         .await;
-    acted(&state, &who.person, AuditId(id), &o, done).await
+    acted(&state, &who.person, AuditId::new(id), &o, done).await
 }
 
 /// 局長核閱 the director's review: {comment}; the record is read-only afterwards
@@ -452,7 +465,7 @@ pub async fn review(
     let done = state
         .app
         .oversight()
-        .director_review(&who.person, AuditId(id), &i.comment, &o)
+        .director_review(&who.person, AuditId::new(id), &i.comment, &o)
         .await;
-    acted(&state, &who.person, AuditId(id), &o, done).await
+    acted(&state, &who.person, AuditId::new(id), &o, done).await
 }

@@ -110,7 +110,7 @@ pub(super) fn state_name(m: &Messages, s: AuditState) -> String {
 
 fn row(m: &Messages, names: &Names, a: &UnannouncedAudit) -> AuditRow {
     AuditRow {
-        id: a.id.0,
+        id: a.id.get(),
         querier: names.person(a.plan.querier),
         period: format!(
             "{} – {}",

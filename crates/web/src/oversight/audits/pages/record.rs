@@ -213,7 +213,7 @@ fn view_model(
         .unwrap_or_default();
     ViewPage {
         frame,
-        id: a.id.0,
+        id: a.id.get(),
         state: state_name(&m, a.state),
         state_code: a.state.code(),
         period: format!("{} – {}", date(&m, p.period_from), date(&m, p.period_to)),
@@ -272,7 +272,7 @@ async fn view_page(
     notice: Option<String>,
     error: Option<(StatusCode, FormError)>,
 ) -> Response {
-    let path = format!("/oversight/audits/{}", id.0);
+    let path = format!("/oversight/audits/{}", id.get());
     let view = match state.app.oversight().audit_for(&who.person, id, o).await {
         Ok(v) => v,
         Err(e) => {
@@ -312,7 +312,7 @@ pub async fn view(
     Query(q): Query<DoneQuery>,
 ) -> Response {
     let n = notice(&m, q.done.as_deref());
-    view_page(&state, m, &op, &op_of(&op), &who, AuditId(id), n, None).await
+    view_page(&state, m, &op, &op_of(&op), &who, AuditId::new(id), n, None).await
 }
 
 /// After an action: back to the record with a notice, or the record with the refusal.
@@ -330,7 +330,7 @@ async fn after<T>(
     done: &str,
     result: Result<T, AuditError>,
 ) -> Response {
-    let path = format!("/oversight/audits/{}", id.0);
+    let path = format!("/oversight/audits/{}", id.get());
     match result {
         Ok(_) => Redirect::to(&format!("{path}?done={done}")).into_response(),
         Err(e) => match shown(e, &m, op, &path) {
@@ -354,7 +354,7 @@ pub async fn attach(
     mut multipart: Multipart,
 ) -> Response {
     let o = op_of(&op);
-    let id = AuditId(id);
+    let id = AuditId::new(id);
     let form = match receive(&state, &who.person, id, &headers, &mut multipart, &o).await {
         Received::Form(f) => f,
         Received::TooLarge(e) => {
@@ -394,7 +394,7 @@ pub async fn document(
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Response {
     let path = format!("/oversight/audits/{id}");
-    match document_response(&state, &who.person, AuditId(id), doc, &op_of(&op)).await {
+    match document_response(&state, &who.person, AuditId::new(id), doc, &op_of(&op)).await {
         Ok(r) => r,
         Err(e) => match shown(e, &m, &op, &path) {
             Shown::Page(r) => r,
@@ -409,7 +409,7 @@ pub async fn submit(
     CsrfForm(who, _): CsrfForm<SimpleForm>,
 ) -> Response {
     let o = op_of(&op);
-    let id = AuditId(id);
+    let id = AuditId::new(id);
     let r = state
         .app
         .oversight()
@@ -424,7 +424,7 @@ pub async fn opinion(
     CsrfForm(who, f): CsrfForm<CaseOpinionForm>,
 ) -> Response {
     let o = op_of(&op);
-    let id = AuditId(id);
+    let id = AuditId::new(id);
     let r = state
         .app
         .oversight()
@@ -439,7 +439,7 @@ pub async fn overall(
     CsrfForm(who, f): CsrfForm<OverallOpinionForm>,
 ) -> Response {
     let o = op_of(&op);
-    let id = AuditId(id);
+    let id = AuditId::new(id);
     let r = state
         .app
         .oversight()
@@ -454,7 +454,7 @@ pub async fn sign_off(
     CsrfForm(who, f): CsrfForm<SimpleForm>,
 ) -> Response {
     let o = op_of(&op);
-    let id = AuditId(id);
+    let id = AuditId::new(id);
     let Some(step) = SignOffStep::parse_code(f.step.trim()) else {
         return error_page(
             m,
@@ -478,7 +478,7 @@ pub async fn review(
     CsrfForm(who, f): CsrfForm<SimpleForm>,
 ) -> Response {
     let o = op_of(&op);
-    let id = AuditId(id);
+    let id = AuditId::new(id);
     let r = state
         .app
         .oversight()
