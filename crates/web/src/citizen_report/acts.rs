@@ -1,7 +1,8 @@
-//! The two acts whose form is parsed here before the use case runs, for the pages and the
-//! API alike: a form that does not parse is handed to the app as a refusal of that act, so it
-//! is on the trail like the rules' refusals (§9).
+//! What the pages and the API share: the stamp and the status of a refusal, and the two acts
+//! whose form is parsed here before the use case runs (a form that does not parse is handed
+//! to the app as a refusal of that act, so it is on the trail like the rules' refusals, §9).
 
+use axum::http::StatusCode;
 use jiff::Timestamp;
 use querywarden_app::AppError;
 use querywarden_app::citizen_report::door::CitizenReports;
@@ -10,6 +11,23 @@ use querywarden_domain::audit_event::AuditAction;
 use querywarden_domain::org::{Person, Role};
 
 use super::input::{RecordForm, WithholdForm};
+use crate::OperationId;
+
+pub(super) fn stamp(now: Timestamp, op: &OperationId) -> Stamp<'_> {
+    Stamp {
+        now,
+        request_id: &op.0,
+    }
+}
+
+/// The HTTP status of a refusal, on a page and in the API alike.
+pub(super) fn refusal_status(r: &Refusal) -> StatusCode {
+    match r {
+        Refusal::NotAllowed => StatusCode::FORBIDDEN,
+        Refusal::UnknownRequest | Refusal::UnknownRegistration => StatusCode::NOT_FOUND,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
 
 type Decided<T> = Result<Result<T, Refusal>, AppError>;
 
@@ -18,10 +36,9 @@ pub(super) async fn record(
     door: &CitizenReports<'_>,
     contact: &Person,
     form: &RecordForm,
-    now: Timestamp,
     stamp: Stamp<'_>,
 ) -> Decided<String> {
-    match form.parse(now) {
+    match form.parse(stamp.now) {
         Ok(input) => door.record_request(contact, &input, stamp).await,
         Err(r) => Ok(Err(door
             .refuse_input(

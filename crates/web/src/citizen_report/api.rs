@@ -7,30 +7,18 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use querywarden_app::citizen_report::{Refusal, Stamp};
+use querywarden_app::citizen_report::Refusal;
 use serde_json::{Value, json};
 
-use super::acts;
+use super::acts::{self, refusal_status, stamp};
 use super::input::{ExtendForm, RecordForm, WithholdForm};
 use super::view::{report_json, request_json};
 use crate::OperationId;
 use crate::error::ApiError;
 use crate::session::ApiCall;
 
-fn stamp(now: Timestamp, op: &OperationId) -> Stamp<'_> {
-    Stamp {
-        now,
-        request_id: &op.0,
-    }
-}
-
 fn refused(r: Refusal, op: &OperationId) -> ApiError {
-    let status = match r {
-        Refusal::NotAllowed => StatusCode::FORBIDDEN,
-        Refusal::UnknownRequest | Refusal::UnknownRegistration => StatusCode::NOT_FOUND,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    ApiError::refusal(status, &r, &op.0)
+    ApiError::refusal(refusal_status(&r), &r, &op.0)
 }
 
 fn body<T>(b: Result<Json<T>, JsonRejection>, op: &OperationId) -> Result<T, ApiError> {
@@ -66,7 +54,7 @@ pub async fn record(
     let form = body(b, &op)?;
     let now = Timestamp::now();
     let door = state.app.citizen_reports();
-    let no = acts::record(&door, &who.person, &form, now, stamp(now, &op))
+    let no = acts::record(&door, &who.person, &form, stamp(now, &op))
         .await
         .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;

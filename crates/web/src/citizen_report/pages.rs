@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use querywarden_app::auth::SignedIn;
-use querywarden_app::citizen_report::{Refusal, Stamp};
+use querywarden_app::citizen_report::Refusal;
 use querywarden_domain::org::Role;
 use querywarden_domain::roc_date::taipei_date;
 
-use super::acts;
+use super::acts::{self, refusal_status, stamp};
 use super::input::{ExtendForm, RecordForm, WithholdForm, WithholdQuery};
 use super::view::{EntryRow, RequestRow, day, entry_rows, form_error, request_row};
 use crate::error::PageError;
@@ -25,21 +25,10 @@ use crate::{AppState, OperationId, PageCall};
 
 const DESK: &str = "/citizen-requests";
 
-fn stamp(now: Timestamp, op: &OperationId) -> Stamp<'_> {
-    Stamp {
-        now,
-        request_id: &op.0,
-    }
-}
-
 /// A refusal that is not about the form (no such request, not the contact officer): an
 /// error page with the message and the code.
 fn refused_page(m: Messages, op: &OperationId, path: &str, r: &Refusal) -> Response {
-    let status = match r {
-        Refusal::NotAllowed => StatusCode::FORBIDDEN,
-        Refusal::UnknownRequest | Refusal::UnknownRegistration => StatusCode::NOT_FOUND,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
+    let status = refusal_status(r);
     let e = form_error(r, &m);
     let message = m.aside(&e.message, &e.code);
     ErrorPage::new(m, path, message, op.0.clone()).answer(status, op)
@@ -115,7 +104,7 @@ pub async fn record(
 ) -> Result<Response, PageError> {
     let now = Timestamp::now();
     let door = state.app.citizen_reports();
-    let outcome = acts::record(&door, &who.person, &form, now, stamp(now, &op))
+    let outcome = acts::record(&door, &who.person, &form, stamp(now, &op))
         .await
         .map_err(PageError::internal_on(&m, &op, DESK))?;
     match outcome {
