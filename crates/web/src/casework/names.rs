@@ -58,8 +58,8 @@ impl Names {
         self.directory.basis(id)
     }
 
-    pub fn item(&self, code: &ServiceItemCode, m: &Messages) -> String {
-        self.directory.item(code.as_str(), m.is_zh())
+    pub fn item(&self, code: &ServiceItemCode) -> String {
+        self.directory.item(code.as_str(), self.m.is_zh())
     }
 
     /// The item's name alone in the reader's language (empty for an unknown code).

@@ -147,7 +147,7 @@ fn grant_rows(m: &Messages, names: &Names, grants: &[GrantView]) -> Vec<GrantRow
                 account: v.account.as_str().to_string(),
                 name: v.name.clone(),
                 unit: names.unit(&v.unit),
-                item: names.item(&g.item, m),
+                item: names.item(&g.item),
                 from: date(m, g.effective_from),
                 to: g.effective_to.map(|d| date(m, d)).unwrap_or_default(),
                 status: label(m, "grant", g.status.code()),

@@ -118,7 +118,7 @@ fn line_rows(m: &Messages, names: &Names, items: &[RecertificationItem]) -> Vec<
         .map(|i| LineRow {
             grant: i.grant.get(),
             person: names.person(i.person),
-            item: names.item(&i.item, m),
+            item: names.item(&i.item),
             uses: i.uses_last_quarter,
             last_used: i.last_used.map(|d| date(m, d)).unwrap_or_default(),
             propose_removal: i.propose_removal,

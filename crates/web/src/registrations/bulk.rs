@@ -66,7 +66,7 @@ async fn queue(c: &Caseworker, error: Option<FormError>, status: StatusCode) -> 
             items: w
                 .items
                 .iter()
-                .map(|i| names.item(i, m))
+                .map(|i| names.item(i))
                 .collect::<Vec<_>>()
                 .join(m.list_sep()),
             basis: names.basis(&w.legal_basis),

@@ -51,7 +51,7 @@ pub async fn inbox(c: Caseworker) -> Answer {
             .iter()
             .map(|e| ExpiringRow {
                 no: e.no.to_string(),
-                item: names.item(&e.item, m),
+                item: names.item(&e.item),
                 destroy_after: date(e.destroy_after, m),
             })
             .collect(),
@@ -60,7 +60,7 @@ pub async fn inbox(c: Caseworker) -> Answer {
             .iter()
             .map(|s| SentRow {
                 no: s.no.to_string(),
-                item: names.item(&s.item, m),
+                item: names.item(&s.item),
                 sent_at: m.datetime(s.sent_at),
             })
             .collect(),
@@ -133,7 +133,6 @@ async fn register_page(
     let choices = reg::register_choices(&c.desk(), me, taipei_date(Timestamp::now()))
         .await
         .map_err(&fail)?;
-    let m = &c.m;
     let chosen_items: BTreeSet<&str> = posted
         .map(|p| p.items.iter().map(String::as_str).collect())
         .unwrap_or_default();
@@ -161,7 +160,7 @@ async fn register_page(
             .iter()
             .map(|i| Choice {
                 value: i.as_str().to_string(),
-                label: names.item(i, m),
+                label: names.item(i),
                 selected: chosen_items.contains(i.as_str()),
             })
             .collect(),

@@ -203,7 +203,7 @@ fn execution_lines(
     view.executions
         .iter()
         .map(|e| ExecutionLine {
-            item: names.item(&e.item, m),
+            item: names.item(&e.item),
             mode: m.get(match e.mode {
                 ExecutionMode::Connected => "reg-mode-connected",
                 ExecutionMode::Portal => "reg-mode-portal",
@@ -277,7 +277,7 @@ fn page(
         revealed: false,
         subject_id: view.subject_id_masked.clone(),
         linked_id: view.linked_id_masked.clone().unwrap_or_default(),
-        items: r.items.iter().map(|i| names.item(i, m)).collect(),
+        items: r.items.iter().map(|i| names.item(i)).collect(),
         remaining: remaining.iter().map(|i| i.as_str().to_string()).collect(),
         basis: names.basis(&r.legal_basis),
         relevance: r.relevance.clone(),

@@ -144,7 +144,7 @@ fn result_page(c: &Caseworker, v: &ResultView, names: &Names) -> ResultPage {
         frame: c.frame(format!("/registrations/{}/results/{}", v.no, v.item)),
         no: v.no.to_string(),
         item: v.item.as_str().to_string(),
-        item_name: names.item(&v.item, m),
+        item_name: names.item(&v.item),
         received_at: m.datetime(v.received_at),
         subject_name: v.subject_name.clone(),
         subject_id_masked: v.subject_id_masked.clone(),

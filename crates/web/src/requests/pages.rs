@@ -75,7 +75,7 @@ async fn request_new_page(
             .filter(|i| i.active)
             .map(|i| Choice {
                 value: i.code.as_str().to_string(),
-                label: names.item(&i.code, m),
+                label: names.item(&i.code),
                 selected: chosen.contains(i.code.as_str()),
             })
             .collect(),

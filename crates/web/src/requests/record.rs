@@ -167,7 +167,7 @@ fn page(c: &Caseworker, names: &Names, view: &RequestView) -> RequestPage {
             .request
             .items
             .iter()
-            .map(|i| names.item(i, m))
+            .map(|i| names.item(i))
             .collect::<Vec<_>>()
             .join(m.list_sep()),
         subject_count: r.request.subject_count,

@@ -111,7 +111,7 @@ pub async fn run_all_page(
                     let (code, words) = outcome(&i.outcome, &c);
                     page.lines.push(RunLine {
                         no: r.no.to_string(),
-                        item: names.item(&i.item, m),
+                        item: names.item(&i.item),
                         outcome_code: code,
                         outcome: words,
                     });
