@@ -39,7 +39,7 @@ async fn desk(
         .enrolment()
         .administrator_desk(who, &op_now)
         .await
-        .map_err(|e| ApiError::internal(&e, &op.0))?
+        .map_err(ApiError::internal_for(op))?
         .map_err(|e| {
             ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -83,7 +83,7 @@ pub async fn issue_code(
             &op.0,
         )
         .await
-        .map_err(|e| ApiError::internal(&e, &op.0))?
+        .map_err(ApiError::internal_for(&op))?
         .map_err(|r| refused(r, &op))?;
     Ok((
         StatusCode::CREATED,
@@ -107,7 +107,7 @@ pub async fn crls(ApiCall { state, op, who }: ApiCall) -> Result<Json<Value>, Ap
         .enrolment()
         .crl_status(&desk, Timestamp::now())
         .await
-        .map_err(|e| ApiError::internal(&e, &op.0))?;
+        .map_err(ApiError::internal_for(&op))?;
     let lists: Vec<Value> = lists
         .iter()
         .map(|c| {

@@ -236,13 +236,13 @@ pub async fn admin_page(
     PageCall { state, m, op }: PageCall,
     PageSession(who): PageSession,
 ) -> Result<Response, PageError> {
-    let fail = |e| PageError::internal(&e, &op.0, m.clone(), "/admin/enrolment");
-    let Some(desk) = desk(&state, &who, &op).await.map_err(fail)? else {
+    let fail = PageError::internal_on(&m, &op, "/admin/enrolment");
+    let Some(desk) = desk(&state, &who, &op).await.map_err(&fail)? else {
         return Ok(forbidden(m, &op));
     };
-    let page = admin_view(&state, m.clone(), &who, &desk, None, None)
+    let page = admin_view(&state, m, &who, &desk, None, None)
         .await
-        .map_err(|e| PageError::internal(&e, &op.0, m, "/admin/enrolment"))?;
+        .map_err(&fail)?;
     Ok(render(&page, &op))
 }
 

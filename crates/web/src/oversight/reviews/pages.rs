@@ -201,13 +201,7 @@ pub async fn overview(
                 due_on: day(r.due_on, m),
             })
             .collect();
-        page.charts = charts_of(
-            &d,
-            m,
-            &names(&state, m)
-                .await
-                .map_err(PageError::internal_on(m, &op, "/oversight"))?,
-        );
+        page.charts = charts_of(&d, m, &names(&state, m).await.map_err(&fail)?);
     }
     Ok(render(&page, &op))
 }
@@ -317,10 +311,7 @@ pub async fn unit(
             "ov-not-allowed",
         ));
     };
-    let names =
-        names(&state, &m)
-            .await
-            .map_err(PageError::internal_on(&m, &op, "/oversight/unit"))?;
+    let names = names(&state, &m).await.map_err(&fail)?;
     let page = UnitPage {
         frame: Frame::signed_in(&state, &who, &m, "/oversight/unit"),
         unit: v.unit,

@@ -74,19 +74,18 @@ async fn review_response(
     error: Option<FormError>,
 ) -> Result<Response, PageError> {
     let path = format!("/oversight/reviews/{id}");
+    let fail = PageError::internal_on(&m, op, &path);
     let v = match state
         .app
         .oversight()
         .review(who, id, &now_op(op))
         .await
-        .map_err(PageError::internal_on(&m, op, &path))?
+        .map_err(&fail)?
     {
         Ok(v) => v,
         Err(r) => return Ok(read_refused(r, m, op, &path)),
     };
-    let names = names(state, &m)
-        .await
-        .map_err(PageError::internal_on(&m, op, &path))?;
+    let names = names(state, &m).await.map_err(&fail)?;
     let beyond_calendar = beyond_calendar(state, &m, op, &path, v.review.due_on).await?;
     let status = if error.is_some() {
         StatusCode::CONFLICT

@@ -62,15 +62,14 @@ async fn violations_response(
     error: Option<FormError>,
 ) -> Result<Response, PageError> {
     let path = "/oversight/violations";
+    let fail = PageError::internal_on(&m, op, path);
     let rows = state
         .app
         .oversight()
         .cases(&who.person)
         .await
-        .map_err(PageError::internal_on(&m, op, path))?;
-    let names = names(state, &m)
-        .await
-        .map_err(PageError::internal_on(&m, op, path))?;
+        .map_err(&fail)?;
+    let names = names(state, &m).await.map_err(&fail)?;
     let now = Timestamp::now();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -172,18 +171,17 @@ async fn violation_response(
     error: Option<FormError>,
 ) -> Result<Response, PageError> {
     let path = format!("/oversight/violations/{id}");
+    let fail = PageError::internal_on(&m, op, &path);
     let Ok(v) = state
         .app
         .oversight()
         .case_for(&who.person, id, &now_op(op))
         .await
-        .map_err(PageError::internal_on(&m, op, &path))?
+        .map_err(&fail)?
     else {
         return Ok(not_found(m, op, &path));
     };
-    let names = names(state, &m)
-        .await
-        .map_err(PageError::internal_on(&m, op, &path))?;
+    let names = names(state, &m).await.map_err(&fail)?;
     let beyond_calendar = beyond_calendar(state, &m, op, &path, v.case.due_on).await?;
     let status = if error.is_some() {
         StatusCode::CONFLICT
