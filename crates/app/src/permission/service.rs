@@ -205,10 +205,12 @@ impl PermissionService<'_> {
     /// Names of staff, units and service items, for a signed-in person who exists (the pages
     /// show colleagues' names and accounts, never their national IDs).
     pub async fn directory(&self, viewer: PersonId) -> Result<Directory, PermissionError> {
-        if self.store.person(viewer).await?.is_none() {
+        // The directory holds every staff record, so it answers whether the viewer exists.
+        let directory = Directory::load(self.store).await?;
+        if !directory.persons.contains_key(&viewer) {
             return Err(PermissionError::NotFound("人員"));
         }
-        Ok(Directory::load(self.store).await?)
+        Ok(directory)
     }
 
     // -- Personnel changes (§2) ---------------------------------------------------------------

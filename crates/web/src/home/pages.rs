@@ -48,19 +48,24 @@ pub async fn home(
                         .map_err(|e| fail(&e))?,
                 ),
             };
-            let names = state
-                .app
-                .oversight()
-                .directory()
-                .await
-                .map_err(|e| fail(&e))?;
-            Some(Waiting {
-                rows: list.items.iter().map(|i| work_row(&m, i)).collect(),
-                notices: list
-                    .notices
+            // The names only serve the notices: most home pages have none, and read nothing.
+            let notices = if list.notices.is_empty() {
+                Vec::new()
+            } else {
+                let names = state
+                    .app
+                    .oversight()
+                    .directory()
+                    .await
+                    .map_err(|e| fail(&e))?;
+                list.notices
                     .iter()
                     .map(|n| notice_line(&m, &names, n))
-                    .collect(),
+                    .collect()
+            };
+            Some(Waiting {
+                rows: list.items.iter().map(|i| work_row(&m, i)).collect(),
+                notices,
                 csrf: s.session.csrf_token.clone(),
             })
         }
