@@ -195,20 +195,23 @@ pub fn font_status(font_path: Option<&Path>) -> Result<(), docs::FontError> {
 /// Everything loaded once per document: the directory, with the names a document prints.
 struct Org(Directory);
 
+impl std::ops::Deref for Org {
+    type Target = Directory;
+
+    fn deref(&self) -> &Directory {
+        &self.0
+    }
+}
+
 impl Org {
     async fn load(store: &Store) -> Result<Org, DocumentError> {
         Ok(Org(Directory::load(store).await?))
     }
 
     fn name(&self, id: PersonId) -> String {
-        self.0
-            .persons
+        self.persons
             .get(&id)
             .map_or_else(|| format!("人員 {id}"), |p| p.name.clone())
-    }
-
-    fn unit(&self, id: &UnitId) -> String {
-        self.0.unit_name(id)
     }
 
     fn seal(&self, by: PersonId, role: &str, at: jiff::Timestamp) -> Seal {
@@ -365,7 +368,6 @@ async fn build(
     match target {
         DocumentTarget::Form1(id) => form1(app, viewer, *id, op).await,
         DocumentTarget::Form2(no) => {
-            let org = Org::load(app.store()).await?;
             let view = crate::registration::registration_view(
                 &app.desk(),
                 viewer,
@@ -375,9 +377,10 @@ async fn build(
             )
             .await?
             .map_err(|d| refusal(d.code(), DocumentError::NotFound))?;
+            let org = Org::load(app.store()).await?;
             let row = register_row(app, &org, viewer, &view.registration, reveal_ids, op).await?;
             Ok(DocumentModel::Form2(docs::QueryRegisterForm {
-                unit: org.unit(&view.registration.approving_unit),
+                unit: org.unit_name(&view.registration.approving_unit),
                 period: view.registration.date.format_long(),
                 rows: vec![row],
             }))
@@ -458,7 +461,7 @@ async fn form1(
     Ok(DocumentModel::Form1(docs::PermissionApplicationForm {
         form_no: a.form_number.to_string(),
         application_date: a.application_date.format_long(),
-        unit: org.unit(&a.unit),
+        unit: org.unit_name(&a.unit),
         title_and_name: format!("{} {}", a.title, a.name),
         kind: match a.kind {
             ApplicationKind::New => docs::ApplicationKind::New,
@@ -575,7 +578,7 @@ async fn register(
     }
     let store = app.store();
     let org = Org::load(store).await?;
-    if org.0.unit(unit).is_none() {
+    if org.unit(unit).is_none() {
         return Err(refusal("documents.not_found", DocumentError::NotFound));
     }
     if !may_have_register(store, viewer, unit).await? {
@@ -592,7 +595,7 @@ async fn register(
         rows.push(register_row(app, &org, viewer, r, reveal_ids, op).await?);
     }
     Ok(DocumentModel::Form2(docs::QueryRegisterForm {
-        unit: org.unit(unit),
+        unit: org.unit_name(unit),
         period: format!("{}至{}", from.format_long(), to.format_long()),
         rows,
     }))
@@ -609,7 +612,7 @@ async fn form3(
         .map_err(|d| refusal(d.code(), DocumentError::NotFound))?;
     let org = Org::load(app.store()).await?;
     let r = &view.request;
-    let applicant = org.0.persons.get(&r.request.applicant);
+    let applicant = org.persons.get(&r.request.applicant);
     // The responsible unit's review signs as the querier's unit; the assigned querier signs
     // when a registration was made for the request.
     let querier_seal = r.assigned_querier.and_then(|q| {
@@ -642,7 +645,7 @@ async fn form3(
     let reviewed = signed(SignOff::UsingUnitSupervisor, "使用單位主管").or(reviewed);
     Ok(DocumentModel::Form3(docs::ExternalRequestForm {
         request_no: r.request.no.to_string(),
-        requesting_unit: org.unit(&r.request.requesting_unit),
+        requesting_unit: org.unit_name(&r.request.requesting_unit),
         date: r.request.date.format_long(),
         applicant: org.name(r.request.applicant),
         title: r.request.applicant_title.clone(),
@@ -743,9 +746,9 @@ async fn form4(app: &App, viewer: &Person, id: AuditId, op: &Op) -> Result<Docum
         querier: format!(
             "{}（{}）",
             org.name(a.plan.querier),
-            org.unit(&a.querier_unit)
+            org.unit_name(&a.querier_unit)
         ),
-        auditing_unit: org.unit(&a.plan.auditing_unit),
+        auditing_unit: org.unit_name(&a.plan.auditing_unit),
         auditing_phone: a.plan.auditing_unit_phone.clone(),
         auditor: a
             .plan

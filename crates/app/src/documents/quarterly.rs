@@ -102,7 +102,7 @@ fn counts(org: &Org, stats: &serde_json::Value) -> (Vec<docs::CountRow>, Vec<doc
         .map(|m| {
             m.iter()
                 .map(|(k, v)| docs::CountRow {
-                    name: org.0.item(k, true),
+                    name: org.item(k, true),
                     count: v.as_u64().unwrap_or(0),
                 })
                 .collect()
@@ -115,8 +115,8 @@ fn counts(org: &Org, stats: &serde_json::Value) -> (Vec<docs::CountRow>, Vec<doc
             let unit = k
                 .parse::<i64>()
                 .ok()
-                .and_then(|id| org.0.persons.get(&PersonId::new(id)))
-                .map_or_else(|| "（不明）".to_string(), |p| org.unit(&p.unit));
+                .and_then(|id| org.persons.get(&PersonId::new(id)))
+                .map_or_else(|| "（不明）".to_string(), |p| org.unit_name(&p.unit));
             *per_unit.entry(unit).or_default() += v.as_u64().unwrap_or(0);
         }
     }
