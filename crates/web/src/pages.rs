@@ -37,6 +37,11 @@ pub fn not_found(m: Messages, op: &OperationId, path: &str) -> Response {
     error_page(m, op, path, StatusCode::NOT_FOUND, "error-not-found")
 }
 
+/// The forbidden page of `path` (403).
+pub fn forbidden(m: Messages, op: &OperationId, path: &str) -> Response {
+    error_page(m, op, path, StatusCode::FORBIDDEN, "forbidden")
+}
+
 /// How a use case's failure shows on a page: on the form, with the status it deserves, or as
 /// a whole page (not found, internal) already rendered.
 pub(crate) enum Shown {

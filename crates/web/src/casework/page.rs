@@ -134,16 +134,11 @@ impl Caseworker {
     }
 
     pub fn forbidden(&self, path: &str) -> Response {
-        self.error_page(StatusCode::FORBIDDEN, path, self.m.get("forbidden"), None)
+        crate::pages::forbidden(self.m.clone(), &self.op, path)
     }
 
     pub fn not_found(&self, path: &str) -> Response {
-        self.error_page(
-            StatusCode::NOT_FOUND,
-            path,
-            self.m.get("error-not-found"),
-            None,
-        )
+        crate::pages::not_found(self.m.clone(), &self.op, path)
     }
 
     /// A refusal with nothing to show again: the error page with the refusal's status.

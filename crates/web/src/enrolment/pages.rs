@@ -163,13 +163,7 @@ pub struct AdminPage {
 }
 
 fn forbidden(m: Messages, op: &OperationId) -> Response {
-    crate::pages::error_page(
-        m,
-        op,
-        "/admin/enrolment",
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
+    crate::pages::forbidden(m, op, "/admin/enrolment")
 }
 
 async fn admin_view(

@@ -22,15 +22,12 @@ use super::views::{ApplicationRow, PermissionHomePage};
 use crate::error::PageError;
 use crate::i18n::Messages;
 pub(super) use crate::pages::Shown;
+pub(super) use crate::pages::forbidden;
 use crate::pages::render;
-use crate::pages::{error_page, not_found};
+use crate::pages::not_found;
 use crate::session::PageSession;
 use crate::templates::{ErrorPage, FormError, Frame};
 use crate::{AppState, OperationId, PageCall};
-
-pub(super) fn forbidden(m: Messages, op: &OperationId, path: &str) -> Response {
-    error_page(m, op, path, StatusCode::FORBIDDEN, "forbidden")
-}
 
 /// A field that did not parse, as the form shows it (422).
 pub(super) fn bad_field(m: &Messages, b: BadField) -> (StatusCode, FormError) {
