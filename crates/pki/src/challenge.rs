@@ -37,20 +37,6 @@ pub enum SignatureFormat {
     Pkcs7,
 }
 
-impl SignatureFormat {
-    /// Parses HiPKI's names `PKCS1` / `PKCS7` (case-insensitive), e.g. from a form field.
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
-        if name.eq_ignore_ascii_case("PKCS1") {
-            Some(Self::Pkcs1)
-        } else if name.eq_ignore_ascii_case("PKCS7") {
-            Some(Self::Pkcs7)
-        } else {
-            None
-        }
-    }
-}
-
 /// Verifies the signature and returns the signer certificate (not yet chain-checked).
 pub(crate) fn verify_possession(
     nonce: &[u8],
