@@ -841,7 +841,7 @@ async fn each_execution_condition_false_alone_is_refused_audited_and_sends_nothi
         "policy.approval_expired"
     );
     // Item not registered.
-    let other = lin_runs(&w, &w.bli, no, &["N0101"], "x").await;
+    let other = lin_runs(&w, &w.bli, no, Some(&["N0101"]), t0(), "x").await;
     assert_eq!(code(other), "policy.item_not_registered");
     // Locked session, and a session without a certificate.
     let token = org::session_row(w.p("lin.meiling"), t0()).token_hash;
@@ -1081,23 +1081,14 @@ impl Connector for Scripted<'_> {
     }
 }
 
+/// lin runs every item of `no` through `c` at `at`.
 async fn run_with(
     w: &World,
     c: &impl Connector,
     no: RegistrationNo,
     at: Timestamp,
 ) -> Result<execution::ExecutionReport, Denied> {
-    execution::execute_connected(
-        &w.desk(),
-        c,
-        &w.signed_in("lin.meiling"),
-        no,
-        None,
-        at,
-        "req-run",
-    )
-    .await
-    .unwrap()
+    lin_runs(w, c, no, None, at, "req-run").await
 }
 
 #[tokio::test]
@@ -1173,15 +1164,16 @@ async fn lin_runs_c0101(
     no: RegistrationNo,
     op: &str,
 ) -> Result<execution::ExecutionReport, Denied> {
-    lin_runs(w, c, no, &["C0101"], op).await
+    lin_runs(w, c, no, Some(&["C0101"]), t0(), op).await
 }
 
-/// lin runs `its` of `no` through `c` at t0, under request id `op`.
+/// lin runs `its` of `no` (every item when `None`) through `c` at `at`, under request id `op`.
 async fn lin_runs(
     w: &World,
     c: &impl Connector,
     no: RegistrationNo,
-    its: &[&str],
+    its: Option<&[&str]>,
+    at: Timestamp,
     op: &str,
 ) -> Result<execution::ExecutionReport, Denied> {
     execution::execute_connected(
@@ -1189,8 +1181,8 @@ async fn lin_runs(
         c,
         &w.signed_in("lin.meiling"),
         no,
-        Some(&items(its)),
-        t0(),
+        its.map(items).as_ref(),
+        at,
         op,
     )
     .await
@@ -1771,7 +1763,7 @@ async fn inboxes_show_what_waits_for_each_role() {
 }
 
 /// This module's Form 3: C0101 and B0101 for `subjects`.
-fn form3(_w: &World, subjects: &[(&str, String)], declared: usize) -> request::FileRequestInput {
+fn form3(subjects: &[(&str, String)], declared: usize) -> request::FileRequestInput {
     common::form3(&["C0101", "B0101"], subjects, declared)
 }
 
@@ -1782,14 +1774,14 @@ async fn the_district_office_files_form3(w: &World, subjects: &[(&str, String)])
     let cai = w.p("cai.peiling");
     assert_eq!(
         code(
-            request::file_request(&w.desk(), cai, &form3(w, subjects, 3), t0(), "f")
+            request::file_request(&w.desk(), cai, &form3(subjects, 3), t0(), "f")
                 .await
                 .unwrap()
         ),
         "request.subject_count"
     );
     let bad = [("張三", nid(3001)), ("李四", "A123456788".to_string())];
-    match request::file_request(&w.desk(), cai, &form3(w, &bad, 2), t0(), "f")
+    match request::file_request(&w.desk(), cai, &form3(&bad, 2), t0(), "f")
         .await
         .unwrap()
     {
@@ -1799,13 +1791,13 @@ async fn the_district_office_files_form3(w: &World, subjects: &[(&str, String)])
     let staff = w.p("huang.yating");
     assert_eq!(
         code(
-            request::file_request(&w.desk(), staff, &form3(w, subjects, 2), t0(), "f")
+            request::file_request(&w.desk(), staff, &form3(subjects, 2), t0(), "f")
                 .await
                 .unwrap()
         ),
         "request.not_external"
     );
-    let mut no_reason = form3(w, subjects, 2);
+    let mut no_reason = form3(subjects, 2);
     no_reason.relevance = "無".into();
     assert_eq!(
         code(
@@ -1815,7 +1807,7 @@ async fn the_district_office_files_form3(w: &World, subjects: &[(&str, String)])
         ),
         "registration.relevance.placeholder"
     );
-    let rno = request::file_request(&w.desk(), cai, &form3(w, subjects, 2), t0(), "f")
+    let rno = request::file_request(&w.desk(), cai, &form3(subjects, 2), t0(), "f")
         .await
         .unwrap()
         .unwrap();
@@ -1852,11 +1844,10 @@ async fn li_accepts(w: &World, rno: RequestNo, comment: &str) -> Vec<registratio
 /// §5 ¶3: the bureau's reviewer li sees the request only once the district office's
 /// supervisor consented.
 async fn the_bureau_sees_it_once_consented(w: &World, rno: RequestNo) {
-    let li = w.p("li.guowei");
-    let inbox = registration::inbox(&w.desk(), li, t0()).await.unwrap();
+    let inbox = w.inbox("li.guowei", t0()).await;
     assert!(inbox.requests_to_review.is_empty());
     the_district_office_consents(w, rno).await;
-    let inbox = registration::inbox(&w.desk(), li, t0()).await.unwrap();
+    let inbox = w.inbox("li.guowei", t0()).await;
     assert_eq!(inbox.requests_to_review.len(), 1);
 }
 
@@ -2006,7 +1997,7 @@ async fn a_rejected_request_creates_nothing() {
     let rno = request::file_request(
         &w.desk(),
         w.p("cai.peiling"),
-        &form3(&w, &[("王五", nid(3003))], 1),
+        &form3(&[("王五", nid(3003))], 1),
         t0(),
         "f",
     )
@@ -3276,7 +3267,7 @@ async fn a_form3_request_for_three_accepted(w: &World) -> (RequestNo, Vec<Regist
         ("王五", nid(5003)),
     ];
     let cai = w.p("cai.peiling");
-    let rno = request::file_request(&w.desk(), cai, &form3(w, &subjects, 3), t0(), "f")
+    let rno = request::file_request(&w.desk(), cai, &form3(&subjects, 3), t0(), "f")
         .await
         .unwrap()
         .unwrap();
