@@ -571,7 +571,6 @@ async fn a_disabled_account_cannot_sign_in_and_its_session_stops_working() {
     assert_eq!(refused_code(&w, req).await, "login.account_disabled");
 }
 
-/// The administrator's desk, as the rules hand it out.
 /// The administrator at `desk` binds the card with `certificate` to `account`.
 async fn bind_at(
     w: &World,
@@ -585,6 +584,7 @@ async fn bind_at(
         .unwrap()
 }
 
+/// The administrator's desk, as the rules hand it out.
 async fn admin_desk(w: &World) -> querywarden_domain::permission::AdministratorDesk {
     let admin = person(&w.store, "wu.zhiming").await;
     querywarden_app::permission::administrator_desk(

@@ -21,11 +21,10 @@ use querywarden_domain::NationalId;
 use querywarden_domain::catalogue::ServiceItemCode;
 use querywarden_domain::deadline::HolidayCalendar;
 use querywarden_domain::oversight::violation::ViolationSource;
-use querywarden_domain::permission::{
-    ApplicationForm, ApplicationKind, Confirmations, Step, StepDecision,
-};
+use querywarden_domain::permission::{ApplicationForm, ApplicationKind, Confirmations, Step};
 use querywarden_domain::registration::RegistrationNo;
 use querywarden_domain::roc_date::{RocDate, taipei_day_start_utc};
+use querywarden_domain::testing::approve;
 use querywarden_testkit::org::{self, Org};
 
 /// `hour`:00 Asia/Taipei on `d`.
@@ -243,10 +242,7 @@ async fn a_form1_step_waits_for_the_supervisor_then_the_administrator_with_its_r
     decide_step(
         &w.store,
         &cap,
-        StepDecision::Approve {
-            effective_from: None,
-            comment: String::new(),
-        },
+        approve(),
         &op(t + SignedDuration::from_mins(30)),
     )
     .await

@@ -26,13 +26,12 @@ async fn sign_with_code(
 
 /// The outcomes of the refused sign-ins (the demo signer audits as a sign-in) on record.
 async fn login_refusals(data: &std::path::Path) -> Vec<String> {
-    let mut c = querywarden_testkit::trail::connect(&data.join("querywarden.sqlite")).await;
-    let rows: Vec<(String,)> =
-        sqlx::query_as("SELECT outcome FROM audit_records WHERE action = 'auth.login.failed'")
-            .fetch_all(&mut c)
-            .await
-            .unwrap();
-    rows.into_iter().map(|(o,)| o).collect()
+    querywarden_testkit::trail::outcomes(&data.join("querywarden.sqlite"))
+        .await
+        .into_iter()
+        .filter(|(action, _)| action == "auth.login.failed")
+        .map(|(_, outcome)| outcome)
+        .collect()
 }
 
 #[test]

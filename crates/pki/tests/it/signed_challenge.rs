@@ -65,28 +65,23 @@ fn pkcs7_by(card: &DemoCard, nonce: &[u8], detached: bool, signed_attributes: bo
 
 /// Signs NONCE with PKCS1 and verifies it with a fresh G3 CRL.
 fn pkcs1_login(card: &DemoCard) -> Result<CitizenCertificate, PkiError> {
-    pkcs1_login_checked_by(card, &[fresh_crl()])
+    pkcs1_checked(card, &card.certificate_der().unwrap(), &[fresh_crl()])
 }
 
-/// Signs NONCE with PKCS1 and verifies it against `crls`.
-fn pkcs1_login_checked_by(
+/// `card`'s PKCS1 signature over NONCE checked with `cert` presented as its certificate,
+/// against `crls`.
+fn pkcs1_checked(
     card: &DemoCard,
+    cert: &[u8],
     crls: &[RevocationList],
 ) -> Result<CitizenCertificate, PkiError> {
     let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
-    verify(
-        &card.certificate_der().unwrap(),
-        &sig,
-        SignatureFormat::Pkcs1,
-        NONCE,
-        crls,
-    )
+    verify(cert, &sig, SignatureFormat::Pkcs1, NONCE, crls)
 }
 
 /// `card`'s PKCS1 signature over NONCE checked with `cert` presented as its certificate.
 fn pkcs1_login_presenting(card: &DemoCard, cert: &[u8]) -> Result<CitizenCertificate, PkiError> {
-    let sig = card.sign(NONCE, SignatureFormat::Pkcs1).unwrap();
-    verify(cert, &sig, SignatureFormat::Pkcs1, NONCE, &[fresh_crl()])
+    pkcs1_checked(card, cert, &[fresh_crl()])
 }
 
 /// `sig` over NONCE checked with no certificate beside it and a fresh G3 CRL.
@@ -236,8 +231,10 @@ fn a_crl_from_another_ca_does_not_count_as_a_crl_for_this_issuer() {
     assert_eq!(pkcs1_login_with(&[other_crl]), Err(PkiError::NoCrl));
 }
 
+/// The demo card's PKCS1 login checked against `crls`.
 fn pkcs1_login_with(crls: &[RevocationList]) -> Result<CitizenCertificate, PkiError> {
-    pkcs1_login_checked_by(&world().card, crls)
+    let card = &world().card;
+    pkcs1_checked(card, &card.certificate_der().unwrap(), crls)
 }
 
 // --- wrong or reused nonce ---------------------------------------------------------------
